@@ -1,0 +1,92 @@
+// `npm test`: every test, from a clean clone. Phases: typecheck, build, unit (node's test runner),
+// integration (mocha inside a real VS Code's extension host), e2e (Playwright acting as a person
+// in the real workbench). `npm test -- unit e2e` runs only the named phases.
+// Ends with one line "total: N passed, N failed".
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { build, ensureDependencies, root } from './bootstrap.mjs';
+
+const all = ['typecheck', 'build', 'unit', 'integration', 'e2e'];
+const asked = process.argv.slice(2).filter((a) => all.includes(a));
+const phases = asked.length ? asked : all;
+const totals = { passed: 0, failed: 0 };
+const failedPhases = [];
+
+function files(dir, suffix) {
+  const out = [];
+  const walk = (d) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (name.endsWith(suffix)) out.push(relative(root, p));
+    }
+  };
+  walk(join(root, dir));
+  return out.sort();
+}
+
+function exec(cmd, args, env = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  return r.status ?? 1;
+}
+
+/** Runs test files under node's test runner; counts come from a TAP copy of the results. */
+function nodeTests(phase, list, extra = []) {
+  if (list.length === 0) {
+    console.log(`# ${phase}: no test files`);
+    failedPhases.push(phase);
+    return;
+  }
+  const tap = join(mkdtempSync(join(tmpdir(), 'dc-tap-')), `${phase}.tap`);
+  const code = exec(process.execPath, [
+    '--import', 'tsx', '--test', ...extra,
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=tap', `--test-reporter-destination=${tap}`,
+    ...list,
+  ]);
+  const text = readFileSync(tap, 'utf8');
+  const count = (k) => Number(new RegExp(`^# ${k} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  const passed = count('pass');
+  const failed = count('fail') + count('cancelled');
+  totals.passed += passed;
+  totals.failed += failed;
+  console.log(`# ${phase}: ${passed} passed, ${failed} failed`);
+  if (code !== 0 || failed > 0 || passed === 0) failedPhases.push(phase);
+}
+
+ensureDependencies();
+for (const phase of phases) {
+  console.log(`\n# ---- ${phase} ----`);
+  if (phase === 'typecheck') {
+    const tsc = join(root, 'node_modules/typescript/bin/tsc');
+    if (exec(process.execPath, [tsc, '-p', 'tsconfig.json', '--noEmit']) !== 0) failedPhases.push('typecheck (node)');
+    if (exec(process.execPath, [tsc, '-p', 'webview/tsconfig.json', '--noEmit']) !== 0) failedPhases.push('typecheck (webview)');
+  } else if (phase === 'build') {
+    build();
+  } else if (phase === 'unit') {
+    nodeTests('unit', files('test/unit', '.test.ts'));
+  } else if (phase === 'integration') {
+    const code = spawnSync(process.execPath, ['--import', 'tsx', 'test/harness/integration.ts'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      encoding: 'utf8',
+    });
+    process.stdout.write(code.stdout ?? '');
+    const m = /: (\d+) passed, (\d+) failed$/m.exec(code.stdout ?? '');
+    if (m) {
+      totals.passed += Number(m[1]);
+      totals.failed += Number(m[2]);
+    }
+    if (code.status !== 0 || !m) failedPhases.push('integration');
+  } else if (phase === 'e2e') {
+    nodeTests('e2e', files('test/e2e', '.e2e.ts'), ['--test-concurrency=1']);
+  }
+}
+
+console.log('');
+if (failedPhases.length) console.log(`# failed phases: ${failedPhases.join(', ')}`);
+// A phase that failed without a failing test (typecheck, build, no tests) still counts as a failure.
+console.log(`total: ${totals.passed} passed, ${Math.max(totals.failed, failedPhases.length ? 1 : 0)} failed`);
+process.exit(failedPhases.length ? 1 : 0);

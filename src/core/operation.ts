@@ -1,0 +1,56 @@
+// The one way an operation (stats, annotate, judge, generate, filter, export, ...) is defined.
+// Each is declared once here in the core, with a zod schema of its options, a cost estimate and a
+// run function that reports progress; the CLI subcommands and the VS Code commands are thin faces
+// over these definitions.
+import type { z } from 'zod';
+
+export interface Progress {
+  /** Units finished so far (records, bytes, requests: the operation says which in `unit`). */
+  done: number;
+  /** Units in all, when known. */
+  total?: number;
+  unit?: string;
+  message?: string;
+}
+
+export interface Estimate {
+  records: number;
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** In US dollars, when prices are known. */
+  cost?: number;
+}
+
+export interface OperationContext {
+  signal: AbortSignal;
+  progress(p: Progress): void;
+  log(line: string): void;
+}
+
+export interface Operation<S extends z.ZodType, R> {
+  /** Stable id: the CLI subcommand and the suffix of the VS Code command. */
+  readonly id: string;
+  readonly title: string;
+  readonly description: string;
+  readonly options: S;
+  estimate?(options: z.output<S>, ctx: Pick<OperationContext, 'signal'>): Promise<Estimate>;
+  run(options: z.output<S>, ctx: OperationContext): Promise<R>;
+}
+
+export function defineOperation<S extends z.ZodType, R>(op: Operation<S, R>): Operation<S, R> {
+  return op;
+}
+
+/** A context for callers that want no progress or logs (tests, scripts). */
+export function quietContext(signal: AbortSignal = new AbortController().signal): OperationContext {
+  return { signal, progress: () => {}, log: () => {} };
+}
+
+/** Thrown when an operation is given options it cannot run with; the message is for the user. */
+export class UserError extends Error {
+  constructor(message: string, readonly exitCode = 2) {
+    super(message);
+    this.name = 'UserError';
+  }
+}

@@ -1,0 +1,66 @@
+// Record queries shared by the editor's search, the list mode and (later) the filter jobs.
+import type { AnnotationView, SearchQuery } from '../shared/protocol';
+import { readAnnotation } from './schema/annotation';
+
+/** What a query sees of a line: the store's LineView has these. */
+export interface QueryLine {
+  raw: string;
+  value?: unknown;
+  invalid?: { reason: string };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** The normalized annotation of a record, in the protocol's shape. */
+export function recordAnnotation(value: Record<string, unknown>): AnnotationView {
+  return readAnnotation(value);
+}
+
+/** Compiles a query into a predicate over lines. Throws a clear error for a bad regular expression. */
+export function matchesQuery(q: SearchQuery): (line: QueryLine) => boolean {
+  let text: ((s: string) => boolean) | undefined;
+  if (q.text) {
+    if (q.regex) {
+      let re: RegExp;
+      try {
+        re = new RegExp(q.text);
+      } catch (err) {
+        throw new Error(`Invalid regular expression: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      text = (s) => re.test(s);
+    } else {
+      const needle = q.text.toLowerCase();
+      text = (s) => s.toLowerCase().includes(needle);
+    }
+  }
+  const needsAnnotation = q.label !== undefined || q.minScore !== undefined || q.maxScore !== undefined || q.reviewStatus !== undefined;
+  return (line) => {
+    if (q.invalid !== undefined && !!line.invalid !== q.invalid) return false;
+    if (text && !text(textOf(line))) return false;
+    if (!needsAnnotation) return true;
+    if (!isObject(line.value)) return false;
+    const ann = readAnnotation(line.value);
+    if (q.label !== undefined && ann.label !== q.label) return false;
+    const score = ann.judge?.score;
+    if (q.minScore !== undefined && (score === undefined || score < q.minScore)) return false;
+    if (q.maxScore !== undefined && (score === undefined || score > q.maxScore)) return false;
+    if (q.reviewStatus !== undefined && (ann.reviewStatus ?? 'pending') !== q.reviewStatus) return false;
+    return true;
+  };
+}
+
+/** The text a search looks in: the record's string values (not its JSON syntax), or the raw line. */
+function textOf(line: QueryLine): string {
+  if (!isObject(line.value)) return line.raw;
+  const parts: string[] = [];
+  const walk = (v: unknown) => {
+    if (typeof v === 'string') parts.push(v);
+    else if (typeof v === 'number' || typeof v === 'boolean') parts.push(String(v));
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (isObject(v)) Object.values(v).forEach(walk);
+  };
+  walk(line.value);
+  return parts.join('\n');
+}

@@ -1,0 +1,48 @@
+import * as vscode from 'vscode';
+import type { DatasetItem, DatasetsTreeProvider } from './datasetsTree';
+import { CurationEditorProvider } from './curationEditor';
+
+interface Deps {
+  datasets: DatasetsTreeProvider;
+  treeView: vscode.TreeView<DatasetItem>;
+}
+
+/** The target files of a command: the clicked item, the multi-selection, or the active editor. */
+export function targetUris(arg: unknown, selected: readonly unknown[] | undefined): vscode.Uri[] {
+  const fromItem = (x: unknown): vscode.Uri | undefined =>
+    x instanceof vscode.Uri ? x : x && typeof x === 'object' && 'uri' in x && x.uri instanceof vscode.Uri ? x.uri : undefined;
+  const many = (selected ?? []).map(fromItem).filter((u): u is vscode.Uri => !!u);
+  if (many.length > 0) return many;
+  const one = fromItem(arg);
+  if (one) return [one];
+  const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  if (tab instanceof vscode.TabInputCustom || tab instanceof vscode.TabInputText) return [tab.uri];
+  return [];
+}
+
+export function registerCommands(context: vscode.ExtensionContext, deps: Deps): void {
+  const reg = (id: string, fn: (...args: unknown[]) => unknown) =>
+    context.subscriptions.push(vscode.commands.registerCommand(id, fn));
+
+  reg('datasetCurator.refresh', () => deps.datasets.refresh());
+
+  reg('datasetCurator.openInCurationEditor', async (arg, selected) => {
+    const uris = targetUris(arg, Array.isArray(selected) ? selected : undefined);
+    if (uris.length === 0) {
+      void vscode.window.showWarningMessage('Select a dataset file (.jsonl) to open in the Curation Editor.');
+      return;
+    }
+    for (const uri of uris) await vscode.commands.executeCommand('vscode.openWith', uri, CurationEditorProvider.viewType);
+  });
+
+  reg('datasetCurator.revealInExplorer', async (arg, selected) => {
+    const [uri] = targetUris(arg, Array.isArray(selected) ? selected : undefined);
+    if (uri) await vscode.commands.executeCommand('revealInExplorer', uri);
+  });
+
+  reg('datasetCurator.openAsText', async (arg, selected) => {
+    for (const uri of targetUris(arg, Array.isArray(selected) ? selected : undefined)) {
+      await vscode.commands.executeCommand('vscode.openWith', uri, 'default');
+    }
+  });
+}

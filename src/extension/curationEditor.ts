@@ -1,0 +1,184 @@
+// The curation editor: a custom editor over the dataset store. The webview shows one record at a
+// time; it asks the host for records by index and the host reads them from the store, which pages
+// the file by byte offsets and never loads it whole. Edits go through VS Code's undo stack as the
+// store's invertible overlay edits; save, revert and hot-exit backups use the store's atomic save.
+import * as vscode from 'vscode';
+import { randomBytes } from 'node:crypto';
+import { ZodError } from 'zod';
+import {
+  FromWebview,
+  parseParams,
+  type ParsedParams,
+  type RequestMethod,
+  type ToWebview,
+  type WebviewRequest,
+} from '../shared/protocol';
+import { DatasetDocument, dialogPrompts, type Prompts } from './datasetDocument';
+import type { Log } from './log';
+
+export { DatasetDocument } from './datasetDocument';
+
+export class CurationEditorProvider implements vscode.CustomEditorProvider<DatasetDocument> {
+  static readonly viewType = 'datasetCurator.curationEditor';
+  private readonly webviews = new Map<string, Set<vscode.WebviewPanel>>();
+  private readonly documents = new Map<string, DatasetDocument>();
+  private readonly changeEmitter = new vscode.EventEmitter<vscode.CustomDocumentEditEvent<DatasetDocument>>();
+  readonly onDidChangeCustomDocument = this.changeEmitter.event;
+  /** How documents ask the user (dialogs); integration tests put answers here. */
+  prompts: Prompts = dialogPrompts;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly log: Log,
+  ) {}
+
+  async openCustomDocument(
+    uri: vscode.Uri,
+    openContext: vscode.CustomDocumentOpenContext,
+    _token: vscode.CancellationToken,
+  ): Promise<DatasetDocument> {
+    const doc = await DatasetDocument.open(uri, openContext.backupId, this.log, () => this.prompts);
+    const key = uri.toString();
+    this.documents.set(key, doc);
+    doc.onDidDispose(() => {
+      if (this.documents.get(key) === doc) this.documents.delete(key);
+    });
+    doc.onDidEdit((e) => this.changeEmitter.fire(e));
+    return doc;
+  }
+
+  /** The open document of a file, if the curation editor has it open. */
+  documentFor(uri: vscode.Uri): DatasetDocument | undefined {
+    return this.documents.get(uri.toString());
+  }
+
+  /** The panels showing a document (used by tests and commands). */
+  panelsFor(uri: vscode.Uri): vscode.WebviewPanel[] {
+    return [...(this.webviews.get(uri.toString()) ?? [])];
+  }
+
+  saveCustomDocument(document: DatasetDocument, cancellation: vscode.CancellationToken): Promise<void> {
+    return document.save(cancellation);
+  }
+
+  saveCustomDocumentAs(document: DatasetDocument, destination: vscode.Uri, cancellation: vscode.CancellationToken): Promise<void> {
+    return document.saveAs(destination, cancellation);
+  }
+
+  revertCustomDocument(document: DatasetDocument, _cancellation: vscode.CancellationToken): Promise<void> {
+    return document.revert();
+  }
+
+  backupCustomDocument(
+    document: DatasetDocument,
+    context: vscode.CustomDocumentBackupContext,
+    _cancellation: vscode.CancellationToken,
+  ): Promise<vscode.CustomDocumentBackup> {
+    return document.backup(context.destination);
+  }
+
+  async resolveCustomEditor(document: DatasetDocument, panel: vscode.WebviewPanel): Promise<void> {
+    const key = document.uri.toString();
+    const set = this.webviews.get(key) ?? new Set();
+    set.add(panel);
+    this.webviews.set(key, set);
+    panel.onDidDispose(() => set.delete(panel));
+
+    const webviewRoot = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview');
+    panel.webview.options = { enableScripts: true, localResourceRoots: [webviewRoot] };
+    panel.webview.html = this.html(panel.webview, webviewRoot);
+
+    const post = (message: ToWebview) => void panel.webview.postMessage(message);
+    const infoSub = document.onDidChangeContent((focus) =>
+      post({ kind: 'event', type: 'changed', info: document.info(), focus }),
+    );
+    panel.onDidDispose(() => infoSub.dispose());
+
+    panel.webview.onDidReceiveMessage((raw: unknown) => {
+      const parsed = FromWebview.safeParse(raw);
+      if (!parsed.success) {
+        this.log.warn(`Curation editor: rejected a malformed message from the webview: ${parsed.error.message}`);
+        const id = idOf(raw);
+        if (id !== undefined) {
+          post({ kind: 'response', id, ok: false, error: { message: 'Malformed request', code: 'bad-request' } });
+        }
+        return;
+      }
+      const msg = parsed.data;
+      if (msg.kind === 'notify') {
+        if (msg.type === 'ready') post({ kind: 'event', type: 'init', info: document.info() });
+        else this.log.info(`webview ${msg.level}: ${msg.message}`);
+        return;
+      }
+      void this.handleRequest(document, msg).then(post);
+    });
+  }
+
+  private async handleRequest(document: DatasetDocument, req: WebviewRequest): Promise<ToWebview> {
+    try {
+      const result = await this.dispatch(document, req.method, req.params);
+      return { kind: 'response', id: req.id, ok: true, result };
+    } catch (err) {
+      const message =
+        err instanceof ZodError
+          ? `Invalid parameters for ${req.method}: ${err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`
+          : err instanceof Error
+            ? err.message
+            : String(err);
+      return { kind: 'response', id: req.id, ok: false, error: { message } };
+    }
+  }
+
+  private async dispatch(document: DatasetDocument, method: RequestMethod, params: unknown): Promise<unknown> {
+    switch (method) {
+      case 'getInfo':
+        parseParams('getInfo', params);
+        return document.info();
+      case 'getRecord':
+        return document.record(parseParams('getRecord', params).index);
+      case 'getRows': {
+        const p: ParsedParams<'getRows'> = parseParams('getRows', params);
+        return document.rows(p.start, p.count, p.columns);
+      }
+      case 'search':
+        return document.search(parseParams('search', params));
+      case 'edit':
+        return document.edit(parseParams('edit', params));
+      case 'getStats':
+        parseParams('getStats', params);
+        return document.stats();
+    }
+  }
+
+  private html(webview: vscode.Webview, root: vscode.Uri): string {
+    const nonce = randomBytes(16).toString('base64');
+    const uri = (f: string) => webview.asWebviewUri(vscode.Uri.joinPath(root, f)).toString();
+    const csp = [
+      "default-src 'none'",
+      `script-src 'nonce-${nonce}'`,
+      `style-src ${webview.cspSource} 'nonce-${nonce}'`,
+      `font-src ${webview.cspSource}`,
+      `img-src ${webview.cspSource} data:`,
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${uri('codicon.css')}" id="vscode-codicon-stylesheet">
+<link rel="stylesheet" href="${uri('editor.css')}">
+<title>Dataset Curator</title>
+</head>
+<body>
+<div id="app"></div>
+<script type="module" nonce="${nonce}" src="${uri('editor.js')}"></script>
+</body>
+</html>`;
+  }
+}
+
+function idOf(raw: unknown): number | undefined {
+  if (raw && typeof raw === 'object' && 'id' in raw && typeof raw.id === 'number') return raw.id;
+  return undefined;
+}

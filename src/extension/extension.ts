@@ -1,0 +1,44 @@
+// Activation: wires the core to VS Code. Everything here is an adapter; the work is in src/core.
+import * as vscode from 'vscode';
+import { DatasetsTreeProvider } from './datasetsTree';
+import { CurationEditorProvider } from './curationEditor';
+import { registerCommands } from './commands';
+import { Log } from './log';
+import { registerTextFeatures } from './textFeatures';
+import { registerSecretCommands } from './settings';
+
+/** What the extension exports: used by the integration tests and by other extensions. */
+export interface DatasetCuratorApi {
+  readonly datasets: DatasetsTreeProvider;
+  readonly editors: CurationEditorProvider;
+}
+
+export function activate(context: vscode.ExtensionContext): DatasetCuratorApi {
+  const log = new Log();
+  context.subscriptions.push(log);
+
+  const datasets = new DatasetsTreeProvider(log);
+  context.subscriptions.push(datasets);
+  const treeView = vscode.window.createTreeView(DatasetsTreeProvider.viewId, {
+    treeDataProvider: datasets,
+    canSelectMany: true,
+    showCollapseAll: false,
+  });
+  context.subscriptions.push(treeView);
+
+  const editors = new CurationEditorProvider(context, log);
+  context.subscriptions.push(
+    vscode.window.registerCustomEditorProvider(CurationEditorProvider.viewType, editors, {
+      webviewOptions: { retainContextWhenHidden: false },
+      supportsMultipleEditorsPerDocument: false,
+    }),
+  );
+
+  registerCommands(context, { datasets, treeView });
+  registerTextFeatures(context, log);
+  registerSecretCommands(context);
+  log.info('Dataset Curator activated');
+  return { datasets, editors };
+}
+
+export function deactivate(): void {}

@@ -1,0 +1,18 @@
+import * as vscode from 'vscode';
+
+/** The "Dataset Curator" output channel. Never pass secrets here. */
+export class Log implements vscode.Disposable {
+  private readonly channel = vscode.window.createOutputChannel('Dataset Curator', { log: true });
+  info(message: string): void {
+    this.channel.info(message);
+  }
+  warn(message: string): void {
+    this.channel.warn(message);
+  }
+  error(message: string, err?: unknown): void {
+    this.channel.error(err instanceof Error ? `${message}: ${err.message}` : message);
+  }
+  dispose(): void {
+    this.channel.dispose();
+  }
+}

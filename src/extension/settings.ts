@@ -1,0 +1,95 @@
+// Endpoint settings and the API key. The key lives in SecretStorage (or OPENAI_API_KEY), never in
+// settings. In an untrusted workspace, workspace-level endpoint settings are ignored (they are
+// declared in package.json's restrictedConfigurations), so a cloned repository cannot redirect
+// requests, with your key, to a server of its choosing.
+import * as vscode from 'vscode';
+
+export const SECRET_KEY = 'datasetCurator.apiKey';
+
+export const presets = {
+  openai: { baseUrl: 'https://api.openai.com/v1', model: 'gpt-4o-mini', needsKey: true },
+  azure: { baseUrl: 'https://YOUR-RESOURCE.openai.azure.com/openai/v1', model: 'YOUR-DEPLOYMENT', needsKey: true },
+  ollama: { baseUrl: 'http://127.0.0.1:11434/v1', model: 'llama3.1', needsKey: false },
+  vllm: { baseUrl: 'http://127.0.0.1:8000/v1', model: 'YOUR-MODEL', needsKey: false },
+  lmstudio: { baseUrl: 'http://127.0.0.1:1234/v1', model: 'YOUR-MODEL', needsKey: false },
+  llamacpp: { baseUrl: 'http://127.0.0.1:8080/v1', model: 'default', needsKey: false },
+} as const;
+export type PresetName = keyof typeof presets;
+
+export interface EndpointSettings {
+  baseUrl: string;
+  model: string;
+  taskModels: Record<string, string>;
+  temperature: number;
+  maxTokens: number;
+  concurrency: number;
+  requestsPerMinute: number;
+  tokensPerMinute: number;
+  timeoutSeconds: number;
+  pricePerMillionInput: number;
+  pricePerMillionOutput: number;
+  confirmCostAbove: number;
+  /** Settings the workspace tried to set but that were ignored because it is untrusted. */
+  ignored: string[];
+}
+
+/** Settings that can redirect requests: only user-level values count in an untrusted workspace. */
+export const restrictedKeys = ['llm.baseUrl', 'llm.model', 'llm.taskModels', 'llm.preset'] as const;
+
+export function readEndpointSettings(scope?: vscode.Uri): EndpointSettings {
+  const cfg = vscode.workspace.getConfiguration('datasetCurator', scope);
+  const trusted = vscode.workspace.isTrusted;
+  const ignored: string[] = [];
+  const get = <T>(key: string, fallback: T): T => {
+    if (!trusted && (restrictedKeys as readonly string[]).includes(key)) {
+      const info = cfg.inspect<T>(key);
+      if (info && (info.workspaceValue !== undefined || info.workspaceFolderValue !== undefined)) ignored.push(`datasetCurator.${key}`);
+      return info?.globalValue ?? info?.defaultValue ?? fallback;
+    }
+    return cfg.get<T>(key, fallback);
+  };
+  const preset = presets[get<PresetName>('llm.preset', 'openai')] ?? presets.openai;
+  return {
+    baseUrl: get<string>('llm.baseUrl', '') || preset.baseUrl,
+    model: get<string>('llm.model', '') || preset.model,
+    taskModels: get<Record<string, string>>('llm.taskModels', {}),
+    temperature: get('llm.temperature', 0),
+    maxTokens: get('llm.maxTokens', 512),
+    concurrency: get('llm.concurrency', 8),
+    requestsPerMinute: get('llm.requestsPerMinute', 0),
+    tokensPerMinute: get('llm.tokensPerMinute', 0),
+    timeoutSeconds: get('llm.timeoutSeconds', 120),
+    pricePerMillionInput: get('llm.pricePerMillionInputTokens', 0),
+    pricePerMillionOutput: get('llm.pricePerMillionOutputTokens', 0),
+    confirmCostAbove: get('llm.confirmCostAbove', 1),
+    ignored,
+  };
+}
+
+/** The API key: SecretStorage first, then OPENAI_API_KEY. Never logged, never sent to the webview. */
+export async function apiKey(secrets: vscode.SecretStorage): Promise<string | undefined> {
+  return (await secrets.get(SECRET_KEY)) ?? (process.env.OPENAI_API_KEY || undefined);
+}
+
+export function registerSecretCommands(context: vscode.ExtensionContext): void {
+  context.subscriptions.push(
+    vscode.commands.registerCommand('datasetCurator.setApiKey', async () => {
+      const key = await vscode.window.showInputBox({
+        title: 'Dataset Curator: API key',
+        prompt: 'Stored in VS Code SecretStorage (your OS keychain), never in settings or files.',
+        password: true,
+        ignoreFocusOut: true,
+        validateInput: (v) => (v.trim() ? undefined : 'Enter a key, or press Escape'),
+      });
+      if (!key) return;
+      await context.secrets.store(SECRET_KEY, key.trim());
+      void vscode.window.showInformationMessage('API key saved in SecretStorage.');
+    }),
+    vscode.commands.registerCommand('datasetCurator.clearApiKey', async () => {
+      await context.secrets.delete(SECRET_KEY);
+      void vscode.window.showInformationMessage(
+        process.env.OPENAI_API_KEY ? 'API key cleared; OPENAI_API_KEY from the environment will be used.' : 'API key cleared.',
+      );
+    }),
+  );
+}

@@ -1,0 +1,65 @@
+// Acting as a person in a real VS Code: open the Datasets view, open a dataset from the tree, see
+// the first record in the curation editor's webview, press `j`, see the second.
+import { after, before, describe, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { cleanup, launchBrowser, makeWorkspace, openWorkbench, startCodeServer, webviewFrame, type CodeServer } from '../harness/vscode';
+
+describe('curation editor in the workbench', () => {
+  let server: CodeServer;
+  let browser: Browser;
+  let page: Page;
+  let workspace: string;
+
+  before(async () => {
+    workspace = makeWorkspace('samples');
+    server = await startCodeServer();
+    browser = await launchBrowser();
+    ({ page } = await openWorkbench(browser, server.url({ folder: workspace })));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (workspace) cleanup(workspace);
+  });
+
+  test('open a dataset from the Datasets view, see its first record, press j to see the second', async () => {
+    const lines = readFileSync(join(workspace, 'samples/reviews.jsonl'), 'utf8').trim().split('\n');
+    const first = JSON.parse(lines[0] ?? '') as { text: string };
+    const second = JSON.parse(lines[1] ?? '') as { text: string };
+
+    await page.locator('.activitybar [aria-label^="Datasets"]').first().click();
+    const item = page.locator('.monaco-list-row', { hasText: 'reviews.jsonl' }).first();
+    await item.waitFor({ state: 'visible', timeout: 30_000 });
+    await item.click();
+
+    const frame = await webviewFrame(page, '[data-field="text"]');
+    const text = frame.locator('[data-field="text"] .field-value');
+    await assertText(() => text.textContent(), first.text);
+    assert.match((await frame.locator('[data-testid="position"]').textContent()) ?? '', /^Line 1 of 36/);
+
+    await frame.locator('body').click({ position: { x: 5, y: 200 } });
+    await page.keyboard.press('j');
+    await assertText(() => text.textContent(), second.text);
+    assert.match((await frame.locator('[data-testid="position"]').textContent()) ?? '', /^Line 2 of 36/);
+
+    await page.keyboard.press('k');
+    await assertText(() => text.textContent(), first.text);
+    await frame.locator('[data-testid="next"]').click();
+    await assertText(() => text.textContent(), second.text);
+  });
+});
+
+async function assertText(get: () => Promise<string | null>, expected: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: string | null = null;
+  while (Date.now() < deadline) {
+    last = await get();
+    if (last === expected) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(last, expected);
+}

@@ -1,0 +1,72 @@
+// Runs the mocha integration suite inside the extension host of a real VS Code (code-server build)
+// and reports its results, read from the file the suite writes. Fails when no test ran.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cleanup, codeServerVersion, launchBrowser, makeWorkspace, openWorkbench, repoRoot, startCodeServer } from './vscode';
+
+interface Results {
+  vscodeVersion: string;
+  passed: number;
+  failed: number;
+  done?: boolean;
+  crashed?: string;
+  tests: { title: string; state: string; error?: string; durationMs?: number }[];
+}
+
+export async function runIntegration(): Promise<Results> {
+  const resultsDir = mkdtempSync(join(tmpdir(), 'dc-results-'));
+  const resultsFile = join(resultsDir, 'integration.json');
+  const workspace = makeWorkspace('samples');
+  const server = await startCodeServer({ env: { DC_TEST_RESULTS: resultsFile } });
+  const browser = await launchBrowser();
+  try {
+    const url = server.url({ folder: workspace, extensionTestsPath: join(repoRoot, 'out/test/integration/index.js') });
+    await openWorkbench(browser, url);
+    // The suite writes the file when it starts and again when it ends.
+    const startBy = Date.now() + 120_000;
+    const deadline = Date.now() + 10 * 60_000;
+    while (Date.now() < deadline) {
+      if (existsSync(resultsFile)) {
+        try {
+          const r = JSON.parse(readFileSync(resultsFile, 'utf8')) as Results;
+          if (r.done) return r;
+        } catch {
+          /* being written */
+        }
+      } else if (Date.now() > startBy) {
+        throw new Error(`the integration suite did not start within 2 minutes; code-server log: ${server.logFile}`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`the integration suite did not finish in 10 minutes; code-server log: ${server.logFile}`);
+  } finally {
+    await browser.close();
+    await server.stop();
+    cleanup(workspace);
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`# integration: VS Code ${codeServerVersion()} (code-server build), extension host`);
+  const r = await runIntegration();
+  for (const t of r.tests) {
+    const mark = t.state === 'passed' ? 'ok' : t.state === 'failed' ? 'FAIL' : 'skip';
+    console.log(`  ${mark} ${t.title}${t.durationMs !== undefined ? ` (${t.durationMs} ms)` : ''}`);
+    if (t.error) console.log(t.error.replace(/^/gm, '      '));
+  }
+  console.log(`# integration ran inside VS Code ${r.vscodeVersion}: ${r.passed} passed, ${r.failed} failed`);
+  if (r.crashed) console.log(`# the suite crashed: ${r.crashed}`);
+  const pending = r.tests.filter((t) => t.state === 'pending').length;
+  if (r.passed + r.failed === 0) {
+    console.log('# no integration test ran');
+    process.exitCode = 1;
+  } else if (r.failed > 0 || pending > 0 || r.crashed) process.exitCode = 1;
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,257 @@
+// The offline VS Code harness: a real VS Code (the code-server build of VS Code 1.139, run on Node
+// 24) on 127.0.0.1, driven by Debian's Chromium through playwright-core. Used by the integration
+// runner, the e2e tests, the demo and the benchmarks. See ../../README.md "Tests".
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Frame, type Page } from 'playwright-core';
+
+export const repoRoot = resolve(__dirname, '..', '..');
+
+export interface Tools {
+  node24: string;
+  codeServer: string;
+  browser: string;
+}
+
+let tools: Tools | undefined;
+
+export function cacheDir(): string {
+  return process.env.DC_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'dataset-curator');
+}
+
+/** Installs (once, cached outside the repo) and returns the harness's tools. */
+export function ensureTools(): Tools {
+  if (tools) return tools;
+  const out = execFileSync('bash', [join(repoRoot, 'test/harness/setup.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const kv = Object.fromEntries(
+    out
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  if (!kv.NODE24 || !kv.CODE_SERVER || !kv.BROWSER) throw new Error(`setup.sh printed no tool paths:\n${out}`);
+  tools = { node24: kv.NODE24, codeServer: kv.CODE_SERVER, browser: kv.BROWSER };
+  return tools;
+}
+
+export function codeServerVersion(): string {
+  const t = ensureTools();
+  const pkg = JSON.parse(readFileSync(join(t.codeServer, 'lib/vscode/package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+/** A fresh workspace folder holding a copy of the given files (default: the bundled samples). */
+export function makeWorkspace(files: Record<string, string | Buffer> | 'samples' = 'samples'): string {
+  const dir = mkdtempSync(join(tmpdir(), 'dc-ws-'));
+  if (files === 'samples') cpSync(join(repoRoot, 'samples'), join(dir, 'samples'), { recursive: true });
+  else
+    for (const [name, content] of Object.entries(files)) {
+      mkdirSync(join(dir, name, '..'), { recursive: true });
+      writeFileSync(join(dir, name), content);
+    }
+  return dir;
+}
+
+export interface CodeServer {
+  port: number;
+  origin: string;
+  logFile: string;
+  userDataDir: string;
+  /** The workbench URL opening `folder`, loading this repo as the extension under development. */
+  url(opts: { folder: string; extensionTestsPath?: string; extensionDevelopmentPath?: string }): string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Keep Workspace Trust on (restricted mode tests). Default: trust disabled. */
+  workspaceTrust?: boolean;
+  env?: NodeJS.ProcessEnv;
+  settings?: Record<string, unknown>;
+  /** A fixed port (default: a free one). */
+  port?: number;
+  /** Keep the user data (settings, state) between runs, in the cache: for the demo. */
+  persistent?: boolean;
+}
+
+export async function startCodeServer(opts: StartOptions = {}): Promise<CodeServer> {
+  const t = ensureTools();
+  const port = opts.port ?? (await freePort());
+  const base = opts.persistent ? join(cacheDir(), 'demo-vscode') : mkdtempSync(join(tmpdir(), 'dc-cs-'));
+  const userDataDir = join(base, 'user-data');
+  const extensionsDir = join(base, 'extensions');
+  mkdirSync(join(userDataDir, 'User'), { recursive: true });
+  mkdirSync(extensionsDir, { recursive: true });
+  const settingsFile = join(userDataDir, 'User', 'settings.json');
+  if (!opts.persistent || !existsSync(settingsFile)) writeFileSync(
+    settingsFile,
+    JSON.stringify(
+      {
+        'workbench.startupEditor': 'none',
+        'workbench.tips.enabled': false,
+        'workbench.enableExperiments': false,
+        'telemetry.telemetryLevel': 'off',
+        'extensions.autoCheckUpdates': false,
+        'extensions.autoUpdate': false,
+        'update.mode': 'none',
+        'security.workspace.trust.startupPrompt': 'never',
+        'chat.disableAIFeatures': true,
+        'window.restoreWindows': 'none',
+        'workbench.secondarySideBar.defaultVisibility': 'hidden',
+        'chat.commandCenter.enabled': false,
+        ...opts.settings,
+      },
+      null,
+      2,
+    ),
+  );
+  const configFile = join(base, 'config.yaml');
+  writeFileSync(configFile, 'auth: none\n');
+  const logFile = join(base, 'code-server.log');
+  const args = [
+    join(t.codeServer, 'out/node/entry.js'),
+    '--config', configFile,
+    '--auth', 'none',
+    '--bind-addr', `127.0.0.1:${port}`,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-getting-started-override',
+    '--user-data-dir', userDataDir,
+    '--extensions-dir', extensionsDir,
+    '--vscode-option', 'enable-smoke-test-driver',
+    ...(opts.workspaceTrust ? [] : ['--disable-workspace-trust']),
+  ];
+  const log = createWriteStream(logFile);
+  const child: ChildProcess = spawn(t.node24, args, {
+    env: { ...process.env, ...opts.env, NODE_OPTIONS: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  let output = '';
+  await new Promise<void>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`code-server did not start in 60 s; log: ${logFile}\n${output}`)), 60_000);
+    const onData = (d: Buffer) => {
+      output += d.toString();
+      if (output.includes('HTTP server listening')) {
+        clearTimeout(timer);
+        res();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      rej(new Error(`code-server exited with ${code}; log: ${logFile}\n${output}`));
+    });
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  const remote = (p: string) => `vscode-remote://127.0.0.1:${port}${p}`;
+  return {
+    port,
+    origin,
+    logFile,
+    userDataDir,
+    url({ folder, extensionTestsPath, extensionDevelopmentPath = repoRoot }) {
+      const payload: [string, string][] = [['extensionDevelopmentPath', remote(extensionDevelopmentPath)]];
+      if (extensionTestsPath) payload.push(['extensionTestsPath', remote(extensionTestsPath)]);
+      return `${origin}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    },
+    async stop() {
+      if (child.exitCode === null && child.pid) {
+        const exited = new Promise((r) => child.once('exit', r));
+        try {
+          process.kill(-child.pid, 'SIGTERM');
+        } catch {
+          /* already gone */
+        }
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        if (child.exitCode === null) {
+          try {
+            process.kill(-child.pid, 'SIGKILL');
+          } catch {
+            /* already gone */
+          }
+        }
+      }
+      log.end();
+    },
+  };
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  const t = ensureTools();
+  return chromium.launch({
+    executablePath: t.browser,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
+  });
+}
+
+/** Opens the workbench and waits until it takes input. */
+export async function openWorkbench(browser: Browser, url: string): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
+  await page.waitForTimeout(1500);
+  return { context, page };
+}
+
+/** Runs a command from the command palette by its title. */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${title}`);
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  await row.waitFor({ state: 'visible', timeout: 15_000 });
+  await page.keyboard.press('Enter');
+}
+
+/** The frame of a webview whose document contains `selector` (webviews nest two iframes deep). */
+export async function webviewFrame(page: Page, selector: string, timeoutMs = 30_000): Promise<Frame> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      try {
+        if (await frame.$(selector)) return frame;
+      } catch {
+        /* frame detached or navigating */
+      }
+    }
+    await page.waitForTimeout(200);
+  }
+  throw new Error(`no webview frame contains ${selector} after ${timeoutMs} ms`);
+}
+
+export function cleanup(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}

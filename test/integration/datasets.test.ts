@@ -1,0 +1,66 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { activateExtension, workspaceFolder } from './helpers';
+
+describe('Datasets view', () => {
+  it('lists the workspace dataset files with their folders', async () => {
+    const api = await activateExtension();
+    const items = await api.datasets.getChildren();
+    const names = items.map((i) => vscode.workspace.asRelativePath(i.uri));
+    assert.ok(names.includes('samples/reviews.jsonl'), `reviews.jsonl is listed: ${names.join(', ')}`);
+    for (const item of items) {
+      assert.equal(item.contextValue, 'dataset');
+      assert.equal(item.command?.command, 'datasetCurator.openInCurationEditor');
+    }
+  });
+
+  it('shows record count, annotated share, mean judge score and invalid lines per file', async () => {
+    const api = await activateExtension();
+    const uri = vscode.Uri.joinPath(workspaceFolder(), 'samples', 'reviews.jsonl');
+    const text = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8');
+    const records = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { label?: string; judge?: { score: number } });
+    const scores = records.map((r) => r.judge?.score).filter((s): s is number => s !== undefined);
+    const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
+    const summary = await api.datasets.summary(uri);
+    assert.equal(summary.records, records.length);
+    assert.equal(summary.invalid, 0);
+    assert.ok(Math.abs((summary.meanScore ?? 0) - mean) < 1e-9);
+    const item = (await api.datasets.getChildren()).find((i) => i.uri.fsPath === uri.fsPath);
+    assert.equal(item?.description, `samples · ${records.length} records · 100% annotated · score ${mean.toFixed(1)}`);
+
+    const broken = vscode.Uri.joinPath(workspaceFolder(), 'broken', 'mixed.jsonl');
+    await vscode.workspace.fs.writeFile(broken, Buffer.from('{"text":"ok","label":"a"}\nnot json\n{"text":"unlabeled"}\n'));
+    try {
+      const s = await api.datasets.summary(broken);
+      assert.equal(s.records, 2);
+      assert.equal(s.invalid, 1);
+      assert.equal(s.annotatedShare, 0.5);
+      const brokenItem = (await api.datasets.getChildren()).find((i) => i.uri.fsPath === broken.fsPath);
+      assert.equal(brokenItem?.description, 'broken · 2 records · 50% annotated · 1 invalid');
+    } finally {
+      await vscode.workspace.fs.delete(vscode.Uri.joinPath(workspaceFolder(), 'broken'), { recursive: true });
+    }
+  });
+
+  it('shows a new dataset file and drops a deleted one', async () => {
+    const api = await activateExtension();
+    const uri = vscode.Uri.joinPath(workspaceFolder(), 'fresh', 'new-data.jsonl');
+    await vscode.workspace.fs.writeFile(uri, Buffer.from('{"text":"hello","label":"positive"}\n'));
+    try {
+      const after = await api.datasets.getChildren();
+      assert.ok(after.some((i) => i.uri.fsPath === uri.fsPath), 'the new file is listed');
+    } finally {
+      await vscode.workspace.fs.delete(vscode.Uri.joinPath(workspaceFolder(), 'fresh'), { recursive: true });
+    }
+    const gone = await api.datasets.getChildren();
+    assert.ok(!gone.some((i) => i.uri.fsPath === uri.fsPath), 'the deleted file is gone');
+  });
+
+  it('contributes its commands under one category', async () => {
+    await activateExtension();
+    const commands = await vscode.commands.getCommands(true);
+    for (const id of ['datasetCurator.refresh', 'datasetCurator.openInCurationEditor', 'datasetCurator.openAsText']) {
+      assert.ok(commands.includes(id), `${id} is registered`);
+    }
+  });
+});

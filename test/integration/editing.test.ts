@@ -1,0 +1,117 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { activateExtension, waitFor, workspaceFolder } from './helpers';
+import type { DatasetCuratorApi } from '../../src/extension/extension';
+
+async function freshCopy(name: string): Promise<vscode.Uri> {
+  const src = vscode.Uri.joinPath(workspaceFolder(), 'samples', 'reviews.jsonl');
+  const dst = vscode.Uri.joinPath(workspaceFolder(), 'scratch', name);
+  await vscode.workspace.fs.copy(src, dst, { overwrite: true });
+  return dst;
+}
+
+async function openDoc(api: DatasetCuratorApi, uri: vscode.Uri) {
+  await vscode.commands.executeCommand('vscode.openWith', uri, 'datasetCurator.curationEditor');
+  const doc = await waitFor('the document', () => api.editors.documentFor(uri));
+  await doc.store.ready;
+  return doc;
+}
+
+const readLines = async (uri: vscode.Uri) => Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8').split('\n');
+
+describe('Curation editor: editing, saving, external changes, hot exit', () => {
+  afterEach(async () => {
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('relabels through the undo stack and saves only the edited line', async () => {
+    const api = await activateExtension();
+    const uri = await freshCopy('relabel.jsonl');
+    const before = await readLines(uri);
+    const doc = await openDoc(api, uri);
+    const rec = doc.edit({ op: 'relabel', index: 2, label: 'positive' });
+    assert.equal(rec.annotation?.label, 'positive');
+    assert.ok(doc.isDirty);
+    await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
+    await vscode.commands.executeCommand('undo');
+    await waitFor('undo', () => doc.record(2).annotation?.label !== 'positive' || undefined);
+    await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
+    await vscode.commands.executeCommand('redo');
+    await waitFor('redo', () => doc.record(2).annotation?.label === 'positive' || undefined);
+    await vscode.commands.executeCommand('workbench.action.files.save');
+    await waitFor('the save', () => !doc.isDirty || undefined);
+    const after = await readLines(uri);
+    assert.equal(after.length, before.length);
+    after.forEach((line, i) => {
+      if (i !== 2) assert.equal(line, before[i], `line ${i + 1} is untouched`);
+    });
+    const saved = JSON.parse(after[2] ?? '') as { label: string; annotations: { suggestions: { label: { value: string }[] } } };
+    assert.equal(saved.label, 'positive');
+    const original = JSON.parse(before[2] ?? '') as typeof saved;
+    assert.deepEqual(saved.annotations.suggestions, original.annotations.suggestions, "the model's suggestion is kept");
+  });
+
+  it('asks before reloading when the file changes on disk while there are unsaved edits', async () => {
+    const api = await activateExtension();
+    const uri = await freshCopy('external.jsonl');
+    const doc = await openDoc(api, uri);
+    const asked: string[] = [];
+    api.editors.prompts = {
+      externalChangeWhileDirty: async (name) => {
+        asked.push(name);
+        return 'keep';
+      },
+      saveConflict: async () => 'cancel',
+    };
+    try {
+      doc.edit({ op: 'relabel', index: 0, label: 'neutral' });
+      const lines = await readLines(uri);
+      lines[5] = JSON.stringify({ text: 'changed by another program', label: 'negative' });
+      await vscode.workspace.fs.writeFile(uri, Buffer.from(lines.join('\n')));
+      await waitFor('the question', () => (asked.length > 0 ? true : undefined), 15_000);
+      assert.deepEqual(asked, ['external.jsonl']);
+      assert.equal(doc.record(0).annotation?.label, 'neutral', 'the unsaved edit is still there');
+      // Saving now is a conflict: with "cancel" the file on disk is left as the other program wrote it.
+      await assert.rejects(doc.save());
+      assert.match((await readLines(uri))[5] ?? '', /changed by another program/);
+    } finally {
+      const { dialogPrompts } = await import('../../src/extension/datasetDocument');
+      api.editors.prompts = dialogPrompts;
+    }
+  });
+
+  it('reloads silently when the file changes on disk and there are no edits', async () => {
+    const api = await activateExtension();
+    const uri = await freshCopy('reload.jsonl');
+    const doc = await openDoc(api, uri);
+    const lines = await readLines(uri);
+    lines.splice(1, 0, JSON.stringify({ text: 'inserted elsewhere', label: 'neutral' }));
+    await vscode.workspace.fs.writeFile(uri, Buffer.from(lines.join('\n')));
+    await waitFor('the reload', () => (doc.record(1).value?.text === 'inserted elsewhere' ? true : undefined), 15_000);
+    assert.equal(doc.isDirty, false);
+  });
+
+  it('backs up unsaved edits and restores them (hot exit)', async () => {
+    const api = await activateExtension();
+    const uri = await freshCopy('hotexit.jsonl');
+    const doc = await openDoc(api, uri);
+    doc.edit({ op: 'relabel', index: 4, label: 'negative' });
+    doc.edit({ op: 'setField', index: 7, path: ['text'], value: 'edited text' });
+    const destination = vscode.Uri.joinPath(workspaceFolder(), 'scratch', 'backups', 'hotexit.backup');
+    const cts = new vscode.CancellationTokenSource();
+    const backup = await api.editors.backupCustomDocument(doc, { destination }, cts.token);
+    const restored = await api.editors.openCustomDocument(uri, { backupId: backup.id, untitledDocumentData: undefined }, cts.token);
+    try {
+      await restored.store.ready;
+      assert.equal(restored.record(4).annotation?.label, 'negative');
+      assert.equal(restored.record(7).value?.text, 'edited text');
+      assert.ok(restored.isDirty, 'restored edits are unsaved');
+      const onDisk = await readLines(uri);
+      assert.notEqual(JSON.parse(onDisk[7] ?? '{}').text, 'edited text', 'the file on disk is untouched');
+    } finally {
+      restored.dispose();
+      backup.delete();
+    }
+  });
+});

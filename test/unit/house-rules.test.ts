@@ -1,0 +1,33 @@
+// The rules of the house that code can check: the core and the CLI never import `vscode`, and the
+// webview never writes HTML from strings.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+
+function sources(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (/\.(ts|mts|js)$/.test(name)) out.push(p);
+    }
+  };
+  walk(join(root, dir));
+  return out;
+}
+
+test('src/core and src/cli import nothing from vscode', () => {
+  const offenders = [...sources('src/core'), ...sources('src/cli')].filter((f) =>
+    /from\s+['"]vscode['"]|require\(\s*['"]vscode['"]\s*\)|import\(\s*['"]vscode['"]\s*\)/.test(readFileSync(f, 'utf8')),
+  );
+  assert.deepEqual(offenders.map((f) => relative(root, f)), []);
+});
+
+test('the webview never turns strings into HTML', () => {
+  const offenders = sources('webview').filter((f) => /\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write\(/.test(readFileSync(f, 'utf8')));
+  assert.deepEqual(offenders.map((f) => relative(root, f)), []);
+});
