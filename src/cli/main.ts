@@ -1,31 +1,49 @@
 // curate: Dataset Curator's engine, headless. `curate help` lists the commands.
 import { version } from '../../package.json';
+import { ConflictError, SaveError } from '../core/store';
 import { ExitCode, UsageError, parse, type Command, type Io } from './cli';
-import { get, set, stats, validate } from './commands/store';
+import { commands } from './commands';
 
-const commands: Command[] = [stats, get, set, validate];
+function commandHelp(c: Command): string {
+  return `${c.summary}\n\nUsage: ${c.usage}\n${c.details ? `\n${c.details}\n` : ''}`;
+}
 
-function help(io: Io): void {
-  io.out(`curate ${version}: curate LLM training data (JSONL) from the command line\n\nUsage: curate COMMAND [options]\n\nCommands:\n`);
+function help(): string {
   const w = Math.max(...commands.map((c) => c.name.length));
-  for (const c of commands) io.out(`  ${c.name.padEnd(w)}  ${c.summary}\n`);
-  io.out(`\nRun "curate help COMMAND" for a command's options.\nExit codes: 0 ok, 1 failure or invalid data, 2 bad arguments, 3 conflict (file changed underneath), 130 interrupted.\n`);
+  return (
+    `curate ${version}: curate LLM training data (JSONL) from the command line\n\n` +
+    `Usage: curate COMMAND [options]\n\nCommands:\n` +
+    commands.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}\n`).join('') +
+    `\nRun "curate help COMMAND" for a command's options. Line numbers are 1-based.\n` +
+    `Exit codes: 0 ok, 1 invalid data or failure, 2 bad arguments or missing file, 3 conflict (file changed underneath), 130 interrupted.\n`
+  );
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h') {
-    help(io);
-    return name ? ExitCode.ok : ExitCode.usage;
+  if (!name) {
+    io.err(help());
+    return ExitCode.usage;
   }
-  if (name === '--version' || name === '-V') {
+  if (name === '--help' || name === '-h') {
+    io.out(help());
+    return ExitCode.ok;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
     io.out(`${version}\n`);
     return ExitCode.ok;
   }
   if (name === 'help') {
+    if (!rest[0]) {
+      io.out(help());
+      return ExitCode.ok;
+    }
     const c = commands.find((x) => x.name === rest[0]);
-    if (c) io.out(`${c.summary}\n\nUsage: ${c.usage}\n`);
-    else help(io);
+    if (!c) {
+      io.err(`curate: unknown command "${rest[0]}". Run "curate help".\n`);
+      return ExitCode.usage;
+    }
+    io.out(commandHelp(c));
     return ExitCode.ok;
   }
   const cmd = commands.find((c) => c.name === name);
@@ -36,7 +54,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   try {
     const args = parse(cmd, rest);
     if (args.values.help) {
-      io.out(`${cmd.summary}\n\nUsage: ${cmd.usage}\n`);
+      io.out(commandHelp(cmd));
       return ExitCode.ok;
     }
     return await cmd.run(args, io);
@@ -45,11 +63,16 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.err(`curate ${cmd.name}: ${err.message}\nUsage: ${cmd.usage}\n`);
       return ExitCode.usage;
     }
+    if (err instanceof ConflictError) {
+      io.err(`curate ${cmd.name}: ${err.message}\n`);
+      return ExitCode.conflict;
+    }
     if (err instanceof Error && err.name === 'AbortError') {
-      io.err('curate: interrupted; finished work is kept\n');
+      io.err(`curate ${cmd.name}: interrupted; nothing was written\n`);
       return ExitCode.interrupted;
     }
-    io.err(`curate ${cmd.name}: ${err instanceof Error ? err.message : String(err)}\n`);
+    const msg = err instanceof SaveError || !(err instanceof Error) ? String(err instanceof Error ? err.message : err) : err.message;
+    io.err(`curate ${cmd.name}: ${msg}\n`);
     return ExitCode.failure;
   }
 }
@@ -65,8 +88,8 @@ if (require.main === module) {
   const io: Io = {
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
-    stdout: process.stdout,
-    isTTY: !!process.stdout.isTTY,
+    write: (b) => process.stdout.write(b),
+    isTTY: !!process.stderr.isTTY,
     signal: ac.signal,
   };
   void main(process.argv.slice(2), io).then((code) => {

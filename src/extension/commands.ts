@@ -1,10 +1,15 @@
 import * as vscode from 'vscode';
 import type { DatasetItem, DatasetsTreeProvider } from './datasetsTree';
 import { CurationEditorProvider } from './curationEditor';
+import { filterCommand } from './filterCommand';
+import { runLlmCommand } from './llmCommands';
+import type { Log } from './log';
 
 interface Deps {
   datasets: DatasetsTreeProvider;
   treeView: vscode.TreeView<DatasetItem>;
+  editors: CurationEditorProvider;
+  log: Log;
 }
 
 /** The target files of a command: the clicked item, the multi-selection, or the active editor. */
@@ -39,6 +44,40 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
     const [uri] = targetUris(arg, Array.isArray(selected) ? selected : undefined);
     if (uri) await vscode.commands.executeCommand('revealInExplorer', uri);
   });
+
+  reg('datasetCurator.filter', async (arg, selected) => {
+    const uris = targetUris(arg, Array.isArray(selected) ? selected : undefined);
+    if (uris.length === 0) {
+      void vscode.window.showWarningMessage('Select a dataset file (.jsonl) to filter.');
+      return;
+    }
+    for (const uri of uris) {
+      try {
+        await filterCommand(uri, deps.editors, deps.log);
+      } catch (err) {
+        deps.log.error('Filter failed', err);
+        void vscode.window.showErrorMessage(`Filter failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  });
+
+  for (const [id, kind] of [['datasetCurator.label', 'annotate'], ['datasetCurator.judge', 'judge']] as const) {
+    reg(id, async (arg, selected) => {
+      const uris = targetUris(arg, Array.isArray(selected) ? selected : undefined);
+      if (uris.length === 0) {
+        void vscode.window.showWarningMessage('Select a dataset file (.jsonl) first.');
+        return;
+      }
+      for (const uri of uris) {
+        try {
+          await runLlmCommand(kind, uri, context, deps.editors, deps.log);
+        } catch (err) {
+          deps.log.error(`${kind} failed`, err);
+          void vscode.window.showErrorMessage(`${kind === 'annotate' ? 'Labeling' : 'Judging'} failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    });
+  }
 
   reg('datasetCurator.openAsText', async (arg, selected) => {
     for (const uri of targetUris(arg, Array.isArray(selected) ? selected : undefined)) {

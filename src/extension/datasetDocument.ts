@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { ConflictError, JsonlDataset, type Edit } from '../core/jsonl';
 import { matchesQuery, recordAnnotation } from '../core/query';
 import { collectStats } from '../core/stats';
+import { defaultFields } from '../core/schema/annotation';
 import { applyAnnotationEdit } from '../core/annotate-edits';
 import type {
   AnnotationView,
@@ -124,6 +125,7 @@ export class DatasetDocument implements vscode.CustomDocument {
       invalid: line.invalid,
       lossy: line.lossy,
       annotation,
+      annotationFields: Object.values(defaultFields),
       edited: line.edited,
     };
   }
@@ -203,7 +205,13 @@ export class DatasetDocument implements vscode.CustomDocument {
   }
 
   private pushEdit(edit: Edit, label: string, index: number): void {
-    this.applied.push(edit);
+    this.pushEdits([edit], label, index);
+  }
+
+  /** Already-applied store edits as one step of VS Code's undo stack. */
+  private pushEdits(edits: Edit[], label: string, index: number | undefined): void {
+    if (edits.length === 0) return;
+    this.applied.push(...edits);
     this.version++;
     this.invalidateLabels();
     this.contentChanged.fire(index);
@@ -211,21 +219,47 @@ export class DatasetDocument implements vscode.CustomDocument {
       document: this,
       label,
       undo: () => {
-        this.dataset.undoEdit(edit);
-        const at = this.applied.lastIndexOf(edit);
-        if (at >= 0) this.applied.splice(at, 1);
+        for (const e of [...edits].reverse()) this.dataset.undoEdit(e);
+        this.applied.splice(this.applied.length - edits.length, edits.length);
         this.version--;
         this.invalidateLabels();
-        this.contentChanged.fire(Math.min(index, Math.max(0, this.dataset.lineCount - 1)));
+        this.contentChanged.fire(index === undefined ? undefined : Math.min(index, Math.max(0, this.dataset.lineCount - 1)));
       },
       redo: () => {
-        this.dataset.applyEdit(edit);
-        this.applied.push(edit);
+        for (const e of edits) this.dataset.applyEdit(e);
+        this.applied.push(...edits);
         this.version++;
         this.invalidateLabels();
         this.contentChanged.fire(index);
       },
     });
+  }
+
+  /** The store changed behind VS Code's undo stack (a job wrote and saved results): refresh. */
+  notifyChanged(index: number | undefined): void {
+    this.invalidateLabels();
+    this.contentChanged.fire(index);
+  }
+
+  /** Field edits (a filter's tags) as one undoable step. */
+  setFields(edits: { index: number; path: (string | number)[]; value: unknown }[], label: string): number {
+    const done: Edit[] = [];
+    try {
+      for (const e of edits) done.push(this.dataset.setField(e.index, e.path, e.value));
+    } catch (err) {
+      for (const e of done.reverse()) this.dataset.undoEdit(e);
+      throw err;
+    }
+    this.pushEdits(done, label, undefined);
+    return done.length;
+  }
+
+  /** Deletes lines (a filter's drops) as one undoable step. */
+  deleteLines(indices: number[], label: string): number {
+    const done: Edit[] = [];
+    for (const i of [...new Set(indices)].sort((a, b) => b - a)) done.push(this.dataset.deleteLine(i));
+    this.pushEdits(done, label, undefined);
+    return done.length;
   }
 
   async save(cancellation?: vscode.CancellationToken): Promise<void> {

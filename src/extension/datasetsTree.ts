@@ -160,7 +160,7 @@ export class DatasetsTreeProvider implements vscode.TreeDataProvider<DatasetItem
   async findDatasets(): Promise<vscode.Uri[]> {
     const config = vscode.workspace.getConfiguration('datasetCurator.datasets');
     const include = config.get<string>('include', '**/*.jsonl');
-    const exclude = config.get<string>('exclude', '**/{node_modules,.git}/**');
+    const exclude = config.get<string>('exclude', '{**/{node_modules,.git,.curator}/**,**/*.curator-journal/**}');
     const uris = await vscode.workspace.findFiles(include, exclude);
     return uris.sort((a, b) => a.fsPath.localeCompare(b.fsPath));
   }

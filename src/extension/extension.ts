@@ -34,7 +34,7 @@ export function activate(context: vscode.ExtensionContext): DatasetCuratorApi {
     }),
   );
 
-  registerCommands(context, { datasets, treeView });
+  registerCommands(context, { datasets, treeView, editors, log });
   registerTextFeatures(context, log);
   registerSecretCommands(context);
   log.info('Dataset Curator activated');

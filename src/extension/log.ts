@@ -12,6 +12,9 @@ export class Log implements vscode.Disposable {
   error(message: string, err?: unknown): void {
     this.channel.error(err instanceof Error ? `${message}: ${err.message}` : message);
   }
+  show(): void {
+    this.channel.show(true);
+  }
   dispose(): void {
     this.channel.dispose();
   }

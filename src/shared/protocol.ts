@@ -33,6 +33,8 @@ export const JudgeView = z.object({
   scale: z.tuple([z.number(), z.number()]).optional(),
   reasons: z.string().optional(),
   criteria: z.record(z.string(), z.number()).optional(),
+  /** The scale of the per-criterion scores when it differs from the overall score's. */
+  criteriaScale: z.tuple([z.number(), z.number()]).optional(),
   model: z.string().optional(),
 });
 export type JudgeView = z.infer<typeof JudgeView>;
@@ -68,6 +70,8 @@ export const RecordPayload = z.object({
   lossy: z.object({ reason: z.string() }).optional(),
   /** The annotation, when the record is valid. */
   annotation: AnnotationView.optional(),
+  /** The record's top-level keys that hold the annotation (shown in the panel, not as fields). */
+  annotationFields: z.array(z.string()).optional(),
   edited: z.boolean(),
 });
 export type RecordPayload = z.infer<typeof RecordPayload>;

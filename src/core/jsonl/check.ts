@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 // Classifies one line's bytes: a valid record, an invalid line (with the reason a user reads), or a
 // valid record whose structured edit would lose information (lossy). Never throws.
 
@@ -8,7 +9,6 @@ export interface LineCheck {
   lossy?: { reason: string };
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Byte offset of the first invalid UTF-8 sequence, or -1. */
 export function firstInvalidUtf8(b: Uint8Array): number {
@@ -115,6 +115,39 @@ function numberSurvives(tok: string): boolean {
   return Number(String(v)) === v && String(v).replace(/[-.]|e.*$/gi, '').replace(/^0+/, '') === digits.replace(/0+$/, '');
 }
 
+/** Counts the keys of a parsed value and whether it holds an integer beyond 2^53. */
+function walk(v: unknown, acc: { keys: number; unsafe: boolean }): void {
+  if (typeof v === 'number') {
+    if (Number.isInteger(v) && !Number.isSafeInteger(v)) acc.unsafe = true;
+  } else if (Array.isArray(v)) {
+    for (const x of v) walk(x, acc);
+  } else if (v !== null && typeof v === 'object') {
+    for (const k in v) {
+      acc.keys++;
+      walk((v as Record<string, unknown>)[k], acc);
+    }
+  }
+}
+
+const LONG_DIGITS = /\d{16}/;
+
+/**
+ * A cheap test that proves most lines lossless, so that only the rest pay for the full scan.
+ * Every key in the text has a ':' after it; if the text has exactly as many ':' bytes as the
+ * parsed value has keys, no ':' is in a string and no key was a duplicate (a duplicate leaves
+ * one more ':' than keys). Numbers lose precision only with 16 or more digits in a row.
+ */
+function mayLose(bytes: Uint8Array, value: unknown): boolean {
+  const acc = { keys: 0, unsafe: false };
+  walk(value, acc);
+  if (acc.unsafe) return true;
+  let colons = 0;
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = b.indexOf(58); i !== -1; i = b.indexOf(58, i + 1)) colons++;
+  if (colons !== acc.keys) return true;
+  return LONG_DIGITS.test(b.toString('latin1'));
+}
+
 /** Classifies a line's content bytes (without its terminator). */
 export function checkLine(bytes: Uint8Array): LineCheck {
   if (bytes.length === 0) return { invalid: { reason: 'blank line' } };
@@ -123,12 +156,8 @@ export function checkLine(bytes: Uint8Array): LineCheck {
   }
   const cr = bytes.indexOf(13);
   if (cr >= 0) return { invalid: { reason: `carriage return (CR) inside the line at byte ${cr + 1}` } };
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    return { invalid: { reason: `invalid UTF-8 at byte ${firstInvalidUtf8(bytes) + 1}` } };
-  }
+  if (!isUtf8(bytes)) return { invalid: { reason: `invalid UTF-8 at byte ${firstInvalidUtf8(bytes) + 1}` } };
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   if (text.trim() === '') return { invalid: { reason: 'blank line' } };
   let value: unknown;
   try {
@@ -140,7 +169,7 @@ export function checkLine(bytes: Uint8Array): LineCheck {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { invalid: { reason: `not a JSON object (${kindOf(value)})` } };
   }
-  const lost = losses(text);
+  const lost = mayLose(bytes, value) ? losses(text) : {};
   if (lost.duplicateKey !== undefined) {
     return { invalid: { reason: `duplicate key "${lost.duplicateKey}" (readers disagree on which value wins)` } };
   }

@@ -321,6 +321,13 @@ export class JsonlDataset {
   private finishScan(): void {
     this.scanned = true;
     this.overlay.growOriginal(this.startCount);
+    // Give back the growth slack: exactly 8 bytes a line.
+    if (this.starts.length > this.startCount) this.starts = this.starts.slice(0, this.startCount);
+  }
+
+  /** Bytes held by the line index (8 a line once indexed). */
+  get indexBytes(): number {
+    return this.starts.byteLength;
   }
 
   private async index(opts: OpenOptions): Promise<void> {
@@ -633,7 +640,8 @@ export class JsonlDataset {
     const out = openSync(tmp, 'wx', 0o600);
     const newStarts: number[] = [];
     let written = 0;
-    const outBuf = Buffer.allocUnsafe(8 * 1024 * 1024);
+    // 1 MiB: measured fastest here for page-cache copies (8 MiB was several times slower).
+    const outBuf = Buffer.allocUnsafe(1024 * 1024);
     let outLen = 0;
     const flush = () => {
       let off = 0;

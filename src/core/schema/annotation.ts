@@ -74,10 +74,16 @@ export type Annotations = z.infer<typeof Annotations>;
 
 /** Where the annotation lives in a record. Every name can be changed (setting / CLI flags). */
 export const FieldMap = z.object({
-  label: z.string().default('label'),
-  rationale: z.string().default('rationale'),
-  judge: z.string().default('judge'),
-  annotations: z.string().default('annotations'),
+  /** Top-level key of the current (final) label. */
+  label: z.string().min(1).default('label'),
+  /** Top-level key of the rationale of that label. */
+  rationale: z.string().min(1).default('rationale'),
+  /** Top-level key of the judge object ({score, scale, reasons, criteria, model}). */
+  judge: z.string().min(1).default('judge'),
+  /** Top-level key of the annotations object ({suggestions, human, review}). */
+  annotations: z.string().min(1).default('annotations'),
+  /** The question name the label answers, in annotations.suggestions / annotations.human. */
+  question: z.string().min(1).default('label'),
 });
 export type FieldMap = z.infer<typeof FieldMap>;
 export const defaultFields: FieldMap = FieldMap.parse({});
@@ -99,6 +105,18 @@ export interface AnnotationView {
   }[];
   human?: { value: unknown; user?: string; status?: string; time?: string };
   reviewStatus?: string;
+  /** judge.score when it is a finite number. */
+  judgeScore?: number;
+  /** Provenance of the last model suggestion for the label question. */
+  provenance?: { model?: string; promptHash?: string; time?: string; inputTokens?: number; outputTokens?: number };
+}
+
+function latestModelProvenance(list: AnnotationView['suggestions'], question: string): AnnotationView['provenance'] {
+  for (let i = list.length - 1; i >= 0; i--) {
+    const s = list[i]!;
+    if (s.question === question && s.type === 'model' && s.provenance) return s.provenance;
+  }
+  return undefined;
 }
 
 type Rec = Record<string, unknown>;
@@ -135,8 +153,8 @@ export function readAnnotation(record: Rec, fields: FieldMap = defaultFields): A
       });
     }
   }
-  const humanRaw = isObj(ann.human) ? ann.human[fields.label === 'label' ? 'label' : fields.label] ?? ann.human.label : undefined;
-  const human = HumanDecision.safeParse(humanRaw);
+  const humanRaw = isObj(ann.human) ? ann.human[fields.question ?? 'label'] : undefined;
+  const human = humanRaw === undefined ? undefined : HumanDecision.safeParse(humanRaw);
   const judge = Judge.safeParse(record[fields.judge]);
   const review = isObj(ann.review) && typeof ann.review.status === 'string' ? ann.review.status : undefined;
   const rationale = record[fields.rationale];
@@ -145,9 +163,29 @@ export function readAnnotation(record: Rec, fields: FieldMap = defaultFields): A
     rationale: typeof rationale === 'string' ? rationale : undefined,
     judge: judge.success ? judge.data : undefined,
     suggestions,
-    human: human.success ? human.data : undefined,
+    human: human?.success ? human.data : undefined,
     reviewStatus: review,
+    judgeScore: judge.success && typeof judge.data.score === 'number' && Number.isFinite(judge.data.score) ? judge.data.score : undefined,
+    provenance: latestModelProvenance(suggestions, fields.question ?? 'label'),
   };
+}
+
+/**
+ * The few figures stats need, read without validation (fast path over millions of records); the
+ * same answers as readAnnotation for label, judge score and scale, and review status.
+ */
+export function quickAnnotation(record: Rec, fields: FieldMap = defaultFields): { label?: string; score?: number; scale?: [number, number]; reviewStatus?: string } {
+  const judge = record[fields.judge];
+  let score: number | undefined;
+  let scale: [number, number] | undefined;
+  if (isObj(judge)) {
+    if (typeof judge.score === 'number') score = judge.score;
+    const sc = judge.scale;
+    if (Array.isArray(sc) && sc.length === 2 && typeof sc[0] === 'number' && typeof sc[1] === 'number') scale = [sc[0], sc[1]];
+  }
+  const ann = record[fields.annotations];
+  const review = isObj(ann) && isObj(ann.review) && typeof ann.review.status === 'string' ? ann.review.status : undefined;
+  return { label: labelText(record[fields.label]), score, scale, reviewStatus: review };
 }
 
 function annotationsOf(record: Rec, fields: FieldMap): Rec {
@@ -161,13 +199,13 @@ interface When {
 }
 
 /** The human's label, stored beside (never over) the model's suggestions; the record is reviewed. */
-export function withHumanLabel(record: Rec, label: string, when: When = {}, fields: FieldMap = defaultFields, question = 'label'): Rec {
+export function withHumanLabel(record: Rec, label: string, when: When = {}, fields: FieldMap = defaultFields, question = fields.question ?? 'label'): Rec {
   const ann = annotationsOf(record, fields);
   const human = isObj(ann.human) ? ann.human : {};
   human[question] = { value: label, ...(when.user ? { user: when.user } : {}), status: 'submitted', ...(when.time ? { time: when.time } : {}) };
   ann.human = human;
   ann.review = { ...(isObj(ann.review) ? ann.review : {}), status: 'reviewed', ...(when.time ? { time: when.time } : {}) };
-  return { ...record, ...(question === 'label' ? { [fields.label]: label } : {}), [fields.annotations]: ann };
+  return { ...record, ...(question === (fields.question ?? 'label') ? { [fields.label]: label } : {}), [fields.annotations]: ann };
 }
 
 /** Accepts a model suggestion as the human's decision. */
@@ -210,4 +248,109 @@ export function withSuggestion(record: Rec, question: string, suggestion: Sugges
   ann.suggestions = all;
   if (!isObj(ann.review)) ann.review = { status: 'pending' };
   return { ...record, [fields.annotations]: ann };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field edits: what the store applies (JsonlDataset.setFields(index, edits) makes them one
+// undoable edit). Each action above has a twin here that returns the edits instead of a record.
+
+/** One field to set (path of keys/indices from the record's top level); `undefined` removes it. */
+export interface FieldEdit {
+  path: (string | number)[];
+  value: unknown;
+}
+
+function stableEqual(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** The top-level field edits that turn `before` into `after`. */
+export function diffFields(before: Rec, after: Rec): FieldEdit[] {
+  const edits: FieldEdit[] = [];
+  for (const [k, v] of Object.entries(after)) if (!(k in before) || !stableEqual(before[k], v)) edits.push({ path: [k], value: v });
+  for (const k of Object.keys(before)) if (!(k in after)) edits.push({ path: [k], value: undefined });
+  return edits;
+}
+
+export function humanLabelEdits(record: Rec, label: string, when: When = {}, fields: FieldMap = defaultFields, question?: string): FieldEdit[] {
+  return diffFields(record, withHumanLabel(record, label, when, fields, question ?? fields.question ?? 'label'));
+}
+
+export function suggestionEdits(record: Rec, question: string, suggestion: Suggestion, fields: FieldMap = defaultFields): FieldEdit[] {
+  return diffFields(record, withSuggestion(record, question, suggestion, fields));
+}
+
+export function acceptSuggestionEdits(record: Rec, question: string, position: number, when: When = {}, fields: FieldMap = defaultFields): FieldEdit[] {
+  return diffFields(record, acceptSuggestion(record, question, position, when, fields));
+}
+
+export function rejectSuggestionEdits(record: Rec, question: string, when: When = {}, fields: FieldMap = defaultFields): FieldEdit[] {
+  return diffFields(record, rejectSuggestion(record, question, when, fields));
+}
+
+export function reviewStatusEdits(record: Rec, status: string, fields: FieldMap = defaultFields): FieldEdit[] {
+  return diffFields(record, setReviewStatus(record, status, fields));
+}
+
+/** A judge's verdict: replaces the judge object (score, scale, reasons, criteria, model, provenance). */
+export function judgeEdits(judge: Judge, fields: FieldMap = defaultFields): FieldEdit[] {
+  return [{ path: [fields.judge], value: Judge.parse(judge) }];
+}
+
+/** The label's rationale (model- or human-written). */
+export function rationaleEdits(rationale: string, fields: FieldMap = defaultFields): FieldEdit[] {
+  return [{ path: [fields.rationale], value: rationale }];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mappings onto other tools' layouts (docs/record-layout.md has the tables).
+
+/** An Argilla record's suggestions and responses (question_name, value, score, agent, type / status, user_id). */
+export interface ArgillaAnnotations {
+  suggestions: { question_name: string; value: unknown; score?: number; agent?: string; type: 'model' | 'human' }[];
+  responses: { question_name: string; value: unknown; user_id?: string; status: string }[];
+}
+
+export function toArgilla(record: Rec, fields: FieldMap = defaultFields): ArgillaAnnotations {
+  const view = readAnnotation(record, fields);
+  const ann = isObj(record[fields.annotations]) ? (record[fields.annotations] as Rec) : {};
+  const responses: ArgillaAnnotations['responses'] = [];
+  if (isObj(ann.human)) {
+    for (const [question, raw] of Object.entries(ann.human)) {
+      const h = HumanDecision.safeParse(raw);
+      if (h.success) responses.push({ question_name: question, value: h.data.value, ...(h.data.user ? { user_id: h.data.user } : {}), status: h.data.status });
+    }
+  }
+  return {
+    suggestions: view.suggestions.map((s) => ({
+      question_name: s.question,
+      value: s.value,
+      ...(s.score !== undefined ? { score: s.score } : {}),
+      ...(s.agent !== undefined ? { agent: s.agent } : {}),
+      type: s.type,
+    })),
+    responses,
+  };
+}
+
+/**
+ * Field edits that bring a distilabel row's columns into the layout: `generation` (or the first of
+ * `generations`) becomes a model suggestion for the question, `ratings`/`rationales` the judge's
+ * score and reasons, `model_name` the agent.
+ */
+export function fromDistilabel(record: Rec, fields: FieldMap = defaultFields, question = fields.question ?? 'label'): FieldEdit[] {
+  const model = typeof record.model_name === 'string' ? record.model_name : undefined;
+  const generation = record.generation ?? (Array.isArray(record.generations) ? record.generations[0] : undefined);
+  let next: Rec = record;
+  if (generation !== undefined) {
+    next = withSuggestion(next, question, { value: generation, type: 'model', ...(model ? { agent: model, provenance: { model } } : {}) }, fields);
+  }
+  const ratings = Array.isArray(record.ratings) ? record.ratings : typeof record.rating === 'number' ? [record.rating] : [];
+  const rationales = Array.isArray(record.rationales) ? record.rationales : typeof record.rationale === 'string' ? [record.rationale] : [];
+  const score = ratings.find((r): r is number => typeof r === 'number');
+  if (score !== undefined) {
+    const reasons = rationales.find((r): r is string => typeof r === 'string');
+    next = { ...next, [fields.judge]: { score, ...(reasons ? { reasons } : {}), ...(model ? { model } : {}) } };
+  }
+  return diffFields(record, next);
 }

@@ -1,0 +1,157 @@
+// LLM engine benchmark: throughput and client CPU against the loopback OpenAI-compatible server
+// (started in a child process, so its CPU is not counted as the client's) with a fixed latency.
+//
+//   node --import tsx bench/llm.ts [--latency 50] [--seconds 3]
+//
+// For concurrency 1, 8 and 64: requests/s as a share of the ideal (concurrency / latency), and the
+// client's CPU per request (process.cpuUsage / requests). Each request is a structured label call
+// (json_schema response_format, zod validation of the answer). Baseline, measured in the same run:
+// the bare SDK (`new OpenAI()` with its default fetch, maxRetries 0) doing the same request and
+// parse. Targets: >= 95% of ideal at 64, <= 0.5 ms CPU per request. Writes bench/results/llm.json.
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { z } from 'zod';
+import { LlmClient } from '../src/core/llm/client';
+import { structuredCall, structuredSpec } from '../src/core/llm/structured';
+
+function arg(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : def;
+  if (!Number.isFinite(v)) throw new Error(`--${name} needs a number`);
+  return v;
+}
+const LATENCY = arg('latency', 50);
+const SECONDS = arg('seconds', 3);
+const LEVELS = [1, 8, 64];
+
+const Answer = z.object({ label: z.enum(['positive', 'negative', 'neutral']), confidence: z.number().min(0).max(1), rationale: z.string() });
+const spec = structuredSpec(Answer, 'label_answer');
+const system = 'You are a careful data annotator. Choose exactly one label from: positive, negative, neutral. Give confidence and a short rationale.';
+const messagesFor = (i: number) => [
+  { role: 'system' as const, content: system },
+  { role: 'user' as const, content: `Record:\n{"id":${i},"text":"This is review number ${i}; the product arrived on time and works as described."}` },
+];
+
+async function startServer(): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'test', 'support', 'openai-server.ts'), '--port', '0', '--latency', String(LATENCY)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /listening (http:\/\/\S+)/.exec(buf);
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`server exited ${code}`)));
+  });
+  return { url, stop: () => child.kill('SIGTERM') };
+}
+
+interface Run {
+  concurrency: number;
+  requests: number;
+  seconds: number;
+  rps: number;
+  ideal: number;
+  share: number;
+  cpuMsPerRequest: number;
+  failures: number;
+}
+
+/** Keeps `c` requests in flight for SECONDS, counting completions. */
+async function drive(c: number, one: (i: number) => Promise<boolean>): Promise<Run> {
+  let i = 0;
+  let done = 0;
+  let failures = 0;
+  const deadline = performance.now() + SECONDS * 1000;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: c }, async () => {
+      while (performance.now() < deadline) {
+        const ok = await one(i++);
+        done++;
+        if (!ok) failures++;
+      }
+    }),
+  );
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const rps = done / wall;
+  const ideal = c / (LATENCY / 1000);
+  return { concurrency: c, requests: done, seconds: wall, rps, ideal, share: rps / ideal, cpuMsPerRequest: (cpu.user + cpu.system) / 1000 / done, failures };
+}
+
+async function main(): Promise<void> {
+  const server = await startServer();
+  const baseURL = `${server.url}/v1`;
+  console.log(`server ${baseURL}, latency ${LATENCY} ms, ${SECONDS} s per level, ${cpus().length} cores`);
+  const ours: Run[] = [];
+  const bare: Run[] = [];
+  try {
+    for (const c of LEVELS) {
+      // ours: LlmClient + structuredCall (keep-alive node:http fetch, AIMD limiter, zod validation)
+      const client = new LlmClient({ baseURL, apiKey: 'sk-bench', model: 'bench', concurrency: c, timeoutMs: 30_000 });
+      const oneOurs = async (i: number): Promise<boolean> => (await structuredCall(client, { messages: messagesFor(i), spec, params: { temperature: 0, max_tokens: 128 } })).ok;
+      await drive(c, oneOurs).catch(() => undefined); // warm-up (connections, JIT)
+      ours.push(await drive(c, oneOurs));
+      client.close();
+      // baseline: the bare SDK with its default fetch
+      const sdk = new OpenAI({ baseURL, apiKey: 'sk-bench', maxRetries: 0, timeout: 30_000 });
+      const oneBare = async (i: number): Promise<boolean> => {
+        const r = await sdk.chat.completions.create({ model: 'bench', messages: messagesFor(i), temperature: 0, max_tokens: 128, response_format: spec.responseFormat });
+        return Answer.safeParse(JSON.parse(r.choices[0]?.message.content ?? 'null')).success;
+      };
+      await drive(c, oneBare).catch(() => undefined);
+      bare.push(await drive(c, oneBare));
+      const o = ours.at(-1) as Run;
+      const b = bare.at(-1) as Run;
+      console.log(`  c=${c}: ours ${o.rps.toFixed(0)} req/s (${(o.share * 100).toFixed(1)}% of ideal), ${o.cpuMsPerRequest.toFixed(3)} ms CPU/req; bare SDK ${b.rps.toFixed(0)} req/s, ${b.cpuMsPerRequest.toFixed(3)} ms CPU/req`);
+    }
+  } finally {
+    server.stop();
+  }
+
+  const rows: Array<{ figure: string; value: number; baseline: number; ratio: number; target: string; pass?: boolean }> = [];
+  for (let k = 0; k < LEVELS.length; k++) {
+    const o = ours[k] as Run;
+    const b = bare[k] as Run;
+    rows.push({ figure: `req/s at c=${o.concurrency} (ideal ${o.ideal.toFixed(0)})`, value: o.rps, baseline: b.rps, ratio: o.rps / b.rps, target: '' });
+    rows.push({
+      figure: `share of ideal at c=${o.concurrency}`,
+      value: o.share,
+      baseline: b.share,
+      ratio: o.share / b.share,
+      target: o.concurrency === 64 ? '>= 0.95' : '',
+      pass: o.concurrency === 64 ? o.share >= 0.95 : undefined,
+    });
+    rows.push({
+      figure: `client CPU ms/request at c=${o.concurrency}`,
+      value: o.cpuMsPerRequest,
+      baseline: b.cpuMsPerRequest,
+      ratio: o.cpuMsPerRequest / b.cpuMsPerRequest,
+      target: '<= 0.5',
+      pass: o.cpuMsPerRequest <= 0.5,
+    });
+  }
+  const pad = (s: string, n: number): string => s.padEnd(n);
+  console.log(`\n${pad('figure', 40)}${pad('value', 12)}${pad('baseline', 12)}${pad('ratio', 8)}target`);
+  for (const r of rows) {
+    console.log(`${pad(r.figure, 40)}${pad(r.value.toFixed(3), 12)}${pad(r.baseline.toFixed(3), 12)}${pad(r.ratio.toFixed(2), 8)}${r.target}${r.pass === undefined ? '' : r.pass ? '  ok' : '  MISSED'}`);
+  }
+  mkdirSync(join(__dirname, 'results'), { recursive: true });
+  writeFileSync(
+    join(__dirname, 'results', 'llm.json'),
+    `${JSON.stringify({ date: new Date().toISOString(), latencyMs: LATENCY, secondsPerLevel: SECONDS, cores: cpus().length, node: process.version, ours, bareSdk: bare, rows }, null, 2)}\n`,
+  );
+  console.log('\nwrote bench/results/llm.json');
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,278 @@
+// curate filter | agreement | export | import | split: faces over the core's filter, metrics and
+// export operations, reading files through the store.
+import { existsSync } from 'node:fs';
+import { ZodError } from 'zod';
+import { createFilterOperation, type FilterResult } from '../../core/filter/filter';
+import { createAgreementOperation } from '../../core/metrics/agreement';
+import { createExportOperation, createImportOperation } from '../../core/export/export';
+import { createSplitOperation } from '../../core/export/split';
+import { openStore } from '../../core/sources';
+import { JsonlDataset } from '../../core/jsonl';
+import { UserError, type OperationContext } from '../../core/operation';
+import { ExitCode, UsageError, requireFile, type Command, type Io } from '../cli';
+
+function ctxOf(io: Io): OperationContext {
+  let last = 0;
+  return {
+    signal: io.signal,
+    log: (l) => io.err(`${l}\n`),
+    progress: (p) => {
+      if (!io.isTTY || Date.now() - last < 200) return;
+      last = Date.now();
+      io.err(`\r${p.done}${p.total ? ` of ${p.total}` : ''} ${p.unit ?? 'records'}${p.message ? ` · ${p.message}` : ''}   `);
+    },
+  };
+}
+
+function input(positionals: string[]): string {
+  const f = requireFile(positionals);
+  if (!existsSync(f)) throw new UsageError(`no such file: ${f}`);
+  return f;
+}
+
+function num(v: unknown, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** Runs an operation's options through its zod schema; bad options are usage errors. */
+function checked<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ZodError) throw new UsageError(err.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('\n'));
+    if (err instanceof UserError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+const filterOp = createFilterOperation({ open: openStore });
+
+export const filter: Command = {
+  name: 'filter',
+  summary: 'Keep the good records: rules, score and confidence thresholds, duplicates',
+  usage:
+    "curate filter FILE [--where RULE]... [--min-score N] [--max-score N] [--min-confidence X] [--dedup exact|near] [--threshold J] [--keep first|highest-score]\n" +
+    '                    (--dry-run | --out FILE [--overwrite] | --tag NAME | --delete) [--json]\n' +
+    "  RULE: 'len(text) >= 20', 'label in [positive,negative]', 'judge.score >= 7', 'text ~ /refund/i', 'lang(text) == en', 'exists(rationale)', 'not invalid'",
+  options: {
+    where: { type: 'string', multiple: true, short: 'w' },
+    'min-score': { type: 'string' },
+    'max-score': { type: 'string' },
+    'min-confidence': { type: 'string' },
+    dedup: { type: 'string' },
+    threshold: { type: 'string' },
+    keep: { type: 'string' },
+    'dedup-field': { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    out: { type: 'string', short: 'o' },
+    overwrite: { type: 'boolean' },
+    tag: { type: 'string' },
+    delete: { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
+  async run({ values, positionals }, io) {
+    const file = input(positionals);
+    const actions = [values['dry-run'] ? 'dry-run' : '', values.out ? 'write' : '', values.tag ? 'tag' : '', values.delete ? 'delete' : ''].filter(Boolean);
+    if (actions.length > 1) throw new UsageError(`choose one of --dry-run, --out, --tag, --delete (got ${actions.join(', ')})`);
+    const action = (actions[0] ?? 'dry-run') as 'dry-run' | 'write' | 'tag' | 'delete';
+    const threshold = num(values.threshold, 'threshold');
+    const options = checked(() =>
+      filterOp.options.parse({
+        file,
+        action,
+        rules: (values.where as string[] | undefined) ?? [],
+        minScore: num(values['min-score'], 'min-score'),
+        maxScore: num(values['max-score'], 'max-score'),
+        minConfidence: num(values['min-confidence'], 'min-confidence'),
+        dedup: values.dedup ?? 'none',
+        ...(values.keep ? { keep: values.keep } : {}),
+        ...(values['dedup-field'] ? { dedupField: values['dedup-field'] } : {}),
+        ...(threshold !== undefined ? (values.dedup === 'near' ? { near: { threshold } } : {}) : {}),
+        ...(values.out ? { out: values.out, overwrite: !!values.overwrite } : {}),
+        ...(typeof values.tag === 'string' ? { tag: values.tag } : {}),
+      }),
+    );
+    const result: FilterResult = await checkedAsync(() => filterOp.run(options, ctxOf(io)));
+    // tag and delete are edits of the file itself: one atomic save through the store.
+    if (action === 'tag' || action === 'delete') {
+      const ds = await JsonlDataset.open(file);
+      try {
+        await ds.ready;
+        if (action === 'tag') for (const e of result.edits ?? []) ds.setField(e.index, e.path, e.value);
+        else for (const i of [...(result.deleteIndices ?? [])].sort((a, b) => b - a)) ds.deleteLine(i);
+        await ds.save({ signal: io.signal });
+      } finally {
+        ds.close();
+      }
+    }
+    if (values.json) {
+      io.out(`${JSON.stringify(result, null, 2)}\n`);
+      return ExitCode.ok;
+    }
+    io.out(`${file}: ${result.total} line(s), keep ${result.kept}, drop ${result.dropped} (${result.invalid} invalid)\n`);
+    for (const r of result.rules) io.out(`  ${String(r.dropped).padStart(8)}  dropped by  ${r.rule}\n`);
+    if (result.dedup) io.out(`  ${result.dedup.clusters.length} duplicate cluster(s) (${result.dedup.method})\n`);
+    if (action === 'write') io.out(`wrote ${result.written ?? 0} line(s) to ${result.out}\n`);
+    if (action === 'tag') io.out(`tagged ${result.edits?.length ?? 0} record(s) "${options.tag}" in ${file}\n`);
+    if (action === 'delete') io.out(`deleted ${result.deleteIndices?.length ?? 0} line(s) from ${file}\n`);
+    if (action === 'dry-run') io.out('(dry run: nothing written)\n');
+    return ExitCode.ok;
+  },
+};
+
+async function checkedAsync<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ZodError || err instanceof UserError) return checked(() => {
+      throw err;
+    });
+    throw err;
+  }
+}
+
+const agreementOp = createAgreementOperation(openStore);
+
+export const agreement: Command = {
+  name: 'agreement',
+  summary: "Agreement of the model's suggestions with human decisions or a gold file; between judges",
+  usage: 'curate agreement FILE [--gold FILE] [--join-on id] [--gold-field label] [--question label] [--json]',
+  options: { gold: { type: 'string' }, 'join-on': { type: 'string' }, 'gold-field': { type: 'string' }, question: { type: 'string' }, json: { type: 'boolean' } },
+  async run({ values, positionals }, io) {
+    const file = input(positionals);
+    if (typeof values.gold === 'string' && !existsSync(values.gold)) throw new UsageError(`no such gold file: ${values.gold}`);
+    const options = checked(() =>
+      agreementOp.options.parse({
+        file,
+        ...(values.gold ? { gold: values.gold } : {}),
+        ...(values['join-on'] ? { joinOn: values['join-on'] } : {}),
+        ...(values['gold-field'] ? { goldField: values['gold-field'] } : {}),
+        ...(values.question ? { question: values.question } : {}),
+      }),
+    );
+    const report = await checkedAsync(() => agreementOp.run(options, ctxOf(io)));
+    if (values.json) {
+      io.out(`${JSON.stringify(report, null, 2)}\n`);
+      return ExitCode.ok;
+    }
+    const f = (x: number | null | undefined, d = 3) => (x === null || x === undefined ? 'n/a' : x.toFixed(d));
+    for (const c of report.comparisons) {
+      const m = c.metrics;
+      io.out(`${c.reference} vs ${c.prediction}: ${m.n} pair(s)\n`);
+      io.out(`  accuracy ${f(m.accuracy)}  kappa ${f(m.kappa)}  macro-F1 ${f(m.macroF1)}\n`);
+      for (const [label, l] of Object.entries(m.perLabel)) io.out(`  ${label.padEnd(16)} P ${f(l.precision)}  R ${f(l.recall)}  F1 ${f(l.f1)}  support ${l.support}\n`);
+      if (m.labels.length) {
+        io.out(`  confusion (rows: ${c.reference}, columns: ${c.prediction})\n`);
+        io.out(`  ${''.padEnd(16)}${m.labels.map((l) => l.slice(0, 10).padStart(11)).join('')}\n`);
+        m.labels.forEach((l, i) => io.out(`  ${l.slice(0, 16).padEnd(16)}${(m.confusion[i] ?? []).map((v) => String(v).padStart(11)).join('')}\n`));
+      }
+    }
+    if (report.comparisons.length === 0) io.out('no records with both labels to compare\n');
+    return ExitCode.ok;
+  },
+};
+
+const exportOp = createExportOperation(openStore);
+const importOp = createImportOperation(openStore);
+
+export const exportCmd: Command = {
+  name: 'export',
+  summary: 'Export to SFT, DPO, Alpaca, ShareGPT, Argilla, distilabel and other formats',
+  usage:
+    'curate export FILE --format sft|openai-preference|dpo|distilabel-dpo|alpaca|sharegpt|argilla|distilabel --out FILE\n' +
+    '                    [--map FIELD=PATH]... [--include-annotations] [--dpo-style standard|conversational] [--overwrite]',
+  options: {
+    format: { type: 'string', short: 'f' },
+    out: { type: 'string', short: 'o' },
+    map: { type: 'string', multiple: true },
+    'include-annotations': { type: 'boolean' },
+    'dpo-style': { type: 'string' },
+    overwrite: { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
+  async run({ values, positionals }, io) {
+    const file = input(positionals);
+    if (!values.format) throw new UsageError('missing --format');
+    if (!values.out) throw new UsageError('missing --out FILE');
+    const mapping: Record<string, string> = {};
+    for (const m of (values.map as string[] | undefined) ?? []) {
+      const [k, v] = m.split('=');
+      if (!k || !v) throw new UsageError(`--map takes FIELD=PATH, got ${JSON.stringify(m)}`);
+      mapping[k] = v;
+    }
+    const options = checked(() =>
+      exportOp.options.parse({
+        file,
+        format: values.format,
+        out: values.out,
+        mapping,
+        includeAnnotations: !!values['include-annotations'],
+        ...(values['dpo-style'] ? { dpoStyle: values['dpo-style'] } : {}),
+        overwrite: !!values.overwrite,
+      }),
+    );
+    const r = await checkedAsync(() => exportOp.run(options, ctxOf(io)));
+    if (values.json) io.out(`${JSON.stringify(r, null, 2)}\n`);
+    else {
+      io.out(`wrote ${r.written} ${r.format} row(s) to ${values.out}; skipped ${r.skipped.length}, invalid lines ${r.invalid}\n`);
+      for (const s of r.skipped.slice(0, 10)) io.out(`  line ${s.index + 1}: ${s.reason}\n`);
+    }
+    return ExitCode.ok;
+  },
+};
+
+export const importCmd: Command = {
+  name: 'import',
+  summary: 'Import SFT, DPO, Alpaca, ShareGPT, Argilla or distilabel rows into the annotation layout',
+  usage: 'curate import FILE --format FORMAT --out FILE [--overwrite]',
+  options: { format: { type: 'string', short: 'f' }, out: { type: 'string', short: 'o' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' } },
+  async run({ values, positionals }, io) {
+    const file = input(positionals);
+    if (!values.format) throw new UsageError('missing --format');
+    if (!values.out) throw new UsageError('missing --out FILE');
+    const options = checked(() => importOp.options.parse({ file, format: values.format, out: values.out, overwrite: !!values.overwrite }));
+    const r = await checkedAsync(() => importOp.run(options, ctxOf(io)));
+    io.out(values.json ? `${JSON.stringify(r, null, 2)}\n` : `imported into ${values.out}: ${JSON.stringify(r)}\n`);
+    return ExitCode.ok;
+  },
+};
+
+const splitOp = createSplitOperation(openStore);
+
+export const split: Command = {
+  name: 'split',
+  summary: 'Train/validation split with a seed, stratified by label, exact sizes',
+  usage: 'curate split FILE [--train 0.9] [--validation 0.1] [--test X] [--seed 42] [--stratify label|none] [--overwrite] [--json]',
+  options: {
+    train: { type: 'string' },
+    validation: { type: 'string' },
+    test: { type: 'string' },
+    seed: { type: 'string' },
+    stratify: { type: 'string' },
+    overwrite: { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
+  async run({ values, positionals }, io) {
+    const file = input(positionals);
+    const fractions: Record<string, number> = {};
+    for (const k of ['train', 'validation', 'test'] as const) {
+      const v = num(values[k], k);
+      if (v !== undefined) fractions[k] = v;
+    }
+    const options = checked(() =>
+      splitOp.options.parse({
+        file,
+        ...(Object.keys(fractions).length ? { fractions } : {}),
+        ...(values.seed !== undefined ? { seed: num(values.seed, 'seed') } : {}),
+        ...(values.stratify ? { stratify: values.stratify === 'none' ? null : values.stratify } : {}),
+        overwrite: !!values.overwrite,
+      }),
+    );
+    const r = await checkedAsync(() => splitOp.run(options, ctxOf(io)));
+    io.out(values.json ? `${JSON.stringify(r, null, 2)}\n` : `${JSON.stringify(r.sizes ?? r)}\n`);
+    return ExitCode.ok;
+  },
+};

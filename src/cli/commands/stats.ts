@@ -1,0 +1,66 @@
+// curate stats FILE [--json]
+import { FieldMap } from '../../core/schema/annotation';
+import { JsonlDataset, computeStats } from '../../core/store';
+import { ExitCode, UsageError, fileArg, intOption, type Command } from '../cli';
+import { openJsonl } from './util';
+
+export const stats: Command = {
+  name: 'stats',
+  summary: 'Records, invalid lines, label counts, judge score histogram, annotated share',
+  usage: 'curate stats FILE [--json] [--max-listed N] [--label-field NAME] [--judge-field NAME] [--annotations-field NAME]',
+  details: 'Counts every line: invalid ones are listed with their 1-based numbers and reasons (the first --max-listed, default 100; the total is always given).\n--json prints the stable keys documented in docs/cli.md.',
+  options: {
+    json: { type: 'boolean' },
+    'max-listed': { type: 'string' },
+    'label-field': { type: 'string' },
+    'judge-field': { type: 'string' },
+    'annotations-field': { type: 'string' },
+  },
+  async run({ values, positionals }, io) {
+    const file = fileArg(positionals);
+    const maxListed = values['max-listed'] === undefined ? 100 : intOption(values['max-listed'], 'max-listed', 0);
+    const fm = FieldMap.safeParse({
+      ...(typeof values['label-field'] === 'string' ? { label: values['label-field'] } : {}),
+      ...(typeof values['judge-field'] === 'string' ? { judge: values['judge-field'] } : {}),
+      ...(typeof values['annotations-field'] === 'string' ? { annotations: values['annotations-field'] } : {}),
+    });
+    if (!fm.success) throw new UsageError('field names must not be empty');
+    const ds: JsonlDataset = await openJsonl(file, io.signal);
+    let s;
+    try {
+      s = await computeStats(ds, fm.data, { signal: io.signal, maxListed });
+    } finally {
+      ds.close();
+    }
+    s = { ...s, file };
+    if (values.json) {
+      io.out(`${JSON.stringify(s, null, 2)}\n`);
+      return ExitCode.ok;
+    }
+    const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+    io.out(`${file}\n`);
+    io.out(`  lines           ${s.lines}\n`);
+    io.out(`  records         ${s.records}\n`);
+    io.out(`  invalid lines   ${s.invalid}\n`);
+    io.out(`  annotated       ${pct(s.annotatedShare)} (${s.annotated})\n`);
+    io.out(`  reviewed        ${pct(s.reviewedShare)} (${s.reviewed})\n`);
+    if (s.meanScore !== null) io.out(`  mean judge      ${s.meanScore.toFixed(2)} over ${s.scored} scored\n`);
+    const labels = Object.entries(s.labels);
+    if (labels.length) {
+      io.out('  labels\n');
+      const w = Math.max(...labels.map(([l]) => l.length));
+      for (const [l, n] of labels) io.out(`    ${l.padEnd(w)}  ${String(n).padStart(9)}  ${pct(n / Math.max(1, s.records))}\n`);
+    }
+    if (s.scoreHistogram.length) {
+      io.out('  judge scores\n');
+      const max = Math.max(...s.scoreHistogram.map((b) => b.count));
+      for (const b of s.scoreHistogram) io.out(`    ${b.bucket.padStart(4)}  ${String(b.count).padStart(9)}  ${'#'.repeat(Math.max(1, Math.round((b.count / max) * 30)))}\n`);
+    }
+    if (s.invalidLines.length) {
+      io.out('  invalid\n');
+      for (const l of s.invalidLines) io.out(`    line ${l.line}: ${l.reason}\n`);
+      if (s.invalid > s.invalidLines.length) io.out(`    ... and ${s.invalid - s.invalidLines.length} more\n`);
+    }
+    return ExitCode.ok;
+  },
+};

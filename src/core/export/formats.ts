@@ -1,0 +1,523 @@
+// Export to and import from training formats: OpenAI chat SFT, OpenAI preference fine-tuning, TRL DPO,
+// distilabel DPO, Alpaca, ShareGPT, Argilla 2.x records and distilabel columns. Every exported row
+// is validated against the format's zod schema. Imports give records in the annotation layout.
+// Field mappings and what each format carries: docs/filters.md.
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { getPath, humanOf, isObject, judgesOf, reviewStatusOf, suggestionsOf, textOf, ANNOTATION_KEYS } from '../filter/fields';
+
+// ---------------------------------------------------------------------------------------------
+// Schemas of the target formats
+
+export const Role = z.enum(['system', 'developer', 'user', 'assistant']);
+export type Role = z.infer<typeof Role>;
+export const Message = z.object({ role: Role, content: z.string() });
+export type Message = z.infer<typeof Message>;
+const AssistantMessage = z.object({ role: z.literal('assistant'), content: z.string() });
+
+/** OpenAI chat fine-tuning: at least one assistant message. */
+export const SftRow = z.object({
+  messages: z.array(Message).min(1).refine((m) => m.some((x) => x.role === 'assistant'), 'needs an assistant message'),
+});
+/** OpenAI preference fine-tuning (DPO). */
+export const OpenAIPreferenceRow = z.object({
+  input: z.object({ messages: z.array(Message).min(1) }),
+  preferred_output: z.array(AssistantMessage).min(1),
+  non_preferred_output: z.array(AssistantMessage).min(1),
+});
+/** TRL DPO, standard (strings) or conversational (message lists) style. */
+export const DpoRow = z.union([
+  z.object({ prompt: z.string(), chosen: z.string(), rejected: z.string() }),
+  z.object({ prompt: z.array(Message).min(1), chosen: z.array(AssistantMessage).min(1), rejected: z.array(AssistantMessage).min(1) }),
+]);
+/** distilabel's DPO columns (FormatTextGenerationDPO): chosen/rejected include the prompt turn. */
+export const DistilabelDpoRow = z.object({
+  prompt: z.string(),
+  prompt_id: z.string().regex(/^[0-9a-f]{64}$/, 'sha256 hex of the prompt'),
+  chosen: z.array(Message).min(2),
+  chosen_model: z.string().nullable(),
+  chosen_rating: z.number().nullable(),
+  rejected: z.array(Message).min(2),
+  rejected_model: z.string().nullable(),
+  rejected_rating: z.number().nullable(),
+});
+export const AlpacaRow = z.object({ instruction: z.string(), input: z.string(), output: z.string(), system: z.string().optional() });
+export const ShareGptRow = z.object({
+  conversations: z.array(z.object({ from: z.enum(['human', 'gpt', 'system']), value: z.string() })).min(1),
+});
+const Json: z.ZodType<unknown> = z.unknown();
+/** Argilla 2.x record (as `rg.Record` serializes to JSON). */
+export const ArgillaRow = z.object({
+  id: z.string().min(1),
+  status: z.enum(['pending', 'completed']),
+  fields: z.record(z.string(), Json),
+  metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  suggestions: z.array(
+    z.object({ question_name: z.string(), value: Json, score: z.number().min(0).max(1).nullable(), agent: z.string().nullable(), type: z.enum(['model', 'human']).nullable() }),
+  ),
+  responses: z.array(z.object({ question_name: z.string(), value: Json, user_id: z.string().nullable(), status: z.enum(['draft', 'submitted', 'discarded']) })),
+});
+/** distilabel text-generation / rating / classification columns. */
+export const DistilabelRow = z.object({
+  instruction: z.string(),
+  generation: z.string().nullable(),
+  model_name: z.string().nullable(),
+  ratings: z.array(z.number().nullable()).nullable(),
+  rationales: z.array(z.string().nullable()).nullable(),
+  labels: z.union([z.string(), z.array(z.string())]).nullable(),
+  distilabel_metadata: z.record(z.string(), Json),
+});
+
+export const FORMATS = ['sft', 'openai-preference', 'dpo', 'distilabel-dpo', 'alpaca', 'sharegpt', 'argilla', 'distilabel'] as const;
+export const ExportFormat = z.enum(FORMATS);
+export type ExportFormat = z.infer<typeof ExportFormat>;
+
+export const SCHEMAS: Record<ExportFormat, z.ZodType<unknown>> = {
+  sft: SftRow,
+  'openai-preference': OpenAIPreferenceRow,
+  dpo: DpoRow,
+  'distilabel-dpo': DistilabelDpoRow,
+  alpaca: AlpacaRow,
+  sharegpt: ShareGptRow,
+  argilla: ArgillaRow,
+  distilabel: DistilabelRow,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+/** Which record fields hold what (dotted paths). */
+export const FieldMapping = z.object({
+  messages: z.string().default('messages'),
+  system: z.string().default('system'),
+  instruction: z.string().default('instruction'),
+  input: z.string().default('input'),
+  output: z.string().default('output'),
+  prompt: z.string().default('prompt'),
+  response: z.string().default('response'),
+  chosen: z.string().default('chosen'),
+  rejected: z.string().default('rejected'),
+  id: z.string().default('id'),
+  /** The question whose label goes to distilabel's `labels`. */
+  label: z.string().default('label'),
+});
+export type FieldMapping = z.output<typeof FieldMapping>;
+
+export const ExportOptions = z.object({
+  format: ExportFormat,
+  mapping: FieldMapping.default(FieldMapping.parse({})),
+  /** Keep label, rationale, judge(s) and annotations (verbatim, top level) where the format has no place for them. */
+  includeAnnotations: z.boolean().default(false),
+  /** TRL DPO: plain strings (the prompt must be one user message) or message lists. */
+  dpoStyle: z.enum(['standard', 'conversational']).default('standard'),
+  /** Argilla: the record fields that become Argilla fields (default: every top-level string or message list). */
+  argillaFields: z.array(z.string()).optional(),
+});
+export type ExportOptions = z.input<typeof ExportOptions>;
+type Opts = z.output<typeof ExportOptions>;
+
+export type ExportResult = { ok: true; row: Record<string, unknown> } | { ok: false; reason: string };
+
+// ---------------------------------------------------------------------------------------------
+// Reading records
+
+const SHAREGPT_FROM: Record<string, Role> = { human: 'user', user: 'user', gpt: 'assistant', assistant: 'assistant', system: 'system', chatgpt: 'assistant', bing: 'assistant', bard: 'assistant' };
+const SHAREGPT_TO: Record<string, 'human' | 'gpt' | 'system'> = { user: 'human', assistant: 'gpt', system: 'system', developer: 'system' };
+
+/** A message list from a field value (chat messages or ShareGPT turns), or a reason. */
+function toMessages(v: unknown): Message[] | string {
+  if (!Array.isArray(v)) return 'not a list of messages';
+  const out: Message[] = [];
+  for (const item of v) {
+    if (!isObject(item)) return 'a message is not an object';
+    const role = typeof item.role === 'string' ? item.role : typeof item.from === 'string' ? SHAREGPT_FROM[item.from] : undefined;
+    const parsed = Role.safeParse(role);
+    if (!parsed.success) return `unsupported role ${JSON.stringify(item.role ?? item.from)}`;
+    const content = textOf('content' in item ? item.content : item.value);
+    if (content === undefined) return 'a message has no content';
+    out.push({ role: parsed.data, content });
+  }
+  return out;
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** The conversation of a record: messages, or instruction/input/output, or prompt/response. */
+export function conversationOf(v: Record<string, unknown>, m: FieldMapping): Message[] | string {
+  let msgs: Message[] | string | undefined;
+  const raw = getPath(v, m.messages) ?? v.conversations;
+  if (raw !== undefined) msgs = toMessages(raw);
+  else {
+    const instruction = str(getPath(v, m.instruction));
+    const output = str(getPath(v, m.output));
+    const prompt = str(getPath(v, m.prompt));
+    const response = str(getPath(v, m.response));
+    if (instruction !== undefined && output !== undefined) {
+      const input = str(getPath(v, m.input));
+      msgs = [{ role: 'user', content: input ? `${instruction}\n\n${input}` : instruction }, { role: 'assistant', content: output }];
+    } else if (prompt !== undefined && response !== undefined) {
+      msgs = [{ role: 'user', content: prompt }, { role: 'assistant', content: response }];
+    } else return `no ${m.messages}, ${m.instruction}/${m.output} or ${m.prompt}/${m.response} fields`;
+  }
+  if (typeof msgs === 'string') return msgs;
+  const system = str(getPath(v, m.system));
+  if (system !== undefined && !msgs.some((x) => x.role === 'system')) msgs = [{ role: 'system', content: system }, ...msgs];
+  return msgs;
+}
+
+export interface Preference {
+  prompt: Message[];
+  chosen: Message[];
+  rejected: Message[];
+  chosenModel: string | null;
+  rejectedModel: string | null;
+  chosenRating: number | null;
+  rejectedRating: number | null;
+}
+
+/** A response: a string (one assistant message) or messages; a shared prefix with the prompt is removed. */
+function toResponse(v: unknown, prompt: Message[]): Message[] | string {
+  if (typeof v === 'string') return [{ role: 'assistant', content: v }];
+  const msgs = toMessages(v);
+  if (typeof msgs === 'string') return msgs;
+  let k = 0;
+  while (k < prompt.length && k < msgs.length && msgs[k]?.role === prompt[k]?.role && msgs[k]?.content === prompt[k]?.content) k++;
+  const rest = msgs.slice(k);
+  if (rest.length === 0 || rest.some((x) => x.role !== 'assistant')) return 'the response is not assistant messages';
+  return rest;
+}
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** The preference pair of a record: prompt + chosen/rejected fields, or generations + ratings (best vs worst). */
+export function preferenceOf(v: Record<string, unknown>, m: FieldMapping): Preference | string {
+  let prompt: Message[] | string;
+  const p = getPath(v, m.prompt);
+  if (typeof p === 'string') prompt = [{ role: 'user', content: p }];
+  else if (Array.isArray(p)) prompt = toMessages(p);
+  else if (getPath(v, m.messages) !== undefined) prompt = toMessages(getPath(v, m.messages));
+  else {
+    const instruction = str(getPath(v, m.instruction));
+    if (instruction === undefined) return `no ${m.prompt}, ${m.messages} or ${m.instruction} field`;
+    const input = str(getPath(v, m.input));
+    prompt = [{ role: 'user', content: input ? `${instruction}\n\n${input}` : instruction }];
+  }
+  if (typeof prompt === 'string') return prompt;
+  const system = str(getPath(v, m.system));
+  if (system !== undefined && !prompt.some((x) => x.role === 'system')) prompt = [{ role: 'system', content: system }, ...prompt];
+  const c = getPath(v, m.chosen);
+  const r = getPath(v, m.rejected);
+  if (c !== undefined && r !== undefined) {
+    const chosen = toResponse(c, prompt);
+    const rejected = toResponse(r, prompt);
+    if (typeof chosen === 'string') return `chosen: ${chosen}`;
+    if (typeof rejected === 'string') return `rejected: ${rejected}`;
+    return {
+      prompt, chosen, rejected,
+      chosenModel: str(v.chosen_model) ?? null, rejectedModel: str(v.rejected_model) ?? null,
+      chosenRating: num(v.chosen_rating), rejectedRating: num(v.rejected_rating),
+    };
+  }
+  const gens = v.generations;
+  const ratings = v.ratings;
+  if (Array.isArray(gens) && Array.isArray(ratings) && gens.length === ratings.length && gens.length >= 2) {
+    let best = -1;
+    let worst = -1;
+    ratings.forEach((x, i) => {
+      const s = num(x);
+      if (s === null || typeof gens[i] !== 'string') return;
+      if (best < 0 || s > (num(ratings[best]) as number)) best = i;
+      if (worst < 0 || s < (num(ratings[worst]) as number)) worst = i;
+    });
+    if (best < 0 || worst < 0 || num(ratings[best]) === num(ratings[worst])) return 'the generations are not rated differently';
+    const models = Array.isArray(v.generation_models) ? v.generation_models : [];
+    return {
+      prompt,
+      chosen: [{ role: 'assistant', content: gens[best] as string }],
+      rejected: [{ role: 'assistant', content: gens[worst] as string }],
+      chosenModel: str(models[best]) ?? null, rejectedModel: str(models[worst]) ?? null,
+      chosenRating: num(ratings[best]), rejectedRating: num(ratings[worst]),
+    };
+  }
+  return `no ${m.chosen}/${m.rejected} fields nor generations with ratings`;
+}
+
+function annotationsOf(v: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of ANNOTATION_KEYS) if (v[k] !== undefined) out[k] = v[k];
+  return out;
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+const isChat = (v: unknown) => Array.isArray(v) && v.length > 0 && v.every((x) => isObject(x) && ('role' in x || 'from' in x));
+
+// ---------------------------------------------------------------------------------------------
+// Export
+
+function build(v: Record<string, unknown>, index: number, o: Opts): Record<string, unknown> | string {
+  const m = o.mapping;
+  switch (o.format) {
+    case 'sft': {
+      const msgs = conversationOf(v, m);
+      return typeof msgs === 'string' ? msgs : { messages: msgs };
+    }
+    case 'openai-preference': {
+      const p = preferenceOf(v, m);
+      if (typeof p === 'string') return p;
+      return { input: { messages: p.prompt }, preferred_output: p.chosen, non_preferred_output: p.rejected };
+    }
+    case 'dpo': {
+      const p = preferenceOf(v, m);
+      if (typeof p === 'string') return p;
+      if (o.dpoStyle === 'conversational') return { prompt: p.prompt, chosen: p.chosen, rejected: p.rejected };
+      if (p.prompt.length !== 1 || p.prompt[0]?.role !== 'user') return 'the prompt is not one user message (use dpoStyle "conversational")';
+      if (p.chosen.length !== 1 || p.rejected.length !== 1) return 'a response has several messages (use dpoStyle "conversational")';
+      return { prompt: p.prompt[0].content, chosen: p.chosen[0]?.content, rejected: p.rejected[0]?.content };
+    }
+    case 'distilabel-dpo': {
+      const p = preferenceOf(v, m);
+      if (typeof p === 'string') return p;
+      const user = p.prompt[0];
+      if (p.prompt.length !== 1 || user?.role !== 'user') return 'the prompt is not one user message';
+      if (p.chosen.length !== 1 || p.rejected.length !== 1) return 'a response has several messages';
+      return {
+        prompt: user.content,
+        prompt_id: sha256(user.content),
+        chosen: [user, ...p.chosen],
+        chosen_model: p.chosenModel,
+        chosen_rating: p.chosenRating,
+        rejected: [user, ...p.rejected],
+        rejected_model: p.rejectedModel,
+        rejected_rating: p.rejectedRating,
+      };
+    }
+    case 'alpaca': {
+      const instruction = str(getPath(v, m.instruction));
+      const output = str(getPath(v, m.output));
+      const system = str(getPath(v, m.system));
+      if (instruction !== undefined && output !== undefined) {
+        return { instruction, input: str(getPath(v, m.input)) ?? '', output, ...(system !== undefined ? { system } : {}) };
+      }
+      const msgs = conversationOf(v, m);
+      if (typeof msgs === 'string') return msgs;
+      const sys = msgs.filter((x) => x.role === 'system' || x.role === 'developer');
+      const rest = msgs.filter((x) => x.role !== 'system' && x.role !== 'developer');
+      if (rest.length !== 2 || rest[0]?.role !== 'user' || rest[1]?.role !== 'assistant' || sys.length > 1) return 'Alpaca holds one user turn and one assistant turn';
+      return { instruction: rest[0].content, input: '', output: rest[1].content, ...(sys[0] ? { system: sys[0].content } : {}) };
+    }
+    case 'sharegpt': {
+      const msgs = conversationOf(v, m);
+      if (typeof msgs === 'string') return msgs;
+      return { conversations: msgs.map((x) => ({ from: SHAREGPT_TO[x.role] as string, value: x.content })) };
+    }
+    case 'argilla':
+      return toArgilla(v, index, o);
+    case 'distilabel':
+      return toDistilabel(v, o);
+  }
+}
+
+function toArgilla(v: Record<string, unknown>, index: number, o: Opts): Record<string, unknown> {
+  const idValue = getPath(v, o.mapping.id);
+  const id = typeof idValue === 'string' || typeof idValue === 'number' ? String(idValue) : String(index);
+  const fields: Record<string, unknown> = {};
+  const metadata: Record<string, string | number | boolean | null> = {};
+  const names = o.argillaFields ?? Object.keys(v).filter((k) => !ANNOTATION_KEYS.has(k) && k !== o.mapping.id && k !== 'metadata' && (typeof v[k] === 'string' || isChat(v[k])));
+  for (const k of names) {
+    const val = getPath(v, k);
+    if (val !== undefined) fields[k] = val;
+  }
+  const scalar = (x: unknown): x is string | number | boolean | null => x === null || typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean';
+  // A `metadata` object (what an Argilla import gives) first, then the other top-level scalars.
+  if (isObject(v.metadata)) for (const [k, val] of Object.entries(v.metadata)) if (scalar(val)) metadata[k] = val;
+  for (const [k, val] of Object.entries(v)) {
+    if (ANNOTATION_KEYS.has(k) || k === o.mapping.id || k === 'metadata' || k in fields) continue;
+    if (scalar(val)) metadata[k] = val;
+  }
+  const suggestions: Record<string, unknown>[] = [];
+  const responses: Record<string, unknown>[] = [];
+  const sugg = getPath(v, ['annotations', 'suggestions']);
+  const questions = new Set<string>(isObject(sugg) ? Object.keys(sugg) : []);
+  const human = getPath(v, ['annotations', 'human']);
+  if (isObject(human)) for (const q of Object.keys(human)) questions.add(q);
+  for (const q of [...questions].sort()) {
+    // Argilla keeps one suggestion per question: the highest score.
+    let best: ReturnType<typeof suggestionsOf>[number] | undefined;
+    for (const s of suggestionsOf(v, q)) if (!best || (s.score ?? -1) > (best.score ?? -1)) best = s;
+    if (best) {
+      suggestions.push({
+        question_name: q,
+        value: best.value,
+        score: best.score ?? null,
+        agent: best.agent ?? null,
+        type: best.type === 'human' ? 'human' : best.type === 'model' ? 'model' : null,
+      });
+    }
+    const h = getPath(v, ['annotations', 'human', q]);
+    if (isObject(h) && 'value' in h) {
+      const status = h.status === 'draft' || h.status === 'discarded' ? h.status : 'submitted';
+      responses.push({ question_name: q, value: h.value, user_id: str(h.user) ?? null, status });
+    }
+  }
+  const review = reviewStatusOf(v);
+  const status = review === 'reviewed' || responses.some((r) => r.status === 'submitted') ? 'completed' : 'pending';
+  const row: Record<string, unknown> = { id, status, fields, metadata, suggestions, responses };
+  if (o.includeAnnotations) {
+    // what Argilla has no slot for: the label when no person decided, the rationale, the judges
+    const extra = annotationsOf(v);
+    delete extra.annotations;
+    if (Object.keys(extra).length) row.annotations = extra;
+  }
+  return row;
+}
+
+function toDistilabel(v: Record<string, unknown>, o: Opts): Record<string, unknown> | string {
+  const m = o.mapping;
+  let instruction = str(getPath(v, m.instruction)) ?? str(getPath(v, m.prompt));
+  let generation = str(getPath(v, m.output)) ?? str(getPath(v, m.response)) ?? str(v.generation) ?? null;
+  if (instruction === undefined) {
+    const raw = getPath(v, m.messages);
+    if (raw !== undefined) {
+      const msgs = toMessages(raw);
+      if (typeof msgs === 'string') return msgs;
+      instruction = msgs.find((x) => x.role === 'user')?.content;
+      generation ??= [...msgs].reverse().find((x) => x.role === 'assistant')?.content ?? null;
+    }
+  }
+  instruction ??= str(v.text);
+  if (instruction === undefined) return `no ${m.instruction}, ${m.prompt}, ${m.messages} or text field`;
+  const judges = judgesOf(v);
+  const label = getPath(v, m.label);
+  const labels = typeof label === 'string' ? label : Array.isArray(label) && label.every((x) => typeof x === 'string') ? (label as string[]) : null;
+  const metadata: Record<string, unknown> = isObject(v.distilabel_metadata) ? { ...v.distilabel_metadata } : {};
+  if (o.includeAnnotations) {
+    const extra = annotationsOf(v);
+    delete extra.label;
+    if (Object.keys(extra).length) metadata.annotations = extra;
+  }
+  return {
+    instruction,
+    generation,
+    model_name: str(v.model_name) ?? null,
+    ratings: judges.length ? judges.map((j) => j.score) : null,
+    rationales: judges.length ? judges.map((j) => j.reasons ?? null) : null,
+    labels,
+    distilabel_metadata: metadata,
+  };
+}
+
+/** Exports one record (validated against the format's schema), or says why it cannot. */
+export function exportRecord(value: Record<string, unknown>, index: number, options: ExportOptions | Opts): ExportResult {
+  const o = ExportOptions.parse(options);
+  const built = build(value, index, o);
+  if (typeof built === 'string') return { ok: false, reason: built };
+  let row = built;
+  if (o.includeAnnotations && o.format !== 'argilla' && o.format !== 'distilabel') row = { ...row, ...annotationsOf(value) };
+  const check = SCHEMAS[o.format].safeParse(row);
+  if (!check.success) return { ok: false, reason: `invalid ${o.format} row: ${check.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
+  return { ok: true, row };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Import
+
+/** Imports one row of a format into the annotation layout; throws a zod error for a row that is not of the format. */
+export function importRecord(format: ExportFormat, row: unknown): Record<string, unknown> {
+  const extra = isObject(row) ? annotationsOf(row) : {};
+  switch (format) {
+    case 'sft': {
+      const r = SftRow.parse(row);
+      return { messages: r.messages, ...extra };
+    }
+    case 'openai-preference': {
+      const r = OpenAIPreferenceRow.parse(row);
+      const one = (x: Message[]) => (x.length === 1 ? (x[0] as Message).content : x);
+      const prompt = r.input.messages.length === 1 && r.input.messages[0]?.role === 'user' ? r.input.messages[0].content : r.input.messages;
+      return { prompt, chosen: one(r.preferred_output), rejected: one(r.non_preferred_output), ...extra };
+    }
+    case 'dpo': {
+      const r = DpoRow.parse(row);
+      return { prompt: r.prompt, chosen: r.chosen, rejected: r.rejected, ...extra };
+    }
+    case 'distilabel-dpo': {
+      const r = DistilabelDpoRow.parse(row);
+      const last = (x: Message[]) => (x[x.length - 1] as Message).content;
+      const out: Record<string, unknown> = { prompt: r.prompt, chosen: last(r.chosen), rejected: last(r.rejected) };
+      if (r.chosen_model !== null) out.chosen_model = r.chosen_model;
+      if (r.chosen_rating !== null) out.chosen_rating = r.chosen_rating;
+      if (r.rejected_model !== null) out.rejected_model = r.rejected_model;
+      if (r.rejected_rating !== null) out.rejected_rating = r.rejected_rating;
+      return { ...out, ...extra };
+    }
+    case 'alpaca': {
+      const r = AlpacaRow.parse(row);
+      return { ...(r.system !== undefined ? { system: r.system } : {}), instruction: r.instruction, input: r.input, output: r.output, ...extra };
+    }
+    case 'sharegpt': {
+      const r = ShareGptRow.parse(row);
+      return { messages: r.conversations.map((t) => ({ role: SHAREGPT_FROM[t.from] as Role, content: t.value })), ...extra };
+    }
+    case 'argilla':
+      return fromArgilla(ArgillaRow.parse(row), isObject(row) && isObject(row.annotations) ? row.annotations : {});
+    case 'distilabel':
+      return fromDistilabel(DistilabelRow.parse(row));
+  }
+}
+
+function fromArgilla(r: z.output<typeof ArgillaRow>, extra: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { id: r.id, ...r.fields };
+  if (Object.keys(r.metadata).length) out.metadata = r.metadata;
+  const suggestions: Record<string, unknown[]> = {};
+  const human: Record<string, unknown> = {};
+  for (const s of r.suggestions) {
+    const sug: Record<string, unknown> = { value: s.value };
+    if (s.score !== null) sug.score = s.score;
+    if (s.agent !== null) sug.agent = s.agent;
+    if (s.type !== null) sug.type = s.type;
+    suggestions[s.question_name] = [sug];
+  }
+  for (const h of r.responses) {
+    human[h.question_name] = { value: h.value, ...(h.user_id !== null ? { user: h.user_id } : {}), status: h.status };
+  }
+  const annotations: Record<string, unknown> = {};
+  if (Object.keys(suggestions).length) annotations.suggestions = suggestions;
+  if (Object.keys(human).length) annotations.human = human;
+  annotations.review = { status: r.status === 'completed' ? 'reviewed' : 'pending' };
+  const h = human.label;
+  if (isObject(h) && h.status === 'submitted') out.label = h.value;
+  for (const [k, v] of Object.entries(extra)) if (k !== 'annotations') out[k] = v;
+  out.annotations = annotations;
+  return out;
+}
+
+function fromDistilabel(r: z.output<typeof DistilabelRow>): Record<string, unknown> {
+  const out: Record<string, unknown> = { instruction: r.instruction };
+  if (r.generation !== null) out.output = r.generation;
+  if (r.model_name !== null) out.model_name = r.model_name;
+  if (r.labels !== null) out.label = r.labels;
+  const meta = { ...r.distilabel_metadata };
+  const extra = isObject(meta.annotations) ? meta.annotations : {};
+  delete meta.annotations;
+  if (r.ratings) {
+    const judges = r.ratings.map((score, i) => {
+      const reasons = r.rationales?.[i];
+      return { score, ...(typeof reasons === 'string' ? { reasons } : {}) };
+    });
+    // keep the judges' other fields (model, scale) when the export carried them
+    const src = Array.isArray(extra.judges) ? extra.judges : isObject(extra.judge) ? [extra.judge] : [];
+    const merged = judges.map((j, i) => (isObject(src[i]) ? { ...src[i], ...j } : j));
+    if (merged.length === 1) out.judge = merged[0];
+    else out.judges = merged;
+  }
+  for (const [k, v] of Object.entries(extra)) if (!(k in out) && k !== 'judge' && k !== 'judges') out[k] = v;
+  if (Object.keys(meta).length) out.distilabel_metadata = meta;
+  return out;
+}
+
+/** The human label of a record (for splits and reports). */
+export function decidedLabel(v: Record<string, unknown>, question = 'label'): unknown {
+  return humanOf(v, question)?.value ?? getPath(v, question);
+}

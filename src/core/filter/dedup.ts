@@ -1,0 +1,614 @@
+// Duplicate detection: exact (normalized text hash), near (MinHash + LSH banding, verified by the
+// estimated Jaccard similarity, clustered with union-find) and semantic (embeddings, cosine,
+// random-hyperplane LSH blocking). Pure Node; signatures are computed by a worker_threads pool.
+// Parameters and trade-offs: docs/filters.md.
+import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { z } from 'zod';
+import { minhashChunk, WORKER_SOURCE } from './minhash-kernel';
+import { throwIfAborted } from './fields';
+
+/** One text to deduplicate; `score` (e.g. the judge's) is used by keep: 'highest-score'. */
+export interface DedupItem {
+  index: number;
+  text: string;
+  score?: number | undefined;
+}
+
+export type DupKind = 'exact' | 'near' | 'semantic';
+
+export interface DupCluster {
+  /** 0-based, in order of the clusters' first members. */
+  id: number;
+  /** Record indices, ascending. */
+  members: number[];
+  /** The member kept. */
+  representative: number;
+  kind: DupKind;
+  /** exact: 1; near: the smallest estimated Jaccard of a member with the representative; semantic: the smallest cosine. */
+  similarity: number;
+}
+
+export interface DedupResult {
+  clusters: DupCluster[];
+  /** Indices to drop (every member but the representative), ascending. */
+  drop: number[];
+  /** Texts seen. */
+  records: number;
+  /** Candidate pairs checked (near/semantic). */
+  candidates?: number;
+}
+
+export const KeepPolicy = z.enum(['first', 'highest-score']);
+export type KeepPolicy = z.infer<typeof KeepPolicy>;
+
+export interface DedupProgress {
+  (done: number, phase: string): void;
+}
+
+type Items = Iterable<DedupItem> | AsyncIterable<DedupItem>;
+
+async function* iterate(items: Items): AsyncGenerator<DedupItem> {
+  if (Symbol.asyncIterator in items) for await (const x of items as AsyncIterable<DedupItem>) yield x;
+  else for (const x of items as Iterable<DedupItem>) yield x;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared pieces
+
+/** mulberry32: a small, fast, seeded 32-bit PRNG (returns floats in [0, 1)). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Union-find over 0..n-1 with path halving and union by size. */
+export class UnionFind {
+  private readonly parent: Int32Array;
+  private readonly size: Int32Array;
+  constructor(n: number) {
+    this.parent = new Int32Array(n);
+    this.size = new Int32Array(n).fill(1);
+    for (let i = 0; i < n; i++) this.parent[i] = i;
+  }
+  find(x: number): number {
+    const p = this.parent;
+    while (p[x] !== x) {
+      const gp = p[p[x] as number] as number;
+      p[x] = gp;
+      x = gp;
+    }
+    return x;
+  }
+  union(a: number, b: number): boolean {
+    let ra = this.find(a);
+    let rb = this.find(b);
+    if (ra === rb) return false;
+    if ((this.size[ra] as number) < (this.size[rb] as number)) [ra, rb] = [rb, ra];
+    this.parent[rb] = ra;
+    this.size[ra] = (this.size[ra] as number) + (this.size[rb] as number);
+    return true;
+  }
+}
+
+/** Picks each cluster's representative and the drop list. `groups` hold positions into `items`. */
+function finish(
+  groups: number[][],
+  indexOf: (pos: number) => number,
+  scoreOf: (pos: number) => number | undefined,
+  keep: KeepPolicy,
+  kind: DupKind,
+  similarity: (a: number, b: number) => number,
+): { clusters: DupCluster[]; drop: number[] } {
+  const built = groups
+    .filter((g) => g.length > 1)
+    .map((g) => {
+      const sorted = [...g].sort((a, b) => indexOf(a) - indexOf(b));
+      let rep = sorted[0] as number;
+      if (keep === 'highest-score') {
+        for (const p of sorted) {
+          const s = scoreOf(p);
+          const r = scoreOf(rep);
+          if (s !== undefined && (r === undefined || s > r)) rep = p;
+        }
+      }
+      let sim = 1;
+      for (const p of sorted) if (p !== rep) sim = Math.min(sim, similarity(p, rep));
+      return { positions: sorted, rep, sim };
+    })
+    .sort((a, b) => indexOf(a.positions[0] as number) - indexOf(b.positions[0] as number));
+  const drop: number[] = [];
+  const clusters = built.map((c, id) => {
+    const members = c.positions.map(indexOf);
+    const representative = indexOf(c.rep);
+    for (const m of members) if (m !== representative) drop.push(m);
+    return { id, members, representative, kind, similarity: Math.round(c.sim * 1e6) / 1e6 };
+  });
+  drop.sort((a, b) => a - b);
+  return { clusters, drop };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exact
+
+export const ExactOptions = z.object({
+  /** Also remove punctuation and symbols (Unicode P and S) before hashing. */
+  stripPunctuation: z.boolean().default(false),
+  keep: KeepPolicy.default('first'),
+});
+export type ExactOptions = z.input<typeof ExactOptions>;
+
+/** NFKC, lowercase (JS toLowerCase as the case fold), whitespace runs to one space, trimmed; optionally no punctuation/symbols. */
+export function normalizeText(text: string, stripPunctuation = false): string {
+  let t = text.normalize('NFKC').toLowerCase();
+  if (stripPunctuation) t = t.replace(/[\p{P}\p{S}]+/gu, ' ');
+  return t.replace(/\s+/g, ' ').trim();
+}
+
+/** A 128-bit hex digest of the normalized text (md5 here is a fingerprint, not security). */
+export function exactKey(text: string, stripPunctuation = false): string {
+  return createHash('md5').update(normalizeText(text, stripPunctuation)).digest('base64');
+}
+
+export async function exactDuplicates(items: Items, options: ExactOptions = {}, signal?: AbortSignal, progress?: DedupProgress): Promise<DedupResult> {
+  const o = ExactOptions.parse(options);
+  const byKey = new Map<string, number[]>();
+  const idx: number[] = [];
+  const scores: (number | undefined)[] = [];
+  let n = 0;
+  for await (const it of iterate(items)) {
+    if ((n & 4095) === 0) {
+      throwIfAborted(signal);
+      progress?.(n, 'hashing');
+    }
+    const key = exactKey(it.text, o.stripPunctuation);
+    const g = byKey.get(key);
+    if (g) g.push(n);
+    else byKey.set(key, [n]);
+    idx.push(it.index);
+    scores.push(it.score);
+    n++;
+  }
+  const groups: number[][] = [];
+  for (const g of byKey.values()) if (g.length > 1) groups.push(g);
+  const r = finish(groups, (p) => idx[p] as number, (p) => scores[p], o.keep, 'exact', () => 1);
+  return { ...r, records: n };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Near: MinHash + LSH
+
+export const NearOptions = z.object({
+  /** Shingles of words (default) or characters (better for CJK and very short texts). */
+  shingle: z.enum(['words', 'chars']).default('words'),
+  /** Words or bytes per shingle; default 5 words / 7 chars. */
+  shingleSize: z.number().int().min(1).max(64).optional(),
+  numPerm: z.number().int().min(8).max(1024).default(128),
+  /** LSH bands and rows (bands * rows <= numPerm); default: chosen for the threshold (see optimalBands). */
+  bands: z.number().int().min(1).optional(),
+  rows: z.number().int().min(1).optional(),
+  /** Pairs whose estimated Jaccard is at least this are duplicates. */
+  threshold: z.number().gt(0).max(1).default(0.8),
+  seed: z.number().int().default(1),
+  /** NFKC + lowercase the text before shingling (costs ~1 s per GB on the main thread). */
+  normalize: z.boolean().default(true),
+  /** Worker threads for the signatures; 0 computes them in this thread. Default: min(2, CPUs). */
+  workers: z.number().int().min(0).max(64).optional(),
+  /** Texts per message to a worker. */
+  chunkSize: z.number().int().min(1).default(4096),
+  keep: KeepPolicy.default('first'),
+});
+export type NearOptions = z.input<typeof NearOptions>;
+
+/**
+ * The (bands, rows) that minimise the weighted sum of the false-positive and false-negative areas
+ * of the LSH S-curve 1 - (1 - s^r)^b around the threshold (as datasketch does), with b*r <= numPerm.
+ * The default weights favour recall (0.1 / 0.9): a false-positive candidate only costs one
+ * signature comparison, since every candidate pair is verified; a false negative is a missed
+ * duplicate. For 0.8 and 128 permutations: 14 bands of 9 rows (datasketch's 0.5/0.5 gives 9 x 13).
+ */
+export function optimalBands(threshold: number, numPerm: number, fpWeight = 0.1, fnWeight = 0.9): { bands: number; rows: number } {
+  const integrate = (f: (s: number) => number, a: number, b: number) => {
+    const steps = 200;
+    const h = (b - a) / steps;
+    let sum = 0;
+    for (let i = 0; i < steps; i++) sum += f(a + (i + 0.5) * h) * h;
+    return sum;
+  };
+  let best = { bands: 1, rows: numPerm };
+  let bestErr = Infinity;
+  for (let b = 1; b <= numPerm; b++) {
+    const maxR = Math.floor(numPerm / b);
+    for (let r = 1; r <= maxR; r++) {
+      const fp = integrate((s) => 1 - (1 - s ** r) ** b, 0, threshold);
+      const fn = integrate((s) => 1 - (1 - (1 - s ** r) ** b), threshold, 1);
+      const err = fpWeight * fp + fnWeight * fn;
+      if (err < bestErr) {
+        bestErr = err;
+        best = { bands: b, rows: r };
+      }
+    }
+  }
+  return best;
+}
+
+/** The permutation parameters (a_p, c_p) for a seed: 2*numPerm int32s. */
+export function permutations(numPerm: number, seed: number): Int32Array {
+  const rnd = mulberry32(seed ^ 0x5eed1234);
+  const out = new Int32Array(2 * numPerm);
+  for (let i = 0; i < out.length; i++) out[i] = Math.floor(rnd() * 4294967296) | 0;
+  return out;
+}
+
+export interface Signatures {
+  /** n * numPerm values (int32 minima stored as their uint32 bits; only equality matters). */
+  sig: Uint32Array;
+  /** Shingles per text (0: empty text, left out of near-duplicate search). */
+  counts: Uint32Array;
+  index: Int32Array;
+  scores: Float64Array;
+  n: number;
+  numPerm: number;
+}
+
+type ChunkResult = { out: Uint32Array; counts: Uint32Array };
+interface Job {
+  msg: Record<string, unknown>;
+  transfer: ArrayBuffer[];
+  resolve: (r: ChunkResult) => void;
+  reject: (e: unknown) => void;
+}
+
+/** A small pool of kernel workers (worker_threads, `eval: true`) with a job queue. */
+class Pool {
+  private readonly workers: Worker[] = [];
+  private readonly idle: Worker[] = [];
+  private readonly queue: Job[] = [];
+  private readonly running = new Map<Worker, Job>();
+  private readonly roomWaiters: (() => void)[] = [];
+  private nextId = 0;
+  private failure: unknown;
+
+  constructor(size: number) {
+    for (let i = 0; i < size; i++) {
+      const w = new Worker(WORKER_SOURCE, { eval: true });
+      w.on('message', (m: { out: ArrayBuffer; counts: ArrayBuffer }) => {
+        const job = this.running.get(w);
+        this.running.delete(w);
+        this.idle.push(w);
+        job?.resolve({ out: new Uint32Array(m.out), counts: new Uint32Array(m.counts) });
+        this.pump();
+      });
+      w.on('error', (e) => {
+        this.failure = e;
+        for (const j of [...this.running.values(), ...this.queue.splice(0)]) j.reject(e);
+        this.running.clear();
+        for (const r of this.roomWaiters.splice(0)) r();
+      });
+      this.workers.push(w);
+      this.idle.push(w);
+    }
+  }
+
+  private pump() {
+    while (this.idle.length && this.queue.length) {
+      const w = this.idle.pop() as Worker;
+      const job = this.queue.shift() as Job;
+      this.running.set(w, job);
+      w.postMessage({ ...job.msg, id: this.nextId++ }, job.transfer);
+    }
+    if (this.queue.length < this.workers.length) for (const r of this.roomWaiters.splice(0)) r();
+  }
+
+  /** Resolves when fewer jobs than workers are waiting (so the caller can prepare the next one meanwhile). */
+  async room(): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (this.queue.length < this.workers.length) return;
+    await new Promise<void>((r) => this.roomWaiters.push(r));
+    if (this.failure) throw this.failure;
+  }
+
+  submit(msg: Record<string, unknown>, transfer: ArrayBuffer[]): Promise<ChunkResult> {
+    if (this.failure) return Promise.reject(this.failure);
+    const done = new Promise<ChunkResult>((resolve, reject) => this.queue.push({ msg, transfer, resolve, reject }));
+    this.pump();
+    return done;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** MinHash signatures of the texts, streaming them to a worker pool in chunks. */
+export async function computeSignatures(items: Items, options: NearOptions = {}, signal?: AbortSignal, progress?: DedupProgress): Promise<Signatures> {
+  const o = NearOptions.parse(options);
+  const mode: 0 | 1 = o.shingle === 'words' ? 0 : 1;
+  const k = o.shingleSize ?? (mode === 0 ? 5 : 7);
+  const perm = permutations(o.numPerm, o.seed);
+  const workers = o.workers ?? Math.min(2, availableParallelism());
+  const pool = workers > 0 ? new Pool(workers) : undefined;
+  const results: Promise<ChunkResult>[] = [];
+  const index: number[] = [];
+  const scores: number[] = [];
+  let texts: string[] = [];
+  let bytesEstimate = 0;
+  let n = 0;
+
+  const flush = async () => {
+    if (texts.length === 0) return;
+    const buf = Buffer.from(new ArrayBuffer(bytesEstimate));
+    const offsets = new Uint32Array(texts.length + 1);
+    let off = 0;
+    for (let i = 0; i < texts.length; i++) {
+      off += buf.write(texts[i] as string, off, 'utf8');
+      offsets[i + 1] = off;
+    }
+    const count = texts.length;
+    texts = [];
+    bytesEstimate = 0;
+    if (pool) {
+      const done = pool.submit({ bytes: buf.buffer, offsets: offsets.buffer, n: count, mode, k, numPerm: o.numPerm, perm }, [buf.buffer as ArrayBuffer, offsets.buffer]);
+      done.catch(() => {});
+      results.push(done);
+      await pool.room();
+    } else {
+      const out = new Int32Array(count * o.numPerm);
+      const counts = new Uint32Array(count);
+      minhashChunk()(new Uint8Array(buf.buffer, 0, off), offsets, count, mode, k, o.numPerm, perm, out, counts);
+      results.push(Promise.resolve({ out: new Uint32Array(out.buffer), counts }));
+    }
+  };
+
+  try {
+    for await (const it of iterate(items)) {
+      if ((n & 4095) === 0) {
+        throwIfAborted(signal);
+        progress?.(n, 'signatures');
+      }
+      // ASCII needs no NFKC, and the kernel lowercases ASCII itself: skip the main-thread pass.
+      const t = o.normalize && !ASCII.test(it.text) ? it.text.normalize('NFKC').toLowerCase() : it.text;
+      texts.push(t);
+      bytesEstimate += t.length * 3;
+      index.push(it.index);
+      scores.push(it.score ?? Number.NaN);
+      n++;
+      if (texts.length >= o.chunkSize) await flush();
+    }
+    await flush();
+    const parts = await Promise.all(results);
+    throwIfAborted(signal);
+    const sig = new Uint32Array(n * o.numPerm);
+    const counts = new Uint32Array(n);
+    let at = 0;
+    for (const p of parts) {
+      sig.set(p.out, at * o.numPerm);
+      counts.set(p.counts, at);
+      at += p.counts.length;
+    }
+    return { sig, counts, index: Int32Array.from(index), scores: Float64Array.from(scores), n, numPerm: o.numPerm };
+  } finally {
+    await pool?.close();
+  }
+}
+
+/** The fraction of equal signature components of texts a and b (positions). */
+export function estimatedJaccard(s: Signatures, a: number, b: number): number {
+  const P = s.numPerm;
+  const sig = s.sig;
+  let eq = 0;
+  for (let i = 0, ia = a * P, ib = b * P; i < P; i++, ia++, ib++) if (sig[ia] === sig[ib]) eq++;
+  return eq / P;
+}
+
+/** Clusters near-duplicates from signatures with LSH banding; candidate pairs are verified. */
+export function clusterSignatures(s: Signatures, options: NearOptions = {}, signal?: AbortSignal): DedupResult {
+  const o = NearOptions.parse(options);
+  const P = s.numPerm;
+  let { bands, rows } = o.bands !== undefined && o.rows !== undefined ? { bands: o.bands, rows: o.rows } : optimalBands(o.threshold, P);
+  if (o.bands !== undefined && o.rows === undefined) {
+    bands = o.bands;
+    rows = Math.floor(P / bands);
+  } else if (o.rows !== undefined && o.bands === undefined) {
+    rows = o.rows;
+    bands = Math.floor(P / rows);
+  }
+  if (bands * rows > P || rows < 1 || bands < 1) throw new RangeError(`bands * rows (${bands} * ${rows}) must be at most numPerm (${P})`);
+  const n = s.n;
+  const uf = new UnionFind(n);
+  // Only texts with at least one shingle take part.
+  const live: number[] = [];
+  for (let i = 0; i < n; i++) if ((s.counts[i] as number) > 0) live.push(i);
+  const m = live.length;
+  const bits = Math.max(1, Math.ceil(Math.log2(m + 1)));
+  const packed = bits <= 21;
+  const keys = new Float64Array(m);
+  const keys32 = new Uint32Array(m);
+  const order = new Uint32Array(m);
+  let candidates = 0;
+  const sig = s.sig;
+  const verify = (a: number, b: number) => {
+    if (uf.find(a) === uf.find(b)) return;
+    candidates++;
+    if (estimatedJaccard(s, a, b) >= o.threshold) uf.union(a, b);
+  };
+  for (let band = 0; band < bands; band++) {
+    throwIfAborted(signal);
+    for (let t = 0; t < m; t++) {
+      const d = live[t] as number;
+      let x = Math.imul(band + 1, 0x9e3779b1);
+      for (let r = 0, at = d * P + band * rows; r < rows; r++, at++) {
+        x = Math.imul(x ^ (sig[at] as number), 0x5bd1e995);
+        x ^= x >>> 13;
+      }
+      x ^= x >>> 16;
+      x = Math.imul(x, 0x85ebca6b);
+      x ^= x >>> 13;
+      const key = x >>> 0;
+      keys32[t] = key;
+      if (packed) keys[t] = key * 2 ** bits + t;
+    }
+    if (packed) {
+      keys.sort();
+      for (let t = 0; t < m; t++) order[t] = (keys[t] as number) % 2 ** bits;
+    } else {
+      const ord = Array.from({ length: m }, (_, t) => t).sort((a, b) => (keys32[a] as number) - (keys32[b] as number) || a - b);
+      for (let t = 0; t < m; t++) order[t] = ord[t] as number;
+    }
+    // Runs of equal keys are buckets.
+    let start = 0;
+    while (start < m) {
+      const key = keys32[order[start] as number];
+      let end = start + 1;
+      while (end < m && keys32[order[end] as number] === key) end++;
+      const size = end - start;
+      if (size > 1) {
+        for (let i = start + 1; i < end; i++) {
+          const a = live[order[i] as number] as number;
+          if (size <= 32) {
+            for (let j = start; j < i; j++) verify(a, live[order[j] as number] as number);
+          } else {
+            verify(a, live[order[start] as number] as number);
+            verify(a, live[order[i - 1] as number] as number);
+          }
+        }
+      }
+      start = end;
+    }
+  }
+  const groups = new Map<number, number[]>();
+  for (const d of live) {
+    const r = uf.find(d);
+    const g = groups.get(r);
+    if (g) g.push(d);
+    else groups.set(r, [d]);
+  }
+  const res = finish(
+    [...groups.values()],
+    (p) => s.index[p] as number,
+    (p) => {
+      const v = s.scores[p] as number;
+      return Number.isNaN(v) ? undefined : v;
+    },
+    o.keep,
+    'near',
+    (a, b) => estimatedJaccard(s, a, b),
+  );
+  return { ...res, records: n, candidates };
+}
+
+export async function nearDuplicates(items: Items, options: NearOptions = {}, signal?: AbortSignal, progress?: DedupProgress): Promise<DedupResult> {
+  const s = await computeSignatures(items, options, signal, progress);
+  progress?.(s.n, 'clustering');
+  return clusterSignatures(s, options, signal);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Semantic: embeddings + cosine, random-hyperplane LSH blocking
+
+/** Embeds texts (the lead wires it to the endpoint's /embeddings). */
+export type EmbedFn = (texts: string[], signal?: AbortSignal) => Promise<number[][]>;
+
+export const SemanticOptions = z.object({
+  threshold: z.number().min(-1).max(1).default(0.95),
+  /** Texts per embeddings request. */
+  batchSize: z.number().int().min(1).default(64),
+  /** Hash tables and hyperplanes (bits) per table: a pair with angle θ shares a table's bucket with probability (1 - θ/π)^bits. */
+  tables: z.number().int().min(1).max(64).default(16),
+  bits: z.number().int().min(1).max(30).default(10),
+  seed: z.number().int().default(1),
+  keep: KeepPolicy.default('first'),
+});
+export type SemanticOptions = z.input<typeof SemanticOptions>;
+
+export async function semanticDuplicates(items: Items, embed: EmbedFn, options: SemanticOptions = {}, signal?: AbortSignal, progress?: DedupProgress): Promise<DedupResult> {
+  const o = SemanticOptions.parse(options);
+  const index: number[] = [];
+  const scores: (number | undefined)[] = [];
+  const vectors: Float32Array[] = [];
+  let dim = -1;
+  let batch: string[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    throwIfAborted(signal);
+    const out = await embed(batch, signal);
+    if (out.length !== batch.length) throw new Error(`the embeddings function returned ${out.length} vectors for ${batch.length} texts`);
+    for (const v of out) {
+      if (dim === -1) dim = v.length;
+      if (v.length !== dim || dim === 0) throw new Error(`embedding of length ${v.length}, expected ${dim}`);
+      let norm = 0;
+      for (const x of v) norm += x * x;
+      norm = Math.sqrt(norm) || 1;
+      vectors.push(Float32Array.from(v, (x) => x / norm));
+    }
+    progress?.(vectors.length, 'embeddings');
+    batch = [];
+  };
+  for await (const it of iterate(items)) {
+    batch.push(it.text);
+    index.push(it.index);
+    scores.push(it.score);
+    if (batch.length >= o.batchSize) await flush();
+  }
+  await flush();
+  const n = vectors.length;
+  const cos = (a: number, b: number) => {
+    const va = vectors[a] as Float32Array;
+    const vb = vectors[b] as Float32Array;
+    let s = 0;
+    for (let i = 0; i < va.length; i++) s += (va[i] as number) * (vb[i] as number);
+    return s;
+  };
+  const uf = new UnionFind(n);
+  let candidates = 0;
+  if (n > 1) {
+    const rnd = mulberry32(o.seed);
+    const gauss = () => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
+    for (let t = 0; t < o.tables; t++) {
+      throwIfAborted(signal);
+      const planes = Array.from({ length: o.bits }, () => Float32Array.from({ length: dim }, gauss));
+      const buckets = new Map<number, number[]>();
+      for (let i = 0; i < n; i++) {
+        const v = vectors[i] as Float32Array;
+        let key = 0;
+        for (let b = 0; b < o.bits; b++) {
+          const pl = planes[b] as Float32Array;
+          let s = 0;
+          for (let d = 0; d < dim; d++) s += (v[d] as number) * (pl[d] as number);
+          if (s >= 0) key |= 1 << b;
+        }
+        const g = buckets.get(key);
+        if (g) g.push(i);
+        else buckets.set(key, [i]);
+      }
+      for (const g of buckets.values()) {
+        for (let i = 1; i < g.length; i++) {
+          for (let j = 0; j < i; j++) {
+            const a = g[i] as number;
+            const b = g[j] as number;
+            if (uf.find(a) === uf.find(b)) continue;
+            candidates++;
+            if (cos(a, b) >= o.threshold) uf.union(a, b);
+          }
+        }
+      }
+    }
+  }
+  const groups = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    const r = uf.find(i);
+    const g = groups.get(r);
+    if (g) g.push(i);
+    else groups.set(r, [i]);
+  }
+  const res = finish([...groups.values()], (p) => index[p] as number, (p) => scores[p], o.keep, 'semantic', cos);
+  return { ...res, records: n, candidates };
+}

@@ -1,0 +1,335 @@
+// The LLM client: the real `openai` SDK (maxRetries: 0) over a keep-alive node:http fetch, with
+// our own retry policy, adaptive concurrency, rate limits, timeouts, cancellation and usage
+// accounting. See docs/llm-engine.md for the policy and why.
+//
+// Errors: `chat()` resolves with the completion, or throws
+//   - the AbortSignal's reason (an AbortError) when cancelled;
+//   - `LlmError` with kind 'fatal' (401/403/404: bad key, model or URL; the job should stop),
+//     'request' (400/422 and other non-retryable 4xx: this request is wrong, e.g. response_format
+//     unsupported), or 'exhausted' (retryable failures until retries ran out, or a retry-after
+//     longer than the cap). Per-record callers turn 'request'/'exhausted' into a recorded failure.
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { createNodeFetch, type NodeFetch } from './http-fetch';
+import { AdaptiveLimiter, TokenBucket, abortReason, sleep, type Permit } from './limiter';
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export type ResponseFormat =
+  | { type: 'text' }
+  | { type: 'json_object' }
+  | { type: 'json_schema'; json_schema: { name: string; schema: Record<string, unknown>; strict?: boolean; description?: string } };
+
+/** Sampling parameters; all of them are part of the cache key. */
+export interface SamplingParams {
+  temperature?: number;
+  top_p?: number;
+  max_tokens?: number;
+  seed?: number;
+  stop?: string[];
+  presence_penalty?: number;
+  frequency_penalty?: number;
+}
+
+export interface ChatRequest extends SamplingParams {
+  model?: string;
+  messages: ChatMessage[];
+  response_format?: ResponseFormat;
+}
+
+export interface Usage {
+  input_tokens: number;
+  output_tokens: number;
+}
+
+export interface ChatResult {
+  content: string | null;
+  finishReason: string | null;
+  refusal: string | null;
+  model: string;
+  usage: Usage;
+  attempts: number;
+  latencyMs: number;
+}
+
+export type LlmErrorKind = 'fatal' | 'request' | 'exhausted';
+
+export class LlmError extends Error {
+  constructor(
+    message: string,
+    readonly kind: LlmErrorKind,
+    readonly status?: number,
+    readonly attempts = 1,
+  ) {
+    super(message);
+    this.name = 'LlmError';
+  }
+}
+
+export interface LlmClientOptions {
+  baseURL: string;
+  /** Held in memory only; never logged, cached or journaled. Empty for keyless local servers. */
+  apiKey?: string;
+  model: string;
+  /** Per-attempt timeout (ms). Default 120 000. */
+  timeoutMs?: number;
+  /** Retries after the first attempt. Default 4. */
+  maxRetries?: number;
+  /** Max requests in flight (the AIMD ceiling). Default 8. */
+  concurrency?: number;
+  /** 0/undefined: unlimited. */
+  requestsPerMinute?: number;
+  tokensPerMinute?: number;
+  /** Longest retry-after we honour (ms); a longer one ends the request with 'exhausted'. Default 30 000. */
+  retryAfterCapMs?: number;
+  /** Full-jitter backoff: delay = random() * min(backoffMaxMs, backoffBaseMs * 2^retry). */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Consecutive successes before the concurrency limit grows by one. Default 8. */
+  growAfter?: number;
+  log?: (line: string) => void;
+  random?: () => number;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface ClientStats {
+  requests: number;
+  attempts: number;
+  retries: number;
+  failures: number;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+const RETRYABLE_STATUS = (s: number): boolean => s === 408 || s === 409 || s === 429 || s >= 500;
+const FATAL_STATUS = new Set([401, 403, 404]);
+
+/** Parses retry-after-ms (milliseconds) or retry-after (seconds or an HTTP date); undefined if absent. */
+export function parseRetryAfter(headers: Headers | undefined, now = Date.now()): number | undefined {
+  if (!headers) return undefined;
+  const ms = headers.get('retry-after-ms');
+  if (ms !== null && ms.trim() !== '') {
+    const v = Number(ms);
+    if (Number.isFinite(v) && v >= 0) return v;
+  }
+  const ra = headers.get('retry-after');
+  if (ra !== null && ra.trim() !== '') {
+    const secs = Number(ra);
+    if (Number.isFinite(secs) && secs >= 0) return secs * 1000;
+    const date = Date.parse(ra);
+    if (Number.isFinite(date)) return Math.max(0, date - now);
+  }
+  return undefined;
+}
+
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+export class LlmClient {
+  readonly model: string;
+  readonly baseURL: string;
+  readonly limiter: AdaptiveLimiter;
+  readonly stats: ClientStats = { requests: 0, attempts: 0, retries: 0, failures: 0, inputTokens: 0, outputTokens: 0 };
+  private readonly sdk: OpenAI;
+  private readonly http: NodeFetch;
+  private readonly rpm?: TokenBucket;
+  private readonly tpm?: TokenBucket;
+  private readonly opts: Required<Omit<LlmClientOptions, 'apiKey' | 'requestsPerMinute' | 'tokensPerMinute' | 'log'>> & {
+    log?: (line: string) => void;
+  };
+  private readonly secret: string;
+
+  constructor(options: LlmClientOptions) {
+    this.model = options.model;
+    this.baseURL = options.baseURL.replace(/\/+$/, '');
+    this.secret = options.apiKey ?? '';
+    this.opts = {
+      baseURL: this.baseURL,
+      model: options.model,
+      timeoutMs: options.timeoutMs ?? 120_000,
+      maxRetries: options.maxRetries ?? 4,
+      concurrency: options.concurrency ?? 8,
+      retryAfterCapMs: options.retryAfterCapMs ?? 30_000,
+      backoffBaseMs: options.backoffBaseMs ?? 500,
+      backoffMaxMs: options.backoffMaxMs ?? 20_000,
+      growAfter: options.growAfter ?? 8,
+      random: options.random ?? Math.random,
+      log: options.log,
+    };
+    this.limiter = new AdaptiveLimiter(this.opts.concurrency, this.opts.growAfter);
+    if (options.requestsPerMinute) this.rpm = new TokenBucket(options.requestsPerMinute);
+    if (options.tokensPerMinute) this.tpm = new TokenBucket(options.tokensPerMinute);
+    this.http = createNodeFetch({ maxSockets: Math.max(16, this.opts.concurrency * 2) });
+    this.sdk = new OpenAI({
+      baseURL: this.baseURL,
+      // The SDK insists on a key; keyless local servers ignore the header.
+      apiKey: this.secret || 'no-key',
+      maxRetries: 0,
+      timeout: this.opts.timeoutMs,
+      fetch: this.http.fetch,
+      logLevel: 'off',
+      organization: null,
+      project: null,
+      webhookSecret: null,
+    });
+  }
+
+  /** Removes the API key from any text (error messages, logs). */
+  redact(text: string): string {
+    if (!this.secret || this.secret.length < 4) return text;
+    return text.split(this.secret).join('[redacted]');
+  }
+
+  private log(line: string): void {
+    this.opts.log?.(this.redact(line));
+  }
+
+  close(): void {
+    this.http.destroy();
+  }
+
+  async chat(req: ChatRequest, call: CallOptions = {}): Promise<ChatResult> {
+    const signal = call.signal;
+    const model = req.model ?? this.model;
+    const body: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming = {
+      model,
+      messages: req.messages,
+    };
+    if (req.temperature !== undefined) body.temperature = req.temperature;
+    if (req.top_p !== undefined) body.top_p = req.top_p;
+    if (req.max_tokens !== undefined) body.max_tokens = req.max_tokens;
+    if (req.seed !== undefined) body.seed = req.seed;
+    if (req.stop !== undefined) body.stop = req.stop;
+    if (req.presence_penalty !== undefined) body.presence_penalty = req.presence_penalty;
+    if (req.frequency_penalty !== undefined) body.frequency_penalty = req.frequency_penalty;
+    if (req.response_format !== undefined) body.response_format = req.response_format;
+
+    let estimate = 0;
+    if (this.tpm) {
+      for (const m of req.messages) estimate += estimateTokens(m.content);
+      estimate += req.max_tokens ?? 256;
+    }
+    this.stats.requests++;
+    const started = performance.now();
+    for (let attempt = 0; ; attempt++) {
+      if (signal?.aborted) throw abortReason(signal);
+      if (this.rpm) await this.rpm.take(1, signal);
+      if (this.tpm) await this.tpm.take(estimate, signal);
+      const permit: Permit = await this.limiter.acquire(signal);
+      this.stats.attempts++;
+      let retryDelay: number;
+      let failure: string;
+      let status: number | undefined;
+      try {
+        const completion = await this.sdk.chat.completions.create(body, { signal, timeout: call.timeoutMs ?? this.opts.timeoutMs });
+        permit.release();
+        this.limiter.success();
+        const choice = completion.choices?.[0];
+        const usage: Usage = {
+          input_tokens: completion.usage?.prompt_tokens ?? 0,
+          output_tokens: completion.usage?.completion_tokens ?? 0,
+        };
+        this.stats.inputTokens += usage.input_tokens;
+        this.stats.outputTokens += usage.output_tokens;
+        if (this.tpm) this.tpm.adjust(usage.input_tokens + usage.output_tokens - estimate);
+        if (!choice) throw new LlmError('the server answered with no choices', 'request', 200, attempt + 1);
+        return {
+          content: choice.message?.content ?? null,
+          refusal: (choice.message as { refusal?: string | null } | undefined)?.refusal ?? null,
+          finishReason: choice.finish_reason ?? null,
+          model: completion.model ?? model,
+          usage,
+          attempts: attempt + 1,
+          latencyMs: performance.now() - started,
+        };
+      } catch (err) {
+        permit.release();
+        if (err instanceof LlmError) throw err;
+        if (signal?.aborted) throw abortReason(signal);
+        if (err instanceof APIUserAbortError) throw abortReason(signal ?? AbortSignal.abort());
+        const backoff = this.opts.random() * Math.min(this.opts.backoffMaxMs, this.opts.backoffBaseMs * 2 ** attempt);
+        if (err instanceof APIConnectionTimeoutError) {
+          failure = `timeout after ${call.timeoutMs ?? this.opts.timeoutMs} ms`;
+          retryDelay = backoff;
+        } else if (err instanceof APIConnectionError) {
+          failure = `connection error: ${this.redact(errorText(err.cause ?? err))}`;
+          retryDelay = backoff;
+        } else if (err instanceof APIError && typeof err.status === 'number') {
+          status = err.status;
+          const msg = this.redact(apiErrorMessage(err));
+          if (FATAL_STATUS.has(status)) {
+            this.stats.failures++;
+            this.log(`chat ${model}: HTTP ${status} (fatal): ${msg}`);
+            throw new LlmError(`HTTP ${status}: ${msg}`, 'fatal', status, attempt + 1);
+          }
+          if (!RETRYABLE_STATUS(status)) {
+            this.stats.failures++;
+            throw new LlmError(`HTTP ${status}: ${msg}`, 'request', status, attempt + 1);
+          }
+          if (status === 429 || status === 503) this.limiter.congestion(permit);
+          failure = `HTTP ${status}: ${msg}`;
+          const ra = parseRetryAfter(err.headers);
+          if (ra !== undefined && ra > this.opts.retryAfterCapMs) {
+            this.stats.failures++;
+            throw new LlmError(
+              `HTTP ${status}: server asked to retry after ${Math.round(ra / 1000)} s, more than the cap of ${Math.round(this.opts.retryAfterCapMs / 1000)} s`,
+              'exhausted',
+              status,
+              attempt + 1,
+            );
+          }
+          retryDelay = ra ?? backoff;
+        } else {
+          // Anything else (e.g. a malformed JSON body from a proxy) is treated as transient.
+          failure = `bad response: ${this.redact(errorText(err))}`;
+          retryDelay = backoff;
+        }
+      }
+      if (attempt >= this.opts.maxRetries) {
+        this.stats.failures++;
+        this.log(`chat ${model}: giving up after ${attempt + 1} attempts: ${failure}`);
+        throw new LlmError(`${failure} (after ${attempt + 1} attempts)`, 'exhausted', status, attempt + 1);
+      }
+      this.stats.retries++;
+      this.log(`chat ${model}: ${failure}; retry ${attempt + 1}/${this.opts.maxRetries} in ${Math.round(retryDelay)} ms`);
+      await sleep(retryDelay, signal);
+    }
+  }
+
+  /** Embeddings (same retry policy is not applied here: one attempt; used by tests and tooling). */
+  async embed(input: string[], opts: { model?: string; signal?: AbortSignal; dimensions?: number } = {}): Promise<number[][]> {
+    const permit = await this.limiter.acquire(opts.signal);
+    try {
+      const res = await this.sdk.embeddings.create(
+        { model: opts.model ?? this.model, input, ...(opts.dimensions ? { dimensions: opts.dimensions } : {}) },
+        { signal: opts.signal },
+      );
+      return res.data.sort((a, b) => a.index - b.index).map((d) => d.embedding);
+    } finally {
+      permit.release();
+    }
+  }
+
+  async listModels(signal?: AbortSignal): Promise<string[]> {
+    const page = await this.sdk.models.list({ signal });
+    return page.data.map((m) => m.id);
+  }
+}
+
+function errorText(e: unknown): string {
+  if (e instanceof Error) return e.message || e.name;
+  return String(e);
+}
+
+function apiErrorMessage(err: APIError): string {
+  const e = err.error as { message?: unknown } | undefined;
+  if (e && typeof e.message === 'string') return e.message;
+  return err.message;
+}

@@ -1,0 +1,150 @@
+// Prompt templates: id, version, system and user prompt texts with {{name}} placeholders, and a
+// stable hash. Fixed instructions come first (system, then few-shot turns) and the record last, so
+// providers' prompt caching reuses the prefix across records.
+//
+// Renderer: `{{name}}` or `{{a.b.c}}` (dotted path), whitespace allowed inside the braces. Strings
+// are inserted as they are, other values as JSON, missing values as "". That is the whole syntax;
+// a 30-line renderer is simpler to audit than a mustache dependency (no sections, no HTML escaping,
+// nothing executable).
+//
+// Workspace overrides: `<dir>/<task>.md` (dir is usually `.curator/prompts`):
+//   ---
+//   version: 2            (optional front matter; `version` is mixed into the prompt hash)
+//   ---
+//   # system
+//   ...text with {{labels}}...
+//   # user
+//   ...text with {{record}} or {{text}}...
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { ChatMessage } from './client';
+
+export type TaskId = 'label' | 'rationale' | 'judge' | 'consistency' | 'critique';
+export const TASK_IDS: readonly TaskId[] = ['label', 'rationale', 'judge', 'consistency', 'critique'];
+
+export interface PromptTemplate {
+  id: TaskId;
+  version: string;
+  /** Placeholders: the task's option variables (see each template's `systemVars`). */
+  system: string;
+  /** Placeholders: `record` (the record's input fields as JSON) and any field name / dotted path. */
+  user: string;
+  /** Names the system prompt may use. */
+  systemVars: readonly string[];
+  /** Where the template came from (a file path for overrides). */
+  source?: string;
+}
+
+const PLACEHOLDER = /\{\{\s*([A-Za-z_][\w-]*(?:\.[\w-]+)*)\s*\}\}/g;
+
+function lookup(vars: Record<string, unknown>, path: string): unknown {
+  let cur: unknown = vars;
+  for (const part of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+export function renderTemplate(text: string, vars: Record<string, unknown>): string {
+  return text.replace(PLACEHOLDER, (_m, name: string) => {
+    const v = lookup(vars, name);
+    if (v === undefined || v === null) return '';
+    return typeof v === 'string' ? v : JSON.stringify(v);
+  });
+}
+
+export function placeholders(text: string): string[] {
+  return [...text.matchAll(PLACEHOLDER)].map((m) => m[1] as string);
+}
+
+/** sha256 over id, version and the texts actually sent (system rendered with the job's options). */
+export function promptHash(t: Pick<PromptTemplate, 'id' | 'version' | 'user'>, renderedSystem: string, extra: unknown = null): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify([t.id, t.version, renderedSystem, t.user, extra]));
+  return `sha256:${h.digest('hex')}`;
+}
+
+/** Fields that belong to the annotation layout, left out of `{{record}}`. */
+export const ANNOTATION_FIELDS = new Set(['label', 'rationale', 'judge', 'judges', 'annotations']);
+
+export function recordInput(record: Record<string, unknown>, inputFields?: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (inputFields && inputFields.length > 0) {
+    for (const f of inputFields) if (record[f] !== undefined) out[f] = record[f];
+    return out;
+  }
+  for (const [k, v] of Object.entries(record)) if (!ANNOTATION_FIELDS.has(k)) out[k] = v;
+  return out;
+}
+
+export function renderMessages(
+  template: PromptTemplate,
+  renderedSystem: string,
+  record: Record<string, unknown>,
+  opts: { inputFields?: readonly string[]; fewShot?: ChatMessage[]; extra?: Record<string, unknown> } = {},
+): ChatMessage[] {
+  const vars: Record<string, unknown> = { ...record, ...(opts.extra ?? {}), record: JSON.stringify(recordInput(record, opts.inputFields)) };
+  return [{ role: 'system', content: renderedSystem }, ...(opts.fewShot ?? []), { role: 'user', content: renderTemplate(template.user, vars) }];
+}
+
+// ---- overrides ------------------------------------------------------------------------------
+
+const OverrideFile = z.object({
+  version: z.string().min(1).max(64).default('override-1'),
+  system: z.string().trim().min(1, 'the "# system" section is empty or missing'),
+  user: z.string().trim().min(1, 'the "# user" section is empty or missing'),
+});
+
+export class PromptOverrideError extends Error {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
+    super(`${file}: ${message}`);
+    this.name = 'PromptOverrideError';
+  }
+}
+
+export function parseOverride(text: string, base: PromptTemplate, file = `${base.id}.md`): PromptTemplate {
+  let body = text.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
+  const meta: Record<string, string> = {};
+  const fm = /^---\n([\s\S]*?)\n---\n/.exec(body);
+  if (fm) {
+    for (const line of (fm[1] ?? '').split('\n')) {
+      const m = /^\s*([\w-]+)\s*:\s*(.*?)\s*$/.exec(line);
+      if (m) meta[m[1] as string] = (m[2] as string).replace(/^["']|["']$/g, '');
+    }
+    body = body.slice(fm[0].length);
+  }
+  const sections: Record<string, string[]> = {};
+  let current: string | undefined;
+  for (const line of body.split('\n')) {
+    const h = /^#\s+(system|user)\s*$/i.exec(line);
+    if (h) {
+      current = (h[1] as string).toLowerCase();
+      sections[current] = [];
+    } else if (current) sections[current]?.push(line);
+  }
+  const parsed = OverrideFile.safeParse({
+    version: meta.version,
+    system: sections.system?.join('\n') ?? '',
+    user: sections.user?.join('\n') ?? '',
+  });
+  if (!parsed.success) throw new PromptOverrideError(file, z.prettifyError(parsed.error));
+  const unknownVars = placeholders(parsed.data.system).filter((v) => !base.systemVars.includes(v.split('.')[0] as string));
+  if (unknownVars.length > 0) {
+    throw new PromptOverrideError(file, `unknown placeholder(s) in the system prompt: ${unknownVars.map((v) => `{{${v}}}`).join(', ')} (allowed: ${base.systemVars.map((v) => `{{${v}}}`).join(', ')})`);
+  }
+  return { ...base, version: parsed.data.version, system: parsed.data.system, user: parsed.data.user, source: file };
+}
+
+/** The template for a task: `<dir>/<task>.md` when it exists (validated), else the built-in one. */
+export function loadTemplate(task: TaskId, builtIn: PromptTemplate, dir?: string): PromptTemplate {
+  if (!dir) return builtIn;
+  const file = join(dir, `${task}.md`);
+  if (!existsSync(file)) return builtIn;
+  return parseOverride(readFileSync(file, 'utf8'), builtIn, file);
+}

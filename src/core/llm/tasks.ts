@@ -1,0 +1,422 @@
+// The LLM tasks as operations (label/annotate, rationale, judge, consistency, critique): zod options,
+// an estimate, and a run that executes a journaled, resumable job. `createTask` binds a task to its
+// options and a client (used by the operations, tests and any custom runner).
+import { createHash } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { defineOperation, UserError, type Estimate, type Operation } from '../operation';
+import { FileRecordSource, FileResultSink } from '../jobs/file-io';
+import { journalDirFor, runJob, type JobSummary } from '../jobs/runner';
+import type { LlmTask, RecordSource, ResultSink, TaskOutcome } from '../jobs/types';
+import type { TaskResult } from './apply-result';
+import { canonicalJson, ResponseCache } from './cache';
+import { estimateTokens, LlmClient, type ChatMessage, type SamplingParams, type Usage } from './client';
+import { loadTemplate, promptHash, renderMessages, renderTemplate, type PromptTemplate, type TaskId } from './prompts';
+import { structuredCall, structuredSpec, type StructuredMode, type StructuredSpec } from './structured';
+import {
+  consistencyTemplate,
+  critiqueSchema,
+  critiqueTemplate,
+  judgeSchema,
+  judgeTemplate,
+  labelFewShot,
+  labelSchema,
+  labelTemplate,
+  majority,
+  rationaleSchema,
+  rationaleTemplate,
+} from './templates';
+
+// ---- options ----------------------------------------------------------------------------------
+
+export const CommonOptions = z.object({
+  /** The dataset (JSONL). */
+  input: z.string().min(1),
+  /** Where results go (file sink). Default: `<input without .jsonl>.<task>.jsonl`. */
+  output: z.string().optional(),
+  baseURL: z.string().url(),
+  model: z.string().min(1),
+  temperature: z.number().min(0).max(2).default(0),
+  topP: z.number().min(0).max(1).optional(),
+  maxTokens: z.number().int().positive().default(512),
+  seed: z.number().int().optional(),
+  concurrency: z.number().int().min(1).max(256).default(8),
+  requestsPerMinute: z.number().int().min(0).default(0),
+  tokensPerMinute: z.number().int().min(0).default(0),
+  timeoutSeconds: z.number().positive().default(120),
+  maxRetries: z.number().int().min(0).max(20).default(4),
+  retryAfterCapSeconds: z.number().positive().default(30),
+  pricePerMillionInputTokens: z.number().min(0).default(0),
+  pricePerMillionOutputTokens: z.number().min(0).default(0),
+  /** Response cache folder; default `<input folder>/.curator/cache/llm`. */
+  cacheDir: z.string().optional(),
+  noCache: z.boolean().default(false),
+  /** Default: derived from task, input, model, prompt and parameters (so a re-run resumes). */
+  jobId: z.string().regex(/^[\w.-]{1,80}$/).optional(),
+  retryFailed: z.boolean().default(true),
+  limit: z.number().int().positive().optional(),
+  /** Workspace prompt overrides (`<dir>/<task>.md`), usually `.curator/prompts`. */
+  promptsDir: z.string().optional(),
+  structuredMode: z.enum(['json_schema', 'json_object', 'prompt']).optional(),
+  /** Fields shown to the model as `{{record}}`; default all but the annotation fields. */
+  inputFields: z.array(z.string()).optional(),
+  instructions: z.string().default(''),
+});
+export type CommonOptions = z.output<typeof CommonOptions>;
+
+export const LabelOptions = CommonOptions.extend({
+  labels: z.array(z.string().min(1)).default([]),
+  question: z.string().default('label'),
+  examples: z.array(z.object({ record: z.record(z.string(), z.unknown()), label: z.string(), rationale: z.string().optional() })).default([]),
+});
+export const RationaleOptions = CommonOptions.extend({ labelField: z.string().default('label') });
+export const JudgeOptions = CommonOptions.extend({
+  rubric: z.string().default('Overall quality as training data: correct, helpful, clear, safe.'),
+  scaleMin: z.number().int().default(1),
+  scaleMax: z.number().int().default(10),
+  criteria: z.array(z.string().regex(/^[A-Za-z_][\w-]{0,63}$/)).default([]),
+}).refine((o) => o.scaleMax > o.scaleMin, { message: 'scaleMax must be above scaleMin' });
+export const ConsistencyOptions = LabelOptions.extend({
+  k: z.number().int().min(2).max(50).default(5),
+  temperature: z.number().min(0).max(2).default(0.7),
+});
+export const CritiqueOptions = CommonOptions.extend({
+  field: z.string().default('response'),
+  question: z.string().default('refined'),
+});
+
+export type LabelOptions = z.output<typeof LabelOptions>;
+export type RationaleOptions = z.output<typeof RationaleOptions>;
+export type JudgeOptions = z.output<typeof JudgeOptions>;
+export type ConsistencyOptions = z.output<typeof ConsistencyOptions>;
+export type CritiqueOptions = z.output<typeof CritiqueOptions>;
+
+export interface TaskOptionsById {
+  label: LabelOptions;
+  rationale: RationaleOptions;
+  judge: JudgeOptions;
+  consistency: ConsistencyOptions;
+  critique: CritiqueOptions;
+}
+
+/** Typical output tokens per request, for estimates (capped by maxTokens). */
+export const TYPICAL_OUTPUT_TOKENS: Record<TaskId, number> = { label: 60, rationale: 80, judge: 150, consistency: 60, critique: 600 };
+
+// ---- tasks ------------------------------------------------------------------------------------
+
+export interface TaskDeps {
+  client: LlmClient;
+  cache?: ResponseCache;
+}
+
+const ZERO: Usage = { input_tokens: 0, output_tokens: 0 };
+
+function samplingParams(o: CommonOptions, temperature = o.temperature): SamplingParams {
+  const p: SamplingParams = { temperature, max_tokens: o.maxTokens };
+  if (o.topP !== undefined) p.top_p = o.topP;
+  if (o.seed !== undefined) p.seed = o.seed;
+  return p;
+}
+
+interface Prepared<T> {
+  template: PromptTemplate;
+  system: string;
+  fewShot: ChatMessage[];
+  spec: StructuredSpec<T>;
+  hash: string;
+}
+
+function prepare<T>(task: TaskId, builtIn: PromptTemplate, o: CommonOptions, vars: Record<string, unknown>, spec: StructuredSpec<T>, fewShot: ChatMessage[] = []): Prepared<T> {
+  const template = loadTemplate(task, builtIn, o.promptsDir);
+  const system = renderTemplate(template.system, { instructions: o.instructions, ...vars }).replace(/\n{3,}/g, '\n\n').replace(/\n\n(?=\S)/g, '\n\n');
+  const hash = promptHash(template, system, { fewShot, schema: spec.jsonSchema });
+  return { template, system, fewShot, spec, hash };
+}
+
+function outputEstimate(task: TaskId, o: CommonOptions): number {
+  return Math.min(o.maxTokens, TYPICAL_OUTPUT_TOKENS[task]);
+}
+
+function messagesTokens(messages: ChatMessage[]): number {
+  let n = 0;
+  for (const m of messages) n += estimateTokens(m.content) + 4;
+  return n;
+}
+
+export function createTask<K extends TaskId>(id: K, options: TaskOptionsById[K], deps: TaskDeps): LlmTask {
+  switch (id) {
+    case 'label':
+      return labelTask(options as LabelOptions, deps);
+    case 'rationale':
+      return rationaleTask(options as RationaleOptions, deps);
+    case 'judge':
+      return judgeTask(options as JudgeOptions, deps);
+    case 'consistency':
+      return consistencyTask(options as ConsistencyOptions, deps);
+    case 'critique':
+      return critiqueTask(options as CritiqueOptions, deps);
+  }
+  throw new UserError(`unknown task ${String(id)}`);
+}
+
+function simpleTask<T>(
+  id: TaskId,
+  o: CommonOptions,
+  deps: TaskDeps,
+  p: Prepared<T>,
+  opts: {
+    check?: (record: Record<string, unknown>) => string | undefined;
+    extra?: (record: Record<string, unknown>) => Record<string, unknown>;
+    toResult: (value: T, provenance: TaskResult['provenance']) => TaskResult;
+  },
+): LlmTask {
+  const model = o.model;
+  const params = samplingParams(o);
+  const messagesFor = (record: Record<string, unknown>): ChatMessage[] =>
+    renderMessages(p.template, p.system, record, { inputFields: o.inputFields, fewShot: p.fewShot, extra: opts.extra?.(record) });
+  return {
+    id,
+    model,
+    promptHash: p.hash,
+    estimate: (record) => ({ requests: 1, inputTokens: messagesTokens(messagesFor(record)), outputTokens: outputEstimate(id, o) }),
+    async run(record, ctx): Promise<TaskOutcome> {
+      const problem = opts.check?.(record);
+      if (problem) return { ok: false, reason: problem, usage: ZERO, requests: 0 };
+      const r = await structuredCall(deps.client, {
+        messages: messagesFor(record),
+        spec: p.spec,
+        params,
+        model,
+        mode: o.structuredMode as StructuredMode | undefined,
+        cache: deps.cache,
+        template: { id: p.template.id, version: p.template.version },
+        sample: 0,
+        signal: ctx.signal,
+      });
+      if (!r.ok) return { ok: false, reason: r.reason, usage: r.usage, raw: r.raw, requests: r.requests };
+      const provenance = { model: r.model, prompt_hash: p.hash, time: new Date().toISOString(), usage: r.usage };
+      return { ok: true, result: opts.toResult(r.value, provenance), usage: r.usage, cached: r.cached, requests: r.requests };
+    },
+  };
+}
+
+function labelTask(o: LabelOptions, deps: TaskDeps): LlmTask {
+  const spec = structuredSpec(labelSchema(o.labels), 'label_answer');
+  const p = prepare('label', labelTemplate, o, { labels: o.labels.length ? o.labels.join(', ') : '(any short label that fits)' }, spec, labelFewShot(o.examples, o.inputFields));
+  return simpleTask('label', o, deps, p, {
+    toResult: (v, provenance) => ({ task: 'label', question: o.question, value: v.label, confidence: v.confidence, rationale: v.rationale, provenance }),
+  });
+}
+
+function rationaleTask(o: RationaleOptions, deps: TaskDeps): LlmTask {
+  const spec = structuredSpec(rationaleSchema, 'rationale_answer');
+  const p = prepare('rationale', rationaleTemplate, o, {}, spec);
+  return simpleTask('rationale', o, deps, p, {
+    check: (r) => (r[o.labelField] === undefined || r[o.labelField] === null ? `no "${o.labelField}" to explain` : undefined),
+    extra: (r) => ({ label: r[o.labelField] }),
+    toResult: (v, provenance) => ({ task: 'rationale', question: o.labelField, value: v.rationale, rationale: v.rationale, provenance }),
+  });
+}
+
+function judgeTask(o: JudgeOptions, deps: TaskDeps): LlmTask {
+  const spec = structuredSpec(judgeSchema(o.scaleMin, o.scaleMax, o.criteria), `judge_answer_${o.scaleMin}_${o.scaleMax}_${o.criteria.join('_')}`.slice(0, 64));
+  const p = prepare('judge', judgeTemplate, o, { rubric: o.rubric, min: o.scaleMin, max: o.scaleMax, criteria: o.criteria.length ? o.criteria.join(', ') : '(none: overall only)' }, spec);
+  return simpleTask('judge', o, deps, p, {
+    toResult: (v, provenance) => ({
+      task: 'judge',
+      question: 'judge',
+      value: v.score,
+      scores: v.criteria ?? {},
+      scale: [o.scaleMin, o.scaleMax],
+      reasons: v.reasons,
+      provenance,
+    }),
+  });
+}
+
+function critiqueTask(o: CritiqueOptions, deps: TaskDeps): LlmTask {
+  const spec = structuredSpec(critiqueSchema, 'critique_answer');
+  const p = prepare('critique', critiqueTemplate, o, { field: o.field }, spec);
+  return simpleTask('critique', o, deps, p, {
+    check: (r) => (r[o.field] === undefined ? `the record has no "${o.field}" field to critique` : undefined),
+    toResult: (v, provenance) => ({ task: 'critique', question: o.question, value: v.refined, rationale: v.critique, provenance }),
+  });
+}
+
+function consistencyTask(o: ConsistencyOptions, deps: TaskDeps): LlmTask {
+  const spec = structuredSpec(labelSchema(o.labels), 'label_answer');
+  const p = prepare('consistency', consistencyTemplate, o, { labels: o.labels.length ? o.labels.join(', ') : '(any short label that fits)' }, spec, labelFewShot(o.examples, o.inputFields));
+  const temperature = o.temperature > 0 ? o.temperature : 0.7;
+  const messagesFor = (record: Record<string, unknown>): ChatMessage[] => renderMessages(p.template, p.system, record, { inputFields: o.inputFields, fewShot: p.fewShot });
+  return {
+    id: 'consistency',
+    model: o.model,
+    promptHash: p.hash,
+    estimate: (record) => ({ requests: o.k, inputTokens: o.k * messagesTokens(messagesFor(record)), outputTokens: o.k * outputEstimate('consistency', o) }),
+    async run(record, ctx): Promise<TaskOutcome> {
+      const messages = messagesFor(record);
+      const results = await Promise.all(
+        Array.from({ length: o.k }, (_, s) =>
+          structuredCall(deps.client, {
+            messages,
+            spec: p.spec,
+            // each sample its own seed (base seed + index) and cache slot
+            params: { ...samplingParams(o, temperature), seed: (o.seed ?? 0) + s },
+            model: o.model,
+            mode: o.structuredMode as StructuredMode | undefined,
+            cache: deps.cache,
+            template: { id: p.template.id, version: p.template.version },
+            sample: s,
+            signal: ctx.signal,
+          }),
+        ),
+      );
+      const usage = results.reduce<Usage>((u, r) => ({ input_tokens: u.input_tokens + r.usage.input_tokens, output_tokens: u.output_tokens + r.usage.output_tokens }), { ...ZERO });
+      const requests = results.reduce((n, r) => n + r.requests, 0);
+      const good = results.flatMap((r, s) => (r.ok ? [{ r, s }] : []));
+      if (good.length === 0) {
+        const first = results.find((r) => !r.ok);
+        return { ok: false, reason: `all ${o.k} samples failed: ${first && !first.ok ? first.reason : '?'}`, usage, requests };
+      }
+      const time = new Date().toISOString();
+      const samples = good.map(({ r, s }) => ({
+        value: r.value.label,
+        confidence: r.value.confidence,
+        rationale: r.value.rationale,
+        provenance: { model: r.model, prompt_hash: p.hash, time, usage: r.usage, sample: s },
+      }));
+      const m = majority(samples.map((x) => x.value));
+      const cached = good.every(({ r }) => r.cached) && good.length === results.length;
+      const failedSamples = results.length - good.length;
+      return {
+        ok: true,
+        cached,
+        usage,
+        requests,
+        result: {
+          task: 'consistency',
+          question: o.question,
+          value: m.value,
+          confidence: m.agreement,
+          rationale: failedSamples > 0 ? `${failedSamples} of ${o.k} samples failed` : undefined,
+          samples,
+          provenance: { model: o.model, prompt_hash: p.hash, time, usage },
+        },
+      };
+    },
+  };
+}
+
+// ---- operations -------------------------------------------------------------------------------
+
+/** What the host (CLI or VS Code) supplies: the key and, optionally, the dataset adapters. */
+export interface LlmEnv {
+  /** From VS Code SecretStorage or the environment (e.g. OPENAI_API_KEY). Never an option. */
+  apiKey(): string | undefined | Promise<string | undefined>;
+  openSource?(options: CommonOptions): Promise<RecordSource>;
+  openSink?(source: RecordSource, options: CommonOptions, task: TaskId): Promise<ResultSink>;
+  log?(line: string): void;
+}
+
+export function defaultOutputPath(input: string, task: TaskId): string {
+  return `${input.replace(/\.jsonl$/i, '')}.${task}.jsonl`;
+}
+
+export function defaultJobId(task: TaskId, options: CommonOptions, promptHashValue: string): string {
+  const { jobId: _j, limit: _l, concurrency: _c, requestsPerMinute: _r, tokensPerMinute: _t, timeoutSeconds: _ts, maxRetries: _m, retryFailed: _rf, ...rest } = options;
+  const h = createHash('sha256').update(canonicalJson({ task, input: resolve(options.input), rest, prompt: promptHashValue })).digest('hex');
+  return `${task}-${h.slice(0, 12)}`;
+}
+
+export function clientFor(o: CommonOptions, apiKey: string | undefined, log?: (line: string) => void): LlmClient {
+  return new LlmClient({
+    baseURL: o.baseURL,
+    apiKey,
+    model: o.model,
+    timeoutMs: o.timeoutSeconds * 1000,
+    maxRetries: o.maxRetries,
+    concurrency: o.concurrency,
+    requestsPerMinute: o.requestsPerMinute || undefined,
+    tokensPerMinute: o.tokensPerMinute || undefined,
+    retryAfterCapMs: o.retryAfterCapSeconds * 1000,
+    log,
+  });
+}
+
+async function estimateTask<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEnv): Promise<Estimate> {
+  const source = env.openSource ? await env.openSource(o) : await FileRecordSource.open(o.input);
+  const client = clientFor(o, undefined);
+  try {
+    const task = createTask(id, o, { client });
+    const n = Math.min(source.count(), o.limit ?? Infinity);
+    const e: Estimate = { records: n, requests: 0, inputTokens: 0, outputTokens: 0 };
+    for (let i = 0; i < n; i++) {
+      const rec = await source.get(i);
+      if (!rec.value) continue;
+      const r = task.estimate(rec.value);
+      e.requests += r.requests;
+      e.inputTokens += r.inputTokens;
+      e.outputTokens += r.outputTokens;
+    }
+    e.cost = (e.inputTokens * o.pricePerMillionInputTokens + e.outputTokens * o.pricePerMillionOutputTokens) / 1e6;
+    return e;
+  } finally {
+    client.close();
+  }
+}
+
+async function runTask<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEnv, ctx: { signal: AbortSignal; progress: (p: { done: number; total?: number; unit?: string; message?: string }) => void; log: (l: string) => void }): Promise<JobSummary> {
+  const log = (l: string): void => {
+    ctx.log(l);
+    env.log?.(l);
+  };
+  const client = clientFor(o, await env.apiKey(), log);
+  const cache = o.noCache ? undefined : new ResponseCache(o.cacheDir ?? join(dirname(resolve(o.input)), '.curator', 'cache', 'llm'));
+  try {
+    const task = createTask(id, o, { client, cache });
+    const source = env.openSource ? await env.openSource(o) : await FileRecordSource.open(o.input);
+    let sink: ResultSink;
+    if (env.openSink) sink = await env.openSink(source, o, id);
+    else if (source instanceof FileRecordSource) sink = new FileResultSink(source, o.output ?? defaultOutputPath(o.input, id));
+    else throw new UserError('a custom record source needs a custom result sink (env.openSink)');
+    return await runJob({
+      jobId: o.jobId ?? defaultJobId(id, o, task.promptHash),
+      journalDir: journalDirFor(o.output ?? o.input),
+      task,
+      source,
+      sink,
+      concurrency: o.concurrency,
+      signal: ctx.signal,
+      progress: ctx.progress,
+      log,
+      prices: { input: o.pricePerMillionInputTokens, output: o.pricePerMillionOutputTokens },
+      retryFailed: o.retryFailed,
+      limit: o.limit,
+    });
+  } finally {
+    client.close();
+    cache?.close();
+  }
+}
+
+function op<K extends TaskId, S extends z.ZodType<TaskOptionsById[K]>>(id: K, opId: string, title: string, description: string, schema: S, env: LlmEnv): Operation<S, JobSummary> {
+  return defineOperation<S, JobSummary>({
+    id: opId,
+    title,
+    description,
+    options: schema,
+    estimate: (o) => estimateTask(id, o as TaskOptionsById[K], env),
+    run: (o, ctx) => runTask(id, o as TaskOptionsById[K], env, ctx),
+  });
+}
+
+/** The five LLM operations, bound to a host environment (API key source, dataset adapters). */
+export function llmOperations(env: LlmEnv) {
+  return {
+    annotate: op('label', 'annotate', 'Label records with an LLM', 'Suggests one label per record (zero- or few-shot), with confidence and rationale.', LabelOptions, env),
+    rationale: op('rationale', 'rationale', 'Write rationales', 'Explains why each record has its label.', RationaleOptions, env),
+    judge: op('judge', 'judge', 'Judge records with an LLM', 'Scores each record against a rubric (overall and per criterion) with reasons.', JudgeOptions, env),
+    consistency: op('consistency', 'consistency', 'Self-consistency labels', 'Samples the label k times and reports the majority and the agreement.', ConsistencyOptions, env),
+    critique: op('critique', 'critique', 'Critique and refine', 'Critiques a field of each record and proposes a refined version.', CritiqueOptions, env),
+  };
+}

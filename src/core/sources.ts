@@ -1,0 +1,21 @@
+// The operations' input: a file's lines read through the dataset store (the same line numbering,
+// validity checks and reasons everywhere: editor, CLI, jobs).
+import { JsonlDataset } from './jsonl';
+import type { Line, LineSource } from './filter/fields';
+
+export async function* storeLines(path: string, signal?: AbortSignal): AsyncGenerator<Line> {
+  const ds = await JsonlDataset.open(path, { signal });
+  try {
+    await ds.ready;
+    for (let i = 0; i < ds.lineCount; i++) {
+      if ((i & 0x3ff) === 0 && signal?.aborted) break;
+      const l = ds.line(i);
+      yield l.invalid ? { index: i, raw: l.raw, invalid: l.invalid } : { index: i, raw: l.raw, value: l.value };
+      if ((i & 0x3ff) === 0x3ff) await new Promise((r) => setImmediate(r));
+    }
+  } finally {
+    ds.close();
+  }
+}
+
+export const openStore = (file: string, signal?: AbortSignal): LineSource => () => storeLines(file, signal);

@@ -1,0 +1,767 @@
+// A JSONL dataset of any size, indexed rather than loaded: the byte offsets of its lines (8 bytes
+// a line) are found by a scan in a worker thread; records are read one at a time with positioned
+// reads and parsed on demand; edits live in an overlay (a piece table of invertible,
+// JSON-serializable edits); saves are atomic and checked, and copy untouched bytes as they are.
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fchmodSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { DEFAULT_MAX_LINE_BYTES, checkLineBytes, lossyReason } from './check';
+import { ConflictError, EditError, LossyEditError, SaveError, abortError } from './errors';
+import { BufferedWriter, cleanStaleTemps, fingerprintChange, fingerprintFd, fingerprintPath, fsyncDir, tempPathFor, type Fingerprint } from './files';
+import { PieceTable, type Eol, type Item, type LineRef, type Piece } from './pieces';
+import { DEFAULT_CHUNK, Offsets, scanRange } from './scan';
+import type { ScanJob, ScanMessage } from './scan-worker';
+
+export type { Eol, LineRef } from './pieces';
+
+/** One logical line as the editor shows it. */
+export interface LineView {
+  /** 0-based logical index. */
+  readonly index: number;
+  /** 1-based line number (logical: after the overlay's inserts and deletes). */
+  readonly lineNumber: number;
+  /** The text without its terminator (invalid UTF-8 shown as U+FFFD: for display only). */
+  readonly raw: string;
+  /** The terminator: '\n', '\r\n' or '' (last line without a final newline). */
+  readonly eol: Eol;
+  /** The exact bytes of the line, without the terminator. */
+  bytes(): Buffer;
+  /** The parsed record, when the line is a valid JSON object. */
+  readonly value?: Record<string, unknown>;
+  /** Why the line is not a record. */
+  readonly invalid?: { reason: string };
+  /** Why a structured edit of this record would lose information (computed on first access). */
+  readonly lossy?: { reason: string };
+  /** True when the overlay changed or inserted this line. */
+  readonly edited: boolean;
+}
+
+/** A line's new content: a JSON value (written compactly), or `{ raw }` text kept as typed. */
+export type LineInput = unknown | { raw: string };
+
+/**
+ * An invertible, JSON-serializable edit (the editor keeps them for undo/redo and hot exit).
+ * `setField` and `replaceLine` make `replace` edits.
+ */
+export type Edit =
+  | { type: 'replace'; index: number; before: LineRef; after: LineRef }
+  | { type: 'insert'; index: number; line: LineRef }
+  | { type: 'delete'; index: number; line: LineRef };
+
+export function invertEdit(e: Edit): Edit {
+  switch (e.type) {
+    case 'replace':
+      return { type: 'replace', index: e.index, before: e.after, after: e.before };
+    case 'insert':
+      return { type: 'delete', index: e.index, line: e.line };
+    case 'delete':
+      return { type: 'insert', index: e.index, line: e.line };
+  }
+}
+
+export interface ScanProgress {
+  bytes: number;
+  totalBytes: number;
+  lines: number;
+}
+
+export interface OpenOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: ScanProgress) => void;
+  /** Bytes read per scan step (tests make it tiny to hit chunk boundaries). Default 4 MiB. */
+  chunkSize?: number;
+  /**
+   * Where the scan runs: a worker thread (`true`), this thread in async steps (`false`), or
+   * by size (default: files up to 16 MiB are scanned at once in open(), larger ones in a worker).
+   */
+  worker?: boolean;
+  /** Lines longer than this are shown, not parsed. Default 64 MiB. */
+  maxLineBytes?: number;
+}
+
+export interface SaveOptions {
+  signal?: AbortSignal;
+}
+
+/** One stretch of the logical lines, for readers that stream the dataset (stats, export). */
+export type Segment =
+  | { kind: 'orig'; logicalStart: number; count: number; byteStart: number; byteEnd: number }
+  | { kind: 'lines'; logicalStart: number; lines: { bytes: Buffer; eol: Eol }[] };
+
+const SYNC_SCAN_BYTES = 16 * 1024 * 1024;
+const FIRST_CHUNK = 1024 * 1024;
+
+function workerFile(): { file: string; execArgv: string[] } | undefined {
+  const js = join(__dirname, 'scan-worker.js');
+  if (existsSync(js)) return { file: js, execArgv: [] };
+  const ts = join(__dirname, 'scan-worker.ts');
+  if (existsSync(ts)) {
+    // Running from TypeScript (tests, scripts under tsx): the worker needs tsx too.
+    let tsx = 'tsx';
+    try {
+      tsx = pathToFileURL(require.resolve('tsx')).href;
+    } catch {
+      // resolved from the working folder instead
+    }
+    return { file: ts, execArgv: ['--import', tsx] };
+  }
+  return undefined;
+}
+
+function isRawInput(v: unknown): v is { raw: string } {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const keys = Object.keys(v);
+  return keys.length === 1 && keys[0] === 'raw' && typeof (v as { raw: unknown }).raw === 'string';
+}
+
+/** Throws unless `v` is plain JSON that JSON.stringify writes without loss. */
+function assertJson(v: unknown, where = 'value'): void {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return;
+    case 'number':
+      if (!Number.isFinite(v)) throw new EditError(`${where} is ${v}, which JSON cannot hold`);
+      return;
+    case 'object':
+      if (v === null) return;
+      if (Array.isArray(v)) {
+        v.forEach((x, i) => assertJson(x, `${where}[${i}]`));
+        return;
+      }
+      if (Object.getPrototypeOf(v) !== Object.prototype && Object.getPrototypeOf(v) !== null) {
+        throw new EditError(`${where} is not a plain JSON object`);
+      }
+      for (const [k, x] of Object.entries(v)) assertJson(x, `${where}.${k}`);
+      return;
+    default:
+      throw new EditError(`${where} is ${typeof v}, which JSON cannot hold`);
+  }
+}
+
+function refBytes(ref: LineRef): Buffer {
+  return 'text' in ref ? Buffer.from(ref.text, 'utf8') : Buffer.from(ref.base64, 'base64');
+}
+
+function setPath(root: Record<string, unknown>, path: (string | number)[], value: unknown, lineNumber: number): void {
+  if (path.length === 0) throw new EditError('the field path is empty');
+  let cur: unknown = root;
+  for (let k = 0; k < path.length; k++) {
+    const key = path[k]!;
+    const last = k === path.length - 1;
+    const shown = path.slice(0, k + 1).join('.');
+    if (Array.isArray(cur)) {
+      const idx = typeof key === 'number' ? key : /^\d+$/.test(key) ? Number(key) : NaN;
+      if (!Number.isInteger(idx) || idx < 0 || idx > cur.length) {
+        throw new EditError(`line ${lineNumber}: ${shown} is not an index of the array (0..${cur.length})`);
+      }
+      if (last) {
+        if (value === undefined) cur.splice(idx, 1);
+        else cur[idx] = value;
+        return;
+      }
+      if (cur[idx] === undefined || cur[idx] === null) cur[idx] = typeof path[k + 1] === 'number' ? [] : {};
+      cur = cur[idx];
+    } else if (cur !== null && typeof cur === 'object') {
+      const obj = cur as Record<string, unknown>;
+      const name = String(key);
+      if (last) {
+        if (value === undefined) delete obj[name];
+        else obj[name] = value;
+        return;
+      }
+      if (obj[name] === undefined || obj[name] === null) obj[name] = typeof path[k + 1] === 'number' ? [] : {};
+      cur = obj[name];
+    } else {
+      throw new EditError(`line ${lineNumber}: cannot set ${path.join('.')}: ${path.slice(0, k).join('.')} is not an object or array`);
+    }
+  }
+}
+
+export class JsonlDataset {
+  private _path: string;
+  private fd = -1;
+  private size = 0;
+  private fp!: Fingerprint;
+  private offs = new Offsets();
+  private scanDone = false;
+  private endsWithNewline = false;
+  private defaultEol: Eol = '\n';
+  /** Identifies the indexed file version that `{orig}` references point into. */
+  private base = '';
+  private readonly table = new PieceTable();
+  private worker: Worker | undefined;
+  private stopFlag: Int32Array | undefined;
+  private saving = false;
+  private closed = false;
+  /** Lines longer than this are shown, not parsed. */
+  readonly maxLineBytes: number;
+  private _ready: Promise<void> = Promise.resolve();
+
+  private constructor(path: string, opts: OpenOptions) {
+    this._path = resolve(path);
+    this.maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  }
+
+  /** Opens a dataset; resolves as soon as the first lines are readable while indexing goes on. */
+  static async open(path: string, opts: OpenOptions = {}): Promise<JsonlDataset> {
+    if (opts.signal?.aborted) throw abortError();
+    const ds = new JsonlDataset(path, opts);
+    cleanStaleTemps(ds._path);
+    ds.startIndex(opts);
+    return ds;
+  }
+
+  get path(): string {
+    return this._path;
+  }
+
+  /** Resolves when the full index is built; rejects if the scan failed or was aborted. */
+  get ready(): Promise<void> {
+    return this._ready;
+  }
+
+  get indexed(): boolean {
+    return this.scanDone;
+  }
+
+  /** Lines of the indexed file (complete lines known so far while scanning). */
+  private get origCount(): number {
+    return this.scanDone ? this.offs.length : Math.max(0, this.offs.length - 1);
+  }
+
+  get lineCount(): number {
+    return this.scanDone ? this.table.length : this.origCount;
+  }
+
+  get dirty(): boolean {
+    return this.scanDone && !this.table.pristine(this.offs.length);
+  }
+
+  /** Size in bytes of the indexed file. */
+  get byteLength(): number {
+    return this.size;
+  }
+
+  /** The open descriptor of the indexed file version (for streaming readers in this process, workers included). */
+  get fileDescriptor(): number {
+    this.assertOpen();
+    return this.fd;
+  }
+
+  /** Bytes of memory the line index holds (capacity of the offsets array). */
+  get indexBytes(): number {
+    return this.offs.data.byteLength;
+  }
+
+  // --- indexing -------------------------------------------------------------------------------
+
+  private startIndex(opts: OpenOptions): void {
+    this.fd = openSync(this._path, 'r');
+    const st = fstatSync(this.fd);
+    if (st.isDirectory()) {
+      closeSync(this.fd);
+      throw new Error(`${this._path} is a folder, not a dataset file`);
+    }
+    this.fp = fingerprintFd(this.fd);
+    this.size = this.fp.size;
+    this.base = randomBytes(6).toString('hex');
+    this.offs = new Offsets(Math.min(1 << 20, Math.max(1024, Math.ceil(this.size / 512))));
+    this.scanDone = false;
+    this.table.reset(0);
+    if (this.size > 0) {
+      this.offs.push(0);
+      const last = Buffer.alloc(1);
+      readSync(this.fd, last, 0, 1, this.size - 1);
+      this.endsWithNewline = last[0] === 10;
+    } else this.endsWithNewline = false;
+
+    const chunk = opts.chunkSize ?? DEFAULT_CHUNK;
+    const report = (bytes: number) => opts.onProgress?.({ bytes, totalBytes: this.size, lines: this.origCount });
+    const onStarts = (s: Float64Array) => {
+      let n = s.length;
+      while (n > 0 && s[n - 1]! >= this.size) n--;
+      this.offs.pushAll(n === s.length ? s : s.subarray(0, n));
+    };
+    const finish = () => {
+      this.scanDone = true;
+      this.offs.trim();
+      this.table.reset(this.offs.length);
+      this.defaultEol = this.firstEol();
+      report(this.size);
+    };
+
+    const syncAll = opts.worker === undefined && this.size <= SYNC_SCAN_BYTES;
+    const first = syncAll ? this.size : Math.min(this.size, opts.chunkSize ?? FIRST_CHUNK);
+    const scanned = scanRange(this.fd, 0, first, (s) => onStarts(s), { chunkSize: Math.min(chunk, Math.max(1, first)) });
+    if (scanned >= this.size) {
+      finish();
+      this._ready = Promise.resolve();
+      return;
+    }
+    report(scanned);
+    const signal = opts.signal;
+    this._ready = new Promise<void>((resolveReady, rejectReady) => {
+      let settled = false;
+      const done = (err?: Error) => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        if (err) rejectReady(err);
+        else {
+          finish();
+          resolveReady();
+        }
+      };
+      const onAbort = () => {
+        this.stopScan();
+        done(abortError());
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+
+      // In this thread, in steps that let the event loop run (also the fallback when the worker fails).
+      const inThread = (from: number) => {
+        let pos = from;
+        const step = () => {
+          if (settled || this.closed) return;
+          try {
+            const until = Math.min(this.size, pos + Math.max(chunk, 4 * 1024 * 1024));
+            pos = scanRange(this.fd, pos, until, (s) => onStarts(s), { chunkSize: chunk });
+            report(pos);
+            if (pos >= this.size) done();
+            else setImmediate(step);
+          } catch (err) {
+            done(err instanceof Error ? err : new Error(String(err)));
+          }
+        };
+        setImmediate(step);
+      };
+
+      const wf = opts.worker === false ? undefined : workerFile();
+      if (!wf) {
+        inThread(scanned);
+        return;
+      }
+      const stop = new SharedArrayBuffer(4);
+      this.stopFlag = new Int32Array(stop);
+      const job: ScanJob = { path: this._path, from: scanned, to: this.size, chunkSize: opts.chunkSize, stop };
+      let scannedTo = scanned;
+      const w = new Worker(wf.file, { workerData: job, execArgv: wf.execArgv });
+      this.worker = w;
+      w.on('message', (m: ScanMessage) => {
+        if (settled) return;
+        if ('starts' in m) {
+          onStarts(m.starts);
+          scannedTo = m.scannedTo;
+          report(scannedTo);
+        } else if ('done' in m) {
+          this.worker = undefined;
+          void w.terminate();
+          if (m.scannedTo >= this.size) done();
+          else inThread(m.scannedTo);
+        } else {
+          this.worker = undefined;
+          void w.terminate();
+          inThread(scannedTo);
+        }
+      });
+      w.on('error', () => {
+        if (settled || this.worker !== w) return;
+        this.worker = undefined;
+        inThread(scannedTo);
+      });
+    });
+    // Callers may await ready later; an early failure must not go unhandled meanwhile.
+    this._ready.catch(() => undefined);
+  }
+
+  private stopScan(): void {
+    if (this.stopFlag) Atomics.store(this.stopFlag, 0, 1);
+    const w = this.worker;
+    this.worker = undefined;
+    if (w) void w.terminate();
+  }
+
+  // --- reading --------------------------------------------------------------------------------
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`${this._path} is closed`);
+  }
+
+  /** Bytes [start, end) of original line `n`, terminator included. */
+  private origRange(n: number): { start: number; end: number } {
+    const start = this.offs.get(n);
+    const end = n + 1 < this.offs.length ? this.offs.get(n + 1) : this.size;
+    return { start, end };
+  }
+
+  private readOrig(n: number): { bytes: Buffer; eol: Eol } {
+    const { start, end } = this.origRange(n);
+    const buf = Buffer.allocUnsafe(end - start);
+    let got = 0;
+    while (got < buf.length) {
+      const r = readSync(this.fd, buf, got, buf.length - got, start + got);
+      if (r <= 0) break;
+      got += r;
+    }
+    let len = got;
+    let eol: Eol = '';
+    if (len > 0 && buf[len - 1] === 10) {
+      len--;
+      eol = '\n';
+      if (len > 0 && buf[len - 1] === 13) {
+        len--;
+        eol = '\r\n';
+      }
+    }
+    return { bytes: buf.subarray(0, len), eol };
+  }
+
+  private item(index: number): Item {
+    this.assertOpen();
+    if (!Number.isInteger(index) || index < 0 || index >= this.lineCount) {
+      throw new RangeError(`line index ${index} is out of range: the dataset has ${this.lineCount} line(s)`);
+    }
+    return this.scanDone ? this.table.get(index) : { orig: index };
+  }
+
+  private content(it: Item): { bytes: Buffer; eol: Eol } {
+    return 'orig' in it ? this.readOrig(it.orig) : { bytes: refBytes(it.ref), eol: it.ref.eol };
+  }
+
+  /** The line at a 0-based logical index, parsed on demand. */
+  line(index: number): LineView {
+    const it = this.item(index);
+    const { bytes, eol } = this.content(it);
+    const check = checkLineBytes(bytes, this.maxLineBytes);
+    let lossy: { reason: string } | undefined | null = null;
+    const raw = bytes.toString('utf8');
+    const view: LineView = {
+      index,
+      lineNumber: index + 1,
+      raw,
+      eol,
+      bytes: () => Buffer.from(bytes),
+      ...(check.value ? { value: check.value } : {}),
+      ...(check.invalid ? { invalid: check.invalid } : {}),
+      get lossy() {
+        if (lossy === null) {
+          const r = check.value ? lossyReason(raw) : undefined;
+          lossy = r ? { reason: r } : undefined;
+        }
+        return lossy;
+      },
+      edited: !('orig' in it),
+    };
+    return view;
+  }
+
+  /** The line's content as an edit reference (bytes read now; `orig` lets undo restore the original). */
+  private refOf(index: number): LineRef {
+    const it = this.item(index);
+    if ('ref' in it) return it.ref;
+    const { bytes, eol } = this.readOrig(it.orig);
+    const body = isUtf8(bytes) ? { text: bytes.toString('utf8') } : { base64: bytes.toString('base64') };
+    return { ...body, eol, orig: it.orig, base: this.base };
+  }
+
+  /** The first original line whose start is at or after byte `b` (binary search of the index). */
+  private lineAtOrAfter(b: number, lo: number, hi: number): number {
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.offs.get(mid) < b) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /**
+   * The stretches of the logical dataset: original byte ranges (split at line boundaries into
+   * pieces of about `maxBytes` when given) and edited/new lines. Streaming readers (stats,
+   * export) read the byte ranges from `path` while the file is unchanged.
+   */
+  segments(maxBytes = Infinity): Segment[] {
+    this.assertOpen();
+    if (!this.scanDone) throw new Error('the dataset is still being indexed; await ready first');
+    const out: Segment[] = [];
+    let logical = 0;
+    for (const pc of this.table.pieces) {
+      if (pc.kind === 'orig') {
+        let from = pc.from;
+        while (from < pc.to) {
+          const byteStart = this.offs.get(from);
+          const pieceEnd = pc.to < this.offs.length ? this.offs.get(pc.to) : this.size;
+          let to = pc.to;
+          if (pieceEnd - byteStart > maxBytes) to = Math.max(from + 1, Math.min(pc.to, this.lineAtOrAfter(byteStart + maxBytes, from + 1, pc.to)));
+          const byteEnd = to < this.offs.length ? this.offs.get(to) : this.size;
+          out.push({ kind: 'orig', logicalStart: logical, count: to - from, byteStart, byteEnd });
+          logical += to - from;
+          from = to;
+        }
+      } else {
+        out.push({ kind: 'lines', logicalStart: logical, lines: pc.lines.map((r) => ({ bytes: refBytes(r), eol: r.eol })) });
+        logical += pc.lines.length;
+      }
+    }
+    return out;
+  }
+
+  // --- editing --------------------------------------------------------------------------------
+
+  private assertEditable(): void {
+    this.assertOpen();
+    if (!this.scanDone) throw new EditError('the dataset is still being indexed; edits are possible once it is ready');
+    if (this.saving) throw new EditError('a save is in progress; try again when it has finished');
+  }
+
+  private toItem(ref: LineRef): Item {
+    return ref.orig !== undefined && ref.base === this.base ? { orig: ref.orig } : { ref };
+  }
+
+  private refFromInput(v: LineInput, eol: Eol): LineRef {
+    if (isRawInput(v)) {
+      if (/[\r\n]/.test(v.raw)) throw new EditError('the raw text of a line cannot contain line breaks');
+      return { text: v.raw, eol };
+    }
+    assertJson(v);
+    return { text: JSON.stringify(v), eol };
+  }
+
+  /** Sets one field of a record (path of keys and indices; `undefined` removes it). Applies it and returns the edit. */
+  setField(index: number, path: (string | number)[], value: unknown): Edit {
+    return this.setFields(index, [{ path, value }]);
+  }
+
+  /**
+   * Sets several fields of one record as one edit (one undo step): e.g. the edits from
+   * schema/annotation's humanLabelEdits(). Throws LossyEditError on records that a structured
+   * edit would change beyond the fields set (duplicate keys, big integers, ...).
+   */
+  setFields(index: number, edits: { path: (string | number)[]; value: unknown }[]): Edit {
+    this.assertEditable();
+    const view = this.line(index);
+    if (!view.value) throw new EditError(`line ${view.lineNumber} is not a JSON object (${view.invalid?.reason ?? 'invalid'}); replace its raw text instead`);
+    if (view.lossy) throw new LossyEditError(view.lineNumber, view.lossy.reason);
+    const rec = view.value;
+    for (const { path, value } of edits) {
+      if (value !== undefined) assertJson(value, path.join('.') || 'value');
+      setPath(rec, path, value === undefined ? undefined : structuredClone(value), view.lineNumber);
+    }
+    const before = this.refOf(index);
+    const edit: Edit = { type: 'replace', index, before, after: { text: JSON.stringify(rec), eol: view.eol } };
+    this.applyEdit(edit);
+    return edit;
+  }
+
+  /** Replaces a whole line with a JSON value (written compactly) or `{ raw: text }`. */
+  replaceLine(index: number, value: LineInput): Edit {
+    this.assertEditable();
+    const before = this.refOf(index);
+    const edit: Edit = { type: 'replace', index, before, after: this.refFromInput(value, before.eol) };
+    this.applyEdit(edit);
+    return edit;
+  }
+
+  /** Inserts a line before logical `index` (index === lineCount appends). */
+  insertLine(index: number, value: LineInput): Edit {
+    this.assertEditable();
+    if (!Number.isInteger(index) || index < 0 || index > this.lineCount) {
+      throw new RangeError(`insert position ${index} is out of range (0..${this.lineCount})`);
+    }
+    const edit: Edit = { type: 'insert', index, line: this.refFromInput(value, this.defaultEol) };
+    this.applyEdit(edit);
+    return edit;
+  }
+
+  deleteLine(index: number): Edit {
+    this.assertEditable();
+    const edit: Edit = { type: 'delete', index, line: this.refOf(index) };
+    this.applyEdit(edit);
+    return edit;
+  }
+
+  /** Applies an edit (again: redo, or restoring a hot-exit backup). */
+  applyEdit(edit: Edit): void {
+    this.assertEditable();
+    switch (edit.type) {
+      case 'replace':
+        this.table.remove(edit.index);
+        this.table.insert(edit.index, this.toItem(edit.after));
+        return;
+      case 'insert':
+        this.table.insert(edit.index, this.toItem(edit.line));
+        return;
+      case 'delete':
+        this.table.remove(edit.index);
+        return;
+    }
+  }
+
+  /** Reverts an edit made by setField, replaceLine, insertLine, deleteLine or applyEdit. */
+  undoEdit(edit: Edit): void {
+    this.applyEdit(invertEdit(edit));
+  }
+
+  // --- saving ---------------------------------------------------------------------------------
+
+  /** True when the file on disk is no longer the version that was indexed. */
+  async hasChangedOnDisk(): Promise<boolean> {
+    this.assertOpen();
+    return fingerprintChange(this.fp, fingerprintPath(this._path)) !== undefined;
+  }
+
+  /** Writes the dataset over its file, atomically; throws ConflictError if it changed underneath. */
+  async save(opts: SaveOptions = {}): Promise<void> {
+    if (!this.scanDone) await this.ready;
+    // No await before writeTo: edits are refused from this moment until the save ends.
+    await this.writeTo(this._path, true, opts.signal);
+  }
+
+  /** Writes the dataset to another path (same atomic machinery) and continues on that file. */
+  async saveAs(path: string, opts: SaveOptions = {}): Promise<void> {
+    if (!this.scanDone) await this.ready;
+    const target = resolve(path);
+    await this.writeTo(target, target === this._path, opts.signal);
+  }
+
+  private checkUnchanged(): void {
+    const why = fingerprintChange(this.fp, fingerprintPath(this._path));
+    if (why) throw new ConflictError(this._path, why);
+  }
+
+  private async writeTo(target: string, check: boolean, signal?: AbortSignal): Promise<void> {
+    this.assertEditable();
+    if (signal?.aborted) throw abortError();
+    if (check) this.checkUnchanged();
+    cleanStaleTemps(target);
+    this.saving = true;
+    const pieces: Piece[] = this.table.snapshot();
+    const total = this.table.length;
+    const tmp = tempPathFor(target);
+    let out = -1;
+    let readBack = -1;
+    let renamed = false;
+    try {
+      out = openSync(tmp, 'wx', 0o600);
+      const mode = fstatSync(this.fd).mode & 0o7777;
+      fchmodSync(out, mode);
+      const w = new BufferedWriter(out);
+      const newOffs = new Offsets(total + 1);
+      const eolBytes = Buffer.from(this.defaultEol || '\n');
+      let logical = 0;
+      let sinceYield = 0;
+      const maybeYield = async (bytes: number) => {
+        sinceYield += bytes;
+        if (sinceYield >= 64 * 1024 * 1024) {
+          sinceYield = 0;
+          await new Promise((r) => setImmediate(r));
+          if (signal?.aborted) throw abortError();
+        }
+      };
+      for (const pc of pieces) {
+        if (pc.kind === 'orig') {
+          const byteStart = this.offs.get(pc.from);
+          const byteEnd = pc.to < this.offs.length ? this.offs.get(pc.to) : this.size;
+          const shift = w.written - byteStart;
+          for (let k = pc.from; k < pc.to; k++) newOffs.push(this.offs.get(k) + shift);
+          // Copy in slices so a long copy still lets the event loop (and cancellation) in.
+          const slice = 64 * 1024 * 1024;
+          for (let pos = byteStart; pos < byteEnd; pos += slice) {
+            const to = Math.min(byteEnd, pos + slice);
+            w.copyFrom(this.fd, pos, to);
+            await maybeYield(to - pos);
+          }
+          logical += pc.to - pc.from;
+          if (pc.to === this.offs.length && !this.endsWithNewline && logical < total) w.write(eolBytes);
+        } else {
+          for (const ref of pc.lines) {
+            newOffs.push(w.written);
+            const b = refBytes(ref);
+            w.write(b);
+            logical++;
+            if (ref.eol) w.write(Buffer.from(ref.eol));
+            else if (logical < total) w.write(eolBytes);
+            await maybeYield(b.length);
+          }
+        }
+      }
+      w.flush();
+      fsyncSync(out);
+      const newSize = w.written;
+      closeSync(out);
+      out = -1;
+      if (signal?.aborted) throw abortError();
+      // Re-check right before the rename: a change during the write must not be overwritten.
+      if (check) this.checkUnchanged();
+      readBack = openSync(tmp, 'r');
+      renameSync(tmp, target);
+      renamed = true;
+      fsyncDir(dirname(target));
+      // Re-base onto the new file: its line offsets are the ones just written.
+      const oldFd = this.fd;
+      this.fd = readBack;
+      readBack = -1;
+      closeSync(oldFd);
+      this._path = target;
+      this.fp = fingerprintFd(this.fd);
+      this.size = newSize;
+      newOffs.trim();
+      this.offs = newOffs;
+      this.endsWithNewline = newSize > 0 && this.lastByte() === 10;
+      this.base = randomBytes(6).toString('hex');
+      this.table.reset(newOffs.length);
+      this.defaultEol = this.firstEol();
+    } catch (err) {
+      if (out !== -1) closeSync(out);
+      if (readBack !== -1) closeSync(readBack);
+      if (!renamed) {
+        try {
+          unlinkSync(tmp);
+        } catch {
+          // not created
+        }
+      }
+      if (err instanceof ConflictError || (err instanceof Error && err.name === 'AbortError')) throw err;
+      const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+      throw new SaveError(target, code, err);
+    } finally {
+      this.saving = false;
+    }
+  }
+
+  /** The first line's terminator, the one new lines get (LF when it has none). */
+  private firstEol(): Eol {
+    const end = this.offs.length > 1 ? this.offs.get(1) : this.size;
+    if (end < 2) return '\n';
+    const b = Buffer.alloc(2);
+    readSync(this.fd, b, 0, 2, end - 2);
+    return b[1] === 10 && b[0] === 13 ? '\r\n' : '\n';
+  }
+
+  private lastByte(): number {
+    const b = Buffer.alloc(1);
+    readSync(this.fd, b, 0, 1, this.size - 1);
+    return b[0]!;
+  }
+
+  /** Drops every edit and indexes the file on disk again. */
+  async revert(opts: OpenOptions = {}): Promise<void> {
+    this.assertOpen();
+    this.stopScan();
+    closeSync(this.fd);
+    this.fd = -1;
+    this.startIndex(opts);
+    await this.ready;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.stopScan();
+    this.closed = true;
+    if (this.fd !== -1) closeSync(this.fd);
+    this.fd = -1;
+  }
+}

@@ -1,0 +1,54 @@
+// The store's errors: each message is for the user, as it stands.
+import { basename } from 'node:path';
+
+/** The file changed on disk since it was indexed: saving would overwrite someone else's change. */
+export class ConflictError extends Error {
+  readonly code = 'ECONFLICT';
+  constructor(
+    readonly path: string,
+    readonly detail: string,
+  ) {
+    super(`${basename(path)} changed on disk since it was opened (${detail}); nothing was written. Revert to load the new version, or save to another file.`);
+    this.name = 'ConflictError';
+  }
+}
+
+/** A structured edit of a record that cannot be re-serialized without losing information. */
+export class LossyEditError extends Error {
+  readonly code = 'ELOSSY';
+  constructor(
+    readonly lineNumber: number,
+    readonly reason: string,
+  ) {
+    super(`Line ${lineNumber} cannot be edited field by field without losing information: ${reason}. Edit the line's raw text instead.`);
+    this.name = 'LossyEditError';
+  }
+}
+
+/** An edit that cannot be made (invalid line, bad path, value that is not JSON, ...). */
+export class EditError extends Error {
+  readonly code = 'EEDIT';
+  constructor(message: string) {
+    super(message);
+    this.name = 'EditError';
+  }
+}
+
+/** A save that failed: the original file is untouched, the temp file removed, the edits kept. */
+export class SaveError extends Error {
+  constructor(
+    readonly path: string,
+    readonly code: string,
+    cause: unknown,
+  ) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(`Could not save ${path}: ${why}. The file on disk was not changed and your edits are kept.`, { cause });
+    this.name = 'SaveError';
+  }
+}
+
+export function abortError(): Error {
+  const e = new Error('The operation was aborted');
+  e.name = 'AbortError';
+  return e;
+}

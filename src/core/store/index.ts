@@ -1,0 +1,17 @@
+// The dataset store: every view, command and job reads and writes datasets through it.
+export {
+  JsonlDataset,
+  invertEdit,
+  type Edit,
+  type LineInput,
+  type LineView,
+  type OpenOptions,
+  type SaveOptions,
+  type ScanProgress,
+  type Segment,
+} from './dataset';
+export type { Eol, LineRef } from './pieces';
+export { ConflictError, EditError, LossyEditError, SaveError } from './errors';
+export { checkLineBytes, checkLineText, lossyReason, lossyNumber, firstInvalidUtf8, DEFAULT_MAX_LINE_BYTES, type LineCheck } from './check';
+export { cleanStaleTemps } from './files';
+export { computeStats, finishStats, statsOperation, StatsOperationOptions, type DatasetStats, type StatsOptions } from './stats';

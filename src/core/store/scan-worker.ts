@@ -1,0 +1,79 @@
+// Worker thread of the store, bundled to dist/scan-worker.js by scripts/build.mjs. Two jobs:
+//   - scan (default): finds the line starts of a byte range and posts them in batches
+//     (transferred, not copied); stops early when the shared flag is set;
+//   - stats: counts the lines of a byte range (stats-core.ts) and posts the partial result.
+import { closeSync, openSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { scanRange } from './scan';
+import { statsOfRange, type PartialStats, type StatsFields } from './stats-core';
+
+export interface ScanJob {
+  kind?: 'scan';
+  path: string;
+  from: number;
+  to: number;
+  chunkSize?: number;
+  /** Int32 flag: non-zero asks the worker to stop. */
+  stop: SharedArrayBuffer;
+}
+
+export type ScanMessage =
+  | { starts: Float64Array; scannedTo: number }
+  | { done: true; scannedTo: number }
+  | { error: string };
+
+export interface StatsTask {
+  id: number;
+  /** The dataset's open file descriptor (worker threads share the process's): reads the indexed version. */
+  fd: number;
+  from: number;
+  to: number;
+  firstLine: number;
+  fields: StatsFields;
+  maxListed: number;
+  maxLineBytes: number;
+}
+
+export interface StatsJob {
+  kind: 'stats';
+  stop: SharedArrayBuffer;
+}
+
+export type StatsMessage = { id: number; result: PartialStats } | { id: number; error: string };
+
+function runScan(job: ScanJob): void {
+  const stop = new Int32Array(job.stop);
+  const post = (m: ScanMessage, transfer: ArrayBuffer[] = []) => parentPort?.postMessage(m, transfer);
+  let fd = -1;
+  try {
+    fd = openSync(job.path, 'r');
+    const end = scanRange(
+      fd,
+      job.from,
+      job.to,
+      (starts, scannedTo) => post({ starts, scannedTo }, [starts.buffer as ArrayBuffer]),
+      { chunkSize: job.chunkSize, shouldStop: () => Atomics.load(stop, 0) !== 0 },
+    );
+    post({ done: true, scannedTo: end });
+  } catch (err) {
+    post({ error: err instanceof Error ? err.message : String(err) });
+  } finally {
+    if (fd !== -1) closeSync(fd);
+  }
+}
+
+function runStats(job: StatsJob): void {
+  const stop = new Int32Array(job.stop);
+  parentPort?.on('message', (t: StatsTask) => {
+    try {
+      const result = statsOfRange(t.fd, t.from, t.to, t.firstLine, t.fields, t.maxListed, t.maxLineBytes, () => Atomics.load(stop, 0) !== 0);
+      parentPort?.postMessage({ id: t.id, result } satisfies StatsMessage);
+    } catch (err) {
+      parentPort?.postMessage({ id: t.id, error: err instanceof Error ? err.message : String(err) } satisfies StatsMessage);
+    }
+  });
+}
+
+const job = workerData as ScanJob | StatsJob;
+if (job.kind === 'stats') runStats(job);
+else runScan(job);

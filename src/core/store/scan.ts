@@ -1,0 +1,77 @@
+// Finds line starts by scanning bytes for '\n' with Buffer.indexOf, in chunks read into one
+// reused buffer: the file is never held as one string. Runs in the scan worker (scan-worker.ts)
+// and, for the first chunk and for small files or tests, in the calling thread.
+import { readSync } from 'node:fs';
+
+export const DEFAULT_CHUNK = 4 * 1024 * 1024;
+
+/** A growable array of byte offsets: 8 bytes a line (a double holds any offset below 2^53). */
+export class Offsets {
+  data: Float64Array;
+  length = 0;
+  constructor(capacity = 1024) {
+    this.data = new Float64Array(Math.max(16, capacity));
+  }
+  private grow(min: number): void {
+    let cap = this.data.length;
+    while (cap < min) cap = cap < 1 << 20 ? cap * 2 : Math.ceil(cap * 1.5);
+    const next = new Float64Array(cap);
+    next.set(this.data.subarray(0, this.length));
+    this.data = next;
+  }
+  push(v: number): void {
+    if (this.length === this.data.length) this.grow(this.length + 1);
+    this.data[this.length++] = v;
+  }
+  pushAll(vs: Float64Array): void {
+    if (this.length + vs.length > this.data.length) this.grow(this.length + vs.length);
+    this.data.set(vs, this.length);
+    this.length += vs.length;
+  }
+  /** Drops spare capacity (after a full scan). */
+  trim(): void {
+    if (this.data.length > this.length + 1024) this.data = this.data.slice(0, this.length);
+  }
+  get(i: number): number {
+    return this.data[i]!;
+  }
+}
+
+/**
+ * Scans [from, to) of an open file and calls `emit` with the offsets just after each '\n'
+ * (ascending, in batches; the buffer handed over is owned by the receiver), then with the offset
+ * scanned to. Returns the offset where it stopped.
+ */
+export function scanRange(
+  fd: number,
+  from: number,
+  to: number,
+  emit: (starts: Float64Array, scannedTo: number) => void,
+  opts: { chunkSize?: number; shouldStop?: () => boolean; buffer?: Buffer } = {},
+): number {
+  const chunkSize = Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK);
+  const buf = opts.buffer && opts.buffer.length >= chunkSize ? opts.buffer : Buffer.allocUnsafe(chunkSize);
+  let batch = new Float64Array(Math.min(65536, Math.max(16, chunkSize >> 6)));
+  let nb = 0;
+  let pos = from;
+  while (pos < to) {
+    if (opts.shouldStop?.()) break;
+    const got = readSync(fd, buf, 0, Math.min(chunkSize, to - pos), pos);
+    if (got <= 0) break;
+    const view = got === buf.length ? buf : buf.subarray(0, got);
+    let i = view.indexOf(10);
+    while (i !== -1) {
+      if (nb === batch.length) {
+        emit(batch, pos + i);
+        batch = new Float64Array(batch.length);
+        nb = 0;
+      }
+      batch[nb++] = pos + i + 1;
+      i = view.indexOf(10, i + 1);
+    }
+    pos += got;
+    emit(batch.slice(0, nb), pos);
+    nb = 0;
+  }
+  return pos;
+}

@@ -1,0 +1,167 @@
+// The per-line work of dataset statistics, shared by the main thread and the stats workers
+// (scan-worker.ts runs it on byte ranges). Exact: every line is classified with the store's own
+// rules; valid lines are parsed once, invalid ones get checkLineBytes' reason.
+import { isUtf8 } from 'node:buffer';
+import { readSync } from 'node:fs';
+import { DEFAULT_MAX_LINE_BYTES, checkLineBytes } from './check';
+
+/** The names stats reads (a FieldMap's relevant part). */
+export interface StatsFields {
+  label: string;
+  judge: string;
+  annotations: string;
+  question: string;
+}
+
+export interface PartialStats {
+  lines: number;
+  records: number;
+  invalid: number;
+  invalidLines: { line: number; reason: string }[];
+  labels: Record<string, number>;
+  annotated: number;
+  reviewed: number;
+  humanLabeled: number;
+  suggested: number;
+  scored: number;
+  scoreSum: number;
+  histogram: Record<string, number>;
+}
+
+export function emptyStats(): PartialStats {
+  // Null-prototype maps: a label named "__proto__" is just a label.
+  const labels = Object.create(null) as Record<string, number>;
+  const histogram = Object.create(null) as Record<string, number>;
+  return { lines: 0, records: 0, invalid: 0, invalidLines: [], labels, annotated: 0, reviewed: 0, humanLabeled: 0, suggested: 0, scored: 0, scoreSum: 0, histogram };
+}
+
+type Rec = Record<string, unknown>;
+const isObj = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** The histogram bucket of a judge score: tenths on a 0..1 scale, else the rounded integer. */
+export function scoreBucket(score: number, scale: unknown): string {
+  const hi = Array.isArray(scale) && typeof scale[1] === 'number' ? scale[1] : undefined;
+  if (hi !== undefined && hi <= 1) return (Math.min(Math.floor(score * 10), 10) / 10).toFixed(1);
+  return String(Math.round(score));
+}
+
+export function addRecord(s: PartialStats, rec: Rec, f: StatsFields): void {
+  s.records++;
+  const label = rec[f.label];
+  const text = typeof label === 'string' ? label : typeof label === 'number' || typeof label === 'boolean' ? String(label) : undefined;
+  if (text !== undefined && text !== '') {
+    s.labels[text] = (s.labels[text] ?? 0) + 1;
+    s.annotated++;
+  }
+  const judge = rec[f.judge];
+  if (isObj(judge) && typeof judge.score === 'number' && Number.isFinite(judge.score)) {
+    s.scored++;
+    s.scoreSum += judge.score;
+    const b = scoreBucket(judge.score, judge.scale);
+    s.histogram[b] = (s.histogram[b] ?? 0) + 1;
+  }
+  const ann = rec[f.annotations];
+  if (isObj(ann)) {
+    const review = ann.review;
+    if (isObj(review) && typeof review.status === 'string' && review.status !== 'pending') s.reviewed++;
+    const human = ann.human;
+    if (isObj(human) && isObj(human[f.question])) s.humanLabeled++;
+    const sugg = ann.suggestions;
+    if (isObj(sugg) && Array.isArray(sugg[f.question]) && (sugg[f.question] as unknown[]).length > 0) s.suggested++;
+  }
+}
+
+export function addInvalid(s: PartialStats, line: number, reason: string, maxListed: number): void {
+  s.invalid++;
+  if (s.invalidLines.length < maxListed) s.invalidLines.push({ line, reason });
+}
+
+/** Classifies and counts one line's content (terminator excluded). `line` is 1-based. */
+export function addLine(s: PartialStats, content: Buffer, line: number, f: StatsFields, maxListed: number, maxLineBytes = DEFAULT_MAX_LINE_BYTES, knownUtf8 = false, knownNoCR = false): void {
+  s.lines++;
+  const n = content.length;
+  if (n > 0 && n <= maxLineBytes && content[0] !== 0xef && (knownNoCR || content.indexOf(13) === -1) && (knownUtf8 || isUtf8(content))) {
+    let v: unknown;
+    let ok = true;
+    try {
+      v = JSON.parse(content.toString('utf8'));
+    } catch {
+      ok = false;
+    }
+    if (ok && isObj(v)) {
+      addRecord(s, v, f);
+      return;
+    }
+  }
+  const c = checkLineBytes(content, maxLineBytes);
+  if (c.value) addRecord(s, c.value, f);
+  else addInvalid(s, line, c.invalid?.reason ?? 'invalid', maxListed);
+}
+
+/**
+ * Counts the lines of bytes [from, to) of a file (starting at a line start and ending at a line
+ * end or EOF); the first is line `firstLine` (1-based). `shouldStop` is polled per chunk.
+ */
+export function statsOfRange(fd: number, from: number, to: number, firstLine: number, f: StatsFields, maxListed: number, maxLineBytes = DEFAULT_MAX_LINE_BYTES, shouldStop?: () => boolean, chunkSize = 4 * 1024 * 1024): PartialStats {
+  const s = emptyStats();
+  let buf = Buffer.allocUnsafe(chunkSize);
+  let pos = from;
+  let line = firstLine;
+  while (pos < to) {
+    if (shouldStop?.()) break;
+    const got = readSync(fd, buf, 0, Math.min(buf.length, to - pos), pos);
+    if (got <= 0) break;
+    let end = got;
+    const atEof = pos + got >= to;
+    if (!atEof) {
+      const lastNl = buf.lastIndexOf(10, got - 1);
+      if (lastNl === -1) {
+        // One line longer than the buffer: grow and read again.
+        buf = Buffer.allocUnsafe(buf.length * 2);
+        continue;
+      }
+      end = lastNl + 1;
+    }
+    const view = buf.subarray(0, end);
+    const utf8 = isUtf8(view);
+    let noCR = view.indexOf(13) === -1;
+    if (!noCR) {
+      // CRs only as part of CRLF terminators still let the per-line check be skipped.
+      noCR = true;
+      for (let i = view.indexOf(13); i !== -1; i = view.indexOf(13, i + 1)) {
+        if (view[i + 1] !== 10) {
+          noCR = false;
+          break;
+        }
+      }
+    }
+    let start = 0;
+    while (start < end) {
+      let nl = view.indexOf(10, start);
+      const lineEnd = nl === -1 ? end : nl;
+      let cEnd = lineEnd;
+      if (nl !== -1 && cEnd > start && view[cEnd - 1] === 13) cEnd--;
+      addLine(s, view.subarray(start, cEnd), line, f, maxListed, maxLineBytes, utf8, noCR);
+      line++;
+      if (nl === -1) nl = end;
+      start = nl + 1;
+    }
+    pos += end;
+  }
+  return s;
+}
+
+export function mergeStats(into: PartialStats, from: PartialStats, maxListed: number): void {
+  into.lines += from.lines;
+  into.records += from.records;
+  into.invalid += from.invalid;
+  for (const l of from.invalidLines) if (into.invalidLines.length < maxListed) into.invalidLines.push(l);
+  for (const [k, v] of Object.entries(from.labels)) into.labels[k] = (into.labels[k] ?? 0) + v;
+  into.annotated += from.annotated;
+  into.reviewed += from.reviewed;
+  into.humanLabeled += from.humanLabeled;
+  into.suggested += from.suggested;
+  into.scored += from.scored;
+  into.scoreSum += from.scoreSum;
+  for (const [k, v] of Object.entries(from.histogram)) into.histogram[k] = (into.histogram[k] ?? 0) + v;
+}

@@ -1,0 +1,226 @@
+// Dataset statistics: records, invalid lines (numbers and reasons), label counts, judge score
+// histogram and mean, annotated / reviewed shares. Over the logical dataset (edits included):
+// untouched byte ranges are counted by a pool of worker threads (one per core), edited lines here.
+// The JSON keys of DatasetStats are stable (docs/cli.md).
+import { availableParallelism } from 'node:os';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { z } from 'zod';
+import { defineOperation, type OperationContext } from '../operation';
+import { FieldMap, defaultFields } from '../schema/annotation';
+import { JsonlDataset } from './dataset';
+import { abortError } from './errors';
+import { addLine, emptyStats, mergeStats, statsOfRange, type PartialStats, type StatsFields } from './stats-core';
+import type { StatsJob, StatsMessage, StatsTask } from './scan-worker';
+
+export interface DatasetStats {
+  file: string;
+  /** Lines in the dataset, valid or not. */
+  lines: number;
+  records: number;
+  invalid: number;
+  /** The first invalid lines (1-based) with their reasons; `invalid` has the total. */
+  invalidLines: { line: number; reason: string }[];
+  labels: Record<string, number>;
+  /** Records with a (non-empty) label. */
+  annotated: number;
+  annotatedShare: number;
+  /** Records whose review status is set and not "pending". */
+  reviewed: number;
+  reviewedShare: number;
+  /** Records with a human decision for the label question. */
+  humanLabeled: number;
+  /** Records with at least one suggestion for the label question. */
+  suggested: number;
+  /** Records with a numeric judge score. */
+  scored: number;
+  meanScore: number | null;
+  /** One bucket per integer score (per tenth on a 0..1 scale), ascending. */
+  scoreHistogram: { bucket: string; count: number }[];
+}
+
+export interface StatsOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: { bytes: number; totalBytes: number }) => void;
+  /** Worker threads to use; default: one per core, none for small files (under 32 MiB). */
+  workers?: number;
+  /** How many invalid lines to list (the total is always counted). Default 100. */
+  maxListed?: number;
+}
+
+const TASK_BYTES = 32 * 1024 * 1024;
+
+function workerFile(): { file: string; execArgv: string[] } | undefined {
+  const js = join(__dirname, 'scan-worker.js');
+  if (existsSync(js)) return { file: js, execArgv: [] };
+  const ts = join(__dirname, 'scan-worker.ts');
+  if (!existsSync(ts)) return undefined;
+  let tsx = 'tsx';
+  try {
+    tsx = pathToFileURL(require.resolve('tsx')).href;
+  } catch {
+    // resolved from the working folder
+  }
+  return { file: ts, execArgv: ['--import', tsx] };
+}
+
+function statsFields(f: FieldMap): StatsFields {
+  return { label: f.label, judge: f.judge, annotations: f.annotations, question: f.question ?? 'label' };
+}
+
+export function finishStats(file: string, s: PartialStats): DatasetStats {
+  s.invalidLines.sort((a, b) => a.line - b.line);
+  const labels: Record<string, number> = {};
+  for (const [k, v] of Object.entries(s.labels).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) {
+    Object.defineProperty(labels, k, { value: v, enumerable: true, writable: true, configurable: true });
+  }
+  return {
+    file,
+    lines: s.lines,
+    records: s.records,
+    invalid: s.invalid,
+    invalidLines: s.invalidLines,
+    labels,
+    annotated: s.annotated,
+    annotatedShare: s.records ? s.annotated / s.records : 0,
+    reviewed: s.reviewed,
+    reviewedShare: s.records ? s.reviewed / s.records : 0,
+    humanLabeled: s.humanLabeled,
+    suggested: s.suggested,
+    scored: s.scored,
+    meanScore: s.scored ? s.scoreSum / s.scored : null,
+    scoreHistogram: Object.entries(s.histogram)
+      .sort((a, b) => Number(a[0]) - Number(b[0]))
+      .map(([bucket, count]) => ({ bucket, count })),
+  };
+}
+
+type Range = { from: number; to: number; firstLine: number };
+
+/** Runs range tasks on a pool of stats workers; resolves with results in task order. */
+async function runPool(fd: number, ranges: Range[], n: number, fields: StatsFields, maxListed: number, maxLineBytes: number, signal: AbortSignal | undefined, onDone: (bytes: number) => void): Promise<PartialStats[] | undefined> {
+  const wf = workerFile();
+  if (!wf) return undefined;
+  const stop = new SharedArrayBuffer(4);
+  const results: (PartialStats | undefined)[] = new Array<PartialStats | undefined>(ranges.length);
+  const workers: Worker[] = [];
+  let next = 0;
+  let finished = 0;
+  return await new Promise<PartialStats[] | undefined>((resolve, reject) => {
+    let settled = false;
+    const end = (err?: Error, fallback = false) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      Atomics.store(new Int32Array(stop), 0, 1);
+      for (const w of workers) void w.terminate();
+      if (err) reject(err);
+      else resolve(fallback ? undefined : (results as PartialStats[]));
+    };
+    const onAbort = () => end(abortError());
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const feed = (w: Worker) => {
+      if (next >= ranges.length) return;
+      const id = next++;
+      const r = ranges[id]!;
+      const task: StatsTask = { id, fd, from: r.from, to: r.to, firstLine: r.firstLine, fields, maxListed, maxLineBytes };
+      w.postMessage(task);
+    };
+    for (let k = 0; k < Math.min(n, ranges.length); k++) {
+      const job: StatsJob = { kind: 'stats', stop };
+      const w = new Worker(wf.file, { workerData: job, execArgv: wf.execArgv });
+      workers.push(w);
+      w.on('message', (m: StatsMessage | Record<string, unknown>) => {
+        if (settled) return;
+        if (typeof m.id !== 'number') return end(undefined, true); // not our worker (an older bundle): count here instead
+        if ('error' in m && typeof m.error === 'string') return end(new Error(m.error));
+        const res = (m as { id: number; result: PartialStats }).result;
+        results[m.id] = res;
+        const r = ranges[m.id]!;
+        onDone(r.to - r.from);
+        finished++;
+        if (finished === ranges.length) end();
+        else feed(w);
+      });
+      // A worker that cannot start or crashes: count in this thread instead (same result, slower).
+      w.on('error', () => end(undefined, true));
+      feed(w);
+    }
+  });
+}
+
+/** Statistics of a dataset as it is now (overlay included). */
+export async function computeStats(ds: JsonlDataset, fields: FieldMap = defaultFields, opts: StatsOptions = {}): Promise<DatasetStats> {
+  await ds.ready;
+  const maxListed = opts.maxListed ?? 100;
+  const f = statsFields(fields);
+  const segments = ds.segments(TASK_BYTES);
+  const totalBytes = segments.reduce((t, s) => t + (s.kind === 'orig' ? s.byteEnd - s.byteStart : s.lines.reduce((a, l) => a + l.bytes.length, 0)), 0);
+  let doneBytes = 0;
+  const progress = (b: number) => {
+    doneBytes += b;
+    opts.onProgress?.({ bytes: doneBytes, totalBytes });
+  };
+  const ranges: Range[] = [];
+  for (const s of segments) if (s.kind === 'orig') ranges.push({ from: s.byteStart, to: s.byteEnd, firstLine: s.logicalStart + 1 });
+  const origBytes = ranges.reduce((t, r) => t + r.to - r.from, 0);
+  const nWorkers = opts.workers ?? (origBytes >= 32 * 1024 * 1024 ? Math.max(1, Math.min(availableParallelism(), 8)) : 0);
+  let pooled: PartialStats[] | undefined;
+  if (nWorkers > 0 && ranges.length > 0) pooled = await runPool(ds.fileDescriptor, ranges, nWorkers, f, maxListed, ds.maxLineBytes, opts.signal, progress);
+  const total = emptyStats();
+  let k = 0;
+  const fd = ds.fileDescriptor;
+  {
+    for (const s of segments) {
+      if (opts.signal?.aborted) throw abortError();
+      if (s.kind === 'orig') {
+        let part = pooled?.[k];
+        if (!part) {
+          part = statsOfRange(fd, s.byteStart, s.byteEnd, s.logicalStart + 1, f, maxListed, ds.maxLineBytes, () => !!opts.signal?.aborted);
+          progress(s.byteEnd - s.byteStart);
+          await new Promise((r) => setImmediate(r));
+        }
+        k++;
+        mergeStats(total, part, maxListed);
+      } else {
+        const part = emptyStats();
+        s.lines.forEach((l, i) => addLine(part, l.bytes, s.logicalStart + i + 1, f, maxListed, ds.maxLineBytes));
+        progress(s.lines.reduce((a, l) => a + l.bytes.length, 0));
+        mergeStats(total, part, maxListed);
+      }
+    }
+  }
+  if (opts.signal?.aborted) throw abortError();
+  return finishStats(ds.path, total);
+}
+
+export const StatsOperationOptions = z.object({
+  file: z.string().min(1),
+  fields: FieldMap.optional(),
+  maxListed: z.number().int().nonnegative().optional(),
+});
+
+export const statsOperation = defineOperation({
+  id: 'stats',
+  title: 'Dataset statistics',
+  description: 'Records, invalid lines, label counts, judge score histogram, annotated and reviewed shares.',
+  options: StatsOperationOptions,
+  async run(options, ctx: OperationContext): Promise<DatasetStats> {
+    const ds = await JsonlDataset.open(options.file, {
+      signal: ctx.signal,
+      onProgress: (p) => ctx.progress({ done: p.bytes, total: p.totalBytes, unit: 'bytes', message: 'indexing' }),
+    });
+    try {
+      await ds.ready;
+      return await computeStats(ds, options.fields ?? defaultFields, {
+        signal: ctx.signal,
+        ...(options.maxListed !== undefined ? { maxListed: options.maxListed } : {}),
+        onProgress: (p) => ctx.progress({ done: p.bytes, total: p.totalBytes, unit: 'bytes', message: 'counting' }),
+      });
+    } finally {
+      ds.close();
+    }
+  },
+});

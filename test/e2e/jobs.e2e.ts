@@ -1,0 +1,151 @@
+// Acting as a person: run "Label Records with LLM…" on a file from the Datasets view against the
+// project's loopback OpenAI-compatible server (real HTTP, real SDK), watch the progress, see the
+// labels in the Curation Editor and on disk; then filter a file with a dry run, tag, and undo.
+import { after, before, describe, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Frame, Page } from 'playwright-core';
+import { cleanup, launchBrowser, makeWorkspace, openWorkbench, repoRoot, runCommand, startCodeServer, webviewFrame, type CodeServer } from '../harness/vscode';
+
+const FAKE_KEY = 'sk-e2e-fake-key-4242';
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...filesUnder(p));
+    else out.push(p);
+  }
+  return out;
+}
+
+describe('LLM jobs and filters, as a person', () => {
+  let llm: ChildProcess;
+  let baseUrl: string;
+  let server: CodeServer;
+  let browser: Browser;
+  let page: Page;
+  let workspace: string;
+
+  before(async () => {
+    llm = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/support/openai-server.ts'), '--port', '0', '--latency', '250'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+    baseUrl = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      llm.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /listening (http:\/\/\S+)/.exec(out);
+        if (m?.[1]) resolve(m[1]);
+      });
+      llm.once('exit', (c) => reject(new Error(`the test LLM server exited (${c})`)));
+    });
+    workspace = makeWorkspace('samples');
+    server = await startCodeServer({
+      env: { OPENAI_API_KEY: FAKE_KEY },
+      settings: { 'datasetCurator.llm.baseUrl': `${baseUrl}/v1`, 'datasetCurator.llm.model': 'fake-model', 'datasetCurator.llm.concurrency': 4 },
+    });
+    browser = await launchBrowser();
+    ({ page } = await openWorkbench(browser, server.url({ folder: workspace })));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    llm?.kill();
+    if (workspace) cleanup(workspace);
+  });
+
+  async function treeAction(file: string, action: string): Promise<void> {
+    const rows = page.locator('.monaco-list-row', { hasText: '.jsonl' });
+    if (!(await rows.first().isVisible())) await page.locator('.activitybar [aria-label^="Datasets"]').first().click();
+    const item = page.locator('.monaco-list-row', { hasText: file }).first();
+    await item.waitFor({ state: 'visible', timeout: 30_000 });
+    await item.click({ button: 'right' });
+    const entry = page.locator('.monaco-menu .action-menu-item', { hasText: action }).first();
+    await entry.hover();
+    await entry.press('Enter');
+  }
+
+  const panel = (): Promise<Frame> => webviewFrame(page, '[data-testid="annotation-panel"]');
+
+  test('Label Records with LLM from the Datasets view: progress, labels in the editor and on disk', async () => {
+    const file = join(workspace, 'samples/reviews.jsonl');
+    const before = readFileSync(file, 'utf8').trim().split('\n');
+    await treeAction('reviews.jsonl', 'Label Records with LLM');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' }).catch(async (e: unknown) => {
+      await page.screenshot({ path: '/tmp/e2e-fail.png' });
+      throw e;
+    });
+    assert.match(await input.inputValue(), /negative, neutral, positive/);
+    await input.press('Enter');
+    // The progress notification, then the results on disk, then the summary.
+    await until('the progress', async () => (await page.locator('.statusbar-item', { hasText: /Labeling reviews\.jsonl: \d+%/ }).count()) > 0, 30_000);
+    await until('the results on disk', async () => readFileSync(file, 'utf8').split('fake-model').length - 1 >= before.length * 2, 60_000);
+    await runCommand(page, 'Notifications: Show Notifications');
+    await until('the summary', async () => (await page.locator('.notifications-center', { hasText: /Labeling reviews\.jsonl: 36 done, 0 failed/ }).count()) > 0, 30_000).catch(async (e: unknown) => {
+      await page.screenshot({ path: '/tmp/e2e-fail2.png' });
+      throw e;
+    });
+    // In the editor: the model's suggestion with its agent.
+    const frame = await panel();
+    await until('the suggestion in the editor', async () => ((await frame.locator('[data-testid="annotation-panel"]').textContent()) ?? '').includes('fake-model'));
+    // On disk: every record has the model's suggestion, the earlier ones are kept, other fields untouched.
+    const after = readFileSync(file, 'utf8').trim().split('\n');
+    assert.equal(after.length, before.length);
+    after.forEach((line, i) => {
+      const now = JSON.parse(line) as { text: string; annotations: { suggestions: { label: { agent: string; value: string }[] } } };
+      const was = JSON.parse(before[i] ?? '{}') as typeof now;
+      assert.equal(now.text, was.text);
+      const agents = now.annotations.suggestions.label.map((s) => s.agent);
+      assert.ok(agents.includes('fake-model'), `line ${i + 1} has the new suggestion`);
+      for (const s of was.annotations.suggestions.label) assert.ok(agents.includes(s.agent), `line ${i + 1} keeps ${s.agent}'s suggestion`);
+      const fresh = now.annotations.suggestions.label.find((s) => s.agent === 'fake-model');
+      assert.ok(['negative', 'neutral', 'positive'].includes(fresh?.value ?? ''), 'the label is one of the set');
+    });
+    // The key is in no file of the workspace (data, journal, cache).
+    for (const f of filesUnder(workspace)) assert.ok(!readFileSync(f).includes(FAKE_KEY), `${f} does not hold the API key`);
+  });
+
+  test('Filter Records: dry run, tag the dropped records, undo', async () => {
+    const file = join(workspace, 'samples/reviews.jsonl');
+    const before = readFileSync(file, 'utf8');
+    const scores = before.trim().split('\n').map((l) => (JSON.parse(l) as { judge: { score: number } }).judge.score);
+    const dropped = scores.filter((s) => s < 8).length;
+    await treeAction('reviews.jsonl', 'Filter Records');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill('judge.score >= 8');
+    await input.press('Enter');
+    const tag = page.locator('.quick-input-list .monaco-list-row', { hasText: `Tag the ${dropped} dropped record(s)` });
+    await tag.waitFor({ state: 'visible', timeout: 30_000 });
+    assert.ok((await page.locator('.quick-input-list', { hasText: `Keep ${scores.length - dropped} of ${scores.length}` }).count()) > 0, 'the dry run shows the counts');
+    await tag.click();
+    const dirtyTab = page.locator('.tabs-container .tab.dirty', { hasText: 'reviews.jsonl' });
+    await dirtyTab.waitFor({ state: 'visible', timeout: 15_000 });
+    assert.equal(readFileSync(file, 'utf8'), before, 'nothing is written before a save');
+    const frame = await panel();
+    await frame.locator('[data-testid="record"]').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('Control+z');
+    await until('the undo', async () => (await dirtyTab.count()) === 0);
+    await runCommand(page, 'File: Save');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(readFileSync(file, 'utf8'), before, 'after undo the file is as it was');
+  });
+});

@@ -1,0 +1,52 @@
+// Helpers of the store, format and CLI tests.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const root = join(__dirname, '..', '..', '..');
+
+let n = 0;
+/** A fresh folder under the OS temp folder. */
+export function tempDir(prefix = 'dc-store-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Writes content to a new file in `dir` (a fresh temp folder by default) and returns its path. */
+export function fileWith(content: string | Buffer, name?: string, dir = tempDir()): string {
+  const p = join(dir, name ?? `f${n++}.jsonl`);
+  writeFileSync(p, content);
+  return p;
+}
+
+/** Splits bytes into lines the way the store must: on LF, CRLF kept as the terminator, no phantom last line. */
+export function expectedLines(buf: Buffer): { content: Buffer; eol: '' | '\n' | '\r\n' }[] {
+  const out: { content: Buffer; eol: '' | '\n' | '\r\n' }[] = [];
+  let start = 0;
+  for (let i = 0; i < buf.length; i++) {
+    if (buf[i] === 10) {
+      const cr = i > start && buf[i - 1] === 13;
+      out.push({ content: buf.subarray(start, cr ? i - 1 : i), eol: cr ? '\r\n' : '\n' });
+      start = i + 1;
+    }
+  }
+  if (start < buf.length) out.push({ content: buf.subarray(start), eol: '' });
+  return out;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: Buffer;
+  out: string;
+  err: string;
+}
+
+/** Runs the real CLI from its TypeScript entry point. */
+export function curate(args: string[], opts: { cwd?: string } = {}): CliResult {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args], {
+    cwd: opts.cwd ?? root,
+    encoding: 'buffer',
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, out: r.stdout.toString('utf8'), err: r.stderr.toString('utf8') };
+}

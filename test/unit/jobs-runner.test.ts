@@ -1,0 +1,162 @@
+// Jobs: per-record failures, journal, kill -9 and resume, cancellation.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, beforeEach, test } from 'node:test';
+import { FileRecordSource, FileResultSink } from '../../src/core/jobs/file-io';
+import { readJournal } from '../../src/core/jobs/journal';
+import { JobCancelledError, runJob } from '../../src/core/jobs/runner';
+import { LlmClient, LlmError } from '../../src/core/llm/client';
+import { createTask, LabelOptions } from '../../src/core/llm/tasks';
+import { lastUserText, startOpenAIServer, type OpenAITestServer } from '../support/openai-server';
+
+let server: OpenAITestServer;
+let dir: string;
+before(async () => {
+  server = await startOpenAIServer();
+});
+after(async () => {
+  await server.close();
+});
+beforeEach(() => {
+  server.reset();
+  server.latencyMs = 0;
+  dir = mkdtempSync(join(tmpdir(), 'dc-jobs-'));
+});
+
+function dataset(n: number, bad: number[] = []): string {
+  const p = join(dir, 'data.jsonl');
+  const lines = Array.from({ length: n }, (_, i) => (bad.includes(i) ? `{"id": ${i}, broken` : JSON.stringify({ id: i, text: `record-${i}-text` })));
+  writeFileSync(p, `${lines.join('\n')}\n`);
+  return p;
+}
+const recordOf = (text: string): number => Number(/record-(\d+)-text/.exec(text)?.[1] ?? -1);
+
+async function setup(n: number, opts: { bad?: number[]; concurrency?: number; key?: string } = {}) {
+  const input = dataset(n, opts.bad);
+  const client = new LlmClient({ baseURL: server.baseURL, apiKey: opts.key ?? 'k', model: 'm', concurrency: opts.concurrency ?? 4, backoffBaseMs: 2, maxRetries: 2, timeoutMs: 3000 });
+  const task = createTask('label', LabelOptions.parse({ input, baseURL: server.baseURL, model: 'm', labels: ['positive', 'negative'] }), { client });
+  const source = await FileRecordSource.open(input);
+  const sink = new FileResultSink(source, join(dir, 'out.jsonl'));
+  return { input, client, task, source, sink, journalDir: join(dir, 'data.jsonl.curator-journal') };
+}
+
+test('a job completes; every failure and invalid line is recorded per record', async () => {
+  const { client, task, source, sink, journalDir } = await setup(40, { bad: [5, 6] });
+  server.addFault({ kind: 'schema-invalid' }, { times: Infinity, when: (r) => [10, 11].includes(recordOf(r.rawBody)) });
+  server.addFault({ kind: 'status', status: 500 }, { times: Infinity, when: (r) => recordOf(r.rawBody) === 20 });
+  server.addFault({ kind: 'reset' }, { times: 1, when: (r) => recordOf(r.rawBody) === 30 });
+  const progress: string[] = [];
+  const s = await runJob({ jobId: 'j1', journalDir, task, source, sink, concurrency: 4, progress: (p) => p.message && progress.push(p.message), prices: { input: 1, output: 1 } });
+  client.close();
+  assert.equal(s.total, 40);
+  assert.equal(s.ok, 35);
+  assert.deepEqual(s.skipped.map((x) => x.line), [6, 7]);
+  assert.deepEqual(s.failed.map((x) => x.i), [10, 11, 20]);
+  assert.match(s.failed[0]!.reason, /invalid answer after one repair/);
+  assert.match(s.failed[2]!.reason, /HTTP 500/);
+  assert.ok(s.cost > 0 && s.tokens.input_tokens > 0);
+  assert.ok(s.complete);
+  assert.match(progress.at(-1) ?? '', /40 of 40 records .* 3 errors/);
+  const out = readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n');
+  assert.equal(out.length, 40);
+  assert.equal(out[5], '{"id": 5, broken'); // invalid lines kept verbatim
+  assert.equal(JSON.parse(out[10]!).annotations, undefined);
+  assert.ok(['positive', 'negative'].includes(JSON.parse(out[0]!).label));
+  // the journal was retired after the complete run
+  const files = readdirSync(journalDir);
+  assert.equal(files.length, 1);
+  assert.match(files[0]!, /^j1\.done-\d+\.jsonl$/);
+});
+
+test('a fatal error (401) stops the job and throws', async () => {
+  server.requireKey = 'right';
+  const { client, task, source, sink, journalDir } = await setup(50, { key: 'wrong' });
+  await assert.rejects(runJob({ jobId: 'j2', journalDir, task, source, sink, concurrency: 4 }), (e: unknown) => e instanceof LlmError && e.kind === 'fatal');
+  client.close();
+  assert.ok(server.counts.chat <= 8, `sent ${server.counts.chat}`);
+});
+
+test('cancellation via AbortSignal stops promptly and leaves the journal consistent; resume finishes the rest', async () => {
+  server.latencyMs = 20;
+  const { client, task, source, sink, journalDir } = await setup(200, { concurrency: 8 });
+  const ac = new AbortController();
+  let done = 0;
+  const t0 = performance.now();
+  const p = runJob({ jobId: 'j3', journalDir, task, source, sink, concurrency: 8, signal: ac.signal, progress: (x) => { done = x.done; if (x.done >= 40) ac.abort(); } });
+  await assert.rejects(p, (e: unknown) => e instanceof JobCancelledError && e.summary.ok >= 40 && e.summary.ok < 200);
+  assert.ok(performance.now() - t0 < 10_000);
+  assert.ok(done >= 40);
+  const state = readJournal(join(journalDir, 'j3.jsonl'));
+  assert.ok(state.header && !state.ended);
+  const journaled = [...state.records.values()];
+  assert.ok(journaled.every((r) => r.status === 'ok'));
+  const before = server.counts.chat;
+  const s = await runJob({ jobId: 'j3', journalDir, task, source, sink: new FileResultSink(source, join(dir, 'out.jsonl')), concurrency: 8 });
+  client.close();
+  assert.equal(s.ok, 200);
+  assert.equal(s.resumed, journaled.length);
+  assert.equal(s.requests, 200 - journaled.length);
+  // (requests aborted by the cancel may still reach the server late: at most `concurrency` of them)
+  assert.ok(server.counts.chat - before <= 200 - journaled.length + 8);
+});
+
+function runChild(args: string[]): { proc: ReturnType<typeof spawn>; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> } {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'support', 'job-child.ts'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }>((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal, out, err })));
+  return { proc, done };
+}
+
+test('SIGKILL midway, then resume: every record annotated exactly once, at most `concurrency` repeats', { timeout: 60_000 }, async () => {
+  const N = 1000;
+  const concurrency = 8;
+  server.latencyMs = 5;
+  const input = dataset(N);
+  const output = join(dir, 'out.jsonl');
+  const journalDir = join(dir, 'journal');
+  const journal = join(journalDir, 'kill.jsonl');
+  const args = [server.baseURL, input, output, journalDir, 'kill', String(concurrency)];
+  const first = runChild(args);
+  // kill it after N/3 records are journaled
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 20));
+    const lines = existsSync(journal) ? readFileSync(journal, 'utf8').split('\n').length - 2 : 0;
+    if (lines >= N / 3) break;
+    if (first.proc.exitCode !== null) assert.fail(`child exited early: ${(await first.done).err}`);
+  }
+  first.proc.kill('SIGKILL');
+  const r1 = await first.done;
+  assert.equal(r1.signal, 'SIGKILL');
+  const mid = readJournal(journal);
+  assert.ok(mid.records.size >= N / 3 && mid.records.size < N, `journaled ${mid.records.size}`);
+  const second = runChild(args);
+  const r2 = await second.done;
+  assert.equal(r2.code, 0, r2.err);
+  const summary = JSON.parse(r2.out.trim()) as { ok: number; resumed: number };
+  assert.equal(summary.ok, N);
+  assert.equal(summary.resumed, mid.records.size);
+  // exactly once in the output
+  const out = readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: number; label: string; annotations: { suggestions: { label: unknown[] } } });
+  assert.equal(out.length, N);
+  out.forEach((r, i) => {
+    assert.equal(r.id, i);
+    assert.equal(r.annotations.suggestions.label.length, 1);
+    assert.ok(r.label === 'positive' || r.label === 'negative');
+  });
+  // requests per record across both runs
+  const perRecord = new Map<number, number>();
+  for (const q of server.chatRequests()) {
+    const i = recordOf(lastUserText(q.body));
+    perRecord.set(i, (perRecord.get(i) ?? 0) + 1);
+  }
+  assert.equal(perRecord.size, N);
+  const repeated = [...perRecord.values()].filter((c) => c > 1).length;
+  assert.ok(repeated <= concurrency, `${repeated} records were requested twice`);
+  assert.ok([...perRecord.values()].every((c) => c <= 2));
+});

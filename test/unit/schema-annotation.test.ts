@@ -1,0 +1,130 @@
+// The annotation layout: reading a normalized view, the field edits of each action (applied
+// through the store as one undoable edit), and the mappings onto Argilla and distilabel.
+import { describe, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import {
+  FieldMap,
+  Suggestion,
+  acceptSuggestionEdits,
+  defaultFields,
+  diffFields,
+  fromDistilabel,
+  humanLabelEdits,
+  judgeEdits,
+  readAnnotation,
+  rejectSuggestionEdits,
+  reviewStatusEdits,
+  suggestionEdits,
+  toArgilla,
+  withHumanLabel,
+} from '../../src/core/schema/annotation';
+import { JsonlDataset } from '../../src/core/store';
+import { fileWith, root } from './helpers/store';
+
+const sample = JSON.parse(readFileSync(`${root}/samples/reviews.jsonl`, 'utf8').split('\n')[0]!) as Record<string, unknown>;
+const when = { time: '2026-11-24T10:00:00.000Z', user: 'ana' };
+const suggestion: Suggestion = {
+  value: 'negative',
+  score: 0.8,
+  agent: 'gpt-4o-mini',
+  type: 'model',
+  rationale: 'complains',
+  provenance: { model: 'gpt-4o-mini', prompt_hash: 'sha256:ab', time: when.time, usage: { input_tokens: 10, output_tokens: 3 } },
+};
+
+describe('readAnnotation', () => {
+  test('the sample record: label, judge, suggestions with provenance, human decision, review status', () => {
+    const v = readAnnotation(sample);
+    assert.equal(v.label, 'positive');
+    assert.equal(v.judgeScore, 5);
+    assert.equal(v.judge?.scale?.[1], 10);
+    assert.equal(v.suggestions.length, 1);
+    assert.equal(v.suggestions[0]!.value, 'negative');
+    assert.equal(v.suggestions[0]!.provenance?.promptHash, 'sha256:31c09759f9a9aa07');
+    assert.equal(v.provenance?.inputTokens, 204);
+    assert.equal(v.human?.value, 'positive');
+    assert.equal(v.human?.user, 'maria');
+    assert.equal(v.reviewStatus, 'reviewed');
+  });
+
+  test('wrong types are treated as absent, never thrown', () => {
+    const v = readAnnotation({ label: ['x'], judge: 'high', annotations: { suggestions: { label: 'x' }, human: 5 } });
+    assert.equal(v.label, undefined);
+    assert.equal(v.judge, undefined);
+    assert.deepEqual(v.suggestions, []);
+    assert.equal(v.human, undefined);
+  });
+
+  test('field names are configurable', () => {
+    const fm = FieldMap.parse({ label: 'category', judge: 'eval', annotations: 'meta' });
+    const v = readAnnotation({ category: 'spam', eval: { score: 2 }, meta: { review: { status: 'rejected' } } }, fm);
+    assert.equal(v.label, 'spam');
+    assert.equal(v.judgeScore, 2);
+    assert.equal(v.reviewStatus, 'rejected');
+    assert.deepEqual(FieldMap.parse({}), defaultFields);
+  });
+});
+
+describe('field edits', () => {
+  test('a human label keeps the model suggestion beside it (agreement can be measured later)', () => {
+    const rec = { text: 't', ...Object.fromEntries(diffFields({}, { annotations: { suggestions: { label: [suggestion] } } }).map((e) => [e.path[0] as string, e.value])) };
+    const edits = humanLabelEdits(rec, 'positive', when);
+    assert.deepEqual(edits.map((e) => e.path[0]).sort(), ['annotations', 'label']);
+    const after = withHumanLabel(rec, 'positive', when);
+    const v = readAnnotation(after);
+    assert.equal(v.label, 'positive');
+    assert.equal(v.human?.value, 'positive');
+    assert.equal(v.human?.status, 'submitted');
+    assert.equal(v.suggestions[0]?.value, 'negative');
+    assert.equal(v.reviewStatus, 'reviewed');
+  });
+
+  test('suggest, accept, reject, review: applied through the store as one undoable edit each', async () => {
+    const path = fileWith('{"text":"bad phone"}\n');
+    const ds = await JsonlDataset.open(path);
+    const rec = () => ds.line(0).value!;
+    const e1 = ds.setFields(0, suggestionEdits(rec(), 'label', suggestion));
+    assert.equal(readAnnotation(rec()).reviewStatus, 'pending');
+    // A second model's suggestion sits beside the first; a re-run of the same agent replaces its own.
+    ds.setFields(0, suggestionEdits(rec(), 'label', { ...suggestion, agent: 'other', value: 'neutral' }));
+    ds.setFields(0, suggestionEdits(rec(), 'label', { ...suggestion, score: 0.9 }));
+    assert.deepEqual(readAnnotation(rec()).suggestions.map((s) => [s.agent, s.value, s.score]), [['other', 'neutral', 0.8], ['gpt-4o-mini', 'negative', 0.9]]);
+    ds.setFields(0, acceptSuggestionEdits(rec(), 'label', 1, when));
+    assert.equal(rec().label, 'negative');
+    assert.equal(readAnnotation(rec()).human?.user, 'ana');
+    ds.setFields(0, rejectSuggestionEdits(rec(), 'label', when));
+    assert.equal(readAnnotation(rec()).reviewStatus, 'rejected');
+    ds.setFields(0, reviewStatusEdits(rec(), 'pending'));
+    ds.setFields(0, judgeEdits({ score: 7, scale: [1, 10], reasons: 'fine', criteria: { correctness: 7 }, model: 'judge-1' }));
+    assert.equal(readAnnotation(rec()).judgeScore, 7);
+    await ds.save();
+    assert.equal(readAnnotation(JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>).judge?.criteria?.correctness, 7);
+    assert.ok(e1.type === 'replace');
+    ds.close();
+  });
+
+  test('accepting a suggestion that does not exist is a clear error', () => {
+    assert.throws(() => acceptSuggestionEdits({}, 'label', 0), /no suggestion for "label"/);
+  });
+});
+
+describe('mappings', () => {
+  test('Argilla: suggestions {question_name, value, score, agent, type} and responses', () => {
+    const a = toArgilla(sample);
+    assert.deepEqual(a.suggestions[0], { question_name: 'label', value: 'negative', score: 0.93, agent: 'gpt-4o-mini-2024-07-18', type: 'model' });
+    assert.deepEqual(a.responses[0], { question_name: 'label', value: 'positive', user_id: 'maria', status: 'submitted' });
+  });
+
+  test('distilabel: generation -> suggestion, ratings/rationales -> judge, model_name -> agent', () => {
+    const row = { instruction: 'q', generation: 'positive', ratings: [4], rationales: ['ok'], model_name: 'llama' };
+    const edits = fromDistilabel(row);
+    const after = { ...row, ...Object.fromEntries(edits.map((e) => [e.path[0] as string, e.value])) };
+    const v = readAnnotation(after);
+    assert.equal(v.suggestions[0]?.value, 'positive');
+    assert.equal(v.suggestions[0]?.agent, 'llama');
+    assert.equal(v.judgeScore, 4);
+    assert.equal(v.judge?.reasons, 'ok');
+    assert.equal(v.judge?.model, 'llama');
+  });
+});

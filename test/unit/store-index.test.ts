@@ -1,0 +1,165 @@
+// The edge-case corpus: every case is indexed right (at chunk sizes that put boundaries
+// everywhere, in this thread and in the worker), reported with the right reason, and survives a
+// save after an unrelated edit byte for byte.
+import { describe, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { JsonlDataset } from '../../src/core/store';
+import { expectedLines, fileWith } from './helpers/store';
+
+type Expect = { invalid?: RegExp; lossy?: RegExp };
+const ok: Expect = {};
+
+const emoji = '\u{1F600}'; // 4 bytes in UTF-8
+const bigLine = `{"text":"${'x'.repeat(10 * 1024 * 1024)}"}`;
+
+const corpus: [string, Buffer, Expect[]][] = [
+  ['empty file', Buffer.alloc(0), []],
+  ['only newlines', Buffer.from('\n\n\n'), [{ invalid: /blank/ }, { invalid: /blank/ }, { invalid: /blank/ }]],
+  ['one record without final newline', Buffer.from('{"a":1}'), [ok]],
+  ['blank and whitespace lines', Buffer.from('{"a":1}\n\n  \t\n{"b":2}\n'), [ok, { invalid: /blank/ }, { invalid: /blank/ }, ok]],
+  ['UTF-8 BOM', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a":1}\n{"b":2}\n')]), [{ invalid: /byte order mark/ }, ok]],
+  ['mixed CRLF and LF, no final newline', Buffer.from('{"a":1}\r\n{"b":2}\n{"c":3}\r\n{"d":4}'), [ok, ok, ok, ok]],
+  ['lone CR inside a line', Buffer.from('{"a":1}\r{"b":2}\n'), [{ invalid: /carriage return \(CR\) at byte 8/ }]],
+  ['CR-only line endings', Buffer.from('{"a":1}\r{"b":2}\r'), [{ invalid: /carriage return/ }]],
+  ['invalid UTF-8', Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}\n')]), [{ invalid: /invalid UTF-8 at byte 7/ }]],
+  ['truncated 4-byte sequence', Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xf0, 0x9f, 0x98]), Buffer.from('"}\n{"b":1}\n')]), [{ invalid: /invalid UTF-8 at byte 7/ }, ok]],
+  ['bad JSON', Buffer.from('{"a":1,}\n{"b":\n{a:1}\n'), [{ invalid: /invalid JSON/ }, { invalid: /invalid JSON/ }, { invalid: /invalid JSON/ }]],
+  ['non-object top-level values', Buffer.from('[1,2]\n"x"\n3\nnull\ntrue\n'), [{ invalid: /an array/ }, { invalid: /a string/ }, { invalid: /a number/ }, { invalid: /null/ }, { invalid: /a boolean/ }]],
+  ['duplicate keys', Buffer.from('{"a":1,"a":2}\n{"o":{"k":1},"p":{"k":2}}\n{"o":{"k":1,"k":1}}\n'), [{ lossy: /duplicate key "a"/ }, ok, { lossy: /duplicate key "k"/ }]],
+  ['integers beyond 2^53', Buffer.from('{"id":12345678901234567890}\n{"id":9007199254740991}\n{"id":-9007199254740993}\n'), [{ lossy: /12345678901234567890/ }, ok, { lossy: /beyond 2\^53/ }]],
+  ['numbers that change when rewritten', Buffer.from('{"x":1.0}\n{"x":1.5}\n{"x":1.50}\n{"x":1e2}\n{"x":-0}\n{"x":1e400}\n{"x":0.1000000000000000000001}\n{"x":1E-7}\n'), [{ lossy: /1\.0 would be written as 1/ }, ok, ok, { lossy: /1e2/ }, { lossy: /-0/ }, { lossy: /null/ }, { lossy: /would be written as 0\.1/ }, ok]],
+  ['integer-like keys out of order', Buffer.from('{"b":1,"2":2}\n{"1":1,"2":2,"b":3}\n'), [{ lossy: /key "2" would be moved/ }, ok]],
+  ['NUL bytes', Buffer.from('{"a":"\u0000"}\n\u0000\n'), [{ invalid: /invalid JSON/ }, { invalid: /invalid JSON/ }]],
+  ['unicode escapes and surrogate pairs', Buffer.from(`{"t":"caf\\u00e9 ${emoji} \\ud83d\\ude00 \\ud800"}\n{"t":"\\/"}\n`), [ok, ok]],
+  ['4-byte emoji on every chunk boundary', Buffer.from(`${`{"e":"${emoji.repeat(5)}"}\n`.repeat(4)}`), [ok, ok, ok, ok]],
+  ['deep nesting', Buffer.from(`${'{"a":'.repeat(400)}1${'}'.repeat(400)}\n${'['.repeat(300)}${']'.repeat(300)}\n`), [ok, { invalid: /an array/ }]],
+  ['a 10 MB line between records', Buffer.from(`{"a":1}\n${bigLine}\n{"b":2}\n`), [ok, ok, ok]],
+];
+
+const chunkSizes = [1, 2, 3, 5, 7, 64, undefined];
+
+function checkLines(ds: JsonlDataset, buf: Buffer, expected: Expect[], label: string, total = expected.length): void {
+  assert.equal(ds.lineCount, total, `${label}: line count`);
+  const lines = expectedLines(buf);
+  expected.forEach((exp, i) => {
+    const line = ds.line(i);
+    assert.equal(line.lineNumber, i + 1);
+    assert.ok(line.bytes().equals(lines[i]!.content), `${label}: bytes of line ${i + 1}`);
+    assert.equal(line.eol, lines[i]!.eol, `${label}: terminator of line ${i + 1}`);
+    assert.equal(line.edited, false);
+    if (exp.invalid) {
+      assert.match(line.invalid?.reason ?? '(valid)', exp.invalid, `${label}: line ${i + 1}`);
+      assert.equal(line.value, undefined);
+    } else {
+      assert.equal(line.invalid, undefined, `${label}: line ${i + 1} should be valid, got ${line.invalid?.reason}`);
+      assert.ok(line.value && typeof line.value === 'object');
+    }
+    if (exp.lossy) assert.match(line.lossy?.reason ?? '(not lossy)', exp.lossy, `${label}: line ${i + 1}`);
+    else if (!exp.invalid) assert.equal(line.lossy, undefined, `${label}: line ${i + 1} is not lossy, got ${line.lossy?.reason}`);
+  });
+}
+
+describe('edge-case corpus', () => {
+  for (const [name, buf, expected] of corpus) {
+    test(`${name}: indexed right at every chunk size, in this thread`, async () => {
+      const sizes = buf.length > 1024 * 1024 ? [7, 4096, undefined] : chunkSizes;
+      for (const chunkSize of sizes) {
+        const ds = await JsonlDataset.open(fileWith(buf), { chunkSize, worker: false });
+        await ds.ready;
+        checkLines(ds, buf, expected, `${name} (chunk ${chunkSize ?? 'default'})`);
+        ds.close();
+      }
+    });
+
+    test(`${name}: a save after an unrelated edit keeps its bytes`, async () => {
+      const path = fileWith(buf);
+      const ds = await JsonlDataset.open(path);
+      await ds.ready;
+      // Append a record, save, then check the case's bytes are a prefix of the file, intact.
+      ds.insertLine(ds.lineCount, { added: true });
+      await ds.save();
+      const after = readFileSync(path);
+      const sep = buf.length > 0 && buf[buf.length - 1] !== 10 ? (buf.indexOf('\r\n') !== -1 && buf.indexOf('\r\n') === buf.indexOf('\n') - 1 ? '\r\n' : '\n') : '';
+      const eol = buf.indexOf(10) > 0 && buf[buf.indexOf(10) - 1] === 13 ? '\r\n' : '\n';
+      assert.ok(after.subarray(0, buf.length).equals(buf), `${name}: original bytes intact`);
+      assert.equal(after.subarray(buf.length).toString('utf8'), `${sep}{"added":true}${eol}`);
+      // The store re-based on the saved file: same view without re-scanning.
+      checkLines(ds, after, [...expected, ok], `${name} after save`);
+      assert.equal(ds.line(expected.length).raw, '{"added":true}');
+      assert.equal(ds.dirty, false);
+      // Editing a line after it and saving again keeps the case's bytes too.
+      ds.setField(expected.length, ['added'], false);
+      await ds.save();
+      assert.ok(readFileSync(path).subarray(0, buf.length).equals(buf));
+      ds.close();
+    });
+  }
+
+  test('the scan worker indexes the corpus the same way (chunk boundaries in the worker)', async () => {
+    for (const [name, buf, expected] of corpus.filter(([, b]) => b.length < 1024 * 1024)) {
+      const ds = await JsonlDataset.open(fileWith(buf), { chunkSize: 3, worker: true });
+      await ds.ready;
+      checkLines(ds, buf, expected, `${name} (worker)`);
+      ds.close();
+    }
+  });
+});
+
+describe('indexing', () => {
+  test('the first lines are readable before the index is complete; progress and ready follow', async () => {
+    const rec = `{"i":0,"text":"${'y'.repeat(100)}"}\n`;
+    const buf = Buffer.from(rec.repeat(20000));
+    const progress: number[] = [];
+    const ds = await JsonlDataset.open(fileWith(buf), { chunkSize: 4096, worker: true, onProgress: (p) => progress.push(p.bytes) });
+    assert.equal(ds.indexed, false);
+    assert.ok(ds.lineCount > 0 && ds.lineCount < 20000, `some lines known at open: ${ds.lineCount}`);
+    assert.equal(ds.line(0).raw, rec.trimEnd());
+    await ds.ready;
+    assert.equal(ds.indexed, true);
+    assert.equal(ds.lineCount, 20000);
+    assert.equal(progress[progress.length - 1], buf.length);
+    assert.deepEqual([...progress].sort((a, b) => a - b), progress);
+    assert.equal(ds.line(19999).raw, rec.trimEnd());
+    ds.close();
+  });
+
+  test('cancelling the scan rejects ready with an AbortError; lines found so far stay readable', async () => {
+    const buf = Buffer.from('{"a":1}\n'.repeat(200000));
+    const ac = new AbortController();
+    const ds = await JsonlDataset.open(fileWith(buf), { chunkSize: 64, worker: false, signal: ac.signal });
+    ac.abort();
+    await assert.rejects(ds.ready, { name: 'AbortError' });
+    assert.equal(ds.indexed, false);
+    assert.ok(ds.lineCount < 200000);
+    if (ds.lineCount > 0) assert.equal(ds.line(0).raw, '{"a":1}');
+    ds.close();
+  });
+
+  test('an already aborted signal refuses to open', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await assert.rejects(JsonlDataset.open(fileWith('{"a":1}\n'), { signal: ac.signal }), { name: 'AbortError' });
+  });
+
+  test('a missing file and a folder are clear errors', async () => {
+    await assert.rejects(JsonlDataset.open('/nonexistent/x.jsonl'), /ENOENT/);
+    await assert.rejects(JsonlDataset.open(__dirname), /folder|EISDIR/);
+  });
+
+  test('the index holds 8 bytes a line', async () => {
+    const ds = await JsonlDataset.open(fileWith('{}\n'.repeat(100000)));
+    await ds.ready;
+    assert.ok(ds.indexBytes <= 100000 * 8 + 8192, `index bytes ${ds.indexBytes}`);
+    ds.close();
+  });
+
+  test('edits wait for the full index', async () => {
+    const ds = await JsonlDataset.open(fileWith('{"a":1}\n'.repeat(50000)), { chunkSize: 1024, worker: false });
+    assert.throws(() => ds.setField(0, ['a'], 2), /still being indexed/);
+    await ds.ready;
+    ds.setField(0, ['a'], 2);
+    assert.equal(ds.line(0).raw, '{"a":2}');
+    ds.close();
+  });
+});

@@ -1,0 +1,3 @@
+// The dev page's entry: the fake host first, then the real webview.
+import './fake-host';
+import '../editor/main';

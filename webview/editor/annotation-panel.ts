@@ -1,0 +1,218 @@
+// The annotation beside the record: label chip, relabel buttons, model suggestions with their
+// scores, agents, rationales and provenance, the rationale, the judge's score, reasons and
+// criteria, the review status, and warnings. All text from the record is set as text.
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import type { DocumentInfo, JudgeView, RecordPayload, SuggestionView } from '../../src/shared/protocol';
+import { el, formatPercent, icon, type Child } from './dom';
+
+export interface PanelActions {
+  relabel(label: string): void;
+  accept(question: string, position: number): void;
+  reject(question: string): void;
+  setReviewStatus(status: string): void;
+  editRaw(): void;
+  setAutoAdvance(on: boolean): void;
+}
+
+function displayValue(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
+}
+
+/** Where a score sits on its scale, 0..1. */
+function relative(score: number, scale: readonly [number, number]): number {
+  const [lo, hi] = scale;
+  if (hi <= lo) return 0;
+  return Math.max(0, Math.min(1, (score - lo) / (hi - lo)));
+}
+
+function grade(p: number): 'good' | 'fair' | 'poor' {
+  return p >= 0.7 ? 'good' : p >= 0.4 ? 'fair' : 'poor';
+}
+
+function judgeScale(j: JudgeView): [number, number] {
+  if (j.scale) return [j.scale[0], j.scale[1]];
+  const s = j.score ?? 0;
+  return s <= 1 ? [0, 1] : s <= 5 ? [1, 5] : [1, 10];
+}
+
+/** Criteria are often scored on their own, smaller scale than the overall score. */
+function criteriaScale(values: number[], judge: [number, number]): [number, number] {
+  const max = Math.max(...values);
+  if (max <= 1) return [0, 1];
+  if (max <= 5 && judge[1] > 5) return [1, 5];
+  return judge;
+}
+
+function meter(p: number, cls: string, label: string): HTMLElement {
+  p = Math.max(0, Math.min(1, p));
+  const fill = el('span', { class: 'meter-fill' });
+  fill.style.width = `${Math.round(p * 1000) / 10}%`;
+  return el('span', { class: `meter ${cls}`, role: 'meter', 'aria-label': label, 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(Math.round(p * 100)) }, fill);
+}
+
+function section(title: string, testid: string, ...children: Child[]): HTMLElement {
+  return el('section', { class: 'panel-section', 'data-testid': testid, 'aria-label': title }, el('h2', { class: 'panel-title' }, title), ...children);
+}
+
+function formatTime(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC').replace(/Z$/, ' UTC');
+}
+
+export class AnnotationPanel {
+  readonly element = el('aside', { class: 'annotation-panel', 'data-testid': 'annotation-panel', 'aria-label': 'Annotation' });
+
+  constructor(private readonly actions: PanelActions) {}
+
+  render(r: RecordPayload | undefined, info: DocumentInfo | undefined, autoAdvance: boolean): void {
+    if (!r) {
+      this.element.replaceChildren();
+      return;
+    }
+    const a = r.annotation;
+    const structured = !r.invalid && !r.lossy;
+    const parts: Child[] = [];
+
+    // Warnings and markers.
+    const flags: Child[] = [];
+    if (r.invalid) flags.push(el('div', { class: 'notice notice-error', 'data-testid': 'invalid', role: 'alert' }, icon('error'), el('span', {}, `Invalid line: ${r.invalid.reason}`)));
+    if (r.lossy) flags.push(el('div', { class: 'notice notice-warning', 'data-testid': 'lossy' }, icon('warning'), el('span', {}, `Structured edits are off: ${r.lossy.reason}. Edit the raw JSON instead.`)));
+    if (r.edited) flags.push(el('div', { class: 'notice notice-info', 'data-testid': 'edited' }, icon('circle-filled'), el('span', {}, 'Edited (unsaved)')));
+    parts.push(...flags);
+
+    // Label, review status and the relabel buttons.
+    const labelChip = a?.label !== undefined ? el('span', { class: 'chip chip-label', 'data-testid': 'label' }, a.label) : el('span', { class: 'chip chip-none', 'data-testid': 'label' }, 'unlabeled');
+    const status = a?.reviewStatus;
+    const statusChip = el('span', { class: `chip chip-status status-${status === 'reviewed' || status === 'rejected' || status === 'pending' ? status : 'other'}`, 'data-testid': 'review-status' }, status ?? 'no review status');
+    const who = a?.human ? el('div', { class: 'meta' }, `Human decision${a.human.user ? ` by ${a.human.user}` : ''}${a.human.time ? ` · ${formatTime(a.human.time)}` : ''}${a.human.status ? ` · ${a.human.status}` : ''}`) : null;
+
+    const labels = info?.labels ?? [];
+    const buttons = el('div', { class: 'relabel', role: 'group', 'aria-label': 'Relabel' });
+    labels.forEach((label, i) => {
+      const current = a?.label === label;
+      const b = el('vscode-button', {
+        'data-testid': `relabel-${label}`,
+        'data-label': label,
+        title: i < 9 ? `Relabel as ${label} (${i + 1})` : `Relabel as ${label}`,
+        'aria-pressed': current ? 'true' : 'false',
+      });
+      if (!current) b.setAttribute('secondary', '');
+      if (!structured) b.setAttribute('disabled', '');
+      if (i < 9) b.append(el('span', { class: 'key-hint', 'aria-hidden': 'true' }, String(i + 1)));
+      b.append(label);
+      b.addEventListener('click', () => this.actions.relabel(label));
+      buttons.append(b);
+    });
+    const advance = el('vscode-checkbox', { 'data-testid': 'auto-advance', label: 'Go to the next record after relabeling' });
+    advance.checked = autoAdvance;
+    advance.addEventListener('change', () => this.actions.setAutoAdvance(advance.checked));
+    parts.push(
+      section(
+        'Label',
+        'label-section',
+        el('div', { class: 'chips' }, labelChip, statusChip),
+        who,
+        labels.length ? buttons : el('div', { class: 'meta' }, 'No label set: configure datasetCurator.labels.'),
+        labels.length ? advance : null,
+      ),
+    );
+
+    // Suggestions.
+    const suggestions = a?.suggestions ?? [];
+    if (suggestions.length) {
+      const labelSuggestion = suggestions.find((s) => s.type === 'model' && s.question === 'label');
+      const top = el('div', { class: 'actions' });
+      if (labelSuggestion) {
+        const acc = el('vscode-button', { 'data-testid': 'accept', icon: 'check', title: 'Accept the model suggestion (a)' }, 'Accept');
+        const rej = el('vscode-button', { 'data-testid': 'reject', icon: 'close', secondary: '', title: 'Reject the model suggestion (r)' }, 'Reject');
+        if (!structured) {
+          acc.setAttribute('disabled', '');
+          rej.setAttribute('disabled', '');
+        }
+        acc.addEventListener('click', () => this.actions.accept(labelSuggestion.question, labelSuggestion.position));
+        rej.addEventListener('click', () => this.actions.reject(labelSuggestion.question));
+        top.append(acc, rej);
+      }
+      parts.push(section('Suggestions', 'suggestions', top, ...suggestions.map((s) => this.suggestion(s, structured))));
+    }
+
+    if (a?.rationale) parts.push(section('Rationale', 'rationale', el('p', { class: 'prose' }, a.rationale)));
+    if (a?.judge) parts.push(this.judge(a.judge));
+
+    // Review and raw editing.
+    const reviewed = status === 'reviewed';
+    const mark = el('vscode-button', { secondary: '', 'data-testid': 'mark-reviewed', icon: reviewed ? 'circle-large-outline' : 'pass' }, reviewed ? 'Mark pending' : 'Mark reviewed');
+    if (!structured) mark.setAttribute('disabled', '');
+    mark.addEventListener('click', () => this.actions.setReviewStatus(reviewed ? 'pending' : 'reviewed'));
+    const raw = el('vscode-button', { secondary: '', 'data-testid': 'edit-raw', icon: 'json', title: 'Edit the raw line (e)' }, 'Edit raw JSON');
+    raw.addEventListener('click', () => this.actions.editRaw());
+    parts.push(section('Review', 'review', el('div', { class: 'actions' }, mark, raw)));
+
+    this.element.replaceChildren(...parts.filter((p): p is Node => !!p && typeof p !== 'string'));
+  }
+
+  private suggestion(s: SuggestionView, structured: boolean): HTMLElement {
+    const score = s.score !== undefined ? el('span', { class: 'score', 'data-testid': 'suggestion-score' }, formatPercent(s.score)) : null;
+    const head = el(
+      'div',
+      { class: 'suggestion-head' },
+      el('span', { class: 'chip chip-suggestion' }, displayValue(s.value)),
+      score,
+      s.score !== undefined ? meter(s.score, 'meter-score', `Confidence ${formatPercent(s.score)}`) : null,
+    );
+    const meta = el('div', { class: 'meta' }, `${s.question} · ${s.type}${s.agent ? ` · ${s.agent}` : ''}`);
+    const p = s.provenance;
+    const prov: Child[] = [];
+    if (p) {
+      const rows: [string, string][] = [];
+      if (p.model) rows.push(['Model', p.model]);
+      if (p.promptHash) rows.push(['Prompt', p.promptHash]);
+      if (p.time) rows.push(['Time', formatTime(p.time)]);
+      if (p.inputTokens !== undefined || p.outputTokens !== undefined) rows.push(['Tokens', `${p.inputTokens ?? '?'} in · ${p.outputTokens ?? '?'} out`]);
+      if (rows.length) {
+        const dl = el('dl', { class: 'provenance', 'data-testid': 'provenance' });
+        for (const [k, v] of rows) dl.append(el('dt', {}, k), el('dd', {}, v));
+        prov.push(dl);
+      }
+    }
+    const card = el('div', { class: 'suggestion', 'data-testid': 'suggestion', 'data-position': String(s.position) }, head, meta);
+    if (s.rationale) card.append(el('p', { class: 'prose' }, s.rationale));
+    for (const x of prov) if (x && typeof x !== 'string') card.append(x);
+    if (s.type === 'model' && (s.position > 0 || s.question !== 'label')) {
+      const acc = el('vscode-button', { secondary: '', icon: 'check', 'data-testid': `accept-${s.question}-${s.position}` }, 'Accept this');
+      if (!structured) acc.setAttribute('disabled', '');
+      acc.addEventListener('click', () => this.actions.accept(s.question, s.position));
+      card.append(acc);
+    }
+    return card;
+  }
+
+  private judge(j: JudgeView): HTMLElement {
+    const scale = judgeScale(j);
+    const children: Child[] = [];
+    if (j.score !== undefined) {
+      const g = grade(relative(j.score, scale));
+      children.push(
+        el(
+          'div',
+          { class: 'judge-head' },
+          el('span', { class: `judge-badge grade-${g}`, 'data-testid': 'judge-score', 'aria-label': `Judge score ${j.score} of ${scale[1]} (${g})` }, `${j.score} / ${scale[1]}`),
+          j.model ? el('span', { class: 'meta' }, j.model) : null,
+        ),
+      );
+    } else if (j.model) children.push(el('div', { class: 'meta' }, j.model));
+    if (j.reasons) children.push(el('p', { class: 'prose' }, j.reasons));
+    const criteria = Object.entries(j.criteria ?? {});
+    if (criteria.length) {
+      const cs = criteriaScale(criteria.map(([, v]) => v), scale);
+      const list = el('div', { class: 'criteria', 'data-testid': 'criteria' });
+      for (const [name, v] of criteria) {
+        const p = relative(v, cs);
+        list.append(el('div', { class: 'criterion' }, el('span', { class: 'criterion-name' }, name), meter(p, `grade-${grade(p)}`, `${name}: ${v} of ${cs[1]}`), el('span', { class: 'criterion-value' }, String(v))));
+      }
+      children.push(list);
+    }
+    return section('Judge', 'judge', ...children);
+  }
+}

@@ -1,0 +1,499 @@
+// The curation editor's UI: a toolbar, the search bar, and one of three views (record, list,
+// stats), plus the help and raw-JSON dialogs. The page is built once; navigating only re-renders
+// the record's fields and its annotation panel, from a cache that is filled ahead of time.
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import { z } from 'zod';
+import type { DocumentInfo, HostEvent, RecordPayload, RequestParams, SearchQuery } from '../../src/shared/protocol';
+import { AnnotationPanel } from './annotation-panel';
+import { el, icon, isTypingTarget } from './dom';
+import { HelpOverlay } from './help-overlay';
+import { ListView } from './list-view';
+import { RawEditor } from './raw-editor';
+import { RecordCache } from './record-cache';
+import { RecordView } from './record-view';
+import type { HostConnection } from './rpc';
+import { SearchBar } from './search-bar';
+import { StatsView } from './stats-view';
+
+type Mode = 'record' | 'list' | 'stats';
+
+const SavedState = z.object({
+  index: z.number().int().nonnegative(),
+  mode: z.enum(['record', 'list', 'stats']).optional(),
+  autoAdvance: z.boolean().optional(),
+  columns: z.array(z.string()).max(20).optional(),
+});
+type SavedState = z.infer<typeof SavedState>;
+
+/** The top-level keys the annotation panel shows, when the host does not say which they are. */
+const DEFAULT_ANNOTATION_FIELDS = ['label', 'rationale', 'judge', 'annotations'];
+/** A `changed` event whose focus is a record this webview edited this recently is our own echo. */
+const OWN_EDIT_WINDOW_MS = 3000;
+
+export class EditorApp {
+  private info: DocumentInfo | undefined;
+  private index = 0;
+  private current: RecordPayload | undefined;
+  private mode: Mode = 'record';
+  private autoAdvance = false;
+  private requestSeq = 0;
+  private readonly ownEdits = new Map<number, number>();
+  private statusTimer: ReturnType<typeof setTimeout> | undefined;
+
+  private readonly cache: RecordCache;
+  private readonly position = el('span', { class: 'position', 'data-testid': 'position', 'aria-live': 'polite' });
+  private readonly status = el('span', { class: 'status', 'data-testid': 'status', role: 'status' });
+  private readonly dirty = el('span', { class: 'dirty', 'data-testid': 'dirty', hidden: '', title: 'Unsaved changes (Ctrl+S saves)' }, icon('circle-filled'), ' Unsaved');
+  private readonly indexing = el('span', { class: 'meta', 'data-testid': 'indexing', hidden: '' }, icon('loading', 'codicon-modifier-spin'), ' Indexing…');
+  private readonly gotoBox = el('vscode-textfield', { type: 'number', min: '1', placeholder: 'Line', 'aria-label': 'Go to line', 'data-testid': 'goto-input', class: 'goto', hidden: '' });
+  private readonly tabs: Record<Mode, HTMLButtonElement>;
+  private readonly content = el('main', { class: 'content' });
+  private readonly recordLayout = el('div', { class: 'record-layout', 'data-testid': 'record-layout' });
+  private readonly recordScroll = el('div', { class: 'record-scroll', tabindex: '-1' });
+  private readonly recordView = new RecordView();
+  private readonly panel: AnnotationPanel;
+  private readonly list: ListView;
+  private readonly search: SearchBar;
+  private readonly stats: StatsView;
+  private readonly help = new HelpOverlay();
+  private readonly raw: RawEditor;
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly host: HostConnection,
+  ) {
+    this.cache = new RecordCache(host);
+    const saved = SavedState.safeParse(host.state);
+    const state: Partial<SavedState> = saved.success ? saved.data : {};
+    this.index = state.index ?? 0;
+    this.autoAdvance = state.autoAdvance ?? false;
+
+    this.panel = new AnnotationPanel({
+      relabel: (label) => void this.relabel(label),
+      accept: (question, position) => void this.edit({ op: 'accept', index: this.index, question, position }),
+      reject: (question) => void this.edit({ op: 'reject', index: this.index, question }),
+      setReviewStatus: (status) => void this.edit({ op: 'setReviewStatus', index: this.index, status }),
+      editRaw: () => this.openRaw(),
+      setAutoAdvance: (on) => {
+        this.autoAdvance = on;
+        this.saveState();
+      },
+    });
+    this.list = new ListView(
+      host,
+      {
+        open: (index) => {
+          this.setMode('record');
+          void this.go(index);
+        },
+        select: (index) => {
+          this.index = index;
+          this.saveState();
+        },
+        columnsChanged: () => this.saveState(),
+      },
+      state.columns,
+    );
+    this.search = new SearchBar(host, {
+      currentIndex: () => this.index,
+      lineCount: () => this.info?.lineCount ?? 0,
+      goTo: (index) => this.navigate(index),
+      matchesChanged: (m) => this.list.setMatches(m),
+      message: (t) => this.say(t),
+    });
+    this.stats = new StatsView(host);
+    this.raw = new RawEditor((index, raw) => this.edit({ op: 'replaceRaw', index, raw }));
+
+    const prev = el('vscode-button', { secondary: '', icon: 'arrow-up', 'data-testid': 'prev', title: 'Previous record (k)' }, 'Previous');
+    const next = el('vscode-button', { icon: 'arrow-down', 'data-testid': 'next', title: 'Next record (j)' }, 'Next');
+    prev.addEventListener('click', () => this.step(-1));
+    next.addEventListener('click', () => this.step(1));
+    const tab = (mode: Mode, label: string, iconName: string, key: string) => {
+      const b = el('button', { type: 'button', role: 'tab', class: 'tab', 'data-testid': `mode-${mode}`, title: `${label} (${key})` }, icon(iconName), ` ${label}`);
+      b.addEventListener('click', () => this.setMode(mode));
+      return b;
+    };
+    this.tabs = { record: tab('record', 'Record', 'file', 'l'), list: tab('list', 'List', 'list-flat', 'l'), stats: tab('stats', 'Stats', 'graph', 's') };
+    const helpButton = el('button', { type: 'button', class: 'icon-button', 'data-testid': 'help-button', 'aria-label': 'Keyboard shortcuts (?)', title: 'Keyboard shortcuts (?)' }, icon('keyboard'));
+    helpButton.addEventListener('click', () => this.help.show());
+    const toolbar = el(
+      'header',
+      { class: 'toolbar' },
+      prev,
+      next,
+      this.position,
+      this.gotoBox,
+      el('div', { class: 'tabs', role: 'tablist', 'aria-label': 'View' }, this.tabs.record, this.tabs.list, this.tabs.stats),
+      this.dirty,
+      this.indexing,
+      this.status,
+      helpButton,
+    );
+    this.recordScroll.append(this.recordView.element);
+    this.recordLayout.append(this.recordScroll, this.panel.element);
+    this.content.append(this.recordLayout, this.list.element, this.stats.element);
+    this.root.append(toolbar, this.search.element, this.content, this.help.element, this.raw.element);
+
+    this.gotoBox.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') {
+        e.preventDefault();
+        const n = Number(this.gotoBox.value);
+        this.hideGoto();
+        if (Number.isInteger(n) && n >= 1) this.navigate(n - 1);
+        else this.say('Type a line number');
+      } else if (e.key === 'Escape') {
+        e.preventDefault();
+        this.hideGoto();
+      }
+    });
+    this.gotoBox.addEventListener('blur', () => setTimeout(() => this.hideGoto(false), 0));
+
+    this.setMode(state.mode ?? 'record', false);
+    window.addEventListener('keydown', (e) => this.onKey(e));
+    host.notify({ kind: 'notify', type: 'ready' });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Events
+
+  onEvent(e: HostEvent): void {
+    this.setInfo(e.info);
+    if (e.type === 'init') {
+      if (this.mode === 'list') this.list.show(this.clampIndex(this.index));
+      if (this.mode === 'stats') void this.stats.load();
+      void this.go(this.clampIndex(this.index));
+      return;
+    }
+    this.cache.clear();
+    this.list.invalidate();
+    this.stats.invalidate();
+    if (this.mode === 'stats') void this.stats.load();
+    this.search.refresh();
+    const focus = e.focus;
+    if (focus !== undefined && !this.isOwnEdit(focus)) this.navigate(focus);
+    else void this.go(this.clampIndex(this.index), true);
+  }
+
+  private setInfo(info: DocumentInfo): void {
+    this.info = info;
+    this.list.setInfo(info);
+    this.search.setLabels(info.labels);
+    this.dirty.hidden = !info.dirty;
+    this.indexing.hidden = info.indexed;
+    this.renderPosition();
+  }
+
+  private isOwnEdit(index: number): boolean {
+    const t = this.ownEdits.get(index);
+    if (t === undefined) return false;
+    this.ownEdits.delete(index);
+    return Date.now() - t < OWN_EDIT_WINDOW_MS;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Keys
+
+  private onKey(e: KeyboardEvent): void {
+    if (this.help.open || this.raw.open) return; // the dialogs handle their own keys
+    if (e.key === 'F3') {
+      e.preventDefault();
+      void (e.shiftKey ? this.search.prev() : this.search.next());
+      return;
+    }
+    if (isTypingTarget(e)) {
+      if (e.key === 'Escape' && this.search.element.contains(e.target as Node)) {
+        e.preventDefault();
+        this.focusContent();
+      }
+      return;
+    }
+    if (e.ctrlKey || e.metaKey || e.altKey) return; // undo, redo, save... are VS Code's
+    const handled = this.handleKey(e.key);
+    if (handled) e.preventDefault();
+  }
+
+  private handleKey(key: string): boolean {
+    const count = this.info?.lineCount ?? 0;
+    const list = this.mode === 'list';
+    switch (key) {
+      case '?':
+        this.help.show();
+        return true;
+      case '/':
+        this.search.focus();
+        return true;
+      case 'l':
+        this.setMode(list ? 'record' : 'list');
+        return true;
+      case 's':
+        this.setMode(this.mode === 'stats' ? 'record' : 'stats');
+        return true;
+      case 'Escape':
+        if (this.mode !== 'record') {
+          this.setMode('record');
+          return true;
+        }
+        return false;
+      case 'j':
+      case 'ArrowDown':
+        this.step(1);
+        return true;
+      case 'k':
+      case 'ArrowUp':
+        this.step(-1);
+        return true;
+      case 'ArrowRight':
+      case 'ArrowLeft':
+        if (this.mode !== 'record') return false;
+        this.step(key === 'ArrowRight' ? 1 : -1);
+        return true;
+      case 'PageDown':
+      case 'PageUp':
+        if (!list) return false;
+        this.step((key === 'PageDown' ? 1 : -1) * this.list.pageSize());
+        return true;
+      case 'Home':
+        this.navigate(0);
+        return true;
+      case 'End':
+        this.navigate(Math.max(0, count - 1));
+        return true;
+      case 'Enter':
+        if (!list) return false;
+        this.setMode('record');
+        void this.go(this.list.selectedIndex);
+        return true;
+      case 'g':
+        this.showGoto();
+        return true;
+      case 'n':
+        void this.findNext({ reviewStatus: 'pending' }, 'unreviewed record');
+        return true;
+      case 'i':
+        void this.findNext({ invalid: true }, 'invalid line');
+        return true;
+      case 'e':
+        this.openRaw();
+        return true;
+      case 'a': {
+        const s = this.current?.annotation?.suggestions.find((x) => x.type === 'model' && x.question === 'label');
+        if (!s) this.say('This record has no model suggestion to accept');
+        else void this.edit({ op: 'accept', index: this.index, question: s.question, position: s.position });
+        return true;
+      }
+      case 'r': {
+        const s = this.current?.annotation?.suggestions.find((x) => x.type === 'model' && x.question === 'label');
+        if (!s) this.say('This record has no model suggestion to reject');
+        else void this.edit({ op: 'reject', index: this.index, question: s.question });
+        return true;
+      }
+      default:
+        if (/^[1-9]$/.test(key)) {
+          const label = this.info?.labels[Number(key) - 1];
+          if (label === undefined) this.say(`No label #${key}: the label set has ${this.info?.labels.length ?? 0}`);
+          else void this.relabel(label);
+          return true;
+        }
+        return false;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Navigation
+
+  private clampIndex(i: number): number {
+    return Math.max(0, Math.min(i, (this.info?.lineCount ?? 0) - 1));
+  }
+
+  private step(delta: number): void {
+    if (this.mode === 'list') this.list.select(this.list.selectedIndex + delta);
+    else void this.go(this.index + delta);
+  }
+
+  /** Goes to a record in the current mode (list: selects its row). */
+  private navigate(index: number): void {
+    if (this.mode === 'list') {
+      this.list.select(this.clampIndex(index));
+      this.search.updatePosition();
+    } else {
+      if (this.mode === 'stats') this.setMode('record');
+      void this.go(index);
+    }
+  }
+
+  /** Shows the record at `index` (clamped); `refresh` keeps the scroll position. */
+  async go(index: number, refresh = false): Promise<void> {
+    const count = this.info?.lineCount ?? 0;
+    if (count === 0) {
+      this.current = undefined;
+      this.renderPosition();
+      this.recordView.element.replaceChildren(el('p', { class: 'empty' }, this.info?.indexed === false ? 'Reading the file…' : 'This file has no lines.'));
+      this.panel.render(undefined, this.info, this.autoAdvance);
+      return;
+    }
+    const target = this.clampIndex(index);
+    const seq = ++this.requestSeq;
+    let record = this.cache.peek(target);
+    if (!record) {
+      const slow = setTimeout(() => seq === this.requestSeq && this.recordLayout.classList.add('loading'), 150);
+      try {
+        record = await this.cache.get(target);
+      } catch (err) {
+        if (seq === this.requestSeq) this.say(err instanceof Error ? err.message : String(err), true);
+        return;
+      } finally {
+        clearTimeout(slow);
+        if (seq === this.requestSeq) this.recordLayout.classList.remove('loading');
+      }
+      if (seq !== this.requestSeq) return; // a later navigation won
+    }
+    const moved = target !== this.index || !this.current;
+    this.show(record);
+    if (moved && !refresh) this.clearError();
+    this.cache.prefetch([target + 1, target + 2, target - 1, target + 3], count);
+  }
+
+  private show(r: RecordPayload): void {
+    this.index = r.index;
+    this.current = r;
+    this.saveState();
+    this.render();
+  }
+
+  private async findNext(query: SearchQuery, what: string): Promise<void> {
+    const count = this.info?.lineCount ?? 0;
+    const from = (this.mode === 'list' ? this.list.selectedIndex : this.index) + 1;
+    try {
+      let found = from < count ? (await this.host.request('search', { query, from, direction: 'forward', limit: 1 })).matches[0] : undefined;
+      if (found === undefined && from > 1) {
+        found = (await this.host.request('search', { query, from: 0, direction: 'forward', limit: 1 })).matches[0];
+        if (found !== undefined && found < from - 1) this.say(`Wrapped to the first ${what}`);
+      }
+      if (found === undefined || found === from - 1) this.say(found === undefined ? `No ${what}s` : `This is the only ${what}`);
+      else this.navigate(found);
+    } catch (err) {
+      this.say(err instanceof Error ? err.message : String(err), true);
+    }
+  }
+
+  private setMode(mode: Mode, save = true): void {
+    this.mode = mode;
+    for (const [m, b] of Object.entries(this.tabs)) {
+      b.setAttribute('aria-selected', m === mode ? 'true' : 'false');
+      b.tabIndex = m === mode ? 0 : -1;
+    }
+    this.recordLayout.hidden = mode !== 'record';
+    this.list.element.hidden = mode !== 'list';
+    this.stats.element.hidden = mode !== 'stats';
+    if (mode === 'list') this.list.show(this.index);
+    else this.list.hide();
+    if (mode === 'stats') void this.stats.load();
+    if (mode === 'record' && this.current && this.current.index !== this.index) void this.go(this.index);
+    if (mode === 'record') this.focusContent();
+    if (save) this.saveState();
+  }
+
+  private showGoto(): void {
+    this.gotoBox.hidden = false;
+    this.gotoBox.value = '';
+    this.gotoBox.max = this.info?.lineCount;
+    this.gotoBox.focus();
+  }
+
+  private hideGoto(refocus = true): void {
+    if (this.gotoBox.hidden) return;
+    this.gotoBox.hidden = true;
+    if (refocus) this.focusContent();
+  }
+
+  private focusContent(): void {
+    if (this.mode === 'list') this.list.element.querySelector<HTMLElement>('.list-viewport')?.focus({ preventScroll: true });
+    else this.recordScroll.focus({ preventScroll: true });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Edits
+
+  /** Sends an edit; renders the updated record. Resolves with an error message on failure. */
+  private async edit(req: RequestParams<'edit'>): Promise<string | undefined> {
+    const r = this.current;
+    if (!r || r.index !== req.index) return 'No record';
+    if (req.op !== 'replaceRaw' && (r.invalid || r.lossy)) {
+      const msg = r.invalid ? 'This line is not a valid record: edit its raw JSON (e)' : `Structured edits are off for this record: ${r.lossy?.reason ?? ''}`;
+      this.say(msg, true);
+      return msg;
+    }
+    this.ownEdits.set(req.index, Date.now());
+    try {
+      const updated = await this.host.request('edit', req);
+      this.cache.put(updated);
+      if (updated.index === this.index) {
+        this.current = updated;
+        this.render();
+      }
+      return undefined;
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      this.say(`Edit failed: ${msg}`, true);
+      return msg;
+    }
+  }
+
+  private async relabel(label: string): Promise<void> {
+    const at = this.index;
+    const failure = await this.edit({ op: 'relabel', index: at, label });
+    if (!failure && this.autoAdvance && this.index === at && at + 1 < (this.info?.lineCount ?? 0)) void this.go(at + 1);
+  }
+
+  private openRaw(): void {
+    const r = this.current;
+    if (!r) return;
+    if (this.mode !== 'record') this.setMode('record');
+    this.raw.show(r.index, r.lineNumber, r.raw);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Rendering
+
+  private say(text: string, error = false): void {
+    clearTimeout(this.statusTimer);
+    this.status.textContent = text;
+    this.status.classList.toggle('error', error);
+    if (!error) this.statusTimer = setTimeout(() => (this.status.textContent = ''), 4000);
+  }
+
+  private clearError(): void {
+    if (this.status.classList.contains('error')) this.status.textContent = '';
+  }
+
+  private renderPosition(): void {
+    const count = this.info?.lineCount ?? 0;
+    const line = this.current?.lineNumber ?? 0;
+    const more = this.info && !this.info.indexed ? '+' : '';
+    this.position.textContent = count === 0 ? 'No records' : `Line ${line} of ${count}${more}`;
+  }
+
+  private render(): void {
+    this.renderPosition();
+    const r = this.current;
+    if (!r) return;
+    const hidden = new Set(r.annotation ? (r.annotationFields ?? DEFAULT_ANNOTATION_FIELDS) : []);
+    // Keep an in-place edit open when the same record is refreshed underneath it.
+    if (!(this.recordView.editing && this.recordView.index === r.index)) {
+      this.recordView.render(r, {
+        hidden,
+        editable: !r.invalid && !r.lossy,
+        setField: (key, value) => this.edit({ op: 'setField', index: r.index, path: [key], value }),
+        refresh: () => this.render(),
+      });
+    }
+    this.panel.render(r, this.info, this.autoAdvance);
+    this.search.updatePosition();
+  }
+
+  private saveState(): void {
+    const state: SavedState = { index: this.index, mode: this.mode, autoAdvance: this.autoAdvance, columns: this.list.selectedColumns };
+    this.host.state = state;
+  }
+}

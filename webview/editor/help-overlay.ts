@@ -1,0 +1,59 @@
+// The keyboard shortcuts overlay (`?`), closed with Escape.
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import { el, restoreFocus, kbd } from './dom';
+import { KEY_HELP } from './keys';
+
+export class HelpOverlay {
+  readonly element = el('div', { class: 'overlay', hidden: '', 'data-testid': 'help' });
+  private returnFocus: HTMLElement | null = null;
+
+  constructor() {
+    const close = el('vscode-button', { secondary: '', icon: 'close', 'data-testid': 'help-close', 'aria-label': 'Close help' }, 'Close');
+    close.addEventListener('click', () => this.hide());
+    const groups = KEY_HELP.map((g) => {
+      const table = el('table', { class: 'keys' });
+      for (const item of g.items) {
+        const keys = el('td', { class: 'keys-cell' });
+        item.keys.forEach((k, i) => {
+          if (i) keys.append(k === '…' || item.keys[i - 1] === '…' ? ' ' : ' / ');
+          keys.append(k === '…' ? '…' : kbd(k));
+        });
+        table.append(el('tr', {}, keys, el('td', {}, item.what)));
+      }
+      return el('section', { class: 'keys-group' }, el('h3', {}, g.group), table);
+    });
+    const dialog = el(
+      'div',
+      { class: 'dialog help-dialog', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'help-title', tabindex: '-1' },
+      el('div', { class: 'dialog-head' }, el('h2', { id: 'help-title' }, 'Keyboard shortcuts'), close),
+      el('div', { class: 'keys-groups' }, ...groups),
+      el('p', { class: 'meta' }, 'Keys do nothing while you type in a text box. Undo, redo and save are VS Code’s.'),
+    );
+    this.element.append(dialog);
+    this.element.addEventListener('click', (e) => {
+      if (e.target === this.element) this.hide();
+    });
+    this.element.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        e.stopPropagation();
+        this.hide();
+      }
+    });
+  }
+
+  get open(): boolean {
+    return !this.element.hidden;
+  }
+
+  show(): void {
+    this.returnFocus = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    this.element.hidden = false;
+    this.element.querySelector<HTMLElement>('.dialog')?.focus();
+  }
+
+  hide(): void {
+    this.element.hidden = true;
+    restoreFocus(this.element, this.returnFocus);
+  }
+}
