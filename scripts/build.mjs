@@ -25,7 +25,7 @@ const node = {
 const builds = [
   { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: ['vscode'] },
   { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
-  { ...node, entryPoints: { 'scan-worker': 'src/core/jsonl/scan-worker.ts', 'stats-worker': 'src/core/stats-worker.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { 'scan-worker': 'src/core/store/scan-worker.ts' }, outdir: 'dist' },
   {
     bundle: true,
     platform: 'browser',

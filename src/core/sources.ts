@@ -1,6 +1,6 @@
 // The operations' input: a file's lines read through the dataset store (the same line numbering,
 // validity checks and reasons everywhere: editor, CLI, jobs).
-import { JsonlDataset } from './jsonl';
+import { JsonlDataset } from './store';
 import type { Line, LineSource } from './filter/fields';
 
 export async function* storeLines(path: string, signal?: AbortSignal): AsyncGenerator<Line> {

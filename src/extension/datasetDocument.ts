@@ -3,9 +3,8 @@
 // inverse; backups are the list of applied edits, replayed on restore.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { ConflictError, JsonlDataset, type Edit } from '../core/jsonl';
+import { ConflictError, JsonlDataset, computeStats, type Edit } from '../core/store';
 import { matchesQuery, recordAnnotation } from '../core/query';
-import { collectStats } from '../core/stats';
 import { defaultFields } from '../core/schema/annotation';
 import { applyAnnotationEdit } from '../core/annotate-edits';
 import type {
@@ -174,7 +173,7 @@ export class DatasetDocument implements vscode.CustomDocument {
 
   async stats(): Promise<StatsPayload> {
     await this.dataset.ready;
-    const s = collectStats(this.uri.fsPath, this.dataset.lineCount, (i) => this.dataset.line(i));
+    const s = await computeStats(this.dataset);
     return { ...s, meanScore: s.meanScore ?? undefined };
   }
 

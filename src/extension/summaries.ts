@@ -1,6 +1,5 @@
 // The per-file figures the Datasets view shows, computed by the core over the store.
-import { JsonlDataset } from '../core/jsonl';
-import { collectStats, type DatasetStats } from '../core/stats';
+import { JsonlDataset, computeStats, type DatasetStats } from '../core/store';
 
 export type FileSummary = Omit<DatasetStats, 'meanScore'> & { meanScore?: number };
 
@@ -10,11 +9,13 @@ export async function summarizeFile(
 ): Promise<FileSummary> {
   const dataset = await JsonlDataset.open(path, {
     signal: opts.signal,
-    onProgress: (p) => opts.onProgress(p.totalBytes ? p.bytes / p.totalBytes : 0),
+    onProgress: (p) => opts.onProgress(p.totalBytes ? p.bytes / p.totalBytes / 2 : 0),
   });
   try {
-    await dataset.ready;
-    const s = collectStats(path, dataset.lineCount, (i) => dataset.line(i), undefined, opts.signal);
+    const s = await computeStats(dataset, undefined, {
+      signal: opts.signal,
+      onProgress: (p) => opts.onProgress(0.5 + (p.totalBytes ? p.bytes / p.totalBytes / 2 : 0)),
+    });
     return { ...s, meanScore: s.meanScore ?? undefined };
   } finally {
     dataset.close();

@@ -2,7 +2,15 @@
 // the record's label, score and rationale, a CodeLens with the label and score and a "Relabel"
 // action, and quick fixes to relabel. Large documents are skipped gracefully.
 import * as vscode from 'vscode';
-import { checkLine } from '../core/jsonl';
+import { checkLineBytes, lossyReason } from '../core/store';
+
+/** A line's check with its lossy reason (what the Problems panel shows). */
+function checkLine(bytes: Buffer): { invalid?: { reason: string }; lossy?: { reason: string } } {
+  const c = checkLineBytes(bytes);
+  if (c.invalid) return { invalid: c.invalid };
+  const why = lossyReason(bytes.toString('utf8'));
+  return why ? { lossy: { reason: why } } : {};
+}
 import { readAnnotation } from '../core/schema/annotation';
 import { applyAnnotationEdit } from '../core/annotate-edits';
 import type { Log } from './log';

@@ -82,7 +82,18 @@ describe('curation editor, as a person', () => {
   };
   const position = async (f: Frame) => (await f.locator('[data-testid="position"]').textContent()) ?? '';
   const label = async (f: Frame) => ((await f.locator('[data-testid="annotation-panel"] [data-testid="label"]').first().textContent()) ?? '').trim();
-  const focusRecord = async (f: Frame) => f.locator('[data-testid="record"]').click({ position: { x: 5, y: 5 } });
+  // Focus the webview without landing on anything editable: the position text in the toolbar.
+  const focusRecord = async (f: Frame) => f.locator('[data-testid="position"]').click();
+  /** Presses a key in the webview until the record it leads to is showing (keys can race focus). */
+  async function keyTo(f: Frame, key: string, line: number): Promise<void> {
+    await until(`line ${line}`, async () => {
+      if ((await position(f)).startsWith(`Line ${line} `)) return true;
+      await focusRecord(f);
+      await page.keyboard.press(key);
+      await new Promise((r) => setTimeout(r, 300));
+      return (await position(f)).startsWith(`Line ${line} `);
+    });
+  }
 
   test('relabel by click and by number key, accept with a, undo, redo, save: only those lines change', async () => {
     const file = join(workspace, 'samples/reviews.jsonl');
@@ -135,9 +146,7 @@ describe('curation editor, as a person', () => {
     const file = join(workspace, 'samples/reviews.jsonl');
     const before = readFileSync(file, 'utf8').split('\n');
     const frame = await webviewFrame(page, '[data-testid="annotation-panel"]');
-    await focusRecord(frame);
-    await page.keyboard.press('Home');
-    await until('line 1', async () => (await position(frame)).startsWith('Line 1 '));
+    await keyTo(frame, 'Home', 1);
     await frame.locator('[data-field="text"] .field-value').click();
     const editor = frame.locator('[data-testid="field-editor"]');
     await editor.waitFor({ state: 'visible' });

@@ -6,10 +6,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JsonlDataset } from '../../src/core/jsonl';
+import { JsonlDataset } from '../../src/core/store';
 
 const child = `
-const { JsonlDataset } = require(${JSON.stringify(join(__dirname, '../../src/core/jsonl'))});
+const { JsonlDataset } = require(${JSON.stringify(join(__dirname, '../../src/core/store'))});
 (async () => {
   const ds = await JsonlDataset.open(process.argv[1]);
   await ds.ready;

@@ -160,3 +160,28 @@ describe('inserts, deletes and undo/redo', () => {
     ds.close();
   });
 });
+
+describe('corner cases found by the property tests', () => {
+  test('an empty last line without a terminator: saved as nothing, still a line that undo can restore', async () => {
+    const { ds, path } = await open('{}');
+    const e = ds.replaceLine(0, { raw: '' });
+    await ds.save();
+    assert.equal(readFileSync(path, 'utf8'), '');
+    assert.equal(ds.lineCount, 1);
+    ds.undoEdit(e);
+    await ds.save();
+    assert.equal(readFileSync(path, 'utf8'), '{}');
+    ds.close();
+  });
+
+  test('appending after a last line without a newline gives it one; undo after the save keeps it', async () => {
+    const { ds, path } = await open('{}');
+    const e = ds.insertLine(1, {});
+    await ds.save();
+    assert.equal(readFileSync(path, 'utf8'), '{}\n{}\n');
+    ds.undoEdit(e);
+    await ds.save();
+    assert.equal(readFileSync(path, 'utf8'), '{}\n');
+    ds.close();
+  });
+});

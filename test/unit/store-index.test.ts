@@ -99,6 +99,7 @@ describe('edge-case corpus', () => {
   test('the scan worker indexes the corpus the same way (chunk boundaries in the worker)', async () => {
     for (const [name, buf, expected] of corpus.filter(([, b]) => b.length < 1024 * 1024)) {
       const ds = await JsonlDataset.open(fileWith(buf), { chunkSize: 3, worker: true });
+      if (buf.length > 3) assert.equal(ds.indexedBy, 'worker', 'the worker thread ran (no fallback)');
       await ds.ready;
       checkLines(ds, buf, expected, `${name} (worker)`);
       ds.close();
@@ -113,6 +114,7 @@ describe('indexing', () => {
     const progress: number[] = [];
     const ds = await JsonlDataset.open(fileWith(buf), { chunkSize: 4096, worker: true, onProgress: (p) => progress.push(p.bytes) });
     assert.equal(ds.indexed, false);
+    assert.equal(ds.indexedBy, 'worker');
     assert.ok(ds.lineCount > 0 && ds.lineCount < 20000, `some lines known at open: ${ds.lineCount}`);
     assert.equal(ds.line(0).raw, rec.trimEnd());
     await ds.ready;

@@ -119,14 +119,14 @@ describe('saving', () => {
     ds.close();
   });
 
-  for (const code of ['ENOSPC', 'EACCES', 'EIO']) {
-    test(`${code} during a save: original untouched, temp removed, edits kept, clear error`, async () => {
+  for (const [code, at] of [['ENOSPC', 7], ['EACCES', 7], ['EIO', 7], ['ENOSPC', 199990]] as const) {
+    test(`${code} during a save (edit at line ${at + 1}): original untouched, temp removed, edits kept, clear error`, async () => {
       const dir = tempDir();
       const buf = Buffer.from(lines(200000, 10));
       const path = fileWith(buf, 'e.jsonl', dir);
       const ds = await JsonlDataset.open(path);
       await ds.ready;
-      ds.setField(7, ['label'], 'kept');
+      ds.setField(at, ['label'], 'kept');
       writeHooks.beforeWrite = (written) => {
         if (written > 0) throw Object.assign(new Error(`${code}: simulated failure, write`), { code });
       };
@@ -138,9 +138,11 @@ describe('saving', () => {
       assert.ok(readFileSync(path).equals(buf));
       assert.deepEqual(readdirSync(dir), ['e.jsonl']);
       assert.equal(ds.dirty, true);
-      assert.equal(ds.line(7).value?.label, 'kept');
+      assert.equal(ds.line(at).value?.label, 'kept');
       await ds.save();
-      assert.match(readFileSync(path, 'utf8').split('\n')[7]!, /"kept"/);
+      const saved = readFileSync(path, 'utf8').split('\n');
+      assert.match(saved[at]!, /"kept"/);
+      assert.equal(saved.length, buf.toString('utf8').split('\n').length);
       ds.close();
     });
   }

@@ -67,8 +67,11 @@ describe('computeStats', () => {
     ds.insertLine(10, { label: 'inserted', judge: { score: 4 } });
     ds.deleteLine(20);
     ds.replaceLine(100, { raw: 'broken {' });
-    const pooled = await computeStats(ds, FieldMap.parse({}), { workers: 2 });
-    const inThread = await computeStats(ds, FieldMap.parse({}), { workers: 0 });
+    const diagnostics: { workersUsed?: number } = {};
+    const pooled = await computeStats(ds, FieldMap.parse({}), { workers: 2, diagnostics });
+    assert.equal(diagnostics.workersUsed, 2, 'the worker pool counted (no fallback)');
+    const inThread = await computeStats(ds, FieldMap.parse({}), { workers: 0, diagnostics });
+    assert.equal(diagnostics.workersUsed, 0);
     assert.deepEqual(pooled, inThread);
     const n = naive(ds);
     assert.equal(pooled.lines, n.lines);

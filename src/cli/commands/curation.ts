@@ -7,7 +7,7 @@ import { createAgreementOperation } from '../../core/metrics/agreement';
 import { createExportOperation, createImportOperation } from '../../core/export/export';
 import { createSplitOperation } from '../../core/export/split';
 import { openStore } from '../../core/sources';
-import { JsonlDataset } from '../../core/jsonl';
+import { JsonlDataset } from '../../core/store';
 import { UserError, type OperationContext } from '../../core/operation';
 import { ExitCode, UsageError, requireFile, type Command, type Io } from '../cli';
 

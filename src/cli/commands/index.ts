@@ -2,11 +2,30 @@
 // Command, and list it here (the order is the order of `curate help`).
 import type { Command } from '../cli';
 import { convert } from './convert';
+import { agreement, exportCmd, filter, importCmd, split } from './curation';
 import { get } from './get';
+import { annotate, consistency, critique, judge, rationale } from './llm';
 import { set } from './set';
 import { stats } from './stats';
 import { validate } from './validate';
-import { agreement, exportCmd, filter, importCmd, split } from './curation';
-import { annotate, consistency, critique, judge, rationale } from './llm';
 
-export const commands: Command[] = [stats, validate, get, set, convert, annotate, judge, consistency, critique, rationale, filter, agreement, exportCmd, importCmd, split];
+export const commands: Command[] = [
+  // the dataset store
+  stats,
+  validate,
+  get,
+  set,
+  convert,
+  // curation: filters, agreement, export and import, splits
+  filter,
+  agreement,
+  exportCmd,
+  importCmd,
+  split,
+  // LLM jobs
+  annotate,
+  judge,
+  consistency,
+  critique,
+  rationale,
+];

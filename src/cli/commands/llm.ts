@@ -6,7 +6,7 @@ import { ZodError, type ZodType } from 'zod';
 import { llmOperations, type CommonOptions } from '../../core/llm/tasks';
 import { StoreRecordSource, StoreResultSink, openJobTarget } from '../../core/jobs/store-io';
 import type { JobSummary } from '../../core/jobs/runner';
-import type { JsonlDataset } from '../../core/jsonl';
+import type { JsonlDataset } from '../../core/store';
 import { UserError, type Operation } from '../../core/operation';
 import { ExitCode, UsageError, type Command, type Io, type OptionValues } from '../cli';
 
@@ -160,7 +160,7 @@ export const annotate: Command = {
 
 /** Few-shot demonstrations: records a human already labeled. */
 async function humanExamples(file: string, n: number): Promise<{ record: Record<string, unknown>; label: string }[]> {
-  const { JsonlDataset } = await import('../../core/jsonl');
+  const { JsonlDataset } = await import('../../core/store');
   const { readAnnotation } = await import('../../core/schema/annotation');
   const ds = await JsonlDataset.open(file);
   try {

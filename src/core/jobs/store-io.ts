@@ -1,7 +1,7 @@
 // Jobs over the dataset store: records read from a JsonlDataset, results applied to it as edits of
 // the changed lines only, saved atomically (the journal makes each result durable before that).
 import { copyFileSync, existsSync } from 'node:fs';
-import { JsonlDataset } from '../jsonl';
+import { JsonlDataset } from '../store';
 import { applyResult, type TaskResult } from '../llm/apply-result';
 import type { RecordSource, ResultSink, SourceRecord } from './types';
 

@@ -3,11 +3,11 @@
 // reads and parsed on demand; edits live in an overlay (a piece table of invertible,
 // JSON-serializable edits); saves are atomic and checked, and copy untouched bytes as they are.
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fchmodSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync } from 'node:fs';
+import { close, closeSync, constants, copyFileSync, fchmodSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, unlinkSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { dirname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startStoreWorker } from './worker-file';
 import { DEFAULT_MAX_LINE_BYTES, checkLineBytes, lossyReason } from './check';
 import { ConflictError, EditError, LossyEditError, SaveError, abortError } from './errors';
 import { BufferedWriter, cleanStaleTemps, fingerprintChange, fingerprintFd, fingerprintPath, fsyncDir, tempPathFor, type Fingerprint } from './files';
@@ -84,6 +84,8 @@ export interface OpenOptions {
 
 export interface SaveOptions {
   signal?: AbortSignal;
+  /** Overwrite even if the file changed on disk (the user chose to, after a ConflictError). */
+  force?: boolean;
 }
 
 /** One stretch of the logical lines, for readers that stream the dataset (stats, export). */
@@ -93,23 +95,6 @@ export type Segment =
 
 const SYNC_SCAN_BYTES = 16 * 1024 * 1024;
 const FIRST_CHUNK = 1024 * 1024;
-
-function workerFile(): { file: string; execArgv: string[] } | undefined {
-  const js = join(__dirname, 'scan-worker.js');
-  if (existsSync(js)) return { file: js, execArgv: [] };
-  const ts = join(__dirname, 'scan-worker.ts');
-  if (existsSync(ts)) {
-    // Running from TypeScript (tests, scripts under tsx): the worker needs tsx too.
-    let tsx = 'tsx';
-    try {
-      tsx = pathToFileURL(require.resolve('tsx')).href;
-    } catch {
-      // resolved from the working folder instead
-    }
-    return { file: ts, execArgv: ['--import', tsx] };
-  }
-  return undefined;
-}
 
 function isRawInput(v: unknown): v is { raw: string } {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
@@ -200,6 +185,7 @@ export class JsonlDataset {
   /** Lines longer than this are shown, not parsed. */
   readonly maxLineBytes: number;
   private _ready: Promise<void> = Promise.resolve();
+  private _indexedBy: 'open' | 'worker' | 'thread' = 'open';
 
   private constructor(path: string, opts: OpenOptions) {
     this._path = resolve(path);
@@ -226,6 +212,11 @@ export class JsonlDataset {
 
   get indexed(): boolean {
     return this.scanDone;
+  }
+
+  /** Where the index was built: all in open(), by the worker thread, or in steps on this thread (diagnostics). */
+  get indexedBy(): 'open' | 'worker' | 'thread' {
+    return this._indexedBy;
   }
 
   /** Lines of the indexed file (complete lines known so far while scanning). */
@@ -297,6 +288,7 @@ export class JsonlDataset {
     const syncAll = opts.worker === undefined && this.size <= SYNC_SCAN_BYTES;
     const first = syncAll ? this.size : Math.min(this.size, opts.chunkSize ?? FIRST_CHUNK);
     const scanned = scanRange(this.fd, 0, first, (s) => onStarts(s), { chunkSize: Math.min(chunk, Math.max(1, first)) });
+    this._indexedBy = 'open';
     if (scanned >= this.size) {
       finish();
       this._ready = Promise.resolve();
@@ -324,6 +316,7 @@ export class JsonlDataset {
 
       // In this thread, in steps that let the event loop run (also the fallback when the worker fails).
       const inThread = (from: number) => {
+        this._indexedBy = 'thread';
         let pos = from;
         const step = () => {
           if (settled || this.closed) return;
@@ -340,17 +333,17 @@ export class JsonlDataset {
         setImmediate(step);
       };
 
-      const wf = opts.worker === false ? undefined : workerFile();
-      if (!wf) {
-        inThread(scanned);
-        return;
-      }
       const stop = new SharedArrayBuffer(4);
       this.stopFlag = new Int32Array(stop);
       const job: ScanJob = { path: this._path, from: scanned, to: this.size, chunkSize: opts.chunkSize, stop };
+      const w = opts.worker === false ? undefined : startStoreWorker(job);
+      if (!w) {
+        inThread(scanned);
+        return;
+      }
       let scannedTo = scanned;
-      const w = new Worker(wf.file, { workerData: job, execArgv: wf.execArgv });
       this.worker = w;
+      this._indexedBy = 'worker';
       w.on('message', (m: ScanMessage) => {
         if (settled) return;
         if ('starts' in m) {
@@ -617,7 +610,7 @@ export class JsonlDataset {
   async save(opts: SaveOptions = {}): Promise<void> {
     if (!this.scanDone) await this.ready;
     // No await before writeTo: edits are refused from this moment until the save ends.
-    await this.writeTo(this._path, true, opts.signal);
+    await this.writeTo(this._path, !opts.force, opts.signal);
   }
 
   /** Writes the dataset to another path (same atomic machinery) and continues on that file. */
@@ -645,10 +638,21 @@ export class JsonlDataset {
     let readBack = -1;
     let renamed = false;
     try {
-      out = openSync(tmp, 'wx', 0o600);
+      // When the first half or more of the file is untouched, the kernel copies the file (a
+      // reflink where the file system has them, else an in-kernel copy, about `cp` speed) and
+      // only the bytes from the first change on are written here. Only when saving over the
+      // indexed file, which was just checked to be unchanged (the source of the copy).
+      const first = pieces[0];
+      const keptLines = check && target === this._path && first?.kind === 'orig' && first.from === 0 ? first.to : 0;
+      const keptBytes = keptLines === 0 ? 0 : keptLines < this.offs.length ? this.offs.get(keptLines) : this.size;
+      const clone = keptBytes > 0 && keptBytes >= this.size / 2;
+      if (clone) {
+        copyFileSync(this._path, tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+        out = openSync(tmp, 'r+');
+      } else out = openSync(tmp, 'wx', 0o600);
       const mode = fstatSync(this.fd).mode & 0o7777;
       fchmodSync(out, mode);
-      const w = new BufferedWriter(out);
+      const w = new BufferedWriter(out, 8 * 1024 * 1024, clone ? keptBytes : 0);
       const newOffs = new Offsets(total + 1);
       const eolBytes = Buffer.from(this.defaultEol || '\n');
       let logical = 0;
@@ -665,6 +669,13 @@ export class JsonlDataset {
         if (pc.kind === 'orig') {
           const byteStart = this.offs.get(pc.from);
           const byteEnd = pc.to < this.offs.length ? this.offs.get(pc.to) : this.size;
+          if (clone && pc === first) {
+            // Already in place: bytes [0, keptBytes) came with the copy.
+            for (let k = pc.from; k < pc.to; k++) newOffs.push(this.offs.get(k));
+            logical += pc.to - pc.from;
+            if (pc.to === this.offs.length && !this.endsWithNewline && logical < total) w.write(eolBytes);
+            continue;
+          }
           const shift = w.written - byteStart;
           for (let k = pc.from; k < pc.to; k++) newOffs.push(this.offs.get(k) + shift);
           // Copy in slices so a long copy still lets the event loop (and cancellation) in.
@@ -689,8 +700,9 @@ export class JsonlDataset {
         }
       }
       w.flush();
-      fsyncSync(out);
       const newSize = w.written;
+      if (clone) ftruncateSync(out, newSize);
+      fsyncSync(out);
       closeSync(out);
       out = -1;
       if (signal?.aborted) throw abortError();
@@ -704,10 +716,14 @@ export class JsonlDataset {
       const oldFd = this.fd;
       this.fd = readBack;
       readBack = -1;
-      closeSync(oldFd);
+      // Closing the last descriptor of the replaced file frees its blocks (~0.2 s for 1 GB on
+      // ext4): done in libuv's thread pool, not on this thread.
+      close(oldFd, () => undefined);
       this._path = target;
       this.fp = fingerprintFd(this.fd);
       this.size = newSize;
+      // An empty last line without a terminator is kept as a line (undo may still refer to it),
+      // though a re-scan of the file would not see it.
       newOffs.trim();
       this.offs = newOffs;
       this.endsWithNewline = newSize > 0 && this.lastByte() === 10;

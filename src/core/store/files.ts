@@ -146,18 +146,27 @@ export const writeHooks: { beforeWrite?: (written: number) => void } = {};
 export class BufferedWriter {
   private readonly buf: Buffer;
   private used = 0;
-  written = 0;
+  /** Bytes of output so far, counting from offset 0 of the file (the start position included). */
+  written: number;
+  private filePos: number;
   constructor(
     private readonly fd: number,
     size = 8 * 1024 * 1024,
+    start = 0,
   ) {
     this.buf = Buffer.allocUnsafe(size);
+    this.written = start;
+    this.filePos = start;
   }
 
   private writeAll(b: Uint8Array): void {
     writeHooks.beforeWrite?.(this.written);
     let off = 0;
-    while (off < b.length) off += writeSync(this.fd, b, off, b.length - off);
+    while (off < b.length) {
+      const n = writeSync(this.fd, b, off, b.length - off, this.filePos);
+      off += n;
+      this.filePos += n;
+    }
   }
 
   flush(): void {

@@ -141,7 +141,22 @@ export function statsOfRange(fd: number, from: number, to: number, firstLine: nu
       const lineEnd = nl === -1 ? end : nl;
       let cEnd = lineEnd;
       if (nl !== -1 && cEnd > start && view[cEnd - 1] === 13) cEnd--;
-      addLine(s, view.subarray(start, cEnd), line, f, maxListed, maxLineBytes, utf8, noCR);
+      // Fast path (no Buffer per line): clean chunk, non-empty line without a BOM, a JSON object.
+      let counted = false;
+      if (utf8 && noCR && cEnd > start && cEnd - start <= maxLineBytes && view[start] !== 0xef) {
+        let v: unknown;
+        try {
+          v = JSON.parse(view.toString('utf8', start, cEnd));
+        } catch {
+          v = undefined;
+        }
+        if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+          s.lines++;
+          addRecord(s, v as Rec, f);
+          counted = true;
+        }
+      }
+      if (!counted) addLine(s, view.subarray(start, cEnd), line, f, maxListed, maxLineBytes, utf8, noCR);
       line++;
       if (nl === -1) nl = end;
       start = nl + 1;

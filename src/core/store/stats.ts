@@ -3,10 +3,8 @@
 // untouched byte ranges are counted by a pool of worker threads (one per core), edited lines here.
 // The JSON keys of DatasetStats are stable (docs/cli.md).
 import { availableParallelism } from 'node:os';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startStoreWorker } from './worker-file';
 import { z } from 'zod';
 import { defineOperation, type OperationContext } from '../operation';
 import { FieldMap, defaultFields } from '../schema/annotation';
@@ -48,23 +46,11 @@ export interface StatsOptions {
   workers?: number;
   /** How many invalid lines to list (the total is always counted). Default 100. */
   maxListed?: number;
+  /** Filled in: how many worker threads counted (0 when all was counted in this thread). */
+  diagnostics?: { workersUsed?: number };
 }
 
 const TASK_BYTES = 32 * 1024 * 1024;
-
-function workerFile(): { file: string; execArgv: string[] } | undefined {
-  const js = join(__dirname, 'scan-worker.js');
-  if (existsSync(js)) return { file: js, execArgv: [] };
-  const ts = join(__dirname, 'scan-worker.ts');
-  if (!existsSync(ts)) return undefined;
-  let tsx = 'tsx';
-  try {
-    tsx = pathToFileURL(require.resolve('tsx')).href;
-  } catch {
-    // resolved from the working folder
-  }
-  return { file: ts, execArgv: ['--import', tsx] };
-}
 
 function statsFields(f: FieldMap): StatsFields {
   return { label: f.label, judge: f.judge, annotations: f.annotations, question: f.question ?? 'label' };
@@ -101,8 +87,6 @@ type Range = { from: number; to: number; firstLine: number };
 
 /** Runs range tasks on a pool of stats workers; resolves with results in task order. */
 async function runPool(fd: number, ranges: Range[], n: number, fields: StatsFields, maxListed: number, maxLineBytes: number, signal: AbortSignal | undefined, onDone: (bytes: number) => void): Promise<PartialStats[] | undefined> {
-  const wf = workerFile();
-  if (!wf) return undefined;
   const stop = new SharedArrayBuffer(4);
   const results: (PartialStats | undefined)[] = new Array<PartialStats | undefined>(ranges.length);
   const workers: Worker[] = [];
@@ -130,7 +114,8 @@ async function runPool(fd: number, ranges: Range[], n: number, fields: StatsFiel
     };
     for (let k = 0; k < Math.min(n, ranges.length); k++) {
       const job: StatsJob = { kind: 'stats', stop };
-      const w = new Worker(wf.file, { workerData: job, execArgv: wf.execArgv });
+      const w = startStoreWorker(job);
+      if (!w) return end(undefined, true);
       workers.push(w);
       w.on('message', (m: StatsMessage | Record<string, unknown>) => {
         if (settled) return;
@@ -168,7 +153,9 @@ export async function computeStats(ds: JsonlDataset, fields: FieldMap = defaultF
   const origBytes = ranges.reduce((t, r) => t + r.to - r.from, 0);
   const nWorkers = opts.workers ?? (origBytes >= 32 * 1024 * 1024 ? Math.max(1, Math.min(availableParallelism(), 8)) : 0);
   let pooled: PartialStats[] | undefined;
+  if (opts.diagnostics) opts.diagnostics.workersUsed = 0;
   if (nWorkers > 0 && ranges.length > 0) pooled = await runPool(ds.fileDescriptor, ranges, nWorkers, f, maxListed, ds.maxLineBytes, opts.signal, progress);
+  if (pooled && opts.diagnostics) opts.diagnostics.workersUsed = Math.min(nWorkers, ranges.length);
   const total = emptyStats();
   let k = 0;
   const fd = ds.fileDescriptor;

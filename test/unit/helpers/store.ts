@@ -1,15 +1,22 @@
 // Helpers of the store, format and CLI tests.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const root = join(__dirname, '..', '..', '..');
 
 let n = 0;
-/** A fresh folder under the OS temp folder. */
+const made: string[] = [];
+process.on('exit', () => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh folder under the OS temp folder, removed when the test process exits. */
 export function tempDir(prefix = 'dc-store-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
 }
 
 /** Writes content to a new file in `dir` (a fresh temp folder by default) and returns its path. */
