@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Frame, Page } from 'playwright-core';
 import { generateJsonl, report, type Row } from './lib';
-import { cleanup, launchBrowser, makeWorkspace, openWorkbench, runCommand, startCodeServer, webviewFrame } from '../test/harness/vscode';
+import { cleanup, launchBrowser, makeWorkspace, openWorkbench, runCommand, showDatasets, startCodeServer, webviewFrame } from '../test/harness/vscode';
 
 const { values } = parseArgs({ options: { 'size-mb': { type: 'string', default: '1024' }, steps: { type: 'string', default: '60' } } });
 const sizeMb = Number(values['size-mb']);
@@ -21,15 +21,19 @@ async function position(f: Frame): Promise<string> {
 async function openFromTree(page: Page, name: string): Promise<{ ms: number; frame: Frame }> {
   await runCommand(page, 'View: Close All Editors');
   await page.waitForTimeout(500);
-  const rows = page.locator('.monaco-list-row', { hasText: '.jsonl' });
-  if (!(await rows.first().isVisible())) await page.locator('.activitybar [aria-label^="Datasets"]').first().click();
+  await showDatasets(page);
   const item = page.locator('.monaco-list-row', { hasText: name }).first();
   await item.waitFor({ state: 'visible', timeout: 60_000 });
   const t0 = performance.now();
   await item.click();
+  const deadline = t0 + 30_000;
   let frame: Frame | undefined;
   for (;;) {
-    frame ??= await webviewFrame(page, '[data-testid="position"]', 60_000).catch(() => undefined);
+    if (performance.now() > deadline) {
+      await page.screenshot({ path: '/tmp/bench-editor-fail.png' });
+      throw new Error(`${name}: no record visible after 120 s`);
+    }
+    frame ??= await webviewFrame(page, '[data-testid="position"]', 5_000).catch(() => undefined);
     if (frame && (await position(frame).catch(() => '')).startsWith('Line 1 ')) break;
     await new Promise((r) => setTimeout(r, 5));
   }
@@ -43,7 +47,11 @@ async function navigate(page: Page, frame: Frame, n: number): Promise<number[]> 
     const before = await position(frame);
     const t0 = performance.now();
     await page.keyboard.press('j');
-    while ((await position(frame)) === before) await new Promise((r) => setTimeout(r, 1));
+    const deadline = performance.now() + 10_000;
+    while ((await position(frame)) === before) {
+      if (performance.now() > deadline) throw new Error(`navigation stuck at ${before}`);
+      await new Promise((r) => setTimeout(r, 1));
+    }
     times.push(performance.now() - t0);
   }
   return times;
@@ -61,10 +69,13 @@ async function main(): Promise<void> {
   mkdirSync(join(ws, 'big'), { recursive: true });
   symlinkSync(big, join(ws, 'big', 'big.jsonl'));
   writeFileSync(join(ws, 'tiny.jsonl'), `${JSON.stringify({ text: 'x'.repeat(900), label: 'a' })}\n`);
+  console.log('starting the workbench');
   const server = await startCodeServer();
   const browser = await launchBrowser();
   try {
     const { page } = await openWorkbench(browser, server.url({ folder: ws }));
+    console.log('opening files');
+    await openFromTree(page, 'tiny.jsonl'); // warm-up: the first webview of a session loads cold
     const tiny = await openFromTree(page, 'tiny.jsonl');
     const large = await openFromTree(page, 'big.jsonl');
     const bigNav = await navigate(page, large.frame, steps);

@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
-import { cleanup, launchBrowser, makeWorkspace, openWorkbench, runCommand, startCodeServer, webviewFrame, type CodeServer } from '../harness/vscode';
+import { cleanup, launchBrowser, makeWorkspace, openWorkbench, runCommand, showDatasets, startCodeServer, webviewFrame, type CodeServer } from '../harness/vscode';
 
 const xssPayloads = [
   '<img src=x onerror="window.__pwned=1;alert(1)">',
@@ -65,9 +65,7 @@ describe('curation editor, as a person', () => {
     // One curation editor at a time, so that the webview found is this file's.
     await runCommand(page, 'View: Close All Editors');
     await until('no webview', async () => !(await anyPanel()));
-    // Clicking the activity bar icon of a view that is showing would hide it.
-    const rows = page.locator('.monaco-list-row', { hasText: '.jsonl' });
-    if (!(await rows.first().isVisible())) await page.locator('.activitybar [aria-label^="Datasets"]').first().click();
+    await showDatasets(page);
     const item = page.locator('.monaco-list-row', { hasText: name }).first();
     await item.waitFor({ state: 'visible', timeout: 30_000 });
     await item.click();

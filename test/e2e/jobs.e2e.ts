@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
-import { cleanup, launchBrowser, makeWorkspace, openWorkbench, repoRoot, runCommand, startCodeServer, webviewFrame, type CodeServer } from '../harness/vscode';
+import { cleanup, launchBrowser, makeWorkspace, openWorkbench, repoRoot, runCommand, showDatasets, startCodeServer, webviewFrame, type CodeServer } from '../harness/vscode';
 
 const FAKE_KEY = 'sk-e2e-fake-key-4242';
 
@@ -72,8 +72,7 @@ describe('LLM jobs and filters, as a person', () => {
   });
 
   async function treeAction(file: string, action: string): Promise<void> {
-    const rows = page.locator('.monaco-list-row', { hasText: '.jsonl' });
-    if (!(await rows.first().isVisible())) await page.locator('.activitybar [aria-label^="Datasets"]').first().click();
+    await showDatasets(page);
     const item = page.locator('.monaco-list-row', { hasText: file }).first();
     await item.waitFor({ state: 'visible', timeout: 30_000 });
     await item.click({ button: 'right' });

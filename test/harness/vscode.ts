@@ -255,3 +255,11 @@ export async function webviewFrame(page: Page, selector: string, timeoutMs = 30_
 export function cleanup(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
+
+/** Shows the Datasets view in the side bar (a click on its activity bar icon, unless it shows). */
+export async function showDatasets(page: Page): Promise<void> {
+  const title = page.locator('.part.sidebar .composite.title h2').first();
+  const showing = async () => ((await title.textContent().catch(() => '')) ?? '').trim().toLowerCase() === 'datasets' && (await title.isVisible().catch(() => false));
+  if (!(await showing())) await page.locator('.activitybar [aria-label^="Datasets"]').first().click();
+  for (let i = 0; i < 50 && !(await showing()); i++) await page.waitForTimeout(100);
+}
