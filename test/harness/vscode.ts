@@ -263,3 +263,19 @@ export async function showDatasets(page: Page): Promise<void> {
   if (!(await showing())) await page.locator('.activitybar [aria-label^="Datasets"]').first().click();
   for (let i = 0; i < 50 && !(await showing()); i++) await page.waitForTimeout(100);
 }
+
+/** Polls `fn` until it returns something (not undefined/false); errors count as "not yet". */
+export async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}

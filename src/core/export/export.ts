@@ -1,9 +1,7 @@
 // The `export` and `import` operations: a JSONL file to a training format (each row validated
 // against the format's schema), and back into the annotation layout.
-import { createWriteStream } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
-import { once } from 'node:events';
 import { resolve } from 'node:path';
+import { writeLinesAtomic } from '../write-lines';
 import { z } from 'zod';
 import { defineOperation, UserError, type OperationContext } from '../operation';
 import { iterateLines, throwIfAborted, type LineSource } from '../filter/fields';
@@ -27,27 +25,9 @@ export interface ExportReport {
   invalid: number;
 }
 
-/** Streams JSON rows to a file through a temporary file renamed at the end. */
-export async function writeJsonl(out: string, rows: AsyncIterable<string>, signal: AbortSignal, overwrite = false): Promise<number> {
-  if (!overwrite && (await stat(out).catch(() => undefined))) throw new UserError(`${out} exists; pass overwrite to replace it.`);
-  const tmp = `${out}.${process.pid}.tmp`;
-  const ws = createWriteStream(tmp);
-  let n = 0;
-  try {
-    for await (const row of rows) {
-      if ((n & 1023) === 0) throwIfAborted(signal);
-      if (!ws.write(row + '\n')) await once(ws, 'drain');
-      n++;
-    }
-    ws.end();
-    await once(ws, 'finish');
-    await rename(tmp, out);
-    return n;
-  } catch (e) {
-    ws.destroy();
-    await rm(tmp, { force: true });
-    throw e;
-  }
+/** Streams JSON rows to a new file, atomically (temp, fsync, rename, fsync the folder). */
+export function writeJsonl(out: string, rows: AsyncIterable<string>, signal: AbortSignal, overwrite = false): Promise<number> {
+  return writeLinesAtomic(out, rows, signal, overwrite);
 }
 
 /** A fresh report for a format. */

@@ -1,10 +1,10 @@
 // The `filter` operation: rules + thresholds + duplicates, then an action: a dry run (counts per
 // rule), writing the kept lines to a new file (byte-exact copies), tagging the dropped records
 // (annotations.tags, reversible) or deleting them in place (indices for the store).
-import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
+import { writeLinesAtomic } from '../write-lines';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { once } from 'node:events';
 import { z } from 'zod';
 import { defineOperation, UserError, type Estimate, type OperationContext } from '../operation';
 import { exactDuplicates, ExactOptions, KeepPolicy, nearDuplicates, NearOptions, semanticDuplicates, SemanticOptions, type DedupItem, type DupCluster, type EmbedFn } from './dedup';
@@ -190,26 +190,6 @@ async function evaluate(source: LineSource, spec: z.output<typeof FilterSpec>, c
   return { report, dropped, tags, ...(keptRaw ? { keptRaw } : {}) };
 }
 
-async function writeLines(out: string, lines: AsyncIterable<string> | Iterable<string>, signal: AbortSignal): Promise<number> {
-  const tmp = `${out}.${process.pid}.tmp`;
-  const ws = createWriteStream(tmp);
-  let n = 0;
-  try {
-    for await (const raw of lines) {
-      if ((n & 1023) === 0) throwIfAborted(signal);
-      if (!ws.write(raw + '\n')) await once(ws, 'drain');
-      n++;
-    }
-    ws.end();
-    await once(ws, 'finish');
-    await rename(tmp, out);
-    return n;
-  } catch (e) {
-    ws.destroy();
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}
 
 /**
  * Filters lines (the library entry point). With action 'write', `out` gets the kept lines'
@@ -241,7 +221,7 @@ export async function filterLines(
             for await (const l of iterateLines(source)) if (!drop.has(l.index)) yield l.raw;
           })();
       ctx.progress({ done: 0, total: ev.report.kept, unit: 'records', message: 'writing' });
-      result.written = await writeLines(out, kept, ctx.signal);
+      result.written = await writeLinesAtomic(out, kept, ctx.signal, true);
       result.out = out;
       ctx.progress({ done: result.written, total: ev.report.kept, unit: 'records', message: 'written' });
       break;
