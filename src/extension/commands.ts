@@ -79,6 +79,22 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
     });
   }
 
+  for (const [id, kind] of [['datasetCurator.labelRecord', 'annotate'], ['datasetCurator.judgeRecord', 'judge']] as const) {
+    reg(id, async () => {
+      const doc = deps.editors.activeDocument();
+      if (!doc) {
+        void vscode.window.showWarningMessage('Open a dataset in the Curation Editor first.');
+        return;
+      }
+      try {
+        await runLlmCommand(kind, doc.uri, context, deps.editors, deps.log, doc.currentIndex);
+      } catch (err) {
+        deps.log.error(`${kind} failed`, err);
+        void vscode.window.showErrorMessage(`${kind === 'annotate' ? 'Labeling' : 'Judging'} failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    });
+  }
+
   reg('datasetCurator.openAsText', async (arg, selected) => {
     for (const uri of targetUris(arg, Array.isArray(selected) ? selected : undefined)) {
       await vscode.commands.executeCommand('vscode.openWith', uri, 'default');

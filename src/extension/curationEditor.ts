@@ -52,6 +52,12 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     return this.documents.get(uri.toString());
   }
 
+  /** The document of the active curation editor, if one is active. */
+  activeDocument(): DatasetDocument | undefined {
+    const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+    return tab instanceof vscode.TabInputCustom && tab.viewType === CurationEditorProvider.viewType ? this.documentFor(tab.uri) : undefined;
+  }
+
   /** The panels showing a document (used by tests and commands). */
   panelsFor(uri: vscode.Uri): vscode.WebviewPanel[] {
     return [...(this.webviews.get(uri.toString()) ?? [])];
@@ -107,6 +113,7 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
       const msg = parsed.data;
       if (msg.kind === 'notify') {
         if (msg.type === 'ready') post({ kind: 'event', type: 'init', info: document.info() });
+        else if (msg.type === 'current') document.currentIndex = msg.index;
         else this.log.info(`webview ${msg.level}: ${msg.message}`);
         return;
       }

@@ -65,6 +65,8 @@ export class DatasetDocument implements vscode.CustomDocument {
   private labelSet: string[] | undefined;
   private readonly watcher: vscode.FileSystemWatcher;
   private reloading = false;
+  /** The record the curation editor shows (0-based). */
+  currentIndex = 0;
   /** How many times the file changed on disk while dirty (the user was asked each time). */
   externalChanges = 0;
 

@@ -7,6 +7,8 @@ import * as path from 'node:path';
 import type { ZodType } from 'zod';
 import { llmOperations, type CommonOptions } from '../core/llm/tasks';
 import { StoreRecordSource, StoreResultSink } from '../core/jobs/store-io';
+import type { RecordSource, SourceRecord } from '../core/jobs/types';
+import type { TaskResult } from '../core/llm/apply-result';
 import type { JobSummary } from '../core/jobs/runner';
 import type { Operation } from '../core/operation';
 import { CurationEditorProvider } from './curationEditor';
@@ -25,8 +27,33 @@ function isLocal(url: string): boolean {
   }
 }
 
-export async function runLlmCommand(kind: Kind, uri: vscode.Uri, context: vscode.ExtensionContext, editors: CurationEditorProvider, log: Log): Promise<JobSummary | undefined> {
-  const name = path.basename(uri.fsPath);
+/** One record of the store as a job's whole source (the job's index 0 is the record's index). */
+class OneRecord implements RecordSource {
+  constructor(
+    private readonly inner: StoreRecordSource,
+    readonly index: number,
+  ) {}
+  count(): number {
+    return 1;
+  }
+  get(): SourceRecord {
+    return this.inner.get(this.index);
+  }
+}
+
+/**
+ * Runs a task over a file (`record` undefined) or over one record of it (the curation editor's
+ * "Label This Record" / "Judge This Record": no questions asked, one request).
+ */
+export async function runLlmCommand(
+  kind: Kind,
+  uri: vscode.Uri,
+  context: vscode.ExtensionContext,
+  editors: CurationEditorProvider,
+  log: Log,
+  record?: number,
+): Promise<JobSummary | undefined> {
+  const name = record === undefined ? path.basename(uri.fsPath) : `line ${record + 1} of ${path.basename(uri.fsPath)}`;
   const s = readEndpointSettings(uri);
   if (s.ignored.length) {
     void vscode.window.showWarningMessage(
@@ -54,7 +81,14 @@ export async function runLlmCommand(kind: Kind, uri: vscode.Uri, context: vscode
   }
 
   const extra: Record<string, unknown> = {};
-  if (kind === 'annotate') {
+  if (record !== undefined) {
+    if (kind === 'annotate') {
+      const labels = doc.labels();
+      if (labels.length < 2) throw new Error('Set the label set first (datasetCurator.labels), or label the whole file once.');
+      extra.labels = labels;
+    }
+    extra.jobId = `${kind}-line-${record + 1}-${Date.now().toString(36)}`;
+  } else if (kind === 'annotate') {
     const labels = await vscode.window.showInputBox({
       title: `Label ${name} with ${s.model}`,
       prompt: 'The label set, separated by commas',
@@ -77,8 +111,12 @@ export async function runLlmCommand(kind: Kind, uri: vscode.Uri, context: vscode
 
   const ops = llmOperations({
     apiKey: () => apiKey(context.secrets),
-    openSource: async () => new StoreRecordSource(doc.store),
-    openSink: async () => new StoreResultSink(doc.store, { onApplied: (i) => doc.notifyChanged(i) }),
+    openSource: async () => (record === undefined ? new StoreRecordSource(doc.store) : new OneRecord(new StoreRecordSource(doc.store), record)),
+    openSink: async () => {
+      const sink = new StoreResultSink(doc.store, { onApplied: (i) => doc.notifyChanged(i) });
+      if (record === undefined) return sink;
+      return { apply: (_i: number, result: TaskResult) => sink.apply(record, result), flush: () => sink.flush() };
+    },
     log: (l) => log.info(l),
   });
   const op = ops[kind] as unknown as Operation<ZodType<CommonOptions>, JobSummary>;
@@ -107,6 +145,7 @@ export async function runLlmCommand(kind: Kind, uri: vscode.Uri, context: vscode
     if (go !== 'Run') return undefined;
   }
   const title = `${kind === 'annotate' ? 'Labeling' : 'Judging'} ${name}`;
+  if (record !== undefined) log.info(`${title}: one request`);
   const summary = await runWithProgress(op, options, {
     title,
   }, log);
@@ -118,7 +157,7 @@ export async function runLlmCommand(kind: Kind, uri: vscode.Uri, context: vscode
   if (summary.failed.length) {
     const action = await vscode.window.showWarningMessage(msg, 'Show Failures', 'Retry Failed');
     if (action === 'Show Failures') log.show();
-    if (action === 'Retry Failed') return runLlmCommand(kind, uri, context, editors, log);
+    if (action === 'Retry Failed') return runLlmCommand(kind, uri, context, editors, log, record);
   } else void vscode.window.showInformationMessage(msg);
   return summary;
 }

@@ -211,6 +211,8 @@ export const WebviewRequest = z.object({
 
 export const WebviewNotification = z.discriminatedUnion('type', [
   z.object({ kind: z.literal('notify'), type: z.literal('ready') }),
+  /** The record the user is looking at (commands such as "Label This Record" act on it). */
+  z.object({ kind: z.literal('notify'), type: z.literal('current'), index: z.number().int().nonnegative() }),
   z.object({
     kind: z.literal('notify'),
     type: z.literal('log'),

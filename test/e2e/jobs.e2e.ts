@@ -133,4 +133,31 @@ describe('LLM jobs and filters, as a person', () => {
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(readFileSync(file, 'utf8'), before, 'after undo the file is as it was');
   });
+
+  test('Judge This Record from the curation editor: one record judged, the others untouched', async () => {
+    const file = join(workspace, 'samples/reviews.jsonl');
+    const before = readFileSync(file, 'utf8').trim().split('\n');
+    await showDatasets(page);
+    await page.locator('.monaco-list-row', { hasText: 'reviews.jsonl' }).first().click();
+    const frame = await panel();
+    await frame.locator('[data-testid="position"]').click();
+    await until('line 1', async () => {
+      if (((await frame.locator('[data-testid="position"]').textContent()) ?? '').startsWith('Line 1 ')) return true;
+      await page.keyboard.press('Home');
+      return false;
+    });
+    await page.keyboard.press('j');
+    await until('line 2', async () => ((await frame.locator('[data-testid="position"]').textContent()) ?? '').startsWith('Line 2 '));
+    await runCommand(page, 'Dataset Curator: Judge This Record with LLM');
+    const after = await until('the judged record on disk', async () => {
+      const now = readFileSync(file, 'utf8').trim().split('\n');
+      return (JSON.parse(now[1] ?? '{}') as { judge?: { model?: string } }).judge?.model === 'fake-model' ? now : undefined;
+    }, 60_000);
+    after.forEach((line, i) => {
+      if (i !== 1) assert.equal(line, before[i], `line ${i + 1} is untouched`);
+    });
+    const judged = JSON.parse(after[1] ?? '{}') as { judge: { score: number; scale: [number, number] } };
+    assert.ok(judged.judge.score >= judged.judge.scale[0] && judged.judge.score <= judged.judge.scale[1], 'the score is on the scale');
+    await until('the judge in the editor', async () => ((await frame.locator('[data-testid="judge"]').textContent()) ?? '').includes('fake-model'));
+  });
 });

@@ -355,6 +355,7 @@ export class EditorApp {
   }
 
   private show(r: RecordPayload): void {
+    if (r.index !== this.current?.index) this.host.notify({ kind: 'notify', type: 'current', index: r.index });
     this.index = r.index;
     this.current = r;
     this.saveState();
