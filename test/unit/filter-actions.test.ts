@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { quietContext, UserError } from '../../src/core/operation';
 import { createFilterOperation, filterLines, filterOperation, FilterOptions, untagEdits } from '../../src/core/filter/filter';
-import { linesOf, readJsonl } from '../../src/core/filter/source';
+import { linesOf } from '../../src/core/filter/source';
+import { storeLines } from '../../src/core/sources';
 import type { Line } from '../../src/core/filter/fields';
 
 const dir = mkdtempSync(join(tmpdir(), 'dc-filter-'));
@@ -43,7 +44,7 @@ test('dry run: counts per rule alone and overall', async () => {
 });
 
 test('keep the highest judge score among duplicates', async () => {
-  const r = await filterLines(() => readJsonl(file), { rules: where, dedup: 'exact', keep: 'highest-score', action: 'delete' }, ctx);
+  const r = await filterLines(() => storeLines(file), { rules: where, dedup: 'exact', keep: 'highest-score', action: 'delete' }, ctx);
   assert.deepEqual(r.deleteIndices, [0, 1, 3, 5]); // a loses to c (9 > 8)
 });
 

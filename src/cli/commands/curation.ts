@@ -6,7 +6,6 @@ import { createFilterOperation, type FilterResult } from '../../core/filter/filt
 import { createAgreementOperation } from '../../core/metrics/agreement';
 import { createExportOperation, createImportOperation } from '../../core/export/export';
 import { createSplitOperation } from '../../core/export/split';
-import { openStore } from '../../core/sources';
 import { JsonlDataset } from '../../core/store';
 import { UserError, type OperationContext } from '../../core/operation';
 import { ExitCode, UsageError, requireFile, type Command, type Io } from '../cli';
@@ -48,7 +47,7 @@ function checked<T>(fn: () => T): T {
   }
 }
 
-const filterOp = createFilterOperation({ open: openStore });
+const filterOp = createFilterOperation();
 
 export const filter: Command = {
   name: 'filter',
@@ -134,7 +133,7 @@ async function checkedAsync<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const agreementOp = createAgreementOperation(openStore);
+const agreementOp = createAgreementOperation();
 
 export const agreement: Command = {
   name: 'agreement',
@@ -175,8 +174,8 @@ export const agreement: Command = {
   },
 };
 
-const exportOp = createExportOperation(openStore);
-const importOp = createImportOperation(openStore);
+const exportOp = createExportOperation();
+const importOp = createImportOperation();
 
 export const exportCmd: Command = {
   name: 'export',
@@ -240,7 +239,7 @@ export const importCmd: Command = {
   },
 };
 
-const splitOp = createSplitOperation(openStore);
+const splitOp = createSplitOperation();
 
 export const split: Command = {
   name: 'split',

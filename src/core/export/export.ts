@@ -2,10 +2,10 @@
 // against the format's schema), and back into the annotation layout.
 import { resolve } from 'node:path';
 import { writeLinesAtomic } from '../write-lines';
+import { openStore } from '../sources';
 import { z } from 'zod';
 import { defineOperation, UserError, type OperationContext } from '../operation';
 import { iterateLines, throwIfAborted, type LineSource } from '../filter/fields';
-import { readJsonl } from '../filter/source';
 import { ExportFormat, exportRecord, ExportOptions, importRecord } from './formats';
 
 export interface Skipped {
@@ -74,7 +74,7 @@ export const ExportOperationOptions = ExportOptions.extend({
 });
 
 /** Operation `export`. */
-export function createExportOperation(open: (file: string, signal?: AbortSignal) => LineSource = (f, s) => () => readJsonl(f, s)) {
+export function createExportOperation(open: (file: string, signal?: AbortSignal) => LineSource = openStore) {
   return defineOperation({
     id: 'export',
     title: 'Export',
@@ -101,7 +101,7 @@ export const ImportOperationOptions = z.object({
 });
 
 /** Operation `import`: rows of a format to records in the annotation layout. */
-export function createImportOperation(open: (file: string, signal?: AbortSignal) => LineSource = (f, s) => () => readJsonl(f, s)) {
+export function createImportOperation(open: (file: string, signal?: AbortSignal) => LineSource = openStore) {
   return defineOperation({
     id: 'import',
     title: 'Import',

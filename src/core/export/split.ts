@@ -1,12 +1,12 @@
 // Train/validation (or any named) splits: deterministic with a seed, stratified by label, with
 // exact sizes (largest remainder). Each record's place comes from a hash of the seed and its key
 // (the id field, else its index), so adding records elsewhere does not reshuffle the others.
+import { openStore } from '../sources';
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { defineOperation, UserError } from '../operation';
 import { getPath, iterateLines, throwIfAborted, type LineSource } from '../filter/fields';
-import { readJsonl } from '../filter/source';
 import { labelKey } from '../metrics/agreement';
 import { decidedLabel } from './formats';
 import { writeJsonl } from './export';
@@ -177,7 +177,7 @@ export const SplitOperationOptions = SplitOptions.extend({
 });
 
 /** Operation `split`: writes each split's lines (byte-exact copies) to its file. */
-export function createSplitOperation(open: (file: string, signal?: AbortSignal) => LineSource = (f, s) => () => readJsonl(f, s)) {
+export function createSplitOperation(open: (file: string, signal?: AbortSignal) => LineSource = openStore) {
   return defineOperation({
     id: 'split',
     title: 'Train/validation split',

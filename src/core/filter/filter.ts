@@ -11,7 +11,7 @@ import { exactDuplicates, ExactOptions, KeepPolicy, nearDuplicates, NearOptions,
 import { getPath, iterateLines, tagsOf, textOf, throwIfAborted, type FieldEdit, type Line, type LineSource } from './fields';
 import { compileRule, parseRule, printRule, RuleSchema, RuleSyntaxError, type Rule } from './rules';
 import { judgeScore, ThresholdOptions, thresholdChecks } from './thresholds';
-import { readJsonl } from './source';
+import { openStore } from '../sources';
 
 /** A rule as a --where string (parsed) or as JSON (validated). */
 export const RuleInput = z.custom<string | Rule>(() => true).transform((v, ctx): Rule => {
@@ -275,7 +275,7 @@ export interface FilterDeps {
 
 /** Operation `filter`. */
 export function createFilterOperation(deps: FilterDeps = {}) {
-  const open = deps.open ?? ((file: string, signal?: AbortSignal) => () => readJsonl(file, signal));
+  const open = deps.open ?? openStore;
   return defineOperation({
     id: 'filter',
     title: 'Filter records',

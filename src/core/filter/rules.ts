@@ -129,19 +129,8 @@ function equals(a: unknown, b: Scalar): boolean {
 function compare(a: unknown, op: CompareOp, b: Scalar): boolean {
   if (op === '==') return equals(a, b);
   if (op === '!=') return a !== undefined && !equals(a, b);
-  if (typeof a === 'number' && typeof b === 'number') {
-    switch (op) {
-      case '<':
-        return a < b;
-      case '<=':
-        return a <= b;
-      case '>':
-        return a > b;
-      case '>=':
-        return a >= b;
-    }
-  }
-  if (typeof a === 'string' && typeof b === 'string') {
+  // Numbers with numbers, strings with strings (lexicographic); anything else does not compare.
+  if ((typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string')) {
     switch (op) {
       case '<':
         return a < b;

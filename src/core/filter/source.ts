@@ -1,8 +1,5 @@
-// A minimal JSONL line reader for the operations' default input (the lead may plug the store's
-// reader instead through the operations' `open` hook). Lines are split on "\n" only: a "\r" before
-// it stays in `raw`, so writing `raw + "\n"` back reproduces the line byte for byte (for valid
-// UTF-8). The empty piece after a final "\n" is not a line; other blank lines are invalid lines.
-import { createReadStream } from 'node:fs';
+// Lines from in-memory records and raw strings (tests, scripts). Files are read through the store
+// (src/core/sources.ts), which every operation uses by default.
 import { isObject, type Line } from './fields';
 
 export function parseLine(index: number, raw: string): Line {
@@ -15,28 +12,6 @@ export function parseLine(index: number, raw: string): Line {
   }
   if (!isObject(value)) return { index, raw, invalid: { reason: 'not a JSON object' } };
   return { index, raw, value };
-}
-
-/** Reads a JSONL file as Lines, streaming. */
-export async function* readJsonl(path: string, signal?: AbortSignal): AsyncGenerator<Line> {
-  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
-  let rest = '';
-  let index = 0;
-  try {
-    for await (const chunk of stream as AsyncIterable<string>) {
-      if (signal?.aborted) break;
-      const text = rest + chunk;
-      let start = 0;
-      for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
-        yield parseLine(index++, text.slice(start, nl));
-        start = nl + 1;
-      }
-      rest = text.slice(start);
-    }
-    if (rest !== '') yield parseLine(index++, rest);
-  } finally {
-    stream.destroy();
-  }
 }
 
 /** Lines from plain records (tests, scripts): raw is the record's JSON. */

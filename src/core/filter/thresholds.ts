@@ -1,10 +1,10 @@
 // Thresholds on the annotation: the judge's score, the model's confidence (its suggestion's score)
 // and the agreement between several judges; and the uncertainty-guided split between the LLM and
 // people: records the model is unsure about (or the judges disagree on) go to a human review queue.
+import { openStore } from '../sources';
 import { z } from 'zod';
 import { defineOperation } from '../operation';
 import { iterateLines, judgeOf, judgesOf, throwIfAborted, topSuggestion, humanOf, reviewStatusOf, type FieldEdit, type LineSource } from './fields';
-import { readJsonl } from './source';
 
 /** The judge's score: `judge.score`, else the first of `judges[]`. */
 export function judgeScore(value: Record<string, unknown>): number | undefined {
@@ -172,7 +172,7 @@ export const ReviewQueueOperationOptions = ReviewQueueOptions.extend({
 });
 
 /** Operation `review-queue`: which records go to people, and (with mark) the edits that queue them. */
-export function createReviewQueueOperation(open: (file: string, signal?: AbortSignal) => LineSource = readJsonl) {
+export function createReviewQueueOperation(open: (file: string, signal?: AbortSignal) => LineSource = openStore) {
   return defineOperation({
     id: 'review-queue',
     title: 'Review queue',

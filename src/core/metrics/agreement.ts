@@ -2,10 +2,10 @@
 // a gold file or field (accuracy, Cohen's kappa, per-label precision/recall/F1, macro/micro F1,
 // confusion matrix), and between judges' numeric scores (Pearson, Spearman, mean absolute
 // difference, Krippendorff's alpha, interval). Definitions and edge cases: docs/filters.md.
+import { openStore } from '../sources';
 import { z } from 'zod';
 import { defineOperation } from '../operation';
 import { getPath, humanOf, iterateLines, judgesOf, throwIfAborted, topSuggestion, type LineSource } from '../filter/fields';
-import { readJsonl } from '../filter/source';
 
 // ---------------------------------------------------------------------------------------------
 // Categorical
@@ -344,7 +344,7 @@ export const AgreementOperationOptions = AgreementOptions.extend({
 });
 
 /** Operation `agreement`. */
-export function createAgreementOperation(open: (file: string, signal?: AbortSignal) => LineSource = (f, s) => () => readJsonl(f, s)) {
+export function createAgreementOperation(open: (file: string, signal?: AbortSignal) => LineSource = openStore) {
   return defineOperation({
     id: 'agreement',
     title: 'Agreement',

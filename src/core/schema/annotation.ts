@@ -170,24 +170,6 @@ export function readAnnotation(record: Rec, fields: FieldMap = defaultFields): A
   };
 }
 
-/**
- * The few figures stats need, read without validation (fast path over millions of records); the
- * same answers as readAnnotation for label, judge score and scale, and review status.
- */
-export function quickAnnotation(record: Rec, fields: FieldMap = defaultFields): { label?: string; score?: number; scale?: [number, number]; reviewStatus?: string } {
-  const judge = record[fields.judge];
-  let score: number | undefined;
-  let scale: [number, number] | undefined;
-  if (isObj(judge)) {
-    if (typeof judge.score === 'number') score = judge.score;
-    const sc = judge.scale;
-    if (Array.isArray(sc) && sc.length === 2 && typeof sc[0] === 'number' && typeof sc[1] === 'number') scale = [sc[0], sc[1]];
-  }
-  const ann = record[fields.annotations];
-  const review = isObj(ann) && isObj(ann.review) && typeof ann.review.status === 'string' ? ann.review.status : undefined;
-  return { label: labelText(record[fields.label]), score, scale, reviewStatus: review };
-}
-
 function annotationsOf(record: Rec, fields: FieldMap): Rec {
   const a = record[fields.annotations];
   return isObj(a) ? structuredClone(a) : {};
