@@ -123,9 +123,13 @@ test('rationale, critique and consistency', async () => {
   const r2 = await ops.critique.run(ops.critique.options.parse({ input, baseURL: server.baseURL, model: 'm', noCache: true }), quietContext());
   assert.equal(r2.ok, 3);
   const co = readOut(join(dir, 'data.critique.jsonl'));
-  const sug = co[0]!.annotations.suggestions.refined[0];
+  // the refined response is a suggestion for the "response" question, beside the original (untouched)
+  const sug = co[0]!.annotations.suggestions.response[0];
+  assert.equal(co[0]!.response, 'answer 0');
   assert.equal(typeof sug.value, 'string');
   assert.equal(typeof sug.rationale, 'string');
+  assert.equal(sug.provenance.task, 'critique');
+  assert.equal(sug.agent, 'm');
 
   server.reset();
   const copts = ops.consistency.options.parse({ input, baseURL: server.baseURL, model: 'm', labels: ['a', 'b', 'c'], k: 4, cacheDir: join(dir, 'cache') });
@@ -137,9 +141,19 @@ test('rationale, critique and consistency', async () => {
   const seeds = server.chatRequests().filter((r) => String(r.body.messages?.at(-1)?.content).includes('review number 0')).map((r) => r.body.seed).sort();
   assert.deepEqual(seeds, [0, 1, 2, 3]);
   const cons = readOut(join(dir, 'data.consistency.jsonl'));
-  const samples = cons[0]!.annotations.suggestions.label;
-  assert.equal(samples.length, 4);
-  assert.deepEqual(samples.map((s: any) => s.provenance.sample).sort(), [0, 1, 2, 3]);
+  // one suggestion: the majority, the agreement as its score, the k samples inside
+  const votes = cons[0]!.annotations.suggestions.label;
+  assert.equal(votes.length, 1);
+  const vote = votes[0];
+  assert.equal(vote.provenance.task, 'consistency');
+  assert.deepEqual(vote.samples.map((s: any) => s.provenance.sample).sort(), [0, 1, 2, 3]);
+  const counts = new Map<string, number>();
+  for (const x of vote.samples) counts.set(x.value, (counts.get(x.value) ?? 0) + 1);
+  const top = Math.max(...counts.values());
+  assert.equal(counts.get(vote.value), top);
+  assert.equal(vote.score, top / 4);
+  assert.equal(vote.rationale, `${top} of 4 samples agree`);
+  assert.equal(cons[0]!.label, vote.value); // no human decided: the majority is the label
   // cached per sample: a re-run is free, k=5 asks only for the new sample
   server.reset();
   await ops.consistency.run(copts, quietContext());
