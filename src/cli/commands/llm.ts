@@ -3,7 +3,9 @@
 import { createInterface } from 'node:readline/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { ZodError, type ZodType } from 'zod';
-import { llmOperations, type CommonOptions } from '../../core/llm/tasks';
+import { humanLabeledExamples, llmOperations, type CommonOptions } from '../../core/llm/tasks';
+import type { FewShotExample } from '../../core/llm/templates';
+import { JsonlDataset } from '../../core/store';
 import { JobCancelledError, type JobSummary } from '../../core/jobs/runner';
 import { UserError, type Operation } from '../../core/operation';
 import { ExitCode, UsageError, type Command, type Io, type OptionValues } from '../cli';
@@ -154,29 +156,17 @@ export const annotate: Command = {
     const labels = list(values.labels);
     if (labels.length < 2) throw new UsageError('--labels needs at least two labels, e.g. --labels positive,negative,neutral');
     const fewShot = num(values['few-shot'], 'few-shot') ?? 0;
-    const examples = fewShot > 0 ? await humanExamples(input, fewShot) : [];
+    const examples = fewShot > 0 ? await humanExamples(input, fewShot, values) : [];
     return runLlm('annotate', values, { labels, examples, ...(values.question ? { question: values.question } : {}) }, input, io);
   },
 };
 
 /** Few-shot demonstrations: records a human already labeled. */
-async function humanExamples(file: string, n: number): Promise<{ record: Record<string, unknown>; label: string }[]> {
-  const { JsonlDataset } = await import('../../core/store');
-  const { readAnnotation } = await import('../../core/schema/annotation');
+async function humanExamples(file: string, n: number, values: OptionValues): Promise<FewShotExample[]> {
   const ds = await JsonlDataset.open(file);
   try {
     await ds.ready;
-    const out: { record: Record<string, unknown>; label: string }[] = [];
-    for (let i = 0; i < ds.lineCount && out.length < n; i++) {
-      const v = ds.line(i).value;
-      if (!v) continue;
-      const h = readAnnotation(v).human;
-      if (h && h.status === 'submitted' && typeof h.value === 'string') {
-        const { label: _l, rationale: _r, judge: _j, annotations: _a, ...record } = v;
-        out.push({ record, label: h.value });
-      }
-    }
-    return out;
+    return humanLabeledExamples(ds, n, fieldMapOf(values));
   } finally {
     ds.close();
   }

@@ -8,12 +8,12 @@ import { defineOperation, UserError, type Estimate, type Operation, type Progres
 import { JobCancelledError, journalDirFor, mergeSummaries, runJob, type JobSummary } from '../jobs/runner';
 import { openJobTarget, StoreRecordSource, StoreResultSink } from '../jobs/store-io';
 import type { LlmTask, RecordSource, ResultSink, TaskOutcome } from '../jobs/types';
-import { defaultFields, FieldMap } from '../schema/annotation';
+import { defaultFields, FieldMap, readAnnotation } from '../schema/annotation';
 import { JsonlDataset } from '../store';
 import type { TaskResult } from './apply-result';
 import { canonicalJson, ResponseCache } from './cache';
 import { estimateTokens, LlmClient, type ChatMessage, type SamplingParams, type Usage } from './client';
-import { ANNOTATION_FIELDS, findPromptsDir, loadTemplate, promptHash, renderMessages, renderTemplate, type PromptTemplate, type TaskId } from './prompts';
+import { ANNOTATION_FIELDS, findPromptsDir, loadTemplate, promptHash, recordInput, renderMessages, renderTemplate, type PromptTemplate, type TaskId } from './prompts';
 import { structuredCall, structuredSpec, type StructuredMode, type StructuredSpec } from './structured';
 import {
   consistencyTemplate,
@@ -27,6 +27,7 @@ import {
   majority,
   rationaleSchema,
   rationaleTemplate,
+  type FewShotExample,
 } from './templates';
 
 // ---- options ----------------------------------------------------------------------------------
@@ -336,6 +337,22 @@ function consistencyTask(o: ConsistencyOptions, deps: TaskDeps): LlmTask {
       };
     },
   };
+}
+
+/**
+ * Few-shot demonstrations for the label task: the first `n` records whose label a person decided
+ * (annotations.human.<question>, submitted), without their annotation fields.
+ */
+export function humanLabeledExamples(ds: JsonlDataset, n: number, fields: FieldMap = defaultFields): FewShotExample[] {
+  const out: FewShotExample[] = [];
+  const exclude = annotationKeys(fields);
+  for (let i = 0; i < ds.lineCount && out.length < n; i++) {
+    const v = ds.line(i).value;
+    if (!v) continue;
+    const h = readAnnotation(v, fields).human;
+    if (h && h.status === 'submitted' && typeof h.value === 'string') out.push({ record: recordInput(v, undefined, exclude), label: h.value });
+  }
+  return out;
 }
 
 // ---- operations -------------------------------------------------------------------------------
