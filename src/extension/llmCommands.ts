@@ -171,10 +171,11 @@ const specs: Record<TaskId, TaskSpec> = {
       const title = `Label ${c.name} with ${c.model}`;
       const labels = await askLabels(c, title);
       if (!labels) return undefined;
-      const shots = [0, 4, 8, 16];
       const lastShots = num(c.last.fewShot) ?? 0;
+      // The last choice first, so Enter repeats it.
+      const shots = [lastShots, ...[0, 4, 8, 16].filter((n) => n !== lastShots)];
       const pick = await vscode.window.showQuickPick(
-        shots.map((n) => ({ label: n === 0 ? 'Zero-shot' : `Few-shot: ${n} examples`, description: n === 0 ? 'no examples in the prompt' : 'records a person already labeled in this file', n, picked: n === lastShots })),
+        shots.map((n) => ({ label: n === 0 ? 'Zero-shot' : `Few-shot: ${n} examples`, description: n === 0 ? 'no examples in the prompt' : 'records a person already labeled in this file', n })),
         { title, placeHolder: 'Show the model examples a person labeled?', ignoreFocusOut: true },
       );
       if (!pick) return undefined;

@@ -80,6 +80,10 @@ describe('LLM jobs and filters, as a person', () => {
     });
     assert.match(await input.inputValue(), /negative, neutral, positive/);
     await input.press('Enter');
+    // Zero- or few-shot: the first choice (zero-shot on a first run) is taken with Enter.
+    await until('the few-shot question', async () => (await page.locator('.quick-input-widget', { hasText: 'Show the model examples a person labeled?' }).count()) > 0);
+    assert.equal(((await page.locator('.quick-input-list .monaco-list-row').first().textContent()) ?? '').startsWith('Zero-shot'), true);
+    await input.press('Enter');
     // The progress notification, then the results on disk, then the summary.
     await until('the progress', async () => (await page.locator('.statusbar-item', { hasText: /Labeling reviews\.jsonl: \d+%/ }).count()) > 0, 30_000);
     await until('the results on disk', async () => readFileSync(file, 'utf8').split('fake-model').length - 1 >= before.length * 2, 60_000);

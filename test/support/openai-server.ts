@@ -11,7 +11,7 @@
 // or predicate with `addFault`. Every request is recorded (authorization header removed; only
 // whether one was present and the last key seen are kept, so tests can check key handling).
 //
-// Standalone: node --import tsx test/support/openai-server.ts --port 0 --latency 50
+// Standalone: node --import tsx test/support/openai-server.ts --port 0 --latency 50 [--seed-by-model]
 //   prints "listening http://127.0.0.1:PORT" on stdout.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -80,6 +80,8 @@ export interface OpenAIServerOptions {
   /** The only API key accepted; others get 401. Undefined: any key (or none). */
   requireKey?: string;
   embeddingDims?: number;
+  /** Different models give different (still deterministic) answers: the model is part of the seed. */
+  seedByModel?: boolean;
 }
 
 export class OpenAITestServer {
@@ -90,6 +92,7 @@ export class OpenAITestServer {
   latencyMs: number;
   unsupported: Set<string>;
   requireKey: string | undefined;
+  seedByModel: boolean;
   /** Record requests (turn off for benchmarks to keep memory flat). */
   record = true;
   respond: ((req: RecordedRequest) => Reply | undefined) | undefined;
@@ -104,6 +107,7 @@ export class OpenAITestServer {
     this.latencyMs = opts.latencyMs ?? 0;
     this.unsupported = new Set(opts.unsupported ?? []);
     this.requireKey = opts.requireKey;
+    this.seedByModel = opts.seedByModel ?? false;
     this.embeddingDims = opts.embeddingDims ?? 8;
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 60_000;
@@ -265,7 +269,7 @@ export class OpenAITestServer {
 
   /** The default, request-driven answer. */
   defaultReply(chat: ChatBody): Reply {
-    const seed = lastUserText(chat) + (chat.seed !== undefined ? `#seed=${chat.seed}` : '');
+    const seed = lastUserText(chat) + (chat.seed !== undefined ? `#seed=${chat.seed}` : '') + (this.seedByModel ? `#model=${chat.model ?? ''}` : '');
     const rf = chat.response_format;
     if (rf?.type === 'json_schema') {
       return { content: JSON.stringify(sampleFromSchema(rf.json_schema?.schema ?? {}, seed)) };
@@ -375,7 +379,7 @@ if (require.main === module) {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  const server = new OpenAITestServer({ latencyMs: Number(arg('latency') ?? 0) });
+  const server = new OpenAITestServer({ latencyMs: Number(arg('latency') ?? 0), seedByModel: argv.includes('--seed-by-model') });
   server.record = argv.includes('--record');
   void server.start(Number(arg('port') ?? 0), arg('host') ?? '127.0.0.1').then((url) => {
     process.stdout.write(`listening ${url}\n`);
