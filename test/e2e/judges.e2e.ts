@@ -6,11 +6,12 @@
 // self-consistency labels (the samples and the agreement) from the curation editor.
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
-import { cleanup, launchBrowser, makeWorkspace, openWorkbench, repoRoot, runCommand, showDatasets, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
+import { cleanup, launchBrowser, makeWorkspace, openWorkbench, showDatasets, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
+import { spawnOpenAIServer } from '../support/openai-server';
 
 interface Judged {
   text: string;
@@ -29,16 +30,9 @@ describe('several judges, critique and self-consistency, as a person', () => {
   const records = (): Judged[] => readFileSync(file(), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Judged);
 
   before(async () => {
-    llm = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/support/openai-server.ts'), '--port', '0', '--latency', '20', '--seed-by-model'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
-    const baseUrl = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      llm.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /listening (http:\/\/\S+)/.exec(out);
-        if (m?.[1]) resolve(m[1]);
-      });
-      llm.once('exit', (c) => reject(new Error(`the test LLM server exited (${c})`)));
-    });
+    const spawned = await spawnOpenAIServer(['--latency', '20', '--seed-by-model']);
+    llm = spawned.child;
+    const baseUrl = spawned.url;
     workspace = makeWorkspace('samples');
     server = await startCodeServer({
       env: { OPENAI_API_KEY: 'sk-e2e-judges' },
@@ -71,11 +65,20 @@ describe('several judges, critique and self-consistency, as a person', () => {
     await input.press('Enter');
   }
 
-  /** Runs the palette command whose title is exactly `title` (the palette may rank a longer one first). */
+  /**
+   * Runs the palette command whose title is exactly `title` (the palette may rank a longer one
+   * first). F1 is pressed again when the palette does not open: a webview that takes focus at that
+   * moment (a job opening its file) can swallow the key.
+   */
   async function runExactly(title: string): Promise<void> {
-    await page.keyboard.press('F1');
     const input = quickInput().locator('input').first();
-    await input.waitFor({ state: 'visible' });
+    await until('the command palette', async () => {
+      await page.keyboard.press('F1');
+      return input.waitFor({ state: 'visible', timeout: 3000 }).then(
+        () => true,
+        () => false,
+      );
+    });
     await input.fill(`>${title}`);
     const row = quickInput().locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}…?$`) }) }).first();
     await row.waitFor({ state: 'visible', timeout: 15_000 });
@@ -110,7 +113,7 @@ describe('several judges, critique and self-consistency, as a person', () => {
     }
     await answer(/\(4\/4\)/);
 
-    await runCommand(page, 'Notifications: Show Notifications');
+    await runExactly('Notifications: Show Notifications');
     await until('the summary', async () => (await page.locator('.notifications-center', { hasText: /Judging reviews\.jsonl: 72 done, 0 failed.*judge-a: 36 done; judge-b: 36 done/ }).count()) > 0, 90_000);
 
     // On disk: both judges' verdicts, the sample's earlier verdict kept, the panel's mean in judge.
@@ -178,10 +181,7 @@ describe('several judges, critique and self-consistency, as a person', () => {
     await frame.locator('[data-testid="search-clear"]').click();
     await frame.locator('[data-testid="mode-record"]').click();
     await runExactly('Dataset Curator: Critique and Refine with LLM');
-    await until('the field question', async () => /Critique and refine reviews\.jsonl/.test((await quickInput().locator('.quick-input-title').textContent().catch(() => '')) ?? '')).catch(async (e: unknown) => {
-      await page.screenshot({ path: '/tmp/judges-e2e-critique.png' });
-      throw e;
-    });
+    await until('the field question', async () => /Critique and refine reviews\.jsonl/.test((await quickInput().locator('.quick-input-title').textContent().catch(() => '')) ?? ''));
     // The sample has no "response": the review text is offered first.
     assert.equal(((await quickInput().locator('.monaco-list-row').first().textContent()) ?? '').trim(), 'text');
     await quickInput().locator('input').first().press('Enter');
@@ -213,5 +213,12 @@ describe('several judges, critique and self-consistency, as a person', () => {
     assert.match(tally, new RegExp(`${String(vote?.value)} ×\\d`));
     assert.match((await card.textContent()) ?? '', /of 3 samples agree/);
     assert.equal((await card.locator('[data-testid="suggestion-score"]').textContent())?.trim(), `${Math.round((vote?.score ?? 0) * 100)}%`);
+
+    // Judge This Record: the last run's rubric and both judges, so the same answers (from the cache).
+    const before = readFileSync(file(), 'utf8').split('\n');
+    await runExactly('Dataset Curator: Judge This Record with LLM');
+    // (no palette now: the job's editor taking focus would close it) the summary, as a toast or in the open center
+    await until('the record summary', async () => (await page.locator('.notifications-toasts, .notifications-center', { hasText: /Judging line 3 of reviews\.jsonl: 2 done, 0 failed, 0 skipped, 2 from cache; 0 requests \(judge-a: 1 done; judge-b: 1 done\)/ }).count()) > 0, 60_000);
+    assert.deepEqual(readFileSync(file(), 'utf8').split('\n'), before, 'the same verdicts: not a byte changed');
   });
 });

@@ -13,6 +13,7 @@
 //
 // Standalone: node --import tsx test/support/openai-server.ts --port 0 --latency 50 [--seed-by-model]
 //   prints "listening http://127.0.0.1:PORT" on stdout.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -371,6 +372,21 @@ export async function startOpenAIServer(opts: OpenAIServerOptions = {}): Promise
   const s = new OpenAITestServer(opts);
   await s.start();
   return s;
+}
+
+/** The server in a child process (for the e2e tests: the workbench's extension host calls it); resolves with its URL. */
+export async function spawnOpenAIServer(args: string[] = []): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening (http:\/\/\S+)/.exec(out);
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.once('exit', (c) => reject(new Error(`the test LLM server exited (${c})`)));
+  });
+  return { url, child };
 }
 
 if (require.main === module) {

@@ -53,6 +53,17 @@ function meter(p: number, cls: string, label: string): HTMLElement {
   return el('span', { class: `meter ${cls}`, role: 'meter', 'aria-label': label, 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(Math.round(p * 100)) }, fill);
 }
 
+/** A score as a badge coloured by where it sits on its scale, and what follows it. */
+function judgeHead(score: number, scale: [number, number], what: string, testid: boolean, ...after: Child[]): HTMLElement {
+  const g = grade(relative(score, scale));
+  return el(
+    'div',
+    { class: 'judge-head' },
+    el('span', { class: `judge-badge grade-${g}`, ...(testid ? { 'data-testid': 'judge-score' } : {}), 'aria-label': `${what} ${formatScore(score)} of ${scale[1]} (${g})` }, `${formatScore(score)} / ${scale[1]}`),
+    ...after,
+  );
+}
+
 function section(title: string, testid: string, ...children: Child[]): HTMLElement {
   return el('section', { class: 'panel-section', 'data-testid': testid, 'aria-label': title }, el('h2', { class: 'panel-title' }, title), ...children);
 }
@@ -72,7 +83,11 @@ function provenanceList(p: ProvenanceView | undefined): HTMLElement | null {
   if (p.inputTokens !== undefined || p.outputTokens !== undefined) rows.push(['Tokens', `${p.inputTokens ?? '?'} in · ${p.outputTokens ?? '?'} out`]);
   if (!rows.length) return null;
   const dl = el('dl', { class: 'provenance', 'data-testid': 'provenance' });
-  for (const [k, v] of rows) dl.append(el('dt', {}, k), el('dd', {}, v));
+  for (const [k, v] of rows) {
+    // A prompt hash is for telling prompts apart: its start is enough on screen, the whole in the tooltip.
+    const short = k === 'Prompt' && v.length > 23 ? `${v.slice(0, 23)}…` : v;
+    dl.append(el('dt', {}, k), el('dd', short === v ? {} : { title: v }, short));
+  }
   return dl;
 }
 
@@ -248,17 +263,7 @@ export class AnnotationPanel {
     } else {
       const j = verdict ?? {};
       const scale = judgeScale(panel[0] ?? j);
-      if (j.score !== undefined) {
-        const g = grade(relative(j.score, scale));
-        children.push(
-          el(
-            'div',
-            { class: 'judge-head' },
-            el('span', { class: `judge-badge grade-${g}`, 'data-testid': 'judge-score', 'aria-label': `Mean judge score ${formatScore(j.score)} of ${scale[1]} (${g})` }, `${formatScore(j.score)} / ${scale[1]}`),
-            el('span', { class: 'meta' }, `mean of ${panel.length} judges`),
-          ),
-        );
-      }
+      if (j.score !== undefined) children.push(judgeHead(j.score, scale, 'Mean judge score', true, el('span', { class: 'meta' }, `mean of ${panel.length} judges`)));
       const ag = a.judgeAgreement;
       if (ag) {
         const share = ag.relativeSpread !== undefined ? ` (${formatPercent(ag.relativeSpread)} of the ${scale[0]}–${scale[1]} scale)` : '';
@@ -291,21 +296,9 @@ export class AnnotationPanel {
   private verdict(j: JudgeView, main: boolean): Child[] {
     const scale = judgeScale(j);
     const children: Child[] = [];
-    if (j.score !== undefined) {
-      const g = grade(relative(j.score, scale));
-      children.push(
-        el(
-          'div',
-          { class: 'judge-head' },
-          el(
-            'span',
-            { class: `judge-badge grade-${g}`, ...(main ? { 'data-testid': 'judge-score' } : {}), 'aria-label': `${j.model ? `${j.model}: ` : ''}score ${formatScore(j.score)} of ${scale[1]} (${g})` },
-            `${formatScore(j.score)} / ${scale[1]}`,
-          ),
-          j.model ? el('span', { class: main ? 'meta' : 'judge-model', 'data-testid': 'judge-model' }, j.model) : null,
-        ),
-      );
-    } else if (j.model) children.push(el('div', { class: 'meta' }, j.model));
+    const model = j.model ? el('span', { class: main ? 'meta' : 'judge-model', 'data-testid': 'judge-model' }, j.model) : null;
+    if (j.score !== undefined) children.push(judgeHead(j.score, scale, j.model ? `${j.model}: score` : 'Judge score', main, model));
+    else if (model) children.push(el('div', { class: 'meta' }, model));
     if (j.reasons) children.push(el('p', { class: 'prose' }, j.reasons));
     const criteria = Object.entries(j.criteria ?? {});
     if (criteria.length) {

@@ -72,7 +72,7 @@ function share(title: string, value: number, testid: string): HTMLElement {
   );
 }
 
-const fixed = (v: number | null, digits = 2): string => (v === null ? '–' : v.toFixed(digits));
+const fixed = (v: number | null, digits = 2): string => (v === null ? '–' : (Math.abs(v) < 0.5 * 10 ** -digits ? 0 : v).toFixed(digits));
 
 function judgesCard(j: NonNullable<StatsPayload['judges']>, showDisagreements: () => void): HTMLElement {
   const table = el('table', { class: 'stats-table', 'data-testid': 'stats-judges-pairs' });

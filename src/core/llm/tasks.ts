@@ -506,8 +506,10 @@ async function runTask<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmE
         unit: p.unit,
         message: `judge ${k + 1} of ${models.length} (${model}) · ${p.message ?? ''}`,
       });
+    // A given job id names the run: each judge's job gets its own journal under it.
+    const jobId = o.jobId === undefined ? undefined : `${o.jobId}.judge${k + 1}`;
     try {
-      parts.push(await runOne(id, { ...o, model }, env, { ...ctx, progress }));
+      parts.push(await runOne(id, { ...o, model, jobId }, env, { ...ctx, progress }));
     } catch (err) {
       if (err instanceof JobCancelledError) throw new JobCancelledError(mergeSummaries([...parts, err.summary]));
       throw err;
