@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
-import { cleanup, launchBrowser, makeWorkspace, openWorkbench, runCommand, showDatasets, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
+import { cleanup, launchBrowser, makeWorkspace, notification, openWorkbench, runCommand, showDatasets, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
 import { spawnOpenAIServer } from '../support/openai-server';
 
 const FAKE_KEY = 'sk-e2e-fake-key-4242';
@@ -80,8 +80,7 @@ describe('LLM jobs and filters, as a person', () => {
     // The progress notification, then the results on disk, then the summary.
     await until('the progress', async () => (await page.locator('.statusbar-item', { hasText: /Labeling reviews\.jsonl: \d+%/ }).count()) > 0, 30_000);
     await until('the results on disk', async () => readFileSync(file, 'utf8').split('fake-model').length - 1 >= before.length * 2, 60_000);
-    await runCommand(page, 'Notifications: Show Notifications');
-    await until('the summary', async () => (await page.locator('.notifications-center', { hasText: /Labeling reviews\.jsonl: 36 done, 0 failed/ }).count()) > 0, 30_000).catch(async (e: unknown) => {
+    await notification(page, /Labeling reviews\.jsonl: 36 done, 0 failed/).catch(async (e: unknown) => {
       await page.screenshot({ path: '/tmp/e2e-fail2.png' });
       throw e;
     });

@@ -10,7 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
-import { cleanup, launchBrowser, makeWorkspace, openWorkbench, showDatasets, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
+import { cleanup, launchBrowser, makeWorkspace, notification, openWorkbench, showDatasets, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
 import { spawnOpenAIServer } from '../support/openai-server';
 
 interface Judged {
@@ -113,8 +113,7 @@ describe('several judges, critique and self-consistency, as a person', () => {
     }
     await answer(/\(4\/4\)/);
 
-    await runExactly('Notifications: Show Notifications');
-    await until('the summary', async () => (await page.locator('.notifications-center', { hasText: /Judging reviews\.jsonl: 72 done, 0 failed.*judge-a: 36 done; judge-b: 36 done/ }).count()) > 0, 90_000);
+    await notification(page, /Judging reviews\.jsonl: 72 done, 0 failed.*judge-a: 36 done; judge-b: 36 done/, 90_000);
 
     // On disk: both judges' verdicts, the sample's earlier verdict kept, the panel's mean in judge.
     const now = records();
@@ -217,8 +216,7 @@ describe('several judges, critique and self-consistency, as a person', () => {
     // Judge This Record: the last run's rubric and both judges, so the same answers (from the cache).
     const before = readFileSync(file(), 'utf8').split('\n');
     await runExactly('Dataset Curator: Judge This Record with LLM');
-    // (no palette now: the job's editor taking focus would close it) the summary, as a toast or in the open center
-    await until('the record summary', async () => (await page.locator('.notifications-toasts, .notifications-center', { hasText: /Judging line 3 of reviews\.jsonl: 2 done, 0 failed, 0 skipped, 2 from cache; 0 requests \(judge-a: 1 done; judge-b: 1 done\)/ }).count()) > 0, 60_000);
+    await notification(page, /Judging line 3 of reviews\.jsonl: 2 done, 0 failed, 0 skipped, 2 from cache; 0 requests \(judge-a: 1 done; judge-b: 1 done\)/);
     assert.deepEqual(readFileSync(file(), 'utf8').split('\n'), before, 'the same verdicts: not a byte changed');
   });
 });
