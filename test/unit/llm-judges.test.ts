@@ -153,6 +153,39 @@ describe('several judges', () => {
   });
 });
 
+describe('curate judge --judge-models', () => {
+  test('every judge scores every record; the summary says how they agree; --json carries each judge and the agreement', async () => {
+    const { main } = await import('../../src/cli/main');
+    const input = dataset(6);
+    const out = join(dir, 'judged.jsonl');
+    let stdout = '';
+    let stderr = '';
+    const io = { out: (t: string) => (stdout += t), err: (t: string) => (stderr += t), write: () => {}, isTTY: false, signal: new AbortController().signal };
+    const args = ['judge', input, '--base-url', server.baseURL, '--judge-models', 'judge-a,judge-b', '--rubric', 'Is it useful?', '--criteria', 'correctness,clarity', '--out', out, '--cache-dir', join(dir, 'cache')];
+    assert.equal(await main(args, io), 0, stderr);
+    assert.match(stderr, /judge: 6 record\(s\), about 12 request\(s\)/);
+    assert.match(stdout, /^judge: 12 ok, 0 failed, 0 skipped \(invalid lines\), 0 from cache, 0 resumed; 12 request\(s\)/);
+    assert.match(stdout, /\n  judge-a: 6 ok, 0 failed, 0 from cache, 6 request\(s\)\n  judge-b: 6 ok/);
+    assert.match(stdout, /agreement: the judges disagree on 2 of 6 record\(s\) \(spread >= 30% of the scale\)/);
+    assert.match(stdout, /judge-a \/ judge-b: 6 records, Pearson [-\d.]+, Spearman [-\d.]+, mean abs\. difference 1\.83/);
+    assert.equal(readFileSync(input, 'utf8').includes('judges'), false, 'the input is untouched: results went to --out');
+    assert.deepEqual(lines(out).map((r) => r.judges.length), [2, 2, 2, 2, 2, 2]);
+    // again, as JSON: from the cache, each judge's summary and the agreement
+    stdout = '';
+    server.reset();
+    assert.equal(await main([...args, '--json'], io), 0, stderr);
+    assert.equal(server.counts.total, 0);
+    const summary = JSON.parse(stdout) as { ok: number; cached: number; parts: { model: string }[]; agreement: { records: number; disagree: number; raters: string[] } };
+    assert.equal(summary.cached, 12);
+    assert.deepEqual(summary.parts.map((p) => p.model), ['judge-a', 'judge-b']);
+    assert.deepEqual([summary.agreement.records, summary.agreement.disagree, summary.agreement.raters], [6, 2, ['judge-a', 'judge-b']]);
+    // --model given too: it is one of the judges; no --model and no --judge-models: a clear error
+    stderr = '';
+    assert.equal(await main(['judge', input, '--base-url', server.baseURL, '--out', join(dir, 'x.jsonl')], { ...io, err: (t: string) => (stderr += t) }), 2);
+    assert.match(stderr, /missing --model \(or CURATE_MODEL\)/);
+  });
+});
+
 describe('the layout of judge results', () => {
   const verdict = (model: string, score: number, hash = 'sha256:r1', time = '2026-11-24T10:00:00.000Z'): TaskResult => ({
     task: 'judge',

@@ -3,7 +3,8 @@
 import { createInterface } from 'node:readline/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { ZodError, type ZodType } from 'zod';
-import { humanLabeledExamples, llmOperations, type CommonOptions } from '../../core/llm/tasks';
+import { humanLabeledExamples, llmOperations, targetPath, type CommonOptions } from '../../core/llm/tasks';
+import { judgesSummaryOfFile } from '../../core/metrics/judges';
 import type { FewShotExample } from '../../core/llm/templates';
 import { JsonlDataset } from '../../core/store';
 import { JobCancelledError, type JobSummary } from '../../core/jobs/runner';
@@ -116,7 +117,9 @@ async function runLlm(id: OpId, values: OptionValues, extra: Record<string, unkn
       },
     });
     if (io.isTTY) io.err('\n');
-    if (values.json) io.out(`${JSON.stringify(summary, null, 2)}\n`);
+    // Several judges: how they agree, over the file they wrote.
+    const agreement = summary.parts ? await judgesSummaryOfFile(targetPath(options, 'judge'), undefined, io.signal) : undefined;
+    if (values.json) io.out(`${JSON.stringify(agreement ? { ...summary, agreement } : summary, null, 2)}\n`);
     else {
       io.out(
         `${id}: ${summary.ok} ok, ${summary.failed.length} failed, ${summary.skipped.length} skipped (invalid lines), ` +
@@ -124,6 +127,11 @@ async function runLlm(id: OpId, values: OptionValues, extra: Record<string, unkn
           `${summary.tokens.input_tokens} + ${summary.tokens.output_tokens} tokens${summary.cost ? `, $${summary.cost.toFixed(4)}` : ''}\n`,
       );
       for (const p of summary.parts ?? []) io.out(`  ${p.model}: ${p.ok} ok, ${p.failed.length} failed, ${p.cached} from cache, ${p.requests} request(s)\n`);
+      if (agreement) {
+        const f = (v: number | null): string => (v === null ? '-' : v.toFixed(2));
+        io.out(`  agreement: the judges disagree on ${agreement.disagree} of ${agreement.records} record(s) (spread >= ${Math.round(agreement.threshold * 100)}% of the scale); Krippendorff's alpha ${f(agreement.alpha)}\n`);
+        for (const p of agreement.pairs) io.out(`    ${p.a} / ${p.b}: ${p.n} records, Pearson ${f(p.pearson)}, Spearman ${f(p.spearman)}, mean abs. difference ${f(p.meanAbsoluteDifference)}\n`);
+      }
       for (const f of summary.failed.slice(0, 20)) io.out(`  line ${f.line}${summary.parts ? ` (${f.model})` : ''}: ${f.reason}\n`);
       if (summary.failed.length > 20) io.out(`  ... and ${summary.failed.length - 20} more\n`);
     }

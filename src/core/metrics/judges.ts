@@ -3,6 +3,7 @@
 // and how many records' judges disagree (judgesDisagree at a threshold). Nothing is computed here
 // that those two do not already compute.
 import { DEFAULT_DISAGREEMENT, judgeAgreement, judgesDisagree } from '../filter/thresholds';
+import { storeLines } from '../sources';
 import { judgesAgreement, type JudgesReport } from './agreement';
 
 export interface JudgesSummary extends JudgesReport {
@@ -23,4 +24,14 @@ export function judgesSummary(values: Iterable<Record<string, unknown>>, thresho
     if (judgesDisagree(judgeAgreement(v), threshold)) disagree++;
   }
   return { ...judgesAgreement(judged), disagree, threshold };
+}
+
+/** The same over a file, read through the store (only the judges are kept in memory). */
+export async function judgesSummaryOfFile(path: string, threshold = DEFAULT_DISAGREEMENT, signal?: AbortSignal): Promise<JudgesSummary> {
+  const judged: Record<string, unknown>[] = [];
+  for await (const l of storeLines(path, signal)) {
+    const list = l.value?.judges;
+    if (Array.isArray(list) && list.length > 1) judged.push({ judges: list });
+  }
+  return judgesSummary(judged, threshold);
 }
