@@ -59,7 +59,8 @@ describe('LLM jobs and filters, as a person', () => {
     await entry.press('Enter');
   }
 
-  const panel = (): Promise<Frame> => webviewFrame(page, '[data-testid="annotation-panel"]');
+  // (a busy machine can take long to start a webview)
+  const panel = (): Promise<Frame> => webviewFrame(page, '[data-testid="annotation-panel"]', 90_000);
 
   test('Label Records with LLM from the Datasets view: progress, labels in the editor and on disk', async () => {
     const file = join(workspace, 'samples/reviews.jsonl');

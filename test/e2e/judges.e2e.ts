@@ -54,12 +54,13 @@ describe('several judges, critique and self-consistency, as a person', () => {
     if (workspace) cleanup(workspace);
   });
 
-  const panel = (): Promise<Frame> => webviewFrame(page, '[data-testid="annotation-panel"]');
+  // (a busy machine can take long to start a webview)
+  const panel = (): Promise<Frame> => webviewFrame(page, '[data-testid="annotation-panel"]', 90_000);
   const quickInput = () => page.locator('.quick-input-widget');
 
   /** Answers the next quick input: checks what it asks (title and prompt), optionally types, presses Enter. */
   async function answer(asks: RegExp, type?: string): Promise<void> {
-    await until(`the question ${asks}`, async () => (await quickInput().isVisible()) && asks.test((await quickInput().textContent().catch(() => '')) ?? ''), 30_000);
+    await until(`the question ${asks}`, async () => (await quickInput().isVisible()) && asks.test((await quickInput().textContent().catch(() => '')) ?? ''), 90_000);
     const input = quickInput().locator('input').first();
     if (type !== undefined) await input.fill(type);
     await input.press('Enter');
