@@ -2,7 +2,8 @@ import * as vscode from 'vscode';
 import type { DatasetItem, DatasetsTreeProvider } from './datasetsTree';
 import { CurationEditorProvider } from './curationEditor';
 import { filterCommand } from './filterCommand';
-import { runLlmCommand } from './llmCommands';
+import { doingOf, runTaskCommand, taskCommands } from './llmCommands';
+import { openPromptTemplate } from './promptCommands';
 import type { Log } from './log';
 
 interface Deps {
@@ -61,39 +62,37 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
     }
   });
 
-  for (const [id, kind] of [['datasetCurator.label', 'annotate'], ['datasetCurator.judge', 'judge']] as const) {
-    reg(id, async (arg, selected) => {
+  const llm = { context, editors: deps.editors, log: deps.log };
+  for (const { task, file, record } of taskCommands) {
+    const failed = (err: unknown): void => {
+      deps.log.error(`${task} failed`, err);
+      void vscode.window.showErrorMessage(`${doingOf(task)} failed: ${err instanceof Error ? err.message : String(err)}`);
+    };
+    reg(file, async (arg, selected) => {
       const uris = targetUris(arg, Array.isArray(selected) ? selected : undefined);
       if (uris.length === 0) {
         void vscode.window.showWarningMessage('Select a dataset file (.jsonl) first.');
         return;
       }
-      for (const uri of uris) {
-        try {
-          await runLlmCommand(kind, uri, context, deps.editors, deps.log);
-        } catch (err) {
-          deps.log.error(`${kind} failed`, err);
-          void vscode.window.showErrorMessage(`${kind === 'annotate' ? 'Labeling' : 'Judging'} failed: ${err instanceof Error ? err.message : String(err)}`);
-        }
-      }
+      for (const uri of uris) await runTaskCommand(task, uri, llm).catch(failed);
     });
-  }
-
-  for (const [id, kind] of [['datasetCurator.labelRecord', 'annotate'], ['datasetCurator.judgeRecord', 'judge']] as const) {
-    reg(id, async () => {
+    reg(record, async () => {
       const doc = deps.editors.activeDocument();
       if (!doc) {
         void vscode.window.showWarningMessage('Open a dataset in the Curation Editor first.');
         return;
       }
-      try {
-        await runLlmCommand(kind, doc.uri, context, deps.editors, deps.log, doc.currentIndex);
-      } catch (err) {
-        deps.log.error(`${kind} failed`, err);
-        void vscode.window.showErrorMessage(`${kind === 'annotate' ? 'Labeling' : 'Judging'} failed: ${err instanceof Error ? err.message : String(err)}`);
-      }
+      await runTaskCommand(task, doc.uri, llm, doc.currentIndex).catch(failed);
     });
   }
+
+  reg('datasetCurator.openPromptTemplate', async (arg) => {
+    const [uri] = targetUris(arg, undefined);
+    await openPromptTemplate(uri).catch((err: unknown) => {
+      deps.log.error('Open Prompt Template failed', err);
+      void vscode.window.showErrorMessage(`Open Prompt Template failed: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  });
 
   reg('datasetCurator.openAsText', async (arg, selected) => {
     for (const uri of targetUris(arg, Array.isArray(selected) ? selected : undefined)) {

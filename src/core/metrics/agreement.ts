@@ -5,7 +5,7 @@
 import { openStore } from '../sources';
 import { z } from 'zod';
 import { defineOperation } from '../operation';
-import { getPath, humanOf, iterateLines, judgesOf, throwIfAborted, topSuggestion, type LineSource } from '../filter/fields';
+import { getPath, humanOf, iterateLines, judgePanelOf, throwIfAborted, topSuggestion, type LineSource } from '../filter/fields';
 
 // ---------------------------------------------------------------------------------------------
 // Categorical
@@ -198,12 +198,12 @@ export interface JudgesReport {
   alpha: number | null;
 }
 
-/** Agreement between judges from records' `judges[]` (records with one judge add nothing). */
+/** Agreement between judges from records' `judges[]`, each record's current panel (records with one judge add nothing). */
 export function judgesAgreement(values: Iterable<Record<string, unknown>>): JudgesReport {
   const rows: Map<string, number>[] = [];
   const raters = new Set<string>();
   for (const v of values) {
-    const js = judgesOf(v);
+    const js = judgePanelOf(v);
     if (js.length < 2) continue;
     const row = new Map<string, number>();
     js.forEach((j, i) => {
