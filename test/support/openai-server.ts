@@ -11,12 +11,14 @@
 // or predicate with `addFault`. Every request is recorded (authorization header removed; only
 // whether one was present and the last key seen are kept, so tests can check key handling).
 //
-// Standalone: node --import tsx test/support/openai-server.ts --port 0 --latency 50
-//   prints "listening http://127.0.0.1:PORT" on stdout.
+// Standalone: node --import tsx test/support/openai-server.ts --port 0 --latency 50 [--synth [--copy-share 0.3]]
+//   prints "listening http://127.0.0.1:PORT" on stdout. `--synth` answers the generation prompts
+//   (synth-responder.ts).
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { sampleFromSchema, type JsonSchema } from './json-schema-sample';
+import { synthResponder } from './synth-responder';
 
 export interface RecordedRequest {
   n: number;
@@ -377,6 +379,7 @@ if (require.main === module) {
   };
   const server = new OpenAITestServer({ latencyMs: Number(arg('latency') ?? 0) });
   server.record = argv.includes('--record');
+  if (argv.includes('--synth')) server.respond = synthResponder({ copyShare: Number(arg('copy-share') ?? 0) });
   void server.start(Number(arg('port') ?? 0), arg('host') ?? '127.0.0.1').then((url) => {
     process.stdout.write(`listening ${url}\n`);
   });
