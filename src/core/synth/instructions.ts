@@ -17,6 +17,7 @@
 // A round's decisions are one line, so a kill leaves a round decided or not at all. On resume the
 // pool is rebuilt from the decided rounds, the answers of the undecided round are reused (only the
 // missing ones are requested), and it is decided again: no request redone, no record lost or doubled.
+import { setMaxListeners } from 'node:events';
 import { basename } from 'node:path';
 import { z } from 'zod';
 import { defineOperation, UserError, type Estimate, type OperationContext } from '../operation';
@@ -323,7 +324,7 @@ async function runInstructions(o: InstructionsOptions, env: SynthEnv, ctx: Opera
       const entry = decided.get(r) as RoundEntry;
       for (const d of entry.decisions) note(d);
       for (const f of entry.failed) failed.push({ where: `round ${r}, request ${f.q + 1}`, reason: f.reason });
-      resumed += entry.decisions.length;
+      resumed += o.requestsPerRound - entry.failed.length;
       round = r;
     }
     if (round > 0) log(`resuming: ${round} round(s) from the journal, ${accepted.length} instruction(s) kept so far`);
@@ -351,6 +352,7 @@ async function runInstructions(o: InstructionsOptions, env: SynthEnv, ctx: Opera
     const model = o.model;
     // Cancellation, or a fatal error (bad key, model or URL) in one request, stops every request.
     const inner = new AbortController();
+    setMaxListeners(0, inner.signal); // one listener per request in flight
     const onAbort = (): void => inner.abort(ctx.signal.reason);
     if (ctx.signal.aborted) onAbort();
     else ctx.signal.addEventListener('abort', onAbort, { once: true });
@@ -504,7 +506,9 @@ async function estimateInstructions(o: InstructionsOptions, signal: AbortSignal)
   const perRequestIn = messagesTokens([{ role: 'system', content: p.gen.system }]) + o.demonstrations * (avgSeed + 3) + 40;
   const perRequestOut = o.perRequest * (avgSeed + 12);
   const perCandidate = o.evolve.length ? (1 - o.evolveShare) * o.perRequest + o.evolveShare : o.perRequest;
-  const requests = Math.min(o.rounds * o.requestsPerRound, Math.ceil(o.target / (perCandidate * ASSUMED_ACCEPTANCE)));
+  // whole rounds: a round's requests are all sent
+  const rounds = Math.min(o.rounds, Math.ceil(o.target / (perCandidate * ASSUMED_ACCEPTANCE) / o.requestsPerRound));
+  const requests = rounds * o.requestsPerRound;
   const inputTokens = Math.round(requests * perRequestIn);
   const outputTokens = Math.round(requests * perRequestOut);
   return { records: o.target, requests, inputTokens, outputTokens, cost: costOf(o, inputTokens, outputTokens) };
