@@ -12,20 +12,12 @@ import type { TaskResult } from '../core/llm/apply-result';
 import type { JobSummary } from '../core/jobs/runner';
 import type { Operation } from '../core/operation';
 import { CurationEditorProvider } from './curationEditor';
-import { apiKey, readEndpointSettings } from './settings';
+import { apiKey } from './settings';
 import { runWithProgress } from './jobs';
+import { confirmEstimate, endpointFor } from './llmFace';
 import type { Log } from './log';
 
 type Kind = 'annotate' | 'judge';
-
-function isLocal(url: string): boolean {
-  try {
-    const h = new URL(url).hostname;
-    return h === '127.0.0.1' || h === 'localhost' || h === '::1' || h === '[::1]';
-  } catch {
-    return false;
-  }
-}
 
 /** One record of the store as a job's whole source (the job's index 0 is the record's index). */
 class OneRecord implements RecordSource {
@@ -54,19 +46,8 @@ export async function runLlmCommand(
   record?: number,
 ): Promise<JobSummary | undefined> {
   const name = record === undefined ? path.basename(uri.fsPath) : `line ${record + 1} of ${path.basename(uri.fsPath)}`;
-  const s = readEndpointSettings(uri);
-  if (s.ignored.length) {
-    void vscode.window.showWarningMessage(
-      `This workspace is not trusted, so its settings ${s.ignored.join(', ')} were ignored; requests go to ${s.baseUrl}. Trust the workspace to use them.`,
-    );
-    log.warn(`untrusted workspace: ignored ${s.ignored.join(', ')}`);
-  }
-  const key = await apiKey(context.secrets);
-  if (!key && !isLocal(s.baseUrl)) {
-    const pick = await vscode.window.showWarningMessage(`No API key for ${s.baseUrl}. Set one (kept in SecretStorage) or set OPENAI_API_KEY.`, 'Set API Key');
-    if (pick) await vscode.commands.executeCommand('datasetCurator.setApiKey');
-    if (!(await apiKey(context.secrets))) return undefined;
-  }
+  const s = await endpointFor(uri, context, log);
+  if (!s) return undefined;
 
   // Open it in the Curation Editor: the results show up there as they arrive.
   await vscode.commands.executeCommand('vscode.openWith', uri, CurationEditorProvider.viewType);
@@ -135,15 +116,7 @@ export async function runLlmCommand(
     ...extra,
   });
   const est = await op.estimate!(options, { signal: new AbortController().signal });
-  log.info(`${kind} ${name}: ${est.records} records, ~${est.requests} requests, ~${est.inputTokens}+${est.outputTokens} tokens, ~$${(est.cost ?? 0).toFixed(4)}`);
-  if ((est.cost ?? 0) > s.confirmCostAbove) {
-    const go = await vscode.window.showWarningMessage(
-      `${kind === 'annotate' ? 'Labeling' : 'Judging'} ${name} takes about ${est.requests} requests and costs about $${(est.cost ?? 0).toFixed(2)}.`,
-      { modal: true },
-      'Run',
-    );
-    if (go !== 'Run') return undefined;
-  }
+  if (!(await confirmEstimate(`${kind === 'annotate' ? 'Labeling' : 'Judging'} ${name}`, est, s, log))) return undefined;
   const title = `${kind === 'annotate' ? 'Labeling' : 'Judging'} ${name}`;
   if (record !== undefined) log.info(`${title}: one request`);
   const summary = await runWithProgress(op, options, {

@@ -145,8 +145,13 @@ export class JournalWriter<E extends { type: string } = JournalEntry> {
   /** After a complete run: keeps the journal as `<id>.done.jsonl` (so a new run starts afresh). */
   retire(): string {
     this.close();
-    const done = this.path.replace(/\.jsonl$/, '') + `.done-${Date.now()}.jsonl`;
-    renameSync(this.path, done);
-    return done;
+    return retireJournal(this.path);
   }
+}
+
+/** Renames a finished job's journal to `<id>.done-<time>.jsonl`; returns the new path. */
+export function retireJournal(path: string): string {
+  const done = path.replace(/\.jsonl$/, '') + `.done-${Date.now()}.jsonl`;
+  renameSync(path, done);
+  return done;
 }

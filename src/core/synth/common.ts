@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { UserError, type Estimate, type OperationContext } from '../operation';
 import { JsonlDataset } from '../store';
 import { StoreRecordSource } from '../jobs/store-io';
+import { retireJournal } from '../jobs/journal';
 import { JobCancelledError, journalDirFor, journalPathFor, runJob, type JobSummary } from '../jobs/runner';
 import type { LlmTask, RecordSource, SourceRecord } from '../jobs/types';
 import { canonicalJson, ResponseCache } from '../llm/cache';
@@ -384,7 +385,7 @@ function toSummary(task: SynthTask, s: JobSummary, output: string, records: numb
     journal: s.journal,
     complete: s.complete,
     stop: s.complete
-      ? { reason: 'done', message: `every input record was processed: ${records} record(s) written${s.failed.length ? `, ${s.failed.length} failed (run again to retry them)` : ''}` }
+      ? { reason: 'done', message: `every input record was processed: ${records} record(s) written${s.failed.length ? `; ${s.failed.length} failed: run the same command again to retry them` : ''}` }
       : { reason: 'done', message: 'stopped before every record was processed' },
   };
 }
@@ -422,7 +423,10 @@ export async function runRecordJob(
         retryFailed: o.retryFailed,
         limit: o.limit,
         replay: false,
+        keepJournal: true,
       });
+      // With failures the journal stays: running the same command again retries only those.
+      if (s.failed.length === 0) s.journal = retireJournal(s.journal);
       return toSummary(taskId, s, o.output, writer.records);
     } catch (err) {
       if (err instanceof JobCancelledError) throw new GenerateCancelledError(toSummary(taskId, err.summary, o.output, writer.records));
