@@ -61,6 +61,11 @@ export interface Nearest {
   text: string;
 }
 
+interface Posting {
+  data: Int32Array;
+  length: number;
+}
+
 /** Longest sequence the LCS table is built for (Uint16 cells); longer texts are cut for the comparison. */
 const MAX_TOKENS = 4096;
 
@@ -68,8 +73,8 @@ export class SimilarityPool {
   private readonly ids = new Map<string, number>();
   private readonly items: Int32Array[] = [];
   private readonly texts: string[] = [];
-  /** token id -> flat [item, count, item, count, ...] */
-  private readonly postings: number[][] = [];
+  /** token id -> flat [item, count, item, count, ...] (typed, grown by doubling) */
+  private readonly postings: Posting[] = [];
   private overlap = new Int32Array(64);
   /** LCS computations done / instructions passed over by the bound (for benchmarks and tests). */
   readonly counters = { checks: 0, lcs: 0, pruned: 0 };
@@ -100,7 +105,7 @@ export class SimilarityPool {
           continue;
         }
         this.ids.set(t, (v = this.ids.size));
-        this.postings.push([]);
+        this.postings.push({ data: new Int32Array(4), length: 0 });
       }
       out[i] = v;
     }
@@ -115,7 +120,16 @@ export class SimilarityPool {
     this.texts.push(text);
     const counts = new Map<number, number>();
     for (const t of seq) counts.set(t, (counts.get(t) ?? 0) + 1);
-    for (const [t, c] of counts) (this.postings[t] as number[]).push(index, c);
+    for (const [t, c] of counts) {
+      const p = this.postings[t] as Posting;
+      if (p.length + 2 > p.data.length) {
+        const bigger = new Int32Array(p.data.length * 2);
+        bigger.set(p.data);
+        p.data = bigger;
+      }
+      p.data[p.length++] = index;
+      p.data[p.length++] = c;
+    }
     if (this.overlap.length < this.items.length) this.overlap = new Int32Array(this.overlap.length * 2); // all zero between checks
     return index;
   }
@@ -132,21 +146,51 @@ export class SimilarityPool {
     if (m === 0 || this.items.length === 0) return { tooSimilar: false };
     const counts = new Map<number, number>();
     for (const t of seq) if (t >= 0) counts.set(t, (counts.get(t) ?? 0) + 1);
+    // The most common tokens ("the", "a", "write"...) have postings as long as the pool. An
+    // instruction sharing none of the other tokens overlaps by at most C (the candidate's count of
+    // the common ones), so its bound is at most 2C/(m+1): while that stays below the threshold, the
+    // common tokens' postings need not be read at all. (Prefix filtering, with the real document
+    // frequencies.) For instructions reached through the rarer tokens, the common overlap is counted
+    // from their own tokens.
+    const byLength = [...counts.entries()].sort((x, y) => (this.postings[y[0]] as Posting).length - (this.postings[x[0]] as Posting).length);
+    const budget = (this.threshold * (m + 1)) / 2;
+    const common = new Map<number, number>();
+    let skipped = 0;
+    for (const [t, c] of byLength) {
+      if (skipped + c < budget - 1e-9) {
+        common.set(t, c);
+        skipped += c;
+      }
+    }
     const overlap = this.overlap;
     const touched: number[] = [];
     for (const [t, c] of counts) {
-      const list = this.postings[t] as number[];
-      for (let k = 0; k < list.length; k += 2) {
-        const item = list[k] as number;
+      if (common.has(t)) continue;
+      const { data, length } = this.postings[t] as Posting;
+      for (let k = 0; k < length; k += 2) {
+        const item = data[k] as number;
         if (overlap[item] === 0) touched.push(item);
-        overlap[item] = (overlap[item] as number) + Math.min(c, list[k + 1] as number);
+        overlap[item] = (overlap[item] as number) + Math.min(c, data[k + 1] as number);
       }
     }
-    // Only instructions whose bound reaches the threshold can be too similar; highest bound first,
-    // so a near-copy is usually found by the first LCS.
-    const bound = (item: number): number => (2 * (overlap[item] as number)) / (m + (this.items[item] as Int32Array).length);
-    const candidates = touched.filter((item) => bound(item) >= this.threshold);
+    // Only instructions whose bound reaches the threshold can be too similar.
+    const candidates: number[] = [];
+    const lengthOf = (item: number): number => (this.items[item] as Int32Array).length;
+    for (const item of touched) {
+      const n = lengthOf(item);
+      if ((2 * ((overlap[item] as number) + skipped)) / (m + n) < this.threshold) continue; // even if every common token matched
+      if (common.size) {
+        for (const [t, c] of common) {
+          let k = 0;
+          for (const x of this.items[item] as Int32Array) if (x === t) k++;
+          overlap[item] = (overlap[item] as number) + Math.min(c, k);
+        }
+      }
+      if ((2 * (overlap[item] as number)) / (m + n) >= this.threshold) candidates.push(item);
+    }
     this.counters.pruned += touched.length - candidates.length;
+    // Highest bound first: a near-copy is usually found by the first LCS.
+    const bound = (item: number): number => (2 * (overlap[item] as number)) / (m + lengthOf(item));
     candidates.sort((x, y) => bound(y) - bound(x) || x - y);
     let best: Nearest | undefined;
     let hit = false;
