@@ -22,6 +22,7 @@ export const llmFlags = {
   'max-cost': { type: 'string' },
   out: { type: 'string', short: 'o' },
   'cache-dir': { type: 'string' },
+  'prompts-dir': { type: 'string' },
   'no-cache': { type: 'boolean' },
   limit: { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
@@ -31,7 +32,7 @@ export const llmFlags = {
 export const llmUsage =
   '  --base-url URL (or OPENAI_BASE_URL)  --model M (or CURATE_MODEL)  --concurrency N  --temperature T  --max-tokens N\n' +
   '  --timeout S  --rpm N  --tpm N  --price-in USD/M  --price-out USD/M  --max-cost USD (ask above it; default 1)\n' +
-  '  --cache-dir DIR | --no-cache   --limit N   --yes   --json\n' +
+  '  --cache-dir DIR | --no-cache   --prompts-dir DIR (prompt overrides, e.g. .curator/prompts)   --limit N   --yes   --json\n' +
   '  The API key is read from OPENAI_API_KEY. A killed or interrupted job resumes when run again.';
 
 export function num(v: unknown, name: string): number | undefined {
@@ -63,6 +64,7 @@ export function endpointOptions(values: OptionValues, input: string): Record<str
   put('pricePerMillionOutputTokens', num(values['price-out'], 'price-out'));
   put('limit', num(values.limit, 'limit'));
   put('cacheDir', values['cache-dir']);
+  put('promptsDir', values['prompts-dir']);
   put('noCache', values['no-cache'] ? true : undefined);
   put('output', values.out);
   return o;
