@@ -15,7 +15,7 @@ import { journalDirFor } from '../core/jobs/runner';
 import { targetUris } from './commands';
 import { CurationEditorProvider } from './curationEditor';
 import { runWithProgress } from './jobs';
-import { confirmEstimate, endpointFor } from './llmFace';
+import { confirmEstimate, endpointFor, engineOptions } from './llmFace';
 import { apiKey, type EndpointSettings } from './settings';
 import type { Log } from './log';
 
@@ -243,16 +243,10 @@ export async function runGenerateCommand(task: SynthTask, uris: vscode.Uri[], de
   const options = op.options.parse({
     input,
     output: out,
-    baseURL: s.baseUrl,
+    ...engineOptions(s),
     model,
     ...(temperature !== undefined ? { temperature } : {}),
     ...(maxTokens !== undefined ? { maxTokens } : {}),
-    concurrency: s.concurrency,
-    requestsPerMinute: s.requestsPerMinute,
-    tokensPerMinute: s.tokensPerMinute,
-    timeoutSeconds: s.timeoutSeconds,
-    pricePerMillionInputTokens: s.pricePerMillionInput,
-    pricePerMillionOutputTokens: s.pricePerMillionOutput,
     ...(task === 'instructions' && uris.length > 1 ? { seedFiles: uris.slice(1).map((u) => u.fsPath) } : {}),
     ...answers,
   });

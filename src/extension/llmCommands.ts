@@ -14,7 +14,7 @@ import type { Operation } from '../core/operation';
 import { CurationEditorProvider } from './curationEditor';
 import { apiKey } from './settings';
 import { runWithProgress } from './jobs';
-import { confirmEstimate, endpointFor } from './llmFace';
+import { confirmEstimate, endpointFor, engineOptions } from './llmFace';
 import type { Log } from './log';
 
 type Kind = 'annotate' | 'judge';
@@ -103,16 +103,10 @@ export async function runLlmCommand(
   const op = ops[kind] as unknown as Operation<ZodType<CommonOptions>, JobSummary>;
   const options = op.options.parse({
     input: uri.fsPath,
-    baseURL: s.baseUrl,
+    ...engineOptions(s),
     model: s.taskModels[kind === 'annotate' ? 'label' : 'judge'] ?? s.model,
     temperature: s.temperature,
     maxTokens: s.maxTokens,
-    concurrency: s.concurrency,
-    requestsPerMinute: s.requestsPerMinute,
-    tokensPerMinute: s.tokensPerMinute,
-    timeoutSeconds: s.timeoutSeconds,
-    pricePerMillionInputTokens: s.pricePerMillionInput,
-    pricePerMillionOutputTokens: s.pricePerMillionOutput,
     ...extra,
   });
   const est = await op.estimate!(options, { signal: new AbortController().signal });

@@ -33,6 +33,19 @@ export async function endpointFor(uri: vscode.Uri, context: vscode.ExtensionCont
   return s;
 }
 
+/** The engine's options from the settings (what every LLM operation takes besides its own). */
+export function engineOptions(s: EndpointSettings) {
+  return {
+    baseURL: s.baseUrl,
+    concurrency: s.concurrency,
+    requestsPerMinute: s.requestsPerMinute,
+    tokensPerMinute: s.tokensPerMinute,
+    timeoutSeconds: s.timeoutSeconds,
+    pricePerMillionInputTokens: s.pricePerMillionInput,
+    pricePerMillionOutputTokens: s.pricePerMillionOutput,
+  };
+}
+
 /** Logs the estimate; above the threshold, asks (modal). True to go on. */
 export async function confirmEstimate(what: string, est: Estimate, s: EndpointSettings, log: Log, action = 'Run'): Promise<boolean> {
   log.info(`${what}: ${est.records} records, ~${est.requests} requests, ~${est.inputTokens}+${est.outputTokens} tokens, ~$${(est.cost ?? 0).toFixed(4)}`);

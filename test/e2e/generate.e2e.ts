@@ -5,11 +5,12 @@
 // other line is byte-identical.
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
-import { cleanup, launchBrowser, makeWorkspace, openWorkbench, repoRoot, runCommand, showDatasets, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
+import { spawnOpenAIServer } from '../support/openai-server';
+import { cleanup, launchBrowser, makeWorkspace, openWorkbench, runCommand, showDatasets, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
 
 interface Pair {
   chosen: { role: string; content: string }[];
@@ -32,16 +33,7 @@ describe('generation, as a person', () => {
   let workspace: string;
 
   before(async () => {
-    llm = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/support/openai-server.ts'), '--port', '0', '--latency', '100', '--synth'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
-    baseUrl = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      llm.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /listening (http:\/\/\S+)/.exec(out);
-        if (m?.[1]) resolve(m[1]);
-      });
-      llm.once('exit', (c) => reject(new Error(`the test LLM server exited (${c})`)));
-    });
+    ({ url: baseUrl, process: llm } = await spawnOpenAIServer(['--latency', '100', '--synth']));
     workspace = makeWorkspace('samples');
     server = await startCodeServer({
       env: { OPENAI_API_KEY: 'sk-e2e-generate' },

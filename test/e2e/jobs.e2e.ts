@@ -3,11 +3,12 @@
 // labels in the Curation Editor and on disk; then filter a file with a dry run, tag, and undo.
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
-import { cleanup, launchBrowser, makeWorkspace, openWorkbench, repoRoot, runCommand, showDatasets, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
+import { spawnOpenAIServer } from '../support/openai-server';
+import { cleanup, launchBrowser, makeWorkspace, openWorkbench, runCommand, showDatasets, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
 
 const FAKE_KEY = 'sk-e2e-fake-key-4242';
 
@@ -31,16 +32,7 @@ describe('LLM jobs and filters, as a person', () => {
   let workspace: string;
 
   before(async () => {
-    llm = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/support/openai-server.ts'), '--port', '0', '--latency', '250'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
-    baseUrl = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      llm.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /listening (http:\/\/\S+)/.exec(out);
-        if (m?.[1]) resolve(m[1]);
-      });
-      llm.once('exit', (c) => reject(new Error(`the test LLM server exited (${c})`)));
-    });
+    ({ url: baseUrl, process: llm } = await spawnOpenAIServer(['--latency', '250']));
     workspace = makeWorkspace('samples');
     server = await startCodeServer({
       env: { OPENAI_API_KEY: FAKE_KEY },

@@ -14,7 +14,9 @@
 // Standalone: node --import tsx test/support/openai-server.ts --port 0 --latency 50 [--synth [--copy-share 0.3]]
 //   prints "listening http://127.0.0.1:PORT" on stdout. `--synth` answers the generation prompts
 //   (synth-responder.ts).
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { sampleFromSchema, type JsonSchema } from './json-schema-sample';
@@ -363,6 +365,24 @@ function findEmbeddedSchema(chat: ChatBody): JsonSchema | undefined {
 
 function hashWord(s: string): string {
   return createHash('sha256').update(s).digest('hex').slice(0, 8);
+}
+
+/**
+ * The server in a child process (for tests whose own process is busy, e.g. driving a browser):
+ * `args` as for the standalone server (`--latency 250`, `--synth`). Resolves with its URL.
+ */
+export async function spawnOpenAIServer(args: string[] = []): Promise<{ url: string; process: ChildProcess }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', __filename, '--port', '0', ...args], { cwd: join(__dirname, '..', '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    proc.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening (http:\/\/\S+)/.exec(out);
+      if (m?.[1]) resolve(m[1]);
+    });
+    proc.once('exit', (c) => reject(new Error(`the test LLM server exited (${c})`)));
+  });
+  return { url, process: proc };
 }
 
 export async function startOpenAIServer(opts: OpenAIServerOptions = {}): Promise<OpenAITestServer> {

@@ -3,15 +3,16 @@
 // and the re-run that resumes, usage errors, and `curate stats` showing the generated share.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { after, before, beforeEach, describe, test } from 'node:test';
-import { startOpenAIServer, type OpenAITestServer } from '../support/openai-server';
+import { beforeEach, describe, test } from 'node:test';
+import type { OpenAITestServer } from '../support/openai-server';
 import { synthResponder } from '../support/synth-responder';
+import { readJsonl, useLoopbackServer } from './helpers/llm';
 import { root } from './helpers/store';
 
+const loopback = useLoopbackServer('dc-cli-gen-');
 let server: OpenAITestServer;
 let dir: string;
 
@@ -39,21 +40,14 @@ function curate(args: string[], opts: { onStart?: (proc: ReturnType<typeof spawn
 
 const SEEDS = ['Write a limerick about a cat who cooks', 'Explain photosynthesis in two sentences', 'List four capitals in South America', 'Describe a sunrise to someone who cannot see'];
 
-before(async () => {
-  server = await startOpenAIServer();
-});
-after(async () => {
-  await server.close();
-});
 beforeEach(() => {
-  server.reset();
-  server.latencyMs = 0;
+  server = loopback.server();
+  dir = loopback.dir();
   server.respond = synthResponder({ copyShare: 0.3 });
-  dir = mkdtempSync(join(tmpdir(), 'dc-cli-gen-'));
   writeFileSync(join(dir, 'seeds.jsonl'), `${SEEDS.map((instruction) => JSON.stringify({ instruction })).join('\n')}\n`);
 });
 const ep = () => ['--base-url', server.baseURL, '--model', 'cli-model'];
-const lines = (f: string) => readFileSync(join(dir, f), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+const lines = (f: string) => readJsonl(join(dir, f));
 
 describe('curate generate', () => {
   test('instructions: the summary with the stop reason, exit 0 at the target; --json; the output marked generated in stats', async () => {

@@ -3,17 +3,17 @@
 // target and the stop reasons, personas/attributes/evolutions, provenance, reproducibility, and a
 // SIGKILL in the middle of a run followed by a resume.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, beforeEach, test } from 'node:test';
+import { beforeEach, test } from 'node:test';
 import { quietContext } from '../../src/core/operation';
 import { synthOperations, InstructionsOptions, GenerateCancelledError } from '../../src/core/synth';
 import { rougeL } from '../../src/core/synth/similarity';
-import { lastUserText, startOpenAIServer, type OpenAITestServer } from '../support/openai-server';
+import { lastUserText, type OpenAITestServer } from '../support/openai-server';
 import { synthResponder, type SynthResponderStats } from '../support/synth-responder';
+import { readJsonl as read, runGenerateChild, useLoopbackServer } from './helpers/llm';
 
+const loopback = useLoopbackServer('dc-synth-');
 let server: OpenAITestServer;
 let dir: string;
 let stats: SynthResponderStats;
@@ -29,17 +29,10 @@ const SEEDS = [
   'Suggest a healthy breakfast that takes under ten minutes',
 ];
 
-before(async () => {
-  server = await startOpenAIServer();
-});
-after(async () => {
-  await server.close();
-});
 beforeEach(() => {
-  server.reset();
-  server.latencyMs = 0;
+  server = loopback.server();
+  dir = loopback.dir();
   stats = { instructions: 0, copies: 0, evolved: 0, judged: 0, dialogues: 0 };
-  dir = mkdtempSync(join(tmpdir(), 'dc-synth-'));
 });
 
 function seeds(): string {
@@ -47,7 +40,6 @@ function seeds(): string {
   writeFileSync(p, `${SEEDS.map((instruction, i) => JSON.stringify({ id: i, instruction })).join('\n')}\n`);
   return p;
 }
-const read = (p: string): Array<Record<string, any>> => readFileSync(p, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 function opts(extra: Record<string, unknown> = {}) {
   return InstructionsOptions.parse({ input: seeds(), output: join(dir, 'out.jsonl'), baseURL: server.baseURL, model: 'gen-model', ...extra });
 }
@@ -214,16 +206,6 @@ test('cancel: the kept instructions stay in the output; a resume continues witho
   assert.ok(repeated <= 2, `${repeated} requests were sent again (at most the ${2} in flight at the cancel)`);
 });
 
-function runChild(task: string, options: unknown) {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'support', 'generate-child.ts'), task, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }>((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal, out, err })));
-  return { proc, done };
-}
-
 test('SIGKILL in the middle of a run, then resume: no instruction lost or doubled, the same ones as an uninterrupted run', { timeout: 120_000 }, async () => {
   server.respond = synthResponder({ copyShare: 0.3 }, stats);
   server.latencyMs = 20;
@@ -237,7 +219,7 @@ test('SIGKILL in the middle of a run, then resume: no instruction lost or double
     const lines = readFileSync(join(journalDir, f), 'utf8').split('\n');
     return { rounds: lines.filter((l) => l.startsWith('{"type":"round"')).length, answers: lines.filter((l) => l.startsWith('{"type":"answer"')).length };
   };
-  const first = runChild('instructions', { ...base, output });
+  const first = runGenerateChild('instructions', { ...base, output });
   // kill it in the middle of a round: two rounds decided and some answers of the third journaled
   for (;;) {
     await new Promise((r) => setTimeout(r, 10));
@@ -248,7 +230,7 @@ test('SIGKILL in the middle of a run, then resume: no instruction lost or double
   first.proc.kill('SIGKILL');
   assert.equal((await first.done).signal, 'SIGKILL');
   const requestsBefore = server.counts.chat;
-  const second = runChild('instructions', { ...base, output });
+  const second = runGenerateChild('instructions', { ...base, output });
   const r2 = await second.done;
   assert.equal(r2.code, 0, r2.err);
   const summary = JSON.parse(r2.out) as { records: number; resumed: number; requests: number; stop: { reason: string } };

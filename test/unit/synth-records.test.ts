@@ -2,30 +2,23 @@
 // asked, what is written (layout, provenance), ties skipped, invalid input skipped with a reason,
 // a SIGKILL in the middle and a resume.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, beforeEach, test } from 'node:test';
+import { beforeEach, test } from 'node:test';
 import { quietContext } from '../../src/core/operation';
 import { DialoguesOptions, PreferencesOptions, ResponsesOptions, synthOperations } from '../../src/core/synth';
-import { lastUserText, startOpenAIServer, type ChatBody, type OpenAITestServer } from '../support/openai-server';
+import { lastUserText, type ChatBody, type OpenAITestServer } from '../support/openai-server';
 import { synthResponder } from '../support/synth-responder';
+import { readJsonl as read, runGenerateChild, useLoopbackServer } from './helpers/llm';
 
+const loopback = useLoopbackServer('dc-synth-rec-');
 let server: OpenAITestServer;
 let dir: string;
 const ops = synthOperations({ apiKey: () => 'sk-test' });
 
-before(async () => {
-  server = await startOpenAIServer();
-});
-after(async () => {
-  await server.close();
-});
 beforeEach(() => {
-  server.reset();
-  server.latencyMs = 0;
-  dir = mkdtempSync(join(tmpdir(), 'dc-synth-rec-'));
+  server = loopback.server();
+  dir = loopback.dir();
 });
 
 function file(name: string, lines: unknown[]): string {
@@ -33,7 +26,6 @@ function file(name: string, lines: unknown[]): string {
   writeFileSync(p, `${lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n')}\n`);
   return p;
 }
-const read = (p: string): Array<Record<string, any>> => readFileSync(p, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 const common = () => ({ baseURL: server.baseURL, model: 'gen-model' });
 
 test('responses: beside an instruction (output), a prompt (response), or as the next assistant turn; several per record', async () => {
@@ -210,16 +202,6 @@ test('dialogues in one request: validated; a conversation whose roles do not alt
   assert.deepEqual(read(o.output).map((x) => x.topic ?? x.persona), ['a nervous first-time home buyer', 'BROKEN']);
 });
 
-function runChild(task: string, options: unknown) {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'support', 'generate-child.ts'), task, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }>((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal, out, err })));
-  return { proc, done };
-}
-
 test('SIGKILL in the middle of a preferences job, then resume: every pair exactly once, in input order', { timeout: 120_000 }, async () => {
   const N = 300;
   server.respond = synthResponder();
@@ -228,7 +210,7 @@ test('SIGKILL in the middle of a preferences job, then resume: every pair exactl
   const output = join(dir, 'pairs.jsonl');
   const options = { ...common(), input, output, candidates: 2, concurrency: 8, minMargin: 0 };
   const journalDir = `${output}.curator-journal`;
-  const first = runChild('preferences', options);
+  const first = runGenerateChild('preferences', options);
   for (;;) {
     await new Promise((r) => setTimeout(r, 10));
     const f = existsSync(journalDir) ? readdirSync(journalDir).find((n) => !n.includes('.done-')) : undefined;
@@ -237,7 +219,7 @@ test('SIGKILL in the middle of a preferences job, then resume: every pair exactl
   }
   first.proc.kill('SIGKILL');
   assert.equal((await first.done).signal, 'SIGKILL');
-  const second = runChild('preferences', options);
+  const second = runGenerateChild('preferences', options);
   const r2 = await second.done;
   assert.equal(r2.code, 0, r2.err);
   const s = JSON.parse(r2.out) as { records: number; skipped: unknown[]; resumed: number; inputs: number };

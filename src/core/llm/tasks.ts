@@ -343,6 +343,34 @@ export function clientFor(o: CommonOptions, apiKey: string | undefined, log?: (l
   });
 }
 
+/** A job's client (with the host's key), its response cache and a log line going to both logs. */
+export async function openEngine(
+  o: CommonOptions,
+  env: { apiKey(): string | undefined | Promise<string | undefined>; log?(line: string): void },
+  ctx: { log(line: string): void },
+): Promise<{ client: LlmClient; cache?: ResponseCache; log(line: string): void; close(): void }> {
+  const log = (l: string): void => {
+    ctx.log(l);
+    env.log?.(l);
+  };
+  const client = clientFor(o, await env.apiKey(), log);
+  const cache = cacheFor(o);
+  return {
+    client,
+    cache,
+    log,
+    close: () => {
+      client.close();
+      cache?.close();
+    },
+  };
+}
+
+/** The response cache of a job: `cacheDir`, else `<input folder>/.curator/cache/llm`; none with `noCache`. */
+export function cacheFor(o: CommonOptions): ResponseCache | undefined {
+  return o.noCache ? undefined : new ResponseCache(o.cacheDir ?? join(dirname(resolve(o.input)), '.curator', 'cache', 'llm'));
+}
+
 async function estimateTask<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEnv): Promise<Estimate> {
   const source = env.openSource ? await env.openSource(o) : await FileRecordSource.open(o.input);
   const client = clientFor(o, undefined);
@@ -366,12 +394,7 @@ async function estimateTask<K extends TaskId>(id: K, o: TaskOptionsById[K], env:
 }
 
 async function runTask<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEnv, ctx: { signal: AbortSignal; progress: (p: { done: number; total?: number; unit?: string; message?: string }) => void; log: (l: string) => void }): Promise<JobSummary> {
-  const log = (l: string): void => {
-    ctx.log(l);
-    env.log?.(l);
-  };
-  const client = clientFor(o, await env.apiKey(), log);
-  const cache = o.noCache ? undefined : new ResponseCache(o.cacheDir ?? join(dirname(resolve(o.input)), '.curator', 'cache', 'llm'));
+  const { client, cache, log, close } = await openEngine(o, env, ctx);
   try {
     const task = createTask(id, o, { client, cache });
     const source = env.openSource ? await env.openSource(o) : await FileRecordSource.open(o.input);
@@ -394,8 +417,7 @@ async function runTask<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmE
       limit: o.limit,
     });
   } finally {
-    client.close();
-    cache?.close();
+    close();
   }
 }
 

@@ -3,7 +3,7 @@
 // record in, zero or more generated records out) that responses, preferences and dialogues use.
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { dirname, extname, join, resolve } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { UserError, type Estimate, type OperationContext } from '../operation';
@@ -12,9 +12,9 @@ import { StoreRecordSource } from '../jobs/store-io';
 import { retireJournal } from '../jobs/journal';
 import { JobCancelledError, journalDirFor, journalPathFor, runJob, type JobSummary } from '../jobs/runner';
 import type { LlmTask, RecordSource, SourceRecord } from '../jobs/types';
-import { canonicalJson, ResponseCache } from '../llm/cache';
+import { canonicalJson, type ResponseCache } from '../llm/cache';
 import { estimateTokens, type ChatMessage, type LlmClient, type SamplingParams, type Usage } from '../llm/client';
-import { clientFor, CommonOptions } from '../llm/tasks';
+import { CommonOptions, openEngine } from '../llm/tasks';
 import { Origin, withOrigin } from '../schema/annotation';
 import { JournalOutputSink, OutputWriter, type GeneratedRecord, type Selector } from './output';
 
@@ -33,6 +33,14 @@ export const SynthOptions = CommonOptions.extend({
   force: z.boolean().default(false),
 });
 export type SynthOptions = z.output<typeof SynthOptions>;
+
+/** The per-record tasks' options (responses, preferences, dialogues). */
+export const RecordTaskOptions = SynthOptions.extend({
+  /** Where a record's prompt (or, for dialogues, its seed) is; default: the task's list of fields. */
+  field: z.string().min(1).optional(),
+  /** The assistant's system prompt (kept in the output). */
+  system: z.string().max(100_000).optional(),
+});
 
 /** What the host (CLI or VS Code) supplies. */
 export interface SynthEnv {
@@ -148,17 +156,11 @@ export interface LlmDeps {
 }
 
 export async function withLlm<T>(o: SynthOptions, env: SynthEnv, ctx: Pick<OperationContext, 'log'>, fn: (deps: LlmDeps) => Promise<T>): Promise<T> {
-  const log = (l: string): void => {
-    ctx.log(l);
-    env.log?.(l);
-  };
-  const client = clientFor(o, await env.apiKey(), log);
-  const cache = o.noCache ? undefined : new ResponseCache(o.cacheDir ?? join(dirname(resolve(o.input)), '.curator', 'cache', 'llm'));
+  const { client, cache, log, close } = await openEngine(o, env, ctx);
   try {
     return await fn({ client, cache, log });
   } finally {
-    client.close();
-    cache?.close();
+    close();
   }
 }
 

@@ -24,27 +24,24 @@ import {
   runRecordJob,
   samplingFor,
   seedText,
-  SynthOptions,
+  RecordTaskOptions,
   ZERO_USAGE,
   type GenResult,
   type LlmDeps,
   type SynthEnv,
 } from './common';
 import { pick, rng } from './random';
-import { dialogueProblem, dialogueSchema, dialogueUserTemplate, dialogueWholeTemplate, responsesTemplate } from './templates';
+import { assistantPrompt } from './responses';
+import { dialogueProblem, dialogueSchema, dialogueUserTemplate, dialogueWholeTemplate } from './templates';
 
 export const DIALOGUE_SEED_FIELDS = ['topic', 'persona', 'seed', 'text', 'instruction', 'prompt'] as const;
 
-export const DialoguesOptions = SynthOptions.extend({
-  /** The seed's field; default the first of topic, persona, seed, text, instruction, prompt. */
-  field: z.string().min(1).optional(),
+export const DialoguesOptions = RecordTaskOptions.extend({
   /** User-assistant exchanges per conversation. */
   turns: z.number().int().min(1).max(50).default(3),
   /** Conversations per seed. */
   perSeed: z.number().int().min(1).max(50).default(1),
   mode: z.enum(['turns', 'whole']).default('turns'),
-  /** The assistant's system prompt (the conversation's first message when given). */
-  system: z.string().max(100_000).optional(),
   /** The simulated users, one drawn per conversation. */
   personas: z.array(z.string().min(1).max(2000)).default([]),
   /** The model playing the user (default: `model`). */
@@ -77,11 +74,10 @@ export function cleanUserMessage(text: string): string {
 function plan(o: DialoguesOptions) {
   const ut = loadTemplate('dialogue-user', dialogueUserTemplate, o.promptsDir);
   const wt = loadTemplate('dialogue-whole', dialogueWholeTemplate, o.promptsDir);
-  const rt = loadTemplate('responses', responsesTemplate, o.promptsDir);
+  const { system, tpl: rt } = assistantPrompt(o);
   const clean = (s: string): string => s.replace(/\n{2,}/g, '\n').trim();
   const userSystem = clean(renderTemplate(ut.system, { instructions: o.instructions }));
   const wholeSystem = clean(renderTemplate(wt.system, { turns: o.turns, messages: o.turns * 2, instructions: o.instructions }));
-  const system = renderTemplate(rt.system, { instructions: o.system ?? '' }).trim() || undefined;
   const spec = structuredSpec(dialogueSchema(o.turns), `dialogue_${o.turns}`);
   const hash =
     o.mode === 'turns'
@@ -107,7 +103,7 @@ function plan(o: DialoguesOptions) {
     }
     return { requests: o.perSeed * 2 * o.turns, inputTokens: Math.round(o.perSeed * input), outputTokens: o.perSeed * o.turns * (Math.min(o.maxTokens, TYPICAL_TURN_TOKENS) + TYPICAL_USER_TOKENS) };
   };
-  return { userSystem, wholeSystem, system, spec, hash, seedOf, estimate, ut: { id: ut.id, version: ut.version }, wt: { id: wt.id, version: wt.version }, rt: { id: rt.id, version: rt.version } };
+  return { userSystem, wholeSystem, system, spec, hash, seedOf, estimate, ut: { id: ut.id, version: ut.version }, wt: { id: wt.id, version: wt.version }, rt };
 }
 
 type One = { ok: true; messages: ChatMessage[]; usage: Usage; requests: number; cached: boolean; models: string[] } | { ok: false; reason: string; usage: Usage; requests: number; raw?: string };

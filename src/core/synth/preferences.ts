@@ -26,21 +26,17 @@ import {
   promptOf,
   runRecordJob,
   samplingFor,
-  SynthOptions,
+  RecordTaskOptions,
   ZERO_USAGE,
   type GenResult,
   type LlmDeps,
   type SynthEnv,
 } from './common';
 import { rng, shuffle } from './random';
-import { TYPICAL_RESPONSE_TOKENS } from './responses';
-import { preferenceJudgeTemplate, preferenceRatingsSchema, responsesTemplate } from './templates';
+import { assistantPrompt, TYPICAL_RESPONSE_TOKENS } from './responses';
+import { preferenceJudgeTemplate, preferenceRatingsSchema } from './templates';
 
-export const PreferencesOptions = SynthOptions.extend({
-  /** The prompt's field; default the first of messages, instruction, prompt, question, query, input, text. */
-  field: z.string().min(1).optional(),
-  /** The candidates' system prompt. */
-  system: z.string().max(100_000).optional(),
+export const PreferencesOptions = RecordTaskOptions.extend({
   /** Candidate responses per prompt. */
   candidates: z.number().int().min(2).max(16).default(2),
   /** Candidate models, used in turn (default: `model`). */
@@ -69,9 +65,8 @@ export function candidatePlan(o: PreferencesOptions): { model: string; temperatu
 }
 
 function plan(o: PreferencesOptions) {
-  const rt = loadTemplate('responses', responsesTemplate, o.promptsDir);
+  const { system, tpl: rt } = assistantPrompt(o);
   const jt = loadTemplate('preference-judge', preferenceJudgeTemplate, o.promptsDir);
-  const system = renderTemplate(rt.system, { instructions: o.system ?? '' }).trim() || undefined;
   const judgeSystem = renderTemplate(jt.system, { rubric: o.rubric, min: o.scaleMin, max: o.scaleMax, instructions: o.instructions })
     .replace(/\n{2,}/g, '\n')
     .trim();
@@ -93,7 +88,7 @@ function plan(o: PreferencesOptions) {
     const judgeIn = messagesTokens(judgeMessages(p.text, [])) + o.candidates * (gen + 6);
     return { requests: o.candidates + 1, inputTokens: o.candidates * messagesTokens(p.messages) + judgeIn, outputTokens: o.candidates * gen + o.candidates * 60 };
   };
-  return { system, candidates, judgeModel, spec, hash, judgeMessages, estimate, rt: { id: rt.id, version: rt.version }, jt: { id: jt.id, version: jt.version } };
+  return { system, candidates, judgeModel, spec, hash, judgeMessages, estimate, rt, jt: { id: jt.id, version: jt.version } };
 }
 
 export function preferencesTask(o: PreferencesOptions, deps: LlmDeps): LlmTask<GenResult> {

@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { z } from 'zod';
 import { defineOperation } from '../operation';
 import type { LlmTask, RecordEstimate, TaskOutcome } from '../jobs/types';
-import { loadTemplate, promptHash, renderTemplate } from '../llm/prompts';
+import { loadTemplate, promptHash, renderTemplate, type PromptTemplate } from '../llm/prompts';
 import { textCall } from '../llm/text';
 import {
   addUsage,
@@ -20,7 +20,7 @@ import {
   promptOf,
   runRecordJob,
   samplingFor,
-  SynthOptions,
+  RecordTaskOptions,
   ZERO_USAGE,
   type GenResult,
   type LlmDeps,
@@ -28,11 +28,7 @@ import {
 } from './common';
 import { responsesTemplate } from './templates';
 
-export const ResponsesOptions = SynthOptions.extend({
-  /** The prompt's field; default the first of messages, instruction, prompt, question, query, input, text. */
-  field: z.string().min(1).optional(),
-  /** The assistant's system prompt (kept in the output: `system`, or the conversation's first message). */
-  system: z.string().max(100_000).optional(),
+export const ResponsesOptions = RecordTaskOptions.extend({
   /** Responses per record. */
   n: z.number().int().min(1).max(50).default(1),
   /** Where the response goes (not for messages); default `output` beside `instruction`, else `response`. */
@@ -41,21 +37,28 @@ export const ResponsesOptions = SynthOptions.extend({
   allowTruncated: z.boolean().default(false),
 });
 export type ResponsesOptions = z.output<typeof ResponsesOptions>;
+type RecordTaskOptions = z.output<typeof RecordTaskOptions>;
 
 /** Typical output tokens of a response, for estimates (capped by maxTokens). */
 export const TYPICAL_RESPONSE_TOKENS = 400;
 
-/** The task's fixed parts: system prompt, prompt hash, per-record estimate. */
-function plan(o: ResponsesOptions) {
+/** The assistant's side of a generation: the `responses` template (overridable) and its system prompt. */
+export function assistantPrompt(o: RecordTaskOptions): { template: PromptTemplate; system?: string; tpl: { id: string; version: string } } {
   const template = loadTemplate('responses', responsesTemplate, o.promptsDir);
   const system = renderTemplate(template.system, { instructions: o.system ?? '' }).trim() || undefined;
+  return { template, system, tpl: { id: template.id, version: template.version } };
+}
+
+/** The task's fixed parts: system prompt, prompt hash, per-record estimate. */
+function plan(o: ResponsesOptions) {
+  const { template, system, tpl } = assistantPrompt(o);
   const hash = promptHash(template, system ?? '', { n: o.n });
   const estimate = (record: Record<string, unknown>): RecordEstimate => {
     const p = promptOf(record, o.field, system);
     if (typeof p === 'string') return { requests: 0, inputTokens: 0, outputTokens: 0 };
     return { requests: o.n, inputTokens: o.n * messagesTokens(p.messages), outputTokens: o.n * Math.min(o.maxTokens, TYPICAL_RESPONSE_TOKENS) };
   };
-  return { system, hash, tpl: { id: template.id, version: template.version }, estimate };
+  return { system, hash, tpl, estimate };
 }
 
 export function responsesTask(o: ResponsesOptions, deps: LlmDeps): LlmTask<GenResult> {
