@@ -5,14 +5,16 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { ConflictError, JsonlDataset, computeStats, type Edit } from '../core/store';
 import { matchesQuery, recordAnnotation } from '../core/query';
-import { defaultFields } from '../core/schema/annotation';
+import { defaultFields, originOf } from '../core/schema/annotation';
 import { applyAnnotationEdit } from '../core/annotate-edits';
 import { judgesSummary } from '../core/metrics/judges';
 import { disagreementThreshold } from './settings';
+import { isPreference, readPreference } from '../core/schema/preference';
 import type {
   AnnotationView,
   DocumentInfo,
   EditRequest,
+  OriginView,
   ParsedParams,
   RecordPayload,
   RowPayload,
@@ -129,6 +131,8 @@ export class DatasetDocument implements vscode.CustomDocument {
       lossy: line.lossy,
       annotation,
       annotationFields: Object.values(defaultFields),
+      ...(value && isPreference(value) ? { preference: readPreference(value) } : {}),
+      ...(value ? originView(value) : {}),
       edited: line.edited,
     };
   }
@@ -214,7 +218,7 @@ export class DatasetDocument implements vscode.CustomDocument {
       } else {
         const next = applyAnnotationEdit(value, req);
         edit = this.dataset.replaceLine(req.index, next);
-        label = req.op === 'relabel' ? `Relabel as ${req.label}` : req.op === 'accept' ? 'Accept suggestion' : req.op === 'reject' ? 'Reject suggestion' : `Mark ${req.status}`;
+        label = editLabel(req);
       }
     }
     this.pushEdit(edit, label, req.index);
@@ -405,6 +409,40 @@ export class DatasetDocument implements vscode.CustomDocument {
     this.editEmitter.dispose();
     this.watcher.dispose();
     this.dataset.close();
+  }
+}
+
+/** The record's origin for the annotation panel, if it has a valid one. */
+function originView(value: Record<string, unknown>): { origin?: OriginView } {
+  const o = originOf(value);
+  if (!o) return {};
+  const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+  const view: OriginView = { type: o.type };
+  if (o.task) view.task = o.task;
+  if (o.model) view.model = o.model;
+  if (o.models?.length) view.models = o.models;
+  if (o.judge_model) view.judgeModel = o.judge_model;
+  if (o.prompt_hash) view.promptHash = o.prompt_hash;
+  if (o.round !== undefined) view.round = o.round;
+  if (o.persona) view.persona = o.persona;
+  if (o.evolution) view.evolution = o.evolution.op;
+  if (str(o.time)) view.time = o.time;
+  return { origin: view };
+}
+
+/** The undo stack's name for an annotation edit. */
+function editLabel(req: Exclude<EditRequest, { op: 'setField' } | { op: 'replaceRaw' }>): string {
+  switch (req.op) {
+    case 'relabel':
+      return `Relabel as ${req.label}`;
+    case 'accept':
+      return 'Accept suggestion';
+    case 'reject':
+      return 'Reject suggestion';
+    case 'setReviewStatus':
+      return `Mark ${req.status}`;
+    case 'swapPreference':
+      return 'Swap chosen and rejected';
   }
 }
 

@@ -9,6 +9,7 @@ import { AnnotationPanel } from './annotation-panel';
 import { el, icon, isTypingTarget } from './dom';
 import { HelpOverlay } from './help-overlay';
 import { ListView } from './list-view';
+import { PreferenceView } from './preference-view';
 import { RawEditor } from './raw-editor';
 import { RecordCache } from './record-cache';
 import { RecordView } from './record-view';
@@ -52,6 +53,7 @@ export class EditorApp {
   private readonly recordLayout = el('div', { class: 'record-layout', 'data-testid': 'record-layout' });
   private readonly recordScroll = el('div', { class: 'record-scroll', tabindex: '-1' });
   private readonly recordView = new RecordView();
+  private readonly pair = new PreferenceView({ swap: () => this.swapPair() });
   private readonly panel: AnnotationPanel;
   private readonly list: ListView;
   private readonly search: SearchBar;
@@ -133,7 +135,7 @@ export class EditorApp {
       this.status,
       helpButton,
     );
-    this.recordScroll.append(this.recordView.element);
+    this.recordScroll.append(this.pair.element, this.recordView.element);
     this.recordLayout.append(this.recordScroll, this.panel.element);
     this.content.append(this.recordLayout, this.list.element, this.stats.element);
     this.root.append(toolbar, this.search.element, this.content, this.help.element, this.raw.element);
@@ -291,6 +293,10 @@ export class EditorApp {
         else void this.edit({ op: 'reject', index: this.index, question: s.question });
         return true;
       }
+      case 'x':
+        if (this.mode !== 'record') return false;
+        this.swapPair();
+        return true;
       default:
         if (/^[1-9]$/.test(key)) {
           const label = this.info?.labels[Number(key) - 1];
@@ -333,6 +339,7 @@ export class EditorApp {
       this.renderPosition();
       this.recordView.element.replaceChildren(el('p', { class: 'empty' }, this.info?.indexed === false ? 'Reading the file…' : 'This file has no lines.'));
       this.panel.render(undefined, this.info, this.autoAdvance);
+      this.pair.render(undefined, false);
       return;
     }
     const target = this.clampIndex(index);
@@ -450,6 +457,12 @@ export class EditorApp {
     if (!failure && this.autoAdvance && this.index === at && at + 1 < (this.info?.lineCount ?? 0)) void this.go(at + 1);
   }
 
+  /** Swaps a preference pair's chosen and rejected (one undoable edit). */
+  private swapPair(): void {
+    if (!this.current?.preference) this.say('This record is not a preference pair (it has no "chosen" and "rejected")');
+    else void this.edit({ op: 'swapPreference', index: this.index });
+  }
+
   private openRaw(): void {
     const r = this.current;
     if (!r) return;
@@ -482,7 +495,7 @@ export class EditorApp {
     this.renderPosition();
     const r = this.current;
     if (!r) return;
-    const hidden = new Set(r.annotation ? (r.annotationFields ?? DEFAULT_ANNOTATION_FIELDS) : []);
+    const hidden = new Set([...(r.annotation ? (r.annotationFields ?? DEFAULT_ANNOTATION_FIELDS) : []), ...(r.preference?.fields ?? [])]);
     // Keep an in-place edit open when the same record is refreshed underneath it.
     if (!(this.recordView.editing && this.recordView.index === r.index)) {
       this.recordView.render(r, {
@@ -492,6 +505,7 @@ export class EditorApp {
         refresh: () => this.render(),
       });
     }
+    this.pair.render(r, !r.invalid && !r.lossy);
     this.panel.render(r, this.info, this.autoAdvance);
     this.search.updatePosition();
   }

@@ -25,6 +25,7 @@ export const KEY_HELP: { group: string; items: KeyHelp[] }[] = [
       { keys: ['1', '…', '9'], what: 'Relabel with the n-th label' },
       { keys: ['a'], what: "Accept the model's suggestion" },
       { keys: ['r'], what: "Reject the model's suggestion" },
+      { keys: ['x'], what: 'Swap chosen and rejected (preference pairs)' },
       { keys: ['e'], what: 'Edit the raw JSON line' },
       { keys: ['Click'], what: 'Edit a field in place (Enter saves, Escape cancels)' },
       { keys: ['Ctrl+Z'], what: 'Undo (VS Code)' },

@@ -3,6 +3,7 @@
 import type { Command } from '../cli';
 import { convert } from './convert';
 import { agreement, exportCmd, filter, importCmd, split } from './curation';
+import { generate } from './generate';
 import { get } from './get';
 import { annotate, consistency, critique, judge, rationale } from './llm';
 import { set } from './set';
@@ -28,4 +29,6 @@ export const commands: Command[] = [
   consistency,
   critique,
   rationale,
+  // generation (synthesis)
+  generate,
 ];
