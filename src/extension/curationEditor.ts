@@ -149,6 +149,10 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
       }
       case 'search':
         return document.search(parseParams('search', params));
+      case 'getMatchRows':
+        return document.matchRows(parseParams('getMatchRows', params));
+      case 'matchPosition':
+        return document.matchPosition(parseParams('matchPosition', params));
       case 'edit':
         return document.edit(parseParams('edit', params));
       case 'getStats':

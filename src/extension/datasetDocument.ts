@@ -3,8 +3,9 @@
 // inverse; backups are the list of applied edits, replayed on restore.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { ConflictError, JsonlDataset, computeStats, type Edit } from '../core/store';
-import { matchesQuery, recordAnnotation } from '../core/query';
+import { ConflictError, JsonlDataset, computeStats, invertEdit, type Edit } from '../core/store';
+import { MatchIndexes } from '../core/match-index';
+import { recordAnnotation } from '../core/query';
 import { defaultFields } from '../core/schema/annotation';
 import { applyAnnotationEdit } from '../core/annotate-edits';
 import type {
@@ -13,6 +14,7 @@ import type {
   EditRequest,
   ParsedParams,
   RecordPayload,
+  RequestResult,
   RowPayload,
   StatsPayload,
 } from '../shared/protocol';
@@ -69,6 +71,8 @@ export class DatasetDocument implements vscode.CustomDocument {
   currentIndex = 0;
   /** How many times the file changed on disk while dirty (the user was asked each time). */
   externalChanges = 0;
+  /** The matches of recent searches, kept up to date through edits. */
+  private readonly matchIndexes = new MatchIndexes(() => this.dataset);
 
   private constructor(
     readonly uri: vscode.Uri,
@@ -132,45 +136,72 @@ export class DatasetDocument implements vscode.CustomDocument {
   }
 
   rows(start: number, count: number, columns: string[]): RowPayload[] {
-    const end = Math.min(this.dataset.lineCount, start + count);
     const out: RowPayload[] = [];
-    for (let i = start; i < end; i++) {
-      const line = this.dataset.line(i);
-      const value = isObject(line.value) ? line.value : undefined;
-      const ann = value ? recordAnnotation(value) : undefined;
-      out.push({
-        index: i,
-        lineNumber: i + 1,
-        cells: columns.map((c) => cellText(value ? getPath(value, c) : c === 'raw' ? line.raw : undefined)),
-        label: ann?.label,
-        score: ann?.judge?.score,
-        reviewStatus: ann?.reviewStatus,
-        invalid: !!line.invalid,
-      });
-    }
+    for (let i = start, end = Math.min(this.dataset.lineCount, start + count); i < end; i++) out.push(this.row(i, columns));
     return out;
   }
 
-  search(p: ParsedParams<'search'>): { matches: number[]; total?: number } {
-    const matches: number[] = [];
+  private row(i: number, columns: string[]): RowPayload {
+    const line = this.dataset.line(i);
+    const value = isObject(line.value) ? line.value : undefined;
+    const ann = value ? recordAnnotation(value) : undefined;
+    return {
+      index: i,
+      lineNumber: i + 1,
+      cells: columns.map((c) => cellText(value ? getPath(value, c) : c === 'raw' ? line.raw : undefined)),
+      label: ann?.label,
+      score: ann?.judge?.score,
+      reviewStatus: ann?.reviewStatus,
+      invalid: !!line.invalid,
+    };
+  }
+
+  /**
+   * Matches from `from` in `direction`, wrapping around the file, at most `limit`; `total` when
+   * the whole file is searched. Answered from the query's match index (built in slices, so the
+   * extension host stays responsive on large files), waiting only as far as the answer needs.
+   */
+  async search(p: ParsedParams<'search'>): Promise<{ matches: number[]; total?: number }> {
     const n = this.dataset.lineCount;
-    const test = matchesQuery(p.query);
-    const forward = p.direction === 'forward';
-    let scannedAll = true;
-    let total = 0;
-    for (let k = 0; k < n; k++) {
-      const i = forward ? (p.from + k) % n : (p.from - k + n * 2) % n;
-      const line = this.dataset.line(i);
-      if (test(line)) {
-        total++;
-        if (matches.length < p.limit) matches.push(i);
+    if (n === 0) return { matches: [], total: 0 };
+    const m = this.matchIndexes.get(p.query);
+    const from = Math.min(p.from, n - 1);
+    let out: number[];
+    if (p.direction === 'forward') {
+      await m.found(from, p.limit);
+      out = m.slice(m.lowerBound(from), p.limit);
+      if (out.length < p.limit) {
+        await m.whenDone();
+        out.push(...m.slice(0, Math.min(p.limit - out.length, m.lowerBound(from))));
       }
-      if (matches.length >= p.limit && total > p.limit) {
-        scannedAll = false;
-        break;
+    } else {
+      await m.scannedPast(from);
+      const found: number[] = [];
+      const down = (hi: number, stop: number) => {
+        for (let k = hi - 1; k >= stop && found.length < p.limit; k--) found.push(m.at(k)!);
+      };
+      down(m.lowerBound(from + 1), 0);
+      if (found.length < p.limit) {
+        await m.whenDone();
+        down(m.count, m.lowerBound(from + 1));
       }
+      out = found;
     }
-    return scannedAll ? { matches, total } : { matches };
+    return m.done ? { matches: out, total: m.count } : { matches: out };
+  }
+
+  /** Rows of the matches [start, start + count) found so far, and how far the search is. */
+  matchRows(p: ParsedParams<'getMatchRows'>): RequestResult<'getMatchRows'> {
+    const m = this.matchIndexes.get(p.query);
+    return { rows: m.slice(p.start, p.count).map((i) => this.row(i, p.columns)), ...m.progress() };
+  }
+
+  /** The position among the matches of the first match at or after record `index`. */
+  async matchPosition(p: ParsedParams<'matchPosition'>): Promise<RequestResult<'matchPosition'>> {
+    const m = this.matchIndexes.get(p.query);
+    if (p.wait) await m.found(p.index, 1);
+    const position = m.lowerBound(p.index);
+    return { position, exact: m.at(position) === p.index, ...m.progress() };
   }
 
   async stats(): Promise<StatsPayload> {
@@ -214,6 +245,7 @@ export class DatasetDocument implements vscode.CustomDocument {
     if (edits.length === 0) return;
     this.applied.push(...edits);
     this.version++;
+    this.matchIndexes.applied(edits);
     this.invalidateLabels();
     this.contentChanged.fire(index);
     this.editEmitter.fire({
@@ -223,6 +255,7 @@ export class DatasetDocument implements vscode.CustomDocument {
         for (const e of [...edits].reverse()) this.dataset.undoEdit(e);
         this.applied.splice(this.applied.length - edits.length, edits.length);
         this.version--;
+        this.matchIndexes.applied([...edits].reverse().map(invertEdit));
         this.invalidateLabels();
         this.contentChanged.fire(index === undefined ? undefined : Math.min(index, Math.max(0, this.dataset.lineCount - 1)));
       },
@@ -230,6 +263,7 @@ export class DatasetDocument implements vscode.CustomDocument {
         for (const e of edits) this.dataset.applyEdit(e);
         this.applied.push(...edits);
         this.version++;
+        this.matchIndexes.applied(edits);
         this.invalidateLabels();
         this.contentChanged.fire(index);
       },
@@ -238,6 +272,8 @@ export class DatasetDocument implements vscode.CustomDocument {
 
   /** The store changed behind VS Code's undo stack (a job wrote and saved results): refresh. */
   notifyChanged(index: number | undefined): void {
+    if (index === undefined) this.matchIndexes.reset();
+    else this.matchIndexes.applied([{ type: 'replace', index }]);
     this.invalidateLabels();
     this.contentChanged.fire(index);
   }
@@ -280,6 +316,7 @@ export class DatasetDocument implements vscode.CustomDocument {
     }
     this.savedVersion = this.version;
     this.applied = [];
+    this.matchIndexes.saved();
     this.contentChanged.fire(undefined);
   }
 
@@ -290,6 +327,7 @@ export class DatasetDocument implements vscode.CustomDocument {
 
   async revert(): Promise<void> {
     await this.dataset.revert();
+    this.matchIndexes.reset();
     this.applied = [];
     this.version = this.savedVersion;
     this.invalidateLabels();
@@ -315,6 +353,7 @@ export class DatasetDocument implements vscode.CustomDocument {
       this.dataset.applyEdit(edit);
       this.applied.push(edit);
     }
+    this.matchIndexes.reset();
     // Restored edits are unsaved changes, but have no undo entries in this session.
     this.version = this.savedVersion + (body.edits.length > 0 ? 1 : 0);
     this.log.info(`Restored ${body.edits.length} unsaved edit(s) of ${this.uri.fsPath} from a backup`);
@@ -328,6 +367,7 @@ export class DatasetDocument implements vscode.CustomDocument {
       const name = path.basename(this.uri.fsPath);
       if (!this.isDirty) {
         await this.dataset.revert();
+        this.matchIndexes.reset();
         this.applied = [];
         this.invalidateLabels();
         this.contentChanged.fire(undefined);
@@ -388,6 +428,7 @@ export class DatasetDocument implements vscode.CustomDocument {
     this.contentChanged.dispose();
     this.editEmitter.dispose();
     this.watcher.dispose();
+    this.matchIndexes.dispose();
     this.dataset.close();
   }
 }

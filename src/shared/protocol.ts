@@ -115,6 +115,16 @@ export const SearchQuery = z.object({
 });
 export type SearchQuery = z.infer<typeof SearchQuery>;
 
+/** How far the search for a query's matches has got. */
+export const MatchProgress = z.object({
+  /** Matches found so far (all of them once done). */
+  count: z.number().int().nonnegative(),
+  scanned: z.number().int().nonnegative(),
+  lineCount: z.number().int().nonnegative(),
+  done: z.boolean(),
+});
+export type MatchProgress = z.infer<typeof MatchProgress>;
+
 export const StatsPayload = z.object({
   records: z.number().int(),
   invalid: z.number().int(),
@@ -181,6 +191,26 @@ export const requests = {
       /** Matches in the whole file, when the scan covered it. */
       total: z.number().int().optional(),
     }),
+  },
+  /** Rows of the records matching a query, by position among the matches (list mode, "only matches"). */
+  getMatchRows: {
+    params: z.object({
+      query: SearchQuery,
+      start: z.number().int().nonnegative(),
+      count: z.number().int().positive().max(500),
+      columns: z.array(z.string()).max(20),
+    }),
+    result: MatchProgress.extend({ rows: z.array(RowPayload) }),
+  },
+  /** The position among a query's matches of the first match at or after record `index`. */
+  matchPosition: {
+    params: z.object({
+      query: SearchQuery,
+      index: z.number().int().nonnegative(),
+      /** Wait until that match is found (else answer with what is known now). */
+      wait: z.boolean().default(false),
+    }),
+    result: MatchProgress.extend({ position: z.number().int().nonnegative(), exact: z.boolean() }),
   },
   edit: {
     params: EditRequest,
