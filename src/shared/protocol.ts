@@ -240,7 +240,10 @@ export const WebviewRequest = z.object({
 });
 
 export const WebviewNotification = z.discriminatedUnion('type', [
-  z.object({ kind: z.literal('notify'), type: z.literal('ready') }),
+  /** The webview is up; `index` is the record it will show (its saved state's), which init carries. */
+  z.object({ kind: z.literal('notify'), type: z.literal('ready'), index: z.number().int().nonnegative().optional() }),
+  /** The list mode's columns changed (the host remembers them per file). */
+  z.object({ kind: z.literal('notify'), type: z.literal('columns'), columns: z.array(z.string().max(200)).max(20) }),
   /** The record the user is looking at (commands such as "Label This Record" act on it). */
   z.object({ kind: z.literal('notify'), type: z.literal('current'), index: z.number().int().nonnegative() }),
   z.object({
@@ -267,7 +270,15 @@ export const HostResponse = z.union([
 ]);
 
 export const HostEvent = z.discriminatedUnion('type', [
-  z.object({ kind: z.literal('event'), type: z.literal('init'), info: DocumentInfo }),
+  z.object({
+    kind: z.literal('event'),
+    type: z.literal('init'),
+    info: DocumentInfo,
+    /** The record to show first, so that the first paint needs no round trip. */
+    record: RecordPayload.optional(),
+    /** The list mode's columns last chosen for this file. */
+    listColumns: z.array(z.string()).max(20).optional(),
+  }),
   /** The document changed (edit, undo, redo, revert, reload, indexing progress): re-fetch. */
   z.object({
     kind: z.literal('event'),

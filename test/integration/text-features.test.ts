@@ -8,9 +8,13 @@ import { activateExtension, waitFor, workspaceFolder } from './helpers';
 
 const ours = (uri: vscode.Uri) => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'Dataset Curator');
 
-/** Markdown as a reader sees it: appendText's backslash escapes removed. */
+/** Markdown as a reader sees it: appendText's backslash escapes and non-breaking spaces undone. */
 const rendered = (h: vscode.Hover) =>
-  h.contents.map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : '')).join('\n').replace(/\\([\\`*_{}[\]()#+\-.!<>|~])/g, '$1');
+  h.contents
+    .map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))
+    .join('\n')
+    .replace(/&nbsp;/g, ' ')
+    .replace(/\\([\\`*_{}[\]()#+\-.!<>|~])/g, '$1');
 
 async function write(name: string, text: string): Promise<vscode.Uri> {
   const uri = vscode.Uri.joinPath(workspaceFolder(), 'scratch', 'text', name);

@@ -3,7 +3,6 @@
 // the record's fields and its annotation panel, from a cache that is filled ahead of time.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import { z } from 'zod';
 import type { DocumentInfo, HostEvent, RecordPayload, RequestParams, SearchQuery } from '../../src/shared/protocol';
 import { AnnotationPanel } from './annotation-panel';
 import { el, icon, isTypingTarget } from './dom';
@@ -18,13 +17,29 @@ import { StatsView } from './stats-view';
 
 type Mode = 'record' | 'list' | 'stats';
 
-const SavedState = z.object({
-  index: z.number().int().nonnegative(),
-  mode: z.enum(['record', 'list', 'stats']).optional(),
-  autoAdvance: z.boolean().optional(),
-  columns: z.array(z.string()).max(20).optional(),
-});
-type SavedState = z.infer<typeof SavedState>;
+const MODES: readonly Mode[] = ['record', 'list', 'stats'];
+
+interface SavedState {
+  index: number;
+  mode?: Mode;
+  autoAdvance?: boolean;
+  columns?: string[];
+  /** The page's embedded init already shown (see embedded-init.ts). */
+  initToken?: string;
+}
+
+/** The webview's saved state, checked by hand: zod is not in the first chunk (rpc.ts). */
+function readSavedState(v: unknown): Partial<SavedState> {
+  if (v === null || typeof v !== 'object') return {};
+  const s = v as Record<string, unknown>;
+  const out: Partial<SavedState> = {};
+  if (Number.isSafeInteger(s.index) && (s.index as number) >= 0) out.index = s.index as number;
+  if (MODES.includes(s.mode as Mode)) out.mode = s.mode as Mode;
+  if (typeof s.autoAdvance === 'boolean') out.autoAdvance = s.autoAdvance;
+  if (Array.isArray(s.columns) && s.columns.length <= 20 && s.columns.every((c) => typeof c === 'string')) out.columns = s.columns as string[];
+  if (typeof s.initToken === 'string') out.initToken = s.initToken;
+  return out;
+}
 
 /** The top-level keys the annotation panel shows, when the host does not say which they are. */
 const DEFAULT_ANNOTATION_FIELDS = ['label', 'rationale', 'judge', 'annotations'];
@@ -40,6 +55,8 @@ export class EditorApp {
   private requestSeq = 0;
   private readonly ownEdits = new Map<number, number>();
   private statusTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Whether the list's columns come from this webview's state (else from the host's memory of the file). */
+  private readonly ownColumns: boolean;
 
   private readonly cache: RecordCache;
   private readonly position = el('span', { class: 'position', 'data-testid': 'position', 'aria-live': 'polite' });
@@ -62,10 +79,11 @@ export class EditorApp {
   constructor(
     private readonly root: HTMLElement,
     private readonly host: HostConnection,
+    private readonly initToken?: string,
   ) {
     this.cache = new RecordCache(host);
-    const saved = SavedState.safeParse(host.state);
-    const state: Partial<SavedState> = saved.success ? saved.data : {};
+    const state = readSavedState(host.state);
+    this.ownColumns = !!state.columns?.length;
     this.index = state.index ?? 0;
     this.autoAdvance = state.autoAdvance ?? false;
 
@@ -91,7 +109,11 @@ export class EditorApp {
           this.index = index;
           this.saveState();
         },
-        columnsChanged: () => this.saveState(),
+        columnsChanged: (columns) => {
+          this.saveState();
+          host.notify({ kind: 'notify', type: 'columns', columns });
+        },
+        message: (t) => this.say(t),
       },
       state.columns,
     );
@@ -99,7 +121,7 @@ export class EditorApp {
       currentIndex: () => this.index,
       lineCount: () => this.info?.lineCount ?? 0,
       goTo: (index) => this.navigate(index),
-      matchesChanged: (m) => this.list.setMatches(m),
+      matchesChanged: (m) => this.list.setMatches(m, this.search.activeQuery),
       message: (t) => this.say(t),
     });
     this.stats = new StatsView(host);
@@ -151,7 +173,7 @@ export class EditorApp {
 
     this.setMode(state.mode ?? 'record', false);
     window.addEventListener('keydown', (e) => this.onKey(e));
-    host.notify({ kind: 'notify', type: 'ready' });
+    host.notify({ kind: 'notify', type: 'ready', index: this.index });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -160,6 +182,12 @@ export class EditorApp {
   onEvent(e: HostEvent): void {
     this.setInfo(e.info);
     if (e.type === 'init') {
+      performance.mark('dc:init');
+      if (e.record) {
+        this.cache.clear(); // the host's init is the truth: what was cached may be older
+        this.cache.put(e.record);
+      }
+      if (e.listColumns && !this.ownColumns) this.list.setColumns(e.listColumns);
       if (this.mode === 'list') this.list.show(this.clampIndex(this.index));
       if (this.mode === 'stats') void this.stats.load();
       void this.go(this.clampIndex(this.index));
@@ -254,15 +282,20 @@ export class EditorApp {
         this.step((key === 'PageDown' ? 1 : -1) * this.list.pageSize());
         return true;
       case 'Home':
-        this.navigate(0);
+        if (list) this.list.first();
+        else this.navigate(0);
         return true;
       case 'End':
-        this.navigate(Math.max(0, count - 1));
+        if (list) this.list.last();
+        else this.navigate(Math.max(0, count - 1));
         return true;
       case 'Enter':
         if (!list) return false;
-        this.setMode('record');
-        void this.go(this.list.selectedIndex);
+        void this.list.openSelected();
+        return true;
+      case 'm':
+        if (!list) this.setMode('list');
+        void this.list.setOnlyMatches(!(list && this.list.onlyMatches));
         return true;
       case 'g':
         this.showGoto();
@@ -307,7 +340,7 @@ export class EditorApp {
   }
 
   private step(delta: number): void {
-    if (this.mode === 'list') this.list.select(this.list.selectedIndex + delta);
+    if (this.mode === 'list') this.list.move(delta);
     else void this.go(this.index + delta);
   }
 
@@ -355,6 +388,7 @@ export class EditorApp {
   }
 
   private show(r: RecordPayload): void {
+    if (!this.current) performance.mark('dc:first-record');
     if (r.index !== this.current?.index) this.host.notify({ kind: 'notify', type: 'current', index: r.index });
     this.index = r.index;
     this.current = r;
@@ -494,7 +528,7 @@ export class EditorApp {
   }
 
   private saveState(): void {
-    const state: SavedState = { index: this.index, mode: this.mode, autoAdvance: this.autoAdvance, columns: this.list.selectedColumns };
+    const state: SavedState = { index: this.index, mode: this.mode, autoAdvance: this.autoAdvance, columns: this.list.selectedColumns, initToken: this.initToken };
     this.host.state = state;
   }
 }
