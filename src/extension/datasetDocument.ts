@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { ConflictError, JsonlDataset, computeStats, invertEdit, type Edit } from '../core/store';
 import { MatchIndexes } from '../core/match-index';
+import { writeLinesAtomic } from '../core/write-lines';
 import { recordAnnotation } from '../core/query';
 import { defaultFields } from '../core/schema/annotation';
 import { applyAnnotationEdit } from '../core/annotate-edits';
@@ -23,6 +24,8 @@ import type { Log } from './log';
 /** The questions the document asks the user; tests replace them to answer without a dialog. */
 export interface Prompts {
   externalChangeWhileDirty(fileName: string): Promise<'reload' | 'keep'>;
+  /** The file was rewritten in place while there were edits: they were written to `aside`. True: open it. */
+  editsSetAside(fileName: string, aside: string, lines: number): Promise<boolean>;
   saveConflict(fileName: string): Promise<'overwrite' | 'revert' | 'cancel'>;
 }
 
@@ -34,6 +37,13 @@ export const dialogPrompts: Prompts = {
       'Keep My Edits',
     );
     return choice?.startsWith('Reload') ? 'reload' : 'keep';
+  },
+  async editsSetAside(name, aside, lines) {
+    const choice = await vscode.window.showWarningMessage(
+      `${name} was rewritten in place by another program while you had unsaved edits; the lines around them are gone, so the editor now shows the new content. Your ${lines} edited line(s) were saved to ${path.basename(aside)}.`,
+      'Open Saved Edits',
+    );
+    return choice === 'Open Saved Edits';
   },
   async saveConflict(name) {
     const choice = await vscode.window.showWarningMessage(
@@ -84,11 +94,12 @@ export class DatasetDocument implements vscode.CustomDocument {
       () => this.contentChanged.fire(undefined),
       (err: unknown) => this.log.error(`Indexing ${uri.fsPath} failed`, err),
     );
-    this.watcher = vscode.workspace.createFileSystemWatcher(
-      new vscode.RelativePattern(vscode.Uri.file(path.dirname(uri.fsPath)), path.basename(uri.fsPath)),
-    );
-    this.watcher.onDidChange(() => void this.onDiskChange());
-    this.watcher.onDidCreate(() => void this.onDiskChange());
+    this.watcher = watchFile(uri);
+    const mine = (changed: vscode.Uri) => {
+      if (changed.fsPath === uri.fsPath) void this.onDiskChange();
+    };
+    this.watcher.onDidChange(mine);
+    this.watcher.onDidCreate(mine);
   }
 
   static async open(uri: vscode.Uri, backupId: string | undefined, log: Log, prompts: () => Prompts): Promise<DatasetDocument> {
@@ -362,6 +373,7 @@ export class DatasetDocument implements vscode.CustomDocument {
   private async onDiskChange(): Promise<void> {
     if (this.reloading) return;
     if (!(await this.dataset.hasChangedOnDisk())) return; // our own save, or a touch
+    this.log.info(`${this.uri.fsPath} changed on disk${this.isDirty ? ' while there are unsaved edits' : ''}`);
     this.reloading = true;
     try {
       const name = path.basename(this.uri.fsPath);
@@ -375,6 +387,18 @@ export class DatasetDocument implements vscode.CustomDocument {
         return;
       }
       this.externalChanges++;
+      if (!this.dataset.sourceIntact()) {
+        // Rewritten in place: the lines between the edits are gone, so the edits cannot stay in
+        // this editor (it would show and save bytes that are no longer those lines). They are
+        // written aside, then the editor shows the new content.
+        const aside = await this.writeEditsAside();
+        await vscode.commands.executeCommand('workbench.action.files.revert', this.uri);
+        this.log.warn(`${name} was rewritten in place while there were unsaved edits: they are in ${aside.file}`);
+        void this.prompts().editsSetAside(name, aside.file, aside.lines).then((open) => {
+          if (open) void vscode.window.showTextDocument(vscode.Uri.file(aside.file));
+        });
+        return;
+      }
       if ((await this.prompts().externalChangeWhileDirty(name)) === 'reload') {
         // Through VS Code, so that it also drops its undo stack and dirty marker.
         await vscode.commands.executeCommand('workbench.action.files.revert', this.uri);
@@ -382,6 +406,19 @@ export class DatasetDocument implements vscode.CustomDocument {
     } finally {
       this.reloading = false;
     }
+  }
+
+  /** Writes the edited and added lines, with their line numbers, to a new file beside the dataset. */
+  private async writeEditsAside(): Promise<{ file: string; lines: number }> {
+    const out: string[] = [];
+    for (const seg of this.dataset.segments()) {
+      if (seg.kind !== 'lines') continue;
+      seg.lines.forEach((l, k) => out.push(JSON.stringify({ line: seg.logicalStart + k + 1, text: l.bytes.toString('utf8') })));
+    }
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const file = path.join(path.dirname(this.uri.fsPath), `${path.basename(this.uri.fsPath, '.jsonl')}.unsaved-edits-${stamp}.jsonl`);
+    await writeLinesAtomic(file, out);
+    return { file, lines: out.length };
   }
 
   /** The label set: the `datasetCurator.labels` setting, else the labels seen in the file. */
@@ -431,6 +468,18 @@ export class DatasetDocument implements vscode.CustomDocument {
     this.matchIndexes.dispose();
     this.dataset.close();
   }
+}
+
+/**
+ * A watcher that sees other programs change the file. Inside the workspace it rides on the
+ * workspace's own watcher (a glob string; events are filtered to this file): a RelativePattern on
+ * the file's folder missed changes made outside VS Code in the code-server build. Outside the
+ * workspace, a watcher on the folder.
+ */
+function watchFile(uri: vscode.Uri): vscode.FileSystemWatcher {
+  const name = path.basename(uri.fsPath).replace(/[[\]{}*?!]/g, (c) => `[${c}]`);
+  if (vscode.workspace.getWorkspaceFolder(uri)) return vscode.workspace.createFileSystemWatcher(`**/${name}`, false, false, true);
+  return vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(uri.fsPath)), path.basename(uri.fsPath)), false, false, true);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

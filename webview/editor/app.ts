@@ -120,7 +120,7 @@ export class EditorApp {
     this.search = new SearchBar(host, {
       currentIndex: () => this.index,
       lineCount: () => this.info?.lineCount ?? 0,
-      goTo: (index) => this.navigate(index),
+      goTo: (index) => void this.navigate(index),
       matchesChanged: (m) => this.list.setMatches(m, this.search.activeQuery),
       message: (t) => this.say(t),
     });
@@ -162,8 +162,11 @@ export class EditorApp {
         e.preventDefault();
         const n = Number(this.gotoBox.value);
         this.hideGoto();
-        if (Number.isInteger(n) && n >= 1) this.navigate(n - 1);
-        else this.say('Type a line number');
+        const count = this.info?.lineCount ?? 0;
+        if (Number.isInteger(n) && n >= 1) {
+          if (n > count && count > 0) this.say(`There is no line ${n}: the file has ${count}${this.info?.indexed === false ? ' so far' : ''}; this is the last`);
+          void this.navigate(n - 1);
+        } else this.say('Type a line number');
       } else if (e.key === 'Escape') {
         e.preventDefault();
         this.hideGoto();
@@ -199,7 +202,7 @@ export class EditorApp {
     if (this.mode === 'stats') void this.stats.load();
     this.search.refresh();
     const focus = e.focus;
-    if (focus !== undefined && !this.isOwnEdit(focus)) this.navigate(focus);
+    if (focus !== undefined && !this.isOwnEdit(focus)) void this.navigate(focus);
     else void this.go(this.clampIndex(this.index), true);
   }
 
@@ -283,11 +286,11 @@ export class EditorApp {
         return true;
       case 'Home':
         if (list) this.list.first();
-        else this.navigate(0);
+        else void this.navigate(0);
         return true;
       case 'End':
         if (list) this.list.last();
-        else this.navigate(Math.max(0, count - 1));
+        else void this.navigate(Math.max(0, count - 1));
         return true;
       case 'Enter':
         if (!list) return false;
@@ -344,14 +347,14 @@ export class EditorApp {
     else void this.go(this.index + delta);
   }
 
-  /** Goes to a record in the current mode (list: selects its row). */
-  private navigate(index: number): void {
+  /** Goes to a record in the current mode (list: selects its row); resolves once it is shown. */
+  private async navigate(index: number): Promise<void> {
     if (this.mode === 'list') {
       this.list.select(this.clampIndex(index));
       this.search.updatePosition();
     } else {
       if (this.mode === 'stats') this.setMode('record');
-      void this.go(index);
+      await this.go(index);
     }
   }
 
@@ -403,10 +406,12 @@ export class EditorApp {
       let found = from < count ? (await this.host.request('search', { query, from, direction: 'forward', limit: 1 })).matches[0] : undefined;
       if (found === undefined && from > 1) {
         found = (await this.host.request('search', { query, from: 0, direction: 'forward', limit: 1 })).matches[0];
-        if (found !== undefined && found < from - 1) this.say(`Wrapped to the first ${what}`);
       }
       if (found === undefined || found === from - 1) this.say(found === undefined ? `No ${what}s` : `This is the only ${what}`);
-      else this.navigate(found);
+      else {
+        await this.navigate(found);
+        if (found < from - 1) this.say(`Wrapped to the first ${what}`); // once the record is on screen
+      }
     } catch (err) {
       this.say(err instanceof Error ? err.message : String(err), true);
     }
