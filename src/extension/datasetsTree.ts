@@ -94,6 +94,16 @@ export class DatasetsTreeProvider implements vscode.TreeDataProvider<DatasetItem
     return element;
   }
 
+  /** The list is flat (TreeView.reveal asks). */
+  getParent(): undefined {
+    return undefined;
+  }
+
+  /** The view's item of a file, when the file is listed. */
+  async itemFor(uri: vscode.Uri): Promise<DatasetItem | undefined> {
+    return (await this.getChildren()).find((i) => i.uri.fsPath === uri.fsPath);
+  }
+
   async getChildren(element?: DatasetItem): Promise<DatasetItem[]> {
     if (element) return [];
     const files = await this.findDatasets();

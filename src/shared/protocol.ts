@@ -185,6 +185,16 @@ export const SearchQuery = z.object({
 });
 export type SearchQuery = z.infer<typeof SearchQuery>;
 
+/** How far the search for a query's matches has got. */
+export const MatchProgress = z.object({
+  /** Matches found so far (all of them once done). */
+  count: z.number().int().nonnegative(),
+  scanned: z.number().int().nonnegative(),
+  lineCount: z.number().int().nonnegative(),
+  done: z.boolean(),
+});
+export type MatchProgress = z.infer<typeof MatchProgress>;
+
 export const StatsPayload = z.object({
   records: z.number().int(),
   invalid: z.number().int(),
@@ -278,6 +288,26 @@ export const requests = {
       total: z.number().int().optional(),
     }),
   },
+  /** Rows of the records matching a query, by position among the matches (list mode, "only matches"). */
+  getMatchRows: {
+    params: z.object({
+      query: SearchQuery,
+      start: z.number().int().nonnegative(),
+      count: z.number().int().positive().max(500),
+      columns: z.array(z.string()).max(20),
+    }),
+    result: MatchProgress.extend({ rows: z.array(RowPayload) }),
+  },
+  /** The position among a query's matches of the first match at or after record `index`. */
+  matchPosition: {
+    params: z.object({
+      query: SearchQuery,
+      index: z.number().int().nonnegative(),
+      /** Wait until that match is found (else answer with what is known now). */
+      wait: z.boolean().default(false),
+    }),
+    result: MatchProgress.extend({ position: z.number().int().nonnegative(), exact: z.boolean() }),
+  },
   edit: {
     params: EditRequest,
     result: RecordPayload,
@@ -306,7 +336,10 @@ export const WebviewRequest = z.object({
 });
 
 export const WebviewNotification = z.discriminatedUnion('type', [
-  z.object({ kind: z.literal('notify'), type: z.literal('ready') }),
+  /** The webview is up; `index` is the record it will show (its saved state's), which init carries. */
+  z.object({ kind: z.literal('notify'), type: z.literal('ready'), index: z.number().int().nonnegative().optional() }),
+  /** The list mode's columns changed (the host remembers them per file). */
+  z.object({ kind: z.literal('notify'), type: z.literal('columns'), columns: z.array(z.string().max(200)).max(20) }),
   /** The record the user is looking at (commands such as "Label This Record" act on it). */
   z.object({ kind: z.literal('notify'), type: z.literal('current'), index: z.number().int().nonnegative() }),
   z.object({
@@ -333,7 +366,15 @@ export const HostResponse = z.union([
 ]);
 
 export const HostEvent = z.discriminatedUnion('type', [
-  z.object({ kind: z.literal('event'), type: z.literal('init'), info: DocumentInfo }),
+  z.object({
+    kind: z.literal('event'),
+    type: z.literal('init'),
+    info: DocumentInfo,
+    /** The record to show first, so that the first paint needs no round trip. */
+    record: RecordPayload.optional(),
+    /** The list mode's columns last chosen for this file. */
+    listColumns: z.array(z.string()).max(20).optional(),
+  }),
   /** The document changed (edit, undo, redo, revert, reload, indexing progress): re-fetch. */
   z.object({
     kind: z.literal('event'),

@@ -197,11 +197,13 @@ export async function startCodeServer(opts: StartOptions = {}): Promise<CodeServ
   };
 }
 
-export async function launchBrowser(): Promise<Browser> {
+/** `scrollbars`: show them (headless Chromium hides scrollbars unless told), for tests that drag one. */
+export async function launchBrowser(opts: { scrollbars?: boolean } = {}): Promise<Browser> {
   const t = ensureTools();
   return chromium.launch({
     executablePath: t.browser,
     headless: true,
+    ...(opts.scrollbars ? { ignoreDefaultArgs: ['--hide-scrollbars'] } : {}),
     args: [
       '--no-sandbox',
       '--disable-gpu',

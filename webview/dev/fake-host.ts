@@ -179,6 +179,24 @@ function search(p: { query: SearchQuery; from?: number; direction?: 'forward' | 
   return { matches: out, total: forward && from === 0 ? count : undefined };
 }
 
+const matchLists = new Map<string, number[]>();
+/** Every match of a query (the extension's host builds this in slices; the fake does it at once). */
+function matchList(q: SearchQuery): number[] {
+  const key = JSON.stringify(q);
+  let list = matchLists.get(key);
+  if (!list) {
+    const re = q.text && q.regex ? new RegExp(q.text) : undefined;
+    list = [];
+    for (let i = 0; i < total; i++) if (matches(i, q, re)) list.push(i);
+    matchLists.set(key, list);
+  }
+  return list;
+}
+
+function matchProgress(list: number[]) {
+  return { count: list.length, scanned: total, lineCount: total, done: true };
+}
+
 function setPath(target: Obj, path: (string | number)[], value: unknown): void {
   let cur: Record<string | number, unknown> = target;
   for (const key of path.slice(0, -1)) {
@@ -220,6 +238,7 @@ function edit(e: EditRequest): RecordPayload {
     overrides.set(i, JSON.stringify(v));
   }
   dirty = true;
+  matchLists.clear();
   setTimeout(() => send({ kind: 'event', type: 'changed', info: info(), focus: i }), 0);
   return record(i);
 }
@@ -276,6 +295,17 @@ function answer(method: string, p: unknown): unknown {
     }
     case 'search':
       return search(p as Parameters<typeof search>[0]);
+    case 'getMatchRows': {
+      const list = matchList(q.query as SearchQuery);
+      const start = q.start as number;
+      return { rows: list.slice(start, start + (q.count as number)).map((i) => row(i, q.columns as string[])), ...matchProgress(list) };
+    }
+    case 'matchPosition': {
+      const list = matchList(q.query as SearchQuery);
+      let position = list.findIndex((i) => i >= (q.index as number));
+      if (position === -1) position = list.length;
+      return { position, exact: list[position] === q.index, ...matchProgress(list) };
+    }
     case 'edit':
       return edit(p as EditRequest);
     case 'getStats':

@@ -3,7 +3,6 @@
 // the record's fields and its annotation panel, from a cache that is filled ahead of time.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import { z } from 'zod';
 import type { DocumentInfo, HostEvent, RecordPayload, RequestParams, SearchQuery } from '../../src/shared/protocol';
 import { AnnotationPanel } from './annotation-panel';
 import { el, icon, isTypingTarget } from './dom';
@@ -19,13 +18,29 @@ import { StatsView } from './stats-view';
 
 type Mode = 'record' | 'list' | 'stats';
 
-const SavedState = z.object({
-  index: z.number().int().nonnegative(),
-  mode: z.enum(['record', 'list', 'stats']).optional(),
-  autoAdvance: z.boolean().optional(),
-  columns: z.array(z.string()).max(20).optional(),
-});
-type SavedState = z.infer<typeof SavedState>;
+const MODES: readonly Mode[] = ['record', 'list', 'stats'];
+
+interface SavedState {
+  index: number;
+  mode?: Mode;
+  autoAdvance?: boolean;
+  columns?: string[];
+  /** The page's embedded init already shown (see embedded-init.ts). */
+  initToken?: string;
+}
+
+/** The webview's saved state, checked by hand: zod is not in the first chunk (rpc.ts). */
+function readSavedState(v: unknown): Partial<SavedState> {
+  if (v === null || typeof v !== 'object') return {};
+  const s = v as Record<string, unknown>;
+  const out: Partial<SavedState> = {};
+  if (Number.isSafeInteger(s.index) && (s.index as number) >= 0) out.index = s.index as number;
+  if (MODES.includes(s.mode as Mode)) out.mode = s.mode as Mode;
+  if (typeof s.autoAdvance === 'boolean') out.autoAdvance = s.autoAdvance;
+  if (Array.isArray(s.columns) && s.columns.length <= 20 && s.columns.every((c) => typeof c === 'string')) out.columns = s.columns as string[];
+  if (typeof s.initToken === 'string') out.initToken = s.initToken;
+  return out;
+}
 
 /** The top-level keys the annotation panel shows, when the host does not say which they are. */
 const DEFAULT_ANNOTATION_FIELDS = ['label', 'rationale', 'judge', 'judges', 'annotations'];
@@ -41,6 +56,8 @@ export class EditorApp {
   private requestSeq = 0;
   private readonly ownEdits = new Map<number, number>();
   private statusTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Whether the list's columns come from this webview's state (else from the host's memory of the file). */
+  private readonly ownColumns: boolean;
 
   private readonly cache: RecordCache;
   private readonly position = el('span', { class: 'position', 'data-testid': 'position', 'aria-live': 'polite' });
@@ -64,10 +81,11 @@ export class EditorApp {
   constructor(
     private readonly root: HTMLElement,
     private readonly host: HostConnection,
+    private readonly initToken?: string,
   ) {
     this.cache = new RecordCache(host);
-    const saved = SavedState.safeParse(host.state);
-    const state: Partial<SavedState> = saved.success ? saved.data : {};
+    const state = readSavedState(host.state);
+    this.ownColumns = !!state.columns?.length;
     this.index = state.index ?? 0;
     this.autoAdvance = state.autoAdvance ?? false;
 
@@ -93,15 +111,19 @@ export class EditorApp {
           this.index = index;
           this.saveState();
         },
-        columnsChanged: () => this.saveState(),
+        columnsChanged: (columns) => {
+          this.saveState();
+          host.notify({ kind: 'notify', type: 'columns', columns });
+        },
+        message: (t) => this.say(t),
       },
       state.columns,
     );
     this.search = new SearchBar(host, {
       currentIndex: () => this.index,
       lineCount: () => this.info?.lineCount ?? 0,
-      goTo: (index) => this.navigate(index),
-      matchesChanged: (m) => this.list.setMatches(m),
+      goTo: (index) => void this.navigate(index),
+      matchesChanged: (m) => this.list.setMatches(m, this.search.activeQuery),
       message: (t) => this.say(t),
     });
     this.stats = new StatsView(host, () => {
@@ -145,8 +167,11 @@ export class EditorApp {
         e.preventDefault();
         const n = Number(this.gotoBox.value);
         this.hideGoto();
-        if (Number.isInteger(n) && n >= 1) this.navigate(n - 1);
-        else this.say('Type a line number');
+        const count = this.info?.lineCount ?? 0;
+        if (Number.isInteger(n) && n >= 1) {
+          if (n > count && count > 0) this.say(`There is no line ${n}: the file has ${count}${this.info?.indexed === false ? ' so far' : ''}; this is the last`);
+          void this.navigate(n - 1);
+        } else this.say('Type a line number');
       } else if (e.key === 'Escape') {
         e.preventDefault();
         this.hideGoto();
@@ -156,7 +181,7 @@ export class EditorApp {
 
     this.setMode(state.mode ?? 'record', false);
     window.addEventListener('keydown', (e) => this.onKey(e));
-    host.notify({ kind: 'notify', type: 'ready' });
+    host.notify({ kind: 'notify', type: 'ready', index: this.index });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -165,6 +190,12 @@ export class EditorApp {
   onEvent(e: HostEvent): void {
     this.setInfo(e.info);
     if (e.type === 'init') {
+      performance.mark('dc:init');
+      if (e.record) {
+        this.cache.clear(); // the host's init is the truth: what was cached may be older
+        this.cache.put(e.record);
+      }
+      if (e.listColumns && !this.ownColumns) this.list.setColumns(e.listColumns);
       if (this.mode === 'list') this.list.show(this.clampIndex(this.index));
       if (this.mode === 'stats') void this.stats.load();
       void this.go(this.clampIndex(this.index));
@@ -176,7 +207,7 @@ export class EditorApp {
     if (this.mode === 'stats') void this.stats.load();
     this.search.refresh();
     const focus = e.focus;
-    if (focus !== undefined && !this.isOwnEdit(focus)) this.navigate(focus);
+    if (focus !== undefined && !this.isOwnEdit(focus)) void this.navigate(focus);
     else void this.go(this.clampIndex(this.index), true);
   }
 
@@ -259,15 +290,20 @@ export class EditorApp {
         this.step((key === 'PageDown' ? 1 : -1) * this.list.pageSize());
         return true;
       case 'Home':
-        this.navigate(0);
+        if (list) this.list.first();
+        else void this.navigate(0);
         return true;
       case 'End':
-        this.navigate(Math.max(0, count - 1));
+        if (list) this.list.last();
+        else void this.navigate(Math.max(0, count - 1));
         return true;
       case 'Enter':
         if (!list) return false;
-        this.setMode('record');
-        void this.go(this.list.selectedIndex);
+        void this.list.openSelected();
+        return true;
+      case 'm':
+        if (!list) this.setMode('list');
+        void this.list.setOnlyMatches(!(list && this.list.onlyMatches));
         return true;
       case 'g':
         this.showGoto();
@@ -316,18 +352,18 @@ export class EditorApp {
   }
 
   private step(delta: number): void {
-    if (this.mode === 'list') this.list.select(this.list.selectedIndex + delta);
+    if (this.mode === 'list') this.list.move(delta);
     else void this.go(this.index + delta);
   }
 
-  /** Goes to a record in the current mode (list: selects its row). */
-  private navigate(index: number): void {
+  /** Goes to a record in the current mode (list: selects its row); resolves once it is shown. */
+  private async navigate(index: number): Promise<void> {
     if (this.mode === 'list') {
       this.list.select(this.clampIndex(index));
       this.search.updatePosition();
     } else {
       if (this.mode === 'stats') this.setMode('record');
-      void this.go(index);
+      await this.go(index);
     }
   }
 
@@ -365,6 +401,7 @@ export class EditorApp {
   }
 
   private show(r: RecordPayload): void {
+    if (!this.current) performance.mark('dc:first-record');
     if (r.index !== this.current?.index) this.host.notify({ kind: 'notify', type: 'current', index: r.index });
     this.index = r.index;
     this.current = r;
@@ -379,10 +416,12 @@ export class EditorApp {
       let found = from < count ? (await this.host.request('search', { query, from, direction: 'forward', limit: 1 })).matches[0] : undefined;
       if (found === undefined && from > 1) {
         found = (await this.host.request('search', { query, from: 0, direction: 'forward', limit: 1 })).matches[0];
-        if (found !== undefined && found < from - 1) this.say(`Wrapped to the first ${what}`);
       }
       if (found === undefined || found === from - 1) this.say(found === undefined ? `No ${what}s` : `This is the only ${what}`);
-      else this.navigate(found);
+      else {
+        await this.navigate(found);
+        if (found < from - 1) this.say(`Wrapped to the first ${what}`); // once the record is on screen
+      }
     } catch (err) {
       this.say(err instanceof Error ? err.message : String(err), true);
     }
@@ -511,7 +550,7 @@ export class EditorApp {
   }
 
   private saveState(): void {
-    const state: SavedState = { index: this.index, mode: this.mode, autoAdvance: this.autoAdvance, columns: this.list.selectedColumns };
+    const state: SavedState = { index: this.index, mode: this.mode, autoAdvance: this.autoAdvance, columns: this.list.selectedColumns, initToken: this.initToken };
     this.host.state = state;
   }
 }

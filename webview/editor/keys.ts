@@ -16,6 +16,7 @@ export const KEY_HELP: { group: string; items: KeyHelp[] }[] = [
       { keys: ['n'], what: 'Next unreviewed (pending) record' },
       { keys: ['i'], what: 'Next invalid line' },
       { keys: ['l'], what: 'Toggle list mode (Enter opens the selected row)' },
+      { keys: ['m'], what: 'List only the matches of the search (again: every record)' },
       { keys: ['s'], what: 'Toggle statistics' },
     ],
   },
