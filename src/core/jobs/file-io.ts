@@ -5,6 +5,7 @@
 //                     applied (write to a temp file, then rename: never a half-written output).
 import { createReadStream, renameSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { checkLineText } from '../store/check';
 import { applyResult, DEFAULT_LAYOUT, type ResultLayout, type TaskResult } from '../llm/apply-result';
 import type { RecordSource, ResultSink, SourceRecord } from './types';
 
@@ -25,13 +26,8 @@ export class FileRecordSource implements RecordSource {
     for await (const raw of rl) {
       n++;
       if (!raw.trim()) continue;
-      try {
-        const v: unknown = JSON.parse(raw);
-        if (typeof v === 'object' && v !== null && !Array.isArray(v)) lines.push({ lineNumber: n, value: v as Record<string, unknown>, raw });
-        else lines.push({ lineNumber: n, invalid: { reason: 'not a JSON object' }, raw });
-      } catch (err) {
-        lines.push({ lineNumber: n, invalid: { reason: `invalid JSON: ${(err as Error).message}` }, raw });
-      }
+      const c = checkLineText(raw);
+      lines.push(c.value ? { lineNumber: n, value: c.value, raw } : { lineNumber: n, invalid: c.invalid ?? { reason: 'invalid' }, raw });
     }
     return new FileRecordSource(path, lines);
   }
