@@ -199,6 +199,13 @@ export function hostileCorpus(opts: { big?: boolean } = {}): HostileCase[] {
       lines: [{ lossy: /duplicate key "a"/ }, { lossy: /duplicate key "a"/ }, { lossy: /duplicate key "k"/ }, ok, ok],
       anchor: 3,
     },
+    {
+      // Valid records whose label would drive a terminal (clear screen, set title) or flip text.
+      name: 'labels with terminal escapes and bidi overrides',
+      bytes: b('{"label":"\\u001b[2J\\u001b]0;pwned\\u0007x","judge":{"score":5}}\n', '{"label":"\\u202egnp.exe"}\n', `${ANCHOR}\n`),
+      lines: [ok, ok, ok],
+      anchor: 2,
+    },
     { name: 'empty file', bytes: Buffer.alloc(0), lines: [] },
     { name: 'only line feeds', bytes: b('\n\n\n', `${ANCHOR}\n`), lines: [{ invalid: /blank/ }, { invalid: /blank/ }, { invalid: /blank/ }, ok], anchor: 3 },
     { name: 'no final newline after the anchor', bytes: b('{"a":1}\n', ANCHOR), lines: [ok, ok], anchor: 1 },
