@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   symlinkSync(big, join(ws, 'big', 'big.jsonl'));
   writeFileSync(join(ws, 'tiny.jsonl'), `${JSON.stringify({ text: 'x'.repeat(900), label: 'a' })}\n`);
   console.log('starting the workbench');
-  const server = await startCodeServer();
+  const server = await startCodeServer({ target: 'dev' });
   const browser = await launchBrowser();
   try {
     const { page } = await openWorkbench(browser, server.url({ folder: ws }));

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { DatasetItem, DatasetsTreeProvider } from './datasetsTree';
 import { CurationEditorProvider } from './curationEditor';
+import { exportCommand } from './exportCommand';
 import { filterCommand } from './filterCommand';
 import { runLlmCommand } from './llmCommands';
 import type { Log } from './log';
@@ -22,7 +23,12 @@ export function targetUris(arg: unknown, selected: readonly unknown[] | undefine
   if (one) return [one];
   const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
   if (tab instanceof vscode.TabInputCustom || tab instanceof vscode.TabInputText) return [tab.uri];
-  return [];
+  // Run from elsewhere (the walkthrough, the command palette over another view): the dataset
+  // showing in a curation editor, when exactly one does.
+  const showing = vscode.window.tabGroups.all
+    .map((g) => g.activeTab?.input)
+    .filter((i): i is vscode.TabInputCustom => i instanceof vscode.TabInputCustom && i.viewType === CurationEditorProvider.viewType);
+  return showing.length === 1 ? [showing[0]!.uri] : [];
 }
 
 export function registerCommands(context: vscode.ExtensionContext, deps: Deps): void {
@@ -57,6 +63,22 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
       } catch (err) {
         deps.log.error('Filter failed', err);
         void vscode.window.showErrorMessage(`Filter failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  });
+
+  reg('datasetCurator.export', async (arg, selected) => {
+    const uris = targetUris(arg, Array.isArray(selected) ? selected : undefined);
+    if (uris.length === 0) {
+      void vscode.window.showWarningMessage('Select a dataset file (.jsonl) to export.');
+      return;
+    }
+    for (const uri of uris) {
+      try {
+        await exportCommand(uri, deps.editors, deps.log);
+      } catch (err) {
+        deps.log.error('Export failed', err);
+        void vscode.window.showErrorMessage(`Export failed: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
   });

@@ -6,6 +6,7 @@ import { registerCommands } from './commands';
 import { Log } from './log';
 import { registerTextFeatures } from './textFeatures';
 import { registerSecretCommands } from './settings';
+import { registerWalkthroughCommands } from './walkthrough';
 
 /** What the extension exports: used by the integration tests and by other extensions. */
 export interface DatasetCuratorApi {
@@ -37,6 +38,7 @@ export function activate(context: vscode.ExtensionContext): DatasetCuratorApi {
   registerCommands(context, { datasets, treeView, editors, log });
   registerTextFeatures(context, log);
   registerSecretCommands(context);
+  registerWalkthroughCommands(context);
   log.info('Dataset Curator activated');
   return { datasets, editors };
 }

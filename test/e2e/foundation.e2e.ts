@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { cleanup, launchBrowser, makeWorkspace, openWorkbench, startCodeServer, webviewFrame, type CodeServer } from '../harness/vscode';
+import { cleanup, launchBrowser, makeWorkspace, openWorkbench, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
 
 describe('curation editor in the workbench', () => {
   let server: CodeServer;
@@ -50,6 +50,26 @@ describe('curation editor in the workbench', () => {
     await assertText(() => text.textContent(), first.text);
     await frame.locator('[data-testid="next"]').click();
     await assertText(() => text.textContent(), second.text);
+  });
+
+  test(`the extension runs from ${process.env.DC_E2E_TARGET === 'vsix' ? 'the installed .vsix' : 'the development folder'}: its webview script, styles and codicons load from there`, async () => {
+    const frame = await webviewFrame(page, '[data-field="text"]');
+    // Evaluated in the webview (a string: this file is type-checked without the DOM library).
+    const loaded = (await frame.evaluate(`({
+      script: document.querySelector('script[src]')?.getAttribute('src') ?? '',
+      styles: [...document.querySelectorAll('link[rel="stylesheet"]')].map((l) => l.href),
+      loadedSheets: [...document.styleSheets].filter((s) => { try { return !!s.href && s.cssRules.length > 0; } catch { return false; } }).map((s) => s.href),
+    })`)) as { script: string; styles: string[]; loadedSheets: string[] };
+    const from = (u: string) => decodeURIComponent(u).includes(`${server.extensionDir}/dist/webview/`);
+    assert.ok(from(loaded.script), `editor.js from ${server.extensionDir}: ${loaded.script}`);
+    assert.equal(loaded.styles.length, 2);
+    for (const href of loaded.styles) assert.ok(from(href), `stylesheet from ${server.extensionDir}: ${href}`);
+    assert.deepEqual(loaded.loadedSheets.sort(), [...loaded.styles].sort(), 'both stylesheets loaded, with rules');
+    if (server.target === 'vsix') assert.ok(server.extensionDir.startsWith(server.extensionsDir), 'installed in the extensions dir');
+    // The codicon font is loaded where an icon is on screen.
+    const icons = await frame.locator('.codicon').count();
+    assert.ok(icons > 0, 'the editor shows codicons');
+    await until('the codicon font', async () => ((await frame.evaluate(`[...document.fonts].some((f) => f.family.replace(/"/g, '') === 'codicon' && f.status === 'loaded')`)) as boolean) || undefined, 15_000);
   });
 });
 
