@@ -71,7 +71,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.err(`curate ${cmd.name}: interrupted; nothing was written\n`);
       return ExitCode.interrupted;
     }
-    const msg = err instanceof SaveError || !(err instanceof Error) ? String(err instanceof Error ? err.message : err) : err.message;
+    const msg = err instanceof SaveError ? `${err.detail} The file on disk was not changed.` : err instanceof Error ? err.message : String(err);
     io.err(`curate ${cmd.name}: ${msg}\n`);
     return ExitCode.failure;
   }

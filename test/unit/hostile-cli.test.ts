@@ -7,24 +7,13 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as esbuild from 'esbuild';
 import { ANCHOR, hostileCorpus, withAnchorEdited, type HostileCase } from '../support/hostile-corpus';
-import { fileWith, root, tempDir } from './helpers/store';
+import { bundle } from './helpers/bundle';
+import { fileWith, tempDir } from './helpers/store';
 
 let cli = '';
 before(async () => {
-  // The CLI and its scan worker, bundled side by side (the store finds scan-worker.js there).
-  const out = tempDir('dc-cli-bundle-');
-  await esbuild.build({
-    entryPoints: { cli: join(root, 'src/cli/main.ts'), 'scan-worker': join(root, 'src/core/store/scan-worker.ts') },
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    outdir: out,
-    logLevel: 'warning',
-  });
-  cli = join(out, 'cli.js');
+  cli = join(await bundle({ cli: 'src/cli/main.ts' }), 'cli.js');
 });
 
 interface Run {

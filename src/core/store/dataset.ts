@@ -3,7 +3,7 @@
 // reads and parsed on demand; edits live in an overlay (a piece table of invertible,
 // JSON-serializable edits); saves are atomic and checked, and copy untouched bytes as they are.
 import { randomBytes } from 'node:crypto';
-import { close, closeSync, constants, copyFileSync, fchmodSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, unlinkSync } from 'node:fs';
+import { accessSync, close, closeSync, constants, copyFileSync, fchmodSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, unlinkSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { dirname, join, resolve } from 'node:path';
 import type { Worker } from 'node:worker_threads';
@@ -649,6 +649,15 @@ export class JsonlDataset {
     this.assertEditable();
     if (signal?.aborted) throw abortError();
     if (check) this.checkUnchanged();
+    // The rename would replace a read-only file (its folder is what rename needs): refuse as an
+    // in-place write would. As root, access() ignores permission bits but not read-only mounts
+    // or immutable files.
+    try {
+      accessSync(target, constants.W_OK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'EACCES';
+      if (code !== 'ENOENT') throw new SaveError(target, code, err);
+    }
     cleanStaleTemps(target);
     this.saving = true;
     const pieces: Piece[] = this.table.snapshot();
