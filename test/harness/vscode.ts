@@ -269,7 +269,7 @@ export async function launchBrowser(): Promise<Browser> {
 export async function openWorkbench(browser: Browser, url: string): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   const page = await context.newPage();
-  await page.goto(url);
+  await page.goto(url, { timeout: 120_000 });
   await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
   await page.waitForTimeout(1500);
   return { context, page };

@@ -24,6 +24,8 @@ export async function run(): Promise<void> {
   await import('./editor.test');
   await import('./editing.test');
   await import('./walkthrough.test');
+  await import('./hostile.test');
+  await import('./save-failures.test');
 
   const results: TestResult[] = [];
   let vscodeVersion = 'unknown';

@@ -54,6 +54,7 @@ describe('a disk that refuses the save', () => {
     test(`disk full (ENOSPC), edit ${where}`, async (t) => {
       const m = mountTmpfs(8 * MiB);
       if ('unavailable' in m) {
+        if (isRoot) assert.fail(`running as root, but ${m.unavailable}`);
         say(t, `${m.unavailable}: ENOSPC is simulated with the store's write hook`);
         const path = join(tempDir(), 'data.jsonl');
         writeFileSync(path, data);
