@@ -41,6 +41,9 @@ const node = {
   logLevel: 'warning',
   absWorkingDir: root,
   plugins: [zodEnglishOnly],
+  // jsonc-parser's "main" is a UMD build that require()s its own files at run time, which a
+  // bundle does not have; its ES module build bundles.
+  alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
 };
 
 /** @type {import('esbuild').BuildOptions[]} */

@@ -12,7 +12,7 @@ import type { TaskResult } from '../core/llm/apply-result';
 import type { JobSummary } from '../core/jobs/runner';
 import type { Operation } from '../core/operation';
 import { CurationEditorProvider } from './curationEditor';
-import { apiKey, readEndpointSettings } from './settings';
+import { apiKey, endpointSettings } from './settings';
 import { runWithProgress } from './jobs';
 import type { Log } from './log';
 
@@ -54,7 +54,7 @@ export async function runLlmCommand(
   record?: number,
 ): Promise<JobSummary | undefined> {
   const name = record === undefined ? path.basename(uri.fsPath) : `line ${record + 1} of ${path.basename(uri.fsPath)}`;
-  const s = readEndpointSettings(uri);
+  const s = await endpointSettings(uri);
   if (s.ignored.length) {
     void vscode.window.showWarningMessage(
       `This workspace is not trusted, so its settings ${s.ignored.join(', ')} were ignored; requests go to ${s.baseUrl}. Trust the workspace to use them.`,
