@@ -51,37 +51,25 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
     if (uri) await vscode.commands.executeCommand('revealInExplorer', uri);
   });
 
-  reg('datasetCurator.filter', async (arg, selected) => {
-    const uris = targetUris(arg, Array.isArray(selected) ? selected : undefined);
-    if (uris.length === 0) {
-      void vscode.window.showWarningMessage('Select a dataset file (.jsonl) to filter.');
-      return;
-    }
-    for (const uri of uris) {
-      try {
-        await filterCommand(uri, deps.editors, deps.log);
-      } catch (err) {
-        deps.log.error('Filter failed', err);
-        void vscode.window.showErrorMessage(`Filter failed: ${err instanceof Error ? err.message : String(err)}`);
+  /** A command over each selected dataset file, one at a time; a failure is shown and logged. */
+  const perFile = (id: string, noun: string, verb: string, run: (uri: vscode.Uri) => Promise<unknown>) =>
+    reg(id, async (arg, selected) => {
+      const uris = targetUris(arg, Array.isArray(selected) ? selected : undefined);
+      if (uris.length === 0) {
+        void vscode.window.showWarningMessage(`Select a dataset file (.jsonl) to ${verb}.`);
+        return;
       }
-    }
-  });
-
-  reg('datasetCurator.export', async (arg, selected) => {
-    const uris = targetUris(arg, Array.isArray(selected) ? selected : undefined);
-    if (uris.length === 0) {
-      void vscode.window.showWarningMessage('Select a dataset file (.jsonl) to export.');
-      return;
-    }
-    for (const uri of uris) {
-      try {
-        await exportCommand(uri, deps.editors, deps.log);
-      } catch (err) {
-        deps.log.error('Export failed', err);
-        void vscode.window.showErrorMessage(`Export failed: ${err instanceof Error ? err.message : String(err)}`);
+      for (const uri of uris) {
+        try {
+          await run(uri);
+        } catch (err) {
+          deps.log.error(`${noun} failed`, err);
+          void vscode.window.showErrorMessage(`${noun} failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
       }
-    }
-  });
+    });
+  perFile('datasetCurator.filter', 'Filter', 'filter', (uri) => filterCommand(uri, deps.editors, deps.log));
+  perFile('datasetCurator.export', 'Export', 'export', (uri) => exportCommand(uri, deps.editors, deps.log));
 
   for (const [id, kind] of [['datasetCurator.label', 'annotate'], ['datasetCurator.judge', 'judge']] as const) {
     reg(id, async (arg, selected) => {

@@ -2,10 +2,10 @@
 // the first record in the curation editor's webview, press `j`, see the second.
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { cleanup, launchBrowser, makeWorkspace, openWorkbench, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
+import { cleanup, launchBrowser, outputChannelLogs, makeWorkspace, openWorkbench, showDatasets, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
 
 describe('curation editor in the workbench', () => {
   let server: CodeServer;
@@ -15,6 +15,9 @@ describe('curation editor in the workbench', () => {
 
   before(async () => {
     workspace = makeWorkspace('samples');
+    // Over 16 MiB: indexed by the store's scan worker (a bundle of its own in the package).
+    mkdirSync(join(workspace, 'big'), { recursive: true });
+    writeFileSync(join(workspace, 'big', 'big.jsonl'), Array.from({ length: 100_000 }, (_, i) => `${JSON.stringify({ id: i, text: `record ${i} `.repeat(16), label: i % 2 ? 'a' : 'b' })}\n`).join(''));
     server = await startCodeServer();
     browser = await launchBrowser();
     ({ page } = await openWorkbench(browser, server.url({ folder: workspace })));
@@ -66,6 +69,13 @@ describe('curation editor in the workbench', () => {
     for (const href of loaded.styles) assert.ok(from(href), `stylesheet from ${server.extensionDir}: ${href}`);
     assert.deepEqual(loaded.loadedSheets.sort(), [...loaded.styles].sort(), 'both stylesheets loaded, with rules');
     if (server.target === 'vsix') assert.ok(server.extensionDir.startsWith(server.extensionsDir), 'installed in the extensions dir');
+    // A file over 16 MiB is indexed by the scan worker (the output channel says how it was indexed).
+    await showDatasets(page);
+    await page.locator('.monaco-list-row', { hasText: 'big.jsonl' }).first().click();
+    const big = await webviewFrame(page, '[data-testid="position"]');
+    await until('the big file indexed', async () => /^Line 1 of 100,?000/.test((await big.locator('[data-testid="position"]').textContent().catch(() => '')) ?? ''), 60_000);
+    const channel = await until('the output channel log', async () => outputChannelLogs(server).find((f) => readFileSync(f, 'utf8').includes('big.jsonl: 100000 lines indexed')), 30_000);
+    assert.match(readFileSync(channel, 'utf8'), /big\.jsonl: 100000 lines indexed by the scan worker/);
     // The codicon font is loaded where an icon is on screen.
     const icons = await frame.locator('.codicon').count();
     assert.ok(icons > 0, 'the editor shows codicons');

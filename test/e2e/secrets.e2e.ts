@@ -11,25 +11,13 @@
 //    says why.
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { cleanup, launchBrowser, makeWorkspace, openWorkbench, runCommand, showDatasets, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
+import { cleanup, filesUnder, launchBrowser, outputChannelLogs, makeWorkspace, openWorkbench, runCommand, showDatasets, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
 import { startOpenAIServer, type OpenAITestServer } from '../support/openai-server';
 
 const FAKE_KEY = 'sk-e2e-secret-3f9a1c7d2b6e4058';
-
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const st = statSync(p);
-    if (st.isDirectory()) out.push(...filesUnder(p));
-    else if (st.isFile()) out.push(p);
-  }
-  return out;
-}
 
 /** Label the file from the Datasets view's context menu, accepting the proposed label set. */
 async function labelFromTree(page: Page, file: string): Promise<void> {
@@ -104,7 +92,7 @@ describe('the API key stays secret', () => {
     const workspaceFiles = filesUnder(workspace);
     assert.ok(workspaceFiles.some((f) => f.includes('.curator')), `the job left its cache or journal: ${workspaceFiles.join(', ')}`);
     const logs = filesUnder(join(server.userDataDir, 'logs'));
-    const channel = logs.filter((f) => readFileSync(f, 'utf8').includes('Dataset Curator activated'));
+    const channel = outputChannelLogs(server);
     assert.ok(channel.length > 0, `the output channel's log file is among VS Code's logs: ${logs.join(', ')}`);
     // The failure is there, with the server's message, the key taken out of it.
     assert.ok(channel.some((f) => readFileSync(f, 'utf8').includes('Invalid request with key [redacted]')), 'the channel logged the failure, redacted');

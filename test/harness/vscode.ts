@@ -2,7 +2,7 @@
 // 24) on 127.0.0.1, driven by Debian's Chromium through playwright-core. Used by the integration
 // runner, the e2e tests, the demo and the benchmarks. See ../../README.md "Tests".
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -275,15 +275,26 @@ export async function openWorkbench(browser: Browser, url: string): Promise<{ co
   return { context, page };
 }
 
-/** Runs a command from the command palette by its title. */
+/**
+ * Runs a command from the command palette by its title. Tried up to three times: a key press can
+ * land while the palette is still closing, or before the extension's commands are known.
+ */
 export async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(`>${title}`);
-  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-  await row.waitFor({ state: 'visible', timeout: 15_000 });
-  await page.keyboard.press('Enter');
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill(`>${title}`, { timeout: 10_000 });
+      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+      await row.waitFor({ state: 'visible', timeout: 15_000 });
+      await page.keyboard.press('Enter');
+      return;
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      await page.keyboard.press('Escape').catch(() => undefined);
+    }
+  }
 }
 
 /** The frame of a webview whose document contains `selector` (webviews nest two iframes deep). */
@@ -328,4 +339,22 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined | f
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/** Every file under `dir` (recursively); none when it does not exist. */
+export function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = statSync(p);
+    if (st.isDirectory()) out.push(...filesUnder(p));
+    else if (st.isFile()) out.push(p);
+  }
+  return out;
+}
+
+/** The log files of the "Dataset Curator" output channel, under the server's user data. */
+export function outputChannelLogs(server: CodeServer): string[] {
+  return filesUnder(join(server.userDataDir, 'logs')).filter((f) => readFileSync(f, 'utf8').includes('Dataset Curator activated'));
 }
