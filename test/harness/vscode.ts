@@ -321,7 +321,8 @@ export function cleanup(dir: string): void {
 export async function showDatasets(page: Page): Promise<void> {
   const title = page.locator('.part.sidebar .composite.title h2').first();
   const showing = async () => ((await title.textContent().catch(() => '')) ?? '').trim().toLowerCase() === 'datasets' && (await title.isVisible().catch(() => false));
-  if (!(await showing())) await page.locator('.activitybar [aria-label^="Datasets"]').first().click();
+  // A loaded machine can take a while to lay out the activity bar of a fresh workbench.
+  if (!(await showing())) await page.locator('.activitybar [aria-label^="Datasets"]').first().click({ timeout: 90_000 });
   for (let i = 0; i < 50 && !(await showing()); i++) await page.waitForTimeout(100);
 }
 

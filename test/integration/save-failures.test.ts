@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { writeHooks } from '../../src/core/store/files';
-import { isRoot, mountTmpfs, setImmutable, type Tmpfs } from '../support/mounts';
+import { isRoot, mountTmpfs, setImmutable, unmountAll } from '../support/mounts';
 import { activateExtension, waitFor } from './helpers';
 import type { DatasetCuratorApi } from '../../src/extension/extension';
 
@@ -57,16 +57,7 @@ async function refusedThenSaved(api: DatasetCuratorApi, path: string, fix: () =>
 }
 
 describe('A save the disk refuses', () => {
-  const mounts: Tmpfs[] = [];
-  after(() => {
-    for (const m of mounts) {
-      try {
-        m.unmount();
-      } catch {
-        /* busy */
-      }
-    }
-  });
+  after(unmountAll);
 
   it('disk full (ENOSPC): the edits stay in the editor, dirty, undo works; saved once there is room', async function () {
     this.timeout(120_000);
@@ -85,7 +76,6 @@ describe('A save the disk refuses', () => {
       await refusedThenSaved(api, path, () => (writeHooks.beforeWrite = undefined));
       return;
     }
-    mounts.push(m);
     const path = join(m.dir, 'data.jsonl');
     writeFileSync(path, data);
     await refusedThenSaved(api, path, () => m.resize(32 * MiB));

@@ -7,6 +7,7 @@
 // ("an unrelated edit") before a save; everything else in the file must come back byte for byte.
 // The invalid-JSON lines follow JSONTestSuite's n_ (must reject) cases, by their names there
 // (github.com/nst/JSONTestSuite, test_parsing/), one case a line, none containing a line feed.
+import { mulberry32 } from '../../src/core/filter/dedup';
 
 export interface LineExpect {
   /** The reason the line is invalid, or undefined for a valid record. */
@@ -84,21 +85,9 @@ export const jsonTestSuiteN: [string, string][] = [
   ['terminal escape', '\u001b]0;pwned\u0007\u001b[31mred'],
 ];
 
-/** A deterministic PRNG (mulberry32), so a failing garbage case can be reproduced. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Binary garbage with line feeds but no '{', so no line can be a record. */
 function garbage(bytes: number, seed: number): Buffer {
-  const r = prng(seed);
+  const r = mulberry32(seed); // deterministic: a failing case can be reproduced
   const b = Buffer.alloc(bytes);
   for (let i = 0; i < bytes; i++) {
     let c = Math.floor(r() * 256);

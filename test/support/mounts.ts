@@ -33,7 +33,7 @@ export function mountTmpfs(bytes: number): Tmpfs | { unavailable: string } {
     return { unavailable: `mounting a tmpfs is not permitted here (${why(err)})` };
   }
   let mounted = true;
-  return {
+  const m: Tmpfs = {
     dir,
     resize: (n) => run('mount', ['-o', `remount,size=${n}`, dir]),
     readOnly: (on) => run('mount', ['-o', `remount,${on ? 'ro' : 'rw'}`, dir]),
@@ -44,6 +44,22 @@ export function mountTmpfs(bytes: number): Tmpfs | { unavailable: string } {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  live.add(m);
+  return m;
+}
+
+const live = new Set<Tmpfs>();
+
+/** Unmounts what the tests mounted and left (after a failure); a busy one is left to the OS. */
+export function unmountAll(): void {
+  for (const m of live) {
+    try {
+      m.unmount();
+    } catch {
+      /* busy */
+    }
+  }
+  live.clear();
 }
 
 /** Sets or clears the immutable attribute (chattr +i), or says why it cannot. */

@@ -11,27 +11,28 @@ import { join } from 'node:path';
 import { JsonlDataset, SaveError } from '../../src/core/store';
 import { writeHooks } from '../../src/core/store/files';
 import { writeLinesAtomic } from '../../src/core/write-lines';
-import { isRoot, mountTmpfs, setImmutable, type Tmpfs } from '../support/mounts';
+import { isRoot, mountTmpfs, setImmutable, unmountAll } from '../support/mounts';
 import { tempDir } from './helpers/store';
 
 const MiB = 1024 * 1024;
 const record = (i: number) => `{"i":${i},"label":"l${i % 3}","text":"${'t'.repeat(230)}"}\n`;
 const data = Buffer.from(Array.from({ length: 20_000 }, (_, i) => record(i)).join('')); // about 5 MiB
 
-const mounts: Tmpfs[] = [];
-after(() => {
-  for (const m of mounts) {
-    try {
-      m.unmount();
-    } catch {
-      /* busy: left for the OS */
-    }
-  }
-});
+after(unmountAll);
 
 function say(t: TestContext, note: string): void {
   t.diagnostic(note);
   console.log(`# NOTE: ${note}`);
+}
+
+/** The 5 MiB dataset written to `dir`, opened, line `index` relabeled "edited" (not saved). */
+async function editedIn(dir: string, index = 1): Promise<{ ds: JsonlDataset; path: string }> {
+  const path = join(dir, 'data.jsonl');
+  writeFileSync(path, data);
+  const ds = await JsonlDataset.open(path);
+  await ds.ready;
+  ds.setField(index, ['label'], 'edited');
+  return { ds, path };
 }
 
 async function expectRefusedSave(ds: JsonlDataset, path: string, code: RegExp, plain: RegExp, index: number): Promise<void> {
@@ -56,11 +57,7 @@ describe('a disk that refuses the save', () => {
       if ('unavailable' in m) {
         if (isRoot) assert.fail(`running as root, but ${m.unavailable}`);
         say(t, `${m.unavailable}: ENOSPC is simulated with the store's write hook`);
-        const path = join(tempDir(), 'data.jsonl');
-        writeFileSync(path, data);
-        const ds = await JsonlDataset.open(path);
-        await ds.ready;
-        ds.setField(index, ['label'], 'edited');
+        const { ds, path } = await editedIn(tempDir(), index);
         writeHooks.beforeWrite = () => {
           throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
         };
@@ -73,12 +70,7 @@ describe('a disk that refuses the save', () => {
         ds.close();
         return;
       }
-      mounts.push(m);
-      const path = join(m.dir, 'data.jsonl');
-      writeFileSync(path, data); // 5 of 8 MiB: no room for the new version beside it
-      const ds = await JsonlDataset.open(path);
-      await ds.ready;
-      ds.setField(index, ['label'], 'edited');
+      const { ds, path } = await editedIn(m.dir, index); // 5 of 8 MiB: no room for the new version beside it
       await expectRefusedSave(ds, path, /^ENOSPC$/, /the disk is full/, index);
       // Room again: the same save goes through, with the edit.
       m.resize(32 * MiB);
@@ -99,7 +91,6 @@ describe('a disk that refuses the save', () => {
       await assert.rejects(writeLinesAtomic(join(tempDir(), 'x', 'out.jsonl'), ['{}']), /ENOENT/);
       return;
     }
-    mounts.push(m);
     const out = join(m.dir, 'out.jsonl');
     const lines = Array.from({ length: 10_000 }, (_, i) => record(i).trimEnd());
     await assert.rejects(writeLinesAtomic(out, lines), /ENOSPC/);
@@ -114,11 +105,7 @@ describe('a disk that refuses the save', () => {
       // Not root: permission bits are honoured, so a read-only folder and file do it.
       say(t, `${m.unavailable}: a read-only folder and file (chmod) instead of a read-only mount`);
       const dir = tempDir();
-      const path = join(dir, 'data.jsonl');
-      writeFileSync(path, data);
-      const ds = await JsonlDataset.open(path);
-      await ds.ready;
-      ds.setField(1, ['label'], 'edited');
+      const { ds, path } = await editedIn(dir);
       chmodSync(path, 0o444);
       chmodSync(dir, 0o555);
       try {
@@ -131,12 +118,7 @@ describe('a disk that refuses the save', () => {
       ds.close();
       return;
     }
-    mounts.push(m);
-    const path = join(m.dir, 'data.jsonl');
-    writeFileSync(path, data);
-    const ds = await JsonlDataset.open(path);
-    await ds.ready;
-    ds.setField(1, ['label'], 'edited');
+    const { ds, path } = await editedIn(m.dir);
     m.readOnly(true);
     await expectRefusedSave(ds, path, /^EROFS$/, /the file system is read-only/, 1);
     m.readOnly(false);
@@ -148,11 +130,7 @@ describe('a disk that refuses the save', () => {
 
   test('an immutable file (chattr +i) in a writable folder: refused, untouched, edits kept', async (t) => {
     const dir = tempDir();
-    const path = join(dir, 'data.jsonl');
-    writeFileSync(path, data);
-    const ds = await JsonlDataset.open(path);
-    await ds.ready;
-    ds.setField(1, ['label'], 'edited');
+    const { ds, path } = await editedIn(dir);
     const set = setImmutable(path, true);
     if (set !== true) {
       if (isRoot) assert.fail(`running as root, but ${set.unavailable}`);
