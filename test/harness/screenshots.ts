@@ -77,6 +77,15 @@ async function openInEditor(page: Page, file: string): Promise<Frame> {
 
 async function main(): Promise<void> {
   const llm = await startOpenAIServer({ latencyMs: 2500 }); // a job slow enough to be caught mid-run
+  // Answers that read like a model's (the test server's own are placeholder words).
+  llm.respond = (req) => {
+    if (!req.path.endsWith('/chat/completions')) return undefined;
+    const reply = llm.defaultReply(req.body as Parameters<typeof llm.defaultReply>[0]);
+    if (!('content' in reply)) return reply;
+    const v = JSON.parse(reply.content) as Record<string, unknown>;
+    if (typeof v.label === 'string') v.rationale = `The review's overall tone reads as ${v.label}; the complaint and the praise are weighed against each other.`;
+    return { content: JSON.stringify(v) };
+  };
   const workspace = makeWorkspace({
     'samples/reviews.jsonl': readFileSync(join(repoRoot, 'samples', 'reviews.jsonl')),
     'data/support-chats.jsonl': chats(),
@@ -113,7 +122,7 @@ async function main(): Promise<void> {
       await until('the tooltip', async () => (await page.locator('.monaco-hover, .workbench-hover', { hasText: 'invalid line' }).count()) > 0, 15_000).catch(() => undefined);
       await shot(page, 'datasets-view');
       await page.mouse.move(900, 500);
-      await dragSash(page, 300);
+      await dragSash(page, 350);
     }
     const frame = await openInEditor(page, 'reviews.jsonl');
     if (!only || only.has('editor')) {
