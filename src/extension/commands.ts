@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { DatasetItem, DatasetsTreeProvider } from './datasetsTree';
 import { CurationEditorProvider } from './curationEditor';
+import { exportCommand } from './exportCommand';
 import { filterCommand } from './filterCommand';
 import { doingOf, runTaskCommand, taskCommands } from './llmCommands';
 import { openPromptTemplate } from './promptCommands';
@@ -23,7 +24,12 @@ export function targetUris(arg: unknown, selected: readonly unknown[] | undefine
   if (one) return [one];
   const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
   if (tab instanceof vscode.TabInputCustom || tab instanceof vscode.TabInputText) return [tab.uri];
-  return [];
+  // Run from elsewhere (the walkthrough, the command palette over another view): the dataset
+  // showing in a curation editor, when exactly one does.
+  const showing = vscode.window.tabGroups.all
+    .map((g) => g.activeTab?.input)
+    .filter((i): i is vscode.TabInputCustom => i instanceof vscode.TabInputCustom && i.viewType === CurationEditorProvider.viewType);
+  return showing.length === 1 ? [showing[0]!.uri] : [];
 }
 
 export function registerCommands(context: vscode.ExtensionContext, deps: Deps): void {
@@ -59,21 +65,25 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
     await deps.treeView.reveal(item, { select: true, focus: true });
   });
 
-  reg('datasetCurator.filter', async (arg, selected) => {
-    const uris = targetUris(arg, Array.isArray(selected) ? selected : undefined);
-    if (uris.length === 0) {
-      void vscode.window.showWarningMessage('Select a dataset file (.jsonl) to filter.');
-      return;
-    }
-    for (const uri of uris) {
-      try {
-        await filterCommand(uri, deps.editors, deps.log);
-      } catch (err) {
-        deps.log.error('Filter failed', err);
-        void vscode.window.showErrorMessage(`Filter failed: ${err instanceof Error ? err.message : String(err)}`);
+  /** A command over each selected dataset file, one at a time; a failure is shown and logged. */
+  const perFile = (id: string, noun: string, verb: string, run: (uri: vscode.Uri) => Promise<unknown>) =>
+    reg(id, async (arg, selected) => {
+      const uris = targetUris(arg, Array.isArray(selected) ? selected : undefined);
+      if (uris.length === 0) {
+        void vscode.window.showWarningMessage(`Select a dataset file (.jsonl) to ${verb}.`);
+        return;
       }
-    }
-  });
+      for (const uri of uris) {
+        try {
+          await run(uri);
+        } catch (err) {
+          deps.log.error(`${noun} failed`, err);
+          void vscode.window.showErrorMessage(`${noun} failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    });
+  perFile('datasetCurator.filter', 'Filter', 'filter', (uri) => filterCommand(uri, deps.editors, deps.log));
+  perFile('datasetCurator.export', 'Export', 'export', (uri) => exportCommand(uri, deps.editors, deps.log));
 
   const llm = { context, editors: deps.editors, log: deps.log };
   for (const { task, file, record } of taskCommands) {

@@ -3,7 +3,7 @@
 // rules; valid lines are parsed once, invalid ones get checkLineBytes' reason.
 import { isUtf8 } from 'node:buffer';
 import { readSync } from 'node:fs';
-import { DEFAULT_MAX_LINE_BYTES, checkLineBytes } from './check';
+import { DEFAULT_MAX_LINE_BYTES, checkLineBytes, tooDeep } from './check';
 
 /** The names stats reads (a FieldMap's relevant part). */
 export interface StatsFields {
@@ -86,12 +86,13 @@ export function addLine(s: PartialStats, content: Buffer, line: number, f: Stats
   if (n > 0 && n <= maxLineBytes && content[0] !== 0xef && (knownNoCR || content.indexOf(13) === -1) && (knownUtf8 || isUtf8(content))) {
     let v: unknown;
     let ok = true;
+    const text = content.toString('utf8');
     try {
-      v = JSON.parse(content.toString('utf8'));
+      v = JSON.parse(text);
     } catch {
       ok = false;
     }
-    if (ok && isObj(v)) {
+    if (ok && isObj(v) && !tooDeep(text)) {
       addRecord(s, v, f);
       return;
     }
@@ -148,12 +149,13 @@ export function statsOfRange(fd: number, from: number, to: number, firstLine: nu
       let counted = false;
       if (utf8 && noCR && cEnd > start && cEnd - start <= maxLineBytes && view[start] !== 0xef) {
         let v: unknown;
+        const text = view.toString('utf8', start, cEnd);
         try {
-          v = JSON.parse(view.toString('utf8', start, cEnd));
+          v = JSON.parse(text);
         } catch {
           v = undefined;
         }
-        if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+        if (v !== null && typeof v === 'object' && !Array.isArray(v) && !tooDeep(text)) {
           s.lines++;
           addRecord(s, v as Rec, f);
           counted = true;
