@@ -305,12 +305,16 @@ export class DatasetDocument implements vscode.CustomDocument {
     });
   }
 
-  /** The store changed behind VS Code's undo stack (a job wrote and saved results): refresh. */
+  /**
+   * The store changed behind VS Code's undo stack (a job wrote and saved results): refresh, and
+   * keep the user where they are (a job's results arrive in any order; the editor does not follow
+   * them around the file).
+   */
   notifyChanged(index: number | undefined): void {
     if (index === undefined) this.matchIndexes.reset();
     else this.matchIndexes.applied([{ type: 'replace', index }]);
     this.invalidateLabels();
-    this.contentChanged.fire(index);
+    this.contentChanged.fire(undefined);
   }
 
   /** Field edits (a filter's tags) as one undoable step. */

@@ -73,19 +73,20 @@ describe('curation editor in the workbench', () => {
     await showDatasets(page);
     await page.locator('.monaco-list-row', { hasText: 'big.jsonl' }).first().click();
     // Its editor (the sample's webview may still be around: look in every frame).
-    await until('the big file indexed', async () => {
+    const big = await until('the big file indexed', async () => {
       for (const f of page.frames()) {
         const t = (await f.locator('[data-testid="position"]').textContent({ timeout: 500 }).catch(() => '')) ?? '';
-        if (/ of 100,?000\b/.test(t)) return true;
+        if (/ of 100,?000\b/.test(t)) return f;
       }
       return undefined;
     }, 90_000);
     const channel = await until('the output channel log', async () => outputChannelLogs(server).find((f) => readFileSync(f, 'utf8').includes('big.jsonl: 100000 lines indexed')), 30_000);
     assert.match(readFileSync(channel, 'utf8'), /big\.jsonl: 100000 lines indexed by the scan worker/);
-    // The codicon font is loaded where an icon is on screen.
-    const icons = await frame.locator('.codicon').count();
+    // The codicon font is loaded where an icon is on screen (the big file's editor: the sample's
+    // preview editor may have given it its place).
+    const icons = await big.locator('.codicon').count();
     assert.ok(icons > 0, 'the editor shows codicons');
-    await until('the codicon font', async () => ((await frame.evaluate(`[...document.fonts].some((f) => f.family.replace(/"/g, '') === 'codicon' && f.status === 'loaded')`)) as boolean) || undefined, 15_000);
+    await until('the codicon font', async () => ((await big.evaluate(`[...document.fonts].some((f) => f.family.replace(/"/g, '') === 'codicon' && f.status === 'loaded')`)) as boolean) || undefined, 15_000);
   });
 });
 

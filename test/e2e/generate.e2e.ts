@@ -5,12 +5,11 @@
 // other line is byte-identical.
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Frame, Page } from 'playwright-core';
-import { spawnOpenAIServer } from '../support/openai-server';
-import { cleanup, launchBrowser, makeWorkspace, openWorkbench, runCommand, showDatasets, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
+import type { Frame, Page } from 'playwright-core';
+import { openLlmWorkbench, type LlmWorkbench } from '../support/llm-workbench';
+import { runCommand, showDatasets, until, webviewFrame } from '../harness/vscode';
 
 interface Pair {
   chosen: { role: string; content: string }[];
@@ -25,29 +24,17 @@ interface Pair {
 }
 
 describe('generation, as a person', () => {
-  let llm: ChildProcess;
-  let baseUrl: string;
-  let server: CodeServer;
-  let browser: Browser;
+  let w: LlmWorkbench;
   let page: Page;
   let workspace: string;
 
   before(async () => {
-    ({ url: baseUrl, child: llm } = await spawnOpenAIServer(['--latency', '100', '--synth']));
-    workspace = makeWorkspace('samples');
-    server = await startCodeServer({
-      env: { OPENAI_API_KEY: 'sk-e2e-generate' },
-      settings: { 'datasetCurator.llm.baseUrl': `${baseUrl}/v1`, 'datasetCurator.llm.model': 'fake-model', 'datasetCurator.llm.concurrency': 4 },
-    });
-    browser = await launchBrowser();
-    ({ page } = await openWorkbench(browser, server.url({ folder: workspace })));
+    w = await openLlmWorkbench(['--latency', '100', '--synth'], { apiKey: 'sk-e2e-generate' });
+    ({ page, workspace } = w);
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
-    llm?.kill();
-    if (workspace) cleanup(workspace);
+    await w?.close();
   });
 
   /** Answers the quick input that shows `prompt` with Enter, keeping the value it offers. */

@@ -3,40 +3,27 @@
 // labels in the Curation Editor and on disk; then filter a file with a dry run, tag, and undo.
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Frame, Page } from 'playwright-core';
-import { cleanup, filesUnder, launchBrowser, makeWorkspace, notification, openWorkbench, runCommand, showDatasets, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
-import { spawnOpenAIServer } from '../support/openai-server';
+import type { Frame, Page } from 'playwright-core';
+import { filesUnder, notification, runCommand, showDatasets, until, webviewFrame } from '../harness/vscode';
+import { openLlmWorkbench, type LlmWorkbench } from '../support/llm-workbench';
 
 const FAKE_KEY = 'sk-e2e-fake-key-4242';
 
 
 describe('LLM jobs and filters, as a person', () => {
-  let llm: ChildProcess;
-  let baseUrl: string;
-  let server: CodeServer;
-  let browser: Browser;
+  let w: LlmWorkbench;
   let page: Page;
   let workspace: string;
 
   before(async () => {
-    ({ url: baseUrl, child: llm } = await spawnOpenAIServer(['--latency', '250']));
-    workspace = makeWorkspace('samples');
-    server = await startCodeServer({
-      env: { OPENAI_API_KEY: FAKE_KEY },
-      settings: { 'datasetCurator.llm.baseUrl': `${baseUrl}/v1`, 'datasetCurator.llm.model': 'fake-model', 'datasetCurator.llm.concurrency': 4 },
-    });
-    browser = await launchBrowser();
-    ({ page } = await openWorkbench(browser, server.url({ folder: workspace })));
+    w = await openLlmWorkbench(['--latency', '250'], { apiKey: FAKE_KEY });
+    ({ page, workspace } = w);
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
-    llm?.kill();
-    if (workspace) cleanup(workspace);
+    await w?.close();
   });
 
   async function treeAction(file: string, action: string): Promise<void> {

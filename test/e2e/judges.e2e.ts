@@ -6,12 +6,11 @@
 // self-consistency labels (the samples and the agreement) from the curation editor.
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Frame, Page } from 'playwright-core';
-import { cleanup, launchBrowser, makeWorkspace, notification, openWorkbench, showDatasets, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
-import { spawnOpenAIServer } from '../support/openai-server';
+import type { Frame, Page } from 'playwright-core';
+import { notification, showDatasets, until, webviewFrame } from '../harness/vscode';
+import { openLlmWorkbench, type LlmWorkbench } from '../support/llm-workbench';
 
 interface Judged {
   text: string;
@@ -21,37 +20,19 @@ interface Judged {
 }
 
 describe('several judges, critique and self-consistency, as a person', () => {
-  let llm: ChildProcess;
-  let server: CodeServer;
-  let browser: Browser;
+  let w: LlmWorkbench;
   let page: Page;
   let workspace: string;
   const file = (): string => join(workspace, 'samples/reviews.jsonl');
   const records = (): Judged[] => readFileSync(file(), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Judged);
 
   before(async () => {
-    const spawned = await spawnOpenAIServer(['--latency', '20', '--seed-by-model']);
-    llm = spawned.child;
-    const baseUrl = spawned.url;
-    workspace = makeWorkspace('samples');
-    server = await startCodeServer({
-      env: { OPENAI_API_KEY: 'sk-e2e-judges' },
-      settings: {
-        'datasetCurator.llm.baseUrl': `${baseUrl}/v1`,
-        'datasetCurator.llm.model': 'fake-model',
-        'datasetCurator.llm.judgeModels': ['judge-a', 'judge-b'],
-        'datasetCurator.llm.concurrency': 4,
-      },
-    });
-    browser = await launchBrowser();
-    ({ page } = await openWorkbench(browser, server.url({ folder: workspace })));
+    w = await openLlmWorkbench(['--latency', '20', '--seed-by-model'], { apiKey: 'sk-e2e-judges', settings: { 'datasetCurator.llm.judgeModels': ['judge-a', 'judge-b'] } });
+    ({ page, workspace } = w);
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
-    llm?.kill();
-    if (workspace) cleanup(workspace);
+    await w?.close();
   });
 
   // (a busy machine can take long to start a webview)
@@ -207,6 +188,8 @@ describe('several judges, critique and self-consistency, as a person', () => {
     }, 60_000);
     const vote = (voted[2] as Judged).annotations.suggestions.label?.find((s) => s.provenance?.task === 'consistency');
     assert.equal(vote?.samples?.length, 3);
+    // The editor stayed where the user was while the results arrived (in any order).
+    assert.match((await frame.locator('[data-testid="position"]').textContent()) ?? '', /^Line 3 /);
     const card = frame.locator('[data-testid="consistency"]');
     await card.waitFor({ state: 'visible', timeout: 30_000 });
     const tally = (await card.locator('[data-testid="consistency-samples"]').textContent()) ?? '';

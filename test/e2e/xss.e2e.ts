@@ -122,20 +122,23 @@ describe('XSS corpus in the real webview', () => {
         pwned: window.__pwned ?? null,
         marked: document.querySelectorAll('[data-pwn]').length,
         handlers: all.filter((e) => [...e.attributes].some((a) => /^on/i.test(a.name))).map((e) => e.tagName),
-        // VS Code's own acquireVsCodeApi script, injected into every webview, is the one allowed without the nonce.
-        scripts: [...document.scripts].filter((s) => !s.nonce && s.id !== '_vscodeApiScript').length,
+        // VS Code's own acquireVsCodeApi script, injected into every webview, is the one allowed without
+        // the nonce; the page's data block (the first record, type application/json) is never run.
+        scripts: [...document.scripts].filter((s) => !s.nonce && s.id !== '_vscodeApiScript' && !(s.id === 'dc-init' && s.type === 'application/json')).length,
+        dataBlocks: [...document.scripts].filter((s) => s.type === 'application/json').length,
         frames: document.querySelectorAll('iframe, frame, object, embed').length,
         jsLinks: [...document.querySelectorAll('[href], [src], [action], [formaction]')].filter((e) => /javascript:/i.test(e.getAttribute('href') ?? e.getAttribute('src') ?? e.getAttribute('action') ?? e.getAttribute('formaction') ?? '')).length,
         markdown: [...document.querySelectorAll('strong, em, a, b, i, img')].filter((e) => (e.textContent ?? '').includes('pwn-') || (e.getAttribute('alt') ?? '').includes('pwn-')).length,
         location: location.href,
       };
-    })()`) as Promise<{ pwned: string | null; marked: number; handlers: string[]; scripts: number; frames: number; jsLinks: number; markdown: number; location: string }>;
+    })()`) as Promise<{ pwned: string | null; marked: number; handlers: string[]; scripts: number; dataBlocks: number; frames: number; jsLinks: number; markdown: number; location: string }>;
 
   function assertClean(r: Awaited<ReturnType<typeof injected>>, where: string): void {
     assert.equal(r.pwned, null, `${where}: a payload ran`);
     assert.equal(r.marked, 0, `${where}: an element from a payload is in the DOM`);
     assert.deepEqual(r.handlers, [], `${where}: inline event handlers in the DOM`);
     assert.equal(r.scripts, 0, `${where}: a script without the nonce`);
+    assert.ok(r.dataBlocks <= 1, `${where}: the page's one data block, not one a payload made`);
     assert.equal(r.frames, 0, `${where}: a frame, object or embed`);
     assert.equal(r.jsLinks, 0, `${where}: a javascript: URL`);
     assert.equal(r.markdown, 0, `${where}: markdown was rendered`);

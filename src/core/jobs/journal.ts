@@ -11,9 +11,10 @@
 // for power loss. A torn last line is cut off when the journal is reopened. The last entry for a
 // record index wins. The journal never holds the API key (results and reasons only; reasons come
 // from the client, which redacts the key).
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { TaskResult } from '../llm/apply-result';
+import { scanLines } from '../scan-lines';
 import type { Usage } from '../llm/client';
 
 export interface JournalHeader {
@@ -51,34 +52,17 @@ export function scanJournal<E = JournalEntry>(path: string, onEntry: (entry: E) 
   // Read in chunks, never the whole file at once: a generation job's journal holds its records.
   const fd = openSync(path, 'r');
   try {
-    const chunk = Buffer.allocUnsafe(1 << 20);
-    let carry: Buffer = Buffer.alloc(0);
-    let pos = 0; // file offset of carry[0]
-    let good = 0;
-    for (;;) {
-      const n = readSync(fd, chunk, 0, chunk.length, pos + carry.length);
-      if (n <= 0) break;
-      const buf = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
-      let start = 0;
-      for (;;) {
-        const nl = buf.indexOf(10, start);
-        if (nl < 0) break;
-        const text = buf.toString('utf8', start, nl);
-        start = nl + 1;
-        good = pos + start;
-        if (!text.trim()) continue;
-        let e: E;
-        try {
-          e = JSON.parse(text) as E;
-        } catch {
-          continue;
-        }
-        if (e !== null && typeof e === 'object') onEntry(e);
+    return scanLines(fd, (buf, start, end) => {
+      const text = buf.toString('utf8', start, end);
+      if (!text.trim()) return;
+      let e: E;
+      try {
+        e = JSON.parse(text) as E;
+      } catch {
+        return;
       }
-      carry = Buffer.from(buf.subarray(start));
-      pos += start;
-    }
-    return good;
+      if (e !== null && typeof e === 'object') onEntry(e);
+    });
   } finally {
     closeSync(fd);
   }

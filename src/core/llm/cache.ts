@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { scanLines } from '../scan-lines';
 
 export interface CacheKeyParts {
   baseURL: string;
@@ -86,30 +87,15 @@ export class ResponseCache {
     const fd = openSync(path, 'a+'); // O_APPEND: concurrent writers never overwrite each other's lines
     let size = fstatSync(fd).size;
     const index = new Map<string, number>();
-    const chunk = Buffer.allocUnsafe(1 << 20);
-    let carry: Buffer = Buffer.alloc(0);
-    let pos = 0; // file offset of carry[0]
-    let lastGoodEnd = 0;
-    while (pos + carry.length < size) {
-      const n = readSync(fd, chunk, 0, chunk.length, pos + carry.length);
-      if (n <= 0) break;
-      const buf = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
-      let start = 0;
-      for (;;) {
-        const nl = buf.indexOf(10, start);
-        if (nl < 0) break;
-        const len = nl - start + 1;
+    const lastGoodEnd = scanLines(
+      fd,
+      (buf, start, end, offset) => {
+        const len = end - start + 1;
         // Lines start with {"k":"<64 hex>"; take the key without parsing the JSON.
-        if (len > 8 + 64 && len <= MAX_ENTRY && buf[start + 6 + 64] === 34) {
-          const k = buf.toString('latin1', start + 6, start + 6 + 16);
-          index.set(k, (pos + start) * LEN_MULT + len);
-        }
-        start = nl + 1;
-        lastGoodEnd = pos + start;
-      }
-      carry = Buffer.from(buf.subarray(start));
-      pos += start;
-    }
+        if (len > 8 + 64 && len <= MAX_ENTRY && buf[start + 6 + 64] === 34) index.set(buf.toString('latin1', start + 6, start + 6 + 16), offset * LEN_MULT + len);
+      },
+      size,
+    );
     if (lastGoodEnd < size) {
       ftruncateSync(fd, lastGoodEnd); // a torn last line
       size = lastGoodEnd;

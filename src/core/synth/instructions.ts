@@ -22,7 +22,7 @@ import { basename } from 'node:path';
 import { z } from 'zod';
 import { defineOperation, UserError, type Estimate, type OperationContext } from '../operation';
 import { JournalWriter, scanJournal } from '../jobs/journal';
-import { LlmError, estimateTokens, type ChatMessage, type Usage } from '../llm/client';
+import { estimateTokens, type ChatMessage, type Usage } from '../llm/client';
 import { loadTemplate, promptHash, renderTemplate, type PromptTemplate } from '../llm/prompts';
 import { structuredCall, structuredSpec, type StructuredMode } from '../llm/structured';
 import {
@@ -39,7 +39,6 @@ import {
   withLlm,
   ZERO_USAGE,
   type GenerateSummary,
-  type StopReason,
   type SynthEnv,
   type Where,
 } from './common';
