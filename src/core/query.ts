@@ -1,6 +1,8 @@
 // Record queries shared by the editor's search, the list mode and (later) the filter jobs.
 import type { AnnotationView, SearchQuery } from '../shared/protocol';
 import { readAnnotation } from './schema/annotation';
+import { inReviewQueue } from './filter/fields';
+import { labelKey, pickLabel, type LabelSourceName } from './metrics/agreement-core';
 
 /** What a query sees of a line: the store's LineView has these. */
 export interface QueryLine {
@@ -35,7 +37,7 @@ export function matchesQuery(q: SearchQuery): (line: QueryLine) => boolean {
       text = (s) => s.toLowerCase().includes(needle);
     }
   }
-  const needsAnnotation = q.label !== undefined || q.minScore !== undefined || q.maxScore !== undefined || q.reviewStatus !== undefined;
+  const needsAnnotation = q.label !== undefined || q.minScore !== undefined || q.maxScore !== undefined || q.reviewStatus !== undefined || q.inQueue !== undefined || q.agreementCell !== undefined;
   return (line) => {
     if (q.invalid !== undefined && !!line.invalid !== q.invalid) return false;
     if (text && !text(textOf(line))) return false;
@@ -47,8 +49,17 @@ export function matchesQuery(q: SearchQuery): (line: QueryLine) => boolean {
     if (q.minScore !== undefined && (score === undefined || score < q.minScore)) return false;
     if (q.maxScore !== undefined && (score === undefined || score > q.maxScore)) return false;
     if (q.reviewStatus !== undefined && (ann.reviewStatus ?? 'pending') !== q.reviewStatus) return false;
+    if (q.inQueue !== undefined && inReviewQueue(line.value) !== q.inQueue) return false;
+    if (q.agreementCell && !inCell(line.value, q.agreementCell)) return false;
     return true;
   };
+}
+
+/** Whether a record falls in a confusion-matrix cell: its reference and predicted labels are the cell's (as the agreement report counts them). */
+function inCell(v: Record<string, unknown>, c: NonNullable<SearchQuery['agreementCell']>): boolean {
+  const a = pickLabel(c.reference as LabelSourceName, v, c.question, undefined);
+  const b = pickLabel(c.prediction as LabelSourceName, v, c.question, undefined);
+  return a !== undefined && a !== null && b !== undefined && b !== null && labelKey(a) === c.referenceLabel && labelKey(b) === c.predictionLabel;
 }
 
 /** The text a search looks in: the record's string values (not its JSON syntax), or the raw line. */

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { DatasetItem, DatasetsTreeProvider } from './datasetsTree';
 import { CurationEditorProvider } from './curationEditor';
 import { filterCommand } from './filterCommand';
+import { findDuplicatesCommand, sendToReviewCommand, showAgreementCommand } from './assessmentCommands';
 import { runLlmCommand } from './llmCommands';
 import type { Log } from './log';
 
@@ -60,6 +61,27 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
       }
     }
   });
+
+  // Assessment: the agreement report, duplicate clusters, the review queue.
+  const perFile = (id: string, what: string, run: (uri: vscode.Uri) => Promise<void>) =>
+    reg(id, async (arg, selected) => {
+      const uris = targetUris(arg, Array.isArray(selected) ? selected : undefined);
+      if (uris.length === 0) {
+        void vscode.window.showWarningMessage('Select a dataset file (.jsonl) first.');
+        return;
+      }
+      for (const uri of uris) {
+        try {
+          await run(uri);
+        } catch (err) {
+          deps.log.error(`${what} failed`, err);
+          void vscode.window.showErrorMessage(`${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    });
+  perFile('datasetCurator.showAgreement', 'The agreement report', (uri) => showAgreementCommand(uri, deps.editors));
+  perFile('datasetCurator.findDuplicates', 'Finding duplicates', (uri) => findDuplicatesCommand(uri, deps.editors));
+  perFile('datasetCurator.sendToReview', 'Sending records to review', (uri) => sendToReviewCommand(uri, deps.editors, deps.log));
 
   for (const [id, kind] of [['datasetCurator.label', 'annotate'], ['datasetCurator.judge', 'judge']] as const) {
     reg(id, async (arg, selected) => {

@@ -3,7 +3,7 @@
 // inverse; backups are the list of applied edits, replayed on restore.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { ConflictError, JsonlDataset, computeStats, type Edit } from '../core/store';
+import { ConflictError, JsonlDataset, computeStats, invertEdit, type Edit } from '../core/store';
 import { matchesQuery, recordAnnotation } from '../core/query';
 import { defaultFields } from '../core/schema/annotation';
 import { applyAnnotationEdit } from '../core/annotate-edits';
@@ -58,6 +58,13 @@ export class DatasetDocument implements vscode.CustomDocument {
   readonly onDidEdit = this.editEmitter.event;
   private readonly disposed = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.disposed.event;
+  private readonly storeChanged = new vscode.EventEmitter<readonly Edit[] | undefined>();
+  /**
+   * The store edits just applied, in order (an undo passes their inverses, last first), for views
+   * that keep figures live edit by edit; undefined when the content changed in a way no edit
+   * describes (revert, reload from disk): recount.
+   */
+  readonly onDidChangeStore = this.storeChanged.event;
   /** The store edits applied now, in order (the undo stack's live part): what a backup holds. */
   private applied: Edit[] = [];
   private savedVersion = 0;
@@ -215,6 +222,7 @@ export class DatasetDocument implements vscode.CustomDocument {
     this.applied.push(...edits);
     this.version++;
     this.invalidateLabels();
+    this.storeChanged.fire(edits);
     this.contentChanged.fire(index);
     this.editEmitter.fire({
       document: this,
@@ -224,6 +232,7 @@ export class DatasetDocument implements vscode.CustomDocument {
         this.applied.splice(this.applied.length - edits.length, edits.length);
         this.version--;
         this.invalidateLabels();
+        this.storeChanged.fire([...edits].reverse().map(invertEdit));
         this.contentChanged.fire(index === undefined ? undefined : Math.min(index, Math.max(0, this.dataset.lineCount - 1)));
       },
       redo: () => {
@@ -231,14 +240,16 @@ export class DatasetDocument implements vscode.CustomDocument {
         this.applied.push(...edits);
         this.version++;
         this.invalidateLabels();
+        this.storeChanged.fire(edits);
         this.contentChanged.fire(index);
       },
     });
   }
 
-  /** The store changed behind VS Code's undo stack (a job wrote and saved results): refresh. */
-  notifyChanged(index: number | undefined): void {
+  /** The store changed behind VS Code's undo stack (a job wrote and saved results): refresh. `edits`: what was applied, when known. */
+  notifyChanged(index: number | undefined, edits?: readonly Edit[]): void {
     this.invalidateLabels();
+    this.storeChanged.fire(edits);
     this.contentChanged.fire(index);
   }
 
@@ -293,6 +304,7 @@ export class DatasetDocument implements vscode.CustomDocument {
     this.applied = [];
     this.version = this.savedVersion;
     this.invalidateLabels();
+    this.storeChanged.fire(undefined);
     this.contentChanged.fire(undefined);
   }
 
@@ -330,6 +342,7 @@ export class DatasetDocument implements vscode.CustomDocument {
         await this.dataset.revert();
         this.applied = [];
         this.invalidateLabels();
+        this.storeChanged.fire(undefined);
         this.contentChanged.fire(undefined);
         this.log.info(`${name} changed on disk: reloaded`);
         return;
@@ -386,6 +399,7 @@ export class DatasetDocument implements vscode.CustomDocument {
     this.disposed.fire();
     this.disposed.dispose();
     this.contentChanged.dispose();
+    this.storeChanged.dispose();
     this.editEmitter.dispose();
     this.watcher.dispose();
     this.dataset.close();

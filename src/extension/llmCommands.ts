@@ -18,7 +18,8 @@ import type { Log } from './log';
 
 type Kind = 'annotate' | 'judge';
 
-function isLocal(url: string): boolean {
+/** Whether an endpoint is on this machine (a keyless local server is fine). */
+export function isLocal(url: string): boolean {
   try {
     const h = new URL(url).hostname;
     return h === '127.0.0.1' || h === 'localhost' || h === '::1' || h === '[::1]';
@@ -113,7 +114,7 @@ export async function runLlmCommand(
     apiKey: () => apiKey(context.secrets),
     openSource: async () => (record === undefined ? new StoreRecordSource(doc.store) : new OneRecord(new StoreRecordSource(doc.store), record)),
     openSink: async () => {
-      const sink = new StoreResultSink(doc.store, { onApplied: (i) => doc.notifyChanged(i) });
+      const sink = new StoreResultSink(doc.store, { onApplied: (i, edit) => doc.notifyChanged(i, [edit]) });
       if (record === undefined) return sink;
       return { apply: (_i: number, result: TaskResult) => sink.apply(record, result), flush: () => sink.flush() };
     },

@@ -1,7 +1,7 @@
 // Jobs over the dataset store: records read from a JsonlDataset, results applied to it as edits of
 // the changed lines only, saved atomically (the journal makes each result durable before that).
 import { copyFileSync, existsSync } from 'node:fs';
-import { JsonlDataset } from '../store';
+import { JsonlDataset, type Edit } from '../store';
 import { applyResult, type TaskResult } from '../llm/apply-result';
 import type { RecordSource, ResultSink, SourceRecord } from './types';
 
@@ -19,8 +19,8 @@ export class StoreRecordSource implements RecordSource {
 }
 
 export interface StoreSinkOptions {
-  /** Called after each result is in the dataset (the editor refreshes that record). */
-  onApplied?(i: number): void;
+  /** Called after each result is in the dataset (the editor refreshes that record), with the store edit made. */
+  onApplied?(i: number, edit: Edit): void;
   /** Save at flush (default true). */
   save?: boolean;
 }
@@ -34,8 +34,8 @@ export class StoreResultSink implements ResultSink {
   apply(i: number, result: TaskResult): void {
     const l = this.dataset.line(i);
     if (!l.value || l.invalid || l.lossy) return;
-    this.dataset.replaceLine(i, applyResult(l.value, result));
-    this.opts.onApplied?.(i);
+    const edit = this.dataset.replaceLine(i, applyResult(l.value, result));
+    this.opts.onApplied?.(i, edit);
   }
 
   async flush(): Promise<void> {

@@ -127,7 +127,8 @@ function assertJson(v: unknown, where = 'value'): void {
   }
 }
 
-function refBytes(ref: LineRef): Buffer {
+/** The bytes of a line reference (an edit's before/after text). */
+export function refBytes(ref: LineRef): Buffer {
   return 'text' in ref ? Buffer.from(ref.text, 'utf8') : Buffer.from(ref.base64, 'base64');
 }
 
