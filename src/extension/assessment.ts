@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { createFilterOperation, dedupText, tagEdits, type FilterOptions, type FilterResult } from '../core/filter/filter';
 import { duplicatesToDrop, type DupCluster } from '../core/filter/dedup';
 import { inReviewQueue, tagsOf, type FieldEdit } from '../core/filter/fields';
-import { markForReview, reviewQueue, type ReviewQueue } from '../core/filter/thresholds';
+import { createReviewQueueOperation, markForReview, type ReviewQueue } from '../core/filter/thresholds';
 import { agreementSpec } from '../core/metrics/agreement';
 import { LiveAggregate } from '../core/metrics/live';
 import type { AgreementSpec } from '../core/metrics/agreement-core';
@@ -26,6 +26,8 @@ import type { Log } from './log';
 /** The tag "tag the others" adds to the members of a cluster that are not kept. */
 export const DUPLICATE_TAG = 'duplicate';
 const EXCERPT = 600;
+/** Files this big are not counted on open only to show the review queue's count. */
+const CHEAP_COUNT_BYTES = 32 * 1024 * 1024;
 
 interface Found {
   search: DuplicateSearch;
@@ -74,7 +76,10 @@ export class DocumentAssessment {
   pendingShow: Extract<HostEvent, { type: 'show' }> | undefined;
   private readonly sub: vscode.Disposable;
 
-  constructor(readonly doc: DatasetDocument) {
+  constructor(
+    readonly doc: DatasetDocument,
+    private readonly log: Log,
+  ) {
     this.queueLive = new LiveAggregate(doc.store, { type: 'review-queue' });
     this.sub = doc.onDidChangeStore((edits) => this.onStore(edits));
   }
@@ -123,15 +128,18 @@ export class DocumentAssessment {
 
   // --- review queue ---------------------------------------------------------------------------
 
-  async queue(): Promise<QueuePayload> {
+  /** Records waiting in review queues. With `ifCheap`, a file of 32 MiB or more is not counted just to show the toolbar's count (it is once the queue is used). */
+  async queue(ifCheap = false): Promise<QueuePayload> {
+    if (ifCheap && !this.queueLive.counted && this.doc.store.byteLength >= CHEAP_COUNT_BYTES) return { counted: false, total: 0, queues: [] };
     const q = await this.queueLive.current();
-    return { total: q.total, queues: q.counts() };
+    return { counted: true, total: q.total, queues: q.counts() };
   }
 
   // --- duplicates -----------------------------------------------------------------------------
 
   /** Looks for duplicates in the document as it is now (edits included). Undefined: cancelled or failed (the user was told). */
-  async findDuplicates(search: DuplicateSearch, embedder: (() => Promise<(Embedder & { close(): void }) | undefined>) | undefined, log: Log): Promise<DuplicatesPayload | undefined> {
+  async findDuplicates(search: DuplicateSearch, embedder?: () => Promise<(Embedder & { close(): void }) | undefined>): Promise<DuplicatesPayload | undefined> {
+    const log = this.log;
     const name = path.basename(this.doc.uri.fsPath);
     let emb: (Embedder & { close(): void }) | undefined;
     if (search.method === 'semantic') {
@@ -156,7 +164,7 @@ export class DocumentAssessment {
     this.searching = flag;
     let result: FilterResult | undefined;
     try {
-      result = await runWithProgress(op, op.options.parse(options), { title: `Finding duplicates in ${name}` }, log);
+      result = await runWithProgress(op, op.options.parse(options), { title: `Finding duplicates in ${name}`, cancelled: `Finding duplicates in ${name} was cancelled; nothing changed.` }, log);
     } finally {
       if (this.searching === flag) this.searching = undefined;
       emb?.close();
@@ -277,21 +285,16 @@ export class DocumentAssessment {
   // --- review queue ---------------------------------------------------------------------------
 
   /** Sends the records the model is unsure about to the review queue: one undoable edit. */
-  async sendToReview(minConfidence: number, log: Log, queue = 'low-confidence'): Promise<{ sent: number; queue: ReviewQueue; first?: number } | undefined> {
+  async sendToReview(minConfidence: number, queue = 'low-confidence'): Promise<{ sent: number; queue: ReviewQueue; first?: number } | undefined> {
+    const log = this.log;
     const name = path.basename(this.doc.uri.fsPath);
     const store = this.doc.store;
-    const q = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Finding low-confidence records in ${name}`, cancellable: true },
-      async (_p, token) => {
-        const ac = new AbortController();
-        token.onCancellationRequested(() => ac.abort());
-        try {
-          return await reviewQueue(() => datasetLines(store, ac.signal), { minConfidence, queue }, ac.signal);
-        } catch (err) {
-          if (err instanceof Error && err.name === 'AbortError') return undefined;
-          throw err;
-        }
-      },
+    const op = createReviewQueueOperation((_file, signal) => () => datasetLines(store, signal));
+    const q = await runWithProgress(
+      op,
+      op.options.parse({ file: this.doc.uri.fsPath, minConfidence, queue }),
+      { title: `Finding low-confidence records in ${name}`, cancelled: `Sending records of ${name} to review was cancelled; nothing changed.` },
+      log,
     );
     if (!q) return undefined;
     const fresh = q.indices.filter((i) => {
@@ -300,6 +303,7 @@ export class DocumentAssessment {
     });
     if (fresh.length) this.doc.setFields(markForReview(fresh, queue), `Send ${fresh.length} record(s) to review`);
     const sent = fresh.length;
+    await this.queueLive.current(); // the editor shows the count next
     log.info(`${name}: ${q.indices.length} record(s) below confidence ${minConfidence} (or without one) for review in '${queue}', ${sent} newly sent; ${q.automatic} left to the model, ${q.skipped} skipped`);
     return { sent, queue: q, ...(q.indices.length ? { first: q.indices[0] as number } : {}) };
   }
@@ -318,7 +322,7 @@ export class AssessmentHub {
   for(doc: DatasetDocument): DocumentAssessment {
     let a = this.byDoc.get(doc);
     if (!a) {
-      const made = new DocumentAssessment(doc);
+      const made = new DocumentAssessment(doc, this.log);
       this.byDoc.set(doc, made);
       doc.onDidDispose(() => made.dispose());
       a = made;
@@ -370,6 +374,6 @@ export class AssessmentHub {
   }
 
   findDuplicates(doc: DatasetDocument, search: DuplicateSearch): Promise<DuplicatesPayload | undefined> {
-    return this.for(doc).findDuplicates(search, () => this.embedder(doc, search.embeddingModel), this.log);
+    return this.for(doc).findDuplicates(search, () => this.embedder(doc, search.embeddingModel));
   }
 }

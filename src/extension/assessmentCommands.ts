@@ -6,7 +6,6 @@ import * as path from 'node:path';
 import type { DuplicateSearch } from '../shared/protocol';
 import { CurationEditorProvider, type DatasetDocument } from './curationEditor';
 import { readEndpointSettings } from './settings';
-import type { Log } from './log';
 
 async function openDocument(uri: vscode.Uri, editors: CurationEditorProvider): Promise<DatasetDocument> {
   await vscode.commands.executeCommand('vscode.openWith', uri, CurationEditorProvider.viewType);
@@ -75,7 +74,7 @@ export async function findDuplicatesCommand(uri: vscode.Uri, editors: CurationEd
   );
 }
 
-export async function sendToReviewCommand(uri: vscode.Uri, editors: CurationEditorProvider, log: Log, threshold?: number): Promise<void> {
+export async function sendToReviewCommand(uri: vscode.Uri, editors: CurationEditorProvider, threshold?: number): Promise<void> {
   const name = path.basename(uri.fsPath);
   let t = threshold;
   if (t === undefined) {
@@ -90,7 +89,7 @@ export async function sendToReviewCommand(uri: vscode.Uri, editors: CurationEdit
     t = Number(v);
   }
   const doc = await openDocument(uri, editors);
-  const r = await editors.assessment.for(doc).sendToReview(t, log);
+  const r = await editors.assessment.for(doc).sendToReview(t);
   if (!r) return;
   const waiting = r.queue.indices.length;
   if (waiting === 0) {

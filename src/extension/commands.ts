@@ -46,23 +46,7 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
     if (uri) await vscode.commands.executeCommand('revealInExplorer', uri);
   });
 
-  reg('datasetCurator.filter', async (arg, selected) => {
-    const uris = targetUris(arg, Array.isArray(selected) ? selected : undefined);
-    if (uris.length === 0) {
-      void vscode.window.showWarningMessage('Select a dataset file (.jsonl) to filter.');
-      return;
-    }
-    for (const uri of uris) {
-      try {
-        await filterCommand(uri, deps.editors, deps.log);
-      } catch (err) {
-        deps.log.error('Filter failed', err);
-        void vscode.window.showErrorMessage(`Filter failed: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
-  });
-
-  // Assessment: the agreement report, duplicate clusters, the review queue.
+  // Commands over files: filters; the agreement report, duplicate clusters, the review queue.
   const perFile = (id: string, what: string, run: (uri: vscode.Uri) => Promise<void>) =>
     reg(id, async (arg, selected) => {
       const uris = targetUris(arg, Array.isArray(selected) ? selected : undefined);
@@ -79,26 +63,13 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
         }
       }
     });
+  perFile('datasetCurator.filter', 'Filter', async (uri) => void (await filterCommand(uri, deps.editors, deps.log)));
   perFile('datasetCurator.showAgreement', 'The agreement report', (uri) => showAgreementCommand(uri, deps.editors));
   perFile('datasetCurator.findDuplicates', 'Finding duplicates', (uri) => findDuplicatesCommand(uri, deps.editors));
-  perFile('datasetCurator.sendToReview', 'Sending records to review', (uri) => sendToReviewCommand(uri, deps.editors, deps.log));
+  perFile('datasetCurator.sendToReview', 'Sending records to review', (uri) => sendToReviewCommand(uri, deps.editors));
 
   for (const [id, kind] of [['datasetCurator.label', 'annotate'], ['datasetCurator.judge', 'judge']] as const) {
-    reg(id, async (arg, selected) => {
-      const uris = targetUris(arg, Array.isArray(selected) ? selected : undefined);
-      if (uris.length === 0) {
-        void vscode.window.showWarningMessage('Select a dataset file (.jsonl) first.');
-        return;
-      }
-      for (const uri of uris) {
-        try {
-          await runLlmCommand(kind, uri, context, deps.editors, deps.log);
-        } catch (err) {
-          deps.log.error(`${kind} failed`, err);
-          void vscode.window.showErrorMessage(`${kind === 'annotate' ? 'Labeling' : 'Judging'} failed: ${err instanceof Error ? err.message : String(err)}`);
-        }
-      }
-    });
+    perFile(id, kind === 'annotate' ? 'Labeling' : 'Judging', async (uri) => void (await runLlmCommand(kind, uri, context, deps.editors, deps.log)));
   }
 
   for (const [id, kind] of [['datasetCurator.labelRecord', 'annotate'], ['datasetCurator.judgeRecord', 'judge']] as const) {

@@ -168,8 +168,7 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
       case 'getAgreement':
         return this.assessment.for(document).agreement(parseParams('getAgreement', params));
       case 'getQueue':
-        parseParams('getQueue', params);
-        return this.assessment.for(document).queue();
+        return this.assessment.for(document).queue(parseParams('getQueue', params).ifCheap);
       case 'getDuplicates': {
         const p = parseParams('getDuplicates', params);
         return this.assessment.for(document).duplicates(p.offset, p.limit);

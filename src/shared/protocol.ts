@@ -252,6 +252,8 @@ export const DuplicatesPayload = z.object({
 export type DuplicatesPayload = z.infer<typeof DuplicatesPayload>;
 
 export const QueuePayload = z.object({
+  /** False when the count was not made (a big file not counted yet: asked with ifCheap). */
+  counted: z.boolean(),
   /** Records waiting in review queues. */
   total: z.number().int().nonnegative(),
   queues: z.array(z.object({ queue: z.string(), count: z.number().int().nonnegative() })),
@@ -346,9 +348,9 @@ export const requests = {
     }),
     result: z.object({ changed: z.number().int().nonnegative(), message: z.string() }),
   },
-  /** Records waiting in review queues. */
+  /** Records waiting in review queues; `ifCheap`: not when that means counting a big file first. */
   getQueue: {
-    params: z.object({}),
+    params: z.object({ ifCheap: z.boolean().default(false) }),
     result: QueuePayload,
   },
 } as const;

@@ -243,7 +243,7 @@ function queue(): QueuePayload {
     const r = obj(obj(parsedAt(i).value?.annotations)?.review);
     if (typeof r?.queue === 'string' && (r.status ?? 'pending') === 'pending') n++;
   }
-  return { total: n, queues: n ? [{ queue: 'low-confidence', count: n }] : [] };
+  return { counted: true, total: n, queues: n ? [{ queue: 'low-confidence', count: n }] : [] };
 }
 
 /** Dev only: records with the same label and judge score pose as a cluster (the layout is what is looked at). */

@@ -8,6 +8,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { AgreementPayload, ClassificationPayload } from '../../src/shared/protocol';
 import { el, formatCount, svg } from './dom';
+import { LiveView } from './live-view';
 import type { HostConnection } from './rpc';
 
 const WIDTH = 560;
@@ -102,14 +103,12 @@ function perLabelChart(m: ClassificationPayload, testid: string): SVGSVGElement 
   return chart;
 }
 
-export class AgreementView {
+export class AgreementView extends LiveView {
   readonly element = el('div', { class: 'stats-view agreement-view', 'data-testid': 'agreement' });
   private readonly gold = el('vscode-textfield', { placeholder: 'gold field, e.g. gold_label', 'aria-label': 'Gold field', 'data-testid': 'agreement-gold', class: 'agreement-gold' });
   private readonly body = el('div', { class: 'agreement-body', 'aria-live': 'polite' });
   private readonly state = el('span', { class: 'meta', 'data-testid': 'agreement-state' });
   private seq = 0;
-  private stale = true;
-  private timer: ReturnType<typeof setTimeout> | undefined;
   private options: AgreementOptions;
 
   constructor(
@@ -117,6 +116,7 @@ export class AgreementView {
     private readonly cb: AgreementCallbacks,
     options: AgreementOptions = {},
   ) {
+    super();
     this.options = { ...options };
     this.gold.value = options.goldField ?? '';
     const apply = el('vscode-button', { secondary: '', icon: 'check', 'data-testid': 'agreement-apply', title: 'Compare against this gold field' }, 'Compare');
@@ -140,14 +140,6 @@ export class AgreementView {
     this.options = g ? { goldField: g } : {};
     this.cb.optionsChanged(this.options);
     void this.load(true);
-  }
-
-  /** The document changed: the figures are recomputed (after a short pause, so a burst of edits asks once). */
-  invalidate(visible: boolean): void {
-    this.stale = true;
-    if (!visible) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.load(), 120);
   }
 
   async load(force = false): Promise<void> {

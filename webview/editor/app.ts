@@ -197,6 +197,7 @@ export class EditorApp {
     if (e.type === 'show') {
       this.setMode(e.mode);
       if (e.focus !== undefined) this.navigate(e.focus);
+      if (e.mode === 'record') this.queue.refresh(0, true);
       return;
     }
     this.setInfo(e.info);
@@ -451,6 +452,7 @@ export class EditorApp {
   /** Steps through the review queue (q / Shift+Q). */
   private queueStep(direction: 1 | -1, afterReview = false): Promise<number | undefined> {
     if (this.mode !== 'record' && this.mode !== 'list') this.setMode('record');
+    this.queue.refresh(0, true);
     return this.findNext({ inQueue: true }, 'record in the review queue', direction, afterReview ? 'Review queue done: no record left in it' : 'The review queue is empty (Send Low-Confidence Records to Review… fills it)');
   }
 

@@ -10,6 +10,7 @@ import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { DuplicateClusterPayload, DuplicateSearch, DuplicatesPayload } from '../../src/shared/protocol';
 import { append, el, formatCount, icon } from './dom';
+import { LiveView } from './live-view';
 import type { HostConnection } from './rpc';
 
 const PAGE = 50;
@@ -23,7 +24,7 @@ function similarity(x: number): string {
   return x === 1 ? '1' : x.toFixed(2);
 }
 
-export class DuplicatesView {
+export class DuplicatesView extends LiveView {
   readonly element = el('div', { class: 'stats-view duplicates-view', 'data-testid': 'duplicates' });
   private readonly method = el('vscode-single-select', { 'aria-label': 'How alike', 'data-testid': 'dup-method', class: 'search-select' });
   private readonly threshold = el('vscode-textfield', { type: 'number', min: '0.01', max: '1', step: '0.01', placeholder: 'threshold', 'aria-label': 'Similarity threshold', 'data-testid': 'dup-threshold', class: 'search-score' });
@@ -37,15 +38,14 @@ export class DuplicatesView {
   private clusters: DuplicateClusterPayload[] = [];
   /** The record kept per cluster, when the user chose another than the representative. */
   private readonly keep = new Map<number, number>();
-  private stale = true;
   private busy = false;
   private seq = 0;
-  private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly host: HostConnection,
     private readonly cb: DuplicatesCallbacks,
   ) {
+    super();
     this.method.append(
       el('vscode-option', { value: 'exact' }, 'Exact (normalized text)'),
       el('vscode-option', { value: 'near' }, 'Near (MinHash + LSH)'),
@@ -81,14 +81,6 @@ export class DuplicatesView {
     if (method === 'exact' && this.strip.checked) s.stripPunctuation = true;
     if (method === 'semantic' && this.model.value.trim()) s.embeddingModel = this.model.value.trim();
     return s;
-  }
-
-  /** The document changed: refresh the clusters shown (tags, deletions). */
-  invalidate(visible: boolean): void {
-    this.stale = true;
-    if (!visible) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.load(), 120);
   }
 
   async load(force = false): Promise<void> {

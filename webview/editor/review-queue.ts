@@ -37,16 +37,20 @@ export class ReviewQueueBar {
     if (a?.reviewQueue) this.here.title = `Sent to the review queue "${a.reviewQueue}"; relabel, accept or reject it to take it out`;
   }
 
-  /** Counts again (after a short pause, so a burst of edits asks once). */
-  refresh(delay = 150): void {
+  /**
+   * Counts again (after a short pause, so a burst of edits asks once). `use`: the queue is being
+   * used (q, the facet), so count it even in a big file; otherwise a big file not counted yet is
+   * left alone (once counted, the host keeps the count up to date cheaply).
+   */
+  refresh(delay = 150, use = false): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.load(), delay);
+    this.timer = setTimeout(() => void this.load(use || this.last?.counted === true), delay);
   }
 
-  private async load(): Promise<void> {
+  private async load(count: boolean): Promise<void> {
     const seq = ++this.seq;
     try {
-      const q = await this.host.request('getQueue', {});
+      const q = await this.host.request('getQueue', { ifCheap: !count });
       if (seq !== this.seq) return;
       this.last = q;
       this.button.hidden = q.total === 0;

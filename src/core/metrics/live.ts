@@ -44,6 +44,11 @@ export class LiveAggregate<S extends AccumulatorSpec> {
     private readonly opts: LiveOptions = {},
   ) {}
 
+  /** Whether the figures are counted (and kept up to date), so current() is cheap. */
+  get counted(): boolean {
+    return this.acc !== undefined && this.pending === undefined;
+  }
+
   /** Store edits just applied, in order (an undo passes the inverted edits, last first). */
   applyEdits(edits: readonly Edit[]): void {
     if (this.pending) {
