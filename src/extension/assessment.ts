@@ -52,12 +52,13 @@ function liveClusters(f: Found): DupCluster[] {
 
 function describe(s: DuplicateSearch, field: string | undefined): string {
   const of = field ? `"${field}"` : 'the text';
-  if (s.method === 'exact') return `exact duplicates of ${of} (normalized${s.stripPunctuation ? ', punctuation ignored' : ''})`;
+  const keep = s.keep === 'highest-score' ? '; the best judge score kept' : '';
+  if (s.method === 'exact') return `exact duplicates of ${of} (normalized${s.stripPunctuation ? ', punctuation ignored' : ''}${keep})`;
   if (s.method === 'near') {
     const shingle = s.shingle === 'chars' ? `${s.shingleSize ?? 7}-character` : `${s.shingleSize ?? 5}-word`;
-    return `near-duplicates of ${of} (MinHash over ${shingle} shingles, Jaccard ≥ ${s.threshold ?? 0.8})`;
+    return `near-duplicates of ${of} (MinHash over ${shingle} shingles, Jaccard ≥ ${s.threshold ?? 0.8}${keep})`;
   }
-  return `semantic duplicates of ${of} (${s.embeddingModel ?? 'embeddings'}, cosine ≥ ${s.threshold ?? 0.95})`;
+  return `semantic duplicates of ${of} (${s.embeddingModel ?? 'embeddings'}, cosine ≥ ${s.threshold ?? 0.95}${keep})`;
 }
 
 function excerpt(text: string | undefined): string {
@@ -374,6 +375,7 @@ export class AssessmentHub {
   }
 
   findDuplicates(doc: DatasetDocument, search: DuplicateSearch): Promise<DuplicatesPayload | undefined> {
-    return this.for(doc).findDuplicates(search, () => this.embedder(doc, search.embeddingModel));
+    const s = search.method === 'semantic' && !search.embeddingModel ? { ...search, embeddingModel: readEndpointSettings(doc.uri).embeddingModel } : search;
+    return this.for(doc).findDuplicates(s, () => this.embedder(doc, s.embeddingModel));
   }
 }

@@ -196,6 +196,7 @@ export class EditorApp {
   onEvent(e: HostEvent): void {
     if (e.type === 'show') {
       this.setMode(e.mode);
+      this.host.notify({ kind: 'notify', type: 'mode', mode: e.mode }); // the host's request is done
       if (e.focus !== undefined) this.navigate(e.focus);
       if (e.mode === 'record') this.queue.refresh(0, true);
       return;

@@ -31,6 +31,8 @@ export class DuplicatesView extends LiveView {
   private readonly field = el('vscode-textfield', { placeholder: 'field (default: text)', 'aria-label': 'Field compared', 'data-testid': 'dup-field', class: 'dup-field' });
   private readonly model = el('vscode-textfield', { placeholder: 'embeddings model (default: setting)', 'aria-label': 'Embeddings model', 'data-testid': 'dup-model', class: 'dup-field', hidden: '' });
   private readonly strip = el('vscode-checkbox', { label: 'Ignore punctuation', 'data-testid': 'dup-strip' });
+  private readonly shingle = el('vscode-single-select', { 'aria-label': 'Shingles', 'data-testid': 'dup-shingle', class: 'search-select' });
+  private readonly best = el('vscode-checkbox', { label: 'Keep the best judge score', title: 'Keep the member with the highest judge score (else the first)', 'data-testid': 'dup-keep-best' });
   private readonly summary = el('div', { class: 'dup-summary', 'data-testid': 'dup-summary', 'aria-live': 'polite' });
   private readonly list = el('div', { class: 'dup-list', 'data-testid': 'dup-list' });
   private readonly more = el('vscode-button', { secondary: '', icon: 'chevron-down', 'data-testid': 'dup-more', hidden: '' }, 'Show more clusters');
@@ -52,11 +54,13 @@ export class DuplicatesView extends LiveView {
       el('vscode-option', { value: 'semantic' }, 'Semantic (embeddings)'),
     );
     this.method.value = 'near';
+    this.shingle.append(el('vscode-option', { value: 'words' }, '5-word shingles'), el('vscode-option', { value: 'chars' }, '7-character shingles (CJK, short texts)'));
+    this.shingle.value = 'words';
     this.method.addEventListener('change', () => this.syncForm());
     const find = el('vscode-button', { icon: 'search', 'data-testid': 'dup-find' }, 'Find duplicates');
     find.addEventListener('click', () => void this.find());
     this.more.addEventListener('click', () => void this.loadMore());
-    const form = el('div', { class: 'agreement-toolbar', role: 'group', 'aria-label': 'How to look for duplicates' }, this.method, this.threshold, this.field, this.model, this.strip, find);
+    const form = el('div', { class: 'agreement-toolbar', role: 'group', 'aria-label': 'How to look for duplicates' }, this.method, this.threshold, this.shingle, this.field, this.model, this.strip, this.best, find);
     this.element.append(form, this.summary, this.list, this.more);
     this.syncForm();
   }
@@ -65,6 +69,7 @@ export class DuplicatesView extends LiveView {
     const m = this.method.value;
     this.threshold.hidden = m === 'exact';
     this.strip.hidden = m !== 'exact';
+    this.shingle.hidden = m !== 'near';
     this.model.hidden = m !== 'semantic';
     this.threshold.placeholder = m === 'semantic' ? 'cosine, e.g. 0.92' : 'Jaccard, e.g. 0.8';
   }
@@ -80,6 +85,8 @@ export class DuplicatesView extends LiveView {
     }
     if (method === 'exact' && this.strip.checked) s.stripPunctuation = true;
     if (method === 'semantic' && this.model.value.trim()) s.embeddingModel = this.model.value.trim();
+    if (method === 'near' && this.shingle.value === 'chars') s.shingle = 'chars';
+    if (this.best.checked) s.keep = 'highest-score';
     return s;
   }
 
@@ -136,6 +143,9 @@ export class DuplicatesView extends LiveView {
       this.method.value = d.search.method;
       this.field.value = d.search.field ?? '';
       this.threshold.value = d.search.threshold !== undefined ? String(d.search.threshold) : '';
+      this.shingle.value = d.search.shingle ?? 'words';
+      this.best.checked = d.search.keep === 'highest-score';
+      this.strip.checked = !!d.search.stripPunctuation;
       this.syncForm();
     }
     this.renderSummary();
