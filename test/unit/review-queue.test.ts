@@ -12,7 +12,9 @@ import { tagEdits } from '../../src/core/filter/filter';
 import { matchesQuery } from '../../src/core/query';
 import { datasetLines } from '../../src/core/sources';
 import { acceptSuggestionEdits, humanLabelEdits, rejectSuggestionEdits } from '../../src/core/schema/annotation';
-import { fileWith } from './helpers/store';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { curate, fileWith, root } from './helpers/store';
 
 const sug = (value: string, score: number) => ({ suggestions: { label: [{ value, score, agent: 'm', type: 'model' }] } });
 
@@ -126,4 +128,24 @@ test('cluster members follow their records through inserts, deletes and their un
     ),
     { numRuns: 150 },
   );
+});
+
+test('curate review-queue --mark: the records for people, marked in place, every other line byte-identical', () => {
+  const sample = readFileSync(join(root, 'samples', 'reviews.jsonl'), 'utf8');
+  const file = fileWith(sample);
+  const recs = sample.trim().split('\n').map((l) => JSON.parse(l) as { annotations: { human?: unknown; review?: { status?: string }; suggestions: { label: { score: number }[] } } });
+  const expected = recs.flatMap((r, i) => (!r.annotations.human && (r.annotations.review?.status ?? 'pending') === 'pending' && (r.annotations.suggestions.label[0]?.score ?? 0) < 0.75 ? [i] : []));
+  const r = curate(['review-queue', file, '--min-confidence', '0.75', '--mark']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, new RegExp(`${expected.length} record\\(s\\) for review in 'low-confidence'`));
+  const before = sample.split('\n');
+  const after = readFileSync(file, 'utf8').split('\n');
+  assert.equal(after.length, before.length);
+  after.forEach((line, i) => {
+    if (expected.includes(i)) assert.deepEqual((JSON.parse(line) as { annotations: { review: unknown } }).annotations.review, { status: 'pending', queue: 'low-confidence' });
+    else assert.equal(line, before[i], `line ${i + 1} is untouched`);
+  });
+  const json = JSON.parse(curate(['review-queue', file, '--min-confidence', '0.75', '--json']).out) as { indices: number[]; reasons: Record<string, string[]> };
+  assert.deepEqual(json.indices, expected);
+  assert.equal(curate(['review-queue', file, '--min-confidence', 'lots']).code, 2);
 });

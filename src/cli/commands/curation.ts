@@ -5,6 +5,7 @@ import { ZodError } from 'zod';
 import { createFilterOperation, filterOperation, type FilterResult } from '../../core/filter/filter';
 import { embedderFor } from '../../core/llm/embeddings';
 import { createAgreementOperation } from '../../core/metrics/agreement';
+import { createReviewQueueOperation } from '../../core/filter/thresholds';
 import { createExportOperation, createImportOperation } from '../../core/export/export';
 import { createSplitOperation } from '../../core/export/split';
 import { JsonlDataset } from '../../core/store';
@@ -222,6 +223,66 @@ export const agreement: Command = {
       for (const p of j.pairs) io.out(`  ${p.a} vs ${p.b}: n ${p.n}  Pearson ${f(p.pearson)}  Spearman ${f(p.spearman)}  mean |diff| ${f(p.meanAbsoluteDifference)}\n`);
     } else if (j) io.out('judges: no record has 2 or more judges\n');
     if (report.comparisons.length === 0) io.out('no records with both labels to compare\n');
+    return ExitCode.ok;
+  },
+};
+
+const reviewQueueOp = createReviewQueueOperation();
+
+export const reviewQueueCmd: Command = {
+  name: 'review-queue',
+  summary: 'Send the records the model is unsure about to a human review queue (the uncertainty-guided split)',
+  usage:
+    'curate review-queue FILE [--min-confidence 0.8] [--max-judge-spread N] [--max-judge-stdev N] [--question label]\n' +
+    '                          [--queue low-confidence] [--skip-missing] [--include-decided] [--mark] [--json]\n' +
+    '  Lists the records for people (below the confidence, without a suggestion, or judges disagreeing); --mark writes\n' +
+    '  annotations.review {status: pending, queue} into FILE (saved atomically). The curation editor steps through them (q).',
+  options: {
+    'min-confidence': { type: 'string' },
+    'max-judge-spread': { type: 'string' },
+    'max-judge-stdev': { type: 'string' },
+    question: { type: 'string' },
+    queue: { type: 'string' },
+    'skip-missing': { type: 'boolean' },
+    'include-decided': { type: 'boolean' },
+    mark: { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
+  async run({ values, positionals }, io) {
+    const file = input(positionals);
+    const options = checked(() =>
+      reviewQueueOp.options.parse({
+        file,
+        minConfidence: num(values['min-confidence'], 'min-confidence'),
+        maxJudgeSpread: num(values['max-judge-spread'], 'max-judge-spread'),
+        maxJudgeStdev: num(values['max-judge-stdev'], 'max-judge-stdev'),
+        ...(values.question ? { question: values.question } : {}),
+        ...(values.queue ? { queue: values.queue } : {}),
+        ...(values['skip-missing'] ? { missing: 'skip' } : {}),
+        ...(values['include-decided'] ? { skipDecided: false } : {}),
+        mark: !!values.mark,
+      }),
+    );
+    const r = await checkedAsync(() => reviewQueueOp.run(options, ctxOf(io)));
+    if (options.mark && r.edits.length) {
+      const ds = await JsonlDataset.open(file);
+      try {
+        await ds.ready;
+        for (const e of r.edits) ds.setField(e.index, e.path, e.value);
+        await ds.save({ signal: io.signal });
+      } finally {
+        ds.close();
+      }
+    }
+    const { edits: _edits, ...queue } = r;
+    if (values.json) {
+      io.out(`${JSON.stringify(queue, null, 2)}\n`);
+      return ExitCode.ok;
+    }
+    io.out(`${file}: ${r.indices.length} record(s) for review in '${r.queue}', ${r.automatic} left to the model, ${r.skipped} skipped (decided or invalid)\n`);
+    for (const i of r.indices.slice(0, 50)) io.out(`  line ${i + 1}: ${(r.reasons[i] ?? []).join(', ')}\n`);
+    if (r.indices.length > 50) io.out(`  ... and ${r.indices.length - 50} more\n`);
+    if (options.mark) io.out(`marked ${r.indices.length} record(s) in ${file}\n`);
     return ExitCode.ok;
   },
 };
