@@ -1,7 +1,9 @@
 // Agreement metrics: between the model's suggestions and people's decisions in the same file, against
 // a gold file or field (accuracy, Cohen's kappa, per-label precision/recall/F1, macro/micro F1,
 // confusion matrix), and between judges' numeric scores (Pearson, Spearman, mean absolute
-// difference, Krippendorff's alpha, interval). Definitions and edge cases: docs/filters.md.
+// difference, Krippendorff's alpha, interval). The figures and the accumulator that counts them are
+// in ./agreement-core.ts (re-exported here); this file has the options, the file reader and the
+// operation. Definitions and edge cases: docs/filters.md.
 import { openStore } from '../sources';
 import { z } from 'zod';
 import { defineOperation } from '../operation';
@@ -13,14 +15,7 @@ export * from './agreement-core';
 // ---------------------------------------------------------------------------------------------
 // From a file
 
-/**
- * Where a label comes from:
- *   'human'       annotations.human.<question>.value (unless discarded)
- *   'suggestion'  the top model suggestion's value for <question>
- *   'label'       the record's <question> field (the current label)
- *   'gold'        the gold file's goldField, joined by index or by a key field
- *   'field:PATH'  any dotted path of the record (e.g. field:gold_label)
- */
+/** Where a label comes from (see LabelSourceName in ./agreement-core.ts). */
 export const LabelSource = z.union([z.enum(['human', 'suggestion', 'label', 'gold']), z.string().regex(/^field:.+/, "'human', 'suggestion', 'label', 'gold' or 'field:PATH'")]);
 export type LabelSource = z.infer<typeof LabelSource>;
 
