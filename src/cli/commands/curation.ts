@@ -6,6 +6,7 @@ import { createFilterOperation, filterOperation, type FilterResult } from '../..
 import { embedderFor } from '../../core/llm/embeddings';
 import { createAgreementOperation } from '../../core/metrics/agreement';
 import { createReviewQueueOperation } from '../../core/filter/thresholds';
+import type { FieldEdit } from '../../core/filter/fields';
 import { createExportOperation, createImportOperation } from '../../core/export/export';
 import { createSplitOperation } from '../../core/export/split';
 import { JsonlDataset } from '../../core/store';
@@ -23,6 +24,19 @@ function ctxOf(io: Io): OperationContext {
       io.err(`\r${p.done}${p.total ? ` of ${p.total}` : ''} ${p.unit ?? 'records'}${p.message ? ` · ${p.message}` : ''}   `);
     },
   };
+}
+
+/** Applies field edits or deletes lines of a file through the store, and saves it once, atomically. */
+async function editInPlace(file: string, change: { edits?: readonly FieldEdit[]; deletes?: readonly number[] }, signal: AbortSignal): Promise<void> {
+  const ds = await JsonlDataset.open(file);
+  try {
+    await ds.ready;
+    for (const e of change.edits ?? []) ds.setField(e.index, e.path, e.value);
+    for (const i of [...(change.deletes ?? [])].sort((a, b) => b - a)) ds.deleteLine(i);
+    await ds.save({ signal });
+  } finally {
+    ds.close();
+  }
 }
 
 function input(positionals: string[]): string {
@@ -144,17 +158,8 @@ export const filter: Command = {
     }
     if (embedder) io.err(`embeddings: ${embedder.counts.requests} request(s) for ${embedder.counts.sent} text(s), ${embedder.counts.cached} from the cache\n`);
     // tag and delete are edits of the file itself: one atomic save through the store.
-    if (action === 'tag' || action === 'delete') {
-      const ds = await JsonlDataset.open(file);
-      try {
-        await ds.ready;
-        if (action === 'tag') for (const e of result.edits ?? []) ds.setField(e.index, e.path, e.value);
-        else for (const i of [...(result.deleteIndices ?? [])].sort((a, b) => b - a)) ds.deleteLine(i);
-        await ds.save({ signal: io.signal });
-      } finally {
-        ds.close();
-      }
-    }
+    if (action === 'tag') await editInPlace(file, { edits: result.edits ?? [] }, io.signal);
+    if (action === 'delete') await editInPlace(file, { deletes: result.deleteIndices ?? [] }, io.signal);
     if (values.json) {
       io.out(`${JSON.stringify(result, null, 2)}\n`);
       return ExitCode.ok;
@@ -264,16 +269,7 @@ export const reviewQueueCmd: Command = {
       }),
     );
     const r = await checkedAsync(() => reviewQueueOp.run(options, ctxOf(io)));
-    if (options.mark && r.edits.length) {
-      const ds = await JsonlDataset.open(file);
-      try {
-        await ds.ready;
-        for (const e of r.edits) ds.setField(e.index, e.path, e.value);
-        await ds.save({ signal: io.signal });
-      } finally {
-        ds.close();
-      }
-    }
+    if (options.mark && r.edits.length) await editInPlace(file, { edits: r.edits }, io.signal);
     const { edits: _edits, ...queue } = r;
     if (values.json) {
       io.out(`${JSON.stringify(queue, null, 2)}\n`);
