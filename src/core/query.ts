@@ -1,8 +1,14 @@
 // Record queries shared by the editor's search, the list mode and (later) the filter jobs.
 import type { AnnotationView, SearchQuery } from '../shared/protocol';
+import { DEFAULT_DISAGREEMENT, judgeAgreement, judgesDisagree } from './filter/thresholds';
 import { readAnnotation } from './schema/annotation';
 import { inReviewQueue } from './filter/fields';
 import { labelKey, pickLabel, type LabelSourceName } from './metrics/agreement-core';
+
+export interface QueryOptions {
+  /** When judges disagree: the share of the scale their scores differ by (default 0.3). */
+  disagreement?: number;
+}
 
 /** What a query sees of a line: the store's LineView has these. */
 export interface QueryLine {
@@ -15,13 +21,19 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/** The normalized annotation of a record, in the protocol's shape. */
-export function recordAnnotation(value: Record<string, unknown>): AnnotationView {
-  return readAnnotation(value);
+/** The normalized annotation of a record, in the protocol's shape, with its judges' agreement. */
+export function recordAnnotation(value: Record<string, unknown>, opts: QueryOptions = {}): AnnotationView {
+  const view: AnnotationView = readAnnotation(value);
+  const a = judgeAgreement(value);
+  if (a) {
+    const threshold = opts.disagreement ?? DEFAULT_DISAGREEMENT;
+    view.judgeAgreement = { ...a, disagree: judgesDisagree(a, threshold), threshold };
+  }
+  return view;
 }
 
 /** Compiles a query into a predicate over lines. Throws a clear error for a bad regular expression. */
-export function matchesQuery(q: SearchQuery): (line: QueryLine) => boolean {
+export function matchesQuery(q: SearchQuery, opts: QueryOptions = {}): (line: QueryLine) => boolean {
   let text: ((s: string) => boolean) | undefined;
   if (q.text) {
     if (q.regex) {
@@ -38,9 +50,11 @@ export function matchesQuery(q: SearchQuery): (line: QueryLine) => boolean {
     }
   }
   const needsAnnotation = q.label !== undefined || q.minScore !== undefined || q.maxScore !== undefined || q.reviewStatus !== undefined || q.inQueue !== undefined || q.agreementCell !== undefined;
+  const threshold = opts.disagreement ?? DEFAULT_DISAGREEMENT;
   return (line) => {
     if (q.invalid !== undefined && !!line.invalid !== q.invalid) return false;
     if (text && !text(textOf(line))) return false;
+    if (q.judgesDisagree !== undefined && (!isObject(line.value) || judgesDisagree(judgeAgreement(line.value), threshold) !== q.judgesDisagree)) return false;
     if (!needsAnnotation) return true;
     if (!isObject(line.value)) return false;
     const ann = readAnnotation(line.value);

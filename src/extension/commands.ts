@@ -3,7 +3,8 @@ import type { DatasetItem, DatasetsTreeProvider } from './datasetsTree';
 import { CurationEditorProvider } from './curationEditor';
 import { filterCommand } from './filterCommand';
 import { findDuplicatesCommand, sendToReviewCommand, showAgreementCommand } from './assessmentCommands';
-import { runLlmCommand } from './llmCommands';
+import { doingOf, runTaskCommand, taskCommands } from './llmCommands';
+import { openPromptTemplate } from './promptCommands';
 import type { Log } from './log';
 
 interface Deps {
@@ -46,8 +47,8 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
     if (uri) await vscode.commands.executeCommand('revealInExplorer', uri);
   });
 
-  // Commands over files: filters; the agreement report, duplicate clusters, the review queue.
-  const perFile = (id: string, what: string, run: (uri: vscode.Uri) => Promise<void>) =>
+  // Commands over files: filters; the agreement report, duplicate clusters, the review queue; the LLM tasks.
+  const perFile = (id: string, what: string, run: (uri: vscode.Uri) => Promise<unknown>) =>
     reg(id, async (arg, selected) => {
       const uris = targetUris(arg, Array.isArray(selected) ? selected : undefined);
       if (uris.length === 0) {
@@ -63,30 +64,35 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
         }
       }
     });
-  perFile('datasetCurator.filter', 'Filter', async (uri) => void (await filterCommand(uri, deps.editors, deps.log)));
+  perFile('datasetCurator.filter', 'Filter', (uri) => filterCommand(uri, deps.editors, deps.log));
   perFile('datasetCurator.showAgreement', 'The agreement report', (uri) => showAgreementCommand(uri, deps.editors));
   perFile('datasetCurator.findDuplicates', 'Finding duplicates', (uri) => findDuplicatesCommand(uri, deps.editors));
   perFile('datasetCurator.sendToReview', 'Sending records to review', (uri) => sendToReviewCommand(uri, deps.editors));
 
-  for (const [id, kind] of [['datasetCurator.label', 'annotate'], ['datasetCurator.judge', 'judge']] as const) {
-    perFile(id, kind === 'annotate' ? 'Labeling' : 'Judging', async (uri) => void (await runLlmCommand(kind, uri, context, deps.editors, deps.log)));
-  }
-
-  for (const [id, kind] of [['datasetCurator.labelRecord', 'annotate'], ['datasetCurator.judgeRecord', 'judge']] as const) {
-    reg(id, async () => {
+  const llm = { context, editors: deps.editors, log: deps.log };
+  for (const { task, file, record } of taskCommands) {
+    const failed = (err: unknown): void => {
+      deps.log.error(`${task} failed`, err);
+      void vscode.window.showErrorMessage(`${doingOf(task)} failed: ${err instanceof Error ? err.message : String(err)}`);
+    };
+    perFile(file, doingOf(task), (uri) => runTaskCommand(task, uri, llm));
+    reg(record, async () => {
       const doc = deps.editors.activeDocument();
       if (!doc) {
         void vscode.window.showWarningMessage('Open a dataset in the Curation Editor first.');
         return;
       }
-      try {
-        await runLlmCommand(kind, doc.uri, context, deps.editors, deps.log, doc.currentIndex);
-      } catch (err) {
-        deps.log.error(`${kind} failed`, err);
-        void vscode.window.showErrorMessage(`${kind === 'annotate' ? 'Labeling' : 'Judging'} failed: ${err instanceof Error ? err.message : String(err)}`);
-      }
+      await runTaskCommand(task, doc.uri, llm, doc.currentIndex).catch(failed);
     });
   }
+
+  reg('datasetCurator.openPromptTemplate', async (arg) => {
+    const [uri] = targetUris(arg, undefined);
+    await openPromptTemplate(uri).catch((err: unknown) => {
+      deps.log.error('Open Prompt Template failed', err);
+      void vscode.window.showErrorMessage(`Open Prompt Template failed: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  });
 
   reg('datasetCurator.openAsText', async (arg, selected) => {
     for (const uri of targetUris(arg, Array.isArray(selected) ? selected : undefined)) {

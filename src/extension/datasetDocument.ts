@@ -7,6 +7,8 @@ import { ConflictError, JsonlDataset, computeStats, invertEdit, type Edit } from
 import { matchesQuery, recordAnnotation } from '../core/query';
 import { defaultFields } from '../core/schema/annotation';
 import { applyAnnotationEdit } from '../core/annotate-edits';
+import { judgesSummary } from '../core/metrics/judges';
+import { disagreementThreshold } from './settings';
 import type {
   AnnotationView,
   DocumentInfo,
@@ -124,7 +126,7 @@ export class DatasetDocument implements vscode.CustomDocument {
     this.checkIndex(index);
     const line = this.dataset.line(index);
     const value = isObject(line.value) ? line.value : undefined;
-    const annotation: AnnotationView | undefined = value ? recordAnnotation(value) : undefined;
+    const annotation: AnnotationView | undefined = value ? recordAnnotation(value, { disagreement: disagreementThreshold(this.uri) }) : undefined;
     return {
       index,
       lineNumber: index + 1,
@@ -161,7 +163,7 @@ export class DatasetDocument implements vscode.CustomDocument {
   search(p: ParsedParams<'search'>): { matches: number[]; total?: number } {
     const matches: number[] = [];
     const n = this.dataset.lineCount;
-    const test = matchesQuery(p.query);
+    const test = matchesQuery(p.query, { disagreement: disagreementThreshold(this.uri) });
     const forward = p.direction === 'forward';
     let scannedAll = true;
     let total = 0;
@@ -183,7 +185,21 @@ export class DatasetDocument implements vscode.CustomDocument {
   async stats(): Promise<StatsPayload> {
     await this.dataset.ready;
     const s = await computeStats(this.dataset);
-    return { ...s, meanScore: s.meanScore ?? undefined };
+    return { ...s, meanScore: s.meanScore ?? undefined, judges: s.scored > 0 ? await this.judgesStats() : undefined };
+  }
+
+  /** Agreement between the judges over the file (only the judges are kept while reading). */
+  private async judgesStats(): Promise<StatsPayload['judges']> {
+    const judged: Record<string, unknown>[] = [];
+    const field = defaultFields.judges;
+    for (let i = 0; i < this.dataset.lineCount; i++) {
+      if ((i & 0x7ff) === 0x7ff) await new Promise((r) => setImmediate(r));
+      if (i >= this.dataset.lineCount) break; // edited while we yielded
+      const v = this.dataset.line(i).value;
+      if (isObject(v) && Array.isArray(v[field]) && v[field].length > 1) judged.push({ [field]: v[field] });
+    }
+    if (judged.length === 0) return undefined;
+    return judgesSummary(judged, disagreementThreshold(this.uri));
   }
 
   /** Applies a user's edit as one undoable step; returns the updated record. */

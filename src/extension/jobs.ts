@@ -49,14 +49,11 @@ export async function runWithProgress<S extends z.ZodType, R>(
           progress: (p) => {
             const share = p.total ? p.done / p.total : 0;
             const elapsed = Date.now() - started;
+            // An operation's own message is the whole line ("record x of y · tokens · cost · errors · ETA").
             const eta = p.total && p.done > 0 ? formatEta((elapsed / p.done) * (p.total - p.done)) : '';
-            const parts = [
-              p.total !== undefined ? `${p.unit ?? 'record'} ${p.done.toLocaleString('en-US')} of ${p.total.toLocaleString('en-US')}` : `${p.done.toLocaleString('en-US')} ${p.unit ?? 'records'}`,
-              face.detail?.(p),
-              p.message,
-              eta,
-            ].filter(Boolean);
-            const message = parts.join(' · ');
+            const count = p.total !== undefined ? `${p.done.toLocaleString('en-US')} of ${p.total.toLocaleString('en-US')} ${p.unit ?? 'records'}` : `${p.done.toLocaleString('en-US')} ${p.unit ?? 'records'}`;
+            const parts = p.message ? [p.message, face.detail?.(p)] : [count, face.detail?.(p), eta];
+            const message = parts.filter(Boolean).join(' · ');
             progress.report({ message, increment: Math.max(0, (share - lastShare) * 100) });
             lastShare = share;
             status.text = `$(sync~spin) ${face.title}: ${p.total ? `${Math.floor(share * 100)}%` : p.done}`;

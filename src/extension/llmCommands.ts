@@ -1,22 +1,296 @@
-// "Label Records…" and "Judge Records…": the core's LLM operations over a dataset, with the
-// endpoint from settings, the key from SecretStorage or OPENAI_API_KEY, an estimate confirmed above
-// a cost threshold, progress with cancel, and results that appear in the Curation Editor as they
-// arrive (written through the store and saved atomically; the journal makes a killed job resume).
+// The five LLM tasks as VS Code commands (Label, Write Rationales, Judge, Self-Consistency, Critique
+// and Refine), on a file or on the curation editor's current record, through one flow: the core's
+// operation with the endpoint from settings (the task's model override applied), the key from
+// SecretStorage or OPENAI_API_KEY, the task's own questions (pre-filled with this workspace's last
+// answers; a record's command asks nothing and reuses them), an estimate confirmed above a cost
+// threshold, progress with cancel, a status bar item and the output channel, results in the
+// curation editor as they arrive (written through the store and saved atomically; the journal
+// makes a killed job resume), and a summary with the failures and "Retry Failed".
 import * as vscode from 'vscode';
 import * as path from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { ZodType } from 'zod';
-import { llmOperations, type CommonOptions } from '../core/llm/tasks';
+import { humanLabeledExamples, llmOperations, OPERATION_OF, type CommonOptions } from '../core/llm/tasks';
+import { LlmClient } from '../core/llm/client';
+import type { TaskId } from '../core/llm/prompts';
 import { StoreRecordSource, StoreResultSink } from '../core/jobs/store-io';
 import type { RecordSource, SourceRecord } from '../core/jobs/types';
 import type { TaskResult } from '../core/llm/apply-result';
 import type { JobSummary } from '../core/jobs/runner';
 import type { Operation } from '../core/operation';
-import { CurationEditorProvider } from './curationEditor';
-import { apiKey, readEndpointSettings } from './settings';
+import { CurationEditorProvider, type DatasetDocument } from './curationEditor';
+import { apiKey, modelFor, readEndpointSettings, type EndpointSettings } from './settings';
 import { runWithProgress } from './jobs';
 import type { Log } from './log';
 
-type Kind = 'annotate' | 'judge';
+export interface LlmDeps {
+  context: vscode.ExtensionContext;
+  editors: CurationEditorProvider;
+  log: Log;
+}
+
+/** What a task's questions see. */
+interface AskContext {
+  /** The file (or "line N of file") for titles. */
+  name: string;
+  doc: DatasetDocument;
+  settings: EndpointSettings;
+  /** The task's model (its override, else the default). */
+  model: string;
+  /** This workspace's last answers for the task. */
+  last: Record<string, unknown>;
+  /** The record, for a record's command. */
+  record?: Record<string, unknown>;
+  apiKey(): Promise<string | undefined>;
+}
+
+type Options = Record<string, unknown>;
+
+interface TaskSpec {
+  task: TaskId;
+  /** "Labeling", "Judging", ... for titles and summaries. */
+  doing: string;
+  /** The file-level questions; undefined when the user cancelled. */
+  ask(c: AskContext): Promise<Options | undefined>;
+  /** For one record, no questions: the last answers or defaults; a string is why it cannot run. */
+  quick(c: AskContext): Options | string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The questions
+
+const DEFAULT_RUBRIC = 'Overall quality as training data: the label is correct, the text is clear, helpful and safe.';
+
+function splitList(v: string): string[] {
+  return v.split(',').map((x) => x.trim()).filter(Boolean);
+}
+
+const strings = (v: unknown): string[] | undefined => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+async function askLabels(c: AskContext, title: string): Promise<string[] | undefined> {
+  const labels = await vscode.window.showInputBox({
+    title,
+    prompt: 'The label set, separated by commas',
+    value: (strings(c.last.labels) ?? c.doc.labels()).join(', '),
+    ignoreFocusOut: true,
+    validateInput: (v) => (splitList(v).length >= 2 ? undefined : 'Give at least two labels'),
+  });
+  return labels === undefined ? undefined : splitList(labels);
+}
+
+function labelsFor(c: AskContext): string[] | string {
+  const labels = strings(c.last.labels) ?? c.doc.labels();
+  return labels.length >= 2 ? labels : 'Set the label set first (datasetCurator.labels), or label the whole file once.';
+}
+
+/** A rubric is text, or the path of a file (relative to the workspace folder or the dataset). */
+function readRubric(value: string, doc: DatasetDocument): string {
+  const folder = vscode.workspace.getWorkspaceFolder(doc.uri)?.uri.fsPath ?? path.dirname(doc.uri.fsPath);
+  if (/[\n]/.test(value) || value.length > 500) return value;
+  for (const p of [path.resolve(folder, value), path.resolve(path.dirname(doc.uri.fsPath), value)]) {
+    try {
+      if (existsSync(p) && statSync(p).isFile()) return readFileSync(p, 'utf8');
+    } catch {
+      /* not a file */
+    }
+  }
+  return value;
+}
+
+/** The models offered as judges: the settings', the last ones and the endpoint's own list. */
+async function pickJudges(c: AskContext, title: string): Promise<string[] | undefined> {
+  const preselected = strings(c.last.judgeModels) ?? (c.settings.judgeModels.length ? c.settings.judgeModels : [c.model]);
+  const known = [...new Set([...preselected, ...c.settings.judgeModels, c.model, c.settings.model])];
+  const other: vscode.QuickPickItem = { label: '$(edit) Other models…', alwaysShow: true };
+  const qp = vscode.window.createQuickPick();
+  qp.title = title;
+  qp.placeholder = 'The judges: every model picked scores every record; their verdicts are shown side by side';
+  qp.canSelectMany = true;
+  qp.ignoreFocusOut = true;
+  const item = (m: string): vscode.QuickPickItem => ({ label: m, description: c.settings.judgeModels.includes(m) ? 'datasetCurator.llm.judgeModels' : m === c.model ? 'the judge model' : undefined });
+  qp.items = [...known.map(item), other];
+  qp.selectedItems = qp.items.filter((i) => preselected.includes(i.label));
+  // The endpoint's models, when it lists them (not every server does): offered, never preselected.
+  const ac = new AbortController();
+  const client = new LlmClient({ baseURL: c.settings.baseUrl, apiKey: await c.apiKey(), model: c.model, timeoutMs: 5000, maxRetries: 0, concurrency: 1 });
+  qp.busy = true;
+  void client
+    .listModels(AbortSignal.any([ac.signal, AbortSignal.timeout(5000)]))
+    .then((ids) => {
+      const selected = qp.selectedItems.map((i) => i.label);
+      const more = ids.filter((m) => !known.includes(m)).sort();
+      if (more.length === 0) return;
+      qp.items = [...known.map(item), ...more.map((m) => ({ label: m, description: 'served by the endpoint' })), other];
+      qp.selectedItems = qp.items.filter((i) => selected.includes(i.label));
+    })
+    .catch(() => undefined)
+    .finally(() => {
+      qp.busy = false;
+      client.close();
+    });
+  const picked = await new Promise<readonly vscode.QuickPickItem[] | undefined>((resolve) => {
+    qp.onDidAccept(() => resolve(qp.selectedItems));
+    qp.onDidHide(() => resolve(undefined));
+    qp.show();
+  });
+  ac.abort();
+  qp.dispose();
+  if (!picked) return undefined;
+  let models = picked.filter((i) => i !== other).map((i) => i.label);
+  if (picked.includes(other)) {
+    const typed = await vscode.window.showInputBox({ title, prompt: 'Judge models, separated by commas', value: models.join(', '), ignoreFocusOut: true });
+    if (typed === undefined) return undefined;
+    models = splitList(typed);
+  }
+  if (models.length === 0) {
+    void vscode.window.showWarningMessage('Pick at least one judge model.');
+    return undefined;
+  }
+  return models;
+}
+
+function critiqueField(c: AskContext): string {
+  const last = str(c.last.field);
+  const has = (f: string): boolean => (c.record ? c.record[f] !== undefined : c.doc.info().columns.includes(f));
+  if (last && has(last)) return last;
+  return ['response', 'output', 'completion', 'answer', 'generation', 'chosen', 'text'].find(has) ?? last ?? 'response';
+}
+
+function fewShotExamples(c: AskContext, n: number): Options {
+  if (n <= 0) return { examples: [] };
+  return { examples: humanLabeledExamples(c.doc.store, n) };
+}
+
+const specs: Record<TaskId, TaskSpec> = {
+  label: {
+    task: 'label',
+    doing: 'Labeling',
+    async ask(c) {
+      const title = `Label ${c.name} with ${c.model}`;
+      const labels = await askLabels(c, title);
+      if (!labels) return undefined;
+      const lastShots = num(c.last.fewShot) ?? 0;
+      // The last choice first, so Enter repeats it.
+      const shots = [lastShots, ...[0, 4, 8, 16].filter((n) => n !== lastShots)];
+      const pick = await vscode.window.showQuickPick(
+        shots.map((n) => ({ label: n === 0 ? 'Zero-shot' : `Few-shot: ${n} examples`, description: n === 0 ? 'no examples in the prompt' : 'records a person already labeled in this file', n })),
+        { title, placeHolder: 'Show the model examples a person labeled?', ignoreFocusOut: true },
+      );
+      if (!pick) return undefined;
+      return { labels, fewShot: pick.n, ...fewShotExamples(c, pick.n) };
+    },
+    quick(c) {
+      const labels = labelsFor(c);
+      return typeof labels === 'string' ? labels : { labels, ...fewShotExamples(c, num(c.last.fewShot) ?? 0) };
+    },
+  },
+  rationale: {
+    task: 'rationale',
+    doing: 'Writing rationales for',
+    async ask() {
+      return {};
+    },
+    quick(c) {
+      return c.record && (c.record.label === undefined || c.record.label === null) ? 'This record has no label to explain.' : {};
+    },
+  },
+  judge: {
+    task: 'judge',
+    doing: 'Judging',
+    async ask(c) {
+      const steps = 4;
+      const title = (n: number): string => `Judge ${c.name} (${n}/${steps})`;
+      const rubric = await vscode.window.showInputBox({
+        title: title(1),
+        prompt: 'The rubric: what makes a record good training data (text, or the path of a file that holds it)',
+        value: str(c.last.rubricInput) ?? DEFAULT_RUBRIC,
+        ignoreFocusOut: true,
+        validateInput: (v) => (v.trim() ? undefined : 'Give a rubric'),
+      });
+      if (!rubric) return undefined;
+      const scale = await vscode.window.showInputBox({
+        title: title(2),
+        prompt: 'The scale: MIN-MAX',
+        value: `${num(c.last.scaleMin) ?? 1}-${num(c.last.scaleMax) ?? 10}`,
+        ignoreFocusOut: true,
+        validateInput: (v) => {
+          const m = /^\s*(-?\d+)\s*-\s*(-?\d+)\s*$/.exec(v);
+          return m && Number(m[2]) > Number(m[1]) ? undefined : 'Like 1-10 (the maximum above the minimum)';
+        },
+      });
+      if (!scale) return undefined;
+      const criteria = await vscode.window.showInputBox({
+        title: title(3),
+        prompt: 'Criteria scored separately, separated by commas (empty: the overall score only)',
+        value: (strings(c.last.criteria) ?? []).join(', '),
+        ignoreFocusOut: true,
+        validateInput: (v) => (splitList(v).every((x) => /^[A-Za-z_][\w-]{0,63}$/.test(x)) ? undefined : 'Names of letters, digits, _ and -'),
+      });
+      if (criteria === undefined) return undefined;
+      const judgeModels = await pickJudges(c, title(4));
+      if (!judgeModels) return undefined;
+      const [, lo, hi] = /(-?\d+)\s*-\s*(-?\d+)/.exec(scale) as RegExpExecArray;
+      return { rubricInput: rubric, rubric: readRubric(rubric, c.doc), scaleMin: Number(lo), scaleMax: Number(hi), criteria: splitList(criteria), judgeModels };
+    },
+    quick(c) {
+      const rubric = str(c.last.rubricInput) ?? DEFAULT_RUBRIC;
+      return {
+        rubricInput: rubric,
+        rubric: readRubric(rubric, c.doc),
+        ...(num(c.last.scaleMin) !== undefined ? { scaleMin: c.last.scaleMin, scaleMax: c.last.scaleMax } : {}),
+        criteria: strings(c.last.criteria) ?? [],
+        judgeModels: strings(c.last.judgeModels) ?? (c.settings.judgeModels.length ? c.settings.judgeModels : [c.model]),
+      };
+    },
+  },
+  consistency: {
+    task: 'consistency',
+    doing: 'Self-consistency labeling',
+    async ask(c) {
+      const title = `Self-consistency labels for ${c.name} with ${c.model}`;
+      const labels = await askLabels(c, title);
+      if (!labels) return undefined;
+      const k = await vscode.window.showInputBox({
+        title,
+        prompt: 'Samples per record (the majority is the label, the share that agrees its confidence)',
+        value: String(num(c.last.k) ?? 5),
+        ignoreFocusOut: true,
+        validateInput: (v) => (/^\d+$/.test(v.trim()) && Number(v) >= 2 && Number(v) <= 50 ? undefined : 'A number from 2 to 50'),
+      });
+      if (!k) return undefined;
+      return { labels, k: Number(k) };
+    },
+    quick(c) {
+      const labels = labelsFor(c);
+      return typeof labels === 'string' ? labels : { labels, k: num(c.last.k) ?? 5 };
+    },
+  },
+  critique: {
+    task: 'critique',
+    doing: 'Critiquing',
+    async ask(c) {
+      const columns = c.doc.info().columns;
+      const preferred = critiqueField(c);
+      const pick = await vscode.window.showQuickPick(
+        [preferred, ...columns.filter((f) => f !== preferred)].map((f) => ({ label: f })),
+        { title: `Critique and refine ${c.name} with ${c.model}`, placeHolder: 'The field to critique and refine (the refined version is kept beside the original)', ignoreFocusOut: true },
+      );
+      return pick ? { field: pick.label } : undefined;
+    },
+    quick(c) {
+      const field = critiqueField(c);
+      return c.record && c.record[field] === undefined ? `This record has no "${field}" field to critique.` : { field };
+    },
+  },
+};
+
+/** Remembered per workspace, so the next run (and a record's command) starts from them. */
+const lastKey = (task: TaskId): string => `datasetCurator.llm.last.${task}`;
+
+// ---------------------------------------------------------------------------------------------
+// The flow
 
 /** Whether an endpoint is on this machine (a keyless local server is fine). */
 export function isLocal(url: string): boolean {
@@ -42,18 +316,18 @@ class OneRecord implements RecordSource {
   }
 }
 
+function summaryText(title: string, s: JobSummary): string {
+  const judges = s.parts ? ` (${s.parts.map((p) => `${p.model}: ${p.ok} done${p.failed.length ? `, ${p.failed.length} failed` : ''}`).join('; ')})` : '';
+  return `${title}: ${s.ok} done, ${s.failed.length} failed, ${s.skipped.length} skipped, ${s.cached} from cache; ${s.requests} requests${s.cost ? `, $${s.cost.toFixed(4)}` : ''}${judges}.`;
+}
+
 /**
  * Runs a task over a file (`record` undefined) or over one record of it (the curation editor's
- * "Label This Record" / "Judge This Record": no questions asked, one request).
+ * "… This Record": no questions, the last answers, one request per model).
  */
-export async function runLlmCommand(
-  kind: Kind,
-  uri: vscode.Uri,
-  context: vscode.ExtensionContext,
-  editors: CurationEditorProvider,
-  log: Log,
-  record?: number,
-): Promise<JobSummary | undefined> {
+export async function runTaskCommand(task: TaskId, uri: vscode.Uri, deps: LlmDeps, record?: number): Promise<JobSummary | undefined> {
+  const { context, editors, log } = deps;
+  const spec = specs[task];
   const name = record === undefined ? path.basename(uri.fsPath) : `line ${record + 1} of ${path.basename(uri.fsPath)}`;
   const s = readEndpointSettings(uri);
   if (s.ignored.length) {
@@ -62,8 +336,7 @@ export async function runLlmCommand(
     );
     log.warn(`untrusted workspace: ignored ${s.ignored.join(', ')}`);
   }
-  const key = await apiKey(context.secrets);
-  if (!key && !isLocal(s.baseUrl)) {
+  if (!(await apiKey(context.secrets)) && !isLocal(s.baseUrl)) {
     const pick = await vscode.window.showWarningMessage(`No API key for ${s.baseUrl}. Set one (kept in SecretStorage) or set OPENAI_API_KEY.`, 'Set API Key');
     if (pick) await vscode.commands.executeCommand('datasetCurator.setApiKey');
     if (!(await apiKey(context.secrets))) return undefined;
@@ -81,34 +354,20 @@ export async function runLlmCommand(
     if (doc.isDirty) return undefined;
   }
 
-  const extra: Record<string, unknown> = {};
-  if (record !== undefined) {
-    if (kind === 'annotate') {
-      const labels = doc.labels();
-      if (labels.length < 2) throw new Error('Set the label set first (datasetCurator.labels), or label the whole file once.');
-      extra.labels = labels;
+  const model = modelFor(task, s);
+  const last = context.workspaceState.get<Options>(lastKey(task)) ?? {};
+  const ask: AskContext = { name, doc, settings: s, model, last, apiKey: () => apiKey(context.secrets), ...(record !== undefined ? { record: doc.store.line(record).value } : {}) };
+  let answers: Options | string | undefined;
+  if (record === undefined) {
+    answers = await spec.ask(ask);
+    if (answers) {
+      const { examples: _e, rubric: _r, ...remembered } = answers;
+      await context.workspaceState.update(lastKey(task), remembered);
     }
-    extra.jobId = `${kind}-line-${record + 1}-${Date.now().toString(36)}`;
-  } else if (kind === 'annotate') {
-    const labels = await vscode.window.showInputBox({
-      title: `Label ${name} with ${s.model}`,
-      prompt: 'The label set, separated by commas',
-      value: doc.labels().join(', '),
-      ignoreFocusOut: true,
-      validateInput: (v) => (v.split(',').map((x) => x.trim()).filter(Boolean).length >= 2 ? undefined : 'Give at least two labels'),
-    });
-    if (!labels) return undefined;
-    extra.labels = labels.split(',').map((x) => x.trim()).filter(Boolean);
-  } else {
-    const rubric = await vscode.window.showInputBox({
-      title: `Judge ${name} with ${s.taskModels.judge ?? s.model}`,
-      prompt: 'The rubric: what makes a record good training data',
-      value: 'Overall quality as training data: the label is correct, the text is clear, helpful and safe.',
-      ignoreFocusOut: true,
-    });
-    if (!rubric) return undefined;
-    extra.rubric = rubric;
-  }
+  } else answers = spec.quick(ask);
+  if (answers === undefined) return undefined;
+  if (typeof answers === 'string') throw new Error(answers);
+  const { rubricInput: _ri, fewShot: _fs, ...taskOptions } = answers;
 
   const ops = llmOperations({
     apiKey: () => apiKey(context.secrets),
@@ -120,11 +379,12 @@ export async function runLlmCommand(
     },
     log: (l) => log.info(l),
   });
-  const op = ops[kind] as unknown as Operation<ZodType<CommonOptions>, JobSummary>;
+  const op = ops[OPERATION_OF[task]] as unknown as Operation<ZodType<CommonOptions>, JobSummary>;
   const options = op.options.parse({
     input: uri.fsPath,
+    inPlace: true,
     baseURL: s.baseUrl,
-    model: s.taskModels[kind === 'annotate' ? 'label' : 'judge'] ?? s.model,
+    model,
     temperature: s.temperature,
     maxTokens: s.maxTokens,
     concurrency: s.concurrency,
@@ -133,32 +393,49 @@ export async function runLlmCommand(
     timeoutSeconds: s.timeoutSeconds,
     pricePerMillionInputTokens: s.pricePerMillionInput,
     pricePerMillionOutputTokens: s.pricePerMillionOutput,
-    ...extra,
+    ...taskOptions,
+    ...(record !== undefined ? { jobId: `${task}-line-${record + 1}-${Date.now().toString(36)}` } : {}),
   });
+  const judges = task === 'judge' ? ((options as CommonOptions & { judgeModels?: string[] }).judgeModels ?? []) : [];
+  const who = judges.length > 1 ? `${judges.length} judges (${judges.join(', ')})` : (judges[0] ?? model);
   const est = await op.estimate!(options, { signal: new AbortController().signal });
-  log.info(`${kind} ${name}: ${est.records} records, ~${est.requests} requests, ~${est.inputTokens}+${est.outputTokens} tokens, ~$${(est.cost ?? 0).toFixed(4)}`);
+  log.info(`${task} ${name} with ${who}: ${est.records} records, ~${est.requests} requests, ~${est.inputTokens}+${est.outputTokens} tokens, ~$${(est.cost ?? 0).toFixed(4)}`);
   if ((est.cost ?? 0) > s.confirmCostAbove) {
     const go = await vscode.window.showWarningMessage(
-      `${kind === 'annotate' ? 'Labeling' : 'Judging'} ${name} takes about ${est.requests} requests and costs about $${(est.cost ?? 0).toFixed(2)}.`,
+      `${spec.doing} ${name} with ${who} takes about ${est.requests} requests and costs about $${(est.cost ?? 0).toFixed(2)}.`,
       { modal: true },
       'Run',
     );
     if (go !== 'Run') return undefined;
   }
-  const title = `${kind === 'annotate' ? 'Labeling' : 'Judging'} ${name}`;
-  if (record !== undefined) log.info(`${title}: one request`);
-  const summary = await runWithProgress(op, options, {
-    title,
-  }, log);
-  doc.notifyChanged(undefined);
-  if (!summary) return undefined;
-  const msg = `${title}: ${summary.ok} done, ${summary.failed.length} failed, ${summary.skipped.length} skipped, ${summary.cached} from cache; ${summary.requests} requests${summary.cost ? `, $${summary.cost.toFixed(4)}` : ''}.`;
-  log.info(msg);
-  for (const f of summary.failed) log.warn(`${name}:${f.line}: ${f.reason}`);
-  if (summary.failed.length) {
+  const title = `${spec.doing} ${name}`;
+  for (;;) {
+    const summary = await runWithProgress(op, options, { title }, log);
+    doc.notifyChanged(record);
+    if (!summary) return undefined;
+    const msg = summaryText(title, summary);
+    log.info(msg);
+    for (const f of summary.failed) log.warn(`${name}:${f.line}${f.model ? ` (${f.model})` : ''}: ${f.reason}`);
+    if (summary.failed.length === 0) {
+      void vscode.window.showInformationMessage(msg);
+      return summary;
+    }
     const action = await vscode.window.showWarningMessage(msg, 'Show Failures', 'Retry Failed');
     if (action === 'Show Failures') log.show();
-    if (action === 'Retry Failed') return runLlmCommand(kind, uri, context, editors, log, record);
-  } else void vscode.window.showInformationMessage(msg);
-  return summary;
+    // The journal kept the failures: the same job again redoes only those records.
+    if (action !== 'Retry Failed') return summary;
+  }
+}
+
+/** The commands, file-level (tree, Explorer, editor title) and per record (curation editor). */
+export const taskCommands: { task: TaskId; file: string; record: string }[] = [
+  { task: 'label', file: 'datasetCurator.label', record: 'datasetCurator.labelRecord' },
+  { task: 'rationale', file: 'datasetCurator.rationale', record: 'datasetCurator.rationaleRecord' },
+  { task: 'judge', file: 'datasetCurator.judge', record: 'datasetCurator.judgeRecord' },
+  { task: 'consistency', file: 'datasetCurator.consistency', record: 'datasetCurator.consistencyRecord' },
+  { task: 'critique', file: 'datasetCurator.critique', record: 'datasetCurator.critiqueRecord' },
+];
+
+export function doingOf(task: TaskId): string {
+  return specs[task].doing;
 }

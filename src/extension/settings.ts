@@ -3,6 +3,7 @@
 // declared in package.json's restrictedConfigurations), so a cloned repository cannot redirect
 // requests, with your key, to a server of its choosing.
 import * as vscode from 'vscode';
+import type { TaskId } from '../core/llm/prompts';
 
 export const SECRET_KEY = 'datasetCurator.apiKey';
 
@@ -20,6 +21,8 @@ export interface EndpointSettings {
   baseUrl: string;
   model: string;
   taskModels: Record<string, string>;
+  /** The judge models that score each record side by side (empty: the judge's model alone). */
+  judgeModels: string[];
   temperature: number;
   maxTokens: number;
   concurrency: number;
@@ -36,7 +39,7 @@ export interface EndpointSettings {
 }
 
 /** Settings that can redirect requests: only user-level values count in an untrusted workspace. */
-export const restrictedKeys = ['llm.baseUrl', 'llm.model', 'llm.taskModels', 'llm.preset', 'llm.embeddingModel'] as const;
+export const restrictedKeys = ['llm.baseUrl', 'llm.model', 'llm.taskModels', 'llm.judgeModels', 'llm.preset', 'llm.embeddingModel'] as const;
 
 export function readEndpointSettings(scope?: vscode.Uri): EndpointSettings {
   const cfg = vscode.workspace.getConfiguration('datasetCurator', scope);
@@ -55,6 +58,7 @@ export function readEndpointSettings(scope?: vscode.Uri): EndpointSettings {
     baseUrl: get<string>('llm.baseUrl', '') || preset.baseUrl,
     model: get<string>('llm.model', '') || preset.model,
     taskModels: get<Record<string, string>>('llm.taskModels', {}),
+    judgeModels: get<string[]>('llm.judgeModels', []).filter((m) => typeof m === 'string' && m.trim() !== '').map((m) => m.trim()),
     temperature: get('llm.temperature', 0),
     maxTokens: get('llm.maxTokens', 512),
     concurrency: get('llm.concurrency', 8),
@@ -67,6 +71,18 @@ export function readEndpointSettings(scope?: vscode.Uri): EndpointSettings {
     embeddingModel: get<string>('llm.embeddingModel', '') || preset.embeddingModel,
     ignored,
   };
+}
+
+/** The model of a task: its override in `llm.taskModels`, else `llm.model` (or the preset's). */
+export function modelFor(task: TaskId, s: EndpointSettings): string {
+  const m = s.taskModels[task];
+  return typeof m === 'string' && m.trim() !== '' ? m.trim() : s.model;
+}
+
+/** When the judges of a record disagree: the share of the scale their scores may differ by. */
+export function disagreementThreshold(scope?: vscode.Uri): number {
+  const v = vscode.workspace.getConfiguration('datasetCurator', scope).get<number>('judges.disagreementThreshold', 0.3);
+  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0.3;
 }
 
 /** The API key: SecretStorage first, then OPENAI_API_KEY. Never logged, never sent to the webview. */

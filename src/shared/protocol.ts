@@ -6,6 +6,16 @@ import { z } from 'zod';
 // ---------------------------------------------------------------------------------------------
 // Payloads
 
+/** Where a model's answer came from. */
+export const ProvenanceView = z.object({
+  model: z.string().optional(),
+  promptHash: z.string().optional(),
+  time: z.string().optional(),
+  inputTokens: z.number().optional(),
+  outputTokens: z.number().optional(),
+});
+export type ProvenanceView = z.infer<typeof ProvenanceView>;
+
 /** A model's (or a person's) proposal for one question of a record (Argilla's "suggestion"). */
 export const SuggestionView = z.object({
   question: z.string(),
@@ -16,15 +26,11 @@ export const SuggestionView = z.object({
   rationale: z.string().optional(),
   /** Index of this suggestion in the record's list for its question. */
   position: z.number().int().nonnegative(),
-  provenance: z
-    .object({
-      model: z.string().optional(),
-      promptHash: z.string().optional(),
-      time: z.string().optional(),
-      inputTokens: z.number().optional(),
-      outputTokens: z.number().optional(),
-    })
-    .optional(),
+  /** The task that made it when not a plain label: consistency, critique, rationale. */
+  task: z.string().optional(),
+  /** Self-consistency: the sampled answers behind the majority (value) and the agreement (score). */
+  samples: z.array(z.object({ value: z.unknown(), score: z.number().optional(), rationale: z.string().optional() })).optional(),
+  provenance: ProvenanceView.optional(),
 });
 export type SuggestionView = z.infer<typeof SuggestionView>;
 
@@ -36,15 +42,42 @@ export const JudgeView = z.object({
   /** The scale of the per-criterion scores when it differs from the overall score's. */
   criteriaScale: z.tuple([z.number(), z.number()]).optional(),
   model: z.string().optional(),
+  /** The panel's verdict of several judges: how many, max - min of their scores, who. */
+  n: z.number().int().optional(),
+  spread: z.number().optional(),
+  models: z.array(z.string()).optional(),
+  provenance: ProvenanceView.optional(),
 });
 export type JudgeView = z.infer<typeof JudgeView>;
+
+/** How the judges of one record agree (two or more judges in the current panel). */
+export const JudgeAgreementView = z.object({
+  n: z.number().int(),
+  mean: z.number(),
+  spread: z.number(),
+  stdev: z.number(),
+  /** spread / the scale's range, when the judges give a scale. */
+  relativeSpread: z.number().optional(),
+  /** At or above the threshold (datasetCurator.judges.disagreementThreshold). */
+  disagree: z.boolean(),
+  threshold: z.number(),
+});
+export type JudgeAgreementView = z.infer<typeof JudgeAgreementView>;
 
 /** The annotation of a record, normalized from whatever field layout the file uses. */
 export const AnnotationView = z.object({
   /** The record's current label (the human's decision when there is one). */
   label: z.string().optional(),
   rationale: z.string().optional(),
+  /** Who wrote the rationale, when a model did. */
+  rationaleProvenance: ProvenanceView.optional(),
+  /** The panel's verdict (one judge, or the mean of several): what filters and stats use. */
   judge: JudgeView.optional(),
+  /** Every judge of the current panel, side by side. */
+  judges: z.array(JudgeView).optional(),
+  /** Verdicts of earlier panels (another rubric or prompt), kept. */
+  otherJudges: z.array(JudgeView).optional(),
+  judgeAgreement: JudgeAgreementView.optional(),
   suggestions: z.array(SuggestionView),
   human: z
     .object({ value: z.unknown(), user: z.string().optional(), status: z.string().optional(), time: z.string().optional() })
@@ -127,6 +160,8 @@ export const SearchQuery = z.object({
       predictionLabel: z.string(),
     })
     .optional(),
+  /** Records whose judges disagree (datasetCurator.judges.disagreementThreshold). */
+  judgesDisagree: z.boolean().optional(),
 });
 export type SearchQuery = z.infer<typeof SearchQuery>;
 
@@ -139,6 +174,27 @@ export const StatsPayload = z.object({
   meanScore: z.number().optional(),
   annotatedShare: z.number(),
   reviewedShare: z.number(),
+  /** Agreement between the judges over the file (records with two or more judges). */
+  judges: z
+    .object({
+      raters: z.array(z.string()),
+      records: z.number().int(),
+      pairs: z.array(
+        z.object({
+          a: z.string(),
+          b: z.string(),
+          n: z.number().int(),
+          pearson: z.number().nullable(),
+          spearman: z.number().nullable(),
+          meanAbsoluteDifference: z.number().nullable(),
+        }),
+      ),
+      alpha: z.number().nullable(),
+      /** Records whose judges disagree, at the threshold. */
+      disagree: z.number().int(),
+      threshold: z.number(),
+    })
+    .optional(),
 });
 export type StatsPayload = z.infer<typeof StatsPayload>;
 

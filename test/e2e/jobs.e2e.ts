@@ -3,11 +3,12 @@
 // labels in the Curation Editor and on disk; then filter a file with a dry run, tag, and undo.
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
-import { cleanup, launchBrowser, makeWorkspace, openWorkbench, repoRoot, runCommand, showDatasets, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
+import { cleanup, launchBrowser, makeWorkspace, notification, openWorkbench, runCommand, showDatasets, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
+import { spawnOpenAIServer } from '../support/openai-server';
 
 const FAKE_KEY = 'sk-e2e-fake-key-4242';
 
@@ -31,16 +32,7 @@ describe('LLM jobs and filters, as a person', () => {
   let workspace: string;
 
   before(async () => {
-    llm = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/support/openai-server.ts'), '--port', '0', '--latency', '250'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
-    baseUrl = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      llm.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /listening (http:\/\/\S+)/.exec(out);
-        if (m?.[1]) resolve(m[1]);
-      });
-      llm.once('exit', (c) => reject(new Error(`the test LLM server exited (${c})`)));
-    });
+    ({ url: baseUrl, child: llm } = await spawnOpenAIServer(['--latency', '250']));
     workspace = makeWorkspace('samples');
     server = await startCodeServer({
       env: { OPENAI_API_KEY: FAKE_KEY },
@@ -67,7 +59,8 @@ describe('LLM jobs and filters, as a person', () => {
     await entry.press('Enter');
   }
 
-  const panel = (): Promise<Frame> => webviewFrame(page, '[data-testid="annotation-panel"]');
+  // (a busy machine can take long to start a webview)
+  const panel = (): Promise<Frame> => webviewFrame(page, '[data-testid="annotation-panel"]', 90_000);
 
   test('Label Records with LLM from the Datasets view: progress, labels in the editor and on disk', async () => {
     const file = join(workspace, 'samples/reviews.jsonl');
@@ -80,11 +73,15 @@ describe('LLM jobs and filters, as a person', () => {
     });
     assert.match(await input.inputValue(), /negative, neutral, positive/);
     await input.press('Enter');
+    // Zero- or few-shot: the first choice (zero-shot on a first run) is taken with Enter.
+    const first = page.locator('.quick-input-list .monaco-list-row').first();
+    await until('the few-shot question', async () => ((await first.textContent().catch(() => '')) ?? '').startsWith('Zero-shot'));
+    assert.match((await page.locator('.quick-input-list').textContent()) ?? '', /Few-shot: 8 examples/);
+    await input.press('Enter');
     // The progress notification, then the results on disk, then the summary.
     await until('the progress', async () => (await page.locator('.statusbar-item', { hasText: /Labeling reviews\.jsonl: \d+%/ }).count()) > 0, 30_000);
     await until('the results on disk', async () => readFileSync(file, 'utf8').split('fake-model').length - 1 >= before.length * 2, 60_000);
-    await runCommand(page, 'Notifications: Show Notifications');
-    await until('the summary', async () => (await page.locator('.notifications-center', { hasText: /Labeling reviews\.jsonl: 36 done, 0 failed/ }).count()) > 0, 30_000).catch(async (e: unknown) => {
+    await notification(page, /Labeling reviews\.jsonl: 36 done, 0 failed/).catch(async (e: unknown) => {
       await page.screenshot({ path: '/tmp/e2e-fail2.png' });
       throw e;
     });

@@ -58,6 +58,9 @@ if [ ! -f "$CS_DIR/.complete" ]; then
     apt_install libkrb5-dev pkg-config
   fi
   log "installing code-server $CODE_SERVER_VERSION (builds native modules; a few minutes on a fresh machine)"
+  # Under `npm test` the environment carries the outer npm's settings (npm_config_user_agent says
+  # node/v20, which code-server's postinstall reads as the Node version): drop them all.
+  for v in $(env | sed -n 's/^\(npm_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
   rm -rf "$CS_DIR"; mkdir -p "$CS_DIR"
   echo '{"name":"dc-code-server","private":true}' > "$CS_DIR/package.json"
   (cd "$CS_DIR" && PATH="$NODE24_DIR/bin:$PATH" npm_config_nodedir="$NODE24_DIR" \

@@ -219,7 +219,7 @@ export async function launchBrowser(): Promise<Browser> {
 export async function openWorkbench(browser: Browser, url: string): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   const page = await context.newPage();
-  await page.goto(url, { timeout: 120_000 }); // a loaded machine (several test runs at once) can take a while
+  await page.goto(url, { timeout: 90_000 }); // as long as the workbench may take below: a loaded machine is slow
   await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
   await page.waitForTimeout(1500);
   return { context, page };
@@ -299,4 +299,16 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined | f
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/**
+ * Waits for a notification whose text matches: a toast, or in the notifications center, which is
+ * opened when the toast is gone (opening it may fail while a job's editor takes focus: retried).
+ */
+export async function notification(page: Page, text: RegExp, timeoutMs = 60_000): Promise<void> {
+  await until(`the notification ${text}`, async () => {
+    if ((await page.locator('.notifications-toasts, .notifications-center', { hasText: text }).count()) > 0) return true;
+    await runCommand(page, 'Notifications: Show Notifications').catch(() => undefined);
+    return (await page.locator('.notifications-center', { hasText: text }).count()) > 0;
+  }, timeoutMs);
 }

@@ -1,8 +1,8 @@
-// A child process that runs a label job (used by the kill -9 / resume test):
+// A child process that runs a label job over the store (used by the kill -9 / resume test):
 //   node --import tsx test/support/job-child.ts <baseURL> <input> <output> <journalDir> <jobId> <concurrency>
 // Prints a JSON summary on stdout when it finishes.
-import { FileRecordSource, FileResultSink } from '../../src/core/jobs/file-io';
 import { runJob } from '../../src/core/jobs/runner';
+import { openJobTarget, StoreRecordSource, StoreResultSink } from '../../src/core/jobs/store-io';
 import { LlmClient } from '../../src/core/llm/client';
 import { createTask, LabelOptions } from '../../src/core/llm/tasks';
 
@@ -12,10 +12,10 @@ async function main(): Promise<void> {
   const client = new LlmClient({ baseURL, apiKey: 'sk-child', model: 'm', concurrency, timeoutMs: 5000 });
   const options = LabelOptions.parse({ input, baseURL, model: 'm', labels: ['positive', 'negative'], concurrency });
   const task = createTask('label', options, { client });
-  const source = await FileRecordSource.open(input);
-  const sink = new FileResultSink(source, output);
-  const summary = await runJob({ jobId, journalDir, task, source, sink, concurrency });
+  const dataset = await openJobTarget(input, output);
+  const summary = await runJob({ jobId, journalDir, task, source: new StoreRecordSource(dataset), sink: new StoreResultSink(dataset), concurrency });
   client.close();
+  dataset.close();
   process.stdout.write(`${JSON.stringify({ ok: summary.ok, resumed: summary.resumed, failed: summary.failed.length, requests: summary.requests })}\n`);
 }
 

@@ -12,9 +12,10 @@
 // or predicate with `addFault`. Every request is recorded (authorization header removed; only
 // whether one was present and the last key seen are kept, so tests can check key handling).
 //
-// Standalone: node --import tsx test/support/openai-server.ts --port 0 --latency 50
+// Standalone: node --import tsx test/support/openai-server.ts --port 0 --latency 50 [--seed-by-model]
 //   prints "listening http://127.0.0.1:PORT" on stdout. `--embedding-dims N` sets the vectors' length;
 //   `--plant FILE` reads {"groups": [[text, ...], ...], "cosine": 0.97} and plants those groups.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -83,6 +84,8 @@ export interface OpenAIServerOptions {
   /** The only API key accepted; others get 401. Undefined: any key (or none). */
   requireKey?: string;
   embeddingDims?: number;
+  /** Different models give different (still deterministic) answers: the model is part of the seed. */
+  seedByModel?: boolean;
 }
 
 export class OpenAITestServer {
@@ -93,6 +96,7 @@ export class OpenAITestServer {
   latencyMs: number;
   unsupported: Set<string>;
   requireKey: string | undefined;
+  seedByModel: boolean;
   /** Record requests (turn off for benchmarks to keep memory flat). */
   record = true;
   respond: ((req: RecordedRequest) => Reply | undefined) | undefined;
@@ -108,6 +112,7 @@ export class OpenAITestServer {
     this.latencyMs = opts.latencyMs ?? 0;
     this.unsupported = new Set(opts.unsupported ?? []);
     this.requireKey = opts.requireKey;
+    this.seedByModel = opts.seedByModel ?? false;
     this.embeddingDims = opts.embeddingDims ?? 8;
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 60_000;
@@ -282,7 +287,7 @@ export class OpenAITestServer {
 
   /** The default, request-driven answer. */
   defaultReply(chat: ChatBody): Reply {
-    const seed = lastUserText(chat) + (chat.seed !== undefined ? `#seed=${chat.seed}` : '');
+    const seed = lastUserText(chat) + (chat.seed !== undefined ? `#seed=${chat.seed}` : '') + (this.seedByModel ? `#model=${chat.model ?? ''}` : '');
     const rf = chat.response_format;
     if (rf?.type === 'json_schema') {
       return { content: JSON.stringify(sampleFromSchema(rf.json_schema?.schema ?? {}, seed)) };
@@ -404,6 +409,21 @@ export async function startOpenAIServer(opts: OpenAIServerOptions = {}): Promise
   return s;
 }
 
+/** The server in a child process (for the e2e tests: the workbench's extension host calls it); resolves with its URL. */
+export async function spawnOpenAIServer(args: string[] = []): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening (http:\/\/\S+)/.exec(out);
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.once('exit', (c) => reject(new Error(`the test LLM server exited (${c})`)));
+  });
+  return { url, child };
+}
+
 if (require.main === module) {
   const argv = process.argv.slice(2);
   const arg = (name: string): string | undefined => {
@@ -411,7 +431,7 @@ if (require.main === module) {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const dims = arg('embedding-dims');
-  const server = new OpenAITestServer({ latencyMs: Number(arg('latency') ?? 0), ...(dims ? { embeddingDims: Number(dims) } : {}) });
+  const server = new OpenAITestServer({ latencyMs: Number(arg('latency') ?? 0), seedByModel: argv.includes('--seed-by-model'), ...(dims ? { embeddingDims: Number(dims) } : {}) });
   server.record = argv.includes('--record');
   const plant = arg('plant');
   if (plant) {

@@ -5,9 +5,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
-import { FileRecordSource, FileResultSink } from '../../src/core/jobs/file-io';
 import { readJournal } from '../../src/core/jobs/journal';
 import { JobCancelledError, runJob } from '../../src/core/jobs/runner';
+import { openJobTarget, StoreRecordSource, StoreResultSink } from '../../src/core/jobs/store-io';
 import { LlmClient, LlmError } from '../../src/core/llm/client';
 import { createTask, LabelOptions } from '../../src/core/llm/tasks';
 import { lastUserText, startOpenAIServer, type OpenAITestServer } from '../support/openai-server';
@@ -38,19 +38,19 @@ async function setup(n: number, opts: { bad?: number[]; concurrency?: number; ke
   const input = dataset(n, opts.bad);
   const client = new LlmClient({ baseURL: server.baseURL, apiKey: opts.key ?? 'k', model: 'm', concurrency: opts.concurrency ?? 4, backoffBaseMs: 2, maxRetries: 2, timeoutMs: 3000 });
   const task = createTask('label', LabelOptions.parse({ input, baseURL: server.baseURL, model: 'm', labels: ['positive', 'negative'] }), { client });
-  const source = await FileRecordSource.open(input);
-  const sink = new FileResultSink(source, join(dir, 'out.jsonl'));
-  return { input, client, task, source, sink, journalDir: join(dir, 'data.jsonl.curator-journal') };
+  const target = await openJobTarget(input, join(dir, 'out.jsonl'));
+  const source = new StoreRecordSource(target);
+  const sink = new StoreResultSink(target);
+  return { input, client, task, source, sink, dataset: target, journalDir: join(dir, 'data.jsonl.curator-journal') };
 }
 
-test('a job completes; every failure and invalid line is recorded per record', async () => {
-  const { client, task, source, sink, journalDir } = await setup(40, { bad: [5, 6] });
+test('a job completes; every failure and invalid line is recorded per record; a re-run redoes only the failed ones', async () => {
+  const { client, task, source, sink, dataset, journalDir } = await setup(40, { bad: [5, 6] });
   server.addFault({ kind: 'schema-invalid' }, { times: Infinity, when: (r) => [10, 11].includes(recordOf(r.rawBody)) });
   server.addFault({ kind: 'status', status: 500 }, { times: Infinity, when: (r) => recordOf(r.rawBody) === 20 });
   server.addFault({ kind: 'reset' }, { times: 1, when: (r) => recordOf(r.rawBody) === 30 });
   const progress: string[] = [];
   const s = await runJob({ jobId: 'j1', journalDir, task, source, sink, concurrency: 4, progress: (p) => p.message && progress.push(p.message), prices: { input: 1, output: 1 } });
-  client.close();
   assert.equal(s.total, 40);
   assert.equal(s.ok, 35);
   assert.deepEqual(s.skipped.map((x) => x.line), [6, 7]);
@@ -59,29 +59,43 @@ test('a job completes; every failure and invalid line is recorded per record', a
   assert.match(s.failed[2]!.reason, /HTTP 500/);
   assert.ok(s.cost > 0 && s.tokens.input_tokens > 0);
   assert.ok(s.complete);
-  assert.match(progress.at(-1) ?? '', /40 of 40 records .* 3 errors/);
+  assert.match(progress.at(-1) ?? '', /^record 40 of 40 · [\d,]+ tokens · \$\d+\.\d{4} · 3 errors · ETA /);
   const out = readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n');
   assert.equal(out.length, 40);
   assert.equal(out[5], '{"id": 5, broken'); // invalid lines kept verbatim
   assert.equal(JSON.parse(out[10]!).annotations, undefined);
   assert.ok(['positive', 'negative'].includes(JSON.parse(out[0]!).label));
-  // the journal was retired after the complete run
+  // with failures the journal stays: the same job again redoes only the 3 failed records
+  assert.deepEqual(readdirSync(journalDir), ['j1.jsonl']);
+  server.clearFaults();
+  const before = server.counts.chat;
+  const again = await runJob({ jobId: 'j1', journalDir, task, source, sink, concurrency: 4 });
+  client.close();
+  assert.equal(server.counts.chat - before, 3);
+  assert.equal(again.resumed, 35);
+  assert.equal(again.ok, 38);
+  assert.equal(again.failed.length, 0);
+  // complete without failures: the journal is retired
   const files = readdirSync(journalDir);
   assert.equal(files.length, 1);
   assert.match(files[0]!, /^j1\.done-\d+\.jsonl$/);
+  const redone = readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n');
+  assert.ok(['positive', 'negative'].includes(JSON.parse(redone[10]!).label));
+  dataset.close();
 });
 
 test('a fatal error (401) stops the job and throws', async () => {
   server.requireKey = 'right';
-  const { client, task, source, sink, journalDir } = await setup(50, { key: 'wrong' });
+  const { client, task, source, sink, dataset, journalDir } = await setup(50, { key: 'wrong' });
   await assert.rejects(runJob({ jobId: 'j2', journalDir, task, source, sink, concurrency: 4 }), (e: unknown) => e instanceof LlmError && e.kind === 'fatal');
   client.close();
+  dataset.close();
   assert.ok(server.counts.chat <= 8, `sent ${server.counts.chat}`);
 });
 
 test('cancellation via AbortSignal stops promptly and leaves the journal consistent; resume finishes the rest', async () => {
   server.latencyMs = 20;
-  const { client, task, source, sink, journalDir } = await setup(200, { concurrency: 8 });
+  const { client, task, source, sink, dataset, journalDir } = await setup(200, { concurrency: 8 });
   const ac = new AbortController();
   let done = 0;
   const t0 = performance.now();
@@ -94,8 +108,9 @@ test('cancellation via AbortSignal stops promptly and leaves the journal consist
   const journaled = [...state.records.values()];
   assert.ok(journaled.every((r) => r.status === 'ok'));
   const before = server.counts.chat;
-  const s = await runJob({ jobId: 'j3', journalDir, task, source, sink: new FileResultSink(source, join(dir, 'out.jsonl')), concurrency: 8 });
+  const s = await runJob({ jobId: 'j3', journalDir, task, source, sink, concurrency: 8 });
   client.close();
+  dataset.close();
   assert.equal(s.ok, 200);
   assert.equal(s.resumed, journaled.length);
   assert.equal(s.requests, 200 - journaled.length);

@@ -8,9 +8,9 @@ import { after, before, beforeEach, test } from 'node:test';
 import { quietContext } from '../../src/core/operation';
 import { applyResult, type TaskResult } from '../../src/core/llm/apply-result';
 import { cacheKey, canonicalJson, ResponseCache } from '../../src/core/llm/cache';
-import { parseOverride, PromptOverrideError, renderTemplate } from '../../src/core/llm/prompts';
+import { findPromptsDir, parseOverride, promptHash, PromptOverrideError, renderTemplate, templateFile } from '../../src/core/llm/prompts';
 import { llmOperations, LabelOptions, JudgeOptions } from '../../src/core/llm/tasks';
-import { labelTemplate } from '../../src/core/llm/templates';
+import { judgeTemplate, labelTemplate } from '../../src/core/llm/templates';
 import { startOpenAIServer, type OpenAITestServer } from '../support/openai-server';
 
 let server: OpenAITestServer;
@@ -123,9 +123,13 @@ test('rationale, critique and consistency', async () => {
   const r2 = await ops.critique.run(ops.critique.options.parse({ input, baseURL: server.baseURL, model: 'm', noCache: true }), quietContext());
   assert.equal(r2.ok, 3);
   const co = readOut(join(dir, 'data.critique.jsonl'));
-  const sug = co[0]!.annotations.suggestions.refined[0];
+  // the refined response is a suggestion for the "response" question, beside the original (untouched)
+  const sug = co[0]!.annotations.suggestions.response[0];
+  assert.equal(co[0]!.response, 'answer 0');
   assert.equal(typeof sug.value, 'string');
   assert.equal(typeof sug.rationale, 'string');
+  assert.equal(sug.provenance.task, 'critique');
+  assert.equal(sug.agent, 'm');
 
   server.reset();
   const copts = ops.consistency.options.parse({ input, baseURL: server.baseURL, model: 'm', labels: ['a', 'b', 'c'], k: 4, cacheDir: join(dir, 'cache') });
@@ -137,9 +141,19 @@ test('rationale, critique and consistency', async () => {
   const seeds = server.chatRequests().filter((r) => String(r.body.messages?.at(-1)?.content).includes('review number 0')).map((r) => r.body.seed).sort();
   assert.deepEqual(seeds, [0, 1, 2, 3]);
   const cons = readOut(join(dir, 'data.consistency.jsonl'));
-  const samples = cons[0]!.annotations.suggestions.label;
-  assert.equal(samples.length, 4);
-  assert.deepEqual(samples.map((s: any) => s.provenance.sample).sort(), [0, 1, 2, 3]);
+  // one suggestion: the majority, the agreement as its score, the k samples inside
+  const votes = cons[0]!.annotations.suggestions.label;
+  assert.equal(votes.length, 1);
+  const vote = votes[0];
+  assert.equal(vote.provenance.task, 'consistency');
+  assert.deepEqual(vote.samples.map((s: any) => s.provenance.sample).sort(), [0, 1, 2, 3]);
+  const counts = new Map<string, number>();
+  for (const x of vote.samples) counts.set(x.value, (counts.get(x.value) ?? 0) + 1);
+  const top = Math.max(...counts.values());
+  assert.equal(counts.get(vote.value), top);
+  assert.equal(vote.score, top / 4);
+  assert.equal(vote.rationale, `${top} of 4 samples agree`);
+  assert.equal(cons[0]!.label, vote.value); // no human decided: the majority is the label
   // cached per sample: a re-run is free, k=5 asks only for the new sample
   server.reset();
   await ops.consistency.run(copts, quietContext());
@@ -176,6 +190,37 @@ test('workspace prompt overrides are loaded, validated and change the prompt has
   assert.throws(() => parseOverride('# system\nUse {{secret}}\n# user\n{{record}}', labelTemplate), PromptOverrideError);
   assert.throws(() => parseOverride('# system\nhello\n', labelTemplate), /user/);
   assert.equal(renderTemplate('a {{ x.y }} b {{n}} {{missing}}!', { x: { y: 'Y' }, n: 3 }), 'a Y b 3 !');
+});
+
+test('the prompts folder is found above the dataset; "Open Prompt Template" copies are the built-in prompt until edited', async () => {
+  const nested = join(dir, 'data', 'train');
+  mkdirSync(nested, { recursive: true });
+  const input = join(nested, 'data.jsonl');
+  writeFileSync(input, `${JSON.stringify({ text: 'review number 1' })}\n`);
+  assert.equal(findPromptsDir(input), undefined);
+  const pdir = join(dir, '.curator', 'prompts');
+  mkdirSync(pdir, { recursive: true });
+  assert.equal(findPromptsDir(input), pdir);
+  // A verbatim copy parses back to the same template: same prompt hash, so the same cache and job.
+  for (const t of [labelTemplate, judgeTemplate]) {
+    const back = parseOverride(templateFile(t), t);
+    assert.equal(back.system, t.system);
+    assert.equal(back.user, t.user);
+    assert.equal(promptHash(back, back.system), promptHash(t, t.system));
+  }
+  const base = LabelOptions.parse({ input, baseURL: server.baseURL, model: 'm', labels: ['x', 'y'], cacheDir: join(dir, 'cache') });
+  await ops.annotate.run(base, quietContext());
+  writeFileSync(join(pdir, 'label.md'), templateFile(labelTemplate));
+  server.reset();
+  await ops.annotate.run(base, quietContext());
+  assert.equal(server.counts.chat, 0, 'the unedited copy is the built-in prompt: answered from the cache');
+  // An edit is used by every job below the folder, without a flag.
+  writeFileSync(join(pdir, 'label.md'), templateFile(labelTemplate).replace('Choose exactly one label', 'Be terse. Choose exactly one label'));
+  const logs: string[] = [];
+  await ops.annotate.run(base, { ...quietContext(), log: (l) => logs.push(l) });
+  assert.equal(server.counts.chat, 1);
+  assert.match(String(server.chatRequests()[0]!.body.messages?.[0]?.content), /^You are a careful data annotator[\s\S]*Be terse\. Choose exactly one label/);
+  assert.ok(logs.some((l) => l.includes(join(pdir, 'label.md'))), logs.join('\n'));
 });
 
 test('cache: canonical key, every parameter matters, torn last line ignored', () => {

@@ -89,14 +89,14 @@ describe('field edits', () => {
     // A second model's suggestion sits beside the first; a re-run of the same agent replaces its own.
     ds.setFields(0, suggestionEdits(rec(), 'label', { ...suggestion, agent: 'other', value: 'neutral' }));
     ds.setFields(0, suggestionEdits(rec(), 'label', { ...suggestion, score: 0.9 }));
-    assert.deepEqual(readAnnotation(rec()).suggestions.map((s) => [s.agent, s.value, s.score]), [['other', 'neutral', 0.8], ['gpt-4o-mini', 'negative', 0.9]]);
-    ds.setFields(0, acceptSuggestionEdits(rec(), 'label', 1, when));
+    assert.deepEqual(readAnnotation(rec()).suggestions.map((s) => [s.agent, s.value, s.score]), [['gpt-4o-mini', 'negative', 0.9], ['other', 'neutral', 0.8]]);
+    ds.setFields(0, acceptSuggestionEdits(rec(), 'label', 0, when));
     assert.equal(rec().label, 'negative');
     assert.equal(readAnnotation(rec()).human?.user, 'ana');
     ds.setFields(0, rejectSuggestionEdits(rec(), 'label', when));
     assert.equal(readAnnotation(rec()).reviewStatus, 'rejected');
     ds.setFields(0, reviewStatusEdits(rec(), 'pending'));
-    ds.setFields(0, judgeEdits({ score: 7, scale: [1, 10], reasons: 'fine', criteria: { correctness: 7 }, model: 'judge-1' }));
+    ds.setFields(0, judgeEdits(rec(), { score: 7, scale: [1, 10], reasons: 'fine', criteria: { correctness: 7 }, model: 'judge-1' }));
     assert.equal(readAnnotation(rec()).judgeScore, 7);
     await ds.save();
     assert.equal(readAnnotation(JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>).judge?.criteria?.correctness, 7);

@@ -1,9 +1,11 @@
 // The annotation beside the record: label chip, relabel buttons, model suggestions with their
-// scores, agents, rationales and provenance, the rationale, the judge's score, reasons and
-// criteria, the review status, and warnings. All text from the record is set as text.
+// scores, agents, rationales and provenance (a self-consistency vote with its samples), the
+// rationale and who wrote it, every judge side by side (score, criteria, reasons, provenance) with
+// their agreement and a "judges disagree" marker, a critique's refined version beside the original,
+// the review status, and warnings. All text from the record is set as text.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
-import type { DocumentInfo, JudgeView, RecordPayload, SuggestionView } from '../../src/shared/protocol';
+import type { AnnotationView, DocumentInfo, JudgeView, ProvenanceView, RecordPayload, SuggestionView } from '../../src/shared/protocol';
 import { el, formatPercent, icon, type Child } from './dom';
 
 export interface PanelActions {
@@ -51,6 +53,17 @@ function meter(p: number, cls: string, label: string): HTMLElement {
   return el('span', { class: `meter ${cls}`, role: 'meter', 'aria-label': label, 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(Math.round(p * 100)) }, fill);
 }
 
+/** A score as a badge coloured by where it sits on its scale, and what follows it. */
+function judgeHead(score: number, scale: [number, number], what: string, testid: boolean, ...after: Child[]): HTMLElement {
+  const g = grade(relative(score, scale));
+  return el(
+    'div',
+    { class: 'judge-head' },
+    el('span', { class: `judge-badge grade-${g}`, ...(testid ? { 'data-testid': 'judge-score' } : {}), 'aria-label': `${what} ${formatScore(score)} of ${scale[1]} (${g})` }, `${formatScore(score)} / ${scale[1]}`),
+    ...after,
+  );
+}
+
 function section(title: string, testid: string, ...children: Child[]): HTMLElement {
   return el('section', { class: 'panel-section', 'data-testid': testid, 'aria-label': title }, el('h2', { class: 'panel-title' }, title), ...children);
 }
@@ -58,6 +71,37 @@ function section(title: string, testid: string, ...children: Child[]): HTMLEleme
 function formatTime(iso: string): string {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC').replace(/Z$/, ' UTC');
+}
+
+/** Model, prompt hash, time and tokens as a definition list (nothing when none is known). */
+function provenanceList(p: ProvenanceView | undefined): HTMLElement | null {
+  if (!p) return null;
+  const rows: [string, string][] = [];
+  if (p.model) rows.push(['Model', p.model]);
+  if (p.promptHash) rows.push(['Prompt', p.promptHash]);
+  if (p.time) rows.push(['Time', formatTime(p.time)]);
+  if (p.inputTokens !== undefined || p.outputTokens !== undefined) rows.push(['Tokens', `${p.inputTokens ?? '?'} in · ${p.outputTokens ?? '?'} out`]);
+  if (!rows.length) return null;
+  const dl = el('dl', { class: 'provenance', 'data-testid': 'provenance' });
+  for (const [k, v] of rows) {
+    // A prompt hash is for telling prompts apart: its start is enough on screen, the whole in the tooltip.
+    const short = k === 'Prompt' && v.length > 23 ? `${v.slice(0, 23)}…` : v;
+    dl.append(el('dt', {}, k), el('dd', short === v ? {} : { title: v }, short));
+  }
+  return dl;
+}
+
+/** A number as the panel writes it: integers as they are, others with up to two decimals. */
+function formatScore(n: number): string {
+  return Number.isInteger(n) ? String(n) : String(Math.round(n * 100) / 100);
+}
+
+/** The text of a record's field, for showing an original beside its refined version. */
+function fieldText(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return v.map((x) => (x && typeof x === 'object' && 'content' in x ? `${String((x as { role?: unknown }).role ?? '')}: ${fieldText((x as { content: unknown }).content)}` : fieldText(x))).join('\n');
+  return JSON.stringify(v, null, 2);
 }
 
 export class AnnotationPanel {
@@ -118,8 +162,9 @@ export class AnnotationPanel {
       ),
     );
 
-    // Suggestions.
-    const suggestions = a?.suggestions ?? [];
+    // Suggestions (labels and self-consistency votes); critiques and rationales have their own places.
+    const all = a?.suggestions ?? [];
+    const suggestions = all.filter((s) => s.task !== 'critique' && s.task !== 'rationale');
     if (suggestions.length) {
       const labelSuggestion = suggestions.find((s) => s.type === 'model' && s.question === 'label');
       const top = el('div', { class: 'actions' });
@@ -137,8 +182,22 @@ export class AnnotationPanel {
       parts.push(section('Suggestions', 'suggestions', top, ...suggestions.map((s) => this.suggestion(s, structured))));
     }
 
-    if (a?.rationale) parts.push(section('Rationale', 'rationale', el('p', { class: 'prose' }, a.rationale)));
-    if (a?.judge) parts.push(this.judge(a.judge));
+    if (a?.rationale) {
+      const by = a.rationaleProvenance;
+      parts.push(
+        section(
+          'Rationale',
+          'rationale',
+          el('p', { class: 'prose' }, a.rationale),
+          by ? el('div', { class: 'meta', 'data-testid': 'rationale-by' }, `Written by ${by.model ?? 'a model'}${by.time ? ` · ${formatTime(by.time)}` : ''}`) : null,
+        ),
+      );
+    }
+    if (a) {
+      const judges = this.judges(a);
+      if (judges) parts.push(judges);
+    }
+    for (const c of all.filter((s) => s.task === 'critique')) parts.push(this.critique(c, r.value));
 
     // Review and raw editing.
     const reviewed = status === 'reviewed';
@@ -153,32 +212,22 @@ export class AnnotationPanel {
   }
 
   private suggestion(s: SuggestionView, structured: boolean): HTMLElement {
-    const score = s.score !== undefined ? el('span', { class: 'score', 'data-testid': 'suggestion-score' }, formatPercent(s.score)) : null;
+    const what = s.task === 'consistency' ? 'Agreement' : 'Confidence';
+    const score = s.score !== undefined ? el('span', { class: 'score', 'data-testid': 'suggestion-score', title: what }, formatPercent(s.score)) : null;
     const head = el(
       'div',
       { class: 'suggestion-head' },
       el('span', { class: 'chip chip-suggestion' }, displayValue(s.value)),
       score,
-      s.score !== undefined ? meter(s.score, 'meter-score', `Confidence ${formatPercent(s.score)}`) : null,
+      s.score !== undefined ? meter(s.score, 'meter-score', `${what} ${formatPercent(s.score)}`) : null,
     );
-    const meta = el('div', { class: 'meta' }, `${s.question} · ${s.type}${s.agent ? ` · ${s.agent}` : ''}`);
-    const p = s.provenance;
-    const prov: Child[] = [];
-    if (p) {
-      const rows: [string, string][] = [];
-      if (p.model) rows.push(['Model', p.model]);
-      if (p.promptHash) rows.push(['Prompt', p.promptHash]);
-      if (p.time) rows.push(['Time', formatTime(p.time)]);
-      if (p.inputTokens !== undefined || p.outputTokens !== undefined) rows.push(['Tokens', `${p.inputTokens ?? '?'} in · ${p.outputTokens ?? '?'} out`]);
-      if (rows.length) {
-        const dl = el('dl', { class: 'provenance', 'data-testid': 'provenance' });
-        for (const [k, v] of rows) dl.append(el('dt', {}, k), el('dd', {}, v));
-        prov.push(dl);
-      }
-    }
-    const card = el('div', { class: 'suggestion', 'data-testid': 'suggestion', 'data-position': String(s.position) }, head, meta);
+    const vote = s.task === 'consistency';
+    const meta = el('div', { class: 'meta' }, `${s.question} · ${vote ? 'self-consistency vote' : s.type}${s.agent ? ` · ${s.agent}` : ''}`);
+    const card = el('div', { class: 'suggestion', 'data-testid': vote ? 'consistency' : 'suggestion', 'data-position': String(s.position) }, head, meta);
     if (s.rationale) card.append(el('p', { class: 'prose' }, s.rationale));
-    for (const x of prov) if (x && typeof x !== 'string') card.append(x);
+    if (vote && s.samples?.length) card.append(this.samples(s));
+    const prov = provenanceList(s.provenance);
+    if (prov) card.append(prov);
     if (s.type === 'model' && (s.position > 0 || s.question !== 'label')) {
       const acc = el('vscode-button', { secondary: '', icon: 'check', 'data-testid': `accept-${s.question}-${s.position}` }, 'Accept this');
       if (!structured) acc.setAttribute('disabled', '');
@@ -188,20 +237,68 @@ export class AnnotationPanel {
     return card;
   }
 
-  private judge(j: JudgeView): HTMLElement {
+  /** The k samples of a self-consistency vote: how many said what, and each one's reason. */
+  private samples(s: SuggestionView): HTMLElement {
+    const samples = s.samples ?? [];
+    const counts = new Map<string, number>();
+    for (const x of samples) counts.set(displayValue(x.value), (counts.get(displayValue(x.value)) ?? 0) + 1);
+    const tally = el(
+      'div',
+      { class: 'chips', 'data-testid': 'consistency-samples', 'aria-label': `${samples.length} samples` },
+      ...[...counts.entries()].sort((a, b) => b[1] - a[1]).map(([v, n]) => el('span', { class: 'chip chip-sample' }, `${v} ×${n}`)),
+    );
+    const list = el('ol', { class: 'samples' });
+    for (const x of samples) list.append(el('li', {}, el('strong', {}, displayValue(x.value)), x.score !== undefined ? ` (${formatPercent(x.score)})` : '', x.rationale ? ` ${x.rationale}` : ''));
+    return el('div', {}, tally, el('details', { class: 'samples-details' }, el('summary', {}, `The ${samples.length} samples`), list));
+  }
+
+  /** The judges: one verdict, or every judge of the panel side by side with their agreement. */
+  private judges(a: AnnotationView): HTMLElement | null {
+    const panel = a.judges ?? [];
+    const verdict = a.judge;
+    if (!verdict && panel.length === 0) return null;
+    const children: Child[] = [];
+    if (panel.length <= 1) {
+      children.push(...this.verdict(panel[0] ?? verdict ?? {}, true));
+    } else {
+      const j = verdict ?? {};
+      const scale = judgeScale(panel[0] ?? j);
+      if (j.score !== undefined) children.push(judgeHead(j.score, scale, 'Mean judge score', true, el('span', { class: 'meta' }, `mean of ${panel.length} judges`)));
+      const ag = a.judgeAgreement;
+      if (ag) {
+        const share = ag.relativeSpread !== undefined ? ` (${formatPercent(ag.relativeSpread)} of the ${scale[0]}–${scale[1]} scale)` : '';
+        children.push(el('div', { class: 'meta', 'data-testid': 'judges-agreement' }, `Spread ${formatScore(ag.spread)}${share} · standard deviation ${formatScore(ag.stdev)}`));
+        if (ag.disagree) {
+          children.push(
+            el(
+              'div',
+              { class: 'notice notice-warning', 'data-testid': 'judges-disagree', role: 'status' },
+              icon('warning'),
+              el('span', {}, `Judges disagree: their scores differ by ${formatScore(ag.spread)}${share}, at or above the threshold of ${formatPercent(ag.threshold)}.`),
+            ),
+          );
+        } else children.push(el('div', { class: 'meta judges-agree', 'data-testid': 'judges-agree' }, icon('pass'), ' Judges agree'));
+      }
+      const cards = el('div', { class: 'judge-cards', 'data-testid': 'judge-cards' });
+      for (const one of panel) cards.append(el('div', { class: 'judge-card', 'data-testid': 'judge-card', 'data-model': one.model ?? '' }, ...this.verdict(one, false)));
+      children.push(cards);
+    }
+    const others = a.otherJudges ?? [];
+    if (others.length) {
+      const list = el('div', { class: 'judge-cards' });
+      for (const one of others) list.append(el('div', { class: 'judge-card judge-card-old', 'data-testid': 'judge-card-old' }, ...this.verdict(one, false)));
+      children.push(el('details', { class: 'samples-details', 'data-testid': 'other-judges' }, el('summary', {}, `${others.length} earlier ${others.length === 1 ? 'verdict' : 'verdicts'} (another rubric or prompt)`), list));
+    }
+    return section(panel.length > 1 ? 'Judges' : 'Judge', 'judge', ...children);
+  }
+
+  /** One judge's verdict: score badge, model, reasons, per-criterion scores, provenance. */
+  private verdict(j: JudgeView, main: boolean): Child[] {
     const scale = judgeScale(j);
     const children: Child[] = [];
-    if (j.score !== undefined) {
-      const g = grade(relative(j.score, scale));
-      children.push(
-        el(
-          'div',
-          { class: 'judge-head' },
-          el('span', { class: `judge-badge grade-${g}`, 'data-testid': 'judge-score', 'aria-label': `Judge score ${j.score} of ${scale[1]} (${g})` }, `${j.score} / ${scale[1]}`),
-          j.model ? el('span', { class: 'meta' }, j.model) : null,
-        ),
-      );
-    } else if (j.model) children.push(el('div', { class: 'meta' }, j.model));
+    const model = j.model ? el('span', { class: main ? 'meta' : 'judge-model', 'data-testid': 'judge-model' }, j.model) : null;
+    if (j.score !== undefined) children.push(judgeHead(j.score, scale, j.model ? `${j.model}: score` : 'Judge score', main, model));
+    else if (model) children.push(el('div', { class: 'meta' }, model));
     if (j.reasons) children.push(el('p', { class: 'prose' }, j.reasons));
     const criteria = Object.entries(j.criteria ?? {});
     if (criteria.length) {
@@ -209,10 +306,29 @@ export class AnnotationPanel {
       const list = el('div', { class: 'criteria', 'data-testid': 'criteria' });
       for (const [name, v] of criteria) {
         const p = relative(v, cs);
-        list.append(el('div', { class: 'criterion' }, el('span', { class: 'criterion-name' }, name), meter(p, `grade-${grade(p)}`, `${name}: ${v} of ${cs[1]}`), el('span', { class: 'criterion-value' }, String(v))));
+        list.append(el('div', { class: 'criterion' }, el('span', { class: 'criterion-name' }, name), meter(p, `grade-${grade(p)}`, `${name}: ${v} of ${cs[1]}`), el('span', { class: 'criterion-value' }, formatScore(v))));
       }
       children.push(list);
     }
-    return section('Judge', 'judge', ...children);
+    if (!main || j.provenance?.promptHash) children.push(provenanceList(j.provenance));
+    return children;
+  }
+
+  /** A critique: the feedback, then the original field and the refined version side by side. */
+  private critique(s: SuggestionView, value: Record<string, unknown> | undefined): HTMLElement {
+    const original = fieldText(value?.[s.question]);
+    return section(
+      `Critique of ${s.question}`,
+      'critique',
+      el('div', { class: 'meta' }, `critique and refine${s.agent ? ` · ${s.agent}` : ''}`),
+      s.rationale ? el('p', { class: 'prose', 'data-testid': 'critique-text' }, s.rationale) : null,
+      el(
+        'div',
+        { class: 'compare' },
+        el('div', { class: 'compare-side' }, el('h3', { class: 'compare-title' }, 'Original'), el('pre', { class: 'compare-text', 'data-testid': 'critique-original' }, original || '(empty)')),
+        el('div', { class: 'compare-side' }, el('h3', { class: 'compare-title' }, 'Refined'), el('pre', { class: 'compare-text', 'data-testid': 'critique-refined' }, displayValue(s.value))),
+      ),
+      provenanceList(s.provenance),
+    );
   }
 }

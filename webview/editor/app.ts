@@ -31,7 +31,7 @@ const SavedState = z.object({
 type SavedState = z.infer<typeof SavedState>;
 
 /** The top-level keys the annotation panel shows, when the host does not say which they are. */
-const DEFAULT_ANNOTATION_FIELDS = ['label', 'rationale', 'judge', 'annotations'];
+const DEFAULT_ANNOTATION_FIELDS = ['label', 'rationale', 'judge', 'judges', 'annotations'];
 /** A `changed` event whose focus is a record this webview edited this recently is our own echo. */
 const OWN_EDIT_WINDOW_MS = 3000;
 
@@ -111,7 +111,10 @@ export class EditorApp {
       matchesChanged: (m) => this.list.setMatches(m),
       message: (t) => this.say(t),
     });
-    this.stats = new StatsView(host);
+    this.stats = new StatsView(host, () => {
+      this.search.showJudgesDisagree();
+      this.setMode('list');
+    });
     this.agreement = new AgreementView(
       host,
       {

@@ -1,5 +1,5 @@
 // Search and filter over the whole file through the host's `search` request: text (plain or
-// regex), label, score range, review status, invalid only. Shows the match count and the current
+// regex), label, score range, review status, judges disagree, invalid only. Shows the match count and the current
 // record's position among the matches; Enter/F3 next, Shift+Enter/Shift+F3 previous (wrapping).
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
@@ -30,6 +30,7 @@ export class SearchBar {
   private readonly minScore = el('vscode-textfield', { type: 'number', placeholder: 'min score', 'aria-label': 'Minimum judge score', 'data-testid': 'search-min-score', class: 'search-score' });
   private readonly maxScore = el('vscode-textfield', { type: 'number', placeholder: 'max score', 'aria-label': 'Maximum judge score', 'data-testid': 'search-max-score', class: 'search-score' });
   private readonly invalid = el('vscode-checkbox', { label: 'Invalid only', 'data-testid': 'search-invalid' });
+  private readonly disagree = el('vscode-checkbox', { label: 'Judges disagree', title: 'Records whose judges differ by at least datasetCurator.judges.disagreementThreshold of the scale', 'data-testid': 'search-judges-disagree' });
   private readonly inQueue = el('vscode-checkbox', { label: 'In review queue', title: 'Records waiting in a human review queue', 'data-testid': 'search-queue' });
   /** A facet set from another view (a confusion-matrix cell), shown as a chip that clears it. */
   private readonly pinned = el('span', { class: 'chip chip-status search-pinned', 'data-testid': 'search-pinned', hidden: '' });
@@ -55,10 +56,10 @@ export class SearchBar {
     prev.addEventListener('click', () => void this.prev());
     next.addEventListener('click', () => void this.next());
     clear.addEventListener('click', () => this.clear());
-    this.element.append(this.text, this.regex, this.label, this.status, this.minScore, this.maxScore, this.invalid, this.inQueue, this.pinned, this.count, prev, next, clear);
+    this.element.append(this.text, this.regex, this.label, this.status, this.minScore, this.maxScore, this.disagree, this.invalid, this.inQueue, this.pinned, this.count, prev, next, clear);
 
     for (const c of [this.text, this.minScore, this.maxScore]) c.addEventListener('input', () => this.schedule());
-    for (const c of [this.regex, this.label, this.status, this.invalid, this.inQueue]) c.addEventListener('change', () => this.schedule(0));
+    for (const c of [this.regex, this.label, this.status, this.disagree, this.invalid, this.inQueue]) c.addEventListener('change', () => this.schedule(0));
     this.element.addEventListener('keydown', (e) => {
       if (e.key === 'Enter' && !(e.target instanceof Element && e.target.tagName === 'VSCODE-BUTTON')) {
         e.preventDefault();
@@ -68,6 +69,12 @@ export class SearchBar {
         void (e.shiftKey ? this.prev() : this.next());
       }
     });
+  }
+
+  /** Filters to the records whose judges disagree (the stats view's "Show them"). */
+  showJudgesDisagree(): void {
+    this.disagree.checked = true;
+    this.schedule(0);
   }
 
   focus(): void {
@@ -144,6 +151,7 @@ export class SearchBar {
     this.minScore.value = '';
     this.maxScore.value = '';
     this.invalid.checked = false;
+    this.disagree.checked = false;
     this.inQueue.checked = false;
     this.pinnedQuery = undefined;
     this.pinned.hidden = true;
@@ -169,6 +177,7 @@ export class SearchBar {
     const max = this.maxScore.value === '' ? NaN : Number(this.maxScore.value);
     if (Number.isFinite(min)) q.minScore = min;
     if (Number.isFinite(max)) q.maxScore = max;
+    if (this.disagree.checked) q.judgesDisagree = true;
     if (this.invalid.checked) q.invalid = true;
     if (this.inQueue.checked) q.inQueue = true;
     if (this.pinnedQuery) Object.assign(q, this.pinnedQuery);

@@ -1,5 +1,6 @@
 // The stats view: label distribution and judge-score histogram as SVG charts (built with
-// createElementNS, text set as text), annotated and reviewed shares.
+// createElementNS, text set as text), annotated and reviewed shares, and the agreement between
+// judges when records have several.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import type { StatsPayload } from '../../src/shared/protocol';
 import { el, formatCount, formatPercent, svg } from './dom';
@@ -71,12 +72,41 @@ function share(title: string, value: number, testid: string): HTMLElement {
   );
 }
 
+const fixed = (v: number | null, digits = 2): string => (v === null ? '–' : (Math.abs(v) < 0.5 * 10 ** -digits ? 0 : v).toFixed(digits));
+
+function judgesCard(j: NonNullable<StatsPayload['judges']>, showDisagreements: () => void): HTMLElement {
+  const table = el('table', { class: 'stats-table', 'data-testid': 'stats-judges-pairs' });
+  table.append(el('tr', {}, el('th', {}, 'Judges'), el('th', {}, 'Records'), el('th', {}, 'Pearson'), el('th', {}, 'Spearman'), el('th', {}, 'Mean abs. difference')));
+  for (const p of j.pairs) {
+    table.append(el('tr', { 'data-testid': 'stats-judges-pair' }, el('td', {}, `${p.a} · ${p.b}`), el('td', {}, formatCount(p.n)), el('td', {}, fixed(p.pearson)), el('td', {}, fixed(p.spearman)), el('td', {}, fixed(p.meanAbsoluteDifference))));
+  }
+  const show = el('vscode-button', { secondary: '', icon: 'search', 'data-testid': 'stats-show-disagreements' }, 'Show them');
+  show.addEventListener('click', showDisagreements);
+  return el(
+    'section',
+    { class: 'stats-card', 'aria-label': 'Agreement between judges', 'data-testid': 'stats-judges' },
+    el('h2', { class: 'panel-title' }, 'Agreement between judges'),
+    el(
+      'div',
+      { class: 'stats-summary' },
+      el('div', { class: 'stat' }, el('strong', {}, formatCount(j.records)), el('span', {}, `records with ${j.raters.length > 2 ? 'several' : 'two'} judges`)),
+      el('div', { class: `stat${j.disagree ? ' stat-bad' : ''}` }, el('strong', { 'data-testid': 'stats-judges-disagree' }, formatCount(j.disagree)), el('span', {}, `disagree (spread ≥ ${formatPercent(j.threshold)} of the scale)`)),
+      el('div', { class: 'stat' }, el('strong', { 'data-testid': 'stats-judges-alpha' }, fixed(j.alpha)), el('span', {}, "Krippendorff's alpha")),
+      j.disagree ? show : null,
+    ),
+    table,
+  );
+}
+
 export class StatsView {
   readonly element = el('div', { class: 'stats-view', 'data-testid': 'stats' });
   private seq = 0;
   private stale = true;
 
-  constructor(private readonly host: HostConnection) {}
+  constructor(
+    private readonly host: HostConnection,
+    private readonly showDisagreements: () => void = () => {},
+  ) {}
 
   invalidate(): void {
     this.stale = true;
@@ -110,11 +140,13 @@ export class StatsView {
     );
     const labels = Object.keys(s.labels).length ? labelChart(s.labels) : el('p', { class: 'meta' }, 'No labels yet.');
     const hist = s.scoreHistogram.length ? histogram(s.scoreHistogram) : el('p', { class: 'meta' }, 'No judge scores yet.');
-    this.element.replaceChildren(
+    const cards: (HTMLElement | null)[] = [
       summary,
       el('section', { class: 'stats-card', 'aria-label': 'Label distribution' }, el('h2', { class: 'panel-title' }, 'Label distribution'), labels),
       el('section', { class: 'stats-card', 'aria-label': 'Judge scores' }, el('h2', { class: 'panel-title' }, 'Judge scores'), hist),
+      s.judges ? judgesCard(s.judges, this.showDisagreements) : null,
       el('section', { class: 'stats-card', 'aria-label': 'Progress' }, el('h2', { class: 'panel-title' }, 'Progress'), share('Annotated', s.annotatedShare, 'stats-annotated'), share('Reviewed', s.reviewedShare, 'stats-reviewed')),
-    );
+    ];
+    this.element.replaceChildren(...cards.filter((x): x is HTMLElement => x !== null));
   }
 }

@@ -1,8 +1,8 @@
 // curate stats FILE [--json]
-import { FieldMap } from '../../core/schema/annotation';
+import { defaultFields } from '../../core/schema/annotation';
 import { JsonlDataset, computeStats } from '../../core/store';
-import { ExitCode, UsageError, fileArg, intOption, type Command } from '../cli';
-import { openJsonl } from './util';
+import { ExitCode, fileArg, intOption, type Command } from '../cli';
+import { fieldFlags, fieldMapOf, openJsonl } from './util';
 
 export const stats: Command = {
   name: 'stats',
@@ -12,23 +12,16 @@ export const stats: Command = {
   options: {
     json: { type: 'boolean' },
     'max-listed': { type: 'string' },
-    'label-field': { type: 'string' },
-    'judge-field': { type: 'string' },
-    'annotations-field': { type: 'string' },
+    ...fieldFlags,
   },
   async run({ values, positionals }, io) {
     const file = fileArg(positionals);
     const maxListed = values['max-listed'] === undefined ? 100 : intOption(values['max-listed'], 'max-listed', 0);
-    const fm = FieldMap.safeParse({
-      ...(typeof values['label-field'] === 'string' ? { label: values['label-field'] } : {}),
-      ...(typeof values['judge-field'] === 'string' ? { judge: values['judge-field'] } : {}),
-      ...(typeof values['annotations-field'] === 'string' ? { annotations: values['annotations-field'] } : {}),
-    });
-    if (!fm.success) throw new UsageError('field names must not be empty');
+    const fields = fieldMapOf(values) ?? defaultFields;
     const ds: JsonlDataset = await openJsonl(file, io.signal);
     let s;
     try {
-      s = await computeStats(ds, fm.data, { signal: io.signal, maxListed });
+      s = await computeStats(ds, fields, { signal: io.signal, maxListed });
     } finally {
       ds.close();
     }

@@ -1,10 +1,7 @@
 // Field access shared by the filters, the metrics and the exports: dotted paths, the text of a
-// field, and a small local reader of the annotation layout.
-//
-// NOTE: src/core/schema/annotation.ts (the canonical zod schema, owned by another engineer) did not
-// exist when this was written, so this module reads the layout itself, tolerantly (wrong types are
-// treated as absent). When that module lands, `readAnnotationFields` can delegate to its
-// `readAnnotation`; the rest of src/core/filter, metrics and export only use the functions here.
+// field, and a small, tolerant reader of the annotation layout (wrong types are treated as absent;
+// the layout and its rules are src/core/schema/annotation.ts, whose panel rule this reuses).
+import { currentPanel } from '../schema/annotation';
 
 /** One line of a dataset, as the store (or the local JSONL reader in ./source.ts) gives it. */
 export interface Line {
@@ -101,17 +98,21 @@ export interface JudgeScore {
   model?: string;
   scale?: [number, number];
   reasons?: string;
+  criteria?: Record<string, number>;
+  /** provenance.prompt_hash and provenance.time: which panel the verdict belongs to. */
+  promptHash?: string;
+  time?: string;
 }
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-function readJudge(v: unknown): JudgeScore | undefined {
+export function readJudge(v: unknown): JudgeScore | undefined {
   if (!isObject(v)) return undefined;
   const score = num(v.score);
   if (score === undefined) return undefined;
   const out: JudgeScore = { score };
-  const model = str(v.model);
+  const model = str(v.model) ?? (isObject(v.provenance) ? str(v.provenance.model) : undefined);
   if (model !== undefined) out.model = model;
   const reasons = str(v.reasons);
   if (reasons !== undefined) out.reasons = reasons;
@@ -120,12 +121,32 @@ function readJudge(v: unknown): JudgeScore | undefined {
     const hi = num(v.scale[1]);
     if (lo !== undefined && hi !== undefined) out.scale = [lo, hi];
   }
+  if (isObject(v.criteria)) {
+    const c: Record<string, number> = {};
+    for (const [k, x] of Object.entries(v.criteria)) if (num(x) !== undefined) c[k] = x as number;
+    if (Object.keys(c).length) out.criteria = c;
+  }
+  if (isObject(v.provenance)) {
+    const h = str(v.provenance.prompt_hash);
+    const t = str(v.provenance.time);
+    if (h !== undefined) out.promptHash = h;
+    if (t !== undefined) out.time = t;
+  }
   return out;
 }
 
-/** The judge's score (`judge.score`), else the first of `judges[]`. */
+/** The panel's verdict (`judge`: one judge, or the mean of several), else the first of `judges[]`. */
 export function judgeOf(value: Record<string, unknown>): JudgeScore | undefined {
-  return readJudge(value.judge) ?? judgesOf(value)[0];
+  return readJudge(value.judge) ?? judgePanelOf(value)[0];
+}
+
+/**
+ * The judges of the current panel: the entries of `judges[]` that share the latest entry's prompt
+ * (same rubric, scale and prompt; earlier panels are kept in the record but not compared), else
+ * `[judge]`. What agreement between judges is measured on.
+ */
+export function judgePanelOf(value: Record<string, unknown>): JudgeScore[] {
+  return currentPanel(judgesOf(value), (j) => j);
 }
 
 /** Every judge: `judges[]` when present, else `[judge]`. */

@@ -33,16 +33,19 @@ export interface JobOptions {
   retryFailed?: boolean;
   /** Only the first N records. */
   limit?: number;
-  /** Keep the journal in place after a complete run (default: renamed to <id>.done-<time>.jsonl). */
+  /** Keep the journal in place after a complete run (default: renamed to <id>.done-<time>.jsonl unless records failed). */
   keepJournal?: boolean;
 }
 
 export interface JobSummary {
   jobId: string;
   task: string;
+  /** The model (several judges: their names, comma-separated). */
+  model: string;
   total: number;
   ok: number;
-  failed: Array<{ i: number; line: number; reason: string }>;
+  /** `model` says which judge failed, in a summary of several judges. */
+  failed: Array<{ i: number; line: number; reason: string; model?: string }>;
   skipped: Array<{ i: number; line: number; reason: string }>;
   /** Answered from the response cache (no request). */
   cached: number;
@@ -54,6 +57,31 @@ export interface JobSummary {
   elapsedMs: number;
   journal: string;
   complete: boolean;
+  /** Several judges: each judge's own summary (the fields above add them up). */
+  parts?: JobSummary[];
+}
+
+/** One summary for several jobs over the same file (a judge per model): sums, failures by model. */
+export function mergeSummaries(parts: readonly JobSummary[]): JobSummary {
+  const sum = (f: (s: JobSummary) => number): number => parts.reduce((n, s) => n + f(s), 0);
+  return {
+    jobId: parts.map((p) => p.jobId).join('+'),
+    task: parts[0]?.task ?? '',
+    model: parts.map((p) => p.model).join(', '),
+    total: sum((s) => s.total),
+    ok: sum((s) => s.ok),
+    failed: parts.flatMap((p) => p.failed.map((f) => ({ ...f, model: f.model ?? p.model }))),
+    skipped: parts.flatMap((p) => p.skipped),
+    cached: sum((s) => s.cached),
+    resumed: sum((s) => s.resumed),
+    requests: sum((s) => s.requests),
+    tokens: { input_tokens: sum((s) => s.tokens.input_tokens), output_tokens: sum((s) => s.tokens.output_tokens) },
+    cost: sum((s) => s.cost),
+    elapsedMs: sum((s) => s.elapsedMs),
+    journal: parts[0]?.journal ?? '',
+    complete: parts.length > 0 && parts.every((p) => p.complete),
+    parts: [...parts],
+  };
 }
 
 export class JobCancelledError extends Error {
@@ -91,6 +119,7 @@ export async function runJob(opts: JobOptions): Promise<JobSummary> {
   const summary: JobSummary = {
     jobId: opts.jobId,
     task: task.id,
+    model: task.model,
     total,
     ok: 0,
     failed: [],
@@ -143,11 +172,21 @@ export async function runJob(opts: JobOptions): Promise<JobSummary> {
     lastProgress = now;
     const elapsed = now - started;
     const eta = finishedThisRun > 0 ? ((total - finished) * elapsed) / finishedThisRun : NaN;
+    const tokens = summary.tokens.input_tokens + summary.tokens.output_tokens;
+    const priced = prices.input > 0 || prices.output > 0;
     opts.progress({
       done: finished,
       total,
       unit: 'records',
-      message: `${finished} of ${total} records · ${summary.tokens.input_tokens}+${summary.tokens.output_tokens} tokens · $${summary.cost.toFixed(4)} · ${summary.failed.length} errors · ETA ${fmtEta(eta)}`,
+      message: [
+        `record ${finished.toLocaleString('en-US')} of ${total.toLocaleString('en-US')}`,
+        `${tokens.toLocaleString('en-US')} tokens`,
+        priced ? `$${summary.cost.toFixed(4)}` : undefined,
+        `${summary.failed.length} ${summary.failed.length === 1 ? 'error' : 'errors'}`,
+        `ETA ${fmtEta(eta)}`,
+      ]
+        .filter(Boolean)
+        .join(' · '),
     });
   };
   report(true);
@@ -217,7 +256,8 @@ export async function runJob(opts: JobOptions): Promise<JobSummary> {
   }
   summary.complete = true;
   journal.append({ type: 'end', time: new Date().toISOString() });
-  if (opts.keepJournal) journal.close();
+  // With failures the journal stays: running the job again redoes only the failed records.
+  if (opts.keepJournal || summary.failed.length > 0) journal.close();
   else summary.journal = journal.retire();
   return summary;
 }

@@ -1,6 +1,9 @@
 // Jobs over the dataset store: records read from a JsonlDataset, results applied to it as edits of
 // the changed lines only, saved atomically (the journal makes each result durable before that).
-import { copyFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { UserError } from '../operation';
+import { defaultFields, type FieldMap } from '../schema/annotation';
 import { JsonlDataset, type Edit } from '../store';
 import { applyResult, type TaskResult } from '../llm/apply-result';
 import type { RecordSource, ResultSink, SourceRecord } from './types';
@@ -23,6 +26,8 @@ export interface StoreSinkOptions {
   onApplied?(i: number, edit: Edit): void;
   /** Save at flush (default true). */
   save?: boolean;
+  /** Where the annotation lives in a record (default field names otherwise). */
+  fields?: FieldMap;
 }
 
 export class StoreResultSink implements ResultSink {
@@ -34,7 +39,7 @@ export class StoreResultSink implements ResultSink {
   apply(i: number, result: TaskResult): void {
     const l = this.dataset.line(i);
     if (!l.value || l.invalid || l.lossy) return;
-    const edit = this.dataset.replaceLine(i, applyResult(l.value, result));
+    const edit = this.dataset.replaceLine(i, applyResult(l.value, result, this.opts.fields ?? defaultFields));
     this.opts.onApplied?.(i, edit);
   }
 
@@ -44,12 +49,36 @@ export class StoreResultSink implements ResultSink {
 }
 
 /**
- * Opens the file a job writes: the input itself (in place), or a copy of it at `out` (made once;
- * a resumed job continues on the copy it made).
+ * Opens the file a job writes: the input itself (in place), or a copy of it at `out`, made once
+ * through the store's atomic save (a killed copy leaves no half file); a resumed job, or the next
+ * judge of several, continues on the copy. An existing `out` with another number of lines than
+ * the input is not a copy of it: refused rather than annotated by line number.
  */
 export async function openJobTarget(input: string, out?: string): Promise<JsonlDataset> {
-  if (out && !existsSync(out)) copyFileSync(input, out);
-  const ds = await JsonlDataset.open(out ?? input);
-  await ds.ready;
-  return ds;
+  const ds = await JsonlDataset.open(input);
+  try {
+    await ds.ready;
+    if (!out || resolve(out) === resolve(input)) return ds;
+    if (!existsSync(out)) {
+      await ds.saveAs(out);
+      return ds;
+    }
+  } catch (err) {
+    ds.close();
+    throw err;
+  }
+  const lines = ds.lineCount;
+  ds.close();
+  const existing = await JsonlDataset.open(out);
+  try {
+    await existing.ready;
+  } catch (err) {
+    existing.close();
+    throw err;
+  }
+  if (existing.lineCount !== lines) {
+    existing.close();
+    throw new UserError(`${out} exists and has ${existing.lineCount} line(s), ${input} has ${lines}: it is not a copy of it. Remove it or choose another output.`);
+  }
+  return existing;
 }

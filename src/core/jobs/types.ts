@@ -38,6 +38,8 @@ export interface LlmTask {
   readonly id: string;
   readonly promptHash: string;
   readonly model: string;
+  /** Where the prompt came from, for the log: "built-in judge prompt v1 (sha256:…)" or the override file. */
+  readonly promptSource?: string;
   run(record: Record<string, unknown>, ctx: { signal: AbortSignal }): Promise<TaskOutcome>;
   estimate(record: Record<string, unknown>): RecordEstimate;
 }

@@ -1,13 +1,15 @@
-// The one place where a task's result becomes record fields (the annotation layout of
-// src/core/schema/annotation.ts; to be reconciled with its FieldMap by the lead):
-//   label task        top-level `label` (unless a human decided that question) + a suggestion
-//   rationale task    top-level `rationale`
-//   judge task        `judge: {score, scale, reasons, criteria, model, provenance}`
-//   consistency task  one suggestion per sample (provenance.sample); top-level label untouched
-//   critique task     a suggestion {value: refined, rationale: critique} under the question
-// Suggestions live in `annotations.suggestions.<question>[]` as {value, score, agent, type:'model',
-// rationale?, provenance}. Applying the same result twice is a no-op (a suggestion with the same
-// agent, prompt hash and sample is replaced, not appended), so resuming a job never duplicates.
+// What a task returns for a record (TaskResult) and how it becomes record fields: each task maps
+// onto the annotation layout's helpers in src/core/schema/annotation.ts (the one module that knows
+// the layout; field names from its FieldMap):
+//   label        a suggestion under the question + the top-level label (unless a person decided)
+//   consistency  one suggestion {value: majority, score: agreement, samples: [...]} + the label
+//   rationale    the top-level rationale + a suggestion under the rationale question (provenance)
+//   judge        the judge's entry in `judges[]` (by model + prompt hash) + the panel's `judge`
+//   critique     a suggestion {value: refined, rationale: critique} under the critiqued field's
+//                question, beside the original field (which is never touched)
+// Applying the same result twice gives the same record (entries are replaced, not appended), so
+// resuming a job never duplicates.
+import { defaultFields, withJudge, withModelLabel, withRationale, withSuggestion, type FieldMap, type Suggestion } from '../schema/annotation';
 import type { TaskId } from './prompts';
 
 export interface ResultUsage {
@@ -32,7 +34,7 @@ export interface SampleResult {
 
 export interface TaskResult {
   task: TaskId;
-  /** The annotation question (suggestions key), e.g. "label". */
+  /** The annotation question (suggestions key), e.g. "label"; critique: the critiqued field. */
   question: string;
   value: unknown;
   confidence?: number;
@@ -46,83 +48,52 @@ export interface TaskResult {
   provenance: ResultProvenance;
 }
 
-export interface ResultLayout {
-  label: string;
-  rationale: string;
-  judge: string;
-  annotations: string;
-}
-
-export const DEFAULT_LAYOUT: ResultLayout = { label: 'label', rationale: 'rationale', judge: 'judge', annotations: 'annotations' };
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function suggestionsFor(record: Obj, layout: ResultLayout, question: string): Obj[] {
-  const ann = isObj(record[layout.annotations]) ? { ...(record[layout.annotations] as Obj) } : {};
-  record[layout.annotations] = ann;
-  const sugg = isObj(ann.suggestions) ? { ...(ann.suggestions as Obj) } : {};
-  ann.suggestions = sugg;
-  const list = Array.isArray(sugg[question]) ? [...(sugg[question] as Obj[])] : [];
-  sugg[question] = list;
-  return list;
-}
-
-function upsert(list: Obj[], entry: Obj): void {
-  const p = entry.provenance as ResultProvenance;
-  const i = list.findIndex((s) => {
-    const sp = isObj(s.provenance) ? (s.provenance as Partial<ResultProvenance>) : undefined;
-    return s.agent === entry.agent && sp?.prompt_hash === p.prompt_hash && (sp?.sample ?? null) === (p.sample ?? null);
-  });
-  if (i >= 0) list[i] = entry;
-  else list.push(entry);
-}
-
-function humanDecided(record: Obj, layout: ResultLayout, question: string): boolean {
-  const ann = record[layout.annotations];
-  return isObj(ann) && isObj(ann.human) && (ann.human as Obj)[question] !== undefined;
-}
-
-function suggestion(value: unknown, r: { confidence?: number; rationale?: string; provenance: ResultProvenance }): Obj {
-  const s: Obj = { value };
-  if (r.confidence !== undefined) s.score = r.confidence;
-  s.agent = r.provenance.model;
-  s.type = 'model';
-  if (r.rationale !== undefined && r.rationale !== '') s.rationale = r.rationale;
-  s.provenance = r.provenance;
-  return s;
+function suggestion(value: unknown, r: { confidence?: number; rationale?: string; provenance: ResultProvenance }, task?: TaskId): Suggestion {
+  return {
+    value,
+    ...(r.confidence !== undefined ? { score: r.confidence } : {}),
+    agent: r.provenance.model,
+    type: 'model',
+    ...(r.rationale !== undefined && r.rationale !== '' ? { rationale: r.rationale } : {}),
+    provenance: task && task !== 'label' ? { ...r.provenance, task } : r.provenance,
+  };
 }
 
 /** Returns a new record with the result applied (the input is not mutated). */
-export function applyResult(input: Record<string, unknown>, result: TaskResult, layout: ResultLayout = DEFAULT_LAYOUT): Record<string, unknown> {
-  const record: Obj = { ...input };
+export function applyResult(record: Record<string, unknown>, result: TaskResult, fields: FieldMap = defaultFields): Record<string, unknown> {
   switch (result.task) {
-    case 'label': {
-      upsert(suggestionsFor(record, layout, result.question), suggestion(result.value, result));
-      if (result.question === 'label' && !humanDecided(record, layout, result.question)) record[layout.label] = result.value;
-      break;
-    }
-    case 'rationale':
-      record[layout.rationale] = result.rationale ?? result.value;
-      break;
-    case 'judge': {
-      const j: Obj = { score: result.value };
-      if (result.scale) j.scale = result.scale;
-      if (result.reasons !== undefined) j.reasons = result.reasons;
-      if (result.scores && Object.keys(result.scores).length > 0) j.criteria = result.scores;
-      j.model = result.provenance.model;
-      j.provenance = result.provenance;
-      record[layout.judge] = j;
-      break;
-    }
+    case 'label':
+      return withModelLabel(withSuggestion(record, result.question, suggestion(result.value, result), fields), result.question, result.value, fields);
     case 'consistency': {
-      const list = suggestionsFor(record, layout, result.question);
-      for (const s of result.samples ?? []) upsert(list, suggestion(s.value, s));
-      break;
+      const s: Suggestion = {
+        ...suggestion(result.value, result, 'consistency'),
+        samples: (result.samples ?? []).map((x) => ({
+          value: x.value,
+          ...(x.confidence !== undefined ? { score: x.confidence } : {}),
+          ...(x.rationale ? { rationale: x.rationale } : {}),
+          provenance: x.provenance,
+        })),
+      };
+      return withModelLabel(withSuggestion(record, result.question, s, fields), result.question, result.value, fields);
     }
+    case 'rationale': {
+      const text = String(result.rationale ?? result.value);
+      return withRationale(withSuggestion(record, fields.rationale, suggestion(text, { provenance: result.provenance }, 'rationale'), fields), text, fields);
+    }
+    case 'judge':
+      return withJudge(
+        record,
+        {
+          score: typeof result.value === 'number' ? result.value : Number(result.value),
+          ...(result.scale ? { scale: result.scale } : {}),
+          ...(result.reasons !== undefined ? { reasons: result.reasons } : {}),
+          ...(result.scores && Object.keys(result.scores).length > 0 ? { criteria: result.scores } : {}),
+          model: result.provenance.model,
+          provenance: result.provenance,
+        },
+        fields,
+      );
     case 'critique':
-      upsert(suggestionsFor(record, layout, result.question), suggestion(result.value, result));
-      break;
+      return withSuggestion(record, result.question, suggestion(result.value, result, 'critique'), fields);
   }
-  return record;
 }

@@ -50,6 +50,8 @@ export interface CachedResponse {
   content: string;
   usage: { input_tokens: number; output_tokens: number };
   model?: string;
+  /** When the answer was stored (read back from the entry; not written inside it). */
+  time?: string;
 }
 
 const MAX_ENTRY = (1 << 20) - 1; // entries larger than 1 MB are not cached
@@ -127,10 +129,10 @@ export class ResponseCache {
     const buf = Buffer.allocUnsafe(len);
     readSync(s.fd, buf, 0, len, offset);
     try {
-      const entry = JSON.parse(buf.toString('utf8')) as { k?: string; v?: CachedResponse };
+      const entry = JSON.parse(buf.toString('utf8')) as { k?: string; t?: string; v?: CachedResponse };
       if (entry.k === key && entry.v && typeof entry.v.content === 'string') {
         this.hits++;
-        return entry.v;
+        return typeof entry.t === 'string' ? { ...entry.v, time: entry.t } : entry.v;
       }
     } catch {
       /* corrupt line: a miss */
@@ -142,7 +144,8 @@ export class ResponseCache {
   put(key: string, value: CachedResponse): void {
     if (!/^[0-9a-f]{64}$/.test(key)) throw new Error('cache key must be 64 hex digits');
     const s = this.shard(key);
-    const line = Buffer.from(`${JSON.stringify({ k: key, t: new Date().toISOString(), v: value })}\n`, 'utf8');
+    const { time, ...v } = value;
+    const line = Buffer.from(`${JSON.stringify({ k: key, t: time ?? new Date().toISOString(), v })}\n`, 'utf8');
     if (line.length > MAX_ENTRY) return;
     writeSync(s.fd, line, 0, line.length);
     // (With another process appending to the same shard our offsets go stale; a stale offset fails the

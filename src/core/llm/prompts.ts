@@ -16,8 +16,8 @@
 //   # user
 //   ...text with {{record}} or {{text}}...
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { ChatMessage } from './client';
 
@@ -70,13 +70,14 @@ export function promptHash(t: Pick<PromptTemplate, 'id' | 'version' | 'user'>, r
 /** Fields that belong to the annotation layout, left out of `{{record}}`. */
 export const ANNOTATION_FIELDS = new Set(['label', 'rationale', 'judge', 'judges', 'annotations']);
 
-export function recordInput(record: Record<string, unknown>, inputFields?: readonly string[]): Record<string, unknown> {
+/** The record's input fields: `inputFields` when given, else every field but the annotation's (`exclude`). */
+export function recordInput(record: Record<string, unknown>, inputFields?: readonly string[], exclude: ReadonlySet<string> = ANNOTATION_FIELDS): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (inputFields && inputFields.length > 0) {
     for (const f of inputFields) if (record[f] !== undefined) out[f] = record[f];
     return out;
   }
-  for (const [k, v] of Object.entries(record)) if (!ANNOTATION_FIELDS.has(k)) out[k] = v;
+  for (const [k, v] of Object.entries(record)) if (!exclude.has(k)) out[k] = v;
   return out;
 }
 
@@ -84,9 +85,9 @@ export function renderMessages(
   template: PromptTemplate,
   renderedSystem: string,
   record: Record<string, unknown>,
-  opts: { inputFields?: readonly string[]; fewShot?: ChatMessage[]; extra?: Record<string, unknown> } = {},
+  opts: { inputFields?: readonly string[]; fewShot?: ChatMessage[]; extra?: Record<string, unknown>; exclude?: ReadonlySet<string> } = {},
 ): ChatMessage[] {
-  const vars: Record<string, unknown> = { ...record, ...(opts.extra ?? {}), record: JSON.stringify(recordInput(record, opts.inputFields)) };
+  const vars: Record<string, unknown> = { ...record, ...(opts.extra ?? {}), record: JSON.stringify(recordInput(record, opts.inputFields, opts.exclude)) };
   return [{ role: 'system', content: renderedSystem }, ...(opts.fewShot ?? []), { role: 'user', content: renderTemplate(template.user, vars) }];
 }
 
@@ -139,6 +140,42 @@ export function parseOverride(text: string, base: PromptTemplate, file = `${base
     throw new PromptOverrideError(file, `unknown placeholder(s) in the system prompt: ${unknownVars.map((v) => `{{${v}}}`).join(', ')} (allowed: ${base.systemVars.map((v) => `{{${v}}}`).join(', ')})`);
   }
   return { ...base, version: parsed.data.version, system: parsed.data.system, user: parsed.data.user, source: file };
+}
+
+/** A template in the override format (what "Open Prompt Template…" writes for editing). */
+export function templateFile(t: PromptTemplate): string {
+  return [
+    '---',
+    `version: ${t.version}`,
+    '---',
+    `<!-- The ${t.id} prompt of Dataset Curator, used for every dataset in this folder and below. Edit the`,
+    '     sections; the prompt hash covers their text and the version, so an edited prompt is cached and',
+    '     journaled apart from the built-in one (an unedited copy behaves exactly like it). Delete the file',
+    '     to go back to the built-in prompt.',
+    `     System placeholders: ${t.systemVars.map((v) => `{{${v}}}`).join(', ')}.`,
+    '     User placeholders: {{record}} (the record without its annotation fields) or any field, e.g. {{text}}. -->',
+    '# system',
+    t.system,
+    '# user',
+    t.user,
+    '',
+  ].join('\n');
+}
+
+/** The prompts folder of a dataset: the nearest `.curator/prompts` in its folder or above. */
+export function findPromptsDir(file: string): string | undefined {
+  let dir = dirname(resolve(file));
+  for (;;) {
+    const candidate = join(dir, '.curator', 'prompts');
+    try {
+      if (statSync(candidate).isDirectory()) return candidate;
+    } catch {
+      /* not here */
+    }
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
 }
 
 /** The template for a task: `<dir>/<task>.md` when it exists (validated), else the built-in one. */

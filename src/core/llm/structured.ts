@@ -102,7 +102,7 @@ export function extractJson(text: string): { ok: true; value: unknown } | { ok: 
 }
 
 export type StructuredResult<T> =
-  | { ok: true; value: T; usage: Usage; raw: string; cached: boolean; mode: StructuredMode; repaired: boolean; model: string; requests: number }
+  | { ok: true; value: T; usage: Usage; raw: string; cached: boolean; mode: StructuredMode; repaired: boolean; model: string; requests: number; /** When the model answered (a cached answer: when it was first given). */ time: string }
   | { ok: false; reason: string; raw?: string; usage: Usage; cached: false; mode?: StructuredMode; requests: number };
 
 export interface StructuredRequest<T> {
@@ -168,7 +168,7 @@ export async function structuredCall<T>(client: LlmClient, req: StructuredReques
       const extracted = extractJson(hit.content);
       const parsed = extracted.ok ? req.spec.schema.safeParse(extracted.value) : undefined;
       if (parsed?.success) {
-        return { ok: true, value: parsed.data, usage: hit.usage, raw: hit.content, cached: true, mode: 'json_schema', repaired: false, model: hit.model ?? model, requests: 0 };
+        return { ok: true, value: parsed.data, usage: hit.usage, raw: hit.content, cached: true, mode: 'json_schema', repaired: false, model: hit.model ?? model, requests: 0, time: hit.time ?? new Date().toISOString() };
       }
     }
   }
@@ -224,8 +224,9 @@ export async function structuredCall<T>(client: LlmClient, req: StructuredReques
   };
   const first = check(raw);
   if (first.ok) {
-    if (req.cache && key) req.cache.put(key, { content: raw, usage, model: answerModel });
-    return { ok: true, value: first.value, usage, raw, cached: false, mode, repaired: false, model: answerModel, requests };
+    const time = new Date().toISOString();
+    if (req.cache && key) req.cache.put(key, { content: raw, usage, model: answerModel, time });
+    return { ok: true, value: first.value, usage, raw, cached: false, mode, repaired: false, model: answerModel, requests, time };
   }
   const repairMessages: ChatMessage[] = [
     ...buildRequest(mode, req.messages).messages,
@@ -243,8 +244,9 @@ export async function structuredCall<T>(client: LlmClient, req: StructuredReques
     const second = check(res.content ?? '');
     if (second.ok) {
       const fixed = res.content ?? '';
-      if (req.cache && key) req.cache.put(key, { content: fixed, usage, model: res.model });
-      return { ok: true, value: second.value, usage, raw: fixed, cached: false, mode, repaired: true, model: res.model, requests };
+      const time = new Date().toISOString();
+      if (req.cache && key) req.cache.put(key, { content: fixed, usage, model: res.model, time });
+      return { ok: true, value: second.value, usage, raw: fixed, cached: false, mode, repaired: true, model: res.model, requests, time };
     }
     return { ok: false, reason: `invalid answer after one repair: ${second.error}`, raw: res.content ?? '', usage, cached: false, mode, requests };
   } catch (err) {

@@ -4,14 +4,16 @@
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { defineOperation, UserError, type Estimate, type Operation } from '../operation';
-import { FileRecordSource, FileResultSink } from '../jobs/file-io';
-import { journalDirFor, runJob, type JobSummary } from '../jobs/runner';
+import { defineOperation, UserError, type Estimate, type Operation, type Progress } from '../operation';
+import { JobCancelledError, journalDirFor, mergeSummaries, runJob, type JobSummary } from '../jobs/runner';
+import { openJobTarget, StoreRecordSource, StoreResultSink } from '../jobs/store-io';
 import type { LlmTask, RecordSource, ResultSink, TaskOutcome } from '../jobs/types';
+import { defaultFields, FieldMap, readAnnotation } from '../schema/annotation';
+import { JsonlDataset } from '../store';
 import type { TaskResult } from './apply-result';
 import { canonicalJson, ResponseCache } from './cache';
 import { estimateTokens, LlmClient, type ChatMessage, type SamplingParams, type Usage } from './client';
-import { loadTemplate, promptHash, renderMessages, renderTemplate, type PromptTemplate, type TaskId } from './prompts';
+import { ANNOTATION_FIELDS, findPromptsDir, loadTemplate, promptHash, recordInput, renderMessages, renderTemplate, type PromptTemplate, type TaskId } from './prompts';
 import { structuredCall, structuredSpec, type StructuredMode, type StructuredSpec } from './structured';
 import {
   consistencyTemplate,
@@ -25,6 +27,7 @@ import {
   majority,
   rationaleSchema,
   rationaleTemplate,
+  type FewShotExample,
 } from './templates';
 
 // ---- options ----------------------------------------------------------------------------------
@@ -32,8 +35,12 @@ import {
 export const CommonOptions = z.object({
   /** The dataset (JSONL). */
   input: z.string().min(1),
-  /** Where results go (file sink). Default: `<input without .jsonl>.<task>.jsonl`. */
+  /** Where results go: a copy of the input with the results. Default: `<input without .jsonl>.<task>.jsonl`. */
   output: z.string().optional(),
+  /** Write the results into the input itself (its untouched lines stay byte for byte). */
+  inPlace: z.boolean().default(false),
+  /** Where the annotation lives in a record (field names); default: label, rationale, judge, judges, annotations. */
+  fields: FieldMap.optional(),
   baseURL: z.string().url(),
   model: z.string().min(1),
   temperature: z.number().min(0).max(2).default(0),
@@ -55,7 +62,7 @@ export const CommonOptions = z.object({
   jobId: z.string().regex(/^[\w.-]{1,80}$/).optional(),
   retryFailed: z.boolean().default(true),
   limit: z.number().int().positive().optional(),
-  /** Workspace prompt overrides (`<dir>/<task>.md`), usually `.curator/prompts`. */
+  /** Workspace prompt overrides (`<dir>/<task>.md`). Default: the nearest `.curator/prompts` in the input's folder or above. */
   promptsDir: z.string().optional(),
   structuredMode: z.enum(['json_schema', 'json_object', 'prompt']).optional(),
   /** Fields shown to the model as `{{record}}`; default all but the annotation fields. */
@@ -66,23 +73,31 @@ export type CommonOptions = z.output<typeof CommonOptions>;
 
 export const LabelOptions = CommonOptions.extend({
   labels: z.array(z.string().min(1)).default([]),
-  question: z.string().default('label'),
+  /** The question the label answers; default: the layout's (`label`). */
+  question: z.string().min(1).optional(),
   examples: z.array(z.object({ record: z.record(z.string(), z.unknown()), label: z.string(), rationale: z.string().optional() })).default([]),
 });
-export const RationaleOptions = CommonOptions.extend({ labelField: z.string().default('label') });
+export const RationaleOptions = CommonOptions.extend({
+  /** The field whose value is explained; default: the layout's label field. */
+  labelField: z.string().min(1).optional(),
+});
 export const JudgeOptions = CommonOptions.extend({
   rubric: z.string().default('Overall quality as training data: correct, helpful, clear, safe.'),
   scaleMin: z.number().int().default(1),
   scaleMax: z.number().int().default(10),
   criteria: z.array(z.string().regex(/^[A-Za-z_][\w-]{0,63}$/)).default([]),
+  /** Several judges: one job per model over the same file, each verdict in `judges[]`. Empty: `model` alone. */
+  judgeModels: z.array(z.string().min(1)).default([]),
 }).refine((o) => o.scaleMax > o.scaleMin, { message: 'scaleMax must be above scaleMin' });
 export const ConsistencyOptions = LabelOptions.extend({
   k: z.number().int().min(2).max(50).default(5),
   temperature: z.number().min(0).max(2).default(0.7),
 });
 export const CritiqueOptions = CommonOptions.extend({
-  field: z.string().default('response'),
-  question: z.string().default('refined'),
+  /** The field to critique and refine; the refined version is a suggestion for that question, beside the original. */
+  field: z.string().min(1).default('response'),
+  /** The question the refined version is stored under; default: the field's name. */
+  question: z.string().min(1).optional(),
 });
 
 export type LabelOptions = z.output<typeof LabelOptions>;
@@ -124,13 +139,26 @@ interface Prepared<T> {
   fewShot: ChatMessage[];
   spec: StructuredSpec<T>;
   hash: string;
+  /** Fields left out of `{{record}}`: the annotation's, under their configured names. */
+  exclude: ReadonlySet<string>;
+}
+
+/** The record keys that hold the annotation (not shown to the model as the record's content). */
+export function annotationKeys(fields: FieldMap | undefined): ReadonlySet<string> {
+  if (!fields) return ANNOTATION_FIELDS;
+  const { question: _q, ...keys } = fields;
+  return new Set([...ANNOTATION_FIELDS, ...Object.values(keys)]);
 }
 
 function prepare<T>(task: TaskId, builtIn: PromptTemplate, o: CommonOptions, vars: Record<string, unknown>, spec: StructuredSpec<T>, fewShot: ChatMessage[] = []): Prepared<T> {
-  const template = loadTemplate(task, builtIn, o.promptsDir);
+  const template = loadTemplate(task, builtIn, o.promptsDir ?? findPromptsDir(o.input));
   const system = renderTemplate(template.system, { instructions: o.instructions, ...vars }).replace(/\n{3,}/g, '\n\n').replace(/\n\n(?=\S)/g, '\n\n');
   const hash = promptHash(template, system, { fewShot, schema: spec.jsonSchema });
-  return { template, system, fewShot, spec, hash };
+  return { template, system, fewShot, spec, hash, exclude: annotationKeys(o.fields) };
+}
+
+function promptSource(p: Prepared<unknown>): string {
+  return `${p.template.source ?? `built-in ${p.template.id} prompt`} v${p.template.version} (${p.hash.slice(0, 19)})`;
 }
 
 function outputEstimate(task: TaskId, o: CommonOptions): number {
@@ -173,11 +201,12 @@ function simpleTask<T>(
   const model = o.model;
   const params = samplingParams(o);
   const messagesFor = (record: Record<string, unknown>): ChatMessage[] =>
-    renderMessages(p.template, p.system, record, { inputFields: o.inputFields, fewShot: p.fewShot, extra: opts.extra?.(record) });
+    renderMessages(p.template, p.system, record, { inputFields: o.inputFields, fewShot: p.fewShot, extra: opts.extra?.(record), exclude: p.exclude });
   return {
     id,
     model,
     promptHash: p.hash,
+    promptSource: promptSource(p),
     estimate: (record) => ({ requests: 1, inputTokens: messagesTokens(messagesFor(record)), outputTokens: outputEstimate(id, o) }),
     async run(record, ctx): Promise<TaskOutcome> {
       const problem = opts.check?.(record);
@@ -194,7 +223,7 @@ function simpleTask<T>(
         signal: ctx.signal,
       });
       if (!r.ok) return { ok: false, reason: r.reason, usage: r.usage, raw: r.raw, requests: r.requests };
-      const provenance = { model: r.model, prompt_hash: p.hash, time: new Date().toISOString(), usage: r.usage };
+      const provenance = { model: r.model, prompt_hash: p.hash, time: r.time, usage: r.usage };
       return { ok: true, result: opts.toResult(r.value, provenance), usage: r.usage, cached: r.cached, requests: r.requests };
     },
   };
@@ -202,19 +231,20 @@ function simpleTask<T>(
 
 function labelTask(o: LabelOptions, deps: TaskDeps): LlmTask {
   const spec = structuredSpec(labelSchema(o.labels), 'label_answer');
-  const p = prepare('label', labelTemplate, o, { labels: o.labels.length ? o.labels.join(', ') : '(any short label that fits)' }, spec, labelFewShot(o.examples, o.inputFields));
+  const p = prepare('label', labelTemplate, o, { labels: o.labels.length ? o.labels.join(', ') : '(any short label that fits)' }, spec, labelFewShot(o.examples, o.inputFields, annotationKeys(o.fields)));
   return simpleTask('label', o, deps, p, {
-    toResult: (v, provenance) => ({ task: 'label', question: o.question, value: v.label, confidence: v.confidence, rationale: v.rationale, provenance }),
+    toResult: (v, provenance) => ({ task: 'label', question: o.question ?? o.fields?.question ?? 'label', value: v.label, confidence: v.confidence, rationale: v.rationale, provenance }),
   });
 }
 
 function rationaleTask(o: RationaleOptions, deps: TaskDeps): LlmTask {
   const spec = structuredSpec(rationaleSchema, 'rationale_answer');
   const p = prepare('rationale', rationaleTemplate, o, {}, spec);
+  const field = o.labelField ?? o.fields?.label ?? 'label';
   return simpleTask('rationale', o, deps, p, {
-    check: (r) => (r[o.labelField] === undefined || r[o.labelField] === null ? `no "${o.labelField}" to explain` : undefined),
-    extra: (r) => ({ label: r[o.labelField] }),
-    toResult: (v, provenance) => ({ task: 'rationale', question: o.labelField, value: v.rationale, rationale: v.rationale, provenance }),
+    check: (r) => (r[field] === undefined || r[field] === null ? `no "${field}" to explain` : undefined),
+    extra: (r) => ({ label: r[field] }),
+    toResult: (v, provenance) => ({ task: 'rationale', question: field, value: v.rationale, rationale: v.rationale, provenance }),
   });
 }
 
@@ -239,19 +269,20 @@ function critiqueTask(o: CritiqueOptions, deps: TaskDeps): LlmTask {
   const p = prepare('critique', critiqueTemplate, o, { field: o.field }, spec);
   return simpleTask('critique', o, deps, p, {
     check: (r) => (r[o.field] === undefined ? `the record has no "${o.field}" field to critique` : undefined),
-    toResult: (v, provenance) => ({ task: 'critique', question: o.question, value: v.refined, rationale: v.critique, provenance }),
+    toResult: (v, provenance) => ({ task: 'critique', question: o.question ?? o.field, value: v.refined, rationale: v.critique, provenance }),
   });
 }
 
 function consistencyTask(o: ConsistencyOptions, deps: TaskDeps): LlmTask {
   const spec = structuredSpec(labelSchema(o.labels), 'label_answer');
-  const p = prepare('consistency', consistencyTemplate, o, { labels: o.labels.length ? o.labels.join(', ') : '(any short label that fits)' }, spec, labelFewShot(o.examples, o.inputFields));
+  const p = prepare('consistency', consistencyTemplate, o, { labels: o.labels.length ? o.labels.join(', ') : '(any short label that fits)' }, spec, labelFewShot(o.examples, o.inputFields, annotationKeys(o.fields)));
   const temperature = o.temperature > 0 ? o.temperature : 0.7;
-  const messagesFor = (record: Record<string, unknown>): ChatMessage[] => renderMessages(p.template, p.system, record, { inputFields: o.inputFields, fewShot: p.fewShot });
+  const messagesFor = (record: Record<string, unknown>): ChatMessage[] => renderMessages(p.template, p.system, record, { inputFields: o.inputFields, fewShot: p.fewShot, exclude: p.exclude });
   return {
     id: 'consistency',
     model: o.model,
     promptHash: p.hash,
+    promptSource: promptSource(p),
     estimate: (record) => ({ requests: o.k, inputTokens: o.k * messagesTokens(messagesFor(record)), outputTokens: o.k * outputEstimate('consistency', o) }),
     async run(record, ctx): Promise<TaskOutcome> {
       const messages = messagesFor(record);
@@ -278,16 +309,17 @@ function consistencyTask(o: ConsistencyOptions, deps: TaskDeps): LlmTask {
         const first = results.find((r) => !r.ok);
         return { ok: false, reason: `all ${o.k} samples failed: ${first && !first.ok ? first.reason : '?'}`, usage, requests };
       }
-      const time = new Date().toISOString();
       const samples = good.map(({ r, s }) => ({
         value: r.value.label,
         confidence: r.value.confidence,
         rationale: r.value.rationale,
-        provenance: { model: r.model, prompt_hash: p.hash, time, usage: r.usage, sample: s },
+        provenance: { model: r.model, prompt_hash: p.hash, time: r.time, usage: r.usage, sample: s },
       }));
+      const time = samples.reduce((t, x) => (x.provenance.time > t ? x.provenance.time : t), '');
       const m = majority(samples.map((x) => x.value));
       const cached = good.every(({ r }) => r.cached) && good.length === results.length;
       const failedSamples = results.length - good.length;
+      const votes = samples.filter((x) => x.value === m.value).length;
       return {
         ok: true,
         cached,
@@ -295,10 +327,10 @@ function consistencyTask(o: ConsistencyOptions, deps: TaskDeps): LlmTask {
         requests,
         result: {
           task: 'consistency',
-          question: o.question,
+          question: o.question ?? o.fields?.question ?? 'label',
           value: m.value,
           confidence: m.agreement,
-          rationale: failedSamples > 0 ? `${failedSamples} of ${o.k} samples failed` : undefined,
+          rationale: `${votes} of ${o.k} samples agree${failedSamples > 0 ? ` (${failedSamples} failed)` : ''}`,
           samples,
           provenance: { model: o.model, prompt_hash: p.hash, time, usage },
         },
@@ -307,12 +339,32 @@ function consistencyTask(o: ConsistencyOptions, deps: TaskDeps): LlmTask {
   };
 }
 
+/**
+ * Few-shot demonstrations for the label task: the first `n` records whose label a person decided
+ * (annotations.human.<question>, submitted), without their annotation fields.
+ */
+export function humanLabeledExamples(ds: JsonlDataset, n: number, fields: FieldMap = defaultFields): FewShotExample[] {
+  const out: FewShotExample[] = [];
+  const exclude = annotationKeys(fields);
+  for (let i = 0; i < ds.lineCount && out.length < n; i++) {
+    const v = ds.line(i).value;
+    if (!v) continue;
+    const h = readAnnotation(v, fields).human;
+    if (h && h.status === 'submitted' && typeof h.value === 'string') out.push({ record: recordInput(v, undefined, exclude), label: h.value });
+  }
+  return out;
+}
+
 // ---- operations -------------------------------------------------------------------------------
 
 /** What the host (CLI or VS Code) supplies: the key and, optionally, the dataset adapters. */
 export interface LlmEnv {
   /** From VS Code SecretStorage or the environment (e.g. OPENAI_API_KEY). Never an option. */
   apiKey(): string | undefined | Promise<string | undefined>;
+  /**
+   * The records and where results go. Default: the dataset store over the job's target file (the
+   * input with `inPlace`, else a copy at `output`), saved atomically when the job ends.
+   */
   openSource?(options: CommonOptions): Promise<RecordSource>;
   openSink?(source: RecordSource, options: CommonOptions, task: TaskId): Promise<ResultSink>;
   log?(line: string): void;
@@ -322,9 +374,16 @@ export function defaultOutputPath(input: string, task: TaskId): string {
   return `${input.replace(/\.jsonl$/i, '')}.${task}.jsonl`;
 }
 
+/** The file a job writes: the input itself (in place), else `output` (default `<input>.<task>.jsonl`). */
+export function targetPath(o: CommonOptions, task: TaskId): string {
+  return o.inPlace ? o.input : (o.output ?? defaultOutputPath(o.input, task));
+}
+
 export function defaultJobId(task: TaskId, options: CommonOptions, promptHashValue: string): string {
   const { jobId: _j, limit: _l, concurrency: _c, requestsPerMinute: _r, tokensPerMinute: _t, timeoutSeconds: _ts, maxRetries: _m, retryFailed: _rf, ...rest } = options;
-  const h = createHash('sha256').update(canonicalJson({ task, input: resolve(options.input), rest, prompt: promptHashValue })).digest('hex');
+  // The list of judges is not part of one judge's job: adding a judge later resumes the others'.
+  const { judgeModels: _jm, ...own } = rest as typeof rest & { judgeModels?: unknown };
+  const h = createHash('sha256').update(canonicalJson({ task, input: resolve(options.input), rest: own, prompt: promptHashValue })).digest('hex');
   return `${task}-${h.slice(0, 12)}`;
 }
 
@@ -343,8 +402,21 @@ export function clientFor(o: CommonOptions, apiKey: string | undefined, log?: (l
   });
 }
 
+/** The judge models of a judge job (several judges: `judgeModels`), or the one model of any other task. */
+export function modelsOf(id: TaskId, o: CommonOptions): string[] {
+  const many = id === 'judge' ? (o as JudgeOptions).judgeModels : [];
+  return many.length > 0 ? [...new Set(many)] : [o.model];
+}
+
 async function estimateTask<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEnv): Promise<Estimate> {
-  const source = env.openSource ? await env.openSource(o) : await FileRecordSource.open(o.input);
+  let opened: JsonlDataset | undefined;
+  let source: RecordSource;
+  if (env.openSource) source = await env.openSource(o);
+  else {
+    opened = await JsonlDataset.open(o.input);
+    await opened.ready;
+    source = new StoreRecordSource(opened);
+  }
   const client = clientFor(o, undefined);
   try {
     const task = createTask(id, o, { client });
@@ -358,30 +430,47 @@ async function estimateTask<K extends TaskId>(id: K, o: TaskOptionsById[K], env:
       e.inputTokens += r.inputTokens;
       e.outputTokens += r.outputTokens;
     }
+    const judges = modelsOf(id, o).length;
+    e.requests *= judges;
+    e.inputTokens *= judges;
+    e.outputTokens *= judges;
     e.cost = (e.inputTokens * o.pricePerMillionInputTokens + e.outputTokens * o.pricePerMillionOutputTokens) / 1e6;
     return e;
   } finally {
     client.close();
+    opened?.close();
   }
 }
 
-async function runTask<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEnv, ctx: { signal: AbortSignal; progress: (p: { done: number; total?: number; unit?: string; message?: string }) => void; log: (l: string) => void }): Promise<JobSummary> {
+type RunContext = { signal: AbortSignal; progress: (p: Progress) => void; log: (l: string) => void };
+
+/** One job: one task and model over the file. */
+async function runOne<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEnv, ctx: RunContext): Promise<JobSummary> {
   const log = (l: string): void => {
     ctx.log(l);
     env.log?.(l);
   };
   const client = clientFor(o, await env.apiKey(), log);
   const cache = o.noCache ? undefined : new ResponseCache(o.cacheDir ?? join(dirname(resolve(o.input)), '.curator', 'cache', 'llm'));
+  const target = targetPath(o, id);
+  let opened: JsonlDataset | undefined;
   try {
     const task = createTask(id, o, { client, cache });
-    const source = env.openSource ? await env.openSource(o) : await FileRecordSource.open(o.input);
+    let source: RecordSource;
     let sink: ResultSink;
-    if (env.openSink) sink = await env.openSink(source, o, id);
-    else if (source instanceof FileRecordSource) sink = new FileResultSink(source, o.output ?? defaultOutputPath(o.input, id));
-    else throw new UserError('a custom record source needs a custom result sink (env.openSink)');
+    if (env.openSource) {
+      source = await env.openSource(o);
+      if (!env.openSink) throw new UserError('a custom record source needs a custom result sink (env.openSink)');
+      sink = await env.openSink(source, o, id);
+    } else {
+      opened = await openJobTarget(o.input, target === o.input ? undefined : target);
+      source = new StoreRecordSource(opened);
+      sink = new StoreResultSink(opened, { fields: o.fields ?? defaultFields });
+    }
+    log(`${id} with ${o.model}: ${task.promptSource ?? task.promptHash}`);
     return await runJob({
       jobId: o.jobId ?? defaultJobId(id, o, task.promptHash),
-      journalDir: journalDirFor(o.output ?? o.input),
+      journalDir: journalDirFor(target),
       task,
       source,
       sink,
@@ -396,7 +485,37 @@ async function runTask<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmE
   } finally {
     client.close();
     cache?.close();
+    opened?.close();
   }
+}
+
+/**
+ * Runs a task; a judge task with several `judgeModels` runs one job per judge over the same file
+ * (one after the other, sharing the cache and the journal folder; each has its own journal), so
+ * every record gets every judge's verdict. The summary then adds up the judges' (`parts` has each).
+ */
+async function runTask<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEnv, ctx: RunContext): Promise<JobSummary> {
+  const models = modelsOf(id, o);
+  if (models.length === 1) return runOne(id, { ...o, model: models[0] as string }, env, ctx);
+  const parts: JobSummary[] = [];
+  for (const [k, model] of models.entries()) {
+    const progress = (p: Progress): void =>
+      ctx.progress({
+        done: k * (p.total ?? 0) + p.done,
+        total: p.total === undefined ? undefined : p.total * models.length,
+        unit: p.unit,
+        message: `judge ${k + 1} of ${models.length} (${model}) · ${p.message ?? ''}`,
+      });
+    // A given job id names the run: each judge's job gets its own journal under it.
+    const jobId = o.jobId === undefined ? undefined : `${o.jobId}.judge${k + 1}`;
+    try {
+      parts.push(await runOne(id, { ...o, model, jobId }, env, { ...ctx, progress }));
+    } catch (err) {
+      if (err instanceof JobCancelledError) throw new JobCancelledError(mergeSummaries([...parts, err.summary]));
+      throw err;
+    }
+  }
+  return mergeSummaries(parts);
 }
 
 function op<K extends TaskId, S extends z.ZodType<TaskOptionsById[K]>>(id: K, opId: string, title: string, description: string, schema: S, env: LlmEnv): Operation<S, JobSummary> {
@@ -415,8 +534,17 @@ export function llmOperations(env: LlmEnv) {
   return {
     annotate: op('label', 'annotate', 'Label records with an LLM', 'Suggests one label per record (zero- or few-shot), with confidence and rationale.', LabelOptions, env),
     rationale: op('rationale', 'rationale', 'Write rationales', 'Explains why each record has its label.', RationaleOptions, env),
-    judge: op('judge', 'judge', 'Judge records with an LLM', 'Scores each record against a rubric (overall and per criterion) with reasons.', JudgeOptions, env),
+    judge: op('judge', 'judge', 'Judge records with an LLM', 'Scores each record against a rubric (overall and per criterion) with reasons; several judge models side by side.', JudgeOptions, env),
     consistency: op('consistency', 'consistency', 'Self-consistency labels', 'Samples the label k times and reports the majority and the agreement.', ConsistencyOptions, env),
-    critique: op('critique', 'critique', 'Critique and refine', 'Critiques a field of each record and proposes a refined version.', CritiqueOptions, env),
+    critique: op('critique', 'critique', 'Critique and refine', 'Critiques a field of each record and proposes a refined version, kept beside the original.', CritiqueOptions, env),
   };
 }
+
+/** The operation id of each task (the CLI subcommand and the VS Code command suffix). */
+export const OPERATION_OF: Record<TaskId, keyof ReturnType<typeof llmOperations>> = {
+  label: 'annotate',
+  rationale: 'rationale',
+  judge: 'judge',
+  consistency: 'consistency',
+  critique: 'critique',
+};

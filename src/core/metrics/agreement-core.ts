@@ -5,7 +5,7 @@
 // take a record back (the editor's live report applies each edit as "take back the old line, count
 // the new one"). Definitions and edge cases: docs/filters.md. The options and the operation are
 // in ./agreement.ts.
-import { getPath, humanOf, judgesOf, topSuggestion } from '../filter/fields';
+import { getPath, humanOf, judgePanelOf, topSuggestion } from '../filter/fields';
 
 // ---------------------------------------------------------------------------------------------
 // Categorical
@@ -206,11 +206,12 @@ export interface JudgesReport {
 }
 
 /**
- * One record's judges as a row {rater: score}: raters by model name, `judge#i` by position when a
- * judge names no model (a repeated name gets `#i`). Undefined with fewer than 2 judges.
+ * One record's judges (its current panel: see judgePanelOf) as a row {rater: score}: raters by
+ * model name, `judge#i` by position when a judge names no model (a repeated name gets `#i`).
+ * Undefined with fewer than 2 judges.
  */
 export function judgeRow(value: Record<string, unknown>): Map<string, number> | undefined {
-  const js = judgesOf(value);
+  const js = judgePanelOf(value);
   if (js.length < 2) return undefined;
   const row = new Map<string, number>();
   js.forEach((j, i) => {
@@ -221,7 +222,7 @@ export function judgeRow(value: Record<string, unknown>): Map<string, number> | 
   return row;
 }
 
-/** Agreement between judges from records' `judges[]` (records with one judge add nothing). */
+/** Agreement between judges from records' `judges[]`, each record's current panel (records with one judge add nothing). */
 export function judgesAgreement(values: Iterable<Record<string, unknown>>): JudgesReport {
   const rows: Map<string, number>[] = [];
   for (const v of values) {

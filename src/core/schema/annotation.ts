@@ -5,8 +5,11 @@
 //   { ...your fields...,
 //     "label": "positive",                       // the current label (the human's when decided)
 //     "rationale": "...",                        // why (model- or human-written)
-//     "judge": { "score": 8, "scale": [1, 10], "reasons": "...",
-//                "criteria": { "correctness": 8 }, "model": "gpt-4.1" },
+//     "judges": [ { "score": 8, "scale": [1, 10], "reasons": "...",            // every judge's verdict
+//                   "criteria": { "correctness": 8 }, "model": "gpt-4.1", "provenance": {...} }, ... ],
+//     "judge": { "score": 8, ... },              // the panel's verdict: the one judge, or the mean
+//                                                // of several ({score, scale, criteria, reasons,
+//                                                //  n, spread, models}); what filters and stats read
 //     "annotations": {
 //       "suggestions": { "label": [ { "value": "positive", "score": 0.93, "agent": "gpt-4o-mini",
 //                                      "type": "model", "rationale": "...",
@@ -28,6 +31,8 @@ export const Provenance = z.object({
   sample: z.number().int().optional(),
   round: z.number().int().optional(),
   seed: z.unknown().optional(),
+  /** The task that produced it, when not a plain label: rationale, consistency, critique. */
+  task: z.string().optional(),
 });
 export type Provenance = z.infer<typeof Provenance>;
 
@@ -39,6 +44,10 @@ export const Suggestion = z.object({
   type: z.enum(['model', 'human']).default('model'),
   rationale: z.string().optional(),
   provenance: Provenance.optional(),
+  /** Self-consistency: the k sampled answers behind `value` (the majority) and `score` (the agreement). */
+  samples: z
+    .array(z.object({ value: z.unknown(), score: z.number().optional(), rationale: z.string().optional(), provenance: Provenance.optional() }))
+    .optional(),
 });
 export type Suggestion = z.infer<typeof Suggestion>;
 
@@ -58,6 +67,10 @@ export const Judge = z.object({
   criteria: z.record(z.string(), z.number()).optional(),
   model: z.string().optional(),
   provenance: Provenance.optional(),
+  /** Only on the panel's verdict of several judges: how many, max - min of their scores, who. */
+  n: z.number().int().positive().optional(),
+  spread: z.number().optional(),
+  models: z.array(z.string()).optional(),
 });
 export type Judge = z.infer<typeof Judge>;
 
@@ -78,8 +91,10 @@ export const FieldMap = z.object({
   label: z.string().min(1).default('label'),
   /** Top-level key of the rationale of that label. */
   rationale: z.string().min(1).default('rationale'),
-  /** Top-level key of the judge object ({score, scale, reasons, criteria, model}). */
+  /** Top-level key of the panel's verdict ({score, scale, reasons, criteria, model}; with several judges their mean). */
   judge: z.string().min(1).default('judge'),
+  /** Top-level key of every judge's verdict, one per judge model and prompt. */
+  judges: z.string().min(1).default('judges'),
   /** Top-level key of the annotations object ({suggestions, human, review}). */
   annotations: z.string().min(1).default('annotations'),
   /** The question name the label answers, in annotations.suggestions / annotations.human. */
@@ -88,11 +103,40 @@ export const FieldMap = z.object({
 export type FieldMap = z.infer<typeof FieldMap>;
 export const defaultFields: FieldMap = FieldMap.parse({});
 
+/** Provenance as the editor shows it. */
+export interface ProvenanceView {
+  model?: string;
+  promptHash?: string;
+  time?: string;
+  inputTokens?: number;
+  outputTokens?: number;
+}
+
+/** One judge's verdict (or the panel's, with `n`, `spread` and `models`), normalized. */
+export interface JudgeView {
+  score?: number;
+  scale?: [number, number];
+  reasons?: string;
+  criteria?: Record<string, number>;
+  model?: string;
+  n?: number;
+  spread?: number;
+  models?: string[];
+  provenance?: ProvenanceView;
+}
+
 /** A record's annotation, normalized (what the editor, stats and filters read). */
 export interface AnnotationView {
   label?: string;
   rationale?: string;
-  judge?: Judge;
+  /** Who wrote the rationale, when a model did (the rationale task's suggestion). */
+  rationaleProvenance?: ProvenanceView;
+  /** The panel's verdict: the stored `judge`, else computed from `judges`. */
+  judge?: JudgeView;
+  /** The judges of the current panel (those that share the latest judge's prompt), side by side. */
+  judges: JudgeView[];
+  /** Judges of earlier panels (another rubric, scale or prompt), kept. */
+  otherJudges: JudgeView[];
   suggestions: {
     question: string;
     value: unknown;
@@ -101,7 +145,11 @@ export interface AnnotationView {
     type: 'model' | 'human';
     rationale?: string;
     position: number;
-    provenance?: { model?: string; promptHash?: string; time?: string; inputTokens?: number; outputTokens?: number };
+    /** The task that made it when not a plain label: consistency, critique, rationale. */
+    task?: string;
+    /** Self-consistency: the sampled answers. */
+    samples?: { value: unknown; score?: number; rationale?: string }[];
+    provenance?: ProvenanceView;
   }[];
   human?: { value: unknown; user?: string; status?: string; time?: string };
   reviewStatus?: string;
@@ -110,7 +158,7 @@ export interface AnnotationView {
   /** judge.score when it is a finite number. */
   judgeScore?: number;
   /** Provenance of the last model suggestion for the label question. */
-  provenance?: { model?: string; promptHash?: string; time?: string; inputTokens?: number; outputTokens?: number };
+  provenance?: ProvenanceView;
 }
 
 function latestModelProvenance(list: AnnotationView['suggestions'], question: string): AnnotationView['provenance'] {
@@ -128,6 +176,109 @@ function labelText(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   return undefined;
+}
+
+function provenanceView(p: Provenance | undefined): ProvenanceView | undefined {
+  if (!p) return undefined;
+  return { model: p.model, promptHash: p.prompt_hash, time: p.time, inputTokens: p.usage?.input_tokens, outputTokens: p.usage?.output_tokens };
+}
+
+function judgeView(j: Judge): JudgeView {
+  const { provenance, ...rest } = j;
+  return { ...rest, ...(provenance ? { provenance: provenanceView(provenance) } : {}) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Several judges. Every judge's verdict is one entry of `judges[]`, one per judge model and prompt
+// hash (a re-run or a resumed job replaces its own entry). The current panel is the entries that
+// share the prompt hash of the latest one (by provenance.time): the same rubric, scale and prompt;
+// entries of an earlier rubric are kept but no longer count. `judge` is the panel's verdict:
+// the entry itself when there is one judge, else the mean of their scores (criteria: per-criterion
+// means) with `n`, `spread` (max - min) and `models`. Filters (`judge.score >= 7`), stats, the
+// Datasets view's mean score and the list's score column read `judge`.
+
+/** The items of the current panel: those sharing the latest item's prompt hash. */
+export function currentPanel<T>(items: readonly T[], meta: (t: T) => { promptHash?: string; time?: string }): T[] {
+  if (items.length <= 1) return [...items];
+  let latest = items[0] as T;
+  let latestTime = '';
+  for (const t of items) {
+    const time = meta(t).time ?? '';
+    if (time >= latestTime) {
+      latest = t;
+      latestTime = time;
+    }
+  }
+  const hash = meta(latest).promptHash;
+  return items.filter((t) => meta(t).promptHash === hash);
+}
+
+const judgeMeta = (j: Judge): { promptHash?: string; time?: string } => ({ promptHash: j.provenance?.prompt_hash, time: j.provenance?.time });
+const judgeKey = (j: Judge): string => `${j.model ?? j.provenance?.model ?? ''}\u0000${j.provenance?.prompt_hash ?? ''}`;
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+function scored(list: unknown): Judge[] {
+  if (!Array.isArray(list)) return [];
+  const out: Judge[] = [];
+  for (const raw of list) {
+    const j = Judge.safeParse(raw);
+    if (j.success && typeof j.data.score === 'number' && Number.isFinite(j.data.score)) out.push(j.data);
+  }
+  return out;
+}
+
+/** The panel's verdict over a list of judge entries (undefined when none has a score). */
+export function panelVerdict(judges: readonly Judge[]): Judge | undefined {
+  const panel = currentPanel(judges.filter((j) => typeof j.score === 'number' && Number.isFinite(j.score)), judgeMeta);
+  if (panel.length === 0) return undefined;
+  if (panel.length === 1) return panel[0];
+  const scores = panel.map((j) => j.score as number);
+  const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
+  const criteria: Record<string, number> = {};
+  const names = new Set(panel.flatMap((j) => Object.keys(j.criteria ?? {})));
+  for (const c of names) {
+    const vs = panel.map((j) => j.criteria?.[c]).filter((v): v is number => typeof v === 'number');
+    if (vs.length) criteria[c] = round2(vs.reduce((a, b) => a + b, 0) / vs.length);
+  }
+  const models = panel.map((j, i) => j.model ?? j.provenance?.model ?? `judge ${i + 1}`);
+  const latest = panel.reduce((a, b) => ((b.provenance?.time ?? '') >= (a.provenance?.time ?? '') ? b : a));
+  const out: Judge = {
+    score: round2(mean),
+    ...(latest.scale ? { scale: latest.scale } : {}),
+    ...(Object.keys(criteria).length ? { criteria } : {}),
+    reasons: `Mean of ${panel.length} judges: ${panel.map((j, i) => `${models[i]} ${j.score}`).join(', ')}.`,
+    n: panel.length,
+    spread: round2(Math.max(...scores) - Math.min(...scores)),
+    models,
+  };
+  if (latest.provenance?.prompt_hash || latest.provenance?.time) out.provenance = { prompt_hash: latest.provenance.prompt_hash, time: latest.provenance.time };
+  return out;
+}
+
+/**
+ * Adds one judge's verdict: upserted into `judges[]` by model and prompt hash, and `judge` set to
+ * the panel's verdict. A lone `judge` written before `judges[]` existed (one judge, an import)
+ * becomes the first entry, so nothing is lost.
+ */
+export function withJudge(record: Rec, judge: Judge, fields: FieldMap = defaultFields): Rec {
+  const stored = record[fields.judges];
+  const list: unknown[] = Array.isArray(stored) ? [...stored] : [];
+  if (!Array.isArray(stored)) {
+    const lone = Judge.safeParse(record[fields.judge]);
+    if (lone.success && typeof lone.data.score === 'number' && lone.data.n === undefined) list.push(record[fields.judge]);
+  }
+  const entry = Judge.parse(judge);
+  const key = judgeKey(entry);
+  const at = list.findIndex((raw) => {
+    const j = Judge.safeParse(raw);
+    return j.success && judgeKey(j.data) === key;
+  });
+  if (at >= 0) list[at] = entry;
+  else list.push(entry);
+  const verdict = panelVerdict(scored(list));
+  const next: Rec = { ...record, [fields.judges]: list };
+  if (verdict) next[fields.judge] = verdict;
+  return next;
 }
 
 export function readAnnotation(record: Rec, fields: FieldMap = defaultFields): AnnotationView {
@@ -148,27 +299,35 @@ export function readAnnotation(record: Rec, fields: FieldMap = defaultFields): A
           type: s.data.type,
           rationale: s.data.rationale,
           position,
-          provenance: p
-            ? { model: p.model, promptHash: p.prompt_hash, time: p.time, inputTokens: p.usage?.input_tokens, outputTokens: p.usage?.output_tokens }
-            : undefined,
+          ...(p?.task ? { task: p.task } : {}),
+          ...(s.data.samples ? { samples: s.data.samples.map((x) => ({ value: x.value, score: x.score, rationale: x.rationale })) } : {}),
+          provenance: provenanceView(p),
         });
       });
     }
   }
   const humanRaw = isObj(ann.human) ? ann.human[fields.question ?? 'label'] : undefined;
   const human = humanRaw === undefined ? undefined : HumanDecision.safeParse(humanRaw);
-  const judge = Judge.safeParse(record[fields.judge]);
+  const all = scored(record[fields.judges]);
+  const panel = currentPanel(all, judgeMeta);
+  const stored = Judge.safeParse(record[fields.judge]);
+  const judge = stored.success ? stored.data : panelVerdict(all);
   const review = isObj(ann.review) && typeof ann.review.status === 'string' ? ann.review.status : undefined;
   const rationale = record[fields.rationale];
+  const rationaleText = typeof rationale === 'string' ? rationale : undefined;
+  const written = rationaleText === undefined ? undefined : suggestions.find((s) => s.question === fields.rationale && s.task === 'rationale' && s.value === rationaleText);
   return {
     label: labelText(record[fields.label]),
-    rationale: typeof rationale === 'string' ? rationale : undefined,
-    judge: judge.success ? judge.data : undefined,
+    rationale: rationaleText,
+    ...(written?.provenance ? { rationaleProvenance: written.provenance } : {}),
+    judge: judge ? judgeView(judge) : undefined,
+    judges: panel.map(judgeView),
+    otherJudges: all.filter((j) => !panel.includes(j)).map(judgeView),
     suggestions,
     human: human?.success ? human.data : undefined,
     reviewStatus: review,
     reviewQueue: isObj(ann.review) && typeof ann.review.queue === 'string' ? ann.review.queue : undefined,
-    judgeScore: judge.success && typeof judge.data.score === 'number' && Number.isFinite(judge.data.score) ? judge.data.score : undefined,
+    judgeScore: judge && typeof judge.score === 'number' && Number.isFinite(judge.score) ? judge.score : undefined,
     provenance: latestModelProvenance(suggestions, fields.question ?? 'label'),
   };
 }
@@ -222,17 +381,43 @@ export function setReviewStatus(record: Rec, status: string, fields: FieldMap = 
   return { ...record, [fields.annotations]: ann };
 }
 
-/** Adds a model's suggestion for a question (several models' suggestions sit side by side). */
+/** What a suggestion is keyed by besides its agent: the task that made it (a plain label: "label"). */
+function suggestionKind(s: unknown): string {
+  const t = isObj(s) && isObj(s.provenance) ? s.provenance.task : undefined;
+  return typeof t === 'string' && t !== '' ? t : 'label';
+}
+
+/**
+ * Adds a model's suggestion for a question (several models' suggestions sit side by side). One
+ * suggestion per agent, question and task: a re-run of the same agent replaces its own in place
+ * (so resuming a job never duplicates); a self-consistency vote sits beside the same model's label.
+ */
 export function withSuggestion(record: Rec, question: string, suggestion: Suggestion, fields: FieldMap = defaultFields): Rec {
   const ann = annotationsOf(record, fields);
   const all = isObj(ann.suggestions) ? ann.suggestions : {};
-  const list = Array.isArray(all[question]) ? (all[question] as unknown[]) : [];
-  // One suggestion per agent and question: a re-run replaces that agent's previous one.
-  const kept = list.filter((s) => !(isObj(s) && s.agent === suggestion.agent && s.agent !== undefined));
-  all[question] = [...kept, Suggestion.parse(suggestion)];
+  const list = Array.isArray(all[question]) ? [...(all[question] as unknown[])] : [];
+  const entry = Suggestion.parse(suggestion);
+  const kind = suggestionKind(entry);
+  const at = entry.agent === undefined ? -1 : list.findIndex((s) => isObj(s) && s.agent === entry.agent && suggestionKind(s) === kind);
+  if (at >= 0) list[at] = entry;
+  else list.push(entry);
+  all[question] = list;
   ann.suggestions = all;
   if (!isObj(ann.review)) ann.review = { status: 'pending' };
   return { ...record, [fields.annotations]: ann };
+}
+
+/** Sets the label a model chose, unless a person decided that question. */
+export function withModelLabel(record: Rec, question: string, label: unknown, fields: FieldMap = defaultFields): Rec {
+  if (question !== (fields.question ?? 'label')) return record;
+  const ann = record[fields.annotations];
+  if (isObj(ann) && isObj(ann.human) && ann.human[question] !== undefined) return record;
+  return { ...record, [fields.label]: label };
+}
+
+/** Sets the label's rationale (model- or human-written). */
+export function withRationale(record: Rec, rationale: string, fields: FieldMap = defaultFields): Rec {
+  return { ...record, [fields.rationale]: rationale };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -277,9 +462,9 @@ export function reviewStatusEdits(record: Rec, status: string, fields: FieldMap 
   return diffFields(record, setReviewStatus(record, status, fields));
 }
 
-/** A judge's verdict: replaces the judge object (score, scale, reasons, criteria, model, provenance). */
-export function judgeEdits(judge: Judge, fields: FieldMap = defaultFields): FieldEdit[] {
-  return [{ path: [fields.judge], value: Judge.parse(judge) }];
+/** A judge's verdict: its entry in `judges[]` (by model and prompt) and the panel's `judge`. */
+export function judgeEdits(record: Rec, judge: Judge, fields: FieldMap = defaultFields): FieldEdit[] {
+  return diffFields(record, withJudge(record, judge, fields));
 }
 
 /** The label's rationale (model- or human-written). */
@@ -335,7 +520,7 @@ export function fromDistilabel(record: Rec, fields: FieldMap = defaultFields, qu
   const score = ratings.find((r): r is number => typeof r === 'number');
   if (score !== undefined) {
     const reasons = rationales.find((r): r is string => typeof r === 'string');
-    next = { ...next, [fields.judge]: { score, ...(reasons ? { reasons } : {}), ...(model ? { model } : {}) } };
+    next = withJudge(next, { score, ...(reasons ? { reasons } : {}), ...(model ? { model } : {}) }, fields);
   }
   return diffFields(record, next);
 }
