@@ -2,8 +2,8 @@
 // shebang), one browser bundle per webview, worker threads, and the integration tests that run
 // inside the VS Code extension host. `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
-import { cpSync, mkdirSync, rmSync, chmodSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { cpSync, mkdirSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -21,6 +21,42 @@ const node = {
   absWorkingDir: root,
 };
 
+/**
+ * zod's error messages in 40 languages are most of its size in a browser bundle; the webview
+ * speaks English (zod's default), so it gets only that one. The extension and CLI keep them all.
+ * @type {import('esbuild').Plugin}
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/]/.test(args.importer) ? { path: join(args.resolveDir, '..', 'locales', 'en.js'), namespace: 'zod-locales' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
+/**
+ * Writes dist/webview/preload.json: the chunks editor.js imports statically, which the host
+ * preloads in the page (<link rel="modulepreload">) so that they load beside editor.js, not after it.
+ * @type {import('esbuild').Plugin}
+ */
+const webviewPreloads = {
+  name: 'webview-preloads',
+  setup(b) {
+    b.onEnd((result) => {
+      if (!result.metafile) return;
+      const entry = Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint === 'webview/editor/main.ts');
+      const chunks = (entry?.[1].imports ?? []).filter((i) => i.kind === 'import-statement').map((i) => basename(i.path));
+      mkdirSync(join(root, 'dist/webview'), { recursive: true });
+      writeFileSync(join(root, 'dist/webview/preload.json'), JSON.stringify(chunks));
+    });
+  },
+};
+
 /** @type {import('esbuild').BuildOptions[]} */
 const builds = [
   { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: ['vscode'] },
@@ -31,11 +67,17 @@ const builds = [
     platform: 'browser',
     target: 'es2022',
     format: 'esm',
-    sourcemap: !production,
-    minify: production,
+    // What the webview loads and parses on every open: always minified (the source map stays for debugging).
+    sourcemap: production ? false : 'linked',
+    minify: true,
+    plugins: [zodEnglishOnly, webviewPreloads],
+    metafile: true,
     logLevel: 'warning',
     absWorkingDir: root,
     entryPoints: { editor: 'webview/editor/main.ts' },
+    // The protocol's schemas (zod) are a chunk of their own, loaded after the first paint (rpc.ts).
+    splitting: true,
+    chunkNames: '[name]-[hash]',
     outdir: 'dist/webview',
     tsconfig: 'webview/tsconfig.json',
   },

@@ -1,7 +1,9 @@
-// The curation editor's annotation actions (relabel, accept, reject, review status) as pure
+// The curation editor's annotation actions (relabel, accept, reject, review status, swapping a
+// preference pair) as pure
 // functions from a record to the new record, in the annotation layout of ./schema/annotation.
 import type { EditRequest } from '../shared/protocol';
 import { acceptSuggestion, rejectSuggestion, setReviewStatus, withHumanLabel } from './schema/annotation';
+import { swapPreference } from './schema/preference';
 
 type AnnotationEdit = Exclude<EditRequest, { op: 'setField' } | { op: 'replaceRaw' }>;
 
@@ -15,5 +17,7 @@ export function applyAnnotationEdit(record: Record<string, unknown>, req: Annota
       return rejectSuggestion(record, req.question, { time: now.toISOString() });
     case 'setReviewStatus':
       return setReviewStatus(record, req.status);
+    case 'swapPreference':
+      return swapPreference(record, { time: now.toISOString() });
   }
 }

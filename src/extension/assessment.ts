@@ -19,7 +19,7 @@ import { LineTracker, type Edit } from '../core/store';
 import type { AgreementPayload, DuplicateClusterPayload, DuplicateSearch, DuplicatesPayload, HostEvent, ParsedParams, QueuePayload, ViewMode } from '../shared/protocol';
 import type { DatasetDocument } from './datasetDocument';
 import { runWithProgress } from './jobs';
-import { isLocal } from './llmCommands';
+import { endpointFor } from './llmFace';
 import { apiKey, readEndpointSettings } from './settings';
 import type { Log } from './log';
 
@@ -346,16 +346,8 @@ export class AssessmentHub {
 
   /** The embedder for semantic duplicates, from the endpoint settings and the key; undefined when the user was told why not. */
   async embedder(doc: DatasetDocument, model?: string): Promise<(Embedder & { close(): void }) | undefined> {
-    const s = readEndpointSettings(doc.uri);
-    if (s.ignored.length) {
-      void vscode.window.showWarningMessage(`This workspace is not trusted, so its settings ${s.ignored.join(', ')} were ignored; requests go to ${s.baseUrl}.`);
-    }
-    const key = await apiKey(this.context.secrets);
-    if (!key && !isLocal(s.baseUrl)) {
-      const pick = await vscode.window.showWarningMessage(`Semantic duplicates call ${s.baseUrl}/embeddings, and there is no API key. Set one (kept in SecretStorage) or set OPENAI_API_KEY.`, 'Set API Key');
-      if (pick) await vscode.commands.executeCommand('datasetCurator.setApiKey');
-      if (!(await apiKey(this.context.secrets))) return undefined;
-    }
+    const s = await endpointFor(doc.uri, this.context, this.log);
+    if (!s) return undefined;
     const m = model || s.embeddingModel;
     if (!m || /^YOUR-/.test(m)) {
       void vscode.window.showErrorMessage('Set the embeddings model first (datasetCurator.llm.embeddingModel).');

@@ -47,6 +47,19 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
     if (uri) await vscode.commands.executeCommand('revealInExplorer', uri);
   });
 
+  reg('datasetCurator.revealInDatasets', async (arg, selected) => {
+    const [uri] = targetUris(arg, Array.isArray(selected) ? selected : undefined);
+    if (!uri) return;
+    const item = await deps.datasets.itemFor(uri);
+    if (!item) {
+      void vscode.window.showInformationMessage(
+        `${vscode.workspace.asRelativePath(uri)} is not in the Datasets view: it is outside the workspace or left out by the datasetCurator.datasets.include / .exclude settings.`,
+      );
+      return;
+    }
+    await deps.treeView.reveal(item, { select: true, focus: true });
+  });
+
   // Commands over files: filters; the agreement report, duplicate clusters, the review queue; the LLM tasks.
   const perFile = (id: string, what: string, run: (uri: vscode.Uri) => Promise<unknown>) =>
     reg(id, async (arg, selected) => {

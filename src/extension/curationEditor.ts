@@ -4,11 +4,13 @@
 // store's invertible overlay edits; save, revert and hot-exit backups use the store's atomic save.
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { ZodError } from 'zod';
 import {
   FromWebview,
   parseParams,
   type ParsedParams,
+  type RecordPayload,
   type RequestMethod,
   type ToWebview,
   type WebviewRequest,
@@ -99,7 +101,8 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
 
     const webviewRoot = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview');
     panel.webview.options = { enableScripts: true, localResourceRoots: [webviewRoot] };
-    panel.webview.html = this.html(panel.webview, webviewRoot);
+    // The first record travels with the page, so that the webview paints it without a round trip.
+    panel.webview.html = this.html(panel.webview, webviewRoot, this.initEvent(document, document.currentIndex));
 
     const post = (message: ToWebview) => void panel.webview.postMessage(message);
     const infoSub = document.onDidChangeContent((focus) =>
@@ -120,10 +123,11 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
       const msg = parsed.data;
       if (msg.kind === 'notify') {
         if (msg.type === 'ready') {
-          post({ kind: 'event', type: 'init', info: document.info() });
+          post(this.initEvent(document, msg.index ?? document.currentIndex));
           const show = this.assessment.for(document).pendingShow;
           if (show) post(show);
         } else if (msg.type === 'current') document.currentIndex = msg.index;
+        else if (msg.type === 'columns') void this.context.workspaceState.update(columnsKey(document.uri), msg.columns);
         else if (msg.type === 'mode') this.assessment.shown(document, msg.mode);
         else this.log.info(`webview ${msg.level}: ${msg.message}`);
         return;
@@ -160,6 +164,10 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
       }
       case 'search':
         return document.search(parseParams('search', params));
+      case 'getMatchRows':
+        return document.matchRows(parseParams('getMatchRows', params));
+      case 'matchPosition':
+        return document.matchPosition(parseParams('matchPosition', params));
       case 'edit':
         return document.edit(parseParams('edit', params));
       case 'getStats':
@@ -183,8 +191,39 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     }
   }
 
-  private html(webview: vscode.Webview, root: vscode.Uri): string {
+  /** What the webview starts from: the document's info, the record at `index`, the list's columns. */
+  private initEvent(document: DatasetDocument, index: number): Extract<ToWebview, { type: 'init' }> {
+    const info = document.info();
+    let record: RecordPayload | undefined;
+    try {
+      if (info.lineCount > 0) record = document.record(Math.min(index, info.lineCount - 1));
+    } catch {
+      record = undefined; // the webview asks for it and shows the error
+    }
+    // A huge line is better fetched on its own than inlined in the page.
+    if (record && record.raw.length > MAX_INLINE_RECORD) record = undefined;
+    const listColumns = this.context.workspaceState.get<string[]>(columnsKey(document.uri));
+    return { kind: 'event', type: 'init', info, ...(record ? { record } : {}), ...(listColumns?.length ? { listColumns } : {}) };
+  }
+
+  private preloadList: string[] | undefined;
+  /** The chunks editor.js imports (dist/webview/preload.json, written by the build). */
+  private preloads(root: vscode.Uri): string[] {
+    if (!this.preloadList) {
+      try {
+        const list: unknown = JSON.parse(readFileSync(vscode.Uri.joinPath(root, 'preload.json').fsPath, 'utf8'));
+        this.preloadList = Array.isArray(list) ? list.filter((f): f is string => typeof f === 'string' && /^[\w.-]+\.js$/.test(f)) : [];
+      } catch {
+        this.preloadList = [];
+      }
+    }
+    return this.preloadList;
+  }
+
+  private html(webview: vscode.Webview, root: vscode.Uri, init: ToWebview): string {
     const nonce = randomBytes(16).toString('base64');
+    // Data, not script (type application/json is never run); "<" escaped so no text can end the element.
+    const data = JSON.stringify({ token: randomBytes(8).toString('hex'), event: init }).replace(/</g, '\\u003c');
     const uri = (f: string) => webview.asWebviewUri(vscode.Uri.joinPath(root, f)).toString();
     const csp = [
       "default-src 'none'",
@@ -201,14 +240,23 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${uri('codicon.css')}" id="vscode-codicon-stylesheet">
 <link rel="stylesheet" href="${uri('editor.css')}">
+${this.preloads(root).map((f) => `<link rel="modulepreload" nonce="${nonce}" href="${uri(f)}">`).join('\n')}
 <title>Dataset Curator</title>
 </head>
 <body>
 <div id="app"></div>
+<script type="application/json" id="dc-init">${data}</script>
 <script type="module" nonce="${nonce}" src="${uri('editor.js')}"></script>
 </body>
 </html>`;
   }
+}
+
+/** Records longer than this are not inlined in the webview's page. */
+const MAX_INLINE_RECORD = 256 * 1024;
+
+function columnsKey(uri: vscode.Uri): string {
+  return `datasetCurator.listColumns:${uri.toString()}`;
 }
 
 function idOf(raw: unknown): number | undefined {

@@ -4,17 +4,22 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { ConflictError, JsonlDataset, computeStats, invertEdit, type Edit } from '../core/store';
-import { matchesQuery, recordAnnotation } from '../core/query';
-import { defaultFields } from '../core/schema/annotation';
+import { MatchIndexes } from '../core/match-index';
+import { writeLinesAtomic } from '../core/write-lines';
+import { recordAnnotation } from '../core/query';
+import { defaultFields, originOf } from '../core/schema/annotation';
 import { applyAnnotationEdit } from '../core/annotate-edits';
 import { judgesSummary } from '../core/metrics/judges';
 import { disagreementThreshold } from './settings';
+import { isPreference, readPreference } from '../core/schema/preference';
 import type {
   AnnotationView,
   DocumentInfo,
   EditRequest,
+  OriginView,
   ParsedParams,
   RecordPayload,
+  RequestResult,
   RowPayload,
   StatsPayload,
 } from '../shared/protocol';
@@ -23,6 +28,8 @@ import type { Log } from './log';
 /** The questions the document asks the user; tests replace them to answer without a dialog. */
 export interface Prompts {
   externalChangeWhileDirty(fileName: string): Promise<'reload' | 'keep'>;
+  /** The file was rewritten in place while there were edits: they were written to `aside`. True: open it. */
+  editsSetAside(fileName: string, aside: string, lines: number): Promise<boolean>;
   saveConflict(fileName: string): Promise<'overwrite' | 'revert' | 'cancel'>;
 }
 
@@ -34,6 +41,13 @@ export const dialogPrompts: Prompts = {
       'Keep My Edits',
     );
     return choice?.startsWith('Reload') ? 'reload' : 'keep';
+  },
+  async editsSetAside(name, aside, lines) {
+    const choice = await vscode.window.showWarningMessage(
+      `${name} was rewritten in place by another program while you had unsaved edits; the lines around them are gone, so the editor now shows the new content. Your ${lines} edited line(s) were saved to ${path.basename(aside)}.`,
+      'Open Saved Edits',
+    );
+    return choice === 'Open Saved Edits';
   },
   async saveConflict(name) {
     const choice = await vscode.window.showWarningMessage(
@@ -78,6 +92,8 @@ export class DatasetDocument implements vscode.CustomDocument {
   currentIndex = 0;
   /** How many times the file changed on disk while dirty (the user was asked each time). */
   externalChanges = 0;
+  /** The matches of recent searches, kept up to date through edits. */
+  private readonly matchIndexes = new MatchIndexes(() => this.dataset, 4, () => ({ disagreement: disagreementThreshold(this.uri) }));
 
   private constructor(
     readonly uri: vscode.Uri,
@@ -89,11 +105,12 @@ export class DatasetDocument implements vscode.CustomDocument {
       () => this.contentChanged.fire(undefined),
       (err: unknown) => this.log.error(`Indexing ${uri.fsPath} failed`, err),
     );
-    this.watcher = vscode.workspace.createFileSystemWatcher(
-      new vscode.RelativePattern(vscode.Uri.file(path.dirname(uri.fsPath)), path.basename(uri.fsPath)),
-    );
-    this.watcher.onDidChange(() => void this.onDiskChange());
-    this.watcher.onDidCreate(() => void this.onDiskChange());
+    this.watcher = watchFile(uri);
+    const mine = (changed: vscode.Uri) => {
+      if (changed.fsPath === uri.fsPath) void this.onDiskChange();
+    };
+    this.watcher.onDidChange(mine);
+    this.watcher.onDidCreate(mine);
   }
 
   static async open(uri: vscode.Uri, backupId: string | undefined, log: Log, prompts: () => Prompts): Promise<DatasetDocument> {
@@ -136,50 +153,79 @@ export class DatasetDocument implements vscode.CustomDocument {
       lossy: line.lossy,
       annotation,
       annotationFields: Object.values(defaultFields),
+      ...(value && isPreference(value) ? { preference: readPreference(value) } : {}),
+      ...(value ? originView(value) : {}),
       edited: line.edited,
     };
   }
 
   rows(start: number, count: number, columns: string[]): RowPayload[] {
-    const end = Math.min(this.dataset.lineCount, start + count);
     const out: RowPayload[] = [];
-    for (let i = start; i < end; i++) {
-      const line = this.dataset.line(i);
-      const value = isObject(line.value) ? line.value : undefined;
-      const ann = value ? recordAnnotation(value) : undefined;
-      out.push({
-        index: i,
-        lineNumber: i + 1,
-        cells: columns.map((c) => cellText(value ? getPath(value, c) : c === 'raw' ? line.raw : undefined)),
-        label: ann?.label,
-        score: ann?.judge?.score,
-        reviewStatus: ann?.reviewStatus,
-        invalid: !!line.invalid,
-      });
-    }
+    for (let i = start, end = Math.min(this.dataset.lineCount, start + count); i < end; i++) out.push(this.row(i, columns));
     return out;
   }
 
-  search(p: ParsedParams<'search'>): { matches: number[]; total?: number } {
-    const matches: number[] = [];
+  private row(i: number, columns: string[]): RowPayload {
+    const line = this.dataset.line(i);
+    const value = isObject(line.value) ? line.value : undefined;
+    const ann = value ? recordAnnotation(value) : undefined;
+    return {
+      index: i,
+      lineNumber: i + 1,
+      cells: columns.map((c) => cellText(value ? getPath(value, c) : c === 'raw' ? line.raw : undefined)),
+      label: ann?.label,
+      score: ann?.judge?.score,
+      reviewStatus: ann?.reviewStatus,
+      invalid: !!line.invalid,
+    };
+  }
+
+  /**
+   * Matches from `from` in `direction`, wrapping around the file, at most `limit`; `total` when
+   * the whole file is searched. Answered from the query's match index (built in slices, so the
+   * extension host stays responsive on large files), waiting only as far as the answer needs.
+   */
+  async search(p: ParsedParams<'search'>): Promise<{ matches: number[]; total?: number }> {
     const n = this.dataset.lineCount;
-    const test = matchesQuery(p.query, { disagreement: disagreementThreshold(this.uri) });
-    const forward = p.direction === 'forward';
-    let scannedAll = true;
-    let total = 0;
-    for (let k = 0; k < n; k++) {
-      const i = forward ? (p.from + k) % n : (p.from - k + n * 2) % n;
-      const line = this.dataset.line(i);
-      if (test(line)) {
-        total++;
-        if (matches.length < p.limit) matches.push(i);
+    if (n === 0) return { matches: [], total: 0 };
+    const m = this.matchIndexes.get(p.query);
+    const from = Math.min(p.from, n - 1);
+    let out: number[];
+    if (p.direction === 'forward') {
+      await m.found(from, p.limit);
+      out = m.slice(m.lowerBound(from), p.limit);
+      if (out.length < p.limit) {
+        await m.whenDone();
+        out.push(...m.slice(0, Math.min(p.limit - out.length, m.lowerBound(from))));
       }
-      if (matches.length >= p.limit && total > p.limit) {
-        scannedAll = false;
-        break;
+    } else {
+      await m.scannedPast(from);
+      const found: number[] = [];
+      const down = (hi: number, stop: number) => {
+        for (let k = hi - 1; k >= stop && found.length < p.limit; k--) found.push(m.at(k)!);
+      };
+      down(m.lowerBound(from + 1), 0);
+      if (found.length < p.limit) {
+        await m.whenDone();
+        down(m.count, m.lowerBound(from + 1));
       }
+      out = found;
     }
-    return scannedAll ? { matches, total } : { matches };
+    return m.done ? { matches: out, total: m.count } : { matches: out };
+  }
+
+  /** Rows of the matches [start, start + count) found so far, and how far the search is. */
+  matchRows(p: ParsedParams<'getMatchRows'>): RequestResult<'getMatchRows'> {
+    const m = this.matchIndexes.get(p.query);
+    return { rows: m.slice(p.start, p.count).map((i) => this.row(i, p.columns)), ...m.progress() };
+  }
+
+  /** The position among the matches of the first match at or after record `index`. */
+  async matchPosition(p: ParsedParams<'matchPosition'>): Promise<RequestResult<'matchPosition'>> {
+    const m = this.matchIndexes.get(p.query);
+    if (p.wait) await m.found(p.index, 1);
+    const position = m.lowerBound(p.index);
+    return { position, exact: m.at(position) === p.index, ...m.progress() };
   }
 
   async stats(): Promise<StatsPayload> {
@@ -221,7 +267,7 @@ export class DatasetDocument implements vscode.CustomDocument {
       } else {
         const next = applyAnnotationEdit(value, req);
         edit = this.dataset.replaceLine(req.index, next);
-        label = req.op === 'relabel' ? `Relabel as ${req.label}` : req.op === 'accept' ? 'Accept suggestion' : req.op === 'reject' ? 'Reject suggestion' : `Mark ${req.status}`;
+        label = editLabel(req);
       }
     }
     this.pushEdit(edit, label, req.index);
@@ -237,6 +283,7 @@ export class DatasetDocument implements vscode.CustomDocument {
     if (edits.length === 0) return;
     this.applied.push(...edits);
     this.version++;
+    this.matchIndexes.applied(edits);
     this.invalidateLabels();
     this.storeChanged.fire(edits);
     this.contentChanged.fire(index);
@@ -247,6 +294,7 @@ export class DatasetDocument implements vscode.CustomDocument {
         for (const e of [...edits].reverse()) this.dataset.undoEdit(e);
         this.applied.splice(this.applied.length - edits.length, edits.length);
         this.version--;
+        this.matchIndexes.applied([...edits].reverse().map(invertEdit));
         this.invalidateLabels();
         this.storeChanged.fire([...edits].reverse().map(invertEdit));
         this.contentChanged.fire(index === undefined ? undefined : Math.min(index, Math.max(0, this.dataset.lineCount - 1)));
@@ -255,6 +303,7 @@ export class DatasetDocument implements vscode.CustomDocument {
         for (const e of edits) this.dataset.applyEdit(e);
         this.applied.push(...edits);
         this.version++;
+        this.matchIndexes.applied(edits);
         this.invalidateLabels();
         this.storeChanged.fire(edits);
         this.contentChanged.fire(index);
@@ -264,6 +313,9 @@ export class DatasetDocument implements vscode.CustomDocument {
 
   /** The store changed behind VS Code's undo stack (a job wrote and saved results): refresh. `edits`: what was applied, when known. */
   notifyChanged(index: number | undefined, edits?: readonly Edit[]): void {
+    if (edits) this.matchIndexes.applied(edits);
+    else if (index === undefined) this.matchIndexes.reset();
+    else this.matchIndexes.applied([{ type: 'replace', index }]);
     this.invalidateLabels();
     this.storeChanged.fire(edits);
     this.contentChanged.fire(index);
@@ -307,6 +359,7 @@ export class DatasetDocument implements vscode.CustomDocument {
     }
     this.savedVersion = this.version;
     this.applied = [];
+    this.matchIndexes.saved();
     this.contentChanged.fire(undefined);
   }
 
@@ -317,6 +370,7 @@ export class DatasetDocument implements vscode.CustomDocument {
 
   async revert(): Promise<void> {
     await this.dataset.revert();
+    this.matchIndexes.reset();
     this.applied = [];
     this.version = this.savedVersion;
     this.invalidateLabels();
@@ -343,6 +397,7 @@ export class DatasetDocument implements vscode.CustomDocument {
       this.dataset.applyEdit(edit);
       this.applied.push(edit);
     }
+    this.matchIndexes.reset();
     // Restored edits are unsaved changes, but have no undo entries in this session.
     this.version = this.savedVersion + (body.edits.length > 0 ? 1 : 0);
     this.log.info(`Restored ${body.edits.length} unsaved edit(s) of ${this.uri.fsPath} from a backup`);
@@ -351,11 +406,13 @@ export class DatasetDocument implements vscode.CustomDocument {
   private async onDiskChange(): Promise<void> {
     if (this.reloading) return;
     if (!(await this.dataset.hasChangedOnDisk())) return; // our own save, or a touch
+    this.log.info(`${this.uri.fsPath} changed on disk${this.isDirty ? ' while there are unsaved edits' : ''}`);
     this.reloading = true;
     try {
       const name = path.basename(this.uri.fsPath);
       if (!this.isDirty) {
         await this.dataset.revert();
+        this.matchIndexes.reset();
         this.applied = [];
         this.invalidateLabels();
         this.storeChanged.fire(undefined);
@@ -364,6 +421,18 @@ export class DatasetDocument implements vscode.CustomDocument {
         return;
       }
       this.externalChanges++;
+      if (!this.dataset.sourceIntact()) {
+        // Rewritten in place: the lines between the edits are gone, so the edits cannot stay in
+        // this editor (it would show and save bytes that are no longer those lines). They are
+        // written aside, then the editor shows the new content.
+        const aside = await this.writeEditsAside();
+        await vscode.commands.executeCommand('workbench.action.files.revert', this.uri);
+        this.log.warn(`${name} was rewritten in place while there were unsaved edits: they are in ${aside.file}`);
+        void this.prompts().editsSetAside(name, aside.file, aside.lines).then((open) => {
+          if (open) void vscode.window.showTextDocument(vscode.Uri.file(aside.file));
+        });
+        return;
+      }
       if ((await this.prompts().externalChangeWhileDirty(name)) === 'reload') {
         // Through VS Code, so that it also drops its undo stack and dirty marker.
         await vscode.commands.executeCommand('workbench.action.files.revert', this.uri);
@@ -371,6 +440,19 @@ export class DatasetDocument implements vscode.CustomDocument {
     } finally {
       this.reloading = false;
     }
+  }
+
+  /** Writes the edited and added lines, with their line numbers, to a new file beside the dataset. */
+  private async writeEditsAside(): Promise<{ file: string; lines: number }> {
+    const out: string[] = [];
+    for (const seg of this.dataset.segments()) {
+      if (seg.kind !== 'lines') continue;
+      seg.lines.forEach((l, k) => out.push(JSON.stringify({ line: seg.logicalStart + k + 1, text: l.bytes.toString('utf8') })));
+    }
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const file = path.join(path.dirname(this.uri.fsPath), `${path.basename(this.uri.fsPath, '.jsonl')}.unsaved-edits-${stamp}.jsonl`);
+    await writeLinesAtomic(file, out);
+    return { file, lines: out.length };
   }
 
   /** The label set: the `datasetCurator.labels` setting, else the labels seen in the file. */
@@ -418,8 +500,55 @@ export class DatasetDocument implements vscode.CustomDocument {
     this.storeChanged.dispose();
     this.editEmitter.dispose();
     this.watcher.dispose();
+    this.matchIndexes.dispose();
     this.dataset.close();
   }
+}
+
+/** The record's origin for the annotation panel, if it has a valid one. */
+function originView(value: Record<string, unknown>): { origin?: OriginView } {
+  const o = originOf(value);
+  if (!o) return {};
+  const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+  const view: OriginView = { type: o.type };
+  if (o.task) view.task = o.task;
+  if (o.model) view.model = o.model;
+  if (o.models?.length) view.models = o.models;
+  if (o.judge_model) view.judgeModel = o.judge_model;
+  if (o.prompt_hash) view.promptHash = o.prompt_hash;
+  if (o.round !== undefined) view.round = o.round;
+  if (o.persona) view.persona = o.persona;
+  if (o.evolution) view.evolution = o.evolution.op;
+  if (str(o.time)) view.time = o.time;
+  return { origin: view };
+}
+
+/** The undo stack's name for an annotation edit. */
+function editLabel(req: Exclude<EditRequest, { op: 'setField' } | { op: 'replaceRaw' }>): string {
+  switch (req.op) {
+    case 'relabel':
+      return `Relabel as ${req.label}`;
+    case 'accept':
+      return 'Accept suggestion';
+    case 'reject':
+      return 'Reject suggestion';
+    case 'setReviewStatus':
+      return `Mark ${req.status}`;
+    case 'swapPreference':
+      return 'Swap chosen and rejected';
+  }
+}
+
+/**
+ * A watcher that sees other programs change the file. Inside the workspace it rides on the
+ * workspace's own watcher (a glob string; events are filtered to this file): a RelativePattern on
+ * the file's folder missed changes made outside VS Code in the code-server build. Outside the
+ * workspace, a watcher on the folder.
+ */
+function watchFile(uri: vscode.Uri): vscode.FileSystemWatcher {
+  const name = path.basename(uri.fsPath).replace(/[[\]{}*?!]/g, (c) => `[${c}]`);
+  if (vscode.workspace.getWorkspaceFolder(uri)) return vscode.workspace.createFileSystemWatcher(`**/${name}`, false, false, true);
+  return vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(uri.fsPath)), path.basename(uri.fsPath)), false, false, true);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

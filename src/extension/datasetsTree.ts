@@ -33,13 +33,18 @@ export class DatasetItem extends vscode.TreeItem {
       const parts = [`${summary.records.toLocaleString('en-US')} records`];
       if (summary.records > 0) parts.push(`${Math.round(summary.annotatedShare * 100)}% annotated`);
       if (summary.meanScore !== undefined) parts.push(`score ${summary.meanScore.toFixed(1)}`);
+      if (summary.generated > 0) parts.push(`${Math.round(summary.generatedShare * 100)}% generated`);
       if (summary.invalid > 0) parts.push(`${summary.invalid} invalid`);
       this.description = where + parts.join(' · ');
       this.iconPath = new vscode.ThemeIcon(summary.invalid > 0 ? 'warning' : 'database');
       tip.appendText(
         `\n\n${summary.records} records, ${summary.invalid} invalid line(s)\n` +
           `${Math.round(summary.annotatedShare * 100)}% annotated, ${Math.round(summary.reviewedShare * 100)}% reviewed\n` +
-          (summary.meanScore !== undefined ? `mean judge score ${summary.meanScore.toFixed(2)}\n` : ''),
+          (summary.meanScore !== undefined ? `mean judge score ${summary.meanScore.toFixed(2)}\n` : '') +
+          (summary.records > 0
+            ? `${Math.round(summary.generatedShare * 100)}% machine-generated, ${Math.round((1 - summary.generatedShare) * 100)}% human-written` +
+              `${summary.generatedShare > 0.5 ? ' (mostly synthetic: keep human data in the mix, or models trained on it can collapse)' : ''}\n`
+            : ''),
       );
     }
     this.tooltip = tip;
@@ -87,6 +92,16 @@ export class DatasetsTreeProvider implements vscode.TreeDataProvider<DatasetItem
 
   getTreeItem(element: DatasetItem): vscode.TreeItem {
     return element;
+  }
+
+  /** The list is flat (TreeView.reveal asks). */
+  getParent(): undefined {
+    return undefined;
+  }
+
+  /** The view's item of a file, when the file is listed. */
+  async itemFor(uri: vscode.Uri): Promise<DatasetItem | undefined> {
+    return (await this.getChildren()).find((i) => i.uri.fsPath === uri.fsPath);
   }
 
   async getChildren(element?: DatasetItem): Promise<DatasetItem[]> {

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { DatasetsTreeProvider } from './datasetsTree';
 import { CurationEditorProvider } from './curationEditor';
 import { registerCommands } from './commands';
+import { registerGenerateCommands } from './generateCommands';
 import { Log } from './log';
 import { registerTextFeatures } from './textFeatures';
 import { registerSecretCommands } from './settings';
@@ -35,6 +36,7 @@ export function activate(context: vscode.ExtensionContext): DatasetCuratorApi {
   );
 
   registerCommands(context, { datasets, treeView, editors, log });
+  registerGenerateCommands(context, { editors, log });
   registerTextFeatures(context, log);
   registerSecretCommands(context);
   log.info('Dataset Curator activated');

@@ -19,8 +19,9 @@ import type { TaskResult } from '../core/llm/apply-result';
 import type { JobSummary } from '../core/jobs/runner';
 import type { Operation } from '../core/operation';
 import { CurationEditorProvider, type DatasetDocument } from './curationEditor';
-import { apiKey, modelFor, readEndpointSettings, type EndpointSettings } from './settings';
+import { apiKey, modelFor, type EndpointSettings } from './settings';
 import { runWithProgress } from './jobs';
+import { confirmEstimate, endpointFor, engineOptions } from './llmFace';
 import type { Log } from './log';
 
 export interface LlmDeps {
@@ -292,16 +293,6 @@ const lastKey = (task: TaskId): string => `datasetCurator.llm.last.${task}`;
 // ---------------------------------------------------------------------------------------------
 // The flow
 
-/** Whether an endpoint is on this machine (a keyless local server is fine). */
-export function isLocal(url: string): boolean {
-  try {
-    const h = new URL(url).hostname;
-    return h === '127.0.0.1' || h === 'localhost' || h === '::1' || h === '[::1]';
-  } catch {
-    return false;
-  }
-}
-
 /** One record of the store as a job's whole source (the job's index 0 is the record's index). */
 class OneRecord implements RecordSource {
   constructor(
@@ -329,18 +320,8 @@ export async function runTaskCommand(task: TaskId, uri: vscode.Uri, deps: LlmDep
   const { context, editors, log } = deps;
   const spec = specs[task];
   const name = record === undefined ? path.basename(uri.fsPath) : `line ${record + 1} of ${path.basename(uri.fsPath)}`;
-  const s = readEndpointSettings(uri);
-  if (s.ignored.length) {
-    void vscode.window.showWarningMessage(
-      `This workspace is not trusted, so its settings ${s.ignored.join(', ')} were ignored; requests go to ${s.baseUrl}. Trust the workspace to use them.`,
-    );
-    log.warn(`untrusted workspace: ignored ${s.ignored.join(', ')}`);
-  }
-  if (!(await apiKey(context.secrets)) && !isLocal(s.baseUrl)) {
-    const pick = await vscode.window.showWarningMessage(`No API key for ${s.baseUrl}. Set one (kept in SecretStorage) or set OPENAI_API_KEY.`, 'Set API Key');
-    if (pick) await vscode.commands.executeCommand('datasetCurator.setApiKey');
-    if (!(await apiKey(context.secrets))) return undefined;
-  }
+  const s = await endpointFor(uri, context, log);
+  if (!s) return undefined;
 
   // Open it in the Curation Editor: the results show up there as they arrive.
   await vscode.commands.executeCommand('vscode.openWith', uri, CurationEditorProvider.viewType);
@@ -383,31 +364,17 @@ export async function runTaskCommand(task: TaskId, uri: vscode.Uri, deps: LlmDep
   const options = op.options.parse({
     input: uri.fsPath,
     inPlace: true,
-    baseURL: s.baseUrl,
+    ...engineOptions(s),
     model,
     temperature: s.temperature,
     maxTokens: s.maxTokens,
-    concurrency: s.concurrency,
-    requestsPerMinute: s.requestsPerMinute,
-    tokensPerMinute: s.tokensPerMinute,
-    timeoutSeconds: s.timeoutSeconds,
-    pricePerMillionInputTokens: s.pricePerMillionInput,
-    pricePerMillionOutputTokens: s.pricePerMillionOutput,
     ...taskOptions,
     ...(record !== undefined ? { jobId: `${task}-line-${record + 1}-${Date.now().toString(36)}` } : {}),
   });
   const judges = task === 'judge' ? ((options as CommonOptions & { judgeModels?: string[] }).judgeModels ?? []) : [];
   const who = judges.length > 1 ? `${judges.length} judges (${judges.join(', ')})` : (judges[0] ?? model);
   const est = await op.estimate!(options, { signal: new AbortController().signal });
-  log.info(`${task} ${name} with ${who}: ${est.records} records, ~${est.requests} requests, ~${est.inputTokens}+${est.outputTokens} tokens, ~$${(est.cost ?? 0).toFixed(4)}`);
-  if ((est.cost ?? 0) > s.confirmCostAbove) {
-    const go = await vscode.window.showWarningMessage(
-      `${spec.doing} ${name} with ${who} takes about ${est.requests} requests and costs about $${(est.cost ?? 0).toFixed(2)}.`,
-      { modal: true },
-      'Run',
-    );
-    if (go !== 'Run') return undefined;
-  }
+  if (!(await confirmEstimate(`${spec.doing} ${name} with ${who}`, est, s, log))) return undefined;
   const title = `${spec.doing} ${name}`;
   for (;;) {
     const summary = await runWithProgress(op, options, { title }, log);

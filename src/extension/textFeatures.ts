@@ -1,17 +1,12 @@
-// For .jsonl files opened in the plain text editor: a Problems entry per invalid line, a hover with
-// the record's label, score and rationale, a CodeLens with the label and score and a "Relabel"
-// action, and quick fixes to relabel. Large documents are skipped gracefully.
+// For .jsonl files opened in the plain text editor: a Problems entry per invalid, lossy or
+// layout-breaking line, a hover with the record's label, score and rationale, a CodeLens with the
+// label and score and a "Relabel" action, and quick fixes to relabel. Above the limits they stand
+// down, and say so: one information entry in the Problems panel (and a CodeLens at the top when
+// only the CodeLens limit is passed). The checks run in slices that let the extension host breathe.
 import * as vscode from 'vscode';
 import { checkLineBytes, lossyReason } from '../core/store';
-
-/** A line's check with its lossy reason (what the Problems panel shows). */
-function checkLine(bytes: Buffer): { invalid?: { reason: string }; lossy?: { reason: string } } {
-  const c = checkLineBytes(bytes);
-  if (c.invalid) return { invalid: c.invalid };
-  const why = lossyReason(bytes.toString('utf8'));
-  return why ? { lossy: { reason: why } } : {};
-}
 import { readAnnotation } from '../core/schema/annotation';
+import { annotationProblems } from '../core/schema/check-annotation';
 import { applyAnnotationEdit } from '../core/annotate-edits';
 import type { Log } from './log';
 
@@ -19,75 +14,128 @@ const selector: vscode.DocumentSelector = [{ pattern: '**/*.jsonl' }, { language
 
 /** Above these, the text features stand down (VS Code does not even sync files over 50 MB). */
 export const limits = { diagnosticsLines: 200_000, lensLines: 5_000, bytes: 20 * 1024 * 1024 };
+const SOURCE = 'Dataset Curator';
+
+type LineState =
+  | { kind: 'record'; value: Record<string, unknown>; lossy?: string }
+  | { kind: 'invalid'; reason: string };
+
+function lineState(text: string, withLossy: boolean): LineState {
+  const c = checkLineBytes(Buffer.from(text, 'utf8'));
+  if (c.invalid || !c.value) return { kind: 'invalid', reason: c.invalid?.reason ?? 'not a record' };
+  return { kind: 'record', value: c.value, ...(withLossy ? { lossy: lossyReason(text) } : {}) };
+}
 
 function isDataset(doc: vscode.TextDocument): boolean {
   return doc.uri.path.endsWith('.jsonl');
 }
 
-function tooLarge(doc: vscode.TextDocument, lines: number): boolean {
-  return doc.lineCount > lines || doc.offsetAt(new vscode.Position(doc.lineCount, 0)) > limits.bytes;
+function byteSize(doc: vscode.TextDocument): number {
+  // UTF-16 length is a close, cheap stand-in (never under the byte count by more than 3x).
+  return doc.offsetAt(new vscode.Position(doc.lineCount, 0));
 }
 
-function recordAt(doc: vscode.TextDocument, line: number): Record<string, unknown> | undefined {
-  const text = doc.lineAt(line).text;
-  const check = checkLine(Buffer.from(text, 'utf8'));
-  if (check.invalid) return undefined;
-  try {
-    const v: unknown = JSON.parse(text);
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
+/** Why the line features are off for a document, or undefined when they are on. */
+export function tooLargeReason(doc: vscode.TextDocument): string | undefined {
+  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+  if (doc.lineCount > limits.diagnosticsLines) return `${doc.lineCount.toLocaleString('en-US')} lines (the limit is ${limits.diagnosticsLines.toLocaleString('en-US')})`;
+  const size = byteSize(doc);
+  if (size > limits.bytes) return `${mb(size)} (the limit is ${mb(limits.bytes)})`;
+  return undefined;
 }
 
-/** The label set for a text document: the setting, else the labels seen in its first lines. */
+function recordAt(doc: vscode.TextDocument, line: number): LineState | undefined {
+  if (line < 0 || line >= doc.lineCount) return undefined;
+  return lineState(doc.lineAt(line).text, true);
+}
+
+/** The label set per document version: the setting, else the labels seen in the first lines. */
+const labelCache = new WeakMap<vscode.TextDocument, { version: number; labels: string[] }>();
 function labelsOf(doc: vscode.TextDocument): string[] {
   const configured = vscode.workspace.getConfiguration('datasetCurator', doc.uri).get<string[]>('labels', []);
   if (configured.length > 0) return configured;
+  const hit = labelCache.get(doc);
+  if (hit && hit.version === doc.version) return hit.labels;
   const seen = new Set<string>();
   for (let i = 0; i < Math.min(doc.lineCount, 2000); i++) {
-    const rec = recordAt(doc, i);
-    if (!rec) continue;
-    const ann = readAnnotation(rec);
+    const s = lineState(doc.lineAt(i).text, false);
+    if (s.kind !== 'record') continue;
+    const ann = readAnnotation(s.value);
     if (ann.label) seen.add(ann.label);
-    for (const s of ann.suggestions) if (s.question === 'label' && typeof s.value === 'string') seen.add(s.value);
+    for (const x of ann.suggestions) if (x.question === 'label' && typeof x.value === 'string') seen.add(x.value);
   }
-  return [...seen].sort();
+  const labels = [...seen].sort();
+  labelCache.set(doc, { version: doc.version, labels });
+  return labels;
+}
+
+function lineDiagnostics(doc: vscode.TextDocument, i: number): vscode.Diagnostic[] {
+  const line = doc.lineAt(i);
+  const s = lineState(line.text, true);
+  const range = line.range.isEmpty ? new vscode.Range(i, 0, i, 0) : line.range;
+  const diag = (message: string, severity: vscode.DiagnosticSeverity) => {
+    const d = new vscode.Diagnostic(range, message, severity);
+    d.source = SOURCE;
+    return d;
+  };
+  if (s.kind === 'invalid') {
+    // The last line of a file that ends with a newline is empty: that is not a problem.
+    if (i === doc.lineCount - 1 && line.text === '') return [];
+    return [diag(`Invalid record: ${s.reason}`, vscode.DiagnosticSeverity.Error)];
+  }
+  const out: vscode.Diagnostic[] = [];
+  if (s.lossy) out.push(diag(`Field edits would lose information: ${s.lossy}`, vscode.DiagnosticSeverity.Warning));
+  for (const p of annotationProblems(s.value)) out.push(diag(`Annotation layout: ${p}`, vscode.DiagnosticSeverity.Warning));
+  return out;
 }
 
 export function registerTextFeatures(context: vscode.ExtensionContext, log: Log): void {
   const diagnostics = vscode.languages.createDiagnosticCollection('datasetCurator');
   context.subscriptions.push(diagnostics);
-  const warned = new Set<string>();
+  /** The run in progress per document: a newer version cancels it. */
+  const runs = new Map<string, { cancelled: boolean }>();
 
   const refresh = (doc: vscode.TextDocument) => {
     if (!isDataset(doc)) return;
-    if (tooLarge(doc, limits.diagnosticsLines)) {
-      diagnostics.delete(doc.uri);
-      if (!warned.has(doc.uri.toString())) {
-        warned.add(doc.uri.toString());
-        log.info(`${doc.uri.fsPath}: too large for line diagnostics in the text editor; the Curation Editor and "curate validate" check it`);
-      }
+    const key = doc.uri.toString();
+    const previous = runs.get(key);
+    if (previous) previous.cancelled = true;
+    const why = tooLargeReason(doc);
+    if (why) {
+      runs.delete(key);
+      const d = new vscode.Diagnostic(
+        new vscode.Range(0, 0, 0, 0),
+        `Line checks, hovers, CodeLens and quick fixes are off for this file: ${why}. The Curation Editor reads files of any size (Dataset Curator: Open in Curation Editor), and "curate validate" checks every line.`,
+        vscode.DiagnosticSeverity.Information,
+      );
+      d.source = SOURCE;
+      diagnostics.set(doc.uri, [d]);
+      log.info(`${doc.uri.fsPath}: text editor features off (${why})`);
       return;
     }
+    const run = { cancelled: false };
+    runs.set(key, run);
+    const version = doc.version;
     const found: vscode.Diagnostic[] = [];
-    for (let i = 0; i < doc.lineCount; i++) {
-      const line = doc.lineAt(i);
-      const check = checkLine(Buffer.from(line.text, 'utf8'));
-      if (check.invalid) {
-        const d = new vscode.Diagnostic(line.range.isEmpty ? new vscode.Range(i, 0, i, 0) : line.range, `Invalid record: ${check.invalid.reason}`, vscode.DiagnosticSeverity.Error);
-        d.source = 'Dataset Curator';
-        found.push(d);
-      } else if (check.lossy) {
-        const d = new vscode.Diagnostic(line.range, `Field edits would lose information: ${check.lossy.reason}`, vscode.DiagnosticSeverity.Warning);
-        d.source = 'Dataset Curator';
-        found.push(d);
+    let i = 0;
+    const slice = () => {
+      if (run.cancelled || doc.isClosed || doc.version !== version) return;
+      const until = Date.now() + 15;
+      while (i < doc.lineCount && Date.now() < until) {
+        for (const end = Math.min(doc.lineCount, i + 256); i < end; i++) found.push(...lineDiagnostics(doc, i));
       }
-    }
-    diagnostics.set(doc.uri, found);
+      if (i < doc.lineCount) {
+        setImmediate(slice);
+        return;
+      }
+      runs.delete(key);
+      diagnostics.set(doc.uri, found);
+    };
+    slice();
   };
   const timers = new Map<string, NodeJS.Timeout>();
   const schedule = (doc: vscode.TextDocument) => {
+    if (!isDataset(doc)) return;
     const key = doc.uri.toString();
     clearTimeout(timers.get(key));
     timers.set(key, setTimeout(() => refresh(doc), 300));
@@ -96,34 +144,40 @@ export function registerTextFeatures(context: vscode.ExtensionContext, log: Log)
   context.subscriptions.push(
     vscode.workspace.onDidOpenTextDocument(refresh),
     vscode.workspace.onDidChangeTextDocument((e) => schedule(e.document)),
-    vscode.workspace.onDidCloseTextDocument((doc) => diagnostics.delete(doc.uri)),
+    vscode.workspace.onDidCloseTextDocument((doc) => {
+      const run = runs.get(doc.uri.toString());
+      if (run) run.cancelled = true;
+      clearTimeout(timers.get(doc.uri.toString()));
+      diagnostics.delete(doc.uri);
+    }),
   );
 
   context.subscriptions.push(
     vscode.languages.registerHoverProvider(selector, {
       provideHover(doc, pos) {
-        if (!isDataset(doc) || tooLarge(doc, limits.diagnosticsLines)) return undefined;
-        const rec = recordAt(doc, pos.line);
-        if (!rec) return undefined;
-        const ann = readAnnotation(rec);
-        if (ann.label === undefined && ann.judge?.score === undefined && !ann.rationale) return undefined;
+        if (!isDataset(doc) || tooLargeReason(doc)) return undefined;
+        const s = recordAt(doc, pos.line);
+        if (s?.kind !== 'record') return undefined;
+        const ann = readAnnotation(s.value);
+        const suggestion = ann.suggestions.find((x) => x.question === 'label' && x.type === 'model');
+        if (ann.label === undefined && ann.judge?.score === undefined && !ann.rationale && !suggestion) return undefined;
         const md = new vscode.MarkdownString(undefined, false);
         md.isTrusted = false;
         md.supportHtml = false;
-        md.appendMarkdown('**Label** ');
-        md.appendText(ann.label ?? '(none)');
-        if (ann.judge?.score !== undefined) {
-          md.appendMarkdown('  \n**Judge score** ');
-          md.appendText(`${ann.judge.score}${ann.judge.scale ? ` / ${ann.judge.scale[1]}` : ''}`);
+        const row = (name: string, text: string) => {
+          if (md.value) md.appendMarkdown('  \n');
+          md.appendMarkdown(`**${name}** `);
+          md.appendText(text);
+        };
+        row('Label', ann.label ?? '(none)');
+        if (suggestion) {
+          const conf = suggestion.score !== undefined ? ` (${Math.round(suggestion.score * 100)}%)` : '';
+          row('Model suggestion', `${typeof suggestion.value === 'string' ? suggestion.value : JSON.stringify(suggestion.value)}${conf}${suggestion.agent ? ` by ${suggestion.agent}` : ''}`);
         }
-        if (ann.rationale) {
-          md.appendMarkdown('  \n**Rationale** ');
-          md.appendText(ann.rationale);
-        }
-        if (ann.reviewStatus) {
-          md.appendMarkdown('  \n**Review** ');
-          md.appendText(ann.reviewStatus);
-        }
+        if (ann.judge?.score !== undefined) row('Judge score', `${ann.judge.score}${ann.judge.scale ? ` / ${ann.judge.scale[1]}` : ''}`);
+        if (ann.judge?.reasons) row('Judge reasons', ann.judge.reasons);
+        if (ann.rationale) row('Rationale', ann.rationale);
+        if (ann.reviewStatus) row('Review', ann.reviewStatus);
         return new vscode.Hover(md, doc.lineAt(pos.line).range);
       },
     }),
@@ -132,23 +186,32 @@ export function registerTextFeatures(context: vscode.ExtensionContext, log: Log)
   const lensChanged = new vscode.EventEmitter<void>();
   context.subscriptions.push(
     lensChanged,
-    vscode.workspace.onDidChangeTextDocument(() => lensChanged.fire()),
+    vscode.workspace.onDidChangeTextDocument((e) => {
+      if (isDataset(e.document)) lensChanged.fire();
+    }),
     vscode.languages.registerCodeLensProvider(selector, {
       onDidChangeCodeLenses: lensChanged.event,
-      provideCodeLenses(doc) {
-        if (!isDataset(doc) || tooLarge(doc, limits.lensLines)) return [];
+      provideCodeLenses(doc, token) {
+        if (!isDataset(doc) || tooLargeReason(doc)) return [];
+        if (doc.lineCount > limits.lensLines) {
+          return [
+            new vscode.CodeLens(new vscode.Range(0, 0, 0, 0), {
+              title: `Dataset Curator: no per-line CodeLens above ${limits.lensLines.toLocaleString('en-US')} lines (this file has ${doc.lineCount.toLocaleString('en-US')}); hover a line for its label, use the light bulb to relabel`,
+              command: '',
+            }),
+          ];
+        }
         const lenses: vscode.CodeLens[] = [];
-        for (let i = 0; i < doc.lineCount; i++) {
-          const rec = recordAt(doc, i);
-          if (!rec) continue;
-          const ann = readAnnotation(rec);
-          if (ann.label === undefined && ann.judge?.score === undefined) continue;
+        for (let i = 0; i < doc.lineCount && !token.isCancellationRequested; i++) {
+          const s = lineState(doc.lineAt(i).text, false);
+          if (s.kind !== 'record') continue;
+          const ann = readAnnotation(s.value);
           const range = new vscode.Range(i, 0, i, 0);
           const title = [ann.label ?? 'unlabeled', ann.judge?.score !== undefined ? `score ${ann.judge.score}` : '', ann.reviewStatus ?? '']
             .filter(Boolean)
             .join(' · ');
           lenses.push(new vscode.CodeLens(range, { title, command: '' }));
-          lenses.push(new vscode.CodeLens(range, { title: 'Relabel', command: 'datasetCurator.relabelLine', arguments: [doc.uri, i] }));
+          lenses.push(new vscode.CodeLens(range, { title: 'Relabel', tooltip: `Relabel line ${i + 1}`, command: 'datasetCurator.relabelLine', arguments: [doc.uri, i] }));
         }
         return lenses;
       },
@@ -159,16 +222,18 @@ export function registerTextFeatures(context: vscode.ExtensionContext, log: Log)
     vscode.languages.registerCodeActionsProvider(
       selector,
       {
-        provideCodeActions(doc, range) {
-          if (!isDataset(doc) || tooLarge(doc, limits.diagnosticsLines)) return [];
-          const rec = recordAt(doc, range.start.line);
-          if (!rec) return [];
-          const current = readAnnotation(rec).label;
+        provideCodeActions(doc, range, ctx) {
+          if (!isDataset(doc) || tooLargeReason(doc)) return [];
+          if (ctx.only && !vscode.CodeActionKind.QuickFix.contains(ctx.only) && !ctx.only.contains(vscode.CodeActionKind.QuickFix)) return [];
+          const s = recordAt(doc, range.start.line);
+          // A lossy record would lose information when rewritten: no one-click relabel for it.
+          if (s?.kind !== 'record' || s.lossy) return [];
+          const current = readAnnotation(s.value).label;
           return labelsOf(doc)
             .filter((l) => l !== current)
             .map((label) => {
               const action = new vscode.CodeAction(`Relabel as "${label}"`, vscode.CodeActionKind.QuickFix);
-              action.edit = relabelEdit(doc, range.start.line, rec, label);
+              action.edit = relabelEdit(doc, range.start.line, s.value, label);
               return action;
             });
         },
@@ -178,19 +243,25 @@ export function registerTextFeatures(context: vscode.ExtensionContext, log: Log)
   );
 
   context.subscriptions.push(
-    vscode.commands.registerCommand('datasetCurator.relabelLine', async (uri: vscode.Uri, line: number) => {
+    vscode.commands.registerCommand('datasetCurator.relabelLine', async (uri: vscode.Uri, line: number, chosen?: string) => {
       const doc = await vscode.workspace.openTextDocument(uri);
-      const rec = recordAt(doc, line);
-      if (!rec) {
-        void vscode.window.showWarningMessage(`Line ${line + 1} is not a valid record.`);
+      const s = recordAt(doc, line);
+      if (s?.kind !== 'record') {
+        void vscode.window.showWarningMessage(`Line ${line + 1} is not a valid record${s ? `: ${s.reason}` : ''}.`);
+        return;
+      }
+      if (s.lossy) {
+        void vscode.window.showWarningMessage(`Line ${line + 1} cannot be relabeled here without losing information (${s.lossy}). Edit it by hand.`);
         return;
       }
       const choices = labelsOf(doc);
-      const label = choices.length
-        ? await vscode.window.showQuickPick(choices, { placeHolder: `Label for line ${line + 1}` })
-        : await vscode.window.showInputBox({ prompt: `Label for line ${line + 1}` });
+      const label =
+        chosen ??
+        (choices.length
+          ? await vscode.window.showQuickPick(choices, { placeHolder: `Label for line ${line + 1}` })
+          : await vscode.window.showInputBox({ prompt: `Label for line ${line + 1}` }));
       if (!label) return;
-      await vscode.workspace.applyEdit(relabelEdit(doc, line, rec, label));
+      await vscode.workspace.applyEdit(relabelEdit(doc, line, s.value, label));
     }),
   );
 }

@@ -98,7 +98,7 @@ describe('assessment in the curation editor, as a person', () => {
     const now = expectedAgreement(recs.map((r, i) => (i === 0 ? { ...r, annotations: { ...r.annotations, human: { label: { value: 'negative' } } } } : r)));
     assert.notEqual(now.accuracy, was.accuracy);
     // m: the report again, with the new figures.
-    await press(frame, 'm', 'the agreement view', async () => await visible(frame, 'agreement'));
+    await press(frame, 'c', 'the agreement view', async () => await visible(frame, 'agreement'));
     await until('the new figures', async () => (await text(frame, 'agreement-accuracy-0')) === now.accuracy);
     assert.equal(await text(frame, 'agreement-kappa-0'), now.kappa);
     assert.equal(await text(frame, `agreement-cell-0-${labels.indexOf('positive')}-${labels.indexOf('negative')}`), '0');

@@ -9,6 +9,8 @@ import type { Browser, Frame, Page } from 'playwright-core';
 import { cleanup, launchBrowser, makeWorkspace, openWorkbench, runCommand, showDatasets, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
 
 const xssPayloads = [
+  // The first record travels inside the page (a JSON data block): it must not end that block.
+  '</script><script>window.__pwned=8</script><!--',
   '<img src=x onerror="window.__pwned=1;alert(1)">',
   '<script>window.__pwned=2;alert(2)</script>',
   '<svg onload="window.__pwned=3"><circle r=5 /></svg>',

@@ -197,11 +197,13 @@ export async function startCodeServer(opts: StartOptions = {}): Promise<CodeServ
   };
 }
 
-export async function launchBrowser(): Promise<Browser> {
+/** `scrollbars`: show them (headless Chromium hides scrollbars unless told), for tests that drag one. */
+export async function launchBrowser(opts: { scrollbars?: boolean } = {}): Promise<Browser> {
   const t = ensureTools();
   return chromium.launch({
     executablePath: t.browser,
     headless: true,
+    ...(opts.scrollbars ? { ignoreDefaultArgs: ['--hide-scrollbars'] } : {}),
     args: [
       '--no-sandbox',
       '--disable-gpu',
@@ -219,8 +221,9 @@ export async function launchBrowser(): Promise<Browser> {
 export async function openWorkbench(browser: Browser, url: string): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   const page = await context.newPage();
-  await page.goto(url, { timeout: 90_000 }); // as long as the workbench may take below: a loaded machine is slow
-  await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
+  // The page's `load` can take minutes on a loaded machine; the workbench element is what counts.
+  await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 120_000 });
+  await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
   await page.waitForTimeout(1500);
   return { context, page };
 }

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { activateExtension, workspaceFolder } from './helpers';
+import { writeMillion } from '../support/million';
+import { activateExtension, waitFor, workspaceFolder } from './helpers';
 
 describe('Datasets view', () => {
   it('lists the workspace dataset files with their folders', async () => {
@@ -56,10 +57,35 @@ describe('Datasets view', () => {
     assert.ok(!gone.some((i) => i.uri.fsPath === uri.fsPath), 'the deleted file is gone');
   });
 
+  it('shows progress while a large file is indexed, then its figures', async () => {
+    const api = await activateExtension();
+    const dir = vscode.Uri.joinPath(workspaceFolder(), 'large');
+    await vscode.workspace.fs.createDirectory(dir);
+    const uri = vscode.Uri.joinPath(dir, 'million.jsonl');
+    writeMillion(uri.fsPath, 1_000_000);
+    try {
+      const seen: string[] = [];
+      const done = await waitFor(
+        'the figures',
+        async () => {
+          const item = (await api.datasets.getChildren()).find((i) => i.uri.fsPath === uri.fsPath);
+          if (!item) return undefined;
+          seen.push(`${String(item.description)} [${item.iconPath instanceof vscode.ThemeIcon ? item.iconPath.id : ''}]`);
+          return String(item.description).includes('records') ? item : undefined;
+        },
+        120_000,
+      );
+      assert.ok(seen.some((s) => /^large · indexing \d+% \[loading~spin\]$/.test(s)), `progress was shown: ${[...new Set(seen)].join(' / ')}`);
+      assert.equal(done.description, 'large · 1,000,000 records · 100% annotated · score 4.5');
+    } finally {
+      await vscode.workspace.fs.delete(dir, { recursive: true });
+    }
+  });
+
   it('contributes its commands under one category', async () => {
     await activateExtension();
     const commands = await vscode.commands.getCommands(true);
-    for (const id of ['datasetCurator.refresh', 'datasetCurator.openInCurationEditor', 'datasetCurator.openAsText']) {
+    for (const id of ['datasetCurator.refresh', 'datasetCurator.openInCurationEditor', 'datasetCurator.openAsText', 'datasetCurator.revealInExplorer', 'datasetCurator.revealInDatasets']) {
       assert.ok(commands.includes(id), `${id} is registered`);
     }
   });

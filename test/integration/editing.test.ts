@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { activateExtension, openInCurationEditor, scratchFile, waitFor, workspaceFolder } from './helpers';
 
@@ -51,18 +52,53 @@ describe('Curation editor: editing, saving, external changes, hot exit', () => {
         return 'keep';
       },
       saveConflict: async () => 'cancel',
+      editsSetAside: async () => false,
     };
     try {
       doc.edit({ op: 'relabel', index: 0, label: 'neutral' });
       const lines = await readLines(uri);
       lines[5] = JSON.stringify({ text: 'changed by another program', label: 'negative' });
-      await vscode.workspace.fs.writeFile(uri, Buffer.from(lines.join('\n')));
-      await waitFor('the question', () => (asked.length > 0 ? true : undefined), 15_000);
+      // As editors and git do: a new file renamed over the old one.
+      writeFileSync(`${uri.fsPath}.tmp`, lines.join('\n'));
+      renameSync(`${uri.fsPath}.tmp`, uri.fsPath);
+      await waitFor('the question', () => (asked.length > 0 ? true : undefined), 30_000);
       assert.deepEqual(asked, ['external.jsonl']);
       assert.equal(doc.record(0).annotation?.label, 'neutral', 'the unsaved edit is still there');
       // Saving now is a conflict: with "cancel" the file on disk is left as the other program wrote it.
       await assert.rejects(doc.save());
       assert.match((await readLines(uri))[5] ?? '', /changed by another program/);
+    } finally {
+      const { dialogPrompts } = await import('../../src/extension/datasetDocument');
+      api.editors.prompts = dialogPrompts;
+    }
+  });
+
+  it('sets unsaved edits aside, then shows the new content, when another program rewrites the file in place', async () => {
+    const api = await activateExtension();
+    const uri = await freshCopy('inplace.jsonl');
+    const doc = await openDoc(api, uri);
+    const told: { aside: string; lines: number }[] = [];
+    api.editors.prompts = {
+      externalChangeWhileDirty: async () => 'keep',
+      saveConflict: async () => 'cancel',
+      editsSetAside: async (_name, aside, lines) => {
+        told.push({ aside, lines });
+        return false;
+      },
+    };
+    try {
+      doc.edit({ op: 'relabel', index: 3, label: 'neutral' });
+      const edited = doc.record(3).raw;
+      const lines = await readLines(uri);
+      lines.splice(0, 2, JSON.stringify({ text: 'a shorter file, written in place', label: 'negative' }));
+      writeFileSync(uri.fsPath, lines.join('\n')); // truncates and rewrites the same file
+      await waitFor('the edits set aside', () => (told.length > 0 ? true : undefined), 30_000);
+      const aside = readFileSync(told[0]!.aside, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number; text: string });
+      assert.deepEqual(aside, [{ line: 4, text: edited }], 'the edited line, with its line number, is kept in the side file');
+      assert.equal(told[0]!.lines, 1);
+      await waitFor('the new content', () => (doc.record(0).value?.text === 'a shorter file, written in place' ? true : undefined), 15_000);
+      assert.equal(doc.isDirty, false);
+      unlinkSync(told[0]!.aside);
     } finally {
       const { dialogPrompts } = await import('../../src/extension/datasetDocument');
       api.editors.prompts = dialogPrompts;

@@ -24,3 +24,50 @@ describe('Curation editor', () => {
     assert.throws(() => doc.record(lines.length), /does not exist/);
   });
 });
+
+describe('Curation editor: search and "only matches" over the match index', () => {
+  afterEach(async () => {
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('finds matches forward and backward with wrap-around, serves rows by match position, and follows edits', async () => {
+    const api = await activateExtension();
+    const uri = vscode.Uri.joinPath(workspaceFolder(), 'samples', 'reviews.jsonl');
+    await vscode.commands.executeCommand('vscode.openWith', uri, 'datasetCurator.curationEditor');
+    const doc = await waitFor('the open document', () => api.editors.documentFor(uri));
+    await doc.store.ready;
+    const lines = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8').split('\n').filter(Boolean);
+    const neutral = lines.flatMap((l, i) => ((JSON.parse(l) as { label: string }).label === 'neutral' ? [i] : []));
+    assert.ok(neutral.length >= 3);
+    const query = { label: 'neutral' };
+    const all = await doc.search({ query, from: 0, direction: 'forward', limit: 1000 });
+    assert.deepEqual(all, { matches: neutral, total: neutral.length });
+    const mid = neutral[1]!;
+    const forward = await doc.search({ query, from: mid + 1, direction: 'forward', limit: 1000 });
+    assert.deepEqual(forward.matches, [...neutral.filter((i) => i > mid), ...neutral.filter((i) => i <= mid)], 'forward wraps to the start');
+    const backward = await doc.search({ query, from: mid, direction: 'backward', limit: 2 });
+    assert.deepEqual(backward.matches, [mid, neutral[0]]);
+    const wrapBack = await doc.search({ query, from: Math.max(0, neutral[0]! - 1), direction: 'backward', limit: 1 });
+    assert.deepEqual(wrapBack.matches, [neutral[neutral.length - 1]], 'backward wraps to the end');
+
+    const page = doc.matchRows({ query, start: 1, count: 2, columns: ['text'] });
+    assert.deepEqual(page.rows.map((r) => r.lineNumber), [neutral[1]! + 1, neutral[2]! + 1]);
+    assert.equal(page.rows[0]!.cells[0], (JSON.parse(lines[neutral[1]!]!) as { text: string }).text);
+    assert.deepEqual({ count: page.count, done: page.done, lineCount: page.lineCount }, { count: neutral.length, done: true, lineCount: lines.length });
+    const pos = await doc.matchPosition({ query, index: neutral[1]! - 1, wait: true });
+    assert.deepEqual({ position: pos.position, exact: pos.exact }, { position: neutral[0] === neutral[1]! - 1 ? 0 : 1, exact: neutral[0] === neutral[1]! - 1 });
+
+    // A relabel takes a record out of the matches and another in; undo puts them back.
+    doc.edit({ op: 'relabel', index: neutral[0]!, label: 'positive' });
+    const other = lines.findIndex((l) => (JSON.parse(l) as { label: string }).label === 'negative');
+    doc.edit({ op: 'relabel', index: other, label: 'neutral' });
+    const after = await doc.search({ query, from: 0, direction: 'forward', limit: 1000 });
+    assert.deepEqual(after.matches, [...neutral.slice(1), other].sort((a, b) => a - b));
+    await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
+    await vscode.commands.executeCommand('undo');
+    await vscode.commands.executeCommand('undo');
+    await waitFor('undone', async () => ((await doc.search({ query, from: 0, direction: 'forward', limit: 1000 })).matches.join() === neutral.join() ? true : undefined));
+    await assert.rejects(doc.search({ query: { text: '(', regex: true }, from: 0, direction: 'forward', limit: 1 }), /Invalid regular expression/);
+  });
+});

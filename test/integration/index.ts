@@ -24,6 +24,8 @@ export async function run(): Promise<void> {
   await import('./editor.test');
   await import('./editing.test');
   await import('./assessment.test');
+  await import('./preferences.test');
+  await import('./text-features.test');
 
   const results: TestResult[] = [];
   let vscodeVersion = 'unknown';

@@ -12,15 +12,18 @@
 // or predicate with `addFault`. Every request is recorded (authorization header removed; only
 // whether one was present and the last key seen are kept, so tests can check key handling).
 //
-// Standalone: node --import tsx test/support/openai-server.ts --port 0 --latency 50 [--seed-by-model]
-//   prints "listening http://127.0.0.1:PORT" on stdout. `--embedding-dims N` sets the vectors' length;
-//   `--plant FILE` reads {"groups": [[text, ...], ...], "cosine": 0.97} and plants those groups.
+// Standalone: node --import tsx test/support/openai-server.ts --port 0 --latency 50 [--seed-by-model] [--synth [--copy-share 0.3]]
+//   prints "listening http://127.0.0.1:PORT" on stdout. `--synth` answers the generation prompts
+//   (synth-responder.ts). `--embedding-dims N` sets the vectors' length; `--plant FILE` reads
+//   {"groups": [[text, ...], ...], "cosine": 0.97} and plants those groups.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { sampleFromSchema, type JsonSchema } from './json-schema-sample';
+import { synthResponder } from './synth-responder';
 
 export interface RecordedRequest {
   n: number;
@@ -409,9 +412,13 @@ export async function startOpenAIServer(opts: OpenAIServerOptions = {}): Promise
   return s;
 }
 
-/** The server in a child process (for the e2e tests: the workbench's extension host calls it); resolves with its URL. */
+/**
+ * The server in a child process (for tests whose own process is busy, e.g. driving a browser, or
+ * whose extension host calls it): `args` as for the standalone server (`--latency 250`, `--synth`,
+ * `--seed-by-model`). Resolves with its URL.
+ */
 export async function spawnOpenAIServer(args: string[] = []): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--port', '0', ...args], { cwd: join(__dirname, '..', '..'), stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (d: Buffer) => {
@@ -438,6 +445,7 @@ if (require.main === module) {
     const spec = JSON.parse(readFileSync(plant, 'utf8')) as { groups: string[][]; cosine?: number };
     server.plantEmbeddings(spec.groups, spec.cosine);
   }
+  if (argv.includes('--synth')) server.respond = synthResponder({ copyShare: Number(arg('copy-share') ?? 0) });
   void server.start(Number(arg('port') ?? 0), arg('host') ?? '127.0.0.1').then((url) => {
     process.stdout.write(`listening ${url}\n`);
   });

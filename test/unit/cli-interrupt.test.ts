@@ -72,8 +72,8 @@ test('curate annotate: Ctrl-C midway exits 130 and keeps the work; the same comm
   first.proc.kill('SIGINT');
   const r1 = await first.done;
   assert.equal(r1.code, 130, r1.err);
-  assert.match(r1.err, /curate annotate: interrupted: (\d+) of 240 records done and kept; run the same command again to resume/);
-  const kept = Number(/interrupted: (\d+) of/.exec(r1.err)?.[1]);
+  assert.match(r1.err, /curate: interrupted; (\d+) of 240 records are done and kept\. Run the same command again to resume\./);
+  const kept = Number(/interrupted; (\d+) of/.exec(r1.err)?.[1]);
   assert.ok(kept >= N / 3 && kept < N, `${kept} records done at the interrupt`);
   // What was done is on disk already (saved when the job stopped), and the journal has it.
   const mid = readFileSync(file, 'utf8').split('\n');

@@ -39,7 +39,7 @@ describe('curate', () => {
     const r = curate(['stats', f, '--json']);
     assert.equal(r.code, 0, r.err);
     const s = JSON.parse(r.out) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(s), ['file', 'lines', 'records', 'invalid', 'invalidLines', 'labels', 'annotated', 'annotatedShare', 'reviewed', 'reviewedShare', 'humanLabeled', 'suggested', 'scored', 'meanScore', 'scoreHistogram']);
+    assert.deepEqual(Object.keys(s), ['file', 'lines', 'records', 'invalid', 'invalidLines', 'labels', 'annotated', 'annotatedShare', 'reviewed', 'reviewedShare', 'humanLabeled', 'suggested', 'scored', 'meanScore', 'scoreHistogram', 'generated', 'generatedShare']);
     assert.equal(s.lines, 5);
     assert.equal(s.records, 3);
     assert.equal(s.invalid, 2);

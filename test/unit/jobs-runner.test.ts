@@ -1,6 +1,5 @@
 // Jobs: per-record failures, journal, kill -9 and resume, cancellation.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import { openJobTarget, StoreRecordSource, StoreResultSink } from '../../src/cor
 import { LlmClient, LlmError } from '../../src/core/llm/client';
 import { createTask, LabelOptions } from '../../src/core/llm/tasks';
 import { lastUserText, startOpenAIServer, type OpenAITestServer } from '../support/openai-server';
+import { runSupportChild } from './helpers/llm';
 
 let server: OpenAITestServer;
 let dir: string;
@@ -118,14 +118,8 @@ test('cancellation via AbortSignal stops promptly and leaves the journal consist
   assert.ok(server.counts.chat - before <= 200 - journaled.length + 8);
 });
 
-function runChild(args: string[]): { proc: ReturnType<typeof spawn>; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'support', 'job-child.ts'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }>((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal, out, err })));
-  return { proc, done };
+function runChild(args: string[]) {
+  return runSupportChild('job-child.ts', args);
 }
 
 test('SIGKILL midway, then resume: every record annotated exactly once, at most `concurrency` repeats', { timeout: 60_000 }, async () => {

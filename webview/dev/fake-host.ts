@@ -4,6 +4,7 @@
 import sampleText from '../../samples/reviews.jsonl';
 import type { AgreementPayload, AnnotationView, DocumentInfo, DuplicatesPayload, EditRequest, QueuePayload, RecordPayload, RowPayload, SearchQuery, StatsPayload, SuggestionView } from '../../src/shared/protocol';
 import { AgreementAccumulator } from '../../src/core/metrics/agreement-core';
+import { readPreference, swapPreference } from '../../src/core/schema/preference';
 
 type Obj = Record<string, unknown>;
 const params = new URLSearchParams(location.search);
@@ -28,6 +29,24 @@ base.splice(
     annotations: { review: { status: 'pending' } },
   }),
   '{"id":"rev-broken","text":"Great value for the price", "label": positive}',
+  JSON.stringify({
+    prompt: 'Explain why the sky is blue <b>in one paragraph</b>.',
+    chosen: [
+      { role: 'user', content: 'Explain why the sky is blue <b>in one paragraph</b>.' },
+      { role: 'assistant', content: 'Sunlight is scattered by the molecules of the air, and short (blue) wavelengths scatter far more than long (red) ones: Rayleigh scattering, proportional to 1/λ⁴. So blue light reaches our eyes from every direction of the sky.' },
+    ],
+    chosen_rating: 9,
+    chosen_model: 'gpt-4.1',
+    rejected: [
+      { role: 'user', content: 'Explain why the sky is blue <b>in one paragraph</b>.' },
+      { role: 'assistant', content: 'Because it reflects the ocean.' },
+    ],
+    rejected_rating: 2,
+    rejected_model: 'tiny-model',
+    generations: ['Sunlight is scattered…', 'Because it reflects the ocean.'],
+    ratings: [9, 2],
+    annotations: { origin: { type: 'model', task: 'preferences', models: ['gpt-4.1', 'tiny-model'], judge_model: 'gpt-4.1' } },
+  }),
 );
 const total = Math.max(Number(params.get('rows') ?? 0), base.length);
 const overrides = new Map<number, string>();
@@ -104,6 +123,7 @@ function record(i: number): RecordPayload {
     value: p.value,
     invalid: p.invalid,
     annotation: p.value ? annotationOf(p.value) : undefined,
+    preference: p.value ? readPreference(p.value) : undefined,
     edited: overrides.has(i),
   };
 }
@@ -160,6 +180,24 @@ function search(p: { query: SearchQuery; from?: number; direction?: 'forward' | 
   return { matches: out, total: forward && from === 0 ? count : undefined };
 }
 
+const matchLists = new Map<string, number[]>();
+/** Every match of a query (the extension's host builds this in slices; the fake does it at once). */
+function matchList(q: SearchQuery): number[] {
+  const key = JSON.stringify(q);
+  let list = matchLists.get(key);
+  if (!list) {
+    const re = q.text && q.regex ? new RegExp(q.text) : undefined;
+    list = [];
+    for (let i = 0; i < total; i++) if (matches(i, q, re)) list.push(i);
+    matchLists.set(key, list);
+  }
+  return list;
+}
+
+function matchProgress(list: number[]) {
+  return { count: list.length, scanned: total, lineCount: total, done: true };
+}
+
 function setPath(target: Obj, path: (string | number)[], value: unknown): void {
   let cur: Record<string | number, unknown> = target;
   for (const key of path.slice(0, -1)) {
@@ -191,10 +229,17 @@ function edit(e: EditRequest): RecordPayload {
       setHuman(s.value);
     } else if (e.op === 'reject') ann.review = { status: 'rejected' };
     else if (e.op === 'setReviewStatus') ann.review = { status: e.status };
+    else if (e.op === 'swapPreference') {
+      overrides.set(i, JSON.stringify(swapPreference(p.value, { time: new Date().toISOString() })));
+      dirty = true;
+      setTimeout(() => send({ kind: 'event', type: 'changed', info: info(), focus: i }), 0);
+      return record(i);
+    }
     else if (e.op === 'setField') setPath(v, e.path, e.value);
     overrides.set(i, JSON.stringify(v));
   }
   dirty = true;
+  matchLists.clear();
   setTimeout(() => send({ kind: 'event', type: 'changed', info: info(), focus: i }), 0);
   return record(i);
 }
@@ -207,6 +252,7 @@ function stats(): StatsPayload {
   let reviewed = 0;
   let sum = 0;
   let scored = 0;
+  let generated = 0;
   const n = Math.min(total, 200_000);
   for (let i = 0; i < n; i++) {
     const p = parsedAt(i);
@@ -215,6 +261,7 @@ function stats(): StatsPayload {
       continue;
     }
     const a = annotationOf(p.value);
+    if (obj(obj(p.value.annotations)?.origin)?.type === 'model') generated++;
     if (a.label) labels[a.label] = (labels[a.label] ?? 0) + 1;
     if (a.label || a.suggestions.length) annotated++;
     if (a.reviewStatus === 'reviewed') reviewed++;
@@ -227,7 +274,7 @@ function stats(): StatsPayload {
   }
   const scoreHistogram = [];
   for (let b = 1; b <= 10; b++) scoreHistogram.push({ bucket: String(b), count: hist.get(b) ?? 0 });
-  return { records: n, invalid, labels, scoreHistogram, meanScore: scored ? sum / scored : undefined, annotatedShare: annotated / n, reviewedShare: reviewed / n };
+  return { records: n, invalid, labels, scoreHistogram, meanScore: scored ? sum / scored : undefined, annotatedShare: annotated / n, reviewedShare: reviewed / n, generated, generatedShare: generated / n };
 }
 
 function agreementReport(goldField?: string): AgreementPayload {
@@ -289,6 +336,17 @@ function answer(method: string, p: unknown): unknown {
     }
     case 'search':
       return search(p as Parameters<typeof search>[0]);
+    case 'getMatchRows': {
+      const list = matchList(q.query as SearchQuery);
+      const start = q.start as number;
+      return { rows: list.slice(start, start + (q.count as number)).map((i) => row(i, q.columns as string[])), ...matchProgress(list) };
+    }
+    case 'matchPosition': {
+      const list = matchList(q.query as SearchQuery);
+      let position = list.findIndex((i) => i >= (q.index as number));
+      if (position === -1) position = list.length;
+      return { position, exact: list[position] === q.index, ...matchProgress(list) };
+    }
     case 'edit':
       return edit(p as EditRequest);
     case 'getStats':

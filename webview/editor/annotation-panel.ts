@@ -5,7 +5,7 @@
 // the review status, and warnings. All text from the record is set as text.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
-import type { AnnotationView, DocumentInfo, JudgeView, ProvenanceView, RecordPayload, SuggestionView } from '../../src/shared/protocol';
+import type { AnnotationView, DocumentInfo, JudgeView, OriginView, ProvenanceView, RecordPayload, SuggestionView } from '../../src/shared/protocol';
 import { el, formatPercent, icon, type Child } from './dom';
 
 export interface PanelActions {
@@ -193,6 +193,7 @@ export class AnnotationPanel {
         ),
       );
     }
+    if (r.origin) parts.push(this.origin(r.origin));
     if (a) {
       const judges = this.judges(a);
       if (judges) parts.push(judges);
@@ -290,6 +291,24 @@ export class AnnotationPanel {
       children.push(el('details', { class: 'samples-details', 'data-testid': 'other-judges' }, el('summary', {}, `${others.length} earlier ${others.length === 1 ? 'verdict' : 'verdicts'} (another rubric or prompt)`), list));
     }
     return section(panel.length > 1 ? 'Judges' : 'Judge', 'judge', ...children);
+  }
+
+  /** Machine-generated (by which task, model, round...) or human-written. */
+  private origin(o: OriginView): HTMLElement {
+    const chip = el('span', { class: `chip chip-status ${o.type === 'model' ? 'status-pending' : 'status-reviewed'}`, 'data-testid': 'origin-type' }, o.type === 'model' ? 'machine-generated' : 'human-written');
+    const rows: [string, string][] = [];
+    if (o.task) rows.push(['Task', o.task]);
+    if (o.models?.length) rows.push(['Models', o.models.join(', ')]);
+    else if (o.model) rows.push(['Model', o.model]);
+    if (o.judgeModel) rows.push(['Judge', o.judgeModel]);
+    if (o.round !== undefined) rows.push(['Round', String(o.round)]);
+    if (o.evolution) rows.push(['Evolved', o.evolution]);
+    if (o.persona) rows.push(['Persona', o.persona]);
+    if (o.promptHash) rows.push(['Prompt', o.promptHash]);
+    if (o.time) rows.push(['Time', formatTime(o.time)]);
+    const dl = el('dl', { class: 'provenance' });
+    for (const [k, v] of rows) dl.append(el('dt', {}, k), el('dd', {}, v));
+    return section('Origin', 'origin', el('div', { class: 'chips' }, chip), rows.length ? dl : null);
   }
 
   /** One judge's verdict: score badge, model, reasons, per-criterion scores, provenance. */

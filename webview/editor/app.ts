@@ -3,8 +3,7 @@
 // the record's fields and its annotation panel, from a cache that is filled ahead of time.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import { z } from 'zod';
-import { ViewMode, type DocumentInfo, type HostEvent, type RecordPayload, type RequestParams, type SearchQuery } from '../../src/shared/protocol';
+import type { DocumentInfo, HostEvent, RecordPayload, RequestParams, SearchQuery, ViewMode } from '../../src/shared/protocol';
 import { AgreementView, sourceName } from './agreement-view';
 import { DuplicatesView } from './duplicates-view';
 import { ReviewQueueBar, isQueued } from './review-queue';
@@ -12,6 +11,7 @@ import { AnnotationPanel } from './annotation-panel';
 import { el, icon, isTypingTarget } from './dom';
 import { HelpOverlay } from './help-overlay';
 import { ListView } from './list-view';
+import { PreferenceView } from './preference-view';
 import { RawEditor } from './raw-editor';
 import { RecordCache } from './record-cache';
 import { RecordView } from './record-view';
@@ -21,14 +21,32 @@ import { StatsView } from './stats-view';
 
 type Mode = ViewMode;
 
-const SavedState = z.object({
-  index: z.number().int().nonnegative(),
-  mode: ViewMode.optional(),
-  goldField: z.string().max(200).optional(),
-  autoAdvance: z.boolean().optional(),
-  columns: z.array(z.string()).max(20).optional(),
-});
-type SavedState = z.infer<typeof SavedState>;
+const MODES: readonly Mode[] = ['record', 'list', 'stats', 'agreement', 'duplicates'];
+
+interface SavedState {
+  index: number;
+  mode?: Mode;
+  /** The agreement report's gold field. */
+  goldField?: string;
+  autoAdvance?: boolean;
+  columns?: string[];
+  /** The page's embedded init already shown (see embedded-init.ts). */
+  initToken?: string;
+}
+
+/** The webview's saved state, checked by hand: zod is not in the first chunk (rpc.ts). */
+function readSavedState(v: unknown): Partial<SavedState> {
+  if (v === null || typeof v !== 'object') return {};
+  const s = v as Record<string, unknown>;
+  const out: Partial<SavedState> = {};
+  if (Number.isSafeInteger(s.index) && (s.index as number) >= 0) out.index = s.index as number;
+  if (MODES.includes(s.mode as Mode)) out.mode = s.mode as Mode;
+  if (typeof s.goldField === 'string' && s.goldField !== '' && s.goldField.length <= 200) out.goldField = s.goldField;
+  if (typeof s.autoAdvance === 'boolean') out.autoAdvance = s.autoAdvance;
+  if (Array.isArray(s.columns) && s.columns.length <= 20 && s.columns.every((c) => typeof c === 'string')) out.columns = s.columns as string[];
+  if (typeof s.initToken === 'string') out.initToken = s.initToken;
+  return out;
+}
 
 /** The top-level keys the annotation panel shows, when the host does not say which they are. */
 const DEFAULT_ANNOTATION_FIELDS = ['label', 'rationale', 'judge', 'judges', 'annotations'];
@@ -44,6 +62,8 @@ export class EditorApp {
   private requestSeq = 0;
   private readonly ownEdits = new Map<number, number>();
   private statusTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Whether the list's columns come from this webview's state (else from the host's memory of the file). */
+  private readonly ownColumns: boolean;
 
   private readonly cache: RecordCache;
   private readonly position = el('span', { class: 'position', 'data-testid': 'position', 'aria-live': 'polite' });
@@ -56,6 +76,7 @@ export class EditorApp {
   private readonly recordLayout = el('div', { class: 'record-layout', 'data-testid': 'record-layout' });
   private readonly recordScroll = el('div', { class: 'record-scroll', tabindex: '-1' });
   private readonly recordView = new RecordView();
+  private readonly pair = new PreferenceView({ swap: () => this.swapPair() });
   private readonly panel: AnnotationPanel;
   private readonly list: ListView;
   private readonly search: SearchBar;
@@ -70,10 +91,11 @@ export class EditorApp {
   constructor(
     private readonly root: HTMLElement,
     private readonly host: HostConnection,
+    private readonly initToken?: string,
   ) {
     this.cache = new RecordCache(host);
-    const saved = SavedState.safeParse(host.state);
-    const state: Partial<SavedState> = saved.success ? saved.data : {};
+    const state = readSavedState(host.state);
+    this.ownColumns = !!state.columns?.length;
     this.index = state.index ?? 0;
     this.autoAdvance = state.autoAdvance ?? false;
     this.goldField = state.goldField;
@@ -100,15 +122,19 @@ export class EditorApp {
           this.index = index;
           this.saveState();
         },
-        columnsChanged: () => this.saveState(),
+        columnsChanged: (columns) => {
+          this.saveState();
+          host.notify({ kind: 'notify', type: 'columns', columns });
+        },
+        message: (t) => this.say(t),
       },
       state.columns,
     );
     this.search = new SearchBar(host, {
       currentIndex: () => this.index,
       lineCount: () => this.info?.lineCount ?? 0,
-      goTo: (index) => this.navigate(index),
-      matchesChanged: (m) => this.list.setMatches(m),
+      goTo: (index) => void this.navigate(index),
+      matchesChanged: (m) => this.list.setMatches(m, this.search.activeQuery),
       message: (t) => this.say(t),
     });
     this.stats = new StatsView(host, () => {
@@ -150,7 +176,7 @@ export class EditorApp {
       record: tab('record', 'Record', 'file', 'l'),
       list: tab('list', 'List', 'list-flat', 'l'),
       stats: tab('stats', 'Stats', 'graph', 's'),
-      agreement: tab('agreement', 'Agreement', 'pulse', 'm'),
+      agreement: tab('agreement', 'Agreement', 'pulse', 'c'),
       duplicates: tab('duplicates', 'Duplicates', 'copy', 'd'),
     };
     const helpButton = el('button', { type: 'button', class: 'icon-button', 'data-testid': 'help-button', 'aria-label': 'Keyboard shortcuts (?)', title: 'Keyboard shortcuts (?)' }, icon('keyboard'));
@@ -169,7 +195,7 @@ export class EditorApp {
       this.status,
       helpButton,
     );
-    this.recordScroll.append(this.recordView.element);
+    this.recordScroll.append(this.pair.element, this.recordView.element);
     this.recordLayout.append(this.recordScroll, this.panel.element);
     this.content.append(this.recordLayout, this.list.element, this.stats.element, this.agreement.element, this.duplicates.element);
     this.root.append(toolbar, this.search.element, this.content, this.help.element, this.raw.element);
@@ -179,8 +205,11 @@ export class EditorApp {
         e.preventDefault();
         const n = Number(this.gotoBox.value);
         this.hideGoto();
-        if (Number.isInteger(n) && n >= 1) this.navigate(n - 1);
-        else this.say('Type a line number');
+        const count = this.info?.lineCount ?? 0;
+        if (Number.isInteger(n) && n >= 1) {
+          if (n > count && count > 0) this.say(`There is no line ${n}: the file has ${count}${this.info?.indexed === false ? ' so far' : ''}; this is the last`);
+          void this.navigate(n - 1);
+        } else this.say('Type a line number');
       } else if (e.key === 'Escape') {
         e.preventDefault();
         this.hideGoto();
@@ -190,7 +219,7 @@ export class EditorApp {
 
     this.setMode(state.mode ?? 'record', false);
     window.addEventListener('keydown', (e) => this.onKey(e));
-    host.notify({ kind: 'notify', type: 'ready' });
+    host.notify({ kind: 'notify', type: 'ready', index: this.index });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -200,12 +229,18 @@ export class EditorApp {
     if (e.type === 'show') {
       this.setMode(e.mode);
       this.host.notify({ kind: 'notify', type: 'mode', mode: e.mode }); // the host's request is done
-      if (e.focus !== undefined) this.navigate(e.focus);
+      if (e.focus !== undefined) void this.navigate(e.focus);
       if (e.mode === 'record') this.queue.refresh(0, true);
       return;
     }
     this.setInfo(e.info);
     if (e.type === 'init') {
+      performance.mark('dc:init');
+      if (e.record) {
+        this.cache.clear(); // the host's init is the truth: what was cached may be older
+        this.cache.put(e.record);
+      }
+      if (e.listColumns && !this.ownColumns) this.list.setColumns(e.listColumns);
       if (this.mode === 'list') this.list.show(this.clampIndex(this.index));
       if (this.mode === 'stats') void this.stats.load();
       if (this.mode === 'agreement') void this.agreement.load();
@@ -223,7 +258,7 @@ export class EditorApp {
     this.queue.refresh();
     this.search.refresh();
     const focus = e.focus;
-    if (focus !== undefined && !this.isOwnEdit(focus)) this.navigate(focus);
+    if (focus !== undefined && !this.isOwnEdit(focus)) void this.navigate(focus);
     else void this.go(this.clampIndex(this.index), true);
   }
 
@@ -281,7 +316,7 @@ export class EditorApp {
       case 's':
         this.setMode(this.mode === 'stats' ? 'record' : 'stats');
         return true;
-      case 'm':
+      case 'c':
         this.setMode(this.mode === 'agreement' ? 'record' : 'agreement');
         return true;
       case 'd':
@@ -316,15 +351,20 @@ export class EditorApp {
         this.step((key === 'PageDown' ? 1 : -1) * this.list.pageSize());
         return true;
       case 'Home':
-        this.navigate(0);
+        if (list) this.list.first();
+        else void this.navigate(0);
         return true;
       case 'End':
-        this.navigate(Math.max(0, count - 1));
+        if (list) this.list.last();
+        else void this.navigate(Math.max(0, count - 1));
         return true;
       case 'Enter':
         if (!list) return false;
-        this.setMode('record');
-        void this.go(this.list.selectedIndex);
+        void this.list.openSelected();
+        return true;
+      case 'm':
+        if (!list) this.setMode('list');
+        void this.list.setOnlyMatches(!(list && this.list.onlyMatches));
         return true;
       case 'g':
         this.showGoto();
@@ -350,6 +390,10 @@ export class EditorApp {
         else void this.review({ op: 'reject', index: this.index, question: s.question });
         return true;
       }
+      case 'x':
+        if (this.mode !== 'record') return false;
+        this.swapPair();
+        return true;
       default:
         if (/^[1-9]$/.test(key)) {
           const label = this.info?.labels[Number(key) - 1];
@@ -369,18 +413,18 @@ export class EditorApp {
   }
 
   private step(delta: number): void {
-    if (this.mode === 'list') this.list.select(this.list.selectedIndex + delta);
+    if (this.mode === 'list') this.list.move(delta);
     else void this.go(this.index + delta);
   }
 
-  /** Goes to a record in the current mode (list: selects its row). */
-  private navigate(index: number): void {
+  /** Goes to a record in the current mode (list: selects its row); resolves once it is shown. */
+  private async navigate(index: number): Promise<void> {
     if (this.mode === 'list') {
       this.list.select(this.clampIndex(index));
       this.search.updatePosition();
     } else {
       if (this.mode !== 'record') this.setMode('record');
-      void this.go(index);
+      await this.go(index);
     }
   }
 
@@ -392,6 +436,7 @@ export class EditorApp {
       this.renderPosition();
       this.recordView.element.replaceChildren(el('p', { class: 'empty' }, this.info?.indexed === false ? 'Reading the file…' : 'This file has no lines.'));
       this.panel.render(undefined, this.info, this.autoAdvance);
+      this.pair.render(undefined, false);
       return;
     }
     const target = this.clampIndex(index);
@@ -417,6 +462,7 @@ export class EditorApp {
   }
 
   private show(r: RecordPayload): void {
+    if (!this.current) performance.mark('dc:first-record');
     if (r.index !== this.current?.index) this.host.notify({ kind: 'notify', type: 'current', index: r.index });
     this.index = r.index;
     this.current = r;
@@ -444,8 +490,9 @@ export class EditorApp {
         this.say(`This is the only ${what}`);
         return undefined;
       }
+      await this.navigate(found);
+      // Once the record is on screen.
       if (direction === 1 ? found < here : found > here) this.say(`Wrapped to the ${direction === 1 ? 'first' : 'last'} ${what}`);
-      this.navigate(found);
       return found;
     } catch (err) {
       this.say(err instanceof Error ? err.message : String(err), true);
@@ -559,6 +606,12 @@ export class EditorApp {
     if (req.op === 'relabel' && this.autoAdvance && at + 1 < (this.info?.lineCount ?? 0)) void this.go(at + 1);
   }
 
+  /** Swaps a preference pair's chosen and rejected (one undoable edit). */
+  private swapPair(): void {
+    if (!this.current?.preference) this.say('This record is not a preference pair (it has no "chosen" and "rejected")');
+    else void this.edit({ op: 'swapPreference', index: this.index });
+  }
+
   private openRaw(): void {
     const r = this.current;
     if (!r) return;
@@ -591,7 +644,7 @@ export class EditorApp {
     this.renderPosition();
     const r = this.current;
     if (!r) return;
-    const hidden = new Set(r.annotation ? (r.annotationFields ?? DEFAULT_ANNOTATION_FIELDS) : []);
+    const hidden = new Set([...(r.annotation ? (r.annotationFields ?? DEFAULT_ANNOTATION_FIELDS) : []), ...(r.preference?.fields ?? [])]);
     // Keep an in-place edit open when the same record is refreshed underneath it.
     if (!(this.recordView.editing && this.recordView.index === r.index)) {
       this.recordView.render(r, {
@@ -601,13 +654,21 @@ export class EditorApp {
         refresh: () => this.render(),
       });
     }
+    this.pair.render(r, !r.invalid && !r.lossy);
     this.panel.render(r, this.info, this.autoAdvance);
     this.queue.setCurrent(r.annotation);
     this.search.updatePosition();
   }
 
   private saveState(): void {
-    const state: SavedState = { index: this.index, mode: this.mode, autoAdvance: this.autoAdvance, columns: this.list.selectedColumns, ...(this.goldField ? { goldField: this.goldField } : {}) };
+    const state: SavedState = {
+      index: this.index,
+      mode: this.mode,
+      autoAdvance: this.autoAdvance,
+      columns: this.list.selectedColumns,
+      initToken: this.initToken,
+      ...(this.goldField ? { goldField: this.goldField } : {}),
+    };
     this.host.state = state;
   }
 }

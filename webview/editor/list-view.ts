@@ -1,11 +1,13 @@
-// List mode: every record as one row, virtually scrolled. Rows have a fixed height; only the
-// visible rows plus an overscan exist in the DOM; rows come from the host in pages of 100 through
-// getRows and are kept in an LRU cache. A tall spacer gives the scrollbar its range; past a few
-// million pixels the scroll position is scaled, so even 100M rows stay reachable.
+// List mode: every record as one row, or only the search's matches, virtually scrolled. Rows have
+// a fixed height; only the visible rows plus an overscan exist in the DOM; rows come from the host
+// in pages of 100 (getRows, or getMatchRows by match position) and are kept in an LRU cache. A
+// tall spacer gives the scrollbar its range; past a few million pixels the scroll position is
+// scaled, so even 100M rows stay reachable. Selection and keys work on row positions.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
-import type { DocumentInfo, RowPayload } from '../../src/shared/protocol';
-import { el, formatPercent, icon } from './dom';
+import type { DocumentInfo, RowPayload, SearchQuery } from '../../src/shared/protocol';
+import { el, formatCount, formatPercent, icon } from './dom';
+import { AllRows, MatchRows, type RowSource } from './list-source';
 import { Lru } from './lru';
 import type { HostConnection } from './rpc';
 
@@ -14,6 +16,8 @@ const PAGE = 100;
 const OVERSCAN = 10;
 /** Browsers cap element heights (Chromium ~33.5M px, Firefox ~17.9M px): stay well below. */
 const MAX_SPACER = 8_000_000;
+/** How often the list asks how far a running search has got. */
+const POLL_MS = 300;
 
 /** Columns computed from the row itself rather than requested as fields. */
 const BUILTIN: Record<string, { title: string; width: string; cell(r: RowPayload): string }> = {
@@ -28,6 +32,7 @@ export interface ListCallbacks {
   open(index: number): void;
   select(index: number): void;
   columnsChanged(columns: string[]): void;
+  message(text: string): void;
 }
 
 export class ListView {
@@ -37,16 +42,25 @@ export class ListView {
   private readonly spacer = el('div', { class: 'list-spacer' });
   private readonly layer = el('div', { class: 'list-layer', role: 'rowgroup' });
   private readonly picker = el('div', { class: 'column-picker', 'data-testid': 'column-picker-menu', role: 'group', 'aria-label': 'Columns', hidden: '' });
+  private readonly onlyBox = el('vscode-checkbox', { label: 'Only matches', 'data-testid': 'only-matches', title: 'Show only the records that match the search (m)', disabled: '' });
+  private readonly summary = el('span', { class: 'meta list-summary', 'data-testid': 'list-summary', 'aria-live': 'polite' });
   private readonly pool: HTMLElement[] = [];
   private readonly pages = new Lru<number, RowPayload[]>(80);
   private readonly inFlight = new Map<number, Promise<void>>();
+  private readonly all: AllRows;
+  private source: RowSource;
   private generation = 0;
-  private count = 0;
+  private lineCount = 0;
   private columns: string[];
   private available: string[] = [];
-  private selected = 0;
+  /** The selected row's position in the source. */
+  private pos = 0;
+  /** The record the selected row shows (when known). */
+  private record = 0;
+  private query: SearchQuery | undefined;
   private matches: ReadonlySet<number> = new Set();
   private frame = 0;
+  private poll: ReturnType<typeof setTimeout> | undefined;
   private visible = false;
 
   constructor(
@@ -55,10 +69,18 @@ export class ListView {
     columns: string[] | undefined,
   ) {
     this.columns = columns?.length ? columns : [...DEFAULT_COLUMNS];
+    this.all = new AllRows(host, () => this.lineCount);
+    this.source = this.all;
     this.viewport.append(this.spacer, this.layer);
     const pickButton = el('vscode-button', { secondary: '', icon: 'list-selection', 'data-testid': 'column-picker', title: 'Choose columns', 'aria-haspopup': 'true' }, 'Columns');
     pickButton.addEventListener('click', () => this.togglePicker());
-    const bar = el('div', { class: 'list-toolbar' }, el('span', { class: 'meta' }, 'Click a row or press Enter to open it.'), pickButton);
+    this.onlyBox.addEventListener('change', () => void this.setOnlyMatches(this.onlyBox.checked));
+    const bar = el(
+      'div',
+      { class: 'list-toolbar' },
+      el('span', { class: 'meta' }, 'Click a row or press Enter to open it.'),
+      el('span', { class: 'list-tools' }, this.onlyBox, this.summary, pickButton),
+    );
     this.element.append(bar, this.picker, this.header, this.viewport);
     this.viewport.addEventListener('scroll', () => this.schedule(), { passive: true });
     this.layer.addEventListener('click', (e) => {
@@ -79,69 +101,204 @@ export class ListView {
     return [...this.columns];
   }
 
+  /** The record of the selected row. */
   get selectedIndex(): number {
-    return this.selected;
+    return this.record;
+  }
+
+  get onlyMatches(): boolean {
+    return this.source !== this.all;
+  }
+
+  setColumns(columns: string[]): void {
+    if (!columns.length || columns.join('\u0000') === this.columns.join('\u0000')) return;
+    this.columns = columns.slice(0, 20);
+    this.renderHeader();
+    this.invalidate();
   }
 
   setInfo(info: DocumentInfo): void {
-    this.count = info.lineCount;
+    this.lineCount = info.lineCount;
     const extra = info.columns.filter((c) => !(c in BUILTIN));
     this.available = [...Object.keys(BUILTIN), ...extra];
-    this.viewport.setAttribute('aria-rowcount', String(this.count));
     this.renderHeader();
+    this.renderSummary();
     this.schedule();
   }
 
-  setMatches(matches: ReadonlySet<number>): void {
+  /** The search's first matches (marked in the full list) and its query ("only matches" lists all of them). */
+  setMatches(matches: ReadonlySet<number>, query: SearchQuery | undefined): void {
     this.matches = matches;
+    const changed = JSON.stringify(query) !== JSON.stringify(this.query);
+    this.query = query;
+    if (query) this.onlyBox.removeAttribute('disabled');
+    else this.onlyBox.setAttribute('disabled', '');
+    if (this.onlyMatches && changed) void this.setOnlyMatches(!!query);
+    this.renderSummary();
     this.schedule();
+  }
+
+  /** Lists only the matches of the search (or every record again). */
+  async setOnlyMatches(on: boolean): Promise<void> {
+    if (on && !this.query) {
+      this.onlyBox.checked = false;
+      this.cb.message('Search first (/): "only matches" lists the records the search finds');
+      return;
+    }
+    const from = this.record;
+    this.source = on && this.query ? new MatchRows(this.host, this.query, () => this.progressChanged()) : this.all;
+    this.onlyBox.checked = this.onlyMatches;
+    this.resetPages();
+    const source = this.source;
+    let pos = from;
+    try {
+      pos = await source.positionOf(from);
+    } catch (err) {
+      this.cb.message(err instanceof Error ? err.message : String(err));
+    }
+    if (source !== this.source) return;
+    this.pos = Math.max(0, Math.min(pos, this.source.count() - 1));
+    this.renderSummary();
+    this.render();
+    this.reveal(this.pos, true);
+    this.syncRecord();
   }
 
   /** Drops cached rows (the document changed). */
   invalidate(): void {
-    this.generation++;
-    this.pages.clear();
-    this.inFlight.clear();
+    this.resetPages();
+    if (this.source instanceof MatchRows) void this.source.refresh().catch(() => undefined);
     this.schedule();
   }
 
-  show(selected: number): void {
+  private resetPages(): void {
+    this.generation++;
+    this.pages.clear();
+    this.inFlight.clear();
+  }
+
+  /** Shows the list with the row of record `index` selected. */
+  show(index: number): void {
     this.visible = true;
-    this.selected = selected;
     this.renderHeader();
-    this.render();
-    this.reveal(selected, true);
+    this.renderSummary();
+    void this.selectRecord(index, true);
     this.viewport.focus({ preventScroll: true });
+    this.pollSoon();
   }
 
   hide(): void {
     this.visible = false;
     this.picker.hidden = true;
+    clearTimeout(this.poll);
+    this.poll = undefined;
   }
 
-  /** Moves the selection; keeps it in view. */
+  /** Selects the row of record `index` (with only matches: the first match at or after it). */
   select(index: number): void {
-    this.selected = Math.max(0, Math.min(index, this.count - 1));
-    this.cb.select(this.selected);
-    this.reveal(this.selected, false);
+    void this.selectRecord(index, false);
+  }
+
+  private async selectRecord(index: number, center: boolean): Promise<void> {
+    const source = this.source;
+    this.record = index;
+    let pos = index;
+    try {
+      pos = await source.positionOf(index);
+    } catch {
+      /* the list shows what it can */
+    }
+    if (source !== this.source) return;
+    this.selectPosition(pos, center);
+  }
+
+  /** Moves the selection by `delta` rows; keeps it in view. */
+  move(delta: number): void {
+    this.selectPosition(this.pos + delta, false);
+  }
+
+  first(): void {
+    this.selectPosition(0, false);
+  }
+
+  last(): void {
+    this.selectPosition(this.source.count() - 1, false);
+  }
+
+  /** Opens the selected row's record (fetching its row first if it is not here yet). */
+  async openSelected(): Promise<void> {
+    let r = this.row(this.pos);
+    if (!r && this.source.count() > 0) {
+      const start = Math.floor(this.pos / PAGE) * PAGE;
+      r = (await this.source.fetch(start, Math.min(PAGE, this.source.count() - start), this.fieldColumns()))[this.pos - start];
+    }
+    if (r) this.cb.open(r.index);
+    else if (!this.onlyMatches) this.cb.open(this.pos);
+  }
+
+  private selectPosition(pos: number, center: boolean): void {
+    this.pos = Math.max(0, Math.min(pos, this.source.count() - 1));
+    this.reveal(this.pos, center);
     this.render();
+    this.syncRecord();
+  }
+
+  /** Tells the app which record the selection is on, once that is known. */
+  private syncRecord(): void {
+    const index = this.onlyMatches ? this.row(this.pos)?.index : this.pos;
+    if (index === undefined) return;
+    this.record = index;
+    this.cb.select(index);
   }
 
   pageSize(): number {
     return Math.max(1, Math.floor(this.viewport.clientHeight / ROW_HEIGHT) - 1);
   }
 
+  private progressChanged(): void {
+    this.renderSummary();
+    this.schedule();
+    this.pollSoon();
+  }
+
+  /** While a search runs and the list shows its matches, asks every POLL_MS how far it has got. */
+  private pollSoon(): void {
+    const s = this.source;
+    if (!(s instanceof MatchRows) || s.progress.done || !this.visible || this.poll) return;
+    this.poll = setTimeout(() => {
+      void s
+        .refresh()
+        .catch(() => undefined)
+        .finally(() => {
+          this.poll = undefined;
+          if (s === this.source) this.pollSoon();
+        });
+    }, POLL_MS);
+  }
+
+  private renderSummary(): void {
+    const s = this.source;
+    if (!(s instanceof MatchRows)) {
+      this.summary.textContent = `${formatCount(this.lineCount)} records`;
+      return;
+    }
+    const p = s.progress;
+    this.summary.textContent = p.done
+      ? `${formatCount(p.count)} ${p.count === 1 ? 'match' : 'matches'} of ${formatCount(p.lineCount)} records`
+      : `Searching… ${formatCount(p.count)} so far (${formatPercent(p.lineCount ? p.scanned / p.lineCount : 0)} of ${formatCount(p.lineCount)})`;
+  }
+
   private ratio(): number {
-    const total = this.count * ROW_HEIGHT;
+    const total = this.source.count() * ROW_HEIGHT;
     const spacer = Math.min(total, MAX_SPACER);
     const vh = this.viewport.clientHeight;
     return total > vh && spacer > vh ? (total - vh) / (spacer - vh) : 1;
   }
 
-  private reveal(index: number, center: boolean): void {
+  private reveal(pos: number, center: boolean): void {
     const ratio = this.ratio();
     const vh = this.viewport.clientHeight;
-    const y = index * ROW_HEIGHT; // virtual pixels
+    const y = pos * ROW_HEIGHT; // virtual pixels
     const top = this.viewport.scrollTop * ratio;
     if (center) this.viewport.scrollTop = Math.max(0, (y - vh / 2) / ratio);
     else if (y < top) this.viewport.scrollTop = y / ratio;
@@ -195,14 +352,16 @@ export class ListView {
   private fetchPage(page: number): void {
     if (this.pages.peek(page) || this.inFlight.has(page)) return;
     const gen = this.generation;
+    const source = this.source;
     const start = page * PAGE;
-    const count = Math.min(PAGE, this.count - start);
+    const count = Math.min(PAGE, source.count() - start);
     if (count <= 0) return;
-    const p = this.host
-      .request('getRows', { start, count, columns: this.fieldColumns() })
+    const p = source
+      .fetch(start, count, this.fieldColumns())
       .then((rows) => {
         if (gen !== this.generation) return;
         this.pages.set(page, rows);
+        if (Math.floor(this.pos / PAGE) === page) this.syncRecord();
         this.schedule();
       })
       .catch(() => undefined)
@@ -212,25 +371,28 @@ export class ListView {
     this.inFlight.set(page, p);
   }
 
-  private row(index: number): RowPayload | undefined {
-    return this.pages.get(Math.floor(index / PAGE))?.[index % PAGE];
+  private row(pos: number): RowPayload | undefined {
+    return this.pages.get(Math.floor(pos / PAGE))?.[pos % PAGE];
   }
 
   private render(): void {
     if (!this.visible) return;
+    const count = this.source.count();
+    this.viewport.setAttribute('aria-rowcount', String(count));
     const vh = this.viewport.clientHeight;
-    this.spacer.style.height = `${Math.min(this.count * ROW_HEIGHT, MAX_SPACER)}px`;
+    this.spacer.style.height = `${Math.min(count * ROW_HEIGHT, MAX_SPACER)}px`;
     const scrollTop = this.viewport.scrollTop;
     const virtualTop = scrollTop * this.ratio();
     const first = Math.floor(virtualTop / ROW_HEIGHT);
     const offset = virtualTop - first * ROW_HEIGHT;
     const start = Math.max(0, first - OVERSCAN);
-    const end = Math.min(this.count, first + Math.ceil(vh / ROW_HEIGHT) + 1 + OVERSCAN);
+    const end = Math.min(count, first + Math.ceil(vh / ROW_HEIGHT) + 1 + OVERSCAN);
     this.layer.style.transform = `translateY(${scrollTop - offset - (first - start) * ROW_HEIGHT}px)`;
 
     for (let p = Math.floor(start / PAGE); p <= Math.floor(Math.max(start, end - 1) / PAGE); p++) this.fetchPage(p);
 
     const fields = this.fieldColumns();
+    const only = this.onlyMatches;
     const n = Math.max(0, end - start);
     while (this.pool.length < n) {
       const r = el('div', { class: 'list-row', role: 'row', 'data-testid': 'list-row' });
@@ -244,17 +406,19 @@ export class ListView {
         continue;
       }
       r.hidden = false;
-      const index = start + k;
-      const data = this.row(index);
-      const key = data ? `${index}:${this.generation}:${this.columns.join('\u0000')}` : `${index}:loading`;
+      const pos = start + k;
+      const data = this.row(pos);
+      const index = data?.index ?? (only ? undefined : pos);
+      const key = data ? `${pos}:${this.generation}:${this.columns.join('\u0000')}` : `${pos}:${this.generation}:loading`;
       if (r.dataset.key !== key) {
         r.dataset.key = key;
-        r.dataset.index = String(index);
-        r.setAttribute('aria-rowindex', String(index + 1));
+        if (index === undefined) delete r.dataset.index;
+        else r.dataset.index = String(index);
+        r.setAttribute('aria-rowindex', String(pos + 1));
         const cells = this.columns.map((c) => {
           const b = BUILTIN[c];
           let text = '';
-          if (b) text = data ? b.cell(data) : c === 'line' ? String(index + 1) : '';
+          if (b) text = data ? b.cell(data) : c === 'line' && index !== undefined ? String(index + 1) : '';
           else if (data) text = data.cells[fields.indexOf(c)] ?? '';
           const cell = el('span', { class: `list-cell col-${b ? c : 'field'}`, role: 'gridcell' }, text);
           if (c === 'line' && data?.invalid) cell.prepend(icon('warning', 'invalid-icon'));
@@ -265,9 +429,9 @@ export class ListView {
         r.classList.toggle('invalid', !!data?.invalid);
         r.classList.toggle('loading', !data);
       }
-      r.classList.toggle('selected', index === this.selected);
-      r.setAttribute('aria-selected', index === this.selected ? 'true' : 'false');
-      r.classList.toggle('match', this.matches.has(index));
+      r.classList.toggle('selected', pos === this.pos);
+      r.setAttribute('aria-selected', pos === this.pos ? 'true' : 'false');
+      r.classList.toggle('match', !only && index !== undefined && this.matches.has(index));
     }
   }
 }

@@ -1,13 +1,11 @@
-// The webview's side of the protocol: typed requests with ids, and the host's events.
-import {
-  HostEvent,
-  ToWebview,
-  type FromWebview,
-  type RequestMethod,
-  type RequestParams,
-  type RequestResult,
-  requests,
-} from '../../src/shared/protocol';
+// The webview's side of the protocol: typed requests with ids, and the host's events. Every
+// message from the host is validated against the protocol's zod schemas. Those schemas (zod is
+// over half of the webview's code) are a separate chunk loaded after the first record is on
+// screen, which the page's embedded init makes possible without them; messages that arrive
+// before the chunk wait for it, in order.
+import type { FromWebview, HostEvent, RequestMethod, RequestParams, RequestResult } from '../../src/shared/protocol';
+
+type Protocol = typeof import('../../src/shared/protocol');
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -20,13 +18,34 @@ export class HostConnection {
   private readonly api = acquireVsCodeApi();
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private protocol: Protocol | undefined;
+  private loading: Promise<Protocol> | undefined;
+  private readonly backlog: unknown[] = [];
 
   constructor(private readonly onEvent: (e: HostEvent) => void) {
     window.addEventListener('message', (e: MessageEvent<unknown>) => this.receive(e.data));
   }
 
+  /** Loads the protocol's schemas (main.ts asks once the first record is painted). */
+  schemas(): Promise<Protocol> {
+    this.loading ??= import('../../src/shared/protocol').then((p) => {
+      this.protocol = p;
+      for (const data of this.backlog.splice(0)) this.handle(p, data);
+      return p;
+    });
+    return this.loading;
+  }
+
   private receive(data: unknown): void {
-    const parsed = ToWebview.safeParse(data);
+    if (this.protocol) this.handle(this.protocol, data);
+    else {
+      this.backlog.push(data);
+      void this.schemas();
+    }
+  }
+
+  private handle(p: Protocol, data: unknown): void {
+    const parsed = p.ToWebview.safeParse(data);
     if (!parsed.success) {
       this.notify({ kind: 'notify', type: 'log', level: 'warn', message: `webview ignored a malformed message` });
       return;
@@ -53,7 +72,7 @@ export class HostConnection {
     return new Promise<unknown>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.api.postMessage({ kind: 'request', id, method, params });
-    }).then((result) => requests[method].result.parse(result) as RequestResult<M>);
+    }).then(async (result) => (await this.schemas()).requests[method].result.parse(result) as RequestResult<M>);
   }
 
   get state(): unknown {

@@ -77,6 +77,11 @@ export class SearchBar {
     this.schedule(0);
   }
 
+  /** The query of the search on show (undefined when there is none). */
+  get activeQuery(): SearchQuery | undefined {
+    return this.active;
+  }
+
   focus(): void {
     this.text.focus();
     this.text.wrappedElement?.select();

@@ -98,6 +98,21 @@ function judgesCard(j: NonNullable<StatsPayload['judges']>, showDisagreements: (
   );
 }
 
+/** Human-written vs machine-generated (annotations.origin): the survey's model-collapse warning sign. */
+function originCard(s: StatsPayload): HTMLElement {
+  const human = s.records ? 1 - s.generatedShare : 0;
+  return el(
+    'section',
+    { class: 'stats-card', 'aria-label': 'Origin', 'data-testid': 'stats-origin' },
+    el('h2', { class: 'panel-title' }, 'Origin'),
+    share('Human-written', human, 'stats-human'),
+    share('Machine-generated', s.generatedShare, 'stats-generated'),
+    s.generatedShare > 0.5
+      ? el('p', { class: 'notice notice-warning', 'data-testid': 'stats-collapse-warning' }, 'Most records are machine-generated. Models trained mostly on generated data can degrade (model collapse): keep human-written data in the mix.')
+      : el('p', { class: 'meta' }, `${formatCount(s.generated)} of ${formatCount(s.records)} records are marked machine-generated (annotations.origin); the rest count as human-written.`),
+  );
+}
+
 export class StatsView {
   readonly element = el('div', { class: 'stats-view', 'data-testid': 'stats' });
   private seq = 0;
@@ -146,6 +161,7 @@ export class StatsView {
       el('section', { class: 'stats-card', 'aria-label': 'Judge scores' }, el('h2', { class: 'panel-title' }, 'Judge scores'), hist),
       s.judges ? judgesCard(s.judges, this.showDisagreements) : null,
       el('section', { class: 'stats-card', 'aria-label': 'Progress' }, el('h2', { class: 'panel-title' }, 'Progress'), share('Annotated', s.annotatedShare, 'stats-annotated'), share('Reviewed', s.reviewedShare, 'stats-reviewed')),
+      originCard(s),
     ];
     this.element.replaceChildren(...cards.filter((x): x is HTMLElement => x !== null));
   }

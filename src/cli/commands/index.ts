@@ -3,6 +3,7 @@
 import type { Command } from '../cli';
 import { convert } from './convert';
 import { agreement, exportCmd, filter, importCmd, reviewQueueCmd, split } from './curation';
+import { generate } from './generate';
 import { get } from './get';
 import { annotate, consistency, critique, judge, rationale } from './llm';
 import { set } from './set';
@@ -29,4 +30,6 @@ export const commands: Command[] = [
   consistency,
   critique,
   rationale,
+  // generation (synthesis)
+  generate,
 ];

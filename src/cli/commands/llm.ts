@@ -1,8 +1,7 @@
 // curate annotate | judge | consistency | critique | rationale: the LLM jobs from the command line.
 // The API key comes from OPENAI_API_KEY (never a flag: flags end up in shell history and CI logs).
-import { createInterface } from 'node:readline/promises';
 import { existsSync, readFileSync } from 'node:fs';
-import { ZodError, type ZodType } from 'zod';
+import type { ZodType } from 'zod';
 import { humanLabeledExamples, llmOperations, targetPath, type CommonOptions } from '../../core/llm/tasks';
 import { judgesSummaryOfFile } from '../../core/metrics/judges';
 import type { FewShotExample } from '../../core/llm/templates';
@@ -10,69 +9,22 @@ import { JsonlDataset } from '../../core/store';
 import { JobCancelledError, type JobSummary } from '../../core/jobs/runner';
 import { UserError, type Operation } from '../../core/operation';
 import { ExitCode, UsageError, type Command, type Io, type OptionValues } from '../cli';
+import { confirmEstimate, endpointOptions, interrupted, list, llmFlags, llmUsage, num, parseOptions, progressPrinter } from './llm-common';
 import { fieldFlags, fieldMapOf } from './util';
 
-const common = {
-  'base-url': { type: 'string' },
-  model: { type: 'string', short: 'm' },
-  concurrency: { type: 'string', short: 'c' },
-  temperature: { type: 'string' },
-  'max-tokens': { type: 'string' },
-  timeout: { type: 'string' },
-  rpm: { type: 'string' },
-  tpm: { type: 'string' },
-  'price-in': { type: 'string' },
-  'price-out': { type: 'string' },
-  'max-cost': { type: 'string' },
-  out: { type: 'string', short: 'o' },
-  'in-place': { type: 'boolean' },
-  'cache-dir': { type: 'string' },
-  'no-cache': { type: 'boolean' },
-  prompts: { type: 'string' },
-  ...fieldFlags,
-  limit: { type: 'string' },
-  yes: { type: 'boolean', short: 'y' },
-  json: { type: 'boolean' },
-} as const;
+const common = { ...llmFlags, 'in-place': { type: 'boolean' }, ...fieldFlags } as const;
 
 const commonUsage =
-  '  --base-url URL (or OPENAI_BASE_URL)  --model M (or CURATE_MODEL)  --concurrency N  --temperature T  --max-tokens N\n' +
-  '  --timeout S  --rpm N  --tpm N  --price-in USD/M  --price-out USD/M  --max-cost USD (ask above it; default 1)\n' +
-  '  --out FILE | --in-place   --cache-dir DIR | --no-cache   --prompts DIR (default: the nearest .curator/prompts)\n' +
-  '  --label-field, --rationale-field, --judge-field, --judges-field, --annotations-field NAME   --limit N   --yes   --json\n' +
-  '  The API key is read from OPENAI_API_KEY. A killed or interrupted job resumes when run again.';
-
-function num(v: unknown, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got ${JSON.stringify(v)}`);
-  return n;
-}
+  llmUsage.replace('  --cache-dir', '  --out FILE | --in-place   --cache-dir') +
+  '\n  --label-field, --rationale-field, --judge-field, --judges-field, --annotations-field NAME (where the results go)';
 
 function commonOptions(values: OptionValues, input: string, defaultModel?: string): Record<string, unknown> {
-  const baseURL = (values['base-url'] as string | undefined) ?? process.env.OPENAI_BASE_URL;
-  const model = (values.model as string | undefined) ?? process.env.CURATE_MODEL ?? defaultModel;
-  if (!baseURL) throw new UsageError('missing --base-url (or OPENAI_BASE_URL), e.g. http://127.0.0.1:11434/v1');
-  if (!model) throw new UsageError('missing --model (or CURATE_MODEL)');
   if (values.out && values['in-place']) throw new UsageError('choose --out FILE or --in-place, not both');
   if (!values.out && !values['in-place']) throw new UsageError('say where results go: --out FILE (a copy of FILE with the results) or --in-place');
-  const o: Record<string, unknown> = { input, baseURL, model };
-  const put = (k: string, v: unknown) => v !== undefined && (o[k] = v);
-  put('concurrency', num(values.concurrency, 'concurrency'));
-  put('temperature', num(values.temperature, 'temperature'));
-  put('maxTokens', num(values['max-tokens'], 'max-tokens'));
-  put('timeoutSeconds', num(values.timeout, 'timeout'));
-  put('requestsPerMinute', num(values.rpm, 'rpm'));
-  put('tokensPerMinute', num(values.tpm, 'tpm'));
-  put('pricePerMillionInputTokens', num(values['price-in'], 'price-in'));
-  put('pricePerMillionOutputTokens', num(values['price-out'], 'price-out'));
-  put('limit', num(values.limit, 'limit'));
-  put('cacheDir', values['cache-dir']);
-  put('noCache', values['no-cache'] ? true : undefined);
-  put('promptsDir', values.prompts);
-  put('fields', fieldMapOf(values));
-  put('output', values.out);
-  put('inPlace', values['in-place'] ? true : undefined);
+  const o = endpointOptions(values, input, defaultModel);
+  const fields = fieldMapOf(values);
+  if (fields !== undefined) o.fields = fields;
+  if (values['in-place']) o.inPlace = true;
   return o;
 }
 
@@ -84,39 +36,13 @@ async function runLlm(id: OpId, values: OptionValues, extra: Record<string, unkn
   const ops = llmOperations({ apiKey: () => process.env.OPENAI_API_KEY });
   // One face over five operations that share CommonOptions.
   const op = ops[id] as unknown as Operation<ZodType<CommonOptions>, JobSummary>;
-  let options: CommonOptions;
+  const options: CommonOptions = parseOptions(op.options, { ...commonOptions(values, input, defaultModel), ...extra });
+  const printer = progressPrinter(io);
   try {
-    options = op.options.parse({ ...commonOptions(values, input, defaultModel), ...extra });
-  } catch (err) {
-    if (err instanceof ZodError) throw new UsageError(err.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('\n'));
-    throw err;
-  }
-  try {
-    const est = await op.estimate!(options, { signal: io.signal });
-    const cost = est.cost ?? 0;
-    io.err(`${id}: ${est.records} record(s), about ${est.requests} request(s), ${est.inputTokens} input and ${est.outputTokens} output tokens${cost ? `, about $${cost.toFixed(4)}` : ''}\n`);
-    const maxCost = num(values['max-cost'], 'max-cost') ?? 1;
-    if (cost > maxCost && !values.yes) {
-      if (!io.isTTY || !process.stdin.isTTY) {
-        io.err(`curate: the estimated cost $${cost.toFixed(2)} is above --max-cost $${maxCost}; pass --yes to run it\n`);
-        return ExitCode.usage;
-      }
-      const rl = createInterface({ input: process.stdin, output: process.stderr });
-      const answer = await rl.question(`Run it for about $${cost.toFixed(2)}? [y/N] `);
-      rl.close();
-      if (!/^y(es)?$/i.test(answer.trim())) return ExitCode.ok;
-    }
-    let last = 0;
-    const summary: JobSummary = await op.run(options, {
-      signal: io.signal,
-      log: (l) => io.err(`${l}\n`),
-      progress: (p) => {
-        if (!io.isTTY || Date.now() - last < 200) return;
-        last = Date.now();
-        io.err(`\r${p.message ?? `${p.done}/${p.total ?? '?'}`}   `);
-      },
-    });
-    if (io.isTTY) io.err('\n');
+    const go = await confirmEstimate(id, await op.estimate!(options, { signal: io.signal }), values, io);
+    if (go !== true) return go;
+    const summary: JobSummary = await op.run(options, { signal: io.signal, log: (l) => io.err(`${l}\n`), progress: printer.progress });
+    printer.done();
     // Several judges: how they agree, over the file they wrote.
     const agreement = summary.parts ? await judgesSummaryOfFile(targetPath(options, 'judge'), undefined, io.signal) : undefined;
     if (values.json) io.out(`${JSON.stringify(agreement ? { ...summary, agreement } : summary, null, 2)}\n`);
@@ -137,20 +63,16 @@ async function runLlm(id: OpId, values: OptionValues, extra: Record<string, unkn
     }
     return summary.failed.length > 0 ? ExitCode.failure : ExitCode.ok;
   } catch (err) {
-    if (io.isTTY) io.err('\n');
+    printer.done();
     if (err instanceof JobCancelledError) {
       // Finished records are journaled and saved; the same command resumes.
-      io.err(`curate ${id}: interrupted: ${err.summary.ok + err.summary.failed.length + err.summary.skipped.length} of ${err.summary.total} records done and kept; run the same command again to resume\n`);
       if (values.json) io.out(`${JSON.stringify(err.summary, null, 2)}\n`);
-      return ExitCode.interrupted;
+      const s = err.summary;
+      return interrupted(io, `${s.ok + s.failed.length + s.skipped.length} of ${s.total} records are done and kept`);
     }
     if (err instanceof UserError) throw new UsageError(err.message);
     throw err;
   }
-}
-
-function list(v: unknown): string[] {
-  return typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : [];
 }
 
 export const annotate: Command = {

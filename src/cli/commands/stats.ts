@@ -6,7 +6,7 @@ import { fieldFlags, fieldMapOf, openJsonl } from './util';
 
 export const stats: Command = {
   name: 'stats',
-  summary: 'Records, invalid lines, label counts, judge score histogram, annotated share',
+  summary: 'Records, invalid lines, label counts, judge score histogram, annotated and machine-generated shares',
   usage: 'curate stats FILE [--json] [--max-listed N] [--label-field NAME] [--judge-field NAME] [--annotations-field NAME]',
   details: 'Counts every line: invalid ones are listed with their 1-based numbers and reasons (the first --max-listed, default 100; the total is always given).\n--json prints the stable keys documented in docs/cli.md.',
   options: {
@@ -37,6 +37,7 @@ export const stats: Command = {
     io.out(`  invalid lines   ${s.invalid}\n`);
     io.out(`  annotated       ${pct(s.annotatedShare)} (${s.annotated})\n`);
     io.out(`  reviewed        ${pct(s.reviewedShare)} (${s.reviewed})\n`);
+    io.out(`  generated       ${pct(s.generatedShare)} (${s.generated})  machine-generated (annotations.origin); the rest count as human-written\n`);
     if (s.meanScore !== null) io.out(`  mean judge      ${s.meanScore.toFixed(2)} over ${s.scored} scored\n`);
     const labels = Object.entries(s.labels);
     if (labels.length) {

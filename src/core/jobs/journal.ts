@@ -11,7 +11,7 @@
 // for power loss. A torn last line is cut off when the journal is reopened. The last entry for a
 // record index wins. The journal never holds the API key (results and reasons only; reasons come
 // from the client, which redacts the key).
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { TaskResult } from '../llm/apply-result';
 import type { Usage } from '../llm/client';
@@ -26,47 +26,82 @@ export interface JournalHeader {
   created: string;
 }
 
-export type JournalRecord =
-  | { type: 'record'; i: number; line: number; status: 'ok'; cached: boolean; result: TaskResult; usage?: Usage }
+export type JournalRecord<R = TaskResult> =
+  | { type: 'record'; i: number; line: number; status: 'ok'; cached: boolean; result: R; usage?: Usage }
   | { type: 'record'; i: number; line: number; status: 'failed'; reason: string; usage?: Usage }
-  | { type: 'record'; i: number; line: number; status: 'skipped'; reason: string };
+  | { type: 'record'; i: number; line: number; status: 'skipped'; reason: string; usage?: Usage; detail?: unknown };
 
-export type JournalEntry = JournalHeader | JournalRecord | { type: 'end'; time: string };
+export type JournalEntry<R = TaskResult> = JournalHeader | JournalRecord<R> | { type: 'end'; time: string };
 
-export interface JournalState {
+export interface JournalState<R = TaskResult> {
   header?: JournalHeader;
-  records: Map<number, JournalRecord>;
+  records: Map<number, JournalRecord<R>>;
   ended: boolean;
   /** Byte length of the complete lines (a torn tail beyond it is dropped on open). */
   goodLength: number;
 }
 
-export function readJournal(path: string): JournalState {
-  const state: JournalState = { records: new Map(), ended: false, goodLength: 0 };
-  if (!existsSync(path)) return state;
-  const buf = readFileSync(path);
-  let start = 0;
-  for (;;) {
-    const nl = buf.indexOf(10, start);
-    if (nl < 0) break;
-    const text = buf.toString('utf8', start, nl);
-    start = nl + 1;
-    state.goodLength = start;
-    if (!text.trim()) continue;
-    let e: JournalEntry;
-    try {
-      e = JSON.parse(text) as JournalEntry;
-    } catch {
-      continue; // a damaged line: the record is redone
+/**
+ * Calls `onEntry` for each complete, parseable line of a journal (a damaged line is passed over: its
+ * work is redone); returns the byte length of the complete lines (a torn tail beyond it is dropped
+ * when the journal is reopened for writing).
+ */
+export function scanJournal<E = JournalEntry>(path: string, onEntry: (entry: E) => void): number {
+  if (!existsSync(path)) return 0;
+  // Read in chunks, never the whole file at once: a generation job's journal holds its records.
+  const fd = openSync(path, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(1 << 20);
+    let carry: Buffer = Buffer.alloc(0);
+    let pos = 0; // file offset of carry[0]
+    let good = 0;
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, pos + carry.length);
+      if (n <= 0) break;
+      const buf = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+      let start = 0;
+      for (;;) {
+        const nl = buf.indexOf(10, start);
+        if (nl < 0) break;
+        const text = buf.toString('utf8', start, nl);
+        start = nl + 1;
+        good = pos + start;
+        if (!text.trim()) continue;
+        let e: E;
+        try {
+          e = JSON.parse(text) as E;
+        } catch {
+          continue;
+        }
+        if (e !== null && typeof e === 'object') onEntry(e);
+      }
+      carry = Buffer.from(buf.subarray(start));
+      pos += start;
     }
-    if (e.type === 'header') state.header = e;
-    else if (e.type === 'record' && Number.isInteger(e.i)) state.records.set(e.i, e);
-    else if (e.type === 'end') state.ended = true;
+    return good;
+  } finally {
+    closeSync(fd);
   }
+}
+
+/** `lean`: drop results and details (the caller reads them from the journal itself when needed). */
+export function readJournal<R = TaskResult>(path: string, lean = false): JournalState<R> {
+  const state: JournalState<R> = { records: new Map(), ended: false, goodLength: 0 };
+  state.goodLength = scanJournal<JournalEntry<R>>(path, (e) => {
+    if (e.type === 'header') state.header = e;
+    else if (e.type === 'record' && Number.isInteger(e.i)) {
+      if (lean) {
+        delete (e as { result?: unknown }).result;
+        delete (e as { detail?: unknown }).detail;
+      }
+      state.records.set(e.i, e);
+    }
+    else if (e.type === 'end') state.ended = true;
+  });
   return state;
 }
 
-export class JournalWriter {
+export class JournalWriter<E extends { type: string } = JournalEntry> {
   private fd: number;
   private pending = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -82,7 +117,7 @@ export class JournalWriter {
     if (goodLength !== undefined && fstatSync(this.fd).size > goodLength) ftruncateSync(this.fd, goodLength);
   }
 
-  append(entry: JournalEntry): void {
+  append(entry: E): void {
     if (this.closed) throw new Error('journal is closed');
     writeSync(this.fd, `${JSON.stringify(entry)}\n`);
     if (++this.pending >= this.batch.records) this.sync();
@@ -110,8 +145,13 @@ export class JournalWriter {
   /** After a complete run: keeps the journal as `<id>.done.jsonl` (so a new run starts afresh). */
   retire(): string {
     this.close();
-    const done = this.path.replace(/\.jsonl$/, '') + `.done-${Date.now()}.jsonl`;
-    renameSync(this.path, done);
-    return done;
+    return retireJournal(this.path);
   }
+}
+
+/** Renames a finished job's journal to `<id>.done-<time>.jsonl`; returns the new path. */
+export function retireJournal(path: string): string {
+  const done = path.replace(/\.jsonl$/, '') + `.done-${Date.now()}.jsonl`;
+  renameSync(path, done);
+  return done;
 }

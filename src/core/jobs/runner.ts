@@ -7,7 +7,8 @@ import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import type { Progress } from '../operation';
 import type { Usage } from '../llm/client';
-import { JournalWriter, readJournal, type JournalRecord } from './journal';
+import type { TaskResult } from '../llm/apply-result';
+import { JournalWriter, readJournal, type JournalEntry, type JournalRecord } from './journal';
 import type { LlmTask, RecordSource, ResultSink } from './types';
 
 export interface Prices {
@@ -16,13 +17,13 @@ export interface Prices {
   output: number;
 }
 
-export interface JobOptions {
+export interface JobOptions<R = TaskResult> {
   jobId: string;
   /** Folder of the journal, e.g. `<file>.curator-journal` (see journalDirFor). */
   journalDir: string;
-  task: LlmTask;
+  task: LlmTask<R>;
   source: RecordSource;
-  sink: ResultSink;
+  sink: ResultSink<R>;
   /** Records in flight at most (the client's limiter bounds the HTTP requests). Default 8. */
   concurrency?: number;
   signal?: AbortSignal;
@@ -35,6 +36,12 @@ export interface JobOptions {
   limit?: number;
   /** Keep the journal in place after a complete run (default: renamed to <id>.done-<time>.jsonl unless records failed). */
   keepJournal?: boolean;
+  /**
+   * Give the sink the results of an earlier run from the journal (default true). A sink that reads
+   * the journal itself (generation jobs write their output from it) says false, and the journal's
+   * results are then not held in memory.
+   */
+  replay?: boolean;
 }
 
 export interface JobSummary {
@@ -101,17 +108,23 @@ function fmtEta(ms: number): string {
   return s >= 3600 ? `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m` : s >= 60 ? `${Math.floor(s / 60)}m${s % 60}s` : `${s}s`;
 }
 
-export async function runJob(opts: JobOptions): Promise<JobSummary> {
+/** The journal file of a job. */
+export function journalPathFor(journalDir: string, jobId: string): string {
+  return join(journalDir, `${jobId}.jsonl`);
+}
+
+export async function runJob<R = TaskResult>(opts: JobOptions<R>): Promise<JobSummary> {
   const started = performance.now();
   const { task, source, sink } = opts;
   const total = Math.min(source.count(), opts.limit ?? Infinity);
   const prices = opts.prices ?? { input: 0, output: 0 };
-  const path = join(opts.journalDir, `${opts.jobId}.jsonl`);
-  const state = readJournal(path);
+  const path = journalPathFor(opts.journalDir, opts.jobId);
+  const replayResults = opts.replay ?? true;
+  const state = readJournal<R>(path, !replayResults);
   if (state.header && (state.header.task !== task.id || state.header.prompt_hash !== task.promptHash || state.header.model !== task.model)) {
     throw new Error(`journal ${path} belongs to a different job (task/prompt/model changed); remove it or use another job id`);
   }
-  const journal = new JournalWriter(path, state.goodLength);
+  const journal = new JournalWriter<JournalEntry<R>>(path, state.goodLength);
   if (!state.header) {
     journal.append({ type: 'header', version: 1, job: opts.jobId, task: task.id, model: task.model, prompt_hash: task.promptHash, created: new Date().toISOString() });
   }
@@ -137,7 +150,7 @@ export async function runJob(opts: JobOptions): Promise<JobSummary> {
   const done = new Set<number>();
 
   // 1) results of an earlier run come from the journal
-  const replay: JournalRecord[] = [];
+  const replay: JournalRecord<R>[] = [];
   for (const [i, e] of state.records) {
     if (i >= total) continue;
     if (e.status === 'failed' && retryFailed) continue;
@@ -146,7 +159,7 @@ export async function runJob(opts: JobOptions): Promise<JobSummary> {
   }
   for (const e of replay) {
     if (e.status === 'ok') {
-      await sink.apply(e.i, e.result);
+      if (replayResults) await sink.apply(e.i, e.result);
       summary.ok++;
       summary.resumed++;
     } else if (e.status === 'skipped') summary.skipped.push({ i: e.i, line: e.line, reason: e.reason });
@@ -204,7 +217,7 @@ export async function runJob(opts: JobOptions): Promise<JobSummary> {
       } else {
         let outcome;
         try {
-          outcome = await task.run(rec.value, { signal: inner.signal });
+          outcome = await task.run(rec.value, { signal: inner.signal, index: i, line: rec.lineNumber });
         } catch (err) {
           if (inner.signal.aborted) return; // cancelled (or stopped by a fatal error): not journaled, redone on resume
           fatal = err;
@@ -223,6 +236,9 @@ export async function runJob(opts: JobOptions): Promise<JobSummary> {
           summary.ok++;
           if (outcome.cached) summary.cached++;
           await sink.apply(i, outcome.result);
+        } else if (outcome.skip) {
+          journal.append({ type: 'record', i, line: rec.lineNumber, status: 'skipped', reason: outcome.reason, usage: outcome.usage, ...(outcome.detail !== undefined ? { detail: outcome.detail } : {}) });
+          summary.skipped.push({ i, line: rec.lineNumber, reason: outcome.reason });
         } else {
           journal.append({ type: 'record', i, line: rec.lineNumber, status: 'failed', reason: outcome.reason, usage: outcome.usage });
           summary.failed.push({ i, line: rec.lineNumber, reason: outcome.reason });

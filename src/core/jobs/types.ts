@@ -16,16 +16,20 @@ export interface RecordSource {
   get(i: number): SourceRecord | Promise<SourceRecord>;
 }
 
-export interface ResultSink {
+export interface ResultSink<R = TaskResult> {
   /** Called once per finished record, in completion order (not index order). */
-  apply(i: number, result: TaskResult): void | Promise<void>;
+  apply(i: number, result: R): void | Promise<void>;
   flush(): Promise<void>;
 }
 
-/** What a task returns for one record. Never an exception for a model failure. */
-export type TaskOutcome =
-  | { ok: true; result: TaskResult; usage: Usage; cached: boolean; requests: number }
-  | { ok: false; reason: string; usage: Usage; raw?: string; requests: number };
+/**
+ * What a task returns for one record. Never an exception for a model failure. A failure with
+ * `skip: true` is a deliberate decision (e.g. a preference pair whose candidates tie): journaled
+ * as skipped with its reason (and `detail`), not redone on resume, listed in the summary's skipped.
+ */
+export type TaskOutcome<R = TaskResult> =
+  | { ok: true; result: R; usage: Usage; cached: boolean; requests: number }
+  | { ok: false; reason: string; usage: Usage; raw?: string; requests: number; skip?: boolean; detail?: unknown };
 
 export interface RecordEstimate {
   requests: number;
@@ -34,12 +38,12 @@ export interface RecordEstimate {
 }
 
 /** A task bound to its options (model, prompt, schema, client): runs one record. */
-export interface LlmTask {
+export interface LlmTask<R = TaskResult> {
   readonly id: string;
   readonly promptHash: string;
   readonly model: string;
   /** Where the prompt came from, for the log: "built-in judge prompt v1 (sha256:…)" or the override file. */
   readonly promptSource?: string;
-  run(record: Record<string, unknown>, ctx: { signal: AbortSignal }): Promise<TaskOutcome>;
+  run(record: Record<string, unknown>, ctx: { signal: AbortSignal; index: number; line: number }): Promise<TaskOutcome<R>>;
   estimate(record: Record<string, unknown>): RecordEstimate;
 }

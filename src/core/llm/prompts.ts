@@ -25,7 +25,8 @@ export type TaskId = 'label' | 'rationale' | 'judge' | 'consistency' | 'critique
 export const TASK_IDS: readonly TaskId[] = ['label', 'rationale', 'judge', 'consistency', 'critique'];
 
 export interface PromptTemplate {
-  id: TaskId;
+  /** A task id (TaskId) or a generation template's id (src/core/synth/templates.ts). */
+  id: string;
   version: string;
   /** Placeholders: the task's option variables (see each template's `systemVars`). */
   system: string;
@@ -179,7 +180,7 @@ export function findPromptsDir(file: string): string | undefined {
 }
 
 /** The template for a task: `<dir>/<task>.md` when it exists (validated), else the built-in one. */
-export function loadTemplate(task: TaskId, builtIn: PromptTemplate, dir?: string): PromptTemplate {
+export function loadTemplate(task: string, builtIn: PromptTemplate, dir?: string): PromptTemplate {
   if (!dir) return builtIn;
   const file = join(dir, `${task}.md`);
   if (!existsSync(file)) return builtIn;

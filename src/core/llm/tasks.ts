@@ -408,6 +408,34 @@ export function modelsOf(id: TaskId, o: CommonOptions): string[] {
   return many.length > 0 ? [...new Set(many)] : [o.model];
 }
 
+/** A job's client (with the host's key), its response cache and a log line going to both logs. */
+export async function openEngine(
+  o: CommonOptions,
+  env: { apiKey(): string | undefined | Promise<string | undefined>; log?(line: string): void },
+  ctx: { log(line: string): void },
+): Promise<{ client: LlmClient; cache?: ResponseCache; log(line: string): void; close(): void }> {
+  const log = (l: string): void => {
+    ctx.log(l);
+    env.log?.(l);
+  };
+  const client = clientFor(o, await env.apiKey(), log);
+  const cache = cacheFor(o);
+  return {
+    client,
+    cache,
+    log,
+    close: () => {
+      client.close();
+      cache?.close();
+    },
+  };
+}
+
+/** The response cache of a job: `cacheDir`, else `<input folder>/.curator/cache/llm`; none with `noCache`. */
+export function cacheFor(o: CommonOptions): ResponseCache | undefined {
+  return o.noCache ? undefined : new ResponseCache(o.cacheDir ?? join(dirname(resolve(o.input)), '.curator', 'cache', 'llm'));
+}
+
 async function estimateTask<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEnv): Promise<Estimate> {
   let opened: JsonlDataset | undefined;
   let source: RecordSource;
@@ -446,12 +474,7 @@ type RunContext = { signal: AbortSignal; progress: (p: Progress) => void; log: (
 
 /** One job: one task and model over the file. */
 async function runOne<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEnv, ctx: RunContext): Promise<JobSummary> {
-  const log = (l: string): void => {
-    ctx.log(l);
-    env.log?.(l);
-  };
-  const client = clientFor(o, await env.apiKey(), log);
-  const cache = o.noCache ? undefined : new ResponseCache(o.cacheDir ?? join(dirname(resolve(o.input)), '.curator', 'cache', 'llm'));
+  const { client, cache, log, close } = await openEngine(o, env, ctx);
   const target = targetPath(o, id);
   let opened: JsonlDataset | undefined;
   try {
@@ -483,8 +506,7 @@ async function runOne<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEn
       limit: o.limit,
     });
   } finally {
-    client.close();
-    cache?.close();
+    close();
     opened?.close();
   }
 }

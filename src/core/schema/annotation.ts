@@ -76,11 +76,49 @@ export type Judge = z.infer<typeof Judge>;
 
 export const ReviewStatus = z.enum(['pending', 'reviewed', 'rejected']);
 
+/**
+ * Where a record came from (`annotations.origin`). The generation jobs (src/core/synth) write it on
+ * every record they make, with `type: "model"` (machine-generated); a person may mark a record
+ * `type: "human"`. Records without it count as human-written in the statistics.
+ */
+export const Origin = z.looseObject({
+  /** "model": machine-generated; "human": written by a person. */
+  type: z.enum(['model', 'human']),
+  /** The generation task: instructions | responses | preferences | dialogues. */
+  task: z.string().optional(),
+  /** The top-level fields the task generated (the others came from the input). */
+  fields: z.array(z.string()).optional(),
+  /** The model that wrote it; `models` when several did (preference candidates). */
+  model: z.string().optional(),
+  models: z.array(z.string()).optional(),
+  judge_model: z.string().optional(),
+  prompt_hash: z.string().optional(),
+  /** Self-instruct round (1-based). */
+  round: z.number().int().optional(),
+  /** Which of several samples for the same input (0-based). */
+  sample: z.number().int().optional(),
+  /** What it was generated from: {file, line} of the input record, the seed instructions shown, a topic or persona. */
+  seed: z.unknown().optional(),
+  /** The job's random seed (personas, attributes and demonstrations are drawn from it). */
+  rng_seed: z.number().int().optional(),
+  persona: z.string().optional(),
+  attributes: z.record(z.string(), z.string()).optional(),
+  /** Evol-Instruct: the operation and the instruction it rewrote. */
+  evolution: z.object({ op: z.string(), parent: z.string() }).optional(),
+  job: z.string().optional(),
+  time: z.string().optional(),
+  usage: Usage.optional(),
+  /** The origin of the input record, when it had one (a chain: instructions -> responses -> preferences). */
+  input: z.unknown().optional(),
+});
+export type Origin = z.infer<typeof Origin>;
+
 export const Annotations = z.object({
   suggestions: z.record(z.string(), z.array(Suggestion)).optional(),
   human: z.record(z.string(), HumanDecision).optional(),
   review: z.object({ status: z.string(), time: z.string().optional(), queue: z.string().optional() }).optional(),
   tags: z.array(z.string()).optional(),
+  /** Read permissively (see Origin for what the generation jobs write). */
   origin: z.record(z.string(), z.unknown()).optional(),
 });
 export type Annotations = z.infer<typeof Annotations>;
@@ -340,6 +378,31 @@ function annotationsOf(record: Rec, fields: FieldMap): Rec {
 interface When {
   time?: string;
   user?: string;
+}
+
+/** The record's origin, when `annotations.origin` is a valid one. */
+export function originOf(record: Rec, fields: FieldMap = defaultFields): Origin | undefined {
+  const ann = record[fields.annotations];
+  if (!isObj(ann)) return undefined;
+  const o = Origin.safeParse(ann.origin);
+  return o.success ? o.data : undefined;
+}
+
+/** Whether the record is marked machine-generated (`annotations.origin.type == "model"`). */
+export function isMachineGenerated(record: Rec, fields: FieldMap = defaultFields): boolean {
+  const ann = record[fields.annotations];
+  return isObj(ann) && isObj(ann.origin) && ann.origin.type === 'model';
+}
+
+/**
+ * The record with its origin set (validated). An origin the record already had is kept as
+ * `origin.input` (the record this one was derived from).
+ */
+export function withOrigin(record: Rec, origin: Origin, fields: FieldMap = defaultFields): Rec {
+  const ann = annotationsOf(record, fields);
+  const previous = isObj(ann.origin) ? ann.origin : undefined;
+  ann.origin = Origin.parse(previous && origin.input === undefined ? { ...origin, input: previous } : origin);
+  return { ...record, [fields.annotations]: ann };
 }
 
 /** The human's label, stored beside (never over) the model's suggestions; the record is reviewed. */

@@ -602,6 +602,18 @@ export class JsonlDataset {
   // --- saving ---------------------------------------------------------------------------------
 
   /** True when the file on disk is no longer the version that was indexed. */
+  /**
+   * False when another program rewrote the indexed file in place (same file, other bytes): the
+   * lines not edited here can then no longer be read as they were, so nothing may be saved from
+   * them. (A program that replaces the file, as editors and git do, leaves the indexed version
+   * readable through the open descriptor.)
+   */
+  sourceIntact(): boolean {
+    this.assertOpen();
+    const now = fingerprintFd(this.fd);
+    return now.size === this.fp.size && now.sample === this.fp.sample;
+  }
+
   async hasChangedOnDisk(): Promise<boolean> {
     this.assertOpen();
     return fingerprintChange(this.fp, fingerprintPath(this._path)) !== undefined;
@@ -630,6 +642,9 @@ export class JsonlDataset {
     this.assertEditable();
     if (signal?.aborted) throw abortError();
     if (check) this.checkUnchanged();
+    if (!this.sourceIntact()) {
+      throw new SaveError(target, 'rewritten-in-place', new Error(`${this._path} was rewritten in place by another program, so the lines not edited here can no longer be read as they were`));
+    }
     cleanStaleTemps(target);
     this.saving = true;
     const pieces: Piece[] = this.table.snapshot();

@@ -26,13 +26,15 @@ export interface PartialStats {
   scored: number;
   scoreSum: number;
   histogram: Record<string, number>;
+  /** Records marked machine-generated (annotations.origin.type == "model"). */
+  generated: number;
 }
 
 export function emptyStats(): PartialStats {
   // Null-prototype maps: a label named "__proto__" is just a label.
   const labels = Object.create(null) as Record<string, number>;
   const histogram = Object.create(null) as Record<string, number>;
-  return { lines: 0, records: 0, invalid: 0, invalidLines: [], labels, annotated: 0, reviewed: 0, humanLabeled: 0, suggested: 0, scored: 0, scoreSum: 0, histogram };
+  return { lines: 0, records: 0, invalid: 0, invalidLines: [], labels, annotated: 0, reviewed: 0, humanLabeled: 0, suggested: 0, scored: 0, scoreSum: 0, histogram, generated: 0 };
 }
 
 type Rec = Record<string, unknown>;
@@ -68,6 +70,7 @@ export function addRecord(s: PartialStats, rec: Rec, f: StatsFields): void {
     if (isObj(human) && isObj(human[f.question])) s.humanLabeled++;
     const sugg = ann.suggestions;
     if (isObj(sugg) && Array.isArray(sugg[f.question]) && (sugg[f.question] as unknown[]).length > 0) s.suggested++;
+    if (isObj(ann.origin) && ann.origin.type === 'model') s.generated++;
   }
 }
 
@@ -208,4 +211,5 @@ export function mergeStats(into: PartialStats, from: PartialStats, maxListed: nu
   into.scored += from.scored;
   into.scoreSum += from.scoreSum;
   for (const [k, v] of Object.entries(from.histogram)) into.histogram[k] = (into.histogram[k] ?? 0) + v;
+  into.generated += from.generated ?? 0;
 }

@@ -36,6 +36,9 @@ export interface DatasetStats {
   meanScore: number | null;
   /** One bucket per integer score (per tenth on a 0..1 scale), ascending. */
   scoreHistogram: { bucket: string; count: number }[];
+  /** Records marked machine-generated (`annotations.origin.type == "model"`); the rest count as human-written. */
+  generated: number;
+  generatedShare: number;
 }
 
 export interface StatsOptions {
@@ -79,6 +82,8 @@ export function finishStats(file: string, s: PartialStats): DatasetStats {
     scoreHistogram: Object.entries(s.histogram)
       .sort((a, b) => Number(a[0]) - Number(b[0]))
       .map(([bucket, count]) => ({ bucket, count })),
+    generated: s.generated,
+    generatedShare: s.records ? s.generated / s.records : 0,
   };
 }
 
@@ -146,7 +151,7 @@ export const StatsOperationOptions = z.object({
 export const statsOperation = defineOperation({
   id: 'stats',
   title: 'Dataset statistics',
-  description: 'Records, invalid lines, label counts, judge score histogram, annotated and reviewed shares.',
+  description: 'Records, invalid lines, label counts, judge score histogram, annotated, reviewed and machine-generated shares.',
   options: StatsOperationOptions,
   async run(options, ctx: OperationContext): Promise<DatasetStats> {
     const ds = await JsonlDataset.open(options.file, {

@@ -1,0 +1,56 @@
+// Shared by the generation tests: the loopback server for a test file (reset before each test),
+// a fresh folder per test, a JSONL reader, and a generation operation in a child process (for the
+// kill -9 tests).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, beforeEach } from 'node:test';
+import { startOpenAIServer, type OpenAITestServer } from '../../support/openai-server';
+
+/** Starts the server once for the file; before each test: reset, no latency, a new temp folder. */
+export function useLoopbackServer(prefix: string): { server(): OpenAITestServer; dir(): string } {
+  let server: OpenAITestServer | undefined;
+  let dir = '';
+  before(async () => {
+    server = await startOpenAIServer();
+  });
+  after(async () => {
+    await server?.close();
+  });
+  beforeEach(() => {
+    server?.reset();
+    if (server) server.latencyMs = 0;
+    dir = mkdtempSync(join(tmpdir(), prefix));
+  });
+  return {
+    server: () => {
+      if (!server) throw new Error('the loopback server is not started');
+      return server;
+    },
+    dir: () => dir,
+  };
+}
+
+export const readJsonl = (p: string): Array<Record<string, any>> =>
+  readFileSync(p, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, any>);
+
+/** Runs a generation operation in a child process (test/support/generate-child.ts). */
+export function runGenerateChild(task: string, options: unknown) {
+  return runSupportChild('generate-child.ts', [task, JSON.stringify(options)]);
+}
+
+/** Runs a script of test/support in a child process: its exit, stdout and stderr. */
+export function runSupportChild(script: string, args: string[]) {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', '..', 'support', script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }>((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal, out, err })));
+  return { proc, done };
+}
