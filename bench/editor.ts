@@ -177,7 +177,7 @@ async function main(): Promise<void> {
   writeFileSync(join(ws, 'tiny.jsonl'), `${JSON.stringify({ text: 'x'.repeat(900), label: 'a' })}\n`);
   const before = values.before ? buildRevision(values.before) : undefined;
   console.log('starting the workbench');
-  const server = await startCodeServer();
+  const server = await startCodeServer({ target: 'dev' });
   const browser = await launchBrowser();
   try {
     const page = await openWindow(browser, server.url({ folder: ws }));

@@ -1,46 +1,38 @@
 // Builds every bundle with esbuild: the extension (Node, `vscode` external), the CLI (Node, with a
 // shebang), one browser bundle per webview, worker threads, and the integration tests that run
-// inside the VS Code extension host. `--watch` rebuilds on change.
+// inside the VS Code extension host. `--watch` rebuilds on change. `--production` minifies and drops
+// source maps; `--dist DIR` writes the extension's bundles to DIR instead of dist/ and skips the
+// test bundles (scripts/package.mjs stages the .vsix that way, leaving the development build alone).
 import * as esbuild from 'esbuild';
-import { cpSync, mkdirSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { cpSync, mkdirSync, readFileSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
+const distArg = process.argv.indexOf('--dist');
+const dist = distArg === -1 ? join(root, 'dist') : resolve(root, process.argv[distArg + 1] ?? 'dist');
+const packaging = distArg !== -1;
 
-const node = {
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  sourcemap: !production,
-  minify: production,
-  logLevel: 'warning',
-  absWorkingDir: root,
-};
-
-/**
- * zod's error messages in 40 languages are most of its size in a browser bundle; the webview
- * speaks English (zod's default), so it gets only that one. The extension and CLI keep them all.
- * @type {import('esbuild').Plugin}
- */
+// zod re-exports every locale's error messages (`z.locales`, about 250 KB minified) that this
+// project never uses: English, the default, is imported by zod itself. The bundles get English only.
 const zodEnglishOnly = {
   name: 'zod-english-only',
   setup(b) {
-    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
-      /[\\/]zod[\\/]v4[\\/]/.test(args.importer) ? { path: join(args.resolveDir, '..', 'locales', 'en.js'), namespace: 'zod-locales' } : undefined,
+    b.onResolve({ filter: /^\.\.\/locales\/index\.c?js$/ }, (args) =>
+      /[\\/]zod[\\/]/.test(args.importer) ? { path: join(args.resolveDir, '../locales'), namespace: 'zod-locales' } : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
-      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
-      resolveDir: dirname(args.path),
+      contents: "export { default as en } from './en.js';",
+      resolveDir: args.path,
+      loader: 'js',
     }));
   },
 };
 
 /**
- * Writes dist/webview/preload.json: the chunks editor.js imports statically, which the host
+ * Writes <dist>/webview/preload.json: the chunks editor.js imports statically, which the host
  * preloads in the page (<link rel="modulepreload">) so that they load beside editor.js, not after it.
  * @type {import('esbuild').Plugin}
  */
@@ -51,17 +43,32 @@ const webviewPreloads = {
       if (!result.metafile) return;
       const entry = Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint === 'webview/editor/main.ts');
       const chunks = (entry?.[1].imports ?? []).filter((i) => i.kind === 'import-statement').map((i) => basename(i.path));
-      mkdirSync(join(root, 'dist/webview'), { recursive: true });
-      writeFileSync(join(root, 'dist/webview/preload.json'), JSON.stringify(chunks));
+      mkdirSync(join(dist, 'webview'), { recursive: true });
+      writeFileSync(join(dist, 'webview/preload.json'), JSON.stringify(chunks));
     });
   },
 };
 
+const node = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  absWorkingDir: root,
+  plugins: [zodEnglishOnly],
+  // jsonc-parser's "main" is a UMD build that require()s its own files at run time, which a
+  // bundle does not have; its ES module build bundles.
+  alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
+};
+
 /** @type {import('esbuild').BuildOptions[]} */
 const builds = [
-  { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: ['vscode'] },
-  { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
-  { ...node, entryPoints: { 'scan-worker': 'src/core/store/scan-worker.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: dist, external: ['vscode'] },
+  ...(packaging ? [] : [{ ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: dist, banner: { js: '#!/usr/bin/env node' } }]),
+  { ...node, entryPoints: { 'scan-worker': 'src/core/store/scan-worker.ts' }, outdir: dist },
   {
     bundle: true,
     platform: 'browser',
@@ -78,27 +85,28 @@ const builds = [
     // The protocol's schemas (zod) are a chunk of their own, loaded after the first paint (rpc.ts).
     splitting: true,
     chunkNames: '[name]-[hash]',
-    outdir: 'dist/webview',
+    outdir: join(dist, 'webview'),
     tsconfig: 'webview/tsconfig.json',
   },
-  {
+  ...(packaging ? [] : [{
     ...node,
     entryPoints: { 'integration/index': 'test/integration/index.ts', electron: 'test/electron.ts' },
     outdir: 'out/test',
     external: ['vscode', 'mocha', '@vscode/test-electron'],
-  },
+  }]),
 ];
 
 function copyAssets() {
-  const dest = join(root, 'dist/webview');
+  const dest = join(dist, 'webview');
   mkdirSync(dest, { recursive: true });
   for (const f of ['codicon.css', 'codicon.ttf']) {
     cpSync(join(root, 'node_modules/@vscode/codicons/dist', f), join(dest, f));
   }
-  cpSync(join(root, 'webview/editor/editor.css'), join(dest, 'editor.css'));
+  const css = readFileSync(join(root, 'webview/editor/editor.css'), 'utf8');
+  writeFileSync(join(dest, 'editor.css'), production ? esbuild.transformSync(css, { loader: 'css', minify: true }).code : css);
 }
 
-if (!watch) rmSync(join(root, 'dist'), { recursive: true, force: true });
+if (!watch) rmSync(dist, { recursive: true, force: true });
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
   copyAssets();
@@ -106,5 +114,5 @@ if (watch) {
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
   copyAssets();
-  chmodSync(join(root, 'dist/cli.js'), 0o755);
+  if (!packaging) chmodSync(join(dist, 'cli.js'), 0o755);
 }

@@ -33,7 +33,7 @@ function exec(cmd, args, env = {}) {
 }
 
 /** Runs test files under node's test runner; counts come from a TAP copy of the results. */
-function nodeTests(phase, list, extra = []) {
+function nodeTests(phase, list, extra = [], env = {}) {
   if (list.length === 0) {
     console.log(`# ${phase}: no test files`);
     failedPhases.push(phase);
@@ -45,7 +45,7 @@ function nodeTests(phase, list, extra = []) {
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=tap', `--test-reporter-destination=${tap}`,
     ...list,
-  ]);
+  ], env);
   const text = readFileSync(tap, 'utf8');
   const count = (k) => Number(new RegExp(`^# ${k} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
   const passed = count('pass');
@@ -81,7 +81,21 @@ for (const phase of phases) {
     }
     if (code.status !== 0 || !m) failedPhases.push('integration');
   } else if (phase === 'e2e') {
-    nodeTests('e2e', files('test/e2e', '.e2e.ts'), ['--test-concurrency=1']);
+    // Against what users install: the .vsix, built by `npm run package` and installed into the
+    // harness's VS Code with --install-extension (the integration phase covers the development
+    // folder). DC_E2E_TARGET=dev runs the e2e tests against the development folder instead.
+    const target = process.env.DC_E2E_TARGET ?? 'vsix';
+    const env = { DC_E2E_TARGET: target };
+    if (target === 'vsix') {
+      const vsix = join(mkdtempSync(join(tmpdir(), 'dc-vsix-')), 'dataset-curator.vsix');
+      if (exec(process.execPath, [join(root, 'scripts/package.mjs'), '--out', vsix]) !== 0) {
+        failedPhases.push('e2e (package)');
+        continue;
+      }
+      env.DC_VSIX = vsix;
+    }
+    console.log(`# e2e against ${target === 'vsix' ? `the installed ${env.DC_VSIX}` : 'the development folder'}`);
+    nodeTests('e2e', files('test/e2e', '.e2e.ts'), ['--test-concurrency=1'], env);
   }
 }
 

@@ -1,6 +1,6 @@
 // curate: Dataset Curator's engine, headless. `curate help` lists the commands.
 import { version } from '../../package.json';
-import { ConflictError, SaveError } from '../core/store';
+import { ConflictError, SaveError, printable } from '../core/store';
 import { ExitCode, UsageError, parse, type Command, type Io } from './cli';
 import { commands } from './commands';
 
@@ -71,10 +71,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.err(`curate ${cmd.name}: interrupted; nothing was written\n`);
       return ExitCode.interrupted;
     }
-    const msg = err instanceof SaveError || !(err instanceof Error) ? String(err instanceof Error ? err.message : err) : err.message;
+    const msg = err instanceof SaveError ? `${err.detail} The file on disk was not changed.` : err instanceof Error ? err.message : String(err);
     io.err(`curate ${cmd.name}: ${msg}\n`);
     return ExitCode.failure;
   }
+}
+
+/** Escapes control characters (core's printable()) but LF and tab, and CR on stderr where progress lines use it. */
+export function terminalSafe(text: string, allowCR: boolean): string {
+  return text.replace(allowCR ? /[^\n\t\r]+/g : /[^\n\t]+/g, printable);
 }
 
 if (require.main === module) {
@@ -85,9 +90,12 @@ if (require.main === module) {
     if (err.code === 'EPIPE') process.exit(0);
     throw err;
   });
+  // Text reaches the terminal with its control characters escaped: a label or a reason quoted
+  // from a hostile file cannot clear the screen or retitle the window. `write` (curate get) is
+  // the exception: it prints a line's bytes exactly as stored, by design.
   const io: Io = {
-    out: (t) => process.stdout.write(t),
-    err: (t) => process.stderr.write(t),
+    out: (t) => process.stdout.write(terminalSafe(t, false)),
+    err: (t) => process.stderr.write(terminalSafe(t, true)),
     write: (b) => process.stdout.write(b),
     isTTY: !!process.stderr.isTTY,
     signal: ac.signal,

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { DatasetItem, DatasetsTreeProvider } from './datasetsTree';
 import { CurationEditorProvider } from './curationEditor';
+import { exportCommand } from './exportCommand';
 import { filterCommand } from './filterCommand';
 import { findDuplicatesCommand, sendToReviewCommand, showAgreementCommand } from './assessmentCommands';
 import { doingOf, runTaskCommand, taskCommands } from './llmCommands';
@@ -24,7 +25,12 @@ export function targetUris(arg: unknown, selected: readonly unknown[] | undefine
   if (one) return [one];
   const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
   if (tab instanceof vscode.TabInputCustom || tab instanceof vscode.TabInputText) return [tab.uri];
-  return [];
+  // Run from elsewhere (the walkthrough, the command palette over another view): the dataset
+  // showing in a curation editor, when exactly one does.
+  const showing = vscode.window.tabGroups.all
+    .map((g) => g.activeTab?.input)
+    .filter((i): i is vscode.TabInputCustom => i instanceof vscode.TabInputCustom && i.viewType === CurationEditorProvider.viewType);
+  return showing.length === 1 ? [showing[0]!.uri] : [];
 }
 
 export function registerCommands(context: vscode.ExtensionContext, deps: Deps): void {
@@ -60,27 +66,29 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
     await deps.treeView.reveal(item, { select: true, focus: true });
   });
 
-  // Commands over files: filters; the agreement report, duplicate clusters, the review queue; the LLM tasks.
-  const perFile = (id: string, what: string, run: (uri: vscode.Uri) => Promise<unknown>) =>
+  /** A command over each selected dataset file, one at a time; a failure is shown and logged. */
+  const perFile = (id: string, noun: string, verb: string, run: (uri: vscode.Uri) => Promise<unknown>) =>
     reg(id, async (arg, selected) => {
       const uris = targetUris(arg, Array.isArray(selected) ? selected : undefined);
       if (uris.length === 0) {
-        void vscode.window.showWarningMessage('Select a dataset file (.jsonl) first.');
+        void vscode.window.showWarningMessage(`Select a dataset file (.jsonl) to ${verb}.`);
         return;
       }
       for (const uri of uris) {
         try {
           await run(uri);
         } catch (err) {
-          deps.log.error(`${what} failed`, err);
-          void vscode.window.showErrorMessage(`${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+          deps.log.error(`${noun} failed`, err);
+          void vscode.window.showErrorMessage(`${noun} failed: ${err instanceof Error ? err.message : String(err)}`);
         }
       }
     });
-  perFile('datasetCurator.filter', 'Filter', (uri) => filterCommand(uri, deps.editors, deps.log));
-  perFile('datasetCurator.showAgreement', 'The agreement report', (uri) => showAgreementCommand(uri, deps.editors));
-  perFile('datasetCurator.findDuplicates', 'Finding duplicates', (uri) => findDuplicatesCommand(uri, deps.editors));
-  perFile('datasetCurator.sendToReview', 'Sending records to review', (uri) => sendToReviewCommand(uri, deps.editors));
+  perFile('datasetCurator.filter', 'Filter', 'filter', (uri) => filterCommand(uri, deps.editors, deps.log));
+  perFile('datasetCurator.export', 'Export', 'export', (uri) => exportCommand(uri, deps.editors, deps.log));
+  // Assessment: the agreement report, duplicate clusters, the review queue.
+  perFile('datasetCurator.showAgreement', 'The agreement report', 'see its agreement report', (uri) => showAgreementCommand(uri, deps.editors));
+  perFile('datasetCurator.findDuplicates', 'Finding duplicates', 'find its duplicates', (uri) => findDuplicatesCommand(uri, deps.editors));
+  perFile('datasetCurator.sendToReview', 'Sending records to review', 'send its records to review', (uri) => sendToReviewCommand(uri, deps.editors));
 
   const llm = { context, editors: deps.editors, log: deps.log };
   for (const { task, file, record } of taskCommands) {
@@ -88,7 +96,14 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
       deps.log.error(`${task} failed`, err);
       void vscode.window.showErrorMessage(`${doingOf(task)} failed: ${err instanceof Error ? err.message : String(err)}`);
     };
-    perFile(file, doingOf(task), (uri) => runTaskCommand(task, uri, llm));
+    reg(file, async (arg, selected) => {
+      const uris = targetUris(arg, Array.isArray(selected) ? selected : undefined);
+      if (uris.length === 0) {
+        void vscode.window.showWarningMessage('Select a dataset file (.jsonl) first.');
+        return;
+      }
+      for (const uri of uris) await runTaskCommand(task, uri, llm).catch(failed);
+    });
     reg(record, async () => {
       const doc = deps.editors.activeDocument();
       if (!doc) {

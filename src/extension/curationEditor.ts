@@ -168,8 +168,13 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
         return document.matchRows(parseParams('getMatchRows', params));
       case 'matchPosition':
         return document.matchPosition(parseParams('matchPosition', params));
-      case 'edit':
-        return document.edit(parseParams('edit', params));
+      case 'edit': {
+        const req = parseParams('edit', params);
+        const record = document.edit(req);
+        // The walkthrough's "Relabel" step completes on this context key.
+        if (req.op === 'relabel' || req.op === 'accept') void vscode.commands.executeCommand('setContext', 'datasetCurator.relabeled', true);
+        return record;
+      }
       case 'getStats':
         parseParams('getStats', params);
         return document.stats();

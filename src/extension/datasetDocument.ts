@@ -102,7 +102,11 @@ export class DatasetDocument implements vscode.CustomDocument {
     private readonly prompts: () => Prompts,
   ) {
     void dataset.ready.then(
-      () => this.contentChanged.fire(undefined),
+      () => {
+        const where = { worker: 'by the scan worker', thread: 'in the extension host thread', open: 'at open' }[dataset.indexedBy];
+        this.log.info(`${path.basename(uri.fsPath)}: ${dataset.lineCount} lines indexed ${where}`);
+        this.contentChanged.fire(undefined);
+      },
       (err: unknown) => this.log.error(`Indexing ${uri.fsPath} failed`, err),
     );
     this.watcher = watchFile(uri);

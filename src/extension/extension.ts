@@ -7,6 +7,7 @@ import { registerGenerateCommands } from './generateCommands';
 import { Log } from './log';
 import { registerTextFeatures } from './textFeatures';
 import { registerSecretCommands } from './settings';
+import { registerWalkthroughCommands } from './walkthrough';
 
 /** What the extension exports: used by the integration tests and by other extensions. */
 export interface DatasetCuratorApi {
@@ -39,6 +40,7 @@ export function activate(context: vscode.ExtensionContext): DatasetCuratorApi {
   registerGenerateCommands(context, { editors, log });
   registerTextFeatures(context, log);
   registerSecretCommands(context);
+  registerWalkthroughCommands(context);
   log.info('Dataset Curator activated');
   return { datasets, editors };
 }

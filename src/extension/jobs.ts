@@ -51,9 +51,17 @@ export async function runWithProgress<S extends z.ZodType, R>(
             const elapsed = Date.now() - started;
             // An operation's own message is the whole line ("record x of y · tokens · cost · errors · ETA").
             const eta = p.total && p.done > 0 ? formatEta((elapsed / p.done) * (p.total - p.done)) : '';
-            const count = p.total !== undefined ? `${p.done.toLocaleString('en-US')} of ${p.total.toLocaleString('en-US')} ${p.unit ?? 'records'}` : `${p.done.toLocaleString('en-US')} ${p.unit ?? 'records'}`;
-            const parts = p.message ? [p.message, face.detail?.(p)] : [count, face.detail?.(p), eta];
-            const message = parts.filter(Boolean).join(' · ');
+            // When an operation's own message already says how far it is (the LLM runner's: "x of
+            // y records · tokens · cost · errors · ETA"), it is shown as it is, not repeated.
+            const parts = p.message && /\d of \d/.test(p.message)
+              ? [p.message, face.detail?.(p)].filter(Boolean)
+              : [
+                  p.total !== undefined ? `${p.unit ?? 'record'} ${p.done.toLocaleString('en-US')} of ${p.total.toLocaleString('en-US')}` : `${p.done.toLocaleString('en-US')} ${p.unit ?? 'records'}`,
+                  face.detail?.(p),
+                  p.message,
+                  eta,
+                ].filter(Boolean);
+            const message = parts.join(' · ');
             progress.report({ message, increment: Math.max(0, (share - lastShare) * 100) });
             lastShare = share;
             status.text = `$(sync~spin) ${face.title}: ${p.total ? `${Math.floor(share * 100)}%` : p.done}`;

@@ -3,7 +3,7 @@
 // is a key for a remote endpoint, and confirm an estimate above `llm.confirmCostAbove`.
 import * as vscode from 'vscode';
 import type { Estimate } from '../core/operation';
-import { apiKey, readEndpointSettings, type EndpointSettings } from './settings';
+import { apiKey, endpointSettings, type EndpointSettings } from './settings';
 import type { Log } from './log';
 
 export function isLocal(url: string): boolean {
@@ -17,7 +17,7 @@ export function isLocal(url: string): boolean {
 
 /** The endpoint settings for a file, or undefined when the user could not supply a needed key. */
 export async function endpointFor(uri: vscode.Uri, context: vscode.ExtensionContext, log: Log): Promise<EndpointSettings | undefined> {
-  const s = readEndpointSettings(uri);
+  const s = await endpointSettings(uri);
   if (s.ignored.length) {
     void vscode.window.showWarningMessage(
       `This workspace is not trusted, so its settings ${s.ignored.join(', ')} were ignored; requests go to ${s.baseUrl}. Trust the workspace to use them.`,

@@ -4,6 +4,7 @@
 // requests, with your key, to a server of its choosing.
 import * as vscode from 'vscode';
 import type { TaskId } from '../core/llm/prompts';
+import { parse as parseJsonc } from 'jsonc-parser';
 
 export const SECRET_KEY = 'datasetCurator.apiKey';
 
@@ -83,6 +84,38 @@ export function modelFor(task: TaskId, s: EndpointSettings): string {
 export function disagreementThreshold(scope?: vscode.Uri): number {
   const v = vscode.workspace.getConfiguration('datasetCurator', scope).get<number>('judges.disagreementThreshold', 0.3);
   return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0.3;
+}
+
+/**
+ * The endpoint settings, with `ignored` listing every restricted setting an untrusted workspace
+ * tries to set. VS Code drops those values before an extension sees them (inspect() shows no
+ * workspace value), so the workspace's settings files are read here (JSON with comments): the
+ * folders' .vscode/settings.json and the .code-workspace file's "settings".
+ */
+export async function endpointSettings(scope?: vscode.Uri): Promise<EndpointSettings> {
+  const s = readEndpointSettings(scope);
+  if (vscode.workspace.isTrusted) return s;
+  const found = new Set(s.ignored);
+  const wanted = new Set(restrictedKeys.map((k) => `datasetCurator.${k}`));
+  const scan = async (file: vscode.Uri, pick: (root: unknown) => unknown) => {
+    let text: string;
+    try {
+      text = Buffer.from(await vscode.workspace.fs.readFile(file)).toString('utf8');
+    } catch {
+      return; // no settings file
+    }
+    const settings = pick(parseJsonc(text, [], { allowTrailingComma: true }));
+    if (!settings || typeof settings !== 'object') return;
+    for (const [k, v] of Object.entries(settings)) {
+      if (wanted.has(k)) found.add(k);
+      // Language-specific blocks ("[jsonl]": {...}) can set them too.
+      if (/^\[.*\]$/.test(k) && v && typeof v === 'object') for (const kk of Object.keys(v)) if (wanted.has(kk)) found.add(kk);
+    }
+  };
+  for (const f of vscode.workspace.workspaceFolders ?? []) await scan(vscode.Uri.joinPath(f.uri, '.vscode', 'settings.json'), (r) => r);
+  const ws = vscode.workspace.workspaceFile;
+  if (ws && ws.scheme === 'file') await scan(ws, (r) => (r && typeof r === 'object' ? (r as { settings?: unknown }).settings : undefined));
+  return { ...s, ignored: [...found].sort() };
 }
 
 /** The API key: SecretStorage first, then OPENAI_API_KEY. Never logged, never sent to the webview. */

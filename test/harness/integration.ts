@@ -18,7 +18,7 @@ export async function runIntegration(): Promise<Results> {
   const resultsDir = mkdtempSync(join(tmpdir(), 'dc-results-'));
   const resultsFile = join(resultsDir, 'integration.json');
   const workspace = makeWorkspace('samples');
-  const server = await startCodeServer({ env: { DC_TEST_RESULTS: resultsFile } });
+  const server = await startCodeServer({ env: { DC_TEST_RESULTS: resultsFile }, target: 'dev' });
   const browser = await launchBrowser();
   try {
     const url = server.url({ folder: workspace, extensionTestsPath: join(repoRoot, 'out/test/integration/index.js') });

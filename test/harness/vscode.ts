@@ -2,7 +2,7 @@
 // 24) on 127.0.0.1, driven by Debian's Chromium through playwright-core. Used by the integration
 // runner, the e2e tests, the demo and the benchmarks. See ../../README.md "Tests".
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -70,12 +70,35 @@ export function makeWorkspace(files: Record<string, string | Buffer> | 'samples'
   return dir;
 }
 
+export type ExtensionTarget = 'dev' | 'vsix';
+
+/** Where the e2e tests take the extension from: DC_E2E_TARGET=vsix for the packaged one. */
+export function e2eTarget(): ExtensionTarget {
+  const t = process.env.DC_E2E_TARGET ?? 'dev';
+  if (t !== 'dev' && t !== 'vsix') throw new Error(`DC_E2E_TARGET must be dev or vsix, got ${JSON.stringify(t)}`);
+  return t;
+}
+
+/** The .vsix the vsix target installs: DC_VSIX, else the one `npm run package` builds. */
+export function vsixPath(): string {
+  return resolve(process.env.DC_VSIX ?? join(repoRoot, 'dataset-curator.vsix'));
+}
+
 export interface CodeServer {
   port: number;
   origin: string;
   logFile: string;
   userDataDir: string;
-  /** The workbench URL opening `folder`, loading this repo as the extension under development. */
+  extensionsDir: string;
+  /** Where the extension comes from: this repo as the extension under development, or the installed .vsix. */
+  target: ExtensionTarget;
+  /** The folder VS Code loads the extension from (the repo, or its folder in the extensions dir). */
+  extensionDir: string;
+  /**
+   * The workbench URL opening `folder`. The dev target loads this repo as the extension under
+   * development (with `extensionTestsPath`, the integration suite); the vsix target opens a plain
+   * workbench, with the extension as a user has it, installed.
+   */
   url(opts: { folder: string; extensionTestsPath?: string; extensionDevelopmentPath?: string }): string;
   stop(): Promise<void>;
 }
@@ -89,6 +112,24 @@ export interface StartOptions {
   port?: number;
   /** Keep the user data (settings, state) between runs, in the cache: for the demo. */
   persistent?: boolean;
+  /** The extension under development (default) or the packaged .vsix; default: e2eTarget(). */
+  target?: ExtensionTarget;
+}
+
+/** Installs a .vsix into an extensions dir with code-server's --install-extension; returns the extension's folder. */
+export function installVsix(vsix: string, extensionsDir: string, userDataDir: string, configFile: string): string {
+  if (!existsSync(vsix)) throw new Error(`${vsix} does not exist: run "npm run package" first (or set DC_VSIX)`);
+  const t = ensureTools();
+  const out = execFileSync(
+    t.node24,
+    [join(t.codeServer, 'out/node/entry.js'), '--config', configFile, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', vsix, '--force'],
+    { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  if (!/successfully installed/.test(out)) throw new Error(`installing ${vsix} failed:\n${out}`);
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { publisher: string; name: string; version: string };
+  const dir = join(extensionsDir, `${pkg.publisher}.${pkg.name}-${pkg.version}`);
+  if (!existsSync(join(dir, 'package.json'))) throw new Error(`the extension is not in ${dir} after installing ${vsix}:\n${out}`);
+  return dir;
 }
 
 export async function startCodeServer(opts: StartOptions = {}): Promise<CodeServer> {
@@ -124,6 +165,8 @@ export async function startCodeServer(opts: StartOptions = {}): Promise<CodeServ
   );
   const configFile = join(base, 'config.yaml');
   writeFileSync(configFile, 'auth: none\n');
+  const target = opts.target ?? e2eTarget();
+  const extensionDir = target === 'vsix' ? installVsix(vsixPath(), extensionsDir, userDataDir, configFile) : repoRoot;
   const logFile = join(base, 'code-server.log');
   const args = [
     join(t.codeServer, 'out/node/entry.js'),
@@ -170,7 +213,14 @@ export async function startCodeServer(opts: StartOptions = {}): Promise<CodeServ
     origin,
     logFile,
     userDataDir,
+    extensionsDir,
+    target,
+    extensionDir,
     url({ folder, extensionTestsPath, extensionDevelopmentPath = repoRoot }) {
+      if (target === 'vsix') {
+        if (extensionTestsPath) throw new Error('the integration suite runs against the extension under development (target dev)');
+        return `${origin}/?folder=${encodeURIComponent(folder)}`;
+      }
       const payload: [string, string][] = [['extensionDevelopmentPath', remote(extensionDevelopmentPath)]];
       if (extensionTestsPath) payload.push(['extensionTestsPath', remote(extensionTestsPath)]);
       return `${origin}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
@@ -228,15 +278,26 @@ export async function openWorkbench(browser: Browser, url: string): Promise<{ co
   return { context, page };
 }
 
-/** Runs a command from the command palette by its title. */
+/**
+ * Runs a command from the command palette by its title. Tried up to three times: a key press can
+ * land while the palette is still closing, or before the extension's commands are known.
+ */
 export async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(`>${title}`);
-  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-  await row.waitFor({ state: 'visible', timeout: 15_000 });
-  await page.keyboard.press('Enter');
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill(`>${title}`, { timeout: 10_000 });
+      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+      await row.waitFor({ state: 'visible', timeout: 15_000 });
+      await page.keyboard.press('Enter');
+      return;
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      await page.keyboard.press('Escape').catch(() => undefined);
+    }
+  }
 }
 
 /** The frame of a webview whose document contains `selector` (webviews nest two iframes deep). */
@@ -263,7 +324,8 @@ export function cleanup(dir: string): void {
 export async function showDatasets(page: Page): Promise<void> {
   const title = page.locator('.part.sidebar .composite.title h2').first();
   const showing = async () => ((await title.textContent().catch(() => '')) ?? '').trim().toLowerCase() === 'datasets' && (await title.isVisible().catch(() => false));
-  if (!(await showing())) await page.locator('.activitybar [aria-label^="Datasets"]').first().click();
+  // A loaded machine can take a while to lay out the activity bar of a fresh workbench.
+  if (!(await showing())) await page.locator('.activitybar [aria-label^="Datasets"]').first().click({ timeout: 90_000 });
   for (let i = 0; i < 50 && !(await showing()); i++) await page.waitForTimeout(100);
 }
 
@@ -314,4 +376,22 @@ export async function notification(page: Page, text: RegExp, timeoutMs = 60_000)
     await runCommand(page, 'Notifications: Show Notifications').catch(() => undefined);
     return (await page.locator('.notifications-center', { hasText: text }).count()) > 0;
   }, timeoutMs);
+}
+
+/** Every file under `dir` (recursively); none when it does not exist. */
+export function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = statSync(p);
+    if (st.isDirectory()) out.push(...filesUnder(p));
+    else if (st.isFile()) out.push(p);
+  }
+  return out;
+}
+
+/** The log files of the "Dataset Curator" output channel, under the server's user data. */
+export function outputChannelLogs(server: CodeServer): string[] {
+  return filesUnder(join(server.userDataDir, 'logs')).filter((f) => readFileSync(f, 'utf8').includes('Dataset Curator activated'));
 }

@@ -26,6 +26,9 @@ export async function run(): Promise<void> {
   await import('./assessment.test');
   await import('./preferences.test');
   await import('./text-features.test');
+  await import('./walkthrough.test');
+  await import('./hostile.test');
+  await import('./save-failures.test');
 
   const results: TestResult[] = [];
   let vscodeVersion = 'unknown';

@@ -3,12 +3,12 @@
 // reads and parsed on demand; edits live in an overlay (a piece table of invertible,
 // JSON-serializable edits); saves are atomic and checked, and copy untouched bytes as they are.
 import { randomBytes } from 'node:crypto';
-import { close, closeSync, constants, copyFileSync, fchmodSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, unlinkSync } from 'node:fs';
+import { accessSync, close, closeSync, constants, copyFileSync, fchmodSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, unlinkSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { dirname, join, resolve } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { startStoreWorker } from './worker-file';
-import { DEFAULT_MAX_LINE_BYTES, checkLineBytes, lossyReason } from './check';
+import { DEFAULT_MAX_LINE_BYTES, MAX_RECORD_DEPTH, checkLineBytes, lossyReason, tooDeep } from './check';
 import { ConflictError, EditError, LossyEditError, SaveError, abortError } from './errors';
 import { BufferedWriter, cleanStaleTemps, fingerprintChange, fingerprintFd, fingerprintPath, fsyncDir, tempPathFor, type Fingerprint } from './files';
 import { PieceTable, type Eol, type Item, type LineRef, type Piece } from './pieces';
@@ -102,29 +102,45 @@ function isRawInput(v: unknown): v is { raw: string } {
   return keys.length === 1 && keys[0] === 'raw' && typeof (v as { raw: unknown }).raw === 'string';
 }
 
-/** Throws unless `v` is plain JSON that JSON.stringify writes without loss. */
-function assertJson(v: unknown, where = 'value'): void {
-  switch (typeof v) {
-    case 'string':
-    case 'boolean':
-      return;
-    case 'number':
-      if (!Number.isFinite(v)) throw new EditError(`${where} is ${v}, which JSON cannot hold`);
-      return;
-    case 'object':
-      if (v === null) return;
-      if (Array.isArray(v)) {
-        v.forEach((x, i) => assertJson(x, `${where}[${i}]`));
-        return;
+/**
+ * Throws unless `v` is plain JSON that JSON.stringify writes without loss, at most
+ * MAX_RECORD_DEPTH levels deep. Iterative: a hostile value cannot overflow the stack.
+ */
+function assertJson(root: unknown, rootWhere = 'value'): void {
+  const stack: [unknown, string, number][] = [[root, rootWhere, 0]];
+  while (stack.length > 0) {
+    const [v, where, depth] = stack.pop()!;
+    switch (typeof v) {
+      case 'string':
+      case 'boolean':
+        continue;
+      case 'number':
+        if (!Number.isFinite(v)) throw new EditError(`${where} is ${v}, which JSON cannot hold`);
+        continue;
+      case 'object': {
+        if (v === null) continue;
+        if (depth >= MAX_RECORD_DEPTH) throw new EditError(`${rootWhere} is nested more than ${MAX_RECORD_DEPTH} levels deep (the limit for a record)`);
+        if (Array.isArray(v)) {
+          for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${where}[${i}]`, depth + 1]);
+          continue;
+        }
+        if (Object.getPrototypeOf(v) !== Object.prototype && Object.getPrototypeOf(v) !== null) {
+          throw new EditError(`${where} is not a plain JSON object`);
+        }
+        for (const [k, x] of Object.entries(v)) stack.push([x, `${where}.${k}`, depth + 1]);
+        continue;
       }
-      if (Object.getPrototypeOf(v) !== Object.prototype && Object.getPrototypeOf(v) !== null) {
-        throw new EditError(`${where} is not a plain JSON object`);
-      }
-      for (const [k, x] of Object.entries(v)) assertJson(x, `${where}.${k}`);
-      return;
-    default:
-      throw new EditError(`${where} is ${typeof v}, which JSON cannot hold`);
+      default:
+        throw new EditError(`${where} is ${typeof v}, which JSON cannot hold`);
+    }
   }
+}
+
+const own = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
+/** Sets a member as an own data property: `__proto__` is a key like any other, never the prototype. */
+function define(o: Record<string, unknown>, k: string, value: unknown): void {
+  Object.defineProperty(o, k, { value, writable: true, enumerable: true, configurable: true });
 }
 
 /** The bytes of a line reference (an edit's before/after text). */
@@ -152,14 +168,16 @@ function setPath(root: Record<string, unknown>, path: (string | number)[], value
       if (cur[idx] === undefined || cur[idx] === null) cur[idx] = typeof path[k + 1] === 'number' ? [] : {};
       cur = cur[idx];
     } else if (cur !== null && typeof cur === 'object') {
+      // Own members only: a path through "__proto__" or "constructor" names the record's own key
+      // (or creates one), never the prototype chain.
       const obj = cur as Record<string, unknown>;
       const name = String(key);
       if (last) {
         if (value === undefined) delete obj[name];
-        else obj[name] = value;
+        else define(obj, name, value);
         return;
       }
-      if (obj[name] === undefined || obj[name] === null) obj[name] = typeof path[k + 1] === 'number' ? [] : {};
+      if (!own(obj, name) || obj[name] === undefined || obj[name] === null) define(obj, name, typeof path[k + 1] === 'number' ? [] : {});
       cur = obj[name];
     } else {
       throw new EditError(`line ${lineNumber}: cannot set ${path.join('.')}: ${path.slice(0, k).join('.')} is not an object or array`);
@@ -544,8 +562,10 @@ export class JsonlDataset {
       if (value !== undefined) assertJson(value, path.join('.') || 'value');
       setPath(rec, path, value === undefined ? undefined : structuredClone(value), view.lineNumber);
     }
+    const text = JSON.stringify(rec);
+    if (tooDeep(text)) throw new EditError(`line ${view.lineNumber} would be nested more than ${MAX_RECORD_DEPTH} levels deep (the limit for a record)`);
     const before = this.refOf(index);
-    const edit: Edit = { type: 'replace', index, before, after: { text: JSON.stringify(rec), eol: view.eol } };
+    const edit: Edit = { type: 'replace', index, before, after: { text, eol: view.eol } };
     this.applyEdit(edit);
     return edit;
   }
@@ -644,6 +664,15 @@ export class JsonlDataset {
     if (check) this.checkUnchanged();
     if (!this.sourceIntact()) {
       throw new SaveError(target, 'rewritten-in-place', new Error(`${this._path} was rewritten in place by another program, so the lines not edited here can no longer be read as they were`));
+    }
+    // The rename would replace a read-only file (its folder is what rename needs): refuse as an
+    // in-place write would. As root, access() ignores permission bits but not read-only mounts
+    // or immutable files.
+    try {
+      accessSync(target, constants.W_OK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'EACCES';
+      if (code !== 'ENOENT') throw new SaveError(target, code, err);
     }
     cleanStaleTemps(target);
     this.saving = true;

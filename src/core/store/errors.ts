@@ -36,15 +36,30 @@ export class EditError extends Error {
 
 /** A save that failed: the original file is untouched, the temp file removed, the edits kept. */
 export class SaveError extends Error {
+  /** What failed and why, without the editor's "your edits are kept" (a command line has no edits to keep). */
+  readonly detail: string;
   constructor(
     readonly path: string,
     readonly code: string,
     cause: unknown,
   ) {
     const why = cause instanceof Error ? cause.message : String(cause);
-    super(`Could not save ${path}: ${why}. The file on disk was not changed and your edits are kept.`, { cause });
+    const plain = SaveError.explain[code];
+    const detail = `Could not save ${path}: ${plain ? `${plain} (${why})` : why}.`;
+    super(`${detail} The file on disk was not changed and your edits are kept.`, { cause });
     this.name = 'SaveError';
+    this.detail = detail;
   }
+
+  /** What the common failures mean, for the person reading the message. */
+  static readonly explain: Record<string, string> = {
+    ENOSPC: 'the disk is full',
+    EDQUOT: 'the disk quota is used up',
+    EROFS: 'the file system is read-only',
+    EACCES: 'permission denied: the file or its folder is read-only',
+    EPERM: 'the file or its folder may not be changed (read-only or immutable)',
+    EIO: 'the disk reported an input/output error',
+  };
 }
 
 export function abortError(): Error {

@@ -51,7 +51,10 @@ export function scanRange(
 ): number {
   const chunkSize = Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK);
   const buf = opts.buffer && opts.buffer.length >= chunkSize ? opts.buffer : Buffer.allocUnsafe(chunkSize);
-  let batch = new Float64Array(Math.min(65536, Math.max(16, chunkSize >> 6)));
+  // The receiver may take the batch's buffer (a worker transfers it, leaving this array detached
+  // and empty): each new batch gets its capacity from here, never from the old one.
+  const capacity = Math.min(65536, Math.max(16, chunkSize >> 6));
+  let batch = new Float64Array(capacity);
   let nb = 0;
   let pos = from;
   while (pos < to) {
@@ -63,7 +66,7 @@ export function scanRange(
     while (i !== -1) {
       if (nb === batch.length) {
         emit(batch, pos + i);
-        batch = new Float64Array(batch.length);
+        batch = new Float64Array(capacity);
         nb = 0;
       }
       batch[nb++] = pos + i + 1;

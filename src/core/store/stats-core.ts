@@ -3,7 +3,7 @@
 // rules; valid lines are parsed once, invalid ones get checkLineBytes' reason.
 import { isUtf8 } from 'node:buffer';
 import { readSync } from 'node:fs';
-import { DEFAULT_MAX_LINE_BYTES, checkLineBytes } from './check';
+import { DEFAULT_MAX_LINE_BYTES, checkLineBytes, tooDeep } from './check';
 
 /** The names stats reads (a FieldMap's relevant part). */
 export interface StatsFields {
@@ -91,12 +91,13 @@ export function visitLine(v: LineVisitor, content: Buffer, line: number, maxLine
   if (n > 0 && n <= maxLineBytes && content[0] !== 0xef && (knownNoCR || content.indexOf(13) === -1) && (knownUtf8 || isUtf8(content))) {
     let value: unknown;
     let ok = true;
+    const text = content.toString('utf8');
     try {
-      value = JSON.parse(content.toString('utf8'));
+      value = JSON.parse(text);
     } catch {
       ok = false;
     }
-    if (ok && isObj(value)) {
+    if (ok && isObj(value) && !tooDeep(text)) {
       v.record(value, line);
       return;
     }
@@ -172,12 +173,13 @@ export function visitRange(fd: number, from: number, to: number, firstLine: numb
       let counted = false;
       if (utf8 && noCR && cEnd > start && cEnd - start <= maxLineBytes && view[start] !== 0xef) {
         let value: unknown;
+        const text = view.toString('utf8', start, cEnd);
         try {
-          value = JSON.parse(view.toString('utf8', start, cEnd));
+          value = JSON.parse(text);
         } catch {
           value = undefined;
         }
-        if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+        if (value !== null && typeof value === 'object' && !Array.isArray(value) && !tooDeep(text)) {
           v.record(value as Rec, line);
           counted = true;
         }

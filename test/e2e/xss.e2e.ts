@@ -1,0 +1,264 @@
+// An XSS corpus in the real webview: payloads (script tags, event handlers, javascript: URLs, SVG
+// with onload, CSS injection, iframes, markdown and HTML) in every place the curation editor shows
+// text: record fields and field names, chat messages, labels, rationales, judge reasons and
+// criteria, suggestions, the human's name; and as model output, from the loopback server, through
+// "Label This Record" and "Judge This Record". Nothing executes: no dialog, no injected element,
+// no navigation, no request but the webview's own resources (a canary server on loopback gets
+// none); every payload is on screen as text. The CSP is checked from the page: its meta tag (no
+// 'unsafe-inline', no 'unsafe-eval'), and an inline script, an inline event handler, a <style> and a
+// style attribute tried and blocked, each with a securitypolicyviolation event.
+import { after, before, describe, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Frame, Page, Request } from 'playwright-core';
+import { cleanup, launchBrowser, makeWorkspace, openWorkbench, runCommand, showDatasets, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
+import { startOpenAIServer, type OpenAITestServer } from '../support/openai-server';
+
+/** Payloads; C is the canary server's origin. Every injected tag would carry data-pwn, every markdown mark "pwn-". */
+const payloads = (C: string): string[] => [
+  // First: the first record travels inside the page (a JSON data block); it must not end that block.
+  `</script><script data-pwn>window.__pwned='data-block';fetch('${C}/data-block')</script><!--`,
+  `<script data-pwn>window.__pwned='script';fetch('${C}/script')</script>`,
+  `<img data-pwn src="${C}/img.png" onerror="window.__pwned='img'">`,
+  `<svg data-pwn onload="window.__pwned='svg'"><image href="${C}/svg.png"/></svg>`,
+  `<a data-pwn href="javascript:window.__pwned='href'">click</a> javascript:window.__pwned='bare'`,
+  `</style><style data-pwn>body{background:url(${C}/css.png)}</style>`,
+  `<div data-pwn style="background:url(${C}/style-attr.png)">styled</div>`,
+  `"><iframe data-pwn src="${C}/iframe.html"></iframe><iframe data-pwn srcdoc="<script>parent.__pwned='srcdoc'</script>"></iframe>`,
+  `<details data-pwn open ontoggle="window.__pwned='toggle'">x</details>`,
+  `**pwn-bold** _pwn-em_ [pwn-link](javascript:alert(1)) ![pwn-img](${C}/md.png) <b data-pwn onmouseover=alert(1)>hover</b>`,
+  `<object data-pwn data="${C}/obj"></object><embed data-pwn src="${C}/embed">`,
+  `<link data-pwn rel="stylesheet" href="${C}/link.css"><meta data-pwn http-equiv="refresh" content="0;url=${C}/meta"><base data-pwn href="${C}/">`,
+  `<form data-pwn action="${C}/form"><button data-pwn formaction="javascript:alert(1)">go</button></form>{{constructor.constructor('window.__pwned=1')()}}`,
+];
+
+/** A record with payload `p` everywhere the editor shows text. */
+function hostileRecord(p: string, i: number): Record<string, unknown> {
+  return {
+    id: `x${i}`,
+    text: p,
+    [`key ${p}`]: p,
+    messages: [
+      { role: 'user', content: p },
+      { role: 'assistant', content: p },
+    ],
+    label: p,
+    rationale: p,
+    judge: { score: 5, scale: [1, 10], reasons: p, criteria: { [p.slice(0, 40)]: 4 }, model: p },
+    annotations: {
+      suggestions: { label: [{ value: p, score: 0.5, agent: p, type: 'model', rationale: p, provenance: { model: p, prompt_hash: p, time: '2026-11-20T09:00:13.000Z' } }] },
+      human: { label: { value: p, user: p, status: 'submitted' } },
+      review: { status: p },
+    },
+  };
+}
+
+describe('XSS corpus in the real webview', () => {
+  let server: CodeServer;
+  let llm: OpenAITestServer;
+  let canary: Server;
+  const canaryHits: string[] = [];
+  let C = '';
+  let browser: Browser;
+  let page: Page;
+  let workspace: string;
+  const dialogs: string[] = [];
+  const requests: Request[] = [];
+  const navigations: string[] = [];
+  let list: string[] = [];
+
+  before(async () => {
+    canary = createServer((req, res) => {
+      canaryHits.push(`${req.method} ${req.url}`);
+      res.end('');
+    });
+    await new Promise<void>((r) => canary.listen(0, '127.0.0.1', r));
+    C = `http://127.0.0.1:${(canary.address() as AddressInfo).port}`;
+    list = payloads(C);
+    // Model output carries the payloads too: every free-text field of every answer.
+    llm = await startOpenAIServer();
+    let n = 0;
+    llm.respond = (req) => {
+      if (!req.path.endsWith('/chat/completions')) return undefined;
+      const reply = llm.defaultReply(req.body as Parameters<typeof llm.defaultReply>[0]);
+      if (!('content' in reply)) return reply;
+      const v = JSON.parse(reply.content) as Record<string, unknown>;
+      for (const k of ['rationale', 'reasons', 'critique', 'refined']) if (typeof v[k] === 'string') v[k] = `model ${k}: ${list[n++ % list.length]}`;
+      return { content: JSON.stringify(v) };
+    };
+    workspace = makeWorkspace({ 'hostile/xss.jsonl': `${list.map((p, i) => JSON.stringify(hostileRecord(p, i))).join('\n')}\n` });
+    mkdirSync(join(workspace, '.vscode'), { recursive: true });
+    writeFileSync(join(workspace, '.vscode', 'settings.json'), '{}');
+    server = await startCodeServer({
+      env: { OPENAI_API_KEY: 'sk-xss-e2e' },
+      settings: { 'datasetCurator.llm.baseUrl': llm.baseURL, 'datasetCurator.llm.model': 'xss-model', 'datasetCurator.llm.confirmCostAbove': 1000 },
+    });
+    browser = await launchBrowser();
+    ({ page } = await openWorkbench(browser, server.url({ folder: workspace })));
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    await llm?.close();
+    canary?.close();
+    if (workspace) cleanup(workspace);
+  });
+
+  const position = async (f: Frame) => (await f.locator('[data-testid="position"]').textContent()) ?? '';
+
+  /** What the webview's document holds that a payload could have injected (evaluated in the webview, as a string: no DOM lib here). */
+  const injected = (f: Frame) =>
+    f.evaluate(`(() => {
+      const all = [...document.querySelectorAll('*')];
+      return {
+        pwned: window.__pwned ?? null,
+        marked: document.querySelectorAll('[data-pwn]').length,
+        handlers: all.filter((e) => [...e.attributes].some((a) => /^on/i.test(a.name))).map((e) => e.tagName),
+        // VS Code's own acquireVsCodeApi script, injected into every webview, is the one allowed without the nonce.
+        scripts: [...document.scripts].filter((s) => !s.nonce && s.id !== '_vscodeApiScript').length,
+        frames: document.querySelectorAll('iframe, frame, object, embed').length,
+        jsLinks: [...document.querySelectorAll('[href], [src], [action], [formaction]')].filter((e) => /javascript:/i.test(e.getAttribute('href') ?? e.getAttribute('src') ?? e.getAttribute('action') ?? e.getAttribute('formaction') ?? '')).length,
+        markdown: [...document.querySelectorAll('strong, em, a, b, i, img')].filter((e) => (e.textContent ?? '').includes('pwn-') || (e.getAttribute('alt') ?? '').includes('pwn-')).length,
+        location: location.href,
+      };
+    })()`) as Promise<{ pwned: string | null; marked: number; handlers: string[]; scripts: number; frames: number; jsLinks: number; markdown: number; location: string }>;
+
+  function assertClean(r: Awaited<ReturnType<typeof injected>>, where: string): void {
+    assert.equal(r.pwned, null, `${where}: a payload ran`);
+    assert.equal(r.marked, 0, `${where}: an element from a payload is in the DOM`);
+    assert.deepEqual(r.handlers, [], `${where}: inline event handlers in the DOM`);
+    assert.equal(r.scripts, 0, `${where}: a script without the nonce`);
+    assert.equal(r.frames, 0, `${where}: a frame, object or embed`);
+    assert.equal(r.jsLinks, 0, `${where}: a javascript: URL`);
+    assert.equal(r.markdown, 0, `${where}: markdown was rendered`);
+  }
+
+  test('payloads in every field, key, message, label, rationale, judge, suggestion and name: shown as text, nothing runs', async () => {
+    await showDatasets(page);
+    const item = page.locator('.monaco-list-row', { hasText: 'xss.jsonl' }).first();
+    await item.waitFor({ state: 'visible', timeout: 30_000 });
+    // From here on, every request and navigation the page makes is recorded.
+    page.on('request', (r) => requests.push(r));
+    page.on('framenavigated', (f) => navigations.push(f.url()));
+    await item.click();
+    const frame = await webviewFrame(page, '[data-testid="annotation-panel"]');
+    const home = frame.url();
+    await until('the first record', async () => (await position(frame)).startsWith('Line 1 '));
+    for (let i = 0; i < list.length; i++) {
+      const p = list[i]!;
+      await until(`record ${i + 1}`, async () => {
+        if ((await position(frame)).startsWith(`Line ${i + 1} `)) return true;
+        await frame.locator('[data-testid="next"]').click();
+        return (await position(frame)).startsWith(`Line ${i + 1} `);
+      });
+      assert.equal(await frame.locator('[data-field="text"] .field-value').textContent(), p, `record ${i + 1}: the text is shown as text`);
+      const recordText = (await frame.locator('[data-testid="record"]').textContent()) ?? '';
+      assert.ok(recordText.includes(`key ${p}`), `record ${i + 1}: the payload field name is shown as text`);
+      const panelText = (await frame.locator('[data-testid="annotation-panel"]').textContent()) ?? '';
+      assert.ok(panelText.includes(p), `record ${i + 1}: the label, rationale and reasons are shown as text`);
+      assertClean(await injected(frame), `record ${i + 1}`);
+      assert.equal(frame.url(), home, 'the webview did not navigate');
+    }
+    // The list mode and the stats view render the same strings.
+    await frame.locator('[data-testid="position"]').click();
+    await page.keyboard.press('l');
+    await until('the list', async () => ((await frame.locator('body').textContent()) ?? '').includes(list[3]!.slice(0, 30)));
+    assertClean(await injected(frame), 'list mode');
+    await page.keyboard.press('Escape');
+    await frame.locator('[data-testid="position"]').click().catch(() => undefined);
+    await page.keyboard.press('s');
+    await new Promise((r) => setTimeout(r, 1000));
+    assertClean(await injected(frame), 'stats view');
+    await page.keyboard.press('Escape');
+  });
+
+  test('payloads as model output (Label This Record, Judge This Record): shown as text, nothing runs', async () => {
+    const frame = await webviewFrame(page, '[data-testid="annotation-panel"]');
+    await frame.locator('[data-testid="position"]').click();
+    await until('line 1', async () => {
+      if ((await position(frame)).startsWith('Line 1 ')) return true;
+      await page.keyboard.press('Home');
+      return false;
+    });
+    await runCommand(page, 'Dataset Curator: Label This Record with LLM');
+    await until('the model rationale in the editor', async () => ((await frame.locator('[data-testid="annotation-panel"]').textContent()) ?? '').includes('model rationale: '), 60_000);
+    await runCommand(page, 'Dataset Curator: Judge This Record with LLM');
+    await until('the model reasons in the editor', async () => ((await frame.locator('[data-testid="annotation-panel"]').textContent()) ?? '').includes('model reasons: '), 60_000);
+    const panel = (await frame.locator('[data-testid="annotation-panel"]').textContent()) ?? '';
+    const shown = list.filter((p) => panel.includes(`model rationale: ${p}`) || panel.includes(`model reasons: ${p}`));
+    assert.ok(shown.length >= 1, 'the model output payloads are on screen as text');
+    assertClean(await injected(frame), 'after the model output');
+    assert.ok(llm.counts.chat >= 2, 'the requests went to the loopback server');
+  });
+
+  test('the CSP, from the page: default-src none, a nonce for scripts, no eval; inline script, inline handlers and styles are blocked', async () => {
+    const frame = await webviewFrame(page, '[data-testid="annotation-panel"]');
+    const r = (await frame.evaluate(`new Promise((resolve) => {
+      const csp = document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.getAttribute('content') ?? '';
+      const violations = [];
+      document.addEventListener('securitypolicyviolation', (e) => violations.push(e.violatedDirective));
+      const s = document.createElement('script');
+      s.textContent = 'window.__inline = 1';
+      document.body.append(s);
+      const d = document.createElement('div');
+      d.setAttribute('onclick', 'window.__attr = 1');
+      document.body.append(d);
+      d.click();
+      const st = document.createElement('style');
+      st.textContent = 'body { outline: 7px solid rgb(1, 2, 3) }';
+      document.head.append(st);
+      const styled = document.createElement('div');
+      styled.setAttribute('style', 'outline: 7px solid rgb(1, 2, 3)');
+      document.body.append(styled);
+      setTimeout(() => {
+        const out = {
+          csp, violations,
+          inline: window.__inline ?? null, attr: window.__attr ?? null,
+          styleTag: getComputedStyle(document.body).outlineWidth, styleAttr: getComputedStyle(styled).outlineWidth,
+        };
+        s.remove(); d.remove(); st.remove(); styled.remove();
+        resolve(out);
+      }, 1000);
+    })`)) as { csp: string; violations: string[]; inline: number | null; attr: number | null; styleTag: string; styleAttr: string };
+    const directives = Object.fromEntries(r.csp.split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k, v]));
+    assert.deepEqual(directives['default-src'], ["'none'"]);
+    assert.equal(directives['script-src']?.length, 1);
+    assert.match(directives['script-src']?.[0] ?? '', /^'nonce-[A-Za-z0-9+/=]{16,}'$/);
+    for (const [k, v] of Object.entries(directives)) {
+      for (const bad of ["'unsafe-inline'", "'unsafe-eval'", '*', 'http:', 'https:', 'data:'].filter((b) => !(k === 'img-src' && b === 'data:'))) {
+        assert.ok(!(v as string[]).includes(bad), `${k} allows ${bad}`);
+      }
+    }
+    assert.equal(r.inline, null, 'an inline script ran');
+    // eval: Chromium exempts code that DevTools (Playwright) evaluates or inserts from the CSP's
+    // eval check, so it cannot be tried from here; the policy has no 'unsafe-eval' (checked above),
+    // which is what makes the browser refuse eval and new Function in the page's own code.
+    assert.equal(r.attr, null, 'an inline event handler ran');
+    assert.notEqual(r.styleTag, '7px', 'an inline <style> applied');
+    assert.notEqual(r.styleAttr, '7px', 'an inline style attribute applied');
+    for (const d of ['script-src-elem', 'script-src', 'script-src-attr', 'style-src-elem', 'style-src-attr']) {
+      assert.ok(r.violations.some((v) => v === d || v.startsWith(d)), `a securitypolicyviolation for ${d}: got ${r.violations.join(', ')}`);
+    }
+  });
+
+  test('no dialog, no request but the webview\'s own resources, no navigation away', async () => {
+    assert.deepEqual(dialogs, [], 'no dialog opened');
+    assert.deepEqual(canaryHits, [], 'the canary server got no request');
+    const origin = server.origin;
+    const foreign = requests.map((r) => r.url()).filter((u) => !u.startsWith(origin) && !/^https?:\/\/[^/]*vscode-(cdn|resource|webview)/.test(u) && !u.startsWith('data:') && !u.startsWith('blob:'));
+    assert.deepEqual(foreign, [], 'requests outside the workbench and the webview');
+    const webviewRequests = requests.filter((r) => r.frame() !== page.mainFrame()).map((r) => decodeURIComponent(r.url()));
+    const unexpected = webviewRequests.filter((u) => !u.includes('/dist/webview/') && !/\/webview\/browser\/pre\/|service-worker|fake\.html|index\.html|vscode-remote-resource/.test(u));
+    assert.deepEqual(unexpected, [], 'the webview requested only its own resources');
+    assert.ok(webviewRequests.some((u) => u.includes('/dist/webview/editor.js')), 'the request log saw the webview load (the check is live)');
+    assert.ok(!navigations.some((u) => u.startsWith(C) || /^javascript:/i.test(u)), `no navigation to a payload URL: ${navigations.join(', ')}`);
+  });
+});

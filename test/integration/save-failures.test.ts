@@ -1,0 +1,107 @@
+// A save the disk refuses, in VS Code: a full disk (a small tmpfs: ENOSPC) and an immutable file
+// (chattr +i: EPERM; root ignores permission bits). VS Code's Save fails with the store's message,
+// the file on disk is untouched, and the edits are still in the editor: dirty, undo and redo work;
+// once the disk is fine again the same Save writes them. The extension host runs as root in the
+// harness (mount and chattr need it); where that is not permitted the test says so and simulates
+// the failure with the store's write hook.
+import * as assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { writeHooks } from '../../src/core/store/files';
+import { isRoot, mountTmpfs, setImmutable, unmountAll } from '../support/mounts';
+import { activateExtension, waitFor } from './helpers';
+import type { DatasetCuratorApi } from '../../src/extension/extension';
+
+const MiB = 1024 * 1024;
+const data = Buffer.from(Array.from({ length: 20_000 }, (_, i) => `{"i":${i},"label":"l${i % 3}","text":"${'t'.repeat(230)}"}\n`).join(''));
+
+async function open(api: DatasetCuratorApi, uri: vscode.Uri) {
+  await vscode.commands.executeCommand('vscode.openWith', uri, 'datasetCurator.curationEditor');
+  const doc = await waitFor('the document', () => api.editors.documentFor(uri));
+  await doc.store.ready;
+  return doc;
+}
+
+const dirtyTab = (uri: vscode.Uri) =>
+  vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputCustom && t.input.uri.toString() === uri.toString())?.isDirty;
+
+/** Relabels line 2, fails a Save, checks everything is as it was with the edit still there; then `fix()` and Save again. */
+async function refusedThenSaved(api: DatasetCuratorApi, path: string, fix: () => void): Promise<void> {
+  const uri = vscode.Uri.file(path);
+  const doc = await open(api, uri);
+  const before = readFileSync(path);
+  const was = doc.record(1).annotation?.label;
+  doc.edit({ op: 'relabel', index: 1, label: 'edited' });
+  await vscode.commands.executeCommand('workbench.action.files.save');
+  // The save fails: still dirty (document and tab), the file untouched, the edit on screen.
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(doc.isDirty, true, 'the document is still dirty after the failed save');
+  assert.equal(dirtyTab(uri), true, 'the tab shows unsaved changes');
+  assert.ok(readFileSync(path).equals(before), 'the file on disk is untouched');
+  assert.equal(doc.record(1).annotation?.label, 'edited');
+  await assert.rejects(doc.save(), /Could not save .*The file on disk was not changed and your edits are kept\./);
+  // Undo and redo still work on the kept edit.
+  await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
+  await vscode.commands.executeCommand('undo');
+  await waitFor('undo', () => doc.record(1).annotation?.label === was || undefined);
+  await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
+  await vscode.commands.executeCommand('redo');
+  await waitFor('redo', () => doc.record(1).annotation?.label === 'edited' || undefined);
+  // The disk is fine again: the same Save writes the edit.
+  fix();
+  await vscode.commands.executeCommand('workbench.action.files.save');
+  await waitFor('the save', () => !doc.isDirty || undefined, 30_000);
+  assert.match(readFileSync(path, 'utf8').split('\n')[1]!, /"label":"edited"/);
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+}
+
+describe('A save the disk refuses', () => {
+  after(unmountAll);
+
+  it('disk full (ENOSPC): the edits stay in the editor, dirty, undo works; saved once there is room', async function () {
+    this.timeout(120_000);
+    const api = await activateExtension();
+    const m = mountTmpfs(8 * MiB);
+    if ('unavailable' in m) {
+      if (isRoot) assert.fail(`running as root, but ${m.unavailable}`);
+      console.log(`# NOTE: ${m.unavailable}: ENOSPC is simulated with the store's write hook`);
+      const { mkdtempSync } = await import('node:fs');
+      const { tmpdir } = await import('node:os');
+      const path = join(mkdtempSync(join(tmpdir(), 'dc-enospc-')), 'data.jsonl');
+      writeFileSync(path, data);
+      writeHooks.beforeWrite = () => {
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      };
+      await refusedThenSaved(api, path, () => (writeHooks.beforeWrite = undefined));
+      return;
+    }
+    const path = join(m.dir, 'data.jsonl');
+    writeFileSync(path, data);
+    await refusedThenSaved(api, path, () => m.resize(32 * MiB));
+  });
+
+  it('an immutable file (chattr +i): the edits stay in the editor, dirty, undo works; saved once writable', async function () {
+    this.timeout(120_000);
+    const api = await activateExtension();
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = join(mkdtempSync(join(tmpdir(), 'dc-readonly-')), 'data.jsonl');
+    writeFileSync(path, data);
+    const set = setImmutable(path, true);
+    if (set !== true) {
+      if (isRoot) assert.fail(`running as root, but ${set.unavailable}`);
+      console.log(`# NOTE: ${set.unavailable}: the failure is simulated with the store's write hook`);
+      writeHooks.beforeWrite = () => {
+        throw Object.assign(new Error('EACCES: permission denied, write'), { code: 'EACCES' });
+      };
+      await refusedThenSaved(api, path, () => (writeHooks.beforeWrite = undefined));
+      return;
+    }
+    try {
+      await refusedThenSaved(api, path, () => setImmutable(path, false));
+    } finally {
+      setImmutable(path, false);
+    }
+  });
+});
