@@ -50,7 +50,8 @@ describe('assessment in the curation editor, as a person', () => {
     workspace = makeWorkspace('samples');
     mkdirSync(join(workspace, 'planted'), { recursive: true });
     writeFileSync(join(workspace, 'planted', 'dups.jsonl'), `${planted.map((r) => JSON.stringify(r)).join('\n')}\n`);
-    server = await startCodeServer();
+    // VS Code for the web saves after a delay by default: the file on disk must change only on Ctrl+S.
+    server = await startCodeServer({ settings: { 'files.autoSave': 'off' } });
     browser = await launchBrowser();
     ({ page } = await openWorkbench(browser, server.url({ folder: workspace })));
   });
