@@ -1,4 +1,4 @@
-// `npm run bench`: runs every benchmark in bench/ (store, llm, dedup, editor), one after the
+// `npm run bench`: runs every benchmark in bench/ (store, llm, dedup, live, synth, editor), one after the
 // other, each writing bench/results/<name>.json (figure, value, baseline measured in the same run,
 // ratio, target); then writes one table, bench/results/TABLE.md, and puts it in the README
 // between the `bench:begin` and `bench:end` markers.
@@ -31,6 +31,7 @@ const benches: Bench[] = [
   { name: 'store', file: 'bench/store.ts', what: 'dataset store, 1 GB file', full: ['--size-mb', '1024'], quick: ['--size-mb', '64'] },
   { name: 'llm', file: 'bench/llm.ts', what: 'LLM engine, loopback server, 50 ms latency', full: [], quick: ['--seconds', '1'] },
   { name: 'dedup', file: 'bench/dedup.ts', what: 'near-duplicates, 1M records', full: ['--records', '1000000'], quick: ['--records', '100000'] },
+  { name: 'live', file: 'bench/live.ts', what: 'live agreement report, 1 GB file', full: ['--size-mb', '1024'], quick: ['--size-mb', '64', '--edits', '20'] },
   { name: 'synth', file: 'bench/synth.ts', what: 'self-instruct pool check, 20,000 instructions', full: [], quick: [] },
   { name: 'editor', file: 'bench/editor.ts', what: 'curation editor in the real workbench, 1 GB file', full: ['--size-mb', '1024'], quick: ['--size-mb', '64', '--steps', '20'] },
 ];

@@ -2,6 +2,8 @@
 import type { AnnotationView, SearchQuery } from '../shared/protocol';
 import { DEFAULT_DISAGREEMENT, judgeAgreement, judgesDisagree } from './filter/thresholds';
 import { readAnnotation } from './schema/annotation';
+import { inReviewQueue } from './filter/fields';
+import { labelKey, pickLabel, type LabelSourceName } from './metrics/agreement-core';
 
 export interface QueryOptions {
   /** When judges disagree: the share of the scale their scores differ by (default 0.3). */
@@ -47,7 +49,7 @@ export function matchesQuery(q: SearchQuery, opts: QueryOptions = {}): (line: Qu
       text = (s) => s.toLowerCase().includes(needle);
     }
   }
-  const needsAnnotation = q.label !== undefined || q.minScore !== undefined || q.maxScore !== undefined || q.reviewStatus !== undefined;
+  const needsAnnotation = q.label !== undefined || q.minScore !== undefined || q.maxScore !== undefined || q.reviewStatus !== undefined || q.inQueue !== undefined || q.agreementCell !== undefined;
   const threshold = opts.disagreement ?? DEFAULT_DISAGREEMENT;
   return (line) => {
     if (q.invalid !== undefined && !!line.invalid !== q.invalid) return false;
@@ -61,8 +63,17 @@ export function matchesQuery(q: SearchQuery, opts: QueryOptions = {}): (line: Qu
     if (q.minScore !== undefined && (score === undefined || score < q.minScore)) return false;
     if (q.maxScore !== undefined && (score === undefined || score > q.maxScore)) return false;
     if (q.reviewStatus !== undefined && (ann.reviewStatus ?? 'pending') !== q.reviewStatus) return false;
+    if (q.inQueue !== undefined && inReviewQueue(line.value) !== q.inQueue) return false;
+    if (q.agreementCell && !inCell(line.value, q.agreementCell)) return false;
     return true;
   };
+}
+
+/** Whether a record falls in a confusion-matrix cell: its reference and predicted labels are the cell's (as the agreement report counts them). */
+function inCell(v: Record<string, unknown>, c: NonNullable<SearchQuery['agreementCell']>): boolean {
+  const a = pickLabel(c.reference as LabelSourceName, v, c.question, undefined);
+  const b = pickLabel(c.prediction as LabelSourceName, v, c.question, undefined);
+  return a !== undefined && a !== null && b !== undefined && b !== null && labelKey(a) === c.referenceLabel && labelKey(b) === c.predictionLabel;
 }
 
 /** The text a search looks in: the record's string values (not its JSON syntax), or the raw line. */

@@ -3,6 +3,7 @@ import type { DatasetItem, DatasetsTreeProvider } from './datasetsTree';
 import { CurationEditorProvider } from './curationEditor';
 import { exportCommand } from './exportCommand';
 import { filterCommand } from './filterCommand';
+import { findDuplicatesCommand, sendToReviewCommand, showAgreementCommand } from './assessmentCommands';
 import { doingOf, runTaskCommand, taskCommands } from './llmCommands';
 import { openPromptTemplate } from './promptCommands';
 import type { Log } from './log';
@@ -84,6 +85,10 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
     });
   perFile('datasetCurator.filter', 'Filter', 'filter', (uri) => filterCommand(uri, deps.editors, deps.log));
   perFile('datasetCurator.export', 'Export', 'export', (uri) => exportCommand(uri, deps.editors, deps.log));
+  // Assessment: the agreement report, duplicate clusters, the review queue.
+  perFile('datasetCurator.showAgreement', 'The agreement report', 'see its agreement report', (uri) => showAgreementCommand(uri, deps.editors));
+  perFile('datasetCurator.findDuplicates', 'Finding duplicates', 'find its duplicates', (uri) => findDuplicatesCommand(uri, deps.editors));
+  perFile('datasetCurator.sendToReview', 'Sending records to review', 'send its records to review', (uri) => sendToReviewCommand(uri, deps.editors));
 
   const llm = { context, editors: deps.editors, log: deps.log };
   for (const { task, file, record } of taskCommands) {

@@ -16,6 +16,7 @@ import {
   type WebviewRequest,
 } from '../shared/protocol';
 import { DatasetDocument, dialogPrompts, type Prompts } from './datasetDocument';
+import { AssessmentHub } from './assessment';
 import type { Log } from './log';
 
 export { DatasetDocument } from './datasetDocument';
@@ -28,11 +29,17 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
   readonly onDidChangeCustomDocument = this.changeEmitter.event;
   /** How documents ask the user (dialogs); integration tests put answers here. */
   prompts: Prompts = dialogPrompts;
+  /** The agreement report, duplicate clusters and review queue of each document. */
+  readonly assessment: AssessmentHub;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly log: Log,
-  ) {}
+  ) {
+    this.assessment = new AssessmentHub(context, log, (doc, message) => {
+      for (const panel of this.panelsFor(doc.uri)) void panel.webview.postMessage(message);
+    });
+  }
 
   async openCustomDocument(
     uri: vscode.Uri,
@@ -115,9 +122,13 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
       }
       const msg = parsed.data;
       if (msg.kind === 'notify') {
-        if (msg.type === 'ready') post(this.initEvent(document, msg.index ?? document.currentIndex));
-        else if (msg.type === 'current') document.currentIndex = msg.index;
+        if (msg.type === 'ready') {
+          post(this.initEvent(document, msg.index ?? document.currentIndex));
+          const show = this.assessment.for(document).pendingShow;
+          if (show) post(show);
+        } else if (msg.type === 'current') document.currentIndex = msg.index;
         else if (msg.type === 'columns') void this.context.workspaceState.update(columnsKey(document.uri), msg.columns);
+        else if (msg.type === 'mode') this.assessment.shown(document, msg.mode);
         else this.log.info(`webview ${msg.level}: ${msg.message}`);
         return;
       }
@@ -167,6 +178,21 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
       case 'getStats':
         parseParams('getStats', params);
         return document.stats();
+      case 'getAgreement':
+        return this.assessment.for(document).agreement(parseParams('getAgreement', params));
+      case 'getQueue':
+        return this.assessment.for(document).queue(parseParams('getQueue', params).ifCheap);
+      case 'getDuplicates': {
+        const p = parseParams('getDuplicates', params);
+        return this.assessment.for(document).duplicates(p.offset, p.limit);
+      }
+      case 'findDuplicates': {
+        const found = await this.assessment.findDuplicates(document, parseParams('findDuplicates', params));
+        if (!found) throw new Error('The search for duplicates was cancelled or failed (see the notification).');
+        return found;
+      }
+      case 'resolveDuplicates':
+        return this.assessment.for(document).resolve(parseParams('resolveDuplicates', params));
     }
   }
 

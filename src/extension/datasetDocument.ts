@@ -74,6 +74,13 @@ export class DatasetDocument implements vscode.CustomDocument {
   readonly onDidEdit = this.editEmitter.event;
   private readonly disposed = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.disposed.event;
+  private readonly storeChanged = new vscode.EventEmitter<readonly Edit[] | undefined>();
+  /**
+   * The store edits just applied, in order (an undo passes their inverses, last first), for views
+   * that keep figures live edit by edit; undefined when the content changed in a way no edit
+   * describes (revert, reload from disk): recount.
+   */
+  readonly onDidChangeStore = this.storeChanged.event;
   /** The store edits applied now, in order (the undo stack's live part): what a backup holds. */
   private applied: Edit[] = [];
   private savedVersion = 0;
@@ -282,6 +289,7 @@ export class DatasetDocument implements vscode.CustomDocument {
     this.version++;
     this.matchIndexes.applied(edits);
     this.invalidateLabels();
+    this.storeChanged.fire(edits);
     this.contentChanged.fire(index);
     this.editEmitter.fire({
       document: this,
@@ -292,6 +300,7 @@ export class DatasetDocument implements vscode.CustomDocument {
         this.version--;
         this.matchIndexes.applied([...edits].reverse().map(invertEdit));
         this.invalidateLabels();
+        this.storeChanged.fire([...edits].reverse().map(invertEdit));
         this.contentChanged.fire(index === undefined ? undefined : Math.min(index, Math.max(0, this.dataset.lineCount - 1)));
       },
       redo: () => {
@@ -300,6 +309,7 @@ export class DatasetDocument implements vscode.CustomDocument {
         this.version++;
         this.matchIndexes.applied(edits);
         this.invalidateLabels();
+        this.storeChanged.fire(edits);
         this.contentChanged.fire(index);
       },
     });
@@ -308,12 +318,14 @@ export class DatasetDocument implements vscode.CustomDocument {
   /**
    * The store changed behind VS Code's undo stack (a job wrote and saved results): refresh, and
    * keep the user where they are (a job's results arrive in any order; the editor does not follow
-   * them around the file).
+   * them around the file). `edits`: what was applied, when known.
    */
-  notifyChanged(index: number | undefined): void {
-    if (index === undefined) this.matchIndexes.reset();
+  notifyChanged(index: number | undefined, edits?: readonly Edit[]): void {
+    if (edits) this.matchIndexes.applied(edits);
+    else if (index === undefined) this.matchIndexes.reset();
     else this.matchIndexes.applied([{ type: 'replace', index }]);
     this.invalidateLabels();
+    this.storeChanged.fire(edits);
     this.contentChanged.fire(undefined);
   }
 
@@ -370,6 +382,7 @@ export class DatasetDocument implements vscode.CustomDocument {
     this.applied = [];
     this.version = this.savedVersion;
     this.invalidateLabels();
+    this.storeChanged.fire(undefined);
     this.contentChanged.fire(undefined);
   }
 
@@ -410,6 +423,7 @@ export class DatasetDocument implements vscode.CustomDocument {
         this.matchIndexes.reset();
         this.applied = [];
         this.invalidateLabels();
+        this.storeChanged.fire(undefined);
         this.contentChanged.fire(undefined);
         this.log.info(`${name} changed on disk: reloaded`);
         return;
@@ -491,6 +505,7 @@ export class DatasetDocument implements vscode.CustomDocument {
     this.disposed.fire();
     this.disposed.dispose();
     this.contentChanged.dispose();
+    this.storeChanged.dispose();
     this.editEmitter.dispose();
     this.watcher.dispose();
     this.matchIndexes.dispose();

@@ -10,6 +10,8 @@ export interface JobFace {
   title: string;
   /** Extra text after "x of y" (tokens, cost, errors), from the latest progress. */
   detail?: (p: Progress) => string | undefined;
+  /** What to say when the user cancels (default: finished records are kept, run again to resume). */
+  cancelled?: string;
 }
 
 export function formatEta(ms: number): string {
@@ -75,7 +77,7 @@ export async function runWithProgress<S extends z.ZodType, R>(
   } catch (err) {
     if (err instanceof Error && err.name === 'AbortError') {
       log.info(`${face.title}: cancelled`);
-      void vscode.window.showInformationMessage(`${face.title} was cancelled. Finished records are kept; run it again to resume.`);
+      void vscode.window.showInformationMessage(face.cancelled ?? `${face.title} was cancelled. Finished records are kept; run it again to resume.`);
       return undefined;
     }
     log.error(`${face.title} failed`, err);

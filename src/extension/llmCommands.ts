@@ -354,7 +354,7 @@ export async function runTaskCommand(task: TaskId, uri: vscode.Uri, deps: LlmDep
     apiKey: () => apiKey(context.secrets),
     openSource: async () => (record === undefined ? new StoreRecordSource(doc.store) : new OneRecord(new StoreRecordSource(doc.store), record)),
     openSink: async () => {
-      const sink = new StoreResultSink(doc.store, { onApplied: (i) => doc.notifyChanged(i) });
+      const sink = new StoreResultSink(doc.store, { onApplied: (i, edit) => doc.notifyChanged(i, [edit]) });
       if (record === undefined) return sink;
       return { apply: (_i: number, result: TaskResult) => sink.apply(record, result), flush: () => sink.flush() };
     },

@@ -9,12 +9,12 @@ import { parse as parseJsonc } from 'jsonc-parser';
 export const SECRET_KEY = 'datasetCurator.apiKey';
 
 export const presets = {
-  openai: { baseUrl: 'https://api.openai.com/v1', model: 'gpt-4o-mini', needsKey: true },
-  azure: { baseUrl: 'https://YOUR-RESOURCE.openai.azure.com/openai/v1', model: 'YOUR-DEPLOYMENT', needsKey: true },
-  ollama: { baseUrl: 'http://127.0.0.1:11434/v1', model: 'llama3.1', needsKey: false },
-  vllm: { baseUrl: 'http://127.0.0.1:8000/v1', model: 'YOUR-MODEL', needsKey: false },
-  lmstudio: { baseUrl: 'http://127.0.0.1:1234/v1', model: 'YOUR-MODEL', needsKey: false },
-  llamacpp: { baseUrl: 'http://127.0.0.1:8080/v1', model: 'default', needsKey: false },
+  openai: { baseUrl: 'https://api.openai.com/v1', model: 'gpt-4o-mini', needsKey: true, embeddingModel: 'text-embedding-3-small' },
+  azure: { baseUrl: 'https://YOUR-RESOURCE.openai.azure.com/openai/v1', model: 'YOUR-DEPLOYMENT', needsKey: true, embeddingModel: 'YOUR-EMBEDDING-DEPLOYMENT' },
+  ollama: { baseUrl: 'http://127.0.0.1:11434/v1', model: 'llama3.1', needsKey: false, embeddingModel: 'nomic-embed-text' },
+  vllm: { baseUrl: 'http://127.0.0.1:8000/v1', model: 'YOUR-MODEL', needsKey: false, embeddingModel: 'YOUR-EMBEDDING-MODEL' },
+  lmstudio: { baseUrl: 'http://127.0.0.1:1234/v1', model: 'YOUR-MODEL', needsKey: false, embeddingModel: 'YOUR-EMBEDDING-MODEL' },
+  llamacpp: { baseUrl: 'http://127.0.0.1:8080/v1', model: 'default', needsKey: false, embeddingModel: 'default' },
 } as const;
 export type PresetName = keyof typeof presets;
 
@@ -33,12 +33,14 @@ export interface EndpointSettings {
   pricePerMillionInput: number;
   pricePerMillionOutput: number;
   confirmCostAbove: number;
+  /** The embeddings model (semantic duplicates). */
+  embeddingModel: string;
   /** Settings the workspace tried to set but that were ignored because it is untrusted. */
   ignored: string[];
 }
 
 /** Settings that can redirect requests: only user-level values count in an untrusted workspace. */
-export const restrictedKeys = ['llm.baseUrl', 'llm.model', 'llm.taskModels', 'llm.judgeModels', 'llm.preset'] as const;
+export const restrictedKeys = ['llm.baseUrl', 'llm.model', 'llm.taskModels', 'llm.judgeModels', 'llm.preset', 'llm.embeddingModel'] as const;
 
 export function readEndpointSettings(scope?: vscode.Uri): EndpointSettings {
   const cfg = vscode.workspace.getConfiguration('datasetCurator', scope);
@@ -67,6 +69,7 @@ export function readEndpointSettings(scope?: vscode.Uri): EndpointSettings {
     pricePerMillionInput: get('llm.pricePerMillionInputTokens', 0),
     pricePerMillionOutput: get('llm.pricePerMillionOutputTokens', 0),
     confirmCostAbove: get('llm.confirmCostAbove', 1),
+    embeddingModel: get<string>('llm.embeddingModel', '') || preset.embeddingModel,
     ignored,
   };
 }

@@ -84,6 +84,8 @@ export const AnnotationView = z.object({
     .optional(),
   /** pending | reviewed | rejected | ... */
   reviewStatus: z.string().optional(),
+  /** The human review queue the record was sent to (annotations.review.queue). */
+  reviewQueue: z.string().optional(),
 });
 export type AnnotationView = z.infer<typeof AnnotationView>;
 
@@ -180,6 +182,19 @@ export const SearchQuery = z.object({
   maxScore: z.number().optional(),
   reviewStatus: z.string().optional(),
   invalid: z.boolean().optional(),
+  /** Records waiting in a human review queue (sent there, not reviewed yet). */
+  inQueue: z.boolean().optional(),
+  /** Records in one cell of an agreement report's confusion matrix. */
+  agreementCell: z
+    .object({
+      question: z.string().max(200),
+      /** human | suggestion | label | field:PATH */
+      reference: z.string().max(200),
+      prediction: z.string().max(200),
+      referenceLabel: z.string(),
+      predictionLabel: z.string(),
+    })
+    .optional(),
   /** Records whose judges disagree (datasetCurator.judges.disagreementThreshold). */
   judgesDisagree: z.boolean().optional(),
 });
@@ -230,6 +245,124 @@ export const StatsPayload = z.object({
   generatedShare: z.number().default(0),
 });
 export type StatsPayload = z.infer<typeof StatsPayload>;
+
+/** The curation editor's views. */
+export const ViewMode = z.enum(['record', 'list', 'stats', 'agreement', 'duplicates']);
+export type ViewMode = z.infer<typeof ViewMode>;
+
+const share = z.number().nullable();
+
+/** Accuracy, Cohen's kappa, per-label P/R/F1 and the confusion matrix of one comparison (core: ClassificationMetrics). */
+export const ClassificationPayload = z.object({
+  n: z.number().int().nonnegative(),
+  accuracy: share,
+  expectedAgreement: share,
+  kappa: share,
+  labels: z.array(z.string()),
+  /** confusion[i][j]: reference labels[i], prediction labels[j]. */
+  confusion: z.array(z.array(z.number().int().nonnegative())),
+  perLabel: z.array(z.object({ label: z.string(), precision: z.number(), recall: z.number(), f1: z.number(), support: z.number().int().nonnegative() })),
+  macroF1: share,
+  microF1: share,
+});
+export type ClassificationPayload = z.infer<typeof ClassificationPayload>;
+
+export const AgreementPayload = z.object({
+  question: z.string(),
+  goldField: z.string().optional(),
+  /** Valid records counted. */
+  records: z.number().int().nonnegative(),
+  comparisons: z.array(
+    z.object({
+      /** human | suggestion | label | field:PATH */
+      reference: z.string(),
+      prediction: z.string(),
+      /** Records without a label on one side or both. */
+      missing: z.number().int().nonnegative(),
+      metrics: ClassificationPayload,
+    }),
+  ),
+  /** Between judges (judges[]): correlation and agreement. */
+  judges: z
+    .object({
+      raters: z.array(z.string()),
+      records: z.number().int().nonnegative(),
+      pairs: z.array(z.object({ a: z.string(), b: z.string(), n: z.number().int().nonnegative(), pearson: share, spearman: share, meanAbsoluteDifference: share })),
+      alpha: share,
+    })
+    .optional(),
+});
+export type AgreementPayload = z.infer<typeof AgreementPayload>;
+
+/** How to look for duplicates (the core's dedup options, as the editor offers them). */
+export const DuplicateSearch = z.object({
+  method: z.enum(['exact', 'near', 'semantic']),
+  /** The field compared (default: the first of text, messages, conversations, prompt, instruction, input, question). */
+  field: z.string().max(200).optional(),
+  /** near: estimated Jaccard; semantic: cosine. */
+  threshold: z.number().gt(0).max(1).optional(),
+  stripPunctuation: z.boolean().optional(),
+  shingle: z.enum(['words', 'chars']).optional(),
+  shingleSize: z.number().int().min(1).max(64).optional(),
+  /** semantic: the embeddings model (default: the datasetCurator.llm.embeddingModel setting). */
+  embeddingModel: z.string().max(200).optional(),
+  keep: z.enum(['first', 'highest-score']).optional(),
+});
+export type DuplicateSearch = z.infer<typeof DuplicateSearch>;
+
+export const DuplicateMember = z.object({
+  index: z.number().int().nonnegative(),
+  lineNumber: z.number().int().positive(),
+  /** The compared text (shortened). */
+  text: z.string(),
+  label: z.string().optional(),
+  score: z.number().optional(),
+  tags: z.array(z.string()),
+  invalid: z.boolean().optional(),
+});
+export type DuplicateMember = z.infer<typeof DuplicateMember>;
+
+export const DuplicateClusterPayload = z.object({
+  id: z.number().int().nonnegative(),
+  kind: z.enum(['exact', 'near', 'semantic']),
+  /** exact 1; near the smallest estimated Jaccard with the kept member; semantic the smallest cosine. */
+  similarity: z.number(),
+  /** The member kept by default (the core's keep policy). */
+  representative: z.number().int().nonnegative(),
+  members: z.array(DuplicateMember),
+  /** Every member but one carries the duplicate tag. */
+  resolved: z.boolean(),
+});
+export type DuplicateClusterPayload = z.infer<typeof DuplicateClusterPayload>;
+
+export const DuplicatesPayload = z.object({
+  search: DuplicateSearch,
+  /** What was searched, in words ("near-duplicates of text, Jaccard >= 0.8"). */
+  description: z.string(),
+  /** Records compared. */
+  searched: z.number().int().nonnegative(),
+  clusters: z.number().int().nonnegative(),
+  /** Records in clusters, and those that would go (all members but one per cluster). */
+  records: z.number().int().nonnegative(),
+  extra: z.number().int().nonnegative(),
+  resolved: z.number().int().nonnegative(),
+  /** The tag the "tag the others" action adds. */
+  tag: z.string(),
+  offset: z.number().int().nonnegative(),
+  page: z.array(DuplicateClusterPayload),
+  /** The file changed (lines inserted or deleted) while it was searched: find again. */
+  stale: z.boolean(),
+});
+export type DuplicatesPayload = z.infer<typeof DuplicatesPayload>;
+
+export const QueuePayload = z.object({
+  /** False when the count was not made (a big file not counted yet: asked with ifCheap). */
+  counted: z.boolean(),
+  /** Records waiting in review queues. */
+  total: z.number().int().nonnegative(),
+  queues: z.array(z.object({ queue: z.string(), count: z.number().int().nonnegative() })),
+});
+export type QueuePayload = z.infer<typeof QueuePayload>;
 
 /** An edit the user makes in the webview. The host applies it through VS Code's undo stack. */
 export const EditRequest = z.discriminatedUnion('op', [
@@ -316,6 +449,36 @@ export const requests = {
     params: z.object({}),
     result: StatsPayload,
   },
+  /** The agreement report, live: model suggestions vs human decisions, optionally against a gold field; between judges. */
+  getAgreement: {
+    params: z.object({ question: z.string().min(1).max(200).default('label'), goldField: z.string().min(1).max(200).optional() }),
+    result: AgreementPayload,
+  },
+  /** The last duplicate search's clusters, a page at a time (null: none yet). */
+  getDuplicates: {
+    params: z.object({ offset: z.number().int().nonnegative().default(0), limit: z.number().int().positive().max(200).default(50) }),
+    result: DuplicatesPayload.nullable(),
+  },
+  /** Looks for duplicates (progress and cancel in a notification); answers with the first page. */
+  findDuplicates: {
+    params: DuplicateSearch,
+    result: DuplicatesPayload,
+  },
+  /** Keeps one member of each cluster given (or of every cluster) and tags or deletes the others: one undoable edit. */
+  resolveDuplicates: {
+    params: z.object({
+      clusters: z.union([z.literal('all'), z.array(z.number().int().nonnegative()).min(1).max(100_000)]),
+      /** Cluster id -> the record kept, when not the representative. */
+      keep: z.record(z.string().regex(/^\d+$/), z.number().int().nonnegative()).default({}),
+      action: z.enum(['tag', 'delete']),
+    }),
+    result: z.object({ changed: z.number().int().nonnegative(), message: z.string() }),
+  },
+  /** Records waiting in review queues; `ifCheap`: not when that means counting a big file first. */
+  getQueue: {
+    params: z.object({ ifCheap: z.boolean().default(false) }),
+    result: QueuePayload,
+  },
 } as const;
 
 export type RequestMethod = keyof typeof requests;
@@ -342,6 +505,8 @@ export const WebviewNotification = z.discriminatedUnion('type', [
   z.object({ kind: z.literal('notify'), type: z.literal('columns'), columns: z.array(z.string().max(200)).max(20) }),
   /** The record the user is looking at (commands such as "Label This Record" act on it). */
   z.object({ kind: z.literal('notify'), type: z.literal('current'), index: z.number().int().nonnegative() }),
+  /** The view the user is looking at. */
+  z.object({ kind: z.literal('notify'), type: z.literal('mode'), mode: ViewMode }),
   z.object({
     kind: z.literal('notify'),
     type: z.literal('log'),
@@ -383,6 +548,8 @@ export const HostEvent = z.discriminatedUnion('type', [
     /** The record to show, when the change has one (undo/redo go back to the edited record). */
     focus: z.number().int().nonnegative().optional(),
   }),
+  /** A command asks for a view (Show Agreement Report, Find Duplicates…), and optionally a record. */
+  z.object({ kind: z.literal('event'), type: z.literal('show'), mode: ViewMode, focus: z.number().int().nonnegative().optional() }),
 ]);
 
 export const ToWebview = z.union([HostResponse, HostEvent]);

@@ -329,6 +329,27 @@ export async function showDatasets(page: Page): Promise<void> {
   for (let i = 0; i < 50 && !(await showing()); i++) await page.waitForTimeout(100);
 }
 
+/**
+ * Opens a dataset in the curation editor with a click in the Datasets view, after closing every
+ * editor (so the webview found is this file's), and waits for its first record.
+ */
+export async function openFromDatasets(page: Page, name: string): Promise<Frame> {
+  const anyPanel = async () => {
+    for (const f of page.frames()) if (await f.$('[data-testid="annotation-panel"]').catch(() => null)) return true;
+    return false;
+  };
+  await runCommand(page, 'View: Close All Editors');
+  await until('no webview', async () => !(await anyPanel()));
+  await showDatasets(page);
+  const item = page.locator('.monaco-list-row', { hasText: name }).first();
+  // The first time, the extension activates and lists the workspace: slow on a loaded machine.
+  await item.waitFor({ state: 'visible', timeout: 90_000 });
+  await item.click();
+  const frame = await webviewFrame(page, '[data-testid="annotation-panel"]', 60_000);
+  await until('the first record', async () => ((await frame.locator('[data-testid="position"]').textContent()) ?? '').startsWith('Line 1 '));
+  return frame;
+}
+
 /** Polls `fn` until it returns something (not undefined/false); errors count as "not yet". */
 export async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -1,22 +1,10 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { activateExtension, waitFor, workspaceFolder } from './helpers';
-import type { DatasetCuratorApi } from '../../src/extension/extension';
+import { activateExtension, openInCurationEditor, scratchFile, waitFor, workspaceFolder } from './helpers';
 
-async function freshCopy(name: string): Promise<vscode.Uri> {
-  const src = vscode.Uri.joinPath(workspaceFolder(), 'samples', 'reviews.jsonl');
-  const dst = vscode.Uri.joinPath(workspaceFolder(), 'scratch', name);
-  await vscode.workspace.fs.copy(src, dst, { overwrite: true });
-  return dst;
-}
-
-async function openDoc(api: DatasetCuratorApi, uri: vscode.Uri) {
-  await vscode.commands.executeCommand('vscode.openWith', uri, 'datasetCurator.curationEditor');
-  const doc = await waitFor('the document', () => api.editors.documentFor(uri));
-  await doc.store.ready;
-  return doc;
-}
+const freshCopy = (name: string) => scratchFile(name);
+const openDoc = openInCurationEditor;
 
 const readLines = async (uri: vscode.Uri) => Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8').split('\n');
 

@@ -29,3 +29,19 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | Promise
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** A file in the workspace's scratch folder: a copy of the sample, or the given content. */
+export async function scratchFile(name: string, content?: string): Promise<vscode.Uri> {
+  const dst = vscode.Uri.joinPath(workspaceFolder(), 'scratch', name);
+  if (content === undefined) await vscode.workspace.fs.copy(vscode.Uri.joinPath(workspaceFolder(), 'samples', 'reviews.jsonl'), dst, { overwrite: true });
+  else await vscode.workspace.fs.writeFile(dst, Buffer.from(content));
+  return dst;
+}
+
+/** Opens a file in the Curation Editor and waits for its document to be indexed. */
+export async function openInCurationEditor(api: DatasetCuratorApi, uri: vscode.Uri) {
+  await vscode.commands.executeCommand('vscode.openWith', uri, 'datasetCurator.curationEditor');
+  const doc = await waitFor('the document', () => api.editors.documentFor(uri));
+  await doc.store.ready;
+  return doc;
+}

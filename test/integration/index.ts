@@ -23,6 +23,7 @@ export async function run(): Promise<void> {
   await import('./datasets.test');
   await import('./editor.test');
   await import('./editing.test');
+  await import('./assessment.test');
   await import('./preferences.test');
   await import('./text-features.test');
   await import('./walkthrough.test');

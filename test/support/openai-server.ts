@@ -1,7 +1,8 @@
 // A loopback OpenAI-compatible server for tests and benchmarks (node:http, no framework).
 //
 //   POST /v1/chat/completions   non-streaming (stream: true gets a minimal SSE answer)
-//   POST /v1/embeddings         deterministic vectors from a hash of each input
+//   POST /v1/embeddings         deterministic vectors from a hash of each input; `plantEmbeddings`
+//                               gives chosen texts near-identical vectors (planted near-synonyms)
 //   GET  /v1/models
 //
 // Answers are deterministic: `respond(req)` can be plugged in; the default answers according to
@@ -13,9 +14,11 @@
 //
 // Standalone: node --import tsx test/support/openai-server.ts --port 0 --latency 50 [--seed-by-model] [--synth [--copy-share 0.3]]
 //   prints "listening http://127.0.0.1:PORT" on stdout. `--synth` answers the generation prompts
-//   (synth-responder.ts).
+//   (synth-responder.ts). `--embedding-dims N` sets the vectors' length; `--plant FILE` reads
+//   {"groups": [[text, ...], ...], "cosine": 0.97} and plants those groups.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -105,6 +108,7 @@ export class OpenAITestServer {
   private sockets = new Set<Socket>();
   private hanging = new Set<ServerResponse>();
   private embeddingDims: number;
+  private planted = new Map<string, { group: number; cosine: number }>();
   url = '';
 
   constructor(opts: OpenAIServerOptions = {}) {
@@ -143,6 +147,18 @@ export class OpenAITestServer {
     this.rules.push({ fault, times: opts.times ?? 1, when: opts.when, path: opts.path ?? '/v1/chat/completions' });
   }
 
+  /**
+   * Planted near-synonyms: each group's texts get vectors whose pairwise cosine is `cosine` (within
+   * about 0.01 at 64 dimensions or more); other texts keep their hash vectors, which are nearly
+   * orthogonal to each other in high dimensions.
+   */
+  plantEmbeddings(groups: readonly (readonly string[])[], cosine = 0.97): void {
+    groups.forEach((g, i) => {
+      const group = this.planted.size + i;
+      for (const t of g) this.planted.set(t, { group, cosine });
+    });
+  }
+
   clearFaults(): void {
     this.rules = [];
   }
@@ -155,6 +171,7 @@ export class OpenAITestServer {
     this.lastKey = undefined;
     this.hadAuthOnAll = true;
     this.requireKey = undefined;
+    this.planted.clear();
   }
 
   chatRequests(): Array<RecordedRequest & { body: ChatBody }> {
@@ -320,18 +337,24 @@ export class OpenAITestServer {
     const b = (rec.body ?? {}) as { input?: string | string[]; model?: string; dimensions?: number };
     const inputs = Array.isArray(b.input) ? b.input : [b.input ?? ''];
     const dims = b.dimensions ?? this.embeddingDims;
-    const data = inputs.map((text, index) => {
-      const v: number[] = [];
-      let h = createHash('sha256').update(String(text)).digest();
-      while (v.length < dims) {
-        for (let i = 0; i + 1 < h.length && v.length < dims; i += 2) v.push(h.readUInt16LE(i) / 32768 - 1);
-        h = createHash('sha256').update(h).digest();
-      }
-      const norm = Math.hypot(...v) || 1;
-      return { object: 'embedding', index, embedding: v.map((x) => x / norm) };
-    });
+    const data = inputs.map((text, index) => ({ object: 'embedding', index, embedding: this.vector(String(text), dims) }));
     const tokens = inputs.reduce((n, t) => n + Math.ceil(String(t).length / 4), 0);
     this.json(res, 200, { object: 'list', data, model: b.model ?? 'test-embed', usage: { prompt_tokens: tokens, total_tokens: tokens } });
+  }
+
+  /** A unit vector: from a hash of the text, or near its planted group's base vector. */
+  vector(text: string, dims = this.embeddingDims): number[] {
+    const plant = this.planted.get(text);
+    if (!plant) return hashVector(text, dims);
+    const base = hashVector(`\u0000planted-group-${plant.group}`, dims);
+    // The text's own direction, made orthogonal to the base: cos(v1, v2) = c + (1 - c)·(p1·p2) ≈ c.
+    const own = hashVector(text, dims);
+    const dot = own.reduce((s, x, i) => s + x * (base[i] as number), 0);
+    const p = own.map((x, i) => x - dot * (base[i] as number));
+    const pn = Math.hypot(...p) || 1;
+    const a = Math.sqrt(plant.cosine);
+    const c = Math.sqrt(1 - plant.cosine);
+    return base.map((x, i) => a * x + (c * (p[i] as number)) / pn);
   }
 
   private json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -365,6 +388,18 @@ function findEmbeddedSchema(chat: ChatBody): JsonSchema | undefined {
     }
   }
   return undefined;
+}
+
+/** A deterministic unit vector from a hash of the text. */
+function hashVector(text: string, dims: number): number[] {
+  const v: number[] = [];
+  let h = createHash('sha256').update(text).digest();
+  while (v.length < dims) {
+    for (let i = 0; i + 1 < h.length && v.length < dims; i += 2) v.push(h.readUInt16LE(i) / 32768 - 1);
+    h = createHash('sha256').update(h).digest();
+  }
+  const norm = Math.hypot(...v) || 1;
+  return v.map((x) => x / norm);
 }
 
 function hashWord(s: string): string {
@@ -402,8 +437,14 @@ if (require.main === module) {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  const server = new OpenAITestServer({ latencyMs: Number(arg('latency') ?? 0), seedByModel: argv.includes('--seed-by-model') });
+  const dims = arg('embedding-dims');
+  const server = new OpenAITestServer({ latencyMs: Number(arg('latency') ?? 0), seedByModel: argv.includes('--seed-by-model'), ...(dims ? { embeddingDims: Number(dims) } : {}) });
   server.record = argv.includes('--record');
+  const plant = arg('plant');
+  if (plant) {
+    const spec = JSON.parse(readFileSync(plant, 'utf8')) as { groups: string[][]; cosine?: number };
+    server.plantEmbeddings(spec.groups, spec.cosine);
+  }
   if (argv.includes('--synth')) server.respond = synthResponder({ copyShare: Number(arg('copy-share') ?? 0) });
   void server.start(Number(arg('port') ?? 0), arg('host') ?? '127.0.0.1').then((url) => {
     process.stdout.write(`listening ${url}\n`);

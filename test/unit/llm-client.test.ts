@@ -156,9 +156,9 @@ test('parseRetryAfter and the token bucket', async () => {
 
 test('rpm limit spaces requests; embeddings and models work', async () => {
   const c = client({ requestsPerMinute: 600 });
-  const v = await c.embed(['a', 'b']);
+  const v = (await c.embed(['a', 'b'])).vectors;
   assert.equal(v.length, 2);
-  assert.deepEqual(v[0], (await c.embed(['a']))[0]);
+  assert.deepEqual(v[0], (await c.embed(['a'])).vectors[0]);
   assert.deepEqual(await c.listModels(), ['test-model']);
   c.close();
 });

@@ -32,3 +32,21 @@ describe('host <-> webview protocol', () => {
     }
   });
 });
+
+describe('protocol: the assessment views', () => {
+  test('requests validate their params; a command can ask the webview for a view', () => {
+    assert.deepEqual(parseParams('getAgreement', {}), { question: 'label' });
+    assert.deepEqual(parseParams('getAgreement', { goldField: 'gold_label' }), { question: 'label', goldField: 'gold_label' });
+    assert.deepEqual(parseParams('resolveDuplicates', { clusters: 'all', action: 'tag' }), { clusters: 'all', keep: {}, action: 'tag' });
+    assert.throws(() => parseParams('resolveDuplicates', { clusters: [], action: 'tag' }), 'at least one cluster');
+    assert.throws(() => parseParams('resolveDuplicates', { clusters: [1], keep: { one: 2 }, action: 'tag' }), 'cluster ids are numbers');
+    assert.throws(() => parseParams('resolveDuplicates', { clusters: 'all', action: 'burn' }));
+    assert.throws(() => parseParams('findDuplicates', { method: 'near', threshold: 1.5 }));
+    assert.deepEqual(parseParams('getQueue', {}), { ifCheap: false });
+    assert.equal(ToWebview.safeParse({ kind: 'event', type: 'show', mode: 'agreement' }).success, true);
+    assert.equal(ToWebview.safeParse({ kind: 'event', type: 'show', mode: 'somewhere' }).success, false);
+    assert.equal(FromWebview.safeParse({ kind: 'notify', type: 'mode', mode: 'duplicates' }).success, true);
+    // Results are validated in the webview: an agreement report without its figures is refused.
+    assert.equal(requests.getAgreement.result.safeParse({ question: 'label', records: 1, comparisons: [{ reference: 'human', prediction: 'suggestion', missing: 0 }] }).success, false);
+  });
+});

@@ -2,7 +2,8 @@
 // requests from an in-memory copy of samples/reviews.jsonl. `?rows=N` repeats the sample to N lines
 // (for the list mode's virtual scrolling); `?latency=ms` delays every answer.
 import sampleText from '../../samples/reviews.jsonl';
-import type { AnnotationView, DocumentInfo, EditRequest, RecordPayload, RowPayload, SearchQuery, StatsPayload, SuggestionView } from '../../src/shared/protocol';
+import type { AgreementPayload, AnnotationView, DocumentInfo, DuplicatesPayload, EditRequest, QueuePayload, RecordPayload, RowPayload, SearchQuery, StatsPayload, SuggestionView } from '../../src/shared/protocol';
+import { AgreementAccumulator } from '../../src/core/metrics/agreement-core';
 import { readPreference, swapPreference } from '../../src/core/schema/preference';
 
 type Obj = Record<string, unknown>;
@@ -276,6 +277,46 @@ function stats(): StatsPayload {
   return { records: n, invalid, labels, scoreHistogram, meanScore: scored ? sum / scored : undefined, annotatedShare: annotated / n, reviewedShare: reviewed / n, generated, generatedShare: generated / n };
 }
 
+function agreementReport(goldField?: string): AgreementPayload {
+  const g = goldField ? (`field:${goldField}` as const) : undefined;
+  const acc = new AgreementAccumulator({ question: 'label', compare: g ? [['human', 'suggestion'], [g, 'suggestion'], [g, 'human']] : [['human', 'suggestion']], judges: true });
+  for (let i = 0; i < Math.min(total, 200_000); i++) acc.add(parsedAt(i).value, 1);
+  return { question: 'label', ...(goldField ? { goldField } : {}), ...acc.report() };
+}
+
+function queue(): QueuePayload {
+  let n = 0;
+  for (let i = 0; i < Math.min(total, 200_000); i++) {
+    const r = obj(obj(parsedAt(i).value?.annotations)?.review);
+    if (typeof r?.queue === 'string' && (r.status ?? 'pending') === 'pending') n++;
+  }
+  return { counted: true, total: n, queues: n ? [{ queue: 'low-confidence', count: n }] : [] };
+}
+
+/** Dev only: records with the same label and judge score pose as a cluster (the layout is what is looked at). */
+function duplicates(): DuplicatesPayload {
+  const groups = new Map<string, number[]>();
+  for (let i = 0; i < base.length; i++) {
+    const v = parsedAt(i).value;
+    if (!v) continue;
+    const k = `${str(v.label)}|${num(obj(v.judge)?.score)}`;
+    groups.set(k, [...(groups.get(k) ?? []), i]);
+  }
+  const page = [...groups.values()].filter((g) => g.length > 1).slice(0, 6).map((g, id) => ({
+    id,
+    kind: 'near' as const,
+    similarity: 0.86,
+    representative: g[0]!,
+    resolved: false,
+    members: g.slice(0, 4).map((index) => {
+      const v = parsedAt(index).value ?? {};
+      const a = annotationOf(v);
+      return { index, lineNumber: index + 1, text: str(v.text) ?? '', label: a.label, score: a.judge?.score, tags: [] };
+    }),
+  }));
+  return { search: { method: 'near', threshold: 0.8 }, description: 'near-duplicates of the text (MinHash over 5-word shingles, Jaccard ≥ 0.8)', searched: base.length, clusters: page.length, records: page.reduce((n, c) => n + c.members.length, 0), extra: page.reduce((n, c) => n + c.members.length - 1, 0), resolved: 0, tag: 'duplicate', offset: 0, page, stale: false };
+}
+
 function send(message: unknown): void {
   window.dispatchEvent(new MessageEvent('message', { data: message }));
 }
@@ -310,6 +351,15 @@ function answer(method: string, p: unknown): unknown {
       return edit(p as EditRequest);
     case 'getStats':
       return stats();
+    case 'getAgreement':
+      return agreementReport(typeof q.goldField === 'string' ? q.goldField : undefined);
+    case 'getQueue':
+      return queue();
+    case 'getDuplicates':
+    case 'findDuplicates':
+      return duplicates();
+    case 'resolveDuplicates':
+      return { changed: 0, message: 'Dev page: nothing changed' };
     default:
       throw new Error(`Unknown method ${method}`);
   }

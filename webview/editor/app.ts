@@ -1,9 +1,12 @@
-// The curation editor's UI: a toolbar, the search bar, and one of three views (record, list,
-// stats), plus the help and raw-JSON dialogs. The page is built once; navigating only re-renders
+// The curation editor's UI: a toolbar, the search bar, and one of its views (record, list,
+// stats, agreement, duplicates), plus the help and raw-JSON dialogs. The page is built once; navigating only re-renders
 // the record's fields and its annotation panel, from a cache that is filled ahead of time.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import type { DocumentInfo, HostEvent, RecordPayload, RequestParams, SearchQuery } from '../../src/shared/protocol';
+import type { DocumentInfo, HostEvent, RecordPayload, RequestParams, SearchQuery, ViewMode } from '../../src/shared/protocol';
+import { AgreementView, sourceName } from './agreement-view';
+import { DuplicatesView } from './duplicates-view';
+import { ReviewQueueBar, isQueued } from './review-queue';
 import { AnnotationPanel } from './annotation-panel';
 import { el, icon, isTypingTarget } from './dom';
 import { HelpOverlay } from './help-overlay';
@@ -16,13 +19,15 @@ import type { HostConnection } from './rpc';
 import { SearchBar } from './search-bar';
 import { StatsView } from './stats-view';
 
-type Mode = 'record' | 'list' | 'stats';
+type Mode = ViewMode;
 
-const MODES: readonly Mode[] = ['record', 'list', 'stats'];
+const MODES: readonly Mode[] = ['record', 'list', 'stats', 'agreement', 'duplicates'];
 
 interface SavedState {
   index: number;
   mode?: Mode;
+  /** The agreement report's gold field. */
+  goldField?: string;
   autoAdvance?: boolean;
   columns?: string[];
   /** The page's embedded init already shown (see embedded-init.ts). */
@@ -36,6 +41,7 @@ function readSavedState(v: unknown): Partial<SavedState> {
   const out: Partial<SavedState> = {};
   if (Number.isSafeInteger(s.index) && (s.index as number) >= 0) out.index = s.index as number;
   if (MODES.includes(s.mode as Mode)) out.mode = s.mode as Mode;
+  if (typeof s.goldField === 'string' && s.goldField !== '' && s.goldField.length <= 200) out.goldField = s.goldField;
   if (typeof s.autoAdvance === 'boolean') out.autoAdvance = s.autoAdvance;
   if (Array.isArray(s.columns) && s.columns.length <= 20 && s.columns.every((c) => typeof c === 'string')) out.columns = s.columns as string[];
   if (typeof s.initToken === 'string') out.initToken = s.initToken;
@@ -75,6 +81,10 @@ export class EditorApp {
   private readonly list: ListView;
   private readonly search: SearchBar;
   private readonly stats: StatsView;
+  private readonly agreement: AgreementView;
+  private readonly duplicates: DuplicatesView;
+  private readonly queue: ReviewQueueBar;
+  private goldField: string | undefined;
   private readonly help = new HelpOverlay();
   private readonly raw: RawEditor;
 
@@ -88,12 +98,13 @@ export class EditorApp {
     this.ownColumns = !!state.columns?.length;
     this.index = state.index ?? 0;
     this.autoAdvance = state.autoAdvance ?? false;
+    this.goldField = state.goldField;
 
     this.panel = new AnnotationPanel({
       relabel: (label) => void this.relabel(label),
-      accept: (question, position) => void this.edit({ op: 'accept', index: this.index, question, position }),
-      reject: (question) => void this.edit({ op: 'reject', index: this.index, question }),
-      setReviewStatus: (status) => void this.edit({ op: 'setReviewStatus', index: this.index, status }),
+      accept: (question, position) => void this.review({ op: 'accept', index: this.index, question, position }),
+      reject: (question) => void this.review({ op: 'reject', index: this.index, question }),
+      setReviewStatus: (status) => void this.review({ op: 'setReviewStatus', index: this.index, status }),
       editRaw: () => this.openRaw(),
       setAutoAdvance: (on) => {
         this.autoAdvance = on;
@@ -130,6 +141,26 @@ export class EditorApp {
       this.search.showJudgesDisagree();
       this.setMode('list');
     });
+    this.agreement = new AgreementView(
+      host,
+      {
+        optionsChanged: (o) => {
+          this.goldField = o.goldField;
+          this.saveState();
+        },
+        openCell: (reference, prediction, referenceLabel, predictionLabel, question) =>
+          void this.openCell({ agreementCell: { question, reference, prediction, referenceLabel, predictionLabel } }, `${sourceName(reference)}: ${referenceLabel} · ${sourceName(prediction)}: ${predictionLabel}`),
+      },
+      this.goldField ? { goldField: this.goldField } : {},
+    );
+    this.duplicates = new DuplicatesView(host, {
+      open: (index) => {
+        this.setMode('record');
+        void this.go(index);
+      },
+      message: (t, error) => this.say(t, error),
+    });
+    this.queue = new ReviewQueueBar(host, () => void this.queueStep(1));
     this.raw = new RawEditor((index, raw) => this.edit({ op: 'replaceRaw', index, raw }));
 
     const prev = el('vscode-button', { secondary: '', icon: 'arrow-up', 'data-testid': 'prev', title: 'Previous record (k)' }, 'Previous');
@@ -141,7 +172,13 @@ export class EditorApp {
       b.addEventListener('click', () => this.setMode(mode));
       return b;
     };
-    this.tabs = { record: tab('record', 'Record', 'file', 'l'), list: tab('list', 'List', 'list-flat', 'l'), stats: tab('stats', 'Stats', 'graph', 's') };
+    this.tabs = {
+      record: tab('record', 'Record', 'file', 'l'),
+      list: tab('list', 'List', 'list-flat', 'l'),
+      stats: tab('stats', 'Stats', 'graph', 's'),
+      agreement: tab('agreement', 'Agreement', 'pulse', 'c'),
+      duplicates: tab('duplicates', 'Duplicates', 'copy', 'd'),
+    };
     const helpButton = el('button', { type: 'button', class: 'icon-button', 'data-testid': 'help-button', 'aria-label': 'Keyboard shortcuts (?)', title: 'Keyboard shortcuts (?)' }, icon('keyboard'));
     helpButton.addEventListener('click', () => this.help.show());
     const toolbar = el(
@@ -151,7 +188,8 @@ export class EditorApp {
       next,
       this.position,
       this.gotoBox,
-      el('div', { class: 'tabs', role: 'tablist', 'aria-label': 'View' }, this.tabs.record, this.tabs.list, this.tabs.stats),
+      el('div', { class: 'tabs', role: 'tablist', 'aria-label': 'View' }, this.tabs.record, this.tabs.list, this.tabs.stats, this.tabs.agreement, this.tabs.duplicates),
+      this.queue.element,
       this.dirty,
       this.indexing,
       this.status,
@@ -159,7 +197,7 @@ export class EditorApp {
     );
     this.recordScroll.append(this.pair.element, this.recordView.element);
     this.recordLayout.append(this.recordScroll, this.panel.element);
-    this.content.append(this.recordLayout, this.list.element, this.stats.element);
+    this.content.append(this.recordLayout, this.list.element, this.stats.element, this.agreement.element, this.duplicates.element);
     this.root.append(toolbar, this.search.element, this.content, this.help.element, this.raw.element);
 
     this.gotoBox.addEventListener('keydown', (e) => {
@@ -188,6 +226,13 @@ export class EditorApp {
   // Events
 
   onEvent(e: HostEvent): void {
+    if (e.type === 'show') {
+      this.setMode(e.mode);
+      this.host.notify({ kind: 'notify', type: 'mode', mode: e.mode }); // the host's request is done
+      if (e.focus !== undefined) void this.navigate(e.focus);
+      if (e.mode === 'record') this.queue.refresh(0, true);
+      return;
+    }
     this.setInfo(e.info);
     if (e.type === 'init') {
       performance.mark('dc:init');
@@ -198,6 +243,9 @@ export class EditorApp {
       if (e.listColumns && !this.ownColumns) this.list.setColumns(e.listColumns);
       if (this.mode === 'list') this.list.show(this.clampIndex(this.index));
       if (this.mode === 'stats') void this.stats.load();
+      if (this.mode === 'agreement') void this.agreement.load();
+      if (this.mode === 'duplicates') void this.duplicates.load();
+      this.queue.refresh(0);
       void this.go(this.clampIndex(this.index));
       return;
     }
@@ -205,6 +253,9 @@ export class EditorApp {
     this.list.invalidate();
     this.stats.invalidate();
     if (this.mode === 'stats') void this.stats.load();
+    this.agreement.invalidate(this.mode === 'agreement');
+    this.duplicates.invalidate(this.mode === 'duplicates');
+    this.queue.refresh();
     this.search.refresh();
     const focus = e.focus;
     if (focus !== undefined && !this.isOwnEdit(focus)) void this.navigate(focus);
@@ -265,6 +316,16 @@ export class EditorApp {
       case 's':
         this.setMode(this.mode === 'stats' ? 'record' : 'stats');
         return true;
+      case 'c':
+        this.setMode(this.mode === 'agreement' ? 'record' : 'agreement');
+        return true;
+      case 'd':
+        this.setMode(this.mode === 'duplicates' ? 'record' : 'duplicates');
+        return true;
+      case 'q':
+      case 'Q':
+        void this.queueStep(key === 'q' ? 1 : -1);
+        return true;
       case 'Escape':
         if (this.mode !== 'record') {
           this.setMode('record');
@@ -320,13 +381,13 @@ export class EditorApp {
       case 'a': {
         const s = this.current?.annotation?.suggestions.find((x) => x.type === 'model' && x.question === 'label');
         if (!s) this.say('This record has no model suggestion to accept');
-        else void this.edit({ op: 'accept', index: this.index, question: s.question, position: s.position });
+        else void this.review({ op: 'accept', index: this.index, question: s.question, position: s.position });
         return true;
       }
       case 'r': {
         const s = this.current?.annotation?.suggestions.find((x) => x.type === 'model' && x.question === 'label');
         if (!s) this.say('This record has no model suggestion to reject');
-        else void this.edit({ op: 'reject', index: this.index, question: s.question });
+        else void this.review({ op: 'reject', index: this.index, question: s.question });
         return true;
       }
       case 'x':
@@ -362,7 +423,7 @@ export class EditorApp {
       this.list.select(this.clampIndex(index));
       this.search.updatePosition();
     } else {
-      if (this.mode === 'stats') this.setMode('record');
+      if (this.mode !== 'record') this.setMode('record');
       await this.go(index);
     }
   }
@@ -409,36 +470,70 @@ export class EditorApp {
     this.render();
   }
 
-  private async findNext(query: SearchQuery, what: string): Promise<void> {
+  /** Goes to the next (or previous) record matching `query`, wrapping around; resolves with it, if any. */
+  private async findNext(query: SearchQuery, what: string, direction: 1 | -1 = 1, none = `No ${what}s`): Promise<number | undefined> {
     const count = this.info?.lineCount ?? 0;
-    const from = (this.mode === 'list' ? this.list.selectedIndex : this.index) + 1;
+    if (count === 0) {
+      this.say(none);
+      return undefined;
+    }
+    const here = this.mode === 'list' ? this.list.selectedIndex : this.index;
     try {
-      let found = from < count ? (await this.host.request('search', { query, from, direction: 'forward', limit: 1 })).matches[0] : undefined;
-      if (found === undefined && from > 1) {
-        found = (await this.host.request('search', { query, from: 0, direction: 'forward', limit: 1 })).matches[0];
+      // The host's scan wraps around the end of the file.
+      const from = (here + direction + count) % count;
+      const found = (await this.host.request('search', { query, from, direction: direction === 1 ? 'forward' : 'backward', limit: 1 })).matches[0];
+      if (found === undefined) {
+        this.say(none);
+        return undefined;
       }
-      if (found === undefined || found === from - 1) this.say(found === undefined ? `No ${what}s` : `This is the only ${what}`);
-      else {
-        await this.navigate(found);
-        if (found < from - 1) this.say(`Wrapped to the first ${what}`); // once the record is on screen
+      if (found === here) {
+        this.say(`This is the only ${what}`);
+        return undefined;
       }
+      await this.navigate(found);
+      // Once the record is on screen.
+      if (direction === 1 ? found < here : found > here) this.say(`Wrapped to the ${direction === 1 ? 'first' : 'last'} ${what}`);
+      return found;
     } catch (err) {
       this.say(err instanceof Error ? err.message : String(err), true);
+      return undefined;
     }
   }
 
+  /** Steps through the review queue (q / Shift+Q). */
+  private queueStep(direction: 1 | -1, afterReview = false): Promise<number | undefined> {
+    if (this.mode !== 'record' && this.mode !== 'list') this.setMode('record');
+    this.queue.refresh(0, true);
+    return this.findNext({ inQueue: true }, 'record in the review queue', direction, afterReview ? 'Review queue done: no record left in it' : 'The review queue is empty (Send Low-Confidence Records to Review… fills it)');
+  }
+
+  /** Opens the records of a confusion-matrix cell: a search for them, the first one on screen. */
+  private async openCell(query: SearchQuery, description: string): Promise<void> {
+    this.setMode('record');
+    await this.search.pin(query, description);
+    const first = this.search.firstMatch;
+    if (first === undefined) this.say('No record in this cell any more');
+    else void this.go(first);
+  }
+
   private setMode(mode: Mode, save = true): void {
-    this.mode = mode;
     for (const [m, b] of Object.entries(this.tabs)) {
       b.setAttribute('aria-selected', m === mode ? 'true' : 'false');
       b.tabIndex = m === mode ? 0 : -1;
     }
+    const changed = this.mode !== mode || !save;
+    this.mode = mode;
     this.recordLayout.hidden = mode !== 'record';
     this.list.element.hidden = mode !== 'list';
     this.stats.element.hidden = mode !== 'stats';
+    this.agreement.element.hidden = mode !== 'agreement';
+    this.duplicates.element.hidden = mode !== 'duplicates';
     if (mode === 'list') this.list.show(this.index);
     else this.list.hide();
     if (mode === 'stats') void this.stats.load();
+    if (mode === 'agreement') void this.agreement.load();
+    if (mode === 'duplicates') void this.duplicates.load();
+    if (changed) this.host.notify({ kind: 'notify', type: 'mode', mode });
     if (mode === 'record' && this.current && this.current.index !== this.index) void this.go(this.index);
     if (mode === 'record') this.focusContent();
     if (save) this.saveState();
@@ -490,10 +585,25 @@ export class EditorApp {
     }
   }
 
-  private async relabel(label: string): Promise<void> {
+  private relabel(label: string): Promise<void> {
+    return this.review({ op: 'relabel', index: this.index, label });
+  }
+
+  /**
+   * A person's decision on the record (relabel, accept, reject, review status). A record that was
+   * waiting in the review queue leaves it, and the editor moves to the next one in the queue;
+   * otherwise a relabel moves on when "Go to the next record" is on.
+   */
+  private async review(req: Extract<RequestParams<'edit'>, { op: 'relabel' | 'accept' | 'reject' | 'setReviewStatus' }>): Promise<void> {
     const at = this.index;
-    const failure = await this.edit({ op: 'relabel', index: at, label });
-    if (!failure && this.autoAdvance && this.index === at && at + 1 < (this.info?.lineCount ?? 0)) void this.go(at + 1);
+    const wasQueued = isQueued(this.current?.annotation);
+    const failure = await this.edit(req);
+    if (failure || this.index !== at) return;
+    if (wasQueued && !isQueued(this.current?.annotation) && this.mode === 'record') {
+      await this.queueStep(1, true);
+      return;
+    }
+    if (req.op === 'relabel' && this.autoAdvance && at + 1 < (this.info?.lineCount ?? 0)) void this.go(at + 1);
   }
 
   /** Swaps a preference pair's chosen and rejected (one undoable edit). */
@@ -546,11 +656,19 @@ export class EditorApp {
     }
     this.pair.render(r, !r.invalid && !r.lossy);
     this.panel.render(r, this.info, this.autoAdvance);
+    this.queue.setCurrent(r.annotation);
     this.search.updatePosition();
   }
 
   private saveState(): void {
-    const state: SavedState = { index: this.index, mode: this.mode, autoAdvance: this.autoAdvance, columns: this.list.selectedColumns, initToken: this.initToken };
+    const state: SavedState = {
+      index: this.index,
+      mode: this.mode,
+      autoAdvance: this.autoAdvance,
+      columns: this.list.selectedColumns,
+      initToken: this.initToken,
+      ...(this.goldField ? { goldField: this.goldField } : {}),
+    };
     this.host.state = state;
   }
 }

@@ -18,6 +18,16 @@ export const KEY_HELP: { group: string; items: KeyHelp[] }[] = [
       { keys: ['l'], what: 'Toggle list mode (Enter opens the selected row)' },
       { keys: ['m'], what: 'List only the matches of the search (again: every record)' },
       { keys: ['s'], what: 'Toggle statistics' },
+      { keys: ['c'], what: 'Toggle the agreement report (live as you relabel)' },
+      { keys: ['d'], what: 'Toggle duplicate clusters' },
+    ],
+  },
+  {
+    group: 'Review queue',
+    items: [
+      { keys: ['q'], what: 'Next record in the review queue' },
+      { keys: ['Shift+Q'], what: 'Previous record in the review queue' },
+      { keys: ['1', '…', '9', 'a', 'r'], what: 'Reviewing a queued record takes it out and moves to the next' },
     ],
   },
   {

@@ -31,6 +31,10 @@ export class SearchBar {
   private readonly maxScore = el('vscode-textfield', { type: 'number', placeholder: 'max score', 'aria-label': 'Maximum judge score', 'data-testid': 'search-max-score', class: 'search-score' });
   private readonly invalid = el('vscode-checkbox', { label: 'Invalid only', 'data-testid': 'search-invalid' });
   private readonly disagree = el('vscode-checkbox', { label: 'Judges disagree', title: 'Records whose judges differ by at least datasetCurator.judges.disagreementThreshold of the scale', 'data-testid': 'search-judges-disagree' });
+  private readonly inQueue = el('vscode-checkbox', { label: 'In review queue', title: 'Records waiting in a human review queue', 'data-testid': 'search-queue' });
+  /** A facet set from another view (a confusion-matrix cell), shown as a chip that clears it. */
+  private readonly pinned = el('span', { class: 'chip chip-status search-pinned', 'data-testid': 'search-pinned', hidden: '' });
+  private pinnedQuery: SearchQuery | undefined;
   private readonly count = el('span', { class: 'search-count', 'data-testid': 'search-count', 'aria-live': 'polite' });
   private labels: string[] = [];
   private matches: number[] = [];
@@ -52,10 +56,10 @@ export class SearchBar {
     prev.addEventListener('click', () => void this.prev());
     next.addEventListener('click', () => void this.next());
     clear.addEventListener('click', () => this.clear());
-    this.element.append(this.text, this.regex, this.label, this.status, this.minScore, this.maxScore, this.disagree, this.invalid, this.count, prev, next, clear);
+    this.element.append(this.text, this.regex, this.label, this.status, this.minScore, this.maxScore, this.disagree, this.invalid, this.inQueue, this.pinned, this.count, prev, next, clear);
 
     for (const c of [this.text, this.minScore, this.maxScore]) c.addEventListener('input', () => this.schedule());
-    for (const c of [this.regex, this.label, this.status, this.disagree, this.invalid]) c.addEventListener('change', () => this.schedule(0));
+    for (const c of [this.regex, this.label, this.status, this.disagree, this.invalid, this.inQueue]) c.addEventListener('change', () => this.schedule(0));
     this.element.addEventListener('keydown', (e) => {
       if (e.key === 'Enter' && !(e.target instanceof Element && e.target.tagName === 'VSCODE-BUTTON')) {
         e.preventDefault();
@@ -89,6 +93,33 @@ export class SearchBar {
     const value = this.label.value;
     this.label.replaceChildren(el('vscode-option', { value: '' }, 'Any label'), ...labels.map((l) => el('vscode-option', { value: l }, l)));
     if (labels.includes(value)) this.label.value = value;
+  }
+
+  /**
+   * Searches for a facet the bar has no control for (a confusion-matrix cell), shown as a chip
+   * with a close button; resolves when the matches are in.
+   */
+  async pin(q: SearchQuery, description: string): Promise<void> {
+    this.pinnedQuery = q;
+    const close = el('button', { type: 'button', class: 'icon-button', 'aria-label': 'Clear this filter', title: 'Clear this filter' }, el('span', { class: 'codicon codicon-close', 'aria-hidden': 'true' }));
+    close.addEventListener('click', () => this.unpin());
+    this.pinned.replaceChildren(description, close);
+    this.pinned.hidden = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.running = this.run();
+    await this.running;
+  }
+
+  private unpin(): void {
+    this.pinnedQuery = undefined;
+    this.pinned.hidden = true;
+    this.schedule(0);
+  }
+
+  /** The first match, once a search has run. */
+  get firstMatch(): number | undefined {
+    return this.matches[0];
   }
 
   /** Re-runs the search (the document changed). */
@@ -126,6 +157,9 @@ export class SearchBar {
     this.maxScore.value = '';
     this.invalid.checked = false;
     this.disagree.checked = false;
+    this.inQueue.checked = false;
+    this.pinnedQuery = undefined;
+    this.pinned.hidden = true;
     this.schedule(0);
   }
 
@@ -150,6 +184,8 @@ export class SearchBar {
     if (Number.isFinite(max)) q.maxScore = max;
     if (this.disagree.checked) q.judgesDisagree = true;
     if (this.invalid.checked) q.invalid = true;
+    if (this.inQueue.checked) q.inQueue = true;
+    if (this.pinnedQuery) Object.assign(q, this.pinnedQuery);
     return Object.keys(q).length ? q : undefined;
   }
 

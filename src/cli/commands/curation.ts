@@ -2,8 +2,11 @@
 // export operations, reading files through the store.
 import { existsSync } from 'node:fs';
 import { ZodError } from 'zod';
-import { createFilterOperation, type FilterResult } from '../../core/filter/filter';
+import { createFilterOperation, filterOperation, type FilterResult } from '../../core/filter/filter';
+import { embedderFor } from '../../core/llm/embeddings';
 import { createAgreementOperation } from '../../core/metrics/agreement';
+import { createReviewQueueOperation } from '../../core/filter/thresholds';
+import type { FieldEdit } from '../../core/filter/fields';
 import { createExportOperation, createImportOperation } from '../../core/export/export';
 import { createSplitOperation } from '../../core/export/split';
 import { JsonlDataset } from '../../core/store';
@@ -21,6 +24,19 @@ function ctxOf(io: Io): OperationContext {
       io.err(`\r${p.done}${p.total ? ` of ${p.total}` : ''} ${p.unit ?? 'records'}${p.message ? ` · ${p.message}` : ''}   `);
     },
   };
+}
+
+/** Applies field edits or deletes lines of a file through the store, and saves it once, atomically. */
+async function editInPlace(file: string, change: { edits?: readonly FieldEdit[]; deletes?: readonly number[] }, signal: AbortSignal): Promise<void> {
+  const ds = await JsonlDataset.open(file);
+  try {
+    await ds.ready;
+    for (const e of change.edits ?? []) ds.setField(e.index, e.path, e.value);
+    for (const i of [...(change.deletes ?? [])].sort((a, b) => b - a)) ds.deleteLine(i);
+    await ds.save({ signal });
+  } finally {
+    ds.close();
+  }
 }
 
 function input(positionals: string[]): string {
@@ -47,15 +63,20 @@ function checked<T>(fn: () => T): T {
   }
 }
 
-const filterOp = createFilterOperation();
-
 export const filter: Command = {
   name: 'filter',
   summary: 'Keep the good records: rules, score and confidence thresholds, duplicates',
   usage:
-    "curate filter FILE [--where RULE]... [--min-score N] [--max-score N] [--min-confidence X] [--dedup exact|near] [--threshold J] [--keep first|highest-score]\n" +
+    "curate filter FILE [--where RULE]... [--min-score N] [--max-score N] [--min-confidence X] [--keep first|highest-score]\n" +
+    '                    [--dedup exact|near|semantic] [--dedup-field PATH] [--threshold X]\n' +
+    '                    [--strip-punctuation] [--shingle words|chars] [--shingle-size K]            (exact, near)\n' +
+    '                    [--embedding-model M] [--semantic-threshold C] [--base-url URL] [--embedding-batch N]\n' +
+    '                    [--embedding-dims N] [--cache-dir DIR | --no-cache]                         (semantic)\n' +
     '                    (--dry-run | --out FILE [--overwrite] | --tag NAME | --delete) [--json]\n' +
-    "  RULE: 'len(text) >= 20', 'label in [positive,negative]', 'judge.score >= 7', 'text ~ /refund/i', 'lang(text) == en', 'exists(rationale)', 'not invalid'",
+    "  RULE: 'len(text) >= 20', 'label in [positive,negative]', 'judge.score >= 7', 'text ~ /refund/i', 'lang(text) == en', 'exists(rationale)', 'not invalid'\n" +
+    '  --threshold: near, the estimated Jaccard (default 0.8); semantic, the cosine (default 0.95).\n' +
+    '  Semantic duplicates call the endpoint\'s /embeddings (--base-url or OPENAI_BASE_URL; the key from OPENAI_API_KEY),\n' +
+    '  with retries and a response cache (default <FILE folder>/.curator/cache/llm).',
   options: {
     where: { type: 'string', multiple: true, short: 'w' },
     'min-score': { type: 'string' },
@@ -65,6 +86,16 @@ export const filter: Command = {
     threshold: { type: 'string' },
     keep: { type: 'string' },
     'dedup-field': { type: 'string' },
+    'strip-punctuation': { type: 'boolean' },
+    shingle: { type: 'string' },
+    'shingle-size': { type: 'string' },
+    'embedding-model': { type: 'string' },
+    'semantic-threshold': { type: 'string' },
+    'base-url': { type: 'string' },
+    'embedding-batch': { type: 'string' },
+    'embedding-dims': { type: 'string' },
+    'cache-dir': { type: 'string' },
+    'no-cache': { type: 'boolean' },
     'dry-run': { type: 'boolean' },
     out: { type: 'string', short: 'o' },
     overwrite: { type: 'boolean' },
@@ -77,36 +108,58 @@ export const filter: Command = {
     const actions = [values['dry-run'] ? 'dry-run' : '', values.out ? 'write' : '', values.tag ? 'tag' : '', values.delete ? 'delete' : ''].filter(Boolean);
     if (actions.length > 1) throw new UsageError(`choose one of --dry-run, --out, --tag, --delete (got ${actions.join(', ')})`);
     const action = (actions[0] ?? 'dry-run') as 'dry-run' | 'write' | 'tag' | 'delete';
-    const threshold = num(values.threshold, 'threshold');
+    const dedup = values.dedup ?? 'none';
+    const threshold = num(values['semantic-threshold'], 'semantic-threshold') ?? num(values.threshold, 'threshold');
+    const shingleSize = num(values['shingle-size'], 'shingle-size');
+    const batchSize = num(values['embedding-batch'], 'embedding-batch');
     const options = checked(() =>
-      filterOp.options.parse({
+      filterOperation.options.parse({
         file,
         action,
         rules: (values.where as string[] | undefined) ?? [],
         minScore: num(values['min-score'], 'min-score'),
         maxScore: num(values['max-score'], 'max-score'),
         minConfidence: num(values['min-confidence'], 'min-confidence'),
-        dedup: values.dedup ?? 'none',
+        dedup,
         ...(values.keep ? { keep: values.keep } : {}),
         ...(values['dedup-field'] ? { dedupField: values['dedup-field'] } : {}),
-        ...(threshold !== undefined ? (values.dedup === 'near' ? { near: { threshold } } : {}) : {}),
+        ...(values['strip-punctuation'] ? { exact: { stripPunctuation: true } } : {}),
+        ...(dedup === 'near'
+          ? { near: { ...(threshold !== undefined ? { threshold } : {}), ...(values.shingle ? { shingle: values.shingle } : {}), ...(shingleSize !== undefined ? { shingleSize } : {}) } }
+          : {}),
+        ...(dedup === 'semantic' ? { semantic: { ...(threshold !== undefined ? { threshold } : {}), ...(batchSize !== undefined ? { batchSize } : {}) } } : {}),
         ...(values.out ? { out: values.out, overwrite: !!values.overwrite } : {}),
         ...(typeof values.tag === 'string' ? { tag: values.tag } : {}),
       }),
     );
-    const result: FilterResult = await checkedAsync(() => filterOp.run(options, ctxOf(io)));
-    // tag and delete are edits of the file itself: one atomic save through the store.
-    if (action === 'tag' || action === 'delete') {
-      const ds = await JsonlDataset.open(file);
-      try {
-        await ds.ready;
-        if (action === 'tag') for (const e of result.edits ?? []) ds.setField(e.index, e.path, e.value);
-        else for (const i of [...(result.deleteIndices ?? [])].sort((a, b) => b - a)) ds.deleteLine(i);
-        await ds.save({ signal: io.signal });
-      } finally {
-        ds.close();
-      }
+    let embedder: ReturnType<typeof embedderFor> | undefined;
+    if (dedup === 'semantic') {
+      const baseURL = (values['base-url'] as string | undefined) ?? process.env.OPENAI_BASE_URL;
+      const model = values['embedding-model'] as string | undefined;
+      if (!baseURL) throw new UsageError('--dedup semantic needs --base-url (or OPENAI_BASE_URL), e.g. http://127.0.0.1:11434/v1');
+      if (!model) throw new UsageError('--dedup semantic needs --embedding-model, e.g. text-embedding-3-small or nomic-embed-text');
+      embedder = embedderFor({
+        baseURL,
+        apiKey: process.env.OPENAI_API_KEY,
+        model,
+        dataset: file,
+        cacheDir: values['cache-dir'] as string | undefined,
+        noCache: !!values['no-cache'],
+        batchSize,
+        dimensions: num(values['embedding-dims'], 'embedding-dims'),
+        log: (l) => io.err(`${l}\n`),
+      });
+    } else if (values['embedding-model'] || values['semantic-threshold']) throw new UsageError('--embedding-model and --semantic-threshold go with --dedup semantic');
+    let result: FilterResult;
+    try {
+      result = await checkedAsync(() => createFilterOperation({ embed: embedder?.embed }).run(options, ctxOf(io)));
+    } finally {
+      embedder?.close();
     }
+    if (embedder) io.err(`embeddings: ${embedder.counts.requests} request(s) for ${embedder.counts.sent} text(s), ${embedder.counts.cached} from the cache\n`);
+    // tag and delete are edits of the file itself: one atomic save through the store.
+    if (action === 'tag') await editInPlace(file, { edits: result.edits ?? [] }, io.signal);
+    if (action === 'delete') await editInPlace(file, { deletes: result.deleteIndices ?? [] }, io.signal);
     if (values.json) {
       io.out(`${JSON.stringify(result, null, 2)}\n`);
       return ExitCode.ok;
@@ -160,16 +213,72 @@ export const agreement: Command = {
     const f = (x: number | null | undefined, d = 3) => (x === null || x === undefined ? 'n/a' : x.toFixed(d));
     for (const c of report.comparisons) {
       const m = c.metrics;
-      io.out(`${c.reference} vs ${c.prediction}: ${m.n} pair(s)\n`);
+      io.out(`${c.reference} vs ${c.prediction}: ${m.n} pair(s), ${c.missing} record(s) without both\n`);
       io.out(`  accuracy ${f(m.accuracy)}  kappa ${f(m.kappa)}  macro-F1 ${f(m.macroF1)}\n`);
-      for (const [label, l] of Object.entries(m.perLabel)) io.out(`  ${label.padEnd(16)} P ${f(l.precision)}  R ${f(l.recall)}  F1 ${f(l.f1)}  support ${l.support}\n`);
+      for (const l of m.perLabel) io.out(`  ${l.label.padEnd(16)} P ${f(l.precision)}  R ${f(l.recall)}  F1 ${f(l.f1)}  support ${l.support}\n`);
       if (m.labels.length) {
         io.out(`  confusion (rows: ${c.reference}, columns: ${c.prediction})\n`);
         io.out(`  ${''.padEnd(16)}${m.labels.map((l) => l.slice(0, 10).padStart(11)).join('')}\n`);
         m.labels.forEach((l, i) => io.out(`  ${l.slice(0, 16).padEnd(16)}${(m.confusion[i] ?? []).map((v) => String(v).padStart(11)).join('')}\n`));
       }
     }
+    const j = report.judges;
+    if (j && j.records > 0) {
+      io.out(`judges: ${j.raters.length} rater(s) over ${j.records} record(s) with 2 or more; Krippendorff's alpha (interval) ${f(j.alpha)}\n`);
+      for (const p of j.pairs) io.out(`  ${p.a} vs ${p.b}: n ${p.n}  Pearson ${f(p.pearson)}  Spearman ${f(p.spearman)}  mean |diff| ${f(p.meanAbsoluteDifference)}\n`);
+    } else if (j) io.out('judges: no record has 2 or more judges\n');
     if (report.comparisons.length === 0) io.out('no records with both labels to compare\n');
+    return ExitCode.ok;
+  },
+};
+
+const reviewQueueOp = createReviewQueueOperation();
+
+export const reviewQueueCmd: Command = {
+  name: 'review-queue',
+  summary: 'Send the records the model is unsure about to a human review queue (the uncertainty-guided split)',
+  usage:
+    'curate review-queue FILE [--min-confidence 0.8] [--max-judge-spread N] [--max-judge-stdev N] [--question label]\n' +
+    '                          [--queue low-confidence] [--skip-missing] [--include-decided] [--mark] [--json]\n' +
+    '  Lists the records for people (below the confidence, without a suggestion, or judges disagreeing); --mark writes\n' +
+    '  annotations.review {status: pending, queue} into FILE (saved atomically). The curation editor steps through them (q).',
+  options: {
+    'min-confidence': { type: 'string' },
+    'max-judge-spread': { type: 'string' },
+    'max-judge-stdev': { type: 'string' },
+    question: { type: 'string' },
+    queue: { type: 'string' },
+    'skip-missing': { type: 'boolean' },
+    'include-decided': { type: 'boolean' },
+    mark: { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
+  async run({ values, positionals }, io) {
+    const file = input(positionals);
+    const options = checked(() =>
+      reviewQueueOp.options.parse({
+        file,
+        minConfidence: num(values['min-confidence'], 'min-confidence'),
+        maxJudgeSpread: num(values['max-judge-spread'], 'max-judge-spread'),
+        maxJudgeStdev: num(values['max-judge-stdev'], 'max-judge-stdev'),
+        ...(values.question ? { question: values.question } : {}),
+        ...(values.queue ? { queue: values.queue } : {}),
+        ...(values['skip-missing'] ? { missing: 'skip' } : {}),
+        ...(values['include-decided'] ? { skipDecided: false } : {}),
+        mark: !!values.mark,
+      }),
+    );
+    const r = await checkedAsync(() => reviewQueueOp.run(options, ctxOf(io)));
+    if (options.mark && r.edits.length) await editInPlace(file, { edits: r.edits }, io.signal);
+    const { edits: _edits, ...queue } = r;
+    if (values.json) {
+      io.out(`${JSON.stringify(queue, null, 2)}\n`);
+      return ExitCode.ok;
+    }
+    io.out(`${file}: ${r.indices.length} record(s) for review in '${r.queue}', ${r.automatic} left to the model, ${r.skipped} skipped (decided or invalid)\n`);
+    for (const i of r.indices.slice(0, 50)) io.out(`  line ${i + 1}: ${(r.reasons[i] ?? []).join(', ')}\n`);
+    if (r.indices.length > 50) io.out(`  ... and ${r.indices.length - 50} more\n`);
+    if (options.mark) io.out(`marked ${r.indices.length} record(s) in ${file}\n`);
     return ExitCode.ok;
   },
 };

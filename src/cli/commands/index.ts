@@ -2,7 +2,7 @@
 // Command, and list it here (the order is the order of `curate help`).
 import type { Command } from '../cli';
 import { convert } from './convert';
-import { agreement, exportCmd, filter, importCmd, split } from './curation';
+import { agreement, exportCmd, filter, importCmd, reviewQueueCmd, split } from './curation';
 import { generate } from './generate';
 import { get } from './get';
 import { annotate, consistency, critique, judge, rationale } from './llm';
@@ -20,6 +20,7 @@ export const commands: Command[] = [
   // curation: filters, agreement, export and import, splits
   filter,
   agreement,
+  reviewQueueCmd,
   exportCmd,
   importCmd,
   split,

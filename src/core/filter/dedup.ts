@@ -134,6 +134,20 @@ function finish(
   return { clusters, drop };
 }
 
+/**
+ * The records to drop from clusters: every member but the one kept, which is the cluster's
+ * representative unless `keep` names another member (cluster id -> record index). Ascending.
+ */
+export function duplicatesToDrop(clusters: readonly DupCluster[], keep: ReadonlyMap<number, number> = new Map()): number[] {
+  const drop: number[] = [];
+  for (const c of clusters) {
+    const k = keep.get(c.id);
+    const kept = k !== undefined && c.members.includes(k) ? k : c.representative;
+    for (const m of c.members) if (m !== kept) drop.push(m);
+  }
+  return drop.sort((a, b) => a - b);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Exact
 
@@ -514,13 +528,15 @@ export async function nearDuplicates(items: Items, options: NearOptions = {}, si
 // ---------------------------------------------------------------------------------------------
 // Semantic: embeddings + cosine, random-hyperplane LSH blocking
 
-/** Embeds texts (the lead wires it to the endpoint's /embeddings). */
+/** Embeds texts, one vector per text in order (src/core/llm/embeddings.ts: the endpoint's /embeddings). */
 export type EmbedFn = (texts: string[], signal?: AbortSignal) => Promise<number[][]>;
 
 export const SemanticOptions = z.object({
   threshold: z.number().min(-1).max(1).default(0.95),
   /** Texts per embeddings request. */
   batchSize: z.number().int().min(1).default(64),
+  /** Requests in flight at once. */
+  concurrency: z.number().int().min(1).max(64).default(4),
   /** Hash tables and hyperplanes (bits) per table: a pair with angle θ shares a table's bucket with probability (1 - θ/π)^bits. */
   tables: z.number().int().min(1).max(64).default(16),
   bits: z.number().int().min(1).max(30).default(10),
@@ -536,11 +552,11 @@ export async function semanticDuplicates(items: Items, embed: EmbedFn, options: 
   const vectors: Float32Array[] = [];
   let dim = -1;
   let batch: string[] = [];
-  const flush = async () => {
-    if (batch.length === 0) return;
-    throwIfAborted(signal);
-    const out = await embed(batch, signal);
-    if (out.length !== batch.length) throw new Error(`the embeddings function returned ${out.length} vectors for ${batch.length} texts`);
+  // Up to `concurrency` batches in flight; their vectors land in order.
+  const inFlight: Promise<number[][]>[] = [];
+  let embedded = 0;
+  const settle = async () => {
+    const out = await (inFlight.shift() as Promise<number[][]>);
     for (const v of out) {
       if (dim === -1) dim = v.length;
       if (v.length !== dim || dim === 0) throw new Error(`embedding of length ${v.length}, expected ${dim}`);
@@ -549,8 +565,21 @@ export async function semanticDuplicates(items: Items, embed: EmbedFn, options: 
       norm = Math.sqrt(norm) || 1;
       vectors.push(Float32Array.from(v, (x) => x / norm));
     }
-    progress?.(vectors.length, 'embeddings');
+    embedded += out.length;
+    progress?.(embedded, 'embeddings');
+  };
+  const flush = async () => {
+    if (batch.length === 0) return;
+    throwIfAborted(signal);
+    const texts = batch;
     batch = [];
+    const p = embed(texts, signal).then((out) => {
+      if (out.length !== texts.length) throw new Error(`the embeddings function returned ${out.length} vectors for ${texts.length} texts`);
+      return out;
+    });
+    p.catch(() => undefined); // awaited in order below; a failure must not go unhandled meanwhile
+    inFlight.push(p);
+    if (inFlight.length >= o.concurrency) await settle();
   };
   for await (const it of iterate(items)) {
     batch.push(it.text);
@@ -559,6 +588,7 @@ export async function semanticDuplicates(items: Items, embed: EmbedFn, options: 
     if (batch.length >= o.batchSize) await flush();
   }
   await flush();
+  while (inFlight.length) await settle();
   const n = vectors.length;
   const cos = (a: number, b: number) => {
     const va = vectors[a] as Float32Array;

@@ -218,6 +218,22 @@ export function reviewStatusOf(value: Record<string, unknown>): string | undefin
   return str(getPath(value, ['annotations', 'review', 'status']));
 }
 
+/** `annotations.review.queue`, when set. */
+export function reviewQueueOf(value: Record<string, unknown>): string | undefined {
+  return str(getPath(value, ['annotations', 'review', 'queue']));
+}
+
+/**
+ * Whether a record waits in a human review queue (any queue, or the one named): it was sent
+ * there (`annotations.review.queue`) and nobody has reviewed it yet (`review.status` pending).
+ * Relabeling, accepting or rejecting sets the status, which takes it out; the queue's name stays
+ * as a record of where it came from.
+ */
+export function inReviewQueue(value: Record<string, unknown>, queue?: string): boolean {
+  const q = reviewQueueOf(value);
+  return q !== undefined && (queue === undefined || q === queue) && (reviewStatusOf(value) ?? 'pending') === 'pending';
+}
+
 /** `annotations.tags` (strings only). */
 export function tagsOf(value: Record<string, unknown>): string[] {
   const t = getPath(value, ['annotations', 'tags']);

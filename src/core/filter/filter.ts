@@ -76,7 +76,8 @@ export interface FilterReport {
   /** Invalid lines seen (whether or not a rule drops them). */
   invalid: number;
   rules: RuleCount[];
-  dedup?: { method: Exclude<DedupMethod, 'none'>; clusters: DupCluster[]; dropped: number; candidates?: number | undefined };
+  /** compared: the records with a text to compare (those the other rules keep). */
+  dedup?: { method: Exclude<DedupMethod, 'none'>; clusters: DupCluster[]; dropped: number; compared: number; candidates?: number | undefined };
 }
 
 export interface FilterResult extends FilterReport {
@@ -168,7 +169,7 @@ async function evaluate(source: LineSource, spec: z.output<typeof FilterSpec>, c
       if (!deps.embed) throw new UserError('Semantic duplicates need an embeddings endpoint; none is configured.');
       r = await semanticDuplicates(items, deps.embed, { ...spec.semantic, keep: spec.keep }, ctx.signal, progress);
     }
-    report.dedup = { method: spec.dedup, clusters: r.clusters, dropped: r.drop.length, ...(r.candidates !== undefined ? { candidates: r.candidates } : {}) };
+    report.dedup = { method: spec.dedup, clusters: r.clusters, dropped: r.drop.length, compared: r.records, ...(r.candidates !== undefined ? { candidates: r.candidates } : {}) };
     report.rules.push({ rule: `duplicates (${spec.dedup})`, dropped: r.drop.length });
     for (const i of r.drop) {
       dropped.push(i);
@@ -226,21 +227,27 @@ export async function filterLines(
       ctx.progress({ done: result.written, total: ev.report.kept, unit: 'records', message: 'written' });
       break;
     }
-    case 'tag': {
-      const edits: FieldEdit[] = [];
-      for (const index of ev.dropped) {
-        const existing = ev.tags.get(index);
-        if (existing === undefined || existing.includes(o.tag)) continue; // invalid line, or already tagged
-        edits.push({ index, path: ['annotations', 'tags'], value: [...existing, o.tag] });
-      }
-      result.edits = edits;
+    case 'tag':
+      result.edits = tagEdits(ev.dropped.map((i) => [i, ev.tags.get(i)] as const), o.tag);
       break;
-    }
     case 'delete':
       result.deleteIndices = ev.dropped;
       break;
   }
   return result;
+}
+
+/**
+ * The tag action's edits: `tag` added to annotations.tags of each record, given with its current
+ * tags (undefined: an invalid line, left alone). Records already tagged are left out.
+ */
+export function tagEdits(records: Iterable<readonly [number, readonly string[] | undefined]>, tag: string): FieldEdit[] {
+  const edits: FieldEdit[] = [];
+  for (const [index, existing] of records) {
+    if (existing === undefined || existing.includes(tag)) continue;
+    edits.push({ index, path: ['annotations', 'tags'], value: [...existing, tag] });
+  }
+  return edits;
 }
 
 /** Removes a tag from records (the reverse of the tag action): the edits to apply. */

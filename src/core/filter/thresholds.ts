@@ -119,7 +119,7 @@ export const ReviewQueueOptions = z.object({
   maxJudgeStdev: z.number().min(0).optional(),
   /** Records without a suggestion (no confidence): to people (default) or left to the model. */
   missing: z.enum(['review', 'skip']).default('review'),
-  /** Skip records a person already decided (annotations.human.<question>) or reviewed. */
+  /** Skip records a person already decided (annotations.human.<question>) or reviewed (a review status other than pending: reviewed, rejected). */
   skipDecided: z.boolean().default(true),
   /** The queue's name, written to annotations.review.queue. */
   queue: z.string().min(1).default('low-confidence'),
@@ -152,7 +152,8 @@ export async function reviewQueue(source: LineSource, options: ReviewQueueOption
       out.skipped++;
       continue;
     }
-    if (o.skipDecided && (humanOf(v, o.question) !== undefined || reviewStatusOf(v) === 'reviewed')) {
+    const status = reviewStatusOf(v);
+    if (o.skipDecided && (humanOf(v, o.question) !== undefined || (status !== undefined && status !== 'pending'))) {
       out.skipped++;
       continue;
     }

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UserError } from '../operation';
 import { defaultFields, type FieldMap } from '../schema/annotation';
-import { JsonlDataset } from '../store';
+import { JsonlDataset, type Edit } from '../store';
 import { applyResult, type TaskResult } from '../llm/apply-result';
 import type { RecordSource, ResultSink, SourceRecord } from './types';
 
@@ -22,8 +22,8 @@ export class StoreRecordSource implements RecordSource {
 }
 
 export interface StoreSinkOptions {
-  /** Called after each result is in the dataset (the editor refreshes that record). */
-  onApplied?(i: number): void;
+  /** Called after each result is in the dataset (the editor refreshes that record), with the store edit made. */
+  onApplied?(i: number, edit: Edit): void;
   /** Save at flush (default true). */
   save?: boolean;
   /** Where the annotation lives in a record (default field names otherwise). */
@@ -39,8 +39,8 @@ export class StoreResultSink implements ResultSink {
   apply(i: number, result: TaskResult): void {
     const l = this.dataset.line(i);
     if (!l.value || l.invalid || l.lossy) return;
-    this.dataset.replaceLine(i, applyResult(l.value, result, this.opts.fields ?? defaultFields));
-    this.opts.onApplied?.(i);
+    const edit = this.dataset.replaceLine(i, applyResult(l.value, result, this.opts.fields ?? defaultFields));
+    this.opts.onApplied?.(i, edit);
   }
 
   async flush(): Promise<void> {

@@ -54,6 +54,13 @@ export interface ChatResult {
   latencyMs: number;
 }
 
+export interface EmbeddingResult {
+  vectors: number[][];
+  model: string;
+  usage: Usage;
+  attempts: number;
+}
+
 export type LlmErrorKind = 'fatal' | 'request' | 'exhausted';
 
 export class LlmError extends Error {
@@ -196,7 +203,6 @@ export class LlmClient {
   }
 
   async chat(req: ChatRequest, call: CallOptions = {}): Promise<ChatResult> {
-    const signal = call.signal;
     const model = req.model ?? this.model;
     const body: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming = {
       model,
@@ -216,8 +222,65 @@ export class LlmClient {
       for (const m of req.messages) estimate += estimateTokens(m.content);
       estimate += req.max_tokens ?? 256;
     }
-    this.stats.requests++;
     const started = performance.now();
+    const { value: completion, attempts } = await this.withPolicy(`chat ${model}`, estimate, call, (signal, timeout) => this.sdk.chat.completions.create(body, { signal, timeout }));
+    const choice = completion.choices?.[0];
+    const usage: Usage = {
+      input_tokens: completion.usage?.prompt_tokens ?? 0,
+      output_tokens: completion.usage?.completion_tokens ?? 0,
+    };
+    this.account(usage, estimate);
+    if (!choice) throw new LlmError('the server answered with no choices', 'request', 200, attempts);
+    return {
+      content: choice.message?.content ?? null,
+      refusal: (choice.message as { refusal?: string | null } | undefined)?.refusal ?? null,
+      finishReason: choice.finish_reason ?? null,
+      model: completion.model ?? model,
+      usage,
+      attempts,
+      latencyMs: performance.now() - started,
+    };
+  }
+
+  /**
+   * Embeddings of `input` (one vector per text, in order), under the same policy as chat:
+   * retries with backoff and retry-after, adaptive concurrency, rate limits, timeouts, cancel.
+   */
+  async embed(input: string[], opts: { model?: string; signal?: AbortSignal; dimensions?: number; timeoutMs?: number } = {}): Promise<EmbeddingResult> {
+    const model = opts.model ?? this.model;
+    const estimate = this.tpm ? input.reduce((n, t) => n + estimateTokens(t), 0) : 0;
+    const body: OpenAI.Embeddings.EmbeddingCreateParams = { model, input, encoding_format: 'float', ...(opts.dimensions ? { dimensions: opts.dimensions } : {}) };
+    const { value: res, attempts } = await this.withPolicy(`embeddings ${model}`, estimate, { signal: opts.signal, timeoutMs: opts.timeoutMs }, (signal, timeout) =>
+      this.sdk.embeddings.create(body, { signal, timeout }),
+    );
+    const usage: Usage = { input_tokens: res.usage?.prompt_tokens ?? 0, output_tokens: 0 };
+    this.account(usage, estimate);
+    const data = [...(res.data ?? [])].sort((a, b) => a.index - b.index);
+    if (data.length !== input.length) throw new LlmError(`the server answered with ${data.length} embeddings for ${input.length} inputs`, 'request', 200, attempts);
+    const vectors = data.map((d) => d.embedding);
+    for (const v of vectors) {
+      if (!Array.isArray(v) || v.length === 0 || v.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
+        throw new LlmError('the server answered with an embedding that is not a list of numbers', 'request', 200, attempts);
+      }
+    }
+    return { vectors, model: res.model ?? model, usage, attempts };
+  }
+
+  private account(usage: Usage, estimate: number): void {
+    this.stats.inputTokens += usage.input_tokens;
+    this.stats.outputTokens += usage.output_tokens;
+    if (this.tpm) this.tpm.adjust(usage.input_tokens + usage.output_tokens - estimate);
+  }
+
+  /**
+   * One request under our policy: rate limits and a concurrency permit per attempt; retries on
+   * 408/409/429/5xx, connection errors and timeouts with full-jitter backoff or the server's
+   * retry-after (up to the cap); 429/503 halve the concurrency; 401/403/404 are fatal.
+   */
+  private async withPolicy<T>(what: string, estimate: number, call: CallOptions, send: (signal: AbortSignal | undefined, timeout: number) => Promise<T>): Promise<{ value: T; attempts: number }> {
+    const signal = call.signal;
+    const timeout = call.timeoutMs ?? this.opts.timeoutMs;
+    this.stats.requests++;
     for (let attempt = 0; ; attempt++) {
       if (signal?.aborted) throw abortReason(signal);
       if (this.rpm) await this.rpm.take(1, signal);
@@ -228,27 +291,10 @@ export class LlmClient {
       let failure: string;
       let status: number | undefined;
       try {
-        const completion = await this.sdk.chat.completions.create(body, { signal, timeout: call.timeoutMs ?? this.opts.timeoutMs });
+        const value = await send(signal, timeout);
         permit.release();
         this.limiter.success();
-        const choice = completion.choices?.[0];
-        const usage: Usage = {
-          input_tokens: completion.usage?.prompt_tokens ?? 0,
-          output_tokens: completion.usage?.completion_tokens ?? 0,
-        };
-        this.stats.inputTokens += usage.input_tokens;
-        this.stats.outputTokens += usage.output_tokens;
-        if (this.tpm) this.tpm.adjust(usage.input_tokens + usage.output_tokens - estimate);
-        if (!choice) throw new LlmError('the server answered with no choices', 'request', 200, attempt + 1);
-        return {
-          content: choice.message?.content ?? null,
-          refusal: (choice.message as { refusal?: string | null } | undefined)?.refusal ?? null,
-          finishReason: choice.finish_reason ?? null,
-          model: completion.model ?? model,
-          usage,
-          attempts: attempt + 1,
-          latencyMs: performance.now() - started,
-        };
+        return { value, attempts: attempt + 1 };
       } catch (err) {
         permit.release();
         if (err instanceof LlmError) throw err;
@@ -256,7 +302,7 @@ export class LlmClient {
         if (err instanceof APIUserAbortError) throw abortReason(signal ?? AbortSignal.abort());
         const backoff = this.opts.random() * Math.min(this.opts.backoffMaxMs, this.opts.backoffBaseMs * 2 ** attempt);
         if (err instanceof APIConnectionTimeoutError) {
-          failure = `timeout after ${call.timeoutMs ?? this.opts.timeoutMs} ms`;
+          failure = `timeout after ${timeout} ms`;
           retryDelay = backoff;
         } else if (err instanceof APIConnectionError) {
           failure = `connection error: ${this.redact(errorText(err.cause ?? err))}`;
@@ -266,7 +312,7 @@ export class LlmClient {
           const msg = this.redact(apiErrorMessage(err));
           if (FATAL_STATUS.has(status)) {
             this.stats.failures++;
-            this.log(`chat ${model}: HTTP ${status} (fatal): ${msg}`);
+            this.log(`${what}: HTTP ${status} (fatal): ${msg}`);
             throw new LlmError(`HTTP ${status}: ${msg}`, 'fatal', status, attempt + 1);
           }
           if (!RETRYABLE_STATUS(status)) {
@@ -294,26 +340,12 @@ export class LlmClient {
       }
       if (attempt >= this.opts.maxRetries) {
         this.stats.failures++;
-        this.log(`chat ${model}: giving up after ${attempt + 1} attempts: ${failure}`);
+        this.log(`${what}: giving up after ${attempt + 1} attempts: ${failure}`);
         throw new LlmError(`${failure} (after ${attempt + 1} attempts)`, 'exhausted', status, attempt + 1);
       }
       this.stats.retries++;
-      this.log(`chat ${model}: ${failure}; retry ${attempt + 1}/${this.opts.maxRetries} in ${Math.round(retryDelay)} ms`);
+      this.log(`${what}: ${failure}; retry ${attempt + 1}/${this.opts.maxRetries} in ${Math.round(retryDelay)} ms`);
       await sleep(retryDelay, signal);
-    }
-  }
-
-  /** Embeddings (same retry policy is not applied here: one attempt; used by tests and tooling). */
-  async embed(input: string[], opts: { model?: string; signal?: AbortSignal; dimensions?: number } = {}): Promise<number[][]> {
-    const permit = await this.limiter.acquire(opts.signal);
-    try {
-      const res = await this.sdk.embeddings.create(
-        { model: opts.model ?? this.model, input, ...(opts.dimensions ? { dimensions: opts.dimensions } : {}) },
-        { signal: opts.signal },
-      );
-      return res.data.sort((a, b) => a.index - b.index).map((d) => d.embedding);
-    } finally {
-      permit.release();
     }
   }
 

@@ -191,6 +191,8 @@ export interface AnnotationView {
   }[];
   human?: { value: unknown; user?: string; status?: string; time?: string };
   reviewStatus?: string;
+  /** The human review queue the record was sent to (annotations.review.queue). */
+  reviewQueue?: string;
   /** judge.score when it is a finite number. */
   judgeScore?: number;
   /** Provenance of the last model suggestion for the label question. */
@@ -362,6 +364,7 @@ export function readAnnotation(record: Rec, fields: FieldMap = defaultFields): A
     suggestions,
     human: human?.success ? human.data : undefined,
     reviewStatus: review,
+    reviewQueue: isObj(ann.review) && typeof ann.review.queue === 'string' ? ann.review.queue : undefined,
     judgeScore: judge && typeof judge.score === 'number' && Number.isFinite(judge.score) ? judge.score : undefined,
     provenance: latestModelProvenance(suggestions, fields.question ?? 'label'),
   };

@@ -143,7 +143,8 @@ function define(o: Record<string, unknown>, k: string, value: unknown): void {
   Object.defineProperty(o, k, { value, writable: true, enumerable: true, configurable: true });
 }
 
-function refBytes(ref: LineRef): Buffer {
+/** The bytes of a line reference (an edit's before/after text). */
+export function refBytes(ref: LineRef): Buffer {
   return 'text' in ref ? Buffer.from(ref.text, 'utf8') : Buffer.from(ref.base64, 'base64');
 }
 

@@ -1,11 +1,14 @@
-// Worker thread of the store, bundled to dist/scan-worker.js by scripts/build.mjs. Two jobs:
+// Worker thread of the store, bundled to dist/scan-worker.js by scripts/build.mjs. Three jobs:
 //   - scan (default): finds the line starts of a byte range and posts them in batches
 //     (transferred, not copied); stops early when the shared flag is set;
-//   - stats: counts the lines of a byte range (stats-core.ts) and posts the partial result.
+//   - stats: counts the lines of a byte range (stats-core.ts) and posts the partial result;
+//   - aggregate: counts a live aggregate (metrics/accumulators.ts) over a byte range and posts
+//     its counts.
 import { closeSync, openSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { scanRange } from './scan';
-import { statsOfRange, type PartialStats, type StatsFields } from './stats-core';
+import { statsOfRange, visitRange, type PartialStats, type StatsFields } from './stats-core';
+import { createAccumulator, type AccumulatorSpec } from '../metrics/accumulators';
 
 export interface ScanJob {
   kind?: 'scan';
@@ -41,6 +44,20 @@ export interface StatsJob {
 
 export type StatsMessage = { id: number; result: PartialStats } | { id: number; error: string };
 
+export interface AggregateTask {
+  id: number;
+  fd: number;
+  from: number;
+  to: number;
+  accumulator: AccumulatorSpec;
+  maxLineBytes: number;
+}
+
+export interface AggregateJob {
+  kind: 'aggregate';
+  stop: SharedArrayBuffer;
+}
+
 function runScan(job: ScanJob): void {
   const stop = new Int32Array(job.stop);
   const post = (m: ScanMessage, transfer: ArrayBuffer[] = []) => parentPort?.postMessage(m, transfer);
@@ -74,6 +91,20 @@ function runStats(job: StatsJob): void {
   });
 }
 
-const job = workerData as ScanJob | StatsJob;
+function runAggregate(job: AggregateJob): void {
+  const stop = new Int32Array(job.stop);
+  parentPort?.on('message', (t: AggregateTask) => {
+    try {
+      const acc = createAccumulator(t.accumulator);
+      visitRange(t.fd, t.from, t.to, 1, { record: (v) => acc.add(v, 1), invalid: () => acc.add(undefined, 1) }, t.maxLineBytes, () => Atomics.load(stop, 0) !== 0);
+      parentPort?.postMessage({ id: t.id, result: acc.state() });
+    } catch (err) {
+      parentPort?.postMessage({ id: t.id, error: err instanceof Error ? err.message : String(err) });
+    }
+  });
+}
+
+const job = workerData as ScanJob | StatsJob | AggregateJob;
 if (job.kind === 'stats') runStats(job);
+else if (job.kind === 'aggregate') runAggregate(job);
 else runScan(job);

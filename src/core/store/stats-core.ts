@@ -79,35 +79,59 @@ export function addInvalid(s: PartialStats, line: number, reason: string, maxLis
   if (s.invalidLines.length < maxListed) s.invalidLines.push({ line, reason });
 }
 
-/** Classifies and counts one line's content (terminator excluded). `line` is 1-based. */
-export function addLine(s: PartialStats, content: Buffer, line: number, f: StatsFields, maxListed: number, maxLineBytes = DEFAULT_MAX_LINE_BYTES, knownUtf8 = false, knownNoCR = false): void {
-  s.lines++;
+/** What a reader of byte ranges does with each line: a record, or an invalid line (1-based `line`). */
+export interface LineVisitor {
+  record(value: Rec, line: number): void;
+  invalid(line: number, reason: string): void;
+}
+
+/** Classifies one line's content (terminator excluded) with the store's rules. `line` is 1-based. */
+export function visitLine(v: LineVisitor, content: Buffer, line: number, maxLineBytes = DEFAULT_MAX_LINE_BYTES, knownUtf8 = false, knownNoCR = false): void {
   const n = content.length;
   if (n > 0 && n <= maxLineBytes && content[0] !== 0xef && (knownNoCR || content.indexOf(13) === -1) && (knownUtf8 || isUtf8(content))) {
-    let v: unknown;
+    let value: unknown;
     let ok = true;
     const text = content.toString('utf8');
     try {
-      v = JSON.parse(text);
+      value = JSON.parse(text);
     } catch {
       ok = false;
     }
-    if (ok && isObj(v) && !tooDeep(text)) {
-      addRecord(s, v, f);
+    if (ok && isObj(value) && !tooDeep(text)) {
+      v.record(value, line);
       return;
     }
   }
   const c = checkLineBytes(content, maxLineBytes);
-  if (c.value) addRecord(s, c.value, f);
-  else addInvalid(s, line, c.invalid?.reason ?? 'invalid', maxListed);
+  if (c.value) v.record(c.value, line);
+  else v.invalid(line, c.invalid?.reason ?? 'invalid');
+}
+
+function statsVisitor(s: PartialStats, f: StatsFields, maxListed: number): LineVisitor {
+  return {
+    record: (value) => {
+      s.lines++;
+      addRecord(s, value, f);
+    },
+    invalid: (line, reason) => {
+      s.lines++;
+      addInvalid(s, line, reason, maxListed);
+    },
+  };
+}
+
+/** Classifies and counts one line's content (terminator excluded). `line` is 1-based. */
+export function addLine(s: PartialStats, content: Buffer, line: number, f: StatsFields, maxListed: number, maxLineBytes = DEFAULT_MAX_LINE_BYTES, knownUtf8 = false, knownNoCR = false): void {
+  visitLine(statsVisitor(s, f, maxListed), content, line, maxLineBytes, knownUtf8, knownNoCR);
 }
 
 /**
- * Counts the lines of bytes [from, to) of a file (starting at a line start and ending at a line
- * end or EOF); the first is line `firstLine` (1-based). `shouldStop` is polled per chunk.
+ * Visits the lines of bytes [from, to) of a file (starting at a line start and ending at a line
+ * end or EOF); the first is line `firstLine` (1-based). `shouldStop` is polled per chunk. Every
+ * line is classified with the store's own rules (checkLineBytes), with a fast path for clean
+ * chunks that parses each line once.
  */
-export function statsOfRange(fd: number, from: number, to: number, firstLine: number, f: StatsFields, maxListed: number, maxLineBytes = DEFAULT_MAX_LINE_BYTES, shouldStop?: () => boolean, chunkSize = 4 * 1024 * 1024): PartialStats {
-  const s = emptyStats();
+export function visitRange(fd: number, from: number, to: number, firstLine: number, v: LineVisitor, maxLineBytes = DEFAULT_MAX_LINE_BYTES, shouldStop?: () => boolean, chunkSize = 4 * 1024 * 1024): void {
   let buf = Buffer.allocUnsafe(chunkSize);
   let pos = from;
   let line = firstLine;
@@ -148,26 +172,31 @@ export function statsOfRange(fd: number, from: number, to: number, firstLine: nu
       // Fast path (no Buffer per line): clean chunk, non-empty line without a BOM, a JSON object.
       let counted = false;
       if (utf8 && noCR && cEnd > start && cEnd - start <= maxLineBytes && view[start] !== 0xef) {
-        let v: unknown;
+        let value: unknown;
         const text = view.toString('utf8', start, cEnd);
         try {
-          v = JSON.parse(text);
+          value = JSON.parse(text);
         } catch {
-          v = undefined;
+          value = undefined;
         }
-        if (v !== null && typeof v === 'object' && !Array.isArray(v) && !tooDeep(text)) {
-          s.lines++;
-          addRecord(s, v as Rec, f);
+        if (value !== null && typeof value === 'object' && !Array.isArray(value) && !tooDeep(text)) {
+          v.record(value as Rec, line);
           counted = true;
         }
       }
-      if (!counted) addLine(s, view.subarray(start, cEnd), line, f, maxListed, maxLineBytes, utf8, noCR);
+      if (!counted) visitLine(v, view.subarray(start, cEnd), line, maxLineBytes, utf8, noCR);
       line++;
       if (nl === -1) nl = end;
       start = nl + 1;
     }
     pos += end;
   }
+}
+
+/** Counts the lines of bytes [from, to) of a file; see visitRange. */
+export function statsOfRange(fd: number, from: number, to: number, firstLine: number, f: StatsFields, maxListed: number, maxLineBytes = DEFAULT_MAX_LINE_BYTES, shouldStop?: () => boolean, chunkSize = 4 * 1024 * 1024): PartialStats {
+  const s = emptyStats();
+  visitRange(fd, from, to, firstLine, statsVisitor(s, f, maxListed), maxLineBytes, shouldStop, chunkSize);
   return s;
 }
 

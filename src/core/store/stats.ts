@@ -3,15 +3,14 @@
 // untouched byte ranges are counted by a pool of worker threads (one per core), edited lines here.
 // The JSON keys of DatasetStats are stable (docs/cli.md).
 import { availableParallelism } from 'node:os';
-import type { Worker } from 'node:worker_threads';
-import { startStoreWorker } from './worker-file';
 import { z } from 'zod';
 import { defineOperation, type OperationContext } from '../operation';
 import { FieldMap, defaultFields } from '../schema/annotation';
 import { JsonlDataset } from './dataset';
 import { abortError } from './errors';
 import { addLine, emptyStats, mergeStats, statsOfRange, type PartialStats, type StatsFields } from './stats-core';
-import type { StatsJob, StatsMessage, StatsTask } from './scan-worker';
+import type { StatsTask } from './scan-worker';
+import { runRangePool } from './range-pool';
 
 export interface DatasetStats {
   file: string;
@@ -90,55 +89,10 @@ export function finishStats(file: string, s: PartialStats): DatasetStats {
 
 type Range = { from: number; to: number; firstLine: number };
 
-/** Runs range tasks on a pool of stats workers; resolves with results in task order. */
-async function runPool(fd: number, ranges: Range[], n: number, fields: StatsFields, maxListed: number, maxLineBytes: number, signal: AbortSignal | undefined, onDone: (bytes: number) => void): Promise<PartialStats[] | undefined> {
-  const stop = new SharedArrayBuffer(4);
-  const results: (PartialStats | undefined)[] = new Array<PartialStats | undefined>(ranges.length);
-  const workers: Worker[] = [];
-  let next = 0;
-  let finished = 0;
-  return await new Promise<PartialStats[] | undefined>((resolve, reject) => {
-    let settled = false;
-    const end = (err?: Error, fallback = false) => {
-      if (settled) return;
-      settled = true;
-      signal?.removeEventListener('abort', onAbort);
-      Atomics.store(new Int32Array(stop), 0, 1);
-      for (const w of workers) void w.terminate();
-      if (err) reject(err);
-      else resolve(fallback ? undefined : (results as PartialStats[]));
-    };
-    const onAbort = () => end(abortError());
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const feed = (w: Worker) => {
-      if (next >= ranges.length) return;
-      const id = next++;
-      const r = ranges[id]!;
-      const task: StatsTask = { id, fd, from: r.from, to: r.to, firstLine: r.firstLine, fields, maxListed, maxLineBytes };
-      w.postMessage(task);
-    };
-    for (let k = 0; k < Math.min(n, ranges.length); k++) {
-      const job: StatsJob = { kind: 'stats', stop };
-      const w = startStoreWorker(job);
-      if (!w) return end(undefined, true);
-      workers.push(w);
-      w.on('message', (m: StatsMessage | Record<string, unknown>) => {
-        if (settled) return;
-        if (typeof m.id !== 'number') return end(undefined, true); // not our worker (an older bundle): count here instead
-        if ('error' in m && typeof m.error === 'string') return end(new Error(m.error));
-        const res = (m as { id: number; result: PartialStats }).result;
-        results[m.id] = res;
-        const r = ranges[m.id]!;
-        onDone(r.to - r.from);
-        finished++;
-        if (finished === ranges.length) end();
-        else feed(w);
-      });
-      // A worker that cannot start or crashes: count in this thread instead (same result, slower).
-      w.on('error', () => end(undefined, true));
-      feed(w);
-    }
-  });
+/** Counts byte ranges on a pool of stats workers; undefined: count them in this thread. */
+function runPool(fd: number, ranges: Range[], n: number, fields: StatsFields, maxListed: number, maxLineBytes: number, signal: AbortSignal | undefined, onDone: (bytes: number) => void): Promise<PartialStats[] | undefined> {
+  const tasks: StatsTask[] = ranges.map((r, id) => ({ id, fd, from: r.from, to: r.to, firstLine: r.firstLine, fields, maxListed, maxLineBytes }));
+  return runRangePool<StatsTask, PartialStats>({ kind: 'stats' }, tasks, n, signal, (t) => onDone(t.to - t.from));
 }
 
 /** Statistics of a dataset as it is now (overlay included). */

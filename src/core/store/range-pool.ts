@@ -1,0 +1,66 @@
+// A pool of the store's worker threads (scan-worker.ts) that run one kind of task over byte
+// ranges of the indexed file (stats counts, live aggregates): tasks are fed as workers free up,
+// results come back in task order. Undefined means "do it in this thread instead" (the workers
+// could not start, or an older bundle answered): the caller falls back, the result is the same.
+import type { Worker } from 'node:worker_threads';
+import { startStoreWorker } from './worker-file';
+import { abortError } from './errors';
+
+/** A task for a pool worker: `id` is its position in the task list. */
+export interface RangeTask {
+  id: number;
+  from: number;
+  to: number;
+}
+
+export async function runRangePool<T extends RangeTask, R>(
+  job: { kind: string },
+  tasks: T[],
+  workers: number,
+  signal: AbortSignal | undefined,
+  onDone: (task: T) => void,
+): Promise<R[] | undefined> {
+  const stop = new SharedArrayBuffer(4);
+  const results: (R | undefined)[] = new Array<R | undefined>(tasks.length);
+  const started: Worker[] = [];
+  let next = 0;
+  let finished = 0;
+  return await new Promise<R[] | undefined>((resolve, reject) => {
+    let settled = false;
+    const end = (err?: Error, fallback = false) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      Atomics.store(new Int32Array(stop), 0, 1);
+      for (const w of started) void w.terminate();
+      if (err) reject(err);
+      else resolve(fallback ? undefined : (results as R[]));
+    };
+    const onAbort = () => end(abortError());
+    if (signal?.aborted) return end(abortError());
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (tasks.length === 0) return end();
+    const feed = (w: Worker) => {
+      if (next >= tasks.length) return;
+      w.postMessage(tasks[next++]);
+    };
+    for (let k = 0; k < Math.min(workers, tasks.length); k++) {
+      const w = startStoreWorker({ ...job, stop });
+      if (!w) return end(undefined, true);
+      started.push(w);
+      w.on('message', (m: Record<string, unknown>) => {
+        if (settled) return;
+        if (typeof m.id !== 'number') return end(undefined, true); // not our worker (an older bundle): count here instead
+        if (typeof m.error === 'string') return end(new Error(m.error));
+        results[m.id] = m.result as R;
+        onDone(tasks[m.id]!);
+        finished++;
+        if (finished === tasks.length) end();
+        else feed(w);
+      });
+      // A worker that cannot start or crashes: count in this thread instead (same result, slower).
+      w.on('error', () => end(undefined, true));
+      feed(w);
+    }
+  });
+}
