@@ -471,6 +471,11 @@ export class JsonlDataset {
     return view;
   }
 
+  private eolOf(index: number): Eol {
+    const it = this.item(index);
+    return 'ref' in it ? it.ref.eol : this.readOrig(it.orig).eol;
+  }
+
   /** The line's content as an edit reference (bytes read now; `orig` lets undo restore the original). */
   private refOf(index: number): LineRef {
     const it = this.item(index);
@@ -601,10 +606,16 @@ export class JsonlDataset {
   applyEdit(edit: Edit): void {
     this.assertEditable();
     switch (edit.type) {
-      case 'replace':
+      case 'replace': {
+        // A replace changes a line's content, never its terminator: the line keeps the one it has
+        // now (after a save, a line that was last without one may have got one on disk).
+        const eol = this.eolOf(edit.index);
+        let item = this.toItem(edit.after);
+        if ('ref' in item && item.ref.eol !== eol) item = { ref: { ...item.ref, eol } };
         this.table.remove(edit.index);
-        this.table.insert(edit.index, this.toItem(edit.after));
+        this.table.insert(edit.index, item);
         return;
+      }
       case 'insert':
         this.table.insert(edit.index, this.toItem(edit.line));
         return;
