@@ -266,19 +266,22 @@ describe('editor and Datasets view details, as a person', () => {
 
   // Last: it leaves the workbench in the high-contrast theme.
   test('high contrast: outlines for the selected row and the current view, borders on chips', async () => {
-    // The theme setting, as the Settings editor writes it (in place; VS Code applies it as the file
-    // changes). Written again if the workbench has not seen it after a while (a busy machine).
-    const settings = join(server.userDataDir, 'User', 'settings.json');
-    const text = JSON.stringify({ ...(JSON.parse(readFileSync(settings, 'utf8')) as object), 'workbench.colorTheme': 'Default High Contrast' }, null, 2);
-    let written = 0;
+    // The theme, as a person picks it: the color theme picker (Ctrl+K Ctrl+T), Dark High Contrast.
     await until('the workbench in high contrast', async () => {
       if (((await page.locator('.monaco-workbench').getAttribute('class')) ?? '').includes('hc-black')) return true;
-      if (Date.now() - written > 20_000) {
-        writeFileSync(settings, text);
-        written = Date.now();
-      }
+      await page.keyboard.press('Escape');
+      await page.locator('.monaco-workbench').click({ position: { x: 700, y: 5 } }).catch(() => undefined);
+      await page.keyboard.press('Control+K');
+      await page.keyboard.press('Control+T');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill('Dark High Contrast');
+      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Dark High Contrast' }).first();
+      await row.waitFor({ state: 'visible', timeout: 10_000 });
+      await row.click();
+      await until('the theme applied', async () => ((await page.locator('.monaco-workbench').getAttribute('class')) ?? '').includes('hc-black') || undefined, 10_000).catch(() => undefined);
       return undefined;
-    }, 90_000);
+    }, 120_000);
     {
       const frame = await open('reviews.jsonl');
       await until('the high-contrast classes', async () => (await frame.evaluate('document.body.classList.contains("vscode-high-contrast")')) === true);

@@ -362,10 +362,13 @@ export class EditorApp {
         if (!list) return false;
         void this.list.openSelected();
         return true;
-      case 'm':
+      case 'm': {
+        const on = !(list && this.list.onlyMatches);
         if (!list) this.setMode('list');
-        void this.list.setOnlyMatches(!(list && this.list.onlyMatches));
+        // A search just changed (a label picked, a word typed) is the one to list.
+        void this.search.settle().then(() => this.list.setOnlyMatches(on));
         return true;
+      }
       case 'g':
         this.showGoto();
         return true;

@@ -228,8 +228,8 @@ export class SearchBar {
     }
   }
 
-  /** Waits for a scheduled or running search, so Enter right after typing uses the new query. */
-  private async settle(): Promise<void> {
+  /** Waits for a scheduled or running search, so Enter (or m) right after a change uses the new query. */
+  async settle(): Promise<void> {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
