@@ -24,12 +24,17 @@ async function labelFromTree(page: Page, file: string): Promise<void> {
   await showDatasets(page);
   const item = page.locator('.monaco-list-row', { hasText: file }).first();
   await item.waitFor({ state: 'visible', timeout: 30_000 });
-  await item.click({ button: 'right' });
-  const entry = page.locator('.monaco-menu .action-menu-item', { hasText: 'Label Records with LLM' }).first();
-  await entry.hover();
-  await entry.press('Enter');
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
+  // The context menu, again if a busy workbench dropped the first choice.
+  await until('the label job\'s first question', async () => {
+    await page.keyboard.press('Escape');
+    await item.click({ button: 'right' });
+    const entry = page.locator('.monaco-menu .action-menu-item', { hasText: 'Label Records with LLM' }).first();
+    await entry.hover();
+    await entry.press('Enter');
+    await input.waitFor({ state: 'visible', timeout: 15_000 });
+    return true;
+  }, 90_000);
   await until('the proposed label set', async () => /positive/.test(await input.inputValue()));
   await input.press('Enter');
   // Zero- or few-shot: the first choice (zero-shot on a first run) is taken with Enter.
