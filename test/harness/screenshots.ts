@@ -145,6 +145,10 @@ async function main(): Promise<void> {
       const input = page.locator('.quick-input-widget input');
       await until('the label set', async () => /positive/.test(await input.inputValue()), 30_000);
       await input.press('Enter');
+      // Zero- or few-shot: the first choice is taken with Enter.
+      const first = page.locator('.quick-input-list .monaco-list-row').first();
+      await until('the few-shot question', async () => ((await first.textContent().catch(() => '')) ?? '').startsWith('Zero-shot'), 30_000);
+      await input.press('Enter');
       // Mid-run: the job's progress in the notification center ("record x of 36") and the status bar.
       await runCommand(page, 'Notifications: Show Notifications');
       await until('the progress', async () => {
