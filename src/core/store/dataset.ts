@@ -471,9 +471,15 @@ export class JsonlDataset {
     return view;
   }
 
+  /** The line's terminator (for an original line, from its last two bytes only). */
   private eolOf(index: number): Eol {
     const it = this.item(index);
-    return 'ref' in it ? it.ref.eol : this.readOrig(it.orig).eol;
+    if ('ref' in it) return it.ref.eol;
+    const { start, end } = this.origRange(it.orig);
+    const tail = Buffer.alloc(Math.min(2, end - start));
+    const got = tail.length ? readSync(this.fd, tail, 0, tail.length, end - tail.length) : 0;
+    if (got === 0 || tail[got - 1] !== 10) return '';
+    return got === 2 && tail[0] === 13 ? '\r\n' : '\n';
   }
 
   /** The line's content as an edit reference (bytes read now; `orig` lets undo restore the original). */
