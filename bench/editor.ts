@@ -1,9 +1,12 @@
 // The curation editor in the real workbench (code-server build of VS Code, Chromium):
-//   - open: from a click on a dataset in the Datasets view to its first record on screen, for a
-//     1 GB file against a 1 KB file (median of several opens), with where the time goes, read from
-//     the webview's own performance marks (webview/editor/start-mark.ts, main.ts, app.ts);
-//   - navigation: p95 time from a key press to the next record on screen, 1 GB file against a
-//     1000-record file;
+//   - open: from a click on a dataset in the Datasets view to its first record on screen (the
+//     webview's first contentful paint: VS Code shows the frame only on the page's load event or
+//     after a 200 ms fallback, so a record in the page's DOM is not yet on screen), for a 1 GB
+//     file against a 1 KB file (median of several opens), with where the time goes, read from the
+//     webview's own performance marks (webview/editor/start-mark.ts, main.ts, app.ts);
+//   - navigation: p95 time from a key press (the keydown's own timestamp, in the webview) to the
+//     frame that draws the next record, 1 GB file against a 1000-record file; beside it the time
+//     until Playwright's polling sees it (which adds its round trips);
 //   - scrolling: frame times (requestAnimationFrame deltas in the webview) while the wheel scrolls
 //     the list of a 1,000,000-record file, against a 1000-record file: p95, dropped frames, and the
 //     share of frames that showed rows still loading;
@@ -45,7 +48,7 @@ interface Open {
   /** Click to "Line 1" seen by polling from Playwright (works for any build). */
   seenMs: number;
   /** From the webview's marks, relative to the mousedown in the workbench (builds that have them). */
-  marks?: { frame: number; script: number; modules: number; firstRecord: number };
+  marks?: { frame: number; script: number; modules: number; firstRecord: number; onScreen: number };
   frame: Frame;
 }
 
@@ -70,16 +73,37 @@ async function openFromTree(page: Page, name: string): Promise<Open> {
   const down = (await page.evaluate('window.__dcDown')) as number;
   const m = (await frame.evaluate(`(() => {
     const get = (n) => performance.getEntriesByName(n)[0]?.startTime;
-    return { origin: performance.timeOrigin, script: get('dc:script'), modules: get('dc:modules'), first: get('dc:first-record') };
-  })()`)) as { origin: number; script?: number; modules?: number; first?: number };
+    return { origin: performance.timeOrigin, script: get('dc:script'), modules: get('dc:modules'), first: get('dc:first-record'), paint: get('first-contentful-paint') };
+  })()`)) as { origin: number; script?: number; modules?: number; first?: number; paint?: number };
   const at = (t: number) => m.origin + t - down;
-  const marks = down && m.script !== undefined && m.modules !== undefined && m.first !== undefined ? { frame: m.origin - down, script: at(m.script), modules: at(m.modules), firstRecord: at(m.first) } : undefined;
+  const marks =
+    down && m.script !== undefined && m.modules !== undefined && m.first !== undefined && m.paint !== undefined
+      ? { frame: m.origin - down, script: at(m.script), modules: at(m.modules), firstRecord: at(m.first), onScreen: at(m.paint) }
+      : undefined;
   return { seenMs, marks, frame };
 }
 
-async function navigate(page: Page, frame: Frame, n: number): Promise<number[]> {
+interface Nav {
+  /** Key press to the frame that draws the next record, on the webview's clock. */
+  painted: number[];
+  /** Key press to Playwright's polling seeing the next position. */
+  polled: number[];
+}
+
+async function navigate(page: Page, frame: Frame, n: number): Promise<Nav> {
   await frame.locator('[data-testid="record"]').click({ position: { x: 5, y: 5 } });
-  const times: number[] = [];
+  // In the webview: the keydown's timestamp, then the first frame after the position changes.
+  await frame.evaluate(`(() => {
+    const nav = (window.__dcNav = { down: 0, painted: [] });
+    window.addEventListener('keydown', (e) => { if (e.key === 'j') nav.down = e.timeStamp; }, { capture: true });
+    new MutationObserver(() => {
+      const down = nav.down;
+      if (!down) return;
+      nav.down = 0;
+      requestAnimationFrame(() => nav.painted.push(performance.now() - down));
+    }).observe(document.querySelector('[data-testid="position"]'), { childList: true, characterData: true, subtree: true });
+  })()`);
+  const polled: number[] = [];
   for (let k = 0; k < n; k++) {
     const before = await position(frame);
     const t0 = performance.now();
@@ -89,9 +113,11 @@ async function navigate(page: Page, frame: Frame, n: number): Promise<number[]> 
       if (performance.now() > deadline) throw new Error(`navigation stuck at ${before}`);
       await new Promise((r) => setTimeout(r, 1));
     }
-    times.push(performance.now() - t0);
+    polled.push(performance.now() - t0);
   }
-  return times;
+  await new Promise((r) => setTimeout(r, 100));
+  const painted = (await frame.evaluate('window.__dcNav.painted')) as number[];
+  return { painted, polled };
 }
 
 interface Scroll {
@@ -190,7 +216,7 @@ async function main(): Promise<void> {
       for (const [w, p] of windows.entries()) runs[w]!.tiny.push(await openFromTree(p, 'tiny.jsonl'));
       for (const [w, p] of windows.entries()) runs[w]!.big.push(await openFromTree(p, 'big.jsonl'));
     }
-    const nav = [] as { big: number[]; small: number[] }[];
+    const nav = [] as { big: Nav; small: Nav }[];
     for (const p of windows) {
       const large = await openFromTree(p, 'big.jsonl');
       const bigNav = await navigate(p, large.frame, steps);
@@ -202,30 +228,39 @@ async function main(): Promise<void> {
 
     const cur = runs[0]!;
     const markMedian = (xs: Open[], f: (m: NonNullable<Open['marks']>) => number) => median(xs.flatMap((o) => (o.marks ? [f(o.marks)] : [])));
-    const bigFirst = markMedian(cur.big, (m) => m.firstRecord);
-    const tinyFirst = markMedian(cur.tiny, (m) => m.firstRecord);
+    const step = (label: string, f: (m: NonNullable<Open['marks']>) => number): Row => {
+      const big = markMedian(cur.big, f);
+      const tiny = markMedian(cur.tiny, f);
+      return { figure: label, value: big, unit: 'ms', baseline: tiny, baselineLabel: '1 KB file, ms', ratio: big / tiny, target: '', pass: true };
+    };
+    const bigShown = markMedian(cur.big, (m) => m.onScreen);
+    const tinyShown = markMedian(cur.tiny, (m) => m.onScreen);
+    const polled = (xs: Open[]) => median(xs.map((o) => o.seenMs));
     const rows: Row[] = [
-      { figure: `open ${sizeMb} MB file: click to first record painted (webview clock)`, value: bigFirst, unit: 'ms', baseline: tinyFirst, baselineLabel: '1 KB file, ms', ratio: bigFirst / tinyFirst, target: '<= 150 ms', pass: bigFirst <= 150 },
-      { figure: `  of which: click to the webview's page starting (VS Code)`, value: markMedian(cur.big, (m) => m.frame), unit: 'ms', baseline: markMedian(cur.tiny, (m) => m.frame), baselineLabel: '1 KB file, ms', ratio: markMedian(cur.big, (m) => m.frame) / markMedian(cur.tiny, (m) => m.frame), target: '', pass: true },
-      { figure: `  page start to bundle parsed (html, css, editor.js)`, value: markMedian(cur.big, (m) => m.script - m.frame), unit: 'ms', baseline: markMedian(cur.tiny, (m) => m.script - m.frame), baselineLabel: '1 KB file, ms', ratio: markMedian(cur.big, (m) => m.script - m.frame) / markMedian(cur.tiny, (m) => m.script - m.frame), target: '', pass: true },
-      { figure: `  bundle parsed to first record painted (modules, app, render)`, value: markMedian(cur.big, (m) => m.firstRecord - m.script), unit: 'ms', baseline: markMedian(cur.tiny, (m) => m.firstRecord - m.script), baselineLabel: '1 KB file, ms', ratio: markMedian(cur.big, (m) => m.firstRecord - m.script) / markMedian(cur.tiny, (m) => m.firstRecord - m.script), target: '', pass: true },
-      { figure: `open ${sizeMb} MB file: click to "Line 1" seen (polled)`, value: median(cur.big.map((o) => o.seenMs)), unit: 'ms', baseline: median(cur.tiny.map((o) => o.seenMs)), baselineLabel: '1 KB file, ms', ratio: median(cur.big.map((o) => o.seenMs)) / median(cur.tiny.map((o) => o.seenMs)), target: '<= 150 ms', pass: median(cur.big.map((o) => o.seenMs)) <= 150 },
-      { figure: `record-to-record p95 (${sizeMb} MB file)`, value: p95(nav[0]!.big), unit: 'ms', baseline: p95(nav[0]!.small), baselineLabel: '1000-record file p95, ms', ratio: p95(nav[0]!.big) / p95(nav[0]!.small), target: '<= 50 ms', pass: p95(nav[0]!.big) <= 50 },
+      { figure: `open ${sizeMb} MB file: click to first record on screen (first contentful paint)`, value: bigShown, unit: 'ms', baseline: tinyShown, baselineLabel: '1 KB file, ms', ratio: bigShown / tinyShown, target: '<= 150 ms', pass: bigShown <= 150 },
+      step(`  of which: click to the webview's page starting (VS Code)`, (m) => m.frame),
+      step(`  page start to script running (html, css, editor.js)`, (m) => m.script - m.frame),
+      step(`  script running to first record in the page (modules, app, render)`, (m) => m.firstRecord - m.script),
+      step(`  first record in the page to on screen (VS Code shows the frame)`, (m) => m.onScreen - m.firstRecord),
+      { figure: `open ${sizeMb} MB file: click to "Line 1" seen (polled)`, value: polled(cur.big), unit: 'ms', baseline: polled(cur.tiny), baselineLabel: '1 KB file, ms', ratio: polled(cur.big) / polled(cur.tiny), target: '', pass: true },
+      { figure: `record-to-record p95, key press to painted (${sizeMb} MB file)`, value: p95(nav[0]!.big.painted), unit: 'ms', baseline: p95(nav[0]!.small.painted), baselineLabel: '1000-record file p95, ms', ratio: p95(nav[0]!.big.painted) / p95(nav[0]!.small.painted), target: '<= 50 ms', pass: p95(nav[0]!.big.painted) <= 50 },
+      { figure: `record-to-record p95, key press to seen (polled, ${sizeMb} MB file)`, value: p95(nav[0]!.big.polled), unit: 'ms', baseline: p95(nav[0]!.small.polled), baselineLabel: '1000-record file p95, ms', ratio: p95(nav[0]!.big.polled) / p95(nav[0]!.small.polled), target: '', pass: true },
       { figure: 'list wheel-scroll frame time p95 (1,000,000 rows)', value: millionScroll.p95, unit: 'ms', baseline: smallScroll.p95, baselineLabel: '1000 rows, ms', ratio: millionScroll.p95 / smallScroll.p95, target: '<= 1.2x', pass: millionScroll.p95 <= smallScroll.p95 * 1.2 },
       { figure: 'list wheel-scroll dropped frames (1,000,000 rows)', value: (100 * millionScroll.dropped) / Math.max(1, millionScroll.frames + millionScroll.dropped), unit: '%', baseline: (100 * smallScroll.dropped) / Math.max(1, smallScroll.frames + smallScroll.dropped), baselineLabel: '1000 rows, %', ratio: (millionScroll.dropped + 1) / (smallScroll.dropped + 1), target: '', pass: true },
       { figure: 'list wheel-scroll frames with rows still loading (1,000,000 rows)', value: 100 * millionScroll.loadingShare, unit: '%', baseline: 100 * smallScroll.loadingShare, baselineLabel: '1000 rows, %', ratio: (millionScroll.loadingShare + 0.01) / (smallScroll.loadingShare + 0.01), target: '', pass: true },
     ];
     if (old) {
       const was = runs[1]!;
-      const seen = (xs: Open[]) => median(xs.map((o) => o.seenMs));
+      // The revision may lack the marks: its on-screen figure, else the polled one.
+      const shown = (xs: Open[]) => (xs.every((o) => o.marks) ? markMedian(xs, (m) => m.onScreen) : polled(xs));
       rows.push(
-        { figure: `before (${values.before}): open ${sizeMb} MB file, "Line 1" seen (polled)`, value: seen(was.big), unit: 'ms', baseline: seen(cur.big), baselineLabel: 'this build, ms', ratio: seen(was.big) / seen(cur.big), target: '', pass: true },
-        { figure: `before (${values.before}): open 1 KB file, "Line 1" seen (polled)`, value: seen(was.tiny), unit: 'ms', baseline: seen(cur.tiny), baselineLabel: 'this build, ms', ratio: seen(was.tiny) / seen(cur.tiny), target: '', pass: true },
-        { figure: `before (${values.before}): record-to-record p95 (${sizeMb} MB file)`, value: p95(nav[1]!.big), unit: 'ms', baseline: p95(nav[0]!.big), baselineLabel: 'this build, ms', ratio: p95(nav[1]!.big) / p95(nav[0]!.big), target: '', pass: true },
+        { figure: `before (${values.before}): open ${sizeMb} MB file, first record on screen`, value: shown(was.big), unit: 'ms', baseline: bigShown, baselineLabel: 'this build, ms', ratio: shown(was.big) / bigShown, target: '', pass: true },
+        { figure: `before (${values.before}): open 1 KB file, first record on screen`, value: shown(was.tiny), unit: 'ms', baseline: tinyShown, baselineLabel: 'this build, ms', ratio: shown(was.tiny) / tinyShown, target: '', pass: true },
+        { figure: `before (${values.before}): record-to-record p95, key press to painted (${sizeMb} MB file)`, value: p95(nav[1]!.big.painted), unit: 'ms', baseline: p95(nav[0]!.big.painted), baselineLabel: 'this build, ms', ratio: p95(nav[1]!.big.painted) / p95(nav[0]!.big.painted), target: '', pass: true },
       );
     }
-    const best = (xs: Open[]) => Math.min(...xs.flatMap((o) => (o.marks ? [o.marks.firstRecord] : [])));
-    console.log(`fastest open, first record painted: 1 GB ${best(cur.big).toFixed(0)} ms, 1 KB ${best(cur.tiny).toFixed(0)} ms; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    const best = (xs: Open[]) => Math.min(...xs.flatMap((o) => (o.marks ? [o.marks.onScreen] : [])));
+    console.log(`fastest open, first record on screen: 1 GB ${best(cur.big).toFixed(0)} ms, 1 KB ${best(cur.tiny).toFixed(0)} ms; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     report('editor', rows, { loadavg: loadavg(), fastest: { big: best(cur.big), tiny: best(cur.tiny) }, steps, opens, runs: runs.map((r) => ({ tiny: r.tiny.map(({ seenMs, marks }) => ({ seenMs, marks })), big: r.big.map(({ seenMs, marks }) => ({ seenMs, marks })) })), nav, smallScroll, millionScroll });
   } finally {
     await browser.close();

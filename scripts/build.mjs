@@ -5,7 +5,7 @@
 // test bundles (scripts/package.mjs stages the .vsix that way, leaving the development build alone).
 import * as esbuild from 'esbuild';
 import { cpSync, mkdirSync, readFileSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,24 +31,6 @@ const zodEnglishOnly = {
   },
 };
 
-/**
- * Writes <dist>/webview/preload.json: the chunks editor.js imports statically, which the host
- * preloads in the page (<link rel="modulepreload">) so that they load beside editor.js, not after it.
- * @type {import('esbuild').Plugin}
- */
-const webviewPreloads = {
-  name: 'webview-preloads',
-  setup(b) {
-    b.onEnd((result) => {
-      if (!result.metafile) return;
-      const entry = Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint === 'webview/editor/main.ts');
-      const chunks = (entry?.[1].imports ?? []).filter((i) => i.kind === 'import-statement').map((i) => basename(i.path));
-      mkdirSync(join(dist, 'webview'), { recursive: true });
-      writeFileSync(join(dist, 'webview/preload.json'), JSON.stringify(chunks));
-    });
-  },
-};
-
 const node = {
   bundle: true,
   platform: 'node',
@@ -69,25 +51,26 @@ const builds = [
   { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: dist, external: ['vscode'] },
   ...(packaging ? [] : [{ ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: dist, banner: { js: '#!/usr/bin/env node' } }]),
   { ...node, entryPoints: { 'scan-worker': 'src/core/store/scan-worker.ts' }, outdir: dist },
-  {
+  // The webview: editor.js, which the host inlines in the page (so it must be one file with no
+  // imports), and protocol.js, the protocol's zod schemas as a classic script defining
+  // `__dcProtocol`, which the page loads after its load event (webview/editor/protocol-loader.ts).
+  // What the webview parses on every open: always minified (the source map stays for debugging).
+  ...[
+    { entryPoints: { editor: 'webview/editor/main.ts' }, format: 'esm' },
+    { entryPoints: { protocol: 'src/shared/protocol.ts' }, format: 'iife', globalName: '__dcProtocol' },
+  ].map((entry) => ({
+    ...entry,
     bundle: true,
     platform: 'browser',
     target: 'es2022',
-    format: 'esm',
-    // What the webview loads and parses on every open: always minified (the source map stays for debugging).
     sourcemap: production ? false : 'linked',
     minify: true,
-    plugins: [zodEnglishOnly, webviewPreloads],
-    metafile: true,
+    plugins: [zodEnglishOnly],
     logLevel: 'warning',
     absWorkingDir: root,
-    entryPoints: { editor: 'webview/editor/main.ts' },
-    // The protocol's schemas (zod) are a chunk of their own, loaded after the first paint (rpc.ts).
-    splitting: true,
-    chunkNames: '[name]-[hash]',
     outdir: join(dist, 'webview'),
     tsconfig: 'webview/tsconfig.json',
-  },
+  })),
   ...(packaging ? [] : [{
     ...node,
     entryPoints: { 'integration/index': 'test/integration/index.ts', electron: 'test/electron.ts' },

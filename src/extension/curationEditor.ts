@@ -102,7 +102,7 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     const webviewRoot = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview');
     panel.webview.options = { enableScripts: true, localResourceRoots: [webviewRoot] };
     // The first record travels with the page, so that the webview paints it without a round trip.
-    panel.webview.html = this.html(panel.webview, webviewRoot, this.initEvent(document, document.currentIndex));
+    panel.webview.html = this.html(panel.webview, webviewRoot, this.initEvent(document, document.currentIndex, true));
 
     const post = (message: ToWebview) => void panel.webview.postMessage(message);
     const infoSub = document.onDidChangeContent((focus) =>
@@ -129,7 +129,8 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
         } else if (msg.type === 'current') document.currentIndex = msg.index;
         else if (msg.type === 'columns') void this.context.workspaceState.update(columnsKey(document.uri), msg.columns);
         else if (msg.type === 'mode') this.assessment.shown(document, msg.mode);
-        else this.log.info(`webview ${msg.level}: ${msg.message}`);
+        else if (msg.type === 'shown') document.startIndexing();
+        else if (msg.type === 'log') this.log.info(`webview ${msg.level}: ${msg.message}`);
         return;
       }
       void this.handleRequest(document, msg).then(post);
@@ -196,9 +197,9 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     }
   }
 
-  /** What the webview starts from: the document's info, the record at `index`, the list's columns. */
-  private initEvent(document: DatasetDocument, index: number): Extract<ToWebview, { type: 'init' }> {
-    const info = document.info();
+  /** What the webview starts from: the document's info (`quick`: see DatasetDocument.info), the record at `index`, the list's columns. */
+  private initEvent(document: DatasetDocument, index: number, quick = false): Extract<ToWebview, { type: 'init' }> {
+    const info = document.info({ quick });
     let record: RecordPayload | undefined;
     try {
       if (info.lineCount > 0) record = document.record(Math.min(index, info.lineCount - 1));
@@ -211,18 +212,20 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     return { kind: 'event', type: 'init', info, ...(record ? { record } : {}), ...(listColumns?.length ? { listColumns } : {}) };
   }
 
-  private preloadList: string[] | undefined;
-  /** The chunks editor.js imports (dist/webview/preload.json, written by the build). */
-  private preloads(root: vscode.Uri): string[] {
-    if (!this.preloadList) {
-      try {
-        const list: unknown = JSON.parse(readFileSync(vscode.Uri.joinPath(root, 'preload.json').fsPath, 'utf8'));
-        this.preloadList = Array.isArray(list) ? list.filter((f): f is string => typeof f === 'string' && /^[\w.-]+\.js$/.test(f)) : [];
-      } catch {
-        this.preloadList = [];
-      }
+  private assetCache: PageAssets | undefined;
+  /**
+   * The page's script and styles, to inline under the nonce: VS Code keeps a webview's frame
+   * hidden until the page's load event (or a 200 ms fallback), so the page fetches nothing before
+   * it. The codicon font travels as a data: URI inside codicon.css. Read once per session.
+   */
+  private assets(root: vscode.Uri): PageAssets {
+    if (!this.assetCache) {
+      const read = (f: string) => readFileSync(vscode.Uri.joinPath(root, f).fsPath);
+      const font = `url("data:font/ttf;base64,${read('codicon.ttf').toString('base64')}")`;
+      const codicons = read('codicon.css').toString('utf8').replace(/url\((["']?)\.\/codicon\.ttf[^)"']*\1\)/g, () => font);
+      this.assetCache = { script: read('editor.js').toString('utf8'), styles: [codicons, read('editor.css').toString('utf8')] };
     }
-    return this.preloadList;
+    return this.assetCache;
   }
 
   private html(webview: vscode.Webview, root: vscode.Uri, init: ToWebview): string {
@@ -230,11 +233,20 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     // Data, not script (type application/json is never run); "<" escaped so no text can end the element.
     const data = JSON.stringify({ token: randomBytes(8).toString('hex'), event: init }).replace(/</g, '\\u003c');
     const uri = (f: string) => webview.asWebviewUri(vscode.Uri.joinPath(root, f)).toString();
+    const { script, styles } = this.assets(root);
+    // Text that could end or confuse its element is linked instead (the build never makes such text).
+    const styleTags = styles.map((css, k) =>
+      /<\/style|<!--/i.test(css) ? `<link rel="stylesheet" href="${uri(k === 0 ? 'codicon.css' : 'editor.css')}">` : `<style nonce="${nonce}">${css}</style>`,
+    );
+    const scriptTag = /<\/script|<!--/i.test(script)
+      ? `<script type="module" nonce="${nonce}" src="${uri('editor.js')}"></script>`
+      : `<script type="module" nonce="${nonce}">${script.replace(/\/\/# sourceMappingURL=\S+\s*$/, () => `//# sourceMappingURL=${uri('editor.js.map')}`)}</script>`;
     const csp = [
       "default-src 'none'",
       `script-src 'nonce-${nonce}'`,
       `style-src ${webview.cspSource} 'nonce-${nonce}'`,
-      `font-src ${webview.cspSource}`,
+      // data: for the codicon font inlined in codicon.css (a font cannot run anything).
+      `font-src ${webview.cspSource} data:`,
       `img-src ${webview.cspSource} data:`,
     ].join('; ');
     return `<!DOCTYPE html>
@@ -243,18 +255,23 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${uri('codicon.css')}" id="vscode-codicon-stylesheet">
-<link rel="stylesheet" href="${uri('editor.css')}">
-${this.preloads(root).map((f) => `<link rel="modulepreload" nonce="${nonce}" href="${uri(f)}">`).join('\n')}
+${styleTags.join('\n')}
+<meta id="dc-protocol" data-src="${uri('protocol.js')}">
 <title>Dataset Curator</title>
 </head>
 <body>
 <div id="app"></div>
 <script type="application/json" id="dc-init">${data}</script>
-<script type="module" nonce="${nonce}" src="${uri('editor.js')}"></script>
+${scriptTag}
 </body>
 </html>`;
   }
+}
+
+interface PageAssets {
+  script: string;
+  /** codicon.css (font inlined), editor.css. */
+  styles: [string, string];
 }
 
 /** Records longer than this are not inlined in the webview's page. */

@@ -33,6 +33,11 @@ export interface Prompts {
   saveConflict(fileName: string): Promise<'overwrite' | 'revert' | 'cancel'>;
 }
 
+/** The longest a large file's scan waits for the editor's page to say it is on screen. */
+const SCAN_DEFER_MS = 1000;
+/** Bytes of records the page's embedded init takes its quick label set from. */
+const QUICK_LABEL_BYTES = 64 * 1024;
+
 export const dialogPrompts: Prompts = {
   async externalChangeWhileDirty(name) {
     const choice = await vscode.window.showWarningMessage(
@@ -101,7 +106,7 @@ export class DatasetDocument implements vscode.CustomDocument {
     private readonly log: Log,
     private readonly prompts: () => Prompts,
   ) {
-    void dataset.ready.then(
+    void dataset.indexDone.then(
       () => {
         const where = { worker: 'by the scan worker', thread: 'in the extension host thread', open: 'at open' }[dataset.indexedBy];
         this.log.info(`${path.basename(uri.fsPath)}: ${dataset.lineCount} lines indexed ${where}`);
@@ -118,8 +123,11 @@ export class DatasetDocument implements vscode.CustomDocument {
   }
 
   static async open(uri: vscode.Uri, backupId: string | undefined, log: Log, prompts: () => Prompts): Promise<DatasetDocument> {
-    const dataset = await JsonlDataset.open(uri.fsPath);
+    // The rest of a large file is indexed once the editor is on screen (startIndexing): a scan
+    // worker would take one of the machine's cores while VS Code builds the webview.
+    const dataset = await JsonlDataset.open(uri.fsPath, { deferScan: true });
     const doc = new DatasetDocument(uri, dataset, log, prompts);
+    if (dataset.scanDeferred) setTimeout(() => doc.startIndexing(), SCAN_DEFER_MS);
     if (backupId) await doc.restoreBackup(vscode.Uri.parse(backupId));
     return doc;
   }
@@ -132,12 +140,22 @@ export class DatasetDocument implements vscode.CustomDocument {
     return this.version !== this.savedVersion;
   }
 
-  info(): DocumentInfo {
+  /** Indexes the rest of the file now if its scan still waits (the editor's page is on screen). */
+  startIndexing(): void {
+    this.dataset.startScan();
+  }
+
+  /**
+   * The document's outline for the webview. `quick` (for the page's embedded init) takes the
+   * labels seen in the first records only (QUICK_LABEL_BYTES); the full set follows with the
+   * webview's `ready`.
+   */
+  info(opts: { quick?: boolean } = {}): DocumentInfo {
     return {
       fileName: path.basename(this.uri.fsPath),
       lineCount: this.dataset.lineCount,
       indexed: this.dataset.indexed,
-      labels: this.labels(),
+      labels: this.labels(opts.quick ? QUICK_LABEL_BYTES : undefined),
       dirty: this.isDirty,
       columns: this.columns(),
     };
@@ -463,22 +481,29 @@ export class DatasetDocument implements vscode.CustomDocument {
     return { file, lines: out.length };
   }
 
-  /** The label set: the `datasetCurator.labels` setting, else the labels seen in the file. */
-  labels(): string[] {
+  /**
+   * The label set: the `datasetCurator.labels` setting, else the labels seen in the file's first
+   * 2000 records (or in its first `maxBytes` of records: a quick set, not kept).
+   */
+  labels(maxBytes?: number): string[] {
     const configured = vscode.workspace.getConfiguration('datasetCurator', this.uri).get<string[]>('labels', []);
     if (configured.length > 0) return configured;
     if (this.labelSet) return this.labelSet;
     const seen = new Set<string>();
     const n = Math.min(this.dataset.lineCount, 2000);
-    for (let i = 0; i < n; i++) {
-      const v = this.dataset.line(i).value;
+    let bytes = 0;
+    for (let i = 0; i < n && !(maxBytes !== undefined && bytes >= maxBytes); i++) {
+      const line = this.dataset.line(i);
+      bytes += line.raw.length;
+      const v = line.value;
       if (!isObject(v)) continue;
       const ann = recordAnnotation(v);
       if (ann.label) seen.add(ann.label);
       for (const s of ann.suggestions) if (s.question === 'label' && typeof s.value === 'string') seen.add(s.value);
     }
-    this.labelSet = [...seen].sort();
-    return this.labelSet;
+    const labels = [...seen].sort();
+    if (maxBytes === undefined) this.labelSet = labels;
+    return labels;
   }
 
   private invalidateLabels(): void {

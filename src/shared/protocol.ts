@@ -501,6 +501,8 @@ export const WebviewRequest = z.object({
 export const WebviewNotification = z.discriminatedUnion('type', [
   /** The webview is up; `index` is the record it will show (its saved state's), which init carries. */
   z.object({ kind: z.literal('notify'), type: z.literal('ready'), index: z.number().int().nonnegative().optional() }),
+  /** The page is on screen: the host may start work that would compete with it for the CPU (indexing the rest of a large file). */
+  z.object({ kind: z.literal('notify'), type: z.literal('shown') }),
   /** The list mode's columns changed (the host remembers them per file). */
   z.object({ kind: z.literal('notify'), type: z.literal('columns'), columns: z.array(z.string().max(200)).max(20) }),
   /** The record the user is looking at (commands such as "Label This Record" act on it). */

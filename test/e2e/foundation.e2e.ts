@@ -55,19 +55,34 @@ describe('curation editor in the workbench', () => {
     await assertText(() => text.textContent(), second.text);
   });
 
-  test(`the extension runs from ${process.env.DC_E2E_TARGET === 'vsix' ? 'the installed .vsix' : 'the development folder'}: its webview script, styles and codicons load from there`, async () => {
+  test(`the extension runs from ${process.env.DC_E2E_TARGET === 'vsix' ? 'the installed .vsix' : 'the development folder'}: its webview script, styles, codicons and schemas come from there`, async () => {
     const frame = await webviewFrame(page, '[data-field="text"]');
+    const dist = join(server.extensionDir, 'dist/webview');
     // Evaluated in the webview (a string: this file is type-checked without the DOM library).
-    const loaded = (await frame.evaluate(`({
-      script: document.querySelector('script[src]')?.getAttribute('src') ?? '',
-      styles: [...document.querySelectorAll('link[rel="stylesheet"]')].map((l) => l.href),
-      loadedSheets: [...document.styleSheets].filter((s) => { try { return !!s.href && s.cssRules.length > 0; } catch { return false; } }).map((s) => s.href),
-    })`)) as { script: string; styles: string[]; loadedSheets: string[] };
+    // The page fetches nothing before VS Code shows it: the host inlines the script and the
+    // styles under the nonce, the codicon font as a data: URI; protocol.js comes after load.
+    const page_ = (await frame.evaluate(`({
+      inline: [...document.scripts].filter((s) => s.type === 'module' && !s.src).map((s) => ({ nonce: !!s.nonce, head: s.textContent.slice(0, 400) })),
+      protocol: [...document.scripts].filter((s) => s.src).map((s) => ({ nonce: !!s.nonce, src: s.src })),
+      schemas: typeof window.__dcProtocol?.ToWebview?.safeParse,
+      links: document.querySelectorAll('link[rel="stylesheet"]').length,
+      styles: [...document.querySelectorAll('style')].map((s) => ({ nonce: !!s.nonce, rules: s.sheet?.cssRules.length ?? 0, head: s.textContent.slice(0, 200) })),
+      font: [...document.styleSheets].flatMap((s) => [...s.cssRules]).filter((r) => r instanceof CSSFontFaceRule && r.style.getPropertyValue('font-family').replace(/["']/g, '') === 'codicon').map((r) => r.style.getPropertyValue('src'))[0] ?? '',
+    })`)) as { inline: { nonce: boolean; head: string }[]; protocol: { nonce: boolean; src: string }[]; schemas: string; links: number; styles: { nonce: boolean; rules: number; head: string }[]; font: string };
     const from = (u: string) => decodeURIComponent(u).includes(`${server.extensionDir}/dist/webview/`);
-    assert.ok(from(loaded.script), `editor.js from ${server.extensionDir}: ${loaded.script}`);
-    assert.equal(loaded.styles.length, 2);
-    for (const href of loaded.styles) assert.ok(from(href), `stylesheet from ${server.extensionDir}: ${href}`);
-    assert.deepEqual(loaded.loadedSheets.sort(), [...loaded.styles].sort(), 'both stylesheets loaded, with rules');
+    assert.equal(page_.inline.length, 1, 'one inline module script');
+    assert.ok(page_.inline[0]!.nonce, 'the inline script has the nonce');
+    assert.equal(page_.inline[0]!.head, readFileSync(join(dist, 'editor.js'), 'utf8').slice(0, 400), `the inline script is ${dist}/editor.js`);
+    assert.equal(page_.links, 0, 'no stylesheet is fetched');
+    assert.deepEqual(page_.styles.map((s) => s.nonce), [true, true], 'two inline stylesheets, with the nonce');
+    for (const st of page_.styles) assert.ok(st.rules > 10, `an inline stylesheet applied its rules (${st.rules})`);
+    assert.equal(page_.styles[1]!.head, readFileSync(join(dist, 'editor.css'), 'utf8').slice(0, 200), 'the second is editor.css');
+    assert.equal(page_.protocol.length, 1, 'one script loaded by address: protocol.js');
+    assert.ok(page_.protocol[0]!.nonce && from(page_.protocol[0]!.src) && page_.protocol[0]!.src.includes('protocol.js'), `protocol.js, with the nonce, from ${server.extensionDir}: ${page_.protocol[0]!.src}`);
+    assert.equal(page_.schemas, 'function', 'the protocol schemas loaded');
+    const font = /data:font\/ttf;base64,([A-Za-z0-9+/=]+)/.exec(page_.font)?.[1];
+    assert.ok(font, `the codicon font is a data: URI: ${page_.font.slice(0, 80)}`);
+    assert.ok(Buffer.from(font, 'base64').equals(readFileSync(join(dist, 'codicon.ttf'))), `the page's codicon font is ${dist}/codicon.ttf, byte for byte`);
     if (server.target === 'vsix') assert.ok(server.extensionDir.startsWith(server.extensionsDir), 'installed in the extensions dir');
     // A file over 16 MiB is indexed by the scan worker (the output channel says how it was indexed).
     await showDatasets(page);

@@ -165,3 +165,112 @@ describe('indexing', () => {
     ds.close();
   });
 });
+
+describe('deferred scan', () => {
+  const rec = (i: number) => `{"i":${i},"text":"${'z'.repeat(80)}"}\n`;
+  const N = 2000; // ~200 KB
+  const bigBuf = Buffer.from(Array.from({ length: N }, (_, i) => rec(i)).join(''));
+  const sleep = (ms: number) => new Promise<'timer'>((r) => setTimeout(() => r('timer'), ms));
+
+  for (const worker of [true, false]) {
+    const how = worker ? 'worker' : 'in-thread';
+
+    test(`${how}: waits after the first chunk until startScan(); then indexes everything`, async () => {
+      const ds = await JsonlDataset.open(fileWith(bigBuf), { chunkSize: 4096, worker, deferScan: true });
+      const firstLines = ds.lineCount;
+      assert.ok(firstLines > 0 && firstLines < N, `first chunk lines: ${firstLines}`);
+      assert.equal(ds.indexed, false);
+      assert.equal(ds.scanDeferred, true);
+      assert.equal(ds.line(0).raw, rec(0).trimEnd());
+      await sleep(100);
+      assert.equal(ds.indexed, false, 'still waiting');
+      assert.equal(ds.lineCount, firstLines);
+      assert.equal(ds.scanDeferred, true);
+      ds.startScan();
+      assert.equal(ds.scanDeferred, false);
+      ds.startScan(); // a second call is a no-op
+      await ds.indexDone;
+      assert.equal(ds.indexed, true);
+      assert.equal(ds.indexedBy, worker ? 'worker' : 'thread');
+      assert.equal(ds.lineCount, N);
+      for (let i = 0; i < N; i++) assert.equal(ds.line(i).raw, rec(i).trimEnd(), `line ${i + 1}`);
+      ds.startScan(); // no-op once done
+      ds.close();
+    });
+
+    test(`${how}: reading ready starts a deferred scan`, async () => {
+      const ds = await JsonlDataset.open(fileWith(bigBuf), { chunkSize: 4096, worker, deferScan: true });
+      assert.equal(ds.scanDeferred, true);
+      await ds.ready;
+      assert.equal(ds.scanDeferred, false);
+      assert.equal(ds.indexed, true);
+      assert.equal(ds.lineCount, N);
+      ds.close();
+    });
+
+    test(`${how}: indexDone alone does not start a deferred scan`, async () => {
+      const ds = await JsonlDataset.open(fileWith(bigBuf), { chunkSize: 4096, worker, deferScan: true });
+      const done = ds.indexDone.then(() => 'indexed' as const);
+      assert.equal(await Promise.race([done, sleep(150)]), 'timer');
+      assert.equal(ds.indexed, false);
+      assert.equal(ds.scanDeferred, true);
+      ds.startScan();
+      assert.equal(await done, 'indexed');
+      assert.equal(ds.lineCount, N);
+      ds.close();
+    });
+
+    test(`${how}: close() before the scan starts neither throws nor starts it`, async () => {
+      const ds = await JsonlDataset.open(fileWith(bigBuf), { chunkSize: 4096, worker, deferScan: true });
+      const unhandled: unknown[] = [];
+      const onUnhandled = (e: unknown) => unhandled.push(e);
+      process.on('unhandledRejection', onUnhandled);
+      try {
+        ds.close();
+        assert.equal(ds.scanDeferred, false);
+        ds.startScan(); // no-op once closed
+        await sleep(50);
+        assert.equal(ds.indexed, false);
+        assert.equal(ds.indexedBy, 'open', 'no worker or in-thread scan ran');
+        assert.deepEqual(unhandled, []);
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+      }
+    });
+
+    test(`${how}: aborting while deferred rejects ready with an AbortError`, async () => {
+      const ac = new AbortController();
+      const ds = await JsonlDataset.open(fileWith(bigBuf), { chunkSize: 4096, worker, deferScan: true, signal: ac.signal });
+      ac.abort();
+      assert.equal(ds.scanDeferred, false);
+      await assert.rejects(ds.indexDone, { name: 'AbortError' });
+      await assert.rejects(ds.ready, { name: 'AbortError' });
+      ds.startScan(); // no-op after the abort
+      await sleep(20);
+      assert.equal(ds.indexed, false);
+      assert.equal(ds.indexedBy, 'open');
+      assert.equal(ds.line(0).raw, rec(0).trimEnd());
+      ds.close();
+    });
+  }
+
+  test('a file indexed at open is not deferred', async () => {
+    for (const opts of [{}, { worker: false }, { chunkSize: 1 << 20, worker: true }]) {
+      const ds = await JsonlDataset.open(fileWith(bigBuf), { ...opts, deferScan: true });
+      assert.equal(ds.indexed, true);
+      assert.equal(ds.scanDeferred, false);
+      assert.equal(ds.lineCount, N);
+      await ds.indexDone;
+      ds.close();
+    }
+  });
+
+  test('revert of a deferred dataset indexes the file again', async () => {
+    const ds = await JsonlDataset.open(fileWith(bigBuf), { chunkSize: 4096, worker: false, deferScan: true });
+    await ds.revert({ chunkSize: 4096, worker: false, deferScan: true });
+    assert.equal(ds.indexed, true);
+    assert.equal(ds.scanDeferred, false);
+    assert.equal(ds.lineCount, N);
+    ds.close();
+  });
+});

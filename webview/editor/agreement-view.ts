@@ -7,7 +7,7 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { AgreementPayload, ClassificationPayload } from '../../src/shared/protocol';
-import { el, formatCount, svg } from './dom';
+import { el, formatCount, svg, vsButton } from './dom';
 import { LiveView } from './live-view';
 import type { HostConnection } from './rpc';
 
@@ -119,8 +119,8 @@ export class AgreementView extends LiveView {
     super();
     this.options = { ...options };
     this.gold.value = options.goldField ?? '';
-    const apply = el('vscode-button', { secondary: '', icon: 'check', 'data-testid': 'agreement-apply', title: 'Compare against this gold field' }, 'Compare');
-    const refresh = el('vscode-button', { secondary: '', icon: 'refresh', 'data-testid': 'agreement-refresh', title: 'Recompute' }, 'Refresh');
+    const apply = vsButton({ secondary: '', icon: 'check', 'data-testid': 'agreement-apply', title: 'Compare against this gold field' }, 'Compare');
+    const refresh = vsButton({ secondary: '', icon: 'refresh', 'data-testid': 'agreement-refresh', title: 'Recompute' }, 'Refresh');
     apply.addEventListener('click', () => this.setGold());
     refresh.addEventListener('click', () => void this.load(true));
     this.gold.addEventListener('keydown', (e) => {

@@ -6,7 +6,7 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import type { AnnotationView, DocumentInfo, JudgeView, OriginView, ProvenanceView, RecordPayload, SuggestionView } from '../../src/shared/protocol';
-import { el, formatPercent, icon, type Child } from './dom';
+import { type Child, el, formatPercent, icon, vsButton } from './dom';
 
 export interface PanelActions {
   relabel(label: string): void;
@@ -135,7 +135,7 @@ export class AnnotationPanel {
     const buttons = el('div', { class: 'relabel', role: 'group', 'aria-label': 'Relabel' });
     labels.forEach((label, i) => {
       const current = a?.label === label;
-      const b = el('vscode-button', {
+      const b = vsButton({
         'data-testid': `relabel-${label}`,
         'data-label': label,
         title: i < 9 ? `Relabel as ${label} (${i + 1})` : `Relabel as ${label}`,
@@ -169,8 +169,8 @@ export class AnnotationPanel {
       const labelSuggestion = suggestions.find((s) => s.type === 'model' && s.question === 'label');
       const top = el('div', { class: 'actions' });
       if (labelSuggestion) {
-        const acc = el('vscode-button', { 'data-testid': 'accept', icon: 'check', title: 'Accept the model suggestion (a)' }, 'Accept');
-        const rej = el('vscode-button', { 'data-testid': 'reject', icon: 'close', secondary: '', title: 'Reject the model suggestion (r)' }, 'Reject');
+        const acc = vsButton({ 'data-testid': 'accept', icon: 'check', title: 'Accept the model suggestion (a)' }, 'Accept');
+        const rej = vsButton({ 'data-testid': 'reject', icon: 'close', secondary: '', title: 'Reject the model suggestion (r)' }, 'Reject');
         if (!structured) {
           acc.setAttribute('disabled', '');
           rej.setAttribute('disabled', '');
@@ -202,10 +202,10 @@ export class AnnotationPanel {
 
     // Review and raw editing.
     const reviewed = status === 'reviewed';
-    const mark = el('vscode-button', { secondary: '', 'data-testid': 'mark-reviewed', icon: reviewed ? 'circle-large-outline' : 'pass' }, reviewed ? 'Mark pending' : 'Mark reviewed');
+    const mark = vsButton({ secondary: '', 'data-testid': 'mark-reviewed', icon: reviewed ? 'circle-large-outline' : 'pass' }, reviewed ? 'Mark pending' : 'Mark reviewed');
     if (!structured) mark.setAttribute('disabled', '');
     mark.addEventListener('click', () => this.actions.setReviewStatus(reviewed ? 'pending' : 'reviewed'));
-    const raw = el('vscode-button', { secondary: '', 'data-testid': 'edit-raw', icon: 'json', title: 'Edit the raw line (e)' }, 'Edit raw JSON');
+    const raw = vsButton({ secondary: '', 'data-testid': 'edit-raw', icon: 'json', title: 'Edit the raw line (e)' }, 'Edit raw JSON');
     raw.addEventListener('click', () => this.actions.editRaw());
     parts.push(section('Review', 'review', el('div', { class: 'actions' }, mark, raw)));
 
@@ -230,7 +230,7 @@ export class AnnotationPanel {
     const prov = provenanceList(s.provenance);
     if (prov) card.append(prov);
     if (s.type === 'model' && (s.position > 0 || s.question !== 'label')) {
-      const acc = el('vscode-button', { secondary: '', icon: 'check', 'data-testid': `accept-${s.question}-${s.position}` }, 'Accept this');
+      const acc = vsButton({ secondary: '', icon: 'check', 'data-testid': `accept-${s.question}-${s.position}` }, 'Accept this');
       if (!structured) acc.setAttribute('disabled', '');
       acc.addEventListener('click', () => this.actions.accept(s.question, s.position));
       card.append(acc);

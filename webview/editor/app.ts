@@ -8,7 +8,7 @@ import { AgreementView, sourceName } from './agreement-view';
 import { DuplicatesView } from './duplicates-view';
 import { ReviewQueueBar, isQueued } from './review-queue';
 import { AnnotationPanel } from './annotation-panel';
-import { el, icon, isTypingTarget } from './dom';
+import { el, icon, isTypingTarget, vsButton } from './dom';
 import { HelpOverlay } from './help-overlay';
 import { ListView } from './list-view';
 import { PreferenceView } from './preference-view';
@@ -163,8 +163,8 @@ export class EditorApp {
     this.queue = new ReviewQueueBar(host, () => void this.queueStep(1));
     this.raw = new RawEditor((index, raw) => this.edit({ op: 'replaceRaw', index, raw }));
 
-    const prev = el('vscode-button', { secondary: '', icon: 'arrow-up', 'data-testid': 'prev', title: 'Previous record (k)' }, 'Previous');
-    const next = el('vscode-button', { icon: 'arrow-down', 'data-testid': 'next', title: 'Next record (j)' }, 'Next');
+    const prev = vsButton({ secondary: '', icon: 'arrow-up', 'data-testid': 'prev', title: 'Previous record (k)' }, 'Previous');
+    const next = vsButton({ icon: 'arrow-down', 'data-testid': 'next', title: 'Next record (j)' }, 'Next');
     prev.addEventListener('click', () => this.step(-1));
     next.addEventListener('click', () => this.step(1));
     const tab = (mode: Mode, label: string, iconName: string, key: string) => {

@@ -42,6 +42,20 @@ export function icon(name: string, extraClass = ''): HTMLSpanElement {
   return el('span', { class: `codicon codicon-${name} ${extraClass}`.trim(), 'aria-hidden': 'true' });
 }
 
+/**
+ * A vscode-button. Its codicon, if any, is drawn in the light DOM, where the page's own codicon
+ * stylesheet (inlined by the host) reaches it: the button's `icon` attribute would render a
+ * vscode-icon whose shadow root fetches codicon.css again, for every icon, before the page's load
+ * event, and VS Code keeps the webview hidden until that event (or a 200 ms fallback).
+ */
+export function vsButton(attrs: Record<string, string | undefined> & { icon?: string }, ...children: Child[]): HTMLElementTagNameMap['vscode-button'] {
+  const { icon: name, ...rest } = attrs;
+  const button = el('vscode-button', rest, ...children);
+  // Beside text, the button's content-before slot spaces the glyph; alone, it is the content.
+  if (name) button.prepend(el('span', { class: `button-icon codicon codicon-${name}`, 'aria-hidden': 'true', slot: 'icon-only' in rest ? undefined : 'content-before' }));
+  return button;
+}
+
 /** A keyboard key hint. */
 export function kbd(text: string): HTMLElement {
   return el('kbd', {}, text);

@@ -9,7 +9,7 @@ import '@vscode-elements/elements/dist/vscode-radio/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { DuplicateClusterPayload, DuplicateSearch, DuplicatesPayload } from '../../src/shared/protocol';
-import { append, el, formatCount, icon } from './dom';
+import { append, el, formatCount, icon, vsButton } from './dom';
 import { LiveView } from './live-view';
 import type { HostConnection } from './rpc';
 
@@ -35,7 +35,7 @@ export class DuplicatesView extends LiveView {
   private readonly best = el('vscode-checkbox', { label: 'Keep the best judge score', title: 'Keep the member with the highest judge score (else the first)', 'data-testid': 'dup-keep-best' });
   private readonly summary = el('div', { class: 'dup-summary', 'data-testid': 'dup-summary', 'aria-live': 'polite' });
   private readonly list = el('div', { class: 'dup-list', 'data-testid': 'dup-list' });
-  private readonly more = el('vscode-button', { secondary: '', icon: 'chevron-down', 'data-testid': 'dup-more', hidden: '' }, 'Show more clusters');
+  private readonly more = vsButton({ secondary: '', icon: 'chevron-down', 'data-testid': 'dup-more', hidden: '' }, 'Show more clusters');
   private data: DuplicatesPayload | undefined;
   private clusters: DuplicateClusterPayload[] = [];
   /** The record kept per cluster, when the user chose another than the representative. */
@@ -57,7 +57,7 @@ export class DuplicatesView extends LiveView {
     this.shingle.append(el('vscode-option', { value: 'words' }, '5-word shingles'), el('vscode-option', { value: 'chars' }, '7-character shingles (CJK, short texts)'));
     this.shingle.value = 'words';
     this.method.addEventListener('change', () => this.syncForm());
-    const find = el('vscode-button', { icon: 'search', 'data-testid': 'dup-find' }, 'Find duplicates');
+    const find = vsButton({ icon: 'search', 'data-testid': 'dup-find' }, 'Find duplicates');
     find.addEventListener('click', () => void this.find());
     this.more.addEventListener('click', () => void this.loadMore());
     const form = el('div', { class: 'agreement-toolbar', role: 'group', 'aria-label': 'How to look for duplicates' }, this.method, this.threshold, this.shingle, this.field, this.model, this.strip, this.best, find);
@@ -168,8 +168,8 @@ export class DuplicatesView extends LiveView {
       el('div', { class: 'stat' }, el('strong', { 'data-testid': 'dup-extra' }, formatCount(d.extra)), el('span', {}, 'beyond one per cluster')),
       el('div', { class: 'stat' }, el('strong', { 'data-testid': 'dup-resolved' }, formatCount(d.resolved)), el('span', {}, 'resolved')),
     );
-    const tagAll = el('vscode-button', { icon: 'tag', 'data-testid': 'dup-tag-all', title: `Keep one record per cluster and tag the others "${d.tag}" (one undo)` }, `Tag the others in all clusters "${d.tag}"`);
-    const deleteAll = el('vscode-button', { secondary: '', icon: 'trash', 'data-testid': 'dup-delete-all', title: 'Keep one record per cluster and delete the others (one undo)' }, 'Delete the others in all clusters');
+    const tagAll = vsButton({ icon: 'tag', 'data-testid': 'dup-tag-all', title: `Keep one record per cluster and tag the others "${d.tag}" (one undo)` }, `Tag the others in all clusters "${d.tag}"`);
+    const deleteAll = vsButton({ secondary: '', icon: 'trash', 'data-testid': 'dup-delete-all', title: 'Keep one record per cluster and delete the others (one undo)' }, 'Delete the others in all clusters');
     tagAll.addEventListener('click', () => void this.resolve('all', 'tag'));
     deleteAll.addEventListener('click', () => void this.resolve('all', 'delete'));
     const open = d.clusters - d.resolved;
@@ -201,8 +201,8 @@ export class DuplicatesView extends LiveView {
       el('span', { class: 'meta' }, `${c.members.length} records · ${c.kind} · ${c.kind === 'exact' ? 'identical after normalizing' : `similarity ≥ ${similarity(c.similarity)}`}`),
       c.resolved ? el('span', { class: 'chip chip-status status-reviewed', 'data-testid': 'dup-resolved-chip' }, icon('check'), ' resolved') : null,
     );
-    const tag = el('vscode-button', { secondary: '', icon: 'tag', 'data-testid': `dup-tag-${c.id}`, title: 'Tag every record of this cluster but the kept one (one undo)' }, 'Tag the others');
-    const del = el('vscode-button', { secondary: '', icon: 'trash', 'data-testid': `dup-delete-${c.id}`, title: 'Delete every record of this cluster but the kept one (one undo)' }, 'Delete the others');
+    const tag = vsButton({ secondary: '', icon: 'tag', 'data-testid': `dup-tag-${c.id}`, title: 'Tag every record of this cluster but the kept one (one undo)' }, 'Tag the others');
+    const del = vsButton({ secondary: '', icon: 'trash', 'data-testid': `dup-delete-${c.id}`, title: 'Delete every record of this cluster but the kept one (one undo)' }, 'Delete the others');
     tag.addEventListener('click', () => void this.resolve([c.id], 'tag'));
     del.addEventListener('click', () => void this.resolve([c.id], 'delete'));
     if (c.members.length < 2 || this.data?.stale) {

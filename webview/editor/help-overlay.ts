@@ -1,6 +1,6 @@
 // The keyboard shortcuts overlay (`?`), closed with Escape.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
-import { el, restoreFocus, kbd } from './dom';
+import { el, kbd, restoreFocus, vsButton } from './dom';
 import { KEY_HELP } from './keys';
 
 export class HelpOverlay {
@@ -8,7 +8,7 @@ export class HelpOverlay {
   private returnFocus: HTMLElement | null = null;
 
   constructor() {
-    const close = el('vscode-button', { secondary: '', icon: 'close', 'data-testid': 'help-close', 'aria-label': 'Close help' }, 'Close');
+    const close = vsButton({ secondary: '', icon: 'close', 'data-testid': 'help-close', 'aria-label': 'Close help' }, 'Close');
     close.addEventListener('click', () => this.hide());
     const groups = KEY_HELP.map((g) => {
       const table = el('table', { class: 'keys' });

@@ -6,7 +6,7 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import type { DocumentInfo, RowPayload, SearchQuery } from '../../src/shared/protocol';
-import { el, formatCount, formatPercent, icon } from './dom';
+import { el, formatCount, formatPercent, icon, vsButton } from './dom';
 import { AllRows, MatchRows, type RowSource } from './list-source';
 import { Lru } from './lru';
 import type { HostConnection } from './rpc';
@@ -72,7 +72,7 @@ export class ListView {
     this.all = new AllRows(host, () => this.lineCount);
     this.source = this.all;
     this.viewport.append(this.spacer, this.layer);
-    const pickButton = el('vscode-button', { secondary: '', icon: 'list-selection', 'data-testid': 'column-picker', title: 'Choose columns', 'aria-haspopup': 'true' }, 'Columns');
+    const pickButton = vsButton({ secondary: '', icon: 'list-selection', 'data-testid': 'column-picker', title: 'Choose columns', 'aria-haspopup': 'true' }, 'Columns');
     pickButton.addEventListener('click', () => this.togglePicker());
     this.onlyBox.addEventListener('change', () => void this.setOnlyMatches(this.onlyBox.checked));
     const bar = el(

@@ -16,13 +16,13 @@ if (root) {
   const first = embedded?.event;
   if (first) app.onEvent(first);
   for (const e of pending.splice(0)) app.onEvent(e);
-  // The schemas load once the first record is on screen; then the embedded init is checked too.
-  requestAnimationFrame(() =>
-    setTimeout(() => {
-      void host.schemas().then((p) => {
-        const check = first && p.HostEvent.safeParse(first);
-        if (check && !check.success) host.notify({ kind: 'notify', type: 'log', level: 'warn', message: `the page's embedded init does not match the protocol: ${check.error.message}` });
-      });
-    }, 0),
-  );
+  // The schemas load after the page's load event (protocol-loader.ts); then the embedded init is checked too.
+  void host.schemas().then((p) => {
+    const check = first && p.HostEvent.safeParse(first);
+    if (check && !check.success) host.notify({ kind: 'notify', type: 'log', level: 'warn', message: `the page's embedded init does not match the protocol: ${check.error.message}` });
+  }, (err: unknown) => host.notify({ kind: 'notify', type: 'log', level: 'error', message: `the protocol's schemas did not load: ${String(err)}` }));
+  // VS Code shows the page on its load event; one frame later it is on screen.
+  const shown = () => requestAnimationFrame(() => host.notify({ kind: 'notify', type: 'shown' }));
+  if (document.readyState === 'complete') shown();
+  else window.addEventListener('load', shown, { once: true });
 }

@@ -3,7 +3,7 @@
 // rejected, with their ratings and models, as one undoable edit. All text is set as text.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import type { PreferenceView as Pair, RecordPayload } from '../../src/shared/protocol';
-import { el, icon } from './dom';
+import { el, icon, vsButton } from './dom';
 
 export interface PreferenceActions {
   swap(): void;
@@ -33,7 +33,7 @@ export class PreferenceView {
       this.element.replaceChildren();
       return;
     }
-    const swap = el('vscode-button', { secondary: '', icon: 'arrow-swap', 'data-testid': 'swap', title: 'Swap chosen and rejected (x)' }, 'Swap');
+    const swap = vsButton({ secondary: '', icon: 'arrow-swap', 'data-testid': 'swap', title: 'Swap chosen and rejected (x)' }, 'Swap');
     if (!editable) swap.setAttribute('disabled', '');
     swap.addEventListener('click', () => this.actions.swap());
     const decision =

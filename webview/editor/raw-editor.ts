@@ -1,7 +1,7 @@
 // Edit the raw line as JSON: live validation with the error's message and position; Apply sends
 // replaceRaw (a pretty-printed valid record is compacted back to one line first).
 import '@vscode-elements/elements/dist/vscode-button/index.js';
-import { el, restoreFocus, icon } from './dom';
+import { el, icon, restoreFocus, vsButton } from './dom';
 import { checkJson, describeProblem } from './json-check';
 
 export class RawEditor {
@@ -9,14 +9,14 @@ export class RawEditor {
   private readonly area = el('textarea', { class: 'raw-editor', 'data-testid': 'raw-editor', spellcheck: 'false', 'aria-label': 'Raw JSON of the line', 'aria-describedby': 'raw-status' });
   private readonly status = el('div', { class: 'raw-status', id: 'raw-status', 'data-testid': 'raw-error', role: 'status' });
   private readonly title = el('h2', { id: 'raw-title' });
-  private readonly apply = el('vscode-button', { icon: 'check', 'data-testid': 'raw-apply', title: 'Apply (Ctrl+Enter)' }, 'Apply');
+  private readonly apply = vsButton({ icon: 'check', 'data-testid': 'raw-apply', title: 'Apply (Ctrl+Enter)' }, 'Apply');
   private index = -1;
   private original = '';
   private returnFocus: HTMLElement | null = null;
 
   constructor(private readonly onApply: (index: number, raw: string) => Promise<string | undefined>) {
-    const cancel = el('vscode-button', { secondary: '', 'data-testid': 'raw-cancel' }, 'Cancel');
-    const format = el('vscode-button', { secondary: '', icon: 'json', 'data-testid': 'raw-format', title: 'Pretty-print for editing (compacted again on Apply)' }, 'Format');
+    const cancel = vsButton({ secondary: '', 'data-testid': 'raw-cancel' }, 'Cancel');
+    const format = vsButton({ secondary: '', icon: 'json', 'data-testid': 'raw-format', title: 'Pretty-print for editing (compacted again on Apply)' }, 'Format');
     cancel.addEventListener('click', () => this.hide());
     format.addEventListener('click', () => {
       const c = checkJson(this.area.value);

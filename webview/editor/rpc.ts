@@ -1,8 +1,9 @@
 // The webview's side of the protocol: typed requests with ids, and the host's events. Every
 // message from the host is validated against the protocol's zod schemas. Those schemas (zod is
-// over half of the webview's code) are a separate chunk loaded after the first record is on
-// screen, which the page's embedded init makes possible without them; messages that arrive
-// before the chunk wait for it, in order.
+// over half of the webview's code) are a separate script loaded after the page's load event
+// (protocol-loader.ts), which the page's embedded init makes possible without them; messages that
+// arrive before the script wait for it, in order.
+import { loadProtocol } from './protocol-loader';
 import type { FromWebview, HostEvent, RequestMethod, RequestParams, RequestResult } from '../../src/shared/protocol';
 
 type Protocol = typeof import('../../src/shared/protocol');
@@ -28,7 +29,7 @@ export class HostConnection {
 
   /** Loads the protocol's schemas (main.ts asks once the first record is painted). */
   schemas(): Promise<Protocol> {
-    this.loading ??= import('../../src/shared/protocol').then((p) => {
+    this.loading ??= loadProtocol().then((p) => {
       this.protocol = p;
       for (const data of this.backlog.splice(0)) this.handle(p, data);
       return p;

@@ -7,7 +7,7 @@ import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { SearchQuery } from '../../src/shared/protocol';
-import { el, formatCount } from './dom';
+import { el, formatCount, vsButton } from './dom';
 import type { HostConnection } from './rpc';
 
 const LIMIT = 1000;
@@ -50,9 +50,9 @@ export class SearchBar {
   ) {
     this.setLabels([]);
     this.status.append(el('vscode-option', { value: '' }, 'Any status'), ...STATUSES.map((s) => el('vscode-option', { value: s }, s)));
-    const prev = el('vscode-button', { secondary: '', icon: 'arrow-up', 'icon-only': '', 'aria-label': 'Previous match (Shift+Enter)', title: 'Previous match (Shift+Enter)', 'data-testid': 'search-prev' });
-    const next = el('vscode-button', { secondary: '', icon: 'arrow-down', 'icon-only': '', 'aria-label': 'Next match (Enter)', title: 'Next match (Enter, F3)', 'data-testid': 'search-next' });
-    const clear = el('vscode-button', { secondary: '', icon: 'clear-all', 'icon-only': '', 'aria-label': 'Clear search', title: 'Clear search', 'data-testid': 'search-clear' });
+    const prev = vsButton({ secondary: '', icon: 'arrow-up', 'icon-only': '', 'aria-label': 'Previous match (Shift+Enter)', title: 'Previous match (Shift+Enter)', 'data-testid': 'search-prev' });
+    const next = vsButton({ secondary: '', icon: 'arrow-down', 'icon-only': '', 'aria-label': 'Next match (Enter)', title: 'Next match (Enter, F3)', 'data-testid': 'search-next' });
+    const clear = vsButton({ secondary: '', icon: 'clear-all', 'icon-only': '', 'aria-label': 'Clear search', title: 'Clear search', 'data-testid': 'search-clear' });
     prev.addEventListener('click', () => void this.prev());
     next.addEventListener('click', () => void this.next());
     clear.addEventListener('click', () => this.clear());

@@ -3,7 +3,7 @@
 // judges when records have several.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import type { StatsPayload } from '../../src/shared/protocol';
-import { el, formatCount, formatPercent, svg } from './dom';
+import { el, formatCount, formatPercent, svg, vsButton } from './dom';
 import type { HostConnection } from './rpc';
 
 const WIDTH = 520;
@@ -80,7 +80,7 @@ function judgesCard(j: NonNullable<StatsPayload['judges']>, showDisagreements: (
   for (const p of j.pairs) {
     table.append(el('tr', { 'data-testid': 'stats-judges-pair' }, el('td', {}, `${p.a} · ${p.b}`), el('td', {}, formatCount(p.n)), el('td', {}, fixed(p.pearson)), el('td', {}, fixed(p.spearman)), el('td', {}, fixed(p.meanAbsoluteDifference))));
   }
-  const show = el('vscode-button', { secondary: '', icon: 'search', 'data-testid': 'stats-show-disagreements' }, 'Show them');
+  const show = vsButton({ secondary: '', icon: 'search', 'data-testid': 'stats-show-disagreements' }, 'Show them');
   show.addEventListener('click', showDisagreements);
   return el(
     'section',
@@ -143,7 +143,7 @@ export class StatsView {
   }
 
   private render(s: StatsPayload): void {
-    const refresh = el('vscode-button', { secondary: '', icon: 'refresh', 'data-testid': 'stats-refresh' }, 'Refresh');
+    const refresh = vsButton({ secondary: '', icon: 'refresh', 'data-testid': 'stats-refresh' }, 'Refresh');
     refresh.addEventListener('click', () => void this.load(true));
     const summary = el(
       'div',

@@ -80,6 +80,11 @@ export interface OpenOptions {
   worker?: boolean;
   /** Lines longer than this are shown, not parsed. Default 64 MiB. */
   maxLineBytes?: number;
+  /**
+   * The scan of what follows the first chunk waits for `startScan()` or for someone to read
+   * `ready`; records of the first chunk are readable at once.
+   */
+  deferScan?: boolean;
 }
 
 export interface SaveOptions {
@@ -205,6 +210,10 @@ export class JsonlDataset {
   readonly maxLineBytes: number;
   private _ready: Promise<void> = Promise.resolve();
   private _indexedBy: 'open' | 'worker' | 'thread' = 'open';
+  /** Starts the rest of a deferred scan (set while it waits). */
+  private pendingScan: (() => void) | undefined;
+  /** Counts startIndex() calls: a scan of an earlier one (before a revert) stops. */
+  private scanGen = 0;
 
   private constructor(path: string, opts: OpenOptions) {
     this._path = resolve(path);
@@ -224,9 +233,30 @@ export class JsonlDataset {
     return this._path;
   }
 
-  /** Resolves when the full index is built; rejects if the scan failed or was aborted. */
+  /**
+   * Resolves when the full index is built; rejects if the scan failed or was aborted.
+   * Reading it starts a deferred scan.
+   */
   get ready(): Promise<void> {
+    this.startScan();
     return this._ready;
+  }
+
+  /** The same promise as `ready`, without starting a deferred scan (for observers). */
+  get indexDone(): Promise<void> {
+    return this._ready;
+  }
+
+  /** True while a deferred scan has not started. */
+  get scanDeferred(): boolean {
+    return this.pendingScan !== undefined;
+  }
+
+  /** Starts the deferred rest of the scan; no-op if not deferred, already started, done, or closed. */
+  startScan(): void {
+    const run = this.pendingScan;
+    this.pendingScan = undefined;
+    if (run && !this.closed) run();
   }
 
   get indexed(): boolean {
@@ -281,6 +311,8 @@ export class JsonlDataset {
     this.base = randomBytes(6).toString('hex');
     this.offs = new Offsets(Math.min(1 << 20, Math.max(1024, Math.ceil(this.size / 512))));
     this.scanDone = false;
+    this.pendingScan = undefined;
+    const gen = ++this.scanGen;
     this.table.reset(0);
     if (this.size > 0) {
       this.offs.push(0);
@@ -328,7 +360,8 @@ export class JsonlDataset {
         }
       };
       const onAbort = () => {
-        this.stopScan();
+        if (this.pendingScan === run) this.pendingScan = undefined;
+        else if (gen === this.scanGen) this.stopScan();
         done(abortError());
       };
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -338,7 +371,7 @@ export class JsonlDataset {
         this._indexedBy = 'thread';
         let pos = from;
         const step = () => {
-          if (settled || this.closed) return;
+          if (settled || this.closed || gen !== this.scanGen) return;
           try {
             const until = Math.min(this.size, pos + Math.max(chunk, 4 * 1024 * 1024));
             pos = scanRange(this.fd, pos, until, (s) => onStarts(s), { chunkSize: chunk });
@@ -352,39 +385,45 @@ export class JsonlDataset {
         setImmediate(step);
       };
 
-      const stop = new SharedArrayBuffer(4);
-      this.stopFlag = new Int32Array(stop);
-      const job: ScanJob = { path: this._path, from: scanned, to: this.size, chunkSize: opts.chunkSize, stop };
-      const w = opts.worker === false ? undefined : startStoreWorker(job);
-      if (!w) {
-        inThread(scanned);
-        return;
-      }
-      let scannedTo = scanned;
-      this.worker = w;
-      this._indexedBy = 'worker';
-      w.on('message', (m: ScanMessage) => {
-        if (settled) return;
-        if ('starts' in m) {
-          onStarts(m.starts);
-          scannedTo = m.scannedTo;
-          report(scannedTo);
-        } else if ('done' in m) {
-          this.worker = undefined;
-          void w.terminate();
-          if (m.scannedTo >= this.size) done();
-          else inThread(m.scannedTo);
-        } else {
-          this.worker = undefined;
-          void w.terminate();
-          inThread(scannedTo);
+      // The rest of the scan: at once, or when startScan() is called.
+      const run = () => {
+        if (settled || gen !== this.scanGen) return;
+        const stop = new SharedArrayBuffer(4);
+        this.stopFlag = new Int32Array(stop);
+        const job: ScanJob = { path: this._path, from: scanned, to: this.size, chunkSize: opts.chunkSize, stop };
+        const w = opts.worker === false ? undefined : startStoreWorker(job);
+        if (!w) {
+          inThread(scanned);
+          return;
         }
-      });
-      w.on('error', () => {
-        if (settled || this.worker !== w) return;
-        this.worker = undefined;
-        inThread(scannedTo);
-      });
+        let scannedTo = scanned;
+        this.worker = w;
+        this._indexedBy = 'worker';
+        w.on('message', (m: ScanMessage) => {
+          if (settled) return;
+          if ('starts' in m) {
+            onStarts(m.starts);
+            scannedTo = m.scannedTo;
+            report(scannedTo);
+          } else if ('done' in m) {
+            this.worker = undefined;
+            void w.terminate();
+            if (m.scannedTo >= this.size) done();
+            else inThread(m.scannedTo);
+          } else {
+            this.worker = undefined;
+            void w.terminate();
+            inThread(scannedTo);
+          }
+        });
+        w.on('error', () => {
+          if (settled || this.worker !== w) return;
+          this.worker = undefined;
+          inThread(scannedTo);
+        });
+      };
+      if (opts.deferScan) this.pendingScan = run;
+      else run();
     });
     // Callers may await ready later; an early failure must not go unhandled meanwhile.
     this._ready.catch(() => undefined);
@@ -837,6 +876,7 @@ export class JsonlDataset {
 
   close(): void {
     if (this.closed) return;
+    this.pendingScan = undefined;
     this.stopScan();
     this.closed = true;
     if (this.fd !== -1) closeSync(this.fd);

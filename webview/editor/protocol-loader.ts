@@ -1,0 +1,39 @@
+// Loads the protocol's zod schemas (zod is over half of the webview's code) without delaying the
+// first paint. The build makes them a classic script of their own, dist/webview/protocol.js, that
+// defines `__dcProtocol`; the host names its address in the page (`#dc-protocol`). It is added
+// with the page's nonce once the page's load event has passed: VS Code keeps a webview hidden
+// until that event, so nothing may be fetched before it. The dev page (webview/dev) defines the
+// global itself.
+type Protocol = typeof import('../../src/shared/protocol');
+
+declare global {
+  // eslint-disable-next-line no-var
+  var __dcProtocol: Protocol | undefined;
+}
+
+let loading: Promise<Protocol> | undefined;
+
+export function loadProtocol(): Promise<Protocol> {
+  loading ??= afterLoad().then(
+    () =>
+      new Promise<Protocol>((resolve, reject) => {
+        if (globalThis.__dcProtocol) return resolve(globalThis.__dcProtocol);
+        const src = document.getElementById('dc-protocol')?.dataset.src;
+        // The page's scripts carry its nonce; the property keeps it after the attribute is hidden.
+        const nonce = document.querySelector<HTMLScriptElement>('script[nonce]')?.nonce;
+        if (!src || !nonce) return reject(new Error('the page names no protocol script'));
+        const script = document.createElement('script');
+        script.nonce = nonce;
+        script.src = src;
+        script.onload = () => (globalThis.__dcProtocol ? resolve(globalThis.__dcProtocol) : reject(new Error('protocol.js defined no schemas')));
+        script.onerror = () => reject(new Error(`protocol.js failed to load from ${src}`));
+        document.head.append(script);
+      }),
+  );
+  return loading;
+}
+
+function afterLoad(): Promise<void> {
+  if (document.readyState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => window.addEventListener('load', () => resolve(), { once: true }));
+}
