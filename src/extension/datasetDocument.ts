@@ -483,7 +483,7 @@ export class DatasetDocument implements vscode.CustomDocument {
 
   /**
    * The label set: the `datasetCurator.labels` setting, else the labels seen in the file's first
-   * 2000 records (or in its first `maxBytes` of records: a quick set, not kept).
+   * 2000 records (or in its first `maxBytes` of records: a quick set).
    */
   labels(maxBytes?: number): string[] {
     const configured = vscode.workspace.getConfiguration('datasetCurator', this.uri).get<string[]>('labels', []);
@@ -502,7 +502,8 @@ export class DatasetDocument implements vscode.CustomDocument {
       for (const s of ann.suggestions) if (s.question === 'label' && typeof s.value === 'string') seen.add(s.value);
     }
     const labels = [...seen].sort();
-    if (maxBytes === undefined) this.labelSet = labels;
+    // Kept once the index is complete: before, the first records are all there is to see.
+    if (maxBytes === undefined && this.dataset.indexed) this.labelSet = labels;
     return labels;
   }
 

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { activateExtension, waitFor, workspaceFolder } from './helpers';
+import { activateExtension, scratchFile, waitFor, workspaceFolder } from './helpers';
 
 describe('Curation editor', () => {
   afterEach(async () => {
@@ -69,5 +69,23 @@ describe('Curation editor: search and "only matches" over the match index', () =
     await vscode.commands.executeCommand('undo');
     await waitFor('undone', async () => ((await doc.search({ query, from: 0, direction: 'forward', limit: 1000 })).matches.join() === neutral.join() ? true : undefined));
     await assert.rejects(doc.search({ query: { text: '(', regex: true }, from: 0, direction: 'forward', limit: 1 }), /Invalid regular expression/);
+  });
+
+  it('indexes the rest of a large file once the editor is up, without being asked; the page starts with the labels of the first records', async () => {
+    const api = await activateExtension();
+    // Over 16 MiB (its scan waits for the page): 'neutral' in the first 64 KiB, 'positive' from record 1000 on.
+    const pad = 'x'.repeat(20_000);
+    const lines = Array.from({ length: 1100 }, (_, i) => JSON.stringify({ id: i, text: pad, label: i < 1000 ? 'neutral' : 'positive' }));
+    const uri = await scratchFile('deferred-scan.jsonl', `${lines.join('\n')}\n`);
+    await vscode.commands.executeCommand('vscode.openWith', uri, 'datasetCurator.curationEditor');
+    const doc = await waitFor('the document', () => api.editors.documentFor(uri));
+    assert.deepEqual(doc.info({ quick: true }).labels, ['neutral'], 'the quick label set: the first 64 KiB of records');
+    // indexDone does not start the scan: the page's "shown" (or the one-second fallback) does.
+    await Promise.race([doc.store.indexDone, new Promise((_, reject) => setTimeout(() => reject(new Error('not indexed after 20 s')), 20_000))]);
+    assert.equal(doc.info().lineCount, lines.length);
+    assert.equal(doc.info().indexed, true);
+    assert.deepEqual(doc.info().labels, ['neutral', 'positive'], 'the full label set: the first 2000 records');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.workspace.fs.delete(uri);
   });
 });
