@@ -66,7 +66,8 @@ describe('curation editor in the workbench', () => {
       protocol: [...document.scripts].filter((s) => s.src).map((s) => ({ nonce: !!s.nonce, src: s.src })),
       schemas: typeof window.__dcProtocol?.ToWebview?.safeParse,
       links: document.querySelectorAll('link[rel="stylesheet"]').length,
-      styles: [...document.querySelectorAll('style')].map((s) => ({ nonce: !!s.nonce, rules: s.sheet?.cssRules.length ?? 0, head: s.textContent.slice(0, 200) })),
+      // VS Code adds its default styles (#_defaultStyles) to every webview page.
+      styles: [...document.querySelectorAll('style:not(#_defaultStyles)')].map((s) => ({ nonce: !!s.nonce, rules: s.sheet?.cssRules.length ?? 0, head: s.textContent.slice(0, 200) })),
       font: [...document.styleSheets].flatMap((s) => [...s.cssRules]).filter((r) => r instanceof CSSFontFaceRule && r.style.getPropertyValue('font-family').replace(/["']/g, '') === 'codicon').map((r) => r.style.getPropertyValue('src'))[0] ?? '',
     })`)) as { inline: { nonce: boolean; head: string }[]; protocol: { nonce: boolean; src: string }[]; schemas: string; links: number; styles: { nonce: boolean; rules: number; head: string }[]; font: string };
     const from = (u: string) => decodeURIComponent(u).includes(`${server.extensionDir}/dist/webview/`);
