@@ -3,9 +3,11 @@
 import './start-mark';
 import { EditorApp } from './app';
 import { embeddedInit } from './embedded-init';
+import { pageLoaded } from './protocol-loader';
 import { HostConnection } from './rpc';
 
 performance.mark('dc:modules');
+void pageLoaded.then(() => performance.mark('dc:load'));
 const root = document.getElementById('app');
 if (root) {
   let app: EditorApp | undefined;
@@ -22,7 +24,5 @@ if (root) {
     if (check && !check.success) host.notify({ kind: 'notify', type: 'log', level: 'warn', message: `the page's embedded init does not match the protocol: ${check.error.message}` });
   }, (err: unknown) => host.notify({ kind: 'notify', type: 'log', level: 'error', message: `the protocol's schemas did not load: ${String(err)}` }));
   // VS Code shows the page on its load event; one frame later it is on screen.
-  const shown = () => requestAnimationFrame(() => host.notify({ kind: 'notify', type: 'shown' }));
-  if (document.readyState === 'complete') shown();
-  else window.addEventListener('load', shown, { once: true });
+  void pageLoaded.then(() => requestAnimationFrame(() => host.notify({ kind: 'notify', type: 'shown' })));
 }

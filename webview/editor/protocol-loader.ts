@@ -11,13 +11,21 @@ declare global {
   var __dcProtocol: Protocol | undefined;
 }
 
+/**
+ * The page's load event. Listened for when this module is evaluated, which is before that event
+ * (the page's module script runs first). document.readyState cannot tell: VS Code writes the page
+ * into a document that had loaded already (fake.html), and it says 'complete' from the start.
+ */
+export const pageLoaded = new Promise<void>((resolve) => window.addEventListener('load', () => resolve(), { once: true }));
+
 let loading: Promise<Protocol> | undefined;
 
 export function loadProtocol(): Promise<Protocol> {
-  loading ??= afterLoad().then(
+  const defined = globalThis.__dcProtocol;
+  if (defined) return Promise.resolve(defined);
+  loading ??= pageLoaded.then(
     () =>
       new Promise<Protocol>((resolve, reject) => {
-        if (globalThis.__dcProtocol) return resolve(globalThis.__dcProtocol);
         const src = document.getElementById('dc-protocol')?.dataset.src;
         // The page's scripts carry its nonce; the property keeps it after the attribute is hidden.
         const nonce = document.querySelector<HTMLScriptElement>('script[nonce]')?.nonce;
@@ -31,9 +39,4 @@ export function loadProtocol(): Promise<Protocol> {
       }),
   );
   return loading;
-}
-
-function afterLoad(): Promise<void> {
-  if (document.readyState === 'complete') return Promise.resolve();
-  return new Promise((resolve) => window.addEventListener('load', () => resolve(), { once: true }));
 }
