@@ -27,7 +27,7 @@ export class HostConnection {
     window.addEventListener('message', (e: MessageEvent<unknown>) => this.receive(e.data));
   }
 
-  /** Loads the protocol's schemas (main.ts asks once the first record is painted). */
+  /** Loads the protocol's schemas (main.ts asks at once; they come after the page's load event). */
   schemas(): Promise<Protocol> {
     this.loading ??= loadProtocol().then((p) => {
       this.protocol = p;
