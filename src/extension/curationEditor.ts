@@ -223,7 +223,7 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
       const read = (f: string) => readFileSync(vscode.Uri.joinPath(root, f).fsPath);
       const font = `url("data:font/ttf;base64,${read('codicon.ttf').toString('base64')}")`;
       const codicons = read('codicon.css').toString('utf8').replace(/url\((["']?)\.\/codicon\.ttf[^)"']*\1\)/g, () => font);
-      this.assetCache = { script: read('editor.js').toString('utf8'), styles: [codicons, read('editor.css').toString('utf8')] };
+      this.assetCache = { script: read('editor.js').toString('utf8'), styles: [{ file: 'codicon.css', css: codicons }, { file: 'editor.css', css: read('editor.css').toString('utf8') }] };
     }
     return this.assetCache;
   }
@@ -235,8 +235,8 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     const uri = (f: string) => webview.asWebviewUri(vscode.Uri.joinPath(root, f)).toString();
     const { script, styles } = this.assets(root);
     // Text that could end or confuse its element is linked instead (the build never makes such text).
-    const styleTags = styles.map((css, k) =>
-      /<\/style|<!--/i.test(css) ? `<link rel="stylesheet" href="${uri(k === 0 ? 'codicon.css' : 'editor.css')}">` : `<style nonce="${nonce}">${css}</style>`,
+    const styleTags = styles.map(({ file, css }) =>
+      /<\/style|<!--/i.test(css) ? `<link rel="stylesheet" href="${uri(file)}">` : `<style nonce="${nonce}">${css}</style>`,
     );
     const scriptTag = /<\/script|<!--/i.test(script)
       ? `<script type="module" nonce="${nonce}" src="${uri('editor.js')}"></script>`
@@ -271,7 +271,7 @@ ${scriptTag}
 interface PageAssets {
   script: string;
   /** codicon.css (font inlined), editor.css. */
-  styles: [string, string];
+  styles: { file: string; css: string }[];
 }
 
 /** Records longer than this are not inlined in the webview's page. */
