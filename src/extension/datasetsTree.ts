@@ -5,20 +5,23 @@ import * as path from 'node:path';
 import { summarizeFile, type FileSummary } from './summaries';
 import type { Log } from './log';
 
+/**
+ * One file's row. The view keeps one item per file for as long as the file is listed, and updates
+ * it in place: a change to a file's figures refreshes that row alone.
+ */
 export class DatasetItem extends vscode.TreeItem {
-  constructor(
-    readonly uri: vscode.Uri,
-    summary: FileSummary | undefined,
-    progress: number | undefined,
-    error: string | undefined,
-  ) {
+  constructor(readonly uri: vscode.Uri) {
     super(path.basename(uri.fsPath), vscode.TreeItemCollapsibleState.None);
-    const rel = vscode.workspace.asRelativePath(uri, (vscode.workspace.workspaceFolders?.length ?? 0) > 1);
-    const dir = path.dirname(rel);
     this.id = uri.toString();
     this.resourceUri = uri;
     this.contextValue = 'dataset';
     this.command = { command: 'datasetCurator.openInCurationEditor', title: 'Open in Curation Editor', arguments: [uri] };
+    this.update(undefined, undefined, undefined);
+  }
+
+  update(summary: FileSummary | undefined, progress: number | undefined, error: string | undefined): void {
+    const rel = vscode.workspace.asRelativePath(this.uri, (vscode.workspace.workspaceFolders?.length ?? 0) > 1);
+    const dir = path.dirname(rel);
     const where = dir === '.' ? '' : `${dir} · `;
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendText(rel);
@@ -52,42 +55,130 @@ export class DatasetItem extends vscode.TreeItem {
 }
 
 interface Entry {
-  key: string; // size:mtime when summarized
+  item: DatasetItem;
+  key?: string; // size:mtime when summarized
   summary?: FileSummary;
   progress?: number;
   error?: string;
   running?: AbortController;
 }
 
+/**
+ * The Datasets view's data.
+ *
+ * A refresh of the whole view makes VS Code's extension host forget every row's handle until the
+ * view has fetched the rows again (`ExtHostTreeView._addAllToClear`, then a round trip to the
+ * workbench and back). A context-menu command run in that window gets no row (`null`), so the
+ * person's click does nothing. So the whole view is refreshed only when the list of files changes
+ * (a file created or deleted, the include/exclude settings, the workspace folders), and the list is
+ * known before: the view's fetch is answered at once. A file's new figures or indexing progress
+ * refresh its row alone, which keeps its handle.
+ */
 export class DatasetsTreeProvider implements vscode.TreeDataProvider<DatasetItem>, vscode.Disposable {
   static readonly viewId = 'datasetCurator.datasets';
   private readonly changed = new vscode.EventEmitter<DatasetItem | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [this.changed];
   private readonly entries = new Map<string, Entry>();
+  /** The listed files, sorted by path, once listed. */
+  private files: vscode.Uri[] | undefined;
+  private listing: Promise<vscode.Uri[]> | undefined;
+  private listGen = 0;
   private queue: Promise<void> = Promise.resolve();
-  private refreshTimer: NodeJS.Timeout | undefined;
+  private relistTimer: NodeJS.Timeout | undefined;
+  private readonly checkTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly log: Log) {
-    const watcher = vscode.workspace.createFileSystemWatcher('**/*.jsonl');
-    watcher.onDidCreate(() => this.refreshSoon());
-    watcher.onDidDelete(() => this.refreshSoon());
-    watcher.onDidChange(() => this.refreshSoon());
+    // Every path, not only **/*.jsonl: a folder created or deleted with its files in it (a copy, a
+    // checkout, a delete of the folder) may be reported as the folder alone.
+    const watcher = vscode.workspace.createFileSystemWatcher('**/*');
+    watcher.onDidCreate((uri) => {
+      if (uri.fsPath.endsWith('.jsonl')) this.relistSoon();
+      else
+        void vscode.workspace.fs.stat(uri).then(
+          (st) => {
+            if (st.type & vscode.FileType.Directory) this.relistSoon();
+          },
+          () => undefined,
+        );
+    });
+    watcher.onDidDelete((uri) => {
+      const under = uri.fsPath + path.sep;
+      if (uri.fsPath.endsWith('.jsonl') || this.files?.some((f) => f.fsPath.startsWith(under))) this.relistSoon();
+    });
+    watcher.onDidChange((uri) => {
+      if (this.entries.has(uri.fsPath)) this.checkSoon(uri);
+    });
     this.disposables.push(
       watcher,
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('datasetCurator.datasets')) this.refresh();
+        if (e.affectsConfiguration('datasetCurator.datasets')) void this.relist();
       }),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => void this.relist()),
     );
   }
 
+  /** The Refresh action: the list again, and every file's figures if the file changed. */
   refresh(): void {
-    this.changed.fire(undefined);
+    void this.relist().then((files) => {
+      for (const uri of files) void this.check(uri);
+    });
   }
 
-  private refreshSoon(): void {
-    clearTimeout(this.refreshTimer);
-    this.refreshTimer = setTimeout(() => this.refresh(), 250);
+  /** Lists the files again in a moment (once for a burst of events; a steady stream still gets one every 250 ms). */
+  private relistSoon(): void {
+    if (this.relistTimer) return;
+    this.relistTimer = setTimeout(() => {
+      this.relistTimer = undefined;
+      void this.relist();
+    }, 250);
+  }
+
+  /** Checks a file's figures in a moment (as often as every 250 ms while it keeps changing). */
+  private checkSoon(uri: vscode.Uri): void {
+    if (this.checkTimers.has(uri.fsPath)) return;
+    this.checkTimers.set(
+      uri.fsPath,
+      setTimeout(() => {
+        this.checkTimers.delete(uri.fsPath);
+        void this.check(uri);
+      }, 250),
+    );
+  }
+
+  /** Lists the files again; refreshes the whole view when the list changed. */
+  private relist(): Promise<vscode.Uri[]> {
+    return this.list(true).catch((err: unknown) => {
+      this.log.error('Listing the dataset files failed', err);
+      return this.files ?? [];
+    });
+  }
+
+  private list(again = false): Promise<vscode.Uri[]> {
+    if (!again && this.files) return Promise.resolve(this.files);
+    if (!again && this.listing) return this.listing;
+    const gen = ++this.listGen;
+    const listing: Promise<vscode.Uri[]> = this.findDatasets()
+      .then((uris): vscode.Uri[] | Promise<vscode.Uri[]> => {
+        if (gen !== this.listGen) return this.listing ?? uris; // a newer listing is under way
+        const before = this.files?.map((u) => u.fsPath).join('\n');
+        const live = new Set(uris.map((u) => u.fsPath));
+        for (const [p, e] of this.entries) {
+          if (!live.has(p)) {
+            e.running?.abort();
+            this.entries.delete(p);
+          }
+        }
+        this.files = uris;
+        for (const uri of uris) this.entryOf(uri);
+        if (before !== undefined && before !== uris.map((u) => u.fsPath).join('\n')) this.changed.fire(undefined);
+        return uris;
+      })
+      .finally(() => {
+        if (gen === this.listGen) this.listing = undefined;
+      });
+    this.listing = listing;
+    return listing;
   }
 
   getTreeItem(element: DatasetItem): vscode.TreeItem {
@@ -101,38 +192,42 @@ export class DatasetsTreeProvider implements vscode.TreeDataProvider<DatasetItem
 
   /** The view's item of a file, when the file is listed. */
   async itemFor(uri: vscode.Uri): Promise<DatasetItem | undefined> {
-    return (await this.getChildren()).find((i) => i.uri.fsPath === uri.fsPath);
+    const listed = (files: vscode.Uri[]) => (files.some((u) => u.fsPath === uri.fsPath) ? this.entries.get(uri.fsPath)?.item : undefined);
+    // (a file created a moment ago may not be listed yet: the watcher reports it after a while)
+    return listed(await this.list()) ?? listed(await this.list(true));
   }
 
+  /** The rows: answered at once once the files are listed (see the class comment). */
   async getChildren(element?: DatasetItem): Promise<DatasetItem[]> {
     if (element) return [];
-    const files = await this.findDatasets();
-    const live = new Set(files.map((u) => u.fsPath));
-    for (const [p, e] of this.entries) {
-      if (!live.has(p)) {
-        e.running?.abort();
-        this.entries.delete(p);
-      }
-    }
-    const items: DatasetItem[] = [];
-    for (const uri of files) {
-      const e = await this.entryFor(uri);
-      items.push(new DatasetItem(uri, e.summary, e.progress, e.error));
-    }
-    return items;
+    const files = this.files ?? (await this.list());
+    return files.map((uri) => this.entryOf(uri).item);
   }
 
   /** The summary of a file once computed (tests wait on this). */
   async summary(uri: vscode.Uri): Promise<FileSummary> {
     for (;;) {
-      const e = await this.entryFor(uri);
+      const e = await this.check(uri);
       if (e.summary) return e.summary;
       if (e.error) throw new Error(e.error);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
 
-  private async entryFor(uri: vscode.Uri): Promise<Entry> {
+  /** A file's entry; a new one has its figures computed. */
+  private entryOf(uri: vscode.Uri): Entry {
+    let entry = this.entries.get(uri.fsPath);
+    if (!entry) {
+      entry = { item: new DatasetItem(uri) };
+      this.entries.set(uri.fsPath, entry);
+      void this.check(uri);
+    }
+    return entry;
+  }
+
+  /** Computes a file's figures again when it changed (size or mtime) since they were computed. */
+  private async check(uri: vscode.Uri): Promise<Entry> {
+    const entry = this.entryOf(uri);
     let key: string;
     try {
       const st = await vscode.workspace.fs.stat(uri);
@@ -140,12 +235,21 @@ export class DatasetsTreeProvider implements vscode.TreeDataProvider<DatasetItem
     } catch {
       key = 'missing';
     }
-    const existing = this.entries.get(uri.fsPath);
-    if (existing && existing.key === key) return existing;
-    existing?.running?.abort();
-    const entry: Entry = { key, running: new AbortController() };
-    this.entries.set(uri.fsPath, entry);
-    const signal = entry.running!.signal;
+    if (entry.key === key || this.entries.get(uri.fsPath) !== entry) return entry;
+    entry.running?.abort();
+    entry.key = key;
+    entry.summary = undefined;
+    entry.progress = undefined;
+    entry.error = undefined;
+    const running = new AbortController();
+    entry.running = running;
+    const show = (): void => {
+      if (this.entries.get(uri.fsPath) !== entry) return;
+      entry.item.update(entry.summary, entry.progress, entry.error);
+      this.changed.fire(entry.item);
+    };
+    show();
+    const signal = running.signal;
     this.queue = this.queue.then(async () => {
       if (signal.aborted) return;
       let last = 0;
@@ -156,7 +260,7 @@ export class DatasetsTreeProvider implements vscode.TreeDataProvider<DatasetItem
             entry.progress = share;
             if (Date.now() - last > 500) {
               last = Date.now();
-              this.refresh();
+              show();
             }
           },
         });
@@ -165,8 +269,8 @@ export class DatasetsTreeProvider implements vscode.TreeDataProvider<DatasetItem
         entry.error = err instanceof Error ? err.message : String(err);
         this.log.error(`Summarizing ${uri.fsPath} failed`, err);
       }
-      entry.running = undefined;
-      this.refreshSoon();
+      if (entry.running === running) entry.running = undefined;
+      show();
     });
     return entry;
   }
@@ -181,6 +285,8 @@ export class DatasetsTreeProvider implements vscode.TreeDataProvider<DatasetItem
   }
 
   dispose(): void {
+    clearTimeout(this.relistTimer);
+    for (const t of this.checkTimers.values()) clearTimeout(t);
     for (const e of this.entries.values()) e.running?.abort();
     for (const d of this.disposables) d.dispose();
   }

@@ -2,13 +2,14 @@
 // workspace; the context menus of the Datasets view and the Explorer (Open as Text, Reveal in
 // Explorer, Reveal in Datasets View); go to line, next invalid, next unreviewed; revert; the
 // question when the file changes on disk while there are unsaved edits, and the save conflict;
-// list columns remembered after the editor is closed; the high-contrast look.
+// list columns remembered after the editor is closed; the high-contrast look; the Datasets view
+// menu while another dataset keeps changing.
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Frame, Page } from 'playwright-core';
+import type { Browser, Frame, Locator, Page } from 'playwright-core';
 import { cleanup, launchBrowser, makeWorkspace, openWorkbench, runCommand, showDatasets, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
 
 /** Replaces a file as editors and git do: a new file renamed over it. */
@@ -90,10 +91,29 @@ describe('editor and Datasets view details, as a person', () => {
     }, 60_000);
   }
 
+  /**
+   * The item of the open context menu, once a person could click it: VS Code's menu items take a
+   * mouse-up only 100 ms after they are drawn (so the release of the right-click that opened the
+   * menu picks nothing), and a click sooner does nothing.
+   */
   async function menuItem(title: string) {
     const item = page.locator('.monaco-menu .action-label', { hasText: title }).first();
     await item.waitFor({ state: 'visible', timeout: 15_000 });
+    await page.waitForTimeout(250);
     return item;
+  }
+  /** Right-clicks `target` for its context menu; again, as a person would, when no menu shows (the click can land while the palette closes). */
+  async function contextMenu(target: Locator): Promise<void> {
+    await until('the context menu', async () => {
+      await target.click({ button: 'right' });
+      return page.locator('.monaco-menu .action-label').first().waitFor({ state: 'visible', timeout: 3000 }).then(
+        () => true,
+        async () => {
+          await page.keyboard.press('Escape');
+          return false;
+        },
+      );
+    });
   }
   async function menuTitles(): Promise<string[]> {
     await page.locator('.monaco-menu .action-label').first().waitFor({ state: 'visible', timeout: 15_000 });
@@ -120,7 +140,7 @@ describe('editor and Datasets view details, as a person', () => {
     await runCommand(page, 'View: Close All Editors');
     await showDatasets(page);
     const row = page.locator('.part.sidebar .monaco-list-row', { hasText: 'reviews.jsonl' }).first();
-    await row.click({ button: 'right' });
+    await contextMenu(row);
     const titles = await menuTitles();
     for (const t of ['Open in Curation Editor', 'Open as Text', 'Reveal in Explorer', 'Filter Records…', 'Label Records with LLM…', 'Judge Records with LLM…']) assert.ok(titles.includes(t), `${t} is in ${titles.join(' | ')}`);
     await (await menuItem('Open as Text')).click();
@@ -129,12 +149,12 @@ describe('editor and Datasets view details, as a person', () => {
     await until('the text editor', async () => ((await page.locator('.monaco-editor .view-line').first().textContent({ timeout: 2000 })) ?? '').replace(/\u00a0/g, ' ').startsWith(first.slice(0, 40)), 60_000);
     assert.equal(await anyPanel(), false, 'no curation editor opened');
 
-    await row.click({ button: 'right' });
+    await contextMenu(row);
     await (await menuItem('Reveal in Explorer')).click();
     const explorerRow = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'reviews.jsonl' }).first();
     await until('selected in the Explorer', async () => (await explorerRow.getAttribute('aria-selected')) === 'true');
 
-    await explorerRow.click({ button: 'right' });
+    await contextMenu(explorerRow);
     const explorerTitles = await menuTitles();
     for (const t of ['Open in Curation Editor', 'Open as Text', 'Reveal in Datasets View']) assert.ok(explorerTitles.includes(t), `${t} is in ${explorerTitles.join(' | ')}`);
     await (await menuItem('Reveal in Datasets View')).click();
@@ -143,6 +163,40 @@ describe('editor and Datasets view details, as a person', () => {
       const selected = await page.locator('.part.sidebar .monaco-list-row[aria-selected="true"]', { hasText: 'reviews.jsonl' }).count();
       return title === 'datasets' && selected === 1;
     });
+  });
+
+  // A job writing another dataset keeps changing the Datasets view's figures. Each change used to
+  // refresh the whole view, and VS Code forgets the rows' handles until it has fetched them again:
+  // a menu command picked in that moment got no row and did nothing.
+  test('while another dataset keeps changing, every pick of the Datasets view menu does what it says', async () => {
+    const busy = join(workspace, 'busy.jsonl');
+    writeFileSync(busy, `${JSON.stringify({ text: 'line 0', label: 'a' })}\n`);
+    const row = page.locator('.part.sidebar .monaco-list-row', { hasText: 'reviews.jsonl' }).first();
+    const busyRow = page.locator('.part.sidebar .monaco-list-row', { hasText: 'busy.jsonl' }).first();
+    await showDatasets(page);
+    await until('busy.jsonl in the Datasets view', async () => busyRow.isVisible(), 60_000);
+    let n = 1;
+    const timer = setInterval(() => {
+      writeFileSync(busy, `${JSON.stringify({ text: `line ${n++}`, label: 'a' })}\n`, { flag: 'a' });
+    }, 300);
+    try {
+      const first = readFileSync(join(workspace, 'samples/reviews.jsonl'), 'utf8').split('\n')[0]!;
+      const textEditor = page.locator('.editor-instance .monaco-editor .view-line').first();
+      for (let i = 0; i < 8; i++) {
+        await runCommand(page, 'View: Close All Editors');
+        await until('no editor', async () => (await page.locator('.editor-instance .monaco-editor').count()) === 0);
+        await showDatasets(page);
+        await contextMenu(row);
+        await (await menuItem('Open as Text')).click();
+        await until(`the text editor, pick ${i + 1} of 8`, async () => ((await textEditor.textContent({ timeout: 1000 })) ?? '').replace(/\u00a0/g, ' ').startsWith(first.slice(0, 40)), 10_000);
+      }
+      clearInterval(timer);
+      // The view kept up with the changes meanwhile.
+      assert.ok(n > 8, `the other file changed meanwhile (${n} lines)`);
+      await until('busy.jsonl with its latest count', async () => ((await busyRow.textContent()) ?? '').includes(`${n} records`), 30_000);
+    } finally {
+      clearInterval(timer);
+    }
   });
 
   test('go to line, in record and list mode; a line past the end says so', async () => {

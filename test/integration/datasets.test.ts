@@ -36,8 +36,10 @@ describe('Datasets view', () => {
       assert.equal(s.records, 2);
       assert.equal(s.invalid, 1);
       assert.equal(s.annotatedShare, 0.5);
-      const brokenItem = (await api.datasets.getChildren()).find((i) => i.uri.fsPath === broken.fsPath);
-      assert.equal(brokenItem?.description, 'broken · 2 records · 50% annotated · 1 invalid');
+      const brokenItem = await waitFor('the new file listed, with its figures', async () =>
+        (await api.datasets.getChildren()).find((i) => i.uri.fsPath === broken.fsPath && String(i.description).includes('records')),
+      );
+      assert.equal(brokenItem.description, 'broken · 2 records · 50% annotated · 1 invalid');
     } finally {
       await vscode.workspace.fs.delete(vscode.Uri.joinPath(workspaceFolder(), 'broken'), { recursive: true });
     }
@@ -48,13 +50,42 @@ describe('Datasets view', () => {
     const uri = vscode.Uri.joinPath(workspaceFolder(), 'fresh', 'new-data.jsonl');
     await vscode.workspace.fs.writeFile(uri, Buffer.from('{"text":"hello","label":"positive"}\n'));
     try {
-      const after = await api.datasets.getChildren();
-      assert.ok(after.some((i) => i.uri.fsPath === uri.fsPath), 'the new file is listed');
+      await waitFor('the new file listed', async () => (await api.datasets.getChildren()).some((i) => i.uri.fsPath === uri.fsPath));
     } finally {
       await vscode.workspace.fs.delete(vscode.Uri.joinPath(workspaceFolder(), 'fresh'), { recursive: true });
     }
-    const gone = await api.datasets.getChildren();
-    assert.ok(!gone.some((i) => i.uri.fsPath === uri.fsPath), 'the deleted file is gone');
+    await waitFor('the deleted file gone', async () => !(await api.datasets.getChildren()).some((i) => i.uri.fsPath === uri.fsPath));
+  });
+
+  // A refresh of the whole view makes VS Code forget the rows' handles until it fetched them again:
+  // a context-menu command run meanwhile gets no row, and the click does nothing. So new figures
+  // refresh their row alone; the whole view only when the list of files changes.
+  it('a file whose figures change refreshes its own row, which keeps its handle; a new file refreshes the list', async () => {
+    const api = await activateExtension();
+    const dir = vscode.Uri.joinPath(workspaceFolder(), 'rows');
+    const a = vscode.Uri.joinPath(dir, 'a.jsonl');
+    const b = vscode.Uri.joinPath(dir, 'b.jsonl');
+    await vscode.workspace.fs.writeFile(a, Buffer.from('{"text":"one","label":"x"}\n'));
+    const events: (string | undefined)[] = [];
+    const sub = api.datasets.onDidChangeTreeData((e) => events.push(e ? vscode.workspace.asRelativePath(e.uri) : undefined));
+    try {
+      const item = await waitFor('a.jsonl with its figures', async () =>
+        (await api.datasets.getChildren()).find((i) => i.uri.fsPath === a.fsPath && String(i.description).includes('1 records')),
+      );
+      events.length = 0;
+      await vscode.workspace.fs.writeFile(a, Buffer.from('{"text":"one","label":"x"}\n{"text":"two"}\n'));
+      await waitFor('the new figures', () => String(item.description).includes('2 records · 50% annotated') || undefined);
+      const again = (await api.datasets.getChildren()).find((i) => i.uri.fsPath === a.fsPath);
+      assert.equal(again, item, 'the same row, updated in place');
+      assert.ok(events.length > 0, 'the row was refreshed');
+      assert.deepEqual([...new Set(events)], ['rows/a.jsonl'], 'only that row, never the whole view');
+      await vscode.workspace.fs.writeFile(b, Buffer.from('{"text":"three"}\n'));
+      await waitFor('the list refreshed for b.jsonl', async () => events.includes(undefined) && (await api.datasets.getChildren()).some((i) => i.uri.fsPath === b.fsPath));
+      assert.equal((await api.datasets.getChildren()).find((i) => i.uri.fsPath === a.fsPath), item, 'a.jsonl keeps its row');
+    } finally {
+      sub.dispose();
+      await vscode.workspace.fs.delete(dir, { recursive: true });
+    }
   });
 
   it('shows progress while a large file is indexed, then its figures', async () => {
