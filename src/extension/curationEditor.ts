@@ -18,6 +18,7 @@ import {
 import { DatasetDocument, dialogPrompts, type Prompts } from './datasetDocument';
 import { AssessmentHub } from './assessment';
 import type { Log } from './log';
+import { coalesce } from '../core/coalesce';
 
 export { DatasetDocument } from './datasetDocument';
 
@@ -105,10 +106,16 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     panel.webview.html = this.html(panel.webview, webviewRoot, this.initEvent(document, document.currentIndex, true));
 
     const post = (message: ToWebview) => void panel.webview.postMessage(message);
-    const infoSub = document.onDidChangeContent((focus) =>
-      post({ kind: 'event', type: 'changed', info: document.info(), focus }),
-    );
-    panel.onDidDispose(() => infoSub.dispose());
+    // A job's results arrive record by record (hundreds a second from a fast endpoint), and each
+    // `changed` makes the page drop its caches and fetch again (the record, the list rows, the
+    // stats, the search). Those are sent at most every CHANGED_EVERY_MS, the last always; the
+    // person's own changes (edits, undo, redo, save, revert, reload) go at once.
+    const changed = coalesce((focus: number | undefined) => post({ kind: 'event', type: 'changed', info: document.info(), focus }), CHANGED_EVERY_MS);
+    const infoSub = document.onDidChangeContent((c) => changed(c.focus, !c.background));
+    panel.onDidDispose(() => {
+      infoSub.dispose();
+      changed.cancel();
+    });
 
     panel.webview.onDidReceiveMessage((raw: unknown) => {
       const parsed = FromWebview.safeParse(raw);
@@ -276,6 +283,8 @@ interface PageAssets {
 
 /** Records longer than this are not inlined in the webview's page. */
 const MAX_INLINE_RECORD = 256 * 1024;
+/** At most one `changed` from a job's results per this interval (see resolveCustomEditor). */
+const CHANGED_EVERY_MS = 200;
 
 function columnsKey(uri: vscode.Uri): string {
   return `datasetCurator.listColumns:${uri.toString()}`;

@@ -71,9 +71,15 @@ interface BackupFile {
   edits: Edit[];
 }
 
+/** A change of a document's content: the record to show, if any; `background` for a job's results and the index completing (not the person's own doing). */
+export interface ContentChange {
+  focus?: number;
+  background?: boolean;
+}
+
 export class DatasetDocument implements vscode.CustomDocument {
-  private readonly contentChanged = new vscode.EventEmitter<number | undefined>();
-  /** Fires after edits, undo, redo, revert and reload, with the record to show when there is one. */
+  private readonly contentChanged = new vscode.EventEmitter<ContentChange>();
+  /** Fires after edits, undo, redo, save, revert, reload and a job's results, with the record to show when there is one. */
   readonly onDidChangeContent = this.contentChanged.event;
   private readonly editEmitter = new vscode.EventEmitter<vscode.CustomDocumentEditEvent<DatasetDocument>>();
   readonly onDidEdit = this.editEmitter.event;
@@ -110,7 +116,7 @@ export class DatasetDocument implements vscode.CustomDocument {
       () => {
         const where = { worker: 'by the scan worker', thread: 'in the extension host thread', open: 'at open' }[dataset.indexedBy];
         this.log.info(`${path.basename(uri.fsPath)}: ${dataset.lineCount} lines indexed ${where}`);
-        this.contentChanged.fire(undefined);
+        this.contentChanged.fire({ background: true });
       },
       (err: unknown) => this.log.error(`Indexing ${uri.fsPath} failed`, err),
     );
@@ -308,7 +314,7 @@ export class DatasetDocument implements vscode.CustomDocument {
     this.matchIndexes.applied(edits);
     this.invalidateLabels();
     this.storeChanged.fire(edits);
-    this.contentChanged.fire(index);
+    this.contentChanged.fire({ focus: index });
     this.editEmitter.fire({
       document: this,
       label,
@@ -319,7 +325,7 @@ export class DatasetDocument implements vscode.CustomDocument {
         this.matchIndexes.applied([...edits].reverse().map(invertEdit));
         this.invalidateLabels();
         this.storeChanged.fire([...edits].reverse().map(invertEdit));
-        this.contentChanged.fire(index === undefined ? undefined : Math.min(index, Math.max(0, this.dataset.lineCount - 1)));
+        this.contentChanged.fire({ focus: index === undefined ? undefined : Math.min(index, Math.max(0, this.dataset.lineCount - 1)) });
       },
       redo: () => {
         for (const e of edits) this.dataset.applyEdit(e);
@@ -328,7 +334,7 @@ export class DatasetDocument implements vscode.CustomDocument {
         this.matchIndexes.applied(edits);
         this.invalidateLabels();
         this.storeChanged.fire(edits);
-        this.contentChanged.fire(index);
+        this.contentChanged.fire({ focus: index });
       },
     });
   }
@@ -344,7 +350,7 @@ export class DatasetDocument implements vscode.CustomDocument {
     else this.matchIndexes.applied([{ type: 'replace', index }]);
     this.invalidateLabels();
     this.storeChanged.fire(edits);
-    this.contentChanged.fire(undefined);
+    this.contentChanged.fire({ background: true });
   }
 
   /** Field edits (a filter's tags) as one undoable step. */
@@ -386,7 +392,7 @@ export class DatasetDocument implements vscode.CustomDocument {
     this.savedVersion = this.version;
     this.applied = [];
     this.matchIndexes.saved();
-    this.contentChanged.fire(undefined);
+    this.contentChanged.fire({});
   }
 
   async saveAs(destination: vscode.Uri, cancellation?: vscode.CancellationToken): Promise<void> {
@@ -401,7 +407,7 @@ export class DatasetDocument implements vscode.CustomDocument {
     this.version = this.savedVersion;
     this.invalidateLabels();
     this.storeChanged.fire(undefined);
-    this.contentChanged.fire(undefined);
+    this.contentChanged.fire({});
   }
 
   async backup(destination: vscode.Uri): Promise<vscode.CustomDocumentBackup> {
@@ -442,7 +448,7 @@ export class DatasetDocument implements vscode.CustomDocument {
         this.applied = [];
         this.invalidateLabels();
         this.storeChanged.fire(undefined);
-        this.contentChanged.fire(undefined);
+        this.contentChanged.fire({});
         this.log.info(`${name} changed on disk: reloaded`);
         return;
       }

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { summarizeFile, type FileSummary } from './summaries';
 import type { Log } from './log';
+import { CurationEditorProvider } from './curationEditor';
 
 /**
  * One file's row. The view keeps one item per file for as long as the file is listed, and updates
@@ -15,7 +16,11 @@ export class DatasetItem extends vscode.TreeItem {
     this.id = uri.toString();
     this.resourceUri = uri;
     this.contextValue = 'dataset';
-    this.command = { command: 'datasetCurator.openInCurationEditor', title: 'Open in Curation Editor', arguments: [uri] };
+    // A click runs VS Code's own vscode.openWith, whose arguments travel with the row. A command of
+    // ours with arguments would be kept by the extension host under an id that is dropped when the
+    // row is refreshed (CommandsConverter.toInternal): a click on a row whose figures had just
+    // changed, before the workbench had the new row, did nothing ("Actual command not found").
+    this.command = { command: 'vscode.openWith', title: 'Open in Curation Editor', arguments: [uri, CurationEditorProvider.viewType] };
     this.update(undefined, undefined, undefined);
   }
 

@@ -3,10 +3,10 @@
 // labels in the Curation Editor and on disk; then filter a file with a dry run, tag, and undo.
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
-import { filesUnder, notification, runCommand, showDatasets, until, webviewFrame } from '../harness/vscode';
+import { filesUnder, notification, openFromDatasets, repoRoot, runCommand, showDatasets, until, webviewFrame } from '../harness/vscode';
 import { openLlmWorkbench, type LlmWorkbench } from '../support/llm-workbench';
 
 const FAKE_KEY = 'sk-e2e-fake-key-4242';
@@ -106,6 +106,36 @@ describe('LLM jobs and filters, as a person', () => {
     await runCommand(page, 'File: Save');
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(readFileSync(file, 'utf8'), before, 'after undo the file is as it was');
+  });
+
+  // A job's results arrive record by record; each refresh of the page drops its caches and fetches
+  // again, so the host sends them at most every 200 ms (the last always).
+  test('Label Records on a file open in the editor: the page refreshes a few times a second, not once per record, and ends showing the results', async () => {
+    copyFileSync(join(repoRoot, 'samples/reviews.jsonl'), join(workspace, 'samples/open.jsonl'));
+    const frame = await openFromDatasets(page, 'open.jsonl');
+    // The page's own view of the host's messages: the time of each refresh (a `changed` event).
+    await frame.evaluate(`(() => {
+      window.refreshes = [];
+      window.addEventListener('message', (e) => {
+        if (e.data && e.data.kind === 'event' && e.data.type === 'changed') window.refreshes.push(performance.now());
+      });
+    })()`);
+    await treeAction('open.jsonl', 'Label Records with LLM');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.press('Enter');
+    const first = page.locator('.quick-input-list .monaco-list-row').first();
+    await until('the few-shot question', async () => ((await first.textContent().catch(() => '')) ?? '').startsWith('Zero-shot'));
+    await input.press('Enter');
+    await notification(page, /Labeling open\.jsonl: 36 done, 0 failed/, 90_000);
+    await until('the suggestion in the editor', async () => ((await frame.locator('[data-testid="annotation-panel"]').textContent()) ?? '').includes('fake-model'));
+    await new Promise((r) => setTimeout(r, 500)); // the last refresh, if one was pending
+    const times = (await frame.evaluate('window.refreshes')) as number[];
+    assert.ok(times.length >= 2, `the page was refreshed during the job (${times.length} times)`);
+    const span = (times.at(-1) ?? 0) - (times[0] ?? 0);
+    // 36 results, each applied on its own: at most one refresh per 200 ms, plus the save's own.
+    assert.ok(times.length < 36, `${times.length} refreshes for 36 results`);
+    assert.ok(times.length <= Math.ceil(span / 200) + 3, `${times.length} refreshes in ${Math.round(span)} ms`);
   });
 
   test('Judge This Record from the curation editor: one record judged, the others untouched', async () => {

@@ -11,7 +11,9 @@ describe('Datasets view', () => {
     assert.ok(names.includes('samples/reviews.jsonl'), `reviews.jsonl is listed: ${names.join(', ')}`);
     for (const item of items) {
       assert.equal(item.contextValue, 'dataset');
-      assert.equal(item.command?.command, 'datasetCurator.openInCurationEditor');
+      // VS Code's own command, whose arguments travel with the row (see DatasetItem).
+      assert.equal(item.command?.command, 'vscode.openWith');
+      assert.deepEqual(item.command?.arguments, [item.uri, 'datasetCurator.curationEditor']);
     }
   });
 
