@@ -15,7 +15,7 @@ import {
   type ToWebview,
   type WebviewRequest,
 } from '../shared/protocol';
-import { DatasetDocument, dialogPrompts, type Prompts } from './datasetDocument';
+import { DatasetDocument, dialogPrompts, type ContentChange, type Prompts } from './datasetDocument';
 import { AssessmentHub } from './assessment';
 import type { Log } from './log';
 import { coalesce } from '../core/coalesce';
@@ -110,8 +110,11 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     // `changed` makes the page drop its caches and fetch again (the record, the list rows, the
     // stats, the search). Those are sent at most every CHANGED_EVERY_MS, the last always; the
     // person's own changes (edits, undo, redo, save, revert, reload) go at once.
-    const changed = coalesce((focus: number | undefined) => post({ kind: 'event', type: 'changed', info: document.info(), focus }), CHANGED_EVERY_MS);
-    const infoSub = document.onDidChangeContent((c) => changed(c.focus, !c.background));
+    const changed = coalesce(
+      (c: ContentChange) => post({ kind: 'event', type: 'changed', info: document.info(), focus: c.focus, ...(c.background ? { background: true } : {}) }),
+      CHANGED_EVERY_MS,
+    );
+    const infoSub = document.onDidChangeContent((c) => changed(c, !c.background));
     panel.onDidDispose(() => {
       infoSub.dispose();
       changed.cancel();

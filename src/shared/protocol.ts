@@ -549,6 +549,8 @@ export const HostEvent = z.discriminatedUnion('type', [
     info: DocumentInfo,
     /** The record to show, when the change has one (undo/redo go back to the edited record). */
     focus: z.number().int().nonnegative().optional(),
+    /** A job's results or the index completing, not the person's doing: cached records are stale, not wrong. */
+    background: z.boolean().optional(),
   }),
   /** A command asks for a view (Show Agreement Report, Find Duplicates…), and optionally a record. */
   z.object({ kind: z.literal('event'), type: z.literal('show'), mode: ViewMode, focus: z.number().int().nonnegative().optional() }),

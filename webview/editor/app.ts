@@ -60,6 +60,11 @@ export class EditorApp {
   private mode: Mode = 'record';
   private autoAdvance = false;
   private requestSeq = 0;
+  /** Where a move in flight goes (its record not shown yet): a refresh meanwhile goes there too, and the next key press counts from it. */
+  private wanted: number | undefined;
+  /** The fetch in flight for a move or a refresh, and whether to refresh once it has landed. */
+  private going: { target: number; seq: number } | undefined;
+  private refreshAfter = false;
   private readonly ownEdits = new Map<number, number>();
   private statusTimer: ReturnType<typeof setTimeout> | undefined;
   /** Whether the list's columns come from this webview's state (else from the host's memory of the file). */
@@ -249,7 +254,10 @@ export class EditorApp {
       void this.go(this.clampIndex(this.index));
       return;
     }
-    this.cache.clear();
+    // A job's results (background): what is cached is stale, still shown at once and fetched again;
+    // anything else (the person's own edits, undo, save, revert, a reload): dropped.
+    if (e.background) this.cache.markStale();
+    else this.cache.clear();
     this.list.invalidate();
     this.stats.invalidate();
     if (this.mode === 'stats') void this.stats.load();
@@ -259,7 +267,15 @@ export class EditorApp {
     this.search.refresh();
     const focus = e.focus;
     if (focus !== undefined && !this.isOwnEdit(focus)) void this.navigate(focus);
-    else void this.go(this.clampIndex(this.index), true);
+    // (to the record a move in flight goes to: a refresh that went back to the shown one would undo
+    // the key press, and refreshes every 200 ms during a job would keep a slow move from landing)
+    else {
+      const at = this.clampIndex(this.wanted ?? this.index);
+      // A fetch for it in flight lands first (a new one would discard it, and under a steady stream
+      // of refreshes slower than the host, nothing would ever land); then it is fetched again.
+      if (this.going?.target === at) this.refreshAfter = true;
+      else void this.go(at, true);
+    }
   }
 
   private setInfo(info: DocumentInfo): void {
@@ -417,7 +433,7 @@ export class EditorApp {
 
   private step(delta: number): void {
     if (this.mode === 'list') this.list.move(delta);
-    else void this.go(this.index + delta);
+    else void this.go((this.wanted ?? this.index) + delta);
   }
 
   /** Goes to a record in the current mode (list: selects its row); resolves once it is shown. */
@@ -444,24 +460,51 @@ export class EditorApp {
     }
     const target = this.clampIndex(index);
     const seq = ++this.requestSeq;
+    this.wanted = target;
     let record = this.cache.peek(target);
+    const fresh = this.cache.isFresh(target);
+    // A refresh wants the new content (the current record stays on screen meanwhile); a move shows
+    // a stale record at once and then the new one, if it differs.
+    if (record && !fresh && refresh) record = undefined;
     if (!record) {
       const slow = setTimeout(() => seq === this.requestSeq && this.recordLayout.classList.add('loading'), 150);
+      this.going = { target, seq };
       try {
         record = await this.cache.get(target);
       } catch (err) {
-        if (seq === this.requestSeq) this.say(err instanceof Error ? err.message : String(err), true);
+        if (seq === this.requestSeq) {
+          this.wanted = undefined;
+          this.say(err instanceof Error ? err.message : String(err), true);
+        }
         return;
       } finally {
         clearTimeout(slow);
+        if (this.going?.seq === seq) this.going = undefined;
         if (seq === this.requestSeq) this.recordLayout.classList.remove('loading');
       }
       if (seq !== this.requestSeq) return; // a later navigation won
     }
     const moved = target !== this.index || !this.current;
+    this.wanted = undefined;
     this.show(record);
     if (moved && !refresh) this.clearError();
-    this.cache.prefetch([target + 1, target + 2, target - 1, target + 3], count);
+    if (this.refreshAfter) {
+      this.refreshAfter = false;
+      void this.go(target, true);
+      return;
+    }
+    if (!this.cache.isFresh(target)) {
+      const shown = record;
+      this.cache.get(target).then(
+        (r) => {
+          if (seq === this.requestSeq && this.current === shown && JSON.stringify(r) !== JSON.stringify(shown)) this.show(r);
+        },
+        () => undefined, // the next move or refresh reports a failure
+      );
+    }
+    // Ahead of the keys: a host busy with a job answers in 100 ms or more, and j held down or
+    // pressed quickly outruns three records.
+    this.cache.prefetch([target + 1, target + 2, target - 1, target + 3, target + 4, target + 5, target + 6, target - 2], count);
   }
 
   private show(r: RecordPayload): void {
