@@ -60,8 +60,6 @@ export class EditorApp {
   private mode: Mode = 'record';
   private autoAdvance = false;
   private requestSeq = 0;
-  /** Where a move in flight goes (its record not shown yet): a refresh meanwhile goes there too, and the next key press counts from it. */
-  private wanted: number | undefined;
   /** The fetch in flight for a move or a refresh, and whether to refresh once it has landed. */
   private going: { target: number; seq: number } | undefined;
   private refreshAfter = false;
@@ -273,9 +271,14 @@ export class EditorApp {
       const at = this.clampIndex(this.wanted ?? this.index);
       // A fetch for it in flight lands first (a new one would discard it, and under a steady stream
       // of refreshes slower than the host, nothing would ever land); then it is fetched again.
-      if (this.going?.target === at) this.refreshAfter = true;
+      if (this.wanted === at) this.refreshAfter = true;
       else void this.go(at, true);
     }
+  }
+
+  /** Where the latest move goes while its record is being fetched: a refresh meanwhile goes there too, and the next key press counts from it. */
+  private get wanted(): number | undefined {
+    return this.going?.seq === this.requestSeq ? this.going.target : undefined;
   }
 
   private setInfo(info: DocumentInfo): void {
@@ -460,7 +463,6 @@ export class EditorApp {
     }
     const target = this.clampIndex(index);
     const seq = ++this.requestSeq;
-    this.wanted = target;
     let record = this.cache.peek(target);
     const fresh = this.cache.isFresh(target);
     // A refresh wants the new content (the current record stays on screen meanwhile); a move shows
@@ -472,10 +474,7 @@ export class EditorApp {
       try {
         record = await this.cache.get(target);
       } catch (err) {
-        if (seq === this.requestSeq) {
-          this.wanted = undefined;
-          this.say(err instanceof Error ? err.message : String(err), true);
-        }
+        if (seq === this.requestSeq) this.say(err instanceof Error ? err.message : String(err), true);
         return;
       } finally {
         clearTimeout(slow);
@@ -485,7 +484,6 @@ export class EditorApp {
       if (seq !== this.requestSeq) return; // a later navigation won
     }
     const moved = target !== this.index || !this.current;
-    this.wanted = undefined;
     this.show(record);
     if (moved && !refresh) this.clearError();
     if (this.refreshAfter) {
