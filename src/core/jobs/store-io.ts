@@ -171,7 +171,7 @@ export async function openJobTarget(input: string, out?: string, opts: JobTarget
     existing.close();
     await ds.saveAs(out);
     opts.log?.(
-      `${out} is no longer a copy of ${input} (the input changed): rebuilt from it; ${kept} record(s) keep their results (${moved} moved), ` +
+      `${out} is no longer a copy of ${input} (the input changed): rebuilt from it; ${kept} record(s) keep their results (${moved} at another line), ` +
         `${redo} new or changed record(s) are done again, ${gone} output record(s) without an input record left out. The earlier ${out} is kept as ${backup}`,
     );
     return ds;
