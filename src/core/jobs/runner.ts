@@ -316,7 +316,8 @@ export async function runJob<R = TaskResult>(opts: JobOptions<R>): Promise<JobSu
   report(true);
 
   /** Does record `i`: from the journal when a record with its key is settled there, else by the task. */
-  const processIndex = async (i: number): Promise<'done' | 'stop'> => {
+  const processIndex = async (i: number): Promise<'done' | 'stop' | 'gone'> => {
+    if (i >= source.count()) return 'gone'; // deleted meanwhile (the check at the end sees what moved)
     const rec = await source.get(i);
     if (rec.invalid || !rec.value) {
       const reason = rec.invalid?.reason ?? 'not a JSON object';
@@ -382,7 +383,9 @@ export async function runJob<R = TaskResult>(opts: JobOptions<R>): Promise<JobSu
       while (!inner.signal.aborted) {
         const i = take();
         if (i === undefined) return;
-        if ((await processIndex(i)) === 'stop') return;
+        const r = await processIndex(i);
+        if (r === 'stop') return;
+        if (r === 'gone') continue;
         finished++;
         finishedThisRun++;
         report();
@@ -421,9 +424,11 @@ export async function runJob<R = TaskResult>(opts: JobOptions<R>): Promise<JobSu
   let revision = source.revision?.() ?? 0;
   try {
     const n = Math.max(1, Math.min(opts.concurrency ?? 8, total || 1));
+    // The end is the number of records now: a person may delete or insert records while it runs.
+    const end = (): number => Math.min(source.count(), opts.limit ?? Infinity);
     await runAll(() => {
-      while (next < total && done.has(next)) next++;
-      return next < total ? next++ : undefined;
+      while (next < end() && done.has(next)) next++;
+      return next < end() ? next++ : undefined;
     }, n);
     if (fatal === undefined) await recheck();
   } finally {
