@@ -1,0 +1,111 @@
+// The journal's binding to record content (issue 14) in the jobs that are not the CLI's annotate:
+// a generation job (its output is written from the journal) resumed after its input changed, the
+// runner's journal format (an entry carries its record's key; an older journal is never applied by
+// line number), and identical records sharing one answer.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { readJournal } from '../../src/core/jobs/journal';
+import { journalPathFor, runJob } from '../../src/core/jobs/runner';
+import { openJobTarget, StoreRecordSource, StoreResultSink } from '../../src/core/jobs/store-io';
+import { LlmClient } from '../../src/core/llm/client';
+import { createTask, LabelOptions } from '../../src/core/llm/tasks';
+import { quietContext } from '../../src/core/operation';
+import { GenerateCancelledError, ResponsesOptions, synthOperations } from '../../src/core/synth';
+import { lastUserText, type ChatBody, type OpenAITestServer } from '../support/openai-server';
+import { readJsonl as read, useLoopbackServer } from './helpers/llm';
+
+const loopback = useLoopbackServer('dc-binding-');
+const server = (): OpenAITestServer => loopback.server();
+
+function write(file: string, lines: unknown[]): void {
+  writeFileSync(`${file}.w`, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+  renameSync(`${file}.w`, file);
+}
+
+test('a generation job cancelled, its input changed (a line removed, one edited, one added), resumed: one output record per input record, each generated from its own prompt', async () => {
+  const dir = loopback.dir();
+  const input = join(dir, 'prompts.jsonl');
+  const prompts = Array.from({ length: 12 }, (_, i) => ({ id: i, prompt: `Question number ${i}` }));
+  write(input, prompts);
+  const ctl = new AbortController();
+  let asked = 0;
+  server().latencyMs = 5;
+  server().respond = (req) => {
+    if (++asked === 6) ctl.abort();
+    return { content: `answer to: ${lastUserText(req.body as ChatBody)}` };
+  };
+  const ops = synthOperations({ apiKey: () => 'sk-test' });
+  const o = ResponsesOptions.parse({ input, output: join(dir, 'out.jsonl'), baseURL: server().baseURL, model: 'gen', noCache: true, concurrency: 2 });
+  await assert.rejects(ops.responses.run(o, quietContext(ctl.signal)), GenerateCancelledError);
+  // Another program changes the input: the first prompt removed, one edited, one added at the top.
+  const now = [{ id: 'new', prompt: 'A question added in between' }, ...prompts.slice(1)];
+  now[3] = { id: 3, prompt: 'Question number 3, rewritten' };
+  write(input, now);
+  const s = await ops.responses.run(o, quietContext());
+  assert.equal(s.failed.length, 0);
+  assert.ok(s.resumed >= 2, `${s.resumed} from the journal`);
+  const out = read(o.output);
+  assert.deepEqual(out.map((r) => r.id), now.map((r) => r.id), 'one record per input record, in input order');
+  for (const r of out) assert.equal(r.response, `answer to: ${r.prompt}`, `${r.id}: generated from its own prompt`);
+});
+
+async function labelJob(dir: string, lines: unknown[]) {
+  const file = join(dir, 'd.jsonl');
+  write(file, lines);
+  const client = new LlmClient({ baseURL: server().baseURL, apiKey: 'k', model: 'm', concurrency: 2, timeoutMs: 5000 });
+  const task = createTask('label', LabelOptions.parse({ input: file, baseURL: server().baseURL, model: 'm', labels: ['pos', 'neg'] }), { client });
+  const journalDir = `${file}.curator-journal`;
+  const run = async (opts: { keepJournal?: boolean } = {}) => {
+    const ds = await openJobTarget(file);
+    try {
+      return await runJob({ jobId: 'j', journalDir, task, source: new StoreRecordSource(ds), sink: new StoreResultSink(ds), concurrency: 2, ...opts });
+    } finally {
+      ds.close();
+    }
+  };
+  return { file, journalDir, task, run, close: () => client.close() };
+}
+
+test('journal entries carry the key of the record they were computed from; identical records share one answer', async () => {
+  const dir = loopback.dir();
+  server().respond = (req) => ({ content: JSON.stringify({ label: 'pos', confidence: 0.5, rationale: `for: ${lastUserText(req.body as ChatBody)}` }) });
+  const same = { text: 'the same words' };
+  const job = await labelJob(dir, [same, { text: 'other words' }, same, same]);
+  const s = await job.run({ keepJournal: true });
+  job.close();
+  assert.equal(s.ok, 4);
+  assert.equal(s.requests + s.shared, 4);
+  assert.ok(s.shared >= 1, 'an identical record later in the run takes the answer already there');
+  const j = readJournal(journalPathFor(job.journalDir, 'j'));
+  assert.equal(j.header?.version, 2);
+  const entries = [...j.records.values()];
+  assert.ok(entries.every((e) => typeof e.key === 'string' && e.key.startsWith('k2:')));
+  assert.equal(new Set(entries.map((e) => e.key)).size, 2, 'the identical records have one key');
+  const out = read(job.file);
+  assert.deepEqual(out[0]!.annotations, out[2]!.annotations);
+});
+
+test('a journal of the older format (bound to line numbers) is never applied: it is set aside and the records are done again', async () => {
+  const dir = loopback.dir();
+  server().respond = (req) => ({ content: JSON.stringify({ label: 'neg', confidence: 0.5, rationale: `for: ${lastUserText(req.body as ChatBody)}` }) });
+  const job = await labelJob(dir, [{ text: 'a' }, { text: 'b' }]);
+  // A version-1 journal that says line 1 was answered "pos" with a rationale about another record.
+  mkdirSync(job.journalDir, { recursive: true });
+  const v1 = journalPathFor(job.journalDir, 'j');
+  const result = { task: 'label', question: 'label', value: 'pos', confidence: 0.9, rationale: 'about a record that was here before', provenance: { model: 'm', prompt_hash: job.task.promptHash, time: 't', usage: { input_tokens: 1, output_tokens: 1 } } };
+  writeFileSync(
+    v1,
+    `${JSON.stringify({ type: 'header', version: 1, job: 'j', task: 'label', model: 'm', prompt_hash: job.task.promptHash, created: 't' })}\n` +
+      `${JSON.stringify({ type: 'record', i: 0, line: 1, status: 'ok', cached: false, result })}\n`,
+  );
+  const s = await job.run();
+  job.close();
+  assert.equal(s.resumed, 0);
+  assert.equal(s.requests, 2);
+  const out = read(job.file);
+  assert.ok(out.every((r) => r.label === 'neg' && !JSON.stringify(r).includes('a record that was here before')), 'nothing of the old journal was applied');
+  assert.ok(readdirSync(job.journalDir).some((f) => /^j\.jsonl\.v1-\d+$/.test(f)), 'the old journal is kept aside');
+  assert.ok(!existsSync(v1) || readFileSync(v1, 'utf8').includes('"version":2'));
+});
