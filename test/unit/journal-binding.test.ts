@@ -12,7 +12,8 @@ import { openJobTarget, StoreRecordSource, StoreResultSink } from '../../src/cor
 import { LlmClient } from '../../src/core/llm/client';
 import { createTask, LabelOptions } from '../../src/core/llm/tasks';
 import { quietContext } from '../../src/core/operation';
-import { GenerateCancelledError, ResponsesOptions, synthOperations } from '../../src/core/synth';
+import { GenerateCancelledError, InstructionsOptions, ResponsesOptions, synthOperations } from '../../src/core/synth';
+import { synthResponder } from '../support/synth-responder';
 import { lastUserText, type ChatBody, type OpenAITestServer } from '../support/openai-server';
 import { readJsonl as read, useLoopbackServer } from './helpers/llm';
 
@@ -108,4 +109,28 @@ test('a journal of the older format (bound to line numbers) is never applied: it
   assert.ok(out.every((r) => r.label === 'neg' && !JSON.stringify(r).includes('a record that was here before')), 'nothing of the old journal was applied');
   assert.ok(readdirSync(job.journalDir).some((f) => /^j\.jsonl\.v1-\d+$/.test(f)), 'the old journal is kept aside');
   assert.ok(!existsSync(v1) || readFileSync(v1, 'utf8').includes('"version":2'));
+});
+
+test('an instructions job whose seeds changed since its journal was written starts over (the journal is set aside, not resumed)', async () => {
+  const dir = loopback.dir();
+  const seeds = join(dir, 'seeds.jsonl');
+  const texts = ['Write a haiku about autumn leaves', 'Explain weather and climate to a child', 'List five uses of baking soda', 'Summarize Romeo and Juliet in three sentences'];
+  write(seeds, texts.map((instruction) => ({ instruction })));
+  const synth = synthResponder();
+  const ctl = new AbortController();
+  let asked = 0;
+  server().respond = (req) => {
+    if (++asked === 6) ctl.abort();
+    return synth(req);
+  };
+  const ops = synthOperations({ apiKey: () => 'sk-test' });
+  const o = InstructionsOptions.parse({ input: seeds, output: join(dir, 'out.jsonl'), baseURL: server().baseURL, model: 'gen', noCache: true, target: 40, requestsPerRound: 2, concurrency: 1 });
+  await assert.rejects(ops.instructions.run(o, quietContext(ctl.signal)), GenerateCancelledError);
+  // Unchanged seeds resume (checked by synth-instructions.test.ts); here a seed is edited.
+  write(seeds, [{ instruction: 'Describe how a bill becomes a law' }, ...texts.slice(1).map((instruction) => ({ instruction }))]);
+  const logs: string[] = [];
+  const s = await ops.instructions.run(o, { ...quietContext(), log: (l) => logs.push(l) });
+  assert.equal(s.resumed, 0, 'nothing drawn from the old seeds is resumed');
+  assert.ok(logs.some((l) => /the seed instructions changed since the journal/.test(l)), logs.join('\n'));
+  assert.ok(readdirSync(`${o.output}.curator-journal`).some((f) => f.includes('.seeds-changed-')), 'the old journal is kept aside');
 });
