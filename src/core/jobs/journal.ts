@@ -200,6 +200,11 @@ export class JournalWriter<E extends { type: string } = JournalEntry> {
     }
   }
 
+  /** The journal's length in bytes (where the next entry goes). */
+  get length(): number {
+    return this.size;
+  }
+
   /** Appends one entry (one write); returns where its line is (without the line feed). */
   append(entry: E): { pos: number; len: number } {
     if (this.closed) throw new Error('journal is closed');

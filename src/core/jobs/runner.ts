@@ -5,7 +5,7 @@
 // are flushed first, so a resume picks up where it stopped.
 import { createHash, randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { canonicalJson } from '../llm/cache';
 import { fsyncDir } from '../store/files';
@@ -62,8 +62,6 @@ export interface JobSummary {
   cached: number;
   /** Taken from the journal of an earlier, interrupted run (no request). */
   resumed: number;
-  /** Given the result of an identical record done earlier in this run (no request). */
-  shared: number;
   requests: number;
   tokens: Usage;
   cost: number;
@@ -87,7 +85,6 @@ export function mergeSummaries(parts: readonly JobSummary[]): JobSummary {
     skipped: parts.flatMap((p) => p.skipped),
     cached: sum((s) => s.cached),
     resumed: sum((s) => s.resumed),
-    shared: sum((s) => s.shared),
     requests: sum((s) => s.requests),
     tokens: { input_tokens: sum((s) => s.tokens.input_tokens), output_tokens: sum((s) => s.tokens.output_tokens) },
     cost: sum((s) => s.cost),
@@ -215,10 +212,14 @@ export async function runJob<R = TaskResult>(opts: JobOptions<R>): Promise<JobSu
   const replayResults = opts.replay ?? true;
   const keyOf = keyFunction(task);
   let ix = indexJournal(path);
-  if (existsSync(path) && ix.header?.version !== JOURNAL_VERSION) {
-    // An older journal (bound to line numbers only) is never applied: kept aside, the job starts over.
+  if (ix.goodLength > 0 && ix.header?.version !== JOURNAL_VERSION) {
+    // A journal of another format (version 1: results bound to line numbers only) is never applied:
+    // kept aside, the job starts over.
     const aside = setJournalAside(path, `v${ix.header?.version ?? 'unknown'}`);
-    opts.log?.(`the journal of job ${opts.jobId} is of an older format (results bound to line numbers only): set aside as ${aside}; its records are done again`);
+    opts.log?.(
+      `the journal of job ${opts.jobId} is of another format (version ${ix.header?.version ?? 'unknown'}; version 1 bound results to line numbers only): ` +
+        `set aside as ${aside}; its records are done again`,
+    );
     ix = indexJournal(path);
   }
   if (ix.header && (ix.header.task !== task.id || ix.header.prompt_hash !== task.promptHash || ix.header.model !== task.model)) {
@@ -230,9 +231,13 @@ export async function runJob<R = TaskResult>(opts: JobOptions<R>): Promise<JobSu
     journal.append({ type: 'header', version: JOURNAL_VERSION, job: opts.jobId, task: task.id, model: task.model, prompt_hash: task.promptHash, created: new Date().toISOString(), binding: 'key' });
   }
   const reader = new JournalReader(path);
+  /**
+   * The entries of earlier runs by key. Those of this run are not held in memory (a run over a
+   * million records would hold a million keys): the check at the end reads them from the journal.
+   */
   const byKey = ix.byKey;
-  /** Keys settled before this run (a result from them counts as resumed; one of this run as shared). */
-  const earlier = new Set(byKey.keys());
+  /** Where this run's entries start in the journal. */
+  const runStart = journal.length;
 
   const summary: JobSummary = {
     jobId: opts.jobId,
@@ -244,7 +249,6 @@ export async function runJob<R = TaskResult>(opts: JobOptions<R>): Promise<JobSu
     skipped: [],
     cached: 0,
     resumed: 0,
-    shared: 0,
     requests: 0,
     tokens: { input_tokens: 0, output_tokens: 0 },
     cost: 0,
@@ -329,17 +333,13 @@ export async function runJob<R = TaskResult>(opts: JobOptions<R>): Promise<JobSu
     const bound = { key, keyOf };
     const known = byKey.get(key);
     if (known && settled(known)) {
-      // A record with the same content was done (it moved, or an identical record): its result, no request.
+      // An earlier run did a record with this content (identical to this one, or this one before it
+      // moved in a way the alignment could not see): its result, no request.
       const entry = reader.read<R>(known);
-      const ref = journal.append({ ...entry, i, line: rec.lineNumber });
-      const at: EntryRef = { ...known, i, line: rec.lineNumber, ...ref };
-      byKey.set(key, at);
+      const at: EntryRef = { ...known, i, line: rec.lineNumber, ...journal.append({ ...entry, i, line: rec.lineNumber }) };
       await applyEntry(i, at);
       count(at, i, rec.lineNumber);
-      if (known.status === 'ok') {
-        if (earlier.has(key)) summary.resumed++;
-        else summary.shared++;
-      }
+      if (known.status === 'ok') summary.resumed++;
       return 'done';
     }
     let outcome;
@@ -360,18 +360,15 @@ export async function runJob<R = TaskResult>(opts: JobOptions<R>): Promise<JobSu
     }
     const line = rec.lineNumber;
     if (outcome.ok) {
-      const ref = journal.append({ type: 'record', i, line, key, status: 'ok', cached: outcome.cached, result: outcome.result, usage: outcome.usage });
-      byKey.set(key, { i, line, key, status: 'ok', ...ref });
+      journal.append({ type: 'record', i, line, key, status: 'ok', cached: outcome.cached, result: outcome.result, usage: outcome.usage });
       summary.ok++;
       if (outcome.cached) summary.cached++;
       await sink.apply(i, outcome.result, bound);
     } else if (outcome.skip) {
-      const ref = journal.append({ type: 'record', i, line, key, status: 'skipped', reason: outcome.reason, usage: outcome.usage, ...(outcome.detail !== undefined ? { detail: outcome.detail } : {}) });
-      byKey.set(key, { i, line, key, status: 'skipped', reason: outcome.reason, ...ref });
+      journal.append({ type: 'record', i, line, key, status: 'skipped', reason: outcome.reason, usage: outcome.usage, ...(outcome.detail !== undefined ? { detail: outcome.detail } : {}) });
       summary.skipped.push({ i, line, reason: outcome.reason });
     } else {
-      const ref = journal.append({ type: 'record', i, line, key, status: 'failed', reason: outcome.reason, usage: outcome.usage });
-      byKey.set(key, { i, line, key, status: 'failed', reason: outcome.reason, ...ref });
+      journal.append({ type: 'record', i, line, key, status: 'failed', reason: outcome.reason, usage: outcome.usage });
       summary.failed.push({ i, line, reason: outcome.reason });
     }
     return 'done';
@@ -406,12 +403,13 @@ export async function runJob<R = TaskResult>(opts: JobOptions<R>): Promise<JobSu
       revision = source.revision();
       const todo: number[] = [];
       const n = Math.min(source.count(), opts.limit ?? Infinity);
+      const all = indexJournal(path).byKey; // this run's entries too
       for (let j = 0; j < n; j++) {
         const rec = await source.get(j);
         if (!rec.value) continue;
-        const e = byKey.get(keyOf(rec.value));
+        const e = all.get(keyOf(rec.value));
         if (e && settled(e)) await applyEntry(j, e);
-        else todo.push(j);
+        else if (!e || e.pos < runStart) todo.push(j); // (a failure of this run is retried by the next run, not now)
       }
       if (todo.length === 0) continue;
       opts.log?.(`the records changed while job ${opts.jobId} ran: ${todo.length} record(s) to do again`);
