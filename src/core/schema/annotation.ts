@@ -3,7 +3,8 @@
 // field names configurable through FieldMap. See docs/record-layout.md.
 //
 //   { ...your fields...,
-//     "label": "positive",                       // the current label (the human's when decided)
+//     "label": "positive",                       // the current label (the human's when decided;
+//                                                // a model writes it only when there is none)
 //     "rationale": "...",                        // why (model- or human-written)
 //     "judges": [ { "score": 8, "scale": [1, 10], "reasons": "...",            // every judge's verdict
 //                   "criteria": { "correctness": 8 }, "model": "gpt-4.1", "provenance": {...} }, ... ],
@@ -18,6 +19,8 @@
 //                                                      "output_tokens": 2 } } } ] },
 //       "human": { "label": { "value": "positive", "user": "maria", "status": "submitted",
 //                             "time": "..." } },
+//       "history": [ { "field": "label", "value": "neutral", "time": "...",  // what a model's
+//                      "by": { "model": "...", "task": "label", ... } } ],  // result moved aside
 //       "review": { "status": "reviewed" } } }
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
