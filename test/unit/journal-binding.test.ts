@@ -141,3 +141,28 @@ test('an instructions job whose seeds changed since its journal was written star
   assert.ok(logs.some((l) => /the seed instructions changed since the journal/.test(l)), logs.join('\n'));
   assert.ok(readdirSync(`${o.output}.curator-journal`).some((f) => f.includes('.seeds-changed-')), 'the old journal is kept aside');
 });
+
+test('--out over a changed input: the output is edited into a copy of the input; kept records byte for byte, odd bytes of the input carried as they are', async () => {
+  const dir = loopback.dir();
+  const input = join(dir, 'in.jsonl');
+  const out = join(dir, 'out.jsonl');
+  const bad = Buffer.from([0x7b, 0x22, 0x78, 0x22, 0x3a, 0xff, 0xfe, 0x7d]); // {"x":<FF FE>} (not UTF-8, not JSON)
+  const rec = (id: number) => JSON.stringify({ id, text: `t${id}` });
+  writeFileSync(input, `${[0, 1, 2, 3, 4].map(rec).join('\n')}\n`);
+  // The output: the same records with results, written in its own style (spaces), and a line of its own.
+  const annotated = (id: number) => `{ "id": ${id}, "text": "t${id}", "label": "L${id}" }`;
+  writeFileSync(out, `${[0, 1, 2, 3, 4].map(annotated).join('\n')}\n`);
+  // The input now: record 4 moved to the top, 2 removed, a new one, and a line of odd bytes.
+  writeFileSync(input, Buffer.concat([Buffer.from(`${rec(4)}\n${rec(0)}\n${rec(1)}\n${rec(3)}\n${rec(9)}\n`), bad, Buffer.from('\n')]));
+  const logs: string[] = [];
+  const ds = await openJobTarget(input, out, { log: (l) => logs.push(l) });
+  ds.close();
+  const expected = Buffer.concat([Buffer.from(`${annotated(4)}\n${annotated(0)}\n${annotated(1)}\n${annotated(3)}\n${rec(9)}\n`), bad, Buffer.from('\n')]);
+  assert.ok(readFileSync(out).equals(expected), `the output:\n${readFileSync(out, 'utf8')}`);
+  assert.match(logs.join('\n'), /4 record\(s\) keep their results \(3 at another line\), 2 new or changed record\(s\) are done again, 1 output record\(s\) without an input record left out/);
+  // A copy of the input as it is now: opened as it is, no second rebuild.
+  const again = await openJobTarget(input, out, { log: (l) => logs.push(l) });
+  again.close();
+  assert.equal(logs.length, 1);
+  assert.ok(readFileSync(out).equals(expected));
+});

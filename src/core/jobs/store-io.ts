@@ -3,11 +3,12 @@
 // A result lands only on the record it was computed for: the sink checks the record's key at the
 // index before it applies a result, and finds the record by its key when an edit moved it.
 import { createHash } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import { copyFileSync, existsSync, linkSync, mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { defaultFields, type FieldMap } from '../schema/annotation';
-import { JsonlDataset, type Edit } from '../store';
+import { JsonlDataset, type Edit, type LineRef } from '../store';
 import { applyResult, type TaskResult } from '../llm/apply-result';
 import { canonicalJson } from '../llm/cache';
 import { ANNOTATION_FIELDS } from '../llm/prompts';
@@ -134,7 +135,8 @@ export async function openJobTarget(input: string, out?: string, opts: JobTarget
       const l = d.line(j);
       return l.value && !l.invalid ? `v:${contentKey(l.value, keys)}` : `raw:${createHash('sha256').update(l.bytes()).digest('hex')}`;
     };
-    let copy = existing.lineCount === ds.lineCount;
+    const existingCount = existing.lineCount;
+    let copy = existingCount === ds.lineCount;
     for (let j = 0; copy && j < ds.lineCount; j++) copy = keyAt(ds, j) === keyAt(existing, j);
     if (copy) {
       ds.close();
@@ -148,18 +150,36 @@ export async function openJobTarget(input: string, out?: string, opts: JobTarget
       if (list) list.push(k);
       else byKey.set(key, [k]);
     }
+    /** Per input line: the output line with its content (`k`, its results kept) or none (-1: the input line). */
+    const target = new Int32Array(ds.lineCount);
     let kept = 0;
     let moved = 0;
     for (let j = 0; j < ds.lineCount; j++) {
-      const k = byKey.get(keyAt(ds, j))?.shift();
-      if (k === undefined) continue;
-      kept++;
-      if (k !== j) moved++;
-      const raw = existing.line(k).raw;
-      if (raw !== ds.line(j).raw) ds.replaceLine(j, { raw });
+      const k = byKey.get(keyAt(ds, j))?.shift() ?? -1;
+      target[j] = k;
+      if (k >= 0) kept++;
+      if (k >= 0 && k !== j) moved++;
     }
+    byKey.clear();
+    // The output is edited into the target, not written anew: the output lines that stay in order
+    // (the longest increasing run of them) stay where they are, byte for byte; the others are
+    // deleted, and the lines that are not there yet (moved or from the input) inserted.
+    const keep = longestIncreasing(target);
+    const eol = existing.lineCount > 0 ? existing.line(0).eol || '\n' : '\n';
+    const refOf = (d: JsonlDataset, i: number): LineRef => {
+      const b = d.line(i).bytes();
+      return isUtf8(b) ? { text: b.toString('utf8'), eol } : { base64: b.toString('base64'), eol };
+    };
+    const inserts = new Map<number, LineRef>();
+    for (let j = 0; j < target.length; j++) {
+      const k = target[j]!;
+      if (k < 0) inserts.set(j, refOf(ds, j));
+      else if (!keep.has(k)) inserts.set(j, refOf(existing, k));
+    }
+    for (let k = existing.lineCount - 1; k >= 0; k--) if (!keep.has(k)) existing.deleteLine(k);
+    for (const [j, line] of [...inserts].sort((a, b) => a[0] - b[0])) existing.applyEdit({ type: 'insert', index: j, line });
     const redo = ds.lineCount - kept;
-    const gone = existing.lineCount - kept;
+    const gone = existingCount - kept;
     const folder = `${resolve(out)}.curator-journal`;
     mkdirSync(folder, { recursive: true });
     const backup = join(folder, `${basename(out)}.before-${Date.now()}`);
@@ -168,16 +188,38 @@ export async function openJobTarget(input: string, out?: string, opts: JobTarget
     } catch {
       copyFileSync(out, backup);
     }
-    existing.close();
-    await ds.saveAs(out);
+    ds.close();
+    await existing.save();
     opts.log?.(
       `${out} is no longer a copy of ${input} (the input changed): rebuilt from it; ${kept} record(s) keep their results (${moved} at another line), ` +
         `${redo} new or changed record(s) are done again, ${gone} output record(s) without an input record left out. The earlier ${out} is kept as ${backup}`,
     );
-    return ds;
+    return existing;
   } catch (err) {
     existing.close();
     ds.close();
     throw err;
   }
+}
+
+/** The entries of `seq` (non-negative ones) on a longest strictly increasing subsequence (patience sorting, O(n log n)). */
+export function longestIncreasing(seq: Int32Array): Set<number> {
+  const tails: number[] = []; // positions in seq of the smallest tail of each length
+  const prev = new Int32Array(seq.length).fill(-1);
+  for (let p = 0; p < seq.length; p++) {
+    const v = seq[p]!;
+    if (v < 0) continue;
+    let lo = 0;
+    let hi = tails.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (seq[tails[mid]!]! < v) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > 0) prev[p] = tails[lo - 1]!;
+    tails[lo] = p;
+  }
+  const out = new Set<number>();
+  for (let p = tails.length ? tails[tails.length - 1]! : -1; p >= 0; p = prev[p]!) out.add(seq[p]!);
+  return out;
 }
