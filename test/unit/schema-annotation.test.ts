@@ -177,5 +177,11 @@ describe('a model never replaces what a record has (issue 14): suggestions besid
     // a lone judge from the data (no judges[] yet) becomes the first entry, beside the model's
     const lone = applyResult({ text: 'x', judge: { score: 3, model: 'human-rater' } }, verdict(8, '2026-12-03T00:00:00.000Z'));
     assert.deepEqual((lone.judges as { score: number }[]).map((j) => j.score), [3, 8]);
+    // the panel's verdict written by a judge is not "edited by hand" for the next judge, also after a
+    // trip through the file (keys without a value are not written)
+    const imported = { text: 'x', judges: [{ score: 4, model: 'a', provenance: { prompt_hash: 'sha256:p' } }, { score: 6, model: 'b', provenance: { prompt_hash: 'sha256:p' } }] };
+    const first = JSON.parse(JSON.stringify(applyResult(imported, { ...verdict(5, '2026-12-04T00:00:00.000Z'), provenance: { ...prov('2026-12-04T00:00:00.000Z'), model: 'c' } }))) as Record<string, unknown>;
+    const second = applyResult(first, { ...verdict(9, '2026-12-05T00:00:00.000Z'), provenance: { ...prov('2026-12-05T00:00:00.000Z'), model: 'd' } });
+    assert.deepEqual(historyOf(second), []);
   });
 });

@@ -78,7 +78,7 @@ export class StoreResultSink implements ResultSink {
     const l = this.dataset.line(at);
     if (!l.value || l.invalid || l.lossy) return;
     const next = applyResult(l.value, result, this.opts.fields ?? defaultFields, { replace: this.opts.replace === true });
-    if (isDeepStrictEqual(next, l.value)) return; // applied before (a resume): nothing changes
+    if (isDeepStrictEqual(JSON.parse(JSON.stringify(next)), l.value)) return; // applied before (a resume): nothing changes
     const edit = this.dataset.replaceLine(at, next);
     ownEdits.set(this.dataset, (ownEdits.get(this.dataset) ?? 0) + 1);
     this.opts.onApplied?.(at, edit);

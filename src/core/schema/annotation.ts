@@ -233,8 +233,10 @@ type Rec = Record<string, unknown>;
 const isObj = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !Array.isArray(v);
 /** No value: undefined, null or an empty string. */
 const absent = (v: unknown): boolean => v === undefined || v === null || v === '';
+/** As JSON has it (keys whose value is undefined dropped). */
+const asJson = (v: unknown): unknown => (v === undefined ? undefined : (JSON.parse(JSON.stringify(v)) as unknown));
 /** Equal as JSON values, whatever the order of their keys. */
-const same = (a: unknown, b: unknown): boolean => isDeepStrictEqual(a, b);
+const same = (a: unknown, b: unknown): boolean => isDeepStrictEqual(asJson(a), asJson(b));
 
 function labelText(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
