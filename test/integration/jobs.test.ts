@@ -1,7 +1,8 @@
 // A label job over a file open in the Curation Editor while the person edits it (issue 14): the job
 // reads from and writes into the editor's document (the same source and sink the VS Code command
-// gives the operation), and the person deletes a record above the job's position and edits the
-// text of another one meanwhile, each as one undoable edit of the document. Every result must land
+// gives the operation), and the person deletes a record above the job's position, deletes another
+// and undoes that (a line inserted above), and edits the text of a third meanwhile, each as one
+// undoable edit of the document. Every result must land
 // on the record it was computed for, the edited record must get an answer for its new text, and
 // nothing lands on the wrong record, in the editor or on disk.
 import * as assert from 'node:assert/strict';
@@ -26,7 +27,7 @@ describe('Jobs over an open file while the person edits it', () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
-  it('a label job keeps every answer on its own record while the person deletes a record above its position and edits another', async () => {
+  it('a label job keeps every answer on its own record while the person deletes a record above its position, undoes a deletion and edits a text', async () => {
     const api = await activateExtension();
     const server = await startOpenAIServer({ latencyMs: 30 });
     const N = 40;
@@ -35,14 +36,23 @@ describe('Jobs over an open file while the person edits it', () => {
     let asked = 0;
     let deleted: Rec | undefined;
     let edited: number | undefined;
+    let undone: Promise<void> | undefined;
+    const undo = async (): Promise<void> => {
+      await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
+      await vscode.commands.executeCommand('undo');
+    };
     server.respond = (req) => {
       const text = requestText(req.body as ChatBody);
       asked++;
       if (asked === 12) {
-        // The person deletes the record 5 lines above the job's position (one undoable edit).
+        // The person deletes a record above the job's position (one undoable edit).
         deleted = doc.store.line(4).value as Rec;
         doc.deleteLines([4], 'Delete a record');
-      } else if (asked === 20) {
+      } else if (asked === 18) {
+        // ... deletes another one, undoes that (the record comes back: a line inserted above) ...
+        doc.deleteLines([6], 'Delete a record');
+        undone = undo();
+      } else if (asked === 26) {
         // ... and rewrites the text of an early record, already answered.
         edited = 2;
         doc.edit({ op: 'setField', index: 2, path: ['text'], value: 'review 2, rewritten while the job ran' });
@@ -57,7 +67,8 @@ describe('Jobs over an open file while the person edits it', () => {
       });
       const options = ops.annotate.options.parse({ input: uri.fsPath, inPlace: true, baseURL: server.baseURL, model: 'm', labels: ['even', 'odd'], noCache: true, concurrency: 2 });
       const summary = await ops.annotate.run(options, { signal: new AbortController().signal, progress: () => undefined, log: () => undefined });
-      assert.ok(deleted && edited !== undefined, 'the person edited while the job ran');
+      assert.ok(deleted && edited !== undefined && undone, 'the person edited while the job ran');
+      await undone;
       const check = (recs: Rec[], where: string): void => {
         assert.equal(recs.length, N - 1, `${where}: the deleted record is gone`);
         assert.ok(!recs.some((r) => r.id === deleted!.id), `${where}: the deleted record is gone`);
