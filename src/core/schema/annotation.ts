@@ -22,7 +22,6 @@
 //       "history": [ { "field": "label", "value": "neutral", "time": "...",  // what a model's
 //                      "by": { "model": "...", "task": "label", ... } } ],  // result moved aside
 //       "review": { "status": "reviewed" } } }
-import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 
 export const Usage = z.object({ input_tokens: z.number().optional(), output_tokens: z.number().optional() });
@@ -233,10 +232,12 @@ type Rec = Record<string, unknown>;
 const isObj = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !Array.isArray(v);
 /** No value: undefined, null or an empty string. */
 const absent = (v: unknown): boolean => v === undefined || v === null || v === '';
-/** As JSON has it (keys whose value is undefined dropped). */
-const asJson = (v: unknown): unknown => (v === undefined ? undefined : (JSON.parse(JSON.stringify(v)) as unknown));
-/** Equal as JSON values, whatever the order of their keys. */
-const same = (a: unknown, b: unknown): boolean => isDeepStrictEqual(asJson(a), asJson(b));
+/** JSON text with every object's keys sorted (keys whose value is undefined dropped, as JSON does). */
+function sortedJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => (isObj(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]])) : x)) ?? 'undefined';
+}
+/** Equal as JSON values, whatever the order of their keys. (This module is also bundled for the browser: no node:util.) */
+const same = (a: unknown, b: unknown): boolean => sortedJson(a) === sortedJson(b);
 
 function labelText(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
