@@ -97,8 +97,8 @@ export interface JobTargetOptions {
 
 /** A record's content outside its annotation fields, hashed: what an output record must share with its input record. */
 export function contentKey(record: Record<string, unknown>, annotationKeys: ReadonlySet<string> = ANNOTATION_FIELDS): string {
-  const rest: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(record)) if (!annotationKeys.has(k)) rest[k] = v;
+  // (fromEntries defines own members: a "__proto__" key of the record is a key like any other)
+  const rest = Object.fromEntries(Object.entries(record).filter(([k]) => !annotationKeys.has(k)));
   return createHash('sha256').update(canonicalJson(rest)).digest('hex');
 }
 
