@@ -224,6 +224,7 @@ test('case 5: a label from the source data or `curate set` is never replaced by 
   const args = annotateArgs(file, '--in-place', '--cache-dir', join(dir, 'cache'));
   const r1 = await curate(args).done;
   assert.equal(r1.code, 0, r1.err);
+  assert.match(r1.err, /3 record\(s\) already had a label other than the model's answer: kept \(the answer is a suggestion beside it\); --replace/);
   let recs = read(file);
   assert.deepEqual(recs.map((r) => r.label), ['from-source', 'set-by-hand', 'x', labelFor('no label yet')]);
   // The model's answer is a suggestion beside the label.

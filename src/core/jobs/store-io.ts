@@ -48,6 +48,8 @@ export interface StoreSinkOptions {
 export class StoreResultSink implements ResultSink {
   /** Results whose record was not found (edited or deleted while the job ran): not applied. */
   missed = 0;
+  /** Results whose label (or rationale) differs from the one the record has, which stays (without `replace`). */
+  kept = 0;
 
   constructor(
     readonly dataset: JsonlDataset,
@@ -77,7 +79,14 @@ export class StoreResultSink implements ResultSink {
     }
     const l = this.dataset.line(at);
     if (!l.value || l.invalid || l.lossy) return;
-    const next = applyResult(l.value, result, this.opts.fields ?? defaultFields, { replace: this.opts.replace === true });
+    const fields = this.opts.fields ?? defaultFields;
+    const next = applyResult(l.value, result, fields, { replace: this.opts.replace === true });
+    const labels = (result.task === 'label' || result.task === 'consistency') && result.question === (fields.question ?? 'label');
+    const field = result.task === 'rationale' ? fields.rationale : labels ? fields.label : undefined;
+    if (field !== undefined) {
+      const answer = result.task === 'rationale' ? String(result.rationale ?? result.value) : result.value;
+      if (next[field] !== undefined && JSON.stringify(next[field]) !== JSON.stringify(answer)) this.kept++;
+    }
     if (isDeepStrictEqual(JSON.parse(JSON.stringify(next)), l.value)) return; // applied before (a resume): nothing changes
     const edit = this.dataset.replaceLine(at, next);
     ownEdits.set(this.dataset, (ownEdits.get(this.dataset) ?? 0) + 1);

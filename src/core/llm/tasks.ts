@@ -499,6 +499,7 @@ async function runOne<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEn
     const task = createTask(id, o, { client, cache });
     let source: RecordSource;
     let sink: ResultSink;
+    let storeSink: StoreResultSink | undefined;
     if (env.openSource) {
       source = await env.openSource(o);
       if (!env.openSink) throw new UserError('a custom record source needs a custom result sink (env.openSink)');
@@ -506,10 +507,10 @@ async function runOne<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEn
     } else {
       opened = await openJobTarget(o.input, target === o.input ? undefined : target, { annotationKeys: annotationKeys(o.fields), log });
       source = new StoreRecordSource(opened);
-      sink = new StoreResultSink(opened, { fields: o.fields ?? defaultFields, replace: o.replaceExisting });
+      sink = storeSink = new StoreResultSink(opened, { fields: o.fields ?? defaultFields, replace: o.replaceExisting });
     }
     log(`${id} with ${o.model}: ${task.promptSource ?? task.promptHash}`);
-    return await runJob({
+    const summary = await runJob({
       jobId: o.jobId ?? defaultJobId(id, o, task.promptHash),
       journalDir: journalDirFor(target),
       task,
@@ -523,6 +524,11 @@ async function runOne<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEn
       retryFailed: o.retryFailed,
       limit: o.limit,
     });
+    if (storeSink && storeSink.kept > 0) {
+      const what = id === 'rationale' ? 'rationale' : 'label';
+      log(`${storeSink.kept} record(s) already had a ${what} other than the model's answer: kept (the answer is a suggestion beside it); --replace (replaceExisting) replaces it, keeping the old one in annotations.history`);
+    }
+    return summary;
   } finally {
     close();
     opened?.close();
