@@ -24,7 +24,7 @@ after(async () => {
 });
 
 /** The label the server gives a record's text (a function of the text alone). */
-export function labelFor(text: string): 'pos' | 'neg' {
+function labelFor(text: string): 'pos' | 'neg' {
   let h = 0;
   for (const c of text) h = (h * 31 + c.charCodeAt(0)) >>> 0;
   return h % 2 === 0 ? 'pos' : 'neg';

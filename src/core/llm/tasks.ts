@@ -524,6 +524,7 @@ async function runOne<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEn
       retryFailed: o.retryFailed,
       limit: o.limit,
     });
+    if (storeSink && storeSink.missed > 0) log(`${storeSink.missed} result(s) not applied: their records were edited or removed while the job ran`);
     if (storeSink && storeSink.kept > 0) {
       const what = id === 'rationale' ? 'rationale' : 'label';
       log(`${storeSink.kept} record(s) already had a ${what} other than the model's answer: kept (the answer is a suggestion beside it); --replace (replaceExisting) replaces it, keeping the old one in annotations.history`);
