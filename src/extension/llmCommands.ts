@@ -14,7 +14,7 @@ import { humanLabeledExamples, llmOperations, OPERATION_OF, type CommonOptions }
 import { LlmClient } from '../core/llm/client';
 import type { TaskId } from '../core/llm/prompts';
 import { StoreRecordSource, StoreResultSink } from '../core/jobs/store-io';
-import type { RecordSource, SourceRecord } from '../core/jobs/types';
+import type { Binding, RecordSource, SourceRecord } from '../core/jobs/types';
 import type { TaskResult } from '../core/llm/apply-result';
 import type { JobSummary } from '../core/jobs/runner';
 import type { Operation } from '../core/operation';
@@ -356,7 +356,7 @@ export async function runTaskCommand(task: TaskId, uri: vscode.Uri, deps: LlmDep
     openSink: async () => {
       const sink = new StoreResultSink(doc.store, { onApplied: (i, edit) => doc.notifyChanged(i, [edit]) });
       if (record === undefined) return sink;
-      return { apply: (_i: number, result: TaskResult) => sink.apply(record, result), flush: () => sink.flush() };
+      return { apply: (_i: number, result: TaskResult, bound?: Binding) => sink.apply(record, result, bound), flush: () => sink.flush() };
     },
     log: (l) => log.info(l),
   });

@@ -153,7 +153,10 @@ test('rationale, critique and consistency', async () => {
   assert.equal(counts.get(vote.value), top);
   assert.equal(vote.score, top / 4);
   assert.equal(vote.rationale, `${top} of 4 samples agree`);
-  assert.equal(cons[0]!.label, vote.value); // no human decided: the majority is the label
+  // the record's own label (from the source data) stays: the majority is a suggestion beside it
+  assert.equal(cons[0]!.label, 'positive');
+  // a record without a label gets the majority as its label
+  assert.equal(cons[3]!.label, cons[3]!.annotations.suggestions.label[0].value);
   // cached per sample: a re-run is free, k=5 asks only for the new sample
   server.reset();
   await ops.consistency.run(copts, quietContext());

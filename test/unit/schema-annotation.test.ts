@@ -3,6 +3,7 @@
 import { describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { applyResult } from '../../src/core/llm/apply-result';
 import {
   FieldMap,
   Suggestion,
@@ -10,6 +11,7 @@ import {
   defaultFields,
   diffFields,
   fromDistilabel,
+  historyOf,
   humanLabelEdits,
   judgeEdits,
   readAnnotation,
@@ -126,5 +128,60 @@ describe('mappings', () => {
     assert.equal(v.judgeScore, 4);
     assert.equal(v.judge?.reasons, 'ok');
     assert.equal(v.judge?.model, 'llama');
+  });
+});
+
+describe('a model never replaces what a record has (issue 14): suggestions beside, replaced values in the history', () => {
+  const prov = (time = '2026-12-01T00:00:00.000Z') => ({ model: 'm', prompt_hash: 'sha256:p', time, usage: { input_tokens: 1, output_tokens: 1 } });
+  const label = (value: string, time?: string) => ({ task: 'label' as const, question: 'label', value, confidence: 0.8, rationale: 'r', provenance: prov(time) });
+
+  test('a label from the data stays; the answer is a suggestion; applying it again changes nothing', () => {
+    const once = applyResult({ text: 'x', label: 'from-data' }, label('pos'));
+    assert.equal(once.label, 'from-data');
+    assert.equal(readAnnotation(once).suggestions[0]?.value, 'pos');
+    assert.deepEqual(historyOf(once), []);
+    assert.deepEqual(applyResult(once, label('pos')), once);
+    // no label yet (absent, null or ""): the model's answer is the label
+    for (const none of [{}, { label: null }, { label: '' }]) assert.equal(applyResult({ text: 'x', ...none }, label('pos')).label, 'pos');
+  });
+
+  test('replace: the old label goes to the history, once; a human decision is never replaced', () => {
+    const r = applyResult({ text: 'x', label: 'from-data' }, label('pos'), defaultFields, { replace: true });
+    assert.equal(r.label, 'pos');
+    assert.deepEqual(historyOf(r), [{ field: 'label', value: 'from-data', time: '2026-12-01T00:00:00.000Z', by: { model: 'm', prompt_hash: 'sha256:p', time: '2026-12-01T00:00:00.000Z', task: 'label' } }]);
+    assert.deepEqual(applyResult(r, label('pos'), defaultFields, { replace: true }), r, 'the same result twice: one history entry');
+    const human = withHumanLabel({ text: 'x' }, 'neg', { user: 'maria' });
+    assert.equal(applyResult(human, label('pos'), defaultFields, { replace: true }).label, 'neg');
+  });
+
+  test('a rationale stays unless replaced; a replaced one is in the history', () => {
+    const rat = { task: 'rationale' as const, question: 'label', value: 'because', rationale: 'because', provenance: prov() };
+    const kept = applyResult({ text: 'x', label: 'a', rationale: 'mine' }, rat);
+    assert.equal(kept.rationale, 'mine');
+    assert.equal(readAnnotation(kept).suggestions.find((s) => s.question === 'rationale')?.value, 'because');
+    const replaced = applyResult(kept, rat, defaultFields, { replace: true });
+    assert.equal(replaced.rationale, 'because');
+    assert.deepEqual(historyOf(replaced).map((h) => [h.field, h.value]), [['rationale', 'mine']]);
+  });
+
+  test('judges: a hand-edited verdict and a judge\'s own earlier, different verdict go to the history; the same verdict twice adds nothing', () => {
+    const verdict = (score: number, time: string) => ({ task: 'judge' as const, question: 'judge', value: score, scale: [1, 10] as [number, number], reasons: `${score}`, scores: {}, provenance: prov(time) });
+    const once = applyResult({ text: 'x' }, verdict(7, '2026-12-01T00:00:00.000Z'));
+    assert.deepEqual(applyResult(once, verdict(7, '2026-12-01T00:00:00.000Z')), once);
+    assert.deepEqual(historyOf(once), []);
+    // a person edits the panel's verdict; the next judge's answer keeps it in the history
+    const edited = { ...once, judge: { score: 2, reasons: 'no, it is bad' } };
+    const rerun = applyResult(edited, verdict(5, '2026-12-02T00:00:00.000Z'));
+    assert.equal((rerun.judge as { score: number }).score, 5);
+    assert.deepEqual(historyOf(rerun).map((h) => [h.field, (h.value as { score: number }).score]), [['judge', 2], ['judges', 7]]);
+    // a lone judge from the data (no judges[] yet) becomes the first entry, beside the model's
+    const lone = applyResult({ text: 'x', judge: { score: 3, model: 'human-rater' } }, verdict(8, '2026-12-03T00:00:00.000Z'));
+    assert.deepEqual((lone.judges as { score: number }[]).map((j) => j.score), [3, 8]);
+    // the panel's verdict written by a judge is not "edited by hand" for the next judge, also after a
+    // trip through the file (keys without a value are not written)
+    const imported = { text: 'x', judges: [{ score: 4, model: 'a', provenance: { prompt_hash: 'sha256:p' } }, { score: 6, model: 'b', provenance: { prompt_hash: 'sha256:p' } }] };
+    const first = JSON.parse(JSON.stringify(applyResult(imported, { ...verdict(5, '2026-12-04T00:00:00.000Z'), provenance: { ...prov('2026-12-04T00:00:00.000Z'), model: 'c' } }))) as Record<string, unknown>;
+    const second = applyResult(first, { ...verdict(9, '2026-12-05T00:00:00.000Z'), provenance: { ...prov('2026-12-05T00:00:00.000Z'), model: 'd' } });
+    assert.deepEqual(historyOf(second), []);
   });
 });

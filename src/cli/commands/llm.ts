@@ -12,11 +12,13 @@ import { ExitCode, UsageError, type Command, type Io, type OptionValues } from '
 import { confirmEstimate, endpointOptions, interrupted, list, llmFlags, llmUsage, num, parseOptions, progressPrinter } from './llm-common';
 import { fieldFlags, fieldMapOf } from './util';
 
-const common = { ...llmFlags, 'in-place': { type: 'boolean' }, ...fieldFlags } as const;
+const common = { ...llmFlags, 'in-place': { type: 'boolean' }, replace: { type: 'boolean' }, ...fieldFlags } as const;
 
 const commonUsage =
   llmUsage.replace('  --cache-dir', '  --out FILE | --in-place   --cache-dir') +
-  '\n  --label-field, --rationale-field, --judge-field, --judges-field, --annotations-field NAME (where the results go)';
+  '\n  --label-field, --rationale-field, --judge-field, --judges-field, --annotations-field NAME (where the results go)' +
+  '\n  --replace   replace a label or rationale the record already has (the old value is kept in annotations.history);\n' +
+  '              without it an existing one stays and the model\'s answer is a suggestion beside it';
 
 function commonOptions(values: OptionValues, input: string, defaultModel?: string): Record<string, unknown> {
   if (values.out && values['in-place']) throw new UsageError('choose --out FILE or --in-place, not both');
@@ -25,6 +27,7 @@ function commonOptions(values: OptionValues, input: string, defaultModel?: strin
   const fields = fieldMapOf(values);
   if (fields !== undefined) o.fields = fields;
   if (values['in-place']) o.inPlace = true;
+  if (values.replace) o.replaceExisting = true;
   return o;
 }
 

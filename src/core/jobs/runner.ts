@@ -3,12 +3,16 @@
 // completion order. Per-record failures are recorded and the job keeps going; a fatal error (bad
 // key/model/URL) stops it; cancellation stops it promptly. In both cases the journal and the sink
 // are flushed first, so a resume picks up where it stopped.
+import { createHash, randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { join } from 'node:path';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { canonicalJson } from '../llm/cache';
+import { fsyncDir } from '../store/files';
 import type { Progress } from '../operation';
 import type { Usage } from '../llm/client';
 import type { TaskResult } from '../llm/apply-result';
-import { JournalWriter, readJournal, type JournalEntry, type JournalRecord } from './journal';
+import { indexJournal, JOURNAL_VERSION, JournalReader, JournalWriter, setJournalAside, type EntryRef, type JournalEntry, type JournalIndex } from './journal';
 import type { LlmTask, RecordSource, ResultSink } from './types';
 
 export interface Prices {
@@ -113,6 +117,92 @@ export function journalPathFor(journalDir: string, jobId: string): string {
   return join(journalDir, `${jobId}.jsonl`);
 }
 
+/** The key of a record for a task without its own (LlmTask.key): a hash of the whole record. */
+export function recordKey(record: Record<string, unknown>): string {
+  return `r2:${createHash('sha256').update(canonicalJson(record)).digest('hex').slice(0, 32)}`;
+}
+
+/** The key function of a task (its own, else a hash of the whole record). */
+export function keyFunction<R>(task: LlmTask<R>): (record: Record<string, unknown>) => string {
+  return task.key ? (r) => task.key!(r) : recordKey;
+}
+
+/**
+ * Brings an existing journal in line with the records as they are now. When every entry is still
+ * at its record (the key of the record at its index is its key), nothing changes. Otherwise the
+ * journal is rewritten (atomically): each record whose key has an entry gets that entry at its
+ * index now (a moved record keeps its result; identical records share it); an entry whose record
+ * is gone or changed is dropped (the record, if changed, is redone). Returns the journal's index.
+ */
+export async function alignJournal(path: string, ix: JournalIndex, source: RecordSource, keyOf: (r: Record<string, unknown>) => string, log?: (line: string) => void): Promise<JournalIndex> {
+  if (ix.byKey.size === 0) return ix;
+  const count = source.count();
+  let aligned = true;
+  for (const [i, e] of ix.byIndex) {
+    if (i >= count) {
+      aligned = false;
+      break;
+    }
+    const rec = await source.get(i);
+    if (!rec.value || keyOf(rec.value) !== e.key) {
+      aligned = false;
+      break;
+    }
+  }
+  if (aligned) return ix;
+  const reader = new JournalReader(path);
+  const tmp = `${path}.align-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const out = openSync(tmp, 'wx', 0o600);
+  let kept = 0;
+  let moved = 0;
+  const used = new Set<string>();
+  try {
+    const lines: string[] = [];
+    let bytes = 0;
+    const flush = (): void => {
+      if (lines.length === 0) return;
+      const b = Buffer.from(lines.join(''));
+      let off = 0;
+      while (off < b.length) off += writeSync(out, b, off, b.length - off);
+      lines.length = 0;
+      bytes = 0;
+    };
+    if (ix.header) lines.push(`${JSON.stringify(ix.header)}\n`);
+    for (let j = 0; j < count; j++) {
+      const rec = await source.get(j);
+      if (!rec.value) continue;
+      const key = keyOf(rec.value);
+      const ref = ix.byKey.get(key);
+      if (!ref) continue;
+      const e = reader.read<unknown>(ref);
+      if (ref.i !== j) moved++;
+      kept++;
+      used.add(key);
+      const line = `${JSON.stringify({ ...e, i: j, line: rec.lineNumber })}\n`;
+      lines.push(line);
+      bytes += line.length;
+      if (bytes > 1 << 20) flush();
+    }
+    flush();
+    fsyncSync(out);
+  } catch (err) {
+    closeSync(out);
+    rmSync(tmp, { force: true });
+    reader.close();
+    throw err;
+  }
+  closeSync(out);
+  reader.close();
+  renameSync(tmp, path);
+  fsyncDir(dirname(path));
+  const dropped = [...ix.byKey.keys()].filter((k) => !used.has(k)).length;
+  log?.(
+    `the records changed since the journal was written: ${kept} result(s) kept for their records (${moved} moved), ` +
+      `${dropped} dropped (their records changed or are gone); records without a result are done now`,
+  );
+  return indexJournal(path);
+}
+
 export async function runJob<R = TaskResult>(opts: JobOptions<R>): Promise<JobSummary> {
   const started = performance.now();
   const { task, source, sink } = opts;
@@ -120,14 +210,34 @@ export async function runJob<R = TaskResult>(opts: JobOptions<R>): Promise<JobSu
   const prices = opts.prices ?? { input: 0, output: 0 };
   const path = journalPathFor(opts.journalDir, opts.jobId);
   const replayResults = opts.replay ?? true;
-  const state = readJournal<R>(path, !replayResults);
-  if (state.header && (state.header.task !== task.id || state.header.prompt_hash !== task.promptHash || state.header.model !== task.model)) {
+  const keyOf = keyFunction(task);
+  let ix = indexJournal(path);
+  if (ix.goodLength > 0 && ix.header?.version !== JOURNAL_VERSION) {
+    // A journal of another format (version 1: results bound to line numbers only) is never applied:
+    // kept aside, the job starts over.
+    const aside = setJournalAside(path, `v${ix.header?.version ?? 'unknown'}`);
+    opts.log?.(
+      `the journal of job ${opts.jobId} is of another format (version ${ix.header?.version ?? 'unknown'}; version 1 bound results to line numbers only): ` +
+        `set aside as ${aside}; its records are done again`,
+    );
+    ix = indexJournal(path);
+  }
+  if (ix.header && (ix.header.task !== task.id || ix.header.prompt_hash !== task.promptHash || ix.header.model !== task.model)) {
     throw new Error(`journal ${path} belongs to a different job (task/prompt/model changed); remove it or use another job id`);
   }
-  const journal = new JournalWriter<JournalEntry<R>>(path, state.goodLength);
-  if (!state.header) {
-    journal.append({ type: 'header', version: 1, job: opts.jobId, task: task.id, model: task.model, prompt_hash: task.promptHash, created: new Date().toISOString() });
+  ix = await alignJournal(path, ix, source, keyOf, opts.log);
+  const journal = new JournalWriter<JournalEntry<R>>(path, ix.goodLength);
+  if (!ix.header) {
+    journal.append({ type: 'header', version: JOURNAL_VERSION, job: opts.jobId, task: task.id, model: task.model, prompt_hash: task.promptHash, created: new Date().toISOString(), binding: 'key' });
   }
+  const reader = new JournalReader(path);
+  /**
+   * The entries of earlier runs by key. Those of this run are not held in memory (a run over a
+   * million records would hold a million keys): the check at the end reads them from the journal.
+   */
+  const byKey = ix.byKey;
+  /** Where this run's entries start in the journal. */
+  const runStart = journal.length;
 
   const summary: JobSummary = {
     jobId: opts.jobId,
@@ -147,23 +257,28 @@ export async function runJob<R = TaskResult>(opts: JobOptions<R>): Promise<JobSu
     complete: false,
   };
   const retryFailed = opts.retryFailed ?? true;
+  const settled = (e: EntryRef): boolean => e.status !== 'failed' || !retryFailed;
   const done = new Set<number>();
 
-  // 1) results of an earlier run come from the journal
-  const replay: JournalRecord<R>[] = [];
-  for (const [i, e] of state.records) {
-    if (i >= total) continue;
-    if (e.status === 'failed' && retryFailed) continue;
-    done.add(i);
-    replay.push(e);
-  }
+  /** Hands an entry's result to the sink, bound to the key it was computed for. */
+  const applyEntry = async (i: number, e: EntryRef): Promise<void> => {
+    if (e.status !== 'ok' || !replayResults) return;
+    const entry = reader.read<R>(e);
+    if (entry.status === 'ok') await sink.apply(i, entry.result, { key: e.key, keyOf });
+  };
+  const count = (e: EntryRef, i: number, line: number): void => {
+    if (e.status === 'ok') summary.ok++;
+    else if (e.status === 'skipped') summary.skipped.push({ i, line, reason: e.reason ?? '' });
+    else summary.failed.push({ i, line, reason: e.reason ?? '' });
+  };
+
+  // 1) results of an earlier run come from the journal (now in line with the records)
+  const replay = [...ix.byIndex.values()].filter((e) => e.i < total && settled(e)).sort((a, b) => a.i - b.i);
   for (const e of replay) {
-    if (e.status === 'ok') {
-      if (replayResults) await sink.apply(e.i, e.result);
-      summary.ok++;
-      summary.resumed++;
-    } else if (e.status === 'skipped') summary.skipped.push({ i: e.i, line: e.line, reason: e.reason });
-    else summary.failed.push({ i: e.i, line: e.line, reason: e.reason });
+    done.add(e.i);
+    await applyEntry(e.i, e);
+    count(e, e.i, e.line);
+    if (e.status === 'ok') summary.resumed++;
   }
   if (replay.length > 0) opts.log?.(`resuming job ${opts.jobId}: ${replay.length} records from the journal`);
 
@@ -204,58 +319,120 @@ export async function runJob<R = TaskResult>(opts: JobOptions<R>): Promise<JobSu
   };
   report(true);
 
-  const worker = async (): Promise<void> => {
-    while (!inner.signal.aborted) {
-      const i = next++;
-      if (i >= total) return;
-      if (done.has(i)) continue;
-      const rec = await source.get(i);
-      if (rec.invalid || !rec.value) {
-        const reason = rec.invalid?.reason ?? 'not a JSON object';
-        journal.append({ type: 'record', i, line: rec.lineNumber, status: 'skipped', reason });
-        summary.skipped.push({ i, line: rec.lineNumber, reason });
-      } else {
-        let outcome;
-        try {
-          outcome = await task.run(rec.value, { signal: inner.signal, index: i, line: rec.lineNumber });
-        } catch (err) {
-          if (inner.signal.aborted) return; // cancelled (or stopped by a fatal error): not journaled, redone on resume
-          fatal = err;
-          inner.abort(err);
-          return;
-        }
-        if (inner.signal.aborted && fatal !== undefined) return;
-        summary.requests += outcome.requests;
-        if (!(outcome.ok && outcome.cached)) {
-          summary.tokens.input_tokens += outcome.usage.input_tokens;
-          summary.tokens.output_tokens += outcome.usage.output_tokens;
-          summary.cost += (outcome.usage.input_tokens * prices.input + outcome.usage.output_tokens * prices.output) / 1e6;
-        }
-        if (outcome.ok) {
-          journal.append({ type: 'record', i, line: rec.lineNumber, status: 'ok', cached: outcome.cached, result: outcome.result, usage: outcome.usage });
-          summary.ok++;
-          if (outcome.cached) summary.cached++;
-          await sink.apply(i, outcome.result);
-        } else if (outcome.skip) {
-          journal.append({ type: 'record', i, line: rec.lineNumber, status: 'skipped', reason: outcome.reason, usage: outcome.usage, ...(outcome.detail !== undefined ? { detail: outcome.detail } : {}) });
-          summary.skipped.push({ i, line: rec.lineNumber, reason: outcome.reason });
-        } else {
-          journal.append({ type: 'record', i, line: rec.lineNumber, status: 'failed', reason: outcome.reason, usage: outcome.usage });
-          summary.failed.push({ i, line: rec.lineNumber, reason: outcome.reason });
-        }
+  /** Does record `i`: from the journal when a record with its key is settled there, else by the task. */
+  const processIndex = async (i: number): Promise<'done' | 'stop' | 'gone'> => {
+    if (i >= source.count()) return 'gone'; // deleted meanwhile (the check at the end sees what moved)
+    const rec = await source.get(i);
+    if (rec.invalid || !rec.value) {
+      const reason = rec.invalid?.reason ?? 'not a JSON object';
+      journal.append({ type: 'record', i, line: rec.lineNumber, status: 'skipped', reason });
+      summary.skipped.push({ i, line: rec.lineNumber, reason });
+      return 'done';
+    }
+    const key = keyOf(rec.value);
+    const bound = { key, keyOf };
+    const known = byKey.get(key);
+    if (known && settled(known)) {
+      // An earlier run did a record with this content (identical to this one, or this one before it
+      // moved in a way the alignment could not see): its result, no request.
+      const entry = reader.read<R>(known);
+      const at: EntryRef = { ...known, i, line: rec.lineNumber, ...journal.append({ ...entry, i, line: rec.lineNumber }) };
+      await applyEntry(i, at);
+      count(at, i, rec.lineNumber);
+      if (known.status === 'ok') summary.resumed++;
+      return 'done';
+    }
+    let outcome;
+    try {
+      outcome = await task.run(rec.value, { signal: inner.signal, index: i, line: rec.lineNumber });
+    } catch (err) {
+      if (inner.signal.aborted) return 'stop'; // cancelled (or stopped by a fatal error): not journaled, redone on resume
+      fatal = err;
+      inner.abort(err);
+      return 'stop';
+    }
+    if (inner.signal.aborted && fatal !== undefined) return 'stop';
+    summary.requests += outcome.requests;
+    if (!(outcome.ok && outcome.cached)) {
+      summary.tokens.input_tokens += outcome.usage.input_tokens;
+      summary.tokens.output_tokens += outcome.usage.output_tokens;
+      summary.cost += (outcome.usage.input_tokens * prices.input + outcome.usage.output_tokens * prices.output) / 1e6;
+    }
+    const line = rec.lineNumber;
+    if (outcome.ok) {
+      journal.append({ type: 'record', i, line, key, status: 'ok', cached: outcome.cached, result: outcome.result, usage: outcome.usage });
+      summary.ok++;
+      if (outcome.cached) summary.cached++;
+      await sink.apply(i, outcome.result, bound);
+    } else if (outcome.skip) {
+      journal.append({ type: 'record', i, line, key, status: 'skipped', reason: outcome.reason, usage: outcome.usage, ...(outcome.detail !== undefined ? { detail: outcome.detail } : {}) });
+      summary.skipped.push({ i, line, reason: outcome.reason });
+    } else {
+      journal.append({ type: 'record', i, line, key, status: 'failed', reason: outcome.reason, usage: outcome.usage });
+      summary.failed.push({ i, line, reason: outcome.reason });
+    }
+    return 'done';
+  };
+
+  /** Runs `take()`'s indices with bounded concurrency until it returns undefined or the job stops. */
+  const runAll = async (take: () => number | undefined, n: number): Promise<void> => {
+    const worker = async (): Promise<void> => {
+      while (!inner.signal.aborted) {
+        const i = take();
+        if (i === undefined) return;
+        const r = await processIndex(i);
+        if (r === 'stop') return;
+        if (r === 'gone') continue;
+        finished++;
+        finishedThisRun++;
+        report();
       }
-      finished++;
-      finishedThisRun++;
-      report();
+    };
+    await Promise.all(Array.from({ length: Math.max(1, n) }, worker));
+  };
+
+  /**
+   * When the records changed under the job while it ran (a person edited the open file), results
+   * were applied where their records are now (the sink finds them by key), but a record that moved
+   * over the job's position was passed over and an edited one needs its own result: one more look
+   * at every record, until no edit comes in between (at most a few times).
+   */
+  const recheck = async (): Promise<void> => {
+    if (!source.revision) return;
+    for (let pass = 0; pass < 4 && source.revision() !== revision && !inner.signal.aborted; pass++) {
+      revision = source.revision();
+      const todo: number[] = [];
+      const n = Math.min(source.count(), opts.limit ?? Infinity);
+      const all = indexJournal(path).byKey; // this run's entries too
+      for (let j = 0; j < n; j++) {
+        const rec = await source.get(j);
+        if (!rec.value) continue;
+        const e = all.get(keyOf(rec.value));
+        if (e && settled(e)) await applyEntry(j, e);
+        else if (!e || e.pos < runStart) todo.push(j); // (a failure of this run is retried by the next run, not now)
+      }
+      if (todo.length === 0) continue;
+      opts.log?.(`the records changed while job ${opts.jobId} ran: ${todo.length} record(s) to do again`);
+      summary.total += todo.length;
+      let k = 0;
+      await runAll(() => (k < todo.length ? todo[k++] : undefined), Math.min(opts.concurrency ?? 8, todo.length));
     }
   };
 
+  let revision = source.revision?.() ?? 0;
   try {
     const n = Math.max(1, Math.min(opts.concurrency ?? 8, total || 1));
-    await Promise.all(Array.from({ length: n }, worker));
+    // The end is the number of records now: a person may delete or insert records while it runs.
+    const end = (): number => Math.min(source.count(), opts.limit ?? Infinity);
+    await runAll(() => {
+      while (next < end() && done.has(next)) next++;
+      return next < end() ? next++ : undefined;
+    }, n);
+    if (fatal === undefined) await recheck();
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     journal.sync();
+    reader.close();
     await sink.flush();
   }
   summary.elapsedMs = performance.now() - started;

@@ -1,12 +1,21 @@
 // Jobs over the dataset store: records read from a JsonlDataset, results applied to it as edits of
 // the changed lines only, saved atomically (the journal makes each result durable before that).
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { UserError } from '../operation';
+// A result lands only on the record it was computed for: the sink checks the record's key at the
+// index before it applies a result, and finds the record by its key when an edit moved it.
+import { createHash } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
+import { copyFileSync, existsSync, linkSync, mkdirSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { defaultFields, type FieldMap } from '../schema/annotation';
-import { JsonlDataset, type Edit } from '../store';
+import { JsonlDataset, type Edit, type LineRef } from '../store';
 import { applyResult, type TaskResult } from '../llm/apply-result';
-import type { RecordSource, ResultSink, SourceRecord } from './types';
+import { canonicalJson } from '../llm/cache';
+import { ANNOTATION_FIELDS } from '../llm/prompts';
+import type { Binding, RecordSource, ResultSink, SourceRecord } from './types';
+
+/** Edits the jobs' sinks made to each dataset (the rest of its revision is everyone else's). */
+const ownEdits = new WeakMap<JsonlDataset, number>();
 
 export class StoreRecordSource implements RecordSource {
   constructor(readonly dataset: JsonlDataset) {}
@@ -19,6 +28,10 @@ export class StoreRecordSource implements RecordSource {
     if (l.lossy) return { lineNumber: i + 1, invalid: { reason: `not edited: ${l.lossy.reason}` } };
     return { lineNumber: i + 1, value: l.value };
   }
+  /** Changes when something other than a job's sink edits the dataset (a person in the editor). */
+  revision(): number {
+    return this.dataset.revision - (ownEdits.get(this.dataset) ?? 0);
+  }
 }
 
 export interface StoreSinkOptions {
@@ -28,19 +41,56 @@ export interface StoreSinkOptions {
   save?: boolean;
   /** Where the annotation lives in a record (default field names otherwise). */
   fields?: FieldMap;
+  /** Replace an existing label or rationale (the previous value goes to the record's history). Default false. */
+  replace?: boolean;
 }
 
 export class StoreResultSink implements ResultSink {
+  /** Results whose record was not found (edited or deleted while the job ran): not applied. */
+  missed = 0;
+  /** Results whose label (or rationale) differs from the one the record has, which stays (without `replace`). */
+  kept = 0;
+
   constructor(
     readonly dataset: JsonlDataset,
     private readonly opts: StoreSinkOptions = {},
   ) {}
 
-  apply(i: number, result: TaskResult): void {
-    const l = this.dataset.line(i);
+  /** Where the record a result was computed for is now: `i` when it still has the key, else the nearest line that has it. */
+  private locate(i: number, b: Binding): number | undefined {
+    const n = this.dataset.lineCount;
+    const has = (j: number): boolean => {
+      const l = this.dataset.line(j);
+      return l.value !== undefined && !l.invalid && b.keyOf(l.value) === b.key;
+    };
+    if (i < n && has(i)) return i;
+    for (let d = 1; i - d >= 0 || i + d < n; d++) {
+      if (i - d >= 0 && i - d < n && has(i - d)) return i - d;
+      if (i + d < n && has(i + d)) return i + d;
+    }
+    return undefined;
+  }
+
+  apply(i: number, result: TaskResult, bound?: Binding): void {
+    const at = bound ? this.locate(i, bound) : i;
+    if (at === undefined) {
+      this.missed++;
+      return;
+    }
+    const l = this.dataset.line(at);
     if (!l.value || l.invalid || l.lossy) return;
-    const edit = this.dataset.replaceLine(i, applyResult(l.value, result, this.opts.fields ?? defaultFields));
-    this.opts.onApplied?.(i, edit);
+    const fields = this.opts.fields ?? defaultFields;
+    const next = applyResult(l.value, result, fields, { replace: this.opts.replace === true });
+    const labels = (result.task === 'label' || result.task === 'consistency') && result.question === (fields.question ?? 'label');
+    const field = result.task === 'rationale' ? fields.rationale : labels ? fields.label : undefined;
+    if (field !== undefined) {
+      const answer = result.task === 'rationale' ? String(result.rationale ?? result.value) : result.value;
+      if (next[field] !== undefined && JSON.stringify(next[field]) !== JSON.stringify(answer)) this.kept++;
+    }
+    if (isDeepStrictEqual(JSON.parse(JSON.stringify(next)), l.value)) return; // applied before (a resume): nothing changes
+    const edit = this.dataset.replaceLine(at, next);
+    ownEdits.set(this.dataset, (ownEdits.get(this.dataset) ?? 0) + 1);
+    this.opts.onApplied?.(at, edit);
   }
 
   async flush(): Promise<void> {
@@ -48,13 +98,32 @@ export class StoreResultSink implements ResultSink {
   }
 }
 
+export interface JobTargetOptions {
+  /** The record keys that hold annotations (a job writes only these); default the layout's default names. */
+  annotationKeys?: ReadonlySet<string>;
+  log?(line: string): void;
+}
+
+/** A record's content outside its annotation fields, hashed: what an output record must share with its input record. */
+export function contentKey(record: Record<string, unknown>, annotationKeys: ReadonlySet<string> = ANNOTATION_FIELDS): string {
+  // (fromEntries defines own members: a "__proto__" key of the record is a key like any other)
+  const rest = Object.fromEntries(Object.entries(record).filter(([k]) => !annotationKeys.has(k)));
+  return createHash('sha256').update(canonicalJson(rest)).digest('hex');
+}
+
 /**
  * Opens the file a job writes: the input itself (in place), or a copy of it at `out`, made once
  * through the store's atomic save (a killed copy leaves no half file); a resumed job, or the next
- * judge of several, continues on the copy. An existing `out` with another number of lines than
- * the input is not a copy of it: refused rather than annotated by line number.
+ * judge of several, continues on the copy.
+ *
+ * An existing `out` is a copy of the input only as long as each of its records has the content of
+ * the input's record at that line outside the annotation fields (what jobs write). When the input
+ * changed since (a record edited, added, removed or moved), `out` is rebuilt from the input: each
+ * input record takes the output record with the same content (with its results; a moved record
+ * keeps them), a record without one comes from the input (and the job does it). The earlier
+ * `out` is kept in its journal folder. So a job never works on a stale copy.
  */
-export async function openJobTarget(input: string, out?: string): Promise<JsonlDataset> {
+export async function openJobTarget(input: string, out?: string, opts: JobTargetOptions = {}): Promise<JsonlDataset> {
   const ds = await JsonlDataset.open(input);
   try {
     await ds.ready;
@@ -67,18 +136,99 @@ export async function openJobTarget(input: string, out?: string): Promise<JsonlD
     ds.close();
     throw err;
   }
-  const lines = ds.lineCount;
-  ds.close();
   const existing = await JsonlDataset.open(out);
   try {
     await existing.ready;
+    const keys = opts.annotationKeys ?? ANNOTATION_FIELDS;
+    const keyAt = (d: JsonlDataset, j: number): string => {
+      const l = d.line(j);
+      return l.value && !l.invalid ? `v:${contentKey(l.value, keys)}` : `raw:${createHash('sha256').update(l.bytes()).digest('hex')}`;
+    };
+    const existingCount = existing.lineCount;
+    let copy = existingCount === ds.lineCount;
+    for (let j = 0; copy && j < ds.lineCount; j++) copy = keyAt(ds, j) === keyAt(existing, j);
+    if (copy) {
+      ds.close();
+      return existing;
+    }
+    // Rebuild: the input's records, each with its output record's results when there is one.
+    const byKey = new Map<string, number[]>();
+    for (let k = 0; k < existing.lineCount; k++) {
+      const key = keyAt(existing, k);
+      const list = byKey.get(key);
+      if (list) list.push(k);
+      else byKey.set(key, [k]);
+    }
+    /** Per input line: the output line with its content (`k`, its results kept) or none (-1: the input line). */
+    const target = new Int32Array(ds.lineCount);
+    let kept = 0;
+    let moved = 0;
+    for (let j = 0; j < ds.lineCount; j++) {
+      const k = byKey.get(keyAt(ds, j))?.shift() ?? -1;
+      target[j] = k;
+      if (k >= 0) kept++;
+      if (k >= 0 && k !== j) moved++;
+    }
+    byKey.clear();
+    // The output is edited into the target, not written anew: the output lines that stay in order
+    // (the longest increasing run of them) stay where they are, byte for byte; the others are
+    // deleted, and the lines that are not there yet (moved or from the input) inserted.
+    const keep = longestIncreasing(target);
+    const eol = existing.lineCount > 0 ? existing.line(0).eol || '\n' : '\n';
+    const refOf = (d: JsonlDataset, i: number): LineRef => {
+      const b = d.line(i).bytes();
+      return isUtf8(b) ? { text: b.toString('utf8'), eol } : { base64: b.toString('base64'), eol };
+    };
+    const inserts = new Map<number, LineRef>();
+    for (let j = 0; j < target.length; j++) {
+      const k = target[j]!;
+      if (k < 0) inserts.set(j, refOf(ds, j));
+      else if (!keep.has(k)) inserts.set(j, refOf(existing, k));
+    }
+    for (let k = existing.lineCount - 1; k >= 0; k--) if (!keep.has(k)) existing.deleteLine(k);
+    for (const [j, line] of [...inserts].sort((a, b) => a[0] - b[0])) existing.applyEdit({ type: 'insert', index: j, line });
+    const redo = ds.lineCount - kept;
+    const gone = existingCount - kept;
+    const folder = `${resolve(out)}.curator-journal`;
+    mkdirSync(folder, { recursive: true });
+    const backup = join(folder, `${basename(out)}.before-${Date.now()}`);
+    try {
+      linkSync(out, backup);
+    } catch {
+      copyFileSync(out, backup);
+    }
+    ds.close();
+    await existing.save();
+    opts.log?.(
+      `${out} is no longer a copy of ${input} (the input changed): rebuilt from it; ${kept} record(s) keep their results (${moved} at another line), ` +
+        `${redo} new or changed record(s) are done again, ${gone} output record(s) without an input record left out. The earlier ${out} is kept as ${backup}`,
+    );
+    return existing;
   } catch (err) {
     existing.close();
+    ds.close();
     throw err;
   }
-  if (existing.lineCount !== lines) {
-    existing.close();
-    throw new UserError(`${out} exists and has ${existing.lineCount} line(s), ${input} has ${lines}: it is not a copy of it. Remove it or choose another output.`);
+}
+
+/** The entries of `seq` (non-negative ones) on a longest strictly increasing subsequence (patience sorting, O(n log n)). */
+export function longestIncreasing(seq: Int32Array): Set<number> {
+  const tails: number[] = []; // positions in seq of the smallest tail of each length
+  const prev = new Int32Array(seq.length).fill(-1);
+  for (let p = 0; p < seq.length; p++) {
+    const v = seq[p]!;
+    if (v < 0) continue;
+    let lo = 0;
+    let hi = tails.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (seq[tails[mid]!]! < v) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > 0) prev[p] = tails[lo - 1]!;
+    tails[lo] = p;
   }
-  return existing;
+  const out = new Set<number>();
+  for (let p = tails.length ? tails[tails.length - 1]! : -1; p >= 0; p = prev[p]!) out.add(seq[p]!);
+  return out;
 }

@@ -14,11 +14,32 @@ export interface SourceRecord {
 export interface RecordSource {
   count(): number;
   get(i: number): SourceRecord | Promise<SourceRecord>;
+  /**
+   * A number that changes whenever something other than the job's own results edits the records
+   * (a person in the editor inserting, deleting or editing lines while the job runs). A source
+   * that can change under the job says so; the runner then checks every record again at the end.
+   */
+  revision?(): number;
+}
+
+/**
+ * What a result was computed from: the record's key (LlmTask.key of the record as the task read
+ * it) and the function that computes it. A sink checks that the record at the index still has
+ * that key before it applies the result, and finds the record by its key when it moved.
+ */
+export interface Binding {
+  key: string;
+  keyOf(record: Record<string, unknown>): string;
 }
 
 export interface ResultSink<R = TaskResult> {
-  /** Called once per finished record, in completion order (not index order). */
-  apply(i: number, result: R): void | Promise<void>;
+  /**
+   * Called once per finished record, in completion order (not index order), and again for results
+   * taken from the journal. `i` is where the record was when the job read it; `bound` says what the
+   * result was computed from (a sink whose records can move must check it). Applying the same
+   * result to the same record twice must change nothing.
+   */
+  apply(i: number, result: R, bound?: Binding): void | Promise<void>;
   flush(): Promise<void>;
 }
 
@@ -45,5 +66,12 @@ export interface LlmTask<R = TaskResult> {
   /** Where the prompt came from, for the log: "built-in judge prompt v1 (sha256:…)" or the override file. */
   readonly promptSource?: string;
   run(record: Record<string, unknown>, ctx: { signal: AbortSignal; index: number; line: number }): Promise<TaskOutcome<R>>;
+  /**
+   * What the task reads of a record, hashed (e.g. the rendered request): the journal binds each
+   * result to it, so a resume redoes a record whose content changed, finds a moved record, and
+   * never applies a result to a record it was not computed for. It must not change when the
+   * task's own result is applied to the record. Default: a hash of the whole record.
+   */
+  key?(record: Record<string, unknown>): string;
   estimate(record: Record<string, unknown>): RecordEstimate;
 }

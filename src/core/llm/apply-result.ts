@@ -1,15 +1,18 @@
 // What a task returns for a record (TaskResult) and how it becomes record fields: each task maps
 // onto the annotation layout's helpers in src/core/schema/annotation.ts (the one module that knows
 // the layout; field names from its FieldMap):
-//   label        a suggestion under the question + the top-level label (unless a person decided)
-//   consistency  one suggestion {value: majority, score: agreement, samples: [...]} + the label
-//   rationale    the top-level rationale + a suggestion under the rationale question (provenance)
+//   label        a suggestion under the question + the top-level label when the record has none
+//   consistency  one suggestion {value: majority, score: agreement, samples: [...]} + the label (idem)
+//   rationale    a suggestion under the rationale question (provenance) + the top-level rationale
+//                when the record has none
 //   judge        the judge's entry in `judges[]` (by model + prompt hash) + the panel's `judge`
 //   critique     a suggestion {value: refined, rationale: critique} under the critiqued field's
 //                question, beside the original field (which is never touched)
-// Applying the same result twice gives the same record (entries are replaced, not appended), so
-// resuming a job never duplicates.
-import { defaultFields, withJudge, withModelLabel, withRationale, withSuggestion, type FieldMap, type Suggestion } from '../schema/annotation';
+// A model never replaces a label or rationale the record already has (from the source data, a
+// person, an earlier model) unless `replace` is asked for, and then the previous value goes to
+// `annotations.history`; a question a person decided is never relabeled. Applying the same result
+// twice gives the same record (entries are replaced, not appended), so resuming never duplicates.
+import { defaultFields, withJudge, withModelLabel, withRationale, withSuggestion, type FieldMap, type ModelWrite, type Suggestion } from '../schema/annotation';
 import type { TaskId } from './prompts';
 
 export interface ResultUsage {
@@ -59,11 +62,18 @@ function suggestion(value: unknown, r: { confidence?: number; rationale?: string
   };
 }
 
+export interface ApplyOptions {
+  /** Replace an existing label or rationale, keeping the previous value in `annotations.history`. */
+  replace?: boolean;
+}
+
 /** Returns a new record with the result applied (the input is not mutated). */
-export function applyResult(record: Record<string, unknown>, result: TaskResult, fields: FieldMap = defaultFields): Record<string, unknown> {
+export function applyResult(record: Record<string, unknown>, result: TaskResult, fields: FieldMap = defaultFields, opts: ApplyOptions = {}): Record<string, unknown> {
+  const { model, prompt_hash, time } = result.provenance;
+  const w: ModelWrite = { replace: opts.replace === true, by: { model, prompt_hash, time, task: result.task } };
   switch (result.task) {
     case 'label':
-      return withModelLabel(withSuggestion(record, result.question, suggestion(result.value, result), fields), result.question, result.value, fields);
+      return withModelLabel(withSuggestion(record, result.question, suggestion(result.value, result), fields), result.question, result.value, fields, w);
     case 'consistency': {
       const s: Suggestion = {
         ...suggestion(result.value, result, 'consistency'),
@@ -74,11 +84,11 @@ export function applyResult(record: Record<string, unknown>, result: TaskResult,
           provenance: x.provenance,
         })),
       };
-      return withModelLabel(withSuggestion(record, result.question, s, fields), result.question, result.value, fields);
+      return withModelLabel(withSuggestion(record, result.question, s, fields), result.question, result.value, fields, w);
     }
     case 'rationale': {
       const text = String(result.rationale ?? result.value);
-      return withRationale(withSuggestion(record, fields.rationale, suggestion(text, { provenance: result.provenance }, 'rationale'), fields), text, fields);
+      return withRationale(withSuggestion(record, fields.rationale, suggestion(text, { provenance: result.provenance }, 'rationale'), fields), text, fields, w);
     }
     case 'judge':
       return withJudge(

@@ -68,6 +68,12 @@ export const CommonOptions = z.object({
   /** Fields shown to the model as `{{record}}`; default all but the annotation fields. */
   inputFields: z.array(z.string()).optional(),
   instructions: z.string().default(''),
+  /**
+   * Replace a label or rationale the record already has with the model's (the previous value is
+   * kept in `annotations.history`). Default: an existing one stays and the model's answer is a
+   * suggestion beside it. A label a person decided is never replaced.
+   */
+  replaceExisting: z.boolean().default(false),
 });
 export type CommonOptions = z.output<typeof CommonOptions>;
 
@@ -171,6 +177,16 @@ function messagesTokens(messages: ChatMessage[]): number {
   return n;
 }
 
+/**
+ * A record's key for the journal: a hash of the messages the task sends for it (what the task
+ * reads of the record: never the annotation fields a result writes, unless the prompt shows them,
+ * as the rationale task shows the label it explains). So a result applied to its record keeps the
+ * key, and an edit of what the model saw changes it.
+ */
+export function requestKey(messages: readonly ChatMessage[]): string {
+  return `k2:${createHash('sha256').update(canonicalJson(messages)).digest('hex').slice(0, 32)}`;
+}
+
 export function createTask<K extends TaskId>(id: K, options: TaskOptionsById[K], deps: TaskDeps): LlmTask {
   switch (id) {
     case 'label':
@@ -208,6 +224,7 @@ function simpleTask<T>(
     promptHash: p.hash,
     promptSource: promptSource(p),
     estimate: (record) => ({ requests: 1, inputTokens: messagesTokens(messagesFor(record)), outputTokens: outputEstimate(id, o) }),
+    key: (record) => requestKey(messagesFor(record)),
     async run(record, ctx): Promise<TaskOutcome> {
       const problem = opts.check?.(record);
       if (problem) return { ok: false, reason: problem, usage: ZERO, requests: 0 };
@@ -284,6 +301,7 @@ function consistencyTask(o: ConsistencyOptions, deps: TaskDeps): LlmTask {
     promptHash: p.hash,
     promptSource: promptSource(p),
     estimate: (record) => ({ requests: o.k, inputTokens: o.k * messagesTokens(messagesFor(record)), outputTokens: o.k * outputEstimate('consistency', o) }),
+    key: (record) => requestKey(messagesFor(record)),
     async run(record, ctx): Promise<TaskOutcome> {
       const messages = messagesFor(record);
       const results = await Promise.all(
@@ -481,17 +499,18 @@ async function runOne<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEn
     const task = createTask(id, o, { client, cache });
     let source: RecordSource;
     let sink: ResultSink;
+    let storeSink: StoreResultSink | undefined;
     if (env.openSource) {
       source = await env.openSource(o);
       if (!env.openSink) throw new UserError('a custom record source needs a custom result sink (env.openSink)');
       sink = await env.openSink(source, o, id);
     } else {
-      opened = await openJobTarget(o.input, target === o.input ? undefined : target);
+      opened = await openJobTarget(o.input, target === o.input ? undefined : target, { annotationKeys: annotationKeys(o.fields), log });
       source = new StoreRecordSource(opened);
-      sink = new StoreResultSink(opened, { fields: o.fields ?? defaultFields });
+      sink = storeSink = new StoreResultSink(opened, { fields: o.fields ?? defaultFields, replace: o.replaceExisting });
     }
     log(`${id} with ${o.model}: ${task.promptSource ?? task.promptHash}`);
-    return await runJob({
+    const summary = await runJob({
       jobId: o.jobId ?? defaultJobId(id, o, task.promptHash),
       journalDir: journalDirFor(target),
       task,
@@ -505,6 +524,12 @@ async function runOne<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEn
       retryFailed: o.retryFailed,
       limit: o.limit,
     });
+    if (storeSink && storeSink.missed > 0) log(`${storeSink.missed} result(s) not applied: their records were edited or removed while the job ran`);
+    if (storeSink && storeSink.kept > 0) {
+      const what = id === 'rationale' ? 'rationale' : 'label';
+      log(`${storeSink.kept} record(s) already had a ${what} other than the model's answer: kept (the answer is a suggestion beside it); --replace (replaceExisting) replaces it, keeping the old one in annotations.history`);
+    }
+    return summary;
   } finally {
     close();
     opened?.close();

@@ -3,7 +3,8 @@
 // field names configurable through FieldMap. See docs/record-layout.md.
 //
 //   { ...your fields...,
-//     "label": "positive",                       // the current label (the human's when decided)
+//     "label": "positive",                       // the current label (the human's when decided;
+//                                                // a model writes it only when there is none)
 //     "rationale": "...",                        // why (model- or human-written)
 //     "judges": [ { "score": 8, "scale": [1, 10], "reasons": "...",            // every judge's verdict
 //                   "criteria": { "correctness": 8 }, "model": "gpt-4.1", "provenance": {...} }, ... ],
@@ -18,6 +19,8 @@
 //                                                      "output_tokens": 2 } } } ] },
 //       "human": { "label": { "value": "positive", "user": "maria", "status": "submitted",
 //                             "time": "..." } },
+//       "history": [ { "field": "label", "value": "neutral", "time": "...",  // what a model's
+//                      "by": { "model": "...", "task": "label", ... } } ],  // result moved aside
 //       "review": { "status": "reviewed" } } }
 import { z } from 'zod';
 
@@ -113,8 +116,26 @@ export const Origin = z.looseObject({
 });
 export type Origin = z.infer<typeof Origin>;
 
+/**
+ * A value a model's result moved aside (`annotations.history`, oldest first): the label or
+ * rationale it replaced when asked to (`replaceExisting`), an edited panel verdict (`judge`), a
+ * judge's own earlier verdict (`judges`) that a new answer of the same judge and prompt replaced.
+ */
+export const HistoryEntry = z.object({
+  /** The top-level field (its configured name) the value was in. */
+  field: z.string(),
+  value: z.unknown(),
+  /** When it was replaced (the replacing answer's time). */
+  time: z.string().optional(),
+  /** What replaced it: the model's provenance and task. */
+  by: Provenance.optional(),
+});
+export type HistoryEntry = z.infer<typeof HistoryEntry>;
+
 export const Annotations = z.object({
   suggestions: z.record(z.string(), z.array(Suggestion)).optional(),
+  /** Values a model's result replaced (see HistoryEntry): nothing a model writes is lost. */
+  history: z.array(HistoryEntry).optional(),
   human: z.record(z.string(), HumanDecision).optional(),
   review: z.object({ status: z.string(), time: z.string().optional(), queue: z.string().optional() }).optional(),
   tags: z.array(z.string()).optional(),
@@ -209,6 +230,14 @@ function latestModelProvenance(list: AnnotationView['suggestions'], question: st
 
 type Rec = Record<string, unknown>;
 const isObj = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !Array.isArray(v);
+/** No value: undefined, null or an empty string. */
+const absent = (v: unknown): boolean => v === undefined || v === null || v === '';
+/** JSON text with every object's keys sorted (keys whose value is undefined dropped, as JSON does). */
+function sortedJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => (isObj(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]])) : x)) ?? 'undefined';
+}
+/** Equal as JSON values, whatever the order of their keys. (This module is also bundled for the browser: no node:util.) */
+const same = (a: unknown, b: unknown): boolean => sortedJson(a) === sortedJson(b);
 
 function labelText(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
@@ -295,26 +324,37 @@ export function panelVerdict(judges: readonly Judge[]): Judge | undefined {
 
 /**
  * Adds one judge's verdict: upserted into `judges[]` by model and prompt hash, and `judge` set to
- * the panel's verdict. A lone `judge` written before `judges[]` existed (one judge, an import)
- * becomes the first entry, so nothing is lost.
+ * the panel's verdict. Nothing is lost: a lone `judge` written before `judges[]` existed (one
+ * judge, an import) becomes the first entry; a `judge` that is not the panel's verdict of
+ * `judges[]` (edited by hand) and the judge's own earlier, different verdict go to
+ * `annotations.history`. The same verdict applied twice gives the same record.
  */
 export function withJudge(record: Rec, judge: Judge, fields: FieldMap = defaultFields): Rec {
   const stored = record[fields.judges];
   const list: unknown[] = Array.isArray(stored) ? [...stored] : [];
-  if (!Array.isArray(stored)) {
-    const lone = Judge.safeParse(record[fields.judge]);
-    if (lone.success && typeof lone.data.score === 'number' && lone.data.n === undefined) list.push(record[fields.judge]);
-  }
   const entry = Judge.parse(judge);
+  const by: Provenance = { ...(entry.provenance ?? {}), ...(entry.model ? { model: entry.model } : {}), task: 'judge' };
+  const when = entry.provenance?.time ? { time: entry.provenance.time } : {};
+  let next: Rec = record;
+  const current = record[fields.judge];
+  if (!Array.isArray(stored)) {
+    const lone = Judge.safeParse(current);
+    if (lone.success && typeof lone.data.score === 'number' && lone.data.n === undefined) list.push(current);
+    else if (!absent(current)) next = withHistory(next, { field: fields.judge, value: current, ...when, by }, fields);
+  } else if (!absent(current) && !same(current, panelVerdict(scored(list)))) {
+    next = withHistory(next, { field: fields.judge, value: current, ...when, by }, fields);
+  }
   const key = judgeKey(entry);
   const at = list.findIndex((raw) => {
     const j = Judge.safeParse(raw);
     return j.success && judgeKey(j.data) === key;
   });
-  if (at >= 0) list[at] = entry;
-  else list.push(entry);
+  if (at >= 0) {
+    if (!same(list[at], entry)) next = withHistory(next, { field: fields.judges, value: list[at], ...when, by }, fields);
+    list[at] = entry;
+  } else list.push(entry);
   const verdict = panelVerdict(scored(list));
-  const next: Rec = { ...record, [fields.judges]: list };
+  next = { ...next, [fields.judges]: list };
   if (verdict) next[fields.judge] = verdict;
   return next;
 }
@@ -470,17 +510,60 @@ export function withSuggestion(record: Rec, question: string, suggestion: Sugges
   return { ...record, [fields.annotations]: ann };
 }
 
-/** Sets the label a model chose, unless a person decided that question. */
-export function withModelLabel(record: Rec, question: string, label: unknown, fields: FieldMap = defaultFields): Rec {
+/** How a model's result treats a value the record already has. */
+export interface ModelWrite {
+  /**
+   * Replace an existing label or rationale (the previous value goes to `annotations.history`).
+   * Default false: the existing value stays and the model's answer is only a suggestion.
+   */
+  replace?: boolean;
+  /** Who writes (kept with a replaced value in the history). */
+  by?: Provenance;
+}
+
+/** The record with `entry` appended to `annotations.history`. */
+export function withHistory(record: Rec, entry: HistoryEntry, fields: FieldMap = defaultFields): Rec {
+  const ann = annotationsOf(record, fields);
+  const list = Array.isArray(ann.history) ? [...(ann.history as unknown[])] : [];
+  list.push(HistoryEntry.parse(entry));
+  ann.history = list;
+  return { ...record, [fields.annotations]: ann };
+}
+
+/** The entries of `annotations.history` (malformed ones left out). */
+export function historyOf(record: Rec, fields: FieldMap = defaultFields): HistoryEntry[] {
+  const ann = record[fields.annotations];
+  if (!isObj(ann) || !Array.isArray(ann.history)) return [];
+  return ann.history.flatMap((h) => {
+    const e = HistoryEntry.safeParse(h);
+    return e.success ? [e.data] : [];
+  });
+}
+
+/** Sets top-level `key` to a model's `value`: when it has none, or (`replace`) keeping the old one in the history. */
+function modelWrite(record: Rec, key: string, value: unknown, w: ModelWrite, fields: FieldMap): Rec {
+  const old = record[key];
+  if (absent(old)) return { ...record, [key]: value };
+  if (same(old, value) || !w.replace) return record;
+  const next = withHistory(record, { field: key, value: old, ...(w.by?.time ? { time: w.by.time } : {}), ...(w.by ? { by: w.by } : {}) }, fields);
+  return { ...next, [key]: value };
+}
+
+/**
+ * Sets the label a model chose when the record has none. An existing label (from the source data,
+ * `curate set`, an earlier model) stays unless `replace` is asked for; then the previous one goes
+ * to `annotations.history`. A question a person decided is never relabeled by a model.
+ */
+export function withModelLabel(record: Rec, question: string, label: unknown, fields: FieldMap = defaultFields, w: ModelWrite = {}): Rec {
   if (question !== (fields.question ?? 'label')) return record;
   const ann = record[fields.annotations];
   if (isObj(ann) && isObj(ann.human) && ann.human[question] !== undefined) return record;
-  return { ...record, [fields.label]: label };
+  return modelWrite(record, fields.label, label, w, fields);
 }
 
-/** Sets the label's rationale (model- or human-written). */
-export function withRationale(record: Rec, rationale: string, fields: FieldMap = defaultFields): Rec {
-  return { ...record, [fields.rationale]: rationale };
+/** Sets the label's rationale when the record has none (or, with `replace`, over it, keeping the old one in the history). */
+export function withRationale(record: Rec, rationale: string, fields: FieldMap = defaultFields, w: ModelWrite = {}): Rec {
+  return modelWrite(record, fields.rationale, rationale, w, fields);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -214,6 +214,8 @@ export class JsonlDataset {
   private pendingScan: (() => void) | undefined;
   /** Counts startIndex() calls: a scan of an earlier one (before a revert) stops. */
   private scanGen = 0;
+  /** Counts the changes of the lines (every edit, undo, redo; a revert): see `revision`. */
+  private _revision = 0;
 
   private constructor(path: string, opts: OpenOptions) {
     this._path = resolve(path);
@@ -263,6 +265,11 @@ export class JsonlDataset {
     return this.scanDone;
   }
 
+  /** Changes whenever the lines may have changed (an edit, undo or redo, a revert); a save keeps it. */
+  get revision(): number {
+    return this._revision;
+  }
+
   /** Where the index was built: all in open(), by the worker thread, or in steps on this thread (diagnostics). */
   get indexedBy(): 'open' | 'worker' | 'thread' {
     return this._indexedBy;
@@ -300,6 +307,7 @@ export class JsonlDataset {
   // --- indexing -------------------------------------------------------------------------------
 
   private startIndex(opts: OpenOptions): void {
+    this._revision++;
     this.fd = openSync(this._path, 'r');
     const st = fstatSync(this.fd);
     if (st.isDirectory()) {
@@ -650,6 +658,7 @@ export class JsonlDataset {
   /** Applies an edit (again: redo, or restoring a hot-exit backup). */
   applyEdit(edit: Edit): void {
     this.assertEditable();
+    this._revision++;
     switch (edit.type) {
       case 'replace': {
         // A replace changes a line's content, never its terminator: the line keeps the one it has

@@ -21,7 +21,7 @@ import { setMaxListeners } from 'node:events';
 import { basename } from 'node:path';
 import { z } from 'zod';
 import { defineOperation, UserError, type Estimate, type OperationContext } from '../operation';
-import { JournalWriter, scanJournal } from '../jobs/journal';
+import { JournalWriter, scanJournal, setJournalAside } from '../jobs/journal';
 import { estimateTokens, type ChatMessage, type Usage } from '../llm/client';
 import { loadTemplate, promptHash, renderTemplate, type PromptTemplate } from '../llm/prompts';
 import { structuredCall, structuredSpec, type StructuredMode } from '../llm/structured';
@@ -30,6 +30,7 @@ import {
   costOf,
   GenerateCancelledError,
   generated,
+  hashOf,
   messagesTokens,
   prepareOutput,
   readSeedList,
@@ -118,7 +119,7 @@ interface RoundEntry {
   failed: { q: number; reason: string }[];
 }
 
-type Entry = { type: 'header'; version: 1; job: string; task: string; model: string; prompt_hash: string; created: string } | AnswerEntry | RoundEntry | { type: 'end'; time: string; stop: GenerateSummary['stop'] };
+type Entry = { type: 'header'; version: 1; job: string; task: string; model: string; prompt_hash: string; created: string; seeds?: string } | AnswerEntry | RoundEntry | { type: 'end'; time: string; stop: GenerateSummary['stop'] };
 
 /** Output order: round by round, in each round the order the candidates were checked. */
 export const acceptedInRounds: Selector = (e) => {
@@ -239,17 +240,31 @@ async function runInstructions(o: InstructionsOptions, env: SynthEnv, ctx: Opera
     const answers = new Map<string, AnswerEntry>();
     const decided = new Map<number, RoundEntry>();
     let ended: Extract<Entry, { type: 'end' }> | undefined;
-    const goodLength = scanJournal<Entry>(journalPath, (e) => {
-      if (e.type === 'header') header = e;
-      else if (e.type === 'answer') answers.set(`${e.round}:${e.q}`, e);
-      else if (e.type === 'round') decided.set(e.round, e);
-      else if (e.type === 'end') ended = e;
-    });
+    const scan = (): number =>
+      scanJournal<Entry>(journalPath, (e) => {
+        if (e.type === 'header') header = e;
+        else if (e.type === 'answer') answers.set(`${e.round}:${e.q}`, e);
+        else if (e.type === 'round') decided.set(e.round, e);
+        else if (e.type === 'end') ended = e;
+      });
+    let goodLength = scan();
     if (header && (header.task !== 'instructions' || header.prompt_hash !== p.hash || header.model !== o.model)) {
       throw new UserError(`the journal ${journalPath} belongs to a different job (task, prompt or model changed); remove it or use another output`);
     }
+    // The rounds were drawn from the seeds (their demonstrations, the similarity pool): a journal
+    // written from other seeds (edited, added, removed, moved; or not recorded) is not resumed.
+    const seedsHash = hashOf(seeds.map((x) => [x.text, x.ref]));
+    if (header && header.seeds !== seedsHash) {
+      const aside = setJournalAside(journalPath, 'seeds-changed');
+      log(`the seed instructions changed since the journal of ${jobId} was written: it is set aside as ${aside} and the job starts over (the response cache answers what it can)`);
+      header = undefined;
+      ended = undefined;
+      answers.clear();
+      decided.clear();
+      goodLength = scan();
+    }
     const journal = new JournalWriter<Entry>(journalPath, goodLength);
-    if (!header) journal.append({ type: 'header', version: 1, job: jobId, task: 'instructions', model: o.model, prompt_hash: p.hash, created: new Date().toISOString() });
+    if (!header) journal.append({ type: 'header', version: 1, job: jobId, task: 'instructions', model: o.model, prompt_hash: p.hash, created: new Date().toISOString(), seeds: seedsHash });
     const writer = new OutputWriter(journalPath, o.output, acceptedInRounds, { log, onWrite: (n) => env.onOutput?.(o.output, n) });
 
     const pool = new SimilarityPool(o.similarity);

@@ -1,0 +1,93 @@
+// A label job over a file open in the Curation Editor while the person edits it (issue 14): the job
+// reads from and writes into the editor's document (the same source and sink the VS Code command
+// gives the operation), and the person deletes a record above the job's position, deletes another
+// and undoes that (a line inserted above), and edits the text of a third meanwhile, each as one
+// undoable edit of the document. Every result must land
+// on the record it was computed for, the edited record must get an answer for its new text, and
+// nothing lands on the wrong record, in the editor or on disk.
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as vscode from 'vscode';
+import { StoreRecordSource, StoreResultSink } from '../../src/core/jobs/store-io';
+import { llmOperations } from '../../src/core/llm/tasks';
+import { lastUserText, startOpenAIServer, type ChatBody } from '../support/openai-server';
+import { activateExtension, openInCurationEditor, scratchFile } from './helpers';
+
+const labelFor = (text: string): string => (text.length % 2 === 0 ? 'even' : 'odd');
+function requestText(body: ChatBody): string {
+  const m = /"text":"((?:[^"\\]|\\.)*)"/.exec(lastUserText(body));
+  return m ? (JSON.parse(`"${m[1]}"`) as string) : '?';
+}
+
+type Rec = { id: number; text: string; label?: string; annotations?: { suggestions?: { label?: { value: unknown; rationale?: string }[] } } };
+
+describe('Jobs over an open file while the person edits it', () => {
+  afterEach(async () => {
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('a label job keeps every answer on its own record while the person deletes a record above its position, undoes a deletion and edits a text', async () => {
+    const api = await activateExtension();
+    const server = await startOpenAIServer({ latencyMs: 30 });
+    const N = 40;
+    const uri = await scratchFile('job-while-editing.jsonl', `${Array.from({ length: N }, (_, i) => JSON.stringify({ id: i, text: `review ${i}${'!'.repeat(i % 3)}` })).join('\n')}\n`);
+    const doc = await openInCurationEditor(api, uri);
+    let asked = 0;
+    let deleted: Rec | undefined;
+    let edited: number | undefined;
+    let undone: Promise<void> | undefined;
+    const undo = async (): Promise<void> => {
+      await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
+      await vscode.commands.executeCommand('undo');
+    };
+    server.respond = (req) => {
+      const text = requestText(req.body as ChatBody);
+      asked++;
+      if (asked === 12) {
+        // The person deletes a record above the job's position (one undoable edit).
+        deleted = doc.store.line(4).value as Rec;
+        doc.deleteLines([4], 'Delete a record');
+      } else if (asked === 18) {
+        // ... deletes another one, undoes that (the record comes back: a line inserted above) ...
+        doc.deleteLines([6], 'Delete a record');
+        undone = undo();
+      } else if (asked === 26) {
+        // ... and rewrites the text of an early record, already answered.
+        edited = 2;
+        doc.edit({ op: 'setField', index: 2, path: ['text'], value: 'review 2, rewritten while the job ran' });
+      }
+      return { content: JSON.stringify({ label: labelFor(text), confidence: 0.5, rationale: `for: ${text}` }) };
+    };
+    try {
+      const ops = llmOperations({
+        apiKey: () => 'sk-integration',
+        openSource: async () => new StoreRecordSource(doc.store),
+        openSink: async () => new StoreResultSink(doc.store, { onApplied: (i, edit) => doc.notifyChanged(i, [edit]) }),
+      });
+      const options = ops.annotate.options.parse({ input: uri.fsPath, inPlace: true, baseURL: server.baseURL, model: 'm', labels: ['even', 'odd'], noCache: true, concurrency: 2 });
+      const summary = await ops.annotate.run(options, { signal: new AbortController().signal, progress: () => undefined, log: () => undefined });
+      assert.ok(deleted && edited !== undefined && undone, 'the person edited while the job ran');
+      await undone;
+      const check = (recs: Rec[], where: string): void => {
+        assert.equal(recs.length, N - 1, `${where}: the deleted record is gone`);
+        assert.ok(!recs.some((r) => r.id === deleted!.id), `${where}: the deleted record is gone`);
+        recs.forEach((r, i) => {
+          const s = r.annotations?.suggestions?.label ?? [];
+          assert.equal(s.length, 1, `${where}, line ${i + 1} (${r.text}): one answer`);
+          assert.equal(s[0]!.rationale, `for: ${r.text}`, `${where}, line ${i + 1}: the answer computed for its own text`);
+          assert.equal(s[0]!.value, labelFor(r.text));
+        });
+      };
+      const inEditor = Array.from({ length: doc.store.lineCount }, (_, i) => doc.store.line(i).value as Rec);
+      check(inEditor, 'in the editor');
+      assert.equal(inEditor[2]!.text, 'review 2, rewritten while the job ran');
+      // The job saved its results with the person's edits (the store's save), and the file says the same.
+      const onDisk = readFileSync(uri.fsPath, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Rec);
+      check(onDisk, 'on disk');
+      assert.ok(summary.ok >= N - 1);
+    } finally {
+      await server.close();
+    }
+  });
+});
