@@ -5,7 +5,9 @@ import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { defineOperation, UserError, type Estimate, type Operation, type Progress } from '../operation';
-import { JobCancelledError, journalDirFor, mergeSummaries, runJob, type JobSummary } from '../jobs/runner';
+import { JobCancelledError, journalDirFor, journalPathFor, mergeSummaries, runJob, type JobSummary } from '../jobs/runner';
+import { readJournal } from '../jobs/journal';
+import { effectivePrices } from './prices';
 import { openJobTarget, StoreRecordSource, StoreResultSink } from '../jobs/store-io';
 import type { LlmTask, RecordSource, ResultSink, TaskOutcome } from '../jobs/types';
 import { defaultFields, FieldMap, readAnnotation } from '../schema/annotation';
@@ -76,6 +78,12 @@ export const LabelOptions = CommonOptions.extend({
   /** The question the label answers; default: the layout's (`label`). */
   question: z.string().min(1).optional(),
   examples: z.array(z.object({ record: z.record(z.string(), z.unknown()), label: z.string(), rationale: z.string().optional() })).default([]),
+  /**
+   * Several models in one run: one job per model over the same file, each model's answer a
+   * suggestion of its own (side by side, by agent), so agreement can be measured per model and
+   * between models. Empty: `model` alone.
+   */
+  models: z.array(z.string().min(1)).default([]),
 });
 export const RationaleOptions = CommonOptions.extend({
   /** The field whose value is explained; default: the layout's label field. */
@@ -382,7 +390,7 @@ export function targetPath(o: CommonOptions, task: TaskId): string {
 export function defaultJobId(task: TaskId, options: CommonOptions, promptHashValue: string): string {
   const { jobId: _j, limit: _l, concurrency: _c, requestsPerMinute: _r, tokensPerMinute: _t, timeoutSeconds: _ts, maxRetries: _m, retryFailed: _rf, ...rest } = options;
   // The list of judges is not part of one judge's job: adding a judge later resumes the others'.
-  const { judgeModels: _jm, ...own } = rest as typeof rest & { judgeModels?: unknown };
+  const { judgeModels: _jm, models: _ms, ...own } = rest as typeof rest & { judgeModels?: unknown; models?: unknown };
   const h = createHash('sha256').update(canonicalJson({ task, input: resolve(options.input), rest: own, prompt: promptHashValue })).digest('hex');
   return `${task}-${h.slice(0, 12)}`;
 }
@@ -402,10 +410,36 @@ export function clientFor(o: CommonOptions, apiKey: string | undefined, log?: (l
   });
 }
 
-/** The judge models of a judge job (several judges: `judgeModels`), or the one model of any other task. */
+/** The models of a job: the judges of a judge job (`judgeModels`), the `models` of a label or consistency job, else the one model. */
 export function modelsOf(id: TaskId, o: CommonOptions): string[] {
-  const many = id === 'judge' ? (o as JudgeOptions).judgeModels : [];
+  const many = id === 'judge' ? (o as JudgeOptions).judgeModels : id === 'label' || id === 'consistency' ? ((o as LabelOptions).models ?? []) : [];
   return many.length > 0 ? [...new Set(many)] : [o.model];
+}
+
+/** The job id of the k-th of `count` models' jobs: a given job id names the run, each model's job gets its own journal under it. */
+function jobIdOf(id: TaskId, o: CommonOptions, k: number, count: number, promptHashValue: string): string {
+  if (o.jobId !== undefined) return count > 1 ? `${o.jobId}.${id === 'judge' ? 'judge' : 'model'}${k + 1}` : o.jobId;
+  return defaultJobId(id, o, promptHashValue);
+}
+
+/** The prices of a job's model: the options' when set, else the table's (./prices.ts), else 0. */
+function pricesOf(o: CommonOptions): { input: number; output: number } {
+  const p = effectivePrices(o.model, { input: o.pricePerMillionInputTokens, output: o.pricePerMillionOutputTokens });
+  return { input: p.input, output: p.output };
+}
+
+/**
+ * The records an earlier, interrupted run of this job already finished (its journal), which a
+ * resume does not send again: ok and skipped ones, and failed ones unless they are retried.
+ */
+function finishedInJournal(id: TaskId, o: CommonOptions, k: number, count: number, task: LlmTask): Set<number> {
+  const path = journalPathFor(journalDirFor(targetPath(o, id)), jobIdOf(id, o, k, count, task.promptHash));
+  const state = readJournal(path, true);
+  const done = new Set<number>();
+  const h = state.header;
+  if (!h || h.task !== task.id || h.prompt_hash !== task.promptHash || h.model !== task.model) return done;
+  for (const [i, e] of state.records) if (e.status !== 'failed' || !o.retryFailed) done.add(i);
+  return done;
 }
 
 /** A job's client (with the host's key), its response cache and a log line going to both logs. */
@@ -447,22 +481,34 @@ async function estimateTask<K extends TaskId>(id: K, o: TaskOptionsById[K], env:
   }
   const client = clientFor(o, undefined);
   try {
-    const task = createTask(id, o, { client });
+    const models = modelsOf(id, o);
+    // Per model: its task (prompt, hash) and the records its journal already has (a resume).
+    const jobs = models.map((model, k) => {
+      const om = { ...o, model } as TaskOptionsById[K];
+      const task = createTask(id, om, { client });
+      return { om, task, done: finishedInJournal(id, om, k, models.length, task), prices: pricesOf(om) };
+    });
     const n = Math.min(source.count(), o.limit ?? Infinity);
-    const e: Estimate = { records: n, requests: 0, inputTokens: 0, outputTokens: 0 };
+    const e: Estimate = { records: n, requests: 0, inputTokens: 0, outputTokens: 0, cost: 0 };
+    let cost = 0;
+    let pending = 0;
     for (let i = 0; i < n; i++) {
+      const left = jobs.filter((j) => !j.done.has(i));
+      if (left.length === 0) continue;
+      pending++;
       const rec = await source.get(i);
       if (!rec.value) continue;
-      const r = task.estimate(rec.value);
-      e.requests += r.requests;
-      e.inputTokens += r.inputTokens;
-      e.outputTokens += r.outputTokens;
+      const r = (left[0] as (typeof jobs)[number]).task.estimate(rec.value);
+      for (const j of left) {
+        e.requests += r.requests;
+        e.inputTokens += r.inputTokens;
+        e.outputTokens += r.outputTokens;
+        cost += (r.inputTokens * j.prices.input + r.outputTokens * j.prices.output) / 1e6;
+      }
     }
-    const judges = modelsOf(id, o).length;
-    e.requests *= judges;
-    e.inputTokens *= judges;
-    e.outputTokens *= judges;
-    e.cost = (e.inputTokens * o.pricePerMillionInputTokens + e.outputTokens * o.pricePerMillionOutputTokens) / 1e6;
+    e.cost = cost;
+    // Records left to do (every record on a first run); `records` stays the file's.
+    if (pending < n) e.remaining = pending;
     return e;
   } finally {
     client.close();
@@ -501,7 +547,7 @@ async function runOne<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEn
       signal: ctx.signal,
       progress: ctx.progress,
       log,
-      prices: { input: o.pricePerMillionInputTokens, output: o.pricePerMillionOutputTokens },
+      prices: pricesOf(o),
       retryFailed: o.retryFailed,
       limit: o.limit,
     });
@@ -526,10 +572,10 @@ async function runTask<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmE
         done: k * (p.total ?? 0) + p.done,
         total: p.total === undefined ? undefined : p.total * models.length,
         unit: p.unit,
-        message: `judge ${k + 1} of ${models.length} (${model}) · ${p.message ?? ''}`,
+        message: `${id === 'judge' ? 'judge' : 'model'} ${k + 1} of ${models.length} (${model}) · ${p.message ?? ''}`,
       });
-    // A given job id names the run: each judge's job gets its own journal under it.
-    const jobId = o.jobId === undefined ? undefined : `${o.jobId}.judge${k + 1}`;
+    // A given job id names the run: each model's job gets its own journal under it.
+    const jobId = o.jobId === undefined ? undefined : `${o.jobId}.${id === 'judge' ? 'judge' : 'model'}${k + 1}`;
     try {
       parts.push(await runOne(id, { ...o, model, jobId }, env, { ...ctx, progress }));
     } catch (err) {
