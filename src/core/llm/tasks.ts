@@ -2,6 +2,7 @@
 // an estimate, and a run that executes a journaled, resumable job. `createTask` binds a task to its
 // options and a client (used by the operations, tests and any custom runner).
 import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { defineOperation, UserError, type Estimate, type Operation, type Progress } from '../operation';
@@ -14,7 +15,7 @@ import { defaultFields, FieldMap, readAnnotation } from '../schema/annotation';
 import { JsonlDataset } from '../store';
 import type { TaskResult } from './apply-result';
 import { canonicalJson, ResponseCache } from './cache';
-import { estimateTokens, LlmClient, type ChatMessage, type SamplingParams, type Usage } from './client';
+import { estimateTokens, LlmClient, LlmError, type ChatMessage, type SamplingParams, type Usage } from './client';
 import { ANNOTATION_FIELDS, findPromptsDir, loadTemplate, promptHash, recordInput, renderMessages, renderTemplate, type PromptTemplate, type TaskId } from './prompts';
 import { structuredCall, structuredSpec, type StructuredMode, type StructuredSpec } from './structured';
 import {
@@ -523,8 +524,12 @@ async function runOne<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEn
   const { client, cache, log, close } = await openEngine(o, env, ctx);
   const target = targetPath(o, id);
   let opened: JsonlDataset | undefined;
+  let fresh = false;
+  let applied = 0;
+  let jobId = '';
   try {
     const task = createTask(id, o, { client, cache });
+    jobId = o.jobId ?? defaultJobId(id, o, task.promptHash);
     let source: RecordSource;
     let sink: ResultSink;
     if (env.openSource) {
@@ -532,13 +537,21 @@ async function runOne<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEn
       if (!env.openSink) throw new UserError('a custom record source needs a custom result sink (env.openSink)');
       sink = await env.openSink(source, o, id);
     } else {
+      fresh = target !== o.input && !existsSync(target);
       opened = await openJobTarget(o.input, target === o.input ? undefined : target);
       source = new StoreRecordSource(opened);
-      sink = new StoreResultSink(opened, { fields: o.fields ?? defaultFields });
+      const inner = new StoreResultSink(opened, { fields: o.fields ?? defaultFields });
+      sink = {
+        apply: (i, r) => {
+          applied++;
+          return inner.apply(i, r);
+        },
+        flush: () => inner.flush(),
+      };
     }
     log(`${id} with ${o.model}: ${task.promptSource ?? task.promptHash}`);
     return await runJob({
-      jobId: o.jobId ?? defaultJobId(id, o, task.promptHash),
+      jobId,
       journalDir: journalDirFor(target),
       task,
       source,
@@ -551,9 +564,30 @@ async function runOne<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEn
       retryFailed: o.retryFailed,
       limit: o.limit,
     });
+  } catch (err) {
+    // Stopped by a fatal error (no server there, a bad key) before any record had a result: the
+    // output this run made is a mere copy of the input; it and the empty journal go.
+    if (fresh && applied === 0 && err instanceof LlmError && err.kind === 'fatal') {
+      opened?.close();
+      opened = undefined;
+      removeUnused(target, journalPathFor(journalDirFor(target), jobId));
+    }
+    throw err;
   } finally {
     close();
     opened?.close();
+  }
+}
+
+/** Removes a job's output copy and its journal (and the journal folder when nothing else is in it). */
+function removeUnused(output: string, journal: string): void {
+  rmSync(output, { force: true });
+  rmSync(journal, { force: true });
+  const dir = dirname(journal);
+  try {
+    if (readdirSync(dir).length === 0) rmdirSync(dir);
+  } catch {
+    /* not there */
   }
 }
 
