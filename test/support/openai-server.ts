@@ -176,6 +176,7 @@ export class OpenAITestServer {
     this.lastKey = undefined;
     this.hadAuthOnAll = true;
     this.requireKey = undefined;
+    this.models = ['test-model'];
     this.planted.clear();
   }
 

@@ -210,6 +210,7 @@ export const agreement: Command = {
         ...(values['join-on'] ? { joinOn: values['join-on'] } : {}),
         ...(values['gold-field'] ? { goldField: values['gold-field'] } : {}),
         ...(values.question ? { question: values.question } : {}),
+        perModel: true,
       }),
     );
     const report = await checkedAsync(() => agreementOp.run(options, ctxOf(io)));

@@ -116,7 +116,11 @@ export async function confirmEstimate(label: string, est: Estimate, values: Opti
   const why = confirmationNeeded(est, { confirmCostAbove: maxCost, confirmRequestsAbove: maxRequests });
   if (!why || values.yes) return true;
   if (!io.isTTY || !process.stdin.isTTY) {
-    io.err(`curate: ${why} (--max-cost, --max-requests); pass --yes to run it\n`);
+    io.err(
+      cost
+        ? `curate: the estimated cost $${cost.toFixed(2)} is above --max-cost $${maxCost}; pass --yes to run it\n`
+        : `curate: the price of this model is unknown and the job makes about ${est.requests} requests, above --max-requests ${maxRequests}; pass --yes to run it\n`,
+    );
     return ExitCode.usage;
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });

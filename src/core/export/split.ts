@@ -143,15 +143,18 @@ export interface SplitResult {
 /** Fields of the annotation layout: not part of what makes two records the same. */
 const ANNOTATION_KEYS = new Set(['id', 'label', 'rationale', 'judge', 'judges', 'annotations']);
 
-/** What two records must share to be exact duplicates: their text (normalized), else the record without its id and annotations. */
-function duplicateKey(value: Record<string, unknown>, field: string | undefined): string {
+/**
+ * What two records must share to be exact duplicates: their text (normalized), else the record
+ * without its id and annotations; undefined when there is nothing else (no content to compare).
+ */
+function duplicateKey(value: Record<string, unknown>, field: string | undefined): string | undefined {
   const text = dedupText(value, field);
   if (text !== undefined) return `t:${exactKey(text)}`;
   const rest = Object.keys(value)
     .filter((k) => !ANNOTATION_KEYS.has(k))
     .sort()
     .map((k) => [k, value[k]]);
-  return `r:${exactKey(JSON.stringify(rest))}`;
+  return rest.length ? `r:${exactKey(JSON.stringify(rest))}` : undefined;
 }
 
 interface Unit {

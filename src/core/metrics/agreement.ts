@@ -36,7 +36,7 @@ export const AgreementOptions = z.object({
    * Also per model and between models: each model's suggestions (by agent) against people's
    * decisions (or the gold labels, with a gold file), and each pair of models against each other.
    */
-  perModel: z.boolean().default(true),
+  perModel: z.boolean().default(false),
 });
 export type AgreementOptions = z.input<typeof AgreementOptions>;
 
