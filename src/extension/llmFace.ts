@@ -3,6 +3,7 @@
 // is a key for a remote endpoint, and confirm an estimate above `llm.confirmCostAbove`.
 import * as vscode from 'vscode';
 import type { Estimate } from '../core/operation';
+import { modelFromServer } from '../core/llm/endpoints';
 import { confirmationNeeded, DEFAULT_CONFIRM_REQUESTS_ABOVE, PRICE_TABLE_DATE } from '../core/llm/prices';
 import { apiKey, endpointSettings, type EndpointSettings } from './settings';
 import type { Log } from './log';
@@ -30,6 +31,22 @@ export async function endpointFor(uri: vscode.Uri, context: vscode.ExtensionCont
     const pick = await vscode.window.showWarningMessage(`No API key for ${s.baseUrl}. Set one (kept in SecretStorage) or set OPENAI_API_KEY.`, 'Set API Key');
     if (pick) await vscode.commands.executeCommand('datasetCurator.setApiKey');
     if (!(await apiKey(context.secrets))) return undefined;
+  }
+  if (!s.model) {
+    // No model set and none in the preset (vLLM, LM Studio): the one the server serves, or a pick.
+    try {
+      s.model = await modelFromServer(s.baseUrl, key ?? (await apiKey(context.secrets)), {
+        how: 'set datasetCurator.llm.model',
+        choose: async (models) =>
+          (await vscode.window.showQuickPick(models, { title: `${s.baseUrl} serves ${models.length} models`, placeHolder: 'The model for this job (set datasetCurator.llm.model to keep one)' })) ?? undefined,
+      });
+      log.info(`no model set: ${s.baseUrl} serves ${s.model}`);
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      const pick = await vscode.window.showErrorMessage(msg, 'Open Settings');
+      if (pick) await vscode.commands.executeCommand('workbench.action.openSettings', 'datasetCurator.llm.model');
+      return undefined;
+    }
   }
   return s;
 }
