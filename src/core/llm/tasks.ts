@@ -433,14 +433,24 @@ function pricesOf(o: CommonOptions): { input: number; output: number } {
  * The records an earlier, interrupted run of this job already finished (its journal), which a
  * resume does not send again: ok and skipped ones, and failed ones unless they are retried.
  */
-function finishedInJournal(id: TaskId, o: CommonOptions, k: number, count: number, task: LlmTask): Set<number> {
+function finishedInJournal(id: TaskId, o: CommonOptions, k: number, count: number, task: LlmTask): { has(i: number, record: Record<string, unknown> | undefined): boolean } {
   const path = journalPathFor(journalDirFor(targetPath(o, id)), jobIdOf(id, o, k, count, task.promptHash));
   const state = readJournal(path, true);
-  const done = new Set<number>();
+  const done = new Map<number, string | undefined>();
   const h = state.header;
-  if (!h || h.task !== task.id || h.prompt_hash !== task.promptHash || h.model !== task.model) return done;
-  for (const [i, e] of state.records) if (e.status !== 'failed' || !o.retryFailed) done.add(i);
-  return done;
+  if (h && h.task === task.id && h.prompt_hash === task.promptHash && h.model === task.model) {
+    for (const [i, e] of state.records) if (e.status !== 'failed' || !o.retryFailed) done.set(i, (e as { key?: string }).key);
+  }
+  // An entry bound to its record's content (a journal `key`) counts only while the record at that
+  // index still has that content; the runner redoes the others.
+  const keyOf = (task as { key?: (record: Record<string, unknown>) => string }).key;
+  return {
+    has: (i, record) => {
+      if (!done.has(i)) return false;
+      const key = done.get(i);
+      return key === undefined || keyOf === undefined || record === undefined || keyOf(record) === key;
+    },
+  };
 }
 
 /** A job's client (with the host's key), its response cache and a log line going to both logs. */
@@ -494,10 +504,10 @@ async function estimateTask<K extends TaskId>(id: K, o: TaskOptionsById[K], env:
     let cost = 0;
     let pending = 0;
     for (let i = 0; i < n; i++) {
-      const left = jobs.filter((j) => !j.done.has(i));
+      const rec = await source.get(i);
+      const left = jobs.filter((j) => !j.done.has(i, rec.value));
       if (left.length === 0) continue;
       pending++;
-      const rec = await source.get(i);
       if (!rec.value) continue;
       const r = (left[0] as (typeof jobs)[number]).task.estimate(rec.value);
       for (const j of left) {
