@@ -35,10 +35,11 @@ export const llmFlags = {
 } as const;
 
 export const llmUsage =
-  '  --base-url URL (or --preset, or OPENAI_BASE_URL)  --model M (or CURATE_MODEL; else the preset\'s, or the one the server serves)\n' +
-  '  --concurrency N  --temperature T  --max-tokens N\n' +
-  '  --timeout S  --rpm N  --tpm N  --price-in USD/M  --price-out USD/M (default: known OpenAI prices)  --max-cost USD (ask above it; default 1)\n' +
-  '  --max-requests N (ask above it when the price is unknown; default 1000)  --preset openai|azure|ollama|vllm|lmstudio|llamacpp\n' +
+  '  --base-url URL (or --preset NAME, or OPENAI_BASE_URL)   --preset openai|azure|ollama|vllm|lmstudio|llamacpp\n' +
+  "  --model M (or CURATE_MODEL; else the preset's, or the one the server serves: GET /v1/models)\n" +
+  '  --concurrency N  --temperature T  --max-tokens N  --timeout S  --rpm N  --tpm N\n' +
+  '  --price-in USD/M  --price-out USD/M (default: known OpenAI prices)  --max-cost USD (ask above it; default 1)\n' +
+  '  --max-requests N (ask above it when the price is unknown; default 1000)\n' +
   '  --cache-dir DIR | --no-cache   --prompts-dir DIR (prompt overrides, e.g. .curator/prompts)   --limit N   --yes   --json\n' +
   '  The API key is read from OPENAI_API_KEY. A killed or interrupted job resumes when run again.';
 
