@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { TaskId } from '../core/llm/prompts';
 import { parse as parseJsonc } from 'jsonc-parser';
-import { presetModel, presets, type EndpointPreset, type PresetName } from '../core/llm/endpoints';
+import { presets, type EndpointPreset, type PresetName } from '../core/llm/endpoints';
 
 export const SECRET_KEY = 'datasetCurator.apiKey';
 
@@ -54,7 +54,7 @@ export function readEndpointSettings(scope?: vscode.Uri): EndpointSettings {
   return {
     baseUrl: get<string>('llm.baseUrl', '') || preset.baseUrl,
     // Empty for vLLM and LM Studio: the server is asked which it serves (endpointFor).
-    model: get<string>('llm.model', '') || (presets[presetName] ? presetModel(presetName) : preset.model) || '',
+    model: get<string>('llm.model', '') || preset.model || '',
     taskModels: get<Record<string, string>>('llm.taskModels', {}),
     judgeModels: get<string[]>('llm.judgeModels', []).filter((m) => typeof m === 'string' && m.trim() !== '').map((m) => m.trim()),
     temperature: get('llm.temperature', 0),
