@@ -6,10 +6,12 @@
 //   - the Explorer's context menu has one "Dataset Curator" submenu, which works; the record's
 //     12345678901234567890 shows as the file has it; the stats charts read their values out;
 //   - the editor title's "…" menu has a "Dataset Curator" submenu, which starts a label job;
-//   - the job's status bar item shows the job and cancels it.
+//   - the job's status bar item shows the job and cancels it;
+//   - with the default settings, a job of 1,200 requests at a price the extension does not know asks
+//     first (it never did: prices defaulted to 0, so every estimate cost $0).
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { notification, runCommand, until, webviewFrame } from '../harness/vscode';
@@ -32,6 +34,7 @@ describe('the first hour, in a fresh window', () => {
     page = w.page;
     writeFileSync(join(w.workspace, 'broken.jsonl'), `${lines.join('\n')}\n`);
     writeFileSync(join(w.workspace, 'train.py'), 'import json\nprint("train")\n');
+    writeFileSync(join(w.workspace, 'big.jsonl'), Array.from({ length: 1200 }, (_, i) => `${JSON.stringify({ id: i, text: `review ${i}`, label: i % 2 ? 'positive' : 'negative' })}\n`).join(''));
   });
 
   after(async () => {
@@ -170,5 +173,28 @@ describe('the first hour, in a fresh window', () => {
     await cancel.click();
     await notification(page, /was cancelled\. Finished records are kept; run it again to resume\./);
     await until('the status bar item gone', async () => (await page.locator('.statusbar-item', { hasText: /Labeling reviews\.jsonl/ }).count()) === 0, 30_000);
+  });
+
+  test('default settings: a label job of 1,200 requests at an unknown price asks first; Cancel runs nothing', async () => {
+    const before = readFileSync(join(w.workspace, 'big.jsonl'), 'utf8');
+    await runCommand(page, 'View: Close All Editors');
+    await quickOpen('big.jsonl', '{"id":0');
+    await runCommand(page, 'Dataset Curator: Label Records with LLM');
+    const input = page.locator('.quick-input-widget input');
+    // The label set, proposed from the file (not the palette's input, still closing).
+    await until('the label set', async () => /negative, positive/.test(await input.inputValue()), 60_000);
+    await input.press('Enter');
+    const first = page.locator('.quick-input-list .monaco-list-row').first();
+    await until('the few-shot question', async () => ((await first.textContent().catch(() => '')) ?? '').startsWith('Zero-shot'));
+    await input.press('Enter');
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ state: 'visible', timeout: 60_000 });
+    const text = (await dialog.textContent()) ?? '';
+    assert.match(text, /takes about 1,200 requests, at a price this extension does not know\. Asked because the price of this model is unknown and the job makes about 1,200 requests, more than 1,000\./);
+    await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden', timeout: 15_000 });
+    await page.waitForTimeout(1500);
+    assert.equal(await page.locator('.statusbar-item', { hasText: /Labeling big\.jsonl/ }).count(), 0, 'no job started');
+    assert.equal(readFileSync(join(w.workspace, 'big.jsonl'), 'utf8'), before);
   });
 });
