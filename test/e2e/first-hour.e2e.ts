@@ -182,7 +182,7 @@ describe('the first hour, in a fresh window', () => {
     await runCommand(page, 'Dataset Curator: Label Records with LLM');
     const input = page.locator('.quick-input-widget input');
     // The label set, proposed from the file (not the palette's input, still closing).
-    await until('the label set', async () => /negative, positive/.test(await input.inputValue()), 60_000);
+    await until('the label set', async () => /negative.*positive/.test(await input.inputValue()), 60_000);
     await input.press('Enter');
     const first = page.locator('.quick-input-list .monaco-list-row').first();
     await until('the few-shot question', async () => ((await first.textContent().catch(() => '')) ?? '').startsWith('Zero-shot'));
