@@ -15,7 +15,7 @@ ensureDependencies();
 rmSync(stage, { recursive: true, force: true });
 mkdirSync(stage, { recursive: true });
 must(process.execPath, [join(root, 'scripts/build.mjs'), '--production', '--dist', join(stage, 'dist')]);
-for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', '.vscodeignore', 'media', 'samples', 'docs']) {
+for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'CONTRIBUTING.md', '.vscodeignore', 'media', 'samples', 'docs']) {
   if (existsSync(join(root, f))) cpSync(join(root, f), join(stage, f), { recursive: true });
 }
 rmSync(vsix, { force: true });
@@ -25,9 +25,8 @@ must(
     join(root, 'node_modules/@vscode/vsce/vsce'),
     'package',
     '--no-dependencies',
-    '--allow-missing-repository',
     // Links stay relative: docs/ and media/ are inside the package, where VS Code's extension
-    // page resolves them (there is no public repository to point them at).
+    // page resolves them.
     '--no-rewrite-relative-links',
     '--out',
     vsix,

@@ -1,7 +1,7 @@
 // The `curate` command line: a registry of subcommands (src/cli/commands/*.ts), each a thin face
 // over the core. A subcommand declares its options for node's util.parseArgs and returns an exit
 // code; errors thrown as UsageError become exit 2 with the usage line.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** Exit codes (docs/cli.md). */
@@ -47,12 +47,78 @@ export interface Command {
 }
 
 export function parse(cmd: Command, argv: string[]): { values: OptionValues; positionals: string[] } {
+  const options = { ...cmd.options, help: { type: 'boolean', short: 'h' } } as const;
   try {
-    const r = parseArgs({ args: argv, options: { ...cmd.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    const r = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
     return { values: r.values as OptionValues, positionals: r.positionals };
   } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      // node's message tells how to pass a positional starting with '-': not what a typo needs.
+      const given = /'(-[^']*)'/.exec(err instanceof Error ? err.message : '')?.[1] ?? '';
+      const name = given.replace(/^-+/, '').replace(/=.*$/, '');
+      const near = nearestOption(name, Object.keys(options));
+      throw new UsageError(`unknown option ${given || '(empty)'}${near ? `; did you mean --${near}?` : ''}`);
+    }
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      // "Option '--out, -o <value>' argument missing" and friends: keep node's words, without its error class.
+      throw new UsageError((err instanceof Error ? err.message : String(err)).replace(/^TypeError \[\w+\]: /, ''));
+    }
     throw new UsageError(err instanceof Error ? err.message.replace(/^TypeError \[\w+\]: /, '') : String(err));
   }
+}
+
+/** Edit distance (insertions, deletions, substitutions), for "did you mean". */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length] ?? 0;
+}
+
+/** The option a mistyped name most likely meant: a unique prefix either way, else the closest within a third of its length (at least 1, at most 3 edits). */
+export function nearestOption(name: string, names: readonly string[]): string | undefined {
+  if (!name) return undefined;
+  const n = name.toLowerCase();
+  const prefixed = names.filter((o) => o.startsWith(n) || n.startsWith(o));
+  if (prefixed.length === 1) return prefixed[0];
+  let best: string | undefined;
+  let bestD = Math.min(3, Math.max(1, Math.floor(n.length / 3)));
+  for (const o of prefixed.length > 1 ? prefixed : names) {
+    const d = distance(n, o);
+    if (d < bestD || (d === bestD && best === undefined)) {
+      best = o;
+      bestD = d;
+    }
+  }
+  return best;
+}
+
+/**
+ * An option that takes TEXT or a FILE (--rubric, --system): the file's text when it names a file.
+ * A value that looks like a file name (one word with a file extension, or a path with a slash and
+ * no spaces) and names no file is an error, not the text: `--rubric rubrik.md` must not judge with
+ * the rubric "rubrik.md".
+ */
+export function textOrFile(v: string, flag: string): string {
+  if (existsSync(v)) {
+    if (statSync(v).isDirectory()) throw new UsageError(`--${flag} ${v} is a folder; give the text or a file`);
+    return readFileSync(v, 'utf8');
+  }
+  if (looksLikePath(v)) throw new UsageError(`--${flag}: no such file: ${v} (to pass it as text, write it with a space or without the extension)`);
+  return v;
+}
+
+/** One token with no spaces that is a relative or absolute path, or ends in a file extension. */
+export function looksLikePath(v: string): boolean {
+  const t = v.trim();
+  if (t === '' || /\s/.test(t)) return false;
+  if (/^(\.{0,2}\/|~\/|[A-Za-z]:[\\/])/.test(t)) return true;
+  if (/[\\/]/.test(t) && !/^https?:/i.test(t)) return true;
+  return /^[\w.-]+\.(md|markdown|txt|text|json|jsonl|yaml|yml|toml|csv|tsv|prompt|rst)$/i.test(t);
 }
 
 /** The first positional argument (FILE); a usage error when missing. */

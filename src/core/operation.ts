@@ -20,6 +20,8 @@ export interface Estimate {
   outputTokens: number;
   /** In US dollars, when prices are known. */
   cost?: number;
+  /** A resumed job: the records still to do (the requests, tokens and cost above count only these). */
+  remaining?: number;
 }
 
 export interface OperationContext {

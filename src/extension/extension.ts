@@ -4,6 +4,7 @@ import { DatasetsTreeProvider } from './datasetsTree';
 import { CurationEditorProvider } from './curationEditor';
 import { registerCommands } from './commands';
 import { registerGenerateCommands } from './generateCommands';
+import { registerJobCommands } from './jobs';
 import { Log } from './log';
 import { registerTextFeatures } from './textFeatures';
 import { registerSecretCommands } from './settings';
@@ -41,6 +42,7 @@ export function activate(context: vscode.ExtensionContext): DatasetCuratorApi {
   registerTextFeatures(context, log);
   registerSecretCommands(context);
   registerWalkthroughCommands(context);
+  registerJobCommands(context, log);
   log.info('Dataset Curator activated');
   return { datasets, editors };
 }

@@ -23,15 +23,88 @@ export function formatEta(ms: number): string {
   return `${Math.floor(m / 60)}h ${m % 60}m left`;
 }
 
+/** A job running now: what its status bar item's click shows, and how it is cancelled. */
+interface RunningJob {
+  id: number;
+  title: string;
+  started: number;
+  /** The latest progress line. */
+  message: string;
+  cancel(): void;
+}
+
+const running = new Map<number, RunningJob>();
+let nextJobId = 1;
+
+/** The jobs running now, oldest first (tests and the status bar command). */
+export function runningJobs(): readonly Pick<RunningJob, 'id' | 'title' | 'message'>[] {
+  return [...running.values()];
+}
+
+function setJobContext(): void {
+  void vscode.commands.executeCommand('setContext', 'datasetCurator.jobRunning', running.size > 0);
+}
+
+/**
+ * `datasetCurator.showJob`: the status bar item's click. Shows the job (its progress line) and
+ * offers to show the output channel or to cancel it (the same cancel as the notification's).
+ * With several jobs and none named, asks which.
+ */
+export function registerJobCommands(context: vscode.ExtensionContext, log: Log): void {
+  context.subscriptions.push(
+    vscode.commands.registerCommand('datasetCurator.showJob', async (id?: unknown) => {
+      let job = typeof id === 'number' ? running.get(id) : undefined;
+      if (!job) {
+        const jobs = [...running.values()];
+        if (jobs.length === 0) {
+          void vscode.window.showInformationMessage('No Dataset Curator job is running.');
+          return;
+        }
+        if (jobs.length === 1) job = jobs[0];
+        else {
+          const pick = await vscode.window.showQuickPick(
+            jobs.map((j) => ({ label: j.title, description: j.message, job: j })),
+            { title: 'Dataset Curator: running jobs', placeHolder: 'Which job?' },
+          );
+          job = pick?.job;
+        }
+      }
+      if (!job) return;
+      const mins = Math.floor((Date.now() - job.started) / 60000);
+      const secs = Math.floor(((Date.now() - job.started) % 60000) / 1000);
+      const items: (vscode.QuickPickItem & { act: 'output' | 'cancel' })[] = [
+        { label: '$(output) Show the Output', description: 'the "Dataset Curator" output channel', act: 'output' },
+        { label: '$(stop-circle) Cancel the Job', description: 'finished records are kept; run it again to resume', act: 'cancel' },
+      ];
+      const pick = await vscode.window.showQuickPick(items, {
+        title: `${job.title} · running for ${mins ? `${mins}m ` : ''}${secs}s`,
+        placeHolder: job.message || 'starting',
+      });
+      if (pick?.act === 'output') log.show();
+      if (pick?.act === 'cancel' && running.has(job.id)) {
+        log.info(`${job.title}: cancel asked from the status bar`);
+        job.cancel();
+      }
+    }),
+  );
+}
+
 export async function runWithProgress<S extends z.ZodType, R>(
   op: Operation<S, R>,
   options: z.output<S>,
   face: JobFace,
   log: Log,
 ): Promise<R | undefined> {
+  const ac = new AbortController();
+  const job: RunningJob = { id: nextJobId++, title: face.title, started: Date.now(), message: '', cancel: () => ac.abort() };
+  running.set(job.id, job);
+  setJobContext();
   const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 10);
   status.name = 'Dataset Curator job';
   status.text = `$(sync~spin) ${face.title}`;
+  status.tooltip = `${face.title}: click to see it or cancel it`;
+  status.command = { command: 'datasetCurator.showJob', title: 'Show the job', arguments: [job.id] };
+  status.accessibilityInformation = { label: `Dataset Curator job: ${face.title}. Activate to see it or cancel it.` };
   status.show();
   const started = Date.now();
   log.info(`${face.title}: started`);
@@ -39,7 +112,6 @@ export async function runWithProgress<S extends z.ZodType, R>(
     return await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: face.title, cancellable: true },
       async (progress, token) => {
-        const ac = new AbortController();
         token.onCancellationRequested(() => ac.abort());
         let lastShare = 0;
         let lastLog = 0;
@@ -65,7 +137,8 @@ export async function runWithProgress<S extends z.ZodType, R>(
             progress.report({ message, increment: Math.max(0, (share - lastShare) * 100) });
             lastShare = share;
             status.text = `$(sync~spin) ${face.title}: ${p.total ? `${Math.floor(share * 100)}%` : p.done}`;
-            status.tooltip = message;
+            status.tooltip = `${message}\nClick to see the job or cancel it.`;
+            job.message = message;
             if (Date.now() - lastLog > 2000) {
               lastLog = Date.now();
               log.info(`${face.title}: ${message}`);
@@ -84,6 +157,8 @@ export async function runWithProgress<S extends z.ZodType, R>(
     void vscode.window.showErrorMessage(`${face.title} failed: ${err instanceof Error ? err.message : String(err)}`);
     return undefined;
   } finally {
+    running.delete(job.id);
+    setJobContext();
     status.dispose();
     log.info(`${face.title}: ended after ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }

@@ -3,6 +3,8 @@
 // is a key for a remote endpoint, and confirm an estimate above `llm.confirmCostAbove`.
 import * as vscode from 'vscode';
 import type { Estimate } from '../core/operation';
+import { modelFromServer } from '../core/llm/endpoints';
+import { confirmationNeeded, DEFAULT_CONFIRM_REQUESTS_ABOVE, PRICE_TABLE_DATE } from '../core/llm/prices';
 import { apiKey, endpointSettings, type EndpointSettings } from './settings';
 import type { Log } from './log';
 
@@ -30,6 +32,22 @@ export async function endpointFor(uri: vscode.Uri, context: vscode.ExtensionCont
     if (pick) await vscode.commands.executeCommand('datasetCurator.setApiKey');
     if (!(await apiKey(context.secrets))) return undefined;
   }
+  if (!s.model) {
+    // No model set and none in the preset (vLLM, LM Studio): the one the server serves, or a pick.
+    try {
+      s.model = await modelFromServer(s.baseUrl, key ?? (await apiKey(context.secrets)), {
+        how: 'set datasetCurator.llm.model',
+        choose: async (models) =>
+          (await vscode.window.showQuickPick(models, { title: `${s.baseUrl} serves ${models.length} models`, placeHolder: 'The model for this job (set datasetCurator.llm.model to keep one)' })) ?? undefined,
+      });
+      log.info(`no model set: ${s.baseUrl} serves ${s.model}`);
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      const pick = await vscode.window.showErrorMessage(msg, 'Open Settings');
+      if (pick) await vscode.commands.executeCommand('workbench.action.openSettings', 'datasetCurator.llm.model');
+      return undefined;
+    }
+  }
   return s;
 }
 
@@ -46,10 +64,17 @@ export function engineOptions(s: EndpointSettings) {
   };
 }
 
-/** Logs the estimate; above the threshold, asks (modal). True to go on. */
+/**
+ * Logs the estimate; asks (modal) above `llm.confirmCostAbove` when the model's price is known
+ * (the settings', else the table in src/core/llm/prices.ts), above `llm.confirmRequestsAbove`
+ * requests when it is not. True to go on.
+ */
 export async function confirmEstimate(what: string, est: Estimate, s: EndpointSettings, log: Log, action = 'Run'): Promise<boolean> {
-  log.info(`${what}: ${est.records} records, ~${est.requests} requests, ~${est.inputTokens}+${est.outputTokens} tokens, ~$${(est.cost ?? 0).toFixed(4)}`);
-  if ((est.cost ?? 0) <= s.confirmCostAbove) return true;
-  const go = await vscode.window.showWarningMessage(`${what} takes about ${est.requests} requests and costs about $${(est.cost ?? 0).toFixed(2)}.`, { modal: true }, action);
+  log.info(`${what}: ${est.records} records${est.remaining !== undefined ? ` (${est.remaining} left to do)` : ''}, ~${est.requests} requests, ~${est.inputTokens}+${est.outputTokens} tokens, ~$${(est.cost ?? 0).toFixed(4)}`);
+  const confirmRequestsAbove = vscode.workspace.getConfiguration('datasetCurator').get<number>('llm.confirmRequestsAbove', DEFAULT_CONFIRM_REQUESTS_ABOVE);
+  const why = confirmationNeeded(est, { confirmCostAbove: s.confirmCostAbove, confirmRequestsAbove });
+  if (!why) return true;
+  const cost = (est.cost ?? 0) > 0 ? ` and costs about $${(est.cost ?? 0).toFixed(2)} (prices of ${PRICE_TABLE_DATE} unless set in llm.pricePerMillion…)` : ', at a price this extension does not know';
+  const go = await vscode.window.showWarningMessage(`${what} takes about ${est.requests.toLocaleString('en-US')} requests${cost}. Asked because ${why}.`, { modal: true }, action);
   return go === action;
 }

@@ -5,18 +5,13 @@
 import * as vscode from 'vscode';
 import type { TaskId } from '../core/llm/prompts';
 import { parse as parseJsonc } from 'jsonc-parser';
+import { presets, type EndpointPreset, type PresetName } from '../core/llm/endpoints';
 
 export const SECRET_KEY = 'datasetCurator.apiKey';
 
-export const presets = {
-  openai: { baseUrl: 'https://api.openai.com/v1', model: 'gpt-4o-mini', needsKey: true, embeddingModel: 'text-embedding-3-small' },
-  azure: { baseUrl: 'https://YOUR-RESOURCE.openai.azure.com/openai/v1', model: 'YOUR-DEPLOYMENT', needsKey: true, embeddingModel: 'YOUR-EMBEDDING-DEPLOYMENT' },
-  ollama: { baseUrl: 'http://127.0.0.1:11434/v1', model: 'llama3.1', needsKey: false, embeddingModel: 'nomic-embed-text' },
-  vllm: { baseUrl: 'http://127.0.0.1:8000/v1', model: 'YOUR-MODEL', needsKey: false, embeddingModel: 'YOUR-EMBEDDING-MODEL' },
-  lmstudio: { baseUrl: 'http://127.0.0.1:1234/v1', model: 'YOUR-MODEL', needsKey: false, embeddingModel: 'YOUR-EMBEDDING-MODEL' },
-  llamacpp: { baseUrl: 'http://127.0.0.1:8080/v1', model: 'default', needsKey: false, embeddingModel: 'default' },
-} as const;
-export type PresetName = keyof typeof presets;
+// The presets live in the core (the CLI's --preset uses the same); vLLM and LM Studio have no
+// model: the server is asked (llmFace.ts, endpointFor).
+export { presets, type PresetName } from '../core/llm/endpoints';
 
 export interface EndpointSettings {
   baseUrl: string;
@@ -54,10 +49,12 @@ export function readEndpointSettings(scope?: vscode.Uri): EndpointSettings {
     }
     return cfg.get<T>(key, fallback);
   };
-  const preset = presets[get<PresetName>('llm.preset', 'openai')] ?? presets.openai;
+  const presetName = get<PresetName>('llm.preset', 'openai');
+  const preset: EndpointPreset = presets[presetName] ?? presets.openai;
   return {
     baseUrl: get<string>('llm.baseUrl', '') || preset.baseUrl,
-    model: get<string>('llm.model', '') || preset.model,
+    // Empty for vLLM and LM Studio: the server is asked which it serves (endpointFor).
+    model: get<string>('llm.model', '') || preset.model || '',
     taskModels: get<Record<string, string>>('llm.taskModels', {}),
     judgeModels: get<string[]>('llm.judgeModels', []).filter((m) => typeof m === 'string' && m.trim() !== '').map((m) => m.trim()),
     temperature: get('llm.temperature', 0),
@@ -69,7 +66,7 @@ export function readEndpointSettings(scope?: vscode.Uri): EndpointSettings {
     pricePerMillionInput: get('llm.pricePerMillionInputTokens', 0),
     pricePerMillionOutput: get('llm.pricePerMillionOutputTokens', 0),
     confirmCostAbove: get('llm.confirmCostAbove', 1),
-    embeddingModel: get<string>('llm.embeddingModel', '') || preset.embeddingModel,
+    embeddingModel: get<string>('llm.embeddingModel', '') || preset.embeddingModel || '',
     ignored,
   };
 }

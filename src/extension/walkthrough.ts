@@ -3,7 +3,7 @@
 // the extension's ordinary commands (relabel in the editor, Label Records, Filter, Export).
 import * as vscode from 'vscode';
 import { CurationEditorProvider } from './curationEditor';
-import { presets, type PresetName } from './settings';
+import { presetModel, presets, serverModels, type PresetName } from '../core/llm/endpoints';
 
 export const WALKTHROUGH_ID = 'dataset-curator.dataset-curator#datasetCurator.gettingStarted';
 
@@ -77,6 +77,18 @@ export async function chooseEndpoint(): Promise<void> {
     if (presets[pick.preset].needsKey) {
       const set = await vscode.window.showInformationMessage(`${pick.label} needs an API key. It is kept in SecretStorage, never in settings.`, 'Set API Key');
       if (set) await vscode.commands.executeCommand('datasetCurator.setApiKey');
+    }
+    if (presetModel(pick.preset) === undefined) {
+      // vLLM, LM Studio: the model is the server's; ask it now to say which (jobs ask again when they start).
+      const served = await serverModels(presets[pick.preset].baseUrl, undefined).catch(() => undefined);
+      void vscode.window.showInformationMessage(
+        served === undefined
+          ? `${pick.label} is not answering at ${pick.description} yet. When a job starts, the model it serves is used (or set datasetCurator.llm.model).`
+          : served.length === 1
+            ? `${pick.label} serves ${served[0]}: jobs use it.`
+            : `${pick.label} serves ${served.length} models (${served.slice(0, 5).join(', ')}${served.length > 5 ? ', …' : ''}): a job asks which, or set datasetCurator.llm.model.`,
+      );
+      return;
     }
   }
   void vscode.window.showInformationMessage(`LLM requests go to ${pick.custom ? cfg.get('llm.baseUrl') : pick.description}.`);

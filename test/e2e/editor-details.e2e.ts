@@ -128,6 +128,8 @@ describe('editor and Datasets view details, as a person', () => {
       await welcome.waitFor({ state: 'visible', timeout: 30_000 });
       assert.match((await welcome.textContent()) ?? '', /No dataset files \(\*\.jsonl\) were found in this workspace\./);
       assert.ok(await other.locator('.part.sidebar .welcome-view-content .monaco-button', { hasText: 'Refresh' }).isVisible());
+      // A newcomer's way in: the sample and the walkthrough.
+      for (const b of ['Open the Sample', 'Get Started']) assert.ok(await other.locator('.part.sidebar .welcome-view-content .monaco-button', { hasText: b }).isVisible(), b);
       writeFileSync(join(empty, 'first.jsonl'), `${JSON.stringify({ text: 'hello', label: 'a' })}\n`);
       const row = other.locator('.part.sidebar .monaco-list-row', { hasText: 'first.jsonl' });
       await until('the new file with its figures', async () => /1 records · 100% annotated/.test((await row.textContent().catch(() => '')) ?? ''));
@@ -154,10 +156,13 @@ describe('editor and Datasets view details, as a person', () => {
     const explorerRow = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'reviews.jsonl' }).first();
     await until('selected in the Explorer', async () => (await explorerRow.getAttribute('aria-selected')) === 'true');
 
+    // The Explorer's menu has one "Dataset Curator" submenu holding them.
     await contextMenu(explorerRow);
+    await (await menuItem('Dataset Curator')).hover();
+    const reveal = await menuItem('Reveal in Datasets View');
     const explorerTitles = await menuTitles();
     for (const t of ['Open in Curation Editor', 'Open as Text', 'Reveal in Datasets View']) assert.ok(explorerTitles.includes(t), `${t} is in ${explorerTitles.join(' | ')}`);
-    await (await menuItem('Reveal in Datasets View')).click();
+    await reveal.click();
     await until('the Datasets view, the file selected', async () => {
       const title = ((await page.locator('.part.sidebar .composite.title h2').first().textContent()) ?? '').trim().toLowerCase();
       const selected = await page.locator('.part.sidebar .monaco-list-row[aria-selected="true"]', { hasText: 'reviews.jsonl' }).count();

@@ -5,9 +5,11 @@
 //   media/screenshots/stats.png            the editor's stats view
 //   media/screenshots/label-job.png        a label job running against the loopback server
 //   media/screenshots/walkthrough.png      the Get Started walkthrough
+//   media/screenshots/relabel.png          an animated PNG (APNG): relabeling with the keys, as a person does
 // Re-run it after the UI changes; it waits for what it shows, never for a fixed time.
 //   npm run screenshots [-- --only editor,stats] [-- --out DIR]
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import UPNG from 'upng-js';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Frame, Page } from 'playwright-core';
@@ -47,6 +49,51 @@ async function shot(page: Page, name: string): Promise<void> {
   const file = join(out, `${name}.png`);
   await page.screenshot({ path: file });
   console.log(`wrote ${file}`);
+}
+
+/**
+ * Relabeling, as a person does it, as an animated PNG: each key press (relabel, accept, next) and
+ * what it shows, one frame each, of the editor area. upng-js encodes the frames (a 256-color
+ * palette; only what changed between frames is stored).
+ */
+async function relabelAnimation(page: Page, frame: Frame): Promise<void> {
+  const area = await page.locator('.part.editor').boundingBox();
+  if (!area) throw new Error('no editor area');
+  const clip = { x: Math.round(area.x), y: Math.round(area.y), width: Math.round(area.width), height: Math.round(Math.min(area.height, 560)) };
+  const frames: ArrayBuffer[] = [];
+  const delays: number[] = [];
+  const grab = async (ms: number) => {
+    await page.waitForTimeout(150); // the paint after the change
+    const png = await page.screenshot({ clip });
+    frames.push(...UPNG.toRGBA8(UPNG.decode(png.buffer.slice(png.byteOffset, png.byteOffset + png.byteLength) as ArrayBuffer)));
+    delays.push(ms);
+  };
+  const position = async () => (await frame.locator('[data-testid="position"]').textContent()) ?? '';
+  const label = async () => ((await frame.locator('[data-testid="annotation-panel"] [data-testid="label"]').first().textContent()) ?? '').trim();
+  await frame.locator('[data-testid="position"]').click();
+  await until('line 1', async () => (await position()).startsWith('Line 1 '), 30_000);
+  await grab(1400);
+  // The labels are the sample's, sorted: 1 negative, 2 neutral, 3 positive. Line 1 is relabeled
+  // twice; line 3 has only the model's label, which is accepted (a person's decision appears).
+  const panel = async () => (await frame.locator('[data-testid="annotation-panel"]').textContent()) ?? '';
+  const steps: { key: string; shows: () => Promise<boolean>; ms: number }[] = [
+    { key: '1', shows: async () => (await label()).includes('negative'), ms: 1000 },
+    { key: '3', shows: async () => (await label()).includes('positive'), ms: 1000 },
+    { key: 'j', shows: async () => (await position()).startsWith('Line 2 '), ms: 700 },
+    { key: 'j', shows: async () => (await position()).startsWith('Line 3 '), ms: 1000 },
+    { key: 'a', shows: async () => (await panel()).includes('Human decision'), ms: 1400 },
+    { key: 'j', shows: async () => (await position()).startsWith('Line 4 '), ms: 1600 },
+  ];
+  for (const s of steps) {
+    await page.keyboard.press(s.key);
+    await until(`the record after ${s.key}`, async () => (await s.shows()) || undefined, 15_000);
+    await grab(s.ms);
+  }
+  mkdirSync(out, { recursive: true });
+  const file = join(out, 'relabel.png');
+  writeFileSync(file, Buffer.from(UPNG.encode(frames, clip.width, clip.height, 256, delays)));
+  console.log(`wrote ${file} (${frames.length} frames)`);
+  for (let i = 0; i < 3; i++) await page.keyboard.press('Control+z');
 }
 
 async function clearNotifications(page: Page): Promise<void> {
@@ -129,6 +176,10 @@ async function main(): Promise<void> {
       await clearNotifications(page);
       await frame.locator('[data-testid="position"]').click();
       await shot(page, 'curation-editor');
+    }
+    if (!only || only.has('relabel')) {
+      await clearNotifications(page);
+      await relabelAnimation(page, frame);
     }
     if (!only || only.has('stats')) {
       await frame.locator('[data-testid="position"]').click();

@@ -1,6 +1,6 @@
 // The offline VS Code harness: a real VS Code (the code-server build of VS Code 1.139, run on Node
 // 24) on 127.0.0.1, driven by Debian's Chromium through playwright-core. Used by the integration
-// runner, the e2e tests, the demo and the benchmarks. See ../../README.md "Tests".
+// runner, the e2e tests, the demo and the benchmarks. See ../../CONTRIBUTING.md "Tests".
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';

@@ -89,6 +89,8 @@ export interface OpenAIServerOptions {
   embeddingDims?: number;
   /** Different models give different (still deterministic) answers: the model is part of the seed. */
   seedByModel?: boolean;
+  /** What GET /v1/models lists (default: test-model). */
+  models?: string[];
 }
 
 export class OpenAITestServer {
@@ -97,6 +99,8 @@ export class OpenAITestServer {
   hadAuthOnAll = true;
   lastKey: string | undefined;
   latencyMs: number;
+  /** What GET /v1/models lists; settable between tests. */
+  models: string[];
   unsupported: Set<string>;
   requireKey: string | undefined;
   seedByModel: boolean;
@@ -113,6 +117,7 @@ export class OpenAITestServer {
 
   constructor(opts: OpenAIServerOptions = {}) {
     this.latencyMs = opts.latencyMs ?? 0;
+    this.models = opts.models ?? ['test-model'];
     this.unsupported = new Set(opts.unsupported ?? []);
     this.requireKey = opts.requireKey;
     this.seedByModel = opts.seedByModel ?? false;
@@ -171,6 +176,7 @@ export class OpenAITestServer {
     this.lastKey = undefined;
     this.hadAuthOnAll = true;
     this.requireKey = undefined;
+    this.models = ['test-model'];
     this.planted.clear();
   }
 
@@ -234,7 +240,7 @@ export class OpenAITestServer {
     if (latency > 0) await new Promise((r) => setTimeout(r, latency));
 
     if (req.method === 'GET' && path === '/v1/models') {
-      return this.json(res, 200, { object: 'list', data: [{ id: 'test-model', object: 'model', created: 0, owned_by: 'test' }] });
+      return this.json(res, 200, { object: 'list', data: this.models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'test' })) });
     }
     if (req.method === 'POST' && path === '/v1/embeddings') {
       if (fault) return this.applyFault(res, fault, rec);

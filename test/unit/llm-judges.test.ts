@@ -179,10 +179,12 @@ describe('curate judge --judge-models', () => {
     assert.equal(summary.cached, 12);
     assert.deepEqual(summary.parts.map((p) => p.model), ['judge-a', 'judge-b']);
     assert.deepEqual([summary.agreement.records, summary.agreement.disagree, summary.agreement.raters], [6, 2, ['judge-a', 'judge-b']]);
-    // --model given too: it is one of the judges; no --model and no --judge-models: a clear error
+    // --model given too: it is one of the judges; no --model and no --judge-models, and a server
+    // serving several models (GET /v1/models): a clear error naming them
     stderr = '';
+    server.models = ['judge-a', 'judge-b'];
     assert.equal(await main(['judge', input, '--base-url', server.baseURL, '--out', join(dir, 'x.jsonl')], { ...io, err: (t: string) => (stderr += t) }), 2);
-    assert.match(stderr, /missing --model \(or CURATE_MODEL\)/);
+    assert.match(stderr, /serves 2: judge-a, judge-b; name one with --model \(or CURATE_MODEL\)/);
   });
 });
 

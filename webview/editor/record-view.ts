@@ -3,6 +3,10 @@
 import type { RecordPayload } from '../../src/shared/protocol';
 import { el, icon } from './dom';
 import { checkJson, describeProblem } from './json-check';
+import { numberSources, pathKey } from './json-source';
+
+/** A number's text as the line has it (by its path), when known: see json-source.ts. */
+export type NumberSource = (path: readonly (string | number)[]) => string | undefined;
 
 export interface RecordViewOptions {
   /** Top-level keys shown by the annotation panel instead. */
@@ -25,17 +29,21 @@ function isConversation(v: unknown): v is { role: string; content: unknown }[] {
   );
 }
 
-function scalar(v: unknown): HTMLElement {
+function scalar(v: unknown, path: readonly (string | number)[], src?: NumberSource): HTMLElement {
   if (typeof v === 'string') return el('span', { class: 'v-string' }, v);
-  if (typeof v === 'number') return el('span', { class: 'v-number' }, String(v));
+  if (typeof v === 'number') {
+    // As the file has it: 12345678901234567890 stays that, not 12345678901234567000.
+    const text = src?.(path);
+    return el('span', { class: 'v-number', ...(text !== undefined && text !== String(v) ? { title: `Read as ${String(v)}: the file's number is kept as written` } : {}) }, text ?? String(v));
+  }
   if (typeof v === 'boolean') return el('span', { class: 'v-boolean' }, String(v));
   if (v === null) return el('span', { class: 'v-null' }, 'null');
   return el('span', { class: 'v-other' }, String(JSON.stringify(v)));
 }
 
-function renderConversation(messages: { role: string; content: unknown }[], depth: number): HTMLElement {
+function renderConversation(messages: { role: string; content: unknown }[], depth: number, path: readonly (string | number)[], src?: NumberSource): HTMLElement {
   const list = el('div', { class: 'conversation', role: 'list' });
-  for (const m of messages) {
+  for (const [n, m] of messages.entries()) {
     const role = KNOWN_ROLES.has(m.role) ? m.role : 'other';
     const extra = Object.entries(m).filter(([k]) => k !== 'role' && k !== 'content');
     list.append(
@@ -43,18 +51,18 @@ function renderConversation(messages: { role: string; content: unknown }[], dept
         'div',
         { class: `message role-${role}`, role: 'listitem' },
         el('div', { class: 'message-role' }, m.role),
-        el('div', { class: 'message-content' }, typeof m.content === 'string' ? m.content : renderValue(m.content, depth + 1)),
-        extra.length ? renderValue(Object.fromEntries(extra), depth + 1) : null,
+        el('div', { class: 'message-content' }, typeof m.content === 'string' ? m.content : renderValue(m.content, depth + 1, [...path, n, 'content'], src)),
+        extra.length ? renderValue(Object.fromEntries(extra), depth + 1, [...path, n], src) : null,
       ),
     );
   }
   return list;
 }
 
-/** Renders any JSON value; depth 1 is a top-level field's value. */
-export function renderValue(v: unknown, depth: number): HTMLElement {
-  if (isConversation(v)) return renderConversation(v, depth);
-  if (v === null || typeof v !== 'object') return scalar(v);
+/** Renders any JSON value; depth 1 is a top-level field's value, at `path` in the record (numbers shown as `src` has them). */
+export function renderValue(v: unknown, depth: number, path: readonly (string | number)[] = [], src?: NumberSource): HTMLElement {
+  if (isConversation(v)) return renderConversation(v, depth, path, src);
+  if (v === null || typeof v !== 'object') return scalar(v, path, src);
   const entries: [string, unknown][] = Array.isArray(v) ? v.map((x, i) => [String(i), x]) : Object.entries(v);
   const summaryText = Array.isArray(v) ? `[${entries.length} item${entries.length === 1 ? '' : 's'}]` : `{${entries.length} key${entries.length === 1 ? '' : 's'}}`;
   if (entries.length === 0) return el('span', { class: 'v-empty' }, Array.isArray(v) ? '[]' : '{}');
@@ -62,7 +70,7 @@ export function renderValue(v: unknown, depth: number): HTMLElement {
   if (depth <= 2) details.open = true;
   const body = el('div', { class: 'tree-body' });
   for (const [k, x] of entries) {
-    body.append(el('div', { class: 'tree-row' }, el('span', { class: 'tree-key' }, Array.isArray(v) ? `${k}` : `${k}:`), renderValue(x, depth + 1)));
+    body.append(el('div', { class: 'tree-row' }, el('span', { class: 'tree-key' }, Array.isArray(v) ? `${k}` : `${k}:`), renderValue(x, depth + 1, [...path, Array.isArray(v) ? Number(k) : k], src)));
   }
   details.append(body);
   return details;
@@ -96,16 +104,19 @@ export class RecordView {
     } else if (r.value) {
       const keys = Object.keys(r.value).filter((k) => !opts.hidden.has(k));
       if (keys.length === 0) parts.push(el('p', { class: 'empty' }, 'No fields besides the annotation.'));
-      for (const key of keys) parts.push(this.field(key, r.value[key], opts));
+      // Numbers as the line has them (the store sends its bytes as `raw`), scanned once per render.
+      let sources: Map<string, string> | undefined;
+      const src: NumberSource = (path) => (sources ??= numberSources(r.raw)).get(pathKey(path));
+      for (const key of keys) parts.push(this.field(key, r.value[key], opts, src));
     }
     this.element.replaceChildren(...parts);
     if (newRecord) this.element.parentElement?.scrollTo({ top: 0 });
   }
 
-  private field(key: string, value: unknown, opts: RecordViewOptions): HTMLElement {
+  private field(key: string, value: unknown, opts: RecordViewOptions, src?: NumberSource): HTMLElement {
     const valueBox = el('div', { class: 'field-value', 'data-kind': typeof value === 'string' ? 'string' : 'json' });
     if (typeof value === 'string') valueBox.append(value);
-    else valueBox.append(renderValue(value, 1));
+    else valueBox.append(renderValue(value, 1, [key], src));
     const header = el('div', { class: 'field-name' }, el('span', {}, key));
     const section = el('section', { class: 'field', 'data-field': key }, header, valueBox);
     if (opts.editable) {

@@ -8,6 +8,31 @@ import type { HostConnection } from './rpc';
 
 const WIDTH = 520;
 
+/**
+ * A chart's values for screen readers: the SVG (role img) carries them in its label, and a table
+ * beside it, visually hidden, lists them all (a role img hides the SVG's own texts).
+ */
+function spoken(title: string, rows: [string, string][]): string {
+  const shown = rows.slice(0, 12).map(([k, v]) => `${k}: ${v}`);
+  return `${title}. ${rows.length ? `${shown.join('; ')}${rows.length > shown.length ? `; and ${rows.length - shown.length} more` : ''}.` : 'No values.'}`;
+}
+
+function valuesTable(caption: string, head: [string, string], rows: [string, string][], testid: string): HTMLElement {
+  const table = el('table', { class: 'visually-hidden', 'data-testid': testid }, el('caption', {}, caption), el('tr', {}, el('th', { scope: 'col' }, head[0]), el('th', { scope: 'col' }, head[1])));
+  for (const [k, v] of rows) table.append(el('tr', {}, el('th', { scope: 'row' }, k), el('td', {}, v)));
+  return table;
+}
+
+function labelRows(labels: Record<string, number>): [string, string][] {
+  const entries = Object.entries(labels).sort((a, b) => b[1] - a[1]);
+  const total = entries.reduce((s, [, n]) => s + n, 0) || 1;
+  return entries.map(([label, n]) => [label, `${formatCount(n)} (${formatPercent(n / total)})`]);
+}
+
+function histogramRows(buckets: StatsPayload['scoreHistogram']): [string, string][] {
+  return buckets.map((b) => [`Score ${b.bucket}`, formatCount(b.count)]);
+}
+
 function labelChart(labels: Record<string, number>): SVGSVGElement {
   const entries = Object.entries(labels).sort((a, b) => b[1] - a[1]);
   const rowH = 26;
@@ -16,7 +41,7 @@ function labelChart(labels: Record<string, number>): SVGSVGElement {
   const max = Math.max(1, ...entries.map(([, n]) => n));
   const total = entries.reduce((s, [, n]) => s + n, 0) || 1;
   const height = Math.max(rowH, entries.length * rowH) + 4;
-  const chart = svg('svg', { viewBox: `0 0 ${WIDTH} ${height}`, class: 'chart', role: 'img', 'data-testid': 'stats-labels', 'aria-label': 'Label distribution' });
+  const chart = svg('svg', { viewBox: `0 0 ${WIDTH} ${height}`, class: 'chart', role: 'img', 'data-testid': 'stats-labels', 'aria-label': spoken('Label distribution', labelRows(labels)) });
   entries.forEach(([label, n], i) => {
     const y = i * rowH + 2;
     const w = ((WIDTH - left - right) * n) / max;
@@ -40,7 +65,7 @@ function histogram(buckets: StatsPayload['scoreHistogram']): SVGSVGElement {
   const gap = 4;
   const max = Math.max(1, ...buckets.map((b) => b.count));
   const bw = (WIDTH - gap) / Math.max(1, buckets.length);
-  const chart = svg('svg', { viewBox: `0 0 ${WIDTH} ${height}`, class: 'chart', role: 'img', 'data-testid': 'stats-histogram', 'aria-label': 'Judge score histogram' });
+  const chart = svg('svg', { viewBox: `0 0 ${WIDTH} ${height}`, class: 'chart', role: 'img', 'data-testid': 'stats-histogram', 'aria-label': spoken('Judge score histogram', histogramRows(buckets)) });
   chart.append(svg('line', { x1: 0, x2: WIDTH, y1: height - bottom, y2: height - bottom, class: 'axis' }));
   buckets.forEach((b, i) => {
     const h = ((height - bottom - top) * b.count) / max;
@@ -155,10 +180,12 @@ export class StatsView {
     );
     const labels = Object.keys(s.labels).length ? labelChart(s.labels) : el('p', { class: 'meta' }, 'No labels yet.');
     const hist = s.scoreHistogram.length ? histogram(s.scoreHistogram) : el('p', { class: 'meta' }, 'No judge scores yet.');
+    const labelValues = Object.keys(s.labels).length ? valuesTable('Label distribution', ['Label', 'Records'], labelRows(s.labels), 'stats-labels-table') : null;
+    const histValues = s.scoreHistogram.length ? valuesTable('Judge scores', ['Score', 'Records'], histogramRows(s.scoreHistogram), 'stats-histogram-table') : null;
     const cards: (HTMLElement | null)[] = [
       summary,
-      el('section', { class: 'stats-card', 'aria-label': 'Label distribution' }, el('h2', { class: 'panel-title' }, 'Label distribution'), labels),
-      el('section', { class: 'stats-card', 'aria-label': 'Judge scores' }, el('h2', { class: 'panel-title' }, 'Judge scores'), hist),
+      el('section', { class: 'stats-card', 'aria-label': 'Label distribution' }, el('h2', { class: 'panel-title' }, 'Label distribution'), labels, labelValues),
+      el('section', { class: 'stats-card', 'aria-label': 'Judge scores' }, el('h2', { class: 'panel-title' }, 'Judge scores'), hist, histValues),
       s.judges ? judgesCard(s.judges, this.showDisagreements) : null,
       el('section', { class: 'stats-card', 'aria-label': 'Progress' }, el('h2', { class: 'panel-title' }, 'Progress'), share('Annotated', s.annotatedShare, 'stats-annotated'), share('Reviewed', s.reviewedShare, 'stats-reviewed')),
       originCard(s),

@@ -17,7 +17,9 @@ function ctxOf(io: Io): OperationContext {
   let last = 0;
   return {
     signal: io.signal,
-    log: (l) => io.err(`${l}\n`),
+    // The operations' log lines are their summaries (for VS Code's output channel); each command
+    // prints its own summary on stdout, once.
+    log: () => undefined,
     progress: (p) => {
       if (!io.isTTY || Date.now() - last < 200) return;
       last = Date.now();
@@ -58,9 +60,14 @@ function checked<T>(fn: () => T): T {
     return fn();
   } catch (err) {
     if (err instanceof ZodError) throw new UsageError(err.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('\n'));
-    if (err instanceof UserError) throw new UsageError(err.message);
+    if (err instanceof UserError) throw new UsageError(cliWords(err.message));
     throw err;
   }
+}
+
+/** The core names options as the faces' schemas do ("pass overwrite"); on the command line they are flags. */
+function cliWords(message: string): string {
+  return message.replace(/\bpass overwrite\b/g, 'pass --overwrite');
 }
 
 export const filter: Command = {
@@ -203,6 +210,7 @@ export const agreement: Command = {
         ...(values['join-on'] ? { joinOn: values['join-on'] } : {}),
         ...(values['gold-field'] ? { goldField: values['gold-field'] } : {}),
         ...(values.question ? { question: values.question } : {}),
+        perModel: true,
       }),
     );
     const report = await checkedAsync(() => agreementOp.run(options, ctxOf(io)));
@@ -221,6 +229,19 @@ export const agreement: Command = {
         io.out(`  ${''.padEnd(16)}${m.labels.map((l) => l.slice(0, 10).padStart(11)).join('')}\n`);
         m.labels.forEach((l, i) => io.out(`  ${l.slice(0, 16).padEnd(16)}${(m.confusion[i] ?? []).map((v) => String(v).padStart(11)).join('')}\n`));
       }
+    }
+    const models = report.models ?? [];
+    if (models.length > 1) {
+      io.out(`several models suggest labels (${models.map((m) => m.model).join(', ')}): "suggestion" above is the most confident of any; per model:\n`);
+    }
+    if (models.length > 0 && (models.length > 1 || models[0]?.vsReference.metrics.n !== report.comparisons.find((c) => c.prediction === 'suggestion')?.metrics.n)) {
+      for (const m of models) {
+        const x = m.vsReference.metrics;
+        io.out(`  ${m.model} vs ${m.vsReference.reference}: ${x.n} pair(s) of ${m.suggested} suggestion(s); accuracy ${f(x.accuracy)}  kappa ${f(x.kappa)}  macro-F1 ${f(x.macroF1)}\n`);
+      }
+    }
+    for (const p of report.modelPairs ?? []) {
+      io.out(`  ${p.a} vs ${p.b}: ${p.metrics.n} record(s) both labeled; agreement ${f(p.metrics.accuracy)}  kappa ${f(p.metrics.kappa)}\n`);
     }
     const j = report.judges;
     if (j && j.records > 0) {
@@ -343,7 +364,13 @@ export const importCmd: Command = {
     if (!values.out) throw new UsageError('missing --out FILE');
     const options = checked(() => importOp.options.parse({ file, format: values.format, out: values.out, overwrite: !!values.overwrite }));
     const r = await checkedAsync(() => importOp.run(options, ctxOf(io)));
-    io.out(values.json ? `${JSON.stringify(r, null, 2)}\n` : `imported into ${values.out}: ${JSON.stringify(r)}\n`);
+    if (values.json) {
+      io.out(`${JSON.stringify(r, null, 2)}\n`);
+      return ExitCode.ok;
+    }
+    io.out(`imported ${r.written} ${r.format} row(s) from ${file} into ${values.out}; skipped ${r.skippedCount}\n`);
+    for (const s of r.skipped.slice(0, 10)) io.out(`  line ${s.index + 1}: ${s.reason}\n`);
+    if (r.skippedCount > 10) io.out(`  ... and ${r.skippedCount - 10} more\n`);
     return ExitCode.ok;
   },
 };
@@ -353,8 +380,14 @@ const splitOp = createSplitOperation();
 export const split: Command = {
   name: 'split',
   summary: 'Train/validation split with a seed, stratified by label, exact sizes',
-  usage: 'curate split FILE [--train 0.9] [--validation 0.1] [--test X] [--seed 42] [--stratify label|none] [--overwrite] [--json]',
+  usage: 'curate split FILE [--train 0.9] [--validation 0.1] [--test X] [--seed 42] [--stratify label|none] [--dedup-field PATH | --allow-duplicates] [--overwrite] [--json]',
+  details:
+    'Writes FILE.train.jsonl, FILE.validation.jsonl, ... beside FILE, each line a byte-exact copy.\n' +
+    'Exact duplicates (the same text, compared as "curate filter --dedup exact" does; --dedup-field names the field) go to one\n' +
+    'side together, so no record in validation has its copy in train; --allow-duplicates splits them like any record.',
   options: {
+    'dedup-field': { type: 'string' },
+    'allow-duplicates': { type: 'boolean' },
     train: { type: 'string' },
     validation: { type: 'string' },
     test: { type: 'string' },
@@ -376,11 +409,21 @@ export const split: Command = {
         ...(Object.keys(fractions).length ? { fractions } : {}),
         ...(values.seed !== undefined ? { seed: num(values.seed, 'seed') } : {}),
         ...(values.stratify ? { stratify: values.stratify === 'none' ? null : values.stratify } : {}),
+        ...(values['dedup-field'] ? { dedupField: values['dedup-field'] } : {}),
+        ...(values['allow-duplicates'] ? { groupDuplicates: false } : {}),
         overwrite: !!values.overwrite,
       }),
     );
     const r = await checkedAsync(() => splitOp.run(options, ctxOf(io)));
-    io.out(values.json ? `${JSON.stringify(r, null, 2)}\n` : `${JSON.stringify(r.sizes ?? r)}\n`);
+    if (values.json) {
+      io.out(`${JSON.stringify(r, null, 2)}\n`);
+      return ExitCode.ok;
+    }
+    const total = Object.values(r.sizes).reduce((a, b) => a + b, 0);
+    const w = Math.max(...Object.keys(r.sizes).map((k) => k.length));
+    io.out(`${file}: ${total} record(s) split with seed ${options.seed}${options.stratify ? `, stratified by ${options.stratify}` : ''}${r.invalid ? `; ${r.invalid} invalid line(s) left out` : ''}\n`);
+    for (const [name, n] of Object.entries(r.sizes)) io.out(`  ${name.padEnd(w)}  ${String(n).padStart(8)}  ${total ? ((n / total) * 100).toFixed(1) : '0.0'}%  -> ${r.outputs[name]}\n`);
+    if (r.duplicateGroups) io.out(`  ${r.duplicateGroups} group(s) of exact duplicates (${r.duplicateRecords} records) kept on one side each\n`);
     return ExitCode.ok;
   },
 };

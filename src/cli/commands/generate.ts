@@ -1,11 +1,11 @@
 // curate generate instructions|responses|preferences|dialogues FILE --out FILE: the generation
 // operations (src/core/synth) from the command line, with the LLM subcommands' flags.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { z } from 'zod';
 import { synthOperations, EVOLUTION_NAMES, GenerateCancelledError, SYNTH_TASKS, type GenerateSummary, type SynthTask } from '../../core/synth';
 import { readSeedList } from '../../core/synth/common';
 import { UserError, type Operation } from '../../core/operation';
-import { ExitCode, UsageError, type Command, type Io, type OptionValues } from '../cli';
+import { ExitCode, UsageError, textOrFile, type Command, type Io, type OptionValues } from '../cli';
 import { confirmEstimate, endpointOptions, interrupted, list, llmFlags, llmUsage, num, parseOptions, progressPrinter } from './llm-common';
 
 /** Task options: flag -> [option name, how to read it, the tasks it applies to]. */
@@ -60,9 +60,6 @@ const options = {
   ...Object.fromEntries(Object.entries(taskFlags).map(([flag, f]) => [flag, { type: f.read === 'bool' ? 'boolean' : 'string' }])),
 } as Command['options'];
 
-function textOrFile(v: string): string {
-  return existsSync(v) ? readFileSync(v, 'utf8') : v;
-}
 
 function read(flag: string, r: Reader, v: unknown): unknown {
   switch (r) {
@@ -76,7 +73,7 @@ function read(flag: string, r: Reader, v: unknown): unknown {
     case 'string':
       return v;
     case 'text':
-      return textOrFile(v as string);
+      return textOrFile(v as string, flag);
     case 'list':
       return list(v);
     case 'numbers':
@@ -108,7 +105,7 @@ async function taskOptions(task: SynthTask, values: OptionValues, inputs: string
     only('attributes', ['instructions']);
     let parsed: unknown;
     try {
-      parsed = JSON.parse(textOrFile(values.attributes));
+      parsed = JSON.parse(textOrFile(values.attributes, 'attributes'));
     } catch {
       throw new UsageError('--attributes takes a JSON object (or a file with one): {"topic": ["science", "history"], "difficulty": ["easy", "hard"]}');
     }
@@ -207,7 +204,7 @@ export const generate: Command = {
     const op = ops[t] as unknown as Operation<z.ZodType<Record<string, unknown>>, GenerateSummary>;
     const printer = progressPrinter(io);
     try {
-      const o = parseOptions(op.options, { ...endpointOptions(values, inputs[0] as string), ...(await taskOptions(t, values, inputs, io)) });
+      const o = parseOptions(op.options, { ...(await endpointOptions(values, inputs[0] as string, undefined, io.signal)), ...(await taskOptions(t, values, inputs, io)) });
       const go = await confirmEstimate(`generate ${t}`, await op.estimate!(o, { signal: io.signal }), values, io);
       if (go !== true) return go;
       const summary = await op.run(o, { signal: io.signal, log: (l) => io.err(`${l}\n`), progress: printer.progress });

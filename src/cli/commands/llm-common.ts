@@ -5,11 +5,15 @@
 import { createInterface } from 'node:readline/promises';
 import { ZodError, type z } from 'zod';
 import type { Estimate, Progress } from '../../core/operation';
+import { confirmationNeeded, DEFAULT_CONFIRM_REQUESTS_ABOVE } from '../../core/llm/prices';
+import { isPresetName, modelFromServer, PRESET_NAMES, presetModel, presets } from '../../core/llm/endpoints';
+import { UserError } from '../../core/operation';
 import { ExitCode, UsageError, type Io, type OptionValues } from '../cli';
 
 /** The flags of every LLM subcommand. */
 export const llmFlags = {
   'base-url': { type: 'string' },
+  preset: { type: 'string' },
   model: { type: 'string', short: 'm' },
   concurrency: { type: 'string', short: 'c' },
   temperature: { type: 'string' },
@@ -20,6 +24,7 @@ export const llmFlags = {
   'price-in': { type: 'string' },
   'price-out': { type: 'string' },
   'max-cost': { type: 'string' },
+  'max-requests': { type: 'string' },
   out: { type: 'string', short: 'o' },
   'cache-dir': { type: 'string' },
   'prompts-dir': { type: 'string' },
@@ -30,8 +35,11 @@ export const llmFlags = {
 } as const;
 
 export const llmUsage =
-  '  --base-url URL (or OPENAI_BASE_URL)  --model M (or CURATE_MODEL)  --concurrency N  --temperature T  --max-tokens N\n' +
-  '  --timeout S  --rpm N  --tpm N  --price-in USD/M  --price-out USD/M  --max-cost USD (ask above it; default 1)\n' +
+  '  --base-url URL (or --preset NAME, or OPENAI_BASE_URL)   --preset openai|azure|ollama|vllm|lmstudio|llamacpp\n' +
+  "  --model M (or CURATE_MODEL; else the preset's, or the one the server serves: GET /v1/models)\n" +
+  '  --concurrency N  --temperature T  --max-tokens N  --timeout S  --rpm N  --tpm N\n' +
+  '  --price-in USD/M  --price-out USD/M (default: known OpenAI prices)  --max-cost USD (ask above it; default 1)\n' +
+  '  --max-requests N (ask above it when the price is unknown; default 1000)\n' +
   '  --cache-dir DIR | --no-cache   --prompts-dir DIR (prompt overrides, e.g. .curator/prompts)   --limit N   --yes   --json\n' +
   '  The API key is read from OPENAI_API_KEY. A killed or interrupted job resumes when run again.';
 
@@ -46,12 +54,27 @@ export function list(v: unknown): string[] {
   return typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : [];
 }
 
-/** The endpoint and engine flags as operation options (CommonOptions' names). */
-export function endpointOptions(values: OptionValues, input: string, defaultModel?: string): Record<string, unknown> {
-  const baseURL = (values['base-url'] as string | undefined) ?? process.env.OPENAI_BASE_URL;
-  const model = (values.model as string | undefined) ?? process.env.CURATE_MODEL ?? defaultModel;
-  if (!baseURL) throw new UsageError('missing --base-url (or OPENAI_BASE_URL), e.g. http://127.0.0.1:11434/v1');
-  if (!model) throw new UsageError('missing --model (or CURATE_MODEL)');
+/**
+ * The endpoint and engine flags as operation options (CommonOptions' names). The endpoint:
+ * --base-url, else --preset's, else OPENAI_BASE_URL. The model: --model, else the command's own
+ * default (the first judge), else CURATE_MODEL, else the preset's; a server that was given no model
+ * (vLLM, LM Studio, any --base-url) is asked which it serves (GET /v1/models).
+ */
+export async function endpointOptions(values: OptionValues, input: string, defaultModel?: string, signal?: AbortSignal): Promise<Record<string, unknown>> {
+  const presetName = values.preset;
+  if (presetName !== undefined && !isPresetName(presetName)) throw new UsageError(`--preset must be one of ${PRESET_NAMES.join(', ')}, got ${JSON.stringify(presetName)}`);
+  const preset = presetName === undefined ? undefined : presets[presetName];
+  const baseURL = (values['base-url'] as string | undefined) ?? preset?.baseUrl ?? (process.env.OPENAI_BASE_URL || undefined);
+  if (!baseURL) throw new UsageError('missing --base-url (or --preset, or OPENAI_BASE_URL), e.g. --preset ollama or --base-url http://127.0.0.1:11434/v1');
+  let model = (values.model as string | undefined) ?? defaultModel ?? (process.env.CURATE_MODEL || undefined) ?? (presetName === undefined ? undefined : presetModel(presetName));
+  if (!model) {
+    try {
+      model = await modelFromServer(baseURL, process.env.OPENAI_API_KEY, { signal, how: 'name one with --model (or CURATE_MODEL)' });
+    } catch (err) {
+      if (err instanceof UserError) throw new UsageError(err.message);
+      throw err;
+    }
+  }
   const o: Record<string, unknown> = { input, baseURL, model };
   const put = (k: string, v: unknown) => v !== undefined && (o[k] = v);
   put('concurrency', num(values.concurrency, 'concurrency'));
@@ -86,15 +109,23 @@ export function parseOptions<S extends z.ZodType>(schema: S, raw: Record<string,
  */
 export async function confirmEstimate(label: string, est: Estimate, values: OptionValues, io: Io): Promise<true | number> {
   const cost = est.cost ?? 0;
-  io.err(`${label}: ${est.records} record(s), about ${est.requests} request(s), ${est.inputTokens} input and ${est.outputTokens} output tokens${cost ? `, about $${cost.toFixed(4)}` : ''}\n`);
+  const left = est.remaining !== undefined ? ` (resuming: ${est.remaining} left to do)` : '';
+  io.err(`${label}: ${est.records} record(s)${left}, about ${est.requests} request(s), ${est.inputTokens} input and ${est.outputTokens} output tokens${cost ? `, about $${cost.toFixed(4)}` : ', price unknown'}\n`);
   const maxCost = num(values['max-cost'], 'max-cost') ?? 1;
-  if (cost <= maxCost || values.yes) return true;
+  const maxRequests = num(values['max-requests'], 'max-requests') ?? DEFAULT_CONFIRM_REQUESTS_ABOVE;
+  // A known price asks above --max-cost; an unknown one (a local model) above --max-requests.
+  const why = confirmationNeeded(est, { confirmCostAbove: maxCost, confirmRequestsAbove: maxRequests });
+  if (!why || values.yes) return true;
   if (!io.isTTY || !process.stdin.isTTY) {
-    io.err(`curate: the estimated cost $${cost.toFixed(2)} is above --max-cost $${maxCost}; pass --yes to run it\n`);
+    io.err(
+      cost
+        ? `curate: the estimated cost $${cost.toFixed(2)} is above --max-cost $${maxCost}; pass --yes to run it\n`
+        : `curate: the price of this model is unknown and the job makes about ${est.requests} requests, above --max-requests ${maxRequests}; pass --yes to run it\n`,
+    );
     return ExitCode.usage;
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });
-  const answer = await rl.question(`Run it for about $${cost.toFixed(2)}? [y/N] `);
+  const answer = await rl.question(cost ? `Run it for about $${cost.toFixed(2)}? [y/N] ` : `Run ${est.requests} requests at an unknown price? [y/N] `);
   rl.close();
   return /^y(es)?$/i.test(answer.trim()) ? true : ExitCode.ok;
 }

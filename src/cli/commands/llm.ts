@@ -1,14 +1,15 @@
 // curate annotate | judge | consistency | critique | rationale: the LLM jobs from the command line.
 // The API key comes from OPENAI_API_KEY (never a flag: flags end up in shell history and CI logs).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { ZodType } from 'zod';
 import { humanLabeledExamples, llmOperations, targetPath, type CommonOptions } from '../../core/llm/tasks';
 import { judgesSummaryOfFile } from '../../core/metrics/judges';
+import { modelsAgreementOfFile } from '../../core/metrics/agreement';
 import type { FewShotExample } from '../../core/llm/templates';
 import { JsonlDataset } from '../../core/store';
 import { JobCancelledError, type JobSummary } from '../../core/jobs/runner';
 import { UserError, type Operation } from '../../core/operation';
-import { ExitCode, UsageError, type Command, type Io, type OptionValues } from '../cli';
+import { ExitCode, UsageError, textOrFile, type Command, type Io, type OptionValues } from '../cli';
 import { confirmEstimate, endpointOptions, interrupted, list, llmFlags, llmUsage, num, parseOptions, progressPrinter } from './llm-common';
 import { fieldFlags, fieldMapOf } from './util';
 
@@ -20,10 +21,10 @@ const commonUsage =
   '\n  --replace   replace a label or rationale the record already has (the old value is kept in annotations.history);\n' +
   '              without it an existing one stays and the model\'s answer is a suggestion beside it';
 
-function commonOptions(values: OptionValues, input: string, defaultModel?: string): Record<string, unknown> {
+async function commonOptions(values: OptionValues, input: string, defaultModel: string | undefined, signal: AbortSignal): Promise<Record<string, unknown>> {
   if (values.out && values['in-place']) throw new UsageError('choose --out FILE or --in-place, not both');
   if (!values.out && !values['in-place']) throw new UsageError('say where results go: --out FILE (a copy of FILE with the results) or --in-place');
-  const o = endpointOptions(values, input, defaultModel);
+  const o = await endpointOptions(values, input, defaultModel, signal);
   const fields = fieldMapOf(values);
   if (fields !== undefined) o.fields = fields;
   if (values['in-place']) o.inPlace = true;
@@ -39,7 +40,7 @@ async function runLlm(id: OpId, values: OptionValues, extra: Record<string, unkn
   const ops = llmOperations({ apiKey: () => process.env.OPENAI_API_KEY });
   // One face over five operations that share CommonOptions.
   const op = ops[id] as unknown as Operation<ZodType<CommonOptions>, JobSummary>;
-  const options: CommonOptions = parseOptions(op.options, { ...commonOptions(values, input, defaultModel), ...extra });
+  const options: CommonOptions = parseOptions(op.options, { ...(await commonOptions(values, input, defaultModel, io.signal)), ...extra });
   const printer = progressPrinter(io);
   try {
     const go = await confirmEstimate(id, await op.estimate!(options, { signal: io.signal }), values, io);
@@ -47,7 +48,7 @@ async function runLlm(id: OpId, values: OptionValues, extra: Record<string, unkn
     const summary: JobSummary = await op.run(options, { signal: io.signal, log: (l) => io.err(`${l}\n`), progress: printer.progress });
     printer.done();
     // Several judges: how they agree, over the file they wrote.
-    const agreement = summary.parts ? await judgesSummaryOfFile(targetPath(options, 'judge'), undefined, io.signal) : undefined;
+    const agreement = summary.parts && id === 'judge' ? await judgesSummaryOfFile(targetPath(options, 'judge'), undefined, io.signal) : undefined;
     if (values.json) io.out(`${JSON.stringify(agreement ? { ...summary, agreement } : summary, null, 2)}\n`);
     else {
       io.out(
@@ -56,6 +57,13 @@ async function runLlm(id: OpId, values: OptionValues, extra: Record<string, unkn
           `${summary.tokens.input_tokens} + ${summary.tokens.output_tokens} tokens${summary.cost ? `, $${summary.cost.toFixed(4)}` : ''}\n`,
       );
       for (const p of summary.parts ?? []) io.out(`  ${p.model}: ${p.ok} ok, ${p.failed.length} failed, ${p.cached} from cache, ${p.requests} request(s)\n`);
+      if (summary.parts && id === 'annotate') {
+        // Several models: how each agrees with people, and with the others, over the file written.
+        const ma = await modelsAgreementOfFile(targetPath(options, 'label'), (options as { question?: string }).question ?? 'label', io.signal);
+        const f = (v: number | null): string => (v === null ? '-' : v.toFixed(2));
+        for (const p of ma.modelPairs ?? []) io.out(`  ${p.a} / ${p.b}: agree on ${Math.round((p.metrics.accuracy ?? 0) * p.metrics.n)} of ${p.metrics.n} record(s), kappa ${f(p.metrics.kappa)}\n`);
+        for (const m of ma.models ?? []) if (m.vsReference.metrics.n > 0) io.out(`  ${m.model} / people: ${m.vsReference.metrics.n} record(s), accuracy ${f(m.vsReference.metrics.accuracy)}, kappa ${f(m.vsReference.metrics.kappa)}\n`);
+      }
       if (agreement) {
         const f = (v: number | null): string => (v === null ? '-' : v.toFixed(2));
         io.out(`  agreement: the judges disagree on ${agreement.disagree} of ${agreement.records} record(s) (spread >= ${Math.round(agreement.threshold * 100)}% of the scale); Krippendorff's alpha ${f(agreement.alpha)}\n`);
@@ -81,8 +89,12 @@ async function runLlm(id: OpId, values: OptionValues, extra: Record<string, unkn
 export const annotate: Command = {
   name: 'annotate',
   summary: 'Label records with an LLM (zero- or few-shot), with confidence and rationale',
-  usage: `curate annotate FILE --labels a,b,c [--few-shot N] [--question label]\n${commonUsage}`,
-  options: { ...common, labels: { type: 'string', short: 'l' }, 'few-shot': { type: 'string' }, question: { type: 'string' } },
+  usage: `curate annotate FILE --labels a,b,c [--few-shot N] [--question label] [--models a,b]\n${commonUsage}`,
+  details:
+    'With --models every listed model labels every record (one job per model over the same file, one after the other,\n' +
+    "sharing the cache): each model's answer is a suggestion of its own, side by side; \"curate agreement\" then compares\n" +
+    'each model with people and the models with each other.',
+  options: { ...common, labels: { type: 'string', short: 'l' }, 'few-shot': { type: 'string' }, question: { type: 'string' }, models: { type: 'string' } },
   async run({ values, positionals }, io) {
     const input = positionals[0];
     if (!input) throw new UsageError('missing FILE');
@@ -90,6 +102,14 @@ export const annotate: Command = {
     if (labels.length < 2) throw new UsageError('--labels needs at least two labels, e.g. --labels positive,negative,neutral');
     const fewShot = num(values['few-shot'], 'few-shot') ?? 0;
     const examples = fewShot > 0 ? await humanExamples(input, fewShot, values) : [];
+    // Several models (--models a,b): one suggestion per model; see "curate agreement" for how they agree.
+    if (values.models !== undefined) {
+      const models = list(values.models);
+      if (models.length === 0) throw new UsageError('--models needs model names, e.g. --models gpt-4.1-mini,llama3.1');
+      const model = typeof values.model === 'string' ? values.model : undefined;
+      const all = [...new Set([...(model ? [model] : []), ...models])];
+      return runLlm('annotate', values, { labels, examples, models: all, ...(values.question ? { question: values.question } : {}) }, input, io, all[0]);
+    }
     return runLlm('annotate', values, { labels, examples, ...(values.question ? { question: values.question } : {}) }, input, io);
   },
 };
@@ -119,7 +139,7 @@ export const judge: Command = {
     const input = positionals[0];
     if (!input) throw new UsageError('missing FILE');
     const extra: Record<string, unknown> = {};
-    if (typeof values.rubric === 'string') extra.rubric = existsSync(values.rubric) ? readFileSync(values.rubric, 'utf8') : values.rubric;
+    if (typeof values.rubric === 'string') extra.rubric = textOrFile(values.rubric, 'rubric');
     if (typeof values.scale === 'string') {
       const m = /^(-?\d+)-(-?\d+)$/.exec(values.scale);
       if (!m) throw new UsageError(`--scale takes MIN-MAX, e.g. 1-10; got ${JSON.stringify(values.scale)}`);

@@ -1,6 +1,7 @@
 // curate stats FILE [--json]
 import { defaultFields } from '../../core/schema/annotation';
 import { JsonlDataset, computeStats } from '../../core/store';
+import { modelCollapseWarning } from '../../core/metrics/generated';
 import { ExitCode, fileArg, intOption, type Command } from '../cli';
 import { fieldFlags, fieldMapOf, openJsonl } from './util';
 
@@ -26,7 +27,10 @@ export const stats: Command = {
       ds.close();
     }
     s = { ...s, file };
+    const collapse = modelCollapseWarning(s.generated, s.records);
     if (values.json) {
+      // The JSON keeps its stable keys; the warning goes to stderr.
+      if (collapse) io.err(`curate stats: warning: ${collapse}\n`);
       io.out(`${JSON.stringify(s, null, 2)}\n`);
       return ExitCode.ok;
     }
@@ -38,6 +42,7 @@ export const stats: Command = {
     io.out(`  annotated       ${pct(s.annotatedShare)} (${s.annotated})\n`);
     io.out(`  reviewed        ${pct(s.reviewedShare)} (${s.reviewed})\n`);
     io.out(`  generated       ${pct(s.generatedShare)} (${s.generated})  machine-generated (annotations.origin); the rest count as human-written\n`);
+    if (collapse) io.out(`  warning         ${collapse}\n`);
     if (s.meanScore !== null) io.out(`  mean judge      ${s.meanScore.toFixed(2)} over ${s.scored} scored\n`);
     const labels = Object.entries(s.labels);
     if (labels.length) {

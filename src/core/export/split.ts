@@ -1,6 +1,9 @@
 // Train/validation (or any named) splits: deterministic with a seed, stratified by label, with
 // exact sizes (largest remainder). Each record's place comes from a hash of the seed and its key
 // (the id field, else its index), so adding records elsewhere does not reshuffle the others.
+// Exact duplicates (the same text, as `filter --dedup exact` sees it) form one group that goes to
+// one side as a whole: a record in train and its copy in validation would leak. The group is
+// placed where its first record would be; the sizes then move by less than the largest group.
 import { openStore } from '../sources';
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -9,6 +12,8 @@ import { defineOperation, UserError } from '../operation';
 import { getPath, iterateLines, throwIfAborted, type LineSource } from '../filter/fields';
 import { labelKey } from '../metrics/agreement';
 import { decidedLabel } from './formats';
+import { exactKey } from '../filter/dedup';
+import { dedupText } from '../filter/filter';
 import { writeJsonl } from './export';
 
 /**
@@ -115,6 +120,10 @@ export const SplitOptions = z.object({
   stratify: z.string().nullable().default('label'),
   /** The record key hashed with the seed: a field such as id (missing: the index). */
   key: z.string().default('id'),
+  /** Keep exact duplicates (same normalized text) on one side (default); false splits them like any record. */
+  groupDuplicates: z.boolean().default(true),
+  /** The text compared for duplicates (default: text, prompt, instruction, ..., else the record without its annotations). */
+  dedupField: z.string().optional(),
 });
 export type SplitOptions = z.input<typeof SplitOptions>;
 
@@ -126,6 +135,32 @@ export interface SplitResult {
   strata: Record<string, Record<string, number>>;
   /** Invalid lines, in no split. */
   invalid: number;
+  /** Groups of exact duplicates kept on one side, and the records in them. */
+  duplicateGroups: number;
+  duplicateRecords: number;
+}
+
+/** Fields of the annotation layout: not part of what makes two records the same. */
+const ANNOTATION_KEYS = new Set(['id', 'label', 'rationale', 'judge', 'judges', 'annotations']);
+
+/**
+ * What two records must share to be exact duplicates: their text (normalized), else the record
+ * without its id and annotations; undefined when there is nothing else (no content to compare).
+ */
+function duplicateKey(value: Record<string, unknown>, field: string | undefined): string | undefined {
+  const text = dedupText(value, field);
+  if (text !== undefined) return `t:${exactKey(text)}`;
+  const rest = Object.keys(value)
+    .filter((k) => !ANNOTATION_KEYS.has(k))
+    .sort()
+    .map((k) => [k, value[k]]);
+  return rest.length ? `r:${exactKey(JSON.stringify(rest))}` : undefined;
+}
+
+interface Unit {
+  /** Line indices, ascending; more than one for a group of exact duplicates. */
+  indices: number[];
+  h: number;
 }
 
 export async function splitLines(source: LineSource, options: SplitOptions = {}, signal?: AbortSignal): Promise<SplitResult> {
@@ -134,7 +169,9 @@ export async function splitLines(source: LineSource, options: SplitOptions = {},
   if (names.length === 0) throw new UserError('A split needs at least one part.');
   const fractions = names.map((n) => o.fractions[n] as number);
   if (!(fractions.reduce((a, b) => a + b, 0) > 0)) throw new UserError('The split fractions must not all be 0.');
-  const byStratum = new Map<string, { index: number; h: number }[]>();
+  // A group of exact duplicates is one unit, in the stratum of its first record.
+  const byStratum = new Map<string, Unit[]>();
+  const groups = new Map<string, Unit>();
   let invalid = 0;
   let n = 0;
   for await (const line of iterateLines(source)) {
@@ -143,30 +180,54 @@ export async function splitLines(source: LineSource, options: SplitOptions = {},
       invalid++;
       continue;
     }
+    const dup = o.groupDuplicates ? duplicateKey(line.value, o.dedupField) : undefined;
+    const same = dup === undefined ? undefined : groups.get(dup);
+    if (same) {
+      same.indices.push(line.index);
+      continue;
+    }
     const label = o.stratify === null ? undefined : decidedLabel(line.value, o.stratify);
     const stratum = label === undefined || label === null ? '' : labelKey(label);
     const k = getPath(line.value, o.key);
     const key = typeof k === 'string' || typeof k === 'number' ? `k:${k}` : `i:${line.index}`;
+    const unit: Unit = { indices: [line.index], h: seededHash(key, o.seed) };
+    if (dup !== undefined) groups.set(dup, unit);
     const list = byStratum.get(stratum) ?? [];
-    list.push({ index: line.index, h: seededHash(key, o.seed) });
+    list.push(unit);
     byStratum.set(stratum, list);
   }
+  let duplicateGroups = 0;
+  let duplicateRecords = 0;
+  for (const g of groups.values()) {
+    if (g.indices.length > 1) {
+      duplicateGroups++;
+      duplicateRecords += g.indices.length;
+    }
+  }
   const labels = [...byStratum.keys()].sort();
-  const sizes = stratifiedSizes(labels.map((l) => (byStratum.get(l) as unknown[]).length), fractions);
+  const weight = (units: Unit[]) => units.reduce((a, u) => a + u.indices.length, 0);
+  const sizes = stratifiedSizes(labels.map((l) => weight(byStratum.get(l) as Unit[])), fractions);
   const splits: Record<string, number[]> = Object.fromEntries(names.map((nm) => [nm, [] as number[]]));
   const strata: Record<string, Record<string, number>> = {};
   labels.forEach((label, i) => {
-    const members = (byStratum.get(label) as { index: number; h: number }[]).sort((a, b) => a.h - b.h || a.index - b.index);
+    const units = (byStratum.get(label) as Unit[]).sort((a, b) => a.h - b.h || (a.indices[0] as number) - (b.indices[0] as number));
+    const counts = (sizes[i] as number[]).slice();
+    // Cumulative targets: a unit goes to the split its first record falls in (exact when there are no groups).
+    const bounds: number[] = [];
+    counts.reduce((acc, c, j) => (bounds[j] = acc + c), 0);
+    const placed = names.map(() => 0);
     let at = 0;
-    strata[label] = {};
-    names.forEach((nm, j) => {
-      const c = (sizes[i] as number[])[j] as number;
-      for (let t = 0; t < c; t++) (splits[nm] as number[]).push((members[at++] as { index: number }).index);
-      (strata[label] as Record<string, number>)[nm] = c;
-    });
+    for (const u of units) {
+      let j = 0;
+      while (j < names.length - 1 && at >= (bounds[j] as number)) j++;
+      for (const idx of u.indices) (splits[names[j] as string] as number[]).push(idx);
+      placed[j] = (placed[j] as number) + u.indices.length;
+      at += u.indices.length;
+    }
+    strata[label] = Object.fromEntries(names.map((nm, j) => [nm, placed[j] as number]));
   });
   for (const nm of names) (splits[nm] as number[]).sort((a, b) => a - b);
-  return { splits, sizes: Object.fromEntries(names.map((nm) => [nm, (splits[nm] as number[]).length])), strata, invalid };
+  return { splits, sizes: Object.fromEntries(names.map((nm) => [nm, (splits[nm] as number[]).length])), strata, invalid, duplicateGroups, duplicateRecords };
 }
 
 export const SplitOperationOptions = SplitOptions.extend({

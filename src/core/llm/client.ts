@@ -305,6 +305,14 @@ export class LlmClient {
           failure = `timeout after ${timeout} ms`;
           retryDelay = backoff;
         } else if (err instanceof APIConnectionError) {
+          const unreachable = unreachableReason(err.cause);
+          if (unreachable) {
+            // Nothing listens there (or the name does not resolve): every record would fail the
+            // same way after its retries. The job stops at once, as on a 401.
+            this.stats.failures++;
+            this.log(`${what}: ${unreachable} (fatal)`);
+            throw new LlmError(`cannot reach ${this.opts.baseURL}: ${unreachable}. Is the server running, and is the base URL right?`, 'fatal', undefined, attempt + 1);
+          }
           failure = `connection error: ${this.redact(errorText(err.cause ?? err))}`;
           retryDelay = backoff;
         } else if (err instanceof APIError && typeof err.status === 'number') {
@@ -353,6 +361,16 @@ export class LlmClient {
     const page = await this.sdk.models.list({ signal });
     return page.data.map((m) => m.id);
   }
+}
+
+/** Connection refused, or a host name that does not resolve: the endpoint is not there (not a transient failure). */
+function unreachableReason(cause: unknown): string | undefined {
+  for (let e = cause, depth = 0; e && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'ECONNREFUSED') return 'connection refused';
+    if (code === 'ENOTFOUND') return 'the host name does not resolve';
+  }
+  return undefined;
 }
 
 function errorText(e: unknown): string {

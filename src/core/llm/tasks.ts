@@ -2,17 +2,20 @@
 // an estimate, and a run that executes a journaled, resumable job. `createTask` binds a task to its
 // options and a client (used by the operations, tests and any custom runner).
 import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { defineOperation, UserError, type Estimate, type Operation, type Progress } from '../operation';
-import { JobCancelledError, journalDirFor, mergeSummaries, runJob, type JobSummary } from '../jobs/runner';
+import { JobCancelledError, journalDirFor, journalPathFor, mergeSummaries, runJob, type JobSummary } from '../jobs/runner';
+import { JOURNAL_VERSION, readJournal } from '../jobs/journal';
+import { effectivePrices } from './prices';
 import { openJobTarget, StoreRecordSource, StoreResultSink } from '../jobs/store-io';
 import type { LlmTask, RecordSource, ResultSink, TaskOutcome } from '../jobs/types';
 import { defaultFields, FieldMap, readAnnotation } from '../schema/annotation';
 import { JsonlDataset } from '../store';
 import type { TaskResult } from './apply-result';
 import { canonicalJson, ResponseCache } from './cache';
-import { estimateTokens, LlmClient, type ChatMessage, type SamplingParams, type Usage } from './client';
+import { estimateTokens, LlmClient, LlmError, type ChatMessage, type SamplingParams, type Usage } from './client';
 import { ANNOTATION_FIELDS, findPromptsDir, loadTemplate, promptHash, recordInput, renderMessages, renderTemplate, type PromptTemplate, type TaskId } from './prompts';
 import { structuredCall, structuredSpec, type StructuredMode, type StructuredSpec } from './structured';
 import {
@@ -82,6 +85,12 @@ export const LabelOptions = CommonOptions.extend({
   /** The question the label answers; default: the layout's (`label`). */
   question: z.string().min(1).optional(),
   examples: z.array(z.object({ record: z.record(z.string(), z.unknown()), label: z.string(), rationale: z.string().optional() })).default([]),
+  /**
+   * Several models in one run: one job per model over the same file, each model's answer a
+   * suggestion of its own (side by side, by agent), so agreement can be measured per model and
+   * between models. Empty: `model` alone.
+   */
+  models: z.array(z.string().min(1)).default([]),
 });
 export const RationaleOptions = CommonOptions.extend({
   /** The field whose value is explained; default: the layout's label field. */
@@ -400,7 +409,7 @@ export function targetPath(o: CommonOptions, task: TaskId): string {
 export function defaultJobId(task: TaskId, options: CommonOptions, promptHashValue: string): string {
   const { jobId: _j, limit: _l, concurrency: _c, requestsPerMinute: _r, tokensPerMinute: _t, timeoutSeconds: _ts, maxRetries: _m, retryFailed: _rf, ...rest } = options;
   // The list of judges is not part of one judge's job: adding a judge later resumes the others'.
-  const { judgeModels: _jm, ...own } = rest as typeof rest & { judgeModels?: unknown };
+  const { judgeModels: _jm, models: _ms, ...own } = rest as typeof rest & { judgeModels?: unknown; models?: unknown };
   const h = createHash('sha256').update(canonicalJson({ task, input: resolve(options.input), rest: own, prompt: promptHashValue })).digest('hex');
   return `${task}-${h.slice(0, 12)}`;
 }
@@ -420,10 +429,45 @@ export function clientFor(o: CommonOptions, apiKey: string | undefined, log?: (l
   });
 }
 
-/** The judge models of a judge job (several judges: `judgeModels`), or the one model of any other task. */
+/** The models of a job: the judges of a judge job (`judgeModels`), the `models` of a label or consistency job, else the one model. */
 export function modelsOf(id: TaskId, o: CommonOptions): string[] {
-  const many = id === 'judge' ? (o as JudgeOptions).judgeModels : [];
+  const many = id === 'judge' ? (o as JudgeOptions).judgeModels : id === 'label' || id === 'consistency' ? ((o as LabelOptions).models ?? []) : [];
   return many.length > 0 ? [...new Set(many)] : [o.model];
+}
+
+/** The job id of the k-th of `count` models' jobs: a given job id names the run, each model's job gets its own journal under it. */
+function jobIdOf(id: TaskId, o: CommonOptions, k: number, count: number, promptHashValue: string): string {
+  if (o.jobId !== undefined) return count > 1 ? `${o.jobId}.${id === 'judge' ? 'judge' : 'model'}${k + 1}` : o.jobId;
+  return defaultJobId(id, o, promptHashValue);
+}
+
+/** The prices of a job's model: the options' when set, else the table's (./prices.ts), else 0. */
+function pricesOf(o: CommonOptions): { input: number; output: number } {
+  const p = effectivePrices(o.model, { input: o.pricePerMillionInputTokens, output: o.pricePerMillionOutputTokens });
+  return { input: p.input, output: p.output };
+}
+
+/**
+ * The records an earlier, interrupted run of this job already finished (its journal), which a
+ * resume does not send again: ok and skipped ones, and failed ones unless they are retried.
+ */
+function finishedInJournal(id: TaskId, o: CommonOptions, k: number, count: number, task: LlmTask): { has(i: number, record: Record<string, unknown> | undefined): boolean } {
+  const path = journalPathFor(journalDirFor(targetPath(o, id)), jobIdOf(id, o, k, count, task.promptHash));
+  const state = readJournal(path, true);
+  const done = new Map<number, string | undefined>();
+  const h = state.header;
+  if (h && h.version === JOURNAL_VERSION && h.task === task.id && h.prompt_hash === task.promptHash && h.model === task.model) {
+    for (const [i, e] of state.records) if (e.status !== 'failed' || !o.retryFailed) done.set(i, e.key);
+  }
+  // An entry bound to its record's content (a journal `key`) counts only while the record at that
+  // index still has that content; the runner redoes the others.
+  return {
+    has: (i, record) => {
+      if (!done.has(i)) return false;
+      const key = done.get(i);
+      return key === undefined || task.key === undefined || record === undefined || task.key(record) === key;
+    },
+  };
 }
 
 /** A job's client (with the host's key), its response cache and a log line going to both logs. */
@@ -465,22 +509,34 @@ async function estimateTask<K extends TaskId>(id: K, o: TaskOptionsById[K], env:
   }
   const client = clientFor(o, undefined);
   try {
-    const task = createTask(id, o, { client });
+    const models = modelsOf(id, o);
+    // Per model: its task (prompt, hash) and the records its journal already has (a resume).
+    const jobs = models.map((model, k) => {
+      const om = { ...o, model } as TaskOptionsById[K];
+      const task = createTask(id, om, { client });
+      return { om, task, done: finishedInJournal(id, om, k, models.length, task), prices: pricesOf(om) };
+    });
     const n = Math.min(source.count(), o.limit ?? Infinity);
-    const e: Estimate = { records: n, requests: 0, inputTokens: 0, outputTokens: 0 };
+    const e: Estimate = { records: n, requests: 0, inputTokens: 0, outputTokens: 0, cost: 0 };
+    let cost = 0;
+    let pending = 0;
     for (let i = 0; i < n; i++) {
       const rec = await source.get(i);
+      const left = jobs.filter((j) => !j.done.has(i, rec.value));
+      if (left.length === 0) continue;
+      pending++;
       if (!rec.value) continue;
-      const r = task.estimate(rec.value);
-      e.requests += r.requests;
-      e.inputTokens += r.inputTokens;
-      e.outputTokens += r.outputTokens;
+      const r = (left[0] as (typeof jobs)[number]).task.estimate(rec.value);
+      for (const j of left) {
+        e.requests += r.requests;
+        e.inputTokens += r.inputTokens;
+        e.outputTokens += r.outputTokens;
+        cost += (r.inputTokens * j.prices.input + r.outputTokens * j.prices.output) / 1e6;
+      }
     }
-    const judges = modelsOf(id, o).length;
-    e.requests *= judges;
-    e.inputTokens *= judges;
-    e.outputTokens *= judges;
-    e.cost = (e.inputTokens * o.pricePerMillionInputTokens + e.outputTokens * o.pricePerMillionOutputTokens) / 1e6;
+    e.cost = cost;
+    // Records left to do (every record on a first run); `records` stays the file's.
+    if (pending < n) e.remaining = pending;
     return e;
   } finally {
     client.close();
@@ -495,8 +551,12 @@ async function runOne<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEn
   const { client, cache, log, close } = await openEngine(o, env, ctx);
   const target = targetPath(o, id);
   let opened: JsonlDataset | undefined;
+  let fresh = false;
+  let applied = 0;
+  let jobId = '';
   try {
     const task = createTask(id, o, { client, cache });
+    jobId = o.jobId ?? defaultJobId(id, o, task.promptHash);
     let source: RecordSource;
     let sink: ResultSink;
     let storeSink: StoreResultSink | undefined;
@@ -505,13 +565,21 @@ async function runOne<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEn
       if (!env.openSink) throw new UserError('a custom record source needs a custom result sink (env.openSink)');
       sink = await env.openSink(source, o, id);
     } else {
+      fresh = target !== o.input && !existsSync(target);
       opened = await openJobTarget(o.input, target === o.input ? undefined : target, { annotationKeys: annotationKeys(o.fields), log });
       source = new StoreRecordSource(opened);
-      sink = storeSink = new StoreResultSink(opened, { fields: o.fields ?? defaultFields, replace: o.replaceExisting });
+      const inner = (storeSink = new StoreResultSink(opened, { fields: o.fields ?? defaultFields, replace: o.replaceExisting }));
+      sink = {
+        apply: (i, r, bound) => {
+          applied++;
+          return inner.apply(i, r, bound);
+        },
+        flush: () => inner.flush(),
+      };
     }
     log(`${id} with ${o.model}: ${task.promptSource ?? task.promptHash}`);
     const summary = await runJob({
-      jobId: o.jobId ?? defaultJobId(id, o, task.promptHash),
+      jobId,
       journalDir: journalDirFor(target),
       task,
       source,
@@ -520,7 +588,7 @@ async function runOne<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEn
       signal: ctx.signal,
       progress: ctx.progress,
       log,
-      prices: { input: o.pricePerMillionInputTokens, output: o.pricePerMillionOutputTokens },
+      prices: pricesOf(o),
       retryFailed: o.retryFailed,
       limit: o.limit,
     });
@@ -530,9 +598,30 @@ async function runOne<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEn
       log(`${storeSink.kept} record(s) already had a ${what} other than the model's answer: kept (the answer is a suggestion beside it); --replace (replaceExisting) replaces it, keeping the old one in annotations.history`);
     }
     return summary;
+  } catch (err) {
+    // Stopped by a fatal error (no server there, a bad key) before any record had a result: the
+    // output this run made is a mere copy of the input; it and the empty journal go.
+    if (fresh && applied === 0 && err instanceof LlmError && err.kind === 'fatal') {
+      opened?.close();
+      opened = undefined;
+      removeUnused(target, journalPathFor(journalDirFor(target), jobId));
+    }
+    throw err;
   } finally {
     close();
     opened?.close();
+  }
+}
+
+/** Removes a job's output copy and its journal (and the journal folder when nothing else is in it). */
+function removeUnused(output: string, journal: string): void {
+  rmSync(output, { force: true });
+  rmSync(journal, { force: true });
+  const dir = dirname(journal);
+  try {
+    if (readdirSync(dir).length === 0) rmdirSync(dir);
+  } catch {
+    /* not there */
   }
 }
 
@@ -551,10 +640,10 @@ async function runTask<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmE
         done: k * (p.total ?? 0) + p.done,
         total: p.total === undefined ? undefined : p.total * models.length,
         unit: p.unit,
-        message: `judge ${k + 1} of ${models.length} (${model}) · ${p.message ?? ''}`,
+        message: `${id === 'judge' ? 'judge' : 'model'} ${k + 1} of ${models.length} (${model}) · ${p.message ?? ''}`,
       });
-    // A given job id names the run: each judge's job gets its own journal under it.
-    const jobId = o.jobId === undefined ? undefined : `${o.jobId}.judge${k + 1}`;
+    // A given job id names the run: each model's job gets its own journal under it.
+    const jobId = o.jobId === undefined ? undefined : `${o.jobId}.${id === 'judge' ? 'judge' : 'model'}${k + 1}`;
     try {
       parts.push(await runOne(id, { ...o, model, jobId }, env, { ...ctx, progress }));
     } catch (err) {

@@ -5,7 +5,7 @@
 // take a record back (the editor's live report applies each edit as "take back the old line, count
 // the new one"). Definitions and edge cases: docs/filters.md. The options and the operation are
 // in ./agreement.ts.
-import { getPath, humanOf, judgePanelOf, topSuggestion } from '../filter/fields';
+import { getPath, humanOf, judgePanelOf, suggestionsOf, topSuggestion, type Suggestion } from '../filter/fields';
 
 // ---------------------------------------------------------------------------------------------
 // Categorical
@@ -271,7 +271,24 @@ export function judgesAgreementOfRows(rows: readonly ReadonlyMap<string, number>
  *   'gold'        the gold file's goldField, joined by index or by a key field
  *   'field:PATH'  any dotted path of the record (e.g. field:gold_label)
  */
-export type LabelSourceName = 'human' | 'suggestion' | 'label' | 'gold' | `field:${string}`;
+export type LabelSourceName = 'human' | 'suggestion' | 'label' | 'gold' | `field:${string}` | `model:${string}`;
+
+/**
+ * Each model's own suggestion for a question (by `agent`; a model with several keeps its most
+ * confident). Suggestions without an agent count as one model, "(unnamed model)".
+ */
+export function suggestionsByModel(v: Record<string, unknown>, question: string): Map<string, Suggestion> {
+  const out = new Map<string, Suggestion>();
+  for (const s of suggestionsOf(v, question)) {
+    if (s.type !== undefined && s.type !== 'model') continue;
+    const agent = s.agent ?? UNNAMED_MODEL;
+    const had = out.get(agent);
+    if (!had || (s.score ?? -1) > (had.score ?? -1)) out.set(agent, s);
+  }
+  return out;
+}
+
+export const UNNAMED_MODEL = '(unnamed model)';
 
 /** The label a source gives for a record (undefined or null: none). */
 export function pickLabel(source: LabelSourceName, v: Record<string, unknown>, question: string, gold: unknown): unknown {
@@ -285,6 +302,7 @@ export function pickLabel(source: LabelSourceName, v: Record<string, unknown>, q
     case 'gold':
       return gold;
     default:
+      if (source.startsWith('model:')) return suggestionsByModel(v, question).get(source.slice('model:'.length))?.value;
       return getPath(v, source.slice('field:'.length));
   }
 }
@@ -301,6 +319,29 @@ export interface AgreementReport {
   records: number;
   comparisons: Comparison[];
   judges?: JudgesReport;
+  /**
+   * Per model (the suggestions' agents), when asked for (`perModel`): each model's own suggestions
+   * against the reference (people's decisions, or the gold labels), and every pair of models against
+   * each other. `suggestion` in `comparisons` takes the most confident suggestion of any model, so
+   * with several models it mixes them: these say which model agrees.
+   */
+  models?: ModelAgreement[];
+  modelPairs?: ModelPairAgreement[];
+}
+
+export interface ModelAgreement {
+  model: string;
+  /** Records with this model's suggestion. */
+  suggested: number;
+  /** This model's suggestions (prediction) against the reference. */
+  vsReference: Comparison;
+}
+
+export interface ModelPairAgreement {
+  a: string;
+  b: string;
+  /** a as the reference, b as the prediction: kappa and accuracy are symmetric; per-label precision and recall swap. */
+  metrics: ClassificationMetrics;
 }
 
 /** What an accumulator counts (resolved options: see AgreementOptions in ./agreement.ts). */
@@ -308,6 +349,9 @@ export interface AgreementSpec {
   question: string;
   compare: [LabelSourceName, LabelSourceName][];
   judges: boolean;
+  /** Also per model and between models (see AgreementReport.models), against this reference (default human). */
+  perModel?: boolean;
+  modelReference?: LabelSourceName;
 }
 
 /** An accumulator's counts as plain JSON (what a worker thread posts back). */
@@ -319,6 +363,9 @@ export interface AgreementState {
   missing: number[];
   /** Judge rows (JSON of [rater, score] pairs) and how many records have each. */
   judgeRows: [string, number][];
+  /** perModel: per model [model, suggested, missing, pairs]; per pair of models [a, b, pairs]. */
+  models?: [string, number, number, [string, string, number][]][];
+  modelPairs?: [string, string, [string, string, number][]][];
 }
 
 const pairKey = (a: string, b: string) => JSON.stringify([a, b]);
@@ -334,6 +381,10 @@ export class AgreementAccumulator {
   private readonly pairs: Map<string, number>[];
   private readonly missing: number[];
   private readonly rows = new Map<string, number>();
+  /** perModel: per model, records with its suggestion, records without a reference label, and its pairs with the reference. */
+  private readonly perModel = new Map<string, { suggested: number; missing: number; pairs: Map<string, number> }>();
+  /** perModel: per pair of models (JSON [a, b], a < b), their label pairs. */
+  private readonly betweenModels = new Map<string, Map<string, number>>();
 
   constructor(readonly spec: AgreementSpec) {
     this.pairs = spec.compare.map(() => new Map());
@@ -355,6 +406,39 @@ export class AgreementAccumulator {
       const row = judgeRow(value);
       if (row) bump(this.rows, JSON.stringify([...row]), sign);
     }
+    if (this.spec.perModel) this.addModels(value, sign, gold);
+  }
+
+  private modelEntry(model: string) {
+    let e = this.perModel.get(model);
+    if (!e) this.perModel.set(model, (e = { suggested: 0, missing: 0, pairs: new Map() }));
+    return e;
+  }
+
+  private addModels(value: Record<string, unknown>, sign: 1 | -1, gold: unknown): void {
+    const q = this.spec.question;
+    const by = suggestionsByModel(value, q);
+    if (by.size === 0) return;
+    const ref = pickLabel(this.spec.modelReference ?? 'human', value, q, gold);
+    const models = [...by.keys()].sort();
+    for (const m of models) {
+      const e = this.modelEntry(m);
+      e.suggested += sign;
+      const v = (by.get(m) as Suggestion).value;
+      if (ref === undefined || ref === null || v === undefined || v === null) e.missing += sign;
+      else bump(e.pairs, pairKey(labelKey(ref), labelKey(v)), sign);
+    }
+    for (let i = 0; i < models.length; i++) {
+      for (let j = i + 1; j < models.length; j++) {
+        const a = (by.get(models[i] as string) as Suggestion).value;
+        const b = (by.get(models[j] as string) as Suggestion).value;
+        if (a === undefined || a === null || b === undefined || b === null) continue;
+        const k = JSON.stringify([models[i], models[j]]);
+        let m = this.betweenModels.get(k);
+        if (!m) this.betweenModels.set(k, (m = new Map()));
+        bump(m, pairKey(labelKey(a), labelKey(b)), sign);
+      }
+    }
   }
 
   state(): AgreementState {
@@ -364,6 +448,12 @@ export class AgreementAccumulator {
       pairs: this.pairs.map((m) => [...m].map(([k, n]) => [...(JSON.parse(k) as [string, string]), n] as [string, string, number])),
       missing: [...this.missing],
       judgeRows: [...this.rows],
+      ...(this.spec.perModel
+        ? {
+            models: [...this.perModel].map(([m, e]) => [m, e.suggested, e.missing, unpair(e.pairs)] as [string, number, number, [string, string, number][]]),
+            modelPairs: [...this.betweenModels].map(([k, m]) => [...(JSON.parse(k) as [string, string]), unpair(m)] as [string, string, [string, string, number][]]),
+          }
+        : {}),
     };
   }
 
@@ -376,6 +466,18 @@ export class AgreementAccumulator {
     });
     s.missing.forEach((n, i) => (this.missing[i] = (this.missing[i] ?? 0) + n));
     for (const [k, n] of s.judgeRows) bump(this.rows, k, n);
+    for (const [m, suggested, missing, pairs] of s.models ?? []) {
+      const e = this.modelEntry(m);
+      e.suggested += suggested;
+      e.missing += missing;
+      for (const [a, b, n] of pairs) bump(e.pairs, pairKey(a, b), n);
+    }
+    for (const [a, b, pairs] of s.modelPairs ?? []) {
+      const k = JSON.stringify([a, b]);
+      let m = this.betweenModels.get(k);
+      if (!m) this.betweenModels.set(k, (m = new Map()));
+      for (const [x, y, n] of pairs) bump(m, pairKey(x, y), n);
+    }
   }
 
   report(): AgreementReport {
@@ -396,8 +498,30 @@ export class AgreementAccumulator {
       }
       report.judges = judgesAgreementOfRows(rows);
     }
+    if (this.spec.perModel) {
+      const reference = this.spec.modelReference ?? 'human';
+      report.models = [...this.perModel]
+        .filter(([, e]) => e.suggested > 0)
+        .sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0))
+        .map(([model, e]) => ({
+          model,
+          suggested: e.suggested,
+          vsReference: { reference, prediction: `model:${model}` as LabelSourceName, metrics: classificationMetricsOfCounts(unpair(e.pairs)), missing: e.missing },
+        }));
+      report.modelPairs = [...this.betweenModels]
+        .map(([k, m]) => {
+          const [a, b] = JSON.parse(k) as [string, string];
+          return { a, b, metrics: classificationMetricsOfCounts(unpair(m)) };
+        })
+        .filter((p) => p.metrics.n > 0)
+        .sort((x, y) => (x.a + '\u0000' + x.b < y.a + '\u0000' + y.b ? -1 : 1));
+    }
     return report;
   }
+}
+
+function unpair(m: Map<string, number>): [string, string, number][] {
+  return [...m].map(([k, n]) => [...(JSON.parse(k) as [string, string]), n] as [string, string, number]);
 }
 
 function bump(m: Map<string, number>, key: string, by: number): void {

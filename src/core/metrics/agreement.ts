@@ -16,7 +16,10 @@ export * from './agreement-core';
 // From a file
 
 /** Where a label comes from (see LabelSourceName in ./agreement-core.ts). */
-export const LabelSource = z.union([z.enum(['human', 'suggestion', 'label', 'gold']), z.string().regex(/^field:.+/, "'human', 'suggestion', 'label', 'gold' or 'field:PATH'")]);
+export const LabelSource = z.union([
+  z.enum(['human', 'suggestion', 'label', 'gold']),
+  z.string().regex(/^(field|model):.+/, "'human', 'suggestion', 'label', 'gold', 'field:PATH' or 'model:NAME'"),
+]);
 export type LabelSource = z.infer<typeof LabelSource>;
 
 export const AgreementOptions = z.object({
@@ -29,6 +32,11 @@ export const AgreementOptions = z.object({
   joinOn: z.string().default('index'),
   /** Also measure the agreement between judges (judges[]). */
   judges: z.boolean().default(true),
+  /**
+   * Also per model and between models: each model's suggestions (by agent) against people's
+   * decisions (or the gold labels, with a gold file), and each pair of models against each other.
+   */
+  perModel: z.boolean().default(false),
 });
 export type AgreementOptions = z.input<typeof AgreementOptions>;
 
@@ -37,7 +45,7 @@ export function agreementSpec(options: AgreementOptions = {}, withGold = false):
   const o = AgreementOptions.parse(options);
   const compare: [LabelSource, LabelSource][] = o.compare ?? (withGold ? [['gold', 'suggestion'], ['gold', 'label'], ['human', 'suggestion']] : [['human', 'suggestion']]);
   if (!withGold && compare.some(([a, b]) => a === 'gold' || b === 'gold')) throw new Error("A 'gold' comparison needs a gold file.");
-  return { question: o.question, compare: compare as [LabelSourceName, LabelSourceName][], judges: o.judges };
+  return { question: o.question, compare: compare as [LabelSourceName, LabelSourceName][], judges: o.judges, perModel: o.perModel, modelReference: withGold ? 'gold' : 'human' };
 }
 
 /** Agreement figures for a file (and optionally a gold file). */
@@ -90,3 +98,9 @@ export function createAgreementOperation(open: (file: string, signal?: AbortSign
 }
 
 export const agreementOperation = createAgreementOperation();
+
+/** How several models' suggestions in a file agree: each with people, and each pair (what `annotate --models` prints). */
+export async function modelsAgreementOfFile(file: string, question = 'label', signal?: AbortSignal): Promise<Pick<AgreementReport, 'models' | 'modelPairs'>> {
+  const r = await agreement(openStore(file, signal), { question, compare: [], judges: false, perModel: true }, undefined, signal);
+  return { models: r.models ?? [], modelPairs: r.modelPairs ?? [] };
+}

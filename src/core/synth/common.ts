@@ -13,6 +13,7 @@ import { retireJournal } from '../jobs/journal';
 import { JobCancelledError, journalDirFor, journalPathFor, runJob, type JobSummary } from '../jobs/runner';
 import type { LlmTask, RecordSource, SourceRecord } from '../jobs/types';
 import { canonicalJson, type ResponseCache } from '../llm/cache';
+import { effectivePrices } from '../llm/prices';
 import { estimateTokens, type ChatMessage, type LlmClient, type SamplingParams, type Usage } from '../llm/client';
 import { CommonOptions, openEngine } from '../llm/tasks';
 import { Origin, withOrigin } from '../schema/annotation';
@@ -183,7 +184,14 @@ export function messagesTokens(messages: readonly ChatMessage[]): number {
 }
 
 export function costOf(o: SynthOptions, inputTokens: number, outputTokens: number): number {
-  return (inputTokens * o.pricePerMillionInputTokens + outputTokens * o.pricePerMillionOutputTokens) / 1e6;
+  const p = pricesOf(o);
+  return (inputTokens * p.input + outputTokens * p.output) / 1e6;
+}
+
+/** The prices of a job's model: the options' when set, else the table's (../llm/prices.ts), else 0. */
+export function pricesOf(o: SynthOptions): { input: number; output: number } {
+  const p = effectivePrices(o.model, { input: o.pricePerMillionInputTokens, output: o.pricePerMillionOutputTokens });
+  return { input: p.input, output: p.output };
 }
 
 /** A generated record, marked machine-generated with where it came from. */
@@ -421,7 +429,7 @@ export async function runRecordJob(
         signal: ctx.signal,
         progress: ctx.progress,
         log: deps.log,
-        prices: { input: o.pricePerMillionInputTokens, output: o.pricePerMillionOutputTokens },
+        prices: pricesOf(o),
         retryFailed: o.retryFailed,
         limit: o.limit,
         replay: false,
