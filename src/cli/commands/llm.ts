@@ -11,6 +11,8 @@ import { UserError, type Operation } from '../../core/operation';
 import { ExitCode, UsageError, type Command, type Io, type OptionValues } from '../cli';
 import { confirmEstimate, endpointOptions, interrupted, list, llmFlags, llmUsage, num, parseOptions, progressPrinter } from './llm-common';
 import { fieldFlags, fieldMapOf } from './util';
+import { resolveQuestion } from '../../core/questions/resolve';
+import { questionFlags, questionOptionsOf, questionUsage } from './question-flags';
 
 const common = { ...llmFlags, 'in-place': { type: 'boolean' }, ...fieldFlags } as const;
 
@@ -77,19 +79,32 @@ async function runLlm(id: OpId, values: OptionValues, extra: Record<string, unkn
 
 export const annotate: Command = {
   name: 'annotate',
-  summary: 'Label records with an LLM (zero- or few-shot), with confidence and rationale',
-  usage: `curate annotate FILE --labels a,b,c [--few-shot N] [--question label]\n${commonUsage}`,
-  options: { ...common, labels: { type: 'string', short: 'l' }, 'few-shot': { type: 'string' }, question: { type: 'string' } },
+  summary: 'Label records with an LLM (zero- or few-shot), with confidence and rationale; or answer any question type',
+  usage: `curate annotate FILE --labels a,b,c [--few-shot N] [--question label]\n${questionUsage}\n${commonUsage}`,
+  options: { ...common, labels: { type: 'string', short: 'l' }, 'few-shot': { type: 'string' }, ...questionFlags },
   async run({ values, positionals }, io) {
     const input = positionals[0];
     if (!input) throw new UsageError('missing FILE');
-    const labels = list(values.labels);
-    if (labels.length < 2) throw new UsageError('--labels needs at least two labels, e.g. --labels positive,negative,neutral');
+    // Question types (src/core/questions): the flags become the operation's question options.
+    const q = questionOptionsOf(values);
+    const typed = q.questionType !== undefined || (existsSync(input) && checkedQuestion(input, values) !== undefined);
+    const labels = q.labels ?? list(values.labels);
+    if (!typed && labels.length < 2) throw new UsageError('--labels needs at least two labels, e.g. --labels positive,negative,neutral');
     const fewShot = num(values['few-shot'], 'few-shot') ?? 0;
     const examples = fewShot > 0 ? await humanExamples(input, fewShot, values) : [];
-    return runLlm('annotate', values, { labels, examples, ...(values.question ? { question: values.question } : {}) }, input, io);
+    return runLlm('annotate', values, { ...q, labels, examples }, input, io);
   },
 };
+
+/** The question annotate works on, from the declarations and flags (undefined: the single label). */
+function checkedQuestion(input: string, values: OptionValues) {
+  try {
+    return resolveQuestion({ input, ...questionOptionsOf(values), fields: fieldMapOf(values) });
+  } catch (err) {
+    if (err instanceof UserError) throw new UsageError(err.message);
+    throw err;
+  }
+}
 
 /** Few-shot demonstrations: records a human already labeled. */
 async function humanExamples(file: string, n: number, values: OptionValues): Promise<FewShotExample[]> {

@@ -10,6 +10,8 @@ import { openJobTarget, StoreRecordSource, StoreResultSink } from '../jobs/store
 import type { LlmTask, RecordSource, ResultSink, TaskOutcome } from '../jobs/types';
 import { defaultFields, FieldMap, readAnnotation } from '../schema/annotation';
 import { JsonlDataset } from '../store';
+import { QuestionOptions, resolveQuestion } from '../questions/resolve';
+import { questionTask } from '../questions/task';
 import type { TaskResult } from './apply-result';
 import { canonicalJson, ResponseCache } from './cache';
 import { estimateTokens, LlmClient, type ChatMessage, type SamplingParams, type Usage } from './client';
@@ -76,6 +78,8 @@ export const LabelOptions = CommonOptions.extend({
   /** The question the label answers; default: the layout's (`label`). */
   question: z.string().min(1).optional(),
   examples: z.array(z.object({ record: z.record(z.string(), z.unknown()), label: z.string(), rationale: z.string().optional() })).default([]),
+  // Other question types (multi-label, rating, ranking, text, span): declared in .curator/questions.json or given here (src/core/questions).
+  ...QuestionOptions.shape,
 });
 export const RationaleOptions = CommonOptions.extend({
   /** The field whose value is explained; default: the layout's label field. */
@@ -173,8 +177,13 @@ function messagesTokens(messages: ChatMessage[]): number {
 
 export function createTask<K extends TaskId>(id: K, options: TaskOptionsById[K], deps: TaskDeps): LlmTask {
   switch (id) {
-    case 'label':
-      return labelTask(options as LabelOptions, deps);
+    case 'label': {
+      // A declared or given question of another type is its own task (src/core/questions/task.ts).
+      const o = options as LabelOptions;
+      const q = resolveQuestion(o);
+      if (q && q.type !== 'label') return questionTask(q, o as typeof o & { structuredMode?: StructuredMode }, deps);
+      return labelTask(q ? { ...o, question: q.name, labels: o.labels.length ? o.labels : q.labels } : o, deps);
+    }
     case 'rationale':
       return rationaleTask(options as RationaleOptions, deps);
     case 'judge':
