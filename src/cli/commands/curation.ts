@@ -12,6 +12,8 @@ import { createSplitOperation } from '../../core/export/split';
 import { JsonlDataset } from '../../core/store';
 import { UserError, type OperationContext } from '../../core/operation';
 import { ExitCode, UsageError, requireFile, type Command, type Io } from '../cli';
+import { questionFlags, questionUsage } from './question-flags';
+import { runQuestionAgreement, typedQuestion } from './question-reports';
 
 function ctxOf(io: Io): OperationContext {
   let last = 0;
@@ -191,10 +193,13 @@ const agreementOp = createAgreementOperation();
 export const agreement: Command = {
   name: 'agreement',
   summary: "Agreement of the model's suggestions with human decisions or a gold file; between judges",
-  usage: 'curate agreement FILE [--gold FILE] [--join-on id] [--gold-field label] [--question label] [--json]',
-  options: { gold: { type: 'string' }, 'join-on': { type: 'string' }, 'gold-field': { type: 'string' }, question: { type: 'string' }, json: { type: 'boolean' } },
+  usage: `curate agreement FILE [--gold FILE] [--join-on id] [--gold-field label] [--question label] [--json]\n${questionUsage}\n  [--gold-name NAME] (a question's: the gold file's people, e.g. a second annotator's copy)`,
+  options: { gold: { type: 'string' }, 'join-on': { type: 'string' }, 'gold-field': { type: 'string' }, json: { type: 'boolean' }, ...questionFlags, labels: { type: 'string' }, 'gold-name': { type: 'string' } },
   async run({ values, positionals }, io) {
     const file = input(positionals);
+    // A question of another type than the single label (src/core/questions): its own agreement.
+    const typed = typedQuestion(file, values);
+    if (typed) return checkedAsync(() => runQuestionAgreement(file, typed, values, io, ctxOf(io)));
     if (typeof values.gold === 'string' && !existsSync(values.gold)) throw new UsageError(`no such gold file: ${values.gold}`);
     const options = checked(() =>
       agreementOp.options.parse({
