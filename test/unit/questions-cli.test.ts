@@ -142,3 +142,128 @@ describe('curate annotate, per question type', () => {
     assert.match(label.err, /"label" is the dataset's single-label question/);
   });
 });
+
+describe('curate agreement, filter and review-queue, per question type', () => {
+  const QUESTIONS = {
+    questions: [
+      { name: 'topics', type: 'multi-label', labels: ['billing', 'refund', 'shipping'] },
+      { name: 'quality', type: 'rating', min: 1, max: 5 },
+      { name: 'best', type: 'ranking', field: 'generations' },
+      { name: 'pii', type: 'span', field: 'text', labels: ['EMAIL', 'PHONE'] },
+      { name: 'fix', type: 'text', field: 'response' },
+    ],
+  };
+  // What a person decided, per record (the editor writes these through src/core/questions/layout.ts).
+  const HUMAN: Record<string, unknown[]> = {
+    topics: [['refund'], ['billing', 'shipping'], ['billing', 'refund']],
+    quality: [4, 3, 5],
+    best: [['2', '3', '1'], ['2', '1'], undefined],
+    pii: [[{ label: 'EMAIL', start: 47, end: 62 }], [{ label: 'EMAIL', start: 59, end: 73, text: 'bo@example.org' }], []], // code points: the emoji is one
+    fix: ['We will send the refund today.', 'It ships on Monday.', undefined],
+  };
+
+  async function annotated(): Promise<string> {
+    env.server().respond = questionResponder();
+    mkdirSync(join(env.dir(), '.curator'), { recursive: true });
+    writeFileSync(join(env.dir(), '.curator', 'questions.json'), JSON.stringify(QUESTIONS));
+    const file = dataset('t.jsonl', TICKETS.map((t) => ({ ...t, text: t.text.replace(' MISQUOTE', '') })));
+    for (const q of QUESTIONS.questions) {
+      const r = await cli(['annotate', file, '--base-url', env.server().baseURL, '--model', 'gpt-test', '--in-place', '--question', q.name, '--cache-dir', join(env.dir(), 'cache')]);
+      assert.equal(r.code, 0, `${q.name}: ${r.err}${r.out}`);
+    }
+    const { withAnswer } = await import('../../src/core/questions/layout');
+    const { datasetQuestions } = await import('../../src/core/questions/resolve');
+    const qs = datasetQuestions(file);
+    const rows = readJsonl(file).map((rec, i) => {
+      let r: Record<string, unknown> = rec;
+      for (const q of qs) if (HUMAN[q.name]?.[i] !== undefined) r = withAnswer(r, q, HUMAN[q.name]![i], { user: 'maria' });
+      return r;
+    });
+    writeFileSync(file, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
+    return file;
+  }
+
+  test('agreement per type: human vs model with the type\'s figures', async () => {
+    const file = await annotated();
+    const run = async (q: string) => {
+      const r = await cli(['agreement', file, '--question', q]);
+      assert.equal(r.code, 0, r.err);
+      return r.out;
+    };
+    // topics: Jaccard (1 + 1/2 + 1) / 3, Hamming 1 differing decision of 9
+    const topics = await run('topics');
+    assert.match(topics, /^topics \(multi-label\): 3 record\(s\); raters human 3, gpt-test 3\nhuman vs gpt-test: 3 record\(s\) both answered\n/);
+    assert.match(topics, /Jaccard 0\.833 {2}Hamming loss 0\.111 {2}exact 0\.667/);
+    assert.match(topics, /\n {4}billing +kappa 0\.400 /);
+    // quality: (4,4) (3,2) (5,5) on 1-5: linear kappa 1 - 1/(11/3) = 8/11, quadratic 1 - 1/7 = 6/7;
+    // Krippendorff's alpha (interval) 1 - (1/3)/(82/30) = 0.878
+    const quality = await run('quality');
+    assert.match(quality, /exact 0\.667 {2}mean \|diff\| 0\.333 {2}weighted kappa linear 0\.727 quadratic 0\.857/);
+    assert.match(quality, /Krippendorff's alpha \(interval\), every rater: 0\.878/);
+    // best: record 1 the same order (tau 1), record 2 reversed (tau -1); record 3 no person
+    assert.match(await run('best'), /human vs gpt-test: 2 record\(s\) both answered\n {2}Kendall's tau-b 0\.000 {2}top-1 0\.500 {2}same order 0\.500/);
+    // pii: the person marked 2 e-mails, the model 2 e-mails and a phone: exact P 2/3, R 1, F1 0.8
+    assert.match(await run('pii'), /exact F1 0\.800 \(P 0\.667 R 1\.000\) {2}overlap F1 0\.800/);
+    assert.match(await run('fix'), /human vs gpt-test: 2 record\(s\) both answered\n {2}exact 0\.500/);
+    // --json carries the same figures
+    const json = JSON.parse((await cli(['agreement', file, '--question', 'quality', '--json'])).out) as { pairs: { metrics: { linearKappa: number } }[]; alpha: number };
+    assert.ok(Math.abs(json.pairs[0]!.metrics.linearKappa - 8 / 11) < 1e-12);
+  });
+
+  test('agreement human-human: a second annotator\'s copy of the file, joined by id', async () => {
+    const file = await annotated();
+    const { withAnswer } = await import('../../src/core/questions/layout');
+    const { datasetQuestions } = await import('../../src/core/questions/resolve');
+    const quality = datasetQuestions(file).find((q) => q.name === 'quality')!;
+    const other = join(env.dir(), 'ana.jsonl');
+    const rows = readJsonl(file).map((r, i) => withAnswer(r, quality, [5, 3, 5][i], { user: 'ana' }));
+    writeFileSync(other, `${rows.reverse().map((r) => JSON.stringify(r)).join('\n')}\n`);
+    const r = await cli(['agreement', file, '--question', 'quality', '--gold', other, '--join-on', 'id', '--gold-name', 'ana']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /raters human 3, ana 3, gpt-test 3\nhuman vs ana: 3 record\(s\) both answered\n {2}exact 0\.667 {2}mean \|diff\| 0\.333/);
+    assert.match(r.out, /\nana vs gpt-test: 3 record\(s\)/);
+  });
+
+  test('filter per question: rating bounds, labels, answers that no longer fit their text', async () => {
+    const file = await annotated();
+    const dry = async (...args: string[]) => {
+      const r = await cli(['filter', file, ...args, '--dry-run']);
+      assert.equal(r.code, 0, r.err);
+      return r.out;
+    };
+    assert.match(await dry('--question', 'quality', '--min-rating', '4'), /keep 2, drop 1 .*\n +1 +dropped by +quality >= 4/);
+    assert.match(await dry('--question', 'topics', '--has-label', 'refund', '--lacks-label', 'shipping'), /keep 2, drop 1/);
+    // the person's answer counts over the model's: record 2's topics are billing and shipping
+    assert.match(await dry('--question', 'topics', '--has-label', 'billing'), /keep 2, drop 1/);
+    // the text of record 1 is edited: its spans no longer cover what they did
+    const rows = readJsonl(file);
+    rows[0]!.text = `Hello! ${rows[0]!.text}`;
+    writeFileSync(file, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
+    assert.match(await dry('--question', 'pii', '--valid-answers'), /keep 2, drop 1 .*\n +1 +dropped by +pii answer fits/);
+    const out = join(env.dir(), 'kept.jsonl');
+    const w = await cli(['filter', file, '--question', 'quality', '--min-rating', '5', '--out', out]);
+    assert.equal(w.code, 0, w.err);
+    assert.deepEqual(readJsonl(out).map((r) => r.id), [3]);
+    const bad = await cli(['filter', file, '--min-rating', '4', '--dry-run']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /need --question NAME/);
+  });
+
+  test('review-queue per question: models that disagree, suggestions that no longer fit', async () => {
+    const file = await annotated();
+    // a second model that rates everything 1 and finds no e-mail
+    const base = questionResponder();
+    env.server().respond = (req) => {
+      const body = req.body as { model?: string; response_format?: { json_schema?: { name?: string } } };
+      if (body.model === 'gpt-b' && body.response_format?.json_schema?.name?.startsWith('rating_answer')) return { content: JSON.stringify({ rating: 1, confidence: 0.99, rationale: 'strict' }) };
+      return base(req);
+    };
+    const r = await cli(['annotate', file, '--base-url', env.server().baseURL, '--model', 'gpt-b', '--in-place', '--question', 'quality', '--cache-dir', join(env.dir(), 'cache')]);
+    assert.equal(r.code, 0, r.err);
+    const q = await cli(['review-queue', file, '--question', 'quality', '--models-disagree', '--max-rating-spread', '2', '--include-decided', '--min-confidence', '0.5']);
+    assert.equal(q.code, 0, q.err);
+    // gpt-test rated 4, 2, 5 and gpt-b 1: spreads 3, 1, 4
+    assert.match(q.out, /2 record\(s\) for review in 'low-confidence', 1 left to the model/);
+    assert.match(q.out, /line 1: models-disagree\n {2}line 3: models-disagree\n/);
+  });
+});

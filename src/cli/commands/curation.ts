@@ -12,7 +12,7 @@ import { createSplitOperation } from '../../core/export/split';
 import { JsonlDataset } from '../../core/store';
 import { UserError, type OperationContext } from '../../core/operation';
 import { ExitCode, UsageError, requireFile, type Command, type Io } from '../cli';
-import { questionFlags, questionUsage } from './question-flags';
+import { questionFilterFlags, questionFilterOptionsOf, questionFilterUsage, questionFlags, questionReviewFlags, questionReviewOptionsOf, questionUsage } from './question-flags';
 import { runQuestionAgreement, typedQuestion } from './question-reports';
 
 function ctxOf(io: Io): OperationContext {
@@ -75,6 +75,7 @@ export const filter: Command = {
     '                    [--embedding-model M] [--semantic-threshold C] [--base-url URL] [--embedding-batch N]\n' +
     '                    [--embedding-dims N] [--cache-dir DIR | --no-cache]                         (semantic)\n' +
     '                    (--dry-run | --out FILE [--overwrite] | --tag NAME | --delete) [--json]\n' +
+    questionFilterUsage + '\n' +
     "  RULE: 'len(text) >= 20', 'label in [positive,negative]', 'judge.score >= 7', 'text ~ /refund/i', 'lang(text) == en', 'exists(rationale)', 'not invalid'\n" +
     '  --threshold: near, the estimated Jaccard (default 0.8); semantic, the cosine (default 0.95).\n' +
     '  Semantic duplicates call the endpoint\'s /embeddings (--base-url or OPENAI_BASE_URL; the key from OPENAI_API_KEY),\n' +
@@ -104,6 +105,7 @@ export const filter: Command = {
     tag: { type: 'string' },
     delete: { type: 'boolean' },
     json: { type: 'boolean' },
+    ...questionFilterFlags,
   },
   async run({ values, positionals }, io) {
     const file = input(positionals);
@@ -132,6 +134,7 @@ export const filter: Command = {
         ...(dedup === 'semantic' ? { semantic: { ...(threshold !== undefined ? { threshold } : {}), ...(batchSize !== undefined ? { batchSize } : {}) } } : {}),
         ...(values.out ? { out: values.out, overwrite: !!values.overwrite } : {}),
         ...(typeof values.tag === 'string' ? { tag: values.tag } : {}),
+        ...questionFilterOptionsOf(values),
       }),
     );
     let embedder: ReturnType<typeof embedderFor> | undefined;
@@ -244,15 +247,16 @@ export const reviewQueueCmd: Command = {
   summary: 'Send the records the model is unsure about to a human review queue (the uncertainty-guided split)',
   usage:
     'curate review-queue FILE [--min-confidence 0.8] [--max-judge-spread N] [--max-judge-stdev N] [--question label]\n' +
+    '                          [--models-disagree [--max-rating-spread N]] (a question of any type: see below)\n' +
     '                          [--queue low-confidence] [--skip-missing] [--include-decided] [--mark] [--json]\n' +
     '  Lists the records for people (below the confidence, without a suggestion, or judges disagreeing); --mark writes\n' +
-    '  annotations.review {status: pending, queue} into FILE (saved atomically). The curation editor steps through them (q).',
+    '  annotations.review {status: pending, queue} into FILE (saved atomically). The curation editor steps through them (q).\n' + questionUsage,
   options: {
     'min-confidence': { type: 'string' },
     'max-judge-spread': { type: 'string' },
     'max-judge-stdev': { type: 'string' },
-    question: { type: 'string' },
     queue: { type: 'string' },
+    ...questionReviewFlags,
     'skip-missing': { type: 'boolean' },
     'include-decided': { type: 'boolean' },
     mark: { type: 'boolean' },
@@ -271,6 +275,7 @@ export const reviewQueueCmd: Command = {
         ...(values['skip-missing'] ? { missing: 'skip' } : {}),
         ...(values['include-decided'] ? { skipDecided: false } : {}),
         mark: !!values.mark,
+        ...questionReviewOptionsOf(values),
       }),
     );
     const r = await checkedAsync(() => reviewQueueOp.run(options, ctxOf(io)));

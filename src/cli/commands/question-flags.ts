@@ -59,3 +59,58 @@ export function questionOptionsOf(values: OptionValues): QuestionOptions & { que
   if (type !== 'span' && values.labels !== undefined) out.labels = list(values.labels);
   return out;
 }
+
+/** filter's per-question flags. */
+export const questionFilterFlags = {
+  ...questionFlags,
+  labels: { type: 'string' },
+  'min-rating': { type: 'string' },
+  'max-rating': { type: 'string' },
+  'has-label': { type: 'string', multiple: true },
+  'lacks-label': { type: 'string', multiple: true },
+  answered: { type: 'string' },
+  'valid-answers': { type: 'boolean' },
+} as const;
+
+export const questionFilterUsage =
+  '  per question: --question NAME [--min-rating N] [--max-rating N] [--has-label L]... [--lacks-label L]... [--answered human|any] [--valid-answers]\n' +
+  questionUsage;
+
+function number(v: unknown, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** filter's per-question options (src/core/questions/filters.ts' QuestionFilterOptions). */
+export function questionFilterOptionsOf(values: OptionValues): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...questionOptionsOf(values) };
+  const put = (k: string, v: unknown) => v !== undefined && (out[k] = v);
+  put('minRating', number(values['min-rating'], 'min-rating'));
+  put('maxRating', number(values['max-rating'], 'max-rating'));
+  if (values['has-label']) out.hasLabels = values['has-label'];
+  if (values['lacks-label']) out.lacksLabels = values['lacks-label'];
+  if (values.answered !== undefined) {
+    if (values.answered !== 'human' && values.answered !== 'any') throw new UsageError(`--answered takes human or any, got ${JSON.stringify(values.answered)}`);
+    out.answered = values.answered;
+  }
+  if (values['valid-answers']) out.validAnswers = true;
+  return out;
+}
+
+/** review-queue's per-question flags. */
+export const questionReviewFlags = {
+  ...questionFlags,
+  labels: { type: 'string' },
+  'models-disagree': { type: 'boolean' },
+  'max-rating-spread': { type: 'string' },
+} as const;
+
+export function questionReviewOptionsOf(values: OptionValues): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...questionOptionsOf(values) };
+  if (values['models-disagree']) out.modelsDisagree = true;
+  const spread = number(values['max-rating-spread'], 'max-rating-spread');
+  if (spread !== undefined) out.maxRatingSpread = spread;
+  return out;
+}
