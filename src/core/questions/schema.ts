@@ -67,14 +67,20 @@ export const RatingQuestion = z
   .refine((q) => q.max > q.min, { message: 'a rating scale needs max above min', path: ['max'] })
   .refine((q) => q.max - q.min <= 100, { message: 'a rating scale has at most 101 points', path: ['max'] });
 
-export const RankingQuestion = z.object({
-  ...Base,
-  type: z.literal('ranking'),
-  /** The record's list field whose items are ranked (e.g. `generations`): candidate i is `"i"` (1-based) unless `options` names them. */
-  field: z.string().min(1),
-  /** Names of the candidates, in the list's order (Argilla's option values); default "1", "2", ... */
-  options: z.array(LabelName).min(2).refine(uniqueLabels, 'options must be unique').optional(),
-});
+export const RankingQuestion = z
+  .object({
+    ...Base,
+    type: z.literal('ranking'),
+    /** The record's list field whose items are ranked (e.g. `generations`): candidate i is `"i"` (1-based) unless `options` names them. */
+    field: z.string().min(1).optional(),
+    /**
+     * Names of the candidates (Argilla's option values): with `field`, the list's items in order
+     * (default "1", "2", ...); without, the record's fields of those names (Argilla's way: fields
+     * `response-1`, `response-2` ranked by a question with those options).
+     */
+    options: z.array(LabelName).min(2).refine(uniqueLabels, 'options must be unique').optional(),
+  })
+  .refine((q) => q.field !== undefined || q.options !== undefined, { message: 'a ranking needs the list field of candidates (field) or the fields to rank (options)', path: ['field'] });
 
 export const TextQuestion = z.object({
   ...Base,
@@ -162,7 +168,7 @@ export function describeQuestion(q: Question): string {
     case 'rating':
       return `${q.name} (rating ${q.min}-${q.max})`;
     case 'ranking':
-      return `${q.name} (ranking of ${q.field}${q.options ? `: ${q.options.join(', ')}` : ''})`;
+      return `${q.name} (ranking of ${q.field ?? q.options?.join(', ')}${q.field && q.options ? `: ${q.options.join(', ')}` : ''})`;
     case 'text':
       return `${q.name} (text${q.field ? ` for ${q.field}` : ''})`;
     case 'span':

@@ -17,7 +17,7 @@ import { textOf } from '../filter/fields';
 import type { FieldMap } from '../schema/annotation';
 import { multiLabelSchema, questionTemplates, rankingSchema, ratingSchema, spanSchema, textSchema, TYPICAL_OUTPUT } from './prompts';
 import { candidateIds, type Question, type SpanValue } from './schema';
-import { checkAnswer, locateQuote, occurrences, rankingCandidates, spanFieldText } from './values';
+import { checkAnswer, locateQuote, occurrences, rankingCandidates, rankingSource, spanFieldText } from './values';
 
 /** The options a question task reads (a subset of the annotate operation's, src/core/llm/tasks.ts). */
 export interface QuestionTaskOptions {
@@ -69,7 +69,7 @@ export function questionTask(q: Exclude<Question, { type: 'label' }>, o: Questio
   const builtIn: PromptTemplate = questionTemplates[q.type];
   const template = loadTemplate(q.type, builtIn, o.promptsDir ?? findPromptsDir(o.input));
   const labels = q.type === 'multi-label' || q.type === 'span' ? q.labels.join(', ') : '';
-  const field = q.type === 'ranking' || q.type === 'span' ? q.field : q.type === 'text' ? (q.field ?? '') : '';
+  const field = q.type === 'ranking' ? rankingSource(q) : q.type === 'span' ? q.field : q.type === 'text' ? (q.field ?? '') : '';
   const system = renderTemplate(template.system, {
     question: q.name,
     title: q.title ?? q.name,
@@ -85,7 +85,7 @@ export function questionTask(q: Exclude<Question, { type: 'label' }>, o: Questio
     .replace(/: \n/g, '.\n');
   // The declaration is part of the hash: other labels, scale or field, another prompt and job.
   const hash = promptHash(template, system, { question: q });
-  const exclude = fieldsExcluded(o.fields, q.type === 'ranking' || q.type === 'span' ? [q.field] : []);
+  const exclude = fieldsExcluded(o.fields, q.type === 'ranking' ? (q.field ? [q.field] : (q.options ?? [])) : q.type === 'span' ? [q.field] : []);
   const params: SamplingParams = { temperature: o.temperature, max_tokens: o.maxTokens };
   if (o.topP !== undefined) params.top_p = o.topP;
   if (o.seed !== undefined) params.seed = o.seed;
@@ -143,12 +143,12 @@ export function questionTask(q: Exclude<Question, { type: 'label' }>, o: Questio
         };
       case 'ranking': {
         const candidates = rankingCandidates(record, q);
-        if (!candidates) return { problem: `the record has no list field "${q.field}" to rank` };
-        if (candidates.length < 2) return { problem: `"${q.field}" has ${candidates.length} candidate(s); a ranking needs 2 or more` };
+        if (!candidates) return { problem: q.field ? `the record has no list field "${q.field}" to rank` : `the record lacks one of the fields to rank (${field})` };
+        if (candidates.length < 2) return { problem: `"${field}" has ${candidates.length} candidate(s); a ranking needs 2 or more` };
         const ids = candidateIds(q, candidates.length);
         const shown = candidates.map((c, i) => `[${ids[i]}] ${textOf(c) ?? ''}`).join('\n\n');
         return {
-          extra: { candidates: shown, field: q.field },
+          extra: { candidates: shown, field },
           spec: structuredSpec(rankingSchema(ids), `ranking_answer_${ids.length}`) as StructuredSpec<unknown>,
           decode: (a) => {
             const v = a as { ranking: string[]; rationale: string };

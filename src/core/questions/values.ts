@@ -81,10 +81,19 @@ export function occurrences(text: string, quote: string): number {
 // ---------------------------------------------------------------------------------------------
 // Per type
 
-/** The candidates of a ranking question in a record: the list field's items. */
+/** The candidates of a ranking question in a record: the list field's items, or the fields its options name. */
 export function rankingCandidates(record: Record<string, unknown>, q: RankingQuestion): unknown[] | undefined {
+  if (q.field === undefined) {
+    const vs = (q.options ?? []).map((o) => record[o]);
+    return vs.every((v) => v !== undefined) ? vs : undefined;
+  }
   const v = getPath(record, q.field);
   return Array.isArray(v) ? v : undefined;
+}
+
+/** What a ranking question ranks, for messages: its list field, or its fields. */
+export function rankingSource(q: RankingQuestion): string {
+  return q.field ?? (q.options ?? []).join(', ');
 }
 
 function checkSpans(q: SpanQuestion, value: unknown, record: Record<string, unknown> | undefined): Checked<SpanValue[]> {
@@ -124,7 +133,7 @@ function checkRanking(q: RankingQuestion, value: unknown, record: Record<string,
   // A plain list of names, best first, is shorthand for ranks 1..n.
   const items: unknown[] = value.every((v) => typeof v === 'string') ? value.map((v, i) => ({ value: v, rank: i + 1 })) : value;
   const candidates = record ? rankingCandidates(record, q) : undefined;
-  if (record && !candidates) return { ok: false, reason: `the record has no list field "${q.field}" to rank` };
+  if (record && !candidates) return { ok: false, reason: q.field ? `the record has no list field "${q.field}" to rank` : `the record lacks one of the fields to rank (${rankingSource(q)})` };
   const ids = candidates ? candidateIds(q, candidates.length) : q.options;
   const out: RankValue[] = [];
   const seen = new Set<string>();

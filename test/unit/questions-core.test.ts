@@ -1,0 +1,229 @@
+// The question core: declarations beside the data, answers checked per type (spans against their
+// text, in code points), the record layout (a person's answer beside the models'), Argilla 2.x
+// settings and values both ways, and preference pairs from rankings and ratings.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fromArgillaSettings, fromArgillaValues, toArgillaSettings, toArgillaValues } from '../../src/core/questions/argilla';
+import { questionsFor, QuestionsFileError } from '../../src/core/questions/declarations';
+import { acceptAnswer, answersOf, withAnswer, withQuestionSuggestion } from '../../src/core/questions/layout';
+import { rankingPairs, ratingPairs } from '../../src/core/questions/pairs';
+import { resolveQuestion } from '../../src/core/questions/resolve';
+import { Question, type RankingQuestion } from '../../src/core/questions/schema';
+import { checkAnswer, cpSlice, locateQuote } from '../../src/core/questions/values';
+import { readAnnotation } from '../../src/core/schema/annotation';
+
+const q = (x: unknown): Question => Question.parse(x);
+const topics = q({ name: 'topics', type: 'multi-label', labels: ['billing', 'refund', 'shipping'] });
+const quality = q({ name: 'quality', type: 'rating', min: 1, max: 5 });
+const best = q({ name: 'best', type: 'ranking', field: 'generations' }) as RankingQuestion;
+const pii = q({ name: 'pii', type: 'span', field: 'text', labels: ['EMAIL', 'PHONE'] });
+
+describe('declarations', () => {
+  test('the nearest .curator/questions.json: shared questions, then the dataset\'s own (replacing one of the same name)', () => {
+    const root = mkdtempSync(join(tmpdir(), 'dc-questions-'));
+    mkdirSync(join(root, '.curator'));
+    mkdirSync(join(root, 'data', 'chat'), { recursive: true });
+    writeFileSync(
+      join(root, '.curator', 'questions.json'),
+      JSON.stringify({
+        questions: [{ name: 'quality', type: 'rating', min: 1, max: 5 }, { name: 'topics', type: 'multi-label', labels: ['a', 'b'] }],
+        datasets: { 'data/chat/one.jsonl': [{ name: 'quality', type: 'rating', min: 0, max: 10, description: 'Overall' }] },
+      }),
+    );
+    const one = questionsFor(join(root, 'data', 'chat', 'one.jsonl'));
+    assert.equal(one.file, join(root, '.curator', 'questions.json'));
+    assert.deepEqual(one.questions.map((x) => [x.name, x.type === 'rating' ? `${x.min}-${x.max}` : x.type]), [['topics', 'multi-label'], ['quality', '0-10']]);
+    assert.deepEqual(questionsFor(join(root, 'data', 'other.jsonl')).questions.map((x) => x.name), ['quality', 'topics']);
+    // no declaration anywhere: no questions, today's single label; resolveQuestion says so with undefined
+    const bare = mkdtempSync(join(tmpdir(), 'dc-questions-bare-'));
+    assert.deepEqual(questionsFor(join(bare, 'x.jsonl')).questions, []);
+    assert.equal(resolveQuestion({ input: join(bare, 'x.jsonl') }), undefined);
+    assert.equal(resolveQuestion({ input: join(bare, 'x.jsonl'), question: 'sentiment', labels: ['pos', 'neg'] }), undefined);
+  });
+
+  test('a broken declaration file is an error naming the file and the problem', () => {
+    const root = mkdtempSync(join(tmpdir(), 'dc-questions-bad-'));
+    mkdirSync(join(root, '.curator'));
+    writeFileSync(join(root, '.curator', 'questions.json'), JSON.stringify({ questions: [{ name: 'q', type: 'rating', min: 5, max: 1 }, { name: 'q', type: 'text' }] }));
+    assert.throws(() => questionsFor(join(root, 'd.jsonl')), (e: unknown) => e instanceof QuestionsFileError && /questions\.json/.test(e.message) && /max above min/.test(e.message) && /two questions are named "q"/.test(e.message));
+    writeFileSync(join(root, '.curator', 'questions.json'), '{ not json');
+    assert.throws(() => questionsFor(join(root, 'd.jsonl')), /questions\.json: not valid JSON/);
+  });
+});
+
+describe('answers per type', () => {
+  test('spans: offsets in code points; a span whose text is not at its offsets is refused, never shifted', () => {
+    const text = '😀 mail ana@example.com, call +1 555 0100';
+    const at = locateQuote(text, 'ana@example.com');
+    assert.deepEqual(at, { start: 7, end: 22 }, 'the emoji counts one');
+    assert.equal(cpSlice(text, 7, 22), 'ana@example.com');
+    const rec = { text };
+    const ok = checkAnswer(pii, [{ label: 'PHONE', start: 29, end: 40 }, { label: 'EMAIL', start: 7, end: 22 }], rec);
+    assert.deepEqual(ok, { ok: true, value: [{ label: 'EMAIL', start: 7, end: 22, text: 'ana@example.com' }, { label: 'PHONE', start: 29, end: 40, text: '+1 555 0100' }] });
+    // the same span, one character off (UTF-16 offsets would be): refused with both texts
+    const off = checkAnswer(pii, [{ label: 'EMAIL', start: 8, end: 23, text: 'ana@example.com' }], rec);
+    assert.equal(off.ok, false);
+    assert.match((off as { reason: string }).reason, /span 1 \(EMAIL, 8-23\) says it covers "ana@example.com" but "text" has "na@example.com," there/);
+    assert.match((checkAnswer(pii, [{ label: 'EMAIL', start: 7, end: 22 }, { label: 'EMAIL', start: 10, end: 12 }], rec) as { reason: string }).reason, /overlap/);
+    assert.match((checkAnswer(pii, [{ label: 'NAME', start: 0, end: 1 }], rec) as { reason: string }).reason, /"NAME", not one of EMAIL, PHONE/);
+    assert.match((checkAnswer(pii, [{ label: 'EMAIL', start: 30, end: 99 }], rec) as { reason: string }).reason, /ends past the end of "text" \(40 characters\)/);
+  });
+
+  test('multi-label, rating, ranking: normalized or refused with the reason', () => {
+    assert.deepEqual(checkAnswer(topics, ['refund', 'billing', 'refund']), { ok: true, value: ['billing', 'refund'] });
+    assert.deepEqual(checkAnswer(topics, []), { ok: true, value: [] });
+    assert.match((checkAnswer(topics, ['spam']) as { reason: string }).reason, /"spam" is not one of billing, refund, shipping/);
+    assert.match((checkAnswer(quality, 6) as { reason: string }).reason, /outside 1-5/);
+    assert.match((checkAnswer(quality, 3.5) as { reason: string }).reason, /an integer/);
+    const rec = { generations: ['a', 'b', 'c'] };
+    assert.deepEqual(checkAnswer(best, ['3', '1', '2'], rec), { ok: true, value: [{ value: '3', rank: 1 }, { value: '1', rank: 2 }, { value: '2', rank: 3 }] });
+    assert.deepEqual(checkAnswer(best, [{ value: '2', rank: 1 }, { value: '1', rank: 1 }, { value: '3', rank: 3 }], rec), { ok: true, value: [{ value: '1', rank: 1 }, { value: '2', rank: 1 }, { value: '3', rank: 3 }] });
+    assert.match((checkAnswer(best, ['1', '1', '2'], rec) as { reason: string }).reason, /"1" is ranked twice/);
+    assert.match((checkAnswer(best, ['1', '4'], rec) as { reason: string }).reason, /"4" is not a candidate \(candidates: 1, 2, 3\)/);
+  });
+});
+
+describe('the record layout', () => {
+  test("a person's answer beside the models' suggestions; no top-level field but the single label's", () => {
+    const rec0 = { id: 1, text: 'refund please', label: 'neutral' };
+    let rec = withQuestionSuggestion(rec0, topics, { value: ['refund'], score: 0.9, agent: 'm1', type: 'model', label_scores: { billing: 0.1, refund: 0.9, shipping: 0.05 } });
+    rec = withQuestionSuggestion(rec, topics, { value: ['billing', 'refund'], score: 0.6, agent: 'm2', type: 'model' });
+    assert.equal(rec.label, 'neutral');
+    assert.deepEqual(Object.keys(rec), ['id', 'text', 'label', 'annotations']);
+    let a = answersOf(rec, topics);
+    assert.deepEqual(a.current, { value: ['refund'], source: 'model' });
+    assert.deepEqual(a.suggestions[0]?.labelScores, { billing: 0.1, refund: 0.9, shipping: 0.05 });
+    rec = acceptAnswer(rec, topics, 1, { user: 'maria', time: '2026-12-06T10:00:00.000Z' });
+    a = answersOf(rec, topics);
+    assert.deepEqual(a.current, { value: ['billing', 'refund'], source: 'human' });
+    assert.deepEqual(a.human, { value: ['billing', 'refund'], status: 'submitted', user: 'maria', time: '2026-12-06T10:00:00.000Z' });
+    assert.equal(a.suggestions.length, 2, 'the suggestions stay, for agreement');
+    assert.equal(readAnnotation(rec).reviewStatus, 'reviewed');
+    assert.equal(rec.label, 'neutral', 'another question never writes the top-level label');
+    // a value that does not fit is refused, the record unchanged
+    assert.throws(() => withAnswer(rec, quality, 9), /quality: the rating 9 is outside 1-5/);
+    // the single label question, declared: the top-level label as today
+    const sentiment = q({ name: 'label', type: 'label', labels: ['positive', 'neutral'] });
+    assert.equal(withAnswer(rec0, sentiment, 'positive').label, 'positive');
+  });
+
+  test('a span suggestion whose field was edited afterwards reads with its problem, not silently shifted', () => {
+    const rec = withQuestionSuggestion({ text: 'mail ana@example.com' }, pii, { value: [{ label: 'EMAIL', start: 5, end: 20 }], agent: 'm', type: 'model' });
+    assert.deepEqual(answersOf(rec, pii).suggestions[0]?.value, [{ label: 'EMAIL', start: 5, end: 20, text: 'ana@example.com' }]);
+    const edited = { ...rec, text: `Hi! ${rec.text as string}` };
+    const s = answersOf(edited, pii).suggestions[0];
+    assert.match(s?.problem ?? '', /says it covers "ana@example.com" but "text" has "ail ana@example" there/);
+    assert.equal(answersOf(edited, pii).current?.problem, s?.problem);
+  });
+});
+
+// Argilla 2.x settings as `rg.Settings(...).serialize()` writes them (settings.json of Dataset.to_disk):
+// each question is QuestionBaseModel.model_dump() (argilla/src/argilla/_models/_settings/_questions/_base.py:
+// id, name, settings, title, description, required, inserted_at, updated_at) with the settings of
+// _label_selection.py, _multi_label_selection.py, _rating.py, _ranking.py, _text.py and _span.py in
+// argilla-io/argilla; option lists as QuestionPropertyBase._render_values_as_options renders them
+// (argilla/src/argilla/settings/_question.py: {"text", "value"} for labels, {"value"} for ratings).
+const ARGILLA_SETTINGS = {
+  guidelines: 'Read the prompt and both responses before answering.',
+  allow_extra_metadata: false,
+  distribution: { strategy: 'overlap', min_submitted: 1 },
+  fields: [
+    { id: null, name: 'prompt', title: 'prompt', required: true, settings: { type: 'text', use_markdown: false }, inserted_at: null, updated_at: null },
+    { id: null, name: 'response-1', title: 'response-1', required: true, settings: { type: 'text', use_markdown: false }, inserted_at: null, updated_at: null },
+    { id: null, name: 'response-2', title: 'response-2', required: true, settings: { type: 'text', use_markdown: false }, inserted_at: null, updated_at: null },
+  ],
+  questions: [
+    { id: null, name: 'sentiment', settings: { type: 'label_selection', options: [{ text: 'positive', value: 'positive' }, { text: 'negative', value: 'negative' }], visible_options: null }, title: 'sentiment', description: null, required: true, inserted_at: null, updated_at: null },
+    { id: null, name: 'topics', settings: { type: 'multi_label_selection', options: [{ text: 'Billing', value: 'billing' }, { text: 'refund', value: 'refund' }, { text: 'shipping', value: 'shipping' }], visible_options: 3, options_order: 'natural' }, title: 'Topics', description: 'Every topic that applies', required: false, inserted_at: null, updated_at: null },
+    { id: null, name: 'quality', settings: { type: 'rating', options: [{ value: 1 }, { value: 2 }, { value: 3 }, { value: 4 }, { value: 5 }] }, title: 'quality', description: null, required: true, inserted_at: null, updated_at: null },
+    { id: null, name: 'best', settings: { type: 'ranking', options: [{ text: 'response-1', value: 'response-1', description: null }, { text: 'response-2', value: 'response-2', description: null }] }, title: 'best', description: null, required: true, inserted_at: null, updated_at: null },
+    { id: null, name: 'correction', settings: { type: 'text', use_markdown: true }, title: 'correction', description: null, required: false, inserted_at: null, updated_at: null },
+    { id: null, name: 'pii', settings: { type: 'span', allow_overlapping: false, field: 'prompt', options: [{ text: 'EMAIL', value: 'EMAIL', description: null }, { text: 'PHONE', value: 'PHONE', description: null }], visible_options: null }, title: 'pii', description: null, required: false, inserted_at: null, updated_at: null },
+  ],
+  metadata: [],
+  vectors: [],
+  mapping: null,
+};
+
+describe('Argilla 2.x', () => {
+  test('settings: every question type read, and written back the same', () => {
+    const { questions, problems } = fromArgillaSettings(ARGILLA_SETTINGS);
+    assert.deepEqual(problems, []);
+    assert.deepEqual(
+      questions.map((x) => [x.name, x.type]),
+      [['sentiment', 'label'], ['topics', 'multi-label'], ['quality', 'rating'], ['best', 'ranking'], ['correction', 'text'], ['pii', 'span']],
+    );
+    const t = questions[1]!;
+    assert.deepEqual([t.title, t.description, t.required, t.type === 'multi-label' && t.labelInfo], ['Topics', 'Every topic that applies', false, { billing: { text: 'Billing' } }]);
+    assert.equal(questions[0]!.guidelines, 'Read the prompt and both responses before answering.');
+    const back = toArgillaSettings(questions);
+    assert.deepEqual(back.problems, []);
+    const strip = (x: (typeof ARGILLA_SETTINGS.questions)[number]) => ({
+      name: x.name,
+      title: x.title,
+      description: x.description,
+      required: x.required,
+      settings: Object.fromEntries(Object.entries(x.settings).filter(([k]) => k !== 'visible_options').map(([k, v]) => [k, Array.isArray(v) ? v.map((o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, y]) => y !== null))) : v])),
+    });
+    const mine = back.settings.questions.map((x) => ({ ...x, settings: Object.fromEntries(Object.entries(x.settings).filter(([k]) => k !== 'visible_options')) }));
+    assert.deepEqual(mine, ARGILLA_SETTINGS.questions.map(strip));
+    assert.deepEqual(back.settings.fields.map((f) => f.name), ['response-1', 'response-2', 'prompt']);
+    // what Argilla cannot hold is said, not dropped silently
+    const wide = toArgillaSettings([q({ name: 'score', type: 'rating', min: 1, max: 20 }), q({ name: 'r', type: 'ranking', field: 'generations' })]);
+    assert.deepEqual(wide.problems, ["score: Argilla's ratings go from 0 to 10, not 1-20", 'r: Argilla needs the number of candidates of a ranking (none in the data)']);
+  });
+
+  test("values: a record's answers as Record.to_dict's suggestions and responses, and back", () => {
+    const { questions } = fromArgillaSettings(ARGILLA_SETTINGS);
+    const byName = (n: string) => questions.find((x) => x.name === n)!;
+    const record0 = { prompt: 'Refund to ana@example.com?', 'response-1': 'Yes.', 'response-2': 'Yes, within 5 days.' };
+    let rec: Record<string, unknown> = withQuestionSuggestion(record0, byName('topics'), { value: ['refund', 'billing'], score: 0.7, agent: 'gpt', type: 'model', label_scores: { billing: 0.7, refund: 0.95, shipping: 0.02 } });
+    rec = withQuestionSuggestion(rec, byName('pii'), { value: [{ label: 'EMAIL', start: 10, end: 25 }], agent: 'gpt', type: 'model' });
+    rec = withAnswer(rec, byName('best'), ['response-2', 'response-1'], { user: 'maria' });
+    rec = withAnswer(rec, byName('quality'), 4, { user: 'maria' });
+    const v = toArgillaValues(rec, questions);
+    assert.deepEqual(v.suggestions, {
+      topics: { value: ['billing', 'refund'], score: [0.7, 0.95], agent: 'gpt' },
+      pii: { value: [{ label: 'EMAIL', start: 10, end: 25 }], score: null, agent: 'gpt' },
+    });
+    assert.deepEqual(v.responses, { best: [{ value: [{ value: 'response-2', rank: 1 }, { value: 'response-1', rank: 2 }], user_id: 'maria' }], quality: [{ value: 4, user_id: 'maria' }] });
+    // back: spans get their text from the record; per-label scores come back as label_scores
+    const back = fromArgillaValues(record0, v, questions);
+    assert.deepEqual(back.problems, []);
+    assert.deepEqual(back.suggestions.pii?.[0]?.value, [{ label: 'EMAIL', start: 10, end: 25, text: 'ana@example.com' }]);
+    assert.deepEqual(back.suggestions.topics?.[0]?.label_scores, { billing: 0.7, refund: 0.95 });
+    assert.deepEqual(back.human.quality, { value: 4, user: 'maria', status: 'submitted' });
+    // a span past the end of its field is refused with the reason
+    const bad = fromArgillaValues({ prompt: 'short' }, { responses: { pii: [{ value: [{ label: 'EMAIL', start: 0, end: 40 }], user_id: 'u', status: 'submitted' }] } }, questions);
+    assert.match(bad.problems[0] ?? '', /pii response: span 1 \(EMAIL, 0-40\) ends past the end of "prompt" \(5 characters\)/);
+  });
+});
+
+describe('preference pairs', () => {
+  test('a ranking: best against worst; ties are not split; every pair on request', () => {
+    const rec = withAnswer({ prompt: 'Say hi', generations: ['hi', 'hello there', 'hey'] }, best, ['2', '3', '1']);
+    const pairs = rankingPairs(rec, best);
+    assert.ok(Array.isArray(pairs));
+    assert.deepEqual(pairs.map((p) => [p.prompt, p.chosen, p.rejected, p.chosen_rank, p.rejected_rank, p.source]), [['Say hi', 'hello there', 'hi', 1, 3, 'human']]);
+    assert.match(pairs[0]!.prompt_id, /^[0-9a-f]{64}$/);
+    assert.equal((rankingPairs(rec, best, { pairs: 'all' }) as unknown[]).length, 3);
+    const tied = withAnswer({ prompt: 'x', generations: ['a', 'b', 'c'] }, best, [{ value: '1', rank: 1 }, { value: '2', rank: 1 }, { value: '3', rank: 3 }]);
+    assert.equal(rankingPairs(tied, best), '2 candidates tie for best');
+  });
+
+  test('ratings: per prompt, the highest rated response against the lowest (distilabel UltraFeedback -> DPO)', () => {
+    const r = ratingPairs([
+      { prompt: 'p1', response: 'a', rating: 2, source: 'human' },
+      { prompt: 'p1', response: 'b', rating: 5, source: 'human' },
+      { prompt: 'p1', response: 'c', rating: 3, source: 'model' },
+      { prompt: 'p2', response: 'd', rating: 4, source: 'human' },
+      { prompt: 'p3', response: 'e', rating: 4, source: 'human' },
+      { prompt: 'p3', response: 'f', rating: 4, source: 'human' },
+    ]);
+    assert.deepEqual(r.pairs.map((p) => [p.prompt, p.chosen, p.rejected, p.chosen_rating, p.rejected_rating, p.source]), [['p1', 'b', 'a', 5, 2, 'human']]);
+    assert.deepEqual([r.single, r.ties], [['p2'], ['p3']]);
+  });
+});
