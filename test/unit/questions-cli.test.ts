@@ -267,3 +267,69 @@ describe('curate agreement, filter and review-queue, per question type', () => {
     assert.match(q.out, /line 1: models-disagree\n {2}line 3: models-disagree\n/);
   });
 });
+
+describe('curate questions and curate pairs', () => {
+  test('questions: what is declared and how far along; Argilla settings out and in', async () => {
+    const input = dataset();
+    const none = await cli(['questions', input]);
+    assert.equal(none.code, 0);
+    assert.match(none.out, /no declared questions: the single label question \(label\) only/);
+    // from Argilla's settings (the shape of `rg.Settings.serialize()`; see questions-core.test.ts for its source)
+    const settings = join(env.dir(), 'settings.json');
+    writeFileSync(
+      settings,
+      JSON.stringify({
+        guidelines: 'Be careful.',
+        questions: [
+          { name: 'topics', title: 'topics', description: null, required: true, settings: { type: 'multi_label_selection', options: [{ text: 'billing', value: 'billing' }, { text: 'refund', value: 'refund' }], visible_options: null, options_order: 'natural' } },
+          { name: 'quality', title: 'quality', description: null, required: true, settings: { type: 'rating', options: [{ value: 1 }, { value: 2 }, { value: 3 }] } },
+          { name: 'score', title: 'score', description: null, required: true, settings: { type: 'rating', options: [{ value: 1 }, { value: 5 }] } },
+        ],
+      }),
+    );
+    const imp = await cli(['questions', input, '--from-argilla', settings]);
+    assert.equal(imp.code, 0, imp.err);
+    assert.match(imp.out, /declared 2 question\(s\) for tickets\.jsonl in .*\.curator\/questions\.json\n {2}topics \(multi-label: billing, refund\)\n {2}quality \(rating 1-3\)\n {2}left out: score: a rating with the values 1, 5 is not a scale/);
+    const decl = JSON.parse(readFileSync(join(env.dir(), '.curator', 'questions.json'), 'utf8')) as { datasets: Record<string, { name: string }[]> };
+    assert.deepEqual(decl.datasets['tickets.jsonl']?.map((x) => x.name), ['topics', 'quality']);
+    // annotate one of them, then the overview counts it
+    env.server().respond = questionResponder();
+    const a = await cli(['annotate', input, '--base-url', env.server().baseURL, '--model', 'gpt-test', '--in-place', '--question', 'topics', '--no-cache']);
+    assert.equal(a.code, 0, a.err);
+    const list = await cli(['questions', input]);
+    assert.match(list.out, /3 record\(s\); questions from .*questions\.json\n {2}topics \(multi-label: billing, refund\)\n {4}answered by a person 0, suggested by a model 3\n {2}quality \(rating 1-3\)\n {4}answered by a person 0, suggested by a model 0\n/);
+    const out = join(env.dir(), 'argilla-settings.json');
+    const exp = await cli(['questions', input, '--to-argilla', out]);
+    assert.equal(exp.code, 0, exp.err);
+    const written = JSON.parse(readFileSync(out, 'utf8')) as { guidelines: string; questions: { name: string; settings: { type: string } }[] };
+    assert.deepEqual(written.questions.map((x) => [x.name, x.settings.type]), [['topics', 'multi_label_selection'], ['quality', 'rating']]);
+    assert.match(written.guidelines, /Be careful\./);
+  });
+
+  test('pairs: from a ranking (best against worst) and from ratings of responses to one prompt', async () => {
+    env.server().respond = questionResponder();
+    const input = dataset('p.jsonl', TICKETS.map((t) => ({ prompt: t.text, generations: t.generations })));
+    const ann = await cli(['annotate', input, '--base-url', env.server().baseURL, '--model', 'gpt-test', '--in-place', '--question', 'best', '--rank', 'generations', '--no-cache']);
+    assert.equal(ann.code, 0, ann.err);
+    const out = join(env.dir(), 'pairs.jsonl');
+    const r = await cli(['pairs', input, '--question', 'best', '--rank', 'generations', '--out', out]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /wrote 3 pair\(s\) from "best"/);
+    const rows = readJsonl(out);
+    assert.deepEqual([rows[0]!.chosen, rows[0]!.rejected, rows[0]!.source], ['We are sorry; the refund is on its way.', 'Sorry.', 'model']);
+    // ratings: two responses to the same prompt, each rated by a person
+    const rated = dataset('r.jsonl', [
+      { prompt: 'Say hi', response: 'hi', annotations: { human: { quality: { value: 2, status: 'submitted' } } } },
+      { prompt: 'Say hi', response: 'Hello! How can I help?', annotations: { human: { quality: { value: 5, status: 'submitted' } } } },
+      { prompt: 'Alone', response: 'x', annotations: { human: { quality: { value: 3, status: 'submitted' } } } },
+    ]);
+    const out2 = join(env.dir(), 'pairs2.jsonl');
+    const r2 = await cli(['pairs', rated, '--question', 'quality', '--rating', '1-5', '--out', out2]);
+    assert.equal(r2.code, 0, r2.err);
+    assert.match(r2.out, /wrote 1 pair\(s\) from "quality" to .*; 1 skipped\n {2}prompt "Alone": one rated response to the prompt/);
+    assert.deepEqual(readJsonl(out2).map((x) => [x.prompt, x.chosen, x.rejected, x.chosen_rating, x.rejected_rating, x.source]), [['Say hi', 'Hello! How can I help?', 'hi', 5, 2, 'human']]);
+    const bad = await cli(['pairs', rated, '--question', 'quality', '--out', join(env.dir(), 'x.jsonl')]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /a ranking or a rating question; "quality" is not declared/);
+  });
+});
