@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fromArgillaSettings, fromArgillaValues, toArgillaSettings, toArgillaValues } from '../../src/core/questions/argilla';
+import { fromArgillaSettings, fromArgillaValues, toArgillaSettings, toArgillaValues, toFlatColumns } from '../../src/core/questions/argilla';
 import { questionsFor, QuestionsFileError } from '../../src/core/questions/declarations';
 import { acceptAnswer, answersOf, withAnswer, withQuestionSuggestion } from '../../src/core/questions/layout';
 import { rankingPairs, ratingPairs } from '../../src/core/questions/pairs';
@@ -190,6 +190,9 @@ describe('Argilla 2.x', () => {
       pii: { value: [{ label: 'EMAIL', start: 10, end: 25 }], score: null, agent: 'gpt' },
     });
     assert.deepEqual(v.responses, { best: [{ value: [{ value: 'response-2', rank: 1 }, { value: 'response-1', rank: 2 }], user_id: 'maria' }], quality: [{ value: 4, user_id: 'maria' }] });
+    // the flat Hub columns (<q>.suggestion, <q>.suggestion.score, <q>.responses, ...): one set per question
+    const flat = toFlatColumns(rec, questions);
+    assert.deepEqual([flat['topics.suggestion'], flat['topics.suggestion.score'], flat['quality.responses'], flat['quality.responses.users'], flat['sentiment.suggestion']], [['billing', 'refund'], [0.7, 0.95], [4], ['maria'], null]);
     // back: spans get their text from the record; per-label scores come back as label_scores
     const back = fromArgillaValues(record0, v, questions);
     assert.deepEqual(back.problems, []);

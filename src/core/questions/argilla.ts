@@ -318,3 +318,25 @@ export function rankingSizesOf(records: Iterable<Rec>, questions: readonly Quest
   }
   return sizes;
 }
+
+/**
+ * A record's answers as Argilla's flat Hub columns (`Dataset.to_hub` / `to_datasets`):
+ * `<q>.suggestion`, `<q>.suggestion.score`, `<q>.suggestion.agent`, `<q>.responses`,
+ * `<q>.responses.users`, `<q>.responses.status`, one set per question (null where there is none).
+ */
+export function toFlatColumns(record: Rec, questions: readonly Question[], fields: FieldMap = defaultFields): Record<string, unknown> {
+  const v = toArgillaValues(record, questions, fields);
+  const out: Record<string, unknown> = {};
+  for (const q of questions) {
+    const name = argillaName(q.name);
+    const s = v.suggestions[name];
+    const r = v.responses[name] ?? [];
+    out[`${name}.suggestion`] = s?.value ?? null;
+    out[`${name}.suggestion.score`] = s?.score ?? null;
+    out[`${name}.suggestion.agent`] = s?.agent ?? null;
+    out[`${name}.responses`] = r.length ? r.map((x) => x.value) : null;
+    out[`${name}.responses.users`] = r.length ? r.map((x) => x.user_id) : null;
+    out[`${name}.responses.status`] = r.length ? r.map(() => 'submitted') : null;
+  }
+  return out;
+}

@@ -154,7 +154,7 @@ export function answerEdits(record: Rec, q: Question, value: unknown, when: When
   return diffFields(record, withAnswer(record, q, value, when, fields));
 }
 
-/** Takes a person's answer back (the suggestions stay); the review status goes back to pending when a suggestion waits. */
+/** Takes a person's answer back (the suggestions and the review status stay). */
 export function withoutAnswer(record: Rec, q: Question, fields: FieldMap = defaultFields): Rec {
   const ann = structuredClone(annotationsObj(record, fields));
   if (!isObj(ann.human) || !(q.name in ann.human)) return record;
