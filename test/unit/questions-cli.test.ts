@@ -273,7 +273,7 @@ describe('curate questions and curate pairs', () => {
     const input = dataset();
     const none = await cli(['questions', input]);
     assert.equal(none.code, 0);
-    assert.match(none.out, /no declared questions: the single label question \(label\) only/);
+    assert.match(none.out, /3 record\(s\); no declared questions \(\.curator\/questions\.json, docs\/questions\.md\): the single label question only\n$/);
     // from Argilla's settings (the shape of `rg.Settings.serialize()`; see questions-core.test.ts for its source)
     const settings = join(env.dir(), 'settings.json');
     writeFileSync(
@@ -311,6 +311,8 @@ describe('curate questions and curate pairs', () => {
     const input = dataset('p.jsonl', TICKETS.map((t) => ({ prompt: t.text, generations: t.generations })));
     const ann = await cli(['annotate', input, '--base-url', env.server().baseURL, '--model', 'gpt-test', '--in-place', '--question', 'best', '--rank', 'generations', '--no-cache']);
     assert.equal(ann.code, 0, ann.err);
+    // given with flags, not declared: `curate questions` says where the answers are
+    assert.match((await cli(['questions', input])).out, /answers under undeclared names \(records\): best \(3\)\n/);
     const out = join(env.dir(), 'pairs.jsonl');
     const r = await cli(['pairs', input, '--question', 'best', '--rank', 'generations', '--out', out]);
     assert.equal(r.code, 0, r.err);

@@ -31,13 +31,25 @@ interface QuestionCounts {
   invalid: number;
 }
 
-async function counts(file: string, questions: readonly Question[], signal: AbortSignal): Promise<{ records: number; perQuestion: QuestionCounts[]; records_: Record<string, unknown>[] }> {
+async function counts(file: string, questions: readonly Question[], signal: AbortSignal): Promise<{ records: number; perQuestion: QuestionCounts[]; records_: Record<string, unknown>[]; undeclared: Map<string, number> }> {
   const per = questions.map((q) => ({ name: q.name, type: q.type, description: describeQuestion(q), human: 0, suggested: 0, invalid: 0 }));
   const sample: Record<string, unknown>[] = [];
+  const declared = new Set(questions.map((q) => q.name));
+  // Answers kept under names nothing declares (given with flags, or imported): worth declaring.
+  const undeclared = new Map<string, number>();
   let records = 0;
   for await (const l of iterateLines(openStore(file, signal))) {
     if (!l.value) continue;
     records++;
+    const ann = l.value.annotations;
+    if (ann && typeof ann === 'object' && !Array.isArray(ann)) {
+      const names = new Set<string>();
+      for (const k of ['suggestions', 'human'] as const) {
+        const o = (ann as Record<string, unknown>)[k];
+        if (o && typeof o === 'object' && !Array.isArray(o)) for (const n of Object.keys(o)) if (!declared.has(n)) names.add(n);
+      }
+      for (const n of names) undeclared.set(n, (undeclared.get(n) ?? 0) + 1);
+    }
     if (questions.some((q) => q.type === 'ranking')) sample.push(l.value);
     questions.forEach((q, i) => {
       const a = answersOf(l.value as Record<string, unknown>, q);
@@ -47,7 +59,7 @@ async function counts(file: string, questions: readonly Question[], signal: Abor
       if (a.human?.problem || a.suggestions.some((s) => s.problem)) c.invalid++;
     });
   }
-  return { records, perQuestion: per, records_: sample };
+  return { records, perQuestion: per, records_: sample, undeclared };
 }
 
 export const questionsCmd: Command = {
@@ -76,16 +88,15 @@ export const questionsCmd: Command = {
         return ExitCode.ok;
       }
       const c = await counts(file, decl.questions, io.signal);
+      const undeclared = Object.fromEntries(c.undeclared);
       if (values.json) {
-        io.out(`${JSON.stringify({ file: decl.file ?? null, records: c.records, questions: decl.questions, counts: c.perQuestion }, null, 2)}\n`);
+        io.out(`${JSON.stringify({ file: decl.file ?? null, records: c.records, questions: decl.questions, counts: c.perQuestion, undeclared }, null, 2)}\n`);
         return ExitCode.ok;
       }
-      if (decl.questions.length === 0) {
-        io.out(`${file}: no declared questions: the single label question (label) only. Declare others in .curator/${QUESTIONS_FILE} (docs/questions.md).\n`);
-        return ExitCode.ok;
-      }
-      io.out(`${file}: ${c.records} record(s); questions from ${decl.file}\n`);
+      if (decl.questions.length === 0) io.out(`${file}: ${c.records} record(s); no declared questions (.curator/${QUESTIONS_FILE}, docs/questions.md): the single label question only\n`);
+      else io.out(`${file}: ${c.records} record(s); questions from ${decl.file}\n`);
       for (const q of c.perQuestion) io.out(`  ${q.description}\n    answered by a person ${q.human}, suggested by a model ${q.suggested}${q.invalid ? `, ${q.invalid} with answers that do not fit` : ''}\n`);
+      if (c.undeclared.size) io.out(`  answers under undeclared names (records): ${[...c.undeclared].map(([n, k]) => `${n} (${k})`).join(', ')}\n`);
       return ExitCode.ok;
     });
   },
