@@ -11,10 +11,10 @@ import { readJsonl, useLoopbackServer } from './helpers/llm';
 
 const env = useLoopbackServer('dc-questions-cli-');
 
-function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+function cli(args: string[], signal = new AbortController().signal): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const io = { out: (t: string) => (out += t), err: (t: string) => (err += t), write: () => {}, isTTY: false, signal: new AbortController().signal };
+  const io = { out: (t: string) => (out += t), err: (t: string) => (err += t), write: () => {}, isTTY: false, signal };
   return main(args, io).then((code) => ({ code, out, err }));
 }
 
@@ -333,5 +333,30 @@ describe('curate questions and curate pairs', () => {
     const bad = await cli(['pairs', rated, '--question', 'quality', '--out', join(env.dir(), 'x.jsonl')]);
     assert.equal(bad.code, 2);
     assert.match(bad.err, /a ranking or a rating question; "quality" is not declared/);
+  });
+});
+
+describe('a question job resumes like any other', () => {
+  test('interrupted after the first record, then run again: the done record is resumed, not asked again', async () => {
+    const base = questionResponder();
+    const stop = new AbortController();
+    // Ctrl-C while the second request is under way
+    env.server().respond = (req) => {
+      if (env.server().counts.chat === 2) stop.abort();
+      return base(req);
+    };
+    const input = dataset();
+    const out = join(env.dir(), 'out.jsonl');
+    const args = annotateArgs(input, out, '--question', 'topics', '--multi-label', '--labels', 'billing,refund,shipping', '--no-cache', '--concurrency', '1');
+    const first = await cli(args, stop.signal);
+    assert.equal(first.code, 130, first.err + first.out);
+    assert.match(first.err, /interrupted; 1 of 3 records are done and kept/);
+    env.server().respond = base;
+    const r = await cli(args);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^annotate: 3 ok, 0 failed, 0 skipped \(invalid lines\), 0 from cache, 1 resumed; 2 request\(s\)/);
+    assert.equal(env.server().counts.chat, 4, 'the first run\'s one answer, its interrupted request, then the other two');
+    assert.deepEqual(readJsonl(out).map((x) => x.annotations.suggestions.topics.length), [1, 1, 1], 'one suggestion per model, never duplicated');
+    assert.deepEqual(readJsonl(out)[0]!.annotations.suggestions.topics[0].label_scores, { billing: 0.1, refund: 0.9, shipping: 0.1 });
   });
 });
