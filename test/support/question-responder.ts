@@ -10,9 +10,13 @@
 // Other requests get the server's default answer.
 import { contentText, lastUserText, type ChatBody, type RecordedRequest, type Reply } from './openai-server';
 
-/** The user message with the record (the first; a repair round adds a later one). */
+/** The user message with the record to answer: the last one that has a record (few-shot turns come before it; a repair round's comes after). */
 function recordMessage(chat: ChatBody): string {
-  for (const m of chat.messages ?? []) if (m.role === 'user' && contentText(m.content).includes('Record:\n')) return contentText(m.content);
+  const msgs = chat.messages ?? [];
+  for (let i = msgs.length - 1; i >= 0; i--) {
+    const m = msgs[i];
+    if (m?.role === 'user' && contentText(m.content).includes('Record:\n')) return contentText(m.content);
+  }
   return lastUserText(chat);
 }
 

@@ -360,3 +360,23 @@ describe('a question job resumes like any other', () => {
     assert.deepEqual(readJsonl(out)[0]!.annotations.suggestions.topics[0].label_scores, { billing: 0.1, refund: 0.9, shipping: 0.1 });
   });
 });
+
+describe('few-shot for question types', () => {
+  test('--few-shot N: records a person answered become demonstrations, in the shape the model answers (spans: quote and appearance)', async () => {
+    env.server().respond = questionResponder();
+    mkdirSync(join(env.dir(), '.curator'));
+    writeFileSync(join(env.dir(), '.curator', 'questions.json'), JSON.stringify({ questions: [{ name: 'pii', type: 'span', field: 'text', labels: ['EMAIL', 'PHONE'] }] }));
+    const text = 'cc a@b.io and again a@b.io';
+    const input = dataset('f.jsonl', [
+      { id: 0, text, annotations: { human: { pii: { value: [{ label: 'EMAIL', start: 20, end: 26 }], status: 'submitted', user: 'maria' } } } },
+      ...TICKETS.slice(0, 2).map(({ id, text: t }) => ({ id, text: t })),
+    ]);
+    const r = await cli(annotateArgs(input, join(env.dir(), 'o.jsonl'), '--question', 'pii', '--few-shot', '1', '--no-cache'));
+    assert.equal(r.code, 0, r.err + r.out);
+    const msgs = env.server().chatRequests().at(-1)!.body.messages!;
+    assert.deepEqual(msgs.map((m) => m.role), ['system', 'user', 'assistant', 'user']);
+    assert.match(String(msgs[1]!.content), /<<<\ncc a@b\.io and again a@b\.io\n>>>/);
+    assert.equal(msgs[2]!.content, JSON.stringify({ spans: [{ label: 'EMAIL', text: 'a@b.io', occurrence: 2 }], rationale: '' }));
+    assert.doesNotMatch(String(msgs[1]!.content), /maria/, 'the annotation fields are not shown to the model');
+  });
+});

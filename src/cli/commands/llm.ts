@@ -12,6 +12,8 @@ import { ExitCode, UsageError, type Command, type Io, type OptionValues } from '
 import { confirmEstimate, endpointOptions, interrupted, list, llmFlags, llmUsage, num, parseOptions, progressPrinter } from './llm-common';
 import { fieldFlags, fieldMapOf } from './util';
 import { resolveQuestion } from '../../core/questions/resolve';
+import type { Question } from '../../core/questions/schema';
+import { humanAnswerExamples } from '../../core/questions/task';
 import { questionFlags, questionOptionsOf, questionUsage } from './question-flags';
 
 const common = { ...llmFlags, 'in-place': { type: 'boolean' }, ...fieldFlags } as const;
@@ -87,12 +89,14 @@ export const annotate: Command = {
     if (!input) throw new UsageError('missing FILE');
     // Question types (src/core/questions): the flags become the operation's question options.
     const q = questionOptionsOf(values);
-    const typed = q.questionType !== undefined || (existsSync(input) && checkedQuestion(input, values) !== undefined);
+    const question = existsSync(input) ? checkedQuestion(input, values) : undefined;
     const labels = q.labels ?? list(values.labels);
-    if (!typed && labels.length < 2) throw new UsageError('--labels needs at least two labels, e.g. --labels positive,negative,neutral');
+    if (q.questionType === undefined && !question && labels.length < 2) throw new UsageError('--labels needs at least two labels, e.g. --labels positive,negative,neutral');
     const fewShot = num(values['few-shot'], 'few-shot') ?? 0;
-    const examples = fewShot > 0 ? await humanExamples(input, fewShot, values) : [];
-    return runLlm('annotate', values, { ...q, labels, examples }, input, io);
+    const other = question && question.type !== 'label' ? question : undefined;
+    const examples = fewShot > 0 && !other ? await humanExamples(input, fewShot, values) : [];
+    const answerExamples = fewShot > 0 && other ? await humanAnswers(input, other, fewShot, values) : [];
+    return runLlm('annotate', values, { ...q, labels, examples, answerExamples }, input, io);
   },
 };
 
@@ -103,6 +107,17 @@ function checkedQuestion(input: string, values: OptionValues) {
   } catch (err) {
     if (err instanceof UserError) throw new UsageError(err.message);
     throw err;
+  }
+}
+
+/** Few-shot demonstrations of a question of another type: records a person answered. */
+async function humanAnswers(file: string, q: Question, n: number, values: OptionValues): Promise<{ record: Record<string, unknown>; value: unknown }[]> {
+  const ds = await JsonlDataset.open(file);
+  try {
+    await ds.ready;
+    return humanAnswerExamples(ds, q, n, fieldMapOf(values));
+  } finally {
+    ds.close();
   }
 }
 

@@ -10,7 +10,7 @@ import { openJobTarget, StoreRecordSource, StoreResultSink } from '../jobs/store
 import type { LlmTask, RecordSource, ResultSink, TaskOutcome } from '../jobs/types';
 import { defaultFields, FieldMap, readAnnotation } from '../schema/annotation';
 import { JsonlDataset } from '../store';
-import { QuestionOptions, resolveQuestion } from '../questions/resolve';
+import { AnswerExamples, QuestionOptions, resolveQuestion } from '../questions/resolve';
 import { questionTask } from '../questions/task';
 import type { TaskResult } from './apply-result';
 import { canonicalJson, ResponseCache } from './cache';
@@ -80,6 +80,7 @@ export const LabelOptions = CommonOptions.extend({
   examples: z.array(z.object({ record: z.record(z.string(), z.unknown()), label: z.string(), rationale: z.string().optional() })).default([]),
   // Other question types (multi-label, rating, ranking, text, span): declared in .curator/questions.json or given here (src/core/questions).
   ...QuestionOptions.shape,
+  ...AnswerExamples.shape,
 });
 export const RationaleOptions = CommonOptions.extend({
   /** The field whose value is explained; default: the layout's label field. */

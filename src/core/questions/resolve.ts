@@ -23,6 +23,11 @@ export const QuestionOptions = z.object({
 });
 export type QuestionOptions = z.input<typeof QuestionOptions>;
 
+/** The annotate operation's few-shot demonstrations for a question of another type: records a person answered, with the answer. */
+export const AnswerExamples = z.object({
+  answerExamples: z.array(z.object({ record: z.record(z.string(), z.unknown()), value: z.unknown() })).default([]),
+});
+
 export interface ResolveInput extends QuestionOptions {
   /** The dataset (for its declarations). */
   input: string;

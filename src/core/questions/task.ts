@@ -16,8 +16,11 @@ import type { LlmTask, TaskOutcome } from '../jobs/types';
 import { textOf } from '../filter/fields';
 import type { FieldMap } from '../schema/annotation';
 import { multiLabelSchema, questionTemplates, rankingSchema, ratingSchema, spanSchema, textSchema, TYPICAL_OUTPUT } from './prompts';
+import { answersOf } from './layout';
 import { candidateIds, type Question, type SpanValue } from './schema';
 import { checkAnswer, locateQuote, occurrences, rankingCandidates, rankingSource, spanFieldText } from './values';
+
+type Rec = Record<string, unknown>;
 
 /** The options a question task reads (a subset of the annotate operation's, src/core/llm/tasks.ts). */
 export interface QuestionTaskOptions {
@@ -32,6 +35,8 @@ export interface QuestionTaskOptions {
   instructions: string;
   inputFields?: string[];
   fields?: FieldMap;
+  /** Few-shot demonstrations: records a person answered and the answer (see humanAnswerExamples). */
+  answerExamples?: { record: Rec; value: unknown }[];
 }
 
 export interface QuestionTaskDeps {
@@ -42,7 +47,6 @@ export interface QuestionTaskDeps {
 const ZERO: Usage = { input_tokens: 0, output_tokens: 0 };
 const show = (s: string, max = 40): string => JSON.stringify(s.length > max ? `${s.slice(0, max)}…` : s);
 
-type Rec = Record<string, unknown>;
 type Decoded = { ok: true; value: unknown; confidence?: number; labelScores?: Record<string, number>; rationale?: string } | { ok: false; reason: string };
 
 function fieldsExcluded(fields: FieldMap | undefined, more: (string | undefined)[] = []): Set<string> {
@@ -83,8 +87,6 @@ export function questionTask(q: Exclude<Question, { type: 'label' }>, o: Questio
   })
     .replace(/\n{2,}/g, '\n')
     .replace(/: \n/g, '.\n');
-  // The declaration is part of the hash: other labels, scale or field, another prompt and job.
-  const hash = promptHash(template, system, { question: q });
   const exclude = fieldsExcluded(o.fields, q.type === 'ranking' ? (q.field ? [q.field] : (q.options ?? [])) : q.type === 'span' ? [q.field] : []);
   const params: SamplingParams = { temperature: o.temperature, max_tokens: o.maxTokens };
   if (o.topP !== undefined) params.top_p = o.topP;
@@ -188,7 +190,18 @@ export function questionTask(q: Exclude<Question, { type: 'label' }>, o: Questio
     }
   };
 
-  const messagesFor = (record: Rec, extra: Rec | undefined): ChatMessage[] => renderMessages(template, system, record, { inputFields: o.inputFields, extra, exclude });
+  // Few-shot: each demonstration as the user turn it would be, and the answer the person gave as the model's turn.
+  const fewShot: ChatMessage[] = [];
+  for (const ex of o.answerExamples ?? []) {
+    const p = plan(ex.record);
+    const checked = checkAnswer(q, ex.value, ex.record);
+    if (p.problem || !checked.ok) continue;
+    const user = renderMessages(template, system, ex.record, { inputFields: o.inputFields, extra: p.extra, exclude }).at(-1) as ChatMessage;
+    fewShot.push(user, { role: 'assistant', content: JSON.stringify(answerJson(q, checked.value, ex.record)) });
+  }
+  // The declaration and the demonstrations are part of the hash: other labels, scale, field or examples, another prompt and job.
+  const hash = promptHash(template, system, { question: q, fewShot });
+  const messagesFor = (record: Rec, extra: Rec | undefined): ChatMessage[] => renderMessages(template, system, record, { inputFields: o.inputFields, extra, exclude, fewShot });
   const typical = Math.min(o.maxTokens, TYPICAL_OUTPUT[q.type]);
 
   return {
@@ -231,4 +244,51 @@ export function questionTask(q: Exclude<Question, { type: 'label' }>, o: Questio
       return { ok: true, result, usage: r.usage, cached: r.cached, requests: r.requests };
     },
   };
+}
+
+/** A person's answer in the shape the model answers (for few-shot turns). */
+export function answerJson(q: Exclude<Question, { type: 'label' }>, value: unknown, record: Rec): Rec {
+  switch (q.type) {
+    case 'multi-label': {
+      const chosen = value as string[];
+      return { labels: chosen, confidence: Object.fromEntries(q.labels.map((l) => [l, chosen.includes(l) ? 1 : 0])), rationale: '' };
+    }
+    case 'rating':
+      return { rating: value, confidence: 1, rationale: '' };
+    case 'ranking':
+      return { ranking: (value as { value: string; rank: number }[]).map((r) => r.value), rationale: '' };
+    case 'text':
+      return { text: value, rationale: '' };
+    case 'span': {
+      const text = spanFieldText(record, q.field) ?? '';
+      return {
+        spans: (value as SpanValue[]).map((s) => {
+          const quote = s.text ?? '';
+          // which appearance of the quote starts at s.start
+          let occurrence = 1;
+          for (let k = 1; ; k++) {
+            const at = locateQuote(text, quote, k);
+            if (!at || at.start >= s.start) {
+              occurrence = k;
+              break;
+            }
+          }
+          return { label: s.label, text: quote, occurrence };
+        }),
+        rationale: '',
+      };
+    }
+  }
+}
+
+/** Few-shot demonstrations for a question: the first `n` records a person answered (submitted, fitting the question). */
+export function humanAnswerExamples(ds: { lineCount: number; line(i: number): { value?: Rec } }, q: Question, n: number, fields?: FieldMap): { record: Rec; value: unknown }[] {
+  const out: { record: Rec; value: unknown }[] = [];
+  for (let i = 0; i < ds.lineCount && out.length < n; i++) {
+    const v = ds.line(i).value;
+    if (!v) continue;
+    const h = answersOf(v, q, fields).human;
+    if (h && h.status === 'submitted' && !h.problem) out.push({ record: v, value: h.value });
+  }
+  return out;
 }
