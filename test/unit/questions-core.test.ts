@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fromArgillaSettings, fromArgillaValues, toArgillaSettings, toArgillaValues, toFlatColumns } from '../../src/core/questions/argilla';
 import { questionsFor, QuestionsFileError } from '../../src/core/questions/declarations';
-import { acceptAnswer, answersOf, withAnswer, withQuestionSuggestion } from '../../src/core/questions/layout';
+import { acceptAnswer, answerProblems, answersOf, withAnswer, withQuestionSuggestion } from '../../src/core/questions/layout';
 import { rankingPairs, ratingPairs } from '../../src/core/questions/pairs';
 import { resolveQuestion } from '../../src/core/questions/resolve';
 import { Question, type RankingQuestion } from '../../src/core/questions/schema';
@@ -117,6 +117,12 @@ describe('the record layout', () => {
     const s = answersOf(edited, pii).suggestions[0];
     assert.match(s?.problem ?? '', /says it covers "ana@example.com" but "text" has "ail ana@example" there/);
     assert.equal(answersOf(edited, pii).current?.problem, s?.problem);
+    // what the editor's Problems list gets: the question, who, which suggestion, why
+    const withHuman = { ...edited, annotations: { ...((edited as Record<string, unknown>).annotations as object), human: { quality: { value: 7, status: 'submitted' } } } };
+    assert.deepEqual(
+      answerProblems(withHuman, [pii, quality]).map((p) => [p.question, p.who, p.agent, p.position, p.reason.slice(0, 30)]),
+      [['pii', 'model', 'm', 0, 'span 1 (EMAIL, 5-20) says it c'], ['quality', 'human', undefined, undefined, 'the rating 7 is outside 1-5']],
+    );
   });
 });
 

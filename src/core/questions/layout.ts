@@ -195,3 +195,25 @@ export function currentAnswers(record: Rec, questions: readonly Question[], fiel
   }
   return out;
 }
+
+/** An answer in a record that does not fit its question (for the editor's Problems, hovers and `curate questions`). */
+export interface AnswerProblem {
+  question: string;
+  who: 'human' | 'model';
+  /** The model's name, for a suggestion. */
+  agent?: string;
+  /** The suggestion's position in annotations.suggestions.<question>. */
+  position?: number;
+  reason: string;
+}
+
+/** Every answer of a record that does not fit its question: a span off its text, a rating off the scale, a label not declared. */
+export function answerProblems(record: Rec, questions: readonly Question[], fields: FieldMap = defaultFields): AnswerProblem[] {
+  const out: AnswerProblem[] = [];
+  for (const q of questions) {
+    const a = answersOf(record, q, fields);
+    if (a.human?.problem) out.push({ question: q.name, who: 'human', reason: a.human.problem });
+    for (const s of a.suggestions) if (s.problem) out.push({ question: q.name, who: 'model', ...(s.agent ? { agent: s.agent } : {}), position: s.position, reason: s.problem });
+  }
+  return out;
+}
