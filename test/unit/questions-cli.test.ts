@@ -235,6 +235,10 @@ describe('curate agreement, filter and review-queue, per question type', () => {
     assert.match(await dry('--question', 'topics', '--has-label', 'refund', '--lacks-label', 'shipping'), /keep 2, drop 1/);
     // the person's answer counts over the model's: record 2's topics are billing and shipping
     assert.match(await dry('--question', 'topics', '--has-label', 'billing'), /keep 2, drop 1/);
+    // rankings and texts: answered by a person, or by anyone; spans by their labels
+    assert.match(await dry('--question', 'best', '--answered', 'human'), /keep 2, drop 1 .*\n +1 +dropped by +best answered by a person/);
+    assert.match(await dry('--question', 'fix', '--answered', 'any'), /keep 3, drop 0/);
+    assert.match(await dry('--question', 'pii', '--has-label', 'EMAIL'), /keep 2, drop 1/);
     // the text of record 1 is edited: its spans no longer cover what they did
     const rows = readJsonl(file);
     rows[0]!.text = `Hello! ${rows[0]!.text}`;

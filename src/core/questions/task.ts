@@ -110,6 +110,15 @@ export function questionTask(q: Exclude<Question, { type: 'label' }>, o: Questio
             ? (structuredSpec(spanSchema(q), 'span_answer') as StructuredSpec<unknown>)
             : undefined;
 
+  // Rankings: one schema per number of candidates (and their ids), made once.
+  const rankingSpecs = new Map<string, StructuredSpec<unknown>>();
+  const rankingSpec = (ids: string[]): StructuredSpec<unknown> => {
+    const key = JSON.stringify(ids);
+    let spec = rankingSpecs.get(key);
+    if (!spec) rankingSpecs.set(key, (spec = structuredSpec(rankingSchema(ids), `ranking_answer_${ids.length}`) as StructuredSpec<unknown>));
+    return spec;
+  };
+
   const plan = (record: Rec): Plan => {
     switch (q.type) {
       case 'multi-label':
@@ -151,7 +160,7 @@ export function questionTask(q: Exclude<Question, { type: 'label' }>, o: Questio
         const shown = candidates.map((c, i) => `[${ids[i]}] ${textOf(c) ?? ''}`).join('\n\n');
         return {
           extra: { candidates: shown, field },
-          spec: structuredSpec(rankingSchema(ids), `ranking_answer_${ids.length}`) as StructuredSpec<unknown>,
+          spec: rankingSpec(ids),
           decode: (a) => {
             const v = a as { ranking: string[]; rationale: string };
             const checked = checkAnswer(q, v.ranking, record);
