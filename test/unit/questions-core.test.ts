@@ -236,3 +236,27 @@ describe('preference pairs', () => {
     assert.deepEqual([r.single, r.ties], [['p2'], ['p3']]);
   });
 });
+
+describe('editing answers (what the editor does)', () => {
+  test('toggle labels, move candidates, spans from a DOM selection (UTF-16) stored in code points', async () => {
+    const { toggleLabel, moveCandidate, spanFromSelection, addSpan, removeSpan, overlapping } = await import('../../src/core/questions/edit');
+    const order = ['billing', 'refund', 'shipping'];
+    assert.deepEqual(toggleLabel(['shipping'], 'billing', order), ['billing', 'shipping']);
+    assert.deepEqual(toggleLabel(['billing', 'shipping'], 'billing', order), ['shipping']);
+    const ranked = moveCandidate(undefined, '3', -2, ['1', '2', '3']);
+    assert.deepEqual(ranked, [{ value: '3', rank: 1 }, { value: '1', rank: 2 }, { value: '2', rank: 3 }]);
+    assert.deepEqual(moveCandidate(ranked, '3', 5, ['1', '2', '3']).map((r) => r.value), ['1', '2', '3']);
+    assert.equal(checkAnswer(best, ranked, { generations: ['a', 'b', 'c'] }).ok, true);
+    const text = '😀 write to ana@example.com now';
+    const from = text.indexOf(' ana'); // the selection took the space before it
+    const span = spanFromSelection(text, from, text.indexOf(' now'), 'EMAIL');
+    assert.deepEqual(span, { label: 'EMAIL', start: 11, end: 26, text: 'ana@example.com' });
+    assert.equal(checkAnswer(pii, [span], { text }).ok, true, 'what the editor makes is what the check accepts');
+    assert.equal(spanFromSelection(text, 3, 3, 'EMAIL'), undefined);
+    const two = addSpan(addSpan([], span!), { label: 'PHONE', start: 0, end: 1, text: '😀' });
+    assert.deepEqual(two.map((s) => s.label), ['PHONE', 'EMAIL']);
+    assert.equal(addSpan(two, span!).length, 2);
+    assert.deepEqual(removeSpan(two, 0).map((s) => s.label), ['EMAIL']);
+    assert.deepEqual(overlapping(two, { start: 20, end: 30 }).map((s) => s.label), ['EMAIL']);
+  });
+});
