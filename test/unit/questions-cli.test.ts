@@ -117,6 +117,13 @@ describe('curate annotate, per question type', () => {
     const rows = readJsonl(out);
     assert.equal(rows[0]!.annotations.suggestions.fix[0].value, 'We will send the refund today.');
     assert.equal(rows[0]!.response, 'We will send teh refund today.');
+    assert.match(String(env.server().chatRequests()[0]!.body.messages?.[0]?.content), /The question is about the field "response": write its corrected version in full/);
+    // a text question about no field in particular: no sentence about a field
+    env.server().reset();
+    env.server().respond = questionResponder();
+    const free = await cli(annotateArgs(input, join(env.dir(), 'free.jsonl'), '--question', 'summary', '--text'));
+    assert.equal(free.code, 0, free.err + free.out);
+    assert.doesNotMatch(String(env.server().chatRequests()[0]!.body.messages?.[0]?.content), /field/);
   });
 
   test('a question declared in .curator/questions.json needs only --question; a contradicting flag is a usage error', async () => {

@@ -61,8 +61,8 @@ export const questionTemplates: Record<Exclude<QuestionType, 'label'>, PromptTem
     systemVars: SYSTEM_VARS,
     system: [
       'You are a careful editor of a machine-learning dataset. Question "{{title}}": {{description}}',
-      'Write the answer as text. When the question is about the field "{{field}}", write its corrected version in full',
-      '(keep what is right; fix what is wrong), not a list of changes.',
+      'Write the answer as text.',
+      'The question is about the field "{{field}}": write its corrected version in full (keep what is right; fix what is wrong), not a list of changes.',
       'Add a one- or two-sentence rationale.',
       ...tail,
     ].join('\n'),

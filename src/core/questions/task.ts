@@ -85,6 +85,7 @@ export function questionTask(q: Exclude<Question, { type: 'label' }>, o: Questio
     field,
     instructions: o.instructions,
   })
+    .replace(/^.*the field "".*$/gm, '') // a text question about no field in particular
     .replace(/\n{2,}/g, '\n')
     .replace(/: \n/g, '.\n');
   const exclude = fieldsExcluded(o.fields, q.type === 'ranking' ? (q.field ? [q.field] : (q.options ?? [])) : q.type === 'span' ? [q.field] : []);
