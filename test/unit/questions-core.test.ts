@@ -49,6 +49,9 @@ describe('declarations', () => {
     mkdirSync(join(root, '.curator'));
     writeFileSync(join(root, '.curator', 'questions.json'), JSON.stringify({ questions: [{ name: 'q', type: 'rating', min: 5, max: 1 }, { name: 'q', type: 'text' }] }));
     assert.throws(() => questionsFor(join(root, 'd.jsonl')), (e: unknown) => e instanceof QuestionsFileError && /questions\.json/.test(e.message) && /max above min/.test(e.message) && /two questions are named "q"/.test(e.message));
+    // names that a JavaScript object cannot hold as plain keys are refused, not turned into prototypes
+    assert.equal(Question.safeParse({ name: '__proto__', type: 'text' }).success, false);
+    assert.equal(Question.safeParse({ name: 'x', type: 'multi-label', labels: ['__proto__', 'a'] }).success, false);
     writeFileSync(join(root, '.curator', 'questions.json'), '{ not json');
     assert.throws(() => questionsFor(join(root, 'd.jsonl')), /questions\.json: not valid JSON/);
   });

@@ -89,8 +89,8 @@ const confidence = z.number().min(0).max(1);
 
 export function multiLabelSchema(q: MultiLabelQuestion) {
   const label = z.enum(q.labels as [string, ...string[]]);
-  const shape: Record<string, typeof confidence> = {};
-  for (const l of q.labels) shape[l] = confidence;
+  // Object.fromEntries: a label such as "__proto__" becomes a key, not the object's prototype.
+  const shape: Record<string, typeof confidence> = Object.fromEntries(q.labels.map((l) => [l, confidence]));
   return z.object({ labels: z.array(label).max(q.labels.length * 2), confidence: z.object(shape), rationale });
 }
 

@@ -19,9 +19,12 @@ export const QuestionType = z.enum(QUESTION_TYPES);
 export type QuestionType = z.infer<typeof QuestionType>;
 
 /** A question's name: the key under annotations.suggestions / annotations.human. */
-export const QuestionName = z.string().regex(/^[A-Za-z0-9_][\w-]{0,199}$/, 'letters, digits, _ and - (at most 200), e.g. "topics" or "pii"');
+export const QuestionName = z
+  .string()
+  .regex(/^[A-Za-z0-9_][\w-]{0,199}$/, 'letters, digits, _ and - (at most 200), e.g. "topics" or "pii"')
+  .refine((n) => !['__proto__', 'constructor', 'prototype'].includes(n), 'not a name a JavaScript object can hold as a key');
 
-const LabelName = z.string().min(1).max(200);
+const LabelName = z.string().min(1).max(200).refine((l) => l !== '__proto__', 'not a label a JavaScript object can hold as a key');
 
 /** Display text and a description per label (Argilla's option `text` and `description`), optional. */
 const LabelInfo = z.record(z.string(), z.object({ text: z.string().min(1).optional(), description: z.string().min(1).optional() }));
