@@ -196,9 +196,9 @@ describe('Argilla 2.x', () => {
     const v = toArgillaValues(rec, questions);
     assert.deepEqual(v.suggestions, {
       topics: { value: ['billing', 'refund'], score: [0.7, 0.95], agent: 'gpt' },
-      pii: { value: [{ label: 'EMAIL', start: 10, end: 25 }], score: null, agent: 'gpt' },
+      pii: { value: [{ start: 10, end: 25, label: 'EMAIL' }], score: null, agent: 'gpt' },
     });
-    assert.deepEqual(v.responses, { best: [{ value: [{ value: 'response-2', rank: 1 }, { value: 'response-1', rank: 2 }], user_id: 'maria' }], quality: [{ value: 4, user_id: 'maria' }] });
+    assert.deepEqual(v.responses, { best: [{ value: ['response-2', 'response-1'], user_id: 'maria' }], quality: [{ value: 4, user_id: 'maria' }] });
     // the flat Hub columns (<q>.suggestion, <q>.suggestion.score, <q>.responses, ...): one set per question
     const flat = toFlatColumns(rec, questions);
     assert.deepEqual([flat['topics.suggestion'], flat['topics.suggestion.score'], flat['quality.responses'], flat['quality.responses.users'], flat['sentiment.suggestion']], [['billing', 'refund'], [0.7, 0.95], [4], ['maria'], null]);
@@ -208,6 +208,8 @@ describe('Argilla 2.x', () => {
     assert.deepEqual(back.suggestions.pii?.[0]?.value, [{ label: 'EMAIL', start: 10, end: 25, text: 'ana@example.com' }]);
     assert.deepEqual(back.suggestions.topics?.[0]?.label_scores, { billing: 0.7, refund: 0.95 });
     assert.deepEqual(back.human.quality, { value: 4, user: 'maria', status: 'submitted' });
+    // the server API's ranking form ([{value, rank}]) is read too
+    assert.deepEqual(fromArgillaValues(record0, { responses: { best: [{ value: [{ value: 'response-1', rank: 1 }, { value: 'response-2', rank: 2 }], user_id: 'u', status: 'submitted' }] } }, questions).human.best?.value, [{ value: 'response-1', rank: 1 }, { value: 'response-2', rank: 2 }]);
     // a span past the end of its field is refused with the reason
     const bad = fromArgillaValues({ prompt: 'short' }, { responses: { pii: [{ value: [{ label: 'EMAIL', start: 0, end: 40 }], user_id: 'u', status: 'submitted' }] } }, questions);
     assert.match(bad.problems[0] ?? '', /pii response: span 1 \(EMAIL, 0-40\) ends past the end of "prompt" \(5 characters\)/);
@@ -262,4 +264,37 @@ describe('editing answers (what the editor does)', () => {
     assert.deepEqual(removeSpan(two, 0).map((s) => s.label), ['EMAIL']);
     assert.deepEqual(overlapping(two, { start: 20, end: 30 }).map((s) => s.label), ['EMAIL']);
   });
+});
+
+// The fifth record of argilla-io/argilla's argilla/tests/unit/test_io/test_hf_datasets.py
+// (test_to_datasets_with_partial_values_in_records): rating, ranking and span values as the SDK's
+// records carry them (Record.to_dict(); the user ids there are uuid4(), fixed here).
+const ARGILLA_RECORD = {
+  fields: { field: 'The record field including more type of responses' },
+  suggestions: { rating: { value: 1, score: null, agent: null }, ranking: { value: ['value1', 'value2'], score: null, agent: null }, spans: { value: [{ start: 0, end: 10, label: 'test' }], score: null, agent: null } },
+  responses: {
+    rating: [{ value: 1, user_id: '44444444-4444-4444-8444-444444444444' }],
+    ranking: [{ value: ['value1', 'value2'], user_id: '55555555-5555-4555-8555-555555555555' }],
+    spans: [{ value: [{ start: 0, end: 10, label: 'test' }], user_id: '66666666-6666-4666-8666-666666666666' }],
+  },
+};
+
+test("Argilla's own record (its HF datasets test): rating, ranking and span values in, and out the same", () => {
+  const questions = [
+    q({ name: 'rating', type: 'rating', min: 1, max: 5 }),
+    q({ name: 'ranking', type: 'ranking', options: ['value1', 'value2'] }),
+    q({ name: 'spans', type: 'span', field: 'field', labels: ['test'] }),
+  ];
+  const record: Record<string, unknown> = { ...ARGILLA_RECORD.fields };
+  const imported = fromArgillaValues(record, ARGILLA_RECORD, questions);
+  assert.deepEqual(imported.problems, []);
+  assert.deepEqual(imported.human.spans?.value, [{ label: 'test', start: 0, end: 10, text: 'The record' }]);
+  assert.deepEqual(imported.human.ranking?.value, [{ value: 'value1', rank: 1 }, { value: 'value2', rank: 2 }]);
+  const rec = { ...record, annotations: { suggestions: imported.suggestions, human: imported.human } };
+  const out = toArgillaValues(rec, questions);
+  assert.deepEqual(out.suggestions, ARGILLA_RECORD.suggestions);
+  assert.deepEqual(
+    out.responses,
+    Object.fromEntries(Object.entries(ARGILLA_RECORD.responses).map(([k, rs]) => [k, rs.map((r) => ({ value: r.value, user_id: r.user_id }))])),
+  );
 });

@@ -8,9 +8,12 @@
 //     `visible_options`, `options_order`, span `field` and `allow_overlapping`, text `use_markdown`);
 //   argilla-server/src/argilla_server/api/schemas/v1/questions.py: the limits (names
 //     ^(?=.*[a-z0-9])[a-z0-9_-]+$; ratings 0..10, 2 to 11 options; rankings 2 to 50 options);
-//   argilla-server/src/argilla_server/validators/response_values.py: the values (multi-label: a
-//     non-empty list of unique labels; ranking: [{value, rank}]; span: [{label, start, end}] with
-//     character offsets into the field, no overlap unless allowed);
+//   argilla-server/src/argilla_server/validators/response_values.py: the values the server takes
+//     (multi-label: a non-empty list of unique labels; ranking: [{value, rank}]; span: [{label,
+//     start, end}] with character offsets into the field, no overlap unless allowed);
+//   argilla/tests/unit/test_io/test_hf_datasets.py (test_to_datasets_with_partial_values_in_records):
+//     the SDK's record values, as to_dict() and the Hub export carry them (rating 1; ranking
+//     ["value1", "value2"], best first; spans [{start, end, label}]);
 //   argilla/src/argilla/_models/_record/_suggestion.py: a suggestion's `score` is a float or a list
 //     of floats (one per value: our multi-label per-label confidences).
 import { z } from 'zod';
@@ -211,12 +214,17 @@ export function fromArgillaSettings(raw: unknown): { questions: Question[]; prob
 // ---------------------------------------------------------------------------------------------
 // Values
 
-/** A value in Argilla's form: spans without their text, rankings as [{value, rank}]. */
+/**
+ * A value in the form of Argilla's records (`Record.to_dict()`, the Hub columns): spans
+ * `{start, end, label}` without their text; a ranking as its option values, best first (equal
+ * ranks in the declaration's order: the SDK's list cannot say they tie). Argilla's server API
+ * takes a ranking as [{value, rank}]; both forms are read back.
+ */
 export function toArgillaValue(q: Question, value: unknown): unknown {
-  if (q.type === 'span' && Array.isArray(value)) return (value as SpanValue[]).map((s) => ({ label: s.label, start: s.start, end: s.end }));
+  if (q.type === 'span' && Array.isArray(value)) return (value as SpanValue[]).map((s) => ({ start: s.start, end: s.end, label: s.label }));
   if (q.type === 'ranking') {
     const m = ranksOf(value);
-    return m ? [...m].map(([v, rank]) => ({ value: v, rank })) : value;
+    return m ? [...m].sort((a, b) => a[1] - b[1]).map(([v]) => v) : value;
   }
   return value;
 }

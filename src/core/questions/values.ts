@@ -84,8 +84,8 @@ export function occurrences(text: string, quote: string): number {
 /** The candidates of a ranking question in a record: the list field's items, or the fields its options name. */
 export function rankingCandidates(record: Record<string, unknown>, q: RankingQuestion): unknown[] | undefined {
   if (q.field === undefined) {
-    const vs = (q.options ?? []).map((o) => record[o]);
-    return vs.every((v) => v !== undefined) ? vs : undefined;
+    // Argilla's way: the options name the record's fields (response-1, response-2), else they are the candidates themselves
+    return (q.options ?? []).map((o) => (record[o] !== undefined ? record[o] : o));
   }
   const v = getPath(record, q.field);
   return Array.isArray(v) ? v : undefined;
