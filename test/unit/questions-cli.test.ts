@@ -251,6 +251,10 @@ describe('curate agreement, filter and review-queue, per question type', () => {
     rows[0]!.text = `Hello! ${rows[0]!.text}`;
     writeFileSync(file, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
     assert.match(await dry('--question', 'pii', '--valid-answers'), /keep 2, drop 1 .*\n +1 +dropped by +pii answer fits/);
+    // agreement leaves the answers that no longer fit out, and says so
+    const ag = await cli(['agreement', file, '--question', 'pii']);
+    assert.match(ag.out, /raters human 2 \(\+1 invalid\), gpt-test 2 \(\+1 invalid\)\nhuman vs gpt-test: 2 record\(s\) both answered/);
+    assert.match(ag.out, /\n {2}line 1, human: span 1 \(EMAIL, 47-62\) says it covers "ana@example.com" but "text" has /);
     const out = join(env.dir(), 'kept.jsonl');
     const w = await cli(['filter', file, '--question', 'quality', '--min-rating', '5', '--out', out]);
     assert.equal(w.code, 0, w.err);
