@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fromArgillaSettings, fromArgillaValues, toArgillaSettings, toArgillaValues, toFlatColumns } from '../../src/core/questions/argilla';
+import { argillaRowWithQuestions, fromArgillaSettings, fromArgillaValues, toArgillaSettings, toArgillaValues, toFlatColumns } from '../../src/core/questions/argilla';
 import { questionsFor, QuestionsFileError } from '../../src/core/questions/declarations';
 import { acceptAnswer, answerProblems, answersOf, withAnswer, withQuestionSuggestion } from '../../src/core/questions/layout';
 import { rankingPairs, ratingPairs } from '../../src/core/questions/pairs';
@@ -297,4 +297,27 @@ test("Argilla's own record (its HF datasets test): rating, ranking and span valu
     out.responses,
     Object.fromEntries(Object.entries(ARGILLA_RECORD.responses).map(([k, rs]) => [k, rs.map((r) => ({ value: r.value, user_id: r.user_id }))])),
   );
+});
+
+test('the generic Argilla export row, with the questions put in their Argilla form', () => {
+  const pii2 = q({ name: 'PII', type: 'span', field: 'text', labels: ['EMAIL'] });
+  const rank = q({ name: 'best', type: 'ranking', field: 'generations' });
+  let rec: Record<string, unknown> = { text: 'to ana@example.com', generations: ['a', 'b'] };
+  rec = withQuestionSuggestion(rec, pii2, { value: [{ label: 'EMAIL', start: 3, end: 18 }], score: 0.9, agent: 'gpt', type: 'model' });
+  rec = withAnswer(rec, rank, ['2', '1'], { user: 'maria' });
+  // what a generic export makes of it (values as stored, keyed by our names)
+  const row = {
+    id: '1', fields: { text: rec.text }, metadata: {}, vectors: {}, status: 'completed',
+    suggestions: { PII: { value: [{ label: 'EMAIL', start: 3, end: 18, text: 'ana@example.com' }], score: 0.9, agent: 'gpt' } },
+    responses: { best: [{ value: [{ value: '2', rank: 1 }, { value: '1', rank: 2 }], user_id: 'uuid-of-maria', status: 'submitted' }] },
+  };
+  const { row: out, problems } = argillaRowWithQuestions(row, rec, [pii2, rank]);
+  assert.deepEqual(problems, []);
+  assert.deepEqual(out.suggestions, { pii: { value: [{ start: 3, end: 18, label: 'EMAIL' }], score: 0.9, agent: 'gpt' } });
+  assert.deepEqual(out.responses, { best: [{ value: ['2', '1'], user_id: 'uuid-of-maria', status: 'submitted' }] });
+  assert.equal(out.id, '1');
+  // the field edited afterwards: the span no longer fits, so Argilla does not get it
+  const edited = argillaRowWithQuestions(row, { ...rec, text: 'to: ana@example.com' }, [pii2, rank]);
+  assert.deepEqual(edited.row.suggestions, {});
+  assert.match(edited.problems[0] ?? '', /^PII: the suggestion does not fit \(span 1 \(EMAIL, 3-18\)/);
 });

@@ -348,3 +348,42 @@ export function toFlatColumns(record: Rec, questions: readonly Question[], field
   }
   return out;
 }
+
+/**
+ * Puts a dataset's questions into an Argilla 2.x record row made by the generic export
+ * (`Record.to_dict()`'s `suggestions: {q: {value, score, agent}}` and `responses: {q: [{value,
+ * user_id, status}]}`): each declared question's values in Argilla's form (spans without their
+ * text, rankings best first), a multi-label suggestion's score as its labels' confidences, and
+ * answers Argilla would refuse left out (listed in `problems`). Other keys are kept as they are.
+ * The one call the export needs per record: `argillaRowWithQuestions(row, record, questions)`.
+ */
+export function argillaRowWithQuestions(row: Rec, record: Rec, questions: readonly Question[], fields: FieldMap = defaultFields): { row: Rec; problems: string[] } {
+  const problems: string[] = [];
+  const isRec = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const suggestions: Rec = isRec(row.suggestions) ? { ...row.suggestions } : {};
+  const responses: Rec = isRec(row.responses) ? { ...row.responses } : {};
+  const ours = toArgillaValues(record, questions, fields);
+  for (const q of questions) {
+    const name = argillaName(q.name);
+    // the generic export keys them by our name; Argilla's is the lower-cased one
+    const givenSuggestion = suggestions[q.name] ?? suggestions[name];
+    const givenResponses = responses[q.name] ?? responses[name];
+    delete suggestions[q.name];
+    delete responses[q.name];
+    const a = answersOf(record, q, fields);
+    const s = ours.suggestions[name];
+    if (s) suggestions[name] = { ...(isRec(givenSuggestion) ? givenSuggestion : {}), ...s };
+    else {
+      if (a.suggestions.some((x) => x.problem)) problems.push(`${q.name}: the suggestion does not fit (${a.suggestions.find((x) => x.problem)?.problem})`);
+      delete suggestions[name];
+    }
+    const kept = Array.isArray(givenResponses) ? (givenResponses as unknown[]) : [];
+    const r = ours.responses[name];
+    if (r) responses[name] = r.map((x, i) => ({ ...(isRec(kept[i]) ? kept[i] : {}), value: x.value }));
+    else {
+      if (a.human?.problem) problems.push(`${q.name}: the person's answer does not fit (${a.human.problem})`);
+      delete responses[name];
+    }
+  }
+  return { row: { ...row, suggestions, responses }, problems };
+}
