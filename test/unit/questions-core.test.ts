@@ -315,6 +315,9 @@ test('the generic Argilla export row, with the questions put in their Argilla fo
   assert.deepEqual(problems, []);
   assert.deepEqual(out.suggestions, { pii: { value: [{ start: 3, end: 18, label: 'EMAIL' }], score: 0.9, agent: 'gpt' } });
   assert.deepEqual(out.responses, { best: [{ value: ['2', '1'], user_id: 'uuid-of-maria', status: 'submitted' }] });
+  // several people's responses (kept by the generic export) are each converted
+  const two = argillaRowWithQuestions({ ...row, responses: { best: [...row.responses.best, { value: ['1', '2'], user_id: 'uuid-of-ana', status: 'draft' }] } }, rec, [pii2, rank]);
+  assert.deepEqual((two.row.responses as Record<string, { value: unknown }[]>).best?.map((r) => r.value), [['2', '1'], ['1', '2']]);
   assert.equal(out.id, '1');
   // the field edited afterwards: the span no longer fits, so Argilla does not get it
   const edited = argillaRowWithQuestions(row, { ...rec, text: 'to: ana@example.com' }, [pii2, rank]);

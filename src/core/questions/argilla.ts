@@ -377,13 +377,17 @@ export function argillaRowWithQuestions(row: Rec, record: Rec, questions: readon
       if (a.suggestions.some((x) => x.problem)) problems.push(`${q.name}: the suggestion does not fit (${a.suggestions.find((x) => x.problem)?.problem})`);
       delete suggestions[name];
     }
-    const kept = Array.isArray(givenResponses) ? (givenResponses as unknown[]) : [];
-    const r = ours.responses[name];
-    if (r) responses[name] = r.map((x, i) => ({ ...(isRec(kept[i]) ? kept[i] : {}), value: x.value }));
-    else {
-      if (a.human?.problem) problems.push(`${q.name}: the person's answer does not fit (${a.human.problem})`);
-      delete responses[name];
+    // every response the row has (several people's, when the record keeps them), each checked and converted
+    const given = Array.isArray(givenResponses) ? givenResponses.filter(isRec) : (ours.responses[name] ?? []);
+    const converted: Rec[] = [];
+    for (const x of given) {
+      const c = checkAnswer(q, x.value, record);
+      const empty = q.type === 'multi-label' && c.ok && Array.isArray(c.value) && c.value.length === 0;
+      if (c.ok && !empty) converted.push({ ...x, value: toArgillaValue(q, c.value) });
+      else if (!c.ok) problems.push(`${q.name}: a person's answer does not fit (${c.reason})`);
     }
+    if (converted.length) responses[name] = converted;
+    else delete responses[name];
   }
   return { row: { ...row, suggestions, responses }, problems };
 }
