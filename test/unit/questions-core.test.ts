@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { argillaRowWithQuestions, fromArgillaSettings, fromArgillaValues, toArgillaSettings, toArgillaValues, toFlatColumns } from '../../src/core/questions/argilla';
-import { questionsFor, QuestionsFileError } from '../../src/core/questions/declarations';
+import { questionsFor, QuestionsFileError, questionsJsonSchema } from '../../src/core/questions/declarations';
 import { acceptAnswer, answerProblems, answersOf, withAnswer, withQuestionSuggestion } from '../../src/core/questions/layout';
 import { rankingPairs, ratingPairs } from '../../src/core/questions/pairs';
 import { resolveQuestion } from '../../src/core/questions/resolve';
@@ -323,4 +323,13 @@ test('the generic Argilla export row, with the questions put in their Argilla fo
   const edited = argillaRowWithQuestions(row, { ...rec, text: 'to: ana@example.com' }, [pii2, rank]);
   assert.deepEqual(edited.row.suggestions, {});
   assert.match(edited.problems[0] ?? '', /^PII: the suggestion does not fit \(span 1 \(EMAIL, 3-18\)/);
+});
+
+test('the JSON Schema VS Code validates .curator/questions.json with is the zod schema\'s, up to date', async () => {
+  const { readFileSync } = await import('node:fs');
+  const root = join(__dirname, '..', '..');
+  const committed = JSON.parse(readFileSync(join(root, 'media', 'questions.schema.json'), 'utf8')) as unknown;
+  assert.deepEqual(committed, questionsJsonSchema(), 'run: node --import tsx scripts/questions-schema.ts');
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { contributes: { jsonValidation: { fileMatch: string; url: string }[] } };
+  assert.deepEqual(pkg.contributes.jsonValidation.find((j) => j.url === './media/questions.schema.json')?.fileMatch, '**/.curator/questions.json');
 });

@@ -30,6 +30,16 @@ export const QuestionsFile = z.object({
 });
 export type QuestionsFile = z.output<typeof QuestionsFile>;
 
+/**
+ * The JSON Schema of `.curator/questions.json` (for editors: VS Code validates and completes the
+ * file with it, media/questions.schema.json through `contributes.jsonValidation`). Generated from
+ * the zod schema; the checks JSON Schema cannot say (unique names, max above min) stay zod's.
+ */
+export function questionsJsonSchema(): Record<string, unknown> {
+  const s = z.toJSONSchema(QuestionsFile, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return { ...s, title: 'Dataset Curator questions (.curator/questions.json)', description: 'The questions a dataset asks of people and models: docs/questions.md.' };
+}
+
 /** A declaration file that cannot be used; the message names the file and the problem. */
 export class QuestionsFileError extends UserError {
   constructor(

@@ -30,15 +30,15 @@ const LabelName = z.string().min(1).max(200).refine((l) => l !== '__proto__', 'n
 const LabelInfo = z.record(z.string(), z.object({ text: z.string().min(1).optional(), description: z.string().min(1).optional() }));
 
 const Base = {
-  name: QuestionName,
+  name: QuestionName.describe('The key of its answers: annotations.human.<name>, annotations.suggestions.<name>.'),
   /** Shown to people (Argilla's title); default: the name. */
-  title: z.string().min(1).max(500).optional(),
+  title: z.string().min(1).max(500).optional().describe('Shown to people; default: the name.'),
   /** One line on what the question asks (Argilla's description). */
-  description: z.string().min(1).max(1000).optional(),
+  description: z.string().min(1).max(1000).optional().describe('One line on what the question asks (people and the model see it).'),
   /** How to answer it: shown to annotators and given to the model as instructions. */
-  guidelines: z.string().optional(),
+  guidelines: z.string().optional().describe('How to answer it: shown to annotators and given to the model as instructions.'),
   /** Whether a record needs an answer to count as done (Argilla's `required`). */
-  required: z.boolean().default(true),
+  required: z.boolean().default(true).describe("Whether a record needs an answer to count as done (Argilla's required)."),
 };
 
 function uniqueLabels(labels: readonly string[]): boolean {
