@@ -333,3 +333,11 @@ test('the JSON Schema VS Code validates .curator/questions.json with is the zod 
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { contributes: { jsonValidation: { fileMatch: string; url: string }[] } };
   assert.deepEqual(pkg.contributes.jsonValidation.find((j) => j.url === './media/questions.schema.json')?.fileMatch, '**/.curator/questions.json');
 });
+
+test('filters: the single label question reads the top-level label, as the rules do', async () => {
+  const { questionChecks, QuestionFilterOptions } = await import('../../src/core/questions/filters');
+  const checks = questionChecks({ ...QuestionFilterOptions.parse({ hasLabels: ['positive'], answered: 'human' }), question: 'label' }, undefined);
+  const rec = (label: string, human?: string) => ({ label, ...(human ? { annotations: { human: { label: { value: human, status: 'submitted' } } } } : {}) });
+  assert.deepEqual(checks.map((c) => c.name), ['label has positive', 'label answered by a person']);
+  assert.deepEqual([rec('positive'), rec('positive', 'positive'), rec('negative', 'negative')].map((r) => checks.map((c) => c.test(r))), [[true, false], [true, true], [false, true]]);
+});

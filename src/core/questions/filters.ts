@@ -63,11 +63,15 @@ export function questionChecks(o: z.output<typeof QuestionFilterOptions> & { que
   if ((o.minRating !== undefined || o.maxRating !== undefined) && q && q.type !== 'rating') throw new UserError(`"${q.name}" is a ${q.type} question, not a rating`);
   const qn = name ?? fields.question ?? 'label';
   // The answer: with a declaration, read and checked through the layout; without, the raw values.
+  const single = qn === (fields.question ?? 'label');
   const read = (v: Rec): QuestionAnswers['current'] => {
-    if (q) return answersOf(v, q, fields).current;
     const ann = v[fields.annotations];
     const human = ann && typeof ann === 'object' ? (ann as Rec).human : undefined;
     const h = human && typeof human === 'object' ? (human as Rec)[qn] : undefined;
+    const decided = !!h && typeof h === 'object' && 'value' in h && (h as Rec).status === 'submitted';
+    // the single-label question's answer is the top-level label (the person's when decided, else the source's or a model's), as the rules read it
+    if (single && v[fields.label] !== undefined && v[fields.label] !== null) return { value: v[fields.label], source: decided ? 'human' : 'model' };
+    if (q) return answersOf(v, q, fields).current;
     if (h && typeof h === 'object' && 'value' in h && (h as Rec).status !== 'discarded') return { value: (h as Rec).value, source: 'human' };
     const sug = ann && typeof ann === 'object' ? (ann as Rec).suggestions : undefined;
     const list = sug && typeof sug === 'object' ? (sug as Rec)[qn] : undefined;
