@@ -136,7 +136,8 @@ export async function questionAgreement(q: Question, source: LineSource, options
         }
       }
     }
-    rows.push(row);
+    // a record one rater answered adds to no pair and no alpha: only its counts are kept
+    if (row.size >= 2) rows.push(row);
   }
   const kindOrder = { human: 0, gold: 1, model: 2 } as const;
   const names = [...raters.values()].sort((x, y) => kindOrder[x.kind] - kindOrder[y.kind] || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)).map((r) => r.name);
