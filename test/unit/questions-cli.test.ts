@@ -395,3 +395,23 @@ describe('few-shot for question types', () => {
     assert.doesNotMatch(String(msgs[1]!.content), /maria/, 'the annotation fields are not shown to the model');
   });
 });
+
+describe('prompt overrides per question type', () => {
+  test('.curator/prompts/rating.md replaces the rating prompt; an unknown placeholder is an error naming the file', async () => {
+    env.server().respond = questionResponder();
+    mkdirSync(join(env.dir(), '.curator', 'prompts'), { recursive: true });
+    const file = join(env.dir(), '.curator', 'prompts', 'rating.md');
+    writeFileSync(file, '---\nversion: 7\n---\n# system\nRate from {{min}} to {{max}} how angry the customer is. {{guidelines}}\n# user\nTicket: {{text}}\n');
+    const input = dataset();
+    const r = await cli(annotateArgs(input, join(env.dir(), 'o.jsonl'), '--question', 'anger', '--rating', '1-3'));
+    assert.equal(r.code, 0, r.err + r.out);
+    assert.match(r.err, /rating\.md v7 \(sha256:[0-9a-f]+\) for rating question "anger"/);
+    const body = env.server().chatRequests()[0]!.body;
+    assert.equal(body.messages?.[0]?.content, 'Rate from 1 to 3 how angry the customer is.');
+    assert.equal(body.messages?.at(-1)?.content, `Ticket: ${TICKETS[0]!.text}`);
+    writeFileSync(file, '# system\nRate {{mood}}\n# user\n{{record}}\n');
+    const bad = await cli(annotateArgs(input, join(env.dir(), 'p.jsonl'), '--question', 'anger', '--rating', '1-3'));
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.err, /rating\.md: unknown placeholder\(s\) in the system prompt: \{\{mood\}\}/);
+  });
+});

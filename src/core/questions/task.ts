@@ -86,8 +86,10 @@ export function questionTask(q: Exclude<Question, { type: 'label' }>, o: Questio
     instructions: o.instructions,
   })
     .replace(/^.*the field "".*$/gm, '') // a text question about no field in particular
+    .replace(/[ \t]+$/gm, '') // an empty placeholder at the end of a line
     .replace(/\n{2,}/g, '\n')
-    .replace(/: \n/g, '.\n');
+    .replace(/^(.*Question "[^"\n]*"):$/gm, '$1.') // a question without a description
+    .trim();
   const exclude = fieldsExcluded(o.fields, q.type === 'ranking' ? (q.field ? [q.field] : (q.options ?? [])) : q.type === 'span' ? [q.field] : []);
   const params: SamplingParams = { temperature: o.temperature, max_tokens: o.maxTokens };
   if (o.topP !== undefined) params.top_p = o.topP;
