@@ -289,6 +289,9 @@ describe('curate questions and curate pairs', () => {
     const none = await cli(['questions', input]);
     assert.equal(none.code, 0);
     assert.match(none.out, /3 record\(s\); no declared questions \(\.curator\/questions\.json, docs\/questions\.md\): the single label question only\n$/);
+    // the single label question is not an undeclared one
+    const labeled = dataset('l.jsonl', [{ text: 'x', label: 'a', annotations: { human: { label: { value: 'a', status: 'submitted' } }, suggestions: { label: [{ value: 'a' }] } } }]);
+    assert.doesNotMatch((await cli(['questions', labeled])).out, /undeclared/);
     // from Argilla's settings (the shape of `rg.Settings.serialize()`; see questions-core.test.ts for its source)
     const settings = join(env.dir(), 'settings.json');
     writeFileSync(
@@ -316,8 +319,9 @@ describe('curate questions and curate pairs', () => {
     const out = join(env.dir(), 'argilla-settings.json');
     const exp = await cli(['questions', input, '--to-argilla', out]);
     assert.equal(exp.code, 0, exp.err);
-    const written = JSON.parse(readFileSync(out, 'utf8')) as { guidelines: string; questions: { name: string; settings: { type: string } }[] };
+    const written = JSON.parse(readFileSync(out, 'utf8')) as { guidelines: string; fields: { name: string }[]; questions: { name: string; settings: { type: string } }[] };
     assert.deepEqual(written.questions.map((x) => [x.name, x.settings.type]), [['topics', 'multi_label_selection'], ['quality', 'rating']]);
+    assert.deepEqual(written.fields.map((f) => f.name), ['text', 'response', 'stars'], 'the records\' text fields: Argilla needs at least one');
     assert.match(written.guidelines, /Be careful\./);
   });
 

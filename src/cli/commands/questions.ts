@@ -2,7 +2,8 @@
 // answers are), to and from Argilla's settings; and preference pairs from a ranking or rating.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { iterateLines } from '../../core/filter/fields';
+import { ANNOTATION_KEYS, iterateLines } from '../../core/filter/fields';
+import { defaultFields } from '../../core/schema/annotation';
 import { UserError } from '../../core/operation';
 import { fromArgillaSettings, rankingSizesOf, toArgillaSettings } from '../../core/questions/argilla';
 import { datasetKey, findQuestionsFile, questionsFor, QUESTIONS_FILE, readQuestionsFile, writeQuestionsFile } from '../../core/questions/declarations';
@@ -31,16 +32,24 @@ interface QuestionCounts {
   invalid: number;
 }
 
-async function counts(file: string, questions: readonly Question[], signal: AbortSignal): Promise<{ records: number; perQuestion: QuestionCounts[]; records_: Record<string, unknown>[]; undeclared: Map<string, number> }> {
+async function counts(
+  file: string,
+  questions: readonly Question[],
+  signal: AbortSignal,
+): Promise<{ records: number; perQuestion: QuestionCounts[]; records_: Record<string, unknown>[]; undeclared: Map<string, number>; textFields: string[] }> {
   const per = questions.map((q) => ({ name: q.name, type: q.type, description: describeQuestion(q), human: 0, suggested: 0, invalid: 0 }));
   const sample: Record<string, unknown>[] = [];
-  const declared = new Set(questions.map((q) => q.name));
+  // the single label question and the rationale task's provenance are not questions to declare
+  const declared = new Set([...questions.map((q) => q.name), defaultFields.question, defaultFields.rationale]);
+  // the records' top-level text fields: what Argilla shows (its settings need at least one field)
+  const textFields = new Set<string>();
   // Answers kept under names nothing declares (given with flags, or imported): worth declaring.
   const undeclared = new Map<string, number>();
   let records = 0;
   for await (const l of iterateLines(openStore(file, signal))) {
     if (!l.value) continue;
     records++;
+    for (const [k, v] of Object.entries(l.value)) if (typeof v === 'string' && !ANNOTATION_KEYS.has(k)) textFields.add(k);
     const ann = l.value.annotations;
     if (ann && typeof ann === 'object' && !Array.isArray(ann)) {
       const names = new Set<string>();
@@ -59,7 +68,7 @@ async function counts(file: string, questions: readonly Question[], signal: Abor
       if (a.human?.problem || a.suggestions.some((s) => s.problem)) c.invalid++;
     });
   }
-  return { records, perQuestion: per, records_: sample, undeclared };
+  return { records, perQuestion: per, records_: sample, undeclared, textFields: [...textFields] };
 }
 
 export const questionsCmd: Command = {
@@ -81,7 +90,7 @@ export const questionsCmd: Command = {
       if (typeof values['to-argilla'] === 'string') {
         if (decl.questions.length === 0) throw new UserError(`${file} has no declared questions (.curator/${QUESTIONS_FILE})`);
         const c = await counts(file, decl.questions, io.signal);
-        const { settings, problems } = toArgillaSettings(decl.questions, { rankingSizes: rankingSizesOf(c.records_, decl.questions) });
+        const { settings, problems } = toArgillaSettings(decl.questions, { fields: c.textFields, rankingSizes: rankingSizesOf(c.records_, decl.questions) });
         await writeLinesAtomic(values['to-argilla'], [JSON.stringify(settings, null, 2)], io.signal, !!values.overwrite);
         io.out(`wrote Argilla settings with ${settings.questions.length} question(s) to ${values['to-argilla']}\n`);
         for (const p of problems) io.out(`  left out: ${p}\n`);
