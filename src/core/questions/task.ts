@@ -47,7 +47,7 @@ export interface QuestionTaskDeps {
 const ZERO: Usage = { input_tokens: 0, output_tokens: 0 };
 const show = (s: string, max = 40): string => JSON.stringify(s.length > max ? `${s.slice(0, max)}…` : s);
 
-type Decoded = { ok: true; value: unknown; confidence?: number; labelScores?: Record<string, number>; rationale?: string } | { ok: false; reason: string };
+export type Decoded = { ok: true; value: unknown; confidence?: number; labelScores?: Record<string, number>; rationale?: string } | { ok: false; reason: string };
 
 function fieldsExcluded(fields: FieldMap | undefined, more: (string | undefined)[] = []): Set<string> {
   const out = new Set<string>(ANNOTATION_FIELDS);
@@ -68,8 +68,27 @@ export function multiLabelScore(chosen: readonly string[], confidence: Record<st
   return min === undefined ? undefined : Math.round(min * 1000) / 1000;
 }
 
-/** The task for one question (not a plain label question). */
-export function questionTask(q: Exclude<Question, { type: 'label' }>, o: QuestionTaskOptions, deps: QuestionTaskDeps): LlmTask {
+/** What a question's task needs, per record: its prompt, schema and how to read the answer (shared by the annotate and consistency tasks). */
+export interface PreparedQuestion {
+  template: PromptTemplate;
+  hash: string;
+  promptSource: string;
+  params: SamplingParams;
+  /** Typical output tokens of one answer, for estimates. */
+  typical: number;
+  plan(record: Rec): Plan;
+  messagesFor(record: Rec, extra: Rec | undefined): ChatMessage[];
+}
+
+/** Per record: a problem before any request, the variables of the user prompt, the schema, and how to read the answer. */
+export interface Plan {
+  problem?: string;
+  extra?: Rec;
+  spec?: StructuredSpec<unknown>;
+  decode?: (answer: unknown) => Decoded;
+}
+
+export function prepareQuestion(q: Exclude<Question, { type: 'label' }>, o: QuestionTaskOptions): PreparedQuestion {
   const builtIn: PromptTemplate = questionTemplates[q.type];
   const template = loadTemplate(q.type, builtIn, o.promptsDir ?? findPromptsDir(o.input));
   const labels = q.type === 'multi-label' || q.type === 'span' ? q.labels.join(', ') : '';
@@ -95,13 +114,6 @@ export function questionTask(q: Exclude<Question, { type: 'label' }>, o: Questio
   if (o.topP !== undefined) params.top_p = o.topP;
   if (o.seed !== undefined) params.seed = o.seed;
 
-  // Per record: a problem before any request, the variables of the user prompt, the schema, and how to read the answer.
-  interface Plan {
-    problem?: string;
-    extra?: Rec;
-    spec?: StructuredSpec<unknown>;
-    decode?: (answer: unknown) => Decoded;
-  }
   const fixedSpec: StructuredSpec<unknown> | undefined =
     q.type === 'multi-label'
       ? (structuredSpec(multiLabelSchema(q), 'multi_label_answer') as StructuredSpec<unknown>)
@@ -216,11 +228,18 @@ export function questionTask(q: Exclude<Question, { type: 'label' }>, o: Questio
   const messagesFor = (record: Rec, extra: Rec | undefined): ChatMessage[] => renderMessages(template, system, record, { inputFields: o.inputFields, extra, exclude, fewShot });
   const typical = Math.min(o.maxTokens, TYPICAL_OUTPUT[q.type]);
 
+  const promptSource = `${template.source ?? `built-in ${template.id} prompt`} v${template.version} (${hash.slice(0, 19)}) for ${q.type} question "${q.name}"`;
+  return { template, hash, promptSource, params, typical, plan, messagesFor };
+}
+
+/** The task for one question (not a plain label question). */
+export function questionTask(q: Exclude<Question, { type: 'label' }>, o: QuestionTaskOptions, deps: QuestionTaskDeps): LlmTask {
+  const { template, hash, promptSource, params, typical, plan, messagesFor } = prepareQuestion(q, o);
   return {
     id: 'label',
     model: o.model,
     promptHash: hash,
-    promptSource: `${template.source ?? `built-in ${template.id} prompt`} v${template.version} (${hash.slice(0, 19)}) for ${q.type} question "${q.name}"`,
+    promptSource,
     estimate(record) {
       const p = plan(record);
       if (p.problem) return { requests: 0, inputTokens: 0, outputTokens: 0 };
