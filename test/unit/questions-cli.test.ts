@@ -419,3 +419,25 @@ describe('prompt overrides per question type', () => {
     assert.match(bad.err, /rating\.md: unknown placeholder\(s\) in the system prompt: \{\{mood\}\}/);
   });
 });
+
+describe('curate consistency for a question type', () => {
+  test('k samples of a rating: the median, the share that gave it as confidence, every sample kept', async () => {
+    const base = questionResponder();
+    // the model rates differently per sample (seed 0..4): 4, 2, 5, 4, 4
+    env.server().respond = (req) => {
+      const body = req.body as { seed?: number; response_format?: { json_schema?: { name?: string } } };
+      if (body.response_format?.json_schema?.name?.startsWith('rating_answer')) return { content: JSON.stringify({ rating: [4, 2, 5, 4, 4][body.seed ?? 0], confidence: 0.5, rationale: `sample ${body.seed}` }) };
+      return base(req);
+    };
+    const input = dataset();
+    const out = join(env.dir(), 'out.jsonl');
+    const r = await cli(['consistency', input, '--base-url', env.server().baseURL, '--model', 'gpt-test', '--out', out, '--no-cache', '--question', 'quality', '--rating', '1-5', '--samples', '5']);
+    assert.equal(r.code, 0, r.err + r.out);
+    assert.match(r.err, /about 15 request\(s\)/);
+    const s = readJsonl(out)[0]!.annotations.suggestions.quality[0];
+    assert.deepEqual([s.value, s.score, s.rationale, s.provenance.task], [4, 0.6, '3 of 5 samples agree', 'consistency']);
+    assert.deepEqual(s.samples.map((x: { value: number }) => x.value), [4, 2, 5, 4, 4]);
+    assert.equal(new Set(env.server().chatRequests().map((q) => q.body.temperature)).size, 1);
+    assert.equal(env.server().chatRequests()[0]!.body.temperature, 0.7, 'sampling, not greedy');
+  });
+});

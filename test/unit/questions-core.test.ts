@@ -341,3 +341,23 @@ test('filters: the single label question reads the top-level label, as the rules
   assert.deepEqual(checks.map((c) => c.name), ['label has positive', 'label answered by a person']);
   assert.deepEqual([rec('positive'), rec('positive', 'positive'), rec('negative', 'negative')].map((r) => checks.map((c) => c.test(r))), [[true, false], [true, true], [false, true]]);
 });
+
+describe('self-consistency per type (aggregating k samples)', () => {
+  test('multi-label by majority per label, rating by median, ranking by Borda count, text by majority, spans by majority', async () => {
+    const { aggregateMultiLabel, aggregateRating, aggregateRanking, aggregateText, aggregateSpans } = await import('../../src/core/questions/consistency');
+    const ml = aggregateMultiLabel([['billing', 'refund'], ['refund'], ['billing', 'refund'], ['shipping']], ['billing', 'refund', 'shipping']);
+    assert.deepEqual(ml, { value: ['refund'], score: 1 / 4, labelScores: { billing: 0.5, refund: 0.75, shipping: 0.25 } });
+    assert.deepEqual(aggregateRating([4, 2, 5, 4, 4]), { value: 4, score: 3 / 5 });
+    assert.deepEqual(aggregateRating([1, 5]), { value: 1, score: 1 / 2 }, 'even count: the lower median');
+    // Borda with 3 candidates (points 2, 1, 0): a: 2+2+0 = 4, b: 1+0+2 = 3, c: 0+1+1 = 2
+    const r = (...ids: string[]) => ids.map((v, i) => ({ value: v, rank: i + 1 }));
+    const rk = aggregateRanking([r('a', 'b', 'c'), r('a', 'c', 'b'), r('b', 'c', 'a')], ['a', 'b', 'c']);
+    assert.deepEqual(rk, { value: r('a', 'b', 'c'), score: 1 / 3 });
+    assert.deepEqual(aggregateText(['Fixed.', ' Fixed. ', 'Other']), { value: 'Fixed.', score: 2 / 3 });
+    const e = { label: 'EMAIL', start: 0, end: 5 };
+    const p = { label: 'PHONE', start: 9, end: 12 };
+    // each span in 3 of 4 samples: both kept; 2 samples have exactly those
+    assert.deepEqual(aggregateSpans([[e, p], [e], [e, p], [p]]), { value: [e, p], score: 2 / 4 });
+    assert.deepEqual(aggregateSpans([[e], [p], []]), { value: [], score: 1 / 3 }, 'no span in more than half: none');
+  });
+});

@@ -168,14 +168,17 @@ export const judge: Command = {
 export const consistency: Command = {
   name: 'consistency',
   summary: 'Self-consistency: k sampled labels, majority vote, agreement as confidence',
-  usage: `curate consistency FILE --labels a,b --samples K\n${commonUsage}`,
-  options: { ...common, labels: { type: 'string', short: 'l' }, samples: { type: 'string', short: 'k' } },
+  usage: `curate consistency FILE --labels a,b --samples K\n${questionUsage}\n${commonUsage}`,
+  options: { ...common, labels: { type: 'string', short: 'l' }, samples: { type: 'string', short: 'k' }, ...questionFlags },
   async run({ values, positionals }, io) {
     const input = positionals[0];
     if (!input) throw new UsageError('missing FILE');
-    const labels = list(values.labels);
-    if (labels.length < 2) throw new UsageError('--labels needs at least two labels');
-    return runLlm('consistency', values, { labels, ...(values.samples ? { k: num(values.samples, 'samples') } : {}) }, input, io);
+    // Question types (src/core/questions): k samples of the question's own task.
+    const q = questionOptionsOf(values);
+    const question = existsSync(input) ? checkedQuestion(input, values) : undefined;
+    const labels = q.labels ?? list(values.labels);
+    if (q.questionType === undefined && !question && labels.length < 2) throw new UsageError('--labels needs at least two labels');
+    return runLlm('consistency', values, { ...q, labels, ...(values.samples ? { k: num(values.samples, 'samples') } : {}) }, input, io);
   },
 };
 

@@ -26,7 +26,8 @@ export interface ResultProvenance {
 }
 
 export interface SampleResult {
-  value: string;
+  /** A label; for other question types (src/core/questions) their value. */
+  value: unknown;
   confidence?: number;
   rationale?: string;
   provenance: ResultProvenance;

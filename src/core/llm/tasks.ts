@@ -12,6 +12,7 @@ import { defaultFields, FieldMap, readAnnotation } from '../schema/annotation';
 import { JsonlDataset } from '../store';
 import { AnswerExamples, QuestionOptions, resolveQuestion } from '../questions/resolve';
 import { questionTask } from '../questions/task';
+import { questionConsistencyTask } from '../questions/consistency';
 import type { TaskResult } from './apply-result';
 import { canonicalJson, ResponseCache } from './cache';
 import { estimateTokens, LlmClient, type ChatMessage, type SamplingParams, type Usage } from './client';
@@ -189,8 +190,13 @@ export function createTask<K extends TaskId>(id: K, options: TaskOptionsById[K],
       return rationaleTask(options as RationaleOptions, deps);
     case 'judge':
       return judgeTask(options as JudgeOptions, deps);
-    case 'consistency':
-      return consistencyTask(options as ConsistencyOptions, deps);
+    case 'consistency': {
+      // A question of another type: k samples of its own task (src/core/questions/consistency.ts).
+      const o = options as ConsistencyOptions;
+      const q = resolveQuestion(o);
+      if (q && q.type !== 'label') return questionConsistencyTask(q, o as typeof o & { structuredMode?: StructuredMode }, deps);
+      return consistencyTask(q ? { ...o, question: q.name, labels: o.labels.length ? o.labels : q.labels } : o, deps);
+    }
     case 'critique':
       return critiqueTask(options as CritiqueOptions, deps);
   }
