@@ -12,6 +12,8 @@ import { createSplitOperation } from '../../core/export/split';
 import { JsonlDataset } from '../../core/store';
 import { UserError, type OperationContext } from '../../core/operation';
 import { ExitCode, UsageError, requireFile, type Command, type Io } from '../cli';
+import { questionFilterFlags, questionFilterOptionsOf, questionFilterUsage, questionFlags, questionReviewFlags, questionReviewOptionsOf, questionUsage } from './question-flags';
+import { runQuestionAgreement, typedQuestion } from './question-reports';
 
 function ctxOf(io: Io): OperationContext {
   let last = 0;
@@ -80,6 +82,7 @@ export const filter: Command = {
     '                    [--embedding-model M] [--semantic-threshold C] [--base-url URL] [--embedding-batch N]\n' +
     '                    [--embedding-dims N] [--cache-dir DIR | --no-cache]                         (semantic)\n' +
     '                    (--dry-run | --out FILE [--overwrite] | --tag NAME | --delete) [--json]\n' +
+    questionFilterUsage + '\n' +
     "  RULE: 'len(text) >= 20', 'label in [positive,negative]', 'judge.score >= 7', 'text ~ /refund/i', 'lang(text) == en', 'exists(rationale)', 'not invalid'\n" +
     '  --threshold: near, the estimated Jaccard (default 0.8); semantic, the cosine (default 0.95).\n' +
     '  Semantic duplicates call the endpoint\'s /embeddings (--base-url or OPENAI_BASE_URL; the key from OPENAI_API_KEY),\n' +
@@ -109,6 +112,7 @@ export const filter: Command = {
     tag: { type: 'string' },
     delete: { type: 'boolean' },
     json: { type: 'boolean' },
+    ...questionFilterFlags,
   },
   async run({ values, positionals }, io) {
     const file = input(positionals);
@@ -137,6 +141,7 @@ export const filter: Command = {
         ...(dedup === 'semantic' ? { semantic: { ...(threshold !== undefined ? { threshold } : {}), ...(batchSize !== undefined ? { batchSize } : {}) } } : {}),
         ...(values.out ? { out: values.out, overwrite: !!values.overwrite } : {}),
         ...(typeof values.tag === 'string' ? { tag: values.tag } : {}),
+        ...questionFilterOptionsOf(values),
       }),
     );
     let embedder: ReturnType<typeof embedderFor> | undefined;
@@ -198,10 +203,13 @@ const agreementOp = createAgreementOperation();
 export const agreement: Command = {
   name: 'agreement',
   summary: "Agreement of the model's suggestions with human decisions or a gold file; between judges",
-  usage: 'curate agreement FILE [--gold FILE] [--join-on id] [--gold-field label] [--question label] [--json]',
-  options: { gold: { type: 'string' }, 'join-on': { type: 'string' }, 'gold-field': { type: 'string' }, question: { type: 'string' }, json: { type: 'boolean' } },
+  usage: `curate agreement FILE [--gold FILE] [--join-on id] [--gold-field label] [--question label] [--json]\n${questionUsage}\n  [--gold-name NAME] (a question's: the gold file's people, e.g. a second annotator's copy)`,
+  options: { gold: { type: 'string' }, 'join-on': { type: 'string' }, 'gold-field': { type: 'string' }, json: { type: 'boolean' }, ...questionFlags, labels: { type: 'string' }, 'gold-name': { type: 'string' } },
   async run({ values, positionals }, io) {
     const file = input(positionals);
+    // A question of another type than the single label (src/core/questions): its own agreement.
+    const typed = typedQuestion(file, values);
+    if (typed) return checkedAsync(() => runQuestionAgreement(file, typed, values, io, ctxOf(io)));
     if (typeof values.gold === 'string' && !existsSync(values.gold)) throw new UsageError(`no such gold file: ${values.gold}`);
     const options = checked(() =>
       agreementOp.options.parse({
@@ -260,15 +268,16 @@ export const reviewQueueCmd: Command = {
   summary: 'Send the records the model is unsure about to a human review queue (the uncertainty-guided split)',
   usage:
     'curate review-queue FILE [--min-confidence 0.8] [--max-judge-spread N] [--max-judge-stdev N] [--question label]\n' +
+    '                          [--models-disagree [--max-rating-spread N]] (a question of any type: see below)\n' +
     '                          [--queue low-confidence] [--skip-missing] [--include-decided] [--mark] [--json]\n' +
     '  Lists the records for people (below the confidence, without a suggestion, or judges disagreeing); --mark writes\n' +
-    '  annotations.review {status: pending, queue} into FILE (saved atomically). The curation editor steps through them (q).',
+    '  annotations.review {status: pending, queue} into FILE (saved atomically). The curation editor steps through them (q).\n' + questionUsage,
   options: {
     'min-confidence': { type: 'string' },
     'max-judge-spread': { type: 'string' },
     'max-judge-stdev': { type: 'string' },
-    question: { type: 'string' },
     queue: { type: 'string' },
+    ...questionReviewFlags,
     'skip-missing': { type: 'boolean' },
     'include-decided': { type: 'boolean' },
     mark: { type: 'boolean' },
@@ -287,6 +296,7 @@ export const reviewQueueCmd: Command = {
         ...(values['skip-missing'] ? { missing: 'skip' } : {}),
         ...(values['include-decided'] ? { skipDecided: false } : {}),
         mark: !!values.mark,
+        ...questionReviewOptionsOf(values),
       }),
     );
     const r = await checkedAsync(() => reviewQueueOp.run(options, ctxOf(io)));

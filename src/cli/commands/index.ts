@@ -6,6 +6,7 @@ import { agreement, exportCmd, filter, importCmd, reviewQueueCmd, split } from '
 import { generate } from './generate';
 import { get } from './get';
 import { annotate, consistency, critique, judge, rationale } from './llm';
+import { pairsCmd, questionsCmd } from './questions';
 import { set } from './set';
 import { stats } from './stats';
 import { validate } from './validate';
@@ -21,6 +22,8 @@ export const commands: Command[] = [
   filter,
   agreement,
   reviewQueueCmd,
+  questionsCmd,
+  pairsCmd,
   exportCmd,
   importCmd,
   split,

@@ -12,6 +12,10 @@ import { UserError, type Operation } from '../../core/operation';
 import { ExitCode, UsageError, textOrFile, type Command, type Io, type OptionValues } from '../cli';
 import { confirmEstimate, endpointOptions, interrupted, list, llmFlags, llmUsage, num, parseOptions, progressPrinter } from './llm-common';
 import { fieldFlags, fieldMapOf } from './util';
+import { resolveQuestion } from '../../core/questions/resolve';
+import type { Question } from '../../core/questions/schema';
+import { humanAnswerExamples } from '../../core/questions/task';
+import { questionFlags, questionOptionsOf, questionUsage } from './question-flags';
 
 const common = { ...llmFlags, 'in-place': { type: 'boolean' }, replace: { type: 'boolean' }, ...fieldFlags } as const;
 
@@ -88,31 +92,58 @@ async function runLlm(id: OpId, values: OptionValues, extra: Record<string, unkn
 
 export const annotate: Command = {
   name: 'annotate',
-  summary: 'Label records with an LLM (zero- or few-shot), with confidence and rationale',
-  usage: `curate annotate FILE --labels a,b,c [--few-shot N] [--question label] [--models a,b]\n${commonUsage}`,
+  summary: 'Label records with an LLM (zero- or few-shot), with confidence and rationale; or answer any question type',
+  usage: `curate annotate FILE --labels a,b,c [--few-shot N] [--question label] [--models a,b]\n${questionUsage}\n${commonUsage}`,
   details:
     'With --models every listed model labels every record (one job per model over the same file, one after the other,\n' +
     "sharing the cache): each model's answer is a suggestion of its own, side by side; \"curate agreement\" then compares\n" +
     'each model with people and the models with each other.',
-  options: { ...common, labels: { type: 'string', short: 'l' }, 'few-shot': { type: 'string' }, question: { type: 'string' }, models: { type: 'string' } },
+  options: { ...common, labels: { type: 'string', short: 'l' }, 'few-shot': { type: 'string' }, models: { type: 'string' }, ...questionFlags },
   async run({ values, positionals }, io) {
     const input = positionals[0];
     if (!input) throw new UsageError('missing FILE');
-    const labels = list(values.labels);
-    if (labels.length < 2) throw new UsageError('--labels needs at least two labels, e.g. --labels positive,negative,neutral');
+    // Question types (src/core/questions): the flags become the operation's question options.
+    const q = questionOptionsOf(values);
+    const question = existsSync(input) ? checkedQuestion(input, values) : undefined;
+    const labels = q.labels ?? list(values.labels);
+    if (q.questionType === undefined && !question && labels.length < 2) throw new UsageError('--labels needs at least two labels, e.g. --labels positive,negative,neutral');
     const fewShot = num(values['few-shot'], 'few-shot') ?? 0;
-    const examples = fewShot > 0 ? await humanExamples(input, fewShot, values) : [];
+    const other = question && question.type !== 'label' ? question : undefined;
+    const examples = fewShot > 0 && !other ? await humanExamples(input, fewShot, values) : [];
+    const answerExamples = fewShot > 0 && other ? await humanAnswers(input, other, fewShot, values) : [];
+    const extra = { ...q, labels, examples, answerExamples };
     // Several models (--models a,b): one suggestion per model; see "curate agreement" for how they agree.
     if (values.models !== undefined) {
       const models = list(values.models);
       if (models.length === 0) throw new UsageError('--models needs model names, e.g. --models gpt-4.1-mini,llama3.1');
       const model = typeof values.model === 'string' ? values.model : undefined;
       const all = [...new Set([...(model ? [model] : []), ...models])];
-      return runLlm('annotate', values, { labels, examples, models: all, ...(values.question ? { question: values.question } : {}) }, input, io, all[0]);
+      return runLlm('annotate', values, { ...extra, models: all }, input, io, all[0]);
     }
-    return runLlm('annotate', values, { labels, examples, ...(values.question ? { question: values.question } : {}) }, input, io);
+    return runLlm('annotate', values, extra, input, io);
   },
 };
+
+/** The question annotate works on, from the declarations and flags (undefined: the single label). */
+function checkedQuestion(input: string, values: OptionValues) {
+  try {
+    return resolveQuestion({ input, ...questionOptionsOf(values), fields: fieldMapOf(values) });
+  } catch (err) {
+    if (err instanceof UserError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/** Few-shot demonstrations of a question of another type: records a person answered. */
+async function humanAnswers(file: string, q: Question, n: number, values: OptionValues): Promise<{ record: Record<string, unknown>; value: unknown }[]> {
+  const ds = await JsonlDataset.open(file);
+  try {
+    await ds.ready;
+    return humanAnswerExamples(ds, q, n, fieldMapOf(values));
+  } finally {
+    ds.close();
+  }
+}
 
 /** Few-shot demonstrations: records a human already labeled. */
 async function humanExamples(file: string, n: number, values: OptionValues): Promise<FewShotExample[]> {
@@ -161,14 +192,17 @@ export const judge: Command = {
 export const consistency: Command = {
   name: 'consistency',
   summary: 'Self-consistency: k sampled labels, majority vote, agreement as confidence',
-  usage: `curate consistency FILE --labels a,b --samples K\n${commonUsage}`,
-  options: { ...common, labels: { type: 'string', short: 'l' }, samples: { type: 'string', short: 'k' } },
+  usage: `curate consistency FILE --labels a,b --samples K\n${questionUsage}\n${commonUsage}`,
+  options: { ...common, labels: { type: 'string', short: 'l' }, samples: { type: 'string', short: 'k' }, ...questionFlags },
   async run({ values, positionals }, io) {
     const input = positionals[0];
     if (!input) throw new UsageError('missing FILE');
-    const labels = list(values.labels);
-    if (labels.length < 2) throw new UsageError('--labels needs at least two labels');
-    return runLlm('consistency', values, { labels, ...(values.samples ? { k: num(values.samples, 'samples') } : {}) }, input, io);
+    // Question types (src/core/questions): k samples of the question's own task.
+    const q = questionOptionsOf(values);
+    const question = existsSync(input) ? checkedQuestion(input, values) : undefined;
+    const labels = q.labels ?? list(values.labels);
+    if (q.questionType === undefined && !question && labels.length < 2) throw new UsageError('--labels needs at least two labels');
+    return runLlm('consistency', values, { ...q, labels, ...(values.samples ? { k: num(values.samples, 'samples') } : {}) }, input, io);
   },
 };
 

@@ -12,6 +12,7 @@ import { getPath, iterateLines, tagsOf, textOf, throwIfAborted, type FieldEdit, 
 import { compileRule, parseRule, printRule, RuleSchema, RuleSyntaxError, type Rule } from './rules';
 import { judgeScore, ThresholdOptions, thresholdChecks } from './thresholds';
 import { openStore } from '../sources';
+import { QuestionFilterOptions, questionChecks } from '../questions/filters';
 
 /** A rule as a --where string (parsed) or as JSON (validated). */
 export const RuleInput = z.custom<string | Rule>(() => true).transform((v, ctx): Rule => {
@@ -33,6 +34,8 @@ export const DedupMethod = z.enum(['none', 'exact', 'near', 'semantic']);
 export type DedupMethod = z.infer<typeof DedupMethod>;
 
 export const FilterSpec = ThresholdOptions.extend({
+  // Per question (src/core/questions/filters.ts): rating bounds, labels had or lacked, answered, answers that fit.
+  ...QuestionFilterOptions.shape,
   /** Every rule must pass for a record to be kept. */
   rules: z.array(RuleInput).default([]),
   dedup: DedupMethod.default('none'),
@@ -117,6 +120,7 @@ async function evaluate(source: LineSource, spec: z.output<typeof FilterSpec>, c
   const named: { name: string; test: (l: Line) => boolean }[] = [
     ...spec.rules.map((r) => ({ name: printRule(r), test: compileRule(r) })),
     ...thresholdChecks(spec).map((c) => ({ name: c.name, test: (l: Line) => l.value !== undefined && c.test(l.value) })),
+    ...questionChecks(spec, (spec as { file?: string }).file === '-' ? undefined : (spec as { file?: string }).file).map((c) => ({ name: c.name, test: (l: Line) => l.value !== undefined && c.test(l.value) })),
   ];
   const counts = new Array<number>(named.length).fill(0);
   const dropped: number[] = [];

@@ -4,6 +4,8 @@
 import { openStore } from '../sources';
 import { z } from 'zod';
 import { defineOperation } from '../operation';
+import { QuestionReviewOptions, questionReviewReasons, type QuestionReviewReason } from '../questions/filters';
+import { resolveQuestion } from '../questions/resolve';
 import { iterateLines, judgeOf, judgePanelOf, throwIfAborted, topSuggestion, humanOf, reviewStatusOf, type FieldEdit, type LineSource } from './fields';
 
 /** The judge's score: `judge.score`, else the first of `judges[]`. */
@@ -123,10 +125,13 @@ export const ReviewQueueOptions = z.object({
   skipDecided: z.boolean().default(true),
   /** The queue's name, written to annotations.review.queue. */
   queue: z.string().min(1).default('low-confidence'),
+  // Per question (src/core/questions/filters.ts): models that disagree, suggestions that no longer fit.
+  ...QuestionReviewOptions.shape,
+  labels: z.array(z.string().min(1)).optional(),
 });
 export type ReviewQueueOptions = z.input<typeof ReviewQueueOptions>;
 
-export type ReviewReason = 'low-confidence' | 'no-confidence' | 'judges-disagree';
+export type ReviewReason = 'low-confidence' | 'no-confidence' | 'judges-disagree' | QuestionReviewReason;
 
 export interface ReviewQueue {
   queue: string;
@@ -144,6 +149,9 @@ export interface ReviewQueue {
 export async function reviewQueue(source: LineSource, options: ReviewQueueOptions = {}, signal?: AbortSignal): Promise<ReviewQueue> {
   const o = ReviewQueueOptions.parse(options);
   const out: ReviewQueue = { queue: o.queue, indices: [], reasons: {}, automatic: 0, skipped: 0 };
+  // A declared question (or one described by its type) adds its own reasons (src/core/questions/filters.ts).
+  const file = (options as { file?: string }).file;
+  const q = file ? resolveQuestion({ ...o, input: file }) : undefined;
   let n = 0;
   for await (const line of iterateLines(source)) {
     if ((n++ & 1023) === 0) throwIfAborted(signal);
@@ -166,6 +174,7 @@ export async function reviewQueue(source: LineSource, options: ReviewQueueOption
     if (agree && ((o.maxJudgeSpread !== undefined && agree.spread > o.maxJudgeSpread) || (o.maxJudgeStdev !== undefined && agree.stdev > o.maxJudgeStdev))) {
       reasons.push('judges-disagree');
     }
+    if (q) reasons.push(...questionReviewReasons(v, q, o));
     if (reasons.length > 0) {
       out.indices.push(line.index);
       out.reasons[line.index] = reasons;

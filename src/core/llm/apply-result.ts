@@ -29,7 +29,8 @@ export interface ResultProvenance {
 }
 
 export interface SampleResult {
-  value: string;
+  /** A label; for other question types (src/core/questions) their value. */
+  value: unknown;
   confidence?: number;
   rationale?: string;
   provenance: ResultProvenance;
@@ -48,13 +49,16 @@ export interface TaskResult {
   reasons?: string;
   /** Consistency: the k samples. */
   samples?: SampleResult[];
+  /** Multi-label questions (src/core/questions): the confidence in each label, kept on the suggestion. */
+  labelScores?: Record<string, number>;
   provenance: ResultProvenance;
 }
 
-function suggestion(value: unknown, r: { confidence?: number; rationale?: string; provenance: ResultProvenance }, task?: TaskId): Suggestion {
+function suggestion(value: unknown, r: { confidence?: number; rationale?: string; labelScores?: Record<string, number>; provenance: ResultProvenance }, task?: TaskId): Suggestion {
   return {
     value,
     ...(r.confidence !== undefined ? { score: r.confidence } : {}),
+    ...(r.labelScores !== undefined ? { label_scores: r.labelScores } : {}),
     agent: r.provenance.model,
     type: 'model',
     ...(r.rationale !== undefined && r.rationale !== '' ? { rationale: r.rationale } : {}),

@@ -19,6 +19,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { canonicalJson } from './cache';
 import type { ChatMessage } from './client';
 
 export type TaskId = 'label' | 'rationale' | 'judge' | 'consistency' | 'critique';
@@ -185,4 +186,14 @@ export function loadTemplate(task: string, builtIn: PromptTemplate, dir?: string
   const file = join(dir, `${task}.md`);
   if (!existsSync(file)) return builtIn;
   return parseOverride(readFileSync(file, 'utf8'), builtIn, file);
+}
+
+/**
+ * A record's key for the journal: a hash of the messages the task sends for it (what the task
+ * reads of the record: never the annotation fields a result writes, unless the prompt shows them,
+ * as the rationale task shows the label it explains). So a result applied to its record keeps the
+ * key, and an edit of what the model saw changes it.
+ */
+export function requestKey(messages: readonly ChatMessage[]): string {
+  return `k2:${createHash('sha256').update(canonicalJson(messages)).digest('hex').slice(0, 32)}`;
 }

@@ -13,10 +13,13 @@ import { openJobTarget, StoreRecordSource, StoreResultSink } from '../jobs/store
 import type { LlmTask, RecordSource, ResultSink, TaskOutcome } from '../jobs/types';
 import { defaultFields, FieldMap, readAnnotation } from '../schema/annotation';
 import { JsonlDataset } from '../store';
+import { AnswerExamples, QuestionOptions, resolveQuestion } from '../questions/resolve';
+import { questionTask } from '../questions/task';
+import { questionConsistencyTask } from '../questions/consistency';
 import type { TaskResult } from './apply-result';
 import { canonicalJson, ResponseCache } from './cache';
 import { estimateTokens, LlmClient, LlmError, type ChatMessage, type SamplingParams, type Usage } from './client';
-import { ANNOTATION_FIELDS, findPromptsDir, loadTemplate, promptHash, recordInput, renderMessages, renderTemplate, type PromptTemplate, type TaskId } from './prompts';
+import { ANNOTATION_FIELDS, findPromptsDir, loadTemplate, promptHash, recordInput, renderMessages, renderTemplate, requestKey, type PromptTemplate, type TaskId } from './prompts';
 import { structuredCall, structuredSpec, type StructuredMode, type StructuredSpec } from './structured';
 import {
   consistencyTemplate,
@@ -91,6 +94,9 @@ export const LabelOptions = CommonOptions.extend({
    * between models. Empty: `model` alone.
    */
   models: z.array(z.string().min(1)).default([]),
+  // Other question types (multi-label, rating, ranking, text, span): declared in .curator/questions.json or given here (src/core/questions).
+  ...QuestionOptions.shape,
+  ...AnswerExamples.shape,
 });
 export const RationaleOptions = CommonOptions.extend({
   /** The field whose value is explained; default: the layout's label field. */
@@ -186,26 +192,27 @@ function messagesTokens(messages: ChatMessage[]): number {
   return n;
 }
 
-/**
- * A record's key for the journal: a hash of the messages the task sends for it (what the task
- * reads of the record: never the annotation fields a result writes, unless the prompt shows them,
- * as the rationale task shows the label it explains). So a result applied to its record keeps the
- * key, and an edit of what the model saw changes it.
- */
-export function requestKey(messages: readonly ChatMessage[]): string {
-  return `k2:${createHash('sha256').update(canonicalJson(messages)).digest('hex').slice(0, 32)}`;
-}
 
 export function createTask<K extends TaskId>(id: K, options: TaskOptionsById[K], deps: TaskDeps): LlmTask {
   switch (id) {
-    case 'label':
-      return labelTask(options as LabelOptions, deps);
+    case 'label': {
+      // A declared or given question of another type is its own task (src/core/questions/task.ts).
+      const o = options as LabelOptions;
+      const q = resolveQuestion(o);
+      if (q && q.type !== 'label') return questionTask(q, o as typeof o & { structuredMode?: StructuredMode }, deps);
+      return labelTask(q ? { ...o, question: q.name, labels: o.labels.length ? o.labels : q.labels } : o, deps);
+    }
     case 'rationale':
       return rationaleTask(options as RationaleOptions, deps);
     case 'judge':
       return judgeTask(options as JudgeOptions, deps);
-    case 'consistency':
-      return consistencyTask(options as ConsistencyOptions, deps);
+    case 'consistency': {
+      // A question of another type: k samples of its own task (src/core/questions/consistency.ts).
+      const o = options as ConsistencyOptions;
+      const q = resolveQuestion(o);
+      if (q && q.type !== 'label') return questionConsistencyTask(q, o as typeof o & { structuredMode?: StructuredMode }, deps);
+      return consistencyTask(q ? { ...o, question: q.name, labels: o.labels.length ? o.labels : q.labels } : o, deps);
+    }
     case 'critique':
       return critiqueTask(options as CritiqueOptions, deps);
   }

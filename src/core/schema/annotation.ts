@@ -47,6 +47,8 @@ export const Suggestion = z.object({
   type: z.enum(['model', 'human']).default('model'),
   rationale: z.string().optional(),
   provenance: Provenance.optional(),
+  /** Multi-label questions: the model's confidence in each label, chosen or not (src/core/questions). */
+  label_scores: z.record(z.string(), z.number()).optional(),
   /** Self-consistency: the k sampled answers behind `value` (the majority) and `score` (the agreement). */
   samples: z
     .array(z.object({ value: z.unknown(), score: z.number().optional(), rationale: z.string().optional(), provenance: Provenance.optional() }))
