@@ -13,6 +13,22 @@ export class ConflictError extends Error {
   }
 }
 
+/**
+ * Another writer held the file's write lock for longer than this writer waits: nothing was written.
+ * A ConflictError, so every face treats it as one (the CLI's exit 3).
+ */
+export class LockedError extends ConflictError {
+  constructor(
+    path: string,
+    readonly lockPath: string,
+    readonly holder: string,
+  ) {
+    super(path, `another writer holds its lock: ${holder}`);
+    this.name = 'LockedError';
+    this.message = `${basename(path)} is being saved by another writer (${holder}); nothing was written. Try again in a moment. If that writer is gone, remove ${lockPath}.`;
+  }
+}
+
 /** A structured edit of a record that cannot be re-serialized without losing information. */
 export class LossyEditError extends Error {
   readonly code = 'ELOSSY';
