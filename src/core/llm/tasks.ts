@@ -2,7 +2,7 @@
 // an estimate, and a run that executes a journaled, resumable job. `createTask` binds a task to its
 // options and a client (used by the operations, tests and any custom runner).
 import { createHash } from 'node:crypto';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { defineOperation, UserError, type Estimate, type Operation, type Progress } from '../operation';
 import { JobCancelledError, journalDirFor, mergeSummaries, runJob, type JobSummary } from '../jobs/runner';
@@ -11,7 +11,7 @@ import type { LlmTask, RecordSource, ResultSink, TaskOutcome } from '../jobs/typ
 import { defaultFields, FieldMap, readAnnotation } from '../schema/annotation';
 import { JsonlDataset } from '../store';
 import type { TaskResult } from './apply-result';
-import { canonicalJson, ResponseCache } from './cache';
+import { canonicalJson, defaultCacheDir, ResponseCache } from './cache';
 import { estimateTokens, LlmClient, type ChatMessage, type SamplingParams, type Usage } from './client';
 import { ANNOTATION_FIELDS, findPromptsDir, loadTemplate, promptHash, recordInput, renderMessages, renderTemplate, type PromptTemplate, type TaskId } from './prompts';
 import { structuredCall, structuredSpec, type StructuredMode, type StructuredSpec } from './structured';
@@ -55,7 +55,7 @@ export const CommonOptions = z.object({
   retryAfterCapSeconds: z.number().positive().default(30),
   pricePerMillionInputTokens: z.number().min(0).default(0),
   pricePerMillionOutputTokens: z.number().min(0).default(0),
-  /** Response cache folder; default `<input folder>/.curator/cache/llm`. */
+  /** Response cache folder; default the per-user cache outside the workspace (see cache.ts). */
   cacheDir: z.string().optional(),
   noCache: z.boolean().default(false),
   /** Default: derived from task, input, model, prompt and parameters (so a re-run resumes). */
@@ -431,9 +431,9 @@ export async function openEngine(
   };
 }
 
-/** The response cache of a job: `cacheDir`, else `<input folder>/.curator/cache/llm`; none with `noCache`. */
+/** The response cache of a job: `cacheDir`, else the per-user cache (defaultCacheDir()); none with `noCache`. */
 export function cacheFor(o: CommonOptions): ResponseCache | undefined {
-  return o.noCache ? undefined : new ResponseCache(o.cacheDir ?? join(dirname(resolve(o.input)), '.curator', 'cache', 'llm'));
+  return o.noCache ? undefined : new ResponseCache(o.cacheDir ?? defaultCacheDir());
 }
 
 async function estimateTask<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEnv): Promise<Estimate> {
