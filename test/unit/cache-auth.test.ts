@@ -3,37 +3,20 @@
 // temp HOME) against the loopback server, which for point 8 echoes the key inside its answers.
 import { describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { cacheKey, cacheSecret, ResponseCache, userCacheRoot, userConfigRoot } from '../../src/core/llm/cache';
 import { redactSecret } from '../../src/core/llm/client';
 import type { ChatBody } from '../support/openai-server';
 import { readJsonl, useLoopbackServer } from './helpers/llm';
-import { root, tempDir } from './helpers/store';
+import { curateAsync, tempDir } from './helpers/store';
 
 const loopback = useLoopbackServer('dc-cache-auth-');
 const KEY = 'sk-echo-Zq8/secret+key=0123456789';
 
-interface Run {
-  code: number | null;
-  out: string;
-  err: string;
-}
-
 /** The CLI in a child process, with its own HOME and XDG folders (the per-user cache and secret live there). */
-function curate(args: string[], home: string, cwd: string): Promise<Run> {
-  const proc = spawn(process.execPath, ['--import', pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href, join(root, 'src/cli/main.ts'), ...args], {
-    cwd,
-    env: { ...process.env, NODE_OPTIONS: '', HOME: home, XDG_CACHE_HOME: join(home, '.cache'), XDG_CONFIG_HOME: join(home, '.config'), OPENAI_API_KEY: KEY, OPENAI_BASE_URL: '', CURATE_MODEL: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve) => proc.on('exit', (code) => resolve({ code, out, err })));
+function curate(args: string[], home: string, cwd: string) {
+  return curateAsync(args, { cwd, env: { HOME: home, XDG_CACHE_HOME: join(home, '.cache'), XDG_CONFIG_HOME: join(home, '.config'), OPENAI_API_KEY: KEY, OPENAI_BASE_URL: '', CURATE_MODEL: '' } });
 }
 
 function allFiles(dir: string): string[] {

@@ -26,6 +26,7 @@ import { chmodSync, closeSync, fstatSync, ftruncateSync, linkSync, mkdirSync, op
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { scanLines } from '../scan-lines';
+import { ensureGitIgnored } from '../store/files';
 
 export interface CacheKeyParts {
   baseURL: string;
@@ -142,15 +143,6 @@ export function cacheSecret(path = cacheSecretPath()): Buffer {
   }
   secrets.set(path, secret);
   return secret;
-}
-
-/** Writes `<dir>/.gitignore` ("*") when missing, so that the folder never shows in `git status`. */
-export function ensureGitIgnored(dir: string): void {
-  try {
-    writeFileSync(join(dir, '.gitignore'), '# Made by Dataset Curator: caches and journals are not versioned.\n*\n', { flag: 'wx' });
-  } catch {
-    // there already (or a read-only folder: nothing to add)
-  }
 }
 
 // --- the cache ------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import { JobCancelledError, journalDirFor, mergeSummaries, runJob, type JobSumma
 import { openJobTarget, StoreRecordSource, StoreResultSink } from '../jobs/store-io';
 import type { LlmTask, RecordSource, ResultSink, TaskOutcome } from '../jobs/types';
 import { defaultFields, FieldMap, readAnnotation } from '../schema/annotation';
-import { JsonlDataset } from '../store';
+import { assertDatasetFile, JsonlDataset } from '../store';
 import type { TaskResult } from './apply-result';
 import { canonicalJson, defaultCacheDir, ResponseCache } from './cache';
 import { estimateTokens, LlmClient, type ChatMessage, type SamplingParams, type Usage } from './client';
@@ -546,8 +546,15 @@ function op<K extends TaskId, S extends z.ZodType<TaskOptionsById[K]>>(id: K, op
     title,
     description,
     options: schema,
-    estimate: (o) => estimateTask(id, o as TaskOptionsById[K], env),
-    run: (o, ctx) => runTask(id, o as TaskOptionsById[K], env, ctx),
+    // A folder or a binary file is refused up front (else every line would be skipped as invalid, exit 0).
+    estimate: async (o) => {
+      if (!env.openSource) assertDatasetFile(o.input);
+      return estimateTask(id, o as TaskOptionsById[K], env);
+    },
+    run: async (o, ctx) => {
+      if (!env.openSource) assertDatasetFile(o.input);
+      return runTask(id, o as TaskOptionsById[K], env, ctx);
+    },
   });
 }
 

@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { startStoreWorker } from './worker-file';
 import { DEFAULT_MAX_LINE_BYTES, MAX_RECORD_DEPTH, checkLineBytes, lossyReason, tooDeep } from './check';
-import { ConflictError, EditError, LossyEditError, SaveError, abortError } from './errors';
+import { ConflictError, EditError, LossyEditError, NotADatasetError, SaveError, abortError } from './errors';
 import { BufferedWriter, cleanStaleTemps, fingerprintChange, fingerprintFd, fingerprintPath, fsyncDir, keepOwnerAndMode, resolveWriteTarget, tempPathFor, writeHooks, type Fingerprint } from './files';
 import { cleanStaleLock, withLock } from './lock';
 import { PieceTable, type Eol, type Item, type LineRef, type Piece } from './pieces';
@@ -312,7 +312,7 @@ export class JsonlDataset {
     const st = fstatSync(this.fd);
     if (st.isDirectory()) {
       closeSync(this.fd);
-      throw new Error(`${this._path} is a folder, not a dataset file`);
+      throw new NotADatasetError(this._path, 'is a folder, not a dataset file');
     }
     this.fp = fingerprintFd(this.fd);
     this.size = this.fp.size;

@@ -1,5 +1,6 @@
 // The store's errors: each message is for the user, as it stands.
 import { basename } from 'node:path';
+import { UserError } from '../operation';
 
 /** The file changed on disk since it was indexed: saving would overwrite someone else's change. */
 export class ConflictError extends Error {
@@ -26,6 +27,18 @@ export class LockedError extends ConflictError {
     super(path, `another writer holds its lock: ${holder}`);
     this.name = 'LockedError';
     this.message = `${basename(path)} is being saved by another writer (${holder}); nothing was written. Try again in a moment. If that writer is gone, remove ${lockPath}.`;
+  }
+}
+
+/** The path is not a dataset file: a folder, or binary content. A bad input (the CLI's exit 2). */
+export class NotADatasetError extends UserError {
+  readonly code = 'ENOTDATASET';
+  constructor(
+    readonly path: string,
+    why: string,
+  ) {
+    super(`${path} ${why}`);
+    this.name = 'NotADatasetError';
   }
 }
 

@@ -1,8 +1,9 @@
 // File-level helpers of the store: fingerprints (to detect a change underneath), the temp-file
 // naming and clean-up, a buffered writer, and the folder fsync.
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fchownSync, fstatSync, fsyncSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, realpathSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, fstatSync, fsyncSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, realpathSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { NotADatasetError } from './errors';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 
 export interface Fingerprint {
@@ -198,6 +199,43 @@ export function fsyncDir(dir: string): void {
     // Some file systems refuse fsync on a folder; the rename is still atomic there.
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EBADF') throw err;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Writes `<dir>/.gitignore` ("*") when missing: the folder (a response cache, a job journal) never
+ * shows in `git status`, wherever it lives.
+ */
+export function ensureGitIgnored(dir: string): void {
+  try {
+    writeFileSync(join(dir, '.gitignore'), '# Made by Dataset Curator: caches and job journals are not versioned.\n*\n', { flag: 'wx' });
+  } catch {
+    // there already (or a read-only folder: nothing to add)
+  }
+}
+
+/**
+ * Throws NotADatasetError unless `path` is a file whose start looks like text: a folder, or a NUL
+ * byte in its first 64 KiB (an executable, an image, UTF-16 text), is not JSONL. For the jobs,
+ * which would otherwise skip every line as invalid and report success.
+ */
+export function assertDatasetFile(path: string): void {
+  let fd: number;
+  try {
+    if (statSync(path).isDirectory()) throw new NotADatasetError(path, 'is a folder, not a dataset file');
+    fd = openSync(path, 'r');
+  } catch (err) {
+    if (err instanceof NotADatasetError) throw err;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotADatasetError(path, 'does not exist');
+    throw err;
+  }
+  try {
+    const buf = Buffer.allocUnsafe(64 * 1024);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const at = buf.subarray(0, n).indexOf(0);
+    if (at !== -1) throw new NotADatasetError(path, `is a binary file (a NUL byte at byte ${at + 1}), not JSONL text (UTF-8, one JSON object a line)`);
   } finally {
     closeSync(fd);
   }
