@@ -16,7 +16,7 @@ function help(): string {
     `Usage: curate COMMAND [options]\n\nCommands:\n` +
     commands.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}\n`).join('') +
     `\nRun "curate help COMMAND" for a command's options. Line numbers are 1-based.\n` +
-    `Exit codes: 0 ok, 1 invalid data or failure, 2 bad arguments or missing file, 3 conflict (file changed underneath), 130 interrupted.\n`
+    `Exit codes: 0 ok, 1 invalid data or failure, 2 bad arguments or missing file, 3 conflict (file changed underneath, or another writer saved it first), 130 interrupted.\n`
   );
 }
 

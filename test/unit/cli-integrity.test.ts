@@ -5,9 +5,10 @@
 import { describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { useLoopbackServer } from './helpers/llm';
+import { JsonlDataset } from '../../src/core/store';
+import { readJsonl, useLoopbackServer } from './helpers/llm';
 import { curateAsync, tempDir } from './helpers/store';
 
 const loopback = useLoopbackServer('dc-cli-integrity-');
@@ -83,6 +84,44 @@ describe('curate: integrity at the edges', () => {
     const u = await curate(['annotate', 'd.jsonl', '--labels', 'one', '--json']);
     assert.equal(u.code, 2);
     assert.equal((JSON.parse(u.out) as { error: { exitCode: number } }).error.exitCode, 2);
+  });
+
+  test('annotate --in-place on a symlinked dataset (as DVC and git-annex keep them): the target gets the labels, the link stays a link', async () => {
+    const dir = loopback.dir();
+    mkdirSync(join(dir, 'store'));
+    writeFileSync(join(dir, 'store', 'data.jsonl'), records(3));
+    symlinkSync('store/data.jsonl', join(dir, 'd.jsonl'));
+    const r = await curate(['annotate', 'd.jsonl', ...llm(), '--in-place']);
+    assert.equal(r.code, 0, r.err);
+    assert.ok(lstatSync(join(dir, 'd.jsonl')).isSymbolicLink());
+    const recs = readJsonl(join(dir, 'store', 'data.jsonl'));
+    assert.equal(recs.length, 3);
+    for (const rec of recs) assert.ok(JSON.stringify(rec).includes('"m"'), 'annotated through the link');
+    assert.deepEqual(readdirSync(join(dir, 'store')), ['data.jsonl']);
+  });
+
+  test("the editor's save during a CLI job on the same file: the person's edit is never lost (the job's save then conflicts, exit 3)", async () => {
+    const server = loopback.server();
+    server.latencyMs = 40;
+    const dir = loopback.dir();
+    const file = join(dir, 'd.jsonl');
+    writeFileSync(file, records(40));
+    const job = curate(['annotate', 'd.jsonl', ...llm(), '--in-place', '--no-cache', '--concurrency', '2']);
+    while (server.counts.chat < 5) await new Promise((r) => setTimeout(r, 20));
+    // What the curation editor does on Ctrl+S (DatasetDocument.save is JsonlDataset.save).
+    const editor = await JsonlDataset.open(file);
+    await editor.ready;
+    editor.setField(39, ['label'], 'set-by-a-person');
+    await editor.save();
+    editor.close();
+    const r = await job;
+    const recs = readJsonl(file);
+    assert.equal(recs[39]!.label, 'set-by-a-person', "the person's saved edit is in the file");
+    if (r.code === 0) assert.ok(recs.every((x) => JSON.stringify(x).includes('"m"')), 'a job that exits 0 has its results in the file');
+    else {
+      assert.equal(r.code, 3, r.err);
+      assert.match(r.err, /changed on disk since it was opened/);
+    }
   });
 
   test('journals and caches never show in git status (a workspace cache and a job that failed keep their folders)', async () => {
