@@ -57,7 +57,7 @@ export function createEmbedder(o: EmbedderOptions): Embedder {
     await Promise.all(
       batches.map(async (batch) => {
         const r = await o.client.embed(batch, { model: o.model, signal, ...(o.dimensions ? { dimensions: o.dimensions } : {}) });
-        counts.requests++;
+        counts.requests += r.attempts; // requests sent, retries included
         counts.sent += batch.length;
         batch.forEach((t, j) => {
           const v = Float32Array.from(r.vectors[j] as number[]);
