@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ConflictError, JsonlDataset } from '../../src/core/store';
+import { ConflictError, JsonlDataset, SaveError } from '../../src/core/store';
 import { LockedError } from '../../src/core/store/errors';
 import { acquireLock, lockPathFor } from '../../src/core/store/lock';
 import { fileWith, root, tempDir } from './helpers/store';
@@ -170,6 +170,21 @@ describe('symlinks, owner and mode', () => {
     await ds.saveAs(join(dir, 'other-link.jsonl'));
     assert.ok(lstatSync(join(dir, 'other-link.jsonl')).isSymbolicLink());
     assert.equal(records(other)[0]!.label, 'a');
+    ds.close();
+  });
+
+  test('save-as onto a dangling link creates its target; a loop of links does not hang', async () => {
+    const dir = tempDir();
+    const path = fileWith(lines(2), 'd.jsonl', dir);
+    symlinkSync('out/new.jsonl', join(dir, 'dangling.jsonl'));
+    mkdirSync(join(dir, 'out'));
+    symlinkSync(join(dir, 'loop-b'), join(dir, 'loop-a'));
+    symlinkSync(join(dir, 'loop-a'), join(dir, 'loop-b'));
+    const ds = await JsonlDataset.open(path);
+    await ds.saveAs(join(dir, 'dangling.jsonl'));
+    assert.ok(lstatSync(join(dir, 'dangling.jsonl')).isSymbolicLink());
+    assert.equal(records(join(dir, 'out', 'new.jsonl')).length, 2);
+    await assert.rejects(ds.saveAs(join(dir, 'loop-a')), (e: unknown) => e instanceof SaveError && e.code === 'ELOOP');
     ds.close();
   });
 

@@ -144,15 +144,15 @@ export function cleanStaleTemps(target: string, all = false): string[] {
  * git-annex is written through to the file it points at, and the link stays a link). A target
  * that does not exist yet is resolved through its folder.
  */
-export function resolveWriteTarget(target: string): string {
+export function resolveWriteTarget(target: string, depth = 0): string {
   try {
     return realpathSync(target);
   } catch {
-    // A dangling link: write where it points.
+    // A dangling link: write where it points (a loop of links: left as it is, the write fails with ELOOP).
     try {
-      if (lstatSync(target).isSymbolicLink()) {
+      if (depth < 40 && lstatSync(target).isSymbolicLink()) {
         const to = readlinkSync(target);
-        return resolveWriteTarget(isAbsolute(to) ? to : join(dirname(target), to));
+        return resolveWriteTarget(isAbsolute(to) ? to : join(dirname(target), to), depth + 1);
       }
     } catch {
       // does not exist
