@@ -140,6 +140,24 @@ describe('concurrent writers', () => {
   });
 });
 
+test('a save asked for while another waits for the lock (and is then cancelled, as VS Code does) waits for it and saves', async () => {
+  const path = fileWith(lines(10));
+  const ds = await JsonlDataset.open(path);
+  ds.setField(0, ['label'], 'x');
+  const lock = await acquireLock(path);
+  const first = new AbortController();
+  const one = ds.save({ signal: first.signal });
+  await new Promise((r) => setTimeout(r, 50));
+  first.abort();
+  const two = ds.save();
+  await assert.rejects(one, (e: unknown) => e instanceof Error && e.name === 'AbortError');
+  lock.release();
+  await two;
+  assert.equal(records(path)[0]!.label, 'x');
+  assert.equal(ds.dirty, false);
+  ds.close();
+});
+
 describe('symlinks, owner and mode', () => {
   test('curate set on a symlinked dataset (relative link, as git-annex and DVC make them) writes through: the link stays a link', () => {
     const dir = tempDir();

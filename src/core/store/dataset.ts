@@ -706,15 +706,38 @@ export class JsonlDataset {
   /** Writes the dataset over its file, atomically; throws ConflictError if it changed underneath. */
   async save(opts: SaveOptions = {}): Promise<void> {
     if (!this.scanDone) await this.ready;
+    await this.afterSaveInFlight();
     // No await before writeTo: edits are refused from this moment until the save ends.
-    await this.writeTo(this._path, !opts.force, opts.signal, opts.lockWaitMs);
+    await this.tracked(this.writeTo(this._path, !opts.force, opts.signal, opts.lockWaitMs));
   }
 
   /** Writes the dataset to another path (same atomic machinery) and continues on that file. */
   async saveAs(path: string, opts: SaveOptions = {}): Promise<void> {
     if (!this.scanDone) await this.ready;
+    await this.afterSaveInFlight();
     const target = resolve(path);
-    await this.writeTo(target, target === this._path, opts.signal, opts.lockWaitMs);
+    await this.tracked(this.writeTo(target, target === this._path, opts.signal, opts.lockWaitMs));
+  }
+
+  /** The save under way, if any. */
+  private saveInFlight: Promise<void> | undefined;
+
+  /**
+   * A save asked for while another is still settling waits for it to end (VS Code cancels a
+   * custom editor's save when it starts the next one, e.g. while the first waits for the write
+   * lock); without one in flight, no await (edits are refused from the call on).
+   */
+  private async afterSaveInFlight(): Promise<void> {
+    while (this.saveInFlight) await this.saveInFlight.catch(() => undefined);
+  }
+
+  private tracked(p: Promise<void>): Promise<void> {
+    this.saveInFlight = p;
+    const clear = () => {
+      if (this.saveInFlight === p) this.saveInFlight = undefined;
+    };
+    p.then(clear, clear);
+    return p;
   }
 
   private checkUnchanged(): void {

@@ -166,7 +166,19 @@ export function cleanStaleLock(target: string): boolean {
   return readInfo(path) === undefined;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits `ms`, or less when `signal` aborts (a cancelled save stops waiting at once). */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
 
 /**
  * Takes the write lock of `target` (a resolved path), waiting up to `waitMs` for another writer
@@ -191,7 +203,7 @@ export async function acquireLock(target: string, opts: LockOptions = {}): Promi
       throw new LockedError(target, path, i ? `process ${i.pid} on ${i.host === HOST ? 'this machine' : i.host} since ${new Date(i.time).toISOString()}` : 'another writer');
     }
     // Jittered backoff: 2 ms doubling to 100 ms (a save holds the lock for milliseconds).
-    await sleep(delay * (0.5 + Math.random()));
+    await sleep(delay * (0.5 + Math.random()), opts.signal);
     delay = Math.min(100, delay * 2);
   }
 }
