@@ -706,7 +706,7 @@ export class JsonlDataset {
   /** Writes the dataset over its file, atomically; throws ConflictError if it changed underneath. */
   async save(opts: SaveOptions = {}): Promise<void> {
     if (!this.scanDone) await this.ready;
-    await this.afterSaveInFlight();
+    if (this.saveInFlight) await this.afterSaveInFlight();
     // No await before writeTo: edits are refused from this moment until the save ends.
     await this.tracked(this.writeTo(this._path, !opts.force, opts.signal, opts.lockWaitMs));
   }
@@ -714,7 +714,7 @@ export class JsonlDataset {
   /** Writes the dataset to another path (same atomic machinery) and continues on that file. */
   async saveAs(path: string, opts: SaveOptions = {}): Promise<void> {
     if (!this.scanDone) await this.ready;
-    await this.afterSaveInFlight();
+    if (this.saveInFlight) await this.afterSaveInFlight();
     const target = resolve(path);
     await this.tracked(this.writeTo(target, target === this._path, opts.signal, opts.lockWaitMs));
   }
