@@ -66,7 +66,9 @@ for (const phase of phases) {
   } else if (phase === 'build') {
     build();
   } else if (phase === 'unit') {
-    nodeTests('unit', files('test/unit', '.test.ts'));
+    // The per-user folders (the LLM response cache and its secret) of a fresh user, not the machine's.
+    const home = mkdtempSync(join(tmpdir(), 'dc-user-'));
+    nodeTests('unit', files('test/unit', '.test.ts'), [], { XDG_CACHE_HOME: join(home, 'cache'), XDG_CONFIG_HOME: join(home, 'config') });
   } else if (phase === 'integration') {
     const code = spawnSync(process.execPath, ['--import', 'tsx', 'test/harness/integration.ts'], {
       cwd: root,

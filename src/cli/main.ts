@@ -1,6 +1,7 @@
 // curate: Dataset Curator's engine, headless. `curate help` lists the commands.
 import { version } from '../../package.json';
 import { ConflictError, SaveError, printable } from '../core/store';
+import { UserError } from '../core/operation';
 import { ExitCode, UsageError, parse, type Command, type Io } from './cli';
 import { commands } from './commands';
 
@@ -15,7 +16,7 @@ function help(): string {
     `Usage: curate COMMAND [options]\n\nCommands:\n` +
     commands.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}\n`).join('') +
     `\nRun "curate help COMMAND" for a command's options. Line numbers are 1-based.\n` +
-    `Exit codes: 0 ok, 1 invalid data or failure, 2 bad arguments or missing file, 3 conflict (file changed underneath), 130 interrupted.\n`
+    `Exit codes: 0 ok, 1 invalid data or failure, 2 bad arguments or missing file, 3 conflict (file changed underneath, or another writer saved it first), 130 interrupted.\n`
   );
 }
 
@@ -51,30 +52,48 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.err(`curate: unknown command "${name}". Run "curate help".\n`);
     return ExitCode.usage;
   }
+  let json = false;
   try {
     const args = parse(cmd, rest);
+    json = args.values.json === true;
     if (args.values.help) {
       io.out(commandHelp(cmd));
       return ExitCode.ok;
     }
     return await cmd.run(args, io);
   } catch (err) {
-    if (err instanceof UsageError) {
-      io.err(`curate ${cmd.name}: ${err.message}\nUsage: ${cmd.usage}\n`);
-      return ExitCode.usage;
-    }
-    if (err instanceof ConflictError) {
-      io.err(`curate ${cmd.name}: ${err.message}\n`);
-      return ExitCode.conflict;
-    }
-    if (err instanceof Error && err.name === 'AbortError') {
-      io.err(`curate ${cmd.name}: interrupted; nothing was written\n`);
-      return ExitCode.interrupted;
-    }
-    const msg = err instanceof SaveError ? `${err.detail} The file on disk was not changed.` : err instanceof Error ? err.message : String(err);
-    io.err(`curate ${cmd.name}: ${msg}\n`);
-    return ExitCode.failure;
+    const { code, message } = failure(cmd, err, io);
+    // --json: the failure as JSON on stdout too (a script reading stdout must not get nothing).
+    if (json) io.out(`${JSON.stringify({ error: { message, exitCode: code, ...errorFields(err) } }, null, 2)}\n`);
+    return code;
   }
+}
+
+/** Says what went wrong on stderr; returns the exit code and the message. */
+function failure(cmd: Command, err: unknown, io: Io): { code: number; message: string } {
+  const say = (code: number, message: string, extra = ''): { code: number; message: string } => {
+    io.err(`curate ${cmd.name}: ${message}\n${extra}`);
+    return { code, message };
+  };
+  if (err instanceof UsageError) return say(ExitCode.usage, err.message, `Usage: ${cmd.usage}\n`);
+  if (err instanceof ConflictError) return say(ExitCode.conflict, err.message);
+  if (err instanceof Error && err.name === 'AbortError') return say(ExitCode.interrupted, 'interrupted; nothing was written');
+  // A bad input the core recognised (a folder or a binary file for a dataset, ...): exit 2 as for a usage error.
+  if (err instanceof UserError) return say(err.exitCode, err.message);
+  const msg = err instanceof SaveError ? `${err.detail} The file on disk was not changed.` : err instanceof Error ? err.message : String(err);
+  return say(ExitCode.failure, msg);
+}
+
+/** The machine-readable fields of an error (an LLM error's kind and HTTP status). */
+function errorFields(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return {};
+  const e = err as Error & { kind?: unknown; status?: unknown; code?: unknown };
+  return {
+    name: e.name,
+    ...(typeof e.kind === 'string' ? { kind: e.kind } : {}),
+    ...(typeof e.status === 'number' ? { status: e.status } : {}),
+    ...(typeof e.code === 'string' ? { code: e.code } : {}),
+  };
 }
 
 /** Escapes control characters (core's printable()) but LF and tab, and CR on stderr where progress lines use it. */

@@ -18,7 +18,8 @@ export async function* datasetLines(ds: JsonlDataset, signal?: AbortSignal): Asy
   for (let i = 0; i < ds.lineCount; i++) {
     if ((i & 0x3ff) === 0 && signal?.aborted) break;
     const l = ds.line(i);
-    yield l.invalid ? { index: i, raw: l.raw, invalid: l.invalid } : { index: i, raw: l.raw, value: l.value };
+    // An invalid line carries its bytes (invalid UTF-8 is not in `raw`); a record is valid UTF-8.
+    yield l.invalid ? { index: i, raw: l.raw, invalid: l.invalid, bytes: l.bytes() } : { index: i, raw: l.raw, value: l.value };
     if ((i & 0x3ff) === 0x3ff) await new Promise((r) => setImmediate(r));
   }
 }

@@ -358,6 +358,7 @@ export class AssessmentHub {
       apiKey: await apiKey(this.context.secrets),
       model: m,
       dataset: doc.uri.fsPath,
+      ...(s.cacheDir ? { cacheDir: s.cacheDir } : {}),
       concurrency: Math.min(4, s.concurrency),
       timeoutSeconds: s.timeoutSeconds,
       requestsPerMinute: s.requestsPerMinute,

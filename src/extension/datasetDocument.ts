@@ -3,7 +3,7 @@
 // inverse; backups are the list of applied edits, replayed on restore.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { ConflictError, JsonlDataset, computeStats, invertEdit, type Edit } from '../core/store';
+import { ConflictError, JsonlDataset, LockedError, computeStats, invertEdit, type Edit } from '../core/store';
 import { MatchIndexes } from '../core/match-index';
 import { writeLinesAtomic } from '../core/write-lines';
 import { recordAnnotation } from '../core/query';
@@ -379,7 +379,8 @@ export class DatasetDocument implements vscode.CustomDocument {
     try {
       await this.dataset.save({ signal: ac.signal });
     } catch (err) {
-      if (err instanceof ConflictError) {
+      // Another writer holding the lock past the wait is not a change to overwrite: VS Code shows the message, the edits stay.
+      if (err instanceof ConflictError && !(err instanceof LockedError)) {
         const choice = await this.prompts().saveConflict(path.basename(this.uri.fsPath));
         if (choice === 'overwrite') {
           await this.dataset.save({ signal: ac.signal, force: true });

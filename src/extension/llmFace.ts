@@ -61,6 +61,7 @@ export function engineOptions(s: EndpointSettings) {
     timeoutSeconds: s.timeoutSeconds,
     pricePerMillionInputTokens: s.pricePerMillionInput,
     pricePerMillionOutputTokens: s.pricePerMillionOutput,
+    ...(s.cacheDir ? { cacheDir: s.cacheDir } : {}),
   };
 }
 

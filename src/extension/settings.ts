@@ -2,6 +2,7 @@
 // settings. In an untrusted workspace, workspace-level endpoint settings are ignored (they are
 // declared in package.json's restrictedConfigurations), so a cloned repository cannot redirect
 // requests, with your key, to a server of its choosing.
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TaskId } from '../core/llm/prompts';
 import { parse as parseJsonc } from 'jsonc-parser';
@@ -30,12 +31,14 @@ export interface EndpointSettings {
   confirmCostAbove: number;
   /** The embeddings model (semantic duplicates). */
   embeddingModel: string;
+  /** The response cache folder (absolute); empty: the per-user default (core/llm/cache.ts). */
+  cacheDir: string;
   /** Settings the workspace tried to set but that were ignored because it is untrusted. */
   ignored: string[];
 }
 
 /** Settings that can redirect requests: only user-level values count in an untrusted workspace. */
-export const restrictedKeys = ['llm.baseUrl', 'llm.model', 'llm.taskModels', 'llm.judgeModels', 'llm.preset', 'llm.embeddingModel'] as const;
+export const restrictedKeys = ['llm.baseUrl', 'llm.model', 'llm.taskModels', 'llm.judgeModels', 'llm.preset', 'llm.embeddingModel', 'llm.cacheDir'] as const;
 
 export function readEndpointSettings(scope?: vscode.Uri): EndpointSettings {
   const cfg = vscode.workspace.getConfiguration('datasetCurator', scope);
@@ -67,8 +70,33 @@ export function readEndpointSettings(scope?: vscode.Uri): EndpointSettings {
     pricePerMillionOutput: get('llm.pricePerMillionOutputTokens', 0),
     confirmCostAbove: get('llm.confirmCostAbove', 1),
     embeddingModel: get<string>('llm.embeddingModel', '') || preset.embeddingModel || '',
+    cacheDir: cacheDirSetting(get<string>('llm.cacheDir', ''), scope, trusted, ignored),
     ignored,
   };
+}
+
+/**
+ * The `llm.cacheDir` setting as an absolute folder (relative: from the workspace folder); empty
+ * for the per-user default. A workspace cache is never read in an untrusted workspace, even when a
+ * user-level setting points into it.
+ */
+function cacheDirSetting(value: string, scope: vscode.Uri | undefined, trusted: boolean, ignored: string[]): string {
+  const v = typeof value === 'string' ? value.trim() : '';
+  if (!v) return '';
+  const folder = (scope && vscode.workspace.getWorkspaceFolder(scope)) ?? vscode.workspace.workspaceFolders?.[0];
+  const dir = path.isAbsolute(v) ? v : folder ? path.join(folder.uri.fsPath, v) : '';
+  if (!dir) return '';
+  if (!trusted) {
+    const inside = (vscode.workspace.workspaceFolders ?? []).some((f) => {
+      const rel = path.relative(f.uri.fsPath, dir);
+      return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+    });
+    if (inside) {
+      ignored.push('datasetCurator.llm.cacheDir');
+      return '';
+    }
+  }
+  return dir;
 }
 
 /** The model of a task: its override in `llm.taskModels`, else `llm.model` (or the preset's). */

@@ -6,12 +6,14 @@
 //    .curator caches, journals), in no log of code-server or VS Code (the extension host's, the
 //    "Dataset Curator" output channel's), and nowhere in the webview's DOM.
 // 2. Workspace Trust on (no --disable-workspace-trust) and the folder untrusted: its
-//    .vscode/settings.json points datasetCurator.llm.baseUrl at a second loopback server. A label
+//    .vscode/settings.json points datasetCurator.llm.baseUrl at a second loopback server (and
+//    datasetCurator.llm.cacheDir into the repository). A label
 //    job sends nothing there (the user-level endpoint gets the requests), and the notification
 //    says why.
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { cleanup, filesUnder, launchBrowser, outputChannelLogs, makeWorkspace, openWorkbench, runCommand, showDatasets, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
@@ -56,13 +58,19 @@ describe('the API key stays secret', () => {
   let browser: Browser;
   let page: Page;
   let workspace: string;
+  let userHome: string;
 
   before(async () => {
     llm = await startOpenAIServer({ requireKey: FAKE_KEY });
     // One record's answer is an error that quotes the key back.
     llm.addFault({ kind: 'status', status: 400, body: { error: { message: `Invalid request with key ${FAKE_KEY}`, type: 'invalid_request_error' } } }, { times: Infinity, when: (r) => r.rawBody.includes('Stopped charging') });
     workspace = makeWorkspace('samples');
-    server = await startCodeServer({ settings: { 'datasetCurator.llm.baseUrl': llm.baseURL, 'datasetCurator.llm.model': 'fake-model', 'datasetCurator.llm.concurrency': 4 } });
+    // The extension host's per-user folders (the response cache and its secret) in a fresh place, to be searched too.
+    userHome = mkdtempSync(join(tmpdir(), 'dc-e2e-user-'));
+    server = await startCodeServer({
+      settings: { 'datasetCurator.llm.baseUrl': llm.baseURL, 'datasetCurator.llm.model': 'fake-model', 'datasetCurator.llm.concurrency': 4 },
+      env: { XDG_CACHE_HOME: join(userHome, 'cache'), XDG_CONFIG_HOME: join(userHome, 'config') },
+    });
     browser = await launchBrowser();
     ({ page } = await openWorkbench(browser, server.url({ folder: workspace })));
   });
@@ -116,14 +124,18 @@ describe('the API key stays secret', () => {
     // Files: the workspace (data, .curator caches, journals), code-server's log, VS Code's logs.
     await until('the results on disk', async () => readFileSync(file, 'utf8').split('fake-model').length > 35, 30_000);
     const workspaceFiles = filesUnder(workspace);
-    assert.ok(workspaceFiles.some((f) => f.includes('.curator')), `the job left its cache or journal: ${workspaceFiles.join(', ')}`);
+    assert.ok(workspaceFiles.some((f) => f.includes('.curator')), `the job left its journal: ${workspaceFiles.join(', ')}`);
+    // The response cache is the user's, outside the workspace (issue 14): searched as well.
+    const cacheFiles = filesUnder(join(userHome, 'cache', 'dataset-curator', 'llm'));
+    assert.ok(cacheFiles.some((f) => /shard-/.test(f)), `the job used the per-user cache: ${cacheFiles.join(', ')}`);
+    assert.ok(!existsSync(join(workspace, '.curator', 'cache')), 'no cache in the workspace');
     const logs = filesUnder(join(server.userDataDir, 'logs'));
     const channel = outputChannelLogs(server);
     assert.ok(channel.length > 0, `the output channel's log file is among VS Code's logs: ${logs.join(', ')}`);
     // The failure is there, with the server's message, the key taken out of it.
     assert.ok(channel.some((f) => readFileSync(f, 'utf8').includes('Invalid request with key [redacted]')), 'the channel logged the failure, redacted');
     assert.ok(logs.some((f) => /exthost/i.test(f)), 'the extension host logs are checked too');
-    for (const f of [...workspaceFiles, server.logFile, ...logs]) assert.ok(!readFileSync(f).includes(FAKE_KEY), `${f} holds the API key`);
+    for (const f of [...workspaceFiles, ...cacheFiles, server.logFile, ...logs]) assert.ok(!readFileSync(f).includes(FAKE_KEY), `${f} holds the API key`);
 
     // The webview's DOM, every frame of it.
     await webviewFrame(page, '[data-testid="annotation-panel"]');
@@ -147,10 +159,12 @@ describe('an untrusted workspace cannot redirect the endpoint', () => {
     theirs = await startOpenAIServer();
     workspace = makeWorkspace('samples');
     mkdirSync(join(workspace, '.vscode'), { recursive: true });
-    writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'datasetCurator.llm.baseUrl': theirs.baseURL, 'datasetCurator.llm.model': 'their-model' }, null, 2));
+    // The workspace also asks for a response cache of its own, in the repository (issue 14).
+    writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'datasetCurator.llm.baseUrl': theirs.baseURL, 'datasetCurator.llm.model': 'their-model', 'datasetCurator.llm.cacheDir': '.curator/cache/llm' }, null, 2));
+    const userHome = mkdtempSync(join(tmpdir(), 'dc-e2e-user-'));
     server = await startCodeServer({
       workspaceTrust: true,
-      env: { OPENAI_API_KEY: FAKE_KEY },
+      env: { OPENAI_API_KEY: FAKE_KEY, XDG_CACHE_HOME: join(userHome, 'cache'), XDG_CONFIG_HOME: join(userHome, 'config') },
       settings: { 'datasetCurator.llm.baseUrl': mine.baseURL, 'datasetCurator.llm.model': 'my-model', 'datasetCurator.llm.concurrency': 4 },
     });
     browser = await launchBrowser();
@@ -177,11 +191,12 @@ describe('an untrusted workspace cannot redirect the endpoint', () => {
       console.log(await notificationText(page));
       throw e;
     });
-    assert.match(told, /This workspace is not trusted, so its settings datasetCurator\.llm\.baseUrl, datasetCurator\.llm\.model were ignored/);
+    assert.match(told, /This workspace is not trusted, so its settings datasetCurator\.llm\.baseUrl, datasetCurator\.llm\.cacheDir, datasetCurator\.llm\.model were ignored/);
     assert.ok(told.includes(`requests go to ${mine.baseURL}`), `the notification names the endpoint used: ${told}`);
     await until('the job on the user endpoint', async () => readFileSync(file, 'utf8').split('my-model').length > 36, 120_000);
     assert.equal(theirs.counts.total, 0, 'the workspace endpoint got no request');
     assert.ok(mine.counts.chat >= 36, `the user endpoint did the job (${mine.counts.chat} requests)`);
     assert.ok(!readFileSync(file, 'utf8').includes('their-model'));
+    assert.ok(!existsSync(join(workspace, '.curator', 'cache')), 'the workspace cache it asked for is not used');
   });
 });

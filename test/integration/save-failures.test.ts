@@ -105,3 +105,48 @@ describe('A save the disk refuses', () => {
     }
   });
 });
+
+// Issue 14: the editor's save honours the file's write lock (src/core/store/lock.ts), as the CLI
+// and the jobs do: while another writer holds it, the save waits; a killed writer's lock does not block.
+describe('Another writer holds the file', () => {
+  it('a lock held by a live process: the save waits for it, then writes; a dead process\'s lock is taken over', async function () {
+    this.timeout(120_000);
+    const api = await activateExtension();
+    const { mkdtempSync, existsSync } = await import('node:fs');
+    const { tmpdir, hostname } = await import('node:os');
+    const { spawn, spawnSync } = await import('node:child_process');
+    const { lockPathFor } = await import('../../src/core/store/lock');
+    const path = join(mkdtempSync(join(tmpdir(), 'dc-locked-')), 'data.jsonl');
+    writeFileSync(path, data);
+    const lock = lockPathFor(path);
+    const uri = vscode.Uri.file(path);
+    const doc = await open(api, uri);
+    const before = readFileSync(path);
+    doc.edit({ op: 'relabel', index: 1, label: 'edited' });
+    // Another writer (a process of its own) takes the lock, holds it 2 s, releases it.
+    const holder = spawn(process.execPath, ['-e', `
+      const fs = require('node:fs');
+      fs.writeFileSync(${JSON.stringify(lock)}, JSON.stringify({ pid: process.pid, host: require('node:os').hostname(), time: Date.now(), token: 'other' }), { flag: 'wx' });
+      process.stdout.write('holding\\n');
+      setTimeout(() => { fs.unlinkSync(${JSON.stringify(lock)}); process.exit(0); }, 2000);
+    `], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
+    const saving = vscode.commands.executeCommand('workbench.action.files.save');
+    await new Promise((r) => setTimeout(r, 800));
+    assert.ok(existsSync(lock), 'the other writer still holds the lock');
+    assert.ok(readFileSync(path).equals(before), 'the save waits: the file is untouched');
+    assert.equal(doc.isDirty, true);
+    await saving;
+    await waitFor('the save', () => !doc.isDirty || undefined, 30_000);
+    assert.match(readFileSync(path, 'utf8').split('\n')[1]!, /"label":"edited"/);
+    // A writer killed while holding the lock (its process is gone): the next save is not blocked.
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    writeFileSync(lock, JSON.stringify({ pid: Number(dead.stdout), host: hostname(), time: Date.now(), token: 'killed' }));
+    doc.edit({ op: 'relabel', index: 2, label: 'again' });
+    await vscode.commands.executeCommand('workbench.action.files.save');
+    await waitFor('the save', () => !doc.isDirty || undefined, 10_000);
+    assert.match(readFileSync(path, 'utf8').split('\n')[2]!, /"label":"again"/);
+    assert.ok(!existsSync(lock));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+});

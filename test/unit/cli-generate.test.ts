@@ -170,7 +170,7 @@ describe('curate generate', () => {
     const first = await curate(args, {
       onStart: (proc) => {
         const timer = setInterval(() => {
-          const f = existsSync(jdir) ? readdirSync(jdir).find((n) => !n.includes('.done-')) : undefined;
+          const f = existsSync(jdir) ? readdirSync(jdir).find((n) => n.endsWith('.jsonl') && !n.includes('.done-')) : undefined;
           if (f && readFileSync(join(jdir, f), 'utf8').split('\n').length > 30) {
             clearInterval(timer);
             proc.kill('SIGINT');

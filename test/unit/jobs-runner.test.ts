@@ -66,7 +66,7 @@ test('a job completes; every failure and invalid line is recorded per record; a 
   assert.equal(JSON.parse(out[10]!).annotations, undefined);
   assert.ok(['positive', 'negative'].includes(JSON.parse(out[0]!).label));
   // with failures the journal stays: the same job again redoes only the 3 failed records
-  assert.deepEqual(readdirSync(journalDir), ['j1.jsonl']);
+  assert.deepEqual(readdirSync(journalDir).filter((n) => n !== '.gitignore'), ['j1.jsonl']);
   server.clearFaults();
   const before = server.counts.chat;
   const again = await runJob({ jobId: 'j1', journalDir, task, source, sink, concurrency: 4 });
@@ -76,7 +76,7 @@ test('a job completes; every failure and invalid line is recorded per record; a 
   assert.equal(again.ok, 38);
   assert.equal(again.failed.length, 0);
   // complete without failures: the journal is retired
-  const files = readdirSync(journalDir);
+  const files = readdirSync(journalDir).filter((n) => n !== '.gitignore');
   assert.equal(files.length, 1);
   assert.match(files[0]!, /^j1\.done-\d+\.jsonl$/);
   const redone = readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n');

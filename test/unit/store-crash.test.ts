@@ -1,6 +1,6 @@
 // A save killed with SIGKILL at a random moment, 100 times: the file is always the whole old
 // version or the whole new one, never a mix; the only leftover is the save's temp file
-// (.NAME.curate-PID-HEX.tmp), which the next open removes. Half the trials edit near the start
+// (.NAME.curate-HOST-PID-HEX.tmp), which the next open removes. Half the trials edit near the start
 // (the whole file is written to the temp file), half the last line only (the kernel copies the
 // untouched start, then the tail is written).
 import { before, describe, test } from 'node:test';
@@ -73,7 +73,7 @@ describe('killed saves', () => {
       if (isOld) seen.old++;
       else seen.new++;
       const others = readdirSync(dir).filter((n) => n !== 'data.jsonl');
-      for (const n of others) assert.match(n, /^\.data\.jsonl\.curate-\d+-[0-9a-f]+\.tmp$/, `trial ${trial}: unexpected file ${n}`);
+      for (const n of others) assert.match(n, /^\.data\.jsonl\.curate-(?:[0-9a-f]{8}-\d+-[0-9a-f]+\.tmp|lock)$/, `trial ${trial}: unexpected file ${n}`);
       seen.temps += others.length;
       // The next open removes the killed save's temp file.
       const ds = await JsonlDataset.open(path);

@@ -41,7 +41,8 @@ function seeds(): string {
   return p;
 }
 function opts(extra: Record<string, unknown> = {}) {
-  return InstructionsOptions.parse({ input: seeds(), output: join(dir, 'out.jsonl'), baseURL: server.baseURL, model: 'gen-model', ...extra });
+  // Each test its own response cache (the default is the user's, shared by every test of the file).
+  return InstructionsOptions.parse({ input: seeds(), output: join(dir, 'out.jsonl'), baseURL: server.baseURL, model: 'gen-model', cacheDir: join(dir, 'cache'), ...extra });
 }
 
 test('near-copies are rejected, novel instructions kept; the target is met and said', async () => {
@@ -64,7 +65,7 @@ test('near-copies are rejected, novel instructions kept; the target is met and s
     pool.push(text);
   }
   // the decisions in the journal: each rejection as similar has ROUGE-L >= 0.7 to the instruction named
-  const journal = readdirSync(join(dir, 'out.jsonl.curator-journal')).map((f) => join(dir, 'out.jsonl.curator-journal', f));
+  const journal = readdirSync(join(dir, 'out.jsonl.curator-journal')).filter((f) => f.endsWith('.jsonl')).map((f) => join(dir, 'out.jsonl.curator-journal', f));
   const decisions = journal.flatMap((f) => read(f)).filter((e) => e.type === 'round').flatMap((e) => e.decisions as Array<Record<string, any>>);
   const similar = decisions.filter((d) => d.reason === 'similar');
   assert.equal(similar.length, i.rejectedBy.similar);
@@ -209,12 +210,12 @@ test('cancel: the kept instructions stay in the output; a resume continues witho
 test('SIGKILL in the middle of a run, then resume: no instruction lost or doubled, the same ones as an uninterrupted run', { timeout: 120_000 }, async () => {
   server.respond = synthResponder({ copyShare: 0.3 }, stats);
   server.latencyMs = 20;
-  const base = { input: seeds(), baseURL: server.baseURL, model: 'gen-model', target: 150, perRequest: 5, requestsPerRound: 6, concurrency: 3 };
+  const base = { input: seeds(), baseURL: server.baseURL, model: 'gen-model', cacheDir: join(dir, 'cache'), target: 150, perRequest: 5, requestsPerRound: 6, concurrency: 3 };
   const output = join(dir, 'killed.jsonl');
   const journalDir = `${output}.curator-journal`;
   const journaled = (): { rounds: number; answers: number } => {
     if (!existsSync(journalDir)) return { rounds: 0, answers: 0 };
-    const f = readdirSync(journalDir).find((n) => !n.includes('.done-'));
+    const f = readdirSync(journalDir).find((n) => n.endsWith('.jsonl') && !n.includes('.done-'));
     if (!f) return { rounds: 0, answers: 0 };
     const lines = readFileSync(join(journalDir, f), 'utf8').split('\n');
     return { rounds: lines.filter((l) => l.startsWith('{"type":"round"')).length, answers: lines.filter((l) => l.startsWith('{"type":"answer"')).length };

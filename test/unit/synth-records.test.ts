@@ -26,7 +26,8 @@ function file(name: string, lines: unknown[]): string {
   writeFileSync(p, `${lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n')}\n`);
   return p;
 }
-const common = () => ({ baseURL: server.baseURL, model: 'gen-model' });
+// Each test its own response cache (the default is the user's, shared by every test of the file).
+const common = () => ({ baseURL: server.baseURL, model: 'gen-model', cacheDir: join(dir, 'cache') });
 
 test('responses: beside an instruction (output), a prompt (response), or as the next assistant turn; several per record', async () => {
   const input = file('in.jsonl', [
@@ -134,7 +135,7 @@ test('preferences: candidates from two models, rated by the judge; chosen = high
   }
   // the tie's candidates and ratings are in the journal for review
   const jdir = `${o.output}.curator-journal`;
-  const entries = readdirSync(jdir).flatMap((f) => read(join(jdir, f)));
+  const entries = readdirSync(jdir).filter((f) => f.endsWith('.jsonl')).flatMap((f) => read(join(jdir, f)));
   const tie = entries.find((e) => e.type === 'record' && e.status === 'skipped' && e.line === 2)!;
   assert.deepEqual(tie.detail.ratings, [5, 5]);
   assert.equal(tie.detail.generations.length, 2);
@@ -213,7 +214,7 @@ test('SIGKILL in the middle of a preferences job, then resume: every pair exactl
   const first = runGenerateChild('preferences', options);
   for (;;) {
     await new Promise((r) => setTimeout(r, 10));
-    const f = existsSync(journalDir) ? readdirSync(journalDir).find((n) => !n.includes('.done-')) : undefined;
+    const f = existsSync(journalDir) ? readdirSync(journalDir).find((n) => n.endsWith('.jsonl') && !n.includes('.done-')) : undefined;
     if (f && readFileSync(join(journalDir, f), 'utf8').split('\n').length > N / 3) break;
     if (first.proc.exitCode !== null) assert.fail(`the child exited early: ${(await first.done).err}`);
   }

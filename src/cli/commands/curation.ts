@@ -86,7 +86,7 @@ export const filter: Command = {
     "  RULE: 'len(text) >= 20', 'label in [positive,negative]', 'judge.score >= 7', 'text ~ /refund/i', 'lang(text) == en', 'exists(rationale)', 'not invalid'\n" +
     '  --threshold: near, the estimated Jaccard (default 0.8); semantic, the cosine (default 0.95).\n' +
     '  Semantic duplicates call the endpoint\'s /embeddings (--base-url or OPENAI_BASE_URL; the key from OPENAI_API_KEY),\n' +
-    '  with retries and a response cache (default <FILE folder>/.curator/cache/llm).',
+    '  with retries and a response cache (default: your per-user cache, e.g. ~/.cache/dataset-curator/llm; entries signed with your own secret).',
   options: {
     where: { type: 'string', multiple: true, short: 'w' },
     'min-score': { type: 'string' },

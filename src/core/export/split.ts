@@ -14,7 +14,7 @@ import { labelKey } from '../metrics/agreement';
 import { decidedLabel } from './formats';
 import { exactKey } from '../filter/dedup';
 import { dedupText } from '../filter/filter';
-import { writeJsonl } from './export';
+import { writeLinesAtomic } from '../write-lines';
 
 /**
  * Sizes that sum to n, proportional to the fractions (largest remainder / Hamilton): floor(n·f_i)
@@ -259,10 +259,10 @@ export function createSplitOperation(open: (file: string, signal?: AbortSignal) 
       // One pass over the input per split keeps memory flat and lines in their original order.
       for (const [name, out] of Object.entries(outputs)) {
         await mkdir(dirname(out), { recursive: true });
-        async function* rows(): AsyncGenerator<string> {
-          for await (const l of iterateLines(open(options.file, ctx.signal))) if (where.get(l.index) === name) yield l.raw;
+        async function* rows(): AsyncGenerator<string | Uint8Array> {
+          for await (const l of iterateLines(open(options.file, ctx.signal))) if (where.get(l.index) === name) yield l.bytes ?? l.raw;
         }
-        await writeJsonl(out, rows(), ctx.signal, options.overwrite);
+        await writeLinesAtomic(out, rows(), ctx.signal, options.overwrite);
         ctx.log(`${name}: ${r.sizes[name]} records -> ${out}`);
       }
       return { ...r, outputs };

@@ -13,6 +13,11 @@ export interface Line {
   invalid?: { reason: string };
   /** The line's text without its terminator. */
   raw: string;
+  /**
+   * The line's exact bytes, when `raw` does not hold them (invalid UTF-8 decodes to U+FFFD): the
+   * writers of kept lines (`filter --out`, `split`) copy these, never `raw`.
+   */
+  bytes?: Uint8Array;
 }
 
 /** An edit of one field that the caller applies through the store (all of them as one undoable edit). */

@@ -113,7 +113,7 @@ interface Evaluated {
   /** Existing tags of dropped records (for the tag action). */
   tags: Map<number, string[] | undefined>;
   /** Raw of kept lines, when the source cannot be read twice. */
-  keptRaw?: string[];
+  keptRaw?: (string | Uint8Array)[];
 }
 
 async function evaluate(source: LineSource, spec: z.output<typeof FilterSpec>, ctx: OperationContext, deps: { embed?: EmbedFn | undefined }, keepRaw: boolean): Promise<Evaluated> {
@@ -127,7 +127,7 @@ async function evaluate(source: LineSource, spec: z.output<typeof FilterSpec>, c
   const tags = new Map<number, string[] | undefined>();
   const items: DedupItem[] = [];
   const itemTags = new Map<number, string[]>();
-  const keptRaw: string[] | undefined = keepRaw ? [] : undefined;
+  const keptRaw: (string | Uint8Array)[] | undefined = keepRaw ? [] : undefined;
   const keptRawIndex: number[] = [];
   let total = 0;
   let invalid = 0;
@@ -151,7 +151,7 @@ async function evaluate(source: LineSource, spec: z.output<typeof FilterSpec>, c
       continue;
     }
     if (keptRaw) {
-      keptRaw.push(line.raw);
+      keptRaw.push(line.bytes ?? line.raw);
       keptRawIndex.push(line.index);
     }
     if (spec.dedup !== 'none' && line.value) {
@@ -182,7 +182,7 @@ async function evaluate(source: LineSource, spec: z.output<typeof FilterSpec>, c
     dropped.sort((a, b) => a - b);
     if (keptRaw && r.drop.length) {
       const gone = new Set(r.drop);
-      const raws: string[] = [];
+      const raws: (string | Uint8Array)[] = [];
       keptRaw.forEach((raw, k) => {
         if (!gone.has(keptRawIndex[k] as number)) raws.push(raw);
       });
@@ -223,7 +223,7 @@ export async function filterLines(
       const kept = ev.keptRaw
         ? ev.keptRaw
         : (async function* () {
-            for await (const l of iterateLines(source)) if (!drop.has(l.index)) yield l.raw;
+            for await (const l of iterateLines(source)) if (!drop.has(l.index)) yield l.bytes ?? l.raw;
           })();
       ctx.progress({ done: 0, total: ev.report.kept, unit: 'records', message: 'writing' });
       result.written = await writeLinesAtomic(out, kept, ctx.signal, true);

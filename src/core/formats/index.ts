@@ -5,7 +5,7 @@
 import { createReadStream, closeSync, fchmodSync, fsyncSync, openSync, readSync, renameSync, unlinkSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import { parse as parseCsv } from 'csv-parse';
-import { BufferedWriter, fsyncDir, tempPathFor } from '../store/files';
+import { BufferedWriter, cleanStaleTemps, fsyncDir, tempPathFor } from '../store/files';
 import { abortError } from '../store/errors';
 
 export type Format = 'jsonl' | 'json' | 'csv' | 'tsv';
@@ -177,6 +177,7 @@ export async function convertToJsonl(input: string, output: string, opts: ReadOp
   if (!format) throw new FormatError(`cannot tell the format of ${input} from its extension: use .json, .csv or .tsv (or pass the format)`);
   const target = resolve(output);
   if (resolve(input) === target) throw new FormatError('the output must be another file than the input');
+  cleanStaleTemps(target); // a killed conversion's temp file
   const tmp = tempPathFor(target);
   let fd = -1;
   let records = 0;

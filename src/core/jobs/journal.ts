@@ -22,6 +22,7 @@
 // key wins. The journal never holds the API key (results and reasons only; reasons come from the
 // client, which redacts the key).
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { ensureGitIgnored } from '../store/files';
 import { dirname } from 'node:path';
 import type { TaskResult } from '../llm/apply-result';
 import { scanLines } from '../scan-lines';
@@ -192,6 +193,7 @@ export class JournalWriter<E extends { type: string } = JournalEntry> {
     private readonly batch = { records: 64, ms: 100 },
   ) {
     mkdirSync(dirname(path), { recursive: true });
+    ensureGitIgnored(dirname(path)); // journals never show in `git status`
     this.fd = openSync(path, 'a');
     this.size = fstatSync(this.fd).size;
     if (goodLength !== undefined && this.size > goodLength) {

@@ -5,7 +5,7 @@
 // are flushed first, so a resume picks up where it stopped.
 import { createHash, randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { canonicalJson } from '../llm/cache';
 import { fsyncDir } from '../store/files';
@@ -207,6 +207,11 @@ export async function runJob<R = TaskResult>(opts: JobOptions<R>): Promise<JobSu
   const started = performance.now();
   const { task, source, sink } = opts;
   const total = Math.min(source.count(), opts.limit ?? Infinity);
+  // Nothing to do (an empty file): no journal, no journal folder.
+  if (total === 0 && !existsSync(journalPathFor(opts.journalDir, opts.jobId))) {
+    await sink.flush();
+    return { jobId: opts.jobId, task: task.id, model: task.model, total: 0, ok: 0, failed: [], skipped: [], cached: 0, resumed: 0, requests: 0, tokens: { input_tokens: 0, output_tokens: 0 }, cost: 0, elapsedMs: performance.now() - started, journal: '', complete: true };
+  }
   const prices = opts.prices ?? { input: 0, output: 0 };
   const path = journalPathFor(opts.journalDir, opts.jobId);
   const replayResults = opts.replay ?? true;

@@ -188,10 +188,12 @@ export class LlmClient {
     });
   }
 
-  /** Removes the API key from any text (error messages, logs). */
+  /**
+   * Removes the API key from any text: error messages, logs, and the model's answers (an endpoint
+   * may echo the key; answers are stored in the dataset, the cache and the journal).
+   */
   redact(text: string): string {
-    if (!this.secret || this.secret.length < 4) return text;
-    return text.split(this.secret).join('[redacted]');
+    return redactSecret(text, this.secret);
   }
 
   private log(line: string): void {
@@ -231,11 +233,14 @@ export class LlmClient {
     };
     this.account(usage, estimate);
     if (!choice) throw new LlmError('the server answered with no choices', 'request', 200, attempts);
+    // Model content is redacted here, before any caller can store it anywhere.
+    const content = choice.message?.content;
+    const refusal = (choice.message as { refusal?: string | null } | undefined)?.refusal;
     return {
-      content: choice.message?.content ?? null,
-      refusal: (choice.message as { refusal?: string | null } | undefined)?.refusal ?? null,
+      content: typeof content === 'string' ? this.redact(content) : null,
+      refusal: typeof refusal === 'string' ? this.redact(refusal) : null,
       finishReason: choice.finish_reason ?? null,
-      model: completion.model ?? model,
+      model: typeof completion.model === 'string' && completion.model ? this.redact(completion.model) : model,
       usage,
       attempts,
       latencyMs: performance.now() - started,
@@ -371,6 +376,21 @@ function unreachableReason(cause: unknown): string | undefined {
     if (code === 'ENOTFOUND') return 'the host name does not resolve';
   }
   return undefined;
+}
+
+/**
+ * `text` without `secret`: as it is, and as it appears inside a JSON string (escaped), so a key in
+ * a structured answer is caught before the answer is parsed. Secrets shorter than 4 characters
+ * (placeholders of keyless servers) are left alone.
+ */
+export function redactSecret(text: string, secret: string | undefined): string {
+  if (!secret || secret.length < 4) return text;
+  let out = text.split(secret).join('[redacted]');
+  const escaped = JSON.stringify(secret).slice(1, -1);
+  if (escaped !== secret) out = out.split(escaped).join('[redacted]');
+  const slashes = escaped.replace(/\//g, '\\/');
+  if (slashes !== escaped) out = out.split(slashes).join('[redacted]');
+  return out;
 }
 
 function errorText(e: unknown): string {

@@ -3,8 +3,7 @@
 // keyed by endpoint, model, dimensions and input text (one entry per text, so a re-run with other
 // batches, or of another file holding the same texts, is free). Vectors are float32 whether fresh
 // or cached, so a cached run gives exactly the same clusters.
-import { dirname, join, resolve } from 'node:path';
-import { cacheKey, ResponseCache } from './cache';
+import { cacheKey, defaultCacheDir, ResponseCache } from './cache';
 import { LlmClient, type ClientStats } from './client';
 import type { EmbedFn } from '../filter/dedup';
 
@@ -58,7 +57,7 @@ export function createEmbedder(o: EmbedderOptions): Embedder {
     await Promise.all(
       batches.map(async (batch) => {
         const r = await o.client.embed(batch, { model: o.model, signal, ...(o.dimensions ? { dimensions: o.dimensions } : {}) });
-        counts.requests++;
+        counts.requests += r.attempts; // requests sent, retries included
         counts.sent += batch.length;
         batch.forEach((t, j) => {
           const v = Float32Array.from(r.vectors[j] as number[]);
@@ -77,7 +76,7 @@ export interface EmbeddingEndpoint {
   baseURL: string;
   apiKey?: string | undefined;
   model: string;
-  /** Cache folder; default `<dataset folder>/.curator/cache/llm` when `dataset` is given. */
+  /** Cache folder; default the per-user cache outside the workspace (see cache.ts). */
   cacheDir?: string | undefined;
   dataset?: string | undefined;
   noCache?: boolean | undefined;
@@ -102,8 +101,7 @@ export function embedderFor(e: EmbeddingEndpoint): Embedder & { close(): void; r
     tokensPerMinute: e.tokensPerMinute || undefined,
     log: e.log,
   });
-  const dir = e.cacheDir ?? (e.dataset ? join(dirname(resolve(e.dataset)), '.curator', 'cache', 'llm') : undefined);
-  const cache = e.noCache || !dir ? undefined : new ResponseCache(dir);
+  const cache = e.noCache ? undefined : new ResponseCache(e.cacheDir ?? defaultCacheDir());
   const inner = createEmbedder({ client, model: e.model, cache, batchSize: e.batchSize, dimensions: e.dimensions });
   return {
     ...inner,

@@ -192,8 +192,9 @@ export async function structuredCall<T>(client: LlmClient, req: StructuredReques
   let answerModel = model;
   for (;;) {
     try {
-      requests++;
+      // Requests sent, retries included (what the endpoint counted and rate-limited).
       const res = await client.chat(buildRequest(mode, req.messages), { signal: req.signal });
+      requests += res.attempts;
       usage = addUsage(usage, res.usage);
       answerModel = res.model;
       if (res.refusal) return { ok: false, reason: `refused: ${res.refusal}`, usage, cached: false, mode, requests };
@@ -203,6 +204,7 @@ export async function structuredCall<T>(client: LlmClient, req: StructuredReques
     } catch (err) {
       if (err instanceof LlmError) {
         if (err.kind === 'fatal') throw err;
+        requests += err.attempts;
         const next = MODES[MODES.indexOf(mode) + 1];
         if (fallback && err.kind === 'request' && isUnsupportedFormat(err) && next) {
           mode = next;
@@ -238,8 +240,8 @@ export async function structuredCall<T>(client: LlmClient, req: StructuredReques
   ];
   try {
     const rr: ChatRequest = { ...buildRequest(mode, req.messages), messages: repairMessages };
-    requests++;
     const res = await client.chat(rr, { signal: req.signal });
+    requests += res.attempts;
     usage = addUsage(usage, res.usage);
     const second = check(res.content ?? '');
     if (second.ok) {
@@ -252,6 +254,7 @@ export async function structuredCall<T>(client: LlmClient, req: StructuredReques
   } catch (err) {
     if (err instanceof LlmError) {
       if (err.kind === 'fatal') throw err;
+      requests += err.attempts;
       return { ok: false, reason: `invalid answer (${first.error}); repair request failed: ${err.message}`, raw, usage, cached: false, mode, requests };
     }
     throw err;

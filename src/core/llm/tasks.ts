@@ -12,12 +12,12 @@ import { effectivePrices } from './prices';
 import { openJobTarget, StoreRecordSource, StoreResultSink } from '../jobs/store-io';
 import type { LlmTask, RecordSource, ResultSink, TaskOutcome } from '../jobs/types';
 import { defaultFields, FieldMap, readAnnotation } from '../schema/annotation';
-import { JsonlDataset } from '../store';
+import { assertDatasetFile, JsonlDataset } from '../store';
 import { AnswerExamples, QuestionOptions, resolveQuestion } from '../questions/resolve';
 import { questionTask } from '../questions/task';
 import { questionConsistencyTask } from '../questions/consistency';
 import type { TaskResult } from './apply-result';
-import { canonicalJson, ResponseCache } from './cache';
+import { canonicalJson, defaultCacheDir, ResponseCache } from './cache';
 import { estimateTokens, LlmClient, LlmError, type ChatMessage, type SamplingParams, type Usage } from './client';
 import { ANNOTATION_FIELDS, findPromptsDir, loadTemplate, promptHash, recordInput, renderMessages, renderTemplate, requestKey, type PromptTemplate, type TaskId } from './prompts';
 import { structuredCall, structuredSpec, type StructuredMode, type StructuredSpec } from './structured';
@@ -61,7 +61,7 @@ export const CommonOptions = z.object({
   retryAfterCapSeconds: z.number().positive().default(30),
   pricePerMillionInputTokens: z.number().min(0).default(0),
   pricePerMillionOutputTokens: z.number().min(0).default(0),
-  /** Response cache folder; default `<input folder>/.curator/cache/llm`. */
+  /** Response cache folder; default the per-user cache outside the workspace (see cache.ts). */
   cacheDir: z.string().optional(),
   noCache: z.boolean().default(false),
   /** Default: derived from task, input, model, prompt and parameters (so a re-run resumes). */
@@ -500,9 +500,9 @@ export async function openEngine(
   };
 }
 
-/** The response cache of a job: `cacheDir`, else `<input folder>/.curator/cache/llm`; none with `noCache`. */
+/** The response cache of a job: `cacheDir`, else the per-user cache (defaultCacheDir()); none with `noCache`. */
 export function cacheFor(o: CommonOptions): ResponseCache | undefined {
-  return o.noCache ? undefined : new ResponseCache(o.cacheDir ?? join(dirname(resolve(o.input)), '.curator', 'cache', 'llm'));
+  return o.noCache ? undefined : new ResponseCache(o.cacheDir ?? defaultCacheDir());
 }
 
 async function estimateTask<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEnv): Promise<Estimate> {
@@ -667,8 +667,15 @@ function op<K extends TaskId, S extends z.ZodType<TaskOptionsById[K]>>(id: K, op
     title,
     description,
     options: schema,
-    estimate: (o) => estimateTask(id, o as TaskOptionsById[K], env),
-    run: (o, ctx) => runTask(id, o as TaskOptionsById[K], env, ctx),
+    // A folder or a binary file is refused up front (else every line would be skipped as invalid, exit 0).
+    estimate: async (o) => {
+      if (!env.openSource) assertDatasetFile(o.input);
+      return estimateTask(id, o as TaskOptionsById[K], env);
+    },
+    run: async (o, ctx) => {
+      if (!env.openSource) assertDatasetFile(o.input);
+      return runTask(id, o as TaskOptionsById[K], env, ctx);
+    },
   });
 }
 

@@ -46,21 +46,22 @@ export async function textCall(client: LlmClient, req: TextRequest): Promise<Tex
   try {
     res = await client.chat({ ...(req.params ?? {}), model, messages: req.messages }, { signal: req.signal });
   } catch (err) {
-    if (err instanceof LlmError && err.kind !== 'fatal') return { ok: false, reason: err.message, usage: ZERO, requests: 1 };
+    if (err instanceof LlmError && err.kind !== 'fatal') return { ok: false, reason: err.message, usage: ZERO, requests: err.attempts };
     throw err; // fatal, cancellation or a bug
   }
+  // Requests sent, retries included.
   const text = res.content ?? '';
-  if (res.refusal) return { ok: false, reason: `refused: ${res.refusal}`, usage: res.usage, requests: 1 };
-  if (text.trim() === '') return { ok: false, reason: 'the model answered with empty text', usage: res.usage, raw: text, requests: 1 };
+  if (res.refusal) return { ok: false, reason: `refused: ${res.refusal}`, usage: res.usage, requests: res.attempts };
+  if (text.trim() === '') return { ok: false, reason: 'the model answered with empty text', usage: res.usage, raw: text, requests: res.attempts };
   if (res.finishReason === 'length' && !req.allowTruncated) {
     return {
       ok: false,
       reason: `the answer was cut off at max_tokens (${req.params?.max_tokens ?? '?'}); raise the limit (--max-tokens)`,
       usage: res.usage,
       raw: text,
-      requests: 1,
+      requests: res.attempts,
     };
   }
   if (req.cache && key) req.cache.put(key, { content: text, usage: res.usage, model: res.model });
-  return { ok: true, text, usage: res.usage, cached: false, model: res.model, requests: 1 };
+  return { ok: true, text, usage: res.usage, cached: false, model: res.model, requests: res.attempts };
 }

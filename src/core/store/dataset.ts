@@ -3,14 +3,15 @@
 // reads and parsed on demand; edits live in an overlay (a piece table of invertible,
 // JSON-serializable edits); saves are atomic and checked, and copy untouched bytes as they are.
 import { randomBytes } from 'node:crypto';
-import { accessSync, close, closeSync, constants, copyFileSync, fchmodSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, unlinkSync } from 'node:fs';
+import { accessSync, close, closeSync, constants, copyFileSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { dirname, resolve } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { startStoreWorker } from './worker-file';
 import { DEFAULT_MAX_LINE_BYTES, MAX_RECORD_DEPTH, checkLineBytes, lossyReason, tooDeep } from './check';
-import { ConflictError, EditError, LossyEditError, SaveError, abortError } from './errors';
-import { BufferedWriter, cleanStaleTemps, fingerprintChange, fingerprintFd, fingerprintPath, fsyncDir, tempPathFor, type Fingerprint } from './files';
+import { ConflictError, EditError, LossyEditError, NotADatasetError, SaveError, abortError } from './errors';
+import { BufferedWriter, cleanStaleTemps, fingerprintChange, fingerprintFd, fingerprintPath, fsyncDir, keepOwnerAndMode, resolveWriteTarget, tempPathFor, writeHooks, type Fingerprint } from './files';
+import { cleanStaleLock, withLock } from './lock';
 import { PieceTable, type Eol, type Item, type LineRef, type Piece } from './pieces';
 import { DEFAULT_CHUNK, Offsets, scanRange } from './scan';
 import type { ScanJob, ScanMessage } from './scan-worker';
@@ -91,6 +92,11 @@ export interface SaveOptions {
   signal?: AbortSignal;
   /** Overwrite even if the file changed on disk (the user chose to, after a ConflictError). */
   force?: boolean;
+  /**
+   * Longest wait (ms) for the file's write lock while another writer saves it; then LockedError
+   * (a ConflictError). Default 30 000 (see ./lock.ts).
+   */
+  lockWaitMs?: number;
 }
 
 /** One stretch of the logical lines, for readers that stream the dataset (stats, export). */
@@ -226,7 +232,9 @@ export class JsonlDataset {
   static async open(path: string, opts: OpenOptions = {}): Promise<JsonlDataset> {
     if (opts.signal?.aborted) throw abortError();
     const ds = new JsonlDataset(path, opts);
-    cleanStaleTemps(ds._path);
+    const real = resolveWriteTarget(ds._path);
+    cleanStaleTemps(real);
+    cleanStaleLock(real);
     ds.startIndex(opts);
     return ds;
   }
@@ -312,7 +320,7 @@ export class JsonlDataset {
     const st = fstatSync(this.fd);
     if (st.isDirectory()) {
       closeSync(this.fd);
-      throw new Error(`${this._path} is a folder, not a dataset file`);
+      throw new NotADatasetError(this._path, 'is a folder, not a dataset file');
     }
     this.fp = fingerprintFd(this.fd);
     this.size = this.fp.size;
@@ -707,15 +715,38 @@ export class JsonlDataset {
   /** Writes the dataset over its file, atomically; throws ConflictError if it changed underneath. */
   async save(opts: SaveOptions = {}): Promise<void> {
     if (!this.scanDone) await this.ready;
+    if (this.saveInFlight) await this.afterSaveInFlight();
     // No await before writeTo: edits are refused from this moment until the save ends.
-    await this.writeTo(this._path, !opts.force, opts.signal);
+    await this.tracked(this.writeTo(this._path, !opts.force, opts.signal, opts.lockWaitMs));
   }
 
   /** Writes the dataset to another path (same atomic machinery) and continues on that file. */
   async saveAs(path: string, opts: SaveOptions = {}): Promise<void> {
     if (!this.scanDone) await this.ready;
+    if (this.saveInFlight) await this.afterSaveInFlight();
     const target = resolve(path);
-    await this.writeTo(target, target === this._path, opts.signal);
+    await this.tracked(this.writeTo(target, target === this._path, opts.signal, opts.lockWaitMs));
+  }
+
+  /** The save under way, if any. */
+  private saveInFlight: Promise<void> | undefined;
+
+  /**
+   * A save asked for while another is still settling waits for it to end (VS Code cancels a
+   * custom editor's save when it starts the next one, e.g. while the first waits for the write
+   * lock); without one in flight, no await (edits are refused from the call on).
+   */
+  private async afterSaveInFlight(): Promise<void> {
+    while (this.saveInFlight) await this.saveInFlight.catch(() => undefined);
+  }
+
+  private tracked(p: Promise<void>): Promise<void> {
+    this.saveInFlight = p;
+    const clear = () => {
+      if (this.saveInFlight === p) this.saveInFlight = undefined;
+    };
+    p.then(clear, clear);
+    return p;
   }
 
   private checkUnchanged(): void {
@@ -723,27 +754,60 @@ export class JsonlDataset {
     if (why) throw new ConflictError(this._path, why);
   }
 
-  private async writeTo(target: string, check: boolean, signal?: AbortSignal): Promise<void> {
+  /**
+   * The file a save replaces: `target` with its symlinks resolved (a DVC or git-annex link keeps
+   * pointing at the new content; the temp file goes beside the real file), and the owner and
+   * mode the new file must keep (those of the file replaced; a new file gets the source's mode).
+   */
+  private destinationOf(target: string): { dest: string; like: { mode: number; uid?: number; gid?: number } } {
+    const dest = resolveWriteTarget(target);
+    try {
+      const st = statSync(dest);
+      return { dest, like: { mode: st.mode, uid: st.uid, gid: st.gid } };
+    } catch {
+      return { dest, like: { mode: fstatSync(this.fd).mode } };
+    }
+  }
+
+  /**
+   * The last step of a save, under the file's write lock (./lock.ts): the final check that the
+   * file did not change underneath, the rename of the temp file over it and the folder's fsync.
+   * Another writer of the same file (another `curate`, a job, an editor) waits meanwhile, so two
+   * writers can never both pass the check and then both rename.
+   */
+  private async commitUnderLock(tmp: string, dest: string, check: boolean, signal: AbortSignal | undefined, lockWaitMs: number | undefined, onRenamed: () => void): Promise<void> {
+    await withLock(dest, { signal, ...(lockWaitMs !== undefined ? { waitMs: lockWaitMs } : {}) }, (lock) => {
+      if (check) this.checkUnchanged();
+      writeHooks.beforeRename?.();
+      if (!lock.stillHeld()) throw new ConflictError(this._path, 'its write lock was taken over by another writer');
+      renameSync(tmp, dest);
+      onRenamed();
+      fsyncDir(dirname(dest));
+    });
+  }
+
+  private async writeTo(target: string, check: boolean, signal?: AbortSignal, lockWaitMs?: number): Promise<void> {
     this.assertEditable();
     if (signal?.aborted) throw abortError();
     if (check) this.checkUnchanged();
     if (!this.sourceIntact()) {
       throw new SaveError(target, 'rewritten-in-place', new Error(`${this._path} was rewritten in place by another program, so the lines not edited here can no longer be read as they were`));
     }
+    const { dest, like } = this.destinationOf(target);
     // The rename would replace a read-only file (its folder is what rename needs): refuse as an
     // in-place write would. As root, access() ignores permission bits but not read-only mounts
     // or immutable files.
     try {
-      accessSync(target, constants.W_OK);
+      accessSync(dest, constants.W_OK);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'EACCES';
       if (code !== 'ENOENT') throw new SaveError(target, code, err);
     }
-    cleanStaleTemps(target);
+    cleanStaleTemps(dest);
     this.saving = true;
     const pieces: Piece[] = this.table.snapshot();
     const total = this.table.length;
-    const tmp = tempPathFor(target);
+    const tmp = tempPathFor(dest);
     let out = -1;
     let readBack = -1;
     let renamed = false;
@@ -760,8 +824,7 @@ export class JsonlDataset {
         copyFileSync(this._path, tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
         out = openSync(tmp, 'r+');
       } else out = openSync(tmp, 'wx', 0o600);
-      const mode = fstatSync(this.fd).mode & 0o7777;
-      fchmodSync(out, mode);
+      keepOwnerAndMode(out, like);
       const w = new BufferedWriter(out, 8 * 1024 * 1024, clone ? keptBytes : 0);
       const newOffs = new Offsets(total + 1);
       const eolBytes = Buffer.from(this.defaultEol || '\n');
@@ -816,12 +879,9 @@ export class JsonlDataset {
       closeSync(out);
       out = -1;
       if (signal?.aborted) throw abortError();
-      // Re-check right before the rename: a change during the write must not be overwritten.
-      if (check) this.checkUnchanged();
+      // Re-check right before the rename, under the lock: a change during the write must not be overwritten.
       readBack = openSync(tmp, 'r');
-      renameSync(tmp, target);
-      renamed = true;
-      fsyncDir(dirname(target));
+      await this.commitUnderLock(tmp, dest, check, signal, lockWaitMs, () => (renamed = true));
       // Re-base onto the new file: its line offsets are the ones just written.
       const oldFd = this.fd;
       this.fd = readBack;

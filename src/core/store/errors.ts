@@ -1,5 +1,6 @@
 // The store's errors: each message is for the user, as it stands.
 import { basename } from 'node:path';
+import { UserError } from '../operation';
 
 /** The file changed on disk since it was indexed: saving would overwrite someone else's change. */
 export class ConflictError extends Error {
@@ -10,6 +11,34 @@ export class ConflictError extends Error {
   ) {
     super(`${basename(path)} changed on disk since it was opened (${detail}); nothing was written. Revert to load the new version, or save to another file.`);
     this.name = 'ConflictError';
+  }
+}
+
+/**
+ * Another writer held the file's write lock for longer than this writer waits: nothing was written.
+ * A ConflictError, so every face treats it as one (the CLI's exit 3).
+ */
+export class LockedError extends ConflictError {
+  constructor(
+    path: string,
+    readonly lockPath: string,
+    readonly holder: string,
+  ) {
+    super(path, `another writer holds its lock: ${holder}`);
+    this.name = 'LockedError';
+    this.message = `${basename(path)} is being saved by another writer (${holder}); nothing was written. Try again in a moment. If that writer is gone, remove ${lockPath}.`;
+  }
+}
+
+/** The path is not a dataset file: a folder, or binary content. A bad input (the CLI's exit 2). */
+export class NotADatasetError extends UserError {
+  readonly code = 'ENOTDATASET';
+  constructor(
+    readonly path: string,
+    why: string,
+  ) {
+    super(`${path} ${why}`);
+    this.name = 'NotADatasetError';
   }
 }
 

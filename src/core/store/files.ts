@@ -1,8 +1,10 @@
 // File-level helpers of the store: fingerprints (to detect a change underneath), the temp-file
 // naming and clean-up, a buffered writer, and the folder fsync.
-import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, fchmodSync, fchownSync, fstatSync, fsyncSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, realpathSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { NotADatasetError } from './errors';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 
 export interface Fingerprint {
   size: number;
@@ -63,11 +65,17 @@ export function fingerprintChange(before: Fingerprint, now: Fingerprint | undefi
   return undefined;
 }
 
-// Temp files: ".<name>.curate-<pid>-<random>.tmp" beside the target. A save killed midway leaves
-// one; the next open or save of the same file removes those whose process is gone.
+// Temp files: ".<name>.curate-<host>-<pid>-<random>.tmp" beside the target (<host>: 8 hex digits
+// of a hash of the host name), always created exclusively (O_EXCL). A writer killed midway leaves
+// one; the next open, save or output write in that folder removes every temp file of ours whose
+// process is gone (same host), or that is a day old (another host sharing the folder).
+const HOST_TAG = createHash('sha1').update(hostname()).digest('hex').slice(0, 8);
+const TEMP_RE = /^\..+\.curate-(?:([0-9a-f]{8})-)?(\d+)-[0-9a-f]+\.tmp$/;
+const FOREIGN_TEMP_AGE_MS = 24 * 3600 * 1000;
+
 export function tempPathFor(target: string): string {
-  const rand = Math.floor(Math.random() * 0xffffffff).toString(16);
-  return join(dirname(target), `.${basename(target)}.curate-${process.pid}-${rand}.tmp`);
+  const rand = randomBytes(4).toString('hex');
+  return join(dirname(target), `.${basename(target)}.curate-${HOST_TAG}-${process.pid}-${rand}.tmp`);
 }
 
 function escapeRe(s: string): string {
@@ -84,10 +92,16 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Removes stale temp files of `target` left by saves that were killed. Returns their names. */
+/**
+ * Removes stale temp files in the folder of `target` left by writers that were killed (those of
+ * any file there: a killed `filter --out` is cleaned by the next run of anything in the folder).
+ * `all`: also those of live processes, for `target` only (tests). Returns their names.
+ */
 export function cleanStaleTemps(target: string, all = false): string[] {
   const dir = dirname(target);
-  const re = new RegExp(`^\\.${escapeRe(basename(target))}\\.curate-(\\d+)-[0-9a-f]+\\.tmp$`);
+  const mine = `.${basename(target)}.curate-`;
+  // Temps of an older writer of outputs: "<name>.<pid>.tmp".
+  const legacy = new RegExp(`^${escapeRe(basename(target))}\\.(\\d+)\\.tmp$`);
   const removed: string[] = [];
   let names: string[];
   try {
@@ -96,10 +110,25 @@ export function cleanStaleTemps(target: string, all = false): string[] {
     return removed;
   }
   for (const name of names) {
-    const m = re.exec(name);
-    if (!m) continue;
-    const pid = Number(m[1]);
-    if (!all && alive(pid)) continue;
+    const m = TEMP_RE.exec(name);
+    const old = m ? undefined : legacy.exec(name);
+    if (!m && !old) continue;
+    const host = m?.[1];
+    const pid = Number(m ? m[2] : old![1]);
+    // Without a host tag (older versions) only the target's own temps are judged: the pid may be
+    // another machine's.
+    if (host === undefined && !name.startsWith(mine) && !old) continue;
+    let stale: boolean;
+    if (all && (name.startsWith(mine) || old)) stale = true;
+    else if (host === undefined || host === HOST_TAG) stale = !alive(pid);
+    else {
+      try {
+        stale = Date.now() - statSync(join(dir, name)).mtimeMs > FOREIGN_TEMP_AGE_MS;
+      } catch {
+        stale = false;
+      }
+    }
+    if (!stale) continue;
     try {
       unlinkSync(join(dir, name));
       removed.push(name);
@@ -108,6 +137,53 @@ export function cleanStaleTemps(target: string, all = false): string[] {
     }
   }
   return removed;
+}
+
+/**
+ * The file a write to `target` replaces: symlinks resolved (a dataset kept as a link by DVC or
+ * git-annex is written through to the file it points at, and the link stays a link). A target
+ * that does not exist yet is resolved through its folder.
+ */
+export function resolveWriteTarget(target: string, depth = 0): string {
+  try {
+    return realpathSync(target);
+  } catch {
+    // A dangling link: write where it points (a loop of links: left as it is, the write fails with ELOOP).
+    try {
+      if (depth < 40 && lstatSync(target).isSymbolicLink()) {
+        const to = readlinkSync(target);
+        return resolveWriteTarget(isAbsolute(to) ? to : join(dirname(target), to), depth + 1);
+      }
+    } catch {
+      // does not exist
+    }
+    try {
+      return join(realpathSync(dirname(target)), basename(target));
+    } catch {
+      return target;
+    }
+  }
+}
+
+/**
+ * Gives a new file (by its descriptor) the mode and owner of the file it replaces: chmod always;
+ * chown where permitted (as root, any owner; otherwise the group, when we are in it). Errors of
+ * chown are ignored: a file system without owners, or a group we may not give.
+ */
+export function keepOwnerAndMode(fd: number, like: { mode: number; uid?: number | undefined; gid?: number | undefined }): void {
+  if (like.uid !== undefined && like.gid !== undefined && typeof process.getuid === 'function') {
+    const st = fstatSync(fd);
+    if (st.uid !== like.uid || st.gid !== like.gid) {
+      const root = process.getuid() === 0;
+      try {
+        fchownSync(fd, root || like.uid === st.uid ? like.uid : -1, like.gid);
+      } catch {
+        // not permitted: the file is ours, with our group
+      }
+    }
+  }
+  // After chown, which may clear set-user-ID bits.
+  fchmodSync(fd, like.mode & 0o7777);
 }
 
 export function fsyncDir(dir: string): void {
@@ -128,6 +204,43 @@ export function fsyncDir(dir: string): void {
   }
 }
 
+/**
+ * Writes `<dir>/.gitignore` ("*") when missing: the folder (a response cache, a job journal) never
+ * shows in `git status`, wherever it lives.
+ */
+export function ensureGitIgnored(dir: string): void {
+  try {
+    writeFileSync(join(dir, '.gitignore'), '# Made by Dataset Curator: caches and job journals are not versioned.\n*\n', { flag: 'wx' });
+  } catch {
+    // there already (or a read-only folder: nothing to add)
+  }
+}
+
+/**
+ * Throws NotADatasetError unless `path` is a file whose start looks like text: a folder, or a NUL
+ * byte in its first 64 KiB (an executable, an image, UTF-16 text), is not JSONL. For the jobs,
+ * which would otherwise skip every line as invalid and report success.
+ */
+export function assertDatasetFile(path: string): void {
+  let fd: number;
+  try {
+    if (statSync(path).isDirectory()) throw new NotADatasetError(path, 'is a folder, not a dataset file');
+    fd = openSync(path, 'r');
+  } catch (err) {
+    if (err instanceof NotADatasetError) throw err;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotADatasetError(path, 'does not exist');
+    throw err;
+  }
+  try {
+    const buf = Buffer.allocUnsafe(64 * 1024);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const at = buf.subarray(0, n).indexOf(0);
+    if (at !== -1) throw new NotADatasetError(path, `is a binary file (a NUL byte at byte ${at + 1}), not JSONL text (UTF-8, one JSON object a line)`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function isDirectory(path: string): boolean {
   try {
     return statSync(path).isDirectory();
@@ -140,7 +253,14 @@ export function isDirectory(path: string): boolean {
  * Test seam: called before each write of a save or conversion with the bytes written so far;
  * throwing simulates a failing disk (ENOSPC, EIO) without filling one.
  */
-export const writeHooks: { beforeWrite?: (written: number) => void } = {};
+export const writeHooks: {
+  beforeWrite?: (written: number) => void;
+  /**
+   * Called between a save's last check that the file is unchanged and its rename: a delay here
+   * stands for the scheduler or a slow disk pausing the writer at the worst moment.
+   */
+  beforeRename?: () => void;
+} = {};
 
 /** Large buffered writes to a file descriptor; copies byte ranges of another file through its buffer. */
 export class BufferedWriter {

@@ -12,8 +12,8 @@ export {
   type Segment,
 } from './dataset';
 export type { Eol, LineRef } from './pieces';
-export { ConflictError, EditError, LossyEditError, SaveError } from './errors';
+export { ConflictError, EditError, LockedError, LossyEditError, NotADatasetError, SaveError } from './errors';
 export { checkLineBytes, checkLineText, lossyReason, lossyNumber, firstInvalidUtf8, nestedDeeperThan, printable, tooDeep, DEFAULT_MAX_LINE_BYTES, MAX_RECORD_DEPTH, type LineCheck } from './check';
-export { cleanStaleTemps } from './files';
+export { assertDatasetFile, cleanStaleTemps } from './files';
 export { LineTracker, remapIndices } from './remap';
 export { computeStats, finishStats, statsOperation, StatsOperationOptions, type DatasetStats, type StatsOptions } from './stats';

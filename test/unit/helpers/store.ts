@@ -1,8 +1,9 @@
 // Helpers of the store, format and CLI tests.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export const root = join(__dirname, '..', '..', '..');
 
@@ -56,4 +57,23 @@ export function curate(args: string[], opts: { cwd?: string } = {}): CliResult {
     env: { ...process.env, NODE_OPTIONS: '' },
   });
   return { code: r.status ?? -1, stdout: r.stdout, out: r.stdout.toString('utf8'), err: r.stderr.toString('utf8') };
+}
+
+/**
+ * Runs the real CLI in a child process without blocking this one (for tests whose loopback LLM
+ * server answers from this process), in `cwd`, with `env` added to this process's environment.
+ */
+export function curateAsync(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number | null; out: string; err: string }> {
+  // tsx by path: the command may run in a data folder, where `--import tsx` would not resolve.
+  const loader = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
+  const proc = spawn(process.execPath, ['--import', loader, join(root, 'src/cli/main.ts'), ...args], {
+    cwd: opts.cwd ?? root,
+    env: { ...process.env, NODE_OPTIONS: '', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve) => proc.on('exit', (code) => resolve({ code, out, err })));
 }
