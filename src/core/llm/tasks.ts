@@ -626,7 +626,12 @@ function removeUnused(output: string, journal: string): void {
   rmSync(journal, { force: true });
   const dir = dirname(journal);
   try {
-    if (readdirSync(dir).length === 0) rmdirSync(dir);
+    // The folder's own .gitignore (store/files ensureGitIgnored) does not keep it.
+    const left = readdirSync(dir);
+    if (left.every((n) => n === '.gitignore')) {
+      for (const n of left) rmSync(join(dir, n), { force: true });
+      rmdirSync(dir);
+    }
   } catch {
     /* not there */
   }
