@@ -9,12 +9,13 @@ import { writeLinesAtomic } from '../write-lines';
 import { z } from 'zod';
 import { defineOperation, UserError, type OperationContext } from '../operation';
 import { iterateLines, throwIfAborted, type LineSource } from '../filter/fields';
-import { openInput } from '../formats/inputs';
+import { exactIntegers, openInput } from '../formats/inputs';
 import { toJsonText } from '../formats/json-text';
 import { ParquetError, writeParquet } from '../formats/parquet';
 import { datasetCard, hubDataFile } from '../formats/hf';
 import { ExportFormat, exportRecord, ExportOptions, importRecord, LLAMA_FACTORY_FORMATS, FORMATS } from './formats';
 import { writeDatasetInfo } from './llama-factory';
+import { ReadinessCheck, type Readiness } from './readiness';
 
 export interface Skipped {
   index: number;
@@ -39,6 +40,8 @@ export interface ExportReport {
   invalid: number;
   /** The most common reasons for skipping, most frequent first. */
   reasons?: { reason: string; count: number }[];
+  /** Fine-tune readiness of the rows written (training formats). */
+  readiness?: Readiness;
 }
 
 /** Streams JSON rows to a new file, atomically (temp, fsync, rename, fsync the folder). */
@@ -62,7 +65,14 @@ function countReason(report: ExportReport, reason: string): void {
 }
 
 /** The exported rows (objects); `report` is filled as they go; `seen` collects the columns used. */
-export async function* exportObjects(source: LineSource, options: ExportOptions, ctx: OperationContext, report: ExportReport, seen?: Set<string>): AsyncGenerator<Record<string, unknown>> {
+export async function* exportObjects(
+  source: LineSource,
+  options: ExportOptions,
+  ctx: OperationContext,
+  report: ExportReport,
+  seen?: Set<string>,
+  onRow?: (row: Record<string, unknown>, index: number) => void,
+): AsyncGenerator<Record<string, unknown>> {
   const o = ExportOptions.parse(options);
   let n = 0;
   for await (const line of iterateLines(source)) {
@@ -78,6 +88,7 @@ export async function* exportObjects(source: LineSource, options: ExportOptions,
     if (r.ok) {
       report.written++;
       if (seen) for (const k of Object.keys(r.row)) seen.add(k);
+      onRow?.(r.row, line.index);
       yield r.row;
     } else {
       report.skippedCount++;
@@ -88,9 +99,21 @@ export async function* exportObjects(source: LineSource, options: ExportOptions,
 }
 
 /** The rows (JSON text) of the exported lines; `report` is filled as they go. */
-export async function* exportRows(source: LineSource, options: ExportOptions, ctx: OperationContext, report: ExportReport, seen?: Set<string>): AsyncGenerator<string> {
-  for await (const row of exportObjects(source, options, ctx, report, seen)) yield toJsonText(row);
+export async function* exportRows(
+  source: LineSource,
+  options: ExportOptions,
+  ctx: OperationContext,
+  report: ExportReport,
+  seen?: Set<string>,
+  onRow?: (row: Record<string, unknown>, index: number) => void,
+): AsyncGenerator<string> {
+  for await (const row of exportObjects(source, options, ctx, report, seen, onRow)) yield toJsonText(row);
 }
+
+/** The formats a model is fine-tuned on: their exports check readiness unless told not to. */
+export const TRAINING_FORMATS: ReadonlySet<ExportFormat> = new Set([
+  'sft', 'openai-preference', 'dpo', 'prompt-completion', 'kto', 'distilabel-dpo', 'alpaca', 'alpaca-ranking', 'sharegpt', 'sharegpt-ranking',
+]);
 
 /** Exports lines in memory: the rows and the report. */
 export async function exportLines(source: LineSource, options: ExportOptions, ctx: OperationContext): Promise<{ rows: Record<string, unknown>[]; report: ExportReport }> {
@@ -116,6 +139,14 @@ export const ExportOperationOptions = ExportOptions.extend({
   datasetInfo: z.boolean().default(true),
   /** Rows per Parquet row group. */
   rowGroupSize: z.number().int().min(1).default(10_000),
+  /** Fine-tune readiness (tokens per row against the context, training tokens, cost); default on for training formats. */
+  readiness: z.boolean().optional(),
+  /** The model to fine-tune: its tokenizer, context length and training price. */
+  model: z.string().min(1).optional(),
+  contextLength: z.number().int().min(1).optional(),
+  /** US dollars per million training tokens. */
+  pricePerMillion: z.number().min(0).optional(),
+  epochs: z.number().int().min(1).max(100).default(3),
 });
 export type ExportOperationOptions = z.output<typeof ExportOperationOptions>;
 
@@ -152,8 +183,20 @@ export function createExportOperation(open: (file: string, signal?: AbortSignal)
       if (resolve(options.file) === out) throw new UserError('The output file must differ from the input.');
       const r: ExportReport = { ...emptyReport(format), container };
       const seen = new Set<string>();
+      const check = options.readiness ?? TRAINING_FORMATS.has(format)
+        ? new ReadinessCheck({
+          ...(options.model ? { model: options.model } : {}),
+          ...(options.contextLength ? { contextLength: options.contextLength } : {}),
+          ...(options.pricePerMillion !== undefined ? { pricePerMillion: options.pricePerMillion } : {}),
+          epochs: options.epochs,
+        })
+        : undefined;
+      const onRow = check ? (row: Record<string, unknown>, index: number) => check.add(row, index) : undefined;
+      const finish = () => {
+        if (check && r.written) r.readiness = check.result();
+      };
       if (container === 'jsonl') {
-        const { first, rest } = await peek(exportRows(open(options.file, ctx.signal), rowOptions, ctx, r, seen));
+        const { first, rest } = await peek(exportRows(open(options.file, ctx.signal), rowOptions, ctx, r, seen, onRow));
         if (first.done) return r;
         await writeJsonl(out, rest, ctx.signal, options.overwrite);
         r.out = out;
@@ -162,7 +205,9 @@ export function createExportOperation(open: (file: string, signal?: AbortSignal)
         if (container === 'hub') mkdirSync(dirname(target), { recursive: true });
         // two passes over the input: the first fills the report and the schema, the second writes
         let pass = 0;
-        const rows = () => exportObjects(open(options.file, ctx.signal), rowOptions, ctx, pass++ === 0 ? r : emptyReport(format), seen);
+        // the records as they are keep their 64-bit integers exact (the formats' rows hold no such numbers)
+        const src = () => (format === 'records' ? exactIntegers(open(options.file, ctx.signal)) : open(options.file, ctx.signal));
+        const rows = () => (pass++ === 0 ? exportObjects(src(), rowOptions, ctx, r, seen, onRow) : exportObjects(src(), rowOptions, ctx, emptyReport(format)));
         let result;
         try {
           result = await writeParquet(target, rows, { signal: ctx.signal, overwrite: options.overwrite, rowGroupSize: options.rowGroupSize });
@@ -181,6 +226,7 @@ export function createExportOperation(open: (file: string, signal?: AbortSignal)
       if (LLAMA_FACTORY_FORMATS.has(format) && options.datasetInfo && container !== 'hub') {
         r.files = [...(r.files ?? []), await writeDatasetInfo(out, format, seen, ctx.signal)];
       }
+      finish();
       ctx.log(`${r.written} ${r.format} rows written, ${r.skippedCount} records skipped, ${r.invalid} invalid lines`);
       return r;
     },

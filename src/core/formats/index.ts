@@ -11,7 +11,7 @@ import { BufferedWriter, fsyncDir, tempPathFor } from '../store/files';
 import { abortError } from '../store/errors';
 import { readGzipLines } from './gzip-lines';
 import { readParquetRows, writeParquet, type ParquetWriteResult } from './parquet';
-import { toJsonText } from './json-text';
+import { hasUnsafeInteger, parseJsonExact, toJsonText } from './json-text';
 
 export type Format = 'jsonl' | 'json' | 'csv' | 'tsv' | 'parquet' | 'jsonl.gz';
 
@@ -236,7 +236,8 @@ export async function* readAnyRecords(path: string, format: Format, opts: ReadOp
     const { storeLines } = await import('../sources');
     for await (const l of storeLines(path, opts.signal)) {
       if (!l.value) throw new FormatError(`line ${l.index + 1}: ${l.invalid?.reason ?? 'not a JSON object'}`);
-      yield l.value;
+      // integers past 2^53 (an INT64 column converted to JSONL): read again, exact
+      yield hasUnsafeInteger(l.value) ? (parseJsonExact(l.raw) as Record<string, unknown>) : l.value;
     }
     return;
   }

@@ -2,7 +2,8 @@
 // `.jsonl.gz` decompressed as a stream, Parquet a row group at a time, JSON arrays, CSV and TSV as
 // streams of records. Every one gives the same Lines (0-based index, the record or why it is not
 // one), so export, import and the other operations read them alike.
-import type { Line, LineSource } from '../filter/fields';
+import { iterateLines, type Line, type LineSource } from '../filter/fields';
+import { hasUnsafeInteger, parseJsonExact } from './json-text';
 import { openStore } from '../sources';
 import { detectFormat, readRecords, type Format } from './index';
 import { readGzipLines } from './gzip-lines';
@@ -31,4 +32,14 @@ export function openInput(file: string, signal?: AbortSignal): LineSource {
 /** Whether a path names a format the operations read (JSONL, .ndjson, .jsonl.gz, Parquet, JSON, CSV, TSV). */
 export function isReadable(file: string): boolean {
   return detectFormat(file) !== undefined;
+}
+
+/** The lines with integers past 2^53 read again from their text, exact (BigInt), for Parquet's INT64. */
+export function exactIntegers(source: LineSource): LineSource {
+  return async function* () {
+    for await (const l of iterateLines(source)) {
+      if (l.value && l.raw && hasUnsafeInteger(l.value)) yield { ...l, value: parseJsonExact(l.raw) as Record<string, unknown> };
+      else yield l;
+    }
+  };
 }

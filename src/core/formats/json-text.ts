@@ -19,3 +19,84 @@ export function toJsonText(v: unknown): string {
   const text = JSON.stringify(v, replacer);
   return text.includes('bigint:') ? text.replace(MARKED, '$1') : text;
 }
+
+/** Whether a parsed value holds an integer JSON.parse could not keep exact (past 2^53). */
+export function hasUnsafeInteger(v: unknown): boolean {
+  if (typeof v === 'number') return Number.isInteger(v) && !Number.isSafeInteger(v);
+  if (Array.isArray(v)) return v.some(hasUnsafeInteger);
+  if (v !== null && typeof v === 'object') return Object.values(v).some(hasUnsafeInteger);
+  return false;
+}
+
+/**
+ * JSON.parse, but integers past 2^53 become BigInt with every digit (JSON.parse rounds them to the
+ * nearest double). For the few lines that need it (see hasUnsafeInteger): a small recursive parser,
+ * strings and other numbers still go through JSON.parse.
+ */
+export function parseJsonExact(text: string): unknown {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
+  };
+  const value = (): unknown => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      const out: Record<string, unknown> = {};
+      ws();
+      if (text[i] === '}') {
+        i++;
+        return out;
+      }
+      for (;;) {
+        ws();
+        const k = str();
+        ws();
+        if (text[i++] !== ':') throw new SyntaxError(`expected ":" at ${i - 1}`);
+        out[k] = value();
+        ws();
+        const d = text[i++];
+        if (d === '}') return out;
+        if (d !== ',') throw new SyntaxError(`expected "," or "}" at ${i - 1}`);
+      }
+    }
+    if (c === '[') {
+      i++;
+      const out: unknown[] = [];
+      ws();
+      if (text[i] === ']') {
+        i++;
+        return out;
+      }
+      for (;;) {
+        out.push(value());
+        ws();
+        const d = text[i++];
+        if (d === ']') return out;
+        if (d !== ',') throw new SyntaxError(`expected "," or "]" at ${i - 1}`);
+      }
+    }
+    if (c === '"') return str();
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?|^true|^false|^null/.exec(text.slice(i, i + 400));
+    if (!m) throw new SyntaxError(`unexpected ${JSON.stringify(c)} at ${i}`);
+    i += m[0].length;
+    if (!m[2] && !m[3] && m[1] !== undefined) {
+      const n = Number(m[0]);
+      return Number.isSafeInteger(n) ? n : BigInt(m[0]);
+    }
+    return JSON.parse(m[0]);
+  };
+  const str = (): string => {
+    if (text[i] !== '"') throw new SyntaxError(`expected a string at ${i}`);
+    let j = i + 1;
+    while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+    const s = JSON.parse(text.slice(i, j + 1)) as string;
+    i = j + 1;
+    return s;
+  };
+  const v = value();
+  ws();
+  if (i !== text.length) throw new SyntaxError(`unexpected data at ${i}`);
+  return v;
+}

@@ -210,9 +210,10 @@ function kindOf(v: unknown): Kind {
     case 'boolean':
       return { t: 'bool' };
     case 'bigint':
-      return { t: 'int' };
+      return v >= -(2n ** 63n) && v < 2n ** 63n ? { t: 'int' } : { t: 'float' };
     case 'number':
-      return Number.isInteger(v) ? { t: 'int' } : { t: 'float' };
+      // an integer past 2^53 is a rounded double already (JSON.parse): kept as the double it is
+      return Number.isSafeInteger(v) ? { t: 'int' } : { t: 'float' };
     case 'string':
       return { t: 'string' };
     default:
