@@ -52,16 +52,19 @@ export function uuidV5(name: string, namespace = NAMESPACE): string {
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
 
+/** The user id of a decision that names nobody (Argilla requires one: `Response(user_id=...)`). */
+export const ANONYMOUS_USER_ID = uuidV5('dataset-curator:user:(anonymous)');
+
 /** Argilla's user id for one of our user names. */
-export function argillaUserId(user: string | undefined, users: UserMap = {}): string | null {
-  if (user === undefined) return null;
+export function argillaUserId(user: string | undefined, users: UserMap = {}): string {
+  if (user === undefined) return ANONYMOUS_USER_ID;
   if (users[user]) return users[user]!;
   return UUID_RE.test(user) ? user.toLowerCase() : uuidV5(`dataset-curator:user:${user}`);
 }
 
 /** Our user name for an Argilla user id (the map's name when it has one). */
 export function userOfArgillaId(id: string | null | undefined, users: UserMap = {}): string | undefined {
-  if (id === null || id === undefined || id === 'None') return undefined;
+  if (id === null || id === undefined || id === 'None' || id === ANONYMOUS_USER_ID) return undefined;
   for (const [name, uuid] of Object.entries(users)) if (uuid.toLowerCase() === id.toLowerCase()) return name;
   return id;
 }
@@ -78,6 +81,14 @@ export interface ArgillaOptions {
   /** Keep what Argilla has no slot for (label without a person's decision, rationale, judges) under `annotations`. */
   includeAnnotations?: boolean;
 }
+
+/**
+ * A response's status. Argilla's `Record.to_dict()` leaves it out and `UserResponse` then takes a
+ * response as a draft; a record whose status is `completed` has its responses submitted, so a
+ * missing status is `submitted` there and `draft` elsewhere. Exports always write it.
+ */
+const responseStatus = (s: unknown, recordStatus: string | undefined): 'draft' | 'submitted' | 'discarded' =>
+  s === 'draft' || s === 'submitted' || s === 'discarded' ? s : recordStatus === 'completed' ? 'submitted' : 'draft';
 
 interface Resp {
   value: unknown;
@@ -203,7 +214,7 @@ function annotationsFrom(
   for (const [q, rs] of responses) {
     const mine = rs.map((r) => {
       const user = userOfArgillaId(r.user_id, users);
-      return { value: r.value, ...(user !== undefined ? { user } : {}), status: statusOf(r.status) };
+      return { value: r.value, ...(user !== undefined ? { user } : {}), status: responseStatus(r.status, status) };
     });
     if (!mine.length) continue;
     human[q] = mine.find((r) => r.status === 'submitted') ?? mine[0];
@@ -227,7 +238,7 @@ export function fromArgilla(r: ArgillaRow, extra: Record<string, unknown>, users
   if (Object.keys(r.metadata).length) out.metadata = r.metadata;
   if (Object.keys(r.vectors).length) out.vectors = r.vectors;
   if (r._server_id) out._server_id = r._server_id;
-  const status = r.status ?? (Object.values(r.responses).some((rs) => rs.some((x) => (x.status ?? 'submitted') === 'submitted')) ? 'completed' : 'pending');
+  const status = r.status ?? (Object.values(r.responses).some((rs) => rs.some((x) => x.status === 'submitted')) ? 'completed' : 'pending');
   out.status = status;
   for (const [k, v] of Object.entries(extra)) if (k !== 'annotations') out[k] = v;
   annotationsFrom(Object.entries(r.suggestions), Object.entries(r.responses), status, users, out);

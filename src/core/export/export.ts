@@ -13,7 +13,7 @@ import { exactIntegers, openInput } from '../formats/inputs';
 import { toJsonText } from '../formats/json-text';
 import { ParquetError, writeParquet } from '../formats/parquet';
 import { datasetCard, hubDataFile } from '../formats/hf';
-import { ExportFormat, exportRecord, ExportOptions, importRecord, LLAMA_FACTORY_FORMATS, FORMATS } from './formats';
+import { describeZodError, ExportFormat, exportRecord, ExportOptions, importRecord, LLAMA_FACTORY_FORMATS, FORMATS } from './formats';
 import { writeDatasetInfo } from './llama-factory';
 import { ReadinessCheck, type Readiness } from './readiness';
 
@@ -272,7 +272,7 @@ export function createImportOperation(open: (file: string, signal?: AbortSignal)
             yield toJsonText(importRecord(options.format, line.value, options.argillaUsers));
           } catch (e) {
             skippedCount++;
-            if (skipped.length < 1000) skipped.push({ index: line.index, reason: e instanceof z.ZodError ? e.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : e instanceof Error ? e.message : String(e) });
+            if (skipped.length < 1000) skipped.push({ index: line.index, reason: e instanceof z.ZodError ? describeZodError(e) : e instanceof Error ? e.message : String(e) });
           }
         }
       }

@@ -286,7 +286,11 @@ function toSftMessages(v: unknown): SftMessage[] | string {
     else msg.content = content;
     if (typeof item.name === 'string') msg.name = item.name;
     if (typeof item.tool_call_id === 'string') msg.tool_call_id = item.tool_call_id;
-    if (role === 'assistant' && (item.weight === 0 || item.weight === 1)) msg.weight = item.weight;
+    if (item.weight !== undefined) {
+      if (role !== 'assistant') return `a ${role} message has a weight (only assistant turns have one)`;
+      if (item.weight !== 0 && item.weight !== 1) return `weight must be 0 or 1, got ${JSON.stringify(item.weight)}`;
+      msg.weight = item.weight;
+    }
     out.push(msg);
   }
   return out;
@@ -722,12 +726,26 @@ export function exportRecord(value: Record<string, unknown>, index: number, opti
   let row = built;
   if (o.includeAnnotations && !ANNOTATIONS_INSIDE.has(o.format)) row = { ...row, ...annotationsOf(value) };
   const check = SCHEMAS[o.format].safeParse(row);
-  if (!check.success) return { ok: false, reason: `invalid ${o.format} row: ${check.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
+  if (!check.success) return { ok: false, reason: `invalid ${o.format} row: ${describeZodError(check.error)}` };
   return { ok: true, row };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Import
+
+/** A zod error for people: each issue's path and message; of a union, the branch that came closest. */
+export function describeZodError(e: z.ZodError): string {
+  const flat = (issues: readonly z.core.$ZodIssue[], prefix: (string | number)[] = []): string[] =>
+    issues.flatMap((i) => {
+      const path = [...prefix, ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
+      if (i.code === 'invalid_union' && i.errors.length) {
+        const best = [...i.errors].sort((a, b) => a.length - b.length)[0] ?? [];
+        return flat(best, path);
+      }
+      return [`${path.join('.') || 'row'}: ${i.message}`];
+    });
+  return flat(e.issues).join('; ');
+}
 
 /** Imports one row of a format into the annotation layout; throws a zod error for a row that is not of the format. */
 export function importRecord(format: ExportFormat, row: unknown, users: Record<string, string> = {}): Record<string, unknown> {
