@@ -29,6 +29,7 @@ export async function run(): Promise<void> {
   await import('./walkthrough.test');
   await import('./hostile.test');
   await import('./save-failures.test');
+  await import('./interop.test');
 
   const results: TestResult[] = [];
   let vscodeVersion = 'unknown';

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { exportRecord, importRecord, SCHEMAS, type ExportFormat, type ExportOptions } from '../../src/core/export/formats';
 import { ANONYMOUS_USER_ID, uuidV5 } from '../../src/core/export/argilla';
 import { datasetInfoEntry } from '../../src/core/export/llama-factory';
-import { exportOperation, ExportOperationOptions, importOperation, ImportOperationOptions } from '../../src/core/export/export';
+import { EXPORT_CHOICES, exportOperation, ExportOperationOptions, importOperation, ImportOperationOptions } from '../../src/core/export/export';
+import { EXPORT_FORMAT_CHOICES, STYLED_FORMATS } from '../../src/core/export/choices';
 import { quietContext } from '../../src/core/operation';
 import { tempDir } from './helpers/store';
 
@@ -217,4 +218,16 @@ test('export and import write nothing and say why when no row can be written', a
   assert.equal(i.written, 0);
   assert.equal(i.skippedCount, 36);
   assert.equal(i.skipped[0]!.reason, 'prompt: Invalid input: expected string, received undefined; chosen: Invalid input: expected string, received undefined; rejected: Invalid input: expected string, received undefined');
+});
+
+test('the VS Code export offers the formats the CLI takes, and the same options', () => {
+  const offered = new Set(EXPORT_FORMAT_CHOICES.map((c) => c.format as string));
+  // `records` and `parquet` are one choice (the records as they are; parquet writes them to Parquet)
+  assert.deepEqual([...offered, 'records'].sort(), [...EXPORT_CHOICES].sort());
+  for (const c of EXPORT_FORMAT_CHOICES) assert.ok(c.label && c.detail, c.format);
+  assert.deepEqual([...STYLED_FORMATS].sort(), ['dpo', 'kto', 'prompt-completion']);
+  // the options both faces set are the operation's own
+  for (const k of ['dpoStyle', 'mapping', 'includeAnnotations', 'hub', 'split', 'datasetInfo', 'model', 'contextLength', 'pricePerMillion', 'epochs', 'readiness', 'argillaUsers', 'argillaFields']) {
+    assert.ok(k in ExportOperationOptions.shape, k);
+  }
 });

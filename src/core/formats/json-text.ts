@@ -15,8 +15,8 @@ function replacer(this: unknown, _key: string, v: unknown): unknown {
 }
 
 /** JSON text of a value that may hold BigInts (written exact) and byte arrays (base64). */
-export function toJsonText(v: unknown): string {
-  const text = JSON.stringify(v, replacer);
+export function toJsonText(v: unknown, space?: number): string {
+  const text = JSON.stringify(v, replacer, space);
   return text.includes('bigint:') ? text.replace(MARKED, '$1') : text;
 }
 
