@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { curate, root, tempDir } from './helpers/store';
 import { ReadinessCheck, rowTokens, fineTuneModel, describeReadiness } from '../../src/core/export/readiness';
 import { countChatTokens, countTokens, encodingFor } from '../../src/core/llm/tokenizer';
@@ -86,6 +87,29 @@ describe('curate export / import / convert', () => {
       'train.sharegpt': { file_name: 'train.sharegpt.json', formatting: 'sharegpt', columns: { messages: 'conversations' } },
     });
   });
+});
+
+test('.jsonl.gz and Parquet inputs: filter and split read them; stats, get, set and in-place edits say to convert first', () => {
+  const dir = tempDir('dc-cli-inputs-');
+  const gz = join(dir, 't.jsonl.gz');
+  writeFileSync(gz, gzipSync('{"text":"a"}\n{"text":"bb"}\n'));
+  const f = curate(['filter', gz, '--where', 'len(text) >= 2', '--out', join(dir, 'f.jsonl')]);
+  assert.equal(f.code, 0, f.err);
+  assert.equal(readFileSync(join(dir, 'f.jsonl'), 'utf8'), '{"text":"bb"}\n');
+  const tag = curate(['filter', gz, '--where', 'len(text) >= 2', '--tag', 'x']);
+  assert.equal(tag.code, 2);
+  assert.match(tag.err, /--tag edits the file in place, and .* is not JSONL/);
+  const st = curate(['stats', gz]);
+  assert.equal(st.code, 2);
+  assert.match(st.err, /is gzip-compressed JSONL, not JSONL: convert it first with "curate convert .*t\.jsonl\.gz --out .*t\.jsonl"/);
+  const pq = join(dir, 'chats.parquet');
+  writeFileSync(pq, readFileSync(join(root, 'test', 'fixtures', 'parquet', 'chats.parquet')));
+  const get = curate(['get', pq, '--line', '1']);
+  assert.equal(get.code, 2);
+  assert.match(get.err, /is Parquet, not JSONL/);
+  const sft = curate(['export', pq, '--format', 'sft', '--out', join(dir, 'sft.jsonl'), '--json']);
+  assert.equal(sft.code, 0, sft.err);
+  assert.equal((JSON.parse(sft.out) as { written: number }).written, 3, 'a Hub chat dataset is SFT data as it is');
 });
 
 test('tokenizer: OpenAI encodings by model; chat framing as the cookbook counts it', () => {

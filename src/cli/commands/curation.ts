@@ -9,6 +9,7 @@ import { createReviewQueueOperation } from '../../core/filter/thresholds';
 import type { FieldEdit } from '../../core/filter/fields';
 import { createExportOperation, createImportOperation, EXPORT_CHOICES } from '../../core/export/export';
 import { FORMATS } from '../../core/export/formats';
+import { detectFormat } from '../../core/formats';
 import { describeReadiness } from '../../core/export/readiness';
 import { createSplitOperation } from '../../core/export/split';
 import { JsonlDataset } from '../../core/store';
@@ -110,6 +111,9 @@ export const filter: Command = {
     const actions = [values['dry-run'] ? 'dry-run' : '', values.out ? 'write' : '', values.tag ? 'tag' : '', values.delete ? 'delete' : ''].filter(Boolean);
     if (actions.length > 1) throw new UsageError(`choose one of --dry-run, --out, --tag, --delete (got ${actions.join(', ')})`);
     const action = (actions[0] ?? 'dry-run') as 'dry-run' | 'write' | 'tag' | 'delete';
+    // tag and delete edit the file itself: JSONL only (other formats are read, and written with --out)
+    const fmt = detectFormat(file);
+    if ((action === 'tag' || action === 'delete') && fmt && fmt !== 'jsonl') throw new UsageError(`--${action} edits the file in place, and ${file} is not JSONL: use --out FILE.jsonl (or convert it first)`);
     const dedup = values.dedup ?? 'none';
     const threshold = num(values['semantic-threshold'], 'semantic-threshold') ?? num(values.threshold, 'threshold');
     const shingleSize = num(values['shingle-size'], 'shingle-size');
