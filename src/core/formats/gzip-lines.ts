@@ -1,14 +1,25 @@
 // The lines of a gzip-compressed JSONL file (`.jsonl.gz`, `.ndjson.gz`), streamed: decompressed a
 // chunk at a time, split at LF, each line checked by the store's own rules (the same reasons for
-// an invalid line as the editor and `curate validate` give).
+// an invalid line as the editor and `curate validate` give). `readJsonlLines` reads a plain JSONL
+// file the same way, for one pass from start to end (a conversion), where the store's index and its
+// random reads would cost more than they give.
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { checkLineBytes } from '../store/check';
 import { abortError } from '../store/errors';
 import type { Line } from '../filter/fields';
 
-export async function* readGzipLines(path: string, signal?: AbortSignal): AsyncGenerator<Line> {
-  const stream = createReadStream(path).pipe(createGunzip());
+export function readGzipLines(path: string, signal?: AbortSignal): AsyncGenerator<Line> {
+  return readLines(path, true, signal);
+}
+
+export function readJsonlLines(path: string, signal?: AbortSignal): AsyncGenerator<Line> {
+  return readLines(path, false, signal);
+}
+
+async function* readLines(path: string, gzip: boolean, signal?: AbortSignal): AsyncGenerator<Line> {
+  const file = createReadStream(path, { highWaterMark: 1 << 20 });
+  const stream = gzip ? file.pipe(createGunzip()) : file;
   let rest: Buffer | undefined;
   let index = 0;
   const line = (content: Buffer): Line => {
@@ -33,6 +44,7 @@ export async function* readGzipLines(path: string, signal?: AbortSignal): AsyncG
     throw err;
   } finally {
     stream.destroy();
+    file.destroy();
   }
   if (rest && rest.length) yield line(rest);
 }

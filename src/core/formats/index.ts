@@ -9,7 +9,7 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { parse as parseCsv } from 'csv-parse';
 import { BufferedWriter, fsyncDir, tempPathFor } from '../store/files';
 import { abortError } from '../store/errors';
-import { readGzipLines } from './gzip-lines';
+import { readGzipLines, readJsonlLines } from './gzip-lines';
 import { readParquetRows, writeParquet, type ParquetWriteResult } from './parquet';
 import { hasUnsafeInteger, parseJsonExact, toJsonText } from './json-text';
 
@@ -233,8 +233,7 @@ export async function convertToJsonl(input: string, output: string, opts: ReadOp
 /** The records of any input this module reads, JSONL included (an invalid JSONL line stops with its number and reason). */
 export async function* readAnyRecords(path: string, format: Format, opts: ReadOptions = {}): AsyncGenerator<Record<string, unknown>> {
   if (format === 'jsonl') {
-    const { storeLines } = await import('../sources');
-    for await (const l of storeLines(path, opts.signal)) {
+    for await (const l of readJsonlLines(path, opts.signal)) {
       if (!l.value) throw new FormatError(`line ${l.index + 1}: ${l.invalid?.reason ?? 'not a JSON object'}`);
       // integers past 2^53 (an INT64 column converted to JSONL): read again, exact
       yield hasUnsafeInteger(l.value) ? (parseJsonExact(l.raw) as Record<string, unknown>) : l.value;

@@ -14,8 +14,40 @@ function replacer(this: unknown, _key: string, v: unknown): unknown {
   return v;
 }
 
-/** JSON text of a value that may hold BigInts (written exact) and byte arrays (base64). */
+/**
+ * Makes a value plain JSON where it can, in place: a BigInt within 2^53 becomes a number. Returns
+ * whether something still needs the replacer (a larger BigInt, bytes).
+ */
+function plain(v: unknown): boolean {
+  if (v === null || typeof v !== 'object') return typeof v === 'bigint';
+  if (v instanceof Uint8Array) return true;
+  let rest = false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (typeof x === 'bigint' && x >= MIN && x <= MAX) v[i] = Number(x);
+      else if (x !== null && (typeof x === 'object' || typeof x === 'bigint')) rest = plain(x) || rest;
+    }
+    return rest;
+  }
+  if (v instanceof Date) return false;
+  const o = v as Record<string, unknown>;
+  for (const k in o) {
+    const x = o[k];
+    if (typeof x === 'bigint' && x >= MIN && x <= MAX) o[k] = Number(x);
+    else if (x !== null && (typeof x === 'object' || typeof x === 'bigint')) rest = plain(x) || rest;
+  }
+  return rest;
+}
+const MIN = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * JSON text of a value that may hold BigInts (written exact) and byte arrays (base64). The value's
+ * BigInts within 2^53 are made numbers in place (values read from Parquet are ours to change).
+ */
 export function toJsonText(v: unknown, space?: number): string {
+  if (!plain(v)) return JSON.stringify(v, undefined, space);
   const text = JSON.stringify(v, replacer, space);
   return text.includes('bigint:') ? text.replace(MARKED, '$1') : text;
 }
