@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { exportOperation, type ExportReport } from '../core/export/export';
 import { FieldMapping } from '../core/export/formats';
 import { EXPORT_FORMAT_CHOICES as formats, STYLED_FORMATS as STYLED } from '../core/export/choices';
-import { describeReadiness } from '../core/export/readiness';
+import { DEFAULT_FINE_TUNE_MODEL, describeReadiness, FINE_TUNE_MODELS } from '../core/export/readiness';
 import { runWithProgress } from './jobs';
 import type { CurationEditorProvider } from './curationEditor';
 import type { Log } from './log';
@@ -60,6 +60,7 @@ export async function exportCommand(uri: vscode.Uri, editors: CurationEditorProv
     [
       { label: 'Keep the annotations', id: 'annotations', detail: 'label, rationale, judges and annotations beside the row where the format has no place for them' },
       { label: 'Map fields…', id: 'map', detail: `which record fields hold what: ${MAP_KEYS.join(', ')} (default: the same names)` },
+      { label: 'Check fine-tune readiness for a model…', id: 'model', detail: `tokens per row against its context, rows that would be cut, training tokens and cost (OpenAI formats: ${DEFAULT_FINE_TUNE_MODEL} unless picked)` },
     ],
     { title: `Export ${name} as ${pick.label}`, placeHolder: 'Options (none picked: the defaults)', canPickMany: true },
   );
@@ -77,6 +78,16 @@ export async function exportCommand(uri: vscode.Uri, editors: CurationEditorProv
     });
     if (text === undefined) return undefined;
     mapping = parseMap(text) as Record<string, string>;
+  }
+
+  let model: string | undefined;
+  if (opts.some((o) => o.id === 'model')) {
+    const m = await vscode.window.showQuickPick(
+      Object.entries(FINE_TUNE_MODELS).map(([name, spec]) => ({ label: name, detail: `${spec.contextLength.toLocaleString('en-US')} tokens per example, $${spec.pricePerMillion} per million training tokens` })),
+      { title: 'Fine-tune readiness', placeHolder: 'The model to be fine-tuned (its tokenizer, context and price)' },
+    );
+    if (!m) return undefined;
+    model = m.label;
   }
 
   const where = await vscode.window.showQuickPick(
@@ -111,6 +122,7 @@ export async function exportCommand(uri: vscode.Uri, editors: CurationEditorProv
     mapping,
     includeAnnotations: opts.some((o) => o.id === 'annotations'),
     ...(dpoStyle ? { dpoStyle } : {}),
+    ...(model ? { model } : {}),
   });
   const r = await runWithProgress(exportOperation, options, { title: `Exporting ${name}` }, log);
   if (!r) return undefined;

@@ -1,12 +1,25 @@
 // The `curate` CLI as a user moving data between tools runs it: export and import exit 1 writing
 // nothing when no row can be written (with the reasons), the fine-tune readiness report, convert
-// to and from Parquet, LLaMA-Factory's dataset_info.json.
-import { describe, test } from 'node:test';
+// to and from Parquet, LLaMA-Factory's dataset_info.json. The CLI is bundled as `npm run build`
+// does (its tokenizer and Parquet bundles beside it, loaded on first use), then run as a process.
+import { before, describe, test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { curate, root, tempDir } from './helpers/store';
+import { root, tempDir } from './helpers/store';
+import { bundle } from './helpers/bundle';
+
+let cli = '';
+before(async () => {
+  cli = join(await bundle({ cli: 'src/cli/main.ts' }), 'cli.js');
+});
+
+function curate(args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
 import { ReadinessCheck, rowTokens, fineTuneModel, describeReadiness } from '../../src/core/export/readiness';
 import { countChatTokens, countTokens, encodingFor } from '../../src/core/llm/tokenizer';
 

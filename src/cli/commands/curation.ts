@@ -325,8 +325,9 @@ export const exportCmd: Command = {
     'Parquet; --format parquet writes the records as they are; --hub writes the Hugging Face layout into\n' +
     'the folder --out (data/<split>-00000-of-00001.parquet and a README.md dataset card). LLaMA-Factory\n' +
     'formats (alpaca, alpaca-ranking, sharegpt, sharegpt-ranking) add their entry to dataset_info.json\n' +
-    'beside the file. Training formats report fine-tune readiness: tokens per row against the model\'s\n' +
-    'context (--model, default gpt-4.1-mini), rows that would be cut, training tokens and cost.\n' +
+    'beside the file. OpenAI formats (sft, openai-preference) report fine-tune readiness, and any format\n' +
+    'with --model or --context-length: tokens per row against the model\'s context (default gpt-4.1-mini),\n' +
+    'rows that would be cut, training tokens and cost.\n' +
     'Exits 1, writing nothing, when no record can be exported; the reasons are printed.',
   options: {
     format: { type: 'string', short: 'f' },

@@ -110,10 +110,12 @@ export async function* exportRows(
   for await (const row of exportObjects(source, options, ctx, report, seen, onRow)) yield toJsonText(row);
 }
 
-/** The formats a model is fine-tuned on: their exports check readiness unless told not to. */
-export const TRAINING_FORMATS: ReadonlySet<ExportFormat> = new Set([
-  'sft', 'openai-preference', 'dpo', 'prompt-completion', 'kto', 'distilabel-dpo', 'alpaca', 'alpaca-ranking', 'sharegpt', 'sharegpt-ranking',
-]);
+/**
+ * OpenAI's fine-tuning formats: their exports check readiness (OpenAI's tokenizer, context and
+ * price) unless told not to. Other training formats check it when asked (a model, a context
+ * length, or `readiness: true`): their trainers tokenize with their own models' tokenizers.
+ */
+export const READINESS_BY_DEFAULT: ReadonlySet<ExportFormat> = new Set(['sft', 'openai-preference']);
 
 /** Exports lines in memory: the rows and the report. */
 export async function exportLines(source: LineSource, options: ExportOptions, ctx: OperationContext): Promise<{ rows: Record<string, unknown>[]; report: ExportReport }> {
@@ -183,7 +185,7 @@ export function createExportOperation(open: (file: string, signal?: AbortSignal)
       if (resolve(options.file) === out) throw new UserError('The output file must differ from the input.');
       const r: ExportReport = { ...emptyReport(format), container };
       const seen = new Set<string>();
-      const check = options.readiness ?? TRAINING_FORMATS.has(format)
+      const check = options.readiness ?? (READINESS_BY_DEFAULT.has(format) || options.model !== undefined || options.contextLength !== undefined)
         ? new ReadinessCheck({
           ...(options.model ? { model: options.model } : {}),
           ...(options.contextLength ? { contextLength: options.contextLength } : {}),
