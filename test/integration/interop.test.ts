@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { activateExtension, waitFor, workspaceFolder } from './helpers';
+import { activateExtension, openInCurationEditor, waitFor, workspaceFolder } from './helpers';
 
 describe('Parquet and .ndjson files', () => {
   it('lists a Parquet file read-only, previews it, and converts it to JSONL to edit; lists .ndjson files', async () => {
@@ -24,6 +24,10 @@ describe('Parquet and .ndjson files', () => {
       const ndItem = await waitFor('the .ndjson file listed', async () => (await api.datasets.getChildren()).find((i) => i.uri.fsPath === nd.fsPath));
       assert.equal(ndItem.contextValue, 'dataset');
       assert.equal((await api.datasets.summary(nd)).records, 1);
+      // .ndjson opens in the curation editor (its selector)
+      const ndDoc = await openInCurationEditor(api, nd);
+      assert.equal(ndDoc.store.lineCount, 1);
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
 
       await vscode.commands.executeCommand('vscode.openWith', uri, 'datasetCurator.parquetPreview');
       await waitFor('the read-only preview in front', () => {
