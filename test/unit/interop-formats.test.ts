@@ -108,6 +108,11 @@ test('Argilla: our user names become UUIDs (name-based, or from a map) and come 
   // a field of the user's named "status" is not Argilla's status
   const own = exp('argilla', { text: 't', status: 'active', n: 1 });
   assert.deepEqual([own.fields, own.metadata, own.status], [{ text: 't', status: 'active' }, { n: 1 }, 'pending']);
+  // nothing is dropped: objects are (custom) fields, lists of scalars are (terms) metadata
+  const rich = { text: 't', info: { source: 'web', page: 3 }, tags: ['a', 'b'], turns: [{ speaker: 'x' }], n: 2 };
+  const r2 = exp('argilla', rich);
+  assert.deepEqual([r2.fields, r2.metadata], [{ text: 't', info: rich.info, turns: rich.turns }, { tags: ['a', 'b'], n: 2 }]);
+  assert.deepEqual(exp('argilla', imp('argilla', r2)), r2, 'and back');
 });
 
 test('OpenAI SFT keeps tools, tool calls, tool messages, weight and parallel_tool_calls (OpenAI/Azure examples)', () => {

@@ -129,12 +129,19 @@ function bestSuggestions(v: Record<string, unknown>): Map<string, { value: unkno
   return out;
 }
 
+/**
+ * Argilla's fields and metadata of a record: fields are the texts, chats and objects (a CustomField
+ * takes a dict); metadata the scalars and lists of scalars (terms), and a `metadata` object's
+ * entries. Every top-level key but the annotation's lands in one of them: nothing is dropped.
+ */
 function fieldsAndMetadata(v: Record<string, unknown>, o: ArgillaOptions): { fields: Record<string, unknown>; metadata: Record<string, unknown> } {
   const fields: Record<string, unknown> = {};
   const metadata: Record<string, unknown> = {};
   // `status` is Argilla's own only when it holds one of its values (an import's); a field of the user's otherwise
   const reserved = new Set(['metadata', 'vectors', '_server_id', 'inserted_at', 'updated_at', o.idPath, ...(v.status === 'pending' || v.status === 'completed' ? ['status'] : [])]);
-  const names = o.fields ?? Object.keys(v).filter((k) => !ANNOTATION_KEYS.has(k) && !reserved.has(k) && (typeof v[k] === 'string' || isChat(v[k])));
+  const isMeta = (x: unknown) => scalar(x) || (Array.isArray(x) && x.every(scalar));
+  const isField = (k: string) => !ANNOTATION_KEYS.has(k) && !reserved.has(k) && v[k] !== null && v[k] !== undefined && (typeof v[k] === 'string' || !isMeta(v[k]));
+  const names = o.fields ?? Object.keys(v).filter(isField);
   for (const k of names) {
     const val = getPath(v, k);
     if (val !== undefined && val !== null) fields[k] = val;
@@ -142,7 +149,8 @@ function fieldsAndMetadata(v: Record<string, unknown>, o: ArgillaOptions): { fie
   if (isObject(v.metadata)) for (const [k, val] of Object.entries(v.metadata)) metadata[k] = val;
   for (const [k, val] of Object.entries(v)) {
     if (ANNOTATION_KEYS.has(k) || reserved.has(k) || k in fields) continue;
-    if (scalar(val)) metadata[k] = val;
+    if (isMeta(val)) metadata[k] = val;
+    else if (o.fields && val !== null && val !== undefined) fields[k] = val; // not named as a field, and no scalar: kept as one
   }
   return { fields, metadata };
 }
