@@ -139,7 +139,7 @@ export async function exportCommand(uri: vscode.Uri, editors: CurationEditorProv
   log.info(`Export ${name}: ${msg}`);
   for (const f of r.files ?? []) log.info(`Export ${name}: wrote ${f}`);
   if (r.readiness) log.info(`Export ${name}: ${describeReadiness(r.readiness)}`);
-  const fit = r.readiness?.overLimit ? ` ${r.readiness.overLimit} row(s) exceed the ${r.readiness.contextLength}-token context.` : '';
+  const fit = r.readiness?.warnings.length ? ` ${r.readiness.warnings.join('; ')}.` : '';
   const cost = r.readiness?.estimatedCost !== undefined ? ` About ${r.readiness.trainingTokens.toLocaleString('en-US')} training tokens, $${r.readiness.estimatedCost.toFixed(2)} on ${r.readiness.model}.` : '';
   const open = await vscode.window.showInformationMessage(msg + fit + cost, 'Open', ...(r.skippedCount || r.readiness ? ['Show Details'] : []));
   if (open === 'Open') await vscode.commands.executeCommand('vscode.open', target);

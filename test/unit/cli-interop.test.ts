@@ -69,9 +69,11 @@ describe('curate export / import / convert', () => {
     assert.deepEqual(rep.readiness.overLimitRows, [{ index: 1, tokens: t2 }]);
     assert.equal(rep.readiness.trainingTokens, (t1 + t2) * 3);
     assert.equal(rep.readiness.estimatedCost, Math.round(((t1 + t2) * 3 / 1e6) * 3 * 100) / 100, "gpt-4o-mini's $3 per million training tokens");
+    assert.deepEqual(rep.readiness.warnings, ['2 example(s): OpenAI fine-tuning needs at least 10', '1 example(s) over the 100-token context would be cut from the end']);
     const text = curate(['export', file, '--format', 'sft', '--out', join(dir, 'o2.jsonl'), '--context-length', '100', '--price', '10', '--epochs', '2']);
     assert.match(text.out, /1 row\(s\) over the 100-token context would be cut: line 2 \(\d+\)/);
     assert.match(text.out, new RegExp(`${(t1 + t2) * 2} training tokens over 2 epoch\\(s\\), about \\$0\\.\\d\\d at \\$10/1M`));
+    assert.match(text.out, /warning: 2 example\(s\): OpenAI fine-tuning needs at least 10/);
     const off = curate(['export', file, '--format', 'sft', '--out', join(dir, 'o3.jsonl'), '--skip-readiness', '--json']);
     assert.equal((JSON.parse(off.out) as { readiness?: unknown }).readiness, undefined);
   });

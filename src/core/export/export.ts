@@ -191,6 +191,7 @@ export function createExportOperation(open: (file: string, signal?: AbortSignal)
           ...(options.contextLength ? { contextLength: options.contextLength } : {}),
           ...(options.pricePerMillion !== undefined ? { pricePerMillion: options.pricePerMillion } : {}),
           epochs: options.epochs,
+          openai: READINESS_BY_DEFAULT.has(format),
         })
         : undefined;
       const onRow = check ? (row: Record<string, unknown>, index: number) => check.add(row, index) : undefined;

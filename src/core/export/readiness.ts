@@ -37,6 +37,8 @@ export interface ReadinessOptions {
   contextLength?: number;
   pricePerMillion?: number;
   epochs?: number;
+  /** OpenAI's own format: its rules apply (at least 10 examples). */
+  openai?: boolean;
 }
 
 export interface Readiness {
@@ -57,7 +59,12 @@ export interface Readiness {
   pricePerMillion?: number;
   /** US dollars; absent when the price is not known. */
   estimatedCost?: number;
+  /** What would make the job fail or train on less than asked. */
+  warnings: string[];
 }
+
+/** OpenAI refuses a training file with fewer examples (fine-tuning guide: "at least 10 examples"). */
+export const OPENAI_MIN_EXAMPLES = 10;
 
 const isMsg = (x: unknown): x is CountableMessage => typeof x === 'object' && x !== null && typeof (x as { role?: unknown }).role === 'string';
 
@@ -91,7 +98,9 @@ export function rowTokens(row: Record<string, unknown>, enc: Encoding): number {
 export class ReadinessCheck {
   private readonly enc: Encoding;
   private readonly r: Readiness;
+  private readonly openai: boolean;
   constructor(o: ReadinessOptions = {}) {
+    this.openai = o.openai ?? true;
     const model = o.model ?? DEFAULT_FINE_TUNE_MODEL;
     const known = fineTuneModel(model);
     this.enc = encodingFor(model);
@@ -109,6 +118,7 @@ export class ReadinessCheck {
       epochs: o.epochs ?? 3,
       trainingTokens: 0,
       ...(price !== undefined ? { pricePerMillion: price } : {}),
+      warnings: [],
     };
   }
   add(row: Record<string, unknown>, index: number): void {
@@ -123,7 +133,9 @@ export class ReadinessCheck {
     }
   }
   result(): Readiness {
-    const r = { ...this.r };
+    const r = { ...this.r, warnings: [] as string[] };
+    if (this.openai && r.rows < OPENAI_MIN_EXAMPLES) r.warnings.push(`${r.rows} example(s): OpenAI fine-tuning needs at least ${OPENAI_MIN_EXAMPLES}`);
+    if (r.overLimit) r.warnings.push(`${r.overLimit} example(s) over the ${r.contextLength}-token context would be cut from the end`);
     r.meanTokens = r.rows ? Math.round(r.totalTokens / r.rows) : 0;
     r.trainingTokens = r.totalTokens * r.epochs;
     if (r.pricePerMillion !== undefined) r.estimatedCost = Math.round((r.trainingTokens / 1e6) * r.pricePerMillion * 100) / 100;
@@ -140,5 +152,6 @@ export function describeReadiness(r: Readiness): string {
       : `  every row fits the ${r.contextLength}-token context`,
     `  ${r.trainingTokens} training tokens over ${r.epochs} epoch(s)${r.estimatedCost !== undefined ? `, about $${r.estimatedCost.toFixed(2)} at $${r.pricePerMillion}/1M` : ' (no price known for this model: pass --price)'}`,
   ];
+  for (const w of r.warnings) if (!w.includes('context would be cut')) lines.push(`  warning: ${w}`);
   return lines.join('\n');
 }
