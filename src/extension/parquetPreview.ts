@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { parquetInfo, readParquetRows } from '../core/formats/parquet';
-import { convertToJsonl } from '../core/formats';
+import { convertOperation } from '../core/formats/convert';
 import { toJsonText } from '../core/formats/json-text';
 import { CurationEditorProvider } from './curationEditor';
 import type { Log } from './log';
@@ -96,20 +96,18 @@ export async function convertAndOpen(uri: vscode.Uri, log: Log): Promise<vscode.
     if (!pick) return undefined;
     out = pick;
   }
-  const started = Date.now();
   const done = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Converting ${path.basename(input)} to JSONL`, cancellable: true },
     async (progress, token) => {
       const ac = new AbortController();
       token.onCancellationRequested(() => ac.abort());
-      const info = await parquetInfo(input);
       let last = 0;
-      return convertToJsonl(input, out.fsPath, {
-        format: 'parquet',
+      return convertOperation.run(convertOperation.options.parse({ file: input, out: out.fsPath, format: 'parquet', overwrite: true }), {
         signal: ac.signal,
-        onProgress: (n) => {
-          const share = info.rows ? n / info.rows : 0;
-          progress.report({ increment: (share - last) * 100, message: `${n.toLocaleString('en-US')} of ${info.rows.toLocaleString('en-US')} rows` });
+        log: (line) => log.info(line),
+        progress: (p) => {
+          const share = p.total ? p.done / p.total : 0;
+          progress.report({ increment: (share - last) * 100, message: `${p.done.toLocaleString('en-US')}${p.total ? ` of ${p.total.toLocaleString('en-US')}` : ''} rows` });
           last = share;
         },
       });
@@ -124,7 +122,7 @@ export async function convertAndOpen(uri: vscode.Uri, log: Log): Promise<vscode.
     },
   );
   if (!done) return undefined;
-  log.info(`Converted ${input} to ${out.fsPath}: ${done.records} record(s) in ${Date.now() - started} ms`);
+  log.info(`Converted ${input} to ${out.fsPath}: ${done.records} record(s) in ${done.ms} ms`);
   await vscode.commands.executeCommand('vscode.openWith', out, CurationEditorProvider.viewType);
   return out;
 }

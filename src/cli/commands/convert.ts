@@ -1,10 +1,9 @@
 // curate convert FILE --out FILE.jsonl|FILE.parquet [--format csv|tsv|json|parquet|jsonl|jsonl.gz] [--force]
-import { existsSync } from 'node:fs';
-import { FormatError, convertToJsonl, convertToParquet, detectFormat, type Format } from '../../core/formats';
-import { ParquetError } from '../../core/formats/parquet';
+// A face over the core's `convert` operation (src/core/formats/convert.ts).
+import { ZodError } from 'zod';
+import { CONVERT_INPUTS, convertOperation } from '../../core/formats/convert';
+import { UserError } from '../../core/operation';
 import { ExitCode, UsageError, fileArg, stringOption, type Command } from '../cli';
-
-const INPUTS = ['csv', 'tsv', 'json', 'parquet', 'jsonl', 'jsonl.gz'] as const;
 
 export const convert: Command = {
   name: 'convert',
@@ -22,37 +21,39 @@ export const convert: Command = {
     const file = fileArg(positionals);
     const out = stringOption(values.out, 'out FILE.jsonl')!;
     const f = values.format;
-    if (f !== undefined && (typeof f !== 'string' || !(INPUTS as readonly string[]).includes(f))) throw new UsageError(`--format must be one of ${INPUTS.join(', ')}, got ${JSON.stringify(f)}`);
-    const format: Format | undefined = (f as Format | undefined) ?? detectFormat(file);
-    const toParquet = /\.parquet$/i.test(out);
-    if (!format) throw new UsageError(`cannot tell the format of ${file}: pass --format (${INPUTS.join(', ')})`);
-    if (!toParquet && format === 'jsonl') throw new UsageError(`${file} is JSONL already: open it as a dataset (or convert it to Parquet with --out FILE.parquet)`);
-    if (existsSync(out) && values.force !== true) throw new UsageError(`${out} exists; pass --force to replace it`);
+    if (f !== undefined && (typeof f !== 'string' || !(CONVERT_INPUTS as readonly string[]).includes(f))) throw new UsageError(`--format must be one of ${CONVERT_INPUTS.join(', ')}, got ${JSON.stringify(f)}`);
     let rowGroupSize: number | undefined;
     if (values['row-group-size'] !== undefined) {
       rowGroupSize = Number(values['row-group-size']);
       if (!Number.isInteger(rowGroupSize) || rowGroupSize < 1) throw new UsageError('--row-group-size must be a positive integer');
     }
-    const started = Date.now();
-    let last = 0;
-    const onProgress = (n: number) => {
-      if (!io.isTTY || Date.now() - last < 200) return;
-      last = Date.now();
-      io.err(`\r${n} record(s)   `);
-    };
+    let options;
     try {
-      if (toParquet) {
-        const r = await convertToParquet(file, out, { format, signal: io.signal, overwrite: true, onProgress, ...(rowGroupSize ? { rowGroupSize } : {}) });
-        io.err(`${file} -> ${out}: ${r.rows} record(s), ${r.columns.size} column(s), ${r.bytes} bytes in ${Date.now() - started} ms\n`);
-      } else {
-        const r = await convertToJsonl(file, out, { format, signal: io.signal, onProgress });
-        io.err(`${file} -> ${out}: ${r.records} record(s) in ${Date.now() - started} ms\n`);
-      }
+      options = convertOperation.options.parse({ file, out, ...(f ? { format: f } : {}), overwrite: values.force === true, ...(rowGroupSize ? { rowGroupSize } : {}) });
+    } catch (err) {
+      if (err instanceof ZodError) throw new UsageError(err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n'));
+      throw err;
+    }
+    let last = 0;
+    try {
+      const r = await convertOperation.run(options, {
+        signal: io.signal,
+        log: (l) => io.err(`${l}\n`),
+        progress: (p) => {
+          if (!io.isTTY || Date.now() - last < 200) return;
+          last = Date.now();
+          io.err(`\r${p.done}${p.total ? ` of ${p.total}` : ''} record(s)   `);
+        },
+      });
+      io.err(`${file} -> ${out}: ${r.records} record(s)${r.columns !== undefined ? `, ${r.columns} column(s), ${r.bytes} bytes` : ''} in ${r.ms} ms\n`);
       return ExitCode.ok;
     } catch (err) {
-      if (err instanceof FormatError || err instanceof ParquetError) {
-        io.err(`curate convert: ${file}: ${err.message}\n`);
-        return ExitCode.failure;
+      if (err instanceof UserError) {
+        if (err.exitCode === 1) {
+          io.err(`curate convert: ${err.message}\n`);
+          return ExitCode.failure;
+        }
+        throw new UsageError(err.message);
       }
       throw err;
     }
