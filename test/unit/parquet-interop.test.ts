@@ -206,3 +206,30 @@ test('.jsonl.gz is read by convert, export and import (invalid lines reported wi
   writeFileSync(join(dir, 'bad.jsonl.gz'), 'not gzip at all');
   await assert.rejects(convertToJsonl(join(dir, 'bad.jsonl.gz'), join(dir, 'bad.jsonl')), /not valid gzip/);
 });
+
+test('a Hugging Face dataset folder: a split read shard after shard (our layout, the Hub auto-converted one), for convert, export and import', async () => {
+  const hub = join(dir, 'hf-download');
+  // the layout `huggingface-cli download` gives: data/<split>-0000i-of-0000n.parquet, and a card
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(join(hub, 'data'), { recursive: true });
+  mkdirSync(join(hub, '.cache'), { recursive: true });
+  writeFileSync(join(hub, 'README.md'), '---\nconfigs: []\n---\n');
+  await duck.run(`COPY (SELECT i AS id, 'q' || i::VARCHAR AS prompt, 'c' || i::VARCHAR AS chosen, 'r' || i::VARCHAR AS rejected FROM range(0, 3) t(i)) TO '${join(hub, 'data', 'train-00000-of-00002.parquet')}' (FORMAT parquet)`);
+  await duck.run(`COPY (SELECT i AS id, 'q' || i::VARCHAR AS prompt, 'c' || i::VARCHAR AS chosen, 'r' || i::VARCHAR AS rejected FROM range(3, 5) t(i)) TO '${join(hub, 'data', 'train-00001-of-00002.parquet')}' (FORMAT parquet)`);
+  await duck.run(`COPY (SELECT 99 AS id, 'tq' AS prompt, 'tc' AS chosen, 'tr' AS rejected) TO '${join(hub, 'data', 'test-00000-of-00001.parquet')}' (FORMAT parquet)`);
+  await duck.run(`COPY (SELECT 1 AS junk) TO '${join(hub, '.cache', 'train-00000-of-00001.parquet')}' (FORMAT parquet)`);
+  const { hubSplitFiles } = await import('../../src/core/formats/hf');
+  assert.deepEqual(hubSplitFiles(hub, 'train').splits, ['test', 'train']);
+  const out = join(dir, 'hf-train.jsonl');
+  assert.equal((await convertToJsonl(hub, out)).records, 5, 'the two train shards, not the test split, not .cache');
+  assert.deepEqual(readFileSync(out, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { id: number }).id), [0, 1, 2, 3, 4]);
+  assert.equal((await convertToJsonl(hub, join(dir, 'hf-test.jsonl'), { split: 'test' })).records, 1);
+  await assert.rejects(convertToJsonl(hub, join(dir, 'hf-x.jsonl'), { split: 'validation' }), /no Parquet files of the split "validation" \(it has: test, train\)/);
+  const r = await exportOperation.run(ExportOperationOptions.parse({ file: hub, format: 'dpo', out: join(dir, 'hf.dpo.jsonl'), overwrite: true }), quietContext());
+  assert.equal(r.written, 5);
+  // the Hub's auto-converted layout: <config>/<split>/0000.parquet
+  const auto = join(dir, 'hf-auto');
+  mkdirSync(join(auto, 'default', 'train'), { recursive: true });
+  await duck.run(`COPY (SELECT 7 AS id) TO '${join(auto, 'default', 'train', '0000.parquet')}' (FORMAT parquet)`);
+  assert.equal((await convertToJsonl(auto, join(dir, 'auto.jsonl'))).records, 1);
+});

@@ -3,22 +3,29 @@
 import { ZodError } from 'zod';
 import { CONVERT_INPUTS, convertOperation } from '../../core/formats/convert';
 import { UserError } from '../../core/operation';
-import { ExitCode, UsageError, fileArg, stringOption, type Command } from '../cli';
+import { existsSync } from 'node:fs';
+import { ExitCode, UsageError, stringOption, type Command } from '../cli';
 
 export const convert: Command = {
   name: 'convert',
   summary: 'Convert CSV, TSV, JSON arrays, Parquet and .jsonl.gz to JSONL, or JSONL to Parquet',
-  usage: 'curate convert FILE --out FILE.jsonl|FILE.parquet [--format csv|tsv|json|parquet|jsonl|jsonl.gz] [--row-group-size N] [--force]',
+  usage: 'curate convert FILE|DIR --out FILE.jsonl|FILE.parquet [--format csv|tsv|json|parquet|jsonl|jsonl.gz] [--split train] [--row-group-size N] [--force]',
   details:
     'The input format comes from the extension (.csv, .tsv, .json, .parquet, .jsonl, .ndjson, .jsonl.gz)\n' +
     'unless --format says; the output format from --out (.parquet, else JSONL). CSV needs a header line;\n' +
     'values stay strings. A JSON array is read element by element and Parquet a row group at a time\n' +
     '(any size); nested lists and structs stay nested and 64-bit integers keep every digit. To Parquet:\n' +
     'a schema is inferred from the records (a column whose values differ in kind is written as JSON\n' +
-    'text). The output is written atomically; an existing --out is only replaced with --force.',
-  options: { out: { type: 'string', short: 'o' }, format: { type: 'string' }, force: { type: 'boolean' }, 'row-group-size': { type: 'string' } },
+    'text). A folder is a Hugging Face dataset (data/train-00000-of-00002.parquet, ...): --split (train)\n' +
+    'is read shard after shard. The output is written atomically; an existing --out is only replaced\n' +
+    'with --force.',
+  options: { out: { type: 'string', short: 'o' }, format: { type: 'string' }, force: { type: 'boolean' }, 'row-group-size': { type: 'string' }, split: { type: 'string' } },
   async run({ values, positionals }, io) {
-    const file = fileArg(positionals);
+    // a folder is a Hugging Face dataset: fileArg refuses folders, so the checks are here
+    const file = positionals[0];
+    if (!file) throw new UsageError('missing FILE');
+    if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`);
+    if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
     const out = stringOption(values.out, 'out FILE.jsonl')!;
     const f = values.format;
     if (f !== undefined && (typeof f !== 'string' || !(CONVERT_INPUTS as readonly string[]).includes(f))) throw new UsageError(`--format must be one of ${CONVERT_INPUTS.join(', ')}, got ${JSON.stringify(f)}`);
@@ -29,7 +36,7 @@ export const convert: Command = {
     }
     let options;
     try {
-      options = convertOperation.options.parse({ file, out, ...(f ? { format: f } : {}), overwrite: values.force === true, ...(rowGroupSize ? { rowGroupSize } : {}) });
+      options = convertOperation.options.parse({ file, out, ...(f ? { format: f } : {}), overwrite: values.force === true, ...(rowGroupSize ? { rowGroupSize } : {}), ...(values.split ? { split: values.split } : {}) });
     } catch (err) {
       if (err instanceof ZodError) throw new UsageError(err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n'));
       throw err;

@@ -1,6 +1,7 @@
 // Operation `convert`: a file of another format to JSONL (CSV, TSV, JSON arrays, Parquet a row
-// group at a time, .jsonl.gz), or JSONL (or any of those) to Parquet, chosen by the output's
-// extension. Written atomically; an existing output is replaced only when asked.
+// group at a time, .jsonl.gz, a split of a Hugging Face dataset folder), or JSONL (or any of those)
+// to Parquet, chosen by the output's extension. Written atomically; an existing output is replaced
+// only when asked.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -8,7 +9,7 @@ import { defineOperation, UserError } from '../operation';
 import { convertToJsonl, convertToParquet, detectFormat, FormatError, type Format } from './index';
 import { parquetInfo, ParquetError } from './parquet';
 
-export const CONVERT_INPUTS = ['csv', 'tsv', 'json', 'parquet', 'jsonl', 'jsonl.gz'] as const;
+export const CONVERT_INPUTS = ['csv', 'tsv', 'json', 'parquet', 'jsonl', 'jsonl.gz', 'hub'] as const;
 
 export const ConvertOptions = z.object({
   file: z.string().min(1),
@@ -19,6 +20,8 @@ export const ConvertOptions = z.object({
   overwrite: z.boolean().default(false),
   /** Rows per Parquet row group. */
   rowGroupSize: z.number().int().min(1).optional(),
+  /** A Hugging Face dataset folder: the split to read. */
+  split: z.string().regex(/^[A-Za-z0-9_]+$/).default('train'),
 });
 export type ConvertOptions = z.output<typeof ConvertOptions>;
 
@@ -50,13 +53,13 @@ export const convertOperation = defineOperation({
     const onProgress = (n: number) => ctx.progress({ done: n, ...(total !== undefined ? { total } : {}), unit: 'records', message: 'converting' });
     try {
       if (toParquet) {
-        const r = await convertToParquet(options.file, options.out, { format, signal: ctx.signal, overwrite: true, onProgress, ...(options.rowGroupSize ? { rowGroupSize: options.rowGroupSize } : {}) });
+        const r = await convertToParquet(options.file, options.out, { format, split: options.split, signal: ctx.signal, overwrite: true, onProgress, ...(options.rowGroupSize ? { rowGroupSize: options.rowGroupSize } : {}) });
         return { out: resolve(options.out), to: 'parquet', records: r.rows, bytes: r.bytes, columns: r.columns.size, ms: Date.now() - started };
       }
-      const r = await convertToJsonl(options.file, options.out, { format, signal: ctx.signal, onProgress });
+      const r = await convertToJsonl(options.file, options.out, { format, split: options.split, signal: ctx.signal, onProgress });
       return { out: resolve(options.out), to: 'jsonl', records: r.records, bytes: r.bytes, ms: Date.now() - started };
     } catch (err) {
-      if (err instanceof FormatError || err instanceof ParquetError) throw new UserError(`${options.file}: ${err.message}`, 1);
+      if (err instanceof FormatError || err instanceof ParquetError || (format === 'hub' && err instanceof Error && /has no Parquet files/.test(err.message))) throw new UserError(`${options.file}: ${err.message}`, 1);
       throw err;
     }
   },

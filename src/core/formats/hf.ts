@@ -4,9 +4,9 @@
 // docs/hub/datasets-cards.md and datasets-manual-configuration.md; the features' YAML is
 // `datasets.Features._to_yaml_list`: `dtype` for a value, `list` for a list of structs, `sequence`
 // for a list of anything else, `struct` for a struct).
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Kind } from './parquet';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { readParquetRows, type Kind } from './parquet';
 
 /** The file of a split in the layout: `data/train-00000-of-00001.parquet`. */
 export function hubDataFile(split: string): string {
@@ -90,4 +90,40 @@ export function datasetCard(dir: string, c: CardInput): string {
     body = m ? old.slice(m[0].length) : old;
   }
   return cardHeader(c) + body;
+}
+
+/**
+ * The Parquet files of one split in a Hugging Face dataset folder (a `huggingface-cli download`,
+ * an export of ours): `data/train-00000-of-00002.parquet`, `default/train/0000.parquet`,
+ * `train.parquet`; in name order (the shards' order).
+ */
+export function hubSplitFiles(dir: string, split: string): { files: string[]; splits: string[] } {
+  const all: string[] = [];
+  const walk = (d: string, depth: number) => {
+    if (depth > 4) return;
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.name.startsWith('.')) continue; // .git, .cache, .huggingface
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p, depth + 1);
+      else if (e.name.toLowerCase().endsWith('.parquet')) all.push(relative(dir, p).split(sep).join('/'));
+    }
+  };
+  walk(dir, 0);
+  const splitOf = (rel: string): string | undefined => {
+    const parts = rel.split('/');
+    const name = parts[parts.length - 1]!.replace(/\.parquet$/i, '');
+    // data/train-00000-of-00001, train.parquet, default/train/0000
+    const m = /^([A-Za-z0-9_]+?)(-\d{5}-of-\d{5})?$/.exec(name);
+    if (m && (m[2] || parts.length <= 2)) return m[1];
+    return parts.length >= 2 ? parts[parts.length - 2] : undefined;
+  };
+  const splits = [...new Set(all.map(splitOf).filter((x): x is string => !!x))].sort();
+  return { files: all.filter((f) => splitOf(f) === split).sort().map((f) => join(dir, f)), splits };
+}
+
+/** The rows of one split of a Hugging Face dataset folder, file after file, a row group at a time. */
+export async function* readHubSplit(dir: string, split: string, signal?: AbortSignal): AsyncGenerator<Record<string, unknown>> {
+  const { files, splits } = hubSplitFiles(dir, split);
+  if (!files.length) throw new Error(`${dir} has no Parquet files of the split "${split}"${splits.length ? ` (it has: ${splits.join(', ')})` : ' (no Parquet files at all)'}`);
+  for (const f of files) yield* readParquetRows(f, signal ? { signal } : {});
 }

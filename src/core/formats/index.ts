@@ -4,7 +4,7 @@
 // JSON arrays are split into elements by a small byte-level scanner and each element is parsed
 // with JSON.parse, so memory is bounded by the largest element; Parquet is read a row group at a
 // time (parquet.ts); `.jsonl.gz` is decompressed as a stream (gzip-lines.ts).
-import { createReadStream, closeSync, fchmodSync, fsyncSync, openSync, readSync, renameSync, unlinkSync } from 'node:fs';
+import { createReadStream, closeSync, fchmodSync, fsyncSync, openSync, readSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { parse as parseCsv } from 'csv-parse';
 import { BufferedWriter, fsyncDir, tempPathFor } from '../store/files';
@@ -12,8 +12,10 @@ import { abortError } from '../store/errors';
 import { readGzipLines, readJsonlLines } from './gzip-lines';
 import { readParquetRows, writeParquet, type ParquetWriteResult } from './parquet';
 import { hasUnsafeInteger, parseJsonExact, toJsonText } from './json-text';
+import { readHubSplit } from './hf';
 
-export type Format = 'jsonl' | 'json' | 'csv' | 'tsv' | 'parquet' | 'jsonl.gz';
+/** `hub`: a Hugging Face dataset folder (its split's Parquet shards). */
+export type Format = 'jsonl' | 'json' | 'csv' | 'tsv' | 'parquet' | 'jsonl.gz' | 'hub';
 
 export class FormatError extends Error {
   constructor(message: string) {
@@ -24,6 +26,7 @@ export class FormatError extends Error {
 
 /** The format of a file from its extension. */
 export function detectFormat(path: string): Format | undefined {
+  if (isDirectory(path)) return 'hub';
   const name = basename(path).toLowerCase();
   if (name.endsWith('.jsonl.gz') || name.endsWith('.ndjson.gz')) return 'jsonl.gz';
   switch (extname(path).toLowerCase()) {
@@ -43,8 +46,18 @@ export function detectFormat(path: string): Format | undefined {
   }
 }
 
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 export interface ReadOptions {
   signal?: AbortSignal;
+  /** A Hugging Face dataset folder's split (default train). */
+  split?: string;
   /** Bytes read per step (tests make it small to hit boundaries). */
   chunkSize?: number;
 }
@@ -176,6 +189,8 @@ export function readRecords(path: string, format: Format, opts: ReadOptions & { 
       return readParquetRows(path, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onRowGroup ? { onRowGroup: opts.onRowGroup } : {}) });
     case 'jsonl.gz':
       return readJsonlGz(path, opts);
+    case 'hub':
+      return readHubSplit(path, opts.split ?? 'train', opts.signal);
     case 'json':
       return readJsonArray(path, opts);
     case 'csv':
