@@ -29,6 +29,7 @@ export const convert: Command = {
     const out = stringOption(values.out, 'out FILE.jsonl')!;
     const f = values.format;
     if (f !== undefined && (typeof f !== 'string' || !(CONVERT_INPUTS as readonly string[]).includes(f))) throw new UsageError(`--format must be one of ${CONVERT_INPUTS.join(', ')}, got ${JSON.stringify(f)}`);
+    if (existsSync(out) && values.force !== true) throw new UsageError(`${out} exists; pass --force to replace it`);
     let rowGroupSize: number | undefined;
     if (values['row-group-size'] !== undefined) {
       rowGroupSize = Number(values['row-group-size']);
