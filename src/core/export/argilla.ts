@@ -70,7 +70,6 @@ export function userOfArgillaId(id: string | null | undefined, users: UserMap = 
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const isChat = (v: unknown) => Array.isArray(v) && v.length > 0 && v.every((x) => isObject(x) && ('role' in x || 'from' in x));
 const scalar = (x: unknown): boolean => x === null || typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean';
 
 export interface ArgillaOptions {
