@@ -51,6 +51,12 @@ const builds = [
   { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: dist, external: ['vscode'] },
   ...(packaging ? [] : [{ ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: dist, banner: { js: '#!/usr/bin/env node' } }]),
   { ...node, entryPoints: { 'scan-worker': 'src/core/store/scan-worker.ts' }, outdir: dist },
+  // OpenAI's token encodings (about 4 MB): a bundle of their own, loaded on the first token count
+  // (src/core/llm/tokenizer.ts), so neither the extension's nor the CLI's start-up parses them.
+  { ...node, entryPoints: { tokenizer: 'src/core/llm/tokenizer-impl.ts' }, outdir: dist },
+  // The Parquet reader and writer (hyparquet, its decompressors, hyparquet-writer): loaded when a
+  // Parquet file is first read or written (src/core/formats/parquet.ts).
+  { ...node, entryPoints: { parquet: 'src/core/formats/parquet-libs.ts' }, outdir: dist },
   // The webview: editor.js, which the host inlines in the page (so it must be one file with no
   // imports), and protocol.js, the protocol's zod schemas as a classic script defining
   // `__dcProtocol`, which the page loads after its load event (webview/editor/protocol-loader.ts).

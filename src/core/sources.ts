@@ -1,7 +1,10 @@
 // The operations' input: a file's lines read through the dataset store (the same line numbering,
-// validity checks and reasons everywhere: editor, CLI, jobs).
+// validity checks and reasons everywhere: editor, CLI, jobs). Files of other formats (.jsonl.gz,
+// Parquet, JSON arrays, CSV, TSV) are read as streams of records in the same Lines.
 import { JsonlDataset } from './store';
 import type { Line, LineSource } from './filter/fields';
+import { detectFormat, readRecords, type Format } from './formats';
+import { readGzipLines } from './formats/gzip-lines';
 
 export async function* storeLines(path: string, signal?: AbortSignal): AsyncGenerator<Line> {
   const ds = await JsonlDataset.open(path, { signal });
@@ -24,4 +27,19 @@ export async function* datasetLines(ds: JsonlDataset, signal?: AbortSignal): Asy
   }
 }
 
-export const openStore = (file: string, signal?: AbortSignal): LineSource => () => storeLines(file, signal);
+/** The records of a non-JSONL file as Lines (0-based index; an element that is not an object is an invalid line). */
+export async function* recordLines(path: string, format: Format, signal?: AbortSignal): AsyncGenerator<Line> {
+  let index = 0;
+  for await (const v of readRecords(path, format, signal ? { signal } : {})) {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) yield { index: index++, raw: '', value: v as Record<string, unknown> };
+    else yield { index: index++, raw: '', invalid: { reason: `not a JSON object (${Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v})` } };
+  }
+}
+
+/** The lines of a file: JSONL (and .ndjson) through the store, .jsonl.gz decompressed, Parquet / JSON / CSV / TSV as records. */
+export const openStore = (file: string, signal?: AbortSignal): LineSource => {
+  const format = detectFormat(file);
+  if (format === 'jsonl.gz') return () => readGzipLines(file, signal);
+  if (format && format !== 'jsonl') return () => recordLines(file, format, signal);
+  return () => storeLines(file, signal);
+};

@@ -5,6 +5,12 @@ import * as path from 'node:path';
 import { summarizeFile, type FileSummary } from './summaries';
 import type { Log } from './log';
 import { CurationEditorProvider } from './curationEditor';
+import { ParquetPreviewProvider } from './parquetPreview';
+import { parquetInfo } from '../core/formats/parquet';
+
+/** The files the view lists: JSONL (and .ndjson) to curate, Parquet to preview and convert. */
+export const DATASET_FILE = /\.(jsonl|ndjson|parquet)$/i;
+const isParquet = (uri: vscode.Uri) => /\.parquet$/i.test(uri.fsPath);
 
 /**
  * One file's row. The view keeps one item per file for as long as the file is listed, and updates
@@ -21,7 +27,31 @@ export class DatasetItem extends vscode.TreeItem {
     // row is refreshed (CommandsConverter.toInternal): a click on a row whose figures had just
     // changed, before the workbench had the new row, did nothing ("Actual command not found").
     this.command = { command: 'vscode.openWith', title: 'Open in Curation Editor', arguments: [uri, CurationEditorProvider.viewType] };
+    if (isParquet(uri)) {
+      // Parquet: a read-only preview, converted to JSONL to be curated
+      this.contextValue = 'parquetDataset';
+      this.command = { command: 'vscode.openWith', title: 'Preview Parquet', arguments: [uri, ParquetPreviewProvider.viewType] };
+    }
     this.update(undefined, undefined, undefined);
+  }
+
+  /** A Parquet file's row: its rows and columns from the footer (nothing else is read). */
+  updateParquet(info: { rows: number; columns: string[]; rowGroups: number } | undefined, error: string | undefined): void {
+    const rel = vscode.workspace.asRelativePath(this.uri, (vscode.workspace.workspaceFolders?.length ?? 0) > 1);
+    const dir = path.dirname(rel);
+    const where = dir === '.' ? '' : `${dir} · `;
+    const tip = new vscode.MarkdownString(undefined, true);
+    tip.appendText(rel);
+    if (error) {
+      this.description = `${where}unreadable`;
+      this.iconPath = new vscode.ThemeIcon('error');
+      tip.appendText(`\n\n${error}`);
+    } else if (info) {
+      this.description = `${where}${info.rows.toLocaleString('en-US')} rows · Parquet, read-only`;
+      this.iconPath = new vscode.ThemeIcon('table');
+      tip.appendText(`\n\n${info.rows} rows in ${info.rowGroups} row group(s)\ncolumns: ${info.columns.join(', ')}\n\nRead-only: "Convert to JSONL to edit" in its preview.`);
+    }
+    this.tooltip = tip;
   }
 
   update(summary: FileSummary | undefined, progress: number | undefined, error: string | undefined): void {
@@ -98,7 +128,7 @@ export class DatasetsTreeProvider implements vscode.TreeDataProvider<DatasetItem
     // checkout, a delete of the folder) may be reported as the folder alone.
     const watcher = vscode.workspace.createFileSystemWatcher('**/*');
     watcher.onDidCreate((uri) => {
-      if (uri.fsPath.endsWith('.jsonl')) this.relistSoon();
+      if (DATASET_FILE.test(uri.fsPath)) this.relistSoon();
       else
         void vscode.workspace.fs.stat(uri).then(
           (st) => {
@@ -109,7 +139,7 @@ export class DatasetsTreeProvider implements vscode.TreeDataProvider<DatasetItem
     });
     watcher.onDidDelete((uri) => {
       const under = uri.fsPath + path.sep;
-      if (uri.fsPath.endsWith('.jsonl') || this.files?.some((f) => f.fsPath.startsWith(under))) this.relistSoon();
+      if (DATASET_FILE.test(uri.fsPath) || this.files?.some((f) => f.fsPath.startsWith(under))) this.relistSoon();
     });
     watcher.onDidChange((uri) => {
       if (this.entries.has(uri.fsPath)) this.checkSoon(uri);
@@ -241,6 +271,15 @@ export class DatasetsTreeProvider implements vscode.TreeDataProvider<DatasetItem
       key = 'missing';
     }
     if (entry.key === key || this.entries.get(uri.fsPath) !== entry) return entry;
+    if (isParquet(uri)) {
+      entry.key = key;
+      await parquetInfo(uri.fsPath).then(
+        (info) => entry.item.updateParquet(info, undefined),
+        (err: unknown) => entry.item.updateParquet(undefined, err instanceof Error ? err.message : String(err)),
+      );
+      this.changed.fire(entry.item);
+      return entry;
+    }
     entry.running?.abort();
     entry.key = key;
     entry.summary = undefined;
@@ -283,7 +322,7 @@ export class DatasetsTreeProvider implements vscode.TreeDataProvider<DatasetItem
   /** The dataset files of the workspace, sorted by path. */
   async findDatasets(): Promise<vscode.Uri[]> {
     const config = vscode.workspace.getConfiguration('datasetCurator.datasets');
-    const include = config.get<string>('include', '**/*.jsonl');
+    const include = config.get<string>('include', '**/*.{jsonl,ndjson,parquet}');
     const exclude = config.get<string>('exclude', '{**/{node_modules,.git,.curator}/**,**/*.curator-journal/**}');
     const uris = await vscode.workspace.findFiles(include, exclude);
     return uris.sort((a, b) => a.fsPath.localeCompare(b.fsPath));

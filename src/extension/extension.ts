@@ -9,6 +9,7 @@ import { Log } from './log';
 import { registerTextFeatures } from './textFeatures';
 import { registerSecretCommands } from './settings';
 import { registerWalkthroughCommands } from './walkthrough';
+import { ParquetPreviewProvider } from './parquetPreview';
 
 /** What the extension exports: used by the integration tests and by other extensions. */
 export interface DatasetCuratorApi {
@@ -36,6 +37,8 @@ export function activate(context: vscode.ExtensionContext): DatasetCuratorApi {
       supportsMultipleEditorsPerDocument: false,
     }),
   );
+
+  context.subscriptions.push(ParquetPreviewProvider.register(log));
 
   registerCommands(context, { datasets, treeView, editors, log });
   registerGenerateCommands(context, { editors, log });

@@ -31,6 +31,7 @@ export async function run(): Promise<void> {
   await import('./save-failures.test');
   await import('./jobs.test');
   await import('./endpoint.test');
+  await import('./interop.test');
 
   const results: TestResult[] = [];
   let vscodeVersion = 'unknown';

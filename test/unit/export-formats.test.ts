@@ -93,8 +93,12 @@ test('distilabel DPO: prompt_id is the sha256 of the prompt; chosen/rejected inc
 test('Alpaca and ShareGPT', () => {
   assert.deepEqual(roundTrip('alpaca', alpacaRec).row, { instruction: 'Translate to French', input: 'cat', output: 'chat' });
   assert.deepEqual(roundTrip('alpaca', chat).row, { instruction: 'Capital of France?', input: '', output: 'Paris.', system: 'Be brief.' });
-  const multi = exportRecord({ messages: [...chat.messages, { role: 'user', content: 'And Spain?' }, { role: 'assistant', content: 'Madrid.' }] }, 0, { format: 'alpaca' });
-  assert.match(multi.ok ? '' : multi.reason, /one user turn/);
+  // several turns: LLaMA-Factory's multi-turn Alpaca, the earlier turns as `history` (data/README.md)
+  const multi = roundTrip('alpaca', { messages: [...chat.messages, { role: 'user', content: 'And Spain?' }, { role: 'assistant', content: 'Madrid.' }] });
+  assert.deepEqual(multi.row, { instruction: 'And Spain?', input: '', output: 'Madrid.', system: 'Be brief.', history: [['Capital of France?', 'Paris.']] });
+  assert.deepEqual((exportRecord(multi.back, 0, { format: 'sft' }) as { row: unknown }).row, { messages: [...chat.messages, { role: 'user', content: 'And Spain?' }, { role: 'assistant', content: 'Madrid.' }] }, 'history back to turns');
+  const odd = exportRecord({ messages: [{ role: 'user', content: 'a' }, { role: 'user', content: 'b' }, { role: 'assistant', content: 'c' }] }, 0, { format: 'alpaca' });
+  assert.match(odd.ok ? '' : odd.reason, /alternating user and assistant/);
   const s = roundTrip('sharegpt', chat);
   assert.deepEqual(s.row, { conversations: [{ from: 'system', value: 'Be brief.' }, { from: 'human', value: 'Capital of France?' }, { from: 'gpt', value: 'Paris.' }] });
   assert.deepEqual(s.back.messages, chat.messages, 'imported as chat messages');
@@ -102,9 +106,9 @@ test('Alpaca and ShareGPT', () => {
   assert.deepEqual((exportRecord({ conversations: s.row.conversations }, 0, { format: 'sft' }) as { row: unknown }).row, { messages: chat.messages });
 });
 
-test('Argilla 2.x records: fields, metadata, suggestions, responses, status', () => {
+test('Argilla 1.x FeedbackRecord style (argilla-v1): fields, metadata, suggestions, responses, status', () => {
   const rec = samples[0] as Record<string, unknown>;
-  const a = roundTrip('argilla', rec);
+  const a = roundTrip('argilla-v1', rec);
   assert.deepEqual(a.row, {
     id: 'rev-0001',
     status: 'completed',
@@ -115,14 +119,14 @@ test('Argilla 2.x records: fields, metadata, suggestions, responses, status', ()
   });
   assert.equal(a.back.label, 'positive', 'the submitted response is the label');
   assert.deepEqual((a.back.annotations as Record<string, unknown>).review, { status: 'reviewed' });
-  const pending = roundTrip('argilla', samples[2] as Record<string, unknown>);
+  const pending = roundTrip('argilla-v1', samples[2] as Record<string, unknown>);
   assert.equal(pending.row.status, 'pending');
   assert.deepEqual(pending.row.responses, []);
-  const noId = roundTrip('argilla', { text: 'x', lang: 'en', n: 3 });
+  const noId = roundTrip('argilla-v1', { text: 'x', lang: 'en', n: 3 });
   assert.deepEqual([noId.row.id, noId.row.fields, noId.row.metadata], ['7', { text: 'x', lang: 'en' }, { n: 3 }]);
-  const chosen = roundTrip('argilla', { text: 'x', lang: 'en', n: 3 }, { argillaFields: ['text'] });
+  const chosen = roundTrip('argilla-v1', { text: 'x', lang: 'en', n: 3 }, { argillaFields: ['text'] });
   assert.deepEqual(chosen.row.metadata, { lang: 'en', n: 3 });
-  const keep = roundTrip('argilla', rec, { includeAnnotations: true });
+  const keep = roundTrip('argilla-v1', rec, { includeAnnotations: true });
   assert.deepEqual((keep.row.annotations as Record<string, unknown>).judge, rec.judge);
 });
 
@@ -155,18 +159,30 @@ test('import → export keeps what each format carries', () => {
     'distilabel-dpo': { prompt: 'a', prompt_id: sha256('a'), chosen: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }], chosen_model: null, chosen_rating: 5, rejected: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'c' }], rejected_model: 'm', rejected_rating: null },
     alpaca: { instruction: 'i', input: '', output: 'o' },
     sharegpt: { conversations: [{ from: 'human', value: 'a' }, { from: 'gpt', value: 'b' }] },
-    argilla: {
+    'argilla-v1': {
       id: 'x1', status: 'completed', fields: { text: 't', chat: [{ role: 'user', content: 'c' }] }, metadata: { source: 'web', n: 2, ok: true },
       suggestions: [{ question_name: 'label', value: 'pos', score: 0.5, agent: 'm', type: 'model' }, { question_name: 'topic', value: ['a', 'b'], score: null, agent: null, type: null }],
       responses: [{ question_name: 'label', value: 'neg', user_id: 'u1', status: 'submitted' }, { question_name: 'topic', value: ['a'], user_id: null, status: 'draft' }],
     },
+    'prompt-completion': { prompt: 'The sky is', completion: ' blue.' },
+    kto: { prompt: [{ role: 'user', content: 'What color is the sky?' }], completion: [{ role: 'assistant', content: 'It is green.' }], label: false },
+    'alpaca-ranking': { instruction: 'i', input: 'q', chosen: 'good', rejected: 'bad', system: 's' },
+    'sharegpt-ranking': { conversations: [{ from: 'human', value: 'a' }, { from: 'gpt', value: 'b' }, { from: 'human', value: 'c' }], chosen: { from: 'gpt', value: 'd' }, rejected: { from: 'gpt', value: 'e' } },
+    argilla: {
+      id: 'x2', fields: { text: 't' }, metadata: { source: 'web' },
+      suggestions: { label: { value: 'pos', score: 0.5, agent: 'm' } },
+      responses: { label: [{ value: 'neg', user_id: '11111111-1111-4111-8111-111111111111', status: 'submitted' }] },
+      vectors: { v: [0.5, 1] }, status: 'completed', _server_id: null,
+    },
+    'argilla-hub': { id: 'x3', status: 'pending', _server_id: null, text: 't', 'label.suggestion': 'pos', 'label.suggestion.score': 0.5, 'label.suggestion.agent': 'm', 'label.responses': ['neg'], 'label.responses.users': ['11111111-1111-4111-8111-111111111111'], 'label.responses.status': ['draft'] },
+    records: { any: { nested: [1, 2] }, text: 'x' },
     distilabel: { instruction: 'i', generation: 'g', model_name: 'm', ratings: [3, 4], rationales: ['r1', 'r2'], labels: ['x', 'y'], distilabel_metadata: { statistics: { tokens: 3 } } },
   };
   for (const f of FORMATS) {
     const row = rows[f];
     SCHEMAS[f].parse(row);
     const back = importRecord(f, row);
-    const again = exportRecord(back, 0, { format: f, ...(f === 'openai-preference' ? {} : {}) });
+    const again = exportRecord(back, 0, { format: f, ...(Array.isArray(row.prompt) ? { dpoStyle: 'conversational' as const } : {}) });
     assert.ok(again.ok, `${f}: ${again.ok ? '' : again.reason}`);
     assert.deepEqual(again.row, row, f);
   }

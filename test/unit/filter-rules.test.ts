@@ -2,22 +2,27 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { compileRule, estimateTokens, charLength, parseRule, parseRules, printRule, RuleSchema, RuleSyntaxError, type Rule } from '../../src/core/filter/rules';
 import { detectLanguage, normalizeLanguage } from '../../src/core/filter/lang';
+import { countTokens } from '../../src/core/llm/tokenizer';
 import type { Line } from '../../src/core/filter/fields';
 
 const line = (value: Record<string, unknown>, index = 0): Line => ({ index, value, raw: JSON.stringify(value) });
 const bad: Line = { index: 9, raw: '{oops', invalid: { reason: 'Unexpected token' } };
 const check = (src: string, value: Record<string, unknown>) => compileRule(parseRule(src))(line(value));
 
-test('length in characters (code points) and estimated tokens (ceil(bytes/4))', () => {
+test('length in characters (code points) and tokens (OpenAI o200k_base, not bytes / 4)', () => {
   assert.equal(charLength('héllo 😀'), 7); // 5 letters + space + 1 emoji (2 UTF-16 units)
-  assert.equal(estimateTokens('abcdefgh'), 2); // 8 bytes / 4
-  assert.equal(estimateTokens('abcdefghi'), 3); // ceil(9 / 4)
-  assert.equal(estimateTokens('日本語'), 3); // 9 bytes / 4 = 2.25 -> 3
+  // "hello world" is two tokens in OpenAI's encodings ("hello", " world"); bytes / 4 said 3
+  assert.equal(estimateTokens('hello world'), 2);
+  assert.equal(estimateTokens(''), 0);
+  // OpenAI's cookbook ("How to count tokens with tiktoken"): "tiktoken is great!" is 6 cl100k_base tokens
+  assert.equal(countTokens('tiktoken is great!', 'cl100k_base'), 6);
+  // special-token text in a dataset is plain text, never an error
+  assert.ok(estimateTokens('<|endoftext|>') > 1);
   assert.equal(check('len(text) >= 5', { text: 'hello' }), true);
   assert.equal(check('len(text) >= 6', { text: 'hello' }), false);
   assert.equal(check('len(text) < 3', {}), false, 'missing field fails');
-  assert.equal(check('tokens(text) <= 2', { text: 'abcdefgh' }), true);
-  assert.equal(check('tokens(text) <= 2', { text: 'abcdefghi' }), false);
+  assert.equal(check('tokens(text) <= 2', { text: 'hello world' }), true);
+  assert.equal(check('tokens(text) <= 2', { text: 'hello world again' }), false);
   // arrays of messages: the texts joined by "\n"
   assert.equal(check('len(messages) == 5', { messages: [{ role: 'user', content: 'ab' }, { role: 'assistant', content: 'cd' }] }), true);
   assert.equal(check('count(messages) >= 2', { messages: [{}, {}] }), true);

@@ -55,7 +55,7 @@ test('the Explorer and the editor title get one "Dataset Curator" submenu, not a
   assert.equal(explorer.length, 1, JSON.stringify(explorer));
   const sub = c.submenus.find((s) => s.id === explorer[0]?.submenu);
   assert.equal(sub?.label, 'Dataset Curator');
-  assert.equal(explorer[0]?.when, 'resourceExtname == .jsonl');
+  assert.equal(explorer[0]?.when, 'resourceExtname =~ /^\\.(jsonl|ndjson)$/');
   assert.ok(!(explorer[0]?.group ?? '').startsWith('navigation'), 'not in the top group');
   const inside = c.menus[sub!.id] ?? [];
   assert.ok(inside.length >= 15, `${inside.length} entries in the submenu`);

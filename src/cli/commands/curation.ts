@@ -7,7 +7,10 @@ import { embedderFor } from '../../core/llm/embeddings';
 import { createAgreementOperation } from '../../core/metrics/agreement';
 import { createReviewQueueOperation } from '../../core/filter/thresholds';
 import type { FieldEdit } from '../../core/filter/fields';
-import { createExportOperation, createImportOperation } from '../../core/export/export';
+import { createExportOperation, createImportOperation, EXPORT_CHOICES } from '../../core/export/export';
+import { FORMATS } from '../../core/export/formats';
+import { detectFormat } from '../../core/formats';
+import { describeReadiness } from '../../core/export/readiness';
 import { createSplitOperation } from '../../core/export/split';
 import { JsonlDataset } from '../../core/store';
 import { UserError, type OperationContext } from '../../core/operation';
@@ -119,6 +122,9 @@ export const filter: Command = {
     const actions = [values['dry-run'] ? 'dry-run' : '', values.out ? 'write' : '', values.tag ? 'tag' : '', values.delete ? 'delete' : ''].filter(Boolean);
     if (actions.length > 1) throw new UsageError(`choose one of --dry-run, --out, --tag, --delete (got ${actions.join(', ')})`);
     const action = (actions[0] ?? 'dry-run') as 'dry-run' | 'write' | 'tag' | 'delete';
+    // tag and delete edit the file itself: JSONL only (other formats are read, and written with --out)
+    const fmt = detectFormat(file);
+    if ((action === 'tag' || action === 'delete') && fmt && fmt !== 'jsonl') throw new UsageError(`--${action} edits the file in place, and ${file} is not JSONL: use --out FILE.jsonl (or convert it first)`);
     const dedup = values.dedup ?? 'none';
     const threshold = num(values['semantic-threshold'], 'semantic-threshold') ?? num(values.threshold, 'threshold');
     const shingleSize = num(values['shingle-size'], 'shingle-size');
@@ -317,31 +323,70 @@ export const reviewQueueCmd: Command = {
 const exportOp = createExportOperation();
 const importOp = createImportOperation();
 
+/** NAME=VALUE pairs of a repeated flag. */
+function pairs(v: unknown, flag: string, what: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of (v as string[] | undefined) ?? []) {
+    const at = m.indexOf('=');
+    const k = m.slice(0, at);
+    const val = m.slice(at + 1);
+    if (at <= 0 || !val) throw new UsageError(`--${flag} takes ${what}, got ${JSON.stringify(m)}`);
+    out[k] = val;
+  }
+  return out;
+}
+
+/** The skip reasons of a report: the most common ones counted, then the first records with theirs. */
+function printSkipped(io: Io, r: { skipped: { index: number; reason: string }[]; skippedCount: number; reasons?: { reason: string; count: number }[] }): void {
+  for (const x of r.reasons?.slice(0, 5) ?? []) io.err(`  ${x.count} record(s): ${x.reason}\n`);
+  for (const s of r.skipped.slice(0, 3)) io.err(`  line ${s.index + 1}: ${s.reason}\n`);
+  if (r.skippedCount > 3) io.err(`  ... and ${r.skippedCount - 3} more (--json lists the first 1,000)\n`);
+}
+
 export const exportCmd: Command = {
   name: 'export',
-  summary: 'Export to SFT, DPO, Alpaca, ShareGPT, Argilla, distilabel and other formats',
+  summary: 'Export to SFT, DPO, prompt-completion, KTO, Alpaca, ShareGPT, Argilla, distilabel; JSONL, Parquet or the Hugging Face layout',
   usage:
-    'curate export FILE --format sft|openai-preference|dpo|distilabel-dpo|alpaca|sharegpt|argilla|distilabel --out FILE\n' +
-    '                    [--map FIELD=PATH]... [--include-annotations] [--dpo-style standard|conversational] [--overwrite]',
+    `curate export FILE --format ${EXPORT_CHOICES.join('|')} --out FILE\n` +
+    '                    [--map FIELD=PATH]... [--include-annotations] [--style standard|conversational] [--overwrite]\n' +
+    '                    [--hub] [--split train] [--skip-dataset-info] [--argilla-field NAME]... [--argilla-user NAME=UUID]...\n' +
+    '                    [--model M] [--context-length N] [--price USD_PER_1M] [--epochs N] [--skip-readiness]',
+  details:
+    'FILE may be JSONL, .ndjson, .jsonl.gz, Parquet, JSON, CSV or TSV. An --out ending in .parquet writes\n' +
+    'Parquet; --format parquet writes the records as they are; --hub writes the Hugging Face layout into\n' +
+    'the folder --out (data/<split>-00000-of-00001.parquet and a README.md dataset card). LLaMA-Factory\n' +
+    'formats (alpaca, alpaca-ranking, sharegpt, sharegpt-ranking) add their entry to dataset_info.json\n' +
+    'beside the file. OpenAI formats (sft, openai-preference) report fine-tune readiness, and any format\n' +
+    'with --model or --context-length: tokens per row against the model\'s context (default gpt-4.1-mini),\n' +
+    'rows that would be cut, training tokens and cost.\n' +
+    'Exits 1, writing nothing, when no record can be exported; the reasons are printed.',
   options: {
     format: { type: 'string', short: 'f' },
     out: { type: 'string', short: 'o' },
     map: { type: 'string', multiple: true },
     'include-annotations': { type: 'boolean' },
     'dpo-style': { type: 'string' },
+    style: { type: 'string' },
     overwrite: { type: 'boolean' },
+    hub: { type: 'boolean' },
+    split: { type: 'string' },
+    'skip-dataset-info': { type: 'boolean' },
+    'argilla-field': { type: 'string', multiple: true },
+    'argilla-user': { type: 'string', multiple: true },
+    'row-group-size': { type: 'string' },
+    model: { type: 'string' },
+    'context-length': { type: 'string' },
+    price: { type: 'string' },
+    epochs: { type: 'string' },
+    'skip-readiness': { type: 'boolean' },
     json: { type: 'boolean' },
   },
   async run({ values, positionals }, io) {
     const file = input(positionals);
     if (!values.format) throw new UsageError('missing --format');
     if (!values.out) throw new UsageError('missing --out FILE');
-    const mapping: Record<string, string> = {};
-    for (const m of (values.map as string[] | undefined) ?? []) {
-      const [k, v] = m.split('=');
-      if (!k || !v) throw new UsageError(`--map takes FIELD=PATH, got ${JSON.stringify(m)}`);
-      mapping[k] = v;
-    }
+    const mapping = pairs(values.map, 'map', 'FIELD=PATH');
+    const style = values.style ?? values['dpo-style'];
     const options = checked(() =>
       exportOp.options.parse({
         file,
@@ -349,15 +394,33 @@ export const exportCmd: Command = {
         out: values.out,
         mapping,
         includeAnnotations: !!values['include-annotations'],
-        ...(values['dpo-style'] ? { dpoStyle: values['dpo-style'] } : {}),
+        ...(style ? { dpoStyle: style } : {}),
         overwrite: !!values.overwrite,
+        hub: !!values.hub,
+        ...(values.split ? { split: values.split } : {}),
+        datasetInfo: !values['skip-dataset-info'],
+        ...(values['argilla-field'] ? { argillaFields: values['argilla-field'] } : {}),
+        argillaUsers: pairs(values['argilla-user'], 'argilla-user', 'NAME=UUID'),
+        ...(values['row-group-size'] !== undefined ? { rowGroupSize: num(values['row-group-size'], 'row-group-size') } : {}),
+        ...(values['skip-readiness'] ? { readiness: false } : values.model || values['context-length'] ? { readiness: true } : {}),
+        ...(values.model ? { model: values.model } : {}),
+        ...(values['context-length'] !== undefined ? { contextLength: num(values['context-length'], 'context-length') } : {}),
+        ...(values.price !== undefined ? { pricePerMillion: num(values.price, 'price') } : {}),
+        ...(values.epochs !== undefined ? { epochs: num(values.epochs, 'epochs') } : {}),
       }),
     );
     const r = await checkedAsync(() => exportOp.run(options, ctxOf(io)));
     if (values.json) io.out(`${JSON.stringify(r, null, 2)}\n`);
-    else {
-      io.out(`wrote ${r.written} ${r.format} row(s) to ${values.out}; skipped ${r.skipped.length}, invalid lines ${r.invalid}\n`);
-      for (const s of r.skipped.slice(0, 10)) io.out(`  line ${s.index + 1}: ${s.reason}\n`);
+    else if (r.written) {
+      io.out(`wrote ${r.written} ${r.format} row(s) to ${r.out}; skipped ${r.skippedCount}, invalid lines ${r.invalid}\n`);
+      for (const f of r.files ?? []) io.out(`wrote ${f}\n`);
+      if (r.readiness) io.out(`${describeReadiness(r.readiness)}\n`);
+      if (r.skippedCount) printSkipped(io, r);
+    }
+    if (r.written === 0) {
+      io.err(`curate export: no ${r.format} row written (nothing was written to ${values.out}): ${r.skippedCount} record(s) skipped, ${r.invalid} invalid line(s)\n`);
+      printSkipped(io, r);
+      return ExitCode.failure;
     }
     return ExitCode.ok;
   },
@@ -365,22 +428,26 @@ export const exportCmd: Command = {
 
 export const importCmd: Command = {
   name: 'import',
-  summary: 'Import SFT, DPO, Alpaca, ShareGPT, Argilla or distilabel rows into the annotation layout',
-  usage: 'curate import FILE --format FORMAT --out FILE [--overwrite]',
-  options: { format: { type: 'string', short: 'f' }, out: { type: 'string', short: 'o' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' } },
+  summary: 'Import SFT, DPO, prompt-completion, KTO, Alpaca, ShareGPT, Argilla or distilabel rows into the annotation layout',
+  usage: `curate import FILE --format ${FORMATS.join('|')} --out FILE [--argilla-user NAME=UUID]... [--overwrite] [--json]`,
+  details: 'FILE may be JSONL, .ndjson, .jsonl.gz, Parquet (a Hugging Face export), JSON, CSV or TSV.\nExits 1, writing nothing, when no row can be imported; the reasons are printed.',
+  options: { format: { type: 'string', short: 'f' }, out: { type: 'string', short: 'o' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' }, 'argilla-user': { type: 'string', multiple: true } },
   async run({ values, positionals }, io) {
     const file = input(positionals);
     if (!values.format) throw new UsageError('missing --format');
     if (!values.out) throw new UsageError('missing --out FILE');
-    const options = checked(() => importOp.options.parse({ file, format: values.format, out: values.out, overwrite: !!values.overwrite }));
+    const options = checked(() => importOp.options.parse({ file, format: values.format, out: values.out, overwrite: !!values.overwrite, argillaUsers: pairs(values['argilla-user'], 'argilla-user', 'NAME=UUID') }));
     const r = await checkedAsync(() => importOp.run(options, ctxOf(io)));
-    if (values.json) {
-      io.out(`${JSON.stringify(r, null, 2)}\n`);
-      return ExitCode.ok;
+    if (values.json) io.out(`${JSON.stringify(r, null, 2)}\n`);
+    else if (r.written) {
+      io.out(`imported ${r.written} ${r.format} row(s) into ${r.out}; skipped ${r.skippedCount}\n`);
+      printSkipped(io, r);
     }
-    io.out(`imported ${r.written} ${r.format} row(s) from ${file} into ${values.out}; skipped ${r.skippedCount}\n`);
-    for (const s of r.skipped.slice(0, 10)) io.out(`  line ${s.index + 1}: ${s.reason}\n`);
-    if (r.skippedCount > 10) io.out(`  ... and ${r.skippedCount - 10} more\n`);
+    if (r.written === 0) {
+      io.err(`curate import: no row imported (nothing was written to ${values.out}): ${r.skippedCount} row(s) are not ${r.format}\n`);
+      printSkipped(io, r);
+      return ExitCode.failure;
+    }
     return ExitCode.ok;
   },
 };

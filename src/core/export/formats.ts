@@ -1,10 +1,13 @@
-// Export to and import from training formats: OpenAI chat SFT, OpenAI preference fine-tuning, TRL DPO,
-// distilabel DPO, Alpaca, ShareGPT, Argilla 2.x records and distilabel columns. Every exported row
-// is validated against the format's zod schema. Imports give records in the annotation layout.
-// Field mappings and what each format carries: docs/filters.md.
+// Export to and import from training formats: OpenAI chat SFT (with tools), OpenAI preference
+// fine-tuning, TRL DPO, prompt-completion and KTO, distilabel DPO, Alpaca (LLaMA-Factory: multi-turn
+// with `history`, ranking), ShareGPT (and its ranking variant), Argilla 2.x records, the 1.x style
+// and the Hub export's flat columns, distilabel columns, and the records as they are. Every exported
+// row is validated against the format's zod schema. Imports give records in the annotation layout.
+// Field mappings and what each format carries: docs/filters.md and docs/interop.md.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { getPath, humanOf, isObject, judgesOf, reviewStatusOf, suggestionsOf, textOf, ANNOTATION_KEYS } from '../filter/fields';
+import { ArgillaHubRow, ArgillaRow, fromArgilla, fromArgillaHub, toArgilla, toArgillaHub } from './argilla';
 
 // ---------------------------------------------------------------------------------------------
 // Schemas of the target formats
@@ -15,9 +18,37 @@ export const Message = z.object({ role: Role, content: z.string() });
 export type Message = z.infer<typeof Message>;
 const AssistantMessage = z.object({ role: z.literal('assistant'), content: z.string() });
 
-/** OpenAI chat fine-tuning: at least one assistant message. */
+/** A tool call of an assistant message (OpenAI: `arguments` is a JSON string). */
+export const ToolCall = z.looseObject({
+  id: z.string().optional(),
+  type: z.literal('function'),
+  function: z.looseObject({ name: z.string().min(1), arguments: z.string() }),
+});
+/** A message of an OpenAI chat fine-tuning example: text, or an assistant's tool calls, or a tool's result. */
+export const SftMessage = z
+  .object({
+    role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
+    content: z.string().nullable().optional(),
+    name: z.string().optional(),
+    tool_calls: z.array(ToolCall).min(1).optional(),
+    tool_call_id: z.string().optional(),
+    /** 0: this assistant turn is not trained on; 1: it is (OpenAI's multi-turn `weight`). */
+    weight: z.union([z.literal(0), z.literal(1)]).optional(),
+  })
+  .refine((m) => typeof m.content === 'string' || (m.role === 'assistant' && m.tool_calls !== undefined), 'a message has no content')
+  .refine((m) => m.tool_calls === undefined || m.role === 'assistant', 'only assistant messages call tools')
+  .refine((m) => m.weight === undefined || m.role === 'assistant', 'only assistant messages have a weight');
+export type SftMessage = z.infer<typeof SftMessage>;
+/** A tool the model may call (`tools` of a fine-tuning example). */
+export const Tool = z.looseObject({
+  type: z.literal('function'),
+  function: z.looseObject({ name: z.string().min(1), description: z.string().optional(), parameters: z.record(z.string(), z.unknown()).optional(), strict: z.boolean().nullable().optional() }),
+});
+/** OpenAI chat fine-tuning: at least one assistant message; tools and their calls, weights. */
 export const SftRow = z.object({
-  messages: z.array(Message).min(1).refine((m) => m.some((x) => x.role === 'assistant'), 'needs an assistant message'),
+  messages: z.array(SftMessage).min(1).refine((m) => m.some((x) => x.role === 'assistant'), 'needs an assistant message'),
+  tools: z.array(Tool).optional(),
+  parallel_tool_calls: z.boolean().optional(),
 });
 /** OpenAI preference fine-tuning (DPO). */
 export const OpenAIPreferenceRow = z.object({
@@ -41,13 +72,41 @@ export const DistilabelDpoRow = z.object({
   rejected_model: z.string().nullable(),
   rejected_rating: z.number().nullable(),
 });
-export const AlpacaRow = z.object({ instruction: z.string(), input: z.string(), output: z.string(), system: z.string().optional() });
+/** TRL prompt-completion: standard (strings) or conversational (message lists). */
+export const PromptCompletionRow = z.union([
+  z.object({ prompt: z.string(), completion: z.string() }),
+  z.object({ prompt: z.array(Message).min(1), completion: z.array(AssistantMessage).min(1) }),
+]);
+/** TRL KTO (unpaired preference): a prompt, a completion and whether it is desirable. */
+export const KtoRow = z.union([
+  z.object({ prompt: z.string(), completion: z.string(), label: z.boolean() }),
+  z.object({ prompt: z.array(Message).min(1), completion: z.array(AssistantMessage).min(1), label: z.boolean() }),
+]);
+/** Alpaca (LLaMA-Factory: `history` holds the earlier [instruction, response] turns). */
+export const AlpacaRow = z.object({
+  instruction: z.string(),
+  input: z.string(),
+  output: z.string(),
+  system: z.string().optional(),
+  history: z.array(z.tuple([z.string(), z.string()])).optional(),
+});
+/** LLaMA-Factory's Alpaca preference (ranking) rows. */
+export const AlpacaRankingRow = z.object({ instruction: z.string(), input: z.string(), chosen: z.string(), rejected: z.string(), system: z.string().optional() });
+const ShareGptTurn = z.object({ from: z.enum(['human', 'gpt', 'system', 'function_call', 'observation']), value: z.string() });
 export const ShareGptRow = z.object({
-  conversations: z.array(z.object({ from: z.enum(['human', 'gpt', 'system']), value: z.string() })).min(1),
+  conversations: z.array(ShareGptTurn).min(1),
+  /** LLaMA-Factory: the tools as a JSON string. */
+  tools: z.string().optional(),
+});
+/** LLaMA-Factory's ShareGPT preference (ranking) rows: the conversation up to the last human turn, two answers. */
+export const ShareGptRankingRow = z.object({
+  conversations: z.array(ShareGptTurn).min(1),
+  chosen: z.object({ from: z.literal('gpt'), value: z.string() }),
+  rejected: z.object({ from: z.literal('gpt'), value: z.string() }),
 });
 const Json: z.ZodType<unknown> = z.unknown();
-/** Argilla 2.x record (as `rg.Record` serializes to JSON). */
-export const ArgillaRow = z.object({
+/** Argilla's 1.x FeedbackRecord style: suggestions and responses as lists with `question_name`. */
+export const ArgillaV1Row = z.object({
   id: z.string().min(1),
   status: z.enum(['pending', 'completed']),
   fields: z.record(z.string(), Json),
@@ -68,7 +127,14 @@ export const DistilabelRow = z.object({
   distilabel_metadata: z.record(z.string(), Json),
 });
 
-export const FORMATS = ['sft', 'openai-preference', 'dpo', 'distilabel-dpo', 'alpaca', 'sharegpt', 'argilla', 'distilabel'] as const;
+/** The records as they are (for Parquet and the Hugging Face layout). */
+export const RecordsRow = z.record(z.string(), z.unknown());
+
+export const FORMATS = [
+  'sft', 'openai-preference', 'dpo', 'prompt-completion', 'kto', 'distilabel-dpo',
+  'alpaca', 'alpaca-ranking', 'sharegpt', 'sharegpt-ranking',
+  'argilla', 'argilla-hub', 'argilla-v1', 'distilabel', 'records',
+] as const;
 export const ExportFormat = z.enum(FORMATS);
 export type ExportFormat = z.infer<typeof ExportFormat>;
 
@@ -76,12 +142,22 @@ export const SCHEMAS: Record<ExportFormat, z.ZodType<unknown>> = {
   sft: SftRow,
   'openai-preference': OpenAIPreferenceRow,
   dpo: DpoRow,
+  'prompt-completion': PromptCompletionRow,
+  kto: KtoRow,
   'distilabel-dpo': DistilabelDpoRow,
   alpaca: AlpacaRow,
+  'alpaca-ranking': AlpacaRankingRow,
   sharegpt: ShareGptRow,
+  'sharegpt-ranking': ShareGptRankingRow,
   argilla: ArgillaRow,
+  'argilla-hub': ArgillaHubRow,
+  'argilla-v1': ArgillaV1Row,
   distilabel: DistilabelRow,
+  records: RecordsRow,
 };
+
+/** The formats LLaMA-Factory reads (their exports write a `dataset_info.json` entry). */
+export const LLAMA_FACTORY_FORMATS: ReadonlySet<ExportFormat> = new Set(['alpaca', 'alpaca-ranking', 'sharegpt', 'sharegpt-ranking']);
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -95,6 +171,13 @@ export const FieldMapping = z.object({
   output: z.string().default('output'),
   prompt: z.string().default('prompt'),
   response: z.string().default('response'),
+  /** TRL's completion (prompt-completion and KTO rows). */
+  completion: z.string().default('completion'),
+  /** LLaMA-Factory's earlier turns of an Alpaca row: [[instruction, response], ...]. */
+  history: z.string().default('history'),
+  /** A boolean field that says whether the completion is desirable (KTO), when there is no accept/reject decision. */
+  kto: z.string().default('kto_tag'),
+  tools: z.string().default('tools'),
   chosen: z.string().default('chosen'),
   rejected: z.string().default('rejected'),
   id: z.string().default('id'),
@@ -108,10 +191,12 @@ export const ExportOptions = z.object({
   mapping: FieldMapping.default(FieldMapping.parse({})),
   /** Keep label, rationale, judge(s) and annotations (verbatim, top level) where the format has no place for them. */
   includeAnnotations: z.boolean().default(false),
-  /** TRL DPO: plain strings (the prompt must be one user message) or message lists. */
+  /** TRL DPO, prompt-completion and KTO: plain strings (the prompt must be one user message) or message lists. */
   dpoStyle: z.enum(['standard', 'conversational']).default('standard'),
   /** Argilla: the record fields that become Argilla fields (default: every top-level string or message list). */
   argillaFields: z.array(z.string()).optional(),
+  /** Argilla: our user names and their Argilla user ids (UUIDs); other names get a name-based UUID. */
+  argillaUsers: z.record(z.string(), z.string().uuid()).default({}),
 });
 export type ExportOptions = z.input<typeof ExportOptions>;
 type Opts = z.output<typeof ExportOptions>;
@@ -132,10 +217,81 @@ function toMessages(v: unknown): Message[] | string {
     if (!isObject(item)) return 'a message is not an object';
     const role = typeof item.role === 'string' ? item.role : typeof item.from === 'string' ? SHAREGPT_FROM[item.from] : undefined;
     const parsed = Role.safeParse(role);
-    if (!parsed.success) return `unsupported role ${JSON.stringify(item.role ?? item.from)}`;
+    if (!parsed.success) return `unsupported role ${JSON.stringify(item.role ?? item.from)}${item.role === 'tool' || item.from === 'observation' ? ' (tool messages: export as sft)' : ''}`;
+    if (Array.isArray(item.tool_calls) && item.tool_calls.length) return 'a message calls tools (tool calls: export as sft)';
     const content = textOf('content' in item ? item.content : item.value);
     if (content === undefined) return 'a message has no content';
     out.push({ role: parsed.data, content });
+  }
+  return out;
+}
+
+/** ShareGPT (LLaMA-Factory) tool turns: `function_call` is {name, arguments} as JSON, `observation` a tool's result. */
+function shareGptToolTurn(item: Record<string, unknown>, i: number): SftMessage | string {
+  const value = typeof item.value === 'string' ? item.value : undefined;
+  if (value === undefined) return 'a message has no content';
+  if (item.from === 'observation') return { role: 'tool', content: value };
+  let call: unknown;
+  try {
+    call = JSON.parse(value);
+  } catch {
+    return 'a function_call turn is not JSON';
+  }
+  const calls = Array.isArray(call) ? call : [call];
+  const toolCalls = [];
+  for (const [k, c] of calls.entries()) {
+    if (!isObject(c) || typeof c.name !== 'string') return 'a function_call turn has no name';
+    toolCalls.push({ id: `call_${i}_${k}`, type: 'function' as const, function: { name: c.name, arguments: typeof c.arguments === 'string' ? c.arguments : JSON.stringify(c.arguments ?? {}) } });
+  }
+  return { role: 'assistant', tool_calls: toolCalls };
+}
+
+/**
+ * The messages of an OpenAI fine-tuning example: text turns, assistant tool calls (`arguments`
+ * given as an object, as TRL writes them, become a JSON string), tool results, `name`,
+ * `tool_call_id` and `weight` kept.
+ */
+function toSftMessages(v: unknown): SftMessage[] | string {
+  if (!Array.isArray(v)) return 'not a list of messages';
+  const out: SftMessage[] = [];
+  for (const [i, item] of v.entries()) {
+    if (!isObject(item)) return 'a message is not an object';
+    if (item.from === 'function_call' || item.from === 'observation') {
+      const t = shareGptToolTurn(item, i);
+      if (typeof t === 'string') return t;
+      out.push(t);
+      continue;
+    }
+    const role = typeof item.role === 'string' ? (item.role === 'function' ? 'tool' : item.role) : typeof item.from === 'string' ? SHAREGPT_FROM[item.from] : undefined;
+    if (role !== 'system' && role !== 'developer' && role !== 'user' && role !== 'assistant' && role !== 'tool') return `unsupported role ${JSON.stringify(item.role ?? item.from)}`;
+    const msg: SftMessage = { role };
+    const raw = 'content' in item ? item.content : item.value;
+    const content = raw === null ? undefined : textOf(raw);
+    if (Array.isArray(item.tool_calls) && item.tool_calls.length) {
+      if (role !== 'assistant') return `a ${role} message calls tools`;
+      const calls = [];
+      for (const c of item.tool_calls) {
+        if (!isObject(c) || !isObject(c.function) || typeof c.function.name !== 'string') return 'a tool call has no function name';
+        const args = c.function.arguments;
+        calls.push({
+          ...c,
+          ...(typeof c.id === 'string' ? { id: c.id } : {}),
+          type: 'function' as const,
+          function: { ...c.function, name: c.function.name, arguments: typeof args === 'string' ? args : JSON.stringify(args ?? {}) },
+        });
+      }
+      msg.tool_calls = calls;
+      if (content !== undefined && content !== '') msg.content = content;
+    } else if (content === undefined) return 'a message has no content';
+    else msg.content = content;
+    if (typeof item.name === 'string') msg.name = item.name;
+    if (typeof item.tool_call_id === 'string') msg.tool_call_id = item.tool_call_id;
+    if (item.weight !== undefined) {
+      if (role !== 'assistant') return `a ${role} message has a weight (only assistant turns have one)`;
+      if (item.weight !== 0 && item.weight !== 1) return `weight must be 0 or 1, got ${JSON.stringify(item.weight)}`;
+      msg.weight = item.weight;
+    }
+    out.push(msg);
   }
   return out;
 }
@@ -150,19 +306,64 @@ export function conversationOf(v: Record<string, unknown>, m: FieldMapping): Mes
   else {
     const instruction = str(getPath(v, m.instruction));
     const output = str(getPath(v, m.output));
-    const prompt = str(getPath(v, m.prompt));
-    const response = str(getPath(v, m.response));
+    const p = getPath(v, m.prompt);
+    const r = getPath(v, m.response) ?? getPath(v, m.completion);
     if (instruction !== undefined && output !== undefined) {
       const input = str(getPath(v, m.input));
-      msgs = [{ role: 'user', content: input ? `${instruction}\n\n${input}` : instruction }, { role: 'assistant', content: output }];
-    } else if (prompt !== undefined && response !== undefined) {
-      msgs = [{ role: 'user', content: prompt }, { role: 'assistant', content: response }];
+      const history = historyOf(getPath(v, m.history));
+      if (typeof history === 'string') return history;
+      msgs = [...history, { role: 'user', content: input ? `${instruction}\n\n${input}` : instruction }, { role: 'assistant', content: output }];
+    } else if (p !== undefined && r !== undefined) {
+      const prompt = typeof p === 'string' ? [{ role: 'user' as const, content: p }] : toMessages(p);
+      const response = typeof r === 'string' ? [{ role: 'assistant' as const, content: r }] : toMessages(r);
+      if (typeof prompt === 'string') return `${m.prompt}: ${prompt}`;
+      if (typeof response === 'string') return `${m.response}: ${response}`;
+      msgs = [...prompt, ...response];
     } else return `no ${m.messages}, ${m.instruction}/${m.output} or ${m.prompt}/${m.response} fields`;
   }
   if (typeof msgs === 'string') return msgs;
   const system = str(getPath(v, m.system));
   if (system !== undefined && !msgs.some((x) => x.role === 'system')) msgs = [{ role: 'system', content: system }, ...msgs];
   return msgs;
+}
+
+/** LLaMA-Factory's `history`: [[instruction, response], ...] as messages. */
+function historyOf(h: unknown): Message[] | string {
+  if (h === undefined || h === null) return [];
+  if (!Array.isArray(h)) return 'history is not a list of [instruction, response] pairs';
+  const out: Message[] = [];
+  for (const pair of h) {
+    if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') return 'history is not a list of [instruction, response] pairs';
+    out.push({ role: 'user', content: pair[0] }, { role: 'assistant', content: pair[1] });
+  }
+  return out;
+}
+
+/** A conversation split before its final assistant turns: the prompt and the completion. */
+export function promptCompletionOf(v: Record<string, unknown>, m: FieldMapping): { prompt: Message[]; completion: Message[] } | string {
+  const msgs = conversationOf(v, m);
+  if (typeof msgs === 'string') return msgs;
+  let k = msgs.length;
+  while (k > 0 && msgs[k - 1]?.role === 'assistant') k--;
+  if (k === msgs.length) return 'the conversation does not end with an assistant turn';
+  if (k === 0) return 'the conversation has no prompt before the assistant turn';
+  return { prompt: msgs.slice(0, k), completion: msgs.slice(k) };
+}
+
+/**
+ * Whether a record's completion is desirable (KTO): a boolean field (`kto_tag`, or a boolean
+ * `label` as TRL writes it), else the accept/reject decision: reviewed (accepted or relabeled)
+ * is true, rejected (or a discarded decision) false.
+ */
+export function desirabilityOf(v: Record<string, unknown>, m: FieldMapping): boolean | string {
+  const tag = getPath(v, m.kto);
+  if (typeof tag === 'boolean') return tag;
+  if (typeof v.label === 'boolean') return v.label;
+  const review = reviewStatusOf(v);
+  const h = getPath(v, ['annotations', 'human', 'label']);
+  if (review === 'rejected' || (isObject(h) && h.status === 'discarded')) return false;
+  if (review === 'reviewed') return true;
+  return `no accept or reject decision (annotations.review.status is ${review ? JSON.stringify(review) : 'not set'}; or a boolean ${m.kto} field)`;
 }
 
 export interface Preference {
@@ -261,8 +462,33 @@ function build(v: Record<string, unknown>, index: number, o: Opts): Record<strin
   const m = o.mapping;
   switch (o.format) {
     case 'sft': {
-      const msgs = conversationOf(v, m);
-      return typeof msgs === 'string' ? msgs : { messages: msgs };
+      const raw = getPath(v, m.messages) ?? v.conversations;
+      const msgs = raw !== undefined ? toSftMessages(raw) : conversationOf(v, m);
+      if (typeof msgs === 'string') return msgs;
+      const system = str(getPath(v, m.system));
+      const all = system !== undefined && !msgs.some((x) => x.role === 'system') ? [{ role: 'system' as const, content: system }, ...msgs] : msgs;
+      const row: Record<string, unknown> = { messages: all };
+      const tools = toolsOf(getPath(v, m.tools));
+      if (typeof tools === 'string') return tools;
+      if (tools) row.tools = tools;
+      if (typeof v.parallel_tool_calls === 'boolean') row.parallel_tool_calls = v.parallel_tool_calls;
+      return row;
+    }
+    case 'prompt-completion':
+    case 'kto': {
+      const pc = promptCompletionOf(v, m);
+      if (typeof pc === 'string') return pc;
+      let label: boolean | undefined;
+      if (o.format === 'kto') {
+        const d = desirabilityOf(v, m);
+        if (typeof d === 'string') return d;
+        label = d;
+      }
+      const tail = label === undefined ? {} : { label };
+      if (o.dpoStyle === 'conversational') return { prompt: pc.prompt, completion: pc.completion, ...tail };
+      if (pc.prompt.length !== 1 || pc.prompt[0]?.role !== 'user') return 'the prompt is not one user message (use the conversational style)';
+      if (pc.completion.length !== 1) return 'the completion has several messages (use the conversational style)';
+      return { prompt: pc.prompt[0].content, completion: pc.completion[0]?.content, ...tail };
     }
     case 'openai-preference': {
       const p = preferenceOf(v, m);
@@ -299,28 +525,108 @@ function build(v: Record<string, unknown>, index: number, o: Opts): Record<strin
       const output = str(getPath(v, m.output));
       const system = str(getPath(v, m.system));
       if (instruction !== undefined && output !== undefined) {
-        return { instruction, input: str(getPath(v, m.input)) ?? '', output, ...(system !== undefined ? { system } : {}) };
+        const h = getPath(v, m.history);
+        if (h !== undefined && h !== null && typeof historyOf(h) === 'string') return historyOf(h) as string;
+        const history = Array.isArray(h) && h.length ? { history: h as [string, string][] } : {};
+        return { instruction, input: str(getPath(v, m.input)) ?? '', output, ...(system !== undefined ? { system } : {}), ...history };
       }
       const msgs = conversationOf(v, m);
       if (typeof msgs === 'string') return msgs;
       const sys = msgs.filter((x) => x.role === 'system' || x.role === 'developer');
       const rest = msgs.filter((x) => x.role !== 'system' && x.role !== 'developer');
-      if (rest.length !== 2 || rest[0]?.role !== 'user' || rest[1]?.role !== 'assistant' || sys.length > 1) return 'Alpaca holds one user turn and one assistant turn';
-      return { instruction: rest[0].content, input: '', output: rest[1].content, ...(sys[0] ? { system: sys[0].content } : {}) };
+      if (sys.length > 1 || (sys.length === 1 && msgs[0] !== sys[0])) return 'Alpaca holds one system prompt, first';
+      if (rest.length < 2 || rest.length % 2 !== 0 || rest.some((x, i) => x.role !== (i % 2 === 0 ? 'user' : 'assistant'))) {
+        return 'Alpaca holds alternating user and assistant turns (the earlier ones as history)';
+      }
+      const pairs: [string, string][] = [];
+      for (let i = 0; i + 2 < rest.length; i += 2) pairs.push([rest[i]!.content, rest[i + 1]!.content]);
+      const last = rest.slice(-2);
+      return { instruction: last[0]!.content, input: '', output: last[1]!.content, ...(sys[0] ? { system: sys[0].content } : {}), ...(pairs.length ? { history: pairs } : {}) };
+    }
+    case 'alpaca-ranking': {
+      const p = preferenceOf(v, m);
+      if (typeof p === 'string') return p;
+      const sys = p.prompt.filter((x) => x.role === 'system' || x.role === 'developer');
+      const rest = p.prompt.filter((x) => x.role !== 'system' && x.role !== 'developer');
+      if (rest.length !== 1 || rest[0]?.role !== 'user' || sys.length > 1) return 'the prompt is not one user message (use sharegpt-ranking)';
+      if (p.chosen.length !== 1 || p.rejected.length !== 1) return 'a response has several messages (use sharegpt-ranking)';
+      const instruction = str(getPath(v, m.instruction));
+      const input = str(getPath(v, m.input));
+      // keep instruction and input apart when the record has them
+      const split = instruction !== undefined && input ? { instruction, input } : { instruction: rest[0].content, input: '' };
+      return { ...split, chosen: p.chosen[0]!.content, rejected: p.rejected[0]!.content, ...(sys[0] ? { system: sys[0].content } : {}) };
     }
     case 'sharegpt': {
-      const msgs = conversationOf(v, m);
+      const raw = getPath(v, m.messages) ?? v.conversations;
+      const msgs: SftMessage[] | string = raw !== undefined ? toSftMessages(raw) : conversationOf(v, m);
       if (typeof msgs === 'string') return msgs;
-      return { conversations: msgs.map((x) => ({ from: SHAREGPT_TO[x.role] as string, value: x.content })) };
+      const turns: { from: string; value: string }[] = [];
+      for (const x of msgs) {
+        if (x.tool_calls) turns.push({ from: 'function_call', value: JSON.stringify(x.tool_calls.length === 1 ? callOf(x.tool_calls[0]!) : x.tool_calls.map(callOf)) });
+        else if (x.role === 'tool') turns.push({ from: 'observation', value: x.content ?? '' });
+        else turns.push({ from: SHAREGPT_TO[x.role] as string, value: x.content ?? '' });
+      }
+      const system = str(getPath(v, m.system));
+      if (system !== undefined && !turns.some((t) => t.from === 'system')) turns.unshift({ from: 'system', value: system });
+      const tools = toolsOf(getPath(v, m.tools));
+      if (typeof tools === 'string') return tools;
+      const rawTools = getPath(v, m.tools);
+      return { conversations: turns, ...(tools ? { tools: JSON.stringify(tools.map((t) => t.function)) } : typeof rawTools === 'string' ? { tools: rawTools } : {}) };
+    }
+    case 'sharegpt-ranking': {
+      const p = preferenceOf(v, m);
+      if (typeof p === 'string') return p;
+      if (p.prompt[p.prompt.length - 1]?.role !== 'user') return 'the prompt does not end with a user turn';
+      if (p.chosen.length !== 1 || p.rejected.length !== 1) return 'a response has several messages';
+      return {
+        conversations: p.prompt.map((x) => ({ from: SHAREGPT_TO[x.role] as string, value: x.content })),
+        chosen: { from: 'gpt', value: p.chosen[0]!.content },
+        rejected: { from: 'gpt', value: p.rejected[0]!.content },
+      };
     }
     case 'argilla':
-      return toArgilla(v, index, o);
+      return toArgilla(v, index, { idPath: m.id, users: o.argillaUsers, includeAnnotations: o.includeAnnotations, ...(o.argillaFields ? { fields: o.argillaFields } : {}) });
+    case 'argilla-hub':
+      return toArgillaHub(v, index, { idPath: m.id, users: o.argillaUsers, includeAnnotations: o.includeAnnotations, ...(o.argillaFields ? { fields: o.argillaFields } : {}) });
+    case 'argilla-v1':
+      return toArgillaV1(v, index, o);
+    case 'records':
+      return v;
     case 'distilabel':
       return toDistilabel(v, o);
   }
 }
 
-function toArgilla(v: Record<string, unknown>, index: number, o: Opts): Record<string, unknown> {
+/** LLaMA-Factory's function_call value: {name, arguments} (arguments as an object when they parse). */
+function callOf(c: z.infer<typeof ToolCall>): { name: string; arguments: unknown } {
+  let args: unknown = c.function.arguments;
+  try {
+    args = JSON.parse(c.function.arguments);
+  } catch {
+    // kept as the string it is
+  }
+  return { name: c.function.name, arguments: args };
+}
+
+/** A record's tools (OpenAI `tools`: a list, or a JSON string of one as LLaMA-Factory keeps them). */
+function toolsOf(raw: unknown): z.infer<typeof Tool>[] | undefined | string {
+  if (raw === undefined || raw === null) return undefined;
+  let list = raw;
+  if (typeof raw === 'string') {
+    try {
+      list = JSON.parse(raw);
+    } catch {
+      return 'tools is not JSON';
+    }
+  }
+  if (!Array.isArray(list)) return 'tools is not a list';
+  // LLaMA-Factory lists the functions themselves; OpenAI wraps each in {type: "function", function}
+  const wrapped = list.map((t: unknown) => (isObject(t) && t.type === 'function' && isObject(t.function) ? t : { type: 'function', function: t }));
+  const parsed = z.array(Tool).safeParse(wrapped);
+  return parsed.success ? parsed.data : `tools: ${parsed.error.issues[0]?.message ?? 'invalid'}`;
+}
+
+function toArgillaV1(v: Record<string, unknown>, index: number, o: Opts): Record<string, unknown> {
   const idValue = getPath(v, o.mapping.id);
   const id = typeof idValue === 'string' || typeof idValue === 'number' ? String(idValue) : String(index);
   const fields: Record<string, unknown> = {};
@@ -409,28 +715,54 @@ function toDistilabel(v: Record<string, unknown>, o: Opts): Record<string, unkno
   };
 }
 
+/** The formats that keep annotations in a place of their own (or are the records themselves). */
+const ANNOTATIONS_INSIDE: ReadonlySet<ExportFormat> = new Set(['argilla', 'argilla-hub', 'argilla-v1', 'distilabel', 'records']);
+
 /** Exports one record (validated against the format's schema), or says why it cannot. */
 export function exportRecord(value: Record<string, unknown>, index: number, options: ExportOptions | Opts): ExportResult {
   const o = ExportOptions.parse(options);
   const built = build(value, index, o);
   if (typeof built === 'string') return { ok: false, reason: built };
   let row = built;
-  if (o.includeAnnotations && o.format !== 'argilla' && o.format !== 'distilabel') row = { ...row, ...annotationsOf(value) };
+  if (o.includeAnnotations && !ANNOTATIONS_INSIDE.has(o.format)) row = { ...row, ...annotationsOf(value) };
   const check = SCHEMAS[o.format].safeParse(row);
-  if (!check.success) return { ok: false, reason: `invalid ${o.format} row: ${check.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
+  if (!check.success) return { ok: false, reason: `invalid ${o.format} row: ${describeZodError(check.error)}` };
   return { ok: true, row };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Import
 
+/** A zod error for people: each issue's path and message; of a union, the branch that came closest. */
+export function describeZodError(e: z.ZodError): string {
+  const flat = (issues: readonly z.core.$ZodIssue[], prefix: (string | number)[] = []): string[] =>
+    issues.flatMap((i) => {
+      const path = [...prefix, ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
+      if (i.code === 'invalid_union' && i.errors.length) {
+        const best = [...i.errors].sort((a, b) => a.length - b.length)[0] ?? [];
+        return flat(best, path);
+      }
+      return [`${path.join('.') || 'row'}: ${i.message}`];
+    });
+  return flat(e.issues).join('; ');
+}
+
 /** Imports one row of a format into the annotation layout; throws a zod error for a row that is not of the format. */
-export function importRecord(format: ExportFormat, row: unknown): Record<string, unknown> {
+export function importRecord(format: ExportFormat, row: unknown, users: Record<string, string> = {}): Record<string, unknown> {
   const extra = isObject(row) ? annotationsOf(row) : {};
   switch (format) {
     case 'sft': {
       const r = SftRow.parse(row);
-      return { messages: r.messages, ...extra };
+      return { messages: r.messages, ...(r.tools ? { tools: r.tools } : {}), ...(r.parallel_tool_calls !== undefined ? { parallel_tool_calls: r.parallel_tool_calls } : {}), ...extra };
+    }
+    case 'prompt-completion': {
+      const r = PromptCompletionRow.parse(row);
+      return { prompt: r.prompt, completion: r.completion, ...extra };
+    }
+    case 'kto': {
+      const r = KtoRow.parse(row);
+      const ann = isObject(extra.annotations) ? extra.annotations : {};
+      return { prompt: r.prompt, completion: r.completion, ...extra, annotations: { ...ann, review: { status: r.label ? 'reviewed' : 'rejected' } } };
     }
     case 'openai-preference': {
       const r = OpenAIPreferenceRow.parse(row);
@@ -454,20 +786,45 @@ export function importRecord(format: ExportFormat, row: unknown): Record<string,
     }
     case 'alpaca': {
       const r = AlpacaRow.parse(row);
-      return { ...(r.system !== undefined ? { system: r.system } : {}), instruction: r.instruction, input: r.input, output: r.output, ...extra };
+      return { ...(r.system !== undefined ? { system: r.system } : {}), instruction: r.instruction, input: r.input, output: r.output, ...(r.history?.length ? { history: r.history } : {}), ...extra };
+    }
+    case 'alpaca-ranking': {
+      const r = AlpacaRankingRow.parse(row);
+      return { ...(r.system !== undefined ? { system: r.system } : {}), instruction: r.instruction, input: r.input, chosen: r.chosen, rejected: r.rejected, ...extra };
     }
     case 'sharegpt': {
       const r = ShareGptRow.parse(row);
-      return { messages: r.conversations.map((t) => ({ role: SHAREGPT_FROM[t.from] as Role, content: t.value })), ...extra };
+      const tools = r.tools !== undefined ? { tools: r.tools } : {};
+      if (r.conversations.some((t) => t.from === 'function_call' || t.from === 'observation')) {
+        const msgs = toSftMessages(r.conversations);
+        if (typeof msgs === 'string') throw new Error(msgs);
+        return { messages: msgs, ...tools, ...extra };
+      }
+      return { messages: r.conversations.map((t) => ({ role: SHAREGPT_FROM[t.from] as Role, content: t.value })), ...tools, ...extra };
+    }
+    case 'sharegpt-ranking': {
+      const r = ShareGptRankingRow.parse(row);
+      const prompt = r.conversations.map((t) => {
+        const role = SHAREGPT_FROM[t.from];
+        if (!role) throw new Error(`conversations: unsupported role ${JSON.stringify(t.from)} in a ranking row`);
+        return { role, content: t.value };
+      });
+      return { prompt: prompt.length === 1 && prompt[0]?.role === 'user' ? prompt[0].content : prompt, chosen: r.chosen.value, rejected: r.rejected.value, ...extra };
     }
     case 'argilla':
-      return fromArgilla(ArgillaRow.parse(row), isObject(row) && isObject(row.annotations) ? row.annotations : {});
+      return fromArgilla(ArgillaRow.parse(row), isObject(row) && isObject(row.annotations) ? row.annotations : {}, users);
+    case 'argilla-hub':
+      return fromArgillaHub(ArgillaHubRow.parse(row) as Record<string, unknown>, users);
+    case 'argilla-v1':
+      return fromArgillaV1(ArgillaV1Row.parse(row), isObject(row) && isObject(row.annotations) ? row.annotations : {});
+    case 'records':
+      return RecordsRow.parse(row);
     case 'distilabel':
       return fromDistilabel(DistilabelRow.parse(row));
   }
 }
 
-function fromArgilla(r: z.output<typeof ArgillaRow>, extra: Record<string, unknown>): Record<string, unknown> {
+function fromArgillaV1(r: z.output<typeof ArgillaV1Row>, extra: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { id: r.id, ...r.fields };
   if (Object.keys(r.metadata).length) out.metadata = r.metadata;
   const suggestions: Record<string, unknown[]> = {};

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { UserError } from '../operation';
 import { getPath, isObject, textOf, type Line } from './fields';
 import { detectLanguage, normalizeLanguage } from './lang';
+import { countTokens } from '../llm/tokenizer';
 
 // ---------------------------------------------------------------------------------------------
 // The JSON form
@@ -72,12 +73,11 @@ function compiles(pattern: string, flags?: string): boolean {
 // Measures
 
 /**
- * The token estimate used by `tokens(field)`: ceil(UTF-8 bytes / 4). About 4 characters per token
- * for English with OpenAI's tokenizers; CJK characters (3 bytes) count 0.75 tokens each, close to
- * what BPE tokenizers give. Cheap and deterministic; not exact for any one model.
+ * The token count used by `tokens(field)`: OpenAI's o200k_base encoding (GPT-4o, GPT-4.1, GPT-5;
+ * src/core/llm/tokenizer.ts), exact for those models; for other families an estimate.
  */
 export function estimateTokens(text: string): number {
-  return Math.ceil(Buffer.byteLength(text, 'utf8') / 4);
+  return countTokens(text);
 }
 
 /** Length in Unicode code points (not UTF-16 units). */

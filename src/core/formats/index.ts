@@ -1,14 +1,21 @@
-// Other dataset formats: JSON arrays and CSV are read as streams of records (never the whole file
-// as one string) and can be converted to JSONL. CSV parsing is csv-parse's (RFC 4180 quoting,
-// BOM, CRLF); JSON arrays are split into elements by a small byte-level scanner and each element
-// is parsed with JSON.parse, so memory is bounded by the largest element.
-import { createReadStream, closeSync, fchmodSync, fsyncSync, openSync, readSync, renameSync, unlinkSync } from 'node:fs';
-import { dirname, extname, resolve } from 'node:path';
+// Other dataset formats: JSON arrays, CSV, Parquet and gzip-compressed JSONL are read as streams of
+// records (never the whole file as one string) and can be converted to JSONL; JSONL (and the
+// others) can be converted to Parquet. CSV parsing is csv-parse's (RFC 4180 quoting, BOM, CRLF);
+// JSON arrays are split into elements by a small byte-level scanner and each element is parsed
+// with JSON.parse, so memory is bounded by the largest element; Parquet is read a row group at a
+// time (parquet.ts); `.jsonl.gz` is decompressed as a stream (gzip-lines.ts).
+import { createReadStream, closeSync, fchmodSync, fsyncSync, openSync, readSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { basename, dirname, extname, resolve } from 'node:path';
 import { parse as parseCsv } from 'csv-parse';
 import { BufferedWriter, cleanStaleTemps, fsyncDir, tempPathFor } from '../store/files';
 import { abortError } from '../store/errors';
+import { readGzipLines, readJsonlLines } from './gzip-lines';
+import { readParquetRows, writeParquet, type ParquetWriteResult } from './parquet';
+import { hasUnsafeInteger, parseJsonExact, toJsonText } from './json-text';
+import { readHubSplit } from './hf';
 
-export type Format = 'jsonl' | 'json' | 'csv' | 'tsv';
+/** `hub`: a Hugging Face dataset folder (its split's Parquet shards). */
+export type Format = 'jsonl' | 'json' | 'csv' | 'tsv' | 'parquet' | 'jsonl.gz' | 'hub';
 
 export class FormatError extends Error {
   constructor(message: string) {
@@ -19,7 +26,12 @@ export class FormatError extends Error {
 
 /** The format of a file from its extension. */
 export function detectFormat(path: string): Format | undefined {
+  if (isDirectory(path)) return 'hub';
+  const name = basename(path).toLowerCase();
+  if (name.endsWith('.jsonl.gz') || name.endsWith('.ndjson.gz')) return 'jsonl.gz';
   switch (extname(path).toLowerCase()) {
+    case '.parquet':
+      return 'parquet';
     case '.jsonl':
     case '.ndjson':
       return 'jsonl';
@@ -34,8 +46,18 @@ export function detectFormat(path: string): Format | undefined {
   }
 }
 
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 export interface ReadOptions {
   signal?: AbortSignal;
+  /** A Hugging Face dataset folder's split (default train). */
+  split?: string;
   /** Bytes read per step (tests make it small to hit boundaries). */
   chunkSize?: number;
 }
@@ -152,9 +174,23 @@ export async function* readCsv(path: string, opts: ReadOptions & { delimiter?: s
   }
 }
 
-/** The records of a JSON array, CSV or TSV file. */
-export function readRecords(path: string, format: Format, opts: ReadOptions = {}): AsyncGenerator<unknown> {
+/** The records of a gzip-compressed JSONL file; an invalid line stops the read with its line number and reason. */
+async function* readJsonlGz(path: string, opts: ReadOptions): AsyncGenerator<Record<string, unknown>> {
+  for await (const l of readGzipLines(path, opts.signal)) {
+    if (!l.value) throw new FormatError(`line ${l.index + 1}: ${l.invalid?.reason ?? 'not a JSON object'}`);
+    yield l.value;
+  }
+}
+
+/** The records of a JSON array, CSV, TSV, Parquet or gzip-compressed JSONL file. */
+export function readRecords(path: string, format: Format, opts: ReadOptions & { onRowGroup?: (done: number, total: number) => void } = {}): AsyncGenerator<unknown> {
   switch (format) {
+    case 'parquet':
+      return readParquetRows(path, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onRowGroup ? { onRowGroup: opts.onRowGroup } : {}) });
+    case 'jsonl.gz':
+      return readJsonlGz(path, opts);
+    case 'hub':
+      return readHubSplit(path, opts.split ?? 'train', opts.signal);
     case 'json':
       return readJsonArray(path, opts);
     case 'csv':
@@ -171,10 +207,10 @@ export interface ConvertResult {
   bytes: number;
 }
 
-/** Converts a JSON array / CSV / TSV file to JSONL (one compact JSON value a line), atomically. */
+/** Converts a JSON array / CSV / TSV / Parquet / JSONL.gz file to JSONL (one compact JSON value a line), atomically. */
 export async function convertToJsonl(input: string, output: string, opts: ReadOptions & { format?: Format; onProgress?: (records: number) => void } = {}): Promise<ConvertResult> {
   const format = opts.format ?? detectFormat(input);
-  if (!format) throw new FormatError(`cannot tell the format of ${input} from its extension: use .json, .csv or .tsv (or pass the format)`);
+  if (!format) throw new FormatError(`cannot tell the format of ${input} from its extension: use .json, .csv, .tsv, .parquet or .jsonl.gz (or pass the format)`);
   const target = resolve(output);
   if (resolve(input) === target) throw new FormatError('the output must be another file than the input');
   cleanStaleTemps(target); // a killed conversion's temp file
@@ -187,7 +223,7 @@ export async function convertToJsonl(input: string, output: string, opts: ReadOp
     const w = new BufferedWriter(fd, 4 * 1024 * 1024);
     for await (const v of readRecords(input, format, opts)) {
       if (v === undefined) continue;
-      w.write(Buffer.from(`${JSON.stringify(v)}\n`, 'utf8'));
+      w.write(Buffer.from(`${toJsonText(v)}\n`, 'utf8'));
       records++;
       if ((records & 0x3fff) === 0) opts.onProgress?.(records);
     }
@@ -208,4 +244,40 @@ export async function convertToJsonl(input: string, output: string, opts: ReadOp
     }
     throw err;
   }
+}
+
+/** The records of any input this module reads, JSONL included (an invalid JSONL line stops with its number and reason). */
+export async function* readAnyRecords(path: string, format: Format, opts: ReadOptions = {}): AsyncGenerator<Record<string, unknown>> {
+  if (format === 'jsonl') {
+    for await (const l of readJsonlLines(path, opts.signal)) {
+      if (!l.value) throw new FormatError(`line ${l.index + 1}: ${l.invalid?.reason ?? 'not a JSON object'}`);
+      // integers past 2^53 (an INT64 column converted to JSONL): read again, exact
+      yield hasUnsafeInteger(l.value) ? (parseJsonExact(l.raw) as Record<string, unknown>) : l.value;
+    }
+    return;
+  }
+  let n = 0;
+  for await (const v of readRecords(path, format, opts)) {
+    n++;
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new FormatError(`record ${n} is not a JSON object`);
+    yield v as Record<string, unknown>;
+  }
+}
+
+/** Converts a JSONL (or JSON array, CSV, TSV, JSONL.gz) file to Parquet, atomically (two passes: the schema, then the rows). */
+export async function convertToParquet(
+  input: string,
+  output: string,
+  opts: ReadOptions & { format?: Format; overwrite?: boolean; rowGroupSize?: number; onProgress?: (records: number) => void } = {},
+): Promise<ParquetWriteResult> {
+  const format = opts.format ?? detectFormat(input);
+  if (!format) throw new FormatError(`cannot tell the format of ${input} from its extension`);
+  if (format === 'parquet') throw new FormatError('the input is Parquet already');
+  if (resolve(input) === resolve(output)) throw new FormatError('the output must be another file than the input');
+  return writeParquet(output, () => readAnyRecords(input, format, opts), {
+    overwrite: opts.overwrite ?? true,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.rowGroupSize ? { rowGroupSize: opts.rowGroupSize } : {}),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  });
 }

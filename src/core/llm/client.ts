@@ -11,6 +11,7 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { createNodeFetch, type NodeFetch } from './http-fetch';
 import { AdaptiveLimiter, TokenBucket, abortReason, sleep, type Permit } from './limiter';
+import { countTokens } from './tokenizer';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -135,8 +136,9 @@ export function parseRetryAfter(headers: Headers | undefined, now = Date.now()):
   return undefined;
 }
 
+/** Tokens of a text with OpenAI's o200k_base encoding (tokenizer.ts; loaded on first use). */
 export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 4);
+  return countTokens(text);
 }
 
 export class LlmClient {

@@ -1,0 +1,51 @@
+// Parquet conversion speed: `curate convert` (hyparquet / hyparquet-writer, pure JS) against DuckDB
+// (@duckdb/node-api, native, all cores: the fastest thing a user would pick instead), both ways,
+// on the same ~1 KB annotated records, in the same run. Also the readiness check's tokenizer speed.
+//
+//   node --import tsx bench/parquet.ts [--records 200000]
+import { statSync, rmSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { convertToJsonl, convertToParquet } from '../src/core/formats';
+import { countTokens } from '../src/core/llm/tokenizer';
+import { generateJsonl, report, timeAsync, time, type Row } from './lib';
+import { readFileSync } from 'node:fs';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { records: { type: 'string', default: '200000' } } });
+  const records = Number(values.records);
+  const dir = mkdtempSync(join(tmpdir(), 'dc-bench-parquet-'));
+  try {
+    const jsonl = join(dir, 'data.jsonl');
+    generateJsonl(jsonl, records * 1000); // ~1 KB a record
+    const mb = statSync(jsonl).size / 1e6;
+    const db = await DuckDBInstance.create(':memory:');
+    const duck = await db.connect();
+
+    const ours1 = await timeAsync(() => convertToParquet(jsonl, join(dir, 'ours.parquet')));
+    const theirs1 = await timeAsync(() => duck.run(`COPY (SELECT * FROM read_json('${jsonl}')) TO '${join(dir, 'duck.parquet')}' (FORMAT parquet)`));
+    const ours2 = await timeAsync(() => convertToJsonl(join(dir, 'ours.parquet'), join(dir, 'ours.jsonl')));
+    const theirs2 = await timeAsync(() => duck.run(`COPY (SELECT * FROM '${join(dir, 'ours.parquet')}') TO '${join(dir, 'duck.jsonl')}' (FORMAT json)`));
+    const same = readFileSync(join(dir, 'ours.jsonl')).equals(readFileSync(jsonl));
+
+    const text = readFileSync(jsonl, 'utf8').slice(0, 20_000_000);
+    countTokens('warm up');
+    const tok = time(() => countTokens(text));
+    const bytesBaseline = time(() => Buffer.byteLength(text, 'utf8') / 4);
+
+    const rows: Row[] = [
+      { figure: 'JSONL -> Parquet (MB/s)', value: mb / (ours1.ms / 1000), unit: 'MB/s', baseline: mb / (theirs1.ms / 1000), baselineLabel: 'DuckDB read_json -> COPY parquet', ratio: theirs1.ms / ours1.ms, target: 'report (pure JS vs native)', pass: true },
+      { figure: 'Parquet -> JSONL (MB/s of JSONL)', value: mb / (ours2.ms / 1000), unit: 'MB/s', baseline: mb / (theirs2.ms / 1000), baselineLabel: 'DuckDB COPY (FORMAT json)', ratio: theirs2.ms / ours2.ms, target: 'report; byte-identical round trip', pass: same },
+      { figure: 'tokens counted (MB/s, o200k_base)', value: text.length / 1e6 / (tok.ms / 1000), unit: 'MB/s', baseline: text.length / 1e6 / (Math.max(bytesBaseline.ms, 0.001) / 1000), baselineLabel: 'bytes / 4', ratio: bytesBaseline.ms / tok.ms, target: 'report', pass: true },
+    ];
+    report('parquet', rows, { records, megabytes: mb, parquetBytes: statSync(join(dir, 'ours.parquet')).size, duckParquetBytes: statSync(join(dir, 'duck.parquet')).size, roundTripIdentical: same });
+    duck.closeSync();
+    db.closeSync();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+void main();
