@@ -8,11 +8,11 @@ import { createReadStream, closeSync, fchmodSync, fsyncSync, openSync, readSync,
 import { basename, dirname, extname, resolve } from 'node:path';
 import { parse as parseCsv } from 'csv-parse';
 import { BufferedWriter, cleanStaleTemps, fsyncDir, tempPathFor } from '../store/files';
-import { abortError } from '../store/errors';
+import { abortError, NotADatasetError } from '../store/errors';
 import { readGzipLines, readJsonlLines } from './gzip-lines';
 import { readParquetRows, writeParquet, type ParquetWriteResult } from './parquet';
 import { hasUnsafeInteger, parseJsonExact, toJsonText } from './json-text';
-import { readHubSplit } from './hf';
+import { hubSplitFiles, readHubSplit } from './hf';
 
 /** `hub`: a Hugging Face dataset folder (its split's Parquet shards). */
 export type Format = 'jsonl' | 'json' | 'csv' | 'tsv' | 'parquet' | 'jsonl.gz' | 'hub';
@@ -24,9 +24,15 @@ export class FormatError extends Error {
   }
 }
 
-/** The format of a file from its extension. */
+/**
+ * The format of a file from its extension; a folder holding Parquet files is a Hugging Face dataset
+ * folder, any other folder is not a dataset (NotADatasetError).
+ */
 export function detectFormat(path: string): Format | undefined {
-  if (isDirectory(path)) return 'hub';
+  if (isDirectory(path)) {
+    if (hubSplitFiles(path, 'train').splits.length === 0) throw new NotADatasetError(path, 'is a folder, not a dataset file');
+    return 'hub';
+  }
   const name = basename(path).toLowerCase();
   if (name.endsWith('.jsonl.gz') || name.endsWith('.ndjson.gz')) return 'jsonl.gz';
   switch (extname(path).toLowerCase()) {

@@ -12,10 +12,11 @@
 // a second exclusive file (`.curate-lock.break`), so that two waiters that both saw a stale lock
 // cannot remove a fresh one.
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { abortError, LockedError } from './errors';
+import { tempPathFor } from './files';
 
 /** A lock older than this is stale whoever holds it (ms). */
 export const STALE_MS = 60_000;
@@ -108,7 +109,27 @@ export class FileLock {
   }
 }
 
-function tryCreate(path: string): FileLock | undefined {
+/**
+ * Creates the lock whole or not at all: its content is written to a temp file (named like the
+ * store's temp files, so a killed writer's leftover is cleaned by the next open), which is then
+ * hard-linked to the lock's name (link() fails when the name exists: exclusive, like O_EXCL). A
+ * lock file is so never seen empty or torn, and a killed creator leaves no lock that looks alive.
+ * File systems without hard links fall back to O_EXCL and a write.
+ */
+function tryCreate(path: string, target: string): FileLock | undefined {
+  const info: LockInfo = { pid: process.pid, host: HOST, time: Date.now(), token: randomBytes(8).toString('hex') };
+  const tmp = tempPathFor(target);
+  writeFileSync(tmp, JSON.stringify(info), { flag: 'wx', mode: 0o644 });
+  try {
+    linkSync(tmp, path);
+    return new FileLock(path, info);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return undefined;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
+  } finally {
+    unlinkSync(tmp);
+  }
   let fd: number;
   try {
     fd = openSync(path, 'wx', 0o644);
@@ -116,7 +137,6 @@ function tryCreate(path: string): FileLock | undefined {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
     throw err;
   }
-  const info: LockInfo = { pid: process.pid, host: HOST, time: Date.now(), token: randomBytes(8).toString('hex') };
   try {
     writeSync(fd, JSON.stringify(info));
   } finally {
@@ -191,7 +211,7 @@ export async function acquireLock(target: string, opts: LockOptions = {}): Promi
   let delay = 2;
   for (;;) {
     if (opts.signal?.aborted) throw abortError();
-    const got = tryCreate(path);
+    const got = tryCreate(path, target);
     if (got) return got;
     const seen = readInfo(path);
     if (seen && staleReason(seen) !== undefined) {
