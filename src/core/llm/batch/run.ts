@@ -17,7 +17,7 @@
 // The same job run again (same journal) resumes where it stopped and never creates a second batch
 // for requests already sent. Requests it is given that no part holds yet (records added or edited
 // since) are sent in a new round; requests already sent are not sent again.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Progress } from '../../operation';
 import { abortReason } from '../limiter';
@@ -138,6 +138,8 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchRunSummary> 
   const dir = batchFilesDir(journalPath);
   mkdirSync(dirname(journalPath), { recursive: true });
   mkdirSync(dir, { recursive: true });
+  // temporary files of a process that was killed while writing or downloading
+  for (const name of readdirSync(dir)) if (/^\..*\.\d+\.(tmp|download)$/.test(name)) rmSync(join(dir, name), { force: true });
   const st = readBatchJournal(journalPath);
   if (st.header && (st.header.job !== job || st.header.model !== opts.model || st.header.endpoint !== CHAT_ENDPOINT)) {
     throw new Error(`the batch journal ${journalPath} belongs to another job (${st.header.job}, model ${st.header.model}); remove it or use another job id`);
