@@ -42,7 +42,10 @@ export async function runBatchJob(o: BatchJobOptions): Promise<BatchJobSummary> 
     model: o.model,
     requests: () => recordRequests(o.source, o.adapter, { ...(o.limit !== undefined ? { limit: o.limit } : {}) }),
     onOutcome: (outcome, ctx) => applier.apply(outcome, ctx),
-    onPartApplied: () => o.sink.flush(),
+    onPartApplied: async () => {
+      await applier.flush();
+      await o.sink.flush();
+    },
     ...(o.limits ? { limits: o.limits } : {}),
     ...(o.poll ? { poll: o.poll } : {}),
     ...(o.followUpRounds !== undefined ? { followUpRounds: o.followUpRounds } : {}),
@@ -52,6 +55,7 @@ export async function runBatchJob(o: BatchJobOptions): Promise<BatchJobSummary> 
     ...(o.log ? { log: o.log } : {}),
   });
   if (o.submitOnly) return { batch, records: applier.summary };
+  await applier.flush();
   await o.sink.flush();
   return { batch, records: applier.finish() };
 }

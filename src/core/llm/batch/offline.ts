@@ -79,6 +79,7 @@ export async function importResults(resultsPath: string, source: RecordSource, s
     (line, reason) => badLines.push({ line, reason }),
   );
   await drain();
+  await applier.flush();
   await sink.flush();
   return { ...applier.finish(), badLines, outcomes };
 }

@@ -27,10 +27,24 @@ export function messagesKey(messages: readonly ChatMessage[]): string {
   return `k2:${createHash('sha256').update(canonicalJson(messages)).digest('hex').slice(0, 32)}`;
 }
 
-/** The custom_id of a request: a hash of the task's part of the body and the record's key. */
+/** Canonical JSON of a body's values that are objects (the response format's schema): the same object for every record of a task. */
+const canonicalOf = new WeakMap<object, string>();
+
+/** The custom_id of a request: a hash of the task's part of the body (all but the messages) and the record's key. */
 export function customIdFor(body: Record<string, unknown>, key: string): string {
-  const { messages: _m, ...task } = body;
-  return `dc1-${createHash('sha256').update(canonicalJson({ task, key })).digest('hex').slice(0, 40)}`;
+  const h = createHash('sha256');
+  for (const k of Object.keys(body).sort()) {
+    if (k === 'messages') continue;
+    const v = body[k];
+    let c: string;
+    if (v !== null && typeof v === 'object') {
+      c = canonicalOf.get(v) ?? canonicalJson(v);
+      canonicalOf.set(v, c);
+    } else c = canonicalJson(v);
+    h.update(`${JSON.stringify(k)}:${c};`);
+  }
+  h.update(`key:${key}`);
+  return `dc1-${h.digest('hex').slice(0, 40)}`;
 }
 
 /** What the batch engine needs of a task, per record. */
@@ -142,6 +156,8 @@ export class BatchApplier {
   readonly summary: ApplySummary = { applied: 0, resumed: 0, answers: 0, failed: [], stale: [], redo: [], skipped: [] };
   private indexed = false;
   private lines = new Map<number, number>();
+  /** Accepted results not yet given to the sink; given in record order (`flush`). */
+  private pending: Array<{ i: number; result: TaskResult }> = [];
 
   constructor(
     private readonly source: RecordSource,
@@ -216,15 +232,30 @@ export class BatchApplier {
       this.summary.resumed += indices.length;
       return;
     }
-    for (const i of indices) {
-      const p = this.sink.apply(i, r.result);
+    for (const i of indices) this.pending.push({ i, result: r.result });
+    this.summary.applied += indices.length;
+    if (this.pending.length >= this.maxPending) await this.flush();
+  }
+
+  private readonly maxPending = 50_000;
+
+  /**
+   * Gives the accepted results to the sink in record order (output files are in no order; the
+   * store edits lines fastest front to back). Called at the end of each part and by `finish`.
+   */
+  async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    batch.sort((a, b) => a.i - b.i);
+    for (const { i, result } of batch) {
+      const p = this.sink.apply(i, result);
       if (p instanceof Promise) await p;
-      this.summary.applied++;
     }
   }
 
-  /** Ends the application: failures and records left to redo go to the summary. */
+  /** Ends the application (after `flush`): failures and records left to redo go to the summary. */
   finish(): ApplySummary {
+    if (this.pending.length > 0) throw new Error('BatchApplier.finish() before flush(): results not given to the sink');
     this.summary.failed = [];
     this.summary.redo = [];
     for (const [id, at] of this.byId) {
