@@ -129,3 +129,15 @@ test('estimate: each stage on the share the one before escalates, against the st
   // large on all 1000: (500k x 2.5 + 50k x 10) / 1e6 / 2 = (1.25 + 0.5) / 2 = 0.875
   close(e.strongestOnly, 0.875);
 });
+
+test('input lines are the JSON of the request line; keys match the journal key format', async () => {
+  const { inputLine } = await import('../../src/core/llm/batch/format');
+  const { messagesKey } = await import('../../src/core/llm/batch/records');
+  const { canonicalJson } = await import('../../src/core/llm/cache');
+  const { createHash } = await import('node:crypto');
+  const schema = { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object', properties: { a: { type: 'string' } } }, strict: true } };
+  const body = { model: 'm', messages: [{ role: 'system', content: 'S "quoted"\n' }, { role: 'user', content: 'ü 🎉' }], temperature: 0, response_format: schema, skip: undefined };
+  for (let i = 0; i < 2; i++) assert.equal(inputLine({ custom_id: 'c', body }), JSON.stringify({ custom_id: 'c', method: 'POST', url: '/v1/chat/completions', body }));
+  const msgs = body.messages as Array<{ role: 'system' | 'user'; content: string }>;
+  assert.equal(messagesKey(msgs), `k2:${createHash('sha256').update(canonicalJson(msgs)).digest('hex').slice(0, 32)}`);
+});

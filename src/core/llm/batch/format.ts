@@ -24,9 +24,25 @@ export interface BatchRequest {
   body: Record<string, unknown>;
 }
 
-/** The input file's line of a request. */
+/** JSON of body values that are objects shared by every request of a task (the response format and its schema). */
+const jsonOf = new WeakMap<object, string>();
+
+/** The input file's line of a request (the same text as JSON.stringify of the line object). */
 export function inputLine(req: BatchRequest, url: string = CHAT_ENDPOINT): string {
-  return JSON.stringify({ custom_id: req.custom_id, method: 'POST', url, body: req.body });
+  let body = '{';
+  let first = true;
+  for (const k of Object.keys(req.body)) {
+    const v = req.body[k];
+    if (v === undefined || typeof v === 'function') continue;
+    let j: string;
+    if (v !== null && typeof v === 'object' && k !== 'messages') {
+      j = jsonOf.get(v) ?? JSON.stringify(v);
+      jsonOf.set(v, j);
+    } else j = JSON.stringify(v);
+    body += `${first ? '' : ','}${JSON.stringify(k)}:${j}`;
+    first = false;
+  }
+  return `{"custom_id":${JSON.stringify(req.custom_id)},"method":"POST","url":${JSON.stringify(url)},"body":${body}}}`;
 }
 
 /** What a chat completion answer holds that the engine uses. */

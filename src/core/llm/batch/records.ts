@@ -24,7 +24,19 @@ import { logprobConfidence } from './logprobs';
 
 /** The record's key: a hash of the messages the task sends for it (the job journal's `requestKey`). */
 export function messagesKey(messages: readonly ChatMessage[]): string {
-  return `k2:${createHash('sha256').update(canonicalJson(messages)).digest('hex').slice(0, 32)}`;
+  return `k2:${createHash('sha256').update(canonicalMessages(messages)).digest('hex').slice(0, 32)}`;
+}
+
+/** canonicalJson(messages), without the generic walk for the usual {role, content} messages. */
+function canonicalMessages(messages: readonly ChatMessage[]): string {
+  let out = '[';
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i] as ChatMessage;
+    const keys = Object.keys(m);
+    if (keys.length !== 2 || typeof m.content !== 'string' || typeof m.role !== 'string' || !('content' in m) || !('role' in m)) return canonicalJson(messages);
+    out += `${i ? ',' : ''}{"content":${JSON.stringify(m.content)},"role":${JSON.stringify(m.role)}}`;
+  }
+  return `${out}]`;
 }
 
 /** Canonical JSON of a body's values that are objects (the response format's schema): the same object for every record of a task. */
