@@ -18,7 +18,7 @@
 // Targets: apply 100k results in 10 s or less within 200 MB. Writes bench/results/batch.json.
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
@@ -210,9 +210,27 @@ async function phase(name: string, a: string[]): Promise<Record<string, unknown>
 
 // ---- the driver -------------------------------------------------------------------------------
 
+/** The phases run from an esbuild bundle, as the CLI ships (dist/cli.js): no on-the-fly compiler in the figures. */
+let bundled = '';
+async function bundle(work: string): Promise<void> {
+  const esbuild = await import('esbuild');
+  const out = join(work, 'bundle');
+  const root = join(__dirname, '..');
+  await esbuild.build({
+    entryPoints: { 'bench-batch': __filename, 'scan-worker': join(root, 'src/core/store/scan-worker.ts') },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outdir: out,
+    logLevel: 'warning',
+  });
+  bundled = join(out, 'bench-batch.js');
+}
+
 function child(args: string[]): Promise<Record<string, unknown> & PhaseResult> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', __filename, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DC_BENCH_ONLINE: String(ONLINE) } });
+    const p = spawn(process.execPath, [bundled, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DC_BENCH_ONLINE: String(ONLINE) } });
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.on('exit', (code) => {
@@ -250,6 +268,7 @@ async function main(): Promise<void> {
     return;
   }
   const work = mkdtempSync(join(tmpdir(), 'dc-bench-batch-'));
+  await bundle(work);
   const { spawnOpenAIServer } = await import('../test/support/openai-server');
   const { url, child: server } = await spawnOpenAIServer([]);
   const baseURL = `${url}/v1`;
@@ -270,18 +289,19 @@ async function main(): Promise<void> {
       .map((n) => join(files, n));
     const apply = await child(['--phase', 'apply', input, baseURL, work, ...outputs]);
     const baseApply = await child(['--phase', 'baseline-apply', input, baseURL, work, ...outputs]);
-    console.log(`apply: ${apply.ms.toFixed(0)} ms, ${apply.maxRssMB.toFixed(0)} MB peak (index ${(apply.indexMs as number).toFixed(0)} ms); hand-written join ${baseApply.ms.toFixed(0)} ms, ${baseApply.maxRssMB.toFixed(0)} MB`);
+    console.log(`apply: ${apply.ms.toFixed(0)} ms (CPU ${apply.cpuMs.toFixed(0)} ms), ${apply.maxRssMB.toFixed(0)} MB peak (index ${(apply.indexMs as number).toFixed(0)} ms); hand-written join ${baseApply.ms.toFixed(0)} ms, ${baseApply.maxRssMB.toFixed(0)} MB`);
     const online = await child(['--phase', 'online', input, baseURL, work]);
     const batchCpu = e2e.cpuMs / RECORDS;
     const onlineCpu = online.cpuMs / (online.requests as number);
     const rows: Row[] = [
       { figure: `build ${RECORDS.toLocaleString('en-US')} requests (split files)`, value: build.ms, unit: 'ms', baseline: baseBuild.ms, baselineLabel: 'hand-written writer', ratio: build.ms / baseBuild.ms, target: '≤ 3x baseline', pass: build.ms <= 3 * baseBuild.ms },
-      { figure: `apply ${RECORDS.toLocaleString('en-US')} results (content check, validation, save)`, value: apply.ms, unit: 'ms', baseline: baseApply.ms, baselineLabel: 'hand-written join by line', ratio: apply.ms / baseApply.ms, target: '≤ 10 s', pass: apply.ms <= 10_000 * (RECORDS / 100_000) },
+      { figure: `apply ${RECORDS.toLocaleString('en-US')} results (content check, validation, save)`, value: apply.ms, unit: 'ms', baseline: baseApply.ms, baselineLabel: 'hand-written join by line', ratio: apply.ms / baseApply.ms, target: `≤ ${(10 * RECORDS) / 100_000} s`, pass: apply.ms <= 10_000 * (RECORDS / 100_000) },
+      { figure: 'apply: CPU time', value: apply.cpuMs, unit: 'ms', baseline: baseApply.cpuMs, baselineLabel: 'hand-written join by line', ratio: apply.cpuMs / baseApply.cpuMs, target: `≤ ${(10 * RECORDS) / 100_000} s`, pass: apply.cpuMs <= 10_000 * (RECORDS / 100_000) },
       { figure: 'apply: peak memory', value: apply.maxRssMB, unit: 'MB', baseline: baseApply.maxRssMB, baselineLabel: 'hand-written join by line', ratio: apply.maxRssMB / baseApply.maxRssMB, target: '≤ 200 MB', pass: apply.maxRssMB <= 200 },
       { figure: 'client CPU per request, whole batch job', value: batchCpu, unit: 'ms', baseline: onlineCpu, baselineLabel: `online engine, ${online.requests} requests at 64`, ratio: batchCpu / onlineCpu, target: '≤ 0.5x online', pass: batchCpu <= 0.5 * onlineCpu },
       { figure: 'build: peak memory', value: build.maxRssMB, unit: 'MB', baseline: baseBuild.maxRssMB, baselineLabel: 'hand-written writer', ratio: build.maxRssMB / baseBuild.maxRssMB, target: '≤ 200 MB', pass: build.maxRssMB <= 200 },
     ];
-    report('batch', rows, { records: RECORDS, bytes, e2e: { ms: e2e.ms, cpuMs: e2e.cpuMs, maxRssMB: e2e.maxRssMB, marks: e2e.marks }, apply, build, online: { requests: online.requests, cpuMs: online.cpuMs, ms: online.ms } });
+    report('batch', rows, { records: RECORDS, bytes, loadavg: loadavg(), e2e: { ms: e2e.ms, cpuMs: e2e.cpuMs, maxRssMB: e2e.maxRssMB, marks: e2e.marks }, apply, build, online: { requests: online.requests, cpuMs: online.cpuMs, ms: online.ms } });
   } finally {
     server.kill('SIGTERM');
     if (existsSync(work)) rmSync(work, { recursive: true, force: true });
