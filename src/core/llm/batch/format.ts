@@ -12,6 +12,7 @@
 //   vLLM before the envelope (0.4.x, its README's example): `response` is the ChatCompletion itself.
 // Files are read line by line in 1 MiB chunks, never as one string.
 import { closeSync, openSync, readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 
 /** The Batch API's limits per input file. */
 export const BATCH_LIMITS = { maxRequests: 50_000, maxBytes: 200 * 1024 * 1024 } as const;
@@ -181,6 +182,52 @@ export function forEachLine(path: string, onLine: (text: string, lineNumber: num
     closeSync(fd);
   }
   return lineNo;
+}
+
+/** The non-empty lines of a file with their numbers, read 1 MiB at a time (async: the consumer may await between lines). */
+export async function* linesOf(path: string): AsyncGenerator<{ text: string; lineNumber: number }> {
+  const fh = await open(path, 'r');
+  const chunk = Buffer.allocUnsafe(1 << 20);
+  let carry: Buffer = Buffer.alloc(0);
+  let pos = 0;
+  let lineNo = 0;
+  try {
+    for (;;) {
+      const { bytesRead } = await fh.read(chunk, 0, chunk.length, pos);
+      if (bytesRead <= 0) break;
+      pos += bytesRead;
+      const buf = carry.length ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+      let start = 0;
+      const lines: Array<{ text: string; lineNumber: number }> = [];
+      for (;;) {
+        const nl = buf.indexOf(10, start);
+        if (nl < 0) break;
+        lineNo++;
+        const end = nl > start && buf[nl - 1] === 13 ? nl - 1 : nl;
+        const text = buf.toString('utf8', start, end);
+        if (text.trim() !== '') lines.push({ text, lineNumber: lineNo });
+        start = nl + 1;
+      }
+      carry = Buffer.from(buf.subarray(start));
+      yield* lines;
+    }
+    if (carry.length > 0) {
+      lineNo++;
+      const text = carry.toString('utf8').replace(/\r$/, '');
+      if (text.trim() !== '') yield { text, lineNumber: lineNo };
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The outcomes of an output or error file, streamed; lines that are not outcomes go to `onBad`. */
+export async function* outcomesOf(path: string, onBad?: (lineNumber: number, reason: string) => void): AsyncGenerator<BatchOutcome> {
+  for await (const { text, lineNumber } of linesOf(path)) {
+    const o = parseOutputLine(text);
+    if (typeof o === 'string') onBad?.(lineNumber, o);
+    else yield o;
+  }
 }
 
 /** Calls `onOutcome` for each line of an output or error file; `onBad` for lines that are not outcomes. */

@@ -3,6 +3,8 @@
 // (records.ts). The sink saves after each part (`flush`), before the journal marks it applied, so
 // a killed job never loses an applied part and never applies one twice.
 import type { RecordSource, ResultSink } from '../../jobs/types';
+import type { FieldMap } from '../../schema/annotation';
+import { FileApplier, fileRequests } from './file-apply';
 import type { Progress } from '../../operation';
 import type { BatchApiClient, PollPolicy } from './api';
 import type { SplitLimits } from './input-files';
@@ -58,4 +60,42 @@ export async function runBatchJob(o: BatchJobOptions): Promise<BatchJobSummary> 
   await applier.flush();
   await o.sink.flush();
   return { batch, records: applier.finish() };
+}
+
+export interface FileBatchJobOptions extends Omit<BatchJobOptions, 'source' | 'sink'> {
+  /** The dataset (read as it is now at every run). */
+  input: string;
+  /** Where the result goes; default: `input` itself (in place). */
+  output?: string;
+  fields?: FieldMap;
+}
+
+/**
+ * A task over a file as a batch job, applied in one pass at the end (file-apply.ts): for a file no
+ * editor holds open (the CLI). Memory is the results, not the file. A resumed run gets the results
+ * of parts applied before again (replayed from the files on disk), so a kill before the final
+ * write loses nothing.
+ */
+export async function runFileBatchJob(o: FileBatchJobOptions): Promise<BatchJobSummary> {
+  const applier = new FileApplier(o.adapter, { ...(o.fields ? { fields: o.fields } : {}), ...(o.limit !== undefined ? { limit: o.limit } : {}) });
+  const batch = await runBatch({
+    api: o.api,
+    journalPath: batchJournalPath(o.journalDir, o.job),
+    job: o.job,
+    model: o.model,
+    requests: () => fileRequests(o.input, o.adapter, { ...(o.limit !== undefined ? { limit: o.limit } : {}) }),
+    onOutcome: (outcome, ctx) => applier.add(outcome, ctx),
+    ...(o.limits ? { limits: o.limits } : {}),
+    ...(o.poll ? { poll: o.poll } : {}),
+    ...(o.followUpRounds !== undefined ? { followUpRounds: o.followUpRounds } : {}),
+    ...(o.submitOnly ? { submitOnly: true } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.progress ? { progress: o.progress } : {}),
+    ...(o.log ? { log: o.log } : {}),
+  });
+  const empty: ApplySummary = { applied: 0, resumed: 0, answers: 0, failed: [], stale: [], redo: [], skipped: [] };
+  if (o.submitOnly) return { batch, records: empty };
+  o.progress?.({ done: 0, unit: 'records', message: `writing ${applier.size.toLocaleString('en-US')} result(s) into ${o.output ?? o.input}` });
+  const records = await applier.write(o.input, o.output ?? o.input, o.signal);
+  return { batch, records };
 }

@@ -5,7 +5,7 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { RecordSource, ResultSink } from '../../jobs/types';
-import { CHAT_ENDPOINT, inputLine, readOutcomes } from './format';
+import { CHAT_ENDPOINT, inputLine, outcomesOf } from './format';
 import { fsyncDir } from './journal';
 import { BatchApplier, recordRequests, type ApplySummary, type BatchTaskAdapter } from './records';
 
@@ -64,21 +64,10 @@ export async function importResults(resultsPath: string, source: RecordSource, s
   await applier.index();
   const badLines: ImportSummary['badLines'] = [];
   let outcomes = 0;
-  const pending: Array<Parameters<BatchApplier['apply']>[0]> = [];
-  const drain = async (): Promise<void> => {
-    for (const o of pending) await applier.apply(o);
-    pending.length = 0;
-  };
-  // read in chunks of lines; apply between chunks
-  readOutcomes(
-    resultsPath,
-    (o) => {
-      outcomes++;
-      pending.push(o);
-    },
-    (line, reason) => badLines.push({ line, reason }),
-  );
-  await drain();
+  for await (const o of outcomesOf(resultsPath, (line, reason) => badLines.push({ line, reason }))) {
+    outcomes++;
+    await applier.apply(o);
+  }
   await applier.flush();
   await sink.flush();
   return { ...applier.finish(), badLines, outcomes };

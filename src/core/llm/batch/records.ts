@@ -175,7 +175,13 @@ export class BatchApplier {
     private readonly source: RecordSource,
     private readonly sink: ResultSink,
     private readonly adapter: BatchTaskAdapter,
-    private readonly opts: { limit?: number } = {},
+    private readonly opts: {
+      limit?: number;
+      /** Give the sink the results every this many (default 50,000; the store holds them until it saves). */
+      flushEvery?: number;
+      /** After each flush (e.g. the sink's save, so the store does not hold more than `flushEvery` edits). */
+      afterFlush?: () => void | Promise<void>;
+    } = {},
   ) {}
 
   /** Maps the current records' custom_ids to their indices (the content check of every apply). */
@@ -246,10 +252,11 @@ export class BatchApplier {
     }
     for (const i of indices) this.pending.push({ i, result: r.result });
     this.summary.applied += indices.length;
-    if (this.pending.length >= this.maxPending) await this.flush();
+    if (this.pending.length >= (this.opts.flushEvery ?? 50_000)) {
+      await this.flush();
+      await this.opts.afterFlush?.();
+    }
   }
-
-  private readonly maxPending = 50_000;
 
   /**
    * Gives the accepted results to the sink in record order (output files are in no order; the

@@ -22,7 +22,7 @@ import { dirname, join } from 'node:path';
 import type { Progress } from '../../operation';
 import { abortReason } from '../limiter';
 import { BatchApiClient, DEFAULT_POLL, pollUntilDone, type Batch, type PollPolicy } from './api';
-import { CHAT_ENDPOINT, readInputFile, readOutcomes, type BatchOutcome, type BatchRequest } from './format';
+import { CHAT_ENDPOINT, outcomesOf, readInputFile, readOutcomes, type BatchOutcome, type BatchRequest } from './format';
 import { InputFileWriter, type SplitLimits } from './input-files';
 import { BatchJournal, fsyncDir, readBatchJournal, type BatchJournalState, type BatchStatusName, type PartState } from './journal';
 
@@ -352,7 +352,6 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchRunSummary> 
     const seen = new Set<string>();
     const fails = new Map<string, BatchFailure>();
     let ok = 0;
-    const queue: BatchOutcome[] = [];
     const deliver = async (o: BatchOutcome): Promise<void> => {
       if (o.ok) {
         if (seen.has(o.custom_id) && !fails.has(o.custom_id)) return;
@@ -369,12 +368,10 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchRunSummary> 
     };
     const drain = async (path: string | null): Promise<void> => {
       if (!path) return;
-      // read in chunks; deliver in batches so an async caller is awaited without holding the file
+      // streamed: the caller is awaited between lines, the file is never held
       let bad = 0;
-      readOutcomes(join(dir, path), (o) => queue.push(o), () => bad++);
+      for await (const o of outcomesOf(join(dir, path), () => bad++)) await deliver(o);
       if (bad > 0) log(`part ${p.part}: ${bad} line(s) of ${path} are not batch output lines`);
-      for (const o of queue) await deliver(o);
-      queue.length = 0;
     };
     if (!replayed) opts.progress?.({ done: 0, total: p.requests, unit: 'requests', message: `applying the results of batch ${p.batchId}` });
     await drain(p.downloaded?.output ?? null);
