@@ -5,14 +5,17 @@
 //   build:<i>   while writing the input files, before record i's request
 //   apply:<n>   while applying results, after n records were applied (nothing saved yet)
 //   saved       after a part's results were saved, before the journal marks it applied
-// Prints a JSON summary on stdout when it finishes.
+//   write       (DC_BATCH_MODE=file) every part applied, before the one-pass write into the file
+// DC_BATCH_MODE=file runs it as runFileBatchJob (the file rewritten in one pass at the end) instead
+// of through the dataset store. Prints a JSON summary on stdout when it finishes.
+import { writeSync } from 'node:fs';
 import { openJobTarget, StoreRecordSource, StoreResultSink } from '../../src/core/jobs/store-io';
 import type { RecordSource, ResultSink } from '../../src/core/jobs/types';
 import type { TaskResult } from '../../src/core/llm/apply-result';
 import { LlmClient } from '../../src/core/llm/client';
 import { BatchApiClient } from '../../src/core/llm/batch/api';
 import { batchFacet } from '../../src/core/llm/batch/facet';
-import { runBatchJob } from '../../src/core/llm/batch/job';
+import { runBatchJob, runFileBatchJob, type BatchJobSummary } from '../../src/core/llm/batch/job';
 import { taskAdapter } from '../../src/core/llm/batch/records';
 import { createTask, LabelOptions } from '../../src/core/llm/tasks';
 
@@ -53,18 +56,31 @@ async function main(): Promise<void> {
     },
   };
   const api = new BatchApiClient({ baseURL, apiKey: 'sk-child', maxRetries: 2 });
-  const summary = await runBatchJob({
+  const common = {
     api,
-    source,
-    sink,
     adapter: taskAdapter(facet),
     journalDir,
     job,
     model: 'm',
     limits: { maxRequests: Number(maxRequests) },
     poll: { initialMs: 10, maxMs: 50, factor: 1.5 },
-    log: (l) => process.stderr.write(`${l}\n`),
-  });
+    log: (l: string) => process.stderr.write(`${l}\n`),
+  };
+  let summary: BatchJobSummary;
+  if (process.env.DC_BATCH_MODE === 'file') {
+    dataset.close();
+    summary = await runFileBatchJob({
+      ...common,
+      input,
+      progress: (p) => {
+        if (pause === 'write' && /^writing \d/.test(p.message ?? '')) {
+          // block right here (a progress callback is synchronous): the write has not started
+          writeSync(1, 'paused write\n');
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+        }
+      },
+    });
+  } else summary = await runBatchJob({ ...common, source, sink });
   client.close();
   dataset.close();
   process.stdout.write(

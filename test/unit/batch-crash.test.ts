@@ -20,9 +20,9 @@ const PER_FILE = 25;
 const PARTS = 3;
 const child = join(__dirname, '..', 'support', 'batch-child.ts');
 
-function run(file: string, pause?: string): { out: () => string; kill(): void; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> } {
+function run(file: string, pause?: string, mode: 'store' | 'file' = 'store'): { out: () => string; kill(): void; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> } {
   const args = ['--import', 'tsx', child, server.baseURL, file, `${file}.curator-journal`, 'job', String(PER_FILE), ...(pause ? [pause] : [])];
-  const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+  const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '', DC_BATCH_MODE: mode } });
   let out = '';
   let err = '';
   p.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -104,6 +104,8 @@ interface Scenario {
   settleMs?: number;
   /** What the second run says it found again. */
   adopts?: RegExp;
+  /** The job as runFileBatchJob (one pass into the file at the end) instead of through the store. */
+  mode?: 'store' | 'file';
 }
 
 const has = (file: string, type: string, extra: (e: Record<string, unknown>) => boolean = () => true): boolean => journalEntries(file).some((e) => e.type === type && extra(e));
@@ -134,15 +136,27 @@ const scenarios: Scenario[] = [
   },
   { phase: 'applying results (none saved yet)', pause: 'apply:10' },
   { phase: 'a part is saved but not yet marked applied', pause: 'saved' },
+  // the one-pass file apply (runFileBatchJob)
+  { mode: 'file', phase: 'in_progress (file mode)', setup: (s) => s.batches.hold('in_progress'), ready: (f) => has(f, 'status', (e) => e.status === 'in_progress') },
+  {
+    mode: 'file',
+    phase: 'creating a batch (file mode)',
+    setup: (s) => s.addFault({ kind: 'latency', ms: 800 }, { path: '/v1/batches', when: (r) => r.method === 'POST' }),
+    ready: (_f, s) => s.requests.some((r) => r.method === 'POST' && r.path === '/v1/batches'),
+    settleMs: 1000,
+    adopts: /part 0: its batch was created before the process stopped/,
+  },
+  { mode: 'file', phase: 'every part applied, before the write into the file (file mode)', pause: 'write' },
 ];
 
 for (const sc of scenarios) {
   test(`SIGKILL while ${sc.phase}, then again: the same batches, each record answered once`, { timeout: 180_000 }, async () => {
+    const mode = sc.mode ?? 'store';
     assert.ok(reference.length === N, 'the reference run ran first');
     server.reset();
     const { file, original } = dataset();
     sc.setup?.(server);
-    const first = run(file, sc.pause);
+    const first = run(file, sc.pause, mode);
     let exited = false;
     void first.done.then(() => (exited = true));
     if (sc.pause) await until(`it paused (${sc.pause})`, () => first.out().includes('paused'), () => exited);
@@ -156,7 +170,7 @@ for (const sc of scenarios) {
     server.batches.release();
     server.clearFaults();
 
-    const second = await run(file).done;
+    const second = await run(file, undefined, mode).done;
     assert.equal(second.code, 0, second.err);
     if (sc.adopts) assert.match(second.err, sc.adopts);
     const summary = JSON.parse(second.out.trim().split('\n').pop() as string) as { ok: number; created: number; complete: boolean; failed: number; redo: number };

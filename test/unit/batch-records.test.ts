@@ -12,7 +12,8 @@ import { LlmClient } from '../../src/core/llm/client';
 import { BatchApiClient } from '../../src/core/llm/batch/api';
 import { batchFacet } from '../../src/core/llm/batch/facet';
 import { forEachLine, parseOutputLine, readInputFile, type BatchOutcome } from '../../src/core/llm/batch/format';
-import { runBatchJob } from '../../src/core/llm/batch/job';
+import { FileApplier } from '../../src/core/llm/batch/file-apply';
+import { runBatchJob, runFileBatchJob } from '../../src/core/llm/batch/job';
 import { exportRequests, importResults } from '../../src/core/llm/batch/offline';
 import { customIdFor, messagesKey, taskAdapter, type BatchTaskAdapter } from '../../src/core/llm/batch/records';
 import { createTask, LabelOptions } from '../../src/core/llm/tasks';
@@ -243,3 +244,47 @@ function vllmLine(customId: string, body: unknown): string {
 function vllmErrorLine(customId: string, message: string): string {
   return JSON.stringify({ id: `vllm-${hex()}`, custom_id: customId, response: { status_code: 400, request_id: `vllm-batch-${hex()}`, body: null }, error: message });
 }
+
+test('a batch job applied to a file in one pass: the same records as through the store, other lines byte for byte', { timeout: 60_000 }, async () => {
+  const body = [
+    JSON.stringify({ id: 0, text: 'review 0: crlf line' }) + '\r\n',
+    'not json at all\n',
+    JSON.stringify({ id: 1, text: 'review 1' }) + '\n',
+    '\n',
+    '{"id":2,"big":12345678901234567890}\n',
+    JSON.stringify({ id: 3, text: 'review 3: no final newline' }),
+  ].join('');
+  const viaFile = join(dir(), 'file.jsonl');
+  const viaStore = join(dir(), 'store.jsonl');
+  writeFileSync(viaFile, body);
+  writeFileSync(viaStore, body);
+  const { adapter, close } = labelAdapter(viaFile);
+  const common = { api: new BatchApiClient({ baseURL: server().baseURL }), adapter, job: 'j', model: 'm', poll: FAST };
+  const f = await runFileBatchJob({ ...common, input: viaFile, journalDir: `${viaFile}.curator-journal` });
+  const ds = await openJobTarget(viaStore);
+  const st = await runBatchJob({ ...common, source: new StoreRecordSource(ds), sink: new StoreResultSink(ds), journalDir: `${viaStore}.curator-journal` });
+  ds.close();
+  close();
+  assert.equal(f.records.applied, 3);
+  assert.equal(st.records.applied, 3);
+  const strip = (t: string): string => t.replace(/"time":"[^"]*"/g, '"time":"T"');
+  assert.equal(strip(readFileSync(viaFile, 'utf8')), strip(readFileSync(viaStore, 'utf8')), 'the same bytes as the store writes');
+  const lines = readFileSync(viaFile, 'utf8').split('\n');
+  assert.equal(lines[1], 'not json at all');
+  assert.equal(lines[3], '');
+  assert.match(lines[4] ?? '', /12345678901234567890/, 'a number JSON cannot keep: the line is left as it is');
+  assert.ok(lines[0]?.endsWith('\r'), 'the CRLF line keeps its terminator');
+  assert.ok(!readFileSync(viaFile, 'utf8').endsWith('\n'), 'no final newline added');
+});
+
+test('a file that changes while the results are written into it is left alone', async () => {
+  const file = writeDataset(3);
+  const { adapter, close } = labelAdapter(file);
+  const applier = new FileApplier(adapter);
+  const writing = applier.write(file);
+  writeFileSync(file, `${readFileSync(file, 'utf8')}{"id":99,"text":"added by someone else"}\n`);
+  await assert.rejects(writing, /changed while the results were being applied/);
+  close();
+  assert.match(readFileSync(file, 'utf8'), /added by someone else/);
+  assert.ok(!readFileSync(file, 'utf8').includes('annotations'));
+});

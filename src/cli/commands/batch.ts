@@ -7,10 +7,12 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ZodError } from 'zod';
 import { journalDirFor } from '../../core/jobs/runner';
-import { openJobTarget, StoreRecordSource, StoreResultSink } from '../../core/jobs/store-io';
+import { StoreRecordSource } from '../../core/jobs/store-io';
 import { BatchApiClient } from '../../core/llm/batch/api';
 import { batchFacet } from '../../core/llm/batch/facet';
-import { exportRequests, importResults } from '../../core/llm/batch/offline';
+import { FileApplier } from '../../core/llm/batch/file-apply';
+import { outcomesOf } from '../../core/llm/batch/format';
+import { exportRequests } from '../../core/llm/batch/offline';
 import { taskAdapter, type BatchTaskAdapter } from '../../core/llm/batch/records';
 import { batchJobStatus, cancelBatchJob } from '../../core/llm/batch/run';
 import { LlmClient } from '../../core/llm/client';
@@ -126,10 +128,14 @@ async function importCmd(file: string, results: string, values: OptionValues, io
   const inPlace = values['in-place'] === true;
   const out = values.out as string | undefined;
   if (inPlace === (out !== undefined)) throw new UsageError('pass --in-place or --out FILE');
+  if (out !== undefined && existsSync(out) && values.force !== true) throw new UsageError(`${out} exists; pass --force to replace it`);
   const { adapter, close } = adapterFor(values, file);
-  const ds = await openJobTarget(file, out);
   try {
-    const r = await importResults(results, new StoreRecordSource(ds), new StoreResultSink(ds), adapter);
+    // one pass over the file (file-apply.ts): memory is the results, not the file
+    const applier = new FileApplier(adapter);
+    const badLines: Array<{ line: number; reason: string }> = [];
+    for await (const o of outcomesOf(results, (line, reason) => badLines.push({ line, reason }))) applier.add(o);
+    const r = { ...(await applier.write(file, out ?? file, io.signal)), badLines };
     if (values.json) io.out(`${JSON.stringify({ applied: r.applied, failed: r.failed, stale: r.stale.length, redo: r.redo, badLines: r.badLines })}\n`);
     io.err(
       `${results} -> ${out ?? file}: ${r.applied} record(s) answered, ${r.failed.length} failed, ${r.stale.length} answer(s) refused (their record changed or is gone), ${r.redo.length} record(s) without an answer${r.badLines.length ? `, ${r.badLines.length} line(s) not batch output` : ''}\n`,
@@ -138,7 +144,6 @@ async function importCmd(file: string, results: string, values: OptionValues, io
     return r.failed.length > 0 ? ExitCode.failure : ExitCode.ok;
   } finally {
     close();
-    ds.close();
   }
 }
 
@@ -150,8 +155,8 @@ export const batch: Command = {
     'status FILE                  the batch jobs of FILE (parts, batch ids, statuses, counts), from their journal\n' +
     'cancel FILE [--job ID]       cancels the batches that have not ended (the key from OPENAI_API_KEY)\n' +
     'export FILE --out REQUESTS   the requests in the OpenAI batch input format, which `vllm run-batch` reads\n' +
-    'import FILE RESULTS          an OpenAI or vLLM output file applied by custom_id; a line whose record\n' +
-    '                             changed since the export is refused\n' +
+    'import FILE RESULTS          an OpenAI or vLLM output file applied by custom_id (--in-place or --out F);\n' +
+    '                             a line whose record changed since the export is refused\n' +
     'Task flags (export, import): --task label|rationale|judge|critique --model M --labels a,b --rubric TEXT\n' +
     '  --field NAME --prompts-dir DIR --confidence verbal|logprobs (label). See docs/batch.md.',
   options: {
