@@ -141,3 +141,21 @@ test('input lines are the JSON of the request line; keys match the journal key f
   const msgs = body.messages as Array<{ role: 'system' | 'user'; content: string }>;
   assert.equal(messagesKey(msgs), `k2:${createHash('sha256').update(canonicalJson(msgs)).digest('hex').slice(0, 32)}`);
 });
+
+test('input file ids are read without parsing bodies, and match the parsed ones', async () => {
+  const { readInputIds, readInputFile } = await import('../../src/core/llm/batch/format');
+  const { writeInputFiles } = await import('../../src/core/llm/batch/input-files');
+  const { mkdtempSync, appendFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const d = mkdtempSync(join(tmpdir(), 'dc-ids-'));
+  const [f] = await writeInputFiles([{ custom_id: 'dc1-abc', body: { model: 'm', messages: [] } }, { custom_id: 'we"ird\\\\id', body: { model: 'm', messages: [] } }], d, 'x');
+  assert.ok(f);
+  appendFileSync(f.path, `${JSON.stringify({ method: 'POST', custom_id: 'later-key', url: '/v1/chat/completions', body: {} })}\n`);
+  const fast: string[] = [];
+  const parsed: string[] = [];
+  readInputIds(f.path, (id) => fast.push(id));
+  readInputFile(f.path, (r) => parsed.push(r.custom_id));
+  assert.deepEqual(fast, parsed);
+  assert.deepEqual(fast, ['dc1-abc', 'we"ird\\\\id', 'later-key']);
+});

@@ -239,6 +239,21 @@ export function readOutcomes(path: string, onOutcome: (o: BatchOutcome) => void,
   });
 }
 
+/** Reads the custom_id of each line of an input file (without parsing the body when the line starts with it, as ours do). */
+export function readInputIds(path: string, onId: (customId: string) => void): void {
+  const prefix = '{"custom_id":"';
+  forEachLine(path, (text, n) => {
+    if (text.startsWith(prefix)) {
+      const end = text.indexOf('"', prefix.length);
+      const id = end > 0 ? text.slice(prefix.length, end) : '';
+      if (id && !id.includes('\\')) return onId(id);
+    }
+    const v = obj(JSON.parse(text));
+    if (!v || typeof v.custom_id !== 'string') throw new Error(`${path}:${n}: not a batch request line`);
+    onId(v.custom_id);
+  });
+}
+
 /** Reads the custom_id and body of each line of an input file (for follow-up batches and exports). */
 export function readInputFile(path: string, onRequest: (req: BatchRequest & { url: string }) => void): void {
   forEachLine(path, (text, n) => {

@@ -22,7 +22,7 @@ import { dirname, join } from 'node:path';
 import type { Progress } from '../../operation';
 import { abortReason } from '../limiter';
 import { BatchApiClient, DEFAULT_POLL, pollUntilDone, type Batch, type PollPolicy } from './api';
-import { CHAT_ENDPOINT, outcomesOf, readInputFile, readOutcomes, type BatchOutcome, type BatchRequest } from './format';
+import { CHAT_ENDPOINT, outcomesOf, readInputFile, readInputIds, readOutcomes, type BatchOutcome, type BatchRequest } from './format';
 import { InputFileWriter, type SplitLimits } from './input-files';
 import { BatchJournal, fsyncDir, readBatchJournal, type BatchJournalState, type BatchStatusName, type PartState } from './journal';
 
@@ -158,7 +158,7 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchRunSummary> 
     const known = new Set<string>();
     for (const p of [...st.parts.values()].sort((a, b) => a.part - b.part)) {
       const path = join(dir, p.file);
-      if (existsSync(path)) readInputFile(path, (r) => known.add(r.custom_id));
+      if (existsSync(path)) readInputIds(path, (id) => known.add(id));
     }
     if (!st.cancelRequested) {
       opts.progress?.({ done: 0, unit: 'requests', message: 'writing the batch input files' });
@@ -260,7 +260,7 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchRunSummary> 
       const fails = failuresByPart.get(p.part) ?? (p.applied ? failuresOf(p) : undefined);
       summary.parts.push({ part: p.part, round: p.round, ...(p.batchId ? { batchId: p.batchId } : {}), ...(p.status ? { status: p.status } : {}), requests: p.requests, ok: p.applied?.ok ?? 0, failed: p.applied?.failed ?? 0 });
       if (!fails) continue;
-      readInputFile(join(dir, p.file), (req) => last.set(req.custom_id, fails.get(req.custom_id) ?? 'ok'));
+      readInputIds(join(dir, p.file), (id) => last.set(id, fails.get(id) ?? 'ok'));
     }
     for (const [, v] of last) {
       if (v === 'ok') summary.ok++;
@@ -380,8 +380,8 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchRunSummary> 
     const missingKind: BatchFailure['kind'] = status === 'expired' ? 'expired' : status === 'cancelled' || status === 'cancelling' ? 'cancelled' : 'failed';
     const message = status === 'failed' ? `the batch failed: ${p.ended?.errors ?? 'no reason given'}` : `no answer in the results of batch ${p.batchId} (${status})`;
     const missing: BatchOutcome[] = [];
-    readInputFile(join(dir, p.file), (req) => {
-      if (!seen.has(req.custom_id)) missing.push({ custom_id: req.custom_id, ok: false, kind: missingKind, message });
+    readInputIds(join(dir, p.file), (id) => {
+      if (!seen.has(id)) missing.push({ custom_id: id, ok: false, kind: missingKind, message });
     });
     for (const o of missing) await deliver(o);
     if (replayed) return fails;
@@ -407,8 +407,8 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchRunSummary> 
     for (const id of okIds) fails.delete(id);
     const status = p.ended?.status;
     const kind: BatchFailure['kind'] = status === 'expired' ? 'expired' : status === 'cancelled' ? 'cancelled' : 'failed';
-    readInputFile(join(dir, p.file), (req) => {
-      if (!okIds.has(req.custom_id) && !fails.has(req.custom_id)) fails.set(req.custom_id, { custom_id: req.custom_id, kind, message: `no answer in the results of batch ${p.batchId} (${status})` });
+    readInputIds(join(dir, p.file), (id) => {
+      if (!okIds.has(id) && !fails.has(id)) fails.set(id, { custom_id: id, kind, message: `no answer in the results of batch ${p.batchId} (${status})` });
     });
     return fails;
   }
