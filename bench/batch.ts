@@ -64,16 +64,12 @@ async function phase(name: string, a: string[]): Promise<Record<string, unknown>
   const t0 = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
   if (name === 'build') {
-    const { JsonlDataset } = await import('../src/core/store');
-    const { StoreRecordSource } = await import('../src/core/jobs/store-io');
-    const { recordRequests } = await import('../src/core/llm/batch/records');
+    // as runFileBatchJob builds them (the CLI's path): the file streamed, each record's request rendered
+    const { fileRequests } = await import('../src/core/llm/batch/file-apply');
     const { writeInputFiles } = await import('../src/core/llm/batch/input-files');
-    const ds = await JsonlDataset.open(input);
-    await ds.ready;
     const { adapter, client } = await labelSetup(input, baseURL);
-    const files = await writeInputFiles(recordRequests(new StoreRecordSource(ds), adapter), join(work, 'build'), 'bench');
+    const files = await writeInputFiles(fileRequests(input, adapter), join(work, 'build'), 'bench');
     client.close();
-    ds.close();
     return measure(t0, cpu0, { files: files.length, requests: files.reduce((n, f) => n + f.requests, 0), bytes: files.reduce((n, f) => n + f.bytes, 0) });
   }
   if (name === 'baseline-build') {

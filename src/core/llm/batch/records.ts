@@ -27,6 +27,20 @@ export function messagesKey(messages: readonly ChatMessage[]): string {
   return `k2:${createHash('sha256').update(canonicalMessages(messages)).digest('hex').slice(0, 32)}`;
 }
 
+/** JSON of long message texts every request repeats (the system prompt, few-shot turns). */
+const repeated = new Map<string, string>();
+
+function jsonString(text: string): string {
+  if (text.length < 256) return JSON.stringify(text);
+  let j = repeated.get(text);
+  if (j === undefined) {
+    j = JSON.stringify(text);
+    if (repeated.size >= 32) repeated.clear();
+    repeated.set(text, j);
+  }
+  return j;
+}
+
 /** canonicalJson(messages), without the generic walk for the usual {role, content} messages. */
 function canonicalMessages(messages: readonly ChatMessage[]): string {
   let out = '[';
@@ -34,7 +48,7 @@ function canonicalMessages(messages: readonly ChatMessage[]): string {
     const m = messages[i] as ChatMessage;
     const keys = Object.keys(m);
     if (keys.length !== 2 || typeof m.content !== 'string' || typeof m.role !== 'string' || !('content' in m) || !('role' in m)) return canonicalJson(messages);
-    out += `${i ? ',' : ''}{"content":${JSON.stringify(m.content)},"role":${JSON.stringify(m.role)}}`;
+    out += `${i ? ',' : ''}{"content":${i < messages.length - 1 ? jsonString(m.content) : JSON.stringify(m.content)},"role":${JSON.stringify(m.role)}}`;
   }
   return `${out}]`;
 }
