@@ -11,7 +11,7 @@ import { chatAnswer, forEachLine, parseOutputLine, type BatchOutcome, type Batch
 import { writeInputFiles } from '../../src/core/llm/batch/input-files';
 import { readBatchJournal } from '../../src/core/llm/batch/journal';
 import { batchFilesDir, batchJobStatus, cancelBatchJob, runBatch, type OutcomeContext } from '../../src/core/llm/batch/run';
-import { BATCH_PRICE_FACTOR, costOf } from '../../src/core/llm/batch/prices';
+import { asBatchEstimate, BATCH_PRICE_FACTOR, costOf } from '../../src/core/llm/batch/prices';
 import { useLoopbackServer } from './helpers/llm';
 
 const { server, dir } = useLoopbackServer('dc-batch-api-');
@@ -246,4 +246,6 @@ test('batch prices are half the online prices', () => {
   assert.equal(costOf(tokens, p, 'online'), 15);
   assert.equal(costOf(tokens, p, 'batch'), 15 * BATCH_PRICE_FACTOR);
   assert.equal(BATCH_PRICE_FACTOR, 0.5);
+  // an operation's estimate, run as a batch
+  assert.deepEqual(asBatchEstimate({ records: 10, requests: 10, inputTokens: 2_000_000, outputTokens: 1_000_000, cost: 15 }, p), { records: 10, requests: 10, inputTokens: 2_000_000, outputTokens: 1_000_000, cost: 7.5 });
 });

@@ -10,6 +10,6 @@ export { FileApplier, fileRequests } from './file-apply';
 export { runBatchJob, runFileBatchJob, type BatchJobOptions, type BatchJobSummary, type FileBatchJobOptions } from './job';
 export { logprobConfidence, type LogprobConfidence } from './logprobs';
 export { exportRequests, importResults, type ExportSummary, type ImportSummary } from './offline';
-export { BATCH_PRICE_FACTOR, costOf, pricesFor, type RunMode, type TokenPrices } from './prices';
+export { asBatchEstimate, BATCH_PRICE_FACTOR, costOf, pricesFor, type RunMode, type TokenPrices } from './prices';
 export { BatchApplier, customIdFor, messagesKey, recordRequests, taskAdapter, withLogprobConfidence, type ApplySummary, type BatchTaskAdapter } from './records';
 export { batchFilesDir, batchJobStatus, batchJournalPath, BatchCancelledError, cancelBatchJob, retryable, runBatch, type BatchFailure, type BatchRunOptions, type BatchRunSummary, type OutcomeContext, type PartSummary } from './run';
