@@ -75,6 +75,10 @@ test('batch export writes what vllm run-batch reads; batch import applies its re
   assert.equal(lines.length, 4);
   assert.ok(lines.every((l) => l.method === 'POST' && l.url === '/v1/chat/completions' && l.body.model === 'llama'));
   assert.equal((await curate(['batch', 'export', file, '--task', 'label', '--model', 'llama', '--out', requests])).code, 2, 'an existing --out needs --force');
+  // the requests file given as the results by mistake: said, nothing written
+  const mistake = await curate(['batch', 'import', file, requests, '--task', 'label', '--labels', 'good,bad', '--model', 'llama', '--out', join(dir(), 'x.jsonl')]);
+  assert.equal(mistake.code, 2);
+  assert.match(mistake.err, /holds no batch output lines \(line 1: a request line \(the batch input\), not a result\)/);
 
   // the cluster's results, as vLLM writes them
   const sdk = new OpenAI({ baseURL: server().baseURL, apiKey: 'x' });

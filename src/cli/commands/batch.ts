@@ -134,7 +134,15 @@ async function importCmd(file: string, results: string, values: OptionValues, io
     // one pass over the file (file-apply.ts): memory is the results, not the file
     const applier = new FileApplier(adapter);
     const badLines: Array<{ line: number; reason: string }> = [];
-    for await (const o of outcomesOf(results, (line, reason) => badLines.push({ line, reason }))) applier.add(o);
+    let outcomes = 0;
+    for await (const o of outcomesOf(results, (line, reason) => badLines.push({ line, reason }))) {
+      outcomes++;
+      applier.add(o);
+    }
+    if (outcomes === 0) {
+      const why = badLines[0] ? ` (line ${badLines[0].line}: ${badLines[0].reason})` : '';
+      throw new UsageError(`${results} holds no batch output lines${why}; nothing was written`);
+    }
     const r = { ...(await applier.write(file, out ?? file, io.signal)), badLines };
     if (values.json) io.out(`${JSON.stringify({ applied: r.applied, failed: r.failed, stale: r.stale.length, redo: r.redo, badLines: r.badLines })}\n`);
     io.err(

@@ -124,6 +124,7 @@ export function parseOutputLine(text: string): BatchOutcome | string {
   if (!line) return 'not a JSON object';
   const custom_id = line.custom_id;
   if (typeof custom_id !== 'string' || custom_id === '') return 'no custom_id';
+  if (!('response' in line) && !('error' in line)) return 'body' in line && 'url' in line ? 'a request line (the batch input), not a result' : 'neither a response nor an error';
   const response = obj(line.response);
   const error = line.error;
   if (response && 'status_code' in response) {
