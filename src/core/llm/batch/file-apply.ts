@@ -19,26 +19,26 @@ import { customIdFor, messagesKey, type ApplySummary, type BatchTaskAdapter } fr
 /** Raw lines of a file (bytes, without the terminator) with their terminator, 1 MiB at a time. */
 async function* rawLines(path: string): AsyncGenerator<{ bytes: Buffer; eol: '\n' | '\r\n' | '' }> {
   const fh = await open(path, 'r');
-  const chunk = Buffer.allocUnsafe(1 << 20);
   let carry: Buffer = Buffer.alloc(0);
   let pos = 0;
   try {
     for (;;) {
+      // a fresh chunk per read: the lines handed out are views into it (never copied), and stay
+      // valid however long the consumer keeps them
+      const chunk = Buffer.allocUnsafe(1 << 20);
       const { bytesRead } = await fh.read(chunk, 0, chunk.length, pos);
       if (bytesRead <= 0) break;
       pos += bytesRead;
       const buf = carry.length ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
       let start = 0;
-      const out: Array<{ bytes: Buffer; eol: '\n' | '\r\n' }> = [];
       for (;;) {
         const nl = buf.indexOf(10, start);
         if (nl < 0) break;
         const cr = nl > start && buf[nl - 1] === 13;
-        out.push({ bytes: Buffer.from(buf.subarray(start, cr ? nl - 1 : nl)), eol: cr ? '\r\n' : '\n' });
+        yield { bytes: buf.subarray(start, cr ? nl - 1 : nl), eol: cr ? '\r\n' : '\n' };
         start = nl + 1;
       }
       carry = Buffer.from(buf.subarray(start));
-      yield* out;
     }
     if (carry.length > 0) yield { bytes: carry, eol: '' };
   } finally {
@@ -85,9 +85,21 @@ export async function* fileRequests(path: string, adapter: BatchTaskAdapter, opt
   }
 }
 
-/** Collects outcomes (validated by the task as they come) and writes them into a file in one pass. */
+/** An answer kept until the write: its text and usage (validated then), a few hundred bytes. */
+interface Kept {
+  c: string;
+  m: string | undefined;
+  i: number;
+  o: number;
+}
+
+/**
+ * Collects outcomes and writes them into a file in one pass. Answers are kept as their text and
+ * validated by the task when written (an answer with logprobs is validated at once: its logprobs
+ * are not kept).
+ */
 export class FileApplier {
-  private results = new Map<string, TaskResult>();
+  private results = new Map<string, TaskResult | Kept>();
   private failures = new Map<string, string>();
 
   constructor(
@@ -102,11 +114,23 @@ export class FileApplier {
       this.failures.set(o.custom_id, `${o.kind}${o.status ? ` (HTTP ${o.status})` : ''}: ${o.message}`);
       return;
     }
-    const r = this.adapter.accept(o.answer);
+    const a = o.answer;
+    if (a.logprobs === undefined && a.refusal === null && a.content !== null) {
+      this.results.set(o.custom_id, { c: a.content, m: a.model, i: a.usage.input_tokens, o: a.usage.output_tokens });
+      this.failures.delete(o.custom_id);
+      return;
+    }
+    const r = this.adapter.accept(a);
     if (r.ok) {
       this.results.set(o.custom_id, r.result);
       this.failures.delete(o.custom_id);
     } else if (!this.results.has(o.custom_id)) this.failures.set(o.custom_id, r.reason);
+  }
+
+  /** The task's result of a kept answer, or why there is none. */
+  private resultOf(k: TaskResult | Kept): { ok: true; result: TaskResult } | { ok: false; reason: string } {
+    if (!('c' in k)) return { ok: true, result: k };
+    return this.adapter.accept({ content: k.c, refusal: null, model: k.m, usage: { input_tokens: k.i, output_tokens: k.o }, finishReason: null, logprobs: undefined });
   }
 
   get size(): number {
@@ -158,11 +182,16 @@ export class FileApplier {
           continue;
         }
         const id = customIdFor(q.body, this.adapter.key ? this.adapter.key(rec.record) : messagesKey(q.messages));
-        const result = this.results.get(id);
-        if (result) {
+        const kept = this.results.get(id);
+        const r = kept ? this.resultOf(kept) : undefined;
+        if (r?.ok) {
           used.add(id);
           summary.applied++;
-          put(Buffer.from(JSON.stringify(applyResult(rec.record, result, fields))));
+          put(Buffer.from(JSON.stringify(applyResult(rec.record, r.result, fields))));
+        } else if (r) {
+          used.add(id);
+          summary.failed.push({ i, line: i + 1, custom_id: id, reason: r.reason });
+          put(bytes);
         } else {
           const reason = this.failures.get(id);
           if (reason !== undefined) {
