@@ -159,3 +159,23 @@ test('input file ids are read without parsing bodies, and match the parsed ones'
   assert.deepEqual(fast, parsed);
   assert.deepEqual(fast, ['dc1-abc', 'we"ird\\\\id', 'later-key']);
 });
+
+test('logprob confidence against self-consistency: label agreement, correlations, mean difference (hand-computed)', async () => {
+  const { compareConfidences } = await import('../../src/core/llm/batch/logprobs');
+  const pair = (l1: string, c1: number, l2: string, c2: number) => ({ logprobs: { label: l1, confidence: c1 }, consistency: { label: l2, confidence: c2 } });
+  const r = compareConfidences([pair('a', 0.9, 'a', 0.8), pair('b', 0.6, 'b', 0.6), pair('a', 0.3, 'b', 0.4), pair('b', 0.5, 'b', 1.0)]);
+  assert.equal(r.records, 4);
+  assert.equal(r.sameLabel, 0.75);
+  // x = .9 .6 .3 .5, y = .8 .6 .4 1.0; means .575 and .7
+  // dx = .325 .025 -.275 -.075; dy = .1 -.1 -.3 .3
+  // sxy = .0325 - .0025 + .0825 - .0225 = .09; sxx = .105625+.000625+.075625+.005625 = .1875; syy = .01+.01+.09+.09 = .2
+  close(r.pearson, 0.09 / Math.sqrt(0.1875 * 0.2));
+  // ranks x: 4 3 1 2; ranks y: 3 2 1 4 -> dx 1.5 .5 -1.5 -.5, dy .5 -.5 -1.5 1.5: sxy = .75-.25+2.25-.75 = 2; sxx = syy = 5
+  close(r.spearman, 2 / 5);
+  close(r.meanAbsDiff, (0.1 + 0 + 0.1 + 0.5) / 4);
+  // ties share their mean rank
+  const t = compareConfidences([pair('a', 0.5, 'a', 0.2), pair('a', 0.5, 'a', 0.4), pair('a', 0.9, 'a', 0.9)]);
+  // ranks x: 1.5 1.5 3; ranks y: 1 2 3 -> dx -.5 -.5 1, dy -1 0 1: sxy 1.5, sxx 1.5, syy 2
+  close(t.spearman, 1.5 / Math.sqrt(1.5 * 2));
+  assert.ok(Number.isNaN(compareConfidences([pair('a', 1, 'a', 1)]).pearson));
+});

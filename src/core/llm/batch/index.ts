@@ -8,7 +8,7 @@ export { InputFileWriter, writeInputFiles, type InputFile, type SplitLimits } fr
 export { readBatchJournal, type BatchJournalEntry, type BatchJournalState, type PartState } from './journal';
 export { FileApplier, fileRequests } from './file-apply';
 export { runBatchJob, runFileBatchJob, type BatchJobOptions, type BatchJobSummary, type FileBatchJobOptions } from './job';
-export { logprobConfidence, type LogprobConfidence } from './logprobs';
+export { compareConfidences, logprobConfidence, type ConfidenceComparison, type ConfidencePair, type LogprobConfidence } from './logprobs';
 export { exportRequests, importResults, type ExportSummary, type ImportSummary } from './offline';
 export { asBatchEstimate, BATCH_PRICE_FACTOR, costOf, pricesFor, type RunMode, type TokenPrices } from './prices';
 export { BatchApplier, customIdFor, messagesKey, recordRequests, taskAdapter, withLogprobConfidence, type ApplySummary, type BatchTaskAdapter } from './records';

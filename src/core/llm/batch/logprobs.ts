@@ -105,3 +105,67 @@ export function logprobConfidence(input: { content: string; logprobs: readonly T
   const total = probability + Object.values(alternatives).reduce((a, b) => a + b, 0);
   return { confidence: total > 0 ? probability / total : 0, probability, alternatives, tokens: last - first + 1, normalised: true };
 }
+
+export interface ConfidencePair {
+  /** The label and confidence from logprobs. */
+  logprobs: { label: string; confidence: number };
+  /** The majority label of k samples and its agreement (self-consistency). */
+  consistency: { label: string; confidence: number };
+}
+
+export interface ConfidenceComparison {
+  records: number;
+  /** Share of records where both chose the same label. */
+  sameLabel: number;
+  /** Pearson correlation of the two confidences (NaN under 2 records or a constant side). */
+  pearson: number;
+  /** Spearman rank correlation (ties get their mean rank). */
+  spearman: number;
+  /** Mean of |logprob confidence - consistency agreement|. */
+  meanAbsDiff: number;
+}
+
+function pearsonOf(x: readonly number[], y: readonly number[]): number {
+  const n = x.length;
+  if (n < 2) return NaN;
+  const mx = x.reduce((a, b) => a + b, 0) / n;
+  const my = y.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = (x[i] as number) - mx;
+    const dy = (y[i] as number) - my;
+    sxy += dx * dy;
+    sxx += dx * dx;
+    syy += dy * dy;
+  }
+  return sxx === 0 || syy === 0 ? NaN : sxy / Math.sqrt(sxx * syy);
+}
+
+function ranks(v: readonly number[]): number[] {
+  const order = v.map((x, i) => ({ x, i })).sort((a, b) => a.x - b.x);
+  const r = new Array<number>(v.length);
+  for (let k = 0; k < order.length; ) {
+    let j = k;
+    while (j + 1 < order.length && (order[j + 1] as { x: number }).x === (order[k] as { x: number }).x) j++;
+    const mean = (k + j) / 2 + 1;
+    for (let t = k; t <= j; t++) r[(order[t] as { i: number }).i] = mean;
+    k = j + 1;
+  }
+  return r;
+}
+
+/** How logprob confidence agrees with self-consistency on the same records (the report). */
+export function compareConfidences(pairs: readonly ConfidencePair[]): ConfidenceComparison {
+  const x = pairs.map((p) => p.logprobs.confidence);
+  const y = pairs.map((p) => p.consistency.confidence);
+  const n = pairs.length;
+  return {
+    records: n,
+    sameLabel: n ? pairs.filter((p) => p.logprobs.label === p.consistency.label).length / n : NaN,
+    pearson: pearsonOf(x, y),
+    spearman: pearsonOf(ranks(x), ranks(y)),
+    meanAbsDiff: n ? x.reduce((a, v, i) => a + Math.abs(v - (y[i] as number)), 0) / n : NaN,
+  };
+}
