@@ -169,6 +169,16 @@ test('runBatch: an expired batch gives its partial output; the expired lines go 
   assert.deepEqual(r2.summary.failures.map((f) => f.kind), ['expired', 'expired', 'expired']);
 });
 
+test('a batch whose input file the API refuses: every request reported with the reason, no follow-up batch', async () => {
+  server().batches.maxRequests = 3;
+  const { summary, outcomes } = await collect({ reqs: requests(5) });
+  assert.equal(summary.parts[0]?.status, 'failed');
+  assert.equal(summary.batchesCreated, 1, 'the same file would be refused again: no follow-up');
+  assert.equal(summary.failures.length, 5);
+  assert.ok(summary.failures.every((f) => /the batch failed: line 4: The file has more than 3 requests/.test(f.message)));
+  assert.ok(outcomes.every((x) => !x.o.ok && !x.ctx.willRetry));
+});
+
 test('cancel: batches go through cancelling to cancelled; what they did is applied, nothing is sent again', async () => {
   const s = server();
   s.batches.hold('in_progress');

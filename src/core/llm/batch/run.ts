@@ -380,8 +380,9 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchRunSummary> 
     const missingKind: BatchFailure['kind'] = status === 'expired' ? 'expired' : status === 'cancelled' || status === 'cancelling' ? 'cancelled' : 'failed';
     const message = status === 'failed' ? `the batch failed: ${p.ended?.errors ?? 'no reason given'}` : `no answer in the results of batch ${p.batchId} (${status})`;
     const missing: BatchOutcome[] = [];
+    // a batch that failed as a whole (its input file refused) would fail again: not retried (status 400)
     readInputIds(join(dir, p.file), (id) => {
-      if (!seen.has(id)) missing.push({ custom_id: id, ok: false, kind: missingKind, message });
+      if (!seen.has(id)) missing.push({ custom_id: id, ok: false, kind: missingKind, ...(status === 'failed' ? { status: 400 } : {}), message });
     });
     for (const o of missing) await deliver(o);
     if (replayed) return fails;
@@ -408,7 +409,7 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchRunSummary> 
     const status = p.ended?.status;
     const kind: BatchFailure['kind'] = status === 'expired' ? 'expired' : status === 'cancelled' ? 'cancelled' : 'failed';
     readInputIds(join(dir, p.file), (id) => {
-      if (!okIds.has(id) && !fails.has(id)) fails.set(id, { custom_id: id, kind, message: `no answer in the results of batch ${p.batchId} (${status})` });
+      if (!okIds.has(id) && !fails.has(id)) fails.set(id, { custom_id: id, kind, ...(status === 'failed' ? { status: 400 } : {}), message: status === 'failed' ? `the batch failed: ${p.ended?.errors ?? 'no reason given'}` : `no answer in the results of batch ${p.batchId} (${status})` });
     });
     return fails;
   }
