@@ -2,7 +2,7 @@
 // BatchApiClient and runBatch) against the loopback server's /v1/files and /v1/batches. Answers are
 // the server's own (the same as an online request with the same body gets).
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import OpenAI, { toFile } from 'openai';
@@ -203,6 +203,21 @@ test('cancel: batches go through cancelling to cancelled; what they did is appli
   assert.equal(s.batches.list().length, 1);
 });
 
+test('the API key is in no file the job writes (journal, input, output and error files) and in no log line', async () => {
+  const logs: string[] = [];
+  server().batches.lineFault = (line) => (line.custom_id === 'req-1' ? { status: 401, message: `Incorrect API key provided: ${KEY}` } : undefined);
+  const { summary } = await collect({ reqs: requests(3), log: (l) => logs.push(l), followUpRounds: 0 });
+  assert.equal(summary.ok, 2);
+  const files = batchFilesDir(join(dir(), 'job1.batch.jsonl'));
+  const all = [join(dir(), 'job1.batch.jsonl'), ...readdirSync(files).map((n) => join(files, n))];
+  assert.ok(all.length >= 4);
+  for (const f of all) assert.ok(!readFileSync(f, 'utf8').includes(KEY), `${f} holds the key`);
+  assert.ok(readFileSync(join(files, 'job1-0.errors.jsonl'), 'utf8').includes('Incorrect API key provided: [redacted]'), 'the error file says what the provider said, without the key');
+  assert.ok(!logs.join('\n').includes(KEY));
+  assert.equal(summary.failures.length, 1);
+  assert.match(summary.failures[0]?.message ?? '', /Incorrect API key provided: \[redacted\]/);
+});
+
 test('a transient upload failure is retried; a 500 on batch creation is retried by the SDK', async () => {
   const s = server();
   s.addFault({ kind: 'status', status: 503 }, { path: '/v1/files', times: 1 });
@@ -248,6 +263,19 @@ test('chat completions give deterministic logprobs and top_logprobs when asked',
   const none = await sdk.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hello' }] });
   assert.equal(none.choices[0]?.logprobs, null);
   assert.ok(chatAnswer(a)?.logprobs);
+});
+
+test('the redacting stream finds the key across chunk boundaries', async () => {
+  const { redactingStream } = await import('../../src/core/llm/batch/api');
+  const { Readable } = await import('node:stream');
+  const text = `a ${KEY} b ${KEY}${KEY} c`;
+  for (const size of [1, 3, 7, KEY.length, 1000]) {
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < text.length; i += size) chunks.push(Buffer.from(text.slice(i, i + size)));
+    let out = '';
+    for await (const c of Readable.from(chunks).pipe(redactingStream(KEY))) out += (c as Buffer).toString();
+    assert.equal(out, 'a [redacted] b [redacted][redacted] c', `chunks of ${size}`);
+  }
 });
 
 test('batch prices are half the online prices', () => {

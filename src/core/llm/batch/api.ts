@@ -10,7 +10,7 @@
 // matter.
 import { createReadStream, createWriteStream, fsyncSync, openSync, closeSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import OpenAI, { APIConnectionError, APIError, APIUserAbortError, toStreamingFile } from 'openai';
 import type { Batch, BatchCreateParams } from 'openai/resources/batches';
@@ -139,7 +139,9 @@ export class BatchApiClient {
       let bytes = 0;
       const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
       body.on('data', (c: Buffer) => (bytes += c.length));
-      await pipeline(body, out, { signal });
+      // a provider's error text may quote the key: it never reaches the disk
+      if (this.secret.length >= 8) await pipeline(body, redactingStream(this.secret), out, { signal });
+      else await pipeline(body, out, { signal });
       const fd = openSync(tmp, 'r');
       try {
         fsyncSync(fd);
@@ -165,6 +167,34 @@ export class BatchApiClient {
     }
     return new BatchApiError(`${what}: ${this.redact(err instanceof Error ? err.message : String(err))}`);
   }
+}
+
+/** Replaces every occurrence of `secret` in a byte stream with "[redacted]" (also across chunk boundaries). */
+export function redactingStream(secret: string): Transform {
+  const key = Buffer.from(secret);
+  const rep = Buffer.from('[redacted]');
+  let tail: Buffer = Buffer.alloc(0);
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      const buf = tail.length ? Buffer.concat([tail, chunk]) : chunk;
+      const parts: Buffer[] = [];
+      let start = 0;
+      for (;;) {
+        const i = buf.indexOf(key, start);
+        if (i < 0) break;
+        parts.push(buf.subarray(start, i), rep);
+        start = i + key.length;
+      }
+      // the last key.length - 1 bytes may hold the start of a key: kept for the next chunk
+      const keep = Math.max(start, buf.length - (key.length - 1));
+      parts.push(buf.subarray(start, keep));
+      tail = Buffer.from(buf.subarray(keep));
+      cb(null, Buffer.concat(parts));
+    },
+    flush(cb) {
+      cb(null, tail);
+    },
+  });
 }
 
 export class BatchApiError extends Error {

@@ -352,7 +352,8 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchRunSummary> 
     const seen = new Set<string>();
     const fails = new Map<string, BatchFailure>();
     let ok = 0;
-    const deliver = async (o: BatchOutcome): Promise<void> => {
+    const deliver = async (outcome: BatchOutcome): Promise<void> => {
+      const o: BatchOutcome = outcome.ok ? outcome : { ...outcome, message: api.redact(outcome.message) };
       if (o.ok) {
         if (seen.has(o.custom_id) && !fails.has(o.custom_id)) return;
         fails.delete(o.custom_id);
@@ -400,7 +401,7 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchRunSummary> 
       if (!path || !existsSync(join(dir, path))) return;
       readOutcomes(join(dir, path), (o) => {
         if (o.ok) okIds.add(o.custom_id);
-        else if (!fails.has(o.custom_id)) fails.set(o.custom_id, { custom_id: o.custom_id, kind: o.kind, ...(o.status !== undefined ? { status: o.status } : {}), message: o.message });
+        else if (!fails.has(o.custom_id)) fails.set(o.custom_id, { custom_id: o.custom_id, kind: o.kind, ...(o.status !== undefined ? { status: o.status } : {}), message: api.redact(o.message) });
       });
     };
     read(p.downloaded?.output);
