@@ -10,7 +10,7 @@ import { BatchApiClient } from '../../src/core/llm/batch/api';
 import { chatAnswer, forEachLine, parseOutputLine, type BatchOutcome, type BatchRequest } from '../../src/core/llm/batch/format';
 import { writeInputFiles } from '../../src/core/llm/batch/input-files';
 import { readBatchJournal } from '../../src/core/llm/batch/journal';
-import { batchFilesDir, batchJobStatus, cancelBatchJob, runBatch, type OutcomeContext } from '../../src/core/llm/batch/run';
+import { batchFilesDir, batchJobStatus, cancelBatchJob, listBatchJobs, runBatch, type OutcomeContext } from '../../src/core/llm/batch/run';
 import { asBatchEstimate, BATCH_PRICE_FACTOR, costOf } from '../../src/core/llm/batch/prices';
 import { useLoopbackServer } from './helpers/llm';
 
@@ -198,6 +198,7 @@ test('cancel: batches go through cancelling to cancelled; what they did is appli
   const summary = await runBatch({ api: api(), journalPath, job: 'c', model: 'm', requests: () => requests(8), onOutcome: (o) => void outcomes.push(o), poll: FAST });
   assert.equal(summary.parts[0]?.status, 'cancelled');
   assert.equal(summary.batchesCreated, 0, 'no new batch after a cancel');
+  assert.deepEqual(listBatchJobs(join(dir(), 'none.jsonl')), []);
   assert.equal(summary.failures.length, 8);
   assert.ok(summary.failures.every((f) => f.kind === 'cancelled'));
   assert.equal(s.batches.list().length, 1);

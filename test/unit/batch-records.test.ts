@@ -14,6 +14,7 @@ import { batchFacet } from '../../src/core/llm/batch/facet';
 import { forEachLine, parseOutputLine, readInputFile, type BatchOutcome } from '../../src/core/llm/batch/format';
 import { FileApplier } from '../../src/core/llm/batch/file-apply';
 import { runBatchJob, runFileBatchJob } from '../../src/core/llm/batch/job';
+import { listBatchJobs } from '../../src/core/llm/batch/run';
 import { exportRequests, importResults } from '../../src/core/llm/batch/offline';
 import { customIdFor, messagesKey, taskAdapter, type BatchTaskAdapter } from '../../src/core/llm/batch/records';
 import { createTask, LabelOptions } from '../../src/core/llm/tasks';
@@ -94,6 +95,7 @@ test('the file edited between submit and download: answers land on their own rec
   const sent = await batchRun(file, { submitOnly: true });
   assert.equal(sent.batch.newRequests, 8);
   assert.equal(s.batches.list().length, 1);
+  assert.deepEqual(listBatchJobs(file).map(({ job, unfinished }) => ({ job, unfinished })), [{ job: 'label-batch', unfinished: true }], 'what the extension resumes on activation');
 
   // while the batch runs: a record inserted at the top (every record moves down a line), record 3
   // edited, record 5 deleted, record 7 duplicated at the end
@@ -110,6 +112,7 @@ test('the file edited between submit and download: answers land on their own rec
   assert.deepEqual(done.records.redo, []);
   assert.deepEqual(done.records.failed, []);
   assert.equal(done.records.applied, next.length);
+  assert.equal(listBatchJobs(file)[0]?.unfinished, false);
 
   const out = readJsonl(file);
   assert.equal(out.length, next.length);

@@ -3,10 +3,8 @@
 //   curate batch cancel FILE [--job ID]      cancels their batches (OPENAI_API_KEY)
 //   curate batch export FILE --task label --labels a,b --model M --out requests.jsonl
 //   curate batch import FILE RESULTS --task label --labels a,b --model M (--in-place | --out F)
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { ZodError } from 'zod';
-import { journalDirFor } from '../../core/jobs/runner';
 import { StoreRecordSource } from '../../core/jobs/store-io';
 import { BatchApiClient } from '../../core/llm/batch/api';
 import { batchFacet } from '../../core/llm/batch/facet';
@@ -14,7 +12,7 @@ import { FileApplier } from '../../core/llm/batch/file-apply';
 import { outcomesOf } from '../../core/llm/batch/format';
 import { exportRequests } from '../../core/llm/batch/offline';
 import { taskAdapter, type BatchTaskAdapter } from '../../core/llm/batch/records';
-import { batchJobStatus, cancelBatchJob } from '../../core/llm/batch/run';
+import { batchJobStatus, cancelBatchJob, listBatchJobs } from '../../core/llm/batch/run';
 import { LlmClient } from '../../core/llm/client';
 import { createTask, CritiqueOptions, JudgeOptions, LabelOptions, RationaleOptions } from '../../core/llm/tasks';
 import { JsonlDataset } from '../../core/store';
@@ -29,12 +27,7 @@ function list(v: unknown): string[] {
 
 /** The batch jobs of a dataset: `<file>.curator-journal/*.batch.jsonl`. */
 function batchJournals(file: string): Array<{ job: string; path: string }> {
-  const dir = journalDirFor(file);
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((n) => n.endsWith('.batch.jsonl'))
-    .sort()
-    .map((n) => ({ job: n.replace(/\.batch\.jsonl$/, ''), path: join(dir, n) }));
+  return listBatchJobs(file);
 }
 
 /** The task's adapter from the flags (the same options as the task's own subcommand). */

@@ -12,4 +12,4 @@ export { compareConfidences, logprobConfidence, type ConfidenceComparison, type 
 export { exportRequests, importResults, type ExportSummary, type ImportSummary } from './offline';
 export { asBatchEstimate, BATCH_PRICE_FACTOR, costOf, pricesFor, type RunMode, type TokenPrices } from './prices';
 export { BatchApplier, customIdFor, messagesKey, recordRequests, taskAdapter, withLogprobConfidence, type ApplySummary, type BatchTaskAdapter } from './records';
-export { batchFilesDir, batchJobStatus, batchJournalPath, BatchCancelledError, cancelBatchJob, retryable, runBatch, type BatchFailure, type BatchRunOptions, type BatchRunSummary, type OutcomeContext, type PartSummary } from './run';
+export { batchFilesDir, batchJobStatus, listBatchJobs, batchJournalPath, BatchCancelledError, cancelBatchJob, retryable, runBatch, type BatchFailure, type BatchRunOptions, type BatchRunSummary, type OutcomeContext, type PartSummary } from './run';

@@ -432,6 +432,23 @@ function nextPart(st: BatchJournalState): number {
   return st.parts.size === 0 ? 0 : Math.max(...st.parts.keys()) + 1;
 }
 
+/**
+ * The batch jobs of a dataset (`<file>.curator-journal/*.batch.jsonl`), with whether each is
+ * unfinished: what `curate batch status` lists and what the extension resumes on activation.
+ */
+export function listBatchJobs(datasetPath: string): Array<{ job: string; path: string; unfinished: boolean }> {
+  const dir = `${datasetPath}.curator-journal`;
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((n) => n.endsWith('.batch.jsonl'))
+    .sort()
+    .map((n) => {
+      const path = join(dir, n);
+      const st = readBatchJournal(path);
+      return { job: n.replace(/\.batch\.jsonl$/, ''), path, unfinished: !st.ended && [...st.parts.values()].some((p) => !p.applied) };
+    });
+}
+
 /** What `curate batch status` shows: the journal's view of each part (no network). */
 export function batchJobStatus(journalPath: string): { header?: BatchJournalState['header']; parts: PartState[]; cancelRequested: boolean; ended: boolean } {
   const st = readBatchJournal(journalPath);
