@@ -244,6 +244,23 @@ test('output files are downloaded to disk and read line by line, also without a 
   assert.deepEqual(ids.sort(), ['req-0', 'req-1', 'req-2', 'req-3']);
 });
 
+test('the journal uses only the parts its round lists as built (a round written again after a kill)', async () => {
+  const { writeFileSync: write } = await import('node:fs');
+  const path = join(dir(), 'j.batch.jsonl');
+  const lines = [
+    { type: 'header', version: 1, kind: 'batch', job: 'j', endpoint: '/v1/chat/completions', base_url: 'u', model: 'm', created: 't' },
+    // the first build: 3 parts journaled, killed before `built`
+    ...[0, 1, 2].map((part) => ({ type: 'part', part, round: 0, file: `j-${part}.jsonl`, requests: 10, bytes: 100, sha256: 'x' })),
+    // written again (the records changed meanwhile): 2 parts, then built
+    ...[0, 1].map((part) => ({ type: 'part', part, round: 0, file: `j-${part}.jsonl`, requests: 12, bytes: 120, sha256: 'y' })),
+    { type: 'built', round: 0, parts: [0, 1], requests: 24, depth: 0 },
+  ];
+  write(path, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+  const st = readBatchJournal(path);
+  assert.deepEqual([...st.parts.keys()], [0, 1]);
+  assert.equal(st.parts.get(1)?.requests, 12);
+});
+
 test('input files are written whole, split at the limits, with their sizes', async () => {
   const files = await writeInputFiles(requests(7), dir(), 'x', { maxRequests: 3 });
   assert.deepEqual(files.map((f) => f.requests), [3, 3, 1]);

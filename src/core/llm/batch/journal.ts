@@ -134,8 +134,9 @@ export function readBatchJournal(path: string): BatchJournalState {
         break;
     }
   });
-  // Parts of a round whose `built` entry is missing were being written when the process died: not used.
-  for (const [i, p] of st.parts) if (!st.built.has(p.round)) st.parts.delete(i);
+  // Parts not listed by their round's `built` entry were being written when the process died (a
+  // round written again may have fewer parts): not used.
+  for (const [i, p] of st.parts) if (!st.built.get(p.round)?.parts.includes(i)) st.parts.delete(i);
   return st;
 }
 
