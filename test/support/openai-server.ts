@@ -4,6 +4,9 @@
 //   POST /v1/embeddings         deterministic vectors from a hash of each input; `plantEmbeddings`
 //                               gives chosen texts near-identical vectors (planted near-synonyms)
 //   GET  /v1/models
+//   /v1/files, /v1/batches      the Files and Batch APIs (test/support/batch-api.ts): the real
+//                               lifecycle, each line answered as the online route would; `batches`
+//   logprobs / top_logprobs     on chat completions: deterministic (test/support/logprobs-sample.ts)
 //
 // Answers are deterministic: `respond(req)` can be plugged in; the default answers according to
 // the request (json_schema → an object valid for the schema, seeded by the last user message and
@@ -22,7 +25,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { BatchApi, type BatchLine, type LineAnswer } from './batch-api';
 import { sampleFromSchema, type JsonSchema } from './json-schema-sample';
+import { sampleLogprobs } from './logprobs-sample';
 import { synthResponder } from './synth-responder';
 
 export interface RecordedRequest {
@@ -114,6 +119,8 @@ export class OpenAITestServer {
   private embeddingDims: number;
   private planted = new Map<string, { group: number; cosine: number }>();
   url = '';
+  /** The Files and Batch APIs' state and controls (timing, holds, expiry, line faults). */
+  readonly batches = new BatchApi((line) => this.answerLine(line));
 
   constructor(opts: OpenAIServerOptions = {}) {
     this.latencyMs = opts.latencyMs ?? 0;
@@ -178,6 +185,7 @@ export class OpenAITestServer {
     this.requireKey = undefined;
     this.models = ['test-model'];
     this.planted.clear();
+    this.batches.reset();
   }
 
   chatRequests(): Array<RecordedRequest & { body: ChatBody }> {
@@ -187,7 +195,10 @@ export class OpenAITestServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const rawBody = Buffer.concat(chunks).toString('utf8');
+    const buf = Buffer.concat(chunks);
+    // An upload (multipart) is kept as bytes only: it may be a 200 MB batch input file.
+    const multipart = /^multipart\//i.test(String(req.headers['content-type'] ?? ''));
+    const rawBody = multipart ? '' : buf.toString('utf8');
     const headers: Record<string, string> = {};
     let auth: string | undefined;
     for (const [k, v] of Object.entries(req.headers)) {
@@ -260,7 +271,41 @@ export class OpenAITestServer {
       if ('status' in reply) return this.json(res, reply.status, reply.body ?? {}, reply.headers);
       return this.completion(res, chat, reply);
     }
+    if (path.startsWith('/v1/files') || path.startsWith('/v1/batches')) {
+      if (fault) return this.applyFault(res, fault, rec);
+      const routed = this.batches.route(req.method ?? 'GET', req.url ?? '/', buf, headers['content-type'] ?? '');
+      if (routed?.raw) {
+        res.writeHead(routed.status, { 'content-type': 'application/octet-stream', 'content-length': routed.raw.length });
+        res.end(routed.raw);
+        return;
+      }
+      if (routed) return this.json(res, routed.status, routed.body);
+    }
     return this.json(res, 404, { error: { message: `no route ${req.method} ${path}`, type: 'not_found' } });
+  }
+
+  /** One line of a batch, answered as the online route answers the same body. */
+  private answerLine(line: BatchLine): LineAnswer {
+    const body = line.body as ChatBody;
+    if (line.url === '/v1/embeddings') {
+      const b = line.body as { input?: string | string[]; model?: string; dimensions?: number };
+      const inputs = Array.isArray(b.input) ? b.input : [b.input ?? ''];
+      const data = inputs.map((text, index) => ({ object: 'embedding', index, embedding: this.vector(String(text), b.dimensions ?? this.embeddingDims) }));
+      const tokens = inputs.reduce((n, t) => n + Math.ceil(String(t).length / 4), 0);
+      return { status: 200, body: { object: 'list', data, model: b.model ?? 'test-embed', usage: { prompt_tokens: tokens, total_tokens: tokens } } };
+    }
+    if (line.url !== '/v1/chat/completions') return { status: 400, body: { error: { message: `unsupported url ${line.url}`, type: 'invalid_request_error' } } };
+    const rec: RecordedRequest = { n: -1, method: 'POST', path: '/v1/chat/completions', headers: {}, hadAuth: true, body, rawBody: '', time: Date.now() };
+    let reply = this.respond?.(rec) ?? this.defaultReply(body);
+    if ('fault' in reply) {
+      const f = reply.fault;
+      if (f.kind === 'schema-invalid') reply = { content: JSON.stringify({ unexpected: true, label: 12345 }) };
+      else if (f.kind === 'not-json') reply = { content: 'I think the answer is probably positive, but I am not sure.' };
+      else if (f.kind === 'status') return { status: f.status, body: f.body ?? { error: { message: `injected ${f.status}` } } };
+      else return { status: 500, body: { error: { message: `injected ${f.kind}`, type: 'server_error' } } };
+    }
+    if ('status' in reply) return { status: reply.status, body: reply.body ?? {} };
+    return { status: 200, body: this.completionBody(body, reply) };
   }
 
   private applyFault(res: ServerResponse, fault: Fault, rec: RecordedRequest): void {
@@ -315,10 +360,6 @@ export class OpenAITestServer {
   private completion(res: ServerResponse, chat: ChatBody, reply: Exclude<Reply, { fault: Fault } | { status: number }>): void {
     const promptChars = (chat.messages ?? []).reduce((n, m) => n + contentText(m.content).length, 0);
     const content = 'content' in reply ? reply.content : null;
-    const message: Record<string, unknown> = { role: 'assistant', content, refusal: null };
-    if ('toolCalls' in reply) {
-      message.tool_calls = reply.toolCalls.map((t, i) => ({ id: `call_${i}`, type: 'function', function: { name: t.name, arguments: t.arguments } }));
-    }
     const completionTokens = Math.ceil((content ?? '').length / 4);
     const promptTokens = Math.ceil(promptChars / 4);
     if (chat.stream) {
@@ -329,14 +370,36 @@ export class OpenAITestServer {
       res.end('data: [DONE]\n\n');
       return;
     }
-    this.json(res, 200, {
+    this.json(res, 200, this.completionBody(chat, reply));
+  }
+
+  /** The body of a non-streaming chat completion (with `logprobs` when asked for). */
+  completionBody(chat: ChatBody, reply: Exclude<Reply, { fault: Fault } | { status: number }>): Record<string, unknown> {
+    const promptChars = (chat.messages ?? []).reduce((n, m) => n + contentText(m.content).length, 0);
+    const content = 'content' in reply ? reply.content : null;
+    const message: Record<string, unknown> = { role: 'assistant', content, refusal: null };
+    if ('toolCalls' in reply) {
+      message.tool_calls = reply.toolCalls.map((t, i) => ({ id: `call_${i}`, type: 'function', function: { name: t.name, arguments: t.arguments } }));
+    }
+    const completionTokens = Math.ceil((content ?? '').length / 4);
+    const promptTokens = Math.ceil(promptChars / 4);
+    let logprobs: unknown = null;
+    if (chat.logprobs === true && content !== null) {
+      const labelEnum = (chat.response_format?.json_schema?.schema as { properties?: { label?: { enum?: unknown } } } | undefined)?.properties?.label?.enum;
+      logprobs = sampleLogprobs(content, {
+        seed: `${lastUserText(chat)}#${chat.model ?? ''}#${chat.seed ?? ''}`,
+        topLogprobs: typeof chat.top_logprobs === 'number' ? chat.top_logprobs : 0,
+        ...(Array.isArray(labelEnum) ? { labels: labelEnum.filter((x): x is string => typeof x === 'string') } : {}),
+      });
+    }
+    return {
       id: 'chatcmpl-test',
       object: 'chat.completion',
       created: 0,
       model: chat.model ?? 'test-model',
-      choices: [{ index: 0, message, finish_reason: 'toolCalls' in reply ? 'tool_calls' : ('finishReason' in reply && reply.finishReason) || 'stop', logprobs: null }],
+      choices: [{ index: 0, message, finish_reason: 'toolCalls' in reply ? 'tool_calls' : ('finishReason' in reply && reply.finishReason) || 'stop', logprobs }],
       usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
-    });
+    };
   }
 
   private embeddings(res: ServerResponse, rec: RecordedRequest): void {

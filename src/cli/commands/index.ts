@@ -1,6 +1,7 @@
 // The registry of `curate` subcommands. To add one: write src/cli/commands/NAME.ts exporting a
 // Command, and list it here (the order is the order of `curate help`).
 import type { Command } from '../cli';
+import { batch } from './batch';
 import { convert } from './convert';
 import { agreement, exportCmd, filter, importCmd, reviewQueueCmd, split } from './curation';
 import { generate } from './generate';
@@ -33,6 +34,7 @@ export const commands: Command[] = [
   consistency,
   critique,
   rationale,
+  batch,
   // generation (synthesis)
   generate,
 ];

@@ -260,3 +260,26 @@ export async function structuredCall<T>(client: LlmClient, req: StructuredReques
     throw err;
   }
 }
+
+/**
+ * The chat completion request body of a structured request in `mode`, as `structuredCall` sends it
+ * (a batch line's body: the Batch API and `vllm run-batch` take the same request).
+ */
+export function structuredBody<T>(req: { messages: ChatMessage[]; spec: StructuredSpec<T>; params?: SamplingParams; model: string }, mode: StructuredMode = 'json_schema'): Record<string, unknown> {
+  const body: Record<string, unknown> = { model: req.model, messages: req.messages };
+  for (const [k, v] of Object.entries(req.params ?? {})) if (v !== undefined) body[k] = v;
+  if (mode === 'json_schema') body.response_format = req.spec.responseFormat;
+  else if (mode === 'json_object') {
+    body.response_format = { type: 'json_object' };
+    body.messages = withInstructions(req.messages, req.spec.instructions.json_object);
+  } else body.messages = withInstructions(req.messages, req.spec.instructions.prompt);
+  return body;
+}
+
+/** Checks an answer's text against the spec as `structuredCall` does (without its repair round). */
+export function checkStructured<T>(spec: StructuredSpec<T>, text: string): { ok: true; value: T } | { ok: false; error: string } {
+  const ex = extractJson(text);
+  if (!ex.ok) return { ok: false, error: 'the answer is not JSON' };
+  const p = spec.schema.safeParse(ex.value);
+  return p.success ? { ok: true, value: p.data } : { ok: false, error: formatZodError(p.error) };
+}

@@ -20,7 +20,8 @@ import type { TaskResult } from './apply-result';
 import { canonicalJson, defaultCacheDir, ResponseCache } from './cache';
 import { estimateTokens, LlmClient, LlmError, type ChatMessage, type SamplingParams, type Usage } from './client';
 import { ANNOTATION_FIELDS, findPromptsDir, loadTemplate, promptHash, recordInput, renderMessages, renderTemplate, requestKey, type PromptTemplate, type TaskId } from './prompts';
-import { structuredCall, structuredSpec, type StructuredMode, type StructuredSpec } from './structured';
+import { checkStructured, structuredBody, structuredCall, structuredSpec, type StructuredMode, type StructuredSpec } from './structured';
+import type { BatchFacet } from './batch/facet';
 import {
   consistencyTemplate,
   critiqueSchema,
@@ -229,7 +230,7 @@ function simpleTask<T>(
     extra?: (record: Record<string, unknown>) => Record<string, unknown>;
     toResult: (value: T, provenance: TaskResult['provenance']) => TaskResult;
   },
-): LlmTask {
+): LlmTask & { batch: BatchFacet } {
   const model = o.model;
   const params = samplingParams(o);
   const messagesFor = (record: Record<string, unknown>): ChatMessage[] =>
@@ -258,6 +259,22 @@ function simpleTask<T>(
       if (!r.ok) return { ok: false, reason: r.reason, usage: r.usage, raw: r.raw, requests: r.requests };
       const provenance = { model: r.model, prompt_hash: p.hash, time: r.time, usage: r.usage };
       return { ok: true, result: opts.toResult(r.value, provenance), usage: r.usage, cached: r.cached, requests: r.requests };
+    },
+    // The same request and validation for the Batch API and offline batch files (src/core/llm/batch).
+    batch: {
+      request(record) {
+        const problem = opts.check?.(record);
+        if (problem) return { skip: problem };
+        const messages = messagesFor(record);
+        return { body: structuredBody({ messages, spec: p.spec, params, model }, (o.structuredMode as StructuredMode | undefined) ?? 'json_schema'), messages };
+      },
+      accept(answer) {
+        if (answer.refusal) return { ok: false, reason: `refused: ${answer.refusal}` };
+        const v = checkStructured(p.spec, answer.content ?? '');
+        if (!v.ok) return { ok: false, reason: `invalid answer: ${v.error}` };
+        const provenance = { model: answer.model ?? model, prompt_hash: p.hash, time: new Date().toISOString(), usage: answer.usage };
+        return { ok: true, result: opts.toResult(v.value, provenance) };
+      },
     },
   };
 }

@@ -36,6 +36,12 @@ export const Provenance = z.object({
   seed: z.unknown().optional(),
   /** The task that produced it, when not a plain label: rationale, consistency, critique. */
   task: z.string().optional(),
+  /** How the score was measured: the model's stated confidence (verbal), logprobs, self-consistency. */
+  confidence: z.enum(['verbal', 'logprobs', 'consistency']).optional(),
+  /** With logprobs: the confidence the model stated, and the chosen label's own probability. */
+  verbal_confidence: z.number().optional(),
+  label_probability: z.number().optional(),
+  confidence_note: z.string().optional(),
 });
 export type Provenance = z.infer<typeof Provenance>;
 

@@ -106,7 +106,11 @@ export class PieceTable {
       this.pieces.splice(k - 1, 2, { kind: 'orig', from: a.from, to: b.to });
       this.starts = undefined;
     } else if (a.kind === 'lines' && b.kind === 'lines') {
-      this.pieces.splice(k - 1, 2, { kind: 'lines', lines: a.lines.concat(b.lines) });
+      // In place when appending to the longer run (edits front to back stay linear; snapshot() copies).
+      if (a.lines.length >= b.lines.length) {
+        for (const l of b.lines) a.lines.push(l);
+        this.pieces.splice(k, 1);
+      } else this.pieces.splice(k - 1, 2, { kind: 'lines', lines: a.lines.concat(b.lines) });
       this.starts = undefined;
     }
   }
