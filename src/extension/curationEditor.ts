@@ -111,7 +111,7 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     // stats, the search). Those are sent at most every CHANGED_EVERY_MS, the last always; the
     // person's own changes (edits, undo, redo, save, revert, reload) go at once.
     const changed = coalesce(
-      (c: ContentChange) => post({ kind: 'event', type: 'changed', info: document.info(), focus: c.focus, ...(c.background ? { background: true } : {}) }),
+      (c: ContentChange) => post({ kind: 'event', type: 'changed', info: document.session.info(), focus: c.focus, ...(c.background ? { background: true } : {}) }),
       CHANGED_EVERY_MS,
     );
     const infoSub = document.onDidChangeContent((c) => changed(c, !c.background));
@@ -166,19 +166,19 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     switch (method) {
       case 'getInfo':
         parseParams('getInfo', params);
-        return document.info();
+        return document.session.info();
       case 'getRecord':
-        return document.record(parseParams('getRecord', params).index);
+        return document.session.record(parseParams('getRecord', params).index);
       case 'getRows': {
         const p: ParsedParams<'getRows'> = parseParams('getRows', params);
-        return document.rows(p.start, p.count, p.columns);
+        return document.session.rows(p.start, p.count, p.columns);
       }
       case 'search':
-        return document.search(parseParams('search', params));
+        return document.session.search(parseParams('search', params));
       case 'getMatchRows':
-        return document.matchRows(parseParams('getMatchRows', params));
+        return document.session.matchRows(parseParams('getMatchRows', params));
       case 'matchPosition':
-        return document.matchPosition(parseParams('matchPosition', params));
+        return document.session.matchPosition(parseParams('matchPosition', params));
       case 'edit': {
         const req = parseParams('edit', params);
         const record = document.edit(req);
@@ -209,10 +209,10 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
 
   /** What the webview starts from: the document's info (`quick`: see DatasetDocument.info), the record at `index`, the list's columns. */
   private initEvent(document: DatasetDocument, index: number, quick = false): Extract<ToWebview, { type: 'init' }> {
-    const info = document.info({ quick });
+    const info = document.session.info({ quick });
     let record: RecordPayload | undefined;
     try {
-      if (info.lineCount > 0) record = document.record(Math.min(index, info.lineCount - 1));
+      if (info.lineCount > 0) record = document.session.record(Math.min(index, info.lineCount - 1));
     } catch {
       record = undefined; // the webview asks for it and shows the error
     }

@@ -74,7 +74,7 @@ async function askLabels(c: AskContext, title: string): Promise<string[] | undef
   const labels = await vscode.window.showInputBox({
     title,
     prompt: 'The label set, separated by commas',
-    value: (strings(c.last.labels) ?? c.doc.labels()).join(', '),
+    value: (strings(c.last.labels) ?? c.doc.session.labels()).join(', '),
     ignoreFocusOut: true,
     validateInput: (v) => (splitList(v).length >= 2 ? undefined : 'Give at least two labels'),
   });
@@ -82,7 +82,7 @@ async function askLabels(c: AskContext, title: string): Promise<string[] | undef
 }
 
 function labelsFor(c: AskContext): string[] | string {
-  const labels = strings(c.last.labels) ?? c.doc.labels();
+  const labels = strings(c.last.labels) ?? c.doc.session.labels();
   return labels.length >= 2 ? labels : 'Set the label set first (datasetCurator.labels), or label the whole file once.';
 }
 
@@ -154,7 +154,7 @@ async function pickJudges(c: AskContext, title: string): Promise<string[] | unde
 
 function critiqueField(c: AskContext): string {
   const last = str(c.last.field);
-  const has = (f: string): boolean => (c.record ? c.record[f] !== undefined : c.doc.info().columns.includes(f));
+  const has = (f: string): boolean => (c.record ? c.record[f] !== undefined : c.doc.session.info().columns.includes(f));
   if (last && has(last)) return last;
   return ['response', 'output', 'completion', 'answer', 'generation', 'chosen', 'text'].find(has) ?? last ?? 'response';
 }
@@ -272,7 +272,7 @@ const specs: Record<TaskId, TaskSpec> = {
     task: 'critique',
     doing: 'Critiquing',
     async ask(c) {
-      const columns = c.doc.info().columns;
+      const columns = c.doc.session.info().columns;
       const preferred = critiqueField(c);
       const pick = await vscode.window.showQuickPick(
         [preferred, ...columns.filter((f) => f !== preferred)].map((f) => ({ label: f })),

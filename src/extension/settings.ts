@@ -2,9 +2,34 @@
 // settings. In an untrusted workspace, workspace-level endpoint settings are ignored (they are
 // declared in package.json's restrictedConfigurations), so a cloned repository cannot redirect
 // requests, with your key, to a server of its choosing.
+// Every setting is read through `setting(key)`: typed by SETTINGS below, its default in one place,
+// package.json's contributes.configuration (VS Code returns it; test/unit/settings-schema.test.ts
+// checks that the two list the same keys and that each default fits its type).
 import * as vscode from 'vscode';
+import { z } from 'zod';
 import type { TaskId } from '../core/llm/prompts';
 import { parse as parseJsonc } from 'jsonc-parser';
+import { SETTINGS, type SettingKey, type Settings } from './settings-schema';
+
+/**
+ * A setting's value for a scope, typed. A value of the wrong type (a hand-edited settings.json)
+ * counts as unset: the default (package.json's) applies.
+ */
+export function setting<K extends SettingKey>(key: K, scope?: vscode.Uri): Settings[K] {
+  return checked(key, vscode.workspace.getConfiguration('datasetCurator', scope).inspect(key));
+}
+
+const schemas: { readonly [K in SettingKey]: z.ZodType<Settings[K]> } = SETTINGS;
+
+/** The value of an inspect(): the most specific valid one, else the default. */
+function checked<K extends SettingKey>(key: K, info: { defaultValue?: unknown; globalValue?: unknown; workspaceValue?: unknown; workspaceFolderValue?: unknown } | undefined, levels: readonly ('workspaceFolderValue' | 'workspaceValue' | 'globalValue')[] = ['workspaceFolderValue', 'workspaceValue', 'globalValue']): Settings[K] {
+  const schema = schemas[key];
+  for (const level of levels) {
+    const v = schema.safeParse(info?.[level]);
+    if (info?.[level] !== undefined && v.success) return v.data;
+  }
+  return schema.parse(info?.defaultValue);
+}
 
 export const SECRET_KEY = 'datasetCurator.apiKey';
 
@@ -46,30 +71,30 @@ export function readEndpointSettings(scope?: vscode.Uri): EndpointSettings {
   const cfg = vscode.workspace.getConfiguration('datasetCurator', scope);
   const trusted = vscode.workspace.isTrusted;
   const ignored: string[] = [];
-  const get = <T>(key: string, fallback: T): T => {
+  const get = <K extends SettingKey>(key: K): Settings[K] => {
+    const info = cfg.inspect(key);
     if (!trusted && (restrictedKeys as readonly string[]).includes(key)) {
-      const info = cfg.inspect<T>(key);
       if (info && (info.workspaceValue !== undefined || info.workspaceFolderValue !== undefined)) ignored.push(`datasetCurator.${key}`);
-      return info?.globalValue ?? info?.defaultValue ?? fallback;
+      return checked(key, info, ['globalValue']);
     }
-    return cfg.get<T>(key, fallback);
+    return checked(key, info);
   };
-  const preset = presets[get<PresetName>('llm.preset', 'openai')] ?? presets.openai;
+  const preset = presets[get('llm.preset')] ?? presets.openai;
   return {
-    baseUrl: get<string>('llm.baseUrl', '') || preset.baseUrl,
-    model: get<string>('llm.model', '') || preset.model,
-    taskModels: get<Record<string, string>>('llm.taskModels', {}),
-    judgeModels: get<string[]>('llm.judgeModels', []).filter((m) => typeof m === 'string' && m.trim() !== '').map((m) => m.trim()),
-    temperature: get('llm.temperature', 0),
-    maxTokens: get('llm.maxTokens', 512),
-    concurrency: get('llm.concurrency', 8),
-    requestsPerMinute: get('llm.requestsPerMinute', 0),
-    tokensPerMinute: get('llm.tokensPerMinute', 0),
-    timeoutSeconds: get('llm.timeoutSeconds', 120),
-    pricePerMillionInput: get('llm.pricePerMillionInputTokens', 0),
-    pricePerMillionOutput: get('llm.pricePerMillionOutputTokens', 0),
-    confirmCostAbove: get('llm.confirmCostAbove', 1),
-    embeddingModel: get<string>('llm.embeddingModel', '') || preset.embeddingModel,
+    baseUrl: get('llm.baseUrl') || preset.baseUrl,
+    model: get('llm.model') || preset.model,
+    taskModels: get('llm.taskModels'),
+    judgeModels: get('llm.judgeModels').filter((m) => m.trim() !== '').map((m) => m.trim()),
+    temperature: get('llm.temperature'),
+    maxTokens: get('llm.maxTokens'),
+    concurrency: get('llm.concurrency'),
+    requestsPerMinute: get('llm.requestsPerMinute'),
+    tokensPerMinute: get('llm.tokensPerMinute'),
+    timeoutSeconds: get('llm.timeoutSeconds'),
+    pricePerMillionInput: get('llm.pricePerMillionInputTokens'),
+    pricePerMillionOutput: get('llm.pricePerMillionOutputTokens'),
+    confirmCostAbove: get('llm.confirmCostAbove'),
+    embeddingModel: get('llm.embeddingModel') || preset.embeddingModel,
     ignored,
   };
 }
@@ -82,8 +107,7 @@ export function modelFor(task: TaskId, s: EndpointSettings): string {
 
 /** When the judges of a record disagree: the share of the scale their scores may differ by. */
 export function disagreementThreshold(scope?: vscode.Uri): number {
-  const v = vscode.workspace.getConfiguration('datasetCurator', scope).get<number>('judges.disagreementThreshold', 0.3);
-  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0.3;
+  return setting('judges.disagreementThreshold', scope);
 }
 
 /**

@@ -141,63 +141,10 @@ export const FieldMap = z.object({
 export type FieldMap = z.infer<typeof FieldMap>;
 export const defaultFields: FieldMap = FieldMap.parse({});
 
-/** Provenance as the editor shows it. */
-export interface ProvenanceView {
-  model?: string;
-  promptHash?: string;
-  time?: string;
-  inputTokens?: number;
-  outputTokens?: number;
-}
-
-/** One judge's verdict (or the panel's, with `n`, `spread` and `models`), normalized. */
-export interface JudgeView {
-  score?: number;
-  scale?: [number, number];
-  reasons?: string;
-  criteria?: Record<string, number>;
-  model?: string;
-  n?: number;
-  spread?: number;
-  models?: string[];
-  provenance?: ProvenanceView;
-}
-
-/** A record's annotation, normalized (what the editor, stats and filters read). */
-export interface AnnotationView {
-  label?: string;
-  rationale?: string;
-  /** Who wrote the rationale, when a model did (the rationale task's suggestion). */
-  rationaleProvenance?: ProvenanceView;
-  /** The panel's verdict: the stored `judge`, else computed from `judges`. */
-  judge?: JudgeView;
-  /** The judges of the current panel (those that share the latest judge's prompt), side by side. */
-  judges: JudgeView[];
-  /** Judges of earlier panels (another rubric, scale or prompt), kept. */
-  otherJudges: JudgeView[];
-  suggestions: {
-    question: string;
-    value: unknown;
-    score?: number;
-    agent?: string;
-    type: 'model' | 'human';
-    rationale?: string;
-    position: number;
-    /** The task that made it when not a plain label: consistency, critique, rationale. */
-    task?: string;
-    /** Self-consistency: the sampled answers. */
-    samples?: { value: unknown; score?: number; rationale?: string }[];
-    provenance?: ProvenanceView;
-  }[];
-  human?: { value: unknown; user?: string; status?: string; time?: string };
-  reviewStatus?: string;
-  /** The human review queue the record was sent to (annotations.review.queue). */
-  reviewQueue?: string;
-  /** judge.score when it is a finite number. */
-  judgeScore?: number;
-  /** Provenance of the last model suggestion for the label question. */
-  provenance?: ProvenanceView;
-}
+// The normalized views readAnnotation returns are zod schemas of the core (one definition, shared
+// with the editor's protocol).
+export type { AnnotationView, JudgeView, ProvenanceView } from '../session/views';
+import type { AnnotationView, JudgeView, ProvenanceView } from '../session/views';
 
 function latestModelProvenance(list: AnnotationView['suggestions'], question: string): AnnotationView['provenance'] {
   for (let i = list.length - 1; i >= 0; i--) {
