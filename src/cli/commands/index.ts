@@ -5,7 +5,7 @@ import { convert } from './convert';
 import { agreement, exportCmd, filter, importCmd, reviewQueueCmd, split } from './curation';
 import { generate } from './generate';
 import { get } from './get';
-import { annotate, consistency, critique, judge, rationale } from './llm';
+import { annotate, consistency, critique, judge, label, rationale } from './llm';
 import { set } from './set';
 import { stats } from './stats';
 import { validate } from './validate';
@@ -25,6 +25,7 @@ export const commands: Command[] = [
   importCmd,
   split,
   // LLM jobs
+  label,
   annotate,
   judge,
   consistency,

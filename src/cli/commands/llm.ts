@@ -1,16 +1,19 @@
-// curate annotate | judge | consistency | critique | rationale: the LLM jobs from the command line.
+// curate label (annotate) | judge | consistency | critique | rationale: the LLM jobs from the command
+// line, through the CLI's one operation runner (run-operation.ts).
 // The API key comes from OPENAI_API_KEY (never a flag: flags end up in shell history and CI logs).
 import { existsSync, readFileSync } from 'node:fs';
-import type { ZodType } from 'zod';
-import { humanLabeledExamples, llmOperations, targetPath, type CommonOptions } from '../../core/llm/tasks';
-import { judgesSummaryOfFile } from '../../core/metrics/judges';
-import type { FewShotExample } from '../../core/llm/templates';
-import { JsonlDataset } from '../../core/store';
-import { JobCancelledError, type JobSummary } from '../../core/jobs/runner';
-import { UserError, type Operation } from '../../core/operation';
-import { ExitCode, UsageError, type Command, type Io, type OptionValues } from '../cli';
-import { confirmEstimate, endpointOptions, interrupted, list, llmFlags, llmUsage, num, parseOptions, progressPrinter } from './llm-common';
-import { fieldFlags, fieldMapOf } from './util';
+import { resolve } from 'node:path';
+import { humanLabeledExamples } from '../../core/llm/tasks';
+import type { TaskId } from '../../core/llm/prompts';
+import { judgesSummaryOfLines } from '../../core/metrics/judges';
+import { llmEntries } from '../../core/registry';
+import { openJobTarget, StoreRecordSource, StoreResultSink } from '../../core/jobs/store-io';
+import { defaultFields } from '../../core/schema/annotation';
+import { datasetLines } from '../../core/sources';
+import { UsageError, type Command, type Io, type OptionValues } from '../cli';
+import { endpointOptions, list, llmFlags, llmUsage, num } from './llm-common';
+import { runOperation } from './run-operation';
+import { fieldFlags, fieldMapOf, openJsonl } from './util';
 
 const common = { ...llmFlags, 'in-place': { type: 'boolean' }, ...fieldFlags } as const;
 
@@ -28,79 +31,83 @@ function commonOptions(values: OptionValues, input: string, defaultModel?: strin
   return o;
 }
 
-type OpId = 'annotate' | 'judge' | 'consistency' | 'critique' | 'rationale';
+interface LlmRun {
+  values: OptionValues;
+  input: string;
+  /** The task's own options. */
+  extra: Record<string, unknown>;
+  defaultModel?: string;
+  /** Few-shot demonstrations wanted (records a person labeled, from the file). */
+  fewShot?: number;
+}
 
-async function runLlm(id: OpId, values: OptionValues, extra: Record<string, unknown>, input: string, io: Io, defaultModel?: string): Promise<number> {
-  if (!existsSync(input)) throw new UsageError(`no such file: ${input}`);
-  // The records are read and the results written through the dataset store (the core's default).
-  const ops = llmOperations({ apiKey: () => process.env.OPENAI_API_KEY });
-  // One face over five operations that share CommonOptions.
-  const op = ops[id] as unknown as Operation<ZodType<CommonOptions>, JobSummary>;
-  const options: CommonOptions = parseOptions(op.options, { ...commonOptions(values, input, defaultModel), ...extra });
-  const printer = progressPrinter(io);
+/**
+ * Runs an LLM task through the CLI's runner. The input is opened and indexed once: the few-shot
+ * examples, the estimate and the job read that dataset; with --out, it becomes the copy (written
+ * once the estimate is confirmed), so results never touch the input.
+ */
+async function runLlm(id: TaskId, name: string, io: Io, r: LlmRun): Promise<number> {
+  if (!existsSync(r.input)) throw new UsageError(`no such file: ${r.input}`);
+  const raw = { ...commonOptions(r.values, r.input, r.defaultModel), ...r.extra };
+  const out = typeof r.values.out === 'string' && resolve(r.values.out) !== resolve(r.input) ? r.values.out : undefined;
+  let job = await openJsonl(r.input, io.signal);
   try {
-    const go = await confirmEstimate(id, await op.estimate!(options, { signal: io.signal }), values, io);
-    if (go !== true) return go;
-    const summary: JobSummary = await op.run(options, { signal: io.signal, log: (l) => io.err(`${l}\n`), progress: printer.progress });
-    printer.done();
-    // Several judges: how they agree, over the file they wrote.
-    const agreement = summary.parts ? await judgesSummaryOfFile(targetPath(options, 'judge'), undefined, io.signal) : undefined;
-    if (values.json) io.out(`${JSON.stringify(agreement ? { ...summary, agreement } : summary, null, 2)}\n`);
-    else {
-      io.out(
-        `${id}: ${summary.ok} ok, ${summary.failed.length} failed, ${summary.skipped.length} skipped (invalid lines), ` +
-          `${summary.cached} from cache, ${summary.resumed} resumed; ${summary.requests} request(s), ` +
-          `${summary.tokens.input_tokens} + ${summary.tokens.output_tokens} tokens${summary.cost ? `, $${summary.cost.toFixed(4)}` : ''}\n`,
-      );
-      for (const p of summary.parts ?? []) io.out(`  ${p.model}: ${p.ok} ok, ${p.failed.length} failed, ${p.cached} from cache, ${p.requests} request(s)\n`);
-      if (agreement) {
+    if (r.fewShot) raw.examples = humanLabeledExamples(job, r.fewShot, fieldMapOf(r.values));
+    const op = llmEntries({
+      apiKey: () => process.env.OPENAI_API_KEY,
+      openSource: async () => new StoreRecordSource(job),
+      openSink: async (_source, o) => new StoreResultSink(job, { fields: o.fields ?? defaultFields }),
+    })[id];
+    return await runOperation(op, raw, r.values, io, {
+      name,
+      async beforeRun() {
+        if (!out) return;
+        if (!existsSync(out)) await job.saveAs(out);
+        else {
+          // An unfinished run's copy: the job goes on there (openJobTarget checks it is a copy).
+          job.close();
+          job = await openJobTarget(r.input, out);
+        }
+      },
+      // Several judges: how they agree, over the file they wrote (the dataset still open).
+      async after(summary) {
+        if (!summary.parts) return {};
+        const agreement = await judgesSummaryOfLines(datasetLines(job, io.signal));
         const f = (v: number | null): string => (v === null ? '-' : v.toFixed(2));
-        io.out(`  agreement: the judges disagree on ${agreement.disagree} of ${agreement.records} record(s) (spread >= ${Math.round(agreement.threshold * 100)}% of the scale); Krippendorff's alpha ${f(agreement.alpha)}\n`);
-        for (const p of agreement.pairs) io.out(`    ${p.a} / ${p.b}: ${p.n} records, Pearson ${f(p.pearson)}, Spearman ${f(p.spearman)}, mean abs. difference ${f(p.meanAbsoluteDifference)}\n`);
-      }
-      for (const f of summary.failed.slice(0, 20)) io.out(`  line ${f.line}${summary.parts ? ` (${f.model})` : ''}: ${f.reason}\n`);
-      if (summary.failed.length > 20) io.out(`  ... and ${summary.failed.length - 20} more\n`);
-    }
-    return summary.failed.length > 0 ? ExitCode.failure : ExitCode.ok;
-  } catch (err) {
-    printer.done();
-    if (err instanceof JobCancelledError) {
-      // Finished records are journaled and saved; the same command resumes.
-      if (values.json) io.out(`${JSON.stringify(err.summary, null, 2)}\n`);
-      const s = err.summary;
-      return interrupted(io, `${s.ok + s.failed.length + s.skipped.length} of ${s.total} records are done and kept`);
-    }
-    if (err instanceof UserError) throw new UsageError(err.message);
-    throw err;
-  }
-}
-
-export const annotate: Command = {
-  name: 'annotate',
-  summary: 'Label records with an LLM (zero- or few-shot), with confidence and rationale',
-  usage: `curate annotate FILE --labels a,b,c [--few-shot N] [--question label]\n${commonUsage}`,
-  options: { ...common, labels: { type: 'string', short: 'l' }, 'few-shot': { type: 'string' }, question: { type: 'string' } },
-  async run({ values, positionals }, io) {
-    const input = positionals[0];
-    if (!input) throw new UsageError('missing FILE');
-    const labels = list(values.labels);
-    if (labels.length < 2) throw new UsageError('--labels needs at least two labels, e.g. --labels positive,negative,neutral');
-    const fewShot = num(values['few-shot'], 'few-shot') ?? 0;
-    const examples = fewShot > 0 ? await humanExamples(input, fewShot, values) : [];
-    return runLlm('annotate', values, { labels, examples, ...(values.question ? { question: values.question } : {}) }, input, io);
-  },
-};
-
-/** Few-shot demonstrations: records a human already labeled. */
-async function humanExamples(file: string, n: number, values: OptionValues): Promise<FewShotExample[]> {
-  const ds = await JsonlDataset.open(file);
-  try {
-    await ds.ready;
-    return humanLabeledExamples(ds, n, fieldMapOf(values));
+        return {
+          json: { agreement },
+          lines: [
+            `agreement: the judges disagree on ${agreement.disagree} of ${agreement.records} record(s) (spread >= ${Math.round(agreement.threshold * 100)}% of the scale); Krippendorff's alpha ${f(agreement.alpha)}`,
+            ...agreement.pairs.map((p) => `  ${p.a} / ${p.b}: ${p.n} records, Pearson ${f(p.pearson)}, Spearman ${f(p.spearman)}, mean abs. difference ${f(p.meanAbsoluteDifference)}`),
+          ],
+        };
+      },
+    });
   } finally {
-    ds.close();
+    job.close();
   }
 }
+
+/** `curate label` (and its earlier name, `curate annotate`). */
+function labelCommand(name: string, summary: string): Command {
+  return {
+    name,
+    summary,
+    usage: `curate ${name} FILE --labels a,b,c [--few-shot N] [--question label]\n${commonUsage}`,
+    options: { ...common, labels: { type: 'string', short: 'l' }, 'few-shot': { type: 'string' }, question: { type: 'string' } },
+    async run({ values, positionals }, io) {
+      const input = positionals[0];
+      if (!input) throw new UsageError('missing FILE');
+      const labels = list(values.labels);
+      if (labels.length < 2) throw new UsageError('--labels needs at least two labels, e.g. --labels positive,negative,neutral');
+      const fewShot = num(values['few-shot'], 'few-shot') ?? 0;
+      return runLlm('label', name, io, { values, input, fewShot, extra: { labels, ...(values.question ? { question: values.question } : {}) } });
+    },
+  };
+}
+
+export const label = labelCommand('label', 'Label records with an LLM (zero- or few-shot), with confidence and rationale');
+export const annotate = labelCommand('annotate', 'The same as label (its earlier name)');
 
 export const judge: Command = {
   name: 'judge',
@@ -129,9 +136,9 @@ export const judge: Command = {
       if (judges.length === 0) throw new UsageError('--judge-models needs model names, e.g. --judge-models gpt-4.1,llama3.1');
       const model = typeof values.model === 'string' ? values.model : undefined;
       extra.judgeModels = [...new Set([...(model ? [model] : []), ...judges])];
-      return runLlm('judge', values, extra, input, io, judges[0]);
+      return runLlm('judge', 'judge', io, { values, input, extra, defaultModel: judges[0] });
     }
-    return runLlm('judge', values, extra, input, io);
+    return runLlm('judge', 'judge', io, { values, input, extra });
   },
 };
 
@@ -145,7 +152,7 @@ export const consistency: Command = {
     if (!input) throw new UsageError('missing FILE');
     const labels = list(values.labels);
     if (labels.length < 2) throw new UsageError('--labels needs at least two labels');
-    return runLlm('consistency', values, { labels, ...(values.samples ? { k: num(values.samples, 'samples') } : {}) }, input, io);
+    return runLlm('consistency', 'consistency', io, { values, input, extra: { labels, ...(values.samples ? { k: num(values.samples, 'samples') } : {}) } });
   },
 };
 
@@ -157,7 +164,7 @@ export const critique: Command = {
   async run({ values, positionals }, io) {
     const input = positionals[0];
     if (!input) throw new UsageError('missing FILE');
-    return runLlm('critique', values, values.field ? { field: values.field } : {}, input, io);
+    return runLlm('critique', 'critique', io, { values, input, extra: values.field ? { field: values.field } : {} });
   },
 };
 
@@ -169,6 +176,6 @@ export const rationale: Command = {
   async run({ values, positionals }, io) {
     const input = positionals[0];
     if (!input) throw new UsageError('missing FILE');
-    return runLlm('rationale', values, {}, input, io);
+    return runLlm('rationale', 'rationale', io, { values, input, extra: {} });
   },
 };

@@ -551,22 +551,13 @@ function op<K extends TaskId, S extends z.ZodType<TaskOptionsById[K]>>(id: K, op
   });
 }
 
-/** The five LLM operations, bound to a host environment (API key source, dataset adapters). */
+/** The five LLM operations, bound to a host environment (API key source, dataset adapters), by their id (the task's). */
 export function llmOperations(env: LlmEnv) {
   return {
-    annotate: op('label', 'annotate', 'Label records with an LLM', 'Suggests one label per record (zero- or few-shot), with confidence and rationale.', LabelOptions, env),
+    label: op('label', 'label', 'Label records with an LLM', 'Suggests one label per record (zero- or few-shot), with confidence and rationale.', LabelOptions, env),
     rationale: op('rationale', 'rationale', 'Write rationales', 'Explains why each record has its label.', RationaleOptions, env),
     judge: op('judge', 'judge', 'Judge records with an LLM', 'Scores each record against a rubric (overall and per criterion) with reasons; several judge models side by side.', JudgeOptions, env),
     consistency: op('consistency', 'consistency', 'Self-consistency labels', 'Samples the label k times and reports the majority and the agreement.', ConsistencyOptions, env),
     critique: op('critique', 'critique', 'Critique and refine', 'Critiques a field of each record and proposes a refined version, kept beside the original.', CritiqueOptions, env),
   };
 }
-
-/** The operation id of each task (the CLI subcommand and the VS Code command suffix). */
-export const OPERATION_OF: Record<TaskId, keyof ReturnType<typeof llmOperations>> = {
-  label: 'annotate',
-  rationale: 'rationale',
-  judge: 'judge',
-  consistency: 'consistency',
-  critique: 'critique',
-};

@@ -144,7 +144,7 @@ export function prepareOutput(o: SynthOptions, jobId: string, inputs: string[]):
   const journalPath = journalPathFor(journalDir, jobId);
   const resuming = existsSync(journalPath);
   if (!resuming && existsSync(o.output) && !o.force) {
-    throw new UserError(`${o.output} exists and no unfinished run of this job is writing it; choose a new file or pass --force to replace it`);
+    throw new UserError(`${o.output} exists and no unfinished run of this job is writing it; choose a new file, or replace it`, 2, 'force');
   }
   return { journalDir, journalPath, resuming };
 }
