@@ -19,6 +19,16 @@ export function setting<K extends SettingKey>(key: K, scope?: vscode.Uri): Setti
   return checked(key, vscode.workspace.getConfiguration('datasetCurator', scope).inspect(key));
 }
 
+/** A setting's value when it is set (user, workspace or folder), else undefined: the caller's default applies. */
+export function explicitSetting<K extends SettingKey>(key: K, scope?: vscode.Uri): Settings[K] | undefined {
+  const info = vscode.workspace.getConfiguration('datasetCurator', scope).inspect(key);
+  for (const level of ['workspaceFolderValue', 'workspaceValue', 'globalValue'] as const) {
+    const v = schemas[key].safeParse(info?.[level]);
+    if (info?.[level] !== undefined && v.success) return v.data;
+  }
+  return undefined;
+}
+
 const schemas: { readonly [K in SettingKey]: z.ZodType<Settings[K]> } = SETTINGS;
 
 /** The value of an inspect(): the most specific valid one, else the default. */
@@ -99,10 +109,13 @@ export function readEndpointSettings(scope?: vscode.Uri): EndpointSettings {
   };
 }
 
-/** The model of a task: its override in `llm.taskModels`, else `llm.model` (or the preset's). */
-export function modelFor(task: TaskId, s: EndpointSettings): string {
-  const m = s.taskModels[task];
-  return typeof m === 'string' && m.trim() !== '' ? m.trim() : s.model;
+/** The model of a task: the first override in `llm.taskModels` of its keys (trimmed), else `llm.model` (or the preset's). */
+export function modelFor(task: TaskId | readonly string[], s: EndpointSettings): string {
+  for (const key of typeof task === 'string' ? [task] : task) {
+    const m = s.taskModels[key];
+    if (typeof m === 'string' && m.trim() !== '') return m.trim();
+  }
+  return s.model;
 }
 
 /** When the judges of a record disagree: the share of the scale their scores may differ by. */

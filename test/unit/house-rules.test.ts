@@ -32,6 +32,11 @@ test('src/core imports nothing from the faces: src/shared, src/extension, src/cl
   assert.deepEqual(offenders.map((f) => relative(root, f)), []);
 });
 
+test('the faces run operations through the registry, without casting them', () => {
+  const offenders = [...sources('src/cli'), ...sources('src/extension')].filter((f) => /as unknown as Operation|\.estimate!\(/.test(readFileSync(f, 'utf8')));
+  assert.deepEqual(offenders.map((f) => relative(root, f)), []);
+});
+
 test('the webview never turns strings into HTML', () => {
   const offenders = sources('webview').filter((f) => /\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write\(/.test(readFileSync(f, 'utf8')));
   assert.deepEqual(offenders.map((f) => relative(root, f)), []);
