@@ -326,6 +326,9 @@ export const HostResponse = z.union([
   z.object({ kind: z.literal('response'), id: z.number().int(), ok: z.literal(false), error: ResponseError }),
 ]);
 
+/** The editor's key overrides: an action's id and its one key, or "" for none (keys.ts in the page). */
+export const EditorKeys = z.record(z.string().max(40), z.string().max(8));
+
 export const HostEvent = z.discriminatedUnion('type', [
   z.object({
     kind: z.literal('event'),
@@ -335,6 +338,8 @@ export const HostEvent = z.discriminatedUnion('type', [
     record: RecordPayload.optional(),
     /** The list mode's columns last chosen for this file. */
     listColumns: z.array(z.string()).max(20).optional(),
+    /** The key map's overrides (datasetCurator.editor.keys): action -> key, "" for off. */
+    keys: EditorKeys.optional(),
   }),
   /** The document changed (edit, undo, redo, revert, reload, indexing progress): re-fetch. */
   z.object({
@@ -345,7 +350,11 @@ export const HostEvent = z.discriminatedUnion('type', [
     focus: z.number().int().nonnegative().optional(),
     /** A job's results or the index completing, not the person's doing: cached records are stale, not wrong. */
     background: z.boolean().optional(),
+    /** The record this page just edited: it has it (the edit's answer), and no other record changed. */
+    edited: z.number().int().nonnegative().optional(),
   }),
+  /** The key map's overrides changed (the datasetCurator.editor.keys setting). */
+  z.object({ kind: z.literal('event'), type: z.literal('keys'), keys: EditorKeys }),
   /** A command asks for a view (Show Agreement Report, Find Duplicates…), and optionally a record. */
   z.object({ kind: z.literal('event'), type: z.literal('show'), mode: ViewMode, focus: z.number().int().nonnegative().optional() }),
 ]);
