@@ -432,7 +432,7 @@ export function withRationale(record: Rec, rationale: string, fields: FieldMap =
 
 // ---------------------------------------------------------------------------------------------
 // Field edits: what the store applies (JsonlDataset.setFields(index, edits) makes them one
-// undoable edit). Each action above has a twin here that returns the edits instead of a record.
+// undoable edit): diffFields(record, action(record, ...)) gives them for any action above.
 
 /** One field to set (path of keys/indices from the record's top level); `undefined` removes it. */
 export interface FieldEdit {
@@ -450,36 +450,6 @@ export function diffFields(before: Rec, after: Rec): FieldEdit[] {
   for (const [k, v] of Object.entries(after)) if (!(k in before) || !stableEqual(before[k], v)) edits.push({ path: [k], value: v });
   for (const k of Object.keys(before)) if (!(k in after)) edits.push({ path: [k], value: undefined });
   return edits;
-}
-
-export function humanLabelEdits(record: Rec, label: string, when: When = {}, fields: FieldMap = defaultFields, question?: string): FieldEdit[] {
-  return diffFields(record, withHumanLabel(record, label, when, fields, question ?? fields.question ?? 'label'));
-}
-
-export function suggestionEdits(record: Rec, question: string, suggestion: Suggestion, fields: FieldMap = defaultFields): FieldEdit[] {
-  return diffFields(record, withSuggestion(record, question, suggestion, fields));
-}
-
-export function acceptSuggestionEdits(record: Rec, question: string, position: number, when: When = {}, fields: FieldMap = defaultFields): FieldEdit[] {
-  return diffFields(record, acceptSuggestion(record, question, position, when, fields));
-}
-
-export function rejectSuggestionEdits(record: Rec, question: string, when: When = {}, fields: FieldMap = defaultFields): FieldEdit[] {
-  return diffFields(record, rejectSuggestion(record, question, when, fields));
-}
-
-export function reviewStatusEdits(record: Rec, status: string, fields: FieldMap = defaultFields): FieldEdit[] {
-  return diffFields(record, setReviewStatus(record, status, fields));
-}
-
-/** A judge's verdict: its entry in `judges[]` (by model and prompt) and the panel's `judge`. */
-export function judgeEdits(record: Rec, judge: Judge, fields: FieldMap = defaultFields): FieldEdit[] {
-  return diffFields(record, withJudge(record, judge, fields));
-}
-
-/** The label's rationale (model- or human-written). */
-export function rationaleEdits(rationale: string, fields: FieldMap = defaultFields): FieldEdit[] {
-  return [{ path: [fields.rationale], value: rationale }];
 }
 
 // ---------------------------------------------------------------------------------------------

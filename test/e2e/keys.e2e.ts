@@ -1,0 +1,91 @@
+// The curation editor's keys as a person sets them (datasetCurator.editor.keys, WCAG 2.1.4): a
+// rebound key runs its action and the old one does nothing, a key turned off does nothing, the
+// help overlay shows the keys in effect, and a change of the setting applies to the open editor.
+// Also: the page's own relabel is not echoed back for a refetch (its `changed` says `edited`).
+import { after, before, describe, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Frame, Page } from 'playwright-core';
+import { cleanup, launchBrowser, makeWorkspace, openFromDatasets, openWorkbench, startCodeServer, until, type CodeServer } from '../harness/vscode';
+
+describe('curation editor keys, rebound', () => {
+  let server: CodeServer;
+  let browser: Browser;
+  let page: Page;
+  let workspace: string;
+
+  before(async () => {
+    workspace = makeWorkspace('samples');
+    server = await startCodeServer({ settings: { 'datasetCurator.editor.keys': { accept: 'y', relabel2: '' } } });
+    browser = await launchBrowser();
+    ({ page } = await openWorkbench(browser, server.url({ folder: workspace })));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (workspace) cleanup(workspace);
+  });
+
+  const position = async (f: Frame) => (await f.locator('[data-testid="position"]').textContent()) ?? '';
+  const label = async (f: Frame) => ((await f.locator('[data-testid="annotation-panel"] [data-testid="label"]').first().textContent()) ?? '').trim();
+  const focusRecord = async (f: Frame) => f.locator('[data-testid="position"]').click();
+  const settle = () => new Promise((r) => setTimeout(r, 800));
+
+  test('a rebound key accepts, the old key and a key turned off do nothing; the help shows the keys in effect', async () => {
+    const frame = await openFromDatasets(page, 'reviews.jsonl');
+    await frame.evaluate(`(() => {
+      window.changes = [];
+      window.addEventListener('message', (e) => {
+        if (e.data && e.data.kind === 'event' && e.data.type === 'changed') window.changes.push(e.data);
+      });
+    })()`);
+    // Line 1: the human said positive, the model suggested negative.
+    const first = await label(frame);
+    await focusRecord(frame);
+    await page.keyboard.press('a');
+    await settle();
+    assert.equal(await label(frame), first, '"a" is no longer accept');
+    await page.keyboard.press('y');
+    await until('accepted with y', async () => (await label(frame)) === 'negative');
+    // The page had the record (the edit's answer): the host said so instead of making it fetch again.
+    const changes = await until('the change', async () => {
+      const c = (await frame.evaluate('window.changes')) as { edited?: number; focus?: number }[];
+      return c.length > 0 ? c : undefined;
+    });
+    assert.deepEqual(changes.map((c) => c.edited), [0], JSON.stringify(changes));
+
+    await page.keyboard.press('j');
+    await until('line 2', async () => (await position(frame)).startsWith('Line 2 '));
+    const second = await label(frame);
+    await page.keyboard.press('2');
+    await settle();
+    assert.equal(await label(frame), second, '"2" is turned off');
+
+    await page.keyboard.press('?');
+    const help = frame.locator('[data-testid="help"]');
+    await help.waitFor({ state: 'visible' });
+    const rowText = async (what: string) => ((await help.locator('tr', { hasText: what }).first().textContent()) ?? '').replace(/\s+/g, ' ');
+    assert.match(await rowText("Accept the model's suggestion"), /^y Accept/);
+    assert.match(await rowText('Relabel with the n-th label'), /^1 \/ 3 … 9 Relabel/);
+    await page.keyboard.press('Escape');
+    await help.waitFor({ state: 'hidden' });
+  });
+
+  test('a change of the setting applies to the open editor', async () => {
+    const settings = join(server.userDataDir, 'User', 'settings.json');
+    const s = JSON.parse(readFileSync(settings, 'utf8')) as Record<string, unknown>;
+    writeFileSync(settings, JSON.stringify({ ...s, 'datasetCurator.editor.keys': { accept: '', reject: 'y' } }, null, 2));
+    const editor = await until('the page', async () => {
+      for (const f of page.frames()) if (await f.$('[data-testid="help"]').catch(() => null)) return f;
+      return undefined;
+    });
+    await until('the help shows the new keys', async () => {
+      const text = ((await editor.locator('[data-testid="help"] tr', { hasText: "Reject the model's suggestion" }).first().textContent()) ?? '').replace(/\s+/g, ' ');
+      return /^y Reject/.test(text);
+    }, 60_000);
+    const accept = ((await editor.locator('[data-testid="help"] tr', { hasText: "Accept the model's suggestion" }).first().textContent()) ?? '').replace(/\s+/g, ' ');
+    assert.match(accept, /^off Accept/);
+  });
+});
