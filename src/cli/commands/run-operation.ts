@@ -2,11 +2,10 @@
 // is a usage error naming the flag), print the estimate and ask above --max-cost, run with progress
 // on the terminal, print the summary (or --json), exit 1 when it is incomplete, and 130 with what
 // is kept on Ctrl-C. Every LLM and generation subcommand goes through it.
-import { ZodError } from 'zod';
 import { UserError } from '../../core/operation';
 import type { OperationEntry, Summary } from '../../core/registry';
 import { ExitCode, UsageError, type Io, type OptionValues } from '../cli';
-import { confirmEstimate, interrupted, progressPrinter } from './llm-common';
+import { confirmEstimate, interrupted, progressPrinter, usageErrors } from './llm-common';
 
 export interface CliFace<R> {
   /** How the command calls itself in its output ("annotate", "generate responses"). */
@@ -25,7 +24,7 @@ export function flagOf(option: string): string {
 export async function runOperation<R>(op: OperationEntry<R>, raw: Record<string, unknown>, values: OptionValues, io: Io, face: CliFace<R>): Promise<number> {
   const printer = progressPrinter(io);
   try {
-    const prepared = parsed(() => op.prepare(raw));
+    const prepared = usageErrors(() => op.prepare(raw));
     try {
       const est = await prepared.estimate(io.signal);
       if (est) {
@@ -50,15 +49,6 @@ export async function runOperation<R>(op: OperationEntry<R>, raw: Record<string,
     }
   } catch (err) {
     if (err instanceof UserError) throw new UsageError(err.option ? `${err.message}: pass ${flagOf(err.option)}` : err.message);
-    throw err;
-  }
-}
-
-function parsed<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (err) {
-    if (err instanceof ZodError) throw new UsageError(err.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('\n'));
     throw err;
   }
 }
