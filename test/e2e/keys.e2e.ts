@@ -4,10 +4,10 @@
 // Also: the page's own relabel is not echoed back for a refetch (its `changed` says `edited`).
 import { describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Frame, Locator } from 'playwright-core';
-import { openFromDatasets, until, workbenchSession } from '../harness/vscode';
+import { openFromDatasets, runCommand, until, workbenchSession } from '../harness/vscode';
 
 describe('curation editor keys, rebound', () => {
   const session = workbenchSession({ settings: { 'datasetCurator.editor.keys': { accept: 'y', relabel2: '' } } });
@@ -59,16 +59,27 @@ describe('curation editor keys, rebound', () => {
     await help.waitFor({ state: 'hidden' });
   });
 
-  test('a change of the setting applies to the open editor', async () => {
+  test('a change of the setting, made in the settings editor, applies to the open editor', async () => {
     const { page, server } = session;
-    const settings = join(server.userDataDir, 'User', 'settings.json');
-    const s = JSON.parse(readFileSync(settings, 'utf8')) as Record<string, unknown>;
-    writeFileSync(settings, JSON.stringify({ ...s, 'datasetCurator.editor.keys': { accept: '', reject: 'y' } }, null, 2));
-    const editor = await until('the page', async () => {
+    const settings = JSON.parse(readFileSync(join(server.userDataDir, 'User', 'settings.json'), 'utf8')) as Record<string, unknown>;
+    // As a person would: the user settings (JSON) beside the editor, its text replaced, saved.
+    await runCommand(page, 'Preferences: Open User Settings (JSON)');
+    await runCommand(page, 'View: Move Editor into Right Group');
+    const text = page.locator('.editor-instance .monaco-editor .view-lines', { hasText: 'workbench.startupEditor' }).first();
+    await text.waitFor({ state: 'visible', timeout: 30_000 });
+    await text.click();
+    await page.keyboard.press('Control+a');
+    await page.keyboard.insertText(JSON.stringify({ ...settings, 'datasetCurator.editor.keys': { accept: '', reject: 'y' } }));
+    // What the editor closed by itself after the cursor goes.
+    await page.keyboard.press('Shift+Control+End');
+    await page.keyboard.press('Delete');
+    await page.keyboard.press('Control+s');
+    await until('saved', async () => (JSON.parse(readFileSync(join(server.userDataDir, 'User', 'settings.json'), 'utf8')) as Record<string, { reject?: string }>)['datasetCurator.editor.keys']?.reject === 'y');
+    const page2 = await until('the page', async () => {
       for (const f of page.frames()) if (await f.$('[data-testid="help"]').catch(() => null)) return f;
       return undefined;
     });
-    const help = editor.locator('[data-testid="help"]');
+    const help = page2.locator('[data-testid="help"]');
     await until('the help shows the new keys', async () => (await keysOf(help, "Reject the model's suggestion")) === 'y', 60_000);
     assert.equal(await keysOf(help, "Accept the model's suggestion"), 'off');
   });
