@@ -32,6 +32,19 @@ test('src/core imports nothing from the faces: src/shared, src/extension, src/cl
   assert.deepEqual(offenders.map((f) => relative(root, f)), []);
 });
 
+test("the core's messages name no CLI flag (the faces translate options to flags or settings)", () => {
+  const offenders: string[] = [];
+  for (const f of sources('src/core')) {
+    readFileSync(f, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if (/^\s*(\/\/|\*|\/\*\*)/.test(line)) return;
+        if (/['"`][^'"`]*(?<![\w-])--[a-z][\w-]*/.test(line)) offenders.push(`${relative(root, f)}:${i + 1}`);
+      });
+  }
+  assert.deepEqual(offenders, []);
+});
+
 test('the faces run operations through the registry, without casting them', () => {
   const offenders = [...sources('src/cli'), ...sources('src/extension')].filter((f) => /as unknown as Operation|\.estimate!\(/.test(readFileSync(f, 'utf8')));
   assert.deepEqual(offenders.map((f) => relative(root, f)), []);
