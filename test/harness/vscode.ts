@@ -402,34 +402,27 @@ export function outputChannelLogs(server: CodeServer): string[] {
  * these options, a browser on it; opened before the first test and closed after the last.
  */
 export function workbenchSession(opts: StartOptions = {}): { readonly page: Page; readonly server: CodeServer; readonly workspace: string } {
-  let server: CodeServer | undefined;
-  let browser: Browser | undefined;
-  let page: Page | undefined;
-  let workspace: string | undefined;
+  let open: { page: Page; server: CodeServer; workspace: string; close(): Promise<void> } | undefined;
   before(async () => {
-    workspace = makeWorkspace('samples');
-    server = await startCodeServer(opts);
-    browser = await launchBrowser();
-    ({ page } = await openWorkbench(browser, server.url({ folder: workspace })));
+    const workspace = makeWorkspace('samples');
+    const [server, browser] = await Promise.all([startCodeServer(opts), launchBrowser()]);
+    const { page } = await openWorkbench(browser, server.url({ folder: workspace }));
+    open = { page, server, workspace, close: () => browser.close().then(() => server.stop()).finally(() => cleanup(workspace)) };
   });
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (workspace) cleanup(workspace);
-  });
-  const ready = <T>(v: T | undefined): T => {
-    if (v === undefined) throw new Error('the workbench is not open yet (use it inside a test)');
-    return v;
+  after(() => open?.close());
+  const get = () => {
+    if (!open) throw new Error('the workbench is not open yet (use it inside a test)');
+    return open;
   };
   return {
     get page() {
-      return ready(page);
+      return get().page;
     },
     get server() {
-      return ready(server);
+      return get().server;
     },
     get workspace() {
-      return ready(workspace);
+      return get().workspace;
     },
   };
 }

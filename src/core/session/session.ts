@@ -6,6 +6,7 @@
 import { recordAnnotation } from '../query';
 import { applyAnnotationEdit, annotationEditLabel } from '../annotate-edits';
 import { defaultFields, originOf } from '../schema/annotation';
+import { getPath } from '../filter/fields';
 import { isPreference, readPreference } from '../schema/preference';
 import type { AnnotationView, DocumentInfo, EditRequest, MatchProgress, OriginView, RecordPayload, RowPayload, SearchQuery } from './views';
 
@@ -306,15 +307,6 @@ function originView(value: Record<string, unknown>): OriginView | undefined {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-function getPath(value: Record<string, unknown>, dotted: string): unknown {
-  let cur: unknown = value;
-  for (const part of dotted.split('.')) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[part];
-  }
-  return cur;
 }
 
 function cellText(v: unknown): string {
