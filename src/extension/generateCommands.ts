@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { defaultGenerateOutput, EVOLUTION_NAMES, type GenerateSummary, type SynthTask } from '../core/synth';
-import { readSeedList } from '../core/synth/common';
+import { readSeedList, sharedInput } from '../core/synth/common';
 import { faceNames, generateEntries } from '../core/registry';
 import { journalDirFor } from '../core/jobs/runner';
 import { targetUris } from './commands';
@@ -208,8 +208,11 @@ export async function runGenerateCommand(task: SynthTask, uris: vscode.Uri[], de
   const maxTokens = explicitSetting('llm.maxTokens', first);
   let opened = false;
   const outUri = vscode.Uri.file(out);
+  // The input is opened and indexed once, for the estimate and the run.
+  const records = sharedInput();
   const op = generateEntries({
     apiKey: () => apiKey(context.secrets),
+    openInput: records.openInput,
     log: (l) => log.info(l),
     onOutput: () => {
       if (opened) return;
@@ -218,31 +221,35 @@ export async function runGenerateCommand(task: SynthTask, uris: vscode.Uri[], de
     },
   })[task];
   await context.workspaceState.update(STATE_KEY(out), { ...answers, force: undefined });
-  return runOperation(
-    op,
-    {
-      input,
-      output: out,
-      ...engineOptions(s),
-      model,
-      ...(temperature !== undefined ? { temperature } : {}),
-      ...(maxTokens !== undefined ? { maxTokens } : {}),
-      ...(task === 'instructions' && uris.length > 1 ? { seedFiles: uris.slice(1).map((u) => u.fsPath) } : {}),
-      ...answers,
-    },
-    {
-      title: `Generating ${NOUN[task]} into ${path.basename(out)}`,
-      log,
-      confirm: { what: title, settings: s, action: 'Generate' },
-      // A retry resumes the same output: the journal keeps what is done.
-      retry: (raw) => ({ ...raw, force: undefined }),
-      ran: (summary) => {
-        if (!summary) return; // cancelled or failed: told by the runner; a re-run resumes
-        if (!opened && existsSync(out)) void vscode.commands.executeCommand('vscode.openWith', outUri, CurationEditorProvider.viewType, { preview: false });
-        editors.documentFor(outUri)?.notifyChanged(undefined);
+  try {
+    return await runOperation(
+      op,
+      {
+        input,
+        output: out,
+        ...engineOptions(s),
+        model,
+        ...(temperature !== undefined ? { temperature } : {}),
+        ...(maxTokens !== undefined ? { maxTokens } : {}),
+        ...(task === 'instructions' && uris.length > 1 ? { seedFiles: uris.slice(1).map((u) => u.fsPath) } : {}),
+        ...answers,
       },
-    },
-  );
+      {
+        title: `Generating ${NOUN[task]} into ${path.basename(out)}`,
+        log,
+        confirm: { what: title, settings: s, action: 'Generate' },
+        // A retry resumes the same output: the journal keeps what is done.
+        retry: (raw) => ({ ...raw, force: undefined }),
+        ran: (summary) => {
+          if (!summary) return; // cancelled or failed: told by the runner; a re-run resumes
+          if (!opened && existsSync(out)) void vscode.commands.executeCommand('vscode.openWith', outUri, CurationEditorProvider.viewType, { preview: false });
+          editors.documentFor(outUri)?.notifyChanged(undefined);
+        },
+      },
+    );
+  } finally {
+    await records.close();
+  }
 }
 
 /** The four commands, on the Datasets view's selection, an Explorer file or the active editor. */

@@ -3,7 +3,7 @@
 // CLI's one operation runner (run-operation.ts).
 import { existsSync, readFileSync } from 'node:fs';
 import { EVOLUTION_NAMES, SYNTH_TASKS, type SynthTask } from '../../core/synth';
-import { openInput, readSeedList, type SynthInput, type SynthOptions } from '../../core/synth/common';
+import { readSeedList, sharedInput } from '../../core/synth/common';
 import { generateEntries } from '../../core/registry';
 import { UsageError, type Command, type Io, type OptionValues } from '../cli';
 import { endpointOptions, list, llmFlags, llmUsage, num } from './llm-common';
@@ -164,14 +164,13 @@ export const generate: Command = {
     if (inputs.length === 0) throw new UsageError('missing FILE');
     for (const f of inputs) if (!existsSync(f)) throw new UsageError(`no such file: ${f}`);
     if (typeof values.out !== 'string') throw new UsageError('missing --out FILE: generated records go to a new file');
-    // The input is opened and indexed once, for the estimate and the run (closed at the end).
-    let input: Promise<SynthInput> | undefined;
-    const openOnce = (o: SynthOptions): Promise<SynthInput> => (input ??= openInput(o)).then((i) => ({ ...i, close: () => {} }));
-    const op = generateEntries({ apiKey: () => process.env.OPENAI_API_KEY, openInput: openOnce })[t];
+    // The input is opened and indexed once, for the estimate and the run.
+    const input = sharedInput();
+    const op = generateEntries({ apiKey: () => process.env.OPENAI_API_KEY, openInput: input.openInput })[t];
     try {
       return await runOperation(op, { ...endpointOptions(values, inputs[0] as string), ...(await taskOptions(t, values, inputs, io)) }, values, io, { name: `generate ${t}` });
     } finally {
-      if (input) (await input.catch(() => undefined))?.close();
+      await input.close();
     }
   },
 };

@@ -352,6 +352,15 @@ export async function openInput(o: SynthOptions): Promise<SynthInput> {
   return { source: inner, close: () => ds.close(), count };
 }
 
+/** An input opener for a host that estimates then runs: the input is opened once, closed by close(). */
+export function sharedInput(): { openInput(o: SynthOptions): Promise<SynthInput>; close(): Promise<void> } {
+  let input: Promise<SynthInput> | undefined;
+  return {
+    openInput: (o) => (input ??= openInput(o)).then((i) => ({ ...i, close: () => {} })),
+    close: async () => (await input?.catch(() => undefined))?.close(),
+  };
+}
+
 /** Estimates a per-record task over the input: each record's requests and tokens. */
 export async function estimateRecords(o: SynthOptions, perRecord: (record: Record<string, unknown>) => { requests: number; inputTokens: number; outputTokens: number } | undefined, env?: SynthEnv): Promise<Estimate> {
   const input = await (env?.openInput ?? openInput)(o);
