@@ -5,15 +5,13 @@
 // file watcher and the dialogs.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { ConflictError, JsonlDataset, computeStats, invertEdit, type Edit } from '../core/store';
+import { ConflictError, JsonlDataset, invertEdit, type Edit } from '../core/store';
 import { MatchIndexes } from '../core/match-index';
 import { writeLinesAtomic } from '../core/write-lines';
-import { defaultFields } from '../core/schema/annotation';
-import { judgesSummary } from '../core/metrics/judges';
 import { EditorSession } from '../core/session/session';
-import type { EditRequest, RecordPayload } from '../core/session/views';
+import { editorStats } from '../core/session/stats';
+import type { EditRequest, RecordPayload, StatsPayload } from '../core/session/views';
 import { disagreementThreshold, setting } from './settings';
-import type { StatsPayload } from '../shared/protocol';
 import type { Log } from './log';
 
 /** The questions the document asks the user; tests replace them to answer without a dialog. */
@@ -153,24 +151,8 @@ export class DatasetDocument implements vscode.CustomDocument {
     this.dataset.startScan();
   }
 
-  async stats(): Promise<StatsPayload> {
-    await this.dataset.ready;
-    const s = await computeStats(this.dataset);
-    return { ...s, meanScore: s.meanScore ?? undefined, judges: s.scored > 0 ? await this.judgesStats() : undefined };
-  }
-
-  /** Agreement between the judges over the file (only the judges are kept while reading). */
-  private async judgesStats(): Promise<StatsPayload['judges']> {
-    const judged: Record<string, unknown>[] = [];
-    const field = defaultFields.judges;
-    for (let i = 0; i < this.dataset.lineCount; i++) {
-      if ((i & 0x7ff) === 0x7ff) await new Promise((r) => setImmediate(r));
-      if (i >= this.dataset.lineCount) break; // edited while we yielded
-      const v = this.dataset.line(i).value;
-      if (isObject(v) && Array.isArray(v[field]) && v[field].length > 1) judged.push({ [field]: v[field] });
-    }
-    if (judged.length === 0) return undefined;
-    return judgesSummary(judged, disagreementThreshold(this.uri));
+  stats(): Promise<StatsPayload> {
+    return editorStats(this.dataset, disagreementThreshold(this.uri));
   }
 
   /**
@@ -386,10 +368,6 @@ function watchFile(uri: vscode.Uri): vscode.FileSystemWatcher {
   const name = path.basename(uri.fsPath).replace(/[[\]{}*?!]/g, (c) => `[${c}]`);
   if (vscode.workspace.getWorkspaceFolder(uri)) return vscode.workspace.createFileSystemWatcher(`**/${name}`, false, false, true);
   return vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(uri.fsPath)), path.basename(uri.fsPath)), false, false, true);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 function abortOn(token: vscode.CancellationToken | undefined): AbortController {

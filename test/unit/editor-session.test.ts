@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { MatchIndexes } from '../../src/core/match-index';
 import { matchesQuery } from '../../src/core/query';
 import { EditorSession, ScanMatches, inferLabels, type SessionHost, type SessionLines } from '../../src/core/session/session';
+import { editorStats } from '../../src/core/session/stats';
 import { JsonlDataset, type Edit } from '../../src/core/store';
 import type { SearchQuery } from '../../src/core/session/views';
 import { fileWith } from './helpers/store';
@@ -129,3 +130,24 @@ async function waitDone(s: EditorSession<Edit>, query: SearchQuery) {
   await s.matchPosition({ query, index: Number.MAX_SAFE_INTEGER, wait: true });
   return s.matchRows({ query, start: 0, count: 5, columns: ['id'] });
 }
+
+test('the statistics view: the store figures over the open dataset (its edits included), the judges only when records have two', async () => {
+  const judged = (i: number) => JSON.stringify({ id: i, label: 'a', judges: [{ score: 8, model: 'x' }, { score: i % 2 ? 2 : 8, model: 'y' }], judge: { score: 5 } });
+  const ds = await JsonlDataset.open(fileWith(`${[0, 1, 2, 3].map(judged).join('\n')}\n`));
+  try {
+    const s = await editorStats(ds, 0.3);
+    assert.equal(s.records, 4);
+    assert.deepEqual(s.judges?.raters, ['x', 'y']);
+    assert.equal(s.judges?.disagree, 2);
+    ds.replaceLine(0, { id: 0, label: 'b' });
+    assert.deepEqual((await editorStats(ds, 0.3)).labels, { a: 3, b: 1 });
+  } finally {
+    ds.close();
+  }
+  const plain = await JsonlDataset.open(fileWith(`${JSON.stringify({ label: 'a', judge: { score: 3 } })}\n`));
+  try {
+    assert.equal((await editorStats(plain, 0.3)).judges, undefined);
+  } finally {
+    plain.close();
+  }
+});

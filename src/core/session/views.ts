@@ -212,6 +212,43 @@ export const MatchProgress = z.object({
 });
 export type MatchProgress = z.infer<typeof MatchProgress>;
 
+/** The statistics view's figures over a file. */
+export const StatsPayload = z.object({
+  records: z.number().int(),
+  invalid: z.number().int(),
+  labels: z.record(z.string(), z.number().int()),
+  /** Judge score histogram: one bucket per integer score (or per tenth on a 0..1 scale). */
+  scoreHistogram: z.array(z.object({ bucket: z.string(), count: z.number().int() })),
+  meanScore: z.number().optional(),
+  annotatedShare: z.number(),
+  reviewedShare: z.number(),
+  /** Agreement between the judges over the file (records with two or more judges). */
+  judges: z
+    .object({
+      raters: z.array(z.string()),
+      records: z.number().int(),
+      pairs: z.array(
+        z.object({
+          a: z.string(),
+          b: z.string(),
+          n: z.number().int(),
+          pearson: z.number().nullable(),
+          spearman: z.number().nullable(),
+          meanAbsoluteDifference: z.number().nullable(),
+        }),
+      ),
+      alpha: z.number().nullable(),
+      /** Records whose judges disagree, at the threshold. */
+      disagree: z.number().int(),
+      threshold: z.number(),
+    })
+    .optional(),
+  /** Records marked machine-generated (annotations.origin.type "model"); the rest count as human-written. */
+  generated: z.number().int().default(0),
+  generatedShare: z.number().default(0),
+});
+export type StatsPayload = z.infer<typeof StatsPayload>;
+
 const index = z.number().int().nonnegative();
 
 /** A person's decision on a record's annotation (relabel, accept, reject, review status, swap a pair): applyAnnotationEdit. */
