@@ -18,7 +18,7 @@ export function confidence(value: Record<string, unknown>, question = 'label'): 
 
 // Judges' agreement is pure (the editor's page and session read it too): ./judge-agreement.
 export { DEFAULT_DISAGREEMENT, judgeAgreement, judgesDisagree, type JudgeAgreement } from './judge-agreement';
-import { DEFAULT_DISAGREEMENT, judgeAgreement, judgesDisagree } from './judge-agreement';
+import { judgeAgreement } from './judge-agreement';
 
 export const ThresholdOptions = z.object({
   /** Keep records whose judge score is at least this (in the judge's own scale). */
