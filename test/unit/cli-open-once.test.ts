@@ -76,3 +76,17 @@ test('curate generate responses: the input opened once for the estimate and the 
     [resolve(input)],
   );
 });
+
+test('curate filter --tag and curate review-queue --mark: the file opened once, read and saved', async () => {
+  const input = dataset();
+  const filter = await curate(['filter', input, '--where', 'len(text) >= 100', '--tag', 'filtered']);
+  assert.equal(filter.code, 0, filter.err);
+  assert.match(filter.out, /tagged 6 record\(s\)/);
+  assert.deepEqual(opened, [resolve(input)]);
+  assert.equal(readFileSync(input, 'utf8').split('"filtered"').length - 1, 6);
+
+  opened = [];
+  const queue = await curate(['review-queue', input, '--mark']);
+  assert.equal(queue.code, 0, queue.err);
+  assert.deepEqual(opened, [resolve(input)]);
+});
