@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { generateJsonl, report, timeAsync } from './lib';
 import { JsonlDataset, computeStats } from '../src/core/store';
 import { LiveAggregate } from '../src/core/metrics/live';
-import { humanLabelEdits } from '../src/core/schema/annotation';
+import { annotationFieldEdits } from '../src/core/annotate-edits';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
       const i = (k * step) % ds.lineCount;
       const v = ds.line(i).value;
       if (!v) continue;
-      const e = ds.setFields(i, humanLabelEdits(v, k % 2 ? 'positive' : 'negative'));
+      const e = ds.setFields(i, annotationFieldEdits(v, { op: 'relabel', index: i, label: k % 2 ? 'positive' : 'negative' }));
       const t = await timeAsync(async () => {
         live.applyEdits([e]);
         return (await live.current()).report();

@@ -4,7 +4,7 @@
 // next/previous match and the list mode's "only matches" all read it: rows are served by their
 // position among the matches, so nothing is materialized for the matches not on screen.
 import { readSync } from 'node:fs';
-import type { MatchProgress, SearchQuery } from '../shared/protocol';
+import type { MatchProgress, SearchQuery } from './session/views';
 import { matchesQuery, type QueryLine, type QueryOptions } from './query';
 import { checkLineBytes, type JsonlDataset } from './store';
 

@@ -31,7 +31,7 @@ export interface OperationContext {
 }
 
 export interface Operation<S extends z.ZodType, R> {
-  /** Stable id: the CLI subcommand and the suffix of the VS Code command. */
+  /** Stable id: the CLI subcommand and the VS Code command derive from it (registry.ts, faceNames). */
   readonly id: string;
   readonly title: string;
   readonly description: string;
@@ -49,9 +49,17 @@ export function quietContext(signal: AbortSignal = new AbortController().signal)
   return { signal, progress: () => {}, log: () => {} };
 }
 
-/** Thrown when an operation is given options it cannot run with; the message is for the user. */
+/**
+ * Thrown when an operation is given options it cannot run with; the message is for the user, in
+ * neutral words. `option`: the option that would change the outcome (the CLI names its flag, VS Code
+ * its setting or its own choice).
+ */
 export class UserError extends Error {
-  constructor(message: string, readonly exitCode = 2) {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+    readonly option?: string,
+  ) {
     super(message);
     this.name = 'UserError';
   }

@@ -1,6 +1,6 @@
 // Record queries shared by the editor's search, the list mode and (later) the filter jobs.
-import type { AnnotationView, SearchQuery } from '../shared/protocol';
-import { DEFAULT_DISAGREEMENT, judgeAgreement, judgesDisagree } from './filter/thresholds';
+import type { AnnotationView, SearchQuery } from './session/views';
+import { DEFAULT_DISAGREEMENT, judgeAgreement, judgesDisagree } from './filter/judge-agreement';
 import { readAnnotation } from './schema/annotation';
 import { inReviewQueue } from './filter/fields';
 import { labelKey, pickLabel, type LabelSourceName } from './metrics/agreement-core';

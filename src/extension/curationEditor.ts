@@ -19,6 +19,7 @@ import { DatasetDocument, dialogPrompts, type ContentChange, type Prompts } from
 import { AssessmentHub } from './assessment';
 import type { Log } from './log';
 import { coalesce } from '../core/coalesce';
+import { setting } from './settings';
 
 export { DatasetDocument } from './datasetDocument';
 
@@ -110,13 +111,25 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     // `changed` makes the page drop its caches and fetch again (the record, the list rows, the
     // stats, the search). Those are sent at most every CHANGED_EVERY_MS, the last always; the
     // person's own changes (edits, undo, redo, save, revert, reload) go at once.
-    const changed = coalesce(
-      (c: ContentChange) => post({ kind: 'event', type: 'changed', info: document.info(), focus: c.focus, ...(c.background ? { background: true } : {}) }),
-      CHANGED_EVERY_MS,
-    );
-    const infoSub = document.onDidChangeContent((c) => changed(c, !c.background));
+    // This panel's own edit is not sent back: the page has the record (the edit's answer), so its
+    // `changed` only says which record it edited; other panels of the document fetch it again.
+    // (An own edit that also stands for a job's pending results is sent as a plain change.)
+    let backgroundPending = false;
+    const changed = coalesce((c: ContentChange) => {
+      const own = c.by === panel && c.edited !== undefined && !backgroundPending;
+      backgroundPending = false;
+      post({ kind: 'event', type: 'changed', info: document.session.info(), focus: c.focus, ...(c.background ? { background: true } : {}), ...(own ? { edited: c.edited } : {}) });
+    }, CHANGED_EVERY_MS);
+    const infoSub = document.onDidChangeContent((c) => {
+      if (c.background) backgroundPending = true;
+      changed(c, !c.background);
+    });
+    const keysSub = vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('datasetCurator.editor.keys')) post({ kind: 'event', type: 'keys', keys: setting('editor.keys') });
+    });
     panel.onDidDispose(() => {
       infoSub.dispose();
+      keysSub.dispose();
       changed.cancel();
     });
 
@@ -143,13 +156,13 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
         else if (msg.type === 'log') this.log.info(`webview ${msg.level}: ${msg.message}`);
         return;
       }
-      void this.handleRequest(document, msg).then(post);
+      void this.handleRequest(document, msg, panel).then(post);
     });
   }
 
-  private async handleRequest(document: DatasetDocument, req: WebviewRequest): Promise<ToWebview> {
+  private async handleRequest(document: DatasetDocument, req: WebviewRequest, panel: vscode.WebviewPanel): Promise<ToWebview> {
     try {
-      const result = await this.dispatch(document, req.method, req.params);
+      const result = await this.dispatch(document, req.method, req.params, panel);
       return { kind: 'response', id: req.id, ok: true, result };
     } catch (err) {
       const message =
@@ -162,26 +175,26 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     }
   }
 
-  private async dispatch(document: DatasetDocument, method: RequestMethod, params: unknown): Promise<unknown> {
+  private async dispatch(document: DatasetDocument, method: RequestMethod, params: unknown, panel: vscode.WebviewPanel): Promise<unknown> {
     switch (method) {
       case 'getInfo':
         parseParams('getInfo', params);
-        return document.info();
+        return document.session.info();
       case 'getRecord':
-        return document.record(parseParams('getRecord', params).index);
+        return document.session.record(parseParams('getRecord', params).index);
       case 'getRows': {
         const p: ParsedParams<'getRows'> = parseParams('getRows', params);
-        return document.rows(p.start, p.count, p.columns);
+        return document.session.rows(p.start, p.count, p.columns);
       }
       case 'search':
-        return document.search(parseParams('search', params));
+        return document.session.search(parseParams('search', params));
       case 'getMatchRows':
-        return document.matchRows(parseParams('getMatchRows', params));
+        return document.session.matchRows(parseParams('getMatchRows', params));
       case 'matchPosition':
-        return document.matchPosition(parseParams('matchPosition', params));
+        return document.session.matchPosition(parseParams('matchPosition', params));
       case 'edit': {
         const req = parseParams('edit', params);
-        const record = document.edit(req);
+        const record = document.edit(req, panel);
         // The walkthrough's "Relabel" step completes on this context key.
         if (req.op === 'relabel' || req.op === 'accept') void vscode.commands.executeCommand('setContext', 'datasetCurator.relabeled', true);
         return record;
@@ -209,17 +222,18 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
 
   /** What the webview starts from: the document's info (`quick`: see DatasetDocument.info), the record at `index`, the list's columns. */
   private initEvent(document: DatasetDocument, index: number, quick = false): Extract<ToWebview, { type: 'init' }> {
-    const info = document.info({ quick });
+    const info = document.session.info({ quick });
     let record: RecordPayload | undefined;
     try {
-      if (info.lineCount > 0) record = document.record(Math.min(index, info.lineCount - 1));
+      if (info.lineCount > 0) record = document.session.record(Math.min(index, info.lineCount - 1));
     } catch {
       record = undefined; // the webview asks for it and shows the error
     }
     // A huge line is better fetched on its own than inlined in the page.
     if (record && record.raw.length > MAX_INLINE_RECORD) record = undefined;
     const listColumns = this.context.workspaceState.get<string[]>(columnsKey(document.uri));
-    return { kind: 'event', type: 'init', info, ...(record ? { record } : {}), ...(listColumns?.length ? { listColumns } : {}) };
+    const keys = setting('editor.keys');
+    return { kind: 'event', type: 'init', info, ...(record ? { record } : {}), ...(listColumns?.length ? { listColumns } : {}), ...(Object.keys(keys).length ? { keys } : {}) };
   }
 
   private assetCache: PageAssets | undefined;

@@ -1,28 +1,17 @@
-// The curation editor's document model: a JsonlDataset from the core store, whose edit overlay is
-// the document's state. Each user edit is one store edit, pushed on VS Code's undo stack with its
-// inverse; backups are the list of applied edits, replayed on restore.
+// The curation editor's document: a JsonlDataset from the core store, whose edit overlay is the
+// document's state, and the core's editor session over it (what the page shows: records, rows,
+// labels, searches). This file keeps what is VS Code's: each user edit is one store edit pushed on
+// VS Code's undo stack with its inverse; backups are the applied edits, replayed on restore; the
+// file watcher and the dialogs.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { ConflictError, JsonlDataset, LockedError, computeStats, invertEdit, type Edit } from '../core/store';
+import { ConflictError, JsonlDataset, LockedError, invertEdit, type Edit } from '../core/store';
 import { MatchIndexes } from '../core/match-index';
 import { writeLinesAtomic } from '../core/write-lines';
-import { recordAnnotation } from '../core/query';
-import { defaultFields, originOf } from '../core/schema/annotation';
-import { applyAnnotationEdit } from '../core/annotate-edits';
-import { judgesSummary } from '../core/metrics/judges';
-import { disagreementThreshold } from './settings';
-import { isPreference, readPreference } from '../core/schema/preference';
-import type {
-  AnnotationView,
-  DocumentInfo,
-  EditRequest,
-  OriginView,
-  ParsedParams,
-  RecordPayload,
-  RequestResult,
-  RowPayload,
-  StatsPayload,
-} from '../shared/protocol';
+import { EditorSession } from '../core/session/session';
+import { editorStats } from '../core/session/stats';
+import type { EditRequest, RecordPayload, StatsPayload } from '../core/session/views';
+import { disagreementThreshold, setting } from './settings';
 import type { Log } from './log';
 
 /** The questions the document asks the user; tests replace them to answer without a dialog. */
@@ -35,8 +24,6 @@ export interface Prompts {
 
 /** The longest a large file's scan waits for the editor's page to say it is on screen. */
 const SCAN_DEFER_MS = 1000;
-/** Bytes of records the page's embedded init takes its quick label set from. */
-const QUICK_LABEL_BYTES = 64 * 1024;
 
 export const dialogPrompts: Prompts = {
   async externalChangeWhileDirty(name) {
@@ -71,10 +58,16 @@ interface BackupFile {
   edits: Edit[];
 }
 
-/** A change of a document's content: the record to show, if any; `background` for a job's results and the index completing (not the person's own doing). */
+/**
+ * A change of a document's content: the record to show, if any; `background` for a job's results
+ * and the index completing (not the person's own doing); `edited` and `by` for an edit a page made
+ * (that page already has the edited record: it is told so, not sent it again).
+ */
 export interface ContentChange {
   focus?: number;
   background?: boolean;
+  edited?: number;
+  by?: unknown;
 }
 
 export class DatasetDocument implements vscode.CustomDocument {
@@ -96,7 +89,6 @@ export class DatasetDocument implements vscode.CustomDocument {
   private applied: Edit[] = [];
   private savedVersion = 0;
   private version = 0;
-  private labelSet: string[] | undefined;
   private readonly watcher: vscode.FileSystemWatcher;
   private reloading = false;
   /** The record the curation editor shows (0-based). */
@@ -105,6 +97,14 @@ export class DatasetDocument implements vscode.CustomDocument {
   externalChanges = 0;
   /** The matches of recent searches, kept up to date through edits. */
   private readonly matchIndexes = new MatchIndexes(() => this.dataset, 4, () => ({ disagreement: disagreementThreshold(this.uri) }));
+  /** What the editor's page shows: records, rows, the outline, the label set, searches. */
+  readonly session = new EditorSession<Edit>(() => this.dataset, {
+    fileName: () => path.basename(this.uri.fsPath),
+    dirty: () => this.isDirty,
+    configuredLabels: () => setting('labels', this.uri),
+    disagreement: () => disagreementThreshold(this.uri),
+    matches: (q) => this.matchIndexes.get(q),
+  });
 
   private constructor(
     readonly uri: vscode.Uri,
@@ -151,170 +151,29 @@ export class DatasetDocument implements vscode.CustomDocument {
     this.dataset.startScan();
   }
 
-  /**
-   * The document's outline for the webview. `quick` (for the page's embedded init) takes the
-   * labels seen in the first records only (QUICK_LABEL_BYTES); the full set follows with the
-   * webview's `ready`.
-   */
-  info(opts: { quick?: boolean } = {}): DocumentInfo {
-    return {
-      fileName: path.basename(this.uri.fsPath),
-      lineCount: this.dataset.lineCount,
-      indexed: this.dataset.indexed,
-      labels: this.labels(opts.quick ? QUICK_LABEL_BYTES : undefined),
-      dirty: this.isDirty,
-      columns: this.columns(),
-    };
-  }
-
-  record(index: number): RecordPayload {
-    this.checkIndex(index);
-    const line = this.dataset.line(index);
-    const value = isObject(line.value) ? line.value : undefined;
-    const annotation: AnnotationView | undefined = value ? recordAnnotation(value, { disagreement: disagreementThreshold(this.uri) }) : undefined;
-    return {
-      index,
-      lineNumber: index + 1,
-      raw: line.raw,
-      value,
-      invalid: line.invalid,
-      lossy: line.lossy,
-      annotation,
-      annotationFields: Object.values(defaultFields),
-      ...(value && isPreference(value) ? { preference: readPreference(value) } : {}),
-      ...(value ? originView(value) : {}),
-      edited: line.edited,
-    };
-  }
-
-  rows(start: number, count: number, columns: string[]): RowPayload[] {
-    const out: RowPayload[] = [];
-    for (let i = start, end = Math.min(this.dataset.lineCount, start + count); i < end; i++) out.push(this.row(i, columns));
-    return out;
-  }
-
-  private row(i: number, columns: string[]): RowPayload {
-    const line = this.dataset.line(i);
-    const value = isObject(line.value) ? line.value : undefined;
-    const ann = value ? recordAnnotation(value) : undefined;
-    return {
-      index: i,
-      lineNumber: i + 1,
-      cells: columns.map((c) => cellText(value ? getPath(value, c) : c === 'raw' ? line.raw : undefined)),
-      label: ann?.label,
-      score: ann?.judge?.score,
-      reviewStatus: ann?.reviewStatus,
-      invalid: !!line.invalid,
-    };
+  stats(): Promise<StatsPayload> {
+    return editorStats(this.dataset, disagreementThreshold(this.uri));
   }
 
   /**
-   * Matches from `from` in `direction`, wrapping around the file, at most `limit`; `total` when
-   * the whole file is searched. Answered from the query's match index (built in slices, so the
-   * extension host stays responsive on large files), waiting only as far as the answer needs.
+   * Applies a person's edit as one undoable step; returns the updated record. `by`: the page that
+   * made it (its `changed` says so instead of making it fetch the record again).
    */
-  async search(p: ParsedParams<'search'>): Promise<{ matches: number[]; total?: number }> {
-    const n = this.dataset.lineCount;
-    if (n === 0) return { matches: [], total: 0 };
-    const m = this.matchIndexes.get(p.query);
-    const from = Math.min(p.from, n - 1);
-    let out: number[];
-    if (p.direction === 'forward') {
-      await m.found(from, p.limit);
-      out = m.slice(m.lowerBound(from), p.limit);
-      if (out.length < p.limit) {
-        await m.whenDone();
-        out.push(...m.slice(0, Math.min(p.limit - out.length, m.lowerBound(from))));
-      }
-    } else {
-      await m.scannedPast(from);
-      const found: number[] = [];
-      const down = (hi: number, stop: number) => {
-        for (let k = hi - 1; k >= stop && found.length < p.limit; k--) found.push(m.at(k)!);
-      };
-      down(m.lowerBound(from + 1), 0);
-      if (found.length < p.limit) {
-        await m.whenDone();
-        down(m.count, m.lowerBound(from + 1));
-      }
-      out = found;
-    }
-    return m.done ? { matches: out, total: m.count } : { matches: out };
-  }
-
-  /** Rows of the matches [start, start + count) found so far, and how far the search is. */
-  matchRows(p: ParsedParams<'getMatchRows'>): RequestResult<'getMatchRows'> {
-    const m = this.matchIndexes.get(p.query);
-    return { rows: m.slice(p.start, p.count).map((i) => this.row(i, p.columns)), ...m.progress() };
-  }
-
-  /** The position among the matches of the first match at or after record `index`. */
-  async matchPosition(p: ParsedParams<'matchPosition'>): Promise<RequestResult<'matchPosition'>> {
-    const m = this.matchIndexes.get(p.query);
-    if (p.wait) await m.found(p.index, 1);
-    const position = m.lowerBound(p.index);
-    return { position, exact: m.at(position) === p.index, ...m.progress() };
-  }
-
-  async stats(): Promise<StatsPayload> {
-    await this.dataset.ready;
-    const s = await computeStats(this.dataset);
-    return { ...s, meanScore: s.meanScore ?? undefined, judges: s.scored > 0 ? await this.judgesStats() : undefined };
-  }
-
-  /** Agreement between the judges over the file (only the judges are kept while reading). */
-  private async judgesStats(): Promise<StatsPayload['judges']> {
-    const judged: Record<string, unknown>[] = [];
-    const field = defaultFields.judges;
-    for (let i = 0; i < this.dataset.lineCount; i++) {
-      if ((i & 0x7ff) === 0x7ff) await new Promise((r) => setImmediate(r));
-      if (i >= this.dataset.lineCount) break; // edited while we yielded
-      const v = this.dataset.line(i).value;
-      if (isObject(v) && Array.isArray(v[field]) && v[field].length > 1) judged.push({ [field]: v[field] });
-    }
-    if (judged.length === 0) return undefined;
-    return judgesSummary(judged, disagreementThreshold(this.uri));
-  }
-
-  /** Applies a user's edit as one undoable step; returns the updated record. */
-  edit(req: EditRequest): RecordPayload {
-    this.checkIndex(req.index);
-    const line = this.dataset.line(req.index);
-    let edit: Edit;
-    let label: string;
-    if (req.op === 'replaceRaw') {
-      edit = this.dataset.replaceLine(req.index, { raw: req.raw });
-      label = `Edit line ${req.index + 1}`;
-    } else {
-      if (line.invalid) throw new Error(`Line ${req.index + 1} is not a valid record (${line.invalid.reason}); edit it as raw JSON instead.`);
-      if (line.lossy) throw new Error(`Line ${req.index + 1} cannot be edited field by field without losing information (${line.lossy.reason}); edit it as raw JSON instead.`);
-      const value = line.value as Record<string, unknown>;
-      if (req.op === 'setField') {
-        edit = this.dataset.setField(req.index, req.path, req.value);
-        label = `Set ${req.path.join('.')}`;
-      } else {
-        const next = applyAnnotationEdit(value, req);
-        edit = this.dataset.replaceLine(req.index, next);
-        label = editLabel(req);
-      }
-    }
-    this.pushEdit(edit, label, req.index);
-    return this.record(req.index);
-  }
-
-  private pushEdit(edit: Edit, label: string, index: number): void {
-    this.pushEdits([edit], label, index);
+  edit(req: EditRequest, by?: unknown): RecordPayload {
+    const { edit, label } = this.session.edit(req);
+    this.pushEdits([edit], label, req.index, by);
+    return this.session.record(req.index);
   }
 
   /** Already-applied store edits as one step of VS Code's undo stack. */
-  private pushEdits(edits: Edit[], label: string, index: number | undefined): void {
+  private pushEdits(edits: Edit[], label: string, index: number | undefined, by?: unknown): void {
     if (edits.length === 0) return;
     this.applied.push(...edits);
     this.version++;
     this.matchIndexes.applied(edits);
-    this.invalidateLabels();
+    this.session.changed();
     this.storeChanged.fire(edits);
-    this.contentChanged.fire({ focus: index });
+    this.contentChanged.fire(by !== undefined && index !== undefined ? { focus: index, edited: index, by } : { focus: index });
     this.editEmitter.fire({
       document: this,
       label,
@@ -323,7 +182,7 @@ export class DatasetDocument implements vscode.CustomDocument {
         this.applied.splice(this.applied.length - edits.length, edits.length);
         this.version--;
         this.matchIndexes.applied([...edits].reverse().map(invertEdit));
-        this.invalidateLabels();
+        this.session.changed();
         this.storeChanged.fire([...edits].reverse().map(invertEdit));
         this.contentChanged.fire({ focus: index === undefined ? undefined : Math.min(index, Math.max(0, this.dataset.lineCount - 1)) });
       },
@@ -332,7 +191,7 @@ export class DatasetDocument implements vscode.CustomDocument {
         this.applied.push(...edits);
         this.version++;
         this.matchIndexes.applied(edits);
-        this.invalidateLabels();
+        this.session.changed();
         this.storeChanged.fire(edits);
         this.contentChanged.fire({ focus: index });
       },
@@ -348,7 +207,7 @@ export class DatasetDocument implements vscode.CustomDocument {
     if (edits) this.matchIndexes.applied(edits);
     else if (index === undefined) this.matchIndexes.reset();
     else this.matchIndexes.applied([{ type: 'replace', index }]);
-    this.invalidateLabels();
+    this.session.changed();
     this.storeChanged.fire(edits);
     this.contentChanged.fire({ background: true });
   }
@@ -406,7 +265,7 @@ export class DatasetDocument implements vscode.CustomDocument {
     this.matchIndexes.reset();
     this.applied = [];
     this.version = this.savedVersion;
-    this.invalidateLabels();
+    this.session.changed();
     this.storeChanged.fire(undefined);
     this.contentChanged.fire({});
   }
@@ -447,7 +306,7 @@ export class DatasetDocument implements vscode.CustomDocument {
         await this.dataset.revert();
         this.matchIndexes.reset();
         this.applied = [];
-        this.invalidateLabels();
+        this.session.changed();
         this.storeChanged.fire(undefined);
         this.contentChanged.fire({});
         this.log.info(`${name} changed on disk: reloaded`);
@@ -488,52 +347,6 @@ export class DatasetDocument implements vscode.CustomDocument {
     return { file, lines: out.length };
   }
 
-  /**
-   * The label set: the `datasetCurator.labels` setting, else the labels seen in the file's first
-   * 2000 records (or in its first `maxBytes` of records: a quick set).
-   */
-  labels(maxBytes?: number): string[] {
-    const configured = vscode.workspace.getConfiguration('datasetCurator', this.uri).get<string[]>('labels', []);
-    if (configured.length > 0) return configured;
-    if (this.labelSet) return this.labelSet;
-    const seen = new Set<string>();
-    const n = Math.min(this.dataset.lineCount, 2000);
-    let bytes = 0;
-    for (let i = 0; i < n && !(maxBytes !== undefined && bytes >= maxBytes); i++) {
-      const line = this.dataset.line(i);
-      bytes += line.raw.length;
-      const v = line.value;
-      if (!isObject(v)) continue;
-      const ann = recordAnnotation(v);
-      if (ann.label) seen.add(ann.label);
-      for (const s of ann.suggestions) if (s.question === 'label' && typeof s.value === 'string') seen.add(s.value);
-    }
-    const labels = [...seen].sort();
-    // Kept once the index is complete: before, the first records are all there is to see.
-    if (maxBytes === undefined && this.dataset.indexed) this.labelSet = labels;
-    return labels;
-  }
-
-  private invalidateLabels(): void {
-    this.labelSet = undefined;
-  }
-
-  private columns(): string[] {
-    const keys = new Set<string>();
-    const n = Math.min(this.dataset.lineCount, 50);
-    for (let i = 0; i < n; i++) {
-      const v = this.dataset.line(i).value;
-      if (isObject(v)) for (const k of Object.keys(v)) keys.add(k);
-    }
-    return [...keys];
-  }
-
-  private checkIndex(index: number): void {
-    if (index >= this.dataset.lineCount) {
-      throw new RangeError(`Line ${index + 1} does not exist: the file has ${this.dataset.lineCount} line(s).`);
-    }
-  }
-
   dispose(): void {
     this.disposed.fire();
     this.disposed.dispose();
@@ -543,40 +356,6 @@ export class DatasetDocument implements vscode.CustomDocument {
     this.watcher.dispose();
     this.matchIndexes.dispose();
     this.dataset.close();
-  }
-}
-
-/** The record's origin for the annotation panel, if it has a valid one. */
-function originView(value: Record<string, unknown>): { origin?: OriginView } {
-  const o = originOf(value);
-  if (!o) return {};
-  const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-  const view: OriginView = { type: o.type };
-  if (o.task) view.task = o.task;
-  if (o.model) view.model = o.model;
-  if (o.models?.length) view.models = o.models;
-  if (o.judge_model) view.judgeModel = o.judge_model;
-  if (o.prompt_hash) view.promptHash = o.prompt_hash;
-  if (o.round !== undefined) view.round = o.round;
-  if (o.persona) view.persona = o.persona;
-  if (o.evolution) view.evolution = o.evolution.op;
-  if (str(o.time)) view.time = o.time;
-  return { origin: view };
-}
-
-/** The undo stack's name for an annotation edit. */
-function editLabel(req: Exclude<EditRequest, { op: 'setField' } | { op: 'replaceRaw' }>): string {
-  switch (req.op) {
-    case 'relabel':
-      return `Relabel as ${req.label}`;
-    case 'accept':
-      return 'Accept suggestion';
-    case 'reject':
-      return 'Reject suggestion';
-    case 'setReviewStatus':
-      return `Mark ${req.status}`;
-    case 'swapPreference':
-      return 'Swap chosen and rejected';
   }
 }
 
@@ -590,26 +369,6 @@ function watchFile(uri: vscode.Uri): vscode.FileSystemWatcher {
   const name = path.basename(uri.fsPath).replace(/[[\]{}*?!]/g, (c) => `[${c}]`);
   if (vscode.workspace.getWorkspaceFolder(uri)) return vscode.workspace.createFileSystemWatcher(`**/${name}`, false, false, true);
   return vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(uri.fsPath)), path.basename(uri.fsPath)), false, false, true);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-function getPath(value: Record<string, unknown>, dotted: string): unknown {
-  let cur: unknown = value;
-  for (const part of dotted.split('.')) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[part];
-  }
-  return cur;
-}
-
-function cellText(v: unknown): string {
-  if (v === undefined) return '';
-  const s = typeof v === 'string' ? v : JSON.stringify(v);
-  const flat = s.replace(/\s+/g, ' ');
-  return flat.length > 300 ? `${flat.slice(0, 299)}…` : flat;
 }
 
 function abortOn(token: vscode.CancellationToken | undefined): AbortController {

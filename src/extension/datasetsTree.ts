@@ -1,6 +1,7 @@
 // The Datasets view: the workspace's dataset files, each with its record count, annotated share,
 // mean judge score and invalid lines, refreshed when files change.
 import * as vscode from 'vscode';
+import { setting } from './settings';
 import * as path from 'node:path';
 import { summarizeFile, type FileSummary } from './summaries';
 import type { Log } from './log';
@@ -321,10 +322,7 @@ export class DatasetsTreeProvider implements vscode.TreeDataProvider<DatasetItem
 
   /** The dataset files of the workspace, sorted by path. */
   async findDatasets(): Promise<vscode.Uri[]> {
-    const config = vscode.workspace.getConfiguration('datasetCurator.datasets');
-    const include = config.get<string>('include', '**/*.{jsonl,ndjson,parquet}');
-    const exclude = config.get<string>('exclude', '{**/{node_modules,.git,.curator}/**,**/*.curator-journal/**}');
-    const uris = await vscode.workspace.findFiles(include, exclude);
+    const uris = await vscode.workspace.findFiles(setting('datasets.include'), setting('datasets.exclude'));
     return uris.sort((a, b) => a.fsPath.localeCompare(b.fsPath));
   }
 

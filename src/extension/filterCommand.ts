@@ -1,12 +1,14 @@
 // "Filter Records…": rules and thresholds over a dataset, a dry run with counts per rule first,
 // then tag the dropped records, delete them (both one undoable edit in the Curation Editor), or
-// write the kept ones to a new file. The work is the core's filter operation.
+// write the kept ones to a new file. The work is the core's filter operation, run by the face's
+// one runner (progress and cancel) over the open document when there is one.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { filterLines, type FilterResult } from '../core/filter/filter';
+import type { FilterResult } from '../core/filter/filter';
 import { parseRule } from '../core/filter/rules';
-import { storeLines } from '../core/sources';
-import { quietContext } from '../core/operation';
+import { filterEntry } from '../core/registry';
+import { datasetLines, storeLines } from '../core/sources';
+import { runOperation } from './jobs';
 import { CurationEditorProvider } from './curationEditor';
 import type { Log } from './log';
 
@@ -38,15 +40,12 @@ export async function filterCommand(uri: vscode.Uri, editors: CurationEditorProv
   });
   if (!text) return undefined;
   const rules = splitRules(text);
-  const dry = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Filter ${name}: dry run`, cancellable: true },
-    async (_p, token) => {
-      const ac = new AbortController();
-      token.onCancellationRequested(() => ac.abort());
-      return filterLines(() => storeLines(uri.fsPath, ac.signal), { file: uri.fsPath, rules, action: 'tag', tag: 'filtered' }, quietContext(ac.signal));
-    },
-  );
-  log.info(`Filter ${name}: ${dry.kept} kept, ${dry.dropped} dropped; ${dry.rules.map((r) => `${r.rule}: ${r.dropped}`).join(', ')}`);
+  // Over the document open in the Curation Editor, with its unsaved edits; else the file. One
+  // pass gives the counts, the tags and the records to delete.
+  const open = editors.documentFor(uri);
+  const op = filterEntry({ open: (file, signal) => (open ? () => datasetLines(open.store, signal) : () => storeLines(file, signal)) });
+  const dry = await runOperation(op, { file: uri.fsPath, rules, action: 'tag', tag: 'filtered' }, { title: `Filter ${name}: dry run`, log, quiet: true });
+  if (!dry) return undefined;
   const perRule = dry.rules.map((r) => ({ label: `$(filter) ${r.rule}`, description: `drops ${r.dropped}`, kind: vscode.QuickPickItemKind.Default, action: 'none' as const }));
   type Item = vscode.QuickPickItem & { action: 'tag' | 'delete' | 'write' | 'none' };
   const items: Item[] = [
@@ -62,9 +61,7 @@ export async function filterCommand(uri: vscode.Uri, editors: CurationEditorProv
   if (pick.action === 'write') {
     const out = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(uri.fsPath.replace(/\.jsonl$/, '.filtered.jsonl')), filters: { 'JSON Lines': ['jsonl'] } });
     if (!out) return dry;
-    const r = await filterLines(() => storeLines(uri.fsPath), { file: uri.fsPath, rules, action: 'write', out: out.fsPath, overwrite: true }, quietContext());
-    void vscode.window.showInformationMessage(`Wrote ${r.written ?? 0} record(s) to ${path.basename(out.fsPath)}.`);
-    return r;
+    return (await runOperation(op, { file: uri.fsPath, rules, action: 'write', out: out.fsPath, overwrite: true }, { title: `Filter ${name}`, log })) ?? dry;
   }
   // Tag and delete are edits of the open document: undo, redo and save go through VS Code.
   await vscode.commands.executeCommand('vscode.openWith', uri, CurationEditorProvider.viewType);
@@ -75,7 +72,7 @@ export async function filterCommand(uri: vscode.Uri, editors: CurationEditorProv
     const n = doc.setFields(dry.edits ?? [], `Tag ${dry.dropped} filtered record(s)`);
     void vscode.window.showInformationMessage(`Tagged ${n} record(s) "filtered". Undo (Ctrl+Z) reverts it; save to keep it.`);
   } else {
-    const indices = (await filterLines(() => storeLines(uri.fsPath), { file: uri.fsPath, rules, action: 'delete' }, quietContext())).deleteIndices ?? [];
+    const indices = dry.deleteIndices ?? [];
     const n = doc.deleteLines(indices, `Delete ${indices.length} filtered record(s)`);
     void vscode.window.showInformationMessage(`Deleted ${n} record(s). Undo (Ctrl+Z) brings them back; save to keep it.`);
   }

@@ -7,24 +7,21 @@
 import * as vscode from 'vscode';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import type { z } from 'zod';
-import { defaultGenerateOutput, EVOLUTION_NAMES, synthOperations, type GenerateSummary, type SynthTask } from '../core/synth';
-import { readSeedList } from '../core/synth/common';
-import type { Operation } from '../core/operation';
+import { defaultGenerateOutput, EVOLUTION_NAMES, type GenerateSummary, type SynthTask } from '../core/synth';
+import { readSeedList, sharedInput } from '../core/synth/common';
+import { faceNames, generateEntries } from '../core/registry';
 import { journalDirFor } from '../core/jobs/runner';
 import { targetUris } from './commands';
 import { CurationEditorProvider } from './curationEditor';
-import { runWithProgress } from './jobs';
-import { confirmEstimate, endpointFor, engineOptions } from './llmFace';
-import { apiKey, type EndpointSettings } from './settings';
+import { runOperation } from './jobs';
+import { endpointFor, engineOptions } from './llmFace';
+import { apiKey, explicitSetting, modelFor, type EndpointSettings } from './settings';
 import type { Log } from './log';
 
-export const GENERATE_COMMANDS: Record<string, SynthTask> = {
-  'datasetCurator.generateInstructions': 'instructions',
-  'datasetCurator.generateResponses': 'responses',
-  'datasetCurator.generatePreferences': 'preferences',
-  'datasetCurator.generateDialogues': 'dialogues',
-};
+/** The four commands, named after their operations' ids (generate-instructions: datasetCurator.generateInstructions). */
+export const GENERATE_COMMANDS: Record<string, SynthTask> = Object.fromEntries(
+  (['instructions', 'responses', 'preferences', 'dialogues'] as const).map((t) => [faceNames(`generate-${t}`).vscode, t]),
+);
 
 const TITLES: Record<SynthTask, string> = { instructions: 'Instructions', responses: 'Responses', preferences: 'Preferences', dialogues: 'Dialogues' };
 const NOUN: Record<SynthTask, string> = { instructions: 'instructions', responses: 'responses', preferences: 'preference pairs', dialogues: 'dialogues' };
@@ -147,10 +144,10 @@ async function askTask(task: SynthTask, title: string, s: EndpointSettings, q: G
     const n = await q.inputBox(intBox(title, 'Candidate responses per prompt (rated by the judge; the best and the worst become the pair)', 2, 2, 16));
     if (!n) return undefined;
     a.candidates = Number(n);
-    const models = await q.inputBox({ title, prompt: 'Candidate models, separated by commas (used in turn)', value: s.taskModels.generate ?? s.model, ignoreFocusOut: true, validateInput: (v) => (v.split(',').some((x) => x.trim()) ? undefined : 'At least one model') });
+    const models = await q.inputBox({ title, prompt: 'Candidate models, separated by commas (used in turn)', value: modelFor(['generate'], s), ignoreFocusOut: true, validateInput: (v) => (v.split(',').some((x) => x.trim()) ? undefined : 'At least one model') });
     if (!models) return undefined;
     a.models = models.split(',').map((x) => x.trim()).filter(Boolean);
-    const judge = await q.inputBox({ title, prompt: 'The judge model', value: s.taskModels.judge ?? s.model, ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'A model') });
+    const judge = await q.inputBox({ title, prompt: 'The judge model', value: modelFor('judge', s), ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'A model') });
     if (!judge) return undefined;
     a.judgeModel = judge.trim();
   } else {
@@ -176,22 +173,6 @@ export function parseAttributes(text: string): Record<string, string[]> | undefi
   return Object.keys(out).length ? out : undefined;
 }
 
-/** A generation setting the user set explicitly (else the operation's default: 0.7, 1024 tokens). */
-function explicit<T>(key: string, scope: vscode.Uri): T | undefined {
-  const i = vscode.workspace.getConfiguration('datasetCurator', scope).inspect<T>(key);
-  return i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue;
-}
-
-function summaryText(task: SynthTask, s: GenerateSummary): string {
-  const name = path.basename(s.output);
-  const money = `${s.requests} requests${s.cost ? `, $${s.cost.toFixed(4)}` : ''}`;
-  if (s.instructions) {
-    const i = s.instructions;
-    return `Generated ${i.accepted} of ${i.target} instructions into ${name} (${i.rejected} near-copies or unusable rejected, acceptance ${Math.round(i.acceptanceRate * 100)}%); ${money}. ${s.stop.message[0]?.toUpperCase()}${s.stop.message.slice(1)}.`;
-  }
-  const skipped = s.skipped.length ? `, ${s.skipped.length} skipped (${[...new Set(s.skipped.map((x) => x.reason.split(':')[0]))].slice(0, 3).join('; ')})` : '';
-  return `Generated ${s.records} ${NOUN[task]} into ${name} from ${s.inputs} records: ${s.failed.length} failed${skipped}; ${s.cached} from cache; ${money}.`;
-}
 
 export interface GenerateDeps {
   context: vscode.ExtensionContext;
@@ -201,7 +182,7 @@ export interface GenerateDeps {
 }
 
 /** Runs one generation task on `uris` (instructions: all of them are seed files; others: the first). */
-export async function runGenerateCommand(task: SynthTask, uris: vscode.Uri[], deps: GenerateDeps, rerun?: { out: string; answers: Answers }): Promise<GenerateSummary | undefined> {
+export async function runGenerateCommand(task: SynthTask, uris: vscode.Uri[], deps: GenerateDeps): Promise<GenerateSummary | undefined> {
   const { context, editors, log } = deps;
   const q = deps.questions ?? ui;
   const [first] = uris;
@@ -211,69 +192,64 @@ export async function runGenerateCommand(task: SynthTask, uris: vscode.Uri[], de
   const s = await endpointFor(first, context, log);
   if (!s) return undefined;
 
-  let out: string;
   let answers: Answers;
-  if (rerun) ({ out, answers } = rerun);
+  const where = await chooseOutput(task, input, title, context, q);
+  if (!where) return undefined;
+  const out = where.out;
+  if (where.resume) answers = where.resume;
   else {
-    const where = await chooseOutput(task, input, title, context, q);
-    if (!where) return undefined;
-    out = where.out;
-    if (where.resume) answers = where.resume;
-    else {
-      const a = await askTask(task, title, s, q);
-      if (!a) return undefined;
-      answers = { ...a, ...(where.force ? { force: true } : {}) };
-    }
+    const a = await askTask(task, title, s, q);
+    if (!a) return undefined;
+    answers = { ...a, ...(where.force ? { force: true } : {}) };
   }
-  const model = s.taskModels[task] ?? s.taskModels.generate ?? s.model;
-  const temperature = explicit<number>('llm.temperature', first);
-  const maxTokens = explicit<number>('llm.maxTokens', first);
+  const model = modelFor([task, 'generate'], s);
+  // Set by the user, else the generation's own defaults (0.7, 1024 tokens), not the labeling's.
+  const temperature = explicitSetting('llm.temperature', first);
+  const maxTokens = explicitSetting('llm.maxTokens', first);
   let opened = false;
   const outUri = vscode.Uri.file(out);
-  const ops = synthOperations({
+  // The input is opened and indexed once, for the estimate and the run.
+  const records = sharedInput();
+  const op = generateEntries({
     apiKey: () => apiKey(context.secrets),
+    openInput: records.openInput,
     log: (l) => log.info(l),
     onOutput: () => {
       if (opened) return;
       opened = true;
       void vscode.commands.executeCommand('vscode.openWith', outUri, CurationEditorProvider.viewType, { preview: false });
     },
-  });
-  const op = ops[task] as unknown as Operation<z.ZodType<Record<string, unknown>>, GenerateSummary>;
-  const options = op.options.parse({
-    input,
-    output: out,
-    ...engineOptions(s),
-    model,
-    ...(temperature !== undefined ? { temperature } : {}),
-    ...(maxTokens !== undefined ? { maxTokens } : {}),
-    ...(task === 'instructions' && uris.length > 1 ? { seedFiles: uris.slice(1).map((u) => u.fsPath) } : {}),
-    ...answers,
-  });
-  const est = await op.estimate!(options, { signal: new AbortController().signal });
-  if (!(await confirmEstimate(title, est, s, log, 'Generate'))) return undefined;
+  })[task];
   await context.workspaceState.update(STATE_KEY(out), { ...answers, force: undefined });
-  const summary = await runWithProgress(op, options, { title: `Generating ${NOUN[task]} into ${path.basename(out)}` }, log);
-  if (!summary) return undefined; // cancelled or failed: told by runWithProgress; a re-run resumes
-  if (!opened && existsSync(out)) await vscode.commands.executeCommand('vscode.openWith', outUri, CurationEditorProvider.viewType, { preview: false });
-  editors.documentFor(outUri)?.notifyChanged(undefined);
-  const msg = summaryText(task, summary);
-  log.info(msg);
-  for (const f of summary.failed) log.warn(`${path.basename(input)} ${f.where}: ${f.reason}`);
-  for (const f of summary.skipped) log.info(`${path.basename(input)} ${f.where} skipped: ${f.reason}`);
-  const short = summary.instructions ? summary.stop.reason !== 'target' : false;
-  if (summary.failed.length) {
-    const action = await vscode.window.showWarningMessage(msg, 'Show Failures', 'Retry Failed');
-    if (action === 'Show Failures') log.show();
-    if (action === 'Retry Failed') return runGenerateCommand(task, uris, deps, { out, answers: { ...answers, force: undefined } });
-  } else if (short) {
-    const action = await vscode.window.showWarningMessage(msg, 'Show Log');
-    if (action) log.show();
-  } else {
-    const action = await vscode.window.showInformationMessage(msg, ...(summary.skipped.length ? ['Show Skipped'] : []));
-    if (action) log.show();
+  try {
+    return await runOperation(
+      op,
+      {
+        input,
+        output: out,
+        ...engineOptions(s),
+        model,
+        ...(temperature !== undefined ? { temperature } : {}),
+        ...(maxTokens !== undefined ? { maxTokens } : {}),
+        ...(task === 'instructions' && uris.length > 1 ? { seedFiles: uris.slice(1).map((u) => u.fsPath) } : {}),
+        ...answers,
+      },
+      {
+        title: `Generating ${NOUN[task]} into ${path.basename(out)}`,
+        log,
+        confirm: { what: title, settings: s, action: 'Generate' },
+        // A retry resumes the same output: the journal keeps what is done.
+        retry: (raw) => ({ ...raw, force: undefined }),
+        ran: (summary) => {
+          if (!summary) return; // cancelled or failed: told by the runner; a re-run resumes
+          if (!opened && existsSync(out)) void vscode.commands.executeCommand('vscode.openWith', outUri, CurationEditorProvider.viewType, { preview: false });
+          editors.documentFor(outUri)?.notifyChanged(undefined);
+        },
+      },
+    );
+  } finally {
+    await records.close();
   }
-  return summary;
 }
 
 /** The four commands, on the Datasets view's selection, an Explorer file or the active editor. */

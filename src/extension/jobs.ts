@@ -1,9 +1,14 @@
 // Runs a core operation in VS Code: a cancellable progress notification ("record x of y", tokens,
 // cost, errors, ETA), a status bar item, lines in the output channel. The operation itself is the
-// core's; this is only its face.
+// core's; this is only its face. `runOperation` is the one runner of a registry operation: the
+// estimate confirmed above llm.confirmCostAbove, the run, its summary with "Show Failures" and
+// "Retry Failed".
 import * as vscode from 'vscode';
 import type { z } from 'zod';
-import type { Operation, Progress } from '../core/operation';
+import type { Operation, OperationContext, Progress } from '../core/operation';
+import type { OperationEntry, Summary } from '../core/registry';
+import type { EndpointSettings } from './settings';
+import { confirmEstimate } from './llmFace';
 import type { Log } from './log';
 
 export interface JobFace {
@@ -89,12 +94,62 @@ export function registerJobCommands(context: vscode.ExtensionContext, log: Log):
   );
 }
 
-export async function runWithProgress<S extends z.ZodType, R>(
-  op: Operation<S, R>,
-  options: z.output<S>,
-  face: JobFace,
-  log: Log,
-): Promise<R | undefined> {
+export function runWithProgress<S extends z.ZodType, R>(op: Operation<S, R>, options: z.output<S>, face: JobFace, log: Log): Promise<R | undefined> {
+  return withProgress((ctx) => op.run(options, ctx), face, log);
+}
+
+export interface RunFace<R> extends JobFace {
+  log: Log;
+  /** Ask before running above the settings' cost threshold (the LLM operations). */
+  confirm?: { what: string; settings: EndpointSettings; action?: string };
+  /** After each run (the editor shows the results). */
+  ran?(result: R | undefined): void;
+  /** The summary goes to the log only (the caller shows the result its own way). */
+  quiet?: boolean;
+  /** The options of a "Retry Failed" run (default: the same; a job's journal redoes only the failures). */
+  retry?(raw: Record<string, unknown>): Record<string, unknown>;
+}
+
+/**
+ * Runs an operation of the registry: estimate (confirmed above the threshold), run with progress,
+ * the summary (the same words as the CLI's) in a notification and the log. The result, or undefined
+ * when it did not run to the end (declined, cancelled, failed: the user was told).
+ */
+export async function runOperation<R>(op: OperationEntry<R>, raw: Record<string, unknown>, face: RunFace<R>): Promise<R | undefined> {
+  const { log } = face;
+  for (let options = raw; ; options = face.retry?.(options) ?? options) {
+    const prepared = op.prepare(options);
+    if (face.confirm) {
+      const est = await prepared.estimate(new AbortController().signal);
+      if (est && !(await confirmEstimate(face.confirm.what, est, face.confirm.settings, log, face.confirm.action))) return undefined;
+    }
+    const result = await withProgress((ctx) => prepared.run(ctx), face, log);
+    face.ran?.(result);
+    if (result === undefined) return undefined;
+    const summary = prepared.summarize(result);
+    const msg = messageOf(face.title, summary);
+    log.info(msg);
+    for (const f of summary.failures) log.warn(`${face.title}: ${f.where}: ${f.reason}`);
+    for (const f of summary.skipped) log.info(`${face.title}: ${f.where} skipped: ${f.reason}`);
+    if (face.quiet) return result;
+    if (summary.failures.length > 0) {
+      const action = await vscode.window.showWarningMessage(msg, 'Show Failures', 'Retry Failed');
+      if (action === 'Show Failures') log.show();
+      if (action === 'Retry Failed') continue;
+    } else if (summary.outcome !== 'ok') {
+      if (await vscode.window.showWarningMessage(msg, 'Show Log')) log.show();
+    } else if (await vscode.window.showInformationMessage(msg, ...(summary.skipped.length ? ['Show Skipped'] : []))) log.show();
+    return result;
+  }
+}
+
+/** The notification's words: the CLI's summary, with the per-part details and the closing note. */
+export function messageOf(title: string, s: Summary): string {
+  const details = s.details.length ? ` (${s.details.join('; ')})` : '';
+  return `${title}: ${s.headline}${details}.${s.note ? ` ${s.note[0]?.toUpperCase()}${s.note.slice(1)}.` : ''}`;
+}
+
+async function withProgress<R>(run: (ctx: OperationContext) => Promise<R>, face: JobFace, log: Log): Promise<R | undefined> {
   const ac = new AbortController();
   const job: RunningJob = { id: nextJobId++, title: face.title, started: Date.now(), message: '', cancel: () => ac.abort() };
   running.set(job.id, job);
@@ -115,7 +170,7 @@ export async function runWithProgress<S extends z.ZodType, R>(
         token.onCancellationRequested(() => ac.abort());
         let lastShare = 0;
         let lastLog = 0;
-        return op.run(options, {
+        return run({
           signal: ac.signal,
           log: (line) => log.info(`${face.title}: ${line}`),
           progress: (p) => {

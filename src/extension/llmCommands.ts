@@ -9,19 +9,18 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import type { ZodType } from 'zod';
-import { humanLabeledExamples, llmOperations, OPERATION_OF, type CommonOptions } from '../core/llm/tasks';
+import { humanLabeledExamples } from '../core/llm/tasks';
+import { faceNames, llmEntries } from '../core/registry';
 import { LlmClient } from '../core/llm/client';
 import type { TaskId } from '../core/llm/prompts';
 import { StoreRecordSource, StoreResultSink } from '../core/jobs/store-io';
 import type { Binding, RecordSource, SourceRecord } from '../core/jobs/types';
 import type { TaskResult } from '../core/llm/apply-result';
 import type { JobSummary } from '../core/jobs/runner';
-import type { Operation } from '../core/operation';
 import { CurationEditorProvider, type DatasetDocument } from './curationEditor';
 import { apiKey, modelFor, type EndpointSettings } from './settings';
-import { runWithProgress } from './jobs';
-import { confirmEstimate, endpointFor, engineOptions } from './llmFace';
+import { runOperation } from './jobs';
+import { endpointFor, engineOptions } from './llmFace';
 import type { Log } from './log';
 
 export interface LlmDeps {
@@ -74,7 +73,7 @@ async function askLabels(c: AskContext, title: string): Promise<string[] | undef
   const labels = await vscode.window.showInputBox({
     title,
     prompt: 'The label set, separated by commas',
-    value: (strings(c.last.labels) ?? c.doc.labels()).join(', '),
+    value: (strings(c.last.labels) ?? c.doc.session.labels()).join(', '),
     ignoreFocusOut: true,
     validateInput: (v) => (splitList(v).length >= 2 ? undefined : 'Give at least two labels'),
   });
@@ -82,7 +81,7 @@ async function askLabels(c: AskContext, title: string): Promise<string[] | undef
 }
 
 function labelsFor(c: AskContext): string[] | string {
-  const labels = strings(c.last.labels) ?? c.doc.labels();
+  const labels = strings(c.last.labels) ?? c.doc.session.labels();
   return labels.length >= 2 ? labels : 'Set the label set first (datasetCurator.labels), or label the whole file once.';
 }
 
@@ -154,7 +153,7 @@ async function pickJudges(c: AskContext, title: string): Promise<string[] | unde
 
 function critiqueField(c: AskContext): string {
   const last = str(c.last.field);
-  const has = (f: string): boolean => (c.record ? c.record[f] !== undefined : c.doc.info().columns.includes(f));
+  const has = (f: string): boolean => (c.record ? c.record[f] !== undefined : c.doc.session.info().columns.includes(f));
   if (last && has(last)) return last;
   return ['response', 'output', 'completion', 'answer', 'generation', 'chosen', 'text'].find(has) ?? last ?? 'response';
 }
@@ -272,7 +271,7 @@ const specs: Record<TaskId, TaskSpec> = {
     task: 'critique',
     doing: 'Critiquing',
     async ask(c) {
-      const columns = c.doc.info().columns;
+      const columns = c.doc.session.info().columns;
       const preferred = critiqueField(c);
       const pick = await vscode.window.showQuickPick(
         [preferred, ...columns.filter((f) => f !== preferred)].map((f) => ({ label: f })),
@@ -305,11 +304,6 @@ class OneRecord implements RecordSource {
   get(): SourceRecord {
     return this.inner.get(this.index);
   }
-}
-
-function summaryText(title: string, s: JobSummary): string {
-  const judges = s.parts ? ` (${s.parts.map((p) => `${p.model}: ${p.ok} done${p.failed.length ? `, ${p.failed.length} failed` : ''}`).join('; ')})` : '';
-  return `${title}: ${s.ok} done, ${s.failed.length} failed, ${s.skipped.length} skipped, ${s.cached} from cache; ${s.requests} requests${s.cost ? `, $${s.cost.toFixed(4)}` : ''}${judges}.`;
 }
 
 /**
@@ -350,7 +344,7 @@ export async function runTaskCommand(task: TaskId, uri: vscode.Uri, deps: LlmDep
   if (typeof answers === 'string') throw new Error(answers);
   const { rubricInput: _ri, fewShot: _fs, ...taskOptions } = answers;
 
-  const ops = llmOperations({
+  const op = llmEntries({
     apiKey: () => apiKey(context.secrets),
     openSource: async () => (record === undefined ? new StoreRecordSource(doc.store) : new OneRecord(new StoreRecordSource(doc.store), record)),
     openSink: async () => {
@@ -359,49 +353,30 @@ export async function runTaskCommand(task: TaskId, uri: vscode.Uri, deps: LlmDep
       return { apply: (_i: number, result: TaskResult, bound?: Binding) => sink.apply(record, result, bound), flush: () => sink.flush() };
     },
     log: (l) => log.info(l),
-  });
-  const op = ops[OPERATION_OF[task]] as unknown as Operation<ZodType<CommonOptions>, JobSummary>;
-  const options = op.options.parse({
-    input: uri.fsPath,
-    inPlace: true,
-    ...engineOptions(s),
-    model,
-    temperature: s.temperature,
-    maxTokens: s.maxTokens,
-    ...taskOptions,
-    ...(record !== undefined ? { jobId: `${task}-line-${record + 1}-${Date.now().toString(36)}` } : {}),
-  });
-  const judges = task === 'judge' ? ((options as CommonOptions & { judgeModels?: string[] }).judgeModels ?? []) : [];
+  })[task];
+  const judges = task === 'judge' ? (strings(taskOptions.judgeModels) ?? []) : [];
   const who = judges.length > 1 ? `${judges.length} judges (${judges.join(', ')})` : (judges[0] ?? model);
-  const est = await op.estimate!(options, { signal: new AbortController().signal });
-  if (!(await confirmEstimate(`${spec.doing} ${name} with ${who}`, est, s, log))) return undefined;
-  const title = `${spec.doing} ${name}`;
-  for (;;) {
-    const summary = await runWithProgress(op, options, { title }, log);
-    doc.notifyChanged(record);
-    if (!summary) return undefined;
-    const msg = summaryText(title, summary);
-    log.info(msg);
-    for (const f of summary.failed) log.warn(`${name}:${f.line}${f.model ? ` (${f.model})` : ''}: ${f.reason}`);
-    if (summary.failed.length === 0) {
-      void vscode.window.showInformationMessage(msg);
-      return summary;
-    }
-    const action = await vscode.window.showWarningMessage(msg, 'Show Failures', 'Retry Failed');
-    if (action === 'Show Failures') log.show();
-    // The journal kept the failures: the same job again redoes only those records.
-    if (action !== 'Retry Failed') return summary;
-  }
+  return runOperation(
+    op,
+    {
+      input: uri.fsPath,
+      inPlace: true,
+      ...engineOptions(s),
+      model,
+      temperature: s.temperature,
+      maxTokens: s.maxTokens,
+      ...taskOptions,
+      ...(record !== undefined ? { jobId: `${task}-line-${record + 1}-${Date.now().toString(36)}` } : {}),
+    },
+    { title: `${spec.doing} ${name}`, log, confirm: { what: `${spec.doing} ${name} with ${who}`, settings: s }, ran: () => doc.notifyChanged(record) },
+  );
 }
 
-/** The commands, file-level (tree, Explorer, editor title) and per record (curation editor). */
-export const taskCommands: { task: TaskId; file: string; record: string }[] = [
-  { task: 'label', file: 'datasetCurator.label', record: 'datasetCurator.labelRecord' },
-  { task: 'rationale', file: 'datasetCurator.rationale', record: 'datasetCurator.rationaleRecord' },
-  { task: 'judge', file: 'datasetCurator.judge', record: 'datasetCurator.judgeRecord' },
-  { task: 'consistency', file: 'datasetCurator.consistency', record: 'datasetCurator.consistencyRecord' },
-  { task: 'critique', file: 'datasetCurator.critique', record: 'datasetCurator.critiqueRecord' },
-];
+/** The commands, file-level (tree, Explorer, editor title) and per record (curation editor): names derived from the operation's id. */
+export const taskCommands: { task: TaskId; file: string; record: string }[] = (['label', 'rationale', 'judge', 'consistency', 'critique'] as const).map((task) => {
+  const n = faceNames(task);
+  return { task, file: n.vscode, record: n.vscodeRecord };
+});
 
 export function doingOf(task: TaskId): string {
   return specs[task].doing;

@@ -3,10 +3,45 @@
 // declared in package.json's restrictedConfigurations), so a cloned repository cannot redirect
 // requests, with your key, to a server of its choosing.
 import * as path from 'node:path';
+// Every setting is read through `setting(key)`: typed by SETTINGS below, its default in one place,
+// package.json's contributes.configuration (VS Code returns it; test/unit/settings-schema.test.ts
+// checks that the two list the same keys and that each default fits its type).
 import * as vscode from 'vscode';
+import { z } from 'zod';
 import type { TaskId } from '../core/llm/prompts';
 import { parse as parseJsonc } from 'jsonc-parser';
 import { presets, type EndpointPreset, type PresetName } from '../core/llm/endpoints';
+import { SETTINGS, type SettingKey, type Settings } from './settings-schema';
+
+/**
+ * A setting's value for a scope, typed. A value of the wrong type (a hand-edited settings.json)
+ * counts as unset: the default (package.json's) applies.
+ */
+export function setting<K extends SettingKey>(key: K, scope?: vscode.Uri): Settings[K] {
+  return checked(key, vscode.workspace.getConfiguration('datasetCurator', scope).inspect(key));
+}
+
+/** A setting's value when it is set (user, workspace or folder), else undefined: the caller's default applies. */
+export function explicitSetting<K extends SettingKey>(key: K, scope?: vscode.Uri): Settings[K] | undefined {
+  const info = vscode.workspace.getConfiguration('datasetCurator', scope).inspect(key);
+  for (const level of ['workspaceFolderValue', 'workspaceValue', 'globalValue'] as const) {
+    const v = schemas[key].safeParse(info?.[level]);
+    if (info?.[level] !== undefined && v.success) return v.data;
+  }
+  return undefined;
+}
+
+const schemas: { readonly [K in SettingKey]: z.ZodType<Settings[K]> } = SETTINGS;
+
+/** The value of an inspect(): the most specific valid one, else the default. */
+function checked<K extends SettingKey>(key: K, info: { defaultValue?: unknown; globalValue?: unknown; workspaceValue?: unknown; workspaceFolderValue?: unknown } | undefined, levels: readonly ('workspaceFolderValue' | 'workspaceValue' | 'globalValue')[] = ['workspaceFolderValue', 'workspaceValue', 'globalValue']): Settings[K] {
+  const schema = schemas[key];
+  for (const level of levels) {
+    const v = schema.safeParse(info?.[level]);
+    if (info?.[level] !== undefined && v.success) return v.data;
+  }
+  return schema.parse(info?.defaultValue);
+}
 
 export const SECRET_KEY = 'datasetCurator.apiKey';
 
@@ -44,33 +79,32 @@ export function readEndpointSettings(scope?: vscode.Uri): EndpointSettings {
   const cfg = vscode.workspace.getConfiguration('datasetCurator', scope);
   const trusted = vscode.workspace.isTrusted;
   const ignored: string[] = [];
-  const get = <T>(key: string, fallback: T): T => {
+  const get = <K extends SettingKey>(key: K): Settings[K] => {
+    const info = cfg.inspect(key);
     if (!trusted && (restrictedKeys as readonly string[]).includes(key)) {
-      const info = cfg.inspect<T>(key);
       if (info && (info.workspaceValue !== undefined || info.workspaceFolderValue !== undefined)) ignored.push(`datasetCurator.${key}`);
-      return info?.globalValue ?? info?.defaultValue ?? fallback;
+      return checked(key, info, ['globalValue']);
     }
-    return cfg.get<T>(key, fallback);
+    return checked(key, info);
   };
-  const presetName = get<PresetName>('llm.preset', 'openai');
-  const preset: EndpointPreset = presets[presetName] ?? presets.openai;
+  const preset: EndpointPreset = presets[get('llm.preset')] ?? presets.openai;
   return {
-    baseUrl: get<string>('llm.baseUrl', '') || preset.baseUrl,
+    baseUrl: get('llm.baseUrl') || preset.baseUrl,
     // Empty for vLLM and LM Studio: the server is asked which it serves (endpointFor).
-    model: get<string>('llm.model', '') || preset.model || '',
-    taskModels: get<Record<string, string>>('llm.taskModels', {}),
-    judgeModels: get<string[]>('llm.judgeModels', []).filter((m) => typeof m === 'string' && m.trim() !== '').map((m) => m.trim()),
-    temperature: get('llm.temperature', 0),
-    maxTokens: get('llm.maxTokens', 512),
-    concurrency: get('llm.concurrency', 8),
-    requestsPerMinute: get('llm.requestsPerMinute', 0),
-    tokensPerMinute: get('llm.tokensPerMinute', 0),
-    timeoutSeconds: get('llm.timeoutSeconds', 120),
-    pricePerMillionInput: get('llm.pricePerMillionInputTokens', 0),
-    pricePerMillionOutput: get('llm.pricePerMillionOutputTokens', 0),
-    confirmCostAbove: get('llm.confirmCostAbove', 1),
-    embeddingModel: get<string>('llm.embeddingModel', '') || preset.embeddingModel || '',
-    cacheDir: cacheDirSetting(get<string>('llm.cacheDir', ''), scope, trusted, ignored),
+    model: get('llm.model') || preset.model || '',
+    taskModels: get('llm.taskModels'),
+    judgeModels: get('llm.judgeModels').filter((m) => m.trim() !== '').map((m) => m.trim()),
+    temperature: get('llm.temperature'),
+    maxTokens: get('llm.maxTokens'),
+    concurrency: get('llm.concurrency'),
+    requestsPerMinute: get('llm.requestsPerMinute'),
+    tokensPerMinute: get('llm.tokensPerMinute'),
+    timeoutSeconds: get('llm.timeoutSeconds'),
+    pricePerMillionInput: get('llm.pricePerMillionInputTokens'),
+    pricePerMillionOutput: get('llm.pricePerMillionOutputTokens'),
+    confirmCostAbove: get('llm.confirmCostAbove'),
+    embeddingModel: get('llm.embeddingModel') || preset.embeddingModel || '',
+    cacheDir: cacheDirSetting(get('llm.cacheDir'), scope, trusted, ignored),
     ignored,
   };
 }
@@ -99,16 +133,18 @@ function cacheDirSetting(value: string, scope: vscode.Uri | undefined, trusted: 
   return dir;
 }
 
-/** The model of a task: its override in `llm.taskModels`, else `llm.model` (or the preset's). */
-export function modelFor(task: TaskId, s: EndpointSettings): string {
-  const m = s.taskModels[task];
-  return typeof m === 'string' && m.trim() !== '' ? m.trim() : s.model;
+/** The model of a task: the first override in `llm.taskModels` of its keys (trimmed), else `llm.model` (or the preset's). */
+export function modelFor(task: TaskId | readonly string[], s: EndpointSettings): string {
+  for (const key of typeof task === 'string' ? [task] : task) {
+    const m = s.taskModels[key];
+    if (typeof m === 'string' && m.trim() !== '') return m.trim();
+  }
+  return s.model;
 }
 
 /** When the judges of a record disagree: the share of the scale their scores may differ by. */
 export function disagreementThreshold(scope?: vscode.Uri): number {
-  const v = vscode.workspace.getConfiguration('datasetCurator', scope).get<number>('judges.disagreementThreshold', 0.3);
-  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0.3;
+  return setting('judges.disagreementThreshold', scope);
 }
 
 /**

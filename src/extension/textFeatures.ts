@@ -8,6 +8,8 @@ import { checkLineBytes, lossyReason } from '../core/store';
 import { readAnnotation } from '../core/schema/annotation';
 import { annotationProblems } from '../core/schema/check-annotation';
 import { applyAnnotationEdit } from '../core/annotate-edits';
+import { inferLabels } from '../core/session/session';
+import { setting } from './settings';
 import type { Log } from './log';
 
 const selector: vscode.DocumentSelector = [{ pattern: '**/*.jsonl' }, { language: 'jsonl' }];
@@ -49,22 +51,18 @@ function recordAt(doc: vscode.TextDocument, line: number): LineState | undefined
   return lineState(doc.lineAt(line).text, true);
 }
 
-/** The label set per document version: the setting, else the labels seen in the first lines. */
+/** The label set per document version: the setting, else the labels seen in the first lines (the editor session's inference). */
 const labelCache = new WeakMap<vscode.TextDocument, { version: number; labels: string[] }>();
 function labelsOf(doc: vscode.TextDocument): string[] {
-  const configured = vscode.workspace.getConfiguration('datasetCurator', doc.uri).get<string[]>('labels', []);
+  const configured = setting('labels', doc.uri);
   if (configured.length > 0) return configured;
   const hit = labelCache.get(doc);
   if (hit && hit.version === doc.version) return hit.labels;
-  const seen = new Set<string>();
-  for (let i = 0; i < Math.min(doc.lineCount, 2000); i++) {
-    const s = lineState(doc.lineAt(i).text, false);
-    if (s.kind !== 'record') continue;
-    const ann = readAnnotation(s.value);
-    if (ann.label) seen.add(ann.label);
-    for (const x of ann.suggestions) if (x.question === 'label' && typeof x.value === 'string') seen.add(x.value);
-  }
-  const labels = [...seen].sort();
+  const labels = inferLabels(doc.lineCount, (i) => {
+    const raw = doc.lineAt(i).text;
+    const s = lineState(raw, false);
+    return { raw, value: s.kind === 'record' ? s.value : undefined };
+  });
   labelCache.set(doc, { version: doc.version, labels });
   return labels;
 }

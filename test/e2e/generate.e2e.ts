@@ -77,12 +77,12 @@ describe('generation, as a person', () => {
     const summary = await until(
       'the summary',
       async () => {
-        const n = page.locator('.notifications-center .notification-list-item', { hasText: /Generated \d+ preference pairs into reviews\.preferences\.jsonl from 36 records: 0 failed/ });
+        const n = page.locator('.notifications-center .notification-list-item', { hasText: /Generating preference pairs into reviews\.preferences\.jsonl: \d+ record\(s\) written to \S*reviews\.preferences\.jsonl; 36 input record\(s\): \d+ ok, \d+ skipped, 0 failed/ });
         return (await n.count()) > 0 ? ((await n.first().textContent()) ?? '') : undefined;
       },
       90_000,
     );
-    const written = Number(/Generated (\d+) preference pairs/.exec(summary)?.[1]);
+    const written = Number(/: (\d+) record\(s\) written to/.exec(summary)?.[1]);
     assert.ok(written > 20 && written <= 36, summary);
     assert.ok(existsSync(output));
     const before = readFileSync(output);

@@ -58,7 +58,7 @@ describe('LLM jobs and filters, as a person', () => {
     // The progress notification, then the results on disk, then the summary.
     await until('the progress', async () => (await page.locator('.statusbar-item', { hasText: /Labeling reviews\.jsonl: \d+%/ }).count()) > 0, 30_000);
     await until('the results on disk', async () => readFileSync(file, 'utf8').split('fake-model').length - 1 >= before.length * 2, 60_000);
-    await notification(page, /Labeling reviews\.jsonl: 36 done, 0 failed/).catch(async (e: unknown) => {
+    await notification(page, /Labeling reviews\.jsonl: 36 ok, 0 failed/).catch(async (e: unknown) => {
       await page.screenshot({ path: '/tmp/e2e-fail2.png' });
       throw e;
     });
@@ -127,7 +127,7 @@ describe('LLM jobs and filters, as a person', () => {
     const first = page.locator('.quick-input-list .monaco-list-row').first();
     await until('the few-shot question', async () => ((await first.textContent().catch(() => '')) ?? '').startsWith('Zero-shot'));
     await input.press('Enter');
-    await notification(page, /Labeling open\.jsonl: 36 done, 0 failed/, 90_000);
+    await notification(page, /Labeling open\.jsonl: 36 ok, 0 failed/, 90_000);
     await until('the suggestion in the editor', async () => ((await frame.locator('[data-testid="annotation-panel"]').textContent()) ?? '').includes('fake-model'));
     await new Promise((r) => setTimeout(r, 500)); // the last refresh, if one was pending
     const times = (await frame.evaluate('window.refreshes')) as number[];

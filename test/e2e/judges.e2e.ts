@@ -95,7 +95,7 @@ describe('several judges, critique and self-consistency, as a person', () => {
     }
     await answer(/\(4\/4\)/);
 
-    await notification(page, /Judging reviews\.jsonl: 72 done, 0 failed.*judge-a: 36 done; judge-b: 36 done/, 90_000);
+    await notification(page, /Judging reviews\.jsonl: 72 ok, 0 failed.*judge-a: 36 ok.*; judge-b: 36 ok/, 90_000);
 
     // On disk: both judges' verdicts, the sample's earlier verdict kept, the panel's mean in judge.
     const now = records();
@@ -200,7 +200,7 @@ describe('several judges, critique and self-consistency, as a person', () => {
     // Judge This Record: the last run's rubric and both judges, so the same answers (from the cache).
     const before = readFileSync(file(), 'utf8').split('\n');
     await runExactly('Dataset Curator: Judge This Record with LLM');
-    await notification(page, /Judging line 3 of reviews\.jsonl: 2 done, 0 failed, 0 skipped, 2 from cache; 0 requests \(judge-a: 1 done; judge-b: 1 done\)/);
+    await notification(page, /Judging line 3 of reviews\.jsonl: 2 ok, 0 failed, 0 skipped \(invalid lines\), 2 from cache, 0 resumed; 0 request\(s\).* \(judge-a: 1 ok, 0 failed, 1 from cache, 0 request\(s\); judge-b: 1 ok/);
     assert.deepEqual(readFileSync(file(), 'utf8').split('\n'), before, 'the same verdicts: not a byte changed');
   });
 });

@@ -117,7 +117,7 @@ describe('the API key stays secret', () => {
 
     const file = join(workspace, 'samples/reviews.jsonl');
     await labelFromTree(page, 'reviews.jsonl');
-    await until('the summary', async () => /Labeling reviews\.jsonl: 35 done, 1 failed/.test(await notificationText(page)), 120_000);
+    await until('the summary', async () => /Labeling reviews\.jsonl: 35 ok, 1 failed/.test(await notificationText(page)), 120_000);
     assert.equal(llm.lastKey, FAKE_KEY, 'the requests carried the key');
     assert.ok(llm.hadAuthOnAll);
     assert.ok(llm.counts.chat >= 36);

@@ -2,6 +2,7 @@
 // 24) on 127.0.0.1, driven by Debian's Chromium through playwright-core. Used by the integration
 // runner, the e2e tests, the demo and the benchmarks. See ../../CONTRIBUTING.md "Tests".
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { after, before } from 'node:test';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
@@ -394,4 +395,34 @@ export function filesUnder(dir: string): string[] {
 /** The log files of the "Dataset Curator" output channel, under the server's user data. */
 export function outputChannelLogs(server: CodeServer): string[] {
   return filesUnder(join(server.userDataDir, 'logs')).filter((f) => readFileSync(f, 'utf8').includes('Dataset Curator activated'));
+}
+
+/**
+ * One workbench for the tests of a describe(): a fresh workspace (the samples), code-server with
+ * these options, a browser on it; opened before the first test and closed after the last.
+ */
+export function workbenchSession(opts: StartOptions = {}): { readonly page: Page; readonly server: CodeServer; readonly workspace: string } {
+  let open: { page: Page; server: CodeServer; workspace: string; close(): Promise<void> } | undefined;
+  before(async () => {
+    const workspace = makeWorkspace('samples');
+    const [server, browser] = await Promise.all([startCodeServer(opts), launchBrowser()]);
+    const { page } = await openWorkbench(browser, server.url({ folder: workspace }));
+    open = { page, server, workspace, close: () => browser.close().then(() => server.stop()).finally(() => cleanup(workspace)) };
+  });
+  after(() => open?.close());
+  const get = () => {
+    if (!open) throw new Error('the workbench is not open yet (use it inside a test)');
+    return open;
+  };
+  return {
+    get page() {
+      return get().page;
+    },
+    get server() {
+      return get().server;
+    },
+    get workspace() {
+      return get().workspace;
+    },
+  };
 }

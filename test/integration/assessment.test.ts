@@ -85,7 +85,7 @@ describe('Assessment: the agreement report, duplicate clusters, the review queue
     const a = api.editors.assessment.for(doc);
     const sent = await a.sendToReview(0.8);
     assert.equal(sent?.sent, expected.length);
-    assert.deepEqual((await doc.search({ query: { inQueue: true }, from: 0, direction: 'forward', limit: 1000 })).matches, expected);
+    assert.deepEqual((await doc.session.search({ query: { inQueue: true }, from: 0, direction: 'forward', limit: 1000 })).matches, expected);
     assert.equal((await a.queue()).total, expected.length);
     // Reviewing one takes it out of the queue.
     doc.edit({ op: 'relabel', index: expected[0]!, label: 'neutral' });

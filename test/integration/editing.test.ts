@@ -24,10 +24,10 @@ describe('Curation editor: editing, saving, external changes, hot exit', () => {
     assert.ok(doc.isDirty);
     await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
     await vscode.commands.executeCommand('undo');
-    await waitFor('undo', () => doc.record(2).annotation?.label !== 'positive' || undefined);
+    await waitFor('undo', () => doc.session.record(2).annotation?.label !== 'positive' || undefined);
     await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
     await vscode.commands.executeCommand('redo');
-    await waitFor('redo', () => doc.record(2).annotation?.label === 'positive' || undefined);
+    await waitFor('redo', () => doc.session.record(2).annotation?.label === 'positive' || undefined);
     await vscode.commands.executeCommand('workbench.action.files.save');
     await waitFor('the save', () => !doc.isDirty || undefined);
     const after = await readLines(uri);
@@ -63,7 +63,7 @@ describe('Curation editor: editing, saving, external changes, hot exit', () => {
       renameSync(`${uri.fsPath}.tmp`, uri.fsPath);
       await waitFor('the question', () => (asked.length > 0 ? true : undefined), 30_000);
       assert.deepEqual(asked, ['external.jsonl']);
-      assert.equal(doc.record(0).annotation?.label, 'neutral', 'the unsaved edit is still there');
+      assert.equal(doc.session.record(0).annotation?.label, 'neutral', 'the unsaved edit is still there');
       // Saving now is a conflict: with "cancel" the file on disk is left as the other program wrote it.
       await assert.rejects(doc.save());
       assert.match((await readLines(uri))[5] ?? '', /changed by another program/);
@@ -88,7 +88,7 @@ describe('Curation editor: editing, saving, external changes, hot exit', () => {
     };
     try {
       doc.edit({ op: 'relabel', index: 3, label: 'neutral' });
-      const edited = doc.record(3).raw;
+      const edited = doc.session.record(3).raw;
       const lines = await readLines(uri);
       lines.splice(0, 2, JSON.stringify({ text: 'a shorter file, written in place', label: 'negative' }));
       writeFileSync(uri.fsPath, lines.join('\n')); // truncates and rewrites the same file
@@ -96,7 +96,7 @@ describe('Curation editor: editing, saving, external changes, hot exit', () => {
       const aside = readFileSync(told[0]!.aside, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number; text: string });
       assert.deepEqual(aside, [{ line: 4, text: edited }], 'the edited line, with its line number, is kept in the side file');
       assert.equal(told[0]!.lines, 1);
-      await waitFor('the new content', () => (doc.record(0).value?.text === 'a shorter file, written in place' ? true : undefined), 15_000);
+      await waitFor('the new content', () => (doc.session.record(0).value?.text === 'a shorter file, written in place' ? true : undefined), 15_000);
       assert.equal(doc.isDirty, false);
       unlinkSync(told[0]!.aside);
     } finally {
@@ -112,7 +112,7 @@ describe('Curation editor: editing, saving, external changes, hot exit', () => {
     const lines = await readLines(uri);
     lines.splice(1, 0, JSON.stringify({ text: 'inserted elsewhere', label: 'neutral' }));
     await vscode.workspace.fs.writeFile(uri, Buffer.from(lines.join('\n')));
-    await waitFor('the reload', () => (doc.record(1).value?.text === 'inserted elsewhere' ? true : undefined), 15_000);
+    await waitFor('the reload', () => (doc.session.record(1).value?.text === 'inserted elsewhere' ? true : undefined), 15_000);
     assert.equal(doc.isDirty, false);
   });
 
@@ -128,8 +128,8 @@ describe('Curation editor: editing, saving, external changes, hot exit', () => {
     const restored = await api.editors.openCustomDocument(uri, { backupId: backup.id, untitledDocumentData: undefined }, cts.token);
     try {
       await restored.store.ready;
-      assert.equal(restored.record(4).annotation?.label, 'negative');
-      assert.equal(restored.record(7).value?.text, 'edited text');
+      assert.equal(restored.session.record(4).annotation?.label, 'negative');
+      assert.equal(restored.session.record(7).value?.text, 'edited text');
       assert.ok(restored.isDirty, 'restored edits are unsaved');
       const onDisk = await readLines(uri);
       assert.notEqual(JSON.parse(onDisk[7] ?? '{}').text, 'edited text', 'the file on disk is untouched');

@@ -26,14 +26,14 @@ describe('Hostile input in the curation editor', () => {
       await vscode.commands.executeCommand('vscode.openWith', uri, 'datasetCurator.curationEditor');
       const doc = await waitFor('the document', () => api.editors.documentFor(uri), 60_000);
       await doc.store.ready;
-      assert.equal(doc.info().lineCount, c.lines.length);
+      assert.equal(doc.session.info().lineCount, c.lines.length);
 
       // Every line of small cases; a sample of the long ones.
       const n = c.lines.length;
       const which = n <= 2000 ? [...Array(n).keys()] : [...new Set([...Array(200).keys(), ...Array.from({ length: 200 }, (_, k) => Math.floor((k * n) / 200)), n - 1])];
       for (const i of which) {
         const exp = c.lines[i]!;
-        const payload = doc.record(i);
+        const payload = doc.session.record(i);
         // What the webview receives: JSON-serializable and valid against the protocol.
         const wire = JSON.parse(JSON.stringify(payload)) as unknown;
         assert.doesNotThrow(() => RecordPayload.parse(wire), `line ${i + 1}: the payload passes the protocol schema`);
@@ -50,16 +50,16 @@ describe('Hostile input in the curation editor', () => {
       // The stats view and the search over the whole file.
       const stats = await doc.stats();
       assert.equal(stats.invalid, c.lines.filter((l) => l.invalid).length);
-      const invalid = await doc.search({ query: { invalid: true }, from: 0, direction: 'forward', limit: 100_000 });
+      const invalid = await doc.session.search({ query: { invalid: true }, from: 0, direction: 'forward', limit: 100_000 });
       assert.equal(invalid.total, stats.invalid);
 
       if (c.anchor === undefined) {
-        assert.equal(doc.info().lineCount, 0);
+        assert.equal(doc.session.info().lineCount, 0);
         return;
       }
       // An unrelated edit, saved with VS Code's Save: the case's bytes are intact.
       doc.edit({ op: 'setField', index: c.anchor, path: ['anchor'], value: 1 });
-      assert.equal(doc.record(c.anchor).raw, ANCHOR_EDITED);
+      assert.equal(doc.session.record(c.anchor).raw, ANCHOR_EDITED);
       await vscode.commands.executeCommand('workbench.action.files.save');
       await waitFor('the save', () => !doc.isDirty || undefined, 60_000);
       const after = Buffer.from(await vscode.workspace.fs.readFile(uri));

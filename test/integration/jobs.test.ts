@@ -65,8 +65,8 @@ describe('Jobs over an open file while the person edits it', () => {
         openSource: async () => new StoreRecordSource(doc.store),
         openSink: async () => new StoreResultSink(doc.store, { onApplied: (i, edit) => doc.notifyChanged(i, [edit]) }),
       });
-      const options = ops.annotate.options.parse({ input: uri.fsPath, inPlace: true, baseURL: server.baseURL, model: 'm', labels: ['even', 'odd'], noCache: true, concurrency: 2 });
-      const summary = await ops.annotate.run(options, { signal: new AbortController().signal, progress: () => undefined, log: () => undefined });
+      const options = ops.label.options.parse({ input: uri.fsPath, inPlace: true, baseURL: server.baseURL, model: 'm', labels: ['even', 'odd'], noCache: true, concurrency: 2 });
+      const summary = await ops.label.run(options, { signal: new AbortController().signal, progress: () => undefined, log: () => undefined });
       assert.ok(deleted && edited !== undefined && undone, 'the person edited while the job ran');
       await undone;
       const check = (recs: Rec[], where: string): void => {

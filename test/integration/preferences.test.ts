@@ -29,7 +29,7 @@ describe('Curation editor: preference pairs', () => {
     await vscode.commands.executeCommand('vscode.openWith', uri, 'datasetCurator.curationEditor');
     const doc = await waitFor('the document', () => api.editors.documentFor(uri));
     await doc.store.ready;
-    const shown = doc.record(1);
+    const shown = doc.session.record(1);
     assert.equal(shown.preference?.chosen.text, 'good answer 1');
     assert.equal(shown.origin?.type, 'model');
     assert.equal(shown.origin?.task, 'preferences');
@@ -40,11 +40,11 @@ describe('Curation editor: preference pairs', () => {
     assert.ok(doc.isDirty);
     await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
     await vscode.commands.executeCommand('undo');
-    await waitFor('undo', () => (doc.record(1).preference?.chosen.text === 'good answer 1' ? true : undefined));
-    assert.equal(doc.record(1).preference?.human, undefined, 'the human decision is undone with it');
+    await waitFor('undo', () => (doc.session.record(1).preference?.chosen.text === 'good answer 1' ? true : undefined));
+    assert.equal(doc.session.record(1).preference?.human, undefined, 'the human decision is undone with it');
     await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
     await vscode.commands.executeCommand('redo');
-    await waitFor('redo', () => (doc.record(1).preference?.chosen.text === 'bad answer 1' ? true : undefined));
+    await waitFor('redo', () => (doc.session.record(1).preference?.chosen.text === 'bad answer 1' ? true : undefined));
     await vscode.commands.executeCommand('workbench.action.files.save');
     await waitFor('the save', () => (!doc.isDirty ? true : undefined));
     const after = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8').split('\n');

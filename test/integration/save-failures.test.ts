@@ -31,7 +31,7 @@ async function refusedThenSaved(api: DatasetCuratorApi, path: string, fix: () =>
   const uri = vscode.Uri.file(path);
   const doc = await open(api, uri);
   const before = readFileSync(path);
-  const was = doc.record(1).annotation?.label;
+  const was = doc.session.record(1).annotation?.label;
   doc.edit({ op: 'relabel', index: 1, label: 'edited' });
   await vscode.commands.executeCommand('workbench.action.files.save');
   // The save fails: still dirty (document and tab), the file untouched, the edit on screen.
@@ -39,15 +39,15 @@ async function refusedThenSaved(api: DatasetCuratorApi, path: string, fix: () =>
   assert.equal(doc.isDirty, true, 'the document is still dirty after the failed save');
   assert.equal(dirtyTab(uri), true, 'the tab shows unsaved changes');
   assert.ok(readFileSync(path).equals(before), 'the file on disk is untouched');
-  assert.equal(doc.record(1).annotation?.label, 'edited');
+  assert.equal(doc.session.record(1).annotation?.label, 'edited');
   await assert.rejects(doc.save(), /Could not save .*The file on disk was not changed and your edits are kept\./);
   // Undo and redo still work on the kept edit.
   await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
   await vscode.commands.executeCommand('undo');
-  await waitFor('undo', () => doc.record(1).annotation?.label === was || undefined);
+  await waitFor('undo', () => doc.session.record(1).annotation?.label === was || undefined);
   await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
   await vscode.commands.executeCommand('redo');
-  await waitFor('redo', () => doc.record(1).annotation?.label === 'edited' || undefined);
+  await waitFor('redo', () => doc.session.record(1).annotation?.label === 'edited' || undefined);
   // The disk is fine again: the same Save writes the edit.
   fix();
   await vscode.commands.executeCommand('workbench.action.files.save');

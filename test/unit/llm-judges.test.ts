@@ -242,7 +242,7 @@ describe('the layout of judge results', () => {
     const input = dataset(2);
     const base = { input, baseURL: server.baseURL, model: 'labeler', labels: ['positive', 'negative'], noCache: true, inPlace: true };
     server.respond = () => ({ content: JSON.stringify({ label: 'negative', confidence: 0.7, rationale: 'r' }) });
-    await ops.annotate.run(LabelOptions.parse(base), quietContext());
+    await ops.label.run(LabelOptions.parse(base), quietContext());
     await ops.consistency.run(ops.consistency.options.parse({ ...base, k: 3 }), quietContext());
     const r = lines(input)[0]!;
     assert.deepEqual(r.annotations.suggestions.label.map((s: any) => [s.agent, s.provenance.task ?? 'label', s.value]), [['labeler', 'label', 'negative'], ['labeler', 'consistency', 'negative']]);

@@ -52,7 +52,7 @@ test('label (few-shot): request body, results, layout; a re-run with the cache s
     examples: [{ record: { text: 'awful' }, label: 'negative', rationale: 'bad' }],
     concurrency: 3,
   });
-  const s = await ops.annotate.run(opts, quietContext());
+  const s = await ops.label.run(opts, quietContext());
   assert.equal(s.ok, 6);
   assert.equal(s.failed.length, 0);
   assert.equal(server.counts.chat, 6);
@@ -82,7 +82,7 @@ test('label (few-shot): request body, results, layout; a re-run with the cache s
   assert.ok(s.tokens.input_tokens > 0);
   // re-run: free
   server.reset();
-  const s2 = await ops.annotate.run(opts, quietContext());
+  const s2 = await ops.label.run(opts, quietContext());
   assert.equal(server.counts.chat, 0);
   assert.equal(s2.cached, 6);
   assert.deepEqual(readOut(join(dir, 'data.label.jsonl')).map((r) => r.label), out.map((r) => r.label));
@@ -167,7 +167,7 @@ test('rationale, critique and consistency', async () => {
 
 test('estimate: requests, tokens (chars/4) and cost', async () => {
   const input = dataset(10);
-  const e = await ops.annotate.estimate!(LabelOptions.parse({ input, baseURL: server.baseURL, model: 'm', labels: ['x', 'y'], pricePerMillionInputTokens: 1, pricePerMillionOutputTokens: 2 }), quietContext());
+  const e = await ops.label.estimate!(LabelOptions.parse({ input, baseURL: server.baseURL, model: 'm', labels: ['x', 'y'], pricePerMillionInputTokens: 1, pricePerMillionOutputTokens: 2 }), quietContext());
   assert.equal(e.records, 10);
   assert.equal(e.requests, 10);
   assert.ok(e.inputTokens > 10 * 50);
@@ -182,8 +182,8 @@ test('workspace prompt overrides are loaded, validated and change the prompt has
   mkdirSync(pdir, { recursive: true });
   writeFileSync(join(pdir, 'label.md'), '---\nversion: 7\n---\n# system\nPick one of {{labels}}. Be brief.\n# user\nText: {{text}}\n');
   const base = LabelOptions.parse({ input, baseURL: server.baseURL, model: 'm', labels: ['x', 'y'], noCache: true });
-  const s1 = await ops.annotate.run(base, quietContext());
-  const s2 = await ops.annotate.run({ ...base, promptsDir: pdir }, quietContext());
+  const s1 = await ops.label.run(base, quietContext());
+  const s2 = await ops.label.run({ ...base, promptsDir: pdir }, quietContext());
   assert.notEqual(s1.jobId, s2.jobId);
   const last = server.chatRequests().at(-1)!.body;
   assert.equal(last.messages?.[0]?.content, 'Pick one of x, y. Be brief.');
@@ -212,15 +212,15 @@ test('the prompts folder is found above the dataset; "Open Prompt Template" copi
     assert.equal(promptHash(back, back.system), promptHash(t, t.system));
   }
   const base = LabelOptions.parse({ input, baseURL: server.baseURL, model: 'm', labels: ['x', 'y'], cacheDir: join(dir, 'cache') });
-  await ops.annotate.run(base, quietContext());
+  await ops.label.run(base, quietContext());
   writeFileSync(join(pdir, 'label.md'), templateFile(labelTemplate));
   server.reset();
-  await ops.annotate.run(base, quietContext());
+  await ops.label.run(base, quietContext());
   assert.equal(server.counts.chat, 0, 'the unedited copy is the built-in prompt: answered from the cache');
   // An edit is used by every job below the folder, without a flag.
   writeFileSync(join(pdir, 'label.md'), templateFile(labelTemplate).replace('Choose exactly one label', 'Be terse. Choose exactly one label'));
   const logs: string[] = [];
-  await ops.annotate.run(base, { ...quietContext(), log: (l) => logs.push(l) });
+  await ops.label.run(base, { ...quietContext(), log: (l) => logs.push(l) });
   assert.equal(server.counts.chat, 1);
   assert.match(String(server.chatRequests()[0]!.body.messages?.[0]?.content), /^You are a careful data annotator[\s\S]*Be terse\. Choose exactly one label/);
   assert.ok(logs.some((l) => l.includes(join(pdir, 'label.md'))), logs.join('\n'));

@@ -8,7 +8,7 @@ import { LiveAggregate } from '../../src/core/metrics/live';
 import { agreement } from '../../src/core/metrics/agreement';
 import { markForReview } from '../../src/core/filter/thresholds';
 import { datasetLines } from '../../src/core/sources';
-import { humanLabelEdits } from '../../src/core/schema/annotation';
+import { annotationFieldEdits } from '../../src/core/annotate-edits';
 import { fileWith } from './helpers/store';
 
 const close = (a: number | null | undefined, b: number, msg?: string) => assert.ok(a !== null && a !== undefined && Math.abs(a - b) < 1e-9, `${msg ?? ''} ${a} != ${b}`);
@@ -33,7 +33,7 @@ const content = `${[...lines, '{not json'].join('\n')}\n`;
 const spec = { type: 'agreement' as const, spec: { question: 'label', compare: [['human', 'suggestion']] as [['human', 'suggestion']], judges: true } };
 
 function relabel(ds: JsonlDataset, index: number, label: string): Edit {
-  return ds.setFields(index, humanLabelEdits(ds.line(index).value ?? {}, label));
+  return ds.setFields(index, annotationFieldEdits(ds.line(index).value ?? {}, { op: 'relabel', index, label }));
 }
 
 test('agreement over the store, then per edit: relabel, undo, insert, delete (hand-computed)', async () => {

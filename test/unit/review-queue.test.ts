@@ -11,7 +11,7 @@ import { duplicatesToDrop, type DupCluster } from '../../src/core/filter/dedup';
 import { tagEdits } from '../../src/core/filter/filter';
 import { matchesQuery } from '../../src/core/query';
 import { datasetLines } from '../../src/core/sources';
-import { acceptSuggestionEdits, humanLabelEdits, rejectSuggestionEdits } from '../../src/core/schema/annotation';
+import { annotationFieldEdits } from '../../src/core/annotate-edits';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { curate, fileWith, root } from './helpers/store';
@@ -51,14 +51,14 @@ test('send low-confidence records to the queue, step through it, review each one
     assert.deepEqual([next(0), next(1), next(3), next(4), next(5)], [1, 3, 4, 5, 1]);
     // Shift+Q goes the other way round (the search runs backward from the record before).
     // Reviewing takes a record out: relabel (1), accept (3), reject (5); the queue's name stays.
-    ds.setFields(1, humanLabelEdits(ds.line(1).value!, 'pos'));
-    ds.setFields(3, acceptSuggestionEdits(ds.line(3).value!, 'label', 0));
-    ds.setFields(5, rejectSuggestionEdits(ds.line(5).value!, 'label'));
+    ds.setFields(1, annotationFieldEdits(ds.line(1).value!, { op: 'relabel', index: 1, label: 'pos' }));
+    ds.setFields(3, annotationFieldEdits(ds.line(3).value!, { op: 'accept', index: 3, question: 'label', position: 0 }));
+    ds.setFields(5, annotationFieldEdits(ds.line(5).value!, { op: 'reject', index: 5, question: 'label' }));
     assert.deepEqual([1, 3, 5].map((i) => inReviewQueue(ds.line(i).value!)), [false, false, false]);
     assert.equal((ds.line(1).value as { annotations: { review: { queue: string } } }).annotations.review.queue, 'low-confidence');
     // After reviewing 5 the editor moves on: the next (and only) one left is 4; then none.
     assert.equal(next(5), 4);
-    ds.setFields(4, humanLabelEdits(ds.line(4).value!, 'neg'));
+    ds.setFields(4, annotationFieldEdits(ds.line(4).value!, { op: 'relabel', index: 4, label: 'neg' }));
     assert.equal(next(4), undefined);
     // A new send skips what was decided: nothing waits now.
     assert.deepEqual((await reviewQueue(() => datasetLines(ds), { minConfidence: 0.8 })).indices, []);

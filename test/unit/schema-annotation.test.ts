@@ -7,19 +7,18 @@ import { applyResult } from '../../src/core/llm/apply-result';
 import {
   FieldMap,
   Suggestion,
-  acceptSuggestionEdits,
+  acceptSuggestion,
   defaultFields,
   diffFields,
   fromDistilabel,
   historyOf,
-  humanLabelEdits,
-  judgeEdits,
   readAnnotation,
-  rejectSuggestionEdits,
-  reviewStatusEdits,
-  suggestionEdits,
+  rejectSuggestion,
+  setReviewStatus,
   toArgilla,
   withHumanLabel,
+  withJudge,
+  withSuggestion,
 } from '../../src/core/schema/annotation';
 import { JsonlDataset } from '../../src/core/store';
 import { fileWith, root } from './helpers/store';
@@ -71,7 +70,7 @@ describe('readAnnotation', () => {
 describe('field edits', () => {
   test('a human label keeps the model suggestion beside it (agreement can be measured later)', () => {
     const rec = { text: 't', ...Object.fromEntries(diffFields({}, { annotations: { suggestions: { label: [suggestion] } } }).map((e) => [e.path[0] as string, e.value])) };
-    const edits = humanLabelEdits(rec, 'positive', when);
+    const edits = diffFields(rec, withHumanLabel(rec, 'positive', when));
     assert.deepEqual(edits.map((e) => e.path[0]).sort(), ['annotations', 'label']);
     const after = withHumanLabel(rec, 'positive', when);
     const v = readAnnotation(after);
@@ -86,19 +85,19 @@ describe('field edits', () => {
     const path = fileWith('{"text":"bad phone"}\n');
     const ds = await JsonlDataset.open(path);
     const rec = () => ds.line(0).value!;
-    const e1 = ds.setFields(0, suggestionEdits(rec(), 'label', suggestion));
+    const e1 = ds.setFields(0, diffFields(rec(), withSuggestion(rec(), 'label', suggestion)));
     assert.equal(readAnnotation(rec()).reviewStatus, 'pending');
     // A second model's suggestion sits beside the first; a re-run of the same agent replaces its own.
-    ds.setFields(0, suggestionEdits(rec(), 'label', { ...suggestion, agent: 'other', value: 'neutral' }));
-    ds.setFields(0, suggestionEdits(rec(), 'label', { ...suggestion, score: 0.9 }));
+    ds.setFields(0, diffFields(rec(), withSuggestion(rec(), 'label', { ...suggestion, agent: 'other', value: 'neutral' })));
+    ds.setFields(0, diffFields(rec(), withSuggestion(rec(), 'label', { ...suggestion, score: 0.9 })));
     assert.deepEqual(readAnnotation(rec()).suggestions.map((s) => [s.agent, s.value, s.score]), [['gpt-4o-mini', 'negative', 0.9], ['other', 'neutral', 0.8]]);
-    ds.setFields(0, acceptSuggestionEdits(rec(), 'label', 0, when));
+    ds.setFields(0, diffFields(rec(), acceptSuggestion(rec(), 'label', 0, when)));
     assert.equal(rec().label, 'negative');
     assert.equal(readAnnotation(rec()).human?.user, 'ana');
-    ds.setFields(0, rejectSuggestionEdits(rec(), 'label', when));
+    ds.setFields(0, diffFields(rec(), rejectSuggestion(rec(), 'label', when)));
     assert.equal(readAnnotation(rec()).reviewStatus, 'rejected');
-    ds.setFields(0, reviewStatusEdits(rec(), 'pending'));
-    ds.setFields(0, judgeEdits(rec(), { score: 7, scale: [1, 10], reasons: 'fine', criteria: { correctness: 7 }, model: 'judge-1' }));
+    ds.setFields(0, diffFields(rec(), setReviewStatus(rec(), 'pending')));
+    ds.setFields(0, diffFields(rec(), withJudge(rec(), { score: 7, scale: [1, 10], reasons: 'fine', criteria: { correctness: 7 }, model: 'judge-1' })));
     assert.equal(readAnnotation(rec()).judgeScore, 7);
     await ds.save();
     assert.equal(readAnnotation(JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>).judge?.criteria?.correctness, 7);
@@ -107,7 +106,7 @@ describe('field edits', () => {
   });
 
   test('accepting a suggestion that does not exist is a clear error', () => {
-    assert.throws(() => acceptSuggestionEdits({}, 'label', 0), /no suggestion for "label"/);
+    assert.throws(() => acceptSuggestion({}, 'label', 0), /no suggestion for "label"/);
   });
 });
 

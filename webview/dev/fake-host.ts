@@ -1,10 +1,13 @@
 // A stand-in for the extension host, for the dev page only (never shipped): answers the webview's
-// requests from an in-memory copy of samples/reviews.jsonl. `?rows=N` repeats the sample to N lines
+// requests from an in-memory copy of samples/reviews.jsonl, through the core's editor session (the
+// records, rows, labels, searches and edits the real host gives); stats and the rest are rough. `?rows=N` repeats the sample to N lines
 // (for the list mode's virtual scrolling); `?latency=ms` delays every answer.
 import sampleText from '../../samples/reviews.jsonl';
-import type { AgreementPayload, AnnotationView, DocumentInfo, DuplicatesPayload, EditRequest, QueuePayload, RecordPayload, RowPayload, SearchQuery, StatsPayload, SuggestionView } from '../../src/shared/protocol';
+import { requests, type AgreementPayload, type DocumentInfo, type DuplicatesPayload, type EditRequest, type QueuePayload, type RecordPayload, type StatsPayload } from '../../src/shared/protocol';
 import { AgreementAccumulator } from '../../src/core/metrics/agreement-core';
-import { readPreference, swapPreference } from '../../src/core/schema/preference';
+import { EditorSession, ScanMatches, type SessionLines } from '../../src/core/session/session';
+import { matchesQuery, recordAnnotation } from '../../src/core/query';
+import { DEFAULT_DISAGREEMENT } from '../../src/core/filter/judge-agreement';
 
 type Obj = Record<string, unknown>;
 const params = new URLSearchParams(location.search);
@@ -59,7 +62,7 @@ function parse(raw: string): { value?: Obj; invalid?: { reason: string } } {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return { invalid: { reason: 'not a JSON object' } };
     return { value: v as Obj };
   } catch (err) {
-    return { invalid: { reason: err instanceof Error ? err.message : String(err) } };
+    return { invalid: { reason: `invalid JSON: ${err instanceof Error ? err.message : String(err)}` } };
   }
 }
 function rawAt(i: number): string {
@@ -74,128 +77,46 @@ const obj = (v: unknown): Obj | undefined => (v && typeof v === 'object' && !Arr
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
 
-function annotationOf(v: Obj): AnnotationView {
-  const ann = obj(v.annotations) ?? {};
-  const humanLabel = obj(obj(ann.human)?.label);
-  const suggestions: SuggestionView[] = [];
-  for (const [question, list] of Object.entries(obj(ann.suggestions) ?? {})) {
-    (Array.isArray(list) ? list : []).forEach((s: unknown, position) => {
-      const o = obj(s) ?? {};
-      const p = obj(o.provenance);
-      const usage = obj(p?.usage);
-      suggestions.push({
-        question,
-        value: o.value,
-        score: num(o.score),
-        agent: str(o.agent),
-        type: o.type === 'human' ? 'human' : 'model',
-        rationale: str(o.rationale),
-        position,
-        provenance: p ? { model: str(p.model), promptHash: str(p.prompt_hash), time: str(p.time), inputTokens: num(usage?.input_tokens), outputTokens: num(usage?.output_tokens) } : undefined,
-      });
-    });
-  }
-  const judge = obj(v.judge);
-  return {
-    label: str(humanLabel?.value) ?? str(v.label),
-    rationale: str(v.rationale),
-    judge: judge
-      ? {
-          score: num(judge.score),
-          scale: Array.isArray(judge.scale) ? [Number(judge.scale[0]), Number(judge.scale[1])] : undefined,
-          reasons: str(judge.reasons),
-          criteria: obj(judge.criteria) as Record<string, number> | undefined,
-          model: str(judge.model),
-        }
-      : undefined,
-    suggestions,
-    human: humanLabel ? { value: humanLabel.value, user: str(humanLabel.user), status: str(humanLabel.status), time: str(humanLabel.time) } : undefined,
-    reviewStatus: str(obj(ann.review)?.status),
-  };
-}
+/** The sample's lines, edited in memory: what the store is to the real host. */
+const lines: SessionLines<void> = {
+  get lineCount() {
+    return total;
+  },
+  indexed: true,
+  line: (i) => ({ raw: rawAt(i), ...parsedAt(i), edited: overrides.has(i) }),
+  replaceLine(i, v) {
+    const raw = obj(v) && Object.keys(v as Obj).length === 1 && typeof (v as Obj).raw === 'string' ? ((v as Obj).raw as string) : JSON.stringify(v);
+    overrides.set(i, raw);
+  },
+  setField(i, path, value) {
+    const v = structuredClone(parsedAt(i).value ?? {});
+    setPath(v, path, value);
+    overrides.set(i, JSON.stringify(v));
+  },
+};
 
-function record(i: number): RecordPayload {
-  const p = parsedAt(i);
-  return {
-    index: i,
-    lineNumber: i + 1,
-    raw: rawAt(i),
-    value: p.value,
-    invalid: p.invalid,
-    annotation: p.value ? annotationOf(p.value) : undefined,
-    preference: p.value ? readPreference(p.value) : undefined,
-    edited: overrides.has(i),
-  };
-}
+const matchLists = new Map<string, ScanMatches>();
+/** The real host's editor session, over the lines above (matches are found at once, not in slices). */
+const session = new EditorSession(() => lines, {
+  fileName: () => 'reviews.jsonl',
+  dirty: () => dirty,
+  configuredLabels: () => [],
+  disagreement: () => DEFAULT_DISAGREEMENT,
+  matches(q) {
+    const key = JSON.stringify(q);
+    let m = matchLists.get(key);
+    if (!m) {
+      const test = matchesQuery(q);
+      m = new ScanMatches(total, (i) => test(lines.line(i)));
+      matchLists.set(key, m);
+    }
+    return m;
+  },
+});
+const annotationOf = (v: Obj) => recordAnnotation(v);
 
 function info(): DocumentInfo {
-  const labels = new Set<string>();
-  for (const p of parsedBase) if (p.value) for (const l of [str(p.value.label), ...((obj(obj(p.value.annotations)?.suggestions)?.label as Obj[] | undefined) ?? []).map((s) => str(s.value))]) if (l) labels.add(l);
-  return { fileName: 'reviews.jsonl', lineCount: total, indexed: true, labels: [...labels].sort(), dirty, columns: ['id', 'text', 'label', 'rationale', 'messages', 'meta'] };
-}
-
-function short(v: unknown): string {
-  const s = typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v);
-  return s.replace(/\s+/g, ' ').slice(0, 200);
-}
-
-function row(i: number, columns: string[]): RowPayload {
-  const p = parsedAt(i);
-  const a = p.value ? annotationOf(p.value) : undefined;
-  return { index: i, lineNumber: i + 1, cells: columns.map((c) => short(p.value?.[c])), label: a?.label, score: a?.judge?.score, reviewStatus: a?.reviewStatus, invalid: !!p.invalid };
-}
-
-function matches(i: number, q: SearchQuery, re: RegExp | undefined): boolean {
-  const p = parsedAt(i);
-  if (q.invalid && !p.invalid) return false;
-  if (q.text) {
-    const raw = rawAt(i);
-    if (re ? !re.test(raw) : !raw.toLowerCase().includes(q.text.toLowerCase())) return false;
-  }
-  if (q.label !== undefined || q.minScore !== undefined || q.maxScore !== undefined || q.reviewStatus !== undefined) {
-    if (!p.value) return false;
-    const a = annotationOf(p.value);
-    if (q.label !== undefined && a.label !== q.label) return false;
-    if (q.reviewStatus !== undefined && (a.reviewStatus ?? 'pending') !== q.reviewStatus) return false;
-    const s = a.judge?.score;
-    if (q.minScore !== undefined && (s === undefined || s < q.minScore)) return false;
-    if (q.maxScore !== undefined && (s === undefined || s > q.maxScore)) return false;
-  }
-  return true;
-}
-
-function search(p: { query: SearchQuery; from?: number; direction?: 'forward' | 'backward'; limit?: number }): { matches: number[]; total?: number } {
-  const limit = p.limit ?? 1000;
-  const from = p.from ?? 0;
-  const re = p.query.text && p.query.regex ? new RegExp(p.query.text) : undefined;
-  const out: number[] = [];
-  let count = 0;
-  const forward = (p.direction ?? 'forward') === 'forward';
-  for (let i = from; forward ? i < total : i >= 0; i += forward ? 1 : -1) {
-    if (!matches(i, p.query, re)) continue;
-    count++;
-    if (out.length < limit) out.push(i);
-    else if (!(forward && from === 0 && total <= 200_000)) return { matches: out };
-  }
-  return { matches: out, total: forward && from === 0 ? count : undefined };
-}
-
-const matchLists = new Map<string, number[]>();
-/** Every match of a query (the extension's host builds this in slices; the fake does it at once). */
-function matchList(q: SearchQuery): number[] {
-  const key = JSON.stringify(q);
-  let list = matchLists.get(key);
-  if (!list) {
-    const re = q.text && q.regex ? new RegExp(q.text) : undefined;
-    list = [];
-    for (let i = 0; i < total; i++) if (matches(i, q, re)) list.push(i);
-    matchLists.set(key, list);
-  }
-  return list;
-}
-
-function matchProgress(list: number[]) {
-  return { count: list.length, scanned: total, lineCount: total, done: true };
+  return { ...session.info(), columns: ['id', 'text', 'label', 'rationale', 'messages', 'meta'] };
 }
 
 function setPath(target: Obj, path: (string | number)[], value: unknown): void {
@@ -208,40 +129,14 @@ function setPath(target: Obj, path: (string | number)[], value: unknown): void {
   cur[path[path.length - 1]!] = value;
 }
 
+/** An edit, as the real host makes it; the page that made it is told so (it already has the record). */
 function edit(e: EditRequest): RecordPayload {
-  const i = e.index;
-  if (e.op === 'replaceRaw') {
-    overrides.set(i, e.raw);
-  } else {
-    const p = parsedAt(i);
-    if (!p.value) throw new Error(`Line ${i + 1} is not a valid record`);
-    const v = structuredClone(p.value);
-    const ann = (obj(v.annotations) ?? (v.annotations = {})) as Obj;
-    const setHuman = (value: unknown) => {
-      const human = (obj(ann.human) ?? (ann.human = {})) as Obj;
-      human.label = { value, user: 'dev', status: 'submitted', time: new Date().toISOString() };
-      ann.review = { status: 'reviewed' };
-    };
-    if (e.op === 'relabel') setHuman(e.label);
-    else if (e.op === 'accept') {
-      const s = (obj(ann.suggestions)?.[e.question] as Obj[] | undefined)?.[e.position];
-      if (!s) throw new Error('No such suggestion');
-      setHuman(s.value);
-    } else if (e.op === 'reject') ann.review = { status: 'rejected' };
-    else if (e.op === 'setReviewStatus') ann.review = { status: e.status };
-    else if (e.op === 'swapPreference') {
-      overrides.set(i, JSON.stringify(swapPreference(p.value, { time: new Date().toISOString() })));
-      dirty = true;
-      setTimeout(() => send({ kind: 'event', type: 'changed', info: info(), focus: i }), 0);
-      return record(i);
-    }
-    else if (e.op === 'setField') setPath(v, e.path, e.value);
-    overrides.set(i, JSON.stringify(v));
-  }
+  session.edit(e);
+  session.changed();
   dirty = true;
   matchLists.clear();
-  setTimeout(() => send({ kind: 'event', type: 'changed', info: info(), focus: i }), 0);
-  return record(i);
+  setTimeout(() => send({ kind: 'event', type: 'changed', info: info(), focus: e.index, edited: e.index }), 0);
+  return session.record(e.index);
 }
 
 function stats(): StatsPayload {
@@ -327,28 +222,19 @@ function answer(method: string, p: unknown): unknown {
     case 'getInfo':
       return info();
     case 'getRecord':
-      if (typeof q.index !== 'number' || q.index >= total) throw new Error('No such line');
-      return record(q.index);
+      return session.record(requests.getRecord.params.parse(p).index);
     case 'getRows': {
-      const start = q.start as number;
-      const count = Math.min(q.count as number, total - start);
-      return Array.from({ length: Math.max(0, count) }, (_, k) => row(start + k, q.columns as string[]));
+      const r = requests.getRows.params.parse(p);
+      return session.rows(r.start, r.count, r.columns);
     }
     case 'search':
-      return search(p as Parameters<typeof search>[0]);
-    case 'getMatchRows': {
-      const list = matchList(q.query as SearchQuery);
-      const start = q.start as number;
-      return { rows: list.slice(start, start + (q.count as number)).map((i) => row(i, q.columns as string[])), ...matchProgress(list) };
-    }
-    case 'matchPosition': {
-      const list = matchList(q.query as SearchQuery);
-      let position = list.findIndex((i) => i >= (q.index as number));
-      if (position === -1) position = list.length;
-      return { position, exact: list[position] === q.index, ...matchProgress(list) };
-    }
+      return session.search(requests.search.params.parse(p));
+    case 'getMatchRows':
+      return session.matchRows(requests.getMatchRows.params.parse(p));
+    case 'matchPosition':
+      return session.matchPosition(requests.matchPosition.params.parse(p));
     case 'edit':
-      return edit(p as EditRequest);
+      return edit(requests.edit.params.parse(p));
     case 'getStats':
       return stats();
     case 'getAgreement':

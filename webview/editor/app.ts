@@ -1,23 +1,24 @@
-// The curation editor's UI: a toolbar, the search bar, and one of its views (record, list,
-// stats, agreement, duplicates), plus the help and raw-JSON dialogs. The page is built once; navigating only re-renders
-// the record's fields and its annotation panel, from a cache that is filled ahead of time.
-import '@vscode-elements/elements/dist/vscode-button/index.js';
-import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+// The curation editor's page: wires its views (toolbar.ts, the search bar, the record, list, stats,
+// agreement and duplicates views, the help and raw-JSON dialogs) to the navigation state
+// (navigator.ts) and to the host's events, and runs the actions of the key map (keys.ts). The page
+// is built once; navigating only re-renders the record's fields and its annotation panel.
 import type { DocumentInfo, HostEvent, RecordPayload, RequestParams, SearchQuery, ViewMode } from '../../src/shared/protocol';
 import { AgreementView, sourceName } from './agreement-view';
 import { DuplicatesView } from './duplicates-view';
 import { ReviewQueueBar, isQueued } from './review-queue';
 import { AnnotationPanel } from './annotation-panel';
-import { el, icon, isTypingTarget, vsButton } from './dom';
+import { el, isTypingTarget } from './dom';
 import { HelpOverlay } from './help-overlay';
+import { helpRows, keyMap, type ActionId, type KeyMap } from './keys';
 import { ListView } from './list-view';
 import { PreferenceView } from './preference-view';
 import { RawEditor } from './raw-editor';
-import { RecordCache } from './record-cache';
+import { RecordNavigator } from './navigator';
 import { RecordView } from './record-view';
 import type { HostConnection } from './rpc';
 import { SearchBar } from './search-bar';
 import { StatsView } from './stats-view';
+import { Toolbar } from './toolbar';
 
 type Mode = ViewMode;
 
@@ -50,31 +51,17 @@ function readSavedState(v: unknown): Partial<SavedState> {
 
 /** The top-level keys the annotation panel shows, when the host does not say which they are. */
 const DEFAULT_ANNOTATION_FIELDS = ['label', 'rationale', 'judge', 'judges', 'annotations'];
-/** A `changed` event whose focus is a record this webview edited this recently is our own echo. */
-const OWN_EDIT_WINDOW_MS = 3000;
 
 export class EditorApp {
-  private info: DocumentInfo | undefined;
-  private index = 0;
-  private current: RecordPayload | undefined;
+  private readonly nav: RecordNavigator;
   private mode: Mode = 'record';
   private autoAdvance = false;
-  private requestSeq = 0;
-  /** The fetch in flight for a move or a refresh, and whether to refresh once it has landed. */
-  private going: { target: number; seq: number } | undefined;
-  private refreshAfter = false;
-  private readonly ownEdits = new Map<number, number>();
-  private statusTimer: ReturnType<typeof setTimeout> | undefined;
+  private keys: KeyMap = keyMap();
+  private shownAny = false;
   /** Whether the list's columns come from this webview's state (else from the host's memory of the file). */
   private readonly ownColumns: boolean;
 
-  private readonly cache: RecordCache;
-  private readonly position = el('span', { class: 'position', 'data-testid': 'position', 'aria-live': 'polite' });
-  private readonly status = el('span', { class: 'status', 'data-testid': 'status', role: 'status' });
-  private readonly dirty = el('span', { class: 'dirty', 'data-testid': 'dirty', hidden: '', title: 'Unsaved changes (Ctrl+S saves)' }, icon('circle-filled'), ' Unsaved');
-  private readonly indexing = el('span', { class: 'meta', 'data-testid': 'indexing', hidden: '' }, icon('loading', 'codicon-modifier-spin'), ' Indexing…');
-  private readonly gotoBox = el('vscode-textfield', { type: 'number', min: '1', placeholder: 'Line', 'aria-label': 'Go to line', 'data-testid': 'goto-input', class: 'goto', hidden: '' });
-  private readonly tabs: Record<Mode, HTMLButtonElement>;
+  private readonly toolbar: Toolbar;
   private readonly content = el('main', { class: 'content' });
   private readonly recordLayout = el('div', { class: 'record-layout', 'data-testid': 'record-layout' });
   private readonly recordScroll = el('div', { class: 'record-scroll', tabindex: '-1' });
@@ -91,15 +78,42 @@ export class EditorApp {
   private readonly help = new HelpOverlay();
   private readonly raw: RawEditor;
 
+  private get info(): DocumentInfo | undefined {
+    return this.nav.info;
+  }
+  private get index(): number {
+    return this.nav.index;
+  }
+  private get current(): RecordPayload | undefined {
+    return this.nav.current;
+  }
+
   constructor(
     private readonly root: HTMLElement,
     private readonly host: HostConnection,
     private readonly initToken?: string,
   ) {
-    this.cache = new RecordCache(host);
+    this.nav = new RecordNavigator(host, {
+      show: (r, how) => {
+        if (!this.shownAny) performance.mark('dc:first-record');
+        this.shownAny = true;
+        if (how.other) this.host.notify({ kind: 'notify', type: 'current', index: r.index });
+        this.saveState();
+        this.render();
+        if (how.moved && !how.refresh) this.toolbar.clearError();
+      },
+      empty: () => {
+        this.renderPosition();
+        this.recordView.element.replaceChildren(el('p', { class: 'empty' }, this.info?.indexed === false ? 'Reading the file…' : 'This file has no lines.'));
+        this.panel.render(undefined, this.info, this.autoAdvance);
+        this.pair.render(undefined, false);
+      },
+      loading: (on) => this.recordLayout.classList.toggle('loading', on),
+      error: (message) => this.say(message, true),
+    });
     const state = readSavedState(host.state);
     this.ownColumns = !!state.columns?.length;
-    this.index = state.index ?? 0;
+    this.nav.index = state.index ?? 0;
     this.autoAdvance = state.autoAdvance ?? false;
     this.goldField = state.goldField;
 
@@ -122,7 +136,7 @@ export class EditorApp {
           void this.go(index);
         },
         select: (index) => {
-          this.index = index;
+          this.nav.index = index;
           this.saveState();
         },
         columnsChanged: (columns) => {
@@ -166,59 +180,26 @@ export class EditorApp {
     this.queue = new ReviewQueueBar(host, () => void this.queueStep(1));
     this.raw = new RawEditor((index, raw) => this.edit({ op: 'replaceRaw', index, raw }));
 
-    const prev = vsButton({ secondary: '', icon: 'arrow-up', 'data-testid': 'prev', title: 'Previous record (k)' }, 'Previous');
-    const next = vsButton({ icon: 'arrow-down', 'data-testid': 'next', title: 'Next record (j)' }, 'Next');
-    prev.addEventListener('click', () => this.step(-1));
-    next.addEventListener('click', () => this.step(1));
-    const tab = (mode: Mode, label: string, iconName: string, key: string) => {
-      const b = el('button', { type: 'button', role: 'tab', class: 'tab', 'data-testid': `mode-${mode}`, title: `${label} (${key})` }, icon(iconName), ` ${label}`);
-      b.addEventListener('click', () => this.setMode(mode));
-      return b;
-    };
-    this.tabs = {
-      record: tab('record', 'Record', 'file', 'l'),
-      list: tab('list', 'List', 'list-flat', 'l'),
-      stats: tab('stats', 'Stats', 'graph', 's'),
-      agreement: tab('agreement', 'Agreement', 'pulse', 'c'),
-      duplicates: tab('duplicates', 'Duplicates', 'copy', 'd'),
-    };
-    const helpButton = el('button', { type: 'button', class: 'icon-button', 'data-testid': 'help-button', 'aria-label': 'Keyboard shortcuts (?)', title: 'Keyboard shortcuts (?)' }, icon('keyboard'));
-    helpButton.addEventListener('click', () => this.help.show());
-    const toolbar = el(
-      'header',
-      { class: 'toolbar' },
-      prev,
-      next,
-      this.position,
-      this.gotoBox,
-      el('div', { class: 'tabs', role: 'tablist', 'aria-label': 'View' }, this.tabs.record, this.tabs.list, this.tabs.stats, this.tabs.agreement, this.tabs.duplicates),
+    this.toolbar = new Toolbar(
+      {
+        step: (delta) => this.step(delta),
+        setMode: (mode) => this.setMode(mode),
+        help: () => this.help.show(),
+        gotoLine: (n) => {
+          const count = this.info?.lineCount ?? 0;
+          if (n === undefined) return this.say('Type a line number');
+          if (n > count && count > 0) this.say(`There is no line ${n}: the file has ${count}${this.info?.indexed === false ? ' so far' : ''}; this is the last`);
+          void this.navigate(n - 1);
+        },
+        gotoClosed: (refocus) => refocus && this.focusContent(),
+      },
       this.queue.element,
-      this.dirty,
-      this.indexing,
-      this.status,
-      helpButton,
     );
+    this.setKeys({});
     this.recordScroll.append(this.pair.element, this.recordView.element);
     this.recordLayout.append(this.recordScroll, this.panel.element);
     this.content.append(this.recordLayout, this.list.element, this.stats.element, this.agreement.element, this.duplicates.element);
-    this.root.append(toolbar, this.search.element, this.content, this.help.element, this.raw.element);
-
-    this.gotoBox.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter') {
-        e.preventDefault();
-        const n = Number(this.gotoBox.value);
-        this.hideGoto();
-        const count = this.info?.lineCount ?? 0;
-        if (Number.isInteger(n) && n >= 1) {
-          if (n > count && count > 0) this.say(`There is no line ${n}: the file has ${count}${this.info?.indexed === false ? ' so far' : ''}; this is the last`);
-          void this.navigate(n - 1);
-        } else this.say('Type a line number');
-      } else if (e.key === 'Escape') {
-        e.preventDefault();
-        this.hideGoto();
-      }
-    });
-    this.gotoBox.addEventListener('blur', () => setTimeout(() => this.hideGoto(false), 0));
+    this.root.append(this.toolbar.element, this.search.element, this.content, this.help.element, this.raw.element);
 
     this.setMode(state.mode ?? 'record', false);
     window.addEventListener('keydown', (e) => this.onKey(e));
@@ -236,69 +217,62 @@ export class EditorApp {
       if (e.mode === 'record') this.queue.refresh(0, true);
       return;
     }
+    if (e.type === 'keys') {
+      this.setKeys(e.keys);
+      return;
+    }
     this.setInfo(e.info);
     if (e.type === 'init') {
       performance.mark('dc:init');
+      if (e.keys) this.setKeys(e.keys);
       if (e.record) {
-        this.cache.clear(); // the host's init is the truth: what was cached may be older
-        this.cache.put(e.record);
+        this.nav.cache.clear(); // the host's init is the truth: what was cached may be older
+        this.nav.cache.put(e.record);
       }
       if (e.listColumns && !this.ownColumns) this.list.setColumns(e.listColumns);
-      if (this.mode === 'list') this.list.show(this.clampIndex(this.index));
+      if (this.mode === 'list') this.list.show(this.nav.clamp(this.index));
       if (this.mode === 'stats') void this.stats.load();
       if (this.mode === 'agreement') void this.agreement.load();
       if (this.mode === 'duplicates') void this.duplicates.load();
       this.queue.refresh(0);
-      void this.go(this.clampIndex(this.index));
+      void this.nav.go(this.nav.clamp(this.index));
       return;
     }
-    // A job's results (background): what is cached is stale, still shown at once and fetched again;
-    // anything else (the person's own edits, undo, save, revert, a reload): dropped.
-    if (e.background) this.cache.markStale();
-    else this.cache.clear();
+    // What is derived from the whole file (rows, figures, matches) is out of date.
     this.list.invalidate();
     this.stats.invalidate();
     if (this.mode === 'stats') void this.stats.load();
     this.agreement.invalidate(this.mode === 'agreement');
     this.duplicates.invalidate(this.mode === 'duplicates');
-    this.queue.refresh();
     this.search.refresh();
-    const focus = e.focus;
-    if (focus !== undefined && !this.isOwnEdit(focus)) void this.navigate(focus);
-    // (to the record a move in flight goes to: a refresh that went back to the shown one would undo
-    // the key press, and refreshes every 200 ms during a job would keep a slow move from landing)
-    else {
-      const at = this.clampIndex(this.wanted ?? this.index);
-      // A fetch for it in flight lands first (a new one would discard it, and under a steady stream
-      // of refreshes slower than the host, nothing would ever land); then it is fetched again.
-      if (this.wanted === at) this.refreshAfter = true;
-      else void this.go(at, true);
-    }
-  }
-
-  /** Where the latest move goes while its record is being fetched: a refresh meanwhile goes there too, and the next key press counts from it. */
-  private get wanted(): number | undefined {
-    return this.going?.seq === this.requestSeq ? this.going.target : undefined;
+    // This page's own edit: it has the edited record (the edit's answer) and nothing else changed.
+    if (e.edited !== undefined) return;
+    // A job's results (background): what is cached is stale, still shown at once and fetched again;
+    // anything else (the person's own edits elsewhere, undo, save, revert, a reload): dropped.
+    if (e.background) this.nav.cache.markStale();
+    else this.nav.cache.clear();
+    this.queue.refresh();
+    if (e.focus !== undefined) void this.navigate(e.focus);
+    else this.nav.refresh();
   }
 
   private setInfo(info: DocumentInfo): void {
-    this.info = info;
+    this.nav.info = info;
     this.list.setInfo(info);
     this.search.setLabels(info.labels);
-    this.dirty.hidden = !info.dirty;
-    this.indexing.hidden = info.indexed;
+    this.toolbar.setInfo(info);
     this.renderPosition();
   }
 
-  private isOwnEdit(index: number): boolean {
-    const t = this.ownEdits.get(index);
-    if (t === undefined) return false;
-    this.ownEdits.delete(index);
-    return Date.now() - t < OWN_EDIT_WINDOW_MS;
-  }
-
   // -------------------------------------------------------------------------------------------
-  // Keys
+  // Keys: the key map (keys.ts) names the action, this table runs it (false: not here, let it be).
+
+  private setKeys(overrides: Record<string, string>): void {
+    this.keys = keyMap(overrides);
+    for (const p of this.keys.problems) this.host.notify({ kind: 'notify', type: 'log', level: 'warn', message: `datasetCurator.editor.keys: ${p}` });
+    this.help.render(helpRows(this.keys));
+    this.toolbar.setKeys(this.keys);
+  }
 
   private onKey(e: KeyboardEvent): void {
     if (this.help.open || this.raw.open) return; // the dialogs handle their own keys
@@ -315,203 +289,94 @@ export class EditorApp {
       return;
     }
     if (e.ctrlKey || e.metaKey || e.altKey) return; // undo, redo, save... are VS Code's
-    const handled = this.handleKey(e.key);
-    if (handled) e.preventDefault();
+    const action = this.keys.action(e.key);
+    if (action && this.actions[action]()) e.preventDefault();
   }
 
-  private handleKey(key: string): boolean {
-    const count = this.info?.lineCount ?? 0;
-    const list = this.mode === 'list';
-    switch (key) {
-      case '?':
-        this.help.show();
-        return true;
-      case '/':
-        this.search.focus();
-        return true;
-      case 'l':
-        this.setMode(list ? 'record' : 'list');
-        return true;
-      case 's':
-        this.setMode(this.mode === 'stats' ? 'record' : 'stats');
-        return true;
-      case 'c':
-        this.setMode(this.mode === 'agreement' ? 'record' : 'agreement');
-        return true;
-      case 'd':
-        this.setMode(this.mode === 'duplicates' ? 'record' : 'duplicates');
-        return true;
-      case 'q':
-      case 'Q':
-        void this.queueStep(key === 'q' ? 1 : -1);
-        return true;
-      case 'Escape':
-        if (this.mode !== 'record') {
-          this.setMode('record');
-          return true;
-        }
-        return false;
-      case 'j':
-      case 'ArrowDown':
-        this.step(1);
-        return true;
-      case 'k':
-      case 'ArrowUp':
-        this.step(-1);
-        return true;
-      case 'ArrowRight':
-      case 'ArrowLeft':
-        if (this.mode !== 'record') return false;
-        this.step(key === 'ArrowRight' ? 1 : -1);
-        return true;
-      case 'PageDown':
-      case 'PageUp':
-        if (!list) return false;
-        this.step((key === 'PageDown' ? 1 : -1) * this.list.pageSize());
-        return true;
-      case 'Home':
-        if (list) this.list.first();
-        else void this.navigate(0);
-        return true;
-      case 'End':
-        if (list) this.list.last();
-        else void this.navigate(Math.max(0, count - 1));
-        return true;
-      case 'Enter':
-        if (!list) return false;
-        void this.list.openSelected();
-        return true;
-      case 'm': {
-        const on = !(list && this.list.onlyMatches);
-        if (!list) this.setMode('list');
-        // A search just changed (a label picked, a word typed) is the one to list.
-        void this.search.settle().then(() => this.list.setOnlyMatches(on));
-        return true;
-      }
-      case 'g':
-        this.showGoto();
-        return true;
-      case 'n':
-        void this.findNext({ reviewStatus: 'pending' }, 'unreviewed record');
-        return true;
-      case 'i':
-        void this.findNext({ invalid: true }, 'invalid line');
-        return true;
-      case 'e':
-        this.openRaw();
-        return true;
-      case 'a': {
-        const s = this.current?.annotation?.suggestions.find((x) => x.type === 'model' && x.question === 'label');
-        if (!s) this.say('This record has no model suggestion to accept');
-        else void this.review({ op: 'accept', index: this.index, question: s.question, position: s.position });
-        return true;
-      }
-      case 'r': {
-        const s = this.current?.annotation?.suggestions.find((x) => x.type === 'model' && x.question === 'label');
-        if (!s) this.say('This record has no model suggestion to reject');
-        else void this.review({ op: 'reject', index: this.index, question: s.question });
-        return true;
-      }
-      case 'x':
-        if (this.mode !== 'record') return false;
-        this.swapPair();
-        return true;
-      default:
-        if (/^[1-9]$/.test(key)) {
-          const label = this.info?.labels[Number(key) - 1];
-          if (label === undefined) this.say(`No label #${key}: the label set has ${this.info?.labels.length ?? 0}`);
-          else void this.relabel(label);
-          return true;
-        }
-        return false;
-    }
+  private readonly actions: Record<ActionId, () => boolean> = {
+    help: () => (this.help.show(), true),
+    search: () => (this.search.focus(), true),
+    goto: () => (this.toolbar.showGoto(this.info?.lineCount), true),
+    toggleList: () => (this.setMode(this.mode === 'list' ? 'record' : 'list'), true),
+    toggleStats: () => (this.setMode(this.mode === 'stats' ? 'record' : 'stats'), true),
+    toggleAgreement: () => (this.setMode(this.mode === 'agreement' ? 'record' : 'agreement'), true),
+    toggleDuplicates: () => (this.setMode(this.mode === 'duplicates' ? 'record' : 'duplicates'), true),
+    onlyMatches: () => {
+      const list = this.mode === 'list';
+      const on = !(list && this.list.onlyMatches);
+      if (!list) this.setMode('list');
+      // A search just changed (a label picked, a word typed) is the one to list.
+      void this.search.settle().then(() => this.list.setOnlyMatches(on));
+      return true;
+    },
+    queueNext: () => (void this.queueStep(1), true),
+    queuePrevious: () => (void this.queueStep(-1), true),
+    back: () => this.mode !== 'record' && (this.setMode('record'), true),
+    next: () => (this.step(1), true),
+    previous: () => (this.step(-1), true),
+    nextInView: () => this.mode === 'record' && (this.step(1), true),
+    previousInView: () => this.mode === 'record' && (this.step(-1), true),
+    pageDown: () => this.mode === 'list' && (this.step(this.list.pageSize()), true),
+    pageUp: () => this.mode === 'list' && (this.step(-this.list.pageSize()), true),
+    first: () => (this.mode === 'list' ? this.list.first() : void this.navigate(0), true),
+    last: () => (this.mode === 'list' ? this.list.last() : void this.navigate(Math.max(0, (this.info?.lineCount ?? 0) - 1)), true),
+    openRow: () => this.mode === 'list' && (void this.list.openSelected(), true),
+    nextUnreviewed: () => (void this.findNext({ reviewStatus: 'pending' }, 'unreviewed record'), true),
+    nextInvalid: () => (void this.findNext({ invalid: true }, 'invalid line'), true),
+    editRaw: () => (this.openRaw(), true),
+    accept: () => {
+      const s = this.current?.annotation?.suggestions.find((x) => x.type === 'model' && x.question === 'label');
+      if (!s) this.say('This record has no model suggestion to accept');
+      else void this.review({ op: 'accept', index: this.index, question: s.question, position: s.position });
+      return true;
+    },
+    reject: () => {
+      const s = this.current?.annotation?.suggestions.find((x) => x.type === 'model' && x.question === 'label');
+      if (!s) this.say('This record has no model suggestion to reject');
+      else void this.review({ op: 'reject', index: this.index, question: s.question });
+      return true;
+    },
+    swap: () => this.mode === 'record' && (this.swapPair(), true),
+    relabel1: () => this.relabelNth(1),
+    relabel2: () => this.relabelNth(2),
+    relabel3: () => this.relabelNth(3),
+    relabel4: () => this.relabelNth(4),
+    relabel5: () => this.relabelNth(5),
+    relabel6: () => this.relabelNth(6),
+    relabel7: () => this.relabelNth(7),
+    relabel8: () => this.relabelNth(8),
+    relabel9: () => this.relabelNth(9),
+  };
+
+  private relabelNth(n: number): boolean {
+    const label = this.info?.labels[n - 1];
+    if (label === undefined) this.say(`No label #${n}: the label set has ${this.info?.labels.length ?? 0}`);
+    else void this.relabel(label);
+    return true;
   }
 
   // -------------------------------------------------------------------------------------------
   // Navigation
 
-  private clampIndex(i: number): number {
-    return Math.max(0, Math.min(i, (this.info?.lineCount ?? 0) - 1));
-  }
-
   private step(delta: number): void {
     if (this.mode === 'list') this.list.move(delta);
-    else void this.go((this.wanted ?? this.index) + delta);
+    else void this.nav.go(this.nav.from + delta);
   }
 
   /** Goes to a record in the current mode (list: selects its row); resolves once it is shown. */
   private async navigate(index: number): Promise<void> {
     if (this.mode === 'list') {
-      this.list.select(this.clampIndex(index));
+      this.list.select(this.nav.clamp(index));
       this.search.updatePosition();
     } else {
       if (this.mode !== 'record') this.setMode('record');
-      await this.go(index);
+      await this.nav.go(index);
     }
   }
 
-  /** Shows the record at `index` (clamped); `refresh` keeps the scroll position. */
-  async go(index: number, refresh = false): Promise<void> {
-    const count = this.info?.lineCount ?? 0;
-    if (count === 0) {
-      this.current = undefined;
-      this.renderPosition();
-      this.recordView.element.replaceChildren(el('p', { class: 'empty' }, this.info?.indexed === false ? 'Reading the file…' : 'This file has no lines.'));
-      this.panel.render(undefined, this.info, this.autoAdvance);
-      this.pair.render(undefined, false);
-      return;
-    }
-    const target = this.clampIndex(index);
-    const seq = ++this.requestSeq;
-    let record = this.cache.peek(target);
-    const fresh = this.cache.isFresh(target);
-    // A refresh wants the new content (the current record stays on screen meanwhile); a move shows
-    // a stale record at once and then the new one, if it differs.
-    if (record && !fresh && refresh) record = undefined;
-    if (!record) {
-      const slow = setTimeout(() => seq === this.requestSeq && this.recordLayout.classList.add('loading'), 150);
-      this.going = { target, seq };
-      try {
-        record = await this.cache.get(target);
-      } catch (err) {
-        if (seq === this.requestSeq) this.say(err instanceof Error ? err.message : String(err), true);
-        return;
-      } finally {
-        clearTimeout(slow);
-        if (this.going?.seq === seq) this.going = undefined;
-        if (seq === this.requestSeq) this.recordLayout.classList.remove('loading');
-      }
-      if (seq !== this.requestSeq) return; // a later navigation won
-    }
-    const moved = target !== this.index || !this.current;
-    this.show(record);
-    if (moved && !refresh) this.clearError();
-    if (this.refreshAfter) {
-      this.refreshAfter = false;
-      void this.go(target, true);
-      return;
-    }
-    if (!this.cache.isFresh(target)) {
-      const shown = record;
-      this.cache.get(target).then(
-        (r) => {
-          if (seq === this.requestSeq && this.current === shown && JSON.stringify(r) !== JSON.stringify(shown)) this.show(r);
-        },
-        () => undefined, // the next move or refresh reports a failure
-      );
-    }
-    // Ahead of the keys: a host busy with a job answers in 100 ms or more, and j held down or
-    // pressed quickly outruns three records.
-    this.cache.prefetch([target + 1, target + 2, target - 1, target + 3, target + 4, target + 5, target + 6, target - 2], count);
-  }
-
-  private show(r: RecordPayload): void {
-    if (!this.current) performance.mark('dc:first-record');
-    if (r.index !== this.current?.index) this.host.notify({ kind: 'notify', type: 'current', index: r.index });
-    this.index = r.index;
-    this.current = r;
-    this.saveState();
-    this.render();
+  /** Shows the record at `index` (clamped). */
+  go(index: number): Promise<void> {
+    return this.nav.go(index);
   }
 
   /** Goes to the next (or previous) record matching `query`, wrapping around; resolves with it, if any. */
@@ -561,10 +426,7 @@ export class EditorApp {
   }
 
   private setMode(mode: Mode, save = true): void {
-    for (const [m, b] of Object.entries(this.tabs)) {
-      b.setAttribute('aria-selected', m === mode ? 'true' : 'false');
-      b.tabIndex = m === mode ? 0 : -1;
-    }
+    this.toolbar.setMode(mode);
     const changed = this.mode !== mode || !save;
     this.mode = mode;
     this.recordLayout.hidden = mode !== 'record';
@@ -583,19 +445,6 @@ export class EditorApp {
     if (save) this.saveState();
   }
 
-  private showGoto(): void {
-    this.gotoBox.hidden = false;
-    this.gotoBox.value = '';
-    this.gotoBox.max = this.info?.lineCount;
-    this.gotoBox.focus();
-  }
-
-  private hideGoto(refocus = true): void {
-    if (this.gotoBox.hidden) return;
-    this.gotoBox.hidden = true;
-    if (refocus) this.focusContent();
-  }
-
   private focusContent(): void {
     if (this.mode === 'list') this.list.element.querySelector<HTMLElement>('.list-viewport')?.focus({ preventScroll: true });
     else this.recordScroll.focus({ preventScroll: true });
@@ -609,18 +458,17 @@ export class EditorApp {
     const r = this.current;
     if (!r || r.index !== req.index) return 'No record';
     if (req.op !== 'replaceRaw' && (r.invalid || r.lossy)) {
-      const msg = r.invalid ? 'This line is not a valid record: edit its raw JSON (e)' : `Structured edits are off for this record: ${r.lossy?.reason ?? ''}`;
+      const key = this.keys.keysOf('editRaw')[0];
+      const msg = r.invalid ? `This line is not a valid record: edit its raw JSON${key ? ` (${key})` : ''}` : `Structured edits are off for this record: ${r.lossy?.reason ?? ''}`;
       this.say(msg, true);
       return msg;
     }
-    this.ownEdits.set(req.index, Date.now());
     try {
+      // The answer is the edited record; the host's `changed` for it says `edited` (no refetch).
       const updated = await this.host.request('edit', req);
-      this.cache.put(updated);
-      if (updated.index === this.index) {
-        this.current = updated;
-        this.render();
-      }
+      this.nav.replaced(updated);
+      if (updated.index === this.index) this.render();
+      if (isQueued(r.annotation) !== isQueued(updated.annotation)) this.queue.refresh();
       return undefined;
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
@@ -667,21 +515,11 @@ export class EditorApp {
   // Rendering
 
   private say(text: string, error = false): void {
-    clearTimeout(this.statusTimer);
-    this.status.textContent = text;
-    this.status.classList.toggle('error', error);
-    if (!error) this.statusTimer = setTimeout(() => (this.status.textContent = ''), 4000);
-  }
-
-  private clearError(): void {
-    if (this.status.classList.contains('error')) this.status.textContent = '';
+    this.toolbar.say(text, error);
   }
 
   private renderPosition(): void {
-    const count = this.info?.lineCount ?? 0;
-    const line = this.current?.lineNumber ?? 0;
-    const more = this.info && !this.info.indexed ? '+' : '';
-    this.position.textContent = count === 0 ? 'No records' : `Line ${line} of ${count}${more}`;
+    this.toolbar.renderPosition(this.info, this.current?.lineNumber ?? 0);
   }
 
   private render(): void {

@@ -1,33 +1,24 @@
-// The keyboard shortcuts overlay (`?`), closed with Escape.
+// The keyboard shortcuts overlay (`?`), closed with Escape: the key map's table, with the keys in
+// effect (the datasetCurator.editor.keys setting's).
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { el, kbd, restoreFocus, vsButton } from './dom';
-import { KEY_HELP } from './keys';
+import type { HelpRow } from './keys';
 
 export class HelpOverlay {
   readonly element = el('div', { class: 'overlay', hidden: '', 'data-testid': 'help' });
   private returnFocus: HTMLElement | null = null;
 
+  private readonly groups = el('div', { class: 'keys-groups' });
+
   constructor() {
     const close = vsButton({ secondary: '', icon: 'close', 'data-testid': 'help-close', 'aria-label': 'Close help' }, 'Close');
     close.addEventListener('click', () => this.hide());
-    const groups = KEY_HELP.map((g) => {
-      const table = el('table', { class: 'keys' });
-      for (const item of g.items) {
-        const keys = el('td', { class: 'keys-cell' });
-        item.keys.forEach((k, i) => {
-          if (i) keys.append(k === '…' || item.keys[i - 1] === '…' ? ' ' : ' / ');
-          keys.append(k === '…' ? '…' : kbd(k));
-        });
-        table.append(el('tr', {}, keys, el('td', {}, item.what)));
-      }
-      return el('section', { class: 'keys-group' }, el('h3', {}, g.group), table);
-    });
     const dialog = el(
       'div',
       { class: 'dialog help-dialog', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'help-title', tabindex: '-1' },
       el('div', { class: 'dialog-head' }, el('h2', { id: 'help-title' }, 'Keyboard shortcuts'), close),
-      el('div', { class: 'keys-groups' }, ...groups),
-      el('p', { class: 'meta' }, 'Keys do nothing while you type in a text box. Undo, redo and save are VS Code’s.'),
+      this.groups,
+      el('p', { class: 'meta' }, 'Keys do nothing while you type in a text box. Undo, redo and save are VS Code’s. The one-letter keys can be changed or turned off: setting datasetCurator.editor.keys.'),
     );
     this.element.append(dialog);
     this.element.addEventListener('click', (e) => {
@@ -40,6 +31,25 @@ export class HelpOverlay {
         this.hide();
       }
     });
+  }
+
+  /** Shows these rows (the key map's, with the keys in effect); a row whose keys are all off says so. */
+  render(rows: { group: string; items: HelpRow[] }[]): void {
+    this.groups.replaceChildren(
+      ...rows.map((g) => {
+        const table = el('table', { class: 'keys' });
+        for (const item of g.items) {
+          const keys = el('td', { class: 'keys-cell' });
+          if (item.keys.length === 0) keys.append(el('span', { class: 'meta' }, 'off'));
+          item.keys.forEach((k, i) => {
+            if (i) keys.append(k === '…' || item.keys[i - 1] === '…' ? ' ' : ' / ');
+            keys.append(k === '…' ? '…' : kbd(k));
+          });
+          table.append(el('tr', { 'data-action': item.what }, keys, el('td', {}, item.what)));
+        }
+        return el('section', { class: 'keys-group' }, el('h3', {}, g.group), table);
+      }),
+    );
   }
 
   get open(): boolean {

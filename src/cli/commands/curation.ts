@@ -6,7 +6,8 @@ import { createFilterOperation, filterOperation, type FilterResult } from '../..
 import { embedderFor } from '../../core/llm/embeddings';
 import { createAgreementOperation } from '../../core/metrics/agreement';
 import { createReviewQueueOperation } from '../../core/filter/thresholds';
-import type { FieldEdit } from '../../core/filter/fields';
+import type { FieldEdit, LineSource } from '../../core/filter/fields';
+import { datasetLines } from '../../core/sources';
 import { createExportOperation, createImportOperation, EXPORT_CHOICES } from '../../core/export/export';
 import { FORMATS } from '../../core/export/formats';
 import { detectFormat } from '../../core/formats';
@@ -33,17 +34,25 @@ function ctxOf(io: Io): OperationContext {
   };
 }
 
-/** Applies field edits or deletes lines of a file through the store, and saves it once, atomically. */
-async function editInPlace(file: string, change: { edits?: readonly FieldEdit[]; deletes?: readonly number[] }, signal: AbortSignal): Promise<void> {
-  const ds = await JsonlDataset.open(file);
+/**
+ * Opens a file through the store once for a command: the operation reads its lines from it, and
+ * the edits it asks for (tags, deletes) go to it, saved once, atomically.
+ */
+async function withDataset<T>(file: string, signal: AbortSignal, run: (ds: JsonlDataset, lines: (file: string, signal?: AbortSignal) => LineSource) => Promise<T>): Promise<T> {
+  const ds = await JsonlDataset.open(file, { signal });
   try {
     await ds.ready;
-    for (const e of change.edits ?? []) ds.setField(e.index, e.path, e.value);
-    for (const i of [...(change.deletes ?? [])].sort((a, b) => b - a)) ds.deleteLine(i);
-    await ds.save({ signal });
+    return await run(ds, (_file, s) => () => datasetLines(ds, s));
   } finally {
     ds.close();
   }
+}
+
+/** Applies field edits or deletes lines of an open dataset, and saves it once, atomically. */
+async function editAndSave(ds: JsonlDataset, change: { edits?: readonly FieldEdit[]; deletes?: readonly number[] }, signal: AbortSignal): Promise<void> {
+  for (const e of change.edits ?? []) ds.setField(e.index, e.path, e.value);
+  for (const i of [...(change.deletes ?? [])].sort((a, b) => b - a)) ds.deleteLine(i);
+  await ds.save({ signal });
 }
 
 function input(positionals: string[]): string {
@@ -168,16 +177,19 @@ export const filter: Command = {
         log: (l) => io.err(`${l}\n`),
       });
     } else if (values['embedding-model'] || values['semantic-threshold']) throw new UsageError('--embedding-model and --semantic-threshold go with --dedup semantic');
-    let result: FilterResult;
-    try {
-      result = await checkedAsync(() => createFilterOperation({ embed: embedder?.embed }).run(options, ctxOf(io)));
-    } finally {
-      embedder?.close();
-    }
+    // The file is opened and indexed once: the filter reads it; tag and delete are edits of it, one atomic save.
+    const result: FilterResult = await withDataset(file, io.signal, async (ds, lines) => {
+      let r: FilterResult;
+      try {
+        r = await checkedAsync(() => createFilterOperation({ embed: embedder?.embed, open: lines }).run(options, ctxOf(io)));
+      } finally {
+        embedder?.close();
+      }
+      if (action === 'tag') await editAndSave(ds, { edits: r.edits ?? [] }, io.signal);
+      if (action === 'delete') await editAndSave(ds, { deletes: r.deleteIndices ?? [] }, io.signal);
+      return r;
+    });
     if (embedder) io.err(`embeddings: ${embedder.counts.requests} request(s) for ${embedder.counts.sent} text(s), ${embedder.counts.cached} from the cache\n`);
-    // tag and delete are edits of the file itself: one atomic save through the store.
-    if (action === 'tag') await editInPlace(file, { edits: result.edits ?? [] }, io.signal);
-    if (action === 'delete') await editInPlace(file, { deletes: result.deleteIndices ?? [] }, io.signal);
     if (values.json) {
       io.out(`${JSON.stringify(result, null, 2)}\n`);
       return ExitCode.ok;
@@ -305,8 +317,11 @@ export const reviewQueueCmd: Command = {
         ...questionReviewOptionsOf(values),
       }),
     );
-    const r = await checkedAsync(() => reviewQueueOp.run(options, ctxOf(io)));
-    if (options.mark && r.edits.length) await editInPlace(file, { edits: r.edits }, io.signal);
+    const r = await withDataset(file, io.signal, async (ds, lines) => {
+      const q = await checkedAsync(() => createReviewQueueOperation(lines).run(options, ctxOf(io)));
+      if (options.mark && q.edits.length) await editAndSave(ds, { edits: q.edits }, io.signal);
+      return q;
+    });
     const { edits: _edits, ...queue } = r;
     if (values.json) {
       io.out(`${JSON.stringify(queue, null, 2)}\n`);

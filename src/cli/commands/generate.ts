@@ -1,12 +1,13 @@
 // curate generate instructions|responses|preferences|dialogues FILE --out FILE: the generation
-// operations (src/core/synth) from the command line, with the LLM subcommands' flags.
-import { existsSync } from 'node:fs';
-import type { z } from 'zod';
-import { synthOperations, EVOLUTION_NAMES, GenerateCancelledError, SYNTH_TASKS, type GenerateSummary, type SynthTask } from '../../core/synth';
-import { readSeedList } from '../../core/synth/common';
-import { UserError, type Operation } from '../../core/operation';
-import { ExitCode, UsageError, textOrFile, type Command, type Io, type OptionValues } from '../cli';
-import { confirmEstimate, endpointOptions, interrupted, list, llmFlags, llmUsage, num, parseOptions, progressPrinter } from './llm-common';
+// operations (src/core/synth) from the command line, with the LLM subcommands' flags, through the
+// CLI's one operation runner (run-operation.ts).
+import { existsSync, readFileSync } from 'node:fs';
+import { EVOLUTION_NAMES, SYNTH_TASKS, type SynthTask } from '../../core/synth';
+import { readSeedList, sharedInput } from '../../core/synth/common';
+import { generateEntries } from '../../core/registry';
+import { UsageError, textOrFile, type Command, type Io, type OptionValues } from '../cli';
+import { endpointOptions, list, llmFlags, llmUsage, num } from './llm-common';
+import { runOperation } from './run-operation';
 
 /** Task options: flag -> [option name, how to read it, the tasks it applies to]. */
 type Reader = 'int' | 'number' | 'string' | 'text' | 'list' | 'numbers' | 'bool';
@@ -133,46 +134,6 @@ async function taskOptions(task: SynthTask, values: OptionValues, inputs: string
   return o;
 }
 
-function reasons(summary: GenerateSummary): string {
-  const by = summary.instructions?.rejectedBy ?? {};
-  const names: Record<string, string> = { similar: 'near-copies', duplicate: 'duplicates', short: 'too short', long: 'too long', empty: 'empty' };
-  return Object.entries(by)
-    .filter(([k]) => k !== 'target')
-    .map(([k, n]) => `${n} ${names[k] ?? k}`)
-    .join(', ');
-}
-
-function print(summary: GenerateSummary, io: Io): void {
-  const s = summary;
-  const money = `${s.requests} request(s), ${s.tokens.input_tokens} + ${s.tokens.output_tokens} tokens${s.cost ? `, $${s.cost.toFixed(4)}` : ''}`;
-  if (s.instructions) {
-    const i = s.instructions;
-    io.out(
-      `generate instructions: ${i.accepted} of ${i.target} instruction(s) written to ${s.output} in ${i.rounds} round(s); ` +
-        `${i.rejected} rejected${i.rejected ? ` (${reasons(s)})` : ''}, acceptance ${Math.round(i.acceptanceRate * 100)}%` +
-        `${i.rejectedBy.target ? `, ${i.rejectedBy.target} candidate(s) unused at the target` : ''}; ` +
-        `${s.cached} answer(s) from cache, ${s.resumed} from the journal of an earlier run; ${money}\n`,
-    );
-  } else {
-    io.out(
-      `generate ${s.task}: ${s.records} record(s) written to ${s.output}; ${s.inputs} input record(s): ${s.ok} ok, ${s.skipped.length} skipped, ${s.failed.length} failed; ` +
-        `${s.cached} from cache, ${s.resumed} from the journal of an earlier run; ${money}\n`,
-    );
-  }
-  for (const [what, items] of [['skipped', s.skipped], ['failed', s.failed]] as const) {
-    for (const x of items.slice(0, 20)) io.out(`  ${what} ${x.where}: ${x.reason}\n`);
-    if (items.length > 20) io.out(`  ... and ${items.length - 20} more ${what}\n`);
-  }
-  io.out(`${s.stop.message}\n`);
-}
-
-/** 0 when it is all there; 1 when records failed or the instructions' target was not reached. */
-function exitCode(s: GenerateSummary): number {
-  if (s.failed.length > 0 || !s.complete) return ExitCode.failure;
-  if (s.instructions && s.stop.reason !== 'target') return ExitCode.failure;
-  return ExitCode.ok;
-}
-
 export const generate: Command = {
   name: 'generate',
   summary: 'Generate training data with an LLM: instructions (self-instruct), responses, preference pairs, dialogues',
@@ -200,26 +161,13 @@ export const generate: Command = {
     if (inputs.length === 0) throw new UsageError('missing FILE');
     for (const f of inputs) if (!existsSync(f)) throw new UsageError(`no such file: ${f}`);
     if (typeof values.out !== 'string') throw new UsageError('missing --out FILE: generated records go to a new file');
-    const ops = synthOperations({ apiKey: () => process.env.OPENAI_API_KEY });
-    const op = ops[t] as unknown as Operation<z.ZodType<Record<string, unknown>>, GenerateSummary>;
-    const printer = progressPrinter(io);
+    // The input is opened and indexed once, for the estimate and the run.
+    const input = sharedInput();
+    const op = generateEntries({ apiKey: () => process.env.OPENAI_API_KEY, openInput: input.openInput })[t];
     try {
-      const o = parseOptions(op.options, { ...(await endpointOptions(values, inputs[0] as string, undefined, io.signal)), ...(await taskOptions(t, values, inputs, io)) });
-      const go = await confirmEstimate(`generate ${t}`, await op.estimate!(o, { signal: io.signal }), values, io);
-      if (go !== true) return go;
-      const summary = await op.run(o, { signal: io.signal, log: (l) => io.err(`${l}\n`), progress: printer.progress });
-      printer.done();
-      if (values.json) io.out(`${JSON.stringify(summary, null, 2)}\n`);
-      else print(summary, io);
-      return exitCode(summary);
-    } catch (err) {
-      printer.done();
-      if (err instanceof UserError) throw new UsageError(err.message);
-      if (err instanceof GenerateCancelledError) {
-        if (values.json) io.out(`${JSON.stringify(err.summary, null, 2)}\n`);
-        return interrupted(io, `${err.summary.records} generated record(s) are kept in ${err.summary.output}`);
-      }
-      throw err;
+      return await runOperation(op, { ...(await endpointOptions(values, inputs[0] as string, undefined, io.signal)), ...(await taskOptions(t, values, inputs, io)) }, values, io, { name: `generate ${t}` });
+    } finally {
+      await input.close();
     }
   },
 };

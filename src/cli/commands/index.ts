@@ -6,7 +6,7 @@ import { convert } from './convert';
 import { agreement, exportCmd, filter, importCmd, reviewQueueCmd, split } from './curation';
 import { generate } from './generate';
 import { get } from './get';
-import { annotate, consistency, critique, judge, rationale } from './llm';
+import { annotate, consistency, critique, judge, label, rationale } from './llm';
 import { pairsCmd, questionsCmd } from './questions';
 import { set } from './set';
 import { stats } from './stats';
@@ -29,6 +29,7 @@ export const commands: Command[] = [
   importCmd,
   split,
   // LLM jobs
+  label,
   annotate,
   judge,
   consistency,

@@ -3,7 +3,7 @@
 // job's message. The API key is read from OPENAI_API_KEY (never a flag: flags end up in shell
 // history and CI logs).
 import { createInterface } from 'node:readline/promises';
-import { ZodError, type z } from 'zod';
+import { ZodError } from 'zod';
 import type { Estimate, Progress } from '../../core/operation';
 import { confirmationNeeded, DEFAULT_CONFIRM_REQUESTS_ABOVE } from '../../core/llm/prices';
 import { isPresetName, modelFromServer, PRESET_NAMES, presetModel, presets } from '../../core/llm/endpoints';
@@ -93,10 +93,10 @@ export async function endpointOptions(values: OptionValues, input: string, defau
   return o;
 }
 
-/** Parses options with an operation's schema; a problem is a usage error naming the option. */
-export function parseOptions<S extends z.ZodType>(schema: S, raw: Record<string, unknown>): z.output<S> {
+/** Runs `f`; a schema's complaint about options becomes a usage error naming each option. */
+export function usageErrors<T>(f: () => T): T {
   try {
-    return schema.parse(raw) as z.output<S>;
+    return f();
   } catch (err) {
     if (err instanceof ZodError) throw new UsageError(err.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('\n'));
     throw err;

@@ -1,21 +1,28 @@
-// curate annotate | judge | consistency | critique | rationale: the LLM jobs from the command line.
+// curate label (annotate) | judge | consistency | critique | rationale: the LLM jobs from the command
+// line, through the CLI's one operation runner (run-operation.ts).
 // The API key comes from OPENAI_API_KEY (never a flag: flags end up in shell history and CI logs).
-import { existsSync } from 'node:fs';
-import type { ZodType } from 'zod';
-import { humanLabeledExamples, llmOperations, targetPath, type CommonOptions } from '../../core/llm/tasks';
-import { judgesSummaryOfFile } from '../../core/metrics/judges';
+import { existsSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { annotationKeys, humanLabeledExamples } from '../../core/llm/tasks';
+import type { TaskId } from '../../core/llm/prompts';
+import { LlmError } from '../../core/llm/client';
+import { judgesSummaryOfLines } from '../../core/metrics/judges';
 import { modelsAgreementOfFile } from '../../core/metrics/agreement';
-import type { FewShotExample } from '../../core/llm/templates';
-import { JsonlDataset } from '../../core/store';
-import { JobCancelledError, type JobSummary } from '../../core/jobs/runner';
-import { UserError, type Operation } from '../../core/operation';
-import { ExitCode, UsageError, textOrFile, type Command, type Io, type OptionValues } from '../cli';
-import { confirmEstimate, endpointOptions, interrupted, list, llmFlags, llmUsage, num, parseOptions, progressPrinter } from './llm-common';
-import { fieldFlags, fieldMapOf } from './util';
+import { llmEntries } from '../../core/registry';
+import { journalDirFor } from '../../core/jobs/runner';
+import { openJobTarget, StoreRecordSource, StoreResultSink } from '../../core/jobs/store-io';
+import { defaultFields } from '../../core/schema/annotation';
+import { datasetLines } from '../../core/sources';
+import { UserError } from '../../core/operation';
 import { resolveQuestion } from '../../core/questions/resolve';
 import type { Question } from '../../core/questions/schema';
 import { humanAnswerExamples } from '../../core/questions/task';
+import type { JsonlDataset } from '../../core/store';
+import { UsageError, textOrFile, type Command, type Io, type OptionValues } from '../cli';
+import { endpointOptions, list, llmFlags, llmUsage, num } from './llm-common';
 import { questionFlags, questionOptionsOf, questionUsage } from './question-flags';
+import { runOperation } from './run-operation';
+import { fieldFlags, fieldMapOf, openJsonl } from './util';
 
 const common = { ...llmFlags, 'in-place': { type: 'boolean' }, replace: { type: 'boolean' }, ...fieldFlags } as const;
 
@@ -23,7 +30,7 @@ const commonUsage =
   llmUsage.replace('  --cache-dir', '  --out FILE | --in-place   --cache-dir') +
   '\n  --label-field, --rationale-field, --judge-field, --judges-field, --annotations-field NAME (where the results go)' +
   '\n  --replace   replace a label or rationale the record already has (the old value is kept in annotations.history);\n' +
-  '              without it an existing one stays and the model\'s answer is a suggestion beside it';
+  "              without it an existing one stays and the model's answer is a suggestion beside it";
 
 async function commonOptions(values: OptionValues, input: string, defaultModel: string | undefined, signal: AbortSignal): Promise<Record<string, unknown>> {
   if (values.out && values['in-place']) throw new UsageError('choose --out FILE or --in-place, not both');
@@ -36,96 +43,102 @@ async function commonOptions(values: OptionValues, input: string, defaultModel: 
   return o;
 }
 
-type OpId = 'annotate' | 'judge' | 'consistency' | 'critique' | 'rationale';
+interface LlmRun {
+  values: OptionValues;
+  input: string;
+  /** The task's own options. */
+  extra: Record<string, unknown>;
+  defaultModel?: string;
+  /** Few-shot demonstrations wanted (records a person labeled, from the file). */
+  fewShot?: number;
+  /** The question of another type the job answers (its few-shot examples are the person's answers). */
+  question?: Question;
+}
 
-async function runLlm(id: OpId, values: OptionValues, extra: Record<string, unknown>, input: string, io: Io, defaultModel?: string): Promise<number> {
-  if (!existsSync(input)) throw new UsageError(`no such file: ${input}`);
-  // The records are read and the results written through the dataset store (the core's default).
-  const ops = llmOperations({ apiKey: () => process.env.OPENAI_API_KEY });
-  // One face over five operations that share CommonOptions.
-  const op = ops[id] as unknown as Operation<ZodType<CommonOptions>, JobSummary>;
-  const options: CommonOptions = parseOptions(op.options, { ...(await commonOptions(values, input, defaultModel, io.signal)), ...extra });
-  const printer = progressPrinter(io);
+/**
+ * Runs an LLM task through the CLI's runner. The input is opened and indexed once: the few-shot
+ * examples, the estimate and the job read that dataset; with --out, it becomes the copy (written
+ * once the estimate is confirmed), so results never touch the input.
+ */
+async function runLlm(id: TaskId, name: string, io: Io, r: LlmRun): Promise<number> {
+  if (!existsSync(r.input)) throw new UsageError(`no such file: ${r.input}`);
+  const raw = { ...(await commonOptions(r.values, r.input, r.defaultModel, io.signal)), ...r.extra };
+  const out = typeof r.values.out === 'string' && resolve(r.values.out) !== resolve(r.input) ? r.values.out : undefined;
+  const fields = fieldMapOf(r.values);
+  let job: JsonlDataset = await openJsonl(r.input, io.signal);
+  // A copy made by this run (and its journal folder), removed again when the job stops on a fatal
+  // error (no server there, a bad key) before any record had a result.
+  let fresh = false;
+  const journalDirExisted = out !== undefined && existsSync(journalDirFor(out));
+  let applied = 0;
   try {
-    const go = await confirmEstimate(id, await op.estimate!(options, { signal: io.signal }), values, io);
-    if (go !== true) return go;
-    const summary: JobSummary = await op.run(options, { signal: io.signal, log: (l) => io.err(`${l}\n`), progress: printer.progress });
-    printer.done();
-    // Several judges: how they agree, over the file they wrote.
-    const agreement = summary.parts && id === 'judge' ? await judgesSummaryOfFile(targetPath(options, 'judge'), undefined, io.signal) : undefined;
-    if (values.json) io.out(`${JSON.stringify(agreement ? { ...summary, agreement } : summary, null, 2)}\n`);
-    else {
-      io.out(
-        `${id}: ${summary.ok} ok, ${summary.failed.length} failed, ${summary.skipped.length} skipped (invalid lines), ` +
-          `${summary.cached} from cache, ${summary.resumed} resumed; ${summary.requests} request(s), ` +
-          `${summary.tokens.input_tokens} + ${summary.tokens.output_tokens} tokens${summary.cost ? `, $${summary.cost.toFixed(4)}` : ''}\n`,
-      );
-      for (const p of summary.parts ?? []) io.out(`  ${p.model}: ${p.ok} ok, ${p.failed.length} failed, ${p.cached} from cache, ${p.requests} request(s)\n`);
-      if (summary.parts && id === 'annotate') {
-        // Several models: how each agrees with people, and with the others, over the file written.
-        const ma = await modelsAgreementOfFile(targetPath(options, 'label'), (options as { question?: string }).question ?? 'label', io.signal);
+    if (r.fewShot && r.question) raw.answerExamples = humanAnswerExamples(job, r.question, r.fewShot, fields);
+    else if (r.fewShot) raw.examples = humanLabeledExamples(job, r.fewShot, fields);
+    const op = llmEntries({
+      apiKey: () => process.env.OPENAI_API_KEY,
+      openSource: async () => new StoreRecordSource(job),
+      openSink: async (_source, o) => {
+        const sink = new StoreResultSink(job, { fields: o.fields ?? defaultFields, replace: o.replaceExisting });
+        const apply = sink.apply.bind(sink);
+        sink.apply = (i, result, bound) => {
+          applied++;
+          apply(i, result, bound);
+        };
+        return sink;
+      },
+    })[id];
+    return await runOperation(op, raw, r.values, io, {
+      name,
+      async beforeRun() {
+        if (!out) return;
+        if (!existsSync(out)) {
+          await job.saveAs(out);
+          fresh = true;
+        } else {
+          // An earlier run's copy: the job goes on there (openJobTarget brings it in line with the input).
+          job.close();
+          job = await openJobTarget(r.input, out, { annotationKeys: annotationKeys(fields), log: (l) => io.err(`${l}\n`) });
+        }
+      },
+      // Several judges or models: how they agree, over the file they wrote (the dataset still open).
+      async after(summary) {
+        if (!summary.parts) return {};
         const f = (v: number | null): string => (v === null ? '-' : v.toFixed(2));
-        for (const p of ma.modelPairs ?? []) io.out(`  ${p.a} / ${p.b}: agree on ${Math.round((p.metrics.accuracy ?? 0) * p.metrics.n)} of ${p.metrics.n} record(s), kappa ${f(p.metrics.kappa)}\n`);
-        for (const m of ma.models ?? []) if (m.vsReference.metrics.n > 0) io.out(`  ${m.model} / people: ${m.vsReference.metrics.n} record(s), accuracy ${f(m.vsReference.metrics.accuracy)}, kappa ${f(m.vsReference.metrics.kappa)}\n`);
-      }
-      if (agreement) {
-        const f = (v: number | null): string => (v === null ? '-' : v.toFixed(2));
-        io.out(`  agreement: the judges disagree on ${agreement.disagree} of ${agreement.records} record(s) (spread >= ${Math.round(agreement.threshold * 100)}% of the scale); Krippendorff's alpha ${f(agreement.alpha)}\n`);
-        for (const p of agreement.pairs) io.out(`    ${p.a} / ${p.b}: ${p.n} records, Pearson ${f(p.pearson)}, Spearman ${f(p.spearman)}, mean abs. difference ${f(p.meanAbsoluteDifference)}\n`);
-      }
-      for (const f of summary.failed.slice(0, 20)) io.out(`  line ${f.line}${summary.parts ? ` (${f.model})` : ''}: ${f.reason}\n`);
-      if (summary.failed.length > 20) io.out(`  ... and ${summary.failed.length - 20} more\n`);
-    }
-    return summary.failed.length > 0 ? ExitCode.failure : ExitCode.ok;
+        if (id === 'label') {
+          const ma = await modelsAgreementOfFile(job.path, typeof raw.question === 'string' ? raw.question : 'label', io.signal);
+          return {
+            json: { agreement: ma },
+            lines: [
+              ...(ma.modelPairs ?? []).map((p) => `${p.a} / ${p.b}: agree on ${Math.round((p.metrics.accuracy ?? 0) * p.metrics.n)} of ${p.metrics.n} record(s), kappa ${f(p.metrics.kappa)}`),
+              ...(ma.models ?? []).filter((m) => m.vsReference.metrics.n > 0).map((m) => `${m.model} / people: ${m.vsReference.metrics.n} record(s), accuracy ${f(m.vsReference.metrics.accuracy)}, kappa ${f(m.vsReference.metrics.kappa)}`),
+            ],
+          };
+        }
+        if (id !== 'judge') return {};
+        const agreement = await judgesSummaryOfLines(datasetLines(job, io.signal));
+        return {
+          json: { agreement },
+          lines: [
+            `agreement: the judges disagree on ${agreement.disagree} of ${agreement.records} record(s) (spread >= ${Math.round(agreement.threshold * 100)}% of the scale); Krippendorff's alpha ${f(agreement.alpha)}`,
+            ...agreement.pairs.map((p) => `  ${p.a} / ${p.b}: ${p.n} records, Pearson ${f(p.pearson)}, Spearman ${f(p.spearman)}, mean abs. difference ${f(p.meanAbsoluteDifference)}`),
+          ],
+        };
+      },
+    });
   } catch (err) {
-    printer.done();
-    if (err instanceof JobCancelledError) {
-      // Finished records are journaled and saved; the same command resumes.
-      if (values.json) io.out(`${JSON.stringify(err.summary, null, 2)}\n`);
-      const s = err.summary;
-      return interrupted(io, `${s.ok + s.failed.length + s.skipped.length} of ${s.total} records are done and kept`);
+    if (out && fresh && applied === 0 && err instanceof LlmError && err.kind === 'fatal') {
+      job.close();
+      rmSync(out, { force: true });
+      if (!journalDirExisted) rmSync(journalDirFor(out), { recursive: true, force: true });
     }
-    if (err instanceof UserError) throw new UsageError(err.message);
     throw err;
+  } finally {
+    job.close();
   }
 }
 
-export const annotate: Command = {
-  name: 'annotate',
-  summary: 'Label records with an LLM (zero- or few-shot), with confidence and rationale; or answer any question type',
-  usage: `curate annotate FILE --labels a,b,c [--few-shot N] [--question label] [--models a,b]\n${questionUsage}\n${commonUsage}`,
-  details:
-    'With --models every listed model labels every record (one job per model over the same file, one after the other,\n' +
-    "sharing the cache): each model's answer is a suggestion of its own, side by side; \"curate agreement\" then compares\n" +
-    'each model with people and the models with each other.',
-  options: { ...common, labels: { type: 'string', short: 'l' }, 'few-shot': { type: 'string' }, models: { type: 'string' }, ...questionFlags },
-  async run({ values, positionals }, io) {
-    const input = positionals[0];
-    if (!input) throw new UsageError('missing FILE');
-    // Question types (src/core/questions): the flags become the operation's question options.
-    const q = questionOptionsOf(values);
-    const question = existsSync(input) ? checkedQuestion(input, values) : undefined;
-    const labels = q.labels ?? list(values.labels);
-    if (q.questionType === undefined && !question && labels.length < 2) throw new UsageError('--labels needs at least two labels, e.g. --labels positive,negative,neutral');
-    const fewShot = num(values['few-shot'], 'few-shot') ?? 0;
-    const other = question && question.type !== 'label' ? question : undefined;
-    const examples = fewShot > 0 && !other ? await humanExamples(input, fewShot, values) : [];
-    const answerExamples = fewShot > 0 && other ? await humanAnswers(input, other, fewShot, values) : [];
-    const extra = { ...q, labels, examples, answerExamples };
-    // Several models (--models a,b): one suggestion per model; see "curate agreement" for how they agree.
-    if (values.models !== undefined) {
-      const models = list(values.models);
-      if (models.length === 0) throw new UsageError('--models needs model names, e.g. --models gpt-4.1-mini,llama3.1');
-      const model = typeof values.model === 'string' ? values.model : undefined;
-      const all = [...new Set([...(model ? [model] : []), ...models])];
-      return runLlm('annotate', values, { ...extra, models: all }, input, io, all[0]);
-    }
-    return runLlm('annotate', values, extra, input, io);
-  },
-};
-
-/** The question annotate works on, from the declarations and flags (undefined: the single label). */
-function checkedQuestion(input: string, values: OptionValues) {
+/** The question a job works on, from the declarations and flags (undefined: the single label). */
+function checkedQuestion(input: string, values: OptionValues): Question | undefined {
   try {
     return resolveQuestion({ input, ...questionOptionsOf(values), fields: fieldMapOf(values) });
   } catch (err) {
@@ -134,27 +147,45 @@ function checkedQuestion(input: string, values: OptionValues) {
   }
 }
 
-/** Few-shot demonstrations of a question of another type: records a person answered. */
-async function humanAnswers(file: string, q: Question, n: number, values: OptionValues): Promise<{ record: Record<string, unknown>; value: unknown }[]> {
-  const ds = await JsonlDataset.open(file);
-  try {
-    await ds.ready;
-    return humanAnswerExamples(ds, q, n, fieldMapOf(values));
-  } finally {
-    ds.close();
-  }
+/** `curate label` (and its earlier name, `curate annotate`); any question type (src/core/questions). */
+function labelCommand(name: string, summary: string): Command {
+  return {
+    name,
+    summary,
+    usage: `curate ${name} FILE --labels a,b,c [--few-shot N] [--question label] [--models a,b]\n${questionUsage}\n${commonUsage}`,
+    details:
+      'With --models every listed model labels every record (one job per model over the same file, one after the other,\n' +
+      "sharing the cache): each model's answer is a suggestion of its own, side by side; \"curate agreement\" then compares\n" +
+      'each model with people and the models with each other.',
+    options: { ...common, labels: { type: 'string', short: 'l' }, 'few-shot': { type: 'string' }, models: { type: 'string' }, ...questionFlags },
+    async run({ values, positionals }, io) {
+      const input = positionals[0];
+      if (!input) throw new UsageError('missing FILE');
+      // Question types: the flags become the operation's question options.
+      const q = questionOptionsOf(values);
+      const question = existsSync(input) ? checkedQuestion(input, values) : undefined;
+      const labels = q.labels ?? list(values.labels);
+      if (q.questionType === undefined && !question && labels.length < 2) throw new UsageError('--labels needs at least two labels, e.g. --labels positive,negative,neutral');
+      const fewShot = num(values['few-shot'], 'few-shot') ?? 0;
+      const other = question && question.type !== 'label' ? question : undefined;
+      const extra: Record<string, unknown> = { ...q, labels };
+      const run: LlmRun = { values, input, fewShot, extra, ...(other ? { question: other } : {}) };
+      // Several models (--models a,b): one suggestion per model; "curate agreement" says how they agree.
+      if (values.models !== undefined) {
+        const models = list(values.models);
+        if (models.length === 0) throw new UsageError('--models needs model names, e.g. --models gpt-4.1-mini,llama3.1');
+        const model = typeof values.model === 'string' ? values.model : undefined;
+        const all = [...new Set([...(model ? [model] : []), ...models])];
+        extra.models = all;
+        run.defaultModel = all[0];
+      }
+      return runLlm('label', name, io, run);
+    },
+  };
 }
 
-/** Few-shot demonstrations: records a human already labeled. */
-async function humanExamples(file: string, n: number, values: OptionValues): Promise<FewShotExample[]> {
-  const ds = await JsonlDataset.open(file);
-  try {
-    await ds.ready;
-    return humanLabeledExamples(ds, n, fieldMapOf(values));
-  } finally {
-    ds.close();
-  }
-}
+export const label = labelCommand('label', 'Label records with an LLM (zero- or few-shot), with confidence and rationale; or answer any question type');
+export const annotate = labelCommand('annotate', 'The same as label (its earlier name)');
 
 export const judge: Command = {
   name: 'judge',
@@ -183,9 +214,9 @@ export const judge: Command = {
       if (judges.length === 0) throw new UsageError('--judge-models needs model names, e.g. --judge-models gpt-4.1,llama3.1');
       const model = typeof values.model === 'string' ? values.model : undefined;
       extra.judgeModels = [...new Set([...(model ? [model] : []), ...judges])];
-      return runLlm('judge', values, extra, input, io, judges[0]);
+      return runLlm('judge', 'judge', io, { values, input, extra, defaultModel: judges[0] });
     }
-    return runLlm('judge', values, extra, input, io);
+    return runLlm('judge', 'judge', io, { values, input, extra });
   },
 };
 
@@ -197,12 +228,12 @@ export const consistency: Command = {
   async run({ values, positionals }, io) {
     const input = positionals[0];
     if (!input) throw new UsageError('missing FILE');
-    // Question types (src/core/questions): k samples of the question's own task.
+    // Question types: k samples of the question's own task.
     const q = questionOptionsOf(values);
     const question = existsSync(input) ? checkedQuestion(input, values) : undefined;
     const labels = q.labels ?? list(values.labels);
     if (q.questionType === undefined && !question && labels.length < 2) throw new UsageError('--labels needs at least two labels');
-    return runLlm('consistency', values, { ...q, labels, ...(values.samples ? { k: num(values.samples, 'samples') } : {}) }, input, io);
+    return runLlm('consistency', 'consistency', io, { values, input, extra: { ...q, labels, ...(values.samples ? { k: num(values.samples, 'samples') } : {}) } });
   },
 };
 
@@ -214,7 +245,7 @@ export const critique: Command = {
   async run({ values, positionals }, io) {
     const input = positionals[0];
     if (!input) throw new UsageError('missing FILE');
-    return runLlm('critique', values, values.field ? { field: values.field } : {}, input, io);
+    return runLlm('critique', 'critique', io, { values, input, extra: values.field ? { field: values.field } : {} });
   },
 };
 
@@ -226,6 +257,6 @@ export const rationale: Command = {
   async run({ values, positionals }, io) {
     const input = positionals[0];
     if (!input) throw new UsageError('missing FILE');
-    return runLlm('rationale', values, {}, input, io);
+    return runLlm('rationale', 'rationale', io, { values, input, extra: {} });
   },
 };

@@ -90,7 +90,7 @@ export interface FilterResult extends FilterReport {
   written?: number;
   /** tag: the edits to apply (one undoable edit). */
   edits?: FieldEdit[];
-  /** delete: the indices to delete, ascending (one undoable edit). */
+  /** delete (and tag): the indices to delete, ascending (one undoable edit). */
   deleteIndices?: number[];
 }
 
@@ -233,6 +233,8 @@ export async function filterLines(
     }
     case 'tag':
       result.edits = tagEdits(ev.dropped.map((i) => [i, ev.tags.get(i)] as const), o.tag);
+      // And what a delete would remove: the editor offers both after one pass.
+      result.deleteIndices = ev.dropped;
       break;
     case 'delete':
       result.deleteIndices = ev.dropped;

@@ -616,10 +616,12 @@ async function runOne<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEn
       retryFailed: o.retryFailed,
       limit: o.limit,
     });
-    if (storeSink && storeSink.missed > 0) log(`${storeSink.missed} result(s) not applied: their records were edited or removed while the job ran`);
-    if (storeSink && storeSink.kept > 0) {
+    // The store's sink (ours, or a face's) says what it did not apply or kept.
+    const ss = storeSink ?? (sink instanceof StoreResultSink ? sink : undefined);
+    if (ss && ss.missed > 0) log(`${ss.missed} result(s) not applied: their records were edited or removed while the job ran`);
+    if (ss && ss.kept > 0) {
       const what = id === 'rationale' ? 'rationale' : 'label';
-      log(`${storeSink.kept} record(s) already had a ${what} other than the model's answer: kept (the answer is a suggestion beside it); --replace (replaceExisting) replaces it, keeping the old one in annotations.history`);
+      log(`${ss.kept} record(s) already had a ${what} other than the model's answer: kept (the answer is a suggestion beside it); replaceExisting replaces it, keeping the old one in annotations.history`);
     }
     return summary;
   } catch (err) {
@@ -701,22 +703,13 @@ function op<K extends TaskId, S extends z.ZodType<TaskOptionsById[K]>>(id: K, op
   });
 }
 
-/** The five LLM operations, bound to a host environment (API key source, dataset adapters). */
+/** The five LLM operations, bound to a host environment (API key source, dataset adapters), by their id (the task's). */
 export function llmOperations(env: LlmEnv) {
   return {
-    annotate: op('label', 'annotate', 'Label records with an LLM', 'Suggests one label per record (zero- or few-shot), with confidence and rationale.', LabelOptions, env),
+    label: op('label', 'label', 'Label records with an LLM', 'Suggests one label per record (zero- or few-shot), with confidence and rationale.', LabelOptions, env),
     rationale: op('rationale', 'rationale', 'Write rationales', 'Explains why each record has its label.', RationaleOptions, env),
     judge: op('judge', 'judge', 'Judge records with an LLM', 'Scores each record against a rubric (overall and per criterion) with reasons; several judge models side by side.', JudgeOptions, env),
     consistency: op('consistency', 'consistency', 'Self-consistency labels', 'Samples the label k times and reports the majority and the agreement.', ConsistencyOptions, env),
     critique: op('critique', 'critique', 'Critique and refine', 'Critiques a field of each record and proposes a refined version, kept beside the original.', CritiqueOptions, env),
   };
 }
-
-/** The operation id of each task (the CLI subcommand and the VS Code command suffix). */
-export const OPERATION_OF: Record<TaskId, keyof ReturnType<typeof llmOperations>> = {
-  label: 'annotate',
-  rationale: 'rationale',
-  judge: 'judge',
-  consistency: 'consistency',
-  critique: 'critique',
-};

@@ -56,7 +56,7 @@ export async function textCall(client: LlmClient, req: TextRequest): Promise<Tex
   if (res.finishReason === 'length' && !req.allowTruncated) {
     return {
       ok: false,
-      reason: `the answer was cut off at max_tokens (${req.params?.max_tokens ?? '?'}); raise the limit (--max-tokens)`,
+      reason: `the answer was cut off at max_tokens (${req.params?.max_tokens ?? '?'}); raise the limit of output tokens`,
       usage: res.usage,
       raw: text,
       requests: res.attempts,

@@ -27,9 +27,14 @@ export function judgesSummary(values: Iterable<Record<string, unknown>>, thresho
 }
 
 /** The same over a file, read through the store (only the judges are kept in memory). */
-export async function judgesSummaryOfFile(path: string, threshold = DEFAULT_DISAGREEMENT, signal?: AbortSignal): Promise<JudgesSummary> {
+export function judgesSummaryOfFile(path: string, threshold = DEFAULT_DISAGREEMENT, signal?: AbortSignal): Promise<JudgesSummary> {
+  return judgesSummaryOfLines(storeLines(path, signal), threshold);
+}
+
+/** The same over lines (an open dataset's: datasetLines). */
+export async function judgesSummaryOfLines(lines: AsyncIterable<{ value?: Record<string, unknown> }>, threshold = DEFAULT_DISAGREEMENT): Promise<JudgesSummary> {
   const judged: Record<string, unknown>[] = [];
-  for await (const l of storeLines(path, signal)) {
+  for await (const l of lines) {
     const list = l.value?.judges;
     if (Array.isArray(list) && list.length > 1) judged.push({ judges: list });
   }

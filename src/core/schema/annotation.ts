@@ -170,63 +170,10 @@ export const FieldMap = z.object({
 export type FieldMap = z.infer<typeof FieldMap>;
 export const defaultFields: FieldMap = FieldMap.parse({});
 
-/** Provenance as the editor shows it. */
-export interface ProvenanceView {
-  model?: string;
-  promptHash?: string;
-  time?: string;
-  inputTokens?: number;
-  outputTokens?: number;
-}
-
-/** One judge's verdict (or the panel's, with `n`, `spread` and `models`), normalized. */
-export interface JudgeView {
-  score?: number;
-  scale?: [number, number];
-  reasons?: string;
-  criteria?: Record<string, number>;
-  model?: string;
-  n?: number;
-  spread?: number;
-  models?: string[];
-  provenance?: ProvenanceView;
-}
-
-/** A record's annotation, normalized (what the editor, stats and filters read). */
-export interface AnnotationView {
-  label?: string;
-  rationale?: string;
-  /** Who wrote the rationale, when a model did (the rationale task's suggestion). */
-  rationaleProvenance?: ProvenanceView;
-  /** The panel's verdict: the stored `judge`, else computed from `judges`. */
-  judge?: JudgeView;
-  /** The judges of the current panel (those that share the latest judge's prompt), side by side. */
-  judges: JudgeView[];
-  /** Judges of earlier panels (another rubric, scale or prompt), kept. */
-  otherJudges: JudgeView[];
-  suggestions: {
-    question: string;
-    value: unknown;
-    score?: number;
-    agent?: string;
-    type: 'model' | 'human';
-    rationale?: string;
-    position: number;
-    /** The task that made it when not a plain label: consistency, critique, rationale. */
-    task?: string;
-    /** Self-consistency: the sampled answers. */
-    samples?: { value: unknown; score?: number; rationale?: string }[];
-    provenance?: ProvenanceView;
-  }[];
-  human?: { value: unknown; user?: string; status?: string; time?: string };
-  reviewStatus?: string;
-  /** The human review queue the record was sent to (annotations.review.queue). */
-  reviewQueue?: string;
-  /** judge.score when it is a finite number. */
-  judgeScore?: number;
-  /** Provenance of the last model suggestion for the label question. */
-  provenance?: ProvenanceView;
-}
+// The normalized views readAnnotation returns are zod schemas of the core (one definition, shared
+// with the editor's protocol).
+export type { AnnotationView, JudgeView, ProvenanceView } from '../session/views';
+import type { AnnotationView, JudgeView, ProvenanceView } from '../session/views';
 
 function latestModelProvenance(list: AnnotationView['suggestions'], question: string): AnnotationView['provenance'] {
   for (let i = list.length - 1; i >= 0; i--) {
@@ -576,7 +523,7 @@ export function withRationale(record: Rec, rationale: string, fields: FieldMap =
 
 // ---------------------------------------------------------------------------------------------
 // Field edits: what the store applies (JsonlDataset.setFields(index, edits) makes them one
-// undoable edit). Each action above has a twin here that returns the edits instead of a record.
+// undoable edit): diffFields(record, action(record, ...)) gives them for any action above.
 
 /** One field to set (path of keys/indices from the record's top level); `undefined` removes it. */
 export interface FieldEdit {
@@ -594,36 +541,6 @@ export function diffFields(before: Rec, after: Rec): FieldEdit[] {
   for (const [k, v] of Object.entries(after)) if (!(k in before) || !stableEqual(before[k], v)) edits.push({ path: [k], value: v });
   for (const k of Object.keys(before)) if (!(k in after)) edits.push({ path: [k], value: undefined });
   return edits;
-}
-
-export function humanLabelEdits(record: Rec, label: string, when: When = {}, fields: FieldMap = defaultFields, question?: string): FieldEdit[] {
-  return diffFields(record, withHumanLabel(record, label, when, fields, question ?? fields.question ?? 'label'));
-}
-
-export function suggestionEdits(record: Rec, question: string, suggestion: Suggestion, fields: FieldMap = defaultFields): FieldEdit[] {
-  return diffFields(record, withSuggestion(record, question, suggestion, fields));
-}
-
-export function acceptSuggestionEdits(record: Rec, question: string, position: number, when: When = {}, fields: FieldMap = defaultFields): FieldEdit[] {
-  return diffFields(record, acceptSuggestion(record, question, position, when, fields));
-}
-
-export function rejectSuggestionEdits(record: Rec, question: string, when: When = {}, fields: FieldMap = defaultFields): FieldEdit[] {
-  return diffFields(record, rejectSuggestion(record, question, when, fields));
-}
-
-export function reviewStatusEdits(record: Rec, status: string, fields: FieldMap = defaultFields): FieldEdit[] {
-  return diffFields(record, setReviewStatus(record, status, fields));
-}
-
-/** A judge's verdict: its entry in `judges[]` (by model and prompt) and the panel's `judge`. */
-export function judgeEdits(record: Rec, judge: Judge, fields: FieldMap = defaultFields): FieldEdit[] {
-  return diffFields(record, withJudge(record, judge, fields));
-}
-
-/** The label's rationale (model- or human-written). */
-export function rationaleEdits(rationale: string, fields: FieldMap = defaultFields): FieldEdit[] {
-  return [{ path: [fields.rationale], value: rationale }];
 }
 
 // ---------------------------------------------------------------------------------------------

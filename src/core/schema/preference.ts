@@ -18,21 +18,8 @@ export const PAIR_KEYS = [
 /** The keys the side-by-side view shows (the record view leaves them out). */
 export const PREFERENCE_FIELDS = ['prompt', ...PAIR_KEYS.flat()];
 
-export interface PreferenceSide {
-  /** The response: the last assistant message of a message list, or the string. */
-  text: string;
-  rating?: number;
-  model?: string;
-}
-
-export interface PreferenceView {
-  prompt: string;
-  chosen: PreferenceSide;
-  rejected: PreferenceSide;
-  /** The human's decision so far: "swapped" (the judge's rejected is better) or "kept". */
-  human?: string;
-  fields: string[];
-}
+export type { PreferenceSide, PreferenceView } from '../session/views';
+import type { PreferenceSide, PreferenceView } from '../session/views';
 
 function messageText(m: unknown): string | undefined {
   if (!isObj(m)) return undefined;

@@ -615,7 +615,7 @@ export class JsonlDataset {
 
   /**
    * Sets several fields of one record as one edit (one undo step): e.g. the edits from
-   * schema/annotation's humanLabelEdits(). Throws LossyEditError on records that a structured
+   * diffFields(record, withHumanLabel(record, ...)). Throws LossyEditError on records that a structured
    * edit would change beyond the fields set (duplicate keys, big integers, ...).
    */
   setFields(index: number, edits: { path: (string | number)[]; value: unknown }[]): Edit {

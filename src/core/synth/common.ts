@@ -50,6 +50,8 @@ export interface SynthEnv {
   log?(line: string): void;
   /** After each write of the output file, with the records in it (VS Code opens the file then). */
   onOutput?(path: string, records: number): void;
+  /** Opens the input records (default: openInput, at the estimate and again at the run); a host may open it once for both. */
+  openInput?(o: SynthOptions): Promise<SynthInput>;
 }
 
 export type StopReason = 'done' | 'target' | 'low-acceptance' | 'rounds' | 'failures';
@@ -145,7 +147,7 @@ export function prepareOutput(o: SynthOptions, jobId: string, inputs: string[]):
   const journalPath = journalPathFor(journalDir, jobId);
   const resuming = existsSync(journalPath);
   if (!resuming && existsSync(o.output) && !o.force) {
-    throw new UserError(`${o.output} exists and no unfinished run of this job is writing it; choose a new file or pass --force to replace it`);
+    throw new UserError(`${o.output} exists and no unfinished run of this job is writing it; choose a new file, or replace it`, 2, 'force');
   }
   return { journalDir, journalPath, resuming };
 }
@@ -333,8 +335,14 @@ export class TextLinesSource implements RecordSource {
   }
 }
 
+export interface SynthInput {
+  source: RecordSource;
+  close(): void;
+  count: number;
+}
+
 /** The input records: a JSONL file through the store, or a text file's lines (a list of topics or prompts). */
-export async function openInput(o: SynthOptions): Promise<{ source: RecordSource; close(): void; count: number }> {
+export async function openInput(o: SynthOptions): Promise<SynthInput> {
   if (!existsSync(o.input)) throw new UserError(`no such file: ${o.input}`);
   if (TEXT_LIST.has(extname(o.input).toLowerCase())) {
     const source = new TextLinesSource(await readSeedList(o.input, []));
@@ -352,9 +360,18 @@ export async function openInput(o: SynthOptions): Promise<{ source: RecordSource
   return { source: inner, close: () => ds.close(), count };
 }
 
+/** An input opener for a host that estimates then runs: the input is opened once, closed by close(). */
+export function sharedInput(): { openInput(o: SynthOptions): Promise<SynthInput>; close(): Promise<void> } {
+  let input: Promise<SynthInput> | undefined;
+  return {
+    openInput: (o) => (input ??= openInput(o)).then((i) => ({ ...i, close: () => {} })),
+    close: async () => (await input?.catch(() => undefined))?.close(),
+  };
+}
+
 /** Estimates a per-record task over the input: each record's requests and tokens. */
-export async function estimateRecords(o: SynthOptions, perRecord: (record: Record<string, unknown>) => { requests: number; inputTokens: number; outputTokens: number } | undefined): Promise<Estimate> {
-  const input = await openInput(o);
+export async function estimateRecords(o: SynthOptions, perRecord: (record: Record<string, unknown>) => { requests: number; inputTokens: number; outputTokens: number } | undefined, env?: SynthEnv): Promise<Estimate> {
+  const input = await (env?.openInput ?? openInput)(o);
   try {
     const e: Estimate = { records: input.count, requests: 0, inputTokens: 0, outputTokens: 0 };
     for (let i = 0; i < input.count; i++) {
@@ -416,7 +433,7 @@ export async function runRecordJob(
     const jobId = o.jobId ?? synthJobId(taskId, o, task.promptHash);
     const { journalDir, journalPath, resuming } = prepareOutput(o, jobId, [o.input]);
     if (resuming) deps.log(`resuming ${taskId} into ${o.output} (job ${jobId})`);
-    const input = await openInput(o);
+    const input = await (env.openInput ?? openInput)(o);
     const writer = new OutputWriter(journalPath, o.output, byRecordIndex, { log: deps.log, onWrite: (n) => env.onOutput?.(o.output, n) });
     try {
       const s = await runJob<GenResult>({

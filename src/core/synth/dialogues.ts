@@ -216,7 +216,7 @@ export function dialoguesOperation(env: SynthEnv) {
     title: 'Generate dialogues',
     description: 'Multi-turn conversations from topic or persona seeds, as `messages` arrays (roles alternate, no empty turn).',
     options: DialoguesOptions,
-    estimate: (o) => estimateRecords(o, plan(o).estimate),
+    estimate: (o) => estimateRecords(o, plan(o).estimate, env),
     run: (o, ctx) => {
       if (o.perSeed > 1 && o.temperature === 0) throw new UserError('several conversations per seed need a temperature above 0');
       return runRecordJob('dialogues', o, env, ctx, (deps) => dialoguesTask(o, deps));

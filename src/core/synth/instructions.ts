@@ -348,7 +348,7 @@ async function runInstructions(o: InstructionsOptions, env: SynthEnv, ctx: Opera
       if (recent.length >= o.window && rate() < o.minAcceptance) {
         return {
           reason: 'low-acceptance',
-          message: `stopped early: only ${pct(rate())} of the last ${recent.length} candidates were kept (below ${pct(o.minAcceptance)}); ${accepted.length} of ${o.target} instructions. The model keeps repeating the pool: add personas or attributes, evolutions, a higher temperature, more seeds, or a higher --similarity`,
+          message: `stopped early: only ${pct(rate())} of the last ${recent.length} candidates were kept (below ${pct(o.minAcceptance)}); ${accepted.length} of ${o.target} instructions. The model keeps repeating the pool: add personas or attributes, evolutions, a higher temperature, more seeds, or a higher similarity threshold`,
         };
       }
       if (roundFailed === o.requestsPerRound) {

@@ -201,7 +201,7 @@ export function preferencesOperation(env: SynthEnv) {
     title: 'Generate preference pairs',
     description: 'N candidate responses per prompt, rated by a judge; the best and the worst become a DPO pair (ties skipped), every candidate kept for review.',
     options: PreferencesOptions,
-    estimate: (o) => estimateRecords(o, plan(o).estimate),
+    estimate: (o) => estimateRecords(o, plan(o).estimate, env),
     run: (o, ctx) => runRecordJob('preferences', o, env, ctx, (deps) => preferencesTask(o, deps)),
   });
 }

@@ -117,7 +117,7 @@ export function responsesOperation(env: SynthEnv) {
     title: 'Generate responses',
     description: 'The response to each record’s instruction or prompt, or the next assistant turn of its conversation; optionally several per record.',
     options: ResponsesOptions,
-    estimate: (o) => estimateRecords(o, plan(o).estimate),
+    estimate: (o) => estimateRecords(o, plan(o).estimate, env),
     run: (o, ctx) => runRecordJob('responses', o, env, ctx, (deps) => responsesTask(o, deps)),
   });
 }

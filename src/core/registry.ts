@@ -1,0 +1,194 @@
+// The operations the faces run, by one id each: the CLI subcommand and the VS Code command are
+// derived from it (faceNames). An entry hides its options' schema behind `prepare`, which parses
+// raw options once, so that a face runs any operation through one generic runner without casts:
+// estimate, run with progress, a summary in neutral words, and what a cancelled run kept.
+import type { z } from 'zod';
+import type { Estimate, Operation, OperationContext } from './operation';
+import { JobCancelledError, type JobSummary } from './jobs/runner';
+import { llmOperations, type LlmEnv } from './llm/tasks';
+import type { TaskId } from './llm/prompts';
+import { synthOperations, GenerateCancelledError, type GenerateSummary, type SynthEnv, type SynthTask } from './synth';
+import { createFilterOperation, type FilterDeps, type FilterResult } from './filter/filter';
+
+/** What a run did, in words for a person (no flag or setting names: the faces add those). */
+export interface Summary {
+  /** One line: "12 ok, 1 failed, ...". */
+  headline: string;
+  /** Lines after it (per judge, agreement, ...). */
+  details: string[];
+  failures: { where: string; reason: string }[];
+  /** Records deliberately not done (invalid lines, ties), with why. */
+  skipped: { where: string; reason: string }[];
+  /** A closing line: why it stopped. */
+  note?: string;
+  /** ok: all done; incomplete: records failed or a target was not reached (exit 1, "Retry Failed"). */
+  outcome: 'ok' | 'incomplete';
+}
+
+/** An operation with its options parsed: what a face's runner needs, whatever the options' type. */
+export interface Prepared<R> {
+  readonly id: string;
+  readonly title: string;
+  estimate(signal: AbortSignal): Promise<Estimate | undefined>;
+  run(ctx: OperationContext): Promise<R>;
+  summarize(result: R): Summary;
+  /** A cancelled run's partial result and what is kept, from the error it ended with. */
+  cancelled(err: unknown): { result: R; kept: string } | undefined;
+}
+
+/** How an operation's results are told: a summary, and the partial result a cancelled run carries. */
+export interface Reporting<R> {
+  summarize(result: R): Summary;
+  cancelled?(err: unknown): { result: R; kept: string } | undefined;
+}
+
+export interface OperationEntry<R> {
+  readonly id: string;
+  readonly title: string;
+  readonly description: string;
+  /** Parses raw options (throws the schema's ZodError, which faces show per option). */
+  prepare(raw: unknown): Prepared<R>;
+}
+
+/** An operation as a registry entry: the options' schema stays inside. */
+export function entry<S extends z.ZodType, R>(op: Operation<S, R>, reporting: Reporting<R>): OperationEntry<R> {
+  return {
+    id: op.id,
+    title: op.title,
+    description: op.description,
+    prepare(raw) {
+      const options: z.output<S> = op.options.parse(raw);
+      return {
+        id: op.id,
+        title: op.title,
+        estimate: async (signal) => (op.estimate ? op.estimate(options, { signal }) : undefined),
+        run: (ctx) => op.run(options, ctx),
+        summarize: (r) => reporting.summarize(r),
+        cancelled: (err) => reporting.cancelled?.(err),
+      };
+    },
+  };
+}
+
+/**
+ * The names of an operation on each face: the CLI subcommand (words: `generate-responses` is
+ * `curate generate responses`) and the VS Code command (`datasetCurator.` + the id in camelCase;
+ * a record's variant adds `Record`).
+ */
+export function faceNames(id: string): { cli: string[]; vscode: string; vscodeRecord: string } {
+  const words = id.split('-');
+  const camel = words.map((w, i) => (i === 0 ? w : `${w[0]!.toUpperCase()}${w.slice(1)}`)).join('');
+  return { cli: words[0] === 'generate' ? words : [id], vscode: `datasetCurator.${camel}`, vscodeRecord: `datasetCurator.${camel}Record` };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reporting of the kinds of results
+
+const money = (s: { requests: number; tokens: { input_tokens: number; output_tokens: number }; cost: number }): string =>
+  `${s.requests} request(s), ${s.tokens.input_tokens} + ${s.tokens.output_tokens} tokens${s.cost ? `, $${s.cost.toFixed(4)}` : ''}`;
+
+/** An LLM job over a file's records (label, rationale, judge, consistency, critique). */
+export const jobReporting: Reporting<JobSummary> = {
+  summarize(s) {
+    return {
+      headline: `${s.ok} ok, ${s.failed.length} failed, ${s.skipped.length} skipped (invalid lines), ${s.cached} from cache, ${s.resumed} resumed; ${money(s)}`,
+      details: (s.parts ?? []).map((p) => `${p.model}: ${p.ok} ok, ${p.failed.length} failed, ${p.cached} from cache, ${p.requests} request(s)`),
+      failures: s.failed.map((f) => ({ where: `line ${f.line}${s.parts ? ` (${f.model})` : ''}`, reason: f.reason })),
+      skipped: s.skipped.map((f) => ({ where: `line ${f.line}`, reason: f.reason })),
+      outcome: s.failed.length > 0 ? 'incomplete' : 'ok',
+    };
+  },
+  cancelled(err) {
+    if (!(err instanceof JobCancelledError)) return undefined;
+    const s = err.summary;
+    return { result: s, kept: `${s.ok + s.failed.length + s.skipped.length} of ${s.total} records are done and kept` };
+  },
+};
+
+const REJECTED: Record<string, string> = { similar: 'near-copies', duplicate: 'duplicates', short: 'too short', long: 'too long', empty: 'empty' };
+
+/** A generation job writing a new file (instructions, responses, preferences, dialogues). */
+export const generateReporting: Reporting<GenerateSummary> = {
+  summarize(s) {
+    let headline: string;
+    if (s.instructions) {
+      const i = s.instructions;
+      const why = Object.entries(i.rejectedBy)
+        .filter(([k]) => k !== 'target')
+        .map(([k, n]) => `${n} ${REJECTED[k] ?? k}`)
+        .join(', ');
+      headline =
+        `${i.accepted} of ${i.target} instruction(s) written to ${s.output} in ${i.rounds} round(s); ` +
+        `${i.rejected} rejected${i.rejected ? ` (${why})` : ''}, acceptance ${Math.round(i.acceptanceRate * 100)}%` +
+        `${i.rejectedBy.target ? `, ${i.rejectedBy.target} candidate(s) unused at the target` : ''}; ` +
+        `${s.cached} answer(s) from cache, ${s.resumed} from the journal of an earlier run; ${money(s)}`;
+    } else {
+      headline =
+        `${s.records} record(s) written to ${s.output}; ${s.inputs} input record(s): ${s.ok} ok, ${s.skipped.length} skipped, ${s.failed.length} failed; ` +
+        `${s.cached} from cache, ${s.resumed} from the journal of an earlier run; ${money(s)}`;
+    }
+    const short = s.instructions !== undefined && s.stop.reason !== 'target';
+    return {
+      headline,
+      details: [],
+      note: s.stop.message,
+      failures: s.failed.map((f) => ({ where: f.where, reason: f.reason })),
+      skipped: s.skipped.map((f) => ({ where: f.where, reason: f.reason })),
+      outcome: s.failed.length > 0 || !s.complete || short ? 'incomplete' : 'ok',
+    };
+  },
+  cancelled(err) {
+    if (!(err instanceof GenerateCancelledError)) return undefined;
+    return { result: err.summary, kept: `${err.summary.records} generated record(s) are kept in ${err.summary.output}` };
+  },
+};
+
+/** A filter run: what it keeps and drops, per rule. */
+export const filterReporting: Reporting<FilterResult> = {
+  summarize(r) {
+    return {
+      headline: `${r.kept} kept, ${r.dropped} dropped of ${r.total}${r.written !== undefined ? `; ${r.written} written to ${r.out}` : ''}`,
+      details: r.rules.map((x) => `${x.rule}: drops ${x.dropped}`),
+      failures: [],
+      skipped: [],
+      outcome: 'ok',
+    };
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// The registry
+
+/** The LLM jobs over a file's records, by id (the task's: label, rationale, judge, consistency, critique). */
+export function llmEntries(env: LlmEnv): { readonly [K in TaskId]: OperationEntry<JobSummary> } {
+  const ops = llmOperations(env);
+  return {
+    label: entry(ops.label, jobReporting),
+    rationale: entry(ops.rationale, jobReporting),
+    judge: entry(ops.judge, jobReporting),
+    consistency: entry(ops.consistency, jobReporting),
+    critique: entry(ops.critique, jobReporting),
+  };
+}
+
+/** The generation jobs, by task (their ids: generate-instructions, ...). */
+export function generateEntries(env: SynthEnv): { readonly [K in SynthTask]: OperationEntry<GenerateSummary> } {
+  const ops = synthOperations(env);
+  return {
+    instructions: entry(ops.instructions, generateReporting),
+    responses: entry(ops.responses, generateReporting),
+    preferences: entry(ops.preferences, generateReporting),
+    dialogues: entry(ops.dialogues, generateReporting),
+  };
+}
+
+/** The filter, over lines from `deps.open` (default: the file through the store; VS Code: the open document). */
+export function filterEntry(deps: FilterDeps = {}): OperationEntry<FilterResult> {
+  return entry(createFilterOperation(deps), filterReporting);
+}
+
+/** Every operation id in the registry (the faces' names are derived from them: faceNames). */
+export function registeredIds(): string[] {
+  const env = { apiKey: () => undefined };
+  return [...Object.values(llmEntries(env)), ...Object.values(generateEntries(env)), filterEntry()].map((e) => e.id);
+}
