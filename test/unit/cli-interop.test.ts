@@ -142,7 +142,7 @@ test('tokenizer: OpenAI encodings by model; chat framing as the cookbook counts 
   const r = c.result();
   assert.equal(r.totalTokens, countTokens('hello world') + countTokens('hi'));
   assert.equal(r.estimatedCost, undefined);
-  assert.match(describeReadiness(r), /no price known for this model: pass --price/);
+  assert.match(describeReadiness(r), /no price known for this model: give its training price per million tokens/);
   assert.equal(rowTokens({ input: { messages: [{ role: 'user', content: 'a' }] }, preferred_output: [{ role: 'assistant', content: 'b' }], non_preferred_output: [{ role: 'assistant', content: 'c' }] }, 'o200k_base'),
     countChatTokens([{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }]) + countChatTokens([{ role: 'assistant', content: 'c' }]) - 3);
 });

@@ -261,7 +261,7 @@ describe('curate agreement, filter and review-queue, per question type', () => {
     assert.deepEqual(readJsonl(out).map((r) => r.id), [3]);
     const bad = await cli(['filter', file, '--min-rating', '4', '--dry-run']);
     assert.equal(bad.code, 2);
-    assert.match(bad.err, /need --question NAME/);
+    assert.match(bad.err, /need a question \(a declared question, or one described by its type\): pass --question/);
   });
 
   test('review-queue per question: models that disagree, suggestions that no longer fit', async () => {

@@ -15,6 +15,7 @@ import { describeReadiness } from '../../core/export/readiness';
 import { createSplitOperation } from '../../core/export/split';
 import { JsonlDataset } from '../../core/store';
 import { UserError, type OperationContext } from '../../core/operation';
+import { flagOf } from './run-operation';
 import { ExitCode, UsageError, requireFile, type Command, type Io } from '../cli';
 import { questionFilterFlags, questionFilterOptionsOf, questionFilterUsage, questionFlags, questionReviewFlags, questionReviewOptionsOf, questionUsage } from './question-flags';
 import { runQuestionAgreement, typedQuestion } from './question-reports';
@@ -74,7 +75,7 @@ function checked<T>(fn: () => T): T {
     return fn();
   } catch (err) {
     if (err instanceof ZodError) throw new UsageError(err.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('\n'));
-    if (err instanceof UserError) throw new UsageError(cliWords(err.message));
+    if (err instanceof UserError) throw new UsageError(cliWords(err.option ? `${err.message}: pass ${flagOf(err.option)}` : err.message));
     throw err;
   }
 }
@@ -178,17 +179,23 @@ export const filter: Command = {
       });
     } else if (values['embedding-model'] || values['semantic-threshold']) throw new UsageError('--embedding-model and --semantic-threshold go with --dedup semantic');
     // The file is opened and indexed once: the filter reads it; tag and delete are edits of it, one atomic save.
-    const result: FilterResult = await withDataset(file, io.signal, async (ds, lines) => {
-      let r: FilterResult;
+    const filterWith = async (open?: (file: string, signal?: AbortSignal) => LineSource): Promise<FilterResult> => {
       try {
-        r = await checkedAsync(() => createFilterOperation({ embed: embedder?.embed, open: lines }).run(options, ctxOf(io)));
+        return await checkedAsync(() => createFilterOperation({ embed: embedder?.embed, ...(open ? { open } : {}) }).run(options, ctxOf(io)));
       } finally {
         embedder?.close();
       }
-      if (action === 'tag') await editAndSave(ds, { edits: r.edits ?? [] }, io.signal);
-      if (action === 'delete') await editAndSave(ds, { deletes: r.deleteIndices ?? [] }, io.signal);
-      return r;
-    });
+    };
+    // Other formats (.jsonl.gz, Parquet, CSV, ...) are read by the operation's own reader (only --out writes).
+    const result: FilterResult =
+      fmt && fmt !== 'jsonl'
+        ? await filterWith()
+        : await withDataset(file, io.signal, async (ds, lines) => {
+            const r = await filterWith(lines);
+            if (action === 'tag') await editAndSave(ds, { edits: r.edits ?? [] }, io.signal);
+            if (action === 'delete') await editAndSave(ds, { deletes: r.deleteIndices ?? [] }, io.signal);
+            return r;
+          });
     if (embedder) io.err(`embeddings: ${embedder.counts.requests} request(s) for ${embedder.counts.sent} text(s), ${embedder.counts.cached} from the cache\n`);
     if (values.json) {
       io.out(`${JSON.stringify(result, null, 2)}\n`);

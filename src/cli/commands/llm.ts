@@ -17,7 +17,7 @@ import { UserError } from '../../core/operation';
 import { resolveQuestion } from '../../core/questions/resolve';
 import type { Question } from '../../core/questions/schema';
 import { humanAnswerExamples } from '../../core/questions/task';
-import type { JsonlDataset } from '../../core/store';
+import { assertDatasetFile, type JsonlDataset } from '../../core/store';
 import { UsageError, textOrFile, type Command, type Io, type OptionValues } from '../cli';
 import { endpointOptions, list, llmFlags, llmUsage, num } from './llm-common';
 import { questionFlags, questionOptionsOf, questionUsage } from './question-flags';
@@ -62,6 +62,7 @@ interface LlmRun {
  */
 async function runLlm(id: TaskId, name: string, io: Io, r: LlmRun): Promise<number> {
   if (!existsSync(r.input)) throw new UsageError(`no such file: ${r.input}`);
+  assertDatasetFile(r.input); // a folder or a binary file: exit 2 before anything is read or asked
   const raw = { ...(await commonOptions(r.values, r.input, r.defaultModel, io.signal)), ...r.extra };
   const out = typeof r.values.out === 'string' && resolve(r.values.out) !== resolve(r.input) ? r.values.out : undefined;
   const fields = fieldMapOf(r.values);
@@ -89,6 +90,7 @@ async function runLlm(id: TaskId, name: string, io: Io, r: LlmRun): Promise<numb
     })[id];
     return await runOperation(op, raw, r.values, io, {
       name,
+      flags: { replaceExisting: '--replace' },
       async beforeRun() {
         if (!out) return;
         if (!existsSync(out)) {

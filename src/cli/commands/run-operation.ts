@@ -14,6 +14,14 @@ export interface CliFace<R> {
   beforeRun?(): Promise<void>;
   /** Extra JSON and lines after the summary (the judges' agreement), from the result. */
   after?(result: R): Promise<{ json?: Record<string, unknown>; lines?: string[] }>;
+  /** Options the core's log lines name, and the flags that set them here (replaceExisting: --replace). */
+  flags?: Readonly<Record<string, string>>;
+}
+
+/** A core log line in the command line's words: the options it names become their flags. */
+function inFlags(line: string, flags: Readonly<Record<string, string>> | undefined): string {
+  if (!flags) return line;
+  return line.replace(/\b[a-z][A-Za-z]*\b/g, (w) => flags[w] ?? w);
 }
 
 /** The flag of an option (maxTokens: --max-tokens). */
@@ -32,7 +40,7 @@ export async function runOperation<R>(op: OperationEntry<R>, raw: Record<string,
         if (go !== true) return go;
       }
       await face.beforeRun?.();
-      const result = await prepared.run({ signal: io.signal, log: (l) => io.err(`${l}\n`), progress: printer.progress });
+      const result = await prepared.run({ signal: io.signal, log: (l) => io.err(`${inFlags(l, face.flags)}\n`), progress: printer.progress });
       printer.done();
       const summary = prepared.summarize(result);
       const more = (await face.after?.(result)) ?? {};

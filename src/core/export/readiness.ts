@@ -150,7 +150,7 @@ export function describeReadiness(r: Readiness): string {
     r.overLimit
       ? `  ${r.overLimit} row(s) over the ${r.contextLength}-token context would be cut: ${r.overLimitRows.slice(0, 5).map((x) => `line ${x.index + 1} (${x.tokens})`).join(', ')}${r.overLimit > 5 ? ', ...' : ''}`
       : `  every row fits the ${r.contextLength}-token context`,
-    `  ${r.trainingTokens} training tokens over ${r.epochs} epoch(s)${r.estimatedCost !== undefined ? `, about $${r.estimatedCost.toFixed(2)} at $${r.pricePerMillion}/1M` : ' (no price known for this model: pass --price)'}`,
+    `  ${r.trainingTokens} training tokens over ${r.epochs} epoch(s)${r.estimatedCost !== undefined ? `, about $${r.estimatedCost.toFixed(2)} at $${r.pricePerMillion}/1M` : ' (no price known for this model: give its training price per million tokens)'}`,
   ];
   for (const w of r.warnings) if (!w.includes('context would be cut')) lines.push(`  warning: ${w}`);
   return lines.join('\n');

@@ -46,7 +46,7 @@ export const convertOperation = defineOperation({
     if (!format) throw new UserError(`cannot tell the format of ${options.file}: give the format (${CONVERT_INPUTS.join(', ')})`);
     if (!toParquet && format === 'jsonl') throw new UserError(`${options.file} is JSONL already: open it as a dataset (or convert it to Parquet with an .parquet output)`);
     if (!existsSync(options.file)) throw new UserError(`no such file: ${options.file}`);
-    if (existsSync(options.out) && !options.overwrite) throw new UserError(`${options.out} exists; pass overwrite (--force) to replace it`);
+    if (existsSync(options.out) && !options.overwrite) throw new UserError(`${options.out} exists; it is replaced only when asked to overwrite it`, 2, 'overwrite');
     const started = Date.now();
     // Parquet knows its row count: progress as a share
     const total = format === 'parquet' ? (await parquetInfo(options.file).catch(() => undefined))?.rows : undefined;

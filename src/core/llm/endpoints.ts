@@ -56,7 +56,7 @@ export async function modelFromServer(
   apiKey: string | undefined,
   opts: { signal?: AbortSignal; choose?: (models: string[]) => Promise<string | undefined>; how?: string } = {},
 ): Promise<string> {
-  const how = opts.how ?? 'name one with --model';
+  const how = opts.how ?? 'name one (the model option)';
   let models: string[];
   try {
     models = await serverModels(baseURL, apiKey, opts.signal);

@@ -181,7 +181,7 @@ export function createQuestionAgreementOperation(open: (file: string, signal?: A
     options: QuestionAgreementOptions,
     async run(options, ctx) {
       const q = resolveQuestion({ ...options, input: options.file });
-      if (!q) throw new UserError(`"${options.question}" is not a declared question; declare it in .curator/questions.json or give its type (--multi-label, --rating MIN-MAX, --rank FIELD, --spans A,B --field F, --text)`);
+      if (!q) throw new UserError(`"${options.question}" is not a declared question; declare it in .curator/questions.json or give its type (multi-label with labels, a rating scale, a ranking field, span labels over a field, or text)`);
       ctx.progress({ done: 0, unit: 'records', message: 'reading' });
       const r = await questionAgreement(q, open(options.file, ctx.signal), options, options.gold ? open(options.gold, ctx.signal) : undefined, ctx.signal);
       ctx.progress({ done: r.records, total: r.records, unit: 'records' });

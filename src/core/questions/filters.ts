@@ -56,7 +56,7 @@ export function questionChecks(o: z.output<typeof QuestionFilterOptions> & { que
   if (!wants) return [];
   const name = o.question;
   if (!name || name === (fields.question ?? 'label')) {
-    if (o.validAnswers || o.minRating !== undefined || o.maxRating !== undefined) throw new UserError('the rating bounds and the answer check need --question NAME (a declared question, or one described by its type)');
+    if (o.validAnswers || o.minRating !== undefined || o.maxRating !== undefined) throw new UserError('the rating bounds and the answer check need a question (a declared question, or one described by its type)', 2, 'question');
   }
   const q: Question | undefined = input && name ? resolveQuestion({ ...o, input, question: name, fields }) : undefined;
   if (o.validAnswers && !q) throw new UserError(`checking answers needs the question "${name}" declared (or its type given)`);

@@ -82,7 +82,7 @@ export function resolveQuestion(o: ResolveInput): Question | undefined {
     q = p.data;
   }
   if (q && q.type !== 'label' && q.name === (fields.question ?? 'label')) {
-    throw new UserError(`"${q.name}" is the dataset's single-label question (the top-level ${fields.label}); give the ${q.type} question its own name, e.g. --question topics`);
+    throw new UserError(`"${q.name}" is the dataset's single-label question (the top-level ${fields.label}); give the ${q.type} question its own name, e.g. topics`, 2, 'question');
   }
   return q;
 }
