@@ -26,12 +26,16 @@ export function fieldMapOf(values: OptionValues): FieldMap | undefined {
   return fm.data;
 }
 
-/** Opens a JSONL file and waits for its full index; CSV and JSON arrays must be converted first. */
-export async function openJsonl(file: string, signal: AbortSignal): Promise<JsonlDataset> {
+/**
+ * Opens a JSONL file and waits for its full index; CSV and JSON arrays must be converted first.
+ * `index: false` leaves the index unbuilt (its scan deferred) for readers that need none (stats).
+ */
+export async function openJsonl(file: string, signal: AbortSignal, opts: { index?: boolean } = {}): Promise<JsonlDataset> {
   const fmt = detectFormat(file);
   if (fmt === 'csv' || fmt === 'tsv' || fmt === 'json') {
     throw new UsageError(`${file} is ${fmt.toUpperCase()}, not JSONL: convert it first with "curate convert ${file} --out FILE.jsonl"`);
   }
+  if (opts.index === false) return JsonlDataset.open(file, { signal, deferScan: true });
   const ds = await JsonlDataset.open(file, { signal });
   try {
     await ds.ready;
