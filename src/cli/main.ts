@@ -1,8 +1,15 @@
-// curate: Dataset Curator's engine, headless. `curate help` lists the commands.
+// curate: Dataset Curator's engine, headless. `curate help` lists the commands. Light on
+// purpose: a command's module loads only when it runs (commands/index.ts), so this file imports
+// nothing heavy. Errors are told apart by name: a command's bundle has its own copy of the
+// error classes (scripts/build.mjs), so instanceof would not see them.
 import { version } from '../../package.json';
-import { ConflictError, SaveError, printable } from '../core/store';
+import { printable } from '../core/store/check';
+import type { ConflictError, SaveError } from '../core/store/errors';
 import { ExitCode, UsageError, parse, type Command, type Io } from './cli';
 import { commands } from './commands';
+
+const isConflict = (err: unknown): err is ConflictError => err instanceof Error && err.name === 'ConflictError';
+const isSaveError = (err: unknown): err is SaveError => err instanceof Error && err.name === 'SaveError' && typeof (err as SaveError).detail === 'string';
 
 function commandHelp(c: Command): string {
   return `${c.summary}\n\nUsage: ${c.usage}\n${c.details ? `\n${c.details}\n` : ''}`;
@@ -43,14 +50,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.err(`curate: unknown command "${rest[0]}". Run "curate help".\n`);
       return ExitCode.usage;
     }
-    io.out(commandHelp(c));
+    io.out(commandHelp(await c.load()));
     return ExitCode.ok;
   }
-  const cmd = commands.find((c) => c.name === name);
-  if (!cmd) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     io.err(`curate: unknown command "${name}". Run "curate help".\n`);
     return ExitCode.usage;
   }
+  const cmd = await entry.load();
   try {
     const args = parse(cmd, rest);
     if (args.values.help) {
@@ -59,11 +67,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     return await cmd.run(args, io);
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || (err instanceof Error && err.name === 'UsageError')) {
       io.err(`curate ${cmd.name}: ${err.message}\nUsage: ${cmd.usage}\n`);
       return ExitCode.usage;
     }
-    if (err instanceof ConflictError) {
+    if (isConflict(err)) {
       io.err(`curate ${cmd.name}: ${err.message}\n`);
       return ExitCode.conflict;
     }
@@ -71,7 +79,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.err(`curate ${cmd.name}: interrupted; nothing was written\n`);
       return ExitCode.interrupted;
     }
-    const msg = err instanceof SaveError ? `${err.detail} The file on disk was not changed.` : err instanceof Error ? err.message : String(err);
+    const msg = isSaveError(err) ? `${err.detail} The file on disk was not changed.` : err instanceof Error ? err.message : String(err);
     io.err(`curate ${cmd.name}: ${msg}\n`);
     return ExitCode.failure;
   }
