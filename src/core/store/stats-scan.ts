@@ -34,6 +34,15 @@ const T_TRUE = 3;
 const T_FALSE = 4;
 const T_OTHER = 5;
 
+// The objects whose members the scanner reads.
+const C_TOP = 0;
+const C_JUDGE = 1;
+const C_ANN = 2;
+const C_REVIEW = 3;
+const C_HUMAN = 4;
+const C_SUGG = 5;
+const C_ORIGIN = 6;
+
 /** What one line yields: set by scanStatsLine, read by addScanned. */
 export interface ScanSlots {
   labelType: number;
@@ -150,7 +159,7 @@ export class StatsScanner {
         const x = dv.getInt32(i, true);
         const q = x ^ 0x22222222;
         const s = x ^ 0x5c5c5c5c;
-        if (((x - 0x20202020) & ~x & 0x80808080) | ((q - 0x01010101) & ~q & 0x80808080) | ((s - 0x01010101) & ~s & 0x80808080)) break;
+        if ((((x - 0x20202020) & ~x) | ((q - 0x01010101) & ~q) | ((s - 0x01010101) & ~s)) & 0x80808080) break;
         i += 4;
       }
       while (i < end && STR[b[i]!] === 0) i++;
@@ -267,11 +276,11 @@ export class StatsScanner {
   }
 
   /**
-   * Walks an object's members (i after '{'), calling `member` for each key [ks, ke) with the
-   * value's start; `member` returns the value's end (or -1). A key with an escape cannot be
+   * Walks an object's members (i after '{'), reading each (key [ks, ke), value at v) with
+   * member(ctx, ...), which returns the value's end (or -1). A key with an escape cannot be
    * matched byte for byte: give up. Returns the index after '}', or -1.
    */
-  private members(i: number, depth: number, member: (ks: number, ke: number, v: number, depth: number) => number): number {
+  private members(i: number, depth: number, ctx: number): number {
     if (depth > MAX_SCAN_DEPTH) return -1;
     const b = this.b;
     i = this.ws(i);
@@ -285,7 +294,7 @@ export class StatsScanner {
       i = this.ws(i);
       if (b[i] !== 0x3a) return -1;
       i = this.ws(i + 1);
-      i = member(ks, ke, i, depth);
+      i = this.member(ctx, ks, ke, i, depth);
       if (i < 0) return -1;
       i = this.ws(i);
       const c = b[i];
@@ -295,11 +304,31 @@ export class StatsScanner {
     }
   }
 
-  private topObject(i: number): number {
-    return this.members(i, 1, this.topMember);
+  /** One member of an object read in context `ctx` (which object it is): returns the value's end, or -1. */
+  private member(ctx: number, ks: number, ke: number, v: number, depth: number): number {
+    switch (ctx) {
+      case C_TOP:
+        return this.topMember(ks, ke, v, depth);
+      case C_JUDGE:
+        return this.judgeMember(ks, ke, v, depth);
+      case C_ANN:
+        return this.annMember(ks, ke, v, depth);
+      case C_REVIEW:
+        return this.reviewMember(ks, ke, v, depth);
+      case C_HUMAN:
+        return this.humanMember(ks, ke, v, depth);
+      case C_SUGG:
+        return this.suggMember(ks, ke, v, depth);
+      default:
+        return this.originMember(ks, ke, v, depth);
+    }
   }
 
-  private readonly topMember = (ks: number, ke: number, v: number, depth: number): number => {
+  private topObject(i: number): number {
+    return this.members(i, 1, C_TOP);
+  }
+
+  private topMember(ks: number, ke: number, v: number, depth: number): number {
     const b = this.b;
     const s = this.slots;
     if (this.is(ks, ke, this.label)) {
@@ -335,7 +364,7 @@ export class StatsScanner {
       s.scaleHiType = T_NONE;
       if (b[v] !== 0x7b) return this.skip(v, depth);
       s.judgeObj = true;
-      return this.members(v + 1, depth + 1, this.judgeMember);
+      return this.members(v + 1, depth + 1, C_JUDGE);
     }
     if (this.is(ks, ke, this.annotations)) {
       s.annObj = false;
@@ -346,10 +375,10 @@ export class StatsScanner {
       s.originModel = false;
       if (b[v] !== 0x7b) return this.skip(v, depth);
       s.annObj = true;
-      return this.members(v + 1, depth + 1, this.annMember);
+      return this.members(v + 1, depth + 1, C_ANN);
     }
     return this.skip(v, depth);
-  };
+  }
 
   private static readonly SCORE = Buffer.from('score');
   private static readonly SCALE = Buffer.from('scale');
@@ -360,7 +389,7 @@ export class StatsScanner {
   private static readonly ORIGIN = Buffer.from('origin');
   private static readonly TYPE = Buffer.from('type');
 
-  private readonly judgeMember = (ks: number, ke: number, v: number, depth: number): number => {
+  private judgeMember(ks: number, ke: number, v: number, depth: number): number {
     const b = this.b;
     const s = this.slots;
     if (this.is(ks, ke, StatsScanner.SCORE)) {
@@ -402,9 +431,9 @@ export class StatsScanner {
       }
     }
     return this.skip(v, depth);
-  };
+  }
 
-  private readonly annMember = (ks: number, ke: number, v: number, depth: number): number => {
+  private annMember(ks: number, ke: number, v: number, depth: number): number {
     const b = this.b;
     const s = this.slots;
     if (this.is(ks, ke, StatsScanner.REVIEW)) {
@@ -412,25 +441,25 @@ export class StatsScanner {
       s.reviewSet = false;
       if (b[v] !== 0x7b) return this.skip(v, depth);
       s.reviewObj = true;
-      return this.members(v + 1, depth + 1, this.reviewMember);
+      return this.members(v + 1, depth + 1, C_REVIEW);
     }
     if (this.is(ks, ke, StatsScanner.HUMAN)) {
       s.humanQObj = false;
       if (b[v] !== 0x7b) return this.skip(v, depth);
-      return this.members(v + 1, depth + 1, this.humanMember);
+      return this.members(v + 1, depth + 1, C_HUMAN);
     }
     if (this.is(ks, ke, StatsScanner.SUGGESTIONS)) {
       s.suggQNonEmpty = false;
       if (b[v] !== 0x7b) return this.skip(v, depth);
-      return this.members(v + 1, depth + 1, this.suggMember);
+      return this.members(v + 1, depth + 1, C_SUGG);
     }
     if (this.is(ks, ke, StatsScanner.ORIGIN)) {
       s.originModel = false;
       if (b[v] !== 0x7b) return this.skip(v, depth);
-      return this.members(v + 1, depth + 1, this.originMember);
+      return this.members(v + 1, depth + 1, C_ORIGIN);
     }
     return this.skip(v, depth);
-  };
+  }
 
   /** A string member equal to `want` (decoded when it has escapes); sets `out` through the callback. */
   private strEquals(v: number, want: Buffer): { end: number; isString: boolean; equal: boolean } {
@@ -443,7 +472,7 @@ export class StatsScanner {
     return { end: e, isString: true, equal: text === want.toString('utf8') };
   }
 
-  private readonly reviewMember = (ks: number, ke: number, v: number, depth: number): number => {
+  private reviewMember(ks: number, ke: number, v: number, depth: number): number {
     if (!this.is(ks, ke, StatsScanner.STATUS)) return this.skip(v, depth);
     const r = this.strEquals(v, PENDING);
     if (r.end === -2) {
@@ -452,15 +481,15 @@ export class StatsScanner {
     }
     this.slots.reviewSet = r.isString && !r.equal;
     return r.end;
-  };
+  }
 
-  private readonly humanMember = (ks: number, ke: number, v: number, depth: number): number => {
+  private humanMember(ks: number, ke: number, v: number, depth: number): number {
     if (!this.is(ks, ke, this.question)) return this.skip(v, depth);
     this.slots.humanQObj = this.b[v] === 0x7b;
     return this.skip(v, depth);
-  };
+  }
 
-  private readonly suggMember = (ks: number, ke: number, v: number, depth: number): number => {
+  private suggMember(ks: number, ke: number, v: number, depth: number): number {
     if (!this.is(ks, ke, this.question)) return this.skip(v, depth);
     const b = this.b;
     if (b[v] !== 0x5b) {
@@ -469,9 +498,9 @@ export class StatsScanner {
     }
     this.slots.suggQNonEmpty = b[this.ws(v + 1)] !== 0x5d;
     return this.skip(v, depth);
-  };
+  }
 
-  private readonly originMember = (ks: number, ke: number, v: number, depth: number): number => {
+  private originMember(ks: number, ke: number, v: number, depth: number): number {
     if (!this.is(ks, ke, StatsScanner.TYPE)) return this.skip(v, depth);
     const r = this.strEquals(v, MODEL);
     if (r.end === -2) {
@@ -480,7 +509,31 @@ export class StatsScanner {
     }
     this.slots.originModel = r.isString && r.equal;
     return r.end;
-  };
+  }
+
+  /** Labels seen lately, as bytes and text: a dataset has a handful, so most lines decode none. */
+  private readonly recent: { bytes: Buffer; text: string }[] = [];
+
+  /** The text of the unescaped label in bytes [s, e). */
+  private labelText(s: number, e: number): string {
+    const b = this.b;
+    const n = e - s;
+    for (let k = 0; k < this.recent.length; k++) {
+      const r = this.recent[k]!;
+      const rb = r.bytes;
+      if (rb.length !== n) continue;
+      let j = 0;
+      while (j < n && rb[j] === b[s + j]) j++;
+      if (j === n) return r.text;
+    }
+    const bytes = Buffer.from(b.subarray(s, e));
+    const text = bytes.toString('utf8');
+    if (n <= 64) {
+      if (this.recent.length >= 16) this.recent.pop();
+      this.recent.unshift({ bytes, text });
+    }
+    return text;
+  }
 
   /** Counts the record the last successful scan() read (same rules as stats-core's addRecord). */
   addTo(st: PartialStats): void {
@@ -490,7 +543,7 @@ export class StatsScanner {
     let text: string | undefined;
     switch (s.labelType) {
       case T_STRING:
-        text = s.labelEscaped ? (JSON.parse(Buffer.from(b.buffer, b.byteOffset + s.labelStart - 1, s.labelEnd - s.labelStart + 2).toString('utf8')) as string) : Buffer.from(b.buffer, b.byteOffset + s.labelStart, s.labelEnd - s.labelStart).toString('utf8');
+        text = s.labelEscaped ? (JSON.parse(Buffer.from(b.buffer, b.byteOffset + s.labelStart - 1, s.labelEnd - s.labelStart + 2).toString('utf8')) as string) : this.labelText(s.labelStart, s.labelEnd);
         break;
       case T_NUMBER:
         text = String(numberAt(b, s.labelStart, s.labelEnd));
