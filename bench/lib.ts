@@ -72,3 +72,57 @@ export function generateJsonl(path: string, bytes: number): void {
   closeSync(fd);
   renameSync(tmp, path);
 }
+
+/** One row of a results file in the shape bench/run.ts tabulates; no target: `target: ''`, `pass` left out (the table's "met" column stays empty). */
+export interface TableRowOut {
+  figure: string;
+  value: number;
+  unit: string;
+  baseline: number | null;
+  baselineLabel: string;
+  ratio: number | null;
+  target: string;
+  pass?: boolean;
+  /** The 1-minute load average when the figure was taken (2 cores shared with other work). */
+  load?: number;
+}
+
+/** Writes bench/results/<name>.json and prints its rows with the load average beside each. */
+export function writeResults(name: string, rows: TableRowOut[], extra: Record<string, unknown> = {}): void {
+  const fmt = (x: number | null) => (x === null || !Number.isFinite(x) ? '-' : Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(3));
+  const table = rows.map((r) => [r.figure, `${fmt(r.value)} ${r.unit}`, r.baseline === null ? '-' : `${fmt(r.baseline)} (${r.baselineLabel})`, r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`, r.target, r.pass === undefined ? '' : r.pass ? 'met' : 'MISS', r.load === undefined ? '' : `load ${r.load.toFixed(1)}`]);
+  const head = ['figure', 'value', 'baseline (same run)', 'ratio', 'target', '', ''];
+  const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(line(head));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const t of table) console.log(line(t));
+  const dir = join(__dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${name}.json`), `${JSON.stringify({ name, date: new Date().toISOString(), rows, ...extra }, null, 2)}\n`);
+}
+
+/** Runs a command; its wall time in ms (stdout kept when asked). */
+export function run(cmd: string, args: string[], opts: { stdout?: boolean; env?: NodeJS.ProcessEnv } = {}): { ms: number; stdout: Buffer } {
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+  const t = performance.now();
+  const r = spawnSync(cmd, args, { stdio: ['ignore', opts.stdout ? 'pipe' : 'ignore', 'pipe'], maxBuffer: 1 << 28, env: opts.env ?? process.env });
+  const ms = performance.now() - t;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stderr?.toString() ?? r.error?.message}`);
+  return { ms, stdout: r.stdout ?? Buffer.alloc(0) };
+}
+
+/** The 1-minute load average. */
+export function load1(): number {
+  const { loadavg } = require('node:os') as typeof import('node:os');
+  return loadavg()[0]!;
+}
+
+/** The built CLI (dist/cli.js), built first when missing. */
+export function builtCli(): string {
+  const { existsSync } = require('node:fs') as typeof import('node:fs');
+  const root = join(__dirname, '..');
+  const cli = join(root, 'dist', 'cli.js');
+  if (!existsSync(cli)) run(process.execPath, [join(root, 'scripts', 'build.mjs')]);
+  return cli;
+}

@@ -64,6 +64,10 @@ const cliBuild = {
   entryPoints: { cli: 'src/cli/main.ts', ...Object.fromEntries(commandModules.map((m) => [`cli-${m}`, `src/cli/commands/${m}.ts`])) },
   outdir: dist,
   plugins: [...node.plugins, lazyCommands],
+  // import() becomes require(): a CommonJS file loaded through import() goes through Node's ESM
+  // loader, which first runs a lexer over the whole bundle to find its exports (about 0.4 s for
+  // a 0.5 MB bundle on a loaded machine); require() just runs it.
+  supported: { 'dynamic-import': false },
 };
 
 /** @type {import('esbuild').BuildOptions[]} */

@@ -34,14 +34,50 @@ const T_TRUE = 3;
 const T_FALSE = 4;
 const T_OTHER = 5;
 
-// The objects whose members the scanner reads.
-const C_TOP = 0;
-const C_JUDGE = 1;
-const C_ANN = 2;
-const C_REVIEW = 3;
-const C_HUMAN = 4;
-const C_SUGG = 5;
-const C_ORIGIN = 6;
+// The containers whose members the scanner reads (C_NONE: one it only checks), in `ctx`.
+const C_NONE = 0;
+const C_TOP = 1;
+const C_JUDGE = 2;
+const C_ANN = 3;
+const C_REVIEW = 4;
+const C_HUMAN = 5;
+const C_SUGG = 6;
+const C_ORIGIN = 7;
+/** judge.scale, an array: its element 1 is read. */
+const C_SCALE = 8;
+
+// What a member's value is to stats.
+const M_NONE = 0;
+const M_LABEL = 1;
+const M_JUDGE = 2;
+const M_ANN = 3;
+const M_SCORE = 4;
+const M_SCALE = 5;
+const M_SCALE_HI = 6;
+const M_REVIEW = 7;
+const M_STATUS = 8;
+const M_HUMAN = 9;
+const M_HUMAN_Q = 10;
+const M_SUGG = 11;
+const M_SUGG_Q = 12;
+const M_ORIGIN = 13;
+const M_TYPE = 14;
+
+// Container kinds and the states of the scan.
+const K_OBJ = 0;
+const K_ARR = 1;
+const ST_KEY = 0;
+const ST_VALUE = 1;
+const ST_AFTER = 2;
+
+const SCORE = Buffer.from('score');
+const SCALE = Buffer.from('scale');
+const REVIEW = Buffer.from('review');
+const STATUS = Buffer.from('status');
+const HUMAN = Buffer.from('human');
+const SUGGESTIONS = Buffer.from('suggestions');
+const ORIGIN = Buffer.from('origin');
+const TYPE = Buffer.from('type');
 
 /** What one line yields: set by scanStatsLine, read by addScanned. */
 export interface ScanSlots {
@@ -85,6 +121,10 @@ export class StatsScanner {
   readonly slots: ScanSlots = emptySlots();
   private b: Uint8Array = new Uint8Array(0);
   private end = 0;
+  /** Per nesting level: container kind, context, index of the current element (arrays). */
+  private readonly kind = new Uint8Array(MAX_SCAN_DEPTH + 2);
+  private readonly ctx = new Uint8Array(MAX_SCAN_DEPTH + 2);
+  private readonly elem = new Int32Array(MAX_SCAN_DEPTH + 2);
   /** The same bytes, for reading them four at a time. */
   private dv: DataView = new DataView(new ArrayBuffer(0));
   /** Set by str(): the string just scanned had an escape. */
@@ -124,12 +164,249 @@ export class StatsScanner {
     s.humanQObj = false;
     s.suggQNonEmpty = false;
     s.originModel = false;
+    const kind = this.kind;
+    const ctx = this.ctx;
+    const elem = this.elem;
     let i = this.ws(start);
     if (i >= end || b[i] !== 0x7b) return false;
-    i = this.topObject(i + 1);
-    if (i < 0) return false;
+    i++;
+    let depth = 1;
+    kind[1] = K_OBJ;
+    ctx[1] = C_TOP;
+    let state = ST_KEY;
+    let key = M_NONE;
+    // An empty top-level object.
     i = this.ws(i);
-    return i === end;
+    if (b[i] === 0x7d) return this.ws(i + 1) === end;
+    for (;;) {
+      let c = 0;
+      while (i < end && ((c = b[i]!) === 0x20 || c === 0x09)) i++;
+      if (i >= end) return false;
+      if (state === ST_AFTER) {
+        if (c === 0x2c) {
+          i++;
+          if (kind[depth] === K_OBJ) state = ST_KEY;
+          else {
+            elem[depth]!++;
+            state = ST_VALUE;
+          }
+          continue;
+        }
+        if ((c === 0x7d && kind[depth] === K_OBJ) || (c === 0x5d && kind[depth] === K_ARR)) {
+          i++;
+          if (--depth === 0) return this.ws(i) === end;
+          continue;
+        }
+        return false;
+      }
+      if (state === ST_KEY) {
+        if (c !== 0x22) return false;
+        const ks = i + 1;
+        i = this.str(ks);
+        if (i < 0) return false;
+        const cx = ctx[depth]!;
+        if (cx === C_NONE) key = M_NONE;
+        else {
+          // A key with an escape could decode to a name stats reads: the full parse decides.
+          if (this.escaped) return false;
+          key = this.keyOf(cx, ks, i - 1);
+        }
+        i = this.ws(i);
+        if (b[i] !== 0x3a) return false;
+        i++;
+        state = ST_VALUE;
+        continue;
+      }
+      // ST_VALUE: a value starts at i; `key` says what it is to stats.
+      if (kind[depth] === K_ARR) key = ctx[depth] === C_SCALE && elem[depth] === 1 ? M_SCALE_HI : M_NONE;
+      if (key !== M_NONE) this.reset(key, c);
+      if (c === 0x22) {
+        const e = this.str(i + 1);
+        if (e < 0) return false;
+        if (key === M_LABEL) {
+          s.labelType = T_STRING;
+          s.labelStart = i + 1;
+          s.labelEnd = e - 1;
+          s.labelEscaped = this.escaped;
+        } else if (key === M_STATUS) s.reviewSet = !this.strIs(i + 1, e - 1, PENDING);
+        else if (key === M_TYPE) s.originModel = this.strIs(i + 1, e - 1, MODEL);
+        i = e;
+        state = ST_AFTER;
+      } else if (c === 0x7b || c === 0x5b) {
+        if (depth >= MAX_SCAN_DEPTH) return false;
+        depth++;
+        elem[depth] = 0;
+        let child = C_NONE;
+        if (c === 0x7b) {
+          kind[depth] = K_OBJ;
+          switch (key) {
+            case M_JUDGE:
+              s.judgeObj = true;
+              child = C_JUDGE;
+              break;
+            case M_ANN:
+              s.annObj = true;
+              child = C_ANN;
+              break;
+            case M_REVIEW:
+              s.reviewObj = true;
+              child = C_REVIEW;
+              break;
+            case M_HUMAN:
+              child = C_HUMAN;
+              break;
+            case M_SUGG:
+              child = C_SUGG;
+              break;
+            case M_ORIGIN:
+              child = C_ORIGIN;
+              break;
+          }
+        } else {
+          kind[depth] = K_ARR;
+          if (key === M_SCALE) {
+            s.scaleArray = true;
+            child = C_SCALE;
+          }
+        }
+        ctx[depth] = child;
+        i = this.ws(i + 1);
+        const close = c === 0x7b ? 0x7d : 0x5d;
+        if (b[i] === close) {
+          i++;
+          depth--;
+          state = ST_AFTER;
+        } else {
+          if (key === M_SUGG_Q && c === 0x5b) s.suggQNonEmpty = true;
+          state = c === 0x7b ? ST_KEY : ST_VALUE;
+        }
+      } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+        const e = this.num(i);
+        if (e < 0) return false;
+        if (key === M_LABEL) {
+          s.labelType = T_NUMBER;
+          s.labelStart = i;
+          s.labelEnd = e;
+        } else if (key === M_SCORE) {
+          s.scoreType = T_NUMBER;
+          s.scoreStart = i;
+          s.scoreEnd = e;
+        } else if (key === M_SCALE_HI) {
+          s.scaleHiType = T_NUMBER;
+          s.scaleHiStart = i;
+          s.scaleHiEnd = e;
+        }
+        i = e;
+        state = ST_AFTER;
+      } else if (c === 0x74) {
+        i = this.lit(i, 'true');
+        if (i < 0) return false;
+        if (key === M_LABEL) s.labelType = T_TRUE;
+        state = ST_AFTER;
+      } else if (c === 0x66) {
+        i = this.lit(i, 'false');
+        if (i < 0) return false;
+        if (key === M_LABEL) s.labelType = T_FALSE;
+        state = ST_AFTER;
+      } else if (c === 0x6e) {
+        i = this.lit(i, 'null');
+        if (i < 0) return false;
+        state = ST_AFTER;
+      } else return false;
+    }
+  }
+
+  /** What a member's value means to stats, before it is read: the slots it replaces (the last duplicate key wins). */
+  private reset(key: number, c: number): void {
+    const s = this.slots;
+    switch (key) {
+      case M_LABEL:
+        s.labelType = T_OTHER;
+        return;
+      case M_JUDGE:
+        s.judgeObj = false;
+        s.scoreType = T_NONE;
+        s.scaleArray = false;
+        s.scaleHiType = T_NONE;
+        return;
+      case M_ANN:
+        s.annObj = false;
+        s.reviewObj = false;
+        s.reviewSet = false;
+        s.humanQObj = false;
+        s.suggQNonEmpty = false;
+        s.originModel = false;
+        return;
+      case M_SCORE:
+        s.scoreType = T_OTHER;
+        return;
+      case M_SCALE:
+        s.scaleArray = false;
+        s.scaleHiType = T_NONE;
+        return;
+      case M_SCALE_HI:
+        s.scaleHiType = T_NONE;
+        return;
+      case M_REVIEW:
+        s.reviewObj = false;
+        s.reviewSet = false;
+        return;
+      case M_STATUS:
+        s.reviewSet = false;
+        return;
+      case M_HUMAN:
+        s.humanQObj = false;
+        return;
+      case M_HUMAN_Q:
+        s.humanQObj = c === 0x7b;
+        return;
+      case M_SUGG:
+      case M_SUGG_Q:
+        s.suggQNonEmpty = false;
+        return;
+      case M_ORIGIN:
+      case M_TYPE:
+        s.originModel = false;
+        return;
+    }
+  }
+
+  /** The meaning of key bytes [ks, ke) in an object read in context `cx`. */
+  private keyOf(cx: number, ks: number, ke: number): number {
+    switch (cx) {
+      case C_TOP:
+        if (this.is(ks, ke, this.label)) return M_LABEL;
+        if (this.is(ks, ke, this.judge)) return M_JUDGE;
+        if (this.is(ks, ke, this.annotations)) return M_ANN;
+        return M_NONE;
+      case C_JUDGE:
+        if (this.is(ks, ke, SCORE)) return M_SCORE;
+        if (this.is(ks, ke, SCALE)) return M_SCALE;
+        return M_NONE;
+      case C_ANN:
+        if (this.is(ks, ke, REVIEW)) return M_REVIEW;
+        if (this.is(ks, ke, HUMAN)) return M_HUMAN;
+        if (this.is(ks, ke, SUGGESTIONS)) return M_SUGG;
+        if (this.is(ks, ke, ORIGIN)) return M_ORIGIN;
+        return M_NONE;
+      case C_REVIEW:
+        return this.is(ks, ke, STATUS) ? M_STATUS : M_NONE;
+      case C_HUMAN:
+        return this.is(ks, ke, this.question) ? M_HUMAN_Q : M_NONE;
+      case C_SUGG:
+        return this.is(ks, ke, this.question) ? M_SUGG_Q : M_NONE;
+      case C_ORIGIN:
+        return this.is(ks, ke, TYPE) ? M_TYPE : M_NONE;
+      default:
+        return M_NONE;
+    }
+  }
+
+  /** The string whose content is bytes [s, e) (escapes decoded when it has any) equals `want`. */
+  private strIs(s: number, e: number, want: Buffer): boolean {
+    if (!this.escaped) return this.is(s, e, want);
+    const b = this.b;
+    return (JSON.parse(Buffer.from(b.buffer, b.byteOffset + s - 1, e - s + 2).toString('utf8')) as string) === want.toString('utf8');
   }
 
   private ws(i: number): number {
@@ -214,58 +491,6 @@ export class StatsScanner {
     return i + word.length;
   }
 
-  /** Any value at i (after whitespace); returns its end, or -1. */
-  private skip(i: number, depth: number): number {
-    const c = this.b[i];
-    if (c === 0x22) return this.str(i + 1);
-    if (c === 0x7b) return this.obj(i + 1, depth + 1);
-    if (c === 0x5b) return this.arr(i + 1, depth + 1);
-    if (c === 0x74) return this.lit(i, 'true');
-    if (c === 0x66) return this.lit(i, 'false');
-    if (c === 0x6e) return this.lit(i, 'null');
-    return this.num(i);
-  }
-
-  /** The members of an object we skip (i after '{'); returns the index after '}', or -1. */
-  private obj(i: number, depth: number): number {
-    if (depth > MAX_SCAN_DEPTH) return -1;
-    const b = this.b;
-    i = this.ws(i);
-    if (b[i] === 0x7d) return i + 1;
-    for (;;) {
-      if (b[i] !== 0x22) return -1;
-      i = this.str(i + 1);
-      if (i < 0) return -1;
-      i = this.ws(i);
-      if (b[i] !== 0x3a) return -1;
-      i = this.ws(i + 1);
-      i = this.skip(i, depth);
-      if (i < 0) return -1;
-      i = this.ws(i);
-      const c = b[i];
-      if (c === 0x2c) i = this.ws(i + 1);
-      else if (c === 0x7d) return i + 1;
-      else return -1;
-    }
-  }
-
-  /** The elements of an array we skip (i after '['); returns the index after ']', or -1. */
-  private arr(i: number, depth: number): number {
-    if (depth > MAX_SCAN_DEPTH) return -1;
-    const b = this.b;
-    i = this.ws(i);
-    if (b[i] === 0x5d) return i + 1;
-    for (;;) {
-      i = this.skip(i, depth);
-      if (i < 0) return -1;
-      i = this.ws(i);
-      const c = b[i];
-      if (c === 0x2c) i = this.ws(i + 1);
-      else if (c === 0x5d) return i + 1;
-      else return -1;
-    }
-  }
-
   /** True when bytes [s, e) of the line equal `name`. */
   private is(s: number, e: number, name: Buffer): boolean {
     const n = name.length;
@@ -273,242 +498,6 @@ export class StatsScanner {
     const b = this.b;
     for (let k = 0; k < n; k++) if (b[s + k] !== name[k]) return false;
     return true;
-  }
-
-  /**
-   * Walks an object's members (i after '{'), reading each (key [ks, ke), value at v) with
-   * member(ctx, ...), which returns the value's end (or -1). A key with an escape cannot be
-   * matched byte for byte: give up. Returns the index after '}', or -1.
-   */
-  private members(i: number, depth: number, ctx: number): number {
-    if (depth > MAX_SCAN_DEPTH) return -1;
-    const b = this.b;
-    i = this.ws(i);
-    if (b[i] === 0x7d) return i + 1;
-    for (;;) {
-      if (b[i] !== 0x22) return -1;
-      const ks = i + 1;
-      i = this.str(ks);
-      if (i < 0 || this.escaped) return -1;
-      const ke = i - 1;
-      i = this.ws(i);
-      if (b[i] !== 0x3a) return -1;
-      i = this.ws(i + 1);
-      i = this.member(ctx, ks, ke, i, depth);
-      if (i < 0) return -1;
-      i = this.ws(i);
-      const c = b[i];
-      if (c === 0x2c) i = this.ws(i + 1);
-      else if (c === 0x7d) return i + 1;
-      else return -1;
-    }
-  }
-
-  /** One member of an object read in context `ctx` (which object it is): returns the value's end, or -1. */
-  private member(ctx: number, ks: number, ke: number, v: number, depth: number): number {
-    switch (ctx) {
-      case C_TOP:
-        return this.topMember(ks, ke, v, depth);
-      case C_JUDGE:
-        return this.judgeMember(ks, ke, v, depth);
-      case C_ANN:
-        return this.annMember(ks, ke, v, depth);
-      case C_REVIEW:
-        return this.reviewMember(ks, ke, v, depth);
-      case C_HUMAN:
-        return this.humanMember(ks, ke, v, depth);
-      case C_SUGG:
-        return this.suggMember(ks, ke, v, depth);
-      default:
-        return this.originMember(ks, ke, v, depth);
-    }
-  }
-
-  private topObject(i: number): number {
-    return this.members(i, 1, C_TOP);
-  }
-
-  private topMember(ks: number, ke: number, v: number, depth: number): number {
-    const b = this.b;
-    const s = this.slots;
-    if (this.is(ks, ke, this.label)) {
-      const c = b[v];
-      let e: number;
-      if (c === 0x22) {
-        e = this.str(v + 1);
-        s.labelType = T_STRING;
-        s.labelStart = v + 1;
-        s.labelEnd = e - 1;
-        s.labelEscaped = this.escaped;
-      } else if (c === 0x74) {
-        e = this.lit(v, 'true');
-        s.labelType = T_TRUE;
-      } else if (c === 0x66) {
-        e = this.lit(v, 'false');
-        s.labelType = T_FALSE;
-      } else if (c === 0x2d || (c !== undefined && c >= 0x30 && c <= 0x39)) {
-        e = this.num(v);
-        s.labelType = T_NUMBER;
-        s.labelStart = v;
-        s.labelEnd = e;
-      } else {
-        e = this.skip(v, depth);
-        s.labelType = T_OTHER;
-      }
-      return e;
-    }
-    if (this.is(ks, ke, this.judge)) {
-      s.judgeObj = false;
-      s.scoreType = T_NONE;
-      s.scaleArray = false;
-      s.scaleHiType = T_NONE;
-      if (b[v] !== 0x7b) return this.skip(v, depth);
-      s.judgeObj = true;
-      return this.members(v + 1, depth + 1, C_JUDGE);
-    }
-    if (this.is(ks, ke, this.annotations)) {
-      s.annObj = false;
-      s.reviewObj = false;
-      s.reviewSet = false;
-      s.humanQObj = false;
-      s.suggQNonEmpty = false;
-      s.originModel = false;
-      if (b[v] !== 0x7b) return this.skip(v, depth);
-      s.annObj = true;
-      return this.members(v + 1, depth + 1, C_ANN);
-    }
-    return this.skip(v, depth);
-  }
-
-  private static readonly SCORE = Buffer.from('score');
-  private static readonly SCALE = Buffer.from('scale');
-  private static readonly REVIEW = Buffer.from('review');
-  private static readonly STATUS = Buffer.from('status');
-  private static readonly HUMAN = Buffer.from('human');
-  private static readonly SUGGESTIONS = Buffer.from('suggestions');
-  private static readonly ORIGIN = Buffer.from('origin');
-  private static readonly TYPE = Buffer.from('type');
-
-  private judgeMember(ks: number, ke: number, v: number, depth: number): number {
-    const b = this.b;
-    const s = this.slots;
-    if (this.is(ks, ke, StatsScanner.SCORE)) {
-      const c = b[v];
-      if (c === 0x2d || (c !== undefined && c >= 0x30 && c <= 0x39)) {
-        const e = this.num(v);
-        s.scoreType = T_NUMBER;
-        s.scoreStart = v;
-        s.scoreEnd = e;
-        return e;
-      }
-      s.scoreType = T_OTHER;
-      return this.skip(v, depth);
-    }
-    if (this.is(ks, ke, StatsScanner.SCALE)) {
-      s.scaleArray = false;
-      s.scaleHiType = T_NONE;
-      if (b[v] !== 0x5b) return this.skip(v, depth);
-      s.scaleArray = true;
-      // The elements; element 1 kept when it is a number.
-      if (depth + 1 > MAX_SCAN_DEPTH) return -1;
-      let i = this.ws(v + 1);
-      if (b[i] === 0x5d) return i + 1;
-      for (let k = 0; ; k++) {
-        const c = b[i];
-        const isNum = c === 0x2d || (c !== undefined && c >= 0x30 && c <= 0x39);
-        const e = isNum ? this.num(i) : this.skip(i, depth + 1);
-        if (e < 0) return -1;
-        if (k === 1 && isNum) {
-          s.scaleHiType = T_NUMBER;
-          s.scaleHiStart = i;
-          s.scaleHiEnd = e;
-        }
-        i = this.ws(e);
-        const d = b[i];
-        if (d === 0x2c) i = this.ws(i + 1);
-        else if (d === 0x5d) return i + 1;
-        else return -1;
-      }
-    }
-    return this.skip(v, depth);
-  }
-
-  private annMember(ks: number, ke: number, v: number, depth: number): number {
-    const b = this.b;
-    const s = this.slots;
-    if (this.is(ks, ke, StatsScanner.REVIEW)) {
-      s.reviewObj = false;
-      s.reviewSet = false;
-      if (b[v] !== 0x7b) return this.skip(v, depth);
-      s.reviewObj = true;
-      return this.members(v + 1, depth + 1, C_REVIEW);
-    }
-    if (this.is(ks, ke, StatsScanner.HUMAN)) {
-      s.humanQObj = false;
-      if (b[v] !== 0x7b) return this.skip(v, depth);
-      return this.members(v + 1, depth + 1, C_HUMAN);
-    }
-    if (this.is(ks, ke, StatsScanner.SUGGESTIONS)) {
-      s.suggQNonEmpty = false;
-      if (b[v] !== 0x7b) return this.skip(v, depth);
-      return this.members(v + 1, depth + 1, C_SUGG);
-    }
-    if (this.is(ks, ke, StatsScanner.ORIGIN)) {
-      s.originModel = false;
-      if (b[v] !== 0x7b) return this.skip(v, depth);
-      return this.members(v + 1, depth + 1, C_ORIGIN);
-    }
-    return this.skip(v, depth);
-  }
-
-  /** A string member equal to `want` (decoded when it has escapes); sets `out` through the callback. */
-  private strEquals(v: number, want: Buffer): { end: number; isString: boolean; equal: boolean } {
-    const b = this.b;
-    if (b[v] !== 0x22) return { end: -2, isString: false, equal: false };
-    const e = this.str(v + 1);
-    if (e < 0) return { end: -1, isString: true, equal: false };
-    if (!this.escaped) return { end: e, isString: true, equal: this.is(v + 1, e - 1, want) };
-    const text = JSON.parse(Buffer.from(b.buffer, b.byteOffset + v, e - v).toString('utf8')) as string;
-    return { end: e, isString: true, equal: text === want.toString('utf8') };
-  }
-
-  private reviewMember(ks: number, ke: number, v: number, depth: number): number {
-    if (!this.is(ks, ke, StatsScanner.STATUS)) return this.skip(v, depth);
-    const r = this.strEquals(v, PENDING);
-    if (r.end === -2) {
-      this.slots.reviewSet = false;
-      return this.skip(v, depth);
-    }
-    this.slots.reviewSet = r.isString && !r.equal;
-    return r.end;
-  }
-
-  private humanMember(ks: number, ke: number, v: number, depth: number): number {
-    if (!this.is(ks, ke, this.question)) return this.skip(v, depth);
-    this.slots.humanQObj = this.b[v] === 0x7b;
-    return this.skip(v, depth);
-  }
-
-  private suggMember(ks: number, ke: number, v: number, depth: number): number {
-    if (!this.is(ks, ke, this.question)) return this.skip(v, depth);
-    const b = this.b;
-    if (b[v] !== 0x5b) {
-      this.slots.suggQNonEmpty = false;
-      return this.skip(v, depth);
-    }
-    this.slots.suggQNonEmpty = b[this.ws(v + 1)] !== 0x5d;
-    return this.skip(v, depth);
-  }
-
-  private originMember(ks: number, ke: number, v: number, depth: number): number {
-    if (!this.is(ks, ke, StatsScanner.TYPE)) return this.skip(v, depth);
-    const r = this.strEquals(v, MODEL);
-    if (r.end === -2) {
-      this.slots.originModel = false;
-      return this.skip(v, depth);
-    }
-    this.slots.originModel = r.isString && r.equal;
-    return r.end;
   }
 
   /** Labels seen lately, as bytes and text: a dataset has a handful, so most lines decode none. */
