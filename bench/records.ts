@@ -114,9 +114,22 @@ export function makeRecord(i: number, rnd: () => number, text?: string): Record<
   return rec;
 }
 
-/** Writes records until `bytes` (a whole number of lines); one line in `invalidEvery` is a truncated record (0: none). */
-export function writeRecords(path: string, bytes: number, seed = 1, invalidEvery = 0): { records: number; lines: number } {
+/** A near copy of a text: `edits` words replaced (each changes up to 5 of its 5-word shingles). */
+export function nearCopy(text: string, rnd: () => number, edits: number): string {
+  const words = text.split(' ');
+  for (let e = 0; e < edits; e++) words[Math.floor(rnd() * words.length)] = word(rnd);
+  return words.join(' ');
+}
+
+/**
+ * Writes records until `bytes` (a whole number of lines); one line in `invalidEvery` is a
+ * truncated record (0: none); one record in `nearDupEvery` (0: none) has the text of an earlier
+ * record with one or two words replaced (a planted near duplicate; its own id, label, judge).
+ */
+export function writeRecords(path: string, bytes: number, seed = 1, invalidEvery = 0, nearDupEvery = 0): { records: number; lines: number; planted: number } {
   const rnd = mulberry32(seed);
+  const recent: string[] = [];
+  let planted = 0;
   const tmp = `${path}.partial`;
   const fd = openSync(tmp, 'w');
   let written = 0;
@@ -126,7 +139,20 @@ export function writeRecords(path: string, bytes: number, seed = 1, invalidEvery
   let batchBytes = 0;
   try {
     while (written < bytes) {
-      const line = invalidEvery && i % invalidEvery === invalidEvery - 1 ? `{"id":"rev-${i}","text":"truncated record` : JSON.stringify(makeRecord(i, rnd));
+      let line: string;
+      if (invalidEvery && i % invalidEvery === invalidEvery - 1) line = `{"id":"rev-${i}","text":"truncated record`;
+      else if (nearDupEvery && i % nearDupEvery === nearDupEvery - 1 && recent.length > 0) {
+        line = JSON.stringify(makeRecord(i, rnd, nearCopy(recent[Math.floor(rnd() * recent.length)]!, rnd, 1 + Math.floor(rnd() * 2))));
+        planted++;
+      } else {
+        const rec = makeRecord(i, rnd);
+        // Near copies come from the last 100,000 records: far apart in the file, as in real data.
+        if (nearDupEvery) {
+          if (recent.length < 100_000) recent.push(rec.text as string);
+          else recent[Math.floor(rnd() * recent.length)] = rec.text as string;
+        }
+        line = JSON.stringify(rec);
+      }
       batch.push(line);
       batchBytes += line.length + 1;
       i++;
@@ -143,17 +169,18 @@ export function writeRecords(path: string, bytes: number, seed = 1, invalidEvery
     closeSync(fd);
   }
   renameSync(tmp, path);
-  return { records: i, lines };
+  return { records: i, lines, planted };
 }
 
 /** The cached file of about `bytes` of records (generated on first use). */
-export function recordsFile(opts: { bytes: number; seed?: number; invalidEvery?: number; dir?: string }): string {
+export function recordsFile(opts: { bytes: number; seed?: number; invalidEvery?: number; nearDupEvery?: number; dir?: string }): string {
   const seed = opts.seed ?? 1;
   const inv = opts.invalidEvery ?? 0;
-  const path = join(opts.dir ?? tmpdir(), `dc-records-v${RECORDS_VERSION}-s${seed}${inv ? `-inv${inv}` : ''}-${Math.round(opts.bytes / MB)}mb.jsonl`);
+  const dup = opts.nearDupEvery ?? 0;
+  const path = join(opts.dir ?? tmpdir(), `dc-records-v${RECORDS_VERSION}-s${seed}${inv ? `-inv${inv}` : ''}${dup ? `-dup${dup}` : ''}-${Math.round(opts.bytes / MB)}mb.jsonl`);
   if (!existsSync(path)) {
     process.stderr.write(`generating ${path} (${Math.round(opts.bytes / MB)} MB of records)...\n`);
-    writeRecords(path, opts.bytes, seed, inv);
+    writeRecords(path, opts.bytes, seed, inv, dup);
   }
   return path;
 }

@@ -261,8 +261,8 @@ export function permutations(numPerm: number, seed: number): Int32Array {
 }
 
 export interface Signatures {
-  /** n * numPerm values (int32 minima stored as their uint32 bits; only equality matters). */
-  sig: Uint32Array;
+  /** n * numPerm components (the low 16 bits of each minimum: minhash-kernel.ts; only equality matters). */
+  sig: Uint16Array;
   /** Shingles per text (0: empty text, left out of near-duplicate search). */
   counts: Uint32Array;
   index: Int32Array;
@@ -271,7 +271,7 @@ export interface Signatures {
   numPerm: number;
 }
 
-type ChunkResult = { out: Uint32Array; counts: Uint32Array };
+type ChunkResult = { out: Uint16Array; counts: Uint32Array };
 interface Job {
   msg: Record<string, unknown>;
   transfer: ArrayBuffer[];
@@ -296,7 +296,7 @@ class Pool {
         const job = this.running.get(w);
         this.running.delete(w);
         this.idle.push(w);
-        job?.resolve({ out: new Uint32Array(m.out), counts: new Uint32Array(m.counts) });
+        job?.resolve({ out: new Uint16Array(m.out), counts: new Uint32Array(m.counts) });
         this.pump();
       });
       w.on('error', (e) => {
@@ -350,7 +350,28 @@ export async function computeSignatures(items: Items, options: NearOptions = {},
   const perm = permutations(o.numPerm, o.seed);
   const workers = o.workers ?? Math.min(2, availableParallelism());
   const pool = workers > 0 ? new Pool(workers) : undefined;
+  // Chunks in flight, in order; finished ones are copied into one growing array and dropped, so
+  // memory holds the signatures once (2 bytes a component), not once per chunk and once merged.
   const results: Promise<ChunkResult>[] = [];
+  const P = o.numPerm;
+  let sigAll = new Uint16Array(P * 4096);
+  let countsAll = new Uint32Array(4096);
+  let got = 0;
+  const take = (r: ChunkResult) => {
+    const m = r.counts.length;
+    if (got + m > countsAll.length) {
+      const cap = Math.max(got + m, countsAll.length * 2);
+      const s2 = new Uint16Array(cap * P);
+      s2.set(sigAll.subarray(0, got * P));
+      sigAll = s2;
+      const c2 = new Uint32Array(cap);
+      c2.set(countsAll.subarray(0, got));
+      countsAll = c2;
+    }
+    sigAll.set(r.out, got * P);
+    countsAll.set(r.counts, got);
+    got += m;
+  };
   const index: number[] = [];
   const scores: number[] = [];
   let texts: string[] = [];
@@ -373,12 +394,13 @@ export async function computeSignatures(items: Items, options: NearOptions = {},
       const done = pool.submit({ bytes: buf.buffer, offsets: offsets.buffer, n: count, mode, k, numPerm: o.numPerm, perm }, [buf.buffer as ArrayBuffer, offsets.buffer]);
       done.catch(() => {});
       results.push(done);
+      while (results.length > 2 * workers) take(await (results.shift() as Promise<ChunkResult>));
       await pool.room();
     } else {
-      const out = new Int32Array(count * o.numPerm);
+      const out = new Uint16Array(count * o.numPerm);
       const counts = new Uint32Array(count);
       minhashChunk()(new Uint8Array(buf.buffer, 0, off), offsets, count, mode, k, o.numPerm, perm, out, counts);
-      results.push(Promise.resolve({ out: new Uint32Array(out.buffer), counts }));
+      take({ out, counts });
     }
   };
 
@@ -398,17 +420,9 @@ export async function computeSignatures(items: Items, options: NearOptions = {},
       if (texts.length >= o.chunkSize) await flush();
     }
     await flush();
-    const parts = await Promise.all(results);
+    while (results.length) take(await (results.shift() as Promise<ChunkResult>));
     throwIfAborted(signal);
-    const sig = new Uint32Array(n * o.numPerm);
-    const counts = new Uint32Array(n);
-    let at = 0;
-    for (const p of parts) {
-      sig.set(p.out, at * o.numPerm);
-      counts.set(p.counts, at);
-      at += p.counts.length;
-    }
-    return { sig, counts, index: Int32Array.from(index), scores: Float64Array.from(scores), n, numPerm: o.numPerm };
+    return { sig: sigAll.subarray(0, n * P), counts: countsAll.subarray(0, n), index: Int32Array.from(index), scores: Float64Array.from(scores), n, numPerm: P };
   } finally {
     await pool?.close();
   }
@@ -523,6 +537,98 @@ export async function nearDuplicates(items: Items, options: NearOptions = {}, si
   const s = await computeSignatures(items, options, signal, progress);
   progress?.(s.n, 'clustering');
   return clusterSignatures(s, options, signal);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streaming: texts handed over one by one while a caller reads its records
+
+/**
+ * A bounded hand-over from a producer (a loop over records) to a consumer that iterates (the
+ * duplicate search): the producer waits while `limit` items are queued; a consumer that stops
+ * (an error) releases it.
+ */
+class Channel<T> implements AsyncIterable<T> {
+  private readonly queue: T[] = [];
+  private closed = false;
+  private stopped = false;
+  private wakeConsumer: (() => void) | undefined;
+  private wakeProducer: (() => void) | undefined;
+  constructor(private readonly limit: number) {}
+
+  async push(x: T): Promise<void> {
+    if (this.stopped) return;
+    this.queue.push(x);
+    this.wakeConsumer?.();
+    if (this.queue.length >= this.limit) await new Promise<void>((r) => (this.wakeProducer = r));
+  }
+
+  close(): void {
+    this.closed = true;
+    this.wakeConsumer?.();
+  }
+
+  /** The consumer gave up: pushes return at once from now on. */
+  stop(): void {
+    this.stopped = true;
+    this.queue.length = 0;
+    this.wakeProducer?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
+    for (;;) {
+      while (this.queue.length) {
+        const batch = this.queue.splice(0);
+        const w = this.wakeProducer;
+        this.wakeProducer = undefined;
+        w?.();
+        yield* batch;
+      }
+      if (this.closed) return;
+      await new Promise<void>((r) => (this.wakeConsumer = r));
+      this.wakeConsumer = undefined;
+    }
+  }
+}
+
+/**
+ * Duplicate search fed one record at a time (the filter's loop over a dataset): exact and near
+ * search run while the records are read, so their texts are never all held in memory (near
+ * duplicates of 1M records of 1 KB: the signatures, 256 MB, not the texts). Semantic search
+ * collects its texts (they go to the embeddings endpoint in batches at the end).
+ */
+export function duplicateFinder(
+  method: DupKind,
+  run: (items: Items, signal: AbortSignal) => Promise<DedupResult>,
+  signal?: AbortSignal,
+): { add(item: DedupItem): Promise<void>; finish(): Promise<DedupResult>; abandon(): void } {
+  // Its own signal: abandon() (the caller failed) stops the search as an abort would.
+  const ac = new AbortController();
+  const follow = () => ac.abort(signal?.reason);
+  if (signal?.aborted) follow();
+  else signal?.addEventListener('abort', follow, { once: true });
+  const done = () => signal?.removeEventListener('abort', follow);
+  if (method === 'semantic') {
+    const items: DedupItem[] = [];
+    return {
+      add: async (item) => void items.push(item),
+      finish: () => run(items, ac.signal).finally(done),
+      abandon: done,
+    };
+  }
+  const channel = new Channel<DedupItem>(4096);
+  const result = run(channel, ac.signal).finally(done);
+  result.catch(() => channel.stop());
+  return {
+    add: (item) => channel.push(item),
+    finish: () => {
+      channel.close();
+      return result;
+    },
+    abandon: () => {
+      ac.abort();
+      channel.close();
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
