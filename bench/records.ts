@@ -189,7 +189,8 @@ export function fileSize(path: string): number {
   return statSync(path).size;
 }
 
-if (require.main === module) {
+// `node --import tsx bench/records.ts 64`: generate (or find) the 64 MB file and print its path.
+if (require.main === module && /records\.ts$/.test(process.argv[1] ?? '')) {
   const mb = Number(process.argv[2] ?? 8);
   const p = recordsFile({ bytes: mb * MB });
   console.log(p, fileSize(p));

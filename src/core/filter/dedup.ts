@@ -54,6 +54,16 @@ async function* iterate(items: Items): AsyncGenerator<DedupItem> {
   else for (const x of items as Iterable<DedupItem>) yield x;
 }
 
+/**
+ * The items in batches (arrays read synchronously): a Channel hands over what it has queued, an
+ * array is one batch, other iterables go one by one. Fewer promises per item than iterate().
+ */
+async function* batches(items: Items): AsyncGenerator<readonly DedupItem[]> {
+  if (items instanceof Channel) yield* items.batches();
+  else if (Array.isArray(items)) yield items as readonly DedupItem[];
+  else for await (const x of iterate(items)) yield [x];
+}
+
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
 
@@ -176,7 +186,8 @@ export async function exactDuplicates(items: Items, options: ExactOptions = {}, 
   const idx: number[] = [];
   const scores: (number | undefined)[] = [];
   let n = 0;
-  for await (const it of iterate(items)) {
+  for await (const batch of batches(items))
+  for (const it of batch) {
     if ((n & 4095) === 0) {
       throwIfAborted(signal);
       progress?.(n, 'hashing');
@@ -405,7 +416,8 @@ export async function computeSignatures(items: Items, options: NearOptions = {},
   };
 
   try {
-    for await (const it of iterate(items)) {
+    for await (const batch of batches(items))
+    for (const it of batch) {
       if ((n & 4095) === 0) {
         throwIfAborted(signal);
         progress?.(n, 'signatures');
@@ -555,11 +567,13 @@ class Channel<T> implements AsyncIterable<T> {
   private wakeProducer: (() => void) | undefined;
   constructor(private readonly limit: number) {}
 
-  async push(x: T): Promise<void> {
-    if (this.stopped) return;
+  /** Queues an item; a promise to wait for only when the queue is full (undefined otherwise: no await needed). */
+  push(x: T): Promise<void> | undefined {
+    if (this.stopped) return undefined;
     this.queue.push(x);
-    this.wakeConsumer?.();
-    if (this.queue.length >= this.limit) await new Promise<void>((r) => (this.wakeProducer = r));
+    if (this.queue.length === 1 || this.queue.length >= this.limit) this.wakeConsumer?.();
+    if (this.queue.length >= this.limit) return new Promise<void>((r) => (this.wakeProducer = r));
+    return undefined;
   }
 
   close(): void {
@@ -574,19 +588,24 @@ class Channel<T> implements AsyncIterable<T> {
     this.wakeProducer?.();
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
+  /** What is queued, batch by batch, until closed. */
+  async *batches(): AsyncGenerator<T[]> {
     for (;;) {
       while (this.queue.length) {
         const batch = this.queue.splice(0);
         const w = this.wakeProducer;
         this.wakeProducer = undefined;
         w?.();
-        yield* batch;
+        yield batch;
       }
       if (this.closed) return;
       await new Promise<void>((r) => (this.wakeConsumer = r));
       this.wakeConsumer = undefined;
     }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
+    for await (const batch of this.batches()) yield* batch;
   }
 }
 
@@ -600,7 +619,7 @@ export function duplicateFinder(
   method: DupKind,
   run: (items: Items, signal: AbortSignal) => Promise<DedupResult>,
   signal?: AbortSignal,
-): { add(item: DedupItem): Promise<void>; finish(): Promise<DedupResult>; abandon(): void } {
+): { add(item: DedupItem): Promise<void> | undefined; finish(): Promise<DedupResult>; abandon(): void } {
   // Its own signal: abandon() (the caller failed) stops the search as an abort would.
   const ac = new AbortController();
   const follow = () => ac.abort(signal?.reason);
@@ -610,7 +629,7 @@ export function duplicateFinder(
   if (method === 'semantic') {
     const items: DedupItem[] = [];
     return {
-      add: async (item) => void items.push(item),
+      add: (item) => void items.push(item),
       finish: () => run(items, ac.signal).finally(done),
       abandon: done,
     };

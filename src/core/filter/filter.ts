@@ -168,7 +168,9 @@ async function evaluate(source: LineSource, spec: z.output<typeof FilterSpec>, c
     if (spec.dedup !== 'none' && line.value) {
       const text = dedupText(line.value, spec.dedupField);
       if (text !== undefined) {
-        await finder?.add({ index: line.index, text, score: judgeScore(line.value) });
+        // A promise only when the search is behind (then wait for it).
+        const wait = finder?.add({ index: line.index, text, score: judgeScore(line.value) });
+        if (wait) await wait;
         const t = tagsOf(line.value);
         if (t.length) itemTags.set(line.index, t);
       }
