@@ -17,7 +17,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { exactDuplicates, mulberry32, nearDuplicates, type DedupItem } from '../src/core/filter/dedup';
 import { builtCli, load1, writeResults, type TableRowOut } from './lib';
-import { FULL_SIZES, MB, makeText, nearCopy, recordsFile } from './records';
+import { FULL_SIZES, makeText, nearCopy, recordsFile } from './records';
 
 /** The kernel's 5-word shingles, approximately (ASCII letters and digits or any non-ASCII form words). */
 function shingles(text: string): Set<string> {

@@ -41,38 +41,6 @@ export async function timeAsync<T>(fn: () => Promise<T>): Promise<{ ms: number; 
   return { ms: Number(process.hrtime.bigint() - t0) / 1e6, value };
 }
 
-/** Writes about `bytes` of ~1 KB annotated JSONL records (deterministic). */
-export function generateJsonl(path: string, bytes: number): void {
-  const { closeSync, openSync, renameSync, writeSync } = require('node:fs') as typeof import('node:fs');
-  const tmp = `${path}.part`;
-  const fd = openSync(tmp, 'w');
-  const labels = ['positive', 'negative', 'neutral'];
-  const words = 'the quality battery screen support refund delivery price love hate works broke fast slow great poor value'.split(' ');
-  let seed = 42;
-  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
-  let written = 0;
-  for (let i = 0; written < bytes; ) {
-    const lines: string[] = [];
-    for (let k = 0; k < 5000; k++, i++) {
-      const label = labels[i % 3]!;
-      lines.push(
-        JSON.stringify({
-          id: `r${i}`,
-          text: Array.from({ length: 120 }, () => words[Math.floor(rnd() * words.length)]).join(' '),
-          label,
-          judge: { score: 1 + (i % 10), scale: [1, 10], reasons: 'ok', model: 'judge-1' },
-          annotations: { suggestions: { label: [{ value: label, score: 0.9, agent: 'm1', type: 'model' }] }, review: { status: i % 4 ? 'reviewed' : 'pending' } },
-        }),
-      );
-    }
-    const chunk = Buffer.from(`${lines.join('\n')}\n`);
-    writeSync(fd, chunk);
-    written += chunk.length;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
-}
-
 /** One row of a results file in the shape bench/run.ts tabulates; no target: `target: ''`, `pass` left out (the table's "met" column stays empty). */
 export interface TableRowOut {
   figure: string;
