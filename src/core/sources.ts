@@ -15,7 +15,7 @@ export async function* storeLines(path: string, signal?: AbortSignal): AsyncGene
         for (let k = 0; k < seg.lines.length; k++) yield lineOf(ds, seg.logicalStart + k);
         continue;
       }
-      for (const chunk of rangeLines(ds.fileDescriptor, seg.byteStart, seg.byteEnd, seg.logicalStart, ds.maxLineBytes)) {
+      for (const chunk of rangeLines(ds.fileDescriptor, seg.byteStart, seg.byteEnd, seg.logicalStart, ds.maxLineBytes, 1024 * 1024)) {
         if (signal?.aborted) return;
         yield* chunk;
         await new Promise((r) => setImmediate(r));
