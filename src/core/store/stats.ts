@@ -51,6 +51,8 @@ export interface StatsOptions {
   maxListed?: number;
   /** Filled in: how many worker threads counted (0 when all was counted in this thread). */
   diagnostics?: { workersUsed?: number };
+  /** Bytes per piece counted by one task (default 32 MiB; tests make it small). */
+  pieceBytes?: number;
 }
 
 const TASK_BYTES = 32 * 1024 * 1024;
@@ -107,7 +109,7 @@ export async function computeStats(ds: JsonlDataset, fields: FieldMap = defaultF
   await ds.ready;
   const maxListed = opts.maxListed ?? 100;
   const f = statsFields(fields);
-  const segments = ds.segments(TASK_BYTES);
+  const segments = ds.segments(opts.pieceBytes ?? TASK_BYTES);
   const totalBytes = segments.reduce((t, s) => t + (s.kind === 'orig' ? s.byteEnd - s.byteStart : s.lines.reduce((a, l) => a + l.bytes.length, 0)), 0);
   let doneBytes = 0;
   const progress = (b: number) => {
@@ -155,7 +157,7 @@ async function statsOfFile(ds: JsonlDataset, fields: FieldMap, opts: StatsOption
   const f = statsFields(fields);
   const fd = ds.fileDescriptor;
   const totalBytes = ds.byteLength;
-  const cuts = lineCuts(fd, 0, totalBytes, TASK_BYTES);
+  const cuts = lineCuts(fd, 0, totalBytes, opts.pieceBytes ?? TASK_BYTES);
   const ranges: Range[] = [];
   // Each piece counts its lines from 1; they are renumbered below.
   for (let k = 0; k + 1 < cuts.length; k++) if (cuts[k + 1]! > cuts[k]!) ranges.push({ from: cuts[k]!, to: cuts[k + 1]!, firstLine: 1 });
