@@ -361,27 +361,31 @@ export async function computeSignatures(items: Items, options: NearOptions = {},
   const perm = permutations(o.numPerm, o.seed);
   const workers = o.workers ?? Math.min(2, availableParallelism());
   const pool = workers > 0 ? new Pool(workers) : undefined;
-  // Chunks in flight, in order; finished ones are copied into one growing array and dropped, so
-  // memory holds the signatures once (2 bytes a component), not once per chunk and once merged.
+  // Chunks in flight, in order; finished ones are copied into fixed blocks (no copying to grow)
+  // and dropped, then the blocks into one array at the end: memory holds the signatures (2 bytes
+  // a component) at most twice, for a moment, never once per chunk plus a doubled array.
   const results: Promise<ChunkResult>[] = [];
   const P = o.numPerm;
-  let sigAll = new Uint16Array(P * 4096);
-  let countsAll = new Uint32Array(4096);
+  const BLOCK = 65536;
+  const sigBlocks: Uint16Array[] = [];
+  const countBlocks: Uint32Array[] = [];
   let got = 0;
   const take = (r: ChunkResult) => {
     const m = r.counts.length;
-    if (got + m > countsAll.length) {
-      const cap = Math.max(got + m, countsAll.length * 2);
-      const s2 = new Uint16Array(cap * P);
-      s2.set(sigAll.subarray(0, got * P));
-      sigAll = s2;
-      const c2 = new Uint32Array(cap);
-      c2.set(countsAll.subarray(0, got));
-      countsAll = c2;
+    let k = 0;
+    while (k < m) {
+      const b = Math.floor(got / BLOCK);
+      const at = got % BLOCK;
+      if (b === sigBlocks.length) {
+        sigBlocks.push(new Uint16Array(BLOCK * P));
+        countBlocks.push(new Uint32Array(BLOCK));
+      }
+      const len = Math.min(m - k, BLOCK - at);
+      sigBlocks[b]!.set(r.out.subarray(k * P, (k + len) * P), at * P);
+      countBlocks[b]!.set(r.counts.subarray(k, k + len), at);
+      k += len;
+      got += len;
     }
-    sigAll.set(r.out, got * P);
-    countsAll.set(r.counts, got);
-    got += m;
   };
   const index: number[] = [];
   const scores: number[] = [];
@@ -434,7 +438,15 @@ export async function computeSignatures(items: Items, options: NearOptions = {},
     await flush();
     while (results.length) take(await (results.shift() as Promise<ChunkResult>));
     throwIfAborted(signal);
-    return { sig: sigAll.subarray(0, n * P), counts: countsAll.subarray(0, n), index: Int32Array.from(index), scores: Float64Array.from(scores), n, numPerm: P };
+    const sig = new Uint16Array(n * P);
+    const counts = new Uint32Array(n);
+    for (let b = 0; b < sigBlocks.length; b++) {
+      const m = Math.min(BLOCK, n - b * BLOCK);
+      sig.set(sigBlocks[b]!.subarray(0, m * P), b * BLOCK * P);
+      counts.set(countBlocks[b]!.subarray(0, m), b * BLOCK);
+      sigBlocks[b] = new Uint16Array(0);
+    }
+    return { sig, counts, index: Int32Array.from(index), scores: Float64Array.from(scores), n, numPerm: P };
   } finally {
     await pool?.close();
   }
@@ -524,9 +536,13 @@ export function clusterSignatures(s: Signatures, options: NearOptions = {}, sign
       start = end;
     }
   }
+  // Groups of more than one member only (a million singletons are a million arrays otherwise).
+  const size = new Int32Array(n);
+  for (const d of live) size[uf.find(d)]!++;
   const groups = new Map<number, number[]>();
   for (const d of live) {
     const r = uf.find(d);
+    if ((size[r] as number) < 2) continue;
     const g = groups.get(r);
     if (g) g.push(d);
     else groups.set(r, [d]);
