@@ -271,9 +271,17 @@ export function permutations(numPerm: number, seed: number): Int32Array {
   return out;
 }
 
+/** Texts per block of signature components (2^16: a text's block is its position >>> 16). */
+const SIG_BLOCK = 65536;
+
 export interface Signatures {
-  /** n * numPerm components (the low 16 bits of each minimum: minhash-kernel.ts; only equality matters). */
-  sig: Uint16Array;
+  /**
+   * The components (the low 16 bits of each minimum: minhash-kernel.ts; only equality matters),
+   * SIG_BLOCK texts per block: text d's are blocks[d >>> 16] from (d & 0xffff) * numPerm.
+   */
+  blocks: Uint16Array[];
+  /** All n * numPerm components as one array (put together on first use: tests, small inputs). */
+  readonly sig: Uint16Array;
   /** Shingles per text (0: empty text, left out of near-duplicate search). */
   counts: Uint32Array;
   index: Int32Array;
@@ -366,7 +374,7 @@ export async function computeSignatures(items: Items, options: NearOptions = {},
   // a component) at most twice, for a moment, never once per chunk plus a doubled array.
   const results: Promise<ChunkResult>[] = [];
   const P = o.numPerm;
-  const BLOCK = 65536;
+  const BLOCK = SIG_BLOCK;
   const sigBlocks: Uint16Array[] = [];
   const countBlocks: Uint32Array[] = [];
   let got = 0;
@@ -377,10 +385,20 @@ export async function computeSignatures(items: Items, options: NearOptions = {},
       const b = Math.floor(got / BLOCK);
       const at = got % BLOCK;
       if (b === sigBlocks.length) {
-        sigBlocks.push(new Uint16Array(BLOCK * P));
-        countBlocks.push(new Uint32Array(BLOCK));
+        sigBlocks.push(new Uint16Array(0));
+        countBlocks.push(new Uint32Array(0));
       }
       const len = Math.min(m - k, BLOCK - at);
+      // A block grows (by doubling, up to BLOCK texts) as texts come: small inputs stay small.
+      if (countBlocks[b]!.length < at + len) {
+        const cap = Math.min(BLOCK, Math.max(at + len, countBlocks[b]!.length * 2, 1024));
+        const sb = new Uint16Array(cap * P);
+        sb.set(sigBlocks[b]!.subarray(0, at * P));
+        sigBlocks[b] = sb;
+        const cb = new Uint32Array(cap);
+        cb.set(countBlocks[b]!.subarray(0, at));
+        countBlocks[b] = cb;
+      }
       sigBlocks[b]!.set(r.out.subarray(k * P, (k + len) * P), at * P);
       countBlocks[b]!.set(r.counts.subarray(k, k + len), at);
       k += len;
@@ -438,15 +456,24 @@ export async function computeSignatures(items: Items, options: NearOptions = {},
     await flush();
     while (results.length) take(await (results.shift() as Promise<ChunkResult>));
     throwIfAborted(signal);
-    const sig = new Uint16Array(n * P);
     const counts = new Uint32Array(n);
-    for (let b = 0; b < sigBlocks.length; b++) {
-      const m = Math.min(BLOCK, n - b * BLOCK);
-      sig.set(sigBlocks[b]!.subarray(0, m * P), b * BLOCK * P);
-      counts.set(countBlocks[b]!.subarray(0, m), b * BLOCK);
-      sigBlocks[b] = new Uint16Array(0);
-    }
-    return { sig, counts, index: Int32Array.from(index), scores: Float64Array.from(scores), n, numPerm: P };
+    for (let b = 0; b < countBlocks.length; b++) counts.set(countBlocks[b]!.subarray(0, Math.min(BLOCK, n - b * BLOCK)), b * BLOCK);
+    let whole: Uint16Array | undefined;
+    return {
+      blocks: sigBlocks,
+      get sig(): Uint16Array {
+        if (!whole) {
+          whole = new Uint16Array(n * P);
+          for (let b = 0; b < sigBlocks.length; b++) whole.set(sigBlocks[b]!.subarray(0, Math.min(BLOCK, n - b * BLOCK) * P), b * BLOCK * P);
+        }
+        return whole;
+      },
+      counts,
+      index: Int32Array.from(index),
+      scores: Float64Array.from(scores),
+      n,
+      numPerm: P,
+    };
   } finally {
     await pool?.close();
   }
@@ -455,9 +482,10 @@ export async function computeSignatures(items: Items, options: NearOptions = {},
 /** The fraction of equal signature components of texts a and b (positions). */
 export function estimatedJaccard(s: Signatures, a: number, b: number): number {
   const P = s.numPerm;
-  const sig = s.sig;
+  const sa = s.blocks[a >>> 16] as Uint16Array;
+  const sb = s.blocks[b >>> 16] as Uint16Array;
   let eq = 0;
-  for (let i = 0, ia = a * P, ib = b * P; i < P; i++, ia++, ib++) if (sig[ia] === sig[ib]) eq++;
+  for (let i = 0, ia = (a & 0xffff) * P, ib = (b & 0xffff) * P; i < P; i++, ia++, ib++) if (sa[ia] === sb[ib]) eq++;
   return eq / P;
 }
 
@@ -486,7 +514,7 @@ export function clusterSignatures(s: Signatures, options: NearOptions = {}, sign
   const keys32 = new Uint32Array(m);
   const order = new Uint32Array(m);
   let candidates = 0;
-  const sig = s.sig;
+  const blocks = s.blocks;
   const verify = (a: number, b: number) => {
     if (uf.find(a) === uf.find(b)) return;
     candidates++;
@@ -497,7 +525,8 @@ export function clusterSignatures(s: Signatures, options: NearOptions = {}, sign
     for (let t = 0; t < m; t++) {
       const d = live[t] as number;
       let x = Math.imul(band + 1, 0x9e3779b1);
-      for (let r = 0, at = d * P + band * rows; r < rows; r++, at++) {
+      const sig = blocks[d >>> 16] as Uint16Array;
+      for (let r = 0, at = (d & 0xffff) * P + band * rows; r < rows; r++, at++) {
         x = Math.imul(x ^ (sig[at] as number), 0x5bd1e995);
         x ^= x >>> 13;
       }
