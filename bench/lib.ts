@@ -70,14 +70,24 @@ export function writeResults(name: string, rows: TableRowOut[], extra: Record<st
   writeFileSync(join(dir, `${name}.json`), `${JSON.stringify({ name, date: new Date().toISOString(), rows, ...extra }, null, 2)}\n`);
 }
 
-/** Runs a command; its wall time in ms (stdout kept when asked). */
-export function run(cmd: string, args: string[], opts: { stdout?: boolean; env?: NodeJS.ProcessEnv } = {}): { ms: number; stdout: Buffer } {
+/**
+ * Runs a command; its wall time in ms (stdout kept when asked) and, through GNU time when it is
+ * there, its CPU time (user + system, ms) and peak memory (MB). On a shared machine the CPU time
+ * says more than the wall time: a process that sleeps often gets the CPU sooner than one that
+ * computes, so wall-time ratios under load favour the slower tools.
+ */
+export function run(cmd: string, args: string[], opts: { stdout?: boolean; env?: NodeJS.ProcessEnv } = {}): { ms: number; stdout: Buffer; cpuMs?: number; maxRssMb?: number } {
   const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+  const { existsSync } = require('node:fs') as typeof import('node:fs');
+  const gnuTime = existsSync('/usr/bin/time');
   const t = performance.now();
-  const r = spawnSync(cmd, args, { stdio: ['ignore', opts.stdout ? 'pipe' : 'ignore', 'pipe'], maxBuffer: 1 << 28, env: opts.env ?? process.env });
+  const r = gnuTime
+    ? spawnSync('/usr/bin/time', ['-f', '\n%U %S %M', cmd, ...args], { stdio: ['ignore', opts.stdout ? 'pipe' : 'ignore', 'pipe'], maxBuffer: 1 << 28, env: opts.env ?? process.env })
+    : spawnSync(cmd, args, { stdio: ['ignore', opts.stdout ? 'pipe' : 'ignore', 'pipe'], maxBuffer: 1 << 28, env: opts.env ?? process.env });
   const ms = performance.now() - t;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stderr?.toString() ?? r.error?.message}`);
-  return { ms, stdout: r.stdout ?? Buffer.alloc(0) };
+  const m = gnuTime ? /(\d+(?:\.\d+)?) (\d+(?:\.\d+)?) (\d+)\s*$/.exec(r.stderr?.toString() ?? '') : null;
+  return { ms, stdout: r.stdout ?? Buffer.alloc(0), ...(m ? { cpuMs: (Number(m[1]) + Number(m[2])) * 1000, maxRssMb: Number(m[3]) / 1024 } : {}) };
 }
 
 /** The 1-minute load average. */

@@ -134,10 +134,13 @@ async function main(): Promise<void> {
     let duckBest: Best | undefined;
     let naiveBest: Best | undefined;
     let jqBest: Best | undefined;
+    // CPU time (user + system) of the same runs: best of the rounds.
+    const cpu = { curate: Infinity, duckdb: Infinity, naive: Infinity, jq: Infinity };
     const figures: Record<string, Figures> = {};
     for (let r = 0; r < rounds; r++) {
       const o = run(process.execPath, [cli, 'stats', file, '--json'], { stdout: true });
       ours = better(ours, o.ms);
+      cpu.curate = Math.min(cpu.curate, o.cpuMs ?? NaN);
       figures.curate = oursFigures(JSON.parse(o.stdout.toString('utf8')) as Parameters<typeof oursFigures>[0]);
 
       let t = performance.now();
@@ -146,16 +149,24 @@ async function main(): Promise<void> {
       figures.view = oursFigures({ ...s, scoreHistogram: s.scoreHistogram });
 
       t = performance.now();
+      const c0 = process.cpuUsage();
       const d = await duck.runAndReadAll(duckQuery(file));
       duckBest = better(duckBest, performance.now() - t);
+      const c1 = process.cpuUsage(c0);
+      cpu.duckdb = Math.min(cpu.duckdb, (c1.user + c1.system) / 1000);
       figures.duckdb = duckFigures(d.getRowObjects() as Record<string, unknown>[]);
 
       const n = run(process.execPath, [naive, file], { stdout: true });
       naiveBest = better(naiveBest, n.ms);
+      cpu.naive = Math.min(cpu.naive, n.cpuMs ?? NaN);
       figures.naive = JSON.parse(n.stdout.toString('utf8')) as Figures;
 
       // jq is slow: one round at 1 GB.
-      if (r === 0 || size < 500e6) jqBest = better(jqBest, run('jq', ['-n', 'reduce inputs as $r ({}; .[$r.label|tostring] += 1)', file]).ms);
+      if (r === 0 || size < 500e6) {
+        const j = run('jq', ['-n', 'reduce inputs as $r ({}; .[$r.label|tostring] += 1)', file]);
+        jqBest = better(jqBest, j.ms);
+        cpu.jq = Math.min(cpu.jq, j.cpuMs ?? NaN);
+      }
     }
     const same = Object.fromEntries(Object.entries(figures).map(([k, f]) => [k, sortKeys(f) === sortKeys(figures.curate!)]));
     checks[tag] = same;
@@ -164,6 +175,11 @@ async function main(): Promise<void> {
     rows.push({ figure: `curate stats, ${tag}`, value: o.ms, unit: 'ms', baseline: duckBest!.ms, baselineLabel: 'DuckDB read_json, same figures, ms', ratio: o.ms / duckBest!.ms, target: '<= 1x DuckDB', pass: o.ms <= duckBest!.ms, load: o.load });
     rows.push({ figure: `curate stats vs a naive Node loop, ${tag}`, value: o.ms, unit: 'ms', baseline: naiveBest!.ms, baselineLabel: 'readline + JSON.parse, same figures, ms', ratio: naiveBest!.ms / o.ms, target: '>= 3x faster', pass: naiveBest!.ms / o.ms >= 3, load: naiveBest!.load });
     rows.push({ figure: `curate stats vs jq, ${tag}`, value: o.ms, unit: 'ms', baseline: jqBest!.ms, baselineLabel: 'jq -n reduce inputs (labels only), ms', ratio: jqBest!.ms / o.ms, target: '', load: jqBest!.load });
+    if (Number.isFinite(cpu.curate)) {
+      rows.push({ figure: `curate stats CPU time (user + system), ${tag}`, value: cpu.curate, unit: 'ms', baseline: cpu.duckdb, baselineLabel: 'DuckDB CPU, ms', ratio: cpu.curate / cpu.duckdb, target: '', load: o.load });
+      rows.push({ figure: `curate stats CPU time vs the naive loop, ${tag}`, value: cpu.curate, unit: 'ms', baseline: cpu.naive, baselineLabel: 'naive Node CPU, ms', ratio: cpu.naive / cpu.curate, target: '', load: o.load });
+      rows.push({ figure: `jq CPU time, ${tag}`, value: cpu.jq, unit: 'ms', baseline: cpu.curate, baselineLabel: 'curate stats CPU, ms', ratio: cpu.jq / cpu.curate, target: '', load: jqBest!.load });
+    }
     rows.push({ figure: `Datasets view counts, ${tag}`, value: view!.ms, unit: 'ms', baseline: duckBest!.ms, baselineLabel: 'DuckDB, ms', ratio: view!.ms / duckBest!.ms, target: '<= 1x DuckDB', pass: view!.ms <= duckBest!.ms, load: view!.load });
   }
   duck.closeSync();
