@@ -24,7 +24,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Browser, Frame, Page } from 'playwright-core';
-import { generateJsonl, report, type Row } from './lib';
+import { report, type Row } from './lib';
+import { MB, recordsFile } from './records';
 import { cleanup, launchBrowser, makeWorkspace, openWorkbench, repoRoot, runCommand, showDatasets, startCodeServer, until, webviewFrame } from '../test/harness/vscode';
 import { writeMillion } from '../test/support/million';
 import { spawnOpenAIServer } from '../test/support/openai-server';
@@ -284,11 +285,8 @@ async function openWindow(browser: Browser, url: string): Promise<Page> {
 }
 
 async function main(): Promise<void> {
-  const big = join(tmpdir(), `dc-bench-editor-${sizeMb}mb.jsonl`);
-  if (!existsSync(big)) {
-    console.log(`generating ${sizeMb} MB at ${big}`);
-    generateJsonl(big, sizeMb * 1024 * 1024);
-  }
+  // The shared realistic records (bench/records.ts), generated once per size.
+  const big = recordsFile({ bytes: sizeMb * MB });
   const million = join(tmpdir(), 'dc-bench-editor-1m-rows.jsonl');
   if (!existsSync(million)) {
     console.log(`generating 1,000,000 records at ${million}`);

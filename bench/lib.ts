@@ -41,34 +41,66 @@ export async function timeAsync<T>(fn: () => Promise<T>): Promise<{ ms: number; 
   return { ms: Number(process.hrtime.bigint() - t0) / 1e6, value };
 }
 
-/** Writes about `bytes` of ~1 KB annotated JSONL records (deterministic). */
-export function generateJsonl(path: string, bytes: number): void {
-  const { closeSync, openSync, renameSync, writeSync } = require('node:fs') as typeof import('node:fs');
-  const tmp = `${path}.part`;
-  const fd = openSync(tmp, 'w');
-  const labels = ['positive', 'negative', 'neutral'];
-  const words = 'the quality battery screen support refund delivery price love hate works broke fast slow great poor value'.split(' ');
-  let seed = 42;
-  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
-  let written = 0;
-  for (let i = 0; written < bytes; ) {
-    const lines: string[] = [];
-    for (let k = 0; k < 5000; k++, i++) {
-      const label = labels[i % 3]!;
-      lines.push(
-        JSON.stringify({
-          id: `r${i}`,
-          text: Array.from({ length: 120 }, () => words[Math.floor(rnd() * words.length)]).join(' '),
-          label,
-          judge: { score: 1 + (i % 10), scale: [1, 10], reasons: 'ok', model: 'judge-1' },
-          annotations: { suggestions: { label: [{ value: label, score: 0.9, agent: 'm1', type: 'model' }] }, review: { status: i % 4 ? 'reviewed' : 'pending' } },
-        }),
-      );
-    }
-    const chunk = Buffer.from(`${lines.join('\n')}\n`);
-    writeSync(fd, chunk);
-    written += chunk.length;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
+/** One row of a results file in the shape bench/run.ts tabulates; no target: `target: ''`, `pass` left out (the table's "met" column stays empty). */
+export interface TableRowOut {
+  figure: string;
+  value: number;
+  unit: string;
+  baseline: number | null;
+  baselineLabel: string;
+  ratio: number | null;
+  target: string;
+  pass?: boolean;
+  /** The 1-minute load average when the figure was taken (2 cores shared with other work). */
+  load?: number;
+}
+
+/** Writes bench/results/<name>.json and prints its rows with the load average beside each. */
+export function writeResults(name: string, rows: TableRowOut[], extra: Record<string, unknown> = {}): void {
+  const fmt = (x: number | null) => (x === null || !Number.isFinite(x) ? '-' : Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(3));
+  const table = rows.map((r) => [r.figure, `${fmt(r.value)} ${r.unit}`, r.baseline === null ? '-' : `${fmt(r.baseline)} (${r.baselineLabel})`, r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`, r.target, r.pass === undefined ? '' : r.pass ? 'met' : 'MISS', r.load === undefined ? '' : `load ${r.load.toFixed(1)}`]);
+  const head = ['figure', 'value', 'baseline (same run)', 'ratio', 'target', '', ''];
+  const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(line(head));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const t of table) console.log(line(t));
+  const dir = join(__dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${name}.json`), `${JSON.stringify({ name, date: new Date().toISOString(), rows, ...extra }, null, 2)}\n`);
+}
+
+/**
+ * Runs a command; its wall time in ms (stdout kept when asked) and, through GNU time when it is
+ * there, its CPU time (user + system, ms) and peak memory (MB). On a shared machine the CPU time
+ * says more than the wall time: a process that sleeps often gets the CPU sooner than one that
+ * computes, so wall-time ratios under load favour the slower tools.
+ */
+export function run(cmd: string, args: string[], opts: { stdout?: boolean; env?: NodeJS.ProcessEnv } = {}): { ms: number; stdout: Buffer; cpuMs?: number; maxRssMb?: number } {
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+  const { existsSync } = require('node:fs') as typeof import('node:fs');
+  const gnuTime = existsSync('/usr/bin/time');
+  const t = performance.now();
+  const r = gnuTime
+    ? spawnSync('/usr/bin/time', ['-f', '\n%U %S %M', cmd, ...args], { stdio: ['ignore', opts.stdout ? 'pipe' : 'ignore', 'pipe'], maxBuffer: 1 << 28, env: opts.env ?? process.env })
+    : spawnSync(cmd, args, { stdio: ['ignore', opts.stdout ? 'pipe' : 'ignore', 'pipe'], maxBuffer: 1 << 28, env: opts.env ?? process.env });
+  const ms = performance.now() - t;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stderr?.toString() ?? r.error?.message}`);
+  const m = gnuTime ? /(\d+(?:\.\d+)?) (\d+(?:\.\d+)?) (\d+)\s*$/.exec(r.stderr?.toString() ?? '') : null;
+  return { ms, stdout: r.stdout ?? Buffer.alloc(0), ...(m ? { cpuMs: (Number(m[1]) + Number(m[2])) * 1000, maxRssMb: Number(m[3]) / 1024 } : {}) };
+}
+
+/** The 1-minute load average. */
+export function load1(): number {
+  const { loadavg } = require('node:os') as typeof import('node:os');
+  return loadavg()[0]!;
+}
+
+/** The built CLI (dist/cli.js), built first when missing. */
+export function builtCli(): string {
+  const { existsSync } = require('node:fs') as typeof import('node:fs');
+  const root = join(__dirname, '..');
+  const cli = join(root, 'dist', 'cli.js');
+  if (!existsSync(cli)) run(process.execPath, [join(root, 'scripts', 'build.mjs')]);
+  return cli;
 }

@@ -7,10 +7,10 @@
 //   node --import tsx bench/live.ts [--size-mb 1024] [--edits 200]
 //
 // Prints a table and writes bench/results/live.json. A bench never fails the test suite.
-import { existsSync, statSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { generateJsonl, report, timeAsync } from './lib';
+import { statSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { report, timeAsync } from './lib';
+import { MB, recordsFile } from './records';
 import { JsonlDataset, computeStats } from '../src/core/store';
 import { LiveAggregate } from '../src/core/metrics/live';
 import { annotationFieldEdits } from '../src/core/annotate-edits';
@@ -25,11 +25,8 @@ function arg(name: string, def: number): number {
 async function main(): Promise<void> {
   const sizeMb = arg('size-mb', 1024);
   const edits = arg('edits', 200);
-  const file = join(tmpdir(), `dc-bench-live-${sizeMb}mb.jsonl`);
-  if (!existsSync(file)) {
-    console.log(`generating ${sizeMb} MB…`);
-    generateJsonl(file, sizeMb * 1024 * 1024);
-  }
+  // The shared realistic records (bench/records.ts), generated once per size.
+  const file = recordsFile({ bytes: sizeMb * MB });
   const bytes = statSync(file).size;
   const ds = await JsonlDataset.open(file);
   await ds.ready;

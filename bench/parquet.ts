@@ -10,7 +10,8 @@ import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { convertToJsonl, convertToParquet } from '../src/core/formats';
 import { countTokens } from '../src/core/llm/tokenizer';
-import { generateJsonl, report, timeAsync, time, type Row } from './lib';
+import { report, timeAsync, time, type Row } from './lib';
+import { writeRecords } from './records';
 import { readFileSync } from 'node:fs';
 
 async function main(): Promise<void> {
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'dc-bench-parquet-'));
   try {
     const jsonl = join(dir, 'data.jsonl');
-    generateJsonl(jsonl, records * 1000); // ~1 KB a record
+    writeRecords(jsonl, records * 1000); // ~1 KB a record
     const mb = statSync(jsonl).size / 1e6;
     const db = await DuckDBInstance.create(':memory:');
     const duck = await db.connect();

@@ -1,5 +1,5 @@
-// Dataset store benchmark. Generates a JSONL of ~1 KB annotated records (default 1 GB; cached
-// under the OS temp folder by size and generator version) and reports each figure against a
+// Dataset store benchmark. On the shared realistic records of bench/records.ts (default 1 GB;
+// cached under the OS temp folder by size and generator version) and reports each figure against a
 // baseline measured in the same run:
 //   - index throughput (JsonlDataset.open + ready) vs a raw Buffer.indexOf scan of the file
 //   - time to first record (open() resolved + line(0) parsed)
@@ -11,74 +11,17 @@
 //
 // Prints a table and writes bench/results/store.json. A bench never fails the test suite.
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JsonlDataset, computeStats } from '../src/core/store';
-
-const GENERATOR_VERSION = 1;
+import { recordsFile } from './records';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
   const v = i >= 0 ? Number(process.argv[i + 1]) : def;
   if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} needs a positive number`);
   return v;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A JSONL of ~1 KB records in the annotation layout; one line in 5000 is invalid. */
-function generate(path: string, bytes: number): void {
-  const rnd = mulberry32(GENERATOR_VERSION);
-  const words = Array.from({ length: 5000 }, () => Array.from({ length: 2 + Math.floor(rnd() * 8) }, () => String.fromCharCode(97 + Math.floor(rnd() * 26))).join(''));
-  const labels = ['positive', 'negative', 'neutral'];
-  const tmp = `${path}.partial`;
-  const fd = openSync(tmp, 'w');
-  let written = 0;
-  let i = 0;
-  const batch: string[] = [];
-  let batchBytes = 0;
-  while (written < bytes) {
-    let line: string;
-    if (i % 5000 === 4999) line = `{"id":${i},"text":"truncated record`;
-    else {
-      const text = Array.from({ length: 80 }, () => words[Math.floor(rnd() * words.length)]).join(' ');
-      const label = labels[i % 3]!;
-      const score = 1 + Math.floor(rnd() * 10);
-      line = JSON.stringify({
-        id: `rec-${i}`,
-        text,
-        label,
-        rationale: `The text reads as ${label}.`,
-        judge: { score, scale: [1, 10], reasons: 'Consistent with the text.', criteria: { correctness: score }, model: 'judge-1' },
-        annotations: {
-          suggestions: { label: [{ value: label, score: Math.round(rnd() * 100) / 100, agent: 'gpt-4o-mini', type: 'model', provenance: { model: 'gpt-4o-mini', prompt_hash: 'sha256:31c09759f9a9aa07', time: '2026-11-20T09:00:13.000Z', usage: { input_tokens: 204, output_tokens: 42 } } }] },
-          review: { status: i % 4 === 0 ? 'reviewed' : 'pending' },
-        },
-      });
-    }
-    batch.push(line, '\n');
-    batchBytes += line.length + 1;
-    i++;
-    if (batchBytes > 8 * 1024 * 1024) {
-      const b = Buffer.from(batch.join(''));
-      writeSync(fd, b);
-      written += b.length;
-      batch.length = 0;
-      batchBytes = 0;
-    }
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
 }
 
 function rawScan(path: string): { ms: number; lines: number } {
@@ -121,11 +64,8 @@ interface Row {
 async function main(): Promise<void> {
   const sizeMb = arg('size-mb', 1024);
   const bytes = Math.round(sizeMb * 1024 * 1024);
-  const path = join(tmpdir(), `dc-bench-store-v${GENERATOR_VERSION}-${sizeMb}mb.jsonl`);
-  if (!existsSync(path)) {
-    process.stderr.write(`generating ${path} (${sizeMb} MB)...\n`);
-    generate(path, bytes);
-  }
+  // The shared realistic records (bench/records.ts), one line in 5000 invalid.
+  const path = recordsFile({ bytes, invalidEvery: 5000 });
   const size = statSync(path).size;
   const gb = size / 1e9;
   const rows: Row[] = [];

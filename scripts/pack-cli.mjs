@@ -2,7 +2,7 @@
 // without the extension: `npm install -g dataset-curator-cli-VERSION.tgz` (or from a registry).
 // The package holds only what runs: cli.js (the CLI with every runtime dependency bundled by
 // esbuild: zod, openai, csv-parse, franc-min), scan-worker.js (the store's worker thread, loaded
-// from beside the bundle), its package.json, a README (docs/cli.md) and the LICENSE. No
+// from beside the bundle), tokenizer.js and parquet.js (loaded from beside it when first needed), its package.json, a README (docs/cli.md) and the LICENSE. No
 // dependencies to install, no network needed. Staged in out/cli-package, packed with `npm pack`.
 // `--out DIR` puts the tarball in DIR (default out/); prints its path on the last line.
 import * as esbuild from 'esbuild';
@@ -33,6 +33,8 @@ const zodEnglishOnly = {
 const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, sourcemap: false, logLevel: 'warning', absWorkingDir: root, plugins: [zodEnglishOnly], outdir: stage };
 await esbuild.build({ ...common, entryPoints: { cli: 'src/cli/main.ts' }, banner: { js: '#!/usr/bin/env node' } });
 await esbuild.build({ ...common, entryPoints: { 'scan-worker': 'src/core/store/scan-worker.ts' } });
+// Loaded from beside cli.js when first needed: OpenAI's token encodings and the Parquet libraries.
+await esbuild.build({ ...common, entryPoints: { tokenizer: 'src/core/llm/tokenizer-impl.ts', parquet: 'src/core/formats/parquet-libs.ts' } });
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const cli = {
@@ -41,7 +43,7 @@ const cli = {
   description: 'curate: Dataset Curator headless. Stats, validation, filters, LLM labeling and judging, synthesis and export of JSONL training data, for CI and servers.',
   license: pkg.license,
   bin: { curate: 'cli.js' },
-  files: ['cli.js', 'scan-worker.js', 'README.md', 'LICENSE'],
+  files: ['cli.js', 'scan-worker.js', 'tokenizer.js', 'parquet.js', 'README.md', 'LICENSE'],
   engines: { node: '>=20' },
   keywords: ['jsonl', 'dataset', 'llm', 'annotation', 'labeling', 'cli', 'fine-tuning'],
   ...(pkg.repository ? { repository: pkg.repository } : {}),

@@ -1,9 +1,20 @@
-// curate: Dataset Curator's engine, headless. `curate help` lists the commands.
+// curate: Dataset Curator's engine, headless. `curate help` lists the commands. Light on
+// purpose: a command's module loads only when it runs (commands/index.ts), so this file imports
+// nothing heavy. Errors are told apart by name: a command's bundle has its own copy of the
+// error classes (scripts/build.mjs), so instanceof would not see them.
 import { version } from '../../package.json';
-import { ConflictError, SaveError, printable } from '../core/store';
-import { UserError } from '../core/operation';
+import { printable } from '../core/store/check';
+import type { SaveError } from '../core/store/errors';
 import { ExitCode, UsageError, parse, type Command, type Io } from './cli';
 import { commands } from './commands';
+
+// By name or shape, not instanceof: a command's bundle has its own copies of these classes.
+const isUsage = (err: unknown): err is Error => err instanceof UsageError || (err instanceof Error && err.name === 'UsageError');
+/** A ConflictError or its LockedError (code ECONFLICT): the file changed, or another writer holds it. */
+const isConflict = (err: unknown): err is Error => err instanceof Error && (err as { code?: unknown }).code === 'ECONFLICT';
+const isSaveError = (err: unknown): err is SaveError => err instanceof Error && err.name === 'SaveError' && typeof (err as SaveError).detail === 'string';
+/** A UserError (or a subclass such as NotADatasetError): its message is for the user, with its exit code. */
+const isUserError = (err: unknown): err is Error & { exitCode: number } => err instanceof Error && typeof (err as { exitCode?: unknown }).exitCode === 'number';
 
 function commandHelp(c: Command): string {
   return `${c.summary}\n\nUsage: ${c.usage}\n${c.details ? `\n${c.details}\n` : ''}`;
@@ -44,14 +55,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.err(`curate: unknown command "${rest[0]}". Run "curate help".\n`);
       return ExitCode.usage;
     }
-    io.out(commandHelp(c));
+    io.out(commandHelp(await c.load()));
     return ExitCode.ok;
   }
-  const cmd = commands.find((c) => c.name === name);
-  if (!cmd) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     io.err(`curate: unknown command "${name}". Run "curate help".\n`);
     return ExitCode.usage;
   }
+  const cmd = await entry.load();
   let json = false;
   try {
     const args = parse(cmd, rest);
@@ -75,12 +87,12 @@ function failure(cmd: Command, err: unknown, io: Io): { code: number; message: s
     io.err(`curate ${cmd.name}: ${message}\n${extra}`);
     return { code, message };
   };
-  if (err instanceof UsageError) return say(ExitCode.usage, err.message, `Usage: ${cmd.usage}\n`);
-  if (err instanceof ConflictError) return say(ExitCode.conflict, err.message);
+  if (isUsage(err)) return say(ExitCode.usage, err.message, `Usage: ${cmd.usage}\n`);
+  if (isConflict(err)) return say(ExitCode.conflict, err.message);
   if (err instanceof Error && err.name === 'AbortError') return say(ExitCode.interrupted, 'interrupted; nothing was written');
-  // A bad input the core recognised (a folder or a binary file for a dataset, ...): exit 2 as for a usage error.
-  if (err instanceof UserError) return say(err.exitCode, err.message);
-  const msg = err instanceof SaveError ? `${err.detail} The file on disk was not changed.` : err instanceof Error ? err.message : String(err);
+  // A bad input the core recognised (a folder or a binary file for a dataset, ...): its exit code (2, as for a usage error).
+  if (isUserError(err)) return say(err.exitCode, err.message);
+  const msg = isSaveError(err) ? `${err.detail} The file on disk was not changed.` : err instanceof Error ? err.message : String(err);
   return say(ExitCode.failure, msg);
 }
 

@@ -7,14 +7,12 @@ export async function summarizeFile(
   path: string,
   opts: { signal: AbortSignal; onProgress: (share: number) => void },
 ): Promise<FileSummary> {
-  const dataset = await JsonlDataset.open(path, {
-    signal: opts.signal,
-    onProgress: (p) => opts.onProgress(p.totalBytes ? p.bytes / p.totalBytes / 2 : 0),
-  });
+  // No line index (deferScan): the counts read the file's bytes as they are.
+  const dataset = await JsonlDataset.open(path, { signal: opts.signal, deferScan: true });
   try {
     const s = await computeStats(dataset, undefined, {
       signal: opts.signal,
-      onProgress: (p) => opts.onProgress(0.5 + (p.totalBytes ? p.bytes / p.totalBytes / 2 : 0)),
+      onProgress: (p) => opts.onProgress(p.totalBytes ? p.bytes / p.totalBytes : 0),
     });
     return { ...s, meanScore: s.meanScore ?? undefined };
   } finally {

@@ -43,4 +43,12 @@ test('the curate tarball installs into a fresh prefix with npm, offline, and run
   assert.match(stats.stdout, /^reviews\.jsonl\n {2}lines +36\n {2}records +36\n {2}invalid lines +0\n/);
   const json = run(['stats', 'reviews.jsonl', '--json']);
   assert.equal((JSON.parse(json.stdout) as { records: number }).records, 36);
+  // The lazily loaded pieces ship beside cli.js: Parquet out and back, and token counts.
+  assert.equal(run(['convert', 'reviews.jsonl', '--out', 'reviews.parquet']).status, 0);
+  const back = run(['convert', 'reviews.parquet', '--out', 'back.jsonl']);
+  assert.equal(back.status, 0, back.stderr);
+  assert.equal(run(['stats', 'back.jsonl', '--json']).stdout.includes('"records": 36'), true);
+  const tokens = run(['filter', 'reviews.jsonl', '--where', 'tokens(text) >= 1', '--dry-run']);
+  assert.equal(tokens.status, 0, tokens.stderr);
+  assert.match(tokens.stdout, /keep 36, drop 0/);
 });

@@ -9,13 +9,14 @@ import pkg from '../../package.json';
 
 const vscodeCommands = new Set(pkg.contributes.commands.map((c: { command: string }) => c.command));
 
-test('every registered operation is a CLI subcommand and a VS Code command of the same name', () => {
+test('every registered operation is a CLI subcommand and a VS Code command of the same name', async () => {
   const ids = registeredIds();
   assert.deepEqual(ids.sort(), ['consistency', 'critique', 'filter', 'generate-dialogues', 'generate-instructions', 'generate-preferences', 'generate-responses', 'judge', 'label', 'rationale']);
   for (const id of ids) {
     const n = faceNames(id);
-    const cli = commands.find((c) => c.name === n.cli[0]);
-    assert.ok(cli, `curate ${n.cli.join(' ')}`);
+    const entry = commands.find((c) => c.name === n.cli[0]);
+    assert.ok(entry, `curate ${n.cli.join(' ')}`);
+    const cli = await entry.load();
     if (n.cli.length > 1) assert.match(cli.usage, new RegExp(n.cli[1]!), `curate ${n.cli.join(' ')} in its usage`);
     assert.ok(vscodeCommands.has(n.vscode), `${n.vscode} in package.json`);
   }

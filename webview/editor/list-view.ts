@@ -51,6 +51,10 @@ export class ListView {
   private source: RowSource;
   private generation = 0;
   private lineCount = 0;
+  /** Whether the document's index was complete at the last setInfo (undefined before the first). */
+  private indexed: boolean | undefined;
+  /** Set by setInfo when the index has just completed, until the end of that task. */
+  private indexCompleted = false;
   private columns: string[];
   private available: string[] = [];
   /** The selected row's position in the source. */
@@ -118,6 +122,15 @@ export class ListView {
   }
 
   setInfo(info: DocumentInfo): void {
+    // The index just completed (a large file's scan ends after the list is on screen, maybe
+    // while it scrolls): no row changed, there are only more of them. The document's "changed"
+    // event that follows at once must not drop the cached pages (every visible row would be
+    // fetched again, and blank meanwhile).
+    if (this.indexed === false && info.indexed) {
+      this.indexCompleted = true;
+      queueMicrotask(() => (this.indexCompleted = false));
+    }
+    this.indexed = info.indexed;
     this.lineCount = info.lineCount;
     const extra = info.columns.filter((c) => !(c in BUILTIN));
     this.available = [...Object.keys(BUILTIN), ...extra];
@@ -164,8 +177,14 @@ export class ListView {
     this.syncRecord();
   }
 
-  /** Drops cached rows (the document changed). */
+  /** Drops cached rows (the document changed), unless the change is only the index completing. */
   invalidate(): void {
+    if (this.indexCompleted) {
+      this.indexCompleted = false;
+      if (this.source instanceof MatchRows) void this.source.refresh().catch(() => undefined);
+      this.schedule();
+      return;
+    }
     this.resetPages();
     if (this.source instanceof MatchRows) void this.source.refresh().catch(() => undefined);
     this.schedule();

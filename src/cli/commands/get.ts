@@ -1,6 +1,10 @@
 // curate get FILE --line N
-import { ExitCode, fileArg, intOption, type Command } from '../cli';
-import { lineOf, openJsonl } from './util';
+// Reads only as far as line N: no index of the whole file (core/store/scan.ts findLine), so the
+// first lines of a 1 GB file print as fast as those of a small one.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { detectFormat } from '../../core/formats';
+import { findLine } from '../../core/store/scan';
+import { ExitCode, UsageError, fileArg, intOption, type Command } from '../cli';
 
 export const get: Command = {
   name: 'get',
@@ -11,13 +15,26 @@ export const get: Command = {
   async run({ values, positionals }, io) {
     const file = fileArg(positionals);
     const n = intOption(values.line, 'line');
-    const ds = await openJsonl(file, io.signal);
+    const fmt = detectFormat(file);
+    if (fmt === 'csv' || fmt === 'tsv' || fmt === 'json') {
+      throw new UsageError(`${file} is ${fmt.toUpperCase()}, not JSONL: convert it first with "curate convert ${file} --out FILE.jsonl"`);
+    }
+    const fd = openSync(file, 'r');
     try {
-      const line = ds.line(lineOf(ds, n, file));
-      io.write(Buffer.concat([line.bytes(), Buffer.from(line.eol)]));
+      const found = findLine(fd, fstatSync(fd).size, n);
+      if ('lines' in found) throw new UsageError(`line ${n} does not exist: ${file} has ${found.lines} line(s)`);
+      const out = Buffer.allocUnsafe(found.end - found.start + found.eol.length);
+      let got = 0;
+      while (got < found.end - found.start) {
+        const r = readSync(fd, out, got, found.end - found.start - got, found.start + got);
+        if (r <= 0) break;
+        got += r;
+      }
+      out.write(found.eol, got, 'latin1');
+      io.write(out.subarray(0, got + found.eol.length));
       return ExitCode.ok;
     } finally {
-      ds.close();
+      closeSync(fd);
     }
   },
 };

@@ -1,41 +1,41 @@
 // The registry of `curate` subcommands. To add one: write src/cli/commands/NAME.ts exporting a
-// Command, and list it here (the order is the order of `curate help`).
+// Command, and list it here with its name, its summary and how to load it (the order is the order
+// of `curate help`). A command's module, and everything it imports, loads only when that command
+// runs: `curate --help` and `curate get` do not pay for the LLM engine (the build makes one bundle
+// per module imported here: scripts/build.mjs). test/unit/cli-registry.test.ts checks that each
+// entry's name and summary are its command's.
 import type { Command } from '../cli';
-import { batch } from './batch';
-import { convert } from './convert';
-import { agreement, exportCmd, filter, importCmd, reviewQueueCmd, split } from './curation';
-import { generate } from './generate';
-import { get } from './get';
-import { annotate, consistency, critique, judge, label, rationale } from './llm';
-import { pairsCmd, questionsCmd } from './questions';
-import { set } from './set';
-import { stats } from './stats';
-import { validate } from './validate';
 
-export const commands: Command[] = [
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
+}
+
+export const commands: CommandEntry[] = [
   // the dataset store
-  stats,
-  validate,
-  get,
-  set,
-  convert,
+  { name: 'stats', summary: 'Records, invalid lines, label counts, judge score histogram, annotated and machine-generated shares', load: () => import('./stats').then((m) => m.stats) },
+  { name: 'validate', summary: 'Check every line; exit 1 and list the invalid ones when there are any', load: () => import('./validate').then((m) => m.validate) },
+  { name: 'get', summary: 'Print one line exactly as stored (raw bytes and terminator)', load: () => import('./get').then((m) => m.get) },
+  { name: 'set', summary: 'Set one field of one record (atomic save; every other byte unchanged)', load: () => import('./set').then((m) => m.set) },
+  { name: 'convert', summary: 'Convert CSV, TSV, JSON arrays, Parquet and .jsonl.gz to JSONL, or JSONL to Parquet', load: () => import('./convert').then((m) => m.convert) },
   // curation: filters, agreement, export and import, splits
-  filter,
-  agreement,
-  reviewQueueCmd,
-  questionsCmd,
-  pairsCmd,
-  exportCmd,
-  importCmd,
-  split,
+  { name: 'filter', summary: 'Keep the good records: rules, score and confidence thresholds, duplicates', load: () => import('./curation').then((m) => m.filter) },
+  { name: 'agreement', summary: "Agreement of the model's suggestions with human decisions or a gold file; between judges", load: () => import('./curation').then((m) => m.agreement) },
+  { name: 'review-queue', summary: 'Send the records the model is unsure about to a human review queue (the uncertainty-guided split)', load: () => import('./curation').then((m) => m.reviewQueueCmd) },
+  { name: 'questions', summary: "A dataset's questions (multi-label, rating, ranking, text, spans): what they are, how far along; to and from Argilla's settings", load: () => import('./questions').then((m) => m.questionsCmd) },
+  { name: 'pairs', summary: 'Preference pairs (prompt, chosen, rejected) from a ranking or from ratings of responses to the same prompt', load: () => import('./questions').then((m) => m.pairsCmd) },
+  { name: 'export', summary: 'Export to SFT, DPO, prompt-completion, KTO, Alpaca, ShareGPT, Argilla, distilabel; JSONL, Parquet or the Hugging Face layout', load: () => import('./curation').then((m) => m.exportCmd) },
+  { name: 'import', summary: 'Import SFT, DPO, prompt-completion, KTO, Alpaca, ShareGPT, Argilla or distilabel rows into the annotation layout', load: () => import('./curation').then((m) => m.importCmd) },
+  { name: 'split', summary: 'Train/validation split with a seed, stratified by label, exact sizes', load: () => import('./curation').then((m) => m.split) },
   // LLM jobs
-  label,
-  annotate,
-  judge,
-  consistency,
-  critique,
-  rationale,
-  batch,
+  { name: 'label', summary: 'Label records with an LLM (zero- or few-shot), with confidence and rationale; or answer any question type', load: () => import('./llm').then((m) => m.label) },
+  { name: 'annotate', summary: 'The same as label (its earlier name)', load: () => import('./llm').then((m) => m.annotate) },
+  { name: 'judge', summary: 'Score records with one or several LLM judges against a rubric, per criterion, with reasons', load: () => import('./llm').then((m) => m.judge) },
+  { name: 'consistency', summary: 'Self-consistency: k sampled labels, majority vote, agreement as confidence', load: () => import('./llm').then((m) => m.consistency) },
+  { name: 'critique', summary: 'Critique a response field and propose a refined one, kept beside the original', load: () => import('./llm').then((m) => m.critique) },
+  { name: 'rationale', summary: "Write a rationale for each record's current label", load: () => import('./llm').then((m) => m.rationale) },
+  { name: 'batch', summary: 'Batch jobs: status, cancel; offline request files for vllm run-batch and their results', load: () => import('./batch').then((m) => m.batch) },
   // generation (synthesis)
-  generate,
+  { name: 'generate', summary: 'Generate training data with an LLM: instructions (self-instruct), responses, preference pairs, dialogues', load: () => import('./generate').then((m) => m.generate) },
 ];

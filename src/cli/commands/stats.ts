@@ -19,7 +19,7 @@ export const stats: Command = {
     const file = fileArg(positionals);
     const maxListed = values['max-listed'] === undefined ? 100 : intOption(values['max-listed'], 'max-listed', 0);
     const fields = fieldMapOf(values) ?? defaultFields;
-    const ds: JsonlDataset = await openJsonl(file, io.signal);
+    const ds: JsonlDataset = await openJsonl(file, io.signal, { index: false });
     let s;
     try {
       s = await computeStats(ds, fields, { signal: io.signal, maxListed });

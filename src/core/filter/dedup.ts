@@ -54,6 +54,16 @@ async function* iterate(items: Items): AsyncGenerator<DedupItem> {
   else for (const x of items as Iterable<DedupItem>) yield x;
 }
 
+/**
+ * The items in batches (arrays read synchronously): a Channel hands over what it has queued, an
+ * array is one batch, other iterables go one by one. Fewer promises per item than iterate().
+ */
+async function* batches(items: Items): AsyncGenerator<readonly DedupItem[]> {
+  if (items instanceof Channel) yield* items.batches();
+  else if (Array.isArray(items)) yield items as readonly DedupItem[];
+  else for await (const x of iterate(items)) yield [x];
+}
+
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
 
@@ -176,7 +186,8 @@ export async function exactDuplicates(items: Items, options: ExactOptions = {}, 
   const idx: number[] = [];
   const scores: (number | undefined)[] = [];
   let n = 0;
-  for await (const it of iterate(items)) {
+  for await (const batch of batches(items))
+  for (const it of batch) {
     if ((n & 4095) === 0) {
       throwIfAborted(signal);
       progress?.(n, 'hashing');
@@ -260,9 +271,17 @@ export function permutations(numPerm: number, seed: number): Int32Array {
   return out;
 }
 
+/** Texts per block of signature components (2^16: a text's block is its position >>> 16). */
+const SIG_BLOCK = 65536;
+
 export interface Signatures {
-  /** n * numPerm values (int32 minima stored as their uint32 bits; only equality matters). */
-  sig: Uint32Array;
+  /**
+   * The components (the low 16 bits of each minimum: minhash-kernel.ts; only equality matters),
+   * SIG_BLOCK texts per block: text d's are blocks[d >>> 16] from (d & 0xffff) * numPerm.
+   */
+  blocks: Uint16Array[];
+  /** All n * numPerm components as one array (put together on first use: tests, small inputs). */
+  readonly sig: Uint16Array;
   /** Shingles per text (0: empty text, left out of near-duplicate search). */
   counts: Uint32Array;
   index: Int32Array;
@@ -271,7 +290,7 @@ export interface Signatures {
   numPerm: number;
 }
 
-type ChunkResult = { out: Uint32Array; counts: Uint32Array };
+type ChunkResult = { out: Uint16Array; counts: Uint32Array };
 interface Job {
   msg: Record<string, unknown>;
   transfer: ArrayBuffer[];
@@ -296,7 +315,7 @@ class Pool {
         const job = this.running.get(w);
         this.running.delete(w);
         this.idle.push(w);
-        job?.resolve({ out: new Uint32Array(m.out), counts: new Uint32Array(m.counts) });
+        job?.resolve({ out: new Uint16Array(m.out), counts: new Uint32Array(m.counts) });
         this.pump();
       });
       w.on('error', (e) => {
@@ -350,7 +369,42 @@ export async function computeSignatures(items: Items, options: NearOptions = {},
   const perm = permutations(o.numPerm, o.seed);
   const workers = o.workers ?? Math.min(2, availableParallelism());
   const pool = workers > 0 ? new Pool(workers) : undefined;
+  // Chunks in flight, in order; finished ones are copied into fixed blocks (no copying to grow)
+  // and dropped, then the blocks into one array at the end: memory holds the signatures (2 bytes
+  // a component) at most twice, for a moment, never once per chunk plus a doubled array.
   const results: Promise<ChunkResult>[] = [];
+  const P = o.numPerm;
+  const BLOCK = SIG_BLOCK;
+  const sigBlocks: Uint16Array[] = [];
+  const countBlocks: Uint32Array[] = [];
+  let got = 0;
+  const take = (r: ChunkResult) => {
+    const m = r.counts.length;
+    let k = 0;
+    while (k < m) {
+      const b = Math.floor(got / BLOCK);
+      const at = got % BLOCK;
+      if (b === sigBlocks.length) {
+        sigBlocks.push(new Uint16Array(0));
+        countBlocks.push(new Uint32Array(0));
+      }
+      const len = Math.min(m - k, BLOCK - at);
+      // A block grows (by doubling, up to BLOCK texts) as texts come: small inputs stay small.
+      if (countBlocks[b]!.length < at + len) {
+        const cap = Math.min(BLOCK, Math.max(at + len, countBlocks[b]!.length * 2, 1024));
+        const sb = new Uint16Array(cap * P);
+        sb.set(sigBlocks[b]!.subarray(0, at * P));
+        sigBlocks[b] = sb;
+        const cb = new Uint32Array(cap);
+        cb.set(countBlocks[b]!.subarray(0, at));
+        countBlocks[b] = cb;
+      }
+      sigBlocks[b]!.set(r.out.subarray(k * P, (k + len) * P), at * P);
+      countBlocks[b]!.set(r.counts.subarray(k, k + len), at);
+      k += len;
+      got += len;
+    }
+  };
   const index: number[] = [];
   const scores: number[] = [];
   let texts: string[] = [];
@@ -373,17 +427,19 @@ export async function computeSignatures(items: Items, options: NearOptions = {},
       const done = pool.submit({ bytes: buf.buffer, offsets: offsets.buffer, n: count, mode, k, numPerm: o.numPerm, perm }, [buf.buffer as ArrayBuffer, offsets.buffer]);
       done.catch(() => {});
       results.push(done);
+      while (results.length > 2 * workers) take(await (results.shift() as Promise<ChunkResult>));
       await pool.room();
     } else {
-      const out = new Int32Array(count * o.numPerm);
+      const out = new Uint16Array(count * o.numPerm);
       const counts = new Uint32Array(count);
       minhashChunk()(new Uint8Array(buf.buffer, 0, off), offsets, count, mode, k, o.numPerm, perm, out, counts);
-      results.push(Promise.resolve({ out: new Uint32Array(out.buffer), counts }));
+      take({ out, counts });
     }
   };
 
   try {
-    for await (const it of iterate(items)) {
+    for await (const batch of batches(items))
+    for (const it of batch) {
       if ((n & 4095) === 0) {
         throwIfAborted(signal);
         progress?.(n, 'signatures');
@@ -398,17 +454,26 @@ export async function computeSignatures(items: Items, options: NearOptions = {},
       if (texts.length >= o.chunkSize) await flush();
     }
     await flush();
-    const parts = await Promise.all(results);
+    while (results.length) take(await (results.shift() as Promise<ChunkResult>));
     throwIfAborted(signal);
-    const sig = new Uint32Array(n * o.numPerm);
     const counts = new Uint32Array(n);
-    let at = 0;
-    for (const p of parts) {
-      sig.set(p.out, at * o.numPerm);
-      counts.set(p.counts, at);
-      at += p.counts.length;
-    }
-    return { sig, counts, index: Int32Array.from(index), scores: Float64Array.from(scores), n, numPerm: o.numPerm };
+    for (let b = 0; b < countBlocks.length; b++) counts.set(countBlocks[b]!.subarray(0, Math.min(BLOCK, n - b * BLOCK)), b * BLOCK);
+    let whole: Uint16Array | undefined;
+    return {
+      blocks: sigBlocks,
+      get sig(): Uint16Array {
+        if (!whole) {
+          whole = new Uint16Array(n * P);
+          for (let b = 0; b < sigBlocks.length; b++) whole.set(sigBlocks[b]!.subarray(0, Math.min(BLOCK, n - b * BLOCK) * P), b * BLOCK * P);
+        }
+        return whole;
+      },
+      counts,
+      index: Int32Array.from(index),
+      scores: Float64Array.from(scores),
+      n,
+      numPerm: P,
+    };
   } finally {
     await pool?.close();
   }
@@ -417,9 +482,10 @@ export async function computeSignatures(items: Items, options: NearOptions = {},
 /** The fraction of equal signature components of texts a and b (positions). */
 export function estimatedJaccard(s: Signatures, a: number, b: number): number {
   const P = s.numPerm;
-  const sig = s.sig;
+  const sa = s.blocks[a >>> 16] as Uint16Array;
+  const sb = s.blocks[b >>> 16] as Uint16Array;
   let eq = 0;
-  for (let i = 0, ia = a * P, ib = b * P; i < P; i++, ia++, ib++) if (sig[ia] === sig[ib]) eq++;
+  for (let i = 0, ia = (a & 0xffff) * P, ib = (b & 0xffff) * P; i < P; i++, ia++, ib++) if (sa[ia] === sb[ib]) eq++;
   return eq / P;
 }
 
@@ -448,7 +514,7 @@ export function clusterSignatures(s: Signatures, options: NearOptions = {}, sign
   const keys32 = new Uint32Array(m);
   const order = new Uint32Array(m);
   let candidates = 0;
-  const sig = s.sig;
+  const blocks = s.blocks;
   const verify = (a: number, b: number) => {
     if (uf.find(a) === uf.find(b)) return;
     candidates++;
@@ -459,7 +525,8 @@ export function clusterSignatures(s: Signatures, options: NearOptions = {}, sign
     for (let t = 0; t < m; t++) {
       const d = live[t] as number;
       let x = Math.imul(band + 1, 0x9e3779b1);
-      for (let r = 0, at = d * P + band * rows; r < rows; r++, at++) {
+      const sig = blocks[d >>> 16] as Uint16Array;
+      for (let r = 0, at = (d & 0xffff) * P + band * rows; r < rows; r++, at++) {
         x = Math.imul(x ^ (sig[at] as number), 0x5bd1e995);
         x ^= x >>> 13;
       }
@@ -498,9 +565,13 @@ export function clusterSignatures(s: Signatures, options: NearOptions = {}, sign
       start = end;
     }
   }
+  // Groups of more than one member only (a million singletons are a million arrays otherwise).
+  const size = new Int32Array(n);
+  for (const d of live) size[uf.find(d)]!++;
   const groups = new Map<number, number[]>();
   for (const d of live) {
     const r = uf.find(d);
+    if ((size[r] as number) < 2) continue;
     const g = groups.get(r);
     if (g) g.push(d);
     else groups.set(r, [d]);
@@ -523,6 +594,105 @@ export async function nearDuplicates(items: Items, options: NearOptions = {}, si
   const s = await computeSignatures(items, options, signal, progress);
   progress?.(s.n, 'clustering');
   return clusterSignatures(s, options, signal);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streaming: texts handed over one by one while a caller reads its records
+
+/**
+ * A bounded hand-over from a producer (a loop over records) to a consumer that iterates (the
+ * duplicate search): the producer waits while `limit` items are queued; a consumer that stops
+ * (an error) releases it.
+ */
+class Channel<T> implements AsyncIterable<T> {
+  private readonly queue: T[] = [];
+  private closed = false;
+  private stopped = false;
+  private wakeConsumer: (() => void) | undefined;
+  private wakeProducer: (() => void) | undefined;
+  constructor(private readonly limit: number) {}
+
+  /** Queues an item; a promise to wait for only when the queue is full (undefined otherwise: no await needed). */
+  push(x: T): Promise<void> | undefined {
+    if (this.stopped) return undefined;
+    this.queue.push(x);
+    if (this.queue.length === 1 || this.queue.length >= this.limit) this.wakeConsumer?.();
+    if (this.queue.length >= this.limit) return new Promise<void>((r) => (this.wakeProducer = r));
+    return undefined;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.wakeConsumer?.();
+  }
+
+  /** The consumer gave up: pushes return at once from now on. */
+  stop(): void {
+    this.stopped = true;
+    this.queue.length = 0;
+    this.wakeProducer?.();
+  }
+
+  /** What is queued, batch by batch, until closed. */
+  async *batches(): AsyncGenerator<T[]> {
+    for (;;) {
+      while (this.queue.length) {
+        const batch = this.queue.splice(0);
+        const w = this.wakeProducer;
+        this.wakeProducer = undefined;
+        w?.();
+        yield batch;
+      }
+      if (this.closed) return;
+      await new Promise<void>((r) => (this.wakeConsumer = r));
+      this.wakeConsumer = undefined;
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
+    for await (const batch of this.batches()) yield* batch;
+  }
+}
+
+/**
+ * Duplicate search fed one record at a time (the filter's loop over a dataset): exact and near
+ * search run while the records are read, so their texts are never all held in memory (near
+ * duplicates of 1M records of 1 KB: the signatures, 256 MB, not the texts). Semantic search
+ * collects its texts (they go to the embeddings endpoint in batches at the end).
+ */
+export function duplicateFinder(
+  method: DupKind,
+  run: (items: Items, signal: AbortSignal) => Promise<DedupResult>,
+  signal?: AbortSignal,
+): { add(item: DedupItem): Promise<void> | undefined; finish(): Promise<DedupResult>; abandon(): void } {
+  // Its own signal: abandon() (the caller failed) stops the search as an abort would.
+  const ac = new AbortController();
+  const follow = () => ac.abort(signal?.reason);
+  if (signal?.aborted) follow();
+  else signal?.addEventListener('abort', follow, { once: true });
+  const done = () => signal?.removeEventListener('abort', follow);
+  if (method === 'semantic') {
+    const items: DedupItem[] = [];
+    return {
+      add: (item) => void items.push(item),
+      finish: () => run(items, ac.signal).finally(done),
+      abandon: done,
+    };
+  }
+  const channel = new Channel<DedupItem>(4096);
+  const result = run(channel, ac.signal).finally(done);
+  result.catch(() => channel.stop());
+  return {
+    add: (item) => channel.push(item),
+    finish: () => {
+      channel.close();
+      return result;
+    },
+    abandon: () => {
+      ac.abort();
+      channel.close();
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

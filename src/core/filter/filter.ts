@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { defineOperation, UserError, type Estimate, type OperationContext } from '../operation';
-import { exactDuplicates, ExactOptions, KeepPolicy, nearDuplicates, NearOptions, semanticDuplicates, SemanticOptions, type DedupItem, type DupCluster, type EmbedFn } from './dedup';
+import { duplicateFinder, exactDuplicates, ExactOptions, KeepPolicy, nearDuplicates, NearOptions, semanticDuplicates, SemanticOptions, type DupCluster, type EmbedFn } from './dedup';
 import { getPath, iterateLines, tagsOf, textOf, throwIfAborted, type FieldEdit, type Line, type LineSource } from './fields';
 import { compileRule, parseRule, printRule, RuleSchema, RuleSyntaxError, type Rule } from './rules';
 import { judgeScore, ThresholdOptions, thresholdChecks } from './thresholds';
@@ -125,12 +125,27 @@ async function evaluate(source: LineSource, spec: z.output<typeof FilterSpec>, c
   const counts = new Array<number>(named.length).fill(0);
   const dropped: number[] = [];
   const tags = new Map<number, string[] | undefined>();
-  const items: DedupItem[] = [];
   const itemTags = new Map<number, string[]>();
+  // The duplicate search runs while the lines are read (dedup.ts duplicateFinder).
+  const progress = (done: number, phase: string) => ctx.progress({ done, unit: 'records', message: phase });
+  const finder =
+    spec.dedup === 'none'
+      ? undefined
+      : duplicateFinder(
+          spec.dedup,
+          async (items, signal) => {
+            if (spec.dedup === 'exact') return exactDuplicates(items, { ...spec.exact, keep: spec.keep }, signal, progress);
+            if (spec.dedup === 'near') return nearDuplicates(items, { ...spec.near, keep: spec.keep }, signal, progress);
+            if (!deps.embed) throw new UserError('Semantic duplicates need an embeddings endpoint; none is configured.');
+            return semanticDuplicates(items, deps.embed, { ...spec.semantic, keep: spec.keep }, signal, progress);
+          },
+          ctx.signal,
+        );
   const keptRaw: (string | Uint8Array)[] | undefined = keepRaw ? [] : undefined;
   const keptRawIndex: number[] = [];
   let total = 0;
   let invalid = 0;
+  try {
   for await (const line of iterateLines(source)) {
     if ((total & 1023) === 0) {
       throwIfAborted(ctx.signal);
@@ -157,22 +172,21 @@ async function evaluate(source: LineSource, spec: z.output<typeof FilterSpec>, c
     if (spec.dedup !== 'none' && line.value) {
       const text = dedupText(line.value, spec.dedupField);
       if (text !== undefined) {
-        items.push({ index: line.index, text, score: judgeScore(line.value) });
+        // A promise only when the search is behind (then wait for it).
+        const wait = finder?.add({ index: line.index, text, score: judgeScore(line.value) });
+        if (wait) await wait;
         const t = tagsOf(line.value);
         if (t.length) itemTags.set(line.index, t);
       }
     }
   }
+  } catch (err) {
+    finder?.abandon();
+    throw err;
+  }
   const report: FilterReport = { total, kept: 0, dropped: 0, invalid, rules: named.map((r, i) => ({ rule: r.name, dropped: counts[i] as number })) };
-  if (spec.dedup !== 'none') {
-    const progress = (done: number, phase: string) => ctx.progress({ done, total: items.length, unit: 'records', message: phase });
-    let r;
-    if (spec.dedup === 'exact') r = await exactDuplicates(items, { ...spec.exact, keep: spec.keep }, ctx.signal, progress);
-    else if (spec.dedup === 'near') r = await nearDuplicates(items, { ...spec.near, keep: spec.keep }, ctx.signal, progress);
-    else {
-      if (!deps.embed) throw new UserError('Semantic duplicates need an embeddings endpoint; none is configured.');
-      r = await semanticDuplicates(items, deps.embed, { ...spec.semantic, keep: spec.keep }, ctx.signal, progress);
-    }
+  if (finder && spec.dedup !== 'none') {
+    const r = await finder.finish();
     report.dedup = { method: spec.dedup, clusters: r.clusters, dropped: r.drop.length, compared: r.records, ...(r.candidates !== undefined ? { candidates: r.candidates } : {}) };
     report.rules.push({ rule: `duplicates (${spec.dedup})`, dropped: r.drop.length });
     for (const i of r.drop) {

@@ -10,12 +10,17 @@
 //   chars (mode 1): the text with ASCII lowercased and runs of ASCII whitespace collapsed to one
 //     space (trimmed); a shingle is k consecutive bytes; a shorter text is one shingle.
 // Hashing: FNV-1a (32-bit) over the bytes of a word, words combined with a murmur2-style mix and
-// the murmur3 finalizer; chars shingles FNV-1a + finalizer. Each of the numPerm permutations is
-// h_p(x) = imul(x ^ c_p, a_p) with a_p odd: a bijection of 32-bit integers, drawn from the seed (x
-// is already well mixed, and the minimum is decided by the high bits, which a multiplication
-// mixes well). The signature is the minimum of h_p over the shingles, as signed int32 (any total
-// order of a permutation's outputs is as good as another). counts[d] is the number of shingles (0
-// for an empty text, whose signature stays all 0x7fffffff).
+// the murmur3 finalizer; chars shingles FNV-1a + finalizer.
+// Signature: one permutation hashing with optimal densification (Shrivastava & Li 2014;
+// Shrivastava 2017), a MinHash of numPerm components in O(shingles + numPerm) per text instead of
+// O(shingles * numPerm): a shingle's hash picks a bin (its top bits) and a value (a second mix
+// seeded from the permutation parameters); each bin keeps its smallest value; an empty bin takes
+// the value of the first non-empty bin that a seeded probe sequence of its own reaches (the same
+// sequence for every text, so two texts agree on a bin with probability equal to their Jaccard
+// similarity, as with numPerm permutations). The signature keeps the low 16 bits of each
+// component (b-bit MinHash, b = 16: two different components are equal by chance with
+// probability 2^-16, a bias far below the estimate's standard error) to halve its memory.
+// counts[d] is the number of shingles (0 for an empty text, whose signature is left as zeros).
 // No allocation per shingle: word hashes go to one reused Int32Array.
 export const KERNEL_SOURCE = String.raw`
 function minhashChunk(bytes, offsets, n, mode, k, numPerm, perm, out, counts) {
@@ -23,15 +28,23 @@ function minhashChunk(bytes, offsets, n, mode, k, numPerm, perm, out, counts) {
   for (var b0 = 0; b0 < 256; b0++) {
     WORD[b0] = (b0 >= 48 && b0 <= 57) || (b0 >= 65 && b0 <= 90) || (b0 >= 97 && b0 <= 122) || b0 >= 128 ? 1 : 0;
   }
-  var A = new Int32Array(numPerm), C = new Int32Array(numPerm);
-  for (var q = 0; q < numPerm; q++) { A[q] = perm[2 * q] | 1; C[q] = perm[2 * q + 1]; }
+  var VA = perm[0] | 1, VC = perm[1], DS = perm[2];
+  var sig = new Int32Array(numPerm);
+  var filled = new Uint8Array(numPerm);
   var wh = new Int32Array(1024);
   var nb = new Uint8Array(4096);
+  // One shingle hash x into the bins.
+  function add(x) {
+    var bin = ((x >>> 16) * numPerm) >>> 16;
+    var v = Math.imul(x ^ VC, VA);
+    v ^= v >>> 15; v = Math.imul(v, -2048144789); v ^= v >>> 13;
+    if (filled[bin] === 0) { filled[bin] = 1; sig[bin] = v; }
+    else if (v < sig[bin]) sig[bin] = v;
+  }
   for (var d = 0; d < n; d++) {
     var s = offsets[d], e = offsets[d + 1], base = d * numPerm;
-    var sig = out.subarray(base, base + numPerm);
-    sig.fill(2147483647);
-    var cnt = 0, x = 0, i = 0, j = 0, p = 0, h = 0;
+    filled.fill(0);
+    var cnt = 0, x = 0, i = 0, j = 0;
     if (mode === 0) {
       var w = 0, hw = -2128831035, inWord = false;
       for (i = s; i < e; i++) {
@@ -56,10 +69,7 @@ function minhashChunk(bytes, offsets, n, mode, k, numPerm, perm, out, counts) {
           x = -1756908916;
           for (j = 0; j < kk; j++) { x = Math.imul(x ^ wh[i + j], 1540483477); x ^= x >>> 13; }
           x ^= x >>> 16; x = Math.imul(x, -2048144789); x ^= x >>> 13; x = Math.imul(x, -1028477387); x ^= x >>> 16;
-          for (p = 0; p < numPerm; p++) {
-            h = Math.imul(x ^ C[p], A[p]);
-            if (h < sig[p]) sig[p] = h;
-          }
+          add(x);
         }
         cnt = m;
       }
@@ -79,15 +89,29 @@ function minhashChunk(bytes, offsets, n, mode, k, numPerm, perm, out, counts) {
           x = -2128831035;
           for (j = 0; j < kc; j++) x = Math.imul(x ^ nb[i + j], 16777619);
           x ^= x >>> 16; x = Math.imul(x, -2048144789); x ^= x >>> 13; x = Math.imul(x, -1028477387); x ^= x >>> 16;
-          for (p = 0; p < numPerm; p++) {
-            h = Math.imul(x ^ C[p], A[p]);
-            if (h < sig[p]) sig[p] = h;
-          }
+          add(x);
         }
         cnt = mc;
       }
     }
     counts[d] = cnt;
+    if (cnt === 0) continue;
+    for (var p = 0; p < numPerm; p++) {
+      var val = sig[p];
+      if (filled[p] === 0) {
+        // Optimal densification: probe bins in a seeded order of this bin's own until a filled one.
+        var q = -1;
+        for (var t = 1; t <= 64 * numPerm; t++) {
+          var y = Math.imul(p + 1, -1640531535) ^ Math.imul(t, -2048144789) ^ DS;
+          y ^= y >>> 16; y = Math.imul(y, -2048144789); y ^= y >>> 13; y = Math.imul(y, -1028477387); y ^= y >>> 16;
+          var r = ((y >>> 16) * numPerm) >>> 16;
+          if (filled[r] === 1) { q = r; break; }
+        }
+        if (q === -1) { q = p; while (filled[q] === 0) q = (q + 1) % numPerm; }
+        val = sig[q];
+      }
+      out[base + p] = val & 65535;
+    }
   }
 }
 `;
@@ -100,7 +124,7 @@ export type MinhashChunkFn = (
   k: number,
   numPerm: number,
   perm: Int32Array,
-  out: Int32Array,
+  out: Uint16Array,
   counts: Uint32Array,
 ) => void;
 
@@ -119,7 +143,7 @@ const { parentPort } = require('node:worker_threads');
 parentPort.on('message', (m) => {
   const bytes = new Uint8Array(m.bytes);
   const offsets = new Uint32Array(m.offsets);
-  const out = new Int32Array(m.n * m.numPerm);
+  const out = new Uint16Array(m.n * m.numPerm);
   const counts = new Uint32Array(m.n);
   minhashChunk(bytes, offsets, m.n, m.mode, m.k, m.numPerm, new Int32Array(m.perm), out, counts);
   parentPort.postMessage({ id: m.id, out: out.buffer, counts: counts.buffer }, [out.buffer, counts.buffer]);

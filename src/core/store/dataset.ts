@@ -10,9 +10,10 @@ import type { Worker } from 'node:worker_threads';
 import { startStoreWorker } from './worker-file';
 import { DEFAULT_MAX_LINE_BYTES, MAX_RECORD_DEPTH, checkLineBytes, lossyReason, tooDeep } from './check';
 import { ConflictError, EditError, LossyEditError, NotADatasetError, SaveError, abortError } from './errors';
-import { BufferedWriter, cleanStaleTemps, fingerprintChange, fingerprintFd, fingerprintPath, fsyncDir, keepOwnerAndMode, resolveWriteTarget, tempPathFor, writeHooks, type Fingerprint } from './files';
+import { cleanStaleTemps, fingerprintChange, fingerprintFd, fingerprintPath, fsyncDir, keepOwnerAndMode, resolveWriteTarget, tempPathFor, writeHooks, type Fingerprint } from './files';
 import { cleanStaleLock, withLock } from './lock';
 import { PieceTable, type Eol, type Item, type LineRef, type Piece } from './pieces';
+import { bytesInPlace, writePieces } from './save-copy';
 import { DEFAULT_CHUNK, Offsets, scanRange } from './scan';
 import type { ScanJob, ScanMessage } from './scan-worker';
 
@@ -812,68 +813,18 @@ export class JsonlDataset {
     let readBack = -1;
     let renamed = false;
     try {
-      // When the first half or more of the file is untouched, the kernel copies the file (a
+      // When half or more of the file's bytes stay where they are, the kernel copies the file (a
       // reflink where the file system has them, else an in-kernel copy, about `cp` speed) and
-      // only the bytes from the first change on are written here. Only when saving over the
-      // indexed file, which was just checked to be unchanged (the source of the copy).
-      const first = pieces[0];
-      const keptLines = check && target === this._path && first?.kind === 'orig' && first.from === 0 ? first.to : 0;
-      const keptBytes = keptLines === 0 ? 0 : keptLines < this.offs.length ? this.offs.get(keptLines) : this.size;
-      const clone = keptBytes > 0 && keptBytes >= this.size / 2;
+      // only the rest is written here (save-copy.ts). Only when saving over the indexed file,
+      // which was just checked to be unchanged (the source of the copy).
+      const src = { fd: this.fd, size: this.size, offs: this.offs, endsWithNewline: this.endsWithNewline };
+      const clone = check && target === this._path && this.size > 0 && bytesInPlace(pieces, src, total, this.defaultEol) >= this.size / 2;
       if (clone) {
         copyFileSync(this._path, tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
         out = openSync(tmp, 'r+');
       } else out = openSync(tmp, 'wx', 0o600);
       keepOwnerAndMode(out, like);
-      const w = new BufferedWriter(out, 8 * 1024 * 1024, clone ? keptBytes : 0);
-      const newOffs = new Offsets(total + 1);
-      const eolBytes = Buffer.from(this.defaultEol || '\n');
-      let logical = 0;
-      let sinceYield = 0;
-      const maybeYield = async (bytes: number) => {
-        sinceYield += bytes;
-        if (sinceYield >= 64 * 1024 * 1024) {
-          sinceYield = 0;
-          await new Promise((r) => setImmediate(r));
-          if (signal?.aborted) throw abortError();
-        }
-      };
-      for (const pc of pieces) {
-        if (pc.kind === 'orig') {
-          const byteStart = this.offs.get(pc.from);
-          const byteEnd = pc.to < this.offs.length ? this.offs.get(pc.to) : this.size;
-          if (clone && pc === first) {
-            // Already in place: bytes [0, keptBytes) came with the copy.
-            for (let k = pc.from; k < pc.to; k++) newOffs.push(this.offs.get(k));
-            logical += pc.to - pc.from;
-            if (pc.to === this.offs.length && !this.endsWithNewline && logical < total) w.write(eolBytes);
-            continue;
-          }
-          const shift = w.written - byteStart;
-          for (let k = pc.from; k < pc.to; k++) newOffs.push(this.offs.get(k) + shift);
-          // Copy in slices so a long copy still lets the event loop (and cancellation) in.
-          const slice = 64 * 1024 * 1024;
-          for (let pos = byteStart; pos < byteEnd; pos += slice) {
-            const to = Math.min(byteEnd, pos + slice);
-            w.copyFrom(this.fd, pos, to);
-            await maybeYield(to - pos);
-          }
-          logical += pc.to - pc.from;
-          if (pc.to === this.offs.length && !this.endsWithNewline && logical < total) w.write(eolBytes);
-        } else {
-          for (const ref of pc.lines) {
-            newOffs.push(w.written);
-            const b = refBytes(ref);
-            w.write(b);
-            logical++;
-            if (ref.eol) w.write(Buffer.from(ref.eol));
-            else if (logical < total) w.write(eolBytes);
-            await maybeYield(b.length);
-          }
-        }
-      }
-      w.flush();
-      const newSize = w.written;
+      const { offs: newOffs, size: newSize } = await writePieces({ pieces, src, out, clone, total, eol: this.defaultEol, signal });
       if (clone) ftruncateSync(out, newSize);
       fsyncSync(out);
       closeSync(out);

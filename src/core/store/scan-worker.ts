@@ -8,7 +8,7 @@ import { closeSync, openSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { scanRange } from './scan';
 import { statsOfRange, visitRange, type PartialStats, type StatsFields } from './stats-core';
-import { createAccumulator, type AccumulatorSpec } from '../metrics/accumulators';
+import type { AccumulatorSpec } from '../metrics/accumulators';
 
 export interface ScanJob {
   kind?: 'scan';
@@ -93,6 +93,10 @@ function runStats(job: StatsJob): void {
 
 function runAggregate(job: AggregateJob): void {
   const stop = new Int32Array(job.stop);
+  // Loaded here, not at the top: the accumulators bring zod and the filters, which scans and
+  // stats (the jobs every open and every count starts) do not need.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createAccumulator } = require('../metrics/accumulators') as typeof import('../metrics/accumulators');
   parentPort?.on('message', (t: AggregateTask) => {
     try {
       const acc = createAccumulator(t.accumulator);

@@ -78,3 +78,75 @@ export function scanRange(
   }
   return pos;
 }
+
+/**
+ * Cuts bytes [from, to) of an open file into pieces of about `piece` bytes that start at line
+ * starts, without an index: each cut is just after the first '\n' at or after a multiple of
+ * `piece`. Returns the boundaries, `from` first and `to` last. Lines longer than a piece make
+ * fewer, longer pieces.
+ */
+export function lineCuts(fd: number, from: number, to: number, piece: number): number[] {
+  const cuts = [from];
+  const buf = Buffer.allocUnsafe(64 * 1024);
+  let at = from + piece;
+  while (at < to) {
+    let pos = at;
+    let cut = -1;
+    while (pos < to) {
+      const got = readSync(fd, buf, 0, Math.min(buf.length, to - pos), pos);
+      if (got <= 0) break;
+      const nl = buf.subarray(0, got).indexOf(10);
+      if (nl !== -1) {
+        cut = pos + nl + 1;
+        break;
+      }
+      pos += got;
+    }
+    if (cut === -1 || cut >= to) break;
+    cuts.push(cut);
+    at = Math.max(cut, at + piece);
+  }
+  cuts.push(to);
+  return cuts;
+}
+
+/**
+ * Finds 1-based line `n` of an open file by scanning from its start, with no index (`curate get`
+ * on a huge file reads only as far as the line). Returns the line's content range (terminator
+ * excluded) and terminator, or, when the file has fewer lines, how many it has. Lines follow the
+ * store's rules: a line ends after each '\n'; a last line without one counts; a CR before the LF
+ * belongs to the terminator.
+ */
+export function findLine(fd: number, size: number, n: number, chunkSize = 1024 * 1024): { start: number; end: number; eol: '\n' | '\r\n' | '' } | { lines: number } {
+  const buf = Buffer.allocUnsafe(Math.max(16, chunkSize));
+  let line = 1;
+  let start = 0;
+  let pos = 0;
+  while (pos < size) {
+    const got = readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos);
+    if (got <= 0) break;
+    const view = got === buf.length ? buf : buf.subarray(0, got);
+    let i = view.indexOf(10);
+    while (i !== -1) {
+      if (line === n) return lineAt(fd, start, pos + i + 1);
+      line++;
+      start = pos + i + 1;
+      i = view.indexOf(10, i + 1);
+    }
+    pos += got;
+  }
+  if (start < size && line === n) return lineAt(fd, start, size);
+  return { lines: start < size ? line : line - 1 };
+}
+
+function lineAt(fd: number, start: number, end: number): { start: number; end: number; eol: '\n' | '\r\n' | '' } {
+  if (end > start) {
+    const tail = Buffer.alloc(Math.min(2, end - start));
+    readSync(fd, tail, 0, tail.length, end - tail.length);
+    if (tail[tail.length - 1] === 10) {
+      if (tail.length === 2 && tail[0] === 13) return { start, end: end - 2, eol: '\r\n' };
+      return { start, end: end - 1, eol: '\n' };
+    }
+  }
+  return { start, end, eol: '' };
+}

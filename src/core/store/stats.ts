@@ -11,6 +11,7 @@ import { abortError } from './errors';
 import { addLine, emptyStats, mergeStats, statsOfRange, type PartialStats, type StatsFields } from './stats-core';
 import type { StatsTask } from './scan-worker';
 import { runRangePool } from './range-pool';
+import { lineCuts } from './scan';
 
 export interface DatasetStats {
   file: string;
@@ -50,6 +51,8 @@ export interface StatsOptions {
   maxListed?: number;
   /** Filled in: how many worker threads counted (0 when all was counted in this thread). */
   diagnostics?: { workersUsed?: number };
+  /** Bytes per piece counted by one task (default 32 MiB; tests make it small). */
+  pieceBytes?: number;
 }
 
 const TASK_BYTES = 32 * 1024 * 1024;
@@ -95,12 +98,18 @@ function runPool(fd: number, ranges: Range[], n: number, fields: StatsFields, ma
   return runRangePool<StatsTask, PartialStats>({ kind: 'stats' }, tasks, n, signal, (t) => onDone(t.to - t.from));
 }
 
-/** Statistics of a dataset as it is now (overlay included). */
+/**
+ * Statistics of a dataset as it is now (overlay included). A dataset opened with `deferScan`
+ * whose scan has not started is counted straight from its file, without building the line index
+ * (which only edits need): pieces cut at line starts, counted on the worker pool, their line
+ * numbers put together afterwards.
+ */
 export async function computeStats(ds: JsonlDataset, fields: FieldMap = defaultFields, opts: StatsOptions = {}): Promise<DatasetStats> {
+  if (ds.scanDeferred) return statsOfFile(ds, fields, opts);
   await ds.ready;
   const maxListed = opts.maxListed ?? 100;
   const f = statsFields(fields);
-  const segments = ds.segments(TASK_BYTES);
+  const segments = ds.segments(opts.pieceBytes ?? TASK_BYTES);
   const totalBytes = segments.reduce((t, s) => t + (s.kind === 'orig' ? s.byteEnd - s.byteStart : s.lines.reduce((a, l) => a + l.bytes.length, 0)), 0);
   let doneBytes = 0;
   const progress = (b: number) => {
@@ -142,6 +151,46 @@ export async function computeStats(ds: JsonlDataset, fields: FieldMap = defaultF
   return finishStats(ds.path, total);
 }
 
+/** computeStats of a pristine dataset whose index is not built: the file's bytes, cut at line starts. */
+async function statsOfFile(ds: JsonlDataset, fields: FieldMap, opts: StatsOptions): Promise<DatasetStats> {
+  const maxListed = opts.maxListed ?? 100;
+  const f = statsFields(fields);
+  const fd = ds.fileDescriptor;
+  const totalBytes = ds.byteLength;
+  const cuts = lineCuts(fd, 0, totalBytes, opts.pieceBytes ?? TASK_BYTES);
+  const ranges: Range[] = [];
+  // Each piece counts its lines from 1; they are renumbered below.
+  for (let k = 0; k + 1 < cuts.length; k++) if (cuts[k + 1]! > cuts[k]!) ranges.push({ from: cuts[k]!, to: cuts[k + 1]!, firstLine: 1 });
+  let doneBytes = 0;
+  const progress = (b: number) => {
+    doneBytes += b;
+    opts.onProgress?.({ bytes: doneBytes, totalBytes });
+  };
+  const nWorkers = opts.workers ?? (totalBytes >= 32 * 1024 * 1024 ? Math.max(1, Math.min(availableParallelism(), 8)) : 0);
+  if (opts.diagnostics) opts.diagnostics.workersUsed = 0;
+  let parts: PartialStats[] | undefined;
+  if (nWorkers > 0 && ranges.length > 1) parts = await runPool(fd, ranges, nWorkers, f, maxListed, ds.maxLineBytes, opts.signal, progress);
+  if (parts && opts.diagnostics) opts.diagnostics.workersUsed = Math.min(nWorkers, ranges.length);
+  if (!parts) {
+    parts = [];
+    for (const r of ranges) {
+      if (opts.signal?.aborted) throw abortError();
+      parts.push(statsOfRange(fd, r.from, r.to, 1, f, maxListed, ds.maxLineBytes, () => !!opts.signal?.aborted));
+      progress(r.to - r.from);
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+  if (opts.signal?.aborted) throw abortError();
+  const total = emptyStats();
+  let before = 0;
+  for (const part of parts) {
+    for (const l of part.invalidLines) l.line += before;
+    before += part.lines;
+    mergeStats(total, part, maxListed);
+  }
+  return finishStats(ds.path, total);
+}
+
 export const StatsOperationOptions = z.object({
   file: z.string().min(1),
   fields: FieldMap.optional(),
@@ -154,12 +203,9 @@ export const statsOperation = defineOperation({
   description: 'Records, invalid lines, label counts, judge score histogram, annotated, reviewed and machine-generated shares.',
   options: StatsOperationOptions,
   async run(options, ctx: OperationContext): Promise<DatasetStats> {
-    const ds = await JsonlDataset.open(options.file, {
-      signal: ctx.signal,
-      onProgress: (p) => ctx.progress({ done: p.bytes, total: p.totalBytes, unit: 'bytes', message: 'indexing' }),
-    });
+    // No line index: stats read the file's bytes as they are.
+    const ds = await JsonlDataset.open(options.file, { signal: ctx.signal, deferScan: true });
     try {
-      await ds.ready;
       return await computeStats(ds, options.fields ?? defaultFields, {
         signal: ctx.signal,
         ...(options.maxListed !== undefined ? { maxListed: options.maxListed } : {}),

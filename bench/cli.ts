@@ -1,0 +1,88 @@
+// Single-record CLI work against what a user would run instead, same file, same run:
+//   - start: `curate --help` against `node -e 0` (target: within 2x)
+//   - `curate get FILE --line 1` on the large file against `curate --help` (target: within
+//     50 ms of the CLI's own start) and `head -n 1` (the floor)
+//   - `curate set FILE --line 500000` one field against `cp FILE COPY && sync COPY` (target:
+//     1.5x): a relabel to a label of the same length, and a value of another length
+// Records: bench/records.ts. Each figure is the best of its rounds (interleaved with its
+// baseline), with the load average at that moment (2 cores shared with other work).
+//
+//   node --import tsx bench/cli.ts [--full] [--size-mb 256] [--rounds 5]
+//
+// --full: the 1.1 GB file (the issue's size). Writes bench/results/cli.json.
+import { copyFileSync, existsSync, statSync, unlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { builtCli, load1, run, writeResults, type TableRowOut } from './lib';
+import { MB, FULL_SIZES, recordsFile } from './records';
+
+interface Best {
+  ms: number;
+  load: number;
+}
+const better = (b: Best | undefined, ms: number): Best => (b && b.ms <= ms ? b : { ms, load: load1() });
+
+function main(): void {
+  const { values } = parseArgs({ options: { full: { type: 'boolean' }, 'size-mb': { type: 'string' }, rounds: { type: 'string' } } });
+  const bytes = values.full ? FULL_SIZES[1]! : Number(values['size-mb'] ?? 256) * MB;
+  const rounds = Number(values.rounds ?? 5);
+  const cli = builtCli();
+  const file = recordsFile({ bytes });
+  const size = statSync(file).size;
+  const tag = size >= 1e9 ? `${(size / 1e9).toFixed(2)} GB` : `${Math.round(size / 1e6)} MB`;
+  const rows: TableRowOut[] = [];
+  const node = process.execPath;
+
+  // Start-up and get.
+  let bare: Best | undefined;
+  let help: Best | undefined;
+  let get: Best | undefined;
+  let head: Best | undefined;
+  for (let r = 0; r < rounds * 2; r++) {
+    bare = better(bare, run(node, ['-e', '0']).ms);
+    help = better(help, run(node, [cli, '--help']).ms);
+    get = better(get, run(node, [cli, 'get', file, '--line', '1']).ms);
+    head = better(head, run('head', ['-n', '1', file]).ms);
+  }
+  rows.push({ figure: 'CLI start (curate --help)', value: help!.ms, unit: 'ms', baseline: bare!.ms, baselineLabel: 'node -e 0, ms', ratio: help!.ms / bare!.ms, target: '<= 2x', pass: help!.ms <= 2 * bare!.ms, load: help!.load });
+  rows.push({ figure: `curate get --line 1, ${tag}`, value: get!.ms, unit: 'ms', baseline: help!.ms, baselineLabel: 'curate --help, ms', ratio: get!.ms / help!.ms, target: '<= start + 50 ms', pass: get!.ms <= help!.ms + 50, load: get!.load });
+  rows.push({ figure: `curate get --line 1 vs head, ${tag}`, value: get!.ms, unit: 'ms', baseline: head!.ms, baselineLabel: 'head -n 1, ms', ratio: get!.ms / head!.ms, target: '', load: get!.load });
+
+  // set vs cp + sync, on a copy of the file next to it (same file system).
+  const work = join(dirname(file), `dc-bench-set-${process.pid}.jsonl`);
+  const copy = join(dirname(file), `dc-bench-cp-${process.pid}.jsonl`);
+  copyFileSync(file, work);
+  run('sync', []);
+  const line = Math.min(500_000, Math.floor(size / 1100 / 2));
+  const label = (JSON.parse(run(node, [cli, 'get', work, '--line', String(line)], { stdout: true }).stdout.toString('utf8')) as { label: string }).label;
+  // A label of the same length (positive <-> negative), or of another length.
+  const same = label === 'positive' ? 'negative' : label === 'negative' ? 'positive' : 'neutrul';
+  let cp: Best | undefined;
+  let setSame: Best | undefined;
+  let setOther: Best | undefined;
+  const setRounds = Math.max(2, Math.ceil(rounds / 2));
+  try {
+    for (let r = 0; r < setRounds; r++) {
+      let t = performance.now();
+      run('cp', [file, copy]);
+      run('sync', [copy]);
+      cp = better(cp, performance.now() - t);
+      unlinkSync(copy);
+      run('sync', []);
+      // Relabel back and forth: same length each time.
+      setSame = better(setSame, run(node, [cli, 'set', work, '--line', String(line), '--field', 'label', '--value', JSON.stringify(r % 2 ? label : same)]).ms);
+      run('sync', []);
+      t = performance.now();
+      setOther = better(setOther, run(node, [cli, 'set', work, '--line', String(line), '--field', 'rationale', '--value', JSON.stringify(`edited ${'x'.repeat(r + 1)}`)]).ms);
+      run('sync', []);
+    }
+  } finally {
+    unlinkSync(work);
+    if (existsSync(copy)) unlinkSync(copy);
+  }
+  rows.push({ figure: `curate set, same-length label, line ${line}, ${tag}`, value: setSame!.ms, unit: 'ms', baseline: cp!.ms, baselineLabel: 'cp + sync, ms', ratio: setSame!.ms / cp!.ms, target: '<= 1.5x', pass: setSame!.ms <= 1.5 * cp!.ms, load: setSame!.load });
+  rows.push({ figure: `curate set, a field of another length, line ${line}, ${tag}`, value: setOther!.ms, unit: 'ms', baseline: cp!.ms, baselineLabel: 'cp + sync, ms', ratio: setOther!.ms / cp!.ms, target: '<= 1.5x', pass: setOther!.ms <= 1.5 * cp!.ms, load: setOther!.load });
+  writeResults('cli', rows, { rounds, file, bytes: size });
+}
+
+main();

@@ -1,0 +1,192 @@
+// Dataset statistics against what a user would run instead, on the same file in the same run:
+//   - `curate stats FILE --json` (the built CLI, a process, both cores) and the Datasets view's
+//     counts (summarizeFile, in process)
+//   - DuckDB (@duckdb/node-api, in process, instance ready before the clock starts: its fastest
+//     form), read_json with only the needed columns, the same figures (labels, score histogram,
+//     reviewed / human / suggested / generated counts)
+//   - a naive Node loop: readline + JSON.parse, the same figures, one core
+//   - jq's fastest form, `jq -n 'reduce inputs as $r ({}; .[$r.label|tostring] += 1)'` (label
+//     counts only: less work than the others)
+// Records: bench/records.ts (the sample's layout, ~1 KB each). Rounds are interleaved; each
+// figure is the best of its rounds, with the load average at that moment (2 shared cores).
+//
+//   node --import tsx bench/stats.ts [--full] [--size-mb 64] [--rounds 3]
+//
+// --full: 200 MB and 1.1 GB (the issue's sizes). Writes bench/results/stats.json.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { summarizeFile } from '../src/extension/summaries';
+import { builtCli, load1, run, writeResults, type TableRowOut } from './lib';
+import { FULL_SIZES, MB, recordsFile } from './records';
+
+interface Figures {
+  records: number;
+  labels: Record<string, number>;
+  scored: number;
+  histogram: Record<string, number>;
+  reviewed: number;
+  humanLabeled: number;
+  suggested: number;
+  generated: number;
+}
+
+/** The naive loop a user writes: readline + JSON.parse, the same figures as curate stats. */
+const NAIVE = String.raw`
+const fs = require('node:fs');
+const readline = require('node:readline');
+(async () => {
+  const f = { records: 0, labels: {}, scored: 0, histogram: {}, reviewed: 0, humanLabeled: 0, suggested: 0, generated: 0 };
+  const rl = readline.createInterface({ input: fs.createReadStream(process.argv[2]), crlfDelay: Infinity });
+  for await (const line of rl) {
+    let r;
+    try { r = JSON.parse(line); } catch { continue; }
+    if (r === null || typeof r !== 'object' || Array.isArray(r)) continue;
+    f.records++;
+    if (typeof r.label === 'string' && r.label !== '') f.labels[r.label] = (f.labels[r.label] || 0) + 1;
+    const j = r.judge;
+    if (j && typeof j.score === 'number') {
+      f.scored++;
+      const hi = Array.isArray(j.scale) ? j.scale[1] : undefined;
+      const b = typeof hi === 'number' && hi <= 1 ? (Math.min(Math.floor(j.score * 10), 10) / 10).toFixed(1) : String(Math.round(j.score));
+      f.histogram[b] = (f.histogram[b] || 0) + 1;
+    }
+    const a = r.annotations;
+    if (a && typeof a === 'object') {
+      if (a.review && typeof a.review.status === 'string' && a.review.status !== 'pending') f.reviewed++;
+      if (a.human && a.human.label && typeof a.human.label === 'object') f.humanLabeled++;
+      if (a.suggestions && Array.isArray(a.suggestions.label) && a.suggestions.label.length > 0) f.suggested++;
+      if (a.origin && a.origin.type === 'model') f.generated++;
+    }
+  }
+  process.stdout.write(JSON.stringify(f));
+})();
+`;
+
+const DUCK_COLUMNS = "{label: 'VARCHAR', judge: 'STRUCT(score DOUBLE, scale DOUBLE[])', annotations: 'STRUCT(review STRUCT(status VARCHAR), human STRUCT(label JSON), suggestions STRUCT(label JSON[]), origin STRUCT(type VARCHAR))'}";
+
+function duckQuery(file: string): string {
+  return `SELECT label,
+    CASE WHEN judge.score IS NULL THEN NULL WHEN judge.scale[2] <= 1 THEN least(floor(judge.score * 10), 10) / 10 ELSE round(judge.score) END AS bucket,
+    coalesce(annotations.review.status <> 'pending', false) AS reviewed,
+    annotations.human.label IS NOT NULL AS human,
+    coalesce(len(annotations.suggestions.label) > 0, false) AS suggested,
+    coalesce(annotations.origin.type = 'model', false) AS generated,
+    count(*)::DOUBLE AS n
+  FROM read_json('${file.replace(/'/g, "''")}', format = 'newline_delimited', ignore_errors = true, columns = ${DUCK_COLUMNS})
+  GROUP BY ALL`;
+}
+
+function duckFigures(rows: Record<string, unknown>[]): Figures {
+  const f: Figures = { records: 0, labels: {}, scored: 0, histogram: {}, reviewed: 0, humanLabeled: 0, suggested: 0, generated: 0 };
+  for (const r of rows) {
+    const n = Number(r.n);
+    f.records += n;
+    if (typeof r.label === 'string' && r.label !== '') f.labels[r.label] = (f.labels[r.label] ?? 0) + n;
+    if (r.bucket !== null && r.bucket !== undefined) {
+      f.scored += n;
+      const b = String(Number(r.bucket));
+      f.histogram[b] = (f.histogram[b] ?? 0) + n;
+    }
+    if (r.reviewed) f.reviewed += n;
+    if (r.human) f.humanLabeled += n;
+    if (r.suggested) f.suggested += n;
+    if (r.generated) f.generated += n;
+  }
+  return f;
+}
+
+function oursFigures(s: { records: number; labels: Record<string, number>; scored: number; scoreHistogram: { bucket: string; count: number }[]; reviewed: number; humanLabeled: number; suggested: number; generated: number }): Figures {
+  const histogram: Record<string, number> = {};
+  for (const b of s.scoreHistogram) histogram[b.bucket] = b.count;
+  return { records: s.records, labels: { ...s.labels }, scored: s.scored, histogram, reviewed: s.reviewed, humanLabeled: s.humanLabeled, suggested: s.suggested, generated: s.generated };
+}
+
+const sortKeys = (f: Figures) => JSON.stringify({ ...f, labels: Object.fromEntries(Object.entries(f.labels).sort()), histogram: Object.fromEntries(Object.entries(f.histogram).sort()) });
+
+interface Best {
+  ms: number;
+  load: number;
+}
+const better = (b: Best | undefined, ms: number): Best => (b && b.ms <= ms ? b : { ms, load: load1() });
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { full: { type: 'boolean' }, 'size-mb': { type: 'string' }, rounds: { type: 'string' } } });
+  const sizes = values.full ? FULL_SIZES : [Number(values['size-mb'] ?? 64) * MB];
+  const rounds = Number(values.rounds ?? 3);
+  const cli = builtCli();
+  const naive = join(tmpdir(), `dc-bench-naive-${process.pid}.js`);
+  writeFileSync(naive, NAIVE);
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const duck = await (await DuckDBInstance.create(':memory:')).connect();
+  const rows: TableRowOut[] = [];
+  const checks: Record<string, unknown> = {};
+  for (const bytes of sizes) {
+    const file = recordsFile({ bytes });
+    const size = readFileSync(file).length;
+    const tag = size >= 1e9 ? `${(size / 1e9).toFixed(2)} GB` : `${Math.round(size / 1e6)} MB`;
+    // Warm the page cache: every tool reads the file from memory.
+    spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'ignore'] });
+    let ours: Best | undefined;
+    let view: Best | undefined;
+    let duckBest: Best | undefined;
+    let naiveBest: Best | undefined;
+    let jqBest: Best | undefined;
+    // CPU time (user + system) of the same runs: best of the rounds.
+    const cpu = { curate: Infinity, duckdb: Infinity, naive: Infinity, jq: Infinity };
+    const figures: Record<string, Figures> = {};
+    for (let r = 0; r < rounds; r++) {
+      const o = run(process.execPath, [cli, 'stats', file, '--json'], { stdout: true });
+      ours = better(ours, o.ms);
+      cpu.curate = Math.min(cpu.curate, o.cpuMs ?? NaN);
+      figures.curate = oursFigures(JSON.parse(o.stdout.toString('utf8')) as Parameters<typeof oursFigures>[0]);
+
+      let t = performance.now();
+      const s = await summarizeFile(file, { signal: new AbortController().signal, onProgress: () => undefined });
+      view = better(view, performance.now() - t);
+      figures.view = oursFigures({ ...s, scoreHistogram: s.scoreHistogram });
+
+      t = performance.now();
+      const c0 = process.cpuUsage();
+      const d = await duck.runAndReadAll(duckQuery(file));
+      duckBest = better(duckBest, performance.now() - t);
+      const c1 = process.cpuUsage(c0);
+      cpu.duckdb = Math.min(cpu.duckdb, (c1.user + c1.system) / 1000);
+      figures.duckdb = duckFigures(d.getRowObjects() as Record<string, unknown>[]);
+
+      const n = run(process.execPath, [naive, file], { stdout: true });
+      naiveBest = better(naiveBest, n.ms);
+      cpu.naive = Math.min(cpu.naive, n.cpuMs ?? NaN);
+      figures.naive = JSON.parse(n.stdout.toString('utf8')) as Figures;
+
+      // jq is slow: one round at 1 GB.
+      if (r === 0 || size < 500e6) {
+        const j = run('jq', ['-n', 'reduce inputs as $r ({}; .[$r.label|tostring] += 1)', file]);
+        jqBest = better(jqBest, j.ms);
+        cpu.jq = Math.min(cpu.jq, j.cpuMs ?? NaN);
+      }
+    }
+    const same = Object.fromEntries(Object.entries(figures).map(([k, f]) => [k, sortKeys(f) === sortKeys(figures.curate!)]));
+    checks[tag] = same;
+    if (Object.values(same).some((x) => !x)) console.error(`figures differ at ${tag}:`, JSON.stringify(figures, null, 1));
+    const o = ours!;
+    rows.push({ figure: `curate stats, ${tag}`, value: o.ms, unit: 'ms', baseline: duckBest!.ms, baselineLabel: 'DuckDB read_json, same figures, ms', ratio: o.ms / duckBest!.ms, target: '<= 1x DuckDB', pass: o.ms <= duckBest!.ms, load: o.load });
+    rows.push({ figure: `curate stats vs a naive Node loop, ${tag}`, value: o.ms, unit: 'ms', baseline: naiveBest!.ms, baselineLabel: 'readline + JSON.parse, same figures, ms', ratio: naiveBest!.ms / o.ms, target: '>= 3x faster', pass: naiveBest!.ms / o.ms >= 3, load: naiveBest!.load });
+    rows.push({ figure: `curate stats vs jq, ${tag}`, value: o.ms, unit: 'ms', baseline: jqBest!.ms, baselineLabel: 'jq -n reduce inputs (labels only), ms', ratio: jqBest!.ms / o.ms, target: '', load: jqBest!.load });
+    if (Number.isFinite(cpu.curate)) {
+      rows.push({ figure: `curate stats CPU time (user + system), ${tag}`, value: cpu.curate, unit: 'ms', baseline: cpu.duckdb, baselineLabel: 'DuckDB CPU, ms', ratio: cpu.curate / cpu.duckdb, target: '', load: o.load });
+      rows.push({ figure: `curate stats CPU time vs the naive loop, ${tag}`, value: cpu.curate, unit: 'ms', baseline: cpu.naive, baselineLabel: 'naive Node CPU, ms', ratio: cpu.naive / cpu.curate, target: '', load: o.load });
+      rows.push({ figure: `jq CPU time, ${tag}`, value: cpu.jq, unit: 'ms', baseline: cpu.curate, baselineLabel: 'curate stats CPU, ms', ratio: cpu.jq / cpu.curate, target: '', load: jqBest!.load });
+    }
+    rows.push({ figure: `Datasets view counts, ${tag}`, value: view!.ms, unit: 'ms', baseline: duckBest!.ms, baselineLabel: 'DuckDB, ms', ratio: view!.ms / duckBest!.ms, target: '<= 1x DuckDB', pass: view!.ms <= duckBest!.ms, load: view!.load });
+  }
+  duck.closeSync();
+  writeResults('stats', rows, { rounds, figuresAgree: checks });
+}
+
+void main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

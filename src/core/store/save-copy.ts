@@ -1,0 +1,190 @@
+// The byte copy of a save (JsonlDataset.writeTo): the logical lines written to the temp file,
+// original byte ranges copied as they are, edited and new lines from the overlay. When the save
+// starts from a kernel copy of the indexed file (`clone`: a reflink where the file system has
+// them, else an in-kernel copy at about `cp` speed), every original range that ends up at the
+// offset it had is already in place and is not copied again: after a relabel to a label of the
+// same length, only that line is written; after edits that change lengths, only the bytes from
+// the first change in length on.
+import { abortError } from './errors';
+import { readSync, writeSync } from 'node:fs';
+import { writeHooks } from './files';
+import type { Eol, LineRef, Piece } from './pieces';
+import { Offsets } from './scan';
+
+/** What the copy needs to know of the indexed file. */
+export interface SourceFile {
+  fd: number;
+  size: number;
+  offs: Offsets;
+  endsWithNewline: boolean;
+}
+
+/** Original ranges shorter than this are copied even when in place (one write instead of two). */
+const MIN_SKIP = 4096;
+const BUFFER = 8 * 1024 * 1024;
+
+/**
+ * Buffered positioned writes (as files.ts' BufferedWriter, whose test seam it calls), which can
+ * also jump ahead over bytes already in place.
+ */
+class Writer {
+  private readonly buf = Buffer.allocUnsafe(BUFFER);
+  private used = 0;
+  /** The file offset after everything written so far. */
+  written = 0;
+  private filePos = 0;
+  constructor(private readonly fd: number) {}
+
+  private writeAll(b: Uint8Array): void {
+    writeHooks.beforeWrite?.(this.filePos);
+    let off = 0;
+    while (off < b.length) {
+      const n = writeSync(this.fd, b, off, b.length - off, this.filePos);
+      off += n;
+      this.filePos += n;
+    }
+  }
+
+  flush(): void {
+    if (this.used > 0) {
+      this.writeAll(this.buf.subarray(0, this.used));
+      this.used = 0;
+    }
+  }
+
+  /** Goes on writing at `pos` (bytes up to it are already in the file). */
+  seek(pos: number): void {
+    this.flush();
+    this.written = pos;
+    this.filePos = pos;
+  }
+
+  write(b: Uint8Array): void {
+    if (b.length > this.buf.length - this.used) {
+      this.flush();
+      if (b.length > this.buf.length) {
+        this.writeAll(b);
+        this.written += b.length;
+        return;
+      }
+    }
+    this.buf.set(b, this.used);
+    this.used += b.length;
+    this.written += b.length;
+  }
+
+  /** Copies [from, to) of `src` into the output, reading straight into the write buffer. */
+  copyFrom(src: number, from: number, to: number): void {
+    let pos = from;
+    while (pos < to) {
+      if (this.used === this.buf.length) this.flush();
+      const want = Math.min(this.buf.length - this.used, to - pos);
+      const n = readSync(src, this.buf, this.used, want, pos);
+      if (n <= 0) throw new Error(`the original file ended early at byte ${pos} (expected ${to}); it changed underneath`);
+      this.used += n;
+      this.written += n;
+      pos += n;
+    }
+  }
+}
+
+function refLength(ref: LineRef): number {
+  return 'text' in ref ? Buffer.byteLength(ref.text, 'utf8') : Buffer.from(ref.base64, 'base64').length;
+}
+
+function refBody(ref: LineRef): Buffer {
+  return 'text' in ref ? Buffer.from(ref.text, 'utf8') : Buffer.from(ref.base64, 'base64');
+}
+
+/**
+ * The bytes of original ranges that the written file keeps at their offsets: a save that starts
+ * from a copy of the file does not write them. `eol`: what a line without a terminator gets
+ * when lines follow it.
+ */
+export function bytesInPlace(pieces: readonly Piece[], src: SourceFile, total: number, eol: Eol): number {
+  const eolLen = Buffer.byteLength(eol || '\n');
+  let pos = 0;
+  let logical = 0;
+  let kept = 0;
+  for (const pc of pieces) {
+    if (pc.kind === 'orig') {
+      const start = src.offs.get(pc.from);
+      const end = pc.to < src.offs.length ? src.offs.get(pc.to) : src.size;
+      if (pos === start) kept += end - start;
+      pos += end - start;
+      logical += pc.to - pc.from;
+      if (pc.to === src.offs.length && !src.endsWithNewline && logical < total) pos += eolLen;
+    } else {
+      for (const ref of pc.lines) {
+        pos += refLength(ref);
+        logical++;
+        if (ref.eol) pos += ref.eol.length;
+        else if (logical < total) pos += eolLen;
+      }
+    }
+  }
+  return kept;
+}
+
+/**
+ * Writes the logical lines into `out` (a new empty file, or a kernel copy of the source when
+ * `clone`) and returns the new line offsets and size. The caller truncates a clone to the size.
+ */
+export async function writePieces(opts: {
+  pieces: readonly Piece[];
+  src: SourceFile;
+  out: number;
+  clone: boolean;
+  total: number;
+  eol: Eol;
+  signal?: AbortSignal | undefined;
+}): Promise<{ offs: Offsets; size: number }> {
+  const { pieces, src, out, clone, total, signal } = opts;
+  const eolBytes = Buffer.from(opts.eol || '\n');
+  const w = new Writer(out);
+  const newOffs = new Offsets(total + 1);
+  let logical = 0;
+  let sinceYield = 0;
+  const maybeYield = async (bytes: number) => {
+    sinceYield += bytes;
+    if (sinceYield >= 64 * 1024 * 1024) {
+      sinceYield = 0;
+      await new Promise((r) => setImmediate(r));
+      if (signal?.aborted) throw abortError();
+    }
+  };
+  for (const pc of pieces) {
+    if (pc.kind === 'orig') {
+      const byteStart = src.offs.get(pc.from);
+      const byteEnd = pc.to < src.offs.length ? src.offs.get(pc.to) : src.size;
+      const shift = w.written - byteStart;
+      for (let k = pc.from; k < pc.to; k++) newOffs.push(src.offs.get(k) + shift);
+      if (clone && shift === 0 && (byteEnd - byteStart >= MIN_SKIP || byteStart === 0)) {
+        // Already in place in the copy: go on writing after it.
+        w.seek(byteEnd);
+      } else {
+        // Copy in slices so a long copy still lets the event loop (and cancellation) in.
+        const slice = 64 * 1024 * 1024;
+        for (let pos = byteStart; pos < byteEnd; pos += slice) {
+          const to = Math.min(byteEnd, pos + slice);
+          w.copyFrom(src.fd, pos, to);
+          await maybeYield(to - pos);
+        }
+      }
+      logical += pc.to - pc.from;
+      if (pc.to === src.offs.length && !src.endsWithNewline && logical < total) w.write(eolBytes);
+    } else {
+      for (const ref of pc.lines) {
+        newOffs.push(w.written);
+        const b = refBody(ref);
+        w.write(b);
+        logical++;
+        if (ref.eol) w.write(Buffer.from(ref.eol));
+        else if (logical < total) w.write(eolBytes);
+        await maybeYield(b.length);
+      }
+    }
+  }
+  w.flush();
+  return { offs: newOffs, size: w.written };
+}
