@@ -20,7 +20,7 @@ test('the curate tarball installs into a fresh prefix with npm, offline, and run
   assert.ok(existsSync(tarball));
   // What is in it: the bundle, its worker, the manifest, a README and the licence; nothing else.
   const listed = pack.stdout.trim().split('\n').slice(0, -1).map((l) => l.trim().split(' ')[0]).sort();
-  assert.deepEqual(listed, ['LICENSE', 'README.md', 'cli.js', 'package.json', 'scan-worker.js']);
+  assert.deepEqual(listed, ['LICENSE', 'README.md', 'cli.js', 'package.json', 'parquet.js', 'scan-worker.js', 'tokenizer.js']);
 
   const prefix = join(out, 'prefix');
   const env = { ...process.env, npm_config_update_notifier: 'false', NODE_OPTIONS: '' };

@@ -30,7 +30,7 @@ test('chunked lines are the line views, line for line, whatever the chunk size',
       assert.equal(got.length, ds.lineCount);
       for (let i = 0; i < ds.lineCount; i++) {
         const l = ds.line(i);
-        assert.deepEqual(got[i], l.invalid ? { index: i, raw: l.raw, invalid: l.invalid } : { index: i, raw: l.raw, value: l.value }, `line ${i + 1}`);
+        assert.deepEqual(got[i], l.invalid ? { index: i, raw: l.raw, invalid: l.invalid, bytes: l.bytes() } : { index: i, raw: l.raw, value: l.value }, `line ${i + 1}`);
       }
       ds.close();
     }),
@@ -48,7 +48,7 @@ test('storeLines reads the file through the chunks: the same lines as the store'
   assert.equal(lines.length, ds.lineCount);
   for (const i of [0, 1, 97, 4999]) {
     const l = ds.line(i);
-    assert.deepEqual(lines[i], l.invalid ? { index: i, raw: l.raw, invalid: l.invalid } : { index: i, raw: l.raw, value: l.value });
+    assert.deepEqual(lines[i], l.invalid ? { index: i, raw: l.raw, invalid: l.invalid, bytes: l.bytes() } : { index: i, raw: l.raw, value: l.value });
   }
   ds.close();
 });

@@ -2,9 +2,9 @@
 // Reads only as far as line N: no index of the whole file (core/store/scan.ts findLine), so the
 // first lines of a 1 GB file print as fast as those of a small one.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { detectFormat } from '../../core/formats';
 import { findLine } from '../../core/store/scan';
 import { ExitCode, UsageError, fileArg, intOption, type Command } from '../cli';
+import { assertJsonl } from './util';
 
 export const get: Command = {
   name: 'get',
@@ -15,10 +15,7 @@ export const get: Command = {
   async run({ values, positionals }, io) {
     const file = fileArg(positionals);
     const n = intOption(values.line, 'line');
-    const fmt = detectFormat(file);
-    if (fmt === 'csv' || fmt === 'tsv' || fmt === 'json') {
-      throw new UsageError(`${file} is ${fmt.toUpperCase()}, not JSONL: convert it first with "curate convert ${file} --out FILE.jsonl"`);
-    }
+    assertJsonl(file);
     const fd = openSync(file, 'r');
     try {
       const found = findLine(fd, fstatSync(fd).size, n);
