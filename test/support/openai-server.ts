@@ -129,7 +129,11 @@ export class OpenAITestServer {
     this.requireKey = opts.requireKey;
     this.seedByModel = opts.seedByModel ?? false;
     this.embeddingDims = opts.embeddingDims ?? 8;
-    this.server = createServer((req, res) => void this.handle(req, res));
+    // A client that goes away mid-request (a job killed during an upload) aborts the body: its
+    // socket is closed, the server goes on.
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch(() => res.destroy());
+    });
     this.server.keepAliveTimeout = 60_000;
     this.server.on('connection', (s) => {
       this.sockets.add(s);
