@@ -2,6 +2,8 @@
 // Command, and list it here (the order is the order of `curate help`).
 import type { Command } from '../cli';
 import { convert } from './convert';
+import { diff } from './diff';
+import { mergeDriver } from './merge-driver';
 import { agreement, exportCmd, filter, importCmd, reviewQueueCmd, split } from './curation';
 import { generate } from './generate';
 import { get } from './get';
@@ -32,4 +34,7 @@ export const commands: Command[] = [
   rationale,
   // generation (synthesis)
   generate,
+  // git: semantic diffs, the merge driver, the prompt gate
+  diff,
+  mergeDriver,
 ];
