@@ -4,6 +4,7 @@ import { DatasetsTreeProvider } from './datasetsTree';
 import { CurationEditorProvider } from './curationEditor';
 import { registerCommands } from './commands';
 import { registerGenerateCommands } from './generateCommands';
+import { registerGitCommands } from './gitCommands';
 import { Log } from './log';
 import { registerTextFeatures } from './textFeatures';
 import { registerSecretCommands } from './settings';
@@ -38,6 +39,7 @@ export function activate(context: vscode.ExtensionContext): DatasetCuratorApi {
 
   registerCommands(context, { datasets, treeView, editors, log });
   registerGenerateCommands(context, { editors, log });
+  registerGitCommands(context, { editors, log });
   registerTextFeatures(context, log);
   registerSecretCommands(context);
   registerWalkthroughCommands(context);
