@@ -3,6 +3,7 @@
 import type { Command } from '../cli';
 import { convert } from './convert';
 import { diff } from './diff';
+import { evalPrompt } from './eval-prompt';
 import { mergeDriver } from './merge-driver';
 import { agreement, exportCmd, filter, importCmd, reviewQueueCmd, split } from './curation';
 import { generate } from './generate';
@@ -37,4 +38,5 @@ export const commands: Command[] = [
   // git: semantic diffs, the merge driver, the prompt gate
   diff,
   mergeDriver,
+  evalPrompt,
 ];

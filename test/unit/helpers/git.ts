@@ -1,6 +1,6 @@
 // Real git repositories for the git-native tests: made in a temp folder, isolated from the
 // machine's global and system git config.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { root, tempDir } from './store';
 
@@ -39,4 +39,17 @@ export const curateCommand = [process.execPath, '--import', join(root, 'node_mod
 export function curateIn(cwd: string, args: string[]): { code: number; out: string; err: string } {
   const r = spawnSync(process.execPath, ['--import', join(root, 'node_modules/tsx/dist/loader.mjs'), join(root, 'src/cli/main.ts'), ...args], { cwd, env: gitEnv, encoding: 'utf8' });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+/** Runs the real CLI without blocking this process (a loopback server in it keeps answering). */
+export function curateAsync(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', join(root, 'node_modules/tsx/dist/loader.mjs'), join(root, 'src/cli/main.ts'), ...args], { cwd, env: { ...gitEnv, ...env } });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, out, err }));
+  });
 }
