@@ -5,6 +5,7 @@ import { CurationEditorProvider } from './curationEditor';
 import { registerCommands } from './commands';
 import { registerGenerateCommands } from './generateCommands';
 import { registerGitCommands } from './gitCommands';
+import { registerLeakageLint } from './leakage';
 import { Log } from './log';
 import { registerTextFeatures } from './textFeatures';
 import { registerSecretCommands } from './settings';
@@ -40,6 +41,7 @@ export function activate(context: vscode.ExtensionContext): DatasetCuratorApi {
   registerCommands(context, { datasets, treeView, editors, log });
   registerGenerateCommands(context, { editors, log });
   registerGitCommands(context, { editors, log });
+  registerLeakageLint(context, log);
   registerTextFeatures(context, log);
   registerSecretCommands(context);
   registerWalkthroughCommands(context);

@@ -4,6 +4,7 @@ import type { Command } from '../cli';
 import { convert } from './convert';
 import { diff } from './diff';
 import { evalPrompt } from './eval-prompt';
+import { leakage } from './leakage';
 import { mergeDriver } from './merge-driver';
 import { agreement, exportCmd, filter, importCmd, reviewQueueCmd, split } from './curation';
 import { generate } from './generate';
@@ -39,4 +40,5 @@ export const commands: Command[] = [
   diff,
   mergeDriver,
   evalPrompt,
+  leakage,
 ];
