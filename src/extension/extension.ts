@@ -6,6 +6,7 @@ import { registerCommands } from './commands';
 import { registerGenerateCommands } from './generateCommands';
 import { registerGitCommands } from './gitCommands';
 import { registerLeakageLint } from './leakage';
+import { registerConflictFixes } from './conflictFixes';
 import { Log } from './log';
 import { registerTextFeatures } from './textFeatures';
 import { registerSecretCommands } from './settings';
@@ -42,6 +43,7 @@ export function activate(context: vscode.ExtensionContext): DatasetCuratorApi {
   registerGenerateCommands(context, { editors, log });
   registerGitCommands(context, { editors, log });
   registerLeakageLint(context, log);
+  registerConflictFixes(context);
   registerTextFeatures(context, log);
   registerSecretCommands(context);
   registerWalkthroughCommands(context);

@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mergeFiles, mergeRecord } from '../../src/core/git/merge';
 import { inReviewQueue } from '../../src/core/filter/fields';
+import { conflictAt } from '../../src/core/git/conflicts';
 import { fileWith, tempDir } from './helpers/store';
 import { curateCommand, curateIn, git, repo } from './helpers/git';
 
@@ -121,6 +122,12 @@ describe('curate merge-driver in a real repository', () => {
     // every other line is a valid record, with both sides' changes
     const restRecs = text.slice(5).filter(Boolean).map((l) => JSON.parse(l) as Rec);
     assert.deepEqual(restRecs.map((r) => [r.id, r.label, r.text]), [[2, 'negative', 'awful screen'], [3, undefined, 'meh'], [4, undefined, 'fine']]);
+    // the editor's quick fix finds the block from any of its lines, and nothing outside it
+    for (const at of [0, 1, 2, 3, 4]) {
+      const block = conflictAt((i) => text[i]!, text.length, at);
+      assert.deepEqual(block && [block.start, block.separator, block.end, block.ours, block.theirs], [0, 2, 4, [text[1]], [text[3]]]);
+    }
+    assert.equal(conflictAt((i) => text[i]!, text.length, 5), undefined);
   });
 });
 
