@@ -30,6 +30,7 @@ export async function run(): Promise<void> {
   await import('./hostile.test');
   await import('./save-failures.test');
   await import('./jobs.test');
+  await import('./git.test');
 
   const results: TestResult[] = [];
   let vscodeVersion = 'unknown';
