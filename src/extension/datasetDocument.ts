@@ -9,6 +9,7 @@ import { writeLinesAtomic } from '../core/write-lines';
 import { recordAnnotation } from '../core/query';
 import { defaultFields, originOf } from '../core/schema/annotation';
 import { applyAnnotationEdit } from '../core/annotate-edits';
+import { annotatorFor } from './annotator';
 import { judgesSummary } from '../core/metrics/judges';
 import { disagreementThreshold } from './settings';
 import { isPreference, readPreference } from '../core/schema/preference';
@@ -293,7 +294,7 @@ export class DatasetDocument implements vscode.CustomDocument {
         edit = this.dataset.setField(req.index, req.path, req.value);
         label = `Set ${req.path.join('.')}`;
       } else {
-        const next = applyAnnotationEdit(value, req);
+        const next = applyAnnotationEdit(value, req, new Date(), annotatorFor(this.uri));
         edit = this.dataset.replaceLine(req.index, next);
         label = editLabel(req);
       }

@@ -5,6 +5,7 @@ import { convert } from './convert';
 import { diff } from './diff';
 import { evalPrompt } from './eval-prompt';
 import { leakage } from './leakage';
+import { annotators } from './annotators';
 import { mergeDriver } from './merge-driver';
 import { agreement, exportCmd, filter, importCmd, reviewQueueCmd, split } from './curation';
 import { generate } from './generate';
@@ -41,4 +42,5 @@ export const commands: Command[] = [
   mergeDriver,
   evalPrompt,
   leakage,
+  annotators,
 ];

@@ -94,7 +94,7 @@ export function parseRange(spec: string): { from: string; to?: string } {
   return { from: m[1] || 'HEAD', ...(m[2] ? { to: m[2] } : {}) };
 }
 
-/** The git identity of the repository holding `dir` ("Name <email>", or either alone). */
+/** Who decides, by the git identity of the repository holding `dir`: user.name, else user.email. */
 export async function gitIdentity(dir: string): Promise<string | undefined> {
   const get = async (k: string) => {
     try {
@@ -103,10 +103,7 @@ export async function gitIdentity(dir: string): Promise<string | undefined> {
       return '';
     }
   };
-  const name = await get('user.name');
-  const email = await get('user.email');
-  if (name && email) return `${name} <${email}>`;
-  return name || email || undefined;
+  return (await get('user.name')) || (await get('user.email')) || undefined;
 }
 
 export const ATTRIBUTES_LINE = '*.jsonl merge=curate';

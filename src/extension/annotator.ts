@@ -1,0 +1,25 @@
+// Who decides in this editor (docs/git.md): the `datasetCurator.annotator` setting, else the git
+// identity of the file's repository (user.name, else user.email), read once per folder.
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+
+const byFolder = new Map<string, string | undefined>();
+
+function gitConfig(dir: string, key: string): string {
+  try {
+    return execFileSync('git', ['config', '--get', key], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'], timeout: 3000, windowsHide: true }).toString().trim();
+  } catch {
+    return '';
+  }
+}
+
+/** The person deciding on `uri`'s records, or undefined when neither the setting nor git says. */
+export function annotatorFor(uri: vscode.Uri): string | undefined {
+  const set = vscode.workspace.getConfiguration('datasetCurator', uri).get<string>('annotator', '').trim();
+  if (set) return set;
+  if (uri.scheme !== 'file') return undefined;
+  const dir = path.dirname(uri.fsPath);
+  if (!byFolder.has(dir)) byFolder.set(dir, gitConfig(dir, 'user.name') || gitConfig(dir, 'user.email') || undefined);
+  return byFolder.get(dir);
+}
