@@ -43,6 +43,9 @@ describe('Git: Compare with HEAD, leakage lint, conflict quick fixes', () => {
       ['id 2', 'changed', 2, ['label', 'decision', 'review']],
       ['id 5', 'changed', 5, ['label', 'decision', 'review']],
     ]);
+    // the decision names who made it: the git identity of the file's repository
+    const decision = result.records[0]!.changes.find((c) => c.kind === 'decision');
+    assert.equal(decision?.kind === 'decision' ? decision.user : undefined, 'maria');
     await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
     await vscode.commands.executeCommand('vscode.openWith', uri, 'datasetCurator.curationEditor');
     doc.currentIndex = 0;
@@ -51,6 +54,41 @@ describe('Git: Compare with HEAD, leakage lint, conflict quick fixes', () => {
     assert.equal(await vscode.commands.executeCommand('datasetCurator.nextChange'), 4);
     assert.equal(await vscode.commands.executeCommand('datasetCurator.nextChange'), undefined, 'no change after the last');
     assert.equal(await vscode.commands.executeCommand('datasetCurator.previousChange'), 1);
+  });
+
+  it('merges two branches that decided the same record differently with the installed driver: no conflict, both decisions, the disagreement queue', async () => {
+    const api = await activateExtension();
+    const dir = vscode.Uri.joinPath(workspaceFolder(), 'scratch', `merge-${Date.now()}`);
+    await vscode.workspace.fs.createDirectory(dir);
+    const cwd = dir.fsPath;
+    git(cwd, 'init', '-q', '-b', 'main');
+    git(cwd, 'config', 'user.name', 'lead');
+    git(cwd, 'config', 'user.email', 'lead@example.com');
+    const uri = vscode.Uri.joinPath(dir, 'train.jsonl');
+    const base = [{ id: 1, text: 'great battery' }, { id: 2, text: 'awful screen' }];
+    await vscode.workspace.fs.writeFile(uri, Buffer.from(lines(...base)));
+    const installed = await vscode.commands.executeCommand<{ driver: string; attributesAdded: boolean }>('datasetCurator.installMergeDriver', dir);
+    assert.ok(installed.attributesAdded);
+    assert.match(git(cwd, 'config', 'merge.curate.driver'), /merge-driver %O %A %B %P/);
+    git(cwd, 'add', '.');
+    git(cwd, 'commit', '-qm', 'base');
+    const decide = (value: string, user: string) => ({ ...base[0], label: value, annotations: { human: { label: { value, user, status: 'submitted' } }, review: { status: 'reviewed' } } });
+    git(cwd, 'checkout', '-q', '-b', 'maria');
+    await vscode.workspace.fs.writeFile(uri, Buffer.from(lines(decide('negative', 'maria'), base[1])));
+    git(cwd, 'commit', '-qam', 'maria');
+    git(cwd, 'checkout', '-q', '-b', 'bob', 'main');
+    await vscode.workspace.fs.writeFile(uri, Buffer.from(lines(decide('positive', 'bob'), base[1])));
+    git(cwd, 'commit', '-qam', 'bob');
+    git(cwd, 'merge', '-q', 'maria', '-m', 'merge maria');
+    assert.equal(git(cwd, 'status', '--porcelain'), '');
+    const doc = await openInCurationEditor(api, uri);
+    const rec = doc.record(0);
+    assert.equal(rec.annotation?.reviewQueue, 'disagreement');
+    assert.equal(rec.annotation?.human?.user, 'bob');
+    const people = ((rec.value?.annotations as { decisions?: { label?: { user: string; value: string }[] } }).decisions?.label ?? []).map((d) => `${d.user}:${d.value}`);
+    assert.deepEqual(people, ['bob:positive', 'maria:negative']);
+    const queue = await api.editors.assessment.for(doc).queue();
+    assert.deepEqual(queue.queues, [{ queue: 'disagreement', count: 1 }]);
   });
 
   it('puts a leak between train and test in the Problems panel on the test line, and the quick fix removes it', async () => {
