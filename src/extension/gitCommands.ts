@@ -37,6 +37,30 @@ async function revisions(dir: string): Promise<string[]> {
   return ['HEAD', ...refs.split('\n').map((s) => s.trim()).filter((s) => s && !s.endsWith('/HEAD'))];
 }
 
+/** A revision from a list (HEAD, branches, tags) or typed (a commit, HEAD~2, main@{yesterday}). */
+async function pickRevision(dir: string, title: string): Promise<string | undefined> {
+  const known = (await revisions(dir)).map((r) => ({ label: r }));
+  const qp = vscode.window.createQuickPick<vscode.QuickPickItem>();
+  qp.title = title;
+  qp.placeholder = 'A branch, a tag or HEAD; or type a commit or a revision such as HEAD~1';
+  qp.items = known;
+  qp.onDidChangeValue((v) => {
+    const typed = v.trim();
+    qp.items = typed && !known.some((k) => k.label === typed) ? [{ label: typed, description: 'the revision as typed' }, ...known] : known;
+  });
+  return new Promise((resolve) => {
+    qp.onDidAccept(() => {
+      resolve(qp.activeItems[0]?.label ?? (qp.value.trim() || undefined));
+      qp.hide();
+    });
+    qp.onDidHide(() => {
+      resolve(undefined);
+      qp.dispose();
+    });
+    qp.show();
+  });
+}
+
 /** The semantic diff of the document (as it is in the editor) against the file at `rev`. */
 export async function compareDocument(doc: DatasetDocument, rev: string, token?: vscode.CancellationToken): Promise<DiffResult> {
   const ac = new AbortController();
@@ -87,12 +111,9 @@ async function compareCommand(editors: CurationEditorProvider, log: Log, uri: vs
   }
   let rev = 'HEAD';
   if (pickRev) {
-    const picked = await vscode.window.showQuickPick(
-      (await revisions(dir)).map((r) => ({ label: r })),
-      { title: `Compare ${path.basename(doc.uri.fsPath)} with…`, placeHolder: 'A branch, a tag or HEAD (type a commit to use it)' },
-    );
+    const picked = await pickRevision(dir, `Compare ${path.basename(doc.uri.fsPath)} with…`);
     if (!picked) return undefined;
-    rev = picked.label;
+    rev = picked;
   }
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Comparing ${path.basename(doc.uri.fsPath)} with ${rev}`, cancellable: true },
