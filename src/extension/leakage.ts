@@ -3,6 +3,7 @@
 // and line), with a quick fix that removes the record from this file. Runs at activation, when a
 // .jsonl file is saved, and on demand (Dataset Curator: Check Splits for Leakage). The work is in
 // src/core/filter/leakage.ts.
+import { statSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { describeLeak, findLeaks, splitRole, type Leak, type SplitFile, type SplitRole } from '../core/filter/leakage';
 import type { Log } from './log';
@@ -16,6 +17,8 @@ interface LeakageSettings {
   near: number;
   field?: string;
   maxFiles: number;
+  /** Automatic checks (start, save) stand down above this many bytes of split files; the command always runs. */
+  autoMaxBytes: number;
 }
 
 function settings(): LeakageSettings {
@@ -27,6 +30,7 @@ function settings(): LeakageSettings {
     near: c.get<number>('nearThreshold', 0.8),
     ...(field ? { field } : {}),
     maxFiles: 50,
+    autoMaxBytes: 100 * 1024 * 1024,
   };
 }
 
@@ -63,16 +67,16 @@ export class LeakageLint implements vscode.Disposable {
   /** Checks again soon (several saves in a row: once). */
   schedule(delayMs = 1500): void {
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.check().catch((err: unknown) => this.log.error('Leakage check failed', err)), delayMs);
+    this.timer = setTimeout(() => void this.check(true).catch((err: unknown) => this.log.error('Leakage check failed', err)), delayMs);
   }
 
   /** Checks the workspace's splits now and updates the Problems panel. */
-  async check(): Promise<Leak[]> {
+  async check(automatic = false): Promise<Leak[]> {
     if (this.running) {
       this.again = true;
       return this.running;
     }
-    this.running = this.run();
+    this.running = this.run(automatic);
     try {
       return await this.running;
     } finally {
@@ -84,7 +88,7 @@ export class LeakageLint implements vscode.Disposable {
     }
   }
 
-  private async run(): Promise<Leak[]> {
+  private async run(automatic: boolean): Promise<Leak[]> {
     const s = settings();
     if (!s.enabled) {
       this.diagnostics.clear();
@@ -95,6 +99,11 @@ export class LeakageLint implements vscode.Disposable {
     if (roles.size < 2) {
       this.diagnostics.clear();
       return (this.leaks = []);
+    }
+    const bytes = files.reduce((n, f) => n + (statSync(f.path, { throwIfNoEntry: false })?.size ?? 0), 0);
+    if (automatic && bytes > s.autoMaxBytes) {
+      this.log.info(`Leakage check: ${files.length} split files of ${(bytes / 1048576).toFixed(0)} MB are above the automatic check's ${(s.autoMaxBytes / 1048576).toFixed(0)} MB; run "Check Splits for Leakage" to check them`);
+      return this.leaks;
     }
     const leaks = await findLeaks(files, { ...(s.field ? { field: s.field } : {}), near: s.near > 0 && s.near <= 1 ? s.near : false });
     this.leaks = leaks;
@@ -154,7 +163,7 @@ export function registerLeakageLint(context: vscode.ExtensionContext, log: Log):
     vscode.languages.registerCodeActionsProvider([{ pattern: '**/*.jsonl' }, { language: 'jsonl' }], new LeakageFixes(), { providedCodeActionKinds: LeakageFixes.kinds }),
     vscode.commands.registerCommand('datasetCurator.checkLeakage', async () => {
       try {
-        const leaks = await lint.check();
+        const leaks = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Checking splits for leakage' }, () => lint.check());
         void vscode.window.showInformationMessage(leaks.length ? `${leaks.length} record(s) of a later split repeat an earlier split: see the Problems panel.` : 'No record is shared between the train, validation and eval files.');
         return leaks;
       } catch (err) {

@@ -117,6 +117,12 @@ describe('curate diff', () => {
     assert.equal(curate(['diff', oldF, newF, '--exit-code']).code, 1);
     assert.equal(curate(['diff', oldF, oldF, '--exit-code']).code, 0);
     assert.equal(curate(['diff', oldF]).code, 2);
+    // relative paths with .. are files, not a revision range
+    const sub = join(dir, 'sub');
+    mkdirSync(sub);
+    const rel = curateIn(sub, ['diff', '../old.jsonl', '../new.jsonl', '--exit-code']);
+    assert.equal(rel.code, 1, rel.err);
+    assert.match(rel.out, /^--- \.\.\/old\.jsonl\n/);
   });
 
   test('REV1..REV2 FILE, REV FILE (the working tree) in a real repository; an unknown revision is named', () => {

@@ -38,7 +38,7 @@ export const diff: Command = {
     let oldName: string;
     let newName: string;
     try {
-      if (isFile(first) && isFile(second) && !first.includes('..')) {
+      if (isFile(first) && isFile(second)) {
         oldPath = oldName = first;
         newPath = newName = second;
       } else {
