@@ -5,9 +5,9 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { describeChange, diffDatasets, type DiffResult, type RecordChange } from '../core/git/diff';
+import { describeChange, diffIndexes, type DiffResult, type RecordChange } from '../core/git/diff';
+import { indexDataset, indexFile } from '../core/git/records';
 import { fileAtRevision, git, installMergeDriver, repoRoot, shellQuote } from '../core/git/git';
-import { JsonlDataset } from '../core/store';
 import type { CurationEditorProvider, DatasetDocument } from './curationEditor';
 import type { Log } from './log';
 
@@ -67,12 +67,16 @@ export async function compareDocument(doc: DatasetDocument, rev: string, token?:
   token?.onCancellationRequested(() => ac.abort());
   const old = await fileAtRevision(doc.uri.fsPath, rev, ac.signal);
   try {
-    const ds = await JsonlDataset.open(old.path, { signal: ac.signal });
+    const a = await indexFile(old.path, {}, ac.signal);
     try {
-      await doc.store.ready;
-      return await diffDatasets(ds, doc.store, { signal: ac.signal });
+      const b = await indexDataset(doc.store, {}, ac.signal);
+      try {
+        return await diffIndexes(a, b, { signal: ac.signal });
+      } finally {
+        await b.close();
+      }
     } finally {
-      ds.close();
+      await a.close();
     }
   } finally {
     old.dispose();

@@ -3,9 +3,9 @@
 // people's decisions (by whom, when), judges and suggestions, review status, text edits; records
 // added and removed. Moves are not changes. Memory: a key and a 16-byte hash per line; only the
 // records whose bytes differ are parsed again to say what changed.
-import { JsonlDataset } from '../store';
+import type { JsonlDataset } from '../store';
 import { defaultFields, type FieldMap } from '../schema/annotation';
-import { annotationKeys, indexKeys, isObj, keyLabel, sameBytes, sameJson, type KeyOptions } from './records';
+import { annotationKeys, indexDataset, indexFile, isObj, keyLabel, sameBytes, sameJson, type KeyIndex, type KeyOptions } from './records';
 
 type Rec = Record<string, unknown>;
 
@@ -187,21 +187,16 @@ export function recordChanges(before: Rec, after: Rec, fields: FieldMap = defaul
   return out;
 }
 
-/**
- * The semantic diff of two open datasets (their current state, edits included). Records pair by
- * key; a record whose bytes are the same on both sides is unchanged wherever it moved.
- */
-export async function diffDatasets(oldDs: JsonlDataset, newDs: JsonlDataset, opts: DiffOptions = {}): Promise<DiffResult> {
+/** The semantic diff of two indexed versions. Records pair by key; a record whose bytes are the same on both sides is unchanged wherever it moved. */
+export async function diffIndexes(a: KeyIndex, b: KeyIndex, opts: DiffOptions = {}): Promise<DiffResult> {
   const fields = opts.fields ?? defaultFields;
-  const a = await indexKeys(oldDs, opts, opts.signal);
-  const b = await indexKeys(newDs, opts, opts.signal);
   const summary: DiffSummary = { added: 0, removed: 0, changed: 0, unchanged: 0, moved: 0, byKind: {} };
   const records: RecordChange[] = [];
   const matched = new Uint8Array(a.keys.length);
   // moves: the order of the matched records in the old file, walked in the new file's order
   let lastOld = -1;
   for (let j = 0; j < b.keys.length; j++) {
-    if ((j & 0x3ff) === 0x3ff) {
+    if ((j & 0xffff) === 0xffff) {
       if (opts.signal?.aborted) throw Object.assign(new Error('interrupted'), { name: 'AbortError' });
       await new Promise((r) => setImmediate(r));
     }
@@ -219,11 +214,11 @@ export async function diffDatasets(oldDs: JsonlDataset, newDs: JsonlDataset, opt
       summary.unchanged++;
       continue;
     }
-    const before = oldDs.line(i);
-    const after = newDs.line(j);
-    const changes = before.value && after.value && !before.invalid && !after.invalid ? recordChanges(before.value, after.value, fields) : [];
+    const before = a.value(i);
+    const after = b.value(j);
+    const changes = before && after ? recordChanges(before, after, fields) : [];
     if (changes.length === 0) {
-      summary.unchanged++; // the same record written another way (spacing, key order)
+      summary.unchanged++; // the same record written another way (spacing, key order, line ending)
       continue;
     }
     summary.changed++;
@@ -238,18 +233,33 @@ export async function diffDatasets(oldDs: JsonlDataset, newDs: JsonlDataset, opt
   return { summary, records };
 }
 
-/** The semantic diff of two files. */
-export async function diffFiles(oldPath: string, newPath: string, opts: DiffOptions = {}): Promise<DiffResult> {
-  const oldDs = await JsonlDataset.open(oldPath, { signal: opts.signal });
+/** The semantic diff of two open datasets (as they are now, unsaved edits included). */
+export async function diffDatasets(oldDs: JsonlDataset, newDs: JsonlDataset, opts: DiffOptions = {}): Promise<DiffResult> {
+  const a = await indexDataset(oldDs, opts, opts.signal);
   try {
-    const newDs = await JsonlDataset.open(newPath, { signal: opts.signal });
+    const b = await indexDataset(newDs, opts, opts.signal);
     try {
-      return await diffDatasets(oldDs, newDs, opts);
+      return await diffIndexes(a, b, opts);
     } finally {
-      newDs.close();
+      await b.close();
     }
   } finally {
-    oldDs.close();
+    await a.close();
+  }
+}
+
+/** The semantic diff of two files. */
+export async function diffFiles(oldPath: string, newPath: string, opts: DiffOptions = {}): Promise<DiffResult> {
+  const a = await indexFile(oldPath, opts, opts.signal);
+  try {
+    const b = await indexFile(newPath, opts, opts.signal);
+    try {
+      return await diffIndexes(a, b, opts);
+    } finally {
+      await b.close();
+    }
+  } finally {
+    await a.close();
   }
 }
 

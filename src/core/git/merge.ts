@@ -12,9 +12,8 @@ import { createWriteStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { dirname } from 'node:path';
-import { JsonlDataset } from '../store';
 import { defaultFields, HumanDecision, Judge, panelVerdict, type FieldMap } from '../schema/annotation';
-import { annotationKeys, indexKeys, isObj, keyLabel, sameBytes, sameJson, type KeyOptions } from './records';
+import { annotationKeys, indexFile, isObj, keyLabel, sameBytes, sameJson, type KeyIndex, type KeyOptions } from './records';
 
 type Rec = Record<string, unknown>;
 
@@ -256,7 +255,7 @@ export interface MergeOptions extends KeyOptions {
   signal?: AbortSignal;
 }
 
-type Item = { ds: JsonlDataset; index: number } | { json: Rec } | { conflict: string; key: string; label: string; ours?: number; theirs?: number };
+type Item = { ds: KeyIndex; index: number } | { json: Rec } | { conflict: string; key: string; label: string; ours?: number; theirs?: number };
 
 /**
  * Merges `theirs` into `ours` with `base` their common ancestor (git's %O %A %B), writing the
@@ -265,13 +264,16 @@ type Item = { ds: JsonlDataset; index: number } | { json: Rec } | { conflict: st
  */
 export async function mergeFiles(basePath: string, oursPath: string, theirsPath: string, opts: MergeOptions = {}): Promise<MergeReport> {
   const fields = opts.fields ?? defaultFields;
-  const O = await JsonlDataset.open(basePath, { signal: opts.signal });
-  const A = await JsonlDataset.open(oursPath, { signal: opts.signal });
-  const B = await JsonlDataset.open(theirsPath, { signal: opts.signal });
+  const opened: KeyIndex[] = [];
   try {
-    const iO = await indexKeys(O, opts, opts.signal);
-    const iA = await indexKeys(A, opts, opts.signal);
-    const iB = await indexKeys(B, opts, opts.signal);
+    const iO = await indexFile(basePath, opts, opts.signal);
+    opened.push(iO);
+    const iA = await indexFile(oursPath, opts, opts.signal);
+    opened.push(iA);
+    const iB = await indexFile(theirsPath, opts, opts.signal);
+    opened.push(iB);
+    const A = iA;
+    const B = iB;
     const slots: Item[][] = []; // slots[j + 1]: items after ours' line j (slots[0]: before the first)
     const place = (after: number, item: Item) => (slots[after + 1] ??= []).push(item);
     const report: MergeReport = { lines: 0, merged: 0, disagreements: [], conflicts: [] };
@@ -294,14 +296,14 @@ export async function mergeFiles(basePath: string, oursPath: string, theirsPath:
       if (sameBytes(iA, a, iB, t)) return { ds: A, index: a };
       if (o !== undefined && sameBytes(iO, o, iA, a)) return { ds: B, index: t };
       if (o !== undefined && sameBytes(iO, o, iB, t)) return { ds: A, index: a };
-      const la = A.line(a);
-      const lb = B.line(t);
-      const lo = o === undefined ? undefined : O.line(o);
-      if (!la.value || la.invalid || !lb.value || lb.invalid || (lo && (!lo.value || lo.invalid))) return { conflict: 'not a valid record on one side', key, label, ours: a, theirs: t };
-      const m = mergeRecord(lo?.value, la.value, lb.value, fields);
+      const va = A.value(a);
+      const vb = B.value(t);
+      const vo = o === undefined ? undefined : iO.value(o);
+      if (!va || !vb || (o !== undefined && !vo)) return { conflict: 'not a valid record on one side', key, label, ours: a, theirs: t };
+      const m = mergeRecord(vo, va, vb, fields);
       if (m.conflict) return { conflict: m.conflict, key, label, ours: a, theirs: t };
-      if (sameJson(m.value, la.value)) return { ds: A, index: a };
-      if (sameJson(m.value, lb.value)) return { ds: B, index: t };
+      if (sameJson(m.value, va)) return { ds: A, index: a };
+      if (sameJson(m.value, vb)) return { ds: B, index: t };
       report.merged++;
       const item: Item = { json: m.value };
       if (m.disagreements.length) pendingDis.push({ item, questions: m.disagreements, key });
@@ -322,19 +324,20 @@ export async function mergeFiles(basePath: string, oursPath: string, theirsPath:
     }
     // write
     const target = opts.out ?? oursPath;
-    const eolOf = (ds: JsonlDataset, i: number) => ds.line(i).eol || '\n';
     const marker = Math.max(7, opts.markerSize ?? 7);
     const name = opts.name ? ` ${opts.name}` : '';
     const disItems = new Map(pendingDis.map((d) => [d.item, d]));
     let line = 0;
+    const lastSlot = slots.filter(Boolean).at(-1);
+    const lastItem = lastSlot?.at(-1);
     const chunks = function* (): Generator<Buffer | string> {
       for (const slot of slots) {
         if (!slot) continue;
         for (const it of slot) {
           if ('ds' in it) {
-            const l = it.ds.line(it.index);
-            yield l.bytes();
-            yield eolOf(it.ds, it.index);
+            yield it.ds.bytes(it.index);
+            // a line keeps its ending; one without (the last line of its file) gets one unless it ends this file too
+            if (it.ds.eol(it.index) || it !== lastItem) yield '\n';
             line++;
           } else if ('json' in it) {
             line++;
@@ -346,14 +349,14 @@ export async function mergeFiles(basePath: string, oursPath: string, theirsPath:
             report.conflicts.push({ key: it.key, label: it.label, line, reason: it.conflict });
             yield `${'<'.repeat(marker)} ours${name} (${it.label}: ${it.conflict})\n`;
             if (it.ours !== undefined) {
-              yield A.line(it.ours).bytes();
+              yield A.bytes(it.ours);
               yield '\n';
               line++;
             }
             yield `${'='.repeat(marker)}\n`;
             line++;
             if (it.theirs !== undefined) {
-              yield B.line(it.theirs).bytes();
+              yield B.bytes(it.theirs);
               yield '\n';
               line++;
             }
@@ -363,18 +366,19 @@ export async function mergeFiles(basePath: string, oursPath: string, theirsPath:
         }
       }
     };
-    await writeAtomic(target, chunks(), opts.signal);
+    await writeAtomic(target, chunks(), opts.signal, async () => {
+      // closed before the rename (Windows cannot rename over an open file)
+      for (const x of opened.splice(0)) await x.close();
+    });
     report.lines = line;
     return report;
   } finally {
-    O.close();
-    A.close();
-    B.close();
+    for (const x of opened) await x.close();
   }
 }
 
 /** Streams chunks to a temp file beside `target`, fsyncs, renames it over `target`, fsyncs the folder. */
-async function writeAtomic(target: string, chunks: Iterable<Buffer | string>, signal?: AbortSignal): Promise<void> {
+async function writeAtomic(target: string, chunks: Iterable<Buffer | string>, signal?: AbortSignal, beforeRename?: () => Promise<void>): Promise<void> {
   const tmp = `${target}.${process.pid}.merge.tmp`;
   const ws = createWriteStream(tmp);
   try {
@@ -388,6 +392,7 @@ async function writeAtomic(target: string, chunks: Iterable<Buffer | string>, si
     const fh = await open(tmp, 'r+');
     await fh.sync();
     await fh.close();
+    await beforeRename?.();
     await rename(tmp, target);
     const dir = await open(dirname(target), 'r');
     await dir.sync().catch(() => undefined);
