@@ -1,5 +1,6 @@
 // Who decides in this editor (docs/git.md): the `datasetCurator.annotator` setting, else the git
-// identity of the file's repository (user.name, else user.email), read once per folder.
+// identity of the file's repository (user.name, else user.email), read once per folder; in an
+// untrusted workspace only the setting.
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -18,7 +19,8 @@ function gitConfig(dir: string, key: string): string {
 export function annotatorFor(uri: vscode.Uri): string | undefined {
   const set = vscode.workspace.getConfiguration('datasetCurator', uri).get<string>('annotator', '').trim();
   if (set) return set;
-  if (uri.scheme !== 'file') return undefined;
+  // git runs no command of an untrusted repository's choosing here, but stay out of it anyway
+  if (uri.scheme !== 'file' || !vscode.workspace.isTrusted) return undefined;
   const dir = path.dirname(uri.fsPath);
   if (!byFolder.has(dir)) byFolder.set(dir, gitConfig(dir, 'user.name') || gitConfig(dir, 'user.email') || undefined);
   return byFolder.get(dir);

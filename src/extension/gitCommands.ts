@@ -109,6 +109,10 @@ async function compareCommand(editors: CurationEditorProvider, log: Log, uri: vs
     return undefined;
   }
   const dir = path.dirname(doc.uri.fsPath);
+  if (!vscode.workspace.isTrusted) {
+    void vscode.window.showWarningMessage('Comparing with a revision runs git in this repository: trust the workspace first.');
+    return undefined;
+  }
   if (!(await repoRoot(dir))) {
     void vscode.window.showWarningMessage(`${path.basename(doc.uri.fsPath)} is not in a git repository.`);
     return undefined;
@@ -190,6 +194,10 @@ export function registerGitCommands(context: vscode.ExtensionContext, deps: { ed
     const folder = uriOf(arg) ?? deps.editors.activeDocument()?.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri;
     if (!folder) {
       void vscode.window.showWarningMessage('Open a folder in a git repository first.');
+      return undefined;
+    }
+    if (!vscode.workspace.isTrusted) {
+      void vscode.window.showWarningMessage('Installing the merge driver writes this repository\'s git config: trust the workspace first.');
       return undefined;
     }
     const dir = folder.fsPath.endsWith('.jsonl') ? path.dirname(folder.fsPath) : folder.fsPath;
