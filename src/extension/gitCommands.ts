@@ -10,6 +10,8 @@ import { indexDataset, indexFile } from '../core/git/records';
 import { fileAtRevision, git, installMergeDriver, repoRoot, shellQuote } from '../core/git/git';
 import type { CurationEditorProvider, DatasetDocument } from './curationEditor';
 import type { Log } from './log';
+import { annotatorFor } from './annotator';
+import { decisionsByPerson } from '../core/git/annotators';
 
 /** The last comparison of each document: what Next/Previous Change step through. */
 interface Comparison {
@@ -172,6 +174,34 @@ function stepChange(editors: CurationEditorProvider, dir: 1 | -1): number | unde
   return reveal(doc, editors, r);
 }
 
+/** "My queue": shows the next record (after the one showing, wrapping around) that I have not decided. */
+function nextUndecided(editors: CurationEditorProvider): number | undefined {
+  const doc = editors.activeDocument();
+  if (!doc) {
+    void vscode.window.showWarningMessage('Open a dataset in the Curation Editor first.');
+    return undefined;
+  }
+  const me = annotatorFor(doc.uri);
+  if (!me) {
+    void vscode.window.showWarningMessage('Who are you? Set datasetCurator.annotator, or git config user.name.');
+    return undefined;
+  }
+  const ds = doc.store;
+  const n = ds.lineCount;
+  for (let k = 1; k <= n; k++) {
+    const i = (doc.currentIndex + k) % n;
+    const l = ds.line(i);
+    if (!l.value || l.invalid) continue;
+    if (!decisionsByPerson(l.value).has(me)) {
+      editors.assessment.show(doc, 'record', i);
+      doc.currentIndex = i;
+      return i;
+    }
+  }
+  void vscode.window.showInformationMessage(`${me} has decided every record of ${path.basename(doc.uri.fsPath)}.`);
+  return undefined;
+}
+
 /** How git should run curate from this extension: the bundled CLI under this VS Code's Node, or `curate`. */
 function driverCommand(context: vscode.ExtensionContext): string {
   const cli = vscode.Uri.joinPath(context.extensionUri, 'dist', 'cli.js').fsPath;
@@ -190,6 +220,7 @@ export function registerGitCommands(context: vscode.ExtensionContext, deps: { ed
   reg('datasetCurator.compareWithRevision', (arg) => compareCommand(deps.editors, deps.log, uriOf(arg), true).catch(failed('Compare with Revision')));
   reg('datasetCurator.nextChange', () => stepChange(deps.editors, 1));
   reg('datasetCurator.previousChange', () => stepChange(deps.editors, -1));
+  reg('datasetCurator.nextUndecided', () => nextUndecided(deps.editors));
   reg('datasetCurator.installMergeDriver', async (arg) => {
     const folder = uriOf(arg) ?? deps.editors.activeDocument()?.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri;
     if (!folder) {

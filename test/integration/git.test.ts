@@ -89,6 +89,15 @@ describe('Git: Compare with HEAD, leakage lint, conflict quick fixes', () => {
     assert.deepEqual(people, ['bob:positive', 'maria:negative']);
     const queue = await api.editors.assessment.for(doc).queue();
     assert.deepEqual(queue.queues, [{ queue: 'disagreement', count: 1 }]);
+    // my queue: the lead (this repository's git identity) decided nothing; record 2 is next, then record 1 again
+    doc.currentIndex = 0;
+    assert.equal(await vscode.commands.executeCommand('datasetCurator.nextUndecided'), 1);
+    assert.equal(await vscode.commands.executeCommand('datasetCurator.nextUndecided'), 0);
+    doc.edit({ op: 'relabel', index: 0, label: 'positive' });
+    doc.edit({ op: 'relabel', index: 1, label: 'negative' });
+    assert.equal(await vscode.commands.executeCommand('datasetCurator.nextUndecided'), undefined, 'the lead decided both');
+    const people0 = ((doc.record(0).value?.annotations as { decisions?: { label?: { user: string }[] } }).decisions?.label ?? []).map((d) => d.user);
+    assert.deepEqual(people0, ['bob', 'maria', 'lead'], "the lead's decision joins the other two");
   });
 
   it('puts a leak between train and test in the Problems panel on the test line, and the quick fix removes it', async () => {
