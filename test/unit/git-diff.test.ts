@@ -4,7 +4,8 @@ import { describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeRecord, diffFiles, recordChanges, type DiffResult } from '../../src/core/git/diff';
+import { describeRecord, diffDatasets, diffFiles, recordChanges, type DiffResult } from '../../src/core/git/diff';
+import { JsonlDataset } from '../../src/core/store';
 import { parseRange } from '../../src/core/git/git';
 import { curate, fileWith, tempDir } from './helpers/store';
 import { curateIn, git, repo } from './helpers/git';
@@ -83,6 +84,36 @@ describe('diffFiles', () => {
       ],
     );
     assert.match(r.records[1]!.key, /^line:/);
+  });
+
+  test("an open dataset's unsaved edits count (edited, inserted, deleted lines); the untouched ones are read from its file", async () => {
+    const dir = tempDir('dc-diff-');
+    const content = '{"id":1,"text":"a"}\r\n{"id":2,"text":"b"}\r\n{"id":3,"text":"c"}\r\n{"id":4,"text":"d"}';
+    const oldF = fileWith(content, 'old.jsonl', dir);
+    const f = fileWith(content, 'now.jsonl', dir);
+    const oldDs = await JsonlDataset.open(oldF);
+    const ds = await JsonlDataset.open(f);
+    try {
+      await ds.ready;
+      const none = await diffDatasets(oldDs, ds);
+      assert.deepEqual(none.summary, { added: 0, removed: 0, changed: 0, unchanged: 4, moved: 0, byKind: {} });
+      ds.setField(1, ['label'], 'pos');
+      ds.insertLine(3, { id: 9, text: 'new' });
+      ds.deleteLine(0);
+      const r = await diffDatasets(oldDs, ds);
+      assert.deepEqual(
+        r.records.map((x) => [x.label, x.change, x.oldLine, x.newLine, x.changes.map((c) => c.kind)]),
+        [
+          ['id 2', 'changed', 2, 1, ['label']],
+          ['id 9', 'added', undefined, 3, []],
+          ['id 1', 'removed', 1, undefined, []],
+        ],
+      );
+      assert.equal(r.summary.unchanged, 2);
+    } finally {
+      oldDs.close();
+      ds.close();
+    }
   });
 
   test('a large file: one relabeled record among 20000 is the one change', async () => {

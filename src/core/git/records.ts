@@ -1,7 +1,7 @@
 // What identifies a record across two versions of a file (docs/git.md): its id when it has one,
 // else its content outside the annotation fields. Shared by the semantic diff and the merge driver.
 import { createHash } from 'node:crypto';
-import { readSync } from 'node:fs';
+import { read, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { canonicalJson } from '../llm/cache';
 import { defaultFields, type FieldMap } from '../schema/annotation';
@@ -109,6 +109,94 @@ function parseRecord(bytes: Buffer): Rec | undefined {
 
 const aborted = () => Object.assign(new Error('interrupted'), { name: 'AbortError' });
 
+/** Builds a KeyIndex line by line: keys (duplicates numbered), byte hashes, where each line is. */
+class Collector {
+  readonly keys: string[] = [];
+  readonly byKey = new Map<string, number>();
+  private readonly dups = new Map<string, number>();
+  private hashes = Buffer.alloc(16 * 1024);
+  /** Per line: its byte offset in the file, or -1 for a line held in `held`. */
+  readonly starts: number[] = [];
+  readonly ends: number[] = [];
+  readonly held = new Map<number, Buffer>();
+  private readonly annotation: ReadonlySet<string>;
+
+  constructor(private readonly opts: KeyOptions) {
+    this.annotation = annotationKeys(opts.fields);
+  }
+
+  add(bytes: Buffer, offset: number, value?: Rec | null): void {
+    const i = this.keys.length;
+    let key = lineKey(value === undefined ? parseRecord(bytes) : (value ?? undefined), bytes, this.annotation, this.opts);
+    if (this.byKey.has(key)) {
+      // a duplicate key (rare): numbered; only duplicates are counted, in a map of their own
+      const c = (this.dups.get(key) ?? 1) + 1;
+      this.dups.set(key, c);
+      key = `${key}#${c}`;
+    }
+    this.byKey.set(key, i);
+    this.keys.push(key);
+    if (offset >= 0) {
+      this.starts.push(offset);
+      this.ends.push(offset + bytes.length);
+    } else {
+      this.starts.push(-1);
+      this.ends.push(-1);
+      this.held.set(i, Buffer.from(bytes));
+    }
+    if ((i + 1) * 16 > this.hashes.length) {
+      const bigger = Buffer.alloc(this.hashes.length * 2);
+      this.hashes.copy(bigger);
+      this.hashes = bigger;
+    }
+    bytesHash(bytes).copy(this.hashes, i * 16);
+  }
+
+  /** Adds the lines of bytes [from, to) of the open file `fd` (lines end with LF; the last one may not), in 1 MiB reads. */
+  async addRange(fd: number, from: number, to: number, signal?: AbortSignal): Promise<void> {
+    const chunk = Buffer.allocUnsafe(1 << 20);
+    let carry = Buffer.alloc(0);
+    let pos = from; // file offset of carry[0]
+    while (pos + carry.length < to) {
+      if (signal?.aborted) throw aborted();
+      const want = Math.min(chunk.length, to - pos - carry.length);
+      const bytesRead = await new Promise<number>((res, rej) => read(fd, chunk, 0, want, pos + carry.length, (err, n) => (err ? rej(err) : res(n))));
+      if (bytesRead <= 0) break;
+      const buf = carry.length ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+      let start = 0;
+      for (;;) {
+        const nl = buf.indexOf(10, start);
+        if (nl < 0) break;
+        this.add(buf.subarray(start, nl), pos + start);
+        start = nl + 1;
+      }
+      carry = Buffer.from(buf.subarray(start));
+      pos += start;
+    }
+    if (carry.length) this.add(carry, pos);
+  }
+
+  index(fd: number, lastHasEol: () => boolean, eolOf: (i: number) => boolean | undefined, close: () => Promise<void>): KeyIndex {
+    const n = this.keys.length;
+    const bytes = (i: number): Buffer => {
+      const h = this.held.get(i);
+      if (h) return h;
+      const b = Buffer.allocUnsafe(this.ends[i]! - this.starts[i]!);
+      readSync(fd, b, 0, b.length, this.starts[i]!);
+      return b;
+    };
+    return {
+      byKey: this.byKey,
+      keys: this.keys,
+      hashes: this.hashes.subarray(0, n * 16),
+      value: (i) => parseRecord(bytes(i)),
+      bytes,
+      eol: (i) => eolOf(i) ?? (i < n - 1 || lastHasEol()),
+      close,
+    };
+  }
+}
+
 /**
  * Indexes a file in one sequential pass (1 MiB reads, the event loop breathing between them):
  * per line its key, a hash of its bytes and its offset; records are parsed once for their key
@@ -116,71 +204,17 @@ const aborted = () => Object.assign(new Error('interrupted'), { name: 'AbortErro
  */
 export async function indexFile(path: string, opts: KeyOptions = {}, signal?: AbortSignal): Promise<KeyIndex> {
   const fh = await open(path, 'r');
-  const fd = fh.fd;
   try {
-    const keys = annotationKeys(opts.fields);
-    const starts: number[] = [];
-    const ends: number[] = [];
-    const keyList: string[] = [];
-    const byKey = new Map<string, number>();
-    const seen = new Map<string, number>();
-    let hashes = Buffer.alloc(16 * 1024);
-    const add = (bytes: Buffer, offset: number) => {
-      const i = keyList.length;
-      let key = lineKey(parseRecord(bytes), bytes, keys, opts);
-      if (byKey.has(key)) {
-        // a duplicate key (rare): numbered; only duplicates are counted, in a map of their own
-        const c = (seen.get(key) ?? 1) + 1;
-        seen.set(key, c);
-        key = `${key}#${c}`;
-      }
-      byKey.set(key, i);
-      keyList.push(key);
-      starts.push(offset);
-      ends.push(offset + bytes.length);
-      if ((i + 1) * 16 > hashes.length) {
-        const bigger = Buffer.alloc(hashes.length * 2);
-        hashes.copy(bigger);
-        hashes = bigger;
-      }
-      bytesHash(bytes).copy(hashes, i * 16);
-    };
     const size = (await fh.stat()).size;
-    const chunk = Buffer.allocUnsafe(1 << 20);
-    let carry = Buffer.alloc(0);
-    let pos = 0; // file offset of carry[0]
-    while (pos + carry.length < size) {
-      if (signal?.aborted) throw aborted();
-      const { bytesRead } = await fh.read(chunk, 0, chunk.length, pos + carry.length);
-      if (bytesRead <= 0) break;
-      const buf = carry.length ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
-      let start = 0;
-      for (;;) {
-        const nl = buf.indexOf(10, start);
-        if (nl < 0) break;
-        add(buf.subarray(start, nl), pos + start);
-        start = nl + 1;
-      }
-      carry = Buffer.from(buf.subarray(start));
-      pos += start;
+    const c = new Collector(opts);
+    await c.addRange(fh.fd, 0, size, signal);
+    let last = -1;
+    if (size > 0) {
+      const b = Buffer.alloc(1);
+      readSync(fh.fd, b, 0, 1, size - 1);
+      last = b[0]!;
     }
-    const lastHasEol = carry.length === 0;
-    if (carry.length) add(carry, pos);
-    const n = keyList.length;
-    const read = (i: number): Buffer => {
-      const b = Buffer.allocUnsafe(ends[i]! - starts[i]!);
-      readSync(fd, b, 0, b.length, starts[i]!);
-      return b;
-    };
-    return {
-      byKey,
-      keys: keyList,
-      hashes: hashes.subarray(0, n * 16),
-      value: (i) => parseRecord(read(i)),
-      bytes: read,
-      eol: (i) => i < n - 1 || lastHasEol,
-      close: () => fh.close().catch(() => undefined),
-    };
+    return c.index(fh.fd, () => last === 10, () => undefined, () => fh.close().catch(() => undefined));
   } catch (err) {
     await fh.close().catch(() => undefined);
     throw err;
@@ -188,47 +222,34 @@ export async function indexFile(path: string, opts: KeyOptions = {}, signal?: Ab
 }
 
 /**
- * Indexes an open dataset as it is now, its unsaved edits included (the curation editor's); one
- * without edits is indexed from its file (faster). The dataset stays open: `close()` does not close it.
+ * Indexes an open dataset as it is now, its unsaved edits included (the curation editor's): the
+ * unedited stretches are read from its file by byte range, as a file is; the edited lines come from
+ * the store. The dataset stays open: `close()` does not close it.
  */
 export async function indexDataset(ds: JsonlDataset, opts: KeyOptions = {}, signal?: AbortSignal): Promise<KeyIndex> {
   await ds.ready;
-  if (!ds.dirty) return indexFile(ds.path, opts, signal);
-  const keys = annotationKeys(opts.fields);
-  const n = ds.lineCount;
-  const keyList = new Array<string>(n);
-  const byKey = new Map<string, number>();
-  const hashes = Buffer.alloc(n * 16);
-  const seen = new Map<string, number>();
-  for (let i = 0; i < n; i++) {
-    if ((i & 0x3ff) === 0x3ff) {
-      if (signal?.aborted) throw aborted();
+  const fd = ds.fileDescriptor;
+  const c = new Collector(opts);
+  const eols = new Map<number, boolean>();
+  for (const seg of ds.segments(64 << 20)) {
+    if (seg.kind === 'orig') await c.addRange(fd, seg.byteStart, seg.byteEnd, signal);
+    else {
+      for (const l of seg.lines) {
+        const i = c.keys.length;
+        c.add(l.bytes, -1);
+        eols.set(i, l.eol !== '');
+      }
       await new Promise((r) => setImmediate(r));
     }
-    const l = ds.line(i);
-    const bytes = l.bytes();
-    let key = lineKey(l.invalid ? undefined : l.value, bytes, keys, opts);
-    if (byKey.has(key)) {
-      const c = (seen.get(key) ?? 1) + 1;
-      seen.set(key, c);
-      key = `${key}#${c}`;
-    }
-    byKey.set(key, i);
-    keyList[i] = key;
-    bytesHash(bytes).copy(hashes, i * 16);
   }
-  return {
-    byKey,
-    keys: keyList,
-    hashes,
-    value: (i) => {
-      const l = ds.line(i);
-      return l.invalid ? undefined : l.value;
-    },
-    bytes: (i) => ds.line(i).bytes(),
-    eol: (i) => ds.line(i).eol !== '',
-    close: () => Promise.resolve(),
-  };
+  const size = ds.byteLength;
+  let last = -1;
+  if (size > 0) {
+    const b = Buffer.alloc(1);
+    readSync(fd, b, 0, 1, size - 1);
+    last = b[0]!;
+  }
+  return c.index(fd, () => last === 10, (i) => eols.get(i), () => Promise.resolve());
 }
 
 export function sameBytes(a: KeyIndex, i: number, b: KeyIndex, j: number): boolean {
