@@ -3,6 +3,7 @@
 // QuickPick that reveals each changed record as it is picked, Next/Previous Change, and Install
 // Merge Driver. Thin: the work is in src/core/git.
 import * as vscode from 'vscode';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { describeChange, diffIndexes, type DiffResult, type RecordChange } from '../core/git/diff';
@@ -202,6 +203,16 @@ function nextUndecided(editors: CurationEditorProvider): number | undefined {
   return undefined;
 }
 
+/** Whether a program answers on the PATH. */
+function onPath(program: string): boolean {
+  try {
+    execFileSync(program, ['--version'], { stdio: 'ignore', timeout: 5000, windowsHide: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** How git should run curate from this extension: the bundled CLI under this VS Code's Node, or `curate`. */
 function driverCommand(context: vscode.ExtensionContext): string {
   const cli = vscode.Uri.joinPath(context.extensionUri, 'dist', 'cli.js').fsPath;
@@ -233,10 +244,13 @@ export function registerGitCommands(context: vscode.ExtensionContext, deps: { ed
     }
     const dir = folder.fsPath.endsWith('.jsonl') ? path.dirname(folder.fsPath) : folder.fsPath;
     try {
-      const r = await installMergeDriver(dir, driverCommand(context));
-      void vscode.window.showInformationMessage(
-        `Merge driver installed in ${r.root}: JSONL files now merge by record.${r.attributesAdded ? ' Commit .gitattributes so that everyone merges the same way.' : ''}`,
-      );
+      const command = driverCommand(context);
+      const r = await installMergeDriver(dir, command);
+      const attrs = r.attributesAdded ? ' Commit .gitattributes so that everyone merges the same way.' : '';
+      if (command === 'curate' && !onPath('curate')) {
+        // the extension's package carries no CLI: git needs `curate` on the PATH
+        void vscode.window.showWarningMessage(`Merge driver installed in ${r.root}, but git runs "curate", which is not on the PATH: install the CLI (npm install -g dataset-curator).${attrs}`);
+      } else void vscode.window.showInformationMessage(`Merge driver installed in ${r.root}: JSONL files now merge by record.${attrs}`);
       return r;
     } catch (err) {
       return failed('Install Merge Driver')(err);

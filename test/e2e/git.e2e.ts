@@ -45,7 +45,17 @@ describe('git: two people label, the lead merges and reviews', () => {
   test('merge with the driver, then see both decisions and step through the changes', async () => {
     // The lead installs the merge driver from the command palette.
     await runCommand(page, 'Install the JSONL Merge Driver in This Repository');
-    await until('the driver in the config', async () => /merge-driver %O %A %B %P/.test(git(workspace, 'config', '--get', 'merge.curate.driver')) || undefined);
+    const written = await until('the driver in the config', async () => {
+      const d = git(workspace, 'config', '--get', 'merge.curate.driver').trim();
+      return /merge-driver %O %A %B %P$/.test(d) ? d : undefined;
+    });
+    if (written.startsWith('curate ')) {
+      // The installed package (the e2e's default target) carries no CLI: its command writes `curate`,
+      // which users install on its own (npm install -g). Here git runs this checkout's CLI instead.
+      const q = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`;
+      const cli = [process.execPath, '--import', join(__dirname, '..', '..', 'node_modules/tsx/dist/loader.mjs'), join(__dirname, '..', '..', 'src/cli/main.ts')].map(q).join(' ');
+      git(workspace, 'config', 'merge.curate.driver', `${cli} merge-driver %O %A %B %P`);
+    } else assert.match(written, /^node .*cli\.js'? merge-driver/);
     assert.equal(readFileSync(join(workspace, '.gitattributes'), 'utf8'), '*.jsonl merge=curate\n');
     git(workspace, 'add', '.gitattributes');
     git(workspace, 'commit', '-qm', 'merge datasets by record');
