@@ -181,6 +181,13 @@ describe('curate diff', () => {
     assert.match(bad.err, /train\.jsonl at nosuchrev/);
     const missing = curate(['diff', 'HEAD', join(dir, 'nope.jsonl')]);
     assert.equal(missing.code, 2);
+    // a file added since the revision: every record is added
+    const added = join(dir, 'data', 'new.jsonl');
+    writeFileSync(added, lines({ id: 7, text: 'x' }));
+    const a = curate(['diff', 'HEAD', added]);
+    assert.equal(a.code, 0, a.err);
+    assert.match(a.out, /--- HEAD:.*new\.jsonl \(not in that revision\)/);
+    assert.match(a.out, /\+ id 7 \(new line 1\): added/);
   });
 
   test('parseRange', () => {

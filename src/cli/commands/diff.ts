@@ -47,12 +47,12 @@ export const diff: Command = {
         const from = await fileAtRevision(second, range.from, io.signal);
         cleanup.push(from.dispose);
         oldPath = from.path;
-        oldName = `${range.from}:${second}`;
+        oldName = `${range.from}:${second}${from.missing ? ' (not in that revision)' : ''}`;
         if (range.to) {
           const to = await fileAtRevision(second, range.to, io.signal);
           cleanup.push(to.dispose);
           newPath = to.path;
-          newName = `${range.to}:${second}`;
+          newName = `${range.to}:${second}${to.missing ? ' (not in that revision)' : ''}`;
         } else {
           newPath = newName = second;
         }

@@ -70,18 +70,25 @@ export function writeBlob(file: string, rev: string, dest: string, signal?: Abor
   });
 }
 
-/** A copy of `file` at `rev` in a fresh temp folder; `dispose()` removes it. */
-export async function fileAtRevision(file: string, rev: string, signal?: AbortSignal): Promise<{ path: string; dispose(): void }> {
+/**
+ * A copy of `file` at `rev` in a fresh temp folder; `dispose()` removes it. A file the revision does
+ * not have (added since) is an empty file, `missing` true; a revision that does not exist is an error.
+ */
+export async function fileAtRevision(file: string, rev: string, signal?: AbortSignal): Promise<{ path: string; missing: boolean; dispose(): void }> {
   const dir = mkdtempSync(join(tmpdir(), 'curate-rev-'));
   const path = join(dir, basename(file));
   const dispose = () => rmSync(dir, { recursive: true, force: true });
   try {
     await writeBlob(file, rev, path, signal);
+    return { path, missing: false, dispose };
   } catch (err) {
+    if (err instanceof GitError && /does not exist in|exists on disk, but not in/.test(err.message)) {
+      writeFileSync(path, '');
+      return { path, missing: true, dispose };
+    }
     dispose();
     throw err;
   }
-  return { path, dispose };
 }
 
 /**
