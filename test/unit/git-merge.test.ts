@@ -152,6 +152,40 @@ describe('mergeFiles and mergeRecord', () => {
     assert.equal(readFileSync(a, 'utf8'), `${lines({ id: 1, t: 'a' })}<<<<<<< ours f.jsonl (id 2: removed by ours, changed by theirs)\n=======\n${lines({ id: 2, t: 'b', label: 'x' })}>>>>>>> theirs f.jsonl\n`);
   });
 
+  test('random relabels, judges, removals and additions on two sides merge to both sides\' changes, without a conflict', async () => {
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    for (let round = 0; round < 5; round++) {
+      const dir = tempDir('dc-merge-');
+      const base = Array.from({ length: 200 }, (_, i) => ({ id: i, text: `record ${i}` }));
+      const relabel = new Set(base.filter(() => rnd() < 0.2).map((r) => r.id));
+      const judged = new Set(base.filter(() => rnd() < 0.2).map((r) => r.id));
+      const removedByOurs = new Set(base.filter((r) => !judged.has(r.id) && !relabel.has(r.id) && rnd() < 0.05).map((r) => r.id));
+      const ours = base.filter((r) => !removedByOurs.has(r.id)).map((r) => (relabel.has(r.id) ? { ...r, label: 'pos', annotations: { human: { label: { value: 'pos', user: 'maria', status: 'submitted' } } } } : r));
+      const theirs: Rec[] = base.map((r) => (judged.has(r.id) ? { ...r, judges: [{ score: 7, model: 'j', provenance: { prompt_hash: 'p' } }] } : r));
+      // theirs adds records after random ones
+      for (let k = 0; k < 5; k++) theirs.splice(Math.floor(rnd() * theirs.length), 0, { id: 1000 + round * 10 + k, text: 'added by theirs' });
+      const o = fileWith(lines(...base), 'base.jsonl', dir);
+      const a = fileWith(lines(...ours), 'ours.jsonl', dir);
+      const b = fileWith(lines(...theirs), 'theirs.jsonl', dir);
+      const r = await mergeFiles(o, a, b);
+      assert.deepEqual(r.conflicts, [], `round ${round}`);
+      assert.deepEqual(r.disagreements, []);
+      const merged = new Map(records(a).map((x) => [x.id as number, x]));
+      const expectedIds = [...base.filter((x) => !removedByOurs.has(x.id)).map((x) => x.id), ...theirs.filter((x) => (x.id as number) >= 1000).map((x) => x.id as number)];
+      assert.deepEqual([...merged.keys()].sort((x, y) => x - y), expectedIds.sort((x, y) => x - y), `round ${round}: the records`);
+      for (const [id, x] of merged) {
+        if (id >= 1000) continue;
+        assert.equal(x.label, relabel.has(id) ? 'pos' : undefined, `round ${round}, id ${id}: the label`);
+        assert.equal(Array.isArray(x.judges), judged.has(id), `round ${round}, id ${id}: the judges`);
+        if (relabel.has(id) && judged.has(id)) assert.equal((x.judge as Rec).score, 7, 'the verdict recomputed');
+      }
+      // the order: ours' order, theirs' additions after the record they follow
+      const order = records(a).map((x) => x.id as number).filter((id) => id < 1000);
+      assert.deepEqual(order, [...order].sort((x, y) => x - y));
+    }
+  });
+
   test("both sides' suggestions and judges are kept, the panel's verdict recomputed", () => {
     const j = (model: string, score: number) => ({ score, scale: [1, 10], model, provenance: { prompt_hash: 'sha256:p', time: '2026-12-01T00:00:00Z' } });
     const s = (agent: string, value: string) => ({ value, agent, type: 'model' });
