@@ -4,17 +4,20 @@
 import type { AnnotationEdit } from './session/views';
 import { acceptSuggestion, diffFields, rejectSuggestion, setReviewStatus, withHumanLabel, type FieldEdit } from './schema/annotation';
 import { swapPreference } from './schema/preference';
+import { keepEveryDecision } from './git/decisions';
 
 export type { AnnotationEdit } from './session/views';
 
-export function applyAnnotationEdit(record: Record<string, unknown>, req: AnnotationEdit, now = new Date()): Record<string, unknown> {
+export function applyAnnotationEdit(record: Record<string, unknown>, req: AnnotationEdit, now = new Date(), user?: string): Record<string, unknown> {
+  // `user`: who decides (docs/git.md); a second person's decision is kept beside the first one's
+  const when = { time: now.toISOString(), ...(user ? { user } : {}) };
   switch (req.op) {
     case 'relabel':
-      return withHumanLabel(record, req.label, { time: now.toISOString() });
+      return keepEveryDecision(record, withHumanLabel(record, req.label, when));
     case 'accept':
-      return acceptSuggestion(record, req.question, req.position, { time: now.toISOString() });
+      return keepEveryDecision(record, acceptSuggestion(record, req.question, req.position, when), undefined, req.question);
     case 'reject':
-      return rejectSuggestion(record, req.question, { time: now.toISOString() });
+      return keepEveryDecision(record, rejectSuggestion(record, req.question, when), undefined, req.question);
     case 'setReviewStatus':
       return setReviewStatus(record, req.status);
     case 'swapPreference':

@@ -11,6 +11,7 @@ import { writeLinesAtomic } from '../core/write-lines';
 import { EditorSession } from '../core/session/session';
 import { editorStats } from '../core/session/stats';
 import type { EditRequest, RecordPayload, StatsPayload } from '../core/session/views';
+import { annotatorFor } from './annotator';
 import { disagreementThreshold, setting } from './settings';
 import type { Log } from './log';
 
@@ -160,7 +161,7 @@ export class DatasetDocument implements vscode.CustomDocument {
    * made it (its `changed` says so instead of making it fetch the record again).
    */
   edit(req: EditRequest, by?: unknown): RecordPayload {
-    const { edit, label } = this.session.edit(req);
+    const { edit, label } = this.session.edit(req, new Date(), annotatorFor(this.uri));
     this.pushEdits([edit], label, req.index, by);
     return this.session.record(req.index);
   }

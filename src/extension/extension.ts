@@ -5,6 +5,9 @@ import { CurationEditorProvider } from './curationEditor';
 import { registerCommands } from './commands';
 import { registerGenerateCommands } from './generateCommands';
 import { registerJobCommands } from './jobs';
+import { registerGitCommands } from './gitCommands';
+import { registerLeakageLint } from './leakage';
+import { registerConflictFixes } from './conflictFixes';
 import { Log } from './log';
 import { registerTextFeatures } from './textFeatures';
 import { registerSecretCommands } from './settings';
@@ -42,6 +45,9 @@ export function activate(context: vscode.ExtensionContext): DatasetCuratorApi {
 
   registerCommands(context, { datasets, treeView, editors, log });
   registerGenerateCommands(context, { editors, log });
+  registerGitCommands(context, { editors, log });
+  registerLeakageLint(context, log);
+  registerConflictFixes(context);
   registerTextFeatures(context, log);
   registerSecretCommands(context);
   registerWalkthroughCommands(context);

@@ -10,6 +10,7 @@ import { annotationProblems } from '../core/schema/check-annotation';
 import { applyAnnotationEdit } from '../core/annotate-edits';
 import { inferLabels } from '../core/session/session';
 import { setting } from './settings';
+import { annotatorFor } from './annotator';
 import type { Log } from './log';
 
 const selector: vscode.DocumentSelector = [{ pattern: '**/*.jsonl' }, { language: 'jsonl' }];
@@ -265,7 +266,7 @@ export function registerTextFeatures(context: vscode.ExtensionContext, log: Log)
 }
 
 function relabelEdit(doc: vscode.TextDocument, line: number, rec: Record<string, unknown>, label: string): vscode.WorkspaceEdit {
-  const next = applyAnnotationEdit(rec, { op: 'relabel', index: line, label });
+  const next = applyAnnotationEdit(rec, { op: 'relabel', index: line, label }, new Date(), annotatorFor(doc.uri));
   const edit = new vscode.WorkspaceEdit();
   edit.replace(doc.uri, doc.lineAt(line).range, JSON.stringify(next));
   return edit;

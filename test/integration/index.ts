@@ -32,6 +32,7 @@ export async function run(): Promise<void> {
   await import('./jobs.test');
   await import('./endpoint.test');
   await import('./interop.test');
+  await import('./git.test');
 
   const results: TestResult[] = [];
   let vscodeVersion = 'unknown';

@@ -38,4 +38,10 @@ export const commands: CommandEntry[] = [
   { name: 'batch', summary: 'Batch jobs: status, cancel; offline request files for vllm run-batch and their results', load: () => import('./batch').then((m) => m.batch) },
   // generation (synthesis)
   { name: 'generate', summary: 'Generate training data with an LLM: instructions (self-instruct), responses, preference pairs, dialogues', load: () => import('./generate').then((m) => m.generate) },
+  // git: semantic diffs, the merge driver, the prompt gate, leakage, several annotators
+  { name: 'diff', summary: 'What changed per record between two versions of a file (labels, decisions, judges, text), not per line', load: () => import('./diff').then((m) => m.diff) },
+  { name: 'merge-driver', summary: "git's merge driver for .jsonl: merges by record, keeps two people's different decisions, conflicts only per record", load: () => import('./merge-driver').then((m) => m.mergeDriver) },
+  { name: 'eval-prompt', summary: "Prompt gate: re-run the label prompt on records people decided; exit 1 when Cohen's kappa is below --min-kappa", load: () => import('./eval-prompt').then((m) => m.evalPrompt) },
+  { name: 'leakage', summary: 'Exact and near duplicates shared between train, validation and eval files; exit 1 when there are any', load: () => import('./leakage').then((m) => m.leakage) },
+  { name: 'annotators', summary: "Several people's decisions: agreement between people (Cohen's kappa per pair, Fleiss' kappa, Krippendorff's alpha), a person's queue", load: () => import('./annotators').then((m) => m.annotators) },
 ];

@@ -201,7 +201,8 @@ export class EditorSession<E> {
    * Applies a person's edit to the lines: the edit made and the undo stack's name for it. Structured
    * edits of an invalid or lossy line are refused (its raw text can still be replaced).
    */
-  edit(req: EditRequest, now = new Date()): { edit: E; label: string } {
+  /** `user`: who decides (the annotator; docs/git.md), kept with the decision. */
+  edit(req: EditRequest, now = new Date(), user?: string): { edit: E; label: string } {
     this.checkIndex(req.index);
     const ds = this.lines();
     if (req.op === 'replaceRaw') return { edit: ds.replaceLine(req.index, { raw: req.raw }), label: `Edit line ${req.index + 1}` };
@@ -209,7 +210,7 @@ export class EditorSession<E> {
     if (line.invalid) throw new Error(`Line ${req.index + 1} is not a valid record (${line.invalid.reason}); edit it as raw JSON instead.`);
     if (line.lossy) throw new Error(`Line ${req.index + 1} cannot be edited field by field without losing information (${line.lossy.reason}); edit it as raw JSON instead.`);
     if (req.op === 'setField') return { edit: ds.setField(req.index, req.path, req.value), label: `Set ${req.path.join('.')}` };
-    return { edit: ds.replaceLine(req.index, applyAnnotationEdit(line.value as Record<string, unknown>, req, now)), label: annotationEditLabel(req) };
+    return { edit: ds.replaceLine(req.index, applyAnnotationEdit(line.value as Record<string, unknown>, req, now, user)), label: annotationEditLabel(req) };
   }
 
   /**
