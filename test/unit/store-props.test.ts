@@ -253,6 +253,9 @@ describe('round trips (fast-check)', () => {
     // Always tried first: a file without a final newline, a line appended, the last line replaced,
     // saved (it gets a terminator on disk), undone and redone: the line keeps its terminator.
     const found: [Buffer, Op[]] = [Buffer.from('{}'), [{ op: 'insert', at: 1, value: {} }, { op: 'replace', at: 0, value: {} }, { op: 'save' }, { op: 'undo' }, { op: 'redo' }, { op: 'delete', at: 1 }]];
-    await fc.assert(fc.asyncProperty(fileArb, withSave, (buf, ops) => runSequence(buf, ops, true)), { numRuns: 200, examples: [found] });
+    // Also: the last line emptied and saved (an empty last line with no terminator is kept), then a
+    // line appended and saved: the empty line gets its terminator (seed 1332155181 found it).
+    const emptied: [Buffer, Op[]] = [Buffer.from('{}\n{"a":'), [{ op: 'replaceRaw', at: 1, raw: '' }, { op: 'save' }, { op: 'insert', at: 2, value: {} }, { op: 'save' }]];
+    await fc.assert(fc.asyncProperty(fileArb, withSave, (buf, ops) => runSequence(buf, ops, true)), { numRuns: 200, examples: [found, emptied] });
   });
 });

@@ -88,6 +88,15 @@ class Writer {
   }
 }
 
+/**
+ * True when the file's last line has no terminator of its own, so a line written after it needs
+ * one: the file does not end with a newline, or its last line is the empty line a save kept at
+ * the end (after the newline of the line before it: undo may still refer to it).
+ */
+function lastLineOpen(src: SourceFile): boolean {
+  return !src.endsWithNewline || (src.offs.length > 0 && src.offs.get(src.offs.length - 1) === src.size);
+}
+
 function refLength(ref: LineRef): number {
   return 'text' in ref ? Buffer.byteLength(ref.text, 'utf8') : Buffer.from(ref.base64, 'base64').length;
 }
@@ -113,7 +122,7 @@ export function bytesInPlace(pieces: readonly Piece[], src: SourceFile, total: n
       if (pos === start) kept += end - start;
       pos += end - start;
       logical += pc.to - pc.from;
-      if (pc.to === src.offs.length && !src.endsWithNewline && logical < total) pos += eolLen;
+      if (pc.to === src.offs.length && lastLineOpen(src) && logical < total) pos += eolLen;
     } else {
       for (const ref of pc.lines) {
         pos += refLength(ref);
@@ -172,7 +181,7 @@ export async function writePieces(opts: {
         }
       }
       logical += pc.to - pc.from;
-      if (pc.to === src.offs.length && !src.endsWithNewline && logical < total) w.write(eolBytes);
+      if (pc.to === src.offs.length && lastLineOpen(src) && logical < total) w.write(eolBytes);
     } else {
       for (const ref of pc.lines) {
         newOffs.push(w.written);
