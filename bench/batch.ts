@@ -42,7 +42,12 @@ interface PhaseResult {
 
 function measure<T extends Record<string, unknown>>(t0: bigint, cpu0: NodeJS.CpuUsage, extra: T): PhaseResult & T {
   const cpu = process.cpuUsage(cpu0);
-  return { ms: Number(process.hrtime.bigint() - t0) / 1e6, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMB: process.resourceUsage().maxRSS / 1024, ...extra };
+  return {
+    ms: Number(process.hrtime.bigint() - t0) / 1e6,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    maxRssMB: process.resourceUsage().maxRSS / 1024,
+    ...extra,
+  };
 }
 
 // ---- the phases (run in children) -------------------------------------------------------------
@@ -53,7 +58,11 @@ async function labelSetup(input: string, baseURL: string) {
   const { batchFacet } = await import('../src/core/llm/batch/facet');
   const { taskAdapter } = await import('../src/core/llm/batch/records');
   const client = new LlmClient({ baseURL, apiKey: 'sk-bench', model: 'bench-model' });
-  const task = createTask('label', LabelOptions.parse({ input, baseURL, model: 'bench-model', labels: LABELS, noCache: true }), { client });
+  const task = createTask(
+    'label',
+    LabelOptions.parse({ input, baseURL, model: 'bench-model', labels: LABELS, noCache: true }),
+    { client },
+  );
   const facet = batchFacet(task);
   if (!facet) throw new Error('no batch facet');
   return { adapter: taskAdapter(facet), client, task };
@@ -70,17 +79,32 @@ async function phase(name: string, a: string[]): Promise<Record<string, unknown>
     const { adapter, client } = await labelSetup(input, baseURL);
     const files = await writeInputFiles(fileRequests(input, adapter), join(work, 'build'), 'bench');
     client.close();
-    return measure(t0, cpu0, { files: files.length, requests: files.reduce((n, f) => n + f.requests, 0), bytes: files.reduce((n, f) => n + f.bytes, 0) });
+    return measure(t0, cpu0, {
+      files: files.length,
+      requests: files.reduce((n, f) => n + f.requests, 0),
+      bytes: files.reduce((n, f) => n + f.bytes, 0),
+    });
   }
   if (name === 'baseline-build') {
     const out = createWriteStream(join(work, 'baseline-requests.jsonl'));
-    const system = 'You are a careful data annotator labelling records of a machine-learning dataset.\nChoose exactly one label from this set: positive, negative, neutral.';
+    const system =
+      'You are a careful data annotator labelling records of a machine-learning dataset.\nChoose exactly one label from this set: positive, negative, neutral.';
     let i = 0;
     for await (const line of createInterface({ input: createReadStream(input), crlfDelay: Infinity })) {
       if (!line) continue;
       const rec = JSON.parse(line) as Record<string, unknown>;
-      const body = { model: 'bench-model', messages: [{ role: 'system', content: system }, { role: 'user', content: `Record:\n${JSON.stringify(rec)}` }], response_format: { type: 'json_object' } };
-      if (!out.write(`${JSON.stringify({ custom_id: `r${i++}`, method: 'POST', url: '/v1/chat/completions', body })}\n`)) await once(out, 'drain');
+      const body = {
+        model: 'bench-model',
+        messages: [
+          { role: 'system', content: system },
+          { role: 'user', content: `Record:\n${JSON.stringify(rec)}` },
+        ],
+        response_format: { type: 'json_object' },
+      };
+      if (
+        !out.write(`${JSON.stringify({ custom_id: `r${i++}`, method: 'POST', url: '/v1/chat/completions', body })}\n`)
+      )
+        await once(out, 'drain');
     }
     out.end();
     await once(out, 'finish');
@@ -103,7 +127,8 @@ async function phase(name: string, a: string[]): Promise<Record<string, unknown>
       model: 'bench-model',
       poll: { initialMs: 100, maxMs: 500, factor: 1.5 },
       progress: (p) => {
-        const ph = /^(writing the batch|uploading|batch|downloading|applying|writing \d)/.exec(p.message ?? '')?.[1] ?? 'other';
+        const ph =
+          /^(writing the batch|uploading|batch|downloading|applying|writing \d)/.exec(p.message ?? '')?.[1] ?? 'other';
         if (ph !== last) {
           last = ph;
           marks.push({ phase: ph, ms: Number(process.hrtime.bigint() - t0) / 1e6 });
@@ -129,8 +154,13 @@ async function phase(name: string, a: string[]): Promise<Record<string, unknown>
     // a hand-written join by line number: the requests' custom_ids in record order, the outputs in a Map
     const outputs = a.slice(3);
     const order: string[] = [];
-    for (const f of readdirSync(join(work, 'e2e.jsonl.curator-journal', 'bench.batch.files')).filter((n) => /^bench-\d+\.jsonl$/.test(n)).sort()) {
-      for await (const line of createInterface({ input: createReadStream(join(work, 'e2e.jsonl.curator-journal', 'bench.batch.files', f)), crlfDelay: Infinity })) {
+    for (const f of readdirSync(join(work, 'e2e.jsonl.curator-journal', 'bench.batch.files'))
+      .filter((n) => /^bench-\d+\.jsonl$/.test(n))
+      .sort()) {
+      for await (const line of createInterface({
+        input: createReadStream(join(work, 'e2e.jsonl.curator-journal', 'bench.batch.files', f)),
+        crlfDelay: Infinity,
+      })) {
         if (line) order.push((JSON.parse(line) as { custom_id: string }).custom_id);
       }
     }
@@ -138,7 +168,10 @@ async function phase(name: string, a: string[]): Promise<Record<string, unknown>
     for (const path of outputs) {
       for await (const line of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) {
         if (!line) continue;
-        const o = JSON.parse(line) as { custom_id: string; response: { body: { choices: Array<{ message: { content: string } }> } } };
+        const o = JSON.parse(line) as {
+          custom_id: string;
+          response: { body: { choices: Array<{ message: { content: string } }> } };
+        };
         answers.set(o.custom_id, o.response.body.choices[0]?.message.content ?? '');
       }
     }
@@ -164,7 +197,11 @@ async function phase(name: string, a: string[]): Promise<Record<string, unknown>
     const { JsonlDataset } = await import('../src/core/store');
     const { createTask, LabelOptions } = await import('../src/core/llm/tasks');
     const client = new LlmClient({ baseURL, apiKey: 'sk-bench', model: 'bench-model', concurrency: 64 });
-    const task = createTask('label', LabelOptions.parse({ input, baseURL, model: 'bench-model', labels: LABELS, noCache: true }), { client });
+    const task = createTask(
+      'label',
+      LabelOptions.parse({ input, baseURL, model: 'bench-model', labels: LABELS, noCache: true }),
+      { client },
+    );
     const ds = await JsonlDataset.open(input);
     await ds.ready;
     const n = Math.min(ONLINE, ds.lineCount);
@@ -213,7 +250,10 @@ async function bundle(work: string): Promise<void> {
 
 function child(args: string[], nodeFlags: string[] = []): Promise<Record<string, unknown> & PhaseResult> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [...nodeFlags, bundled, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DC_BENCH_ONLINE: String(ONLINE) } });
+    const p = spawn(process.execPath, [...nodeFlags, bundled, ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, DC_BENCH_ONLINE: String(ONLINE) },
+    });
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.on('exit', (code) => {
@@ -226,15 +266,25 @@ function child(args: string[], nodeFlags: string[] = []): Promise<Record<string,
 
 function generate(path: string, n: number): number {
   const { closeSync, openSync, writeSync } = require('node:fs') as typeof import('node:fs');
-  const words = 'the quality battery screen support refund delivery price love hate works broke fast slow great poor value'.split(' ');
+  const words =
+    'the quality battery screen support refund delivery price love hate works broke fast slow great poor value'.split(
+      ' ',
+    );
   let seed = 7;
   const rnd = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const fd = openSync(path, 'w');
   let bytes = 0;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     const lines: string[] = [];
     for (let k = 0; k < 5000 && i < n; k++, i++) {
-      lines.push(JSON.stringify({ id: `r${i}`, text: Array.from({ length: 110 }, () => words[Math.floor(rnd() * words.length)]).join(' '), source: 'web', rating: 1 + (i % 5) }));
+      lines.push(
+        JSON.stringify({
+          id: `r${i}`,
+          text: Array.from({ length: 110 }, () => words[Math.floor(rnd() * words.length)]).join(' '),
+          source: 'web',
+          rating: 1 + (i % 5),
+        }),
+      );
     }
     const b = Buffer.from(`${lines.join('\n')}\n`);
     writeSync(fd, b);
@@ -261,7 +311,9 @@ async function main(): Promise<void> {
     console.log(`${RECORDS.toLocaleString('en-US')} records, ${(bytes / 1e6).toFixed(0)} MB`);
     const baseBuild = await child(['--phase', 'baseline-build', input, baseURL, work]);
     const build = await child(['--phase', 'build', input, baseURL, work]);
-    console.log(`build: ${build.ms.toFixed(0)} ms (${build.files} files, ${((build.bytes as number) / 1e6).toFixed(0)} MB); hand-written writer ${baseBuild.ms.toFixed(0)} ms`);
+    console.log(
+      `build: ${build.ms.toFixed(0)} ms (${build.files} files, ${((build.bytes as number) / 1e6).toFixed(0)} MB); hand-written writer ${baseBuild.ms.toFixed(0)} ms`,
+    );
     rmSync(join(work, 'build'), { recursive: true, force: true });
     const e2e = await child(['--phase', 'e2e', input, baseURL, work]);
     console.log(`end to end: ${e2e.ms.toFixed(0)} ms, ${e2e.applied} applied, marks ${JSON.stringify(e2e.marks)}`);
@@ -274,21 +326,104 @@ async function main(): Promise<void> {
     const baseApply = await child(['--phase', 'baseline-apply', input, baseURL, work, ...outputs]);
     // the same apply with V8's old space capped: what the work holds, without the heap's growth slack
     const capped = await child(['--phase', 'apply', input, baseURL, work, ...outputs], ['--max-old-space-size=96']);
-    console.log(`apply: ${apply.ms.toFixed(0)} ms (CPU ${apply.cpuMs.toFixed(0)} ms), ${apply.maxRssMB.toFixed(0)} MB peak (reading the results ${(apply.readMs as number).toFixed(0)} ms); hand-written join ${baseApply.ms.toFixed(0)} ms, ${baseApply.maxRssMB.toFixed(0)} MB`);
+    console.log(
+      `apply: ${apply.ms.toFixed(0)} ms (CPU ${apply.cpuMs.toFixed(0)} ms), ${apply.maxRssMB.toFixed(0)} MB peak (reading the results ${(apply.readMs as number).toFixed(0)} ms); hand-written join ${baseApply.ms.toFixed(0)} ms, ${baseApply.maxRssMB.toFixed(0)} MB`,
+    );
     const online = await child(['--phase', 'online', input, baseURL, work]);
     const batchCpu = e2e.cpuMs / RECORDS;
     const onlineCpu = online.cpuMs / (online.requests as number);
     const rows: Row[] = [
-      { figure: `build ${RECORDS.toLocaleString('en-US')} requests (split files)`, value: build.ms, unit: 'ms', baseline: baseBuild.ms, baselineLabel: 'hand-written writer', ratio: build.ms / baseBuild.ms, target: '≤ 3x baseline', pass: build.ms <= 3 * baseBuild.ms },
-      { figure: `apply ${RECORDS.toLocaleString('en-US')} results (content check, validation, save)`, value: apply.ms, unit: 'ms', baseline: baseApply.ms, baselineLabel: 'hand-written join by line', ratio: apply.ms / baseApply.ms, target: `≤ ${(10 * RECORDS) / 100_000} s`, pass: apply.ms <= 10_000 * (RECORDS / 100_000) },
-      { figure: 'apply: CPU time', value: apply.cpuMs, unit: 'ms', baseline: baseApply.cpuMs, baselineLabel: 'hand-written join by line', ratio: apply.cpuMs / baseApply.cpuMs, target: `≤ ${(10 * RECORDS) / 100_000} s`, pass: apply.cpuMs <= 10_000 * (RECORDS / 100_000) },
-      { figure: 'apply: peak memory, old space capped at 96 MB', value: capped.maxRssMB, unit: 'MB', baseline: baseApply.maxRssMB, baselineLabel: 'hand-written join by line', ratio: capped.maxRssMB / baseApply.maxRssMB, target: '≤ 200 MB', pass: capped.maxRssMB <= 200 },
-      { figure: 'apply: peak memory', value: apply.maxRssMB, unit: 'MB', baseline: baseApply.maxRssMB, baselineLabel: 'hand-written join by line', ratio: apply.maxRssMB / baseApply.maxRssMB, target: '≤ 200 MB', pass: apply.maxRssMB <= 200 },
-      { figure: 'client CPU per request, whole batch job', value: batchCpu, unit: 'ms', baseline: onlineCpu, baselineLabel: `online engine, ${online.requests} requests at 64`, ratio: batchCpu / onlineCpu, target: '≤ 0.5x online', pass: batchCpu <= 0.5 * onlineCpu },
-      { figure: 'build: CPU time', value: build.cpuMs, unit: 'ms', baseline: baseBuild.cpuMs, baselineLabel: 'hand-written writer', ratio: build.cpuMs / baseBuild.cpuMs, target: '≤ 3x baseline', pass: build.cpuMs <= 3 * baseBuild.cpuMs },
-      { figure: 'build: peak memory', value: build.maxRssMB, unit: 'MB', baseline: baseBuild.maxRssMB, baselineLabel: 'hand-written writer', ratio: build.maxRssMB / baseBuild.maxRssMB, target: '≤ 200 MB', pass: build.maxRssMB <= 200 },
+      {
+        figure: `build ${RECORDS.toLocaleString('en-US')} requests (split files)`,
+        value: build.ms,
+        unit: 'ms',
+        baseline: baseBuild.ms,
+        baselineLabel: 'hand-written writer',
+        ratio: build.ms / baseBuild.ms,
+        target: '≤ 3x baseline',
+        pass: build.ms <= 3 * baseBuild.ms,
+      },
+      {
+        figure: `apply ${RECORDS.toLocaleString('en-US')} results (content check, validation, save)`,
+        value: apply.ms,
+        unit: 'ms',
+        baseline: baseApply.ms,
+        baselineLabel: 'hand-written join by line',
+        ratio: apply.ms / baseApply.ms,
+        target: `≤ ${(10 * RECORDS) / 100_000} s`,
+        pass: apply.ms <= 10_000 * (RECORDS / 100_000),
+      },
+      {
+        figure: 'apply: CPU time',
+        value: apply.cpuMs,
+        unit: 'ms',
+        baseline: baseApply.cpuMs,
+        baselineLabel: 'hand-written join by line',
+        ratio: apply.cpuMs / baseApply.cpuMs,
+        target: `≤ ${(10 * RECORDS) / 100_000} s`,
+        pass: apply.cpuMs <= 10_000 * (RECORDS / 100_000),
+      },
+      {
+        figure: 'apply: peak memory, old space capped at 96 MB',
+        value: capped.maxRssMB,
+        unit: 'MB',
+        baseline: baseApply.maxRssMB,
+        baselineLabel: 'hand-written join by line',
+        ratio: capped.maxRssMB / baseApply.maxRssMB,
+        target: '≤ 200 MB',
+        pass: capped.maxRssMB <= 200,
+      },
+      {
+        figure: 'apply: peak memory',
+        value: apply.maxRssMB,
+        unit: 'MB',
+        baseline: baseApply.maxRssMB,
+        baselineLabel: 'hand-written join by line',
+        ratio: apply.maxRssMB / baseApply.maxRssMB,
+        target: '≤ 200 MB',
+        pass: apply.maxRssMB <= 200,
+      },
+      {
+        figure: 'client CPU per request, whole batch job',
+        value: batchCpu,
+        unit: 'ms',
+        baseline: onlineCpu,
+        baselineLabel: `online engine, ${online.requests} requests at 64`,
+        ratio: batchCpu / onlineCpu,
+        target: '≤ 0.5x online',
+        pass: batchCpu <= 0.5 * onlineCpu,
+      },
+      {
+        figure: 'build: CPU time',
+        value: build.cpuMs,
+        unit: 'ms',
+        baseline: baseBuild.cpuMs,
+        baselineLabel: 'hand-written writer',
+        ratio: build.cpuMs / baseBuild.cpuMs,
+        target: '≤ 3x baseline',
+        pass: build.cpuMs <= 3 * baseBuild.cpuMs,
+      },
+      {
+        figure: 'build: peak memory',
+        value: build.maxRssMB,
+        unit: 'MB',
+        baseline: baseBuild.maxRssMB,
+        baselineLabel: 'hand-written writer',
+        ratio: build.maxRssMB / baseBuild.maxRssMB,
+        target: '≤ 200 MB',
+        pass: build.maxRssMB <= 200,
+      },
     ];
-    report('batch', rows, { records: RECORDS, bytes, loadavg: loadavg(), capped, e2e: { ms: e2e.ms, cpuMs: e2e.cpuMs, maxRssMB: e2e.maxRssMB, marks: e2e.marks }, apply, build, online: { requests: online.requests, cpuMs: online.cpuMs, ms: online.ms } });
+    report('batch', rows, {
+      records: RECORDS,
+      bytes,
+      loadavg: loadavg(),
+      capped,
+      e2e: { ms: e2e.ms, cpuMs: e2e.cpuMs, maxRssMB: e2e.maxRssMB, marks: e2e.marks },
+      apply,
+      build,
+      online: { requests: online.requests, cpuMs: online.cpuMs, ms: online.ms },
+    });
   } finally {
     server.kill('SIGTERM');
     if (existsSync(work)) rmSync(work, { recursive: true, force: true });

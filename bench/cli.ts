@@ -23,7 +23,9 @@ interface Best {
 const better = (b: Best | undefined, ms: number): Best => (b && b.ms <= ms ? b : { ms, load: load1() });
 
 function main(): void {
-  const { values } = parseArgs({ options: { full: { type: 'boolean' }, 'size-mb': { type: 'string' }, rounds: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { full: { type: 'boolean' }, 'size-mb': { type: 'string' }, rounds: { type: 'string' } },
+  });
   const bytes = values.full ? FULL_SIZES[1]! : Number(values['size-mb'] ?? 256) * MB;
   const rounds = Number(values.rounds ?? 5);
   const cli = builtCli();
@@ -44,9 +46,38 @@ function main(): void {
     get = better(get, run(node, [cli, 'get', file, '--line', '1']).ms);
     head = better(head, run('head', ['-n', '1', file]).ms);
   }
-  rows.push({ figure: 'CLI start (curate --help)', value: help!.ms, unit: 'ms', baseline: bare!.ms, baselineLabel: 'node -e 0, ms', ratio: help!.ms / bare!.ms, target: '<= 2x', pass: help!.ms <= 2 * bare!.ms, load: help!.load });
-  rows.push({ figure: `curate get --line 1, ${tag}`, value: get!.ms, unit: 'ms', baseline: help!.ms, baselineLabel: 'curate --help, ms', ratio: get!.ms / help!.ms, target: '<= start + 50 ms', pass: get!.ms <= help!.ms + 50, load: get!.load });
-  rows.push({ figure: `curate get --line 1 vs head, ${tag}`, value: get!.ms, unit: 'ms', baseline: head!.ms, baselineLabel: 'head -n 1, ms', ratio: get!.ms / head!.ms, target: '', load: get!.load });
+  rows.push({
+    figure: 'CLI start (curate --help)',
+    value: help!.ms,
+    unit: 'ms',
+    baseline: bare!.ms,
+    baselineLabel: 'node -e 0, ms',
+    ratio: help!.ms / bare!.ms,
+    target: '<= 2x',
+    pass: help!.ms <= 2 * bare!.ms,
+    load: help!.load,
+  });
+  rows.push({
+    figure: `curate get --line 1, ${tag}`,
+    value: get!.ms,
+    unit: 'ms',
+    baseline: help!.ms,
+    baselineLabel: 'curate --help, ms',
+    ratio: get!.ms / help!.ms,
+    target: '<= start + 50 ms',
+    pass: get!.ms <= help!.ms + 50,
+    load: get!.load,
+  });
+  rows.push({
+    figure: `curate get --line 1 vs head, ${tag}`,
+    value: get!.ms,
+    unit: 'ms',
+    baseline: head!.ms,
+    baselineLabel: 'head -n 1, ms',
+    ratio: get!.ms / head!.ms,
+    target: '',
+    load: get!.load,
+  });
 
   // set vs cp + sync, on a copy of the file next to it (same file system).
   const work = join(dirname(file), `dc-bench-set-${process.pid}.jsonl`);
@@ -54,7 +85,11 @@ function main(): void {
   copyFileSync(file, work);
   run('sync', []);
   const line = Math.min(500_000, Math.floor(size / 1100 / 2));
-  const label = (JSON.parse(run(node, [cli, 'get', work, '--line', String(line)], { stdout: true }).stdout.toString('utf8')) as { label: string }).label;
+  const label = (
+    JSON.parse(run(node, [cli, 'get', work, '--line', String(line)], { stdout: true }).stdout.toString('utf8')) as {
+      label: string;
+    }
+  ).label;
   // A label of the same length (positive <-> negative), or of another length.
   const same = label === 'positive' ? 'negative' : label === 'negative' ? 'positive' : 'neutrul';
   let cp: Best | undefined;
@@ -70,18 +105,64 @@ function main(): void {
       unlinkSync(copy);
       run('sync', []);
       // Relabel back and forth: same length each time.
-      setSame = better(setSame, run(node, [cli, 'set', work, '--line', String(line), '--field', 'label', '--value', JSON.stringify(r % 2 ? label : same)]).ms);
+      setSame = better(
+        setSame,
+        run(node, [
+          cli,
+          'set',
+          work,
+          '--line',
+          String(line),
+          '--field',
+          'label',
+          '--value',
+          JSON.stringify(r % 2 ? label : same),
+        ]).ms,
+      );
       run('sync', []);
       t = performance.now();
-      setOther = better(setOther, run(node, [cli, 'set', work, '--line', String(line), '--field', 'rationale', '--value', JSON.stringify(`edited ${'x'.repeat(r + 1)}`)]).ms);
+      setOther = better(
+        setOther,
+        run(node, [
+          cli,
+          'set',
+          work,
+          '--line',
+          String(line),
+          '--field',
+          'rationale',
+          '--value',
+          JSON.stringify(`edited ${'x'.repeat(r + 1)}`),
+        ]).ms,
+      );
       run('sync', []);
     }
   } finally {
     unlinkSync(work);
     if (existsSync(copy)) unlinkSync(copy);
   }
-  rows.push({ figure: `curate set, same-length label, line ${line}, ${tag}`, value: setSame!.ms, unit: 'ms', baseline: cp!.ms, baselineLabel: 'cp + sync, ms', ratio: setSame!.ms / cp!.ms, target: '<= 1.5x', pass: setSame!.ms <= 1.5 * cp!.ms, load: setSame!.load });
-  rows.push({ figure: `curate set, a field of another length, line ${line}, ${tag}`, value: setOther!.ms, unit: 'ms', baseline: cp!.ms, baselineLabel: 'cp + sync, ms', ratio: setOther!.ms / cp!.ms, target: '<= 1.5x', pass: setOther!.ms <= 1.5 * cp!.ms, load: setOther!.load });
+  rows.push({
+    figure: `curate set, same-length label, line ${line}, ${tag}`,
+    value: setSame!.ms,
+    unit: 'ms',
+    baseline: cp!.ms,
+    baselineLabel: 'cp + sync, ms',
+    ratio: setSame!.ms / cp!.ms,
+    target: '<= 1.5x',
+    pass: setSame!.ms <= 1.5 * cp!.ms,
+    load: setSame!.load,
+  });
+  rows.push({
+    figure: `curate set, a field of another length, line ${line}, ${tag}`,
+    value: setOther!.ms,
+    unit: 'ms',
+    baseline: cp!.ms,
+    baselineLabel: 'cp + sync, ms',
+    ratio: setOther!.ms / cp!.ms,
+    target: '<= 1.5x',
+    pass: setOther!.ms <= 1.5 * cp!.ms,
+    load: setOther!.load,
+  });
   writeResults('cli', rows, { rounds, file, bytes: size });
 }
 

@@ -21,7 +21,10 @@ import { FULL_SIZES, makeText, nearCopy, recordsFile } from './records';
 
 /** The kernel's 5-word shingles, approximately (ASCII letters and digits or any non-ASCII form words). */
 function shingles(text: string): Set<string> {
-  const w = text.toLowerCase().split(/[^a-z0-9\u0080-\uffff]+/).filter(Boolean);
+  const w = text
+    .toLowerCase()
+    .split(/[^a-z0-9\u0080-\uffff]+/)
+    .filter(Boolean);
   const out = new Set<string>();
   if (w.length < 5) out.add(w.join(' '));
   for (let i = 0; i + 5 <= w.length; i++) out.add(w.slice(i, i + 5).join(' '));
@@ -46,7 +49,15 @@ function timed(args: string[]): { seconds: number; maxRssMb: number; stdout: str
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { full: { type: 'boolean' }, records: { type: 'string' }, workers: { type: 'string' }, threshold: { type: 'string' }, 'num-perm': { type: 'string' } } });
+  const { values } = parseArgs({
+    options: {
+      full: { type: 'boolean' },
+      records: { type: 'string' },
+      workers: { type: 'string' },
+      threshold: { type: 'string' },
+      'num-perm': { type: 'string' },
+    },
+  });
   const N = values.records ? Number(values.records) : values.full ? 1_000_000 : 100_000;
   const workers = values.workers ? Number(values.workers) : Math.min(2, availableParallelism());
   const threshold = values.threshold ? Number(values.threshold) : 0.8;
@@ -80,7 +91,9 @@ async function main(): Promise<void> {
   const items: DedupItem[] = perm.map((src, i) => ({ index: i, text: texts[src]! }));
   const groupOf = perm.map((src) => group[src]!);
   const chars = items.reduce((n, it) => n + it.text.length, 0);
-  console.log(`${N.toLocaleString()} texts, ${Math.round(chars / N)} characters on average, ${groups} planted groups of 4`);
+  console.log(
+    `${N.toLocaleString()} texts, ${Math.round(chars / N)} characters on average, ${groups} planted groups of 4`,
+  );
 
   let t = performance.now();
   await exactDuplicates(items);
@@ -114,26 +127,104 @@ async function main(): Promise<void> {
     const gs = new Set(c.members.map((m) => groupOf[m]));
     return gs.size > 1 || gs.has(-1);
   }).length;
-  rows.push({ figure: `near duplicates in process, ${N.toLocaleString()} texts`, value: nearSeconds, unit: 's', baseline: exactSeconds, baselineLabel: 'exact-hash pass, s', ratio: nearSeconds / exactSeconds, target: `<= ${target} s`, pass: nearSeconds <= target, load: nearLoad });
-  rows.push({ figure: 'recall of planted pairs (true Jaccard >= 0.85)', value: recall, unit: '', baseline: null, baselineLabel: `${pairs} pairs`, ratio: null, target: '>= 0.95', pass: recall >= 0.95, load: exactLoad });
-  rows.push({ figure: 'clusters mixing planted groups', value: falseMerges, unit: '', baseline: null, baselineLabel: `${near.clusters.length} clusters`, ratio: null, target: '0', pass: falseMerges === 0 });
+  rows.push({
+    figure: `near duplicates in process, ${N.toLocaleString()} texts`,
+    value: nearSeconds,
+    unit: 's',
+    baseline: exactSeconds,
+    baselineLabel: 'exact-hash pass, s',
+    ratio: nearSeconds / exactSeconds,
+    target: `<= ${target} s`,
+    pass: nearSeconds <= target,
+    load: nearLoad,
+  });
+  rows.push({
+    figure: 'recall of planted pairs (true Jaccard >= 0.85)',
+    value: recall,
+    unit: '',
+    baseline: null,
+    baselineLabel: `${pairs} pairs`,
+    ratio: null,
+    target: '>= 0.95',
+    pass: recall >= 0.95,
+    load: exactLoad,
+  });
+  rows.push({
+    figure: 'clusters mixing planted groups',
+    value: falseMerges,
+    unit: '',
+    baseline: null,
+    baselineLabel: `${near.clusters.length} clusters`,
+    ratio: null,
+    target: '0',
+    pass: falseMerges === 0,
+  });
   items.length = 0;
 
   // ---- the CLI on a realistic records file with planted near copies
   const cli = builtCli();
-  const file = recordsFile({ bytes: values.full ? FULL_SIZES[1]! : Math.round((FULL_SIZES[1]! * N) / 1_000_000), nearDupEvery: 50 });
+  const file = recordsFile({
+    bytes: values.full ? FULL_SIZES[1]! : Math.round((FULL_SIZES[1]! * N) / 1_000_000),
+    nearDupEvery: 50,
+  });
   spawnSync('cat', [file], { stdio: 'ignore' });
   const exact = timed([process.execPath, cli, 'filter', file, '--dedup', 'exact', '--dry-run', '--json']);
   const exactCliLoad = load1();
-  const cliNear = timed([process.execPath, cli, 'filter', file, '--dedup', 'near', '--threshold', String(threshold), '--dry-run', '--json']);
+  const cliNear = timed([
+    process.execPath,
+    cli,
+    'filter',
+    file,
+    '--dedup',
+    'near',
+    '--threshold',
+    String(threshold),
+    '--dry-run',
+    '--json',
+  ]);
   const nearCliLoad = load1();
   const report = JSON.parse(cliNear.stdout) as { total?: number; dedup?: { clusters: unknown[]; dropped: number } };
   const records = report.total ?? 0;
   const cliTarget = 30 * (records / 1_000_000);
   const tag = `${(records / 1e6).toFixed(2)}M records`;
-  rows.push({ figure: `curate filter --dedup near, ${tag}`, value: cliNear.seconds, unit: 's', baseline: exact.seconds, baselineLabel: 'curate filter --dedup exact, s', ratio: cliNear.seconds / exact.seconds, target: `<= ${cliTarget.toFixed(0)} s`, pass: cliNear.seconds <= cliTarget, load: nearCliLoad });
-  rows.push({ figure: `curate filter --dedup near, peak memory, ${tag}`, value: cliNear.maxRssMb, unit: 'MB', baseline: exact.maxRssMb, baselineLabel: '--dedup exact, MB', ratio: cliNear.maxRssMb / exact.maxRssMb, target: '<= 1024 MB', pass: cliNear.maxRssMb <= 1024, load: exactCliLoad });
-  writeResults('dedup', rows, { records: N, avgChars: Math.round(chars / N), workers, numPerm, threshold, plantedGroups: groups, cpus: cpus().length, cli: { file, records, clusters: report.dedup?.clusters.length, dropped: report.dedup?.dropped, plantedNearCopies: Math.floor(records / 50) } });
+  rows.push({
+    figure: `curate filter --dedup near, ${tag}`,
+    value: cliNear.seconds,
+    unit: 's',
+    baseline: exact.seconds,
+    baselineLabel: 'curate filter --dedup exact, s',
+    ratio: cliNear.seconds / exact.seconds,
+    target: `<= ${cliTarget.toFixed(0)} s`,
+    pass: cliNear.seconds <= cliTarget,
+    load: nearCliLoad,
+  });
+  rows.push({
+    figure: `curate filter --dedup near, peak memory, ${tag}`,
+    value: cliNear.maxRssMb,
+    unit: 'MB',
+    baseline: exact.maxRssMb,
+    baselineLabel: '--dedup exact, MB',
+    ratio: cliNear.maxRssMb / exact.maxRssMb,
+    target: '<= 1024 MB',
+    pass: cliNear.maxRssMb <= 1024,
+    load: exactCliLoad,
+  });
+  writeResults('dedup', rows, {
+    records: N,
+    avgChars: Math.round(chars / N),
+    workers,
+    numPerm,
+    threshold,
+    plantedGroups: groups,
+    cpus: cpus().length,
+    cli: {
+      file,
+      records,
+      clusters: report.dedup?.clusters.length,
+      dropped: report.dedup?.dropped,
+      plantedNearCopies: Math.floor(records / 50),
+    },
+  });
 }
 
 main().catch((err: unknown) => {

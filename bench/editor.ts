@@ -26,7 +26,18 @@ import { parseArgs } from 'node:util';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { report, type Row } from './lib';
 import { MB, recordsFile } from './records';
-import { cleanup, launchBrowser, makeWorkspace, openWorkbench, repoRoot, runCommand, showDatasets, startCodeServer, until, webviewFrame } from '../test/harness/vscode';
+import {
+  cleanup,
+  launchBrowser,
+  makeWorkspace,
+  openWorkbench,
+  repoRoot,
+  runCommand,
+  showDatasets,
+  startCodeServer,
+  until,
+  webviewFrame,
+} from '../test/harness/vscode';
 import { writeMillion } from '../test/support/million';
 import { spawnOpenAIServer } from '../test/support/openai-server';
 
@@ -47,7 +58,8 @@ const scrollSeconds = Number(values['scroll-seconds']);
 const jobRecords = Number(values['job-records']);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))] ?? NaN;
+const p95 = (xs: number[]) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))] ?? NaN;
 
 async function position(f: Frame): Promise<string> {
   return (await f.locator('[data-testid="position"]').textContent()) ?? '';
@@ -57,7 +69,13 @@ interface Open {
   /** Click to "Line 1" seen by polling from Playwright (works for any build). */
   seenMs: number;
   /** From the webview's marks, relative to the mousedown in the workbench (builds that have them). */
-  marks?: { frame: number; script: number; modules: number; firstRecord: number; /** The page's load event (builds that mark it). */ load?: number };
+  marks?: {
+    frame: number;
+    script: number;
+    modules: number;
+    firstRecord: number;
+    /** The page's load event (builds that mark it). */ load?: number;
+  };
   frame: Frame;
   /** Click to the webview's first contentful paint (any page, the floor's too). */
   onScreen?: number;
@@ -69,7 +87,9 @@ async function openFromTree(page: Page, name: string, show: (p: Page) => Promise
   await show(page);
   const item = page.locator('.monaco-list-row', { hasText: name }).first();
   await item.waitFor({ state: 'visible', timeout: 60_000 });
-  await page.evaluate(`(() => { window.__dcDown = 0; document.addEventListener('mousedown', (e) => { window.__dcDown = performance.timeOrigin + e.timeStamp; }, { capture: true, once: true }); })()`);
+  await page.evaluate(
+    `(() => { window.__dcDown = 0; document.addEventListener('mousedown', (e) => { window.__dcDown = performance.timeOrigin + e.timeStamp; }, { capture: true, once: true }); })()`,
+  );
   const t0 = performance.now();
   await item.click();
   const deadline = t0 + 60_000;
@@ -77,7 +97,9 @@ async function openFromTree(page: Page, name: string, show: (p: Page) => Promise
   for (;;) {
     if (performance.now() > deadline) {
       await page.screenshot({ path: join(tmpdir(), 'dc-bench-editor-failed.png') }).catch(() => undefined);
-      throw new Error(`${name}: no record visible after 60 s (screenshot: ${join(tmpdir(), 'dc-bench-editor-failed.png')})`);
+      throw new Error(
+        `${name}: no record visible after 60 s (screenshot: ${join(tmpdir(), 'dc-bench-editor-failed.png')})`,
+      );
     }
     frame ??= await webviewFrame(page, '[data-testid="position"]', 5_000).catch(() => undefined);
     if (frame && (await position(frame).catch(() => '')).startsWith('Line 1 ')) break;
@@ -92,7 +114,13 @@ async function openFromTree(page: Page, name: string, show: (p: Page) => Promise
   const at = (t: number) => m.origin + t - down;
   const marks =
     down && m.script !== undefined && m.modules !== undefined && m.first !== undefined
-      ? { frame: m.origin - down, script: at(m.script), modules: at(m.modules), firstRecord: at(m.first), ...(m.load !== undefined ? { load: at(m.load) } : {}) }
+      ? {
+          frame: m.origin - down,
+          script: at(m.script),
+          modules: at(m.modules),
+          firstRecord: at(m.first),
+          ...(m.load !== undefined ? { load: at(m.load) } : {}),
+        }
       : undefined;
   return { seenMs, marks, frame, ...(down && m.paint !== undefined ? { onScreen: at(m.paint) } : {}) };
 }
@@ -165,13 +193,21 @@ async function navigateDuringJob(page: Page, frame: Frame, n: number): Promise<J
   await input.fill('negative, neutral, positive'); // the label set
   await input.press('Enter');
   const first = page.locator('.quick-input-list .monaco-list-row').first();
-  await until('the few-shot question', async () => ((await first.textContent().catch(() => '')) ?? '').startsWith('Zero-shot'));
+  await until('the few-shot question', async () =>
+    ((await first.textContent().catch(() => '')) ?? '').startsWith('Zero-shot'),
+  );
   await input.press('Enter'); // zero-shot
-  await until('the first results in the page', async () => ((await frame.evaluate('window.__dcRefreshes.length')) as number) > 0, 60_000);
+  await until(
+    'the first results in the page',
+    async () => ((await frame.evaluate('window.__dcRefreshes.length')) as number) > 0,
+    60_000,
+  );
   const t0 = (await frame.evaluate('performance.now()')) as number;
   const nav = await navigate(page, frame, n, { tolerateStuck: true });
   const t1 = (await frame.evaluate('performance.now()')) as number;
-  const refreshes = ((await frame.evaluate('window.__dcRefreshes')) as number[]).filter((t) => t >= t0 && t <= t1).length;
+  const refreshes = ((await frame.evaluate('window.__dcRefreshes')) as number[]).filter(
+    (t) => t >= t0 && t <= t1,
+  ).length;
   const seconds = (t1 - t0) / 1000;
   return { ...nav, refreshesPerSecond: refreshes / seconds, seconds };
 }
@@ -213,7 +249,9 @@ async function scroll(page: Page, frame: Frame, seconds: number): Promise<Scroll
   })()`);
   const end = performance.now() + seconds * 1000;
   for (let k = 0; performance.now() < end; k++) await page.mouse.wheel(0, Math.floor(k / 30) % 2 === 0 ? 240 : -240);
-  const r = (await frame.evaluate(`(() => { const r = window.__dcFrames; r.on = false; return { deltas: r.deltas, loading: r.loading, frames: r.frames }; })()`)) as { deltas: number[]; loading: number; frames: number };
+  const r = (await frame.evaluate(
+    `(() => { const r = window.__dcFrames; r.on = false; return { deltas: r.deltas, loading: r.loading, frames: r.frames }; })()`,
+  )) as { deltas: number[]; loading: number; frames: number };
   await page.keyboard.press('l');
   const frameMs = 1000 / 60;
   return {
@@ -227,7 +265,10 @@ async function scroll(page: Page, frame: Frame, seconds: number): Promise<Scroll
 /** The extension at `rev`, built in a temp folder (its own dist/, this checkout's node_modules). */
 function buildRevision(rev: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'dc-bench-before-'));
-  execFileSync('bash', ['-c', `git -C ${JSON.stringify(repoRoot)} archive ${JSON.stringify(rev)} | tar -x -C ${JSON.stringify(dir)}`]);
+  execFileSync('bash', [
+    '-c',
+    `git -C ${JSON.stringify(repoRoot)} archive ${JSON.stringify(rev)} | tar -x -C ${JSON.stringify(dir)}`,
+  ]);
   symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
   execFileSync(process.execPath, [join(dir, 'scripts/build.mjs')], { cwd: dir, stdio: 'inherit' });
   return dir;
@@ -240,17 +281,36 @@ function buildRevision(rev: string): string {
  */
 function writeFloorExtension(): string {
   const dir = mkdtempSync(join(tmpdir(), 'dc-bench-floor-'));
-  writeFileSync(join(dir, 'icon.svg'), '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16"/></svg>');
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({
-    name: 'dc-bench-floor', publisher: 'bench', version: '0.0.1', engines: { vscode: '^1.101.0' }, main: './extension.js',
-    activationEvents: ['onStartupFinished'],
-    contributes: {
-      viewsContainers: { activitybar: [{ id: 'dcFloor', title: 'Floor', icon: 'icon.svg' }] },
-      views: { dcFloor: [{ id: 'dcFloor.files', name: 'Files' }] },
-      customEditors: [{ viewType: 'dcFloor.blank', displayName: 'Blank', selector: [{ filenamePattern: '*.jsonl' }], priority: 'option' }],
-    },
-  }));
-  writeFileSync(join(dir, 'extension.js'), `const vscode = require('vscode');
+  writeFileSync(
+    join(dir, 'icon.svg'),
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16"/></svg>',
+  );
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({
+      name: 'dc-bench-floor',
+      publisher: 'bench',
+      version: '0.0.1',
+      engines: { vscode: '^1.101.0' },
+      main: './extension.js',
+      activationEvents: ['onStartupFinished'],
+      contributes: {
+        viewsContainers: { activitybar: [{ id: 'dcFloor', title: 'Floor', icon: 'icon.svg' }] },
+        views: { dcFloor: [{ id: 'dcFloor.files', name: 'Files' }] },
+        customEditors: [
+          {
+            viewType: 'dcFloor.blank',
+            displayName: 'Blank',
+            selector: [{ filenamePattern: '*.jsonl' }],
+            priority: 'option',
+          },
+        ],
+      },
+    }),
+  );
+  writeFileSync(
+    join(dir, 'extension.js'),
+    `const vscode = require('vscode');
 exports.activate = (ctx) => {
   ctx.subscriptions.push(vscode.window.registerCustomEditorProvider('dcFloor.blank', {
     openCustomDocument: (uri) => ({ uri, dispose() {} }),
@@ -264,15 +324,25 @@ exports.activate = (ctx) => {
     getChildren: async (el) => el ? [] : (await vscode.workspace.findFiles('*.jsonl')).sort((a, b) => a.path.localeCompare(b.path)),
   } }));
 };
-`);
+`,
+  );
   return dir;
 }
 
 async function showFloor(page: Page): Promise<void> {
   const row = page.locator('.part.sidebar .monaco-list-row', { hasText: 'tiny.jsonl' }).first();
-  const title = ((await page.locator('.part.sidebar .composite.title h2').first().textContent().catch(() => '')) ?? '').trim().toLowerCase();
+  const title = (
+    (await page
+      .locator('.part.sidebar .composite.title h2')
+      .first()
+      .textContent()
+      .catch(() => '')) ?? ''
+  )
+    .trim()
+    .toLowerCase();
   // A click on the active container's icon would close the side bar: only when another shows.
-  if (!/^(floor|files)/.test(title)) await page.locator('.activitybar [aria-label^="Floor"]').first().click({ timeout: 90_000 });
+  if (!/^(floor|files)/.test(title))
+    await page.locator('.activitybar [aria-label^="Floor"]').first().click({ timeout: 90_000 });
   await row.waitFor({ state: 'visible', timeout: 60_000 });
 }
 
@@ -280,7 +350,13 @@ async function openWindow(browser: Browser, url: string): Promise<Page> {
   const { page } = await openWorkbench(browser, url);
   await showDatasets(page);
   // Measure with the Datasets view idle: every file summarized (the 1 GB one takes a while).
-  await until('the Datasets view summarized every file', async () => (await page.locator('.monaco-list-row', { hasText: 'indexing' }).count()) === 0 && (await page.locator('.monaco-list-row', { hasText: 'big.jsonl' }).count()) > 0, 300_000);
+  await until(
+    'the Datasets view summarized every file',
+    async () =>
+      (await page.locator('.monaco-list-row', { hasText: 'indexing' }).count()) === 0 &&
+      (await page.locator('.monaco-list-row', { hasText: 'big.jsonl' }).count()) > 0,
+    300_000,
+  );
   return page;
 }
 
@@ -292,7 +368,11 @@ async function main(): Promise<void> {
     console.log(`generating 1,000,000 records at ${million}`);
     writeMillion(million, 1_000_000);
   }
-  const ws = makeWorkspace({ 'small/small.jsonl': Array.from({ length: 1000 }, (_, i) => JSON.stringify({ id: i, text: `record ${i}`, label: 'a' })).join('\n') + '\n' });
+  const ws = makeWorkspace({
+    'small/small.jsonl':
+      Array.from({ length: 1000 }, (_, i) => JSON.stringify({ id: i, text: `record ${i}`, label: 'a' })).join('\n') +
+      '\n',
+  });
   mkdirSync(join(ws, 'big'), { recursive: true });
   symlinkSync(big, join(ws, 'big', 'big.jsonl'));
   symlinkSync(million, join(ws, 'big', 'million.jsonl'));
@@ -300,7 +380,13 @@ async function main(): Promise<void> {
   // The files a label job writes into, one per window (a job's results are cached: a second job on the same file would have nothing to do).
   const jobFile = (w: number) => `job-${w}.jsonl`;
   mkdirSync(join(ws, 'jobs'), { recursive: true });
-  for (const w of [0, 1]) writeFileSync(join(ws, 'jobs', jobFile(w)), Array.from({ length: jobRecords }, (_, i) => JSON.stringify({ id: i, text: `review ${i}: the battery lasts ${i % 9} hours` })).join('\n') + '\n');
+  for (const w of [0, 1])
+    writeFileSync(
+      join(ws, 'jobs', jobFile(w)),
+      Array.from({ length: jobRecords }, (_, i) =>
+        JSON.stringify({ id: i, text: `review ${i}: the battery lasts ${i % 9} hours` }),
+      ).join('\n') + '\n',
+    );
   const before = values.before ? buildRevision(values.before) : undefined;
   const floorExt = writeFloorExtension();
   const llm = await spawnOpenAIServer(['--latency', '5']);
@@ -308,14 +394,21 @@ async function main(): Promise<void> {
   const server = await startCodeServer({
     target: 'dev',
     env: { OPENAI_API_KEY: 'sk-bench-editor' },
-    settings: { 'datasetCurator.llm.baseUrl': `${llm.url}/v1`, 'datasetCurator.llm.model': 'fake-model', 'datasetCurator.llm.concurrency': 8 },
+    settings: {
+      'datasetCurator.llm.baseUrl': `${llm.url}/v1`,
+      'datasetCurator.llm.model': 'fake-model',
+      'datasetCurator.llm.concurrency': 8,
+    },
   });
   const browser = await launchBrowser();
   try {
     const page = await openWindow(browser, server.url({ folder: ws }));
-    const old = before ? await openWindow(browser, server.url({ folder: ws, extensionDevelopmentPath: before })) : undefined;
+    const old = before
+      ? await openWindow(browser, server.url({ folder: ws, extensionDevelopmentPath: before }))
+      : undefined;
     const windows = old ? [page, old] : [page];
-    const floorPage = (await openWorkbench(browser, server.url({ folder: ws, extensionDevelopmentPath: floorExt }))).page;
+    const floorPage = (await openWorkbench(browser, server.url({ folder: ws, extensionDevelopmentPath: floorExt })))
+      .page;
     await showFloor(floorPage);
     console.log('opening files');
     for (const p of windows) await openFromTree(p, 'tiny.jsonl'); // warm-up: the first webview of a window loads cold
@@ -346,54 +439,238 @@ async function main(): Promise<void> {
     }
 
     const cur = runs[0]!;
-    const markMedian = (xs: Open[], f: (m: NonNullable<Open['marks']>, o: Open) => number) => median(xs.flatMap((o) => (o.marks ? [f(o.marks, o)] : [])));
+    const markMedian = (xs: Open[], f: (m: NonNullable<Open['marks']>, o: Open) => number) =>
+      median(xs.flatMap((o) => (o.marks ? [f(o.marks, o)] : [])));
     const shownOf = (xs: Open[]) => xs.flatMap((o) => (o.onScreen !== undefined ? [o.onScreen] : []));
     const step = (label: string, f: (m: NonNullable<Open['marks']>, o: Open) => number): Row => {
       const big = markMedian(cur.big, f);
       const tiny = markMedian(cur.tiny, f);
-      return { figure: label, value: big, unit: 'ms', baseline: tiny, baselineLabel: '1 KB file, ms', ratio: big / tiny, target: '', pass: true };
+      return {
+        figure: label,
+        value: big,
+        unit: 'ms',
+        baseline: tiny,
+        baselineLabel: '1 KB file, ms',
+        ratio: big / tiny,
+        target: '',
+        pass: true,
+      };
     };
     const bigShown = median(shownOf(cur.big));
     const tinyShown = median(shownOf(cur.tiny));
     const polled = (xs: Open[]) => median(xs.map((o) => o.seenMs));
     const floorShown = median(shownOf(floor));
     const rows: Row[] = [
-      { figure: `open ${sizeMb} MB file: click to first record on screen (first contentful paint)`, value: bigShown, unit: 'ms', baseline: tinyShown, baselineLabel: '1 KB file, ms', ratio: bigShown / tinyShown, target: '<= 150 ms', pass: bigShown <= 150 },
+      {
+        figure: `open ${sizeMb} MB file: click to first record on screen (first contentful paint)`,
+        value: bigShown,
+        unit: 'ms',
+        baseline: tinyShown,
+        baselineLabel: '1 KB file, ms',
+        ratio: bigShown / tinyShown,
+        target: '<= 150 ms',
+        pass: bigShown <= 150,
+      },
       step(`  of which: click to the webview's page starting (VS Code)`, (m) => m.frame),
       step(`  page start to script running (html, css, editor.js)`, (m) => m.script - m.frame),
       step(`  script running to first record in the page (modules, app, render)`, (m) => m.firstRecord - m.script),
-      step(`  first record in the page to the page's load event (components render)`, (m) => (m.load ?? NaN) - m.firstRecord),
+      step(
+        `  first record in the page to the page's load event (components render)`,
+        (m) => (m.load ?? NaN) - m.firstRecord,
+      ),
       step(`  load event to on screen (VS Code shows the frame)`, (m, o) => (o.onScreen ?? NaN) - (m.load ?? NaN)),
-      { figure: `VS Code's floor: a blank custom editor, same click, on screen`, value: floorShown, unit: 'ms', baseline: tinyShown, baselineLabel: 'curation editor, 1 KB file, ms', ratio: floorShown / tinyShown, target: '', pass: true },
-      { figure: `open ${sizeMb} MB file: click to "Line 1" seen (polled)`, value: polled(cur.big), unit: 'ms', baseline: polled(cur.tiny), baselineLabel: '1 KB file, ms', ratio: polled(cur.big) / polled(cur.tiny), target: '', pass: true },
-      { figure: `record-to-record p95, key press to painted (${sizeMb} MB file)`, value: p95(nav[0]!.big.painted), unit: 'ms', baseline: p95(nav[0]!.small.painted), baselineLabel: '1000-record file p95, ms', ratio: p95(nav[0]!.big.painted) / p95(nav[0]!.small.painted), target: '<= 50 ms', pass: p95(nav[0]!.big.painted) <= 50 },
-      { figure: `record-to-record p95, key press to seen (polled, ${sizeMb} MB file)`, value: p95(nav[0]!.big.polled), unit: 'ms', baseline: p95(nav[0]!.small.polled), baselineLabel: '1000-record file p95, ms', ratio: p95(nav[0]!.big.polled) / p95(nav[0]!.small.polled), target: '', pass: true },
-      { figure: 'list wheel-scroll frame time p95 (1,000,000 rows)', value: millionScroll.p95, unit: 'ms', baseline: smallScroll.p95, baselineLabel: '1000 rows, ms', ratio: millionScroll.p95 / smallScroll.p95, target: '<= 1.2x', pass: millionScroll.p95 <= smallScroll.p95 * 1.2 },
-      { figure: 'list wheel-scroll dropped frames (1,000,000 rows)', value: (100 * millionScroll.dropped) / Math.max(1, millionScroll.frames + millionScroll.dropped), unit: '%', baseline: (100 * smallScroll.dropped) / Math.max(1, smallScroll.frames + smallScroll.dropped), baselineLabel: '1000 rows, %', ratio: (millionScroll.dropped + 1) / (smallScroll.dropped + 1), target: '', pass: true },
-      { figure: 'list wheel-scroll frames with rows still loading (1,000,000 rows)', value: 100 * millionScroll.loadingShare, unit: '%', baseline: 100 * smallScroll.loadingShare, baselineLabel: '1000 rows, %', ratio: (millionScroll.loadingShare + 0.01) / (smallScroll.loadingShare + 0.01), target: '', pass: true },
+      {
+        figure: `VS Code's floor: a blank custom editor, same click, on screen`,
+        value: floorShown,
+        unit: 'ms',
+        baseline: tinyShown,
+        baselineLabel: 'curation editor, 1 KB file, ms',
+        ratio: floorShown / tinyShown,
+        target: '',
+        pass: true,
+      },
+      {
+        figure: `open ${sizeMb} MB file: click to "Line 1" seen (polled)`,
+        value: polled(cur.big),
+        unit: 'ms',
+        baseline: polled(cur.tiny),
+        baselineLabel: '1 KB file, ms',
+        ratio: polled(cur.big) / polled(cur.tiny),
+        target: '',
+        pass: true,
+      },
+      {
+        figure: `record-to-record p95, key press to painted (${sizeMb} MB file)`,
+        value: p95(nav[0]!.big.painted),
+        unit: 'ms',
+        baseline: p95(nav[0]!.small.painted),
+        baselineLabel: '1000-record file p95, ms',
+        ratio: p95(nav[0]!.big.painted) / p95(nav[0]!.small.painted),
+        target: '<= 50 ms',
+        pass: p95(nav[0]!.big.painted) <= 50,
+      },
+      {
+        figure: `record-to-record p95, key press to seen (polled, ${sizeMb} MB file)`,
+        value: p95(nav[0]!.big.polled),
+        unit: 'ms',
+        baseline: p95(nav[0]!.small.polled),
+        baselineLabel: '1000-record file p95, ms',
+        ratio: p95(nav[0]!.big.polled) / p95(nav[0]!.small.polled),
+        target: '',
+        pass: true,
+      },
+      {
+        figure: 'list wheel-scroll frame time p95 (1,000,000 rows)',
+        value: millionScroll.p95,
+        unit: 'ms',
+        baseline: smallScroll.p95,
+        baselineLabel: '1000 rows, ms',
+        ratio: millionScroll.p95 / smallScroll.p95,
+        target: '<= 1.2x',
+        pass: millionScroll.p95 <= smallScroll.p95 * 1.2,
+      },
+      {
+        figure: 'list wheel-scroll dropped frames (1,000,000 rows)',
+        value: (100 * millionScroll.dropped) / Math.max(1, millionScroll.frames + millionScroll.dropped),
+        unit: '%',
+        baseline: (100 * smallScroll.dropped) / Math.max(1, smallScroll.frames + smallScroll.dropped),
+        baselineLabel: '1000 rows, %',
+        ratio: (millionScroll.dropped + 1) / (smallScroll.dropped + 1),
+        target: '',
+        pass: true,
+      },
+      {
+        figure: 'list wheel-scroll frames with rows still loading (1,000,000 rows)',
+        value: 100 * millionScroll.loadingShare,
+        unit: '%',
+        baseline: 100 * smallScroll.loadingShare,
+        baselineLabel: '1000 rows, %',
+        ratio: (millionScroll.loadingShare + 0.01) / (smallScroll.loadingShare + 0.01),
+        target: '',
+        pass: true,
+      },
     ];
     const j0 = jobNav[0]!;
     rows.push(
-      { figure: `record-to-record p95, key press to painted, during a label job (${jobRecords}-record file)`, value: p95(j0.painted), unit: 'ms', baseline: p95(j0.idle.painted), baselineLabel: 'same file idle p95, ms', ratio: p95(j0.painted) / p95(j0.idle.painted), target: '<= 50 ms', pass: p95(j0.painted) <= 50 },
-      { figure: '  key presses that did not move the record within 3 s, meanwhile', value: j0.stuck, unit: `of ${steps}`, baseline: j0.idle.stuck, baselineLabel: 'same file idle', ratio: NaN, target: '0', pass: j0.stuck === 0 },
-      { figure: '  page refreshes per second meanwhile (a job\'s results, coalesced)', value: j0.refreshesPerSecond, unit: '/s', baseline: 5, baselineLabel: 'one per 200 ms, /s', ratio: j0.refreshesPerSecond / 5, target: '', pass: true },
+      {
+        figure: `record-to-record p95, key press to painted, during a label job (${jobRecords}-record file)`,
+        value: p95(j0.painted),
+        unit: 'ms',
+        baseline: p95(j0.idle.painted),
+        baselineLabel: 'same file idle p95, ms',
+        ratio: p95(j0.painted) / p95(j0.idle.painted),
+        target: '<= 50 ms',
+        pass: p95(j0.painted) <= 50,
+      },
+      {
+        figure: '  key presses that did not move the record within 3 s, meanwhile',
+        value: j0.stuck,
+        unit: `of ${steps}`,
+        baseline: j0.idle.stuck,
+        baselineLabel: 'same file idle',
+        ratio: NaN,
+        target: '0',
+        pass: j0.stuck === 0,
+      },
+      {
+        figure: "  page refreshes per second meanwhile (a job's results, coalesced)",
+        value: j0.refreshesPerSecond,
+        unit: '/s',
+        baseline: 5,
+        baselineLabel: 'one per 200 ms, /s',
+        ratio: j0.refreshesPerSecond / 5,
+        target: '',
+        pass: true,
+      },
     );
     if (old) {
       const was = runs[1]!;
       // Its on-screen figure, else (no paint entry read) the polled one.
       const shown = (xs: Open[]) => (xs.every((o) => o.onScreen !== undefined) ? median(shownOf(xs)) : polled(xs));
       rows.push(
-        { figure: `before (${values.before}): open ${sizeMb} MB file, first record on screen`, value: shown(was.big), unit: 'ms', baseline: bigShown, baselineLabel: 'this build, ms', ratio: shown(was.big) / bigShown, target: '', pass: true },
-        { figure: `before (${values.before}): open 1 KB file, first record on screen`, value: shown(was.tiny), unit: 'ms', baseline: tinyShown, baselineLabel: 'this build, ms', ratio: shown(was.tiny) / tinyShown, target: '', pass: true },
-        { figure: `before (${values.before}): record-to-record p95, key press to painted (${sizeMb} MB file)`, value: p95(nav[1]!.big.painted), unit: 'ms', baseline: p95(nav[0]!.big.painted), baselineLabel: 'this build, ms', ratio: p95(nav[1]!.big.painted) / p95(nav[0]!.big.painted), target: '', pass: true },
-        { figure: `before (${values.before}): record-to-record p95 during a label job`, value: p95(jobNav[1]!.painted), unit: 'ms', baseline: p95(j0.painted), baselineLabel: 'this build, ms', ratio: p95(jobNav[1]!.painted) / p95(j0.painted), target: '', pass: true },
-        { figure: `before (${values.before}): key presses that did not move the record within 3 s during the job`, value: jobNav[1]!.stuck, unit: `of ${steps}`, baseline: j0.stuck, baselineLabel: 'this build', ratio: NaN, target: '', pass: true },
-        { figure: `before (${values.before}): page refreshes per second during the job`, value: jobNav[1]!.refreshesPerSecond, unit: '/s', baseline: j0.refreshesPerSecond, baselineLabel: 'this build, /s', ratio: jobNav[1]!.refreshesPerSecond / j0.refreshesPerSecond, target: '', pass: true },
+        {
+          figure: `before (${values.before}): open ${sizeMb} MB file, first record on screen`,
+          value: shown(was.big),
+          unit: 'ms',
+          baseline: bigShown,
+          baselineLabel: 'this build, ms',
+          ratio: shown(was.big) / bigShown,
+          target: '',
+          pass: true,
+        },
+        {
+          figure: `before (${values.before}): open 1 KB file, first record on screen`,
+          value: shown(was.tiny),
+          unit: 'ms',
+          baseline: tinyShown,
+          baselineLabel: 'this build, ms',
+          ratio: shown(was.tiny) / tinyShown,
+          target: '',
+          pass: true,
+        },
+        {
+          figure: `before (${values.before}): record-to-record p95, key press to painted (${sizeMb} MB file)`,
+          value: p95(nav[1]!.big.painted),
+          unit: 'ms',
+          baseline: p95(nav[0]!.big.painted),
+          baselineLabel: 'this build, ms',
+          ratio: p95(nav[1]!.big.painted) / p95(nav[0]!.big.painted),
+          target: '',
+          pass: true,
+        },
+        {
+          figure: `before (${values.before}): record-to-record p95 during a label job`,
+          value: p95(jobNav[1]!.painted),
+          unit: 'ms',
+          baseline: p95(j0.painted),
+          baselineLabel: 'this build, ms',
+          ratio: p95(jobNav[1]!.painted) / p95(j0.painted),
+          target: '',
+          pass: true,
+        },
+        {
+          figure: `before (${values.before}): key presses that did not move the record within 3 s during the job`,
+          value: jobNav[1]!.stuck,
+          unit: `of ${steps}`,
+          baseline: j0.stuck,
+          baselineLabel: 'this build',
+          ratio: NaN,
+          target: '',
+          pass: true,
+        },
+        {
+          figure: `before (${values.before}): page refreshes per second during the job`,
+          value: jobNav[1]!.refreshesPerSecond,
+          unit: '/s',
+          baseline: j0.refreshesPerSecond,
+          baselineLabel: 'this build, /s',
+          ratio: jobNav[1]!.refreshesPerSecond / j0.refreshesPerSecond,
+          target: '',
+          pass: true,
+        },
       );
     }
     const best = (xs: Open[]) => Math.min(...shownOf(xs));
-    console.log(`fastest open, first record on screen: ${sizeMb} MB ${best(cur.big).toFixed(0)} ms, 1 KB ${best(cur.tiny).toFixed(0)} ms, blank custom editor ${best(floor).toFixed(0)} ms; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-    report('editor', rows, { floor: floor.map(({ seenMs, onScreen }) => ({ seenMs, onScreen })), loadavg: loadavg(), fastest: { big: best(cur.big), tiny: best(cur.tiny) }, steps, opens, runs: runs.map((r) => ({ tiny: r.tiny.map(({ seenMs, marks, onScreen }) => ({ seenMs, marks, onScreen })), big: r.big.map(({ seenMs, marks, onScreen }) => ({ seenMs, marks, onScreen })) })), nav, smallScroll, millionScroll, jobNav });
+    console.log(
+      `fastest open, first record on screen: ${sizeMb} MB ${best(cur.big).toFixed(0)} ms, 1 KB ${best(cur.tiny).toFixed(0)} ms, blank custom editor ${best(floor).toFixed(0)} ms; load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
+    );
+    report('editor', rows, {
+      floor: floor.map(({ seenMs, onScreen }) => ({ seenMs, onScreen })),
+      loadavg: loadavg(),
+      fastest: { big: best(cur.big), tiny: best(cur.tiny) },
+      steps,
+      opens,
+      runs: runs.map((r) => ({
+        tiny: r.tiny.map(({ seenMs, marks, onScreen }) => ({ seenMs, marks, onScreen })),
+        big: r.big.map(({ seenMs, marks, onScreen }) => ({ seenMs, marks, onScreen })),
+      })),
+      nav,
+      smallScroll,
+      millionScroll,
+      jobNav,
+    });
   } finally {
     await browser.close();
     await server.stop();

@@ -20,7 +20,12 @@ import { mergeFiles } from '../src/core/git/merge';
 import { report, time, timeAsync } from './lib';
 import { writeRecords } from './records';
 
-async function rewrite(src: string, dst: string, edit: (rec: Record<string, unknown>, i: number) => Record<string, unknown> | undefined, moveEvery = 0): Promise<void> {
+async function rewrite(
+  src: string,
+  dst: string,
+  edit: (rec: Record<string, unknown>, i: number) => Record<string, unknown> | undefined,
+  moveEvery = 0,
+): Promise<void> {
   const out = createWriteStream(dst);
   let held: string | undefined;
   let i = 0;
@@ -47,7 +52,9 @@ async function rewrite(src: string, dst: string, edit: (rec: Record<string, unkn
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { 'size-mb': { type: 'string', default: '256' }, changed: { type: 'string', default: '0.01' } } });
+  const { values } = parseArgs({
+    options: { 'size-mb': { type: 'string', default: '256' }, changed: { type: 'string', default: '0.01' } },
+  });
   const sizeMb = Number(values['size-mb']);
   const share = Number(values.changed);
   const every = Math.max(1, Math.round(1 / share));
@@ -58,18 +65,43 @@ async function main(): Promise<void> {
     const ours = join(dir, 'ours.jsonl');
     const theirs = join(dir, 'theirs.jsonl');
     const decide = (rec: Record<string, unknown>, i: number) =>
-      i % every === 0 ? { ...rec, label: 'neutral', annotations: { ...(rec.annotations as object), human: { label: { value: 'neutral', user: 'maria', status: 'submitted', time: '2026-12-06T09:00:00Z' } } } } : undefined;
+      i % every === 0
+        ? {
+            ...rec,
+            label: 'neutral',
+            annotations: {
+              ...(rec.annotations as object),
+              human: { label: { value: 'neutral', user: 'maria', status: 'submitted', time: '2026-12-06T09:00:00Z' } },
+            },
+          }
+        : undefined;
     const judge = (rec: Record<string, unknown>, i: number) =>
-      i % every === Math.floor(every / 2) ? { ...rec, judges: [{ score: 7, scale: [1, 10], model: 'judge-2', provenance: { prompt_hash: 'sha256:b', time: '2026-12-06T10:00:00Z' } }] } : undefined;
+      i % every === Math.floor(every / 2)
+        ? {
+            ...rec,
+            judges: [
+              {
+                score: 7,
+                scale: [1, 10],
+                model: 'judge-2',
+                provenance: { prompt_hash: 'sha256:b', time: '2026-12-06T10:00:00Z' },
+              },
+            ],
+          }
+        : undefined;
     await rewrite(base, ours, decide, 100);
     await rewrite(base, theirs, judge);
     const records = Math.round(statSync(base).size / 1100);
 
-    const gitDiff = time(() => spawnSync('git', ['diff', '--no-index', '--stat', base, ours], { encoding: 'utf8', maxBuffer: 1 << 26 }));
+    const gitDiff = time(() =>
+      spawnSync('git', ['diff', '--no-index', '--stat', base, ours], { encoding: 'utf8', maxBuffer: 1 << 26 }),
+    );
     const diff = await timeAsync(() => diffFiles(base, ours));
     const gitMergeTarget = join(dir, 'git-merge.jsonl');
     copyFileSync(ours, gitMergeTarget);
-    const gitMerge = time(() => spawnSync('git', ['merge-file', '-p', gitMergeTarget, base, theirs], { stdio: ['ignore', 'ignore', 'ignore'] }));
+    const gitMerge = time(() =>
+      spawnSync('git', ['merge-file', '-p', gitMergeTarget, base, theirs], { stdio: ['ignore', 'ignore', 'ignore'] }),
+    );
     const mergeTarget = join(dir, 'merge.jsonl');
     copyFileSync(ours, mergeTarget);
     const merge = await timeAsync(() => mergeFiles(base, mergeTarget, theirs));
@@ -78,17 +110,62 @@ async function main(): Promise<void> {
       const r = spawnSync('/usr/bin/time', ['-f', '%M', ...cmd], { encoding: 'utf8', maxBuffer: 1 << 28 });
       return Number(r.stderr.trim().split('\n').at(-1)) / 1024;
     };
-    const cliRss = maxRss([process.execPath, '--import', 'tsx', join(__dirname, '..', 'src/cli/main.ts'), 'diff', base, ours, '--json']);
+    const cliRss = maxRss([
+      process.execPath,
+      '--import',
+      'tsx',
+      join(__dirname, '..', 'src/cli/main.ts'),
+      'diff',
+      base,
+      ours,
+      '--json',
+    ]);
     const gitRss = maxRss(['git', 'diff', '--no-index', '--stat', base, ours]);
-    console.log(`${sizeMb} MB, ~${records} records; diff: ${diff.value.summary.changed} changed, ${diff.value.summary.moved} moved; merge: ${merge.value.merged} merged, ${merge.value.conflicts.length} conflicts; git merge-file exit ${gitMerge.value.status}`);
+    console.log(
+      `${sizeMb} MB, ~${records} records; diff: ${diff.value.summary.changed} changed, ${diff.value.summary.moved} moved; merge: ${merge.value.merged} merged, ${merge.value.conflicts.length} conflicts; git merge-file exit ${gitMerge.value.status}`,
+    );
     report(
       'gitdiff',
       [
-        { figure: `curate diff, ${sizeMb} MB`, value: diff.ms / 1000, unit: 's', baseline: gitDiff.ms / 1000, baselineLabel: 'git diff --no-index --stat', ratio: diff.ms / gitDiff.ms, target: '<= 5x git diff', pass: diff.ms <= 5 * gitDiff.ms },
-        { figure: `curate merge-driver, ${sizeMb} MB`, value: merge.ms / 1000, unit: 's', baseline: gitMerge.ms / 1000, baselineLabel: 'git merge-file', ratio: merge.ms / gitMerge.ms, target: '<= 5x git merge-file', pass: merge.ms <= 5 * gitMerge.ms },
-        { figure: `curate diff peak RSS, ${sizeMb} MB`, value: cliRss, unit: 'MB', baseline: gitRss, baselineLabel: 'git diff --no-index peak RSS', ratio: cliRss / gitRss, target: "<= git diff's", pass: cliRss <= gitRss },
+        {
+          figure: `curate diff, ${sizeMb} MB`,
+          value: diff.ms / 1000,
+          unit: 's',
+          baseline: gitDiff.ms / 1000,
+          baselineLabel: 'git diff --no-index --stat',
+          ratio: diff.ms / gitDiff.ms,
+          target: '<= 5x git diff',
+          pass: diff.ms <= 5 * gitDiff.ms,
+        },
+        {
+          figure: `curate merge-driver, ${sizeMb} MB`,
+          value: merge.ms / 1000,
+          unit: 's',
+          baseline: gitMerge.ms / 1000,
+          baselineLabel: 'git merge-file',
+          ratio: merge.ms / gitMerge.ms,
+          target: '<= 5x git merge-file',
+          pass: merge.ms <= 5 * gitMerge.ms,
+        },
+        {
+          figure: `curate diff peak RSS, ${sizeMb} MB`,
+          value: cliRss,
+          unit: 'MB',
+          baseline: gitRss,
+          baselineLabel: 'git diff --no-index peak RSS',
+          ratio: cliRss / gitRss,
+          target: "<= git diff's",
+          pass: cliRss <= gitRss,
+        },
       ],
-      { sizeMb, records, changedShare: share, diffSummary: diff.value.summary, merged: merge.value.merged, gitMergeExit: gitMerge.value.status },
+      {
+        sizeMb,
+        records,
+        changedShare: share,
+        diffSummary: diff.value.summary,
+        merged: merge.value.merged,
+        gitMergeExit: gitMerge.value.status,
+      },
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -17,7 +17,14 @@ export interface Row {
 
 export function report(name: string, rows: Row[], extra: Record<string, unknown> = {}): void {
   const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(3));
-  const table = rows.map((r) => [r.figure, `${fmt(r.value)} ${r.unit}`, `${fmt(r.baseline)} (${r.baselineLabel})`, `${r.ratio.toFixed(2)}x`, r.target, r.pass ? 'pass' : 'MISS']);
+  const table = rows.map((r) => [
+    r.figure,
+    `${fmt(r.value)} ${r.unit}`,
+    `${fmt(r.baseline)} (${r.baselineLabel})`,
+    `${r.ratio.toFixed(2)}x`,
+    r.target,
+    r.pass ? 'pass' : 'MISS',
+  ]);
   const head = ['figure', 'value', 'baseline (same run)', 'ratio', 'target', ''];
   const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
@@ -26,7 +33,10 @@ export function report(name: string, rows: Row[], extra: Record<string, unknown>
   for (const t of table) console.log(line(t));
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${name}.json`), JSON.stringify({ name, date: new Date().toISOString(), rows, ...extra }, null, 2));
+  writeFileSync(
+    join(dir, `${name}.json`),
+    JSON.stringify({ name, date: new Date().toISOString(), rows, ...extra }, null, 2),
+  );
 }
 
 export function time<T>(fn: () => T): { ms: number; value: T } {
@@ -57,8 +67,23 @@ export interface TableRowOut {
 
 /** Writes bench/results/<name>.json and prints its rows with the load average beside each. */
 export function writeResults(name: string, rows: TableRowOut[], extra: Record<string, unknown> = {}): void {
-  const fmt = (x: number | null) => (x === null || !Number.isFinite(x) ? '-' : Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(3));
-  const table = rows.map((r) => [r.figure, `${fmt(r.value)} ${r.unit}`, r.baseline === null ? '-' : `${fmt(r.baseline)} (${r.baselineLabel})`, r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`, r.target, r.pass === undefined ? '' : r.pass ? 'met' : 'MISS', r.load === undefined ? '' : `load ${r.load.toFixed(1)}`]);
+  const fmt = (x: number | null) =>
+    x === null || !Number.isFinite(x)
+      ? '-'
+      : Math.abs(x) >= 100
+        ? x.toFixed(0)
+        : Math.abs(x) >= 10
+          ? x.toFixed(1)
+          : x.toFixed(3);
+  const table = rows.map((r) => [
+    r.figure,
+    `${fmt(r.value)} ${r.unit}`,
+    r.baseline === null ? '-' : `${fmt(r.baseline)} (${r.baselineLabel})`,
+    r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`,
+    r.target,
+    r.pass === undefined ? '' : r.pass ? 'met' : 'MISS',
+    r.load === undefined ? '' : `load ${r.load.toFixed(1)}`,
+  ]);
   const head = ['figure', 'value', 'baseline (same run)', 'ratio', 'target', '', ''];
   const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
@@ -67,7 +92,10 @@ export function writeResults(name: string, rows: TableRowOut[], extra: Record<st
   for (const t of table) console.log(line(t));
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${name}.json`), `${JSON.stringify({ name, date: new Date().toISOString(), rows, ...extra }, null, 2)}\n`);
+  writeFileSync(
+    join(dir, `${name}.json`),
+    `${JSON.stringify({ name, date: new Date().toISOString(), rows, ...extra }, null, 2)}\n`,
+  );
 }
 
 /**
@@ -76,18 +104,37 @@ export function writeResults(name: string, rows: TableRowOut[], extra: Record<st
  * says more than the wall time: a process that sleeps often gets the CPU sooner than one that
  * computes, so wall-time ratios under load favour the slower tools.
  */
-export function run(cmd: string, args: string[], opts: { stdout?: boolean; env?: NodeJS.ProcessEnv } = {}): { ms: number; stdout: Buffer; cpuMs?: number; maxRssMb?: number } {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { stdout?: boolean; env?: NodeJS.ProcessEnv } = {},
+): { ms: number; stdout: Buffer; cpuMs?: number; maxRssMb?: number } {
   const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   const { existsSync } = require('node:fs') as typeof import('node:fs');
   const gnuTime = existsSync('/usr/bin/time');
   const t = performance.now();
   const r = gnuTime
-    ? spawnSync('/usr/bin/time', ['-f', '\n%U %S %M', cmd, ...args], { stdio: ['ignore', opts.stdout ? 'pipe' : 'ignore', 'pipe'], maxBuffer: 1 << 28, env: opts.env ?? process.env })
-    : spawnSync(cmd, args, { stdio: ['ignore', opts.stdout ? 'pipe' : 'ignore', 'pipe'], maxBuffer: 1 << 28, env: opts.env ?? process.env });
+    ? spawnSync('/usr/bin/time', ['-f', '\n%U %S %M', cmd, ...args], {
+        stdio: ['ignore', opts.stdout ? 'pipe' : 'ignore', 'pipe'],
+        maxBuffer: 1 << 28,
+        env: opts.env ?? process.env,
+      })
+    : spawnSync(cmd, args, {
+        stdio: ['ignore', opts.stdout ? 'pipe' : 'ignore', 'pipe'],
+        maxBuffer: 1 << 28,
+        env: opts.env ?? process.env,
+      });
   const ms = performance.now() - t;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stderr?.toString() ?? r.error?.message}`);
+  if (r.status !== 0)
+    throw new Error(
+      `${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stderr?.toString() ?? r.error?.message}`,
+    );
   const m = gnuTime ? /(\d+(?:\.\d+)?) (\d+(?:\.\d+)?) (\d+)\s*$/.exec(r.stderr?.toString() ?? '') : null;
-  return { ms, stdout: r.stdout ?? Buffer.alloc(0), ...(m ? { cpuMs: (Number(m[1]) + Number(m[2])) * 1000, maxRssMb: Number(m[3]) / 1024 } : {}) };
+  return {
+    ms,
+    stdout: r.stdout ?? Buffer.alloc(0),
+    ...(m ? { cpuMs: (Number(m[1]) + Number(m[2])) * 1000, maxRssMb: Number(m[3]) / 1024 } : {}),
+  };
 }
 
 /** The 1-minute load average. */

@@ -31,7 +31,10 @@ async function main(): Promise<void> {
   const ds = await JsonlDataset.open(file);
   await ds.ready;
   try {
-    const spec = { type: 'agreement' as const, spec: { question: 'label', compare: [['human', 'suggestion']] as [['human', 'suggestion']], judges: true } };
+    const spec = {
+      type: 'agreement' as const,
+      spec: { question: 'label', compare: [['human', 'suggestion']] as [['human', 'suggestion']], judges: true },
+    };
     const stats = await timeAsync(() => computeStats(ds));
     const live = new LiveAggregate(ds, spec);
     const full = await timeAsync(async () => (await live.current()).report());
@@ -42,7 +45,10 @@ async function main(): Promise<void> {
       const i = (k * step) % ds.lineCount;
       const v = ds.line(i).value;
       if (!v) continue;
-      const e = ds.setFields(i, annotationFieldEdits(v, { op: 'relabel', index: i, label: k % 2 ? 'positive' : 'negative' }));
+      const e = ds.setFields(
+        i,
+        annotationFieldEdits(v, { op: 'relabel', index: i, label: k % 2 ? 'positive' : 'negative' }),
+      );
       const t = await timeAsync(async () => {
         live.applyEdits([e]);
         return (await live.current()).report();

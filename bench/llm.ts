@@ -27,18 +27,38 @@ const LATENCY = arg('latency', 50);
 const SECONDS = arg('seconds', 3);
 const LEVELS = [1, 8, 64];
 
-const Answer = z.object({ label: z.enum(['positive', 'negative', 'neutral']), confidence: z.number().min(0).max(1), rationale: z.string() });
+const Answer = z.object({
+  label: z.enum(['positive', 'negative', 'neutral']),
+  confidence: z.number().min(0).max(1),
+  rationale: z.string(),
+});
 const spec = structuredSpec(Answer, 'label_answer');
-const system = 'You are a careful data annotator. Choose exactly one label from: positive, negative, neutral. Give confidence and a short rationale.';
+const system =
+  'You are a careful data annotator. Choose exactly one label from: positive, negative, neutral. Give confidence and a short rationale.';
 const messagesFor = (i: number) => [
   { role: 'system' as const, content: system },
-  { role: 'user' as const, content: `Record:\n{"id":${i},"text":"This is review number ${i}; the product arrived on time and works as described."}` },
+  {
+    role: 'user' as const,
+    content: `Record:\n{"id":${i},"text":"This is review number ${i}; the product arrived on time and works as described."}`,
+  },
 ];
 
 async function startServer(): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'test', 'support', 'openai-server.ts'), '--port', '0', '--latency', String(LATENCY)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(__dirname, '..', 'test', 'support', 'openai-server.ts'),
+      '--port',
+      '0',
+      '--latency',
+      String(LATENCY),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let buf = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -83,7 +103,16 @@ async function drive(c: number, one: (i: number) => Promise<boolean>): Promise<R
   const cpu = process.cpuUsage(cpu0);
   const rps = done / wall;
   const ideal = c / (LATENCY / 1000);
-  return { concurrency: c, requests: done, seconds: wall, rps, ideal, share: rps / ideal, cpuMsPerRequest: (cpu.user + cpu.system) / 1000 / done, failures };
+  return {
+    concurrency: c,
+    requests: done,
+    seconds: wall,
+    rps,
+    ideal,
+    share: rps / ideal,
+    cpuMsPerRequest: (cpu.user + cpu.system) / 1000 / done,
+    failures,
+  };
 }
 
 async function main(): Promise<void> {
@@ -96,31 +125,54 @@ async function main(): Promise<void> {
     for (const c of LEVELS) {
       // ours: LlmClient + structuredCall (keep-alive node:http fetch, AIMD limiter, zod validation)
       const client = new LlmClient({ baseURL, apiKey: 'sk-bench', model: 'bench', concurrency: c, timeoutMs: 30_000 });
-      const oneOurs = async (i: number): Promise<boolean> => (await structuredCall(client, { messages: messagesFor(i), spec, params: { temperature: 0, max_tokens: 128 } })).ok;
+      const oneOurs = async (i: number): Promise<boolean> =>
+        (await structuredCall(client, { messages: messagesFor(i), spec, params: { temperature: 0, max_tokens: 128 } }))
+          .ok;
       await drive(c, oneOurs).catch(() => undefined); // warm-up (connections, JIT)
       ours.push(await drive(c, oneOurs));
       client.close();
       // baseline: the bare SDK with its default fetch
       const sdk = new OpenAI({ baseURL, apiKey: 'sk-bench', maxRetries: 0, timeout: 30_000 });
       const oneBare = async (i: number): Promise<boolean> => {
-        const r = await sdk.chat.completions.create({ model: 'bench', messages: messagesFor(i), temperature: 0, max_tokens: 128, response_format: spec.responseFormat });
+        const r = await sdk.chat.completions.create({
+          model: 'bench',
+          messages: messagesFor(i),
+          temperature: 0,
+          max_tokens: 128,
+          response_format: spec.responseFormat,
+        });
         return Answer.safeParse(JSON.parse(r.choices[0]?.message.content ?? 'null')).success;
       };
       await drive(c, oneBare).catch(() => undefined);
       bare.push(await drive(c, oneBare));
       const o = ours.at(-1) as Run;
       const b = bare.at(-1) as Run;
-      console.log(`  c=${c}: ours ${o.rps.toFixed(0)} req/s (${(o.share * 100).toFixed(1)}% of ideal), ${o.cpuMsPerRequest.toFixed(3)} ms CPU/req; bare SDK ${b.rps.toFixed(0)} req/s, ${b.cpuMsPerRequest.toFixed(3)} ms CPU/req`);
+      console.log(
+        `  c=${c}: ours ${o.rps.toFixed(0)} req/s (${(o.share * 100).toFixed(1)}% of ideal), ${o.cpuMsPerRequest.toFixed(3)} ms CPU/req; bare SDK ${b.rps.toFixed(0)} req/s, ${b.cpuMsPerRequest.toFixed(3)} ms CPU/req`,
+      );
     }
   } finally {
     server.stop();
   }
 
-  const rows: Array<{ figure: string; value: number; baseline: number; ratio: number; target: string; pass?: boolean }> = [];
+  const rows: Array<{
+    figure: string;
+    value: number;
+    baseline: number;
+    ratio: number;
+    target: string;
+    pass?: boolean;
+  }> = [];
   for (let k = 0; k < LEVELS.length; k++) {
     const o = ours[k] as Run;
     const b = bare[k] as Run;
-    rows.push({ figure: `req/s at c=${o.concurrency} (ideal ${o.ideal.toFixed(0)})`, value: o.rps, baseline: b.rps, ratio: o.rps / b.rps, target: '' });
+    rows.push({
+      figure: `req/s at c=${o.concurrency} (ideal ${o.ideal.toFixed(0)})`,
+      value: o.rps,
+      baseline: b.rps,
+      ratio: o.rps / b.rps,
+      target: '',
+    });
     rows.push({
       figure: `share of ideal at c=${o.concurrency}`,
       value: o.share,
@@ -141,7 +193,9 @@ async function main(): Promise<void> {
   const pad = (s: string, n: number): string => s.padEnd(n);
   console.log(`\n${pad('figure', 40)}${pad('value', 12)}${pad('baseline', 12)}${pad('ratio', 8)}target`);
   for (const r of rows) {
-    console.log(`${pad(r.figure, 40)}${pad(r.value.toFixed(3), 12)}${pad(r.baseline.toFixed(3), 12)}${pad(r.ratio.toFixed(2), 8)}${r.target}${r.pass === undefined ? '' : r.pass ? '  ok' : '  MISSED'}`);
+    console.log(
+      `${pad(r.figure, 40)}${pad(r.value.toFixed(3), 12)}${pad(r.baseline.toFixed(3), 12)}${pad(r.ratio.toFixed(2), 8)}${r.target}${r.pass === undefined ? '' : r.pass ? '  ok' : '  MISSED'}`,
+    );
   }
   mkdirSync(join(__dirname, 'results'), { recursive: true });
   writeFileSync(

@@ -32,9 +32,47 @@ export function mulberry32(seed: number): () => number {
 }
 
 const rndWords = mulberry32(7);
-const SYLLABLES = ['ba', 'te', 'ri', 'so', 'lu', 'ne', 'ka', 'mo', 'di', 'pe', 'ta', 'ver', 'con', 'ing', 'er', 'ly', 'tion', 'al', 'st', 'ch'];
-const ACCENTED = ['café', 'naïve', 'déjà', 'über', 'señor', 'façade', 'smörgåsbord', 'jalapeño', '東京', 'Ωmega', '😀', '👍', 'niño'];
-const COMMON = 'the a and to it is was for my of in this but not with very on after phone battery screen support price delivery quality sound camera charger case app update refund order box works broke great poor fast slow love hate again never always'.split(' ');
+const SYLLABLES = [
+  'ba',
+  'te',
+  'ri',
+  'so',
+  'lu',
+  'ne',
+  'ka',
+  'mo',
+  'di',
+  'pe',
+  'ta',
+  'ver',
+  'con',
+  'ing',
+  'er',
+  'ly',
+  'tion',
+  'al',
+  'st',
+  'ch',
+];
+const ACCENTED = [
+  'café',
+  'naïve',
+  'déjà',
+  'über',
+  'señor',
+  'façade',
+  'smörgåsbord',
+  'jalapeño',
+  '東京',
+  'Ωmega',
+  '😀',
+  '👍',
+  'niño',
+];
+const COMMON =
+  'the a and to it is was for my of in this but not with very on after phone battery screen support price delivery quality sound camera charger case app update refund order box works broke great poor fast slow love hate again never always'.split(
+    ' ',
+  );
 /** The vocabulary: common words first (they are drawn most), then made-up ones, some accented. */
 const VOCAB: string[] = [...COMMON];
 while (VOCAB.length < 6000) {
@@ -90,7 +128,10 @@ export function makeRecord(i: number, rnd: () => number, text?: string): Record<
     judge: {
       score,
       scale: [1, 10],
-      reasons: score > 6 ? `The label "${label}" matches the review's overall tone.` : `The label "${label}" is doubtful: the rationale overlooks the qualifying remarks.`,
+      reasons:
+        score > 6
+          ? `The label "${label}" matches the review's overall tone.`
+          : `The label "${label}" is doubtful: the rationale overlooks the qualifying remarks.`,
       criteria: { correctness: score, clarity: Math.min(10, score + 1), grounding: Math.max(1, score - 1) },
       model: 'gpt-4.1-2025-04-14',
     },
@@ -102,11 +143,27 @@ export function makeRecord(i: number, rnd: () => number, text?: string): Record<
             score: Math.round(rnd() * 100) / 100,
             agent: model,
             type: 'model',
-            provenance: { model, prompt_hash: 'sha256:31c09759f9a9aa07', time: `2026-11-20T09:${String(minute).padStart(2, '0')}:13.000Z`, usage: { input_tokens: 150 + Math.floor(rnd() * 300), output_tokens: 42 } },
+            provenance: {
+              model,
+              prompt_hash: 'sha256:31c09759f9a9aa07',
+              time: `2026-11-20T09:${String(minute).padStart(2, '0')}:13.000Z`,
+              usage: { input_tokens: 150 + Math.floor(rnd() * 300), output_tokens: 42 },
+            },
           },
         ],
       },
-      ...(rnd() < 0.3 ? { human: { label: { value: label, user: USERS[i % USERS.length], status: 'submitted', time: `2026-11-21T14:${String(minute).padStart(2, '0')}:02.000Z` } } } : {}),
+      ...(rnd() < 0.3
+        ? {
+            human: {
+              label: {
+                value: label,
+                user: USERS[i % USERS.length],
+                status: 'submitted',
+                time: `2026-11-21T14:${String(minute).padStart(2, '0')}:02.000Z`,
+              },
+            },
+          }
+        : {}),
       review: { status: rnd() < 0.6 ? 'reviewed' : 'pending' },
       ...(i % 10 === 0 ? { origin: { type: 'model', model } } : {}),
     },
@@ -126,7 +183,13 @@ export function nearCopy(text: string, rnd: () => number, edits: number): string
  * truncated record (0: none); one record in `nearDupEvery` (0: none) has the text of an earlier
  * record with one or two words replaced (a planted near duplicate; its own id, label, judge).
  */
-export function writeRecords(path: string, bytes: number, seed = 1, invalidEvery = 0, nearDupEvery = 0): { records: number; lines: number; planted: number } {
+export function writeRecords(
+  path: string,
+  bytes: number,
+  seed = 1,
+  invalidEvery = 0,
+  nearDupEvery = 0,
+): { records: number; lines: number; planted: number } {
   const rnd = mulberry32(seed);
   const recent: string[] = [];
   let planted = 0;
@@ -142,7 +205,9 @@ export function writeRecords(path: string, bytes: number, seed = 1, invalidEvery
       let line: string;
       if (invalidEvery && i % invalidEvery === invalidEvery - 1) line = `{"id":"rev-${i}","text":"truncated record`;
       else if (nearDupEvery && i % nearDupEvery === nearDupEvery - 1 && recent.length > 0) {
-        line = JSON.stringify(makeRecord(i, rnd, nearCopy(recent[Math.floor(rnd() * recent.length)]!, rnd, 1 + Math.floor(rnd() * 2))));
+        line = JSON.stringify(
+          makeRecord(i, rnd, nearCopy(recent[Math.floor(rnd() * recent.length)]!, rnd, 1 + Math.floor(rnd() * 2))),
+        );
         planted++;
       } else {
         const rec = makeRecord(i, rnd);
@@ -173,11 +238,20 @@ export function writeRecords(path: string, bytes: number, seed = 1, invalidEvery
 }
 
 /** The cached file of about `bytes` of records (generated on first use). */
-export function recordsFile(opts: { bytes: number; seed?: number; invalidEvery?: number; nearDupEvery?: number; dir?: string }): string {
+export function recordsFile(opts: {
+  bytes: number;
+  seed?: number;
+  invalidEvery?: number;
+  nearDupEvery?: number;
+  dir?: string;
+}): string {
   const seed = opts.seed ?? 1;
   const inv = opts.invalidEvery ?? 0;
   const dup = opts.nearDupEvery ?? 0;
-  const path = join(opts.dir ?? tmpdir(), `dc-records-v${RECORDS_VERSION}-s${seed}${inv ? `-inv${inv}` : ''}${dup ? `-dup${dup}` : ''}-${Math.round(opts.bytes / MB)}mb.jsonl`);
+  const path = join(
+    opts.dir ?? tmpdir(),
+    `dc-records-v${RECORDS_VERSION}-s${seed}${inv ? `-inv${inv}` : ''}${dup ? `-dup${dup}` : ''}-${Math.round(opts.bytes / MB)}mb.jsonl`,
+  );
   if (!existsSync(path)) {
     process.stderr.write(`generating ${path} (${Math.round(opts.bytes / MB)} MB of records)...\n`);
     writeRecords(path, opts.bytes, seed, inv, dup);

@@ -29,14 +29,56 @@ interface Bench {
 }
 
 const benches: Bench[] = [
-  { name: 'store', file: 'bench/store.ts', what: 'dataset store, 1 GB file', full: ['--size-mb', '1024'], quick: ['--size-mb', '64'] },
-  { name: 'stats', file: 'bench/stats.ts', what: 'dataset statistics vs DuckDB, a naive Node loop and jq, realistic records, 200 MB and 1.1 GB', full: ['--full'], quick: ['--size-mb', '32', '--rounds', '1'] },
-  { name: 'cli', file: 'bench/cli.ts', what: 'CLI start, get and set vs node -e 0, head and cp + sync, 1.1 GB of realistic records', full: ['--full'], quick: ['--size-mb', '32', '--rounds', '2'] },
-  { name: 'llm', file: 'bench/llm.ts', what: 'LLM engine, loopback server, 50 ms latency', full: [], quick: ['--seconds', '1'] },
-  { name: 'dedup', file: 'bench/dedup.ts', what: 'near-duplicates, 1M records', full: ['--records', '1000000'], quick: ['--records', '100000'] },
-  { name: 'live', file: 'bench/live.ts', what: 'live agreement report, 1 GB file', full: ['--size-mb', '1024'], quick: ['--size-mb', '64', '--edits', '20'] },
+  {
+    name: 'store',
+    file: 'bench/store.ts',
+    what: 'dataset store, 1 GB file',
+    full: ['--size-mb', '1024'],
+    quick: ['--size-mb', '64'],
+  },
+  {
+    name: 'stats',
+    file: 'bench/stats.ts',
+    what: 'dataset statistics vs DuckDB, a naive Node loop and jq, realistic records, 200 MB and 1.1 GB',
+    full: ['--full'],
+    quick: ['--size-mb', '32', '--rounds', '1'],
+  },
+  {
+    name: 'cli',
+    file: 'bench/cli.ts',
+    what: 'CLI start, get and set vs node -e 0, head and cp + sync, 1.1 GB of realistic records',
+    full: ['--full'],
+    quick: ['--size-mb', '32', '--rounds', '2'],
+  },
+  {
+    name: 'llm',
+    file: 'bench/llm.ts',
+    what: 'LLM engine, loopback server, 50 ms latency',
+    full: [],
+    quick: ['--seconds', '1'],
+  },
+  {
+    name: 'dedup',
+    file: 'bench/dedup.ts',
+    what: 'near-duplicates, 1M records',
+    full: ['--records', '1000000'],
+    quick: ['--records', '100000'],
+  },
+  {
+    name: 'live',
+    file: 'bench/live.ts',
+    what: 'live agreement report, 1 GB file',
+    full: ['--size-mb', '1024'],
+    quick: ['--size-mb', '64', '--edits', '20'],
+  },
   { name: 'synth', file: 'bench/synth.ts', what: 'self-instruct pool check, 20,000 instructions', full: [], quick: [] },
-  { name: 'editor', file: 'bench/editor.ts', what: 'curation editor in the real workbench, 1 GB file', full: ['--size-mb', '1024'], quick: ['--size-mb', '64', '--steps', '20'] },
+  {
+    name: 'editor',
+    file: 'bench/editor.ts',
+    what: 'curation editor in the real workbench, 1 GB file',
+    full: ['--size-mb', '1024'],
+    quick: ['--size-mb', '64', '--steps', '20'],
+  },
 ];
 
 /** One row of the table, whatever shape a benchmark's JSON has. */
@@ -78,7 +120,15 @@ export function rowsOf(name: string, json: Json): TableRow[] {
 function fmt(v: number | null): string {
   if (v === null || !Number.isFinite(v)) return '';
   const a = Math.abs(v);
-  return a >= 1000 ? Math.round(v).toLocaleString('en-US') : a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toFixed(3);
+  return a >= 1000
+    ? Math.round(v).toLocaleString('en-US')
+    : a >= 100
+      ? v.toFixed(0)
+      : a >= 10
+        ? v.toFixed(1)
+        : a >= 1
+          ? v.toFixed(2)
+          : v.toFixed(3);
 }
 
 export function table(all: { bench: Bench; json: Json | undefined }[]): string {
@@ -96,7 +146,9 @@ export function table(all: { bench: Bench; json: Json | undefined }[]): string {
       const head = i === 0 ? `\`bench/${bench.name}.ts\` (${bench.what}${when ? `, ${when}` : ''})` : '';
       const base = r.baseline === null ? '' : `${fmt(r.baseline)}${r.baselineLabel ? ` (${r.baselineLabel})` : ''}`;
       const met = r.pass === null ? '' : r.pass ? 'yes' : 'no';
-      out.push(`| ${head} | ${r.figure} | ${fmt(r.value)} ${r.unit} | ${base} | ${r.ratio === null ? '' : `${fmt(r.ratio)}x`} | ${r.target} | ${met} |`);
+      out.push(
+        `| ${head} | ${r.figure} | ${fmt(r.value)} ${r.unit} | ${base} | ${r.ratio === null ? '' : `${fmt(r.ratio)}x`} | ${r.target} | ${met} |`,
+      );
     });
   }
   return `${out.join('\n')}\n`;
@@ -117,15 +169,31 @@ export function updateReadme(readme: string, tableText: string): string {
 }
 
 function main(): void {
-  const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean' }, 'table-only': { type: 'boolean' }, readme: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: {
+      only: { type: 'string' },
+      quick: { type: 'boolean' },
+      'table-only': { type: 'boolean' },
+      readme: { type: 'boolean' },
+    },
+  });
   const only = values.only ? new Set(values.only.split(',').map((s) => s.trim())) : undefined;
-  for (const n of only ?? []) if (!benches.some((b) => b.name === n)) throw new Error(`no benchmark "${n}"; there are ${benches.map((b) => b.name).join(', ')}`);
+  for (const n of only ?? [])
+    if (!benches.some((b) => b.name === n))
+      throw new Error(`no benchmark "${n}"; there are ${benches.map((b) => b.name).join(', ')}`);
   const failed: string[] = [];
   if (!values['table-only']) {
     for (const b of benches.filter((x) => !only || only.has(x.name))) {
       const args = values.quick ? b.quick : b.full;
-      console.log(`\n# ${b.name}: node --import tsx ${b.file} ${args.join(' ')} (load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}, ${cpus().length} cores)`);
-      const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, b.file), ...args], { cwd: root, stdio: 'inherit' });
+      console.log(
+        `\n# ${b.name}: node --import tsx ${b.file} ${args.join(' ')} (load average ${loadavg()
+          .map((x) => x.toFixed(1))
+          .join(' ')}, ${cpus().length} cores)`,
+      );
+      const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, b.file), ...args], {
+        cwd: root,
+        stdio: 'inherit',
+      });
       if (r.status !== 0) failed.push(b.name);
     }
   }

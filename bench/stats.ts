@@ -65,7 +65,8 @@ const readline = require('node:readline');
 })();
 `;
 
-const DUCK_COLUMNS = "{label: 'VARCHAR', judge: 'STRUCT(score DOUBLE, scale DOUBLE[])', annotations: 'STRUCT(review STRUCT(status VARCHAR), human STRUCT(label JSON), suggestions STRUCT(label JSON[]), origin STRUCT(type VARCHAR))'}";
+const DUCK_COLUMNS =
+  "{label: 'VARCHAR', judge: 'STRUCT(score DOUBLE, scale DOUBLE[])', annotations: 'STRUCT(review STRUCT(status VARCHAR), human STRUCT(label JSON), suggestions STRUCT(label JSON[]), origin STRUCT(type VARCHAR))'}";
 
 function duckQuery(file: string): string {
   return `SELECT label,
@@ -80,7 +81,16 @@ function duckQuery(file: string): string {
 }
 
 function duckFigures(rows: Record<string, unknown>[]): Figures {
-  const f: Figures = { records: 0, labels: {}, scored: 0, histogram: {}, reviewed: 0, humanLabeled: 0, suggested: 0, generated: 0 };
+  const f: Figures = {
+    records: 0,
+    labels: {},
+    scored: 0,
+    histogram: {},
+    reviewed: 0,
+    humanLabeled: 0,
+    suggested: 0,
+    generated: 0,
+  };
   for (const r of rows) {
     const n = Number(r.n);
     f.records += n;
@@ -98,13 +108,36 @@ function duckFigures(rows: Record<string, unknown>[]): Figures {
   return f;
 }
 
-function oursFigures(s: { records: number; labels: Record<string, number>; scored: number; scoreHistogram: { bucket: string; count: number }[]; reviewed: number; humanLabeled: number; suggested: number; generated: number }): Figures {
+function oursFigures(s: {
+  records: number;
+  labels: Record<string, number>;
+  scored: number;
+  scoreHistogram: { bucket: string; count: number }[];
+  reviewed: number;
+  humanLabeled: number;
+  suggested: number;
+  generated: number;
+}): Figures {
   const histogram: Record<string, number> = {};
   for (const b of s.scoreHistogram) histogram[b.bucket] = b.count;
-  return { records: s.records, labels: { ...s.labels }, scored: s.scored, histogram, reviewed: s.reviewed, humanLabeled: s.humanLabeled, suggested: s.suggested, generated: s.generated };
+  return {
+    records: s.records,
+    labels: { ...s.labels },
+    scored: s.scored,
+    histogram,
+    reviewed: s.reviewed,
+    humanLabeled: s.humanLabeled,
+    suggested: s.suggested,
+    generated: s.generated,
+  };
 }
 
-const sortKeys = (f: Figures) => JSON.stringify({ ...f, labels: Object.fromEntries(Object.entries(f.labels).sort()), histogram: Object.fromEntries(Object.entries(f.histogram).sort()) });
+const sortKeys = (f: Figures) =>
+  JSON.stringify({
+    ...f,
+    labels: Object.fromEntries(Object.entries(f.labels).sort()),
+    histogram: Object.fromEntries(Object.entries(f.histogram).sort()),
+  });
 
 interface Best {
   ms: number;
@@ -113,7 +146,9 @@ interface Best {
 const better = (b: Best | undefined, ms: number): Best => (b && b.ms <= ms ? b : { ms, load: load1() });
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { full: { type: 'boolean' }, 'size-mb': { type: 'string' }, rounds: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { full: { type: 'boolean' }, 'size-mb': { type: 'string' }, rounds: { type: 'string' } },
+  });
   const sizes = values.full ? FULL_SIZES : [Number(values['size-mb'] ?? 64) * MB];
   const rounds = Number(values.rounds ?? 3);
   const cli = builtCli();
@@ -168,19 +203,88 @@ async function main(): Promise<void> {
         cpu.jq = Math.min(cpu.jq, j.cpuMs ?? NaN);
       }
     }
-    const same = Object.fromEntries(Object.entries(figures).map(([k, f]) => [k, sortKeys(f) === sortKeys(figures.curate!)]));
+    const same = Object.fromEntries(
+      Object.entries(figures).map(([k, f]) => [k, sortKeys(f) === sortKeys(figures.curate!)]),
+    );
     checks[tag] = same;
-    if (Object.values(same).some((x) => !x)) console.error(`figures differ at ${tag}:`, JSON.stringify(figures, null, 1));
+    if (Object.values(same).some((x) => !x))
+      console.error(`figures differ at ${tag}:`, JSON.stringify(figures, null, 1));
     const o = ours!;
-    rows.push({ figure: `curate stats, ${tag}`, value: o.ms, unit: 'ms', baseline: duckBest!.ms, baselineLabel: 'DuckDB read_json, same figures, ms', ratio: o.ms / duckBest!.ms, target: '<= 1x DuckDB', pass: o.ms <= duckBest!.ms, load: o.load });
-    rows.push({ figure: `curate stats vs a naive Node loop, ${tag}`, value: o.ms, unit: 'ms', baseline: naiveBest!.ms, baselineLabel: 'readline + JSON.parse, same figures, ms', ratio: naiveBest!.ms / o.ms, target: '>= 3x faster', pass: naiveBest!.ms / o.ms >= 3, load: naiveBest!.load });
-    rows.push({ figure: `curate stats vs jq, ${tag}`, value: o.ms, unit: 'ms', baseline: jqBest!.ms, baselineLabel: 'jq -n reduce inputs (labels only), ms', ratio: jqBest!.ms / o.ms, target: '', load: jqBest!.load });
+    rows.push({
+      figure: `curate stats, ${tag}`,
+      value: o.ms,
+      unit: 'ms',
+      baseline: duckBest!.ms,
+      baselineLabel: 'DuckDB read_json, same figures, ms',
+      ratio: o.ms / duckBest!.ms,
+      target: '<= 1x DuckDB',
+      pass: o.ms <= duckBest!.ms,
+      load: o.load,
+    });
+    rows.push({
+      figure: `curate stats vs a naive Node loop, ${tag}`,
+      value: o.ms,
+      unit: 'ms',
+      baseline: naiveBest!.ms,
+      baselineLabel: 'readline + JSON.parse, same figures, ms',
+      ratio: naiveBest!.ms / o.ms,
+      target: '>= 3x faster',
+      pass: naiveBest!.ms / o.ms >= 3,
+      load: naiveBest!.load,
+    });
+    rows.push({
+      figure: `curate stats vs jq, ${tag}`,
+      value: o.ms,
+      unit: 'ms',
+      baseline: jqBest!.ms,
+      baselineLabel: 'jq -n reduce inputs (labels only), ms',
+      ratio: jqBest!.ms / o.ms,
+      target: '',
+      load: jqBest!.load,
+    });
     if (Number.isFinite(cpu.curate)) {
-      rows.push({ figure: `curate stats CPU time (user + system), ${tag}`, value: cpu.curate, unit: 'ms', baseline: cpu.duckdb, baselineLabel: 'DuckDB CPU, ms', ratio: cpu.curate / cpu.duckdb, target: '', load: o.load });
-      rows.push({ figure: `curate stats CPU time vs the naive loop, ${tag}`, value: cpu.curate, unit: 'ms', baseline: cpu.naive, baselineLabel: 'naive Node CPU, ms', ratio: cpu.naive / cpu.curate, target: '', load: o.load });
-      rows.push({ figure: `jq CPU time, ${tag}`, value: cpu.jq, unit: 'ms', baseline: cpu.curate, baselineLabel: 'curate stats CPU, ms', ratio: cpu.jq / cpu.curate, target: '', load: jqBest!.load });
+      rows.push({
+        figure: `curate stats CPU time (user + system), ${tag}`,
+        value: cpu.curate,
+        unit: 'ms',
+        baseline: cpu.duckdb,
+        baselineLabel: 'DuckDB CPU, ms',
+        ratio: cpu.curate / cpu.duckdb,
+        target: '',
+        load: o.load,
+      });
+      rows.push({
+        figure: `curate stats CPU time vs the naive loop, ${tag}`,
+        value: cpu.curate,
+        unit: 'ms',
+        baseline: cpu.naive,
+        baselineLabel: 'naive Node CPU, ms',
+        ratio: cpu.naive / cpu.curate,
+        target: '',
+        load: o.load,
+      });
+      rows.push({
+        figure: `jq CPU time, ${tag}`,
+        value: cpu.jq,
+        unit: 'ms',
+        baseline: cpu.curate,
+        baselineLabel: 'curate stats CPU, ms',
+        ratio: cpu.jq / cpu.curate,
+        target: '',
+        load: jqBest!.load,
+      });
     }
-    rows.push({ figure: `Datasets view counts, ${tag}`, value: view!.ms, unit: 'ms', baseline: duckBest!.ms, baselineLabel: 'DuckDB, ms', ratio: view!.ms / duckBest!.ms, target: '<= 1x DuckDB', pass: view!.ms <= duckBest!.ms, load: view!.load });
+    rows.push({
+      figure: `Datasets view counts, ${tag}`,
+      value: view!.ms,
+      unit: 'ms',
+      baseline: duckBest!.ms,
+      baselineLabel: 'DuckDB, ms',
+      ratio: view!.ms / duckBest!.ms,
+      target: '<= 1x DuckDB',
+      pass: view!.ms <= duckBest!.ms,
+      load: view!.load,
+    });
   }
   duck.closeSync();
   writeResults('stats', rows, { rounds, figuresAgree: checks });

@@ -94,13 +94,41 @@ async function main(): Promise<void> {
     memDelta = process.memoryUsage().arrayBuffers - m0;
     ds.close();
   }
-  if (lines !== base.lines) process.stderr.write(`note: index has ${lines} lines, raw scan counted ${base.lines} newlines\n`);
+  if (lines !== base.lines)
+    process.stderr.write(`note: index has ${lines} lines, raw scan counted ${base.lines} newlines\n`);
   const indexGBs = gb / (indexMs / 1000);
   const baseGBs = gb / (base.ms / 1000);
-  rows.push({ figure: 'index throughput', value: indexGBs, unit: 'GB/s', baseline: baseGBs, baselineWhat: 'raw indexOf scan GB/s', ratio: indexGBs / baseGBs, target: '>= 1 GB/s', pass: indexGBs >= 1 });
-  rows.push({ figure: 'time to first record', value: firstMs, unit: 'ms', baseline: null, baselineWhat: '', ratio: null, target: '<= 150 ms', pass: firstMs <= 150 });
+  rows.push({
+    figure: 'index throughput',
+    value: indexGBs,
+    unit: 'GB/s',
+    baseline: baseGBs,
+    baselineWhat: 'raw indexOf scan GB/s',
+    ratio: indexGBs / baseGBs,
+    target: '>= 1 GB/s',
+    pass: indexGBs >= 1,
+  });
+  rows.push({
+    figure: 'time to first record',
+    value: firstMs,
+    unit: 'ms',
+    baseline: null,
+    baselineWhat: '',
+    ratio: null,
+    target: '<= 150 ms',
+    pass: firstMs <= 150,
+  });
   const perRecord = indexBytes / lines;
-  rows.push({ figure: 'index memory per record', value: perRecord, unit: 'bytes', baseline: memDelta / lines, baselineWhat: 'arrayBuffers delta / record', ratio: null, target: '<= 16 (8 ideal)', pass: perRecord <= 16 });
+  rows.push({
+    figure: 'index memory per record',
+    value: perRecord,
+    unit: 'bytes',
+    baseline: memDelta / lines,
+    baselineWhat: 'arrayBuffers delta / record',
+    ratio: null,
+    target: '<= 16 (8 ideal)',
+    pass: perRecord <= 16,
+  });
 
   // Stats vs jq over the label field.
   const ds = await JsonlDataset.open(path);
@@ -158,14 +186,35 @@ async function main(): Promise<void> {
     timeCmd('sync', []);
   }
   unlinkSync(work);
-  rows.push({ figure: 'save after one edit', value: saveMs, unit: 'ms', baseline: cpMs, baselineWhat: 'cp + sync ms', ratio: saveMs / cpMs, target: '<= 1.3x cp+sync', pass: saveMs / cpMs <= 1.3 });
+  rows.push({
+    figure: 'save after one edit',
+    value: saveMs,
+    unit: 'ms',
+    baseline: cpMs,
+    baselineWhat: 'cp + sync ms',
+    ratio: saveMs / cpMs,
+    target: '<= 1.3x cp+sync',
+    pass: saveMs / cpMs <= 1.3,
+  });
 
-  const fmt = (v: number | null) => (v === null ? '-' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+  const fmt = (v: number | null) =>
+    v === null ? '-' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
   const header = ['figure', 'value', 'baseline', 'ratio', 'target', 'pass'];
-  const table = rows.map((r) => [r.figure, `${fmt(r.value)} ${r.unit}`, r.baseline === null ? '-' : `${fmt(r.baseline)} (${r.baselineWhat})`, r.ratio === null ? '-' : `${fmt(r.ratio)}x`, r.target, r.pass ? 'pass' : 'FAIL']);
+  const table = rows.map((r) => [
+    r.figure,
+    `${fmt(r.value)} ${r.unit}`,
+    r.baseline === null ? '-' : `${fmt(r.baseline)} (${r.baselineWhat})`,
+    r.ratio === null ? '-' : `${fmt(r.ratio)}x`,
+    r.target,
+    r.pass ? 'pass' : 'FAIL',
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
-  console.log(`store bench: ${path} (${(size / 1e6).toFixed(0)} MB, ${lines} lines; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')})`);
+  console.log(
+    `store bench: ${path} (${(size / 1e6).toFixed(0)} MB, ${lines} lines; load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')})`,
+  );
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of table) console.log(line(row));

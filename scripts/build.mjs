@@ -21,7 +21,9 @@ const zodEnglishOnly = {
   name: 'zod-english-only',
   setup(b) {
     b.onResolve({ filter: /^\.\.\/locales\/index\.c?js$/ }, (args) =>
-      /[\\/]zod[\\/]/.test(args.importer) ? { path: join(args.resolveDir, '../locales'), namespace: 'zod-locales' } : undefined,
+      /[\\/]zod[\\/]/.test(args.importer)
+        ? { path: join(args.resolveDir, '../locales'), namespace: 'zod-locales' }
+        : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
       contents: "export { default as en } from './en.js';",
@@ -50,18 +52,29 @@ const node = {
 // (cli-NAME.js), loaded when that command runs: the modules that src/cli/commands/index.ts
 // imports with import(). `curate --help` then starts in about the time of `node -e 0` plus a
 // little, instead of loading the LLM engine, the filters and every format for every command.
-const commandModules = [...new Set([...readFileSync(join(root, 'src/cli/commands/index.ts'), 'utf8').matchAll(/import\('\.\/([\w-]+)'\)/g)].map((m) => m[1]))];
+const commandModules = [
+  ...new Set(
+    [...readFileSync(join(root, 'src/cli/commands/index.ts'), 'utf8').matchAll(/import\('\.\/([\w-]+)'\)/g)].map(
+      (m) => m[1],
+    ),
+  ),
+];
 const lazyCommands = {
   name: 'lazy-commands',
   setup(b) {
     b.onResolve({ filter: /^\.\/[\w-]+$/ }, (args) =>
-      args.kind === 'dynamic-import' && /[\\/]src[\\/]cli[\\/]commands[\\/]index\.ts$/.test(args.importer) ? { path: `./cli-${args.path.slice(2)}.js`, external: true } : undefined,
+      args.kind === 'dynamic-import' && /[\\/]src[\\/]cli[\\/]commands[\\/]index\.ts$/.test(args.importer)
+        ? { path: `./cli-${args.path.slice(2)}.js`, external: true }
+        : undefined,
     );
   },
 };
 const cliBuild = {
   ...node,
-  entryPoints: { cli: 'src/cli/main.ts', ...Object.fromEntries(commandModules.map((m) => [`cli-${m}`, `src/cli/commands/${m}.ts`])) },
+  entryPoints: {
+    cli: 'src/cli/main.ts',
+    ...Object.fromEntries(commandModules.map((m) => [`cli-${m}`, `src/cli/commands/${m}.ts`])),
+  },
   outdir: dist,
   plugins: [...node.plugins, lazyCommands],
   // import() becomes require(): a CommonJS file loaded through import() goes through Node's ESM
@@ -101,12 +114,16 @@ const builds = [
     outdir: join(dist, 'webview'),
     tsconfig: 'webview/tsconfig.json',
   })),
-  ...(packaging ? [] : [{
-    ...node,
-    entryPoints: { 'integration/index': 'test/integration/index.ts', electron: 'test/electron.ts' },
-    outdir: 'out/test',
-    external: ['vscode', 'mocha', '@vscode/test-electron'],
-  }]),
+  ...(packaging
+    ? []
+    : [
+        {
+          ...node,
+          entryPoints: { 'integration/index': 'test/integration/index.ts', electron: 'test/electron.ts' },
+          outdir: 'out/test',
+          external: ['vscode', 'mocha', '@vscode/test-electron'],
+        },
+      ]),
 ];
 
 function copyAssets() {
@@ -116,7 +133,10 @@ function copyAssets() {
     cpSync(join(root, 'node_modules/@vscode/codicons/dist', f), join(dest, f));
   }
   const css = readFileSync(join(root, 'webview/editor/editor.css'), 'utf8');
-  writeFileSync(join(dest, 'editor.css'), production ? esbuild.transformSync(css, { loader: 'css', minify: true }).code : css);
+  writeFileSync(
+    join(dest, 'editor.css'),
+    production ? esbuild.transformSync(css, { loader: 'css', minify: true }).code : css,
+  );
 }
 
 if (!watch) rmSync(dist, { recursive: true, force: true });

@@ -25,22 +25,43 @@ const zodEnglishOnly = {
   name: 'zod-english-only',
   setup(b) {
     b.onResolve({ filter: /^\.\.\/locales\/index\.c?js$/ }, (args) =>
-      /[\\/]zod[\\/]/.test(args.importer) ? { path: join(args.resolveDir, '../locales'), namespace: 'zod-locales' } : undefined,
+      /[\\/]zod[\\/]/.test(args.importer)
+        ? { path: join(args.resolveDir, '../locales'), namespace: 'zod-locales' }
+        : undefined,
     );
-    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({ contents: "export { default as en } from './en.js';", resolveDir: args.path, loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: "export { default as en } from './en.js';",
+      resolveDir: args.path,
+      loader: 'js',
+    }));
   },
 };
-const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, sourcemap: false, logLevel: 'warning', absWorkingDir: root, plugins: [zodEnglishOnly], outdir: stage };
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  sourcemap: false,
+  logLevel: 'warning',
+  absWorkingDir: root,
+  plugins: [zodEnglishOnly],
+  outdir: stage,
+};
 await esbuild.build({ ...common, entryPoints: { cli: 'src/cli/main.ts' }, banner: { js: '#!/usr/bin/env node' } });
 await esbuild.build({ ...common, entryPoints: { 'scan-worker': 'src/core/store/scan-worker.ts' } });
 // Loaded from beside cli.js when first needed: OpenAI's token encodings and the Parquet libraries.
-await esbuild.build({ ...common, entryPoints: { tokenizer: 'src/core/llm/tokenizer-impl.ts', parquet: 'src/core/formats/parquet-libs.ts' } });
+await esbuild.build({
+  ...common,
+  entryPoints: { tokenizer: 'src/core/llm/tokenizer-impl.ts', parquet: 'src/core/formats/parquet-libs.ts' },
+});
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const cli = {
   name: 'dataset-curator-cli',
   version: pkg.version,
-  description: 'curate: Dataset Curator headless. Stats, validation, filters, LLM labeling and judging, synthesis and export of JSONL training data, for CI and servers.',
+  description:
+    'curate: Dataset Curator headless. Stats, validation, filters, LLM labeling and judging, synthesis and export of JSONL training data, for CI and servers.',
   license: pkg.license,
   bin: { curate: 'cli.js' },
   files: ['cli.js', 'scan-worker.js', 'tokenizer.js', 'parquet.js', 'README.md', 'LICENSE'],
@@ -57,7 +78,13 @@ cpSync(join(root, 'docs', 'cli.md'), join(stage, 'README.md'));
 const r = spawnSync('npm', ['pack', '--json', '--pack-destination', outDir], {
   cwd: stage,
   encoding: 'utf8',
-  env: { ...process.env, npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' },
+  env: {
+    ...process.env,
+    npm_config_offline: 'true',
+    npm_config_audit: 'false',
+    npm_config_fund: 'false',
+    npm_config_update_notifier: 'false',
+  },
 });
 if (r.status !== 0) {
   process.stderr.write(r.stderr);

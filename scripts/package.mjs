@@ -15,7 +15,17 @@ ensureDependencies();
 rmSync(stage, { recursive: true, force: true });
 mkdirSync(stage, { recursive: true });
 must(process.execPath, [join(root, 'scripts/build.mjs'), '--production', '--dist', join(stage, 'dist')]);
-for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'CONTRIBUTING.md', '.vscodeignore', 'media', 'samples', 'docs']) {
+for (const f of [
+  'package.json',
+  'README.md',
+  'LICENSE',
+  'CHANGELOG.md',
+  'CONTRIBUTING.md',
+  '.vscodeignore',
+  'media',
+  'samples',
+  'docs',
+]) {
   if (existsSync(join(root, f))) cpSync(join(root, f), join(stage, f), { recursive: true });
 }
 rmSync(vsix, { force: true });

@@ -6,4 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { questionsJsonSchema } from '../src/core/questions/declarations';
 
-writeFileSync(join(__dirname, '..', 'media', 'questions.schema.json'), `${JSON.stringify(questionsJsonSchema(), null, 2)}\n`);
+writeFileSync(
+  join(__dirname, '..', 'media', 'questions.schema.json'),
+  `${JSON.stringify(questionsJsonSchema(), null, 2)}\n`,
+);

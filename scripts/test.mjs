@@ -40,12 +40,21 @@ function nodeTests(phase, list, extra = [], env = {}) {
     return;
   }
   const tap = join(mkdtempSync(join(tmpdir(), 'dc-tap-')), `${phase}.tap`);
-  const code = exec(process.execPath, [
-    '--import', 'tsx', '--test', ...extra,
-    '--test-reporter=spec', '--test-reporter-destination=stdout',
-    '--test-reporter=tap', `--test-reporter-destination=${tap}`,
-    ...list,
-  ], env);
+  const code = exec(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--test',
+      ...extra,
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=tap',
+      `--test-reporter-destination=${tap}`,
+      ...list,
+    ],
+    env,
+  );
   const text = readFileSync(tap, 'utf8');
   const count = (k) => Number(new RegExp(`^# ${k} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
   const passed = count('pass');
@@ -62,13 +71,17 @@ for (const phase of phases) {
   if (phase === 'typecheck') {
     const tsc = join(root, 'node_modules/typescript/bin/tsc');
     if (exec(process.execPath, [tsc, '-p', 'tsconfig.json', '--noEmit']) !== 0) failedPhases.push('typecheck (node)');
-    if (exec(process.execPath, [tsc, '-p', 'webview/tsconfig.json', '--noEmit']) !== 0) failedPhases.push('typecheck (webview)');
+    if (exec(process.execPath, [tsc, '-p', 'webview/tsconfig.json', '--noEmit']) !== 0)
+      failedPhases.push('typecheck (webview)');
   } else if (phase === 'build') {
     build();
   } else if (phase === 'unit') {
     // The per-user folders (the LLM response cache and its secret) of a fresh user, not the machine's.
     const home = mkdtempSync(join(tmpdir(), 'dc-user-'));
-    nodeTests('unit', files('test/unit', '.test.ts'), [], { XDG_CACHE_HOME: join(home, 'cache'), XDG_CONFIG_HOME: join(home, 'config') });
+    nodeTests('unit', files('test/unit', '.test.ts'), [], {
+      XDG_CACHE_HOME: join(home, 'cache'),
+      XDG_CONFIG_HOME: join(home, 'config'),
+    });
   } else if (phase === 'integration') {
     const code = spawnSync(process.execPath, ['--import', 'tsx', 'test/harness/integration.ts'], {
       cwd: root,

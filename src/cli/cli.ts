@@ -73,7 +73,12 @@ function distance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(
+        (prev[j] ?? 0) + 1,
+        (cur[j - 1] ?? 0) + 1,
+        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     prev = cur;
   }
   return prev[b.length] ?? 0;
@@ -108,7 +113,10 @@ export function textOrFile(v: string, flag: string): string {
     if (statSync(v).isDirectory()) throw new UsageError(`--${flag} ${v} is a folder; give the text or a file`);
     return readFileSync(v, 'utf8');
   }
-  if (looksLikePath(v)) throw new UsageError(`--${flag}: no such file: ${v} (to pass it as text, write it with a space or without the extension)`);
+  if (looksLikePath(v))
+    throw new UsageError(
+      `--${flag}: no such file: ${v} (to pass it as text, write it with a space or without the extension)`,
+    );
   return v;
 }
 
@@ -146,7 +154,9 @@ export function stringOption(v: unknown, name: string, required = true): string 
 
 export function intOption(v: unknown, name: string, min = 1): number {
   if (typeof v !== 'string' || !/^\d+$/.test(v) || Number(v) < min) {
-    throw new UsageError(`--${name} must be an integer >= ${min}, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
+    throw new UsageError(
+      `--${name} must be an integer >= ${min}, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`,
+    );
   }
   return Number(v);
 }
@@ -160,12 +170,19 @@ export function fieldPath(p: string): (string | number)[] {
     } catch {
       throw new UsageError(`--field ${JSON.stringify(p)} is not a JSON array of keys`);
     }
-    if (!Array.isArray(v) || v.length === 0 || !v.every((k) => typeof k === 'string' || (typeof k === 'number' && Number.isInteger(k) && k >= 0))) {
+    if (
+      !Array.isArray(v) ||
+      v.length === 0 ||
+      !v.every((k) => typeof k === 'string' || (typeof k === 'number' && Number.isInteger(k) && k >= 0))
+    ) {
       throw new UsageError('--field as JSON must be a non-empty array of keys (strings) and indices (integers)');
     }
     return v as (string | number)[];
   }
   const parts = p.split('.');
-  if (!p || parts.some((s) => s === '')) throw new UsageError(`--field must be a dotted path like "label", "judge.score" or "messages.0.content", got ${JSON.stringify(p)}`);
+  if (!p || parts.some((s) => s === ''))
+    throw new UsageError(
+      `--field must be a dotted path like "label", "judge.score" or "messages.0.content", got ${JSON.stringify(p)}`,
+    );
   return parts.map((s) => (/^(0|[1-9]\d*)$/.test(s) ? Number(s) : s));
 }

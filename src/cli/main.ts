@@ -9,12 +9,16 @@ import { ExitCode, UsageError, parse, type Command, type Io } from './cli';
 import { commands } from './commands';
 
 // By name or shape, not instanceof: a command's bundle has its own copies of these classes.
-const isUsage = (err: unknown): err is Error => err instanceof UsageError || (err instanceof Error && err.name === 'UsageError');
+const isUsage = (err: unknown): err is Error =>
+  err instanceof UsageError || (err instanceof Error && err.name === 'UsageError');
 /** A ConflictError or its LockedError (code ECONFLICT): the file changed, or another writer holds it. */
-const isConflict = (err: unknown): err is Error => err instanceof Error && (err as { code?: unknown }).code === 'ECONFLICT';
-const isSaveError = (err: unknown): err is SaveError => err instanceof Error && err.name === 'SaveError' && typeof (err as SaveError).detail === 'string';
+const isConflict = (err: unknown): err is Error =>
+  err instanceof Error && (err as { code?: unknown }).code === 'ECONFLICT';
+const isSaveError = (err: unknown): err is SaveError =>
+  err instanceof Error && err.name === 'SaveError' && typeof (err as SaveError).detail === 'string';
 /** A UserError (or a subclass such as NotADatasetError): its message is for the user, with its exit code. */
-const isUserError = (err: unknown): err is Error & { exitCode: number } => err instanceof Error && typeof (err as { exitCode?: unknown }).exitCode === 'number';
+const isUserError = (err: unknown): err is Error & { exitCode: number } =>
+  err instanceof Error && typeof (err as { exitCode?: unknown }).exitCode === 'number';
 
 function commandHelp(c: Command): string {
   return `${c.summary}\n\nUsage: ${c.usage}\n${c.details ? `\n${c.details}\n` : ''}`;
@@ -89,10 +93,15 @@ function failure(cmd: Command, err: unknown, io: Io): { code: number; message: s
   };
   if (isUsage(err)) return say(ExitCode.usage, err.message, `Usage: ${cmd.usage}\n`);
   if (isConflict(err)) return say(ExitCode.conflict, err.message);
-  if (err instanceof Error && err.name === 'AbortError') return say(ExitCode.interrupted, 'interrupted; nothing was written');
+  if (err instanceof Error && err.name === 'AbortError')
+    return say(ExitCode.interrupted, 'interrupted; nothing was written');
   // A bad input the core recognised (a folder or a binary file for a dataset, ...): its exit code (2, as for a usage error).
   if (isUserError(err)) return say(err.exitCode, err.message);
-  const msg = isSaveError(err) ? `${err.detail} The file on disk was not changed.` : err instanceof Error ? err.message : String(err);
+  const msg = isSaveError(err)
+    ? `${err.detail} The file on disk was not changed.`
+    : err instanceof Error
+      ? err.message
+      : String(err);
   return say(ExitCode.failure, msg);
 }
 

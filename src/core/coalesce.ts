@@ -25,10 +25,13 @@ export function coalesce<T>(send: (value: T) => void, everyMs: number, now: () =
     const wait = last + everyMs - now();
     if (wait <= 0 && !timer) return flush(value);
     pending = { value };
-    timer ??= setTimeout(() => {
-      timer = undefined;
-      if (pending) flush(pending.value);
-    }, Math.max(0, wait));
+    timer ??= setTimeout(
+      () => {
+        timer = undefined;
+        if (pending) flush(pending.value);
+      },
+      Math.max(0, wait),
+    );
   }) as Coalescer<T>;
   notify.cancel = () => {
     if (timer) clearTimeout(timer);

@@ -77,7 +77,8 @@ function candidates(buf: Buffer, len: number, n: { needle: Buffer; alsoCheck: Bu
   }
   const hits: number[] = [];
   for (let i = low.indexOf(n.needle); i !== -1 && i < len; i = low.indexOf(n.needle, i + 1)) hits.push(i);
-  for (const seq of n.alsoCheck) for (let i = buf.indexOf(seq); i !== -1 && i < len; i = buf.indexOf(seq, i + 1)) hits.push(i);
+  for (const seq of n.alsoCheck)
+    for (let i = buf.indexOf(seq); i !== -1 && i < len; i = buf.indexOf(seq, i + 1)) hits.push(i);
   if (n.alsoCheck.length) hits.sort((a, b) => a - b);
   return hits;
 }
@@ -105,7 +106,12 @@ export class MatchIndex {
   }
 
   progress(): MatchProgress {
-    return { count: this.n, scanned: this.finished ? this.ds.lineCount : this.scannedTo, lineCount: this.ds.lineCount, done: this.finished };
+    return {
+      count: this.n,
+      scanned: this.finished ? this.ds.lineCount : this.scannedTo,
+      lineCount: this.ds.lineCount,
+      done: this.finished,
+    };
   }
 
   get done(): boolean {

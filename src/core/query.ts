@@ -49,12 +49,22 @@ export function matchesQuery(q: SearchQuery, opts: QueryOptions = {}): (line: Qu
       text = (s) => s.toLowerCase().includes(needle);
     }
   }
-  const needsAnnotation = q.label !== undefined || q.minScore !== undefined || q.maxScore !== undefined || q.reviewStatus !== undefined || q.inQueue !== undefined || q.agreementCell !== undefined;
+  const needsAnnotation =
+    q.label !== undefined ||
+    q.minScore !== undefined ||
+    q.maxScore !== undefined ||
+    q.reviewStatus !== undefined ||
+    q.inQueue !== undefined ||
+    q.agreementCell !== undefined;
   const threshold = opts.disagreement ?? DEFAULT_DISAGREEMENT;
   return (line) => {
     if (q.invalid !== undefined && !!line.invalid !== q.invalid) return false;
     if (text && !text(textOf(line))) return false;
-    if (q.judgesDisagree !== undefined && (!isObject(line.value) || judgesDisagree(judgeAgreement(line.value), threshold) !== q.judgesDisagree)) return false;
+    if (
+      q.judgesDisagree !== undefined &&
+      (!isObject(line.value) || judgesDisagree(judgeAgreement(line.value), threshold) !== q.judgesDisagree)
+    )
+      return false;
     if (!needsAnnotation) return true;
     if (!isObject(line.value)) return false;
     const ann = readAnnotation(line.value);
@@ -73,7 +83,14 @@ export function matchesQuery(q: SearchQuery, opts: QueryOptions = {}): (line: Qu
 function inCell(v: Record<string, unknown>, c: NonNullable<SearchQuery['agreementCell']>): boolean {
   const a = pickLabel(c.reference as LabelSourceName, v, c.question, undefined);
   const b = pickLabel(c.prediction as LabelSourceName, v, c.question, undefined);
-  return a !== undefined && a !== null && b !== undefined && b !== null && labelKey(a) === c.referenceLabel && labelKey(b) === c.predictionLabel;
+  return (
+    a !== undefined &&
+    a !== null &&
+    b !== undefined &&
+    b !== null &&
+    labelKey(a) === c.referenceLabel &&
+    labelKey(b) === c.predictionLabel
+  );
 }
 
 /** The text a search looks in: the record's string values (not its JSON syntax), or the raw line. */

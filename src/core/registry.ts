@@ -78,13 +78,21 @@ export function entry<S extends z.ZodType, R>(op: Operation<S, R>, reporting: Re
 export function faceNames(id: string): { cli: string[]; vscode: string; vscodeRecord: string } {
   const words = id.split('-');
   const camel = words.map((w, i) => (i === 0 ? w : `${w[0]!.toUpperCase()}${w.slice(1)}`)).join('');
-  return { cli: words[0] === 'generate' ? words : [id], vscode: `datasetCurator.${camel}`, vscodeRecord: `datasetCurator.${camel}Record` };
+  return {
+    cli: words[0] === 'generate' ? words : [id],
+    vscode: `datasetCurator.${camel}`,
+    vscodeRecord: `datasetCurator.${camel}Record`,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Reporting of the kinds of results
 
-const money = (s: { requests: number; tokens: { input_tokens: number; output_tokens: number }; cost: number }): string =>
+const money = (s: {
+  requests: number;
+  tokens: { input_tokens: number; output_tokens: number };
+  cost: number;
+}): string =>
   `${s.requests} request(s), ${s.tokens.input_tokens} + ${s.tokens.output_tokens} tokens${s.cost ? `, $${s.cost.toFixed(4)}` : ''}`;
 
 /** An LLM job over a file's records (label, rationale, judge, consistency, critique). */
@@ -92,7 +100,9 @@ export const jobReporting: Reporting<JobSummary> = {
   summarize(s) {
     return {
       headline: `${s.ok} ok, ${s.failed.length} failed, ${s.skipped.length} skipped (invalid lines), ${s.cached} from cache, ${s.resumed} resumed; ${money(s)}`,
-      details: (s.parts ?? []).map((p) => `${p.model}: ${p.ok} ok, ${p.failed.length} failed, ${p.cached} from cache, ${p.requests} request(s)`),
+      details: (s.parts ?? []).map(
+        (p) => `${p.model}: ${p.ok} ok, ${p.failed.length} failed, ${p.cached} from cache, ${p.requests} request(s)`,
+      ),
       failures: s.failed.map((f) => ({ where: `line ${f.line}${s.parts ? ` (${f.model})` : ''}`, reason: f.reason })),
       skipped: s.skipped.map((f) => ({ where: `line ${f.line}`, reason: f.reason })),
       outcome: s.failed.length > 0 ? 'incomplete' : 'ok',
@@ -105,7 +115,13 @@ export const jobReporting: Reporting<JobSummary> = {
   },
 };
 
-const REJECTED: Record<string, string> = { similar: 'near-copies', duplicate: 'duplicates', short: 'too short', long: 'too long', empty: 'empty' };
+const REJECTED: Record<string, string> = {
+  similar: 'near-copies',
+  duplicate: 'duplicates',
+  short: 'too short',
+  long: 'too long',
+  empty: 'empty',
+};
 
 /** A generation job writing a new file (instructions, responses, preferences, dialogues). */
 export const generateReporting: Reporting<GenerateSummary> = {
@@ -139,7 +155,10 @@ export const generateReporting: Reporting<GenerateSummary> = {
   },
   cancelled(err) {
     if (!(err instanceof GenerateCancelledError)) return undefined;
-    return { result: err.summary, kept: `${err.summary.records} generated record(s) are kept in ${err.summary.output}` };
+    return {
+      result: err.summary,
+      kept: `${err.summary.records} generated record(s) are kept in ${err.summary.output}`,
+    };
   },
 };
 

@@ -7,7 +7,11 @@ import { readSync } from 'node:fs';
  * line feed; `buf[start..end)` is the line without it, `offset` its position in the file), up to
  * `size` bytes. Returns the byte length of the complete lines: a torn tail beyond it is not passed.
  */
-export function scanLines(fd: number, onLine: (buf: Buffer, start: number, end: number, offset: number) => void, size = Infinity): number {
+export function scanLines(
+  fd: number,
+  onLine: (buf: Buffer, start: number, end: number, offset: number) => void,
+  size = Infinity,
+): number {
   const chunk = Buffer.allocUnsafe(1 << 20);
   let carry: Buffer = Buffer.alloc(0);
   let pos = 0; // file offset of carry[0]

@@ -18,7 +18,14 @@ export async function* storeLines(path: string, signal?: AbortSignal): AsyncGene
         for (let k = 0; k < seg.lines.length; k++) yield lineOf(ds, seg.logicalStart + k);
         continue;
       }
-      for (const chunk of rangeLines(ds.fileDescriptor, seg.byteStart, seg.byteEnd, seg.logicalStart, ds.maxLineBytes, 1024 * 1024)) {
+      for (const chunk of rangeLines(
+        ds.fileDescriptor,
+        seg.byteStart,
+        seg.byteEnd,
+        seg.logicalStart,
+        ds.maxLineBytes,
+        1024 * 1024,
+      )) {
         if (signal?.aborted) return;
         yield* chunk;
         await new Promise((r) => setImmediate(r));
@@ -32,7 +39,9 @@ export async function* storeLines(path: string, signal?: AbortSignal): AsyncGene
 function lineOf(ds: JsonlDataset, i: number): Line {
   const l = ds.line(i);
   // An invalid line carries its bytes (invalid UTF-8 is not in `raw`); a record is valid UTF-8.
-  return l.invalid ? { index: i, raw: l.raw, invalid: l.invalid, bytes: l.bytes() } : { index: i, raw: l.raw, value: l.value };
+  return l.invalid
+    ? { index: i, raw: l.raw, invalid: l.invalid, bytes: l.bytes() }
+    : { index: i, raw: l.raw, value: l.value };
 }
 
 /** The lines of an open dataset as it is now (its edits included), yielding to the event loop as it goes. */
@@ -49,8 +58,14 @@ export async function* datasetLines(ds: JsonlDataset, signal?: AbortSignal): Asy
 export async function* recordLines(path: string, format: Format, signal?: AbortSignal): AsyncGenerator<Line> {
   let index = 0;
   for await (const v of readRecords(path, format, signal ? { signal } : {})) {
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) yield { index: index++, raw: '', value: v as Record<string, unknown> };
-    else yield { index: index++, raw: '', invalid: { reason: `not a JSON object (${Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v})` } };
+    if (v !== null && typeof v === 'object' && !Array.isArray(v))
+      yield { index: index++, raw: '', value: v as Record<string, unknown> };
+    else
+      yield {
+        index: index++,
+        raw: '',
+        invalid: { reason: `not a JSON object (${Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v})` },
+      };
   }
 }
 

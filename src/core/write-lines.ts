@@ -9,7 +9,14 @@
 import { closeSync, fsyncSync, openSync, statSync, renameSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UserError } from './operation';
-import { BufferedWriter, cleanStaleTemps, fsyncDir, keepOwnerAndMode, resolveWriteTarget, tempPathFor } from './store/files';
+import {
+  BufferedWriter,
+  cleanStaleTemps,
+  fsyncDir,
+  keepOwnerAndMode,
+  resolveWriteTarget,
+  tempPathFor,
+} from './store/files';
 import { withLock } from './store/lock';
 
 /** A line to write: text (written as UTF-8) or the line's exact bytes. Without its terminator. */

@@ -10,7 +10,14 @@ const byFolder = new Map<string, string | undefined>();
 
 function gitConfig(dir: string, key: string): string {
   try {
-    return execFileSync('git', ['config', '--get', key], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'], timeout: 3000, windowsHide: true }).toString().trim();
+    return execFileSync('git', ['config', '--get', key], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 3000,
+      windowsHide: true,
+    })
+      .toString()
+      .trim();
   } catch {
     return '';
   }

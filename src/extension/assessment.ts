@@ -5,7 +5,13 @@
 // turns user actions into undoable edits of the document.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { createFilterOperation, dedupText, tagEdits, type FilterOptions, type FilterResult } from '../core/filter/filter';
+import {
+  createFilterOperation,
+  dedupText,
+  tagEdits,
+  type FilterOptions,
+  type FilterResult,
+} from '../core/filter/filter';
 import { duplicatesToDrop, type DupCluster } from '../core/filter/dedup';
 import { inReviewQueue, tagsOf, type FieldEdit } from '../core/filter/fields';
 import { createReviewQueueOperation, markForReview, type ReviewQueue } from '../core/filter/thresholds';
@@ -16,7 +22,16 @@ import { embedderFor, type Embedder } from '../core/llm/embeddings';
 import { readAnnotation } from '../core/schema/annotation';
 import { datasetLines } from '../core/sources';
 import { LineTracker, type Edit } from '../core/store';
-import type { AgreementPayload, DuplicateClusterPayload, DuplicateSearch, DuplicatesPayload, HostEvent, ParsedParams, QueuePayload, ViewMode } from '../shared/protocol';
+import type {
+  AgreementPayload,
+  DuplicateClusterPayload,
+  DuplicateSearch,
+  DuplicatesPayload,
+  HostEvent,
+  ParsedParams,
+  QueuePayload,
+  ViewMode,
+} from '../shared/protocol';
 import type { DatasetDocument } from './datasetDocument';
 import { runWithProgress } from './jobs';
 import { endpointFor } from './llmFace';
@@ -53,7 +68,8 @@ function liveClusters(f: Found): DupCluster[] {
 function describe(s: DuplicateSearch, field: string | undefined): string {
   const of = field ? `"${field}"` : 'the text';
   const keep = s.keep === 'highest-score' ? '; the best judge score kept' : '';
-  if (s.method === 'exact') return `exact duplicates of ${of} (normalized${s.stripPunctuation ? ', punctuation ignored' : ''}${keep})`;
+  if (s.method === 'exact')
+    return `exact duplicates of ${of} (normalized${s.stripPunctuation ? ', punctuation ignored' : ''}${keep})`;
   if (s.method === 'near') {
     const shingle = s.shingle === 'chars' ? `${s.shingleSize ?? 7}-character` : `${s.shingleSize ?? 5}-word`;
     return `near-duplicates of ${of} (MinHash over ${shingle} shingles, Jaccard ≥ ${s.threshold ?? 0.8}${keep})`;
@@ -68,7 +84,14 @@ function excerpt(text: string | undefined): string {
 
 /** One document's assessment state. */
 export class DocumentAssessment {
-  private agreementLive: { key: string; question: string; goldField?: string; live: LiveAggregate<{ type: 'agreement'; spec: AgreementSpec }> } | undefined;
+  private agreementLive:
+    | {
+        key: string;
+        question: string;
+        goldField?: string;
+        live: LiveAggregate<{ type: 'agreement'; spec: AgreementSpec }>;
+      }
+    | undefined;
   readonly queueLive: LiveAggregate<{ type: 'review-queue' }>;
   private found: Found | undefined;
   /** Set while a duplicate search reads the document: lines inserted or deleted meanwhile make its indices unreliable. */
@@ -120,7 +143,12 @@ export class DocumentAssessment {
           ]
         : [['human', 'suggestion']];
       const spec = agreementSpec({ question: p.question, compare, judges: true });
-      this.agreementLive = { key, question: p.question, ...(p.goldField ? { goldField: p.goldField } : {}), live: new LiveAggregate(this.doc.store, { type: 'agreement', spec }) };
+      this.agreementLive = {
+        key,
+        question: p.question,
+        ...(p.goldField ? { goldField: p.goldField } : {}),
+        live: new LiveAggregate(this.doc.store, { type: 'agreement', spec }),
+      };
     }
     const { live, question, goldField } = this.agreementLive;
     const r = (await live.current()).report();
@@ -131,7 +159,8 @@ export class DocumentAssessment {
 
   /** Records waiting in review queues. With `ifCheap`, a file of 32 MiB or more is not counted just to show the toolbar's count (it is once the queue is used). */
   async queue(ifCheap = false): Promise<QueuePayload> {
-    if (ifCheap && !this.queueLive.counted && this.doc.store.byteLength >= CHEAP_COUNT_BYTES) return { counted: false, total: 0, queues: [] };
+    if (ifCheap && !this.queueLive.counted && this.doc.store.byteLength >= CHEAP_COUNT_BYTES)
+      return { counted: false, total: 0, queues: [] };
     const q = await this.queueLive.current();
     return { counted: true, total: q.total, queues: q.counts() };
   }
@@ -139,7 +168,10 @@ export class DocumentAssessment {
   // --- duplicates -----------------------------------------------------------------------------
 
   /** Looks for duplicates in the document as it is now (edits included). Undefined: cancelled or failed (the user was told). */
-  async findDuplicates(search: DuplicateSearch, embedder?: () => Promise<(Embedder & { close(): void }) | undefined>): Promise<DuplicatesPayload | undefined> {
+  async findDuplicates(
+    search: DuplicateSearch,
+    embedder?: () => Promise<(Embedder & { close(): void }) | undefined>,
+  ): Promise<DuplicatesPayload | undefined> {
     const log = this.log;
     const name = path.basename(this.doc.uri.fsPath);
     let emb: (Embedder & { close(): void }) | undefined;
@@ -148,7 +180,10 @@ export class DocumentAssessment {
       if (!emb) return undefined;
     }
     const store = this.doc.store;
-    const op = createFilterOperation({ open: (_file, signal) => () => datasetLines(store, signal), ...(emb ? { embed: emb.embed } : {}) });
+    const op = createFilterOperation({
+      open: (_file, signal) => () => datasetLines(store, signal),
+      ...(emb ? { embed: emb.embed } : {}),
+    });
     const options: FilterOptions = {
       file: this.doc.uri.fsPath,
       action: 'dry-run',
@@ -157,15 +192,31 @@ export class DocumentAssessment {
       ...(search.keep ? { keep: search.keep } : {}),
       ...(search.method === 'exact' && search.stripPunctuation ? { exact: { stripPunctuation: true } } : {}),
       ...(search.method === 'near'
-        ? { near: { ...(search.threshold !== undefined ? { threshold: search.threshold } : {}), ...(search.shingle ? { shingle: search.shingle } : {}), ...(search.shingleSize ? { shingleSize: search.shingleSize } : {}) } }
+        ? {
+            near: {
+              ...(search.threshold !== undefined ? { threshold: search.threshold } : {}),
+              ...(search.shingle ? { shingle: search.shingle } : {}),
+              ...(search.shingleSize ? { shingleSize: search.shingleSize } : {}),
+            },
+          }
         : {}),
-      ...(search.method === 'semantic' ? { semantic: { ...(search.threshold !== undefined ? { threshold: search.threshold } : {}) } } : {}),
+      ...(search.method === 'semantic'
+        ? { semantic: { ...(search.threshold !== undefined ? { threshold: search.threshold } : {}) } }
+        : {}),
     };
     const flag = { structural: false };
     this.searching = flag;
     let result: FilterResult | undefined;
     try {
-      result = await runWithProgress(op, op.options.parse(options), { title: `Finding duplicates in ${name}`, cancelled: `Finding duplicates in ${name} was cancelled; nothing changed.` }, log);
+      result = await runWithProgress(
+        op,
+        op.options.parse(options),
+        {
+          title: `Finding duplicates in ${name}`,
+          cancelled: `Finding duplicates in ${name} was cancelled; nothing changed.`,
+        },
+        log,
+      );
     } finally {
       if (this.searching === flag) this.searching = undefined;
       emb?.close();
@@ -180,7 +231,9 @@ export class DocumentAssessment {
       searched: result.dedup.compared,
       stale: flag.structural,
     };
-    log.info(`${name}: ${this.found.description}: ${clusters.length} cluster(s) among ${result.dedup.compared} record(s)${emb ? `; embeddings: ${emb.counts.requests} request(s), ${emb.counts.cached} text(s) from the cache` : ''}`);
+    log.info(
+      `${name}: ${this.found.description}: ${clusters.length} cluster(s) among ${result.dedup.compared} record(s)${emb ? `; embeddings: ${emb.counts.requests} request(s), ${emb.counts.cached} text(s) from the cache` : ''}`,
+    );
     return this.duplicates(0, 50) as DuplicatesPayload;
   }
 
@@ -253,7 +306,8 @@ export class DocumentAssessment {
     if (f.stale) throw new Error('The file changed since the duplicates were found: find them again.');
     const ids = p.clusters === 'all' ? undefined : new Set(p.clusters);
     const clusters = liveClusters(f).filter((c) => c.members.length > 1 && (!ids || ids.has(c.id)));
-    if (clusters.length === 0) return { changed: 0, message: 'Nothing to do: no cluster has more than one record left.' };
+    if (clusters.length === 0)
+      return { changed: 0, message: 'Nothing to do: no cluster has more than one record left.' };
     const keep = new Map<number, number>();
     for (const [id, index] of Object.entries(p.keep)) keep.set(Number(id), index);
     for (const c of clusters) {
@@ -264,29 +318,43 @@ export class DocumentAssessment {
     const what = `${clusters.length === 1 ? `cluster ${(clusters[0] as DupCluster).id + 1}` : `${clusters.length} clusters`}`;
     if (p.action === 'delete') {
       const n = this.doc.deleteLines(drop, `Delete ${drop.length} duplicate(s)`);
-      return { changed: n, message: `Deleted ${n} duplicate(s) of ${what}. Undo (Ctrl+Z) brings them back; save to keep it.` };
+      return {
+        changed: n,
+        message: `Deleted ${n} duplicate(s) of ${what}. Undo (Ctrl+Z) brings them back; save to keep it.`,
+      };
     }
     const ds = this.doc.store;
     const current = (i: number) => {
       const v = ds.line(i).value;
       return v ? tagsOf(v) : undefined;
     };
-    const edits: FieldEdit[] = tagEdits(drop.map((i) => [i, current(i)] as const), DUPLICATE_TAG);
+    const edits: FieldEdit[] = tagEdits(
+      drop.map((i) => [i, current(i)] as const),
+      DUPLICATE_TAG,
+    );
     // The one kept must not carry the tag (it may, from an earlier choice of another keeper).
     for (const c of clusters) {
       const kept = keep.get(c.id) ?? c.representative;
       const t = current(kept);
-      if (t?.includes(DUPLICATE_TAG)) edits.push({ index: kept, path: ['annotations', 'tags'], value: t.filter((x) => x !== DUPLICATE_TAG) });
+      if (t?.includes(DUPLICATE_TAG))
+        edits.push({ index: kept, path: ['annotations', 'tags'], value: t.filter((x) => x !== DUPLICATE_TAG) });
     }
-    if (edits.length === 0) return { changed: 0, message: `The others in ${what} are already tagged "${DUPLICATE_TAG}".` };
+    if (edits.length === 0)
+      return { changed: 0, message: `The others in ${what} are already tagged "${DUPLICATE_TAG}".` };
     const n = this.doc.setFields(edits, `Tag ${drop.length} duplicate(s)`);
-    return { changed: n, message: `Tagged ${n} record(s) "${DUPLICATE_TAG}" in ${what}. Undo (Ctrl+Z) reverts it; save to keep it.` };
+    return {
+      changed: n,
+      message: `Tagged ${n} record(s) "${DUPLICATE_TAG}" in ${what}. Undo (Ctrl+Z) reverts it; save to keep it.`,
+    };
   }
 
   // --- review queue ---------------------------------------------------------------------------
 
   /** Sends the records the model is unsure about to the review queue: one undoable edit. */
-  async sendToReview(minConfidence: number, queue = 'low-confidence'): Promise<{ sent: number; queue: ReviewQueue; first?: number } | undefined> {
+  async sendToReview(
+    minConfidence: number,
+    queue = 'low-confidence',
+  ): Promise<{ sent: number; queue: ReviewQueue; first?: number } | undefined> {
     const log = this.log;
     const name = path.basename(this.doc.uri.fsPath);
     const store = this.doc.store;
@@ -294,7 +362,10 @@ export class DocumentAssessment {
     const q = await runWithProgress(
       op,
       op.options.parse({ file: this.doc.uri.fsPath, minConfidence, queue }),
-      { title: `Finding low-confidence records in ${name}`, cancelled: `Sending records of ${name} to review was cancelled; nothing changed.` },
+      {
+        title: `Finding low-confidence records in ${name}`,
+        cancelled: `Sending records of ${name} to review was cancelled; nothing changed.`,
+      },
       log,
     );
     if (!q) return undefined;
@@ -305,7 +376,9 @@ export class DocumentAssessment {
     if (fresh.length) this.doc.setFields(markForReview(fresh, queue), `Send ${fresh.length} record(s) to review`);
     const sent = fresh.length;
     await this.queueLive.current(); // the editor shows the count next
-    log.info(`${name}: ${q.indices.length} record(s) below confidence ${minConfidence} (or without one) for review in '${queue}', ${sent} newly sent; ${q.automatic} left to the model, ${q.skipped} skipped`);
+    log.info(
+      `${name}: ${q.indices.length} record(s) below confidence ${minConfidence} (or without one) for review in '${queue}', ${sent} newly sent; ${q.automatic} left to the model, ${q.skipped} skipped`,
+    );
     return { sent, queue: q, ...(q.indices.length ? { first: q.indices[0] as number } : {}) };
   }
 }
@@ -333,7 +406,12 @@ export class AssessmentHub {
 
   /** Asks the document's editor for a view (kept until the webview says it shows it). */
   show(doc: DatasetDocument, mode: ViewMode, focus?: number): void {
-    const event: Extract<HostEvent, { type: 'show' }> = { kind: 'event', type: 'show', mode, ...(focus !== undefined ? { focus } : {}) };
+    const event: Extract<HostEvent, { type: 'show' }> = {
+      kind: 'event',
+      type: 'show',
+      mode,
+      ...(focus !== undefined ? { focus } : {}),
+    };
     this.for(doc).pendingShow = event;
     this.post(doc, event);
   }
@@ -368,7 +446,10 @@ export class AssessmentHub {
   }
 
   findDuplicates(doc: DatasetDocument, search: DuplicateSearch): Promise<DuplicatesPayload | undefined> {
-    const s = search.method === 'semantic' && !search.embeddingModel ? { ...search, embeddingModel: readEndpointSettings(doc.uri).embeddingModel } : search;
+    const s =
+      search.method === 'semantic' && !search.embeddingModel
+        ? { ...search, embeddingModel: readEndpointSettings(doc.uri).embeddingModel }
+        : search;
     return this.for(doc).findDuplicates(s, () => this.embedder(doc, s.embeddingModel));
   }
 }

@@ -31,9 +31,21 @@ export async function askDuplicateSearch(uri: vscode.Uri): Promise<DuplicateSear
   type Item = vscode.QuickPickItem & { method: DuplicateSearch['method'] };
   const pick = await vscode.window.showQuickPick<Item>(
     [
-      { label: '$(symbol-string) Exact duplicates', description: 'the same text after normalizing case, spaces and Unicode', method: 'exact' },
-      { label: '$(symbol-misc) Near-duplicates', description: 'MinHash + LSH over word shingles: a few words changed', method: 'near' },
-      { label: '$(sparkle) Semantic duplicates', description: "the same meaning, through the endpoint's /embeddings", method: 'semantic' },
+      {
+        label: '$(symbol-string) Exact duplicates',
+        description: 'the same text after normalizing case, spaces and Unicode',
+        method: 'exact',
+      },
+      {
+        label: '$(symbol-misc) Near-duplicates',
+        description: 'MinHash + LSH over word shingles: a few words changed',
+        method: 'near',
+      },
+      {
+        label: '$(sparkle) Semantic duplicates',
+        description: "the same meaning, through the endpoint's /embeddings",
+        method: 'semantic',
+      },
     ],
     { title: `Find Duplicates in ${name}`, placeHolder: 'How alike must records be?' },
   );
@@ -42,7 +54,9 @@ export async function askDuplicateSearch(uri: vscode.Uri): Promise<DuplicateSear
   const semantic = pick.method === 'semantic';
   const threshold = await vscode.window.showInputBox({
     title: `Find Duplicates in ${name}: ${semantic ? 'cosine similarity' : 'Jaccard similarity'}`,
-    prompt: semantic ? 'Records whose embeddings have at least this cosine similarity are duplicates.' : 'Records whose word shingles overlap at least this much (estimated Jaccard) are duplicates.',
+    prompt: semantic
+      ? 'Records whose embeddings have at least this cosine similarity are duplicates.'
+      : 'Records whose word shingles overlap at least this much (estimated Jaccard) are duplicates.',
     value: semantic ? '0.92' : '0.8',
     ignoreFocusOut: true,
     validateInput: (v) => unitNumber(v, 'The threshold'),
@@ -60,7 +74,11 @@ export async function askDuplicateSearch(uri: vscode.Uri): Promise<DuplicateSear
   return { method: 'semantic', threshold: Number(threshold), embeddingModel: model.trim() };
 }
 
-export async function findDuplicatesCommand(uri: vscode.Uri, editors: CurationEditorProvider, search?: DuplicateSearch): Promise<void> {
+export async function findDuplicatesCommand(
+  uri: vscode.Uri,
+  editors: CurationEditorProvider,
+  search?: DuplicateSearch,
+): Promise<void> {
   const s = search ?? (await askDuplicateSearch(uri));
   if (!s) return;
   const doc = await openDocument(uri, editors);
@@ -74,13 +92,18 @@ export async function findDuplicatesCommand(uri: vscode.Uri, editors: CurationEd
   );
 }
 
-export async function sendToReviewCommand(uri: vscode.Uri, editors: CurationEditorProvider, threshold?: number): Promise<void> {
+export async function sendToReviewCommand(
+  uri: vscode.Uri,
+  editors: CurationEditorProvider,
+  threshold?: number,
+): Promise<void> {
   const name = path.basename(uri.fsPath);
   let t = threshold;
   if (t === undefined) {
     const v = await vscode.window.showInputBox({
       title: `Send Low-Confidence Records of ${name} to Review`,
-      prompt: "Records whose model confidence (the top suggestion's score) is below this go to the human review queue, and so do records without a suggestion. Records a person already decided are left alone.",
+      prompt:
+        "Records whose model confidence (the top suggestion's score) is below this go to the human review queue, and so do records without a suggestion. Records a person already decided are left alone.",
       value: '0.8',
       ignoreFocusOut: true,
       validateInput: (x) => unitNumber(x, 'The confidence threshold'),
@@ -93,7 +116,9 @@ export async function sendToReviewCommand(uri: vscode.Uri, editors: CurationEdit
   if (!r) return;
   const waiting = r.queue.indices.length;
   if (waiting === 0) {
-    void vscode.window.showInformationMessage(`No record of ${name} is below confidence ${t}: nothing to review (${r.queue.automatic} left to the model, ${r.queue.skipped} already decided or invalid).`);
+    void vscode.window.showInformationMessage(
+      `No record of ${name} is below confidence ${t}: nothing to review (${r.queue.automatic} left to the model, ${r.queue.skipped} already decided or invalid).`,
+    );
     return;
   }
   editors.assessment.show(doc, 'record', r.first);

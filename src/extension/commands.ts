@@ -18,7 +18,11 @@ interface Deps {
 /** The target files of a command: the clicked item, the multi-selection, or the active editor. */
 export function targetUris(arg: unknown, selected: readonly unknown[] | undefined): vscode.Uri[] {
   const fromItem = (x: unknown): vscode.Uri | undefined =>
-    x instanceof vscode.Uri ? x : x && typeof x === 'object' && 'uri' in x && x.uri instanceof vscode.Uri ? x.uri : undefined;
+    x instanceof vscode.Uri
+      ? x
+      : x && typeof x === 'object' && 'uri' in x && x.uri instanceof vscode.Uri
+        ? x.uri
+        : undefined;
   const many = (selected ?? []).map(fromItem).filter((u): u is vscode.Uri => !!u);
   if (many.length > 0) return many;
   const one = fromItem(arg);
@@ -29,7 +33,10 @@ export function targetUris(arg: unknown, selected: readonly unknown[] | undefine
   // showing in a curation editor, when exactly one does.
   const showing = vscode.window.tabGroups.all
     .map((g) => g.activeTab?.input)
-    .filter((i): i is vscode.TabInputCustom => i instanceof vscode.TabInputCustom && i.viewType === CurationEditorProvider.viewType);
+    .filter(
+      (i): i is vscode.TabInputCustom =>
+        i instanceof vscode.TabInputCustom && i.viewType === CurationEditorProvider.viewType,
+    );
   return showing.length === 1 ? [showing[0]!.uri] : [];
 }
 
@@ -45,7 +52,8 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
       void vscode.window.showWarningMessage('Select a dataset file (.jsonl) to open in the Curation Editor.');
       return;
     }
-    for (const uri of uris) await vscode.commands.executeCommand('vscode.openWith', uri, CurationEditorProvider.viewType);
+    for (const uri of uris)
+      await vscode.commands.executeCommand('vscode.openWith', uri, CurationEditorProvider.viewType);
   });
 
   reg('datasetCurator.revealInExplorer', async (arg, selected) => {
@@ -86,15 +94,23 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
   perFile('datasetCurator.filter', 'Filter', 'filter', (uri) => filterCommand(uri, deps.editors, deps.log));
   perFile('datasetCurator.export', 'Export', 'export', (uri) => exportCommand(uri, deps.editors, deps.log));
   // Assessment: the agreement report, duplicate clusters, the review queue.
-  perFile('datasetCurator.showAgreement', 'The agreement report', 'see its agreement report', (uri) => showAgreementCommand(uri, deps.editors));
-  perFile('datasetCurator.findDuplicates', 'Finding duplicates', 'find its duplicates', (uri) => findDuplicatesCommand(uri, deps.editors));
-  perFile('datasetCurator.sendToReview', 'Sending records to review', 'send its records to review', (uri) => sendToReviewCommand(uri, deps.editors));
+  perFile('datasetCurator.showAgreement', 'The agreement report', 'see its agreement report', (uri) =>
+    showAgreementCommand(uri, deps.editors),
+  );
+  perFile('datasetCurator.findDuplicates', 'Finding duplicates', 'find its duplicates', (uri) =>
+    findDuplicatesCommand(uri, deps.editors),
+  );
+  perFile('datasetCurator.sendToReview', 'Sending records to review', 'send its records to review', (uri) =>
+    sendToReviewCommand(uri, deps.editors),
+  );
 
   const llm = { context, editors: deps.editors, log: deps.log };
   for (const { task, file, record } of taskCommands) {
     const failed = (err: unknown): void => {
       deps.log.error(`${task} failed`, err);
-      void vscode.window.showErrorMessage(`${doingOf(task)} failed: ${err instanceof Error ? err.message : String(err)}`);
+      void vscode.window.showErrorMessage(
+        `${doingOf(task)} failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
     };
     reg(file, async (arg, selected) => {
       const uris = targetUris(arg, Array.isArray(selected) ? selected : undefined);
@@ -118,7 +134,9 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
     const [uri] = targetUris(arg, undefined);
     await openPromptTemplate(uri).catch((err: unknown) => {
       deps.log.error('Open Prompt Template failed', err);
-      void vscode.window.showErrorMessage(`Open Prompt Template failed: ${err instanceof Error ? err.message : String(err)}`);
+      void vscode.window.showErrorMessage(
+        `Open Prompt Template failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
     });
   });
 

@@ -14,21 +14,37 @@ class ConflictFixes implements vscode.CodeActionProvider {
     const eol = doc.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n';
     const what = /\(([^)]*)\)\s*$/.exec(block.label)?.[1];
     const action = (title: string, lines: string[], preferred = false) => {
-      const a = new vscode.CodeAction(`${title}${what ? ` for ${what.split(':')[0]}` : ''}`, vscode.CodeActionKind.QuickFix);
+      const a = new vscode.CodeAction(
+        `${title}${what ? ` for ${what.split(':')[0]}` : ''}`,
+        vscode.CodeActionKind.QuickFix,
+      );
       const edit = new vscode.WorkspaceEdit();
       const text = lines.map((l) => l + eol).join('');
-      edit.replace(doc.uri, new vscode.Range(start, end), block.end + 1 < doc.lineCount ? text : text.slice(0, -eol.length));
+      edit.replace(
+        doc.uri,
+        new vscode.Range(start, end),
+        block.end + 1 < doc.lineCount ? text : text.slice(0, -eol.length),
+      );
       a.edit = edit;
       a.isPreferred = preferred;
-      a.diagnostics = vscode.languages.getDiagnostics(doc.uri).filter((d) => d.range.start.line >= block.start && d.range.start.line <= block.end);
+      a.diagnostics = vscode.languages
+        .getDiagnostics(doc.uri)
+        .filter((d) => d.range.start.line >= block.start && d.range.start.line <= block.end);
       return a;
     };
-    return [action('Keep ours (this branch)', block.ours, true), action('Keep theirs (the merged branch)', block.theirs)];
+    return [
+      action('Keep ours (this branch)', block.ours, true),
+      action('Keep theirs (the merged branch)', block.theirs),
+    ];
   }
 }
 
 export function registerConflictFixes(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
-    vscode.languages.registerCodeActionsProvider([{ pattern: '**/*.jsonl' }, { language: 'jsonl' }], new ConflictFixes(), { providedCodeActionKinds: ConflictFixes.kinds }),
+    vscode.languages.registerCodeActionsProvider(
+      [{ pattern: '**/*.jsonl' }, { language: 'jsonl' }],
+      new ConflictFixes(),
+      { providedCodeActionKinds: ConflictFixes.kinds },
+    ),
   );
 }

@@ -66,7 +66,9 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
   /** The document of the active curation editor, if one is active. */
   activeDocument(): DatasetDocument | undefined {
     const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-    return tab instanceof vscode.TabInputCustom && tab.viewType === CurationEditorProvider.viewType ? this.documentFor(tab.uri) : undefined;
+    return tab instanceof vscode.TabInputCustom && tab.viewType === CurationEditorProvider.viewType
+      ? this.documentFor(tab.uri)
+      : undefined;
   }
 
   /** The panels showing a document (used by tests and commands). */
@@ -78,7 +80,11 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     return document.save(cancellation);
   }
 
-  saveCustomDocumentAs(document: DatasetDocument, destination: vscode.Uri, cancellation: vscode.CancellationToken): Promise<void> {
+  saveCustomDocumentAs(
+    document: DatasetDocument,
+    destination: vscode.Uri,
+    cancellation: vscode.CancellationToken,
+  ): Promise<void> {
     return document.saveAs(destination, cancellation);
   }
 
@@ -118,14 +124,22 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     const changed = coalesce((c: ContentChange) => {
       const own = c.by === panel && c.edited !== undefined && !backgroundPending;
       backgroundPending = false;
-      post({ kind: 'event', type: 'changed', info: document.session.info(), focus: c.focus, ...(c.background ? { background: true } : {}), ...(own ? { edited: c.edited } : {}) });
+      post({
+        kind: 'event',
+        type: 'changed',
+        info: document.session.info(),
+        focus: c.focus,
+        ...(c.background ? { background: true } : {}),
+        ...(own ? { edited: c.edited } : {}),
+      });
     }, CHANGED_EVERY_MS);
     const infoSub = document.onDidChangeContent((c) => {
       if (c.background) backgroundPending = true;
       changed(c, !c.background);
     });
     const keysSub = vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('datasetCurator.editor.keys')) post({ kind: 'event', type: 'keys', keys: setting('editor.keys') });
+      if (e.affectsConfiguration('datasetCurator.editor.keys'))
+        post({ kind: 'event', type: 'keys', keys: setting('editor.keys') });
     });
     panel.onDidDispose(() => {
       infoSub.dispose();
@@ -160,7 +174,11 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     });
   }
 
-  private async handleRequest(document: DatasetDocument, req: WebviewRequest, panel: vscode.WebviewPanel): Promise<ToWebview> {
+  private async handleRequest(
+    document: DatasetDocument,
+    req: WebviewRequest,
+    panel: vscode.WebviewPanel,
+  ): Promise<ToWebview> {
     try {
       const result = await this.dispatch(document, req.method, req.params, panel);
       return { kind: 'response', id: req.id, ok: true, result };
@@ -175,7 +193,12 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     }
   }
 
-  private async dispatch(document: DatasetDocument, method: RequestMethod, params: unknown, panel: vscode.WebviewPanel): Promise<unknown> {
+  private async dispatch(
+    document: DatasetDocument,
+    method: RequestMethod,
+    params: unknown,
+    panel: vscode.WebviewPanel,
+  ): Promise<unknown> {
     switch (method) {
       case 'getInfo':
         parseParams('getInfo', params);
@@ -196,7 +219,8 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
         const req = parseParams('edit', params);
         const record = document.edit(req, panel);
         // The walkthrough's "Relabel" step completes on this context key.
-        if (req.op === 'relabel' || req.op === 'accept') void vscode.commands.executeCommand('setContext', 'datasetCurator.relabeled', true);
+        if (req.op === 'relabel' || req.op === 'accept')
+          void vscode.commands.executeCommand('setContext', 'datasetCurator.relabeled', true);
         return record;
       }
       case 'getStats':
@@ -233,7 +257,14 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     if (record && record.raw.length > MAX_INLINE_RECORD) record = undefined;
     const listColumns = this.context.workspaceState.get<string[]>(columnsKey(document.uri));
     const keys = setting('editor.keys');
-    return { kind: 'event', type: 'init', info, ...(record ? { record } : {}), ...(listColumns?.length ? { listColumns } : {}), ...(Object.keys(keys).length ? { keys } : {}) };
+    return {
+      kind: 'event',
+      type: 'init',
+      info,
+      ...(record ? { record } : {}),
+      ...(listColumns?.length ? { listColumns } : {}),
+      ...(Object.keys(keys).length ? { keys } : {}),
+    };
   }
 
   private assetCache: PageAssets | undefined;
@@ -246,8 +277,16 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     if (!this.assetCache) {
       const read = (f: string) => readFileSync(vscode.Uri.joinPath(root, f).fsPath);
       const font = `url("data:font/ttf;base64,${read('codicon.ttf').toString('base64')}")`;
-      const codicons = read('codicon.css').toString('utf8').replace(/url\((["']?)\.\/codicon\.ttf[^)"']*\1\)/g, () => font);
-      this.assetCache = { script: read('editor.js').toString('utf8'), styles: [{ file: 'codicon.css', css: codicons }, { file: 'editor.css', css: read('editor.css').toString('utf8') }] };
+      const codicons = read('codicon.css')
+        .toString('utf8')
+        .replace(/url\((["']?)\.\/codicon\.ttf[^)"']*\1\)/g, () => font);
+      this.assetCache = {
+        script: read('editor.js').toString('utf8'),
+        styles: [
+          { file: 'codicon.css', css: codicons },
+          { file: 'editor.css', css: read('editor.css').toString('utf8') },
+        ],
+      };
     }
     return this.assetCache;
   }
@@ -260,7 +299,9 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     const { script, styles } = this.assets(root);
     // Text that could end or confuse its element is linked instead (the build never makes such text).
     const styleTags = styles.map(({ file, css }) =>
-      /<\/style|<!--/i.test(css) ? `<link rel="stylesheet" href="${uri(file)}">` : `<style nonce="${nonce}">${css}</style>`,
+      /<\/style|<!--/i.test(css)
+        ? `<link rel="stylesheet" href="${uri(file)}">`
+        : `<style nonce="${nonce}">${css}</style>`,
     );
     const scriptTag = /<\/script|<!--/i.test(script)
       ? `<script type="module" nonce="${nonce}" src="${uri('editor.js')}"></script>`

@@ -45,7 +45,11 @@ export const dialogPrompts: Prompts = {
   async saveConflict(name) {
     const choice = await vscode.window.showWarningMessage(
       `${name} changed on disk since it was opened. Your edits were not saved.`,
-      { modal: true, detail: 'Overwrite replaces the file on disk with your version. Revert discards your edits and loads the file from disk.' },
+      {
+        modal: true,
+        detail:
+          'Overwrite replaces the file on disk with your version. Revert discards your edits and loads the file from disk.',
+      },
       'Overwrite',
       'Revert',
     );
@@ -97,7 +101,11 @@ export class DatasetDocument implements vscode.CustomDocument {
   /** How many times the file changed on disk while dirty (the user was asked each time). */
   externalChanges = 0;
   /** The matches of recent searches, kept up to date through edits. */
-  private readonly matchIndexes = new MatchIndexes(() => this.dataset, 4, () => ({ disagreement: disagreementThreshold(this.uri) }));
+  private readonly matchIndexes = new MatchIndexes(
+    () => this.dataset,
+    4,
+    () => ({ disagreement: disagreementThreshold(this.uri) }),
+  );
   /** What the editor's page shows: records, rows, the outline, the label set, searches. */
   readonly session = new EditorSession<Edit>(() => this.dataset, {
     fileName: () => path.basename(this.uri.fsPath),
@@ -115,7 +123,9 @@ export class DatasetDocument implements vscode.CustomDocument {
   ) {
     void dataset.indexDone.then(
       () => {
-        const where = { worker: 'by the scan worker', thread: 'in the extension host thread', open: 'at open' }[dataset.indexedBy];
+        const where = { worker: 'by the scan worker', thread: 'in the extension host thread', open: 'at open' }[
+          dataset.indexedBy
+        ];
         this.log.info(`${path.basename(uri.fsPath)}: ${dataset.lineCount} lines indexed ${where}`);
         this.contentChanged.fire({ background: true });
       },
@@ -129,7 +139,12 @@ export class DatasetDocument implements vscode.CustomDocument {
     this.watcher.onDidCreate(mine);
   }
 
-  static async open(uri: vscode.Uri, backupId: string | undefined, log: Log, prompts: () => Prompts): Promise<DatasetDocument> {
+  static async open(
+    uri: vscode.Uri,
+    backupId: string | undefined,
+    log: Log,
+    prompts: () => Prompts,
+  ): Promise<DatasetDocument> {
     // The rest of a large file is indexed once the editor is on screen (startIndexing): a scan
     // worker would take one of the machine's cores while VS Code builds the webview.
     const dataset = await JsonlDataset.open(uri.fsPath, { deferScan: true });
@@ -174,7 +189,9 @@ export class DatasetDocument implements vscode.CustomDocument {
     this.matchIndexes.applied(edits);
     this.session.changed();
     this.storeChanged.fire(edits);
-    this.contentChanged.fire(by !== undefined && index !== undefined ? { focus: index, edited: index, by } : { focus: index });
+    this.contentChanged.fire(
+      by !== undefined && index !== undefined ? { focus: index, edited: index, by } : { focus: index },
+    );
     this.editEmitter.fire({
       document: this,
       label,
@@ -185,7 +202,9 @@ export class DatasetDocument implements vscode.CustomDocument {
         this.matchIndexes.applied([...edits].reverse().map(invertEdit));
         this.session.changed();
         this.storeChanged.fire([...edits].reverse().map(invertEdit));
-        this.contentChanged.fire({ focus: index === undefined ? undefined : Math.min(index, Math.max(0, this.dataset.lineCount - 1)) });
+        this.contentChanged.fire({
+          focus: index === undefined ? undefined : Math.min(index, Math.max(0, this.dataset.lineCount - 1)),
+        });
       },
       redo: () => {
         for (const e of edits) this.dataset.applyEdit(e);
@@ -321,9 +340,11 @@ export class DatasetDocument implements vscode.CustomDocument {
         const aside = await this.writeEditsAside();
         await vscode.commands.executeCommand('workbench.action.files.revert', this.uri);
         this.log.warn(`${name} was rewritten in place while there were unsaved edits: they are in ${aside.file}`);
-        void this.prompts().editsSetAside(name, aside.file, aside.lines).then((open) => {
-          if (open) void vscode.window.showTextDocument(vscode.Uri.file(aside.file));
-        });
+        void this.prompts()
+          .editsSetAside(name, aside.file, aside.lines)
+          .then((open) => {
+            if (open) void vscode.window.showTextDocument(vscode.Uri.file(aside.file));
+          });
         return;
       }
       if ((await this.prompts().externalChangeWhileDirty(name)) === 'reload') {
@@ -340,10 +361,15 @@ export class DatasetDocument implements vscode.CustomDocument {
     const out: string[] = [];
     for (const seg of this.dataset.segments()) {
       if (seg.kind !== 'lines') continue;
-      seg.lines.forEach((l, k) => out.push(JSON.stringify({ line: seg.logicalStart + k + 1, text: l.bytes.toString('utf8') })));
+      seg.lines.forEach((l, k) =>
+        out.push(JSON.stringify({ line: seg.logicalStart + k + 1, text: l.bytes.toString('utf8') })),
+      );
     }
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const file = path.join(path.dirname(this.uri.fsPath), `${path.basename(this.uri.fsPath, '.jsonl')}.unsaved-edits-${stamp}.jsonl`);
+    const file = path.join(
+      path.dirname(this.uri.fsPath),
+      `${path.basename(this.uri.fsPath, '.jsonl')}.unsaved-edits-${stamp}.jsonl`,
+    );
     await writeLinesAtomic(file, out);
     return { file, lines: out.length };
   }
@@ -368,8 +394,14 @@ export class DatasetDocument implements vscode.CustomDocument {
  */
 function watchFile(uri: vscode.Uri): vscode.FileSystemWatcher {
   const name = path.basename(uri.fsPath).replace(/[[\]{}*?!]/g, (c) => `[${c}]`);
-  if (vscode.workspace.getWorkspaceFolder(uri)) return vscode.workspace.createFileSystemWatcher(`**/${name}`, false, false, true);
-  return vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(uri.fsPath)), path.basename(uri.fsPath)), false, false, true);
+  if (vscode.workspace.getWorkspaceFolder(uri))
+    return vscode.workspace.createFileSystemWatcher(`**/${name}`, false, false, true);
+  return vscode.workspace.createFileSystemWatcher(
+    new vscode.RelativePattern(vscode.Uri.file(path.dirname(uri.fsPath)), path.basename(uri.fsPath)),
+    false,
+    false,
+    true,
+  );
 }
 
 function abortOn(token: vscode.CancellationToken | undefined): AbortController {

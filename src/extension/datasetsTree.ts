@@ -27,17 +27,28 @@ export class DatasetItem extends vscode.TreeItem {
     // ours with arguments would be kept by the extension host under an id that is dropped when the
     // row is refreshed (CommandsConverter.toInternal): a click on a row whose figures had just
     // changed, before the workbench had the new row, did nothing ("Actual command not found").
-    this.command = { command: 'vscode.openWith', title: 'Open in Curation Editor', arguments: [uri, CurationEditorProvider.viewType] };
+    this.command = {
+      command: 'vscode.openWith',
+      title: 'Open in Curation Editor',
+      arguments: [uri, CurationEditorProvider.viewType],
+    };
     if (isParquet(uri)) {
       // Parquet: a read-only preview, converted to JSONL to be curated
       this.contextValue = 'parquetDataset';
-      this.command = { command: 'vscode.openWith', title: 'Preview Parquet', arguments: [uri, ParquetPreviewProvider.viewType] };
+      this.command = {
+        command: 'vscode.openWith',
+        title: 'Preview Parquet',
+        arguments: [uri, ParquetPreviewProvider.viewType],
+      };
     }
     this.update(undefined, undefined, undefined);
   }
 
   /** A Parquet file's row: its rows and columns from the footer (nothing else is read). */
-  updateParquet(info: { rows: number; columns: string[]; rowGroups: number } | undefined, error: string | undefined): void {
+  updateParquet(
+    info: { rows: number; columns: string[]; rowGroups: number } | undefined,
+    error: string | undefined,
+  ): void {
     const rel = vscode.workspace.asRelativePath(this.uri, (vscode.workspace.workspaceFolders?.length ?? 0) > 1);
     const dir = path.dirname(rel);
     const where = dir === '.' ? '' : `${dir} · `;
@@ -50,7 +61,9 @@ export class DatasetItem extends vscode.TreeItem {
     } else if (info) {
       this.description = `${where}${info.rows.toLocaleString('en-US')} rows · Parquet, read-only`;
       this.iconPath = new vscode.ThemeIcon('table');
-      tip.appendText(`\n\n${info.rows} rows in ${info.rowGroups} row group(s)\ncolumns: ${info.columns.join(', ')}\n\nRead-only: "Convert to JSONL to edit" in its preview.`);
+      tip.appendText(
+        `\n\n${info.rows} rows in ${info.rowGroups} row group(s)\ncolumns: ${info.columns.join(', ')}\n\nRead-only: "Convert to JSONL to edit" in its preview.`,
+      );
     }
     this.tooltip = tip;
   }
@@ -228,7 +241,8 @@ export class DatasetsTreeProvider implements vscode.TreeDataProvider<DatasetItem
 
   /** The view's item of a file, when the file is listed. */
   async itemFor(uri: vscode.Uri): Promise<DatasetItem | undefined> {
-    const listed = (files: vscode.Uri[]) => (files.some((u) => u.fsPath === uri.fsPath) ? this.entries.get(uri.fsPath)?.item : undefined);
+    const listed = (files: vscode.Uri[]) =>
+      files.some((u) => u.fsPath === uri.fsPath) ? this.entries.get(uri.fsPath)?.item : undefined;
     // (a file created a moment ago may not be listed yet: the watcher reports it after a while)
     return listed(await this.list()) ?? listed(await this.list(true));
   }

@@ -20,23 +20,40 @@ import type { Log } from './log';
 
 /** The four commands, named after their operations' ids (generate-instructions: datasetCurator.generateInstructions). */
 export const GENERATE_COMMANDS: Record<string, SynthTask> = Object.fromEntries(
-  (['instructions', 'responses', 'preferences', 'dialogues'] as const).map((t) => [faceNames(`generate-${t}`).vscode, t]),
+  (['instructions', 'responses', 'preferences', 'dialogues'] as const).map((t) => [
+    faceNames(`generate-${t}`).vscode,
+    t,
+  ]),
 );
 
-const TITLES: Record<SynthTask, string> = { instructions: 'Instructions', responses: 'Responses', preferences: 'Preferences', dialogues: 'Dialogues' };
-const NOUN: Record<SynthTask, string> = { instructions: 'instructions', responses: 'responses', preferences: 'preference pairs', dialogues: 'dialogues' };
+const TITLES: Record<SynthTask, string> = {
+  instructions: 'Instructions',
+  responses: 'Responses',
+  preferences: 'Preferences',
+  dialogues: 'Dialogues',
+};
+const NOUN: Record<SynthTask, string> = {
+  instructions: 'instructions',
+  responses: 'responses',
+  preferences: 'preference pairs',
+  dialogues: 'dialogues',
+};
 
 type Answers = Record<string, unknown>;
 
 /** The questions a person answers; integration tests replace them. */
 export interface GenerateQuestions {
   inputBox(options: vscode.InputBoxOptions): Thenable<string | undefined>;
-  quickPick<T extends vscode.QuickPickItem>(items: T[], options: vscode.QuickPickOptions & { canPickMany?: boolean }): Thenable<T | T[] | undefined>;
+  quickPick<T extends vscode.QuickPickItem>(
+    items: T[],
+    options: vscode.QuickPickOptions & { canPickMany?: boolean },
+  ): Thenable<T | T[] | undefined>;
 }
 
 const ui: GenerateQuestions = {
   inputBox: (o) => vscode.window.showInputBox(o),
-  quickPick: (items, o) => vscode.window.showQuickPick(items, o) as Thenable<(typeof items)[number] | (typeof items)[number][] | undefined>,
+  quickPick: (items, o) =>
+    vscode.window.showQuickPick(items, o) as Thenable<(typeof items)[number] | (typeof items)[number][] | undefined>,
 };
 
 const STATE_KEY = (out: string): string => `datasetCurator.generate:${out}`;
@@ -47,7 +64,10 @@ function intBox(title: string, prompt: string, value: number, min: number, max: 
     prompt,
     value: String(value),
     ignoreFocusOut: true,
-    validateInput: (v) => (/^\d+$/.test(v.trim()) && Number(v) >= min && Number(v) <= max ? undefined : `A whole number from ${min} to ${max}`),
+    validateInput: (v) =>
+      /^\d+$/.test(v.trim()) && Number(v) >= min && Number(v) <= max
+        ? undefined
+        : `A whole number from ${min} to ${max}`,
   };
 }
 
@@ -60,7 +80,13 @@ function liveJournals(out: string, task: SynthTask): string[] {
 }
 
 /** Where the records go: a new file; or resuming an unfinished run into it; or replacing it. */
-async function chooseOutput(task: SynthTask, input: string, title: string, context: vscode.ExtensionContext, q: GenerateQuestions): Promise<{ out: string; resume?: Answers; force?: boolean } | undefined> {
+async function chooseOutput(
+  task: SynthTask,
+  input: string,
+  title: string,
+  context: vscode.ExtensionContext,
+  q: GenerateQuestions,
+): Promise<{ out: string; resume?: Answers; force?: boolean } | undefined> {
   let out = defaultGenerateOutput(input, task);
   for (;;) {
     const typed = await q.inputBox({
@@ -82,10 +108,23 @@ async function chooseOutput(task: SynthTask, input: string, title: string, conte
     const live = liveJournals(out, task);
     type Item = vscode.QuickPickItem & { id: 'resume' | 'replace' | 'other' };
     const items: Item[] = [];
-    if (live.length && saved) items.push({ id: 'resume', label: '$(debug-continue) Resume the unfinished run', description: 'with the options it was started with; finished records are kept' });
-    items.push({ id: 'replace', label: '$(trash) Replace it', description: 'start over (answers already paid for come from the response cache)' });
+    if (live.length && saved)
+      items.push({
+        id: 'resume',
+        label: '$(debug-continue) Resume the unfinished run',
+        description: 'with the options it was started with; finished records are kept',
+      });
+    items.push({
+      id: 'replace',
+      label: '$(trash) Replace it',
+      description: 'start over (answers already paid for come from the response cache)',
+    });
     items.push({ id: 'other', label: '$(new-file) Write to another file…' });
-    const pick = (await q.quickPick(items, { title, placeHolder: `${path.basename(out)} exists${live.length ? ' and an unfinished run was writing it' : ''}`, ignoreFocusOut: true })) as Item | undefined;
+    const pick = (await q.quickPick(items, {
+      title,
+      placeHolder: `${path.basename(out)} exists${live.length ? ' and an unfinished run was writing it' : ''}`,
+      ignoreFocusOut: true,
+    })) as Item | undefined;
     if (!pick) return undefined;
     if (pick.id === 'resume') return { out, resume: saved };
     if (pick.id === 'replace') {
@@ -96,7 +135,12 @@ async function chooseOutput(task: SynthTask, input: string, title: string, conte
 }
 
 /** The task's own questions; undefined when the user pressed Escape. */
-async function askTask(task: SynthTask, title: string, s: EndpointSettings, q: GenerateQuestions): Promise<Answers | undefined> {
+async function askTask(
+  task: SynthTask,
+  title: string,
+  s: EndpointSettings,
+  q: GenerateQuestions,
+): Promise<Answers | undefined> {
   const a: Answers = {};
   if (task === 'instructions') {
     const target = await q.inputBox(intBox(title, 'How many new instructions (the target)', 100, 1, 1_000_000));
@@ -113,15 +157,36 @@ async function askTask(task: SynthTask, title: string, s: EndpointSettings, q: G
     a.similarity = Number(sim);
     type D = vscode.QuickPickItem & { id: string };
     const drivers: D[] = [
-      { id: 'personas', label: 'Personas from a file…', description: 'one drawn per request (a text file, one persona a line)' },
-      { id: 'attributes', label: 'Attributes (topic, difficulty, format…)', description: 'one value of each drawn per request' },
-      ...EVOLUTION_NAMES.map((e) => ({ id: `evolve:${e}`, label: `Evolve: ${e}`, description: 'Evol-Instruct: rewrite pool instructions' })),
+      {
+        id: 'personas',
+        label: 'Personas from a file…',
+        description: 'one drawn per request (a text file, one persona a line)',
+      },
+      {
+        id: 'attributes',
+        label: 'Attributes (topic, difficulty, format…)',
+        description: 'one value of each drawn per request',
+      },
+      ...EVOLUTION_NAMES.map((e) => ({
+        id: `evolve:${e}`,
+        label: `Evolve: ${e}`,
+        description: 'Evol-Instruct: rewrite pool instructions',
+      })),
     ];
-    const picked = (await q.quickPick(drivers, { title, placeHolder: 'Diversity (optional): pick any, or none, then press Enter', canPickMany: true, ignoreFocusOut: true })) as D[] | undefined;
+    const picked = (await q.quickPick(drivers, {
+      title,
+      placeHolder: 'Diversity (optional): pick any, or none, then press Enter',
+      canPickMany: true,
+      ignoreFocusOut: true,
+    })) as D[] | undefined;
     if (!picked) return undefined;
     a.evolve = picked.filter((p) => p.id.startsWith('evolve:')).map((p) => p.id.slice(7));
     if (picked.some((p) => p.id === 'personas')) {
-      const files = await vscode.window.showOpenDialog({ title: 'Personas: a text file (one a line) or JSONL with a "persona" field', canSelectMany: false, openLabel: 'Use These Personas' });
+      const files = await vscode.window.showOpenDialog({
+        title: 'Personas: a text file (one a line) or JSONL with a "persona" field',
+        canSelectMany: false,
+        openLabel: 'Use These Personas',
+      });
       if (!files?.[0]) return undefined;
       a.personas = (await readSeedList(files[0].fsPath, ['persona', 'text', 'description'])).map((p) => p.text);
     }
@@ -141,13 +206,36 @@ async function askTask(task: SynthTask, title: string, s: EndpointSettings, q: G
     if (!n) return undefined;
     a.n = Number(n);
   } else if (task === 'preferences') {
-    const n = await q.inputBox(intBox(title, 'Candidate responses per prompt (rated by the judge; the best and the worst become the pair)', 2, 2, 16));
+    const n = await q.inputBox(
+      intBox(
+        title,
+        'Candidate responses per prompt (rated by the judge; the best and the worst become the pair)',
+        2,
+        2,
+        16,
+      ),
+    );
     if (!n) return undefined;
     a.candidates = Number(n);
-    const models = await q.inputBox({ title, prompt: 'Candidate models, separated by commas (used in turn)', value: modelFor(['generate'], s), ignoreFocusOut: true, validateInput: (v) => (v.split(',').some((x) => x.trim()) ? undefined : 'At least one model') });
+    const models = await q.inputBox({
+      title,
+      prompt: 'Candidate models, separated by commas (used in turn)',
+      value: modelFor(['generate'], s),
+      ignoreFocusOut: true,
+      validateInput: (v) => (v.split(',').some((x) => x.trim()) ? undefined : 'At least one model'),
+    });
     if (!models) return undefined;
-    a.models = models.split(',').map((x) => x.trim()).filter(Boolean);
-    const judge = await q.inputBox({ title, prompt: 'The judge model', value: modelFor('judge', s), ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'A model') });
+    a.models = models
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
+    const judge = await q.inputBox({
+      title,
+      prompt: 'The judge model',
+      value: modelFor('judge', s),
+      ignoreFocusOut: true,
+      validateInput: (v) => (v.trim() ? undefined : 'A model'),
+    });
     if (!judge) return undefined;
     a.judgeModel = judge.trim();
   } else {
@@ -163,16 +251,21 @@ async function askTask(task: SynthTask, title: string, s: EndpointSettings, q: G
 
 export function parseAttributes(text: string): Record<string, string[]> | undefined {
   const out: Record<string, string[]> = {};
-  for (const part of text.split(';').map((x) => x.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(';')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     const m = /^([A-Za-z][\w -]{0,39})=(.+)$/.exec(part);
     if (!m) return undefined;
-    const values = (m[2] as string).split(',').map((x) => x.trim()).filter(Boolean);
+    const values = (m[2] as string)
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
     if (!values.length) return undefined;
     out[(m[1] as string).trim()] = values;
   }
   return Object.keys(out).length ? out : undefined;
 }
-
 
 export interface GenerateDeps {
   context: vscode.ExtensionContext;
@@ -182,7 +275,11 @@ export interface GenerateDeps {
 }
 
 /** Runs one generation task on `uris` (instructions: all of them are seed files; others: the first). */
-export async function runGenerateCommand(task: SynthTask, uris: vscode.Uri[], deps: GenerateDeps): Promise<GenerateSummary | undefined> {
+export async function runGenerateCommand(
+  task: SynthTask,
+  uris: vscode.Uri[],
+  deps: GenerateDeps,
+): Promise<GenerateSummary | undefined> {
   const { context, editors, log } = deps;
   const q = deps.questions ?? ui;
   const [first] = uris;
@@ -217,7 +314,9 @@ export async function runGenerateCommand(task: SynthTask, uris: vscode.Uri[], de
     onOutput: () => {
       if (opened) return;
       opened = true;
-      void vscode.commands.executeCommand('vscode.openWith', outUri, CurationEditorProvider.viewType, { preview: false });
+      void vscode.commands.executeCommand('vscode.openWith', outUri, CurationEditorProvider.viewType, {
+        preview: false,
+      });
     },
   })[task];
   await context.workspaceState.update(STATE_KEY(out), { ...answers, force: undefined });
@@ -242,7 +341,10 @@ export async function runGenerateCommand(task: SynthTask, uris: vscode.Uri[], de
         retry: (raw) => ({ ...raw, force: undefined }),
         ran: (summary) => {
           if (!summary) return; // cancelled or failed: told by the runner; a re-run resumes
-          if (!opened && existsSync(out)) void vscode.commands.executeCommand('vscode.openWith', outUri, CurationEditorProvider.viewType, { preview: false });
+          if (!opened && existsSync(out))
+            void vscode.commands.executeCommand('vscode.openWith', outUri, CurationEditorProvider.viewType, {
+              preview: false,
+            });
           editors.documentFor(outUri)?.notifyChanged(undefined);
         },
       },
@@ -268,7 +370,9 @@ export function registerGenerateCommands(context: vscode.ExtensionContext, deps:
           else for (const uri of uris) await runGenerateCommand(task, [uri], { ...deps, context });
         } catch (err) {
           deps.log.error(`Generate ${task} failed`, err);
-          void vscode.window.showErrorMessage(`Generate ${TITLES[task]} failed: ${err instanceof Error ? err.message : String(err)}`);
+          void vscode.window.showErrorMessage(
+            `Generate ${TITLES[task]} failed: ${err instanceof Error ? err.message : String(err)}`,
+          );
         }
       }),
     );

@@ -21,10 +21,17 @@ interface Comparison {
 }
 const comparisons = new WeakMap<DatasetDocument, Comparison>();
 
-const icons: Record<RecordChange['change'], string> = { added: '$(diff-added)', removed: '$(diff-removed)', changed: '$(diff-modified)' };
+const icons: Record<RecordChange['change'], string> = {
+  added: '$(diff-added)',
+  removed: '$(diff-removed)',
+  changed: '$(diff-modified)',
+};
 
 /** The document of `uri` in the curation editor (opened there when it is not). */
-async function documentOf(uri: vscode.Uri | undefined, editors: CurationEditorProvider): Promise<DatasetDocument | undefined> {
+async function documentOf(
+  uri: vscode.Uri | undefined,
+  editors: CurationEditorProvider,
+): Promise<DatasetDocument | undefined> {
   if (!uri) return editors.activeDocument();
   let doc = editors.documentFor(uri);
   if (!doc) {
@@ -36,8 +43,17 @@ async function documentOf(uri: vscode.Uri | undefined, editors: CurationEditorPr
 
 /** The revisions to pick from: HEAD, local and remote branches, tags (newest first). */
 async function revisions(dir: string): Promise<string[]> {
-  const refs = await git(['for-each-ref', '--sort=-committerdate', '--format=%(refname:short)', 'refs/heads', 'refs/remotes', 'refs/tags'], dir).catch(() => '');
-  return ['HEAD', ...refs.split('\n').map((s) => s.trim()).filter((s) => s && !s.endsWith('/HEAD'))];
+  const refs = await git(
+    ['for-each-ref', '--sort=-committerdate', '--format=%(refname:short)', 'refs/heads', 'refs/remotes', 'refs/tags'],
+    dir,
+  ).catch(() => '');
+  return [
+    'HEAD',
+    ...refs
+      .split('\n')
+      .map((s) => s.trim())
+      .filter((s) => s && !s.endsWith('/HEAD')),
+  ];
 }
 
 /** A revision from a list (HEAD, branches, tags) or typed (a commit, HEAD~2, main@{yesterday}). */
@@ -49,7 +65,10 @@ async function pickRevision(dir: string, title: string): Promise<string | undefi
   qp.items = known;
   qp.onDidChangeValue((v) => {
     const typed = v.trim();
-    qp.items = typed && !known.some((k) => k.label === typed) ? [{ label: typed, description: 'the revision as typed' }, ...known] : known;
+    qp.items =
+      typed && !known.some((k) => k.label === typed)
+        ? [{ label: typed, description: 'the revision as typed' }, ...known]
+        : known;
   });
   return new Promise((resolve) => {
     qp.onDidAccept(() => {
@@ -65,7 +84,11 @@ async function pickRevision(dir: string, title: string): Promise<string | undefi
 }
 
 /** The semantic diff of the document (as it is in the editor) against the file at `rev`. */
-export async function compareDocument(doc: DatasetDocument, rev: string, token?: vscode.CancellationToken): Promise<DiffResult> {
+export async function compareDocument(
+  doc: DatasetDocument,
+  rev: string,
+  token?: vscode.CancellationToken,
+): Promise<DiffResult> {
   const ac = new AbortController();
   token?.onCancellationRequested(() => ac.abort());
   const old = await fileAtRevision(doc.uri.fsPath, rev, ac.signal);
@@ -92,7 +115,12 @@ function item(r: RecordChange): vscode.QuickPickItem & { change: RecordChange } 
   return {
     label: `${icons[r.change]} ${r.label}`,
     description: `${where} · ${kinds}`,
-    detail: r.change === 'changed' ? r.changes.map(describeChange).join('; ') : r.change === 'removed' ? 'Removed since the revision (not in the file any more).' : 'Added since the revision.',
+    detail:
+      r.change === 'changed'
+        ? r.changes.map(describeChange).join('; ')
+        : r.change === 'removed'
+          ? 'Removed since the revision (not in the file any more).'
+          : 'Added since the revision.',
     change: r,
   };
 }
@@ -105,7 +133,12 @@ function reveal(doc: DatasetDocument, editors: CurationEditorProvider, r: Record
   return r.newLine - 1;
 }
 
-async function compareCommand(editors: CurationEditorProvider, log: Log, uri: vscode.Uri | undefined, pickRev: boolean): Promise<DiffResult | undefined> {
+async function compareCommand(
+  editors: CurationEditorProvider,
+  log: Log,
+  uri: vscode.Uri | undefined,
+  pickRev: boolean,
+): Promise<DiffResult | undefined> {
   const doc = await documentOf(uri, editors);
   if (!doc) {
     void vscode.window.showWarningMessage('Open a dataset in the Curation Editor first.');
@@ -113,7 +146,9 @@ async function compareCommand(editors: CurationEditorProvider, log: Log, uri: vs
   }
   const dir = path.dirname(doc.uri.fsPath);
   if (!vscode.workspace.isTrusted) {
-    void vscode.window.showWarningMessage('Comparing with a revision runs git in this repository: trust the workspace first.');
+    void vscode.window.showWarningMessage(
+      'Comparing with a revision runs git in this repository: trust the workspace first.',
+    );
     return undefined;
   }
   if (!(await repoRoot(dir))) {
@@ -127,14 +162,22 @@ async function compareCommand(editors: CurationEditorProvider, log: Log, uri: vs
     rev = picked;
   }
   const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Comparing ${path.basename(doc.uri.fsPath)} with ${rev}`, cancellable: true },
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: `Comparing ${path.basename(doc.uri.fsPath)} with ${rev}`,
+      cancellable: true,
+    },
     (_p, token) => compareDocument(doc, rev, token),
   );
   comparisons.set(doc, { rev, result });
   const s = result.summary;
-  log.info(`${doc.uri.fsPath} vs ${rev}: ${s.changed} changed, ${s.added} added, ${s.removed} removed, ${s.unchanged} unchanged`);
+  log.info(
+    `${doc.uri.fsPath} vs ${rev}: ${s.changed} changed, ${s.added} added, ${s.removed} removed, ${s.unchanged} unchanged`,
+  );
   if (result.records.length === 0) {
-    void vscode.window.showInformationMessage(`No record changed since ${rev} (${s.unchanged} records${s.moved ? `, ${s.moved} moved` : ''}).`);
+    void vscode.window.showInformationMessage(
+      `No record changed since ${rev} (${s.unchanged} records${s.moved ? `, ${s.moved} moved` : ''}).`,
+    );
     return result;
   }
   const qp = vscode.window.createQuickPick<ReturnType<typeof item>>();
@@ -161,14 +204,22 @@ function stepChange(editors: CurationEditorProvider, dir: 1 | -1): number | unde
   const doc = editors.activeDocument();
   const c = doc && comparisons.get(doc);
   if (!doc || !c) {
-    void vscode.window.showInformationMessage('Compare the dataset with HEAD or a revision first (Dataset Curator: Compare with HEAD).');
+    void vscode.window.showInformationMessage(
+      'Compare the dataset with HEAD or a revision first (Dataset Curator: Compare with HEAD).',
+    );
     return undefined;
   }
-  const lines = [...new Set(c.result.records.flatMap((r) => (r.newLine === undefined ? [] : [r.newLine - 1])))].sort((a, b) => a - b);
+  const lines = [...new Set(c.result.records.flatMap((r) => (r.newLine === undefined ? [] : [r.newLine - 1])))].sort(
+    (a, b) => a - b,
+  );
   const here = doc.currentIndex;
   const next = dir > 0 ? lines.find((i) => i > here) : [...lines].reverse().find((i) => i < here);
   if (next === undefined) {
-    void vscode.window.showInformationMessage(dir > 0 ? `No changed record after this one (since ${c.rev}).` : `No changed record before this one (since ${c.rev}).`);
+    void vscode.window.showInformationMessage(
+      dir > 0
+        ? `No changed record after this one (since ${c.rev}).`
+        : `No changed record before this one (since ${c.rev}).`,
+    );
     return undefined;
   }
   const r = c.result.records.find((x) => x.newLine === next + 1)!;
@@ -219,16 +270,24 @@ function driverCommand(context: vscode.ExtensionContext): string {
   return existsSync(cli) ? `node ${shellQuote(cli)}` : 'curate';
 }
 
-export function registerGitCommands(context: vscode.ExtensionContext, deps: { editors: CurationEditorProvider; log: Log }): void {
-  const reg = (id: string, fn: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, fn));
+export function registerGitCommands(
+  context: vscode.ExtensionContext,
+  deps: { editors: CurationEditorProvider; log: Log },
+): void {
+  const reg = (id: string, fn: (...args: unknown[]) => unknown) =>
+    context.subscriptions.push(vscode.commands.registerCommand(id, fn));
   const uriOf = (arg: unknown) => (arg instanceof vscode.Uri ? arg : undefined);
   const failed = (what: string) => (err: unknown) => {
     deps.log.error(`${what} failed`, err);
     void vscode.window.showErrorMessage(`${what} failed: ${err instanceof Error ? err.message : String(err)}`);
     return undefined;
   };
-  reg('datasetCurator.compareWithHead', (arg) => compareCommand(deps.editors, deps.log, uriOf(arg), false).catch(failed('Compare with HEAD')));
-  reg('datasetCurator.compareWithRevision', (arg) => compareCommand(deps.editors, deps.log, uriOf(arg), true).catch(failed('Compare with Revision')));
+  reg('datasetCurator.compareWithHead', (arg) =>
+    compareCommand(deps.editors, deps.log, uriOf(arg), false).catch(failed('Compare with HEAD')),
+  );
+  reg('datasetCurator.compareWithRevision', (arg) =>
+    compareCommand(deps.editors, deps.log, uriOf(arg), true).catch(failed('Compare with Revision')),
+  );
   reg('datasetCurator.nextChange', () => stepChange(deps.editors, 1));
   reg('datasetCurator.previousChange', () => stepChange(deps.editors, -1));
   reg('datasetCurator.nextUndecided', () => nextUndecided(deps.editors));
@@ -239,7 +298,9 @@ export function registerGitCommands(context: vscode.ExtensionContext, deps: { ed
       return undefined;
     }
     if (!vscode.workspace.isTrusted) {
-      void vscode.window.showWarningMessage('Installing the merge driver writes this repository\'s git config: trust the workspace first.');
+      void vscode.window.showWarningMessage(
+        "Installing the merge driver writes this repository's git config: trust the workspace first.",
+      );
       return undefined;
     }
     const dir = folder.fsPath.endsWith('.jsonl') ? path.dirname(folder.fsPath) : folder.fsPath;
@@ -249,8 +310,13 @@ export function registerGitCommands(context: vscode.ExtensionContext, deps: { ed
       const attrs = r.attributesAdded ? ' Commit .gitattributes so that everyone merges the same way.' : '';
       if (command === 'curate' && !onPath('curate')) {
         // the extension's package carries no CLI: git needs `curate` on the PATH
-        void vscode.window.showWarningMessage(`Merge driver installed in ${r.root}, but git runs "curate", which is not on the PATH: install the CLI (npm install -g dataset-curator).${attrs}`);
-      } else void vscode.window.showInformationMessage(`Merge driver installed in ${r.root}: JSONL files now merge by record.${attrs}`);
+        void vscode.window.showWarningMessage(
+          `Merge driver installed in ${r.root}, but git runs "curate", which is not on the PATH: install the CLI (npm install -g dataset-curator).${attrs}`,
+        );
+      } else
+        void vscode.window.showInformationMessage(
+          `Merge driver installed in ${r.root}: JSONL files now merge by record.${attrs}`,
+        );
       return r;
     } catch (err) {
       return failed('Install Merge Driver')(err);

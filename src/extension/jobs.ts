@@ -79,7 +79,11 @@ export function registerJobCommands(context: vscode.ExtensionContext, log: Log):
       const secs = Math.floor(((Date.now() - job.started) % 60000) / 1000);
       const items: (vscode.QuickPickItem & { act: 'output' | 'cancel' })[] = [
         { label: '$(output) Show the Output', description: 'the "Dataset Curator" output channel', act: 'output' },
-        { label: '$(stop-circle) Cancel the Job', description: 'finished records are kept; run it again to resume', act: 'cancel' },
+        {
+          label: '$(stop-circle) Cancel the Job',
+          description: 'finished records are kept; run it again to resume',
+          act: 'cancel',
+        },
       ];
       const pick = await vscode.window.showQuickPick(items, {
         title: `${job.title} · running for ${mins ? `${mins}m ` : ''}${secs}s`,
@@ -94,7 +98,12 @@ export function registerJobCommands(context: vscode.ExtensionContext, log: Log):
   );
 }
 
-export function runWithProgress<S extends z.ZodType, R>(op: Operation<S, R>, options: z.output<S>, face: JobFace, log: Log): Promise<R | undefined> {
+export function runWithProgress<S extends z.ZodType, R>(
+  op: Operation<S, R>,
+  options: z.output<S>,
+  face: JobFace,
+  log: Log,
+): Promise<R | undefined> {
   return withProgress((ctx) => op.run(options, ctx), face, log);
 }
 
@@ -115,13 +124,18 @@ export interface RunFace<R> extends JobFace {
  * the summary (the same words as the CLI's) in a notification and the log. The result, or undefined
  * when it did not run to the end (declined, cancelled, failed: the user was told).
  */
-export async function runOperation<R>(op: OperationEntry<R>, raw: Record<string, unknown>, face: RunFace<R>): Promise<R | undefined> {
+export async function runOperation<R>(
+  op: OperationEntry<R>,
+  raw: Record<string, unknown>,
+  face: RunFace<R>,
+): Promise<R | undefined> {
   const { log } = face;
   for (let options = raw; ; options = face.retry?.(options) ?? options) {
     const prepared = op.prepare(options);
     if (face.confirm) {
       const est = await prepared.estimate(new AbortController().signal);
-      if (est && !(await confirmEstimate(face.confirm.what, est, face.confirm.settings, log, face.confirm.action))) return undefined;
+      if (est && !(await confirmEstimate(face.confirm.what, est, face.confirm.settings, log, face.confirm.action)))
+        return undefined;
     }
     const result = await withProgress((ctx) => prepared.run(ctx), face, log);
     face.ran?.(result);
@@ -138,7 +152,8 @@ export async function runOperation<R>(op: OperationEntry<R>, raw: Record<string,
       if (action === 'Retry Failed') continue;
     } else if (summary.outcome !== 'ok') {
       if (await vscode.window.showWarningMessage(msg, 'Show Log')) log.show();
-    } else if (await vscode.window.showInformationMessage(msg, ...(summary.skipped.length ? ['Show Skipped'] : []))) log.show();
+    } else if (await vscode.window.showInformationMessage(msg, ...(summary.skipped.length ? ['Show Skipped'] : [])))
+      log.show();
     return result;
   }
 }
@@ -149,9 +164,19 @@ export function messageOf(title: string, s: Summary): string {
   return `${title}: ${s.headline}${details}.${s.note ? ` ${s.note[0]?.toUpperCase()}${s.note.slice(1)}.` : ''}`;
 }
 
-async function withProgress<R>(run: (ctx: OperationContext) => Promise<R>, face: JobFace, log: Log): Promise<R | undefined> {
+async function withProgress<R>(
+  run: (ctx: OperationContext) => Promise<R>,
+  face: JobFace,
+  log: Log,
+): Promise<R | undefined> {
   const ac = new AbortController();
-  const job: RunningJob = { id: nextJobId++, title: face.title, started: Date.now(), message: '', cancel: () => ac.abort() };
+  const job: RunningJob = {
+    id: nextJobId++,
+    title: face.title,
+    started: Date.now(),
+    message: '',
+    cancel: () => ac.abort(),
+  };
   running.set(job.id, job);
   setJobContext();
   const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 10);
@@ -180,14 +205,17 @@ async function withProgress<R>(run: (ctx: OperationContext) => Promise<R>, face:
             const eta = p.total && p.done > 0 ? formatEta((elapsed / p.done) * (p.total - p.done)) : '';
             // When an operation's own message already says how far it is (the LLM runner's: "x of
             // y records · tokens · cost · errors · ETA"), it is shown as it is, not repeated.
-            const parts = p.message && /\d of \d/.test(p.message)
-              ? [p.message, face.detail?.(p)].filter(Boolean)
-              : [
-                  p.total !== undefined ? `${p.unit ?? 'record'} ${p.done.toLocaleString('en-US')} of ${p.total.toLocaleString('en-US')}` : `${p.done.toLocaleString('en-US')} ${p.unit ?? 'records'}`,
-                  face.detail?.(p),
-                  p.message,
-                  eta,
-                ].filter(Boolean);
+            const parts =
+              p.message && /\d of \d/.test(p.message)
+                ? [p.message, face.detail?.(p)].filter(Boolean)
+                : [
+                    p.total !== undefined
+                      ? `${p.unit ?? 'record'} ${p.done.toLocaleString('en-US')} of ${p.total.toLocaleString('en-US')}`
+                      : `${p.done.toLocaleString('en-US')} ${p.unit ?? 'records'}`,
+                    face.detail?.(p),
+                    p.message,
+                    eta,
+                  ].filter(Boolean);
             const message = parts.join(' · ');
             progress.report({ message, increment: Math.max(0, (share - lastShare) * 100) });
             lastShare = share;
@@ -205,7 +233,9 @@ async function withProgress<R>(run: (ctx: OperationContext) => Promise<R>, face:
   } catch (err) {
     if (err instanceof Error && err.name === 'AbortError') {
       log.info(`${face.title}: cancelled`);
-      void vscode.window.showInformationMessage(face.cancelled ?? `${face.title} was cancelled. Finished records are kept; run it again to resume.`);
+      void vscode.window.showInformationMessage(
+        face.cancelled ?? `${face.title} was cancelled. Finished records are kept; run it again to resume.`,
+      );
       return undefined;
     }
     log.error(`${face.title} failed`, err);

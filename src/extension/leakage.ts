@@ -60,14 +60,19 @@ export class LeakageLint implements vscode.Disposable {
       vscode.workspace.onDidSaveTextDocument((d) => d.uri.path.endsWith('.jsonl') && this.schedule()),
       vscode.workspace.onDidCreateFiles((e) => e.files.some((u) => u.path.endsWith('.jsonl')) && this.schedule()),
       vscode.workspace.onDidDeleteFiles((e) => e.files.some((u) => u.path.endsWith('.jsonl')) && this.schedule()),
-      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('datasetCurator.leakage') && this.schedule()),
+      vscode.workspace.onDidChangeConfiguration(
+        (e) => e.affectsConfiguration('datasetCurator.leakage') && this.schedule(),
+      ),
     );
   }
 
   /** Checks again soon (several saves in a row: once). */
   schedule(delayMs = 1500): void {
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.check(true).catch((err: unknown) => this.log.error('Leakage check failed', err)), delayMs);
+    this.timer = setTimeout(
+      () => void this.check(true).catch((err: unknown) => this.log.error('Leakage check failed', err)),
+      delayMs,
+    );
   }
 
   /** Checks the workspace's splits now and updates the Problems panel. */
@@ -102,19 +107,31 @@ export class LeakageLint implements vscode.Disposable {
     }
     const bytes = files.reduce((n, f) => n + (statSync(f.path, { throwIfNoEntry: false })?.size ?? 0), 0);
     if (automatic && bytes > s.autoMaxBytes) {
-      this.log.info(`Leakage check: ${files.length} split files of ${(bytes / 1048576).toFixed(0)} MB are above the automatic check's ${(s.autoMaxBytes / 1048576).toFixed(0)} MB; run "Check Splits for Leakage" to check them`);
+      this.log.info(
+        `Leakage check: ${files.length} split files of ${(bytes / 1048576).toFixed(0)} MB are above the automatic check's ${(s.autoMaxBytes / 1048576).toFixed(0)} MB; run "Check Splits for Leakage" to check them`,
+      );
       return this.leaks;
     }
-    const leaks = await findLeaks(files, { ...(s.field ? { field: s.field } : {}), near: s.near > 0 && s.near <= 1 ? s.near : false });
+    const leaks = await findLeaks(files, {
+      ...(s.field ? { field: s.field } : {}),
+      near: s.near > 0 && s.near <= 1 ? s.near : false,
+    });
     this.leaks = leaks;
     const byFile = new Map<string, vscode.Diagnostic[]>();
     for (const l of leaks) {
       const range = new vscode.Range(l.line - 1, 0, l.line - 1, Number.MAX_SAFE_INTEGER);
-      const d = new vscode.Diagnostic(range, describeLeak(l, (f) => vscode.workspace.asRelativePath(f)), vscode.DiagnosticSeverity.Warning);
+      const d = new vscode.Diagnostic(
+        range,
+        describeLeak(l, (f) => vscode.workspace.asRelativePath(f)),
+        vscode.DiagnosticSeverity.Warning,
+      );
       d.source = SOURCE;
       d.code = CODE;
       d.relatedInformation = [
-        new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.file(l.other.file), new vscode.Position(l.other.line - 1, 0)), `the ${l.other.role} record it repeats`),
+        new vscode.DiagnosticRelatedInformation(
+          new vscode.Location(vscode.Uri.file(l.other.file), new vscode.Position(l.other.line - 1, 0)),
+          `the ${l.other.role} record it repeats`,
+        ),
       ];
       const list = byFile.get(l.file) ?? [];
       list.push(d);
@@ -135,7 +152,11 @@ export class LeakageLint implements vscode.Disposable {
 /** The quick fix: remove the leaking record (its whole line) from this file. */
 class LeakageFixes implements vscode.CodeActionProvider {
   static readonly kinds = [vscode.CodeActionKind.QuickFix];
-  provideCodeActions(doc: vscode.TextDocument, _range: vscode.Range, ctx: vscode.CodeActionContext): vscode.CodeAction[] {
+  provideCodeActions(
+    doc: vscode.TextDocument,
+    _range: vscode.Range,
+    ctx: vscode.CodeActionContext,
+  ): vscode.CodeAction[] {
     const out: vscode.CodeAction[] = [];
     for (const d of ctx.diagnostics) {
       if (d.source !== SOURCE || d.code !== CODE) continue;
@@ -145,7 +166,8 @@ class LeakageFixes implements vscode.CodeActionProvider {
       const fix = new vscode.CodeAction(`Remove this record from ${name}`, vscode.CodeActionKind.QuickFix);
       const edit = new vscode.WorkspaceEdit();
       const end = line + 1 < doc.lineCount ? new vscode.Position(line + 1, 0) : doc.lineAt(line).range.end;
-      const start = line + 1 < doc.lineCount || line === 0 ? new vscode.Position(line, 0) : doc.lineAt(line - 1).range.end;
+      const start =
+        line + 1 < doc.lineCount || line === 0 ? new vscode.Position(line, 0) : doc.lineAt(line - 1).range.end;
       edit.delete(doc.uri, new vscode.Range(start, end));
       fix.edit = edit;
       fix.diagnostics = [d];
@@ -160,15 +182,28 @@ export function registerLeakageLint(context: vscode.ExtensionContext, log: Log):
   const lint = new LeakageLint(log);
   context.subscriptions.push(
     lint,
-    vscode.languages.registerCodeActionsProvider([{ pattern: '**/*.jsonl' }, { language: 'jsonl' }], new LeakageFixes(), { providedCodeActionKinds: LeakageFixes.kinds }),
+    vscode.languages.registerCodeActionsProvider(
+      [{ pattern: '**/*.jsonl' }, { language: 'jsonl' }],
+      new LeakageFixes(),
+      { providedCodeActionKinds: LeakageFixes.kinds },
+    ),
     vscode.commands.registerCommand('datasetCurator.checkLeakage', async () => {
       try {
-        const leaks = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Checking splits for leakage' }, () => lint.check());
-        void vscode.window.showInformationMessage(leaks.length ? `${leaks.length} record(s) of a later split repeat an earlier split: see the Problems panel.` : 'No record is shared between the train, validation and eval files.');
+        const leaks = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Window, title: 'Checking splits for leakage' },
+          () => lint.check(),
+        );
+        void vscode.window.showInformationMessage(
+          leaks.length
+            ? `${leaks.length} record(s) of a later split repeat an earlier split: see the Problems panel.`
+            : 'No record is shared between the train, validation and eval files.',
+        );
         return leaks;
       } catch (err) {
         log.error('Leakage check failed', err);
-        void vscode.window.showErrorMessage(`Leakage check failed: ${err instanceof Error ? err.message : String(err)}`);
+        void vscode.window.showErrorMessage(
+          `Leakage check failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
         return undefined;
       }
     }),

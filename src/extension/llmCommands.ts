@@ -62,10 +62,14 @@ interface TaskSpec {
 const DEFAULT_RUBRIC = 'Overall quality as training data: the label is correct, the text is clear, helpful and safe.';
 
 function splitList(v: string): string[] {
-  return v.split(',').map((x) => x.trim()).filter(Boolean);
+  return v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 }
 
-const strings = (v: unknown): string[] | undefined => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined);
+const strings = (v: unknown): string[] | undefined =>
+  Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
@@ -101,7 +105,8 @@ function readRubric(value: string, doc: DatasetDocument): string {
 
 /** The models offered as judges: the settings', the last ones and the endpoint's own list. */
 async function pickJudges(c: AskContext, title: string): Promise<string[] | undefined> {
-  const preselected = strings(c.last.judgeModels) ?? (c.settings.judgeModels.length ? c.settings.judgeModels : [c.model]);
+  const preselected =
+    strings(c.last.judgeModels) ?? (c.settings.judgeModels.length ? c.settings.judgeModels : [c.model]);
   const known = [...new Set([...preselected, ...c.settings.judgeModels, c.model, c.settings.model])];
   const other: vscode.QuickPickItem = { label: '$(edit) Other models…', alwaysShow: true };
   const qp = vscode.window.createQuickPick();
@@ -109,12 +114,26 @@ async function pickJudges(c: AskContext, title: string): Promise<string[] | unde
   qp.placeholder = 'The judges: every model picked scores every record; their verdicts are shown side by side';
   qp.canSelectMany = true;
   qp.ignoreFocusOut = true;
-  const item = (m: string): vscode.QuickPickItem => ({ label: m, description: c.settings.judgeModels.includes(m) ? 'datasetCurator.llm.judgeModels' : m === c.model ? 'the judge model' : undefined });
+  const item = (m: string): vscode.QuickPickItem => ({
+    label: m,
+    description: c.settings.judgeModels.includes(m)
+      ? 'datasetCurator.llm.judgeModels'
+      : m === c.model
+        ? 'the judge model'
+        : undefined,
+  });
   qp.items = [...known.map(item), other];
   qp.selectedItems = qp.items.filter((i) => preselected.includes(i.label));
   // The endpoint's models, when it lists them (not every server does): offered, never preselected.
   const ac = new AbortController();
-  const client = new LlmClient({ baseURL: c.settings.baseUrl, apiKey: await c.apiKey(), model: c.model, timeoutMs: 5000, maxRetries: 0, concurrency: 1 });
+  const client = new LlmClient({
+    baseURL: c.settings.baseUrl,
+    apiKey: await c.apiKey(),
+    model: c.model,
+    timeoutMs: 5000,
+    maxRetries: 0,
+    concurrency: 1,
+  });
   qp.busy = true;
   void client
     .listModels(AbortSignal.any([ac.signal, AbortSignal.timeout(5000)]))
@@ -140,7 +159,12 @@ async function pickJudges(c: AskContext, title: string): Promise<string[] | unde
   if (!picked) return undefined;
   let models = picked.filter((i) => i !== other).map((i) => i.label);
   if (picked.includes(other)) {
-    const typed = await vscode.window.showInputBox({ title, prompt: 'Judge models, separated by commas', value: models.join(', '), ignoreFocusOut: true });
+    const typed = await vscode.window.showInputBox({
+      title,
+      prompt: 'Judge models, separated by commas',
+      value: models.join(', '),
+      ignoreFocusOut: true,
+    });
     if (typed === undefined) return undefined;
     models = splitList(typed);
   }
@@ -175,7 +199,11 @@ const specs: Record<TaskId, TaskSpec> = {
       // The last choice first, so Enter repeats it.
       const shots = [lastShots, ...[0, 4, 8, 16].filter((n) => n !== lastShots)];
       const pick = await vscode.window.showQuickPick(
-        shots.map((n) => ({ label: n === 0 ? 'Zero-shot' : `Few-shot: ${n} examples`, description: n === 0 ? 'no examples in the prompt' : 'records a person already labeled in this file', n })),
+        shots.map((n) => ({
+          label: n === 0 ? 'Zero-shot' : `Few-shot: ${n} examples`,
+          description: n === 0 ? 'no examples in the prompt' : 'records a person already labeled in this file',
+          n,
+        })),
         { title, placeHolder: 'Show the model examples a person labeled?', ignoreFocusOut: true },
       );
       if (!pick) return undefined;
@@ -193,7 +221,9 @@ const specs: Record<TaskId, TaskSpec> = {
       return {};
     },
     quick(c) {
-      return c.record && (c.record.label === undefined || c.record.label === null) ? 'This record has no label to explain.' : {};
+      return c.record && (c.record.label === undefined || c.record.label === null)
+        ? 'This record has no label to explain.'
+        : {};
     },
   },
   judge: {
@@ -226,13 +256,21 @@ const specs: Record<TaskId, TaskSpec> = {
         prompt: 'Criteria scored separately, separated by commas (empty: the overall score only)',
         value: (strings(c.last.criteria) ?? []).join(', '),
         ignoreFocusOut: true,
-        validateInput: (v) => (splitList(v).every((x) => /^[A-Za-z_][\w-]{0,63}$/.test(x)) ? undefined : 'Names of letters, digits, _ and -'),
+        validateInput: (v) =>
+          splitList(v).every((x) => /^[A-Za-z_][\w-]{0,63}$/.test(x)) ? undefined : 'Names of letters, digits, _ and -',
       });
       if (criteria === undefined) return undefined;
       const judgeModels = await pickJudges(c, title(4));
       if (!judgeModels) return undefined;
       const [, lo, hi] = /(-?\d+)\s*-\s*(-?\d+)/.exec(scale) as RegExpExecArray;
-      return { rubricInput: rubric, rubric: readRubric(rubric, c.doc), scaleMin: Number(lo), scaleMax: Number(hi), criteria: splitList(criteria), judgeModels };
+      return {
+        rubricInput: rubric,
+        rubric: readRubric(rubric, c.doc),
+        scaleMin: Number(lo),
+        scaleMax: Number(hi),
+        criteria: splitList(criteria),
+        judgeModels,
+      };
     },
     quick(c) {
       const rubric = str(c.last.rubricInput) ?? DEFAULT_RUBRIC;
@@ -241,7 +279,8 @@ const specs: Record<TaskId, TaskSpec> = {
         rubric: readRubric(rubric, c.doc),
         ...(num(c.last.scaleMin) !== undefined ? { scaleMin: c.last.scaleMin, scaleMax: c.last.scaleMax } : {}),
         criteria: strings(c.last.criteria) ?? [],
-        judgeModels: strings(c.last.judgeModels) ?? (c.settings.judgeModels.length ? c.settings.judgeModels : [c.model]),
+        judgeModels:
+          strings(c.last.judgeModels) ?? (c.settings.judgeModels.length ? c.settings.judgeModels : [c.model]),
       };
     },
   },
@@ -257,7 +296,8 @@ const specs: Record<TaskId, TaskSpec> = {
         prompt: 'Samples per record (the majority is the label, the share that agrees its confidence)',
         value: String(num(c.last.k) ?? 5),
         ignoreFocusOut: true,
-        validateInput: (v) => (/^\d+$/.test(v.trim()) && Number(v) >= 2 && Number(v) <= 50 ? undefined : 'A number from 2 to 50'),
+        validateInput: (v) =>
+          /^\d+$/.test(v.trim()) && Number(v) >= 2 && Number(v) <= 50 ? undefined : 'A number from 2 to 50',
       });
       if (!k) return undefined;
       return { labels, k: Number(k) };
@@ -275,7 +315,11 @@ const specs: Record<TaskId, TaskSpec> = {
       const preferred = critiqueField(c);
       const pick = await vscode.window.showQuickPick(
         [preferred, ...columns.filter((f) => f !== preferred)].map((f) => ({ label: f })),
-        { title: `Critique and refine ${c.name} with ${c.model}`, placeHolder: 'The field to critique and refine (the refined version is kept beside the original)', ignoreFocusOut: true },
+        {
+          title: `Critique and refine ${c.name} with ${c.model}`,
+          placeHolder: 'The field to critique and refine (the refined version is kept beside the original)',
+          ignoreFocusOut: true,
+        },
       );
       return pick ? { field: pick.label } : undefined;
     },
@@ -310,7 +354,12 @@ class OneRecord implements RecordSource {
  * Runs a task over a file (`record` undefined) or over one record of it (the curation editor's
  * "… This Record": no questions, the last answers, one request per model).
  */
-export async function runTaskCommand(task: TaskId, uri: vscode.Uri, deps: LlmDeps, record?: number): Promise<JobSummary | undefined> {
+export async function runTaskCommand(
+  task: TaskId,
+  uri: vscode.Uri,
+  deps: LlmDeps,
+  record?: number,
+): Promise<JobSummary | undefined> {
   const { context, editors, log } = deps;
   const spec = specs[task];
   const name = record === undefined ? path.basename(uri.fsPath) : `line ${record + 1} of ${path.basename(uri.fsPath)}`;
@@ -323,7 +372,11 @@ export async function runTaskCommand(task: TaskId, uri: vscode.Uri, deps: LlmDep
   if (!doc) throw new Error(`${name} could not be opened in the Curation Editor`);
   await doc.store.ready;
   if (doc.isDirty) {
-    const save = await vscode.window.showWarningMessage(`${name} has unsaved edits. Save them before the job writes its results?`, { modal: true }, 'Save and Run');
+    const save = await vscode.window.showWarningMessage(
+      `${name} has unsaved edits. Save them before the job writes its results?`,
+      { modal: true },
+      'Save and Run',
+    );
     if (save !== 'Save and Run') return undefined;
     await vscode.commands.executeCommand('workbench.action.files.save');
     if (doc.isDirty) return undefined;
@@ -331,7 +384,15 @@ export async function runTaskCommand(task: TaskId, uri: vscode.Uri, deps: LlmDep
 
   const model = modelFor(task, s);
   const last = context.workspaceState.get<Options>(lastKey(task)) ?? {};
-  const ask: AskContext = { name, doc, settings: s, model, last, apiKey: () => apiKey(context.secrets), ...(record !== undefined ? { record: doc.store.line(record).value } : {}) };
+  const ask: AskContext = {
+    name,
+    doc,
+    settings: s,
+    model,
+    last,
+    apiKey: () => apiKey(context.secrets),
+    ...(record !== undefined ? { record: doc.store.line(record).value } : {}),
+  };
   let answers: Options | string | undefined;
   if (record === undefined) {
     answers = await spec.ask(ask);
@@ -346,11 +407,15 @@ export async function runTaskCommand(task: TaskId, uri: vscode.Uri, deps: LlmDep
 
   const op = llmEntries({
     apiKey: () => apiKey(context.secrets),
-    openSource: async () => (record === undefined ? new StoreRecordSource(doc.store) : new OneRecord(new StoreRecordSource(doc.store), record)),
+    openSource: async () =>
+      record === undefined ? new StoreRecordSource(doc.store) : new OneRecord(new StoreRecordSource(doc.store), record),
     openSink: async () => {
       const sink = new StoreResultSink(doc.store, { onApplied: (i, edit) => doc.notifyChanged(i, [edit]) });
       if (record === undefined) return sink;
-      return { apply: (_i: number, result: TaskResult, bound?: Binding) => sink.apply(record, result, bound), flush: () => sink.flush() };
+      return {
+        apply: (_i: number, result: TaskResult, bound?: Binding) => sink.apply(record, result, bound),
+        flush: () => sink.flush(),
+      };
     },
     log: (l) => log.info(l),
   })[task];
@@ -368,12 +433,19 @@ export async function runTaskCommand(task: TaskId, uri: vscode.Uri, deps: LlmDep
       ...taskOptions,
       ...(record !== undefined ? { jobId: `${task}-line-${record + 1}-${Date.now().toString(36)}` } : {}),
     },
-    { title: `${spec.doing} ${name}`, log, confirm: { what: `${spec.doing} ${name} with ${who}`, settings: s }, ran: () => doc.notifyChanged(record) },
+    {
+      title: `${spec.doing} ${name}`,
+      log,
+      confirm: { what: `${spec.doing} ${name} with ${who}`, settings: s },
+      ran: () => doc.notifyChanged(record),
+    },
   );
 }
 
 /** The commands, file-level (tree, Explorer, editor title) and per record (curation editor): names derived from the operation's id. */
-export const taskCommands: { task: TaskId; file: string; record: string }[] = (['label', 'rationale', 'judge', 'consistency', 'critique'] as const).map((task) => {
+export const taskCommands: { task: TaskId; file: string; record: string }[] = (
+  ['label', 'rationale', 'judge', 'consistency', 'critique'] as const
+).map((task) => {
   const n = faceNames(task);
   return { task, file: n.vscode, record: n.vscodeRecord };
 });

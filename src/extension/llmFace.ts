@@ -18,7 +18,11 @@ export function isLocal(url: string): boolean {
 }
 
 /** The endpoint settings for a file, or undefined when the user could not supply a needed key. */
-export async function endpointFor(uri: vscode.Uri, context: vscode.ExtensionContext, log: Log): Promise<EndpointSettings | undefined> {
+export async function endpointFor(
+  uri: vscode.Uri,
+  context: vscode.ExtensionContext,
+  log: Log,
+): Promise<EndpointSettings | undefined> {
   const s = await endpointSettings(uri);
   if (s.ignored.length) {
     void vscode.window.showWarningMessage(
@@ -28,7 +32,10 @@ export async function endpointFor(uri: vscode.Uri, context: vscode.ExtensionCont
   }
   const key = await apiKey(context.secrets);
   if (!key && !isLocal(s.baseUrl)) {
-    const pick = await vscode.window.showWarningMessage(`No API key for ${s.baseUrl}. Set one (kept in SecretStorage) or set OPENAI_API_KEY.`, 'Set API Key');
+    const pick = await vscode.window.showWarningMessage(
+      `No API key for ${s.baseUrl}. Set one (kept in SecretStorage) or set OPENAI_API_KEY.`,
+      'Set API Key',
+    );
     if (pick) await vscode.commands.executeCommand('datasetCurator.setApiKey');
     if (!(await apiKey(context.secrets))) return undefined;
   }
@@ -38,7 +45,10 @@ export async function endpointFor(uri: vscode.Uri, context: vscode.ExtensionCont
       s.model = await modelFromServer(s.baseUrl, key ?? (await apiKey(context.secrets)), {
         how: 'set datasetCurator.llm.model',
         choose: async (models) =>
-          (await vscode.window.showQuickPick(models, { title: `${s.baseUrl} serves ${models.length} models`, placeHolder: 'The model for this job (set datasetCurator.llm.model to keep one)' })) ?? undefined,
+          (await vscode.window.showQuickPick(models, {
+            title: `${s.baseUrl} serves ${models.length} models`,
+            placeHolder: 'The model for this job (set datasetCurator.llm.model to keep one)',
+          })) ?? undefined,
       });
       log.info(`no model set: ${s.baseUrl} serves ${s.model}`);
     } catch (err) {
@@ -70,12 +80,29 @@ export function engineOptions(s: EndpointSettings) {
  * (the settings', else the table in src/core/llm/prices.ts), above `llm.confirmRequestsAbove`
  * requests when it is not. True to go on.
  */
-export async function confirmEstimate(what: string, est: Estimate, s: EndpointSettings, log: Log, action = 'Run'): Promise<boolean> {
-  log.info(`${what}: ${est.records} records${est.remaining !== undefined ? ` (${est.remaining} left to do)` : ''}, ~${est.requests} requests, ~${est.inputTokens}+${est.outputTokens} tokens, ~$${(est.cost ?? 0).toFixed(4)}`);
-  const confirmRequestsAbove = vscode.workspace.getConfiguration('datasetCurator').get<number>('llm.confirmRequestsAbove', DEFAULT_CONFIRM_REQUESTS_ABOVE);
+export async function confirmEstimate(
+  what: string,
+  est: Estimate,
+  s: EndpointSettings,
+  log: Log,
+  action = 'Run',
+): Promise<boolean> {
+  log.info(
+    `${what}: ${est.records} records${est.remaining !== undefined ? ` (${est.remaining} left to do)` : ''}, ~${est.requests} requests, ~${est.inputTokens}+${est.outputTokens} tokens, ~$${(est.cost ?? 0).toFixed(4)}`,
+  );
+  const confirmRequestsAbove = vscode.workspace
+    .getConfiguration('datasetCurator')
+    .get<number>('llm.confirmRequestsAbove', DEFAULT_CONFIRM_REQUESTS_ABOVE);
   const why = confirmationNeeded(est, { confirmCostAbove: s.confirmCostAbove, confirmRequestsAbove });
   if (!why) return true;
-  const cost = (est.cost ?? 0) > 0 ? ` and costs about $${(est.cost ?? 0).toFixed(2)} (prices of ${PRICE_TABLE_DATE} unless set in llm.pricePerMillion…)` : ', at a price this extension does not know';
-  const go = await vscode.window.showWarningMessage(`${what} takes about ${est.requests.toLocaleString('en-US')} requests${cost}. Asked because ${why}.`, { modal: true }, action);
+  const cost =
+    (est.cost ?? 0) > 0
+      ? ` and costs about $${(est.cost ?? 0).toFixed(2)} (prices of ${PRICE_TABLE_DATE} unless set in llm.pricePerMillion…)`
+      : ', at a price this extension does not know';
+  const go = await vscode.window.showWarningMessage(
+    `${what} takes about ${est.requests.toLocaleString('en-US')} requests${cost}. Asked because ${why}.`,
+    { modal: true },
+    action,
+  );
   return go === action;
 }

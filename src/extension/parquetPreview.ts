@@ -44,7 +44,15 @@ export class ParquetPreviewProvider implements vscode.CustomReadonlyEditorProvid
         const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
         const front = tab instanceof vscode.TabInputCustom && /\.parquet$/i.test(tab.uri.fsPath) ? tab.uri : undefined;
         const target =
-          uri ?? front ?? (await vscode.window.showOpenDialog({ title: 'Convert a Parquet file to JSONL', filters: { Parquet: ['parquet'] }, canSelectMany: false }))?.[0];
+          uri ??
+          front ??
+          (
+            await vscode.window.showOpenDialog({
+              title: 'Convert a Parquet file to JSONL',
+              filters: { Parquet: ['parquet'] },
+              canSelectMany: false,
+            })
+          )?.[0];
         return target ? convertAndOpen(target, log) : undefined;
       }),
     );
@@ -74,7 +82,13 @@ export class ParquetPreviewProvider implements vscode.CustomReadonlyEditorProvid
       try {
         if (msg.data.type === 'ready') {
           const info = await parquetInfo(file);
-          post({ type: 'info', rows: info.rows, rowGroups: info.rowGroups, columns: info.columns, createdBy: info.createdBy ?? '' });
+          post({
+            type: 'info',
+            rows: info.rows,
+            rowGroups: info.rowGroups,
+            columns: info.columns,
+            createdBy: info.createdBy ?? '',
+          });
           await sendRows(0);
         } else if (msg.data.type === 'more') await sendRows(msg.data.from);
         else await convertAndOpen(doc.uri, this.log);
@@ -92,35 +106,53 @@ export async function convertAndOpen(uri: vscode.Uri, log: Log): Promise<vscode.
   const input = uri.fsPath;
   let out = vscode.Uri.file(input.replace(/\.parquet$/i, '') + '.jsonl');
   if (existsSync(out.fsPath)) {
-    const pick = await vscode.window.showSaveDialog({ title: `Convert ${path.basename(input)} to JSONL`, defaultUri: out, filters: { 'JSON Lines': ['jsonl'] } });
+    const pick = await vscode.window.showSaveDialog({
+      title: `Convert ${path.basename(input)} to JSONL`,
+      defaultUri: out,
+      filters: { 'JSON Lines': ['jsonl'] },
+    });
     if (!pick) return undefined;
     out = pick;
   }
-  const done = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Converting ${path.basename(input)} to JSONL`, cancellable: true },
-    async (progress, token) => {
-      const ac = new AbortController();
-      token.onCancellationRequested(() => ac.abort());
-      let last = 0;
-      return convertOperation.run(convertOperation.options.parse({ file: input, out: out.fsPath, format: 'parquet', overwrite: true }), {
-        signal: ac.signal,
-        log: (line) => log.info(line),
-        progress: (p) => {
-          const share = p.total ? p.done / p.total : 0;
-          progress.report({ increment: (share - last) * 100, message: `${p.done.toLocaleString('en-US')}${p.total ? ` of ${p.total.toLocaleString('en-US')}` : ''} rows` });
-          last = share;
-        },
-      });
-    },
-  ).then(
-    (r) => r,
-    (err: unknown) => {
-      if (err instanceof Error && err.name === 'AbortError') return undefined;
-      void vscode.window.showErrorMessage(`Converting ${path.basename(input)} failed: ${err instanceof Error ? err.message : String(err)}`);
-      log.error(`Converting ${input}`, err);
-      return undefined;
-    },
-  );
+  const done = await vscode.window
+    .withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Converting ${path.basename(input)} to JSONL`,
+        cancellable: true,
+      },
+      async (progress, token) => {
+        const ac = new AbortController();
+        token.onCancellationRequested(() => ac.abort());
+        let last = 0;
+        return convertOperation.run(
+          convertOperation.options.parse({ file: input, out: out.fsPath, format: 'parquet', overwrite: true }),
+          {
+            signal: ac.signal,
+            log: (line) => log.info(line),
+            progress: (p) => {
+              const share = p.total ? p.done / p.total : 0;
+              progress.report({
+                increment: (share - last) * 100,
+                message: `${p.done.toLocaleString('en-US')}${p.total ? ` of ${p.total.toLocaleString('en-US')}` : ''} rows`,
+              });
+              last = share;
+            },
+          },
+        );
+      },
+    )
+    .then(
+      (r) => r,
+      (err: unknown) => {
+        if (err instanceof Error && err.name === 'AbortError') return undefined;
+        void vscode.window.showErrorMessage(
+          `Converting ${path.basename(input)} failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
+        log.error(`Converting ${input}`, err);
+        return undefined;
+      },
+    );
   if (!done) return undefined;
   log.info(`Converted ${input} to ${out.fsPath}: ${done.records} record(s) in ${done.ms} ms`);
   await vscode.commands.executeCommand('vscode.openWith', out, CurationEditorProvider.viewType);

@@ -7,7 +7,13 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { TASK_IDS, templateFile, type PromptTemplate, type TaskId } from '../core/llm/prompts';
-import { consistencyTemplate, critiqueTemplate, judgeTemplate, labelTemplate, rationaleTemplate } from '../core/llm/templates';
+import {
+  consistencyTemplate,
+  critiqueTemplate,
+  judgeTemplate,
+  labelTemplate,
+  rationaleTemplate,
+} from '../core/llm/templates';
 
 const builtIn: Record<TaskId, PromptTemplate> = {
   label: labelTemplate,
@@ -30,8 +36,16 @@ export async function openPromptTemplate(near?: vscode.Uri): Promise<void> {
   if (!folder) throw new Error('Open a folder first: prompt templates live in its .curator/prompts.');
   const dir = path.join(folder.uri.fsPath, '.curator', 'prompts');
   const pick = await vscode.window.showQuickPick(
-    TASK_IDS.map((t) => ({ label: t, description: existsSync(path.join(dir, `${t}.md`)) ? 'edited in this workspace' : 'built-in', detail: what[t], task: t })),
-    { title: 'Open Prompt Template', placeHolder: `Copied to ${path.relative(folder.uri.fsPath, dir)}/ for editing; jobs on datasets in this folder use it` },
+    TASK_IDS.map((t) => ({
+      label: t,
+      description: existsSync(path.join(dir, `${t}.md`)) ? 'edited in this workspace' : 'built-in',
+      detail: what[t],
+      task: t,
+    })),
+    {
+      title: 'Open Prompt Template',
+      placeHolder: `Copied to ${path.relative(folder.uri.fsPath, dir)}/ for editing; jobs on datasets in this folder use it`,
+    },
   );
   if (!pick) return;
   const file = path.join(dir, `${pick.task}.md`);

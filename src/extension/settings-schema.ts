@@ -31,7 +31,11 @@ export const SETTINGS = {
   'judges.disagreementThreshold': z.number().min(0.01).max(1),
   annotator: z.string(),
   'leakage.enabled': z.boolean(),
-  'leakage.splits': z.object({ train: z.array(z.string()).optional(), validation: z.array(z.string()).optional(), eval: z.array(z.string()).optional() }),
+  'leakage.splits': z.object({
+    train: z.array(z.string()).optional(),
+    validation: z.array(z.string()).optional(),
+    eval: z.array(z.string()).optional(),
+  }),
   'leakage.nearThreshold': z.number().min(0).max(1),
   'leakage.field': z.string(),
 } as const;

@@ -34,7 +34,17 @@ export function explicitSetting<K extends SettingKey>(key: K, scope?: vscode.Uri
 const schemas: { readonly [K in SettingKey]: z.ZodType<Settings[K]> } = SETTINGS;
 
 /** The value of an inspect(): the most specific valid one, else the default. */
-function checked<K extends SettingKey>(key: K, info: { defaultValue?: unknown; globalValue?: unknown; workspaceValue?: unknown; workspaceFolderValue?: unknown } | undefined, levels: readonly ('workspaceFolderValue' | 'workspaceValue' | 'globalValue')[] = ['workspaceFolderValue', 'workspaceValue', 'globalValue']): Settings[K] {
+function checked<K extends SettingKey>(
+  key: K,
+  info:
+    | { defaultValue?: unknown; globalValue?: unknown; workspaceValue?: unknown; workspaceFolderValue?: unknown }
+    | undefined,
+  levels: readonly ('workspaceFolderValue' | 'workspaceValue' | 'globalValue')[] = [
+    'workspaceFolderValue',
+    'workspaceValue',
+    'globalValue',
+  ],
+): Settings[K] {
   const schema = schemas[key];
   for (const level of levels) {
     const v = schema.safeParse(info?.[level]);
@@ -73,7 +83,15 @@ export interface EndpointSettings {
 }
 
 /** Settings that can redirect requests: only user-level values count in an untrusted workspace. */
-export const restrictedKeys = ['llm.baseUrl', 'llm.model', 'llm.taskModels', 'llm.judgeModels', 'llm.preset', 'llm.embeddingModel', 'llm.cacheDir'] as const;
+export const restrictedKeys = [
+  'llm.baseUrl',
+  'llm.model',
+  'llm.taskModels',
+  'llm.judgeModels',
+  'llm.preset',
+  'llm.embeddingModel',
+  'llm.cacheDir',
+] as const;
 
 export function readEndpointSettings(scope?: vscode.Uri): EndpointSettings {
   const cfg = vscode.workspace.getConfiguration('datasetCurator', scope);
@@ -82,7 +100,8 @@ export function readEndpointSettings(scope?: vscode.Uri): EndpointSettings {
   const get = <K extends SettingKey>(key: K): Settings[K] => {
     const info = cfg.inspect(key);
     if (!trusted && (restrictedKeys as readonly string[]).includes(key)) {
-      if (info && (info.workspaceValue !== undefined || info.workspaceFolderValue !== undefined)) ignored.push(`datasetCurator.${key}`);
+      if (info && (info.workspaceValue !== undefined || info.workspaceFolderValue !== undefined))
+        ignored.push(`datasetCurator.${key}`);
       return checked(key, info, ['globalValue']);
     }
     return checked(key, info);
@@ -93,7 +112,9 @@ export function readEndpointSettings(scope?: vscode.Uri): EndpointSettings {
     // Empty for vLLM and LM Studio: the server is asked which it serves (endpointFor).
     model: get('llm.model') || preset.model || '',
     taskModels: get('llm.taskModels'),
-    judgeModels: get('llm.judgeModels').filter((m) => m.trim() !== '').map((m) => m.trim()),
+    judgeModels: get('llm.judgeModels')
+      .filter((m) => m.trim() !== '')
+      .map((m) => m.trim()),
     temperature: get('llm.temperature'),
     maxTokens: get('llm.maxTokens'),
     concurrency: get('llm.concurrency'),
@@ -170,12 +191,15 @@ export async function endpointSettings(scope?: vscode.Uri): Promise<EndpointSett
     for (const [k, v] of Object.entries(settings)) {
       if (wanted.has(k)) found.add(k);
       // Language-specific blocks ("[jsonl]": {...}) can set them too.
-      if (/^\[.*\]$/.test(k) && v && typeof v === 'object') for (const kk of Object.keys(v)) if (wanted.has(kk)) found.add(kk);
+      if (/^\[.*\]$/.test(k) && v && typeof v === 'object')
+        for (const kk of Object.keys(v)) if (wanted.has(kk)) found.add(kk);
     }
   };
-  for (const f of vscode.workspace.workspaceFolders ?? []) await scan(vscode.Uri.joinPath(f.uri, '.vscode', 'settings.json'), (r) => r);
+  for (const f of vscode.workspace.workspaceFolders ?? [])
+    await scan(vscode.Uri.joinPath(f.uri, '.vscode', 'settings.json'), (r) => r);
   const ws = vscode.workspace.workspaceFile;
-  if (ws && ws.scheme === 'file') await scan(ws, (r) => (r && typeof r === 'object' ? (r as { settings?: unknown }).settings : undefined));
+  if (ws && ws.scheme === 'file')
+    await scan(ws, (r) => (r && typeof r === 'object' ? (r as { settings?: unknown }).settings : undefined));
   return { ...s, ignored: [...found].sort() };
 }
 
@@ -201,7 +225,9 @@ export function registerSecretCommands(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('datasetCurator.clearApiKey', async () => {
       await context.secrets.delete(SECRET_KEY);
       void vscode.window.showInformationMessage(
-        process.env.OPENAI_API_KEY ? 'API key cleared; OPENAI_API_KEY from the environment will be used.' : 'API key cleared.',
+        process.env.OPENAI_API_KEY
+          ? 'API key cleared; OPENAI_API_KEY from the environment will be used.'
+          : 'API key cleared.',
       );
     }),
   );

@@ -20,8 +20,7 @@ export const limits = { diagnosticsLines: 200_000, lensLines: 5_000, bytes: 20 *
 const SOURCE = 'Dataset Curator';
 
 type LineState =
-  | { kind: 'record'; value: Record<string, unknown>; lossy?: string }
-  | { kind: 'invalid'; reason: string };
+  { kind: 'record'; value: Record<string, unknown>; lossy?: string } | { kind: 'invalid'; reason: string };
 
 function lineState(text: string, withLossy: boolean): LineState {
   const c = checkLineBytes(Buffer.from(text, 'utf8'));
@@ -41,7 +40,8 @@ function byteSize(doc: vscode.TextDocument): number {
 /** Why the line features are off for a document, or undefined when they are on. */
 export function tooLargeReason(doc: vscode.TextDocument): string | undefined {
   const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
-  if (doc.lineCount > limits.diagnosticsLines) return `${doc.lineCount.toLocaleString('en-US')} lines (the limit is ${limits.diagnosticsLines.toLocaleString('en-US')})`;
+  if (doc.lineCount > limits.diagnosticsLines)
+    return `${doc.lineCount.toLocaleString('en-US')} lines (the limit is ${limits.diagnosticsLines.toLocaleString('en-US')})`;
   const size = byteSize(doc);
   if (size > limits.bytes) return `${mb(size)} (the limit is ${mb(limits.bytes)})`;
   return undefined;
@@ -84,7 +84,8 @@ function lineDiagnostics(doc: vscode.TextDocument, i: number): vscode.Diagnostic
   }
   const out: vscode.Diagnostic[] = [];
   if (s.lossy) out.push(diag(`Field edits would lose information: ${s.lossy}`, vscode.DiagnosticSeverity.Warning));
-  for (const p of annotationProblems(s.value)) out.push(diag(`Annotation layout: ${p}`, vscode.DiagnosticSeverity.Warning));
+  for (const p of annotationProblems(s.value))
+    out.push(diag(`Annotation layout: ${p}`, vscode.DiagnosticSeverity.Warning));
   return out;
 }
 
@@ -137,7 +138,10 @@ export function registerTextFeatures(context: vscode.ExtensionContext, log: Log)
     if (!isDataset(doc)) return;
     const key = doc.uri.toString();
     clearTimeout(timers.get(key));
-    timers.set(key, setTimeout(() => refresh(doc), 300));
+    timers.set(
+      key,
+      setTimeout(() => refresh(doc), 300),
+    );
   };
   vscode.workspace.textDocuments.forEach(refresh);
   context.subscriptions.push(
@@ -159,7 +163,8 @@ export function registerTextFeatures(context: vscode.ExtensionContext, log: Log)
         if (s?.kind !== 'record') return undefined;
         const ann = readAnnotation(s.value);
         const suggestion = ann.suggestions.find((x) => x.question === 'label' && x.type === 'model');
-        if (ann.label === undefined && ann.judge?.score === undefined && !ann.rationale && !suggestion) return undefined;
+        if (ann.label === undefined && ann.judge?.score === undefined && !ann.rationale && !suggestion)
+          return undefined;
         const md = new vscode.MarkdownString(undefined, false);
         md.isTrusted = false;
         md.supportHtml = false;
@@ -171,9 +176,13 @@ export function registerTextFeatures(context: vscode.ExtensionContext, log: Log)
         row('Label', ann.label ?? '(none)');
         if (suggestion) {
           const conf = suggestion.score !== undefined ? ` (${Math.round(suggestion.score * 100)}%)` : '';
-          row('Model suggestion', `${typeof suggestion.value === 'string' ? suggestion.value : JSON.stringify(suggestion.value)}${conf}${suggestion.agent ? ` by ${suggestion.agent}` : ''}`);
+          row(
+            'Model suggestion',
+            `${typeof suggestion.value === 'string' ? suggestion.value : JSON.stringify(suggestion.value)}${conf}${suggestion.agent ? ` by ${suggestion.agent}` : ''}`,
+          );
         }
-        if (ann.judge?.score !== undefined) row('Judge score', `${ann.judge.score}${ann.judge.scale ? ` / ${ann.judge.scale[1]}` : ''}`);
+        if (ann.judge?.score !== undefined)
+          row('Judge score', `${ann.judge.score}${ann.judge.scale ? ` / ${ann.judge.scale[1]}` : ''}`);
         if (ann.judge?.reasons) row('Judge reasons', ann.judge.reasons);
         if (ann.rationale) row('Rationale', ann.rationale);
         if (ann.reviewStatus) row('Review', ann.reviewStatus);
@@ -206,11 +215,22 @@ export function registerTextFeatures(context: vscode.ExtensionContext, log: Log)
           if (s.kind !== 'record') continue;
           const ann = readAnnotation(s.value);
           const range = new vscode.Range(i, 0, i, 0);
-          const title = [ann.label ?? 'unlabeled', ann.judge?.score !== undefined ? `score ${ann.judge.score}` : '', ann.reviewStatus ?? '']
+          const title = [
+            ann.label ?? 'unlabeled',
+            ann.judge?.score !== undefined ? `score ${ann.judge.score}` : '',
+            ann.reviewStatus ?? '',
+          ]
             .filter(Boolean)
             .join(' · ');
           lenses.push(new vscode.CodeLens(range, { title, command: '' }));
-          lenses.push(new vscode.CodeLens(range, { title: 'Relabel', tooltip: `Relabel line ${i + 1}`, command: 'datasetCurator.relabelLine', arguments: [doc.uri, i] }));
+          lenses.push(
+            new vscode.CodeLens(range, {
+              title: 'Relabel',
+              tooltip: `Relabel line ${i + 1}`,
+              command: 'datasetCurator.relabelLine',
+              arguments: [doc.uri, i],
+            }),
+          );
         }
         return lenses;
       },
@@ -223,7 +243,12 @@ export function registerTextFeatures(context: vscode.ExtensionContext, log: Log)
       {
         provideCodeActions(doc, range, ctx) {
           if (!isDataset(doc) || tooLargeReason(doc)) return [];
-          if (ctx.only && !vscode.CodeActionKind.QuickFix.contains(ctx.only) && !ctx.only.contains(vscode.CodeActionKind.QuickFix)) return [];
+          if (
+            ctx.only &&
+            !vscode.CodeActionKind.QuickFix.contains(ctx.only) &&
+            !ctx.only.contains(vscode.CodeActionKind.QuickFix)
+          )
+            return [];
           const s = recordAt(doc, range.start.line);
           // A lossy record would lose information when rewritten: no one-click relabel for it.
           if (s?.kind !== 'record' || s.lossy) return [];
@@ -242,30 +267,40 @@ export function registerTextFeatures(context: vscode.ExtensionContext, log: Log)
   );
 
   context.subscriptions.push(
-    vscode.commands.registerCommand('datasetCurator.relabelLine', async (uri: vscode.Uri, line: number, chosen?: string) => {
-      const doc = await vscode.workspace.openTextDocument(uri);
-      const s = recordAt(doc, line);
-      if (s?.kind !== 'record') {
-        void vscode.window.showWarningMessage(`Line ${line + 1} is not a valid record${s ? `: ${s.reason}` : ''}.`);
-        return;
-      }
-      if (s.lossy) {
-        void vscode.window.showWarningMessage(`Line ${line + 1} cannot be relabeled here without losing information (${s.lossy}). Edit it by hand.`);
-        return;
-      }
-      const choices = labelsOf(doc);
-      const label =
-        chosen ??
-        (choices.length
-          ? await vscode.window.showQuickPick(choices, { placeHolder: `Label for line ${line + 1}` })
-          : await vscode.window.showInputBox({ prompt: `Label for line ${line + 1}` }));
-      if (!label) return;
-      await vscode.workspace.applyEdit(relabelEdit(doc, line, s.value, label));
-    }),
+    vscode.commands.registerCommand(
+      'datasetCurator.relabelLine',
+      async (uri: vscode.Uri, line: number, chosen?: string) => {
+        const doc = await vscode.workspace.openTextDocument(uri);
+        const s = recordAt(doc, line);
+        if (s?.kind !== 'record') {
+          void vscode.window.showWarningMessage(`Line ${line + 1} is not a valid record${s ? `: ${s.reason}` : ''}.`);
+          return;
+        }
+        if (s.lossy) {
+          void vscode.window.showWarningMessage(
+            `Line ${line + 1} cannot be relabeled here without losing information (${s.lossy}). Edit it by hand.`,
+          );
+          return;
+        }
+        const choices = labelsOf(doc);
+        const label =
+          chosen ??
+          (choices.length
+            ? await vscode.window.showQuickPick(choices, { placeHolder: `Label for line ${line + 1}` })
+            : await vscode.window.showInputBox({ prompt: `Label for line ${line + 1}` }));
+        if (!label) return;
+        await vscode.workspace.applyEdit(relabelEdit(doc, line, s.value, label));
+      },
+    ),
   );
 }
 
-function relabelEdit(doc: vscode.TextDocument, line: number, rec: Record<string, unknown>, label: string): vscode.WorkspaceEdit {
+function relabelEdit(
+  doc: vscode.TextDocument,
+  line: number,
+  rec: Record<string, unknown>,
+  label: string,
+): vscode.WorkspaceEdit {
   const next = applyAnnotationEdit(rec, { op: 'relabel', index: line, label }, new Date(), annotatorFor(doc.uri));
   const edit = new vscode.WorkspaceEdit();
   edit.replace(doc.uri, doc.lineAt(line).range, JSON.stringify(next));

@@ -29,7 +29,12 @@ export async function openSample(context: vscode.ExtensionContext, reset = false
   // From the walkthrough (a tab whose input the API does not expose), beside it, so both show.
   const active = vscode.window.tabGroups.activeTabGroup.activeTab;
   const beside = active !== undefined && active.input === undefined;
-  await vscode.commands.executeCommand('vscode.openWith', copy, CurationEditorProvider.viewType, beside ? vscode.ViewColumn.Beside : undefined);
+  await vscode.commands.executeCommand(
+    'vscode.openWith',
+    copy,
+    CurationEditorProvider.viewType,
+    beside ? vscode.ViewColumn.Beside : undefined,
+  );
   return copy;
 }
 
@@ -54,7 +59,10 @@ export async function chooseEndpoint(): Promise<void> {
     })),
     { label: 'Another OpenAI-compatible server…', description: 'base URL and model', custom: true },
   ];
-  const pick = await vscode.window.showQuickPick(items, { title: 'Dataset Curator: where LLM requests go', placeHolder: 'Pick an endpoint (saved in your user settings)' });
+  const pick = await vscode.window.showQuickPick(items, {
+    title: 'Dataset Curator: where LLM requests go',
+    placeHolder: 'Pick an endpoint (saved in your user settings)',
+  });
   if (!pick) return;
   const cfg = vscode.workspace.getConfiguration('datasetCurator');
   const target = vscode.ConfigurationTarget.Global;
@@ -66,7 +74,11 @@ export async function chooseEndpoint(): Promise<void> {
       validateInput: (v) => (/^https?:\/\/\S+$/.test(v.trim()) ? undefined : 'An http:// or https:// URL'),
     });
     if (!baseUrl) return;
-    const model = await vscode.window.showInputBox({ title: 'Model name', ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'The model the server serves') });
+    const model = await vscode.window.showInputBox({
+      title: 'Model name',
+      ignoreFocusOut: true,
+      validateInput: (v) => (v.trim() ? undefined : 'The model the server serves'),
+    });
     if (!model) return;
     await cfg.update('llm.baseUrl', baseUrl.trim(), target);
     await cfg.update('llm.model', model.trim(), target);
@@ -75,7 +87,10 @@ export async function chooseEndpoint(): Promise<void> {
     await cfg.update('llm.baseUrl', undefined, target);
     await cfg.update('llm.model', undefined, target);
     if (presets[pick.preset].needsKey) {
-      const set = await vscode.window.showInformationMessage(`${pick.label} needs an API key. It is kept in SecretStorage, never in settings.`, 'Set API Key');
+      const set = await vscode.window.showInformationMessage(
+        `${pick.label} needs an API key. It is kept in SecretStorage, never in settings.`,
+        'Set API Key',
+      );
       if (set) await vscode.commands.executeCommand('datasetCurator.setApiKey');
     }
     if (presetModel(pick.preset) === undefined) {
@@ -91,7 +106,9 @@ export async function chooseEndpoint(): Promise<void> {
       return;
     }
   }
-  void vscode.window.showInformationMessage(`LLM requests go to ${pick.custom ? cfg.get('llm.baseUrl') : pick.description}.`);
+  void vscode.window.showInformationMessage(
+    `LLM requests go to ${pick.custom ? cfg.get('llm.baseUrl') : pick.description}.`,
+  );
 }
 
 export function registerWalkthroughCommands(context: vscode.ExtensionContext): void {

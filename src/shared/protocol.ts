@@ -26,8 +26,15 @@ export {
   StatsPayload,
   SuggestionView,
 } from '../core/session/views';
-import { DocumentInfo, EditRequest, MatchProgress, RecordPayload, RowPayload, SearchQuery, StatsPayload } from '../core/session/views';
-
+import {
+  DocumentInfo,
+  EditRequest,
+  MatchProgress,
+  RecordPayload,
+  RowPayload,
+  SearchQuery,
+  StatsPayload,
+} from '../core/session/views';
 
 /** The curation editor's views. */
 export const ViewMode = z.enum(['record', 'list', 'stats', 'agreement', 'duplicates']);
@@ -44,7 +51,15 @@ export const ClassificationPayload = z.object({
   labels: z.array(z.string()),
   /** confusion[i][j]: reference labels[i], prediction labels[j]. */
   confusion: z.array(z.array(z.number().int().nonnegative())),
-  perLabel: z.array(z.object({ label: z.string(), precision: z.number(), recall: z.number(), f1: z.number(), support: z.number().int().nonnegative() })),
+  perLabel: z.array(
+    z.object({
+      label: z.string(),
+      precision: z.number(),
+      recall: z.number(),
+      f1: z.number(),
+      support: z.number().int().nonnegative(),
+    }),
+  ),
   macroF1: share,
   microF1: share,
 });
@@ -70,7 +85,16 @@ export const AgreementPayload = z.object({
     .object({
       raters: z.array(z.string()),
       records: z.number().int().nonnegative(),
-      pairs: z.array(z.object({ a: z.string(), b: z.string(), n: z.number().int().nonnegative(), pearson: share, spearman: share, meanAbsoluteDifference: share })),
+      pairs: z.array(
+        z.object({
+          a: z.string(),
+          b: z.string(),
+          n: z.number().int().nonnegative(),
+          pearson: share,
+          spearman: share,
+          meanAbsoluteDifference: share,
+        }),
+      ),
       alpha: share,
     })
     .optional(),
@@ -211,12 +235,18 @@ export const requests = {
   },
   /** The agreement report, live: model suggestions vs human decisions, optionally against a gold field; between judges. */
   getAgreement: {
-    params: z.object({ question: z.string().min(1).max(200).default('label'), goldField: z.string().min(1).max(200).optional() }),
+    params: z.object({
+      question: z.string().min(1).max(200).default('label'),
+      goldField: z.string().min(1).max(200).optional(),
+    }),
     result: AgreementPayload,
   },
   /** The last duplicate search's clusters, a page at a time (null: none yet). */
   getDuplicates: {
-    params: z.object({ offset: z.number().int().nonnegative().default(0), limit: z.number().int().positive().max(200).default(50) }),
+    params: z.object({
+      offset: z.number().int().nonnegative().default(0),
+      limit: z.number().int().positive().max(200).default(50),
+    }),
     result: DuplicatesPayload.nullable(),
   },
   /** Looks for duplicates (progress and cancel in a notification); answers with the first page. */
@@ -322,7 +352,12 @@ export const HostEvent = z.discriminatedUnion('type', [
   /** The key map's overrides changed (the datasetCurator.editor.keys setting). */
   z.object({ kind: z.literal('event'), type: z.literal('keys'), keys: EditorKeys }),
   /** A command asks for a view (Show Agreement Report, Find Duplicates…), and optionally a record. */
-  z.object({ kind: z.literal('event'), type: z.literal('show'), mode: ViewMode, focus: z.number().int().nonnegative().optional() }),
+  z.object({
+    kind: z.literal('event'),
+    type: z.literal('show'),
+    mode: ViewMode,
+    focus: z.number().int().nonnegative().optional(),
+  }),
 ]);
 
 export const ToWebview = z.union([HostResponse, HostEvent]);

@@ -6,7 +6,18 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
-import { cleanup, launchBrowser, makeWorkspace, openWorkbench, runCommand, showDatasets, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
+import {
+  cleanup,
+  launchBrowser,
+  makeWorkspace,
+  openWorkbench,
+  runCommand,
+  showDatasets,
+  startCodeServer,
+  until,
+  webviewFrame,
+  type CodeServer,
+} from '../harness/vscode';
 
 describe('curation editor, as a person', () => {
   let server: CodeServer;
@@ -41,7 +52,9 @@ describe('curation editor, as a person', () => {
     await item.waitFor({ state: 'visible', timeout: 30_000 });
     await item.click();
     const frame = await webviewFrame(page, '[data-testid="annotation-panel"]');
-    await until('the first record', async () => ((await frame.locator('[data-testid="position"]').textContent()) ?? '').startsWith('Line 1 '));
+    await until('the first record', async () =>
+      ((await frame.locator('[data-testid="position"]').textContent()) ?? '').startsWith('Line 1 '),
+    );
     return frame;
   }
 
@@ -50,7 +63,8 @@ describe('curation editor, as a person', () => {
     return false;
   };
   const position = async (f: Frame) => (await f.locator('[data-testid="position"]').textContent()) ?? '';
-  const label = async (f: Frame) => ((await f.locator('[data-testid="annotation-panel"] [data-testid="label"]').first().textContent()) ?? '').trim();
+  const label = async (f: Frame) =>
+    ((await f.locator('[data-testid="annotation-panel"] [data-testid="label"]').first().textContent()) ?? '').trim();
   // Focus the webview without landing on anything editable: the position text in the toolbar.
   const focusRecord = async (f: Frame) => f.locator('[data-testid="position"]').click();
   /** Presses a key in the webview until the record it leads to is showing (keys can race focus). */
@@ -96,17 +110,28 @@ describe('curation editor, as a person', () => {
     await page.keyboard.press('Control+s');
     const after = await until('the save', async () => {
       const now = readFileSync(file, 'utf8').split('\n');
-      return now.slice(0, 3).join() !== before.slice(0, 3).join() && (JSON.parse(now[2] ?? '{}') as { label?: string }).label === 'positive' ? now : undefined;
+      return now.slice(0, 3).join() !== before.slice(0, 3).join() &&
+        (JSON.parse(now[2] ?? '{}') as { label?: string }).label === 'positive'
+        ? now
+        : undefined;
     });
     assert.equal(after.length, before.length);
     after.forEach((line, i) => {
       if (i > 2) assert.equal(line, before[i], `line ${i + 1} is byte-identical`);
     });
-    const rec = (i: number) => JSON.parse(after[i] ?? '{}') as { label: string; annotations: { suggestions: unknown; human: { label: { value: string } } } };
+    const rec = (i: number) =>
+      JSON.parse(after[i] ?? '{}') as {
+        label: string;
+        annotations: { suggestions: unknown; human: { label: { value: string } } };
+      };
     const was = (i: number) => JSON.parse(before[i] ?? '{}') as ReturnType<typeof rec>;
     assert.deepEqual([rec(0).label, rec(1).label, rec(2).label], ['negative', 'neutral', 'positive']);
     for (const i of [0, 1, 2]) {
-      assert.deepEqual(rec(i).annotations.suggestions, was(i).annotations.suggestions, `line ${i + 1}: the model's suggestion is kept`);
+      assert.deepEqual(
+        rec(i).annotations.suggestions,
+        was(i).annotations.suggestions,
+        `line ${i + 1}: the model's suggestion is kept`,
+      );
       assert.equal(rec(i).annotations.human.label.value, rec(i).label, `line ${i + 1}: the human decision is stored`);
     }
   });
@@ -121,14 +146,22 @@ describe('curation editor, as a person', () => {
     await editor.waitFor({ state: 'visible' });
     await editor.fill('Battery lasts two days. Edited by a person.');
     await editor.press('Enter');
-    await until('the edited text', async () => (await frame.locator('[data-field="text"] .field-value').textContent()) === 'Battery lasts two days. Edited by a person.');
+    await until(
+      'the edited text',
+      async () =>
+        (await frame.locator('[data-field="text"] .field-value').textContent()) ===
+        'Battery lasts two days. Edited by a person.',
+    );
     await focusRecord(frame);
     await page.keyboard.press('Control+s');
     const after = await until('the save', async () => {
       const now = readFileSync(file, 'utf8').split('\n');
       return now[0] !== before[0] ? now : undefined;
     });
-    assert.equal((JSON.parse(after[0] ?? '{}') as { text: string }).text, 'Battery lasts two days. Edited by a person.');
+    assert.equal(
+      (JSON.parse(after[0] ?? '{}') as { text: string }).text,
+      'Battery lasts two days. Edited by a person.',
+    );
     after.forEach((line, i) => {
       if (i > 0) assert.equal(line, before[i], `line ${i + 1} is byte-identical`);
     });
@@ -144,7 +177,9 @@ describe('curation editor, as a person', () => {
     const frame = await webviewFrame(page, '[data-testid="search-bar"]');
     await frame.locator('[data-testid="search-label"]').click();
     await frame.getByRole('option', { name: 'neutral' }).click();
-    await until('the match count', async () => ((await frame.locator('[data-testid="search-count"]').textContent()) ?? '').includes(String(neutral.length)));
+    await until('the match count', async () =>
+      ((await frame.locator('[data-testid="search-count"]').textContent()) ?? '').includes(String(neutral.length)),
+    );
     const seen: number[] = [];
     for (let k = 0; k < neutral.length; k++) {
       await frame.locator('[data-testid="search-next"]').click();
@@ -156,6 +191,9 @@ describe('curation editor, as a person', () => {
       seen.push(line);
       assert.equal(await label(frame), 'neutral');
     }
-    assert.deepEqual([...seen].sort((a, b) => a - b), neutral);
+    assert.deepEqual(
+      [...seen].sort((a, b) => a - b),
+      neutral,
+    );
   });
 });

@@ -10,7 +10,18 @@ import { mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Frame, Locator, Page } from 'playwright-core';
-import { cleanup, launchBrowser, makeWorkspace, openWorkbench, runCommand, showDatasets, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
+import {
+  cleanup,
+  launchBrowser,
+  makeWorkspace,
+  openWorkbench,
+  runCommand,
+  showDatasets,
+  startCodeServer,
+  until,
+  webviewFrame,
+  type CodeServer,
+} from '../harness/vscode';
 
 /** Replaces a file as editors and git do: a new file renamed over it. */
 function replace(file: string, text: string): void {
@@ -61,19 +72,26 @@ describe('editor and Datasets view details, as a person', () => {
     await runCommand(page, 'View: Close All Editors');
     await until('no webview', async () => !(await anyPanel()));
     const item = page.locator('.part.sidebar .monaco-list-row', { hasText: name }).first();
-    await until(`${name} in the Datasets view`, async () => {
-      await showDatasets(page);
-      return item.isVisible();
-    }, 60_000);
+    await until(
+      `${name} in the Datasets view`,
+      async () => {
+        await showDatasets(page);
+        return item.isVisible();
+      },
+      60_000,
+    );
     await item.click();
     const frame = await webviewFrame(page, '[data-testid="annotation-panel"]');
-    await until('the first record', async () => ((await frame.locator('[data-testid="position"]').textContent()) ?? '').startsWith('Line 1 '));
+    await until('the first record', async () =>
+      ((await frame.locator('[data-testid="position"]').textContent()) ?? '').startsWith('Line 1 '),
+    );
     return frame;
   }
 
   const position = async (f: Frame) => (await f.locator('[data-testid="position"]').textContent()) ?? '';
   const status = async (f: Frame) => (await f.locator('[data-testid="status"]').textContent()) ?? '';
-  const label = async (f: Frame) => ((await f.locator('[data-testid="annotation-panel"] [data-testid="label"]').first().textContent()) ?? '').trim();
+  const label = async (f: Frame) =>
+    ((await f.locator('[data-testid="annotation-panel"] [data-testid="label"]').first().textContent()) ?? '').trim();
   const focusRecord = async (f: Frame) => f.locator('[data-testid="position"]').click();
   async function press(f: Frame, key: string): Promise<void> {
     await focusRecord(f);
@@ -83,12 +101,16 @@ describe('editor and Datasets view details, as a person', () => {
   async function notification(text: string) {
     const toast = page.locator('.notification-toast', { hasText: text });
     const entry = page.locator('.notifications-center .notification-list-item', { hasText: text });
-    return until(`the notification "${text}"`, async () => {
-      if (await toast.isVisible()) return toast;
-      if (await entry.isVisible()) return entry;
-      await runCommand(page, 'Notifications: Show Notifications');
-      return (await entry.isVisible()) ? entry : undefined;
-    }, 60_000);
+    return until(
+      `the notification "${text}"`,
+      async () => {
+        if (await toast.isVisible()) return toast;
+        if (await entry.isVisible()) return entry;
+        await runCommand(page, 'Notifications: Show Notifications');
+        return (await entry.isVisible()) ? entry : undefined;
+      },
+      60_000,
+    );
   }
 
   /**
@@ -106,13 +128,17 @@ describe('editor and Datasets view details, as a person', () => {
   async function contextMenu(target: Locator): Promise<void> {
     await until('the context menu', async () => {
       await target.click({ button: 'right' });
-      return page.locator('.monaco-menu .action-label').first().waitFor({ state: 'visible', timeout: 3000 }).then(
-        () => true,
-        async () => {
-          await page.keyboard.press('Escape');
-          return false;
-        },
-      );
+      return page
+        .locator('.monaco-menu .action-label')
+        .first()
+        .waitFor({ state: 'visible', timeout: 3000 })
+        .then(
+          () => true,
+          async () => {
+            await page.keyboard.press('Escape');
+            return false;
+          },
+        );
     });
   }
   async function menuTitles(): Promise<string[]> {
@@ -126,13 +152,24 @@ describe('editor and Datasets view details, as a person', () => {
       await showDatasets(other);
       const welcome = other.locator('.part.sidebar .welcome-view-content');
       await welcome.waitFor({ state: 'visible', timeout: 30_000 });
-      assert.match((await welcome.textContent()) ?? '', /No dataset files \(\*\.jsonl\) were found in this workspace\./);
-      assert.ok(await other.locator('.part.sidebar .welcome-view-content .monaco-button', { hasText: 'Refresh' }).isVisible());
+      assert.match(
+        (await welcome.textContent()) ?? '',
+        /No dataset files \(\*\.jsonl\) were found in this workspace\./,
+      );
+      assert.ok(
+        await other.locator('.part.sidebar .welcome-view-content .monaco-button', { hasText: 'Refresh' }).isVisible(),
+      );
       // A newcomer's way in: the sample and the walkthrough.
-      for (const b of ['Open the Sample', 'Get Started']) assert.ok(await other.locator('.part.sidebar .welcome-view-content .monaco-button', { hasText: b }).isVisible(), b);
+      for (const b of ['Open the Sample', 'Get Started'])
+        assert.ok(
+          await other.locator('.part.sidebar .welcome-view-content .monaco-button', { hasText: b }).isVisible(),
+          b,
+        );
       writeFileSync(join(empty, 'first.jsonl'), `${JSON.stringify({ text: 'hello', label: 'a' })}\n`);
       const row = other.locator('.part.sidebar .monaco-list-row', { hasText: 'first.jsonl' });
-      await until('the new file with its figures', async () => /1 records · 100% annotated/.test((await row.textContent().catch(() => '')) ?? ''));
+      await until('the new file with its figures', async () =>
+        /1 records · 100% annotated/.test((await row.textContent().catch(() => '')) ?? ''),
+      );
     } finally {
       await context.close();
     }
@@ -144,11 +181,26 @@ describe('editor and Datasets view details, as a person', () => {
     const row = page.locator('.part.sidebar .monaco-list-row', { hasText: 'reviews.jsonl' }).first();
     await contextMenu(row);
     const titles = await menuTitles();
-    for (const t of ['Open in Curation Editor', 'Open as Text', 'Reveal in Explorer', 'Filter Records…', 'Label Records with LLM…', 'Judge Records with LLM…']) assert.ok(titles.includes(t), `${t} is in ${titles.join(' | ')}`);
+    for (const t of [
+      'Open in Curation Editor',
+      'Open as Text',
+      'Reveal in Explorer',
+      'Filter Records…',
+      'Label Records with LLM…',
+      'Judge Records with LLM…',
+    ])
+      assert.ok(titles.includes(t), `${t} is in ${titles.join(' | ')}`);
     await (await menuItem('Open as Text')).click();
     // A text editor, not the curation editor: its first line is the file's first line.
     const first = readFileSync(join(workspace, 'samples/reviews.jsonl'), 'utf8').split('\n')[0]!;
-    await until('the text editor', async () => ((await page.locator('.monaco-editor .view-line').first().textContent({ timeout: 2000 })) ?? '').replace(/\u00a0/g, ' ').startsWith(first.slice(0, 40)), 60_000);
+    await until(
+      'the text editor',
+      async () =>
+        ((await page.locator('.monaco-editor .view-line').first().textContent({ timeout: 2000 })) ?? '')
+          .replace(/\u00a0/g, ' ')
+          .startsWith(first.slice(0, 40)),
+      60_000,
+    );
     assert.equal(await anyPanel(), false, 'no curation editor opened');
 
     await contextMenu(row);
@@ -161,11 +213,16 @@ describe('editor and Datasets view details, as a person', () => {
     await (await menuItem('Dataset Curator')).hover();
     const reveal = await menuItem('Reveal in Datasets View');
     const explorerTitles = await menuTitles();
-    for (const t of ['Open in Curation Editor', 'Open as Text', 'Reveal in Datasets View']) assert.ok(explorerTitles.includes(t), `${t} is in ${explorerTitles.join(' | ')}`);
+    for (const t of ['Open in Curation Editor', 'Open as Text', 'Reveal in Datasets View'])
+      assert.ok(explorerTitles.includes(t), `${t} is in ${explorerTitles.join(' | ')}`);
     await reveal.click();
     await until('the Datasets view, the file selected', async () => {
-      const title = ((await page.locator('.part.sidebar .composite.title h2').first().textContent()) ?? '').trim().toLowerCase();
-      const selected = await page.locator('.part.sidebar .monaco-list-row[aria-selected="true"]', { hasText: 'reviews.jsonl' }).count();
+      const title = ((await page.locator('.part.sidebar .composite.title h2').first().textContent()) ?? '')
+        .trim()
+        .toLowerCase();
+      const selected = await page
+        .locator('.part.sidebar .monaco-list-row[aria-selected="true"]', { hasText: 'reviews.jsonl' })
+        .count();
       return title === 'datasets' && selected === 1;
     });
   });
@@ -188,12 +245,22 @@ describe('editor and Datasets view details, as a person', () => {
       const textEditor = page.locator('.editor-instance .monaco-editor .view-line').first();
       for (let i = 0; i < 8; i++) {
         await runCommand(page, 'View: Close All Editors');
-        await until('no editor', async () => (await page.locator('.editor-instance .monaco-editor').count()) === 0 && !(await anyPanel()));
+        await until(
+          'no editor',
+          async () => (await page.locator('.editor-instance .monaco-editor').count()) === 0 && !(await anyPanel()),
+        );
         await showDatasets(page);
         if (i % 2 === 0) {
           await contextMenu(busyRow);
           await (await menuItem('Open as Text')).click();
-          await until(`the text editor, pick ${i / 2 + 1} of 4`, async () => ((await textEditor.textContent({ timeout: 1000 })) ?? '').replace(/\u00a0/g, ' ').startsWith('{"text":"line 0"'), 10_000);
+          await until(
+            `the text editor, pick ${i / 2 + 1} of 4`,
+            async () =>
+              ((await textEditor.textContent({ timeout: 1000 })) ?? '')
+                .replace(/\u00a0/g, ' ')
+                .startsWith('{"text":"line 0"'),
+            10_000,
+          );
         } else {
           await busyRow.click();
           await webviewFrame(page, '[data-testid="annotation-panel"]', 15_000).catch(() => {
@@ -204,7 +271,11 @@ describe('editor and Datasets view details, as a person', () => {
       clearInterval(timer);
       // The view kept up with the changes meanwhile.
       assert.ok(n > 8, `the file changed meanwhile (${n} lines)`);
-      await until('busy.jsonl with its latest count', async () => ((await busyRow.textContent()) ?? '').includes(`${n} records`), 30_000);
+      await until(
+        'busy.jsonl with its latest count',
+        async () => ((await busyRow.textContent()) ?? '').includes(`${n} records`),
+        30_000,
+      );
     } finally {
       clearInterval(timer);
     }
@@ -220,12 +291,20 @@ describe('editor and Datasets view details, as a person', () => {
     await press(frame, 'g');
     await page.keyboard.type('99');
     await page.keyboard.press('Enter');
-    await until('the last line, and why', async () => (await position(frame)) === 'Line 36 of 36' && (await status(frame)) === 'There is no line 99: the file has 36; this is the last');
+    await until(
+      'the last line, and why',
+      async () =>
+        (await position(frame)) === 'Line 36 of 36' &&
+        (await status(frame)) === 'There is no line 99: the file has 36; this is the last',
+    );
     await press(frame, 'l');
     await page.keyboard.press('g');
     await page.keyboard.type('10');
     await page.keyboard.press('Enter');
-    await until('row 10 selected', async () => ((await frame.locator('[data-testid="list-row"].selected .col-line').textContent()) ?? '') === '10');
+    await until(
+      'row 10 selected',
+      async () => ((await frame.locator('[data-testid="list-row"].selected .col-line').textContent()) ?? '') === '10',
+    );
     await page.keyboard.press('l');
   });
 
@@ -237,7 +316,11 @@ describe('editor and Datasets view details, as a person', () => {
     await press(frame, 'i');
     await until('the second', async () => (await position(frame)) === 'Line 5 of 6');
     await press(frame, 'i');
-    await until('wrapped, and said so', async () => (await position(frame)) === 'Line 2 of 6' && (await status(frame)) === 'Wrapped to the first invalid line');
+    await until(
+      'wrapped, and said so',
+      async () =>
+        (await position(frame)) === 'Line 2 of 6' && (await status(frame)) === 'Wrapped to the first invalid line',
+    );
     await press(frame, 'n');
     await until('the unreviewed record', async () => (await position(frame)) === 'Line 3 of 6');
     assert.equal(((await frame.locator('[data-field="text"] .field-value').textContent()) ?? '').trim(), 'three');
@@ -273,11 +356,16 @@ describe('editor and Datasets view details, as a person', () => {
     assert.equal(await label(frame), 'b', 'the unsaved edit is still there');
 
     await press(frame, 'Control+s');
-    const dialog = page.locator('.monaco-dialog-box', { hasText: 'mixed.jsonl changed on disk since it was opened. Your edits were not saved.' });
+    const dialog = page.locator('.monaco-dialog-box', {
+      hasText: 'mixed.jsonl changed on disk since it was opened. Your edits were not saved.',
+    });
     await dialog.waitFor({ state: 'visible', timeout: 30_000 });
     assert.match(readFileSync(file, 'utf8'), /changed by another program/, 'nothing was written before the answer');
     await dialog.locator('.monaco-button', { hasText: 'Overwrite' }).click();
-    await until('saved over', async () => (JSON.parse(readFileSync(file, 'utf8').split('\n')[0]!) as { label: string }).label === 'b');
+    await until(
+      'saved over',
+      async () => (JSON.parse(readFileSync(file, 'utf8').split('\n')[0]!) as { label: string }).label === 'b',
+    );
     const saved = readFileSync(file, 'utf8').split('\n');
     assert.equal(saved[5], mixed[5], 'the user chose to overwrite the other change: the editor’s version is on disk');
     await until('clean', async () => frame.locator('[data-testid="dirty"]').isHidden());
@@ -293,7 +381,12 @@ describe('editor and Datasets view details, as a person', () => {
     replace(file, lines.join('\n'));
     const toast = await notification('mixed.jsonl changed on disk');
     await toast.locator('.monaco-button', { hasText: 'Reload from Disk (discard my edits)' }).click();
-    await until('the new content', async () => ((await frame.locator('[data-field="text"] .field-value').textContent()) ?? '').trim() === 'one, rewritten elsewhere');
+    await until(
+      'the new content',
+      async () =>
+        ((await frame.locator('[data-field="text"] .field-value').textContent()) ?? '').trim() ===
+        'one, rewritten elsewhere',
+    );
     assert.equal(await label(frame), 'b');
     await until('clean', async () => frame.locator('[data-testid="dirty"]').isHidden());
   });
@@ -308,12 +401,36 @@ describe('editor and Datasets view details, as a person', () => {
     await press(frame, '1');
     await until('relabeled', async () => (await label(frame)) === 'a');
     writeFileSync(file, `${JSON.stringify({ text: 'all new, written in place', label: 'b' })}\n`); // same file, truncated
-    const note = await notification('mixed.jsonl was rewritten in place by another program while you had unsaved edits');
-    assert.match((await note.textContent()) ?? '', /Your 1 edited line\(s\) were saved to mixed\.unsaved-edits-[\dT-]+Z\.jsonl/);
-    await until('the new content', async () => ((await frame.locator('[data-field="text"] .field-value').textContent().catch(() => '')) ?? '').trim() === 'all new, written in place');
+    const note = await notification(
+      'mixed.jsonl was rewritten in place by another program while you had unsaved edits',
+    );
+    assert.match(
+      (await note.textContent()) ?? '',
+      /Your 1 edited line\(s\) were saved to mixed\.unsaved-edits-[\dT-]+Z\.jsonl/,
+    );
+    await until(
+      'the new content',
+      async () =>
+        (
+          (await frame
+            .locator('[data-field="text"] .field-value')
+            .textContent()
+            .catch(() => '')) ?? ''
+        ).trim() === 'all new, written in place',
+    );
     assert.equal(await position(frame), 'Line 1 of 1');
     await note.locator('.monaco-button', { hasText: 'Open Saved Edits' }).click();
-    await until('the saved edits in a text editor', async () => /"line":3,"text":".*three/.test(((await page.locator('.monaco-editor .view-line').first().textContent({ timeout: 2000 })) ?? '').replace(/\u00a0/g, ' ')), 60_000);
+    await until(
+      'the saved edits in a text editor',
+      async () =>
+        /"line":3,"text":".*three/.test(
+          ((await page.locator('.monaco-editor .view-line').first().textContent({ timeout: 2000 })) ?? '').replace(
+            /\u00a0/g,
+            ' ',
+          ),
+        ),
+      60_000,
+    );
   });
 
   test('list columns chosen for a file are there again after the editor is closed and reopened', async () => {
@@ -321,9 +438,14 @@ describe('editor and Datasets view details, as a person', () => {
     await press(frame, 'l');
     await frame.locator('[data-testid="column-picker"]').click();
     await frame.locator('[data-testid="column-picker-menu"] vscode-checkbox[data-column="id"]').click();
-    const headers = async (f: Frame) => (await f.locator('.list-header .list-cell').allTextContents()).map((t) => t.trim());
+    const headers = async (f: Frame) =>
+      (await f.locator('.list-header .list-cell').allTextContents()).map((t) => t.trim());
     await until('the id column', async () => (await headers(frame)).includes('id'));
-    await until('an id cell', async () => ((await frame.locator('[data-testid="list-row"] .col-field').first().textContent()) ?? '') === 'rev-0001');
+    await until(
+      'an id cell',
+      async () =>
+        ((await frame.locator('[data-testid="list-row"] .col-field').first().textContent()) ?? '') === 'rev-0001',
+    );
     frame = await open('reviews.jsonl');
     await press(frame, 'l');
     await until('the id column again', async () => (await headers(frame)).join('|') === 'Line|Label|Score|id|text');
@@ -332,31 +454,54 @@ describe('editor and Datasets view details, as a person', () => {
   // Last: it leaves the workbench in the high-contrast theme.
   test('high contrast: outlines for the selected row and the current view, borders on chips', async () => {
     // The theme, as a person picks it: the color theme picker (Ctrl+K Ctrl+T), Dark High Contrast.
-    await until('the workbench in high contrast', async () => {
-      if (((await page.locator('.monaco-workbench').getAttribute('class')) ?? '').includes('hc-black')) return true;
-      await page.keyboard.press('Escape');
-      await page.locator('.monaco-workbench').click({ position: { x: 700, y: 5 } }).catch(() => undefined);
-      await page.keyboard.press('Control+K');
-      await page.keyboard.press('Control+T');
-      const input = page.locator('.quick-input-widget input');
-      await input.waitFor({ state: 'visible', timeout: 10_000 });
-      await input.fill('Dark High Contrast');
-      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Dark High Contrast' }).first();
-      await row.waitFor({ state: 'visible', timeout: 10_000 });
-      await row.click();
-      await until('the theme applied', async () => ((await page.locator('.monaco-workbench').getAttribute('class')) ?? '').includes('hc-black') || undefined, 10_000).catch(() => undefined);
-      return undefined;
-    }, 120_000);
+    await until(
+      'the workbench in high contrast',
+      async () => {
+        if (((await page.locator('.monaco-workbench').getAttribute('class')) ?? '').includes('hc-black')) return true;
+        await page.keyboard.press('Escape');
+        await page
+          .locator('.monaco-workbench')
+          .click({ position: { x: 700, y: 5 } })
+          .catch(() => undefined);
+        await page.keyboard.press('Control+K');
+        await page.keyboard.press('Control+T');
+        const input = page.locator('.quick-input-widget input');
+        await input.waitFor({ state: 'visible', timeout: 10_000 });
+        await input.fill('Dark High Contrast');
+        const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Dark High Contrast' }).first();
+        await row.waitFor({ state: 'visible', timeout: 10_000 });
+        await row.click();
+        await until(
+          'the theme applied',
+          async () =>
+            ((await page.locator('.monaco-workbench').getAttribute('class')) ?? '').includes('hc-black') || undefined,
+          10_000,
+        ).catch(() => undefined);
+        return undefined;
+      },
+      120_000,
+    );
     {
       const frame = await open('reviews.jsonl');
-      await until('the high-contrast classes', async () => (await frame.evaluate('document.body.classList.contains("vscode-high-contrast")')) === true);
+      await until(
+        'the high-contrast classes',
+        async () => (await frame.evaluate('document.body.classList.contains("vscode-high-contrast")')) === true,
+      );
       const style = async (selector: string) =>
-        (await frame.evaluate(`(() => { const s = getComputedStyle(document.querySelector(${JSON.stringify(selector)})); return { outline: s.outlineStyle + ' ' + s.outlineColor, border: s.borderTopStyle + ' ' + s.borderTopWidth + ' ' + s.borderTopColor }; })()`)) as { outline: string; border: string };
+        (await frame.evaluate(
+          `(() => { const s = getComputedStyle(document.querySelector(${JSON.stringify(selector)})); return { outline: s.outlineStyle + ' ' + s.outlineColor, border: s.borderTopStyle + ' ' + s.borderTopWidth + ' ' + s.borderTopColor }; })()`,
+        )) as { outline: string; border: string };
       const visible = (c: string) => !/transparent|rgba\(0, 0, 0, 0\)/.test(c) && !/^none/.test(c);
-      assert.ok(visible((await style('[data-testid="annotation-panel"] .chip-label')).border), 'the label chip has a border');
+      assert.ok(
+        visible((await style('[data-testid="annotation-panel"] .chip-label')).border),
+        'the label chip has a border',
+      );
       assert.ok(visible((await style('.tab[aria-selected="true"]')).border), 'the current view tab has a border');
       await press(frame, 'l');
-      await until('a selected row', async () => (await frame.locator('[data-testid="list-row"].selected').count()) === 1);
+      await until(
+        'a selected row',
+        async () => (await frame.locator('[data-testid="list-row"].selected').count()) === 1,
+      );
       assert.ok(visible((await style('[data-testid="list-row"].selected')).outline), 'the selected row has an outline');
       await page.keyboard.press('l');
     }

@@ -30,11 +30,20 @@ describe('the first hour, in a fresh window', () => {
 
   before(async () => {
     // A slow server and one request at a time: the label job runs long enough to be cancelled.
-    w = await openLlmWorkbench(['--latency', '400'], { apiKey: 'sk-e2e-first-hour', settings: { 'datasetCurator.llm.concurrency': 1 } });
+    w = await openLlmWorkbench(['--latency', '400'], {
+      apiKey: 'sk-e2e-first-hour',
+      settings: { 'datasetCurator.llm.concurrency': 1 },
+    });
     page = w.page;
     writeFileSync(join(w.workspace, 'broken.jsonl'), `${lines.join('\n')}\n`);
     writeFileSync(join(w.workspace, 'train.py'), 'import json\nprint("train")\n');
-    writeFileSync(join(w.workspace, 'big.jsonl'), Array.from({ length: 1200 }, (_, i) => `${JSON.stringify({ id: i, text: `review ${i}`, label: i % 2 ? 'positive' : 'negative' })}\n`).join(''));
+    writeFileSync(
+      join(w.workspace, 'big.jsonl'),
+      Array.from(
+        { length: 1200 },
+        (_, i) => `${JSON.stringify({ id: i, text: `review ${i}`, label: i % 2 ? 'positive' : 'negative' })}\n`,
+      ).join(''),
+    );
   });
 
   after(async () => {
@@ -43,19 +52,35 @@ describe('the first hour, in a fresh window', () => {
 
   /** Quick Open (Ctrl+P) a file by name, as a person would; waits for its text editor. */
   async function quickOpen(name: string, firstLine: string): Promise<void> {
-    await until(`${name} in a text editor`, async () => {
-      await page.keyboard.press('Control+P');
-      const input = page.locator('.quick-input-widget input');
-      await input.waitFor({ state: 'visible', timeout: 10_000 });
-      await input.fill(name);
-      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first();
-      if (!(await row.waitFor({ state: 'visible', timeout: 5000 }).then(() => true, () => false))) {
-        await page.keyboard.press('Escape');
-        return false;
-      }
-      await page.keyboard.press('Enter');
-      return until('its first line', async () => ((await page.locator('.editor-instance .monaco-editor .view-line').first().textContent()) ?? '').replace(/\u00a0/g, ' ').startsWith(firstLine), 15_000).catch(() => false);
-    }, 90_000);
+    await until(
+      `${name} in a text editor`,
+      async () => {
+        await page.keyboard.press('Control+P');
+        const input = page.locator('.quick-input-widget input');
+        await input.waitFor({ state: 'visible', timeout: 10_000 });
+        await input.fill(name);
+        const row = page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first();
+        if (
+          !(await row.waitFor({ state: 'visible', timeout: 5000 }).then(
+            () => true,
+            () => false,
+          ))
+        ) {
+          await page.keyboard.press('Escape');
+          return false;
+        }
+        await page.keyboard.press('Enter');
+        return until(
+          'its first line',
+          async () =>
+            ((await page.locator('.editor-instance .monaco-editor .view-line').first().textContent()) ?? '')
+              .replace(/\u00a0/g, ' ')
+              .startsWith(firstLine),
+          15_000,
+        ).catch(() => false);
+      },
+      90_000,
+    );
   }
 
   /** The item of the open menu titled `title` (top level or a submenu), once it takes a click (VS Code ignores mouse-ups in a menu's first 100 ms). */
@@ -65,23 +90,46 @@ describe('the first hour, in a fresh window', () => {
     await page.waitForTimeout(250);
     return item;
   }
-  const menuTitles = async (): Promise<string[]> => (await page.locator('.monaco-menu .action-label').allTextContents()).map((t) => t.trim()).filter(Boolean);
+  const menuTitles = async (): Promise<string[]> =>
+    (await page.locator('.monaco-menu .action-label').allTextContents()).map((t) => t.trim()).filter(Boolean);
 
   test('a .jsonl opened as text, the Datasets view never opened: its Problems entry and its CodeLens', async () => {
     await quickOpen('broken.jsonl', '{"id":1');
     // The CodeLens above the first record: its label, and Relabel.
-    await until('the CodeLens', async () => {
-      const lens = (await page.locator('.editor-instance .monaco-editor .codelens-decoration').allTextContents()).join(' | ');
-      return /negative/.test(lens) && /Relabel/.test(lens);
-    }, 90_000);
+    await until(
+      'the CodeLens',
+      async () => {
+        const lens = (
+          await page.locator('.editor-instance .monaco-editor .codelens-decoration').allTextContents()
+        ).join(' | ');
+        return /negative/.test(lens) && /Relabel/.test(lens);
+      },
+      90_000,
+    );
     // The Problems panel: the cut line, from Dataset Curator.
     await page.keyboard.press('Control+Shift+M');
-    await until('the Problems entry', async () => {
-      const text = (await page.locator('.markers-panel').textContent().catch(() => '')) ?? '';
-      return /Invalid record: invalid JSON/.test(text) && /Dataset Curator/.test(text);
-    }, 60_000);
+    await until(
+      'the Problems entry',
+      async () => {
+        const text =
+          (await page
+            .locator('.markers-panel')
+            .textContent()
+            .catch(() => '')) ?? '';
+        return /Invalid record: invalid JSON/.test(text) && /Dataset Curator/.test(text);
+      },
+      60_000,
+    );
     // Nobody opened the Datasets view: its container is not the side bar's.
-    const sidebar = ((await page.locator('.part.sidebar .composite.title h2').first().textContent().catch(() => '')) ?? '').trim().toLowerCase();
+    const sidebar = (
+      (await page
+        .locator('.part.sidebar .composite.title h2')
+        .first()
+        .textContent()
+        .catch(() => '')) ?? ''
+    )
+      .trim()
+      .toLowerCase();
     assert.notEqual(sidebar, 'datasets');
   });
 
@@ -108,30 +156,58 @@ describe('the first hour, in a fresh window', () => {
     await row.waitFor({ state: 'visible', timeout: 30_000 });
     await until('the context menu', async () => {
       await row.click({ button: 'right' });
-      return page.locator('.monaco-menu .action-label').first().waitFor({ state: 'visible', timeout: 3000 }).then(() => true, async () => {
-        await page.keyboard.press('Escape');
-        return false;
-      });
+      return page
+        .locator('.monaco-menu .action-label')
+        .first()
+        .waitFor({ state: 'visible', timeout: 3000 })
+        .then(
+          () => true,
+          async () => {
+            await page.keyboard.press('Escape');
+            return false;
+          },
+        );
     });
     const top = await menuTitles();
     assert.ok(top.includes('Dataset Curator'), `the submenu is in ${top.join(' | ')}`);
-    for (const t of ['Label Records with LLM…', 'Judge Records with LLM…', 'Open in Curation Editor', 'Export for Fine-Tuning…']) assert.ok(!top.includes(t), `${t} is not at the top level`);
+    for (const t of [
+      'Label Records with LLM…',
+      'Judge Records with LLM…',
+      'Open in Curation Editor',
+      'Export for Fine-Tuning…',
+    ])
+      assert.ok(!top.includes(t), `${t} is not at the top level`);
     await (await menuItem('Dataset Curator')).hover();
     const open = await menuItem('Open in Curation Editor');
     const inside = await menuTitles();
-    for (const t of ['Label Records with LLM…', 'Judge Records with LLM…', 'Filter Records…', 'Export for Fine-Tuning…', 'Reveal in Datasets View']) assert.ok(inside.includes(t), `${t} is in the submenu: ${inside.join(' | ')}`);
+    for (const t of [
+      'Label Records with LLM…',
+      'Judge Records with LLM…',
+      'Filter Records…',
+      'Export for Fine-Tuning…',
+      'Reveal in Datasets View',
+    ])
+      assert.ok(inside.includes(t), `${t} is in the submenu: ${inside.join(' | ')}`);
     await open.click();
     const frame = await webviewFrame(page, '[data-testid="annotation-panel"]', 90_000);
-    await until('the first record', async () => ((await frame.locator('[data-testid="position"]').textContent()) ?? '').startsWith('Line 1 of 3'));
+    await until('the first record', async () =>
+      ((await frame.locator('[data-testid="position"]').textContent()) ?? '').startsWith('Line 1 of 3'),
+    );
     // The number as the file has it, not as a double rounds it.
-    assert.equal(((await frame.locator('[data-field="count"] .field-value').textContent()) ?? '').trim(), '12345678901234567890');
+    assert.equal(
+      ((await frame.locator('[data-field="count"] .field-value').textContent()) ?? '').trim(),
+      '12345678901234567890',
+    );
     // The stats (s): the charts tell a screen reader their values (the SVG's label, and a table).
     await frame.locator('[data-testid="position"]').click();
     await page.keyboard.press('s');
     const chart = frame.locator('[data-testid="stats-labels"]');
     await chart.waitFor({ state: 'attached', timeout: 30_000 });
     assert.equal(await chart.getAttribute('aria-label'), 'Label distribution. negative: 1 (50%); positive: 1 (50%).');
-    assert.match((await frame.locator('[data-testid="stats-histogram"]').getAttribute('aria-label')) ?? '', /^Judge score histogram\. Score 8: 1\.$/);
+    assert.match(
+      (await frame.locator('[data-testid="stats-histogram"]').getAttribute('aria-label')) ?? '',
+      /^Judge score histogram\. Score 8: 1\.$/,
+    );
     const cells = (await frame.locator('[data-testid="stats-labels-table"] tr').allTextContents()).map((t) => t.trim());
     assert.deepEqual(cells, ['LabelRecords', 'negative1 (50%)', 'positive1 (50%)']);
   });
@@ -144,12 +220,23 @@ describe('the first hour, in a fresh window', () => {
     await runCommand(page, 'Dataset Curator: Open in Curation Editor');
     await webviewFrame(page, '[data-testid="annotation-panel"]', 90_000);
     const more = page.locator('.editor-actions .action-item a[aria-label^="More Actions"]').first();
-    await until('the "…" menu with the submenu', async () => {
-      await more.click();
-      const ok = await page.locator('.monaco-menu .action-menu-item', { hasText: 'Dataset Curator' }).first().waitFor({ state: 'visible', timeout: 3000 }).then(() => true, () => false);
-      if (!ok) await page.keyboard.press('Escape');
-      return ok;
-    }, 60_000);
+    await until(
+      'the "…" menu with the submenu',
+      async () => {
+        await more.click();
+        const ok = await page
+          .locator('.monaco-menu .action-menu-item', { hasText: 'Dataset Curator' })
+          .first()
+          .waitFor({ state: 'visible', timeout: 3000 })
+          .then(
+            () => true,
+            () => false,
+          );
+        if (!ok) await page.keyboard.press('Escape');
+        return ok;
+      },
+      60_000,
+    );
     const top = await menuTitles();
     assert.ok(!top.includes('Label Records with LLM…'), `not at the top of the "…" menu: ${top.join(' | ')}`);
     await (await menuItem('Dataset Curator')).hover();
@@ -159,7 +246,9 @@ describe('the first hour, in a fresh window', () => {
     await input.waitFor({ state: 'visible', timeout: 30_000 });
     await input.press('Enter');
     const first = page.locator('.quick-input-list .monaco-list-row').first();
-    await until('the few-shot question', async () => ((await first.textContent().catch(() => '')) ?? '').startsWith('Zero-shot'));
+    await until('the few-shot question', async () =>
+      ((await first.textContent().catch(() => '')) ?? '').startsWith('Zero-shot'),
+    );
     await input.press('Enter');
     // The status bar item: a click shows the job; Cancel cancels it.
     const item = page.locator('.statusbar-item', { hasText: /Labeling reviews\.jsonl/ }).first();
@@ -172,7 +261,11 @@ describe('the first hour, in a fresh window', () => {
     assert.ok((await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Show the Output' }).count()) > 0);
     await cancel.click();
     await notification(page, /was cancelled\. Finished records are kept; run it again to resume\./);
-    await until('the status bar item gone', async () => (await page.locator('.statusbar-item', { hasText: /Labeling reviews\.jsonl/ }).count()) === 0, 30_000);
+    await until(
+      'the status bar item gone',
+      async () => (await page.locator('.statusbar-item', { hasText: /Labeling reviews\.jsonl/ }).count()) === 0,
+      30_000,
+    );
   });
 
   test('default settings: a label job of 1,200 requests at an unknown price asks first; Cancel runs nothing', async () => {
@@ -185,16 +278,25 @@ describe('the first hour, in a fresh window', () => {
     await until('the label set', async () => /negative.*positive/.test(await input.inputValue()), 60_000);
     await input.press('Enter');
     const first = page.locator('.quick-input-list .monaco-list-row').first();
-    await until('the few-shot question', async () => ((await first.textContent().catch(() => '')) ?? '').startsWith('Zero-shot'));
+    await until('the few-shot question', async () =>
+      ((await first.textContent().catch(() => '')) ?? '').startsWith('Zero-shot'),
+    );
     await input.press('Enter');
     const dialog = page.locator('.monaco-dialog-box');
     await dialog.waitFor({ state: 'visible', timeout: 60_000 });
     const text = (await dialog.textContent()) ?? '';
-    assert.match(text, /takes about 1,200 requests, at a price this extension does not know\. Asked because the price of this model is unknown and the job makes about 1,200 requests, more than 1,000\./);
+    assert.match(
+      text,
+      /takes about 1,200 requests, at a price this extension does not know\. Asked because the price of this model is unknown and the job makes about 1,200 requests, more than 1,000\./,
+    );
     await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click();
     await dialog.waitFor({ state: 'hidden', timeout: 15_000 });
     await page.waitForTimeout(1500);
-    assert.equal(await page.locator('.statusbar-item', { hasText: /Labeling big\.jsonl/ }).count(), 0, 'no job started');
+    assert.equal(
+      await page.locator('.statusbar-item', { hasText: /Labeling big\.jsonl/ }).count(),
+      0,
+      'no job started',
+    );
     assert.equal(readFileSync(join(w.workspace, 'big.jsonl'), 'utf8'), before);
   });
 });

@@ -5,7 +5,18 @@ import * as assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { cleanup, launchBrowser, outputChannelLogs, makeWorkspace, openWorkbench, showDatasets, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
+import {
+  cleanup,
+  launchBrowser,
+  outputChannelLogs,
+  makeWorkspace,
+  openWorkbench,
+  showDatasets,
+  startCodeServer,
+  until,
+  webviewFrame,
+  type CodeServer,
+} from '../harness/vscode';
 
 describe('curation editor in the workbench', () => {
   let server: CodeServer;
@@ -17,7 +28,13 @@ describe('curation editor in the workbench', () => {
     workspace = makeWorkspace('samples');
     // Over 16 MiB: indexed by the store's scan worker (a bundle of its own in the package).
     mkdirSync(join(workspace, 'big'), { recursive: true });
-    writeFileSync(join(workspace, 'big', 'big.jsonl'), Array.from({ length: 100_000 }, (_, i) => `${JSON.stringify({ id: i, text: `record ${i} `.repeat(16), label: i % 2 ? 'a' : 'b' })}\n`).join(''));
+    writeFileSync(
+      join(workspace, 'big', 'big.jsonl'),
+      Array.from(
+        { length: 100_000 },
+        (_, i) => `${JSON.stringify({ id: i, text: `record ${i} `.repeat(16), label: i % 2 ? 'a' : 'b' })}\n`,
+      ).join(''),
+    );
     server = await startCodeServer();
     browser = await launchBrowser();
     ({ page } = await openWorkbench(browser, server.url({ folder: workspace })));
@@ -69,40 +86,86 @@ describe('curation editor in the workbench', () => {
       // VS Code adds its default styles (#_defaultStyles) to every webview page.
       styles: [...document.querySelectorAll('style:not(#_defaultStyles)')].map((s) => ({ nonce: !!s.nonce, rules: s.sheet?.cssRules.length ?? 0, head: s.textContent.slice(0, 200) })),
       font: [...document.styleSheets].flatMap((s) => [...s.cssRules]).filter((r) => r instanceof CSSFontFaceRule && r.style.getPropertyValue('font-family').replace(/["']/g, '') === 'codicon').map((r) => r.style.getPropertyValue('src'))[0] ?? '',
-    })`)) as { inline: { nonce: boolean; head: string }[]; protocol: { nonce: boolean; src: string }[]; schemas: string; links: number; styles: { nonce: boolean; rules: number; head: string }[]; font: string };
+    })`)) as {
+      inline: { nonce: boolean; head: string }[];
+      protocol: { nonce: boolean; src: string }[];
+      schemas: string;
+      links: number;
+      styles: { nonce: boolean; rules: number; head: string }[];
+      font: string;
+    };
     const from = (u: string) => decodeURIComponent(u).includes(`${server.extensionDir}/dist/webview/`);
     assert.equal(page_.inline.length, 1, 'one inline module script');
     assert.ok(page_.inline[0]!.nonce, 'the inline script has the nonce');
-    assert.equal(page_.inline[0]!.head, readFileSync(join(dist, 'editor.js'), 'utf8').slice(0, 400), `the inline script is ${dist}/editor.js`);
+    assert.equal(
+      page_.inline[0]!.head,
+      readFileSync(join(dist, 'editor.js'), 'utf8').slice(0, 400),
+      `the inline script is ${dist}/editor.js`,
+    );
     assert.equal(page_.links, 0, 'no stylesheet is fetched');
-    assert.deepEqual(page_.styles.map((s) => s.nonce), [true, true], 'two inline stylesheets, with the nonce');
+    assert.deepEqual(
+      page_.styles.map((s) => s.nonce),
+      [true, true],
+      'two inline stylesheets, with the nonce',
+    );
     for (const st of page_.styles) assert.ok(st.rules > 10, `an inline stylesheet applied its rules (${st.rules})`);
-    assert.equal(page_.styles[1]!.head, readFileSync(join(dist, 'editor.css'), 'utf8').slice(0, 200), 'the second is editor.css');
+    assert.equal(
+      page_.styles[1]!.head,
+      readFileSync(join(dist, 'editor.css'), 'utf8').slice(0, 200),
+      'the second is editor.css',
+    );
     assert.equal(page_.protocol.length, 1, 'one script loaded by address: protocol.js');
-    assert.ok(page_.protocol[0]!.nonce && from(page_.protocol[0]!.src) && page_.protocol[0]!.src.includes('protocol.js'), `protocol.js, with the nonce, from ${server.extensionDir}: ${page_.protocol[0]!.src}`);
+    assert.ok(
+      page_.protocol[0]!.nonce && from(page_.protocol[0]!.src) && page_.protocol[0]!.src.includes('protocol.js'),
+      `protocol.js, with the nonce, from ${server.extensionDir}: ${page_.protocol[0]!.src}`,
+    );
     assert.equal(page_.schemas, 'function', 'the protocol schemas loaded');
     const font = /data:font\/ttf;base64,([A-Za-z0-9+/=]+)/.exec(page_.font)?.[1];
     assert.ok(font, `the codicon font is a data: URI: ${page_.font.slice(0, 80)}`);
-    assert.ok(Buffer.from(font, 'base64').equals(readFileSync(join(dist, 'codicon.ttf'))), `the page's codicon font is ${dist}/codicon.ttf, byte for byte`);
-    if (server.target === 'vsix') assert.ok(server.extensionDir.startsWith(server.extensionsDir), 'installed in the extensions dir');
+    assert.ok(
+      Buffer.from(font, 'base64').equals(readFileSync(join(dist, 'codicon.ttf'))),
+      `the page's codicon font is ${dist}/codicon.ttf, byte for byte`,
+    );
+    if (server.target === 'vsix')
+      assert.ok(server.extensionDir.startsWith(server.extensionsDir), 'installed in the extensions dir');
     // A file over 16 MiB is indexed by the scan worker (the output channel says how it was indexed).
     await showDatasets(page);
     await page.locator('.monaco-list-row', { hasText: 'big.jsonl' }).first().click();
     // Its editor (the sample's webview may still be around: look in every frame).
-    const big = await until('the big file indexed', async () => {
-      for (const f of page.frames()) {
-        const t = (await f.locator('[data-testid="position"]').textContent({ timeout: 500 }).catch(() => '')) ?? '';
-        if (/ of 100,?000\b/.test(t)) return f;
-      }
-      return undefined;
-    }, 90_000);
-    const channel = await until('the output channel log', async () => outputChannelLogs(server).find((f) => readFileSync(f, 'utf8').includes('big.jsonl: 100000 lines indexed')), 30_000);
+    const big = await until(
+      'the big file indexed',
+      async () => {
+        for (const f of page.frames()) {
+          const t =
+            (await f
+              .locator('[data-testid="position"]')
+              .textContent({ timeout: 500 })
+              .catch(() => '')) ?? '';
+          if (/ of 100,?000\b/.test(t)) return f;
+        }
+        return undefined;
+      },
+      90_000,
+    );
+    const channel = await until(
+      'the output channel log',
+      async () =>
+        outputChannelLogs(server).find((f) => readFileSync(f, 'utf8').includes('big.jsonl: 100000 lines indexed')),
+      30_000,
+    );
     assert.match(readFileSync(channel, 'utf8'), /big\.jsonl: 100000 lines indexed by the scan worker/);
     // The codicon font is loaded where an icon is on screen (the big file's editor: the sample's
     // preview editor may have given it its place).
     const icons = await big.locator('.codicon').count();
     assert.ok(icons > 0, 'the editor shows codicons');
-    await until('the codicon font', async () => ((await big.evaluate(`[...document.fonts].some((f) => f.family.replace(/"/g, '') === 'codicon' && f.status === 'loaded')`)) as boolean) || undefined, 15_000);
+    await until(
+      'the codicon font',
+      async () =>
+        ((await big.evaluate(
+          `[...document.fonts].some((f) => f.family.replace(/"/g, '') === 'codicon' && f.status === 'loaded')`,
+        )) as boolean) || undefined,
+      15_000,
+    );
   });
 });
 

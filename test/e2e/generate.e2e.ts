@@ -19,7 +19,11 @@ interface Pair {
   chosen_model: string;
   rejected_model: string;
   ratings: number[];
-  annotations: { origin: { type: string; task: string }; human?: { preference: { value: string; status: string } }; review?: { status: string } };
+  annotations: {
+    origin: { type: string; task: string };
+    human?: { preference: { value: string; status: string } };
+    review?: { status: string };
+  };
   [k: string]: unknown;
 }
 
@@ -40,7 +44,11 @@ describe('generation, as a person', () => {
   /** Answers the quick input that shows `prompt` with Enter, keeping the value it offers. */
   async function accept(prompt: string, value?: RegExp): Promise<void> {
     const widget = page.locator('.quick-input-widget');
-    await until(`the question "${prompt}"`, async () => (await widget.isVisible()) && ((await widget.textContent()) ?? '').includes(prompt), 30_000);
+    await until(
+      `the question "${prompt}"`,
+      async () => (await widget.isVisible()) && ((await widget.textContent()) ?? '').includes(prompt),
+      30_000,
+    );
     const input = widget.locator('input').first();
     if (value) assert.match(await input.inputValue(), value);
     await input.press('Enter');
@@ -72,12 +80,22 @@ describe('generation, as a person', () => {
     await accept('The judge model', /^fake-model$/);
 
     // Progress in the status bar, then the records on disk, then the summary.
-    await until('the progress', async () => (await page.locator('.statusbar-item', { hasText: /Generating preference pairs into reviews\.preferences\.jsonl/ }).count()) > 0, 30_000);
+    await until(
+      'the progress',
+      async () =>
+        (await page
+          .locator('.statusbar-item', { hasText: /Generating preference pairs into reviews\.preferences\.jsonl/ })
+          .count()) > 0,
+      30_000,
+    );
     await runCommand(page, 'Notifications: Show Notifications');
     const summary = await until(
       'the summary',
       async () => {
-        const n = page.locator('.notifications-center .notification-list-item', { hasText: /Generating preference pairs into reviews\.preferences\.jsonl: \d+ record\(s\) written to \S*reviews\.preferences\.jsonl; 36 input record\(s\): \d+ ok, \d+ skipped, 0 failed/ });
+        const n = page.locator('.notifications-center .notification-list-item', {
+          hasText:
+            /Generating preference pairs into reviews\.preferences\.jsonl: \d+ record\(s\) written to \S*reviews\.preferences\.jsonl; 36 input record\(s\): \d+ ok, \d+ skipped, 0 failed/,
+        });
         return (await n.count()) > 0 ? ((await n.first().textContent()) ?? '') : undefined;
       },
       90_000,
@@ -96,8 +114,14 @@ describe('generation, as a person', () => {
 
     // The pairs are open in the Curation Editor, side by side.
     const frame = await pairFrame();
-    await until('line 1', async () => ((await frame.locator('[data-testid="position"]').textContent()) ?? '').startsWith(`Line 1 of ${written}`), 30_000);
-    const text = async (id: string) => ((await frame.locator(`[data-testid="${id}"]`).first().textContent()) ?? '').trim();
+    await until(
+      'line 1',
+      async () =>
+        ((await frame.locator('[data-testid="position"]').textContent()) ?? '').startsWith(`Line 1 of ${written}`),
+      30_000,
+    );
+    const text = async (id: string) =>
+      ((await frame.locator(`[data-testid="${id}"]`).first().textContent()) ?? '').trim();
     assert.equal(await text('chosen-rating'), String(first.chosen_rating));
     assert.equal(await text('rejected-rating'), String(first.rejected_rating));
     assert.equal(await text('chosen-text'), first.chosen.at(-1)?.content);
@@ -107,13 +131,19 @@ describe('generation, as a person', () => {
     // The help lists the key.
     await frame.locator('[data-testid="position"]').click();
     await page.keyboard.press('?');
-    await until('the help', async () => ((await frame.locator('[data-testid="help"]').textContent()) ?? '').includes('Swap chosen and rejected'));
+    await until('the help', async () =>
+      ((await frame.locator('[data-testid="help"]').textContent()) ?? '').includes('Swap chosen and rejected'),
+    );
     await page.keyboard.press('Escape');
     await until('the help closed', async () => !(await frame.locator('[data-testid="help"]').isVisible()));
 
     // x swaps the pair: one undoable edit, the file dirty, nothing written yet.
     await until('the swap on screen', async () => {
-      if ((await text('chosen-rating')) === String(first.rejected_rating) && (await frame.locator('[data-testid="pair-human"]').count()) > 0) return true;
+      if (
+        (await text('chosen-rating')) === String(first.rejected_rating) &&
+        (await frame.locator('[data-testid="pair-human"]').count()) > 0
+      )
+        return true;
       if ((await text('chosen-rating')) === String(first.chosen_rating)) {
         await frame.locator('[data-testid="position"]').click();
         await page.keyboard.press('x');
@@ -125,7 +155,9 @@ describe('generation, as a person', () => {
     assert.equal(await text('rejected-text'), first.chosen.at(-1)?.content);
     assert.equal(await text('chosen-model'), first.rejected_model);
     assert.deepEqual(readFileSync(output), before, 'nothing is written before a save');
-    await page.locator('.tabs-container .tab.dirty', { hasText: 'reviews.preferences.jsonl' }).waitFor({ state: 'visible', timeout: 15_000 });
+    await page
+      .locator('.tabs-container .tab.dirty', { hasText: 'reviews.preferences.jsonl' })
+      .waitFor({ state: 'visible', timeout: 15_000 });
 
     await frame.locator('[data-testid="position"]').click();
     await page.keyboard.press('Control+s');
@@ -139,7 +171,10 @@ describe('generation, as a person', () => {
       if (i > 0) assert.equal(line, beforeLines[i], `line ${i + 1} is byte-identical`);
     });
     // Every other byte of the file is the same: the swapped line is the only difference.
-    assert.deepEqual(after.subarray(Buffer.byteLength(afterLines[0] ?? '')), before.subarray(Buffer.byteLength(beforeLines[0] ?? '')));
+    assert.deepEqual(
+      after.subarray(Buffer.byteLength(afterLines[0] ?? '')),
+      before.subarray(Buffer.byteLength(beforeLines[0] ?? '')),
+    );
     const swapped = JSON.parse(afterLines[0] ?? '{}') as Pair;
     assert.deepEqual(Object.keys(swapped), Object.keys(first), 'the same fields, in the same order');
     assert.deepEqual(swapped.chosen, first.rejected);
@@ -153,7 +188,18 @@ describe('generation, as a person', () => {
     assert.equal(swapped.annotations.review?.status, 'reviewed');
     assert.deepEqual(swapped.annotations.origin, first.annotations.origin);
     for (const k of Object.keys(first)) {
-      if (!['chosen', 'rejected', 'chosen_rating', 'rejected_rating', 'chosen_model', 'rejected_model', 'annotations'].includes(k)) assert.deepEqual(swapped[k], first[k], `${k} is unchanged`);
+      if (
+        ![
+          'chosen',
+          'rejected',
+          'chosen_rating',
+          'rejected_rating',
+          'chosen_model',
+          'rejected_model',
+          'annotations',
+        ].includes(k)
+      )
+        assert.deepEqual(swapped[k], first[k], `${k} is unchanged`);
     }
   });
 });

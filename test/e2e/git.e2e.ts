@@ -8,7 +8,18 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
-import { cleanup, launchBrowser, makeWorkspace, openWorkbench, runCommand, showDatasets, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
+import {
+  cleanup,
+  launchBrowser,
+  makeWorkspace,
+  openWorkbench,
+  runCommand,
+  showDatasets,
+  startCodeServer,
+  until,
+  webviewFrame,
+  type CodeServer,
+} from '../harness/vscode';
 
 const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
 const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, env, stdio: 'pipe' }).toString();
@@ -26,7 +37,14 @@ describe('git: two people label, the lead merges and reviews', () => {
     git(workspace, 'config', 'user.name', 'lead');
     git(workspace, 'config', 'user.email', 'lead@example.com');
     mkdirSync(join(workspace, 'data'));
-    writeFileSync(join(workspace, 'data', 'reviews.jsonl'), lines({ id: 1, text: 'The battery lasts two days.' }, { id: 2, text: 'The screen cracked in a week.' }, { id: 3, text: 'It works.' }));
+    writeFileSync(
+      join(workspace, 'data', 'reviews.jsonl'),
+      lines(
+        { id: 1, text: 'The battery lasts two days.' },
+        { id: 2, text: 'The screen cracked in a week.' },
+        { id: 3, text: 'It works.' },
+      ),
+    );
     git(workspace, 'add', '.');
     git(workspace, 'commit', '-qm', 'base');
     server = await startCodeServer();
@@ -53,7 +71,14 @@ describe('git: two people label, the lead merges and reviews', () => {
       // The installed package (the e2e's default target) carries no CLI: its command writes `curate`,
       // which users install on its own (npm install -g). Here git runs this checkout's CLI instead.
       const q = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`;
-      const cli = [process.execPath, '--import', join(__dirname, '..', '..', 'node_modules/tsx/dist/loader.mjs'), join(__dirname, '..', '..', 'src/cli/main.ts')].map(q).join(' ');
+      const cli = [
+        process.execPath,
+        '--import',
+        join(__dirname, '..', '..', 'node_modules/tsx/dist/loader.mjs'),
+        join(__dirname, '..', '..', 'src/cli/main.ts'),
+      ]
+        .map(q)
+        .join(' ');
       git(workspace, 'config', 'merge.curate.driver', `${cli} merge-driver %O %A %B %P`);
     } else assert.match(written, /^node .*cli\.js'? merge-driver/);
     assert.equal(readFileSync(join(workspace, '.gitattributes'), 'utf8'), '*.jsonl merge=curate\n');
@@ -61,10 +86,27 @@ describe('git: two people label, the lead merges and reviews', () => {
     git(workspace, 'commit', '-qm', 'merge datasets by record');
     // maria and bob label on their branches (as they would in their own clones)
     const file = join(workspace, 'data', 'reviews.jsonl');
-    const base = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    const decide = (r: Record<string, unknown>, value: string, user: string, time: string) => ({ ...r, label: value, annotations: { human: { label: { value, user, status: 'submitted', time } }, review: { status: 'reviewed', time } } });
+    const base = readFileSync(file, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const decide = (r: Record<string, unknown>, value: string, user: string, time: string) => ({
+      ...r,
+      label: value,
+      annotations: {
+        human: { label: { value, user, status: 'submitted', time } },
+        review: { status: 'reviewed', time },
+      },
+    });
     git(workspace, 'checkout', '-q', '-b', 'maria');
-    writeFileSync(file, lines(decide(base[0]!, 'negative', 'maria', '2026-12-06T09:00:00.000Z'), decide(base[1]!, 'negative', 'maria', '2026-12-06T09:01:00.000Z'), base[2]));
+    writeFileSync(
+      file,
+      lines(
+        decide(base[0]!, 'negative', 'maria', '2026-12-06T09:00:00.000Z'),
+        decide(base[1]!, 'negative', 'maria', '2026-12-06T09:01:00.000Z'),
+        base[2],
+      ),
+    );
     git(workspace, 'commit', '-qam', 'maria labels');
     git(workspace, 'checkout', '-q', 'main');
     writeFileSync(file, lines(decide(base[0]!, 'positive', 'bob', '2026-12-06T10:00:00.000Z'), base[1], base[2]));
@@ -80,18 +122,31 @@ describe('git: two people label, the lead merges and reviews', () => {
     const frame = await webviewFrame(page, '[data-testid="annotation-panel"]');
     await until('the first record', async () => (await position(frame)).startsWith('Line 1 '));
     // bob's decision is the current one; the record waits in the disagreement queue
-    await until("bob's decision", async () => ((await frame.locator('[data-testid="annotation-panel"]').textContent()) ?? '').includes('Human decision by bob'));
-    await until('the disagreement queue', async () => (await frame.locator(`[title*='review queue "disagreement"']`).count()) > 0);
+    await until("bob's decision", async () =>
+      ((await frame.locator('[data-testid="annotation-panel"]').textContent()) ?? '').includes('Human decision by bob'),
+    );
+    await until(
+      'the disagreement queue',
+      async () => (await frame.locator(`[title*='review queue "disagreement"']`).count()) > 0,
+    );
 
     // What the merge brought in: compare with the commit before it (a typed revision)
     await runCommand(page, 'Compare with Branch or Revision (per record)');
     const input = page.locator('.quick-input-widget input');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'maria' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+    await page
+      .locator('.quick-input-list .monaco-list-row', { hasText: 'maria' })
+      .first()
+      .waitFor({ state: 'visible', timeout: 15_000 });
     await input.fill('HEAD~1');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'the revision as typed' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+    await page
+      .locator('.quick-input-list .monaco-list-row', { hasText: 'the revision as typed' })
+      .first()
+      .waitFor({ state: 'visible', timeout: 15_000 });
     await page.keyboard.press('Enter');
     const rows = page.locator('.quick-input-list .monaco-list-row');
-    await until('the changed records', async () => ((await rows.count()) === 2 && (await rows.first().textContent())?.includes('id 1') ? true : undefined));
+    await until('the changed records', async () =>
+      (await rows.count()) === 2 && (await rows.first().textContent())?.includes('id 1') ? true : undefined,
+    );
     const texts = await rows.allTextContents();
     assert.match(texts[0]!, /id 1.*line 1.*decision, review/);
     assert.match(texts[0]!, /decision label by maria at 2026-12-06T09:00:00.000Z: negative/);
@@ -101,6 +156,10 @@ describe('git: two people label, the lead merges and reviews', () => {
     await page.keyboard.press('ArrowDown');
     await until('line 2 in the editor', async () => (await position(frame)).startsWith('Line 2 '));
     await page.keyboard.press('Enter');
-    await until('Human decision by maria on line 2', async () => ((await frame.locator('[data-testid="annotation-panel"]').textContent()) ?? '').includes('Human decision by maria'));
+    await until('Human decision by maria on line 2', async () =>
+      ((await frame.locator('[data-testid="annotation-panel"]').textContent()) ?? '').includes(
+        'Human decision by maria',
+      ),
+    );
   });
 });

@@ -16,7 +16,19 @@ interface Judged {
   text: string;
   judge: { score: number; n?: number; spread?: number; models?: string[] };
   judges: { model?: string; score: number; provenance?: { prompt_hash?: string } }[];
-  annotations: { suggestions: Record<string, { agent?: string; value: unknown; rationale?: string; score?: number; samples?: unknown[]; provenance?: { task?: string } }[]> };
+  annotations: {
+    suggestions: Record<
+      string,
+      {
+        agent?: string;
+        value: unknown;
+        rationale?: string;
+        score?: number;
+        samples?: unknown[];
+        provenance?: { task?: string };
+      }[]
+    >;
+  };
 }
 
 describe('several judges, critique and self-consistency, as a person', () => {
@@ -24,10 +36,17 @@ describe('several judges, critique and self-consistency, as a person', () => {
   let page: Page;
   let workspace: string;
   const file = (): string => join(workspace, 'samples/reviews.jsonl');
-  const records = (): Judged[] => readFileSync(file(), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Judged);
+  const records = (): Judged[] =>
+    readFileSync(file(), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Judged);
 
   before(async () => {
-    w = await openLlmWorkbench(['--latency', '20', '--seed-by-model'], { apiKey: 'sk-e2e-judges', settings: { 'datasetCurator.llm.judgeModels': ['judge-a', 'judge-b'] } });
+    w = await openLlmWorkbench(['--latency', '20', '--seed-by-model'], {
+      apiKey: 'sk-e2e-judges',
+      settings: { 'datasetCurator.llm.judgeModels': ['judge-a', 'judge-b'] },
+    });
     ({ page, workspace } = w);
   });
 
@@ -41,7 +60,17 @@ describe('several judges, critique and self-consistency, as a person', () => {
 
   /** Answers the next quick input: checks what it asks (title and prompt), optionally types, presses Enter. */
   async function answer(asks: RegExp, type?: string): Promise<void> {
-    await until(`the question ${asks}`, async () => (await quickInput().isVisible()) && asks.test((await quickInput().textContent().catch(() => '')) ?? ''), 90_000);
+    await until(
+      `the question ${asks}`,
+      async () =>
+        (await quickInput().isVisible()) &&
+        asks.test(
+          (await quickInput()
+            .textContent()
+            .catch(() => '')) ?? '',
+        ),
+      90_000,
+    );
     const input = quickInput().locator('input').first();
     if (type !== undefined) await input.fill(type);
     await input.press('Enter');
@@ -62,7 +91,13 @@ describe('several judges, critique and self-consistency, as a person', () => {
       );
     });
     await input.fill(`>${title}`);
-    const row = quickInput().locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}…?$`) }) }).first();
+    const row = quickInput()
+      .locator('.monaco-list-row', {
+        has: page.locator('.label-name', {
+          hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}…?$`),
+        }),
+      })
+      .first();
     await row.waitFor({ state: 'visible', timeout: 15_000 });
     await row.click();
   }
@@ -72,7 +107,9 @@ describe('several judges, critique and self-consistency, as a person', () => {
     await page.keyboard.press('g');
     await page.keyboard.type(String(line));
     await page.keyboard.press('Enter');
-    await until(`line ${line}`, async () => ((await frame.locator('[data-testid="position"]').textContent()) ?? '').startsWith(`Line ${line} `));
+    await until(`line ${line}`, async () =>
+      ((await frame.locator('[data-testid="position"]').textContent()) ?? '').startsWith(`Line ${line} `),
+    );
   }
 
   test('Judge Records with two judge models from the Datasets view: both judges, their agreement, the disagreement marker, and the disk', async () => {
@@ -88,7 +125,10 @@ describe('several judges, critique and self-consistency, as a person', () => {
     await answer(/\(2\/4\).*The scale/);
     await answer(/\(3\/4\).*Criteria scored separately/, 'correctness, clarity');
     // The judges: the two of datasetCurator.llm.judgeModels, picked already.
-    await until('the judge models', async () => (await quickInput().locator('.monaco-list-row', { hasText: 'judge-b' }).count()) > 0);
+    await until(
+      'the judge models',
+      async () => (await quickInput().locator('.monaco-list-row', { hasText: 'judge-b' }).count()) > 0,
+    );
     for (const m of ['judge-a', 'judge-b']) {
       const row = quickInput().locator('.monaco-list-row', { hasText: m }).first();
       assert.equal(await row.getAttribute('aria-checked'), 'true', `${m} is picked`);
@@ -107,7 +147,10 @@ describe('several judges, critique and self-consistency, as a person', () => {
       const b = r.judges.find((j) => j.model === 'judge-b');
       assert.ok(a && b, `line ${i + 1} has both judges`);
       assert.equal(a.provenance?.prompt_hash, b.provenance?.prompt_hash, 'one rubric, one panel');
-      assert.ok(r.judges.some((j) => j.model === was.judge.model && j.score === was.judge.score), `line ${i + 1} keeps the earlier verdict`);
+      assert.ok(
+        r.judges.some((j) => j.model === was.judge.model && j.score === was.judge.score),
+        `line ${i + 1} keeps the earlier verdict`,
+      );
       assert.equal(r.judge.n, 2);
       assert.equal(r.judge.score, (a.score + b.score) / 2);
       assert.equal(r.judge.spread, Math.abs(a.score - b.score));
@@ -115,7 +158,10 @@ describe('several judges, critique and self-consistency, as a person', () => {
     // Records whose judges differ by 30% of the 1-10 scale or more (2.7: a spread of 3).
     const disagree = now.flatMap((r, i) => ((r.judge.spread ?? 0) >= 3 ? [i] : []));
     const agree = now.flatMap((r, i) => ((r.judge.spread ?? 0) < 3 ? [i] : []));
-    assert.ok(disagree.length > 0 && agree.length > 0, `the two judges disagree on some records (${disagree.length}) and agree on others`);
+    assert.ok(
+      disagree.length > 0 && agree.length > 0,
+      `the two judges disagree on some records (${disagree.length}) and agree on others`,
+    );
 
     // In the editor: both judges side by side, the marker where they disagree.
     await showDatasets(page);
@@ -135,13 +181,22 @@ describe('several judges, critique and self-consistency, as a person', () => {
     }
     const marker = judges.locator('[data-testid="judges-disagree"]');
     assert.ok(await marker.isVisible(), 'the disagreement marker is shown');
-    assert.match((await marker.textContent()) ?? '', new RegExp(`Judges disagree: their scores differ by ${rd.judge.spread}`));
-    assert.match((await judges.locator('[data-testid="judge-score"]').textContent()) ?? '', new RegExp(`^${rd.judge.score} / 10`));
+    assert.match(
+      (await marker.textContent()) ?? '',
+      new RegExp(`Judges disagree: their scores differ by ${rd.judge.spread}`),
+    );
+    assert.match(
+      (await judges.locator('[data-testid="judge-score"]').textContent()) ?? '',
+      new RegExp(`^${rd.judge.score} / 10`),
+    );
     assert.match((await judges.textContent()) ?? '', /1 earlier verdict/);
 
     const g = agree[0] as number;
     await goToLine(frame, g + 1);
-    await until('the agreeing record', async () => (await judges.locator('[data-testid="judges-agree"]').count()) === 1);
+    await until(
+      'the agreeing record',
+      async () => (await judges.locator('[data-testid="judges-agree"]').count()) === 1,
+    );
     assert.equal(await judges.locator('[data-testid="judges-disagree"]').count(), 0);
 
     // The stats view: the agreement between the two judges over the file.
@@ -152,7 +207,16 @@ describe('several judges, critique and self-consistency, as a person', () => {
     assert.match((await frame.locator('[data-testid="stats-judges-pair"]').textContent()) ?? '', /judge-a · judge-b36/);
     // "Show them": the search finds exactly the records whose judges disagree.
     await frame.locator('[data-testid="stats-show-disagreements"]').click();
-    await until('the disagreeing records', async () => new RegExp(`^${disagree.length} match`).test((await frame.locator('[data-testid="search-count"]').textContent()) ?? '') || new RegExp(`of ${disagree.length}$`).test((await frame.locator('[data-testid="search-count"]').textContent()) ?? ''));
+    await until(
+      'the disagreeing records',
+      async () =>
+        new RegExp(`^${disagree.length} match`).test(
+          (await frame.locator('[data-testid="search-count"]').textContent()) ?? '',
+        ) ||
+        new RegExp(`of ${disagree.length}$`).test(
+          (await frame.locator('[data-testid="search-count"]').textContent()) ?? '',
+        ),
+    );
   });
 
   test('Critique and Refine, then Self-Consistency Labels from the curation editor: the refined text beside the original, the samples and their agreement', async () => {
@@ -162,30 +226,53 @@ describe('several judges, critique and self-consistency, as a person', () => {
     await frame.locator('[data-testid="search-clear"]').click();
     await frame.locator('[data-testid="mode-record"]').click();
     await runExactly('Dataset Curator: Critique and Refine with LLM');
-    await until('the field question', async () => /Critique and refine reviews\.jsonl/.test((await quickInput().locator('.quick-input-title').textContent().catch(() => '')) ?? ''));
+    await until('the field question', async () =>
+      /Critique and refine reviews\.jsonl/.test(
+        (await quickInput()
+          .locator('.quick-input-title')
+          .textContent()
+          .catch(() => '')) ?? '',
+      ),
+    );
     // The sample has no "response": the review text is offered first.
     assert.equal(((await quickInput().locator('.monaco-list-row').first().textContent()) ?? '').trim(), 'text');
     await quickInput().locator('input').first().press('Enter');
-    const critiqued = await until('the critiques on disk', async () => {
-      const now = records();
-      return now.every((r) => r.annotations.suggestions.text?.some((s) => s.provenance?.task === 'critique')) ? now : undefined;
-    }, 60_000);
+    const critiqued = await until(
+      'the critiques on disk',
+      async () => {
+        const now = records();
+        return now.every((r) => r.annotations.suggestions.text?.some((s) => s.provenance?.task === 'critique'))
+          ? now
+          : undefined;
+      },
+      60_000,
+    );
     await goToLine(frame, 3);
     const critique = frame.locator('[data-testid="critique"]');
     await critique.waitFor({ state: 'visible', timeout: 30_000 });
     const r3 = critiqued[2] as Judged;
     const c3 = r3.annotations.suggestions.text?.find((s) => s.provenance?.task === 'critique');
-    assert.equal(await critique.locator('[data-testid="critique-original"]').textContent(), r3.text, 'the original, as it is in the file');
+    assert.equal(
+      await critique.locator('[data-testid="critique-original"]').textContent(),
+      r3.text,
+      'the original, as it is in the file',
+    );
     assert.equal(await critique.locator('[data-testid="critique-refined"]').textContent(), c3?.value);
     assert.equal(await critique.locator('[data-testid="critique-text"]').textContent(), c3?.rationale);
 
     await runExactly('Dataset Curator: Self-Consistency Labels with LLM');
     await answer(/Self-consistency labels for reviews\.jsonl.*The label set/);
     await answer(/Self-consistency labels for reviews\.jsonl.*Samples per record/, '3');
-    const voted = await until('the votes on disk', async () => {
-      const now = records();
-      return now.every((r) => r.annotations.suggestions.label?.some((s) => s.provenance?.task === 'consistency')) ? now : undefined;
-    }, 60_000);
+    const voted = await until(
+      'the votes on disk',
+      async () => {
+        const now = records();
+        return now.every((r) => r.annotations.suggestions.label?.some((s) => s.provenance?.task === 'consistency'))
+          ? now
+          : undefined;
+      },
+      60_000,
+    );
     const vote = (voted[2] as Judged).annotations.suggestions.label?.find((s) => s.provenance?.task === 'consistency');
     assert.equal(vote?.samples?.length, 3);
     // The editor stayed where the user was while the results arrived (in any order).
@@ -195,12 +282,18 @@ describe('several judges, critique and self-consistency, as a person', () => {
     const tally = (await card.locator('[data-testid="consistency-samples"]').textContent()) ?? '';
     assert.match(tally, new RegExp(`${String(vote?.value)} ×\\d`));
     assert.match((await card.textContent()) ?? '', /of 3 samples agree/);
-    assert.equal((await card.locator('[data-testid="suggestion-score"]').textContent())?.trim(), `${Math.round((vote?.score ?? 0) * 100)}%`);
+    assert.equal(
+      (await card.locator('[data-testid="suggestion-score"]').textContent())?.trim(),
+      `${Math.round((vote?.score ?? 0) * 100)}%`,
+    );
 
     // Judge This Record: the last run's rubric and both judges, so the same answers (from the cache).
     const before = readFileSync(file(), 'utf8').split('\n');
     await runExactly('Dataset Curator: Judge This Record with LLM');
-    await notification(page, /Judging line 3 of reviews\.jsonl: 2 ok, 0 failed, 0 skipped \(invalid lines\), 2 from cache, 0 resumed; 0 request\(s\).* \(judge-a: 1 ok, 0 failed, 1 from cache, 0 request\(s\); judge-b: 1 ok/);
+    await notification(
+      page,
+      /Judging line 3 of reviews\.jsonl: 2 ok, 0 failed, 0 skipped \(invalid lines\), 2 from cache, 0 resumed; 0 request\(s\).* \(judge-a: 1 ok, 0 failed, 1 from cache, 0 request\(s\); judge-b: 1 ok/,
+    );
     assert.deepEqual(readFileSync(file(), 'utf8').split('\n'), before, 'the same verdicts: not a byte changed');
   });
 });

@@ -11,14 +11,20 @@ import { openFromDatasets, runCommand, until, workbenchSession } from '../harnes
 
 describe('curation editor keys, rebound', () => {
   // No auto save: a save is a change of its own (the page's `changed` events are counted).
-  const session = workbenchSession({ settings: { 'datasetCurator.editor.keys': { accept: 'y', relabel2: '' }, 'files.autoSave': 'off' } });
+  const session = workbenchSession({
+    settings: { 'datasetCurator.editor.keys': { accept: 'y', relabel2: '' }, 'files.autoSave': 'off' },
+  });
 
   const position = async (f: Frame) => (await f.locator('[data-testid="position"]').textContent()) ?? '';
-  const label = async (f: Frame) => ((await f.locator('[data-testid="annotation-panel"] [data-testid="label"]').first().textContent()) ?? '').trim();
+  const label = async (f: Frame) =>
+    ((await f.locator('[data-testid="annotation-panel"] [data-testid="label"]').first().textContent()) ?? '').trim();
   const focusRecord = async (f: Frame) => f.locator('[data-testid="position"]').click();
   const settle = () => new Promise((r) => setTimeout(r, 800));
   /** The keys the help overlay shows for an action (its first cell's text). */
-  const keysOf = async (help: Locator, what: string) => ((await help.locator('tr', { hasText: what }).first().locator('.keys-cell').textContent()) ?? '').replace(/\s+/g, ' ').trim();
+  const keysOf = async (help: Locator, what: string) =>
+    ((await help.locator('tr', { hasText: what }).first().locator('.keys-cell').textContent()) ?? '')
+      .replace(/\s+/g, ' ')
+      .trim();
 
   test('a rebound key accepts, the old key and a key turned off do nothing; the help shows the keys in effect', async () => {
     const { page } = session;
@@ -42,13 +48,21 @@ describe('curation editor keys, rebound', () => {
     await page.keyboard.press('y');
     await until('accepted with y', async () => (await label(frame)) === 'negative');
     await settle();
-    assert.equal(await frame.evaluate('window.responses'), 1, 'one request for the key press: the edit (the record is not fetched again)');
+    assert.equal(
+      await frame.evaluate('window.responses'),
+      1,
+      'one request for the key press: the edit (the record is not fetched again)',
+    );
     // The page had the record (the edit's answer): the host said so instead of making it fetch again.
     const changes = await until('the change', async () => {
       const c = (await frame.evaluate('window.changes')) as { edited?: number; focus?: number }[];
       return c.length > 0 ? c : undefined;
     });
-    assert.deepEqual(changes.map((c) => c.edited), [0], JSON.stringify(changes));
+    assert.deepEqual(
+      changes.map((c) => c.edited),
+      [0],
+      JSON.stringify(changes),
+    );
 
     await page.keyboard.press('j');
     await until('line 2', async () => (await position(frame)).startsWith('Line 2 '));
@@ -68,25 +82,48 @@ describe('curation editor keys, rebound', () => {
 
   test('a change of the setting, made in the settings editor, applies to the open editor', async () => {
     const { page, server } = session;
-    const settings = JSON.parse(readFileSync(join(server.userDataDir, 'User', 'settings.json'), 'utf8')) as Record<string, unknown>;
+    const settings = JSON.parse(readFileSync(join(server.userDataDir, 'User', 'settings.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     // As a person would: the user settings (JSON) beside the editor, its text replaced, saved.
     await runCommand(page, 'Preferences: Open User Settings (JSON)');
-    await page.locator('.tab.active', { hasText: 'settings.json' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await page
+      .locator('.tab.active', { hasText: 'settings.json' })
+      .first()
+      .waitFor({ state: 'visible', timeout: 30_000 });
     const right = page.locator('.editor-group-container').last();
-    await until('the settings in a group of their own', async () => {
-      if ((await page.locator('.editor-group-container').count()) >= 2 && (await right.locator('.tab', { hasText: 'settings.json' }).count()) > 0) return true;
-      await runCommand(page, 'View: Move Editor into Right Group');
-      await new Promise((r) => setTimeout(r, 1000));
-      return false;
-    }, 60_000);
+    await until(
+      'the settings in a group of their own',
+      async () => {
+        if (
+          (await page.locator('.editor-group-container').count()) >= 2 &&
+          (await right.locator('.tab', { hasText: 'settings.json' }).count()) > 0
+        )
+          return true;
+        await runCommand(page, 'View: Move Editor into Right Group');
+        await new Promise((r) => setTimeout(r, 1000));
+        return false;
+      },
+      60_000,
+    );
     const wanted = { ...settings, 'datasetCurator.editor.keys': { accept: '', reject: 'y' } };
-    const saved = () => (JSON.parse(readFileSync(join(server.userDataDir, 'User', 'settings.json'), 'utf8')) as Record<string, { reject?: string }>)['datasetCurator.editor.keys']?.reject === 'y';
+    const saved = () =>
+      (
+        JSON.parse(readFileSync(join(server.userDataDir, 'User', 'settings.json'), 'utf8')) as Record<
+          string,
+          { reject?: string }
+        >
+      )['datasetCurator.editor.keys']?.reject === 'y';
     // (Keys can land while the editor is still taking focus: tried again until it is saved.)
     await until(
       'the settings saved',
       async () => {
         // Focused, not clicked: the webview's frame lies over the editor area for the pointer.
-        await right.locator('.monaco-editor textarea, .monaco-editor .native-edit-context').first().focus({ timeout: 10_000 });
+        await right
+          .locator('.monaco-editor textarea, .monaco-editor .native-edit-context')
+          .first()
+          .focus({ timeout: 10_000 });
         await page.keyboard.press('Control+a');
         await page.keyboard.insertText(JSON.stringify(wanted));
         // What the editor closed by itself after the cursor goes.
@@ -103,7 +140,11 @@ describe('curation editor keys, rebound', () => {
       return undefined;
     });
     const help = editor.locator('[data-testid="help"]');
-    await until('the help shows the new keys', async () => (await keysOf(help, "Reject the model's suggestion")) === 'y', 60_000);
+    await until(
+      'the help shows the new keys',
+      async () => (await keysOf(help, "Reject the model's suggestion")) === 'y',
+      60_000,
+    );
     assert.equal(await keysOf(help, "Accept the model's suggestion"), 'off');
   });
 });

@@ -7,7 +7,18 @@ import * as assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
-import { cleanup, launchBrowser, makeWorkspace, openWorkbench, runCommand, showDatasets, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
+import {
+  cleanup,
+  launchBrowser,
+  makeWorkspace,
+  openWorkbench,
+  runCommand,
+  showDatasets,
+  startCodeServer,
+  until,
+  webviewFrame,
+  type CodeServer,
+} from '../harness/vscode';
 import { LABELS, RARE_WORD, readLine, writeMillion } from '../support/million';
 
 const COUNT = 1_000_000;
@@ -71,7 +82,11 @@ describe('list mode over a million records, as a person', () => {
     });
     const lines = rows.map((r) => Number(r.line));
     for (const [k, r] of rows.entries()) {
-      const expected = JSON.parse(readLine(file, lines[k]!)) as { text: string; label: string; judge: { score: number } };
+      const expected = JSON.parse(readLine(file, lines[k]!)) as {
+        text: string;
+        label: string;
+        judge: { score: number };
+      };
       assert.equal(r.text, expected.text, `${what}: line ${r.line} shows the file's text`);
       assert.equal(r.label, expected.label, `${what}: line ${r.line} shows the file's label`);
       assert.equal(r.score, String(expected.judge.score), `${what}: line ${r.line} shows the file's score`);
@@ -98,7 +113,10 @@ describe('list mode over a million records, as a person', () => {
     await page.keyboard.press('l');
     await frame.locator('[data-testid="list-viewport"]').waitFor({ state: 'visible' });
     assert.deepEqual((await checkShownRows('the top')).slice(0, 3), [1, 2, 3]);
-    assert.equal(((await frame.locator('[data-testid="list-summary"]').textContent()) ?? '').trim(), '1,000,000 records');
+    assert.equal(
+      ((await frame.locator('[data-testid="list-summary"]').textContent()) ?? '').trim(),
+      '1,000,000 records',
+    );
 
     // The End key: the last row, selected, with the file's content.
     await page.keyboard.press('End');
@@ -140,7 +158,9 @@ describe('list mode over a million records, as a person', () => {
     // The scrollbar: drag its thumb from the top to the bottom, then to the middle.
     await page.keyboard.press('Home');
     await until('at the top', async () => (await shownRows())[0]?.line === '1');
-    const bar = (await frame.evaluate(`(() => { const v = document.querySelector('[data-testid="list-viewport"]'); return v.offsetWidth - v.clientWidth; })()`)) as number;
+    const bar = (await frame.evaluate(
+      `(() => { const v = document.querySelector('[data-testid="list-viewport"]'); return v.offsetWidth - v.clientWidth; })()`,
+    )) as number;
     assert.ok(bar > 0, 'the list has a scrollbar');
     // Below the scrollbar's up arrow (as wide as the bar is), on the thumb.
     const x = box.x + box.width - bar / 2;
@@ -165,9 +185,19 @@ describe('list mode over a million records, as a person', () => {
     // Search for the rare word: one line in a thousand.
     await frame.locator('[data-testid="search-input"]').click();
     await page.keyboard.type(RARE_WORD);
-    await until('the match count', async () => /\b1,000 matches\b/.test((await frame.locator('[data-testid="search-count"]').textContent()) ?? ''), 60_000);
+    await until(
+      'the match count',
+      async () => /\b1,000 matches\b/.test((await frame.locator('[data-testid="search-count"]').textContent()) ?? ''),
+      60_000,
+    );
     await frame.locator('[data-testid="only-matches"]').click();
-    await until('the list summary', async () => ((await frame.locator('[data-testid="list-summary"]').textContent()) ?? '').trim() === `1,000 matches of ${COUNT.toLocaleString('en-US')} records`, 60_000);
+    await until(
+      'the list summary',
+      async () =>
+        ((await frame.locator('[data-testid="list-summary"]').textContent()) ?? '').trim() ===
+        `1,000 matches of ${COUNT.toLocaleString('en-US')} records`,
+      60_000,
+    );
     const matchRows = async () => {
       const rows = await until('match rows loaded', async () => {
         const r = await shownRows();
@@ -181,7 +211,11 @@ describe('list mode over a million records, as a person', () => {
       return rows;
     };
     const rows = await matchRows();
-    assert.deepEqual(rows.slice(0, 3).map((r) => r.line), ['7', '1007', '2007'], 'the first matches, in order');
+    assert.deepEqual(
+      rows.slice(0, 3).map((r) => r.line),
+      ['7', '1007', '2007'],
+      'the first matches, in order',
+    );
 
     // Keys move within the matches.
     await frame.locator('[data-testid="list-viewport"]').focus();
@@ -199,7 +233,10 @@ describe('list mode over a million records, as a person', () => {
     // Enter opens that record.
     await page.keyboard.press('Enter');
     await until('the record', async () => (await position()) === `Line 998007 of ${COUNT}`);
-    assert.equal(await frame.locator('[data-field="text"] .field-value').textContent(), (JSON.parse(readLine(file, 998007)) as { text: string }).text);
+    assert.equal(
+      await frame.locator('[data-field="text"] .field-value').textContent(),
+      (JSON.parse(readLine(file, 998007)) as { text: string }).text,
+    );
 
     // Many matches: a third of the file by label. The list pages through them by position.
     await page.keyboard.press('Escape');
@@ -208,11 +245,15 @@ describe('list mode over a million records, as a person', () => {
     await frame.getByRole('option', { name: LABELS[1]! }).click();
     await frame.locator('[data-testid="position"]').click();
     await page.keyboard.press('m'); // list mode with only the matches
-    await until('every bravo counted', async () => {
-      const shown = ((await frame.locator('[data-testid="list-summary"]').textContent()) ?? '').trim();
-      if (shown === `333,334 matches of ${COUNT.toLocaleString('en-US')} records`) return true;
-      throw new Error(`the list says "${shown}"`);
-    }, 120_000);
+    await until(
+      'every bravo counted',
+      async () => {
+        const shown = ((await frame.locator('[data-testid="list-summary"]').textContent()) ?? '').trim();
+        if (shown === `333,334 matches of ${COUNT.toLocaleString('en-US')} records`) return true;
+        throw new Error(`the list says "${shown}"`);
+      },
+      120_000,
+    );
     await frame.locator('[data-testid="list-viewport"]').focus();
     await page.keyboard.press('End');
     await until('the last bravo', async () => (await shownRows()).find((r) => r.selected)?.line === '1000000');
@@ -225,7 +266,11 @@ describe('list mode over a million records, as a person', () => {
     }
     // m again: every record, the selection stays on the same record.
     await page.keyboard.press('m');
-    await until('all records again', async () => ((await frame.locator('[data-testid="list-summary"]').textContent()) ?? '').trim() === '1,000,000 records');
+    await until(
+      'all records again',
+      async () =>
+        ((await frame.locator('[data-testid="list-summary"]').textContent()) ?? '').trim() === '1,000,000 records',
+    );
     await until('same record selected', async () => (await shownRows()).find((r) => r.selected)?.line === '1000000');
     await runCommand(page, 'View: Close All Editors');
   });

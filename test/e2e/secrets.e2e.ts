@@ -16,7 +16,20 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { cleanup, filesUnder, launchBrowser, outputChannelLogs, makeWorkspace, openWorkbench, runCommand, showDatasets, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
+import {
+  cleanup,
+  filesUnder,
+  launchBrowser,
+  outputChannelLogs,
+  makeWorkspace,
+  openWorkbench,
+  runCommand,
+  showDatasets,
+  startCodeServer,
+  until,
+  webviewFrame,
+  type CodeServer,
+} from '../harness/vscode';
 import { startOpenAIServer, type OpenAITestServer } from '../support/openai-server';
 
 const FAKE_KEY = 'sk-e2e-secret-3f9a1c7d2b6e4058';
@@ -28,20 +41,26 @@ async function labelFromTree(page: Page, file: string): Promise<void> {
   await item.waitFor({ state: 'visible', timeout: 30_000 });
   const input = page.locator('.quick-input-widget input');
   // The context menu, again if a busy workbench dropped the first choice.
-  await until('the label job\'s first question', async () => {
-    await page.keyboard.press('Escape');
-    await item.click({ button: 'right' });
-    const entry = page.locator('.monaco-menu .action-menu-item', { hasText: 'Label Records with LLM' }).first();
-    await entry.hover();
-    await entry.press('Enter');
-    await input.waitFor({ state: 'visible', timeout: 15_000 });
-    return true;
-  }, 90_000);
+  await until(
+    "the label job's first question",
+    async () => {
+      await page.keyboard.press('Escape');
+      await item.click({ button: 'right' });
+      const entry = page.locator('.monaco-menu .action-menu-item', { hasText: 'Label Records with LLM' }).first();
+      await entry.hover();
+      await entry.press('Enter');
+      await input.waitFor({ state: 'visible', timeout: 15_000 });
+      return true;
+    },
+    90_000,
+  );
   await until('the proposed label set', async () => /positive/.test(await input.inputValue()));
   await input.press('Enter');
   // Zero- or few-shot: the first choice (zero-shot on a first run) is taken with Enter.
   const first = page.locator('.quick-input-list .monaco-list-row').first();
-  await until('the few-shot question', async () => ((await first.textContent().catch(() => '')) ?? '').startsWith('Zero-shot'));
+  await until('the few-shot question', async () =>
+    ((await first.textContent().catch(() => '')) ?? '').startsWith('Zero-shot'),
+  );
   await input.press('Enter');
 }
 
@@ -63,12 +82,23 @@ describe('the API key stays secret', () => {
   before(async () => {
     llm = await startOpenAIServer({ requireKey: FAKE_KEY });
     // One record's answer is an error that quotes the key back.
-    llm.addFault({ kind: 'status', status: 400, body: { error: { message: `Invalid request with key ${FAKE_KEY}`, type: 'invalid_request_error' } } }, { times: Infinity, when: (r) => r.rawBody.includes('Stopped charging') });
+    llm.addFault(
+      {
+        kind: 'status',
+        status: 400,
+        body: { error: { message: `Invalid request with key ${FAKE_KEY}`, type: 'invalid_request_error' } },
+      },
+      { times: Infinity, when: (r) => r.rawBody.includes('Stopped charging') },
+    );
     workspace = makeWorkspace('samples');
     // The extension host's per-user folders (the response cache and its secret) in a fresh place, to be searched too.
     userHome = mkdtempSync(join(tmpdir(), 'dc-e2e-user-'));
     server = await startCodeServer({
-      settings: { 'datasetCurator.llm.baseUrl': llm.baseURL, 'datasetCurator.llm.model': 'fake-model', 'datasetCurator.llm.concurrency': 4 },
+      settings: {
+        'datasetCurator.llm.baseUrl': llm.baseURL,
+        'datasetCurator.llm.model': 'fake-model',
+        'datasetCurator.llm.concurrency': 4,
+      },
       env: { XDG_CACHE_HOME: join(userHome, 'cache'), XDG_CONFIG_HOME: join(userHome, 'config') },
     });
     browser = await launchBrowser();
@@ -85,7 +115,10 @@ describe('the API key stays secret', () => {
   test('after a full job with a known key: not in the workspace, the cache, the journal, the logs, the output channel or the webview', async () => {
     // The key goes in the way a person puts it: Set API Key, a password box, SecretStorage.
     await showDatasets(page);
-    await page.locator('.monaco-list-row', { hasText: 'reviews.jsonl' }).first().waitFor({ state: 'visible', timeout: 60_000 });
+    await page
+      .locator('.monaco-list-row', { hasText: 'reviews.jsonl' })
+      .first()
+      .waitFor({ state: 'visible', timeout: 60_000 });
     const box = page.locator('.quick-input-widget input');
     const setKey = async (): Promise<void> => {
       await runCommand(page, 'Dataset Curator: Set API Key');
@@ -101,15 +134,19 @@ describe('the API key stays secret', () => {
     };
     await setKey();
     let tries = 1;
-    await until('the key saved', async () => {
-      if ((await notificationText(page)).includes('API key saved in SecretStorage')) return true;
-      if (tries < 3) {
-        tries++;
-        await page.keyboard.press('Escape');
-        await setKey();
-      }
-      return undefined;
-    }, 60_000).catch(async (e: unknown) => {
+    await until(
+      'the key saved',
+      async () => {
+        if ((await notificationText(page)).includes('API key saved in SecretStorage')) return true;
+        if (tries < 3) {
+          tries++;
+          await page.keyboard.press('Escape');
+          await setKey();
+        }
+        return undefined;
+      },
+      60_000,
+    ).catch(async (e: unknown) => {
       await page.screenshot({ path: '/tmp/secret-fail.png' });
       console.log(await notificationText(page));
       throw e;
@@ -117,25 +154,42 @@ describe('the API key stays secret', () => {
 
     const file = join(workspace, 'samples/reviews.jsonl');
     await labelFromTree(page, 'reviews.jsonl');
-    await until('the summary', async () => /Labeling reviews\.jsonl: 35 ok, 1 failed/.test(await notificationText(page)), 120_000);
+    await until(
+      'the summary',
+      async () => /Labeling reviews\.jsonl: 35 ok, 1 failed/.test(await notificationText(page)),
+      120_000,
+    );
     assert.equal(llm.lastKey, FAKE_KEY, 'the requests carried the key');
     assert.ok(llm.hadAuthOnAll);
     assert.ok(llm.counts.chat >= 36);
     // Files: the workspace (data, .curator caches, journals), code-server's log, VS Code's logs.
     await until('the results on disk', async () => readFileSync(file, 'utf8').split('fake-model').length > 35, 30_000);
     const workspaceFiles = filesUnder(workspace);
-    assert.ok(workspaceFiles.some((f) => f.includes('.curator')), `the job left its journal: ${workspaceFiles.join(', ')}`);
+    assert.ok(
+      workspaceFiles.some((f) => f.includes('.curator')),
+      `the job left its journal: ${workspaceFiles.join(', ')}`,
+    );
     // The response cache is the user's, outside the workspace (issue 14): searched as well.
     const cacheFiles = filesUnder(join(userHome, 'cache', 'dataset-curator', 'llm'));
-    assert.ok(cacheFiles.some((f) => /shard-/.test(f)), `the job used the per-user cache: ${cacheFiles.join(', ')}`);
+    assert.ok(
+      cacheFiles.some((f) => /shard-/.test(f)),
+      `the job used the per-user cache: ${cacheFiles.join(', ')}`,
+    );
     assert.ok(!existsSync(join(workspace, '.curator', 'cache')), 'no cache in the workspace');
     const logs = filesUnder(join(server.userDataDir, 'logs'));
     const channel = outputChannelLogs(server);
     assert.ok(channel.length > 0, `the output channel's log file is among VS Code's logs: ${logs.join(', ')}`);
     // The failure is there, with the server's message, the key taken out of it.
-    assert.ok(channel.some((f) => readFileSync(f, 'utf8').includes('Invalid request with key [redacted]')), 'the channel logged the failure, redacted');
-    assert.ok(logs.some((f) => /exthost/i.test(f)), 'the extension host logs are checked too');
-    for (const f of [...workspaceFiles, ...cacheFiles, server.logFile, ...logs]) assert.ok(!readFileSync(f).includes(FAKE_KEY), `${f} holds the API key`);
+    assert.ok(
+      channel.some((f) => readFileSync(f, 'utf8').includes('Invalid request with key [redacted]')),
+      'the channel logged the failure, redacted',
+    );
+    assert.ok(
+      logs.some((f) => /exthost/i.test(f)),
+      'the extension host logs are checked too',
+    );
+    for (const f of [...workspaceFiles, ...cacheFiles, server.logFile, ...logs])
+      assert.ok(!readFileSync(f).includes(FAKE_KEY), `${f} holds the API key`);
 
     // The webview's DOM, every frame of it.
     await webviewFrame(page, '[data-testid="annotation-panel"]');
@@ -160,12 +214,31 @@ describe('an untrusted workspace cannot redirect the endpoint', () => {
     workspace = makeWorkspace('samples');
     mkdirSync(join(workspace, '.vscode'), { recursive: true });
     // The workspace also asks for a response cache of its own, in the repository (issue 14).
-    writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'datasetCurator.llm.baseUrl': theirs.baseURL, 'datasetCurator.llm.model': 'their-model', 'datasetCurator.llm.cacheDir': '.curator/cache/llm' }, null, 2));
+    writeFileSync(
+      join(workspace, '.vscode', 'settings.json'),
+      JSON.stringify(
+        {
+          'datasetCurator.llm.baseUrl': theirs.baseURL,
+          'datasetCurator.llm.model': 'their-model',
+          'datasetCurator.llm.cacheDir': '.curator/cache/llm',
+        },
+        null,
+        2,
+      ),
+    );
     const userHome = mkdtempSync(join(tmpdir(), 'dc-e2e-user-'));
     server = await startCodeServer({
       workspaceTrust: true,
-      env: { OPENAI_API_KEY: FAKE_KEY, XDG_CACHE_HOME: join(userHome, 'cache'), XDG_CONFIG_HOME: join(userHome, 'config') },
-      settings: { 'datasetCurator.llm.baseUrl': mine.baseURL, 'datasetCurator.llm.model': 'my-model', 'datasetCurator.llm.concurrency': 4 },
+      env: {
+        OPENAI_API_KEY: FAKE_KEY,
+        XDG_CACHE_HOME: join(userHome, 'cache'),
+        XDG_CONFIG_HOME: join(userHome, 'config'),
+      },
+      settings: {
+        'datasetCurator.llm.baseUrl': mine.baseURL,
+        'datasetCurator.llm.model': 'my-model',
+        'datasetCurator.llm.concurrency': 4,
+      },
     });
     browser = await launchBrowser();
     ({ page } = await openWorkbench(browser, server.url({ folder: workspace })));
@@ -180,20 +253,35 @@ describe('an untrusted workspace cannot redirect the endpoint', () => {
   });
 
   test("a label job goes to the user's endpoint, none to the workspace's, and the user is told why", async () => {
-    await until('Restricted Mode', async () => (await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).count()) > 0, 30_000);
+    await until(
+      'Restricted Mode',
+      async () => (await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).count()) > 0,
+      30_000,
+    );
     const file = join(workspace, 'samples/reviews.jsonl');
     await labelFromTree(page, 'reviews.jsonl');
-    const told = await until('the notification', async () => {
-      const t = await notificationText(page);
-      return /not trusted/.test(t) ? t : undefined;
-    }, 60_000).catch(async (e: unknown) => {
+    const told = await until(
+      'the notification',
+      async () => {
+        const t = await notificationText(page);
+        return /not trusted/.test(t) ? t : undefined;
+      },
+      60_000,
+    ).catch(async (e: unknown) => {
       await page.screenshot({ path: '/tmp/untrusted-fail.png' });
       console.log(await notificationText(page));
       throw e;
     });
-    assert.match(told, /This workspace is not trusted, so its settings datasetCurator\.llm\.baseUrl, datasetCurator\.llm\.cacheDir, datasetCurator\.llm\.model were ignored/);
+    assert.match(
+      told,
+      /This workspace is not trusted, so its settings datasetCurator\.llm\.baseUrl, datasetCurator\.llm\.cacheDir, datasetCurator\.llm\.model were ignored/,
+    );
     assert.ok(told.includes(`requests go to ${mine.baseURL}`), `the notification names the endpoint used: ${told}`);
-    await until('the job on the user endpoint', async () => readFileSync(file, 'utf8').split('my-model').length > 36, 120_000);
+    await until(
+      'the job on the user endpoint',
+      async () => readFileSync(file, 'utf8').split('my-model').length > 36,
+      120_000,
+    );
     assert.equal(theirs.counts.total, 0, 'the workspace endpoint got no request');
     assert.ok(mine.counts.chat >= 36, `the user endpoint did the job (${mine.counts.chat} requests)`);
     assert.ok(!readFileSync(file, 'utf8').includes('their-model'));

@@ -14,7 +14,18 @@ import type { AddressInfo } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Frame, Page, Request } from 'playwright-core';
-import { cleanup, launchBrowser, makeWorkspace, openWorkbench, runCommand, showDatasets, startCodeServer, until, webviewFrame, type CodeServer } from '../harness/vscode';
+import {
+  cleanup,
+  launchBrowser,
+  makeWorkspace,
+  openWorkbench,
+  runCommand,
+  showDatasets,
+  startCodeServer,
+  until,
+  webviewFrame,
+  type CodeServer,
+} from '../harness/vscode';
 import { startOpenAIServer, type OpenAITestServer } from '../support/openai-server';
 
 /** Payloads; C is the canary server's origin. Every injected tag would carry data-pwn, every markdown mark "pwn-". */
@@ -49,7 +60,18 @@ function hostileRecord(p: string, i: number): Record<string, unknown> {
     rationale: p,
     judge: { score: 5, scale: [1, 10], reasons: p, criteria: { [p.slice(0, 40)]: 4 }, model: p },
     annotations: {
-      suggestions: { label: [{ value: p, score: 0.5, agent: p, type: 'model', rationale: p, provenance: { model: p, prompt_hash: p, time: '2026-11-20T09:00:13.000Z' } }] },
+      suggestions: {
+        label: [
+          {
+            value: p,
+            score: 0.5,
+            agent: p,
+            type: 'model',
+            rationale: p,
+            provenance: { model: p, prompt_hash: p, time: '2026-11-20T09:00:13.000Z' },
+          },
+        ],
+      },
       human: { label: { value: p, user: p, status: 'submitted' } },
       review: { status: p },
     },
@@ -86,15 +108,22 @@ describe('XSS corpus in the real webview', () => {
       const reply = llm.defaultReply(req.body as Parameters<typeof llm.defaultReply>[0]);
       if (!('content' in reply)) return reply;
       const v = JSON.parse(reply.content) as Record<string, unknown>;
-      for (const k of ['rationale', 'reasons', 'critique', 'refined']) if (typeof v[k] === 'string') v[k] = `model ${k}: ${list[n++ % list.length]}`;
+      for (const k of ['rationale', 'reasons', 'critique', 'refined'])
+        if (typeof v[k] === 'string') v[k] = `model ${k}: ${list[n++ % list.length]}`;
       return { content: JSON.stringify(v) };
     };
-    workspace = makeWorkspace({ 'hostile/xss.jsonl': `${list.map((p, i) => JSON.stringify(hostileRecord(p, i))).join('\n')}\n` });
+    workspace = makeWorkspace({
+      'hostile/xss.jsonl': `${list.map((p, i) => JSON.stringify(hostileRecord(p, i))).join('\n')}\n`,
+    });
     mkdirSync(join(workspace, '.vscode'), { recursive: true });
     writeFileSync(join(workspace, '.vscode', 'settings.json'), '{}');
     server = await startCodeServer({
       env: { OPENAI_API_KEY: 'sk-xss-e2e' },
-      settings: { 'datasetCurator.llm.baseUrl': llm.baseURL, 'datasetCurator.llm.model': 'xss-model', 'datasetCurator.llm.confirmCostAbove': 1000 },
+      settings: {
+        'datasetCurator.llm.baseUrl': llm.baseURL,
+        'datasetCurator.llm.model': 'xss-model',
+        'datasetCurator.llm.confirmCostAbove': 1000,
+      },
     });
     browser = await launchBrowser();
     ({ page } = await openWorkbench(browser, server.url({ folder: workspace })));
@@ -131,7 +160,17 @@ describe('XSS corpus in the real webview', () => {
         markdown: [...document.querySelectorAll('strong, em, a, b, i, img')].filter((e) => (e.textContent ?? '').includes('pwn-') || (e.getAttribute('alt') ?? '').includes('pwn-')).length,
         location: location.href,
       };
-    })()`) as Promise<{ pwned: string | null; marked: number; handlers: string[]; scripts: number; dataBlocks: number; frames: number; jsLinks: number; markdown: number; location: string }>;
+    })()`) as Promise<{
+      pwned: string | null;
+      marked: number;
+      handlers: string[];
+      scripts: number;
+      dataBlocks: number;
+      frames: number;
+      jsLinks: number;
+      markdown: number;
+      location: string;
+    }>;
 
   function assertClean(r: Awaited<ReturnType<typeof injected>>, where: string): void {
     assert.equal(r.pwned, null, `${where}: a payload ran`);
@@ -162,7 +201,11 @@ describe('XSS corpus in the real webview', () => {
         await frame.locator('[data-testid="next"]').click();
         return (await position(frame)).startsWith(`Line ${i + 1} `);
       });
-      assert.equal(await frame.locator('[data-field="text"] .field-value').textContent(), p, `record ${i + 1}: the text is shown as text`);
+      assert.equal(
+        await frame.locator('[data-field="text"] .field-value').textContent(),
+        p,
+        `record ${i + 1}: the text is shown as text`,
+      );
       const recordText = (await frame.locator('[data-testid="record"]').textContent()) ?? '';
       assert.ok(recordText.includes(`key ${p}`), `record ${i + 1}: the payload field name is shown as text`);
       const panelText = (await frame.locator('[data-testid="annotation-panel"]').textContent()) ?? '';
@@ -173,10 +216,15 @@ describe('XSS corpus in the real webview', () => {
     // The list mode and the stats view render the same strings.
     await frame.locator('[data-testid="position"]').click();
     await page.keyboard.press('l');
-    await until('the list', async () => ((await frame.locator('body').textContent()) ?? '').includes(list[3]!.slice(0, 30)));
+    await until('the list', async () =>
+      ((await frame.locator('body').textContent()) ?? '').includes(list[3]!.slice(0, 30)),
+    );
     assertClean(await injected(frame), 'list mode');
     await page.keyboard.press('Escape');
-    await frame.locator('[data-testid="position"]').click().catch(() => undefined);
+    await frame
+      .locator('[data-testid="position"]')
+      .click()
+      .catch(() => undefined);
     await page.keyboard.press('s');
     await new Promise((r) => setTimeout(r, 1000));
     assertClean(await injected(frame), 'stats view');
@@ -192,9 +240,19 @@ describe('XSS corpus in the real webview', () => {
       return false;
     });
     await runCommand(page, 'Dataset Curator: Label This Record with LLM');
-    await until('the model rationale in the editor', async () => ((await frame.locator('[data-testid="annotation-panel"]').textContent()) ?? '').includes('model rationale: '), 60_000);
+    await until(
+      'the model rationale in the editor',
+      async () =>
+        ((await frame.locator('[data-testid="annotation-panel"]').textContent()) ?? '').includes('model rationale: '),
+      60_000,
+    );
     await runCommand(page, 'Dataset Curator: Judge This Record with LLM');
-    await until('the model reasons in the editor', async () => ((await frame.locator('[data-testid="annotation-panel"]').textContent()) ?? '').includes('model reasons: '), 60_000);
+    await until(
+      'the model reasons in the editor',
+      async () =>
+        ((await frame.locator('[data-testid="annotation-panel"]').textContent()) ?? '').includes('model reasons: '),
+      60_000,
+    );
     const panel = (await frame.locator('[data-testid="annotation-panel"]').textContent()) ?? '';
     const shown = list.filter((p) => panel.includes(`model rationale: ${p}`) || panel.includes(`model reasons: ${p}`));
     assert.ok(shown.length >= 1, 'the model output payloads are on screen as text');
@@ -230,13 +288,27 @@ describe('XSS corpus in the real webview', () => {
         s.remove(); d.remove(); st.remove(); styled.remove();
         resolve(out);
       }, 1000);
-    })`)) as { csp: string; violations: string[]; inline: number | null; attr: number | null; styleTag: string; styleAttr: string };
-    const directives = Object.fromEntries(r.csp.split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k, v]));
+    })`)) as {
+      csp: string;
+      violations: string[];
+      inline: number | null;
+      attr: number | null;
+      styleTag: string;
+      styleAttr: string;
+    };
+    const directives = Object.fromEntries(
+      r.csp
+        .split(';')
+        .map((d) => d.trim().split(/\s+/))
+        .map(([k, ...v]) => [k, v]),
+    );
     assert.deepEqual(directives['default-src'], ["'none'"]);
     assert.equal(directives['script-src']?.length, 1);
     assert.match(directives['script-src']?.[0] ?? '', /^'nonce-[A-Za-z0-9+/=]{16,}'$/);
     for (const [k, v] of Object.entries(directives)) {
-      for (const bad of ["'unsafe-inline'", "'unsafe-eval'", '*', 'http:', 'https:', 'data:'].filter((b) => !((k === 'img-src' || k === 'font-src') && b === 'data:'))) {
+      for (const bad of ["'unsafe-inline'", "'unsafe-eval'", '*', 'http:', 'https:', 'data:'].filter(
+        (b) => !((k === 'img-src' || k === 'font-src') && b === 'data:'),
+      )) {
         assert.ok(!(v as string[]).includes(bad), `${k} allows ${bad}`);
       }
     }
@@ -248,21 +320,44 @@ describe('XSS corpus in the real webview', () => {
     assert.notEqual(r.styleTag, '7px', 'an inline <style> applied');
     assert.notEqual(r.styleAttr, '7px', 'an inline style attribute applied');
     for (const d of ['script-src-elem', 'script-src', 'script-src-attr', 'style-src-elem', 'style-src-attr']) {
-      assert.ok(r.violations.some((v) => v === d || v.startsWith(d)), `a securitypolicyviolation for ${d}: got ${r.violations.join(', ')}`);
+      assert.ok(
+        r.violations.some((v) => v === d || v.startsWith(d)),
+        `a securitypolicyviolation for ${d}: got ${r.violations.join(', ')}`,
+      );
     }
   });
 
-  test('no dialog, no request but the webview\'s own resources, no navigation away', async () => {
+  test("no dialog, no request but the webview's own resources, no navigation away", async () => {
     assert.deepEqual(dialogs, [], 'no dialog opened');
     assert.deepEqual(canaryHits, [], 'the canary server got no request');
     const origin = server.origin;
-    const foreign = requests.map((r) => r.url()).filter((u) => !u.startsWith(origin) && !/^https?:\/\/[^/]*vscode-(cdn|resource|webview)/.test(u) && !u.startsWith('data:') && !u.startsWith('blob:'));
+    const foreign = requests
+      .map((r) => r.url())
+      .filter(
+        (u) =>
+          !u.startsWith(origin) &&
+          !/^https?:\/\/[^/]*vscode-(cdn|resource|webview)/.test(u) &&
+          !u.startsWith('data:') &&
+          !u.startsWith('blob:'),
+      );
     assert.deepEqual(foreign, [], 'requests outside the workbench and the webview');
-    const webviewRequests = requests.filter((r) => r.frame() !== page.mainFrame()).map((r) => decodeURIComponent(r.url()));
-    const unexpected = webviewRequests.filter((u) => !u.includes('/dist/webview/') && !/\/webview\/browser\/pre\/|service-worker|fake\.html|index\.html|vscode-remote-resource/.test(u));
+    const webviewRequests = requests
+      .filter((r) => r.frame() !== page.mainFrame())
+      .map((r) => decodeURIComponent(r.url()));
+    const unexpected = webviewRequests.filter(
+      (u) =>
+        !u.includes('/dist/webview/') &&
+        !/\/webview\/browser\/pre\/|service-worker|fake\.html|index\.html|vscode-remote-resource/.test(u),
+    );
     assert.deepEqual(unexpected, [], 'the webview requested only its own resources');
     // The page's script and styles are inline; protocol.js is the one file it fetches itself.
-    assert.ok(webviewRequests.some((u) => u.includes('/dist/webview/protocol.js')), 'the request log saw the webview load protocol.js (the check is live)');
-    assert.ok(!navigations.some((u) => u.startsWith(C) || /^javascript:/i.test(u)), `no navigation to a payload URL: ${navigations.join(', ')}`);
+    assert.ok(
+      webviewRequests.some((u) => u.includes('/dist/webview/protocol.js')),
+      'the request log saw the webview load protocol.js (the check is live)',
+    );
+    assert.ok(
+      !navigations.some((u) => u.startsWith(C) || /^javascript:/i.test(u)),
+      `no navigation to a payload URL: ${navigations.join(', ')}`,
+    );
   });
 });

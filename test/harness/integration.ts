@@ -3,7 +3,15 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cleanup, codeServerVersion, launchBrowser, makeWorkspace, openWorkbench, repoRoot, startCodeServer } from './vscode';
+import {
+  cleanup,
+  codeServerVersion,
+  launchBrowser,
+  makeWorkspace,
+  openWorkbench,
+  repoRoot,
+  startCodeServer,
+} from './vscode';
 
 interface Results {
   vscodeVersion: string;

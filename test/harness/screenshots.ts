@@ -14,7 +14,17 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Frame, Page } from 'playwright-core';
 import { startOpenAIServer } from '../support/openai-server';
-import { cleanup, launchBrowser, makeWorkspace, repoRoot, runCommand, showDatasets, startCodeServer, until, webviewFrame } from './vscode';
+import {
+  cleanup,
+  launchBrowser,
+  makeWorkspace,
+  repoRoot,
+  runCommand,
+  showDatasets,
+  startCodeServer,
+  until,
+  webviewFrame,
+} from './vscode';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, out: { type: 'string' } } });
 const only = values.only ? new Set(values.only.split(',')) : undefined;
@@ -23,7 +33,13 @@ const viewport = { width: 1280, height: 800 };
 
 /** A second dataset for the tree: chat records, two of them broken. */
 function chats(): string {
-  const topics = ['refund for a damaged parcel', 'resetting a password', 'changing a delivery address', 'a charger that stopped working', 'cancelling a subscription'];
+  const topics = [
+    'refund for a damaged parcel',
+    'resetting a password',
+    'changing a delivery address',
+    'a charger that stopped working',
+    'cancelling a subscription',
+  ];
   const lines: string[] = [];
   for (let i = 0; i < 120; i++) {
     const t = topics[i % topics.length]!;
@@ -59,17 +75,27 @@ async function shot(page: Page, name: string): Promise<void> {
 async function relabelAnimation(page: Page, frame: Frame): Promise<void> {
   const area = await page.locator('.part.editor').boundingBox();
   if (!area) throw new Error('no editor area');
-  const clip = { x: Math.round(area.x), y: Math.round(area.y), width: Math.round(area.width), height: Math.round(Math.min(area.height, 560)) };
+  const clip = {
+    x: Math.round(area.x),
+    y: Math.round(area.y),
+    width: Math.round(area.width),
+    height: Math.round(Math.min(area.height, 560)),
+  };
   const frames: ArrayBuffer[] = [];
   const delays: number[] = [];
   const grab = async (ms: number) => {
     await page.waitForTimeout(150); // the paint after the change
     const png = await page.screenshot({ clip });
-    frames.push(...UPNG.toRGBA8(UPNG.decode(png.buffer.slice(png.byteOffset, png.byteOffset + png.byteLength) as ArrayBuffer)));
+    frames.push(
+      ...UPNG.toRGBA8(UPNG.decode(png.buffer.slice(png.byteOffset, png.byteOffset + png.byteLength) as ArrayBuffer)),
+    );
     delays.push(ms);
   };
   const position = async () => (await frame.locator('[data-testid="position"]').textContent()) ?? '';
-  const label = async () => ((await frame.locator('[data-testid="annotation-panel"] [data-testid="label"]').first().textContent()) ?? '').trim();
+  const label = async () =>
+    (
+      (await frame.locator('[data-testid="annotation-panel"] [data-testid="label"]').first().textContent()) ?? ''
+    ).trim();
   await frame.locator('[data-testid="position"]').click();
   await until('line 1', async () => (await position()).startsWith('Line 1 '), 30_000);
   await grab(1400);
@@ -118,7 +144,11 @@ async function openInEditor(page: Page, file: string): Promise<Frame> {
   await item.waitFor({ state: 'visible', timeout: 60_000 });
   await item.click();
   const frame = await webviewFrame(page, '[data-testid="annotation-panel"]', 60_000);
-  await until('the first record', async () => ((await frame.locator('[data-testid="position"]').textContent()) ?? '').startsWith('Line 1 '), 60_000);
+  await until(
+    'the first record',
+    async () => ((await frame.locator('[data-testid="position"]').textContent()) ?? '').startsWith('Line 1 '),
+    60_000,
+  );
   return frame;
 }
 
@@ -130,7 +160,8 @@ async function main(): Promise<void> {
     const reply = llm.defaultReply(req.body as Parameters<typeof llm.defaultReply>[0]);
     if (!('content' in reply)) return reply;
     const v = JSON.parse(reply.content) as Record<string, unknown>;
-    if (typeof v.label === 'string') v.rationale = `The review's overall tone reads as ${v.label}; the complaint and the praise are weighed against each other.`;
+    if (typeof v.label === 'string')
+      v.rationale = `The review's overall tone reads as ${v.label}; the complaint and the praise are weighed against each other.`;
     return { content: JSON.stringify(v) };
   };
   const workspace = makeWorkspace({
@@ -156,17 +187,25 @@ async function main(): Promise<void> {
     await page.goto(server.url({ folder: workspace }), { timeout: 120_000 });
     await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
     await showDatasets(page);
-    await until('both datasets with their counts', async () => {
-      const t = (await page.locator('.part.sidebar').textContent()) ?? '';
-      return t.includes('36 records') && t.includes('118 records');
-    }, 120_000);
+    await until(
+      'both datasets with their counts',
+      async () => {
+        const t = (await page.locator('.part.sidebar').textContent()) ?? '';
+        return t.includes('36 records') && t.includes('118 records');
+      },
+      120_000,
+    );
     await clearNotifications(page);
 
     if (!only || only.has('tree')) {
       // A wider side bar, so that each file's summary (records, annotated, score, invalid) shows.
       await dragSash(page, 640);
       await page.locator('.monaco-list-row', { hasText: 'support-chats.jsonl' }).first().hover();
-      await until('the tooltip', async () => (await page.locator('.monaco-hover, .workbench-hover', { hasText: 'invalid line' }).count()) > 0, 15_000).catch(() => undefined);
+      await until(
+        'the tooltip',
+        async () => (await page.locator('.monaco-hover, .workbench-hover', { hasText: 'invalid line' }).count()) > 0,
+        15_000,
+      ).catch(() => undefined);
       await shot(page, 'datasets-view');
       await page.mouse.move(900, 500);
       await dragSash(page, 350);
@@ -184,10 +223,17 @@ async function main(): Promise<void> {
     if (!only || only.has('stats')) {
       await frame.locator('[data-testid="position"]').click();
       await page.keyboard.press('s');
-      await until('the stats view', async () => ((await frame.locator('body').textContent()) ?? '').toLowerCase().includes('histogram'), 30_000).catch(() => undefined);
+      await until(
+        'the stats view',
+        async () => ((await frame.locator('body').textContent()) ?? '').toLowerCase().includes('histogram'),
+        30_000,
+      ).catch(() => undefined);
       await shot(page, 'stats');
       await page.keyboard.press('Escape');
-      await frame.locator('[data-testid="position"]').click().catch(() => undefined);
+      await frame
+        .locator('[data-testid="position"]')
+        .click()
+        .catch(() => undefined);
       await page.keyboard.press('s').catch(() => undefined);
     }
     if (!only || only.has('job')) {
@@ -198,14 +244,22 @@ async function main(): Promise<void> {
       await input.press('Enter');
       // Zero- or few-shot: the first choice is taken with Enter.
       const first = page.locator('.quick-input-list .monaco-list-row').first();
-      await until('the few-shot question', async () => ((await first.textContent().catch(() => '')) ?? '').startsWith('Zero-shot'), 30_000);
+      await until(
+        'the few-shot question',
+        async () => ((await first.textContent().catch(() => '')) ?? '').startsWith('Zero-shot'),
+        30_000,
+      );
       await input.press('Enter');
       // Mid-run: the job's progress in the notification center ("record x of 36") and the status bar.
       await runCommand(page, 'Notifications: Show Notifications');
-      await until('the progress', async () => {
-        const m = /(\d+) of 36/.exec((await page.locator('.notifications-center').textContent()) ?? '');
-        return m && Number(m[1]) >= 4 ? true : undefined;
-      }, 120_000).catch(async (e: unknown) => {
+      await until(
+        'the progress',
+        async () => {
+          const m = /(\d+) of 36/.exec((await page.locator('.notifications-center').textContent()) ?? '');
+          return m && Number(m[1]) >= 4 ? true : undefined;
+        },
+        120_000,
+      ).catch(async (e: unknown) => {
         await page.screenshot({ path: join(out, 'label-job-failed.png') });
         throw e;
       });
@@ -216,7 +270,12 @@ async function main(): Promise<void> {
       await until('the job done', async () => llm.counts.chat >= 36 || undefined, 180_000).catch(() => undefined);
       await clearNotifications(page);
       await runCommand(page, 'Dataset Curator: Get Started');
-      await until('the walkthrough', async () => (await page.locator('.gettingStartedContainer', { hasText: 'Open the sample dataset' }).count()) > 0, 30_000);
+      await until(
+        'the walkthrough',
+        async () =>
+          (await page.locator('.gettingStartedContainer', { hasText: 'Open the sample dataset' }).count()) > 0,
+        30_000,
+      );
       await shot(page, 'walkthrough');
     }
     await context.close();

@@ -6,7 +6,11 @@ import { codeServerVersion, startCodeServer } from './vscode';
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { port: { type: 'string' }, folder: { type: 'string' } } });
   if (!values.folder) throw new Error('--folder is required');
-  const server = await startCodeServer({ port: values.port ? Number(values.port) : undefined, persistent: true, target: 'dev' });
+  const server = await startCodeServer({
+    port: values.port ? Number(values.port) : undefined,
+    persistent: true,
+    target: 'dev',
+  });
   console.log(`\nDataset Curator is running in VS Code ${codeServerVersion()} (code-server build).`);
   console.log('Open this URL in a browser (Ctrl-C to stop):\n');
   console.log(`  ${server.url({ folder: values.folder })}\n`);

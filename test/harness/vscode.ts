@@ -3,7 +3,18 @@
 // runner, the e2e tests, the demo and the benchmarks. See ../../CONTRIBUTING.md "Tests".
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { after, before } from 'node:test';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  createWriteStream,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -123,13 +134,29 @@ export function installVsix(vsix: string, extensionsDir: string, userDataDir: st
   const t = ensureTools();
   const out = execFileSync(
     t.node24,
-    [join(t.codeServer, 'out/node/entry.js'), '--config', configFile, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', vsix, '--force'],
+    [
+      join(t.codeServer, 'out/node/entry.js'),
+      '--config',
+      configFile,
+      '--user-data-dir',
+      userDataDir,
+      '--extensions-dir',
+      extensionsDir,
+      '--install-extension',
+      vsix,
+      '--force',
+    ],
     { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   if (!/successfully installed/.test(out)) throw new Error(`installing ${vsix} failed:\n${out}`);
-  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { publisher: string; name: string; version: string };
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+    publisher: string;
+    name: string;
+    version: string;
+  };
   const dir = join(extensionsDir, `${pkg.publisher}.${pkg.name}-${pkg.version}`);
-  if (!existsSync(join(dir, 'package.json'))) throw new Error(`the extension is not in ${dir} after installing ${vsix}:\n${out}`);
+  if (!existsSync(join(dir, 'package.json')))
+    throw new Error(`the extension is not in ${dir} after installing ${vsix}:\n${out}`);
   return dir;
 }
 
@@ -142,28 +169,29 @@ export async function startCodeServer(opts: StartOptions = {}): Promise<CodeServ
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
   mkdirSync(extensionsDir, { recursive: true });
   const settingsFile = join(userDataDir, 'User', 'settings.json');
-  if (!opts.persistent || !existsSync(settingsFile)) writeFileSync(
-    settingsFile,
-    JSON.stringify(
-      {
-        'workbench.startupEditor': 'none',
-        'workbench.tips.enabled': false,
-        'workbench.enableExperiments': false,
-        'telemetry.telemetryLevel': 'off',
-        'extensions.autoCheckUpdates': false,
-        'extensions.autoUpdate': false,
-        'update.mode': 'none',
-        'security.workspace.trust.startupPrompt': 'never',
-        'chat.disableAIFeatures': true,
-        'window.restoreWindows': 'none',
-        'workbench.secondarySideBar.defaultVisibility': 'hidden',
-        'chat.commandCenter.enabled': false,
-        ...opts.settings,
-      },
-      null,
-      2,
-    ),
-  );
+  if (!opts.persistent || !existsSync(settingsFile))
+    writeFileSync(
+      settingsFile,
+      JSON.stringify(
+        {
+          'workbench.startupEditor': 'none',
+          'workbench.tips.enabled': false,
+          'workbench.enableExperiments': false,
+          'telemetry.telemetryLevel': 'off',
+          'extensions.autoCheckUpdates': false,
+          'extensions.autoUpdate': false,
+          'update.mode': 'none',
+          'security.workspace.trust.startupPrompt': 'never',
+          'chat.disableAIFeatures': true,
+          'window.restoreWindows': 'none',
+          'workbench.secondarySideBar.defaultVisibility': 'hidden',
+          'chat.commandCenter.enabled': false,
+          ...opts.settings,
+        },
+        null,
+        2,
+      ),
+    );
   const configFile = join(base, 'config.yaml');
   writeFileSync(configFile, 'auth: none\n');
   const target = opts.target ?? e2eTarget();
@@ -171,15 +199,21 @@ export async function startCodeServer(opts: StartOptions = {}): Promise<CodeServ
   const logFile = join(base, 'code-server.log');
   const args = [
     join(t.codeServer, 'out/node/entry.js'),
-    '--config', configFile,
-    '--auth', 'none',
-    '--bind-addr', `127.0.0.1:${port}`,
+    '--config',
+    configFile,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-getting-started-override',
-    '--user-data-dir', userDataDir,
-    '--extensions-dir', extensionsDir,
-    '--vscode-option', 'enable-smoke-test-driver',
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extensionsDir,
+    '--vscode-option',
+    'enable-smoke-test-driver',
     ...(opts.workspaceTrust ? [] : ['--disable-workspace-trust']),
   ];
   const log = createWriteStream(logFile);
@@ -192,7 +226,10 @@ export async function startCodeServer(opts: StartOptions = {}): Promise<CodeServ
   child.stderr?.pipe(log);
   let output = '';
   await new Promise<void>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`code-server did not start in 60 s; log: ${logFile}\n${output}`)), 60_000);
+    const timer = setTimeout(
+      () => rej(new Error(`code-server did not start in 60 s; log: ${logFile}\n${output}`)),
+      60_000,
+    );
     const onData = (d: Buffer) => {
       output += d.toString();
       if (output.includes('HTTP server listening')) {
@@ -219,7 +256,8 @@ export async function startCodeServer(opts: StartOptions = {}): Promise<CodeServ
     extensionDir,
     url({ folder, extensionTestsPath, extensionDevelopmentPath = repoRoot }) {
       if (target === 'vsix') {
-        if (extensionTestsPath) throw new Error('the integration suite runs against the extension under development (target dev)');
+        if (extensionTestsPath)
+          throw new Error('the integration suite runs against the extension under development (target dev)');
         return `${origin}/?folder=${encodeURIComponent(folder)}`;
       }
       const payload: [string, string][] = [['extensionDevelopmentPath', remote(extensionDevelopmentPath)]];
@@ -324,9 +362,12 @@ export function cleanup(dir: string): void {
 /** Shows the Datasets view in the side bar (a click on its activity bar icon, unless it shows). */
 export async function showDatasets(page: Page): Promise<void> {
   const title = page.locator('.part.sidebar .composite.title h2').first();
-  const showing = async () => ((await title.textContent().catch(() => '')) ?? '').trim().toLowerCase() === 'datasets' && (await title.isVisible().catch(() => false));
+  const showing = async () =>
+    ((await title.textContent().catch(() => '')) ?? '').trim().toLowerCase() === 'datasets' &&
+    (await title.isVisible().catch(() => false));
   // A loaded machine can take a while to lay out the activity bar of a fresh workbench.
-  if (!(await showing())) await page.locator('.activitybar [aria-label^="Datasets"]').first().click({ timeout: 90_000 });
+  if (!(await showing()))
+    await page.locator('.activitybar [aria-label^="Datasets"]').first().click({ timeout: 90_000 });
   for (let i = 0; i < 50 && !(await showing()); i++) await page.waitForTimeout(100);
 }
 
@@ -347,7 +388,9 @@ export async function openFromDatasets(page: Page, name: string): Promise<Frame>
   await item.waitFor({ state: 'visible', timeout: 90_000 });
   await item.click();
   const frame = await webviewFrame(page, '[data-testid="annotation-panel"]', 60_000);
-  await until('the first record', async () => ((await frame.locator('[data-testid="position"]').textContent()) ?? '').startsWith('Line 1 '));
+  await until('the first record', async () =>
+    ((await frame.locator('[data-testid="position"]').textContent()) ?? '').startsWith('Line 1 '),
+  );
   return frame;
 }
 
@@ -372,11 +415,16 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined | f
  * opened when the toast is gone (opening it may fail while a job's editor takes focus: retried).
  */
 export async function notification(page: Page, text: RegExp, timeoutMs = 60_000): Promise<void> {
-  await until(`the notification ${text}`, async () => {
-    if ((await page.locator('.notifications-toasts, .notifications-center', { hasText: text }).count()) > 0) return true;
-    await runCommand(page, 'Notifications: Show Notifications').catch(() => undefined);
-    return (await page.locator('.notifications-center', { hasText: text }).count()) > 0;
-  }, timeoutMs);
+  await until(
+    `the notification ${text}`,
+    async () => {
+      if ((await page.locator('.notifications-toasts, .notifications-center', { hasText: text }).count()) > 0)
+        return true;
+      await runCommand(page, 'Notifications: Show Notifications').catch(() => undefined);
+      return (await page.locator('.notifications-center', { hasText: text }).count()) > 0;
+    },
+    timeoutMs,
+  );
 }
 
 /** Every file under `dir` (recursively); none when it does not exist. */
@@ -394,20 +442,35 @@ export function filesUnder(dir: string): string[] {
 
 /** The log files of the "Dataset Curator" output channel, under the server's user data. */
 export function outputChannelLogs(server: CodeServer): string[] {
-  return filesUnder(join(server.userDataDir, 'logs')).filter((f) => readFileSync(f, 'utf8').includes('Dataset Curator activated'));
+  return filesUnder(join(server.userDataDir, 'logs')).filter((f) =>
+    readFileSync(f, 'utf8').includes('Dataset Curator activated'),
+  );
 }
 
 /**
  * One workbench for the tests of a describe(): a fresh workspace (the samples), code-server with
  * these options, a browser on it; opened before the first test and closed after the last.
  */
-export function workbenchSession(opts: StartOptions = {}): { readonly page: Page; readonly server: CodeServer; readonly workspace: string } {
+export function workbenchSession(opts: StartOptions = {}): {
+  readonly page: Page;
+  readonly server: CodeServer;
+  readonly workspace: string;
+} {
   let open: { page: Page; server: CodeServer; workspace: string; close(): Promise<void> } | undefined;
   before(async () => {
     const workspace = makeWorkspace('samples');
     const [server, browser] = await Promise.all([startCodeServer(opts), launchBrowser()]);
     const { page } = await openWorkbench(browser, server.url({ folder: workspace }));
-    open = { page, server, workspace, close: () => browser.close().then(() => server.stop()).finally(() => cleanup(workspace)) };
+    open = {
+      page,
+      server,
+      workspace,
+      close: () =>
+        browser
+          .close()
+          .then(() => server.stop())
+          .finally(() => cleanup(workspace)),
+    };
   });
   after(() => open?.close());
   const get = () => {

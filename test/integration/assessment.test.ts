@@ -8,7 +8,7 @@ async function undo(): Promise<void> {
   await vscode.commands.executeCommand('undo');
 }
 
-const tagsOf = (v: unknown) => ((v as { annotations?: { tags?: string[] } }).annotations?.tags ?? []);
+const tagsOf = (v: unknown) => (v as { annotations?: { tags?: string[] } }).annotations?.tags ?? [];
 
 describe('Assessment: the agreement report, duplicate clusters, the review queue', () => {
   afterEach(async () => {
@@ -33,21 +33,30 @@ describe('Assessment: the agreement report, duplicate clusters, the review queue
     assert.equal(after.comparisons[0]?.metrics.accuracy, 1);
     assert.equal(after.comparisons[0]?.metrics.kappa, 1);
     await undo();
-    await waitFor('the undo', async () => ((await a.agreement({ question: 'label' })).comparisons[0]?.metrics.accuracy === 23 / 24 ? true : undefined));
+    await waitFor('the undo', async () =>
+      (await a.agreement({ question: 'label' })).comparisons[0]?.metrics.accuracy === 23 / 24 ? true : undefined,
+    );
     // Against a gold field: the current label as gold, so gold vs human agrees wherever a person decided.
     const gold = await a.agreement({ question: 'label', goldField: 'label' });
-    assert.deepEqual(gold.comparisons.map((x) => `${x.reference}/${x.prediction}`), ['human/suggestion', 'field:label/suggestion', 'field:label/human', 'field:label/label']);
+    assert.deepEqual(
+      gold.comparisons.map((x) => `${x.reference}/${x.prediction}`),
+      ['human/suggestion', 'field:label/suggestion', 'field:label/human', 'field:label/label'],
+    );
     assert.equal(gold.comparisons[2]?.metrics.accuracy, 1);
   });
 
   it('finds near-duplicates, tags the others as one undoable edit, deletes them, and undo brings them back into their clusters', async () => {
     const api = await activateExtension();
-    const base = 'The hinge on the lid snapped after two weeks of normal daily use and the replacement part is not sold anywhere';
+    const base =
+      'The hinge on the lid snapped after two weeks of normal daily use and the replacement part is not sold anywhere';
     const lines = [
       { id: 'a', text: base },
       { id: 'b', text: 'Fast delivery, well packed, and the colour is exactly as pictured on the product page.' },
       { id: 'c', text: `${base}.` },
-      { id: 'd', text: 'Completely different review about a kettle that boils water quickly and quietly every morning.' },
+      {
+        id: 'd',
+        text: 'Completely different review about a kettle that boils water quickly and quietly every morning.',
+      },
       { id: 'e', text: `${base} at all` },
     ];
     const uri = await scratch('dups.jsonl', `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
@@ -55,23 +64,37 @@ describe('Assessment: the agreement report, duplicate clusters, the review queue
     const found = await api.editors.assessment.findDuplicates(doc, { method: 'near', threshold: 0.7 });
     assert.ok(found);
     assert.equal(found.clusters, 1);
-    assert.deepEqual(found.page[0]?.members.map((m) => m.index), [0, 2, 4]);
+    assert.deepEqual(
+      found.page[0]?.members.map((m) => m.index),
+      [0, 2, 4],
+    );
     assert.equal(found.page[0]?.representative, 0);
     const a = api.editors.assessment.for(doc);
     // Keep line 3 instead of line 1: lines 1 and 5 get the tag, in one undoable edit.
     const r = a.resolve({ clusters: [found.page[0]!.id], keep: { [String(found.page[0]!.id)]: 2 }, action: 'tag' });
     assert.equal(r.changed, 2);
-    assert.deepEqual([0, 1, 2, 3, 4].map((i) => tagsOf(doc.store.line(i).value)), [['duplicate'], [], [], [], ['duplicate']]);
+    assert.deepEqual(
+      [0, 1, 2, 3, 4].map((i) => tagsOf(doc.store.line(i).value)),
+      [['duplicate'], [], [], [], ['duplicate']],
+    );
     assert.equal(a.duplicates(0, 50)?.resolved, 1);
     await undo();
-    await waitFor('the undo of the tags', () => (tagsOf(doc.store.line(0).value).length === 0 && tagsOf(doc.store.line(4).value).length === 0 ? true : undefined));
+    await waitFor('the undo of the tags', () =>
+      tagsOf(doc.store.line(0).value).length === 0 && tagsOf(doc.store.line(4).value).length === 0 ? true : undefined,
+    );
     // Delete the others: two lines go; the cluster shows the one left; undo brings both back.
     a.resolve({ clusters: 'all', keep: {}, action: 'delete' });
     assert.equal(doc.store.lineCount, 3);
-    assert.deepEqual(a.duplicates(0, 50)?.page[0]?.members.map((m) => m.index), [0]);
+    assert.deepEqual(
+      a.duplicates(0, 50)?.page[0]?.members.map((m) => m.index),
+      [0],
+    );
     await undo();
     await waitFor('the undo of the delete', () => (doc.store.lineCount === 5 ? true : undefined));
-    assert.deepEqual(a.duplicates(0, 50)?.page[0]?.members.map((m) => m.index), [0, 2, 4]);
+    assert.deepEqual(
+      a.duplicates(0, 50)?.page[0]?.members.map((m) => m.index),
+      [0, 2, 4],
+    );
     assert.equal(a.duplicates(0, 50)?.stale, false);
   });
 
@@ -80,12 +103,20 @@ describe('Assessment: the agreement report, duplicate clusters, the review queue
     const uri = await scratch('queue.jsonl');
     const doc = await openDoc(api, uri);
     const text = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8');
-    const recs = text.trim().split('\n').map((l) => JSON.parse(l) as { annotations: { human?: unknown; suggestions: { label: { score: number }[] } } });
-    const expected = recs.flatMap((r, i) => (!r.annotations.human && (r.annotations.suggestions.label[0]?.score ?? 0) < 0.8 ? [i] : []));
+    const recs = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { annotations: { human?: unknown; suggestions: { label: { score: number }[] } } });
+    const expected = recs.flatMap((r, i) =>
+      !r.annotations.human && (r.annotations.suggestions.label[0]?.score ?? 0) < 0.8 ? [i] : [],
+    );
     const a = api.editors.assessment.for(doc);
     const sent = await a.sendToReview(0.8);
     assert.equal(sent?.sent, expected.length);
-    assert.deepEqual((await doc.session.search({ query: { inQueue: true }, from: 0, direction: 'forward', limit: 1000 })).matches, expected);
+    assert.deepEqual(
+      (await doc.session.search({ query: { inQueue: true }, from: 0, direction: 'forward', limit: 1000 })).matches,
+      expected,
+    );
     assert.equal((await a.queue()).total, expected.length);
     // Reviewing one takes it out of the queue.
     doc.edit({ op: 'relabel', index: expected[0]!, label: 'neutral' });
@@ -112,18 +143,36 @@ describe('Assessment: the agreement report, duplicate clusters, the review queue
       await cfg.update('llm.embeddingModel', 'test-embed', vscode.ConfigurationTarget.Global);
       const paraphrases = ['The battery lasts two whole days.', 'Battery life is easily forty-eight hours.'];
       server.plantEmbeddings([paraphrases], 0.96);
-      const texts = ['Great sound for the price.', paraphrases[0], 'The strap feels cheap.', paraphrases[1], 'Too heavy for running.'];
-      const uri = await scratch('semantic.jsonl', `${texts.map((text, i) => JSON.stringify({ id: i, text })).join('\n')}\n`);
+      const texts = [
+        'Great sound for the price.',
+        paraphrases[0],
+        'The strap feels cheap.',
+        paraphrases[1],
+        'Too heavy for running.',
+      ];
+      const uri = await scratch(
+        'semantic.jsonl',
+        `${texts.map((text, i) => JSON.stringify({ id: i, text })).join('\n')}\n`,
+      );
       const doc = await openDoc(api, uri);
       const found = await api.editors.assessment.findDuplicates(doc, { method: 'semantic', threshold: 0.92 });
       assert.equal(found?.clusters, 1);
-      assert.deepEqual(found?.page[0]?.members.map((m) => m.index), [1, 3]);
+      assert.deepEqual(
+        found?.page[0]?.members.map((m) => m.index),
+        [1, 3],
+      );
       assert.equal(found?.page[0]?.kind, 'semantic');
       const sent = server.counts.embeddings;
       assert.ok(sent >= 1);
-      assert.equal((server.requests.find((r) => r.path === '/v1/embeddings')?.body as { model?: string }).model, 'test-embed');
+      assert.equal(
+        (server.requests.find((r) => r.path === '/v1/embeddings')?.body as { model?: string }).model,
+        'test-embed',
+      );
       const again = await api.editors.assessment.findDuplicates(doc, { method: 'semantic', threshold: 0.92 });
-      assert.deepEqual(again?.page[0]?.members.map((m) => m.index), [1, 3]);
+      assert.deepEqual(
+        again?.page[0]?.members.map((m) => m.index),
+        [1, 3],
+      );
       assert.equal(server.counts.embeddings, sent, 'the second search sent nothing');
     } finally {
       await cfg.update('llm.baseUrl', undefined, vscode.ConfigurationTarget.Global);

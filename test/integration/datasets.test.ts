@@ -21,7 +21,10 @@ describe('Datasets view', () => {
     const api = await activateExtension();
     const uri = vscode.Uri.joinPath(workspaceFolder(), 'samples', 'reviews.jsonl');
     const text = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8');
-    const records = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { label?: string; judge?: { score: number } });
+    const records = text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { label?: string; judge?: { score: number } });
     const scores = records.map((r) => r.judge?.score).filter((s): s is number => s !== undefined);
     const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
     const summary = await api.datasets.summary(uri);
@@ -32,14 +35,19 @@ describe('Datasets view', () => {
     assert.equal(item?.description, `samples · ${records.length} records · 100% annotated · score ${mean.toFixed(1)}`);
 
     const broken = vscode.Uri.joinPath(workspaceFolder(), 'broken', 'mixed.jsonl');
-    await vscode.workspace.fs.writeFile(broken, Buffer.from('{"text":"ok","label":"a"}\nnot json\n{"text":"unlabeled"}\n'));
+    await vscode.workspace.fs.writeFile(
+      broken,
+      Buffer.from('{"text":"ok","label":"a"}\nnot json\n{"text":"unlabeled"}\n'),
+    );
     try {
       const s = await api.datasets.summary(broken);
       assert.equal(s.records, 2);
       assert.equal(s.invalid, 1);
       assert.equal(s.annotatedShare, 0.5);
       const brokenItem = await waitFor('the new file listed, with its figures', async () =>
-        (await api.datasets.getChildren()).find((i) => i.uri.fsPath === broken.fsPath && String(i.description).includes('records')),
+        (await api.datasets.getChildren()).find(
+          (i) => i.uri.fsPath === broken.fsPath && String(i.description).includes('records'),
+        ),
       );
       assert.equal(brokenItem.description, 'broken · 2 records · 50% annotated · 1 invalid');
     } finally {
@@ -52,11 +60,16 @@ describe('Datasets view', () => {
     const uri = vscode.Uri.joinPath(workspaceFolder(), 'fresh', 'new-data.jsonl');
     await vscode.workspace.fs.writeFile(uri, Buffer.from('{"text":"hello","label":"positive"}\n'));
     try {
-      await waitFor('the new file listed', async () => (await api.datasets.getChildren()).some((i) => i.uri.fsPath === uri.fsPath));
+      await waitFor('the new file listed', async () =>
+        (await api.datasets.getChildren()).some((i) => i.uri.fsPath === uri.fsPath),
+      );
     } finally {
       await vscode.workspace.fs.delete(vscode.Uri.joinPath(workspaceFolder(), 'fresh'), { recursive: true });
     }
-    await waitFor('the deleted file gone', async () => !(await api.datasets.getChildren()).some((i) => i.uri.fsPath === uri.fsPath));
+    await waitFor(
+      'the deleted file gone',
+      async () => !(await api.datasets.getChildren()).some((i) => i.uri.fsPath === uri.fsPath),
+    );
   });
 
   // A refresh of the whole view makes VS Code forget the rows' handles until it fetched them again:
@@ -69,21 +82,36 @@ describe('Datasets view', () => {
     const b = vscode.Uri.joinPath(dir, 'b.jsonl');
     await vscode.workspace.fs.writeFile(a, Buffer.from('{"text":"one","label":"x"}\n'));
     const events: (string | undefined)[] = [];
-    const sub = api.datasets.onDidChangeTreeData((e) => events.push(e ? vscode.workspace.asRelativePath(e.uri) : undefined));
+    const sub = api.datasets.onDidChangeTreeData((e) =>
+      events.push(e ? vscode.workspace.asRelativePath(e.uri) : undefined),
+    );
     try {
       const item = await waitFor('a.jsonl with its figures', async () =>
-        (await api.datasets.getChildren()).find((i) => i.uri.fsPath === a.fsPath && String(i.description).includes('1 records')),
+        (await api.datasets.getChildren()).find(
+          (i) => i.uri.fsPath === a.fsPath && String(i.description).includes('1 records'),
+        ),
       );
       events.length = 0;
       await vscode.workspace.fs.writeFile(a, Buffer.from('{"text":"one","label":"x"}\n{"text":"two"}\n'));
-      await waitFor('the new figures', () => String(item.description).includes('2 records · 50% annotated') || undefined);
+      await waitFor(
+        'the new figures',
+        () => String(item.description).includes('2 records · 50% annotated') || undefined,
+      );
       const again = (await api.datasets.getChildren()).find((i) => i.uri.fsPath === a.fsPath);
       assert.equal(again, item, 'the same row, updated in place');
       assert.ok(events.length > 0, 'the row was refreshed');
       assert.deepEqual([...new Set(events)], ['rows/a.jsonl'], 'only that row, never the whole view');
       await vscode.workspace.fs.writeFile(b, Buffer.from('{"text":"three"}\n'));
-      await waitFor('the list refreshed for b.jsonl', async () => events.includes(undefined) && (await api.datasets.getChildren()).some((i) => i.uri.fsPath === b.fsPath));
-      assert.equal((await api.datasets.getChildren()).find((i) => i.uri.fsPath === a.fsPath), item, 'a.jsonl keeps its row');
+      await waitFor(
+        'the list refreshed for b.jsonl',
+        async () =>
+          events.includes(undefined) && (await api.datasets.getChildren()).some((i) => i.uri.fsPath === b.fsPath),
+      );
+      assert.equal(
+        (await api.datasets.getChildren()).find((i) => i.uri.fsPath === a.fsPath),
+        item,
+        'a.jsonl keeps its row',
+      );
     } finally {
       sub.dispose();
       await vscode.workspace.fs.delete(dir, { recursive: true });
@@ -103,12 +131,17 @@ describe('Datasets view', () => {
         async () => {
           const item = (await api.datasets.getChildren()).find((i) => i.uri.fsPath === uri.fsPath);
           if (!item) return undefined;
-          seen.push(`${String(item.description)} [${item.iconPath instanceof vscode.ThemeIcon ? item.iconPath.id : ''}]`);
+          seen.push(
+            `${String(item.description)} [${item.iconPath instanceof vscode.ThemeIcon ? item.iconPath.id : ''}]`,
+          );
           return String(item.description).includes('records') ? item : undefined;
         },
         120_000,
       );
-      assert.ok(seen.some((s) => /^large · indexing \d+% \[loading~spin\]$/.test(s)), `progress was shown: ${[...new Set(seen)].join(' / ')}`);
+      assert.ok(
+        seen.some((s) => /^large · indexing \d+% \[loading~spin\]$/.test(s)),
+        `progress was shown: ${[...new Set(seen)].join(' / ')}`,
+      );
       assert.equal(done.description, 'large · 1,000,000 records · 100% annotated · score 4.5');
     } finally {
       await vscode.workspace.fs.delete(dir, { recursive: true });
@@ -118,7 +151,13 @@ describe('Datasets view', () => {
   it('contributes its commands under one category', async () => {
     await activateExtension();
     const commands = await vscode.commands.getCommands(true);
-    for (const id of ['datasetCurator.refresh', 'datasetCurator.openInCurationEditor', 'datasetCurator.openAsText', 'datasetCurator.revealInExplorer', 'datasetCurator.revealInDatasets']) {
+    for (const id of [
+      'datasetCurator.refresh',
+      'datasetCurator.openInCurationEditor',
+      'datasetCurator.openAsText',
+      'datasetCurator.revealInExplorer',
+      'datasetCurator.revealInDatasets',
+    ]) {
       assert.ok(commands.includes(id), `${id} is registered`);
     }
   });

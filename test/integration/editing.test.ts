@@ -6,7 +6,10 @@ import { activateExtension, openInCurationEditor, scratchFile, waitFor, workspac
 const freshCopy = (name: string) => scratchFile(name);
 const openDoc = openInCurationEditor;
 
-const readLines = async (uri: vscode.Uri) => Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8').split('\n');
+const readLines = async (uri: vscode.Uri) =>
+  Buffer.from(await vscode.workspace.fs.readFile(uri))
+    .toString('utf8')
+    .split('\n');
 
 describe('Curation editor: editing, saving, external changes, hot exit', () => {
   afterEach(async () => {
@@ -35,7 +38,10 @@ describe('Curation editor: editing, saving, external changes, hot exit', () => {
     after.forEach((line, i) => {
       if (i !== 2) assert.equal(line, before[i], `line ${i + 1} is untouched`);
     });
-    const saved = JSON.parse(after[2] ?? '') as { label: string; annotations: { suggestions: { label: { value: string }[] } } };
+    const saved = JSON.parse(after[2] ?? '') as {
+      label: string;
+      annotations: { suggestions: { label: { value: string }[] } };
+    };
     assert.equal(saved.label, 'positive');
     const original = JSON.parse(before[2] ?? '') as typeof saved;
     assert.deepEqual(saved.annotations.suggestions, original.annotations.suggestions, "the model's suggestion is kept");
@@ -93,10 +99,21 @@ describe('Curation editor: editing, saving, external changes, hot exit', () => {
       lines.splice(0, 2, JSON.stringify({ text: 'a shorter file, written in place', label: 'negative' }));
       writeFileSync(uri.fsPath, lines.join('\n')); // truncates and rewrites the same file
       await waitFor('the edits set aside', () => (told.length > 0 ? true : undefined), 30_000);
-      const aside = readFileSync(told[0]!.aside, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number; text: string });
-      assert.deepEqual(aside, [{ line: 4, text: edited }], 'the edited line, with its line number, is kept in the side file');
+      const aside = readFileSync(told[0]!.aside, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { line: number; text: string });
+      assert.deepEqual(
+        aside,
+        [{ line: 4, text: edited }],
+        'the edited line, with its line number, is kept in the side file',
+      );
       assert.equal(told[0]!.lines, 1);
-      await waitFor('the new content', () => (doc.session.record(0).value?.text === 'a shorter file, written in place' ? true : undefined), 15_000);
+      await waitFor(
+        'the new content',
+        () => (doc.session.record(0).value?.text === 'a shorter file, written in place' ? true : undefined),
+        15_000,
+      );
       assert.equal(doc.isDirty, false);
       unlinkSync(told[0]!.aside);
     } finally {
@@ -112,7 +129,11 @@ describe('Curation editor: editing, saving, external changes, hot exit', () => {
     const lines = await readLines(uri);
     lines.splice(1, 0, JSON.stringify({ text: 'inserted elsewhere', label: 'neutral' }));
     await vscode.workspace.fs.writeFile(uri, Buffer.from(lines.join('\n')));
-    await waitFor('the reload', () => (doc.session.record(1).value?.text === 'inserted elsewhere' ? true : undefined), 15_000);
+    await waitFor(
+      'the reload',
+      () => (doc.session.record(1).value?.text === 'inserted elsewhere' ? true : undefined),
+      15_000,
+    );
     assert.equal(doc.isDirty, false);
   });
 
@@ -125,7 +146,11 @@ describe('Curation editor: editing, saving, external changes, hot exit', () => {
     const destination = vscode.Uri.joinPath(workspaceFolder(), 'scratch', 'backups', 'hotexit.backup');
     const cts = new vscode.CancellationTokenSource();
     const backup = await api.editors.backupCustomDocument(doc, { destination }, cts.token);
-    const restored = await api.editors.openCustomDocument(uri, { backupId: backup.id, untitledDocumentData: undefined }, cts.token);
+    const restored = await api.editors.openCustomDocument(
+      uri,
+      { backupId: backup.id, untitledDocumentData: undefined },
+      cts.token,
+    );
     try {
       await restored.store.ready;
       assert.equal(restored.session.record(4).annotation?.label, 'negative');

@@ -27,7 +27,11 @@ describe('Git: Compare with HEAD, leakage lint, conflict quick fixes', () => {
     git(dir.fsPath, 'config', 'user.name', 'maria');
     git(dir.fsPath, 'config', 'user.email', 'maria@example.com');
     const uri = vscode.Uri.joinPath(dir, 'train.jsonl');
-    const recs = Array.from({ length: 6 }, (_, i) => ({ id: i + 1, text: `review number ${i + 1}`, label: i % 2 ? 'negative' : 'positive' }));
+    const recs = Array.from({ length: 6 }, (_, i) => ({
+      id: i + 1,
+      text: `review number ${i + 1}`,
+      label: i % 2 ? 'negative' : 'positive',
+    }));
     await vscode.workspace.fs.writeFile(uri, Buffer.from(lines(...recs)));
     git(dir.fsPath, 'add', '.');
     git(dir.fsPath, 'commit', '-qm', 'labels');
@@ -39,10 +43,13 @@ describe('Git: Compare with HEAD, leakage lint, conflict quick fixes', () => {
     doc.edit({ op: 'relabel', index: 1, label: 'positive' });
     doc.edit({ op: 'relabel', index: 4, label: 'negative' });
     const result = await vscode.commands.executeCommand<DiffResult>('datasetCurator.compareWithHead', uri);
-    assert.deepEqual(result.records.map((r) => [r.label, r.change, r.newLine, r.changes.map((c) => c.kind)]), [
-      ['id 2', 'changed', 2, ['label', 'decision', 'review']],
-      ['id 5', 'changed', 5, ['label', 'decision', 'review']],
-    ]);
+    assert.deepEqual(
+      result.records.map((r) => [r.label, r.change, r.newLine, r.changes.map((c) => c.kind)]),
+      [
+        ['id 2', 'changed', 2, ['label', 'decision', 'review']],
+        ['id 5', 'changed', 5, ['label', 'decision', 'review']],
+      ],
+    );
     // the decision names who made it: the git identity of the file's repository
     const decision = result.records[0]!.changes.find((c) => c.kind === 'decision');
     assert.equal(decision?.kind === 'decision' ? decision.user : undefined, 'maria');
@@ -52,7 +59,11 @@ describe('Git: Compare with HEAD, leakage lint, conflict quick fixes', () => {
     assert.equal(await vscode.commands.executeCommand('datasetCurator.nextChange'), 1);
     assert.equal(doc.currentIndex, 1);
     assert.equal(await vscode.commands.executeCommand('datasetCurator.nextChange'), 4);
-    assert.equal(await vscode.commands.executeCommand('datasetCurator.nextChange'), undefined, 'no change after the last');
+    assert.equal(
+      await vscode.commands.executeCommand('datasetCurator.nextChange'),
+      undefined,
+      'no change after the last',
+    );
     assert.equal(await vscode.commands.executeCommand('datasetCurator.previousChange'), 1);
   });
 
@@ -65,14 +76,24 @@ describe('Git: Compare with HEAD, leakage lint, conflict quick fixes', () => {
     git(cwd, 'config', 'user.name', 'lead');
     git(cwd, 'config', 'user.email', 'lead@example.com');
     const uri = vscode.Uri.joinPath(dir, 'train.jsonl');
-    const base = [{ id: 1, text: 'great battery' }, { id: 2, text: 'awful screen' }];
+    const base = [
+      { id: 1, text: 'great battery' },
+      { id: 2, text: 'awful screen' },
+    ];
     await vscode.workspace.fs.writeFile(uri, Buffer.from(lines(...base)));
-    const installed = await vscode.commands.executeCommand<{ driver: string; attributesAdded: boolean }>('datasetCurator.installMergeDriver', dir);
+    const installed = await vscode.commands.executeCommand<{ driver: string; attributesAdded: boolean }>(
+      'datasetCurator.installMergeDriver',
+      dir,
+    );
     assert.ok(installed.attributesAdded);
     assert.match(git(cwd, 'config', 'merge.curate.driver'), /merge-driver %O %A %B %P/);
     git(cwd, 'add', '.');
     git(cwd, 'commit', '-qm', 'base');
-    const decide = (value: string, user: string) => ({ ...base[0], label: value, annotations: { human: { label: { value, user, status: 'submitted' } }, review: { status: 'reviewed' } } });
+    const decide = (value: string, user: string) => ({
+      ...base[0],
+      label: value,
+      annotations: { human: { label: { value, user, status: 'submitted' } }, review: { status: 'reviewed' } },
+    });
     git(cwd, 'checkout', '-q', '-b', 'maria');
     await vscode.workspace.fs.writeFile(uri, Buffer.from(lines(decide('negative', 'maria'), base[1])));
     git(cwd, 'commit', '-qam', 'maria');
@@ -85,7 +106,9 @@ describe('Git: Compare with HEAD, leakage lint, conflict quick fixes', () => {
     const rec = doc.session.record(0);
     assert.equal(rec.annotation?.reviewQueue, 'disagreement');
     assert.equal(rec.annotation?.human?.user, 'bob');
-    const people = ((rec.value?.annotations as { decisions?: { label?: { user: string; value: string }[] } }).decisions?.label ?? []).map((d) => `${d.user}:${d.value}`);
+    const people = (
+      (rec.value?.annotations as { decisions?: { label?: { user: string; value: string }[] } }).decisions?.label ?? []
+    ).map((d) => `${d.user}:${d.value}`);
     assert.deepEqual(people, ['bob:positive', 'maria:negative']);
     const queue = await api.editors.assessment.for(doc).queue();
     assert.deepEqual(queue.queues, [{ queue: 'disagreement', count: 1 }]);
@@ -95,8 +118,15 @@ describe('Git: Compare with HEAD, leakage lint, conflict quick fixes', () => {
     assert.equal(await vscode.commands.executeCommand('datasetCurator.nextUndecided'), 0);
     doc.edit({ op: 'relabel', index: 0, label: 'positive' });
     doc.edit({ op: 'relabel', index: 1, label: 'negative' });
-    assert.equal(await vscode.commands.executeCommand('datasetCurator.nextUndecided'), undefined, 'the lead decided both');
-    const people0 = ((doc.session.record(0).value?.annotations as { decisions?: { label?: { user: string }[] } }).decisions?.label ?? []).map((d) => d.user);
+    assert.equal(
+      await vscode.commands.executeCommand('datasetCurator.nextUndecided'),
+      undefined,
+      'the lead decided both',
+    );
+    const people0 = (
+      (doc.session.record(0).value?.annotations as { decisions?: { label?: { user: string }[] } }).decisions?.label ??
+      []
+    ).map((d) => d.user);
     assert.deepEqual(people0, ['bob', 'maria', 'lead'], "the lead's decision joins the other two");
   });
 
@@ -107,23 +137,39 @@ describe('Git: Compare with HEAD, leakage lint, conflict quick fixes', () => {
     const train = vscode.Uri.joinPath(dir, 'train.jsonl');
     const test = vscode.Uri.joinPath(dir, 'test.jsonl');
     await vscode.workspace.fs.writeFile(train, Buffer.from(lines({ text: 'only in train' }, { text: shared })));
-    await vscode.workspace.fs.writeFile(test, Buffer.from(lines({ text: 'only in test' }, { text: shared.toUpperCase() }, { text: 'also only in test' })));
+    await vscode.workspace.fs.writeFile(
+      test,
+      Buffer.from(lines({ text: 'only in test' }, { text: shared.toUpperCase() }, { text: 'also only in test' })),
+    );
     try {
       const leaks = await vscode.commands.executeCommand<Leak[]>('datasetCurator.checkLeakage');
       const mine = leaks.filter((l) => l.file === test.fsPath);
-      assert.deepEqual(mine.map((l) => [l.line, l.kind, l.other.file, l.other.line]), [[2, 'exact', train.fsPath, 2]]);
-      const diag = await waitFor('the leakage warning', () => vscode.languages.getDiagnostics(test).find((d) => d.code === 'leakage'));
+      assert.deepEqual(
+        mine.map((l) => [l.line, l.kind, l.other.file, l.other.line]),
+        [[2, 'exact', train.fsPath, 2]],
+      );
+      const diag = await waitFor('the leakage warning', () =>
+        vscode.languages.getDiagnostics(test).find((d) => d.code === 'leakage'),
+      );
       assert.equal(diag.range.start.line, 1);
       assert.equal(diag.severity, vscode.DiagnosticSeverity.Warning);
       assert.match(diag.message, /^Leakage: this eval record is an exact duplicate of train record .*train\.jsonl:2$/);
       assert.equal(diag.relatedInformation?.[0]?.location.uri.fsPath, train.fsPath);
       await vscode.window.showTextDocument(test);
-      const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', test, new vscode.Range(1, 3, 1, 3), vscode.CodeActionKind.QuickFix.value);
+      const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+        'vscode.executeCodeActionProvider',
+        test,
+        new vscode.Range(1, 3, 1, 3),
+        vscode.CodeActionKind.QuickFix.value,
+      );
       const fix = actions.find((a) => a.title.startsWith('Remove this record from'));
       assert.ok(fix?.edit && (await vscode.workspace.applyEdit(fix.edit)));
       const text = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === test.fsPath)!;
       await text.save();
-      assert.equal(Buffer.from(await vscode.workspace.fs.readFile(test)).toString('utf8'), lines({ text: 'only in test' }, { text: 'also only in test' }));
+      assert.equal(
+        Buffer.from(await vscode.workspace.fs.readFile(test)).toString('utf8'),
+        lines({ text: 'only in test' }, { text: 'also only in test' }),
+      );
       await waitFor('the warning to go', async () => {
         await vscode.commands.executeCommand('datasetCurator.checkLeakage');
         return vscode.languages.getDiagnostics(test).some((d) => d.code === 'leakage') ? undefined : true;
@@ -135,21 +181,40 @@ describe('Git: Compare with HEAD, leakage lint, conflict quick fixes', () => {
     }
   });
 
-  it("offers to keep ours or theirs for a record between conflict markers, and keeps the rest", async () => {
+  it('offers to keep ours or theirs for a record between conflict markers, and keeps the rest', async () => {
     await activateExtension();
     const uri = vscode.Uri.joinPath(workspaceFolder(), 'scratch', 'conflicted.jsonl');
     const ours = JSON.stringify({ id: 4, text: 'fine' });
     const theirs = JSON.stringify({ id: 4, text: 'Fine, I guess.' });
     const before = JSON.stringify({ id: 3, text: 'meh' });
     const after = JSON.stringify({ id: 5, text: 'great' });
-    await vscode.workspace.fs.writeFile(uri, Buffer.from(`${before}\n<<<<<<< ours conflicted.jsonl (id 4: text edited on both sides)\n${ours}\n=======\n${theirs}\n>>>>>>> theirs conflicted.jsonl\n${after}\n`));
+    await vscode.workspace.fs.writeFile(
+      uri,
+      Buffer.from(
+        `${before}\n<<<<<<< ours conflicted.jsonl (id 4: text edited on both sides)\n${ours}\n=======\n${theirs}\n>>>>>>> theirs conflicted.jsonl\n${after}\n`,
+      ),
+    );
     const doc = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(doc);
     const at = async (line: number) =>
-      (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, new vscode.Range(line, 0, line, 0), vscode.CodeActionKind.QuickFix.value)).filter((a) => a.title.startsWith('Keep '));
-    assert.deepEqual((await at(0)).map((a) => a.title), [], 'not outside the block');
+      (
+        await vscode.commands.executeCommand<vscode.CodeAction[]>(
+          'vscode.executeCodeActionProvider',
+          uri,
+          new vscode.Range(line, 0, line, 0),
+          vscode.CodeActionKind.QuickFix.value,
+        )
+      ).filter((a) => a.title.startsWith('Keep '));
+    assert.deepEqual(
+      (await at(0)).map((a) => a.title),
+      [],
+      'not outside the block',
+    );
     const fixes = await at(4);
-    assert.deepEqual(fixes.map((a) => a.title), ['Keep ours (this branch) for id 4', 'Keep theirs (the merged branch) for id 4']);
+    assert.deepEqual(
+      fixes.map((a) => a.title),
+      ['Keep ours (this branch) for id 4', 'Keep theirs (the merged branch) for id 4'],
+    );
     assert.ok(fixes[1]!.edit && (await vscode.workspace.applyEdit(fixes[1]!.edit)));
     assert.equal(doc.getText(), `${before}\n${theirs}\n${after}\n`);
     await doc.save();

@@ -15,7 +15,11 @@ export function workspaceFolder(): vscode.Uri {
   return folder.uri;
 }
 
-export async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -33,7 +37,10 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | Promise
 /** A file in the workspace's scratch folder: a copy of the sample, or the given content. */
 export async function scratchFile(name: string, content?: string): Promise<vscode.Uri> {
   const dst = vscode.Uri.joinPath(workspaceFolder(), 'scratch', name);
-  if (content === undefined) await vscode.workspace.fs.copy(vscode.Uri.joinPath(workspaceFolder(), 'samples', 'reviews.jsonl'), dst, { overwrite: true });
+  if (content === undefined)
+    await vscode.workspace.fs.copy(vscode.Uri.joinPath(workspaceFolder(), 'samples', 'reviews.jsonl'), dst, {
+      overwrite: true,
+    });
   else await vscode.workspace.fs.writeFile(dst, Buffer.from(content));
   return dst;
 }

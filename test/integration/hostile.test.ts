@@ -30,7 +30,16 @@ describe('Hostile input in the curation editor', () => {
 
       // Every line of small cases; a sample of the long ones.
       const n = c.lines.length;
-      const which = n <= 2000 ? [...Array(n).keys()] : [...new Set([...Array(200).keys(), ...Array.from({ length: 200 }, (_, k) => Math.floor((k * n) / 200)), n - 1])];
+      const which =
+        n <= 2000
+          ? [...Array(n).keys()]
+          : [
+              ...new Set([
+                ...Array(200).keys(),
+                ...Array.from({ length: 200 }, (_, k) => Math.floor((k * n) / 200)),
+                n - 1,
+              ]),
+            ];
       for (const i of which) {
         const exp = c.lines[i]!;
         const payload = doc.session.record(i);
@@ -50,7 +59,12 @@ describe('Hostile input in the curation editor', () => {
       // The stats view and the search over the whole file.
       const stats = await doc.stats();
       assert.equal(stats.invalid, c.lines.filter((l) => l.invalid).length);
-      const invalid = await doc.session.search({ query: { invalid: true }, from: 0, direction: 'forward', limit: 100_000 });
+      const invalid = await doc.session.search({
+        query: { invalid: true },
+        from: 0,
+        direction: 'forward',
+        limit: 100_000,
+      });
       assert.equal(invalid.total, stats.invalid);
 
       if (c.anchor === undefined) {

@@ -15,7 +15,8 @@ interface TestResult {
 }
 
 export async function run(): Promise<void> {
-  const resultsFile = process.env.DC_TEST_RESULTS ?? join(resolve(__dirname, '..', '..', '..'), '.test-results', 'integration.json');
+  const resultsFile =
+    process.env.DC_TEST_RESULTS ?? join(resolve(__dirname, '..', '..', '..'), '.test-results', 'integration.json');
   const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
   if (process.env.DC_TEST_GREP) mocha.grep(process.env.DC_TEST_GREP);
   // The suites are bundled into this file: expose mocha's globals, then load them.
@@ -57,7 +58,9 @@ export async function run(): Promise<void> {
         else res();
       });
       runner.on('pass', (t) => results.push({ title: t.fullTitle(), state: 'passed', durationMs: t.duration }));
-      runner.on('fail', (t, err: Error) => results.push({ title: t.fullTitle(), state: 'failed', error: err.stack ?? err.message }));
+      runner.on('fail', (t, err: Error) =>
+        results.push({ title: t.fullTitle(), state: 'failed', error: err.stack ?? err.message }),
+      );
       runner.on('pending', (t) => results.push({ title: t.fullTitle(), state: 'pending' }));
     } catch (err) {
       write({ done: true, crashed: String(err) });

@@ -16,12 +16,16 @@ describe('Parquet and .ndjson files', () => {
     await vscode.workspace.fs.writeFile(nd, Buffer.from('{"text":"hello","label":"greeting"}\n'));
     try {
       const item = await waitFor('the Parquet file listed with its rows', async () =>
-        (await api.datasets.getChildren()).find((i) => i.uri.fsPath === uri.fsPath && String(i.description).includes('rows')),
+        (await api.datasets.getChildren()).find(
+          (i) => i.uri.fsPath === uri.fsPath && String(i.description).includes('rows'),
+        ),
       );
       assert.equal(item.description, 'hub · 3 rows · Parquet, read-only');
       assert.equal(item.contextValue, 'parquetDataset', 'the JSONL commands are not offered on it');
       assert.deepEqual(item.command?.arguments, [item.uri, 'datasetCurator.parquetPreview']);
-      const ndItem = await waitFor('the .ndjson file listed', async () => (await api.datasets.getChildren()).find((i) => i.uri.fsPath === nd.fsPath));
+      const ndItem = await waitFor('the .ndjson file listed', async () =>
+        (await api.datasets.getChildren()).find((i) => i.uri.fsPath === nd.fsPath),
+      );
       assert.equal(ndItem.contextValue, 'dataset');
       assert.equal((await api.datasets.summary(nd)).records, 1);
       // .ndjson opens in the curation editor (its selector)
@@ -32,7 +36,11 @@ describe('Parquet and .ndjson files', () => {
       await vscode.commands.executeCommand('vscode.openWith', uri, 'datasetCurator.parquetPreview');
       await waitFor('the read-only preview in front', () => {
         const t = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-        return t instanceof vscode.TabInputCustom && t.viewType === 'datasetCurator.parquetPreview' && t.uri.fsPath === uri.fsPath;
+        return (
+          t instanceof vscode.TabInputCustom &&
+          t.viewType === 'datasetCurator.parquetPreview' &&
+          t.uri.fsPath === uri.fsPath
+        );
       });
       // "Convert to JSONL to edit": the JSONL beside it, opened in the curation editor
       await vscode.commands.executeCommand('datasetCurator.convertParquetToJsonl', uri);
@@ -40,8 +48,14 @@ describe('Parquet and .ndjson files', () => {
       const doc = await waitFor('the JSONL open in the curation editor', () => api.editors.documentFor(jsonl));
       await doc.store.ready;
       assert.equal(doc.store.lineCount, 3);
-      const lines = Buffer.from(await vscode.workspace.fs.readFile(jsonl)).toString('utf8').trim().split('\n');
-      assert.equal(lines[2], '{"id":3,"messages":[{"role":"user","content":"2 + 2?"},{"role":"assistant","content":"4."}],"topic":"math","big":9223372036854775807}');
+      const lines = Buffer.from(await vscode.workspace.fs.readFile(jsonl))
+        .toString('utf8')
+        .trim()
+        .split('\n');
+      assert.equal(
+        lines[2],
+        '{"id":3,"messages":[{"role":"user","content":"2 + 2?"},{"role":"assistant","content":"4."}],"topic":"math","big":9223372036854775807}',
+      );
       assert.match(lines[0]!, /"big":9007199254740993\}$/, 'a 64-bit integer with every digit');
     } finally {
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');

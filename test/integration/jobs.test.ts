@@ -19,7 +19,12 @@ function requestText(body: ChatBody): string {
   return m ? (JSON.parse(`"${m[1]}"`) as string) : '?';
 }
 
-type Rec = { id: number; text: string; label?: string; annotations?: { suggestions?: { label?: { value: unknown; rationale?: string }[] } } };
+type Rec = {
+  id: number;
+  text: string;
+  label?: string;
+  annotations?: { suggestions?: { label?: { value: unknown; rationale?: string }[] } };
+};
 
 describe('Jobs over an open file while the person edits it', () => {
   afterEach(async () => {
@@ -31,7 +36,10 @@ describe('Jobs over an open file while the person edits it', () => {
     const api = await activateExtension();
     const server = await startOpenAIServer({ latencyMs: 30 });
     const N = 40;
-    const uri = await scratchFile('job-while-editing.jsonl', `${Array.from({ length: N }, (_, i) => JSON.stringify({ id: i, text: `review ${i}${'!'.repeat(i % 3)}` })).join('\n')}\n`);
+    const uri = await scratchFile(
+      'job-while-editing.jsonl',
+      `${Array.from({ length: N }, (_, i) => JSON.stringify({ id: i, text: `review ${i}${'!'.repeat(i % 3)}` })).join('\n')}\n`,
+    );
     const doc = await openInCurationEditor(api, uri);
     let asked = 0;
     let deleted: Rec | undefined;
@@ -65,8 +73,20 @@ describe('Jobs over an open file while the person edits it', () => {
         openSource: async () => new StoreRecordSource(doc.store),
         openSink: async () => new StoreResultSink(doc.store, { onApplied: (i, edit) => doc.notifyChanged(i, [edit]) }),
       });
-      const options = ops.label.options.parse({ input: uri.fsPath, inPlace: true, baseURL: server.baseURL, model: 'm', labels: ['even', 'odd'], noCache: true, concurrency: 2 });
-      const summary = await ops.label.run(options, { signal: new AbortController().signal, progress: () => undefined, log: () => undefined });
+      const options = ops.label.options.parse({
+        input: uri.fsPath,
+        inPlace: true,
+        baseURL: server.baseURL,
+        model: 'm',
+        labels: ['even', 'odd'],
+        noCache: true,
+        concurrency: 2,
+      });
+      const summary = await ops.label.run(options, {
+        signal: new AbortController().signal,
+        progress: () => undefined,
+        log: () => undefined,
+      });
       assert.ok(deleted && edited !== undefined && undone, 'the person edited while the job ran');
       await undone;
       const check = (recs: Rec[], where: string): void => {
@@ -75,7 +95,11 @@ describe('Jobs over an open file while the person edits it', () => {
         recs.forEach((r, i) => {
           const s = r.annotations?.suggestions?.label ?? [];
           assert.equal(s.length, 1, `${where}, line ${i + 1} (${r.text}): one answer`);
-          assert.equal(s[0]!.rationale, `for: ${r.text}`, `${where}, line ${i + 1}: the answer computed for its own text`);
+          assert.equal(
+            s[0]!.rationale,
+            `for: ${r.text}`,
+            `${where}, line ${i + 1}: the answer computed for its own text`,
+          );
           assert.equal(s[0]!.value, labelFor(r.text));
         });
       };
@@ -83,7 +107,10 @@ describe('Jobs over an open file while the person edits it', () => {
       check(inEditor, 'in the editor');
       assert.equal(inEditor[2]!.text, 'review 2, rewritten while the job ran');
       // The job saved its results with the person's edits (the store's save), and the file says the same.
-      const onDisk = readFileSync(uri.fsPath, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Rec);
+      const onDisk = readFileSync(uri.fsPath, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Rec);
       check(onDisk, 'on disk');
       assert.ok(summary.ok >= N - 1);
     } finally {

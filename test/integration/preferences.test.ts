@@ -6,10 +6,16 @@ const pair = (i: number) =>
   JSON.stringify({
     id: i,
     prompt: `Question ${i}`,
-    chosen: [{ role: 'user', content: `Question ${i}` }, { role: 'assistant', content: `good answer ${i}` }],
+    chosen: [
+      { role: 'user', content: `Question ${i}` },
+      { role: 'assistant', content: `good answer ${i}` },
+    ],
     chosen_rating: 9,
     chosen_model: 'big',
-    rejected: [{ role: 'user', content: `Question ${i}` }, { role: 'assistant', content: `bad answer ${i}` }],
+    rejected: [
+      { role: 'user', content: `Question ${i}` },
+      { role: 'assistant', content: `bad answer ${i}` },
+    ],
     rejected_rating: 2,
     rejected_model: 'small',
     annotations: { origin: { type: 'model', task: 'preferences' } },
@@ -47,7 +53,9 @@ describe('Curation editor: preference pairs', () => {
     await waitFor('redo', () => (doc.session.record(1).preference?.chosen.text === 'bad answer 1' ? true : undefined));
     await vscode.commands.executeCommand('workbench.action.files.save');
     await waitFor('the save', () => (!doc.isDirty ? true : undefined));
-    const after = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8').split('\n');
+    const after = Buffer.from(await vscode.workspace.fs.readFile(uri))
+      .toString('utf8')
+      .split('\n');
     const before = text.split('\n');
     assert.equal(after[0], before[0]);
     assert.equal(after[2], before[2]);

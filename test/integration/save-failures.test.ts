@@ -14,7 +14,9 @@ import { activateExtension, waitFor } from './helpers';
 import type { DatasetCuratorApi } from '../../src/extension/extension';
 
 const MiB = 1024 * 1024;
-const data = Buffer.from(Array.from({ length: 20_000 }, (_, i) => `{"i":${i},"label":"l${i % 3}","text":"${'t'.repeat(230)}"}\n`).join(''));
+const data = Buffer.from(
+  Array.from({ length: 20_000 }, (_, i) => `{"i":${i},"label":"l${i % 3}","text":"${'t'.repeat(230)}"}\n`).join(''),
+);
 
 async function open(api: DatasetCuratorApi, uri: vscode.Uri) {
   await vscode.commands.executeCommand('vscode.openWith', uri, 'datasetCurator.curationEditor');
@@ -24,7 +26,9 @@ async function open(api: DatasetCuratorApi, uri: vscode.Uri) {
 }
 
 const dirtyTab = (uri: vscode.Uri) =>
-  vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputCustom && t.input.uri.toString() === uri.toString())?.isDirty;
+  vscode.window.tabGroups.all
+    .flatMap((g) => g.tabs)
+    .find((t) => t.input instanceof vscode.TabInputCustom && t.input.uri.toString() === uri.toString())?.isDirty;
 
 /** Relabels line 2, fails a Save, checks everything is as it was with the edit still there; then `fix()` and Save again. */
 async function refusedThenSaved(api: DatasetCuratorApi, path: string, fix: () => void): Promise<void> {
@@ -109,7 +113,7 @@ describe('A save the disk refuses', () => {
 // Issue 14: the editor's save honours the file's write lock (src/core/store/lock.ts), as the CLI
 // and the jobs do: while another writer holds it, the save waits; a killed writer's lock does not block.
 describe('Another writer holds the file', () => {
-  it('a lock held by a live process: the save waits for it, then writes; a dead process\'s lock is taken over', async function () {
+  it("a lock held by a live process: the save waits for it, then writes; a dead process's lock is taken over", async function () {
     this.timeout(120_000);
     const api = await activateExtension();
     const { mkdtempSync, existsSync } = await import('node:fs');
@@ -124,12 +128,19 @@ describe('Another writer holds the file', () => {
     const before = readFileSync(path);
     doc.edit({ op: 'relabel', index: 1, label: 'edited' });
     // Another writer (a process of its own) takes the lock, holds it 2 s, releases it.
-    const holder = spawn(process.execPath, ['-e', `
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `
       const fs = require('node:fs');
       fs.writeFileSync(${JSON.stringify(lock)}, JSON.stringify({ pid: process.pid, host: require('node:os').hostname(), time: Date.now(), token: 'other' }), { flag: 'wx' });
       process.stdout.write('holding\\n');
       setTimeout(() => { fs.unlinkSync(${JSON.stringify(lock)}); process.exit(0); }, 2000);
-    `], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    `,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } },
+    );
     await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
     const saving = vscode.commands.executeCommand('workbench.action.files.save');
     await new Promise((r) => setTimeout(r, 800));
@@ -140,8 +151,14 @@ describe('Another writer holds the file', () => {
     await waitFor('the save', () => !doc.isDirty || undefined, 30_000);
     assert.match(readFileSync(path, 'utf8').split('\n')[1]!, /"label":"edited"/);
     // A writer killed while holding the lock (its process is gone): the next save is not blocked.
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
-    writeFileSync(lock, JSON.stringify({ pid: Number(dead.stdout), host: hostname(), time: Date.now(), token: 'killed' }));
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      encoding: 'utf8',
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    });
+    writeFileSync(
+      lock,
+      JSON.stringify({ pid: Number(dead.stdout), host: hostname(), time: Date.now(), token: 'killed' }),
+    );
     doc.edit({ op: 'relabel', index: 2, label: 'again' });
     await vscode.commands.executeCommand('workbench.action.files.save');
     await waitFor('the save', () => !doc.isDirty || undefined, 10_000);

@@ -53,13 +53,18 @@ describe('Text editor features for .jsonl', function () {
       '{"text":"twice","text":"again"}', // 5: duplicate key
       JSON.stringify({ text: 'bad judge', judge: { score: 'high' } }), // 6
       JSON.stringify({ text: 'bad label', label: { name: 'x' } }), // 7
-      JSON.stringify({ text: 'bad suggestion', annotations: { suggestions: { label: [{ value: 'a', score: 'very' }] } } }), // 8
+      JSON.stringify({
+        text: 'bad suggestion',
+        annotations: { suggestions: { label: [{ value: 'a', score: 'very' }] } },
+      }), // 8
       JSON.stringify({ text: 'fine too', label: 'negative', judge: { score: 3, scale: [1, 10] } }), // 9
     ];
     const uri = await write('problems.jsonl', `${lines.join('\n')}\n`);
     await openText(uri);
     const diags = await waitFor('the diagnostics', () => (ours(uri).length >= 6 ? ours(uri) : undefined));
-    const byLine = diags.map((d) => ({ line: d.range.start.line + 1, severity: d.severity, message: d.message })).sort((a, b) => a.line - b.line);
+    const byLine = diags
+      .map((d) => ({ line: d.range.start.line + 1, severity: d.severity, message: d.message }))
+      .sort((a, b) => a.line - b.line);
     assert.deepEqual(
       byLine.map((d) => d.line),
       [2, 3, 4, 5, 6, 7, 8],
@@ -89,11 +94,19 @@ describe('Text editor features for .jsonl', function () {
 
   it('hovers a line with its label, model suggestion, judge score, reasons and rationale', async () => {
     const lines = await sampleLines();
-    const first = JSON.parse(lines[0]!) as { label: string; rationale: string; judge: { score: number; reasons: string } };
+    const first = JSON.parse(lines[0]!) as {
+      label: string;
+      rationale: string;
+      judge: { score: number; reasons: string };
+    };
     const uri = await write('hover.jsonl', `${lines.slice(0, 5).join('\n')}\n`);
     await openText(uri);
     const hovers = await waitFor('the hover', async () => {
-      const hs = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(0, 10));
+      const hs = await vscode.commands.executeCommand<vscode.Hover[]>(
+        'vscode.executeHoverProvider',
+        uri,
+        new vscode.Position(0, 10),
+      );
       return hs.find((h) => rendered(h).includes('Label'));
     });
     const text = rendered(hovers);
@@ -106,7 +119,11 @@ describe('Text editor features for .jsonl', function () {
     // No hover of ours on a line that is not a record.
     const bad = await write('hover-bad.jsonl', 'not json\n');
     await openText(bad);
-    const none = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', bad, new vscode.Position(0, 2));
+    const none = await vscode.commands.executeCommand<vscode.Hover[]>(
+      'vscode.executeHoverProvider',
+      bad,
+      new vscode.Position(0, 2),
+    );
     assert.ok(!none.some((h) => rendered(h).includes('**Label**')));
   });
 
@@ -118,11 +135,19 @@ describe('Text editor features for .jsonl', function () {
       const ls = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 100);
       return ls.length >= 6 ? ls : undefined;
     });
-    const recs = lines.slice(0, 3).map((l) => JSON.parse(l) as { label: string; judge: { score: number }; annotations: { review: { status: string } } });
+    const recs = lines
+      .slice(0, 3)
+      .map(
+        (l) =>
+          JSON.parse(l) as { label: string; judge: { score: number }; annotations: { review: { status: string } } },
+      );
     for (let i = 0; i < 3; i++) {
       const here = lenses.filter((l) => l.range.start.line === i).map((l) => l.command);
       const r = recs[i]!;
-      assert.ok(here.some((c) => c?.title === `${r.label} · score ${r.judge.score} · ${r.annotations.review.status}`), `line ${i + 1}: ${JSON.stringify(here)}`);
+      assert.ok(
+        here.some((c) => c?.title === `${r.label} · score ${r.judge.score} · ${r.annotations.review.status}`),
+        `line ${i + 1}: ${JSON.stringify(here)}`,
+      );
       const relabel = here.find((c) => c?.title === 'Relabel');
       assert.equal(relabel?.command, 'datasetCurator.relabelLine');
       assert.deepEqual((relabel?.arguments ?? []).map(String), [uri.toString(), String(i)]);
@@ -134,9 +159,9 @@ describe('Text editor features for .jsonl', function () {
     const lines = await sampleLines();
     const uri = await write('lens-relabel.jsonl', `${lines.slice(0, 3).join('\n')}\n`);
     const editor = await openText(uri);
-    const [lens] = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 100)).filter(
-      (l) => l.range.start.line === 1 && l.command?.title === 'Relabel',
-    );
+    const [lens] = (
+      await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 100)
+    ).filter((l) => l.range.start.line === 1 && l.command?.title === 'Relabel');
     assert.ok(lens?.command);
     // As a person: click the lens (run its command), then pick the first label in the quick pick.
     const done = vscode.commands.executeCommand(lens.command.command, ...(lens.command.arguments ?? []));
@@ -144,8 +169,14 @@ describe('Text editor features for .jsonl', function () {
     await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
     await done;
     const rec = await waitFor('the relabeled line', () => {
-      const r = JSON.parse(editor.document.lineAt(1).text) as { label: string; annotations: { human: { label: { value: string } } } };
-      return r.label !== (JSON.parse(lines[1]!) as { label: string }).label || r.annotations.human?.label?.value === 'negative' ? r : undefined;
+      const r = JSON.parse(editor.document.lineAt(1).text) as {
+        label: string;
+        annotations: { human: { label: { value: string } } };
+      };
+      return r.label !== (JSON.parse(lines[1]!) as { label: string }).label ||
+        r.annotations.human?.label?.value === 'negative'
+        ? r
+        : undefined;
     });
     assert.equal(rec.label, 'negative', 'the first label of the set (negative, neutral, positive)');
     assert.equal(rec.annotations.human.label.value, 'negative');
@@ -161,7 +192,12 @@ describe('Text editor features for .jsonl', function () {
     const before = JSON.parse(lines[2]!) as { label: string; annotations: { suggestions: unknown } };
     const range = new vscode.Range(2, 5, 2, 5);
     const actions = await waitFor('the quick fixes', async () => {
-      const as = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, range, vscode.CodeActionKind.QuickFix.value);
+      const as = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+        'vscode.executeCodeActionProvider',
+        uri,
+        range,
+        vscode.CodeActionKind.QuickFix.value,
+      );
       const mine = as.filter((a) => a.title.startsWith('Relabel as'));
       return mine.length ? mine : undefined;
     });
@@ -174,13 +210,18 @@ describe('Text editor features for .jsonl', function () {
     assert.ok(fix.edit && (await vscode.workspace.applyEdit(fix.edit)));
     assert.ok(editor.document.isDirty);
     assert.ok(await editor.document.save());
-    const after = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8').split('\n');
+    const after = Buffer.from(await vscode.workspace.fs.readFile(uri))
+      .toString('utf8')
+      .split('\n');
     const was = text.split('\n');
     assert.equal(after.length, was.length);
     after.forEach((l, i) => {
       if (i !== 2) assert.equal(l, was[i], `line ${i + 1} is untouched`);
     });
-    const rec = JSON.parse(after[2]!) as { label: string; annotations: { suggestions: unknown; human: { label: { value: string } }; review: { status: string } } };
+    const rec = JSON.parse(after[2]!) as {
+      label: string;
+      annotations: { suggestions: unknown; human: { label: { value: string } }; review: { status: string } };
+    };
     assert.equal(rec.label, target);
     assert.equal(rec.annotations.human.label.value, target, 'the human decision is recorded');
     assert.equal(rec.annotations.review.status, 'reviewed');
@@ -188,13 +229,25 @@ describe('Text editor features for .jsonl', function () {
   });
 
   it('offers no one-click relabel on a line that a rewrite would damage (lossy) or that is not a record', async () => {
-    const uri = await write('lossy.jsonl', '{"text":"big","id":12345678901234567890,"label":"a"}\nnot json\n{"text":"fine","label":"b"}\n');
+    const uri = await write(
+      'lossy.jsonl',
+      '{"text":"big","id":12345678901234567890,"label":"a"}\nnot json\n{"text":"fine","label":"b"}\n',
+    );
     await openText(uri);
     const at = async (line: number) =>
-      (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, new vscode.Range(line, 1, line, 1), vscode.CodeActionKind.QuickFix.value)).filter((a) =>
-        a.title.startsWith('Relabel as'),
-      );
-    assert.deepEqual((await at(2)).map((a) => a.title), ['Relabel as "a"'], 'a normal line gets the fix');
+      (
+        await vscode.commands.executeCommand<vscode.CodeAction[]>(
+          'vscode.executeCodeActionProvider',
+          uri,
+          new vscode.Range(line, 1, line, 1),
+          vscode.CodeActionKind.QuickFix.value,
+        )
+      ).filter((a) => a.title.startsWith('Relabel as'));
+    assert.deepEqual(
+      (await at(2)).map((a) => a.title),
+      ['Relabel as "a"'],
+      'a normal line gets the fix',
+    );
     assert.deepEqual(await at(0), [], 'a lossy line does not');
     assert.deepEqual(await at(1), [], 'an invalid line does not');
     const diags = await waitFor('the lossy warning', () => ours(uri).find((d) => d.range.start.line === 0));
@@ -209,8 +262,15 @@ describe('Text editor features for .jsonl', function () {
     const diags = await waitFor('the explanation', () => (ours(uri).length ? ours(uri) : undefined), 30_000);
     assert.equal(diags.length, 1, 'one entry, not one per line');
     assert.equal(diags[0]!.severity, vscode.DiagnosticSeverity.Information);
-    assert.match(diags[0]!.message, /off for this file: 200,003 lines \(the limit is 200,000\)\. The Curation Editor reads files of any size/);
-    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(5, 2));
+    assert.match(
+      diags[0]!.message,
+      /off for this file: 200,003 lines \(the limit is 200,000\)\. The Curation Editor reads files of any size/,
+    );
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+      'vscode.executeHoverProvider',
+      uri,
+      new vscode.Position(5, 2),
+    );
     assert.ok(!hovers.some((h) => rendered(h).includes('**Label**')));
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
     assert.equal(lenses.filter((l) => l.command?.command === 'datasetCurator.relabelLine').length, 0);
@@ -224,20 +284,34 @@ describe('Text editor features for .jsonl', function () {
     const diags = await waitFor('the explanation', () => (ours(uri).length ? ours(uri) : undefined), 30_000);
     assert.equal(diags.length, 1);
     assert.match(diags[0]!.message, /off for this file: 21\.\d MB \(the limit is 20\.0 MB\)/);
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, new vscode.Range(3, 1, 3, 1));
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      'vscode.executeCodeActionProvider',
+      uri,
+      new vscode.Range(3, 1, 3, 1),
+    );
     assert.equal(actions.filter((a) => a.title.startsWith('Relabel as')).length, 0);
   });
 
   it('above 5,000 lines replaces the per-line CodeLens with one that says so; diagnostics and hovers stay', async () => {
-    const uri = await write('lens-limit.jsonl', `${Array.from({ length: 6000 }, (_, i) => JSON.stringify({ i, label: i % 2 ? 'a' : 'b' })).join('\n')}\n{oops\n`);
+    const uri = await write(
+      'lens-limit.jsonl',
+      `${Array.from({ length: 6000 }, (_, i) => JSON.stringify({ i, label: i % 2 ? 'a' : 'b' })).join('\n')}\n{oops\n`,
+    );
     await openText(uri);
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 10);
     assert.equal(lenses.length, 1);
     assert.equal(lenses[0]!.range.start.line, 0);
     assert.match(lenses[0]!.command?.title ?? '', /no per-line CodeLens above 5,000 lines \(this file has 6,002\)/);
     const diags = await waitFor('the diagnostics', () => (ours(uri).length ? ours(uri) : undefined), 30_000);
-    assert.deepEqual(diags.map((d) => d.range.start.line), [6000]);
-    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(4000, 2));
+    assert.deepEqual(
+      diags.map((d) => d.range.start.line),
+      [6000],
+    );
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+      'vscode.executeHoverProvider',
+      uri,
+      new vscode.Position(4000, 2),
+    );
     assert.ok(hovers.some((h) => rendered(h).includes('**Label** b')));
   });
 });

@@ -19,7 +19,9 @@ function commandLinks(text: string): string[] {
 
 describe('Walkthrough', () => {
   const ext = () => vscode.extensions.getExtension(extensionId)!;
-  const walkthrough = () => (ext().packageJSON as { contributes: { walkthroughs: { id: string; steps: Step[] }[] } }).contributes.walkthroughs[0]!;
+  const walkthrough = () =>
+    (ext().packageJSON as { contributes: { walkthroughs: { id: string; steps: Step[] }[] } }).contributes
+      .walkthroughs[0]!;
 
   it('six steps: open the sample, relabel, set an endpoint, run a label job, filter, export', () => {
     assert.deepEqual(
@@ -39,19 +41,25 @@ describe('Walkthrough', () => {
     for (const s of walkthrough().steps) {
       for (const c of commandLinks(s.description)) linked.add(c);
       if (s.media.markdown) {
-        const md = Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(ext().extensionUri, s.media.markdown))).toString('utf8');
+        const md = Buffer.from(
+          await vscode.workspace.fs.readFile(vscode.Uri.joinPath(ext().extensionUri, s.media.markdown)),
+        ).toString('utf8');
         for (const c of commandLinks(md)) linked.add(c);
       }
-      for (const e of s.completionEvents ?? []) if (e.startsWith('onCommand:')) linked.add(e.slice('onCommand:'.length));
+      for (const e of s.completionEvents ?? [])
+        if (e.startsWith('onCommand:')) linked.add(e.slice('onCommand:'.length));
     }
     assert.ok(linked.size >= 7, `linked commands: ${[...linked].join(', ')}`);
     const missing = [...linked].filter((c) => !all.has(c));
     assert.deepEqual(missing, [], 'commands the walkthrough names but nobody registered');
   });
 
-  it('every step\'s media is in the extension', async () => {
+  it("every step's media is in the extension", async () => {
     for (const s of walkthrough().steps) {
-      const files = [s.media.markdown, ...(typeof s.media.image === 'string' ? [s.media.image] : Object.values(s.media.image ?? {}))].filter((f): f is string => !!f);
+      const files = [
+        s.media.markdown,
+        ...(typeof s.media.image === 'string' ? [s.media.image] : Object.values(s.media.image ?? {})),
+      ].filter((f): f is string => !!f);
       assert.ok(files.length > 0, `${s.id} has media`);
       for (const f of files) {
         const stat = await vscode.workspace.fs.stat(vscode.Uri.joinPath(ext().extensionUri, f));
@@ -66,12 +74,22 @@ describe('Walkthrough', () => {
     const tab = await waitFor('the sample in the curation editor', () =>
       vscode.window.tabGroups.all
         .flatMap((g) => g.tabs)
-        .find((t) => t.input instanceof vscode.TabInputCustom && t.input.viewType === 'datasetCurator.curationEditor' && t.input.uri.path.endsWith('/samples/reviews.jsonl')),
+        .find(
+          (t) =>
+            t.input instanceof vscode.TabInputCustom &&
+            t.input.viewType === 'datasetCurator.curationEditor' &&
+            t.input.uri.path.endsWith('/samples/reviews.jsonl'),
+        ),
     );
     const uri = (tab.input as vscode.TabInputCustom).uri;
-    assert.ok(!uri.fsPath.startsWith(ext().extensionUri.fsPath), 'a copy, not the extension\'s own file');
-    const shipped = await vscode.workspace.fs.readFile(vscode.Uri.joinPath(ext().extensionUri, 'samples/reviews.jsonl'));
-    assert.ok(Buffer.from(await vscode.workspace.fs.readFile(uri)).equals(Buffer.from(shipped)), 'the copy is the shipped sample');
+    assert.ok(!uri.fsPath.startsWith(ext().extensionUri.fsPath), "a copy, not the extension's own file");
+    const shipped = await vscode.workspace.fs.readFile(
+      vscode.Uri.joinPath(ext().extensionUri, 'samples/reviews.jsonl'),
+    );
+    assert.ok(
+      Buffer.from(await vscode.workspace.fs.readFile(uri)).equals(Buffer.from(shipped)),
+      'the copy is the shipped sample',
+    );
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 });

@@ -43,7 +43,8 @@ export interface BatchTiming {
   cancellingMs: number;
 }
 
-export type BatchStatus = 'validating' | 'failed' | 'in_progress' | 'finalizing' | 'completed' | 'expired' | 'cancelling' | 'cancelled';
+export type BatchStatus =
+  'validating' | 'failed' | 'in_progress' | 'finalizing' | 'completed' | 'expired' | 'cancelling' | 'cancelled';
 
 export interface StoredFile {
   id: string;
@@ -62,7 +63,10 @@ export interface BatchObject {
   id: string;
   object: 'batch';
   endpoint: string;
-  errors: { object: 'list'; data: Array<{ code: string; message: string; param: string | null; line: number | null }> } | null;
+  errors: {
+    object: 'list';
+    data: Array<{ code: string; message: string; param: string | null; line: number | null }>;
+  } | null;
   input_file_id: string;
   completion_window: string;
   status: BatchStatus;
@@ -80,7 +84,13 @@ export interface BatchObject {
   request_counts: { total: number; completed: number; failed: number };
   metadata: Record<string, string> | null;
   model?: string;
-  usage?: { input_tokens: number; output_tokens: number; total_tokens: number; input_tokens_details: { cached_tokens: number }; output_tokens_details: { reasoning_tokens: number } };
+  usage?: {
+    input_tokens: number;
+    output_tokens: number;
+    total_tokens: number;
+    input_tokens_details: { cached_tokens: number };
+    output_tokens_details: { reasoning_tokens: number };
+  };
 }
 
 interface BatchState {
@@ -94,7 +104,13 @@ interface BatchState {
   expireAt?: number;
 }
 
-const SUPPORTED_ENDPOINTS = new Set(['/v1/chat/completions', '/v1/embeddings', '/v1/completions', '/v1/responses', '/v1/moderations']);
+const SUPPORTED_ENDPOINTS = new Set([
+  '/v1/chat/completions',
+  '/v1/embeddings',
+  '/v1/completions',
+  '/v1/responses',
+  '/v1/moderations',
+]);
 const TERMINAL = new Set<BatchStatus>(['failed', 'completed', 'expired', 'cancelled']);
 
 function hex(n: number): string {
@@ -126,7 +142,8 @@ export function parseMultipart(body: Buffer, contentType: string): Map<string, {
     if (body[end - 2] === 13 && body[end - 1] === 10) end -= 2;
     const name = /name="([^"]*)"/i.exec(headers)?.[1];
     const filename = /filename="([^"]*)"/i.exec(headers)?.[1];
-    if (name !== undefined) out.set(name, { value: body.subarray(headerEnd + 4, end), ...(filename !== undefined ? { filename } : {}) });
+    if (name !== undefined)
+      out.set(name, { value: body.subarray(headerEnd + 4, end), ...(filename !== undefined ? { filename } : {}) });
     pos = next;
   }
   return out;
@@ -141,7 +158,8 @@ export class BatchApi {
   /** Every batch that has done this many lines expires (the rest go to the error file as batch_expired). */
   expireAfter: number | undefined;
   /** Fails chosen lines with an HTTP error (written to the error file). */
-  lineFault: ((line: BatchLine, index: number) => { status: number; message: string; code?: string } | undefined) | undefined;
+  lineFault:
+    ((line: BatchLine, index: number) => { status: number; message: string; code?: string } | undefined) | undefined;
   private held = new Set<BatchStatus>();
   private order = 0;
 
@@ -189,7 +207,12 @@ export class BatchApi {
   }
 
   /** Handles a /v1/files or /v1/batches request; undefined if the path is not one of them. */
-  route(method: string, url: string, body: Buffer, contentType: string): { status: number; body: unknown; raw?: Buffer } | undefined {
+  route(
+    method: string,
+    url: string,
+    body: Buffer,
+    contentType: string,
+  ): { status: number; body: unknown; raw?: Buffer } | undefined {
     const u = new URL(url, 'http://x');
     const parts = u.pathname.split('/').filter(Boolean); // v1, files|batches, id?, sub?
     if (parts[0] !== 'v1' || (parts[1] !== 'files' && parts[1] !== 'batches')) return undefined;
@@ -225,7 +248,17 @@ export class BatchApi {
       this.advance(st);
       if (TERMINAL.has(st.batch.status) || st.batch.status === 'cancelling') {
         if (st.batch.status === 'cancelling' || st.batch.status === 'cancelled') return { status: 200, body: st.batch };
-        return { status: 409, body: { error: { message: `Cannot cancel a batch with status '${st.batch.status}'.`, type: 'invalid_request_error', param: null, code: null } } };
+        return {
+          status: 409,
+          body: {
+            error: {
+              message: `Cannot cancel a batch with status '${st.batch.status}'.`,
+              type: 'invalid_request_error',
+              param: null,
+              code: null,
+            },
+          },
+        };
       }
       st.batch.status = 'cancelling';
       st.batch.cancelling_at = now();
@@ -255,7 +288,8 @@ export class BatchApi {
       expires_at: purpose === 'batch' ? created + 30 * 86400 : null,
       data: Buffer.from(file.value),
     };
-    if (purpose === 'batch' && !/\.jsonl$/i.test(f.filename)) return badRequest(`Invalid file format for Batch API. Must be .jsonl`, 'file');
+    if (purpose === 'batch' && !/\.jsonl$/i.test(f.filename))
+      return badRequest(`Invalid file format for Batch API. Must be .jsonl`, 'file');
     this.files.set(f.id, f);
     return { status: 200, body: fileObject(f) };
   }
@@ -271,7 +305,14 @@ export class BatchApi {
   private listBatches(q: URLSearchParams): { status: number; body: unknown } {
     const all = [...this.batches.values()].reverse();
     for (const st of all) this.advance(st);
-    return { status: 200, body: page(all.map((s) => s.batch), q, 20) };
+    return {
+      status: 200,
+      body: page(
+        all.map((s) => s.batch),
+        q,
+        20,
+      ),
+    };
   }
 
   private create(raw: Buffer): { status: number; body: unknown } {
@@ -281,12 +322,16 @@ export class BatchApi {
     } catch {
       return badRequest('We could not parse the JSON body of your request.', null);
     }
-    if (typeof p.input_file_id !== 'string') return badRequest("Missing required parameter: 'input_file_id'.", 'input_file_id');
-    if (typeof p.endpoint !== 'string' || !SUPPORTED_ENDPOINTS.has(p.endpoint)) return badRequest(`Invalid value for 'endpoint': ${String(p.endpoint)}.`, 'endpoint');
-    if (p.completion_window !== '24h') return badRequest("Invalid value for 'completion_window': only '24h' is supported.", 'completion_window');
+    if (typeof p.input_file_id !== 'string')
+      return badRequest("Missing required parameter: 'input_file_id'.", 'input_file_id');
+    if (typeof p.endpoint !== 'string' || !SUPPORTED_ENDPOINTS.has(p.endpoint))
+      return badRequest(`Invalid value for 'endpoint': ${String(p.endpoint)}.`, 'endpoint');
+    if (p.completion_window !== '24h')
+      return badRequest("Invalid value for 'completion_window': only '24h' is supported.", 'completion_window');
     const file = this.files.get(p.input_file_id);
     if (!file) return badRequest(`Invalid 'input_file_id': '${p.input_file_id}'. File not found.`, 'input_file_id');
-    if (file.purpose !== 'batch') return badRequest(`The file ${file.id} was not uploaded with purpose 'batch'.`, 'input_file_id');
+    if (file.purpose !== 'batch')
+      return badRequest(`The file ${file.id} was not uploaded with purpose 'batch'.`, 'input_file_id');
     const created = now();
     const batch: BatchObject = {
       id: `batch_${hex(12)}`,
@@ -342,7 +387,10 @@ export class BatchApi {
         }
         case 'in_progress': {
           const total = st.lines.length;
-          const target = this.timing.inProgressMs <= 0 ? total : Math.min(total, Math.floor((total * elapsed) / this.timing.inProgressMs));
+          const target =
+            this.timing.inProgressMs <= 0
+              ? total
+              : Math.min(total, Math.floor((total * elapsed) / this.timing.inProgressMs));
           st.done = Math.max(st.done, target);
           if (this.expireAfter !== undefined && st.done >= this.expireAfter) {
             st.expireAt = Math.min(this.expireAfter, total);
@@ -375,7 +423,9 @@ export class BatchApi {
   }
 
   /** Reads and checks the input file, as the real API does in `validating`. */
-  private validate(st: BatchState): { code: string; message: string; param: string | null; line: number | null } | undefined {
+  private validate(
+    st: BatchState,
+  ): { code: string; message: string; param: string | null; line: number | null } | undefined {
     const file = this.files.get(st.batch.input_file_id);
     if (!file) return { code: 'invalid_file', message: 'The input file was deleted.', param: null, line: null };
     const seen = new Set<string>();
@@ -389,27 +439,66 @@ export class BatchApi {
       try {
         l = JSON.parse(raw) as Partial<BatchLine>;
       } catch {
-        return { code: 'invalid_json_line', message: `This line is not parseable as valid JSON.`, param: null, line: lineNo };
+        return {
+          code: 'invalid_json_line',
+          message: `This line is not parseable as valid JSON.`,
+          param: null,
+          line: lineNo,
+        };
       }
-      if (typeof l.custom_id !== 'string' || l.custom_id === '') return { code: 'missing_required_parameter', message: "Missing 'custom_id'.", param: 'custom_id', line: lineNo };
-      if (seen.has(l.custom_id)) return { code: 'duplicate_custom_id', message: `The custom_id '${l.custom_id}' appears more than once in the file.`, param: 'custom_id', line: lineNo };
+      if (typeof l.custom_id !== 'string' || l.custom_id === '')
+        return {
+          code: 'missing_required_parameter',
+          message: "Missing 'custom_id'.",
+          param: 'custom_id',
+          line: lineNo,
+        };
+      if (seen.has(l.custom_id))
+        return {
+          code: 'duplicate_custom_id',
+          message: `The custom_id '${l.custom_id}' appears more than once in the file.`,
+          param: 'custom_id',
+          line: lineNo,
+        };
       seen.add(l.custom_id);
-      if (l.method !== 'POST') return { code: 'invalid_request', message: "'method' must be 'POST'.", param: 'method', line: lineNo };
-      if (l.url !== st.batch.endpoint) return { code: 'mismatched_endpoint', message: `The url '${String(l.url)}' does not match the batch's endpoint ${st.batch.endpoint}.`, param: 'url', line: lineNo };
-      if (!l.body || typeof l.body !== 'object') return { code: 'invalid_request', message: "'body' must be an object.", param: 'body', line: lineNo };
-      if (model !== undefined && l.body.model !== model) return { code: 'mismatched_model', message: 'All requests of a batch must use the same model.', param: 'body.model', line: lineNo };
+      if (l.method !== 'POST')
+        return { code: 'invalid_request', message: "'method' must be 'POST'.", param: 'method', line: lineNo };
+      if (l.url !== st.batch.endpoint)
+        return {
+          code: 'mismatched_endpoint',
+          message: `The url '${String(l.url)}' does not match the batch's endpoint ${st.batch.endpoint}.`,
+          param: 'url',
+          line: lineNo,
+        };
+      if (!l.body || typeof l.body !== 'object')
+        return { code: 'invalid_request', message: "'body' must be an object.", param: 'body', line: lineNo };
+      if (model !== undefined && l.body.model !== model)
+        return {
+          code: 'mismatched_model',
+          message: 'All requests of a batch must use the same model.',
+          param: 'body.model',
+          line: lineNo,
+        };
       model = l.body.model;
       st.lines.push(l as BatchLine);
-      if (st.lines.length > this.maxRequests) return { code: 'too_many_requests', message: `The file has more than ${this.maxRequests} requests.`, param: null, line: lineNo };
+      if (st.lines.length > this.maxRequests)
+        return {
+          code: 'too_many_requests',
+          message: `The file has more than ${this.maxRequests} requests.`,
+          param: null,
+          line: lineNo,
+        };
     }
-    if (st.lines.length === 0) return { code: 'empty_file', message: 'The input file is empty.', param: null, line: null };
+    if (st.lines.length === 0)
+      return { code: 'empty_file', message: 'The input file is empty.', param: null, line: null };
     return undefined;
   }
 
   /** Writes the output and error files and ends the batch with `status`. */
   private finish(st: BatchState, status: 'completed' | 'expired' | 'cancelled'): void {
     const b = st.batch;
-    const doneCount = status === 'expired' ? (st.expireAt ?? st.done) : status === 'cancelled' ? st.done : st.lines.length;
+    const doneCount =
+      status === 'expired' ? (st.expireAt ?? st.done) : status === 'cancelled' ? st.done : st.lines.length;
     const out: Array<{ key: string; text: string }> = [];
     const err: Array<{ key: string; text: string }> = [];
     let completed = 0;
@@ -421,16 +510,35 @@ export class BatchApi {
       const key = createHash('sha256').update(line.custom_id).digest('hex');
       if (i >= doneCount) {
         const code = status === 'expired' ? 'batch_expired' : 'batch_cancelled';
-        const message = status === 'expired' ? 'This request could not be executed before the completion window expired.' : 'This request was not executed because the batch was cancelled.';
-        err.push({ key, text: JSON.stringify({ id: lineId, custom_id: line.custom_id, response: null, error: { code, message } }) });
+        const message =
+          status === 'expired'
+            ? 'This request could not be executed before the completion window expired.'
+            : 'This request was not executed because the batch was cancelled.';
+        err.push({
+          key,
+          text: JSON.stringify({ id: lineId, custom_id: line.custom_id, response: null, error: { code, message } }),
+        });
         return;
       }
       const fault = this.lineFault?.(line, i);
-      const ans: LineAnswer = fault ? { status: fault.status, body: { error: { message: fault.message, type: 'invalid_request_error', param: null, code: fault.code ?? null } } } : this.answer(line);
-      const entry = { id: lineId, custom_id: line.custom_id, response: { status_code: ans.status, request_id: `req_${hex(12)}`, body: ans.body }, error: null };
+      const ans: LineAnswer = fault
+        ? {
+            status: fault.status,
+            body: {
+              error: { message: fault.message, type: 'invalid_request_error', param: null, code: fault.code ?? null },
+            },
+          }
+        : this.answer(line);
+      const entry = {
+        id: lineId,
+        custom_id: line.custom_id,
+        response: { status_code: ans.status, request_id: `req_${hex(12)}`, body: ans.body },
+        error: null,
+      };
       if (ans.status >= 200 && ans.status < 300) {
         completed++;
-        const usage = (ans.body as { usage?: { prompt_tokens?: number; completion_tokens?: number } } | undefined)?.usage;
+        const usage = (ans.body as { usage?: { prompt_tokens?: number; completion_tokens?: number } } | undefined)
+          ?.usage;
         inTok += usage?.prompt_tokens ?? 0;
         outTok += usage?.completion_tokens ?? 0;
         out.push({ key, text: JSON.stringify(entry) });
@@ -443,10 +551,26 @@ export class BatchApi {
     out.sort((a, c) => (a.key < c.key ? -1 : 1));
     err.sort((a, c) => (a.key < c.key ? -1 : 1));
     const t = now();
-    if (out.length > 0) b.output_file_id = this.storeOutput(b.id, 'output', out.map((x) => x.text));
-    if (err.length > 0) b.error_file_id = this.storeOutput(b.id, 'error', err.map((x) => x.text));
+    if (out.length > 0)
+      b.output_file_id = this.storeOutput(
+        b.id,
+        'output',
+        out.map((x) => x.text),
+      );
+    if (err.length > 0)
+      b.error_file_id = this.storeOutput(
+        b.id,
+        'error',
+        err.map((x) => x.text),
+      );
     b.request_counts = { total: st.lines.length, completed, failed };
-    b.usage = { input_tokens: inTok, output_tokens: outTok, total_tokens: inTok + outTok, input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: 0 } };
+    b.usage = {
+      input_tokens: inTok,
+      output_tokens: outTok,
+      total_tokens: inTok + outTok,
+      input_tokens_details: { cached_tokens: 0 },
+      output_tokens_details: { reasoning_tokens: 0 },
+    };
     b.status = status;
     if (status === 'completed') b.completed_at = t;
     else if (status === 'expired') b.expired_at = t;
@@ -478,7 +602,11 @@ function fileObject(f: StoredFile): Omit<StoredFile, 'data'> {
   return rest;
 }
 
-function page<T extends { id: string }>(items: T[], q: URLSearchParams, defaultLimit: number): { object: 'list'; data: T[]; first_id: string | null; last_id: string | null; has_more: boolean } {
+function page<T extends { id: string }>(
+  items: T[],
+  q: URLSearchParams,
+  defaultLimit: number,
+): { object: 'list'; data: T[]; first_id: string | null; last_id: string | null; has_more: boolean } {
   const after = q.get('after');
   let start = 0;
   if (after) {
@@ -487,7 +615,13 @@ function page<T extends { id: string }>(items: T[], q: URLSearchParams, defaultL
   }
   const limit = Math.max(1, Math.min(Number(q.get('limit') ?? defaultLimit) || defaultLimit, 10_000));
   const data = items.slice(start, start + limit);
-  return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null, has_more: start + limit < items.length };
+  return {
+    object: 'list',
+    data,
+    first_id: data[0]?.id ?? null,
+    last_id: data[data.length - 1]?.id ?? null,
+    has_more: start + limit < items.length,
+  };
 }
 
 function badRequest(message: string, param: string | null): { status: number; body: unknown } {

@@ -25,7 +25,14 @@ const forever = (where: string): Promise<never> => {
 };
 
 async function main(): Promise<void> {
-  const [baseURL, input, journalDir, job, maxRequests, pause] = process.argv.slice(2) as [string, string, string, string, string, string | undefined];
+  const [baseURL, input, journalDir, job, maxRequests, pause] = process.argv.slice(2) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string | undefined,
+  ];
   const client = new LlmClient({ baseURL, apiKey: 'sk-child', model: 'm' });
   const options = LabelOptions.parse({ input, baseURL, model: 'm', labels: ['positive', 'negative'] });
   const task = createTask('label', options, { client });

@@ -97,7 +97,10 @@ function garbage(bytes: number, seed: number): Buffer {
   return b;
 }
 
-const b = (...parts: (string | Buffer | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.isBuffer(p) ? p : Buffer.from(p))));
+const b = (...parts: (string | Buffer | number[])[]) =>
+  Buffer.concat(
+    parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.isBuffer(p) ? p : Buffer.from(p))),
+  );
 
 /** How many lines the store sees in `buf` (LF-terminated; a last line without LF counts). */
 export function countLines(buf: Buffer): number {
@@ -121,7 +124,14 @@ export function hostileCorpus(opts: { big?: boolean } = {}): HostileCase[] {
     {
       name: 'top-level values that are not objects',
       bytes: b('[1,2]\n"x"\n3\nnull\ntrue\n', `${ANCHOR}\n`),
-      lines: [{ invalid: /an array/ }, { invalid: /a string/ }, { invalid: /a number/ }, { invalid: /null/ }, { invalid: /a boolean/ }, ok],
+      lines: [
+        { invalid: /an array/ },
+        { invalid: /a string/ },
+        { invalid: /a number/ },
+        { invalid: /null/ },
+        { invalid: /a boolean/ },
+        ok,
+      ],
       anchor: 5,
     },
     {
@@ -145,20 +155,40 @@ export function hostileCorpus(opts: { big?: boolean } = {}): HostileCase[] {
     {
       name: 'lone CR (classic Mac endings), CR CR LF',
       bytes: b('{"a":1}\r{"b":2}\r{"c":3}\n', '{"d":4}\r\r\n', `${ANCHOR}\n`),
-      lines: [{ invalid: /lone carriage return \(CR\) at byte 8/ }, { invalid: /lone carriage return \(CR\) at byte 8/ }, ok],
+      lines: [
+        { invalid: /lone carriage return \(CR\) at byte 8/ },
+        { invalid: /lone carriage return \(CR\) at byte 8/ },
+        ok,
+      ],
       anchor: 2,
     },
     {
       name: 'invalid UTF-8: stray byte, overlong, surrogate, truncated, 0xFF',
       bytes: b(
-        '{"t":"', [0x80], '"}\n',
-        '{"t":"', [0xc0, 0xaf], '"}\n',
-        '{"t":"', [0xed, 0xa0, 0x80], '"}\n',
-        '{"t":"', [0xe2, 0x82], '"}\n',
-        [0xff, 0xfe, 0xfd], '\n',
+        '{"t":"',
+        [0x80],
+        '"}\n',
+        '{"t":"',
+        [0xc0, 0xaf],
+        '"}\n',
+        '{"t":"',
+        [0xed, 0xa0, 0x80],
+        '"}\n',
+        '{"t":"',
+        [0xe2, 0x82],
+        '"}\n',
+        [0xff, 0xfe, 0xfd],
+        '\n',
         `${ANCHOR}\n`,
       ),
-      lines: [{ invalid: /invalid UTF-8 at byte 7/ }, { invalid: /invalid UTF-8 at byte 7/ }, { invalid: /invalid UTF-8 at byte 7/ }, { invalid: /invalid UTF-8 at byte 7/ }, { invalid: /invalid UTF-8 at byte 1 / }, ok],
+      lines: [
+        { invalid: /invalid UTF-8 at byte 7/ },
+        { invalid: /invalid UTF-8 at byte 7/ },
+        { invalid: /invalid UTF-8 at byte 7/ },
+        { invalid: /invalid UTF-8 at byte 7/ },
+        { invalid: /invalid UTF-8 at byte 1 / },
+        ok,
+      ],
       anchor: 5,
     },
     {
@@ -179,26 +209,55 @@ export function hostileCorpus(opts: { big?: boolean } = {}): HostileCase[] {
         '{"n":-0}\n',
         '{"n":1.0}\n',
       ),
-      lines: [ok, { lossy: /too large for a double/ }, { lossy: /too large for a double/ }, { lossy: /beyond 2\^53/ }, { lossy: /too large for a double/ }, { lossy: /would be written as 0\.1/ }, { lossy: /would be written as 0/ }, { lossy: /1\.0 would be written as 1/ }],
+      lines: [
+        ok,
+        { lossy: /too large for a double/ },
+        { lossy: /too large for a double/ },
+        { lossy: /beyond 2\^53/ },
+        { lossy: /too large for a double/ },
+        { lossy: /would be written as 0\.1/ },
+        { lossy: /would be written as 0/ },
+        { lossy: /1\.0 would be written as 1/ },
+      ],
       anchor: 0,
     },
     {
       name: 'duplicate keys',
-      bytes: b('{"a":"b","a":"c"}\n', '{"a":"b","a":"b"}\n', '{"o":{"k":1,"k":2}}\n', `${ANCHOR}\n`, '{"__proto__":{"polluted":true},"constructor":1}\n'),
+      bytes: b(
+        '{"a":"b","a":"c"}\n',
+        '{"a":"b","a":"b"}\n',
+        '{"o":{"k":1,"k":2}}\n',
+        `${ANCHOR}\n`,
+        '{"__proto__":{"polluted":true},"constructor":1}\n',
+      ),
       lines: [{ lossy: /duplicate key "a"/ }, { lossy: /duplicate key "a"/ }, { lossy: /duplicate key "k"/ }, ok, ok],
       anchor: 3,
     },
     {
       // Valid records whose label would drive a terminal (clear screen, set title) or flip text.
       name: 'labels with terminal escapes and bidi overrides',
-      bytes: b('{"label":"\\u001b[2J\\u001b]0;pwned\\u0007x","judge":{"score":5}}\n', '{"label":"\\u202egnp.exe"}\n', `${ANCHOR}\n`),
+      bytes: b(
+        '{"label":"\\u001b[2J\\u001b]0;pwned\\u0007x","judge":{"score":5}}\n',
+        '{"label":"\\u202egnp.exe"}\n',
+        `${ANCHOR}\n`,
+      ),
       lines: [ok, ok, ok],
       anchor: 2,
     },
     { name: 'empty file', bytes: Buffer.alloc(0), lines: [] },
-    { name: 'only line feeds', bytes: b('\n\n\n', `${ANCHOR}\n`), lines: [{ invalid: /blank/ }, { invalid: /blank/ }, { invalid: /blank/ }, ok], anchor: 3 },
+    {
+      name: 'only line feeds',
+      bytes: b('\n\n\n', `${ANCHOR}\n`),
+      lines: [{ invalid: /blank/ }, { invalid: /blank/ }, { invalid: /blank/ }, ok],
+      anchor: 3,
+    },
     { name: 'no final newline after the anchor', bytes: b('{"a":1}\n', ANCHOR), lines: [ok, ok], anchor: 1 },
-    { name: 'no final newline after an invalid line', bytes: b(`${ANCHOR}\n`, '{"a":'), lines: [ok, badJson], anchor: 0 },
+    {
+      name: 'no final newline after an invalid line',
+      bytes: b(`${ANCHOR}\n`, '{"a":'),
+      lines: [ok, badJson],
+      anchor: 0,
+    },
     {
       name: 'binary garbage',
       bytes: b(`${ANCHOR}\n`, garbage(64 * 1024, 42), '\n'),
@@ -223,8 +282,19 @@ export function hostileCorpus(opts: { big?: boolean } = {}): HostileCase[] {
     cases.push(
       {
         name: 'deep nesting: 100,000 [',
-        bytes: b(`${ANCHOR}\n`, '['.repeat(100_000), '\n', `{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}\n`, `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}\n`),
-        lines: [ok, badJson, { invalid: /nested more than \d+ levels deep/ }, { invalid: /nested more than \d+ levels deep/ }],
+        bytes: b(
+          `${ANCHOR}\n`,
+          '['.repeat(100_000),
+          '\n',
+          `{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}\n`,
+          `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}\n`,
+        ),
+        lines: [
+          ok,
+          badJson,
+          { invalid: /nested more than \d+ levels deep/ },
+          { invalid: /nested more than \d+ levels deep/ },
+        ],
         anchor: 0,
       },
       {
@@ -237,7 +307,8 @@ export function hostileCorpus(opts: { big?: boolean } = {}): HostileCase[] {
   }
   // Garbage: every line is invalid, for one reason or another (no '{', so no record).
   for (const c of cases) {
-    if (c.name === 'binary garbage') c.lines = [ok, ...Array.from({ length: countLines(c.bytes) - 1 }, () => ({ invalid: /./ }))];
+    if (c.name === 'binary garbage')
+      c.lines = [ok, ...Array.from({ length: countLines(c.bytes) - 1 }, () => ({ invalid: /./ }))];
   }
   return cases;
 }
@@ -245,6 +316,7 @@ export function hostileCorpus(opts: { big?: boolean } = {}): HostileCase[] {
 /** The file after the anchor edit: the anchor's bytes replaced, every other byte as it was. */
 export function withAnchorEdited(c: HostileCase): Buffer {
   const at = c.bytes.indexOf(ANCHOR);
-  if (at === -1 || c.bytes.indexOf(ANCHOR, at + 1) !== -1) throw new Error(`${c.name}: the anchor must occur exactly once`);
+  if (at === -1 || c.bytes.indexOf(ANCHOR, at + 1) !== -1)
+    throw new Error(`${c.name}: the anchor must occur exactly once`);
   return Buffer.concat([c.bytes.subarray(0, at), Buffer.from(ANCHOR_EDITED), c.bytes.subarray(at + ANCHOR.length)]);
 }

@@ -7,16 +7,32 @@ import { LlmClient } from '../../src/core/llm/client';
 import { createTask, LabelOptions } from '../../src/core/llm/tasks';
 
 async function main(): Promise<void> {
-  const [baseURL, input, output, journalDir, jobId, conc] = process.argv.slice(2) as [string, string, string, string, string, string];
+  const [baseURL, input, output, journalDir, jobId, conc] = process.argv.slice(2) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   const concurrency = Number(conc);
   const client = new LlmClient({ baseURL, apiKey: 'sk-child', model: 'm', concurrency, timeoutMs: 5000 });
   const options = LabelOptions.parse({ input, baseURL, model: 'm', labels: ['positive', 'negative'], concurrency });
   const task = createTask('label', options, { client });
   const dataset = await openJobTarget(input, output);
-  const summary = await runJob({ jobId, journalDir, task, source: new StoreRecordSource(dataset), sink: new StoreResultSink(dataset), concurrency });
+  const summary = await runJob({
+    jobId,
+    journalDir,
+    task,
+    source: new StoreRecordSource(dataset),
+    sink: new StoreResultSink(dataset),
+    concurrency,
+  });
   client.close();
   dataset.close();
-  process.stdout.write(`${JSON.stringify({ ok: summary.ok, resumed: summary.resumed, failed: summary.failed.length, requests: summary.requests })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ ok: summary.ok, resumed: summary.resumed, failed: summary.failed.length, requests: summary.requests })}\n`,
+  );
 }
 
 main().catch((err: unknown) => {

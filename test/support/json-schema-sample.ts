@@ -28,7 +28,10 @@ export function sampleFromSchema(schema: unknown, seed: string): unknown {
 
 function resolveRef(ref: string, root: JsonSchema): JsonSchema {
   if (ref === '#') return root;
-  const parts = ref.replace(/^#\//, '').split('/').map((p) => decodeURIComponent(p.replace(/~1/g, '/').replace(/~0/g, '~')));
+  const parts = ref
+    .replace(/^#\//, '')
+    .split('/')
+    .map((p) => decodeURIComponent(p.replace(/~1/g, '/').replace(/~0/g, '~')));
   let cur: unknown = root;
   for (const p of parts) cur = cur && typeof cur === 'object' ? (cur as JsonSchema)[p] : undefined;
   return (cur ?? {}) as JsonSchema;
@@ -79,8 +82,14 @@ function gen(s: JsonSchema, root: JsonSchema, rnd: () => number, depth: number):
     }
     case 'integer':
     case 'number': {
-      let lo = typeof s.minimum === 'number' ? s.minimum : typeof s.exclusiveMinimum === 'number' ? s.exclusiveMinimum : 0;
-      let hi = typeof s.maximum === 'number' ? s.maximum : typeof s.exclusiveMaximum === 'number' ? s.exclusiveMaximum : lo + 10;
+      let lo =
+        typeof s.minimum === 'number' ? s.minimum : typeof s.exclusiveMinimum === 'number' ? s.exclusiveMinimum : 0;
+      let hi =
+        typeof s.maximum === 'number'
+          ? s.maximum
+          : typeof s.exclusiveMaximum === 'number'
+            ? s.exclusiveMaximum
+            : lo + 10;
       if (type === 'integer') {
         lo = Math.ceil(lo + (typeof s.exclusiveMinimum === 'number' ? 1e-9 : 0));
         hi = Math.floor(hi - (typeof s.exclusiveMaximum === 'number' ? 1e-9 : 0));

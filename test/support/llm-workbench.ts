@@ -3,7 +3,14 @@
 // API key in the environment, and a browser on the workbench. `close()` undoes it all.
 import type { ChildProcess } from 'node:child_process';
 import type { Browser, Page } from 'playwright-core';
-import { cleanup, launchBrowser, makeWorkspace, openWorkbench, startCodeServer, type CodeServer } from '../harness/vscode';
+import {
+  cleanup,
+  launchBrowser,
+  makeWorkspace,
+  openWorkbench,
+  startCodeServer,
+  type CodeServer,
+} from '../harness/vscode';
 import { spawnOpenAIServer } from './openai-server';
 
 export interface LlmWorkbench {
@@ -18,7 +25,10 @@ export interface LlmWorkbench {
 }
 
 /** `serverArgs`: the loopback server's flags (`--latency 100`, `--synth`, `--seed-by-model`...). */
-export async function openLlmWorkbench(serverArgs: string[], opts: { apiKey: string; settings?: Record<string, unknown> }): Promise<LlmWorkbench> {
+export async function openLlmWorkbench(
+  serverArgs: string[],
+  opts: { apiKey: string; settings?: Record<string, unknown> },
+): Promise<LlmWorkbench> {
   const { url: baseUrl, child: llm } = await spawnOpenAIServer(serverArgs);
   const workspace = makeWorkspace('samples');
   let server: CodeServer | undefined;
@@ -32,7 +42,12 @@ export async function openLlmWorkbench(serverArgs: string[], opts: { apiKey: str
   try {
     server = await startCodeServer({
       env: { OPENAI_API_KEY: opts.apiKey },
-      settings: { 'datasetCurator.llm.baseUrl': `${baseUrl}/v1`, 'datasetCurator.llm.model': 'fake-model', 'datasetCurator.llm.concurrency': 4, ...opts.settings },
+      settings: {
+        'datasetCurator.llm.baseUrl': `${baseUrl}/v1`,
+        'datasetCurator.llm.model': 'fake-model',
+        'datasetCurator.llm.concurrency': 4,
+        ...opts.settings,
+      },
     });
     browser = await launchBrowser();
     const { page } = await openWorkbench(browser, server.url({ folder: workspace }));

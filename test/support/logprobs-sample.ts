@@ -44,7 +44,10 @@ export function labelDistribution(labels: readonly string[], chosen: string, see
   return dist;
 }
 
-export function sampleLogprobs(content: string, opts: { seed: string; topLogprobs: number; labels?: readonly string[] }): { content: TokenLogprob[]; refusal: null } {
+export function sampleLogprobs(
+  content: string,
+  opts: { seed: string; topLogprobs: number; labels?: readonly string[] },
+): { content: TokenLogprob[]; refusal: null } {
   const tokens = pseudoTokens(content);
   const n = Math.max(0, Math.min(20, opts.topLogprobs));
   // Where the label's value is in the answer, if it is one of the labels.
@@ -85,7 +88,10 @@ export function sampleLogprobs(content: string, opts: { seed: string; topLogprob
         groups.set(t, (groups.get(t) ?? 0) + p / total);
       }
       const own = groups.get(token) ?? 1;
-      const top = [...groups.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([t, p]) => entry(t, p));
+      const top = [...groups.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, n)
+        .map(([t, p]) => entry(t, p));
       while (top.length < n) top.push(entry(`~${top.length}`, 1e-9));
       out.push({ ...entry(token, own), top_logprobs: top });
       k++;

@@ -193,7 +193,9 @@ export class OpenAITestServer {
   }
 
   chatRequests(): Array<RecordedRequest & { body: ChatBody }> {
-    return this.requests.filter((r) => r.path === '/v1/chat/completions') as Array<RecordedRequest & { body: ChatBody }>;
+    return this.requests.filter((r) => r.path === '/v1/chat/completions') as Array<
+      RecordedRequest & { body: ChatBody }
+    >;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -234,7 +236,9 @@ export class OpenAITestServer {
     else if (path === '/v1/models') this.counts.models++;
 
     if (this.requireKey !== undefined && this.lastKey !== this.requireKey) {
-      return this.json(res, 401, { error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' } });
+      return this.json(res, 401, {
+        error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' },
+      });
     }
 
     let fault: Fault | undefined;
@@ -255,7 +259,10 @@ export class OpenAITestServer {
     if (latency > 0) await new Promise((r) => setTimeout(r, latency));
 
     if (req.method === 'GET' && path === '/v1/models') {
-      return this.json(res, 200, { object: 'list', data: this.models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'test' })) });
+      return this.json(res, 200, {
+        object: 'list',
+        data: this.models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'test' })),
+      });
     }
     if (req.method === 'POST' && path === '/v1/embeddings') {
       if (fault) return this.applyFault(res, fault, rec);
@@ -267,7 +274,11 @@ export class OpenAITestServer {
       const rf = chat.response_format?.type;
       if (rf && this.unsupported.has(rf)) {
         return this.json(res, 400, {
-          error: { message: `response_format type '${rf}' is not supported by this model`, type: 'invalid_request_error', param: 'response_format' },
+          error: {
+            message: `response_format type '${rf}' is not supported by this model`,
+            type: 'invalid_request_error',
+            param: 'response_format',
+          },
         });
       }
       const reply = this.respond?.(rec) ?? this.defaultReply(chat);
@@ -279,7 +290,10 @@ export class OpenAITestServer {
       if (fault) return this.applyFault(res, fault, rec);
       const routed = this.batches.route(req.method ?? 'GET', req.url ?? '/', buf, headers['content-type'] ?? '');
       if (routed?.raw) {
-        res.writeHead(routed.status, { 'content-type': 'application/octet-stream', 'content-length': routed.raw.length });
+        res.writeHead(routed.status, {
+          'content-type': 'application/octet-stream',
+          'content-length': routed.raw.length,
+        });
         res.end(routed.raw);
         return;
       }
@@ -294,18 +308,45 @@ export class OpenAITestServer {
     if (line.url === '/v1/embeddings') {
       const b = line.body as { input?: string | string[]; model?: string; dimensions?: number };
       const inputs = Array.isArray(b.input) ? b.input : [b.input ?? ''];
-      const data = inputs.map((text, index) => ({ object: 'embedding', index, embedding: this.vector(String(text), b.dimensions ?? this.embeddingDims) }));
+      const data = inputs.map((text, index) => ({
+        object: 'embedding',
+        index,
+        embedding: this.vector(String(text), b.dimensions ?? this.embeddingDims),
+      }));
       const tokens = inputs.reduce((n, t) => n + Math.ceil(String(t).length / 4), 0);
-      return { status: 200, body: { object: 'list', data, model: b.model ?? 'test-embed', usage: { prompt_tokens: tokens, total_tokens: tokens } } };
+      return {
+        status: 200,
+        body: {
+          object: 'list',
+          data,
+          model: b.model ?? 'test-embed',
+          usage: { prompt_tokens: tokens, total_tokens: tokens },
+        },
+      };
     }
-    if (line.url !== '/v1/chat/completions') return { status: 400, body: { error: { message: `unsupported url ${line.url}`, type: 'invalid_request_error' } } };
-    const rec: RecordedRequest = { n: -1, method: 'POST', path: '/v1/chat/completions', headers: {}, hadAuth: true, body, rawBody: '', time: Date.now() };
+    if (line.url !== '/v1/chat/completions')
+      return {
+        status: 400,
+        body: { error: { message: `unsupported url ${line.url}`, type: 'invalid_request_error' } },
+      };
+    const rec: RecordedRequest = {
+      n: -1,
+      method: 'POST',
+      path: '/v1/chat/completions',
+      headers: {},
+      hadAuth: true,
+      body,
+      rawBody: '',
+      time: Date.now(),
+    };
     let reply = this.respond?.(rec) ?? this.defaultReply(body);
     if ('fault' in reply) {
       const f = reply.fault;
       if (f.kind === 'schema-invalid') reply = { content: JSON.stringify({ unexpected: true, label: 12345 }) };
-      else if (f.kind === 'not-json') reply = { content: 'I think the answer is probably positive, but I am not sure.' };
-      else if (f.kind === 'status') return { status: f.status, body: f.body ?? { error: { message: `injected ${f.status}` } } };
+      else if (f.kind === 'not-json')
+        reply = { content: 'I think the answer is probably positive, but I am not sure.' };
+      else if (f.kind === 'status')
+        return { status: f.status, body: f.body ?? { error: { message: `injected ${f.status}` } } };
       else return { status: 500, body: { error: { message: `injected ${f.kind}`, type: 'server_error' } } };
     }
     if ('status' in reply) return { status: reply.status, body: reply.body ?? {} };
@@ -316,12 +357,22 @@ export class OpenAITestServer {
     const chat = (rec.body ?? {}) as ChatBody;
     switch (fault.kind) {
       case 'status':
-        return this.json(res, fault.status, fault.body ?? { error: { message: `injected ${fault.status}` } }, fault.headers);
+        return this.json(
+          res,
+          fault.status,
+          fault.body ?? { error: { message: `injected ${fault.status}` } },
+          fault.headers,
+        );
       case 'rate-limit': {
         const h: Record<string, string> = {};
         if (fault.retryAfterSeconds !== undefined) h['retry-after'] = String(fault.retryAfterSeconds);
         if (fault.retryAfterMs !== undefined) h['retry-after-ms'] = String(fault.retryAfterMs);
-        return this.json(res, fault.status ?? 429, { error: { message: 'Rate limit reached', type: 'rate_limit_error' } }, h);
+        return this.json(
+          res,
+          fault.status ?? 429,
+          { error: { message: 'Rate limit reached', type: 'rate_limit_error' } },
+          h,
+        );
       }
       case 'hang':
         this.hanging.add(res);
@@ -345,7 +396,10 @@ export class OpenAITestServer {
 
   /** The default, request-driven answer. */
   defaultReply(chat: ChatBody): Reply {
-    const seed = lastUserText(chat) + (chat.seed !== undefined ? `#seed=${chat.seed}` : '') + (this.seedByModel ? `#model=${chat.model ?? ''}` : '');
+    const seed =
+      lastUserText(chat) +
+      (chat.seed !== undefined ? `#seed=${chat.seed}` : '') +
+      (this.seedByModel ? `#model=${chat.model ?? ''}` : '');
     const rf = chat.response_format;
     if (rf?.type === 'json_schema') {
       return { content: JSON.stringify(sampleFromSchema(rf.json_schema?.schema ?? {}, seed)) };
@@ -361,16 +415,29 @@ export class OpenAITestServer {
     return { content: `ok ${hashWord(seed)}` };
   }
 
-  private completion(res: ServerResponse, chat: ChatBody, reply: Exclude<Reply, { fault: Fault } | { status: number }>): void {
+  private completion(
+    res: ServerResponse,
+    chat: ChatBody,
+    reply: Exclude<Reply, { fault: Fault } | { status: number }>,
+  ): void {
     const promptChars = (chat.messages ?? []).reduce((n, m) => n + contentText(m.content).length, 0);
     const content = 'content' in reply ? reply.content : null;
     const completionTokens = Math.ceil((content ?? '').length / 4);
     const promptTokens = Math.ceil(promptChars / 4);
     if (chat.stream) {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-      const base = { id: 'chatcmpl-test', object: 'chat.completion.chunk', created: 0, model: chat.model ?? 'test-model' };
-      res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: content ?? '' }, finish_reason: null }] })}\n\n`);
-      res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens } })}\n\n`);
+      const base = {
+        id: 'chatcmpl-test',
+        object: 'chat.completion.chunk',
+        created: 0,
+        model: chat.model ?? 'test-model',
+      };
+      res.write(
+        `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: content ?? '' }, finish_reason: null }] })}\n\n`,
+      );
+      res.write(
+        `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens } })}\n\n`,
+      );
       res.end('data: [DONE]\n\n');
       return;
     }
@@ -378,18 +445,27 @@ export class OpenAITestServer {
   }
 
   /** The body of a non-streaming chat completion (with `logprobs` when asked for). */
-  completionBody(chat: ChatBody, reply: Exclude<Reply, { fault: Fault } | { status: number }>): Record<string, unknown> {
+  completionBody(
+    chat: ChatBody,
+    reply: Exclude<Reply, { fault: Fault } | { status: number }>,
+  ): Record<string, unknown> {
     const promptChars = (chat.messages ?? []).reduce((n, m) => n + contentText(m.content).length, 0);
     const content = 'content' in reply ? reply.content : null;
     const message: Record<string, unknown> = { role: 'assistant', content, refusal: null };
     if ('toolCalls' in reply) {
-      message.tool_calls = reply.toolCalls.map((t, i) => ({ id: `call_${i}`, type: 'function', function: { name: t.name, arguments: t.arguments } }));
+      message.tool_calls = reply.toolCalls.map((t, i) => ({
+        id: `call_${i}`,
+        type: 'function',
+        function: { name: t.name, arguments: t.arguments },
+      }));
     }
     const completionTokens = Math.ceil((content ?? '').length / 4);
     const promptTokens = Math.ceil(promptChars / 4);
     let logprobs: unknown = null;
     if (chat.logprobs === true && content !== null) {
-      const labelEnum = (chat.response_format?.json_schema?.schema as { properties?: { label?: { enum?: unknown } } } | undefined)?.properties?.label?.enum;
+      const labelEnum = (
+        chat.response_format?.json_schema?.schema as { properties?: { label?: { enum?: unknown } } } | undefined
+      )?.properties?.label?.enum;
       logprobs = sampleLogprobs(content, {
         seed: `${lastUserText(chat)}#${chat.model ?? ''}#${chat.seed ?? ''}`,
         topLogprobs: typeof chat.top_logprobs === 'number' ? chat.top_logprobs : 0,
@@ -401,8 +477,20 @@ export class OpenAITestServer {
       object: 'chat.completion',
       created: 0,
       model: chat.model ?? 'test-model',
-      choices: [{ index: 0, message, finish_reason: 'toolCalls' in reply ? 'tool_calls' : ('finishReason' in reply && reply.finishReason) || 'stop', logprobs }],
-      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+      choices: [
+        {
+          index: 0,
+          message,
+          finish_reason:
+            'toolCalls' in reply ? 'tool_calls' : ('finishReason' in reply && reply.finishReason) || 'stop',
+          logprobs,
+        },
+      ],
+      usage: {
+        prompt_tokens: promptTokens,
+        completion_tokens: completionTokens,
+        total_tokens: promptTokens + completionTokens,
+      },
     };
   }
 
@@ -410,9 +498,18 @@ export class OpenAITestServer {
     const b = (rec.body ?? {}) as { input?: string | string[]; model?: string; dimensions?: number };
     const inputs = Array.isArray(b.input) ? b.input : [b.input ?? ''];
     const dims = b.dimensions ?? this.embeddingDims;
-    const data = inputs.map((text, index) => ({ object: 'embedding', index, embedding: this.vector(String(text), dims) }));
+    const data = inputs.map((text, index) => ({
+      object: 'embedding',
+      index,
+      embedding: this.vector(String(text), dims),
+    }));
     const tokens = inputs.reduce((n, t) => n + Math.ceil(String(t).length / 4), 0);
-    this.json(res, 200, { object: 'list', data, model: b.model ?? 'test-embed', usage: { prompt_tokens: tokens, total_tokens: tokens } });
+    this.json(res, 200, {
+      object: 'list',
+      data,
+      model: b.model ?? 'test-embed',
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
+    });
   }
 
   /** A unit vector: from a hash of the text, or near its planted group's base vector. */
@@ -432,7 +529,11 @@ export class OpenAITestServer {
 
   private json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+      ...headers,
+    });
     res.end(text);
   }
 }
@@ -491,7 +592,10 @@ export async function startOpenAIServer(opts: OpenAIServerOptions = {}): Promise
  * `--seed-by-model`). Resolves with its URL.
  */
 export async function spawnOpenAIServer(args: string[] = []): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--port', '0', ...args], { cwd: join(__dirname, '..', '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--port', '0', ...args], {
+    cwd: join(__dirname, '..', '..'),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (d: Buffer) => {
@@ -511,7 +615,11 @@ if (require.main === module) {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const dims = arg('embedding-dims');
-  const server = new OpenAITestServer({ latencyMs: Number(arg('latency') ?? 0), seedByModel: argv.includes('--seed-by-model'), ...(dims ? { embeddingDims: Number(dims) } : {}) });
+  const server = new OpenAITestServer({
+    latencyMs: Number(arg('latency') ?? 0),
+    seedByModel: argv.includes('--seed-by-model'),
+    ...(dims ? { embeddingDims: Number(dims) } : {}),
+  });
   server.record = argv.includes('--record');
   const plant = arg('plant');
   if (plant) {

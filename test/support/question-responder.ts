@@ -37,23 +37,37 @@ export function questionResponder(): (req: RecordedRequest) => Reply | undefined
   return (req) => {
     const chat = (req.body ?? {}) as ChatBody;
     const name = chat.response_format?.json_schema?.name ?? '';
-    const schema = chat.response_format?.json_schema?.schema as { properties?: Record<string, { items?: { enum?: string[] } ; properties?: Record<string, unknown>; minimum?: number }> } | undefined;
+    const schema = chat.response_format?.json_schema?.schema as
+      | {
+          properties?: Record<
+            string,
+            { items?: { enum?: string[] }; properties?: Record<string, unknown>; minimum?: number }
+          >;
+        }
+      | undefined;
     const record = userRecord(chat);
     const recordText = JSON.stringify(record).toLowerCase();
     if (name === 'multi_label_answer') {
       const labels = schema?.properties?.labels?.items?.enum ?? [];
       const chosen = labels.filter((l) => recordText.includes(l.toLowerCase()));
       const confidence = Object.fromEntries(labels.map((l) => [l, chosen.includes(l) ? 0.9 : 0.1]));
-      return { content: JSON.stringify({ labels: chosen, confidence, rationale: `mentions ${chosen.join(', ') || 'none'}` }) };
+      return {
+        content: JSON.stringify({ labels: chosen, confidence, rationale: `mentions ${chosen.join(', ') || 'none'}` }),
+      };
     }
     if (name.startsWith('rating_answer_')) {
       const min = schema?.properties?.rating?.minimum ?? 1;
       const stars = /stars:\s*(-?\d+)/.exec(JSON.stringify(record));
-      return { content: JSON.stringify({ rating: stars ? Number(stars[1]) : min, confidence: 0.8, rationale: 'by the stars' }) };
+      return {
+        content: JSON.stringify({ rating: stars ? Number(stars[1]) : min, confidence: 0.8, rationale: 'by the stars' }),
+      };
     }
     if (name.startsWith('ranking_answer_')) {
       const block = /Candidates \([^)]*\):\n([\s\S]*)$/.exec(recordMessage(chat))?.[1] ?? '';
-      const items = [...block.matchAll(/^\[([^\]]+)\] ([\s\S]*?)(?=\n\n\[|$)/gm)].map((m) => ({ id: m[1] as string, text: m[2] as string }));
+      const items = [...block.matchAll(/^\[([^\]]+)\] ([\s\S]*?)(?=\n\n\[|$)/gm)].map((m) => ({
+        id: m[1] as string,
+        text: m[2] as string,
+      }));
       const order = items.map((c, i) => ({ ...c, i })).sort((a, b) => b.text.length - a.text.length || a.i - b.i);
       return { content: JSON.stringify({ ranking: order.map((c) => c.id), rationale: 'longer is better' }) };
     }

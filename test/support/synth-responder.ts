@@ -28,8 +28,46 @@ export interface SynthResponderStats {
   dialogues: number;
 }
 
-const SYLLABLES = ['ka', 'lo', 'mi', 'ver', 'sa', 'tu', 'ren', 'do', 'pi', 'zan', 'qua', 'el', 'or', 'mab', 'fi', 'neth', 'gor', 'lis', 'tam', 'bex', 'cru', 'yol', 'hep', 'wix'];
-const VERBS = ['Explain', 'Describe', 'Summarize', 'List', 'Compare', 'Write', 'Classify', 'Plan', 'Translate', 'Rewrite', 'Outline', 'Evaluate'];
+const SYLLABLES = [
+  'ka',
+  'lo',
+  'mi',
+  'ver',
+  'sa',
+  'tu',
+  'ren',
+  'do',
+  'pi',
+  'zan',
+  'qua',
+  'el',
+  'or',
+  'mab',
+  'fi',
+  'neth',
+  'gor',
+  'lis',
+  'tam',
+  'bex',
+  'cru',
+  'yol',
+  'hep',
+  'wix',
+];
+const VERBS = [
+  'Explain',
+  'Describe',
+  'Summarize',
+  'List',
+  'Compare',
+  'Write',
+  'Classify',
+  'Plan',
+  'Translate',
+  'Rewrite',
+  'Outline',
+  'Evaluate',
+];
 
 function word(r: () => number): string {
   const n = 2 + Math.floor(r() * 2);
@@ -60,7 +98,10 @@ function prop(schema: JsonSchema, ...path: string[]): JsonSchema {
   return (cur ?? {}) as JsonSchema;
 }
 
-export function synthResponder(opts: SynthResponderOptions = {}, stats?: SynthResponderStats): (req: RecordedRequest) => Reply | undefined {
+export function synthResponder(
+  opts: SynthResponderOptions = {},
+  stats?: SynthResponderStats,
+): (req: RecordedRequest) => Reply | undefined {
   const copyShare = opts.copyShare ?? 0;
   return (req) => {
     const chat = (req.body ?? {}) as ChatBody;
@@ -108,7 +149,10 @@ export function synthResponder(opts: SynthResponderOptions = {}, stats?: SynthRe
       if (stats) stats.dialogues++;
       const count = Number(prop(s.schema, 'properties', 'messages').minItems ?? 2);
       const r = seededRandom(seed);
-      const messages = Array.from({ length: count }, (_, i) => ({ role: i % 2 === 0 ? 'user' : 'assistant', content: novel(r, 8) }));
+      const messages = Array.from({ length: count }, (_, i) => ({
+        role: i % 2 === 0 ? 'user' : 'assistant',
+        content: novel(r, 8),
+      }));
       return { content: JSON.stringify({ messages }) };
     }
     return undefined;

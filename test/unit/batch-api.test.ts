@@ -7,10 +7,23 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import OpenAI, { toFile } from 'openai';
 import { BatchApiClient } from '../../src/core/llm/batch/api';
-import { chatAnswer, forEachLine, parseOutputLine, type BatchOutcome, type BatchRequest } from '../../src/core/llm/batch/format';
+import {
+  chatAnswer,
+  forEachLine,
+  parseOutputLine,
+  type BatchOutcome,
+  type BatchRequest,
+} from '../../src/core/llm/batch/format';
 import { writeInputFiles } from '../../src/core/llm/batch/input-files';
 import { readBatchJournal } from '../../src/core/llm/batch/journal';
-import { batchFilesDir, batchJobStatus, cancelBatchJob, listBatchJobs, runBatch, type OutcomeContext } from '../../src/core/llm/batch/run';
+import {
+  batchFilesDir,
+  batchJobStatus,
+  cancelBatchJob,
+  listBatchJobs,
+  runBatch,
+  type OutcomeContext,
+} from '../../src/core/llm/batch/run';
 import { asBatchEstimate, BATCH_PRICE_FACTOR, costOf } from '../../src/core/llm/batch/prices';
 import { useLoopbackServer } from './helpers/llm';
 
@@ -49,12 +62,22 @@ test('the real SDK uploads a file, creates a batch, polls it through its phases 
   const s = server();
   s.batches.timing = { validatingMs: 30, inProgressMs: 60, finalizingMs: 30, cancellingMs: 0 };
   const sdk = new OpenAI({ baseURL: s.baseURL, apiKey: KEY });
-  const lines = requests(3).map((r) => JSON.stringify({ custom_id: r.custom_id, method: 'POST', url: '/v1/chat/completions', body: r.body }));
-  const file = await sdk.files.create({ file: await toFile(Buffer.from(lines.join('\n')), 'in.jsonl'), purpose: 'batch' });
+  const lines = requests(3).map((r) =>
+    JSON.stringify({ custom_id: r.custom_id, method: 'POST', url: '/v1/chat/completions', body: r.body }),
+  );
+  const file = await sdk.files.create({
+    file: await toFile(Buffer.from(lines.join('\n')), 'in.jsonl'),
+    purpose: 'batch',
+  });
   assert.equal(file.purpose, 'batch');
   assert.equal(file.filename, 'in.jsonl');
   assert.equal((await sdk.files.retrieve(file.id)).bytes, Buffer.byteLength(lines.join('\n')));
-  const batch = await sdk.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { who: 'test' } });
+  const batch = await sdk.batches.create({
+    input_file_id: file.id,
+    endpoint: '/v1/chat/completions',
+    completion_window: '24h',
+    metadata: { who: 'test' },
+  });
   assert.equal(batch.status, 'validating');
   const seen: string[] = [batch.status];
   let b = batch;
@@ -68,10 +91,17 @@ test('the real SDK uploads a file, creates a batch, polls it through its phases 
   assert.equal(b.metadata?.who, 'test');
   assert.ok(b.output_file_id && !b.error_file_id);
   const text = await (await sdk.files.content(b.output_file_id)).text();
-  const outs = text.trim().split('\n').map((l) => parseOutputLine(l));
+  const outs = text
+    .trim()
+    .split('\n')
+    .map((l) => parseOutputLine(l));
   assert.equal(outs.length, 3);
   // every line matches its request by custom_id, with the answer an online request gets
-  const online = await sdk.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'record number 1' }], max_tokens: 20 });
+  const online = await sdk.chat.completions.create({
+    model: 'm',
+    messages: [{ role: 'user', content: 'record number 1' }],
+    max_tokens: 20,
+  });
   const one = outs.find((o) => typeof o !== 'string' && o.custom_id === 'req-1');
   assert.ok(one && typeof one !== 'string' && one.ok);
   assert.equal(one.answer.content, online.choices[0]?.message.content);
@@ -86,9 +116,19 @@ test('the real SDK uploads a file, creates a batch, polls it through its phases 
 
 test('an input file the API refuses fails the batch in validating, naming the line', async () => {
   const sdk = new OpenAI({ baseURL: server().baseURL, apiKey: KEY });
-  const lines = [JSON.stringify({ custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: { model: 'm', messages: [] } }), JSON.stringify({ custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: { model: 'm', messages: [] } })];
-  const file = await sdk.files.create({ file: await toFile(Buffer.from(lines.join('\n')), 'dup.jsonl'), purpose: 'batch' });
-  const b = await sdk.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+  const lines = [
+    JSON.stringify({ custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: { model: 'm', messages: [] } }),
+    JSON.stringify({ custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: { model: 'm', messages: [] } }),
+  ];
+  const file = await sdk.files.create({
+    file: await toFile(Buffer.from(lines.join('\n')), 'dup.jsonl'),
+    purpose: 'batch',
+  });
+  const b = await sdk.batches.create({
+    input_file_id: file.id,
+    endpoint: '/v1/chat/completions',
+    completion_window: '24h',
+  });
   const done = await sdk.batches.retrieve(b.id);
   assert.equal(done.status, 'failed');
   assert.equal(done.errors?.data?.[0]?.line, 2);
@@ -98,18 +138,27 @@ test('an input file the API refuses fails the batch in validating, naming the li
 test('runBatch: requests split at the file limits, one batch per file, every outcome by custom_id', async () => {
   const { summary, outcomes } = await collect({ reqs: requests(25), limits: { maxRequests: 10 } });
   assert.equal(summary.parts.length, 3, 'split into 10 + 10 + 5');
-  assert.deepEqual(summary.parts.map((p) => p.requests), [10, 10, 5]);
+  assert.deepEqual(
+    summary.parts.map((p) => p.requests),
+    [10, 10, 5],
+  );
   assert.equal(summary.batchesCreated, 3);
   assert.equal(server().batches.list().length, 3);
   assert.equal(summary.ok, 25);
   assert.deepEqual(summary.failures, []);
   assert.ok(summary.complete);
-  assert.deepEqual(outcomes.map((x) => x.o.custom_id).sort(), requests(25).map((r) => r.custom_id).sort());
+  assert.deepEqual(
+    outcomes.map((x) => x.o.custom_id).sort(),
+    requests(25)
+      .map((r) => r.custom_id)
+      .sort(),
+  );
   assert.ok(outcomes.every((x) => x.o.ok));
   // the split by bytes too: no file over the limit
   const { summary: s2 } = await collect({ reqs: requests(12), job: 'bytes', limits: { maxBytes: 600 } });
   assert.ok(s2.parts.length >= 3);
-  for (const p of readBatchJournal(join(dir(), 'bytes.batch.jsonl')).parts.values()) assert.ok(p.bytes <= 600, `${p.file}: ${p.bytes} bytes`);
+  for (const p of readBatchJournal(join(dir(), 'bytes.batch.jsonl')).parts.values())
+    assert.ok(p.bytes <= 600, `${p.file}: ${p.bytes} bytes`);
   assert.equal(s2.ok, 12);
 });
 
@@ -166,7 +215,10 @@ test('runBatch: an expired batch gives its partial output; the expired lines go 
   s.batches.expireAfter = 2;
   const r2 = await collect({ reqs: requests(5), job: 'nofollow', followUpRounds: 0 });
   assert.equal(r2.summary.ok, 2);
-  assert.deepEqual(r2.summary.failures.map((f) => f.kind), ['expired', 'expired', 'expired']);
+  assert.deepEqual(
+    r2.summary.failures.map((f) => f.kind),
+    ['expired', 'expired', 'expired'],
+  );
 });
 
 test('a batch whose input file the API refuses: every request reported with the reason, no follow-up batch', async () => {
@@ -175,7 +227,9 @@ test('a batch whose input file the API refuses: every request reported with the 
   assert.equal(summary.parts[0]?.status, 'failed');
   assert.equal(summary.batchesCreated, 1, 'the same file would be refused again: no follow-up');
   assert.equal(summary.failures.length, 5);
-  assert.ok(summary.failures.every((f) => /the batch failed: line 4: The file has more than 3 requests/.test(f.message)));
+  assert.ok(
+    summary.failures.every((f) => /the batch failed: line 4: The file has more than 3 requests/.test(f.message)),
+  );
   assert.ok(outcomes.every((x) => !x.o.ok && !x.ctx.willRetry));
 });
 
@@ -184,7 +238,16 @@ test('cancel: batches go through cancelling to cancelled; what they did is appli
   s.batches.hold('in_progress');
   const journalPath = join(dir(), 'c.batch.jsonl');
   const controller = new AbortController();
-  const run = runBatch({ api: api(), journalPath, job: 'c', model: 'm', requests: () => requests(8), onOutcome: () => undefined, poll: FAST, signal: controller.signal });
+  const run = runBatch({
+    api: api(),
+    journalPath,
+    job: 'c',
+    model: 'm',
+    requests: () => requests(8),
+    onOutcome: () => undefined,
+    poll: FAST,
+    signal: controller.signal,
+  });
   // the journal shows the batch in progress (what `curate batch status` prints)
   while (batchJobStatus(journalPath).parts[0]?.status !== 'in_progress') await new Promise((r) => setTimeout(r, 5));
   controller.abort();
@@ -192,10 +255,21 @@ test('cancel: batches go through cancelling to cancelled; what they did is appli
   assert.equal(s.batches.list()[0]?.status, 'in_progress', 'stopping to wait does not cancel the batch');
   s.batches.timing.cancellingMs = 30;
   const cancelled = await cancelBatchJob(api(), journalPath);
-  assert.deepEqual(cancelled.map((c) => c.status), ['cancelling']);
+  assert.deepEqual(
+    cancelled.map((c) => c.status),
+    ['cancelling'],
+  );
   s.batches.release();
   const outcomes: BatchOutcome[] = [];
-  const summary = await runBatch({ api: api(), journalPath, job: 'c', model: 'm', requests: () => requests(8), onOutcome: (o) => void outcomes.push(o), poll: FAST });
+  const summary = await runBatch({
+    api: api(),
+    journalPath,
+    job: 'c',
+    model: 'm',
+    requests: () => requests(8),
+    onOutcome: (o) => void outcomes.push(o),
+    poll: FAST,
+  });
   assert.equal(summary.parts[0]?.status, 'cancelled');
   assert.equal(summary.batchesCreated, 0, 'no new batch after a cancel');
   assert.deepEqual(listBatchJobs(join(dir(), 'none.jsonl')), []);
@@ -206,14 +280,18 @@ test('cancel: batches go through cancelling to cancelled; what they did is appli
 
 test('the API key is in no file the job writes (journal, input, output and error files) and in no log line', async () => {
   const logs: string[] = [];
-  server().batches.lineFault = (line) => (line.custom_id === 'req-1' ? { status: 401, message: `Incorrect API key provided: ${KEY}` } : undefined);
+  server().batches.lineFault = (line) =>
+    line.custom_id === 'req-1' ? { status: 401, message: `Incorrect API key provided: ${KEY}` } : undefined;
   const { summary } = await collect({ reqs: requests(3), log: (l) => logs.push(l), followUpRounds: 0 });
   assert.equal(summary.ok, 2);
   const files = batchFilesDir(join(dir(), 'job1.batch.jsonl'));
   const all = [join(dir(), 'job1.batch.jsonl'), ...readdirSync(files).map((n) => join(files, n))];
   assert.ok(all.length >= 4);
   for (const f of all) assert.ok(!readFileSync(f, 'utf8').includes(KEY), `${f} holds the key`);
-  assert.ok(readFileSync(join(files, 'job1-0.errors.jsonl'), 'utf8').includes('Incorrect API key provided: [redacted]'), 'the error file says what the provider said, without the key');
+  assert.ok(
+    readFileSync(join(files, 'job1-0.errors.jsonl'), 'utf8').includes('Incorrect API key provided: [redacted]'),
+    'the error file says what the provider said, without the key',
+  );
   assert.ok(!logs.join('\n').includes(KEY));
   assert.equal(summary.failures.length, 1);
   assert.match(summary.failures[0]?.message ?? '', /Incorrect API key provided: \[redacted\]/);
@@ -248,11 +326,36 @@ test('the journal uses only the parts its round lists as built (a round written 
   const { writeFileSync: write } = await import('node:fs');
   const path = join(dir(), 'j.batch.jsonl');
   const lines = [
-    { type: 'header', version: 1, kind: 'batch', job: 'j', endpoint: '/v1/chat/completions', base_url: 'u', model: 'm', created: 't' },
+    {
+      type: 'header',
+      version: 1,
+      kind: 'batch',
+      job: 'j',
+      endpoint: '/v1/chat/completions',
+      base_url: 'u',
+      model: 'm',
+      created: 't',
+    },
     // the first build: 3 parts journaled, killed before `built`
-    ...[0, 1, 2].map((part) => ({ type: 'part', part, round: 0, file: `j-${part}.jsonl`, requests: 10, bytes: 100, sha256: 'x' })),
+    ...[0, 1, 2].map((part) => ({
+      type: 'part',
+      part,
+      round: 0,
+      file: `j-${part}.jsonl`,
+      requests: 10,
+      bytes: 100,
+      sha256: 'x',
+    })),
     // written again (the records changed meanwhile): 2 parts, then built
-    ...[0, 1].map((part) => ({ type: 'part', part, round: 0, file: `j-${part}.jsonl`, requests: 12, bytes: 120, sha256: 'y' })),
+    ...[0, 1].map((part) => ({
+      type: 'part',
+      part,
+      round: 0,
+      file: `j-${part}.jsonl`,
+      requests: 12,
+      bytes: 120,
+      sha256: 'y',
+    })),
     { type: 'built', round: 0, parts: [0, 1], requests: 24, depth: 0 },
   ];
   write(path, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
@@ -263,14 +366,31 @@ test('the journal uses only the parts its round lists as built (a round written 
 
 test('input files are written whole, split at the limits, with their sizes', async () => {
   const files = await writeInputFiles(requests(7), dir(), 'x', { maxRequests: 3 });
-  assert.deepEqual(files.map((f) => f.requests), [3, 3, 1]);
+  assert.deepEqual(
+    files.map((f) => f.requests),
+    [3, 3, 1],
+  );
   for (const f of files) assert.equal(readFileSync(f.path).length, f.bytes);
-  await assert.rejects(writeInputFiles([{ custom_id: 'big', body: { model: 'm', messages: [{ role: 'user', content: 'x'.repeat(2000) }] } }], dir(), 'z', { maxBytes: 1000 }), /more than a batch file may hold/);
+  await assert.rejects(
+    writeInputFiles(
+      [{ custom_id: 'big', body: { model: 'm', messages: [{ role: 'user', content: 'x'.repeat(2000) }] } }],
+      dir(),
+      'z',
+      { maxBytes: 1000 },
+    ),
+    /more than a batch file may hold/,
+  );
 });
 
 test('chat completions give deterministic logprobs and top_logprobs when asked', async () => {
   const sdk = new OpenAI({ baseURL: server().baseURL, apiKey: KEY });
-  const ask = () => sdk.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hello' }], logprobs: true, top_logprobs: 3 });
+  const ask = () =>
+    sdk.chat.completions.create({
+      model: 'm',
+      messages: [{ role: 'user', content: 'hello' }],
+      logprobs: true,
+      top_logprobs: 3,
+    });
   const a = await ask();
   const b = await ask();
   const lp = a.choices[0]?.logprobs?.content ?? [];
@@ -303,5 +423,8 @@ test('batch prices are half the online prices', () => {
   assert.equal(costOf(tokens, p, 'batch'), 15 * BATCH_PRICE_FACTOR);
   assert.equal(BATCH_PRICE_FACTOR, 0.5);
   // an operation's estimate, run as a batch
-  assert.deepEqual(asBatchEstimate({ records: 10, requests: 10, inputTokens: 2_000_000, outputTokens: 1_000_000, cost: 15 }, p), { records: 10, requests: 10, inputTokens: 2_000_000, outputTokens: 1_000_000, cost: 7.5 });
+  assert.deepEqual(
+    asBatchEstimate({ records: 10, requests: 10, inputTokens: 2_000_000, outputTokens: 1_000_000, cost: 15 }, p),
+    { records: 10, requests: 10, inputTokens: 2_000_000, outputTokens: 1_000_000, cost: 7.5 },
+  );
 });

@@ -20,18 +20,45 @@ const PER_FILE = 25;
 const PARTS = 3;
 const child = join(__dirname, '..', 'support', 'batch-child.ts');
 
-function run(file: string, pause?: string, mode: 'store' | 'file' = 'store'): { out: () => string; kill(): void; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> } {
-  const args = ['--import', 'tsx', child, server.baseURL, file, `${file}.curator-journal`, 'job', String(PER_FILE), ...(pause ? [pause] : [])];
-  const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '', DC_BATCH_MODE: mode } });
+function run(
+  file: string,
+  pause?: string,
+  mode: 'store' | 'file' = 'store',
+): {
+  out: () => string;
+  kill(): void;
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }>;
+} {
+  const args = [
+    '--import',
+    'tsx',
+    child,
+    server.baseURL,
+    file,
+    `${file}.curator-journal`,
+    'job',
+    String(PER_FILE),
+    ...(pause ? [pause] : []),
+  ];
+  const p = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: '', DC_BATCH_MODE: mode },
+  });
   let out = '';
   let err = '';
   p.stdout.on('data', (d: Buffer) => (out += d.toString()));
   p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return { out: () => out, kill: () => p.kill('SIGKILL'), done: new Promise((resolve) => p.on('close', (code, signal) => resolve({ code, signal, out, err }))) };
+  return {
+    out: () => out,
+    kill: () => p.kill('SIGKILL'),
+    done: new Promise((resolve) => p.on('close', (code, signal) => resolve({ code, signal, out, err }))),
+  };
 }
 
 function dataset(): { file: string; original: string } {
-  const lines = Array.from({ length: N }, (_, i) => JSON.stringify({ id: i, text: `review number ${i}: ${i % 3 === 0 ? 'great' : 'poor'} product` }));
+  const lines = Array.from({ length: N }, (_, i) =>
+    JSON.stringify({ id: i, text: `review number ${i}: ${i % 3 === 0 ? 'great' : 'poor'} product` }),
+  );
   const original = `${lines.join('\n')}\n`;
   return { file: fileWith(original, 'data.jsonl', tempDir('dc-batch-crash-')), original };
 }
@@ -66,8 +93,11 @@ function normalized(text: string): unknown[] {
     .trimEnd()
     .split('\n')
     .map((l) => {
-      const r = JSON.parse(l) as { annotations?: { suggestions?: Record<string, Array<{ provenance?: { time?: string } }>> } };
-      for (const list of Object.values(r.annotations?.suggestions ?? {})) for (const s of list) if (s.provenance) delete s.provenance.time;
+      const r = JSON.parse(l) as {
+        annotations?: { suggestions?: Record<string, Array<{ provenance?: { time?: string } }>> };
+      };
+      for (const list of Object.values(r.annotations?.suggestions ?? {}))
+        for (const s of list) if (s.provenance) delete s.provenance.time;
       return r;
     });
 }
@@ -87,9 +117,20 @@ test('reference: an uninterrupted batch job labels every record once', () => {
   const r = referenceRun;
   assert.ok(r);
   assert.equal(r.code, 0, r.err);
-  const summary = JSON.parse(r.out.trim().split('\n').pop() as string) as { ok: number; created: number; applied: number; complete: boolean };
-  assert.deepEqual({ ok: summary.ok, created: summary.created, applied: summary.applied, complete: summary.complete }, { ok: N, created: PARTS, applied: N, complete: true });
-  const first = reference[0] as { label: string; annotations: { suggestions: { label: Array<{ value: string; agent: string }> } } };
+  const summary = JSON.parse(r.out.trim().split('\n').pop() as string) as {
+    ok: number;
+    created: number;
+    applied: number;
+    complete: boolean;
+  };
+  assert.deepEqual(
+    { ok: summary.ok, created: summary.created, applied: summary.applied, complete: summary.complete },
+    { ok: N, created: PARTS, applied: N, complete: true },
+  );
+  const first = reference[0] as {
+    label: string;
+    annotations: { suggestions: { label: Array<{ value: string; agent: string }> } };
+  };
   assert.ok(['positive', 'negative'].includes(first.label));
   assert.equal(first.annotations.suggestions.label.length, 1);
 });
@@ -108,7 +149,8 @@ interface Scenario {
   mode?: 'store' | 'file';
 }
 
-const has = (file: string, type: string, extra: (e: Record<string, unknown>) => boolean = () => true): boolean => journalEntries(file).some((e) => e.type === type && extra(e));
+const has = (file: string, type: string, extra: (e: Record<string, unknown>) => boolean = () => true): boolean =>
+  journalEntries(file).some((e) => e.type === type && extra(e));
 
 const scenarios: Scenario[] = [
   { phase: 'writing the input files', pause: 'build:40' },
@@ -127,8 +169,16 @@ const scenarios: Scenario[] = [
     adopts: /part 0: its batch was created before the process stopped/,
   },
   { phase: 'validating', setup: (s) => s.batches.hold('validating'), ready: (f) => has(f, 'created') },
-  { phase: 'in_progress', setup: (s) => s.batches.hold('in_progress'), ready: (f) => has(f, 'status', (e) => e.status === 'in_progress') },
-  { phase: 'finalizing', setup: (s) => s.batches.hold('finalizing'), ready: (f) => has(f, 'status', (e) => e.status === 'finalizing') },
+  {
+    phase: 'in_progress',
+    setup: (s) => s.batches.hold('in_progress'),
+    ready: (f) => has(f, 'status', (e) => e.status === 'in_progress'),
+  },
+  {
+    phase: 'finalizing',
+    setup: (s) => s.batches.hold('finalizing'),
+    ready: (f) => has(f, 'status', (e) => e.status === 'finalizing'),
+  },
   {
     phase: 'downloading the output file',
     setup: (s) => s.addFault({ kind: 'latency', ms: 800 }, { path: '', when: (r) => r.path.endsWith('/content') }),
@@ -137,7 +187,12 @@ const scenarios: Scenario[] = [
   { phase: 'applying results (none saved yet)', pause: 'apply:10' },
   { phase: 'a part is saved but not yet marked applied', pause: 'saved' },
   // the one-pass file apply (runFileBatchJob)
-  { mode: 'file', phase: 'in_progress (file mode)', setup: (s) => s.batches.hold('in_progress'), ready: (f) => has(f, 'status', (e) => e.status === 'in_progress') },
+  {
+    mode: 'file',
+    phase: 'in_progress (file mode)',
+    setup: (s) => s.batches.hold('in_progress'),
+    ready: (f) => has(f, 'status', (e) => e.status === 'in_progress'),
+  },
   {
     mode: 'file',
     phase: 'creating a batch (file mode)',
@@ -150,43 +205,67 @@ const scenarios: Scenario[] = [
 ];
 
 for (const sc of scenarios) {
-  test(`SIGKILL while ${sc.phase}, then again: the same batches, each record answered once`, { timeout: 180_000 }, async () => {
-    const mode = sc.mode ?? 'store';
-    assert.ok(reference.length === N, 'the reference run ran first');
-    server.reset();
-    const { file, original } = dataset();
-    sc.setup?.(server);
-    const first = run(file, sc.pause, mode);
-    let exited = false;
-    void first.done.then(() => (exited = true));
-    if (sc.pause) await until(`it paused (${sc.pause})`, () => first.out().includes('paused'), () => exited);
-    if (sc.ready) await until(sc.phase, () => sc.ready?.(file, server) ?? true, () => exited);
-    first.kill();
-    const r1 = await first.done;
-    assert.equal(r1.signal, 'SIGKILL', r1.err);
-    await new Promise((r) => setTimeout(r, sc.settleMs ?? 100));
-    if (sc.pause !== 'saved') assert.equal(readFileSync(file, 'utf8'), original, 'nothing was saved before the kill');
-    const batchesBefore = server.batches.list().length;
-    server.batches.release();
-    server.clearFaults();
+  test(
+    `SIGKILL while ${sc.phase}, then again: the same batches, each record answered once`,
+    { timeout: 180_000 },
+    async () => {
+      const mode = sc.mode ?? 'store';
+      assert.ok(reference.length === N, 'the reference run ran first');
+      server.reset();
+      const { file, original } = dataset();
+      sc.setup?.(server);
+      const first = run(file, sc.pause, mode);
+      let exited = false;
+      void first.done.then(() => (exited = true));
+      if (sc.pause)
+        await until(
+          `it paused (${sc.pause})`,
+          () => first.out().includes('paused'),
+          () => exited,
+        );
+      if (sc.ready)
+        await until(
+          sc.phase,
+          () => sc.ready?.(file, server) ?? true,
+          () => exited,
+        );
+      first.kill();
+      const r1 = await first.done;
+      assert.equal(r1.signal, 'SIGKILL', r1.err);
+      await new Promise((r) => setTimeout(r, sc.settleMs ?? 100));
+      if (sc.pause !== 'saved') assert.equal(readFileSync(file, 'utf8'), original, 'nothing was saved before the kill');
+      const batchesBefore = server.batches.list().length;
+      server.batches.release();
+      server.clearFaults();
 
-    const second = await run(file, undefined, mode).done;
-    assert.equal(second.code, 0, second.err);
-    if (sc.adopts) assert.match(second.err, sc.adopts);
-    const summary = JSON.parse(second.out.trim().split('\n').pop() as string) as { ok: number; created: number; complete: boolean; failed: number; redo: number };
-    assert.equal(summary.complete, true);
-    assert.equal(summary.ok, N);
-    assert.equal(summary.failed, 0);
-    assert.equal(summary.redo, 0);
-    // never a second batch, never a second upload for the same requests
-    assert.equal(server.batches.list().length, PARTS, `${server.batches.list().length} batches for ${PARTS} input files`);
-    assert.equal(summary.created, PARTS - batchesBefore, 'the second run created only the batches the first had not');
-    const uploads = [...server.batches.files.values()].filter((f) => f.purpose === 'batch');
-    assert.equal(uploads.length, PARTS, 'each input file uploaded once');
-    assert.equal(new Set(uploads.map((f) => f.filename)).size, PARTS);
-    // every record answered exactly once, as in the uninterrupted run; the rest as it was
-    assert.deepEqual(normalized(readFileSync(file, 'utf8')), reference);
-  });
+      const second = await run(file, undefined, mode).done;
+      assert.equal(second.code, 0, second.err);
+      if (sc.adopts) assert.match(second.err, sc.adopts);
+      const summary = JSON.parse(second.out.trim().split('\n').pop() as string) as {
+        ok: number;
+        created: number;
+        complete: boolean;
+        failed: number;
+        redo: number;
+      };
+      assert.equal(summary.complete, true);
+      assert.equal(summary.ok, N);
+      assert.equal(summary.failed, 0);
+      assert.equal(summary.redo, 0);
+      // never a second batch, never a second upload for the same requests
+      assert.equal(
+        server.batches.list().length,
+        PARTS,
+        `${server.batches.list().length} batches for ${PARTS} input files`,
+      );
+      assert.equal(summary.created, PARTS - batchesBefore, 'the second run created only the batches the first had not');
+      const uploads = [...server.batches.files.values()].filter((f) => f.purpose === 'batch');
+      assert.equal(uploads.length, PARTS, 'each input file uploaded once');
+      assert.equal(new Set(uploads.map((f) => f.filename)).size, PARTS);
+      // every record answered exactly once, as in the uninterrupted run; the rest as it was
+      assert.deepEqual(normalized(readFileSync(file, 'utf8')), reference);
+    },
+  );
 }
 
 test('a kill while writing the input files leaves no half file under a final name', { timeout: 120_000 }, async () => {
@@ -195,13 +274,24 @@ test('a kill while writing the input files leaves no half file under a final nam
   const first = run(file, 'build:40');
   let exited = false;
   void first.done.then(() => (exited = true));
-  await until('it paused', () => first.out().includes('paused'), () => exited);
+  await until(
+    'it paused',
+    () => first.out().includes('paused'),
+    () => exited,
+  );
   first.kill();
   await first.done;
   const entries = journalEntries(file);
   assert.ok(!entries.some((e) => e.type === 'built'), 'the round is not marked built');
   const dir = join(`${file}.curator-journal`, 'job.batch.files');
   assert.ok(existsSync(dir));
-  assert.ok(!readdirSync(dir).some((n) => /^job-\d+\.jsonl$/.test(n) && readFileSync(join(dir, n), 'utf8').split('\n').filter(Boolean).length !== PER_FILE), 'only whole files under a final name');
+  assert.ok(
+    !readdirSync(dir).some(
+      (n) =>
+        /^job-\d+\.jsonl$/.test(n) &&
+        readFileSync(join(dir, n), 'utf8').split('\n').filter(Boolean).length !== PER_FILE,
+    ),
+    'only whole files under a final name',
+  );
   assert.equal(server.batches.list().length, 0, 'nothing was sent');
 });

@@ -6,25 +6,87 @@ import * as assert from 'node:assert/strict';
 import { rowsOf, table, updateReadme } from '../../bench/run';
 
 test('rows from each results shape, with units, baselines and ratios filled in', () => {
-  const store = rowsOf('store', { rows: [{ figure: 'save after one edit', value: 610, unit: 'ms', baseline: 560, baselineWhat: 'cp + sync ms', ratio: 1.09, target: '<= 1.3x cp+sync', pass: true }] });
-  assert.deepEqual(store, [{ figure: 'save after one edit', value: 610, unit: 'ms', baseline: 560, baselineLabel: 'cp + sync ms', ratio: 1.09, target: '<= 1.3x cp+sync', pass: true }]);
-  const llm = rowsOf('llm', { rows: [{ figure: 'share of ideal at c=64', value: 0.956, baseline: 0.72, ratio: 1.33, target: '>= 0.95', pass: true }, { figure: 'client CPU ms/request at c=1', value: 1.6, baseline: 2, ratio: 0.8, target: '<= 0.5', pass: false }] });
+  const store = rowsOf('store', {
+    rows: [
+      {
+        figure: 'save after one edit',
+        value: 610,
+        unit: 'ms',
+        baseline: 560,
+        baselineWhat: 'cp + sync ms',
+        ratio: 1.09,
+        target: '<= 1.3x cp+sync',
+        pass: true,
+      },
+    ],
+  });
+  assert.deepEqual(store, [
+    {
+      figure: 'save after one edit',
+      value: 610,
+      unit: 'ms',
+      baseline: 560,
+      baselineLabel: 'cp + sync ms',
+      ratio: 1.09,
+      target: '<= 1.3x cp+sync',
+      pass: true,
+    },
+  ]);
+  const llm = rowsOf('llm', {
+    rows: [
+      { figure: 'share of ideal at c=64', value: 0.956, baseline: 0.72, ratio: 1.33, target: '>= 0.95', pass: true },
+      { figure: 'client CPU ms/request at c=1', value: 1.6, baseline: 2, ratio: 0.8, target: '<= 0.5', pass: false },
+    ],
+  });
   assert.equal(llm[0]!.unit, 'of ideal');
   assert.equal(llm[0]!.baselineLabel, 'bare openai SDK');
   assert.equal(llm[1]!.unit, 'ms');
-  const dedup = rowsOf('dedup', { rows: [{ figure: 'false merges (clusters)', value: 0, unit: '', baseline: 0, baselineLabel: '', ratio: null, target: '0', pass: true }] });
+  const dedup = rowsOf('dedup', {
+    rows: [
+      {
+        figure: 'false merges (clusters)',
+        value: 0,
+        unit: '',
+        baseline: 0,
+        baselineLabel: '',
+        ratio: null,
+        target: '0',
+        pass: true,
+      },
+    ],
+  });
   assert.equal(dedup[0]!.ratio, null);
   assert.equal(rowsOf('editor', {}).length, 0);
 });
 
 test('one markdown table; a benchmark without results says so', () => {
   const t = table([
-    { bench: { name: 'store', file: 'bench/store.ts', what: '1 GB', full: [], quick: [] }, json: { date: '2026-12-01T10:00:00Z', rows: [{ figure: 'index throughput', value: 5.7, unit: 'GB/s', baseline: 6.5, baselineWhat: 'raw indexOf scan GB/s', ratio: 0.877, target: '>= 1 GB/s', pass: true }] } },
+    {
+      bench: { name: 'store', file: 'bench/store.ts', what: '1 GB', full: [], quick: [] },
+      json: {
+        date: '2026-12-01T10:00:00Z',
+        rows: [
+          {
+            figure: 'index throughput',
+            value: 5.7,
+            unit: 'GB/s',
+            baseline: 6.5,
+            baselineWhat: 'raw indexOf scan GB/s',
+            ratio: 0.877,
+            target: '>= 1 GB/s',
+            pass: true,
+          },
+        ],
+      },
+    },
     { bench: { name: 'editor', file: 'bench/editor.ts', what: 'workbench', full: [], quick: [] }, json: undefined },
   ]);
   const lines = t.trimEnd().split('\n');
   assert.equal(lines[0], '| benchmark | figure | value | baseline (same run) | ratio | target | met |');
-  assert.equal(lines[2], '| `bench/store.ts` (1 GB, 2026-12-01) | index throughput | 5.70 GB/s | 6.50 (raw indexOf scan GB/s) | 0.877x | >= 1 GB/s | yes |');
+  assert.equal(
+    lines[2],
+    '| `bench/store.ts` (1 GB, 2026-12-01) | index throughput | 5.70 GB/s | 6.50 (raw indexOf scan GB/s) | 0.877x | >= 1 GB/s | yes |',
+  );
   assert.equal(lines[3], '| `bench/editor.ts` (workbench) | not run yet | | | | | |');
 });
 

@@ -15,16 +15,31 @@ const loopback = useLoopbackServer('dc-cli-integrity-');
 const home = tempDir('dc-home-');
 
 function curate(args: string[], env: Record<string, string> = {}) {
-  return curateAsync(args, { cwd: loopback.dir(), env: { XDG_CACHE_HOME: join(home, 'cache'), XDG_CONFIG_HOME: join(home, 'config'), OPENAI_API_KEY: 'sk-integrity-test', OPENAI_BASE_URL: '', CURATE_MODEL: '', ...env } });
+  return curateAsync(args, {
+    cwd: loopback.dir(),
+    env: {
+      XDG_CACHE_HOME: join(home, 'cache'),
+      XDG_CONFIG_HOME: join(home, 'config'),
+      OPENAI_API_KEY: 'sk-integrity-test',
+      OPENAI_BASE_URL: '',
+      CURATE_MODEL: '',
+      ...env,
+    },
+  });
 }
 
 const llm = () => ['--labels', 'positive,negative', '--base-url', loopback.server().baseURL, '--model', 'm', '--yes'];
-const records = (n: number) => Array.from({ length: n }, (_, i) => JSON.stringify({ text: `record ${i}` })).join('\n') + '\n';
+const records = (n: number) =>
+  Array.from({ length: n }, (_, i) => JSON.stringify({ text: `record ${i}` })).join('\n') + '\n';
 
 describe('curate: integrity at the edges', () => {
   test('annotate on a binary file: exit 2, a clear message, nothing written, no request', async () => {
     const dir = loopback.dir();
-    const bin = Buffer.concat([Buffer.from('\x7fELF\x02\x01\x01\x00\x00\x00'), Buffer.alloc(200, 0), Buffer.from('\n{"text":"x"}\n')]);
+    const bin = Buffer.concat([
+      Buffer.from('\x7fELF\x02\x01\x01\x00\x00\x00'),
+      Buffer.alloc(200, 0),
+      Buffer.from('\n{"text":"x"}\n'),
+    ]);
     writeFileSync(join(dir, 'program.jsonl'), bin);
     const r = await curate(['annotate', 'program.jsonl', ...llm(), '--in-place']);
     assert.equal(r.code, 2, r.err);
@@ -60,7 +75,17 @@ describe('curate: integrity at the edges', () => {
     const server = loopback.server();
     writeFileSync(join(loopback.dir(), 'd.jsonl'), records(3));
     server.addFault({ kind: 'status', status: 500 }, { times: 2 });
-    const r = await curate(['annotate', 'd.jsonl', ...llm(), '--out', 'o.jsonl', '--no-cache', '--concurrency', '1', '--json']);
+    const r = await curate([
+      'annotate',
+      'd.jsonl',
+      ...llm(),
+      '--out',
+      'o.jsonl',
+      '--no-cache',
+      '--concurrency',
+      '1',
+      '--json',
+    ]);
     assert.equal(r.code, 0, r.err);
     const s = JSON.parse(r.out) as { requests: number; ok: number };
     assert.equal(s.ok, 3);
@@ -117,7 +142,11 @@ describe('curate: integrity at the edges', () => {
     const r = await job;
     const recs = readJsonl(file);
     assert.equal(recs[39]!.label, 'set-by-a-person', "the person's saved edit is in the file");
-    if (r.code === 0) assert.ok(recs.every((x) => JSON.stringify(x).includes('"m"')), 'a job that exits 0 has its results in the file');
+    if (r.code === 0)
+      assert.ok(
+        recs.every((x) => JSON.stringify(x).includes('"m"')),
+        'a job that exits 0 has its results in the file',
+      );
     else {
       assert.equal(r.code, 3, r.err);
       assert.match(r.err, /changed on disk since it was opened/);
@@ -126,14 +155,24 @@ describe('curate: integrity at the edges', () => {
 
   test('journals and caches never show in git status (a workspace cache and a job that failed keep their folders)', async () => {
     const dir = loopback.dir();
-    const git = (...a: string[]) => spawnSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', ...a], { cwd: dir, encoding: 'utf8' });
+    const git = (...a: string[]) =>
+      spawnSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', ...a], { cwd: dir, encoding: 'utf8' });
     writeFileSync(join(dir, 'd.jsonl'), records(4));
     assert.equal(git('init', '-q').status, 0);
     git('add', 'd.jsonl');
     assert.equal(git('commit', '-qm', 'data').status, 0);
     // One record fails (the journal stays for a re-run), the cache is the workspace's.
     loopback.server().addFault({ kind: 'status', status: 400 }, { times: 1 });
-    const r = await curate(['annotate', 'd.jsonl', ...llm(), '--in-place', '--cache-dir', '.curator/cache/llm', '--concurrency', '1']);
+    const r = await curate([
+      'annotate',
+      'd.jsonl',
+      ...llm(),
+      '--in-place',
+      '--cache-dir',
+      '.curator/cache/llm',
+      '--concurrency',
+      '1',
+    ]);
     assert.equal(r.code, 1, r.err);
     assert.ok(existsSync(join(dir, 'd.jsonl.curator-journal')));
     assert.ok(existsSync(join(dir, '.curator', 'cache', 'llm')));

@@ -17,7 +17,11 @@ before(async () => {
 });
 
 function curate(args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  const r = spawnSync(process.execPath, [cli, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 import { ReadinessCheck, rowTokens, fineTuneModel, describeReadiness } from '../../src/core/export/readiness';
@@ -45,22 +49,64 @@ describe('curate export / import / convert', () => {
     assert.equal(a.code, 0, a.err);
     assert.match(a.out, /wrote 36 argilla row\(s\)/);
     const first = JSON.parse(readFileSync(join(dir, 'argilla.jsonl'), 'utf8').split('\n')[0]!);
-    assert.deepEqual(Object.keys(first), ['id', 'fields', 'metadata', 'suggestions', 'responses', 'vectors', 'status', '_server_id']);
+    assert.deepEqual(Object.keys(first), [
+      'id',
+      'fields',
+      'metadata',
+      'suggestions',
+      'responses',
+      'vectors',
+      'status',
+      '_server_id',
+    ]);
   });
 
   test('fine-tune readiness: tokens per row against the context, rows that would be cut, training tokens and cost', () => {
     const dir = tempDir('dc-cli-ready-');
     const file = join(dir, 'chats.jsonl');
     const long = 'lorem ipsum '.repeat(200);
-    writeFileSync(file, [
-      { messages: [{ role: 'user', content: 'hello world' }, { role: 'assistant', content: 'hi' }] },
-      { messages: [{ role: 'user', content: long }, { role: 'assistant', content: 'ok' }] },
-    ].map((x) => JSON.stringify(x)).join('\n') + '\n');
-    const r = curate(['export', file, '--format', 'sft', '--out', join(dir, 'o.jsonl'), '--model', 'gpt-4o-mini-2024-07-18', '--context-length', '100', '--json']);
+    writeFileSync(
+      file,
+      [
+        {
+          messages: [
+            { role: 'user', content: 'hello world' },
+            { role: 'assistant', content: 'hi' },
+          ],
+        },
+        {
+          messages: [
+            { role: 'user', content: long },
+            { role: 'assistant', content: 'ok' },
+          ],
+        },
+      ]
+        .map((x) => JSON.stringify(x))
+        .join('\n') + '\n',
+    );
+    const r = curate([
+      'export',
+      file,
+      '--format',
+      'sft',
+      '--out',
+      join(dir, 'o.jsonl'),
+      '--model',
+      'gpt-4o-mini-2024-07-18',
+      '--context-length',
+      '100',
+      '--json',
+    ]);
     assert.equal(r.code, 0, r.err);
     const rep = JSON.parse(r.out) as { readiness: Record<string, any> };
-    const t1 = countChatTokens([{ role: 'user', content: 'hello world' }, { role: 'assistant', content: 'hi' }]);
-    const t2 = countChatTokens([{ role: 'user', content: long }, { role: 'assistant', content: 'ok' }]);
+    const t1 = countChatTokens([
+      { role: 'user', content: 'hello world' },
+      { role: 'assistant', content: 'hi' },
+    ]);
+    const t2 = countChatTokens([
+      { role: 'user', content: long },
+      { role: 'assistant', content: 'ok' },
+    ]);
     assert.equal(rep.readiness.model, 'gpt-4o-mini-2024-07-18');
     assert.equal(rep.readiness.encoding, 'o200k_base');
     assert.equal(rep.readiness.totalTokens, t1 + t2);
@@ -68,20 +114,62 @@ describe('curate export / import / convert', () => {
     assert.equal(rep.readiness.overLimit, 1);
     assert.deepEqual(rep.readiness.overLimitRows, [{ index: 1, tokens: t2 }]);
     assert.equal(rep.readiness.trainingTokens, (t1 + t2) * 3);
-    assert.equal(rep.readiness.estimatedCost, Math.round(((t1 + t2) * 3 / 1e6) * 3 * 100) / 100, "gpt-4o-mini's $3 per million training tokens");
-    assert.deepEqual(rep.readiness.warnings, ['2 example(s): OpenAI fine-tuning needs at least 10', '1 example(s) over the 100-token context would be cut from the end']);
-    const text = curate(['export', file, '--format', 'sft', '--out', join(dir, 'o2.jsonl'), '--context-length', '100', '--price', '10', '--epochs', '2']);
+    assert.equal(
+      rep.readiness.estimatedCost,
+      Math.round((((t1 + t2) * 3) / 1e6) * 3 * 100) / 100,
+      "gpt-4o-mini's $3 per million training tokens",
+    );
+    assert.deepEqual(rep.readiness.warnings, [
+      '2 example(s): OpenAI fine-tuning needs at least 10',
+      '1 example(s) over the 100-token context would be cut from the end',
+    ]);
+    const text = curate([
+      'export',
+      file,
+      '--format',
+      'sft',
+      '--out',
+      join(dir, 'o2.jsonl'),
+      '--context-length',
+      '100',
+      '--price',
+      '10',
+      '--epochs',
+      '2',
+    ]);
     assert.match(text.out, /1 row\(s\) over the 100-token context would be cut: line 2 \(\d+\)/);
-    assert.match(text.out, new RegExp(`${(t1 + t2) * 2} training tokens over 2 epoch\\(s\\), about \\$0\\.\\d\\d at \\$10/1M`));
+    assert.match(
+      text.out,
+      new RegExp(`${(t1 + t2) * 2} training tokens over 2 epoch\\(s\\), about \\$0\\.\\d\\d at \\$10/1M`),
+    );
     assert.match(text.out, /warning: 2 example\(s\): OpenAI fine-tuning needs at least 10/);
-    const off = curate(['export', file, '--format', 'sft', '--out', join(dir, 'o3.jsonl'), '--skip-readiness', '--json']);
+    const off = curate([
+      'export',
+      file,
+      '--format',
+      'sft',
+      '--out',
+      join(dir, 'o3.jsonl'),
+      '--skip-readiness',
+      '--json',
+    ]);
     assert.equal((JSON.parse(off.out) as { readiness?: unknown }).readiness, undefined);
   });
 
   test('convert Parquet <-> JSONL; the LLaMA-Factory entry; usage errors', () => {
     const dir = tempDir('dc-cli-pq-');
     const file = join(dir, 'a.jsonl');
-    writeFileSync(file, `${JSON.stringify({ id: 1, messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }], big: 12345678901234567890 })}\n`);
+    writeFileSync(
+      file,
+      `${JSON.stringify({
+        id: 1,
+        messages: [
+          { role: 'user', content: 'a' },
+          { role: 'assistant', content: 'b' },
+        ],
+        big: 12345678901234567890,
+      })}\n`,
+    );
     // 12345678901234567890 is past INT64: kept as the double it is
     const pq = curate(['convert', file, '--out', join(dir, 'a.parquet')]);
     assert.equal(pq.code, 0, pq.err);
@@ -89,7 +177,11 @@ describe('curate export / import / convert', () => {
     const back = curate(['convert', join(dir, 'a.parquet'), '--out', join(dir, 'b.jsonl')]);
     assert.equal(back.code, 0, back.err);
     assert.deepEqual(JSON.parse(readFileSync(join(dir, 'b.jsonl'), 'utf8')), JSON.parse(readFileSync(file, 'utf8')));
-    assert.equal(curate(['convert', join(dir, 'a.parquet'), '--out', join(dir, 'b.jsonl')]).code, 2, 'an existing --out needs --force');
+    assert.equal(
+      curate(['convert', join(dir, 'a.parquet'), '--out', join(dir, 'b.jsonl')]).code,
+      2,
+      'an existing --out needs --force',
+    );
     assert.equal(curate(['convert', file, '--out', join(dir, 'c.jsonl')]).code, 2, 'JSONL to JSONL is no conversion');
     writeFileSync(join(dir, 'bad.parquet'), 'PAR1 not really');
     const bad = curate(['convert', join(dir, 'bad.parquet'), '--out', join(dir, 'bad.jsonl')]);
@@ -99,7 +191,11 @@ describe('curate export / import / convert', () => {
     assert.equal(lf.code, 0, lf.err);
     assert.match(lf.out, /wrote .*dataset_info\.json/);
     assert.deepEqual(JSON.parse(readFileSync(join(dir, 'dataset_info.json'), 'utf8')), {
-      'train.sharegpt': { file_name: 'train.sharegpt.json', formatting: 'sharegpt', columns: { messages: 'conversations' } },
+      'train.sharegpt': {
+        file_name: 'train.sharegpt.json',
+        formatting: 'sharegpt',
+        columns: { messages: 'conversations' },
+      },
     });
   });
 });
@@ -116,7 +212,10 @@ test('.jsonl.gz and Parquet inputs: filter and split read them; stats, get, set 
   assert.match(tag.err, /--tag edits the file in place, and .* is not JSONL/);
   const st = curate(['stats', gz]);
   assert.equal(st.code, 2);
-  assert.match(st.err, /is gzip-compressed JSONL, not JSONL: convert it first with "curate convert .*t\.jsonl\.gz --out .*t\.jsonl"/);
+  assert.match(
+    st.err,
+    /is gzip-compressed JSONL, not JSONL: convert it first with "curate convert .*t\.jsonl\.gz --out .*t\.jsonl"/,
+  );
   const pq = join(dir, 'chats.parquet');
   writeFileSync(pq, readFileSync(join(root, 'test', 'fixtures', 'parquet', 'chats.parquet')));
   const get = curate(['get', pq, '--line', '1']);
@@ -134,8 +233,15 @@ test('tokenizer: OpenAI encodings by model; chat framing as the cookbook counts 
   assert.equal(encodingFor('gpt-4-0613'), 'cl100k_base');
   assert.equal(encodingFor('ft:gpt-4o-mini-2024-07-18:org::abc'), 'o200k_base');
   // 3 per message + its role and content, 3 priming the reply
-  assert.equal(countChatTokens([{ role: 'user', content: 'hello world' }]), 3 + 3 + countTokens('user') + countTokens('hello world'));
-  assert.equal(fineTuneModel('gpt-4.1-mini-2025-04-14')?.pricePerMillion, 5, 'the longest matching name wins over gpt-4.1');
+  assert.equal(
+    countChatTokens([{ role: 'user', content: 'hello world' }]),
+    3 + 3 + countTokens('user') + countTokens('hello world'),
+  );
+  assert.equal(
+    fineTuneModel('gpt-4.1-mini-2025-04-14')?.pricePerMillion,
+    5,
+    'the longest matching name wins over gpt-4.1',
+  );
   assert.equal(fineTuneModel('llama3'), undefined);
   const c = new ReadinessCheck({ model: 'llama3', contextLength: 10 });
   c.add({ prompt: 'hello world', completion: 'hi' }, 0);
@@ -143,6 +249,20 @@ test('tokenizer: OpenAI encodings by model; chat framing as the cookbook counts 
   assert.equal(r.totalTokens, countTokens('hello world') + countTokens('hi'));
   assert.equal(r.estimatedCost, undefined);
   assert.match(describeReadiness(r), /no price known for this model: give its training price per million tokens/);
-  assert.equal(rowTokens({ input: { messages: [{ role: 'user', content: 'a' }] }, preferred_output: [{ role: 'assistant', content: 'b' }], non_preferred_output: [{ role: 'assistant', content: 'c' }] }, 'o200k_base'),
-    countChatTokens([{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }]) + countChatTokens([{ role: 'assistant', content: 'c' }]) - 3);
+  assert.equal(
+    rowTokens(
+      {
+        input: { messages: [{ role: 'user', content: 'a' }] },
+        preferred_output: [{ role: 'assistant', content: 'b' }],
+        non_preferred_output: [{ role: 'assistant', content: 'c' }],
+      },
+      'o200k_base',
+    ),
+    countChatTokens([
+      { role: 'user', content: 'a' },
+      { role: 'assistant', content: 'b' },
+    ]) +
+      countChatTokens([{ role: 'assistant', content: 'c' }]) -
+      3,
+  );
 });

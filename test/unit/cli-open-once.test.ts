@@ -29,7 +29,13 @@ afterEach(() => {
 async function curate(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const io = { out: (t: string) => (out += t), err: (t: string) => (err += t), write: () => {}, isTTY: false, signal: new AbortController().signal };
+  const io = {
+    out: (t: string) => (out += t),
+    err: (t: string) => (err += t),
+    write: () => {},
+    isTTY: false,
+    signal: new AbortController().signal,
+  };
   const code = await main(args, io);
   return { code, out, err };
 }
@@ -37,7 +43,10 @@ async function curate(args: string[]): Promise<{ code: number; out: string; err:
 function dataset(): string {
   const p = join(loopback.dir(), 'data.jsonl');
   const human = { annotations: { human: { label: { value: 'positive', status: 'submitted' } } } };
-  writeFileSync(p, `${Array.from({ length: 6 }, (_, i) => JSON.stringify({ id: i, text: `review ${i}`, ...(i < 2 ? { label: 'positive', ...human } : {}) })).join('\n')}\n`);
+  writeFileSync(
+    p,
+    `${Array.from({ length: 6 }, (_, i) => JSON.stringify({ id: i, text: `review ${i}`, ...(i < 2 ? { label: 'positive', ...human } : {}) })).join('\n')}\n`,
+  );
   return p;
 }
 
@@ -45,12 +54,24 @@ test('curate label --few-shot, then curate judge with two judges: the input open
   const server = loopback.server();
   server.respond = (req) => {
     const model = (req.body as { model?: string }).model ?? '';
-    if (model.startsWith('judge')) return { content: JSON.stringify({ score: model === 'judge-a' ? 7 : 3, reasons: 'r' }) };
+    if (model.startsWith('judge'))
+      return { content: JSON.stringify({ score: model === 'judge-a' ? 7 : 3, reasons: 'r' }) };
     return { content: JSON.stringify({ label: 'negative', confidence: 0.7, rationale: 'r' }) };
   };
   const input = dataset();
   const ep = ['--base-url', server.baseURL, '--no-cache'];
-  const label = await curate(['label', input, '--labels', 'positive,negative', '--few-shot', '2', '--in-place', '--model', 'm', ...ep]);
+  const label = await curate([
+    'label',
+    input,
+    '--labels',
+    'positive,negative',
+    '--few-shot',
+    '2',
+    '--in-place',
+    '--model',
+    'm',
+    ...ep,
+  ]);
   assert.equal(label.code, 0, label.err);
   assert.match(label.out, /^label: 6 ok/);
   assert.deepEqual(opened, [resolve(input)], 'examples, estimate and job read one open dataset');
@@ -58,7 +79,17 @@ test('curate label --few-shot, then curate judge with two judges: the input open
 
   opened = [];
   const out = join(loopback.dir(), 'judged.jsonl');
-  const judge = await curate(['judge', input, '--judge-models', 'judge-a,judge-b', '--rubric', 'useful?', '--out', out, ...ep]);
+  const judge = await curate([
+    'judge',
+    input,
+    '--judge-models',
+    'judge-a,judge-b',
+    '--rubric',
+    'useful?',
+    '--out',
+    out,
+    ...ep,
+  ]);
   assert.equal(judge.code, 0, judge.err);
   assert.match(judge.out, /agreement: the judges disagree on 6 of 6 record\(s\)/);
   assert.deepEqual(opened, [resolve(input)], 'estimate, both judges, the copy and the agreement: one open');
@@ -69,7 +100,18 @@ test('curate generate responses: the input opened once for the estimate and the 
   server.respond = synthResponder();
   const input = join(loopback.dir(), 'prompts.jsonl');
   writeFileSync(input, `${['Name a prime', 'Say hello'].map((prompt) => JSON.stringify({ prompt })).join('\n')}\n`);
-  const r = await curate(['generate', 'responses', input, '--out', join(loopback.dir(), 'answers.jsonl'), '--base-url', server.baseURL, '--model', 'm', '--no-cache']);
+  const r = await curate([
+    'generate',
+    'responses',
+    input,
+    '--out',
+    join(loopback.dir(), 'answers.jsonl'),
+    '--base-url',
+    server.baseURL,
+    '--model',
+    'm',
+    '--no-cache',
+  ]);
   assert.equal(r.code, 0, r.err);
   assert.deepEqual(
     opened.filter((p) => p === resolve(input)),

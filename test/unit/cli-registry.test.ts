@@ -7,15 +7,23 @@ import { join } from 'node:path';
 import { root } from './helpers/store';
 
 const commandsDir = join(root, 'src/cli/commands');
-const loadedCommandModules = () => Object.keys(require.cache).filter((k) => k.startsWith(commandsDir) && !k.endsWith('index.ts'));
+const loadedCommandModules = () =>
+  Object.keys(require.cache).filter((k) => k.startsWith(commandsDir) && !k.endsWith('index.ts'));
 
 test('curate --help lists every command and loads none of their modules', async () => {
   const { main } = await import('../../src/cli/main');
   const { commands } = await import('../../src/cli/commands');
   let out = '';
-  const code = await main(['--help'], { out: (t) => (out += t), err: () => undefined, write: () => undefined, isTTY: false, signal: new AbortController().signal });
+  const code = await main(['--help'], {
+    out: (t) => (out += t),
+    err: () => undefined,
+    write: () => undefined,
+    isTTY: false,
+    signal: new AbortController().signal,
+  });
   assert.equal(code, 0);
-  for (const c of commands) assert.match(out, new RegExp(`\\n  ${c.name} +${c.summary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`));
+  for (const c of commands)
+    assert.match(out, new RegExp(`\\n  ${c.name} +${c.summary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`));
   assert.deepEqual(loadedCommandModules(), []);
 });
 

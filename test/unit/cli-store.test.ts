@@ -39,7 +39,25 @@ describe('curate', () => {
     const r = curate(['stats', f, '--json']);
     assert.equal(r.code, 0, r.err);
     const s = JSON.parse(r.out) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(s), ['file', 'lines', 'records', 'invalid', 'invalidLines', 'labels', 'annotated', 'annotatedShare', 'reviewed', 'reviewedShare', 'humanLabeled', 'suggested', 'scored', 'meanScore', 'scoreHistogram', 'generated', 'generatedShare']);
+    assert.deepEqual(Object.keys(s), [
+      'file',
+      'lines',
+      'records',
+      'invalid',
+      'invalidLines',
+      'labels',
+      'annotated',
+      'annotatedShare',
+      'reviewed',
+      'reviewedShare',
+      'humanLabeled',
+      'suggested',
+      'scored',
+      'meanScore',
+      'scoreHistogram',
+      'generated',
+      'generatedShare',
+    ]);
     assert.equal(s.lines, 5);
     assert.equal(s.records, 3);
     assert.equal(s.invalid, 2);
@@ -48,7 +66,10 @@ describe('curate', () => {
       { line: 4, reason: 'invalid UTF-8 at byte 7 of the line' },
     ]);
     assert.deepEqual(s.labels, { pos: 2, neg: 1 });
-    assert.deepEqual(s.scoreHistogram, [{ bucket: '3', count: 1 }, { bucket: '8', count: 1 }]);
+    assert.deepEqual(s.scoreHistogram, [
+      { bucket: '3', count: 1 },
+      { bucket: '8', count: 1 },
+    ]);
     assert.equal(s.meanScore, 5.5);
     const text = curate(['stats', f]);
     assert.equal(text.code, 0);
@@ -76,8 +97,16 @@ describe('curate', () => {
 
   test('get: the line exactly as stored, raw bytes and its own terminator', () => {
     const f = fileWith(data);
-    assert.ok(curate(['get', f, '--line', '1']).stdout.equals(Buffer.from('{"label":"pos","judge":{"score":8},"annotations":{"review":{"status":"reviewed"}}}\r\n')));
-    assert.ok(curate(['get', f, '--line', '4']).stdout.equals(data.subarray(data.indexOf('{"b"'), data.indexOf('{"label":"pos","id"'))));
+    assert.ok(
+      curate(['get', f, '--line', '1']).stdout.equals(
+        Buffer.from('{"label":"pos","judge":{"score":8},"annotations":{"review":{"status":"reviewed"}}}\r\n'),
+      ),
+    );
+    assert.ok(
+      curate(['get', f, '--line', '4']).stdout.equals(
+        data.subarray(data.indexOf('{"b"'), data.indexOf('{"label":"pos","id"')),
+      ),
+    );
     assert.equal(curate(['get', f, '-l', '5']).out, '{"label":"pos","id":12345678901234567890}');
     const missing = curate(['get', f, '--line', '6']);
     assert.equal(missing.code, 2);
@@ -96,7 +125,10 @@ describe('curate', () => {
     const l3 = data.indexOf('{"label":"neg"');
     const l3end = data.indexOf('\n', l3);
     assert.ok(after.subarray(0, l3).equals(data.subarray(0, l3)));
-    assert.equal(after.subarray(l3, after.indexOf('\n', l3)).toString(), '{"label":"neg","judge":{"score":3},"messages":[{"content":"hello"}]}');
+    assert.equal(
+      after.subarray(l3, after.indexOf('\n', l3)).toString(),
+      '{"label":"neg","judge":{"score":3},"messages":[{"content":"hello"}]}',
+    );
     assert.ok(after.subarray(after.indexOf('\n', l3)).equals(data.subarray(l3end)));
     assert.equal(curate(['set', f, '--line', '1', '--field', 'judge.score', '--value', '9']).code, 0);
     assert.match(readFileSync(f, 'utf8').split('\r\n')[0]!, /"judge":\{"score":9\}/);
@@ -107,7 +139,10 @@ describe('curate', () => {
     const f = fileWith(data);
     const lossy = curate(['set', f, '--line', '5', '--field', 'label', '--value', '"neg"']);
     assert.equal(lossy.code, 1);
-    assert.match(lossy.err, /Line 5 cannot be edited field by field without losing information: integer 12345678901234567890/);
+    assert.match(
+      lossy.err,
+      /Line 5 cannot be edited field by field without losing information: integer 12345678901234567890/,
+    );
     const invalid = curate(['set', f, '--line', '2', '--field', 'label', '--value', '"x"']);
     assert.equal(invalid.code, 1);
     assert.match(invalid.err, /line 2 is not a JSON object/);

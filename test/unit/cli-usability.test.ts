@@ -26,7 +26,13 @@ async function curate(args: string[], cwd: string): Promise<Run> {
   delete process.env.CURATE_MODEL;
   process.chdir(cwd);
   try {
-    const code = await main(args, { out: (t) => (out += t), err: (t) => (err += t), write: (b) => (out += Buffer.from(b).toString()), isTTY: false, signal: new AbortController().signal });
+    const code = await main(args, {
+      out: (t) => (out += t),
+      err: (t) => (err += t),
+      write: (b) => (out += Buffer.from(b).toString()),
+      isTTY: false,
+      signal: new AbortController().signal,
+    });
     return { code, out, err };
   } finally {
     process.chdir(here);
@@ -41,7 +47,21 @@ describe('curate, the first hour', () => {
   test('--label for --labels: "did you mean --labels?", not node\'s advice about positionals', async () => {
     const dir = tempDir('dc-cli-first-');
     writeFileSync(join(dir, 'd.jsonl'), '{"text":"a"}\n');
-    const r = await curate(['annotate', 'd.jsonl', '--label', 'a,b', '--base-url', 'http://127.0.0.1:9/v1', '--model', 'm', '--out', 'o.jsonl'], dir);
+    const r = await curate(
+      [
+        'annotate',
+        'd.jsonl',
+        '--label',
+        'a,b',
+        '--base-url',
+        'http://127.0.0.1:9/v1',
+        '--model',
+        'm',
+        '--out',
+        'o.jsonl',
+      ],
+      dir,
+    );
     assert.equal(r.code, 2);
     assert.match(r.err, /curate annotate: unknown option --label; did you mean --labels\?/);
     assert.doesNotMatch(r.err, /positional argument/);
@@ -58,25 +78,79 @@ describe('curate, the first hour', () => {
   test('a TEXT|FILE value that looks like a file name and names no file is an error, not the text', async () => {
     const dir = tempDir('dc-cli-first-');
     writeFileSync(join(dir, 'd.jsonl'), '{"instruction":"hi"}\n');
-    const j = await curate(['judge', 'd.jsonl', '--rubric', 'rubrik.md', '--base-url', 'http://127.0.0.1:9/v1', '--model', 'm', '--out', 'o.jsonl'], dir);
+    const j = await curate(
+      [
+        'judge',
+        'd.jsonl',
+        '--rubric',
+        'rubrik.md',
+        '--base-url',
+        'http://127.0.0.1:9/v1',
+        '--model',
+        'm',
+        '--out',
+        'o.jsonl',
+      ],
+      dir,
+    );
     assert.equal(j.code, 2, j.err);
     assert.match(j.err, /--rubric: no such file: rubrik\.md/);
-    const g = await curate(['generate', 'responses', 'd.jsonl', '--system', 'sytem.txt', '--out', 'r.jsonl', '--base-url', 'http://127.0.0.1:9/v1', '--model', 'm'], dir);
+    const g = await curate(
+      [
+        'generate',
+        'responses',
+        'd.jsonl',
+        '--system',
+        'sytem.txt',
+        '--out',
+        'r.jsonl',
+        '--base-url',
+        'http://127.0.0.1:9/v1',
+        '--model',
+        'm',
+      ],
+      dir,
+    );
     assert.equal(g.code, 2, g.err);
     assert.match(g.err, /--system: no such file: sytem\.txt/);
-    const p = await curate(['judge', 'd.jsonl', '--rubric', 'prompts/rubric', '--base-url', 'http://127.0.0.1:9/v1', '--model', 'm', '--out', 'o.jsonl'], dir);
+    const p = await curate(
+      [
+        'judge',
+        'd.jsonl',
+        '--rubric',
+        'prompts/rubric',
+        '--base-url',
+        'http://127.0.0.1:9/v1',
+        '--model',
+        'm',
+        '--out',
+        'o.jsonl',
+      ],
+      dir,
+    );
     assert.match(p.err, /--rubric: no such file: prompts\/rubric/);
     // Text is text; a real file is read.
-    for (const text of ['Be concise.', 'correct', 'Score 1-10: is it right?']) assert.equal(looksLikePath(text), false, text);
-    for (const path of ['rubric.md', './rubric', '/etc/rubric.txt', 'a/b.yaml']) assert.equal(looksLikePath(path), true, path);
+    for (const text of ['Be concise.', 'correct', 'Score 1-10: is it right?'])
+      assert.equal(looksLikePath(text), false, text);
+    for (const path of ['rubric.md', './rubric', '/etc/rubric.txt', 'a/b.yaml'])
+      assert.equal(looksLikePath(path), true, path);
   });
 
   test('split: the summary once, on stdout, in words; "--overwrite" named as the flag; exact duplicates never on both sides', async () => {
     const dir = tempDir('dc-cli-first-');
     // 40 distinct reviews and 10 texts present three times each (with other ids and labels' casing kept).
     const rows: string[] = [];
-    for (let i = 0; i < 40; i++) rows.push(JSON.stringify({ id: `u${i}`, text: `unique review number ${i}`, label: i % 2 ? 'pos' : 'neg' }));
-    for (let d = 0; d < 10; d++) for (let c = 0; c < 3; c++) rows.push(JSON.stringify({ id: `d${d}-${c}`, text: c === 1 ? `  Duplicated   review ${d} ` : `duplicated review ${d}`, label: d % 2 ? 'pos' : 'neg' }));
+    for (let i = 0; i < 40; i++)
+      rows.push(JSON.stringify({ id: `u${i}`, text: `unique review number ${i}`, label: i % 2 ? 'pos' : 'neg' }));
+    for (let d = 0; d < 10; d++)
+      for (let c = 0; c < 3; c++)
+        rows.push(
+          JSON.stringify({
+            id: `d${d}-${c}`,
+            text: c === 1 ? `  Duplicated   review ${d} ` : `duplicated review ${d}`,
+            label: d % 2 ? 'pos' : 'neg',
+          }),
+        );
     writeFileSync(join(dir, 'data.jsonl'), `${rows.join('\n')}\n`);
     const r = await curate(['split', 'data.jsonl', '--train', '0.8', '--validation', '0.2'], dir);
     assert.equal(r.code, 0, r.err);
@@ -92,10 +166,18 @@ describe('curate, the first hour', () => {
     for (const t of val) assert.ok(!train.has(t), `"${t}" is in train and in validation`);
     assert.equal(lines(join(dir, 'data.train.jsonl')).length + val.length, 70);
     // Without the grouping (the old behaviour) the same seed puts copies on both sides: the test above can fail.
-    const loose = await curate(['split', 'data.jsonl', '--train', '0.8', '--validation', '0.2', '--allow-duplicates', '--overwrite'], dir);
+    const loose = await curate(
+      ['split', 'data.jsonl', '--train', '0.8', '--validation', '0.2', '--allow-duplicates', '--overwrite'],
+      dir,
+    );
     assert.equal(loose.code, 0, loose.err);
     const looseTrain = new Set(lines(join(dir, 'data.train.jsonl')).map(norm));
-    assert.ok(lines(join(dir, 'data.validation.jsonl')).map(norm).some((t) => looseTrain.has(t)), 'ungrouped, some copy leaks');
+    assert.ok(
+      lines(join(dir, 'data.validation.jsonl'))
+        .map(norm)
+        .some((t) => looseTrain.has(t)),
+      'ungrouped, some copy leaks',
+    );
     // Run again without --overwrite: the flag's name, not the option's.
     const again = await curate(['split', 'data.jsonl'], dir);
     assert.equal(again.code, 2);
@@ -104,7 +186,15 @@ describe('curate, the first hour', () => {
 
   test('import: a summary in words, not a JSON object; filter and export print their summary once', async () => {
     const dir = tempDir('dc-cli-first-');
-    writeFileSync(join(dir, 'sft.jsonl'), `${JSON.stringify({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }] })}\nnot json\n`);
+    writeFileSync(
+      join(dir, 'sft.jsonl'),
+      `${JSON.stringify({
+        messages: [
+          { role: 'user', content: 'hi' },
+          { role: 'assistant', content: 'hello' },
+        ],
+      })}\nnot json\n`,
+    );
     const r = await curate(['import', 'sft.jsonl', '--format', 'sft', '--out', 'in.jsonl'], dir);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /^imported 1 sft row\(s\) (from sft\.jsonl )?into \S*in\.jsonl; skipped 1\n/);
@@ -117,14 +207,21 @@ describe('curate, the first hour', () => {
 
   test('stats warns of model collapse above half machine-generated (89% here), not at half', async () => {
     const dir = tempDir('dc-cli-first-');
-    const gen = (i: number) => JSON.stringify({ text: `g${i}`, annotations: { origin: { type: 'model', task: 'responses', model: 'm' } } });
+    const gen = (i: number) =>
+      JSON.stringify({ text: `g${i}`, annotations: { origin: { type: 'model', task: 'responses', model: 'm' } } });
     const human = (i: number) => JSON.stringify({ text: `h${i}` });
-    writeFileSync(join(dir, 'mostly.jsonl'), `${[...Array.from({ length: 8 }, (_, i) => gen(i)), human(0)].join('\n')}\n`);
+    writeFileSync(
+      join(dir, 'mostly.jsonl'),
+      `${[...Array.from({ length: 8 }, (_, i) => gen(i)), human(0)].join('\n')}\n`,
+    );
     writeFileSync(join(dir, 'half.jsonl'), `${[gen(0), gen(1), human(0), human(1)].join('\n')}\n`);
     const r = await curate(['stats', 'mostly.jsonl'], dir);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /generated +88\.9% \(8\)/);
-    assert.match(r.out, /warning +88\.9% of the records are machine-generated \(8 of 9\): models trained mostly on generated data can degrade \(model collapse\)/);
+    assert.match(
+      r.out,
+      /warning +88\.9% of the records are machine-generated \(8 of 9\): models trained mostly on generated data can degrade \(model collapse\)/,
+    );
     const j = await curate(['stats', 'mostly.jsonl', '--json'], dir);
     assert.doesNotThrow(() => JSON.parse(j.out));
     assert.match(j.err, /warning: 88\.9% of the records are machine-generated/);

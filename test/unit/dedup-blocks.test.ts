@@ -3,12 +3,21 @@
 // found, and the block addressing reads the same components as the whole array.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { computeSignatures, clusterSignatures, estimatedJaccard, mulberry32, type DedupItem } from '../../src/core/filter/dedup';
+import {
+  computeSignatures,
+  clusterSignatures,
+  estimatedJaccard,
+  mulberry32,
+  type DedupItem,
+} from '../../src/core/filter/dedup';
 
 test('a near-duplicate pair across the first block boundary is clustered', async () => {
   const rnd = mulberry32(9);
   const word = () => `w${Math.floor(rnd() * 50_000).toString(36)}`;
-  const items: DedupItem[] = Array.from({ length: 70_000 }, (_, i) => ({ index: i, text: Array.from({ length: 12 }, word).join(' ') }));
+  const items: DedupItem[] = Array.from({ length: 70_000 }, (_, i) => ({
+    index: i,
+    text: Array.from({ length: 12 }, word).join(' '),
+  }));
   const base = Array.from({ length: 60 }, word);
   items[10] = { index: 10, text: base.join(' ') };
   const copy = [...base];
@@ -24,5 +33,8 @@ test('a near-duplicate pair across the first block boundary is clustered', async
   assert.equal(estimatedJaccard(s, 10, 65_540), eq / P);
   assert.ok(eq / P > 0.8);
   const r = clusterSignatures(s, { threshold: 0.8 });
-  assert.deepEqual(r.clusters.map((c) => c.members), [[10, 65_540]]);
+  assert.deepEqual(
+    r.clusters.map((c) => c.members),
+    [[10, 65_540]],
+  );
 });

@@ -5,7 +5,8 @@ import * as assert from 'node:assert/strict';
 import { KEY_ACTIONS, REBINDABLE, helpRows, keyMap } from '../../webview/editor/keys';
 import pkg from '../../package.json';
 
-const row = (rows: ReturnType<typeof helpRows>, what: string) => rows.flatMap((g) => g.items).find((r) => r.what === what);
+const row = (rows: ReturnType<typeof helpRows>, what: string) =>
+  rows.flatMap((g) => g.items).find((r) => r.what === what);
 
 test('the default keys: each action once, the help shows them', () => {
   const k = keyMap();
@@ -51,6 +52,8 @@ test('a key taken from an action by default leaves it without a key; bad entries
 
 test("the setting's schema in package.json offers exactly the rebindable actions", () => {
   const sections = pkg.contributes.configuration as unknown as { properties: Record<string, unknown> }[];
-  const prop = sections.find((s) => 'datasetCurator.editor.keys' in s.properties)?.properties['datasetCurator.editor.keys'] as { propertyNames: { enum: string[] } };
+  const prop = sections.find((s) => 'datasetCurator.editor.keys' in s.properties)?.properties[
+    'datasetCurator.editor.keys'
+  ] as { propertyNames: { enum: string[] } };
   assert.deepEqual([...prop.propertyNames.enum].sort(), [...REBINDABLE].sort());
 });

@@ -7,14 +7,23 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MatchIndexes } from '../../src/core/match-index';
 import { matchesQuery } from '../../src/core/query';
-import { EditorSession, ScanMatches, inferLabels, type SessionHost, type SessionLines } from '../../src/core/session/session';
+import {
+  EditorSession,
+  ScanMatches,
+  inferLabels,
+  type SessionHost,
+  type SessionLines,
+} from '../../src/core/session/session';
 import { editorStats } from '../../src/core/session/stats';
 import { JsonlDataset, type Edit } from '../../src/core/store';
 import type { SearchQuery } from '../../src/core/session/views';
 import { fileWith } from './helpers/store';
 
 const sample = readFileSync(join(__dirname, '..', '..', 'samples', 'reviews.jsonl'), 'utf8');
-const extra = ['{"id":"broken", "label": positive}', JSON.stringify({ id: 'pair', prompt: 'p', chosen: 'good', rejected: 'bad', chosen_rating: 9, rejected_rating: 2 })];
+const extra = [
+  '{"id":"broken", "label": positive}',
+  JSON.stringify({ id: 'pair', prompt: 'p', chosen: 'good', rejected: 'bad', chosen_rating: 9, rejected_rating: 2 }),
+];
 const text = `${sample.trimEnd()}\n${extra.join('\n')}\n`;
 
 /** Lines in memory, the way the dev page keeps them. */
@@ -22,7 +31,9 @@ function memoryLines(raw: string[]): SessionLines<void> & { raw: string[] } {
   const parse = (s: string) => {
     try {
       const v = JSON.parse(s) as unknown;
-      return v !== null && typeof v === 'object' && !Array.isArray(v) ? { value: v as Record<string, unknown> } : { invalid: { reason: 'not an object' } };
+      return v !== null && typeof v === 'object' && !Array.isArray(v)
+        ? { value: v as Record<string, unknown> }
+        : { invalid: { reason: 'not an object' } };
     } catch (err) {
       return { invalid: { reason: `invalid JSON: ${err instanceof Error ? err.message : String(err)}` } };
     }
@@ -37,7 +48,10 @@ function memoryLines(raw: string[]): SessionLines<void> & { raw: string[] } {
     line: (i) => ({ raw: raw[i]!, ...parse(raw[i]!), edited: edited.has(i) }),
     replaceLine(i, v) {
       edited.add(i);
-      raw[i] = typeof v === 'object' && v !== null && 'raw' in v && Object.keys(v).length === 1 ? String((v as { raw: unknown }).raw) : JSON.stringify(v);
+      raw[i] =
+        typeof v === 'object' && v !== null && 'raw' in v && Object.keys(v).length === 1
+          ? String((v as { raw: unknown }).raw)
+          : JSON.stringify(v);
     },
     setField(i, path, value) {
       edited.add(i);
@@ -56,13 +70,24 @@ const host = (matches: SessionHost['matches']): SessionHost => ({
   matches,
 });
 
-async function both(): Promise<{ store: EditorSession<Edit>; memory: EditorSession<void>; ds: JsonlDataset; close(): void }> {
+async function both(): Promise<{
+  store: EditorSession<Edit>;
+  memory: EditorSession<void>;
+  ds: JsonlDataset;
+  close(): void;
+}> {
   const ds = await JsonlDataset.open(fileWith(text));
   await ds.ready;
   const indexes = new MatchIndexes(() => ds);
   const lines = memoryLines(text.trimEnd().split('\n'));
-  const store = new EditorSession<Edit>(() => ds, host((q) => indexes.get(q)));
-  const memory = new EditorSession<void>(() => lines, host((q) => new ScanMatches(lines.lineCount, (i) => matchesQuery(q)(lines.line(i)))));
+  const store = new EditorSession<Edit>(
+    () => ds,
+    host((q) => indexes.get(q)),
+  );
+  const memory = new EditorSession<void>(
+    () => lines,
+    host((q) => new ScanMatches(lines.lineCount, (i) => matchesQuery(q)(lines.line(i)))),
+  );
   return { store, memory, ds, close: () => (indexes.dispose(), ds.close()) };
 }
 
@@ -75,15 +100,28 @@ describe('editor session', () => {
       assert.deepEqual({ ...memory.info(), dirty: false }, { ...info, dirty: false });
       for (let i = 0; i < info.lineCount; i++) assert.deepEqual(memory.record(i), store.record(i), `record ${i}`);
       assert.deepEqual(memory.rows(0, 50, ['id', 'text', 'raw']), store.rows(0, 50, ['id', 'text', 'raw']));
-      const queries: SearchQuery[] = [{ text: 'the' }, { label: info.labels[0] }, { invalid: true }, { minScore: 7 }, { reviewStatus: 'pending' }, { text: 'ba.', regex: true }];
+      const queries: SearchQuery[] = [
+        { text: 'the' },
+        { label: info.labels[0] },
+        { invalid: true },
+        { minScore: 7 },
+        { reviewStatus: 'pending' },
+        { text: 'ba.', regex: true },
+      ];
       for (const query of queries) {
         await waitDone(store, query); // the store's index is built in slices: compared once complete
         for (const direction of ['forward', 'backward'] as const) {
           const p = { query, from: 5, direction, limit: 3 };
           assert.deepEqual(await memory.search(p), await store.search(p), `${JSON.stringify(query)} ${direction}`);
         }
-        assert.deepEqual(memory.matchRows({ query, start: 0, count: 5, columns: ['id'] }).rows, (await waitDone(store, query)).rows);
-        assert.deepEqual(await memory.matchPosition({ query, index: 4, wait: true }), await store.matchPosition({ query, index: 4, wait: true }));
+        assert.deepEqual(
+          memory.matchRows({ query, start: 0, count: 5, columns: ['id'] }).rows,
+          (await waitDone(store, query)).rows,
+        );
+        assert.deepEqual(
+          await memory.matchPosition({ query, index: 4, wait: true }),
+          await store.matchPosition({ query, index: 4, wait: true }),
+        );
       }
     } finally {
       close();
@@ -112,11 +150,20 @@ describe('editor session', () => {
   });
 
   test('the label set: configured, else inferred (the text editor features use the same inference), kept until a change', async () => {
-    const lines = memoryLines([JSON.stringify({ label: 'b' }), JSON.stringify({ label: 'a', annotations: { suggestions: { label: [{ value: 'c', type: 'model' }] } } })]);
+    const lines = memoryLines([
+      JSON.stringify({ label: 'b' }),
+      JSON.stringify({ label: 'a', annotations: { suggestions: { label: [{ value: 'c', type: 'model' }] } } }),
+    ]);
     let configured: string[] = [];
-    const s = new EditorSession<void>(() => lines, { ...host(() => new ScanMatches(0, () => false)), configuredLabels: () => configured });
+    const s = new EditorSession<void>(() => lines, {
+      ...host(() => new ScanMatches(0, () => false)),
+      configuredLabels: () => configured,
+    });
     assert.deepEqual(s.labels(), ['a', 'b', 'c']);
-    assert.deepEqual(inferLabels(lines.lineCount, (i) => lines.line(i)), ['a', 'b', 'c']);
+    assert.deepEqual(
+      inferLabels(lines.lineCount, (i) => lines.line(i)),
+      ['a', 'b', 'c'],
+    );
     lines.replaceLine(0, { label: 'z' });
     assert.deepEqual(s.labels(), ['a', 'b', 'c'], 'kept until the session hears of a change');
     s.changed();
@@ -132,7 +179,16 @@ async function waitDone(s: EditorSession<Edit>, query: SearchQuery) {
 }
 
 test('the statistics view: the store figures over the open dataset (its edits included), the judges only when records have two', async () => {
-  const judged = (i: number) => JSON.stringify({ id: i, label: 'a', judges: [{ score: 8, model: 'x' }, { score: i % 2 ? 2 : 8, model: 'y' }], judge: { score: 5 } });
+  const judged = (i: number) =>
+    JSON.stringify({
+      id: i,
+      label: 'a',
+      judges: [
+        { score: 8, model: 'x' },
+        { score: i % 2 ? 2 : 8, model: 'y' },
+      ],
+      judge: { score: 5 },
+    });
   const ds = await JsonlDataset.open(fileWith(`${[0, 1, 2, 3].map(judged).join('\n')}\n`));
   try {
     const s = await editorStats(ds, 0.3);

@@ -4,7 +4,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { quietContext, UserError } from '../../src/core/operation';
-import { createFilterOperation, filterLines, filterOperation, FilterOptions, untagEdits } from '../../src/core/filter/filter';
+import {
+  createFilterOperation,
+  filterLines,
+  filterOperation,
+  FilterOptions,
+  untagEdits,
+} from '../../src/core/filter/filter';
 import { linesOf } from '../../src/core/filter/source';
 import { storeLines } from '../../src/core/sources';
 import type { Line } from '../../src/core/filter/fields';
@@ -15,7 +21,13 @@ const ctx = quietContext();
 const records = [
   { id: 'a', text: 'A long enough review about a refund that never came.', label: 'negative', judge: { score: 8 } },
   { id: 'b', text: 'short', label: 'positive', judge: { score: 9 } },
-  { id: 'c', text: 'A long enough review about a refund that never came.', label: 'negative', judge: { score: 9 }, annotations: { tags: ['x'] } },
+  {
+    id: 'c',
+    text: 'A long enough review about a refund that never came.',
+    label: 'negative',
+    judge: { score: 9 },
+    annotations: { tags: ['x'] },
+  },
   { id: 'd', text: 'Another fine review, long enough to pass the length rule.', label: 'spam', judge: { score: 3 } },
   { id: 'e', text: 'Yet another review that passes every rule we have here.', label: 'positive', judge: { score: 7 } },
 ];
@@ -44,17 +56,34 @@ test('dry run: counts per rule alone and overall', async () => {
 });
 
 test('keep the highest judge score among duplicates', async () => {
-  const r = await filterLines(() => storeLines(file), { rules: where, dedup: 'exact', keep: 'highest-score', action: 'delete' }, ctx);
+  const r = await filterLines(
+    () => storeLines(file),
+    { rules: where, dedup: 'exact', keep: 'highest-score', action: 'delete' },
+    ctx,
+  );
   assert.deepEqual(r.deleteIndices, [0, 1, 3, 5]); // a loses to c (9 > 8)
 });
 
 test('write: byte-exact copies of the kept lines, never over the input', async () => {
   const out = join(dir, 'out.jsonl');
-  const r = await filterOperation.run(FilterOptions.parse({ file, rules: where, dedup: 'near', near: { shingleSize: 2, workers: 0 }, action: 'write', out }), ctx);
+  const r = await filterOperation.run(
+    FilterOptions.parse({
+      file,
+      rules: where,
+      dedup: 'near',
+      near: { shingleSize: 2, workers: 0 },
+      action: 'write',
+      out,
+    }),
+    ctx,
+  );
   assert.equal(r.written, 2);
   assert.equal(readFileSync(out, 'utf8'), `${raws[0]}\n${raws[4]}\n`);
   await assert.rejects(filterOperation.run(FilterOptions.parse({ file, action: 'write', out }), ctx), /exists/);
-  await assert.rejects(filterOperation.run(FilterOptions.parse({ file, action: 'write', out: file, overwrite: true }), ctx), UserError);
+  await assert.rejects(
+    filterOperation.run(FilterOptions.parse({ file, action: 'write', out: file, overwrite: true }), ctx),
+    UserError,
+  );
   // from a one-shot async iterable, the kept lines are buffered
   async function* once(): AsyncGenerator<Line> {
     yield* linesOf(records);
@@ -88,7 +117,10 @@ test('tag: reversible edits of annotations.tags; delete: indices', async () => {
 });
 
 test('bad rules are reported with their column; semantic needs an embeddings function', async () => {
-  assert.throws(() => FilterOptions.parse({ file, rules: ['len(text) >= x'] }), /expected a number after '>=' \(len\(\) is a number\), found 'x' at column 14/);
+  assert.throws(
+    () => FilterOptions.parse({ file, rules: ['len(text) >= x'] }),
+    /expected a number after '>=' \(len\(\) is a number\), found 'x' at column 14/,
+  );
   assert.throws(() => FilterOptions.parse({ file, rules: [{ kind: 'range', path: 'x' }] }), /min or max/);
   await assert.rejects(filterLines(linesOf(records), { dedup: 'semantic' }, ctx), /embeddings/);
   const op = createFilterOperation({ embed: async (texts) => texts.map((t) => [t.length, 1]) });
@@ -102,5 +134,7 @@ test('bad rules are reported with their column; semantic needs an embeddings fun
 test('aborting', async () => {
   const ac = new AbortController();
   ac.abort();
-  await assert.rejects(filterLines(linesOf(records), { rules: where }, quietContext(ac.signal)), { name: 'AbortError' });
+  await assert.rejects(filterLines(linesOf(records), { rules: where }, quietContext(ac.signal)), {
+    name: 'AbortError',
+  });
 });

@@ -1,8 +1,18 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import {
-  clusterSignatures, computeSignatures, estimatedJaccard, exactDuplicates, mulberry32, nearDuplicates, normalizeText, optimalBands,
-  semanticDuplicates, UnionFind, type DedupItem, type DupCluster,
+  clusterSignatures,
+  computeSignatures,
+  estimatedJaccard,
+  exactDuplicates,
+  mulberry32,
+  nearDuplicates,
+  normalizeText,
+  optimalBands,
+  semanticDuplicates,
+  UnionFind,
+  type DedupItem,
+  type DupCluster,
 } from '../../src/core/filter/dedup';
 
 /** A planted corpus: `bases` distinct texts; some get exact copies (case/space changes), some near copies (a few word edits). */
@@ -115,7 +125,12 @@ test('MinHash estimates Jaccard; workers and main thread agree; deterministic wi
   // word 1-shingles of sets with known Jaccard: A = w0..w99, B = w20..w119 -> |A∩B| = 80, |A∪B| = 120, J = 2/3
   const a = Array.from({ length: 100 }, (_, i) => `w${i}`).join(' ');
   const b = Array.from({ length: 100 }, (_, i) => `w${i + 20}`).join(' ');
-  const items = [{ index: 0, text: a }, { index: 1, text: b }, { index: 2, text: '' }, { index: 3, text: '... ,,, !!' }];
+  const items = [
+    { index: 0, text: a },
+    { index: 1, text: b },
+    { index: 2, text: '' },
+    { index: 3, text: '... ,,, !!' },
+  ];
   const opts = { shingleSize: 1, numPerm: 256, seed: 7 };
   const s0 = await computeSignatures(items, { ...opts, workers: 0 });
   const s2 = await computeSignatures(items, { ...opts, workers: 2, chunkSize: 1 });
@@ -143,7 +158,10 @@ test('near duplicates recover planted clusters without false merges (words and c
       assert.ok(c.similarity >= 0.7 || c.members.length > 2);
       assert.ok(c.members.includes(c.representative));
     }
-    assert.equal(r.drop.length, r.clusters.reduce((n, c) => n + c.members.length - 1, 0));
+    assert.equal(
+      r.drop.length,
+      r.clusters.reduce((n, c) => n + c.members.length - 1, 0),
+    );
   }
   // the exact pass finds exactly the exact copies
   const ex = await exactDuplicates(items);
@@ -159,12 +177,26 @@ test('near duplicates: keep the highest score; explicit bands/rows; deterministi
     { index: 11, text: base.replace('lazy', 'sleepy'), score: 8 },
     { index: 12, text: 'completely unrelated words about quarterly tax filing deadlines in several countries' },
   ];
-  const r = await nearDuplicates(items, { shingleSize: 2, threshold: 0.6, keep: 'highest-score', bands: 32, rows: 4, workers: 0 });
+  const r = await nearDuplicates(items, {
+    shingleSize: 2,
+    threshold: 0.6,
+    keep: 'highest-score',
+    bands: 32,
+    rows: 4,
+    workers: 0,
+  });
   assert.equal(r.clusters.length, 1);
   assert.deepEqual(r.clusters[0]?.members, [10, 11]);
   assert.equal(r.clusters[0]?.representative, 11);
   assert.deepEqual(r.drop, [10]);
-  const r2 = await nearDuplicates(items, { shingleSize: 2, threshold: 0.6, keep: 'highest-score', bands: 32, rows: 4, workers: 0 });
+  const r2 = await nearDuplicates(items, {
+    shingleSize: 2,
+    threshold: 0.6,
+    keep: 'highest-score',
+    bands: 32,
+    rows: 4,
+    workers: 0,
+  });
   assert.deepEqual(r2, r);
   await assert.rejects(nearDuplicates(items, { bands: 100, rows: 2, workers: 0 }), /at most numPerm/);
 });
@@ -172,7 +204,9 @@ test('near duplicates: keep the highest score; explicit bands/rows; deterministi
 test('aborting stops the signature pass', async () => {
   const ac = new AbortController();
   ac.abort();
-  await assert.rejects(nearDuplicates([{ index: 0, text: 'a b c' }], { workers: 0 }, ac.signal), { name: 'AbortError' });
+  await assert.rejects(nearDuplicates([{ index: 0, text: 'a b c' }], { workers: 0 }, ac.signal), {
+    name: 'AbortError',
+  });
 });
 
 test('semantic duplicates: cosine over embeddings with hyperplane blocking', async () => {
@@ -186,7 +220,10 @@ test('semantic duplicates: cosine over embeddings with hyperplane blocking', asy
     const copies = g % 4 === 0 ? 3 : 1;
     for (let k = 0; k < copies; k++) {
       const text = `t${items.length}`;
-      vec.set(text, c.map((x) => x + (k === 0 ? 0 : (rnd() - 0.5) * 0.05)));
+      vec.set(
+        text,
+        c.map((x) => x + (k === 0 ? 0 : (rnd() - 0.5) * 0.05)),
+      );
       items.push({ index: items.length, text });
       group.push(g);
     }

@@ -1,6 +1,16 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { compileRule, estimateTokens, charLength, parseRule, parseRules, printRule, RuleSchema, RuleSyntaxError, type Rule } from '../../src/core/filter/rules';
+import {
+  compileRule,
+  estimateTokens,
+  charLength,
+  parseRule,
+  parseRules,
+  printRule,
+  RuleSchema,
+  RuleSyntaxError,
+  type Rule,
+} from '../../src/core/filter/rules';
 import { detectLanguage, normalizeLanguage } from '../../src/core/filter/lang';
 import { countTokens } from '../../src/core/llm/tokenizer';
 import type { Line } from '../../src/core/filter/fields';
@@ -24,7 +34,15 @@ test('length in characters (code points) and tokens (OpenAI o200k_base, not byte
   assert.equal(check('tokens(text) <= 2', { text: 'hello world' }), true);
   assert.equal(check('tokens(text) <= 2', { text: 'hello world again' }), false);
   // arrays of messages: the texts joined by "\n"
-  assert.equal(check('len(messages) == 5', { messages: [{ role: 'user', content: 'ab' }, { role: 'assistant', content: 'cd' }] }), true);
+  assert.equal(
+    check('len(messages) == 5', {
+      messages: [
+        { role: 'user', content: 'ab' },
+        { role: 'assistant', content: 'cd' },
+      ],
+    }),
+    true,
+  );
   assert.equal(check('count(messages) >= 2', { messages: [{}, {}] }), true);
   const r: Rule = { kind: 'range', measure: 'len', path: 'text', min: 2, max: 4 };
   assert.equal(compileRule(r)(line({ text: 'abc' })), true);
@@ -37,7 +55,11 @@ test('regex and keyword include/exclude', () => {
   assert.equal(check('text !~ /refund/i', { text: 'I want a REFUND' }), false);
   assert.equal(check('text ~ /a\\/b/', { text: 'x a/b y' }), true, 'escaped slash');
   assert.equal(check('text ~ /[/]x/', { text: '/x' }), true, 'slash inside a class');
-  assert.equal(check('text contains [refund, "money back"]', { text: 'I want my Money Back' }), true, 'case-insensitive');
+  assert.equal(
+    check('text contains [refund, "money back"]', { text: 'I want my Money Back' }),
+    true,
+    'case-insensitive',
+  );
   assert.equal(check('text contains_cs "Money"', { text: 'money' }), false);
   assert.equal(check('not text contains spam', { text: 'this is SPAM' }), false);
   assert.equal(check('messages.0.content ~ /^hi/', { messages: [{ role: 'user', content: 'hi there' }] }), true);
@@ -89,28 +111,66 @@ test('language of a text field (franc-min, ISO 639-1 where there is one)', () =>
 });
 
 test('the parser builds the expected rules', () => {
-  assert.deepEqual(parseRule('len(text) >= 20'), { kind: 'compare', measure: 'len', path: 'text', op: '>=', value: 20 });
-  assert.deepEqual(parseRule('label in [positive,negative]'), { kind: 'in', measure: 'value', path: 'label', values: ['positive', 'negative'] });
+  assert.deepEqual(parseRule('len(text) >= 20'), {
+    kind: 'compare',
+    measure: 'len',
+    path: 'text',
+    op: '>=',
+    value: 20,
+  });
+  assert.deepEqual(parseRule('label in [positive,negative]'), {
+    kind: 'in',
+    measure: 'value',
+    path: 'label',
+    values: ['positive', 'negative'],
+  });
   assert.deepEqual(parseRule('text ~ /refund/i'), { kind: 'match', path: 'text', pattern: 'refund', flags: 'i' });
   assert.deepEqual(parseRule('exists(rationale)'), { kind: 'exists', path: 'rationale' });
   assert.deepEqual(parseRule('not invalid'), { kind: 'not', rule: { kind: 'invalid' } });
-  assert.deepEqual(parseRule('a == 1 or b == 2 and c == 3'), {
-    kind: 'or',
-    rules: [
-      { kind: 'compare', measure: 'value', path: 'a', op: '==', value: 1 },
-      { kind: 'and', rules: [{ kind: 'compare', measure: 'value', path: 'b', op: '==', value: 2 }, { kind: 'compare', measure: 'value', path: 'c', op: '==', value: 3 }] },
-    ],
-  }, 'and binds tighter than or');
+  assert.deepEqual(
+    parseRule('a == 1 or b == 2 and c == 3'),
+    {
+      kind: 'or',
+      rules: [
+        { kind: 'compare', measure: 'value', path: 'a', op: '==', value: 1 },
+        {
+          kind: 'and',
+          rules: [
+            { kind: 'compare', measure: 'value', path: 'b', op: '==', value: 2 },
+            { kind: 'compare', measure: 'value', path: 'c', op: '==', value: 3 },
+          ],
+        },
+      ],
+    },
+    'and binds tighter than or',
+  );
   assert.deepEqual(parseRule('x = -1.5e2'), { kind: 'compare', measure: 'value', path: 'x', op: '==', value: -150 });
-  assert.deepEqual(parseRule('flag == true'), { kind: 'compare', measure: 'value', path: 'flag', op: '==', value: true });
+  assert.deepEqual(parseRule('flag == true'), {
+    kind: 'compare',
+    measure: 'value',
+    path: 'flag',
+    op: '==',
+    value: true,
+  });
   assert.deepEqual(parseRule('label in []'), { kind: 'in', measure: 'value', path: 'label', values: [] });
 });
 
 test('printRule round-trips through the parser', () => {
   for (const src of [
-    'len(text) >= 20', 'label in [positive, negative]', 'judge.score >= 7', 'text ~ /refund/i', 'lang(text) == en', 'exists(rationale)',
-    'not invalid', 'a == 1 or b == 2 and c == 3', '(a == 1 or b == 2) and c == "x y"', 'not (a == 1 and b == 2)', 'text contains ["a b", c]', 'text ~ /a\\/b/',
-    'label not in ["and"]', 'x == null',
+    'len(text) >= 20',
+    'label in [positive, negative]',
+    'judge.score >= 7',
+    'text ~ /refund/i',
+    'lang(text) == en',
+    'exists(rationale)',
+    'not invalid',
+    'a == 1 or b == 2 and c == 3',
+    '(a == 1 or b == 2) and c == "x y"',
+    'not (a == 1 and b == 2)',
+    'text contains ["a b", c]',
+    'text ~ /a\\/b/',
+    'label not in ["and"]',
+    'x == null',
   ]) {
     const r = parseRule(src);
     assert.deepEqual(parseRule(printRule(r)), r, src);
@@ -140,18 +200,27 @@ test('bad rules fail with the column of the problem', () => {
     ['len(text) ~ /x/', 11, /'~' matches a field's text/],
   ];
   for (const [src, col, re] of cases) {
-    assert.throws(() => parseRule(src), (e: unknown) => {
-      assert.ok(e instanceof RuleSyntaxError, `${src}: ${String(e)}`);
-      assert.equal(e.column, col, `${src}: ${e.message}`);
-      assert.match(e.message, re, src);
-      assert.match(e.message, /\n {2}.*\n {2} *\^$/, 'a caret under the column');
-      return true;
-    });
+    assert.throws(
+      () => parseRule(src),
+      (e: unknown) => {
+        assert.ok(e instanceof RuleSyntaxError, `${src}: ${String(e)}`);
+        assert.equal(e.column, col, `${src}: ${e.message}`);
+        assert.match(e.message, re, src);
+        assert.match(e.message, /\n {2}.*\n {2} *\^$/, 'a caret under the column');
+        return true;
+      },
+    );
   }
 });
 
 test('JSON rules are validated with zod', () => {
-  const ok = RuleSchema.parse({ kind: 'and', rules: [{ kind: 'range', path: 'judge.score', min: 7 }, { kind: 'not', rule: { kind: 'invalid' } }] });
+  const ok = RuleSchema.parse({
+    kind: 'and',
+    rules: [
+      { kind: 'range', path: 'judge.score', min: 7 },
+      { kind: 'not', rule: { kind: 'invalid' } },
+    ],
+  });
   assert.equal(compileRule(ok)(line({ judge: { score: 8 } })), true);
   assert.deepEqual(parseRules(['label == a', { kind: 'exists', path: 'x' }]).length, 2);
   assert.throws(() => RuleSchema.parse({ kind: 'range', path: 'x' }), /min or max/);

@@ -17,10 +17,15 @@ async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
 describe('JSON arrays', () => {
   test('any JSON array is read element by element at every chunk size', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.jsonValue(), { maxLength: 8 }), fc.integer({ min: 1, max: 16 }), fc.boolean(), async (arr, chunkSize, pretty) => {
-        const path = fileWith(JSON.stringify(arr, null, pretty ? 2 : undefined), 'a.json');
-        assert.deepEqual(await all(readJsonArray(path, { chunkSize })), JSON.parse(JSON.stringify(arr)));
-      }),
+      fc.asyncProperty(
+        fc.array(fc.jsonValue(), { maxLength: 8 }),
+        fc.integer({ min: 1, max: 16 }),
+        fc.boolean(),
+        async (arr, chunkSize, pretty) => {
+          const path = fileWith(JSON.stringify(arr, null, pretty ? 2 : undefined), 'a.json');
+          assert.deepEqual(await all(readJsonArray(path, { chunkSize })), JSON.parse(JSON.stringify(arr)));
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -28,12 +33,20 @@ describe('JSON arrays', () => {
   test('strings with brackets, commas and escaped quotes; a BOM; whitespace', async () => {
     const text = '\ufeff [ {"a":"],[\\"}"} , "x,y" ,\n[1,[2]] , null ]\n';
     for (const chunkSize of [1, 2, 3, 1024]) {
-      assert.deepEqual(await all(readJsonArray(fileWith(text, 'b.json'), { chunkSize })), [{ a: '],["}' }, 'x,y', [1, [2]], null]);
+      assert.deepEqual(await all(readJsonArray(fileWith(text, 'b.json'), { chunkSize })), [
+        { a: '],["}' },
+        'x,y',
+        [1, [2]],
+        null,
+      ]);
     }
   });
 
   test('what is not one JSON array is a clear error', async () => {
-    await assert.rejects(all(readJsonArray(fileWith('{"a":1}', 'c.json'))), (e: unknown) => e instanceof FormatError && /not a JSON array/.test(e.message));
+    await assert.rejects(
+      all(readJsonArray(fileWith('{"a":1}', 'c.json'))),
+      (e: unknown) => e instanceof FormatError && /not a JSON array/.test(e.message),
+    );
     await assert.rejects(all(readJsonArray(fileWith('[1,2', 'd.json'))), /not closed/);
     await assert.rejects(all(readJsonArray(fileWith('[1,,2]', 'e.json'))), /empty array element/);
     await assert.rejects(all(readJsonArray(fileWith('[1] x', 'f.json'))), /after the end/);
@@ -53,7 +66,10 @@ describe('CSV', () => {
   });
 
   test('a malformed CSV is a clear error with its line', async () => {
-    await assert.rejects(all(readCsv(fileWith('a,b\n1,2,3\n', 'b.csv'))), (e: unknown) => e instanceof FormatError && /invalid CSV/.test(e.message) && /line 2/.test(e.message));
+    await assert.rejects(
+      all(readCsv(fileWith('a,b\n1,2,3\n', 'b.csv'))),
+      (e: unknown) => e instanceof FormatError && /invalid CSV/.test(e.message) && /line 2/.test(e.message),
+    );
   });
 });
 

@@ -31,7 +31,15 @@ describe('recordChanges', () => {
     assert.deepEqual(c, [
       { kind: 'text', fields: ['text'] },
       { kind: 'label', before: 'positive', after: 'negative' },
-      { kind: 'decision', question: 'label', action: 'added', after: 'negative', user: 'maria', time: '2026-12-02T09:00:00Z', status: 'submitted' },
+      {
+        kind: 'decision',
+        question: 'label',
+        action: 'added',
+        after: 'negative',
+        user: 'maria',
+        time: '2026-12-02T09:00:00Z',
+        status: 'submitted',
+      },
       { kind: 'judge', action: 'added', model: 'gpt-4.1', after: 3 },
       { kind: 'suggestion', question: 'label', action: 'added', agent: 'gpt-4o-mini', after: 'negative' },
       { kind: 'review', after: 'reviewed' },
@@ -43,21 +51,75 @@ describe('recordChanges', () => {
   });
 
   test('a decision changed names the new decider; a removed one the old value', () => {
-    const a = { id: 1, label: 'pos', annotations: { human: { label: { value: 'pos', user: 'bob', status: 'submitted' } } } };
-    const b = { id: 1, label: 'neg', annotations: { human: { label: { value: 'neg', user: 'maria', status: 'submitted', time: 't2' } } } };
+    const a = {
+      id: 1,
+      label: 'pos',
+      annotations: { human: { label: { value: 'pos', user: 'bob', status: 'submitted' } } },
+    };
+    const b = {
+      id: 1,
+      label: 'neg',
+      annotations: { human: { label: { value: 'neg', user: 'maria', status: 'submitted', time: 't2' } } },
+    };
     const changed = recordChanges(a, b).find((c) => c.kind === 'decision');
-    assert.deepEqual(changed, { kind: 'decision', question: 'label', action: 'changed', before: 'pos', after: 'neg', user: 'maria', time: 't2', status: 'submitted' });
-    assert.match(describeRecord({ key: 'id:1', label: 'id 1', change: 'changed', oldLine: 1, newLine: 1, changes: recordChanges(a, b) }), /~ id 1 \(line 1\): label pos -> neg; decision label by maria at t2: pos -> neg/);
+    assert.deepEqual(changed, {
+      kind: 'decision',
+      question: 'label',
+      action: 'changed',
+      before: 'pos',
+      after: 'neg',
+      user: 'maria',
+      time: 't2',
+      status: 'submitted',
+    });
+    assert.match(
+      describeRecord({
+        key: 'id:1',
+        label: 'id 1',
+        change: 'changed',
+        oldLine: 1,
+        newLine: 1,
+        changes: recordChanges(a, b),
+      }),
+      /~ id 1 \(line 1\): label pos -> neg; decision label by maria at t2: pos -> neg/,
+    );
     const removed = recordChanges(a, { id: 1, label: 'pos' }).find((c) => c.kind === 'decision');
-    assert.deepEqual(removed, { kind: 'decision', question: 'label', action: 'removed', before: 'pos', user: 'bob', status: 'submitted' });
+    assert.deepEqual(removed, {
+      kind: 'decision',
+      question: 'label',
+      action: 'removed',
+      before: 'pos',
+      user: 'bob',
+      status: 'submitted',
+    });
   });
 });
 
 describe('diffFiles', () => {
   test('keyed by id: moves are not changes; added and removed records; an id-less record keyed by its content', async () => {
     const dir = tempDir('dc-diff-');
-    const oldF = fileWith(lines({ id: 'a', text: 'one', label: 'x' }, { id: 'b', text: 'two' }, { id: 'c', text: 'three' }, { text: 'no id' }, { uuid: 'u1', text: 'uuid' }), 'old.jsonl', dir);
-    const newF = fileWith(lines({ text: 'no id' }, { id: 'c', text: 'three' }, { id: 'a', text: 'one', label: 'y' }, { id: 'd', text: 'four' }, { uuid: 'u1', text: 'uuid' }), 'new.jsonl', dir);
+    const oldF = fileWith(
+      lines(
+        { id: 'a', text: 'one', label: 'x' },
+        { id: 'b', text: 'two' },
+        { id: 'c', text: 'three' },
+        { text: 'no id' },
+        { uuid: 'u1', text: 'uuid' },
+      ),
+      'old.jsonl',
+      dir,
+    );
+    const newF = fileWith(
+      lines(
+        { text: 'no id' },
+        { id: 'c', text: 'three' },
+        { id: 'a', text: 'one', label: 'y' },
+        { id: 'd', text: 'four' },
+        { uuid: 'u1', text: 'uuid' },
+      ),
+      'new.jsonl',
+      dir,
+    );
     const r = await diffFiles(oldF, newF);
     assert.deepEqual(r.summary, { added: 1, removed: 1, changed: 1, unchanged: 3, moved: 2, byKind: { label: 1 } });
     assert.deepEqual(
@@ -72,8 +134,16 @@ describe('diffFiles', () => {
 
   test('--key names the id field; duplicate ids pair in order; invalid lines are keyed by their bytes', async () => {
     const dir = tempDir('dc-diff-');
-    const oldF = fileWith(`${lines({ meta: { key: 1 }, t: 'a' }, { meta: { key: 1 }, t: 'b' })}not json\n`, 'old.jsonl', dir);
-    const newF = fileWith(`${lines({ meta: { key: 1 }, t: 'a' }, { meta: { key: 1 }, t: 'B' })}also not json\n`, 'new.jsonl', dir);
+    const oldF = fileWith(
+      `${lines({ meta: { key: 1 }, t: 'a' }, { meta: { key: 1 }, t: 'b' })}not json\n`,
+      'old.jsonl',
+      dir,
+    );
+    const newF = fileWith(
+      `${lines({ meta: { key: 1 }, t: 'a' }, { meta: { key: 1 }, t: 'B' })}also not json\n`,
+      'new.jsonl',
+      dir,
+    );
     const r = await diffFiles(oldF, newF, { keyField: 'meta.key' });
     assert.deepEqual(
       r.records.map((x) => [x.change, x.key, x.changes.map((c) => c.kind)]),
@@ -118,7 +188,11 @@ describe('diffFiles', () => {
 
   test('a large file: one relabeled record among 20000 is the one change', async () => {
     const dir = tempDir('dc-diff-');
-    const recs = Array.from({ length: 20000 }, (_, i) => ({ id: i, text: `record number ${i} `.repeat(5), label: i % 2 ? 'pos' : 'neg' }));
+    const recs = Array.from({ length: 20000 }, (_, i) => ({
+      id: i,
+      text: `record number ${i} `.repeat(5),
+      label: i % 2 ? 'pos' : 'neg',
+    }));
     const oldF = fileWith(lines(...recs), 'old.jsonl', dir);
     recs[12345] = { ...recs[12345]!, label: 'neutral' };
     const newF = fileWith(lines(...recs.reverse()), 'new.jsonl', dir);
@@ -134,7 +208,19 @@ describe('curate diff', () => {
   test('OLD NEW: text and --json; --exit-code', () => {
     const dir = tempDir('dc-diff-');
     const oldF = fileWith(lines({ id: 1, text: 't', label: 'pos' }, { id: 2, text: 'u' }), 'old.jsonl', dir);
-    const newF = fileWith(lines({ id: 1, text: 't', label: 'neg', annotations: { human: { label: { value: 'neg', user: 'maria', status: 'submitted' } } } }, { id: 3, text: 'v' }), 'new.jsonl', dir);
+    const newF = fileWith(
+      lines(
+        {
+          id: 1,
+          text: 't',
+          label: 'neg',
+          annotations: { human: { label: { value: 'neg', user: 'maria', status: 'submitted' } } },
+        },
+        { id: 3, text: 'v' },
+      ),
+      'new.jsonl',
+      dir,
+    );
     const t = curate(['diff', oldF, newF]);
     assert.equal(t.code, 0, t.err);
     assert.match(t.out, /~ id 1 \(line 1\): label pos -> neg; decision label by maria: neg/);
@@ -163,14 +249,32 @@ describe('curate diff', () => {
     writeFileSync(f, lines({ id: 1, text: 'a', label: 'pos' }, { id: 2, text: 'b', label: 'neg' }));
     git(dir, ['add', '.']);
     git(dir, ['commit', '-qm', 'one']);
-    writeFileSync(f, lines({ id: 2, text: 'b', label: 'neg' }, { id: 1, text: 'a', label: 'neg', annotations: { human: { label: { value: 'neg', user: 'maria', status: 'submitted' } } } }));
+    writeFileSync(
+      f,
+      lines(
+        { id: 2, text: 'b', label: 'neg' },
+        {
+          id: 1,
+          text: 'a',
+          label: 'neg',
+          annotations: { human: { label: { value: 'neg', user: 'maria', status: 'submitted' } } },
+        },
+      ),
+    );
     git(dir, ['commit', '-qam', 'two']);
     const r = curate(['diff', 'HEAD~1..HEAD', f, '--json']);
     assert.equal(r.code, 0, r.err);
     const parsed = JSON.parse(r.out) as DiffResult & { old: string; new: string };
     assert.equal(parsed.old, `HEAD~1:${f}`);
     assert.equal(parsed.new, `HEAD:${f}`);
-    assert.deepEqual(parsed.summary, { added: 0, removed: 0, changed: 1, unchanged: 1, moved: 1, byKind: { label: 1, decision: 1 } });
+    assert.deepEqual(parsed.summary, {
+      added: 0,
+      removed: 0,
+      changed: 1,
+      unchanged: 1,
+      moved: 1,
+      byKind: { label: 1, decision: 1 },
+    });
     // the working tree against HEAD, from another folder (the file's path decides the repository)
     writeFileSync(f, lines({ id: 2, text: 'b', label: 'neg' }));
     const w = curateIn(tempDir(), ['diff', 'HEAD', f]);

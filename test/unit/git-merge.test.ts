@@ -45,7 +45,11 @@ function branch(dir: string, file: string, name: string, recs: Rec[]): void {
   git(dir, ['commit', '-qam', name]);
 }
 
-const records = (file: string): Rec[] => readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Rec);
+const records = (file: string): Rec[] =>
+  readFileSync(file, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Rec);
 
 describe('curate merge-driver in a real repository', () => {
   test('--install is idempotent and keeps an existing .gitattributes', () => {
@@ -63,12 +67,27 @@ describe('curate merge-driver in a real repository', () => {
   test('two people deciding different records merge cleanly, with both decisions', () => {
     const { dir, file } = setup();
     branch(dir, file, 'maria', [decided(base[0]!, 'positive', 'maria'), base[1]!, base[2]!, base[3]!]);
-    branch(dir, file, 'bob', [base[0]!, base[1]!, decided(base[2]!, 'neutral', 'bob'), base[3]!, { id: 5, text: 'added by bob' }]);
+    branch(dir, file, 'bob', [
+      base[0]!,
+      base[1]!,
+      decided(base[2]!, 'neutral', 'bob'),
+      base[3]!,
+      { id: 5, text: 'added by bob' },
+    ]);
     const m = git(dir, ['merge', '-q', 'maria', '-m', 'merge maria'], true);
     assert.equal(m.code, 0, m.err + m.out);
     assert.equal(git(dir, ['status', '--porcelain']).out, '');
     const out = records(file);
-    assert.deepEqual(out.map((r) => [r.id, r.label]), [[1, 'positive'], [2, undefined], [3, 'neutral'], [4, undefined], [5, undefined]]);
+    assert.deepEqual(
+      out.map((r) => [r.id, r.label]),
+      [
+        [1, 'positive'],
+        [2, undefined],
+        [3, 'neutral'],
+        [4, undefined],
+        [5, undefined],
+      ],
+    );
     // what the line-based merge would have made of it: a conflict (adjacent lines changed)
     const plain = repo();
     const pf = join(plain, 'train.jsonl');
@@ -91,7 +110,12 @@ describe('curate merge-driver in a real repository', () => {
     assert.deepEqual(rest, base.slice(1));
     const ann = first!.annotations as Rec;
     assert.equal(first!.label, 'positive'); // ours (bob's branch) stays the current label
-    assert.deepEqual((ann.human as Rec).label, { value: 'positive', user: 'bob', status: 'submitted', time: '2026-12-02T11:00:00Z' });
+    assert.deepEqual((ann.human as Rec).label, {
+      value: 'positive',
+      user: 'bob',
+      status: 'submitted',
+      time: '2026-12-02T11:00:00Z',
+    });
     assert.deepEqual((ann.decisions as Rec).label, [
       { value: 'positive', user: 'bob', status: 'submitted', time: '2026-12-02T11:00:00Z' },
       { value: 'negative', user: 'maria', status: 'submitted', time: '2026-12-02T10:00:00Z' },
@@ -105,8 +129,18 @@ describe('curate merge-driver in a real repository', () => {
 
   test('the text edited on both sides: conflict markers around that record only, git reports the conflict', () => {
     const { dir, file } = setup();
-    branch(dir, file, 'maria', [{ ...base[0]!, text: 'great battery life' }, decided(base[1]!, 'negative', 'maria'), base[2]!, base[3]!]);
-    branch(dir, file, 'bob', [{ ...base[0]!, text: 'Great battery.' }, base[1]!, base[2]!, { ...base[3]!, text: 'fine' }]);
+    branch(dir, file, 'maria', [
+      { ...base[0]!, text: 'great battery life' },
+      decided(base[1]!, 'negative', 'maria'),
+      base[2]!,
+      base[3]!,
+    ]);
+    branch(dir, file, 'bob', [
+      { ...base[0]!, text: 'Great battery.' },
+      base[1]!,
+      base[2]!,
+      { ...base[3]!, text: 'fine' },
+    ]);
     const m = git(dir, ['merge', 'maria', '-m', 'merge maria'], true);
     assert.notEqual(m.code, 0);
     assert.match(m.out, /CONFLICT \(content\): Merge conflict in train\.jsonl/);
@@ -120,14 +154,33 @@ describe('curate merge-driver in a real repository', () => {
       '>>>>>>> theirs train.jsonl',
     ]);
     // every other line is a valid record, with both sides' changes
-    const restRecs = text.slice(5).filter(Boolean).map((l) => JSON.parse(l) as Rec);
-    assert.deepEqual(restRecs.map((r) => [r.id, r.label, r.text]), [[2, 'negative', 'awful screen'], [3, undefined, 'meh'], [4, undefined, 'fine']]);
+    const restRecs = text
+      .slice(5)
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Rec);
+    assert.deepEqual(
+      restRecs.map((r) => [r.id, r.label, r.text]),
+      [
+        [2, 'negative', 'awful screen'],
+        [3, undefined, 'meh'],
+        [4, undefined, 'fine'],
+      ],
+    );
     // the editor's quick fix finds the block from any of its lines, and nothing outside it
     for (const at of [0, 1, 2, 3, 4]) {
       const block = conflictAt((i) => text[i]!, text.length, at);
-      assert.deepEqual(block && [block.start, block.separator, block.end, block.ours, block.theirs], [0, 2, 4, [text[1]], [text[3]]]);
+      assert.deepEqual(block && [block.start, block.separator, block.end, block.ours, block.theirs], [
+        0,
+        2,
+        4,
+        [text[1]],
+        [text[3]],
+      ]);
     }
-    assert.equal(conflictAt((i) => text[i]!, text.length, 5), undefined);
+    assert.equal(
+      conflictAt((i) => text[i]!, text.length, 5),
+      undefined,
+    );
   });
 });
 
@@ -135,7 +188,11 @@ describe('mergeFiles and mergeRecord', () => {
   test('untouched lines keep their bytes (CRLF, spacing); a record removed on one side and unchanged on the other is removed', async () => {
     const dir = tempDir('dc-merge-');
     const o = fileWith('{"id":1, "text":"a"}\r\n{"id":2,"text":"b"}\n{"id":3,"text":"c"}\n', 'base.jsonl', dir);
-    const a = fileWith('{"id":1, "text":"a"}\r\n{"id":2,"text":"b","label":"x"}\n{"id":3,"text":"c"}\n', 'ours.jsonl', dir);
+    const a = fileWith(
+      '{"id":1, "text":"a"}\r\n{"id":2,"text":"b","label":"x"}\n{"id":3,"text":"c"}\n',
+      'ours.jsonl',
+      dir,
+    );
     const b = fileWith('{"id":1, "text":"a"}\r\n{"id":2,"text":"b"}\n', 'theirs.jsonl', dir);
     const r = await mergeFiles(o, a, b);
     assert.deepEqual(r.conflicts, []);
@@ -148,11 +205,17 @@ describe('mergeFiles and mergeRecord', () => {
     const a = fileWith(lines({ id: 1, t: 'a' }), 'ours.jsonl', dir);
     const b = fileWith(lines({ id: 1, t: 'a' }, { id: 2, t: 'b', label: 'x' }), 'theirs.jsonl', dir);
     const r = await mergeFiles(o, a, b, { name: 'f.jsonl' });
-    assert.deepEqual(r.conflicts.map((c) => [c.key, c.reason]), [['id:2', 'removed by ours, changed by theirs']]);
-    assert.equal(readFileSync(a, 'utf8'), `${lines({ id: 1, t: 'a' })}<<<<<<< ours f.jsonl (id 2: removed by ours, changed by theirs)\n=======\n${lines({ id: 2, t: 'b', label: 'x' })}>>>>>>> theirs f.jsonl\n`);
+    assert.deepEqual(
+      r.conflicts.map((c) => [c.key, c.reason]),
+      [['id:2', 'removed by ours, changed by theirs']],
+    );
+    assert.equal(
+      readFileSync(a, 'utf8'),
+      `${lines({ id: 1, t: 'a' })}<<<<<<< ours f.jsonl (id 2: removed by ours, changed by theirs)\n=======\n${lines({ id: 2, t: 'b', label: 'x' })}>>>>>>> theirs f.jsonl\n`,
+    );
   });
 
-  test('random relabels, judges, removals and additions on two sides merge to both sides\' changes, without a conflict', async () => {
+  test("random relabels, judges, removals and additions on two sides merge to both sides' changes, without a conflict", async () => {
     let seed = 7;
     const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     for (let round = 0; round < 5; round++) {
@@ -160,11 +223,26 @@ describe('mergeFiles and mergeRecord', () => {
       const base = Array.from({ length: 200 }, (_, i) => ({ id: i, text: `record ${i}` }));
       const relabel = new Set(base.filter(() => rnd() < 0.2).map((r) => r.id));
       const judged = new Set(base.filter(() => rnd() < 0.2).map((r) => r.id));
-      const removedByOurs = new Set(base.filter((r) => !judged.has(r.id) && !relabel.has(r.id) && rnd() < 0.05).map((r) => r.id));
-      const ours = base.filter((r) => !removedByOurs.has(r.id)).map((r) => (relabel.has(r.id) ? { ...r, label: 'pos', annotations: { human: { label: { value: 'pos', user: 'maria', status: 'submitted' } } } } : r));
-      const theirs: Rec[] = base.map((r) => (judged.has(r.id) ? { ...r, judges: [{ score: 7, model: 'j', provenance: { prompt_hash: 'p' } }] } : r));
+      const removedByOurs = new Set(
+        base.filter((r) => !judged.has(r.id) && !relabel.has(r.id) && rnd() < 0.05).map((r) => r.id),
+      );
+      const ours = base
+        .filter((r) => !removedByOurs.has(r.id))
+        .map((r) =>
+          relabel.has(r.id)
+            ? {
+                ...r,
+                label: 'pos',
+                annotations: { human: { label: { value: 'pos', user: 'maria', status: 'submitted' } } },
+              }
+            : r,
+        );
+      const theirs: Rec[] = base.map((r) =>
+        judged.has(r.id) ? { ...r, judges: [{ score: 7, model: 'j', provenance: { prompt_hash: 'p' } }] } : r,
+      );
       // theirs adds records after random ones
-      for (let k = 0; k < 5; k++) theirs.splice(Math.floor(rnd() * theirs.length), 0, { id: 1000 + round * 10 + k, text: 'added by theirs' });
+      for (let k = 0; k < 5; k++)
+        theirs.splice(Math.floor(rnd() * theirs.length), 0, { id: 1000 + round * 10 + k, text: 'added by theirs' });
       const o = fileWith(lines(...base), 'base.jsonl', dir);
       const a = fileWith(lines(...ours), 'ours.jsonl', dir);
       const b = fileWith(lines(...theirs), 'theirs.jsonl', dir);
@@ -172,8 +250,15 @@ describe('mergeFiles and mergeRecord', () => {
       assert.deepEqual(r.conflicts, [], `round ${round}`);
       assert.deepEqual(r.disagreements, []);
       const merged = new Map(records(a).map((x) => [x.id as number, x]));
-      const expectedIds = [...base.filter((x) => !removedByOurs.has(x.id)).map((x) => x.id), ...theirs.filter((x) => (x.id as number) >= 1000).map((x) => x.id as number)];
-      assert.deepEqual([...merged.keys()].sort((x, y) => x - y), expectedIds.sort((x, y) => x - y), `round ${round}: the records`);
+      const expectedIds = [
+        ...base.filter((x) => !removedByOurs.has(x.id)).map((x) => x.id),
+        ...theirs.filter((x) => (x.id as number) >= 1000).map((x) => x.id as number),
+      ];
+      assert.deepEqual(
+        [...merged.keys()].sort((x, y) => x - y),
+        expectedIds.sort((x, y) => x - y),
+        `round ${round}: the records`,
+      );
       for (const [id, x] of merged) {
         if (id >= 1000) continue;
         assert.equal(x.label, relabel.has(id) ? 'pos' : undefined, `round ${round}, id ${id}: the label`);
@@ -181,17 +266,39 @@ describe('mergeFiles and mergeRecord', () => {
         if (relabel.has(id) && judged.has(id)) assert.equal((x.judge as Rec).score, 7, 'the verdict recomputed');
       }
       // the order: ours' order, theirs' additions after the record they follow
-      const order = records(a).map((x) => x.id as number).filter((id) => id < 1000);
-      assert.deepEqual(order, [...order].sort((x, y) => x - y));
+      const order = records(a)
+        .map((x) => x.id as number)
+        .filter((id) => id < 1000);
+      assert.deepEqual(
+        order,
+        [...order].sort((x, y) => x - y),
+      );
     }
   });
 
   test("both sides' suggestions and judges are kept, the panel's verdict recomputed", () => {
-    const j = (model: string, score: number) => ({ score, scale: [1, 10], model, provenance: { prompt_hash: 'sha256:p', time: '2026-12-01T00:00:00Z' } });
+    const j = (model: string, score: number) => ({
+      score,
+      scale: [1, 10],
+      model,
+      provenance: { prompt_hash: 'sha256:p', time: '2026-12-01T00:00:00Z' },
+    });
     const s = (agent: string, value: string) => ({ value, agent, type: 'model' });
     const o = { id: 1, text: 't' };
-    const a = { id: 1, text: 't', judges: [j('gpt-4.1', 8)], judge: j('gpt-4.1', 8), annotations: { suggestions: { label: [s('gpt-4o-mini', 'pos')] }, tags: ['a'] } };
-    const b = { id: 1, text: 't', judges: [j('llama', 4)], judge: j('llama', 4), annotations: { suggestions: { label: [s('llama', 'neg')] }, tags: ['b'] } };
+    const a = {
+      id: 1,
+      text: 't',
+      judges: [j('gpt-4.1', 8)],
+      judge: j('gpt-4.1', 8),
+      annotations: { suggestions: { label: [s('gpt-4o-mini', 'pos')] }, tags: ['a'] },
+    };
+    const b = {
+      id: 1,
+      text: 't',
+      judges: [j('llama', 4)],
+      judge: j('llama', 4),
+      annotations: { suggestions: { label: [s('llama', 'neg')] }, tags: ['b'] },
+    };
     const m = mergeRecord(o, a, b);
     assert.equal(m.conflict, undefined);
     assert.deepEqual(m.disagreements, []);

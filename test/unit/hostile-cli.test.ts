@@ -26,7 +26,10 @@ interface Run {
 
 function curate(args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+    const p = spawn(process.execPath, [cli, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     p.stdout.on('data', (d: Buffer) => out.push(d));
@@ -72,11 +75,19 @@ describe('hostile corpus through the curate CLI', () => {
         curate(['stats', file]),
         curate(['stats', file, '--json']),
         curate(['validate', file, '--max-listed', '100000']),
-        c.anchor !== undefined ? curate(['get', file, '--line', String(c.anchor + 1)]) : curate(['get', file, '--line', '1']),
+        c.anchor !== undefined
+          ? curate(['get', file, '--line', String(c.anchor + 1)])
+          : curate(['get', file, '--line', '1']),
         invalid.length ? curate(['get', file, '--line', String(invalid[0])]) : undefined,
-        c.anchor !== undefined ? curate(['set', setAnchor, '--line', String(c.anchor + 1), '--field', 'anchor', '--value', '1']) : undefined,
-        invalid.length ? curate(['set', setInvalid, '--line', String(invalid[0]), '--field', 'label', '--value', '"x"']) : undefined,
-        lossy.length ? curate(['set', setLossy, '--line', String(lossy[0]), '--field', 'label', '--value', '"x"']) : undefined,
+        c.anchor !== undefined
+          ? curate(['set', setAnchor, '--line', String(c.anchor + 1), '--field', 'anchor', '--value', '1'])
+          : undefined,
+        invalid.length
+          ? curate(['set', setInvalid, '--line', String(invalid[0]), '--field', 'label', '--value', '"x"'])
+          : undefined,
+        lossy.length
+          ? curate(['set', setLossy, '--line', String(lossy[0]), '--field', 'label', '--value', '"x"'])
+          : undefined,
         curate(['filter', file, '--where', 'not invalid', '--out', join(dir, 'kept.jsonl')]),
         curate(['export', file, '--format', 'argilla', '--out', join(dir, 'argilla.jsonl'), '--json']),
       ]);
@@ -87,16 +98,29 @@ describe('hostile corpus through the curate CLI', () => {
       assert.match(stats.out, new RegExp(`invalid lines\\s+${invalid.length}\\n`));
       assert.doesNotMatch(stats.out, rawControl, 'stats prints no raw control characters');
       clean(statsJson, 'stats --json', [0]);
-      const s = JSON.parse(statsJson.out) as { lines: number; invalid: number; invalidLines: { line: number; reason: string }[] };
+      const s = JSON.parse(statsJson.out) as {
+        lines: number;
+        invalid: number;
+        invalidLines: { line: number; reason: string }[];
+      };
       assert.equal(s.lines, c.lines.length);
       assert.equal(s.invalid, invalid.length);
-      assert.deepEqual(s.invalidLines.map((l) => l.line), invalid.slice(0, 100));
+      assert.deepEqual(
+        s.invalidLines.map((l) => l.line),
+        invalid.slice(0, 100),
+      );
 
       // validate: exit 1 with one line per invalid line (its number and reason), else 0.
       clean(validate, 'validate', invalid.length ? [1] : [0]);
       assert.doesNotMatch(validate.out, rawControl, 'validate prints no raw control characters');
-      for (const n of invalid.slice(0, 50)) assert.match(validate.out, new RegExp(`data\\.jsonl:${n}: error: \\S`), `validate lists line ${n}`);
-      assert.match(validate.out, invalid.length || lossy.length ? new RegExp(`${c.lines.length} line\\(s\\), ${invalid.length} invalid`) : /all valid/);
+      for (const n of invalid.slice(0, 50))
+        assert.match(validate.out, new RegExp(`data\\.jsonl:${n}: error: \\S`), `validate lists line ${n}`);
+      assert.match(
+        validate.out,
+        invalid.length || lossy.length
+          ? new RegExp(`${c.lines.length} line\\(s\\), ${invalid.length} invalid`)
+          : /all valid/,
+      );
 
       // get: the bytes as stored.
       if (c.anchor !== undefined) {
@@ -114,7 +138,10 @@ describe('hostile corpus through the curate CLI', () => {
       // set: the anchor changes and nothing else; an invalid or lossy line is refused (exit 1), untouched.
       if (set) {
         clean(set, 'set on the anchor', [0]);
-        assert.ok(readFileSync(setAnchor).equals(withAnchorEdited(c as HostileCase)), 'set changed the anchor and no other byte');
+        assert.ok(
+          readFileSync(setAnchor).equals(withAnchorEdited(c as HostileCase)),
+          'set changed the anchor and no other byte',
+        );
       }
       if (setBad) {
         clean(setBad, 'set on an invalid line', [1]);
@@ -130,10 +157,18 @@ describe('hostile corpus through the curate CLI', () => {
       // filter 'not invalid' keeps exactly the valid lines; export skips the invalid ones.
       clean(filter, 'filter', [0]);
       const kept = readFileSync(join(dir, 'kept.jsonl'));
-      assert.equal(kept.length === 0 ? 0 : kept.toString('utf8').split('\n').filter(Boolean).length, valid, 'filter kept the valid records');
+      assert.equal(
+        kept.length === 0 ? 0 : kept.toString('utf8').split('\n').filter(Boolean).length,
+        valid,
+        'filter kept the valid records',
+      );
       // every valid record is an Argilla record; with none, export writes nothing and exits 1
       clean(exp, 'export', valid ? [0] : [1]);
-      assert.equal((JSON.parse(exp.out) as { invalid: number }).invalid, invalid.length, 'export counted the invalid lines');
+      assert.equal(
+        (JSON.parse(exp.out) as { invalid: number }).invalid,
+        invalid.length,
+        'export counted the invalid lines',
+      );
     });
   }
 });

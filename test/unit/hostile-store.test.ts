@@ -24,7 +24,10 @@ function checkCase(ds: JsonlDataset, c: HostileCase, label: string): void {
       assert.ok(line.invalid, `${label}: line ${i + 1} should be invalid`);
       assert.match(line.invalid.reason, exp.invalid, `${label}: line ${i + 1}`);
       assert.doesNotMatch(line.invalid.reason, unprintable, `${label}: line ${i + 1}: the reason is printable`);
-      assert.ok(line.invalid.reason.length < 400, `${label}: line ${i + 1}: the reason is short (${line.invalid.reason.length} chars)`);
+      assert.ok(
+        line.invalid.reason.length < 400,
+        `${label}: line ${i + 1}: the reason is short (${line.invalid.reason.length} chars)`,
+      );
       assert.equal(line.value, undefined);
     } else {
       assert.equal(line.invalid, undefined, `${label}: line ${i + 1} should be valid, got: ${line.invalid?.reason}`);
@@ -41,13 +44,20 @@ describe('hostile corpus through the store', () => {
   for (const c of corpus) {
     test(`${c.name}: opens, every line classified with a readable reason, in this thread and in the worker`, async () => {
       for (const worker of [false, true]) {
-        const ds = await JsonlDataset.open(fileWith(c.bytes), { worker, chunkSize: c.bytes.length > 1 << 20 ? undefined : 4096 });
+        const ds = await JsonlDataset.open(fileWith(c.bytes), {
+          worker,
+          chunkSize: c.bytes.length > 1 << 20 ? undefined : 4096,
+        });
         await ds.ready;
         checkCase(ds, c, `${c.name} (${worker ? 'worker' : 'thread'})`);
         // The stats (worker threads over byte ranges) count what the store says.
         const s = await computeStats(ds);
         assert.equal(s.lines, c.lines.length);
-        assert.equal(s.invalid, c.lines.filter((l) => l.invalid).length, `${c.name}: stats count the same invalid lines`);
+        assert.equal(
+          s.invalid,
+          c.lines.filter((l) => l.invalid).length,
+          `${c.name}: stats count the same invalid lines`,
+        );
         ds.close();
       }
     });
@@ -65,7 +75,10 @@ describe('hostile corpus through the store', () => {
         assert.equal(ds.line(c.anchor).raw, ANCHOR);
         ds.setField(c.anchor, ['anchor'], 1);
         await ds.save();
-        assert.ok(readFileSync(path).equals(withAnchorEdited(c)), `${c.name}: the file is the case with only the anchor changed`);
+        assert.ok(
+          readFileSync(path).equals(withAnchorEdited(c)),
+          `${c.name}: the file is the case with only the anchor changed`,
+        );
         // And the store, re-based on what it wrote, still says the same of every line.
         checkCase(ds, { ...c, lines: c.lines }, `${c.name} after save`);
       }
@@ -81,7 +94,10 @@ describe('hostile corpus through the store', () => {
     // A value too deep to be a record is refused, and so is an edit that would make one.
     let deep: unknown = 1;
     for (let k = 0; k < 100_000; k++) deep = [deep];
-    assert.throws(() => ds.setField(0, ['deep'], deep), (e: unknown) => e instanceof EditError && /nested more than 512 levels/.test(e.message));
+    assert.throws(
+      () => ds.setField(0, ['deep'], deep),
+      (e: unknown) => e instanceof EditError && /nested more than 512 levels/.test(e.message),
+    );
     assert.throws(() => ds.replaceLine(0, { deep }), EditError);
     let fits: unknown = 1;
     for (let k = 0; k < MAX_RECORD_DEPTH - 1; k++) fits = [fits];
@@ -106,7 +122,13 @@ describe('hostile corpus through the store', () => {
   test('walks over record values handle the deepest record the store accepts', () => {
     let v: unknown = 'leaf';
     for (let k = 0; k < MAX_RECORD_DEPTH - 1; k++) v = [v];
-    const rec = { text: v, label: v, rationale: v, judge: { score: 1, reasons: v }, annotations: { suggestions: { label: [{ value: v, rationale: v }] } } };
+    const rec = {
+      text: v,
+      label: v,
+      rationale: v,
+      judge: { score: 1, reasons: v },
+      annotations: { suggestions: { label: [{ value: v, rationale: v }] } },
+    };
     assert.equal(textOf(rec.text), 'leaf');
     assert.doesNotThrow(() => recordAnnotation(rec as Record<string, unknown>));
     assert.doesNotThrow(() => JSON.stringify(rec));

@@ -22,14 +22,27 @@ function sources(dir: string): string[] {
 
 test('src/core and src/cli import nothing from vscode', () => {
   const offenders = [...sources('src/core'), ...sources('src/cli')].filter((f) =>
-    /from\s+['"]vscode['"]|require\(\s*['"]vscode['"]\s*\)|import\(\s*['"]vscode['"]\s*\)/.test(readFileSync(f, 'utf8')),
+    /from\s+['"]vscode['"]|require\(\s*['"]vscode['"]\s*\)|import\(\s*['"]vscode['"]\s*\)/.test(
+      readFileSync(f, 'utf8'),
+    ),
   );
-  assert.deepEqual(offenders.map((f) => relative(root, f)), []);
+  assert.deepEqual(
+    offenders.map((f) => relative(root, f)),
+    [],
+  );
 });
 
 test('src/core imports nothing from the faces: src/shared, src/extension, src/cli or webview', () => {
-  const offenders = sources('src/core').filter((f) => /(?:from\s+|import\(\s*|require\(\s*)['"](?:\.\.\/)+(?:shared|extension|cli|webview)\//.test(readFileSync(f, 'utf8')) || /['"](?:\.\.\/)+\.\.\/webview\//.test(readFileSync(f, 'utf8')));
-  assert.deepEqual(offenders.map((f) => relative(root, f)), []);
+  const offenders = sources('src/core').filter(
+    (f) =>
+      /(?:from\s+|import\(\s*|require\(\s*)['"](?:\.\.\/)+(?:shared|extension|cli|webview)\//.test(
+        readFileSync(f, 'utf8'),
+      ) || /['"](?:\.\.\/)+\.\.\/webview\//.test(readFileSync(f, 'utf8')),
+  );
+  assert.deepEqual(
+    offenders.map((f) => relative(root, f)),
+    [],
+  );
 });
 
 test("the core's messages name no CLI flag (the faces translate options to flags or settings)", () => {
@@ -48,11 +61,21 @@ test("the core's messages name no CLI flag (the faces translate options to flags
 });
 
 test('the faces run operations through the registry, without casting them', () => {
-  const offenders = [...sources('src/cli'), ...sources('src/extension')].filter((f) => /as unknown as Operation|\.estimate!\(/.test(readFileSync(f, 'utf8')));
-  assert.deepEqual(offenders.map((f) => relative(root, f)), []);
+  const offenders = [...sources('src/cli'), ...sources('src/extension')].filter((f) =>
+    /as unknown as Operation|\.estimate!\(/.test(readFileSync(f, 'utf8')),
+  );
+  assert.deepEqual(
+    offenders.map((f) => relative(root, f)),
+    [],
+  );
 });
 
 test('the webview never turns strings into HTML', () => {
-  const offenders = sources('webview').filter((f) => /\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write\(/.test(readFileSync(f, 'utf8')));
-  assert.deepEqual(offenders.map((f) => relative(root, f)), []);
+  const offenders = sources('webview').filter((f) =>
+    /\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write\(/.test(readFileSync(f, 'utf8')),
+  );
+  assert.deepEqual(
+    offenders.map((f) => relative(root, f)),
+    [],
+  );
 });

@@ -57,12 +57,26 @@ const change: fc.Arbitrary<Change> = fc.oneof(
   fc.record({ op: fc.constant('duplicate' as const), at: fc.nat(40) }),
 );
 const step: fc.Arbitrary<Step> = fc.oneof(
-  fc.record({ kind: fc.constant('run' as const), end: fc.constantFrom('finish' as const, 'cancel' as const, 'kill' as const), after: fc.nat(12) }),
-  fc.record({ kind: fc.constant('run' as const), end: fc.constantFrom('disk' as const, 'live' as const), after: fc.nat(12), change }),
+  fc.record({
+    kind: fc.constant('run' as const),
+    end: fc.constantFrom('finish' as const, 'cancel' as const, 'kill' as const),
+    after: fc.nat(12),
+  }),
+  fc.record({
+    kind: fc.constant('run' as const),
+    end: fc.constantFrom('disk' as const, 'live' as const),
+    after: fc.nat(12),
+    change,
+  }),
   fc.record({ kind: fc.constant('change' as const), change }),
 );
 
-type Rec = { id: string; text: string; label?: string; annotations?: { suggestions?: { label?: { value: unknown; rationale?: string }[] } } };
+type Rec = {
+  id: string;
+  text: string;
+  label?: string;
+  annotations?: { suggestions?: { label?: { value: unknown; rationale?: string }[] } };
+};
 
 let fresh = 0;
 const newRecord = (): Rec => {
@@ -87,7 +101,12 @@ function changeList(list: Rec[], c: Change): Rec[] {
 
 function readRecords(file: string): Rec[] {
   const text = readFileSync(file, 'utf8');
-  return text === '' ? [] : text.replace(/\n$/, '').split('\n').map((l) => JSON.parse(l) as Rec);
+  return text === ''
+    ? []
+    : text
+        .replace(/\n$/, '')
+        .split('\n')
+        .map((l) => JSON.parse(l) as Rec);
 }
 function writeRecords(file: string, list: Rec[]): void {
   writeFileSync(`${file}.w`, list.map((r) => `${JSON.stringify(r)}\n`).join(''));
@@ -124,7 +143,10 @@ function check(file: string, complete: boolean, editedLive: Set<string>): void {
 }
 
 /** fc.assert, with the failing check's own message in the error (node's reporter does not print causes). */
-async function assertProperty(p: fc.IAsyncProperty<[number, Step[]]>, params: fc.Parameters<[number, Step[]]>): Promise<void> {
+async function assertProperty(
+  p: fc.IAsyncProperty<[number, Step[]]>,
+  params: fc.Parameters<[number, Step[]]>,
+): Promise<void> {
   try {
     await fc.assert(p, params);
   } catch (err) {
@@ -133,64 +155,91 @@ async function assertProperty(p: fc.IAsyncProperty<[number, Step[]]>, params: fc
   }
 }
 
-test('property: whatever another writer does between and during runs, every answer lands on its own record, every record is answered once', { timeout: 600_000 }, async () => {
-  const client = new LlmClient({ baseURL: server.baseURL, apiKey: 'k', model: 'm', concurrency: 3, maxRetries: 0, timeoutMs: 5000 });
-  let runs = 0;
-  await assertProperty(
-    fc.asyncProperty(fc.integer({ min: 0, max: 12 }), fc.array(step, { minLength: 1, maxLength: 7 }), async (n, steps) => {
-      const dir = tempDir('dc-job-props-');
-      const file = join(dir, 'd.jsonl');
-      writeRecords(file, Array.from({ length: n }, newRecord));
-      const journalDir = `${file}.curator-journal`;
-      const editedLive = new Set<string>();
-      const task = createTask('label', LabelOptions.parse({ input: file, baseURL: server.baseURL, model: 'm', labels: ['pos', 'neg'] }), { client });
-      const run = async (s: Extract<Step, { kind: 'run' }> | { kind: 'run'; end: 'finish'; after: number }): Promise<void> => {
-        runs++;
-        const ds = await openJobTarget(file);
-        const ctl = new AbortController();
-        let asked = 0;
-        server.respond = (req) => {
-          const body = req.body as ChatBody;
-          const text = requestText(body);
-          if (++asked === s.after + 1) {
-            if (s.end === 'cancel' || s.end === 'kill') ctl.abort();
-            else if (s.end === 'disk') writeRecords(file, changeList(readRecords(file), s.change));
-            else if (s.end === 'live') {
-              const before = ds.lineCount;
-              changeLive(ds, s.change);
-              if (s.change.op === 'edit' && before > 0) editedLive.add(ds.line(s.change.at % before).value!.id as string);
+test(
+  'property: whatever another writer does between and during runs, every answer lands on its own record, every record is answered once',
+  { timeout: 600_000 },
+  async () => {
+    const client = new LlmClient({
+      baseURL: server.baseURL,
+      apiKey: 'k',
+      model: 'm',
+      concurrency: 3,
+      maxRetries: 0,
+      timeoutMs: 5000,
+    });
+    let runs = 0;
+    await assertProperty(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 12 }),
+        fc.array(step, { minLength: 1, maxLength: 7 }),
+        async (n, steps) => {
+          const dir = tempDir('dc-job-props-');
+          const file = join(dir, 'd.jsonl');
+          writeRecords(file, Array.from({ length: n }, newRecord));
+          const journalDir = `${file}.curator-journal`;
+          const editedLive = new Set<string>();
+          const task = createTask(
+            'label',
+            LabelOptions.parse({ input: file, baseURL: server.baseURL, model: 'm', labels: ['pos', 'neg'] }),
+            { client },
+          );
+          const run = async (
+            s: Extract<Step, { kind: 'run' }> | { kind: 'run'; end: 'finish'; after: number },
+          ): Promise<void> => {
+            runs++;
+            const ds = await openJobTarget(file);
+            const ctl = new AbortController();
+            let asked = 0;
+            server.respond = (req) => {
+              const body = req.body as ChatBody;
+              const text = requestText(body);
+              if (++asked === s.after + 1) {
+                if (s.end === 'cancel' || s.end === 'kill') ctl.abort();
+                else if (s.end === 'disk') writeRecords(file, changeList(readRecords(file), s.change));
+                else if (s.end === 'live') {
+                  const before = ds.lineCount;
+                  changeLive(ds, s.change);
+                  if (s.change.op === 'edit' && before > 0)
+                    editedLive.add(ds.line(s.change.at % before).value!.id as string);
+                }
+              }
+              return { content: JSON.stringify({ label: labelFor(text), confidence: 0.5, rationale: `for: ${text}` }) };
+            };
+            try {
+              await runJob({
+                jobId: 'label-props',
+                journalDir,
+                task,
+                source: new StoreRecordSource(ds),
+                sink: new StoreResultSink(ds, { save: s.end !== 'kill' }),
+                concurrency: 3,
+                signal: ctl.signal,
+              });
+            } catch (err) {
+              const name = (err as Error).name;
+              assert.ok(name === 'AbortError' || name === 'ConflictError', `the run ends as it should: ${String(err)}`);
+            } finally {
+              ds.close();
+              server.respond = undefined;
             }
+          };
+          for (const s of steps) {
+            if (s.kind === 'change') writeRecords(file, changeList(readRecords(file), s.change));
+            else await run(s);
+            check(file, false, editedLive);
           }
-          return { content: JSON.stringify({ label: labelFor(text), confidence: 0.5, rationale: `for: ${text}` }) };
-        };
-        try {
-          await runJob({
-            jobId: 'label-props',
-            journalDir,
-            task,
-            source: new StoreRecordSource(ds),
-            sink: new StoreResultSink(ds, { save: s.end !== 'kill' }),
-            concurrency: 3,
-            signal: ctl.signal,
-          });
-        } catch (err) {
-          const name = (err as Error).name;
-          assert.ok(name === 'AbortError' || name === 'ConflictError', `the run ends as it should: ${String(err)}`);
-        } finally {
-          ds.close();
-          server.respond = undefined;
-        }
-      };
-      for (const s of steps) {
-        if (s.kind === 'change') writeRecords(file, changeList(readRecords(file), s.change));
-        else await run(s);
-        check(file, false, editedLive);
-      }
-      await run({ kind: 'run', end: 'finish', after: 1e9 });
-      check(file, true, editedLive);
-    }),
-    { numRuns: Number(process.env.DC_PROPS_RUNS ?? 60), ...(process.env.DC_PROPS_SEED ? { seed: Number(process.env.DC_PROPS_SEED), path: process.env.DC_PROPS_PATH, endOnFailure: true } : {}) },
-  );
-  client.close();
-  assert.ok(runs > 1, 'the jobs ran');
-});
+          await run({ kind: 'run', end: 'finish', after: 1e9 });
+          check(file, true, editedLive);
+        },
+      ),
+      {
+        numRuns: Number(process.env.DC_PROPS_RUNS ?? 60),
+        ...(process.env.DC_PROPS_SEED
+          ? { seed: Number(process.env.DC_PROPS_SEED), path: process.env.DC_PROPS_PATH, endOnFailure: true }
+          : {}),
+      },
+    );
+    client.close();
+    assert.ok(runs > 1, 'the jobs ran');
+  },
+);

@@ -28,7 +28,9 @@ beforeEach(() => {
 
 function dataset(n: number, bad: number[] = []): string {
   const p = join(dir, 'data.jsonl');
-  const lines = Array.from({ length: n }, (_, i) => (bad.includes(i) ? `{"id": ${i}, broken` : JSON.stringify({ id: i, text: `record-${i}-text` })));
+  const lines = Array.from({ length: n }, (_, i) =>
+    bad.includes(i) ? `{"id": ${i}, broken` : JSON.stringify({ id: i, text: `record-${i}-text` }),
+  );
   writeFileSync(p, `${lines.join('\n')}\n`);
   return p;
 }
@@ -36,8 +38,20 @@ const recordOf = (text: string): number => Number(/record-(\d+)-text/.exec(text)
 
 async function setup(n: number, opts: { bad?: number[]; concurrency?: number; key?: string } = {}) {
   const input = dataset(n, opts.bad);
-  const client = new LlmClient({ baseURL: server.baseURL, apiKey: opts.key ?? 'k', model: 'm', concurrency: opts.concurrency ?? 4, backoffBaseMs: 2, maxRetries: 2, timeoutMs: 3000 });
-  const task = createTask('label', LabelOptions.parse({ input, baseURL: server.baseURL, model: 'm', labels: ['positive', 'negative'] }), { client });
+  const client = new LlmClient({
+    baseURL: server.baseURL,
+    apiKey: opts.key ?? 'k',
+    model: 'm',
+    concurrency: opts.concurrency ?? 4,
+    backoffBaseMs: 2,
+    maxRetries: 2,
+    timeoutMs: 3000,
+  });
+  const task = createTask(
+    'label',
+    LabelOptions.parse({ input, baseURL: server.baseURL, model: 'm', labels: ['positive', 'negative'] }),
+    { client },
+  );
   const target = await openJobTarget(input, join(dir, 'out.jsonl'));
   const source = new StoreRecordSource(target);
   const sink = new StoreResultSink(target);
@@ -50,11 +64,26 @@ test('a job completes; every failure and invalid line is recorded per record; a 
   server.addFault({ kind: 'status', status: 500 }, { times: Infinity, when: (r) => recordOf(r.rawBody) === 20 });
   server.addFault({ kind: 'reset' }, { times: 1, when: (r) => recordOf(r.rawBody) === 30 });
   const progress: string[] = [];
-  const s = await runJob({ jobId: 'j1', journalDir, task, source, sink, concurrency: 4, progress: (p) => p.message && progress.push(p.message), prices: { input: 1, output: 1 } });
+  const s = await runJob({
+    jobId: 'j1',
+    journalDir,
+    task,
+    source,
+    sink,
+    concurrency: 4,
+    progress: (p) => p.message && progress.push(p.message),
+    prices: { input: 1, output: 1 },
+  });
   assert.equal(s.total, 40);
   assert.equal(s.ok, 35);
-  assert.deepEqual(s.skipped.map((x) => x.line), [6, 7]);
-  assert.deepEqual(s.failed.map((x) => x.i), [10, 11, 20]);
+  assert.deepEqual(
+    s.skipped.map((x) => x.line),
+    [6, 7],
+  );
+  assert.deepEqual(
+    s.failed.map((x) => x.i),
+    [10, 11, 20],
+  );
   assert.match(s.failed[0]!.reason, /invalid answer after one repair/);
   assert.match(s.failed[2]!.reason, /HTTP 500/);
   assert.ok(s.cost > 0 && s.tokens.input_tokens > 0);
@@ -66,7 +95,10 @@ test('a job completes; every failure and invalid line is recorded per record; a 
   assert.equal(JSON.parse(out[10]!).annotations, undefined);
   assert.ok(['positive', 'negative'].includes(JSON.parse(out[0]!).label));
   // with failures the journal stays: the same job again redoes only the 3 failed records
-  assert.deepEqual(readdirSync(journalDir).filter((n) => n !== '.gitignore'), ['j1.jsonl']);
+  assert.deepEqual(
+    readdirSync(journalDir).filter((n) => n !== '.gitignore'),
+    ['j1.jsonl'],
+  );
   server.clearFaults();
   const before = server.counts.chat;
   const again = await runJob({ jobId: 'j1', journalDir, task, source, sink, concurrency: 4 });
@@ -87,7 +119,10 @@ test('a job completes; every failure and invalid line is recorded per record; a 
 test('a fatal error (401) stops the job and throws', async () => {
   server.requireKey = 'right';
   const { client, task, source, sink, dataset, journalDir } = await setup(50, { key: 'wrong' });
-  await assert.rejects(runJob({ jobId: 'j2', journalDir, task, source, sink, concurrency: 4 }), (e: unknown) => e instanceof LlmError && e.kind === 'fatal');
+  await assert.rejects(
+    runJob({ jobId: 'j2', journalDir, task, source, sink, concurrency: 4 }),
+    (e: unknown) => e instanceof LlmError && e.kind === 'fatal',
+  );
   client.close();
   dataset.close();
   assert.ok(server.counts.chat <= 8, `sent ${server.counts.chat}`);
@@ -99,7 +134,19 @@ test('cancellation via AbortSignal stops promptly and leaves the journal consist
   const ac = new AbortController();
   let done = 0;
   const t0 = performance.now();
-  const p = runJob({ jobId: 'j3', journalDir, task, source, sink, concurrency: 8, signal: ac.signal, progress: (x) => { done = x.done; if (x.done >= 40) ac.abort(); } });
+  const p = runJob({
+    jobId: 'j3',
+    journalDir,
+    task,
+    source,
+    sink,
+    concurrency: 8,
+    signal: ac.signal,
+    progress: (x) => {
+      done = x.done;
+      if (x.done >= 40) ac.abort();
+    },
+  });
   await assert.rejects(p, (e: unknown) => e instanceof JobCancelledError && e.summary.ok >= 40 && e.summary.ok < 200);
   assert.ok(performance.now() - t0 < 10_000);
   assert.ok(done >= 40);
@@ -122,50 +169,57 @@ function runChild(args: string[]) {
   return runSupportChild('job-child.ts', args);
 }
 
-test('SIGKILL midway, then resume: every record annotated exactly once, at most `concurrency` repeats', { timeout: 60_000 }, async () => {
-  const N = 1000;
-  const concurrency = 8;
-  server.latencyMs = 5;
-  const input = dataset(N);
-  const output = join(dir, 'out.jsonl');
-  const journalDir = join(dir, 'journal');
-  const journal = join(journalDir, 'kill.jsonl');
-  const args = [server.baseURL, input, output, journalDir, 'kill', String(concurrency)];
-  const first = runChild(args);
-  // kill it after N/3 records are journaled
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 20));
-    const lines = existsSync(journal) ? readFileSync(journal, 'utf8').split('\n').length - 2 : 0;
-    if (lines >= N / 3) break;
-    if (first.proc.exitCode !== null) assert.fail(`child exited early: ${(await first.done).err}`);
-  }
-  first.proc.kill('SIGKILL');
-  const r1 = await first.done;
-  assert.equal(r1.signal, 'SIGKILL');
-  const mid = readJournal(journal);
-  assert.ok(mid.records.size >= N / 3 && mid.records.size < N, `journaled ${mid.records.size}`);
-  const second = runChild(args);
-  const r2 = await second.done;
-  assert.equal(r2.code, 0, r2.err);
-  const summary = JSON.parse(r2.out.trim()) as { ok: number; resumed: number };
-  assert.equal(summary.ok, N);
-  assert.equal(summary.resumed, mid.records.size);
-  // exactly once in the output
-  const out = readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: number; label: string; annotations: { suggestions: { label: unknown[] } } });
-  assert.equal(out.length, N);
-  out.forEach((r, i) => {
-    assert.equal(r.id, i);
-    assert.equal(r.annotations.suggestions.label.length, 1);
-    assert.ok(r.label === 'positive' || r.label === 'negative');
-  });
-  // requests per record across both runs
-  const perRecord = new Map<number, number>();
-  for (const q of server.chatRequests()) {
-    const i = recordOf(lastUserText(q.body));
-    perRecord.set(i, (perRecord.get(i) ?? 0) + 1);
-  }
-  assert.equal(perRecord.size, N);
-  const repeated = [...perRecord.values()].filter((c) => c > 1).length;
-  assert.ok(repeated <= concurrency, `${repeated} records were requested twice`);
-  assert.ok([...perRecord.values()].every((c) => c <= 2));
-});
+test(
+  'SIGKILL midway, then resume: every record annotated exactly once, at most `concurrency` repeats',
+  { timeout: 60_000 },
+  async () => {
+    const N = 1000;
+    const concurrency = 8;
+    server.latencyMs = 5;
+    const input = dataset(N);
+    const output = join(dir, 'out.jsonl');
+    const journalDir = join(dir, 'journal');
+    const journal = join(journalDir, 'kill.jsonl');
+    const args = [server.baseURL, input, output, journalDir, 'kill', String(concurrency)];
+    const first = runChild(args);
+    // kill it after N/3 records are journaled
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 20));
+      const lines = existsSync(journal) ? readFileSync(journal, 'utf8').split('\n').length - 2 : 0;
+      if (lines >= N / 3) break;
+      if (first.proc.exitCode !== null) assert.fail(`child exited early: ${(await first.done).err}`);
+    }
+    first.proc.kill('SIGKILL');
+    const r1 = await first.done;
+    assert.equal(r1.signal, 'SIGKILL');
+    const mid = readJournal(journal);
+    assert.ok(mid.records.size >= N / 3 && mid.records.size < N, `journaled ${mid.records.size}`);
+    const second = runChild(args);
+    const r2 = await second.done;
+    assert.equal(r2.code, 0, r2.err);
+    const summary = JSON.parse(r2.out.trim()) as { ok: number; resumed: number };
+    assert.equal(summary.ok, N);
+    assert.equal(summary.resumed, mid.records.size);
+    // exactly once in the output
+    const out = readFileSync(output, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: number; label: string; annotations: { suggestions: { label: unknown[] } } });
+    assert.equal(out.length, N);
+    out.forEach((r, i) => {
+      assert.equal(r.id, i);
+      assert.equal(r.annotations.suggestions.label.length, 1);
+      assert.ok(r.label === 'positive' || r.label === 'negative');
+    });
+    // requests per record across both runs
+    const perRecord = new Map<number, number>();
+    for (const q of server.chatRequests()) {
+      const i = recordOf(lastUserText(q.body));
+      perRecord.set(i, (perRecord.get(i) ?? 0) + 1);
+    }
+    assert.equal(perRecord.size, N);
+    const repeated = [...perRecord.values()].filter((c) => c > 1).length;
+    assert.ok(repeated <= concurrency, `${repeated} records were requested twice`);
+    assert.ok([...perRecord.values()].every((c) => c <= 2));
+  },
+);

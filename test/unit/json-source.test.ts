@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { numberSources, pathKey } from '../../webview/editor/json-source';
 
 test('every number of a line by its path, as written', () => {
-  const raw = '{"count":12345678901234567890,"x":{"a":[1.0, 2e3, {"b": -0.1000000000000000055511151231257827}]},"s":"12","m":[{"role":"user","content":"hi","n":7}]}';
+  const raw =
+    '{"count":12345678901234567890,"x":{"a":[1.0, 2e3, {"b": -0.1000000000000000055511151231257827}]},"s":"12","m":[{"role":"user","content":"hi","n":7}]}';
   const m = numberSources(raw);
   assert.equal(m.get(pathKey(['count'])), '12345678901234567890');
   assert.equal(String(JSON.parse(raw).count), '12345678901234567000', 'what JSON.parse makes of it');

@@ -16,7 +16,15 @@ after(async () => {
 beforeEach(() => server.reset());
 
 function client(extra: Partial<LlmClientOptions> = {}): LlmClient {
-  return new LlmClient({ baseURL: server.baseURL, apiKey: KEY, model: 'test-model', timeoutMs: 2000, backoffBaseMs: 5, backoffMaxMs: 50, ...extra });
+  return new LlmClient({
+    baseURL: server.baseURL,
+    apiKey: KEY,
+    model: 'test-model',
+    timeoutMs: 2000,
+    backoffBaseMs: 5,
+    backoffMaxMs: 50,
+    ...extra,
+  });
 }
 const hello = { messages: [{ role: 'user' as const, content: 'hello' }] };
 
@@ -60,7 +68,10 @@ test('a retry-after above the cap ends the request (no long wait)', async () => 
   const c = client({ retryAfterCapMs: 1000 });
   server.addFault({ kind: 'rate-limit', retryAfterSeconds: 120 });
   const t0 = performance.now();
-  await assert.rejects(c.chat(hello), (e: unknown) => e instanceof LlmError && e.kind === 'exhausted' && /cap/.test(e.message));
+  await assert.rejects(
+    c.chat(hello),
+    (e: unknown) => e instanceof LlmError && e.kind === 'exhausted' && /cap/.test(e.message),
+  );
   assert.ok(performance.now() - t0 < 1000);
   c.close();
 });
@@ -71,7 +82,10 @@ test('500 and 503 then success; gives up after maxRetries', async () => {
   server.addFault({ kind: 'status', status: 503 });
   assert.equal((await c.chat(hello)).attempts, 3);
   server.addFault({ kind: 'status', status: 502 }, { times: 3 });
-  await assert.rejects(c.chat(hello), (e: unknown) => e instanceof LlmError && e.kind === 'exhausted' && e.status === 502 && e.attempts === 3);
+  await assert.rejects(
+    c.chat(hello),
+    (e: unknown) => e instanceof LlmError && e.kind === 'exhausted' && e.status === 502 && e.attempts === 3,
+  );
   c.close();
 });
 
@@ -81,7 +95,10 @@ test('hang past the timeout is retried', async () => {
   const r = await c.chat(hello);
   assert.equal(r.attempts, 2);
   server.addFault({ kind: 'hang' }, { times: 2 });
-  await assert.rejects(client({ timeoutMs: 150, maxRetries: 1 }).chat(hello), (e: unknown) => e instanceof LlmError && /timeout/.test(e.message));
+  await assert.rejects(
+    client({ timeoutMs: 150, maxRetries: 1 }).chat(hello),
+    (e: unknown) => e instanceof LlmError && /timeout/.test(e.message),
+  );
   c.close();
 });
 
@@ -97,11 +114,17 @@ test('connection reset and a malformed JSON body are retried', async () => {
 test('401 is fatal and not retried; 400 is not retried; key is redacted from messages', async () => {
   server.requireKey = 'sk-the-right-one';
   const c = client();
-  await assert.rejects(c.chat(hello), (e: unknown) => e instanceof LlmError && e.kind === 'fatal' && e.status === 401 && !e.message.includes(KEY));
+  await assert.rejects(
+    c.chat(hello),
+    (e: unknown) => e instanceof LlmError && e.kind === 'fatal' && e.status === 401 && !e.message.includes(KEY),
+  );
   assert.equal(server.counts.chat, 1);
   server.requireKey = undefined;
   server.addFault({ kind: 'status', status: 400, body: { error: { message: `bad request for key ${KEY}` } } });
-  await assert.rejects(c.chat(hello), (e: unknown) => e instanceof LlmError && e.kind === 'request' && e.status === 400 && !e.message.includes(KEY));
+  await assert.rejects(
+    c.chat(hello),
+    (e: unknown) => e instanceof LlmError && e.kind === 'request' && e.status === 400 && !e.message.includes(KEY),
+  );
   assert.equal(server.counts.chat, 2);
   server.addFault({ kind: 'status', status: 404 });
   await assert.rejects(c.chat(hello), (e: unknown) => e instanceof LlmError && e.kind === 'fatal');
@@ -144,7 +167,11 @@ test('adaptive concurrency halves on 429 and grows back; never above max', async
 test('parseRetryAfter and the token bucket', async () => {
   assert.equal(parseRetryAfter(new Headers({ 'retry-after-ms': '250' })), 250);
   assert.equal(parseRetryAfter(new Headers({ 'retry-after': '2' })), 2000);
-  assert.equal(parseRetryAfter(new Headers({ 'retry-after': new Date(Date.now() + 5000).toUTCString() }), Date.now()) !== undefined, true);
+  assert.equal(
+    parseRetryAfter(new Headers({ 'retry-after': new Date(Date.now() + 5000).toUTCString() }), Date.now()) !==
+      undefined,
+    true,
+  );
   assert.equal(parseRetryAfter(new Headers({})), undefined);
   const b = new TokenBucket(600); // 10 per second
   await b.take(600);

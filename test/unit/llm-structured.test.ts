@@ -15,13 +15,18 @@ after(async () => {
 });
 beforeEach(() => server.reset());
 
-const Answer = z.object({ label: z.enum(['pos', 'neg', 'neutral']), confidence: z.number().min(0).max(1), rationale: z.string() });
+const Answer = z.object({
+  label: z.enum(['pos', 'neg', 'neutral']),
+  confidence: z.number().min(0).max(1),
+  rationale: z.string(),
+});
 const spec = structuredSpec(Answer, 'answer');
 const messages = [
   { role: 'system' as const, content: 'Label it.' },
   { role: 'user' as const, content: 'Record: {"text":"great"}' },
 ];
-const mk = (baseURL = server.baseURL): LlmClient => new LlmClient({ baseURL, apiKey: 'k', model: 'm', backoffBaseMs: 5, timeoutMs: 2000 });
+const mk = (baseURL = server.baseURL): LlmClient =>
+  new LlmClient({ baseURL, apiKey: 'k', model: 'm', backoffBaseMs: 5, timeoutMs: 2000 });
 
 test('extractJson is tolerant of fences and prose', () => {
   assert.deepEqual(extractJson('{"a":1}'), { ok: true, value: { a: 1 } });
@@ -89,12 +94,18 @@ test('twice invalid, or not JSON twice: a recorded failure with the reason, neve
 test('401 throws (fatal); abort throws', async () => {
   server.requireKey = 'other';
   const c = mk();
-  await assert.rejects(structuredCall(c, { messages, spec }), (e: unknown) => e instanceof LlmError && e.kind === 'fatal');
+  await assert.rejects(
+    structuredCall(c, { messages, spec }),
+    (e: unknown) => e instanceof LlmError && e.kind === 'fatal',
+  );
   server.requireKey = undefined;
   server.addFault({ kind: 'hang' });
   const ac = new AbortController();
   setTimeout(() => ac.abort(), 30);
-  await assert.rejects(structuredCall(c, { messages, spec, signal: ac.signal }), (e: unknown) => (e as Error).name === 'AbortError');
+  await assert.rejects(
+    structuredCall(c, { messages, spec, signal: ac.signal }),
+    (e: unknown) => (e as Error).name === 'AbortError',
+  );
   c.close();
 });
 

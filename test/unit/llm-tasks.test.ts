@@ -8,7 +8,14 @@ import { after, before, beforeEach, test } from 'node:test';
 import { quietContext } from '../../src/core/operation';
 import { applyResult, type TaskResult } from '../../src/core/llm/apply-result';
 import { cacheKey, canonicalJson, ResponseCache } from '../../src/core/llm/cache';
-import { findPromptsDir, parseOverride, promptHash, PromptOverrideError, renderTemplate, templateFile } from '../../src/core/llm/prompts';
+import {
+  findPromptsDir,
+  parseOverride,
+  promptHash,
+  PromptOverrideError,
+  renderTemplate,
+  templateFile,
+} from '../../src/core/llm/prompts';
 import { llmOperations, LabelOptions, JudgeOptions } from '../../src/core/llm/tasks';
 import { judgeTemplate, labelTemplate } from '../../src/core/llm/templates';
 import { startOpenAIServer, type OpenAITestServer } from '../support/openai-server';
@@ -35,10 +42,15 @@ function dataset(n: number, extra: (i: number) => Record<string, unknown> = () =
   writeFileSync(p, `${lines.join('\n')}\n`);
   return p;
 }
-const readOut = (p: string): Array<Record<string, any>> => readFileSync(p, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const readOut = (p: string): Array<Record<string, any>> =>
+  readFileSync(p, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 function assertNoKey(root: string): void {
   for (const f of readdirSync(root, { recursive: true, withFileTypes: true })) {
-    if (f.isFile()) assert.ok(!readFileSync(join(f.parentPath, f.name), 'utf8').includes(KEY), `key leaked into ${f.name}`);
+    if (f.isFile())
+      assert.ok(!readFileSync(join(f.parentPath, f.name), 'utf8').includes(KEY), `key leaked into ${f.name}`);
   }
 }
 
@@ -85,13 +97,26 @@ test('label (few-shot): request body, results, layout; a re-run with the cache s
   const s2 = await ops.label.run(opts, quietContext());
   assert.equal(server.counts.chat, 0);
   assert.equal(s2.cached, 6);
-  assert.deepEqual(readOut(join(dir, 'data.label.jsonl')).map((r) => r.label), out.map((r) => r.label));
+  assert.deepEqual(
+    readOut(join(dir, 'data.label.jsonl')).map((r) => r.label),
+    out.map((r) => r.label),
+  );
   assertNoKey(dir);
 });
 
 test('judge: rubric, scale and criteria in the schema; judge block in the record', async () => {
   const input = dataset(3);
-  const opts = JudgeOptions.parse({ input, baseURL: server.baseURL, model: 'judge-m', rubric: 'Is it polite?', scaleMin: 1, scaleMax: 5, criteria: ['politeness', 'clarity'], noCache: true, temperature: 0.2 });
+  const opts = JudgeOptions.parse({
+    input,
+    baseURL: server.baseURL,
+    model: 'judge-m',
+    rubric: 'Is it polite?',
+    scaleMin: 1,
+    scaleMax: 5,
+    criteria: ['politeness', 'clarity'],
+    noCache: true,
+    temperature: 0.2,
+  });
   const s = await ops.judge.run(opts, quietContext());
   assert.equal(s.ok, 3);
   const body = server.chatRequests()[0]!.body;
@@ -111,7 +136,10 @@ test('judge: rubric, scale and criteria in the schema; judge block in the record
 
 test('rationale, critique and consistency', async () => {
   const input = dataset(4, (i) => (i === 3 ? {} : { label: 'positive', response: `answer ${i}` }));
-  const r1 = await ops.rationale.run(ops.rationale.options.parse({ input, baseURL: server.baseURL, model: 'm', noCache: true }), quietContext());
+  const r1 = await ops.rationale.run(
+    ops.rationale.options.parse({ input, baseURL: server.baseURL, model: 'm', noCache: true }),
+    quietContext(),
+  );
   assert.equal(r1.ok, 3);
   assert.equal(r1.failed.length, 1);
   assert.match(r1.failed[0]!.reason, /no "label"/);
@@ -120,7 +148,10 @@ test('rationale, critique and consistency', async () => {
   assert.equal(typeof ro[0]!.rationale, 'string');
 
   server.reset();
-  const r2 = await ops.critique.run(ops.critique.options.parse({ input, baseURL: server.baseURL, model: 'm', noCache: true }), quietContext());
+  const r2 = await ops.critique.run(
+    ops.critique.options.parse({ input, baseURL: server.baseURL, model: 'm', noCache: true }),
+    quietContext(),
+  );
   assert.equal(r2.ok, 3);
   const co = readOut(join(dir, 'data.critique.jsonl'));
   // the refined response is a suggestion for the "response" question, beside the original (untouched)
@@ -132,13 +163,24 @@ test('rationale, critique and consistency', async () => {
   assert.equal(sug.agent, 'm');
 
   server.reset();
-  const copts = ops.consistency.options.parse({ input, baseURL: server.baseURL, model: 'm', labels: ['a', 'b', 'c'], k: 4, cacheDir: join(dir, 'cache') });
+  const copts = ops.consistency.options.parse({
+    input,
+    baseURL: server.baseURL,
+    model: 'm',
+    labels: ['a', 'b', 'c'],
+    k: 4,
+    cacheDir: join(dir, 'cache'),
+  });
   const r3 = await ops.consistency.run(copts, quietContext());
   assert.equal(r3.ok, 4);
   assert.equal(server.counts.chat, 16);
   const temps = new Set(server.chatRequests().map((r) => r.body.temperature));
   assert.deepEqual([...temps], [0.7]);
-  const seeds = server.chatRequests().filter((r) => String(r.body.messages?.at(-1)?.content).includes('review number 0')).map((r) => r.body.seed).sort();
+  const seeds = server
+    .chatRequests()
+    .filter((r) => String(r.body.messages?.at(-1)?.content).includes('review number 0'))
+    .map((r) => r.body.seed)
+    .sort();
   assert.deepEqual(seeds, [0, 1, 2, 3]);
   const cons = readOut(join(dir, 'data.consistency.jsonl'));
   // one suggestion: the majority, the agreement as its score, the k samples inside
@@ -167,7 +209,17 @@ test('rationale, critique and consistency', async () => {
 
 test('estimate: requests, tokens (chars/4) and cost', async () => {
   const input = dataset(10);
-  const e = await ops.label.estimate!(LabelOptions.parse({ input, baseURL: server.baseURL, model: 'm', labels: ['x', 'y'], pricePerMillionInputTokens: 1, pricePerMillionOutputTokens: 2 }), quietContext());
+  const e = await ops.label.estimate!(
+    LabelOptions.parse({
+      input,
+      baseURL: server.baseURL,
+      model: 'm',
+      labels: ['x', 'y'],
+      pricePerMillionInputTokens: 1,
+      pricePerMillionOutputTokens: 2,
+    }),
+    quietContext(),
+  );
   assert.equal(e.records, 10);
   assert.equal(e.requests, 10);
   assert.ok(e.inputTokens > 10 * 50);
@@ -180,7 +232,10 @@ test('workspace prompt overrides are loaded, validated and change the prompt has
   const input = dataset(2);
   const pdir = join(dir, '.curator', 'prompts');
   mkdirSync(pdir, { recursive: true });
-  writeFileSync(join(pdir, 'label.md'), '---\nversion: 7\n---\n# system\nPick one of {{labels}}. Be brief.\n# user\nText: {{text}}\n');
+  writeFileSync(
+    join(pdir, 'label.md'),
+    '---\nversion: 7\n---\n# system\nPick one of {{labels}}. Be brief.\n# user\nText: {{text}}\n',
+  );
   const base = LabelOptions.parse({ input, baseURL: server.baseURL, model: 'm', labels: ['x', 'y'], noCache: true });
   const s1 = await ops.label.run(base, quietContext());
   const s2 = await ops.label.run({ ...base, promptsDir: pdir }, quietContext());
@@ -190,7 +245,10 @@ test('workspace prompt overrides are loaded, validated and change the prompt has
   assert.match(String(last.messages?.[1]?.content), /^Text: review number \d$/);
   const out = readOut(join(dir, 'data.label.jsonl'));
   assert.notEqual(out[0]!.annotations.suggestions.label[0].provenance.prompt_hash, undefined);
-  assert.throws(() => parseOverride('# system\nUse {{secret}}\n# user\n{{record}}', labelTemplate), PromptOverrideError);
+  assert.throws(
+    () => parseOverride('# system\nUse {{secret}}\n# user\n{{record}}', labelTemplate),
+    PromptOverrideError,
+  );
   assert.throws(() => parseOverride('# system\nhello\n', labelTemplate), /user/);
   assert.equal(renderTemplate('a {{ x.y }} b {{n}} {{missing}}!', { x: { y: 'Y' }, n: 3 }), 'a Y b 3 !');
 });
@@ -211,27 +269,62 @@ test('the prompts folder is found above the dataset; "Open Prompt Template" copi
     assert.equal(back.user, t.user);
     assert.equal(promptHash(back, back.system), promptHash(t, t.system));
   }
-  const base = LabelOptions.parse({ input, baseURL: server.baseURL, model: 'm', labels: ['x', 'y'], cacheDir: join(dir, 'cache') });
+  const base = LabelOptions.parse({
+    input,
+    baseURL: server.baseURL,
+    model: 'm',
+    labels: ['x', 'y'],
+    cacheDir: join(dir, 'cache'),
+  });
   await ops.label.run(base, quietContext());
   writeFileSync(join(pdir, 'label.md'), templateFile(labelTemplate));
   server.reset();
   await ops.label.run(base, quietContext());
   assert.equal(server.counts.chat, 0, 'the unedited copy is the built-in prompt: answered from the cache');
   // An edit is used by every job below the folder, without a flag.
-  writeFileSync(join(pdir, 'label.md'), templateFile(labelTemplate).replace('Choose exactly one label', 'Be terse. Choose exactly one label'));
+  writeFileSync(
+    join(pdir, 'label.md'),
+    templateFile(labelTemplate).replace('Choose exactly one label', 'Be terse. Choose exactly one label'),
+  );
   const logs: string[] = [];
   await ops.label.run(base, { ...quietContext(), log: (l) => logs.push(l) });
   assert.equal(server.counts.chat, 1);
-  assert.match(String(server.chatRequests()[0]!.body.messages?.[0]?.content), /^You are a careful data annotator[\s\S]*Be terse\. Choose exactly one label/);
-  assert.ok(logs.some((l) => l.includes(join(pdir, 'label.md'))), logs.join('\n'));
+  assert.match(
+    String(server.chatRequests()[0]!.body.messages?.[0]?.content),
+    /^You are a careful data annotator[\s\S]*Be terse\. Choose exactly one label/,
+  );
+  assert.ok(
+    logs.some((l) => l.includes(join(pdir, 'label.md'))),
+    logs.join('\n'),
+  );
 });
 
 test('cache: canonical key, every parameter matters, torn last line ignored', () => {
-  assert.equal(canonicalJson({ b: 1, a: { d: [1, { f: 2, e: undefined }], c: null } }), '{"a":{"c":null,"d":[1,{"f":2}]},"b":1}');
-  const base = { baseURL: 'http://x/v1', model: 'm', messages: [{ role: 'user', content: 'hi' }], params: { temperature: 0 }, schema: { type: 'object' }, template: { id: 'label', version: '1' }, sample: 0 };
+  assert.equal(
+    canonicalJson({ b: 1, a: { d: [1, { f: 2, e: undefined }], c: null } }),
+    '{"a":{"c":null,"d":[1,{"f":2}]},"b":1}',
+  );
+  const base = {
+    baseURL: 'http://x/v1',
+    model: 'm',
+    messages: [{ role: 'user', content: 'hi' }],
+    params: { temperature: 0 },
+    schema: { type: 'object' },
+    template: { id: 'label', version: '1' },
+    sample: 0,
+  };
   const k = cacheKey(base);
   assert.equal(cacheKey({ ...base, params: { temperature: 0 } }), k);
-  for (const v of [{ model: 'n' }, { baseURL: 'http://y/v1' }, { params: { temperature: 0.1 } }, { params: { temperature: 0, seed: 1 } }, { schema: {} }, { template: { id: 'label', version: '2' } }, { sample: 1 }, { messages: [] }]) {
+  for (const v of [
+    { model: 'n' },
+    { baseURL: 'http://y/v1' },
+    { params: { temperature: 0.1 } },
+    { params: { temperature: 0, seed: 1 } },
+    { schema: {} },
+    { template: { id: 'label', version: '2' } },
+    { sample: 1 },
+    { messages: [] },
+  ]) {
     assert.notEqual(cacheKey({ ...base, ...v }), k, JSON.stringify(v));
   }
   const cdir = join(dir, 'c');
@@ -253,7 +346,14 @@ test('cache: canonical key, every parameter matters, torn last line ignored', ()
 });
 
 test('applyResult is idempotent and respects human decisions', () => {
-  const r: TaskResult = { task: 'label', question: 'label', value: 'pos', confidence: 0.9, rationale: 'why', provenance: { model: 'm', prompt_hash: 'sha256:1', time: 't', usage: { input_tokens: 1, output_tokens: 1 } } };
+  const r: TaskResult = {
+    task: 'label',
+    question: 'label',
+    value: 'pos',
+    confidence: 0.9,
+    rationale: 'why',
+    provenance: { model: 'm', prompt_hash: 'sha256:1', time: 't', usage: { input_tokens: 1, output_tokens: 1 } },
+  };
   const once = applyResult({ text: 'x' }, r);
   assert.deepEqual(applyResult(once, r), once);
   const human = applyResult({ text: 'x', label: 'neg', annotations: { human: { label: { value: 'neg' } } } }, r);

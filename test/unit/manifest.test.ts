@@ -69,7 +69,11 @@ test('the Explorer and the editor title get one "Dataset Curator" submenu, not a
     const seen = new Map<string, string>();
     for (const m of items) {
       if (m.command) assert.ok(commands.has(m.command), `${menu}: ${m.command} is a contributed command`);
-      if (m.submenu) assert.ok(c.submenus.some((s) => s.id === m.submenu), `${menu}: submenu ${m.submenu}`);
+      if (m.submenu)
+        assert.ok(
+          c.submenus.some((s) => s.id === m.submenu),
+          `${menu}: submenu ${m.submenu}`,
+        );
       const g = m.group ?? '';
       if (!g.includes('@') || menu === 'commandPalette') continue;
       const key = `${g}|${m.when ?? ''}`;
@@ -81,15 +85,35 @@ test('the Explorer and the editor title get one "Dataset Curator" submenu, not a
 
 test('palette commands that need a dataset are scoped with when-clauses', () => {
   const palette = new Map((c.menus.commandPalette ?? []).map((m) => [m.command, m.when ?? '']));
-  const needDataset = ['filter', 'label', 'judge', 'rationale', 'consistency', 'critique', 'showAgreement', 'findDuplicates', 'sendToReview', 'generateResponses', 'generatePreferences', 'export', 'openAsText', 'openInCurationEditor', 'revealInDatasets', 'generateInstructions', 'generateDialogues'];
+  const needDataset = [
+    'filter',
+    'label',
+    'judge',
+    'rationale',
+    'consistency',
+    'critique',
+    'showAgreement',
+    'findDuplicates',
+    'sendToReview',
+    'generateResponses',
+    'generatePreferences',
+    'export',
+    'openAsText',
+    'openInCurationEditor',
+    'revealInDatasets',
+    'generateInstructions',
+    'generateDialogues',
+  ];
   for (const n of needDataset) {
     const when = palette.get(`datasetCurator.${n}`);
     assert.ok(when, `datasetCurator.${n} has a when-clause in the palette`);
     assert.match(when, /resourceExtname (==|=~)/, n);
   }
-  for (const n of ['labelRecord', 'judgeRecord', 'rationaleRecord', 'consistencyRecord', 'critiqueRecord']) assert.equal(palette.get(`datasetCurator.${n}`), 'activeCustomEditorId == datasetCurator.curationEditor');
+  for (const n of ['labelRecord', 'judgeRecord', 'rationaleRecord', 'consistencyRecord', 'critiqueRecord'])
+    assert.equal(palette.get(`datasetCurator.${n}`), 'activeCustomEditorId == datasetCurator.curationEditor');
   // Global ones stay everywhere.
-  for (const n of ['openSample', 'showWalkthrough', 'chooseEndpoint', 'setApiKey']) assert.equal(palette.has(`datasetCurator.${n}`), false, n);
+  for (const n of ['openSample', 'showWalkthrough', 'chooseEndpoint', 'setApiKey'])
+    assert.equal(palette.has(`datasetCurator.${n}`), false, n);
 });
 
 test('settings: categories, a Markdown description each, llm.* tagged usesOnlineServices; keys and defaults as before', () => {
@@ -102,7 +126,8 @@ test('settings: categories, a Markdown description each, llm.* tagged usesOnline
       assert.ok(v.markdownDescription && v.markdownDescription.length > 20, `${k} has a markdownDescription`);
       assert.equal(typeof v.order, 'number', `${k} has an order`);
       // The LLM settings shape what goes to an online service (a local folder, such as a cache's, does not).
-      if (k.startsWith('datasetCurator.llm.') && !k.endsWith('Dir')) assert.deepEqual(v.tags, ['usesOnlineServices'], k);
+      if (k.startsWith('datasetCurator.llm.') && !k.endsWith('Dir'))
+        assert.deepEqual(v.tags, ['usesOnlineServices'], k);
     }
   }
   // The keys and defaults of the LLM settings users may have set, unchanged by the categories
@@ -148,7 +173,28 @@ test('Marketplace metadata: icon (a PNG of at least 128x128), repository, bugs, 
   assert.match(pkg.bugs?.url ?? '', /^https:\/\//);
   assert.ok(existsSync(join(root, 'CHANGELOG.md')));
   assert.ok(readFileSync(join(root, '.vscodeignore'), 'utf8').includes('!CHANGELOG.md'));
-  const marketplace = ['AI', 'Azure', 'Chat', 'Data Science', 'Debuggers', 'Education', 'Extension Packs', 'Formatters', 'Keymaps', 'Language Packs', 'Linters', 'Machine Learning', 'Notebooks', 'Programming Languages', 'SCM Providers', 'Snippets', 'Testing', 'Themes', 'Visualization', 'Other'];
+  const marketplace = [
+    'AI',
+    'Azure',
+    'Chat',
+    'Data Science',
+    'Debuggers',
+    'Education',
+    'Extension Packs',
+    'Formatters',
+    'Keymaps',
+    'Language Packs',
+    'Linters',
+    'Machine Learning',
+    'Notebooks',
+    'Programming Languages',
+    'SCM Providers',
+    'Snippets',
+    'Testing',
+    'Themes',
+    'Visualization',
+    'Other',
+  ];
   for (const cat of pkg.categories) assert.ok(marketplace.includes(cat), cat);
   assert.ok(pkg.keywords.length >= 5 && pkg.keywords.length <= 30);
 });
@@ -156,8 +202,18 @@ test('Marketplace metadata: icon (a PNG of at least 128x128), repository, bugs, 
 test('the README is for users; contributors, design and benchmarks have their own pages', () => {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
   assert.ok(readme.length < 15_000, `README is ${readme.length} bytes`);
-  for (const gone of [/^## Tests/m, /^## Layout/m, /^## Design/m, /target not met/, /bench:begin/, /\| met \|/]) assert.doesNotMatch(readme, gone);
-  for (const has of [/^## Install/m, /^## Quick start/m, /^## Keys/m, /^## Settings/m, /^## The command line/m, /^## Privacy/m, /media\/screenshots\//]) assert.match(readme, has);
+  for (const gone of [/^## Tests/m, /^## Layout/m, /^## Design/m, /target not met/, /bench:begin/, /\| met \|/])
+    assert.doesNotMatch(readme, gone);
+  for (const has of [
+    /^## Install/m,
+    /^## Quick start/m,
+    /^## Keys/m,
+    /^## Settings/m,
+    /^## The command line/m,
+    /^## Privacy/m,
+    /media\/screenshots\//,
+  ])
+    assert.match(readme, has);
   // CI (.ci/run) runs the test command the README gives.
   const quick = readme.slice(readme.indexOf('## Quick start'));
   assert.match(quick, /npm run demo/);

@@ -14,7 +14,15 @@ function lines(n: number): string {
   for (let i = 0; i < n; i++) {
     if (i % 97 === 13) out.push('not json');
     else if (i % 101 === 7) out.push('');
-    else out.push(JSON.stringify({ id: i, text: `row ${i} ${i % 7 === 0 ? 'Needle' : 'hay'}`, label: ['a', 'b', 'c'][i % 3], judge: { score: i % 10 } }));
+    else
+      out.push(
+        JSON.stringify({
+          id: i,
+          text: `row ${i} ${i % 7 === 0 ? 'Needle' : 'hay'}`,
+          label: ['a', 'b', 'c'][i % 3],
+          judge: { score: i % 10 },
+        }),
+      );
   }
   return `${out.join('\r\n')}\n`;
 }
@@ -28,7 +36,13 @@ function brute(ds: JsonlDataset, q: SearchQuery): number[] {
 
 const all = (m: MatchIndex) => m.slice(0, m.count);
 
-const queries: SearchQuery[] = [{ text: 'needle' }, { label: 'b', minScore: 5 }, { invalid: true }, { text: 'row 1\\d+ ', regex: true }, { text: 'NOT JSON' }];
+const queries: SearchQuery[] = [
+  { text: 'needle' },
+  { label: 'b', minScore: 5 },
+  { invalid: true },
+  { text: 'row 1\\d+ ', regex: true },
+  { text: 'NOT JSON' },
+];
 
 describe('match index', () => {
   test('finds exactly the lines that match, for text, regex, label, score and invalid queries', async () => {
@@ -54,7 +68,10 @@ describe('match index', () => {
     await m.whenDone();
     clearInterval(timer);
     assert.ok(early.count >= 5);
-    assert.ok(!early.done && early.scanned < ds.lineCount, `the first matches came before the scan ended (${JSON.stringify(early)})`);
+    assert.ok(
+      !early.done && early.scanned < ds.lineCount,
+      `the first matches came before the scan ended (${JSON.stringify(early)})`,
+    );
     assert.ok(ticks >= 1, `timers ran during the build (${ticks})`);
     assert.deepEqual(all(m), brute(ds, { text: 'needle' }));
     assert.equal(m.lowerBound(7), 1, 'the first match at or after 7 is the second one (0, 7, ...)');
@@ -66,7 +83,10 @@ describe('match index', () => {
     await ds.ready;
     const indexes = queries.map((q) => new MatchIndex(ds, q));
     await Promise.all(indexes.map((m) => m.whenDone()));
-    const check = (what: string) => indexes.forEach((m, k) => assert.deepEqual(all(m), brute(ds, queries[k]!), `${what}: ${JSON.stringify(queries[k])}`));
+    const check = (what: string) =>
+      indexes.forEach((m, k) =>
+        assert.deepEqual(all(m), brute(ds, queries[k]!), `${what}: ${JSON.stringify(queries[k])}`),
+      );
     const steps: Edit[][] = [];
     const step = (edits: Edit[], what: string) => {
       steps.push(edits);
@@ -77,7 +97,14 @@ describe('match index', () => {
     step([ds.insertLine(3, { text: 'inserted needle' })], 'insert');
     step([ds.deleteLine(7)], 'delete a match');
     step([ds.replaceLine(13, { raw: '{"fixed": true}' })], 'an invalid line fixed');
-    step([ds.deleteLine(400), ds.insertLine(0, { raw: 'broken' }), ds.replaceLine(250, { label: 'b', judge: { score: 5 }, text: 'x' })], 'several at once');
+    step(
+      [
+        ds.deleteLine(400),
+        ds.insertLine(0, { raw: 'broken' }),
+        ds.replaceLine(250, { label: 'b', judge: { score: 5 }, text: 'x' }),
+      ],
+      'several at once',
+    );
     for (const edits of steps.reverse()) {
       for (const e of [...edits].reverse()) ds.undoEdit(e);
       for (const m of indexes) m.applied([...edits].reverse().map(invertEdit));
@@ -99,7 +126,25 @@ describe('match index', () => {
   });
 
   test('the byte shortcut of plain-text search never misses a match (escapes, odd letters, numbers)', async () => {
-    const tricky = ['K', '\u212a', 'İ', 'i', 'é', '\\u006b', '"', '\\', '/', '\\/', 'Kelvin', 'KG', '1e2', '100', 'true', '\n', '日本'];
+    const tricky = [
+      'K',
+      '\u212a',
+      'İ',
+      'i',
+      'é',
+      '\\u006b',
+      '"',
+      '\\',
+      '/',
+      '\\/',
+      'Kelvin',
+      'KG',
+      '1e2',
+      '100',
+      'true',
+      '\n',
+      '日本',
+    ];
     const piece = fc.constantFrom(...tricky);
     const str = fc.array(fc.oneof(piece, fc.string({ maxLength: 4 })), { maxLength: 6 }).map((xs) => xs.join(''));
     const rawValue = fc.oneof(
@@ -108,8 +153,14 @@ describe('match index', () => {
       fc.constantFrom('1e2', '100', '1.50', 'true', 'null'),
       str.map((x) => JSON.stringify(x).replace(/[a-z]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`)), // Python's ensure_ascii style
     );
-    const line = fc.array(rawValue, { minLength: 1, maxLength: 3 }).map((vs) => `{${vs.map((v, i) => `"f${i}":${v}`).join(',')}}`);
-    const needle = fc.oneof(piece, fc.constantFrom('k', 'kg', 'i', 'e', '00', 'true', 'u006b', 'kelvin', 'é'), fc.string({ minLength: 1, maxLength: 3 }));
+    const line = fc
+      .array(rawValue, { minLength: 1, maxLength: 3 })
+      .map((vs) => `{${vs.map((v, i) => `"f${i}":${v}`).join(',')}}`);
+    const needle = fc.oneof(
+      piece,
+      fc.constantFrom('k', 'kg', 'i', 'e', '00', 'true', 'u006b', 'kelvin', 'é'),
+      fc.string({ minLength: 1, maxLength: 3 }),
+    );
     await fc.assert(
       fc.asyncProperty(fc.array(line, { minLength: 1, maxLength: 20 }), needle, async (ls, text) => {
         const ds = await JsonlDataset.open(fileWith(`${ls.join('\n')}\n`));

@@ -4,12 +4,21 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { quietContext } from '../../src/core/operation';
 import {
-  agreement, agreementOperation, AgreementOperationOptions, averageRanks, classificationMetrics, judgesAgreement, krippendorffAlphaInterval,
-  meanAbsoluteDifference, pearson, spearman,
+  agreement,
+  agreementOperation,
+  AgreementOperationOptions,
+  averageRanks,
+  classificationMetrics,
+  judgesAgreement,
+  krippendorffAlphaInterval,
+  meanAbsoluteDifference,
+  pearson,
+  spearman,
 } from '../../src/core/metrics/agreement';
 import { linesOf } from '../../src/core/filter/source';
 
-const close = (a: number | null | undefined, b: number, msg?: string) => assert.ok(a !== null && a !== undefined && Math.abs(a - b) < 1e-9, `${msg ?? ''} ${a} != ${b}`);
+const close = (a: number | null | undefined, b: number, msg?: string) =>
+  assert.ok(a !== null && a !== undefined && Math.abs(a - b) < 1e-9, `${msg ?? ''} ${a} != ${b}`);
 const pairs = (ref: string, pred: string) => [...ref].map((r, i) => [r, pred[i] as string] as const);
 
 test('accuracy, kappa, per-label P/R/F1, macro/micro F1, confusion (hand-computed)', () => {
@@ -24,7 +33,10 @@ test('accuracy, kappa, per-label P/R/F1, macro/micro F1, confusion (hand-compute
   const m = classificationMetrics(pairs('aaaaabbbbb', 'aaaabbbbaa'));
   assert.equal(m.n, 10);
   assert.deepEqual(m.labels, ['a', 'b']);
-  assert.deepEqual(m.confusion, [[4, 1], [2, 3]]);
+  assert.deepEqual(m.confusion, [
+    [4, 1],
+    [2, 3],
+  ]);
   close(m.accuracy, 0.7);
   close(m.expectedAgreement, 0.5);
   close(m.kappa, 0.4);
@@ -51,7 +63,11 @@ test('kappa edge cases', () => {
   // All disagree, symmetric: p_o = 0, p_e = 0.5·0.5 + 0.5·0.5 = 0.5 → kappa = −0.5/0.5 = −1.
   const swap = classificationMetrics(pairs('ab', 'ba'));
   close(swap.kappa, -1);
-  assert.deepEqual(swap.perLabel.map((l) => l.f1), [0, 0], 'tp = 0: P = R = F1 = 0');
+  assert.deepEqual(
+    swap.perLabel.map((l) => l.f1),
+    [0, 0],
+    'tp = 0: P = R = F1 = 0',
+  );
   // All disagree, one label each side: p_o = 0, p_e = 1·0 + 0·1 = 0 → kappa = 0.
   // a: never predicted → P = 0 (0/0 taken as 0), R = 0/2 = 0; b: never in the reference → R = 0 (0/0), P = 0/2 = 0.
   const apart = classificationMetrics(pairs('aa', 'bb'));
@@ -63,7 +79,17 @@ test('kappa edge cases', () => {
   close(apart.macroF1, 0);
   // Empty input: everything undefined.
   const empty = classificationMetrics([]);
-  assert.deepEqual(empty, { n: 0, accuracy: null, expectedAgreement: null, kappa: null, labels: [], confusion: [], perLabel: [], macroF1: null, microF1: null });
+  assert.deepEqual(empty, {
+    n: 0,
+    accuracy: null,
+    expectedAgreement: null,
+    kappa: null,
+    labels: [],
+    confusion: [],
+    perLabel: [],
+    macroF1: null,
+    microF1: null,
+  });
 });
 
 test('Pearson, Spearman with ties (average ranks), mean absolute difference (hand-computed)', () => {
@@ -89,18 +115,53 @@ test("Krippendorff's alpha, interval (hand-computed)", () => {
   // D_o = (1/6)·[2·1² + 0 + 2·1²] / (2 − 1) = 4/6
   // Σv = 18, Σv² = 64; Σ_{i≠j}(v_i − v_j)² = 2(6·64 − 18²) = 120; D_e = 120 / (6·5) = 4
   // alpha = 1 − (4/6)/4 = 5/6
-  close(krippendorffAlphaInterval([[1, 2], [3, 3], [5, 4]]), 5 / 6);
+  close(
+    krippendorffAlphaInterval([
+      [1, 2],
+      [3, 3],
+      [5, 4],
+    ]),
+    5 / 6,
+  );
   // a unit with a single value is not pairable and changes nothing; missing values are skipped
-  close(krippendorffAlphaInterval([[1, 2], [3, 3], [5, 4], [9, null], [undefined, 7]]), 5 / 6);
-  close(krippendorffAlphaInterval([[1, 1], [2, 2]]), 1, 'perfect');
-  assert.equal(krippendorffAlphaInterval([[3, 3], [3, 3]]), null, 'D_e = 0');
+  close(
+    krippendorffAlphaInterval([
+      [1, 2],
+      [3, 3],
+      [5, 4],
+      [9, null],
+      [undefined, 7],
+    ]),
+    5 / 6,
+  );
+  close(
+    krippendorffAlphaInterval([
+      [1, 1],
+      [2, 2],
+    ]),
+    1,
+    'perfect',
+  );
+  assert.equal(
+    krippendorffAlphaInterval([
+      [3, 3],
+      [3, 3],
+    ]),
+    null,
+    'D_e = 0',
+  );
   assert.equal(krippendorffAlphaInterval([]), null);
 });
 
 test('agreement between judges from judges[]', () => {
   const xs = [1, 2, 3, 4, 5];
   const ys = [2, 4, 5, 4, 5];
-  const records = xs.map((x, i) => ({ judges: [{ model: 'B', score: ys[i] }, { model: 'A', score: x }] }));
+  const records = xs.map((x, i) => ({
+    judges: [
+      { model: 'B', score: ys[i] },
+      { model: 'A', score: x },
+    ],
+  }));
   records.push({ judges: [{ model: 'A', score: 9 }] } as never); // one judge: left out
   const r = judgesAgreement(records);
   assert.deepEqual(r.raters, ['A', 'B']);
@@ -115,9 +176,14 @@ test('agreement between judges from judges[]', () => {
 
 test('agreement from a file: human vs suggestion, gold file joined by id, gold field', async () => {
   const file = join(__dirname, '..', '..', 'samples', 'reviews.jsonl');
-  const values = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+  const values = readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, any>);
   const both = values.filter((v) => v.annotations?.human?.label && v.annotations?.suggestions?.label);
-  const agreeing = both.filter((v) => v.annotations.human.label.value === v.annotations.suggestions.label[0].value).length;
+  const agreeing = both.filter(
+    (v) => v.annotations.human.label.value === v.annotations.suggestions.label[0].value,
+  ).length;
   const r = await agreementOperation.run(AgreementOperationOptions.parse({ file }), quietContext());
   assert.equal(r.records, values.length);
   const c = r.comparisons[0];
@@ -127,17 +193,39 @@ test('agreement from a file: human vs suggestion, gold file joined by id, gold f
   close(c?.metrics.accuracy, agreeing / both.length);
 
   const recs = [
-    { id: 'r1', label: 'pos', gold_label: 'pos', annotations: { suggestions: { label: [{ value: 'pos', score: 0.9 }] } } },
-    { id: 'r2', label: 'neg', gold_label: 'pos', annotations: { suggestions: { label: [{ value: 'neg', score: 0.9 }] } } },
-    { id: 'r3', label: 'neg', gold_label: 'neg', annotations: { suggestions: { label: [{ value: 'pos', score: 0.9 }] } } },
+    {
+      id: 'r1',
+      label: 'pos',
+      gold_label: 'pos',
+      annotations: { suggestions: { label: [{ value: 'pos', score: 0.9 }] } },
+    },
+    {
+      id: 'r2',
+      label: 'neg',
+      gold_label: 'pos',
+      annotations: { suggestions: { label: [{ value: 'neg', score: 0.9 }] } },
+    },
+    {
+      id: 'r3',
+      label: 'neg',
+      gold_label: 'neg',
+      annotations: { suggestions: { label: [{ value: 'pos', score: 0.9 }] } },
+    },
   ];
-  const gold = linesOf([{ id: 'r3', label: 'neg' }, { id: 'r1', label: 'pos' }, { id: 'r2', label: 'pos' }]);
-  const g = await agreement(linesOf(recs), { joinOn: 'id', judges: false }, gold);
-  assert.deepEqual(g.comparisons.map((x) => [x.reference, x.prediction, x.metrics.accuracy, x.missing]), [
-    ['gold', 'suggestion', 1 / 3, 0],
-    ['gold', 'label', 2 / 3, 0],
-    ['human', 'suggestion', null, 3],
+  const gold = linesOf([
+    { id: 'r3', label: 'neg' },
+    { id: 'r1', label: 'pos' },
+    { id: 'r2', label: 'pos' },
   ]);
+  const g = await agreement(linesOf(recs), { joinOn: 'id', judges: false }, gold);
+  assert.deepEqual(
+    g.comparisons.map((x) => [x.reference, x.prediction, x.metrics.accuracy, x.missing]),
+    [
+      ['gold', 'suggestion', 1 / 3, 0],
+      ['gold', 'label', 2 / 3, 0],
+      ['human', 'suggestion', null, 3],
+    ],
+  );
   const f = await agreement(linesOf(recs), { compare: [['field:gold_label', 'label']], judges: false });
   close(f.comparisons[0]?.metrics.accuracy, 2 / 3);
   await assert.rejects(agreement(linesOf(recs), { compare: [['gold', 'label']] }), /gold file/);

@@ -11,9 +11,15 @@ import { datasetLines } from '../../src/core/sources';
 import { annotationFieldEdits } from '../../src/core/annotate-edits';
 import { fileWith } from './helpers/store';
 
-const close = (a: number | null | undefined, b: number, msg?: string) => assert.ok(a !== null && a !== undefined && Math.abs(a - b) < 1e-9, `${msg ?? ''} ${a} != ${b}`);
+const close = (a: number | null | undefined, b: number, msg?: string) =>
+  assert.ok(a !== null && a !== undefined && Math.abs(a - b) < 1e-9, `${msg ?? ''} ${a} != ${b}`);
 
-function rec(id: string, suggestion: string | undefined, human: string | undefined, extra: Record<string, unknown> = {}) {
+function rec(
+  id: string,
+  suggestion: string | undefined,
+  human: string | undefined,
+  extra: Record<string, unknown> = {},
+) {
   return {
     id,
     text: `review ${id}`,
@@ -28,9 +34,18 @@ function rec(id: string, suggestion: string | undefined, human: string | undefin
 }
 
 // human vs suggestion: (pos,pos) (neg,pos) (neg,neg) (pos,pos); r4 has no human decision; line 6 is invalid.
-const lines = [rec('r0', 'pos', 'pos'), rec('r1', 'pos', 'neg'), rec('r2', 'neg', 'neg'), rec('r3', 'pos', 'pos'), rec('r4', 'neg', undefined)].map((r) => JSON.stringify(r));
+const lines = [
+  rec('r0', 'pos', 'pos'),
+  rec('r1', 'pos', 'neg'),
+  rec('r2', 'neg', 'neg'),
+  rec('r3', 'pos', 'pos'),
+  rec('r4', 'neg', undefined),
+].map((r) => JSON.stringify(r));
 const content = `${[...lines, '{not json'].join('\n')}\n`;
-const spec = { type: 'agreement' as const, spec: { question: 'label', compare: [['human', 'suggestion']] as [['human', 'suggestion']], judges: true } };
+const spec = {
+  type: 'agreement' as const,
+  spec: { question: 'label', compare: [['human', 'suggestion']] as [['human', 'suggestion']], judges: true },
+};
 
 function relabel(ds: JsonlDataset, index: number, label: string): Edit {
   return ds.setFields(index, annotationFieldEdits(ds.line(index).value ?? {}, { op: 'relabel', index, label }));
@@ -47,7 +62,10 @@ test('agreement over the store, then per edit: relabel, undo, insert, delete (ha
     let m = r.comparisons[0]!.metrics;
     assert.equal(r.records, 5);
     assert.equal(r.comparisons[0]!.missing, 1);
-    assert.deepEqual(m.confusion, [[1, 1], [0, 2]]);
+    assert.deepEqual(m.confusion, [
+      [1, 1],
+      [0, 2],
+    ]);
     close(m.accuracy, 3 / 4);
     close(m.kappa, 1 / 2);
     close(m.perLabel[0]!.f1, 2 / 3);
@@ -59,7 +77,10 @@ test('agreement over the store, then per edit: relabel, undo, insert, delete (ha
     const e1 = relabel(ds, 1, 'pos');
     live.applyEdits([e1]);
     m = (await live.current()).report().comparisons[0]!.metrics;
-    assert.deepEqual(m.confusion, [[1, 0], [0, 3]]);
+    assert.deepEqual(m.confusion, [
+      [1, 0],
+      [0, 3],
+    ]);
     close(m.accuracy, 1);
     close(m.expectedAgreement, 5 / 8);
     close(m.kappa, 1);
@@ -80,7 +101,10 @@ test('agreement over the store, then per edit: relabel, undo, insert, delete (ha
     ds.undoEdit(e1);
     live.applyEdits([invertEdit(e2), invertEdit(e1)]);
     m = (await live.current()).report().comparisons[0]!.metrics;
-    assert.deepEqual(m.confusion, [[1, 1], [0, 2]]);
+    assert.deepEqual(m.confusion, [
+      [1, 1],
+      [0, 2],
+    ]);
 
     // Insert a record and delete one: still equal to a full recount of the dataset as it is.
     const ins = ds.insertLine(2, rec('new', 'neg', 'pos'));
@@ -97,13 +121,44 @@ test('agreement over the store, then per edit: relabel, undo, insert, delete (ha
 
 test('a gold field, and agreement between judges, kept live', async () => {
   const withJudges = [
-    { ...rec('a', 'pos', 'pos'), gold: 'pos', judges: [{ model: 'A', score: 1 }, { model: 'B', score: 2 }] },
-    { ...rec('b', 'neg', 'neg'), gold: 'pos', judges: [{ model: 'A', score: 3 }, { model: 'B', score: 3 }] },
-    { ...rec('c', 'neg', 'pos'), gold: 'neg', judges: [{ model: 'A', score: 5 }, { model: 'B', score: 4 }] },
+    {
+      ...rec('a', 'pos', 'pos'),
+      gold: 'pos',
+      judges: [
+        { model: 'A', score: 1 },
+        { model: 'B', score: 2 },
+      ],
+    },
+    {
+      ...rec('b', 'neg', 'neg'),
+      gold: 'pos',
+      judges: [
+        { model: 'A', score: 3 },
+        { model: 'B', score: 3 },
+      ],
+    },
+    {
+      ...rec('c', 'neg', 'pos'),
+      gold: 'neg',
+      judges: [
+        { model: 'A', score: 5 },
+        { model: 'B', score: 4 },
+      ],
+    },
   ];
   const ds = await JsonlDataset.open(fileWith(`${withJudges.map((r) => JSON.stringify(r)).join('\n')}\n`));
   try {
-    const live = new LiveAggregate(ds, { type: 'agreement', spec: { question: 'label', compare: [['field:gold', 'suggestion'], ['field:gold', 'human']], judges: true } });
+    const live = new LiveAggregate(ds, {
+      type: 'agreement',
+      spec: {
+        question: 'label',
+        compare: [
+          ['field:gold', 'suggestion'],
+          ['field:gold', 'human'],
+        ],
+        judges: true,
+      },
+    });
     let r = (await live.current()).report();
     // gold vs suggestion: (pos,pos) (pos,neg) (neg,neg): accuracy 2/3; gold vs human: (pos,pos) (pos,neg) (neg,pos): 1/3
     close(r.comparisons[0]!.metrics.accuracy, 2 / 3);
@@ -117,7 +172,12 @@ test('a gold field, and agreement between judges, kept live', async () => {
     live.applyEdits([ds.setField(1, ['judges', 1, 'score'], 1)]);
     r = (await live.current()).report();
     close(r.comparisons[1]!.metrics.accuracy, 2 / 3);
-    const full = await agreement(() => datasetLines(ds), { compare: [['field:gold', 'suggestion'], ['field:gold', 'human']] });
+    const full = await agreement(() => datasetLines(ds), {
+      compare: [
+        ['field:gold', 'suggestion'],
+        ['field:gold', 'human'],
+      ],
+    });
     assert.deepEqual(r, full);
     assert.equal(live.counts, 1);
   } finally {
@@ -126,7 +186,9 @@ test('a gold field, and agreement between judges, kept live', async () => {
 });
 
 test('edits made while it counts are applied on top; a save underneath starts the count again', async () => {
-  const many = Array.from({ length: 2000 }, (_, i) => JSON.stringify(rec(`r${i}`, i % 2 ? 'pos' : 'neg', i % 3 ? 'pos' : 'neg')));
+  const many = Array.from({ length: 2000 }, (_, i) =>
+    JSON.stringify(rec(`r${i}`, i % 2 ? 'pos' : 'neg', i % 3 ? 'pos' : 'neg')),
+  );
   const ds = await JsonlDataset.open(fileWith(`${many.join('\n')}\n`));
   const recount = () => agreement(() => datasetLines(ds), { compare: [['human', 'suggestion']] });
   try {
@@ -155,7 +217,17 @@ test('edits made while it counts are applied on top; a save underneath starts th
 
 test('the full count in worker threads equals the count in this thread', async () => {
   const many: string[] = [];
-  for (let i = 0; i < 3000; i++) many.push(JSON.stringify(rec(`r${i}`, ['pos', 'neg', 'neu'][i % 3], i % 4 === 0 ? undefined : ['pos', 'neg', 'neu'][(i * 7) % 3], { judges: [{ model: 'A', score: i % 10 }, { model: 'B', score: (i * 3) % 10 }] })));
+  for (let i = 0; i < 3000; i++)
+    many.push(
+      JSON.stringify(
+        rec(`r${i}`, ['pos', 'neg', 'neu'][i % 3], i % 4 === 0 ? undefined : ['pos', 'neg', 'neu'][(i * 7) % 3], {
+          judges: [
+            { model: 'A', score: i % 10 },
+            { model: 'B', score: (i * 3) % 10 },
+          ],
+        }),
+      ),
+    );
   many.splice(1234, 0, 'oops');
   const ds = await JsonlDataset.open(fileWith(`${many.join('\n')}\n`));
   try {
@@ -182,7 +254,10 @@ test('the review queue count: sent to the queue, reviewed out of it', async () =
     // Reviewing r3 (relabel) takes it out: its status is no longer pending; the queue name stays.
     live.applyEdits([relabel(ds, 3, 'neg')]);
     assert.equal((await live.current()).total, 2);
-    assert.equal((ds.line(3).value as { annotations: { review: { queue: string } } }).annotations.review.queue, 'low-confidence');
+    assert.equal(
+      (ds.line(3).value as { annotations: { review: { queue: string } } }).annotations.review.queue,
+      'low-confidence',
+    );
     assert.equal(live.counts, 1);
   } finally {
     ds.close();

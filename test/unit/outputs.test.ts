@@ -12,7 +12,11 @@ import { storeLines } from '../../src/core/sources';
 import { curate, fileWith, root, tempDir } from './helpers/store';
 
 const bad = Buffer.concat([Buffer.from('{"text":"'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"}')]);
-const data = Buffer.concat([Buffer.from('{"text":"first","label":"a"}\n'), bad, Buffer.from('\n{"text":"third \\u00e9 é","label":"b"}\r\n{"text":"last"}')]);
+const data = Buffer.concat([
+  Buffer.from('{"text":"first","label":"a"}\n'),
+  bad,
+  Buffer.from('\n{"text":"third \\u00e9 é","label":"b"}\r\n{"text":"last"}'),
+]);
 const ctx = { signal: new AbortController().signal, log: () => undefined, progress: () => undefined };
 
 describe('output files', () => {
@@ -22,7 +26,11 @@ describe('output files', () => {
     const r = curate(['filter', f, '--out', join(dir, 'kept.jsonl')]);
     assert.equal(r.code, 0, r.err);
     const out = readFileSync(join(dir, 'kept.jsonl'));
-    const expected = Buffer.concat([Buffer.from('{"text":"first","label":"a"}\n'), bad, Buffer.from('\n{"text":"third \\u00e9 é","label":"b"}\n{"text":"last"}\n')]);
+    const expected = Buffer.concat([
+      Buffer.from('{"text":"first","label":"a"}\n'),
+      bad,
+      Buffer.from('\n{"text":"third \\u00e9 é","label":"b"}\n{"text":"last"}\n'),
+    ]);
     assert.ok(out.equals(expected), `got ${JSON.stringify(out.toString('latin1'))}`);
     assert.ok(out.includes(Buffer.from([0xff, 0xfe, 0xc3])));
     assert.ok(!out.includes(Buffer.from('\ufffd')));
@@ -38,7 +46,10 @@ describe('output files', () => {
 
   test('split: each part holds its lines byte for byte', () => {
     const dir = tempDir();
-    const lines = Array.from({ length: 20 }, (_, i) => `{"text":"r${i} \\u00e9 ${'é'.repeat(i % 3)}","label":"${i % 2 ? 'a' : 'b'}"}`);
+    const lines = Array.from(
+      { length: 20 },
+      (_, i) => `{"text":"r${i} \\u00e9 ${'é'.repeat(i % 3)}","label":"${i % 2 ? 'a' : 'b'}"}`,
+    );
     const f = fileWith(lines.join('\r\n') + '\r\n', 'd.jsonl', dir);
     const r = curate(['split', f, '--json']);
     assert.equal(r.code, 0, r.err);
@@ -52,8 +63,19 @@ describe('output files', () => {
   test('kill -9 while filter --out writes: the next run in that folder removes the temp file (any output name)', async () => {
     const dir = tempDir();
     const out = join(dir, 'kept.jsonl');
-    const child = spawn(process.execPath, ['--import', pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href, join(root, 'test/unit/helpers/output-child.ts'), out], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.toString().includes('writing') && resolve()));
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href,
+        join(root, 'test/unit/helpers/output-child.ts'),
+        out,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (d: Buffer) => d.toString().includes('writing') && resolve()),
+    );
     const temps = () => readdirSync(dir).filter((n) => n.endsWith('.tmp'));
     assert.equal(temps().length, 1, 'the writer has its temp file');
     assert.match(temps()[0]!, /^\.kept\.jsonl\.curate-[0-9a-f]{8}-\d+-[0-9a-f]+\.tmp$/);

@@ -11,7 +11,10 @@ describe('host <-> webview protocol', () => {
   });
 
   test('rejects unknown methods, missing ids and bad params', () => {
-    assert.equal(FromWebview.safeParse({ kind: 'request', id: 1, method: 'deleteEverything', params: {} }).success, false);
+    assert.equal(
+      FromWebview.safeParse({ kind: 'request', id: 1, method: 'deleteEverything', params: {} }).success,
+      false,
+    );
     assert.equal(FromWebview.safeParse({ kind: 'request', method: 'getRecord', params: { index: 1 } }).success, false);
     assert.equal(FromWebview.safeParse({ kind: 'request', id: -1, method: 'getRecord', params: {} }).success, false);
     assert.throws(() => parseParams('getRecord', { index: -2 }));
@@ -21,7 +24,10 @@ describe('host <-> webview protocol', () => {
 
   test('responses carry either a result or an error, with the request id', () => {
     assert.equal(ToWebview.safeParse({ kind: 'response', id: 1, ok: true, result: { a: 1 } }).success, true);
-    assert.equal(ToWebview.safeParse({ kind: 'response', id: 1, ok: false, error: { message: 'no such line' } }).success, true);
+    assert.equal(
+      ToWebview.safeParse({ kind: 'response', id: 1, ok: false, error: { message: 'no such line' } }).success,
+      true,
+    );
     assert.equal(ToWebview.safeParse({ kind: 'response', id: 1, ok: false }).success, false);
   });
 
@@ -36,10 +42,20 @@ describe('host <-> webview protocol', () => {
 describe('protocol: the assessment views', () => {
   test('requests validate their params; a command can ask the webview for a view', () => {
     assert.deepEqual(parseParams('getAgreement', {}), { question: 'label' });
-    assert.deepEqual(parseParams('getAgreement', { goldField: 'gold_label' }), { question: 'label', goldField: 'gold_label' });
-    assert.deepEqual(parseParams('resolveDuplicates', { clusters: 'all', action: 'tag' }), { clusters: 'all', keep: {}, action: 'tag' });
+    assert.deepEqual(parseParams('getAgreement', { goldField: 'gold_label' }), {
+      question: 'label',
+      goldField: 'gold_label',
+    });
+    assert.deepEqual(parseParams('resolveDuplicates', { clusters: 'all', action: 'tag' }), {
+      clusters: 'all',
+      keep: {},
+      action: 'tag',
+    });
     assert.throws(() => parseParams('resolveDuplicates', { clusters: [], action: 'tag' }), 'at least one cluster');
-    assert.throws(() => parseParams('resolveDuplicates', { clusters: [1], keep: { one: 2 }, action: 'tag' }), 'cluster ids are numbers');
+    assert.throws(
+      () => parseParams('resolveDuplicates', { clusters: [1], keep: { one: 2 }, action: 'tag' }),
+      'cluster ids are numbers',
+    );
     assert.throws(() => parseParams('resolveDuplicates', { clusters: 'all', action: 'burn' }));
     assert.throws(() => parseParams('findDuplicates', { method: 'near', threshold: 1.5 }));
     assert.deepEqual(parseParams('getQueue', {}), { ifCheap: false });
@@ -47,6 +63,13 @@ describe('protocol: the assessment views', () => {
     assert.equal(ToWebview.safeParse({ kind: 'event', type: 'show', mode: 'somewhere' }).success, false);
     assert.equal(FromWebview.safeParse({ kind: 'notify', type: 'mode', mode: 'duplicates' }).success, true);
     // Results are validated in the webview: an agreement report without its figures is refused.
-    assert.equal(requests.getAgreement.result.safeParse({ question: 'label', records: 1, comparisons: [{ reference: 'human', prediction: 'suggestion', missing: 0 }] }).success, false);
+    assert.equal(
+      requests.getAgreement.result.safeParse({
+        question: 'label',
+        records: 1,
+        comparisons: [{ reference: 'human', prediction: 'suggestion', missing: 0 }],
+      }).success,
+      false,
+    );
   });
 });

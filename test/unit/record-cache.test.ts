@@ -14,7 +14,9 @@ function fakeHost() {
     request: (_method: string, params: { index: number }) => {
       asked.push(params.index);
       const raw = `v${version}:${params.index}`;
-      return new Promise<RecordPayload>((resolve) => waiting.push(() => resolve({ index: params.index, lineNumber: params.index + 1, raw } as RecordPayload)));
+      return new Promise<RecordPayload>((resolve) =>
+        waiting.push(() => resolve({ index: params.index, lineNumber: params.index + 1, raw } as RecordPayload)),
+      );
     },
   };
   return {

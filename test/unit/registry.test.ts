@@ -11,7 +11,18 @@ const vscodeCommands = new Set(pkg.contributes.commands.map((c: { command: strin
 
 test('every registered operation is a CLI subcommand and a VS Code command of the same name', async () => {
   const ids = registeredIds();
-  assert.deepEqual(ids.sort(), ['consistency', 'critique', 'filter', 'generate-dialogues', 'generate-instructions', 'generate-preferences', 'generate-responses', 'judge', 'label', 'rationale']);
+  assert.deepEqual(ids.sort(), [
+    'consistency',
+    'critique',
+    'filter',
+    'generate-dialogues',
+    'generate-instructions',
+    'generate-preferences',
+    'generate-responses',
+    'judge',
+    'label',
+    'rationale',
+  ]);
   for (const id of ids) {
     const n = faceNames(id);
     const entry = commands.find((c) => c.name === n.cli[0]);
@@ -20,8 +31,13 @@ test('every registered operation is a CLI subcommand and a VS Code command of th
     if (n.cli.length > 1) assert.match(cli.usage, new RegExp(n.cli[1]!), `curate ${n.cli.join(' ')} in its usage`);
     assert.ok(vscodeCommands.has(n.vscode), `${n.vscode} in package.json`);
   }
-  for (const id of ['label', 'rationale', 'judge', 'consistency', 'critique']) assert.ok(vscodeCommands.has(faceNames(id).vscodeRecord), `${faceNames(id).vscodeRecord}`);
-  assert.deepEqual(faceNames('generate-responses'), { cli: ['generate', 'responses'], vscode: 'datasetCurator.generateResponses', vscodeRecord: 'datasetCurator.generateResponsesRecord' });
+  for (const id of ['label', 'rationale', 'judge', 'consistency', 'critique'])
+    assert.ok(vscodeCommands.has(faceNames(id).vscodeRecord), `${faceNames(id).vscodeRecord}`);
+  assert.deepEqual(faceNames('generate-responses'), {
+    cli: ['generate', 'responses'],
+    vscode: 'datasetCurator.generateResponses',
+    vscodeRecord: 'datasetCurator.generateResponsesRecord',
+  });
 });
 
 test('a job summary: the same neutral words for both faces; failures make it incomplete', () => {
@@ -31,7 +47,13 @@ test('a job summary: the same neutral words for both faces; failures make it inc
     model: 'm',
     total: 3,
     ok: 1,
-    failed: [{ i: 1, line: 2, reason: 'the answer was cut off at the output token limit (8); raise the limit of output tokens' }],
+    failed: [
+      {
+        i: 1,
+        line: 2,
+        reason: 'the answer was cut off at the output token limit (8); raise the limit of output tokens',
+      },
+    ],
     skipped: [{ i: 2, line: 3, reason: 'invalid JSON' }],
     cached: 0,
     resumed: 0,
@@ -43,7 +65,10 @@ test('a job summary: the same neutral words for both faces; failures make it inc
     complete: true,
   };
   const r = jobReporting.summarize(s);
-  assert.equal(r.headline, '1 ok, 1 failed, 1 skipped (invalid lines), 0 from cache, 0 resumed; 2 request(s), 10 + 5 tokens');
+  assert.equal(
+    r.headline,
+    '1 ok, 1 failed, 1 skipped (invalid lines), 0 from cache, 0 resumed; 2 request(s), 10 + 5 tokens',
+  );
   assert.equal(r.outcome, 'incomplete');
   assert.deepEqual(r.failures, [{ where: 'line 2', reason: s.failed[0]!.reason }]);
   assert.doesNotMatch(JSON.stringify(r), /--/, 'no CLI flag in the words');
@@ -59,5 +84,8 @@ test('the filter runs over the lines it is given (the open document), not the fi
     .run({ signal: new AbortController().signal, progress: () => {}, log: () => {} });
   assert.equal(r.kept, 1);
   assert.deepEqual(r.deleteIndices, [1]);
-  assert.deepEqual(r.edits?.map((e) => e.index), [1]);
+  assert.deepEqual(
+    r.edits?.map((e) => e.index),
+    [1],
+  );
 });

@@ -13,7 +13,12 @@ function mixed(n: number): Buffer {
     if (i % 101 === 7) parts.push(Buffer.from('not json\n'));
     else if (i % 211 === 3) parts.push(Buffer.from('{"label":"crlf"}\r\n'));
     else if (i % 307 === 5) parts.push(Buffer.from([0xff, 0x7b, 0x7d, 0x0a]));
-    else parts.push(Buffer.from(`${JSON.stringify({ i, label: ['pos', 'neg', 'neu'][i % 3], judge: { score: i % 10, scale: [0, 9] }, annotations: { review: { status: i % 4 ? 'reviewed' : 'pending' } }, text: 'x'.repeat(i % 50) })}\n`));
+    else
+      parts.push(
+        Buffer.from(
+          `${JSON.stringify({ i, label: ['pos', 'neg', 'neu'][i % 3], judge: { score: i % 10, scale: [0, 9] }, annotations: { review: { status: i % 4 ? 'reviewed' : 'pending' } }, text: 'x'.repeat(i % 50) })}\n`,
+        ),
+      );
   }
   parts.push(Buffer.from('{"label":"last, no newline"}'));
   return Buffer.concat(parts);
@@ -29,10 +34,18 @@ test('a deferred dataset is counted from its file: the same figures and line num
     const ds = await JsonlDataset.open(path, { deferScan: true, worker: true, chunkSize: 4096 });
     assert.equal(ds.scanDeferred, true);
     const diagnostics: { workersUsed?: number } = {};
-    const got = await computeStats(ds, FieldMap.parse({}), { workers, maxListed: 1000, pieceBytes: 64 * 1024, diagnostics });
+    const got = await computeStats(ds, FieldMap.parse({}), {
+      workers,
+      maxListed: 1000,
+      pieceBytes: 64 * 1024,
+      diagnostics,
+    });
     assert.equal(diagnostics.workersUsed, workers);
     assert.deepEqual(got, want);
-    assert.ok(got.invalid > 100 && got.invalidLines.some((l) => l.line > 19000), 'invalid lines numbered across pieces');
+    assert.ok(
+      got.invalid > 100 && got.invalidLines.some((l) => l.line > 19000),
+      'invalid lines numbered across pieces',
+    );
     assert.equal(ds.scanDeferred, true, 'no index was built');
     ds.close();
   }

@@ -22,7 +22,10 @@ function bothWays(content: Buffer, f: StatsFields): { scan: unknown; full: unkno
     // A small chunk size also sends lines across chunk boundaries.
     const scan = statsOfRange(fd, 0, size, 1, f, 1000, 1 << 20, undefined, 4096, true);
     const full = statsOfRange(fd, 0, size, 1, f, 1000, 1 << 20, undefined, 4096, false);
-    return { scan: { ...scan, labels: { ...scan.labels }, histogram: { ...scan.histogram } }, full: { ...full, labels: { ...full.labels }, histogram: { ...full.histogram } } };
+    return {
+      scan: { ...scan, labels: { ...scan.labels }, histogram: { ...scan.histogram } },
+      full: { ...full, labels: { ...full.labels }, histogram: { ...full.histogram } },
+    };
   } finally {
     closeSync(fd);
   }
@@ -30,8 +33,26 @@ function bothWays(content: Buffer, f: StatsFields): { scan: unknown; full: unkno
 
 // --- values, with the names stats looks for turning up in the wrong places too -----------------
 
-const names = ['label', 'judge', 'annotations', 'score', 'scale', 'review', 'status', 'human', 'suggestions', 'origin', 'type', 'lbl', 'q'];
-const key = fc.oneof(fc.constantFrom(...names), fc.string({ maxLength: 6 }), fc.string({ unit: 'binary', maxLength: 4 }));
+const names = [
+  'label',
+  'judge',
+  'annotations',
+  'score',
+  'scale',
+  'review',
+  'status',
+  'human',
+  'suggestions',
+  'origin',
+  'type',
+  'lbl',
+  'q',
+];
+const key = fc.oneof(
+  fc.constantFrom(...names),
+  fc.string({ maxLength: 6 }),
+  fc.string({ unit: 'binary', maxLength: 4 }),
+);
 const scalar = fc.oneof(
   fc.string({ maxLength: 8 }),
   fc.string({ unit: 'binary', maxLength: 6 }),
@@ -50,9 +71,20 @@ const { value } = fc.letrec<{ value: unknown }>((tie) => ({
     fc.dictionary(key, tie('value'), { maxKeys: 4, noNullPrototype: true }),
   ),
 }));
-const scale = fc.oneof(fc.constant([1, 10]), fc.constant([0, 1]), fc.constant([0, '1']), fc.constant([1]), fc.array(scalar, { maxLength: 3 }), value);
-const judge = fc.oneof(value, fc.record({ score: fc.oneof(scalar, value), scale, reasons: scalar, extra: value }, { requiredKeys: [] }));
-const byQuestion = (v: fc.Arbitrary<unknown>) => fc.oneof(value, fc.record({ label: v, q: v, other: value }, { requiredKeys: [] }));
+const scale = fc.oneof(
+  fc.constant([1, 10]),
+  fc.constant([0, 1]),
+  fc.constant([0, '1']),
+  fc.constant([1]),
+  fc.array(scalar, { maxLength: 3 }),
+  value,
+);
+const judge = fc.oneof(
+  value,
+  fc.record({ score: fc.oneof(scalar, value), scale, reasons: scalar, extra: value }, { requiredKeys: [] }),
+);
+const byQuestion = (v: fc.Arbitrary<unknown>) =>
+  fc.oneof(value, fc.record({ label: v, q: v, other: value }, { requiredKeys: [] }));
 const annotations = fc.oneof(
   value,
   fc.record(
@@ -66,7 +98,10 @@ const annotations = fc.oneof(
     { requiredKeys: [] },
   ),
 );
-const record = fc.record({ label: scalar, lbl: scalar, judge, annotations, text: scalar, nested: value }, { requiredKeys: [] });
+const record = fc.record(
+  { label: scalar, lbl: scalar, judge, annotations, text: scalar, nested: value },
+  { requiredKeys: [] },
+);
 
 /** One way of writing an object's members as JSON text (keys escaped or not, spaces, duplicates). */
 const writer = fc.record({
@@ -79,12 +114,18 @@ type Writer = { space: string; escapeKeys: boolean; escapeAll: boolean; duplicat
 
 function write(v: unknown, w: Writer, depth = 0): string {
   const sp = w.space;
-  const str = (s: string) => (w.escapeAll ? JSON.stringify(s).replace(/[^\x20-\x7e]|[a-z]/g, (c) => (c === '"' || c === '\\' ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)) : JSON.stringify(s));
+  const str = (s: string) =>
+    w.escapeAll
+      ? JSON.stringify(s).replace(/[^\x20-\x7e]|[a-z]/g, (c) =>
+          c === '"' || c === '\\' ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+        )
+      : JSON.stringify(s);
   if (Array.isArray(v)) return `[${sp}${v.map((x) => write(x, w, depth + 1)).join(`${sp},${sp}`)}${sp}]`;
   if (v !== null && typeof v === 'object') {
     const entries = Object.entries(v);
     // A duplicate: an earlier member with the same key and another value (JSON.parse keeps the last).
-    if (w.duplicate && entries.length > 0) entries.unshift([entries[entries.length - 1]![0], depth % 2 ? 'dup' : { score: 3, status: 'x', type: 'model' }]);
+    if (w.duplicate && entries.length > 0)
+      entries.unshift([entries[entries.length - 1]![0], depth % 2 ? 'dup' : { score: 3, status: 'x', type: 'model' }]);
     return `{${sp}${entries.map(([k, x]) => `${w.escapeKeys ? str(k) : JSON.stringify(k)}${sp}:${sp}${write(x, w, depth + 1)}`).join(`${sp},${sp}`)}${sp}}`;
   }
   if (typeof v === 'string') return str(v);
@@ -97,13 +138,33 @@ const damage = fc.oneof(
   fc.constant((t: string) => t),
   fc.constant((t: string) => t),
   fc.nat().map((n) => (t: string) => t.slice(0, n % (t.length + 1))),
-  fc.tuple(fc.nat(), fc.constantFrom('\u0001', '\u001f', '\t', '"', '\\', ',', '}', ']', '{', ' ', '\\x', '\\u12', '01', '1.', '-', 'tru', 'é')).map(
-    ([n, s]) =>
-      (t: string) => {
-        const at = n % (t.length + 1);
-        return t.slice(0, at) + s + t.slice(at);
-      },
-  ),
+  fc
+    .tuple(
+      fc.nat(),
+      fc.constantFrom(
+        '\u0001',
+        '\u001f',
+        '\t',
+        '"',
+        '\\',
+        ',',
+        '}',
+        ']',
+        '{',
+        ' ',
+        '\\x',
+        '\\u12',
+        '01',
+        '1.',
+        '-',
+        'tru',
+        'é',
+      ),
+    )
+    .map(([n, s]) => (t: string) => {
+      const at = n % (t.length + 1);
+      return t.slice(0, at) + s + t.slice(at);
+    }),
   fc.constantFrom(
     () => '[1,2]',
     () => '"just a string"',
@@ -131,10 +192,18 @@ const raw = fc.oneof(
   line.map((l) => Buffer.from(`${l}\r\n`)),
   line.map((l) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`${l}\n`)])),
   line.map((l) => Buffer.from(`${l}\r${l}\n`)),
-  line.map((l) => Buffer.concat([Buffer.from(l.slice(0, 5)), Buffer.from([0xc3, 0x28]), Buffer.from(`${l.slice(5)}\n`)])),
+  line.map((l) =>
+    Buffer.concat([Buffer.from(l.slice(0, 5)), Buffer.from([0xc3, 0x28]), Buffer.from(`${l.slice(5)}\n`)]),
+  ),
 );
 
-const fieldMaps = fc.constantFrom<StatsFields>(defaults, { label: 'lbl', judge: 'judge', annotations: 'annotations', question: 'q' }, { label: 'label', judge: 'nested', annotations: 'judge', question: 'label' }, { label: 'score', judge: 'annotations', annotations: 'annotations', question: 'status' }, { label: 'text', judge: 'nested', annotations: 'annotations', question: 'q' });
+const fieldMaps = fc.constantFrom<StatsFields>(
+  defaults,
+  { label: 'lbl', judge: 'judge', annotations: 'annotations', question: 'q' },
+  { label: 'label', judge: 'nested', annotations: 'judge', question: 'label' },
+  { label: 'score', judge: 'annotations', annotations: 'annotations', question: 'status' },
+  { label: 'text', judge: 'nested', annotations: 'annotations', question: 'q' },
+);
 
 test('the scanner and the full parse count the same, on random and hostile lines', () => {
   fc.assert(
@@ -149,7 +218,9 @@ test('the scanner and the full parse count the same, on random and hostile lines
 });
 
 test('field names that objects inherit ("__proto__", "constructor") are counted by the full parse, the same', () => {
-  const content = Buffer.from('{"__proto__":{"score":1},"constructor":"x","label":"a","annotations":{"human":{}}}\n{"label":"b"}\n');
+  const content = Buffer.from(
+    '{"__proto__":{"score":1},"constructor":"x","label":"a","annotations":{"human":{}}}\n{"label":"b"}\n',
+  );
   for (const f of [
     { label: 'constructor', judge: '__proto__', annotations: 'annotations', question: 'label' },
     { label: 'label', judge: 'judge', annotations: 'annotations', question: '__proto__' },
@@ -165,7 +236,7 @@ test('on the sample every record is read by the scanner (none falls back) with t
   const buf = readFileSync(path);
   const scanner = new StatsScanner(defaults);
   let lines = 0;
-  for (let s = 0; s < buf.length; ) {
+  for (let s = 0; s < buf.length;) {
     let e = buf.indexOf(10, s);
     if (e === -1) e = buf.length;
     assert.ok(scanner.scan(buf, s, e), `line ${lines + 1} falls back`);
@@ -200,6 +271,7 @@ test('escapes, unicode, duplicate keys and look-alike nested keys, line by line'
   for (const [text, want] of cases) {
     const { scan, full } = bothWays(Buffer.from(`${text}\n`), defaults);
     assert.deepEqual(scan, full, text);
-    for (const [k, v] of Object.entries(want)) assert.deepEqual((scan as Record<string, unknown>)[k], v, `${text}: ${k}`);
+    for (const [k, v] of Object.entries(want))
+      assert.deepEqual((scan as Record<string, unknown>)[k], v, `${text}: ${k}`);
   }
 });

@@ -35,7 +35,13 @@ async function editedIn(dir: string, index = 1): Promise<{ ds: JsonlDataset; pat
   return { ds, path };
 }
 
-async function expectRefusedSave(ds: JsonlDataset, path: string, code: RegExp, plain: RegExp, index: number): Promise<void> {
+async function expectRefusedSave(
+  ds: JsonlDataset,
+  path: string,
+  code: RegExp,
+  plain: RegExp,
+  index: number,
+): Promise<void> {
   const before = readFileSync(path);
   await assert.rejects(ds.save(), (err: unknown) => {
     assert.ok(err instanceof SaveError, `a SaveError, got ${String(err)}`);
@@ -45,13 +51,20 @@ async function expectRefusedSave(ds: JsonlDataset, path: string, code: RegExp, p
     return true;
   });
   assert.ok(readFileSync(path).equals(before), 'the file on disk is untouched');
-  assert.deepEqual(readdirSync(join(path, '..')).filter((n) => n.includes('.tmp')), [], 'no temp file left');
+  assert.deepEqual(
+    readdirSync(join(path, '..')).filter((n) => n.includes('.tmp')),
+    [],
+    'no temp file left',
+  );
   assert.equal(ds.dirty, true, 'the edits are still there');
   assert.equal(ds.line(index).value?.label, 'edited');
 }
 
 describe('a disk that refuses the save', () => {
-  for (const [where, index] of [['near the start (streamed)', 1], ['at the end (the kernel copies the untouched start)', 19_999]] as const) {
+  for (const [where, index] of [
+    ['near the start (streamed)', 1],
+    ['at the end (the kernel copies the untouched start)', 19_999],
+  ] as const) {
     test(`disk full (ENOSPC), edit ${where}`, async (t) => {
       const m = mountTmpfs(8 * MiB);
       if ('unavailable' in m) {

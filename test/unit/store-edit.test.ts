@@ -15,7 +15,9 @@ async function open(content: string): Promise<{ ds: JsonlDataset; path: string }
 
 describe('structured edits', () => {
   test('setField by path: nested keys, array indices, new fields, removal', async () => {
-    const { ds, path } = await open('{"label":"a","judge":{"score":3},"messages":[{"role":"user","content":"hi"}]}\n{"x":1}\n');
+    const { ds, path } = await open(
+      '{"label":"a","judge":{"score":3},"messages":[{"role":"user","content":"hi"}]}\n{"x":1}\n',
+    );
     ds.setField(0, ['label'], 'b');
     ds.setField(0, ['judge', 'score'], 9);
     ds.setField(0, ['messages', 0, 'content'], 'hello');
@@ -29,7 +31,10 @@ describe('structured edits', () => {
     });
     assert.equal(ds.line(1).raw, '{}');
     await ds.save();
-    assert.equal(readFileSync(path, 'utf8'), '{"label":"b","judge":{"score":9},"messages":[{"role":"user","content":"hello"}],"annotations":{"review":{"status":"reviewed"}}}\n{}\n');
+    assert.equal(
+      readFileSync(path, 'utf8'),
+      '{"label":"b","judge":{"score":9},"messages":[{"role":"user","content":"hello"}],"annotations":{"review":{"status":"reviewed"}}}\n{}\n',
+    );
     ds.close();
   });
 
@@ -50,7 +55,10 @@ describe('structured edits', () => {
     const { ds } = await open('{"id":12345678901234567890,"label":"a"}\n{"a":1,"a":2}\n');
     assert.throws(
       () => ds.setField(0, ['label'], 'b'),
-      (e: unknown) => e instanceof LossyEditError && e.message === 'Line 1 cannot be edited field by field without losing information: integer 12345678901234567890 is beyond 2^53 and would be written as 12345678901234567000. Edit the line\'s raw text instead.',
+      (e: unknown) =>
+        e instanceof LossyEditError &&
+        e.message ===
+          "Line 1 cannot be edited field by field without losing information: integer 12345678901234567890 is beyond 2^53 and would be written as 12345678901234567000. Edit the line's raw text instead.",
     );
     assert.throws(() => ds.setField(1, ['a'], 3), /duplicate key "a"/);
     assert.equal(ds.dirty, false);
@@ -61,7 +69,10 @@ describe('structured edits', () => {
 
   test('invalid lines, bad paths and values that are not JSON are refused', async () => {
     const { ds } = await open('not json\n{"a":"s","arr":[1]}\n');
-    assert.throws(() => ds.setField(0, ['a'], 1), (e: unknown) => e instanceof EditError && /line 1 is not a JSON object/.test(e.message));
+    assert.throws(
+      () => ds.setField(0, ['a'], 1),
+      (e: unknown) => e instanceof EditError && /line 1 is not a JSON object/.test(e.message),
+    );
     assert.throws(() => ds.setField(1, ['a', 'b'], 1), /a is not an object or array/);
     assert.throws(() => ds.setField(1, ['arr', 5], 1), /not an index of the array/);
     assert.throws(() => ds.setField(1, ['x'], Number.NaN), /JSON cannot hold/);
@@ -96,7 +107,10 @@ describe('inserts, deletes and undo/redo', () => {
     // Undo all, in reverse; then redo all from their JSON form (as a hot-exit backup would).
     for (const e of [...log].reverse()) ds.undoEdit(e);
     assert.equal(ds.dirty, false);
-    assert.deepEqual(Array.from({ length: ds.lineCount }, (_, i) => ds.line(i).raw), ['{"n":0}', '{"n":1}', '{"n":2}']);
+    assert.deepEqual(
+      Array.from({ length: ds.lineCount }, (_, i) => ds.line(i).raw),
+      ['{"n":0}', '{"n":1}', '{"n":2}'],
+    );
     for (const e of JSON.parse(JSON.stringify(log)) as Edit[]) ds.applyEdit(e);
     await ds.save();
     assert.equal(readFileSync(path, 'utf8'), 'raw text\n{"n":0.5}\n{"n":1}\n{"n":3}\n');

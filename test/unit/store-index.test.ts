@@ -17,23 +17,92 @@ const corpus: [string, Buffer, Expect[]][] = [
   ['empty file', Buffer.alloc(0), []],
   ['only newlines', Buffer.from('\n\n\n'), [{ invalid: /blank/ }, { invalid: /blank/ }, { invalid: /blank/ }]],
   ['one record without final newline', Buffer.from('{"a":1}'), [ok]],
-  ['blank and whitespace lines', Buffer.from('{"a":1}\n\n  \t\n{"b":2}\n'), [ok, { invalid: /blank/ }, { invalid: /blank/ }, ok]],
-  ['UTF-8 BOM', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a":1}\n{"b":2}\n')]), [{ invalid: /byte order mark/ }, ok]],
+  [
+    'blank and whitespace lines',
+    Buffer.from('{"a":1}\n\n  \t\n{"b":2}\n'),
+    [ok, { invalid: /blank/ }, { invalid: /blank/ }, ok],
+  ],
+  [
+    'UTF-8 BOM',
+    Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a":1}\n{"b":2}\n')]),
+    [{ invalid: /byte order mark/ }, ok],
+  ],
   ['mixed CRLF and LF, no final newline', Buffer.from('{"a":1}\r\n{"b":2}\n{"c":3}\r\n{"d":4}'), [ok, ok, ok, ok]],
   ['lone CR inside a line', Buffer.from('{"a":1}\r{"b":2}\n'), [{ invalid: /carriage return \(CR\) at byte 8/ }]],
   ['CR-only line endings', Buffer.from('{"a":1}\r{"b":2}\r'), [{ invalid: /carriage return/ }]],
-  ['invalid UTF-8', Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}\n')]), [{ invalid: /invalid UTF-8 at byte 7/ }]],
-  ['truncated 4-byte sequence', Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xf0, 0x9f, 0x98]), Buffer.from('"}\n{"b":1}\n')]), [{ invalid: /invalid UTF-8 at byte 7/ }, ok]],
-  ['bad JSON', Buffer.from('{"a":1,}\n{"b":\n{a:1}\n'), [{ invalid: /invalid JSON/ }, { invalid: /invalid JSON/ }, { invalid: /invalid JSON/ }]],
-  ['non-object top-level values', Buffer.from('[1,2]\n"x"\n3\nnull\ntrue\n'), [{ invalid: /an array/ }, { invalid: /a string/ }, { invalid: /a number/ }, { invalid: /null/ }, { invalid: /a boolean/ }]],
-  ['duplicate keys', Buffer.from('{"a":1,"a":2}\n{"o":{"k":1},"p":{"k":2}}\n{"o":{"k":1,"k":1}}\n'), [{ lossy: /duplicate key "a"/ }, ok, { lossy: /duplicate key "k"/ }]],
-  ['integers beyond 2^53', Buffer.from('{"id":12345678901234567890}\n{"id":9007199254740991}\n{"id":-9007199254740993}\n'), [{ lossy: /12345678901234567890/ }, ok, { lossy: /beyond 2\^53/ }]],
-  ['numbers that change when rewritten', Buffer.from('{"x":1.0}\n{"x":1.5}\n{"x":1.50}\n{"x":1e2}\n{"x":-0}\n{"x":1e400}\n{"x":0.1000000000000000000001}\n{"x":1E-7}\n'), [{ lossy: /1\.0 would be written as 1/ }, ok, ok, { lossy: /1e2/ }, { lossy: /-0/ }, { lossy: /null/ }, { lossy: /would be written as 0\.1/ }, ok]],
-  ['integer-like keys out of order', Buffer.from('{"b":1,"2":2}\n{"1":1,"2":2,"b":3}\n'), [{ lossy: /key "2" would be moved/ }, ok]],
+  [
+    'invalid UTF-8',
+    Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}\n')]),
+    [{ invalid: /invalid UTF-8 at byte 7/ }],
+  ],
+  [
+    'truncated 4-byte sequence',
+    Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xf0, 0x9f, 0x98]), Buffer.from('"}\n{"b":1}\n')]),
+    [{ invalid: /invalid UTF-8 at byte 7/ }, ok],
+  ],
+  [
+    'bad JSON',
+    Buffer.from('{"a":1,}\n{"b":\n{a:1}\n'),
+    [{ invalid: /invalid JSON/ }, { invalid: /invalid JSON/ }, { invalid: /invalid JSON/ }],
+  ],
+  [
+    'non-object top-level values',
+    Buffer.from('[1,2]\n"x"\n3\nnull\ntrue\n'),
+    [
+      { invalid: /an array/ },
+      { invalid: /a string/ },
+      { invalid: /a number/ },
+      { invalid: /null/ },
+      { invalid: /a boolean/ },
+    ],
+  ],
+  [
+    'duplicate keys',
+    Buffer.from('{"a":1,"a":2}\n{"o":{"k":1},"p":{"k":2}}\n{"o":{"k":1,"k":1}}\n'),
+    [{ lossy: /duplicate key "a"/ }, ok, { lossy: /duplicate key "k"/ }],
+  ],
+  [
+    'integers beyond 2^53',
+    Buffer.from('{"id":12345678901234567890}\n{"id":9007199254740991}\n{"id":-9007199254740993}\n'),
+    [{ lossy: /12345678901234567890/ }, ok, { lossy: /beyond 2\^53/ }],
+  ],
+  [
+    'numbers that change when rewritten',
+    Buffer.from(
+      '{"x":1.0}\n{"x":1.5}\n{"x":1.50}\n{"x":1e2}\n{"x":-0}\n{"x":1e400}\n{"x":0.1000000000000000000001}\n{"x":1E-7}\n',
+    ),
+    [
+      { lossy: /1\.0 would be written as 1/ },
+      ok,
+      ok,
+      { lossy: /1e2/ },
+      { lossy: /-0/ },
+      { lossy: /null/ },
+      { lossy: /would be written as 0\.1/ },
+      ok,
+    ],
+  ],
+  [
+    'integer-like keys out of order',
+    Buffer.from('{"b":1,"2":2}\n{"1":1,"2":2,"b":3}\n'),
+    [{ lossy: /key "2" would be moved/ }, ok],
+  ],
   ['NUL bytes', Buffer.from('{"a":"\u0000"}\n\u0000\n'), [{ invalid: /invalid JSON/ }, { invalid: /invalid JSON/ }]],
-  ['unicode escapes and surrogate pairs', Buffer.from(`{"t":"caf\\u00e9 ${emoji} \\ud83d\\ude00 \\ud800"}\n{"t":"\\/"}\n`), [ok, ok]],
-  ['4-byte emoji on every chunk boundary', Buffer.from(`${`{"e":"${emoji.repeat(5)}"}\n`.repeat(4)}`), [ok, ok, ok, ok]],
-  ['deep nesting', Buffer.from(`${'{"a":'.repeat(400)}1${'}'.repeat(400)}\n${'['.repeat(300)}${']'.repeat(300)}\n`), [ok, { invalid: /an array/ }]],
+  [
+    'unicode escapes and surrogate pairs',
+    Buffer.from(`{"t":"caf\\u00e9 ${emoji} \\ud83d\\ude00 \\ud800"}\n{"t":"\\/"}\n`),
+    [ok, ok],
+  ],
+  [
+    '4-byte emoji on every chunk boundary',
+    Buffer.from(`${`{"e":"${emoji.repeat(5)}"}\n`.repeat(4)}`),
+    [ok, ok, ok, ok],
+  ],
+  [
+    'deep nesting',
+    Buffer.from(`${'{"a":'.repeat(400)}1${'}'.repeat(400)}\n${'['.repeat(300)}${']'.repeat(300)}\n`),
+    [ok, { invalid: /an array/ }],
+  ],
   ['a 10 MB line between records', Buffer.from(`{"a":1}\n${bigLine}\n{"b":2}\n`), [ok, ok, ok]],
 ];
 
@@ -56,7 +125,8 @@ function checkLines(ds: JsonlDataset, buf: Buffer, expected: Expect[], label: st
       assert.ok(line.value && typeof line.value === 'object');
     }
     if (exp.lossy) assert.match(line.lossy?.reason ?? '(not lossy)', exp.lossy, `${label}: line ${i + 1}`);
-    else if (!exp.invalid) assert.equal(line.lossy, undefined, `${label}: line ${i + 1} is not lossy, got ${line.lossy?.reason}`);
+    else if (!exp.invalid)
+      assert.equal(line.lossy, undefined, `${label}: line ${i + 1} is not lossy, got ${line.lossy?.reason}`);
   });
 }
 
@@ -80,7 +150,12 @@ describe('edge-case corpus', () => {
       ds.insertLine(ds.lineCount, { added: true });
       await ds.save();
       const after = readFileSync(path);
-      const sep = buf.length > 0 && buf[buf.length - 1] !== 10 ? (buf.indexOf('\r\n') !== -1 && buf.indexOf('\r\n') === buf.indexOf('\n') - 1 ? '\r\n' : '\n') : '';
+      const sep =
+        buf.length > 0 && buf[buf.length - 1] !== 10
+          ? buf.indexOf('\r\n') !== -1 && buf.indexOf('\r\n') === buf.indexOf('\n') - 1
+            ? '\r\n'
+            : '\n'
+          : '';
       const eol = buf.indexOf(10) > 0 && buf[buf.indexOf(10) - 1] === 13 ? '\r\n' : '\n';
       assert.ok(after.subarray(0, buf.length).equals(buf), `${name}: original bytes intact`);
       assert.equal(after.subarray(buf.length).toString('utf8'), `${sep}{"added":true}${eol}`);
@@ -112,7 +187,11 @@ describe('indexing', () => {
     const rec = `{"i":0,"text":"${'y'.repeat(100)}"}\n`;
     const buf = Buffer.from(rec.repeat(20000));
     const progress: number[] = [];
-    const ds = await JsonlDataset.open(fileWith(buf), { chunkSize: 4096, worker: true, onProgress: (p) => progress.push(p.bytes) });
+    const ds = await JsonlDataset.open(fileWith(buf), {
+      chunkSize: 4096,
+      worker: true,
+      onProgress: (p) => progress.push(p.bytes),
+    });
     assert.equal(ds.indexed, false);
     assert.equal(ds.indexedBy, 'worker');
     assert.ok(ds.lineCount > 0 && ds.lineCount < 20000, `some lines known at open: ${ds.lineCount}`);
@@ -121,7 +200,10 @@ describe('indexing', () => {
     assert.equal(ds.indexed, true);
     assert.equal(ds.lineCount, 20000);
     assert.equal(progress[progress.length - 1], buf.length);
-    assert.deepEqual([...progress].sort((a, b) => a - b), progress);
+    assert.deepEqual(
+      [...progress].sort((a, b) => a - b),
+      progress,
+    );
     assert.equal(ds.line(19999).raw, rec.trimEnd());
     ds.close();
   });
@@ -240,7 +322,12 @@ describe('deferred scan', () => {
 
     test(`${how}: aborting while deferred rejects ready with an AbortError`, async () => {
       const ac = new AbortController();
-      const ds = await JsonlDataset.open(fileWith(bigBuf), { chunkSize: 4096, worker, deferScan: true, signal: ac.signal });
+      const ds = await JsonlDataset.open(fileWith(bigBuf), {
+        chunkSize: 4096,
+        worker,
+        deferScan: true,
+        signal: ac.signal,
+      });
       ac.abort();
       assert.equal(ds.scanDeferred, false);
       await assert.rejects(ds.indexDone, { name: 'AbortError' });

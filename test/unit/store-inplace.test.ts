@@ -19,7 +19,10 @@ describe('saving after another program changed the file', () => {
     writeFileSync(path, other);
     assert.equal(ds.sourceIntact(), false);
     await assert.rejects(ds.save(), ConflictError);
-    await assert.rejects(ds.save({ force: true }), (err: unknown) => err instanceof SaveError && /rewritten in place by another program/.test(err.message));
+    await assert.rejects(
+      ds.save({ force: true }),
+      (err: unknown) => err instanceof SaveError && /rewritten in place by another program/.test(err.message),
+    );
     await assert.rejects(ds.saveAs(`${path}.copy`), SaveError);
     assert.equal(readFileSync(path, 'utf8'), other, 'the other program’s file is left as it wrote it');
     ds.close();

@@ -4,7 +4,19 @@
 import { describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConflictError, JsonlDataset, SaveError } from '../../src/core/store';
@@ -12,7 +24,11 @@ import { LockedError } from '../../src/core/store/errors';
 import { acquireLock, lockPathFor } from '../../src/core/store/lock';
 import { fileWith, root, tempDir } from './helpers/store';
 
-const lines = (n: number) => Array.from({ length: n }, (_, i) => `{"i":${i},"text":"record number ${i} with some text to make it realistic","label":"l${i % 3}"}\n`).join('');
+const lines = (n: number) =>
+  Array.from(
+    { length: n },
+    (_, i) => `{"i":${i},"text":"record number ${i} with some text to make it realistic","label":"l${i % 3}"}\n`,
+  ).join('');
 const tsx = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
 
 interface Proc {
@@ -22,7 +38,11 @@ interface Proc {
 }
 
 function run(args: string[], stdin?: (p: ReturnType<typeof spawn>) => void): Promise<Proc> {
-  const p = spawn(process.execPath, ['--import', tsx, ...args], { cwd: root, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const p = spawn(process.execPath, ['--import', tsx, ...args], {
+    cwd: root,
+    env: { ...process.env, NODE_OPTIONS: '' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   p.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -74,13 +94,29 @@ describe('concurrent writers', () => {
     assert.ok(saved.length >= M, 'writers made progress');
     assert.equal(inFile.size, saved.length, 'no edit in the file that its writer did not report saved');
     assert.equal(saved.length + conflicts, N * M);
-    t.diagnostic(`${N} writers x ${M} trials: ${saved.length} saved, ${conflicts} conflicts (exit 3 in the CLI), 0 lost`);
+    t.diagnostic(
+      `${N} writers x ${M} trials: ${saved.length} saved, ${conflicts} conflicts (exit 3 in the CLI), 0 lost`,
+    );
     assert.deepEqual(readdirSync(join(path, '..')), ['shared.jsonl'], 'no lock or temp file left');
   });
 
   test('curate set x4 at once on one file: each exits 0 with its edit in the file, or 3 with a clear message', async () => {
     const path = fileWith(lines(20_000), 'cli.jsonl');
-    const runs = await Promise.all([1, 2, 3, 4].map((n) => run([join(root, 'src/cli/main.ts'), 'set', path, '--line', String(n * 1000), '--field', 'label', '--value', `"by-${n}"`])));
+    const runs = await Promise.all(
+      [1, 2, 3, 4].map((n) =>
+        run([
+          join(root, 'src/cli/main.ts'),
+          'set',
+          path,
+          '--line',
+          String(n * 1000),
+          '--field',
+          'label',
+          '--value',
+          `"by-${n}"`,
+        ]),
+      ),
+    );
     const recs = records(path);
     let ok = 0;
     runs.forEach((r, k) => {
@@ -127,7 +163,13 @@ describe('concurrent writers', () => {
     const ds = await JsonlDataset.open(path);
     ds.setField(0, ['label'], 'x');
     const lock = await acquireLock(path);
-    await assert.rejects(ds.save({ lockWaitMs: 150 }), (e: unknown) => e instanceof LockedError && e instanceof ConflictError && /being saved by another writer \(process \d+ on this machine/.test(e.message));
+    await assert.rejects(
+      ds.save({ lockWaitMs: 150 }),
+      (e: unknown) =>
+        e instanceof LockedError &&
+        e instanceof ConflictError &&
+        /being saved by another writer \(process \d+ on this machine/.test(e.message),
+    );
     assert.ok(readFileSync(path).equals(before));
     assert.equal(ds.dirty, true, 'the edits are kept');
     const saving = ds.save({ lockWaitMs: 10_000 });
@@ -165,13 +207,33 @@ describe('symlinks, owner and mode', () => {
     const real = fileWith(lines(5), 'data.jsonl', join(dir, 'store'));
     const link = join(dir, 'link.jsonl');
     symlinkSync('store/data.jsonl', link);
-    const r = spawnSync(process.execPath, ['--import', tsx, join(root, 'src/cli/main.ts'), 'set', link, '--line', '2', '--field', 'label', '--value', '"through"'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        tsx,
+        join(root, 'src/cli/main.ts'),
+        'set',
+        link,
+        '--line',
+        '2',
+        '--field',
+        'label',
+        '--value',
+        '"through"',
+      ],
+      { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } },
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.ok(lstatSync(link).isSymbolicLink(), 'the link is still a link');
     assert.equal(readlinkSync(link), 'store/data.jsonl');
     assert.equal(records(real)[1]!.label, 'through', 'the target has the new content');
     assert.deepEqual(readdirSync(dir).sort(), ['link.jsonl', 'store']);
-    assert.deepEqual(readdirSync(join(dir, 'store')), ['data.jsonl'], 'the temp file was beside the target and is gone');
+    assert.deepEqual(
+      readdirSync(join(dir, 'store')),
+      ['data.jsonl'],
+      'the temp file was beside the target and is gone',
+    );
   });
 
   test('a dataset in a symlinked folder, and save-as onto a link: written through', async () => {

@@ -25,8 +25,29 @@ const jsonValue = fc.oneof(
 );
 
 const lineContent: fc.Arbitrary<Buffer> = fc.oneof(
-  { weight: 5, arbitrary: fc.dictionary(fc.string({ maxLength: 6 }), jsonValue, { maxKeys: 4 }).map((o) => Buffer.from(JSON.stringify(o))) },
-  { weight: 1, arbitrary: fc.constantFrom('', '  ', '{"a":1,"a":2}', '{"n":12345678901234567890}', '{"x":1.0}', '[1]', 'nope', '{"a":', '{"t":"\\u00e9"}', '\u00ef\u00bb\u00bf{}').map((s) => Buffer.from(s)) },
+  {
+    weight: 5,
+    arbitrary: fc
+      .dictionary(fc.string({ maxLength: 6 }), jsonValue, { maxKeys: 4 })
+      .map((o) => Buffer.from(JSON.stringify(o))),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom(
+        '',
+        '  ',
+        '{"a":1,"a":2}',
+        '{"n":12345678901234567890}',
+        '{"x":1.0}',
+        '[1]',
+        'nope',
+        '{"a":',
+        '{"t":"\\u00e9"}',
+        '\u00ef\u00bb\u00bf{}',
+      )
+      .map((s) => Buffer.from(s)),
+  },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 12 }).map((a) => Buffer.from(a.filter((b) => b !== 10))) },
   { weight: 1, arbitrary: fc.string({ maxLength: 10 }).map((s) => Buffer.from(s.replace(/\n/g, ''))) },
 );
@@ -57,9 +78,21 @@ type Op =
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('set' as const), at: fc.nat(), key: fc.string({ maxLength: 4 }), value: jsonValue }),
-  fc.record({ op: fc.constant('replace' as const), at: fc.nat(), value: fc.dictionary(fc.string({ maxLength: 3 }), jsonValue, { maxKeys: 2 }) }),
-  fc.record({ op: fc.constant('replaceRaw' as const), at: fc.nat(), raw: fc.string({ maxLength: 10 }).map((s) => s.replace(/[\r\n]/g, '')) }),
-  fc.record({ op: fc.constant('insert' as const), at: fc.nat(), value: fc.dictionary(fc.string({ maxLength: 3 }), jsonValue, { maxKeys: 2 }) }),
+  fc.record({
+    op: fc.constant('replace' as const),
+    at: fc.nat(),
+    value: fc.dictionary(fc.string({ maxLength: 3 }), jsonValue, { maxKeys: 2 }),
+  }),
+  fc.record({
+    op: fc.constant('replaceRaw' as const),
+    at: fc.nat(),
+    raw: fc.string({ maxLength: 10 }).map((s) => s.replace(/[\r\n]/g, '')),
+  }),
+  fc.record({
+    op: fc.constant('insert' as const),
+    at: fc.nat(),
+    value: fc.dictionary(fc.string({ maxLength: 3 }), jsonValue, { maxKeys: 2 }),
+  }),
   fc.record({ op: fc.constant('delete' as const), at: fc.nat() }),
   fc.constant({ op: 'undo' as const }),
   fc.constant({ op: 'redo' as const }),
@@ -81,7 +114,9 @@ function keepEol(next: MLine[], now: MLine[], edit: Edit): MLine[] {
 
 /** The bytes a model's lines are saved as: a line without terminator gets one unless it is last. */
 function serialize(lines: MLine[], dflt: Eol): Buffer {
-  return Buffer.concat(lines.flatMap((l, i) => [l.bytes, Buffer.from(l.eol === '' && i < lines.length - 1 ? dflt : l.eol)]));
+  return Buffer.concat(
+    lines.flatMap((l, i) => [l.bytes, Buffer.from(l.eol === '' && i < lines.length - 1 ? dflt : l.eol)]),
+  );
 }
 
 function modelOf(buf: Buffer): MLine[] {
@@ -112,7 +147,13 @@ async function runSequence(buf: Buffer, ops: Op[], withSaves: boolean): Promise<
         let parsed: unknown;
         let valid = true;
         try {
-          if (line.bytes.length === 0 || line.bytes[0] === 0xef || !Buffer.from(line.bytes.toString('utf8')).equals(line.bytes) || line.bytes.includes(13)) throw new Error('x');
+          if (
+            line.bytes.length === 0 ||
+            line.bytes[0] === 0xef ||
+            !Buffer.from(line.bytes.toString('utf8')).equals(line.bytes) ||
+            line.bytes.includes(13)
+          )
+            throw new Error('x');
           parsed = JSON.parse(line.bytes.toString('utf8'));
         } catch {
           valid = false;
@@ -214,7 +255,10 @@ async function runSequence(buf: Buffer, ops: Op[], withSaves: boolean): Promise<
 
 describe('round trips (fast-check)', () => {
   test('random files and edit sequences: untouched lines byte-identical, edited lines as expected', async () => {
-    await fc.assert(fc.asyncProperty(fileArb, fc.array(opArb, { maxLength: 25 }), (buf, ops) => runSequence(buf, ops, false)), { numRuns: 200 });
+    await fc.assert(
+      fc.asyncProperty(fileArb, fc.array(opArb, { maxLength: 25 }), (buf, ops) => runSequence(buf, ops, false)),
+      { numRuns: 200 },
+    );
   });
 
   test('undoing every edit and saving gives the original bytes exactly', async () => {
@@ -252,10 +296,26 @@ describe('round trips (fast-check)', () => {
     const withSave = fc.array(fc.oneof(opArb, fc.constant({ op: 'save' as const })), { maxLength: 25 });
     // Always tried first: a file without a final newline, a line appended, the last line replaced,
     // saved (it gets a terminator on disk), undone and redone: the line keeps its terminator.
-    const found: [Buffer, Op[]] = [Buffer.from('{}'), [{ op: 'insert', at: 1, value: {} }, { op: 'replace', at: 0, value: {} }, { op: 'save' }, { op: 'undo' }, { op: 'redo' }, { op: 'delete', at: 1 }]];
+    const found: [Buffer, Op[]] = [
+      Buffer.from('{}'),
+      [
+        { op: 'insert', at: 1, value: {} },
+        { op: 'replace', at: 0, value: {} },
+        { op: 'save' },
+        { op: 'undo' },
+        { op: 'redo' },
+        { op: 'delete', at: 1 },
+      ],
+    ];
     // Also: the last line emptied and saved (an empty last line with no terminator is kept), then a
     // line appended and saved: the empty line gets its terminator (seed 1332155181 found it).
-    const emptied: [Buffer, Op[]] = [Buffer.from('{}\n{"a":'), [{ op: 'replaceRaw', at: 1, raw: '' }, { op: 'save' }, { op: 'insert', at: 2, value: {} }, { op: 'save' }]];
-    await fc.assert(fc.asyncProperty(fileArb, withSave, (buf, ops) => runSequence(buf, ops, true)), { numRuns: 200, examples: [found, emptied] });
+    const emptied: [Buffer, Op[]] = [
+      Buffer.from('{}\n{"a":'),
+      [{ op: 'replaceRaw', at: 1, raw: '' }, { op: 'save' }, { op: 'insert', at: 2, value: {} }, { op: 'save' }],
+    ];
+    await fc.assert(
+      fc.asyncProperty(fileArb, withSave, (buf, ops) => runSequence(buf, ops, true)),
+      { numRuns: 200, examples: [found, emptied] },
+    );
   });
 });

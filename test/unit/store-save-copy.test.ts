@@ -10,7 +10,8 @@ import { JsonlDataset } from '../../src/core/store';
 import { writeHooks } from '../../src/core/store/files';
 import { fileWith } from './helpers/store';
 
-const line = (i: number, label = ['positive', 'negative'][i % 2]) => `{"i":"${String(i).padStart(7, '0')}","label":"${label}","text":"${'t'.repeat(200)}"}\n`;
+const line = (i: number, label = ['positive', 'negative'][i % 2]) =>
+  `{"i":"${String(i).padStart(7, '0')}","label":"${label}","text":"${'t'.repeat(200)}"}\n`;
 
 /** The file offsets the save's writes start at (files.ts' test seam). */
 async function writesOf(run: () => Promise<void>): Promise<number[]> {
@@ -53,7 +54,10 @@ test('edits that keep and that change lengths: in-place lines are skipped, the r
   const writes = await writesOf(() => ds.save());
   assert.equal(writes[0], lineStart(10_000));
   assert.equal(writes[1], lineStart(30_000));
-  assert.ok(writes.every((w) => w === lineStart(10_000) || w >= lineStart(30_000)), 'nothing written between the two edits');
+  assert.ok(
+    writes.every((w) => w === lineStart(10_000) || w >= lineStart(30_000)),
+    'nothing written between the two edits',
+  );
   const out = readFileSync(path, 'utf8').split('\n');
   assert.equal(out.length, n + 1);
   assert.equal(JSON.parse(out[30_000]!).label, 'x');
@@ -70,29 +74,35 @@ test('random edits (same length, other lengths, inserts, deletes, a last line wi
     fc.record({ kind: fc.constant('delete' as const), at: fc.nat() }),
   );
   await fc.assert(
-    fc.asyncProperty(fc.array(edit, { maxLength: 8 }), fc.boolean(), fc.integer({ min: 30, max: 120 }), async (edits, finalNewline, n) => {
-      let text = Array.from({ length: n }, (_, i) => line(i)).join('');
-      if (!finalNewline) text = text.slice(0, -1);
-      const path = fileWith(text);
-      const ds = await JsonlDataset.open(path);
-      await ds.ready;
-      for (const e of edits) {
-        const at = e.at % Math.max(1, ds.lineCount);
-        if (e.kind === 'insert') ds.insertLine(at, { i: -1, label: 'new' });
-        else if (ds.lineCount === 0) continue;
-        else if (e.kind === 'delete') ds.deleteLine(at);
-        else if (e.kind === 'relabel') ds.setField(at, ['label'], ds.line(at).value!.label === 'positive' ? 'negative' : 'positive');
-        else ds.setField(at, ['label'], e.value);
-      }
-      const expected: Buffer[] = [];
-      for (let i = 0; i < ds.lineCount; i++) {
-        const l = ds.line(i);
-        expected.push(l.bytes(), Buffer.from(l.eol || (i < ds.lineCount - 1 ? '\n' : '')));
-      }
-      await ds.save();
-      assert.ok(readFileSync(path).equals(Buffer.concat(expected)));
-      ds.close();
-    }),
+    fc.asyncProperty(
+      fc.array(edit, { maxLength: 8 }),
+      fc.boolean(),
+      fc.integer({ min: 30, max: 120 }),
+      async (edits, finalNewline, n) => {
+        let text = Array.from({ length: n }, (_, i) => line(i)).join('');
+        if (!finalNewline) text = text.slice(0, -1);
+        const path = fileWith(text);
+        const ds = await JsonlDataset.open(path);
+        await ds.ready;
+        for (const e of edits) {
+          const at = e.at % Math.max(1, ds.lineCount);
+          if (e.kind === 'insert') ds.insertLine(at, { i: -1, label: 'new' });
+          else if (ds.lineCount === 0) continue;
+          else if (e.kind === 'delete') ds.deleteLine(at);
+          else if (e.kind === 'relabel')
+            ds.setField(at, ['label'], ds.line(at).value!.label === 'positive' ? 'negative' : 'positive');
+          else ds.setField(at, ['label'], e.value);
+        }
+        const expected: Buffer[] = [];
+        for (let i = 0; i < ds.lineCount; i++) {
+          const l = ds.line(i);
+          expected.push(l.bytes(), Buffer.from(l.eol || (i < ds.lineCount - 1 ? '\n' : '')));
+        }
+        await ds.save();
+        assert.ok(readFileSync(path).equals(Buffer.concat(expected)));
+        ds.close();
+      },
+    ),
     { numRuns: 60 },
   );
 });

@@ -2,13 +2,25 @@
 // was (file, edits), save-as, revert, stale temp files cleaned.
 import { describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { chmodSync, existsSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+  openSync,
+  writeSync,
+  closeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { ConflictError, JsonlDataset, SaveError } from '../../src/core/store';
 import { writeHooks } from '../../src/core/store/files';
 import { fileWith, tempDir } from './helpers/store';
 
-const lines = (n: number, pad = 40) => Array.from({ length: n }, (_, i) => `{"i":${i},"label":"l${i % 3}","pad":"${'p'.repeat(pad)}"}\n`).join('');
+const lines = (n: number, pad = 40) =>
+  Array.from({ length: n }, (_, i) => `{"i":${i},"label":"l${i % 3}","pad":"${'p'.repeat(pad)}"}\n`).join('');
 
 describe('saving', () => {
   test('one edit: only that line changes; the store re-bases onto the saved file', async () => {
@@ -56,7 +68,10 @@ describe('saving', () => {
     ds.setField(1, ['label'], 'mine');
     writeFileSync(path, `${lines(100)}{"theirs":true}\n`);
     assert.equal(await ds.hasChangedOnDisk(), true);
-    await assert.rejects(ds.save(), (err: unknown) => err instanceof ConflictError && /changed on disk/.test(err.message));
+    await assert.rejects(
+      ds.save(),
+      (err: unknown) => err instanceof ConflictError && /changed on disk/.test(err.message),
+    );
     assert.ok(readFileSync(path, 'utf8').endsWith('{"theirs":true}\n'));
     assert.equal(ds.dirty, true, 'the edits are kept');
     // Revert drops the edits and loads their version.
@@ -119,7 +134,12 @@ describe('saving', () => {
     ds.close();
   });
 
-  for (const [code, at] of [['ENOSPC', 7], ['EACCES', 7], ['EIO', 7], ['ENOSPC', 199990]] as const) {
+  for (const [code, at] of [
+    ['ENOSPC', 7],
+    ['EACCES', 7],
+    ['EIO', 7],
+    ['ENOSPC', 199990],
+  ] as const) {
     test(`${code} during a save (edit at line ${at + 1}): original untouched, temp removed, edits kept, clear error`, async () => {
       const dir = tempDir();
       const buf = Buffer.from(lines(200000, 10));
@@ -131,7 +151,14 @@ describe('saving', () => {
         if (written > 0) throw Object.assign(new Error(`${code}: simulated failure, write`), { code });
       };
       try {
-        await assert.rejects(ds.save(), (err: unknown) => err instanceof SaveError && err.code === code && /not changed/.test(err.message) && /edits are kept/.test(err.message));
+        await assert.rejects(
+          ds.save(),
+          (err: unknown) =>
+            err instanceof SaveError &&
+            err.code === code &&
+            /not changed/.test(err.message) &&
+            /edits are kept/.test(err.message),
+        );
       } finally {
         writeHooks.beforeWrite = undefined;
       }
@@ -167,7 +194,10 @@ describe('saving', () => {
     const path = fileWith(lines(3));
     const ds = await JsonlDataset.open(path);
     ds.setField(0, ['x'], 1);
-    await assert.rejects(ds.saveAs('/nonexistent-folder/x.jsonl'), (e: unknown) => e instanceof SaveError && e.code === 'ENOENT');
+    await assert.rejects(
+      ds.saveAs('/nonexistent-folder/x.jsonl'),
+      (e: unknown) => e instanceof SaveError && e.code === 'ENOENT',
+    );
     assert.equal(ds.dirty, true);
     ds.close();
   });
@@ -179,7 +209,10 @@ describe('saving', () => {
     writeFileSync(join(dir, `.d.jsonl.curate-${process.pid}-def456.tmp`), 'in progress');
     writeFileSync(join(dir, '.other.jsonl.curate-999999999-abc.tmp'), 'not ours');
     const ds = await JsonlDataset.open(path);
-    assert.deepEqual(readdirSync(dir).sort(), ['.d.jsonl.curate-' + process.pid + '-def456.tmp', '.other.jsonl.curate-999999999-abc.tmp', 'd.jsonl'].sort());
+    assert.deepEqual(
+      readdirSync(dir).sort(),
+      ['.d.jsonl.curate-' + process.pid + '-def456.tmp', '.other.jsonl.curate-999999999-abc.tmp', 'd.jsonl'].sort(),
+    );
     ds.close();
   });
 

@@ -8,7 +8,12 @@ import { FieldMap } from '../../src/core/schema/annotation';
 import { quietContext } from '../../src/core/operation';
 import { fileWith, root } from './helpers/store';
 
-function naive(ds: JsonlDataset): Pick<DatasetStats, 'lines' | 'records' | 'invalid' | 'labels' | 'scored'> & { sum: number; invalidLines: { line: number; reason: string }[] } {
+function naive(
+  ds: JsonlDataset,
+): Pick<DatasetStats, 'lines' | 'records' | 'invalid' | 'labels' | 'scored'> & {
+  sum: number;
+  invalidLines: { line: number; reason: string }[];
+} {
   const labels: Record<string, number> = {};
   let records = 0;
   let scored = 0;
@@ -52,7 +57,9 @@ function mixedFile(n: number): string {
         parts.push('[1,2,3]\n');
         break;
       default:
-        parts.push(`{"i":${i},"label":"${['pos', 'neg', 'neu'][i % 3]}","judge":{"score":${i % 10},"scale":[0,9]},"annotations":{"review":{"status":"${i % 4 ? 'reviewed' : 'pending'}"}}}\n`);
+        parts.push(
+          `{"i":${i},"label":"${['pos', 'neg', 'neu'][i % 3]}","judge":{"score":${i % 10},"scale":[0,9]},"annotations":{"review":{"status":"${i % 4 ? 'reviewed' : 'pending'}"}}}\n`,
+        );
     }
   }
   return parts.join('');
@@ -60,7 +67,13 @@ function mixedFile(n: number): string {
 
 describe('computeStats', () => {
   test('the worker pool, this thread and a naive parse agree (edits included)', async () => {
-    const path = fileWith(Buffer.concat([Buffer.from(mixedFile(30000)), Buffer.from([0xff, 0x7b, 0x7d, 0x0a]), Buffer.from('{"label":"last"}')]));
+    const path = fileWith(
+      Buffer.concat([
+        Buffer.from(mixedFile(30000)),
+        Buffer.from([0xff, 0x7b, 0x7d, 0x0a]),
+        Buffer.from('{"label":"last"}'),
+      ]),
+    );
     const ds = await JsonlDataset.open(path);
     await ds.ready;
     ds.setField(0, ['label'], 'edited');
@@ -84,17 +97,29 @@ describe('computeStats', () => {
     assert.equal(pooled.labels.edited, 1);
     assert.ok(pooled.invalidLines.some((l) => l.line === 101 && /invalid JSON/.test(l.reason)));
     assert.ok(pooled.invalidLines.some((l) => /carriage return/.test(l.reason)));
-    assert.equal(pooled.scoreHistogram.reduce((a, b) => a + b.count, 0), pooled.scored);
+    assert.equal(
+      pooled.scoreHistogram.reduce((a, b) => a + b.count, 0),
+      pooled.scored,
+    );
     ds.close();
   });
 
   test('invalid lines are listed up to maxListed, all counted; the last line without newline counts', async () => {
-    const path = fileWith(Buffer.concat([Buffer.from('x\n'.repeat(250)), Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a":1}\n{"label":"z"}')]));
+    const path = fileWith(
+      Buffer.concat([
+        Buffer.from('x\n'.repeat(250)),
+        Buffer.from([0xef, 0xbb, 0xbf]),
+        Buffer.from('{"a":1}\n{"label":"z"}'),
+      ]),
+    );
     const ds = await JsonlDataset.open(path);
     const s = await computeStats(ds, FieldMap.parse({}), { maxListed: 10, workers: 1 });
     assert.equal(s.invalid, 251);
     assert.equal(s.invalidLines.length, 10);
-    assert.deepEqual(s.invalidLines[0], { line: 1, reason: 'invalid JSON: Unexpected token \'x\', "x" is not valid JSON' });
+    assert.deepEqual(s.invalidLines[0], {
+      line: 1,
+      reason: 'invalid JSON: Unexpected token \'x\', "x" is not valid JSON',
+    });
     assert.equal(s.records, 1);
     assert.deepEqual({ ...s.labels }, { z: 1 });
     ds.close();

@@ -13,10 +13,16 @@ import { fileWith } from './helpers/store';
 const pair = {
   id: 7,
   prompt: 'Explain tides',
-  chosen: [{ role: 'user', content: 'Explain tides' }, { role: 'assistant', content: 'The moon pulls the oceans.' }],
+  chosen: [
+    { role: 'user', content: 'Explain tides' },
+    { role: 'assistant', content: 'The moon pulls the oceans.' },
+  ],
   chosen_rating: 8,
   chosen_model: 'model-a',
-  rejected: [{ role: 'user', content: 'Explain tides' }, { role: 'assistant', content: 'Wind.' }],
+  rejected: [
+    { role: 'user', content: 'Explain tides' },
+    { role: 'assistant', content: 'Wind.' },
+  ],
   rejected_rating: 3,
   rejected_model: 'model-b',
   generations: ['The moon pulls the oceans.', 'Wind.'],
@@ -29,10 +35,23 @@ test('a preference record reads as prompt + two sides (the last assistant turn),
   assert.equal(p.prompt, 'Explain tides');
   assert.deepEqual(p.chosen, { text: 'The moon pulls the oceans.', rating: 8, model: 'model-a' });
   assert.deepEqual(p.rejected, { text: 'Wind.', rating: 3, model: 'model-b' });
-  assert.deepEqual(p.fields, ['prompt', 'chosen', 'rejected', 'chosen_rating', 'rejected_rating', 'chosen_model', 'rejected_model']);
+  assert.deepEqual(p.fields, [
+    'prompt',
+    'chosen',
+    'rejected',
+    'chosen_rating',
+    'rejected_rating',
+    'chosen_model',
+    'rejected_model',
+  ]);
   assert.equal(p.human, undefined);
   // TRL's plain strings, no ratings
-  assert.deepEqual(readPreference({ prompt: 'Q', chosen: 'good', rejected: 'bad' }), { prompt: 'Q', chosen: { text: 'good' }, rejected: { text: 'bad' }, fields: ['prompt', 'chosen', 'rejected'] });
+  assert.deepEqual(readPreference({ prompt: 'Q', chosen: 'good', rejected: 'bad' }), {
+    prompt: 'Q',
+    chosen: { text: 'good' },
+    rejected: { text: 'bad' },
+    fields: ['prompt', 'chosen', 'rejected'],
+  });
   assert.equal(readPreference({ text: 'not a pair' }), undefined);
   assert.equal(readPreference({ chosen: 'only one side' }), undefined);
 });
@@ -72,17 +91,32 @@ test('swap: chosen and rejected exchange texts, ratings and models in place; the
 test('the editor asks for a swap with its own edit request; the host applies it through the annotation edits', () => {
   const req = EditRequest.parse({ op: 'swapPreference', index: 3 });
   assert.deepEqual(req, { op: 'swapPreference', index: 3 });
-  assert.equal(FromWebview.safeParse({ kind: 'request', id: 1, method: 'edit', params: { op: 'swapPreference', index: -1 } }).success, true, 'params are checked by the method schema');
+  assert.equal(
+    FromWebview.safeParse({ kind: 'request', id: 1, method: 'edit', params: { op: 'swapPreference', index: -1 } })
+      .success,
+    true,
+    'params are checked by the method schema',
+  );
   assert.equal(EditRequest.safeParse({ op: 'swapPreference', index: -1 }).success, false);
   const next = applyAnnotationEdit(pair, { op: 'swapPreference', index: 0 }, new Date('2026-12-01T10:00:00.000Z'));
   assert.equal(next.chosen_model, 'model-b');
   // the payload carries the pair for the side-by-side view
-  const payload = RecordPayload.parse({ index: 0, lineNumber: 1, raw: '{}', value: pair, preference: readPreference(pair), edited: false });
+  const payload = RecordPayload.parse({
+    index: 0,
+    lineNumber: 1,
+    raw: '{}',
+    value: pair,
+    preference: readPreference(pair),
+    edited: false,
+  });
   assert.equal(payload.preference?.chosen.text, 'The moon pulls the oceans.');
 });
 
 test('origin: written validated, an earlier origin kept as its input; read back', () => {
-  const first = withOrigin({ instruction: 'Explain tides' }, { type: 'model', task: 'instructions', model: 'm1', round: 2 });
+  const first = withOrigin(
+    { instruction: 'Explain tides' },
+    { type: 'model', task: 'instructions', model: 'm1', round: 2 },
+  );
   assert.equal(isMachineGenerated(first), true);
   const second = withOrigin(first, { type: 'model', task: 'responses', model: 'm2' });
   const o = originOf(second)!;
@@ -97,7 +131,17 @@ test('stats count machine-generated records (worker threads and this thread agre
   const lines: string[] = [];
   for (let i = 0; i < 3000; i++) {
     const gen = i % 4 === 0;
-    lines.push(JSON.stringify({ id: i, text: `t${i}`, ...(gen ? { annotations: { origin: { type: 'model', task: 'responses' } } } : i % 4 === 1 ? { annotations: { origin: { type: 'human' } } } : {}) }));
+    lines.push(
+      JSON.stringify({
+        id: i,
+        text: `t${i}`,
+        ...(gen
+          ? { annotations: { origin: { type: 'model', task: 'responses' } } }
+          : i % 4 === 1
+            ? { annotations: { origin: { type: 'human' } } }
+            : {}),
+      }),
+    );
   }
   const ds = await JsonlDataset.open(fileWith(`${lines.join('\n')}\n`));
   try {

@@ -34,7 +34,13 @@ test('responses: beside an instruction (output), a prompt (response), or as the 
     { id: 1, instruction: 'Sort these numbers', input: '3, 1, 2' },
     { id: 2, prompt: 'Name a prime number' },
     { id: 3, messages: [{ role: 'user', content: 'Hi there' }] },
-    { id: 4, messages: [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello!' }] },
+    {
+      id: 4,
+      messages: [
+        { role: 'user', content: 'Hi' },
+        { role: 'assistant', content: 'Hello!' },
+      ],
+    },
     '{"broken": ',
   ]);
   const o = ResponsesOptions.parse({ ...common(), input, output: join(dir, 'out.jsonl'), n: 2, system: 'Be brief.' });
@@ -42,16 +48,28 @@ test('responses: beside an instruction (output), a prompt (response), or as the 
   assert.equal(s.inputs, 5);
   assert.equal(s.ok, 3);
   assert.equal(s.records, 6);
-  assert.deepEqual(s.skipped.map((x) => [x.line, x.reason.replace(/:.*/, '')]), [[4, 'the conversation in "messages" ends with an assistant message'], [5, 'invalid JSON']]);
+  assert.deepEqual(
+    s.skipped.map((x) => [x.line, x.reason.replace(/:.*/, '')]),
+    [
+      [4, 'the conversation in "messages" ends with an assistant message'],
+      [5, 'invalid JSON'],
+    ],
+  );
   assert.equal(s.failed.length, 0);
   const out = read(o.output);
-  assert.deepEqual(out.map((r) => r.id), [1, 1, 2, 2, 3, 3]);
+  assert.deepEqual(
+    out.map((r) => r.id),
+    [1, 1, 2, 2, 3, 3],
+  );
   assert.equal(out[0]!.instruction, 'Sort these numbers');
   assert.equal(out[0]!.system, 'Be brief.');
   assert.equal(typeof out[0]!.output, 'string');
   assert.notEqual(out[0]!.output, out[1]!.output, 'two samples, two answers');
   assert.equal(typeof out[2]!.response, 'string');
-  assert.deepEqual(out[4]!.messages.map((m: { role: string }) => m.role), ['system', 'user', 'assistant']);
+  assert.deepEqual(
+    out[4]!.messages.map((m: { role: string }) => m.role),
+    ['system', 'user', 'assistant'],
+  );
   for (const [k, r] of out.entries()) {
     const g = r.annotations.origin;
     assert.equal(g.type, 'model');
@@ -63,7 +81,10 @@ test('responses: beside an instruction (output), a prompt (response), or as the 
   }
   // what the model saw: the system prompt, then the instruction with its input
   const first = server.chatRequests().find((q) => lastUserText(q.body).startsWith('Sort'))!.body;
-  assert.deepEqual(first.messages, [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Sort these numbers\n\n3, 1, 2' }]);
+  assert.deepEqual(first.messages, [
+    { role: 'system', content: 'Be brief.' },
+    { role: 'user', content: 'Sort these numbers\n\n3, 1, 2' },
+  ]);
   assert.equal(first.temperature, 0.7);
 });
 
@@ -86,22 +107,53 @@ test('preferences: candidates from two models, rated by the judge; chosen = high
     { id: 'a', instruction: 'Explain gravity' },
     { id: 'b', instruction: 'A TIE question' },
     { id: 'c', prompt: 'A CLOSE call' },
-    { id: 'd', messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Explain tides' }] },
+    {
+      id: 'd',
+      messages: [
+        { role: 'system', content: 'You are terse.' },
+        { role: 'user', content: 'Explain tides' },
+      ],
+    },
     { id: 'e', other: 1 },
   ]);
-  const o = PreferencesOptions.parse({ ...common(), input, output: join(dir, 'pairs.jsonl'), models: ['ma', 'mb'], judgeModel: 'judge-m', candidates: 2 });
+  const o = PreferencesOptions.parse({
+    ...common(),
+    input,
+    output: join(dir, 'pairs.jsonl'),
+    models: ['ma', 'mb'],
+    judgeModel: 'judge-m',
+    candidates: 2,
+  });
   const s = await ops.preferences.run(o, quietContext());
   assert.equal(s.records, 3);
-  assert.deepEqual(s.skipped.map((x) => x.reason), ['tie: every candidate was rated 5', 'the record has none of the fields messages, instruction, prompt, question, query, input, text to take a prompt from']);
-  assert.deepEqual(s.skipped.map((x) => x.line), [2, 5]);
+  assert.deepEqual(
+    s.skipped.map((x) => x.reason),
+    [
+      'tie: every candidate was rated 5',
+      'the record has none of the fields messages, instruction, prompt, question, query, input, text to take a prompt from',
+    ],
+  );
+  assert.deepEqual(
+    s.skipped.map((x) => x.line),
+    [2, 5],
+  );
   const out = read(o.output);
-  assert.deepEqual(out.map((r) => r.id), ['a', 'c', 'd']);
+  assert.deepEqual(
+    out.map((r) => r.id),
+    ['a', 'c', 'd'],
+  );
   const [a, c, d] = out as [Record<string, any>, Record<string, any>, Record<string, any>];
   // distilabel's DPO columns
   assert.equal(a.prompt, 'Explain gravity');
   assert.match(a.prompt_id, /^[0-9a-f]{64}$/);
-  assert.deepEqual(a.chosen, [{ role: 'user', content: 'Explain gravity' }, { role: 'assistant', content: 'answer 1 by mb rating=8' }]);
-  assert.deepEqual(a.rejected, [{ role: 'user', content: 'Explain gravity' }, { role: 'assistant', content: 'answer 0 by ma rating=3' }]);
+  assert.deepEqual(a.chosen, [
+    { role: 'user', content: 'Explain gravity' },
+    { role: 'assistant', content: 'answer 1 by mb rating=8' },
+  ]);
+  assert.deepEqual(a.rejected, [
+    { role: 'user', content: 'Explain gravity' },
+    { role: 'assistant', content: 'answer 0 by ma rating=3' },
+  ]);
   assert.equal(a.chosen_rating, 8);
   assert.equal(a.rejected_rating, 3);
   assert.equal(a.chosen_model, 'mb');
@@ -123,7 +175,10 @@ test('preferences: candidates from two models, rated by the judge; chosen = high
     assert.equal(g.judge_model, 'judge-m');
   }
   assert.equal(c.chosen_rating - c.rejected_rating, 1);
-  assert.deepEqual(d.chosen.map((m: { role: string }) => m.role), ['system', 'user', 'assistant']);
+  assert.deepEqual(
+    d.chosen.map((m: { role: string }) => m.role),
+    ['system', 'user', 'assistant'],
+  );
   assert.equal(d.prompt, 'Explain tides');
   // the judge: its own model, temperature 0, all candidates in one request
   const judged = server.chatRequests().filter((q) => q.body.response_format);
@@ -135,7 +190,9 @@ test('preferences: candidates from two models, rated by the judge; chosen = high
   }
   // the tie's candidates and ratings are in the journal for review
   const jdir = `${o.output}.curator-journal`;
-  const entries = readdirSync(jdir).filter((f) => f.endsWith('.jsonl')).flatMap((f) => read(join(jdir, f)));
+  const entries = readdirSync(jdir)
+    .filter((f) => f.endsWith('.jsonl'))
+    .flatMap((f) => read(join(jdir, f)));
   const tie = entries.find((e) => e.type === 'record' && e.status === 'skipped' && e.line === 2)!;
   assert.deepEqual(tie.detail.ratings, [5, 5]);
   assert.equal(tie.detail.generations.length, 2);
@@ -147,21 +204,41 @@ test('preferences: a margin below --min-margin is skipped; the pair exports to D
   const o = PreferencesOptions.parse({ ...common(), input, output: join(dir, 'pairs.jsonl'), minMargin: 2 });
   const s = await ops.preferences.run(o, quietContext());
   assert.equal(s.records, 1);
-  assert.deepEqual(s.skipped.map((x) => x.reason), ['ratings 6, 7 differ by 1, less than the minimum margin 2']);
+  assert.deepEqual(
+    s.skipped.map((x) => x.reason),
+    ['ratings 6, 7 differ by 1, less than the minimum margin 2'],
+  );
   const { exportRecord } = await import('../../src/core/export/formats');
   const row = exportRecord(read(o.output)[0]!, 0, { format: 'dpo' });
-  assert.deepEqual(row, { ok: true, row: { prompt: 'Explain gravity', chosen: 'answer 1 by gen-model rating=8', rejected: 'answer 0 by gen-model rating=3' } });
+  assert.deepEqual(row, {
+    ok: true,
+    row: {
+      prompt: 'Explain gravity',
+      chosen: 'answer 1 by gen-model rating=8',
+      rejected: 'answer 0 by gen-model rating=3',
+    },
+  });
 });
 
 test('dialogues, turn by turn: a simulated user and the assistant; roles alternate, the system prompt first', async () => {
   const input = file('topics.txt', ['# one topic a line', 'planning a trip to Lisbon', '', 'learning to bake bread']);
-  const o = DialoguesOptions.parse({ ...common(), input, output: join(dir, 'dialogues.jsonl'), turns: 3, system: 'You are a travel agent.', personas: ['a retired teacher'] });
+  const o = DialoguesOptions.parse({
+    ...common(),
+    input,
+    output: join(dir, 'dialogues.jsonl'),
+    turns: 3,
+    system: 'You are a travel agent.',
+    personas: ['a retired teacher'],
+  });
   const s = await ops.dialogues.run(o, quietContext());
   assert.equal(s.records, 2);
   assert.equal(s.requests, 2 * 2 * 3);
   const out = read(o.output);
   for (const r of out) {
-    assert.deepEqual(r.messages.map((m: { role: string }) => m.role), ['system', 'user', 'assistant', 'user', 'assistant', 'user', 'assistant']);
+    assert.deepEqual(
+      r.messages.map((m: { role: string }) => m.role),
+      ['system', 'user', 'assistant', 'user', 'assistant', 'user', 'assistant'],
+    );
     assert.ok(r.messages.every((m: { content: string }) => m.content.trim().length > 0));
     assert.equal(r.persona, 'a retired teacher');
     const g = r.annotations.origin;
@@ -172,9 +249,14 @@ test('dialogues, turn by turn: a simulated user and the assistant; roles alterna
   assert.equal(out[0]!.annotations.origin.seed.line, 2);
   assert.equal(out[0]!.text, 'planning a trip to Lisbon');
   // the simulated user sees the seed and the transcript; the assistant sees the conversation
-  const userTurns = server.chatRequests().filter((q) => q.body.messages?.[0]?.content?.toString().startsWith('You play the user'));
+  const userTurns = server
+    .chatRequests()
+    .filter((q) => q.body.messages?.[0]?.content?.toString().startsWith('You play the user'));
   assert.equal(userTurns.length, 6);
-  assert.match(lastUserText(userTurns[0]!.body), /The conversation is about: planning a trip to Lisbon\nYou are this user: a retired teacher\n\nThe conversation has not started yet/);
+  assert.match(
+    lastUserText(userTurns[0]!.body),
+    /The conversation is about: planning a trip to Lisbon\nYou are this user: a retired teacher\n\nThe conversation has not started yet/,
+  );
   assert.ok(userTurns.some((q) => /The conversation so far:\n\nUser: .+\n\nAssistant: .+/.test(lastUserText(q.body))));
 });
 
@@ -182,17 +264,33 @@ test('dialogues in one request: validated; a conversation whose roles do not alt
   const input = file('seeds.jsonl', [{ persona: 'a nervous first-time home buyer' }, { topic: 'BROKEN' }]);
   const synth = synthResponder();
   server.respond = (req) => {
-    if (req.rawBody.includes('BROKEN')) return { content: JSON.stringify({ messages: [{ role: 'user', content: 'a' }, { role: 'user', content: 'b' }, { role: 'assistant', content: 'c' }, { role: 'assistant', content: 'd' }] }) };
+    if (req.rawBody.includes('BROKEN'))
+      return {
+        content: JSON.stringify({
+          messages: [
+            { role: 'user', content: 'a' },
+            { role: 'user', content: 'b' },
+            { role: 'assistant', content: 'c' },
+            { role: 'assistant', content: 'd' },
+          ],
+        }),
+      };
     return synth(req);
   };
   const o = DialoguesOptions.parse({ ...common(), input, output: join(dir, 'd.jsonl'), turns: 2, mode: 'whole' });
   const s = await ops.dialogues.run(o, quietContext());
   assert.equal(s.records, 1);
   assert.equal(s.failed.length, 1);
-  assert.match(s.failed[0]!.reason, /message 2 is from "user", expected "assistant" \(roles must alternate, starting with the user\)/);
+  assert.match(
+    s.failed[0]!.reason,
+    /message 2 is from "user", expected "assistant" \(roles must alternate, starting with the user\)/,
+  );
   assert.match(s.failed[0]!.reason, /after one repair/);
   const [r] = read(o.output);
-  assert.deepEqual(r!.messages.map((m: { role: string }) => m.role), ['user', 'assistant', 'user', 'assistant']);
+  assert.deepEqual(
+    r!.messages.map((m: { role: string }) => m.role),
+    ['user', 'assistant', 'user', 'assistant'],
+  );
   assert.equal(r!.annotations.origin.seed.persona, 'a nervous first-time home buyer');
   // the failed record is retried by the next run of the same job (its journal is kept)
   server.respond = synth;
@@ -200,40 +298,58 @@ test('dialogues in one request: validated; a conversation whose roles do not alt
   assert.equal(again.failed.length, 0);
   assert.equal(again.resumed, 1, 'the good conversation came from the journal');
   assert.equal(again.requests, 1, 'only the failed one was asked again');
-  assert.deepEqual(read(o.output).map((x) => x.topic ?? x.persona), ['a nervous first-time home buyer', 'BROKEN']);
+  assert.deepEqual(
+    read(o.output).map((x) => x.topic ?? x.persona),
+    ['a nervous first-time home buyer', 'BROKEN'],
+  );
 });
 
-test('SIGKILL in the middle of a preferences job, then resume: every pair exactly once, in input order', { timeout: 120_000 }, async () => {
-  const N = 300;
-  server.respond = synthResponder();
-  server.latencyMs = 3;
-  const input = file('prompts.jsonl', Array.from({ length: N }, (_, i) => ({ id: i, instruction: `Question number ${i}` })));
-  const output = join(dir, 'pairs.jsonl');
-  const options = { ...common(), input, output, candidates: 2, concurrency: 8, minMargin: 0 };
-  const journalDir = `${output}.curator-journal`;
-  const first = runGenerateChild('preferences', options);
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 10));
-    const f = existsSync(journalDir) ? readdirSync(journalDir).find((n) => n.endsWith('.jsonl') && !n.includes('.done-')) : undefined;
-    if (f && readFileSync(join(journalDir, f), 'utf8').split('\n').length > N / 3) break;
-    if (first.proc.exitCode !== null) assert.fail(`the child exited early: ${(await first.done).err}`);
-  }
-  first.proc.kill('SIGKILL');
-  assert.equal((await first.done).signal, 'SIGKILL');
-  const second = runGenerateChild('preferences', options);
-  const r2 = await second.done;
-  assert.equal(r2.code, 0, r2.err);
-  const s = JSON.parse(r2.out) as { records: number; skipped: unknown[]; resumed: number; inputs: number };
-  assert.ok(s.resumed >= N / 4, `${s.resumed} pairs from the journal (ties journaled as skipped are not counted)`);
-  const out = read(output);
-  assert.equal(out.length + s.skipped.length, N, 'every prompt is a pair or a skipped tie');
-  const ids = out.map((r) => r.id as number);
-  assert.deepEqual(ids, [...ids].sort((x, y) => x - y), 'in input order');
-  assert.equal(new Set(ids).size, ids.length, 'no pair twice');
-  // each prompt's candidates were requested at most twice (only the ones in flight at the kill)
-  const per = new Map<string, number>();
-  for (const q of server.chatRequests()) if (!q.body.response_format) per.set(`${lastUserText(q.body)}#${q.body.seed}`, (per.get(`${lastUserText(q.body)}#${q.body.seed}`) ?? 0) + 1);
-  assert.equal(per.size, 2 * N);
-  const twice = [...per.values()].filter((n) => n > 1).length;
-  assert.ok(twice <= 2 * 8, `${twice} candidates were requested twice`);
-});
+test(
+  'SIGKILL in the middle of a preferences job, then resume: every pair exactly once, in input order',
+  { timeout: 120_000 },
+  async () => {
+    const N = 300;
+    server.respond = synthResponder();
+    server.latencyMs = 3;
+    const input = file(
+      'prompts.jsonl',
+      Array.from({ length: N }, (_, i) => ({ id: i, instruction: `Question number ${i}` })),
+    );
+    const output = join(dir, 'pairs.jsonl');
+    const options = { ...common(), input, output, candidates: 2, concurrency: 8, minMargin: 0 };
+    const journalDir = `${output}.curator-journal`;
+    const first = runGenerateChild('preferences', options);
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 10));
+      const f = existsSync(journalDir)
+        ? readdirSync(journalDir).find((n) => n.endsWith('.jsonl') && !n.includes('.done-'))
+        : undefined;
+      if (f && readFileSync(join(journalDir, f), 'utf8').split('\n').length > N / 3) break;
+      if (first.proc.exitCode !== null) assert.fail(`the child exited early: ${(await first.done).err}`);
+    }
+    first.proc.kill('SIGKILL');
+    assert.equal((await first.done).signal, 'SIGKILL');
+    const second = runGenerateChild('preferences', options);
+    const r2 = await second.done;
+    assert.equal(r2.code, 0, r2.err);
+    const s = JSON.parse(r2.out) as { records: number; skipped: unknown[]; resumed: number; inputs: number };
+    assert.ok(s.resumed >= N / 4, `${s.resumed} pairs from the journal (ties journaled as skipped are not counted)`);
+    const out = read(output);
+    assert.equal(out.length + s.skipped.length, N, 'every prompt is a pair or a skipped tie');
+    const ids = out.map((r) => r.id as number);
+    assert.deepEqual(
+      ids,
+      [...ids].sort((x, y) => x - y),
+      'in input order',
+    );
+    assert.equal(new Set(ids).size, ids.length, 'no pair twice');
+    // each prompt's candidates were requested at most twice (only the ones in flight at the kill)
+    const per = new Map<string, number>();
+    for (const q of server.chatRequests())
+      if (!q.body.response_format)
+        per.set(`${lastUserText(q.body)}#${q.body.seed}`, (per.get(`${lastUserText(q.body)}#${q.body.seed}`) ?? 0) + 1);
+    assert.equal(per.size, 2 * N);
+    const twice = [...per.values()].filter((n) => n > 1).length;
+    assert.ok(twice <= 2 * 8, `${twice} candidates were requested twice`);
+  },
+);

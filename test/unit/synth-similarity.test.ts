@@ -6,7 +6,16 @@ import { lcsLength, rougeL, SimilarityPool, tokenize } from '../../src/core/synt
 import { rng, sample } from '../../src/core/synth/random';
 
 test('tokens: lower-cased words and numbers; one token per character in Chinese, Japanese, Thai', () => {
-  assert.deepEqual(tokenize('Write a Poem, about the SEA! (2 stanzas)'), ['write', 'a', 'poem', 'about', 'the', 'sea', '2', 'stanzas']);
+  assert.deepEqual(tokenize('Write a Poem, about the SEA! (2 stanzas)'), [
+    'write',
+    'a',
+    'poem',
+    'about',
+    'the',
+    'sea',
+    '2',
+    'stanzas',
+  ]);
   assert.deepEqual(tokenize('Écris un poème naïf'), ['écris', 'un', 'poème', 'naïf']);
   assert.deepEqual(tokenize('写一首诗 about 海'), ['写', '一', '首', '诗', 'about', '海']);
   assert.deepEqual(tokenize('  ...  '), []);
@@ -26,7 +35,8 @@ test('ROUGE-L is the LCS F-measure over tokens, 2 LCS / (|a| + |b|)', () => {
 
 test('the pool rejects near-copies and keeps novel instructions', () => {
   const pool = new SimilarityPool(0.7);
-  for (const s of ['Write a poem about the sea', 'Explain how a refrigerator works', 'List five uses of baking soda']) pool.add(s);
+  for (const s of ['Write a poem about the sea', 'Explain how a refrigerator works', 'List five uses of baking soda'])
+    pool.add(s);
   const near = pool.check('Write a short poem about the sea');
   assert.equal(near.tooSimilar, true);
   assert.equal(near.nearest?.text, 'Write a poem about the sea');
@@ -39,7 +49,10 @@ test('the pool rejects near-copies and keeps novel instructions', () => {
 });
 
 test('the pool check agrees with a brute-force comparison against every instruction, with a fraction of the LCS work', () => {
-  const words = 'write explain list the a of to sea poem recipe code story summary five three short long simple about for with'.split(' ');
+  const words =
+    'write explain list the a of to sea poem recipe code story summary five three short long simple about for with'.split(
+      ' ',
+    );
   const r = rng('pool-property');
   const make = (): string => sample(r, words, 4 + Math.floor(r() * 8)).join(' ');
   const threshold = 0.7;
@@ -68,7 +81,10 @@ test('the pool check agrees with a brute-force comparison against every instruct
   assert.ok(agreedRejections > 50, `${agreedRejections} rejections`);
   // brute force would compute one LCS per (check, kept instruction) pair
   const bruteLcs = pool.counters.checks * (kept.length / 2);
-  assert.ok(pool.counters.lcs < bruteLcs / 5, `${pool.counters.lcs} LCS computed, brute force about ${Math.round(bruteLcs)}`);
+  assert.ok(
+    pool.counters.lcs < bruteLcs / 5,
+    `${pool.counters.lcs} LCS computed, brute force about ${Math.round(bruteLcs)}`,
+  );
 });
 
 test('seeded sampling: the same parts give the same draws; k distinct items', () => {

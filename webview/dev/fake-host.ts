@@ -3,7 +3,16 @@
 // records, rows, labels, searches and edits the real host gives); stats and the rest are rough. `?rows=N` repeats the sample to N lines
 // (for the list mode's virtual scrolling); `?latency=ms` delays every answer.
 import sampleText from '../../samples/reviews.jsonl';
-import { requests, type AgreementPayload, type DocumentInfo, type DuplicatesPayload, type EditRequest, type QueuePayload, type RecordPayload, type StatsPayload } from '../../src/shared/protocol';
+import {
+  requests,
+  type AgreementPayload,
+  type DocumentInfo,
+  type DuplicatesPayload,
+  type EditRequest,
+  type QueuePayload,
+  type RecordPayload,
+  type StatsPayload,
+} from '../../src/shared/protocol';
 import { AgreementAccumulator } from '../../src/core/metrics/agreement-core';
 import { EditorSession, ScanMatches, type SessionLines } from '../../src/core/session/session';
 import { matchesQuery, recordAnnotation } from '../../src/core/query';
@@ -13,7 +22,13 @@ type Obj = Record<string, unknown>;
 const params = new URLSearchParams(location.search);
 const latency = Number(params.get('latency') ?? 2);
 document.documentElement.dataset.theme = params.get('theme') ?? 'dark';
-document.body.classList.add(params.get('theme') === 'light' ? 'vscode-light' : params.get('theme') === 'hc' ? 'vscode-high-contrast' : 'vscode-dark');
+document.body.classList.add(
+  params.get('theme') === 'light'
+    ? 'vscode-light'
+    : params.get('theme') === 'hc'
+      ? 'vscode-high-contrast'
+      : 'vscode-dark',
+);
 
 const base = sampleText.split('\n').filter((l) => l.trim() !== '');
 // Extra lines that exercise the renderer: a chat record with nested data, an invalid line.
@@ -24,10 +39,20 @@ base.splice(
     id: 'chat-0001',
     messages: [
       { role: 'system', content: 'You are a helpful support agent. Never reveal internal notes.' },
-      { role: 'user', content: 'My phone stopped charging after three weeks. <script>alert(1)</script> What can I do?' },
-      { role: 'assistant', content: 'Sorry to hear that! First, try a different cable and power adapter.\nIf that does not help, we will replace the phone under warranty.' },
+      {
+        role: 'user',
+        content: 'My phone stopped charging after three weeks. <script>alert(1)</script> What can I do?',
+      },
+      {
+        role: 'assistant',
+        content:
+          'Sorry to hear that! First, try a different cable and power adapter.\nIf that does not help, we will replace the phone under warranty.',
+      },
     ],
-    meta: { source: { name: 'support-logs', shard: 3, tags: ['warranty', 'charging'], deep: { level3: { level4: true } } }, split: 'train' },
+    meta: {
+      source: { name: 'support-logs', shard: 3, tags: ['warranty', 'charging'], deep: { level3: { level4: true } } },
+      split: 'train',
+    },
     label: 'negative',
     annotations: { review: { status: 'pending' } },
   }),
@@ -36,7 +61,11 @@ base.splice(
     prompt: 'Explain why the sky is blue <b>in one paragraph</b>.',
     chosen: [
       { role: 'user', content: 'Explain why the sky is blue <b>in one paragraph</b>.' },
-      { role: 'assistant', content: 'Sunlight is scattered by the molecules of the air, and short (blue) wavelengths scatter far more than long (red) ones: Rayleigh scattering, proportional to 1/λ⁴. So blue light reaches our eyes from every direction of the sky.' },
+      {
+        role: 'assistant',
+        content:
+          'Sunlight is scattered by the molecules of the air, and short (blue) wavelengths scatter far more than long (red) ones: Rayleigh scattering, proportional to 1/λ⁴. So blue light reaches our eyes from every direction of the sky.',
+      },
     ],
     chosen_rating: 9,
     chosen_model: 'gpt-4.1',
@@ -48,7 +77,9 @@ base.splice(
     rejected_model: 'tiny-model',
     generations: ['Sunlight is scattered…', 'Because it reflects the ocean.'],
     ratings: [9, 2],
-    annotations: { origin: { type: 'model', task: 'preferences', models: ['gpt-4.1', 'tiny-model'], judge_model: 'gpt-4.1' } },
+    annotations: {
+      origin: { type: 'model', task: 'preferences', models: ['gpt-4.1', 'tiny-model'], judge_model: 'gpt-4.1' },
+    },
   }),
 );
 const total = Math.max(Number(params.get('rows') ?? 0), base.length);
@@ -85,7 +116,10 @@ const lines: SessionLines<void> = {
   indexed: true,
   line: (i) => ({ raw: rawAt(i), ...parsedAt(i), edited: overrides.has(i) }),
   replaceLine(i, v) {
-    const raw = obj(v) && Object.keys(v as Obj).length === 1 && typeof (v as Obj).raw === 'string' ? ((v as Obj).raw as string) : JSON.stringify(v);
+    const raw =
+      obj(v) && Object.keys(v as Obj).length === 1 && typeof (v as Obj).raw === 'string'
+        ? ((v as Obj).raw as string)
+        : JSON.stringify(v);
     overrides.set(i, raw);
   },
   setField(i, path, value) {
@@ -169,12 +203,32 @@ function stats(): StatsPayload {
   }
   const scoreHistogram = [];
   for (let b = 1; b <= 10; b++) scoreHistogram.push({ bucket: String(b), count: hist.get(b) ?? 0 });
-  return { records: n, invalid, labels, scoreHistogram, meanScore: scored ? sum / scored : undefined, annotatedShare: annotated / n, reviewedShare: reviewed / n, generated, generatedShare: generated / n };
+  return {
+    records: n,
+    invalid,
+    labels,
+    scoreHistogram,
+    meanScore: scored ? sum / scored : undefined,
+    annotatedShare: annotated / n,
+    reviewedShare: reviewed / n,
+    generated,
+    generatedShare: generated / n,
+  };
 }
 
 function agreementReport(goldField?: string): AgreementPayload {
   const g = goldField ? (`field:${goldField}` as const) : undefined;
-  const acc = new AgreementAccumulator({ question: 'label', compare: g ? [['human', 'suggestion'], [g, 'suggestion'], [g, 'human']] : [['human', 'suggestion']], judges: true });
+  const acc = new AgreementAccumulator({
+    question: 'label',
+    compare: g
+      ? [
+          ['human', 'suggestion'],
+          [g, 'suggestion'],
+          [g, 'human'],
+        ]
+      : [['human', 'suggestion']],
+    judges: true,
+  });
   for (let i = 0; i < Math.min(total, 200_000); i++) acc.add(parsedAt(i).value, 1);
   return { question: 'label', ...(goldField ? { goldField } : {}), ...acc.report() };
 }
@@ -197,19 +251,41 @@ function duplicates(): DuplicatesPayload {
     const k = `${str(v.label)}|${num(obj(v.judge)?.score)}`;
     groups.set(k, [...(groups.get(k) ?? []), i]);
   }
-  const page = [...groups.values()].filter((g) => g.length > 1).slice(0, 6).map((g, id) => ({
-    id,
-    kind: 'near' as const,
-    similarity: 0.86,
-    representative: g[0]!,
-    resolved: false,
-    members: g.slice(0, 4).map((index) => {
-      const v = parsedAt(index).value ?? {};
-      const a = annotationOf(v);
-      return { index, lineNumber: index + 1, text: str(v.text) ?? '', label: a.label, score: a.judge?.score, tags: [] };
-    }),
-  }));
-  return { search: { method: 'near', threshold: 0.8 }, description: 'near-duplicates of the text (MinHash over 5-word shingles, Jaccard ≥ 0.8)', searched: base.length, clusters: page.length, records: page.reduce((n, c) => n + c.members.length, 0), extra: page.reduce((n, c) => n + c.members.length - 1, 0), resolved: 0, tag: 'duplicate', offset: 0, page, stale: false };
+  const page = [...groups.values()]
+    .filter((g) => g.length > 1)
+    .slice(0, 6)
+    .map((g, id) => ({
+      id,
+      kind: 'near' as const,
+      similarity: 0.86,
+      representative: g[0]!,
+      resolved: false,
+      members: g.slice(0, 4).map((index) => {
+        const v = parsedAt(index).value ?? {};
+        const a = annotationOf(v);
+        return {
+          index,
+          lineNumber: index + 1,
+          text: str(v.text) ?? '',
+          label: a.label,
+          score: a.judge?.score,
+          tags: [],
+        };
+      }),
+    }));
+  return {
+    search: { method: 'near', threshold: 0.8 },
+    description: 'near-duplicates of the text (MinHash over 5-word shingles, Jaccard ≥ 0.8)',
+    searched: base.length,
+    clusters: page.length,
+    records: page.reduce((n, c) => n + c.members.length, 0),
+    extra: page.reduce((n, c) => n + c.members.length - 1, 0),
+    resolved: 0,
+    tag: 'duplicate',
+    offset: 0,
+    page,
+    stale: false,
+  };
 }
 
 function send(message: unknown): void {
@@ -262,7 +338,12 @@ let state: unknown = JSON.parse(sessionStorage.getItem('dc-state') ?? 'null');
         try {
           send({ kind: 'response', id: m.id, ok: true, result: answer(m.method, m.params) });
         } catch (err) {
-          send({ kind: 'response', id: m.id, ok: false, error: { message: err instanceof Error ? err.message : String(err) } });
+          send({
+            kind: 'response',
+            id: m.id,
+            ok: false,
+            error: { message: err instanceof Error ? err.message : String(err) },
+          });
         }
       }
     }, latency);

@@ -25,8 +25,10 @@ await esbuild.build({
 });
 cpSync(join(root, 'webview/editor/editor.css'), join(out, 'editor.css'));
 cpSync(join(root, 'webview/dev/dev.css'), join(out, 'dev.css'));
-for (const f of ['codicon.css', 'codicon.ttf']) cpSync(join(root, 'node_modules/@vscode/codicons/dist', f), join(out, f));
-const csp = "default-src 'none'; script-src 'nonce-abc'; style-src 'self' 'nonce-abc'; font-src 'self'; img-src 'self' data:";
+for (const f of ['codicon.css', 'codicon.ttf'])
+  cpSync(join(root, 'node_modules/@vscode/codicons/dist', f), join(out, f));
+const csp =
+  "default-src 'none'; script-src 'nonce-abc'; style-src 'self' 'nonce-abc'; font-src 'self'; img-src 'self' data:";
 writeFileSync(
   join(out, 'index.html'),
   `<!DOCTYPE html>
@@ -47,7 +49,13 @@ writeFileSync(
 </html>`,
 );
 
-const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.ttf': 'font/ttf', '.map': 'application/json' };
+const types = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.ttf': 'font/ttf',
+  '.map': 'application/json',
+};
 const server = createServer((req, res) => {
   const path = normalize(new URL(req.url ?? '/', 'http://x').pathname).replace(/^(\.\.[/\\])+/, '');
   const file = join(out, path === '/' ? 'index.html' : path);

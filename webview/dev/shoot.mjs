@@ -7,7 +7,14 @@ const base = process.env.DC_DEV_URL ?? 'http://127.0.0.1:5175/';
 const out = process.env.DC_DEV_OUT ?? '/tmp/dc-dev';
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--no-first-run',
+    '--disable-sync',
+  ],
 });
 const problems = [];
 const results = [];
@@ -23,7 +30,9 @@ async function open(query = '', viewport = { width: 1280, height: 800 }) {
   await page.goto(`${base}?${query}`);
   await page.locator('[data-testid="position"]', { hasText: 'Line 1 of' }).waitFor({ timeout: 10000 });
   await page.evaluate(() =>
-    document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`)),
+    document.addEventListener('securitypolicyviolation', (e) =>
+      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`),
+    ),
   );
   return { page, context };
 }
@@ -78,13 +87,21 @@ try {
     }
     return out.sort((a, b) => a - b);
   });
-  check('navigation p95 < 50ms', times[Math.floor(times.length * 0.95)] < 50, `p50 ${times[15].toFixed(1)}ms p95 ${times[Math.floor(times.length * 0.95)].toFixed(1)}ms`);
+  check(
+    'navigation p95 < 50ms',
+    times[Math.floor(times.length * 0.95)] < 50,
+    `p50 ${times[15].toFixed(1)}ms p95 ${times[Math.floor(times.length * 0.95)].toFixed(1)}ms`,
+  );
   await page.keyboard.press('Home');
 
   // Relabel by number key and button; accept; reject.
   await page.keyboard.press('2');
   await page.waitForTimeout(100);
-  check('key 2 relabels', (await page.locator('[data-testid="label"]').textContent()) === 'neutral', await page.locator('[data-testid="label"]').textContent());
+  check(
+    'key 2 relabels',
+    (await page.locator('[data-testid="label"]').textContent()) === 'neutral',
+    await page.locator('[data-testid="label"]').textContent(),
+  );
   check('edited marker', (await page.locator('[data-testid="edited"]').count()) === 1);
   check('dirty marker', await page.locator('[data-testid="dirty"]').isVisible());
   check('stays on the record after the changed echo', /^Line 1 of/.test(await pos(page)), await pos(page));
@@ -103,7 +120,10 @@ try {
   await page.locator('[data-testid="field-editor"]').fill('rev-0001-edited');
   await page.keyboard.press('Enter');
   await page.waitForTimeout(150);
-  check('inline edit commits', (await page.locator('[data-field="id"] .field-value').textContent()) === 'rev-0001-edited');
+  check(
+    'inline edit commits',
+    (await page.locator('[data-field="id"] .field-value').textContent()) === 'rev-0001-edited',
+  );
   // j while typing does nothing
   await page.locator('[data-field="text"] .field-value').click();
   await page.keyboard.type('jjk');
@@ -152,7 +172,9 @@ try {
   // Search.
   await page.keyboard.press('Home');
   await page.keyboard.press('/');
-  const focused = await page.evaluate(() => `${document.activeElement?.tagName} ${document.activeElement?.shadowRoot?.activeElement?.tagName ?? ''}`);
+  const focused = await page.evaluate(
+    () => `${document.activeElement?.tagName} ${document.activeElement?.shadowRoot?.activeElement?.tagName ?? ''}`,
+  );
   await page.keyboard.type('battery');
   await page.waitForTimeout(400);
   check('/ focuses the search box', focused.startsWith('VSCODE-TEXTFIELD'), focused);
@@ -230,7 +252,11 @@ for (const theme of ['light', 'hc']) {
     }
     return times.sort((a, b) => a - b);
   });
-  check('1M rows: scroll frames p95 < 50ms', frames[Math.floor(frames.length * 0.95)] < 50, `p50 ${frames[60].toFixed(1)}ms p95 ${frames[Math.floor(frames.length * 0.95)].toFixed(1)}ms`);
+  check(
+    '1M rows: scroll frames p95 < 50ms',
+    frames[Math.floor(frames.length * 0.95)] < 50,
+    `p50 ${frames[60].toFixed(1)}ms p95 ${frames[Math.floor(frames.length * 0.95)].toFixed(1)}ms`,
+  );
   const rowsInDom = await page.locator('[data-testid="list-row"]').count();
   check('1M rows: only visible rows in the DOM', rowsInDom < 100, `${rowsInDom} rows`);
   await page.keyboard.press('End');

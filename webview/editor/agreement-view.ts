@@ -54,7 +54,13 @@ export function kappaReading(k: number | null): string {
 }
 
 function figure(title: string, value: string, testid: string, hint?: string): HTMLElement {
-  return el('div', { class: 'stat', title: hint }, el('strong', { 'data-testid': testid }, value), el('span', {}, title), hint ? el('span', { class: 'meta' }, hint) : null);
+  return el(
+    'div',
+    { class: 'stat', title: hint },
+    el('strong', { 'data-testid': testid }, value),
+    el('span', {}, title),
+    hint ? el('span', { class: 'meta' }, hint) : null,
+  );
 }
 
 /** Per-label precision, recall and F1 as grouped horizontal bars. */
@@ -71,7 +77,13 @@ function perLabelChart(m: ClassificationPayload, testid: string): SVGSVGElement 
   const legendH = 20;
   const groupH = series.length * rowH + groupGap;
   const height = legendH + m.perLabel.length * groupH + 4;
-  const chart = svg('svg', { viewBox: `0 0 ${WIDTH} ${height}`, class: 'chart', role: 'img', 'data-testid': testid, 'aria-label': 'Precision, recall and F1 per label' });
+  const chart = svg('svg', {
+    viewBox: `0 0 ${WIDTH} ${height}`,
+    class: 'chart',
+    role: 'img',
+    'data-testid': testid,
+    'aria-label': 'Precision, recall and F1 per label',
+  });
   series.forEach((s, k) => {
     const x = left + k * 110;
     chart.append(svg('rect', { x, y: 4, width: 12, height: 10, rx: 2, class: `bar series-${k}` }));
@@ -81,7 +93,13 @@ function perLabelChart(m: ClassificationPayload, testid: string): SVGSVGElement 
   });
   m.perLabel.forEach((l, i) => {
     const y0 = legendH + i * groupH;
-    const name = svg('text', { x: left - 8, y: y0 + (series.length * rowH) / 2, class: 'chart-label', 'text-anchor': 'end', 'dominant-baseline': 'middle' });
+    const name = svg('text', {
+      x: left - 8,
+      y: y0 + (series.length * rowH) / 2,
+      class: 'chart-label',
+      'text-anchor': 'end',
+      'dominant-baseline': 'middle',
+    });
     name.textContent = l.label.length > 20 ? `${l.label.slice(0, 19)}…` : l.label;
     const tip = svg('title');
     tip.textContent = `${l.label}: ${formatCount(l.support)} in the reference`;
@@ -91,11 +109,23 @@ function perLabelChart(m: ClassificationPayload, testid: string): SVGSVGElement 
       const v = l[s.key];
       const w = (WIDTH - left - right) * v;
       const y = y0 + k * rowH;
-      const bar = svg('rect', { x: left, y: y + 1, width: Math.max(1, w), height: rowH - 3, rx: 2, class: `bar series-${k}` });
+      const bar = svg('rect', {
+        x: left,
+        y: y + 1,
+        width: Math.max(1, w),
+        height: rowH - 3,
+        rx: 2,
+        class: `bar series-${k}`,
+      });
       const bt = svg('title');
       bt.textContent = `${l.label} ${s.name.toLowerCase()}: ${v.toFixed(3)}`;
       bar.append(bt);
-      const value = svg('text', { x: left + w + 5, y: y + rowH / 2, class: 'chart-value', 'dominant-baseline': 'middle' });
+      const value = svg('text', {
+        x: left + w + 5,
+        y: y + rowH / 2,
+        class: 'chart-value',
+        'dominant-baseline': 'middle',
+      });
       value.textContent = v.toFixed(2);
       chart.append(bar, value);
     });
@@ -105,7 +135,12 @@ function perLabelChart(m: ClassificationPayload, testid: string): SVGSVGElement 
 
 export class AgreementView extends LiveView {
   readonly element = el('div', { class: 'stats-view agreement-view', 'data-testid': 'agreement' });
-  private readonly gold = el('vscode-textfield', { placeholder: 'gold field, e.g. gold_label', 'aria-label': 'Gold field', 'data-testid': 'agreement-gold', class: 'agreement-gold' });
+  private readonly gold = el('vscode-textfield', {
+    placeholder: 'gold field, e.g. gold_label',
+    'aria-label': 'Gold field',
+    'data-testid': 'agreement-gold',
+    class: 'agreement-gold',
+  });
   private readonly body = el('div', { class: 'agreement-body', 'aria-live': 'polite' });
   private readonly state = el('span', { class: 'meta', 'data-testid': 'agreement-state' });
   private seq = 0;
@@ -119,8 +154,14 @@ export class AgreementView extends LiveView {
     super();
     this.options = { ...options };
     this.gold.value = options.goldField ?? '';
-    const apply = vsButton({ secondary: '', icon: 'check', 'data-testid': 'agreement-apply', title: 'Compare against this gold field' }, 'Compare');
-    const refresh = vsButton({ secondary: '', icon: 'refresh', 'data-testid': 'agreement-refresh', title: 'Recompute' }, 'Refresh');
+    const apply = vsButton(
+      { secondary: '', icon: 'check', 'data-testid': 'agreement-apply', title: 'Compare against this gold field' },
+      'Compare',
+    );
+    const refresh = vsButton(
+      { secondary: '', icon: 'refresh', 'data-testid': 'agreement-refresh', title: 'Recompute' },
+      'Refresh',
+    );
     apply.addEventListener('click', () => this.setGold());
     refresh.addEventListener('click', () => void this.load(true));
     this.gold.addEventListener('keydown', (e) => {
@@ -130,7 +171,15 @@ export class AgreementView extends LiveView {
       }
     });
     this.element.append(
-      el('div', { class: 'agreement-toolbar' }, el('span', { class: 'meta' }, 'Against a gold field:'), this.gold, apply, refresh, this.state),
+      el(
+        'div',
+        { class: 'agreement-toolbar' },
+        el('span', { class: 'meta' }, 'Against a gold field:'),
+        this.gold,
+        apply,
+        refresh,
+        this.state,
+      ),
       this.body,
     );
   }
@@ -149,7 +198,10 @@ export class AgreementView extends LiveView {
     if (!this.body.childElementCount) this.body.replaceChildren(el('p', { class: 'meta' }, 'Computing agreement…'));
     this.state.textContent = 'Updating…';
     try {
-      const r = await this.host.request('getAgreement', { question: 'label', ...(this.options.goldField ? { goldField: this.options.goldField } : {}) });
+      const r = await this.host.request('getAgreement', {
+        question: 'label',
+        ...(this.options.goldField ? { goldField: this.options.goldField } : {}),
+      });
       if (seq !== this.seq) return;
       this.render(r);
       this.state.textContent = 'Live: updates as you relabel';
@@ -157,7 +209,13 @@ export class AgreementView extends LiveView {
       if (seq !== this.seq) return;
       this.stale = true;
       this.state.textContent = '';
-      this.body.replaceChildren(el('p', { class: 'notice notice-error', role: 'alert' }, `The agreement report failed: ${err instanceof Error ? err.message : String(err)}`));
+      this.body.replaceChildren(
+        el(
+          'p',
+          { class: 'notice notice-error', role: 'alert' },
+          `The agreement report failed: ${err instanceof Error ? err.message : String(err)}`,
+        ),
+      );
     }
   }
 
@@ -180,21 +238,54 @@ export class AgreementView extends LiveView {
       figure('macro F1', fixed(m.macroF1), `agreement-macro-f1-${i}`),
     );
     const missing = c.missing
-      ? el('p', { class: 'meta', 'data-testid': `agreement-missing-${i}` }, `${formatCount(c.missing)} of ${formatCount(r.records)} records lack a label on one side and are not counted.`)
+      ? el(
+          'p',
+          { class: 'meta', 'data-testid': `agreement-missing-${i}` },
+          `${formatCount(c.missing)} of ${formatCount(r.records)} records lack a label on one side and are not counted.`,
+        )
       : null;
     if (m.n === 0) {
       return el(
         'section',
         { class: 'stats-card agreement-card', 'aria-label': title, 'data-testid': `agreement-comparison-${i}` },
         el('h2', { class: 'panel-title' }, title),
-        el('p', { class: 'meta' }, `No record has both a ${shortName(c.reference)} label and a ${shortName(c.prediction)} label yet.`),
+        el(
+          'p',
+          { class: 'meta' },
+          `No record has both a ${shortName(c.reference)} label and a ${shortName(c.prediction)} label yet.`,
+        ),
         missing,
       );
     }
     const table = el('table', { class: 'metrics-table', 'data-testid': `agreement-per-label-${i}` });
-    table.append(el('thead', {}, el('tr', {}, el('th', {}, 'label'), el('th', {}, 'precision'), el('th', {}, 'recall'), el('th', {}, 'F1'), el('th', {}, 'support'))));
+    table.append(
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          el('th', {}, 'label'),
+          el('th', {}, 'precision'),
+          el('th', {}, 'recall'),
+          el('th', {}, 'F1'),
+          el('th', {}, 'support'),
+        ),
+      ),
+    );
     const tbody = el('tbody');
-    for (const l of m.perLabel) tbody.append(el('tr', {}, el('th', { scope: 'row' }, l.label), el('td', {}, l.precision.toFixed(3)), el('td', {}, l.recall.toFixed(3)), el('td', {}, l.f1.toFixed(3)), el('td', {}, formatCount(l.support))));
+    for (const l of m.perLabel)
+      tbody.append(
+        el(
+          'tr',
+          {},
+          el('th', { scope: 'row' }, l.label),
+          el('td', {}, l.precision.toFixed(3)),
+          el('td', {}, l.recall.toFixed(3)),
+          el('td', {}, l.f1.toFixed(3)),
+          el('td', {}, formatCount(l.support)),
+        ),
+      );
     table.append(tbody);
     return el(
       'section',
@@ -214,8 +305,16 @@ export class AgreementView extends LiveView {
     const m = c.metrics;
     const max = Math.max(1, ...m.confusion.flat());
     const maxOff = Math.max(1, ...m.confusion.flatMap((row, a) => row.filter((_, b) => a !== b)));
-    const caption = el('caption', { class: 'meta' }, `Rows: ${sourceName(c.reference).toLowerCase()}; columns: ${sourceName(c.prediction).toLowerCase()}. Click a cell to review its records.`);
-    const head = el('tr', {}, el('th', { class: 'corner', scope: 'col' }, `${shortName(c.reference)} ↓ · ${shortName(c.prediction)} →`));
+    const caption = el(
+      'caption',
+      { class: 'meta' },
+      `Rows: ${sourceName(c.reference).toLowerCase()}; columns: ${sourceName(c.prediction).toLowerCase()}. Click a cell to review its records.`,
+    );
+    const head = el(
+      'tr',
+      {},
+      el('th', { class: 'corner', scope: 'col' }, `${shortName(c.reference)} ↓ · ${shortName(c.prediction)} →`),
+    );
     for (const l of m.labels) head.append(el('th', { scope: 'col' }, l));
     head.append(el('th', { scope: 'col', class: 'total' }, 'total'));
     const body = el('tbody');
@@ -224,7 +323,11 @@ export class AgreementView extends LiveView {
       const counts = m.confusion[a] ?? [];
       counts.forEach((n, b) => {
         const pred = m.labels[b] as string;
-        const cell = el('td', { class: `cell${a === b ? ' agree' : n > 0 ? ' disagree' : ''}${n === 0 ? ' zero' : ''}`, 'data-testid': `agreement-cell-${i}-${a}-${b}`, title: `${shortName(c.reference)} ${ref}, ${shortName(c.prediction)} ${pred}: ${formatCount(n)}` });
+        const cell = el('td', {
+          class: `cell${a === b ? ' agree' : n > 0 ? ' disagree' : ''}${n === 0 ? ' zero' : ''}`,
+          'data-testid': `agreement-cell-${i}-${a}-${b}`,
+          title: `${shortName(c.reference)} ${ref}, ${shortName(c.prediction)} ${pred}: ${formatCount(n)}`,
+        });
         // Disagreements are few: shaded against the largest one, and never too faint to see.
         cell.style.setProperty('--heat', String(n === 0 ? 0 : a === b ? n / max : Math.max(0.35, n / maxOff)));
         if (n > 0) {
@@ -237,14 +340,34 @@ export class AgreementView extends LiveView {
       row.append(el('td', { class: 'total' }, formatCount(counts.reduce((s, x) => s + x, 0))));
       body.append(row);
     });
-    return el('div', { class: 'confusion-wrap' }, el('table', { class: 'confusion', 'data-testid': `agreement-confusion-${i}` }, caption, el('thead', {}, head), body));
+    return el(
+      'div',
+      { class: 'confusion-wrap' },
+      el(
+        'table',
+        { class: 'confusion', 'data-testid': `agreement-confusion-${i}` },
+        caption,
+        el('thead', {}, head),
+        body,
+      ),
+    );
   }
 
   private judges(r: AgreementPayload): HTMLElement {
     const j = r.judges;
-    const section = el('section', { class: 'stats-card agreement-card', 'aria-label': 'Between judges', 'data-testid': 'agreement-judges' }, el('h2', { class: 'panel-title' }, 'Between judges'));
+    const section = el(
+      'section',
+      { class: 'stats-card agreement-card', 'aria-label': 'Between judges', 'data-testid': 'agreement-judges' },
+      el('h2', { class: 'panel-title' }, 'Between judges'),
+    );
     if (!j || j.records === 0) {
-      section.append(el('p', { class: 'meta' }, 'No record has two or more judge scores yet (judges[]): judge the file with a second model to compare them.'));
+      section.append(
+        el(
+          'p',
+          { class: 'meta' },
+          'No record has two or more judge scores yet (judges[]): judge the file with a second model to compare them.',
+        ),
+      );
       return section;
     }
     section.append(
@@ -257,19 +380,46 @@ export class AgreementView extends LiveView {
       ),
     );
     const table = el('table', { class: 'metrics-table', 'data-testid': 'agreement-judges-pairs' });
-    table.append(el('thead', {}, el('tr', {}, el('th', {}, 'judges'), el('th', {}, 'records'), el('th', {}, 'Pearson r'), el('th', {}, 'Spearman ρ'), el('th', {}, 'mean |difference|'))));
+    table.append(
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          el('th', {}, 'judges'),
+          el('th', {}, 'records'),
+          el('th', {}, 'Pearson r'),
+          el('th', {}, 'Spearman ρ'),
+          el('th', {}, 'mean |difference|'),
+        ),
+      ),
+    );
     const tbody = el('tbody');
-    for (const p of j.pairs) tbody.append(el('tr', {}, el('th', { scope: 'row' }, `${p.a} · ${p.b}`), el('td', {}, formatCount(p.n)), el('td', {}, fixed(p.pearson)), el('td', {}, fixed(p.spearman)), el('td', {}, fixed(p.meanAbsoluteDifference, 2))));
+    for (const p of j.pairs)
+      tbody.append(
+        el(
+          'tr',
+          {},
+          el('th', { scope: 'row' }, `${p.a} · ${p.b}`),
+          el('td', {}, formatCount(p.n)),
+          el('td', {}, fixed(p.pearson)),
+          el('td', {}, fixed(p.spearman)),
+          el('td', {}, fixed(p.meanAbsoluteDifference, 2)),
+        ),
+      );
     table.append(tbody);
     section.append(table);
-    if (j.raters.length >= 2) section.append(el('h3', { class: 'agreement-sub' }, 'Pearson r between judges'), correlationMatrix(j));
+    if (j.raters.length >= 2)
+      section.append(el('h3', { class: 'agreement-sub' }, 'Pearson r between judges'), correlationMatrix(j));
     return section;
   }
 }
 
 /** Pearson r between every two judges, as a heatmap (1 on the diagonal). */
 function correlationMatrix(j: NonNullable<AgreementPayload['judges']>): HTMLElement {
-  const r = (a: string, b: string) => (a === b ? 1 : (j.pairs.find((p) => (p.a === a && p.b === b) || (p.a === b && p.b === a))?.pearson ?? null));
+  const r = (a: string, b: string) =>
+    a === b ? 1 : (j.pairs.find((p) => (p.a === a && p.b === b) || (p.a === b && p.b === a))?.pearson ?? null);
   const head = el('tr', {}, el('th', { class: 'corner' }, ''));
   for (const a of j.raters) head.append(el('th', { scope: 'col' }, a));
   const body = el('tbody');
@@ -283,6 +433,9 @@ function correlationMatrix(j: NonNullable<AgreementPayload['judges']>): HTMLElem
     }
     body.append(row);
   }
-  return el('div', { class: 'confusion-wrap' }, el('table', { class: 'confusion', 'data-testid': 'agreement-judges-matrix' }, el('thead', {}, head), body));
+  return el(
+    'div',
+    { class: 'confusion-wrap' },
+    el('table', { class: 'confusion', 'data-testid': 'agreement-judges-matrix' }, el('thead', {}, head), body),
+  );
 }
-

@@ -5,7 +5,15 @@
 // the review status, and warnings. All text from the record is set as text.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
-import type { AnnotationView, DocumentInfo, JudgeView, OriginView, ProvenanceView, RecordPayload, SuggestionView } from '../../src/shared/protocol';
+import type {
+  AnnotationView,
+  DocumentInfo,
+  JudgeView,
+  OriginView,
+  ProvenanceView,
+  RecordPayload,
+  SuggestionView,
+} from '../../src/shared/protocol';
 import { type Child, el, formatPercent, icon, vsButton } from './dom';
 
 export interface PanelActions {
@@ -18,7 +26,7 @@ export interface PanelActions {
 }
 
 function displayValue(v: unknown): string {
-  return typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
+  return typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v));
 }
 
 /** Where a score sits on its scale, 0..1. */
@@ -50,27 +58,63 @@ function meter(p: number, cls: string, label: string): HTMLElement {
   p = Math.max(0, Math.min(1, p));
   const fill = el('span', { class: 'meter-fill' });
   fill.style.width = `${Math.round(p * 1000) / 10}%`;
-  return el('span', { class: `meter ${cls}`, role: 'meter', 'aria-label': label, 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(Math.round(p * 100)) }, fill);
+  return el(
+    'span',
+    {
+      class: `meter ${cls}`,
+      role: 'meter',
+      'aria-label': label,
+      'aria-valuemin': '0',
+      'aria-valuemax': '100',
+      'aria-valuenow': String(Math.round(p * 100)),
+    },
+    fill,
+  );
 }
 
 /** A score as a badge coloured by where it sits on its scale, and what follows it. */
-function judgeHead(score: number, scale: [number, number], what: string, testid: boolean, ...after: Child[]): HTMLElement {
+function judgeHead(
+  score: number,
+  scale: [number, number],
+  what: string,
+  testid: boolean,
+  ...after: Child[]
+): HTMLElement {
   const g = grade(relative(score, scale));
   return el(
     'div',
     { class: 'judge-head' },
-    el('span', { class: `judge-badge grade-${g}`, ...(testid ? { 'data-testid': 'judge-score' } : {}), 'aria-label': `${what} ${formatScore(score)} of ${scale[1]} (${g})` }, `${formatScore(score)} / ${scale[1]}`),
+    el(
+      'span',
+      {
+        class: `judge-badge grade-${g}`,
+        ...(testid ? { 'data-testid': 'judge-score' } : {}),
+        'aria-label': `${what} ${formatScore(score)} of ${scale[1]} (${g})`,
+      },
+      `${formatScore(score)} / ${scale[1]}`,
+    ),
     ...after,
   );
 }
 
 function section(title: string, testid: string, ...children: Child[]): HTMLElement {
-  return el('section', { class: 'panel-section', 'data-testid': testid, 'aria-label': title }, el('h2', { class: 'panel-title' }, title), ...children);
+  return el(
+    'section',
+    { class: 'panel-section', 'data-testid': testid, 'aria-label': title },
+    el('h2', { class: 'panel-title' }, title),
+    ...children,
+  );
 }
 
 function formatTime(iso: string): string {
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC').replace(/Z$/, ' UTC');
+  return Number.isNaN(d.getTime())
+    ? iso
+    : d
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, ' UTC')
+        .replace(/Z$/, ' UTC');
 }
 
 /** Model, prompt hash, time and tokens as a definition list (nothing when none is known). */
@@ -80,7 +124,8 @@ function provenanceList(p: ProvenanceView | undefined): HTMLElement | null {
   if (p.model) rows.push(['Model', p.model]);
   if (p.promptHash) rows.push(['Prompt', p.promptHash]);
   if (p.time) rows.push(['Time', formatTime(p.time)]);
-  if (p.inputTokens !== undefined || p.outputTokens !== undefined) rows.push(['Tokens', `${p.inputTokens ?? '?'} in · ${p.outputTokens ?? '?'} out`]);
+  if (p.inputTokens !== undefined || p.outputTokens !== undefined)
+    rows.push(['Tokens', `${p.inputTokens ?? '?'} in · ${p.outputTokens ?? '?'} out`]);
   if (!rows.length) return null;
   const dl = el('dl', { class: 'provenance', 'data-testid': 'provenance' });
   for (const [k, v] of rows) {
@@ -100,12 +145,23 @@ function formatScore(n: number): string {
 function fieldText(v: unknown): string {
   if (v === undefined || v === null) return '';
   if (typeof v === 'string') return v;
-  if (Array.isArray(v)) return v.map((x) => (x && typeof x === 'object' && 'content' in x ? `${String((x as { role?: unknown }).role ?? '')}: ${fieldText((x as { content: unknown }).content)}` : fieldText(x))).join('\n');
+  if (Array.isArray(v))
+    return v
+      .map((x) =>
+        x && typeof x === 'object' && 'content' in x
+          ? `${String((x as { role?: unknown }).role ?? '')}: ${fieldText((x as { content: unknown }).content)}`
+          : fieldText(x),
+      )
+      .join('\n');
   return JSON.stringify(v, null, 2);
 }
 
 export class AnnotationPanel {
-  readonly element = el('aside', { class: 'annotation-panel', 'data-testid': 'annotation-panel', 'aria-label': 'Annotation' });
+  readonly element = el('aside', {
+    class: 'annotation-panel',
+    'data-testid': 'annotation-panel',
+    'aria-label': 'Annotation',
+  });
 
   constructor(private readonly actions: PanelActions) {}
 
@@ -120,16 +176,56 @@ export class AnnotationPanel {
 
     // Warnings and markers.
     const flags: Child[] = [];
-    if (r.invalid) flags.push(el('div', { class: 'notice notice-error', 'data-testid': 'invalid', role: 'alert' }, icon('error'), el('span', {}, `Invalid line: ${r.invalid.reason}`)));
-    if (r.lossy) flags.push(el('div', { class: 'notice notice-warning', 'data-testid': 'lossy' }, icon('warning'), el('span', {}, `Structured edits are off: ${r.lossy.reason}. Edit the raw JSON instead.`)));
-    if (r.edited) flags.push(el('div', { class: 'notice notice-info', 'data-testid': 'edited' }, icon('circle-filled'), el('span', {}, 'Edited (unsaved)')));
+    if (r.invalid)
+      flags.push(
+        el(
+          'div',
+          { class: 'notice notice-error', 'data-testid': 'invalid', role: 'alert' },
+          icon('error'),
+          el('span', {}, `Invalid line: ${r.invalid.reason}`),
+        ),
+      );
+    if (r.lossy)
+      flags.push(
+        el(
+          'div',
+          { class: 'notice notice-warning', 'data-testid': 'lossy' },
+          icon('warning'),
+          el('span', {}, `Structured edits are off: ${r.lossy.reason}. Edit the raw JSON instead.`),
+        ),
+      );
+    if (r.edited)
+      flags.push(
+        el(
+          'div',
+          { class: 'notice notice-info', 'data-testid': 'edited' },
+          icon('circle-filled'),
+          el('span', {}, 'Edited (unsaved)'),
+        ),
+      );
     parts.push(...flags);
 
     // Label, review status and the relabel buttons.
-    const labelChip = a?.label !== undefined ? el('span', { class: 'chip chip-label', 'data-testid': 'label' }, a.label) : el('span', { class: 'chip chip-none', 'data-testid': 'label' }, 'unlabeled');
+    const labelChip =
+      a?.label !== undefined
+        ? el('span', { class: 'chip chip-label', 'data-testid': 'label' }, a.label)
+        : el('span', { class: 'chip chip-none', 'data-testid': 'label' }, 'unlabeled');
     const status = a?.reviewStatus;
-    const statusChip = el('span', { class: `chip chip-status status-${status === 'reviewed' || status === 'rejected' || status === 'pending' ? status : 'other'}`, 'data-testid': 'review-status' }, status ?? 'no review status');
-    const who = a?.human ? el('div', { class: 'meta' }, `Human decision${a.human.user ? ` by ${a.human.user}` : ''}${a.human.time ? ` · ${formatTime(a.human.time)}` : ''}${a.human.status ? ` · ${a.human.status}` : ''}`) : null;
+    const statusChip = el(
+      'span',
+      {
+        class: `chip chip-status status-${status === 'reviewed' || status === 'rejected' || status === 'pending' ? status : 'other'}`,
+        'data-testid': 'review-status',
+      },
+      status ?? 'no review status',
+    );
+    const who = a?.human
+      ? el(
+          'div',
+          { class: 'meta' },
+          `Human decision${a.human.user ? ` by ${a.human.user}` : ''}${a.human.time ? ` · ${formatTime(a.human.time)}` : ''}${a.human.status ? ` · ${a.human.status}` : ''}`,
+        )
+      : null;
 
     const labels = info?.labels ?? [];
     const buttons = el('div', { class: 'relabel', role: 'group', 'aria-label': 'Relabel' });
@@ -148,7 +244,10 @@ export class AnnotationPanel {
       b.addEventListener('click', () => this.actions.relabel(label));
       buttons.append(b);
     });
-    const advance = el('vscode-checkbox', { 'data-testid': 'auto-advance', label: 'Go to the next record after relabeling' });
+    const advance = el('vscode-checkbox', {
+      'data-testid': 'auto-advance',
+      label: 'Go to the next record after relabeling',
+    });
     advance.checked = autoAdvance;
     advance.addEventListener('change', () => this.actions.setAutoAdvance(advance.checked));
     parts.push(
@@ -169,8 +268,14 @@ export class AnnotationPanel {
       const labelSuggestion = suggestions.find((s) => s.type === 'model' && s.question === 'label');
       const top = el('div', { class: 'actions' });
       if (labelSuggestion) {
-        const acc = vsButton({ 'data-testid': 'accept', icon: 'check', title: 'Accept the model suggestion (a)' }, 'Accept');
-        const rej = vsButton({ 'data-testid': 'reject', icon: 'close', secondary: '', title: 'Reject the model suggestion (r)' }, 'Reject');
+        const acc = vsButton(
+          { 'data-testid': 'accept', icon: 'check', title: 'Accept the model suggestion (a)' },
+          'Accept',
+        );
+        const rej = vsButton(
+          { 'data-testid': 'reject', icon: 'close', secondary: '', title: 'Reject the model suggestion (r)' },
+          'Reject',
+        );
         if (!structured) {
           acc.setAttribute('disabled', '');
           rej.setAttribute('disabled', '');
@@ -189,7 +294,13 @@ export class AnnotationPanel {
           'Rationale',
           'rationale',
           el('p', { class: 'prose' }, a.rationale),
-          by ? el('div', { class: 'meta', 'data-testid': 'rationale-by' }, `Written by ${by.model ?? 'a model'}${by.time ? ` · ${formatTime(by.time)}` : ''}`) : null,
+          by
+            ? el(
+                'div',
+                { class: 'meta', 'data-testid': 'rationale-by' },
+                `Written by ${by.model ?? 'a model'}${by.time ? ` · ${formatTime(by.time)}` : ''}`,
+              )
+            : null,
         ),
       );
     }
@@ -202,10 +313,16 @@ export class AnnotationPanel {
 
     // Review and raw editing.
     const reviewed = status === 'reviewed';
-    const mark = vsButton({ secondary: '', 'data-testid': 'mark-reviewed', icon: reviewed ? 'circle-large-outline' : 'pass' }, reviewed ? 'Mark pending' : 'Mark reviewed');
+    const mark = vsButton(
+      { secondary: '', 'data-testid': 'mark-reviewed', icon: reviewed ? 'circle-large-outline' : 'pass' },
+      reviewed ? 'Mark pending' : 'Mark reviewed',
+    );
     if (!structured) mark.setAttribute('disabled', '');
     mark.addEventListener('click', () => this.actions.setReviewStatus(reviewed ? 'pending' : 'reviewed'));
-    const raw = vsButton({ secondary: '', 'data-testid': 'edit-raw', icon: 'json', title: 'Edit the raw line (e)' }, 'Edit raw JSON');
+    const raw = vsButton(
+      { secondary: '', 'data-testid': 'edit-raw', icon: 'json', title: 'Edit the raw line (e)' },
+      'Edit raw JSON',
+    );
     raw.addEventListener('click', () => this.actions.editRaw());
     parts.push(section('Review', 'review', el('div', { class: 'actions' }, mark, raw)));
 
@@ -214,7 +331,10 @@ export class AnnotationPanel {
 
   private suggestion(s: SuggestionView, structured: boolean): HTMLElement {
     const what = s.task === 'consistency' ? 'Agreement' : 'Confidence';
-    const score = s.score !== undefined ? el('span', { class: 'score', 'data-testid': 'suggestion-score', title: what }, formatPercent(s.score)) : null;
+    const score =
+      s.score !== undefined
+        ? el('span', { class: 'score', 'data-testid': 'suggestion-score', title: what }, formatPercent(s.score))
+        : null;
     const head = el(
       'div',
       { class: 'suggestion-head' },
@@ -223,14 +343,26 @@ export class AnnotationPanel {
       s.score !== undefined ? meter(s.score, 'meter-score', `${what} ${formatPercent(s.score)}`) : null,
     );
     const vote = s.task === 'consistency';
-    const meta = el('div', { class: 'meta' }, `${s.question} · ${vote ? 'self-consistency vote' : s.type}${s.agent ? ` · ${s.agent}` : ''}`);
-    const card = el('div', { class: 'suggestion', 'data-testid': vote ? 'consistency' : 'suggestion', 'data-position': String(s.position) }, head, meta);
+    const meta = el(
+      'div',
+      { class: 'meta' },
+      `${s.question} · ${vote ? 'self-consistency vote' : s.type}${s.agent ? ` · ${s.agent}` : ''}`,
+    );
+    const card = el(
+      'div',
+      { class: 'suggestion', 'data-testid': vote ? 'consistency' : 'suggestion', 'data-position': String(s.position) },
+      head,
+      meta,
+    );
     if (s.rationale) card.append(el('p', { class: 'prose' }, s.rationale));
     if (vote && s.samples?.length) card.append(this.samples(s));
     const prov = provenanceList(s.provenance);
     if (prov) card.append(prov);
     if (s.type === 'model' && (s.position > 0 || s.question !== 'label')) {
-      const acc = vsButton({ secondary: '', icon: 'check', 'data-testid': `accept-${s.question}-${s.position}` }, 'Accept this');
+      const acc = vsButton(
+        { secondary: '', icon: 'check', 'data-testid': `accept-${s.question}-${s.position}` },
+        'Accept this',
+      );
       if (!structured) acc.setAttribute('disabled', '');
       acc.addEventListener('click', () => this.actions.accept(s.question, s.position));
       card.append(acc);
@@ -246,11 +378,27 @@ export class AnnotationPanel {
     const tally = el(
       'div',
       { class: 'chips', 'data-testid': 'consistency-samples', 'aria-label': `${samples.length} samples` },
-      ...[...counts.entries()].sort((a, b) => b[1] - a[1]).map(([v, n]) => el('span', { class: 'chip chip-sample' }, `${v} ×${n}`)),
+      ...[...counts.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .map(([v, n]) => el('span', { class: 'chip chip-sample' }, `${v} ×${n}`)),
     );
     const list = el('ol', { class: 'samples' });
-    for (const x of samples) list.append(el('li', {}, el('strong', {}, displayValue(x.value)), x.score !== undefined ? ` (${formatPercent(x.score)})` : '', x.rationale ? ` ${x.rationale}` : ''));
-    return el('div', {}, tally, el('details', { class: 'samples-details' }, el('summary', {}, `The ${samples.length} samples`), list));
+    for (const x of samples)
+      list.append(
+        el(
+          'li',
+          {},
+          el('strong', {}, displayValue(x.value)),
+          x.score !== undefined ? ` (${formatPercent(x.score)})` : '',
+          x.rationale ? ` ${x.rationale}` : '',
+        ),
+      );
+    return el(
+      'div',
+      {},
+      tally,
+      el('details', { class: 'samples-details' }, el('summary', {}, `The ${samples.length} samples`), list),
+    );
   }
 
   /** The judges: one verdict, or every judge of the panel side by side with their agreement. */
@@ -264,38 +412,95 @@ export class AnnotationPanel {
     } else {
       const j = verdict ?? {};
       const scale = judgeScale(panel[0] ?? j);
-      if (j.score !== undefined) children.push(judgeHead(j.score, scale, 'Mean judge score', true, el('span', { class: 'meta' }, `mean of ${panel.length} judges`)));
+      if (j.score !== undefined)
+        children.push(
+          judgeHead(
+            j.score,
+            scale,
+            'Mean judge score',
+            true,
+            el('span', { class: 'meta' }, `mean of ${panel.length} judges`),
+          ),
+        );
       const ag = a.judgeAgreement;
       if (ag) {
-        const share = ag.relativeSpread !== undefined ? ` (${formatPercent(ag.relativeSpread)} of the ${scale[0]}–${scale[1]} scale)` : '';
-        children.push(el('div', { class: 'meta', 'data-testid': 'judges-agreement' }, `Spread ${formatScore(ag.spread)}${share} · standard deviation ${formatScore(ag.stdev)}`));
+        const share =
+          ag.relativeSpread !== undefined
+            ? ` (${formatPercent(ag.relativeSpread)} of the ${scale[0]}–${scale[1]} scale)`
+            : '';
+        children.push(
+          el(
+            'div',
+            { class: 'meta', 'data-testid': 'judges-agreement' },
+            `Spread ${formatScore(ag.spread)}${share} · standard deviation ${formatScore(ag.stdev)}`,
+          ),
+        );
         if (ag.disagree) {
           children.push(
             el(
               'div',
               { class: 'notice notice-warning', 'data-testid': 'judges-disagree', role: 'status' },
               icon('warning'),
-              el('span', {}, `Judges disagree: their scores differ by ${formatScore(ag.spread)}${share}, at or above the threshold of ${formatPercent(ag.threshold)}.`),
+              el(
+                'span',
+                {},
+                `Judges disagree: their scores differ by ${formatScore(ag.spread)}${share}, at or above the threshold of ${formatPercent(ag.threshold)}.`,
+              ),
             ),
           );
-        } else children.push(el('div', { class: 'meta judges-agree', 'data-testid': 'judges-agree' }, icon('pass'), ' Judges agree'));
+        } else
+          children.push(
+            el('div', { class: 'meta judges-agree', 'data-testid': 'judges-agree' }, icon('pass'), ' Judges agree'),
+          );
       }
       const cards = el('div', { class: 'judge-cards', 'data-testid': 'judge-cards' });
-      for (const one of panel) cards.append(el('div', { class: 'judge-card', 'data-testid': 'judge-card', 'data-model': one.model ?? '' }, ...this.verdict(one, false)));
+      for (const one of panel)
+        cards.append(
+          el(
+            'div',
+            { class: 'judge-card', 'data-testid': 'judge-card', 'data-model': one.model ?? '' },
+            ...this.verdict(one, false),
+          ),
+        );
       children.push(cards);
     }
     const others = a.otherJudges ?? [];
     if (others.length) {
       const list = el('div', { class: 'judge-cards' });
-      for (const one of others) list.append(el('div', { class: 'judge-card judge-card-old', 'data-testid': 'judge-card-old' }, ...this.verdict(one, false)));
-      children.push(el('details', { class: 'samples-details', 'data-testid': 'other-judges' }, el('summary', {}, `${others.length} earlier ${others.length === 1 ? 'verdict' : 'verdicts'} (another rubric or prompt)`), list));
+      for (const one of others)
+        list.append(
+          el(
+            'div',
+            { class: 'judge-card judge-card-old', 'data-testid': 'judge-card-old' },
+            ...this.verdict(one, false),
+          ),
+        );
+      children.push(
+        el(
+          'details',
+          { class: 'samples-details', 'data-testid': 'other-judges' },
+          el(
+            'summary',
+            {},
+            `${others.length} earlier ${others.length === 1 ? 'verdict' : 'verdicts'} (another rubric or prompt)`,
+          ),
+          list,
+        ),
+      );
     }
     return section(panel.length > 1 ? 'Judges' : 'Judge', 'judge', ...children);
   }
 
   /** Machine-generated (by which task, model, round...) or human-written. */
   private origin(o: OriginView): HTMLElement {
-    const chip = el('span', { class: `chip chip-status ${o.type === 'model' ? 'status-pending' : 'status-reviewed'}`, 'data-testid': 'origin-type' }, o.type === 'model' ? 'machine-generated' : 'human-written');
+    const chip = el(
+      'span',
+      {
+        class: `chip chip-status ${o.type === 'model' ? 'status-pending' : 'status-reviewed'}`,
+        'data-testid': 'origin-type',
+      },
+      o.type === 'model' ? 'machine-generated' : 'human-written',
+    );
     const rows: [string, string][] = [];
     if (o.task) rows.push(['Task', o.task]);
     if (o.models?.length) rows.push(['Models', o.models.join(', ')]);
@@ -315,17 +520,31 @@ export class AnnotationPanel {
   private verdict(j: JudgeView, main: boolean): Child[] {
     const scale = judgeScale(j);
     const children: Child[] = [];
-    const model = j.model ? el('span', { class: main ? 'meta' : 'judge-model', 'data-testid': 'judge-model' }, j.model) : null;
-    if (j.score !== undefined) children.push(judgeHead(j.score, scale, j.model ? `${j.model}: score` : 'Judge score', main, model));
+    const model = j.model
+      ? el('span', { class: main ? 'meta' : 'judge-model', 'data-testid': 'judge-model' }, j.model)
+      : null;
+    if (j.score !== undefined)
+      children.push(judgeHead(j.score, scale, j.model ? `${j.model}: score` : 'Judge score', main, model));
     else if (model) children.push(el('div', { class: 'meta' }, model));
     if (j.reasons) children.push(el('p', { class: 'prose' }, j.reasons));
     const criteria = Object.entries(j.criteria ?? {});
     if (criteria.length) {
-      const cs = criteriaScale(criteria.map(([, v]) => v), scale);
+      const cs = criteriaScale(
+        criteria.map(([, v]) => v),
+        scale,
+      );
       const list = el('div', { class: 'criteria', 'data-testid': 'criteria' });
       for (const [name, v] of criteria) {
         const p = relative(v, cs);
-        list.append(el('div', { class: 'criterion' }, el('span', { class: 'criterion-name' }, name), meter(p, `grade-${grade(p)}`, `${name}: ${v} of ${cs[1]}`), el('span', { class: 'criterion-value' }, formatScore(v))));
+        list.append(
+          el(
+            'div',
+            { class: 'criterion' },
+            el('span', { class: 'criterion-name' }, name),
+            meter(p, `grade-${grade(p)}`, `${name}: ${v} of ${cs[1]}`),
+            el('span', { class: 'criterion-value' }, formatScore(v)),
+          ),
+        );
       }
       children.push(list);
     }
@@ -344,8 +563,18 @@ export class AnnotationPanel {
       el(
         'div',
         { class: 'compare' },
-        el('div', { class: 'compare-side' }, el('h3', { class: 'compare-title' }, 'Original'), el('pre', { class: 'compare-text', 'data-testid': 'critique-original' }, original || '(empty)')),
-        el('div', { class: 'compare-side' }, el('h3', { class: 'compare-title' }, 'Refined'), el('pre', { class: 'compare-text', 'data-testid': 'critique-refined' }, displayValue(s.value))),
+        el(
+          'div',
+          { class: 'compare-side' },
+          el('h3', { class: 'compare-title' }, 'Original'),
+          el('pre', { class: 'compare-text', 'data-testid': 'critique-original' }, original || '(empty)'),
+        ),
+        el(
+          'div',
+          { class: 'compare-side' },
+          el('h3', { class: 'compare-title' }, 'Refined'),
+          el('pre', { class: 'compare-text', 'data-testid': 'critique-refined' }, displayValue(s.value)),
+        ),
       ),
       provenanceList(s.provenance),
     );

@@ -2,7 +2,14 @@
 // agreement and duplicates views, the help and raw-JSON dialogs) to the navigation state
 // (navigator.ts) and to the host's events, and runs the actions of the key map (keys.ts). The page
 // is built once; navigating only re-renders the record's fields and its annotation panel.
-import type { DocumentInfo, HostEvent, RecordPayload, RequestParams, SearchQuery, ViewMode } from '../../src/shared/protocol';
+import type {
+  DocumentInfo,
+  HostEvent,
+  RecordPayload,
+  RequestParams,
+  SearchQuery,
+  ViewMode,
+} from '../../src/shared/protocol';
 import { AgreementView, sourceName } from './agreement-view';
 import { DuplicatesView } from './duplicates-view';
 import { ReviewQueueBar, isQueued } from './review-queue';
@@ -44,7 +51,8 @@ function readSavedState(v: unknown): Partial<SavedState> {
   if (MODES.includes(s.mode as Mode)) out.mode = s.mode as Mode;
   if (typeof s.goldField === 'string' && s.goldField !== '' && s.goldField.length <= 200) out.goldField = s.goldField;
   if (typeof s.autoAdvance === 'boolean') out.autoAdvance = s.autoAdvance;
-  if (Array.isArray(s.columns) && s.columns.length <= 20 && s.columns.every((c) => typeof c === 'string')) out.columns = s.columns as string[];
+  if (Array.isArray(s.columns) && s.columns.length <= 20 && s.columns.every((c) => typeof c === 'string'))
+    out.columns = s.columns as string[];
   if (typeof s.initToken === 'string') out.initToken = s.initToken;
   return out;
 }
@@ -104,7 +112,9 @@ export class EditorApp {
       },
       empty: () => {
         this.renderPosition();
-        this.recordView.element.replaceChildren(el('p', { class: 'empty' }, this.info?.indexed === false ? 'Reading the file…' : 'This file has no lines.'));
+        this.recordView.element.replaceChildren(
+          el('p', { class: 'empty' }, this.info?.indexed === false ? 'Reading the file…' : 'This file has no lines.'),
+        );
         this.panel.render(undefined, this.info, this.autoAdvance);
         this.pair.render(undefined, false);
       },
@@ -166,7 +176,10 @@ export class EditorApp {
           this.saveState();
         },
         openCell: (reference, prediction, referenceLabel, predictionLabel, question) =>
-          void this.openCell({ agreementCell: { question, reference, prediction, referenceLabel, predictionLabel } }, `${sourceName(reference)}: ${referenceLabel} · ${sourceName(prediction)}: ${predictionLabel}`),
+          void this.openCell(
+            { agreementCell: { question, reference, prediction, referenceLabel, predictionLabel } },
+            `${sourceName(reference)}: ${referenceLabel} · ${sourceName(prediction)}: ${predictionLabel}`,
+          ),
       },
       this.goldField ? { goldField: this.goldField } : {},
     );
@@ -188,7 +201,10 @@ export class EditorApp {
         gotoLine: (n) => {
           const count = this.info?.lineCount ?? 0;
           if (n === undefined) return this.say('Type a line number');
-          if (n > count && count > 0) this.say(`There is no line ${n}: the file has ${count}${this.info?.indexed === false ? ' so far' : ''}; this is the last`);
+          if (n > count && count > 0)
+            this.say(
+              `There is no line ${n}: the file has ${count}${this.info?.indexed === false ? ' so far' : ''}; this is the last`,
+            );
           void this.navigate(n - 1);
         },
         gotoClosed: (refocus) => refocus && this.focusContent(),
@@ -198,7 +214,13 @@ export class EditorApp {
     this.setKeys({});
     this.recordScroll.append(this.pair.element, this.recordView.element);
     this.recordLayout.append(this.recordScroll, this.panel.element);
-    this.content.append(this.recordLayout, this.list.element, this.stats.element, this.agreement.element, this.duplicates.element);
+    this.content.append(
+      this.recordLayout,
+      this.list.element,
+      this.stats.element,
+      this.agreement.element,
+      this.duplicates.element,
+    );
     this.root.append(this.toolbar.element, this.search.element, this.content, this.help.element, this.raw.element);
 
     this.setMode(state.mode ?? 'record', false);
@@ -269,7 +291,8 @@ export class EditorApp {
 
   private setKeys(overrides: Record<string, string>): void {
     this.keys = keyMap(overrides);
-    for (const p of this.keys.problems) this.host.notify({ kind: 'notify', type: 'log', level: 'warn', message: `datasetCurator.editor.keys: ${p}` });
+    for (const p of this.keys.problems)
+      this.host.notify({ kind: 'notify', type: 'log', level: 'warn', message: `datasetCurator.editor.keys: ${p}` });
     this.help.render(helpRows(this.keys));
     this.toolbar.setKeys(this.keys);
   }
@@ -319,7 +342,10 @@ export class EditorApp {
     pageDown: () => this.mode === 'list' && (this.step(this.list.pageSize()), true),
     pageUp: () => this.mode === 'list' && (this.step(-this.list.pageSize()), true),
     first: () => (this.mode === 'list' ? this.list.first() : void this.navigate(0), true),
-    last: () => (this.mode === 'list' ? this.list.last() : void this.navigate(Math.max(0, (this.info?.lineCount ?? 0) - 1)), true),
+    last: () => (
+      this.mode === 'list' ? this.list.last() : void this.navigate(Math.max(0, (this.info?.lineCount ?? 0) - 1)),
+      true
+    ),
     openRow: () => this.mode === 'list' && (void this.list.openSelected(), true),
     nextUnreviewed: () => (void this.findNext({ reviewStatus: 'pending' }, 'unreviewed record'), true),
     nextInvalid: () => (void this.findNext({ invalid: true }, 'invalid line'), true),
@@ -380,7 +406,12 @@ export class EditorApp {
   }
 
   /** Goes to the next (or previous) record matching `query`, wrapping around; resolves with it, if any. */
-  private async findNext(query: SearchQuery, what: string, direction: 1 | -1 = 1, none = `No ${what}s`): Promise<number | undefined> {
+  private async findNext(
+    query: SearchQuery,
+    what: string,
+    direction: 1 | -1 = 1,
+    none = `No ${what}s`,
+  ): Promise<number | undefined> {
     const count = this.info?.lineCount ?? 0;
     if (count === 0) {
       this.say(none);
@@ -390,7 +421,14 @@ export class EditorApp {
     try {
       // The host's scan wraps around the end of the file.
       const from = (here + direction + count) % count;
-      const found = (await this.host.request('search', { query, from, direction: direction === 1 ? 'forward' : 'backward', limit: 1 })).matches[0];
+      const found = (
+        await this.host.request('search', {
+          query,
+          from,
+          direction: direction === 1 ? 'forward' : 'backward',
+          limit: 1,
+        })
+      ).matches[0];
       if (found === undefined) {
         this.say(none);
         return undefined;
@@ -401,7 +439,8 @@ export class EditorApp {
       }
       await this.navigate(found);
       // Once the record is on screen.
-      if (direction === 1 ? found < here : found > here) this.say(`Wrapped to the ${direction === 1 ? 'first' : 'last'} ${what}`);
+      if (direction === 1 ? found < here : found > here)
+        this.say(`Wrapped to the ${direction === 1 ? 'first' : 'last'} ${what}`);
       return found;
     } catch (err) {
       this.say(err instanceof Error ? err.message : String(err), true);
@@ -413,7 +452,14 @@ export class EditorApp {
   private queueStep(direction: 1 | -1, afterReview = false): Promise<number | undefined> {
     if (this.mode !== 'record' && this.mode !== 'list') this.setMode('record');
     this.queue.refresh(0, true);
-    return this.findNext({ inQueue: true }, 'record in the review queue', direction, afterReview ? 'Review queue done: no record left in it' : 'The review queue is empty (Send Low-Confidence Records to Review… fills it)');
+    return this.findNext(
+      { inQueue: true },
+      'record in the review queue',
+      direction,
+      afterReview
+        ? 'Review queue done: no record left in it'
+        : 'The review queue is empty (Send Low-Confidence Records to Review… fills it)',
+    );
   }
 
   /** Opens the records of a confusion-matrix cell: a search for them, the first one on screen. */
@@ -446,7 +492,8 @@ export class EditorApp {
   }
 
   private focusContent(): void {
-    if (this.mode === 'list') this.list.element.querySelector<HTMLElement>('.list-viewport')?.focus({ preventScroll: true });
+    if (this.mode === 'list')
+      this.list.element.querySelector<HTMLElement>('.list-viewport')?.focus({ preventScroll: true });
     else this.recordScroll.focus({ preventScroll: true });
   }
 
@@ -459,7 +506,9 @@ export class EditorApp {
     if (!r || r.index !== req.index) return 'No record';
     if (req.op !== 'replaceRaw' && (r.invalid || r.lossy)) {
       const key = this.keys.keysOf('editRaw')[0];
-      const msg = r.invalid ? `This line is not a valid record: edit its raw JSON${key ? ` (${key})` : ''}` : `Structured edits are off for this record: ${r.lossy?.reason ?? ''}`;
+      const msg = r.invalid
+        ? `This line is not a valid record: edit its raw JSON${key ? ` (${key})` : ''}`
+        : `Structured edits are off for this record: ${r.lossy?.reason ?? ''}`;
       this.say(msg, true);
       return msg;
     }
@@ -486,7 +535,9 @@ export class EditorApp {
    * waiting in the review queue leaves it, and the editor moves to the next one in the queue;
    * otherwise a relabel moves on when "Go to the next record" is on.
    */
-  private async review(req: Extract<RequestParams<'edit'>, { op: 'relabel' | 'accept' | 'reject' | 'setReviewStatus' }>): Promise<void> {
+  private async review(
+    req: Extract<RequestParams<'edit'>, { op: 'relabel' | 'accept' | 'reject' | 'setReviewStatus' }>,
+  ): Promise<void> {
     const at = this.index;
     const wasQueued = isQueued(this.current?.annotation);
     const failure = await this.edit(req);
@@ -526,7 +577,10 @@ export class EditorApp {
     this.renderPosition();
     const r = this.current;
     if (!r) return;
-    const hidden = new Set([...(r.annotation ? (r.annotationFields ?? DEFAULT_ANNOTATION_FIELDS) : []), ...(r.preference?.fields ?? [])]);
+    const hidden = new Set([
+      ...(r.annotation ? (r.annotationFields ?? DEFAULT_ANNOTATION_FIELDS) : []),
+      ...(r.preference?.fields ?? []),
+    ]);
     // Keep an in-place edit open when the same record is refreshed underneath it.
     if (!(this.recordView.editing && this.recordView.index === r.index)) {
       this.recordView.render(r, {

@@ -48,11 +48,21 @@ export function icon(name: string, extraClass = ''): HTMLSpanElement {
  * vscode-icon whose shadow root fetches codicon.css again, for every icon, before the page's load
  * event, and VS Code keeps the webview hidden until that event (or a 200 ms fallback).
  */
-export function vsButton(attrs: Record<string, string | undefined> & { icon?: string }, ...children: Child[]): HTMLElementTagNameMap['vscode-button'] {
+export function vsButton(
+  attrs: Record<string, string | undefined> & { icon?: string },
+  ...children: Child[]
+): HTMLElementTagNameMap['vscode-button'] {
   const { icon: name, ...rest } = attrs;
   const button = el('vscode-button', rest, ...children);
   // Beside text, the button's content-before slot spaces the glyph; alone, it is the content.
-  if (name) button.prepend(el('span', { class: `button-icon codicon codicon-${name}`, 'aria-hidden': 'true', slot: 'icon-only' in rest ? undefined : 'content-before' }));
+  if (name)
+    button.prepend(
+      el('span', {
+        class: `button-icon codicon codicon-${name}`,
+        'aria-hidden': 'true',
+        slot: 'icon-only' in rest ? undefined : 'content-before',
+      }),
+    );
   return button;
 }
 
@@ -77,7 +87,11 @@ export function isTypingTarget(e: Event): boolean {
   for (const node of [origin, e.target as Element | null]) {
     if (!node || !(node instanceof Element)) continue;
     if (node instanceof HTMLElement && node.isContentEditable) return true;
-    if (/^(INPUT|TEXTAREA|SELECT|VSCODE-TEXTFIELD|VSCODE-TEXTAREA|VSCODE-SINGLE-SELECT|VSCODE-MULTI-SELECT)$/.test(node.tagName)) {
+    if (
+      /^(INPUT|TEXTAREA|SELECT|VSCODE-TEXTFIELD|VSCODE-TEXTAREA|VSCODE-SINGLE-SELECT|VSCODE-MULTI-SELECT)$/.test(
+        node.tagName,
+      )
+    ) {
       // Checkboxes and buttons do not take text.
       if (node instanceof HTMLInputElement && /^(checkbox|radio|button|submit|range)$/.test(node.type)) return false;
       return true;

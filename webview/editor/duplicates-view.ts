@@ -26,16 +26,51 @@ function similarity(x: number): string {
 
 export class DuplicatesView extends LiveView {
   readonly element = el('div', { class: 'stats-view duplicates-view', 'data-testid': 'duplicates' });
-  private readonly method = el('vscode-single-select', { 'aria-label': 'How alike', 'data-testid': 'dup-method', class: 'search-select' });
-  private readonly threshold = el('vscode-textfield', { type: 'number', min: '0.01', max: '1', step: '0.01', placeholder: 'threshold', 'aria-label': 'Similarity threshold', 'data-testid': 'dup-threshold', class: 'search-score' });
-  private readonly field = el('vscode-textfield', { placeholder: 'field (default: text)', 'aria-label': 'Field compared', 'data-testid': 'dup-field', class: 'dup-field' });
-  private readonly model = el('vscode-textfield', { placeholder: 'embeddings model (default: setting)', 'aria-label': 'Embeddings model', 'data-testid': 'dup-model', class: 'dup-field', hidden: '' });
+  private readonly method = el('vscode-single-select', {
+    'aria-label': 'How alike',
+    'data-testid': 'dup-method',
+    class: 'search-select',
+  });
+  private readonly threshold = el('vscode-textfield', {
+    type: 'number',
+    min: '0.01',
+    max: '1',
+    step: '0.01',
+    placeholder: 'threshold',
+    'aria-label': 'Similarity threshold',
+    'data-testid': 'dup-threshold',
+    class: 'search-score',
+  });
+  private readonly field = el('vscode-textfield', {
+    placeholder: 'field (default: text)',
+    'aria-label': 'Field compared',
+    'data-testid': 'dup-field',
+    class: 'dup-field',
+  });
+  private readonly model = el('vscode-textfield', {
+    placeholder: 'embeddings model (default: setting)',
+    'aria-label': 'Embeddings model',
+    'data-testid': 'dup-model',
+    class: 'dup-field',
+    hidden: '',
+  });
   private readonly strip = el('vscode-checkbox', { label: 'Ignore punctuation', 'data-testid': 'dup-strip' });
-  private readonly shingle = el('vscode-single-select', { 'aria-label': 'Shingles', 'data-testid': 'dup-shingle', class: 'search-select' });
-  private readonly best = el('vscode-checkbox', { label: 'Keep the best judge score', title: 'Keep the member with the highest judge score (else the first)', 'data-testid': 'dup-keep-best' });
+  private readonly shingle = el('vscode-single-select', {
+    'aria-label': 'Shingles',
+    'data-testid': 'dup-shingle',
+    class: 'search-select',
+  });
+  private readonly best = el('vscode-checkbox', {
+    label: 'Keep the best judge score',
+    title: 'Keep the member with the highest judge score (else the first)',
+    'data-testid': 'dup-keep-best',
+  });
   private readonly summary = el('div', { class: 'dup-summary', 'data-testid': 'dup-summary', 'aria-live': 'polite' });
   private readonly list = el('div', { class: 'dup-list', 'data-testid': 'dup-list' });
-  private readonly more = vsButton({ secondary: '', icon: 'chevron-down', 'data-testid': 'dup-more', hidden: '' }, 'Show more clusters');
+  private readonly more = vsButton(
+    { secondary: '', icon: 'chevron-down', 'data-testid': 'dup-more', hidden: '' },
+    'Show more clusters',
+  );
   private data: DuplicatesPayload | undefined;
   private clusters: DuplicateClusterPayload[] = [];
   /** The record kept per cluster, when the user chose another than the representative. */
@@ -54,13 +89,27 @@ export class DuplicatesView extends LiveView {
       el('vscode-option', { value: 'semantic' }, 'Semantic (embeddings)'),
     );
     this.method.value = 'near';
-    this.shingle.append(el('vscode-option', { value: 'words' }, '5-word shingles'), el('vscode-option', { value: 'chars' }, '7-character shingles (CJK, short texts)'));
+    this.shingle.append(
+      el('vscode-option', { value: 'words' }, '5-word shingles'),
+      el('vscode-option', { value: 'chars' }, '7-character shingles (CJK, short texts)'),
+    );
     this.shingle.value = 'words';
     this.method.addEventListener('change', () => this.syncForm());
     const find = vsButton({ icon: 'search', 'data-testid': 'dup-find' }, 'Find duplicates');
     find.addEventListener('click', () => void this.find());
     this.more.addEventListener('click', () => void this.loadMore());
-    const form = el('div', { class: 'agreement-toolbar', role: 'group', 'aria-label': 'How to look for duplicates' }, this.method, this.threshold, this.shingle, this.field, this.model, this.strip, this.best, find);
+    const form = el(
+      'div',
+      { class: 'agreement-toolbar', role: 'group', 'aria-label': 'How to look for duplicates' },
+      this.method,
+      this.threshold,
+      this.shingle,
+      this.field,
+      this.model,
+      this.strip,
+      this.best,
+      find,
+    );
     this.element.append(form, this.summary, this.list, this.more);
     this.syncForm();
   }
@@ -101,7 +150,9 @@ export class DuplicatesView extends LiveView {
     } catch (err) {
       if (seq !== this.seq) return;
       this.stale = true;
-      this.summary.replaceChildren(el('p', { class: 'notice notice-error', role: 'alert' }, err instanceof Error ? err.message : String(err)));
+      this.summary.replaceChildren(
+        el('p', { class: 'notice notice-error', role: 'alert' }, err instanceof Error ? err.message : String(err)),
+      );
     }
   }
 
@@ -113,7 +164,14 @@ export class DuplicatesView extends LiveView {
     }
     this.busy = true;
     const seq = ++this.seq;
-    this.summary.replaceChildren(el('p', { class: 'meta' }, icon('loading', 'codicon-modifier-spin'), ' Looking for duplicates… (progress and cancel in the notification)'));
+    this.summary.replaceChildren(
+      el(
+        'p',
+        { class: 'meta' },
+        icon('loading', 'codicon-modifier-spin'),
+        ' Looking for duplicates… (progress and cancel in the notification)',
+      ),
+    );
     try {
       const d = await this.host.request('findDuplicates', s);
       if (seq !== this.seq) return;
@@ -121,7 +179,9 @@ export class DuplicatesView extends LiveView {
       this.show(d);
     } catch (err) {
       if (seq !== this.seq) return;
-      this.summary.replaceChildren(el('p', { class: 'notice notice-error', role: 'alert' }, err instanceof Error ? err.message : String(err)));
+      this.summary.replaceChildren(
+        el('p', { class: 'notice notice-error', role: 'alert' }, err instanceof Error ? err.message : String(err)),
+      );
     } finally {
       this.busy = false;
     }
@@ -156,20 +216,59 @@ export class DuplicatesView extends LiveView {
     const d = this.data;
     if (!d) {
       this.summary.replaceChildren(
-        el('p', { class: 'meta' }, 'Choose how alike records must be and press Find duplicates (or run "Find Duplicates…" from the Datasets view). Nothing changes until you tag or delete.'),
+        el(
+          'p',
+          { class: 'meta' },
+          'Choose how alike records must be and press Find duplicates (or run "Find Duplicates…" from the Datasets view). Nothing changes until you tag or delete.',
+        ),
       );
       return;
     }
     const counts = el(
       'div',
       { class: 'stats-summary' },
-      el('div', { class: 'stat' }, el('strong', { 'data-testid': 'dup-clusters' }, formatCount(d.clusters)), el('span', {}, 'clusters')),
-      el('div', { class: 'stat' }, el('strong', { 'data-testid': 'dup-records' }, formatCount(d.records)), el('span', {}, 'records in them')),
-      el('div', { class: 'stat' }, el('strong', { 'data-testid': 'dup-extra' }, formatCount(d.extra)), el('span', {}, 'beyond one per cluster')),
-      el('div', { class: 'stat' }, el('strong', { 'data-testid': 'dup-resolved' }, formatCount(d.resolved)), el('span', {}, 'resolved')),
+      el(
+        'div',
+        { class: 'stat' },
+        el('strong', { 'data-testid': 'dup-clusters' }, formatCount(d.clusters)),
+        el('span', {}, 'clusters'),
+      ),
+      el(
+        'div',
+        { class: 'stat' },
+        el('strong', { 'data-testid': 'dup-records' }, formatCount(d.records)),
+        el('span', {}, 'records in them'),
+      ),
+      el(
+        'div',
+        { class: 'stat' },
+        el('strong', { 'data-testid': 'dup-extra' }, formatCount(d.extra)),
+        el('span', {}, 'beyond one per cluster'),
+      ),
+      el(
+        'div',
+        { class: 'stat' },
+        el('strong', { 'data-testid': 'dup-resolved' }, formatCount(d.resolved)),
+        el('span', {}, 'resolved'),
+      ),
     );
-    const tagAll = vsButton({ icon: 'tag', 'data-testid': 'dup-tag-all', title: `Keep one record per cluster and tag the others "${d.tag}" (one undo)` }, `Tag the others in all clusters "${d.tag}"`);
-    const deleteAll = vsButton({ secondary: '', icon: 'trash', 'data-testid': 'dup-delete-all', title: 'Keep one record per cluster and delete the others (one undo)' }, 'Delete the others in all clusters');
+    const tagAll = vsButton(
+      {
+        icon: 'tag',
+        'data-testid': 'dup-tag-all',
+        title: `Keep one record per cluster and tag the others "${d.tag}" (one undo)`,
+      },
+      `Tag the others in all clusters "${d.tag}"`,
+    );
+    const deleteAll = vsButton(
+      {
+        secondary: '',
+        icon: 'trash',
+        'data-testid': 'dup-delete-all',
+        title: 'Keep one record per cluster and delete the others (one undo)',
+      },
+      'Delete the others in all clusters',
+    );
     tagAll.addEventListener('click', () => void this.resolve('all', 'tag'));
     deleteAll.addEventListener('click', () => void this.resolve('all', 'delete'));
     const open = d.clusters - d.resolved;
@@ -180,10 +279,27 @@ export class DuplicatesView extends LiveView {
     }
     append(
       this.summary,
-      el('p', { class: 'meta', 'data-testid': 'dup-description' }, `${d.description[0]?.toUpperCase() ?? ''}${d.description.slice(1)}, among ${formatCount(d.searched)} records.`),
-      d.stale ? el('p', { class: 'notice notice-warning', role: 'alert', 'data-testid': 'dup-stale' }, icon('warning'), el('span', {}, 'Lines were inserted or deleted while this ran, or the file was reloaded: find the duplicates again before acting on them.')) : null,
+      el(
+        'p',
+        { class: 'meta', 'data-testid': 'dup-description' },
+        `${d.description[0]?.toUpperCase() ?? ''}${d.description.slice(1)}, among ${formatCount(d.searched)} records.`,
+      ),
+      d.stale
+        ? el(
+            'p',
+            { class: 'notice notice-warning', role: 'alert', 'data-testid': 'dup-stale' },
+            icon('warning'),
+            el(
+              'span',
+              {},
+              'Lines were inserted or deleted while this ran, or the file was reloaded: find the duplicates again before acting on them.',
+            ),
+          )
+        : null,
       counts,
-      d.clusters ? el('div', { class: 'actions' }, tagAll, deleteAll) : el('p', { class: 'meta' }, 'No duplicates found.'),
+      d.clusters
+        ? el('div', { class: 'actions' }, tagAll, deleteAll)
+        : el('p', { class: 'meta' }, 'No duplicates found.'),
     );
   }
 
@@ -198,11 +314,38 @@ export class DuplicatesView extends LiveView {
       'div',
       { class: 'dup-head' },
       el('strong', {}, `Cluster ${c.id + 1}`),
-      el('span', { class: 'meta' }, `${c.members.length} records · ${c.kind} · ${c.kind === 'exact' ? 'identical after normalizing' : `similarity ≥ ${similarity(c.similarity)}`}`),
-      c.resolved ? el('span', { class: 'chip chip-status status-reviewed', 'data-testid': 'dup-resolved-chip' }, icon('check'), ' resolved') : null,
+      el(
+        'span',
+        { class: 'meta' },
+        `${c.members.length} records · ${c.kind} · ${c.kind === 'exact' ? 'identical after normalizing' : `similarity ≥ ${similarity(c.similarity)}`}`,
+      ),
+      c.resolved
+        ? el(
+            'span',
+            { class: 'chip chip-status status-reviewed', 'data-testid': 'dup-resolved-chip' },
+            icon('check'),
+            ' resolved',
+          )
+        : null,
     );
-    const tag = vsButton({ secondary: '', icon: 'tag', 'data-testid': `dup-tag-${c.id}`, title: 'Tag every record of this cluster but the kept one (one undo)' }, 'Tag the others');
-    const del = vsButton({ secondary: '', icon: 'trash', 'data-testid': `dup-delete-${c.id}`, title: 'Delete every record of this cluster but the kept one (one undo)' }, 'Delete the others');
+    const tag = vsButton(
+      {
+        secondary: '',
+        icon: 'tag',
+        'data-testid': `dup-tag-${c.id}`,
+        title: 'Tag every record of this cluster but the kept one (one undo)',
+      },
+      'Tag the others',
+    );
+    const del = vsButton(
+      {
+        secondary: '',
+        icon: 'trash',
+        'data-testid': `dup-delete-${c.id}`,
+        title: 'Delete every record of this cluster but the kept one (one undo)',
+      },
+      'Delete the others',
+    );
     tag.addEventListener('click', () => void this.resolve([c.id], 'tag'));
     del.addEventListener('click', () => void this.resolve([c.id], 'delete'));
     if (c.members.length < 2 || this.data?.stale) {
@@ -212,7 +355,12 @@ export class DuplicatesView extends LiveView {
     const members = el('div', { class: 'dup-members' });
     for (const m of c.members) {
       const isKept = m.index === kept;
-      const radio = el('vscode-radio', { name: `keep-${c.id}`, label: isKept ? 'kept' : 'keep', 'aria-label': `Keep line ${m.lineNumber}`, 'data-testid': `dup-keep-${m.index}` });
+      const radio = el('vscode-radio', {
+        name: `keep-${c.id}`,
+        label: isKept ? 'kept' : 'keep',
+        'aria-label': `Keep line ${m.lineNumber}`,
+        'data-testid': `dup-keep-${m.index}`,
+      });
       radio.checked = isKept;
       radio.addEventListener('change', () => {
         if (radio.checked) {
@@ -220,23 +368,52 @@ export class DuplicatesView extends LiveView {
           this.renderList();
         }
       });
-      const line = el('button', { type: 'button', class: 'link-button', 'data-testid': `dup-open-${m.index}`, title: 'Open this record' }, `Line ${formatCount(m.lineNumber)}`);
+      const line = el(
+        'button',
+        { type: 'button', class: 'link-button', 'data-testid': `dup-open-${m.index}`, title: 'Open this record' },
+        `Line ${formatCount(m.lineNumber)}`,
+      );
       line.addEventListener('click', () => this.cb.open(m.index));
       const chips = el('div', { class: 'chips' });
       if (m.label !== undefined) chips.append(el('span', { class: 'chip chip-suggestion' }, m.label));
       if (m.score !== undefined) chips.append(el('span', { class: 'chip chip-status' }, `score ${m.score}`));
-      for (const t of m.tags) chips.append(el('span', { class: `chip chip-status${t === this.data?.tag ? ' status-rejected' : ''}`, 'data-testid': 'dup-tag-chip' }, icon('tag'), ` ${t}`));
+      for (const t of m.tags)
+        chips.append(
+          el(
+            'span',
+            {
+              class: `chip chip-status${t === this.data?.tag ? ' status-rejected' : ''}`,
+              'data-testid': 'dup-tag-chip',
+            },
+            icon('tag'),
+            ` ${t}`,
+          ),
+        );
       members.append(
         el(
           'article',
-          { class: `dup-member${isKept ? ' kept' : ''}`, 'data-testid': `dup-member-${m.index}`, 'aria-label': `Line ${m.lineNumber}${isKept ? ', kept' : ''}` },
+          {
+            class: `dup-member${isKept ? ' kept' : ''}`,
+            'data-testid': `dup-member-${m.index}`,
+            'aria-label': `Line ${m.lineNumber}${isKept ? ', kept' : ''}`,
+          },
           el('div', { class: 'dup-member-head' }, radio, line),
           chips,
           el('div', { class: 'dup-text' }, m.invalid ? `(invalid line) ${m.text}` : m.text),
         ),
       );
     }
-    return el('section', { class: `stats-card dup-cluster${c.resolved ? ' resolved' : ''}`, 'data-testid': `dup-cluster-${c.id}`, 'aria-label': `Cluster ${c.id + 1}` }, head, members, el('div', { class: 'actions' }, tag, del));
+    return el(
+      'section',
+      {
+        class: `stats-card dup-cluster${c.resolved ? ' resolved' : ''}`,
+        'data-testid': `dup-cluster-${c.id}`,
+        'aria-label': `Cluster ${c.id + 1}`,
+      },
+      head,
+      members,
+      el('div', { class: 'actions' }, tag, del),
+    );
   }
 
   private async resolve(clusters: 'all' | number[], action: 'tag' | 'delete'): Promise<void> {

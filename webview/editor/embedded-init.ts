@@ -24,9 +24,22 @@ export function embeddedInit(state: unknown): Embedded | undefined {
   } catch {
     return undefined;
   }
-  if (data === null || typeof data !== 'object' || !('token' in data) || typeof data.token !== 'string' || !('event' in data)) return undefined;
+  if (
+    data === null ||
+    typeof data !== 'object' ||
+    !('token' in data) ||
+    typeof data.token !== 'string' ||
+    !('event' in data)
+  )
+    return undefined;
   const event = data.event as Partial<InitEvent> | null;
-  const outline = event !== null && typeof event === 'object' && event.kind === 'event' && event.type === 'init' && typeof event.info === 'object' && event.info !== null;
+  const outline =
+    event !== null &&
+    typeof event === 'object' &&
+    event.kind === 'event' &&
+    event.type === 'init' &&
+    typeof event.info === 'object' &&
+    event.info !== null;
   const used = state !== null && typeof state === 'object' && 'initToken' in state && state.initToken === data.token;
   return { token: data.token, event: outline && !used ? (event as InitEvent) : undefined };
 }

@@ -11,14 +11,27 @@ export class HelpOverlay {
   private readonly groups = el('div', { class: 'keys-groups' });
 
   constructor() {
-    const close = vsButton({ secondary: '', icon: 'close', 'data-testid': 'help-close', 'aria-label': 'Close help' }, 'Close');
+    const close = vsButton(
+      { secondary: '', icon: 'close', 'data-testid': 'help-close', 'aria-label': 'Close help' },
+      'Close',
+    );
     close.addEventListener('click', () => this.hide());
     const dialog = el(
       'div',
-      { class: 'dialog help-dialog', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'help-title', tabindex: '-1' },
+      {
+        class: 'dialog help-dialog',
+        role: 'dialog',
+        'aria-modal': 'true',
+        'aria-labelledby': 'help-title',
+        tabindex: '-1',
+      },
       el('div', { class: 'dialog-head' }, el('h2', { id: 'help-title' }, 'Keyboard shortcuts'), close),
       this.groups,
-      el('p', { class: 'meta' }, 'Keys do nothing while you type in a text box. Undo, redo and save are VS Code’s. The one-letter keys can be changed or turned off: setting datasetCurator.editor.keys.'),
+      el(
+        'p',
+        { class: 'meta' },
+        'Keys do nothing while you type in a text box. Undo, redo and save are VS Code’s. The one-letter keys can be changed or turned off: setting datasetCurator.editor.keys.',
+      ),
     );
     this.element.append(dialog);
     this.element.addEventListener('click', (e) => {

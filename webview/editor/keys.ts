@@ -43,9 +43,12 @@ export interface KeyAction {
   what?: string;
 }
 
-const relabels = ([1, 2, 3, 4, 5, 6, 7, 8, 9] as const).map(
-  (n): KeyAction => ({ id: `relabel${n}`, key: String(n), group: 'Curate', what: 'Relabel with the n-th label' }),
-);
+const relabels = ([1, 2, 3, 4, 5, 6, 7, 8, 9] as const).map((n): KeyAction => ({
+  id: `relabel${n}`,
+  key: String(n),
+  group: 'Curate',
+  what: 'Relabel with the n-th label',
+}));
 
 export const KEY_ACTIONS: readonly KeyAction[] = [
   { id: 'next', key: 'j', fixed: ['↓'], group: 'Navigate', what: 'Next record (list: next row)' },
@@ -79,7 +82,11 @@ export const KEY_ACTIONS: readonly KeyAction[] = [
 
 /** Rows of the help that are not actions of the key map (handled by the search bar, VS Code, a click). */
 const NOTES: { group: string; keys: string[] | ((k: KeyMap) => string[]); what: string }[] = [
-  { group: 'Review queue', keys: (k) => [...k.keysOf(...relabels.map((r) => r.id)), ...k.keysOf('accept', 'reject')], what: 'Reviewing a queued record takes it out and moves to the next' },
+  {
+    group: 'Review queue',
+    keys: (k) => [...k.keysOf(...relabels.map((r) => r.id)), ...k.keysOf('accept', 'reject')],
+    what: 'Reviewing a queued record takes it out and moves to the next',
+  },
   { group: 'Curate', keys: ['Click'], what: 'Edit a field in place (Enter saves, Escape cancels)' },
   { group: 'Curate', keys: ['Ctrl+Z'], what: 'Undo (VS Code)' },
   { group: 'Search', keys: ['Enter', 'F3'], what: 'Next match' },
@@ -112,13 +119,15 @@ export function keyMap(overrides: Readonly<Record<string, string>> = {}): KeyMap
   const taken = new Set<string>();
   for (const [id, k] of Object.entries(overrides)) {
     if (!(REBINDABLE as readonly string[]).includes(id)) problems.push(`"${id}" is not an action with a key`);
-    else if (k !== '' && [...k].length !== 1) problems.push(`"${id}": "${k}" is not one character (or "" to turn the key off)`);
+    else if (k !== '' && [...k].length !== 1)
+      problems.push(`"${id}": "${k}" is not one character (or "" to turn the key off)`);
     else {
       key.set(id as ActionId, k === '' ? undefined : k);
       if (k !== '') taken.add(k);
     }
   }
-  for (const a of KEY_ACTIONS) if (a.key !== undefined && !(a.id in overrides) && taken.has(a.key)) key.set(a.id, undefined);
+  for (const a of KEY_ACTIONS)
+    if (a.key !== undefined && !(a.id in overrides) && taken.has(a.key)) key.set(a.id, undefined);
   const byKey = new Map<string, ActionId>();
   for (const a of KEY_ACTIONS) {
     const k = key.get(a.id);
@@ -127,7 +136,10 @@ export function keyMap(overrides: Readonly<Record<string, string>> = {}): KeyMap
   }
   return {
     action: (k) => byKey.get(k),
-    keysOf: (...ids) => ids.flatMap((id) => [key.get(id), ...(KEY_ACTIONS.find((a) => a.id === id)?.fixed ?? [])]).filter((k): k is string => k !== undefined),
+    keysOf: (...ids) =>
+      ids
+        .flatMap((id) => [key.get(id), ...(KEY_ACTIONS.find((a) => a.id === id)?.fixed ?? [])])
+        .filter((k): k is string => k !== undefined),
     problems,
   };
 }
@@ -152,7 +164,8 @@ export function helpRows(k: KeyMap): { group: string; items: HelpRow[] }[] {
     if (row) row.keys.push(...k.keysOf(a.id));
     else g.items.push({ keys: k.keysOf(a.id), what: a.what });
   }
-  for (const n of NOTES) groupOf(n.group).items.push({ keys: typeof n.keys === 'function' ? n.keys(k) : n.keys, what: n.what });
+  for (const n of NOTES)
+    groupOf(n.group).items.push({ keys: typeof n.keys === 'function' ? n.keys(k) : n.keys, what: n.what });
   for (const g of groups) for (const r of g.items) r.keys = shorten(r.keys);
   return groups.filter((g) => g.group !== 'Help').concat(groups.filter((g) => g.group === 'Help'));
 }

@@ -23,7 +23,16 @@ const POLL_MS = 300;
 const BUILTIN: Record<string, { title: string; width: string; cell(r: RowPayload): string }> = {
   line: { title: 'Line', width: '72px', cell: (r) => String(r.lineNumber) },
   label: { title: 'Label', width: '120px', cell: (r) => r.label ?? '' },
-  score: { title: 'Score', width: '64px', cell: (r) => (r.score === undefined ? '' : r.score <= 1 && r.score >= 0 && !Number.isInteger(r.score) ? formatPercent(r.score) : String(r.score)) },
+  score: {
+    title: 'Score',
+    width: '64px',
+    cell: (r) =>
+      r.score === undefined
+        ? ''
+        : r.score <= 1 && r.score >= 0 && !Number.isInteger(r.score)
+          ? formatPercent(r.score)
+          : String(r.score),
+  },
   status: { title: 'Status', width: '96px', cell: (r) => r.reviewStatus ?? '' },
 };
 export const DEFAULT_COLUMNS = ['line', 'label', 'score', 'text'];
@@ -38,12 +47,33 @@ export interface ListCallbacks {
 export class ListView {
   readonly element = el('div', { class: 'list-view', 'data-testid': 'list' });
   private readonly header = el('div', { class: 'list-row list-header', role: 'row' });
-  private readonly viewport = el('div', { class: 'list-viewport', role: 'grid', tabindex: '0', 'aria-label': 'Records', 'data-testid': 'list-viewport' });
+  private readonly viewport = el('div', {
+    class: 'list-viewport',
+    role: 'grid',
+    tabindex: '0',
+    'aria-label': 'Records',
+    'data-testid': 'list-viewport',
+  });
   private readonly spacer = el('div', { class: 'list-spacer' });
   private readonly layer = el('div', { class: 'list-layer', role: 'rowgroup' });
-  private readonly picker = el('div', { class: 'column-picker', 'data-testid': 'column-picker-menu', role: 'group', 'aria-label': 'Columns', hidden: '' });
-  private readonly onlyBox = el('vscode-checkbox', { label: 'Only matches', 'data-testid': 'only-matches', title: 'Show only the records that match the search (m)', disabled: '' });
-  private readonly summary = el('span', { class: 'meta list-summary', 'data-testid': 'list-summary', 'aria-live': 'polite' });
+  private readonly picker = el('div', {
+    class: 'column-picker',
+    'data-testid': 'column-picker-menu',
+    role: 'group',
+    'aria-label': 'Columns',
+    hidden: '',
+  });
+  private readonly onlyBox = el('vscode-checkbox', {
+    label: 'Only matches',
+    'data-testid': 'only-matches',
+    title: 'Show only the records that match the search (m)',
+    disabled: '',
+  });
+  private readonly summary = el('span', {
+    class: 'meta list-summary',
+    'data-testid': 'list-summary',
+    'aria-live': 'polite',
+  });
   private readonly pool: HTMLElement[] = [];
   private readonly pages = new Lru<number, RowPayload[]>(80);
   private readonly inFlight = new Map<number, Promise<void>>();
@@ -76,7 +106,16 @@ export class ListView {
     this.all = new AllRows(host, () => this.lineCount);
     this.source = this.all;
     this.viewport.append(this.spacer, this.layer);
-    const pickButton = vsButton({ secondary: '', icon: 'list-selection', 'data-testid': 'column-picker', title: 'Choose columns', 'aria-haspopup': 'true' }, 'Columns');
+    const pickButton = vsButton(
+      {
+        secondary: '',
+        icon: 'list-selection',
+        'data-testid': 'column-picker',
+        title: 'Choose columns',
+        'aria-haspopup': 'true',
+      },
+      'Columns',
+    );
     pickButton.addEventListener('click', () => this.togglePicker());
     this.onlyBox.addEventListener('change', () => void this.setOnlyMatches(this.onlyBox.checked));
     const bar = el(
@@ -249,7 +288,9 @@ export class ListView {
     let r = this.row(this.pos);
     if (!r && this.source.count() > 0) {
       const start = Math.floor(this.pos / PAGE) * PAGE;
-      r = (await this.source.fetch(start, Math.min(PAGE, this.source.count() - start), this.fieldColumns()))[this.pos - start];
+      r = (await this.source.fetch(start, Math.min(PAGE, this.source.count() - start), this.fieldColumns()))[
+        this.pos - start
+      ];
     }
     if (r) this.cb.open(r.index);
     else if (!this.onlyMatches) this.cb.open(this.pos);
@@ -357,7 +398,9 @@ export class ListView {
   private renderHeader(): void {
     const template = this.columns.map((c) => BUILTIN[c]?.width ?? 'minmax(120px, 1fr)').join(' ');
     this.element.style.setProperty('--list-columns', template);
-    this.header.replaceChildren(...this.columns.map((c) => el('span', { class: 'list-cell', role: 'columnheader' }, BUILTIN[c]?.title ?? c)));
+    this.header.replaceChildren(
+      ...this.columns.map((c) => el('span', { class: 'list-cell', role: 'columnheader' }, BUILTIN[c]?.title ?? c)),
+    );
   }
 
   private schedule(): void {
@@ -428,7 +471,9 @@ export class ListView {
       const pos = start + k;
       const data = this.row(pos);
       const index = data?.index ?? (only ? undefined : pos);
-      const key = data ? `${pos}:${this.generation}:${this.columns.join('\u0000')}` : `${pos}:${this.generation}:loading`;
+      const key = data
+        ? `${pos}:${this.generation}:${this.columns.join('\u0000')}`
+        : `${pos}:${this.generation}:loading`;
       if (r.dataset.key !== key) {
         r.dataset.key = key;
         if (index === undefined) delete r.dataset.index;

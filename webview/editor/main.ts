@@ -19,10 +19,25 @@ if (root) {
   if (first) app.onEvent(first);
   for (const e of pending.splice(0)) app.onEvent(e);
   // The schemas load after the page's load event (protocol-loader.ts); then the embedded init is checked too.
-  void host.schemas().then((p) => {
-    const check = first && p.HostEvent.safeParse(first);
-    if (check && !check.success) host.notify({ kind: 'notify', type: 'log', level: 'warn', message: `the page's embedded init does not match the protocol: ${check.error.message}` });
-  }, (err: unknown) => host.notify({ kind: 'notify', type: 'log', level: 'error', message: `the protocol's schemas did not load: ${String(err)}` }));
+  void host.schemas().then(
+    (p) => {
+      const check = first && p.HostEvent.safeParse(first);
+      if (check && !check.success)
+        host.notify({
+          kind: 'notify',
+          type: 'log',
+          level: 'warn',
+          message: `the page's embedded init does not match the protocol: ${check.error.message}`,
+        });
+    },
+    (err: unknown) =>
+      host.notify({
+        kind: 'notify',
+        type: 'log',
+        level: 'error',
+        message: `the protocol's schemas did not load: ${String(err)}`,
+      }),
+  );
   // VS Code shows the page on its load event; one frame later it is on screen.
   void pageLoaded.then(() => requestAnimationFrame(() => host.notify({ kind: 'notify', type: 'shown' })));
 }

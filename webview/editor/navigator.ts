@@ -116,14 +116,18 @@ export class RecordNavigator {
       const shown = record;
       this.cache.get(target).then(
         (r) => {
-          if (seq === this.requestSeq && this.current === shown && JSON.stringify(r) !== JSON.stringify(shown)) this.setCurrent(r, false, true);
+          if (seq === this.requestSeq && this.current === shown && JSON.stringify(r) !== JSON.stringify(shown))
+            this.setCurrent(r, false, true);
         },
         () => undefined, // the next move or refresh reports a failure
       );
     }
     // Ahead of the keys: a host busy with a job answers in 100 ms or more, and j held down or
     // pressed quickly outruns three records.
-    this.cache.prefetch([target + 1, target + 2, target - 1, target + 3, target + 4, target + 5, target + 6, target - 2], count);
+    this.cache.prefetch(
+      [target + 1, target + 2, target - 1, target + 3, target + 4, target + 5, target + 6, target - 2],
+      count,
+    );
   }
 
   private setCurrent(r: RecordPayload, moved: boolean, refresh: boolean): void {

@@ -14,15 +14,40 @@ function side(kind: 'chosen' | 'rejected', s: Pair['chosen'], other: Pair['chose
   const head = el(
     'div',
     { class: 'pair-head' },
-    el('span', { class: `pair-kind pair-${kind}` }, icon(kind === 'chosen' ? 'thumbsup' : 'thumbsdown'), kind === 'chosen' ? ' Chosen' : ' Rejected'),
-    s.rating !== undefined ? el('span', { class: `pair-rating${better ? ' pair-rating-best' : ''}`, 'data-testid': `${kind}-rating`, 'aria-label': `Rating ${s.rating}` }, String(s.rating)) : null,
+    el(
+      'span',
+      { class: `pair-kind pair-${kind}` },
+      icon(kind === 'chosen' ? 'thumbsup' : 'thumbsdown'),
+      kind === 'chosen' ? ' Chosen' : ' Rejected',
+    ),
+    s.rating !== undefined
+      ? el(
+          'span',
+          {
+            class: `pair-rating${better ? ' pair-rating-best' : ''}`,
+            'data-testid': `${kind}-rating`,
+            'aria-label': `Rating ${s.rating}`,
+          },
+          String(s.rating),
+        )
+      : null,
     s.model !== undefined ? el('span', { class: 'meta pair-model', 'data-testid': `${kind}-model` }, s.model) : null,
   );
-  return el('div', { class: `pair-side pair-side-${kind}`, 'data-testid': kind }, head, el('div', { class: 'pair-text', 'data-testid': `${kind}-text` }, s.text));
+  return el(
+    'div',
+    { class: `pair-side pair-side-${kind}`, 'data-testid': kind },
+    head,
+    el('div', { class: 'pair-text', 'data-testid': `${kind}-text` }, s.text),
+  );
 }
 
 export class PreferenceView {
-  readonly element = el('section', { class: 'pair', 'data-testid': 'preference', 'aria-label': 'Preference pair', hidden: '' });
+  readonly element = el('section', {
+    class: 'pair',
+    'data-testid': 'preference',
+    'aria-label': 'Preference pair',
+    hidden: '',
+  });
 
   constructor(private readonly actions: PreferenceActions) {}
 
@@ -33,18 +58,30 @@ export class PreferenceView {
       this.element.replaceChildren();
       return;
     }
-    const swap = vsButton({ secondary: '', icon: 'arrow-swap', 'data-testid': 'swap', title: 'Swap chosen and rejected (x)' }, 'Swap');
+    const swap = vsButton(
+      { secondary: '', icon: 'arrow-swap', 'data-testid': 'swap', title: 'Swap chosen and rejected (x)' },
+      'Swap',
+    );
     if (!editable) swap.setAttribute('disabled', '');
     swap.addEventListener('click', () => this.actions.swap());
     const decision =
       p.human === 'swapped'
         ? el('span', { class: 'chip chip-status status-reviewed', 'data-testid': 'pair-human' }, 'swapped by you')
         : p.human === 'kept'
-          ? el('span', { class: 'chip chip-status status-reviewed', 'data-testid': 'pair-human' }, "kept the judge's order")
+          ? el(
+              'span',
+              { class: 'chip chip-status status-reviewed', 'data-testid': 'pair-human' },
+              "kept the judge's order",
+            )
           : null;
     this.element.replaceChildren(
       el('div', { class: 'pair-toolbar' }, el('h2', { class: 'panel-title' }, 'Preference pair'), decision, swap),
-      el('div', { class: 'pair-prompt' }, el('div', { class: 'field-name' }, 'Prompt'), el('div', { class: 'pair-text', 'data-testid': 'pair-prompt' }, p.prompt)),
+      el(
+        'div',
+        { class: 'pair-prompt' },
+        el('div', { class: 'field-name' }, 'Prompt'),
+        el('div', { class: 'pair-text', 'data-testid': 'pair-prompt' }, p.prompt),
+      ),
       el('div', { class: 'pair-sides' }, side('chosen', p.chosen, p.rejected), side('rejected', p.rejected, p.chosen)),
     );
   }

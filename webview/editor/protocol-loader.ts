@@ -16,7 +16,9 @@ declare global {
  * (the page's module script runs first). document.readyState cannot tell: VS Code writes the page
  * into a document that had loaded already (fake.html), and it says 'complete' from the start.
  */
-export const pageLoaded = new Promise<void>((resolve) => window.addEventListener('load', () => resolve(), { once: true }));
+export const pageLoaded = new Promise<void>((resolve) =>
+  window.addEventListener('load', () => resolve(), { once: true }),
+);
 
 let loading: Promise<Protocol> | undefined;
 
@@ -33,7 +35,10 @@ export function loadProtocol(): Promise<Protocol> {
         const script = document.createElement('script');
         script.nonce = nonce;
         script.src = src;
-        script.onload = () => (globalThis.__dcProtocol ? resolve(globalThis.__dcProtocol) : reject(new Error('protocol.js defined no schemas')));
+        script.onload = () =>
+          globalThis.__dcProtocol
+            ? resolve(globalThis.__dcProtocol)
+            : reject(new Error('protocol.js defined no schemas'));
         script.onerror = () => reject(new Error(`protocol.js failed to load from ${src}`));
         document.head.append(script);
       }),

@@ -6,17 +6,39 @@ import { checkJson, describeProblem } from './json-check';
 
 export class RawEditor {
   readonly element = el('div', { class: 'overlay', hidden: '', 'data-testid': 'raw-editor-dialog' });
-  private readonly area = el('textarea', { class: 'raw-editor', 'data-testid': 'raw-editor', spellcheck: 'false', 'aria-label': 'Raw JSON of the line', 'aria-describedby': 'raw-status' });
-  private readonly status = el('div', { class: 'raw-status', id: 'raw-status', 'data-testid': 'raw-error', role: 'status' });
+  private readonly area = el('textarea', {
+    class: 'raw-editor',
+    'data-testid': 'raw-editor',
+    spellcheck: 'false',
+    'aria-label': 'Raw JSON of the line',
+    'aria-describedby': 'raw-status',
+  });
+  private readonly status = el('div', {
+    class: 'raw-status',
+    id: 'raw-status',
+    'data-testid': 'raw-error',
+    role: 'status',
+  });
   private readonly title = el('h2', { id: 'raw-title' });
-  private readonly apply = vsButton({ icon: 'check', 'data-testid': 'raw-apply', title: 'Apply (Ctrl+Enter)' }, 'Apply');
+  private readonly apply = vsButton(
+    { icon: 'check', 'data-testid': 'raw-apply', title: 'Apply (Ctrl+Enter)' },
+    'Apply',
+  );
   private index = -1;
   private original = '';
   private returnFocus: HTMLElement | null = null;
 
   constructor(private readonly onApply: (index: number, raw: string) => Promise<string | undefined>) {
     const cancel = vsButton({ secondary: '', 'data-testid': 'raw-cancel' }, 'Cancel');
-    const format = vsButton({ secondary: '', icon: 'json', 'data-testid': 'raw-format', title: 'Pretty-print for editing (compacted again on Apply)' }, 'Format');
+    const format = vsButton(
+      {
+        secondary: '',
+        icon: 'json',
+        'data-testid': 'raw-format',
+        title: 'Pretty-print for editing (compacted again on Apply)',
+      },
+      'Format',
+    );
     cancel.addEventListener('click', () => this.hide());
     format.addEventListener('click', () => {
       const c = checkJson(this.area.value);
@@ -33,7 +55,14 @@ export class RawEditor {
       el('div', { class: 'dialog-head' }, this.title),
       this.area,
       this.status,
-      el('div', { class: 'actions' }, this.apply, format, cancel, el('span', { class: 'meta' }, 'Ctrl+Enter applies · Escape cancels')),
+      el(
+        'div',
+        { class: 'actions' },
+        this.apply,
+        format,
+        cancel,
+        el('span', { class: 'meta' }, 'Ctrl+Enter applies · Escape cancels'),
+      ),
     );
     this.element.append(dialog);
     this.element.addEventListener('keydown', (e) => {
@@ -77,11 +106,20 @@ export class RawEditor {
     this.area.toggleAttribute('aria-invalid', !c.ok);
     if (c.ok) {
       const isObject = c.value !== null && typeof c.value === 'object' && !Array.isArray(c.value);
-      this.status.replaceChildren(icon(isObject ? 'pass' : 'warning'), isObject ? ' Valid JSON' : ' Valid JSON, but not an object: the line will not be a record');
+      this.status.replaceChildren(
+        icon(isObject ? 'pass' : 'warning'),
+        isObject ? ' Valid JSON' : ' Valid JSON, but not an object: the line will not be a record',
+      );
       return { send: text.includes('\n') ? JSON.stringify(c.value) : text };
     }
     const multiLine = text.includes('\n');
-    this.status.replaceChildren(icon('error'), ` ${describeProblem(c.problem)}`, multiLine ? ' — an invalid line cannot span several lines; fix it to apply' : ' — you can still apply it as an invalid line');
+    this.status.replaceChildren(
+      icon('error'),
+      ` ${describeProblem(c.problem)}`,
+      multiLine
+        ? ' — an invalid line cannot span several lines; fix it to apply'
+        : ' — you can still apply it as an invalid line',
+    );
     return { send: multiLine ? undefined : text };
   }
 

@@ -25,7 +25,14 @@ function isConversation(v: unknown): v is { role: string; content: unknown }[] {
   return (
     Array.isArray(v) &&
     v.length > 0 &&
-    v.every((m) => m !== null && typeof m === 'object' && !Array.isArray(m) && typeof (m as { role?: unknown }).role === 'string' && 'content' in m)
+    v.every(
+      (m) =>
+        m !== null &&
+        typeof m === 'object' &&
+        !Array.isArray(m) &&
+        typeof (m as { role?: unknown }).role === 'string' &&
+        'content' in m,
+    )
   );
 }
 
@@ -34,14 +41,28 @@ function scalar(v: unknown, path: readonly (string | number)[], src?: NumberSour
   if (typeof v === 'number') {
     // As the file has it: 12345678901234567890 stays that, not 12345678901234567000.
     const text = src?.(path);
-    return el('span', { class: 'v-number', ...(text !== undefined && text !== String(v) ? { title: `Read as ${String(v)}: the file's number is kept as written` } : {}) }, text ?? String(v));
+    return el(
+      'span',
+      {
+        class: 'v-number',
+        ...(text !== undefined && text !== String(v)
+          ? { title: `Read as ${String(v)}: the file's number is kept as written` }
+          : {}),
+      },
+      text ?? String(v),
+    );
   }
   if (typeof v === 'boolean') return el('span', { class: 'v-boolean' }, String(v));
   if (v === null) return el('span', { class: 'v-null' }, 'null');
   return el('span', { class: 'v-other' }, String(JSON.stringify(v)));
 }
 
-function renderConversation(messages: { role: string; content: unknown }[], depth: number, path: readonly (string | number)[], src?: NumberSource): HTMLElement {
+function renderConversation(
+  messages: { role: string; content: unknown }[],
+  depth: number,
+  path: readonly (string | number)[],
+  src?: NumberSource,
+): HTMLElement {
   const list = el('div', { class: 'conversation', role: 'list' });
   for (const [n, m] of messages.entries()) {
     const role = KNOWN_ROLES.has(m.role) ? m.role : 'other';
@@ -51,7 +72,11 @@ function renderConversation(messages: { role: string; content: unknown }[], dept
         'div',
         { class: `message role-${role}`, role: 'listitem' },
         el('div', { class: 'message-role' }, m.role),
-        el('div', { class: 'message-content' }, typeof m.content === 'string' ? m.content : renderValue(m.content, depth + 1, [...path, n, 'content'], src)),
+        el(
+          'div',
+          { class: 'message-content' },
+          typeof m.content === 'string' ? m.content : renderValue(m.content, depth + 1, [...path, n, 'content'], src),
+        ),
         extra.length ? renderValue(Object.fromEntries(extra), depth + 1, [...path, n], src) : null,
       ),
     );
@@ -60,17 +85,31 @@ function renderConversation(messages: { role: string; content: unknown }[], dept
 }
 
 /** Renders any JSON value; depth 1 is a top-level field's value, at `path` in the record (numbers shown as `src` has them). */
-export function renderValue(v: unknown, depth: number, path: readonly (string | number)[] = [], src?: NumberSource): HTMLElement {
+export function renderValue(
+  v: unknown,
+  depth: number,
+  path: readonly (string | number)[] = [],
+  src?: NumberSource,
+): HTMLElement {
   if (isConversation(v)) return renderConversation(v, depth, path, src);
   if (v === null || typeof v !== 'object') return scalar(v, path, src);
   const entries: [string, unknown][] = Array.isArray(v) ? v.map((x, i) => [String(i), x]) : Object.entries(v);
-  const summaryText = Array.isArray(v) ? `[${entries.length} item${entries.length === 1 ? '' : 's'}]` : `{${entries.length} key${entries.length === 1 ? '' : 's'}}`;
+  const summaryText = Array.isArray(v)
+    ? `[${entries.length} item${entries.length === 1 ? '' : 's'}]`
+    : `{${entries.length} key${entries.length === 1 ? '' : 's'}}`;
   if (entries.length === 0) return el('span', { class: 'v-empty' }, Array.isArray(v) ? '[]' : '{}');
   const details = el('details', { class: 'tree' }, el('summary', {}, summaryText));
   if (depth <= 2) details.open = true;
   const body = el('div', { class: 'tree-body' });
   for (const [k, x] of entries) {
-    body.append(el('div', { class: 'tree-row' }, el('span', { class: 'tree-key' }, Array.isArray(v) ? `${k}` : `${k}:`), renderValue(x, depth + 1, [...path, Array.isArray(v) ? Number(k) : k], src)));
+    body.append(
+      el(
+        'div',
+        { class: 'tree-row' },
+        el('span', { class: 'tree-key' }, Array.isArray(v) ? `${k}` : `${k}:`),
+        renderValue(x, depth + 1, [...path, Array.isArray(v) ? Number(k) : k], src),
+      ),
+    );
   }
   details.append(body);
   return details;
@@ -98,7 +137,12 @@ export class RecordView {
     const parts: Node[] = [];
     if (r.invalid) {
       parts.push(
-        el('div', { class: 'notice notice-error', 'data-testid': 'invalid-raw' }, icon('warning'), ` This line is not a valid record. Press E to edit its raw text.`),
+        el(
+          'div',
+          { class: 'notice notice-error', 'data-testid': 'invalid-raw' },
+          icon('warning'),
+          ` This line is not a valid record. Press E to edit its raw text.`,
+        ),
         el('pre', { class: 'raw', 'data-field': '$raw' }, r.raw),
       );
     } else if (r.value) {
@@ -120,7 +164,11 @@ export class RecordView {
     const header = el('div', { class: 'field-name' }, el('span', {}, key));
     const section = el('section', { class: 'field', 'data-field': key }, header, valueBox);
     if (opts.editable) {
-      const edit = el('button', { class: 'icon-button field-edit', type: 'button', 'aria-label': `Edit field ${key}`, title: 'Edit' }, icon('edit'));
+      const edit = el(
+        'button',
+        { class: 'icon-button field-edit', type: 'button', 'aria-label': `Edit field ${key}`, title: 'Edit' },
+        icon('edit'),
+      );
       edit.addEventListener('click', () => this.startEdit(section, valueBox, key, value, opts));
       header.append(edit);
       valueBox.classList.add('editable');
@@ -135,7 +183,13 @@ export class RecordView {
     return section;
   }
 
-  private startEdit(section: HTMLElement, valueBox: HTMLElement, key: string, value: unknown, opts: RecordViewOptions): void {
+  private startEdit(
+    section: HTMLElement,
+    valueBox: HTMLElement,
+    key: string,
+    value: unknown,
+    opts: RecordViewOptions,
+  ): void {
     if (this.editingKey !== undefined) return;
     this.editingKey = key;
     const isString = typeof value === 'string';
@@ -149,7 +203,11 @@ export class RecordView {
     area.value = initial;
     area.rows = Math.min(20, Math.max(2, initial.split('\n').length + (isString ? Math.ceil(initial.length / 90) : 0)));
     const error = el('div', { class: 'field-error', 'data-testid': 'field-error', role: 'alert' });
-    const hint = el('div', { class: 'hint' }, `Enter to save · Shift+Enter for a new line · Escape to cancel${isString ? '' : ' · value is JSON'}`);
+    const hint = el(
+      'div',
+      { class: 'hint' },
+      `Enter to save · Shift+Enter for a new line · Escape to cancel${isString ? '' : ' · value is JSON'}`,
+    );
     const editor = el('div', { class: 'field-editing' }, area, error, hint);
     valueBox.hidden = true;
     section.append(editor);

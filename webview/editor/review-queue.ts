@@ -13,8 +13,25 @@ export function isQueued(a: AnnotationView | undefined): boolean {
 
 export class ReviewQueueBar {
   private readonly count = el('span', { 'data-testid': 'queue-count' });
-  private readonly button = el('button', { type: 'button', class: 'icon-button queue-button', 'data-testid': 'queue-button', title: 'Next record in the review queue (q; Shift+Q: previous)', hidden: '' }, icon('inbox'), ' ', this.count);
-  private readonly here = el('span', { class: 'chip chip-status status-pending', 'data-testid': 'queue-current', hidden: '' }, icon('inbox'), ' in review queue');
+  private readonly button = el(
+    'button',
+    {
+      type: 'button',
+      class: 'icon-button queue-button',
+      'data-testid': 'queue-button',
+      title: 'Next record in the review queue (q; Shift+Q: previous)',
+      hidden: '',
+    },
+    icon('inbox'),
+    ' ',
+    this.count,
+  );
+  private readonly here = el(
+    'span',
+    { class: 'chip chip-status status-pending', 'data-testid': 'queue-current', hidden: '' },
+    icon('inbox'),
+    ' in review queue',
+  );
   readonly element = el('span', { class: 'queue-bar' }, this.button, this.here);
   private last: QueuePayload | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -34,7 +51,8 @@ export class ReviewQueueBar {
 
   setCurrent(a: AnnotationView | undefined): void {
     this.here.hidden = !isQueued(a);
-    if (a?.reviewQueue) this.here.title = `Sent to the review queue "${a.reviewQueue}"; relabel, accept or reject it to take it out`;
+    if (a?.reviewQueue)
+      this.here.title = `Sent to the review queue "${a.reviewQueue}"; relabel, accept or reject it to take it out`;
   }
 
   /**
@@ -55,7 +73,10 @@ export class ReviewQueueBar {
       this.last = q;
       this.button.hidden = q.total === 0;
       this.count.textContent = `${formatCount(q.total)} to review`;
-      this.button.setAttribute('aria-label', `${q.total} record(s) in the review queue${q.queues.length ? ` (${q.queues.map((x) => `${x.queue}: ${x.count}`).join(', ')})` : ''}; next (q)`);
+      this.button.setAttribute(
+        'aria-label',
+        `${q.total} record(s) in the review queue${q.queues.length ? ` (${q.queues.map((x) => `${x.queue}: ${x.count}`).join(', ')})` : ''}; next (q)`,
+      );
     } catch {
       // The count is a convenience; the document's errors show elsewhere.
     }

@@ -22,18 +22,64 @@ export interface SearchCallbacks {
 }
 
 export class SearchBar {
-  readonly element = el('div', { class: 'search-bar', role: 'search', 'aria-label': 'Search and filter', 'data-testid': 'search-bar' });
-  private readonly text = el('vscode-textfield', { placeholder: 'Search records (/)', 'aria-label': 'Search text', 'data-testid': 'search-input', class: 'search-text' });
-  private readonly regex = el('vscode-checkbox', { label: 'Regex', title: 'Regular expression (case-sensitive)', 'data-testid': 'search-regex' });
-  private readonly label = el('vscode-single-select', { 'aria-label': 'Label filter', 'data-testid': 'search-label', class: 'search-select' });
-  private readonly status = el('vscode-single-select', { 'aria-label': 'Review status filter', 'data-testid': 'search-status', class: 'search-select' });
-  private readonly minScore = el('vscode-textfield', { type: 'number', placeholder: 'min score', 'aria-label': 'Minimum judge score', 'data-testid': 'search-min-score', class: 'search-score' });
-  private readonly maxScore = el('vscode-textfield', { type: 'number', placeholder: 'max score', 'aria-label': 'Maximum judge score', 'data-testid': 'search-max-score', class: 'search-score' });
+  readonly element = el('div', {
+    class: 'search-bar',
+    role: 'search',
+    'aria-label': 'Search and filter',
+    'data-testid': 'search-bar',
+  });
+  private readonly text = el('vscode-textfield', {
+    placeholder: 'Search records (/)',
+    'aria-label': 'Search text',
+    'data-testid': 'search-input',
+    class: 'search-text',
+  });
+  private readonly regex = el('vscode-checkbox', {
+    label: 'Regex',
+    title: 'Regular expression (case-sensitive)',
+    'data-testid': 'search-regex',
+  });
+  private readonly label = el('vscode-single-select', {
+    'aria-label': 'Label filter',
+    'data-testid': 'search-label',
+    class: 'search-select',
+  });
+  private readonly status = el('vscode-single-select', {
+    'aria-label': 'Review status filter',
+    'data-testid': 'search-status',
+    class: 'search-select',
+  });
+  private readonly minScore = el('vscode-textfield', {
+    type: 'number',
+    placeholder: 'min score',
+    'aria-label': 'Minimum judge score',
+    'data-testid': 'search-min-score',
+    class: 'search-score',
+  });
+  private readonly maxScore = el('vscode-textfield', {
+    type: 'number',
+    placeholder: 'max score',
+    'aria-label': 'Maximum judge score',
+    'data-testid': 'search-max-score',
+    class: 'search-score',
+  });
   private readonly invalid = el('vscode-checkbox', { label: 'Invalid only', 'data-testid': 'search-invalid' });
-  private readonly disagree = el('vscode-checkbox', { label: 'Judges disagree', title: 'Records whose judges differ by at least datasetCurator.judges.disagreementThreshold of the scale', 'data-testid': 'search-judges-disagree' });
-  private readonly inQueue = el('vscode-checkbox', { label: 'In review queue', title: 'Records waiting in a human review queue', 'data-testid': 'search-queue' });
+  private readonly disagree = el('vscode-checkbox', {
+    label: 'Judges disagree',
+    title: 'Records whose judges differ by at least datasetCurator.judges.disagreementThreshold of the scale',
+    'data-testid': 'search-judges-disagree',
+  });
+  private readonly inQueue = el('vscode-checkbox', {
+    label: 'In review queue',
+    title: 'Records waiting in a human review queue',
+    'data-testid': 'search-queue',
+  });
   /** A facet set from another view (a confusion-matrix cell), shown as a chip that clears it. */
-  private readonly pinned = el('span', { class: 'chip chip-status search-pinned', 'data-testid': 'search-pinned', hidden: '' });
+  private readonly pinned = el('span', {
+    class: 'chip chip-status search-pinned',
+    'data-testid': 'search-pinned',
+    hidden: '',
+  });
   private pinnedQuery: SearchQuery | undefined;
   private readonly count = el('span', { class: 'search-count', 'data-testid': 'search-count', 'aria-live': 'polite' });
   private labels: string[] = [];
@@ -49,17 +95,57 @@ export class SearchBar {
     private readonly cb: SearchCallbacks,
   ) {
     this.setLabels([]);
-    this.status.append(el('vscode-option', { value: '' }, 'Any status'), ...STATUSES.map((s) => el('vscode-option', { value: s }, s)));
-    const prev = vsButton({ secondary: '', icon: 'arrow-up', 'icon-only': '', 'aria-label': 'Previous match (Shift+Enter)', title: 'Previous match (Shift+Enter)', 'data-testid': 'search-prev' });
-    const next = vsButton({ secondary: '', icon: 'arrow-down', 'icon-only': '', 'aria-label': 'Next match (Enter)', title: 'Next match (Enter, F3)', 'data-testid': 'search-next' });
-    const clear = vsButton({ secondary: '', icon: 'clear-all', 'icon-only': '', 'aria-label': 'Clear search', title: 'Clear search', 'data-testid': 'search-clear' });
+    this.status.append(
+      el('vscode-option', { value: '' }, 'Any status'),
+      ...STATUSES.map((s) => el('vscode-option', { value: s }, s)),
+    );
+    const prev = vsButton({
+      secondary: '',
+      icon: 'arrow-up',
+      'icon-only': '',
+      'aria-label': 'Previous match (Shift+Enter)',
+      title: 'Previous match (Shift+Enter)',
+      'data-testid': 'search-prev',
+    });
+    const next = vsButton({
+      secondary: '',
+      icon: 'arrow-down',
+      'icon-only': '',
+      'aria-label': 'Next match (Enter)',
+      title: 'Next match (Enter, F3)',
+      'data-testid': 'search-next',
+    });
+    const clear = vsButton({
+      secondary: '',
+      icon: 'clear-all',
+      'icon-only': '',
+      'aria-label': 'Clear search',
+      title: 'Clear search',
+      'data-testid': 'search-clear',
+    });
     prev.addEventListener('click', () => void this.prev());
     next.addEventListener('click', () => void this.next());
     clear.addEventListener('click', () => this.clear());
-    this.element.append(this.text, this.regex, this.label, this.status, this.minScore, this.maxScore, this.disagree, this.invalid, this.inQueue, this.pinned, this.count, prev, next, clear);
+    this.element.append(
+      this.text,
+      this.regex,
+      this.label,
+      this.status,
+      this.minScore,
+      this.maxScore,
+      this.disagree,
+      this.invalid,
+      this.inQueue,
+      this.pinned,
+      this.count,
+      prev,
+      next,
+      clear,
+    );
 
     for (const c of [this.text, this.minScore, this.maxScore]) c.addEventListener('input', () => this.schedule());
-    for (const c of [this.regex, this.label, this.status, this.disagree, this.invalid, this.inQueue]) c.addEventListener('change', () => this.schedule(0));
+    for (const c of [this.regex, this.label, this.status, this.disagree, this.invalid, this.inQueue])
+      c.addEventListener('change', () => this.schedule(0));
     this.element.addEventListener('keydown', (e) => {
       if (e.key === 'Enter' && !(e.target instanceof Element && e.target.tagName === 'VSCODE-BUTTON')) {
         e.preventDefault();
@@ -91,7 +177,10 @@ export class SearchBar {
     if (labels.join('\u0000') === this.labels.join('\u0000') && this.label.childElementCount) return;
     this.labels = labels;
     const value = this.label.value;
-    this.label.replaceChildren(el('vscode-option', { value: '' }, 'Any label'), ...labels.map((l) => el('vscode-option', { value: l }, l)));
+    this.label.replaceChildren(
+      el('vscode-option', { value: '' }, 'Any label'),
+      ...labels.map((l) => el('vscode-option', { value: l }, l)),
+    );
     if (labels.includes(value)) this.label.value = value;
   }
 
@@ -101,7 +190,11 @@ export class SearchBar {
    */
   async pin(q: SearchQuery, description: string): Promise<void> {
     this.pinnedQuery = q;
-    const close = el('button', { type: 'button', class: 'icon-button', 'aria-label': 'Clear this filter', title: 'Clear this filter' }, el('span', { class: 'codicon codicon-close', 'aria-hidden': 'true' }));
+    const close = el(
+      'button',
+      { type: 'button', class: 'icon-button', 'aria-label': 'Clear this filter', title: 'Clear this filter' },
+      el('span', { class: 'codicon codicon-close', 'aria-hidden': 'true' }),
+    );
     close.addEventListener('click', () => this.unpin());
     this.pinned.replaceChildren(description, close);
     this.pinned.hidden = false;
@@ -172,7 +265,12 @@ export class SearchBar {
         try {
           new RegExp(q.text);
         } catch (err) {
-          return { error: err instanceof Error ? err.message.replace(/^Invalid regular expression: /, 'Invalid regex: ') : 'Invalid regex' };
+          return {
+            error:
+              err instanceof Error
+                ? err.message.replace(/^Invalid regular expression: /, 'Invalid regex: ')
+                : 'Invalid regex',
+          };
         }
       }
     }
@@ -257,7 +355,8 @@ export class SearchBar {
     const cur = this.cb.currentIndex();
     const last = this.matches[this.matches.length - 1];
     let target: number | undefined;
-    if (this.complete() || (last !== undefined && cur <= last)) target = [...this.matches].reverse().find((m) => m < cur);
+    if (this.complete() || (last !== undefined && cur <= last))
+      target = [...this.matches].reverse().find((m) => m < cur);
     else if (cur > 0) target = await this.scan(cur - 1, 'backward');
     if (target === undefined) {
       target = this.complete() ? last : await this.scan(Math.max(0, this.cb.lineCount() - 1), 'backward');

@@ -29,9 +29,27 @@ export class Toolbar {
   readonly element: HTMLElement;
   private readonly position = el('span', { class: 'position', 'data-testid': 'position', 'aria-live': 'polite' });
   private readonly status = el('span', { class: 'status', 'data-testid': 'status', role: 'status' });
-  private readonly dirty = el('span', { class: 'dirty', 'data-testid': 'dirty', hidden: '', title: 'Unsaved changes (Ctrl+S saves)' }, icon('circle-filled'), ' Unsaved');
-  private readonly indexing = el('span', { class: 'meta', 'data-testid': 'indexing', hidden: '' }, icon('loading', 'codicon-modifier-spin'), ' Indexing…');
-  private readonly gotoBox = el('vscode-textfield', { type: 'number', min: '1', placeholder: 'Line', 'aria-label': 'Go to line', 'data-testid': 'goto-input', class: 'goto', hidden: '' });
+  private readonly dirty = el(
+    'span',
+    { class: 'dirty', 'data-testid': 'dirty', hidden: '', title: 'Unsaved changes (Ctrl+S saves)' },
+    icon('circle-filled'),
+    ' Unsaved',
+  );
+  private readonly indexing = el(
+    'span',
+    { class: 'meta', 'data-testid': 'indexing', hidden: '' },
+    icon('loading', 'codicon-modifier-spin'),
+    ' Indexing…',
+  );
+  private readonly gotoBox = el('vscode-textfield', {
+    type: 'number',
+    min: '1',
+    placeholder: 'Line',
+    'aria-label': 'Go to line',
+    'data-testid': 'goto-input',
+    class: 'goto',
+    hidden: '',
+  });
   private readonly prev = vsButton({ secondary: '', icon: 'arrow-up', 'data-testid': 'prev' }, 'Previous');
   private readonly next = vsButton({ icon: 'arrow-down', 'data-testid': 'next' }, 'Next');
   private readonly tabs: Record<ViewMode, HTMLButtonElement>;
@@ -45,12 +63,27 @@ export class Toolbar {
     this.next.addEventListener('click', () => actions.step(1));
     const tabs = {} as Record<ViewMode, HTMLButtonElement>;
     for (const t of TABS) {
-      const b = el('button', { type: 'button', role: 'tab', class: 'tab', 'data-testid': `mode-${t.mode}` }, icon(t.icon), ` ${t.label}`);
+      const b = el(
+        'button',
+        { type: 'button', role: 'tab', class: 'tab', 'data-testid': `mode-${t.mode}` },
+        icon(t.icon),
+        ` ${t.label}`,
+      );
       b.addEventListener('click', () => actions.setMode(t.mode));
       tabs[t.mode] = b;
     }
     this.tabs = tabs;
-    const helpButton = el('button', { type: 'button', class: 'icon-button', 'data-testid': 'help-button', 'aria-label': 'Keyboard shortcuts (?)', title: 'Keyboard shortcuts (?)' }, icon('keyboard'));
+    const helpButton = el(
+      'button',
+      {
+        type: 'button',
+        class: 'icon-button',
+        'data-testid': 'help-button',
+        'aria-label': 'Keyboard shortcuts (?)',
+        title: 'Keyboard shortcuts (?)',
+      },
+      icon('keyboard'),
+    );
     helpButton.addEventListener('click', () => actions.help());
     this.element = el(
       'header',

@@ -11,7 +11,8 @@ const f3 = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
 
 export const annotators: Command = {
   name: 'annotators',
-  summary: "Several people's decisions: agreement between people (Cohen's kappa per pair, Fleiss' kappa, Krippendorff's alpha), a person's queue",
+  summary:
+    "Several people's decisions: agreement between people (Cohen's kappa per pair, Fleiss' kappa, Krippendorff's alpha), a person's queue",
   usage: 'curate annotators FILE [--question Q] [--todo [--annotator USER]] [--json]',
   details:
     "Reads each record's decisions by person: annotations.decisions.<question> (one per person, written when a second person\n" +
@@ -31,7 +32,9 @@ export const annotators: Command = {
     const file = fileArg(positionals);
     const fields = fieldMapOf(values) ?? defaultFields;
     const question = typeof values.question === 'string' ? values.question : (fields.question ?? 'label');
-    const me = values.todo ? ((values.annotator as string | undefined) ?? (await gitIdentity(dirname(file)))) : undefined;
+    const me = values.todo
+      ? ((values.annotator as string | undefined) ?? (await gitIdentity(dirname(file))))
+      : undefined;
     if (values.todo && !me) {
       io.err('curate annotators: --todo needs a person: --annotator USER, or git config user.name\n');
       return ExitCode.usage;
@@ -56,16 +59,23 @@ export const annotators: Command = {
       return ExitCode.ok;
     }
     if (me) {
-      io.out(`${todo.length} record(s) ${me} has not decided (${question}): line${todo.length === 1 ? '' : 's'} ${todo.slice(0, 200).join(', ')}${todo.length > 200 ? ', ...' : ''}\n`);
+      io.out(
+        `${todo.length} record(s) ${me} has not decided (${question}): line${todo.length === 1 ? '' : 's'} ${todo.slice(0, 200).join(', ')}${todo.length > 200 ? ', ...' : ''}\n`,
+      );
       return ExitCode.ok;
     }
-    io.out(`${file}: ${report.people.length} people decided ${question}; ${report.shared} record(s) decided by two or more, ${report.disagreements} of them differently\n`);
+    io.out(
+      `${file}: ${report.people.length} people decided ${question}; ${report.shared} record(s) decided by two or more, ${report.disagreements} of them differently\n`,
+    );
     for (const p of report.people) io.out(`  ${p.user.padEnd(24)} ${String(p.decided).padStart(8)} decided\n`);
     if (report.pairs.length) {
       io.out('  pairs\n');
-      for (const p of report.pairs) io.out(`    ${p.a} / ${p.b}: n ${p.n}, agreement ${f3(p.accuracy)}, Cohen's kappa ${f3(p.kappa)}\n`);
+      for (const p of report.pairs)
+        io.out(`    ${p.a} / ${p.b}: n ${p.n}, agreement ${f3(p.accuracy)}, Cohen's kappa ${f3(p.kappa)}\n`);
     }
-    io.out(`  Fleiss' kappa ${f3(report.fleissKappa)}, Krippendorff's alpha (nominal) ${f3(report.krippendorffAlpha)}\n`);
+    io.out(
+      `  Fleiss' kappa ${f3(report.fleissKappa)}, Krippendorff's alpha (nominal) ${f3(report.krippendorffAlpha)}\n`,
+    );
     return ExitCode.ok;
   },
 };

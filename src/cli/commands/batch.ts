@@ -22,7 +22,12 @@ const TASKS = ['label', 'rationale', 'judge', 'critique'] as const;
 type BatchTask = (typeof TASKS)[number];
 
 function list(v: unknown): string[] {
-  return typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  return typeof v === 'string'
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
 }
 
 /** The batch jobs of a dataset: `<file>.curator-journal/*.batch.jsonl`. */
@@ -31,23 +36,34 @@ function batchJournals(file: string): Array<{ job: string; path: string }> {
 }
 
 /** The task's adapter from the flags (the same options as the task's own subcommand). */
-function adapterFor(values: OptionValues, input: string): { adapter: BatchTaskAdapter; close(): void; task: BatchTask; model: string } {
+function adapterFor(
+  values: OptionValues,
+  input: string,
+): { adapter: BatchTaskAdapter; close(): void; task: BatchTask; model: string } {
   const task = (stringOption(values.task, 'task label|rationale|judge|critique') ?? 'label') as BatchTask;
-  if (!TASKS.includes(task)) throw new UsageError(`--task must be one of ${TASKS.join(', ')}, got ${JSON.stringify(task)}`);
+  if (!TASKS.includes(task))
+    throw new UsageError(`--task must be one of ${TASKS.join(', ')}, got ${JSON.stringify(task)}`);
   const model = (values.model as string | undefined) ?? process.env.CURATE_MODEL;
   if (!model) throw new UsageError('missing --model (or CURATE_MODEL): it is part of each request');
   // the endpoint is not part of an offline request; a placeholder satisfies the options
-  const raw: Record<string, unknown> = { input, model, baseURL: (values['base-url'] as string | undefined) ?? process.env.OPENAI_BASE_URL ?? 'http://127.0.0.1/v1' };
+  const raw: Record<string, unknown> = {
+    input,
+    model,
+    baseURL: (values['base-url'] as string | undefined) ?? process.env.OPENAI_BASE_URL ?? 'http://127.0.0.1/v1',
+  };
   if (values.labels !== undefined) raw.labels = list(values.labels);
   if (values.rubric !== undefined) raw.rubric = values.rubric;
   if (values.field !== undefined) raw.field = values.field;
   if (values['prompts-dir'] !== undefined) raw.promptsDir = values['prompts-dir'];
-  const schema = { label: LabelOptions, rationale: RationaleOptions, judge: JudgeOptions, critique: CritiqueOptions }[task];
+  const schema = { label: LabelOptions, rationale: RationaleOptions, judge: JudgeOptions, critique: CritiqueOptions }[
+    task
+  ];
   let options;
   try {
     options = schema.parse(raw);
   } catch (err) {
-    if (err instanceof ZodError) throw new UsageError(err.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('\n'));
+    if (err instanceof ZodError)
+      throw new UsageError(err.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('\n'));
     throw err;
   }
   const client = new LlmClient({ baseURL: options.baseURL, model });
@@ -55,17 +71,26 @@ function adapterFor(values: OptionValues, input: string): { adapter: BatchTaskAd
   const facet = batchFacet(t);
   if (!facet) throw new UsageError(`the ${task} task cannot run as a batch`);
   const confidence = values.confidence as string | undefined;
-  if (confidence !== undefined && confidence !== 'verbal' && confidence !== 'logprobs') throw new UsageError(`--confidence must be verbal or logprobs, got ${JSON.stringify(confidence)}`);
-  if (confidence === 'logprobs' && task !== 'label') throw new UsageError('--confidence logprobs is for the label task');
+  if (confidence !== undefined && confidence !== 'verbal' && confidence !== 'logprobs')
+    throw new UsageError(`--confidence must be verbal or logprobs, got ${JSON.stringify(confidence)}`);
+  if (confidence === 'logprobs' && task !== 'label')
+    throw new UsageError('--confidence logprobs is for the label task');
   const labels = task === 'label' ? (options as LabelOptions).labels : [];
-  return { adapter: taskAdapter(facet, { ...(confidence ? { confidence } : {}), labels }), close: () => client.close(), task, model };
+  return {
+    adapter: taskAdapter(facet, { ...(confidence ? { confidence } : {}), labels }),
+    close: () => client.close(),
+    task,
+    model,
+  };
 }
 
 async function status(file: string, values: OptionValues, io: Io): Promise<number> {
   const jobs = batchJournals(file);
   const out = jobs.map(({ job, path }) => ({ job, ...batchJobStatus(path) }));
   if (values.json) {
-    io.out(`${JSON.stringify(out.map((j) => ({ job: j.job, model: j.header?.model, ended: j.ended, cancelRequested: j.cancelRequested, parts: j.parts.map((p) => ({ part: p.part, round: p.round, requests: p.requests, batchId: p.batchId ?? null, status: p.status ?? (p.batchId ? 'submitted' : 'not submitted'), counts: p.counts ?? null, applied: p.applied ?? null })) })))}\n`);
+    io.out(
+      `${JSON.stringify(out.map((j) => ({ job: j.job, model: j.header?.model, ended: j.ended, cancelRequested: j.cancelRequested, parts: j.parts.map((p) => ({ part: p.part, round: p.round, requests: p.requests, batchId: p.batchId ?? null, status: p.status ?? (p.batchId ? 'submitted' : 'not submitted'), counts: p.counts ?? null, applied: p.applied ?? null })) })))}\n`,
+    );
     return ExitCode.ok;
   }
   if (out.length === 0) {
@@ -73,10 +98,20 @@ async function status(file: string, values: OptionValues, io: Io): Promise<numbe
     return ExitCode.ok;
   }
   for (const j of out) {
-    io.out(`${j.job} (${j.header?.model ?? '?'})${j.ended ? ': done' : j.cancelRequested ? ': cancel requested' : ''}\n`);
+    io.out(
+      `${j.job} (${j.header?.model ?? '?'})${j.ended ? ': done' : j.cancelRequested ? ': cancel requested' : ''}\n`,
+    );
     for (const p of j.parts) {
-      const state = p.applied ? `applied: ${p.applied.ok} ok, ${p.applied.failed} failed` : p.status ? `${p.status}${p.counts ? `: ${p.counts.completed} done, ${p.counts.failed} failed of ${p.counts.total}` : ''}` : p.batchId ? 'submitted' : 'not submitted';
-      io.out(`  part ${p.part}${p.round ? ` (round ${p.round})` : ''}: ${p.requests} request(s), ${p.batchId ?? 'no batch yet'}, ${state}\n`);
+      const state = p.applied
+        ? `applied: ${p.applied.ok} ok, ${p.applied.failed} failed`
+        : p.status
+          ? `${p.status}${p.counts ? `: ${p.counts.completed} done, ${p.counts.failed} failed of ${p.counts.total}` : ''}`
+          : p.batchId
+            ? 'submitted'
+            : 'not submitted';
+      io.out(
+        `  part ${p.part}${p.round ? ` (round ${p.round})` : ''}: ${p.requests} request(s), ${p.batchId ?? 'no batch yet'}, ${state}\n`,
+      );
     }
   }
   return ExitCode.ok;
@@ -92,9 +127,14 @@ async function cancel(file: string, values: OptionValues, io: Io): Promise<numbe
       io.err(`${job}: already done\n`);
       continue;
     }
-    const api = new BatchApiClient({ baseURL: (values['base-url'] as string | undefined) ?? st.header?.base_url ?? '', apiKey: process.env.OPENAI_API_KEY });
+    const api = new BatchApiClient({
+      baseURL: (values['base-url'] as string | undefined) ?? st.header?.base_url ?? '',
+      apiKey: process.env.OPENAI_API_KEY,
+    });
     const r = await cancelBatchJob(api, path, io.signal);
-    io.out(`${job}: ${r.length === 0 ? 'no batch running; nothing more will be sent' : r.map((x) => `${x.batchId} ${x.status}`).join(', ')}\n`);
+    io.out(
+      `${job}: ${r.length === 0 ? 'no batch running; nothing more will be sent' : r.map((x) => `${x.batchId} ${x.status}`).join(', ')}\n`,
+    );
   }
   return ExitCode.ok;
 }
@@ -107,7 +147,9 @@ async function exportCmd(file: string, values: OptionValues, io: Io): Promise<nu
   try {
     await ds.ready;
     const r = await exportRequests(new StoreRecordSource(ds), adapter, out);
-    io.err(`${file} -> ${out}: ${r.requests} request(s)${r.skipped.length ? `, ${r.skipped.length} record(s) skipped` : ''}; run them with: vllm run-batch -i ${out} -o results.jsonl --model ${values.model ?? '<model>'}\n`);
+    io.err(
+      `${file} -> ${out}: ${r.requests} request(s)${r.skipped.length ? `, ${r.skipped.length} record(s) skipped` : ''}; run them with: vllm run-batch -i ${out} -o results.jsonl --model ${values.model ?? '<model>'}\n`,
+    );
     if (values.json) io.out(`${JSON.stringify(r)}\n`);
     return ExitCode.ok;
   } finally {
@@ -121,7 +163,8 @@ async function importCmd(file: string, results: string, values: OptionValues, io
   const inPlace = values['in-place'] === true;
   const out = values.out as string | undefined;
   if (inPlace === (out !== undefined)) throw new UsageError('pass --in-place or --out FILE');
-  if (out !== undefined && existsSync(out) && values.force !== true) throw new UsageError(`${out} exists; pass --force to replace it`);
+  if (out !== undefined && existsSync(out) && values.force !== true)
+    throw new UsageError(`${out} exists; pass --force to replace it`);
   const { adapter, close } = adapterFor(values, file);
   try {
     // one pass over the file (file-apply.ts): memory is the results, not the file
@@ -137,7 +180,10 @@ async function importCmd(file: string, results: string, values: OptionValues, io
       throw new UsageError(`${results} holds no batch output lines${why}; nothing was written`);
     }
     const r = { ...(await applier.write(file, out ?? file, io.signal)), badLines };
-    if (values.json) io.out(`${JSON.stringify({ applied: r.applied, failed: r.failed, stale: r.stale.length, redo: r.redo, badLines: r.badLines })}\n`);
+    if (values.json)
+      io.out(
+        `${JSON.stringify({ applied: r.applied, failed: r.failed, stale: r.stale.length, redo: r.redo, badLines: r.badLines })}\n`,
+      );
     io.err(
       `${results} -> ${out ?? file}: ${r.applied} record(s) answered, ${r.failed.length} failed, ${r.stale.length} answer(s) refused (their record changed or is gone), ${r.redo.length} record(s) without an answer${r.badLines.length ? `, ${r.badLines.length} line(s) not batch output` : ''}\n`,
     );
@@ -151,7 +197,8 @@ async function importCmd(file: string, results: string, values: OptionValues, io
 export const batch: Command = {
   name: 'batch',
   summary: 'Batch jobs: status, cancel; offline request files for vllm run-batch and their results',
-  usage: 'curate batch status|cancel FILE | curate batch export FILE --task T --model M --out REQUESTS | curate batch import FILE RESULTS --task T --model M (--in-place | --out F)',
+  usage:
+    'curate batch status|cancel FILE | curate batch export FILE --task T --model M --out REQUESTS | curate batch import FILE RESULTS --task T --model M (--in-place | --out F)',
   details:
     'status FILE                  the batch jobs of FILE (parts, batch ids, statuses, counts), from their journal\n' +
     'cancel FILE [--job ID]       cancels the batches that have not ended (the key from OPENAI_API_KEY)\n' +
@@ -177,7 +224,8 @@ export const batch: Command = {
   },
   async run({ values, positionals }, io) {
     const [sub, file, results] = positionals;
-    if (!sub || !['status', 'cancel', 'export', 'import'].includes(sub)) throw new UsageError('curate batch status|cancel|export|import FILE ...');
+    if (!sub || !['status', 'cancel', 'export', 'import'].includes(sub))
+      throw new UsageError('curate batch status|cancel|export|import FILE ...');
     if (!file) throw new UsageError(`curate batch ${sub}: missing FILE`);
     if (!existsSync(file)) throw new UsageError(`${file}: no such file`);
     if (sub === 'status') return status(file, values, io);

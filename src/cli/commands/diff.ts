@@ -11,7 +11,8 @@ const isFile = (f: string) => existsSync(f) && statSync(f).isFile();
 export const diff: Command = {
   name: 'diff',
   summary: 'What changed per record between two versions of a file (labels, decisions, judges, text), not per line',
-  usage: 'curate diff OLD NEW [--json] [--key FIELD] [--exit-code]\n       curate diff REV1..REV2 FILE | REV1.. FILE | REV FILE   (a revision against another, or against the file as it is)',
+  usage:
+    'curate diff OLD NEW [--json] [--key FIELD] [--exit-code]\n       curate diff REV1..REV2 FILE | REV1.. FILE | REV FILE   (a revision against another, or against the file as it is)',
   details:
     'Records pair by id: the first of the fields id, _id, uuid, record_id, example_id, sample_id, prompt_id, question_id that a record\n' +
     'has (a string or a number), or --key FIELD (a dotted path). A record without one pairs by its content outside the annotation fields\n' +
@@ -27,11 +28,17 @@ export const diff: Command = {
     ...fieldFlags,
   },
   async run({ values, positionals }, io) {
-    if (positionals.length !== 2) throw new UsageError(positionals.length < 2 ? 'give two files, or a revision range and a file' : `unexpected argument ${JSON.stringify(positionals[2])}`);
+    if (positionals.length !== 2)
+      throw new UsageError(
+        positionals.length < 2
+          ? 'give two files, or a revision range and a file'
+          : `unexpected argument ${JSON.stringify(positionals[2])}`,
+      );
     const [first, second] = positionals as [string, string];
     const fields = fieldMapOf(values) ?? defaultFields;
     const key = typeof values.key === 'string' ? values.key : undefined;
-    if (key !== undefined && (key === '' || key.split('.').some((s) => s === ''))) throw new UsageError(`--key must be a field name or dotted path, got ${JSON.stringify(key)}`);
+    if (key !== undefined && (key === '' || key.split('.').some((s) => s === '')))
+      throw new UsageError(`--key must be a field name or dotted path, got ${JSON.stringify(key)}`);
     const cleanup: (() => void)[] = [];
     let oldPath: string;
     let newPath: string;
@@ -42,7 +49,10 @@ export const diff: Command = {
         oldPath = oldName = first;
         newPath = newName = second;
       } else {
-        if (!isFile(second)) throw new UsageError(existsSync(second) ? `${second} is a folder, not a dataset file` : `no such file: ${second}`);
+        if (!isFile(second))
+          throw new UsageError(
+            existsSync(second) ? `${second} is a folder, not a dataset file` : `no such file: ${second}`,
+          );
         const range = parseRange(first);
         const from = await fileAtRevision(second, range.from, io.signal);
         cleanup.push(from.dispose);
@@ -57,14 +67,22 @@ export const diff: Command = {
           newPath = newName = second;
         }
       }
-      const result: DiffResult = await diffFiles(oldPath, newPath, { fields, ...(key ? { keyField: key } : {}), signal: io.signal });
+      const result: DiffResult = await diffFiles(oldPath, newPath, {
+        fields,
+        ...(key ? { keyField: key } : {}),
+        signal: io.signal,
+      });
       if (values.json) io.out(`${JSON.stringify({ old: oldName, new: newName, ...result }, null, 2)}\n`);
       else {
         const s = result.summary;
         io.out(`--- ${oldName}\n+++ ${newName}\n`);
         for (const r of result.records) io.out(`${describeRecord(r)}\n`);
-        const kinds = Object.entries(s.byKind).map(([k, n]) => `${k} ${n}`).join(', ');
-        io.out(`${s.changed} changed${kinds ? ` (${kinds})` : ''}, ${s.added} added, ${s.removed} removed, ${s.unchanged} unchanged${s.moved ? `, ${s.moved} moved` : ''}\n`);
+        const kinds = Object.entries(s.byKind)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', ');
+        io.out(
+          `${s.changed} changed${kinds ? ` (${kinds})` : ''}, ${s.added} added, ${s.removed} removed, ${s.unchanged} unchanged${s.moved ? `, ${s.moved} moved` : ''}\n`,
+        );
       }
       const any = result.summary.added + result.summary.removed + result.summary.changed > 0;
       return values['exit-code'] && any ? ExitCode.failure : ExitCode.ok;

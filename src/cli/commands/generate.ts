@@ -58,15 +58,17 @@ const options = {
   attribute: { type: 'string', multiple: true },
   attributes: { type: 'string' },
   scale: { type: 'string' },
-  ...Object.fromEntries(Object.entries(taskFlags).map(([flag, f]) => [flag, { type: f.read === 'bool' ? 'boolean' : 'string' }])),
+  ...Object.fromEntries(
+    Object.entries(taskFlags).map(([flag, f]) => [flag, { type: f.read === 'bool' ? 'boolean' : 'string' }]),
+  ),
 } as Command['options'];
-
 
 function read(flag: string, r: Reader, v: unknown): unknown {
   switch (r) {
     case 'int': {
       const n = num(v, flag);
-      if (n === undefined || !Number.isInteger(n)) throw new UsageError(`--${flag} must be an integer, got ${JSON.stringify(v)}`);
+      if (n === undefined || !Number.isInteger(n))
+        throw new UsageError(`--${flag} must be an integer, got ${JSON.stringify(v)}`);
       return n;
     }
     case 'number':
@@ -84,10 +86,16 @@ function read(flag: string, r: Reader, v: unknown): unknown {
   }
 }
 
-async function taskOptions(task: SynthTask, values: OptionValues, inputs: string[], io: Io): Promise<Record<string, unknown>> {
+async function taskOptions(
+  task: SynthTask,
+  values: OptionValues,
+  inputs: string[],
+  io: Io,
+): Promise<Record<string, unknown>> {
   const o: Record<string, unknown> = {};
   const only = (flag: string, tasks: SynthTask[]) => {
-    if (!tasks.includes(task)) throw new UsageError(`--${flag} is an option of generate ${tasks.join(', ')}, not of generate ${task}`);
+    if (!tasks.includes(task))
+      throw new UsageError(`--${flag} is an option of generate ${tasks.join(', ')}, not of generate ${task}`);
   };
   for (const [flag, f] of Object.entries(taskFlags)) {
     if (values[flag] === undefined) continue;
@@ -97,8 +105,13 @@ async function taskOptions(task: SynthTask, values: OptionValues, inputs: string
   if (o.evolve && (o.evolve as string[]).includes('all')) o.evolve = [...EVOLUTION_NAMES];
   if (typeof values.personas === 'string') {
     only('personas', ['instructions', 'dialogues']);
-    if (!existsSync(values.personas)) throw new UsageError(`no such file: ${values.personas} (--personas takes a file: one persona a line, or JSONL with a "persona" field)`);
-    o.personas = (await readSeedList(values.personas, ['persona', 'text', 'description'], io.signal)).map((p) => p.text);
+    if (!existsSync(values.personas))
+      throw new UsageError(
+        `no such file: ${values.personas} (--personas takes a file: one persona a line, or JSONL with a "persona" field)`,
+      );
+    o.personas = (await readSeedList(values.personas, ['persona', 'text', 'description'], io.signal)).map(
+      (p) => p.text,
+    );
     if ((o.personas as string[]).length === 0) throw new UsageError(`${values.personas} has no personas`);
   }
   const attributes: Record<string, string[]> = {};
@@ -108,7 +121,9 @@ async function taskOptions(task: SynthTask, values: OptionValues, inputs: string
     try {
       parsed = JSON.parse(textOrFile(values.attributes, 'attributes'));
     } catch {
-      throw new UsageError('--attributes takes a JSON object (or a file with one): {"topic": ["science", "history"], "difficulty": ["easy", "hard"]}');
+      throw new UsageError(
+        '--attributes takes a JSON object (or a file with one): {"topic": ["science", "history"], "difficulty": ["easy", "hard"]}',
+      );
     }
     Object.assign(attributes, parsed);
   }
@@ -128,7 +143,8 @@ async function taskOptions(task: SynthTask, values: OptionValues, inputs: string
   }
   if (values.force) o.force = true;
   if (inputs.length > 1) {
-    if (task !== 'instructions') throw new UsageError(`generate ${task} takes one FILE; only generate instructions takes several seed files`);
+    if (task !== 'instructions')
+      throw new UsageError(`generate ${task} takes one FILE; only generate instructions takes several seed files`);
     o.seedFiles = inputs.slice(1);
   }
   return o;
@@ -156,7 +172,8 @@ export const generate: Command = {
   async run({ values, positionals }, io) {
     const [task, ...inputs] = positionals;
     if (!task) throw new UsageError(`missing the task: ${SYNTH_TASKS.join(', ')}`);
-    if (!(SYNTH_TASKS as readonly string[]).includes(task)) throw new UsageError(`unknown task "${task}": choose ${SYNTH_TASKS.join(', ')}`);
+    if (!(SYNTH_TASKS as readonly string[]).includes(task))
+      throw new UsageError(`unknown task "${task}": choose ${SYNTH_TASKS.join(', ')}`);
     const t = task as SynthTask;
     if (inputs.length === 0) throw new UsageError('missing FILE');
     for (const f of inputs) if (!existsSync(f)) throw new UsageError(`no such file: ${f}`);
@@ -165,7 +182,16 @@ export const generate: Command = {
     const input = sharedInput();
     const op = generateEntries({ apiKey: () => process.env.OPENAI_API_KEY, openInput: input.openInput })[t];
     try {
-      return await runOperation(op, { ...(await endpointOptions(values, inputs[0] as string, undefined, io.signal)), ...(await taskOptions(t, values, inputs, io)) }, values, io, { name: `generate ${t}` });
+      return await runOperation(
+        op,
+        {
+          ...(await endpointOptions(values, inputs[0] as string, undefined, io.signal)),
+          ...(await taskOptions(t, values, inputs, io)),
+        },
+        values,
+        io,
+        { name: `generate ${t}` },
+      );
     } finally {
       await input.close();
     }

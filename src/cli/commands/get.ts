@@ -10,7 +10,8 @@ export const get: Command = {
   name: 'get',
   summary: 'Print one line exactly as stored (raw bytes and terminator)',
   usage: 'curate get FILE --line N',
-  details: 'N is 1-based. The bytes are written unchanged, invalid UTF-8 included, followed by the line\'s own terminator (LF, CRLF, or none for a last line without a final newline).',
+  details:
+    "N is 1-based. The bytes are written unchanged, invalid UTF-8 included, followed by the line's own terminator (LF, CRLF, or none for a last line without a final newline).",
   options: { line: { type: 'string', short: 'l' } },
   async run({ values, positionals }, io) {
     const file = fileArg(positionals);

@@ -14,34 +14,146 @@ export interface CommandEntry {
 
 export const commands: CommandEntry[] = [
   // the dataset store
-  { name: 'stats', summary: 'Records, invalid lines, label counts, judge score histogram, annotated and machine-generated shares', load: () => import('./stats').then((m) => m.stats) },
-  { name: 'validate', summary: 'Check every line; exit 1 and list the invalid ones when there are any', load: () => import('./validate').then((m) => m.validate) },
-  { name: 'get', summary: 'Print one line exactly as stored (raw bytes and terminator)', load: () => import('./get').then((m) => m.get) },
-  { name: 'set', summary: 'Set one field of one record (atomic save; every other byte unchanged)', load: () => import('./set').then((m) => m.set) },
-  { name: 'convert', summary: 'Convert CSV, TSV, JSON arrays, Parquet and .jsonl.gz to JSONL, or JSONL to Parquet', load: () => import('./convert').then((m) => m.convert) },
+  {
+    name: 'stats',
+    summary: 'Records, invalid lines, label counts, judge score histogram, annotated and machine-generated shares',
+    load: () => import('./stats').then((m) => m.stats),
+  },
+  {
+    name: 'validate',
+    summary: 'Check every line; exit 1 and list the invalid ones when there are any',
+    load: () => import('./validate').then((m) => m.validate),
+  },
+  {
+    name: 'get',
+    summary: 'Print one line exactly as stored (raw bytes and terminator)',
+    load: () => import('./get').then((m) => m.get),
+  },
+  {
+    name: 'set',
+    summary: 'Set one field of one record (atomic save; every other byte unchanged)',
+    load: () => import('./set').then((m) => m.set),
+  },
+  {
+    name: 'convert',
+    summary: 'Convert CSV, TSV, JSON arrays, Parquet and .jsonl.gz to JSONL, or JSONL to Parquet',
+    load: () => import('./convert').then((m) => m.convert),
+  },
   // curation: filters, agreement, export and import, splits
-  { name: 'filter', summary: 'Keep the good records: rules, score and confidence thresholds, duplicates', load: () => import('./curation').then((m) => m.filter) },
-  { name: 'agreement', summary: "Agreement of the model's suggestions with human decisions or a gold file; between judges", load: () => import('./curation').then((m) => m.agreement) },
-  { name: 'review-queue', summary: 'Send the records the model is unsure about to a human review queue (the uncertainty-guided split)', load: () => import('./curation').then((m) => m.reviewQueueCmd) },
-  { name: 'questions', summary: "A dataset's questions (multi-label, rating, ranking, text, spans): what they are, how far along; to and from Argilla's settings", load: () => import('./questions').then((m) => m.questionsCmd) },
-  { name: 'pairs', summary: 'Preference pairs (prompt, chosen, rejected) from a ranking or from ratings of responses to the same prompt', load: () => import('./questions').then((m) => m.pairsCmd) },
-  { name: 'export', summary: 'Export to SFT, DPO, prompt-completion, KTO, Alpaca, ShareGPT, Argilla, distilabel; JSONL, Parquet or the Hugging Face layout', load: () => import('./curation').then((m) => m.exportCmd) },
-  { name: 'import', summary: 'Import SFT, DPO, prompt-completion, KTO, Alpaca, ShareGPT, Argilla or distilabel rows into the annotation layout', load: () => import('./curation').then((m) => m.importCmd) },
-  { name: 'split', summary: 'Train/validation split with a seed, stratified by label, exact sizes', load: () => import('./curation').then((m) => m.split) },
+  {
+    name: 'filter',
+    summary: 'Keep the good records: rules, score and confidence thresholds, duplicates',
+    load: () => import('./curation').then((m) => m.filter),
+  },
+  {
+    name: 'agreement',
+    summary: "Agreement of the model's suggestions with human decisions or a gold file; between judges",
+    load: () => import('./curation').then((m) => m.agreement),
+  },
+  {
+    name: 'review-queue',
+    summary: 'Send the records the model is unsure about to a human review queue (the uncertainty-guided split)',
+    load: () => import('./curation').then((m) => m.reviewQueueCmd),
+  },
+  {
+    name: 'questions',
+    summary:
+      "A dataset's questions (multi-label, rating, ranking, text, spans): what they are, how far along; to and from Argilla's settings",
+    load: () => import('./questions').then((m) => m.questionsCmd),
+  },
+  {
+    name: 'pairs',
+    summary:
+      'Preference pairs (prompt, chosen, rejected) from a ranking or from ratings of responses to the same prompt',
+    load: () => import('./questions').then((m) => m.pairsCmd),
+  },
+  {
+    name: 'export',
+    summary:
+      'Export to SFT, DPO, prompt-completion, KTO, Alpaca, ShareGPT, Argilla, distilabel; JSONL, Parquet or the Hugging Face layout',
+    load: () => import('./curation').then((m) => m.exportCmd),
+  },
+  {
+    name: 'import',
+    summary:
+      'Import SFT, DPO, prompt-completion, KTO, Alpaca, ShareGPT, Argilla or distilabel rows into the annotation layout',
+    load: () => import('./curation').then((m) => m.importCmd),
+  },
+  {
+    name: 'split',
+    summary: 'Train/validation split with a seed, stratified by label, exact sizes',
+    load: () => import('./curation').then((m) => m.split),
+  },
   // LLM jobs
-  { name: 'label', summary: 'Label records with an LLM (zero- or few-shot), with confidence and rationale; or answer any question type', load: () => import('./llm').then((m) => m.label) },
-  { name: 'annotate', summary: 'The same as label (its earlier name)', load: () => import('./llm').then((m) => m.annotate) },
-  { name: 'judge', summary: 'Score records with one or several LLM judges against a rubric, per criterion, with reasons', load: () => import('./llm').then((m) => m.judge) },
-  { name: 'consistency', summary: 'Self-consistency: k sampled labels, majority vote, agreement as confidence', load: () => import('./llm').then((m) => m.consistency) },
-  { name: 'critique', summary: 'Critique a response field and propose a refined one, kept beside the original', load: () => import('./llm').then((m) => m.critique) },
-  { name: 'rationale', summary: "Write a rationale for each record's current label", load: () => import('./llm').then((m) => m.rationale) },
-  { name: 'batch', summary: 'Batch jobs: status, cancel; offline request files for vllm run-batch and their results', load: () => import('./batch').then((m) => m.batch) },
+  {
+    name: 'label',
+    summary:
+      'Label records with an LLM (zero- or few-shot), with confidence and rationale; or answer any question type',
+    load: () => import('./llm').then((m) => m.label),
+  },
+  {
+    name: 'annotate',
+    summary: 'The same as label (its earlier name)',
+    load: () => import('./llm').then((m) => m.annotate),
+  },
+  {
+    name: 'judge',
+    summary: 'Score records with one or several LLM judges against a rubric, per criterion, with reasons',
+    load: () => import('./llm').then((m) => m.judge),
+  },
+  {
+    name: 'consistency',
+    summary: 'Self-consistency: k sampled labels, majority vote, agreement as confidence',
+    load: () => import('./llm').then((m) => m.consistency),
+  },
+  {
+    name: 'critique',
+    summary: 'Critique a response field and propose a refined one, kept beside the original',
+    load: () => import('./llm').then((m) => m.critique),
+  },
+  {
+    name: 'rationale',
+    summary: "Write a rationale for each record's current label",
+    load: () => import('./llm').then((m) => m.rationale),
+  },
+  {
+    name: 'batch',
+    summary: 'Batch jobs: status, cancel; offline request files for vllm run-batch and their results',
+    load: () => import('./batch').then((m) => m.batch),
+  },
   // generation (synthesis)
-  { name: 'generate', summary: 'Generate training data with an LLM: instructions (self-instruct), responses, preference pairs, dialogues', load: () => import('./generate').then((m) => m.generate) },
+  {
+    name: 'generate',
+    summary: 'Generate training data with an LLM: instructions (self-instruct), responses, preference pairs, dialogues',
+    load: () => import('./generate').then((m) => m.generate),
+  },
   // git: semantic diffs, the merge driver, the prompt gate, leakage, several annotators
-  { name: 'diff', summary: 'What changed per record between two versions of a file (labels, decisions, judges, text), not per line', load: () => import('./diff').then((m) => m.diff) },
-  { name: 'merge-driver', summary: "git's merge driver for .jsonl: merges by record, keeps two people's different decisions, conflicts only per record", load: () => import('./merge-driver').then((m) => m.mergeDriver) },
-  { name: 'eval-prompt', summary: "Prompt gate: re-run the label prompt on records people decided; exit 1 when Cohen's kappa is below --min-kappa", load: () => import('./eval-prompt').then((m) => m.evalPrompt) },
-  { name: 'leakage', summary: 'Exact and near duplicates shared between train, validation and eval files; exit 1 when there are any', load: () => import('./leakage').then((m) => m.leakage) },
-  { name: 'annotators', summary: "Several people's decisions: agreement between people (Cohen's kappa per pair, Fleiss' kappa, Krippendorff's alpha), a person's queue", load: () => import('./annotators').then((m) => m.annotators) },
+  {
+    name: 'diff',
+    summary: 'What changed per record between two versions of a file (labels, decisions, judges, text), not per line',
+    load: () => import('./diff').then((m) => m.diff),
+  },
+  {
+    name: 'merge-driver',
+    summary:
+      "git's merge driver for .jsonl: merges by record, keeps two people's different decisions, conflicts only per record",
+    load: () => import('./merge-driver').then((m) => m.mergeDriver),
+  },
+  {
+    name: 'eval-prompt',
+    summary:
+      "Prompt gate: re-run the label prompt on records people decided; exit 1 when Cohen's kappa is below --min-kappa",
+    load: () => import('./eval-prompt').then((m) => m.evalPrompt),
+  },
+  {
+    name: 'leakage',
+    summary: 'Exact and near duplicates shared between train, validation and eval files; exit 1 when there are any',
+    load: () => import('./leakage').then((m) => m.leakage),
+  },
+  {
+    name: 'annotators',
+    summary:
+      "Several people's decisions: agreement between people (Cohen's kappa per pair, Fleiss' kappa, Krippendorff's alpha), a person's queue",
+    load: () => import('./annotators').then((m) => m.annotators),
+  },
 ];

@@ -46,12 +46,18 @@ export const llmUsage =
 export function num(v: unknown, name: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n))
+    throw new UsageError(`--${name} must be a number, got ${JSON.stringify(v)}`);
   return n;
 }
 
 export function list(v: unknown): string[] {
-  return typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  return typeof v === 'string'
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
 }
 
 /**
@@ -60,16 +66,33 @@ export function list(v: unknown): string[] {
  * default (the first judge), else CURATE_MODEL, else the preset's; a server that was given no model
  * (vLLM, LM Studio, any --base-url) is asked which it serves (GET /v1/models).
  */
-export async function endpointOptions(values: OptionValues, input: string, defaultModel?: string, signal?: AbortSignal): Promise<Record<string, unknown>> {
+export async function endpointOptions(
+  values: OptionValues,
+  input: string,
+  defaultModel?: string,
+  signal?: AbortSignal,
+): Promise<Record<string, unknown>> {
   const presetName = values.preset;
-  if (presetName !== undefined && !isPresetName(presetName)) throw new UsageError(`--preset must be one of ${PRESET_NAMES.join(', ')}, got ${JSON.stringify(presetName)}`);
+  if (presetName !== undefined && !isPresetName(presetName))
+    throw new UsageError(`--preset must be one of ${PRESET_NAMES.join(', ')}, got ${JSON.stringify(presetName)}`);
   const preset = presetName === undefined ? undefined : presets[presetName];
-  const baseURL = (values['base-url'] as string | undefined) ?? preset?.baseUrl ?? (process.env.OPENAI_BASE_URL || undefined);
-  if (!baseURL) throw new UsageError('missing --base-url (or --preset, or OPENAI_BASE_URL), e.g. --preset ollama or --base-url http://127.0.0.1:11434/v1');
-  let model = (values.model as string | undefined) ?? defaultModel ?? (process.env.CURATE_MODEL || undefined) ?? (presetName === undefined ? undefined : presetModel(presetName));
+  const baseURL =
+    (values['base-url'] as string | undefined) ?? preset?.baseUrl ?? (process.env.OPENAI_BASE_URL || undefined);
+  if (!baseURL)
+    throw new UsageError(
+      'missing --base-url (or --preset, or OPENAI_BASE_URL), e.g. --preset ollama or --base-url http://127.0.0.1:11434/v1',
+    );
+  let model =
+    (values.model as string | undefined) ??
+    defaultModel ??
+    (process.env.CURATE_MODEL || undefined) ??
+    (presetName === undefined ? undefined : presetModel(presetName));
   if (!model) {
     try {
-      model = await modelFromServer(baseURL, process.env.OPENAI_API_KEY, { signal, how: 'name one with --model (or CURATE_MODEL)' });
+      model = await modelFromServer(baseURL, process.env.OPENAI_API_KEY, {
+        signal,
+        how: 'name one with --model (or CURATE_MODEL)',
+      });
     } catch (err) {
       if (err instanceof UserError) throw new UsageError(err.message);
       throw err;
@@ -98,7 +121,8 @@ export function usageErrors<T>(f: () => T): T {
   try {
     return f();
   } catch (err) {
-    if (err instanceof ZodError) throw new UsageError(err.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('\n'));
+    if (err instanceof ZodError)
+      throw new UsageError(err.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('\n'));
     throw err;
   }
 }
@@ -107,10 +131,17 @@ export function usageErrors<T>(f: () => T): T {
  * Prints the estimate and asks above --max-cost (default $1): true to go on, else the exit code
  * (2 when it cannot ask: not a terminal and no --yes; 0 when the user says no).
  */
-export async function confirmEstimate(label: string, est: Estimate, values: OptionValues, io: Io): Promise<true | number> {
+export async function confirmEstimate(
+  label: string,
+  est: Estimate,
+  values: OptionValues,
+  io: Io,
+): Promise<true | number> {
   const cost = est.cost ?? 0;
   const left = est.remaining !== undefined ? ` (resuming: ${est.remaining} left to do)` : '';
-  io.err(`${label}: ${est.records} record(s)${left}, about ${est.requests} request(s), ${est.inputTokens} input and ${est.outputTokens} output tokens${cost ? `, about $${cost.toFixed(4)}` : ', price unknown'}\n`);
+  io.err(
+    `${label}: ${est.records} record(s)${left}, about ${est.requests} request(s), ${est.inputTokens} input and ${est.outputTokens} output tokens${cost ? `, about $${cost.toFixed(4)}` : ', price unknown'}\n`,
+  );
   const maxCost = num(values['max-cost'], 'max-cost') ?? 1;
   const maxRequests = num(values['max-requests'], 'max-requests') ?? DEFAULT_CONFIRM_REQUESTS_ABOVE;
   // A known price asks above --max-cost; an unknown one (a local model) above --max-requests.
@@ -125,7 +156,9 @@ export async function confirmEstimate(label: string, est: Estimate, values: Opti
     return ExitCode.usage;
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });
-  const answer = await rl.question(cost ? `Run it for about $${cost.toFixed(2)}? [y/N] ` : `Run ${est.requests} requests at an unknown price? [y/N] `);
+  const answer = await rl.question(
+    cost ? `Run it for about $${cost.toFixed(2)}? [y/N] ` : `Run ${est.requests} requests at an unknown price? [y/N] `,
+  );
   rl.close();
   return /^y(es)?$/i.test(answer.trim()) ? true : ExitCode.ok;
 }

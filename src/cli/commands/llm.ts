@@ -32,9 +32,15 @@ const commonUsage =
   '\n  --replace   replace a label or rationale the record already has (the old value is kept in annotations.history);\n' +
   "              without it an existing one stays and the model's answer is a suggestion beside it";
 
-async function commonOptions(values: OptionValues, input: string, defaultModel: string | undefined, signal: AbortSignal): Promise<Record<string, unknown>> {
+async function commonOptions(
+  values: OptionValues,
+  input: string,
+  defaultModel: string | undefined,
+  signal: AbortSignal,
+): Promise<Record<string, unknown>> {
   if (values.out && values['in-place']) throw new UsageError('choose --out FILE or --in-place, not both');
-  if (!values.out && !values['in-place']) throw new UsageError('say where results go: --out FILE (a copy of FILE with the results) or --in-place');
+  if (!values.out && !values['in-place'])
+    throw new UsageError('say where results go: --out FILE (a copy of FILE with the results) or --in-place');
   const o = await endpointOptions(values, input, defaultModel, signal);
   const fields = fieldMapOf(values);
   if (fields !== undefined) o.fields = fields;
@@ -99,7 +105,10 @@ async function runLlm(id: TaskId, name: string, io: Io, r: LlmRun): Promise<numb
         } else {
           // An earlier run's copy: the job goes on there (openJobTarget brings it in line with the input).
           job.close();
-          job = await openJobTarget(r.input, out, { annotationKeys: annotationKeys(fields), log: (l) => io.err(`${l}\n`) });
+          job = await openJobTarget(r.input, out, {
+            annotationKeys: annotationKeys(fields),
+            log: (l) => io.err(`${l}\n`),
+          });
         }
       },
       // Several judges or models: how they agree, over the file they wrote (the dataset still open).
@@ -107,12 +116,24 @@ async function runLlm(id: TaskId, name: string, io: Io, r: LlmRun): Promise<numb
         if (!summary.parts) return {};
         const f = (v: number | null): string => (v === null ? '-' : v.toFixed(2));
         if (id === 'label') {
-          const ma = await modelsAgreementOfFile(job.path, typeof raw.question === 'string' ? raw.question : 'label', io.signal);
+          const ma = await modelsAgreementOfFile(
+            job.path,
+            typeof raw.question === 'string' ? raw.question : 'label',
+            io.signal,
+          );
           return {
             json: { agreement: ma },
             lines: [
-              ...(ma.modelPairs ?? []).map((p) => `${p.a} / ${p.b}: agree on ${Math.round((p.metrics.accuracy ?? 0) * p.metrics.n)} of ${p.metrics.n} record(s), kappa ${f(p.metrics.kappa)}`),
-              ...(ma.models ?? []).filter((m) => m.vsReference.metrics.n > 0).map((m) => `${m.model} / people: ${m.vsReference.metrics.n} record(s), accuracy ${f(m.vsReference.metrics.accuracy)}, kappa ${f(m.vsReference.metrics.kappa)}`),
+              ...(ma.modelPairs ?? []).map(
+                (p) =>
+                  `${p.a} / ${p.b}: agree on ${Math.round((p.metrics.accuracy ?? 0) * p.metrics.n)} of ${p.metrics.n} record(s), kappa ${f(p.metrics.kappa)}`,
+              ),
+              ...(ma.models ?? [])
+                .filter((m) => m.vsReference.metrics.n > 0)
+                .map(
+                  (m) =>
+                    `${m.model} / people: ${m.vsReference.metrics.n} record(s), accuracy ${f(m.vsReference.metrics.accuracy)}, kappa ${f(m.vsReference.metrics.kappa)}`,
+                ),
             ],
           };
         }
@@ -122,7 +143,10 @@ async function runLlm(id: TaskId, name: string, io: Io, r: LlmRun): Promise<numb
           json: { agreement },
           lines: [
             `agreement: the judges disagree on ${agreement.disagree} of ${agreement.records} record(s) (spread >= ${Math.round(agreement.threshold * 100)}% of the scale); Krippendorff's alpha ${f(agreement.alpha)}`,
-            ...agreement.pairs.map((p) => `  ${p.a} / ${p.b}: ${p.n} records, Pearson ${f(p.pearson)}, Spearman ${f(p.spearman)}, mean abs. difference ${f(p.meanAbsoluteDifference)}`),
+            ...agreement.pairs.map(
+              (p) =>
+                `  ${p.a} / ${p.b}: ${p.n} records, Pearson ${f(p.pearson)}, Spearman ${f(p.spearman)}, mean abs. difference ${f(p.meanAbsoluteDifference)}`,
+            ),
           ],
         };
       },
@@ -157,9 +181,15 @@ function labelCommand(name: string, summary: string): Command {
     usage: `curate ${name} FILE --labels a,b,c [--few-shot N] [--question label] [--models a,b]\n${questionUsage}\n${commonUsage}`,
     details:
       'With --models every listed model labels every record (one job per model over the same file, one after the other,\n' +
-      "sharing the cache): each model's answer is a suggestion of its own, side by side; \"curate agreement\" then compares\n" +
+      'sharing the cache): each model\'s answer is a suggestion of its own, side by side; "curate agreement" then compares\n' +
       'each model with people and the models with each other.',
-    options: { ...common, labels: { type: 'string', short: 'l' }, 'few-shot': { type: 'string' }, models: { type: 'string' }, ...questionFlags },
+    options: {
+      ...common,
+      labels: { type: 'string', short: 'l' },
+      'few-shot': { type: 'string' },
+      models: { type: 'string' },
+      ...questionFlags,
+    },
     async run({ values, positionals }, io) {
       const input = positionals[0];
       if (!input) throw new UsageError('missing FILE');
@@ -167,7 +197,8 @@ function labelCommand(name: string, summary: string): Command {
       const q = questionOptionsOf(values);
       const question = existsSync(input) ? checkedQuestion(input, values) : undefined;
       const labels = q.labels ?? list(values.labels);
-      if (q.questionType === undefined && !question && labels.length < 2) throw new UsageError('--labels needs at least two labels, e.g. --labels positive,negative,neutral');
+      if (q.questionType === undefined && !question && labels.length < 2)
+        throw new UsageError('--labels needs at least two labels, e.g. --labels positive,negative,neutral');
       const fewShot = num(values['few-shot'], 'few-shot') ?? 0;
       const other = question && question.type !== 'label' ? question : undefined;
       const extra: Record<string, unknown> = { ...q, labels };
@@ -175,7 +206,8 @@ function labelCommand(name: string, summary: string): Command {
       // Several models (--models a,b): one suggestion per model; "curate agreement" says how they agree.
       if (values.models !== undefined) {
         const models = list(values.models);
-        if (models.length === 0) throw new UsageError('--models needs model names, e.g. --models gpt-4.1-mini,llama3.1');
+        if (models.length === 0)
+          throw new UsageError('--models needs model names, e.g. --models gpt-4.1-mini,llama3.1');
         const model = typeof values.model === 'string' ? values.model : undefined;
         const all = [...new Set([...(model ? [model] : []), ...models])];
         extra.models = all;
@@ -186,7 +218,10 @@ function labelCommand(name: string, summary: string): Command {
   };
 }
 
-export const label = labelCommand('label', 'Label records with an LLM (zero- or few-shot), with confidence and rationale; or answer any question type');
+export const label = labelCommand(
+  'label',
+  'Label records with an LLM (zero- or few-shot), with confidence and rationale; or answer any question type',
+);
 export const annotate = labelCommand('annotate', 'The same as label (its earlier name)');
 
 export const judge: Command = {
@@ -196,9 +231,15 @@ export const judge: Command = {
   details:
     'With --judge-models every listed model judges every record (one job per model over the same file, one after\n' +
     'the other, sharing the cache): each verdict goes to judges[], and judge holds their mean with n and spread, so\n' +
-    '"curate filter --where \'judge.score >= 7\'" filters on the mean and \'judge.spread >= 3\' finds disagreement.\n' +
+    "\"curate filter --where 'judge.score >= 7'\" filters on the mean and 'judge.spread >= 3' finds disagreement.\n" +
     '--model, when given as well, is one of the judges.',
-  options: { ...common, rubric: { type: 'string', short: 'r' }, scale: { type: 'string' }, criteria: { type: 'string' }, 'judge-models': { type: 'string' } },
+  options: {
+    ...common,
+    rubric: { type: 'string', short: 'r' },
+    scale: { type: 'string' },
+    criteria: { type: 'string' },
+    'judge-models': { type: 'string' },
+  },
   async run({ values, positionals }, io) {
     const input = positionals[0];
     if (!input) throw new UsageError('missing FILE');
@@ -213,7 +254,8 @@ export const judge: Command = {
     if (values.criteria) extra.criteria = list(values.criteria);
     if (values['judge-models'] !== undefined) {
       const judges = list(values['judge-models']);
-      if (judges.length === 0) throw new UsageError('--judge-models needs model names, e.g. --judge-models gpt-4.1,llama3.1');
+      if (judges.length === 0)
+        throw new UsageError('--judge-models needs model names, e.g. --judge-models gpt-4.1,llama3.1');
       const model = typeof values.model === 'string' ? values.model : undefined;
       extra.judgeModels = [...new Set([...(model ? [model] : []), ...judges])];
       return runLlm('judge', 'judge', io, { values, input, extra, defaultModel: judges[0] });
@@ -226,7 +268,12 @@ export const consistency: Command = {
   name: 'consistency',
   summary: 'Self-consistency: k sampled labels, majority vote, agreement as confidence',
   usage: `curate consistency FILE --labels a,b --samples K\n${questionUsage}\n${commonUsage}`,
-  options: { ...common, labels: { type: 'string', short: 'l' }, samples: { type: 'string', short: 'k' }, ...questionFlags },
+  options: {
+    ...common,
+    labels: { type: 'string', short: 'l' },
+    samples: { type: 'string', short: 'k' },
+    ...questionFlags,
+  },
   async run({ values, positionals }, io) {
     const input = positionals[0];
     if (!input) throw new UsageError('missing FILE');
@@ -234,8 +281,13 @@ export const consistency: Command = {
     const q = questionOptionsOf(values);
     const question = existsSync(input) ? checkedQuestion(input, values) : undefined;
     const labels = q.labels ?? list(values.labels);
-    if (q.questionType === undefined && !question && labels.length < 2) throw new UsageError('--labels needs at least two labels');
-    return runLlm('consistency', 'consistency', io, { values, input, extra: { ...q, labels, ...(values.samples ? { k: num(values.samples, 'samples') } : {}) } });
+    if (q.questionType === undefined && !question && labels.length < 2)
+      throw new UsageError('--labels needs at least two labels');
+    return runLlm('consistency', 'consistency', io, {
+      values,
+      input,
+      extra: { ...q, labels, ...(values.samples ? { k: num(values.samples, 'samples') } : {}) },
+    });
   },
 };
 

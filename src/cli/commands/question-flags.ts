@@ -27,13 +27,25 @@ export const questionUsage =
 
 /** The question options the flags give (labels: --spans' for a span question, else --labels). */
 export function questionOptionsOf(values: OptionValues): QuestionOptions & { question?: string; labels?: string[] } {
-  const types = [values['multi-label'] ? 'multi-label' : '', values.rating !== undefined ? 'rating' : '', values.rank !== undefined ? 'ranking' : '', values.spans !== undefined ? 'span' : '', values.text ? 'text' : ''].filter(Boolean);
-  if (types.length > 1) throw new UsageError(`choose one question type: ${types.map((t) => `--${t === 'ranking' ? 'rank' : t === 'span' ? 'spans' : t}`).join(', ')}`);
+  const types = [
+    values['multi-label'] ? 'multi-label' : '',
+    values.rating !== undefined ? 'rating' : '',
+    values.rank !== undefined ? 'ranking' : '',
+    values.spans !== undefined ? 'span' : '',
+    values.text ? 'text' : '',
+  ].filter(Boolean);
+  if (types.length > 1)
+    throw new UsageError(
+      `choose one question type: ${types.map((t) => `--${t === 'ranking' ? 'rank' : t === 'span' ? 'spans' : t}`).join(', ')}`,
+    );
   const out: QuestionOptions & { question?: string; labels?: string[] } = {};
   if (typeof values.question === 'string') out.question = values.question;
   if (typeof values['questions-file'] === 'string') out.questionsFile = values['questions-file'];
   const type = types[0];
-  if (type && out.question === undefined) throw new UsageError(`--${type === 'ranking' ? 'rank' : type === 'span' ? 'spans' : type} needs --question NAME (the name its answers are kept under)`);
+  if (type && out.question === undefined)
+    throw new UsageError(
+      `--${type === 'ranking' ? 'rank' : type === 'span' ? 'spans' : type} needs --question NAME (the name its answers are kept under)`,
+    );
   if (type === 'multi-label') out.questionType = 'multi-label';
   if (type === 'rating') {
     const m = /^(-?\d+)-(-?\d+)$/.exec(String(values.rating));
@@ -42,14 +54,16 @@ export function questionOptionsOf(values: OptionValues): QuestionOptions & { que
     out.scale = [Number(m[1]), Number(m[2])];
   }
   if (type === 'ranking') {
-    if (typeof values.rank !== 'string' || values.rank === '') throw new UsageError('--rank takes the list field of candidates, e.g. --rank generations');
+    if (typeof values.rank !== 'string' || values.rank === '')
+      throw new UsageError('--rank takes the list field of candidates, e.g. --rank generations');
     out.questionType = 'ranking';
     out.questionField = values.rank;
   }
   if (type === 'span') {
     const labels = list(values.spans);
     if (labels.length === 0) throw new UsageError('--spans takes the span labels, e.g. --spans EMAIL,PHONE');
-    if (typeof values.field !== 'string') throw new UsageError('--spans needs --field, the text field the spans are in');
+    if (typeof values.field !== 'string')
+      throw new UsageError('--spans needs --field, the text field the spans are in');
     out.questionType = 'span';
     out.labels = labels;
   }
@@ -79,7 +93,8 @@ export const questionFilterUsage =
 function number(v: unknown, name: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n))
+    throw new UsageError(`--${name} must be a number, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -92,7 +107,8 @@ export function questionFilterOptionsOf(values: OptionValues): Record<string, un
   if (values['has-label']) out.hasLabels = values['has-label'];
   if (values['lacks-label']) out.lacksLabels = values['lacks-label'];
   if (values.answered !== undefined) {
-    if (values.answered !== 'human' && values.answered !== 'any') throw new UsageError(`--answered takes human or any, got ${JSON.stringify(values.answered)}`);
+    if (values.answered !== 'human' && values.answered !== 'any')
+      throw new UsageError(`--answered takes human or any, got ${JSON.stringify(values.answered)}`);
     out.answered = values.answered;
   }
   if (values['valid-answers']) out.validAnswers = true;

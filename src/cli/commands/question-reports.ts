@@ -4,7 +4,13 @@
 import { existsSync } from 'node:fs';
 import type { ClassificationMetrics } from '../../core/metrics/agreement-core';
 import { createQuestionAgreementOperation, type QuestionAgreementReport } from '../../core/metrics/question-agreement';
-import type { MultiLabelAgreement, RankingAgreement, RatingAgreement, SpanAgreement, TextAgreement } from '../../core/metrics/question-metrics';
+import type {
+  MultiLabelAgreement,
+  RankingAgreement,
+  RatingAgreement,
+  SpanAgreement,
+  TextAgreement,
+} from '../../core/metrics/question-metrics';
 import { UserError, type OperationContext } from '../../core/operation';
 import { resolveQuestion } from '../../core/questions/resolve';
 import type { Question } from '../../core/questions/schema';
@@ -39,12 +45,17 @@ function metricsLines(type: Question['type'], m: QuestionAgreementReport['pairs'
       const c = m as MultiLabelAgreement;
       return [
         `Jaccard ${f(c.jaccard)}  Hamming loss ${f(c.hamming)}  exact ${f(c.exact)}  micro-F1 ${f(c.microF1)}  mean kappa ${f(c.meanKappa)}`,
-        ...c.perLabel.map((l) => `  ${l.label.padEnd(16)} kappa ${f(l.kappa)}  agreement ${f(l.agreement)}  Jaccard ${f(l.jaccard)}  (${l.a} / ${l.b} / both ${l.both})`),
+        ...c.perLabel.map(
+          (l) =>
+            `  ${l.label.padEnd(16)} kappa ${f(l.kappa)}  agreement ${f(l.agreement)}  Jaccard ${f(l.jaccard)}  (${l.a} / ${l.b} / both ${l.both})`,
+        ),
       ];
     }
     case 'rating': {
       const c = m as RatingAgreement;
-      return [`exact ${f(c.exact)}  mean |diff| ${f(c.meanAbsoluteDifference)}  weighted kappa linear ${f(c.linearKappa)} quadratic ${f(c.quadraticKappa)}  Pearson ${f(c.pearson)}`];
+      return [
+        `exact ${f(c.exact)}  mean |diff| ${f(c.meanAbsoluteDifference)}  weighted kappa linear ${f(c.linearKappa)} quadratic ${f(c.quadraticKappa)}  Pearson ${f(c.pearson)}`,
+      ];
     }
     case 'ranking': {
       const c = m as RankingAgreement;
@@ -66,19 +77,29 @@ function metricsLines(type: Question['type'], m: QuestionAgreementReport['pairs'
 
 /** Prints a question agreement report. */
 export function printQuestionAgreement(r: QuestionAgreementReport, io: Io): void {
-  io.out(`${r.question.name} (${r.question.type}): ${r.records} record(s); raters ${r.raters.map((x) => `${x.name} ${x.answers}${x.invalid ? ` (+${x.invalid} invalid)` : ''}`).join(', ') || 'none'}\n`);
+  io.out(
+    `${r.question.name} (${r.question.type}): ${r.records} record(s); raters ${r.raters.map((x) => `${x.name} ${x.answers}${x.invalid ? ` (+${x.invalid} invalid)` : ''}`).join(', ') || 'none'}\n`,
+  );
   for (const p of r.pairs) {
     io.out(`${p.a} vs ${p.b}: ${p.n} record(s) both answered\n`);
     for (const line of metricsLines(r.question.type, p.metrics)) io.out(`  ${line}\n`);
   }
   if (r.alpha !== undefined) io.out(`Krippendorff's alpha (interval), every rater: ${f(r.alpha)}\n`);
   for (const p of r.problems) io.out(`  line ${p.line}, ${p.rater}: ${p.reason}\n`);
-  if (r.pairs.length === 0) io.out('no two raters to compare (a person\'s answers, models\' suggestions, or --gold FILE)\n');
+  if (r.pairs.length === 0)
+    io.out("no two raters to compare (a person's answers, models' suggestions, or --gold FILE)\n");
 }
 
 /** `curate agreement FILE --question NAME` for a question of any type. */
-export async function runQuestionAgreement(file: string, q: Question, values: OptionValues, io: Io, ctx: OperationContext): Promise<number> {
-  if (typeof values.gold === 'string' && !existsSync(values.gold)) throw new UsageError(`no such gold file: ${values.gold}`);
+export async function runQuestionAgreement(
+  file: string,
+  q: Question,
+  values: OptionValues,
+  io: Io,
+  ctx: OperationContext,
+): Promise<number> {
+  if (typeof values.gold === 'string' && !existsSync(values.gold))
+    throw new UsageError(`no such gold file: ${values.gold}`);
   const op = createQuestionAgreementOperation();
   const fl = questionOptionsOf(values);
   const options = op.options.parse({

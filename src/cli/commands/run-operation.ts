@@ -29,7 +29,13 @@ export function flagOf(option: string): string {
   return `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
-export async function runOperation<R>(op: OperationEntry<R>, raw: Record<string, unknown>, values: OptionValues, io: Io, face: CliFace<R>): Promise<number> {
+export async function runOperation<R>(
+  op: OperationEntry<R>,
+  raw: Record<string, unknown>,
+  values: OptionValues,
+  io: Io,
+  face: CliFace<R>,
+): Promise<number> {
   const printer = progressPrinter(io);
   try {
     const prepared = usageErrors(() => op.prepare(raw));
@@ -40,7 +46,11 @@ export async function runOperation<R>(op: OperationEntry<R>, raw: Record<string,
         if (go !== true) return go;
       }
       await face.beforeRun?.();
-      const result = await prepared.run({ signal: io.signal, log: (l) => io.err(`${inFlags(l, face.flags)}\n`), progress: printer.progress });
+      const result = await prepared.run({
+        signal: io.signal,
+        log: (l) => io.err(`${inFlags(l, face.flags)}\n`),
+        progress: printer.progress,
+      });
       printer.done();
       const summary = prepared.summarize(result);
       const more = (await face.after?.(result)) ?? {};
@@ -56,7 +66,8 @@ export async function runOperation<R>(op: OperationEntry<R>, raw: Record<string,
       return interrupted(io, c.kept);
     }
   } catch (err) {
-    if (err instanceof UserError) throw new UsageError(err.option ? `${err.message}: pass ${flagOf(err.option)}` : err.message);
+    if (err instanceof UserError)
+      throw new UsageError(err.option ? `${err.message}: pass ${flagOf(err.option)}` : err.message);
     throw err;
   }
 }

@@ -13,7 +13,11 @@ export const set: Command = {
     'Only the edited line is rewritten (compact JSON, its own terminator kept). Records whose\n' +
     're-serialization would lose information (duplicate keys, integers beyond 2^53, ...) are refused (exit 1).\n' +
     'If the file changes on disk during the command nothing is written (exit 3).',
-  options: { line: { type: 'string', short: 'l' }, field: { type: 'string', short: 'f' }, value: { type: 'string', short: 'v' } },
+  options: {
+    line: { type: 'string', short: 'l' },
+    field: { type: 'string', short: 'f' },
+    value: { type: 'string', short: 'v' },
+  },
   async run({ values, positionals }, io) {
     const file = fileArg(positionals);
     const n = intOption(values.line, 'line');
@@ -23,7 +27,9 @@ export const set: Command = {
     try {
       value = JSON.parse(text);
     } catch (err) {
-      throw new UsageError(`--value must be JSON (quote strings: --value '"positive"'): ${err instanceof Error ? err.message : String(err)}`);
+      throw new UsageError(
+        `--value must be JSON (quote strings: --value '"positive"'): ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     const ds = await openJsonl(file, io.signal);
     try {

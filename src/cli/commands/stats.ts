@@ -8,8 +8,10 @@ import { fieldFlags, fieldMapOf, openJsonl } from './util';
 export const stats: Command = {
   name: 'stats',
   summary: 'Records, invalid lines, label counts, judge score histogram, annotated and machine-generated shares',
-  usage: 'curate stats FILE [--json] [--max-listed N] [--label-field NAME] [--judge-field NAME] [--annotations-field NAME]',
-  details: 'Counts every line: invalid ones are listed with their 1-based numbers and reasons (the first --max-listed, default 100; the total is always given).\n--json prints the stable keys documented in docs/cli.md.',
+  usage:
+    'curate stats FILE [--json] [--max-listed N] [--label-field NAME] [--judge-field NAME] [--annotations-field NAME]',
+  details:
+    'Counts every line: invalid ones are listed with their 1-based numbers and reasons (the first --max-listed, default 100; the total is always given).\n--json prints the stable keys documented in docs/cli.md.',
   options: {
     json: { type: 'boolean' },
     'max-listed': { type: 'string' },
@@ -41,19 +43,25 @@ export const stats: Command = {
     io.out(`  invalid lines   ${s.invalid}\n`);
     io.out(`  annotated       ${pct(s.annotatedShare)} (${s.annotated})\n`);
     io.out(`  reviewed        ${pct(s.reviewedShare)} (${s.reviewed})\n`);
-    io.out(`  generated       ${pct(s.generatedShare)} (${s.generated})  machine-generated (annotations.origin); the rest count as human-written\n`);
+    io.out(
+      `  generated       ${pct(s.generatedShare)} (${s.generated})  machine-generated (annotations.origin); the rest count as human-written\n`,
+    );
     if (collapse) io.out(`  warning         ${collapse}\n`);
     if (s.meanScore !== null) io.out(`  mean judge      ${s.meanScore.toFixed(2)} over ${s.scored} scored\n`);
     const labels = Object.entries(s.labels);
     if (labels.length) {
       io.out('  labels\n');
       const w = Math.max(...labels.map(([l]) => l.length));
-      for (const [l, n] of labels) io.out(`    ${l.padEnd(w)}  ${String(n).padStart(9)}  ${pct(n / Math.max(1, s.records))}\n`);
+      for (const [l, n] of labels)
+        io.out(`    ${l.padEnd(w)}  ${String(n).padStart(9)}  ${pct(n / Math.max(1, s.records))}\n`);
     }
     if (s.scoreHistogram.length) {
       io.out('  judge scores\n');
       const max = Math.max(...s.scoreHistogram.map((b) => b.count));
-      for (const b of s.scoreHistogram) io.out(`    ${b.bucket.padStart(4)}  ${String(b.count).padStart(9)}  ${'#'.repeat(Math.max(1, Math.round((b.count / max) * 30)))}\n`);
+      for (const b of s.scoreHistogram)
+        io.out(
+          `    ${b.bucket.padStart(4)}  ${String(b.count).padStart(9)}  ${'#'.repeat(Math.max(1, Math.round((b.count / max) * 30)))}\n`,
+        );
     }
     if (s.invalidLines.length) {
       io.out('  invalid\n');

@@ -30,7 +30,11 @@ export function fieldMapOf(values: OptionValues): FieldMap | undefined {
  * Opens a JSONL file and waits for its full index; CSV and JSON arrays must be converted first.
  * `index: false` leaves the index unbuilt (its scan deferred) for readers that need none (stats).
  */
-export async function openJsonl(file: string, signal: AbortSignal, opts: { index?: boolean } = {}): Promise<JsonlDataset> {
+export async function openJsonl(
+  file: string,
+  signal: AbortSignal,
+  opts: { index?: boolean } = {},
+): Promise<JsonlDataset> {
   assertJsonl(file);
   if (opts.index === false) return JsonlDataset.open(file, { signal, deferScan: true });
   const ds = await JsonlDataset.open(file, { signal });
@@ -46,10 +50,15 @@ export async function openJsonl(file: string, signal: AbortSignal, opts: { index
 /** A usage error unless `file` is JSONL: other formats are read by some commands, edited by none (convert them first). */
 export function assertJsonl(file: string): void {
   const fmt = detectFormat(file);
-  if (fmt === 'hub') throw new UsageError(`${file} is a folder (a Hugging Face dataset?): convert a split first with "curate convert ${file} --split train --out train.jsonl"`);
+  if (fmt === 'hub')
+    throw new UsageError(
+      `${file} is a folder (a Hugging Face dataset?): convert a split first with "curate convert ${file} --split train --out train.jsonl"`,
+    );
   if (fmt === 'csv' || fmt === 'tsv' || fmt === 'json' || fmt === 'parquet' || fmt === 'jsonl.gz') {
     const out = file.replace(/\.(csv|tsv|json|parquet|jsonl\.gz|ndjson\.gz)$/i, '') + '.jsonl';
-    throw new UsageError(`${file} is ${fmt === 'jsonl.gz' ? 'gzip-compressed JSONL' : fmt === 'parquet' ? 'Parquet' : fmt.toUpperCase()}, not JSONL: convert it first with "curate convert ${file} --out ${out}"`);
+    throw new UsageError(
+      `${file} is ${fmt === 'jsonl.gz' ? 'gzip-compressed JSONL' : fmt === 'parquet' ? 'Parquet' : fmt.toUpperCase()}, not JSONL: convert it first with "curate convert ${file} --out ${out}"`,
+    );
   }
 }
 

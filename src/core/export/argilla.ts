@@ -23,8 +23,25 @@ export const ArgillaRow = z.object({
   id: z.string().min(1).nullable(),
   fields: z.record(z.string(), Json),
   metadata: z.record(z.string(), Json).default({}),
-  suggestions: z.record(z.string(), z.object({ value: Json, score: Score.optional(), agent: z.string().nullable().optional(), type: z.enum(['model', 'human']).nullable().optional() })).default({}),
-  responses: z.record(z.string(), z.array(z.object({ value: Json, user_id: z.string().nullable().optional(), status: Status.nullable().optional() }))).default({}),
+  suggestions: z
+    .record(
+      z.string(),
+      z.object({
+        value: Json,
+        score: Score.optional(),
+        agent: z.string().nullable().optional(),
+        type: z.enum(['model', 'human']).nullable().optional(),
+      }),
+    )
+    .default({}),
+  responses: z
+    .record(
+      z.string(),
+      z.array(
+        z.object({ value: Json, user_id: z.string().nullable().optional(), status: Status.nullable().optional() }),
+      ),
+    )
+    .default({}),
   vectors: z.record(z.string(), z.array(z.number())).default({}),
   status: z.enum(['pending', 'completed']).optional(),
   _server_id: z.string().nullable().optional(),
@@ -34,7 +51,12 @@ export const ArgillaRow = z.object({
 export type ArgillaRow = z.output<typeof ArgillaRow>;
 
 /** One row of Argilla's Hub export: a flat object; the question columns are checked by the import. */
-export const ArgillaHubRow = z.record(z.string(), Json).refine((r) => Object.keys(r).some((k) => /\.(suggestion|responses)$/.test(k)) || 'id' in r, 'no id and no <question>.suggestion or <question>.responses column');
+export const ArgillaHubRow = z
+  .record(z.string(), Json)
+  .refine(
+    (r) => Object.keys(r).some((k) => /\.(suggestion|responses)$/.test(k)) || 'id' in r,
+    'no id and no <question>.suggestion or <question>.responses column',
+  );
 
 export type UserMap = Record<string, string>;
 
@@ -70,7 +92,8 @@ export function userOfArgillaId(id: string | null | undefined, users: UserMap = 
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const scalar = (x: unknown): boolean => x === null || typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean';
+const scalar = (x: unknown): boolean =>
+  x === null || typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean';
 
 export interface ArgillaOptions {
   idPath: string;
@@ -102,28 +125,50 @@ function responsesOf(v: Record<string, unknown>): Map<string, Resp[]> {
   const out = new Map<string, Resp[]>();
   const all = getPath(v, ['annotations', 'responses']);
   const human = getPath(v, ['annotations', 'human']);
-  const qs = new Set<string>([...(isObject(all) ? Object.keys(all) : []), ...(isObject(human) ? Object.keys(human) : [])]);
+  const qs = new Set<string>([
+    ...(isObject(all) ? Object.keys(all) : []),
+    ...(isObject(human) ? Object.keys(human) : []),
+  ]);
   for (const q of qs) {
     const list = isObject(all) ? all[q] : undefined;
     const src = Array.isArray(list) ? list : isObject(human) && isObject(human[q]) ? [human[q]] : [];
     const rs: Resp[] = [];
-    for (const r of src) if (isObject(r) && 'value' in r) rs.push({ value: r.value, ...(str(r.user) !== undefined ? { user: str(r.user) } : {}), status: statusOf(r.status) });
+    for (const r of src)
+      if (isObject(r) && 'value' in r)
+        rs.push({
+          value: r.value,
+          ...(str(r.user) !== undefined ? { user: str(r.user) } : {}),
+          status: statusOf(r.status),
+        });
     if (rs.length) out.set(q, rs);
   }
   return out;
 }
 
 /** The question names with suggestions, and the suggestion Argilla keeps per question (the highest score). */
-function bestSuggestions(v: Record<string, unknown>): Map<string, { value: unknown; score: number | number[] | null; agent: string | null; type?: string }> {
-  const out = new Map<string, { value: unknown; score: number | number[] | null; agent: string | null; type?: string }>();
+function bestSuggestions(
+  v: Record<string, unknown>,
+): Map<string, { value: unknown; score: number | number[] | null; agent: string | null; type?: string }> {
+  const out = new Map<
+    string,
+    { value: unknown; score: number | number[] | null; agent: string | null; type?: string }
+  >();
   const sugg = getPath(v, ['annotations', 'suggestions']);
   if (!isObject(sugg)) return out;
   for (const q of Object.keys(sugg)) {
     let best: ReturnType<typeof suggestionsOf>[number] | undefined;
     for (const s of suggestionsOf(v, q)) if (!best || (s.score ?? -1) > (best.score ?? -1)) best = s;
     // a list score (multi-label: one per label) is kept as it was
-    const raw = Array.isArray(sugg[q]) ? (sugg[q] as unknown[]).find((x) => isObject(x) && x.value === best?.value && Array.isArray(x.score)) : undefined;
-    if (best) out.set(q, { value: best.value, score: isObject(raw) ? (raw.score as number[]) : best.score ?? null, agent: best.agent ?? null, ...(best.type ? { type: best.type } : {}) });
+    const raw = Array.isArray(sugg[q])
+      ? (sugg[q] as unknown[]).find((x) => isObject(x) && x.value === best?.value && Array.isArray(x.score))
+      : undefined;
+    if (best)
+      out.set(q, {
+        value: best.value,
+        score: isObject(raw) ? (raw.score as number[]) : (best.score ?? null),
+        agent: best.agent ?? null,
+        ...(best.type ? { type: best.type } : {}),
+      });
   }
   return out;
 }
@@ -133,13 +178,29 @@ function bestSuggestions(v: Record<string, unknown>): Map<string, { value: unkno
  * takes a dict); metadata the scalars and lists of scalars (terms), and a `metadata` object's
  * entries. Every top-level key but the annotation's lands in one of them: nothing is dropped.
  */
-function fieldsAndMetadata(v: Record<string, unknown>, o: ArgillaOptions): { fields: Record<string, unknown>; metadata: Record<string, unknown> } {
+function fieldsAndMetadata(
+  v: Record<string, unknown>,
+  o: ArgillaOptions,
+): { fields: Record<string, unknown>; metadata: Record<string, unknown> } {
   const fields: Record<string, unknown> = {};
   const metadata: Record<string, unknown> = {};
   // `status` is Argilla's own only when it holds one of its values (an import's); a field of the user's otherwise
-  const reserved = new Set(['metadata', 'vectors', '_server_id', 'inserted_at', 'updated_at', o.idPath, ...(v.status === 'pending' || v.status === 'completed' ? ['status'] : [])]);
+  const reserved = new Set([
+    'metadata',
+    'vectors',
+    '_server_id',
+    'inserted_at',
+    'updated_at',
+    o.idPath,
+    ...(v.status === 'pending' || v.status === 'completed' ? ['status'] : []),
+  ]);
   const isMeta = (x: unknown) => scalar(x) || (Array.isArray(x) && x.every(scalar));
-  const isField = (k: string) => !ANNOTATION_KEYS.has(k) && !reserved.has(k) && v[k] !== null && v[k] !== undefined && (typeof v[k] === 'string' || !isMeta(v[k]));
+  const isField = (k: string) =>
+    !ANNOTATION_KEYS.has(k) &&
+    !reserved.has(k) &&
+    v[k] !== null &&
+    v[k] !== undefined &&
+    (typeof v[k] === 'string' || !isMeta(v[k]));
   const names = o.fields ?? Object.keys(v).filter(isField);
   for (const k of names) {
     const val = getPath(v, k);
@@ -157,12 +218,16 @@ function fieldsAndMetadata(v: Record<string, unknown>, o: ArgillaOptions): { fie
 function recordStatus(v: Record<string, unknown>, responses: Map<string, Resp[]>): 'pending' | 'completed' {
   if (v.status === 'completed' || v.status === 'pending') return v.status;
   const review = reviewStatusOf(v);
-  return review === 'reviewed' || [...responses.values()].some((rs) => rs.some((r) => r.status === 'submitted')) ? 'completed' : 'pending';
+  return review === 'reviewed' || [...responses.values()].some((rs) => rs.some((r) => r.status === 'submitted'))
+    ? 'completed'
+    : 'pending';
 }
 
 function idOf(v: Record<string, unknown>, index: number, idPath: string): string {
   const idValue = getPath(v, idPath);
-  return typeof idValue === 'string' || typeof idValue === 'number' || typeof idValue === 'bigint' ? String(idValue) : String(index);
+  return typeof idValue === 'string' || typeof idValue === 'number' || typeof idValue === 'bigint'
+    ? String(idValue)
+    : String(index);
 }
 
 /** What Argilla has no slot for, kept when asked. */
@@ -176,7 +241,8 @@ function extras(v: Record<string, unknown>): Record<string, unknown> {
 export function toArgilla(v: Record<string, unknown>, index: number, o: ArgillaOptions): Record<string, unknown> {
   const { fields, metadata } = fieldsAndMetadata(v, o);
   const suggestions: Record<string, unknown> = {};
-  for (const [q, s] of [...bestSuggestions(v)].sort(([a], [b]) => a.localeCompare(b))) suggestions[q] = { value: s.value, score: s.score, agent: s.agent };
+  for (const [q, s] of [...bestSuggestions(v)].sort(([a], [b]) => a.localeCompare(b)))
+    suggestions[q] = { value: s.value, score: s.score, agent: s.agent };
   const resp = responsesOf(v);
   const responses: Record<string, unknown> = {};
   for (const [q, rs] of [...resp].sort(([a], [b]) => a.localeCompare(b))) {
@@ -201,7 +267,10 @@ export function toArgilla(v: Record<string, unknown>, index: number, o: ArgillaO
 
 /** The annotation layout of Argilla suggestions and responses (shared by both import paths). */
 function annotationsFrom(
-  suggestions: [string, { value: unknown; score?: number | number[] | null; agent?: string | null; type?: string | null }][],
+  suggestions: [
+    string,
+    { value: unknown; score?: number | number[] | null; agent?: string | null; type?: string | null },
+  ][],
   responses: [string, { value: unknown; user_id?: string | null; status?: string | null }[]][],
   status: string | undefined,
   users: UserMap,
@@ -238,14 +307,20 @@ function annotationsFrom(
 }
 
 /** An Argilla 2.x record (`to_dict()`) in the annotation layout. */
-export function fromArgilla(r: ArgillaRow, extra: Record<string, unknown>, users: UserMap = {}): Record<string, unknown> {
+export function fromArgilla(
+  r: ArgillaRow,
+  extra: Record<string, unknown>,
+  users: UserMap = {},
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (r.id !== null) out.id = r.id;
   Object.assign(out, r.fields);
   if (Object.keys(r.metadata).length) out.metadata = r.metadata;
   if (Object.keys(r.vectors).length) out.vectors = r.vectors;
   if (r._server_id) out._server_id = r._server_id;
-  const status = r.status ?? (Object.values(r.responses).some((rs) => rs.some((x) => x.status === 'submitted')) ? 'completed' : 'pending');
+  const status =
+    r.status ??
+    (Object.values(r.responses).some((rs) => rs.some((x) => x.status === 'submitted')) ? 'completed' : 'pending');
   out.status = status;
   for (const [k, v] of Object.entries(extra)) if (k !== 'annotations') out[k] = v;
   annotationsFrom(Object.entries(r.suggestions), Object.entries(r.responses), status, users, out);
@@ -259,12 +334,16 @@ export function toArgillaHub(v: Record<string, unknown>, index: number, o: Argil
   const nested = toArgilla(v, index, { ...o, includeAnnotations: false });
   const row: Record<string, unknown> = { id: nested.id, status: nested.status, _server_id: nested._server_id };
   Object.assign(row, nested.fields, nested.metadata, nested.vectors);
-  for (const [q, rs] of Object.entries(nested.responses as Record<string, { value: unknown; user_id: string | null; status: string }[]>)) {
+  for (const [q, rs] of Object.entries(
+    nested.responses as Record<string, { value: unknown; user_id: string | null; status: string }[]>,
+  )) {
     row[`${q}.responses`] = rs.map((r) => r.value);
     row[`${q}.responses.users`] = rs.map((r) => r.user_id);
     row[`${q}.responses.status`] = rs.map((r) => r.status);
   }
-  for (const [q, s] of Object.entries(nested.suggestions as Record<string, { value: unknown; score: unknown; agent: unknown }>)) {
+  for (const [q, s] of Object.entries(
+    nested.suggestions as Record<string, { value: unknown; score: unknown; agent: unknown }>,
+  )) {
     row[`${q}.suggestion`] = s.value;
     row[`${q}.suggestion.score`] = s.score;
     row[`${q}.suggestion.agent`] = s.agent;
@@ -299,21 +378,32 @@ export function fromArgillaHub(row: Record<string, unknown>, users: UserMap = {}
     if (`${q}.suggestion` in row && row[`${q}.suggestion`] !== null) {
       const score = row[`${q}.suggestion.score`];
       const agent = row[`${q}.suggestion.agent`];
-      suggestions.push([q, { value: row[`${q}.suggestion`], score: typeof score === 'number' || Array.isArray(score) ? (score as number | number[]) : null, agent: typeof agent === 'string' ? agent : null }]);
+      suggestions.push([
+        q,
+        {
+          value: row[`${q}.suggestion`],
+          score: typeof score === 'number' || Array.isArray(score) ? (score as number | number[]) : null,
+          agent: typeof agent === 'string' ? agent : null,
+        },
+      ]);
     }
     const values = row[`${q}.responses`];
     if (Array.isArray(values)) {
       const us = row[`${q}.responses.users`];
       const ss = row[`${q}.responses.status`];
-      responses.push([q, values.map((value, i) => ({
-        value,
-        user_id: Array.isArray(us) && typeof us[i] === 'string' ? (us[i] as string) : null,
-        status: Array.isArray(ss) && typeof ss[i] === 'string' ? (ss[i] as string) : null,
-      }))]);
+      responses.push([
+        q,
+        values.map((value, i) => ({
+          value,
+          user_id: Array.isArray(us) && typeof us[i] === 'string' ? (us[i] as string) : null,
+          status: Array.isArray(ss) && typeof ss[i] === 'string' ? (ss[i] as string) : null,
+        })),
+      ]);
     }
   }
   const status = typeof row.status === 'string' ? row.status : undefined;
-  if (isObject(row.annotations)) for (const [k, v] of Object.entries(row.annotations)) if (k !== 'annotations') out[k] = v;
+  if (isObject(row.annotations))
+    for (const [k, v] of Object.entries(row.annotations)) if (k !== 'annotations') out[k] = v;
   annotationsFrom(suggestions, responses, status, users, out);
   return out;
 }

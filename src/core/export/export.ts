@@ -13,7 +13,15 @@ import { exactIntegers, openInput } from '../formats/inputs';
 import { toJsonText } from '../formats/json-text';
 import { ParquetError, writeParquet } from '../formats/parquet';
 import { datasetCard, hubDataFile } from '../formats/hf';
-import { describeZodError, ExportFormat, exportRecord, ExportOptions, importRecord, LLAMA_FACTORY_FORMATS, FORMATS } from './formats';
+import {
+  describeZodError,
+  ExportFormat,
+  exportRecord,
+  ExportOptions,
+  importRecord,
+  LLAMA_FACTORY_FORMATS,
+  FORMATS,
+} from './formats';
 import { writeDatasetInfo } from './llama-factory';
 import { ReadinessCheck, type Readiness } from './readiness';
 
@@ -45,7 +53,12 @@ export interface ExportReport {
 }
 
 /** Streams JSON rows to a new file, atomically (temp, fsync, rename, fsync the folder). */
-export function writeJsonl(out: string, rows: AsyncIterable<string>, signal: AbortSignal, overwrite = false): Promise<number> {
+export function writeJsonl(
+  out: string,
+  rows: AsyncIterable<string>,
+  signal: AbortSignal,
+  overwrite = false,
+): Promise<number> {
   return writeLinesAtomic(out, rows, signal, overwrite);
 }
 
@@ -61,7 +74,10 @@ function countReason(report: ExportReport, reason: string): void {
   let m = reasonCounts.get(report);
   if (!m) reasonCounts.set(report, (m = new Map()));
   if (m.size < 1000 || m.has(reason)) m.set(reason, (m.get(reason) ?? 0) + 1);
-  report.reasons = [...m].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([r, count]) => ({ reason: r, count }));
+  report.reasons = [...m]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 10)
+    .map(([r, count]) => ({ reason: r, count }));
 }
 
 /** The exported rows (objects); `report` is filled as they go; `seen` collects the columns used. */
@@ -118,7 +134,11 @@ export async function* exportRows(
 export const READINESS_BY_DEFAULT: ReadonlySet<ExportFormat> = new Set(['sft', 'openai-preference']);
 
 /** Exports lines in memory: the rows and the report. */
-export async function exportLines(source: LineSource, options: ExportOptions, ctx: OperationContext): Promise<{ rows: Record<string, unknown>[]; report: ExportReport }> {
+export async function exportLines(
+  source: LineSource,
+  options: ExportOptions,
+  ctx: OperationContext,
+): Promise<{ rows: Record<string, unknown>[]; report: ExportReport }> {
   const report = emptyReport(ExportOptions.parse(options).format);
   const rows: Record<string, unknown>[] = [];
   for await (const row of exportObjects(source, options, ctx, report)) rows.push(row);
@@ -136,7 +156,10 @@ export const ExportOperationOptions = ExportOptions.extend({
   /** Write the Hugging Face layout into `out` (a folder): data/<split>-00000-of-00001.parquet and README.md. */
   hub: z.boolean().default(false),
   /** The split's name in the Hugging Face layout. */
-  split: z.string().regex(/^[A-Za-z0-9_]+$/, 'letters, digits and _ only').default('train'),
+  split: z
+    .string()
+    .regex(/^[A-Za-z0-9_]+$/, 'letters, digits and _ only')
+    .default('train'),
   /** LLaMA-Factory formats: add the file's entry to dataset_info.json beside it. */
   datasetInfo: z.boolean().default(true),
   /** Rows per Parquet row group. */
@@ -175,7 +198,8 @@ export function createExportOperation(open: (file: string, signal?: AbortSignal)
   return defineOperation({
     id: 'export',
     title: 'Export',
-    description: 'Writes the records in a training format (OpenAI SFT or preference, TRL DPO, prompt-completion or KTO, Alpaca, ShareGPT, Argilla, distilabel) as JSONL, Parquet or the Hugging Face layout.',
+    description:
+      'Writes the records in a training format (OpenAI SFT or preference, TRL DPO, prompt-completion or KTO, Alpaca, ShareGPT, Argilla, distilabel) as JSONL, Parquet or the Hugging Face layout.',
     options: ExportOperationOptions,
     async run(options, ctx): Promise<ExportReport> {
       const format: ExportFormat = options.format === 'parquet' ? 'records' : options.format;
@@ -185,15 +209,17 @@ export function createExportOperation(open: (file: string, signal?: AbortSignal)
       if (resolve(options.file) === out) throw new UserError('The output file must differ from the input.');
       const r: ExportReport = { ...emptyReport(format), container };
       const seen = new Set<string>();
-      const check = options.readiness ?? (READINESS_BY_DEFAULT.has(format) || options.model !== undefined || options.contextLength !== undefined)
-        ? new ReadinessCheck({
-          ...(options.model ? { model: options.model } : {}),
-          ...(options.contextLength ? { contextLength: options.contextLength } : {}),
-          ...(options.pricePerMillion !== undefined ? { pricePerMillion: options.pricePerMillion } : {}),
-          epochs: options.epochs,
-          openai: READINESS_BY_DEFAULT.has(format),
-        })
-        : undefined;
+      const check =
+        (options.readiness ??
+        (READINESS_BY_DEFAULT.has(format) || options.model !== undefined || options.contextLength !== undefined))
+          ? new ReadinessCheck({
+              ...(options.model ? { model: options.model } : {}),
+              ...(options.contextLength ? { contextLength: options.contextLength } : {}),
+              ...(options.pricePerMillion !== undefined ? { pricePerMillion: options.pricePerMillion } : {}),
+              epochs: options.epochs,
+              openai: READINESS_BY_DEFAULT.has(format),
+            })
+          : undefined;
       const onRow = check ? (row: Record<string, unknown>, index: number) => check.add(row, index) : undefined;
       const finish = () => {
         if (check && r.written) r.readiness = check.result();
@@ -209,11 +235,19 @@ export function createExportOperation(open: (file: string, signal?: AbortSignal)
         // two passes over the input: the first fills the report and the schema, the second writes
         let pass = 0;
         // the records as they are keep their 64-bit integers exact (the formats' rows hold no such numbers)
-        const src = () => (format === 'records' ? exactIntegers(open(options.file, ctx.signal)) : open(options.file, ctx.signal));
-        const rows = () => (pass++ === 0 ? exportObjects(src(), rowOptions, ctx, r, seen, onRow) : exportObjects(src(), rowOptions, ctx, emptyReport(format)));
+        const src = () =>
+          format === 'records' ? exactIntegers(open(options.file, ctx.signal)) : open(options.file, ctx.signal);
+        const rows = () =>
+          pass++ === 0
+            ? exportObjects(src(), rowOptions, ctx, r, seen, onRow)
+            : exportObjects(src(), rowOptions, ctx, emptyReport(format));
         let result;
         try {
-          result = await writeParquet(target, rows, { signal: ctx.signal, overwrite: options.overwrite, rowGroupSize: options.rowGroupSize });
+          result = await writeParquet(target, rows, {
+            signal: ctx.signal,
+            overwrite: options.overwrite,
+            rowGroupSize: options.rowGroupSize,
+          });
         } catch (err) {
           if (err instanceof ParquetError && r.written === 0) return r;
           if (err instanceof ParquetError) throw new UserError(err.message, 1);
@@ -222,7 +256,17 @@ export function createExportOperation(open: (file: string, signal?: AbortSignal)
         r.out = target;
         if (container === 'hub') {
           const card = join(out, 'README.md');
-          writeFileSync(card, datasetCard(out, { columns: result.columns, split: options.split, rows: result.rows, bytes: result.bytes, format, source: options.file.split(/[\\/]/).pop() ?? options.file }));
+          writeFileSync(
+            card,
+            datasetCard(out, {
+              columns: result.columns,
+              split: options.split,
+              rows: result.rows,
+              bytes: result.bytes,
+              format,
+              source: options.file.split(/[\\/]/).pop() ?? options.file,
+            }),
+          );
           r.files = [card];
         }
       }
@@ -261,7 +305,8 @@ export function createImportOperation(open: (file: string, signal?: AbortSignal)
   return defineOperation({
     id: 'import',
     title: 'Import',
-    description: 'Reads a training-format file (SFT, preference, DPO, prompt-completion, KTO, Alpaca, ShareGPT, Argilla, distilabel; JSONL, Parquet, JSONL.gz, JSON) into the annotation layout.',
+    description:
+      'Reads a training-format file (SFT, preference, DPO, prompt-completion, KTO, Alpaca, ShareGPT, Argilla, distilabel; JSONL, Parquet, JSONL.gz, JSON) into the annotation layout.',
     options: ImportOperationOptions,
     async run(options, ctx): Promise<ImportReport> {
       const skipped: Skipped[] = [];
@@ -275,7 +320,11 @@ export function createImportOperation(open: (file: string, signal?: AbortSignal)
             yield toJsonText(importRecord(options.format, line.value, options.argillaUsers));
           } catch (e) {
             skippedCount++;
-            if (skipped.length < 1000) skipped.push({ index: line.index, reason: e instanceof z.ZodError ? describeZodError(e) : e instanceof Error ? e.message : String(e) });
+            if (skipped.length < 1000)
+              skipped.push({
+                index: line.index,
+                reason: e instanceof z.ZodError ? describeZodError(e) : e instanceof Error ? e.message : String(e),
+              });
           }
         }
       }

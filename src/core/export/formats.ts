@@ -6,7 +6,16 @@
 // Field mappings and what each format carries: docs/filters.md and docs/interop.md.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { getPath, humanOf, isObject, judgesOf, reviewStatusOf, suggestionsOf, textOf, ANNOTATION_KEYS } from '../filter/fields';
+import {
+  getPath,
+  humanOf,
+  isObject,
+  judgesOf,
+  reviewStatusOf,
+  suggestionsOf,
+  textOf,
+  ANNOTATION_KEYS,
+} from '../filter/fields';
 import { ArgillaHubRow, ArgillaRow, fromArgilla, fromArgillaHub, toArgilla, toArgillaHub } from './argilla';
 
 // ---------------------------------------------------------------------------------------------
@@ -35,18 +44,29 @@ export const SftMessage = z
     /** 0: this assistant turn is not trained on; 1: it is (OpenAI's multi-turn `weight`). */
     weight: z.union([z.literal(0), z.literal(1)]).optional(),
   })
-  .refine((m) => typeof m.content === 'string' || (m.role === 'assistant' && m.tool_calls !== undefined), 'a message has no content')
+  .refine(
+    (m) => typeof m.content === 'string' || (m.role === 'assistant' && m.tool_calls !== undefined),
+    'a message has no content',
+  )
   .refine((m) => m.tool_calls === undefined || m.role === 'assistant', 'only assistant messages call tools')
   .refine((m) => m.weight === undefined || m.role === 'assistant', 'only assistant messages have a weight');
 export type SftMessage = z.infer<typeof SftMessage>;
 /** A tool the model may call (`tools` of a fine-tuning example). */
 export const Tool = z.looseObject({
   type: z.literal('function'),
-  function: z.looseObject({ name: z.string().min(1), description: z.string().optional(), parameters: z.record(z.string(), z.unknown()).optional(), strict: z.boolean().nullable().optional() }),
+  function: z.looseObject({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    strict: z.boolean().nullable().optional(),
+  }),
 });
 /** OpenAI chat fine-tuning: at least one assistant message; tools and their calls, weights. */
 export const SftRow = z.object({
-  messages: z.array(SftMessage).min(1).refine((m) => m.some((x) => x.role === 'assistant'), 'needs an assistant message'),
+  messages: z
+    .array(SftMessage)
+    .min(1)
+    .refine((m) => m.some((x) => x.role === 'assistant'), 'needs an assistant message'),
   tools: z.array(Tool).optional(),
   parallel_tool_calls: z.boolean().optional(),
 });
@@ -59,7 +79,11 @@ export const OpenAIPreferenceRow = z.object({
 /** TRL DPO, standard (strings) or conversational (message lists) style. */
 export const DpoRow = z.union([
   z.object({ prompt: z.string(), chosen: z.string(), rejected: z.string() }),
-  z.object({ prompt: z.array(Message).min(1), chosen: z.array(AssistantMessage).min(1), rejected: z.array(AssistantMessage).min(1) }),
+  z.object({
+    prompt: z.array(Message).min(1),
+    chosen: z.array(AssistantMessage).min(1),
+    rejected: z.array(AssistantMessage).min(1),
+  }),
 ]);
 /** distilabel's DPO columns (FormatTextGenerationDPO): chosen/rejected include the prompt turn. */
 export const DistilabelDpoRow = z.object({
@@ -91,8 +115,17 @@ export const AlpacaRow = z.object({
   history: z.array(z.tuple([z.string(), z.string()])).optional(),
 });
 /** LLaMA-Factory's Alpaca preference (ranking) rows. */
-export const AlpacaRankingRow = z.object({ instruction: z.string(), input: z.string(), chosen: z.string(), rejected: z.string(), system: z.string().optional() });
-const ShareGptTurn = z.object({ from: z.enum(['human', 'gpt', 'system', 'function_call', 'observation']), value: z.string() });
+export const AlpacaRankingRow = z.object({
+  instruction: z.string(),
+  input: z.string(),
+  chosen: z.string(),
+  rejected: z.string(),
+  system: z.string().optional(),
+});
+const ShareGptTurn = z.object({
+  from: z.enum(['human', 'gpt', 'system', 'function_call', 'observation']),
+  value: z.string(),
+});
 export const ShareGptRow = z.object({
   conversations: z.array(ShareGptTurn).min(1),
   /** LLaMA-Factory: the tools as a JSON string. */
@@ -112,9 +145,22 @@ export const ArgillaV1Row = z.object({
   fields: z.record(z.string(), Json),
   metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
   suggestions: z.array(
-    z.object({ question_name: z.string(), value: Json, score: z.number().min(0).max(1).nullable(), agent: z.string().nullable(), type: z.enum(['model', 'human']).nullable() }),
+    z.object({
+      question_name: z.string(),
+      value: Json,
+      score: z.number().min(0).max(1).nullable(),
+      agent: z.string().nullable(),
+      type: z.enum(['model', 'human']).nullable(),
+    }),
   ),
-  responses: z.array(z.object({ question_name: z.string(), value: Json, user_id: z.string().nullable(), status: z.enum(['draft', 'submitted', 'discarded']) })),
+  responses: z.array(
+    z.object({
+      question_name: z.string(),
+      value: Json,
+      user_id: z.string().nullable(),
+      status: z.enum(['draft', 'submitted', 'discarded']),
+    }),
+  ),
 });
 /** distilabel text-generation / rating / classification columns. */
 export const DistilabelRow = z.object({
@@ -131,9 +177,21 @@ export const DistilabelRow = z.object({
 export const RecordsRow = z.record(z.string(), z.unknown());
 
 export const FORMATS = [
-  'sft', 'openai-preference', 'dpo', 'prompt-completion', 'kto', 'distilabel-dpo',
-  'alpaca', 'alpaca-ranking', 'sharegpt', 'sharegpt-ranking',
-  'argilla', 'argilla-hub', 'argilla-v1', 'distilabel', 'records',
+  'sft',
+  'openai-preference',
+  'dpo',
+  'prompt-completion',
+  'kto',
+  'distilabel-dpo',
+  'alpaca',
+  'alpaca-ranking',
+  'sharegpt',
+  'sharegpt-ranking',
+  'argilla',
+  'argilla-hub',
+  'argilla-v1',
+  'distilabel',
+  'records',
 ] as const;
 export const ExportFormat = z.enum(FORMATS);
 export type ExportFormat = z.infer<typeof ExportFormat>;
@@ -157,7 +215,12 @@ export const SCHEMAS: Record<ExportFormat, z.ZodType<unknown>> = {
 };
 
 /** The formats LLaMA-Factory reads (their exports write a `dataset_info.json` entry). */
-export const LLAMA_FACTORY_FORMATS: ReadonlySet<ExportFormat> = new Set(['alpaca', 'alpaca-ranking', 'sharegpt', 'sharegpt-ranking']);
+export const LLAMA_FACTORY_FORMATS: ReadonlySet<ExportFormat> = new Set([
+  'alpaca',
+  'alpaca-ranking',
+  'sharegpt',
+  'sharegpt-ranking',
+]);
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -206,8 +269,22 @@ export type ExportResult = { ok: true; row: Record<string, unknown> } | { ok: fa
 // ---------------------------------------------------------------------------------------------
 // Reading records
 
-const SHAREGPT_FROM: Record<string, Role> = { human: 'user', user: 'user', gpt: 'assistant', assistant: 'assistant', system: 'system', chatgpt: 'assistant', bing: 'assistant', bard: 'assistant' };
-const SHAREGPT_TO: Record<string, 'human' | 'gpt' | 'system'> = { user: 'human', assistant: 'gpt', system: 'system', developer: 'system' };
+const SHAREGPT_FROM: Record<string, Role> = {
+  human: 'user',
+  user: 'user',
+  gpt: 'assistant',
+  assistant: 'assistant',
+  system: 'system',
+  chatgpt: 'assistant',
+  bing: 'assistant',
+  bard: 'assistant',
+};
+const SHAREGPT_TO: Record<string, 'human' | 'gpt' | 'system'> = {
+  user: 'human',
+  assistant: 'gpt',
+  system: 'system',
+  developer: 'system',
+};
 
 /** A message list from a field value (chat messages or ShareGPT turns), or a reason. */
 function toMessages(v: unknown): Message[] | string {
@@ -215,10 +292,13 @@ function toMessages(v: unknown): Message[] | string {
   const out: Message[] = [];
   for (const item of v) {
     if (!isObject(item)) return 'a message is not an object';
-    const role = typeof item.role === 'string' ? item.role : typeof item.from === 'string' ? SHAREGPT_FROM[item.from] : undefined;
+    const role =
+      typeof item.role === 'string' ? item.role : typeof item.from === 'string' ? SHAREGPT_FROM[item.from] : undefined;
     const parsed = Role.safeParse(role);
-    if (!parsed.success) return `unsupported role ${JSON.stringify(item.role ?? item.from)}${item.role === 'tool' || item.from === 'observation' ? ' (tool messages: export as sft)' : ''}`;
-    if (Array.isArray(item.tool_calls) && item.tool_calls.length) return 'a message calls tools (tool calls: export as sft)';
+    if (!parsed.success)
+      return `unsupported role ${JSON.stringify(item.role ?? item.from)}${item.role === 'tool' || item.from === 'observation' ? ' (tool messages: export as sft)' : ''}`;
+    if (Array.isArray(item.tool_calls) && item.tool_calls.length)
+      return 'a message calls tools (tool calls: export as sft)';
     const content = textOf('content' in item ? item.content : item.value);
     if (content === undefined) return 'a message has no content';
     out.push({ role: parsed.data, content });
@@ -241,7 +321,14 @@ function shareGptToolTurn(item: Record<string, unknown>, i: number): SftMessage 
   const toolCalls = [];
   for (const [k, c] of calls.entries()) {
     if (!isObject(c) || typeof c.name !== 'string') return 'a function_call turn has no name';
-    toolCalls.push({ id: `call_${i}_${k}`, type: 'function' as const, function: { name: c.name, arguments: typeof c.arguments === 'string' ? c.arguments : JSON.stringify(c.arguments ?? {}) } });
+    toolCalls.push({
+      id: `call_${i}_${k}`,
+      type: 'function' as const,
+      function: {
+        name: c.name,
+        arguments: typeof c.arguments === 'string' ? c.arguments : JSON.stringify(c.arguments ?? {}),
+      },
+    });
   }
   return { role: 'assistant', tool_calls: toolCalls };
 }
@@ -262,8 +349,16 @@ function toSftMessages(v: unknown): SftMessage[] | string {
       out.push(t);
       continue;
     }
-    const role = typeof item.role === 'string' ? (item.role === 'function' ? 'tool' : item.role) : typeof item.from === 'string' ? SHAREGPT_FROM[item.from] : undefined;
-    if (role !== 'system' && role !== 'developer' && role !== 'user' && role !== 'assistant' && role !== 'tool') return `unsupported role ${JSON.stringify(item.role ?? item.from)}`;
+    const role =
+      typeof item.role === 'string'
+        ? item.role === 'function'
+          ? 'tool'
+          : item.role
+        : typeof item.from === 'string'
+          ? SHAREGPT_FROM[item.from]
+          : undefined;
+    if (role !== 'system' && role !== 'developer' && role !== 'user' && role !== 'assistant' && role !== 'tool')
+      return `unsupported role ${JSON.stringify(item.role ?? item.from)}`;
     const msg: SftMessage = { role };
     const raw = 'content' in item ? item.content : item.value;
     const content = raw === null ? undefined : textOf(raw);
@@ -271,13 +366,18 @@ function toSftMessages(v: unknown): SftMessage[] | string {
       if (role !== 'assistant') return `a ${role} message calls tools`;
       const calls = [];
       for (const c of item.tool_calls) {
-        if (!isObject(c) || !isObject(c.function) || typeof c.function.name !== 'string') return 'a tool call has no function name';
+        if (!isObject(c) || !isObject(c.function) || typeof c.function.name !== 'string')
+          return 'a tool call has no function name';
         const args = c.function.arguments;
         calls.push({
           ...c,
           ...(typeof c.id === 'string' ? { id: c.id } : {}),
           type: 'function' as const,
-          function: { ...c.function, name: c.function.name, arguments: typeof args === 'string' ? args : JSON.stringify(args ?? {}) },
+          function: {
+            ...c.function,
+            name: c.function.name,
+            arguments: typeof args === 'string' ? args : JSON.stringify(args ?? {}),
+          },
         });
       }
       msg.tool_calls = calls;
@@ -312,7 +412,11 @@ export function conversationOf(v: Record<string, unknown>, m: FieldMapping): Mes
       const input = str(getPath(v, m.input));
       const history = historyOf(getPath(v, m.history));
       if (typeof history === 'string') return history;
-      msgs = [...history, { role: 'user', content: input ? `${instruction}\n\n${input}` : instruction }, { role: 'assistant', content: output }];
+      msgs = [
+        ...history,
+        { role: 'user', content: input ? `${instruction}\n\n${input}` : instruction },
+        { role: 'assistant', content: output },
+      ];
     } else if (p !== undefined && r !== undefined) {
       const prompt = typeof p === 'string' ? [{ role: 'user' as const, content: p }] : toMessages(p);
       const response = typeof r === 'string' ? [{ role: 'assistant' as const, content: r }] : toMessages(r);
@@ -323,7 +427,8 @@ export function conversationOf(v: Record<string, unknown>, m: FieldMapping): Mes
   }
   if (typeof msgs === 'string') return msgs;
   const system = str(getPath(v, m.system));
-  if (system !== undefined && !msgs.some((x) => x.role === 'system')) msgs = [{ role: 'system', content: system }, ...msgs];
+  if (system !== undefined && !msgs.some((x) => x.role === 'system'))
+    msgs = [{ role: 'system', content: system }, ...msgs];
   return msgs;
 }
 
@@ -333,14 +438,18 @@ function historyOf(h: unknown): Message[] | string {
   if (!Array.isArray(h)) return 'history is not a list of [instruction, response] pairs';
   const out: Message[] = [];
   for (const pair of h) {
-    if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') return 'history is not a list of [instruction, response] pairs';
+    if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string')
+      return 'history is not a list of [instruction, response] pairs';
     out.push({ role: 'user', content: pair[0] }, { role: 'assistant', content: pair[1] });
   }
   return out;
 }
 
 /** A conversation split before its final assistant turns: the prompt and the completion. */
-export function promptCompletionOf(v: Record<string, unknown>, m: FieldMapping): { prompt: Message[]; completion: Message[] } | string {
+export function promptCompletionOf(
+  v: Record<string, unknown>,
+  m: FieldMapping,
+): { prompt: Message[]; completion: Message[] } | string {
   const msgs = conversationOf(v, m);
   if (typeof msgs === 'string') return msgs;
   let k = msgs.length;
@@ -382,7 +491,13 @@ function toResponse(v: unknown, prompt: Message[]): Message[] | string {
   const msgs = toMessages(v);
   if (typeof msgs === 'string') return msgs;
   let k = 0;
-  while (k < prompt.length && k < msgs.length && msgs[k]?.role === prompt[k]?.role && msgs[k]?.content === prompt[k]?.content) k++;
+  while (
+    k < prompt.length &&
+    k < msgs.length &&
+    msgs[k]?.role === prompt[k]?.role &&
+    msgs[k]?.content === prompt[k]?.content
+  )
+    k++;
   const rest = msgs.slice(k);
   if (rest.length === 0 || rest.some((x) => x.role !== 'assistant')) return 'the response is not assistant messages';
   return rest;
@@ -405,7 +520,8 @@ export function preferenceOf(v: Record<string, unknown>, m: FieldMapping): Prefe
   }
   if (typeof prompt === 'string') return prompt;
   const system = str(getPath(v, m.system));
-  if (system !== undefined && !prompt.some((x) => x.role === 'system')) prompt = [{ role: 'system', content: system }, ...prompt];
+  if (system !== undefined && !prompt.some((x) => x.role === 'system'))
+    prompt = [{ role: 'system', content: system }, ...prompt];
   const c = getPath(v, m.chosen);
   const r = getPath(v, m.rejected);
   if (c !== undefined && r !== undefined) {
@@ -414,9 +530,13 @@ export function preferenceOf(v: Record<string, unknown>, m: FieldMapping): Prefe
     if (typeof chosen === 'string') return `chosen: ${chosen}`;
     if (typeof rejected === 'string') return `rejected: ${rejected}`;
     return {
-      prompt, chosen, rejected,
-      chosenModel: str(v.chosen_model) ?? null, rejectedModel: str(v.rejected_model) ?? null,
-      chosenRating: num(v.chosen_rating), rejectedRating: num(v.rejected_rating),
+      prompt,
+      chosen,
+      rejected,
+      chosenModel: str(v.chosen_model) ?? null,
+      rejectedModel: str(v.rejected_model) ?? null,
+      chosenRating: num(v.chosen_rating),
+      rejectedRating: num(v.rejected_rating),
     };
   }
   const gens = v.generations;
@@ -430,14 +550,17 @@ export function preferenceOf(v: Record<string, unknown>, m: FieldMapping): Prefe
       if (best < 0 || s > (num(ratings[best]) as number)) best = i;
       if (worst < 0 || s < (num(ratings[worst]) as number)) worst = i;
     });
-    if (best < 0 || worst < 0 || num(ratings[best]) === num(ratings[worst])) return 'the generations are not rated differently';
+    if (best < 0 || worst < 0 || num(ratings[best]) === num(ratings[worst]))
+      return 'the generations are not rated differently';
     const models = Array.isArray(v.generation_models) ? v.generation_models : [];
     return {
       prompt,
       chosen: [{ role: 'assistant', content: gens[best] as string }],
       rejected: [{ role: 'assistant', content: gens[worst] as string }],
-      chosenModel: str(models[best]) ?? null, rejectedModel: str(models[worst]) ?? null,
-      chosenRating: num(ratings[best]), rejectedRating: num(ratings[worst]),
+      chosenModel: str(models[best]) ?? null,
+      rejectedModel: str(models[worst]) ?? null,
+      chosenRating: num(ratings[best]),
+      rejectedRating: num(ratings[worst]),
     };
   }
   return `no ${m.chosen}/${m.rejected} fields nor generations with ratings`;
@@ -453,7 +576,8 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-const isChat = (v: unknown) => Array.isArray(v) && v.length > 0 && v.every((x) => isObject(x) && ('role' in x || 'from' in x));
+const isChat = (v: unknown) =>
+  Array.isArray(v) && v.length > 0 && v.every((x) => isObject(x) && ('role' in x || 'from' in x));
 
 // ---------------------------------------------------------------------------------------------
 // Export
@@ -466,7 +590,10 @@ function build(v: Record<string, unknown>, index: number, o: Opts): Record<strin
       const msgs = raw !== undefined ? toSftMessages(raw) : conversationOf(v, m);
       if (typeof msgs === 'string') return msgs;
       const system = str(getPath(v, m.system));
-      const all = system !== undefined && !msgs.some((x) => x.role === 'system') ? [{ role: 'system' as const, content: system }, ...msgs] : msgs;
+      const all =
+        system !== undefined && !msgs.some((x) => x.role === 'system')
+          ? [{ role: 'system' as const, content: system }, ...msgs]
+          : msgs;
       const row: Record<string, unknown> = { messages: all };
       const tools = toolsOf(getPath(v, m.tools));
       if (typeof tools === 'string') return tools;
@@ -486,7 +613,8 @@ function build(v: Record<string, unknown>, index: number, o: Opts): Record<strin
       }
       const tail = label === undefined ? {} : { label };
       if (o.dpoStyle === 'conversational') return { prompt: pc.prompt, completion: pc.completion, ...tail };
-      if (pc.prompt.length !== 1 || pc.prompt[0]?.role !== 'user') return 'the prompt is not one user message (use the conversational style)';
+      if (pc.prompt.length !== 1 || pc.prompt[0]?.role !== 'user')
+        return 'the prompt is not one user message (use the conversational style)';
       if (pc.completion.length !== 1) return 'the completion has several messages (use the conversational style)';
       return { prompt: pc.prompt[0].content, completion: pc.completion[0]?.content, ...tail };
     }
@@ -499,8 +627,10 @@ function build(v: Record<string, unknown>, index: number, o: Opts): Record<strin
       const p = preferenceOf(v, m);
       if (typeof p === 'string') return p;
       if (o.dpoStyle === 'conversational') return { prompt: p.prompt, chosen: p.chosen, rejected: p.rejected };
-      if (p.prompt.length !== 1 || p.prompt[0]?.role !== 'user') return 'the prompt is not one user message (use dpoStyle "conversational")';
-      if (p.chosen.length !== 1 || p.rejected.length !== 1) return 'a response has several messages (use dpoStyle "conversational")';
+      if (p.prompt.length !== 1 || p.prompt[0]?.role !== 'user')
+        return 'the prompt is not one user message (use dpoStyle "conversational")';
+      if (p.chosen.length !== 1 || p.rejected.length !== 1)
+        return 'a response has several messages (use dpoStyle "conversational")';
       return { prompt: p.prompt[0].content, chosen: p.chosen[0]?.content, rejected: p.rejected[0]?.content };
     }
     case 'distilabel-dpo': {
@@ -528,33 +658,57 @@ function build(v: Record<string, unknown>, index: number, o: Opts): Record<strin
         const h = getPath(v, m.history);
         if (h !== undefined && h !== null && typeof historyOf(h) === 'string') return historyOf(h) as string;
         const history = Array.isArray(h) && h.length ? { history: h as [string, string][] } : {};
-        return { instruction, input: str(getPath(v, m.input)) ?? '', output, ...(system !== undefined ? { system } : {}), ...history };
+        return {
+          instruction,
+          input: str(getPath(v, m.input)) ?? '',
+          output,
+          ...(system !== undefined ? { system } : {}),
+          ...history,
+        };
       }
       const msgs = conversationOf(v, m);
       if (typeof msgs === 'string') return msgs;
       const sys = msgs.filter((x) => x.role === 'system' || x.role === 'developer');
       const rest = msgs.filter((x) => x.role !== 'system' && x.role !== 'developer');
       if (sys.length > 1 || (sys.length === 1 && msgs[0] !== sys[0])) return 'Alpaca holds one system prompt, first';
-      if (rest.length < 2 || rest.length % 2 !== 0 || rest.some((x, i) => x.role !== (i % 2 === 0 ? 'user' : 'assistant'))) {
+      if (
+        rest.length < 2 ||
+        rest.length % 2 !== 0 ||
+        rest.some((x, i) => x.role !== (i % 2 === 0 ? 'user' : 'assistant'))
+      ) {
         return 'Alpaca holds alternating user and assistant turns (the earlier ones as history)';
       }
       const pairs: [string, string][] = [];
       for (let i = 0; i + 2 < rest.length; i += 2) pairs.push([rest[i]!.content, rest[i + 1]!.content]);
       const last = rest.slice(-2);
-      return { instruction: last[0]!.content, input: '', output: last[1]!.content, ...(sys[0] ? { system: sys[0].content } : {}), ...(pairs.length ? { history: pairs } : {}) };
+      return {
+        instruction: last[0]!.content,
+        input: '',
+        output: last[1]!.content,
+        ...(sys[0] ? { system: sys[0].content } : {}),
+        ...(pairs.length ? { history: pairs } : {}),
+      };
     }
     case 'alpaca-ranking': {
       const p = preferenceOf(v, m);
       if (typeof p === 'string') return p;
       const sys = p.prompt.filter((x) => x.role === 'system' || x.role === 'developer');
       const rest = p.prompt.filter((x) => x.role !== 'system' && x.role !== 'developer');
-      if (rest.length !== 1 || rest[0]?.role !== 'user' || sys.length > 1) return 'the prompt is not one user message (use sharegpt-ranking)';
-      if (p.chosen.length !== 1 || p.rejected.length !== 1) return 'a response has several messages (use sharegpt-ranking)';
+      if (rest.length !== 1 || rest[0]?.role !== 'user' || sys.length > 1)
+        return 'the prompt is not one user message (use sharegpt-ranking)';
+      if (p.chosen.length !== 1 || p.rejected.length !== 1)
+        return 'a response has several messages (use sharegpt-ranking)';
       const instruction = str(getPath(v, m.instruction));
       const input = str(getPath(v, m.input));
       // keep instruction and input apart when the record has them
-      const split = instruction !== undefined && input ? { instruction, input } : { instruction: rest[0].content, input: '' };
-      return { ...split, chosen: p.chosen[0]!.content, rejected: p.rejected[0]!.content, ...(sys[0] ? { system: sys[0].content } : {}) };
+      const split =
+        instruction !== undefined && input ? { instruction, input } : { instruction: rest[0].content, input: '' };
+      return {
+        ...split,
+        chosen: p.chosen[0]!.content,
+        rejected: p.rejected[0]!.content,
+        ...(sys[0] ? { system: sys[0].content } : {}),
+      };
     }
     case 'sharegpt': {
       const raw = getPath(v, m.messages) ?? v.conversations;
@@ -562,16 +716,28 @@ function build(v: Record<string, unknown>, index: number, o: Opts): Record<strin
       if (typeof msgs === 'string') return msgs;
       const turns: { from: string; value: string }[] = [];
       for (const x of msgs) {
-        if (x.tool_calls) turns.push({ from: 'function_call', value: JSON.stringify(x.tool_calls.length === 1 ? callOf(x.tool_calls[0]!) : x.tool_calls.map(callOf)) });
+        if (x.tool_calls)
+          turns.push({
+            from: 'function_call',
+            value: JSON.stringify(x.tool_calls.length === 1 ? callOf(x.tool_calls[0]!) : x.tool_calls.map(callOf)),
+          });
         else if (x.role === 'tool') turns.push({ from: 'observation', value: x.content ?? '' });
         else turns.push({ from: SHAREGPT_TO[x.role] as string, value: x.content ?? '' });
       }
       const system = str(getPath(v, m.system));
-      if (system !== undefined && !turns.some((t) => t.from === 'system')) turns.unshift({ from: 'system', value: system });
+      if (system !== undefined && !turns.some((t) => t.from === 'system'))
+        turns.unshift({ from: 'system', value: system });
       const tools = toolsOf(getPath(v, m.tools));
       if (typeof tools === 'string') return tools;
       const rawTools = getPath(v, m.tools);
-      return { conversations: turns, ...(tools ? { tools: JSON.stringify(tools.map((t) => t.function)) } : typeof rawTools === 'string' ? { tools: rawTools } : {}) };
+      return {
+        conversations: turns,
+        ...(tools
+          ? { tools: JSON.stringify(tools.map((t) => t.function)) }
+          : typeof rawTools === 'string'
+            ? { tools: rawTools }
+            : {}),
+      };
     }
     case 'sharegpt-ranking': {
       const p = preferenceOf(v, m);
@@ -585,9 +751,19 @@ function build(v: Record<string, unknown>, index: number, o: Opts): Record<strin
       };
     }
     case 'argilla':
-      return toArgilla(v, index, { idPath: m.id, users: o.argillaUsers, includeAnnotations: o.includeAnnotations, ...(o.argillaFields ? { fields: o.argillaFields } : {}) });
+      return toArgilla(v, index, {
+        idPath: m.id,
+        users: o.argillaUsers,
+        includeAnnotations: o.includeAnnotations,
+        ...(o.argillaFields ? { fields: o.argillaFields } : {}),
+      });
     case 'argilla-hub':
-      return toArgillaHub(v, index, { idPath: m.id, users: o.argillaUsers, includeAnnotations: o.includeAnnotations, ...(o.argillaFields ? { fields: o.argillaFields } : {}) });
+      return toArgillaHub(v, index, {
+        idPath: m.id,
+        users: o.argillaUsers,
+        includeAnnotations: o.includeAnnotations,
+        ...(o.argillaFields ? { fields: o.argillaFields } : {}),
+      });
     case 'argilla-v1':
       return toArgillaV1(v, index, o);
     case 'records':
@@ -621,7 +797,9 @@ function toolsOf(raw: unknown): z.infer<typeof Tool>[] | undefined | string {
   }
   if (!Array.isArray(list)) return 'tools is not a list';
   // LLaMA-Factory lists the functions themselves; OpenAI wraps each in {type: "function", function}
-  const wrapped = list.map((t: unknown) => (isObject(t) && t.type === 'function' && isObject(t.function) ? t : { type: 'function', function: t }));
+  const wrapped = list.map((t: unknown) =>
+    isObject(t) && t.type === 'function' && isObject(t.function) ? t : { type: 'function', function: t },
+  );
   const parsed = z.array(Tool).safeParse(wrapped);
   return parsed.success ? parsed.data : `tools: ${parsed.error.issues[0]?.message ?? 'invalid'}`;
 }
@@ -631,12 +809,18 @@ function toArgillaV1(v: Record<string, unknown>, index: number, o: Opts): Record
   const id = typeof idValue === 'string' || typeof idValue === 'number' ? String(idValue) : String(index);
   const fields: Record<string, unknown> = {};
   const metadata: Record<string, string | number | boolean | null> = {};
-  const names = o.argillaFields ?? Object.keys(v).filter((k) => !ANNOTATION_KEYS.has(k) && k !== o.mapping.id && k !== 'metadata' && (typeof v[k] === 'string' || isChat(v[k])));
+  const names =
+    o.argillaFields ??
+    Object.keys(v).filter(
+      (k) =>
+        !ANNOTATION_KEYS.has(k) && k !== o.mapping.id && k !== 'metadata' && (typeof v[k] === 'string' || isChat(v[k])),
+    );
   for (const k of names) {
     const val = getPath(v, k);
     if (val !== undefined) fields[k] = val;
   }
-  const scalar = (x: unknown): x is string | number | boolean | null => x === null || typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean';
+  const scalar = (x: unknown): x is string | number | boolean | null =>
+    x === null || typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean';
   // A `metadata` object (what an Argilla import gives) first, then the other top-level scalars.
   if (isObject(v.metadata)) for (const [k, val] of Object.entries(v.metadata)) if (scalar(val)) metadata[k] = val;
   for (const [k, val] of Object.entries(v)) {
@@ -697,7 +881,12 @@ function toDistilabel(v: Record<string, unknown>, o: Opts): Record<string, unkno
   if (instruction === undefined) return `no ${m.instruction}, ${m.prompt}, ${m.messages} or text field`;
   const judges = judgesOf(v);
   const label = getPath(v, m.label);
-  const labels = typeof label === 'string' ? label : Array.isArray(label) && label.every((x) => typeof x === 'string') ? (label as string[]) : null;
+  const labels =
+    typeof label === 'string'
+      ? label
+      : Array.isArray(label) && label.every((x) => typeof x === 'string')
+        ? (label as string[])
+        : null;
   const metadata: Record<string, unknown> = isObject(v.distilabel_metadata) ? { ...v.distilabel_metadata } : {};
   if (o.includeAnnotations) {
     const extra = annotationsOf(v);
@@ -716,10 +905,20 @@ function toDistilabel(v: Record<string, unknown>, o: Opts): Record<string, unkno
 }
 
 /** The formats that keep annotations in a place of their own (or are the records themselves). */
-const ANNOTATIONS_INSIDE: ReadonlySet<ExportFormat> = new Set(['argilla', 'argilla-hub', 'argilla-v1', 'distilabel', 'records']);
+const ANNOTATIONS_INSIDE: ReadonlySet<ExportFormat> = new Set([
+  'argilla',
+  'argilla-hub',
+  'argilla-v1',
+  'distilabel',
+  'records',
+]);
 
 /** Exports one record (validated against the format's schema), or says why it cannot. */
-export function exportRecord(value: Record<string, unknown>, index: number, options: ExportOptions | Opts): ExportResult {
+export function exportRecord(
+  value: Record<string, unknown>,
+  index: number,
+  options: ExportOptions | Opts,
+): ExportResult {
   const o = ExportOptions.parse(options);
   const built = build(value, index, o);
   if (typeof built === 'string') return { ok: false, reason: built };
@@ -748,12 +947,21 @@ export function describeZodError(e: z.ZodError): string {
 }
 
 /** Imports one row of a format into the annotation layout; throws a zod error for a row that is not of the format. */
-export function importRecord(format: ExportFormat, row: unknown, users: Record<string, string> = {}): Record<string, unknown> {
+export function importRecord(
+  format: ExportFormat,
+  row: unknown,
+  users: Record<string, string> = {},
+): Record<string, unknown> {
   const extra = isObject(row) ? annotationsOf(row) : {};
   switch (format) {
     case 'sft': {
       const r = SftRow.parse(row);
-      return { messages: r.messages, ...(r.tools ? { tools: r.tools } : {}), ...(r.parallel_tool_calls !== undefined ? { parallel_tool_calls: r.parallel_tool_calls } : {}), ...extra };
+      return {
+        messages: r.messages,
+        ...(r.tools ? { tools: r.tools } : {}),
+        ...(r.parallel_tool_calls !== undefined ? { parallel_tool_calls: r.parallel_tool_calls } : {}),
+        ...extra,
+      };
     }
     case 'prompt-completion': {
       const r = PromptCompletionRow.parse(row);
@@ -762,12 +970,20 @@ export function importRecord(format: ExportFormat, row: unknown, users: Record<s
     case 'kto': {
       const r = KtoRow.parse(row);
       const ann = isObject(extra.annotations) ? extra.annotations : {};
-      return { prompt: r.prompt, completion: r.completion, ...extra, annotations: { ...ann, review: { status: r.label ? 'reviewed' : 'rejected' } } };
+      return {
+        prompt: r.prompt,
+        completion: r.completion,
+        ...extra,
+        annotations: { ...ann, review: { status: r.label ? 'reviewed' : 'rejected' } },
+      };
     }
     case 'openai-preference': {
       const r = OpenAIPreferenceRow.parse(row);
       const one = (x: Message[]) => (x.length === 1 ? (x[0] as Message).content : x);
-      const prompt = r.input.messages.length === 1 && r.input.messages[0]?.role === 'user' ? r.input.messages[0].content : r.input.messages;
+      const prompt =
+        r.input.messages.length === 1 && r.input.messages[0]?.role === 'user'
+          ? r.input.messages[0].content
+          : r.input.messages;
       return { prompt, chosen: one(r.preferred_output), rejected: one(r.non_preferred_output), ...extra };
     }
     case 'dpo': {
@@ -786,11 +1002,25 @@ export function importRecord(format: ExportFormat, row: unknown, users: Record<s
     }
     case 'alpaca': {
       const r = AlpacaRow.parse(row);
-      return { ...(r.system !== undefined ? { system: r.system } : {}), instruction: r.instruction, input: r.input, output: r.output, ...(r.history?.length ? { history: r.history } : {}), ...extra };
+      return {
+        ...(r.system !== undefined ? { system: r.system } : {}),
+        instruction: r.instruction,
+        input: r.input,
+        output: r.output,
+        ...(r.history?.length ? { history: r.history } : {}),
+        ...extra,
+      };
     }
     case 'alpaca-ranking': {
       const r = AlpacaRankingRow.parse(row);
-      return { ...(r.system !== undefined ? { system: r.system } : {}), instruction: r.instruction, input: r.input, chosen: r.chosen, rejected: r.rejected, ...extra };
+      return {
+        ...(r.system !== undefined ? { system: r.system } : {}),
+        instruction: r.instruction,
+        input: r.input,
+        chosen: r.chosen,
+        rejected: r.rejected,
+        ...extra,
+      };
     }
     case 'sharegpt': {
       const r = ShareGptRow.parse(row);
@@ -800,7 +1030,11 @@ export function importRecord(format: ExportFormat, row: unknown, users: Record<s
         if (typeof msgs === 'string') throw new Error(msgs);
         return { messages: msgs, ...tools, ...extra };
       }
-      return { messages: r.conversations.map((t) => ({ role: SHAREGPT_FROM[t.from] as Role, content: t.value })), ...tools, ...extra };
+      return {
+        messages: r.conversations.map((t) => ({ role: SHAREGPT_FROM[t.from] as Role, content: t.value })),
+        ...tools,
+        ...extra,
+      };
     }
     case 'sharegpt-ranking': {
       const r = ShareGptRankingRow.parse(row);
@@ -809,10 +1043,19 @@ export function importRecord(format: ExportFormat, row: unknown, users: Record<s
         if (!role) throw new Error(`conversations: unsupported role ${JSON.stringify(t.from)} in a ranking row`);
         return { role, content: t.value };
       });
-      return { prompt: prompt.length === 1 && prompt[0]?.role === 'user' ? prompt[0].content : prompt, chosen: r.chosen.value, rejected: r.rejected.value, ...extra };
+      return {
+        prompt: prompt.length === 1 && prompt[0]?.role === 'user' ? prompt[0].content : prompt,
+        chosen: r.chosen.value,
+        rejected: r.rejected.value,
+        ...extra,
+      };
     }
     case 'argilla':
-      return fromArgilla(ArgillaRow.parse(row), isObject(row) && isObject(row.annotations) ? row.annotations : {}, users);
+      return fromArgilla(
+        ArgillaRow.parse(row),
+        isObject(row) && isObject(row.annotations) ? row.annotations : {},
+        users,
+      );
     case 'argilla-hub':
       return fromArgillaHub(ArgillaHubRow.parse(row) as Record<string, unknown>, users);
     case 'argilla-v1':

@@ -18,18 +18,39 @@ export function datasetInfoEntry(format: ExportFormat, fileName: string, seen: S
     case 'alpaca':
       return {
         file_name: fileName,
-        columns: { prompt: 'instruction', query: 'input', response: 'output', ...(has('system') ? { system: 'system' } : {}), ...(has('history') ? { history: 'history' } : {}) },
+        columns: {
+          prompt: 'instruction',
+          query: 'input',
+          response: 'output',
+          ...(has('system') ? { system: 'system' } : {}),
+          ...(has('history') ? { history: 'history' } : {}),
+        },
       };
     case 'alpaca-ranking':
       return {
         file_name: fileName,
         ranking: true,
-        columns: { prompt: 'instruction', query: 'input', chosen: 'chosen', rejected: 'rejected', ...(has('system') ? { system: 'system' } : {}) },
+        columns: {
+          prompt: 'instruction',
+          query: 'input',
+          chosen: 'chosen',
+          rejected: 'rejected',
+          ...(has('system') ? { system: 'system' } : {}),
+        },
       };
     case 'sharegpt':
-      return { file_name: fileName, formatting: 'sharegpt', columns: { messages: 'conversations', ...(has('tools') ? { tools: 'tools' } : {}) } };
+      return {
+        file_name: fileName,
+        formatting: 'sharegpt',
+        columns: { messages: 'conversations', ...(has('tools') ? { tools: 'tools' } : {}) },
+      };
     case 'sharegpt-ranking':
-      return { file_name: fileName, formatting: 'sharegpt', ranking: true, columns: { messages: 'conversations', chosen: 'chosen', rejected: 'rejected' } };
+      return {
+        file_name: fileName,
+        formatting: 'sharegpt',
+        ranking: true,
+        columns: { messages: 'conversations', chosen: 'chosen', rejected: 'rejected' },
+      };
     default:
       throw new Error(`${format} is not a LLaMA-Factory format`);
   }
@@ -41,7 +62,12 @@ export function datasetInfoName(out: string): string {
 }
 
 /** Adds (or replaces) the entry in `dataset_info.json` beside `out`; returns the file's path. */
-export async function writeDatasetInfo(out: string, format: ExportFormat, seen: SeenColumns, signal: AbortSignal): Promise<string> {
+export async function writeDatasetInfo(
+  out: string,
+  format: ExportFormat,
+  seen: SeenColumns,
+  signal: AbortSignal,
+): Promise<string> {
   const path = join(dirname(out), 'dataset_info.json');
   let info: Record<string, unknown> = {};
   if (existsSync(path)) {
@@ -50,7 +76,10 @@ export async function writeDatasetInfo(out: string, format: ExportFormat, seen: 
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
       info = parsed as Record<string, unknown>;
     } catch (err) {
-      throw new UserError(`${path} is not a JSON object (${err instanceof Error ? err.message : String(err)}); the export is written, its entry is not`, 1);
+      throw new UserError(
+        `${path} is not a JSON object (${err instanceof Error ? err.message : String(err)}); the export is written, its entry is not`,
+        1,
+      );
     }
   }
   info[datasetInfoName(out)] = datasetInfoEntry(format, basename(out), seen);

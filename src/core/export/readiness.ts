@@ -66,7 +66,8 @@ export interface Readiness {
 /** OpenAI refuses a training file with fewer examples (fine-tuning guide: "at least 10 examples"). */
 export const OPENAI_MIN_EXAMPLES = 10;
 
-const isMsg = (x: unknown): x is CountableMessage => typeof x === 'object' && x !== null && typeof (x as { role?: unknown }).role === 'string';
+const isMsg = (x: unknown): x is CountableMessage =>
+  typeof x === 'object' && x !== null && typeof (x as { role?: unknown }).role === 'string';
 
 /** Every string in a value (its keys excluded). */
 function strings(v: unknown, out: string[]): void {
@@ -134,11 +135,14 @@ export class ReadinessCheck {
   }
   result(): Readiness {
     const r = { ...this.r, warnings: [] as string[] };
-    if (this.openai && r.rows < OPENAI_MIN_EXAMPLES) r.warnings.push(`${r.rows} example(s): OpenAI fine-tuning needs at least ${OPENAI_MIN_EXAMPLES}`);
-    if (r.overLimit) r.warnings.push(`${r.overLimit} example(s) over the ${r.contextLength}-token context would be cut from the end`);
+    if (this.openai && r.rows < OPENAI_MIN_EXAMPLES)
+      r.warnings.push(`${r.rows} example(s): OpenAI fine-tuning needs at least ${OPENAI_MIN_EXAMPLES}`);
+    if (r.overLimit)
+      r.warnings.push(`${r.overLimit} example(s) over the ${r.contextLength}-token context would be cut from the end`);
     r.meanTokens = r.rows ? Math.round(r.totalTokens / r.rows) : 0;
     r.trainingTokens = r.totalTokens * r.epochs;
-    if (r.pricePerMillion !== undefined) r.estimatedCost = Math.round((r.trainingTokens / 1e6) * r.pricePerMillion * 100) / 100;
+    if (r.pricePerMillion !== undefined)
+      r.estimatedCost = Math.round((r.trainingTokens / 1e6) * r.pricePerMillion * 100) / 100;
     return r;
   }
 }
@@ -148,7 +152,10 @@ export function describeReadiness(r: Readiness): string {
   const lines = [
     `fine-tune readiness (${r.model}, ${r.encoding}): ${r.rows} row(s), ${r.totalTokens} tokens (mean ${r.meanTokens}, max ${r.maxTokens})`,
     r.overLimit
-      ? `  ${r.overLimit} row(s) over the ${r.contextLength}-token context would be cut: ${r.overLimitRows.slice(0, 5).map((x) => `line ${x.index + 1} (${x.tokens})`).join(', ')}${r.overLimit > 5 ? ', ...' : ''}`
+      ? `  ${r.overLimit} row(s) over the ${r.contextLength}-token context would be cut: ${r.overLimitRows
+          .slice(0, 5)
+          .map((x) => `line ${x.index + 1} (${x.tokens})`)
+          .join(', ')}${r.overLimit > 5 ? ', ...' : ''}`
       : `  every row fits the ${r.contextLength}-token context`,
     `  ${r.trainingTokens} training tokens over ${r.epochs} epoch(s)${r.estimatedCost !== undefined ? `, about $${r.estimatedCost.toFixed(2)} at $${r.pricePerMillion}/1M` : ' (no price known for this model: give its training price per million tokens)'}`,
   ];

@@ -22,7 +22,8 @@ import { writeLinesAtomic } from '../write-lines';
  */
 export function largestRemainder(n: number, fractions: readonly number[]): number[] {
   const sum = fractions.reduce((a, b) => a + b, 0);
-  if (!(sum > 0) || fractions.some((f) => f < 0 || !Number.isFinite(f))) throw new RangeError('fractions must be non-negative with a positive sum');
+  if (!(sum > 0) || fractions.some((f) => f < 0 || !Number.isFinite(f)))
+    throw new RangeError('fractions must be non-negative with a positive sum');
   const quotas = fractions.map((f) => (n * f) / sum);
   const sizes = quotas.map(Math.floor);
   let left = n - sizes.reduce((a, b) => a + b, 0);
@@ -55,7 +56,9 @@ export function stratifiedSizes(strata: readonly number[], fractions: readonly n
   const used = counts.map(() => new Array<boolean>(k).fill(false));
   const allowed = (i: number, j: number, any: boolean) => any || ((quota[i] as number[])[j] as number) % 1 > 0;
   const order = (i: number) =>
-    [...Array(k).keys()].sort((a, b) => (((quota[i] as number[])[b] as number) % 1) - (((quota[i] as number[])[a] as number) % 1) || a - b);
+    [...Array(k).keys()].sort(
+      (a, b) => (((quota[i] as number[])[b] as number) % 1) - (((quota[i] as number[])[a] as number) % 1) || a - b,
+    );
   const augment = (start: number, any: boolean): boolean => {
     // BFS from row `start` to a column with units left.
     const prevCol = new Array<number>(k).fill(-1); // the row we came from to reach col j
@@ -163,7 +166,11 @@ interface Unit {
   h: number;
 }
 
-export async function splitLines(source: LineSource, options: SplitOptions = {}, signal?: AbortSignal): Promise<SplitResult> {
+export async function splitLines(
+  source: LineSource,
+  options: SplitOptions = {},
+  signal?: AbortSignal,
+): Promise<SplitResult> {
   const o = SplitOptions.parse(options);
   const names = Object.keys(o.fractions);
   if (names.length === 0) throw new UserError('A split needs at least one part.');
@@ -206,11 +213,16 @@ export async function splitLines(source: LineSource, options: SplitOptions = {},
   }
   const labels = [...byStratum.keys()].sort();
   const weight = (units: Unit[]) => units.reduce((a, u) => a + u.indices.length, 0);
-  const sizes = stratifiedSizes(labels.map((l) => weight(byStratum.get(l) as Unit[])), fractions);
+  const sizes = stratifiedSizes(
+    labels.map((l) => weight(byStratum.get(l) as Unit[])),
+    fractions,
+  );
   const splits: Record<string, number[]> = Object.fromEntries(names.map((nm) => [nm, [] as number[]]));
   const strata: Record<string, Record<string, number>> = {};
   labels.forEach((label, i) => {
-    const units = (byStratum.get(label) as Unit[]).sort((a, b) => a.h - b.h || (a.indices[0] as number) - (b.indices[0] as number));
+    const units = (byStratum.get(label) as Unit[]).sort(
+      (a, b) => a.h - b.h || (a.indices[0] as number) - (b.indices[0] as number),
+    );
     const counts = (sizes[i] as number[]).slice();
     // Cumulative targets: a unit goes to the split its first record falls in (exact when there are no groups).
     const bounds: number[] = [];
@@ -227,7 +239,14 @@ export async function splitLines(source: LineSource, options: SplitOptions = {},
     strata[label] = Object.fromEntries(names.map((nm, j) => [nm, placed[j] as number]));
   });
   for (const nm of names) (splits[nm] as number[]).sort((a, b) => a - b);
-  return { splits, sizes: Object.fromEntries(names.map((nm) => [nm, (splits[nm] as number[]).length])), strata, invalid, duplicateGroups, duplicateRecords };
+  return {
+    splits,
+    sizes: Object.fromEntries(names.map((nm) => [nm, (splits[nm] as number[]).length])),
+    strata,
+    invalid,
+    duplicateGroups,
+    duplicateRecords,
+  };
 }
 
 export const SplitOperationOptions = SplitOptions.extend({
@@ -242,7 +261,8 @@ export function createSplitOperation(open: (file: string, signal?: AbortSignal) 
   return defineOperation({
     id: 'split',
     title: 'Train/validation split',
-    description: 'Splits the records into train/validation (or any named parts): seeded, stratified by label, exact sizes.',
+    description:
+      'Splits the records into train/validation (or any named parts): seeded, stratified by label, exact sizes.',
     options: SplitOperationOptions,
     async run(options, ctx) {
       ctx.progress({ done: 0, unit: 'records', message: 'reading' });
@@ -260,7 +280,8 @@ export function createSplitOperation(open: (file: string, signal?: AbortSignal) 
       for (const [name, out] of Object.entries(outputs)) {
         await mkdir(dirname(out), { recursive: true });
         async function* rows(): AsyncGenerator<string | Uint8Array> {
-          for await (const l of iterateLines(open(options.file, ctx.signal))) if (where.get(l.index) === name) yield l.bytes ?? l.raw;
+          for await (const l of iterateLines(open(options.file, ctx.signal)))
+            if (where.get(l.index) === name) yield l.bytes ?? l.raw;
         }
         await writeLinesAtomic(out, rows(), ctx.signal, options.overwrite);
         ctx.log(`${name}: ${r.sizes[name]} records -> ${out}`);

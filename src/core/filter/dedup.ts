@@ -148,7 +148,10 @@ function finish(
  * The records to drop from clusters: every member but the one kept, which is the cluster's
  * representative unless `keep` names another member (cluster id -> record index). Ascending.
  */
-export function duplicatesToDrop(clusters: readonly DupCluster[], keep: ReadonlyMap<number, number> = new Map()): number[] {
+export function duplicatesToDrop(
+  clusters: readonly DupCluster[],
+  keep: ReadonlyMap<number, number> = new Map(),
+): number[] {
   const drop: number[] = [];
   for (const c of clusters) {
     const k = keep.get(c.id);
@@ -180,29 +183,41 @@ export function exactKey(text: string, stripPunctuation = false): string {
   return createHash('md5').update(normalizeText(text, stripPunctuation)).digest('base64');
 }
 
-export async function exactDuplicates(items: Items, options: ExactOptions = {}, signal?: AbortSignal, progress?: DedupProgress): Promise<DedupResult> {
+export async function exactDuplicates(
+  items: Items,
+  options: ExactOptions = {},
+  signal?: AbortSignal,
+  progress?: DedupProgress,
+): Promise<DedupResult> {
   const o = ExactOptions.parse(options);
   const byKey = new Map<string, number[]>();
   const idx: number[] = [];
   const scores: (number | undefined)[] = [];
   let n = 0;
   for await (const batch of batches(items))
-  for (const it of batch) {
-    if ((n & 4095) === 0) {
-      throwIfAborted(signal);
-      progress?.(n, 'hashing');
+    for (const it of batch) {
+      if ((n & 4095) === 0) {
+        throwIfAborted(signal);
+        progress?.(n, 'hashing');
+      }
+      const key = exactKey(it.text, o.stripPunctuation);
+      const g = byKey.get(key);
+      if (g) g.push(n);
+      else byKey.set(key, [n]);
+      idx.push(it.index);
+      scores.push(it.score);
+      n++;
     }
-    const key = exactKey(it.text, o.stripPunctuation);
-    const g = byKey.get(key);
-    if (g) g.push(n);
-    else byKey.set(key, [n]);
-    idx.push(it.index);
-    scores.push(it.score);
-    n++;
-  }
   const groups: number[][] = [];
   for (const g of byKey.values()) if (g.length > 1) groups.push(g);
-  const r = finish(groups, (p) => idx[p] as number, (p) => scores[p], o.keep, 'exact', () => 1);
+  const r = finish(
+    groups,
+    (p) => idx[p] as number,
+    (p) => scores[p],
+    o.keep,
+    'exact',
+    () => 1,
+  );
   return { ...r, records: n };
 }
 
@@ -238,7 +253,12 @@ export type NearOptions = z.input<typeof NearOptions>;
  * signature comparison, since every candidate pair is verified; a false negative is a missed
  * duplicate. For 0.8 and 128 permutations: 14 bands of 9 rows (datasketch's 0.5/0.5 gives 9 x 13).
  */
-export function optimalBands(threshold: number, numPerm: number, fpWeight = 0.1, fnWeight = 0.9): { bands: number; rows: number } {
+export function optimalBands(
+  threshold: number,
+  numPerm: number,
+  fpWeight = 0.1,
+  fnWeight = 0.9,
+): { bands: number; rows: number } {
   const integrate = (f: (s: number) => number, a: number, b: number) => {
     const steps = 200;
     const h = (b - a) / steps;
@@ -362,7 +382,12 @@ class Pool {
 const ASCII = /^[\x00-\x7f]*$/;
 
 /** MinHash signatures of the texts, streaming them to a worker pool in chunks. */
-export async function computeSignatures(items: Items, options: NearOptions = {}, signal?: AbortSignal, progress?: DedupProgress): Promise<Signatures> {
+export async function computeSignatures(
+  items: Items,
+  options: NearOptions = {},
+  signal?: AbortSignal,
+  progress?: DedupProgress,
+): Promise<Signatures> {
   const o = NearOptions.parse(options);
   const mode: 0 | 1 = o.shingle === 'words' ? 0 : 1;
   const k = o.shingleSize ?? (mode === 0 ? 5 : 7);
@@ -424,7 +449,10 @@ export async function computeSignatures(items: Items, options: NearOptions = {},
     texts = [];
     bytesEstimate = 0;
     if (pool) {
-      const done = pool.submit({ bytes: buf.buffer, offsets: offsets.buffer, n: count, mode, k, numPerm: o.numPerm, perm }, [buf.buffer as ArrayBuffer, offsets.buffer]);
+      const done = pool.submit(
+        { bytes: buf.buffer, offsets: offsets.buffer, n: count, mode, k, numPerm: o.numPerm, perm },
+        [buf.buffer as ArrayBuffer, offsets.buffer],
+      );
       done.catch(() => {});
       results.push(done);
       while (results.length > 2 * workers) take(await (results.shift() as Promise<ChunkResult>));
@@ -439,32 +467,34 @@ export async function computeSignatures(items: Items, options: NearOptions = {},
 
   try {
     for await (const batch of batches(items))
-    for (const it of batch) {
-      if ((n & 4095) === 0) {
-        throwIfAborted(signal);
-        progress?.(n, 'signatures');
+      for (const it of batch) {
+        if ((n & 4095) === 0) {
+          throwIfAborted(signal);
+          progress?.(n, 'signatures');
+        }
+        // ASCII needs no NFKC, and the kernel lowercases ASCII itself: skip the main-thread pass.
+        const t = o.normalize && !ASCII.test(it.text) ? it.text.normalize('NFKC').toLowerCase() : it.text;
+        texts.push(t);
+        bytesEstimate += t.length * 3;
+        index.push(it.index);
+        scores.push(it.score ?? Number.NaN);
+        n++;
+        if (texts.length >= o.chunkSize) await flush();
       }
-      // ASCII needs no NFKC, and the kernel lowercases ASCII itself: skip the main-thread pass.
-      const t = o.normalize && !ASCII.test(it.text) ? it.text.normalize('NFKC').toLowerCase() : it.text;
-      texts.push(t);
-      bytesEstimate += t.length * 3;
-      index.push(it.index);
-      scores.push(it.score ?? Number.NaN);
-      n++;
-      if (texts.length >= o.chunkSize) await flush();
-    }
     await flush();
     while (results.length) take(await (results.shift() as Promise<ChunkResult>));
     throwIfAborted(signal);
     const counts = new Uint32Array(n);
-    for (let b = 0; b < countBlocks.length; b++) counts.set(countBlocks[b]!.subarray(0, Math.min(BLOCK, n - b * BLOCK)), b * BLOCK);
+    for (let b = 0; b < countBlocks.length; b++)
+      counts.set(countBlocks[b]!.subarray(0, Math.min(BLOCK, n - b * BLOCK)), b * BLOCK);
     let whole: Uint16Array | undefined;
     return {
       blocks: sigBlocks,
       get sig(): Uint16Array {
         if (!whole) {
           whole = new Uint16Array(n * P);
-          for (let b = 0; b < sigBlocks.length; b++) whole.set(sigBlocks[b]!.subarray(0, Math.min(BLOCK, n - b * BLOCK) * P), b * BLOCK * P);
+          for (let b = 0; b < sigBlocks.length; b++)
+            whole.set(sigBlocks[b]!.subarray(0, Math.min(BLOCK, n - b * BLOCK) * P), b * BLOCK * P);
         }
         return whole;
       },
@@ -493,7 +523,8 @@ export function estimatedJaccard(s: Signatures, a: number, b: number): number {
 export function clusterSignatures(s: Signatures, options: NearOptions = {}, signal?: AbortSignal): DedupResult {
   const o = NearOptions.parse(options);
   const P = s.numPerm;
-  let { bands, rows } = o.bands !== undefined && o.rows !== undefined ? { bands: o.bands, rows: o.rows } : optimalBands(o.threshold, P);
+  let { bands, rows } =
+    o.bands !== undefined && o.rows !== undefined ? { bands: o.bands, rows: o.rows } : optimalBands(o.threshold, P);
   if (o.bands !== undefined && o.rows === undefined) {
     bands = o.bands;
     rows = Math.floor(P / bands);
@@ -501,7 +532,8 @@ export function clusterSignatures(s: Signatures, options: NearOptions = {}, sign
     rows = o.rows;
     bands = Math.floor(P / rows);
   }
-  if (bands * rows > P || rows < 1 || bands < 1) throw new RangeError(`bands * rows (${bands} * ${rows}) must be at most numPerm (${P})`);
+  if (bands * rows > P || rows < 1 || bands < 1)
+    throw new RangeError(`bands * rows (${bands} * ${rows}) must be at most numPerm (${P})`);
   const n = s.n;
   const uf = new UnionFind(n);
   // Only texts with at least one shingle take part.
@@ -541,7 +573,9 @@ export function clusterSignatures(s: Signatures, options: NearOptions = {}, sign
       keys.sort();
       for (let t = 0; t < m; t++) order[t] = (keys[t] as number) % 2 ** bits;
     } else {
-      const ord = Array.from({ length: m }, (_, t) => t).sort((a, b) => (keys32[a] as number) - (keys32[b] as number) || a - b);
+      const ord = Array.from({ length: m }, (_, t) => t).sort(
+        (a, b) => (keys32[a] as number) - (keys32[b] as number) || a - b,
+      );
       for (let t = 0; t < m; t++) order[t] = ord[t] as number;
     }
     // Runs of equal keys are buckets.
@@ -590,7 +624,12 @@ export function clusterSignatures(s: Signatures, options: NearOptions = {}, sign
   return { ...res, records: n, candidates };
 }
 
-export async function nearDuplicates(items: Items, options: NearOptions = {}, signal?: AbortSignal, progress?: DedupProgress): Promise<DedupResult> {
+export async function nearDuplicates(
+  items: Items,
+  options: NearOptions = {},
+  signal?: AbortSignal,
+  progress?: DedupProgress,
+): Promise<DedupResult> {
   const s = await computeSignatures(items, options, signal, progress);
   progress?.(s.n, 'clustering');
   return clusterSignatures(s, options, signal);
@@ -715,7 +754,13 @@ export const SemanticOptions = z.object({
 });
 export type SemanticOptions = z.input<typeof SemanticOptions>;
 
-export async function semanticDuplicates(items: Items, embed: EmbedFn, options: SemanticOptions = {}, signal?: AbortSignal, progress?: DedupProgress): Promise<DedupResult> {
+export async function semanticDuplicates(
+  items: Items,
+  embed: EmbedFn,
+  options: SemanticOptions = {},
+  signal?: AbortSignal,
+  progress?: DedupProgress,
+): Promise<DedupResult> {
   const o = SemanticOptions.parse(options);
   const index: number[] = [];
   const scores: (number | undefined)[] = [];
@@ -744,7 +789,8 @@ export async function semanticDuplicates(items: Items, embed: EmbedFn, options: 
     const texts = batch;
     batch = [];
     const p = embed(texts, signal).then((out) => {
-      if (out.length !== texts.length) throw new Error(`the embeddings function returned ${out.length} vectors for ${texts.length} texts`);
+      if (out.length !== texts.length)
+        throw new Error(`the embeddings function returned ${out.length} vectors for ${texts.length} texts`);
       return out;
     });
     p.catch(() => undefined); // awaited in order below; a failure must not go unhandled meanwhile
@@ -809,6 +855,13 @@ export async function semanticDuplicates(items: Items, embed: EmbedFn, options: 
     if (g) g.push(i);
     else groups.set(r, [i]);
   }
-  const res = finish([...groups.values()], (p) => index[p] as number, (p) => scores[p], o.keep, 'semantic', cos);
+  const res = finish(
+    [...groups.values()],
+    (p) => index[p] as number,
+    (p) => scores[p],
+    o.keep,
+    'semantic',
+    cos,
+  );
   return { ...res, records: n, candidates };
 }

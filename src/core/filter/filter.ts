@@ -7,28 +7,51 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { defineOperation, UserError, type Estimate, type OperationContext } from '../operation';
-import { duplicateFinder, exactDuplicates, ExactOptions, KeepPolicy, nearDuplicates, NearOptions, semanticDuplicates, SemanticOptions, type DupCluster, type EmbedFn } from './dedup';
-import { getPath, iterateLines, tagsOf, textOf, throwIfAborted, type FieldEdit, type Line, type LineSource } from './fields';
+import {
+  duplicateFinder,
+  exactDuplicates,
+  ExactOptions,
+  KeepPolicy,
+  nearDuplicates,
+  NearOptions,
+  semanticDuplicates,
+  SemanticOptions,
+  type DupCluster,
+  type EmbedFn,
+} from './dedup';
+import {
+  getPath,
+  iterateLines,
+  tagsOf,
+  textOf,
+  throwIfAborted,
+  type FieldEdit,
+  type Line,
+  type LineSource,
+} from './fields';
 import { compileRule, parseRule, printRule, RuleSchema, RuleSyntaxError, type Rule } from './rules';
 import { judgeScore, ThresholdOptions, thresholdChecks } from './thresholds';
 import { openStore } from '../sources';
 import { QuestionFilterOptions, questionChecks } from '../questions/filters';
 
 /** A rule as a --where string (parsed) or as JSON (validated). */
-export const RuleInput = z.custom<string | Rule>(() => true).transform((v, ctx): Rule => {
-  if (typeof v === 'string') {
-    try {
-      return parseRule(v);
-    } catch (e) {
-      ctx.addIssue({ code: 'custom', message: e instanceof RuleSyntaxError ? e.message : String(e) });
-      return z.NEVER;
+export const RuleInput = z
+  .custom<string | Rule>(() => true)
+  .transform((v, ctx): Rule => {
+    if (typeof v === 'string') {
+      try {
+        return parseRule(v);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: e instanceof RuleSyntaxError ? e.message : String(e) });
+        return z.NEVER;
+      }
     }
-  }
-  const r = RuleSchema.safeParse(v);
-  if (r.success) return r.data;
-  for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path as (string | number)[] });
-  return z.NEVER;
-});
+    const r = RuleSchema.safeParse(v);
+    if (r.success) return r.data;
+    for (const issue of r.error.issues)
+      ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path as (string | number)[] });
+    return z.NEVER;
+  });
 
 export const DedupMethod = z.enum(['none', 'exact', 'near', 'semantic']);
 export type DedupMethod = z.infer<typeof DedupMethod>;
@@ -62,7 +85,10 @@ export const FilterOptions = FilterSpec.extend({
   overwrite: z.boolean().default(false),
   /** tag: the tag added to annotations.tags of each dropped record. */
   tag: z.string().min(1).default('filtered'),
-}).refine((o) => o.action !== 'write' || o.out !== undefined, { message: 'action "write" needs an out path', path: ['out'] });
+}).refine((o) => o.action !== 'write' || o.out !== undefined, {
+  message: 'action "write" needs an out path',
+  path: ['out'],
+});
 export type FilterOptions = z.input<typeof FilterOptions>;
 
 export interface RuleCount {
@@ -80,7 +106,13 @@ export interface FilterReport {
   invalid: number;
   rules: RuleCount[];
   /** compared: the records with a text to compare (those the other rules keep). */
-  dedup?: { method: Exclude<DedupMethod, 'none'>; clusters: DupCluster[]; dropped: number; compared: number; candidates?: number | undefined };
+  dedup?: {
+    method: Exclude<DedupMethod, 'none'>;
+    clusters: DupCluster[];
+    dropped: number;
+    compared: number;
+    candidates?: number | undefined;
+  };
 }
 
 export interface FilterResult extends FilterReport {
@@ -116,11 +148,23 @@ interface Evaluated {
   keptRaw?: (string | Uint8Array)[];
 }
 
-async function evaluate(source: LineSource, spec: z.output<typeof FilterSpec>, ctx: OperationContext, deps: { embed?: EmbedFn | undefined }, keepRaw: boolean): Promise<Evaluated> {
+async function evaluate(
+  source: LineSource,
+  spec: z.output<typeof FilterSpec>,
+  ctx: OperationContext,
+  deps: { embed?: EmbedFn | undefined },
+  keepRaw: boolean,
+): Promise<Evaluated> {
   const named: { name: string; test: (l: Line) => boolean }[] = [
     ...spec.rules.map((r) => ({ name: printRule(r), test: compileRule(r) })),
-    ...thresholdChecks(spec).map((c) => ({ name: c.name, test: (l: Line) => l.value !== undefined && c.test(l.value) })),
-    ...questionChecks(spec, (spec as { file?: string }).file === '-' ? undefined : (spec as { file?: string }).file).map((c) => ({ name: c.name, test: (l: Line) => l.value !== undefined && c.test(l.value) })),
+    ...thresholdChecks(spec).map((c) => ({
+      name: c.name,
+      test: (l: Line) => l.value !== undefined && c.test(l.value),
+    })),
+    ...questionChecks(
+      spec,
+      (spec as { file?: string }).file === '-' ? undefined : (spec as { file?: string }).file,
+    ).map((c) => ({ name: c.name, test: (l: Line) => l.value !== undefined && c.test(l.value) })),
   ];
   const counts = new Array<number>(named.length).fill(0);
   const dropped: number[] = [];
@@ -134,9 +178,12 @@ async function evaluate(source: LineSource, spec: z.output<typeof FilterSpec>, c
       : duplicateFinder(
           spec.dedup,
           async (items, signal) => {
-            if (spec.dedup === 'exact') return exactDuplicates(items, { ...spec.exact, keep: spec.keep }, signal, progress);
-            if (spec.dedup === 'near') return nearDuplicates(items, { ...spec.near, keep: spec.keep }, signal, progress);
-            if (!deps.embed) throw new UserError('Semantic duplicates need an embeddings endpoint; none is configured.');
+            if (spec.dedup === 'exact')
+              return exactDuplicates(items, { ...spec.exact, keep: spec.keep }, signal, progress);
+            if (spec.dedup === 'near')
+              return nearDuplicates(items, { ...spec.near, keep: spec.keep }, signal, progress);
+            if (!deps.embed)
+              throw new UserError('Semantic duplicates need an embeddings endpoint; none is configured.');
             return semanticDuplicates(items, deps.embed, { ...spec.semantic, keep: spec.keep }, signal, progress);
           },
           ctx.signal,
@@ -146,48 +193,60 @@ async function evaluate(source: LineSource, spec: z.output<typeof FilterSpec>, c
   let total = 0;
   let invalid = 0;
   try {
-  for await (const line of iterateLines(source)) {
-    if ((total & 1023) === 0) {
-      throwIfAborted(ctx.signal);
-      ctx.progress({ done: total, unit: 'records', message: 'checking rules' });
-    }
-    total++;
-    if (line.invalid || !line.value) invalid++;
-    let ok = true;
-    for (let i = 0; i < named.length; i++) {
-      if (!(named[i] as (typeof named)[number]).test(line)) {
-        counts[i] = (counts[i] as number) + 1;
-        ok = false;
+    for await (const line of iterateLines(source)) {
+      if ((total & 1023) === 0) {
+        throwIfAborted(ctx.signal);
+        ctx.progress({ done: total, unit: 'records', message: 'checking rules' });
+      }
+      total++;
+      if (line.invalid || !line.value) invalid++;
+      let ok = true;
+      for (let i = 0; i < named.length; i++) {
+        if (!(named[i] as (typeof named)[number]).test(line)) {
+          counts[i] = (counts[i] as number) + 1;
+          ok = false;
+        }
+      }
+      if (!ok) {
+        dropped.push(line.index);
+        tags.set(line.index, line.value ? tagsOf(line.value) : undefined);
+        continue;
+      }
+      if (keptRaw) {
+        keptRaw.push(line.bytes ?? line.raw);
+        keptRawIndex.push(line.index);
+      }
+      if (spec.dedup !== 'none' && line.value) {
+        const text = dedupText(line.value, spec.dedupField);
+        if (text !== undefined) {
+          // A promise only when the search is behind (then wait for it).
+          const wait = finder?.add({ index: line.index, text, score: judgeScore(line.value) });
+          if (wait) await wait;
+          const t = tagsOf(line.value);
+          if (t.length) itemTags.set(line.index, t);
+        }
       }
     }
-    if (!ok) {
-      dropped.push(line.index);
-      tags.set(line.index, line.value ? tagsOf(line.value) : undefined);
-      continue;
-    }
-    if (keptRaw) {
-      keptRaw.push(line.bytes ?? line.raw);
-      keptRawIndex.push(line.index);
-    }
-    if (spec.dedup !== 'none' && line.value) {
-      const text = dedupText(line.value, spec.dedupField);
-      if (text !== undefined) {
-        // A promise only when the search is behind (then wait for it).
-        const wait = finder?.add({ index: line.index, text, score: judgeScore(line.value) });
-        if (wait) await wait;
-        const t = tagsOf(line.value);
-        if (t.length) itemTags.set(line.index, t);
-      }
-    }
-  }
   } catch (err) {
     finder?.abandon();
     throw err;
   }
-  const report: FilterReport = { total, kept: 0, dropped: 0, invalid, rules: named.map((r, i) => ({ rule: r.name, dropped: counts[i] as number })) };
+  const report: FilterReport = {
+    total,
+    kept: 0,
+    dropped: 0,
+    invalid,
+    rules: named.map((r, i) => ({ rule: r.name, dropped: counts[i] as number })),
+  };
   if (finder && spec.dedup !== 'none') {
     const r = await finder.finish();
-    report.dedup = { method: spec.dedup, clusters: r.clusters, dropped: r.drop.length, compared: r.records, ...(r.candidates !== undefined ? { candidates: r.candidates } : {}) };
+    report.dedup = {
+      method: spec.dedup,
+      clusters: r.clusters,
+      dropped: r.drop.length,
+      compared: r.records,
+      ...(r.candidates !== undefined ? { candidates: r.candidates } : {}),
+    };
     report.rules.push({ rule: `duplicates (${spec.dedup})`, dropped: r.drop.length });
     for (const i of r.drop) {
       dropped.push(i);
@@ -208,7 +267,6 @@ async function evaluate(source: LineSource, spec: z.output<typeof FilterSpec>, c
   report.kept = total - dropped.length;
   return { report, dropped, tags, ...(keptRaw ? { keptRaw } : {}) };
 }
-
 
 /**
  * Filters lines (the library entry point). With action 'write', `out` gets the kept lines'
@@ -231,8 +289,10 @@ export async function filterLines(
       break;
     case 'write': {
       const out = resolve(o.out as string);
-      if (o.file !== '-' && resolve(o.file) === out) throw new UserError('The output file must differ from the input (use action "delete" to filter in place).');
-      if (!o.overwrite && (await stat(out).catch(() => undefined))) throw new UserError(`${o.out} exists; pass overwrite to replace it.`);
+      if (o.file !== '-' && resolve(o.file) === out)
+        throw new UserError('The output file must differ from the input (use action "delete" to filter in place).');
+      if (!o.overwrite && (await stat(out).catch(() => undefined)))
+        throw new UserError(`${o.out} exists; pass overwrite to replace it.`);
       const drop = new Set(ev.dropped);
       const kept = ev.keptRaw
         ? ev.keptRaw
@@ -246,7 +306,10 @@ export async function filterLines(
       break;
     }
     case 'tag':
-      result.edits = tagEdits(ev.dropped.map((i) => [i, ev.tags.get(i)] as const), o.tag);
+      result.edits = tagEdits(
+        ev.dropped.map((i) => [i, ev.tags.get(i)] as const),
+        o.tag,
+      );
       // And what a delete would remove: the editor offers both after one pass.
       result.deleteIndices = ev.dropped;
       break;
@@ -261,7 +324,10 @@ export async function filterLines(
  * The tag action's edits: `tag` added to annotations.tags of each record, given with its current
  * tags (undefined: an invalid line, left alone). Records already tagged are left out.
  */
-export function tagEdits(records: Iterable<readonly [number, readonly string[] | undefined]>, tag: string): FieldEdit[] {
+export function tagEdits(
+  records: Iterable<readonly [number, readonly string[] | undefined]>,
+  tag: string,
+): FieldEdit[] {
   const edits: FieldEdit[] = [];
   for (const [index, existing] of records) {
     if (existing === undefined || existing.includes(tag)) continue;
@@ -276,7 +342,8 @@ export async function untagEdits(source: LineSource, tag: string): Promise<Field
   for await (const l of iterateLines(source)) {
     if (!l.value) continue;
     const t = tagsOf(l.value);
-    if (t.includes(tag)) edits.push({ index: l.index, path: ['annotations', 'tags'], value: t.filter((x) => x !== tag) });
+    if (t.includes(tag))
+      edits.push({ index: l.index, path: ['annotations', 'tags'], value: t.filter((x) => x !== tag) });
   }
   return edits;
 }
@@ -306,13 +373,19 @@ export function createFilterOperation(deps: FilterDeps = {}) {
   return defineOperation({
     id: 'filter',
     title: 'Filter records',
-    description: 'Drops records by rules, judge score, confidence and duplicates: dry run, write the kept lines, tag or delete.',
+    description:
+      'Drops records by rules, judge score, confidence and duplicates: dry run, write the kept lines, tag or delete.',
     options: FilterOptions,
     async estimate(options): Promise<Estimate> {
       const { lines, bytes } = await countLines(options.file);
       const semantic = options.dedup === 'semantic';
       const batch = options.semantic?.batchSize ?? 64;
-      return { records: lines, requests: semantic ? Math.ceil(lines / batch) : 0, inputTokens: semantic ? Math.ceil(bytes / 4) : 0, outputTokens: 0 };
+      return {
+        records: lines,
+        requests: semantic ? Math.ceil(lines / batch) : 0,
+        inputTokens: semantic ? Math.ceil(bytes / 4) : 0,
+        outputTokens: 0,
+      };
     },
     run(options, ctx) {
       return filterLines(open(options.file, ctx.signal), options, ctx, { embed: deps.embed });

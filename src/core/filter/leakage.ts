@@ -4,7 +4,15 @@
 // both), naming the earlier file and line it repeats.
 import { basename } from 'node:path';
 import { JsonlDataset } from '../store';
-import { clusterSignatures, computeSignatures, estimatedJaccard, exactDuplicates, exactKey, type DedupItem, type Signatures } from './dedup';
+import {
+  clusterSignatures,
+  computeSignatures,
+  estimatedJaccard,
+  exactDuplicates,
+  exactKey,
+  type DedupItem,
+  type Signatures,
+} from './dedup';
 import { dedupText } from './filter';
 
 export type SplitRole = 'train' | 'validation' | 'eval';
@@ -18,12 +26,18 @@ export const DEFAULT_SPLIT_PATTERNS: Record<SplitRole, string[]> = {
 };
 
 function globRegex(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, 'i');
 }
 
 /** The split of a file by its base name; eval patterns first (so "train_eval" is eval), then validation, then train. */
-export function splitRole(file: string, patterns: Partial<Record<SplitRole, string[]>> = DEFAULT_SPLIT_PATTERNS): SplitRole | undefined {
+export function splitRole(
+  file: string,
+  patterns: Partial<Record<SplitRole, string[]>> = DEFAULT_SPLIT_PATTERNS,
+): SplitRole | undefined {
   const name = basename(file);
   for (const role of ['eval', 'validation', 'train'] as const) {
     if ((patterns[role] ?? DEFAULT_SPLIT_PATTERNS[role]).some((g) => globRegex(g).test(name))) return role;

@@ -39,25 +39,48 @@ export type Rule =
   | { kind: 'and'; rules: Rule[] }
   | { kind: 'or'; rules: Rule[] };
 
-const path = z.string().min(1).regex(/^[^.]+(\.[^.]+)*$/, 'a dotted path like judge.score or messages.0.content');
+const path = z
+  .string()
+  .min(1)
+  .regex(/^[^.]+(\.[^.]+)*$/, 'a dotted path like judge.score or messages.0.content');
 
-export const RuleSchema: z.ZodType<Rule> = z.lazy(() =>
-  z.discriminatedUnion('kind', [
-    z.object({ kind: z.literal('compare'), measure: Measure.default('value'), path, op: CompareOp, value: Scalar }),
-    z.object({ kind: z.literal('in'), measure: Measure.default('value'), path, values: z.array(Scalar) }),
-    z
-      .object({ kind: z.literal('range'), measure: Measure.default('value'), path, min: z.number().optional(), max: z.number().optional() })
-      .refine((r) => r.min !== undefined || r.max !== undefined, 'a range needs min or max'),
-    z
-      .object({ kind: z.literal('match'), path, pattern: z.string(), flags: z.string().regex(/^[dgimsuvy]*$/).optional() })
-      .refine((r) => compiles(r.pattern, r.flags), 'not a valid regular expression'),
-    z.object({ kind: z.literal('contains'), path, keywords: z.array(z.string().min(1)).min(1), caseSensitive: z.boolean().optional() }),
-    z.object({ kind: z.literal('exists'), path }),
-    z.object({ kind: z.literal('invalid') }),
-    z.object({ kind: z.literal('not'), rule: RuleSchema }),
-    z.object({ kind: z.literal('and'), rules: z.array(RuleSchema).min(1) }),
-    z.object({ kind: z.literal('or'), rules: z.array(RuleSchema).min(1) }),
-  ]) as unknown as z.ZodType<Rule>,
+export const RuleSchema: z.ZodType<Rule> = z.lazy(
+  () =>
+    z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('compare'), measure: Measure.default('value'), path, op: CompareOp, value: Scalar }),
+      z.object({ kind: z.literal('in'), measure: Measure.default('value'), path, values: z.array(Scalar) }),
+      z
+        .object({
+          kind: z.literal('range'),
+          measure: Measure.default('value'),
+          path,
+          min: z.number().optional(),
+          max: z.number().optional(),
+        })
+        .refine((r) => r.min !== undefined || r.max !== undefined, 'a range needs min or max'),
+      z
+        .object({
+          kind: z.literal('match'),
+          path,
+          pattern: z.string(),
+          flags: z
+            .string()
+            .regex(/^[dgimsuvy]*$/)
+            .optional(),
+        })
+        .refine((r) => compiles(r.pattern, r.flags), 'not a valid regular expression'),
+      z.object({
+        kind: z.literal('contains'),
+        path,
+        keywords: z.array(z.string().min(1)).min(1),
+        caseSensitive: z.boolean().optional(),
+      }),
+      z.object({ kind: z.literal('exists'), path }),
+      z.object({ kind: z.literal('invalid') }),
+      z.object({ kind: z.literal('not'), rule: RuleSchema }),
+      z.object({ kind: z.literal('and'), rules: z.array(RuleSchema).min(1) }),
+      z.object({ kind: z.literal('or'), rules: z.array(RuleSchema).min(1) }),
+    ]) as unknown as z.ZodType<Rule>,
 );
 
 function compiles(pattern: string, flags?: string): boolean {
@@ -179,12 +202,15 @@ export function compileRule(rule: Rule): Predicate {
     }
     case 'compare': {
       const keys = rule.path.split('.');
-      const value = rule.measure === 'lang' && typeof rule.value === 'string' ? normalizeLanguage(rule.value) : rule.value;
+      const value =
+        rule.measure === 'lang' && typeof rule.value === 'string' ? normalizeLanguage(rule.value) : rule.value;
       return (l) => l.value !== undefined && compare(measure(rule.measure, getPath(l.value, keys)), rule.op, value);
     }
     case 'in': {
       const keys = rule.path.split('.');
-      const values = rule.values.map((v) => (rule.measure === 'lang' && typeof v === 'string' ? normalizeLanguage(v) : v));
+      const values = rule.values.map((v) =>
+        rule.measure === 'lang' && typeof v === 'string' ? normalizeLanguage(v) : v,
+      );
       return (l) => {
         if (l.value === undefined) return false;
         const m = measure(rule.measure, getPath(l.value, keys));
@@ -242,7 +268,9 @@ export function printRule(rule: Rule): string {
     case 'exists':
       return `exists(${rule.path})`;
     case 'not':
-      return rule.rule.kind === 'and' || rule.rule.kind === 'or' ? `not (${printRule(rule.rule)})` : `not ${printRule(rule.rule)}`;
+      return rule.rule.kind === 'and' || rule.rule.kind === 'or'
+        ? `not (${printRule(rule.rule)})`
+        : `not ${printRule(rule.rule)}`;
     case 'and':
       return rule.rules.map((r) => (r.kind === 'or' ? `(${printRule(r)})` : printRule(r))).join(' and ');
     case 'or':
@@ -278,7 +306,19 @@ export class RuleSyntaxError extends UserError {
   }
 }
 
-const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'contains', 'contains_cs', 'invalid', 'valid', 'true', 'false', 'null']);
+const KEYWORDS = new Set([
+  'and',
+  'or',
+  'not',
+  'in',
+  'contains',
+  'contains_cs',
+  'invalid',
+  'valid',
+  'true',
+  'false',
+  'null',
+]);
 const FUNCTIONS = new Set(['len', 'tokens', 'count', 'lang', 'exists']);
 
 type Tok =
@@ -354,7 +394,8 @@ function tokenize(src: string): Tok[] {
     }
     if (c === '/') {
       const prev = out[out.length - 1];
-      if (!prev || prev.t !== 'op' || (prev.v !== '~' && prev.v !== '!~')) err(start, "unexpected '/': a regular expression may only follow ~ or !~");
+      if (!prev || prev.t !== 'op' || (prev.v !== '~' && prev.v !== '!~'))
+        err(start, "unexpected '/': a regular expression may only follow ~ or !~");
       let j = i + 1;
       let inClass = false;
       let body = '';
@@ -376,11 +417,15 @@ function tokenize(src: string): Tok[] {
       j++;
       let flags = '';
       while (j < src.length && /[a-z]/i.test(src[j] as string)) flags += src[j++];
-      if (!/^[imsuv]*$/.test(flags)) err(j - flags.length, `unknown regular expression flags '${flags}' (allowed: i, m, s, u, v)`);
+      if (!/^[imsuv]*$/.test(flags))
+        err(j - flags.length, `unknown regular expression flags '${flags}' (allowed: i, m, s, u, v)`);
       try {
         new RegExp(body, flags);
       } catch (e) {
-        err(start, `invalid regular expression: ${e instanceof Error ? e.message.replace(/^Invalid regular expression: /, '') : String(e)}`);
+        err(
+          start,
+          `invalid regular expression: ${e instanceof Error ? e.message.replace(/^Invalid regular expression: /, '') : String(e)}`,
+        );
       }
       out.push({ t: 're', v: body, flags, pos: start });
       i = j;
@@ -472,10 +517,12 @@ class Parser {
       this.next();
       const r = this.or();
       const close = this.next();
-      if (!this.isOp(close, ')')) this.fail(close, `expected ')' to close the '(' at column ${t.pos + 1}, found ${describe(close)}`);
+      if (!this.isOp(close, ')'))
+        this.fail(close, `expected ')' to close the '(' at column ${t.pos + 1}, found ${describe(close)}`);
       return r;
     }
-    if (t.t !== 'word') this.fail(t, `expected a field, a function (len, tokens, count, lang, exists) or 'not', found ${describe(t)}`);
+    if (t.t !== 'word')
+      this.fail(t, `expected a field, a function (len, tokens, count, lang, exists) or 'not', found ${describe(t)}`);
     if (t.v === 'invalid' || t.v === 'valid') {
       this.next();
       return t.v === 'invalid' ? { kind: 'invalid' } : { kind: 'not', rule: { kind: 'invalid' } };
@@ -488,7 +535,8 @@ class Parser {
       if (!FUNCTIONS.has(t.v)) this.fail(t, `unknown function '${t.v}' (known: len, tokens, count, lang, exists)`);
       this.next();
       const arg = this.next();
-      if (arg.t !== 'word' || KEYWORDS.has(arg.v)) this.fail(arg, `expected a field name inside ${t.v}(), found ${describe(arg)}`);
+      if (arg.t !== 'word' || KEYWORDS.has(arg.v))
+        this.fail(arg, `expected a field name inside ${t.v}(), found ${describe(arg)}`);
       const close = this.next();
       if (!this.isOp(close, ')')) this.fail(close, `expected ')' after ${t.v}(${arg.v}, found ${describe(close)}`);
       if (t.v === 'exists') return { kind: 'exists', path: arg.v };
@@ -539,8 +587,10 @@ class Parser {
       const op = t.v as CompareOp;
       const vt = this.peek();
       const value = this.scalar(m);
-      if (numericOnly && typeof value !== 'number') this.fail(vt, `expected a number after '${op}' (${m}() is a number), found ${describe(vt)}`);
-      if (m === 'lang' && op !== '==' && op !== '!=') this.fail(t, `lang() can only be compared with == or != (or 'in')`);
+      if (numericOnly && typeof value !== 'number')
+        this.fail(vt, `expected a number after '${op}' (${m}() is a number), found ${describe(vt)}`);
+      if (m === 'lang' && op !== '==' && op !== '!=')
+        this.fail(t, `lang() can only be compared with == or != (or 'in')`);
       return { kind: 'compare', measure: m, path: p, op, value };
     }
     if (this.isWord(t, 'in')) return { kind: 'in', measure: m, path: p, values: this.list(m) };
@@ -551,7 +601,11 @@ class Parser {
     if (this.isOp(t, '~') || this.isOp(t, '!~')) {
       if (m !== 'value') this.fail(t, `'~' matches a field's text, not ${m}()`);
       const re = this.next();
-      if (re.t !== 're') this.fail(re, `expected a regular expression like /refund/i after '${t.t === 'op' ? t.v : '~'}', found ${describe(re)}`);
+      if (re.t !== 're')
+        this.fail(
+          re,
+          `expected a regular expression like /refund/i after '${t.t === 'op' ? t.v : '~'}', found ${describe(re)}`,
+        );
       const rule: Rule = { kind: 'match', path: p, pattern: re.v, ...(re.flags ? { flags: re.flags } : {}) };
       return this.isOp(t, '!~') ? { kind: 'not', rule } : rule;
     }
@@ -560,11 +614,24 @@ class Parser {
       const kt = this.peek();
       const values = this.isOp(kt, '[') ? this.list(m) : [this.scalar(m)];
       const keywords = values.map((v) => (v === null ? 'null' : String(v)));
-      if (keywords.length === 0 || keywords.some((k) => k === '')) this.fail(kt, 'expected at least one non-empty keyword');
-      return { kind: 'contains', path: p, keywords, ...(t.t === 'word' && t.v === 'contains_cs' ? { caseSensitive: true } : {}) };
+      if (keywords.length === 0 || keywords.some((k) => k === ''))
+        this.fail(kt, 'expected at least one non-empty keyword');
+      return {
+        kind: 'contains',
+        path: p,
+        keywords,
+        ...(t.t === 'word' && t.v === 'contains_cs' ? { caseSensitive: true } : {}),
+      };
     }
-    if (t.t === 'end' && m === 'value') this.fail(t, `expected a comparison after '${p}' (==, !=, <, <=, >, >=, in, ~, contains); for presence use exists(${p})`);
-    return this.fail(t, `expected a comparison (==, !=, <, <=, >, >=, in, ~, contains) after '${m === 'value' ? p : `${m}(${p})`}', found ${describe(t)}`);
+    if (t.t === 'end' && m === 'value')
+      this.fail(
+        t,
+        `expected a comparison after '${p}' (==, !=, <, <=, >, >=, in, ~, contains); for presence use exists(${p})`,
+      );
+    return this.fail(
+      t,
+      `expected a comparison (==, !=, <, <=, >, >=, in, ~, contains) after '${m === 'value' ? p : `${m}(${p})`}', found ${describe(t)}`,
+    );
   }
 }
 

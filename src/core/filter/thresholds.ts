@@ -6,7 +6,17 @@ import { z } from 'zod';
 import { defineOperation } from '../operation';
 import { QuestionReviewOptions, questionReviewReasons, type QuestionReviewReason } from '../questions/filters';
 import { resolveQuestion } from '../questions/resolve';
-import { iterateLines, judgeOf, judgePanelOf, throwIfAborted, topSuggestion, humanOf, reviewStatusOf, type FieldEdit, type LineSource } from './fields';
+import {
+  iterateLines,
+  judgeOf,
+  judgePanelOf,
+  throwIfAborted,
+  topSuggestion,
+  humanOf,
+  reviewStatusOf,
+  type FieldEdit,
+  type LineSource,
+} from './fields';
 
 /** The judge's score: `judge.score`, else the first of `judges[]`. */
 export function judgeScore(value: Record<string, unknown>): number | undefined {
@@ -62,7 +72,10 @@ export function thresholdChecks(options: ThresholdOptions): ThresholdCheck[] {
   }
   if (o.minConfidence !== undefined) {
     const min = o.minConfidence;
-    checks.push({ name: `confidence(${o.question}) >= ${min}`, test: (v) => (confidence(v, o.question) ?? -Infinity) >= min });
+    checks.push({
+      name: `confidence(${o.question}) >= ${min}`,
+      test: (v) => (confidence(v, o.question) ?? -Infinity) >= min,
+    });
   }
   if (o.maxJudgeSpread !== undefined) {
     const max = o.maxJudgeSpread;
@@ -112,7 +125,11 @@ export interface ReviewQueue {
 }
 
 /** The uncertainty-guided split: which records people should review. */
-export async function reviewQueue(source: LineSource, options: ReviewQueueOptions = {}, signal?: AbortSignal): Promise<ReviewQueue> {
+export async function reviewQueue(
+  source: LineSource,
+  options: ReviewQueueOptions = {},
+  signal?: AbortSignal,
+): Promise<ReviewQueue> {
   const o = ReviewQueueOptions.parse(options);
   const out: ReviewQueue = { queue: o.queue, indices: [], reasons: {}, automatic: 0, skipped: 0 };
   // A declared question (or one described by its type) adds its own reasons (src/core/questions/filters.ts).
@@ -137,7 +154,11 @@ export async function reviewQueue(source: LineSource, options: ReviewQueueOption
       if (o.missing === 'review') reasons.push('no-confidence');
     } else if (c < o.minConfidence) reasons.push('low-confidence');
     const agree = judgeAgreement(v);
-    if (agree && ((o.maxJudgeSpread !== undefined && agree.spread > o.maxJudgeSpread) || (o.maxJudgeStdev !== undefined && agree.stdev > o.maxJudgeStdev))) {
+    if (
+      agree &&
+      ((o.maxJudgeSpread !== undefined && agree.spread > o.maxJudgeSpread) ||
+        (o.maxJudgeStdev !== undefined && agree.stdev > o.maxJudgeStdev))
+    ) {
       reasons.push('judges-disagree');
     }
     if (q) reasons.push(...questionReviewReasons(v, q, o));
@@ -177,7 +198,9 @@ export function createReviewQueueOperation(open: (file: string, signal?: AbortSi
       ctx.progress({ done: 0, unit: 'records', message: 'reading' });
       const q = await reviewQueue(open(options.file, ctx.signal), options, ctx.signal);
       ctx.progress({ done: q.indices.length + q.automatic + q.skipped, unit: 'records' });
-      ctx.log(`${q.indices.length} records for review in '${q.queue}', ${q.automatic} left to the model, ${q.skipped} skipped`);
+      ctx.log(
+        `${q.indices.length} records for review in '${q.queue}', ${q.automatic} left to the model, ${q.skipped} skipped`,
+      );
       return { ...q, edits: options.mark ? markForReview(q.indices, q.queue) : [] };
     },
   });

@@ -21,7 +21,10 @@ export const ConvertOptions = z.object({
   /** Rows per Parquet row group. */
   rowGroupSize: z.number().int().min(1).optional(),
   /** A Hugging Face dataset folder: the split to read. */
-  split: z.string().regex(/^[A-Za-z0-9_]+$/).default('train'),
+  split: z
+    .string()
+    .regex(/^[A-Za-z0-9_]+$/)
+    .default('train'),
 });
 export type ConvertOptions = z.output<typeof ConvertOptions>;
 
@@ -43,23 +46,53 @@ export const convertOperation = defineOperation({
   async run(options, ctx): Promise<ConvertReport> {
     const format: Format | undefined = options.format ?? detectFormat(options.file);
     const toParquet = /\.parquet$/i.test(options.out);
-    if (!format) throw new UserError(`cannot tell the format of ${options.file}: give the format (${CONVERT_INPUTS.join(', ')})`);
-    if (!toParquet && format === 'jsonl') throw new UserError(`${options.file} is JSONL already: open it as a dataset (or convert it to Parquet with an .parquet output)`);
+    if (!format)
+      throw new UserError(`cannot tell the format of ${options.file}: give the format (${CONVERT_INPUTS.join(', ')})`);
+    if (!toParquet && format === 'jsonl')
+      throw new UserError(
+        `${options.file} is JSONL already: open it as a dataset (or convert it to Parquet with an .parquet output)`,
+      );
     if (!existsSync(options.file)) throw new UserError(`no such file: ${options.file}`);
-    if (existsSync(options.out) && !options.overwrite) throw new UserError(`${options.out} exists; it is replaced only when asked to overwrite it`, 2, 'overwrite');
+    if (existsSync(options.out) && !options.overwrite)
+      throw new UserError(`${options.out} exists; it is replaced only when asked to overwrite it`, 2, 'overwrite');
     const started = Date.now();
     // Parquet knows its row count: progress as a share
     const total = format === 'parquet' ? (await parquetInfo(options.file).catch(() => undefined))?.rows : undefined;
-    const onProgress = (n: number) => ctx.progress({ done: n, ...(total !== undefined ? { total } : {}), unit: 'records', message: 'converting' });
+    const onProgress = (n: number) =>
+      ctx.progress({ done: n, ...(total !== undefined ? { total } : {}), unit: 'records', message: 'converting' });
     try {
       if (toParquet) {
-        const r = await convertToParquet(options.file, options.out, { format, split: options.split, signal: ctx.signal, overwrite: true, onProgress, ...(options.rowGroupSize ? { rowGroupSize: options.rowGroupSize } : {}) });
-        return { out: resolve(options.out), to: 'parquet', records: r.rows, bytes: r.bytes, columns: r.columns.size, ms: Date.now() - started };
+        const r = await convertToParquet(options.file, options.out, {
+          format,
+          split: options.split,
+          signal: ctx.signal,
+          overwrite: true,
+          onProgress,
+          ...(options.rowGroupSize ? { rowGroupSize: options.rowGroupSize } : {}),
+        });
+        return {
+          out: resolve(options.out),
+          to: 'parquet',
+          records: r.rows,
+          bytes: r.bytes,
+          columns: r.columns.size,
+          ms: Date.now() - started,
+        };
       }
-      const r = await convertToJsonl(options.file, options.out, { format, split: options.split, signal: ctx.signal, onProgress });
+      const r = await convertToJsonl(options.file, options.out, {
+        format,
+        split: options.split,
+        signal: ctx.signal,
+        onProgress,
+      });
       return { out: resolve(options.out), to: 'jsonl', records: r.records, bytes: r.bytes, ms: Date.now() - started };
     } catch (err) {
-      if (err instanceof FormatError || err instanceof ParquetError || (format === 'hub' && err instanceof Error && /has no Parquet files/.test(err.message))) throw new UserError(`${options.file}: ${err.message}`, 1);
+      if (
+        err instanceof FormatError ||
+        err instanceof ParquetError ||
+        (format === 'hub' && err instanceof Error && /has no Parquet files/.test(err.message))
+      )
+        throw new UserError(`${options.file}: ${err.message}`, 1);
       throw err;
     }
   },

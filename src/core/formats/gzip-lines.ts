@@ -26,7 +26,9 @@ async function* readLines(path: string, gzip: boolean, signal?: AbortSignal): As
     const c = content.length && content[content.length - 1] === 13 ? content.subarray(0, content.length - 1) : content;
     const check = checkLineBytes(c);
     const raw = c.toString('utf8');
-    return check.value ? { index: index++, raw, value: check.value } : { index: index++, raw, invalid: check.invalid ?? { reason: 'not a JSON object' } };
+    return check.value
+      ? { index: index++, raw, value: check.value }
+      : { index: index++, raw, invalid: check.invalid ?? { reason: 'not a JSON object' } };
   };
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -40,7 +42,8 @@ async function* readLines(path: string, gzip: boolean, signal?: AbortSignal): As
       rest = start < buf.length ? Buffer.from(buf.subarray(start)) : undefined;
     }
   } catch (err) {
-    if (err instanceof Error && (err as NodeJS.ErrnoException).code?.startsWith('Z_')) throw new Error(`${path} is not valid gzip data: ${err.message}`);
+    if (err instanceof Error && (err as NodeJS.ErrnoException).code?.startsWith('Z_'))
+      throw new Error(`${path} is not valid gzip data: ${err.message}`);
     throw err;
   } finally {
     stream.destroy();

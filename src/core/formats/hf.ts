@@ -38,7 +38,8 @@ function featureType(k: Kind, pad: string): string[] {
     if (k.of.t === 'struct') return [`${pad}list:`, ...[...k.of.fields].flatMap(([n, fk]) => feature(n, fk, pad))];
     const inner = featureType(k.of, `${pad}  `);
     // `sequence: string` for a value; a nested type goes on the lines below
-    if (inner.length === 1 && inner[0]!.trim().startsWith('dtype:')) return [`${pad}sequence: ${inner[0]!.trim().slice('dtype: '.length)}`];
+    if (inner.length === 1 && inner[0]!.trim().startsWith('dtype:'))
+      return [`${pad}sequence: ${inner[0]!.trim().slice('dtype: '.length)}`];
     return [`${pad}sequence:`, ...inner];
   }
   if (k.t === 'struct') return [`${pad}struct:`, ...[...k.fields].flatMap(([n, fk]) => feature(n, fk, pad))];
@@ -82,7 +83,8 @@ export function cardHeader(c: CardInput): string {
  */
 export function datasetCard(dir: string, c: CardInput): string {
   const path = join(dir, 'README.md');
-  let body = `\n# ${c.source}\n\n${c.rows} ${c.format} rows exported by Dataset Curator from \`${c.source}\`.\n\n` +
+  let body =
+    `\n# ${c.source}\n\n${c.rows} ${c.format} rows exported by Dataset Curator from \`${c.source}\`.\n\n` +
     '```python\nfrom datasets import load_dataset\n\nds = load_dataset("path/to/this/folder")\n```\n';
   if (existsSync(path)) {
     const old = readFileSync(path, 'utf8');
@@ -118,12 +120,25 @@ export function hubSplitFiles(dir: string, split: string): { files: string[]; sp
     return parts.length >= 2 ? parts[parts.length - 2] : undefined;
   };
   const splits = [...new Set(all.map(splitOf).filter((x): x is string => !!x))].sort();
-  return { files: all.filter((f) => splitOf(f) === split).sort().map((f) => join(dir, f)), splits };
+  return {
+    files: all
+      .filter((f) => splitOf(f) === split)
+      .sort()
+      .map((f) => join(dir, f)),
+    splits,
+  };
 }
 
 /** The rows of one split of a Hugging Face dataset folder, file after file, a row group at a time. */
-export async function* readHubSplit(dir: string, split: string, signal?: AbortSignal): AsyncGenerator<Record<string, unknown>> {
+export async function* readHubSplit(
+  dir: string,
+  split: string,
+  signal?: AbortSignal,
+): AsyncGenerator<Record<string, unknown>> {
   const { files, splits } = hubSplitFiles(dir, split);
-  if (!files.length) throw new Error(`${dir} has no Parquet files of the split "${split}"${splits.length ? ` (it has: ${splits.join(', ')})` : ' (no Parquet files at all)'}`);
+  if (!files.length)
+    throw new Error(
+      `${dir} has no Parquet files of the split "${split}"${splits.length ? ` (it has: ${splits.join(', ')})` : ' (no Parquet files at all)'}`,
+    );
   for (const f of files) yield* readParquetRows(f, signal ? { signal } : {});
 }

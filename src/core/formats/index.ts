@@ -4,7 +4,17 @@
 // JSON arrays are split into elements by a small byte-level scanner and each element is parsed
 // with JSON.parse, so memory is bounded by the largest element; Parquet is read a row group at a
 // time (parquet.ts); `.jsonl.gz` is decompressed as a stream (gzip-lines.ts).
-import { createReadStream, closeSync, fchmodSync, fsyncSync, openSync, readSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import {
+  createReadStream,
+  closeSync,
+  fchmodSync,
+  fsyncSync,
+  openSync,
+  readSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { parse as parseCsv } from 'csv-parse';
 import { BufferedWriter, cleanStaleTemps, fsyncDir, tempPathFor } from '../store/files';
@@ -30,7 +40,8 @@ export class FormatError extends Error {
  */
 export function detectFormat(path: string): Format | undefined {
   if (isDirectory(path)) {
-    if (hubSplitFiles(path, 'train').splits.length === 0) throw new NotADatasetError(path, 'is a folder, not a dataset file');
+    if (hubSplitFiles(path, 'train').splits.length === 0)
+      throw new NotADatasetError(path, 'is a folder, not a dataset file');
     return 'hub';
   }
   const name = basename(path).toLowerCase();
@@ -96,7 +107,9 @@ export async function* readJsonArray(path: string, opts: ReadOptions = {}): Asyn
     try {
       return JSON.parse(text);
     } catch (err) {
-      throw new FormatError(`invalid JSON in the array element ending at byte ${at}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new FormatError(
+        `invalid JSON in the array element ending at byte ${at}: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
   };
   try {
@@ -115,7 +128,10 @@ export async function* readJsonArray(path: string, opts: ReadOptions = {}): Asyn
         }
         if (!started) {
           if (ws(c) || (pos + i < 3 && [0xef, 0xbb, 0xbf][pos + i] === c)) continue;
-          if (c !== 0x5b) throw new FormatError(`not a JSON array: it starts with ${JSON.stringify(String.fromCharCode(c))} at byte ${pos + i}`);
+          if (c !== 0x5b)
+            throw new FormatError(
+              `not a JSON array: it starts with ${JSON.stringify(String.fromCharCode(c))} at byte ${pos + i}`,
+            );
           started = true;
           continue;
         }
@@ -163,9 +179,18 @@ export async function* readJsonArray(path: string, opts: ReadOptions = {}): Asyn
 }
 
 /** The rows of a CSV (or TSV) file with a header line, as records of strings (values are not guessed). */
-export async function* readCsv(path: string, opts: ReadOptions & { delimiter?: string } = {}): AsyncGenerator<Record<string, string>> {
+export async function* readCsv(
+  path: string,
+  opts: ReadOptions & { delimiter?: string } = {},
+): AsyncGenerator<Record<string, string>> {
   const parser = createReadStream(path, { highWaterMark: opts.chunkSize ?? 1024 * 1024 }).pipe(
-    parseCsv({ columns: true, bom: true, delimiter: opts.delimiter ?? ',', skip_empty_lines: true, relax_quotes: false }),
+    parseCsv({
+      columns: true,
+      bom: true,
+      delimiter: opts.delimiter ?? ',',
+      skip_empty_lines: true,
+      relax_quotes: false,
+    }),
   );
   try {
     for await (const row of parser) {
@@ -189,10 +214,17 @@ async function* readJsonlGz(path: string, opts: ReadOptions): AsyncGenerator<Rec
 }
 
 /** The records of a JSON array, CSV, TSV, Parquet or gzip-compressed JSONL file. */
-export function readRecords(path: string, format: Format, opts: ReadOptions & { onRowGroup?: (done: number, total: number) => void } = {}): AsyncGenerator<unknown> {
+export function readRecords(
+  path: string,
+  format: Format,
+  opts: ReadOptions & { onRowGroup?: (done: number, total: number) => void } = {},
+): AsyncGenerator<unknown> {
   switch (format) {
     case 'parquet':
-      return readParquetRows(path, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onRowGroup ? { onRowGroup: opts.onRowGroup } : {}) });
+      return readParquetRows(path, {
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.onRowGroup ? { onRowGroup: opts.onRowGroup } : {}),
+      });
     case 'jsonl.gz':
       return readJsonlGz(path, opts);
     case 'hub':
@@ -214,9 +246,16 @@ export interface ConvertResult {
 }
 
 /** Converts a JSON array / CSV / TSV / Parquet / JSONL.gz file to JSONL (one compact JSON value a line), atomically. */
-export async function convertToJsonl(input: string, output: string, opts: ReadOptions & { format?: Format; onProgress?: (records: number) => void } = {}): Promise<ConvertResult> {
+export async function convertToJsonl(
+  input: string,
+  output: string,
+  opts: ReadOptions & { format?: Format; onProgress?: (records: number) => void } = {},
+): Promise<ConvertResult> {
   const format = opts.format ?? detectFormat(input);
-  if (!format) throw new FormatError(`cannot tell the format of ${input} from its extension: use .json, .csv, .tsv, .parquet or .jsonl.gz (or pass the format)`);
+  if (!format)
+    throw new FormatError(
+      `cannot tell the format of ${input} from its extension: use .json, .csv, .tsv, .parquet or .jsonl.gz (or pass the format)`,
+    );
   const target = resolve(output);
   if (resolve(input) === target) throw new FormatError('the output must be another file than the input');
   cleanStaleTemps(target); // a killed conversion's temp file
@@ -253,7 +292,11 @@ export async function convertToJsonl(input: string, output: string, opts: ReadOp
 }
 
 /** The records of any input this module reads, JSONL included (an invalid JSONL line stops with its number and reason). */
-export async function* readAnyRecords(path: string, format: Format, opts: ReadOptions = {}): AsyncGenerator<Record<string, unknown>> {
+export async function* readAnyRecords(
+  path: string,
+  format: Format,
+  opts: ReadOptions = {},
+): AsyncGenerator<Record<string, unknown>> {
   if (format === 'jsonl') {
     for await (const l of readJsonlLines(path, opts.signal)) {
       if (!l.value) throw new FormatError(`line ${l.index + 1}: ${l.invalid?.reason ?? 'not a JSON object'}`);
@@ -265,7 +308,8 @@ export async function* readAnyRecords(path: string, format: Format, opts: ReadOp
   let n = 0;
   for await (const v of readRecords(path, format, opts)) {
     n++;
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new FormatError(`record ${n} is not a JSON object`);
+    if (v === null || typeof v !== 'object' || Array.isArray(v))
+      throw new FormatError(`record ${n} is not a JSON object`);
     yield v as Record<string, unknown>;
   }
 }
@@ -274,7 +318,12 @@ export async function* readAnyRecords(path: string, format: Format, opts: ReadOp
 export async function convertToParquet(
   input: string,
   output: string,
-  opts: ReadOptions & { format?: Format; overwrite?: boolean; rowGroupSize?: number; onProgress?: (records: number) => void } = {},
+  opts: ReadOptions & {
+    format?: Format;
+    overwrite?: boolean;
+    rowGroupSize?: number;
+    onProgress?: (records: number) => void;
+  } = {},
 ): Promise<ParquetWriteResult> {
   const format = opts.format ?? detectFormat(input);
   if (!format) throw new FormatError(`cannot tell the format of ${input} from its extension`);

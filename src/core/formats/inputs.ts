@@ -13,7 +13,8 @@ export const openInput = openStore;
 export function exactIntegers(source: LineSource): LineSource {
   return async function* () {
     for await (const l of iterateLines(source)) {
-      if (l.value && l.raw && hasUnsafeInteger(l.value)) yield { ...l, value: parseJsonExact(l.raw) as Record<string, unknown> };
+      if (l.value && l.raw && hasUnsafeInteger(l.value))
+        yield { ...l, value: parseJsonExact(l.raw) as Record<string, unknown> };
       else yield l;
     }
   };

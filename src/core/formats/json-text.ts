@@ -9,7 +9,10 @@ const MARKED = new RegExp(`"\\\\u0000bigint:${NONCE}:(-?\\d+)"`, 'g');
 
 /** Values JSON has no text for, made plain: a safe BigInt a number, a larger one a marker; bytes base64. */
 function replacer(this: unknown, _key: string, v: unknown): unknown {
-  if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : `${MARK}${v.toString()}`;
+  if (typeof v === 'bigint')
+    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(v)
+      : `${MARK}${v.toString()}`;
   if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
   return v;
 }

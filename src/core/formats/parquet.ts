@@ -40,7 +40,14 @@ interface AsyncBuffer {
 interface Hyparquet {
   asyncBufferFromFile(path: string): Promise<AsyncBuffer>;
   parquetMetadataAsync(file: AsyncBuffer): Promise<FileMetaData>;
-  parquetReadObjects(options: { file: AsyncBuffer; metadata: FileMetaData; rowStart: number; rowEnd: number; compressors?: unknown; utf8?: boolean }): Promise<Record<string, unknown>[]>;
+  parquetReadObjects(options: {
+    file: AsyncBuffer;
+    metadata: FileMetaData;
+    rowStart: number;
+    rowEnd: number;
+    compressors?: unknown;
+    utf8?: boolean;
+  }): Promise<Record<string, unknown>[]>;
 }
 interface Writer {
   offset: number;
@@ -109,7 +116,9 @@ export interface ParquetInfo {
   createdBy?: string;
 }
 
-async function open(path: string): Promise<{ hp: Hyparquet; compressors: unknown; file: AsyncBuffer; metadata: FileMetaData }> {
+async function open(
+  path: string,
+): Promise<{ hp: Hyparquet; compressors: unknown; file: AsyncBuffer; metadata: FileMetaData }> {
   const { hp, compressors } = await loadReader();
   const file = await hp.asyncBufferFromFile(path);
   let metadata: FileMetaData;
@@ -158,7 +167,10 @@ export interface ParquetReadOptions {
 }
 
 /** The rows of a Parquet file as objects, one row group at a time. */
-export async function* readParquetRows(path: string, opts: ParquetReadOptions = {}): AsyncGenerator<Record<string, unknown>> {
+export async function* readParquetRows(
+  path: string,
+  opts: ParquetReadOptions = {},
+): AsyncGenerator<Record<string, unknown>> {
   const { hp, compressors, file, metadata } = await open(path);
   const total = Number(metadata.num_rows);
   const from = Math.max(0, opts.rowStart ?? 0);
@@ -174,7 +186,9 @@ export async function* readParquetRows(path: string, opts: ParquetReadOptions = 
       try {
         rows = await hp.parquetReadObjects({ file, metadata, rowStart: a, rowEnd: b, compressors, utf8: true });
       } catch (err) {
-        throw new ParquetError(`cannot read rows ${a + 1}-${b} of ${path}: ${err instanceof Error ? err.message : String(err)}`);
+        throw new ParquetError(
+          `cannot read rows ${a + 1}-${b} of ${path}: ${err instanceof Error ? err.message : String(err)}`,
+        );
       }
       for (const r of rows) {
         // a null list or struct comes back undefined: every column is in every row, as in the file
@@ -358,13 +372,18 @@ export interface ParquetWriteResult {
  * Writes records to a Parquet file: `records` is called twice (the schema from the first pass, the
  * rows from the second), so it must give the same records each time (a file read again).
  */
-export async function writeParquet(out: string, records: () => AsyncIterable<Record<string, unknown>>, opts: ParquetWriteOptions = {}): Promise<ParquetWriteResult> {
+export async function writeParquet(
+  out: string,
+  records: () => AsyncIterable<Record<string, unknown>>,
+  opts: ParquetWriteOptions = {},
+): Promise<ParquetWriteResult> {
   const schema = new SchemaBuilder();
   for await (const r of records()) {
     if ((schema.rows & 1023) === 0 && opts.signal?.aborted) throw abortError();
     schema.add(r);
   }
-  if (schema.columns.size === 0) throw new ParquetError('no columns to write: the input has no records (or only empty ones)');
+  if (schema.columns.size === 0)
+    throw new ParquetError('no columns to write: the input has no records (or only empty ones)');
   const elements = parquetSchema(schema.columns);
   const hw = await loadWriter();
   const target = resolve(out);
@@ -418,7 +437,8 @@ export async function writeParquet(out: string, records: () => AsyncIterable<Rec
     } catch {
       // never created, or already renamed
     }
-    if (err instanceof Error && 'code' in err && (err as NodeJS.ErrnoException).code === 'EEXIST') throw new ParquetError(`${out} exists (pass overwrite to replace it)`);
+    if (err instanceof Error && 'code' in err && (err as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new ParquetError(`${out} exists (pass overwrite to replace it)`);
     throw err;
   }
 }

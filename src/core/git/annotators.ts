@@ -15,17 +15,23 @@ export { keepEveryDecision } from './decisions';
 
 type Rec = Record<string, unknown>;
 
-const who = (d: unknown): string | undefined => (isObj(d) && typeof d.user === 'string' && d.user !== '' ? d.user : undefined);
+const who = (d: unknown): string | undefined =>
+  isObj(d) && typeof d.user === 'string' && d.user !== '' ? d.user : undefined;
 
 /** The people's submitted decisions of a record for a question, by person (unattributed ones left out). */
-export function decisionsByPerson(record: Rec, fields: FieldMap = defaultFields, question = fields.question ?? 'label'): Map<string, string> {
+export function decisionsByPerson(
+  record: Rec,
+  fields: FieldMap = defaultFields,
+  question = fields.question ?? 'label',
+): Map<string, string> {
   const out = new Map<string, string>();
   const ann = isObj(record[fields.annotations]) ? (record[fields.annotations] as Rec) : {};
   const put = (raw: unknown) => {
     const d = HumanDecision.safeParse(raw);
     if (!d.success || d.data.status !== 'submitted' || !d.data.user) return;
     const v = d.data.value;
-    const label = typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
+    const label =
+      typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
     out.set(d.data.user, label);
   };
   const list = isObj(ann.decisions) ? ann.decisions[question] : undefined;
@@ -133,7 +139,9 @@ export function annotatorsAgreement(rows: Iterable<ReadonlyMap<string, string>>)
     }
   }
   return {
-    people: [...decided].map(([user, n]) => ({ user, decided: n })).sort((x, y) => y.decided - x.decided || (x.user < y.user ? -1 : 1)),
+    people: [...decided]
+      .map(([user, n]) => ({ user, decided: n }))
+      .sort((x, y) => y.decided - x.decided || (x.user < y.user ? -1 : 1)),
     shared: units.length,
     disagreements,
     pairs: [...pairs].map(([k, list]) => {

@@ -18,7 +18,12 @@ const SEP = /^={7,}$/;
 const CLOSE = /^>{7,}( .*)?$/;
 
 /** The conflict block holding line `at` (0-based), looking at most `reach` lines up and down. */
-export function conflictAt(lineAt: (i: number) => string, lineCount: number, at: number, reach = 200): ConflictBlock | undefined {
+export function conflictAt(
+  lineAt: (i: number) => string,
+  lineCount: number,
+  at: number,
+  reach = 200,
+): ConflictBlock | undefined {
   let start = -1;
   for (let i = at; i >= Math.max(0, at - reach); i--) {
     const t = lineAt(i);
@@ -37,7 +42,14 @@ export function conflictAt(lineAt: (i: number) => string, lineCount: number, at:
     else if (CLOSE.test(t)) {
       if (separator < 0 || at > i) return undefined;
       const lines = (a: number, b: number) => Array.from({ length: Math.max(0, b - a) }, (_, k) => lineAt(a + k));
-      return { start, separator, end: i, ours: lines(start + 1, separator), theirs: lines(separator + 1, i), label: OPEN.exec(lineAt(start))?.[1] ?? '' };
+      return {
+        start,
+        separator,
+        end: i,
+        ours: lines(start + 1, separator),
+        theirs: lines(separator + 1, i),
+        label: OPEN.exec(lineAt(start))?.[1] ?? '',
+      };
     }
   }
   return undefined;

@@ -5,7 +5,17 @@
 // records whose bytes differ are parsed again to say what changed.
 import type { JsonlDataset } from '../store';
 import { defaultFields, type FieldMap } from '../schema/annotation';
-import { annotationKeys, indexDataset, indexFile, isObj, keyLabel, sameBytes, sameJson, type KeyIndex, type KeyOptions } from './records';
+import {
+  annotationKeys,
+  indexDataset,
+  indexFile,
+  isObj,
+  keyLabel,
+  sameBytes,
+  sameJson,
+  type KeyIndex,
+  type KeyOptions,
+} from './records';
 
 type Rec = Record<string, unknown>;
 
@@ -14,9 +24,25 @@ export type FieldChange =
   | { kind: 'text'; fields: string[] }
   | { kind: 'label'; before?: unknown; after?: unknown }
   | { kind: 'rationale'; before?: unknown; after?: unknown }
-  | { kind: 'decision'; question: string; action: 'added' | 'changed' | 'removed'; before?: unknown; after?: unknown; user?: string; time?: string; status?: string }
+  | {
+      kind: 'decision';
+      question: string;
+      action: 'added' | 'changed' | 'removed';
+      before?: unknown;
+      after?: unknown;
+      user?: string;
+      time?: string;
+      status?: string;
+    }
   | { kind: 'judge'; action: 'added' | 'changed' | 'removed'; model?: string; before?: number; after?: number }
-  | { kind: 'suggestion'; question: string; action: 'added' | 'changed' | 'removed'; agent?: string; before?: unknown; after?: unknown }
+  | {
+      kind: 'suggestion';
+      question: string;
+      action: 'added' | 'changed' | 'removed';
+      agent?: string;
+      before?: unknown;
+      after?: unknown;
+    }
   | { kind: 'review'; before?: string; after?: string; queue?: string }
   | { kind: 'annotations'; keys: string[] };
 
@@ -89,8 +115,10 @@ export function recordChanges(before: Rec, after: Rec, fields: FieldMap = defaul
     if (!keys.has(k) && !sameJson(before[k], after[k])) text.push(k);
   }
   if (text.length) out.push({ kind: 'text', fields: text });
-  if (!sameJson(before[fields.label], after[fields.label])) out.push({ kind: 'label', before: before[fields.label], after: after[fields.label] });
-  if (!sameJson(before[fields.rationale], after[fields.rationale])) out.push({ kind: 'rationale', before: before[fields.rationale], after: after[fields.rationale] });
+  if (!sameJson(before[fields.label], after[fields.label]))
+    out.push({ kind: 'label', before: before[fields.label], after: after[fields.label] });
+  if (!sameJson(before[fields.rationale], after[fields.rationale]))
+    out.push({ kind: 'rationale', before: before[fields.rationale], after: after[fields.rationale] });
 
   const a0 = isObj(before[fields.annotations]) ? (before[fields.annotations] as Rec) : {};
   const a1 = isObj(after[fields.annotations]) ? (after[fields.annotations] as Rec) : {};
@@ -124,7 +152,16 @@ export function recordChanges(before: Rec, after: Rec, fields: FieldMap = defaul
       const d1 = l1.get(u);
       if (sameJson(d0, d1)) continue;
       // the same decision also in annotations.human is reported once
-      if (out.some((c) => c.kind === 'decision' && c.question === q && c.user === str((d1 ?? d0)?.user) && sameJson(c.after, d1?.value))) continue;
+      if (
+        out.some(
+          (c) =>
+            c.kind === 'decision' &&
+            c.question === q &&
+            c.user === str((d1 ?? d0)?.user) &&
+            sameJson(c.after, d1?.value),
+        )
+      )
+        continue;
       const who = d1 ?? d0 ?? {};
       out.push({
         kind: 'decision',
@@ -150,14 +187,30 @@ export function recordChanges(before: Rec, after: Rec, fields: FieldMap = defaul
     const j = x1 ?? x0 ?? {};
     const model = str(j.model) ?? (isObj(j.provenance) ? str(j.provenance.model) : undefined);
     const score = (x?: Rec) => (x && typeof x.score === 'number' ? x.score : undefined);
-    out.push({ kind: 'judge', action: !x0 ? 'added' : !x1 ? 'removed' : 'changed', ...(model ? { model } : {}), ...(score(x0) !== undefined ? { before: score(x0) } : {}), ...(score(x1) !== undefined ? { after: score(x1) } : {}) });
+    out.push({
+      kind: 'judge',
+      action: !x0 ? 'added' : !x1 ? 'removed' : 'changed',
+      ...(model ? { model } : {}),
+      ...(score(x0) !== undefined ? { before: score(x0) } : {}),
+      ...(score(x1) !== undefined ? { after: score(x1) } : {}),
+    });
   }
   if (!judgesChanged && !sameJson(before[fields.judge], after[fields.judge])) {
     const s = (v: unknown) => (isObj(v) && typeof v.score === 'number' ? v.score : undefined);
     const b = s(before[fields.judge]);
     const a = s(after[fields.judge]);
-    const j = isObj(after[fields.judge]) ? (after[fields.judge] as Rec) : isObj(before[fields.judge]) ? (before[fields.judge] as Rec) : {};
-    out.push({ kind: 'judge', action: before[fields.judge] === undefined ? 'added' : after[fields.judge] === undefined ? 'removed' : 'changed', ...(str(j.model) ? { model: str(j.model) } : {}), ...(b !== undefined ? { before: b } : {}), ...(a !== undefined ? { after: a } : {}) });
+    const j = isObj(after[fields.judge])
+      ? (after[fields.judge] as Rec)
+      : isObj(before[fields.judge])
+        ? (before[fields.judge] as Rec)
+        : {};
+    out.push({
+      kind: 'judge',
+      action: before[fields.judge] === undefined ? 'added' : after[fields.judge] === undefined ? 'removed' : 'changed',
+      ...(str(j.model) ? { model: str(j.model) } : {}),
+      ...(b !== undefined ? { before: b } : {}),
+      ...(a !== undefined ? { after: a } : {}),
+    });
   }
 
   const s0 = isObj(a0.suggestions) ? a0.suggestions : {};
@@ -170,19 +223,33 @@ export function recordChanges(before: Rec, after: Rec, fields: FieldMap = defaul
       const x1 = l1.get(k);
       if (sameJson(x0, x1)) continue;
       const agent = str((x1 ?? x0)?.agent);
-      out.push({ kind: 'suggestion', question: q, action: !x0 ? 'added' : !x1 ? 'removed' : 'changed', ...(agent ? { agent } : {}), ...(x0 ? { before: x0.value } : {}), ...(x1 ? { after: x1.value } : {}) });
+      out.push({
+        kind: 'suggestion',
+        question: q,
+        action: !x0 ? 'added' : !x1 ? 'removed' : 'changed',
+        ...(agent ? { agent } : {}),
+        ...(x0 ? { before: x0.value } : {}),
+        ...(x1 ? { after: x1.value } : {}),
+      });
     }
   }
 
   const r0 = isObj(a0.review) ? a0.review : {};
   const r1 = isObj(a1.review) ? a1.review : {};
   if (r0.status !== r1.status || r0.queue !== r1.queue) {
-    out.push({ kind: 'review', ...(str(r0.status) ? { before: str(r0.status) } : {}), ...(str(r1.status) ? { after: str(r1.status) } : {}), ...(str(r1.queue) ? { queue: str(r1.queue) } : {}) });
+    out.push({
+      kind: 'review',
+      ...(str(r0.status) ? { before: str(r0.status) } : {}),
+      ...(str(r1.status) ? { after: str(r1.status) } : {}),
+      ...(str(r1.queue) ? { queue: str(r1.queue) } : {}),
+    });
   }
   const known = new Set(['human', 'decisions', 'suggestions', 'review']);
   const other: string[] = [];
-  for (const k of new Set([...Object.keys(a0), ...Object.keys(a1)])) if (!known.has(k) && !sameJson(a0[k], a1[k])) other.push(k);
-  if (isObj(a0.review) && isObj(a1.review) && r0.status === r1.status && r0.queue === r1.queue && !sameJson(r0, r1)) other.push('review');
+  for (const k of new Set([...Object.keys(a0), ...Object.keys(a1)]))
+    if (!known.has(k) && !sameJson(a0[k], a1[k])) other.push(k);
+  if (isObj(a0.review) && isObj(a1.review) && r0.status === r1.status && r0.queue === r1.queue && !sameJson(r0, r1))
+    other.push('review');
   if (other.length) out.push({ kind: 'annotations', keys: other });
   return out;
 }
@@ -234,7 +301,11 @@ export async function diffIndexes(a: KeyIndex, b: KeyIndex, opts: DiffOptions = 
 }
 
 /** The semantic diff of two open datasets (as they are now, unsaved edits included). */
-export async function diffDatasets(oldDs: JsonlDataset, newDs: JsonlDataset, opts: DiffOptions = {}): Promise<DiffResult> {
+export async function diffDatasets(
+  oldDs: JsonlDataset,
+  newDs: JsonlDataset,
+  opts: DiffOptions = {},
+): Promise<DiffResult> {
   const a = await indexDataset(oldDs, opts, opts.signal);
   try {
     const b = await indexDataset(newDs, opts, opts.signal);
@@ -273,10 +344,19 @@ export function describeChange(c: FieldChange): string {
     case 'label':
       return `label ${show(c.before)} -> ${show(c.after)}`;
     case 'rationale':
-      return c.before === undefined ? 'rationale added' : c.after === undefined ? 'rationale removed' : 'rationale edited';
+      return c.before === undefined
+        ? 'rationale added'
+        : c.after === undefined
+          ? 'rationale removed'
+          : 'rationale edited';
     case 'decision': {
       const who = `${c.user ? ` by ${c.user}` : ''}${c.time ? ` at ${c.time}` : ''}`;
-      const what = c.action === 'added' ? show(c.after) : c.action === 'removed' ? `removed (was ${show(c.before)})` : `${show(c.before)} -> ${show(c.after)}`;
+      const what =
+        c.action === 'added'
+          ? show(c.after)
+          : c.action === 'removed'
+            ? `removed (was ${show(c.before)})`
+            : `${show(c.before)} -> ${show(c.after)}`;
       return `decision ${c.question}${who}: ${what}${c.status && c.status !== 'submitted' ? ` (${c.status})` : ''}`;
     }
     case 'judge':

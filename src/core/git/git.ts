@@ -18,7 +18,13 @@ export function git(args: string[], cwd: string): Promise<string> {
     execFile('git', args, { cwd, maxBuffer: 1 << 20, windowsHide: true }, (err, stdout, stderr) => {
       if (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        reject(new GitError(code === 'ENOENT' ? 'git is not installed (or not on PATH)' : `git ${args[0]}: ${String(stderr).trim() || err.message}`));
+        reject(
+          new GitError(
+            code === 'ENOENT'
+              ? 'git is not installed (or not on PATH)'
+              : `git ${args[0]}: ${String(stderr).trim() || err.message}`,
+          ),
+        );
       } else resolve(String(stdout));
     });
   });
@@ -41,7 +47,11 @@ export function writeBlob(file: string, rev: string, dest: string, signal?: Abor
   if (rev.startsWith('-')) return Promise.reject(new GitError(`not a revision: ${rev}`));
   return new Promise((resolve, reject) => {
     const out = createWriteStream(dest);
-    const child = spawn('git', ['cat-file', 'blob', `${rev}:./${basename(file)}`], { cwd: dirname(file), windowsHide: true, ...(signal ? { signal } : {}) });
+    const child = spawn('git', ['cat-file', 'blob', `${rev}:./${basename(file)}`], {
+      cwd: dirname(file),
+      windowsHide: true,
+      ...(signal ? { signal } : {}),
+    });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       if (stderr.length < 4096) stderr += d;
@@ -52,7 +62,12 @@ export function writeBlob(file: string, rev: string, dest: string, signal?: Abor
     const done = () => {
       if (exit === undefined || !closed) return;
       if (exit === 0) resolve();
-      else reject(new GitError(`${basename(file)} at ${rev}: ${stderr.trim().replace(/^fatal: /, '') || `git exited with ${exit}`}`));
+      else
+        reject(
+          new GitError(
+            `${basename(file)} at ${rev}: ${stderr.trim().replace(/^fatal: /, '') || `git exited with ${exit}`}`,
+          ),
+        );
     };
     child.on('error', (err: NodeJS.ErrnoException) => {
       out.destroy();
@@ -74,7 +89,11 @@ export function writeBlob(file: string, rev: string, dest: string, signal?: Abor
  * A copy of `file` at `rev` in a fresh temp folder; `dispose()` removes it. A file the revision does
  * not have (added since) is an empty file, `missing` true; a revision that does not exist is an error.
  */
-export async function fileAtRevision(file: string, rev: string, signal?: AbortSignal): Promise<{ path: string; missing: boolean; dispose(): void }> {
+export async function fileAtRevision(
+  file: string,
+  rev: string,
+  signal?: AbortSignal,
+): Promise<{ path: string; missing: boolean; dispose(): void }> {
   const dir = mkdtempSync(join(tmpdir(), 'curate-rev-'));
   const path = join(dir, basename(file));
   const dispose = () => rmSync(dir, { recursive: true, force: true });

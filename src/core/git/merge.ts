@@ -13,7 +13,16 @@ import { open, rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { dirname } from 'node:path';
 import { defaultFields, HumanDecision, Judge, panelVerdict, type FieldMap } from '../schema/annotation';
-import { annotationKeys, indexFile, isObj, keyLabel, sameBytes, sameJson, type KeyIndex, type KeyOptions } from './records';
+import {
+  annotationKeys,
+  indexFile,
+  isObj,
+  keyLabel,
+  sameBytes,
+  sameJson,
+  type KeyIndex,
+  type KeyOptions,
+} from './records';
 
 type Rec = Record<string, unknown>;
 
@@ -29,7 +38,8 @@ export interface RecordMerge {
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const timeOf = (v: unknown): string => (isObj(v) ? (str(v.time) ?? (isObj(v.provenance) ? (str(v.provenance.time) ?? '') : '')) : '');
+const timeOf = (v: unknown): string =>
+  isObj(v) ? (str(v.time) ?? (isObj(v.provenance) ? (str(v.provenance.time) ?? '') : '')) : '';
 
 /** 3-way on one value: the side that changed it; undefined `conflict` when both changed it alike. */
 function merge3(base: unknown, ours: unknown, theirs: unknown): { value: unknown; conflict: boolean } {
@@ -82,7 +92,8 @@ const suggestionKey = (x: unknown): string => {
   const p = isObj(x.provenance) ? x.provenance : {};
   return `${str(x.agent)}\u0000${str(p.task) ?? 'label'}`;
 };
-const decisionKey = (x: unknown): string => (isObj(x) && str(x.user) ? `u:${str(x.user)}` : `v:${canon(isObj(x) ? x.value : x)}`);
+const decisionKey = (x: unknown): string =>
+  isObj(x) && str(x.user) ? `u:${str(x.user)}` : `v:${canon(isObj(x) ? x.value : x)}`;
 
 function obj(v: unknown): Rec {
   return isObj(v) ? v : {};
@@ -96,7 +107,12 @@ function keysOf(...recs: Rec[]): string[] {
 }
 
 /** Merges the annotations object; `disagree` collects the questions decided differently. */
-function mergeAnnotations(base: Rec, ours: Rec, theirs: Rec, labels: { ours: unknown; theirs: unknown; question: string; labelConflict: boolean }): { value: Rec; disagreements: string[] } {
+function mergeAnnotations(
+  base: Rec,
+  ours: Rec,
+  theirs: Rec,
+  labels: { ours: unknown; theirs: unknown; question: string; labelConflict: boolean },
+): { value: Rec; disagreements: string[] } {
   const out: Rec = {};
   const disagreements: string[] = [];
   const hb = obj(base.human);
@@ -131,7 +147,13 @@ function mergeAnnotations(base: Rec, ours: Rec, theirs: Rec, labels: { ours: unk
     // the label changed on both sides without (different) decisions: both kept as decisions
     disagreements.push(labels.question);
     const side = (v: unknown, h: unknown) => (isObj(h) && sameJson(h.value, v) ? h : { value: v, status: 'submitted' });
-    decisionLists[labels.question] = unite(undefined, decisionLists[labels.question] ?? [], [side(labels.ours, ho[labels.question]), side(labels.theirs, ht[labels.question])], decisionKey) ?? [];
+    decisionLists[labels.question] =
+      unite(
+        undefined,
+        decisionLists[labels.question] ?? [],
+        [side(labels.ours, ho[labels.question]), side(labels.theirs, ht[labels.question])],
+        decisionKey,
+      ) ?? [];
   }
   for (const k of keysOf(ours, theirs)) {
     switch (k) {
@@ -176,7 +198,12 @@ function mergeAnnotations(base: Rec, ours: Rec, theirs: Rec, labels: { ours: unk
 }
 
 /** The three-way merge of one record. */
-export function mergeRecord(base: Rec | undefined, ours: Rec, theirs: Rec, fields: FieldMap = defaultFields): RecordMerge {
+export function mergeRecord(
+  base: Rec | undefined,
+  ours: Rec,
+  theirs: Rec,
+  fields: FieldMap = defaultFields,
+): RecordMerge {
   const b = base ?? {};
   const keys = annotationKeys(fields);
   const out: Rec = {};
@@ -255,14 +282,22 @@ export interface MergeOptions extends KeyOptions {
   signal?: AbortSignal;
 }
 
-type Item = { ds: KeyIndex; index: number } | { json: Rec } | { conflict: string; key: string; label: string; ours?: number; theirs?: number };
+type Item =
+  | { ds: KeyIndex; index: number }
+  | { json: Rec }
+  | { conflict: string; key: string; label: string; ours?: number; theirs?: number };
 
 /**
  * Merges `theirs` into `ours` with `base` their common ancestor (git's %O %A %B), writing the
  * result to `opts.out` (default `ours`) atomically. The report's `conflicts` are what git must be
  * told about (the driver exits 1 then).
  */
-export async function mergeFiles(basePath: string, oursPath: string, theirsPath: string, opts: MergeOptions = {}): Promise<MergeReport> {
+export async function mergeFiles(
+  basePath: string,
+  oursPath: string,
+  theirsPath: string,
+  opts: MergeOptions = {},
+): Promise<MergeReport> {
   const fields = opts.fields ?? defaultFields;
   const opened: KeyIndex[] = [];
   try {
@@ -286,7 +321,8 @@ export async function mergeFiles(basePath: string, oursPath: string, theirsPath:
       const label = keyLabel(key);
       if (t === undefined) {
         if (o === undefined) place(j, { ds: A, index: j });
-        else if (!sameBytes(iO, o, iA, j)) place(j, { conflict: 'changed by ours, removed by theirs', key, label, ours: j });
+        else if (!sameBytes(iO, o, iA, j))
+          place(j, { conflict: 'changed by ours, removed by theirs', key, label, ours: j });
         continue; // else removed by theirs
       }
       usedB[t] = 1;
@@ -299,7 +335,8 @@ export async function mergeFiles(basePath: string, oursPath: string, theirsPath:
       const va = A.value(a);
       const vb = B.value(t);
       const vo = o === undefined ? undefined : iO.value(o);
-      if (!va || !vb || (o !== undefined && !vo)) return { conflict: 'not a valid record on one side', key, label, ours: a, theirs: t };
+      if (!va || !vb || (o !== undefined && !vo))
+        return { conflict: 'not a valid record on one side', key, label, ours: a, theirs: t };
       const m = mergeRecord(vo, va, vb, fields);
       if (m.conflict) return { conflict: m.conflict, key, label, ours: a, theirs: t };
       if (sameJson(m.value, va)) return { ds: A, index: a };
@@ -320,7 +357,8 @@ export async function mergeFiles(basePath: string, oursPath: string, theirsPath:
       }
       const o = iO.byKey.get(key);
       if (o === undefined) place(prevInA, { ds: B, index: t });
-      else if (!sameBytes(iO, o, iB, t)) place(prevInA, { conflict: 'removed by ours, changed by theirs', key, label: keyLabel(key), theirs: t });
+      else if (!sameBytes(iO, o, iB, t))
+        place(prevInA, { conflict: 'removed by ours, changed by theirs', key, label: keyLabel(key), theirs: t });
     }
     // write
     const target = opts.out ?? oursPath;
@@ -378,7 +416,12 @@ export async function mergeFiles(basePath: string, oursPath: string, theirsPath:
 }
 
 /** Streams chunks to a temp file beside `target`, fsyncs, renames it over `target`, fsyncs the folder. */
-async function writeAtomic(target: string, chunks: Iterable<Buffer | string>, signal?: AbortSignal, beforeRename?: () => Promise<void>): Promise<void> {
+async function writeAtomic(
+  target: string,
+  chunks: Iterable<Buffer | string>,
+  signal?: AbortSignal,
+  beforeRename?: () => Promise<void>,
+): Promise<void> {
   const tmp = `${target}.${process.pid}.merge.tmp`;
   const ws = createWriteStream(tmp);
   try {
@@ -403,4 +446,3 @@ async function writeAtomic(target: string, chunks: Iterable<Buffer | string>, si
     throw e;
   }
 }
-

@@ -81,7 +81,10 @@ export async function runPromptGate(o: PromptGateOptions): Promise<PromptGateRep
       const h = decisionOf(l.value, question, fields);
       if (h !== undefined) decided.push({ index: i, human: h });
     }
-    if (decided.length === 0) throw new UserError(`${base.input} has no record a person decided (annotations.human.${question} submitted): nothing to measure the prompt against`);
+    if (decided.length === 0)
+      throw new UserError(
+        `${base.input} has no record a person decided (annotations.human.${question} submitted): nothing to measure the prompt against`,
+      );
     const runs: PromptRun[] = [];
     for (const dir of o.promptsDirs) {
       const folder = dir ?? '(default)';
@@ -113,7 +116,11 @@ export async function runPromptGate(o: PromptGateOptions): Promise<PromptGateRep
             if (k >= decided.length) return;
             const d = decided[k]!;
             const record = ds.line(d.index).value!;
-            const r = await task.run(record, { signal: o.signal ?? new AbortController().signal, index: d.index, line: d.index + 1 });
+            const r = await task.run(record, {
+              signal: o.signal ?? new AbortController().signal,
+              index: d.index,
+              line: d.index + 1,
+            });
             run.requests += r.requests;
             run.inputTokens += r.usage.input_tokens;
             run.outputTokens += r.usage.output_tokens;
@@ -137,7 +144,14 @@ export async function runPromptGate(o: PromptGateOptions): Promise<PromptGateRep
         cache?.close();
       }
     }
-    return { file: base.input, question, decided: decided.length, ...(o.minKappa !== undefined ? { minKappa: o.minKappa } : {}), runs, pass: runs.every((r) => r.pass) };
+    return {
+      file: base.input,
+      question,
+      decided: decided.length,
+      ...(o.minKappa !== undefined ? { minKappa: o.minKappa } : {}),
+      runs,
+      pass: runs.every((r) => r.pass),
+    };
   } finally {
     ds.close();
   }
@@ -148,8 +162,22 @@ const f3 = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
 /** The report as a table: one row per template folder. */
 export function gateTable(r: PromptGateReport): string {
   const head = ['prompts', 'template', 'n', 'accuracy', 'kappa', 'macro F1', 'failed', 'cached', 'verdict'];
-  const rows = r.runs.map((x) => [x.folder, x.prompt, String(x.metrics.n), f3(x.metrics.accuracy), f3(x.metrics.kappa), f3(x.metrics.macroF1), String(x.failed), String(x.cached), r.minKappa === undefined ? '' : x.pass ? 'pass' : 'FAIL']);
+  const rows = r.runs.map((x) => [
+    x.folder,
+    x.prompt,
+    String(x.metrics.n),
+    f3(x.metrics.accuracy),
+    f3(x.metrics.kappa),
+    f3(x.metrics.macroF1),
+    String(x.failed),
+    String(x.cached),
+    r.minKappa === undefined ? '' : x.pass ? 'pass' : 'FAIL',
+  ]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(w[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(head), ...rows.map(line)].join('\n');
 }

@@ -11,7 +11,16 @@ import type { JsonlDataset } from '../store';
  * The top-level fields that count as a record's id, in this order: the first one a record has with
  * a string (not empty) or a number is its key. `--key FIELD` (KeyOptions.keyField) names another.
  */
-export const ID_FIELDS = ['id', '_id', 'uuid', 'record_id', 'example_id', 'sample_id', 'prompt_id', 'question_id'] as const;
+export const ID_FIELDS = [
+  'id',
+  '_id',
+  'uuid',
+  'record_id',
+  'example_id',
+  'sample_id',
+  'prompt_id',
+  'question_id',
+] as const;
 
 export interface KeyOptions {
   /** A dotted path that holds each record's id (instead of ID_FIELDS). */
@@ -36,7 +45,12 @@ function at(v: unknown, path: string): unknown {
   return cur;
 }
 
-const idValue = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? JSON.stringify(v) : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined);
+const idValue = (v: unknown): string | undefined =>
+  typeof v === 'string' && v !== ''
+    ? JSON.stringify(v)
+    : typeof v === 'number' && Number.isFinite(v)
+      ? String(v)
+      : undefined;
 
 /** The id of a record (as JSON text: `"abc"` or `17`), undefined when it has none. */
 export function recordId(value: Rec, opts: KeyOptions = {}): string | undefined {
@@ -59,7 +73,12 @@ export function contentHash(value: Rec, keys: ReadonlySet<string>): string {
  * The key of a line: `id:<id>` for a record with an id, `content:<hash>` for one without, `line:<hash
  * of its bytes>` for a line that is not a record. The same key on both sides is the same record.
  */
-export function lineKey(value: Rec | undefined, bytes: Buffer, keys: ReadonlySet<string>, opts: KeyOptions = {}): string {
+export function lineKey(
+  value: Rec | undefined,
+  bytes: Buffer,
+  keys: ReadonlySet<string>,
+  opts: KeyOptions = {},
+): string {
   if (!value) return `line:${createHash('sha256').update(bytes).digest('base64url').slice(0, 24)}`;
   const id = recordId(value, opts);
   return id !== undefined ? `id:${id}` : `content:${contentHash(value, keys)}`;
@@ -127,7 +146,12 @@ class Collector {
 
   add(bytes: Buffer, offset: number, value?: Rec | null): void {
     const i = this.keys.length;
-    let key = lineKey(value === undefined ? parseRecord(bytes) : (value ?? undefined), bytes, this.annotation, this.opts);
+    let key = lineKey(
+      value === undefined ? parseRecord(bytes) : (value ?? undefined),
+      bytes,
+      this.annotation,
+      this.opts,
+    );
     if (this.byKey.has(key)) {
       // a duplicate key (rare): numbered; only duplicates are counted, in a map of their own
       const c = (this.dups.get(key) ?? 1) + 1;
@@ -160,7 +184,9 @@ class Collector {
     while (pos + carry.length < to) {
       if (signal?.aborted) throw aborted();
       const want = Math.min(chunk.length, to - pos - carry.length);
-      const bytesRead = await new Promise<number>((res, rej) => read(fd, chunk, 0, want, pos + carry.length, (err, n) => (err ? rej(err) : res(n))));
+      const bytesRead = await new Promise<number>((res, rej) =>
+        read(fd, chunk, 0, want, pos + carry.length, (err, n) => (err ? rej(err) : res(n))),
+      );
       if (bytesRead <= 0) break;
       const buf = carry.length ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
       let start = 0;
@@ -176,7 +202,12 @@ class Collector {
     if (carry.length) this.add(carry, pos);
   }
 
-  index(fd: number, lastHasEol: () => boolean, eolOf: (i: number) => boolean | undefined, close: () => Promise<void>): KeyIndex {
+  index(
+    fd: number,
+    lastHasEol: () => boolean,
+    eolOf: (i: number) => boolean | undefined,
+    close: () => Promise<void>,
+  ): KeyIndex {
     const n = this.keys.length;
     const bytes = (i: number): Buffer => {
       const h = this.held.get(i);
@@ -214,7 +245,12 @@ export async function indexFile(path: string, opts: KeyOptions = {}, signal?: Ab
       readSync(fh.fd, b, 0, 1, size - 1);
       last = b[0]!;
     }
-    return c.index(fh.fd, () => last === 10, () => undefined, () => fh.close().catch(() => undefined));
+    return c.index(
+      fh.fd,
+      () => last === 10,
+      () => undefined,
+      () => fh.close().catch(() => undefined),
+    );
   } catch (err) {
     await fh.close().catch(() => undefined);
     throw err;
@@ -249,7 +285,12 @@ export async function indexDataset(ds: JsonlDataset, opts: KeyOptions = {}, sign
     readSync(fd, b, 0, 1, size - 1);
     last = b[0]!;
   }
-  return c.index(fd, () => last === 10, (i) => eols.get(i), () => Promise.resolve());
+  return c.index(
+    fd,
+    () => last === 10,
+    (i) => eols.get(i),
+    () => Promise.resolve(),
+  );
 }
 
 export function sameBytes(a: KeyIndex, i: number, b: KeyIndex, j: number): boolean {

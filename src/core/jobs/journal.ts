@@ -21,7 +21,18 @@
 // for power loss. A torn last line is cut off when the journal is reopened. The last entry for a
 // key wins. The journal never holds the API key (results and reasons only; reasons come from the
 // client, which redacts the key).
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
 import { ensureGitIgnored } from '../store/files';
 import { dirname } from 'node:path';
 import type { TaskResult } from '../llm/apply-result';
@@ -48,7 +59,16 @@ export interface JournalHeader {
 export type JournalRecord<R = TaskResult> =
   | { type: 'record'; i: number; line: number; key?: string; status: 'ok'; cached: boolean; result: R; usage?: Usage }
   | { type: 'record'; i: number; line: number; key?: string; status: 'failed'; reason: string; usage?: Usage }
-  | { type: 'record'; i: number; line: number; key?: string; status: 'skipped'; reason: string; usage?: Usage; detail?: unknown };
+  | {
+      type: 'record';
+      i: number;
+      line: number;
+      key?: string;
+      status: 'skipped';
+      reason: string;
+      usage?: Usage;
+      detail?: unknown;
+    };
 
 export type JournalEntry<R = TaskResult> = JournalHeader | JournalRecord<R> | { type: 'end'; time: string };
 
@@ -97,8 +117,7 @@ export function readJournal<R = TaskResult>(path: string, lean = false): Journal
         delete (e as { detail?: unknown }).detail;
       }
       state.records.set(e.i, e);
-    }
-    else if (e.type === 'end') state.ended = true;
+    } else if (e.type === 'end') state.ended = true;
   });
   return state;
 }
@@ -140,8 +159,21 @@ export function indexJournal(path: string): JournalIndex {
       if (e === null || typeof e !== 'object') return;
       if (e.type === 'header') ix.header = e;
       else if (e.type === 'end') ix.ended = true;
-      else if (e.type === 'record' && Number.isInteger(e.i) && typeof e.key === 'string' && (e.status === 'ok' || e.status === 'failed' || e.status === 'skipped')) {
-        const ref: EntryRef = { i: e.i, line: e.line, key: e.key, status: e.status, pos: offset, len: end - start, ...(e.status !== 'ok' ? { reason: e.reason } : {}) };
+      else if (
+        e.type === 'record' &&
+        Number.isInteger(e.i) &&
+        typeof e.key === 'string' &&
+        (e.status === 'ok' || e.status === 'failed' || e.status === 'skipped')
+      ) {
+        const ref: EntryRef = {
+          i: e.i,
+          line: e.line,
+          key: e.key,
+          status: e.status,
+          pos: offset,
+          len: end - start,
+          ...(e.status !== 'ok' ? { reason: e.reason } : {}),
+        };
         ix.byIndex.set(e.i, ref);
         ix.byKey.set(e.key, ref);
       }

@@ -12,7 +12,16 @@ import { fsyncDir } from '../store/files';
 import type { Progress } from '../operation';
 import type { Usage } from '../llm/client';
 import type { TaskResult } from '../llm/apply-result';
-import { indexJournal, JOURNAL_VERSION, JournalReader, JournalWriter, setJournalAside, type EntryRef, type JournalEntry, type JournalIndex } from './journal';
+import {
+  indexJournal,
+  JOURNAL_VERSION,
+  JournalReader,
+  JournalWriter,
+  setJournalAside,
+  type EntryRef,
+  type JournalEntry,
+  type JournalIndex,
+} from './journal';
 import type { LlmTask, RecordSource, ResultSink } from './types';
 
 export interface Prices {
@@ -97,7 +106,9 @@ export function mergeSummaries(parts: readonly JobSummary[]): JobSummary {
 
 export class JobCancelledError extends Error {
   constructor(readonly summary: JobSummary) {
-    super(`job ${summary.jobId} cancelled after ${summary.ok + summary.failed.length + summary.skipped.length} of ${summary.total} records; run it again to resume`);
+    super(
+      `job ${summary.jobId} cancelled after ${summary.ok + summary.failed.length + summary.skipped.length} of ${summary.total} records; run it again to resume`,
+    );
     this.name = 'AbortError';
   }
 }
@@ -109,7 +120,11 @@ export function journalDirFor(datasetPath: string): string {
 function fmtEta(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return '?';
   const s = Math.round(ms / 1000);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m` : s >= 60 ? `${Math.floor(s / 60)}m${s % 60}s` : `${s}s`;
+  return s >= 3600
+    ? `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`
+    : s >= 60
+      ? `${Math.floor(s / 60)}m${s % 60}s`
+      : `${s}s`;
 }
 
 /** The journal file of a job. */
@@ -134,7 +149,13 @@ export function keyFunction<R>(task: LlmTask<R>): (record: Record<string, unknow
  * index now (a moved record keeps its result; identical records share it); an entry whose record
  * is gone or changed is dropped (the record, if changed, is redone). Returns the journal's index.
  */
-export async function alignJournal(path: string, ix: JournalIndex, source: RecordSource, keyOf: (r: Record<string, unknown>) => string, log?: (line: string) => void): Promise<JournalIndex> {
+export async function alignJournal(
+  path: string,
+  ix: JournalIndex,
+  source: RecordSource,
+  keyOf: (r: Record<string, unknown>) => string,
+  log?: (line: string) => void,
+): Promise<JournalIndex> {
   if (ix.byKey.size === 0) return ix;
   const count = source.count();
   let aligned = true;
@@ -210,7 +231,23 @@ export async function runJob<R = TaskResult>(opts: JobOptions<R>): Promise<JobSu
   // Nothing to do (an empty file): no journal, no journal folder.
   if (total === 0 && !existsSync(journalPathFor(opts.journalDir, opts.jobId))) {
     await sink.flush();
-    return { jobId: opts.jobId, task: task.id, model: task.model, total: 0, ok: 0, failed: [], skipped: [], cached: 0, resumed: 0, requests: 0, tokens: { input_tokens: 0, output_tokens: 0 }, cost: 0, elapsedMs: performance.now() - started, journal: '', complete: true };
+    return {
+      jobId: opts.jobId,
+      task: task.id,
+      model: task.model,
+      total: 0,
+      ok: 0,
+      failed: [],
+      skipped: [],
+      cached: 0,
+      resumed: 0,
+      requests: 0,
+      tokens: { input_tokens: 0, output_tokens: 0 },
+      cost: 0,
+      elapsedMs: performance.now() - started,
+      journal: '',
+      complete: true,
+    };
   }
   const prices = opts.prices ?? { input: 0, output: 0 };
   const path = journalPathFor(opts.journalDir, opts.jobId);
@@ -227,13 +264,27 @@ export async function runJob<R = TaskResult>(opts: JobOptions<R>): Promise<JobSu
     );
     ix = indexJournal(path);
   }
-  if (ix.header && (ix.header.task !== task.id || ix.header.prompt_hash !== task.promptHash || ix.header.model !== task.model)) {
-    throw new Error(`journal ${path} belongs to a different job (task/prompt/model changed); remove it or use another job id`);
+  if (
+    ix.header &&
+    (ix.header.task !== task.id || ix.header.prompt_hash !== task.promptHash || ix.header.model !== task.model)
+  ) {
+    throw new Error(
+      `journal ${path} belongs to a different job (task/prompt/model changed); remove it or use another job id`,
+    );
   }
   ix = await alignJournal(path, ix, source, keyOf, opts.log);
   const journal = new JournalWriter<JournalEntry<R>>(path, ix.goodLength);
   if (!ix.header) {
-    journal.append({ type: 'header', version: JOURNAL_VERSION, job: opts.jobId, task: task.id, model: task.model, prompt_hash: task.promptHash, created: new Date().toISOString(), binding: 'key' });
+    journal.append({
+      type: 'header',
+      version: JOURNAL_VERSION,
+      job: opts.jobId,
+      task: task.id,
+      model: task.model,
+      prompt_hash: task.promptHash,
+      created: new Date().toISOString(),
+      binding: 'key',
+    });
   }
   const reader = new JournalReader(path);
   /**
@@ -341,7 +392,12 @@ export async function runJob<R = TaskResult>(opts: JobOptions<R>): Promise<JobSu
       // An earlier run did a record with this content (identical to this one, or this one before it
       // moved in a way the alignment could not see): its result, no request.
       const entry = reader.read<R>(known);
-      const at: EntryRef = { ...known, i, line: rec.lineNumber, ...journal.append({ ...entry, i, line: rec.lineNumber }) };
+      const at: EntryRef = {
+        ...known,
+        i,
+        line: rec.lineNumber,
+        ...journal.append({ ...entry, i, line: rec.lineNumber }),
+      };
       await applyEntry(i, at);
       count(at, i, rec.lineNumber);
       if (known.status === 'ok') summary.resumed++;
@@ -365,12 +421,30 @@ export async function runJob<R = TaskResult>(opts: JobOptions<R>): Promise<JobSu
     }
     const line = rec.lineNumber;
     if (outcome.ok) {
-      journal.append({ type: 'record', i, line, key, status: 'ok', cached: outcome.cached, result: outcome.result, usage: outcome.usage });
+      journal.append({
+        type: 'record',
+        i,
+        line,
+        key,
+        status: 'ok',
+        cached: outcome.cached,
+        result: outcome.result,
+        usage: outcome.usage,
+      });
       summary.ok++;
       if (outcome.cached) summary.cached++;
       await sink.apply(i, outcome.result, bound);
     } else if (outcome.skip) {
-      journal.append({ type: 'record', i, line, key, status: 'skipped', reason: outcome.reason, usage: outcome.usage, ...(outcome.detail !== undefined ? { detail: outcome.detail } : {}) });
+      journal.append({
+        type: 'record',
+        i,
+        line,
+        key,
+        status: 'skipped',
+        reason: outcome.reason,
+        usage: outcome.usage,
+        ...(outcome.detail !== undefined ? { detail: outcome.detail } : {}),
+      });
       summary.skipped.push({ i, line, reason: outcome.reason });
     } else {
       journal.append({ type: 'record', i, line, key, status: 'failed', reason: outcome.reason, usage: outcome.usage });

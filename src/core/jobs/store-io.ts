@@ -81,7 +81,8 @@ export class StoreResultSink implements ResultSink {
     if (!l.value || l.invalid || l.lossy) return;
     const fields = this.opts.fields ?? defaultFields;
     const next = applyResult(l.value, result, fields, { replace: this.opts.replace === true });
-    const labels = (result.task === 'label' || result.task === 'consistency') && result.question === (fields.question ?? 'label');
+    const labels =
+      (result.task === 'label' || result.task === 'consistency') && result.question === (fields.question ?? 'label');
     const field = result.task === 'rationale' ? fields.rationale : labels ? fields.label : undefined;
     if (field !== undefined) {
       const answer = result.task === 'rationale' ? String(result.rationale ?? result.value) : result.value;
@@ -105,7 +106,10 @@ export interface JobTargetOptions {
 }
 
 /** A record's content outside its annotation fields, hashed: what an output record must share with its input record. */
-export function contentKey(record: Record<string, unknown>, annotationKeys: ReadonlySet<string> = ANNOTATION_FIELDS): string {
+export function contentKey(
+  record: Record<string, unknown>,
+  annotationKeys: ReadonlySet<string> = ANNOTATION_FIELDS,
+): string {
   // (fromEntries defines own members: a "__proto__" key of the record is a key like any other)
   const rest = Object.fromEntries(Object.entries(record).filter(([k]) => !annotationKeys.has(k)));
   return createHash('sha256').update(canonicalJson(rest)).digest('hex');
@@ -142,7 +146,9 @@ export async function openJobTarget(input: string, out?: string, opts: JobTarget
     const keys = opts.annotationKeys ?? ANNOTATION_FIELDS;
     const keyAt = (d: JsonlDataset, j: number): string => {
       const l = d.line(j);
-      return l.value && !l.invalid ? `v:${contentKey(l.value, keys)}` : `raw:${createHash('sha256').update(l.bytes()).digest('hex')}`;
+      return l.value && !l.invalid
+        ? `v:${contentKey(l.value, keys)}`
+        : `raw:${createHash('sha256').update(l.bytes()).digest('hex')}`;
     };
     const existingCount = existing.lineCount;
     let copy = existingCount === ds.lineCount;
@@ -186,7 +192,8 @@ export async function openJobTarget(input: string, out?: string, opts: JobTarget
       else if (!keep.has(k)) inserts.set(j, refOf(existing, k));
     }
     for (let k = existing.lineCount - 1; k >= 0; k--) if (!keep.has(k)) existing.deleteLine(k);
-    for (const [j, line] of [...inserts].sort((a, b) => a[0] - b[0])) existing.applyEdit({ type: 'insert', index: j, line });
+    for (const [j, line] of [...inserts].sort((a, b) => a[0] - b[0]))
+      existing.applyEdit({ type: 'insert', index: j, line });
     const redo = ds.lineCount - kept;
     const gone = existingCount - kept;
     const folder = `${resolve(out)}.curator-journal`;

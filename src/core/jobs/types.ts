@@ -65,7 +65,10 @@ export interface LlmTask<R = TaskResult> {
   readonly model: string;
   /** Where the prompt came from, for the log: "built-in judge prompt v1 (sha256:…)" or the override file. */
   readonly promptSource?: string;
-  run(record: Record<string, unknown>, ctx: { signal: AbortSignal; index: number; line: number }): Promise<TaskOutcome<R>>;
+  run(
+    record: Record<string, unknown>,
+    ctx: { signal: AbortSignal; index: number; line: number },
+  ): Promise<TaskOutcome<R>>;
   /**
    * What the task reads of a record, hashed (e.g. the rendered request): the journal binds each
    * result to it, so a resume redoes a record whose content changed, finds a moved record, and

@@ -12,7 +12,16 @@
 // person, an earlier model) unless `replace` is asked for, and then the previous value goes to
 // `annotations.history`; a question a person decided is never relabeled. Applying the same result
 // twice gives the same record (entries are replaced, not appended), so resuming never duplicates.
-import { defaultFields, withJudge, withModelLabel, withRationale, withSuggestion, type FieldMap, type ModelWrite, type Suggestion } from '../schema/annotation';
+import {
+  defaultFields,
+  withJudge,
+  withModelLabel,
+  withRationale,
+  withSuggestion,
+  type FieldMap,
+  type ModelWrite,
+  type Suggestion,
+} from '../schema/annotation';
 import type { TaskId } from './prompts';
 
 export interface ResultUsage {
@@ -54,7 +63,11 @@ export interface TaskResult {
   provenance: ResultProvenance;
 }
 
-function suggestion(value: unknown, r: { confidence?: number; rationale?: string; labelScores?: Record<string, number>; provenance: ResultProvenance }, task?: TaskId): Suggestion {
+function suggestion(
+  value: unknown,
+  r: { confidence?: number; rationale?: string; labelScores?: Record<string, number>; provenance: ResultProvenance },
+  task?: TaskId,
+): Suggestion {
   return {
     value,
     ...(r.confidence !== undefined ? { score: r.confidence } : {}),
@@ -72,12 +85,23 @@ export interface ApplyOptions {
 }
 
 /** Returns a new record with the result applied (the input is not mutated). */
-export function applyResult(record: Record<string, unknown>, result: TaskResult, fields: FieldMap = defaultFields, opts: ApplyOptions = {}): Record<string, unknown> {
+export function applyResult(
+  record: Record<string, unknown>,
+  result: TaskResult,
+  fields: FieldMap = defaultFields,
+  opts: ApplyOptions = {},
+): Record<string, unknown> {
   const { model, prompt_hash, time } = result.provenance;
   const w: ModelWrite = { replace: opts.replace === true, by: { model, prompt_hash, time, task: result.task } };
   switch (result.task) {
     case 'label':
-      return withModelLabel(withSuggestion(record, result.question, suggestion(result.value, result), fields), result.question, result.value, fields, w);
+      return withModelLabel(
+        withSuggestion(record, result.question, suggestion(result.value, result), fields),
+        result.question,
+        result.value,
+        fields,
+        w,
+      );
     case 'consistency': {
       const s: Suggestion = {
         ...suggestion(result.value, result, 'consistency'),
@@ -88,11 +112,27 @@ export function applyResult(record: Record<string, unknown>, result: TaskResult,
           provenance: x.provenance,
         })),
       };
-      return withModelLabel(withSuggestion(record, result.question, s, fields), result.question, result.value, fields, w);
+      return withModelLabel(
+        withSuggestion(record, result.question, s, fields),
+        result.question,
+        result.value,
+        fields,
+        w,
+      );
     }
     case 'rationale': {
       const text = String(result.rationale ?? result.value);
-      return withRationale(withSuggestion(record, fields.rationale, suggestion(text, { provenance: result.provenance }, 'rationale'), fields), text, fields, w);
+      return withRationale(
+        withSuggestion(
+          record,
+          fields.rationale,
+          suggestion(text, { provenance: result.provenance }, 'rationale'),
+          fields,
+        ),
+        text,
+        fields,
+        w,
+      );
     }
     case 'judge':
       return withJudge(

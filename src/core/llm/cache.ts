@@ -22,7 +22,22 @@
 // is stored: the key is a hash of the request (never the API key) and values are the model's
 // answer (the API key redacted from it: see redactSecret) and usage.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, closeSync, fstatSync, ftruncateSync, linkSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  fstatSync,
+  ftruncateSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { scanLines } from '../scan-lines';
@@ -43,7 +58,9 @@ export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
   const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+  const keys = Object.keys(obj)
+    .filter((k) => obj[k] !== undefined)
+    .sort();
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
 }
 
@@ -79,14 +96,22 @@ const MAC_SUFFIX = 72;
 type Env = Record<string, string | undefined>;
 
 /** The user's cache folder for this tool (not in any workspace). */
-export function userCacheRoot(env: Env = process.env, platform: NodeJS.Platform = process.platform, home = homedir()): string {
+export function userCacheRoot(
+  env: Env = process.env,
+  platform: NodeJS.Platform = process.platform,
+  home = homedir(),
+): string {
   if (platform === 'win32') return join(env.LOCALAPPDATA || join(home, 'AppData', 'Local'), 'dataset-curator', 'Cache');
   if (platform === 'darwin') return join(home, 'Library', 'Caches', 'dataset-curator');
   return join(env.XDG_CACHE_HOME || join(home, '.cache'), 'dataset-curator');
 }
 
 /** The user's config folder for this tool (where the cache's secret lives). */
-export function userConfigRoot(env: Env = process.env, platform: NodeJS.Platform = process.platform, home = homedir()): string {
+export function userConfigRoot(
+  env: Env = process.env,
+  platform: NodeJS.Platform = process.platform,
+  home = homedir(),
+): string {
   if (platform === 'win32') return join(env.APPDATA || join(home, 'AppData', 'Roaming'), 'dataset-curator');
   if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'dataset-curator');
   return join(env.XDG_CONFIG_HOME || join(home, '.config'), 'dataset-curator');
@@ -198,7 +223,8 @@ export class ResponseCache {
       (buf, start, end, offset) => {
         const len = end - start + 1;
         // Lines start with {"k":"<64 hex>"; take the key without parsing the JSON.
-        if (len > 8 + 64 && len <= MAX_ENTRY && buf[start + 6 + 64] === 34) index.set(buf.toString('latin1', start + 6, start + 6 + 16), offset * LEN_MULT + len);
+        if (len > 8 + 64 && len <= MAX_ENTRY && buf[start + 6 + 64] === 34)
+          index.set(buf.toString('latin1', start + 6, start + 6 + 16), offset * LEN_MULT + len);
       },
       size,
     );

@@ -21,7 +21,10 @@ export interface ChatMessage {
 export type ResponseFormat =
   | { type: 'text' }
   | { type: 'json_object' }
-  | { type: 'json_schema'; json_schema: { name: string; schema: Record<string, unknown>; strict?: boolean; description?: string } };
+  | {
+      type: 'json_schema';
+      json_schema: { name: string; schema: Record<string, unknown>; strict?: boolean; description?: string };
+    };
 
 /** Sampling parameters; all of them are part of the cache key. */
 export interface SamplingParams {
@@ -150,7 +153,9 @@ export class LlmClient {
   private readonly http: NodeFetch;
   private readonly rpm?: TokenBucket;
   private readonly tpm?: TokenBucket;
-  private readonly opts: Required<Omit<LlmClientOptions, 'apiKey' | 'requestsPerMinute' | 'tokensPerMinute' | 'log'>> & {
+  private readonly opts: Required<
+    Omit<LlmClientOptions, 'apiKey' | 'requestsPerMinute' | 'tokensPerMinute' | 'log'>
+  > & {
     log?: (line: string) => void;
   };
   private readonly secret: string;
@@ -227,7 +232,9 @@ export class LlmClient {
       estimate += req.max_tokens ?? 256;
     }
     const started = performance.now();
-    const { value: completion, attempts } = await this.withPolicy(`chat ${model}`, estimate, call, (signal, timeout) => this.sdk.chat.completions.create(body, { signal, timeout }));
+    const { value: completion, attempts } = await this.withPolicy(`chat ${model}`, estimate, call, (signal, timeout) =>
+      this.sdk.chat.completions.create(body, { signal, timeout }),
+    );
     const choice = completion.choices?.[0];
     const usage: Usage = {
       input_tokens: completion.usage?.prompt_tokens ?? 0,
@@ -253,21 +260,43 @@ export class LlmClient {
    * Embeddings of `input` (one vector per text, in order), under the same policy as chat:
    * retries with backoff and retry-after, adaptive concurrency, rate limits, timeouts, cancel.
    */
-  async embed(input: string[], opts: { model?: string; signal?: AbortSignal; dimensions?: number; timeoutMs?: number } = {}): Promise<EmbeddingResult> {
+  async embed(
+    input: string[],
+    opts: { model?: string; signal?: AbortSignal; dimensions?: number; timeoutMs?: number } = {},
+  ): Promise<EmbeddingResult> {
     const model = opts.model ?? this.model;
     const estimate = this.tpm ? input.reduce((n, t) => n + estimateTokens(t), 0) : 0;
-    const body: OpenAI.Embeddings.EmbeddingCreateParams = { model, input, encoding_format: 'float', ...(opts.dimensions ? { dimensions: opts.dimensions } : {}) };
-    const { value: res, attempts } = await this.withPolicy(`embeddings ${model}`, estimate, { signal: opts.signal, timeoutMs: opts.timeoutMs }, (signal, timeout) =>
-      this.sdk.embeddings.create(body, { signal, timeout }),
+    const body: OpenAI.Embeddings.EmbeddingCreateParams = {
+      model,
+      input,
+      encoding_format: 'float',
+      ...(opts.dimensions ? { dimensions: opts.dimensions } : {}),
+    };
+    const { value: res, attempts } = await this.withPolicy(
+      `embeddings ${model}`,
+      estimate,
+      { signal: opts.signal, timeoutMs: opts.timeoutMs },
+      (signal, timeout) => this.sdk.embeddings.create(body, { signal, timeout }),
     );
     const usage: Usage = { input_tokens: res.usage?.prompt_tokens ?? 0, output_tokens: 0 };
     this.account(usage, estimate);
     const data = [...(res.data ?? [])].sort((a, b) => a.index - b.index);
-    if (data.length !== input.length) throw new LlmError(`the server answered with ${data.length} embeddings for ${input.length} inputs`, 'request', 200, attempts);
+    if (data.length !== input.length)
+      throw new LlmError(
+        `the server answered with ${data.length} embeddings for ${input.length} inputs`,
+        'request',
+        200,
+        attempts,
+      );
     const vectors = data.map((d) => d.embedding);
     for (const v of vectors) {
       if (!Array.isArray(v) || v.length === 0 || v.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
-        throw new LlmError('the server answered with an embedding that is not a list of numbers', 'request', 200, attempts);
+        throw new LlmError(
+          'the server answered with an embedding that is not a list of numbers',
+          'request',
+          200,
+          attempts,
+        );
       }
     }
     return { vectors, model: res.model ?? model, usage, attempts };
@@ -284,7 +313,12 @@ export class LlmClient {
    * 408/409/429/5xx, connection errors and timeouts with full-jitter backoff or the server's
    * retry-after (up to the cap); 429/503 halve the concurrency; 401/403/404 are fatal.
    */
-  private async withPolicy<T>(what: string, estimate: number, call: CallOptions, send: (signal: AbortSignal | undefined, timeout: number) => Promise<T>): Promise<{ value: T; attempts: number }> {
+  private async withPolicy<T>(
+    what: string,
+    estimate: number,
+    call: CallOptions,
+    send: (signal: AbortSignal | undefined, timeout: number) => Promise<T>,
+  ): Promise<{ value: T; attempts: number }> {
     const signal = call.signal;
     const timeout = call.timeoutMs ?? this.opts.timeoutMs;
     this.stats.requests++;
@@ -318,7 +352,12 @@ export class LlmClient {
             // same way after its retries. The job stops at once, as on a 401.
             this.stats.failures++;
             this.log(`${what}: ${unreachable} (fatal)`);
-            throw new LlmError(`cannot reach ${this.opts.baseURL}: ${unreachable}. Is the server running, and is the base URL right?`, 'fatal', undefined, attempt + 1);
+            throw new LlmError(
+              `cannot reach ${this.opts.baseURL}: ${unreachable}. Is the server running, and is the base URL right?`,
+              'fatal',
+              undefined,
+              attempt + 1,
+            );
           }
           failure = `connection error: ${this.redact(errorText(err.cause ?? err))}`;
           retryDelay = backoff;
@@ -372,7 +411,11 @@ export class LlmClient {
 
 /** Connection refused, or a host name that does not resolve: the endpoint is not there (not a transient failure). */
 function unreachableReason(cause: unknown): string | undefined {
-  for (let e = cause, depth = 0; e && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+  for (
+    let e = cause, depth = 0;
+    e && typeof e === 'object' && depth < 4;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
     const code = (e as { code?: unknown }).code;
     if (code === 'ECONNREFUSED') return 'connection refused';
     if (code === 'ENOTFOUND') return 'the host name does not resolve';

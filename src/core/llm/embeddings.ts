@@ -37,7 +37,13 @@ function decode(s: string): Float32Array | undefined {
 export function createEmbedder(o: EmbedderOptions): Embedder {
   const batchSize = Math.max(1, o.batchSize ?? 64);
   const counts = { cached: 0, sent: 0, requests: 0 };
-  const keyOf = (text: string) => cacheKey({ baseURL: o.client.baseURL, model: o.model, messages: text, params: { endpoint: 'embeddings', dimensions: o.dimensions ?? null } });
+  const keyOf = (text: string) =>
+    cacheKey({
+      baseURL: o.client.baseURL,
+      model: o.model,
+      messages: text,
+      params: { endpoint: 'embeddings', dimensions: o.dimensions ?? null },
+    });
   const embed: EmbedFn = async (texts, signal) => {
     const out: (Float32Array | undefined)[] = new Array(texts.length);
     // Misses, each distinct text once.
@@ -56,7 +62,11 @@ export function createEmbedder(o: EmbedderOptions): Embedder {
     // The client's limiter caps what is in flight.
     await Promise.all(
       batches.map(async (batch) => {
-        const r = await o.client.embed(batch, { model: o.model, signal, ...(o.dimensions ? { dimensions: o.dimensions } : {}) });
+        const r = await o.client.embed(batch, {
+          model: o.model,
+          signal,
+          ...(o.dimensions ? { dimensions: o.dimensions } : {}),
+        });
         counts.requests += r.attempts; // requests sent, retries included
         counts.sent += batch.length;
         batch.forEach((t, j) => {

@@ -15,9 +15,24 @@ export interface EndpointPreset {
 }
 
 export const presets = {
-  openai: { baseUrl: 'https://api.openai.com/v1', model: 'gpt-4o-mini', needsKey: true, embeddingModel: 'text-embedding-3-small' },
-  azure: { baseUrl: 'https://YOUR-RESOURCE.openai.azure.com/openai/v1', model: 'YOUR-DEPLOYMENT', needsKey: true, embeddingModel: 'YOUR-EMBEDDING-DEPLOYMENT' },
-  ollama: { baseUrl: 'http://127.0.0.1:11434/v1', model: 'llama3.1', needsKey: false, embeddingModel: 'nomic-embed-text' },
+  openai: {
+    baseUrl: 'https://api.openai.com/v1',
+    model: 'gpt-4o-mini',
+    needsKey: true,
+    embeddingModel: 'text-embedding-3-small',
+  },
+  azure: {
+    baseUrl: 'https://YOUR-RESOURCE.openai.azure.com/openai/v1',
+    model: 'YOUR-DEPLOYMENT',
+    needsKey: true,
+    embeddingModel: 'YOUR-EMBEDDING-DEPLOYMENT',
+  },
+  ollama: {
+    baseUrl: 'http://127.0.0.1:11434/v1',
+    model: 'llama3.1',
+    needsKey: false,
+    embeddingModel: 'nomic-embed-text',
+  },
   vllm: { baseUrl: 'http://127.0.0.1:8000/v1', needsKey: false },
   lmstudio: { baseUrl: 'http://127.0.0.1:1234/v1', needsKey: false },
   llamacpp: { baseUrl: 'http://127.0.0.1:8080/v1', model: 'default', needsKey: false, embeddingModel: 'default' },
@@ -37,10 +52,17 @@ export function presetModel(name: PresetName): string | undefined {
 }
 
 /** The models a server lists (GET {baseURL}/models), in its order. Throws (the client's errors) when it cannot be asked. */
-export async function serverModels(baseURL: string, apiKey: string | undefined, signal?: AbortSignal, timeoutMs = 5000): Promise<string[]> {
+export async function serverModels(
+  baseURL: string,
+  apiKey: string | undefined,
+  signal?: AbortSignal,
+  timeoutMs = 5000,
+): Promise<string[]> {
   const client = new LlmClient({ baseURL, apiKey, model: 'unused', timeoutMs, maxRetries: 0, concurrency: 1 });
   try {
-    return await client.listModels(signal ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs));
+    return await client.listModels(
+      signal ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs),
+    );
   } finally {
     client.close();
   }
@@ -63,11 +85,16 @@ export async function modelFromServer(
   } catch (err) {
     if (opts.signal?.aborted) throw err;
     const why = err instanceof Error ? err.message : String(err);
-    throw new UserError(`No model was given and ${baseURL} could not be asked which it serves (GET /models: ${why}); ${how}.`);
+    throw new UserError(
+      `No model was given and ${baseURL} could not be asked which it serves (GET /models: ${why}); ${how}.`,
+    );
   }
   const unique = [...new Set(models.filter((m) => typeof m === 'string' && m.trim() !== ''))];
   if (unique.length === 1) return unique[0] as string;
-  if (unique.length === 0) throw new UserError(`No model was given and ${baseURL} serves none (GET /models is empty); load a model in the server, or ${how}.`);
+  if (unique.length === 0)
+    throw new UserError(
+      `No model was given and ${baseURL} serves none (GET /models is empty); load a model in the server, or ${how}.`,
+    );
   const picked = await opts.choose?.(unique);
   if (picked) return picked;
   throw new UserError(`No model was given and ${baseURL} serves ${unique.length}: ${unique.join(', ')}; ${how}.`);

@@ -40,7 +40,8 @@ export function createNodeFetch(opts: { maxSockets?: number } = {}): NodeFetch {
       let body: string | Buffer | undefined;
       if (typeof init.body === 'string') body = init.body;
       else if (init.body instanceof ArrayBuffer) body = Buffer.from(init.body);
-      else if (ArrayBuffer.isView(init.body)) body = Buffer.from(init.body.buffer, init.body.byteOffset, init.body.byteLength);
+      else if (ArrayBuffer.isView(init.body))
+        body = Buffer.from(init.body.buffer, init.body.byteOffset, init.body.byteLength);
       else if (init.body != null) return reject(new TypeError('node fetch: unsupported body type'));
       if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
       const isHttps = url.protocol === 'https:';

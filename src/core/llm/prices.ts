@@ -47,7 +47,10 @@ export const OPENAI_PRICES: Readonly<Record<string, ModelPrice>> = {
  * followed by a dash and a date or version ("gpt-4o-mini-2024-07-18"; "openai/gpt-4o" too).
  */
 export function knownPrice(model: string): ModelPrice | undefined {
-  const name = model.trim().toLowerCase().replace(/^openai\//, '');
+  const name = model
+    .trim()
+    .toLowerCase()
+    .replace(/^openai\//, '');
   const exact = OPENAI_PRICES[name];
   if (exact) return exact;
   let best: string | undefined;
@@ -58,7 +61,10 @@ export function knownPrice(model: string): ModelPrice | undefined {
 }
 
 /** The prices a job uses: the explicit ones when either is set (non-zero), else the table's for the model, else none. */
-export function effectivePrices(model: string, explicit: { input?: number; output?: number }): ModelPrice & { source: 'options' | 'table' | 'unknown' } {
+export function effectivePrices(
+  model: string,
+  explicit: { input?: number; output?: number },
+): ModelPrice & { source: 'options' | 'table' | 'unknown' } {
   const input = explicit.input ?? 0;
   const output = explicit.output ?? 0;
   if (input > 0 || output > 0) return { input, output, source: 'options' };
@@ -79,10 +85,14 @@ export const DEFAULT_CONFIRM_REQUESTS_ABOVE = 1000;
  * Whether a job needs a yes before it runs, and why (a sentence for the prompt). A known price
  * asks above the cost; an unknown one above the number of requests.
  */
-export function confirmationNeeded(est: { requests: number; cost?: number | undefined; priced?: boolean | undefined }, policy: ConfirmPolicy): string | undefined {
+export function confirmationNeeded(
+  est: { requests: number; cost?: number | undefined; priced?: boolean | undefined },
+  policy: ConfirmPolicy,
+): string | undefined {
   const cost = est.cost ?? 0;
   const priced = est.priced ?? cost > 0;
-  if (priced && cost > policy.confirmCostAbove) return `the estimated cost, about $${cost.toFixed(2)}, is above $${policy.confirmCostAbove}`;
+  if (priced && cost > policy.confirmCostAbove)
+    return `the estimated cost, about $${cost.toFixed(2)}, is above $${policy.confirmCostAbove}`;
   if (!priced && est.requests > policy.confirmRequestsAbove) {
     return `the price of this model is unknown and the job makes about ${est.requests.toLocaleString('en-US')} requests, more than ${policy.confirmRequestsAbove.toLocaleString('en-US')}`;
   }

@@ -63,7 +63,11 @@ export function placeholders(text: string): string[] {
 }
 
 /** sha256 over id, version and the texts actually sent (system rendered with the job's options). */
-export function promptHash(t: Pick<PromptTemplate, 'id' | 'version' | 'user'>, renderedSystem: string, extra: unknown = null): string {
+export function promptHash(
+  t: Pick<PromptTemplate, 'id' | 'version' | 'user'>,
+  renderedSystem: string,
+  extra: unknown = null,
+): string {
   const h = createHash('sha256');
   h.update(JSON.stringify([t.id, t.version, renderedSystem, t.user, extra]));
   return `sha256:${h.digest('hex')}`;
@@ -73,7 +77,11 @@ export function promptHash(t: Pick<PromptTemplate, 'id' | 'version' | 'user'>, r
 export const ANNOTATION_FIELDS = new Set(['label', 'rationale', 'judge', 'judges', 'annotations']);
 
 /** The record's input fields: `inputFields` when given, else every field but the annotation's (`exclude`). */
-export function recordInput(record: Record<string, unknown>, inputFields?: readonly string[], exclude: ReadonlySet<string> = ANNOTATION_FIELDS): Record<string, unknown> {
+export function recordInput(
+  record: Record<string, unknown>,
+  inputFields?: readonly string[],
+  exclude: ReadonlySet<string> = ANNOTATION_FIELDS,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (inputFields && inputFields.length > 0) {
     for (const f of inputFields) if (record[f] !== undefined) out[f] = record[f];
@@ -87,10 +95,23 @@ export function renderMessages(
   template: PromptTemplate,
   renderedSystem: string,
   record: Record<string, unknown>,
-  opts: { inputFields?: readonly string[]; fewShot?: ChatMessage[]; extra?: Record<string, unknown>; exclude?: ReadonlySet<string> } = {},
+  opts: {
+    inputFields?: readonly string[];
+    fewShot?: ChatMessage[];
+    extra?: Record<string, unknown>;
+    exclude?: ReadonlySet<string>;
+  } = {},
 ): ChatMessage[] {
-  const vars: Record<string, unknown> = { ...record, ...(opts.extra ?? {}), record: JSON.stringify(recordInput(record, opts.inputFields, opts.exclude)) };
-  return [{ role: 'system', content: renderedSystem }, ...(opts.fewShot ?? []), { role: 'user', content: renderTemplate(template.user, vars) }];
+  const vars: Record<string, unknown> = {
+    ...record,
+    ...(opts.extra ?? {}),
+    record: JSON.stringify(recordInput(record, opts.inputFields, opts.exclude)),
+  };
+  return [
+    { role: 'system', content: renderedSystem },
+    ...(opts.fewShot ?? []),
+    { role: 'user', content: renderTemplate(template.user, vars) },
+  ];
 }
 
 // ---- overrides ------------------------------------------------------------------------------
@@ -137,9 +158,14 @@ export function parseOverride(text: string, base: PromptTemplate, file = `${base
     user: sections.user?.join('\n') ?? '',
   });
   if (!parsed.success) throw new PromptOverrideError(file, z.prettifyError(parsed.error));
-  const unknownVars = placeholders(parsed.data.system).filter((v) => !base.systemVars.includes(v.split('.')[0] as string));
+  const unknownVars = placeholders(parsed.data.system).filter(
+    (v) => !base.systemVars.includes(v.split('.')[0] as string),
+  );
   if (unknownVars.length > 0) {
-    throw new PromptOverrideError(file, `unknown placeholder(s) in the system prompt: ${unknownVars.map((v) => `{{${v}}}`).join(', ')} (allowed: ${base.systemVars.map((v) => `{{${v}}}`).join(', ')})`);
+    throw new PromptOverrideError(
+      file,
+      `unknown placeholder(s) in the system prompt: ${unknownVars.map((v) => `{{${v}}}`).join(', ')} (allowed: ${base.systemVars.map((v) => `{{${v}}}`).join(', ')})`,
+    );
   }
   return { ...base, version: parsed.data.version, system: parsed.data.system, user: parsed.data.user, source: file };
 }

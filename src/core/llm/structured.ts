@@ -9,7 +9,15 @@
 import { zodResponseFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
 import { cacheKey, type ResponseCache } from './cache';
-import { LlmError, type ChatMessage, type ChatRequest, type LlmClient, type ResponseFormat, type SamplingParams, type Usage } from './client';
+import {
+  LlmError,
+  type ChatMessage,
+  type ChatRequest,
+  type LlmClient,
+  type ResponseFormat,
+  type SamplingParams,
+  type Usage,
+} from './client';
 
 export type StructuredMode = 'json_schema' | 'json_object' | 'prompt';
 const MODES: StructuredMode[] = ['json_schema', 'json_object', 'prompt'];
@@ -38,7 +46,10 @@ export function structuredSpec<T>(schema: z.ZodType<T>, name: string): Structure
     name,
     schema,
     jsonSchema,
-    responseFormat: { type: 'json_schema', json_schema: { name: rf.json_schema.name, schema: jsonSchema, strict: true } },
+    responseFormat: {
+      type: 'json_schema',
+      json_schema: { name: rf.json_schema.name, schema: jsonSchema, strict: true },
+    },
     instructions: {
       json_object: `Answer with one JSON object valid for this JSON Schema, and nothing else:\n\`\`\`json-schema\n${schemaText}\n\`\`\``,
       prompt: `Answer with one JSON object valid for this JSON Schema, inside a \`\`\`json fenced block:\n\`\`\`json-schema\n${schemaText}\n\`\`\``,
@@ -102,7 +113,18 @@ export function extractJson(text: string): { ok: true; value: unknown } | { ok: 
 }
 
 export type StructuredResult<T> =
-  | { ok: true; value: T; usage: Usage; raw: string; cached: boolean; mode: StructuredMode; repaired: boolean; model: string; requests: number; /** When the model answered (a cached answer: when it was first given). */ time: string }
+  | {
+      ok: true;
+      value: T;
+      usage: Usage;
+      raw: string;
+      cached: boolean;
+      mode: StructuredMode;
+      repaired: boolean;
+      model: string;
+      requests: number;
+      /** When the model answered (a cached answer: when it was first given). */ time: string;
+    }
   | { ok: false; reason: string; raw?: string; usage: Usage; cached: false; mode?: StructuredMode; requests: number };
 
 export interface StructuredRequest<T> {
@@ -168,7 +190,18 @@ export async function structuredCall<T>(client: LlmClient, req: StructuredReques
       const extracted = extractJson(hit.content);
       const parsed = extracted.ok ? req.spec.schema.safeParse(extracted.value) : undefined;
       if (parsed?.success) {
-        return { ok: true, value: parsed.data, usage: hit.usage, raw: hit.content, cached: true, mode: 'json_schema', repaired: false, model: hit.model ?? model, requests: 0, time: hit.time ?? new Date().toISOString() };
+        return {
+          ok: true,
+          value: parsed.data,
+          usage: hit.usage,
+          raw: hit.content,
+          cached: true,
+          mode: 'json_schema',
+          repaired: false,
+          model: hit.model ?? model,
+          requests: 0,
+          time: hit.time ?? new Date().toISOString(),
+        };
       }
     }
   }
@@ -228,7 +261,18 @@ export async function structuredCall<T>(client: LlmClient, req: StructuredReques
   if (first.ok) {
     const time = new Date().toISOString();
     if (req.cache && key) req.cache.put(key, { content: raw, usage, model: answerModel, time });
-    return { ok: true, value: first.value, usage, raw, cached: false, mode, repaired: false, model: answerModel, requests, time };
+    return {
+      ok: true,
+      value: first.value,
+      usage,
+      raw,
+      cached: false,
+      mode,
+      repaired: false,
+      model: answerModel,
+      requests,
+      time,
+    };
   }
   const repairMessages: ChatMessage[] = [
     ...buildRequest(mode, req.messages).messages,
@@ -248,14 +292,41 @@ export async function structuredCall<T>(client: LlmClient, req: StructuredReques
       const fixed = res.content ?? '';
       const time = new Date().toISOString();
       if (req.cache && key) req.cache.put(key, { content: fixed, usage, model: res.model, time });
-      return { ok: true, value: second.value, usage, raw: fixed, cached: false, mode, repaired: true, model: res.model, requests, time };
+      return {
+        ok: true,
+        value: second.value,
+        usage,
+        raw: fixed,
+        cached: false,
+        mode,
+        repaired: true,
+        model: res.model,
+        requests,
+        time,
+      };
     }
-    return { ok: false, reason: `invalid answer after one repair: ${second.error}`, raw: res.content ?? '', usage, cached: false, mode, requests };
+    return {
+      ok: false,
+      reason: `invalid answer after one repair: ${second.error}`,
+      raw: res.content ?? '',
+      usage,
+      cached: false,
+      mode,
+      requests,
+    };
   } catch (err) {
     if (err instanceof LlmError) {
       if (err.kind === 'fatal') throw err;
       requests += err.attempts;
-      return { ok: false, reason: `invalid answer (${first.error}); repair request failed: ${err.message}`, raw, usage, cached: false, mode, requests };
+      return {
+        ok: false,
+        reason: `invalid answer (${first.error}); repair request failed: ${err.message}`,
+        raw,
+        usage,
+        cached: false,
+        mode,
+        requests,
+      };
     }
     throw err;
   }
@@ -265,7 +336,10 @@ export async function structuredCall<T>(client: LlmClient, req: StructuredReques
  * The chat completion request body of a structured request in `mode`, as `structuredCall` sends it
  * (a batch line's body: the Batch API and `vllm run-batch` take the same request).
  */
-export function structuredBody<T>(req: { messages: ChatMessage[]; spec: StructuredSpec<T>; params?: SamplingParams; model: string }, mode: StructuredMode = 'json_schema'): Record<string, unknown> {
+export function structuredBody<T>(
+  req: { messages: ChatMessage[]; spec: StructuredSpec<T>; params?: SamplingParams; model: string },
+  mode: StructuredMode = 'json_schema',
+): Record<string, unknown> {
   const body: Record<string, unknown> = { model: req.model, messages: req.messages };
   for (const [k, v] of Object.entries(req.params ?? {})) if (v !== undefined) body[k] = v;
   if (mode === 'json_schema') body.response_format = req.spec.responseFormat;
@@ -277,7 +351,10 @@ export function structuredBody<T>(req: { messages: ChatMessage[]; spec: Structur
 }
 
 /** Checks an answer's text against the spec as `structuredCall` does (without its repair round). */
-export function checkStructured<T>(spec: StructuredSpec<T>, text: string): { ok: true; value: T } | { ok: false; error: string } {
+export function checkStructured<T>(
+  spec: StructuredSpec<T>,
+  text: string,
+): { ok: true; value: T } | { ok: false; error: string } {
   const ex = extractJson(text);
   if (!ex.ok) return { ok: false, error: 'the answer is not JSON' };
   const p = spec.schema.safeParse(ex.value);

@@ -6,7 +6,14 @@ import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { defineOperation, UserError, type Estimate, type Operation, type Progress } from '../operation';
-import { JobCancelledError, journalDirFor, journalPathFor, mergeSummaries, runJob, type JobSummary } from '../jobs/runner';
+import {
+  JobCancelledError,
+  journalDirFor,
+  journalPathFor,
+  mergeSummaries,
+  runJob,
+  type JobSummary,
+} from '../jobs/runner';
 import { JOURNAL_VERSION, readJournal } from '../jobs/journal';
 import { effectivePrices } from './prices';
 import { openJobTarget, StoreRecordSource, StoreResultSink } from '../jobs/store-io';
@@ -19,8 +26,26 @@ import { questionConsistencyTask } from '../questions/consistency';
 import type { TaskResult } from './apply-result';
 import { canonicalJson, defaultCacheDir, ResponseCache } from './cache';
 import { estimateTokens, LlmClient, LlmError, type ChatMessage, type SamplingParams, type Usage } from './client';
-import { ANNOTATION_FIELDS, findPromptsDir, loadTemplate, promptHash, recordInput, renderMessages, renderTemplate, requestKey, type PromptTemplate, type TaskId } from './prompts';
-import { checkStructured, structuredBody, structuredCall, structuredSpec, type StructuredMode, type StructuredSpec } from './structured';
+import {
+  ANNOTATION_FIELDS,
+  findPromptsDir,
+  loadTemplate,
+  promptHash,
+  recordInput,
+  renderMessages,
+  renderTemplate,
+  requestKey,
+  type PromptTemplate,
+  type TaskId,
+} from './prompts';
+import {
+  checkStructured,
+  structuredBody,
+  structuredCall,
+  structuredSpec,
+  type StructuredMode,
+  type StructuredSpec,
+} from './structured';
 import type { BatchFacet } from './batch/facet';
 import {
   consistencyTemplate,
@@ -66,7 +91,10 @@ export const CommonOptions = z.object({
   cacheDir: z.string().optional(),
   noCache: z.boolean().default(false),
   /** Default: derived from task, input, model, prompt and parameters (so a re-run resumes). */
-  jobId: z.string().regex(/^[\w.-]{1,80}$/).optional(),
+  jobId: z
+    .string()
+    .regex(/^[\w.-]{1,80}$/)
+    .optional(),
   retryFailed: z.boolean().default(true),
   limit: z.number().int().positive().optional(),
   /** Workspace prompt overrides (`<dir>/<task>.md`). Default: the nearest `.curator/prompts` in the input's folder or above. */
@@ -88,7 +116,9 @@ export const LabelOptions = CommonOptions.extend({
   labels: z.array(z.string().min(1)).default([]),
   /** The question the label answers; default: the layout's (`label`). */
   question: z.string().min(1).optional(),
-  examples: z.array(z.object({ record: z.record(z.string(), z.unknown()), label: z.string(), rationale: z.string().optional() })).default([]),
+  examples: z
+    .array(z.object({ record: z.record(z.string(), z.unknown()), label: z.string(), rationale: z.string().optional() }))
+    .default([]),
   /**
    * Several models in one run: one job per model over the same file, each model's answer a
    * suggestion of its own (side by side, by agent), so agreement can be measured per model and
@@ -137,7 +167,13 @@ export interface TaskOptionsById {
 }
 
 /** Typical output tokens per request, for estimates (capped by maxTokens). */
-export const TYPICAL_OUTPUT_TOKENS: Record<TaskId, number> = { label: 60, rationale: 80, judge: 150, consistency: 60, critique: 600 };
+export const TYPICAL_OUTPUT_TOKENS: Record<TaskId, number> = {
+  label: 60,
+  rationale: 80,
+  judge: 150,
+  consistency: 60,
+  critique: 600,
+};
 
 // ---- tasks ------------------------------------------------------------------------------------
 
@@ -172,9 +208,18 @@ export function annotationKeys(fields: FieldMap | undefined): ReadonlySet<string
   return new Set([...ANNOTATION_FIELDS, ...Object.values(keys)]);
 }
 
-function prepare<T>(task: TaskId, builtIn: PromptTemplate, o: CommonOptions, vars: Record<string, unknown>, spec: StructuredSpec<T>, fewShot: ChatMessage[] = []): Prepared<T> {
+function prepare<T>(
+  task: TaskId,
+  builtIn: PromptTemplate,
+  o: CommonOptions,
+  vars: Record<string, unknown>,
+  spec: StructuredSpec<T>,
+  fewShot: ChatMessage[] = [],
+): Prepared<T> {
   const template = loadTemplate(task, builtIn, o.promptsDir ?? findPromptsDir(o.input));
-  const system = renderTemplate(template.system, { instructions: o.instructions, ...vars }).replace(/\n{3,}/g, '\n\n').replace(/\n\n(?=\S)/g, '\n\n');
+  const system = renderTemplate(template.system, { instructions: o.instructions, ...vars })
+    .replace(/\n{3,}/g, '\n\n')
+    .replace(/\n\n(?=\S)/g, '\n\n');
   const hash = promptHash(template, system, { fewShot, schema: spec.jsonSchema });
   return { template, system, fewShot, spec, hash, exclude: annotationKeys(o.fields) };
 }
@@ -193,7 +238,6 @@ function messagesTokens(messages: ChatMessage[]): number {
   return n;
 }
 
-
 export function createTask<K extends TaskId>(id: K, options: TaskOptionsById[K], deps: TaskDeps): LlmTask {
   switch (id) {
     case 'label': {
@@ -211,7 +255,8 @@ export function createTask<K extends TaskId>(id: K, options: TaskOptionsById[K],
       // A question of another type: k samples of its own task (src/core/questions/consistency.ts).
       const o = options as ConsistencyOptions;
       const q = resolveQuestion(o);
-      if (q && q.type !== 'label') return questionConsistencyTask(q, o as typeof o & { structuredMode?: StructuredMode }, deps);
+      if (q && q.type !== 'label')
+        return questionConsistencyTask(q, o as typeof o & { structuredMode?: StructuredMode }, deps);
       return consistencyTask(q ? { ...o, question: q.name, labels: o.labels.length ? o.labels : q.labels } : o, deps);
     }
     case 'critique':
@@ -234,13 +279,22 @@ function simpleTask<T>(
   const model = o.model;
   const params = samplingParams(o);
   const messagesFor = (record: Record<string, unknown>): ChatMessage[] =>
-    renderMessages(p.template, p.system, record, { inputFields: o.inputFields, fewShot: p.fewShot, extra: opts.extra?.(record), exclude: p.exclude });
+    renderMessages(p.template, p.system, record, {
+      inputFields: o.inputFields,
+      fewShot: p.fewShot,
+      extra: opts.extra?.(record),
+      exclude: p.exclude,
+    });
   return {
     id,
     model,
     promptHash: p.hash,
     promptSource: promptSource(p),
-    estimate: (record) => ({ requests: 1, inputTokens: messagesTokens(messagesFor(record)), outputTokens: outputEstimate(id, o) }),
+    estimate: (record) => ({
+      requests: 1,
+      inputTokens: messagesTokens(messagesFor(record)),
+      outputTokens: outputEstimate(id, o),
+    }),
     key: (record) => requestKey(messagesFor(record)),
     async run(record, ctx): Promise<TaskOutcome> {
       const problem = opts.check?.(record);
@@ -258,7 +312,13 @@ function simpleTask<T>(
       });
       if (!r.ok) return { ok: false, reason: r.reason, usage: r.usage, raw: r.raw, requests: r.requests };
       const provenance = { model: r.model, prompt_hash: p.hash, time: r.time, usage: r.usage };
-      return { ok: true, result: opts.toResult(r.value, provenance), usage: r.usage, cached: r.cached, requests: r.requests };
+      return {
+        ok: true,
+        result: opts.toResult(r.value, provenance),
+        usage: r.usage,
+        cached: r.cached,
+        requests: r.requests,
+      };
     },
     // The same request and validation for the Batch API and offline batch files (src/core/llm/batch).
     batch: {
@@ -266,13 +326,24 @@ function simpleTask<T>(
         const problem = opts.check?.(record);
         if (problem) return { skip: problem };
         const messages = messagesFor(record);
-        return { body: structuredBody({ messages, spec: p.spec, params, model }, (o.structuredMode as StructuredMode | undefined) ?? 'json_schema'), messages };
+        return {
+          body: structuredBody(
+            { messages, spec: p.spec, params, model },
+            (o.structuredMode as StructuredMode | undefined) ?? 'json_schema',
+          ),
+          messages,
+        };
       },
       accept(answer) {
         if (answer.refusal) return { ok: false, reason: `refused: ${answer.refusal}` };
         const v = checkStructured(p.spec, answer.content ?? '');
         if (!v.ok) return { ok: false, reason: `invalid answer: ${v.error}` };
-        const provenance = { model: answer.model ?? model, prompt_hash: p.hash, time: new Date().toISOString(), usage: answer.usage };
+        const provenance = {
+          model: answer.model ?? model,
+          prompt_hash: p.hash,
+          time: new Date().toISOString(),
+          usage: answer.usage,
+        };
         return { ok: true, result: opts.toResult(v.value, provenance) };
       },
     },
@@ -281,9 +352,23 @@ function simpleTask<T>(
 
 function labelTask(o: LabelOptions, deps: TaskDeps): LlmTask {
   const spec = structuredSpec(labelSchema(o.labels), 'label_answer');
-  const p = prepare('label', labelTemplate, o, { labels: o.labels.length ? o.labels.join(', ') : '(any short label that fits)' }, spec, labelFewShot(o.examples, o.inputFields, annotationKeys(o.fields)));
+  const p = prepare(
+    'label',
+    labelTemplate,
+    o,
+    { labels: o.labels.length ? o.labels.join(', ') : '(any short label that fits)' },
+    spec,
+    labelFewShot(o.examples, o.inputFields, annotationKeys(o.fields)),
+  );
   return simpleTask('label', o, deps, p, {
-    toResult: (v, provenance) => ({ task: 'label', question: o.question ?? o.fields?.question ?? 'label', value: v.label, confidence: v.confidence, rationale: v.rationale, provenance }),
+    toResult: (v, provenance) => ({
+      task: 'label',
+      question: o.question ?? o.fields?.question ?? 'label',
+      value: v.label,
+      confidence: v.confidence,
+      rationale: v.rationale,
+      provenance,
+    }),
   });
 }
 
@@ -294,13 +379,33 @@ function rationaleTask(o: RationaleOptions, deps: TaskDeps): LlmTask {
   return simpleTask('rationale', o, deps, p, {
     check: (r) => (r[field] === undefined || r[field] === null ? `no "${field}" to explain` : undefined),
     extra: (r) => ({ label: r[field] }),
-    toResult: (v, provenance) => ({ task: 'rationale', question: field, value: v.rationale, rationale: v.rationale, provenance }),
+    toResult: (v, provenance) => ({
+      task: 'rationale',
+      question: field,
+      value: v.rationale,
+      rationale: v.rationale,
+      provenance,
+    }),
   });
 }
 
 function judgeTask(o: JudgeOptions, deps: TaskDeps): LlmTask {
-  const spec = structuredSpec(judgeSchema(o.scaleMin, o.scaleMax, o.criteria), `judge_answer_${o.scaleMin}_${o.scaleMax}_${o.criteria.join('_')}`.slice(0, 64));
-  const p = prepare('judge', judgeTemplate, o, { rubric: o.rubric, min: o.scaleMin, max: o.scaleMax, criteria: o.criteria.length ? o.criteria.join(', ') : '(none: overall only)' }, spec);
+  const spec = structuredSpec(
+    judgeSchema(o.scaleMin, o.scaleMax, o.criteria),
+    `judge_answer_${o.scaleMin}_${o.scaleMax}_${o.criteria.join('_')}`.slice(0, 64),
+  );
+  const p = prepare(
+    'judge',
+    judgeTemplate,
+    o,
+    {
+      rubric: o.rubric,
+      min: o.scaleMin,
+      max: o.scaleMax,
+      criteria: o.criteria.length ? o.criteria.join(', ') : '(none: overall only)',
+    },
+    spec,
+  );
   return simpleTask('judge', o, deps, p, {
     toResult: (v, provenance) => ({
       task: 'judge',
@@ -319,21 +424,43 @@ function critiqueTask(o: CritiqueOptions, deps: TaskDeps): LlmTask {
   const p = prepare('critique', critiqueTemplate, o, { field: o.field }, spec);
   return simpleTask('critique', o, deps, p, {
     check: (r) => (r[o.field] === undefined ? `the record has no "${o.field}" field to critique` : undefined),
-    toResult: (v, provenance) => ({ task: 'critique', question: o.question ?? o.field, value: v.refined, rationale: v.critique, provenance }),
+    toResult: (v, provenance) => ({
+      task: 'critique',
+      question: o.question ?? o.field,
+      value: v.refined,
+      rationale: v.critique,
+      provenance,
+    }),
   });
 }
 
 function consistencyTask(o: ConsistencyOptions, deps: TaskDeps): LlmTask {
   const spec = structuredSpec(labelSchema(o.labels), 'label_answer');
-  const p = prepare('consistency', consistencyTemplate, o, { labels: o.labels.length ? o.labels.join(', ') : '(any short label that fits)' }, spec, labelFewShot(o.examples, o.inputFields, annotationKeys(o.fields)));
+  const p = prepare(
+    'consistency',
+    consistencyTemplate,
+    o,
+    { labels: o.labels.length ? o.labels.join(', ') : '(any short label that fits)' },
+    spec,
+    labelFewShot(o.examples, o.inputFields, annotationKeys(o.fields)),
+  );
   const temperature = o.temperature > 0 ? o.temperature : 0.7;
-  const messagesFor = (record: Record<string, unknown>): ChatMessage[] => renderMessages(p.template, p.system, record, { inputFields: o.inputFields, fewShot: p.fewShot, exclude: p.exclude });
+  const messagesFor = (record: Record<string, unknown>): ChatMessage[] =>
+    renderMessages(p.template, p.system, record, {
+      inputFields: o.inputFields,
+      fewShot: p.fewShot,
+      exclude: p.exclude,
+    });
   return {
     id: 'consistency',
     model: o.model,
     promptHash: p.hash,
     promptSource: promptSource(p),
-    estimate: (record) => ({ requests: o.k, inputTokens: o.k * messagesTokens(messagesFor(record)), outputTokens: o.k * outputEstimate('consistency', o) }),
+    estimate: (record) => ({
+      requests: o.k,
+      inputTokens: o.k * messagesTokens(messagesFor(record)),
+      outputTokens: o.k * outputEstimate('consistency', o),
+    }),
     key: (record) => requestKey(messagesFor(record)),
     async run(record, ctx): Promise<TaskOutcome> {
       const messages = messagesFor(record);
@@ -353,12 +480,23 @@ function consistencyTask(o: ConsistencyOptions, deps: TaskDeps): LlmTask {
           }),
         ),
       );
-      const usage = results.reduce<Usage>((u, r) => ({ input_tokens: u.input_tokens + r.usage.input_tokens, output_tokens: u.output_tokens + r.usage.output_tokens }), { ...ZERO });
+      const usage = results.reduce<Usage>(
+        (u, r) => ({
+          input_tokens: u.input_tokens + r.usage.input_tokens,
+          output_tokens: u.output_tokens + r.usage.output_tokens,
+        }),
+        { ...ZERO },
+      );
       const requests = results.reduce((n, r) => n + r.requests, 0);
       const good = results.flatMap((r, s) => (r.ok ? [{ r, s }] : []));
       if (good.length === 0) {
         const first = results.find((r) => !r.ok);
-        return { ok: false, reason: `all ${o.k} samples failed: ${first && !first.ok ? first.reason : '?'}`, usage, requests };
+        return {
+          ok: false,
+          reason: `all ${o.k} samples failed: ${first && !first.ok ? first.reason : '?'}`,
+          usage,
+          requests,
+        };
       }
       const samples = good.map(({ r, s }) => ({
         value: r.value.label,
@@ -401,7 +539,8 @@ export function humanLabeledExamples(ds: JsonlDataset, n: number, fields: FieldM
     const v = ds.line(i).value;
     if (!v) continue;
     const h = readAnnotation(v, fields).human;
-    if (h && h.status === 'submitted' && typeof h.value === 'string') out.push({ record: recordInput(v, undefined, exclude), label: h.value });
+    if (h && h.status === 'submitted' && typeof h.value === 'string')
+      out.push({ record: recordInput(v, undefined, exclude), label: h.value });
   }
   return out;
 }
@@ -431,10 +570,22 @@ export function targetPath(o: CommonOptions, task: TaskId): string {
 }
 
 export function defaultJobId(task: TaskId, options: CommonOptions, promptHashValue: string): string {
-  const { jobId: _j, limit: _l, concurrency: _c, requestsPerMinute: _r, tokensPerMinute: _t, timeoutSeconds: _ts, maxRetries: _m, retryFailed: _rf, ...rest } = options;
+  const {
+    jobId: _j,
+    limit: _l,
+    concurrency: _c,
+    requestsPerMinute: _r,
+    tokensPerMinute: _t,
+    timeoutSeconds: _ts,
+    maxRetries: _m,
+    retryFailed: _rf,
+    ...rest
+  } = options;
   // The list of judges is not part of one judge's job: adding a judge later resumes the others'.
   const { judgeModels: _jm, models: _ms, ...own } = rest as typeof rest & { judgeModels?: unknown; models?: unknown };
-  const h = createHash('sha256').update(canonicalJson({ task, input: resolve(options.input), rest: own, prompt: promptHashValue })).digest('hex');
+  const h = createHash('sha256')
+    .update(canonicalJson({ task, input: resolve(options.input), rest: own, prompt: promptHashValue }))
+    .digest('hex');
   return `${task}-${h.slice(0, 12)}`;
 }
 
@@ -455,7 +606,12 @@ export function clientFor(o: CommonOptions, apiKey: string | undefined, log?: (l
 
 /** The models of a job: the judges of a judge job (`judgeModels`), the `models` of a label or consistency job, else the one model. */
 export function modelsOf(id: TaskId, o: CommonOptions): string[] {
-  const many = id === 'judge' ? (o as JudgeOptions).judgeModels : id === 'label' || id === 'consistency' ? ((o as LabelOptions).models ?? []) : [];
+  const many =
+    id === 'judge'
+      ? (o as JudgeOptions).judgeModels
+      : id === 'label' || id === 'consistency'
+        ? ((o as LabelOptions).models ?? [])
+        : [];
   return many.length > 0 ? [...new Set(many)] : [o.model];
 }
 
@@ -475,12 +631,24 @@ function pricesOf(o: CommonOptions): { input: number; output: number } {
  * The records an earlier, interrupted run of this job already finished (its journal), which a
  * resume does not send again: ok and skipped ones, and failed ones unless they are retried.
  */
-function finishedInJournal(id: TaskId, o: CommonOptions, k: number, count: number, task: LlmTask): { has(i: number, record: Record<string, unknown> | undefined): boolean } {
+function finishedInJournal(
+  id: TaskId,
+  o: CommonOptions,
+  k: number,
+  count: number,
+  task: LlmTask,
+): { has(i: number, record: Record<string, unknown> | undefined): boolean } {
   const path = journalPathFor(journalDirFor(targetPath(o, id)), jobIdOf(id, o, k, count, task.promptHash));
   const state = readJournal(path, true);
   const done = new Map<number, string | undefined>();
   const h = state.header;
-  if (h && h.version === JOURNAL_VERSION && h.task === task.id && h.prompt_hash === task.promptHash && h.model === task.model) {
+  if (
+    h &&
+    h.version === JOURNAL_VERSION &&
+    h.task === task.id &&
+    h.prompt_hash === task.promptHash &&
+    h.model === task.model
+  ) {
     for (const [i, e] of state.records) if (e.status !== 'failed' || !o.retryFailed) done.set(i, e.key);
   }
   // An entry bound to its record's content (a journal `key`) counts only while the record at that
@@ -571,7 +739,12 @@ async function estimateTask<K extends TaskId>(id: K, o: TaskOptionsById[K], env:
 type RunContext = { signal: AbortSignal; progress: (p: Progress) => void; log: (l: string) => void };
 
 /** One job: one task and model over the file. */
-async function runOne<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEnv, ctx: RunContext): Promise<JobSummary> {
+async function runOne<K extends TaskId>(
+  id: K,
+  o: TaskOptionsById[K],
+  env: LlmEnv,
+  ctx: RunContext,
+): Promise<JobSummary> {
   const { client, cache, log, close } = await openEngine(o, env, ctx);
   const target = targetPath(o, id);
   let opened: JsonlDataset | undefined;
@@ -590,9 +763,15 @@ async function runOne<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEn
       sink = await env.openSink(source, o, id);
     } else {
       fresh = target !== o.input && !existsSync(target);
-      opened = await openJobTarget(o.input, target === o.input ? undefined : target, { annotationKeys: annotationKeys(o.fields), log });
+      opened = await openJobTarget(o.input, target === o.input ? undefined : target, {
+        annotationKeys: annotationKeys(o.fields),
+        log,
+      });
       source = new StoreRecordSource(opened);
-      const inner = (storeSink = new StoreResultSink(opened, { fields: o.fields ?? defaultFields, replace: o.replaceExisting }));
+      const inner = (storeSink = new StoreResultSink(opened, {
+        fields: o.fields ?? defaultFields,
+        replace: o.replaceExisting,
+      }));
       sink = {
         apply: (i, r, bound) => {
           applied++;
@@ -618,10 +797,13 @@ async function runOne<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEn
     });
     // The store's sink (ours, or a face's) says what it did not apply or kept.
     const ss = storeSink ?? (sink instanceof StoreResultSink ? sink : undefined);
-    if (ss && ss.missed > 0) log(`${ss.missed} result(s) not applied: their records were edited or removed while the job ran`);
+    if (ss && ss.missed > 0)
+      log(`${ss.missed} result(s) not applied: their records were edited or removed while the job ran`);
     if (ss && ss.kept > 0) {
       const what = id === 'rationale' ? 'rationale' : 'label';
-      log(`${ss.kept} record(s) already had a ${what} other than the model's answer: kept (the answer is a suggestion beside it); replaceExisting replaces it, keeping the old one in annotations.history`);
+      log(
+        `${ss.kept} record(s) already had a ${what} other than the model's answer: kept (the answer is a suggestion beside it); replaceExisting replaces it, keeping the old one in annotations.history`,
+      );
     }
     return summary;
   } catch (err) {
@@ -661,7 +843,12 @@ function removeUnused(output: string, journal: string): void {
  * (one after the other, sharing the cache and the journal folder; each has its own journal), so
  * every record gets every judge's verdict. The summary then adds up the judges' (`parts` has each).
  */
-async function runTask<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEnv, ctx: RunContext): Promise<JobSummary> {
+async function runTask<K extends TaskId>(
+  id: K,
+  o: TaskOptionsById[K],
+  env: LlmEnv,
+  ctx: RunContext,
+): Promise<JobSummary> {
   const models = modelsOf(id, o);
   if (models.length === 1) return runOne(id, { ...o, model: models[0] as string }, env, ctx);
   const parts: JobSummary[] = [];
@@ -685,7 +872,14 @@ async function runTask<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmE
   return mergeSummaries(parts);
 }
 
-function op<K extends TaskId, S extends z.ZodType<TaskOptionsById[K]>>(id: K, opId: string, title: string, description: string, schema: S, env: LlmEnv): Operation<S, JobSummary> {
+function op<K extends TaskId, S extends z.ZodType<TaskOptionsById[K]>>(
+  id: K,
+  opId: string,
+  title: string,
+  description: string,
+  schema: S,
+  env: LlmEnv,
+): Operation<S, JobSummary> {
   return defineOperation<S, JobSummary>({
     id: opId,
     title,
@@ -706,10 +900,45 @@ function op<K extends TaskId, S extends z.ZodType<TaskOptionsById[K]>>(id: K, op
 /** The five LLM operations, bound to a host environment (API key source, dataset adapters), by their id (the task's). */
 export function llmOperations(env: LlmEnv) {
   return {
-    label: op('label', 'label', 'Label records with an LLM', 'Suggests one label per record (zero- or few-shot), with confidence and rationale.', LabelOptions, env),
-    rationale: op('rationale', 'rationale', 'Write rationales', 'Explains why each record has its label.', RationaleOptions, env),
-    judge: op('judge', 'judge', 'Judge records with an LLM', 'Scores each record against a rubric (overall and per criterion) with reasons; several judge models side by side.', JudgeOptions, env),
-    consistency: op('consistency', 'consistency', 'Self-consistency labels', 'Samples the label k times and reports the majority and the agreement.', ConsistencyOptions, env),
-    critique: op('critique', 'critique', 'Critique and refine', 'Critiques a field of each record and proposes a refined version, kept beside the original.', CritiqueOptions, env),
+    label: op(
+      'label',
+      'label',
+      'Label records with an LLM',
+      'Suggests one label per record (zero- or few-shot), with confidence and rationale.',
+      LabelOptions,
+      env,
+    ),
+    rationale: op(
+      'rationale',
+      'rationale',
+      'Write rationales',
+      'Explains why each record has its label.',
+      RationaleOptions,
+      env,
+    ),
+    judge: op(
+      'judge',
+      'judge',
+      'Judge records with an LLM',
+      'Scores each record against a rubric (overall and per criterion) with reasons; several judge models side by side.',
+      JudgeOptions,
+      env,
+    ),
+    consistency: op(
+      'consistency',
+      'consistency',
+      'Self-consistency labels',
+      'Samples the label k times and reports the majority and the agreement.',
+      ConsistencyOptions,
+      env,
+    ),
+    critique: op(
+      'critique',
+      'critique',
+      'Critique and refine',
+      'Critiques a field of each record and proposes a refined version, kept beside the original.',
+      CritiqueOptions,
+      env,
+    ),
   };
 }

@@ -40,19 +40,28 @@ export async function textCall(client: LlmClient, req: TextRequest): Promise<Tex
   const key = req.cache ? textCacheKey(client, req) : undefined;
   if (req.cache && key) {
     const hit = req.cache.get(key);
-    if (hit && hit.content.trim() !== '') return { ok: true, text: hit.content, usage: hit.usage, cached: true, model: hit.model ?? model, requests: 0 };
+    if (hit && hit.content.trim() !== '')
+      return { ok: true, text: hit.content, usage: hit.usage, cached: true, model: hit.model ?? model, requests: 0 };
   }
   let res;
   try {
     res = await client.chat({ ...(req.params ?? {}), model, messages: req.messages }, { signal: req.signal });
   } catch (err) {
-    if (err instanceof LlmError && err.kind !== 'fatal') return { ok: false, reason: err.message, usage: ZERO, requests: err.attempts };
+    if (err instanceof LlmError && err.kind !== 'fatal')
+      return { ok: false, reason: err.message, usage: ZERO, requests: err.attempts };
     throw err; // fatal, cancellation or a bug
   }
   // Requests sent, retries included.
   const text = res.content ?? '';
   if (res.refusal) return { ok: false, reason: `refused: ${res.refusal}`, usage: res.usage, requests: res.attempts };
-  if (text.trim() === '') return { ok: false, reason: 'the model answered with empty text', usage: res.usage, raw: text, requests: res.attempts };
+  if (text.trim() === '')
+    return {
+      ok: false,
+      reason: 'the model answered with empty text',
+      usage: res.usage,
+      raw: text,
+      requests: res.attempts,
+    };
   if (res.finishReason === 'length' && !req.allowTruncated) {
     return {
       ok: false,

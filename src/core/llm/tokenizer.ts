@@ -26,7 +26,12 @@ function load(): Impl {
 
 /** The encoding of an OpenAI model: cl100k_base for GPT-3.5 and GPT-4 (not 4o / 4.1), o200k_base otherwise. */
 export function encodingFor(model?: string): Encoding {
-  if (model && /^(ft:)?(gpt-3\.5|gpt-4(-\d|-turbo|-32k|$|-0))|text-embedding-(ada|3)/i.test(model) && !/^(ft:)?gpt-4(o|\.)/i.test(model)) return 'cl100k_base';
+  if (
+    model &&
+    /^(ft:)?(gpt-3\.5|gpt-4(-\d|-turbo|-32k|$|-0))|text-embedding-(ada|3)/i.test(model) &&
+    !/^(ft:)?gpt-4(o|\.)/i.test(model)
+  )
+    return 'cl100k_base';
   return 'o200k_base';
 }
 
@@ -49,7 +54,11 @@ export interface CountableMessage {
  * (and 1 for a name), 3 more priming the reply, as OpenAI's cookbook counts them
  * ("How to count tokens with tiktoken"); tool calls and tool definitions as their JSON text.
  */
-export function countChatTokens(messages: readonly CountableMessage[], encoding: Encoding = 'o200k_base', tools?: unknown): number {
+export function countChatTokens(
+  messages: readonly CountableMessage[],
+  encoding: Encoding = 'o200k_base',
+  tools?: unknown,
+): number {
   let n = 3;
   for (const m of messages) {
     n += 3 + countTokens(m.role, encoding);

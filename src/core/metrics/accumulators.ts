@@ -53,14 +53,18 @@ export class ReviewQueueCounter implements Accumulator<ReviewQueueState> {
 
   /** Queue names with their waiting records, most first. */
   counts(): { queue: string; count: number }[] {
-    return [...this.queues].map(([queue, count]) => ({ queue, count })).sort((a, b) => b.count - a.count || (a.queue < b.queue ? -1 : 1));
+    return [...this.queues]
+      .map(([queue, count]) => ({ queue, count }))
+      .sort((a, b) => b.count - a.count || (a.queue < b.queue ? -1 : 1));
   }
 }
 
 /** Which accumulator to build (JSON: a worker thread receives it). */
 export type AccumulatorSpec = { type: 'agreement'; spec: AgreementSpec } | { type: 'review-queue' };
 
-export type AccumulatorFor<S extends AccumulatorSpec> = S extends { type: 'agreement' } ? AgreementAccumulator : ReviewQueueCounter;
+export type AccumulatorFor<S extends AccumulatorSpec> = S extends { type: 'agreement' }
+  ? AgreementAccumulator
+  : ReviewQueueCounter;
 
 export function createAccumulator<S extends AccumulatorSpec>(spec: S): AccumulatorFor<S> {
   const acc = spec.type === 'agreement' ? new AgreementAccumulator(spec.spec) : new ReviewQueueCounter();

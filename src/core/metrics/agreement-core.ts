@@ -43,7 +43,11 @@ export interface ClassificationMetrics {
 
 /** A label as a string: strings as they are, numbers and booleans by String, others by JSON. */
 export function labelKey(v: unknown): string {
-  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : (JSON.stringify(v) ?? String(v));
+  return typeof v === 'string'
+    ? v
+    : typeof v === 'number' || typeof v === 'boolean'
+      ? String(v)
+      : (JSON.stringify(v) ?? String(v));
 }
 
 /** Metrics of predictions against references; pairs are [reference, prediction]. */
@@ -52,7 +56,9 @@ export function classificationMetrics(pairs: readonly (readonly [string, string]
 }
 
 /** The same from counted pairs: [reference, prediction, how many]. */
-export function classificationMetricsOfCounts(counts: Iterable<readonly [string, string, number]>): ClassificationMetrics {
+export function classificationMetricsOfCounts(
+  counts: Iterable<readonly [string, string, number]>,
+): ClassificationMetrics {
   const list = [...counts].filter((c) => c[2] > 0);
   const set = new Set<string>();
   for (const [a, b] of list) {
@@ -83,7 +89,18 @@ export function classificationMetricsOfCounts(counts: Iterable<readonly [string,
     const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
     return { label, precision, recall, f1, support: actual };
   });
-  if (n === 0) return { n, accuracy: null, expectedAgreement: null, kappa: null, labels, confusion, perLabel, macroF1: null, microF1: null };
+  if (n === 0)
+    return {
+      n,
+      accuracy: null,
+      expectedAgreement: null,
+      kappa: null,
+      labels,
+      confusion,
+      perLabel,
+      macroF1: null,
+      microF1: null,
+    };
   const po = agree / n;
   let pe = 0;
   for (let i = 0; i < k; i++) pe += ((refTotals[i] as number) / n) * ((predTotals[i] as number) / n);
@@ -128,7 +145,7 @@ export function pearson(xs: readonly number[], ys: readonly number[]): number | 
 export function averageRanks(xs: readonly number[]): number[] {
   const order = xs.map((_, i) => i).sort((a, b) => (xs[a] as number) - (xs[b] as number));
   const ranks = new Array<number>(xs.length);
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i + 1;
     while (j < order.length && xs[order[j] as number] === xs[order[i] as number]) j++;
     const avg = (i + 1 + j) / 2; // ranks i+1..j
@@ -252,13 +269,19 @@ export function judgesAgreementOfRows(rows: readonly ReadonlyMap<string, number>
           ys.push(y);
         }
       }
-      pairs.push({ a, b, n: xs.length, pearson: pearson(xs, ys), spearman: spearman(xs, ys), meanAbsoluteDifference: meanAbsoluteDifference(xs, ys) });
+      pairs.push({
+        a,
+        b,
+        n: xs.length,
+        pearson: pearson(xs, ys),
+        spearman: spearman(xs, ys),
+        meanAbsoluteDifference: meanAbsoluteDifference(xs, ys),
+      });
     }
   }
   const alpha = krippendorffAlphaInterval(rows.map((r) => names.map((nm) => r.get(nm))));
   return { raters: names, records: rows.length, pairs, alpha };
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Counting over records
@@ -291,7 +314,12 @@ export function suggestionsByModel(v: Record<string, unknown>, question: string)
 export const UNNAMED_MODEL = '(unnamed model)';
 
 /** The label a source gives for a record (undefined or null: none). */
-export function pickLabel(source: LabelSourceName, v: Record<string, unknown>, question: string, gold: unknown): unknown {
+export function pickLabel(
+  source: LabelSourceName,
+  v: Record<string, unknown>,
+  question: string,
+  gold: unknown,
+): unknown {
   switch (source) {
     case 'human':
       return humanOf(v, question)?.value;
@@ -399,7 +427,8 @@ export class AgreementAccumulator {
     this.spec.compare.forEach(([ref, pred], i) => {
       const a = pickLabel(ref, value, q, gold);
       const b = pickLabel(pred, value, q, gold);
-      if (a === undefined || a === null || b === undefined || b === null) this.missing[i] = (this.missing[i] as number) + sign;
+      if (a === undefined || a === null || b === undefined || b === null)
+        this.missing[i] = (this.missing[i] as number) + sign;
       else bump(this.pairs[i] as Map<string, number>, pairKey(labelKey(a), labelKey(b)), sign);
     });
     if (this.spec.judges) {
@@ -445,13 +474,21 @@ export class AgreementAccumulator {
     return {
       lines: this.lines,
       records: this.records,
-      pairs: this.pairs.map((m) => [...m].map(([k, n]) => [...(JSON.parse(k) as [string, string]), n] as [string, string, number])),
+      pairs: this.pairs.map((m) =>
+        [...m].map(([k, n]) => [...(JSON.parse(k) as [string, string]), n] as [string, string, number]),
+      ),
       missing: [...this.missing],
       judgeRows: [...this.rows],
       ...(this.spec.perModel
         ? {
-            models: [...this.perModel].map(([m, e]) => [m, e.suggested, e.missing, unpair(e.pairs)] as [string, number, number, [string, string, number][]]),
-            modelPairs: [...this.betweenModels].map(([k, m]) => [...(JSON.parse(k) as [string, string]), unpair(m)] as [string, string, [string, string, number][]]),
+            models: [...this.perModel].map(
+              ([m, e]) =>
+                [m, e.suggested, e.missing, unpair(e.pairs)] as [string, number, number, [string, string, number][]],
+            ),
+            modelPairs: [...this.betweenModels].map(
+              ([k, m]) =>
+                [...(JSON.parse(k) as [string, string]), unpair(m)] as [string, string, [string, string, number][]],
+            ),
           }
         : {}),
     };
@@ -486,7 +523,11 @@ export class AgreementAccumulator {
       comparisons: this.spec.compare.map(([reference, prediction], i) => ({
         reference,
         prediction,
-        metrics: classificationMetricsOfCounts([...(this.pairs[i] as Map<string, number>)].map(([k, n]) => [...(JSON.parse(k) as [string, string]), n] as const)),
+        metrics: classificationMetricsOfCounts(
+          [...(this.pairs[i] as Map<string, number>)].map(
+            ([k, n]) => [...(JSON.parse(k) as [string, string]), n] as const,
+          ),
+        ),
         missing: this.missing[i] as number,
       })),
     };
@@ -506,7 +547,12 @@ export class AgreementAccumulator {
         .map(([model, e]) => ({
           model,
           suggested: e.suggested,
-          vsReference: { reference, prediction: `model:${model}` as LabelSourceName, metrics: classificationMetricsOfCounts(unpair(e.pairs)), missing: e.missing },
+          vsReference: {
+            reference,
+            prediction: `model:${model}` as LabelSourceName,
+            metrics: classificationMetricsOfCounts(unpair(e.pairs)),
+            missing: e.missing,
+          },
         }));
       report.modelPairs = [...this.betweenModels]
         .map(([k, m]) => {

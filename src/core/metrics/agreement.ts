@@ -8,7 +8,13 @@ import { openStore } from '../sources';
 import { z } from 'zod';
 import { defineOperation } from '../operation';
 import { getPath, iterateLines, throwIfAborted, type LineSource } from '../filter/fields';
-import { AgreementAccumulator, labelKey, type AgreementReport, type AgreementSpec, type LabelSourceName } from './agreement-core';
+import {
+  AgreementAccumulator,
+  labelKey,
+  type AgreementReport,
+  type AgreementSpec,
+  type LabelSourceName,
+} from './agreement-core';
 
 export * from './agreement-core';
 
@@ -43,13 +49,33 @@ export type AgreementOptions = z.input<typeof AgreementOptions>;
 /** The accumulator spec the options ask for (the comparisons, with a gold file or without). */
 export function agreementSpec(options: AgreementOptions = {}, withGold = false): AgreementSpec {
   const o = AgreementOptions.parse(options);
-  const compare: [LabelSource, LabelSource][] = o.compare ?? (withGold ? [['gold', 'suggestion'], ['gold', 'label'], ['human', 'suggestion']] : [['human', 'suggestion']]);
-  if (!withGold && compare.some(([a, b]) => a === 'gold' || b === 'gold')) throw new Error("A 'gold' comparison needs a gold file.");
-  return { question: o.question, compare: compare as [LabelSourceName, LabelSourceName][], judges: o.judges, perModel: o.perModel, modelReference: withGold ? 'gold' : 'human' };
+  const compare: [LabelSource, LabelSource][] =
+    o.compare ??
+    (withGold
+      ? [
+          ['gold', 'suggestion'],
+          ['gold', 'label'],
+          ['human', 'suggestion'],
+        ]
+      : [['human', 'suggestion']]);
+  if (!withGold && compare.some(([a, b]) => a === 'gold' || b === 'gold'))
+    throw new Error("A 'gold' comparison needs a gold file.");
+  return {
+    question: o.question,
+    compare: compare as [LabelSourceName, LabelSourceName][],
+    judges: o.judges,
+    perModel: o.perModel,
+    modelReference: withGold ? 'gold' : 'human',
+  };
 }
 
 /** Agreement figures for a file (and optionally a gold file). */
-export async function agreement(source: LineSource, options: AgreementOptions = {}, gold?: LineSource, signal?: AbortSignal): Promise<AgreementReport> {
+export async function agreement(
+  source: LineSource,
+  options: AgreementOptions = {},
+  gold?: LineSource,
+  signal?: AbortSignal,
+): Promise<AgreementReport> {
   const o = AgreementOptions.parse(options);
   const acc = new AgreementAccumulator(agreementSpec(options, gold !== undefined));
   const goldBy = new Map<string | number, unknown>();
@@ -86,11 +112,17 @@ export function createAgreementOperation(open: (file: string, signal?: AbortSign
   return defineOperation({
     id: 'agreement',
     title: 'Agreement',
-    description: "Agreement between the model's suggestions, people's decisions, a gold file or field, and between judges.",
+    description:
+      "Agreement between the model's suggestions, people's decisions, a gold file or field, and between judges.",
     options: AgreementOperationOptions,
     async run(options, ctx) {
       ctx.progress({ done: 0, unit: 'records', message: 'reading' });
-      const r = await agreement(open(options.file, ctx.signal), options, options.gold ? open(options.gold, ctx.signal) : undefined, ctx.signal);
+      const r = await agreement(
+        open(options.file, ctx.signal),
+        options,
+        options.gold ? open(options.gold, ctx.signal) : undefined,
+        ctx.signal,
+      );
       ctx.progress({ done: r.records, total: r.records, unit: 'records' });
       return r;
     },
@@ -100,7 +132,16 @@ export function createAgreementOperation(open: (file: string, signal?: AbortSign
 export const agreementOperation = createAgreementOperation();
 
 /** How several models' suggestions in a file agree: each with people, and each pair (what `annotate --models` prints). */
-export async function modelsAgreementOfFile(file: string, question = 'label', signal?: AbortSignal): Promise<Pick<AgreementReport, 'models' | 'modelPairs'>> {
-  const r = await agreement(openStore(file, signal), { question, compare: [], judges: false, perModel: true }, undefined, signal);
+export async function modelsAgreementOfFile(
+  file: string,
+  question = 'label',
+  signal?: AbortSignal,
+): Promise<Pick<AgreementReport, 'models' | 'modelPairs'>> {
+  const r = await agreement(
+    openStore(file, signal),
+    { question, compare: [], judges: false, perModel: true },
+    undefined,
+    signal,
+  );
   return { models: r.models ?? [], modelPairs: r.modelPairs ?? [] };
 }

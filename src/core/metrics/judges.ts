@@ -16,7 +16,10 @@ export interface JudgesSummary extends JudgesReport {
  * Over records' `judges[]` (pass only what holds judges, e.g. `{ judges }`: the records need not be
  * kept whole in memory).
  */
-export function judgesSummary(values: Iterable<Record<string, unknown>>, threshold = DEFAULT_DISAGREEMENT): JudgesSummary {
+export function judgesSummary(
+  values: Iterable<Record<string, unknown>>,
+  threshold = DEFAULT_DISAGREEMENT,
+): JudgesSummary {
   const judged: Record<string, unknown>[] = [];
   let disagree = 0;
   for (const v of values) {
@@ -27,12 +30,19 @@ export function judgesSummary(values: Iterable<Record<string, unknown>>, thresho
 }
 
 /** The same over a file, read through the store (only the judges are kept in memory). */
-export function judgesSummaryOfFile(path: string, threshold = DEFAULT_DISAGREEMENT, signal?: AbortSignal): Promise<JudgesSummary> {
+export function judgesSummaryOfFile(
+  path: string,
+  threshold = DEFAULT_DISAGREEMENT,
+  signal?: AbortSignal,
+): Promise<JudgesSummary> {
   return judgesSummaryOfLines(storeLines(path, signal), threshold);
 }
 
 /** The same over lines (an open dataset's: datasetLines). */
-export async function judgesSummaryOfLines(lines: AsyncIterable<{ value?: Record<string, unknown> }>, threshold = DEFAULT_DISAGREEMENT): Promise<JudgesSummary> {
+export async function judgesSummaryOfLines(
+  lines: AsyncIterable<{ value?: Record<string, unknown> }>,
+  threshold = DEFAULT_DISAGREEMENT,
+): Promise<JudgesSummary> {
   const judged: Record<string, unknown>[] = [];
   for await (const l of lines) {
     const list = l.value?.judges;

@@ -78,7 +78,8 @@ export class LiveAggregate<S extends AccumulatorSpec> {
   }
 
   private apply(acc: Accumulator, e: Edit): void {
-    const count = (ref: LineRef, sign: 1 | -1) => acc.add(checkLineBytes(refBytes(ref), this.ds.maxLineBytes).value, sign);
+    const count = (ref: LineRef, sign: 1 | -1) =>
+      acc.add(checkLineBytes(refBytes(ref), this.ds.maxLineBytes).value, sign);
     if (e.type === 'replace') {
       count(e.before, -1);
       count(e.after, 1);
@@ -132,7 +133,14 @@ export class LiveAggregate<S extends AccumulatorSpec> {
     let pooled: unknown[] | undefined;
     this.workersUsed = 0;
     if (n > 0 && orig.length > 0) {
-      const tasks: AggregateTask[] = orig.map((s, id) => ({ id, fd, from: s.byteStart, to: s.byteEnd, accumulator: this.spec, maxLineBytes: this.ds.maxLineBytes }));
+      const tasks: AggregateTask[] = orig.map((s, id) => ({
+        id,
+        fd,
+        from: s.byteStart,
+        to: s.byteEnd,
+        accumulator: this.spec,
+        maxLineBytes: this.ds.maxLineBytes,
+      }));
       pooled = await runRangePool<AggregateTask, unknown>({ kind: 'aggregate' }, tasks, n, undefined, () => undefined);
       if (pooled) this.workersUsed = Math.min(n, orig.length);
     }

@@ -13,7 +13,12 @@ import { answersOf } from '../questions/layout';
 import { QuestionOptions, resolveQuestion } from '../questions/resolve';
 import type { Question } from '../questions/schema';
 import { checkAnswer, labelSetOf, ranksOf, spansOf } from '../questions/values';
-import { classificationMetrics, krippendorffAlphaInterval, labelKey, type ClassificationMetrics } from './agreement-core';
+import {
+  classificationMetrics,
+  krippendorffAlphaInterval,
+  labelKey,
+  type ClassificationMetrics,
+} from './agreement-core';
 import {
   multiLabelAgreement,
   rankingAgreement,
@@ -43,7 +48,8 @@ export const QuestionAgreementOptions = QuestionOptions.extend({
 });
 export type QuestionAgreementOptions = z.input<typeof QuestionAgreementOptions>;
 
-export type PairMetrics = ClassificationMetrics | MultiLabelAgreement | RatingAgreement | RankingAgreement | SpanAgreement | TextAgreement;
+export type PairMetrics =
+  ClassificationMetrics | MultiLabelAgreement | RatingAgreement | RankingAgreement | SpanAgreement | TextAgreement;
 
 export interface RaterSummary {
   name: string;
@@ -69,7 +75,13 @@ export interface QuestionAgreementReport {
 type Rec = Record<string, unknown>;
 
 /** Agreement on one question over a file (and a gold file). */
-export async function questionAgreement(q: Question, source: LineSource, options: QuestionAgreementOptions, gold?: LineSource, signal?: AbortSignal): Promise<QuestionAgreementReport> {
+export async function questionAgreement(
+  q: Question,
+  source: LineSource,
+  options: QuestionAgreementOptions,
+  gold?: LineSource,
+  signal?: AbortSignal,
+): Promise<QuestionAgreementReport> {
   const o = QuestionAgreementOptions.parse(options);
   const fields = o.fields ?? defaultFields;
   const goldBy = new Map<string | number, Rec>();
@@ -118,7 +130,8 @@ export async function questionAgreement(q: Question, source: LineSource, options
     });
     if (gold) {
       const key = o.joinOn === 'index' ? l.index : getPath(v, o.joinOn);
-      const g = key === undefined || key === null ? undefined : goldBy.get(typeof key === 'number' ? key : labelKey(key));
+      const g =
+        key === undefined || key === null ? undefined : goldBy.get(typeof key === 'number' ? key : labelKey(key));
       if (g) {
         if (o.goldField !== undefined) {
           const raw = getPath(g, o.goldField);
@@ -140,7 +153,9 @@ export async function questionAgreement(q: Question, source: LineSource, options
     if (row.size >= 2) rows.push(row);
   }
   const kindOrder = { human: 0, gold: 1, model: 2 } as const;
-  const names = [...raters.values()].sort((x, y) => kindOrder[x.kind] - kindOrder[y.kind] || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)).map((r) => r.name);
+  const names = [...raters.values()]
+    .sort((x, y) => kindOrder[x.kind] - kindOrder[y.kind] || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))
+    .map((r) => r.name);
   const pairs: QuestionAgreementReport['pairs'] = [];
   for (let i = 0; i < names.length; i++) {
     for (let j = i + 1; j < names.length; j++) {
@@ -150,8 +165,15 @@ export async function questionAgreement(q: Question, source: LineSource, options
       pairs.push({ a, b, n: both.length, metrics: pairMetrics(q, both) });
     }
   }
-  const report: QuestionAgreementReport = { question: { name: q.name, type: q.type }, records, raters: names.map((nm) => raters.get(nm) as RaterSummary), pairs, problems };
-  if (q.type === 'rating') report.alpha = krippendorffAlphaInterval(rows.map((r) => names.map((nm) => r.get(nm) as number | undefined)));
+  const report: QuestionAgreementReport = {
+    question: { name: q.name, type: q.type },
+    records,
+    raters: names.map((nm) => raters.get(nm) as RaterSummary),
+    pairs,
+    problems,
+  };
+  if (q.type === 'rating')
+    report.alpha = krippendorffAlphaInterval(rows.map((r) => names.map((nm) => r.get(nm) as number | undefined)));
   return report;
 }
 
@@ -160,11 +182,22 @@ function pairMetrics(q: Question, both: readonly (readonly [unknown, unknown])[]
     case 'label':
       return classificationMetrics(both.map(([a, b]) => [labelKey(a), labelKey(b)] as const));
     case 'multi-label':
-      return multiLabelAgreement(both.map(([a, b]) => [labelSetOf(a) ?? [], labelSetOf(b) ?? []] as const), q.labels);
+      return multiLabelAgreement(
+        both.map(([a, b]) => [labelSetOf(a) ?? [], labelSetOf(b) ?? []] as const),
+        q.labels,
+      );
     case 'rating':
-      return ratingAgreement(both.map(([a, b]) => [a as number, b as number] as const), q.min, q.max);
+      return ratingAgreement(
+        both.map(([a, b]) => [a as number, b as number] as const),
+        q.min,
+        q.max,
+      );
     case 'ranking':
-      return rankingAgreement(both.map(([a, b]) => [ranksOf(a) ?? new Map<string, number>(), ranksOf(b) ?? new Map<string, number>()] as const));
+      return rankingAgreement(
+        both.map(
+          ([a, b]) => [ranksOf(a) ?? new Map<string, number>(), ranksOf(b) ?? new Map<string, number>()] as const,
+        ),
+      );
     case 'span':
       return spanAgreement(both.map(([a, b]) => [spansOf(a) ?? [], spansOf(b) ?? []] as const));
     case 'text':
@@ -177,13 +210,23 @@ export function createQuestionAgreementOperation(open: (file: string, signal?: A
   return defineOperation({
     id: 'question-agreement',
     title: 'Agreement on a question',
-    description: 'Agreement between people, models and another annotator on a question of any type (multi-label, rating, ranking, span, text, label).',
+    description:
+      'Agreement between people, models and another annotator on a question of any type (multi-label, rating, ranking, span, text, label).',
     options: QuestionAgreementOptions,
     async run(options, ctx) {
       const q = resolveQuestion({ ...options, input: options.file });
-      if (!q) throw new UserError(`"${options.question}" is not a declared question; declare it in .curator/questions.json or give its type (multi-label with labels, a rating scale, a ranking field, span labels over a field, or text)`);
+      if (!q)
+        throw new UserError(
+          `"${options.question}" is not a declared question; declare it in .curator/questions.json or give its type (multi-label with labels, a rating scale, a ranking field, span labels over a field, or text)`,
+        );
       ctx.progress({ done: 0, unit: 'records', message: 'reading' });
-      const r = await questionAgreement(q, open(options.file, ctx.signal), options, options.gold ? open(options.gold, ctx.signal) : undefined, ctx.signal);
+      const r = await questionAgreement(
+        q,
+        open(options.file, ctx.signal),
+        options,
+        options.gold ? open(options.gold, ctx.signal) : undefined,
+        ctx.signal,
+      );
       ctx.progress({ done: r.records, total: r.records, unit: 'records' });
       return r;
     },

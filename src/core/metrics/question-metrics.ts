@@ -47,7 +47,10 @@ export interface MultiLabelAgreement {
 }
 
 /** Multi-label agreement over `labels` (the declared ones; labels outside are ignored). */
-export function multiLabelAgreement(pairs: readonly (readonly [readonly string[], readonly string[]])[], labels: readonly string[]): MultiLabelAgreement {
+export function multiLabelAgreement(
+  pairs: readonly (readonly [readonly string[], readonly string[]])[],
+  labels: readonly string[],
+): MultiLabelAgreement {
   const n = pairs.length;
   const perLabel: LabelAgreement[] = labels.map((label) => {
     const binary = pairs.map(([a, b]) => [a.includes(label) ? 'yes' : 'no', b.includes(label) ? 'yes' : 'no'] as const);
@@ -55,7 +58,15 @@ export function multiLabelAgreement(pairs: readonly (readonly [readonly string[]
     const ca = binary.filter(([x]) => x === 'yes').length;
     const cb = binary.filter(([, y]) => y === 'yes').length;
     const both = binary.filter(([x, y]) => x === 'yes' && y === 'yes').length;
-    return { label, kappa: m.kappa, agreement: m.accuracy ?? 0, a: ca, b: cb, both, jaccard: ca + cb - both === 0 ? null : both / (ca + cb - both) };
+    return {
+      label,
+      kappa: m.kappa,
+      agreement: m.accuracy ?? 0,
+      a: ca,
+      b: cb,
+      both,
+      jaccard: ca + cb - both === 0 ? null : both / (ca + cb - both),
+    };
   });
   if (n === 0) return { n, jaccard: null, hamming: null, exact: null, microF1: null, meanKappa: null, perLabel };
   const set = new Set(labels);
@@ -111,7 +122,12 @@ export interface RatingAgreement {
  * (quadratic). The categories are every point of the scale (scikit-learn's cohen_kappa_score with
  * labels=range(min, max + 1)). null when n = 0 or Σ w·E = 0.
  */
-export function weightedKappa(pairs: readonly (readonly [number, number])[], min: number, max: number, weights: 'linear' | 'quadratic'): number | null {
+export function weightedKappa(
+  pairs: readonly (readonly [number, number])[],
+  min: number,
+  max: number,
+  weights: 'linear' | 'quadratic',
+): number | null {
   const k = max - min + 1;
   const n = pairs.length;
   if (n === 0 || k < 2) return null;
@@ -132,21 +148,30 @@ export function weightedKappa(pairs: readonly (readonly [number, number])[], min
   let wo = 0;
   for (const [key, c] of obs) wo += w(Math.floor(key / k), key % k) * c;
   let we = 0;
-  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) we += (w(i, j) * (rows[i] as number) * (cols[j] as number)) / total;
+  for (let i = 0; i < k; i++)
+    for (let j = 0; j < k; j++) we += (w(i, j) * (rows[i] as number) * (cols[j] as number)) / total;
   if (we <= 1e-12) return null;
   return 1 - wo / we;
 }
 
-export function ratingAgreement(pairs: readonly (readonly [number, number])[], min: number, max: number): RatingAgreement {
+export function ratingAgreement(
+  pairs: readonly (readonly [number, number])[],
+  min: number,
+  max: number,
+): RatingAgreement {
   const n = pairs.length;
-  if (n === 0) return { n, exact: null, meanAbsoluteDifference: null, linearKappa: null, quadraticKappa: null, pearson: null };
+  if (n === 0)
+    return { n, exact: null, meanAbsoluteDifference: null, linearKappa: null, quadraticKappa: null, pearson: null };
   return {
     n,
     exact: pairs.filter(([a, b]) => a === b).length / n,
     meanAbsoluteDifference: pairs.reduce((s, [a, b]) => s + Math.abs(a - b), 0) / n,
     linearKappa: weightedKappa(pairs, min, max, 'linear'),
     quadraticKappa: weightedKappa(pairs, min, max, 'quadratic'),
-    pearson: pearson(pairs.map((p) => p[0]), pairs.map((p) => p[1])),
+    pearson: pearson(
+      pairs.map((p) => p[0]),
+      pairs.map((p) => p[1]),
+    ),
   };
 }
 
@@ -193,7 +218,9 @@ export interface RankingAgreement {
 }
 
 /** Rankings as {candidate: rank} maps (rank 1 is best). */
-export function rankingAgreement(pairs: readonly (readonly [ReadonlyMap<string, number>, ReadonlyMap<string, number>])[]): RankingAgreement {
+export function rankingAgreement(
+  pairs: readonly (readonly [ReadonlyMap<string, number>, ReadonlyMap<string, number>])[],
+): RankingAgreement {
   const n = pairs.length;
   if (n === 0) return { n, kendallTau: null, top1: null, exact: null };
   const taus: number[] = [];
@@ -206,7 +233,10 @@ export function rankingAgreement(pairs: readonly (readonly [ReadonlyMap<string, 
   };
   for (const [a, b] of pairs) {
     const common = [...a.keys()].filter((c) => b.has(c));
-    const t = kendallTauB(common.map((c) => a.get(c) as number), common.map((c) => b.get(c) as number));
+    const t = kendallTauB(
+      common.map((c) => a.get(c) as number),
+      common.map((c) => b.get(c) as number),
+    );
     if (t !== null) taus.push(t);
     const ba = best(a);
     if (ba !== undefined && ba === best(b)) top++;
@@ -345,5 +375,9 @@ export function tokenF1(a: string, b: string): number {
 export function textAgreement(pairs: readonly (readonly [string, string])[]): TextAgreement {
   const n = pairs.length;
   if (n === 0) return { n, exact: null, tokenF1: null };
-  return { n, exact: pairs.filter(([a, b]) => a.trim() === b.trim()).length / n, tokenF1: mean(pairs.map(([a, b]) => tokenF1(a, b))) };
+  return {
+    n,
+    exact: pairs.filter(([a, b]) => a.trim() === b.trim()).length / n,
+    tokenF1: mean(pairs.map(([a, b]) => tokenF1(a, b))),
+  };
 }

@@ -24,7 +24,11 @@ import { checkAnswer, rankingCandidates, ranksOf } from './values';
 
 type Rec = Record<string, unknown>;
 
-const ArgillaOption = z.looseObject({ value: z.union([z.string(), z.number()]), text: z.string().nullish(), description: z.string().nullish() });
+const ArgillaOption = z.looseObject({
+  value: z.union([z.string(), z.number()]),
+  text: z.string().nullish(),
+  description: z.string().nullish(),
+});
 
 /** One question as Argilla's settings serialize it (extra keys such as id, inserted_at are ignored). */
 export const ArgillaQuestion = z.looseObject({
@@ -54,7 +58,13 @@ export interface ArgillaSettingsOut {
   guidelines: string | null;
   allow_extra_metadata: boolean;
   fields: { name: string; title: string; required: boolean; settings: { type: 'text'; use_markdown: boolean } }[];
-  questions: { name: string; title: string; description: string | null; required: boolean; settings: Record<string, unknown> }[];
+  questions: {
+    name: string;
+    title: string;
+    description: string | null;
+    required: boolean;
+    settings: Record<string, unknown>;
+  }[];
   metadata: unknown[];
   vectors: unknown[];
 }
@@ -65,7 +75,11 @@ export function argillaName(name: string): string {
 }
 
 function options(labels: readonly string[], info?: Record<string, { text?: string; description?: string }>): Rec[] {
-  return labels.map((l) => ({ value: l, text: info?.[l]?.text ?? l, ...(info?.[l]?.description ? { description: info[l]?.description } : {}) }));
+  return labels.map((l) => ({
+    value: l,
+    text: info?.[l]?.text ?? l,
+    ...(info?.[l]?.description ? { description: info[l]?.description } : {}),
+  }));
 }
 
 /**
@@ -95,7 +109,12 @@ export function toArgillaSettings(
         settings = { type: 'label_selection', options: options(q.labels, q.labelInfo), visible_options: null };
         break;
       case 'multi-label':
-        settings = { type: 'multi_label_selection', options: options(q.labels, q.labelInfo), visible_options: null, options_order: 'natural' };
+        settings = {
+          type: 'multi_label_selection',
+          options: options(q.labels, q.labelInfo),
+          visible_options: null,
+          options_order: 'natural',
+        };
         break;
       case 'rating': {
         if (q.min < 0 || q.max > 10) {
@@ -122,7 +141,13 @@ export function toArgillaSettings(
         break;
       case 'span':
         fieldNames.add(q.field);
-        settings = { type: 'span', field: q.field, options: options(q.labels, q.labelInfo), visible_options: null, allow_overlapping: q.allowOverlapping };
+        settings = {
+          type: 'span',
+          field: q.field,
+          options: options(q.labels, q.labelInfo),
+          visible_options: null,
+          allow_overlapping: q.allowOverlapping,
+        };
         break;
     }
     names.add(name);
@@ -133,7 +158,12 @@ export function toArgillaSettings(
     settings: {
       guidelines: guidelines.length ? guidelines.join('\n\n') : null,
       allow_extra_metadata: true,
-      fields: [...fieldNames].map((f) => ({ name: f, title: f, required: true, settings: { type: 'text', use_markdown: false } })),
+      fields: [...fieldNames].map((f) => ({
+        name: f,
+        title: f,
+        required: true,
+        settings: { type: 'text', use_markdown: false },
+      })),
       questions: out,
       metadata: [],
       vectors: [],
@@ -143,7 +173,9 @@ export function toArgillaSettings(
 }
 
 const optionLabels = (o: ArgillaQuestion['settings']['options']): string[] => (o ?? []).map((x) => String(x.value));
-function optionInfo(o: ArgillaQuestion['settings']['options']): Record<string, { text?: string; description?: string }> | undefined {
+function optionInfo(
+  o: ArgillaQuestion['settings']['options'],
+): Record<string, { text?: string; description?: string }> | undefined {
   const info: Record<string, { text?: string; description?: string }> = {};
   for (const x of o ?? []) {
     const e: { text?: string; description?: string } = {};
@@ -164,14 +196,24 @@ export function fromArgillaSettings(raw: unknown): { questions: Question[]; prob
   const questions: Question[] = [];
   const problems: string[] = [];
   for (const a of s.questions) {
-    const base = { name: a.name, ...(a.title && a.title !== a.name ? { title: a.title } : {}), ...(a.description ? { description: a.description } : {}), required: a.required ?? true };
+    const base = {
+      name: a.name,
+      ...(a.title && a.title !== a.name ? { title: a.title } : {}),
+      ...(a.description ? { description: a.description } : {}),
+      required: a.required ?? true,
+    };
     let input: QuestionInput;
     const st = a.settings;
     switch (st.type) {
       case 'label_selection':
       case 'multi_label_selection': {
         const info = optionInfo(st.options);
-        input = { ...base, type: st.type === 'label_selection' ? 'label' : 'multi-label', labels: optionLabels(st.options), ...(info ? { labelInfo: info } : {}) };
+        input = {
+          ...base,
+          type: st.type === 'label_selection' ? 'label' : 'multi-label',
+          labels: optionLabels(st.options),
+          ...(info ? { labelInfo: info } : {}),
+        };
         break;
       }
       case 'rating': {
@@ -196,7 +238,14 @@ export function fromArgillaSettings(raw: unknown): { questions: Question[]; prob
           continue;
         }
         const info = optionInfo(st.options);
-        input = { ...base, type: 'span', field: st.field, labels: optionLabels(st.options), allowOverlapping: st.allow_overlapping ?? false, ...(info ? { labelInfo: info } : {}) };
+        input = {
+          ...base,
+          type: 'span',
+          field: st.field,
+          labels: optionLabels(st.options),
+          allowOverlapping: st.allow_overlapping ?? false,
+          ...(info ? { labelInfo: info } : {}),
+        };
         break;
       }
     }
@@ -221,7 +270,8 @@ export function fromArgillaSettings(raw: unknown): { questions: Question[]; prob
  * takes a ranking as [{value, rank}]; both forms are read back.
  */
 export function toArgillaValue(q: Question, value: unknown): unknown {
-  if (q.type === 'span' && Array.isArray(value)) return (value as SpanValue[]).map((s) => ({ start: s.start, end: s.end, label: s.label }));
+  if (q.type === 'span' && Array.isArray(value))
+    return (value as SpanValue[]).map((s) => ({ start: s.start, end: s.end, label: s.label }));
   if (q.type === 'ranking') {
     const m = ranksOf(value);
     return m ? [...m].sort((a, b) => a[1] - b[1]).map(([v]) => v) : value;
@@ -243,16 +293,26 @@ export interface ArgillaValues {
  * suggestion's score is the list of its labels' confidences; an empty multi-label answer (which
  * Argilla refuses) is left out too.
  */
-export function toArgillaValues(record: Rec, questions: readonly Question[], fields: FieldMap = defaultFields): ArgillaValues {
+export function toArgillaValues(
+  record: Rec,
+  questions: readonly Question[],
+  fields: FieldMap = defaultFields,
+): ArgillaValues {
   const out: ArgillaValues = { suggestions: {}, responses: {} };
   for (const q of questions) {
     const name = argillaName(q.name);
     const a = answersOf(record, q, fields);
     const empty = (v: unknown) => q.type === 'multi-label' && Array.isArray(v) && v.length === 0;
-    const top = a.suggestions.filter((s) => s.type === 'model' && !s.problem).sort((x, y) => (y.score ?? -1) - (x.score ?? -1))[0];
+    const top = a.suggestions
+      .filter((s) => s.type === 'model' && !s.problem)
+      .sort((x, y) => (y.score ?? -1) - (x.score ?? -1))[0];
     if (top && !empty(top.value)) {
-      const perLabel = q.type === 'multi-label' && top.labelScores ? (top.value as string[]).map((l) => top.labelScores?.[l] ?? null) : undefined;
-      const score = perLabel && perLabel.every((x): x is number => typeof x === 'number') ? perLabel : (top.score ?? null);
+      const perLabel =
+        q.type === 'multi-label' && top.labelScores
+          ? (top.value as string[]).map((l) => top.labelScores?.[l] ?? null)
+          : undefined;
+      const score =
+        perLabel && perLabel.every((x): x is number => typeof x === 'number') ? perLabel : (top.score ?? null);
       out.suggestions[name] = { value: toArgillaValue(q, top.value), score, agent: top.agent ?? null };
     }
     if (a.human && a.human.status === 'submitted' && !a.human.problem && !empty(a.human.value)) {
@@ -268,13 +328,26 @@ export function toArgillaValues(record: Rec, questions: readonly Question[], fie
  * answer, checked against the question and the record (spans get the text they cover). Values
  * that do not fit are returned in `problems`, not imported.
  */
-export function fromArgillaValues(record: Rec, raw: { suggestions?: unknown; responses?: unknown }, questions: readonly Question[]): { suggestions: Record<string, Rec[]>; human: Record<string, Rec>; problems: string[] } {
+export function fromArgillaValues(
+  record: Rec,
+  raw: { suggestions?: unknown; responses?: unknown },
+  questions: readonly Question[],
+): { suggestions: Record<string, Rec[]>; human: Record<string, Rec>; problems: string[] } {
   const byName = new Map(questions.map((q) => [argillaName(q.name), q]));
   const out = { suggestions: {} as Record<string, Rec[]>, human: {} as Record<string, Rec>, problems: [] as string[] };
   const entries = (v: unknown, key: 'suggestion' | 'response'): [string, Rec][] => {
-    if (Array.isArray(v)) return v.filter((x): x is Rec => !!x && typeof x === 'object' && typeof (x as Rec).question_name === 'string').map((x) => [x.question_name as string, x]);
+    if (Array.isArray(v))
+      return v
+        .filter((x): x is Rec => !!x && typeof x === 'object' && typeof (x as Rec).question_name === 'string')
+        .map((x) => [x.question_name as string, x]);
     if (v && typeof v === 'object') {
-      return Object.entries(v as Rec).flatMap(([k, x]): [string, Rec][] => (key === 'response' && Array.isArray(x) ? x.filter((y): y is Rec => !!y && typeof y === 'object').map((y) => [k, y]) : x && typeof x === 'object' ? [[k, x as Rec]] : []));
+      return Object.entries(v as Rec).flatMap(([k, x]): [string, Rec][] =>
+        key === 'response' && Array.isArray(x)
+          ? x.filter((y): y is Rec => !!y && typeof y === 'object').map((y) => [k, y])
+          : x && typeof x === 'object'
+            ? [[k, x as Rec]]
+            : [],
+      );
     }
     return [];
   };
@@ -289,11 +362,20 @@ export function fromArgillaValues(record: Rec, raw: { suggestions?: unknown; res
       continue;
     }
     const score = Array.isArray(s.score) ? undefined : typeof s.score === 'number' ? s.score : undefined;
-    const labelScores = q.type === 'multi-label' && Array.isArray(s.score) && Array.isArray(s.value) ? Object.fromEntries((s.value as string[]).map((l, i) => [l, (s.score as number[])[i]]).filter((e) => typeof e[1] === 'number')) : undefined;
+    const labelScores =
+      q.type === 'multi-label' && Array.isArray(s.score) && Array.isArray(s.value)
+        ? Object.fromEntries(
+            (s.value as string[]).map((l, i) => [l, (s.score as number[])[i]]).filter((e) => typeof e[1] === 'number'),
+          )
+        : undefined;
     out.suggestions[q.name] = [
       {
         value: c.value,
-        ...(score !== undefined ? { score } : labelScores && Object.keys(labelScores).length ? { score: Math.min(...(Object.values(labelScores) as number[])) } : {}),
+        ...(score !== undefined
+          ? { score }
+          : labelScores && Object.keys(labelScores).length
+            ? { score: Math.min(...(Object.values(labelScores) as number[])) }
+            : {}),
         ...(labelScores && Object.keys(labelScores).length ? { label_scores: labelScores } : {}),
         ...(typeof s.agent === 'string' ? { agent: s.agent } : {}),
         type: s.type === 'human' ? 'human' : 'model',
@@ -332,7 +414,11 @@ export function rankingSizesOf(records: Iterable<Rec>, questions: readonly Quest
  * `<q>.suggestion`, `<q>.suggestion.score`, `<q>.suggestion.agent`, `<q>.responses`,
  * `<q>.responses.users`, `<q>.responses.status`, one set per question (null where there is none).
  */
-export function toFlatColumns(record: Rec, questions: readonly Question[], fields: FieldMap = defaultFields): Record<string, unknown> {
+export function toFlatColumns(
+  record: Rec,
+  questions: readonly Question[],
+  fields: FieldMap = defaultFields,
+): Record<string, unknown> {
   const v = toArgillaValues(record, questions, fields);
   const out: Record<string, unknown> = {};
   for (const q of questions) {
@@ -357,7 +443,12 @@ export function toFlatColumns(record: Rec, questions: readonly Question[], field
  * answers Argilla would refuse left out (listed in `problems`). Other keys are kept as they are.
  * The one call the export needs per record: `argillaRowWithQuestions(row, record, questions)`.
  */
-export function argillaRowWithQuestions(row: Rec, record: Rec, questions: readonly Question[], fields: FieldMap = defaultFields): { row: Rec; problems: string[] } {
+export function argillaRowWithQuestions(
+  row: Rec,
+  record: Rec,
+  questions: readonly Question[],
+  fields: FieldMap = defaultFields,
+): { row: Rec; problems: string[] } {
   const problems: string[] = [];
   const isRec = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !Array.isArray(v);
   const suggestions: Rec = isRec(row.suggestions) ? { ...row.suggestions } : {};
@@ -374,7 +465,8 @@ export function argillaRowWithQuestions(row: Rec, record: Rec, questions: readon
     const s = ours.suggestions[name];
     if (s) suggestions[name] = { ...(isRec(givenSuggestion) ? givenSuggestion : {}), ...s };
     else {
-      if (a.suggestions.some((x) => x.problem)) problems.push(`${q.name}: the suggestion does not fit (${a.suggestions.find((x) => x.problem)?.problem})`);
+      if (a.suggestions.some((x) => x.problem))
+        problems.push(`${q.name}: the suggestion does not fit (${a.suggestions.find((x) => x.problem)?.problem})`);
       delete suggestions[name];
     }
     // every response the row has (several people's, when the record keeps them), each checked and converted

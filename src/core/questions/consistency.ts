@@ -26,12 +26,22 @@ export interface Aggregate {
 }
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
-const share = (samples: readonly unknown[], value: unknown): number => (samples.length ? samples.filter((s) => same(s, value)).length / samples.length : 0);
+const share = (samples: readonly unknown[], value: unknown): number =>
+  samples.length ? samples.filter((s) => same(s, value)).length / samples.length : 0;
 
 export function aggregateMultiLabel(samples: readonly (readonly string[])[], labels: readonly string[]): Aggregate {
-  const labelScores = Object.fromEntries(labels.map((l) => [l, samples.length ? samples.filter((s) => s.includes(l)).length / samples.length : 0]));
+  const labelScores = Object.fromEntries(
+    labels.map((l) => [l, samples.length ? samples.filter((s) => s.includes(l)).length / samples.length : 0]),
+  );
   const value = labels.filter((l) => (labelScores[l] as number) > 0.5);
-  return { value, score: share(samples.map((s) => labels.filter((l) => s.includes(l))), value), labelScores };
+  return {
+    value,
+    score: share(
+      samples.map((s) => labels.filter((l) => s.includes(l))),
+      value,
+    ),
+    labelScores,
+  };
 }
 
 export function aggregateRating(samples: readonly number[]): Aggregate {
@@ -44,7 +54,9 @@ export function aggregateRanking(samples: readonly (readonly RankValue[])[], ids
   const n = ids.length;
   const points = new Map(ids.map((id) => [id, 0]));
   for (const s of samples) for (const r of s) points.set(r.value, (points.get(r.value) ?? 0) + (n - r.rank));
-  const order = [...ids].sort((a, b) => (points.get(b) as number) - (points.get(a) as number) || ids.indexOf(a) - ids.indexOf(b));
+  const order = [...ids].sort(
+    (a, b) => (points.get(b) as number) - (points.get(a) as number) || ids.indexOf(a) - ids.indexOf(b),
+  );
   const value: RankValue[] = order.map((v, i) => ({ value: v, rank: i + 1 }));
   return { value, score: share(samples, value) };
 }
@@ -54,7 +66,10 @@ export function aggregateText(samples: readonly string[]): Aggregate {
   for (const s of samples) counts.set(s.trim(), (counts.get(s.trim()) ?? 0) + 1);
   let best = samples[0]?.trim() ?? '';
   for (const [t, c] of counts) if (c > (counts.get(best) ?? 0)) best = t;
-  return { value: samples.find((s) => s.trim() === best) ?? best, score: samples.length ? (counts.get(best) ?? 0) / samples.length : 0 };
+  return {
+    value: samples.find((s) => s.trim() === best) ?? best,
+    score: samples.length ? (counts.get(best) ?? 0) / samples.length : 0,
+  };
 }
 
 export function aggregateSpans(samples: readonly (readonly SpanValue[])[]): Aggregate {
@@ -67,13 +82,27 @@ export function aggregateSpans(samples: readonly (readonly SpanValue[])[]): Aggr
       votes.set(key(s), e);
     }
   }
-  const value = [...votes.values()].filter((e) => e.n > samples.length / 2).map((e) => e.span).sort((a, b) => a.start - b.start || a.end - b.end);
+  const value = [...votes.values()]
+    .filter((e) => e.n > samples.length / 2)
+    .map((e) => e.span)
+    .sort((a, b) => a.start - b.start || a.end - b.end);
   const keys = JSON.stringify(value.map(key));
-  return { value, score: samples.length ? samples.filter((s) => JSON.stringify([...s].sort((a, b) => a.start - b.start || a.end - b.end).map(key)) === keys).length / samples.length : 0 };
+  return {
+    value,
+    score: samples.length
+      ? samples.filter(
+          (s) => JSON.stringify([...s].sort((a, b) => a.start - b.start || a.end - b.end).map(key)) === keys,
+        ).length / samples.length
+      : 0,
+  };
 }
 
 /** The self-consistency task of a question (not a plain label): k samples, one answer, the agreement as confidence. */
-export function questionConsistencyTask(q: Exclude<Question, { type: 'label' }>, o: QuestionTaskOptions & { k: number }, deps: QuestionTaskDeps): LlmTask {
+export function questionConsistencyTask(
+  q: Exclude<Question, { type: 'label' }>,
+  o: QuestionTaskOptions & { k: number },
+  deps: QuestionTaskDeps,
+): LlmTask {
   const temperature = o.temperature > 0 ? o.temperature : 0.7;
   const prepared = prepareQuestion(q, { ...o, temperature });
   const { template, hash, params, plan, messagesFor, typical } = prepared;
@@ -105,7 +134,8 @@ export function questionConsistencyTask(q: Exclude<Question, { type: 'label' }>,
     async run(record, ctx): Promise<TaskOutcome> {
       const p = plan(record);
       const zero: Usage = { input_tokens: 0, output_tokens: 0 };
-      if (p.problem || !p.spec || !p.decode) return { ok: false, reason: p.problem ?? 'nothing to ask', usage: zero, requests: 0 };
+      if (p.problem || !p.spec || !p.decode)
+        return { ok: false, reason: p.problem ?? 'nothing to ask', usage: zero, requests: 0 };
       const { spec, decode } = p;
       const messages = messagesFor(record, p.extra);
       const results = await Promise.all(
@@ -123,7 +153,13 @@ export function questionConsistencyTask(q: Exclude<Question, { type: 'label' }>,
           }),
         ),
       );
-      const usage = results.reduce<Usage>((u, r) => ({ input_tokens: u.input_tokens + r.usage.input_tokens, output_tokens: u.output_tokens + r.usage.output_tokens }), { ...zero });
+      const usage = results.reduce<Usage>(
+        (u, r) => ({
+          input_tokens: u.input_tokens + r.usage.input_tokens,
+          output_tokens: u.output_tokens + r.usage.output_tokens,
+        }),
+        { ...zero },
+      );
       const requests = results.reduce((n, r) => n + r.requests, 0);
       const samples: SampleResult[] = [];
       let firstProblem: string | undefined;
@@ -144,8 +180,12 @@ export function questionConsistencyTask(q: Exclude<Question, { type: 'label' }>,
           provenance: { model: r.model, prompt_hash: hash, time: r.time, usage: r.usage, sample: s },
         });
       });
-      if (samples.length === 0) return { ok: false, reason: `all ${o.k} samples failed: ${firstProblem ?? '?'}`, usage, requests };
-      const agg = aggregate(samples.map((x) => x.value), record);
+      if (samples.length === 0)
+        return { ok: false, reason: `all ${o.k} samples failed: ${firstProblem ?? '?'}`, usage, requests };
+      const agg = aggregate(
+        samples.map((x) => x.value),
+        record,
+      );
       const failed = o.k - samples.length;
       const agree = samples.filter((x) => same(x.value, agg.value)).length;
       const time = samples.reduce((t, x) => (x.provenance.time > t ? x.provenance.time : t), '');

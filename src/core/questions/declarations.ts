@@ -37,7 +37,11 @@ export type QuestionsFile = z.output<typeof QuestionsFile>;
  */
 export function questionsJsonSchema(): Record<string, unknown> {
   const s = z.toJSONSchema(QuestionsFile, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-  return { ...s, title: 'Dataset Curator questions (.curator/questions.json)', description: 'The questions a dataset asks of people and models: docs/questions.md.' };
+  return {
+    ...s,
+    title: 'Dataset Curator questions (.curator/questions.json)',
+    description: 'The questions a dataset asks of people and models: docs/questions.md.',
+  };
 }
 
 /** A declaration file that cannot be used; the message names the file and the problem. */
@@ -82,7 +86,9 @@ export function readQuestionsFile(file: string): QuestionsFile {
 
 /** The key of a dataset in a declaration file's `datasets`: its path from the folder that holds `.curator/`, with forward slashes. */
 export function datasetKey(file: string, dataset: string): string {
-  return relative(dirname(dirname(resolve(file))), resolve(dataset)).split(sep).join('/');
+  return relative(dirname(dirname(resolve(file))), resolve(dataset))
+    .split(sep)
+    .join('/');
 }
 
 export interface DatasetQuestions {
@@ -108,7 +114,10 @@ export function declaredQuestion(dataset: string, name: string, file?: string): 
 }
 
 /** Writes a declaration file atomically (2-space JSON, a final newline). */
-export async function writeQuestionsFile(file: string, decl: { questions?: QuestionInput[]; datasets?: Record<string, QuestionInput[]> }): Promise<QuestionsFile> {
+export async function writeQuestionsFile(
+  file: string,
+  decl: { questions?: QuestionInput[]; datasets?: Record<string, QuestionInput[]> },
+): Promise<QuestionsFile> {
   const p = QuestionsFile.safeParse(decl);
   if (!p.success) throw new QuestionsFileError(file, z.prettifyError(p.error));
   const text = JSON.stringify(p.data, null, 2);

@@ -18,7 +18,12 @@ export function toggleLabel(value: readonly string[] | undefined, label: string,
  * Ranking: the candidate moved `by` places (negative: towards the best), ranks renumbered 1..n
  * (a tie is broken by the move). Candidates not yet ranked are added at the end in `ids` order.
  */
-export function moveCandidate(value: readonly RankValue[] | undefined, id: string, by: number, ids: readonly string[]): RankValue[] {
+export function moveCandidate(
+  value: readonly RankValue[] | undefined,
+  id: string,
+  by: number,
+  ids: readonly string[],
+): RankValue[] {
   const order = [...(value ?? [])].sort((a, b) => a.rank - b.rank).map((r) => r.value);
   for (const c of ids) if (!order.includes(c)) order.push(c);
   const from = order.indexOf(id);
@@ -34,7 +39,12 @@ export function moveCandidate(value: readonly RankValue[] | undefined, id: strin
  * code-point offsets and the covered text; leading and trailing white space trimmed off the
  * selection. Undefined for an empty (or all-blank) selection.
  */
-export function spanFromSelection(text: string, utf16Start: number, utf16End: number, label: string): SpanValue | undefined {
+export function spanFromSelection(
+  text: string,
+  utf16Start: number,
+  utf16End: number,
+  label: string,
+): SpanValue | undefined {
   let a = Math.max(0, Math.min(utf16Start, utf16End));
   let b = Math.min(text.length, Math.max(utf16Start, utf16End));
   while (a < b && /\s/.test(text[a] as string)) a++;
@@ -58,6 +68,9 @@ export function removeSpan(value: readonly SpanValue[] | undefined, index: numbe
 }
 
 /** The spans that overlap a new one (to warn when the question does not allow overlapping). */
-export function overlapping(value: readonly SpanValue[] | undefined, span: Pick<SpanValue, 'start' | 'end'>): SpanValue[] {
+export function overlapping(
+  value: readonly SpanValue[] | undefined,
+  span: Pick<SpanValue, 'start' | 'end'>,
+): SpanValue[] {
   return (value ?? []).filter((s) => s.start < span.end && span.start < s.end);
 }

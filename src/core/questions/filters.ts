@@ -51,16 +51,33 @@ function answerLabels(v: unknown): string[] | undefined {
  * The question checks the options ask for (none: []). `input` is the dataset, for its
  * declarations; `question` the question's name (required with any check).
  */
-export function questionChecks(o: z.output<typeof QuestionFilterOptions> & { question?: string }, input: string | undefined, fields: FieldMap = defaultFields): QuestionCheck[] {
-  const wants = o.minRating !== undefined || o.maxRating !== undefined || o.hasLabels.length > 0 || o.lacksLabels.length > 0 || o.answered !== undefined || o.validAnswers;
+export function questionChecks(
+  o: z.output<typeof QuestionFilterOptions> & { question?: string },
+  input: string | undefined,
+  fields: FieldMap = defaultFields,
+): QuestionCheck[] {
+  const wants =
+    o.minRating !== undefined ||
+    o.maxRating !== undefined ||
+    o.hasLabels.length > 0 ||
+    o.lacksLabels.length > 0 ||
+    o.answered !== undefined ||
+    o.validAnswers;
   if (!wants) return [];
   const name = o.question;
   if (!name || name === (fields.question ?? 'label')) {
-    if (o.validAnswers || o.minRating !== undefined || o.maxRating !== undefined) throw new UserError('the rating bounds and the answer check need a question (a declared question, or one described by its type)', 2, 'question');
+    if (o.validAnswers || o.minRating !== undefined || o.maxRating !== undefined)
+      throw new UserError(
+        'the rating bounds and the answer check need a question (a declared question, or one described by its type)',
+        2,
+        'question',
+      );
   }
   const q: Question | undefined = input && name ? resolveQuestion({ ...o, input, question: name, fields }) : undefined;
-  if (o.validAnswers && !q) throw new UserError(`checking answers needs the question "${name}" declared (or its type given)`);
-  if ((o.minRating !== undefined || o.maxRating !== undefined) && q && q.type !== 'rating') throw new UserError(`"${q.name}" is a ${q.type} question, not a rating`);
+  if (o.validAnswers && !q)
+    throw new UserError(`checking answers needs the question "${name}" declared (or its type given)`);
+  if ((o.minRating !== undefined || o.maxRating !== undefined) && q && q.type !== 'rating')
+    throw new UserError(`"${q.name}" is a ${q.type} question, not a rating`);
   const qn = name ?? fields.question ?? 'label';
   // The answer: with a declaration, read and checked through the layout; without, the raw values.
   const single = qn === (fields.question ?? 'label');
@@ -70,14 +87,24 @@ export function questionChecks(o: z.output<typeof QuestionFilterOptions> & { que
     const h = human && typeof human === 'object' ? (human as Rec)[qn] : undefined;
     const decided = !!h && typeof h === 'object' && 'value' in h && (h as Rec).status === 'submitted';
     // the single-label question's answer is the top-level label (the person's when decided, else the source's or a model's), as the rules read it
-    if (single && v[fields.label] !== undefined && v[fields.label] !== null) return { value: v[fields.label], source: decided ? 'human' : 'model' };
+    if (single && v[fields.label] !== undefined && v[fields.label] !== null)
+      return { value: v[fields.label], source: decided ? 'human' : 'model' };
     if (q) return answersOf(v, q, fields).current;
-    if (h && typeof h === 'object' && 'value' in h && (h as Rec).status !== 'discarded') return { value: (h as Rec).value, source: 'human' };
+    if (h && typeof h === 'object' && 'value' in h && (h as Rec).status !== 'discarded')
+      return { value: (h as Rec).value, source: 'human' };
     const sug = ann && typeof ann === 'object' ? (ann as Rec).suggestions : undefined;
     const list = sug && typeof sug === 'object' ? (sug as Rec)[qn] : undefined;
     if (Array.isArray(list)) {
       let best: Rec | undefined;
-      for (const s of list) if (s && typeof s === 'object' && 'value' in s && (s.type ?? 'model') === 'model' && (!best || (typeof s.score === 'number' ? s.score : -1) > (typeof best.score === 'number' ? best.score : -1))) best = s as Rec;
+      for (const s of list)
+        if (
+          s &&
+          typeof s === 'object' &&
+          'value' in s &&
+          (s.type ?? 'model') === 'model' &&
+          (!best || (typeof s.score === 'number' ? s.score : -1) > (typeof best.score === 'number' ? best.score : -1))
+        )
+          best = s as Rec;
       if (best) return { value: best.value, source: 'model' };
     }
     return undefined;
@@ -91,11 +118,21 @@ export function questionChecks(o: z.output<typeof QuestionFilterOptions> & { que
     const max = o.maxRating;
     checks.push({ name: `${qn} <= ${max}`, test: (v) => (ratingOf(read(v)?.value) ?? Infinity) <= max });
   }
-  for (const l of o.hasLabels) checks.push({ name: `${qn} has ${l}`, test: (v) => answerLabels(read(v)?.value)?.includes(l) ?? false });
-  for (const l of o.lacksLabels) checks.push({ name: `${qn} lacks ${l}`, test: (v) => !(answerLabels(read(v)?.value)?.includes(l) ?? false) });
-  if (o.answered === 'human') checks.push({ name: `${qn} answered by a person`, test: (v) => read(v)?.source === 'human' });
+  for (const l of o.hasLabels)
+    checks.push({ name: `${qn} has ${l}`, test: (v) => answerLabels(read(v)?.value)?.includes(l) ?? false });
+  for (const l of o.lacksLabels)
+    checks.push({ name: `${qn} lacks ${l}`, test: (v) => !(answerLabels(read(v)?.value)?.includes(l) ?? false) });
+  if (o.answered === 'human')
+    checks.push({ name: `${qn} answered by a person`, test: (v) => read(v)?.source === 'human' });
   if (o.answered === 'any') checks.push({ name: `${qn} answered`, test: (v) => read(v) !== undefined });
-  if (o.validAnswers && q) checks.push({ name: `${qn} answer fits`, test: (v) => { const c = answersOf(v, q, fields).current; return c !== undefined && c.problem === undefined; } });
+  if (o.validAnswers && q)
+    checks.push({
+      name: `${qn} answer fits`,
+      test: (v) => {
+        const c = answersOf(v, q, fields).current;
+        return c !== undefined && c.problem === undefined;
+      },
+    });
   return checks;
 }
 
@@ -116,11 +153,18 @@ export type QuestionReviewReason = 'models-disagree' | 'invalid-suggestion';
  * maxRatingSpread; rankings: different best candidates; others: different answers), and the top
  * suggestion does not fit the record (a span no longer at its text).
  */
-export function questionReviewReasons(v: Rec, q: Question, o: z.output<typeof QuestionReviewOptions>, fields: FieldMap = defaultFields): QuestionReviewReason[] {
+export function questionReviewReasons(
+  v: Rec,
+  q: Question,
+  o: z.output<typeof QuestionReviewOptions>,
+  fields: FieldMap = defaultFields,
+): QuestionReviewReason[] {
   const a = answersOf(v, q, fields);
   const out: QuestionReviewReason[] = [];
   const models = new Map<string, unknown>();
-  for (const s of a.suggestions) if (s.type === 'model' && !s.problem && !models.has(s.agent ?? `#${s.position}`)) models.set(s.agent ?? `#${s.position}`, s.value);
+  for (const s of a.suggestions)
+    if (s.type === 'model' && !s.problem && !models.has(s.agent ?? `#${s.position}`))
+      models.set(s.agent ?? `#${s.position}`, s.value);
   if (o.modelsDisagree && models.size >= 2) {
     const values = [...models.values()];
     let disagree: boolean;

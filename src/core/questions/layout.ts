@@ -88,7 +88,11 @@ export function answersOf(record: Rec, q: Question, fields: FieldMap = defaultFi
       if (!isObj(raw) || !('value' in raw)) return;
       const checked = checkAnswer(q, raw.value, record);
       const prov = isObj(raw.provenance) ? raw.provenance : {};
-      const labelScores = isObj(raw.label_scores) ? Object.fromEntries(Object.entries(raw.label_scores).filter((e): e is [string, number] => typeof e[1] === 'number')) : undefined;
+      const labelScores = isObj(raw.label_scores)
+        ? Object.fromEntries(
+            Object.entries(raw.label_scores).filter((e): e is [string, number] => typeof e[1] === 'number'),
+          )
+        : undefined;
       suggestions.push({
         position,
         value: checked.ok ? checked.value : raw.value,
@@ -117,7 +121,8 @@ export function answersOf(record: Rec, q: Question, fields: FieldMap = defaultFi
     };
   }
   let current: QuestionAnswers['current'];
-  if (human && human.status === 'submitted') current = { value: human.value, source: 'human', ...(human.problem ? { problem: human.problem } : {}) };
+  if (human && human.status === 'submitted')
+    current = { value: human.value, source: 'human', ...(human.problem ? { problem: human.problem } : {}) };
   else {
     const top = topModel(suggestions);
     if (top) current = { value: top.value, source: 'model', ...(top.problem ? { problem: top.problem } : {}) };
@@ -137,20 +142,41 @@ export function topModel<T extends { type: string; score?: number }>(list: reado
  * fit throws with the reason). The record is then reviewed. The dataset's single-label question
  * also sets the top-level label, as today.
  */
-export function withAnswer(record: Rec, q: Question, value: unknown, when: When = {}, fields: FieldMap = defaultFields): Rec {
+export function withAnswer(
+  record: Rec,
+  q: Question,
+  value: unknown,
+  when: When = {},
+  fields: FieldMap = defaultFields,
+): Rec {
   const checked = checkAnswer(q, value, record);
   if (!checked.ok) throw new Error(`${q.name}: ${checked.reason}`);
   if (q.type === 'label') return withHumanLabel(record, checked.value as string, when, fields, q.name);
   const ann = structuredClone(annotationsObj(record, fields));
   const human = isObj(ann.human) ? ann.human : {};
-  human[q.name] = { value: checked.value, ...(when.user ? { user: when.user } : {}), status: 'submitted', ...(when.time ? { time: when.time } : {}) };
+  human[q.name] = {
+    value: checked.value,
+    ...(when.user ? { user: when.user } : {}),
+    status: 'submitted',
+    ...(when.time ? { time: when.time } : {}),
+  };
   ann.human = human;
-  ann.review = { ...(isObj(ann.review) ? ann.review : {}), status: 'reviewed', ...(when.time ? { time: when.time } : {}) };
+  ann.review = {
+    ...(isObj(ann.review) ? ann.review : {}),
+    status: 'reviewed',
+    ...(when.time ? { time: when.time } : {}),
+  };
   return { ...record, [fields.annotations]: ann };
 }
 
 /** A person's answer as field edits (one undoable edit in the store). */
-export function answerEdits(record: Rec, q: Question, value: unknown, when: When = {}, fields: FieldMap = defaultFields): FieldEdit[] {
+export function answerEdits(
+  record: Rec,
+  q: Question,
+  value: unknown,
+  when: When = {},
+  fields: FieldMap = defaultFields,
+): FieldEdit[] {
   return diffFields(record, withAnswer(record, q, value, when, fields));
 }
 
@@ -164,30 +190,56 @@ export function withoutAnswer(record: Rec, q: Question, fields: FieldMap = defau
 }
 
 /** A model's suggestion for a question, checked first: a value that does not fit throws with the reason. */
-export function withQuestionSuggestion(record: Rec, q: Question, suggestion: Suggestion, fields: FieldMap = defaultFields): Rec {
+export function withQuestionSuggestion(
+  record: Rec,
+  q: Question,
+  suggestion: Suggestion,
+  fields: FieldMap = defaultFields,
+): Rec {
   const checked = checkAnswer(q, suggestion.value, record);
   if (!checked.ok) throw new Error(`${q.name}: ${checked.reason}`);
   return withSuggestion(record, q.name, { ...suggestion, value: checked.value }, fields);
 }
 
 /** Accepts a suggestion as the person's answer (re-checked against the record as it is now). */
-export function acceptAnswer(record: Rec, q: Question, position: number, when: When = {}, fields: FieldMap = defaultFields): Rec {
+export function acceptAnswer(
+  record: Rec,
+  q: Question,
+  position: number,
+  when: When = {},
+  fields: FieldMap = defaultFields,
+): Rec {
   const s = answersOf(record, q, fields).suggestions.find((x) => x.position === position);
   if (!s) throw new Error(`This record has no suggestion ${position + 1} for "${q.name}" to accept.`);
   return withAnswer(record, q, s.value, when, fields);
 }
 
-export function acceptAnswerEdits(record: Rec, q: Question, position: number, when: When = {}, fields: FieldMap = defaultFields): FieldEdit[] {
+export function acceptAnswerEdits(
+  record: Rec,
+  q: Question,
+  position: number,
+  when: When = {},
+  fields: FieldMap = defaultFields,
+): FieldEdit[] {
   return diffFields(record, acceptAnswer(record, q, position, when, fields));
 }
 
 /** Rejects the question's suggestions: kept, the person's decision marked discarded, the record back for review. */
-export function rejectAnswerEdits(record: Rec, q: Question, when: When = {}, fields: FieldMap = defaultFields): FieldEdit[] {
+export function rejectAnswerEdits(
+  record: Rec,
+  q: Question,
+  when: When = {},
+  fields: FieldMap = defaultFields,
+): FieldEdit[] {
   return diffFields(record, rejectSuggestion(record, q.name, when, fields));
 }
 
 /** The current value of each question (the person's, else the top model's), for exports and filters. */
-export function currentAnswers(record: Rec, questions: readonly Question[], fields: FieldMap = defaultFields): Record<string, AnswerValue | unknown> {
+export function currentAnswers(
+  record: Rec,
+  questions: readonly Question[],
+  fields: FieldMap = defaultFields,
+): Record<string, AnswerValue | unknown> {
   const out: Record<string, unknown> = {};
   for (const q of questions) {
     const c = answersOf(record, q, fields).current;
@@ -208,12 +260,24 @@ export interface AnswerProblem {
 }
 
 /** Every answer of a record that does not fit its question: a span off its text, a rating off the scale, a label not declared. */
-export function answerProblems(record: Rec, questions: readonly Question[], fields: FieldMap = defaultFields): AnswerProblem[] {
+export function answerProblems(
+  record: Rec,
+  questions: readonly Question[],
+  fields: FieldMap = defaultFields,
+): AnswerProblem[] {
   const out: AnswerProblem[] = [];
   for (const q of questions) {
     const a = answersOf(record, q, fields);
     if (a.human?.problem) out.push({ question: q.name, who: 'human', reason: a.human.problem });
-    for (const s of a.suggestions) if (s.problem) out.push({ question: q.name, who: 'model', ...(s.agent ? { agent: s.agent } : {}), position: s.position, reason: s.problem });
+    for (const s of a.suggestions)
+      if (s.problem)
+        out.push({
+          question: q.name,
+          who: 'model',
+          ...(s.agent ? { agent: s.agent } : {}),
+          position: s.position,
+          reason: s.problem,
+        });
   }
   return out;
 }

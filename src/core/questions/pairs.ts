@@ -53,7 +53,11 @@ export function promptOf(record: Rec, field?: string): string | undefined {
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 /** Pairs from one record's ranking: best against worst, or every pair of different ranks. */
-export function rankingPairs(record: Rec, q: RankingQuestion, opts: { promptField?: string; pairs?: 'best-worst' | 'all'; fields?: FieldMap } = {}): PreferencePair[] | string {
+export function rankingPairs(
+  record: Rec,
+  q: RankingQuestion,
+  opts: { promptField?: string; pairs?: 'best-worst' | 'all'; fields?: FieldMap } = {},
+): PreferencePair[] | string {
   const current = answersOf(record, q, opts.fields ?? defaultFields).current;
   if (!current) return `no ranking for "${q.name}"`;
   if (current.problem) return current.problem;
@@ -77,19 +81,25 @@ export function rankingPairs(record: Rec, q: RankingQuestion, opts: { promptFiel
   if (ranks.length < 2) return 'fewer than two ranked candidates';
   if (opts.pairs === 'all') {
     const out: PreferencePair[] = [];
-    for (let i = 0; i < ranks.length; i++) for (let j = i + 1; j < ranks.length; j++) if ((ranks[i] as [string, number])[1] < (ranks[j] as [string, number])[1]) out.push(pair(ranks[i] as [string, number], ranks[j] as [string, number]));
+    for (let i = 0; i < ranks.length; i++)
+      for (let j = i + 1; j < ranks.length; j++)
+        if ((ranks[i] as [string, number])[1] < (ranks[j] as [string, number])[1])
+          out.push(pair(ranks[i] as [string, number], ranks[j] as [string, number]));
     return out.length ? out : 'every candidate ties';
   }
   const best = ranks.filter((r) => r[1] === (ranks[0] as [string, number])[1]);
   const worst = ranks.filter((r) => r[1] === (ranks[ranks.length - 1] as [string, number])[1]);
-  if ((ranks[0] as [string, number])[1] === (ranks[ranks.length - 1] as [string, number])[1]) return 'every candidate ties';
+  if ((ranks[0] as [string, number])[1] === (ranks[ranks.length - 1] as [string, number])[1])
+    return 'every candidate ties';
   if (best.length > 1) return `${best.length} candidates tie for best`;
   if (worst.length > 1) return `${worst.length} candidates tie for worst`;
   return [pair(best[0] as [string, number], worst[0] as [string, number])];
 }
 
 /** Pairs from rated responses grouped by prompt: per prompt, the highest rated against the lowest. */
-export function ratingPairs(rated: readonly { prompt: string; response: unknown; rating: number; source: 'human' | 'model' }[]): { pairs: PreferencePair[]; ties: string[]; single: string[] } {
+export function ratingPairs(
+  rated: readonly { prompt: string; response: unknown; rating: number; source: 'human' | 'model' }[],
+): { pairs: PreferencePair[]; ties: string[]; single: string[] } {
   const byPrompt = new Map<string, typeof rated>();
   for (const r of rated) byPrompt.set(r.prompt, [...(byPrompt.get(r.prompt) ?? []), r]);
   const pairs: PreferencePair[] = [];
@@ -111,7 +121,15 @@ export function ratingPairs(rated: readonly { prompt: string; response: unknown;
       ties.push(prompt);
       continue;
     }
-    pairs.push({ prompt, prompt_id: sha(prompt), chosen: hi.response, rejected: lo.response, chosen_rating: hi.rating, rejected_rating: lo.rating, source: hi.source === 'human' && lo.source === 'human' ? 'human' : 'model' });
+    pairs.push({
+      prompt,
+      prompt_id: sha(prompt),
+      chosen: hi.response,
+      rejected: lo.response,
+      chosen_rating: hi.rating,
+      rejected_rating: lo.rating,
+      source: hi.source === 'human' && lo.source === 'human' ? 'human' : 'model',
+    });
   }
   return { pairs, ties, single };
 }
@@ -145,11 +163,15 @@ export function createQuestionPairsOperation(open: (file: string, signal?: Abort
   return defineOperation({
     id: 'pairs',
     title: 'Preference pairs from a question',
-    description: 'Chosen and rejected responses from a ranking (best against worst) or from ratings of responses to the same prompt.',
+    description:
+      'Chosen and rejected responses from a ranking (best against worst) or from ratings of responses to the same prompt.',
     options: QuestionPairsOptions,
     async run(options, ctx): Promise<QuestionPairsResult> {
       const q: Question | undefined = resolveQuestion({ ...options, input: options.file });
-      if (!q || (q.type !== 'ranking' && q.type !== 'rating')) throw new UserError(`preference pairs come from a ranking or a rating question; "${options.question}" is ${q ? `a ${q.type} question` : 'not declared'}`);
+      if (!q || (q.type !== 'ranking' && q.type !== 'rating'))
+        throw new UserError(
+          `preference pairs come from a ranking or a rating question; "${options.question}" is ${q ? `a ${q.type} question` : 'not declared'}`,
+        );
       const fields = options.fields ?? defaultFields;
       const rows: PreferencePair[] = [];
       const skipped: QuestionPairsResult['skipped'] = [];
@@ -175,10 +197,19 @@ export function createQuestionPairsOperation(open: (file: string, signal?: Abort
           const c = answersOf(l.value, rq, fields).current;
           const rating = c && !c.problem ? ratingOf(c.value) : undefined;
           const prompt = promptOf(l.value, options.promptField);
-          const response = options.responseField !== undefined ? getPath(l.value, options.responseField) : (['response', 'output', 'completion', 'generation'].map((f) => l.value?.[f]).find((x) => x !== undefined));
+          const response =
+            options.responseField !== undefined
+              ? getPath(l.value, options.responseField)
+              : ['response', 'output', 'completion', 'generation']
+                  .map((f) => l.value?.[f])
+                  .find((x) => x !== undefined);
           if (rating === undefined) skip({ line: l.index + 1, reason: c?.problem ?? `no rating for "${q.name}"` });
           else if (prompt === undefined) skip({ line: l.index + 1, reason: 'no prompt' });
-          else if (response === undefined) skip({ line: l.index + 1, reason: `no response (${options.responseField ?? 'response, output, completion, generation'})` });
+          else if (response === undefined)
+            skip({
+              line: l.index + 1,
+              reason: `no response (${options.responseField ?? 'response, output, completion, generation'})`,
+            });
           else rated.push({ prompt, response, rating, source: c?.source ?? 'model' });
         }
       }
@@ -188,7 +219,12 @@ export function createQuestionPairsOperation(open: (file: string, signal?: Abort
         for (const prompt of r.ties) skip({ prompt, reason: 'every response to the prompt has the same rating' });
         for (const prompt of r.single) skip({ prompt, reason: 'one rated response to the prompt: nothing to compare' });
       }
-      const written = await writeLinesAtomic(options.out, rows.map((r) => JSON.stringify(r)), ctx.signal, options.overwrite);
+      const written = await writeLinesAtomic(
+        options.out,
+        rows.map((r) => JSON.stringify(r)),
+        ctx.signal,
+        options.overwrite,
+      );
       ctx.log(`${written} pair(s) from "${q.name}" to ${options.out}; ${skippedCount} skipped`);
       return { question: q.name, out: options.out, written, skipped, skippedCount };
     },

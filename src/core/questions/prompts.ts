@@ -9,7 +9,17 @@ import { z } from 'zod';
 import type { PromptTemplate } from '../llm/prompts';
 import type { MultiLabelQuestion, QuestionType, RatingQuestion, SpanQuestion } from './schema';
 
-const SYSTEM_VARS = ['question', 'title', 'description', 'guidelines', 'labels', 'min', 'max', 'field', 'instructions'] as const;
+const SYSTEM_VARS = [
+  'question',
+  'title',
+  'description',
+  'guidelines',
+  'labels',
+  'min',
+  'max',
+  'field',
+  'instructions',
+] as const;
 
 const tail = [
   '{{guidelines}}',
@@ -113,10 +123,24 @@ export const textSchema = z.object({ text: z.string().min(1).max(32000), rationa
 
 export function spanSchema(q: SpanQuestion) {
   return z.object({
-    spans: z.array(z.object({ label: z.enum(q.labels as [string, ...string[]]), text: z.string().min(1).max(2000), occurrence: z.number().int().min(1) })).max(500),
+    spans: z
+      .array(
+        z.object({
+          label: z.enum(q.labels as [string, ...string[]]),
+          text: z.string().min(1).max(2000),
+          occurrence: z.number().int().min(1),
+        }),
+      )
+      .max(500),
     rationale,
   });
 }
 
 /** Typical output tokens per request, for estimates. */
-export const TYPICAL_OUTPUT: Record<Exclude<QuestionType, 'label'>, number> = { 'multi-label': 120, rating: 60, ranking: 80, text: 600, span: 200 };
+export const TYPICAL_OUTPUT: Record<Exclude<QuestionType, 'label'>, number> = {
+  'multi-label': 120,
+  rating: 60,
+  ranking: 80,
+  text: 600,
+  span: 200,
+};

@@ -71,18 +71,26 @@ export function resolveQuestion(o: ResolveInput): Question | undefined {
   let q: Question | undefined;
   if (!o.questionType) q = declared;
   else if (declared && declared.type !== o.questionType) {
-    throw new UserError(`"${name}" is declared as ${describeQuestion(declared)} in ${file}, not as a ${o.questionType} question`);
+    throw new UserError(
+      `"${name}" is declared as ${describeQuestion(declared)} in ${file}, not as a ${o.questionType} question`,
+    );
   } else {
     const merged: Record<string, unknown> = { ...(declared ?? { name, type: o.questionType }), ...overrides(o) };
     const need = NEEDS[o.questionType];
-    if (need && merged[need[0]] === undefined) throw new UserError(`the ${o.questionType} question "${name}" needs ${need[1]}`);
-    if (o.questionType === 'span' && merged.labels === undefined) throw new UserError(`the span question "${name}" needs its span labels, e.g. EMAIL,PHONE`);
+    if (need && merged[need[0]] === undefined)
+      throw new UserError(`the ${o.questionType} question "${name}" needs ${need[1]}`);
+    if (o.questionType === 'span' && merged.labels === undefined)
+      throw new UserError(`the span question "${name}" needs its span labels, e.g. EMAIL,PHONE`);
     const p = Question.safeParse(merged);
     if (!p.success) throw new UserError(`the ${o.questionType} question "${name}": ${z.prettifyError(p.error)}`);
     q = p.data;
   }
   if (q && q.type !== 'label' && q.name === (fields.question ?? 'label')) {
-    throw new UserError(`"${q.name}" is the dataset's single-label question (the top-level ${fields.label}); give the ${q.type} question its own name, e.g. topics`, 2, 'question');
+    throw new UserError(
+      `"${q.name}" is the dataset's single-label question (the top-level ${fields.label}); give the ${q.type} question its own name, e.g. topics`,
+      2,
+      'question',
+    );
   }
   return q;
 }

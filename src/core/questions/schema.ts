@@ -22,23 +22,44 @@ export type QuestionType = z.infer<typeof QuestionType>;
 export const QuestionName = z
   .string()
   .regex(/^[A-Za-z0-9_][\w-]{0,199}$/, 'letters, digits, _ and - (at most 200), e.g. "topics" or "pii"')
-  .refine((n) => !['__proto__', 'constructor', 'prototype'].includes(n), 'not a name a JavaScript object can hold as a key');
+  .refine(
+    (n) => !['__proto__', 'constructor', 'prototype'].includes(n),
+    'not a name a JavaScript object can hold as a key',
+  );
 
-const LabelName = z.string().min(1).max(200).refine((l) => l !== '__proto__', 'not a label a JavaScript object can hold as a key');
+const LabelName = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((l) => l !== '__proto__', 'not a label a JavaScript object can hold as a key');
 
 /** Display text and a description per label (Argilla's option `text` and `description`), optional. */
-const LabelInfo = z.record(z.string(), z.object({ text: z.string().min(1).optional(), description: z.string().min(1).optional() }));
+const LabelInfo = z.record(
+  z.string(),
+  z.object({ text: z.string().min(1).optional(), description: z.string().min(1).optional() }),
+);
 
 const Base = {
   name: QuestionName.describe('The key of its answers: annotations.human.<name>, annotations.suggestions.<name>.'),
   /** Shown to people (Argilla's title); default: the name. */
   title: z.string().min(1).max(500).optional().describe('Shown to people; default: the name.'),
   /** One line on what the question asks (Argilla's description). */
-  description: z.string().min(1).max(1000).optional().describe('One line on what the question asks (people and the model see it).'),
+  description: z
+    .string()
+    .min(1)
+    .max(1000)
+    .optional()
+    .describe('One line on what the question asks (people and the model see it).'),
   /** How to answer it: shown to annotators and given to the model as instructions. */
-  guidelines: z.string().optional().describe('How to answer it: shown to annotators and given to the model as instructions.'),
+  guidelines: z
+    .string()
+    .optional()
+    .describe('How to answer it: shown to annotators and given to the model as instructions.'),
   /** Whether a record needs an answer to count as done (Argilla's `required`). */
-  required: z.boolean().default(true).describe("Whether a record needs an answer to count as done (Argilla's required)."),
+  required: z
+    .boolean()
+    .default(true)
+    .describe("Whether a record needs an answer to count as done (Argilla's required)."),
 };
 
 function uniqueLabels(labels: readonly string[]): boolean {
@@ -83,7 +104,10 @@ export const RankingQuestion = z
      */
     options: z.array(LabelName).min(2).refine(uniqueLabels, 'options must be unique').optional(),
   })
-  .refine((q) => q.field !== undefined || q.options !== undefined, { message: 'a ranking needs the list field of candidates (field) or the fields to rank (options)', path: ['field'] });
+  .refine((q) => q.field !== undefined || q.options !== undefined, {
+    message: 'a ranking needs the list field of candidates (field) or the fields to rank (options)',
+    path: ['field'],
+  });
 
 export const TextQuestion = z.object({
   ...Base,
@@ -104,7 +128,14 @@ export const SpanQuestion = z.object({
   allowOverlapping: z.boolean().default(false),
 });
 
-export const Question = z.discriminatedUnion('type', [LabelQuestion, MultiLabelQuestion, RatingQuestion, RankingQuestion, TextQuestion, SpanQuestion]);
+export const Question = z.discriminatedUnion('type', [
+  LabelQuestion,
+  MultiLabelQuestion,
+  RatingQuestion,
+  RankingQuestion,
+  TextQuestion,
+  SpanQuestion,
+]);
 export type Question = z.output<typeof Question>;
 export type QuestionInput = z.input<typeof Question>;
 export type LabelQuestion = z.output<typeof LabelQuestion>;
@@ -118,7 +149,8 @@ export type SpanQuestion = z.output<typeof SpanQuestion>;
 export const Questions = z.array(Question).superRefine((qs, ctx) => {
   const seen = new Set<string>();
   qs.forEach((q, i) => {
-    if (seen.has(q.name)) ctx.addIssue({ code: 'custom', message: `two questions are named "${q.name}"`, path: [i, 'name'] });
+    if (seen.has(q.name))
+      ctx.addIssue({ code: 'custom', message: `two questions are named "${q.name}"`, path: [i, 'name'] });
     seen.add(q.name);
   });
 });

@@ -10,12 +10,29 @@
 import type { TaskResult } from '../llm/apply-result';
 import type { ResponseCache } from '../llm/cache';
 import { estimateTokens, type ChatMessage, type LlmClient, type SamplingParams, type Usage } from '../llm/client';
-import { ANNOTATION_FIELDS, findPromptsDir, loadTemplate, promptHash, renderMessages, renderTemplate, requestKey, type PromptTemplate } from '../llm/prompts';
+import {
+  ANNOTATION_FIELDS,
+  findPromptsDir,
+  loadTemplate,
+  promptHash,
+  renderMessages,
+  renderTemplate,
+  requestKey,
+  type PromptTemplate,
+} from '../llm/prompts';
 import { structuredCall, structuredSpec, type StructuredMode, type StructuredSpec } from '../llm/structured';
 import type { LlmTask, TaskOutcome } from '../jobs/types';
 import { textOf } from '../filter/fields';
 import type { FieldMap } from '../schema/annotation';
-import { multiLabelSchema, questionTemplates, rankingSchema, ratingSchema, spanSchema, textSchema, TYPICAL_OUTPUT } from './prompts';
+import {
+  multiLabelSchema,
+  questionTemplates,
+  rankingSchema,
+  ratingSchema,
+  spanSchema,
+  textSchema,
+  TYPICAL_OUTPUT,
+} from './prompts';
 import { answersOf } from './layout';
 import { candidateIds, type Question, type SpanValue } from './schema';
 import { checkAnswer, locateQuote, occurrences, rankingCandidates, rankingSource, spanFieldText } from './values';
@@ -47,7 +64,9 @@ export interface QuestionTaskDeps {
 const ZERO: Usage = { input_tokens: 0, output_tokens: 0 };
 const show = (s: string, max = 40): string => JSON.stringify(s.length > max ? `${s.slice(0, max)}…` : s);
 
-export type Decoded = { ok: true; value: unknown; confidence?: number; labelScores?: Record<string, number>; rationale?: string } | { ok: false; reason: string };
+export type Decoded =
+  | { ok: true; value: unknown; confidence?: number; labelScores?: Record<string, number>; rationale?: string }
+  | { ok: false; reason: string };
 
 function fieldsExcluded(fields: FieldMap | undefined, more: (string | undefined)[] = []): Set<string> {
   const out = new Set<string>(ANNOTATION_FIELDS);
@@ -57,7 +76,11 @@ function fieldsExcluded(fields: FieldMap | undefined, more: (string | undefined)
 }
 
 /** Multi-label: how sure the model is of the whole answer, the least sure of its per-label decisions (chosen: c, not chosen: 1 - c). */
-export function multiLabelScore(chosen: readonly string[], confidence: Record<string, number>, labels: readonly string[]): number | undefined {
+export function multiLabelScore(
+  chosen: readonly string[],
+  confidence: Record<string, number>,
+  labels: readonly string[],
+): number | undefined {
   let min: number | undefined;
   for (const l of labels) {
     const c = confidence[l];
@@ -92,7 +115,8 @@ export function prepareQuestion(q: Exclude<Question, { type: 'label' }>, o: Ques
   const builtIn: PromptTemplate = questionTemplates[q.type];
   const template = loadTemplate(q.type, builtIn, o.promptsDir ?? findPromptsDir(o.input));
   const labels = q.type === 'multi-label' || q.type === 'span' ? q.labels.join(', ') : '';
-  const field = q.type === 'ranking' ? rankingSource(q) : q.type === 'span' ? q.field : q.type === 'text' ? (q.field ?? '') : '';
+  const field =
+    q.type === 'ranking' ? rankingSource(q) : q.type === 'span' ? q.field : q.type === 'text' ? (q.field ?? '') : '';
   const system = renderTemplate(template.system, {
     question: q.name,
     title: q.title ?? q.name,
@@ -109,7 +133,10 @@ export function prepareQuestion(q: Exclude<Question, { type: 'label' }>, o: Ques
     .replace(/\n{2,}/g, '\n')
     .replace(/^(.*Question "[^"\n]*"):$/gm, '$1.') // a question without a description
     .trim();
-  const exclude = fieldsExcluded(o.fields, q.type === 'ranking' ? (q.field ? [q.field] : (q.options ?? [])) : q.type === 'span' ? [q.field] : []);
+  const exclude = fieldsExcluded(
+    o.fields,
+    q.type === 'ranking' ? (q.field ? [q.field] : (q.options ?? [])) : q.type === 'span' ? [q.field] : [],
+  );
   const params: SamplingParams = { temperature: o.temperature, max_tokens: o.maxTokens };
   if (o.topP !== undefined) params.top_p = o.topP;
   if (o.seed !== undefined) params.seed = o.seed;
@@ -118,7 +145,10 @@ export function prepareQuestion(q: Exclude<Question, { type: 'label' }>, o: Ques
     q.type === 'multi-label'
       ? (structuredSpec(multiLabelSchema(q), 'multi_label_answer') as StructuredSpec<unknown>)
       : q.type === 'rating'
-        ? (structuredSpec(ratingSchema(q), `rating_answer_${q.min}_${q.max}`.replace(/-/g, 'm')) as StructuredSpec<unknown>)
+        ? (structuredSpec(
+            ratingSchema(q),
+            `rating_answer_${q.min}_${q.max}`.replace(/-/g, 'm'),
+          ) as StructuredSpec<unknown>)
         : q.type === 'text'
           ? (structuredSpec(textSchema, 'text_answer') as StructuredSpec<unknown>)
           : q.type === 'span'
@@ -130,7 +160,11 @@ export function prepareQuestion(q: Exclude<Question, { type: 'label' }>, o: Ques
   const rankingSpec = (ids: string[]): StructuredSpec<unknown> => {
     const key = JSON.stringify(ids);
     let spec = rankingSpecs.get(key);
-    if (!spec) rankingSpecs.set(key, (spec = structuredSpec(rankingSchema(ids), `ranking_answer_${ids.length}`) as StructuredSpec<unknown>));
+    if (!spec)
+      rankingSpecs.set(
+        key,
+        (spec = structuredSpec(rankingSchema(ids), `ranking_answer_${ids.length}`) as StructuredSpec<unknown>),
+      );
     return spec;
   };
 
@@ -145,7 +179,13 @@ export function prepareQuestion(q: Exclude<Question, { type: 'label' }>, o: Ques
             if (!checked.ok) return checked;
             const chosen = checked.value as string[];
             const score = multiLabelScore(chosen, v.confidence, q.labels);
-            return { ok: true, value: chosen, labelScores: v.confidence, rationale: v.rationale, ...(score !== undefined ? { confidence: score } : {}) };
+            return {
+              ok: true,
+              value: chosen,
+              labelScores: v.confidence,
+              rationale: v.rationale,
+              ...(score !== undefined ? { confidence: score } : {}),
+            };
           },
         };
       case 'rating':
@@ -154,11 +194,14 @@ export function prepareQuestion(q: Exclude<Question, { type: 'label' }>, o: Ques
           decode: (a) => {
             const v = a as { rating: number; confidence: number; rationale: string };
             const checked = checkAnswer(q, v.rating, record);
-            return checked.ok ? { ok: true, value: checked.value, confidence: v.confidence, rationale: v.rationale } : checked;
+            return checked.ok
+              ? { ok: true, value: checked.value, confidence: v.confidence, rationale: v.rationale }
+              : checked;
           },
         };
       case 'text':
-        if (q.field !== undefined && record[q.field] === undefined) return { problem: `the record has no "${q.field}" field to answer about` };
+        if (q.field !== undefined && record[q.field] === undefined)
+          return { problem: `the record has no "${q.field}" field to answer about` };
         return {
           spec: fixedSpec,
           decode: (a) => {
@@ -169,8 +212,14 @@ export function prepareQuestion(q: Exclude<Question, { type: 'label' }>, o: Ques
         };
       case 'ranking': {
         const candidates = rankingCandidates(record, q);
-        if (!candidates) return { problem: q.field ? `the record has no list field "${q.field}" to rank` : `the record lacks one of the fields to rank (${field})` };
-        if (candidates.length < 2) return { problem: `"${field}" has ${candidates.length} candidate(s); a ranking needs 2 or more` };
+        if (!candidates)
+          return {
+            problem: q.field
+              ? `the record has no list field "${q.field}" to rank`
+              : `the record lacks one of the fields to rank (${field})`,
+          };
+        if (candidates.length < 2)
+          return { problem: `"${field}" has ${candidates.length} candidate(s); a ranking needs 2 or more` };
         const ids = candidateIds(q, candidates.length);
         const shown = candidates.map((c, i) => `[${ids[i]}] ${textOf(c) ?? ''}`).join('\n\n');
         return {
@@ -220,12 +269,17 @@ export function prepareQuestion(q: Exclude<Question, { type: 'label' }>, o: Ques
     const p = plan(ex.record);
     const checked = checkAnswer(q, ex.value, ex.record);
     if (p.problem || !checked.ok) continue;
-    const user = renderMessages(template, system, ex.record, { inputFields: o.inputFields, extra: p.extra, exclude }).at(-1) as ChatMessage;
+    const user = renderMessages(template, system, ex.record, {
+      inputFields: o.inputFields,
+      extra: p.extra,
+      exclude,
+    }).at(-1) as ChatMessage;
     fewShot.push(user, { role: 'assistant', content: JSON.stringify(answerJson(q, checked.value, ex.record)) });
   }
   // The declaration and the demonstrations are part of the hash: other labels, scale, field or examples, another prompt and job.
   const hash = promptHash(template, system, { question: q, fewShot });
-  const messagesFor = (record: Rec, extra: Rec | undefined): ChatMessage[] => renderMessages(template, system, record, { inputFields: o.inputFields, extra, exclude, fewShot });
+  const messagesFor = (record: Rec, extra: Rec | undefined): ChatMessage[] =>
+    renderMessages(template, system, record, { inputFields: o.inputFields, extra, exclude, fewShot });
   const typical = Math.min(o.maxTokens, TYPICAL_OUTPUT[q.type]);
 
   const promptSource = `${template.source ?? `built-in ${template.id} prompt`} v${template.version} (${hash.slice(0, 19)}) for ${q.type} question "${q.name}"`;
@@ -233,7 +287,11 @@ export function prepareQuestion(q: Exclude<Question, { type: 'label' }>, o: Ques
 }
 
 /** The task for one question (not a plain label question). */
-export function questionTask(q: Exclude<Question, { type: 'label' }>, o: QuestionTaskOptions, deps: QuestionTaskDeps): LlmTask {
+export function questionTask(
+  q: Exclude<Question, { type: 'label' }>,
+  o: QuestionTaskOptions,
+  deps: QuestionTaskDeps,
+): LlmTask {
   const { template, hash, promptSource, params, typical, plan, messagesFor } = prepareQuestion(q, o);
   return {
     id: 'label',
@@ -250,7 +308,8 @@ export function questionTask(q: Exclude<Question, { type: 'label' }>, o: Questio
     },
     async run(record, ctx): Promise<TaskOutcome> {
       const p = plan(record);
-      if (p.problem || !p.spec || !p.decode) return { ok: false, reason: p.problem ?? 'nothing to ask', usage: ZERO, requests: 0 };
+      if (p.problem || !p.spec || !p.decode)
+        return { ok: false, reason: p.problem ?? 'nothing to ask', usage: ZERO, requests: 0 };
       const r = await structuredCall(deps.client, {
         messages: messagesFor(record, p.extra),
         spec: p.spec,
@@ -264,7 +323,8 @@ export function questionTask(q: Exclude<Question, { type: 'label' }>, o: Questio
       });
       if (!r.ok) return { ok: false, reason: r.reason, usage: r.usage, raw: r.raw, requests: r.requests };
       const d = p.decode(r.value);
-      if (!d.ok) return { ok: false, reason: `${q.name}: ${d.reason}`, usage: r.usage, raw: r.raw, requests: r.requests };
+      if (!d.ok)
+        return { ok: false, reason: `${q.name}: ${d.reason}`, usage: r.usage, raw: r.raw, requests: r.requests };
       const result: TaskResult = {
         task: 'label',
         question: q.name,
@@ -284,7 +344,11 @@ export function answerJson(q: Exclude<Question, { type: 'label' }>, value: unkno
   switch (q.type) {
     case 'multi-label': {
       const chosen = value as string[];
-      return { labels: chosen, confidence: Object.fromEntries(q.labels.map((l) => [l, chosen.includes(l) ? 1 : 0])), rationale: '' };
+      return {
+        labels: chosen,
+        confidence: Object.fromEntries(q.labels.map((l) => [l, chosen.includes(l) ? 1 : 0])),
+        rationale: '',
+      };
     }
     case 'rating':
       return { rating: value, confidence: 1, rationale: '' };
@@ -315,7 +379,12 @@ export function answerJson(q: Exclude<Question, { type: 'label' }>, value: unkno
 }
 
 /** Few-shot demonstrations for a question: the first `n` records a person answered (submitted, fitting the question). */
-export function humanAnswerExamples(ds: { lineCount: number; line(i: number): { value?: Rec } }, q: Question, n: number, fields?: FieldMap): { record: Rec; value: unknown }[] {
+export function humanAnswerExamples(
+  ds: { lineCount: number; line(i: number): { value?: Rec } },
+  q: Question,
+  n: number,
+  fields?: FieldMap,
+): { record: Rec; value: unknown }[] {
   const out: { record: Rec; value: unknown }[] = [];
   for (let i = 0; i < ds.lineCount && out.length < n; i++) {
     const v = ds.line(i).value;

@@ -6,7 +6,15 @@
 // Span offsets count Unicode code points (what Python's len() and Argilla count, and what spaCy's
 // character offsets are), not UTF-16 units: "é" and "😀" are one each.
 import { getPath } from '../filter/fields';
-import { candidateIds, RankValue, SpanValue, type AnswerValue, type Question, type RankingQuestion, type SpanQuestion } from './schema';
+import {
+  candidateIds,
+  RankValue,
+  SpanValue,
+  type AnswerValue,
+  type Question,
+  type RankingQuestion,
+  type SpanQuestion,
+} from './schema';
 
 export type Checked<T = AnswerValue> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -96,8 +104,13 @@ export function rankingSource(q: RankingQuestion): string {
   return q.field ?? (q.options ?? []).join(', ');
 }
 
-function checkSpans(q: SpanQuestion, value: unknown, record: Record<string, unknown> | undefined): Checked<SpanValue[]> {
-  if (!Array.isArray(value)) return { ok: false, reason: `a span answer is a list of {label, start, end}, got ${typeof value}` };
+function checkSpans(
+  q: SpanQuestion,
+  value: unknown,
+  record: Record<string, unknown> | undefined,
+): Checked<SpanValue[]> {
+  if (!Array.isArray(value))
+    return { ok: false, reason: `a span answer is a list of {label, start, end}, got ${typeof value}` };
   const text = record ? spanFieldText(record, q.field) : undefined;
   if (record && text === undefined) return { ok: false, reason: `the record has no text field "${q.field}" for spans` };
   const length = text === undefined ? Infinity : cpLength(text);
@@ -107,13 +120,22 @@ function checkSpans(q: SpanQuestion, value: unknown, record: Record<string, unkn
     const n = `span ${i + 1}`;
     if (!p.success) return { ok: false, reason: `${n} is not {label, start, end} with integer offsets` };
     const s = p.data;
-    if (!q.labels.includes(s.label)) return { ok: false, reason: `${n} has the label "${s.label}", not one of ${q.labels.join(', ')}` };
-    if (s.end <= s.start) return { ok: false, reason: `${n} (${s.label}) ends at ${s.end}, not after its start ${s.start}` };
-    if (s.end > length) return { ok: false, reason: `${n} (${s.label}, ${s.start}-${s.end}) ends past the end of "${q.field}" (${length} characters)` };
+    if (!q.labels.includes(s.label))
+      return { ok: false, reason: `${n} has the label "${s.label}", not one of ${q.labels.join(', ')}` };
+    if (s.end <= s.start)
+      return { ok: false, reason: `${n} (${s.label}) ends at ${s.end}, not after its start ${s.start}` };
+    if (s.end > length)
+      return {
+        ok: false,
+        reason: `${n} (${s.label}, ${s.start}-${s.end}) ends past the end of "${q.field}" (${length} characters)`,
+      };
     if (text !== undefined) {
       const covered = cpSlice(text, s.start, s.end);
       if (s.text !== undefined && s.text !== covered) {
-        return { ok: false, reason: `${n} (${s.label}, ${s.start}-${s.end}) says it covers ${show(s.text)} but "${q.field}" has ${show(covered)} there` };
+        return {
+          ok: false,
+          reason: `${n} (${s.label}, ${s.start}-${s.end}) says it covers ${show(s.text)} but "${q.field}" has ${show(covered)} there`,
+        };
       }
       out.push({ label: s.label, start: s.start, end: s.end, text: covered });
     } else out.push(s);
@@ -122,25 +144,44 @@ function checkSpans(q: SpanQuestion, value: unknown, record: Record<string, unkn
   for (let i = 1; i < out.length; i++) {
     const a = out[i - 1] as SpanValue;
     const b = out[i] as SpanValue;
-    if (a.start === b.start && a.end === b.end && a.label === b.label) return { ok: false, reason: `the span ${a.label} ${a.start}-${a.end} is given twice` };
-    if (!q.allowOverlapping && b.start < a.end) return { ok: false, reason: `the spans ${a.label} ${a.start}-${a.end} and ${b.label} ${b.start}-${b.end} overlap (the question does not allow overlapping spans)` };
+    if (a.start === b.start && a.end === b.end && a.label === b.label)
+      return { ok: false, reason: `the span ${a.label} ${a.start}-${a.end} is given twice` };
+    if (!q.allowOverlapping && b.start < a.end)
+      return {
+        ok: false,
+        reason: `the spans ${a.label} ${a.start}-${a.end} and ${b.label} ${b.start}-${b.end} overlap (the question does not allow overlapping spans)`,
+      };
   }
   return { ok: true, value: out };
 }
 
-function checkRanking(q: RankingQuestion, value: unknown, record: Record<string, unknown> | undefined): Checked<RankValue[]> {
-  if (!Array.isArray(value)) return { ok: false, reason: 'a ranking is a list of {value, rank} (or of candidate names, best first)' };
+function checkRanking(
+  q: RankingQuestion,
+  value: unknown,
+  record: Record<string, unknown> | undefined,
+): Checked<RankValue[]> {
+  if (!Array.isArray(value))
+    return { ok: false, reason: 'a ranking is a list of {value, rank} (or of candidate names, best first)' };
   // A plain list of names, best first, is shorthand for ranks 1..n.
-  const items: unknown[] = value.every((v) => typeof v === 'string') ? value.map((v, i) => ({ value: v, rank: i + 1 })) : value;
+  const items: unknown[] = value.every((v) => typeof v === 'string')
+    ? value.map((v, i) => ({ value: v, rank: i + 1 }))
+    : value;
   const candidates = record ? rankingCandidates(record, q) : undefined;
-  if (record && !candidates) return { ok: false, reason: q.field ? `the record has no list field "${q.field}" to rank` : `the record lacks one of the fields to rank (${rankingSource(q)})` };
+  if (record && !candidates)
+    return {
+      ok: false,
+      reason: q.field
+        ? `the record has no list field "${q.field}" to rank`
+        : `the record lacks one of the fields to rank (${rankingSource(q)})`,
+    };
   const ids = candidates ? candidateIds(q, candidates.length) : q.options;
   const out: RankValue[] = [];
   const seen = new Set<string>();
   for (const [i, raw] of items.entries()) {
     const p = RankValue.safeParse(raw);
     if (!p.success) return { ok: false, reason: `ranking item ${i + 1} is not {value, rank} with a rank of 1 or more` };
-    if (ids && !ids.includes(p.data.value)) return { ok: false, reason: `"${p.data.value}" is not a candidate (candidates: ${ids.join(', ')})` };
+    if (ids && !ids.includes(p.data.value))
+      return { ok: false, reason: `"${p.data.value}" is not a candidate (candidates: ${ids.join(', ')})` };
     if (seen.has(p.data.value)) return { ok: false, reason: `"${p.data.value}" is ranked twice` };
     seen.add(p.data.value);
     out.push(p.data);
@@ -148,7 +189,8 @@ function checkRanking(q: RankingQuestion, value: unknown, record: Record<string,
   if (out.length < 2) return { ok: false, reason: 'a ranking orders at least two candidates' };
   const n = ids?.length ?? out.length;
   const high = out.find((r) => r.rank > n);
-  if (high) return { ok: false, reason: `"${high.value}" has rank ${high.rank}, above the number of candidates (${n})` };
+  if (high)
+    return { ok: false, reason: `"${high.value}" has rank ${high.rank}, above the number of candidates (${n})` };
   out.sort((a, b) => a.rank - b.rank || (ids ? ids.indexOf(a.value) - ids.indexOf(b.value) : 0));
   return { ok: true, value: out };
 }
@@ -162,21 +204,32 @@ export function checkAnswer(q: Question, value: unknown, record?: Record<string,
   switch (q.type) {
     case 'label':
       if (typeof value !== 'string') return { ok: false, reason: `a label is a string, got ${JSON.stringify(value)}` };
-      return q.labels.includes(value) ? { ok: true, value } : { ok: false, reason: `"${value}" is not one of ${q.labels.join(', ')}` };
+      return q.labels.includes(value)
+        ? { ok: true, value }
+        : { ok: false, reason: `"${value}" is not one of ${q.labels.join(', ')}` };
     case 'multi-label': {
-      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) return { ok: false, reason: 'a multi-label answer is a list of labels' };
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
+        return { ok: false, reason: 'a multi-label answer is a list of labels' };
       const unknown = value.filter((v) => !q.labels.includes(v));
-      if (unknown.length) return { ok: false, reason: `${unknown.map((u) => `"${u}"`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not one of ${q.labels.join(', ')}` };
+      if (unknown.length)
+        return {
+          ok: false,
+          reason: `${unknown.map((u) => `"${u}"`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not one of ${q.labels.join(', ')}`,
+        };
       const set = new Set(value);
       return { ok: true, value: q.labels.filter((l) => set.has(l)) };
     }
     case 'rating':
-      if (typeof value !== 'number' || !Number.isInteger(value)) return { ok: false, reason: `a rating is an integer, got ${JSON.stringify(value)}` };
-      return value >= q.min && value <= q.max ? { ok: true, value } : { ok: false, reason: `the rating ${value} is outside ${q.min}-${q.max}` };
+      if (typeof value !== 'number' || !Number.isInteger(value))
+        return { ok: false, reason: `a rating is an integer, got ${JSON.stringify(value)}` };
+      return value >= q.min && value <= q.max
+        ? { ok: true, value }
+        : { ok: false, reason: `the rating ${value} is outside ${q.min}-${q.max}` };
     case 'ranking':
       return checkRanking(q, value, record);
     case 'text':
-      if (typeof value !== 'string') return { ok: false, reason: `a text answer is a string, got ${JSON.stringify(value)}` };
+      if (typeof value !== 'string')
+        return { ok: false, reason: `a text answer is a string, got ${JSON.stringify(value)}` };
       return value.trim() === '' ? { ok: false, reason: 'the text answer is empty' } : { ok: true, value };
     case 'span':
       return checkSpans(q, value, record);

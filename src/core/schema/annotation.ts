@@ -57,7 +57,14 @@ export const Suggestion = z.object({
   label_scores: z.record(z.string(), z.number()).optional(),
   /** Self-consistency: the k sampled answers behind `value` (the majority) and `score` (the agreement). */
   samples: z
-    .array(z.object({ value: z.unknown(), score: z.number().optional(), rationale: z.string().optional(), provenance: Provenance.optional() }))
+    .array(
+      z.object({
+        value: z.unknown(),
+        score: z.number().optional(),
+        rationale: z.string().optional(),
+        provenance: Provenance.optional(),
+      }),
+    )
     .optional(),
 });
 export type Suggestion = z.infer<typeof Suggestion>;
@@ -189,7 +196,17 @@ const isObj = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !
 const absent = (v: unknown): boolean => v === undefined || v === null || v === '';
 /** JSON text with every object's keys sorted (keys whose value is undefined dropped, as JSON does). */
 function sortedJson(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) => (isObj(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]])) : x)) ?? 'undefined';
+  return (
+    JSON.stringify(v, (_k, x: unknown) =>
+      isObj(x)
+        ? Object.fromEntries(
+            Object.keys(x)
+              .sort()
+              .map((k) => [k, x[k]]),
+          )
+        : x,
+    ) ?? 'undefined'
+  );
 }
 /** Equal as JSON values, whatever the order of their keys. (This module is also bundled for the browser: no node:util.) */
 const same = (a: unknown, b: unknown): boolean => sortedJson(a) === sortedJson(b);
@@ -202,7 +219,13 @@ function labelText(v: unknown): string | undefined {
 
 function provenanceView(p: Provenance | undefined): ProvenanceView | undefined {
   if (!p) return undefined;
-  return { model: p.model, promptHash: p.prompt_hash, time: p.time, inputTokens: p.usage?.input_tokens, outputTokens: p.usage?.output_tokens };
+  return {
+    model: p.model,
+    promptHash: p.prompt_hash,
+    time: p.time,
+    inputTokens: p.usage?.input_tokens,
+    outputTokens: p.usage?.output_tokens,
+  };
 }
 
 function judgeView(j: Judge): JudgeView {
@@ -235,8 +258,12 @@ export function currentPanel<T>(items: readonly T[], meta: (t: T) => { promptHas
   return items.filter((t) => meta(t).promptHash === hash);
 }
 
-const judgeMeta = (j: Judge): { promptHash?: string; time?: string } => ({ promptHash: j.provenance?.prompt_hash, time: j.provenance?.time });
-const judgeKey = (j: Judge): string => `${j.model ?? j.provenance?.model ?? ''}\u0000${j.provenance?.prompt_hash ?? ''}`;
+const judgeMeta = (j: Judge): { promptHash?: string; time?: string } => ({
+  promptHash: j.provenance?.prompt_hash,
+  time: j.provenance?.time,
+});
+const judgeKey = (j: Judge): string =>
+  `${j.model ?? j.provenance?.model ?? ''}\u0000${j.provenance?.prompt_hash ?? ''}`;
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 
 function scored(list: unknown): Judge[] {
@@ -251,7 +278,10 @@ function scored(list: unknown): Judge[] {
 
 /** The panel's verdict over a list of judge entries (undefined when none has a score). */
 export function panelVerdict(judges: readonly Judge[]): Judge | undefined {
-  const panel = currentPanel(judges.filter((j) => typeof j.score === 'number' && Number.isFinite(j.score)), judgeMeta);
+  const panel = currentPanel(
+    judges.filter((j) => typeof j.score === 'number' && Number.isFinite(j.score)),
+    judgeMeta,
+  );
   if (panel.length === 0) return undefined;
   if (panel.length === 1) return panel[0];
   const scores = panel.map((j) => j.score as number);
@@ -273,7 +303,8 @@ export function panelVerdict(judges: readonly Judge[]): Judge | undefined {
     spread: round2(Math.max(...scores) - Math.min(...scores)),
     models,
   };
-  if (latest.provenance?.prompt_hash || latest.provenance?.time) out.provenance = { prompt_hash: latest.provenance.prompt_hash, time: latest.provenance.time };
+  if (latest.provenance?.prompt_hash || latest.provenance?.time)
+    out.provenance = { prompt_hash: latest.provenance.prompt_hash, time: latest.provenance.time };
   return out;
 }
 
@@ -305,7 +336,8 @@ export function withJudge(record: Rec, judge: Judge, fields: FieldMap = defaultF
     return j.success && judgeKey(j.data) === key;
   });
   if (at >= 0) {
-    if (!same(list[at], entry)) next = withHistory(next, { field: fields.judges, value: list[at], ...when, by }, fields);
+    if (!same(list[at], entry))
+      next = withHistory(next, { field: fields.judges, value: list[at], ...when, by }, fields);
     list[at] = entry;
   } else list.push(entry);
   const verdict = panelVerdict(scored(list));
@@ -333,7 +365,9 @@ export function readAnnotation(record: Rec, fields: FieldMap = defaultFields): A
           rationale: s.data.rationale,
           position,
           ...(p?.task ? { task: p.task } : {}),
-          ...(s.data.samples ? { samples: s.data.samples.map((x) => ({ value: x.value, score: x.score, rationale: x.rationale })) } : {}),
+          ...(s.data.samples
+            ? { samples: s.data.samples.map((x) => ({ value: x.value, score: x.score, rationale: x.rationale })) }
+            : {}),
           provenance: provenanceView(p),
         });
       });
@@ -348,7 +382,10 @@ export function readAnnotation(record: Rec, fields: FieldMap = defaultFields): A
   const review = isObj(ann.review) && typeof ann.review.status === 'string' ? ann.review.status : undefined;
   const rationale = record[fields.rationale];
   const rationaleText = typeof rationale === 'string' ? rationale : undefined;
-  const written = rationaleText === undefined ? undefined : suggestions.find((s) => s.question === fields.rationale && s.task === 'rationale' && s.value === rationaleText);
+  const written =
+    rationaleText === undefined
+      ? undefined
+      : suggestions.find((s) => s.question === fields.rationale && s.task === 'rationale' && s.value === rationaleText);
   return {
     label: labelText(record[fields.label]),
     rationale: rationaleText,
@@ -401,17 +438,42 @@ export function withOrigin(record: Rec, origin: Origin, fields: FieldMap = defau
 }
 
 /** The human's label, stored beside (never over) the model's suggestions; the record is reviewed. */
-export function withHumanLabel(record: Rec, label: string, when: When = {}, fields: FieldMap = defaultFields, question = fields.question ?? 'label'): Rec {
+export function withHumanLabel(
+  record: Rec,
+  label: string,
+  when: When = {},
+  fields: FieldMap = defaultFields,
+  question = fields.question ?? 'label',
+): Rec {
   const ann = annotationsOf(record, fields);
   const human = isObj(ann.human) ? ann.human : {};
-  human[question] = { value: label, ...(when.user ? { user: when.user } : {}), status: 'submitted', ...(when.time ? { time: when.time } : {}) };
+  human[question] = {
+    value: label,
+    ...(when.user ? { user: when.user } : {}),
+    status: 'submitted',
+    ...(when.time ? { time: when.time } : {}),
+  };
   ann.human = human;
-  ann.review = { ...(isObj(ann.review) ? ann.review : {}), status: 'reviewed', ...(when.time ? { time: when.time } : {}) };
-  return { ...record, ...(question === (fields.question ?? 'label') ? { [fields.label]: label } : {}), [fields.annotations]: ann };
+  ann.review = {
+    ...(isObj(ann.review) ? ann.review : {}),
+    status: 'reviewed',
+    ...(when.time ? { time: when.time } : {}),
+  };
+  return {
+    ...record,
+    ...(question === (fields.question ?? 'label') ? { [fields.label]: label } : {}),
+    [fields.annotations]: ann,
+  };
 }
 
 /** Accepts a model suggestion as the human's decision. */
-export function acceptSuggestion(record: Rec, question: string, position: number, when: When = {}, fields: FieldMap = defaultFields): Rec {
+export function acceptSuggestion(
+  record: Rec,
+  question: string,
+  position: number,
+  when: When = {},
+  fields: FieldMap = defaultFields,
+): Rec {
   const view = readAnnotation(record, fields);
   const s = view.suggestions.find((x) => x.question === question && x.position === position);
   if (!s) throw new Error(`This record has no suggestion for "${question}" to accept.`);
@@ -421,15 +483,29 @@ export function acceptSuggestion(record: Rec, question: string, position: number
 }
 
 /** Rejects the model's suggestion: kept, marked discarded, and the record goes back for review. */
-export function rejectSuggestion(record: Rec, question: string, when: When = {}, fields: FieldMap = defaultFields): Rec {
+export function rejectSuggestion(
+  record: Rec,
+  question: string,
+  when: When = {},
+  fields: FieldMap = defaultFields,
+): Rec {
   const view = readAnnotation(record, fields);
   const s = view.suggestions.find((x) => x.question === question);
   if (!s) throw new Error(`This record has no suggestion for "${question}" to reject.`);
   const ann = annotationsOf(record, fields);
   const human = isObj(ann.human) ? ann.human : {};
-  human[question] = { value: s.value, status: 'discarded', ...(when.user ? { user: when.user } : {}), ...(when.time ? { time: when.time } : {}) };
+  human[question] = {
+    value: s.value,
+    status: 'discarded',
+    ...(when.user ? { user: when.user } : {}),
+    ...(when.time ? { time: when.time } : {}),
+  };
   ann.human = human;
-  ann.review = { ...(isObj(ann.review) ? ann.review : {}), status: 'rejected', ...(when.time ? { time: when.time } : {}) };
+  ann.review = {
+    ...(isObj(ann.review) ? ann.review : {}),
+    status: 'rejected',
+    ...(when.time ? { time: when.time } : {}),
+  };
   return { ...record, [fields.annotations]: ann };
 }
 
@@ -450,13 +526,21 @@ function suggestionKind(s: unknown): string {
  * suggestion per agent, question and task: a re-run of the same agent replaces its own in place
  * (so resuming a job never duplicates); a self-consistency vote sits beside the same model's label.
  */
-export function withSuggestion(record: Rec, question: string, suggestion: Suggestion, fields: FieldMap = defaultFields): Rec {
+export function withSuggestion(
+  record: Rec,
+  question: string,
+  suggestion: Suggestion,
+  fields: FieldMap = defaultFields,
+): Rec {
   const ann = annotationsOf(record, fields);
   const all = isObj(ann.suggestions) ? ann.suggestions : {};
   const list = Array.isArray(all[question]) ? [...(all[question] as unknown[])] : [];
   const entry = Suggestion.parse(suggestion);
   const kind = suggestionKind(entry);
-  const at = entry.agent === undefined ? -1 : list.findIndex((s) => isObj(s) && s.agent === entry.agent && suggestionKind(s) === kind);
+  const at =
+    entry.agent === undefined
+      ? -1
+      : list.findIndex((s) => isObj(s) && s.agent === entry.agent && suggestionKind(s) === kind);
   if (at >= 0) list[at] = entry;
   else list.push(entry);
   all[question] = list;
@@ -500,7 +584,11 @@ function modelWrite(record: Rec, key: string, value: unknown, w: ModelWrite, fie
   const old = record[key];
   if (absent(old)) return { ...record, [key]: value };
   if (same(old, value) || !w.replace) return record;
-  const next = withHistory(record, { field: key, value: old, ...(w.by?.time ? { time: w.by.time } : {}), ...(w.by ? { by: w.by } : {}) }, fields);
+  const next = withHistory(
+    record,
+    { field: key, value: old, ...(w.by?.time ? { time: w.by.time } : {}), ...(w.by ? { by: w.by } : {}) },
+    fields,
+  );
   return { ...next, [key]: value };
 }
 
@@ -509,7 +597,13 @@ function modelWrite(record: Rec, key: string, value: unknown, w: ModelWrite, fie
  * `curate set`, an earlier model) stays unless `replace` is asked for; then the previous one goes
  * to `annotations.history`. A question a person decided is never relabeled by a model.
  */
-export function withModelLabel(record: Rec, question: string, label: unknown, fields: FieldMap = defaultFields, w: ModelWrite = {}): Rec {
+export function withModelLabel(
+  record: Rec,
+  question: string,
+  label: unknown,
+  fields: FieldMap = defaultFields,
+  w: ModelWrite = {},
+): Rec {
   if (question !== (fields.question ?? 'label')) return record;
   const ann = record[fields.annotations];
   if (isObj(ann) && isObj(ann.human) && ann.human[question] !== undefined) return record;
@@ -517,7 +611,12 @@ export function withModelLabel(record: Rec, question: string, label: unknown, fi
 }
 
 /** Sets the label's rationale when the record has none (or, with `replace`, over it, keeping the old one in the history). */
-export function withRationale(record: Rec, rationale: string, fields: FieldMap = defaultFields, w: ModelWrite = {}): Rec {
+export function withRationale(
+  record: Rec,
+  rationale: string,
+  fields: FieldMap = defaultFields,
+  w: ModelWrite = {},
+): Rec {
   return modelWrite(record, fields.rationale, rationale, w, fields);
 }
 
@@ -538,7 +637,8 @@ function stableEqual(a: unknown, b: unknown): boolean {
 /** The top-level field edits that turn `before` into `after`. */
 export function diffFields(before: Rec, after: Rec): FieldEdit[] {
   const edits: FieldEdit[] = [];
-  for (const [k, v] of Object.entries(after)) if (!(k in before) || !stableEqual(before[k], v)) edits.push({ path: [k], value: v });
+  for (const [k, v] of Object.entries(after))
+    if (!(k in before) || !stableEqual(before[k], v)) edits.push({ path: [k], value: v });
   for (const k of Object.keys(before)) if (!(k in after)) edits.push({ path: [k], value: undefined });
   return edits;
 }
@@ -559,7 +659,13 @@ export function toArgilla(record: Rec, fields: FieldMap = defaultFields): Argill
   if (isObj(ann.human)) {
     for (const [question, raw] of Object.entries(ann.human)) {
       const h = HumanDecision.safeParse(raw);
-      if (h.success) responses.push({ question_name: question, value: h.data.value, ...(h.data.user ? { user_id: h.data.user } : {}), status: h.data.status });
+      if (h.success)
+        responses.push({
+          question_name: question,
+          value: h.data.value,
+          ...(h.data.user ? { user_id: h.data.user } : {}),
+          status: h.data.status,
+        });
     }
   }
   return {
@@ -579,15 +685,32 @@ export function toArgilla(record: Rec, fields: FieldMap = defaultFields): Argill
  * `generations`) becomes a model suggestion for the question, `ratings`/`rationales` the judge's
  * score and reasons, `model_name` the agent.
  */
-export function fromDistilabel(record: Rec, fields: FieldMap = defaultFields, question = fields.question ?? 'label'): FieldEdit[] {
+export function fromDistilabel(
+  record: Rec,
+  fields: FieldMap = defaultFields,
+  question = fields.question ?? 'label',
+): FieldEdit[] {
   const model = typeof record.model_name === 'string' ? record.model_name : undefined;
   const generation = record.generation ?? (Array.isArray(record.generations) ? record.generations[0] : undefined);
   let next: Rec = record;
   if (generation !== undefined) {
-    next = withSuggestion(next, question, { value: generation, type: 'model', ...(model ? { agent: model, provenance: { model } } : {}) }, fields);
+    next = withSuggestion(
+      next,
+      question,
+      { value: generation, type: 'model', ...(model ? { agent: model, provenance: { model } } : {}) },
+      fields,
+    );
   }
-  const ratings = Array.isArray(record.ratings) ? record.ratings : typeof record.rating === 'number' ? [record.rating] : [];
-  const rationales = Array.isArray(record.rationales) ? record.rationales : typeof record.rationale === 'string' ? [record.rationale] : [];
+  const ratings = Array.isArray(record.ratings)
+    ? record.ratings
+    : typeof record.rating === 'number'
+      ? [record.rating]
+      : [];
+  const rationales = Array.isArray(record.rationales)
+    ? record.rationales
+    : typeof record.rationale === 'string'
+      ? [record.rationale]
+      : [];
   const score = ratings.find((r): r is number => typeof r === 'number');
   if (score !== undefined) {
     const reasons = rationales.find((r): r is string => typeof r === 'string');

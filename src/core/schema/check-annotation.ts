@@ -35,7 +35,12 @@ export function annotationProblems(record: Rec, fields: FieldMap = defaultFields
   const judge = record[fields.judge];
   if (judge !== undefined && judge !== null) {
     const j = Judge.safeParse(judge);
-    if (!j.success) out.push(...(isObj(judge) ? issues(fields.judge, j.error) : [`${fields.judge}: expected an object, found ${kind(judge)}`]));
+    if (!j.success)
+      out.push(
+        ...(isObj(judge)
+          ? issues(fields.judge, j.error)
+          : [`${fields.judge}: expected an object, found ${kind(judge)}`]),
+      );
   }
   const ann = record[fields.annotations];
   if (ann !== undefined && ann !== null) {
@@ -46,7 +51,8 @@ export function annotationProblems(record: Rec, fields: FieldMap = defaultFields
       const r = Annotations.safeParse(rest);
       if (!r.success) out.push(...issues(fields.annotations, r.error));
       if (suggestions !== undefined) {
-        if (!isObj(suggestions)) out.push(`${fields.annotations}.suggestions: expected an object of lists, found ${kind(suggestions)}`);
+        if (!isObj(suggestions))
+          out.push(`${fields.annotations}.suggestions: expected an object of lists, found ${kind(suggestions)}`);
         else
           for (const [q, list] of Object.entries(suggestions)) {
             if (!Array.isArray(list)) {

@@ -71,7 +71,8 @@ export function readPreference(record: Rec, fields: FieldMap = defaultFields): P
     return s;
   };
   const ann = record[fields.annotations];
-  const human = isObj(ann) && isObj(ann.human) && isObj(ann.human.preference) ? str(ann.human.preference.value) : undefined;
+  const human =
+    isObj(ann) && isObj(ann.human) && isObj(ann.human.preference) ? str(ann.human.preference.value) : undefined;
   return {
     prompt: promptText(record),
     chosen: side('chosen'),
@@ -87,8 +88,13 @@ export function readPreference(record: Rec, fields: FieldMap = defaultFields): P
  * judge's own ratings stay in `ratings`/`generations`), marking the record reviewed. Key order is
  * kept, so only those values change in the line.
  */
-export function swapPreference(record: Rec, when: { time?: string; user?: string } = {}, fields: FieldMap = defaultFields): Rec {
-  if (!isPreference(record)) throw new Error('This record is not a preference pair (it needs "chosen" and "rejected").');
+export function swapPreference(
+  record: Rec,
+  when: { time?: string; user?: string } = {},
+  fields: FieldMap = defaultFields,
+): Rec {
+  if (!isPreference(record))
+    throw new Error('This record is not a preference pair (it needs "chosen" and "rejected").');
   const out: Rec = { ...record };
   for (const [a, b] of PAIR_KEYS) {
     const va = record[a];
@@ -109,7 +115,11 @@ export function swapPreference(record: Rec, when: { time?: string; user?: string
     ...(when.time ? { time: when.time } : {}),
   };
   ann.human = human;
-  ann.review = { ...(isObj(ann.review) ? ann.review : {}), status: 'reviewed', ...(when.time ? { time: when.time } : {}) };
+  ann.review = {
+    ...(isObj(ann.review) ? ann.review : {}),
+    status: 'reviewed',
+    ...(when.time ? { time: when.time } : {}),
+  };
   out[fields.annotations] = ann;
   return out;
 }

@@ -8,7 +8,16 @@ import { applyAnnotationEdit, annotationEditLabel } from '../annotate-edits';
 import { defaultFields, originOf } from '../schema/annotation';
 import { getPath } from '../filter/fields';
 import { isPreference, readPreference } from '../schema/preference';
-import type { AnnotationView, DocumentInfo, EditRequest, MatchProgress, OriginView, RecordPayload, RowPayload, SearchQuery } from './views';
+import type {
+  AnnotationView,
+  DocumentInfo,
+  EditRequest,
+  MatchProgress,
+  OriginView,
+  RecordPayload,
+  RowPayload,
+  SearchQuery,
+} from './views';
 
 /** A line as the session reads it (the store's LineView has these). */
 export interface SessionLine {
@@ -72,7 +81,11 @@ const COLUMN_RECORDS = 50;
  * The labels seen in the first records (LABEL_RECORDS, or up to `maxBytes` of them): their current
  * labels and the model's label suggestions, sorted.
  */
-export function inferLabels(count: number, lineAt: (i: number) => { raw: string; value?: unknown }, maxBytes?: number): string[] {
+export function inferLabels(
+  count: number,
+  lineAt: (i: number) => { raw: string; value?: unknown },
+  maxBytes?: number,
+): string[] {
   const seen = new Set<string>();
   let bytes = 0;
   for (let i = 0, n = Math.min(count, LABEL_RECORDS); i < n && !(maxBytes !== undefined && bytes >= maxBytes); i++) {
@@ -111,7 +124,9 @@ export class EditorSession<E> {
     this.checkIndex(index);
     const line = this.lines().line(index);
     const value = isObject(line.value) ? line.value : undefined;
-    const annotation: AnnotationView | undefined = value ? recordAnnotation(value, { disagreement: this.host.disagreement() }) : undefined;
+    const annotation: AnnotationView | undefined = value
+      ? recordAnnotation(value, { disagreement: this.host.disagreement() })
+      : undefined;
     const preference = value && isPreference(value) ? readPreference(value) : undefined;
     const origin = value ? originView(value) : undefined;
     return {
@@ -131,7 +146,8 @@ export class EditorSession<E> {
 
   rows(start: number, count: number, columns: string[]): RowPayload[] {
     const out: RowPayload[] = [];
-    for (let i = start, end = Math.min(this.lines().lineCount, start + count); i < end; i++) out.push(this.row(i, columns));
+    for (let i = start, end = Math.min(this.lines().lineCount, start + count); i < end; i++)
+      out.push(this.row(i, columns));
     return out;
   }
 
@@ -184,13 +200,22 @@ export class EditorSession<E> {
   }
 
   /** Rows of the matches [start, start + count) found so far, and how far the search is. */
-  matchRows(p: { query: SearchQuery; start: number; count: number; columns: string[] }): MatchProgress & { rows: RowPayload[] } {
+  matchRows(p: {
+    query: SearchQuery;
+    start: number;
+    count: number;
+    columns: string[];
+  }): MatchProgress & { rows: RowPayload[] } {
     const m = this.host.matches(p.query);
     return { rows: m.slice(p.start, p.count).map((i) => this.row(i, p.columns)), ...m.progress() };
   }
 
   /** The position among the matches of the first match at or after record `index`. */
-  async matchPosition(p: { query: SearchQuery; index: number; wait: boolean }): Promise<MatchProgress & { position: number; exact: boolean }> {
+  async matchPosition(p: {
+    query: SearchQuery;
+    index: number;
+    wait: boolean;
+  }): Promise<MatchProgress & { position: number; exact: boolean }> {
     const m = this.host.matches(p.query);
     if (p.wait) await m.found(p.index, 1);
     const position = m.lowerBound(p.index);
@@ -205,12 +230,23 @@ export class EditorSession<E> {
   edit(req: EditRequest, now = new Date(), user?: string): { edit: E; label: string } {
     this.checkIndex(req.index);
     const ds = this.lines();
-    if (req.op === 'replaceRaw') return { edit: ds.replaceLine(req.index, { raw: req.raw }), label: `Edit line ${req.index + 1}` };
+    if (req.op === 'replaceRaw')
+      return { edit: ds.replaceLine(req.index, { raw: req.raw }), label: `Edit line ${req.index + 1}` };
     const line = ds.line(req.index);
-    if (line.invalid) throw new Error(`Line ${req.index + 1} is not a valid record (${line.invalid.reason}); edit it as raw JSON instead.`);
-    if (line.lossy) throw new Error(`Line ${req.index + 1} cannot be edited field by field without losing information (${line.lossy.reason}); edit it as raw JSON instead.`);
-    if (req.op === 'setField') return { edit: ds.setField(req.index, req.path, req.value), label: `Set ${req.path.join('.')}` };
-    return { edit: ds.replaceLine(req.index, applyAnnotationEdit(line.value as Record<string, unknown>, req, now, user)), label: annotationEditLabel(req) };
+    if (line.invalid)
+      throw new Error(
+        `Line ${req.index + 1} is not a valid record (${line.invalid.reason}); edit it as raw JSON instead.`,
+      );
+    if (line.lossy)
+      throw new Error(
+        `Line ${req.index + 1} cannot be edited field by field without losing information (${line.lossy.reason}); edit it as raw JSON instead.`,
+      );
+    if (req.op === 'setField')
+      return { edit: ds.setField(req.index, req.path, req.value), label: `Set ${req.path.join('.')}` };
+    return {
+      edit: ds.replaceLine(req.index, applyAnnotationEdit(line.value as Record<string, unknown>, req, now, user)),
+      label: annotationEditLabel(req),
+    };
   }
 
   /**

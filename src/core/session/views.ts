@@ -26,7 +26,9 @@ export const SuggestionView = z.object({
   /** The task that made it when not a plain label: consistency, critique, rationale. */
   task: z.string().optional(),
   /** Self-consistency: the sampled answers behind the majority (value) and the agreement (score). */
-  samples: z.array(z.object({ value: z.unknown(), score: z.number().optional(), rationale: z.string().optional() })).optional(),
+  samples: z
+    .array(z.object({ value: z.unknown(), score: z.number().optional(), rationale: z.string().optional() }))
+    .optional(),
   provenance: ProvenanceView.optional(),
 });
 export type SuggestionView = z.infer<typeof SuggestionView>;
@@ -81,7 +83,12 @@ export const AnnotationView = z.object({
   judgeAgreement: JudgeAgreementView.optional(),
   suggestions: z.array(SuggestionView),
   human: z
-    .object({ value: z.unknown(), user: z.string().optional(), status: z.string().optional(), time: z.string().optional() })
+    .object({
+      value: z.unknown(),
+      user: z.string().optional(),
+      status: z.string().optional(),
+      time: z.string().optional(),
+    })
     .optional(),
   /** pending | reviewed | rejected | ... */
   reviewStatus: z.string().optional(),
@@ -107,7 +114,11 @@ export const OriginView = z.object({
 export type OriginView = z.infer<typeof OriginView>;
 
 /** One side of a preference pair. */
-export const PreferenceSide = z.object({ text: z.string(), rating: z.number().optional(), model: z.string().optional() });
+export const PreferenceSide = z.object({
+  text: z.string(),
+  rating: z.number().optional(),
+  model: z.string().optional(),
+});
 export type PreferenceSide = z.infer<typeof PreferenceSide>;
 
 /** A preference record (`chosen` and `rejected`, distilabel's DPO columns), shown side by side. */
@@ -256,7 +267,12 @@ const annotationEdits = [
   /** Set the human's label (kept beside the model's suggestion, never over it). */
   z.object({ op: z.literal('relabel'), index, label: z.string().min(1) }),
   /** Accept a model suggestion as the human's decision. */
-  z.object({ op: z.literal('accept'), index, question: z.string().default('label'), position: z.number().int().nonnegative().default(0) }),
+  z.object({
+    op: z.literal('accept'),
+    index,
+    question: z.string().default('label'),
+    position: z.number().int().nonnegative().default(0),
+  }),
   /** Reject the model's suggestion: the record is marked rejected and keeps its suggestion. */
   z.object({ op: z.literal('reject'), index, question: z.string().default('label') }),
   z.object({ op: z.literal('setReviewStatus'), index, status: z.string().min(1) }),

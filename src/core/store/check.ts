@@ -89,14 +89,21 @@ export function checkLineBytes(content: Buffer, maxLineBytes = DEFAULT_MAX_LINE_
     return { invalid: { reason: 'starts with a UTF-8 byte order mark (BOM); JSONL lines must not' } };
   }
   const cr = content.indexOf(13);
-  if (cr !== -1) return { invalid: { reason: `lone carriage return (CR) at byte ${cr + 1} of the line; lines end with LF or CRLF` } };
+  if (cr !== -1)
+    return {
+      invalid: { reason: `lone carriage return (CR) at byte ${cr + 1} of the line; lines end with LF or CRLF` },
+    };
   if (!isUtf8(content)) {
     const at = firstInvalidUtf8(content);
     return { invalid: { reason: `invalid UTF-8 at byte ${at + 1} of the line` } };
   }
   if (isBlank(content)) return { invalid: { reason: 'blank line' } };
   if (content.length > maxLineBytes) {
-    return { invalid: { reason: `line is ${content.length} bytes, over the ${maxLineBytes}-byte limit for one record; shown as text, not parsed` } };
+    return {
+      invalid: {
+        reason: `line is ${content.length} bytes, over the ${maxLineBytes}-byte limit for one record; shown as text, not parsed`,
+      },
+    };
   }
   return checkLineText(content.toString('utf8'));
 }
@@ -114,7 +121,11 @@ export function checkLineText(text: string): LineCheck {
     return { invalid: { reason: `top-level value is ${typeName(v)}, not an object` } };
   }
   if (tooDeep(text)) {
-    return { invalid: { reason: `nested more than ${MAX_RECORD_DEPTH} levels deep (the limit for a record); shown as text, not parsed` } };
+    return {
+      invalid: {
+        reason: `nested more than ${MAX_RECORD_DEPTH} levels deep (the limit for a record); shown as text, not parsed`,
+      },
+    };
   }
   return { value: v as Record<string, unknown> };
 }
@@ -162,7 +173,10 @@ export function nestedDeeperThan(text: string, limit: number): boolean {
  * cannot drive a terminal (ANSI escapes) or reorder what is shown.
  */
 export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(
+    /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -254,7 +268,8 @@ export function lossyReason(text: string): string | undefined {
         top.keys.add(key);
         if (INT_KEY.test(key) && Number(key) < 4294967295) {
           const k = Number(key);
-          if (top.sawNonInt || k < top.lastInt) return `key ${printable(JSON.stringify(key))} would be moved (JavaScript puts integer-like keys first, ascending)`;
+          if (top.sawNonInt || k < top.lastInt)
+            return `key ${printable(JSON.stringify(key))} would be moved (JavaScript puts integer-like keys first, ascending)`;
           top.lastInt = k;
         } else top.sawNonInt = true;
         expectKey = false;

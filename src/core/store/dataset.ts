@@ -3,14 +3,39 @@
 // reads and parsed on demand; edits live in an overlay (a piece table of invertible,
 // JSON-serializable edits); saves are atomic and checked, and copy untouched bytes as they are.
 import { randomBytes } from 'node:crypto';
-import { accessSync, close, closeSync, constants, copyFileSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import {
+  accessSync,
+  close,
+  closeSync,
+  constants,
+  copyFileSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  readSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { dirname, resolve } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { startStoreWorker } from './worker-file';
 import { DEFAULT_MAX_LINE_BYTES, MAX_RECORD_DEPTH, checkLineBytes, lossyReason, tooDeep } from './check';
 import { ConflictError, EditError, LossyEditError, NotADatasetError, SaveError, abortError } from './errors';
-import { cleanStaleTemps, fingerprintChange, fingerprintFd, fingerprintPath, fsyncDir, keepOwnerAndMode, resolveWriteTarget, tempPathFor, writeHooks, type Fingerprint } from './files';
+import {
+  cleanStaleTemps,
+  fingerprintChange,
+  fingerprintFd,
+  fingerprintPath,
+  fsyncDir,
+  keepOwnerAndMode,
+  resolveWriteTarget,
+  tempPathFor,
+  writeHooks,
+  type Fingerprint,
+} from './files';
 import { cleanStaleLock, withLock } from './lock';
 import { PieceTable, type Eol, type Item, type LineRef, type Piece } from './pieces';
 import { bytesInPlace, writePieces } from './save-copy';
@@ -131,7 +156,10 @@ function assertJson(root: unknown, rootWhere = 'value'): void {
         continue;
       case 'object': {
         if (v === null) continue;
-        if (depth >= MAX_RECORD_DEPTH) throw new EditError(`${rootWhere} is nested more than ${MAX_RECORD_DEPTH} levels deep (the limit for a record)`);
+        if (depth >= MAX_RECORD_DEPTH)
+          throw new EditError(
+            `${rootWhere} is nested more than ${MAX_RECORD_DEPTH} levels deep (the limit for a record)`,
+          );
         if (Array.isArray(v)) {
           for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${where}[${i}]`, depth + 1]);
           continue;
@@ -189,10 +217,13 @@ function setPath(root: Record<string, unknown>, path: (string | number)[], value
         else define(obj, name, value);
         return;
       }
-      if (!own(obj, name) || obj[name] === undefined || obj[name] === null) define(obj, name, typeof path[k + 1] === 'number' ? [] : {});
+      if (!own(obj, name) || obj[name] === undefined || obj[name] === null)
+        define(obj, name, typeof path[k + 1] === 'number' ? [] : {});
       cur = obj[name];
     } else {
-      throw new EditError(`line ${lineNumber}: cannot set ${path.join('.')}: ${path.slice(0, k).join('.')} is not an object or array`);
+      throw new EditError(
+        `line ${lineNumber}: cannot set ${path.join('.')}: ${path.slice(0, k).join('.')} is not an object or array`,
+      );
     }
   }
 }
@@ -355,7 +386,9 @@ export class JsonlDataset {
 
     const syncAll = opts.worker === undefined && this.size <= SYNC_SCAN_BYTES;
     const first = syncAll ? this.size : Math.min(this.size, opts.chunkSize ?? FIRST_CHUNK);
-    const scanned = scanRange(this.fd, 0, first, (s) => onStarts(s), { chunkSize: Math.min(chunk, Math.max(1, first)) });
+    const scanned = scanRange(this.fd, 0, first, (s) => onStarts(s), {
+      chunkSize: Math.min(chunk, Math.max(1, first)),
+    });
     this._indexedBy = 'open';
     if (scanned >= this.size) {
       finish();
@@ -574,14 +607,19 @@ export class JsonlDataset {
           const byteStart = this.offs.get(from);
           const pieceEnd = pc.to < this.offs.length ? this.offs.get(pc.to) : this.size;
           let to = pc.to;
-          if (pieceEnd - byteStart > maxBytes) to = Math.max(from + 1, Math.min(pc.to, this.lineAtOrAfter(byteStart + maxBytes, from + 1, pc.to)));
+          if (pieceEnd - byteStart > maxBytes)
+            to = Math.max(from + 1, Math.min(pc.to, this.lineAtOrAfter(byteStart + maxBytes, from + 1, pc.to)));
           const byteEnd = to < this.offs.length ? this.offs.get(to) : this.size;
           out.push({ kind: 'orig', logicalStart: logical, count: to - from, byteStart, byteEnd });
           logical += to - from;
           from = to;
         }
       } else {
-        out.push({ kind: 'lines', logicalStart: logical, lines: pc.lines.map((r) => ({ bytes: refBytes(r), eol: r.eol })) });
+        out.push({
+          kind: 'lines',
+          logicalStart: logical,
+          lines: pc.lines.map((r) => ({ bytes: refBytes(r), eol: r.eol })),
+        });
         logical += pc.lines.length;
       }
     }
@@ -622,7 +660,10 @@ export class JsonlDataset {
   setFields(index: number, edits: { path: (string | number)[]; value: unknown }[]): Edit {
     this.assertEditable();
     const view = this.line(index);
-    if (!view.value) throw new EditError(`line ${view.lineNumber} is not a JSON object (${view.invalid?.reason ?? 'invalid'}); replace its raw text instead`);
+    if (!view.value)
+      throw new EditError(
+        `line ${view.lineNumber} is not a JSON object (${view.invalid?.reason ?? 'invalid'}); replace its raw text instead`,
+      );
     if (view.lossy) throw new LossyEditError(view.lineNumber, view.lossy.reason);
     const rec = view.value;
     for (const { path, value } of edits) {
@@ -630,7 +671,10 @@ export class JsonlDataset {
       setPath(rec, path, value === undefined ? undefined : structuredClone(value), view.lineNumber);
     }
     const text = JSON.stringify(rec);
-    if (tooDeep(text)) throw new EditError(`line ${view.lineNumber} would be nested more than ${MAX_RECORD_DEPTH} levels deep (the limit for a record)`);
+    if (tooDeep(text))
+      throw new EditError(
+        `line ${view.lineNumber} would be nested more than ${MAX_RECORD_DEPTH} levels deep (the limit for a record)`,
+      );
     const before = this.refOf(index);
     const edit: Edit = { type: 'replace', index, before, after: { text, eol: view.eol } };
     this.applyEdit(edit);
@@ -776,7 +820,14 @@ export class JsonlDataset {
    * Another writer of the same file (another `curate`, a job, an editor) waits meanwhile, so two
    * writers can never both pass the check and then both rename.
    */
-  private async commitUnderLock(tmp: string, dest: string, check: boolean, signal: AbortSignal | undefined, lockWaitMs: number | undefined, onRenamed: () => void): Promise<void> {
+  private async commitUnderLock(
+    tmp: string,
+    dest: string,
+    check: boolean,
+    signal: AbortSignal | undefined,
+    lockWaitMs: number | undefined,
+    onRenamed: () => void,
+  ): Promise<void> {
     await withLock(dest, { signal, ...(lockWaitMs !== undefined ? { waitMs: lockWaitMs } : {}) }, (lock) => {
       if (check) this.checkUnchanged();
       writeHooks.beforeRename?.();
@@ -792,7 +843,13 @@ export class JsonlDataset {
     if (signal?.aborted) throw abortError();
     if (check) this.checkUnchanged();
     if (!this.sourceIntact()) {
-      throw new SaveError(target, 'rewritten-in-place', new Error(`${this._path} was rewritten in place by another program, so the lines not edited here can no longer be read as they were`));
+      throw new SaveError(
+        target,
+        'rewritten-in-place',
+        new Error(
+          `${this._path} was rewritten in place by another program, so the lines not edited here can no longer be read as they were`,
+        ),
+      );
     }
     const { dest, like } = this.destinationOf(target);
     // The rename would replace a read-only file (its folder is what rename needs): refuse as an
@@ -818,13 +875,25 @@ export class JsonlDataset {
       // only the rest is written here (save-copy.ts). Only when saving over the indexed file,
       // which was just checked to be unchanged (the source of the copy).
       const src = { fd: this.fd, size: this.size, offs: this.offs, endsWithNewline: this.endsWithNewline };
-      const clone = check && target === this._path && this.size > 0 && bytesInPlace(pieces, src, total, this.defaultEol) >= this.size / 2;
+      const clone =
+        check &&
+        target === this._path &&
+        this.size > 0 &&
+        bytesInPlace(pieces, src, total, this.defaultEol) >= this.size / 2;
       if (clone) {
         copyFileSync(this._path, tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
         out = openSync(tmp, 'r+');
       } else out = openSync(tmp, 'wx', 0o600);
       keepOwnerAndMode(out, like);
-      const { offs: newOffs, size: newSize } = await writePieces({ pieces, src, out, clone, total, eol: this.defaultEol, signal });
+      const { offs: newOffs, size: newSize } = await writePieces({
+        pieces,
+        src,
+        out,
+        clone,
+        total,
+        eol: this.defaultEol,
+        signal,
+      });
       if (clone) ftruncateSync(out, newSize);
       fsyncSync(out);
       closeSync(out);

@@ -9,7 +9,9 @@ export class ConflictError extends Error {
     readonly path: string,
     readonly detail: string,
   ) {
-    super(`${basename(path)} changed on disk since it was opened (${detail}); nothing was written. Revert to load the new version, or save to another file.`);
+    super(
+      `${basename(path)} changed on disk since it was opened (${detail}); nothing was written. Revert to load the new version, or save to another file.`,
+    );
     this.name = 'ConflictError';
   }
 }
@@ -49,7 +51,9 @@ export class LossyEditError extends Error {
     readonly lineNumber: number,
     readonly reason: string,
   ) {
-    super(`Line ${lineNumber} cannot be edited field by field without losing information: ${reason}. Edit the line's raw text instead.`);
+    super(
+      `Line ${lineNumber} cannot be edited field by field without losing information: ${reason}. Edit the line's raw text instead.`,
+    );
     this.name = 'LossyEditError';
   }
 }

@@ -1,7 +1,23 @@
 // File-level helpers of the store: fingerprints (to detect a change underneath), the temp-file
 // naming and clean-up, a buffered writer, and the folder fsync.
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fchownSync, fstatSync, fsyncSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, realpathSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  openSync,
+  readSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { NotADatasetError } from './errors';
 import { basename, dirname, isAbsolute, join } from 'node:path';
@@ -170,7 +186,10 @@ export function resolveWriteTarget(target: string, depth = 0): string {
  * chown where permitted (as root, any owner; otherwise the group, when we are in it). Errors of
  * chown are ignored: a file system without owners, or a group we may not give.
  */
-export function keepOwnerAndMode(fd: number, like: { mode: number; uid?: number | undefined; gid?: number | undefined }): void {
+export function keepOwnerAndMode(
+  fd: number,
+  like: { mode: number; uid?: number | undefined; gid?: number | undefined },
+): void {
   if (like.uid !== undefined && like.gid !== undefined && typeof process.getuid === 'function') {
     const st = fstatSync(fd);
     if (st.uid !== like.uid || st.gid !== like.gid) {
@@ -210,7 +229,11 @@ export function fsyncDir(dir: string): void {
  */
 export function ensureGitIgnored(dir: string): void {
   try {
-    writeFileSync(join(dir, '.gitignore'), '# Made by Dataset Curator: caches and job journals are not versioned.\n*\n', { flag: 'wx' });
+    writeFileSync(
+      join(dir, '.gitignore'),
+      '# Made by Dataset Curator: caches and job journals are not versioned.\n*\n',
+      { flag: 'wx' },
+    );
   } catch {
     // there already (or a read-only folder: nothing to add)
   }
@@ -235,7 +258,11 @@ export function assertDatasetFile(path: string): void {
     const buf = Buffer.allocUnsafe(64 * 1024);
     const n = readSync(fd, buf, 0, buf.length, 0);
     const at = buf.subarray(0, n).indexOf(0);
-    if (at !== -1) throw new NotADatasetError(path, `is a binary file (a NUL byte at byte ${at + 1}), not JSONL text (UTF-8, one JSON object a line)`);
+    if (at !== -1)
+      throw new NotADatasetError(
+        path,
+        `is a binary file (a NUL byte at byte ${at + 1}), not JSONL text (UTF-8, one JSON object a line)`,
+      );
   } finally {
     closeSync(fd);
   }
@@ -317,7 +344,8 @@ export class BufferedWriter {
       if (this.used === this.buf.length) this.flush();
       const want = Math.min(this.buf.length - this.used, to - pos);
       const n = readSync(src, this.buf, this.used, want, pos);
-      if (n <= 0) throw new Error(`the original file ended early at byte ${pos} (expected ${to}); it changed underneath`);
+      if (n <= 0)
+        throw new Error(`the original file ended early at byte ${pos} (expected ${to}); it changed underneath`);
       this.used += n;
       this.written += n;
       pos += n;

@@ -13,7 +13,26 @@ export {
 } from './dataset';
 export type { Eol, LineRef } from './pieces';
 export { ConflictError, EditError, LockedError, LossyEditError, NotADatasetError, SaveError } from './errors';
-export { checkLineBytes, checkLineText, lossyReason, lossyNumber, firstInvalidUtf8, nestedDeeperThan, printable, tooDeep, DEFAULT_MAX_LINE_BYTES, MAX_RECORD_DEPTH, type LineCheck } from './check';
+export {
+  checkLineBytes,
+  checkLineText,
+  lossyReason,
+  lossyNumber,
+  firstInvalidUtf8,
+  nestedDeeperThan,
+  printable,
+  tooDeep,
+  DEFAULT_MAX_LINE_BYTES,
+  MAX_RECORD_DEPTH,
+  type LineCheck,
+} from './check';
 export { assertDatasetFile, cleanStaleTemps } from './files';
 export { LineTracker, remapIndices } from './remap';
-export { computeStats, finishStats, statsOperation, StatsOperationOptions, type DatasetStats, type StatsOptions } from './stats';
+export {
+  computeStats,
+  finishStats,
+  statsOperation,
+  StatsOperationOptions,
+  type DatasetStats,
+  type StatsOptions,
+} from './stats';

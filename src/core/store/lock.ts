@@ -65,7 +65,12 @@ function readInfo(path: string): { info?: LockInfo; mtimeMs: number } | undefine
   }
   try {
     const v = JSON.parse(text) as Partial<LockInfo>;
-    if (typeof v.pid === 'number' && typeof v.host === 'string' && typeof v.time === 'number' && typeof v.token === 'string') {
+    if (
+      typeof v.pid === 'number' &&
+      typeof v.host === 'string' &&
+      typeof v.time === 'number' &&
+      typeof v.token === 'string'
+    ) {
       return { info: { pid: v.pid, host: v.host, time: v.time, token: v.token }, mtimeMs };
     }
   } catch {
@@ -220,7 +225,13 @@ export async function acquireLock(target: string, opts: LockOptions = {}): Promi
     }
     if (Date.now() - started >= waitMs) {
       const i = seen?.info;
-      throw new LockedError(target, path, i ? `process ${i.pid} on ${i.host === HOST ? 'this machine' : i.host} since ${new Date(i.time).toISOString()}` : 'another writer');
+      throw new LockedError(
+        target,
+        path,
+        i
+          ? `process ${i.pid} on ${i.host === HOST ? 'this machine' : i.host} since ${new Date(i.time).toISOString()}`
+          : 'another writer',
+      );
     }
     // Jittered backoff: 2 ms doubling to 100 ms (a save holds the lock for milliseconds).
     await sleep(delay * (0.5 + Math.random()), opts.signal);
@@ -229,7 +240,11 @@ export async function acquireLock(target: string, opts: LockOptions = {}): Promi
 }
 
 /** Runs `fn` under the write lock of `target`; the lock is released however `fn` ends. */
-export async function withLock<T>(target: string, opts: LockOptions, fn: (lock: FileLock) => T | Promise<T>): Promise<T> {
+export async function withLock<T>(
+  target: string,
+  opts: LockOptions,
+  fn: (lock: FileLock) => T | Promise<T>,
+): Promise<T> {
   const lock = await acquireLock(target, opts);
   try {
     return await fn(lock);

@@ -118,7 +118,8 @@ export class PieceTable {
   insert(i: number, item: Item): void {
     if (i < 0 || i > this.total) throw new RangeError(`insert position ${i} is out of range (0..${this.total})`);
     const at = this.splitAt(i);
-    const piece: Piece = 'orig' in item ? { kind: 'orig', from: item.orig, to: item.orig + 1 } : { kind: 'lines', lines: [item.ref] };
+    const piece: Piece =
+      'orig' in item ? { kind: 'orig', from: item.orig, to: item.orig + 1 } : { kind: 'lines', lines: [item.ref] };
     this.pieces.splice(at, 0, piece);
     this.total++;
     this.starts = undefined;

@@ -28,11 +28,13 @@ export class LineTracker {
   }
 
   apply(edits: readonly Edit[]): void {
-    for (let k = 0; k < edits.length; ) {
+    for (let k = 0; k < edits.length;) {
       const e = edits[k] as Edit;
       let j = k;
-      if (e.type === 'delete') while (j + 1 < edits.length && edits[j + 1]!.type === 'delete' && edits[j + 1]!.index < edits[j]!.index) j++;
-      else if (e.type === 'insert') while (j + 1 < edits.length && edits[j + 1]!.type === 'insert' && edits[j + 1]!.index > edits[j]!.index) j++;
+      if (e.type === 'delete')
+        while (j + 1 < edits.length && edits[j + 1]!.type === 'delete' && edits[j + 1]!.index < edits[j]!.index) j++;
+      else if (e.type === 'insert')
+        while (j + 1 < edits.length && edits[j + 1]!.type === 'insert' && edits[j + 1]!.index > edits[j]!.index) j++;
       const run = edits.slice(k, j + 1) as Extract<Edit, { type: 'delete' | 'insert' }>[];
       if (e.type === 'delete') this.deleteRun(run);
       else if (e.type === 'insert') this.insertRun(run);
@@ -59,7 +61,10 @@ export class LineTracker {
   /** Ascending inserts: each index is in the coordinates after the ones before it, and is where that line ends up. */
   private insertRun(run: Extract<Edit, { type: 'delete' | 'insert' }>[]): void {
     const ins = run.map((e) => e.index);
-    const order = this.at.map((_, id) => id).filter((id) => this.at[id] !== undefined).sort((a, b) => (this.at[a] as number) - (this.at[b] as number));
+    const order = this.at
+      .map((_, id) => id)
+      .filter((id) => this.at[id] !== undefined)
+      .sort((a, b) => (this.at[a] as number) - (this.at[b] as number));
     const next = [...this.at];
     let shift = 0;
     let t = 0;

@@ -80,7 +80,8 @@ class Writer {
       if (this.used === this.buf.length) this.flush();
       const want = Math.min(this.buf.length - this.used, to - pos);
       const n = readSync(src, this.buf, this.used, want, pos);
-      if (n <= 0) throw new Error(`the original file ended early at byte ${pos} (expected ${to}); it changed underneath`);
+      if (n <= 0)
+        throw new Error(`the original file ended early at byte ${pos} (expected ${to}); it changed underneath`);
       this.used += n;
       this.written += n;
       pos += n;

@@ -22,7 +22,14 @@ export interface RangeLine {
  * Yields the lines of bytes [from, to) (from a line start to a line end or EOF), a chunk's worth
  * at a time; the first is index `firstIndex`.
  */
-export function* rangeLines(fd: number, from: number, to: number, firstIndex: number, maxLineBytes = DEFAULT_MAX_LINE_BYTES, chunkSize = 4 * 1024 * 1024): Generator<RangeLine[]> {
+export function* rangeLines(
+  fd: number,
+  from: number,
+  to: number,
+  firstIndex: number,
+  maxLineBytes = DEFAULT_MAX_LINE_BYTES,
+  chunkSize = 4 * 1024 * 1024,
+): Generator<RangeLine[]> {
   let buf = Buffer.allocUnsafe(chunkSize);
   let pos = from;
   let index = firstIndex;
@@ -57,7 +64,8 @@ export function* rangeLines(fd: number, from: number, to: number, firstIndex: nu
         } catch {
           value = undefined;
         }
-        if (value !== null && typeof value === 'object' && !Array.isArray(value) && !tooDeep(raw)) line = { index, raw, value: value as Record<string, unknown> };
+        if (value !== null && typeof value === 'object' && !Array.isArray(value) && !tooDeep(raw))
+          line = { index, raw, value: value as Record<string, unknown> };
       }
       if (!line) {
         // The terminator's CR (CRLF) is not part of the line.
@@ -65,7 +73,9 @@ export function* rangeLines(fd: number, from: number, to: number, firstIndex: nu
         const bytes = view.subarray(start, contentEnd);
         const c = checkLineBytes(bytes, maxLineBytes);
         const text = contentEnd === cEnd ? raw : bytes.toString('utf8');
-        line = c.value ? { index, raw: text, value: c.value } : { index, raw: text, invalid: c.invalid ?? { reason: 'invalid' }, bytes: Buffer.from(bytes) };
+        line = c.value
+          ? { index, raw: text, value: c.value }
+          : { index, raw: text, invalid: c.invalid ?? { reason: 'invalid' }, bytes: Buffer.from(bytes) };
       }
       out.push(line);
       index++;

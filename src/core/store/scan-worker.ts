@@ -21,9 +21,7 @@ export interface ScanJob {
 }
 
 export type ScanMessage =
-  | { starts: Float64Array; scannedTo: number }
-  | { done: true; scannedTo: number }
-  | { error: string };
+  { starts: Float64Array; scannedTo: number } | { done: true; scannedTo: number } | { error: string };
 
 export interface StatsTask {
   id: number;
@@ -83,10 +81,22 @@ function runStats(job: StatsJob): void {
   const stop = new Int32Array(job.stop);
   parentPort?.on('message', (t: StatsTask) => {
     try {
-      const result = statsOfRange(t.fd, t.from, t.to, t.firstLine, t.fields, t.maxListed, t.maxLineBytes, () => Atomics.load(stop, 0) !== 0);
+      const result = statsOfRange(
+        t.fd,
+        t.from,
+        t.to,
+        t.firstLine,
+        t.fields,
+        t.maxListed,
+        t.maxLineBytes,
+        () => Atomics.load(stop, 0) !== 0,
+      );
       parentPort?.postMessage({ id: t.id, result } satisfies StatsMessage);
     } catch (err) {
-      parentPort?.postMessage({ id: t.id, error: err instanceof Error ? err.message : String(err) } satisfies StatsMessage);
+      parentPort?.postMessage({
+        id: t.id,
+        error: err instanceof Error ? err.message : String(err),
+      } satisfies StatsMessage);
     }
   });
 }
@@ -100,7 +110,15 @@ function runAggregate(job: AggregateJob): void {
   parentPort?.on('message', (t: AggregateTask) => {
     try {
       const acc = createAccumulator(t.accumulator);
-      visitRange(t.fd, t.from, t.to, 1, { record: (v) => acc.add(v, 1), invalid: () => acc.add(undefined, 1) }, t.maxLineBytes, () => Atomics.load(stop, 0) !== 0);
+      visitRange(
+        t.fd,
+        t.from,
+        t.to,
+        1,
+        { record: (v) => acc.add(v, 1), invalid: () => acc.add(undefined, 1) },
+        t.maxLineBytes,
+        () => Atomics.load(stop, 0) !== 0,
+      );
       parentPort?.postMessage({ id: t.id, result: acc.state() });
     } catch (err) {
       parentPort?.postMessage({ id: t.id, error: err instanceof Error ? err.message : String(err) });

@@ -117,7 +117,12 @@ export function lineCuts(fd: number, from: number, to: number, piece: number): n
  * store's rules: a line ends after each '\n'; a last line without one counts; a CR before the LF
  * belongs to the terminator.
  */
-export function findLine(fd: number, size: number, n: number, chunkSize = 1024 * 1024): { start: number; end: number; eol: '\n' | '\r\n' | '' } | { lines: number } {
+export function findLine(
+  fd: number,
+  size: number,
+  n: number,
+  chunkSize = 1024 * 1024,
+): { start: number; end: number; eol: '\n' | '\r\n' | '' } | { lines: number } {
   const buf = Buffer.allocUnsafe(Math.max(16, chunkSize));
   let line = 1;
   let start = 0;

@@ -35,7 +35,21 @@ export function emptyStats(): PartialStats {
   // Null-prototype maps: a label named "__proto__" is just a label.
   const labels = Object.create(null) as Record<string, number>;
   const histogram = Object.create(null) as Record<string, number>;
-  return { lines: 0, records: 0, invalid: 0, invalidLines: [], labels, annotated: 0, reviewed: 0, humanLabeled: 0, suggested: 0, scored: 0, scoreSum: 0, histogram, generated: 0 };
+  return {
+    lines: 0,
+    records: 0,
+    invalid: 0,
+    invalidLines: [],
+    labels,
+    annotated: 0,
+    reviewed: 0,
+    humanLabeled: 0,
+    suggested: 0,
+    scored: 0,
+    scoreSum: 0,
+    histogram,
+    generated: 0,
+  };
 }
 
 type Rec = Record<string, unknown>;
@@ -46,11 +60,15 @@ export function scoreBucket(score: number, scale: unknown): string {
   return bucketOf(score, Array.isArray(scale) && typeof scale[1] === 'number' ? scale[1] : undefined);
 }
 
-
 export function addRecord(s: PartialStats, rec: Rec, f: StatsFields): void {
   s.records++;
   const label = rec[f.label];
-  const text = typeof label === 'string' ? label : typeof label === 'number' || typeof label === 'boolean' ? String(label) : undefined;
+  const text =
+    typeof label === 'string'
+      ? label
+      : typeof label === 'number' || typeof label === 'boolean'
+        ? String(label)
+        : undefined;
   if (text !== undefined && text !== '') {
     s.labels[text] = (s.labels[text] ?? 0) + 1;
     s.annotated++;
@@ -86,9 +104,22 @@ export interface LineVisitor {
 }
 
 /** Classifies one line's content (terminator excluded) with the store's rules. `line` is 1-based. */
-export function visitLine(v: LineVisitor, content: Buffer, line: number, maxLineBytes = DEFAULT_MAX_LINE_BYTES, knownUtf8 = false, knownNoCR = false): void {
+export function visitLine(
+  v: LineVisitor,
+  content: Buffer,
+  line: number,
+  maxLineBytes = DEFAULT_MAX_LINE_BYTES,
+  knownUtf8 = false,
+  knownNoCR = false,
+): void {
   const n = content.length;
-  if (n > 0 && n <= maxLineBytes && content[0] !== 0xef && (knownNoCR || content.indexOf(13) === -1) && (knownUtf8 || isUtf8(content))) {
+  if (
+    n > 0 &&
+    n <= maxLineBytes &&
+    content[0] !== 0xef &&
+    (knownNoCR || content.indexOf(13) === -1) &&
+    (knownUtf8 || isUtf8(content))
+  ) {
     let value: unknown;
     let ok = true;
     const text = content.toString('utf8');
@@ -121,7 +152,16 @@ function statsVisitor(s: PartialStats, f: StatsFields, maxListed: number): LineV
 }
 
 /** Classifies and counts one line's content (terminator excluded). `line` is 1-based. */
-export function addLine(s: PartialStats, content: Buffer, line: number, f: StatsFields, maxListed: number, maxLineBytes = DEFAULT_MAX_LINE_BYTES, knownUtf8 = false, knownNoCR = false): void {
+export function addLine(
+  s: PartialStats,
+  content: Buffer,
+  line: number,
+  f: StatsFields,
+  maxListed: number,
+  maxLineBytes = DEFAULT_MAX_LINE_BYTES,
+  knownUtf8 = false,
+  knownNoCR = false,
+): void {
   visitLine(statsVisitor(s, f, maxListed), content, line, maxLineBytes, knownUtf8, knownNoCR);
 }
 
@@ -131,7 +171,17 @@ export function addLine(s: PartialStats, content: Buffer, line: number, f: Stats
  * line is classified with the store's own rules (checkLineBytes), with a fast path for clean
  * chunks that parses each line once.
  */
-export function visitRange(fd: number, from: number, to: number, firstLine: number, v: LineVisitor, maxLineBytes = DEFAULT_MAX_LINE_BYTES, shouldStop?: () => boolean, chunkSize = 4 * 1024 * 1024, fast?: FastLine): void {
+export function visitRange(
+  fd: number,
+  from: number,
+  to: number,
+  firstLine: number,
+  v: LineVisitor,
+  maxLineBytes = DEFAULT_MAX_LINE_BYTES,
+  shouldStop?: () => boolean,
+  chunkSize = 4 * 1024 * 1024,
+  fast?: FastLine,
+): void {
   let buf = Buffer.allocUnsafe(chunkSize);
   let pos = from;
   let line = firstLine;
@@ -207,18 +257,28 @@ export type FastLine = (view: Buffer, start: number, end: number, line: number) 
  * byte scanner (stats-scan.ts) and, when it gives up, the full parse: the same figures either way.
  * `scan: false` counts every line with the full parse (tests and benches compare the two).
  */
-export function statsOfRange(fd: number, from: number, to: number, firstLine: number, f: StatsFields, maxListed: number, maxLineBytes = DEFAULT_MAX_LINE_BYTES, shouldStop?: () => boolean, chunkSize = 4 * 1024 * 1024, scan = true): PartialStats {
+export function statsOfRange(
+  fd: number,
+  from: number,
+  to: number,
+  firstLine: number,
+  f: StatsFields,
+  maxListed: number,
+  maxLineBytes = DEFAULT_MAX_LINE_BYTES,
+  shouldStop?: () => boolean,
+  chunkSize = 4 * 1024 * 1024,
+  scan = true,
+): PartialStats {
   const s = emptyStats();
   const scanner = scan ? new StatsScanner(f) : undefined;
-  const fast: FastLine | undefined =
-    scanner?.usable
-      ? (view, start, end) => {
-          if (!scanner.scan(view, start, end)) return false;
-          s.lines++;
-          scanner.addTo(s);
-          return true;
-        }
-      : undefined;
+  const fast: FastLine | undefined = scanner?.usable
+    ? (view, start, end) => {
+        if (!scanner.scan(view, start, end)) return false;
+        s.lines++;
+        scanner.addTo(s);
+        return true;
+      }
+    : undefined;
   visitRange(fd, from, to, firstLine, statsVisitor(s, f, maxListed), maxLineBytes, shouldStop, chunkSize, fast);
   return s;
 }

@@ -106,7 +106,26 @@ export interface ScanSlots {
 }
 
 function emptySlots(): ScanSlots {
-  return { labelType: T_NONE, labelStart: 0, labelEnd: 0, labelEscaped: false, judgeObj: false, scoreType: T_NONE, scoreStart: 0, scoreEnd: 0, scaleArray: false, scaleHiType: T_NONE, scaleHiStart: 0, scaleHiEnd: 0, annObj: false, reviewObj: false, reviewSet: false, humanQObj: false, suggQNonEmpty: false, originModel: false };
+  return {
+    labelType: T_NONE,
+    labelStart: 0,
+    labelEnd: 0,
+    labelEscaped: false,
+    judgeObj: false,
+    scoreType: T_NONE,
+    scoreStart: 0,
+    scoreEnd: 0,
+    scaleArray: false,
+    scaleHiType: T_NONE,
+    scaleHiStart: 0,
+    scaleHiEnd: 0,
+    annObj: false,
+    reviewObj: false,
+    reviewSet: false,
+    humanQObj: false,
+    suggQNonEmpty: false,
+    originModel: false,
+  };
 }
 
 /** The scanner for one field map; reusable across lines (not across threads). */
@@ -140,7 +159,22 @@ export class StatsScanner {
     // One top-level member is read for one purpose: field maps that give two purposes the same
     // name are counted by the full parse.
     const distinct = new Set([f.label, f.judge, f.annotations]).size === 3;
-    this.usable = distinct && [f.label, f.judge, f.annotations, f.question, 'score', 'scale', 'review', 'status', 'human', 'suggestions', 'origin', 'type'].every((k) => !(k in Object.prototype));
+    this.usable =
+      distinct &&
+      [
+        f.label,
+        f.judge,
+        f.annotations,
+        f.question,
+        'score',
+        'scale',
+        'review',
+        'status',
+        'human',
+        'suggestions',
+        'origin',
+        'type',
+      ].every((k) => !(k in Object.prototype));
   }
 
   /**
@@ -408,7 +442,10 @@ export class StatsScanner {
   private strIs(s: number, e: number, want: Buffer): boolean {
     if (!this.escaped) return this.is(s, e, want);
     const b = this.b;
-    return (JSON.parse(Buffer.from(b.buffer, b.byteOffset + s - 1, e - s + 2).toString('utf8')) as string) === want.toString('utf8');
+    return (
+      (JSON.parse(Buffer.from(b.buffer, b.byteOffset + s - 1, e - s + 2).toString('utf8')) as string) ===
+      want.toString('utf8')
+    );
   }
 
   private ws(i: number): number {
@@ -453,7 +490,17 @@ export class StatsScanner {
       if (e === 0x75) {
         if (i + 5 >= end || !HEX[b[i + 2]!] || !HEX[b[i + 3]!] || !HEX[b[i + 4]!] || !HEX[b[i + 5]!]) return -1;
         i += 6;
-      } else if (e === 0x22 || e === 0x5c || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) i += 2;
+      } else if (
+        e === 0x22 ||
+        e === 0x5c ||
+        e === 0x2f ||
+        e === 0x62 ||
+        e === 0x66 ||
+        e === 0x6e ||
+        e === 0x72 ||
+        e === 0x74
+      )
+        i += 2;
       else return -1;
     }
   }
@@ -534,7 +581,11 @@ export class StatsScanner {
     let text: string | undefined;
     switch (s.labelType) {
       case T_STRING:
-        text = s.labelEscaped ? (JSON.parse(Buffer.from(b.buffer, b.byteOffset + s.labelStart - 1, s.labelEnd - s.labelStart + 2).toString('utf8')) as string) : this.labelText(s.labelStart, s.labelEnd);
+        text = s.labelEscaped
+          ? (JSON.parse(
+              Buffer.from(b.buffer, b.byteOffset + s.labelStart - 1, s.labelEnd - s.labelStart + 2).toString('utf8'),
+            ) as string)
+          : this.labelText(s.labelStart, s.labelEnd);
         break;
       case T_NUMBER:
         text = String(numberAt(b, s.labelStart, s.labelEnd));

@@ -93,8 +93,26 @@ export function finishStats(file: string, s: PartialStats): DatasetStats {
 type Range = { from: number; to: number; firstLine: number };
 
 /** Counts byte ranges on a pool of stats workers; undefined: count them in this thread. */
-function runPool(fd: number, ranges: Range[], n: number, fields: StatsFields, maxListed: number, maxLineBytes: number, signal: AbortSignal | undefined, onDone: (bytes: number) => void): Promise<PartialStats[] | undefined> {
-  const tasks: StatsTask[] = ranges.map((r, id) => ({ id, fd, from: r.from, to: r.to, firstLine: r.firstLine, fields, maxListed, maxLineBytes }));
+function runPool(
+  fd: number,
+  ranges: Range[],
+  n: number,
+  fields: StatsFields,
+  maxListed: number,
+  maxLineBytes: number,
+  signal: AbortSignal | undefined,
+  onDone: (bytes: number) => void,
+): Promise<PartialStats[] | undefined> {
+  const tasks: StatsTask[] = ranges.map((r, id) => ({
+    id,
+    fd,
+    from: r.from,
+    to: r.to,
+    firstLine: r.firstLine,
+    fields,
+    maxListed,
+    maxLineBytes,
+  }));
   return runRangePool<StatsTask, PartialStats>({ kind: 'stats' }, tasks, n, signal, (t) => onDone(t.to - t.from));
 }
 
@@ -104,25 +122,35 @@ function runPool(fd: number, ranges: Range[], n: number, fields: StatsFields, ma
  * (which only edits need): pieces cut at line starts, counted on the worker pool, their line
  * numbers put together afterwards.
  */
-export async function computeStats(ds: JsonlDataset, fields: FieldMap = defaultFields, opts: StatsOptions = {}): Promise<DatasetStats> {
+export async function computeStats(
+  ds: JsonlDataset,
+  fields: FieldMap = defaultFields,
+  opts: StatsOptions = {},
+): Promise<DatasetStats> {
   if (ds.scanDeferred) return statsOfFile(ds, fields, opts);
   await ds.ready;
   const maxListed = opts.maxListed ?? 100;
   const f = statsFields(fields);
   const segments = ds.segments(opts.pieceBytes ?? TASK_BYTES);
-  const totalBytes = segments.reduce((t, s) => t + (s.kind === 'orig' ? s.byteEnd - s.byteStart : s.lines.reduce((a, l) => a + l.bytes.length, 0)), 0);
+  const totalBytes = segments.reduce(
+    (t, s) => t + (s.kind === 'orig' ? s.byteEnd - s.byteStart : s.lines.reduce((a, l) => a + l.bytes.length, 0)),
+    0,
+  );
   let doneBytes = 0;
   const progress = (b: number) => {
     doneBytes += b;
     opts.onProgress?.({ bytes: doneBytes, totalBytes });
   };
   const ranges: Range[] = [];
-  for (const s of segments) if (s.kind === 'orig') ranges.push({ from: s.byteStart, to: s.byteEnd, firstLine: s.logicalStart + 1 });
+  for (const s of segments)
+    if (s.kind === 'orig') ranges.push({ from: s.byteStart, to: s.byteEnd, firstLine: s.logicalStart + 1 });
   const origBytes = ranges.reduce((t, r) => t + r.to - r.from, 0);
-  const nWorkers = opts.workers ?? (origBytes >= 32 * 1024 * 1024 ? Math.max(1, Math.min(availableParallelism(), 8)) : 0);
+  const nWorkers =
+    opts.workers ?? (origBytes >= 32 * 1024 * 1024 ? Math.max(1, Math.min(availableParallelism(), 8)) : 0);
   let pooled: PartialStats[] | undefined;
   if (opts.diagnostics) opts.diagnostics.workersUsed = 0;
-  if (nWorkers > 0 && ranges.length > 0) pooled = await runPool(ds.fileDescriptor, ranges, nWorkers, f, maxListed, ds.maxLineBytes, opts.signal, progress);
+  if (nWorkers > 0 && ranges.length > 0)
+    pooled = await runPool(ds.fileDescriptor, ranges, nWorkers, f, maxListed, ds.maxLineBytes, opts.signal, progress);
   if (pooled && opts.diagnostics) opts.diagnostics.workersUsed = Math.min(nWorkers, ranges.length);
   const total = emptyStats();
   let k = 0;
@@ -133,7 +161,16 @@ export async function computeStats(ds: JsonlDataset, fields: FieldMap = defaultF
       if (s.kind === 'orig') {
         let part = pooled?.[k];
         if (!part) {
-          part = statsOfRange(fd, s.byteStart, s.byteEnd, s.logicalStart + 1, f, maxListed, ds.maxLineBytes, () => !!opts.signal?.aborted);
+          part = statsOfRange(
+            fd,
+            s.byteStart,
+            s.byteEnd,
+            s.logicalStart + 1,
+            f,
+            maxListed,
+            ds.maxLineBytes,
+            () => !!opts.signal?.aborted,
+          );
           progress(s.byteEnd - s.byteStart);
           await new Promise((r) => setImmediate(r));
         }
@@ -160,16 +197,19 @@ async function statsOfFile(ds: JsonlDataset, fields: FieldMap, opts: StatsOption
   const cuts = lineCuts(fd, 0, totalBytes, opts.pieceBytes ?? TASK_BYTES);
   const ranges: Range[] = [];
   // Each piece counts its lines from 1; they are renumbered below.
-  for (let k = 0; k + 1 < cuts.length; k++) if (cuts[k + 1]! > cuts[k]!) ranges.push({ from: cuts[k]!, to: cuts[k + 1]!, firstLine: 1 });
+  for (let k = 0; k + 1 < cuts.length; k++)
+    if (cuts[k + 1]! > cuts[k]!) ranges.push({ from: cuts[k]!, to: cuts[k + 1]!, firstLine: 1 });
   let doneBytes = 0;
   const progress = (b: number) => {
     doneBytes += b;
     opts.onProgress?.({ bytes: doneBytes, totalBytes });
   };
-  const nWorkers = opts.workers ?? (totalBytes >= 32 * 1024 * 1024 ? Math.max(1, Math.min(availableParallelism(), 8)) : 0);
+  const nWorkers =
+    opts.workers ?? (totalBytes >= 32 * 1024 * 1024 ? Math.max(1, Math.min(availableParallelism(), 8)) : 0);
   if (opts.diagnostics) opts.diagnostics.workersUsed = 0;
   let parts: PartialStats[] | undefined;
-  if (nWorkers > 0 && ranges.length > 1) parts = await runPool(fd, ranges, nWorkers, f, maxListed, ds.maxLineBytes, opts.signal, progress);
+  if (nWorkers > 0 && ranges.length > 1)
+    parts = await runPool(fd, ranges, nWorkers, f, maxListed, ds.maxLineBytes, opts.signal, progress);
   if (parts && opts.diagnostics) opts.diagnostics.workersUsed = Math.min(nWorkers, ranges.length);
   if (!parts) {
     parts = [];
@@ -200,7 +240,8 @@ export const StatsOperationOptions = z.object({
 export const statsOperation = defineOperation({
   id: 'stats',
   title: 'Dataset statistics',
-  description: 'Records, invalid lines, label counts, judge score histogram, annotated, reviewed and machine-generated shares.',
+  description:
+    'Records, invalid lines, label counts, judge score histogram, annotated, reviewed and machine-generated shares.',
   options: StatsOperationOptions,
   async run(options, ctx: OperationContext): Promise<DatasetStats> {
     // No line index: stats read the file's bytes as they are.

@@ -131,7 +131,16 @@ export function synthJobId(task: SynthTask, o: SynthOptions & { seedFiles?: stri
     ...rest
   } = o;
   const h = createHash('sha256')
-    .update(canonicalJson({ task, input: resolve(o.input), seedFiles: (o.seedFiles ?? []).map((f) => resolve(f)), output: resolve(o.output), rest, prompt: promptHash }))
+    .update(
+      canonicalJson({
+        task,
+        input: resolve(o.input),
+        seedFiles: (o.seedFiles ?? []).map((f) => resolve(f)),
+        output: resolve(o.output),
+        rest,
+        prompt: promptHash,
+      }),
+    )
     .digest('hex');
   return `${task}-${h.slice(0, 12)}`;
 }
@@ -140,14 +149,24 @@ export function synthJobId(task: SynthTask, o: SynthOptions & { seedFiles?: stri
  * The job's journal and whether it resumes. The output must be a new file: not an input, and not
  * an existing file unless an unfinished run of this job wrote it (then it resumes) or `force`.
  */
-export function prepareOutput(o: SynthOptions, jobId: string, inputs: string[]): { journalDir: string; journalPath: string; resuming: boolean } {
+export function prepareOutput(
+  o: SynthOptions,
+  jobId: string,
+  inputs: string[],
+): { journalDir: string; journalPath: string; resuming: boolean } {
   const out = resolve(o.output);
-  for (const f of inputs) if (resolve(f) === out) throw new UserError(`the output ${o.output} is an input: generated records go to a new file`);
+  for (const f of inputs)
+    if (resolve(f) === out)
+      throw new UserError(`the output ${o.output} is an input: generated records go to a new file`);
   const journalDir = journalDirFor(o.output);
   const journalPath = journalPathFor(journalDir, jobId);
   const resuming = existsSync(journalPath);
   if (!resuming && existsSync(o.output) && !o.force) {
-    throw new UserError(`${o.output} exists and no unfinished run of this job is writing it; choose a new file, or replace it`, 2, 'force');
+    throw new UserError(
+      `${o.output} exists and no unfinished run of this job is writing it; choose a new file, or replace it`,
+      2,
+      'force',
+    );
   }
   return { journalDir, journalPath, resuming };
 }
@@ -158,7 +177,12 @@ export interface LlmDeps {
   log: (line: string) => void;
 }
 
-export async function withLlm<T>(o: SynthOptions, env: SynthEnv, ctx: Pick<OperationContext, 'log'>, fn: (deps: LlmDeps) => Promise<T>): Promise<T> {
+export async function withLlm<T>(
+  o: SynthOptions,
+  env: SynthEnv,
+  ctx: Pick<OperationContext, 'log'>,
+  fn: (deps: LlmDeps) => Promise<T>,
+): Promise<T> {
   const { client, cache, log, close } = await openEngine(o, env, ctx);
   try {
     return await fn({ client, cache, log });
@@ -198,7 +222,11 @@ export function pricesOf(o: SynthOptions): { input: number; output: number } {
 
 /** A generated record, marked machine-generated with where it came from. */
 export function generated(record: GeneratedRecord, origin: Omit<Origin, 'type'>): GeneratedRecord {
-  return withOrigin(record, { type: 'model', ...origin, time: typeof origin.time === 'string' ? origin.time : new Date().toISOString() });
+  return withOrigin(record, {
+    type: 'model',
+    ...origin,
+    time: typeof origin.time === 'string' ? origin.time : new Date().toISOString(),
+  });
 }
 
 // ---- inputs ----------------------------------------------------------------------------------
@@ -210,7 +238,11 @@ const TEXT_LIST = new Set(['.txt', '.md', '.text']);
  * JSONL file (the first of `fields` that is a non-empty string in each record), read a line at a
  * time. Each with its 1-based line.
  */
-export async function readSeedList(file: string, fields: readonly string[], signal?: AbortSignal): Promise<{ text: string; line: number }[]> {
+export async function readSeedList(
+  file: string,
+  fields: readonly string[],
+  signal?: AbortSignal,
+): Promise<{ text: string; line: number }[]> {
   if (!existsSync(file)) throw new UserError(`no such file: ${file}`);
   const out: { text: string; line: number }[] = [];
   if (TEXT_LIST.has(extname(file).toLowerCase())) {
@@ -244,7 +276,13 @@ export function seedText(v: Record<string, unknown>, fields: readonly string[]):
     const x = v[f];
     if (typeof x === 'string' && x.trim()) return x.trim();
     if (f === 'messages' && Array.isArray(x)) {
-      const first = x.find((m): m is { role: string; content: string } => !!m && typeof m === 'object' && (m as { role?: unknown }).role === 'user' && typeof (m as { content?: unknown }).content === 'string');
+      const first = x.find(
+        (m): m is { role: string; content: string } =>
+          !!m &&
+          typeof m === 'object' &&
+          (m as { role?: unknown }).role === 'user' &&
+          typeof (m as { content?: unknown }).content === 'string',
+      );
       if (first?.content.trim()) return first.content.trim();
     }
   }
@@ -276,9 +314,13 @@ export function promptOf(record: Record<string, unknown>, field?: string, system
       if (!parsed.success) return `"${f}" is not a list of {role: system|user|assistant, content: string} messages`;
       const msgs: ChatMessage[] = parsed.data;
       const last = msgs[msgs.length - 1] as ChatMessage;
-      if (last.role !== 'user') return `the conversation in "${f}" ends with ${last.role === 'assistant' ? 'an assistant' : 'a system'} message: there is no user turn to answer`;
+      if (last.role !== 'user')
+        return `the conversation in "${f}" ends with ${last.role === 'assistant' ? 'an assistant' : 'a system'} message: there is no user turn to answer`;
       if (!last.content.trim()) return `the last user message in "${f}" is empty`;
-      const withSystem = system && !msgs.some((m) => m.role === 'system') ? [{ role: 'system' as const, content: system }, ...msgs] : msgs;
+      const withSystem =
+        system && !msgs.some((m) => m.role === 'system')
+          ? [{ role: 'system' as const, content: system }, ...msgs]
+          : msgs;
       return { messages: withSystem, text: last.content, field: f };
     }
     if (typeof v === 'string') {
@@ -286,14 +328,20 @@ export function promptOf(record: Record<string, unknown>, field?: string, system
         if (field) return `"${f}" is empty`;
         continue;
       }
-      const input = f === 'instruction' && typeof record.input === 'string' && record.input.trim() ? record.input : undefined;
+      const input =
+        f === 'instruction' && typeof record.input === 'string' && record.input.trim() ? record.input : undefined;
       const text = input ? `${v}\n\n${input}` : v;
-      const messages: ChatMessage[] = [...(system ? [{ role: 'system' as const, content: system }] : []), { role: 'user', content: text }];
+      const messages: ChatMessage[] = [
+        ...(system ? [{ role: 'system' as const, content: system }] : []),
+        { role: 'user', content: text },
+      ];
       return { messages, text, field: f };
     }
     if (field) return `"${f}" is neither text nor a list of messages`;
   }
-  return field ? `the record has no "${field}" field` : `the record has none of the fields ${PROMPT_FIELDS.join(', ')} to take a prompt from`;
+  return field
+    ? `the record has no "${field}" field`
+    : `the record has none of the fields ${PROMPT_FIELDS.join(', ')} to take a prompt from`;
 }
 
 /** The record without annotation fields (a generated record starts from its input's own fields). */
@@ -370,7 +418,13 @@ export function sharedInput(): { openInput(o: SynthOptions): Promise<SynthInput>
 }
 
 /** Estimates a per-record task over the input: each record's requests and tokens. */
-export async function estimateRecords(o: SynthOptions, perRecord: (record: Record<string, unknown>) => { requests: number; inputTokens: number; outputTokens: number } | undefined, env?: SynthEnv): Promise<Estimate> {
+export async function estimateRecords(
+  o: SynthOptions,
+  perRecord: (
+    record: Record<string, unknown>,
+  ) => { requests: number; inputTokens: number; outputTokens: number } | undefined,
+  env?: SynthEnv,
+): Promise<Estimate> {
   const input = await (env?.openInput ?? openInput)(o);
   try {
     const e: Estimate = { records: input.count, requests: 0, inputTokens: 0, outputTokens: 0 };
@@ -412,7 +466,10 @@ function toSummary(task: SynthTask, s: JobSummary, output: string, records: numb
     journal: s.journal,
     complete: s.complete,
     stop: s.complete
-      ? { reason: 'done', message: `every input record was processed: ${records} record(s) written${s.failed.length ? `; ${s.failed.length} failed: run the same command again to retry them` : ''}` }
+      ? {
+          reason: 'done',
+          message: `every input record was processed: ${records} record(s) written${s.failed.length ? `; ${s.failed.length} failed: run the same command again to retry them` : ''}`,
+        }
       : { reason: 'done', message: 'stopped before every record was processed' },
   };
 }
@@ -434,7 +491,10 @@ export async function runRecordJob(
     const { journalDir, journalPath, resuming } = prepareOutput(o, jobId, [o.input]);
     if (resuming) deps.log(`resuming ${taskId} into ${o.output} (job ${jobId})`);
     const input = await (env.openInput ?? openInput)(o);
-    const writer = new OutputWriter(journalPath, o.output, byRecordIndex, { log: deps.log, onWrite: (n) => env.onOutput?.(o.output, n) });
+    const writer = new OutputWriter(journalPath, o.output, byRecordIndex, {
+      log: deps.log,
+      onWrite: (n) => env.onOutput?.(o.output, n),
+    });
     try {
       const s = await runJob<GenResult>({
         jobId,
@@ -456,7 +516,8 @@ export async function runRecordJob(
       if (s.failed.length === 0) s.journal = retireJournal(s.journal);
       return toSummary(taskId, s, o.output, writer.records);
     } catch (err) {
-      if (err instanceof JobCancelledError) throw new GenerateCancelledError(toSummary(taskId, err.summary, o.output, writer.records));
+      if (err instanceof JobCancelledError)
+        throw new GenerateCancelledError(toSummary(taskId, err.summary, o.output, writer.records));
       throw err;
     } finally {
       input.close();

@@ -60,7 +60,7 @@ function seedLine(kind: string, text: string, persona: string | undefined): stri
 
 function transcript(messages: readonly ChatMessage[]): string {
   const turns = messages.filter((m) => m.role !== 'system');
-  if (turns.length === 0) return 'The conversation has not started yet. Write the user\'s first message.';
+  if (turns.length === 0) return "The conversation has not started yet. Write the user's first message.";
   return `The conversation so far:\n\n${turns.map((m) => `${m.role === 'user' ? 'User' : 'Assistant'}: ${m.content}`).join('\n\n')}\n\nWrite the user's next message.`;
 }
 
@@ -77,11 +77,19 @@ function plan(o: DialoguesOptions) {
   const { system, tpl: rt } = assistantPrompt(o);
   const clean = (s: string): string => s.replace(/\n{2,}/g, '\n').trim();
   const userSystem = clean(renderTemplate(ut.system, { instructions: o.instructions }));
-  const wholeSystem = clean(renderTemplate(wt.system, { turns: o.turns, messages: o.turns * 2, instructions: o.instructions }));
+  const wholeSystem = clean(
+    renderTemplate(wt.system, { turns: o.turns, messages: o.turns * 2, instructions: o.instructions }),
+  );
   const spec = structuredSpec(dialogueSchema(o.turns), `dialogue_${o.turns}`);
   const hash =
     o.mode === 'turns'
-      ? promptHash(ut, userSystem, { mode: o.mode, turns: o.turns, system: system ?? '', userModel: o.userModel ?? null, responses: [rt.id, rt.version] })
+      ? promptHash(ut, userSystem, {
+          mode: o.mode,
+          turns: o.turns,
+          system: system ?? '',
+          userModel: o.userModel ?? null,
+          responses: [rt.id, rt.version],
+        })
       : promptHash(wt, wholeSystem, { mode: o.mode, turns: o.turns, system: system ?? '', schema: spec.jsonSchema });
   const seedOf = (record: Record<string, unknown>): { kind: string; text: string } | undefined => {
     const fields = o.field ? [o.field] : DIALOGUE_SEED_FIELDS;
@@ -94,19 +102,44 @@ function plan(o: DialoguesOptions) {
   const estimate = (record: Record<string, unknown>): RecordEstimate => {
     const s = seedOf(record);
     if (!s) return { requests: 0, inputTokens: 0, outputTokens: 0 };
-    const base = messagesTokens([{ role: 'system', content: o.mode === 'turns' ? userSystem : wholeSystem }, { role: 'user', content: s.text }]);
-    if (o.mode === 'whole') return { requests: o.perSeed, inputTokens: o.perSeed * base, outputTokens: o.perSeed * o.turns * (TYPICAL_TURN_TOKENS + TYPICAL_USER_TOKENS) };
+    const base = messagesTokens([
+      { role: 'system', content: o.mode === 'turns' ? userSystem : wholeSystem },
+      { role: 'user', content: s.text },
+    ]);
+    if (o.mode === 'whole')
+      return {
+        requests: o.perSeed,
+        inputTokens: o.perSeed * base,
+        outputTokens: o.perSeed * o.turns * (TYPICAL_TURN_TOKENS + TYPICAL_USER_TOKENS),
+      };
     let input = 0;
     for (let t = 0; t < o.turns; t++) {
       const soFar = t * (TYPICAL_TURN_TOKENS + TYPICAL_USER_TOKENS);
       input += base + soFar + (soFar + TYPICAL_USER_TOKENS + (system ? system.length / 4 : 0));
     }
-    return { requests: o.perSeed * 2 * o.turns, inputTokens: Math.round(o.perSeed * input), outputTokens: o.perSeed * o.turns * (Math.min(o.maxTokens, TYPICAL_TURN_TOKENS) + TYPICAL_USER_TOKENS) };
+    return {
+      requests: o.perSeed * 2 * o.turns,
+      inputTokens: Math.round(o.perSeed * input),
+      outputTokens: o.perSeed * o.turns * (Math.min(o.maxTokens, TYPICAL_TURN_TOKENS) + TYPICAL_USER_TOKENS),
+    };
   };
-  return { userSystem, wholeSystem, system, spec, hash, seedOf, estimate, ut: { id: ut.id, version: ut.version }, wt: { id: wt.id, version: wt.version }, rt };
+  return {
+    userSystem,
+    wholeSystem,
+    system,
+    spec,
+    hash,
+    seedOf,
+    estimate,
+    ut: { id: ut.id, version: ut.version },
+    wt: { id: wt.id, version: wt.version },
+    rt,
+  };
 }
 
-type One = { ok: true; messages: ChatMessage[]; usage: Usage; requests: number; cached: boolean; models: string[] } | { ok: false; reason: string; usage: Usage; requests: number; raw?: string };
+type One =
+  | { ok: true; messages: ChatMessage[]; usage: Usage; requests: number; cached: boolean; models: string[] }
+  | { ok: false; reason: string; usage: Usage; requests: number; raw?: string };
 
 export function dialoguesTask(o: DialoguesOptions, deps: LlmDeps): LlmTask<GenResult> {
   const P = plan(o);
@@ -120,7 +153,10 @@ export function dialoguesTask(o: DialoguesOptions, deps: LlmDeps): LlmTask<GenRe
     const models = new Set<string>();
     for (let t = 0; t < o.turns; t++) {
       const u = await textCall(deps.client, {
-        messages: [{ role: 'system', content: P.userSystem }, { role: 'user', content: `${seed}\n\n${transcript(messages)}` }],
+        messages: [
+          { role: 'system', content: P.userSystem },
+          { role: 'user', content: `${seed}\n\n${transcript(messages)}` },
+        ],
         params: samplingFor(o, d),
         model: userModel,
         cache: deps.cache,
@@ -133,9 +169,24 @@ export function dialoguesTask(o: DialoguesOptions, deps: LlmDeps): LlmTask<GenRe
       if (!u.ok) return { ok: false, reason: `turn ${t + 1}, user: ${u.reason}`, usage, requests, raw: u.raw };
       cached &&= u.cached;
       const userText = cleanUserMessage(u.text);
-      if (!userText) return { ok: false, reason: `turn ${t + 1}, user: the simulated user's message is empty`, usage, requests, raw: u.text };
+      if (!userText)
+        return {
+          ok: false,
+          reason: `turn ${t + 1}, user: the simulated user's message is empty`,
+          usage,
+          requests,
+          raw: u.text,
+        };
       messages.push({ role: 'user', content: userText });
-      const a = await textCall(deps.client, { messages, params: samplingFor(o, d), model: o.model, cache: deps.cache, template: P.rt, sample: d, signal });
+      const a = await textCall(deps.client, {
+        messages,
+        params: samplingFor(o, d),
+        model: o.model,
+        cache: deps.cache,
+        template: P.rt,
+        sample: d,
+        signal,
+      });
       usage = addUsage(usage, a.usage);
       requests += a.requests;
       if (!a.ok) return { ok: false, reason: `turn ${t + 1}, assistant: ${a.reason}`, usage, requests, raw: a.raw };
@@ -148,7 +199,10 @@ export function dialoguesTask(o: DialoguesOptions, deps: LlmDeps): LlmTask<GenRe
 
   async function whole(seed: string, d: number, signal: AbortSignal): Promise<One> {
     const r = await structuredCall(deps.client, {
-      messages: [{ role: 'system', content: P.wholeSystem }, { role: 'user', content: seed }],
+      messages: [
+        { role: 'system', content: P.wholeSystem },
+        { role: 'user', content: seed },
+      ],
       spec: P.spec,
       params: samplingFor(o, d),
       model: o.model,
@@ -160,7 +214,14 @@ export function dialoguesTask(o: DialoguesOptions, deps: LlmDeps): LlmTask<GenRe
     });
     if (!r.ok) return { ok: false, reason: r.reason, usage: r.usage, requests: r.requests, raw: r.raw };
     const turns: ChatMessage[] = r.value.messages.map((m) => ({ role: m.role, content: m.content.trim() }));
-    return { ok: true, messages: P.system ? [{ role: 'system', content: P.system }, ...turns] : turns, usage: r.usage, requests: r.requests, cached: r.cached, models: [r.model] };
+    return {
+      ok: true,
+      messages: P.system ? [{ role: 'system', content: P.system }, ...turns] : turns,
+      usage: r.usage,
+      requests: r.requests,
+      cached: r.cached,
+      models: [r.model],
+    };
   }
 
   return {
@@ -172,23 +233,45 @@ export function dialoguesTask(o: DialoguesOptions, deps: LlmDeps): LlmTask<GenRe
       const s = P.seedOf(record);
       if (!s) {
         const fields = o.field ? [o.field] : DIALOGUE_SEED_FIELDS;
-        return { ok: false, skip: true, reason: `no seed: the record has none of the fields ${fields.join(', ')} as text`, usage: ZERO_USAGE, requests: 0 };
+        return {
+          ok: false,
+          skip: true,
+          reason: `no seed: the record has none of the fields ${fields.join(', ')} as text`,
+          usage: ZERO_USAGE,
+          requests: 0,
+        };
       }
       const results = await Promise.all(
         Array.from({ length: o.perSeed }, (_, d) => {
-          const persona = o.personas.length ? pick(rng(o.seed, 'dialogue-persona', ctx.index, d), o.personas) : undefined;
+          const persona = o.personas.length
+            ? pick(rng(o.seed, 'dialogue-persona', ctx.index, d), o.personas)
+            : undefined;
           const seed = seedLine(s.kind, s.text, persona);
-          return (o.mode === 'turns' ? byTurns(seed, d, ctx.signal) : whole(seed, d, ctx.signal)).then((r) => ({ r, persona }));
+          return (o.mode === 'turns' ? byTurns(seed, d, ctx.signal) : whole(seed, d, ctx.signal)).then((r) => ({
+            r,
+            persona,
+          }));
         }),
       );
       const usage = results.reduce((u, x) => addUsage(u, x.r.usage), ZERO_USAGE);
       const requests = results.reduce((n, x) => n + x.r.requests, 0);
       const records: Record<string, unknown>[] = [];
       for (const [d, { r, persona }] of results.entries()) {
-        if (!r.ok) return { ok: false, reason: o.perSeed > 1 ? `conversation ${d + 1} of ${o.perSeed}: ${r.reason}` : r.reason, usage, raw: r.raw, requests };
+        if (!r.ok)
+          return {
+            ok: false,
+            reason: o.perSeed > 1 ? `conversation ${d + 1} of ${o.perSeed}: ${r.reason}` : r.reason,
+            usage,
+            raw: r.raw,
+            requests,
+          };
         const problem = dialogueProblem(r.messages);
         if (problem) return { ok: false, reason: `invalid conversation: ${problem}`, usage, requests };
-        const out: Record<string, unknown> = { ...inputFields(record), ...(persona ? { persona } : {}), messages: r.messages };
+        const out: Record<string, unknown> = {
+          ...inputFields(record),
+          ...(persona ? { persona } : {}),
+          messages: r.messages,
+        };
         records.push(
           generated(out, {
             task: 'dialogues',
@@ -214,11 +297,13 @@ export function dialoguesOperation(env: SynthEnv) {
   return defineOperation({
     id: 'generate-dialogues',
     title: 'Generate dialogues',
-    description: 'Multi-turn conversations from topic or persona seeds, as `messages` arrays (roles alternate, no empty turn).',
+    description:
+      'Multi-turn conversations from topic or persona seeds, as `messages` arrays (roles alternate, no empty turn).',
     options: DialoguesOptions,
     estimate: (o) => estimateRecords(o, plan(o).estimate, env),
     run: (o, ctx) => {
-      if (o.perSeed > 1 && o.temperature === 0) throw new UserError('several conversations per seed need a temperature above 0');
+      if (o.perSeed > 1 && o.temperature === 0)
+        throw new UserError('several conversations per seed need a temperature above 0');
       return runRecordJob('dialogues', o, env, ctx, (deps) => dialoguesTask(o, deps));
     },
   });

@@ -46,7 +46,15 @@ import {
 import { OutputWriter, type Selector } from './output';
 import { pick, rng, sample, shuffle } from './random';
 import { SimilarityPool, tokenize } from './similarity';
-import { EVOLUTION_NAMES, EVOLUTIONS, EvolvedAnswer, evolveTemplate, InstructionsAnswer, instructionsTemplate, type Evolution } from './templates';
+import {
+  EVOLUTION_NAMES,
+  EVOLUTIONS,
+  EvolvedAnswer,
+  evolveTemplate,
+  InstructionsAnswer,
+  instructionsTemplate,
+  type Evolution,
+} from './templates';
 
 export const SEED_FIELDS = ['instruction', 'prompt', 'question', 'messages', 'text'] as const;
 
@@ -71,7 +79,12 @@ export const InstructionsOptions = SynthOptions.extend({
   /** One is drawn per request: "a nurse on a night shift", ... */
   personas: z.array(z.string().min(1).max(2000)).default([]),
   /** One value per attribute is drawn per request, e.g. {topic: [...], difficulty: [...], format: [...]}. */
-  attributes: z.record(z.string().regex(/^[A-Za-z][\w -]{0,39}$/, 'attribute names are words'), z.array(z.string().min(1).max(500)).min(1)).default({}),
+  attributes: z
+    .record(
+      z.string().regex(/^[A-Za-z][\w -]{0,39}$/, 'attribute names are words'),
+      z.array(z.string().min(1).max(500)).min(1),
+    )
+    .default({}),
   /** Evol-Instruct operations; each request is an evolution with probability `evolveShare`. */
   evolve: z.array(z.enum(EVOLUTION_NAMES as [Evolution, ...Evolution[]])).default([]),
   evolveShare: z.number().min(0).max(1).default(0.5),
@@ -80,7 +93,11 @@ export const InstructionsOptions = SynthOptions.extend({
   /** Stop when fewer than this share of the last `window` candidates was kept. */
   minAcceptance: z.number().min(0).max(1).default(0.1),
   window: z.number().int().min(1).default(100),
-}).refine((o) => o.generatedDemonstrations <= o.demonstrations, { message: 'generatedDemonstrations cannot be more than demonstrations', path: ['generatedDemonstrations'] })
+})
+  .refine((o) => o.generatedDemonstrations <= o.demonstrations, {
+    message: 'generatedDemonstrations cannot be more than demonstrations',
+    path: ['generatedDemonstrations'],
+  })
   .refine((o) => o.maxWords >= o.minWords, { message: 'maxWords must be at least minWords', path: ['maxWords'] });
 export type InstructionsOptions = z.output<typeof InstructionsOptions>;
 
@@ -119,12 +136,27 @@ interface RoundEntry {
   failed: { q: number; reason: string }[];
 }
 
-type Entry = { type: 'header'; version: 1; job: string; task: string; model: string; prompt_hash: string; created: string; seeds?: string } | AnswerEntry | RoundEntry | { type: 'end'; time: string; stop: GenerateSummary['stop'] };
+type Entry =
+  | {
+      type: 'header';
+      version: 1;
+      job: string;
+      task: string;
+      model: string;
+      prompt_hash: string;
+      created: string;
+      seeds?: string;
+    }
+  | AnswerEntry
+  | RoundEntry
+  | { type: 'end'; time: string; stop: GenerateSummary['stop'] };
 
 /** Output order: round by round, in each round the order the candidates were checked. */
 export const acceptedInRounds: Selector = (e) => {
   if (e.type !== 'round' || typeof e.round !== 'number' || !Array.isArray(e.decisions)) return undefined;
-  const records = (e.decisions as Decision[]).filter((d) => d.status === 'accepted' && d.record).map((d) => d.record as Record<string, unknown>);
+  const records = (e.decisions as Decision[])
+    .filter((d) => d.status === 'accepted' && d.record)
+    .map((d) => d.record as Record<string, unknown>);
   return { key: e.round, records };
 };
 
@@ -158,9 +190,15 @@ function prepare(o: InstructionsOptions): Prepared {
   const gt = loadTemplate('instructions', instructionsTemplate, o.promptsDir);
   const et = loadTemplate('evolve', evolveTemplate, o.promptsDir);
   const clean = (s: string): string => s.replace(/\n{3,}/g, '\n\n').replace(/\n+$/, '');
-  const gen = { template: gt, system: clean(renderTemplate(gt.system, { count: o.perRequest, instructions: o.instructions })) };
+  const gen = {
+    template: gt,
+    system: clean(renderTemplate(gt.system, { count: o.perRequest, instructions: o.instructions })),
+  };
   const evo = { template: et, system: clean(renderTemplate(et.system, { instructions: o.instructions })) };
-  const hash = promptHash(gt, gen.system, { evolve: o.evolve.length ? [et.id, et.version, evo.system, et.user] : null, schema: 'instructions-1' });
+  const hash = promptHash(gt, gen.system, {
+    evolve: o.evolve.length ? [et.id, et.version, evo.system, et.user] : null,
+    schema: 'instructions-1',
+  });
   return { gen, evo, hash };
 }
 
@@ -183,7 +221,17 @@ function planRound(o: InstructionsOptions, p: Prepared, round: number, seeds: Se
       const parent = pick(r, pool) as Seed;
       const op = pick(r, o.evolve) as Evolution;
       const user = renderTemplate(p.evo.template.user, { method: EVOLUTIONS[op], instruction: parent.text });
-      out.push({ q, kind: 'evolve', op, parent: parent.text, from: parent.ref, messages: [{ role: 'system', content: p.evo.system }, { role: 'user', content: user }] });
+      out.push({
+        q,
+        kind: 'evolve',
+        op,
+        parent: parent.text,
+        from: parent.ref,
+        messages: [
+          { role: 'system', content: p.evo.system },
+          { role: 'user', content: user },
+        ],
+      });
       continue;
     }
     const kGen = Math.min(o.generatedDemonstrations, generatedItems.length);
@@ -195,11 +243,18 @@ function planRound(o: InstructionsOptions, p: Prepared, round: number, seeds: Se
       for (const a of attrNames) attributes[a] = pick(r, o.attributes[a] as string[]) as string;
     }
     const examples = demos.map((d, i) => `${i + 1}. ${d.text.replace(/\s*\n\s*/g, ' ')}`).join('\n');
-    const user = renderTemplate(p.gen.template.user, { examples, drivers: drivers(persona, attributes), count: o.perRequest });
+    const user = renderTemplate(p.gen.template.user, {
+      examples,
+      drivers: drivers(persona, attributes),
+      count: o.perRequest,
+    });
     out.push({
       q,
       kind: 'generate',
-      messages: [{ role: 'system', content: p.gen.system }, { role: 'user', content: user }],
+      messages: [
+        { role: 'system', content: p.gen.system },
+        { role: 'user', content: user },
+      ],
       demonstrations: demos.map((d) => d.ref),
       ...(persona ? { persona } : {}),
       ...(attributes ? { attributes } : {}),
@@ -218,9 +273,13 @@ export async function loadSeeds(o: InstructionsOptions, signal?: AbortSignal): P
   const fields = o.field ? [o.field] : SEED_FIELDS;
   const seeds: Seed[] = [];
   for (const f of [o.input, ...o.seedFiles]) {
-    for (const s of await readSeedList(f, fields, signal)) seeds.push({ text: s.text, ref: { file: basename(f), line: s.line } });
+    for (const s of await readSeedList(f, fields, signal))
+      seeds.push({ text: s.text, ref: { file: basename(f), line: s.line } });
   }
-  if (seeds.length === 0) throw new UserError(`no seed instructions in ${[o.input, ...o.seedFiles].join(', ')} (looked for ${fields.join(', ')})`);
+  if (seeds.length === 0)
+    throw new UserError(
+      `no seed instructions in ${[o.input, ...o.seedFiles].join(', ')} (looked for ${fields.join(', ')})`,
+    );
   return seeds;
 }
 
@@ -249,14 +308,18 @@ async function runInstructions(o: InstructionsOptions, env: SynthEnv, ctx: Opera
       });
     let goodLength = scan();
     if (header && (header.task !== 'instructions' || header.prompt_hash !== p.hash || header.model !== o.model)) {
-      throw new UserError(`the journal ${journalPath} belongs to a different job (task, prompt or model changed); remove it or use another output`);
+      throw new UserError(
+        `the journal ${journalPath} belongs to a different job (task, prompt or model changed); remove it or use another output`,
+      );
     }
     // The rounds were drawn from the seeds (their demonstrations, the similarity pool): a journal
     // written from other seeds (edited, added, removed, moved; or not recorded) is not resumed.
     const seedsHash = hashOf(seeds.map((x) => [x.text, x.ref]));
     if (header && header.seeds !== seedsHash) {
       const aside = setJournalAside(journalPath, 'seeds-changed');
-      log(`the seed instructions changed since the journal of ${jobId} was written: it is set aside as ${aside} and the job starts over (the response cache answers what it can)`);
+      log(
+        `the seed instructions changed since the journal of ${jobId} was written: it is set aside as ${aside} and the job starts over (the response cache answers what it can)`,
+      );
       header = undefined;
       ended = undefined;
       answers.clear();
@@ -264,8 +327,21 @@ async function runInstructions(o: InstructionsOptions, env: SynthEnv, ctx: Opera
       goodLength = scan();
     }
     const journal = new JournalWriter<Entry>(journalPath, goodLength);
-    if (!header) journal.append({ type: 'header', version: 1, job: jobId, task: 'instructions', model: o.model, prompt_hash: p.hash, created: new Date().toISOString(), seeds: seedsHash });
-    const writer = new OutputWriter(journalPath, o.output, acceptedInRounds, { log, onWrite: (n) => env.onOutput?.(o.output, n) });
+    if (!header)
+      journal.append({
+        type: 'header',
+        version: 1,
+        job: jobId,
+        task: 'instructions',
+        model: o.model,
+        prompt_hash: p.hash,
+        created: new Date().toISOString(),
+        seeds: seedsHash,
+      });
+    const writer = new OutputWriter(journalPath, o.output, acceptedInRounds, {
+      log,
+      onWrite: (n) => env.onOutput?.(o.output, n),
+    });
 
     const pool = new SimilarityPool(o.similarity);
     for (const s of seeds) pool.add(s.text);
@@ -312,7 +388,10 @@ async function runInstructions(o: InstructionsOptions, env: SynthEnv, ctx: Opera
       elapsedMs: performance.now() - started,
       journal: journalPath,
       complete,
-      stop: stop ?? { reason: 'done', message: `stopped in round ${round} with ${accepted.length} of ${o.target} instructions` },
+      stop: stop ?? {
+        reason: 'done',
+        message: `stopped in round ${round} with ${accepted.length} of ${o.target} instructions`,
+      },
       instructions: {
         target: o.target,
         accepted: accepted.length,
@@ -344,7 +423,8 @@ async function runInstructions(o: InstructionsOptions, env: SynthEnv, ctx: Opera
     if (round > 0) log(`resuming: ${round} round(s) from the journal, ${accepted.length} instruction(s) kept so far`);
 
     const stopCheck = (roundFailed: number): GenerateSummary['stop'] | undefined => {
-      if (accepted.length >= o.target) return { reason: 'target', message: `target reached: ${accepted.length} instructions in ${round} round(s)` };
+      if (accepted.length >= o.target)
+        return { reason: 'target', message: `target reached: ${accepted.length} instructions in ${round} round(s)` };
       if (recent.length >= o.window && rate() < o.minAcceptance) {
         return {
           reason: 'low-acceptance',
@@ -352,9 +432,16 @@ async function runInstructions(o: InstructionsOptions, env: SynthEnv, ctx: Opera
         };
       }
       if (roundFailed === o.requestsPerRound) {
-        return { reason: 'failures', message: `stopped: every request of round ${round} failed (${failed.at(-1)?.reason ?? '?'}); run again to retry` };
+        return {
+          reason: 'failures',
+          message: `stopped: every request of round ${round} failed (${failed.at(-1)?.reason ?? '?'}); run again to retry`,
+        };
       }
-      if (round >= o.rounds) return { reason: 'rounds', message: `stopped after the last of ${o.rounds} round(s): ${accepted.length} of ${o.target} instructions` };
+      if (round >= o.rounds)
+        return {
+          reason: 'rounds',
+          message: `stopped after the last of ${o.rounds} round(s): ${accepted.length} of ${o.target} instructions`,
+        };
       return undefined;
     };
     const ending = ended as Extract<Entry, { type: 'end' }> | undefined;
@@ -391,13 +478,30 @@ async function runInstructions(o: InstructionsOptions, env: SynthEnv, ctx: Opera
         const worker = async (): Promise<void> => {
           while (next < todo.length && !inner.signal.aborted) {
             const pl = todo[next++] as Planned;
-            const common = { params: samplingFor(o, pl.q), model, mode: o.structuredMode as StructuredMode | undefined, cache, sample: pl.q, signal: inner.signal };
+            const common = {
+              params: samplingFor(o, pl.q),
+              model,
+              mode: o.structuredMode as StructuredMode | undefined,
+              cache,
+              sample: pl.q,
+              signal: inner.signal,
+            };
             let res;
             try {
               res =
                 pl.kind === 'evolve'
-                  ? await structuredCall(client, { ...common, messages: pl.messages, spec: evoSpec, template: { id: p.evo.template.id, version: p.evo.template.version } })
-                  : await structuredCall(client, { ...common, messages: pl.messages, spec, template: { id: p.gen.template.id, version: p.gen.template.version } });
+                  ? await structuredCall(client, {
+                      ...common,
+                      messages: pl.messages,
+                      spec: evoSpec,
+                      template: { id: p.evo.template.id, version: p.evo.template.version },
+                    })
+                  : await structuredCall(client, {
+                      ...common,
+                      messages: pl.messages,
+                      spec,
+                      template: { id: p.gen.template.id, version: p.gen.template.version },
+                    });
             } catch (err) {
               if (!inner.signal.aborted) {
                 fatal = err;
@@ -414,7 +518,16 @@ async function runInstructions(o: InstructionsOptions, env: SynthEnv, ctx: Opera
             if (res.ok) {
               const v = res.value as InstructionsAnswer | EvolvedAnswer;
               const items: Item[] = 'instructions' in v ? v.instructions : [v];
-              entry = { type: 'answer', round, q: pl.q, ok: true, items, model: res.model, usage: res.usage, cached: res.cached };
+              entry = {
+                type: 'answer',
+                round,
+                q: pl.q,
+                ok: true,
+                items,
+                model: res.model,
+                usage: res.usage,
+                cached: res.cached,
+              };
             } else entry = { type: 'answer', round, q: pl.q, ok: false, reason: res.reason, usage: res.usage };
             journal.append(entry);
             got.set(pl.q, entry);
@@ -487,7 +600,9 @@ async function runInstructions(o: InstructionsOptions, env: SynthEnv, ctx: Opera
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
       journal.sync();
-      await writer.flush().catch((e: unknown) => log(`writing ${o.output} failed: ${e instanceof Error ? e.message : String(e)}`));
+      await writer
+        .flush()
+        .catch((e: unknown) => log(`writing ${o.output} failed: ${e instanceof Error ? e.message : String(e)}`));
     }
     if (inner.signal.aborted) {
       journal.close();
@@ -517,7 +632,8 @@ async function estimateInstructions(o: InstructionsOptions, signal: AbortSignal)
   const seeds = await loadSeeds(o, signal);
   const p = prepare(o);
   const avgSeed = seeds.reduce((n, s) => n + estimateTokens(s.text), 0) / seeds.length;
-  const perRequestIn = messagesTokens([{ role: 'system', content: p.gen.system }]) + o.demonstrations * (avgSeed + 3) + 40;
+  const perRequestIn =
+    messagesTokens([{ role: 'system', content: p.gen.system }]) + o.demonstrations * (avgSeed + 3) + 40;
   const perRequestOut = o.perRequest * (avgSeed + 12);
   const perCandidate = o.evolve.length ? (1 - o.evolveShare) * o.perRequest + o.evolveShare : o.perRequest;
   // whole rounds: a round's requests are all sent
@@ -532,7 +648,8 @@ export function instructionsOperation(env: SynthEnv) {
   return defineOperation({
     id: 'generate-instructions',
     title: 'Generate instructions (self-instruct)',
-    description: 'New instructions from seeds, in rounds, kept only when no instruction in the pool is a near-copy (ROUGE-L), with optional personas, attributes and Evol-Instruct evolutions.',
+    description:
+      'New instructions from seeds, in rounds, kept only when no instruction in the pool is a near-copy (ROUGE-L), with optional personas, attributes and Evol-Instruct evolutions.',
     options: InstructionsOptions,
     estimate: (o, ctx) => estimateInstructions(o, ctx.signal),
     run: (o, ctx) => runInstructions(o, env, ctx),

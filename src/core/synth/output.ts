@@ -16,7 +16,12 @@ export type GeneratedRecord = Record<string, unknown>;
 export type Selector = (entry: Record<string, unknown>) => { key: number; records: GeneratedRecord[] } | undefined;
 
 /** Writes `out` from the journal; returns the number of records written. */
-export async function writeFromJournal(journalPath: string, out: string, select: Selector, signal?: AbortSignal): Promise<number> {
+export async function writeFromJournal(
+  journalPath: string,
+  out: string,
+  select: Selector,
+  signal?: AbortSignal,
+): Promise<number> {
   if (!existsSync(journalPath)) throw new Error(`the journal ${journalPath} is missing`);
   const ds = await JsonlDataset.open(journalPath, { signal });
   try {
@@ -82,7 +87,11 @@ export class OutputWriter {
     const wait = Math.max(0, this.lastEnd + Math.max(this.opts.minIntervalMs ?? 1000, this.lastMs * 10) - Date.now());
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.running = this.write().catch((err: unknown) => this.opts.log?.(`writing ${this.out} failed (retried at the end): ${err instanceof Error ? err.message : String(err)}`));
+      this.running = this.write().catch((err: unknown) =>
+        this.opts.log?.(
+          `writing ${this.out} failed (retried at the end): ${err instanceof Error ? err.message : String(err)}`,
+        ),
+      );
       void this.running.finally(() => {
         this.running = undefined;
         if (this.due && !this.closed) this.touch();

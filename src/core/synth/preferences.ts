@@ -45,7 +45,10 @@ export const PreferencesOptions = RecordTaskOptions.extend({
   temperatures: z.array(z.number().min(0).max(2)).default([]),
   /** The judge (default: `model`). */
   judgeModel: z.string().min(1).optional(),
-  rubric: z.string().min(1).default('How well the response follows the instruction: helpful, correct, honest, complete and clear.'),
+  rubric: z
+    .string()
+    .min(1)
+    .default('How well the response follows the instruction: helpful, correct, honest, complete and clear.'),
   scaleMin: z.number().int().default(1),
   scaleMax: z.number().int().default(10),
   /** The chosen rating must exceed the rejected one by at least this; less is skipped (a tie is always skipped). */
@@ -61,19 +64,35 @@ export function candidatePlan(o: PreferencesOptions): { model: string; temperatu
   const models = o.models.length ? o.models : [o.model];
   const temps = o.temperatures.length ? o.temperatures : [o.temperature];
   const combos = models.flatMap((model) => temps.map((temperature) => ({ model, temperature })));
-  return Array.from({ length: o.candidates }, (_, k) => combos[k % combos.length] as { model: string; temperature: number });
+  return Array.from(
+    { length: o.candidates },
+    (_, k) => combos[k % combos.length] as { model: string; temperature: number },
+  );
 }
 
 function plan(o: PreferencesOptions) {
   const { system, tpl: rt } = assistantPrompt(o);
   const jt = loadTemplate('preference-judge', preferenceJudgeTemplate, o.promptsDir);
-  const judgeSystem = renderTemplate(jt.system, { rubric: o.rubric, min: o.scaleMin, max: o.scaleMax, instructions: o.instructions })
+  const judgeSystem = renderTemplate(jt.system, {
+    rubric: o.rubric,
+    min: o.scaleMin,
+    max: o.scaleMax,
+    instructions: o.instructions,
+  })
     .replace(/\n{2,}/g, '\n')
     .trim();
   const candidates = candidatePlan(o);
   const judgeModel = o.judgeModel ?? o.model;
-  const spec = structuredSpec(preferenceRatingsSchema(o.candidates, o.scaleMin, o.scaleMax), `preference_ratings_${o.candidates}_${o.scaleMin}_${o.scaleMax}`);
-  const hash = promptHash(jt, judgeSystem, { responses: [rt.id, rt.version, system ?? ''], candidates, judgeModel, schema: spec.jsonSchema });
+  const spec = structuredSpec(
+    preferenceRatingsSchema(o.candidates, o.scaleMin, o.scaleMax),
+    `preference_ratings_${o.candidates}_${o.scaleMin}_${o.scaleMax}`,
+  );
+  const hash = promptHash(jt, judgeSystem, {
+    responses: [rt.id, rt.version, system ?? ''],
+    candidates,
+    judgeModel,
+    schema: spec.jsonSchema,
+  });
   const judgeMessages = (prompt: string, texts: string[]): ChatMessage[] => {
     const responses = texts.map((t, i) => `Response ${i + 1}:\n${t}`).join('\n\n');
     return [
@@ -86,9 +105,23 @@ function plan(o: PreferencesOptions) {
     if (typeof p === 'string') return { requests: 0, inputTokens: 0, outputTokens: 0 };
     const gen = Math.min(o.maxTokens, TYPICAL_RESPONSE_TOKENS);
     const judgeIn = messagesTokens(judgeMessages(p.text, [])) + o.candidates * (gen + 6);
-    return { requests: o.candidates + 1, inputTokens: o.candidates * messagesTokens(p.messages) + judgeIn, outputTokens: o.candidates * gen + o.candidates * 60 };
+    return {
+      requests: o.candidates + 1,
+      inputTokens: o.candidates * messagesTokens(p.messages) + judgeIn,
+      outputTokens: o.candidates * gen + o.candidates * 60,
+    };
   };
-  return { system, candidates, judgeModel, spec, hash, judgeMessages, estimate, rt, jt: { id: jt.id, version: jt.version } };
+  return {
+    system,
+    candidates,
+    judgeModel,
+    spec,
+    hash,
+    judgeMessages,
+    estimate,
+    rt,
+    jt: { id: jt.id, version: jt.version },
+  };
 }
 
 export function preferencesTask(o: PreferencesOptions, deps: LlmDeps): LlmTask<GenResult> {
@@ -122,14 +155,26 @@ export function preferencesTask(o: PreferencesOptions, deps: LlmDeps): LlmTask<G
       const bad = results.findIndex((r) => !r.ok);
       if (bad >= 0) {
         const r = results[bad] as Extract<TextResult, { ok: false }>;
-        return { ok: false, reason: `candidate ${bad + 1} (${P.candidates[bad]?.model}): ${r.reason}`, usage, raw: r.raw, requests };
+        return {
+          ok: false,
+          reason: `candidate ${bad + 1} (${P.candidates[bad]?.model}): ${r.reason}`,
+          usage,
+          raw: r.raw,
+          requests,
+        };
       }
       const texts = results.map((r) => (r.ok ? r.text : ''));
       const models = results.map((r) => (r.ok ? r.model : ''));
       // 2) the judge, seeing the candidates in a seeded random order
-      const order = shuffle(rng(o.seed, 'preference-judge', ctx.index), texts.map((_, k) => k));
+      const order = shuffle(
+        rng(o.seed, 'preference-judge', ctx.index),
+        texts.map((_, k) => k),
+      );
       const judged = await structuredCall(deps.client, {
-        messages: P.judgeMessages(p.text, order.map((k) => texts[k] as string)),
+        messages: P.judgeMessages(
+          p.text,
+          order.map((k) => texts[k] as string),
+        ),
         spec: P.spec,
         params: { temperature: 0, max_tokens: o.judgeMaxTokens, seed: o.seed },
         model: P.judgeModel,
@@ -142,7 +187,8 @@ export function preferencesTask(o: PreferencesOptions, deps: LlmDeps): LlmTask<G
       usage = addUsage(usage, judged.usage);
       requests += judged.requests;
       cached = cached && judged.cached;
-      if (!judged.ok) return { ok: false, reason: `judge (${P.judgeModel}): ${judged.reason}`, usage, raw: judged.raw, requests };
+      if (!judged.ok)
+        return { ok: false, reason: `judge (${P.judgeModel}): ${judged.reason}`, usage, raw: judged.raw, requests };
       const ratings: number[] = new Array<number>(texts.length);
       const rationales: string[] = new Array<string>(texts.length);
       order.forEach((k, pos) => {
@@ -159,8 +205,24 @@ export function preferencesTask(o: PreferencesOptions, deps: LlmDeps): LlmTask<G
       });
       const margin = (ratings[best] as number) - (ratings[worst] as number);
       const detail = { generations: texts, generation_models: models, ratings, rationales, judge_model: judged.model };
-      if (margin === 0) return { ok: false, skip: true, reason: `tie: every candidate was rated ${ratings[best]}`, detail, usage, requests };
-      if (margin < o.minMargin) return { ok: false, skip: true, reason: `ratings ${ratings.join(', ')} differ by ${margin}, less than the minimum margin ${o.minMargin}`, detail, usage, requests };
+      if (margin === 0)
+        return {
+          ok: false,
+          skip: true,
+          reason: `tie: every candidate was rated ${ratings[best]}`,
+          detail,
+          usage,
+          requests,
+        };
+      if (margin < o.minMargin)
+        return {
+          ok: false,
+          skip: true,
+          reason: `ratings ${ratings.join(', ')} differ by ${margin}, less than the minimum margin ${o.minMargin}`,
+          detail,
+          usage,
+          requests,
+        };
       const turn = (k: number): ChatMessage[] => [...p.messages, { role: 'assistant', content: texts[k] as string }];
       const out: Record<string, unknown> = {
         ...inputFields(record),
@@ -180,7 +242,20 @@ export function preferencesTask(o: PreferencesOptions, deps: LlmDeps): LlmTask<G
       const uniqueModels = [...new Set(models)];
       const rec = generated(out, {
         task: 'preferences',
-        fields: ['prompt', 'prompt_id', 'chosen', 'chosen_rating', 'chosen_model', 'rejected', 'rejected_rating', 'rejected_model', 'generations', 'generation_models', 'ratings', 'rationales'],
+        fields: [
+          'prompt',
+          'prompt_id',
+          'chosen',
+          'chosen_rating',
+          'chosen_model',
+          'rejected',
+          'rejected_rating',
+          'rejected_model',
+          'generations',
+          'generation_models',
+          'ratings',
+          'rationales',
+        ],
         model: uniqueModels.length === 1 ? uniqueModels[0] : undefined,
         ...(uniqueModels.length > 1 ? { models: uniqueModels } : {}),
         judge_model: judged.model,
@@ -199,7 +274,8 @@ export function preferencesOperation(env: SynthEnv) {
   return defineOperation({
     id: 'generate-preferences',
     title: 'Generate preference pairs',
-    description: 'N candidate responses per prompt, rated by a judge; the best and the worst become a DPO pair (ties skipped), every candidate kept for review.',
+    description:
+      'N candidate responses per prompt, rated by a judge; the best and the worst become a DPO pair (ties skipped), every candidate kept for review.',
     options: PreferencesOptions,
     estimate: (o) => estimateRecords(o, plan(o).estimate, env),
     run: (o, ctx) => runRecordJob('preferences', o, env, ctx, (deps) => preferencesTask(o, deps)),

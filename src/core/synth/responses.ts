@@ -43,7 +43,11 @@ type RecordTaskOptions = z.output<typeof RecordTaskOptions>;
 export const TYPICAL_RESPONSE_TOKENS = 400;
 
 /** The assistant's side of a generation: the `responses` template (overridable) and its system prompt. */
-export function assistantPrompt(o: RecordTaskOptions): { template: PromptTemplate; system?: string; tpl: { id: string; version: string } } {
+export function assistantPrompt(o: RecordTaskOptions): {
+  template: PromptTemplate;
+  system?: string;
+  tpl: { id: string; version: string };
+} {
   const template = loadTemplate('responses', responsesTemplate, o.promptsDir);
   const system = renderTemplate(template.system, { instructions: o.system ?? '' }).trim() || undefined;
   return { template, system, tpl: { id: template.id, version: template.version } };
@@ -56,7 +60,11 @@ function plan(o: ResponsesOptions) {
   const estimate = (record: Record<string, unknown>): RecordEstimate => {
     const p = promptOf(record, o.field, system);
     if (typeof p === 'string') return { requests: 0, inputTokens: 0, outputTokens: 0 };
-    return { requests: o.n, inputTokens: o.n * messagesTokens(p.messages), outputTokens: o.n * Math.min(o.maxTokens, TYPICAL_RESPONSE_TOKENS) };
+    return {
+      requests: o.n,
+      inputTokens: o.n * messagesTokens(p.messages),
+      outputTokens: o.n * Math.min(o.maxTokens, TYPICAL_RESPONSE_TOKENS),
+    };
   };
   return { system, hash, tpl, estimate };
 }
@@ -73,7 +81,16 @@ export function responsesTask(o: ResponsesOptions, deps: LlmDeps): LlmTask<GenRe
       if (typeof p === 'string') return { ok: false, skip: true, reason: p, usage: ZERO_USAGE, requests: 0 };
       const results = await Promise.all(
         Array.from({ length: o.n }, (_, k) =>
-          textCall(deps.client, { messages: p.messages, params: samplingFor(o, k), model: o.model, cache: deps.cache, template: tpl, sample: k, signal: ctx.signal, allowTruncated: o.allowTruncated }),
+          textCall(deps.client, {
+            messages: p.messages,
+            params: samplingFor(o, k),
+            model: o.model,
+            cache: deps.cache,
+            template: tpl,
+            sample: k,
+            signal: ctx.signal,
+            allowTruncated: o.allowTruncated,
+          }),
         ),
       );
       const usage = results.reduce((u, r) => addUsage(u, r.usage), ZERO_USAGE);
@@ -81,7 +98,13 @@ export function responsesTask(o: ResponsesOptions, deps: LlmDeps): LlmTask<GenRe
       const bad = results.findIndex((r) => !r.ok);
       if (bad >= 0) {
         const r = results[bad] as Extract<(typeof results)[number], { ok: false }>;
-        return { ok: false, reason: o.n > 1 ? `response ${bad + 1} of ${o.n}: ${r.reason}` : r.reason, usage, raw: r.raw, requests };
+        return {
+          ok: false,
+          reason: o.n > 1 ? `response ${bad + 1} of ${o.n}: ${r.reason}` : r.reason,
+          usage,
+          raw: r.raw,
+          requests,
+        };
       }
       const base = inputFields(record);
       const fromMessages = Array.isArray(record[p.field]);
@@ -115,7 +138,8 @@ export function responsesOperation(env: SynthEnv) {
   return defineOperation({
     id: 'generate-responses',
     title: 'Generate responses',
-    description: 'The response to each record’s instruction or prompt, or the next assistant turn of its conversation; optionally several per record.',
+    description:
+      'The response to each record’s instruction or prompt, or the next assistant turn of its conversation; optionally several per record.',
     options: ResponsesOptions,
     estimate: (o) => estimateRecords(o, plan(o).estimate, env),
     run: (o, ctx) => runRecordJob('responses', o, env, ctx, (deps) => responsesTask(o, deps)),

@@ -14,7 +14,8 @@
 // candidate in one pass over the candidate's tokens' postings; only instructions whose bound reaches
 // the threshold get the O(|a||b|) LCS. Instructions sharing no token are never looked at.
 
-const UNSPACED = '\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\p{Script=Thai}\\p{Script=Lao}\\p{Script=Khmer}\\p{Script=Myanmar}';
+const UNSPACED =
+  '\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\p{Script=Thai}\\p{Script=Lao}\\p{Script=Khmer}\\p{Script=Myanmar}';
 // (constructed at run time: the `v` flag's set difference is newer than the type-checker's target)
 const TOKEN = new RegExp(`[${UNSPACED}]|[[\\p{L}\\p{M}\\p{N}]--[${UNSPACED}]]+`, 'gv');
 
@@ -152,7 +153,9 @@ export class SimilarityPool {
     // common tokens' postings need not be read at all. (Prefix filtering, with the real document
     // frequencies.) For instructions reached through the rarer tokens, the common overlap is counted
     // from their own tokens.
-    const byLength = [...counts.entries()].sort((x, y) => (this.postings[y[0]] as Posting).length - (this.postings[x[0]] as Posting).length);
+    const byLength = [...counts.entries()].sort(
+      (x, y) => (this.postings[y[0]] as Posting).length - (this.postings[x[0]] as Posting).length,
+    );
     const budget = (this.threshold * (m + 1)) / 2;
     const common = new Map<number, number>();
     let skipped = 0;

@@ -22,18 +22,25 @@ export const instructionsTemplate: PromptTemplate = {
 };
 
 export const InstructionsAnswer = z.object({
-  instructions: z.array(z.object({ instruction: z.string().max(4000), input: z.string().max(8000) })).min(1).max(50),
+  instructions: z
+    .array(z.object({ instruction: z.string().max(4000), input: z.string().max(8000) }))
+    .min(1)
+    .max(50),
 });
 export type InstructionsAnswer = z.infer<typeof InstructionsAnswer>;
 
 // ---- Evol-Instruct ---------------------------------------------------------------------------
 
 export const EVOLUTIONS = {
-  deepen: 'Deepen it: ask for more depth and breadth on the same question: more detail, a deeper explanation, or more aspects of the topic.',
-  constraints: 'Add one more constraint or requirement to it (a format, a length, an audience, something to include or avoid).',
+  deepen:
+    'Deepen it: ask for more depth and breadth on the same question: more detail, a deeper explanation, or more aspects of the topic.',
+  constraints:
+    'Add one more constraint or requirement to it (a format, a length, an audience, something to include or avoid).',
   concretize: 'Make it concrete: replace its general concepts with more specific ones.',
-  reasoning: 'If it can be solved in a few simple steps, rewrite it so that it explicitly needs several steps of reasoning.',
-  broaden: 'Broaden it: write a brand-new instruction in the same domain but on a rarer, more specific topic, of similar length and difficulty.',
+  reasoning:
+    'If it can be solved in a few simple steps, rewrite it so that it explicitly needs several steps of reasoning.',
+  broaden:
+    'Broaden it: write a brand-new instruction in the same domain but on a rarer, more specific topic, of similar length and difficulty.',
 } as const;
 export type Evolution = keyof typeof EVOLUTIONS;
 export const EVOLUTION_NAMES = Object.keys(EVOLUTIONS) as Evolution[];
@@ -101,7 +108,7 @@ export const dialogueUserTemplate: PromptTemplate = {
   systemVars: ['instructions'],
   system: [
     'You play the user in a conversation with an AI assistant, to make realistic training conversations.',
-    'Write only the user\'s next message: natural, specific, in the first person, with no role label and no quotation marks. The first message opens the conversation on the seed below; later ones follow up on what the assistant said (ask for more, push back, change the request, or move to a related need).',
+    "Write only the user's next message: natural, specific, in the first person, with no role label and no quotation marks. The first message opens the conversation on the seed below; later ones follow up on what the assistant said (ask for more, push back, change the request, or move to a related need).",
     '{{instructions}}',
   ].join('\n'),
   user: '{{seed}}\n\n{{transcript}}',
@@ -114,7 +121,7 @@ export const dialogueWholeTemplate: PromptTemplate = {
   systemVars: ['turns', 'messages', 'instructions'],
   system: [
     'You write realistic conversations between a user and an AI assistant, as training data.',
-    'Write one conversation of exactly {{turns}} exchanges: a user message, then the assistant\'s answer, and so on ({{messages}} messages in all, alternating, starting with the user). The user is specific and follows up on the answers; the assistant is helpful, correct and clear.',
+    "Write one conversation of exactly {{turns}} exchanges: a user message, then the assistant's answer, and so on ({{messages}} messages in all, alternating, starting with the user). The user is specific and follows up on the answers; the assistant is helpful, correct and clear.",
     '{{instructions}}',
   ].join('\n'),
   user: '{{seed}}',
@@ -143,7 +150,8 @@ export function dialogueProblem(messages: readonly { role: string; content: unkn
   for (let i = k; i < messages.length; i++) {
     const m = messages[i] as { role: string; content: unknown };
     const want = (i - k) % 2 === 0 ? 'user' : 'assistant';
-    if (m.role !== want) return `message ${i + 1} is from "${m.role}", expected "${want}" (roles must alternate, starting with the user)`;
+    if (m.role !== want)
+      return `message ${i + 1} is from "${m.role}", expected "${want}" (roles must alternate, starting with the user)`;
     if (typeof m.content !== 'string' || m.content.trim() === '') return `message ${i + 1} (${m.role}) is empty`;
   }
   return undefined;

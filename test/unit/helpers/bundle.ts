@@ -15,6 +15,14 @@ export async function bundle(entries: Record<string, string>): Promise<string> {
     parquet: join(root, 'src/core/formats/parquet-libs.ts'),
   };
   for (const [name, file] of Object.entries(entries)) entryPoints[name] = join(root, file);
-  await esbuild.build({ entryPoints, bundle: true, platform: 'node', target: 'node20', format: 'cjs', outdir: out, logLevel: 'warning' });
+  await esbuild.build({
+    entryPoints,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outdir: out,
+    logLevel: 'warning',
+  });
   return out;
 }

@@ -33,18 +33,37 @@ export function repo(user = 'lead'): string {
 const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 /** How git runs the real CLI from its TypeScript entry (tsx's loader by absolute path: any cwd). */
-export const curateCommand = [process.execPath, '--import', join(root, 'node_modules/tsx/dist/loader.mjs'), join(root, 'src/cli/main.ts')].map(q).join(' ');
+export const curateCommand = [
+  process.execPath,
+  '--import',
+  join(root, 'node_modules/tsx/dist/loader.mjs'),
+  join(root, 'src/cli/main.ts'),
+]
+  .map(q)
+  .join(' ');
 
 /** Runs the real CLI in `cwd` (any folder: tsx's loader by absolute path). */
 export function curateIn(cwd: string, args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, ['--import', join(root, 'node_modules/tsx/dist/loader.mjs'), join(root, 'src/cli/main.ts'), ...args], { cwd, env: gitEnv, encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', join(root, 'node_modules/tsx/dist/loader.mjs'), join(root, 'src/cli/main.ts'), ...args],
+    { cwd, env: gitEnv, encoding: 'utf8' },
+  );
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
 /** Runs the real CLI without blocking this process (a loopback server in it keeps answering). */
-export function curateAsync(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
+export function curateAsync(
+  cwd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', join(root, 'node_modules/tsx/dist/loader.mjs'), join(root, 'src/cli/main.ts'), ...args], { cwd, env: { ...gitEnv, ...env } });
+    const child = spawn(
+      process.execPath,
+      ['--import', join(root, 'node_modules/tsx/dist/loader.mjs'), join(root, 'src/cli/main.ts'), ...args],
+      { cwd, env: { ...gitEnv, ...env } },
+    );
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));

@@ -46,11 +46,15 @@ export function runGenerateChild(task: string, options: unknown) {
 
 /** Runs a script of test/support in a child process: its exit, stdout and stderr. */
 export function runSupportChild(script: string, args: string[]) {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', '..', 'support', script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', '..', 'support', script), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }>((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal, out, err })));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }>(
+    (resolve) => proc.on('exit', (code, signal) => resolve({ code, signal, out, err })),
+  );
   return { proc, done };
 }

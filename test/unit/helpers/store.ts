@@ -63,7 +63,10 @@ export function curate(args: string[], opts: { cwd?: string } = {}): CliResult {
  * Runs the real CLI in a child process without blocking this one (for tests whose loopback LLM
  * server answers from this process), in `cwd`, with `env` added to this process's environment.
  */
-export function curateAsync(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number | null; out: string; err: string }> {
+export function curateAsync(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<{ code: number | null; out: string; err: string }> {
   // tsx by path: the command may run in a data folder, where `--import tsx` would not resolve.
   const loader = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
   const proc = spawn(process.execPath, ['--import', loader, join(root, 'src/cli/main.ts'), ...args], {

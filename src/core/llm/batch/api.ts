@@ -85,9 +85,17 @@ export class BatchApiClient {
     }
   }
 
-  async create(inputFileId: string, metadata: Record<string, string>, endpoint: BatchCreateParams['endpoint'] = '/v1/chat/completions', signal?: AbortSignal): Promise<Batch> {
+  async create(
+    inputFileId: string,
+    metadata: Record<string, string>,
+    endpoint: BatchCreateParams['endpoint'] = '/v1/chat/completions',
+    signal?: AbortSignal,
+  ): Promise<Batch> {
     try {
-      return await this.sdk.batches.create({ input_file_id: inputFileId, endpoint, completion_window: '24h', metadata }, { signal });
+      return await this.sdk.batches.create(
+        { input_file_id: inputFileId, endpoint, completion_window: '24h', metadata },
+        { signal },
+      );
     } catch (err) {
       throw this.wrap(err, 'batch creation');
     }
@@ -209,7 +217,8 @@ export class BatchApiError extends Error {
 
 function isTransient(err: unknown): boolean {
   if (err instanceof APIConnectionError) return true;
-  if (err instanceof APIError && typeof err.status === 'number') return err.status === 408 || err.status === 409 || err.status === 429 || err.status >= 500;
+  if (err instanceof APIError && typeof err.status === 'number')
+    return err.status === 408 || err.status === 409 || err.status === 429 || err.status >= 500;
   return false;
 }
 
@@ -223,7 +232,13 @@ export interface PollPolicy {
 export const DEFAULT_POLL: PollPolicy = { initialMs: 5_000, maxMs: 60_000, factor: 1.5 };
 
 /** Retrieves a batch until it ends (completed, failed, expired, cancelled); `onStatus` sees each change. */
-export async function pollUntilDone(api: BatchApiClient, batchId: string, policy: PollPolicy, signal: AbortSignal | undefined, onStatus: (b: Batch) => void): Promise<Batch> {
+export async function pollUntilDone(
+  api: BatchApiClient,
+  batchId: string,
+  policy: PollPolicy,
+  signal: AbortSignal | undefined,
+  onStatus: (b: Batch) => void,
+): Promise<Batch> {
   let delay = policy.initialMs;
   let last = '';
   for (;;) {

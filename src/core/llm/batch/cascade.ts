@@ -33,11 +33,17 @@ export interface Selection<K> {
 }
 
 /** Splits a stage's records by confidence: `threshold` is `--escalate-below`. */
-export function selectEscalation<K>(records: readonly StageRecord<K>[], threshold: number, last: boolean): Selection<K> {
-  if (!(threshold >= 0 && threshold <= 1)) throw new RangeError(`the threshold must be between 0 and 1 (got ${threshold})`);
+export function selectEscalation<K>(
+  records: readonly StageRecord<K>[],
+  threshold: number,
+  last: boolean,
+): Selection<K> {
+  if (!(threshold >= 0 && threshold <= 1))
+    throw new RangeError(`the threshold must be between 0 and 1 (got ${threshold})`);
   const out: Selection<K> = { accepted: [], escalate: [], review: [] };
   for (const r of records) {
-    const sure = !r.failed && typeof r.confidence === 'number' && Number.isFinite(r.confidence) && r.confidence >= threshold;
+    const sure =
+      !r.failed && typeof r.confidence === 'number' && Number.isFinite(r.confidence) && r.confidence >= threshold;
     if (sure) out.accepted.push(r.key);
     else (last ? out.review : out.escalate).push(r.key);
   }
@@ -68,7 +74,11 @@ export interface CascadeReport<K> {
  * The report of a cascade that ran: `results[s]` holds stage s's records (the records escalated
  * to it). Checks that each stage was given exactly the records the previous one escalated.
  */
-export function cascadeReport<K>(stages: readonly CascadeStage[], results: readonly (readonly StageRecord<K>[])[], threshold: number): CascadeReport<K> {
+export function cascadeReport<K>(
+  stages: readonly CascadeStage[],
+  results: readonly (readonly StageRecord<K>[])[],
+  threshold: number,
+): CascadeReport<K> {
   if (results.length > stages.length) throw new Error(`${results.length} stage results for ${stages.length} stages`);
   const decidedBy = new Map<K, number | 'review'>();
   const reports: StageReport[] = [];
@@ -83,7 +93,13 @@ export function cascadeReport<K>(stages: readonly CascadeStage[], results: reado
     const sel = selectEscalation(records, threshold, last);
     for (const k of sel.accepted) decidedBy.set(k, s);
     for (const k of sel.review) decidedBy.set(k, 'review');
-    const tokens = records.reduce<Usage>((u, r) => ({ input_tokens: u.input_tokens + (r.usage?.input_tokens ?? 0), output_tokens: u.output_tokens + (r.usage?.output_tokens ?? 0) }), { input_tokens: 0, output_tokens: 0 });
+    const tokens = records.reduce<Usage>(
+      (u, r) => ({
+        input_tokens: u.input_tokens + (r.usage?.input_tokens ?? 0),
+        output_tokens: u.output_tokens + (r.usage?.output_tokens ?? 0),
+      }),
+      { input_tokens: 0, output_tokens: 0 },
+    );
     const mode = stage.mode ?? 'online';
     reports.push({
       model: stage.model,
@@ -119,7 +135,12 @@ export interface CascadeEstimate {
  * An estimate before running: `records` records of `perRecord` tokens each; `escalation[s]` is the
  * share of stage s's records expected below the threshold (e.g. from a pilot run).
  */
-export function estimateCascade(stages: readonly CascadeStage[], records: number, perRecord: Usage, escalation: readonly number[]): CascadeEstimate {
+export function estimateCascade(
+  stages: readonly CascadeStage[],
+  records: number,
+  perRecord: Usage,
+  escalation: readonly number[],
+): CascadeEstimate {
   const out: CascadeEstimate = { stages: [], cost: 0, strongestOnly: 0 };
   let n = records;
   stages.forEach((stage, s) => {
@@ -130,6 +151,11 @@ export function estimateCascade(stages: readonly CascadeStage[], records: number
     n = Math.round(n * Math.min(1, Math.max(0, escalation[s] ?? 1)));
   });
   const strongest = stages[stages.length - 1];
-  if (strongest) out.strongestOnly = costOf({ input_tokens: perRecord.input_tokens * records, output_tokens: perRecord.output_tokens * records }, strongest.prices, strongest.mode ?? 'online');
+  if (strongest)
+    out.strongestOnly = costOf(
+      { input_tokens: perRecord.input_tokens * records, output_tokens: perRecord.output_tokens * records },
+      strongest.prices,
+      strongest.mode ?? 'online',
+    );
   return out;
 }

@@ -14,7 +14,9 @@ export interface BatchAnswer {
 }
 
 export interface BatchFacet {
-  request(record: Record<string, unknown>): { body: Record<string, unknown>; messages: ChatMessage[] } | { skip: string };
+  request(
+    record: Record<string, unknown>,
+  ): { body: Record<string, unknown>; messages: ChatMessage[] } | { skip: string };
   accept(answer: BatchAnswer): { ok: true; result: TaskResult } | { ok: false; reason: string };
 }
 

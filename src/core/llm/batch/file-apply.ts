@@ -5,7 +5,18 @@
 // written beside the target, fsynced and renamed over it (the folder fsynced), only if the input
 // did not change underneath meanwhile; its mode is kept. Memory: the results, not the file
 // (the dataset store's edits would hold every changed line until the save).
-import { chmodSync, closeSync, existsSync, fsyncSync, openSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { UserError } from '../../operation';
@@ -62,7 +73,11 @@ function recordOf(bytes: Buffer): { record: Record<string, unknown>; text: strin
 }
 
 /** The requests of a file's records (one per distinct custom_id), streamed from the file. */
-export async function* fileRequests(path: string, adapter: BatchTaskAdapter, opts: { limit?: number; onSkip?: (line: number, reason: string) => void } = {}): AsyncGenerator<BatchRequest> {
+export async function* fileRequests(
+  path: string,
+  adapter: BatchTaskAdapter,
+  opts: { limit?: number; onSkip?: (line: number, reason: string) => void } = {},
+): AsyncGenerator<BatchRequest> {
   const seen = new Set<string>();
   let line = 0;
   for await (const { bytes } of rawLines(path)) {
@@ -130,7 +145,14 @@ export class FileApplier {
   /** The task's result of a kept answer, or why there is none. */
   private resultOf(k: TaskResult | Kept): { ok: true; result: TaskResult } | { ok: false; reason: string } {
     if (!('c' in k)) return { ok: true, result: k };
-    return this.adapter.accept({ content: k.c, refusal: null, model: k.m, usage: { input_tokens: k.i, output_tokens: k.o }, finishReason: null, logprobs: undefined });
+    return this.adapter.accept({
+      content: k.c,
+      refusal: null,
+      model: k.m,
+      usage: { input_tokens: k.i, output_tokens: k.o },
+      finishReason: null,
+      logprobs: undefined,
+    });
   }
 
   get size(): number {
@@ -176,7 +198,16 @@ export class FileApplier {
         const rec = within ? recordOf(bytes) : undefined;
         const q = rec ? this.adapter.request(rec.record) : undefined;
         if (!rec || !q || 'skip' in q) {
-          if (within && bytes.length > 0) summary.skipped.push({ i, line: i + 1, reason: !rec ? 'not a JSON object (or a number JSON cannot keep)' : q && 'skip' in q ? q.skip : 'no request' });
+          if (within && bytes.length > 0)
+            summary.skipped.push({
+              i,
+              line: i + 1,
+              reason: !rec
+                ? 'not a JSON object (or a number JSON cannot keep)'
+                : q && 'skip' in q
+                  ? q.skip
+                  : 'no request',
+            });
           put(bytes);
           if (eolBytes) put(eolBytes);
           continue;
@@ -213,7 +244,9 @@ export class FileApplier {
     const change = fingerprintChange(before, fingerprintPath(input));
     if (change) {
       rmSync(tmp, { force: true });
-      throw new UserError(`${input} changed while the results were being applied (${change}); nothing was written. Run it again.`);
+      throw new UserError(
+        `${input} changed while the results were being applied (${change}); nothing was written. Run it again.`,
+      );
     }
     if (mode !== undefined) chmodSync(tmp, mode);
     renameSync(tmp, target);

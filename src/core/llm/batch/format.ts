@@ -72,7 +72,14 @@ export interface TokenLogprob extends TopLogprob {
  */
 export type BatchOutcome =
   | { custom_id: string; ok: true; status: number; answer: ChatAnswer }
-  | { custom_id: string; ok: false; kind: 'failed' | 'expired' | 'cancelled'; status?: number; code?: string; message: string };
+  | {
+      custom_id: string;
+      ok: false;
+      kind: 'failed' | 'expired' | 'cancelled';
+      status?: number;
+      code?: string;
+      message: string;
+    };
 
 function obj(v: unknown): Record<string, unknown> | undefined {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
@@ -124,15 +131,27 @@ export function parseOutputLine(text: string): BatchOutcome | string {
   if (!line) return 'not a JSON object';
   const custom_id = line.custom_id;
   if (typeof custom_id !== 'string' || custom_id === '') return 'no custom_id';
-  if (!('response' in line) && !('error' in line)) return 'body' in line && 'url' in line ? 'a request line (the batch input), not a result' : 'neither a response nor an error';
+  if (!('response' in line) && !('error' in line))
+    return 'body' in line && 'url' in line
+      ? 'a request line (the batch input), not a result'
+      : 'neither a response nor an error';
   const response = obj(line.response);
   const error = line.error;
   if (response && 'status_code' in response) {
     const status = num(response.status_code) || 200;
     const answer = status >= 200 && status < 300 ? chatAnswer(response.body) : undefined;
     if (answer && (error === null || error === undefined)) return { custom_id, ok: true, status, answer };
-    const e = errorText(error ?? obj(response.body)?.error ?? (answer ? undefined : `HTTP ${status} without a chat completion`));
-    return { custom_id, ok: false, kind: 'failed', status, ...(e.code !== undefined ? { code: e.code } : {}), message: e.message };
+    const e = errorText(
+      error ?? obj(response.body)?.error ?? (answer ? undefined : `HTTP ${status} without a chat completion`),
+    );
+    return {
+      custom_id,
+      ok: false,
+      kind: 'failed',
+      status,
+      ...(e.code !== undefined ? { code: e.code } : {}),
+      message: e.message,
+    };
   }
   if (response) {
     // vLLM before the envelope: the completion itself.
@@ -223,7 +242,10 @@ export async function* linesOf(path: string): AsyncGenerator<{ text: string; lin
 }
 
 /** The outcomes of an output or error file, streamed; lines that are not outcomes go to `onBad`. */
-export async function* outcomesOf(path: string, onBad?: (lineNumber: number, reason: string) => void): AsyncGenerator<BatchOutcome> {
+export async function* outcomesOf(
+  path: string,
+  onBad?: (lineNumber: number, reason: string) => void,
+): AsyncGenerator<BatchOutcome> {
   for await (const { text, lineNumber } of linesOf(path)) {
     const o = parseOutputLine(text);
     if (typeof o === 'string') onBad?.(lineNumber, o);
@@ -232,7 +254,11 @@ export async function* outcomesOf(path: string, onBad?: (lineNumber: number, rea
 }
 
 /** Calls `onOutcome` for each line of an output or error file; `onBad` for lines that are not outcomes. */
-export function readOutcomes(path: string, onOutcome: (o: BatchOutcome) => void, onBad?: (lineNumber: number, reason: string) => void): void {
+export function readOutcomes(
+  path: string,
+  onOutcome: (o: BatchOutcome) => void,
+  onBad?: (lineNumber: number, reason: string) => void,
+): void {
   forEachLine(path, (text, n) => {
     const o = parseOutputLine(text);
     if (typeof o === 'string') onBad?.(n, o);
@@ -259,7 +285,12 @@ export function readInputIds(path: string, onId: (customId: string) => void): vo
 export function readInputFile(path: string, onRequest: (req: BatchRequest & { url: string }) => void): void {
   forEachLine(path, (text, n) => {
     const v = obj(JSON.parse(text));
-    if (!v || typeof v.custom_id !== 'string' || !obj(v.body)) throw new Error(`${path}:${n}: not a batch request line`);
-    onRequest({ custom_id: v.custom_id, body: v.body as Record<string, unknown>, url: typeof v.url === 'string' ? v.url : CHAT_ENDPOINT });
+    if (!v || typeof v.custom_id !== 'string' || !obj(v.body))
+      throw new Error(`${path}:${n}: not a batch request line`);
+    onRequest({
+      custom_id: v.custom_id,
+      body: v.body as Record<string, unknown>,
+      url: typeof v.url === 'string' ? v.url : CHAT_ENDPOINT,
+    });
   });
 }

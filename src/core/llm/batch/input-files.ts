@@ -41,14 +41,21 @@ export class InputFileWriter {
     private firstIndex = 0,
     private readonly url: string = CHAT_ENDPOINT,
   ) {
-    this.limits = { maxRequests: limits.maxRequests ?? BATCH_LIMITS.maxRequests, maxBytes: limits.maxBytes ?? BATCH_LIMITS.maxBytes };
+    this.limits = {
+      maxRequests: limits.maxRequests ?? BATCH_LIMITS.maxRequests,
+      maxBytes: limits.maxBytes ?? BATCH_LIMITS.maxBytes,
+    };
     mkdirSync(dir, { recursive: true });
   }
 
   add(req: BatchRequest): void {
     const line = Buffer.from(`${inputLine(req, this.url)}\n`);
-    if (line.length > this.limits.maxBytes) throw new Error(`the request ${req.custom_id} is ${line.length} bytes, more than a batch file may hold (${this.limits.maxBytes})`);
-    if (this.fd !== -1 && (this.count + 1 > this.limits.maxRequests || this.bytes + line.length > this.limits.maxBytes)) this.closeFile();
+    if (line.length > this.limits.maxBytes)
+      throw new Error(
+        `the request ${req.custom_id} is ${line.length} bytes, more than a batch file may hold (${this.limits.maxBytes})`,
+      );
+    if (this.fd !== -1 && (this.count + 1 > this.limits.maxRequests || this.bytes + line.length > this.limits.maxBytes))
+      this.closeFile();
     if (this.fd === -1) this.openFile();
     this.pending.push(line);
     this.pendingBytes += line.length;
@@ -98,7 +105,13 @@ export class InputFileWriter {
     this.fd = -1;
     const path = join(this.dir, this.name);
     renameSync(this.tmp, path);
-    this.files.push({ name: this.name, path, requests: this.count, bytes: this.bytes, sha256: (this.hash as Hash).digest('hex') });
+    this.files.push({
+      name: this.name,
+      path,
+      requests: this.count,
+      bytes: this.bytes,
+      sha256: (this.hash as Hash).digest('hex'),
+    });
   }
 }
 

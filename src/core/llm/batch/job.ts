@@ -36,7 +36,9 @@ export interface BatchJobSummary {
 }
 
 export async function runBatchJob(o: BatchJobOptions): Promise<BatchJobSummary> {
-  const applier = new BatchApplier(o.source, o.sink, o.adapter, { ...(o.limit !== undefined ? { limit: o.limit } : {}) });
+  const applier = new BatchApplier(o.source, o.sink, o.adapter, {
+    ...(o.limit !== undefined ? { limit: o.limit } : {}),
+  });
   const batch = await runBatch({
     api: o.api,
     journalPath: batchJournalPath(o.journalDir, o.job),
@@ -77,7 +79,10 @@ export interface FileBatchJobOptions extends Omit<BatchJobOptions, 'source' | 's
  * write loses nothing.
  */
 export async function runFileBatchJob(o: FileBatchJobOptions): Promise<BatchJobSummary> {
-  const applier = new FileApplier(o.adapter, { ...(o.fields ? { fields: o.fields } : {}), ...(o.limit !== undefined ? { limit: o.limit } : {}) });
+  const applier = new FileApplier(o.adapter, {
+    ...(o.fields ? { fields: o.fields } : {}),
+    ...(o.limit !== undefined ? { limit: o.limit } : {}),
+  });
   const batch = await runBatch({
     api: o.api,
     journalPath: batchJournalPath(o.journalDir, o.job),
@@ -95,7 +100,11 @@ export async function runFileBatchJob(o: FileBatchJobOptions): Promise<BatchJobS
   });
   const empty: ApplySummary = { applied: 0, resumed: 0, answers: 0, failed: [], stale: [], redo: [], skipped: [] };
   if (o.submitOnly) return { batch, records: empty };
-  o.progress?.({ done: 0, unit: 'records', message: `writing ${applier.size.toLocaleString('en-US')} result(s) into ${o.output ?? o.input}` });
+  o.progress?.({
+    done: 0,
+    unit: 'records',
+    message: `writing ${applier.size.toLocaleString('en-US')} result(s) into ${o.output ?? o.input}`,
+  });
   const records = await applier.write(o.input, o.output ?? o.input, o.signal);
   return { batch, records };
 }

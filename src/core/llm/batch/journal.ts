@@ -35,7 +35,8 @@ export interface BatchJournalHeader {
   created: string;
 }
 
-export type BatchStatusName = 'validating' | 'failed' | 'in_progress' | 'finalizing' | 'completed' | 'expired' | 'cancelling' | 'cancelled';
+export type BatchStatusName =
+  'validating' | 'failed' | 'in_progress' | 'finalizing' | 'completed' | 'expired' | 'cancelling' | 'cancelled';
 
 export type BatchJournalEntry =
   | BatchJournalHeader
@@ -46,7 +47,17 @@ export type BatchJournalEntry =
   | { type: 'creating'; part: number; input_file_id: string }
   | { type: 'created'; part: number; batch_id: string }
   | { type: 'status'; part: number; status: BatchStatusName; completed: number; failed: number; total: number }
-  | { type: 'ended'; part: number; status: BatchStatusName; output_file_id: string | null; error_file_id: string | null; completed: number; failed: number; total: number; errors?: string }
+  | {
+      type: 'ended';
+      part: number;
+      status: BatchStatusName;
+      output_file_id: string | null;
+      error_file_id: string | null;
+      completed: number;
+      failed: number;
+      total: number;
+      errors?: string;
+    }
   | { type: 'downloaded'; part: number; output: string | null; errors: string | null }
   | { type: 'applied'; part: number; ok: number; failed: number }
   | { type: 'cancel'; time: string }
@@ -82,7 +93,13 @@ export interface BatchJournalState {
 }
 
 export function readBatchJournal(path: string): BatchJournalState {
-  const st: BatchJournalState = { parts: new Map(), built: new Map(), cancelRequested: false, ended: false, goodLength: 0 };
+  const st: BatchJournalState = {
+    parts: new Map(),
+    built: new Map(),
+    cancelRequested: false,
+    ended: false,
+    goodLength: 0,
+  };
   st.goodLength = scanJournal<BatchJournalEntry>(path, (e) => {
     const p = 'part' in e && typeof e.part === 'number' ? st.parts.get(e.part) : undefined;
     switch (e.type) {
@@ -90,10 +107,22 @@ export function readBatchJournal(path: string): BatchJournalState {
         st.header = e;
         break;
       case 'part':
-        st.parts.set(e.part, { part: e.part, round: e.round, file: e.file, requests: e.requests, bytes: e.bytes, sha256: e.sha256 });
+        st.parts.set(e.part, {
+          part: e.part,
+          round: e.round,
+          file: e.file,
+          requests: e.requests,
+          bytes: e.bytes,
+          sha256: e.sha256,
+        });
         break;
       case 'built':
-        st.built.set(e.round, { parts: e.parts, requests: e.requests, depth: e.depth ?? 0, ...(e.parent !== undefined ? { parent: e.parent } : {}) });
+        st.built.set(e.round, {
+          parts: e.parts,
+          requests: e.requests,
+          depth: e.depth ?? 0,
+          ...(e.parent !== undefined ? { parent: e.parent } : {}),
+        });
         break;
       case 'uploading':
         if (p) p.uploading = e.filename;
@@ -117,7 +146,12 @@ export function readBatchJournal(path: string): BatchJournalState {
         if (p) {
           p.status = e.status;
           p.counts = { completed: e.completed, failed: e.failed, total: e.total };
-          p.ended = { status: e.status, output_file_id: e.output_file_id, error_file_id: e.error_file_id, ...(e.errors !== undefined ? { errors: e.errors } : {}) };
+          p.ended = {
+            status: e.status,
+            output_file_id: e.output_file_id,
+            error_file_id: e.error_file_id,
+            ...(e.errors !== undefined ? { errors: e.errors } : {}),
+          };
         }
         break;
       case 'downloaded':

@@ -45,7 +45,13 @@ function valueSpan(content: string, field: string, value: string): { start: numb
   }
 }
 
-export function logprobConfidence(input: { content: string; logprobs: readonly TokenLogprob[]; label: string; labels: readonly string[]; field?: string }): LogprobConfidence | { error: string } {
+export function logprobConfidence(input: {
+  content: string;
+  logprobs: readonly TokenLogprob[];
+  label: string;
+  labels: readonly string[];
+  field?: string;
+}): LogprobConfidence | { error: string } {
   const { content, logprobs, label } = input;
   const joined = logprobs.map((t) => t.token).join('');
   if (joined !== content) return { error: 'the logprobs do not spell the answer' };
@@ -70,7 +76,8 @@ export function logprobConfidence(input: { content: string; logprobs: readonly T
   const alternatives: Record<string, number> = {};
   let anyTop = false;
   for (let i = first; i <= last; i++) if (((logprobs[i] as TokenLogprob).top_logprobs?.length ?? 0) > 0) anyTop = true;
-  if (others.length === 0 || !anyTop) return { confidence: probability, probability, alternatives, tokens: last - first + 1, normalised: false };
+  if (others.length === 0 || !anyTop)
+    return { confidence: probability, probability, alternatives, tokens: last - first + 1, normalised: false };
 
   for (const other of others) {
     // the other label followed by the closing quote, compared with the answer from the value's start
@@ -103,7 +110,13 @@ export function logprobConfidence(input: { content: string; logprobs: readonly T
     alternatives[other] = p;
   }
   const total = probability + Object.values(alternatives).reduce((a, b) => a + b, 0);
-  return { confidence: total > 0 ? probability / total : 0, probability, alternatives, tokens: last - first + 1, normalised: true };
+  return {
+    confidence: total > 0 ? probability / total : 0,
+    probability,
+    alternatives,
+    tokens: last - first + 1,
+    normalised: true,
+  };
 }
 
 export interface ConfidencePair {
@@ -146,7 +159,7 @@ function pearsonOf(x: readonly number[], y: readonly number[]): number {
 function ranks(v: readonly number[]): number[] {
   const order = v.map((x, i) => ({ x, i })).sort((a, b) => a.x - b.x);
   const r = new Array<number>(v.length);
-  for (let k = 0; k < order.length; ) {
+  for (let k = 0; k < order.length;) {
     let j = k;
     while (j + 1 < order.length && (order[j + 1] as { x: number }).x === (order[k] as { x: number }).x) j++;
     const mean = (k + j) / 2 + 1;

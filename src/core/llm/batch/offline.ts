@@ -17,7 +17,12 @@ export interface ExportSummary {
 }
 
 /** Writes the requests of the source's records to `out` (atomically: temporary file, fsync, rename). */
-export async function exportRequests(source: RecordSource, adapter: BatchTaskAdapter, out: string, opts: { limit?: number } = {}): Promise<ExportSummary> {
+export async function exportRequests(
+  source: RecordSource,
+  adapter: BatchTaskAdapter,
+  out: string,
+  opts: { limit?: number } = {},
+): Promise<ExportSummary> {
   const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.tmp`);
   const fd = openSync(tmp, 'w', 0o644);
   const summary: ExportSummary = { path: out, requests: 0, bytes: 0, skipped: [] };
@@ -32,7 +37,10 @@ export async function exportRequests(source: RecordSource, adapter: BatchTaskAda
       pending = [];
       size = 0;
     };
-    for await (const r of recordRequests(source, adapter, { ...opts, onSkip: (i, line, reason) => summary.skipped.push({ i, line, reason }) })) {
+    for await (const r of recordRequests(source, adapter, {
+      ...opts,
+      onSkip: (i, line, reason) => summary.skipped.push({ i, line, reason }),
+    })) {
       const l = `${inputLine(r, CHAT_ENDPOINT)}\n`;
       pending.push(l);
       size += l.length;
@@ -59,7 +67,13 @@ export interface ImportSummary extends ApplySummary {
 }
 
 /** Applies an OpenAI or vLLM batch output file to the records (then flushes the sink). */
-export async function importResults(resultsPath: string, source: RecordSource, sink: ResultSink, adapter: BatchTaskAdapter, opts: { limit?: number } = {}): Promise<ImportSummary> {
+export async function importResults(
+  resultsPath: string,
+  source: RecordSource,
+  sink: ResultSink,
+  adapter: BatchTaskAdapter,
+  opts: { limit?: number } = {},
+): Promise<ImportSummary> {
   const applier = new BatchApplier(source, sink, adapter, opts);
   await applier.index();
   const badLines: ImportSummary['badLines'] = [];

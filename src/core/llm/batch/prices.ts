@@ -25,6 +25,12 @@ export function costOf(tokens: Usage, p: TokenPrices, mode: RunMode = 'online'):
 }
 
 /** An operation's estimate (online prices) as a batch run: the same tokens at the batch price. */
-export function asBatchEstimate<E extends { inputTokens: number; outputTokens: number; cost?: number }>(estimate: E, online: TokenPrices): E {
-  return { ...estimate, cost: costOf({ input_tokens: estimate.inputTokens, output_tokens: estimate.outputTokens }, online, 'batch') };
+export function asBatchEstimate<E extends { inputTokens: number; outputTokens: number; cost?: number }>(
+  estimate: E,
+  online: TokenPrices,
+): E {
+  return {
+    ...estimate,
+    cost: costOf({ input_tokens: estimate.inputTokens, output_tokens: estimate.outputTokens }, online, 'batch'),
+  };
 }

@@ -47,7 +47,14 @@ function canonicalMessages(messages: readonly ChatMessage[]): string {
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i] as ChatMessage;
     const keys = Object.keys(m);
-    if (keys.length !== 2 || typeof m.content !== 'string' || typeof m.role !== 'string' || !('content' in m) || !('role' in m)) return canonicalJson(messages);
+    if (
+      keys.length !== 2 ||
+      typeof m.content !== 'string' ||
+      typeof m.role !== 'string' ||
+      !('content' in m) ||
+      !('role' in m)
+    )
+      return canonicalJson(messages);
     out += `${i ? ',' : ''}{"content":${i < messages.length - 1 ? jsonString(m.content) : JSON.stringify(m.content)},"role":${JSON.stringify(m.role)}}`;
   }
   return `${out}]`;
@@ -76,7 +83,9 @@ export function customIdFor(body: Record<string, unknown>, key: string): string 
 /** What the batch engine needs of a task, per record. */
 export interface BatchTaskAdapter {
   /** The request for a record, or why there is none. */
-  request(record: Record<string, unknown>): { body: Record<string, unknown>; messages: ChatMessage[] } | { skip: string };
+  request(
+    record: Record<string, unknown>,
+  ): { body: Record<string, unknown>; messages: ChatMessage[] } | { skip: string };
   /** The task's result from an answer (validated), or why there is none. */
   accept(answer: ChatAnswer): { ok: true; result: TaskResult } | { ok: false; reason: string };
   /** The record's key (default: messagesKey of its request's messages). */
@@ -84,17 +93,32 @@ export interface BatchTaskAdapter {
 }
 
 /** The adapter of a task's batch facet (tasks.ts); `confidence: 'logprobs'` for label tasks. */
-export function taskAdapter(facet: BatchFacet, opts: { confidence?: 'verbal' | 'logprobs'; labels?: readonly string[]; topLogprobs?: number; key?: (record: Record<string, unknown>) => string } = {}): BatchTaskAdapter {
+export function taskAdapter(
+  facet: BatchFacet,
+  opts: {
+    confidence?: 'verbal' | 'logprobs';
+    labels?: readonly string[];
+    topLogprobs?: number;
+    key?: (record: Record<string, unknown>) => string;
+  } = {},
+): BatchTaskAdapter {
   const logprobs = opts.confidence === 'logprobs';
   return {
     ...(opts.key ? { key: opts.key } : {}),
     request(record) {
       const r = facet.request(record);
       if ('skip' in r) return r;
-      return logprobs ? { body: { ...r.body, logprobs: true, top_logprobs: opts.topLogprobs ?? 5 }, messages: r.messages } : r;
+      return logprobs
+        ? { body: { ...r.body, logprobs: true, top_logprobs: opts.topLogprobs ?? 5 }, messages: r.messages }
+        : r;
     },
     accept(answer) {
-      const r = facet.accept({ content: answer.content, refusal: answer.refusal, ...(answer.model !== undefined ? { model: answer.model } : {}), usage: answer.usage });
+      const r = facet.accept({
+        content: answer.content,
+        refusal: answer.refusal,
+        ...(answer.model !== undefined ? { model: answer.model } : {}),
+        usage: answer.usage,
+      });
       if (!r.ok || !logprobs) return r;
       return { ok: true, result: withLogprobConfidence(r.result, answer, opts.labels ?? []) };
     },
@@ -108,7 +132,10 @@ export function taskAdapter(facet: BatchFacet, opts: { confidence?: 'verbal' | '
  */
 export function withLogprobConfidence(result: TaskResult, answer: ChatAnswer, labels: readonly string[]): TaskResult {
   const label = typeof result.value === 'string' ? result.value : undefined;
-  const lp = label !== undefined && answer.logprobs && answer.content !== null ? logprobConfidence({ content: answer.content, logprobs: answer.logprobs, label, labels }) : undefined;
+  const lp =
+    label !== undefined && answer.logprobs && answer.content !== null
+      ? logprobConfidence({ content: answer.content, logprobs: answer.logprobs, label, labels })
+      : undefined;
   if (!lp || 'error' in lp) {
     const reason = !answer.logprobs ? 'the endpoint gave no logprobs' : lp && 'error' in lp ? lp.error : 'no label';
     return { ...result, provenance: { ...result.provenance, ...{ confidence: 'verbal', confidence_note: reason } } };
@@ -118,7 +145,12 @@ export function withLogprobConfidence(result: TaskResult, answer: ChatAnswer, la
     confidence: round(lp.confidence),
     provenance: {
       ...result.provenance,
-      ...{ confidence: 'logprobs', verbal_confidence: result.confidence, label_probability: round(lp.probability), ...(lp.normalised ? {} : { confidence_note: 'not normalised: no top_logprobs or no label set' }) },
+      ...{
+        confidence: 'logprobs',
+        verbal_confidence: result.confidence,
+        label_probability: round(lp.probability),
+        ...(lp.normalised ? {} : { confidence_note: 'not normalised: no top_logprobs or no label set' }),
+      },
     },
   };
 }
@@ -135,7 +167,11 @@ function keyOf(adapter: BatchTaskAdapter, record: Record<string, unknown>, messa
  * The batch requests of a source's records (one per distinct custom_id, in record order); records
  * without a request (invalid lines, a task's check) go to `onSkip`.
  */
-export async function* recordRequests(source: RecordSource, adapter: BatchTaskAdapter, opts: { limit?: number; onSkip?: (i: number, line: number, reason: string) => void } = {}): AsyncGenerator<BatchRequest> {
+export async function* recordRequests(
+  source: RecordSource,
+  adapter: BatchTaskAdapter,
+  opts: { limit?: number; onSkip?: (i: number, line: number, reason: string) => void } = {},
+): AsyncGenerator<BatchRequest> {
   const n = Math.min(source.count(), opts.limit ?? Infinity);
   const seen = new Set<string>();
   for (let i = 0; i < n; i++) {

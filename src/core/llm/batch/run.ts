@@ -22,9 +22,24 @@ import { dirname, join } from 'node:path';
 import type { Progress } from '../../operation';
 import { abortReason } from '../limiter';
 import { BatchApiClient, DEFAULT_POLL, pollUntilDone, type Batch, type PollPolicy } from './api';
-import { CHAT_ENDPOINT, outcomesOf, readInputFile, readInputIds, readOutcomes, type BatchOutcome, type BatchRequest } from './format';
+import {
+  CHAT_ENDPOINT,
+  outcomesOf,
+  readInputFile,
+  readInputIds,
+  readOutcomes,
+  type BatchOutcome,
+  type BatchRequest,
+} from './format';
 import { InputFileWriter, type SplitLimits } from './input-files';
-import { BatchJournal, fsyncDir, readBatchJournal, type BatchJournalState, type BatchStatusName, type PartState } from './journal';
+import {
+  BatchJournal,
+  fsyncDir,
+  readBatchJournal,
+  type BatchJournalState,
+  type BatchStatusName,
+  type PartState,
+} from './journal';
 
 export interface OutcomeContext {
   part: number;
@@ -139,16 +154,40 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchRunSummary> 
   mkdirSync(dirname(journalPath), { recursive: true });
   mkdirSync(dir, { recursive: true });
   // temporary files of a process that was killed while writing or downloading
-  for (const name of readdirSync(dir)) if (/^\..*\.\d+\.(tmp|download)$/.test(name)) rmSync(join(dir, name), { force: true });
+  for (const name of readdirSync(dir))
+    if (/^\..*\.\d+\.(tmp|download)$/.test(name)) rmSync(join(dir, name), { force: true });
   const st = readBatchJournal(journalPath);
   if (st.header && (st.header.job !== job || st.header.model !== opts.model || st.header.endpoint !== CHAT_ENDPOINT)) {
-    throw new Error(`the batch journal ${journalPath} belongs to another job (${st.header.job}, model ${st.header.model}); remove it or use another job id`);
+    throw new Error(
+      `the batch journal ${journalPath} belongs to another job (${st.header.job}, model ${st.header.model}); remove it or use another job id`,
+    );
   }
   const journal = new BatchJournal(journalPath, st.goodLength);
-  const summary: BatchRunSummary = { job, journal: journalPath, requests: 0, newRequests: 0, parts: [], batchesCreated: 0, batchesAdopted: 0, ok: 0, failures: [], complete: false, cancelled: st.cancelRequested };
+  const summary: BatchRunSummary = {
+    job,
+    journal: journalPath,
+    requests: 0,
+    newRequests: 0,
+    parts: [],
+    batchesCreated: 0,
+    batchesAdopted: 0,
+    ok: 0,
+    failures: [],
+    complete: false,
+    cancelled: st.cancelRequested,
+  };
   try {
     if (!st.header) {
-      const header = { type: 'header' as const, version: 1 as const, kind: 'batch' as const, job, endpoint: CHAT_ENDPOINT, base_url: api.baseURL, model: opts.model, created: new Date().toISOString() };
+      const header = {
+        type: 'header' as const,
+        version: 1 as const,
+        kind: 'batch' as const,
+        job,
+        endpoint: CHAT_ENDPOINT,
+        base_url: api.baseURL,
+        model: opts.model,
+        created: new Date().toISOString(),
+      };
       journal.append(header);
       st.header = header;
     }
@@ -183,7 +222,10 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchRunSummary> 
         fsyncDir(dir);
         const parts = files.map((f, k) => {
           const part = firstPart + k;
-          journal.append({ type: 'part', part, round, file: f.name, requests: f.requests, bytes: f.bytes, sha256: f.sha256 }, false);
+          journal.append(
+            { type: 'part', part, round, file: f.name, requests: f.requests, bytes: f.bytes, sha256: f.sha256 },
+            false,
+          );
           st.parts.set(part, { part, round, file: f.name, requests: f.requests, bytes: f.bytes, sha256: f.sha256 });
           return part;
         });
@@ -191,7 +233,9 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchRunSummary> 
         st.built.set(round, { parts, requests: added, depth: 0 });
         rounds.set(round, { round, parts, depth: 0 });
         summary.newRequests = added;
-        log(`batch job ${job}: ${added.toLocaleString('en-US')} new request(s) in ${files.length} file(s)${known.size > added ? `; ${(known.size - added).toLocaleString('en-US')} sent before` : ''}`);
+        log(
+          `batch job ${job}: ${added.toLocaleString('en-US')} new request(s) in ${files.length} file(s)${known.size > added ? `; ${(known.size - added).toLocaleString('en-US')} sent before` : ''}`,
+        );
       }
     }
     summary.requests = known.size;
@@ -236,16 +280,30 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchRunSummary> 
             const round = nextRound(st);
             const firstPart = nextPart(st);
             const w = new InputFileWriter(dir, job, opts.limits, firstPart);
-            for (const p of parts) readInputFile(join(dir, p.file), (req) => retry.has(req.custom_id) && w.add({ custom_id: req.custom_id, body: req.body }));
+            for (const p of parts)
+              readInputFile(
+                join(dir, p.file),
+                (req) => retry.has(req.custom_id) && w.add({ custom_id: req.custom_id, body: req.body }),
+              );
             const files = w.finish();
             fsyncDir(dir);
             const newParts = files.map((f, k) => {
               const part = firstPart + k;
-              journal.append({ type: 'part', part, round, file: f.name, requests: f.requests, bytes: f.bytes, sha256: f.sha256 }, false);
+              journal.append(
+                { type: 'part', part, round, file: f.name, requests: f.requests, bytes: f.bytes, sha256: f.sha256 },
+                false,
+              );
               st.parts.set(part, { part, round, file: f.name, requests: f.requests, bytes: f.bytes, sha256: f.sha256 });
               return part;
             });
-            journal.append({ type: 'built', round, parts: newParts, requests: retry.size, depth: r.depth + 1, parent: r.round });
+            journal.append({
+              type: 'built',
+              round,
+              parts: newParts,
+              requests: retry.size,
+              depth: r.depth + 1,
+              parent: r.round,
+            });
             st.built.set(round, { parts: newParts, requests: retry.size, depth: r.depth + 1, parent: r.round });
             rounds.set(round, { round, parts: newParts, depth: r.depth + 1, parent: r.round });
             log(`batch job ${job}: ${retry.size} failed or expired request(s) go to a follow-up batch`);
@@ -258,7 +316,15 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchRunSummary> 
     const last = new Map<string, BatchFailure | 'ok'>();
     for (const p of [...st.parts.values()].sort((a, b) => a.part - b.part)) {
       const fails = failuresByPart.get(p.part) ?? (p.applied ? failuresOf(p) : undefined);
-      summary.parts.push({ part: p.part, round: p.round, ...(p.batchId ? { batchId: p.batchId } : {}), ...(p.status ? { status: p.status } : {}), requests: p.requests, ok: p.applied?.ok ?? 0, failed: p.applied?.failed ?? 0 });
+      summary.parts.push({
+        part: p.part,
+        round: p.round,
+        ...(p.batchId ? { batchId: p.batchId } : {}),
+        ...(p.status ? { status: p.status } : {}),
+        requests: p.requests,
+        ok: p.applied?.ok ?? 0,
+        failed: p.applied?.failed ?? 0,
+      });
       if (!fails) continue;
       readInputIds(join(dir, p.file), (id) => last.set(id, fails.get(id) ?? 'ok'));
     }
@@ -266,7 +332,9 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchRunSummary> 
       if (v === 'ok') summary.ok++;
       else summary.failures.push(v);
     }
-    summary.complete = opts.submitOnly ? false : [...st.parts.values()].every((p) => p.applied || (st.cancelRequested && !p.batchId));
+    summary.complete = opts.submitOnly
+      ? false
+      : [...st.parts.values()].every((p) => p.applied || (st.cancelRequested && !p.batchId));
     if (summary.complete) journal.append({ type: 'end', time: new Date().toISOString() });
     return summary;
   } catch (err) {
@@ -308,7 +376,12 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchRunSummary> 
       if (!batch) {
         journal.append({ type: 'creating', part: p.part, input_file_id: p.fileId });
         p.creating = p.fileId;
-        batch = await api.create(p.fileId, { ...opts.metadata, curator_job: job.slice(0, 500), curator_part: String(p.part) }, CHAT_ENDPOINT, signal);
+        batch = await api.create(
+          p.fileId,
+          { ...opts.metadata, curator_job: job.slice(0, 500), curator_part: String(p.part) },
+          CHAT_ENDPOINT,
+          signal,
+        );
         summary.batchesCreated++;
       }
       journal.append({ type: 'created', part: p.part, batch_id: batch.id });
@@ -320,18 +393,47 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchRunSummary> 
   async function waitAndFetch(p: PartState): Promise<void> {
     if (!p.ended) {
       const b = await pollUntilDone(api, p.batchId as string, poll, signal, (b) => {
-        const counts = { completed: b.request_counts?.completed ?? 0, failed: b.request_counts?.failed ?? 0, total: b.request_counts?.total ?? p.requests };
+        const counts = {
+          completed: b.request_counts?.completed ?? 0,
+          failed: b.request_counts?.failed ?? 0,
+          total: b.request_counts?.total ?? p.requests,
+        };
         p.status = b.status;
         p.counts = counts;
-        if (!['completed', 'failed', 'expired', 'cancelled'].includes(b.status)) journal.append({ type: 'status', part: p.part, status: b.status, ...counts }, false);
-        opts.progress?.({ done: counts.completed + counts.failed, total: counts.total, unit: 'requests', message: `batch ${b.id}: ${b.status} · ${counts.completed} done, ${counts.failed} failed of ${counts.total}` });
+        if (!['completed', 'failed', 'expired', 'cancelled'].includes(b.status))
+          journal.append({ type: 'status', part: p.part, status: b.status, ...counts }, false);
+        opts.progress?.({
+          done: counts.completed + counts.failed,
+          total: counts.total,
+          unit: 'requests',
+          message: `batch ${b.id}: ${b.status} · ${counts.completed} done, ${counts.failed} failed of ${counts.total}`,
+        });
       });
-      const errors = b.errors?.data?.map((e) => `${e.line !== null && e.line !== undefined ? `line ${e.line}: ` : ''}${e.message ?? e.code ?? ''}`).join('; ');
-      const counts = { completed: b.request_counts?.completed ?? 0, failed: b.request_counts?.failed ?? 0, total: b.request_counts?.total ?? p.requests };
-      journal.append({ type: 'ended', part: p.part, status: b.status, output_file_id: b.output_file_id ?? null, error_file_id: b.error_file_id ?? null, ...counts, ...(errors ? { errors } : {}) });
+      const errors = b.errors?.data
+        ?.map((e) => `${e.line !== null && e.line !== undefined ? `line ${e.line}: ` : ''}${e.message ?? e.code ?? ''}`)
+        .join('; ');
+      const counts = {
+        completed: b.request_counts?.completed ?? 0,
+        failed: b.request_counts?.failed ?? 0,
+        total: b.request_counts?.total ?? p.requests,
+      };
+      journal.append({
+        type: 'ended',
+        part: p.part,
+        status: b.status,
+        output_file_id: b.output_file_id ?? null,
+        error_file_id: b.error_file_id ?? null,
+        ...counts,
+        ...(errors ? { errors } : {}),
+      });
       p.status = b.status;
       p.counts = counts;
-      p.ended = { status: b.status, output_file_id: b.output_file_id ?? null, error_file_id: b.error_file_id ?? null, ...(errors ? { errors } : {}) };
+      p.ended = {
+        status: b.status,
+        output_file_id: b.output_file_id ?? null,
+        error_file_id: b.error_file_id ?? null,
+        ...(errors ? { errors } : {}),
+      };
       log(`part ${p.part}: batch ${b.id} ${b.status}${errors ? `: ${errors}` : ''}`);
     }
     if (!p.downloaded) {
@@ -348,7 +450,12 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchRunSummary> 
   }
 
   /** Streams a part's outcomes to the caller; returns its failures by custom_id. */
-  async function apply(p: PartState, round: number, willRetryRound: boolean, replayed: boolean): Promise<Map<string, BatchFailure>> {
+  async function apply(
+    p: PartState,
+    round: number,
+    willRetryRound: boolean,
+    replayed: boolean,
+  ): Promise<Map<string, BatchFailure>> {
     const seen = new Set<string>();
     const fails = new Map<string, BatchFailure>();
     let ok = 0;
@@ -362,9 +469,19 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchRunSummary> 
       } else {
         if (seen.has(o.custom_id)) return;
         seen.add(o.custom_id);
-        fails.set(o.custom_id, { custom_id: o.custom_id, kind: o.kind, ...(o.status !== undefined ? { status: o.status } : {}), message: o.message });
+        fails.set(o.custom_id, {
+          custom_id: o.custom_id,
+          kind: o.kind,
+          ...(o.status !== undefined ? { status: o.status } : {}),
+          message: o.message,
+        });
       }
-      const r = opts.onOutcome(o, { part: p.part, round, willRetry: !o.ok && willRetryRound && retryable(o), replayed });
+      const r = opts.onOutcome(o, {
+        part: p.part,
+        round,
+        willRetry: !o.ok && willRetryRound && retryable(o),
+        replayed,
+      });
       if (r instanceof Promise) await r;
     };
     const drain = async (path: string | null): Promise<void> => {
@@ -374,16 +491,33 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchRunSummary> 
       for await (const o of outcomesOf(join(dir, path), () => bad++)) await deliver(o);
       if (bad > 0) log(`part ${p.part}: ${bad} line(s) of ${path} are not batch output lines`);
     };
-    if (!replayed) opts.progress?.({ done: 0, total: p.requests, unit: 'requests', message: `applying the results of batch ${p.batchId}` });
+    if (!replayed)
+      opts.progress?.({
+        done: 0,
+        total: p.requests,
+        unit: 'requests',
+        message: `applying the results of batch ${p.batchId}`,
+      });
     await drain(p.downloaded?.output ?? null);
     await drain(p.downloaded?.errors ?? null);
     const status = p.ended?.status;
-    const missingKind: BatchFailure['kind'] = status === 'expired' ? 'expired' : status === 'cancelled' || status === 'cancelling' ? 'cancelled' : 'failed';
-    const message = status === 'failed' ? `the batch failed: ${p.ended?.errors ?? 'no reason given'}` : `no answer in the results of batch ${p.batchId} (${status})`;
+    const missingKind: BatchFailure['kind'] =
+      status === 'expired' ? 'expired' : status === 'cancelled' || status === 'cancelling' ? 'cancelled' : 'failed';
+    const message =
+      status === 'failed'
+        ? `the batch failed: ${p.ended?.errors ?? 'no reason given'}`
+        : `no answer in the results of batch ${p.batchId} (${status})`;
     const missing: BatchOutcome[] = [];
     // a batch that failed as a whole (its input file refused) would fail again: not retried (status 400)
     readInputIds(join(dir, p.file), (id) => {
-      if (!seen.has(id)) missing.push({ custom_id: id, ok: false, kind: missingKind, ...(status === 'failed' ? { status: 400 } : {}), message });
+      if (!seen.has(id))
+        missing.push({
+          custom_id: id,
+          ok: false,
+          kind: missingKind,
+          ...(status === 'failed' ? { status: 400 } : {}),
+          message,
+        });
     });
     for (const o of missing) await deliver(o);
     if (replayed) return fails;
@@ -401,16 +535,32 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchRunSummary> 
       if (!path || !existsSync(join(dir, path))) return;
       readOutcomes(join(dir, path), (o) => {
         if (o.ok) okIds.add(o.custom_id);
-        else if (!fails.has(o.custom_id)) fails.set(o.custom_id, { custom_id: o.custom_id, kind: o.kind, ...(o.status !== undefined ? { status: o.status } : {}), message: api.redact(o.message) });
+        else if (!fails.has(o.custom_id))
+          fails.set(o.custom_id, {
+            custom_id: o.custom_id,
+            kind: o.kind,
+            ...(o.status !== undefined ? { status: o.status } : {}),
+            message: api.redact(o.message),
+          });
       });
     };
     read(p.downloaded?.output);
     read(p.downloaded?.errors);
     for (const id of okIds) fails.delete(id);
     const status = p.ended?.status;
-    const kind: BatchFailure['kind'] = status === 'expired' ? 'expired' : status === 'cancelled' ? 'cancelled' : 'failed';
+    const kind: BatchFailure['kind'] =
+      status === 'expired' ? 'expired' : status === 'cancelled' ? 'cancelled' : 'failed';
     readInputIds(join(dir, p.file), (id) => {
-      if (!okIds.has(id) && !fails.has(id)) fails.set(id, { custom_id: id, kind, ...(status === 'failed' ? { status: 400 } : {}), message: status === 'failed' ? `the batch failed: ${p.ended?.errors ?? 'no reason given'}` : `no answer in the results of batch ${p.batchId} (${status})` });
+      if (!okIds.has(id) && !fails.has(id))
+        fails.set(id, {
+          custom_id: id,
+          kind,
+          ...(status === 'failed' ? { status: 400 } : {}),
+          message:
+            status === 'failed'
+              ? `the batch failed: ${p.ended?.errors ?? 'no reason given'}`
+              : `no answer in the results of batch ${p.batchId} (${status})`,
+        });
     });
     return fails;
   }
@@ -419,7 +569,12 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchRunSummary> 
 function roundsOf(st: BatchJournalState): Map<number, RoundInfo> {
   const out = new Map<number, RoundInfo>();
   for (const [round, b] of st.built) {
-    out.set(round, { round, parts: b.parts.filter((i) => st.parts.has(i)), depth: b.depth, ...(b.parent !== undefined ? { parent: b.parent } : {}) });
+    out.set(round, {
+      round,
+      parts: b.parts.filter((i) => st.parts.has(i)),
+      depth: b.depth,
+      ...(b.parent !== undefined ? { parent: b.parent } : {}),
+    });
   }
   return out;
 }
@@ -445,21 +600,39 @@ export function listBatchJobs(datasetPath: string): Array<{ job: string; path: s
     .map((n) => {
       const path = join(dir, n);
       const st = readBatchJournal(path);
-      return { job: n.replace(/\.batch\.jsonl$/, ''), path, unfinished: !st.ended && [...st.parts.values()].some((p) => !p.applied) };
+      return {
+        job: n.replace(/\.batch\.jsonl$/, ''),
+        path,
+        unfinished: !st.ended && [...st.parts.values()].some((p) => !p.applied),
+      };
     });
 }
 
 /** What `curate batch status` shows: the journal's view of each part (no network). */
-export function batchJobStatus(journalPath: string): { header?: BatchJournalState['header']; parts: PartState[]; cancelRequested: boolean; ended: boolean } {
+export function batchJobStatus(journalPath: string): {
+  header?: BatchJournalState['header'];
+  parts: PartState[];
+  cancelRequested: boolean;
+  ended: boolean;
+} {
   const st = readBatchJournal(journalPath);
-  return { ...(st.header ? { header: st.header } : {}), parts: [...st.parts.values()].sort((a, b) => a.part - b.part), cancelRequested: st.cancelRequested, ended: st.ended };
+  return {
+    ...(st.header ? { header: st.header } : {}),
+    parts: [...st.parts.values()].sort((a, b) => a.part - b.part),
+    cancelRequested: st.cancelRequested,
+    ended: st.ended,
+  };
 }
 
 /**
  * Cancels a batch job: journals the request (a later run submits nothing more and sends no
  * follow-up) and cancels every batch that has not ended. Returns the batches' statuses.
  */
-export async function cancelBatchJob(api: BatchApiClient, journalPath: string, signal?: AbortSignal): Promise<Array<{ part: number; batchId: string; status: string }>> {
+export async function cancelBatchJob(
+  api: BatchApiClient,
+  journalPath: string,
+  signal?: AbortSignal,
+): Promise<Array<{ part: number; batchId: string; status: string }>> {
   const st = readBatchJournal(journalPath);
   if (!st.header) throw new Error(`no batch job at ${journalPath}`);
   const journal = new BatchJournal(journalPath, st.goodLength);

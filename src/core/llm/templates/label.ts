@@ -34,11 +34,18 @@ export interface FewShotExample {
 }
 
 /** Few-shot examples as user/assistant turns placed between the instructions and the record. */
-export function labelFewShot(examples: readonly FewShotExample[], inputFields?: readonly string[], exclude?: ReadonlySet<string>): ChatMessage[] {
+export function labelFewShot(
+  examples: readonly FewShotExample[],
+  inputFields?: readonly string[],
+  exclude?: ReadonlySet<string>,
+): ChatMessage[] {
   const out: ChatMessage[] = [];
   for (const ex of examples) {
     out.push({ role: 'user', content: `Record:\n${JSON.stringify(recordInput(ex.record, inputFields, exclude))}` });
-    out.push({ role: 'assistant', content: JSON.stringify({ label: ex.label, confidence: 1, rationale: ex.rationale ?? '' }) });
+    out.push({
+      role: 'assistant',
+      content: JSON.stringify({ label: ex.label, confidence: 1, rationale: ex.rationale ?? '' }),
+    });
   }
   return out;
 }
