@@ -189,7 +189,7 @@ async function main(): Promise<void> {
       duckBest = better(duckBest, performance.now() - t);
       const c1 = process.cpuUsage(c0);
       cpu.duckdb = Math.min(cpu.duckdb, (c1.user + c1.system) / 1000);
-      figures.duckdb = duckFigures(d.getRowObjects() as Record<string, unknown>[]);
+      figures.duckdb = duckFigures(d.getRowObjects());
 
       const n = run(process.execPath, [naive, file], { stdout: true });
       naiveBest = better(naiveBest, n.ms);

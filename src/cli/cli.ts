@@ -50,7 +50,7 @@ export function parse(cmd: Command, argv: string[]): { values: OptionValues; pos
   const options = { ...cmd.options, help: { type: 'boolean', short: 'h' } } as const;
   try {
     const r = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-    return { values: r.values as OptionValues, positionals: r.positionals };
+    return { values: r.values, positionals: r.positionals };
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {

@@ -315,7 +315,8 @@ export class DocumentAssessment {
       if (k !== undefined && !c.members.includes(k)) throw new Error(`Line ${k + 1} is not in cluster ${c.id + 1}.`);
     }
     const drop = duplicatesToDrop(clusters, keep);
-    const what = `${clusters.length === 1 ? `cluster ${(clusters[0] as DupCluster).id + 1}` : `${clusters.length} clusters`}`;
+    const what =
+      clusters.length === 1 ? `cluster ${(clusters[0] as DupCluster).id + 1}` : `${clusters.length} clusters`;
     if (p.action === 'delete') {
       const n = this.doc.deleteLines(drop, `Delete ${drop.length} duplicate(s)`);
       return {

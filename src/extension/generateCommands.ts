@@ -52,8 +52,7 @@ export interface GenerateQuestions {
 
 const ui: GenerateQuestions = {
   inputBox: (o) => vscode.window.showInputBox(o),
-  quickPick: (items, o) =>
-    vscode.window.showQuickPick(items, o) as Thenable<(typeof items)[number] | (typeof items)[number][] | undefined>,
+  quickPick: (items, o) => vscode.window.showQuickPick(items, o),
 };
 
 const STATE_KEY = (out: string): string => `datasetCurator.generate:${out}`;

@@ -71,7 +71,7 @@ describe('Assessment: the agreement report, duplicate clusters, the review queue
     assert.equal(found.page[0]?.representative, 0);
     const a = api.editors.assessment.for(doc);
     // Keep line 3 instead of line 1: lines 1 and 5 get the tag, in one undoable edit.
-    const r = a.resolve({ clusters: [found.page[0]!.id], keep: { [String(found.page[0]!.id)]: 2 }, action: 'tag' });
+    const r = a.resolve({ clusters: [found.page[0].id], keep: { [String(found.page[0].id)]: 2 }, action: 'tag' });
     assert.equal(r.changed, 2);
     assert.deepEqual(
       [0, 1, 2, 3, 4].map((i) => tagsOf(doc.store.line(i).value)),

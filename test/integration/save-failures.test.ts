@@ -141,7 +141,7 @@ describe('Another writer holds the file', () => {
       ],
       { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } },
     );
-    await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
+    await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
     const saving = vscode.commands.executeCommand('workbench.action.files.save');
     await new Promise((r) => setTimeout(r, 800));
     assert.ok(existsSync(lock), 'the other writer still holds the lock');

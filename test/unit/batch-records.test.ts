@@ -323,7 +323,7 @@ test(
       // the loopback server's distribution over the two labels for this request
       const body = bodies.find((b) => lastUserText(b as never).includes(`review ${rec.id}:`));
       assert.ok(body, `record ${i}`);
-      const dist = labelDistribution(LABELS, s.value as string, `${lastUserText(body as never)}#m#`);
+      const dist = labelDistribution(LABELS, s.value as string, `${lastUserText(body)}#m#`);
       const p = dist.get(s.value as string) as number;
       const other = [...dist.entries()].filter(([l]) => l !== s.value).reduce((a, [, x]) => a + x, 0);
       assert.ok(Math.abs(s.score - p / (p + other)) < 1e-5, `record ${i}: ${s.score} vs ${p / (p + other)}`);

@@ -74,7 +74,7 @@ test('batch status and cancel: what the journal says, then the batches cancelled
 
   const st = await curate(['batch', 'status', file]);
   assert.equal(st.code, 0, st.err);
-  assert.match(st.out, /^label-1 \(m\)\n  part 0: 5 request\(s\), batch_\w+, (validating|submitted)/);
+  assert.match(st.out, /^label-1 \(m\)\n {2}part 0: 5 request\(s\), batch_\w+, (validating|submitted)/);
   assert.ok(st.out.includes(batchId));
   const js = await curate(['batch', 'status', file, '--json']);
   assert.equal(

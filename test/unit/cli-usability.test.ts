@@ -156,7 +156,7 @@ describe('curate, the first hour', () => {
     assert.equal(r.code, 0, r.err);
     assert.equal(r.err, '', 'nothing on stderr: the summary is printed once');
     assert.match(r.out, /^data\.jsonl: 70 record\(s\) split with seed 42, stratified by label\n/);
-    assert.match(r.out, /\n {2}train +\d+ +\d+\.\d%  -> .*data\.train\.jsonl\n/);
+    assert.match(r.out, /\n {2}train +\d+ +\d+\.\d% {2}-> .*data\.train\.jsonl\n/);
     assert.match(r.out, /10 group\(s\) of exact duplicates \(30 records\) kept on one side each/);
     assert.doesNotMatch(r.out, /^\{/m, 'no raw JSON');
     const norm = (l: string) => (JSON.parse(l) as { text: string }).text.trim().toLowerCase().replace(/\s+/g, ' ');

@@ -50,7 +50,7 @@ function memoryLines(raw: string[]): SessionLines<void> & { raw: string[] } {
       edited.add(i);
       raw[i] =
         typeof v === 'object' && v !== null && 'raw' in v && Object.keys(v).length === 1
-          ? String((v as { raw: unknown }).raw)
+          ? String(v.raw)
           : JSON.stringify(v);
     },
     setField(i, path, value) {

@@ -63,7 +63,7 @@ function score(clusters: DupCluster[], group: number[], kinds: readonly string[]
   const inCluster = new Map<number, number>();
   for (const c of clusters) for (const m of c.members) inCluster.set(m, c.id);
   const byGroup = new Map<number, number[]>();
-  void kinds;
+  kinds;
   group.forEach((g, i) => {
     const l = byGroup.get(g) ?? [];
     l.push(i);

@@ -138,10 +138,7 @@ describe('hostile corpus through the curate CLI', () => {
       // set: the anchor changes and nothing else; an invalid or lossy line is refused (exit 1), untouched.
       if (set) {
         clean(set, 'set on the anchor', [0]);
-        assert.ok(
-          readFileSync(setAnchor).equals(withAnchorEdited(c as HostileCase)),
-          'set changed the anchor and no other byte',
-        );
+        assert.ok(readFileSync(setAnchor).equals(withAnchorEdited(c)), 'set changed the anchor and no other byte');
       }
       if (setBad) {
         clean(setBad, 'set on an invalid line', [1]);

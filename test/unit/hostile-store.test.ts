@@ -130,7 +130,7 @@ describe('hostile corpus through the store', () => {
       annotations: { suggestions: { label: [{ value: v, rationale: v }] } },
     };
     assert.equal(textOf(rec.text), 'leaf');
-    assert.doesNotThrow(() => recordAnnotation(rec as Record<string, unknown>));
+    assert.doesNotThrow(() => recordAnnotation(rec));
     assert.doesNotThrow(() => JSON.stringify(rec));
     assert.doesNotThrow(() => structuredClone(rec));
   });

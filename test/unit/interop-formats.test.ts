@@ -146,12 +146,12 @@ test('Argilla: our user names become UUIDs (name-based, or from a map) and come 
   const mapped = exp('argilla', rec, { argillaUsers: users });
   assert.equal(mapped.responses.label[0].user_id, users.maria);
   const back = imp('argilla', mapped, users);
-  assert.equal((back.annotations as any).human.label.user, 'maria');
+  assert.equal(back.annotations.human.label.user, 'maria');
   assert.equal(back.label, 'positive');
   // a decision by nobody in particular still has the user id Argilla requires
   const anon = exp('argilla', { text: 't', annotations: { human: { label: { value: 'x', status: 'submitted' } } } });
   assert.equal(anon.responses.label[0].user_id, ANONYMOUS_USER_ID);
-  assert.equal((imp('argilla', anon).annotations as any).human.label.user, undefined);
+  assert.equal(imp('argilla', anon).annotations.human.label.user, undefined);
   // a field of the user's named "status" is not Argilla's status
   const own = exp('argilla', { text: 't', status: 'active', n: 1 });
   assert.deepEqual([own.fields, own.metadata, own.status], [{ text: 't', status: 'active' }, { n: 1 }, 'pending']);

@@ -174,7 +174,7 @@ test(
     const twice = asked.filter((t, k) => asked.indexOf(t) !== k);
     assert.ok(
       twice.length <= 2,
-      `at most the ${2} requests in flight at the interrupt are asked twice: ${twice.join(', ')}`,
+      `at most the 2 requests in flight at the interrupt are asked twice: ${twice.join(', ')}`,
     );
   },
 );

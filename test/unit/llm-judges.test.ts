@@ -253,7 +253,7 @@ describe('curate judge --judge-models', () => {
       stdout,
       /^judge: 12 ok, 0 failed, 0 skipped \(invalid lines\), 0 from cache, 0 resumed; 12 request\(s\)/,
     );
-    assert.match(stdout, /\n  judge-a: 6 ok, 0 failed, 0 from cache, 6 request\(s\)\n  judge-b: 6 ok/);
+    assert.match(stdout, /\n {2}judge-a: 6 ok, 0 failed, 0 from cache, 6 request\(s\)\n {2}judge-b: 6 ok/);
     assert.match(stdout, /agreement: the judges disagree on 2 of 6 record\(s\) \(spread >= 30% of the scale\)/);
     assert.match(
       stdout,

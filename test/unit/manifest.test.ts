@@ -57,7 +57,7 @@ test('the Explorer and the editor title get one "Dataset Curator" submenu, not a
   assert.equal(sub?.label, 'Dataset Curator');
   assert.equal(explorer[0]?.when, 'resourceExtname =~ /^\\.(jsonl|ndjson)$/');
   assert.ok(!(explorer[0]?.group ?? '').startsWith('navigation'), 'not in the top group');
-  const inside = c.menus[sub!.id] ?? [];
+  const inside = c.menus[sub.id] ?? [];
   assert.ok(inside.length >= 15, `${inside.length} entries in the submenu`);
   const titleMenu = c.menus['editor/title'] ?? [];
   const overflow = titleMenu.filter((m) => !(m.group ?? '').startsWith('navigation'));
@@ -166,7 +166,7 @@ test('the welcome view offers the sample and Get Started; no virtual workspaces;
 test('Marketplace metadata: icon (a PNG of at least 128x128), repository, bugs, CHANGELOG, categories, keywords, preview', () => {
   assert.equal(pkg.preview, true);
   assert.ok(pkg.icon && existsSync(join(root, pkg.icon)));
-  const png = readFileSync(join(root, pkg.icon!));
+  const png = readFileSync(join(root, pkg.icon));
   assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
   assert.ok(png.readUInt32BE(16) >= 128 && png.readUInt32BE(20) >= 128, 'at least 128x128');
   assert.match(pkg.repository?.url ?? '', /^https:\/\//);

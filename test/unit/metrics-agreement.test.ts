@@ -162,7 +162,7 @@ test('agreement between judges from judges[]', () => {
       { model: 'A', score: x },
     ],
   }));
-  records.push({ judges: [{ model: 'A', score: 9 }] } as never); // one judge: left out
+  records.push({ judges: [{ model: 'A', score: 9 }] }); // one judge: left out
   const r = judgesAgreement(records);
   assert.deepEqual(r.raters, ['A', 'B']);
   assert.equal(r.records, 5);

@@ -36,7 +36,7 @@ after(() => {
 /** DuckDB's rows as JSON text (its BIGINTs come as decimal strings: made numbers, exact, by parseJsonExact). */
 async function duckRows(sql: string): Promise<unknown[]> {
   const r = await duck.runAndReadAll(sql);
-  return r.getRowObjectsJson() as unknown[];
+  return r.getRowObjectsJson();
 }
 
 async function ours(path: string): Promise<Record<string, unknown>[]> {
@@ -259,7 +259,7 @@ test('export --format parquet, an .parquet --out, and the Hugging Face layout (d
     quietContext(),
   );
   assert.equal(h.out, join(hub, 'data', 'train-00000-of-00001.parquet'));
-  assert.ok(existsSync(h.out!));
+  assert.ok(existsSync(h.out));
   const card = readFileSync(join(hub, 'README.md'), 'utf8');
   assert.equal(
     card.split('\n---\n')[0],
@@ -275,10 +275,10 @@ test('export --format parquet, an .parquet --out, and the Hugging Face layout (d
       '      dtype: string',
       '  splits:',
       '  - name: train',
-      `    num_bytes: ${readFileSync(h.out!).length}`,
+      `    num_bytes: ${readFileSync(h.out).length}`,
       '    num_examples: 2',
-      `  download_size: ${readFileSync(h.out!).length}`,
-      `  dataset_size: ${readFileSync(h.out!).length}`,
+      `  download_size: ${readFileSync(h.out).length}`,
+      `  dataset_size: ${readFileSync(h.out).length}`,
       'configs:',
       '- config_name: default',
       '  data_files:',
@@ -298,7 +298,7 @@ test('export --format parquet, an .parquet --out, and the Hugging Face layout (d
 
   // a Hub Parquet file imports like its JSONL
   const back = await importOperation.run(
-    ImportOperationOptions.parse({ file: h.out!, format: 'sft', out: join(dir, 'from-hub.jsonl'), overwrite: true }),
+    ImportOperationOptions.parse({ file: h.out, format: 'sft', out: join(dir, 'from-hub.jsonl'), overwrite: true }),
     quietContext(),
   );
   assert.equal(back.written, 2);

@@ -614,12 +614,12 @@ describe('editing answers (what the editor does)', () => {
     assert.deepEqual(span, { label: 'EMAIL', start: 11, end: 26, text: 'ana@example.com' });
     assert.equal(checkAnswer(pii, [span], { text }).ok, true, 'what the editor makes is what the check accepts');
     assert.equal(spanFromSelection(text, 3, 3, 'EMAIL'), undefined);
-    const two = addSpan(addSpan([], span!), { label: 'PHONE', start: 0, end: 1, text: '😀' });
+    const two = addSpan(addSpan([], span), { label: 'PHONE', start: 0, end: 1, text: '😀' });
     assert.deepEqual(
       two.map((s) => s.label),
       ['PHONE', 'EMAIL'],
     );
-    assert.equal(addSpan(two, span!).length, 2);
+    assert.equal(addSpan(two, span).length, 2);
     assert.deepEqual(
       removeSpan(two, 0).map((s) => s.label),
       ['EMAIL'],

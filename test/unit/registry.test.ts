@@ -32,7 +32,7 @@ test('every registered operation is a CLI subcommand and a VS Code command of th
     assert.ok(vscodeCommands.has(n.vscode), `${n.vscode} in package.json`);
   }
   for (const id of ['label', 'rationale', 'judge', 'consistency', 'critique'])
-    assert.ok(vscodeCommands.has(faceNames(id).vscodeRecord), `${faceNames(id).vscodeRecord}`);
+    assert.ok(vscodeCommands.has(faceNames(id).vscodeRecord), faceNames(id).vscodeRecord);
   assert.deepEqual(faceNames('generate-responses'), {
     cli: ['generate', 'responses'],
     vscode: 'datasetCurator.generateResponses',

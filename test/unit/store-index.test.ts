@@ -93,11 +93,7 @@ const corpus: [string, Buffer, Expect[]][] = [
     Buffer.from(`{"t":"caf\\u00e9 ${emoji} \\ud83d\\ude00 \\ud800"}\n{"t":"\\/"}\n`),
     [ok, ok],
   ],
-  [
-    '4-byte emoji on every chunk boundary',
-    Buffer.from(`${`{"e":"${emoji.repeat(5)}"}\n`.repeat(4)}`),
-    [ok, ok, ok, ok],
-  ],
+  ['4-byte emoji on every chunk boundary', Buffer.from(`{"e":"${emoji.repeat(5)}"}\n`.repeat(4)), [ok, ok, ok, ok]],
   [
     'deep nesting',
     Buffer.from(`${'{"a":'.repeat(400)}1${'}'.repeat(400)}\n${'['.repeat(300)}${']'.repeat(300)}\n`),

@@ -8,9 +8,7 @@ import { FieldMap } from '../../src/core/schema/annotation';
 import { quietContext } from '../../src/core/operation';
 import { fileWith, root } from './helpers/store';
 
-function naive(
-  ds: JsonlDataset,
-): Pick<DatasetStats, 'lines' | 'records' | 'invalid' | 'labels' | 'scored'> & {
+function naive(ds: JsonlDataset): Pick<DatasetStats, 'lines' | 'records' | 'invalid' | 'labels' | 'scored'> & {
   sum: number;
   invalidLines: { line: number; reason: string }[];
 } {

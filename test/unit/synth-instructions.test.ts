@@ -260,7 +260,7 @@ test('cancel: the kept instructions stay in the output; a resume continues witho
     .slice(sent.length)
     .map((q) => lastUserText(q.body));
   const repeated = again.filter((t) => sent.includes(t)).length;
-  assert.ok(repeated <= 2, `${repeated} requests were sent again (at most the ${2} in flight at the cancel)`);
+  assert.ok(repeated <= 2, `${repeated} requests were sent again (at most the 2 in flight at the cancel)`);
 });
 
 test(

@@ -52,7 +52,7 @@ function readSavedState(v: unknown): Partial<SavedState> {
   if (typeof s.goldField === 'string' && s.goldField !== '' && s.goldField.length <= 200) out.goldField = s.goldField;
   if (typeof s.autoAdvance === 'boolean') out.autoAdvance = s.autoAdvance;
   if (Array.isArray(s.columns) && s.columns.length <= 20 && s.columns.every((c) => typeof c === 'string'))
-    out.columns = s.columns as string[];
+    out.columns = s.columns;
   if (typeof s.initToken === 'string') out.initToken = s.initToken;
   return out;
 }
@@ -200,7 +200,7 @@ export class EditorApp {
         help: () => this.help.show(),
         gotoLine: (n) => {
           const count = this.info?.lineCount ?? 0;
-          if (n === undefined) return this.say('Type a line number');
+          if (n === undefined) return void this.say('Type a line number');
           if (n > count && count > 0)
             this.say(
               `There is no line ${n}: the file has ${count}${this.info?.indexed === false ? ' so far' : ''}; this is the last`,

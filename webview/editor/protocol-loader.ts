@@ -7,7 +7,6 @@
 type Protocol = typeof import('../../src/shared/protocol');
 
 declare global {
-  // eslint-disable-next-line no-var
   var __dcProtocol: Protocol | undefined;
 }
 
@@ -31,7 +30,7 @@ export function loadProtocol(): Promise<Protocol> {
         const src = document.getElementById('dc-protocol')?.dataset.src;
         // The page's scripts carry its nonce; the property keeps it after the attribute is hidden.
         const nonce = document.querySelector<HTMLScriptElement>('script[nonce]')?.nonce;
-        if (!src || !nonce) return reject(new Error('the page names no protocol script'));
+        if (!src || !nonce) return void reject(new Error('the page names no protocol script'));
         const script = document.createElement('script');
         script.nonce = nonce;
         script.src = src;

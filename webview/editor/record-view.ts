@@ -106,7 +106,7 @@ export function renderValue(
       el(
         'div',
         { class: 'tree-row' },
-        el('span', { class: 'tree-key' }, Array.isArray(v) ? `${k}` : `${k}:`),
+        el('span', { class: 'tree-key' }, Array.isArray(v) ? k : `${k}:`),
         renderValue(x, depth + 1, [...path, Array.isArray(v) ? Number(k) : k], src),
       ),
     );
@@ -235,7 +235,7 @@ export class RecordView {
     };
     const commit = async () => {
       if (closed || area.disabled) return;
-      if (area.value === initial) return close();
+      if (area.value === initial) return void close();
       const v = validate();
       if (!v.ok) return; // nothing is sent while the JSON is invalid
       area.disabled = true;

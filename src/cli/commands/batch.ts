@@ -49,7 +49,7 @@ function adapterFor(
   const raw: Record<string, unknown> = {
     input,
     model,
-    baseURL: (values['base-url'] as string | undefined) ?? process.env.OPENAI_BASE_URL ?? 'http://127.0.0.1/v1',
+    baseURL: values['base-url'] ?? process.env.OPENAI_BASE_URL ?? 'http://127.0.0.1/v1',
   };
   if (values.labels !== undefined) raw.labels = list(values.labels);
   if (values.rubric !== undefined) raw.rubric = values.rubric;

@@ -181,7 +181,7 @@ async function fromArgilla(file: string, settingsFile: string, values: OptionVal
   const own = (existing.datasets[key] ?? []).filter((q) => !questions.some((n) => n.name === q.name));
   mkdirSync(dirname(target), { recursive: true });
   await writeQuestionsFile(target, {
-    questions: existing.questions as QuestionInput[],
+    questions: existing.questions,
     datasets: { ...existing.datasets, [key]: [...own, ...questions] as QuestionInput[] },
   });
   io.out(`declared ${questions.length} question(s) for ${key} in ${target}\n`);

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { getPath, isObject, reviewStatusOf, suggestionsOf, ANNOTATION_KEYS } from '../filter/fields';
 
-const Json: z.ZodType<unknown> = z.unknown();
+const Json: z.ZodType = z.unknown();
 const Score = z.union([z.number(), z.array(z.number()), z.null()]);
 const Status = z.enum(['draft', 'submitted', 'discarded']);
 
@@ -80,7 +80,7 @@ export const ANONYMOUS_USER_ID = uuidV5('dataset-curator:user:(anonymous)');
 /** Argilla's user id for one of our user names. */
 export function argillaUserId(user: string | undefined, users: UserMap = {}): string {
   if (user === undefined) return ANONYMOUS_USER_ID;
-  if (users[user]) return users[user]!;
+  if (users[user]) return users[user];
   return UUID_RE.test(user) ? user.toLowerCase() : uuidV5(`dataset-curator:user:${user}`);
 }
 
@@ -395,8 +395,8 @@ export function fromArgillaHub(row: Record<string, unknown>, users: UserMap = {}
         q,
         values.map((value, i) => ({
           value,
-          user_id: Array.isArray(us) && typeof us[i] === 'string' ? (us[i] as string) : null,
-          status: Array.isArray(ss) && typeof ss[i] === 'string' ? (ss[i] as string) : null,
+          user_id: Array.isArray(us) && typeof us[i] === 'string' ? us[i] : null,
+          status: Array.isArray(ss) && typeof ss[i] === 'string' ? ss[i] : null,
         })),
       ]);
     }

@@ -137,7 +137,7 @@ export const ShareGptRankingRow = z.object({
   chosen: z.object({ from: z.literal('gpt'), value: z.string() }),
   rejected: z.object({ from: z.literal('gpt'), value: z.string() }),
 });
-const Json: z.ZodType<unknown> = z.unknown();
+const Json: z.ZodType = z.unknown();
 /** Argilla's 1.x FeedbackRecord style: suggestions and responses as lists with `question_name`. */
 export const ArgillaV1Row = z.object({
   id: z.string().min(1),
@@ -196,7 +196,7 @@ export const FORMATS = [
 export const ExportFormat = z.enum(FORMATS);
 export type ExportFormat = z.infer<typeof ExportFormat>;
 
-export const SCHEMAS: Record<ExportFormat, z.ZodType<unknown>> = {
+export const SCHEMAS: Record<ExportFormat, z.ZodType> = {
   sft: SftRow,
   'openai-preference': OpenAIPreferenceRow,
   dpo: DpoRow,
@@ -885,7 +885,7 @@ function toDistilabel(v: Record<string, unknown>, o: Opts): Record<string, unkno
     typeof label === 'string'
       ? label
       : Array.isArray(label) && label.every((x) => typeof x === 'string')
-        ? (label as string[])
+        ? label
         : null;
   const metadata: Record<string, unknown> = isObject(v.distilabel_metadata) ? { ...v.distilabel_metadata } : {};
   if (o.includeAnnotations) {
@@ -1057,7 +1057,7 @@ export function importRecord(
         users,
       );
     case 'argilla-hub':
-      return fromArgillaHub(ArgillaHubRow.parse(row) as Record<string, unknown>, users);
+      return fromArgillaHub(ArgillaHubRow.parse(row), users);
     case 'argilla-v1':
       return fromArgillaV1(ArgillaV1Row.parse(row), isObject(row) && isObject(row.annotations) ? row.annotations : {});
     case 'records':

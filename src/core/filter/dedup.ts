@@ -451,7 +451,7 @@ export async function computeSignatures(
     if (pool) {
       const done = pool.submit(
         { bytes: buf.buffer, offsets: offsets.buffer, n: count, mode, k, numPerm: o.numPerm, perm },
-        [buf.buffer as ArrayBuffer, offsets.buffer],
+        [buf.buffer, offsets.buffer],
       );
       done.catch(() => {});
       results.push(done);

@@ -48,8 +48,7 @@ export const RuleInput = z
     }
     const r = RuleSchema.safeParse(v);
     if (r.success) return r.data;
-    for (const issue of r.error.issues)
-      ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path as (string | number)[] });
+    for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
     return z.NEVER;
   });
 

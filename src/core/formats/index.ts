@@ -83,7 +83,7 @@ export interface ReadOptions {
  * The elements of a JSON array file, one at a time. Throws FormatError (with the byte offset)
  * when the file is not one JSON array.
  */
-export async function* readJsonArray(path: string, opts: ReadOptions = {}): AsyncGenerator<unknown> {
+export async function* readJsonArray(path: string, opts: ReadOptions = {}): AsyncGenerator {
   const fd = openSync(path, 'r');
   const chunk = Buffer.allocUnsafe(opts.chunkSize ?? 1024 * 1024);
   let pos = 0;
@@ -218,7 +218,7 @@ export function readRecords(
   path: string,
   format: Format,
   opts: ReadOptions & { onRowGroup?: (done: number, total: number) => void } = {},
-): AsyncGenerator<unknown> {
+): AsyncGenerator {
   switch (format) {
     case 'parquet':
       return readParquetRows(path, {

@@ -125,8 +125,8 @@ export function recordChanges(before: Rec, after: Rec, fields: FieldMap = defaul
   const h0 = decisions(a0);
   const h1 = decisions(a1);
   for (const q of new Set([...Object.keys(h0), ...Object.keys(h1)])) {
-    const d0 = isObj(h0[q]) ? (h0[q] as Rec) : undefined;
-    const d1 = isObj(h1[q]) ? (h1[q] as Rec) : undefined;
+    const d0 = isObj(h0[q]) ? h0[q] : undefined;
+    const d1 = isObj(h1[q]) ? h1[q] : undefined;
     if (sameJson(d0, d1)) continue;
     const who = d1 ?? d0 ?? {};
     out.push({

@@ -55,7 +55,7 @@ export function structuredSpec<T>(schema: z.ZodType<T>, name: string): Structure
       prompt: `Answer with one JSON object valid for this JSON Schema, inside a \`\`\`json fenced block:\n\`\`\`json-schema\n${schemaText}\n\`\`\``,
     },
   };
-  byName.set(name, spec as StructuredSpec<unknown>);
+  byName.set(name, spec);
   return spec;
 }
 

@@ -244,19 +244,18 @@ export function createTask<K extends TaskId>(id: K, options: TaskOptionsById[K],
       // A declared or given question of another type is its own task (src/core/questions/task.ts).
       const o = options as LabelOptions;
       const q = resolveQuestion(o);
-      if (q && q.type !== 'label') return questionTask(q, o as typeof o & { structuredMode?: StructuredMode }, deps);
+      if (q && q.type !== 'label') return questionTask(q, o, deps);
       return labelTask(q ? { ...o, question: q.name, labels: o.labels.length ? o.labels : q.labels } : o, deps);
     }
     case 'rationale':
-      return rationaleTask(options as RationaleOptions, deps);
+      return rationaleTask(options, deps);
     case 'judge':
       return judgeTask(options as JudgeOptions, deps);
     case 'consistency': {
       // A question of another type: k samples of its own task (src/core/questions/consistency.ts).
       const o = options as ConsistencyOptions;
       const q = resolveQuestion(o);
-      if (q && q.type !== 'label')
-        return questionConsistencyTask(q, o as typeof o & { structuredMode?: StructuredMode }, deps);
+      if (q && q.type !== 'label') return questionConsistencyTask(q, o, deps);
       return consistencyTask(q ? { ...o, question: q.name, labels: o.labels.length ? o.labels : q.labels } : o, deps);
     }
     case 'critique':
@@ -304,7 +303,7 @@ function simpleTask<T>(
         spec: p.spec,
         params,
         model,
-        mode: o.structuredMode as StructuredMode | undefined,
+        mode: o.structuredMode,
         cache: deps.cache,
         template: { id: p.template.id, version: p.template.version },
         sample: 0,
@@ -327,10 +326,7 @@ function simpleTask<T>(
         if (problem) return { skip: problem };
         const messages = messagesFor(record);
         return {
-          body: structuredBody(
-            { messages, spec: p.spec, params, model },
-            (o.structuredMode as StructuredMode | undefined) ?? 'json_schema',
-          ),
+          body: structuredBody({ messages, spec: p.spec, params, model }, o.structuredMode ?? 'json_schema'),
           messages,
         };
       },
@@ -472,7 +468,7 @@ function consistencyTask(o: ConsistencyOptions, deps: TaskDeps): LlmTask {
             // each sample its own seed (base seed + index) and cache slot
             params: { ...samplingParams(o, temperature), seed: (o.seed ?? 0) + s },
             model: o.model,
-            mode: o.structuredMode as StructuredMode | undefined,
+            mode: o.structuredMode,
             cache: deps.cache,
             template: { id: p.template.id, version: p.template.version },
             sample: s,
@@ -775,7 +771,7 @@ async function runOne<K extends TaskId>(
       sink = {
         apply: (i, r, bound) => {
           applied++;
-          return inner.apply(i, r, bound);
+          return void inner.apply(i, r, bound);
         },
         flush: () => inner.flush(),
       };

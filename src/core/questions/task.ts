@@ -143,16 +143,13 @@ export function prepareQuestion(q: Exclude<Question, { type: 'label' }>, o: Ques
 
   const fixedSpec: StructuredSpec<unknown> | undefined =
     q.type === 'multi-label'
-      ? (structuredSpec(multiLabelSchema(q), 'multi_label_answer') as StructuredSpec<unknown>)
+      ? structuredSpec(multiLabelSchema(q), 'multi_label_answer')
       : q.type === 'rating'
-        ? (structuredSpec(
-            ratingSchema(q),
-            `rating_answer_${q.min}_${q.max}`.replace(/-/g, 'm'),
-          ) as StructuredSpec<unknown>)
+        ? structuredSpec(ratingSchema(q), `rating_answer_${q.min}_${q.max}`.replace(/-/g, 'm'))
         : q.type === 'text'
-          ? (structuredSpec(textSchema, 'text_answer') as StructuredSpec<unknown>)
+          ? structuredSpec(textSchema, 'text_answer')
           : q.type === 'span'
-            ? (structuredSpec(spanSchema(q), 'span_answer') as StructuredSpec<unknown>)
+            ? structuredSpec(spanSchema(q), 'span_answer')
             : undefined;
 
   // Rankings: one schema per number of candidates (and their ids), made once.

@@ -244,7 +244,7 @@ export function ratingOf(v: unknown): number | undefined {
 /** A value as a set of labels: a multi-label list, or a single label as a one-label set. */
 export function labelSetOf(v: unknown): string[] | undefined {
   if (typeof v === 'string') return [v];
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
   return undefined;
 }
 

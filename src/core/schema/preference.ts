@@ -49,7 +49,7 @@ function promptText(record: Rec): string {
   if (Array.isArray(p)) return lastOfRole(p, 'user') ?? JSON.stringify(p);
   const chosen = record.chosen;
   if (Array.isArray(chosen)) return lastOfRole(chosen, 'user') ?? '';
-  for (const k of ['instruction', 'question']) if (typeof record[k] === 'string') return record[k] as string;
+  for (const k of ['instruction', 'question']) if (typeof record[k] === 'string') return record[k];
   return '';
 }
 

@@ -206,7 +206,7 @@ export function dialoguesTask(o: DialoguesOptions, deps: LlmDeps): LlmTask<GenRe
       spec: P.spec,
       params: samplingFor(o, d),
       model: o.model,
-      mode: o.structuredMode as StructuredMode | undefined,
+      mode: o.structuredMode,
       cache: deps.cache,
       template: P.wt,
       sample: d,

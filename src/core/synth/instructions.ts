@@ -444,7 +444,7 @@ async function runInstructions(o: InstructionsOptions, env: SynthEnv, ctx: Opera
         };
       return undefined;
     };
-    const ending = ended as Extract<Entry, { type: 'end' }> | undefined;
+    const ending = ended;
     if (ending) stop = ending.stop;
     else if (round > 0) stop = stopCheck(-1);
 
@@ -481,7 +481,7 @@ async function runInstructions(o: InstructionsOptions, env: SynthEnv, ctx: Opera
             const common = {
               params: samplingFor(o, pl.q),
               model,
-              mode: o.structuredMode as StructuredMode | undefined,
+              mode: o.structuredMode,
               cache,
               sample: pl.q,
               signal: inner.signal,
@@ -516,7 +516,7 @@ async function runInstructions(o: InstructionsOptions, env: SynthEnv, ctx: Opera
             } else cachedAnswers++;
             let entry: AnswerEntry;
             if (res.ok) {
-              const v = res.value as InstructionsAnswer | EvolvedAnswer;
+              const v = res.value;
               const items: Item[] = 'instructions' in v ? v.instructions : [v];
               entry = {
                 type: 'answer',

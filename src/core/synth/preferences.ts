@@ -178,7 +178,7 @@ export function preferencesTask(o: PreferencesOptions, deps: LlmDeps): LlmTask<G
         spec: P.spec,
         params: { temperature: 0, max_tokens: o.judgeMaxTokens, seed: o.seed },
         model: P.judgeModel,
-        mode: o.structuredMode as StructuredMode | undefined,
+        mode: o.structuredMode,
         cache: deps.cache,
         template: P.jt,
         sample: 0,

@@ -96,7 +96,7 @@ export function preferenceRatingsSchema(n: number, min: number, max: number): z.
   const one = z.object({ rating: z.number().int().min(min).max(max), rationale: z.string().max(2000) });
   const shape: Record<string, typeof one> = {};
   for (let k = 1; k <= n; k++) shape[`response_${k}`] = one;
-  return z.object(shape) as unknown as z.ZodType<PreferenceRatings>;
+  return z.object(shape);
 }
 
 // ---- dialogues -------------------------------------------------------------------------------
