@@ -2,7 +2,11 @@ import * as vscode from 'vscode';
 
 /** The "Dataset Curator" output channel. Never pass secrets here. */
 export class Log implements vscode.Disposable {
-  private readonly channel = vscode.window.createOutputChannel('Dataset Curator', { log: true });
+  private readonly channel: vscode.LogOutputChannel;
+  /** One channel per name: a second Log with the same name would share (and on dispose, close) it. */
+  constructor(name = 'Dataset Curator') {
+    this.channel = vscode.window.createOutputChannel(name, { log: true });
+  }
   info(message: string): void {
     this.channel.info(message);
   }

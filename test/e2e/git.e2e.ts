@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
 import {
@@ -81,7 +81,13 @@ describe('git: two people label, the lead merges and reviews', () => {
         .join(' ');
       git(workspace, 'config', 'merge.curate.driver', `${cli} merge-driver %O %A %B %P`);
     } else assert.match(written, /^node .*cli\.js'? merge-driver/);
-    assert.equal(readFileSync(join(workspace, '.gitattributes'), 'utf8'), '*.jsonl merge=curate\n');
+    // The command writes the config, then .gitattributes: wait for both.
+    const attributes = await until('.gitattributes', async () =>
+      existsSync(join(workspace, '.gitattributes'))
+        ? readFileSync(join(workspace, '.gitattributes'), 'utf8')
+        : undefined,
+    );
+    assert.equal(attributes, '*.jsonl merge=curate\n');
     git(workspace, 'add', '.gitattributes');
     git(workspace, 'commit', '-qm', 'merge datasets by record');
     // maria and bob label on their branches (as they would in their own clones)

@@ -25,7 +25,9 @@ describe('Endpoint without a model', () => {
     assert.equal(preset.baseUrl, 'http://127.0.0.1:8000/v1');
     assert.equal(preset.model, '', 'no YOUR-MODEL');
     const server = await startOpenAIServer({ models: ['Qwen/Qwen2.5-7B-Instruct'] });
-    const log = new Log();
+    // Its own channel: the extension's "Dataset Curator" channel is shared by name and closing it here
+    // would close the extension's.
+    const log = new Log('Dataset Curator (endpoint test)');
     try {
       await cfg().update('llm.baseUrl', server.baseURL, G);
       const uri = vscode.Uri.joinPath(workspaceFolder(), 'samples', 'reviews.jsonl');
