@@ -17,7 +17,17 @@
 //                                                   no validation, written with fs streams)
 // Targets: apply 100k results in 10 s or less within 200 MB. Writes bench/results/batch.json.
 import { spawn } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -258,14 +268,16 @@ function child(args: string[], nodeFlags: string[] = []): Promise<Record<string,
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.on('exit', (code) => {
       const last = out.trim().split('\n').pop() ?? '';
-      if (code !== 0) return reject(new Error(`phase ${args[1]} exited ${code}: ${out}`));
+      if (code !== 0) {
+        reject(new Error(`phase ${args[1]} exited ${code}: ${out}`));
+        return;
+      }
       resolve(JSON.parse(last) as Record<string, unknown> & PhaseResult);
     });
   });
 }
 
 function generate(path: string, n: number): number {
-  const { closeSync, openSync, writeSync } = require('node:fs') as typeof import('node:fs');
   const words =
     'the quality battery screen support refund delivery price love hate works broke fast slow great poor value'.split(
       ' ',
@@ -312,11 +324,13 @@ async function main(): Promise<void> {
     const baseBuild = await child(['--phase', 'baseline-build', input, baseURL, work]);
     const build = await child(['--phase', 'build', input, baseURL, work]);
     console.log(
-      `build: ${build.ms.toFixed(0)} ms (${build.files} files, ${((build.bytes as number) / 1e6).toFixed(0)} MB); hand-written writer ${baseBuild.ms.toFixed(0)} ms`,
+      `build: ${build.ms.toFixed(0)} ms (${build.files as number} files, ${((build.bytes as number) / 1e6).toFixed(0)} MB); hand-written writer ${baseBuild.ms.toFixed(0)} ms`,
     );
     rmSync(join(work, 'build'), { recursive: true, force: true });
     const e2e = await child(['--phase', 'e2e', input, baseURL, work]);
-    console.log(`end to end: ${e2e.ms.toFixed(0)} ms, ${e2e.applied} applied, marks ${JSON.stringify(e2e.marks)}`);
+    console.log(
+      `end to end: ${e2e.ms.toFixed(0)} ms, ${e2e.applied as number} applied, marks ${JSON.stringify(e2e.marks)}`,
+    );
     const files = join(work, 'e2e.jsonl.curator-journal', 'bench.batch.files');
     const outputs = readdirSync(files)
       .filter((n) => n.endsWith('.output.jsonl'))
@@ -388,7 +402,7 @@ async function main(): Promise<void> {
         value: batchCpu,
         unit: 'ms',
         baseline: onlineCpu,
-        baselineLabel: `online engine, ${online.requests} requests at 64`,
+        baselineLabel: `online engine, ${online.requests as number} requests at 64`,
         ratio: batchCpu / onlineCpu,
         target: '≤ 0.5x online',
         pass: batchCpu <= 0.5 * onlineCpu,

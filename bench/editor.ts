@@ -106,11 +106,18 @@ async function openFromTree(page: Page, name: string, show: (p: Page) => Promise
     await new Promise((r) => setTimeout(r, 5));
   }
   const seenMs = performance.now() - t0;
-  const down = (await page.evaluate('window.__dcDown')) as number;
-  const m = (await frame.evaluate(`(() => {
+  const down = await page.evaluate<number>('window.__dcDown');
+  const m = await frame.evaluate<{
+    origin: number;
+    script?: number;
+    modules?: number;
+    first?: number;
+    load?: number;
+    paint?: number;
+  }>(`(() => {
     const get = (n) => performance.getEntriesByName(n)[0]?.startTime;
     return { origin: performance.timeOrigin, script: get('dc:script'), modules: get('dc:modules'), first: get('dc:first-record'), load: get('dc:load'), paint: get('first-contentful-paint') };
-  })()`)) as { origin: number; script?: number; modules?: number; first?: number; load?: number; paint?: number };
+  })()`);
   const at = (t: number) => m.origin + t - down;
   const marks =
     down && m.script !== undefined && m.modules !== undefined && m.first !== undefined
@@ -167,7 +174,7 @@ async function navigate(page: Page, frame: Frame, n: number, opts: { tolerateStu
     else polled.push(performance.now() - t0);
   }
   await new Promise((r) => setTimeout(r, 100));
-  const painted = (await frame.evaluate('window.__dcNav.painted')) as number[];
+  const painted = await frame.evaluate<number[]>('window.__dcNav.painted');
   return { painted, polled, stuck: stuckPresses };
 }
 
@@ -199,15 +206,13 @@ async function navigateDuringJob(page: Page, frame: Frame, n: number): Promise<J
   await input.press('Enter'); // zero-shot
   await until(
     'the first results in the page',
-    async () => ((await frame.evaluate('window.__dcRefreshes.length')) as number) > 0,
+    async () => (await frame.evaluate<number>('window.__dcRefreshes.length')) > 0,
     60_000,
   );
-  const t0 = (await frame.evaluate('performance.now()')) as number;
+  const t0 = await frame.evaluate<number>('performance.now()');
   const nav = await navigate(page, frame, n, { tolerateStuck: true });
-  const t1 = (await frame.evaluate('performance.now()')) as number;
-  const refreshes = ((await frame.evaluate('window.__dcRefreshes')) as number[]).filter(
-    (t) => t >= t0 && t <= t1,
-  ).length;
+  const t1 = await frame.evaluate<number>('performance.now()');
+  const refreshes = (await frame.evaluate<number[]>('window.__dcRefreshes')).filter((t) => t >= t0 && t <= t1).length;
   const seconds = (t1 - t0) / 1000;
   return { ...nav, refreshesPerSecond: refreshes / seconds, seconds };
 }
@@ -249,9 +254,9 @@ async function scroll(page: Page, frame: Frame, seconds: number): Promise<Scroll
   })()`);
   const end = performance.now() + seconds * 1000;
   for (let k = 0; performance.now() < end; k++) await page.mouse.wheel(0, Math.floor(k / 30) % 2 === 0 ? 240 : -240);
-  const r = (await frame.evaluate(
+  const r = await frame.evaluate<{ deltas: number[]; loading: number; frames: number }>(
     `(() => { const r = window.__dcFrames; r.on = false; return { deltas: r.deltas, loading: r.loading, frames: r.frames }; })()`,
-  )) as { deltas: number[]; loading: number; frames: number };
+  );
   await page.keyboard.press('l');
   const frameMs = 1000 / 60;
   return {

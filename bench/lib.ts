@@ -1,6 +1,8 @@
 // Shared by the benchmarks: a result table (figure, value, baseline measured in the same run,
 // ratio, target) printed and written to bench/results/<name>.json.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 
 export interface Row {
@@ -99,6 +101,15 @@ export function writeResults(name: string, rows: TableRowOut[], extra: Record<st
 }
 
 /**
+ * spawnSync's result as it is at run time: no stdout or stderr when that stream is ignored or the
+ * command could not be started (node's types say a Buffer always).
+ */
+export type SpawnSyncResult = Omit<SpawnSyncReturns<Buffer>, 'stdout' | 'stderr'> & {
+  stdout: Buffer | null;
+  stderr: Buffer | null;
+};
+
+/**
  * Runs a command; its wall time in ms (stdout kept when asked) and, through GNU time when it is
  * there, its CPU time (user + system, ms) and peak memory (MB). On a shared machine the CPU time
  * says more than the wall time: a process that sleeps often gets the CPU sooner than one that
@@ -109,11 +120,9 @@ export function run(
   args: string[],
   opts: { stdout?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): { ms: number; stdout: Buffer; cpuMs?: number; maxRssMb?: number } {
-  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
-  const { existsSync } = require('node:fs') as typeof import('node:fs');
   const gnuTime = existsSync('/usr/bin/time');
   const t = performance.now();
-  const r = gnuTime
+  const r: SpawnSyncResult = gnuTime
     ? spawnSync('/usr/bin/time', ['-f', '\n%U %S %M', cmd, ...args], {
         stdio: ['ignore', opts.stdout ? 'pipe' : 'ignore', 'pipe'],
         maxBuffer: 1 << 28,
@@ -139,13 +148,11 @@ export function run(
 
 /** The 1-minute load average. */
 export function load1(): number {
-  const { loadavg } = require('node:os') as typeof import('node:os');
   return loadavg()[0]!;
 }
 
 /** The built CLI (dist/cli.js), built first when missing. */
 export function builtCli(): string {
-  const { existsSync } = require('node:fs') as typeof import('node:fs');
   const root = join(__dirname, '..');
   const cli = join(root, 'dist', 'cli.js');
   if (!existsSync(cli)) run(process.execPath, [join(root, 'scripts', 'build.mjs')]);

@@ -138,6 +138,7 @@ async function main(): Promise<void> {
           model: 'bench',
           messages: messagesFor(i),
           temperature: 0,
+          // eslint-disable-next-line @typescript-eslint/no-deprecated -- the same body as ours (LlmClient sends max_tokens, which OpenAI-compatible servers read)
           max_tokens: 128,
           response_format: spec.responseFormat,
         });

@@ -78,7 +78,7 @@ const VOCAB: string[] = [...COMMON];
 while (VOCAB.length < 6000) {
   const n = 1 + Math.floor(rndWords() * 3);
   let w = '';
-  for (let k = 0; k < n; k++) w += SYLLABLES[Math.floor(rndWords() * SYLLABLES.length)];
+  for (let k = 0; k < n; k++) w += SYLLABLES[Math.floor(rndWords() * SYLLABLES.length)]!;
   VOCAB.push(VOCAB.length % 97 === 0 ? ACCENTED[VOCAB.length % ACCENTED.length]! : w);
 }
 

@@ -15,6 +15,7 @@ import { closeSync, mkdirSync, openSync, readSync, statSync, unlinkSync, writeFi
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JsonlDataset, computeStats } from '../src/core/store';
+import type { SpawnSyncResult } from './lib';
 import { recordsFile } from './records';
 
 function arg(name: string, def: number): number {
@@ -44,7 +45,7 @@ function rawScan(path: string): { ms: number; lines: number } {
 
 function timeCmd(cmd: string, args: string[]): number {
   const t = performance.now();
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
+  const r: SpawnSyncResult = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
   const ms = performance.now() - t;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr?.toString() ?? r.error?.message}`);
   return ms;

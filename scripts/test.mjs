@@ -1,4 +1,5 @@
-// `npm test`: every test, from a clean clone. Phases: typecheck, build, unit (node's test runner),
+// `npm test`: every test, from a clean clone. Phases: typecheck, lint (typescript-eslint and prettier,
+// `npm run lint`), build, unit (node's test runner),
 // integration (mocha inside a real VS Code's extension host), e2e (Playwright acting as a person
 // in the real workbench). `npm test -- unit e2e` runs only the named phases.
 // Ends with one line "total: N passed, N failed".
@@ -8,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { build, ensureDependencies, root } from './bootstrap.mjs';
 
-const all = ['typecheck', 'build', 'unit', 'integration', 'e2e'];
+const all = ['typecheck', 'lint', 'build', 'unit', 'integration', 'e2e'];
 const asked = process.argv.slice(2).filter((a) => all.includes(a));
 const phases = asked.length ? asked : all;
 const totals = { passed: 0, failed: 0 };
@@ -73,6 +74,8 @@ for (const phase of phases) {
     if (exec(process.execPath, [tsc, '-p', 'tsconfig.json', '--noEmit']) !== 0) failedPhases.push('typecheck (node)');
     if (exec(process.execPath, [tsc, '-p', 'webview/tsconfig.json', '--noEmit']) !== 0)
       failedPhases.push('typecheck (webview)');
+  } else if (phase === 'lint') {
+    if (exec('npm', ['run', '--silent', 'lint']) !== 0) failedPhases.push(phase);
   } else if (phase === 'build') {
     build();
   } else if (phase === 'unit') {

@@ -4,7 +4,6 @@
 // error classes (scripts/build.mjs), so instanceof would not see them.
 import { version } from '../../package.json';
 import { printable } from '../core/store/check';
-import type { SaveError } from '../core/store/errors';
 import { ExitCode, UsageError, parse, type Command, type Io } from './cli';
 import { commands } from './commands';
 
@@ -14,8 +13,8 @@ const isUsage = (err: unknown): err is Error =>
 /** A ConflictError or its LockedError (code ECONFLICT): the file changed, or another writer holds it. */
 const isConflict = (err: unknown): err is Error =>
   err instanceof Error && (err as { code?: unknown }).code === 'ECONFLICT';
-const isSaveError = (err: unknown): err is SaveError =>
-  err instanceof Error && err.name === 'SaveError' && typeof (err as SaveError).detail === 'string';
+const isSaveError = (err: unknown): err is Error & { detail: string } =>
+  err instanceof Error && err.name === 'SaveError' && typeof (err as { detail?: unknown }).detail === 'string';
 /** A UserError (or a subclass such as NotADatasetError): its message is for the user, with its exit code. */
 const isUserError = (err: unknown): err is Error & { exitCode: number } =>
   err instanceof Error && typeof (err as { exitCode?: unknown }).exitCode === 'number';
@@ -137,7 +136,8 @@ if (require.main === module) {
     out: (t) => process.stdout.write(terminalSafe(t, false)),
     err: (t) => process.stderr.write(terminalSafe(t, true)),
     write: (b) => process.stdout.write(b),
-    isTTY: !!process.stderr.isTTY,
+    // undefined, not false, when stderr is a pipe or a file (whatever @types/node says)
+    isTTY: (process.stderr.isTTY as boolean | undefined) === true,
     signal: ac.signal,
   };
   void main(process.argv.slice(2), io).then((code) => {

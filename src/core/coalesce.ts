@@ -21,9 +21,15 @@ export function coalesce<T>(send: (value: T) => void, everyMs: number, now: () =
     send(value);
   };
   const notify = ((value: T, urgent = false) => {
-    if (urgent) return flush(value);
+    if (urgent) {
+      flush(value);
+      return;
+    }
     const wait = last + everyMs - now();
-    if (wait <= 0 && !timer) return flush(value);
+    if (wait <= 0 && !timer) {
+      flush(value);
+      return;
+    }
     pending = { value };
     timer ??= setTimeout(
       () => {

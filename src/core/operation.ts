@@ -26,8 +26,8 @@ export interface Estimate {
 
 export interface OperationContext {
   signal: AbortSignal;
-  progress(p: Progress): void;
-  log(line: string): void;
+  progress: (p: Progress) => void;
+  log: (line: string) => void;
 }
 
 export interface Operation<S extends z.ZodType, R> {

@@ -41,7 +41,9 @@ export function matchesQuery(q: SearchQuery, opts: QueryOptions = {}): (line: Qu
       try {
         re = new RegExp(q.text);
       } catch (err) {
-        throw new Error(`Invalid regular expression: ${err instanceof Error ? err.message : String(err)}`);
+        throw new Error(`Invalid regular expression: ${err instanceof Error ? err.message : String(err)}`, {
+          cause: err,
+        });
       }
       text = (s) => re.test(s);
     } else {

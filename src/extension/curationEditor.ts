@@ -100,7 +100,7 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     return document.backup(context.destination);
   }
 
-  async resolveCustomEditor(document: DatasetDocument, panel: vscode.WebviewPanel): Promise<void> {
+  resolveCustomEditor(document: DatasetDocument, panel: vscode.WebviewPanel): void {
     const key = document.uri.toString();
     const set = this.webviews.get(key) ?? new Set();
     set.add(panel);
@@ -167,7 +167,7 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
         else if (msg.type === 'columns') void this.context.workspaceState.update(columnsKey(document.uri), msg.columns);
         else if (msg.type === 'mode') this.assessment.shown(document, msg.mode);
         else if (msg.type === 'shown') document.startIndexing();
-        else if (msg.type === 'log') this.log.info(`webview ${msg.level}: ${msg.message}`);
+        else this.log.info(`webview ${msg.level}: ${msg.message}`);
         return;
       }
       void this.handleRequest(document, msg, panel).then(post);

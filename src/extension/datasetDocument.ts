@@ -302,7 +302,7 @@ export class DatasetDocument implements vscode.CustomDocument {
 
   private async restoreBackup(backup: vscode.Uri): Promise<void> {
     const raw = Buffer.from(await vscode.workspace.fs.readFile(backup)).toString('utf8');
-    const body = JSON.parse(raw) as BackupFile;
+    const body = JSON.parse(raw) as Partial<BackupFile>; // a file on disk: checked below
     if (body.version !== 1 || !Array.isArray(body.edits)) throw new Error('Unreadable backup of unsaved changes');
     await this.dataset.ready;
     for (const edit of body.edits) {

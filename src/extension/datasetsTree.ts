@@ -127,7 +127,7 @@ export class DatasetsTreeProvider implements vscode.TreeDataProvider<DatasetItem
   static readonly viewId = 'datasetCurator.datasets';
   private readonly changed = new vscode.EventEmitter<DatasetItem | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private readonly disposables: vscode.Disposable[] = [this.changed];
+  private readonly disposables: { dispose(): void }[] = [this.changed];
   private readonly entries = new Map<string, Entry>();
   /** The listed files, sorted by path, once listed. */
   private files: vscode.Uri[] | undefined;
@@ -324,7 +324,8 @@ export class DatasetsTreeProvider implements vscode.TreeDataProvider<DatasetItem
           },
         });
       } catch (err) {
-        if (signal.aborted) return;
+        // aborted during the await (TypeScript keeps the check above narrowed across it): not a failure
+        if (signal.aborted as boolean) return;
         entry.error = err instanceof Error ? err.message : String(err);
         this.log.error(`Summarizing ${uri.fsPath} failed`, err);
       }

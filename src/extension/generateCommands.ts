@@ -308,7 +308,7 @@ export async function runGenerateCommand(
   const records = sharedInput();
   const op = generateEntries({
     apiKey: () => apiKey(context.secrets),
-    openInput: records.openInput,
+    openInput: (o) => records.openInput(o),
     log: (l) => log.info(l),
     onOutput: () => {
       if (opened) return;

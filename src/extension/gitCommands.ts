@@ -319,7 +319,8 @@ export function registerGitCommands(
         );
       return r;
     } catch (err) {
-      return failed('Install Merge Driver')(err);
+      failed('Install Merge Driver')(err);
+      return undefined;
     }
   });
 }

@@ -47,7 +47,7 @@ async function splitFiles(s: LeakageSettings): Promise<SplitFile[]> {
 
 export class LeakageLint implements vscode.Disposable {
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('datasetCurator.leakage');
-  private readonly disposables: vscode.Disposable[] = [];
+  private readonly disposables: { dispose(): void }[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<Leak[]> | undefined;
   private again = false;

@@ -217,8 +217,8 @@ const specs: Record<TaskId, TaskSpec> = {
   rationale: {
     task: 'rationale',
     doing: 'Writing rationales for',
-    async ask() {
-      return {};
+    ask() {
+      return Promise.resolve({});
     },
     quick(c) {
       return c.record && (c.record.label === undefined || c.record.label === null)
@@ -379,7 +379,8 @@ export async function runTaskCommand(
     );
     if (save !== 'Save and Run') return undefined;
     await vscode.commands.executeCommand('workbench.action.files.save');
-    if (doc.isDirty) return undefined;
+    // the save may fail or be cancelled (TypeScript keeps the check above narrowed across the await)
+    if (doc.isDirty as boolean) return undefined;
   }
 
   const model = modelFor(task, s);
@@ -407,15 +408,19 @@ export async function runTaskCommand(
 
   const op = llmEntries({
     apiKey: () => apiKey(context.secrets),
-    openSource: async () =>
-      record === undefined ? new StoreRecordSource(doc.store) : new OneRecord(new StoreRecordSource(doc.store), record),
-    openSink: async () => {
+    openSource: () =>
+      Promise.resolve(
+        record === undefined
+          ? new StoreRecordSource(doc.store)
+          : new OneRecord(new StoreRecordSource(doc.store), record),
+      ),
+    openSink: () => {
       const sink = new StoreResultSink(doc.store, { onApplied: (i, edit) => doc.notifyChanged(i, [edit]) });
-      if (record === undefined) return sink;
-      return {
+      if (record === undefined) return Promise.resolve(sink);
+      return Promise.resolve({
         apply: (_i: number, result: TaskResult, bound?: Binding) => sink.apply(record, result, bound),
         flush: () => sink.flush(),
-      };
+      });
     },
     log: (l) => log.info(l),
   })[task];

@@ -62,7 +62,7 @@ export class ParquetPreviewProvider implements vscode.CustomReadonlyEditorProvid
     return new ParquetDocument(uri);
   }
 
-  async resolveCustomEditor(doc: ParquetDocument, panel: vscode.WebviewPanel): Promise<void> {
+  resolveCustomEditor(doc: ParquetDocument, panel: vscode.WebviewPanel): void {
     const webview = panel.webview;
     webview.options = { enableScripts: true, localResourceRoots: [] };
     webview.html = page(randomBytes(16).toString('base64'), path.basename(doc.uri.fsPath));

@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { z } from 'zod';
 import type { TaskId } from '../core/llm/prompts';
 import { parse as parseJsonc } from 'jsonc-parser';
-import { presets, type EndpointPreset, type PresetName } from '../core/llm/endpoints';
+import { presets, type EndpointPreset } from '../core/llm/endpoints';
 import { SETTINGS, type SettingKey, type Settings } from './settings-schema';
 
 /**
@@ -106,7 +106,7 @@ export function readEndpointSettings(scope?: vscode.Uri): EndpointSettings {
     }
     return checked(key, info);
   };
-  const preset: EndpointPreset = presets[get('llm.preset')] ?? presets.openai;
+  const preset: EndpointPreset = presets[get('llm.preset')];
   return {
     baseUrl: get('llm.baseUrl') || preset.baseUrl,
     // Empty for vLLM and LM Studio: the server is asked which it serves (endpointFor).
@@ -188,7 +188,7 @@ export async function endpointSettings(scope?: vscode.Uri): Promise<EndpointSett
     }
     const settings = pick(parseJsonc(text, [], { allowTrailingComma: true }));
     if (!settings || typeof settings !== 'object') return;
-    for (const [k, v] of Object.entries(settings)) {
+    for (const [k, v] of Object.entries(settings) as [string, unknown][]) {
       if (wanted.has(k)) found.add(k);
       // Language-specific blocks ("[jsonl]": {...}) can set them too.
       if (/^\[.*\]$/.test(k) && v && typeof v === 'object')

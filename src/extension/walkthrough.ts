@@ -107,7 +107,7 @@ export async function chooseEndpoint(): Promise<void> {
     }
   }
   void vscode.window.showInformationMessage(
-    `LLM requests go to ${pick.custom ? cfg.get('llm.baseUrl') : pick.description}.`,
+    `LLM requests go to ${pick.custom ? cfg.get<string>('llm.baseUrl', '') : pick.description}.`,
   );
 }
 

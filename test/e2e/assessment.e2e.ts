@@ -65,8 +65,8 @@ const planted = [
 ].map((text, i) => ({ id: `p${i}`, text, label: 'neutral' }));
 
 describe('assessment in the curation editor, as a person', () => {
-  let server: CodeServer;
-  let browser: Browser;
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
   let page: Page;
   let workspace: string;
 
@@ -290,7 +290,7 @@ describe('assessment in the curation editor, as a person', () => {
       const now = readFileSync(file, 'utf8').split('\n');
       return now.join('\n') !== before.join('\n') ? now : undefined;
     });
-    const tags = after.filter(Boolean).map((l) => (JSON.parse(l) as Rec).annotations?.tags ?? []);
+    const tags = after.filter(Boolean).map((l) => (JSON.parse(l) as Partial<Rec>).annotations?.tags ?? []);
     assert.deepEqual(tags, [[], [], [], ['duplicate'], ['duplicate'], [], [], [], ['duplicate'], []]);
     after.forEach((l, i) => {
       if (![3, 4, 8].includes(i)) assert.equal(l, before[i], `line ${i + 1} is byte-identical`);

@@ -20,8 +20,8 @@ import {
 } from '../harness/vscode';
 
 describe('curation editor, as a person', () => {
-  let server: CodeServer;
-  let browser: Browser;
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
   let page: Page;
   let workspace: string;
   const dialogs: string[] = [];

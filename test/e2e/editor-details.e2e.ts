@@ -39,8 +39,8 @@ const mixed = [
 ];
 
 describe('editor and Datasets view details, as a person', () => {
-  let server: CodeServer;
-  let browser: Browser;
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
   let page: Page;
   let workspace: string;
   let empty: string;
@@ -147,7 +147,7 @@ describe('editor and Datasets view details, as a person', () => {
   }
 
   test('an empty workspace shows welcome content; a new dataset file then shows up', async () => {
-    const { page: other, context } = await openWorkbench(browser, server.url({ folder: empty }));
+    const { page: other, context } = await openWorkbench(browser!, server!.url({ folder: empty }));
     try {
       await showDatasets(other);
       const welcome = other.locator('.part.sidebar .welcome-view-content');
@@ -488,9 +488,9 @@ describe('editor and Datasets view details, as a person', () => {
         async () => (await frame.evaluate('document.body.classList.contains("vscode-high-contrast")')) === true,
       );
       const style = async (selector: string) =>
-        (await frame.evaluate(
+        await frame.evaluate<{ outline: string; border: string }>(
           `(() => { const s = getComputedStyle(document.querySelector(${JSON.stringify(selector)})); return { outline: s.outlineStyle + ' ' + s.outlineColor, border: s.borderTopStyle + ' ' + s.borderTopWidth + ' ' + s.borderTopColor }; })()`,
-        )) as { outline: string; border: string };
+        );
       const visible = (c: string) => !/transparent|rgba\(0, 0, 0, 0\)/.test(c) && !/^none/.test(c);
       assert.ok(
         visible((await style('[data-testid="annotation-panel"] .chip-label')).border),

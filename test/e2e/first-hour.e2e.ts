@@ -25,7 +25,7 @@ const lines = [
 ];
 
 describe('the first hour, in a fresh window', () => {
-  let w: LlmWorkbench;
+  let w: LlmWorkbench | undefined;
   let page: Page;
 
   before(async () => {
@@ -271,7 +271,7 @@ describe('the first hour, in a fresh window', () => {
   });
 
   test('default settings: a label job of 1,200 requests at an unknown price asks first; Cancel runs nothing', async () => {
-    const before = readFileSync(join(w.workspace, 'big.jsonl'), 'utf8');
+    const before = readFileSync(join(w!.workspace, 'big.jsonl'), 'utf8');
     await runCommand(page, 'View: Close All Editors');
     await quickOpen('big.jsonl', '{"id":0');
     await runCommand(page, 'Dataset Curator: Label Records with LLM');
@@ -299,6 +299,6 @@ describe('the first hour, in a fresh window', () => {
       0,
       'no job started',
     );
-    assert.equal(readFileSync(join(w.workspace, 'big.jsonl'), 'utf8'), before);
+    assert.equal(readFileSync(join(w!.workspace, 'big.jsonl'), 'utf8'), before);
   });
 });

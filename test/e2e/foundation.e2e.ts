@@ -19,8 +19,8 @@ import {
 } from '../harness/vscode';
 
 describe('curation editor in the workbench', () => {
-  let server: CodeServer;
-  let browser: Browser;
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
   let page: Page;
   let workspace: string;
 
@@ -74,11 +74,18 @@ describe('curation editor in the workbench', () => {
 
   test(`the extension runs from ${process.env.DC_E2E_TARGET === 'vsix' ? 'the installed .vsix' : 'the development folder'}: its webview script, styles, codicons and schemas come from there`, async () => {
     const frame = await webviewFrame(page, '[data-field="text"]');
-    const dist = join(server.extensionDir, 'dist/webview');
+    const dist = join(server!.extensionDir, 'dist/webview');
     // Evaluated in the webview (a string: this file is type-checked without the DOM library).
     // The page fetches nothing before VS Code shows it: the host inlines the script and the
     // styles under the nonce, the codicon font as a data: URI; protocol.js comes after load.
-    const page_ = (await frame.evaluate(`({
+    const page_ = await frame.evaluate<{
+      inline: { nonce: boolean; head: string }[];
+      protocol: { nonce: boolean; src: string }[];
+      schemas: string;
+      links: number;
+      styles: { nonce: boolean; rules: number; head: string }[];
+      font: string;
+    }>(`({
       inline: [...document.scripts].filter((s) => s.type === 'module' && !s.src).map((s) => ({ nonce: !!s.nonce, head: s.textContent.slice(0, 400) })),
       protocol: [...document.scripts].filter((s) => s.src).map((s) => ({ nonce: !!s.nonce, src: s.src })),
       schemas: typeof window.__dcProtocol?.ToWebview?.safeParse,
@@ -86,15 +93,8 @@ describe('curation editor in the workbench', () => {
       // VS Code adds its default styles (#_defaultStyles) to every webview page.
       styles: [...document.querySelectorAll('style:not(#_defaultStyles)')].map((s) => ({ nonce: !!s.nonce, rules: s.sheet?.cssRules.length ?? 0, head: s.textContent.slice(0, 200) })),
       font: [...document.styleSheets].flatMap((s) => [...s.cssRules]).filter((r) => r instanceof CSSFontFaceRule && r.style.getPropertyValue('font-family').replace(/["']/g, '') === 'codicon').map((r) => r.style.getPropertyValue('src'))[0] ?? '',
-    })`)) as {
-      inline: { nonce: boolean; head: string }[];
-      protocol: { nonce: boolean; src: string }[];
-      schemas: string;
-      links: number;
-      styles: { nonce: boolean; rules: number; head: string }[];
-      font: string;
-    };
-    const from = (u: string) => decodeURIComponent(u).includes(`${server.extensionDir}/dist/webview/`);
+    })`);
+    const from = (u: string) => decodeURIComponent(u).includes(`${server!.extensionDir}/dist/webview/`);
     assert.equal(page_.inline.length, 1, 'one inline module script');
     assert.ok(page_.inline[0]!.nonce, 'the inline script has the nonce');
     assert.equal(
@@ -117,7 +117,7 @@ describe('curation editor in the workbench', () => {
     assert.equal(page_.protocol.length, 1, 'one script loaded by address: protocol.js');
     assert.ok(
       page_.protocol[0]!.nonce && from(page_.protocol[0]!.src) && page_.protocol[0]!.src.includes('protocol.js'),
-      `protocol.js, with the nonce, from ${server.extensionDir}: ${page_.protocol[0]!.src}`,
+      `protocol.js, with the nonce, from ${server!.extensionDir}: ${page_.protocol[0]!.src}`,
     );
     assert.equal(page_.schemas, 'function', 'the protocol schemas loaded');
     const font = /data:font\/ttf;base64,([A-Za-z0-9+/=]+)/.exec(page_.font)?.[1];
@@ -126,8 +126,8 @@ describe('curation editor in the workbench', () => {
       Buffer.from(font, 'base64').equals(readFileSync(join(dist, 'codicon.ttf'))),
       `the page's codicon font is ${dist}/codicon.ttf, byte for byte`,
     );
-    if (server.target === 'vsix')
-      assert.ok(server.extensionDir.startsWith(server.extensionsDir), 'installed in the extensions dir');
+    if (server!.target === 'vsix')
+      assert.ok(server!.extensionDir.startsWith(server!.extensionsDir), 'installed in the extensions dir');
     // A file over 16 MiB is indexed by the scan worker (the output channel says how it was indexed).
     await showDatasets(page);
     await page.locator('.monaco-list-row', { hasText: 'big.jsonl' }).first().click();
@@ -150,7 +150,7 @@ describe('curation editor in the workbench', () => {
     const channel = await until(
       'the output channel log',
       async () =>
-        outputChannelLogs(server).find((f) => readFileSync(f, 'utf8').includes('big.jsonl: 100000 lines indexed')),
+        outputChannelLogs(server!).find((f) => readFileSync(f, 'utf8').includes('big.jsonl: 100000 lines indexed')),
       30_000,
     );
     assert.match(readFileSync(channel, 'utf8'), /big\.jsonl: 100000 lines indexed by the scan worker/);
@@ -161,9 +161,9 @@ describe('curation editor in the workbench', () => {
     await until(
       'the codicon font',
       async () =>
-        ((await big.evaluate(
+        (await big.evaluate<boolean>(
           `[...document.fonts].some((f) => f.family.replace(/"/g, '') === 'codicon' && f.status === 'loaded')`,
-        )) as boolean) || undefined,
+        )) || undefined,
       15_000,
     );
   });

@@ -28,7 +28,7 @@ interface Pair {
 }
 
 describe('generation, as a person', () => {
-  let w: LlmWorkbench;
+  let w: LlmWorkbench | undefined;
   let page: Page;
   let workspace: string;
 

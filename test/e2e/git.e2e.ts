@@ -26,8 +26,8 @@ const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd,
 const lines = (...recs: unknown[]) => recs.map((r) => `${JSON.stringify(r)}\n`).join('');
 
 describe('git: two people label, the lead merges and reviews', () => {
-  let server: CodeServer;
-  let browser: Browser;
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
   let page: Page;
   let workspace: string;
 

@@ -21,7 +21,7 @@ import { openLlmWorkbench, type LlmWorkbench } from '../support/llm-workbench';
 const FAKE_KEY = 'sk-e2e-fake-key-4242';
 
 describe('LLM jobs and filters, as a person', () => {
-  let w: LlmWorkbench;
+  let w: LlmWorkbench | undefined;
   let page: Page;
   let workspace: string;
 
@@ -167,7 +167,7 @@ describe('LLM jobs and filters, as a person', () => {
       ((await frame.locator('[data-testid="annotation-panel"]').textContent()) ?? '').includes('fake-model'),
     );
     await new Promise((r) => setTimeout(r, 500)); // the last refresh, if one was pending
-    const times = (await frame.evaluate('window.refreshes')) as number[];
+    const times = await frame.evaluate<number[]>('window.refreshes');
     assert.ok(times.length >= 2, `the page was refreshed during the job (${times.length} times)`);
     const span = (times.at(-1) ?? 0) - (times[0] ?? 0);
     // 36 results, each applied on its own: at most one refresh per 200 ms, plus the save's own.

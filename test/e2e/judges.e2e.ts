@@ -32,7 +32,7 @@ interface Judged {
 }
 
 describe('several judges, critique and self-consistency, as a person', () => {
-  let w: LlmWorkbench;
+  let w: LlmWorkbench | undefined;
   let page: Page;
   let workspace: string;
   const file = (): string => join(workspace, 'samples/reviews.jsonl');
@@ -280,11 +280,11 @@ describe('several judges, critique and self-consistency, as a person', () => {
     const card = frame.locator('[data-testid="consistency"]');
     await card.waitFor({ state: 'visible', timeout: 30_000 });
     const tally = (await card.locator('[data-testid="consistency-samples"]').textContent()) ?? '';
-    assert.match(tally, new RegExp(`${String(vote?.value)} ×\\d`));
+    assert.match(tally, new RegExp(`${String(vote.value)} ×\\d`));
     assert.match((await card.textContent()) ?? '', /of 3 samples agree/);
     assert.equal(
       (await card.locator('[data-testid="suggestion-score"]').textContent())?.trim(),
-      `${Math.round((vote?.score ?? 0) * 100)}%`,
+      `${Math.round((vote.score ?? 0) * 100)}%`,
     );
 
     // Judge This Record: the last run's rubric and both judges, so the same answers (from the cache).

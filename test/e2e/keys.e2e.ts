@@ -55,7 +55,7 @@ describe('curation editor keys, rebound', () => {
     );
     // The page had the record (the edit's answer): the host said so instead of making it fetch again.
     const changes = await until('the change', async () => {
-      const c = (await frame.evaluate('window.changes')) as { edited?: number; focus?: number }[];
+      const c = await frame.evaluate<{ edited?: number; focus?: number }[]>('window.changes');
       return c.length > 0 ? c : undefined;
     });
     assert.deepEqual(

@@ -35,8 +35,8 @@ interface ShownRow {
 }
 
 describe('list mode over a million records, as a person', () => {
-  let server: CodeServer;
-  let browser: Browser;
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
   let page: Page;
   let workspace: string;
   let file: string;
@@ -62,7 +62,7 @@ describe('list mode over a million records, as a person', () => {
 
   /** The rows inside the list's viewport, as they are on screen. */
   async function shownRows(): Promise<ShownRow[]> {
-    return (await frame.evaluate(`(() => {
+    return await frame.evaluate<ShownRow[]>(`(() => {
       const vp = document.querySelector('[data-testid="list-viewport"]');
       const box = vp.getBoundingClientRect();
       return [...vp.querySelectorAll('[data-testid="list-row"]')].filter((r) => !r.hidden).map((r) => {
@@ -71,7 +71,7 @@ describe('list mode over a million records, as a person', () => {
         return { top: b.top - box.top, bottom: b.bottom - box.top, line: cell('.col-line'), label: cell('.col-label'), score: cell('.col-score'), text: cell('.col-field'),
           selected: r.classList.contains('selected'), loading: r.classList.contains('loading') };
       }).filter((r) => r.bottom > 1 && r.top < box.height - 1).sort((a, b) => a.top - b.top);
-    })()`)) as ShownRow[];
+    })()`);
   }
 
   /** Waits until the rows on screen are loaded; checks each against the file; returns their line numbers. */
@@ -158,9 +158,9 @@ describe('list mode over a million records, as a person', () => {
     // The scrollbar: drag its thumb from the top to the bottom, then to the middle.
     await page.keyboard.press('Home');
     await until('at the top', async () => (await shownRows())[0]?.line === '1');
-    const bar = (await frame.evaluate(
+    const bar = await frame.evaluate<number>(
       `(() => { const v = document.querySelector('[data-testid="list-viewport"]'); return v.offsetWidth - v.clientWidth; })()`,
-    )) as number;
+    );
     assert.ok(bar > 0, 'the list has a scrollbar');
     // Below the scrollbar's up arrow (as wide as the bar is), on the thumb.
     const x = box.x + box.width - bar / 2;

@@ -27,8 +27,8 @@ const payloads = [
 ];
 
 describe('Parquet in the workbench', () => {
-  let server: CodeServer;
-  let browser: Browser;
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
   let page: Page;
   let workspace: string;
   const dialogs: string[] = [];
@@ -64,12 +64,12 @@ describe('Parquet in the workbench', () => {
   });
 
   const injected = (f: Frame) =>
-    f.evaluate(`(() => ({
+    f.evaluate<{ pwned: string | null; marked: number; handlers: number; frames: number }>(`(() => ({
       pwned: window.__pwned ?? null,
       marked: document.querySelectorAll('[data-pwn]').length,
       handlers: [...document.querySelectorAll('*')].filter((e) => [...e.attributes].some((a) => /^on/i.test(a.name))).length,
       frames: document.querySelectorAll('iframe, frame, object, embed').length,
-    }))()`) as Promise<{ pwned: string | null; marked: number; handlers: number; frames: number }>;
+    }))()`);
 
   test('listed read-only; the preview shows the rows as text; Convert to JSONL opens the curation editor', async () => {
     await showDatasets(page);

@@ -72,9 +72,9 @@ async function notificationText(page: Page): Promise<string> {
 }
 
 describe('the API key stays secret', () => {
-  let llm: OpenAITestServer;
-  let server: CodeServer;
-  let browser: Browser;
+  let llm: OpenAITestServer | undefined;
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
   let page: Page;
   let workspace: string;
   let userHome: string;
@@ -159,9 +159,9 @@ describe('the API key stays secret', () => {
       async () => /Labeling reviews\.jsonl: 35 ok, 1 failed/.test(await notificationText(page)),
       120_000,
     );
-    assert.equal(llm.lastKey, FAKE_KEY, 'the requests carried the key');
-    assert.ok(llm.hadAuthOnAll);
-    assert.ok(llm.counts.chat >= 36);
+    assert.equal(llm!.lastKey, FAKE_KEY, 'the requests carried the key');
+    assert.ok(llm!.hadAuthOnAll);
+    assert.ok(llm!.counts.chat >= 36);
     // Files: the workspace (data, .curator caches, journals), code-server's log, VS Code's logs.
     await until('the results on disk', async () => readFileSync(file, 'utf8').split('fake-model').length > 35, 30_000);
     const workspaceFiles = filesUnder(workspace);
@@ -176,8 +176,8 @@ describe('the API key stays secret', () => {
       `the job used the per-user cache: ${cacheFiles.join(', ')}`,
     );
     assert.ok(!existsSync(join(workspace, '.curator', 'cache')), 'no cache in the workspace');
-    const logs = filesUnder(join(server.userDataDir, 'logs'));
-    const channel = outputChannelLogs(server);
+    const logs = filesUnder(join(server!.userDataDir, 'logs'));
+    const channel = outputChannelLogs(server!);
     assert.ok(channel.length > 0, `the output channel's log file is among VS Code's logs: ${logs.join(', ')}`);
     // The failure is there, with the server's message, the key taken out of it.
     assert.ok(
@@ -188,7 +188,7 @@ describe('the API key stays secret', () => {
       logs.some((f) => /exthost/i.test(f)),
       'the extension host logs are checked too',
     );
-    for (const f of [...workspaceFiles, ...cacheFiles, server.logFile, ...logs])
+    for (const f of [...workspaceFiles, ...cacheFiles, server!.logFile, ...logs])
       assert.ok(!readFileSync(f).includes(FAKE_KEY), `${f} holds the API key`);
 
     // The webview's DOM, every frame of it.
@@ -201,10 +201,10 @@ describe('the API key stays secret', () => {
 });
 
 describe('an untrusted workspace cannot redirect the endpoint', () => {
-  let mine: OpenAITestServer;
-  let theirs: OpenAITestServer;
-  let server: CodeServer;
-  let browser: Browser;
+  let mine: OpenAITestServer | undefined;
+  let theirs: OpenAITestServer | undefined;
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
   let page: Page;
   let workspace: string;
 
@@ -276,14 +276,14 @@ describe('an untrusted workspace cannot redirect the endpoint', () => {
       told,
       /This workspace is not trusted, so its settings datasetCurator\.llm\.baseUrl, datasetCurator\.llm\.cacheDir, datasetCurator\.llm\.model were ignored/,
     );
-    assert.ok(told.includes(`requests go to ${mine.baseURL}`), `the notification names the endpoint used: ${told}`);
+    assert.ok(told.includes(`requests go to ${mine!.baseURL}`), `the notification names the endpoint used: ${told}`);
     await until(
       'the job on the user endpoint',
       async () => readFileSync(file, 'utf8').split('my-model').length > 36,
       120_000,
     );
-    assert.equal(theirs.counts.total, 0, 'the workspace endpoint got no request');
-    assert.ok(mine.counts.chat >= 36, `the user endpoint did the job (${mine.counts.chat} requests)`);
+    assert.equal(theirs!.counts.total, 0, 'the workspace endpoint got no request');
+    assert.ok(mine!.counts.chat >= 36, `the user endpoint did the job (${mine!.counts.chat} requests)`);
     assert.ok(!readFileSync(file, 'utf8').includes('their-model'));
     assert.ok(!existsSync(join(workspace, '.curator', 'cache')), 'the workspace cache it asked for is not used');
   });

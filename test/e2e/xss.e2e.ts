@@ -79,12 +79,12 @@ function hostileRecord(p: string, i: number): Record<string, unknown> {
 }
 
 describe('XSS corpus in the real webview', () => {
-  let server: CodeServer;
-  let llm: OpenAITestServer;
-  let canary: Server;
+  let server: CodeServer | undefined;
+  let llm: OpenAITestServer | undefined;
+  let canary: Server | undefined;
   const canaryHits: string[] = [];
   let C = '';
-  let browser: Browser;
+  let browser: Browser | undefined;
   let page: Page;
   let workspace: string;
   const dialogs: string[] = [];
@@ -97,7 +97,7 @@ describe('XSS corpus in the real webview', () => {
       canaryHits.push(`${req.method} ${req.url}`);
       res.end('');
     });
-    await new Promise<void>((r) => canary.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => canary!.listen(0, '127.0.0.1', r));
     C = `http://127.0.0.1:${(canary.address() as AddressInfo).port}`;
     list = payloads(C);
     // Model output carries the payloads too: every free-text field of every answer.
@@ -105,7 +105,7 @@ describe('XSS corpus in the real webview', () => {
     let n = 0;
     llm.respond = (req) => {
       if (!req.path.endsWith('/chat/completions')) return undefined;
-      const reply = llm.defaultReply(req.body as Parameters<typeof llm.defaultReply>[0]);
+      const reply = llm!.defaultReply(req.body as Parameters<OpenAITestServer['defaultReply']>[0]);
       if (!('content' in reply)) return reply;
       const v = JSON.parse(reply.content) as Record<string, unknown>;
       for (const k of ['rationale', 'reasons', 'critique', 'refined'])
@@ -145,7 +145,17 @@ describe('XSS corpus in the real webview', () => {
 
   /** What the webview's document holds that a payload could have injected (evaluated in the webview, as a string: no DOM lib here). */
   const injected = (f: Frame) =>
-    f.evaluate(`(() => {
+    f.evaluate<{
+      pwned: string | null;
+      marked: number;
+      handlers: string[];
+      scripts: number;
+      dataBlocks: number;
+      frames: number;
+      jsLinks: number;
+      markdown: number;
+      location: string;
+    }>(`(() => {
       const all = [...document.querySelectorAll('*')];
       return {
         pwned: window.__pwned ?? null,
@@ -160,17 +170,7 @@ describe('XSS corpus in the real webview', () => {
         markdown: [...document.querySelectorAll('strong, em, a, b, i, img')].filter((e) => (e.textContent ?? '').includes('pwn-') || (e.getAttribute('alt') ?? '').includes('pwn-')).length,
         location: location.href,
       };
-    })()`) as Promise<{
-      pwned: string | null;
-      marked: number;
-      handlers: string[];
-      scripts: number;
-      dataBlocks: number;
-      frames: number;
-      jsLinks: number;
-      markdown: number;
-      location: string;
-    }>;
+    })()`);
 
   function assertClean(r: Awaited<ReturnType<typeof injected>>, where: string): void {
     assert.equal(r.pwned, null, `${where}: a payload ran`);
@@ -257,12 +257,19 @@ describe('XSS corpus in the real webview', () => {
     const shown = list.filter((p) => panel.includes(`model rationale: ${p}`) || panel.includes(`model reasons: ${p}`));
     assert.ok(shown.length >= 1, 'the model output payloads are on screen as text');
     assertClean(await injected(frame), 'after the model output');
-    assert.ok(llm.counts.chat >= 2, 'the requests went to the loopback server');
+    assert.ok(llm!.counts.chat >= 2, 'the requests went to the loopback server');
   });
 
   test('the CSP, from the page: default-src none, a nonce for scripts, no eval; inline script, inline handlers and styles are blocked', async () => {
     const frame = await webviewFrame(page, '[data-testid="annotation-panel"]');
-    const r = (await frame.evaluate(`new Promise((resolve) => {
+    const r = await frame.evaluate<{
+      csp: string;
+      violations: string[];
+      inline: number | null;
+      attr: number | null;
+      styleTag: string;
+      styleAttr: string;
+    }>(`new Promise((resolve) => {
       const csp = document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.getAttribute('content') ?? '';
       const violations = [];
       document.addEventListener('securitypolicyviolation', (e) => violations.push(e.violatedDirective));
@@ -288,14 +295,7 @@ describe('XSS corpus in the real webview', () => {
         s.remove(); d.remove(); st.remove(); styled.remove();
         resolve(out);
       }, 1000);
-    })`)) as {
-      csp: string;
-      violations: string[];
-      inline: number | null;
-      attr: number | null;
-      styleTag: string;
-      styleAttr: string;
-    };
+    })`);
     const directives = Object.fromEntries(
       r.csp
         .split(';')
@@ -330,7 +330,7 @@ describe('XSS corpus in the real webview', () => {
   test("no dialog, no request but the webview's own resources, no navigation away", async () => {
     assert.deepEqual(dialogs, [], 'no dialog opened');
     assert.deepEqual(canaryHits, [], 'the canary server got no request');
-    const origin = server.origin;
+    const origin = server!.origin;
     const foreign = requests
       .map((r) => r.url())
       .filter(

@@ -265,7 +265,9 @@ export async function startCodeServer(opts: StartOptions = {}): Promise<CodeServ
       return `${origin}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
     },
     async stop() {
-      if (child.exitCode === null && child.pid) {
+      // Read afresh each time: the child exits on its own schedule, between the awaits below.
+      const running = () => child.exitCode === null;
+      if (running() && child.pid) {
         const exited = new Promise((r) => child.once('exit', r));
         try {
           process.kill(-child.pid, 'SIGTERM');
@@ -273,7 +275,7 @@ export async function startCodeServer(opts: StartOptions = {}): Promise<CodeServ
           /* already gone */
         }
         await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-        if (child.exitCode === null) {
+        if (running()) {
           try {
             process.kill(-child.pid, 'SIGKILL');
           } catch {
@@ -397,17 +399,17 @@ export async function openFromDatasets(page: Page, name: string): Promise<Frame>
 /** Polls `fn` until it returns something (not undefined/false); errors count as "not yet". */
 export async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let last: unknown;
+  let last = '';
   while (Date.now() < deadline) {
     try {
       const v = await fn();
       if (v !== undefined && v !== false) return v;
     } catch (err) {
-      last = err;
+      last = String(err);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+  throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
 }
 
 /**

@@ -25,13 +25,13 @@ describe('Assessment: the agreement report, duplicate clusters, the review queue
     const c = before.comparisons[0];
     assert.equal(c?.reference, 'human');
     // The sample: 24 records with a human decision and a suggestion; they disagree on line 1 only.
-    assert.equal(c?.metrics.n, 24);
-    assert.equal(c?.metrics.accuracy, 23 / 24);
+    assert.equal(c.metrics.n, 24);
+    assert.equal(c.metrics.accuracy, 23 / 24);
     // Line 1: the human said positive, the model negative. The person changes their mind: negative.
     doc.edit({ op: 'relabel', index: 0, label: 'negative' });
     const after = await a.agreement({ question: 'label' });
     assert.equal(after.comparisons[0]?.metrics.accuracy, 1);
-    assert.equal(after.comparisons[0]?.metrics.kappa, 1);
+    assert.equal(after.comparisons[0].metrics.kappa, 1);
     await undo();
     await waitFor('the undo', async () =>
       (await a.agreement({ question: 'label' })).comparisons[0]?.metrics.accuracy === 23 / 24 ? true : undefined,
@@ -68,7 +68,7 @@ describe('Assessment: the agreement report, duplicate clusters, the review queue
       found.page[0]?.members.map((m) => m.index),
       [0, 2, 4],
     );
-    assert.equal(found.page[0]?.representative, 0);
+    assert.equal(found.page[0].representative, 0);
     const a = api.editors.assessment.for(doc);
     // Keep line 3 instead of line 1: lines 1 and 5 get the tag, in one undoable edit.
     const r = a.resolve({ clusters: [found.page[0].id], keep: { [String(found.page[0].id)]: 2 }, action: 'tag' });
@@ -158,10 +158,10 @@ describe('Assessment: the agreement report, duplicate clusters, the review queue
       const found = await api.editors.assessment.findDuplicates(doc, { method: 'semantic', threshold: 0.92 });
       assert.equal(found?.clusters, 1);
       assert.deepEqual(
-        found?.page[0]?.members.map((m) => m.index),
+        found.page[0]?.members.map((m) => m.index),
         [1, 3],
       );
-      assert.equal(found?.page[0]?.kind, 'semantic');
+      assert.equal(found.page[0].kind, 'semantic');
       const sent = server.counts.embeddings;
       assert.ok(sent >= 1);
       assert.equal(

@@ -13,7 +13,7 @@ describe('Datasets view', () => {
       assert.equal(item.contextValue, 'dataset');
       // VS Code's own command, whose arguments travel with the row (see DatasetItem).
       assert.equal(item.command?.command, 'vscode.openWith');
-      assert.deepEqual(item.command?.arguments, [item.uri, 'datasetCurator.curationEditor']);
+      assert.deepEqual(item.command.arguments, [item.uri, 'datasetCurator.curationEditor']);
     }
   });
 

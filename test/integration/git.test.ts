@@ -105,7 +105,7 @@ describe('Git: Compare with HEAD, leakage lint, conflict quick fixes', () => {
     const doc = await openInCurationEditor(api, uri);
     const rec = doc.session.record(0);
     assert.equal(rec.annotation?.reviewQueue, 'disagreement');
-    assert.equal(rec.annotation?.human?.user, 'bob');
+    assert.equal(rec.annotation.human?.user, 'bob');
     const people = (
       (rec.value?.annotations as { decisions?: { label?: { user: string; value: string }[] } }).decisions?.label ?? []
     ).map((d) => `${d.user}:${d.value}`);

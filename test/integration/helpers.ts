@@ -21,15 +21,15 @@ export async function waitFor<T>(
   timeoutMs = 20_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let last: unknown;
+  let last = '';
   for (;;) {
     try {
       const v = await fn();
       if (v !== undefined && v !== false) return v;
     } catch (err) {
-      last = err; // not there yet (a reload in progress, say)
+      last = String(err); // not there yet (a reload in progress, say)
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -38,11 +38,11 @@ describe('Curation editor: preference pairs', () => {
     const shown = doc.session.record(1);
     assert.equal(shown.preference?.chosen.text, 'good answer 1');
     assert.equal(shown.origin?.type, 'model');
-    assert.equal(shown.origin?.task, 'preferences');
+    assert.equal(shown.origin.task, 'preferences');
     const swapped = doc.edit({ op: 'swapPreference', index: 1 });
     assert.deepEqual(swapped.preference?.chosen, { text: 'bad answer 1', rating: 2, model: 'small' });
-    assert.deepEqual(swapped.preference?.rejected, { text: 'good answer 1', rating: 9, model: 'big' });
-    assert.equal(swapped.preference?.human, 'swapped');
+    assert.deepEqual(swapped.preference.rejected, { text: 'good answer 1', rating: 9, model: 'big' });
+    assert.equal(swapped.preference.human, 'swapped');
     assert.ok(doc.isDirty);
     await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
     await vscode.commands.executeCommand('undo');

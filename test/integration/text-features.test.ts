@@ -11,7 +11,7 @@ const ours = (uri: vscode.Uri) => vscode.languages.getDiagnostics(uri).filter((d
 /** Markdown as a reader sees it: appendText's backslash escapes and non-breaking spaces undone. */
 const rendered = (h: vscode.Hover) =>
   h.contents
-    .map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))
+    .map((c) => (typeof c === 'string' ? c : c instanceof vscode.MarkdownString ? c.value : ''))
     .join('\n')
     .replace(/&nbsp;/g, ' ')
     .replace(/\\([\\`*_{}[\]()#+\-.!<>|~])/g, '$1');
@@ -150,7 +150,7 @@ describe('Text editor features for .jsonl', function () {
       );
       const relabel = here.find((c) => c?.title === 'Relabel');
       assert.equal(relabel?.command, 'datasetCurator.relabelLine');
-      assert.deepEqual((relabel?.arguments ?? []).map(String), [uri.toString(), String(i)]);
+      assert.deepEqual((relabel.arguments ?? []).map(String), [uri.toString(), String(i)]);
     }
     assert.equal(lenses.filter((l) => l.range.start.line === 3).length, 0, 'no lens on the invalid line');
   });
@@ -171,7 +171,7 @@ describe('Text editor features for .jsonl', function () {
     const rec = await waitFor('the relabeled line', () => {
       const r = JSON.parse(editor.document.lineAt(1).text) as {
         label: string;
-        annotations: { human: { label: { value: string } } };
+        annotations: { human?: { label?: { value: string } } };
       };
       return r.label !== (JSON.parse(lines[1]!) as { label: string }).label ||
         r.annotations.human?.label?.value === 'negative'
@@ -179,7 +179,7 @@ describe('Text editor features for .jsonl', function () {
         : undefined;
     });
     assert.equal(rec.label, 'negative', 'the first label of the set (negative, neutral, positive)');
-    assert.equal(rec.annotations.human.label.value, 'negative');
+    assert.equal(rec.annotations.human?.label?.value, 'negative');
     assert.equal(editor.document.lineAt(0).text, lines[0]);
     assert.equal(editor.document.lineAt(2).text, lines[2]);
   });

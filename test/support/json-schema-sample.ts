@@ -46,7 +46,7 @@ function gen(s: JsonSchema, root: JsonSchema, rnd: () => number, depth: number):
     const alts = s[k];
     if (Array.isArray(alts) && alts.length > 0) {
       // prefer a non-null branch so answers carry content
-      const nonNull = alts.find((a) => (a as JsonSchema)?.type !== 'null') ?? alts[0];
+      const nonNull = alts.find((a) => (a as JsonSchema | null)?.type !== 'null') ?? alts[0];
       return gen(nonNull as JsonSchema, root, rnd, depth + 1);
     }
   }

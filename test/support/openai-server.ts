@@ -61,6 +61,13 @@ export interface ChatBody {
   [k: string]: unknown;
 }
 
+/** An embeddings request as a client may send it: text, or token ids (one list, or one per input). */
+interface EmbeddingsBody {
+  input?: string | string[] | number[] | number[][];
+  model?: string;
+  dimensions?: number;
+}
+
 export type Fault =
   | { kind: 'status'; status: number; headers?: Record<string, string>; body?: unknown }
   | { kind: 'rate-limit'; retryAfterSeconds?: number; retryAfterMs?: number; status?: 429 | 503 }
@@ -203,7 +210,7 @@ export class OpenAITestServer {
     for await (const c of req) chunks.push(c as Buffer);
     const buf = Buffer.concat(chunks);
     // An upload (multipart) is kept as bytes only: it may be a 200 MB batch input file.
-    const multipart = /^multipart\//i.test(String(req.headers['content-type'] ?? ''));
+    const multipart = /^multipart\//i.test(req.headers['content-type'] ?? '');
     const rawBody = multipart ? '' : buf.toString('utf8');
     const headers: Record<string, string> = {};
     let auth: string | undefined;
@@ -236,9 +243,10 @@ export class OpenAITestServer {
     else if (path === '/v1/models') this.counts.models++;
 
     if (this.requireKey !== undefined && this.lastKey !== this.requireKey) {
-      return this.json(res, 401, {
+      this.json(res, 401, {
         error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' },
       });
+      return;
     }
 
     let fault: Fault | undefined;
@@ -259,35 +267,45 @@ export class OpenAITestServer {
     if (latency > 0) await new Promise((r) => setTimeout(r, latency));
 
     if (req.method === 'GET' && path === '/v1/models') {
-      return this.json(res, 200, {
+      this.json(res, 200, {
         object: 'list',
         data: this.models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'test' })),
       });
+      return;
     }
     if (req.method === 'POST' && path === '/v1/embeddings') {
-      if (fault) return this.applyFault(res, fault, rec);
-      return this.embeddings(res, rec);
+      if (fault) this.applyFault(res, fault, rec);
+      else this.embeddings(res, rec);
+      return;
     }
     if (req.method === 'POST' && path === '/v1/chat/completions') {
-      if (fault) return this.applyFault(res, fault, rec);
+      if (fault) {
+        this.applyFault(res, fault, rec);
+        return;
+      }
       const chat = (body ?? {}) as ChatBody;
       const rf = chat.response_format?.type;
       if (rf && this.unsupported.has(rf)) {
-        return this.json(res, 400, {
+        this.json(res, 400, {
           error: {
             message: `response_format type '${rf}' is not supported by this model`,
             type: 'invalid_request_error',
             param: 'response_format',
           },
         });
+        return;
       }
       const reply = this.respond?.(rec) ?? this.defaultReply(chat);
-      if ('fault' in reply) return this.applyFault(res, reply.fault, rec);
-      if ('status' in reply) return this.json(res, reply.status, reply.body ?? {}, reply.headers);
-      return this.completion(res, chat, reply);
+      if ('fault' in reply) this.applyFault(res, reply.fault, rec);
+      else if ('status' in reply) this.json(res, reply.status, reply.body ?? {}, reply.headers);
+      else this.completion(res, chat, reply);
+      return;
     }
     if (path.startsWith('/v1/files') || path.startsWith('/v1/batches')) {
-      if (fault) return this.applyFault(res, fault, rec);
+      if (fault) {
+        this.applyFault(res, fault, rec);
+        return;
+      }
       const routed = this.batches.route(req.method ?? 'GET', req.url ?? '/', buf, headers['content-type'] ?? '');
       if (routed?.raw) {
         res.writeHead(routed.status, {
@@ -297,23 +315,26 @@ export class OpenAITestServer {
         res.end(routed.raw);
         return;
       }
-      if (routed) return this.json(res, routed.status, routed.body);
+      if (routed) {
+        this.json(res, routed.status, routed.body);
+        return;
+      }
     }
-    return this.json(res, 404, { error: { message: `no route ${req.method} ${path}`, type: 'not_found' } });
+    this.json(res, 404, { error: { message: `no route ${req.method} ${path}`, type: 'not_found' } });
   }
 
   /** One line of a batch, answered as the online route answers the same body. */
   private answerLine(line: BatchLine): LineAnswer {
     const body = line.body as ChatBody;
     if (line.url === '/v1/embeddings') {
-      const b = line.body as { input?: string | string[]; model?: string; dimensions?: number };
-      const inputs = Array.isArray(b.input) ? b.input : [b.input ?? ''];
+      const b = line.body as EmbeddingsBody;
+      const inputs: (string | number | number[])[] = Array.isArray(b.input) ? b.input : [b.input ?? ''];
       const data = inputs.map((text, index) => ({
         object: 'embedding',
         index,
         embedding: this.vector(String(text), b.dimensions ?? this.embeddingDims),
       }));
-      const tokens = inputs.reduce((n, t) => n + Math.ceil(String(t).length / 4), 0);
+      const tokens = inputs.reduce<number>((n, t) => n + Math.ceil(String(t).length / 4), 0);
       return {
         status: 200,
         body: {
@@ -357,22 +378,14 @@ export class OpenAITestServer {
     const chat = (rec.body ?? {}) as ChatBody;
     switch (fault.kind) {
       case 'status':
-        return this.json(
-          res,
-          fault.status,
-          fault.body ?? { error: { message: `injected ${fault.status}` } },
-          fault.headers,
-        );
+        this.json(res, fault.status, fault.body ?? { error: { message: `injected ${fault.status}` } }, fault.headers);
+        return;
       case 'rate-limit': {
         const h: Record<string, string> = {};
         if (fault.retryAfterSeconds !== undefined) h['retry-after'] = String(fault.retryAfterSeconds);
         if (fault.retryAfterMs !== undefined) h['retry-after-ms'] = String(fault.retryAfterMs);
-        return this.json(
-          res,
-          fault.status ?? 429,
-          { error: { message: 'Rate limit reached', type: 'rate_limit_error' } },
-          h,
-        );
+        this.json(res, fault.status ?? 429, { error: { message: 'Rate limit reached', type: 'rate_limit_error' } }, h);
+        return;
       }
       case 'hang':
         this.hanging.add(res);
@@ -386,9 +399,11 @@ export class OpenAITestServer {
         res.end('{"id":"chatcmpl-x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assi');
         return;
       case 'schema-invalid':
-        return this.completion(res, chat, { content: JSON.stringify({ unexpected: true, label: 12345 }) });
+        this.completion(res, chat, { content: JSON.stringify({ unexpected: true, label: 12345 }) });
+        return;
       case 'not-json':
-        return this.completion(res, chat, { content: 'I think the answer is probably positive, but I am not sure.' });
+        this.completion(res, chat, { content: 'I think the answer is probably positive, but I am not sure.' });
+        return;
       case 'latency':
         return;
     }
@@ -495,15 +510,15 @@ export class OpenAITestServer {
   }
 
   private embeddings(res: ServerResponse, rec: RecordedRequest): void {
-    const b = (rec.body ?? {}) as { input?: string | string[]; model?: string; dimensions?: number };
-    const inputs = Array.isArray(b.input) ? b.input : [b.input ?? ''];
+    const b = (rec.body ?? {}) as EmbeddingsBody;
+    const inputs: (string | number | number[])[] = Array.isArray(b.input) ? b.input : [b.input ?? ''];
     const dims = b.dimensions ?? this.embeddingDims;
     const data = inputs.map((text, index) => ({
       object: 'embedding',
       index,
       embedding: this.vector(String(text), dims),
     }));
-    const tokens = inputs.reduce((n, t) => n + Math.ceil(String(t).length / 4), 0);
+    const tokens = inputs.reduce<number>((n, t) => n + Math.ceil(String(t).length / 4), 0);
     this.json(res, 200, {
       object: 'list',
       data,
@@ -598,7 +613,7 @@ export async function spawnOpenAIServer(args: string[] = []): Promise<{ url: str
   });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /listening (http:\/\/\S+)/.exec(out);
       if (m?.[1]) resolve(m[1]);

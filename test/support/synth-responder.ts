@@ -72,7 +72,7 @@ const VERBS = [
 function word(r: () => number): string {
   const n = 2 + Math.floor(r() * 2);
   let w = '';
-  for (let i = 0; i < n; i++) w += SYLLABLES[Math.floor(r() * SYLLABLES.length)];
+  for (let i = 0; i < n; i++) w += SYLLABLES[Math.floor(r() * SYLLABLES.length)]!;
   return w;
 }
 

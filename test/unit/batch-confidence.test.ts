@@ -265,8 +265,8 @@ test('input file ids are read without parsing bodies, and match the parsed ones'
   const { writeInputFiles } = await import('../../src/core/llm/batch/input-files');
   const { mkdtempSync, appendFileSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const d = mkdtempSync(join(tmpdir(), 'dc-ids-'));
+  const path = await import('node:path');
+  const d = mkdtempSync(path.join(tmpdir(), 'dc-ids-'));
   const [f] = await writeInputFiles(
     [
       { custom_id: 'dc1-abc', body: { model: 'm', messages: [] } },

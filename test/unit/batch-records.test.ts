@@ -39,7 +39,7 @@ function writeDataset(n: number, name = 'data.jsonl'): string {
 function labelAdapter(
   input: string,
   opts: { confidence?: 'verbal' | 'logprobs' } = {},
-): { adapter: BatchTaskAdapter; close(): void } {
+): { adapter: BatchTaskAdapter; close: () => void } {
   const client = new LlmClient({ baseURL: server().baseURL, apiKey: 'sk-t', model: 'm' });
   const task = createTask(
     'label',
@@ -222,7 +222,7 @@ test(
     );
     assert.equal(summary.failed.length, 1);
     assert.equal(summary.failed[0]?.line, 5);
-    assert.match(summary.failed[0]?.reason ?? '', /HTTP 400.*does not exist/);
+    assert.match(summary.failed[0].reason, /HTTP 400.*does not exist/);
     const out = readJsonl(file);
     assert.equal(out[2]?.annotations, undefined, 'the changed record got no answer');
     assert.equal(out[4]?.annotations, undefined);

@@ -178,7 +178,7 @@ describe('the response cache', () => {
       const v = JSON.parse(reply.content) as Record<string, unknown>;
       for (const k of Object.keys(v))
         if (typeof v[k] === 'string' && k !== 'label')
-          v[k] = `${String(v[k])} (your key is ${server.lastKey}; "${server.lastKey}")`;
+          v[k] = `${v[k]} (your key is ${server.lastKey}; "${server.lastKey}")`;
       return { content: JSON.stringify(v) };
     };
     const home = tempDir('dc-home-');

@@ -22,7 +22,8 @@ before(async () => {
   server = await startOpenAIServer({ seedByModel: true });
 });
 after(async () => {
-  await server?.close();
+  // unassigned when before() failed
+  await (server as OpenAITestServer | undefined)?.close();
 });
 beforeEach(() => {
   server.reset();

@@ -98,7 +98,7 @@ describe('curate export / import / convert', () => {
       '--json',
     ]);
     assert.equal(r.code, 0, r.err);
-    const rep = JSON.parse(r.out) as { readiness: Record<string, any> };
+    const rep = JSON.parse(r.out) as { readiness: Record<string, unknown> };
     const t1 = countChatTokens([
       { role: 'user', content: 'hello world' },
       { role: 'assistant', content: 'hi' },
@@ -167,10 +167,10 @@ describe('curate export / import / convert', () => {
           { role: 'user', content: 'a' },
           { role: 'assistant', content: 'b' },
         ],
-        big: 12345678901234567890,
+        big: 12345678901234567000,
       })}\n`,
     );
-    // 12345678901234567890 is past INT64: kept as the double it is
+    // 12345678901234567000 is past INT64: kept as the double it is
     const pq = curate(['convert', file, '--out', join(dir, 'a.parquet')]);
     assert.equal(pq.code, 0, pq.err);
     assert.match(pq.err, /1 record\(s\), 3 column\(s\)/);

@@ -74,7 +74,7 @@ async function both(): Promise<{
   store: EditorSession<Edit>;
   memory: EditorSession<void>;
   ds: JsonlDataset;
-  close(): void;
+  close: () => void;
 }> {
   const ds = await JsonlDataset.open(fileWith(text));
   await ds.ready;
@@ -88,7 +88,15 @@ async function both(): Promise<{
     () => lines,
     host((q) => new ScanMatches(lines.lineCount, (i) => matchesQuery(q)(lines.line(i)))),
   );
-  return { store, memory, ds, close: () => (indexes.dispose(), ds.close()) };
+  return {
+    store,
+    memory,
+    ds,
+    close: () => {
+      indexes.dispose();
+      ds.close();
+    },
+  };
 }
 
 describe('editor session', () => {
@@ -194,7 +202,7 @@ test('the statistics view: the store figures over the open dataset (its edits in
     const s = await editorStats(ds, 0.3);
     assert.equal(s.records, 4);
     assert.deepEqual(s.judges?.raters, ['x', 'y']);
-    assert.equal(s.judges?.disagree, 2);
+    assert.equal(s.judges.disagree, 2);
     ds.replaceLine(0, { id: 0, label: 'b' });
     assert.deepEqual((await editorStats(ds, 0.3)).labels, { a: 3, b: 1 });
   } finally {

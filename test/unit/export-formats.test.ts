@@ -104,7 +104,7 @@ test('SFT (OpenAI chat) from messages, instruction/input/output, prompt/response
   assert.equal(withAnn.back.label, 'good');
   const bad = exportRecord({ text: 'no chat here' }, 0, { format: 'sft' });
   assert.equal(bad.ok, false);
-  assert.match(bad.ok ? '' : bad.reason, /no messages/);
+  assert.match(bad.reason, /no messages/);
   assert.equal(
     exportRecord({ messages: [{ role: 'user', content: 'hi' }] }, 0, { format: 'sft' }).ok,
     false,
@@ -251,7 +251,7 @@ test('Argilla 1.x FeedbackRecord style (argilla-v1): fields, metadata, suggestio
 });
 
 test('distilabel columns: instruction, generation, model_name, ratings, rationales, labels', () => {
-  const rec = samples[1] as Record<string, any>;
+  const rec = samples[1] as Record<string, unknown> & { text: string; judge: { reasons: string } };
   const d = roundTrip('distilabel', rec);
   assert.deepEqual(d.row, {
     instruction: rec.text,

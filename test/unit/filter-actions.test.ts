@@ -128,7 +128,7 @@ test('bad rules are reported with their column; semantic needs an embeddings fun
   assert.ok(r.dedup?.clusters.length === 1 && r.dedup.clusters[0]?.kind === 'semantic');
   const est = await op.estimate?.(FilterOptions.parse({ file, dedup: 'semantic' }), ctx);
   assert.equal(est?.records, 6);
-  assert.equal(est?.requests, 1);
+  assert.equal(est.requests, 1);
 });
 
 test('aborting', async () => {

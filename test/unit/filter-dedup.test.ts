@@ -59,11 +59,10 @@ function planted(seed: number, bases: number, words = 120) {
 }
 
 /** Planted pairs recovered, and clusters mixing different bases (false merges). */
-function score(clusters: DupCluster[], group: number[], kinds: readonly string[]) {
+function score(clusters: DupCluster[], group: number[], _kinds: readonly string[]) {
   const inCluster = new Map<number, number>();
   for (const c of clusters) for (const m of c.members) inCluster.set(m, c.id);
   const byGroup = new Map<number, number[]>();
-  kinds;
   group.forEach((g, i) => {
     const l = byGroup.get(g) ?? [];
     l.push(i);
@@ -105,7 +104,7 @@ test('exact duplicates: clusters, representative = first or highest score', asyn
   assert.deepEqual(r.drop, [2, 5]);
   const p = await exactDuplicates(items, { stripPunctuation: true, keep: 'highest-score' });
   assert.deepEqual(p.clusters[0]?.members, [0, 2, 3]);
-  assert.equal(p.clusters[0]?.representative, 2);
+  assert.equal(p.clusters[0].representative, 2);
   assert.deepEqual(p.drop, [0, 3, 5]);
 });
 
@@ -187,7 +186,7 @@ test('near duplicates: keep the highest score; explicit bands/rows; deterministi
   });
   assert.equal(r.clusters.length, 1);
   assert.deepEqual(r.clusters[0]?.members, [10, 11]);
-  assert.equal(r.clusters[0]?.representative, 11);
+  assert.equal(r.clusters[0].representative, 11);
   assert.deepEqual(r.drop, [10]);
   const r2 = await nearDuplicates(items, {
     shingleSize: 2,

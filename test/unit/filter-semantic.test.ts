@@ -88,7 +88,7 @@ test('planted near-synonyms are found, unrelated texts are not; batches of batch
       r.dedup?.clusters.map((k) => k.members),
       expected,
     );
-    for (const k of r.dedup?.clusters ?? []) {
+    for (const k of r.dedup.clusters) {
       assert.equal(k.kind, 'semantic');
       assert.ok(k.similarity >= 0.92 && k.similarity < 1, `similarity ${k.similarity}`);
     }

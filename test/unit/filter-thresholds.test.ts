@@ -42,8 +42,8 @@ test('judge score, confidence and judge agreement', () => {
   // scores 2, 4, 9: mean 5, spread 7, variance ((−3)² + (−1)² + 4²)/3 = 26/3, stdev ≈ 2.944
   const a = judgeAgreement({ judges: [{ score: 2 }, { score: 4 }, { score: 9 }] });
   assert.equal(a?.mean, 5);
-  assert.equal(a?.spread, 7);
-  assert.ok(Math.abs((a?.stdev ?? 0) - Math.sqrt(26 / 3)) < 1e-12);
+  assert.equal(a.spread, 7);
+  assert.ok(Math.abs(a.stdev - Math.sqrt(26 / 3)) < 1e-12);
   assert.equal(judgeAgreement({ judge: { score: 3 } }), undefined);
 });
 

@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ANCHOR, hostileCorpus, withAnchorEdited, type HostileCase } from '../support/hostile-corpus';
+import { ANCHOR, hostileCorpus, withAnchorEdited } from '../support/hostile-corpus';
 import { bundle } from './helpers/bundle';
 import { fileWith, tempDir } from './helpers/store';
 
@@ -44,7 +44,8 @@ function curate(args: string[]): Promise<Run> {
 
 // What a person must never see: a stack trace, a Node internal error, a raw control character.
 const stackTrace = /^\s+at .+(:\d+:\d+\)?|\(native\))$|node:internal|Uncaught|FATAL ERROR/m;
-const rawControl = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+// (control characters but tab and newline, and the bidi overrides)
+const rawControl = /(?![\t\n])[\p{Cc}\u202a-\u202e\u2066-\u2069]/u;
 
 function clean(r: Run, what: string, codes: number[]): void {
   assert.equal(r.signal, null, `${what}: killed by ${r.signal}`);

@@ -14,7 +14,7 @@ import { fileWith } from './helpers/store';
 const corpus = hostileCorpus();
 
 // No control characters (ANSI escapes, NUL) nor bidi overrides in a reason shown to the user.
-const unprintable = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const unprintable = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/u;
 
 function checkCase(ds: JsonlDataset, c: HostileCase, label: string): void {
   assert.equal(ds.lineCount, c.lines.length, `${label}: line count`);

@@ -25,31 +25,31 @@ import { EXPORT_FORMAT_CHOICES, STYLED_FORMATS } from '../../src/core/export/cho
 import { quietContext } from '../../src/core/operation';
 import { tempDir } from './helpers/store';
 
+/** A record or a row read field by field, as the tests read JSON.parse's values (the assertions check them). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- typing every format's rows here would restate the formats
+type Loose = Record<string, any>;
+
 /** importRecord, typed loosely for the assertions. */
 const imp = (format: ExportFormat, row: unknown, users?: Record<string, string>) =>
-  importRecord(format, row, users) as Record<string, any>;
+  importRecord(format, row, users) as Loose;
 
 const fixtures = join(__dirname, '..', 'fixtures');
 const jsonl = (p: string) =>
   readFileSync(join(fixtures, p), 'utf8')
     .trim()
     .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, any>);
-const json = (p: string) => JSON.parse(readFileSync(join(fixtures, p), 'utf8')) as Record<string, any>[];
+    .map((l) => JSON.parse(l));
+const json = (p: string) => JSON.parse(readFileSync(join(fixtures, p), 'utf8'));
 const samples = readFileSync(join(__dirname, '..', '..', 'samples', 'reviews.jsonl'), 'utf8')
   .trim()
   .split('\n')
   .map((l) => JSON.parse(l) as Record<string, unknown>);
 
-function exp(
-  format: ExportFormat,
-  record: Record<string, unknown>,
-  extra: Partial<ExportOptions> = {},
-): Record<string, any> {
+function exp(format: ExportFormat, record: Record<string, unknown>, extra: Partial<ExportOptions> = {}): Loose {
   const r = exportRecord(record, 0, { format, ...extra });
   assert.ok(r.ok, `${format}: ${r.ok ? '' : r.reason}`);
   SCHEMAS[format].parse(r.row);
-  return r.row as Record<string, any>;
+  return r.row;
 }
 
 test("Argilla 2.x: Argilla's own records (Record.to_dict) import into the layout and export back as from_dict reads them", () => {
@@ -116,7 +116,7 @@ test("Argilla Hub export: the flat columns of Argilla's own test import and expo
   expected['q1.responses.status'] = ['submitted', 'draft'];
   assert.deepEqual(back, expected);
   // the same record through to_dict and through the Hub columns gives the same annotations
-  const viaDict = imp('argilla', jsonl('argilla/records-to-dict.jsonl')[1]!);
+  const viaDict = imp('argilla', jsonl('argilla/records-to-dict.jsonl')[1]);
   assert.deepEqual(a.annotations.suggestions, viaDict.annotations.suggestions);
   assert.deepEqual(a.annotations.human, viaDict.annotations.human);
 
@@ -176,13 +176,13 @@ test('OpenAI SFT keeps tools, tool calls, tool messages, weight and parallel_too
   }
   // TRL's tool example: arguments as an object become OpenAI's JSON string; the tool's `name` is kept
   const [trl] = jsonl('trl/tool-calling.jsonl');
-  const row = exp('sft', trl!);
+  const row = exp('sft', trl);
   assert.equal(row.messages[1].tool_calls[0].function.arguments, JSON.stringify({ room: 'living room', state: 'on' }));
   assert.equal(row.messages[2].role, 'tool');
   assert.equal(row.messages[2].name, 'control_light');
   assert.equal(row.tools[0].function.return.type, 'string', 'unknown keys of a tool are kept');
   // ShareGPT (LLaMA-Factory) keeps the calls as function_call / observation turns and the tools as JSON
-  const sg = exp('sharegpt', trl!);
+  const sg = exp('sharegpt', trl);
   assert.deepEqual(
     sg.conversations.map((t: { from: string }) => t.from),
     ['human', 'function_call', 'observation', 'gpt'],
@@ -305,15 +305,15 @@ test('LLaMA-Factory: multi-turn Alpaca with history, Alpaca and ShareGPT ranking
   // the dataset_info.json entries are the ones the README gives
   const info = json('llama-factory/dataset_info.json') as unknown as Record<string, unknown>;
   assert.deepEqual(
-    datasetInfoEntry('alpaca', 'alpaca-history.json', new Set(Object.keys(hist!))),
+    datasetInfoEntry('alpaca', 'alpaca-history.json', new Set(Object.keys(hist))),
     info['alpaca-history'],
   );
   assert.deepEqual(
-    datasetInfoEntry('alpaca-ranking', 'alpaca-ranking.json', new Set(Object.keys(rank!))),
+    datasetInfoEntry('alpaca-ranking', 'alpaca-ranking.json', new Set(Object.keys(rank))),
     info['alpaca-ranking'],
   );
   assert.deepEqual(
-    datasetInfoEntry('sharegpt-ranking', 'sharegpt-ranking.json', new Set(Object.keys(sg!))),
+    datasetInfoEntry('sharegpt-ranking', 'sharegpt-ranking.json', new Set(Object.keys(sg))),
     info['sharegpt-ranking'],
   );
 });

@@ -84,7 +84,7 @@ test(
     };
 
     const first = annotate(file);
-    let exited = false;
+    let exited = false as boolean; // set by the callback (not a narrowing the checker can follow)
     void first.done.then(() => (exited = true));
     while (journaled() < N / 3) {
       if (exited) assert.fail(`the job ended before it could be killed: ${(await first.done).err}`);

@@ -151,7 +151,9 @@ async function assertProperty(
     await fc.assert(p, params);
   } catch (err) {
     const cause = (err as Error).cause;
-    throw new Error(`${(err as Error).message}\n${cause instanceof Error ? cause.message : String(cause)}`);
+    throw new Error(`${(err as Error).message}\n${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause: err,
+    });
   }
 }
 

@@ -40,7 +40,7 @@ beforeEach(() => {
   server.reset();
   server.latencyMs = 40;
   server.respond = (req) => {
-    const body = req.body as ChatBody;
+    const body = req.body;
     if (!body?.messages) return undefined;
     const text = requestText(body);
     const schema = JSON.stringify(body.response_format ?? '');
@@ -363,16 +363,16 @@ test(
     ];
     const r1 = await curate(args).done;
     assert.equal(r1.code, 0, r1.err);
-    let recs = read(file);
+    const recs = read(file);
     assert.equal(recs[0]!.rationale, 'written by Maria');
     assert.equal(recs[0]!.annotations?.suggestions?.rationale?.[0]?.value, 'for: one');
     assert.equal(recs[1]!.rationale, 'for: two', "a record without a rationale gets the model's");
     const r2 = await curate([...args, '--replace']).done;
     assert.equal(r2.code, 0, r2.err);
-    recs = read(file);
-    assert.equal(recs[0]!.rationale, 'for: one');
+    const replaced = read(file);
+    assert.equal(replaced[0]!.rationale, 'for: one');
     assert.deepEqual(
-      recs[0]!.annotations?.history?.map((h) => [h.field, h.value]),
+      replaced[0]!.annotations?.history?.map((h) => [h.field, h.value]),
       [['rationale', 'written by Maria']],
     );
   },

@@ -62,7 +62,7 @@ function dataset(n: number): string {
   );
   return p;
 }
-const lines = (p: string): Record<string, any>[] =>
+const lines = (p: string) =>
   readFileSync(p, 'utf8')
     .trim()
     .split('\n')
@@ -103,7 +103,7 @@ describe('several judges', () => {
     const recs = lines(out);
     recs.forEach((r, i) => {
       assert.deepEqual(
-        r.judges.map((j: any) => [j.model, j.score]),
+        r.judges.map((j: { model: string; score: number }) => [j.model, j.score]),
         [
           ['judge-a', SCORES['judge-a']![i]],
           ['judge-b', SCORES['judge-b']![i]],
@@ -132,14 +132,14 @@ describe('several judges', () => {
       assert.equal(judgesDisagree(judgeAgreement(r)), i === 1 || i === 3, `record ${i}`);
     });
     // record 1: 7 and 2 on a 1-10 scale
-    assert.deepEqual(judgeAgreement(recs[1]!), { n: 2, mean: 4.5, spread: 5, stdev: 2.5, relativeSpread: 5 / 9 });
+    assert.deepEqual(judgeAgreement(recs[1]), { n: 2, mean: 4.5, spread: 5, stdev: 2.5, relativeSpread: 5 / 9 });
 
     // the file: agreement between the two judges
     const report = judgesAgreement(recs);
     assert.deepEqual(report.raters, ['judge-a', 'judge-b']);
     assert.equal(report.records, 6);
     assert.equal(report.pairs[0]?.n, 6);
-    assert.equal(report.pairs[0]?.meanAbsoluteDifference, (0 + 5 + 0 + 5 + 1 + 0) / 6);
+    assert.equal(report.pairs[0].meanAbsoluteDifference, (0 + 5 + 0 + 5 + 1 + 0) / 6);
 
     // filters read the panel's verdict: judge.score >= 7 keeps the records whose mean is >= 7
     const keep = compileRule(parseRule('judge.score >= 7'));
@@ -147,7 +147,7 @@ describe('several judges', () => {
       recs.map((r, i) => (keep({ index: i, raw: '', value: r }) ? i : -1)).filter((i) => i >= 0),
       [0, 2, 4],
     );
-    assert.equal(judgeScore(recs[3]!), 3.5);
+    assert.equal(judgeScore(recs[3]), 3.5);
     const spread = compileRule(parseRule('judge.spread >= 3'));
     assert.deepEqual(
       recs.map((r, i) => (spread({ index: i, raw: '', value: r }) ? i : -1)).filter((i) => i >= 0),
@@ -178,7 +178,7 @@ describe('several judges', () => {
     assert.equal(three.ok, 18);
     const r1 = lines(out)[1]!;
     assert.deepEqual(
-      r1.judges.map((j: any) => j.model),
+      r1.judges.map((j: { model: string }) => j.model),
       ['judge-a', 'judge-b', 'judge-c'],
     );
     assert.equal(r1.judge.n, 3);
@@ -202,7 +202,7 @@ describe('several judges', () => {
     assert.equal(broken, '{"broken', 'the invalid line is untouched');
     const r = JSON.parse(rec!);
     assert.deepEqual(
-      r.judges.map((j: any) => [j.model, j.score]),
+      r.judges.map((j: { model: string; score: number }) => [j.model, j.score]),
       [
         ['human-panel', 4],
         ['judge-a', 8],
@@ -409,7 +409,11 @@ describe('the layout of judge results', () => {
     await ops.consistency.run(ops.consistency.options.parse({ ...base, k: 3 }), quietContext());
     const r = lines(input)[0]!;
     assert.deepEqual(
-      r.annotations.suggestions.label.map((s: any) => [s.agent, s.provenance.task ?? 'label', s.value]),
+      r.annotations.suggestions.label.map((s: { agent: string; provenance: { task?: string }; value: string }) => [
+        s.agent,
+        s.provenance.task ?? 'label',
+        s.value,
+      ]),
       [
         ['labeler', 'label', 'negative'],
         ['labeler', 'consistency', 'negative'],

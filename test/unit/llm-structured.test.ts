@@ -4,7 +4,7 @@ import { after, before, beforeEach, test } from 'node:test';
 import { z } from 'zod';
 import { LlmClient, LlmError } from '../../src/core/llm/client';
 import { extractJson, rememberedMode, structuredCall, structuredSpec } from '../../src/core/llm/structured';
-import { startOpenAIServer, type OpenAITestServer } from '../support/openai-server';
+import { contentText, startOpenAIServer, type OpenAITestServer } from '../support/openai-server';
 
 let server: OpenAITestServer;
 before(async () => {
@@ -52,10 +52,10 @@ test('json_schema request carries the schema; the answer is valid', async () => 
   assert.equal(r.requests, 1);
   const body = server.chatRequests()[0]?.body;
   assert.equal(body?.response_format?.type, 'json_schema');
-  assert.equal(body?.response_format?.json_schema?.strict, true);
-  const schema = body?.response_format?.json_schema?.schema as { properties: Record<string, { enum?: string[] }> };
+  assert.equal(body.response_format.json_schema?.strict, true);
+  const schema = body.response_format.json_schema.schema as { properties: Record<string, { enum?: string[] }> };
   assert.deepEqual(schema.properties.label?.enum, ['pos', 'neg', 'neutral']);
-  assert.equal(body?.temperature, 0);
+  assert.equal(body.temperature, 0);
 });
 
 test('schema-invalid answer gets one repair retry that succeeds', async () => {
@@ -67,7 +67,7 @@ test('schema-invalid answer gets one repair retry that succeeds', async () => {
   assert.equal(r.requests, 2);
   const repair = server.chatRequests()[1]?.body.messages ?? [];
   assert.equal(repair.at(-2)?.role, 'assistant');
-  assert.match(String(repair.at(-1)?.content), /does not match the required JSON schema/);
+  assert.match(contentText(repair.at(-1)?.content), /does not match the required JSON schema/);
   assert.ok(r.usage.input_tokens > 0);
 });
 
@@ -119,7 +119,7 @@ test('falls back json_schema → json_object → prompt when unsupported, and re
   assert.equal(rememberedMode(c.baseURL, 'm'), 'prompt');
   const last = s2.chatRequests()[2]?.body;
   assert.equal(last?.response_format, undefined);
-  assert.match(String(last?.messages?.[0]?.content), /json-schema/);
+  assert.match(contentText(last?.messages?.[0]?.content), /json-schema/);
   // the next call goes straight to the remembered mode
   const r2 = await structuredCall(c, { messages: [messages[0]!, { role: 'user', content: 'other' }], spec });
   assert.ok(r2.ok && r2.mode === 'prompt');

@@ -18,7 +18,7 @@ import {
 } from '../../src/core/llm/prompts';
 import { llmOperations, LabelOptions, JudgeOptions } from '../../src/core/llm/tasks';
 import { judgeTemplate, labelTemplate } from '../../src/core/llm/templates';
-import { startOpenAIServer, type OpenAITestServer } from '../support/openai-server';
+import { contentText, startOpenAIServer, type OpenAITestServer } from '../support/openai-server';
 
 let server: OpenAITestServer;
 let dir: string;
@@ -42,7 +42,7 @@ function dataset(n: number, extra: (i: number) => Record<string, unknown> = () =
   writeFileSync(p, `${lines.join('\n')}\n`);
   return p;
 }
-const readOut = (p: string): Array<Record<string, any>> =>
+const readOut = (p: string) =>
   readFileSync(p, 'utf8')
     .trim()
     .split('\n')
@@ -73,10 +73,10 @@ test('label (few-shot): request body, results, layout; a re-run with the cache s
   assert.equal(req.temperature, 0);
   assert.equal(req.max_tokens, 512);
   assert.equal(req.messages?.[0]?.role, 'system');
-  assert.match(String(req.messages?.[0]?.content), /positive, negative/);
-  assert.equal(req.messages?.[1]?.role, 'user'); // few-shot turn
-  assert.equal(req.messages?.[2]?.role, 'assistant');
-  assert.match(String(req.messages?.at(-1)?.content), /review number/); // the record last
+  assert.match(contentText(req.messages[0].content), /positive, negative/);
+  assert.equal(req.messages[1]?.role, 'user'); // few-shot turn
+  assert.equal(req.messages[2]?.role, 'assistant');
+  assert.match(contentText(req.messages.at(-1)?.content), /review number/); // the record last
   const schema = req.response_format?.json_schema?.schema as { properties: Record<string, { enum?: string[] }> };
   assert.deepEqual(schema.properties.label?.enum, ['positive', 'negative']);
   const out = readOut(join(dir, 'data.label.jsonl'));
@@ -121,8 +121,10 @@ test('judge: rubric, scale and criteria in the schema; judge block in the record
   assert.equal(s.ok, 3);
   const body = server.chatRequests()[0]!.body;
   assert.equal(body.temperature, 0.2);
-  assert.match(String(body.messages?.[0]?.content), /Is it polite\?[\s\S]*from 1 \(worst\) to 5/);
-  const schema = body.response_format?.json_schema?.schema as any;
+  assert.match(contentText(body.messages?.[0]?.content), /Is it polite\?[\s\S]*from 1 \(worst\) to 5/);
+  const schema = body.response_format?.json_schema?.schema as {
+    properties: { criteria: { properties: Record<string, unknown> }; score: { maximum: number } };
+  };
   assert.deepEqual(Object.keys(schema.properties.criteria.properties), ['politeness', 'clarity']);
   assert.equal(schema.properties.score.maximum, 5);
   for (const r of readOut(join(dir, 'data.judge.jsonl'))) {
@@ -143,7 +145,7 @@ test('rationale, critique and consistency', async () => {
   assert.equal(r1.ok, 3);
   assert.equal(r1.failed.length, 1);
   assert.match(r1.failed[0]!.reason, /no "label"/);
-  assert.match(String(server.chatRequests()[0]!.body.messages?.at(-1)?.content), /^Label: positive/);
+  assert.match(contentText(server.chatRequests()[0]!.body.messages?.at(-1)?.content), /^Label: positive/);
   const ro = readOut(join(dir, 'data.rationale.jsonl'));
   assert.equal(typeof ro[0]!.rationale, 'string');
 
@@ -178,7 +180,7 @@ test('rationale, critique and consistency', async () => {
   assert.deepEqual([...temps], [0.7]);
   const seeds = server
     .chatRequests()
-    .filter((r) => String(r.body.messages?.at(-1)?.content).includes('review number 0'))
+    .filter((r) => contentText(r.body.messages?.at(-1)?.content).includes('review number 0'))
     .map((r) => r.body.seed)
     .sort();
   assert.deepEqual(seeds, [0, 1, 2, 3]);
@@ -188,7 +190,10 @@ test('rationale, critique and consistency', async () => {
   assert.equal(votes.length, 1);
   const vote = votes[0];
   assert.equal(vote.provenance.task, 'consistency');
-  assert.deepEqual(vote.samples.map((s: any) => s.provenance.sample).sort(), [0, 1, 2, 3]);
+  assert.deepEqual(
+    vote.samples.map((s: { provenance: { sample: number } }) => s.provenance.sample).sort(),
+    [0, 1, 2, 3],
+  );
   const counts = new Map<string, number>();
   for (const x of vote.samples) counts.set(x.value, (counts.get(x.value) ?? 0) + 1);
   const top = Math.max(...counts.values());
@@ -242,7 +247,7 @@ test('workspace prompt overrides are loaded, validated and change the prompt has
   assert.notEqual(s1.jobId, s2.jobId);
   const last = server.chatRequests().at(-1)!.body;
   assert.equal(last.messages?.[0]?.content, 'Pick one of x, y. Be brief.');
-  assert.match(String(last.messages?.[1]?.content), /^Text: review number \d$/);
+  assert.match(contentText(last.messages[1]?.content), /^Text: review number \d$/);
   const out = readOut(join(dir, 'data.label.jsonl'));
   assert.notEqual(out[0]!.annotations.suggestions.label[0].provenance.prompt_hash, undefined);
   assert.throws(
@@ -290,7 +295,7 @@ test('the prompts folder is found above the dataset; "Open Prompt Template" copi
   await ops.label.run(base, { ...quietContext(), log: (l) => logs.push(l) });
   assert.equal(server.counts.chat, 1);
   assert.match(
-    String(server.chatRequests()[0]!.body.messages?.[0]?.content),
+    contentText(server.chatRequests()[0]!.body.messages?.[0]?.content),
     /^You are a careful data annotator[\s\S]*Be terse\. Choose exactly one label/,
   );
   assert.ok(
@@ -358,5 +363,8 @@ test('applyResult is idempotent and respects human decisions', () => {
   assert.deepEqual(applyResult(once, r), once);
   const human = applyResult({ text: 'x', label: 'neg', annotations: { human: { label: { value: 'neg' } } } }, r);
   assert.equal(human.label, 'neg');
-  assert.equal((human.annotations as any).suggestions.label[0].value, 'pos');
+  assert.equal(
+    (human.annotations as { suggestions: { label: { value: unknown }[] } }).suggestions.label[0]!.value,
+    'pos',
+  );
 });

@@ -56,7 +56,7 @@ test('the Explorer and the editor title get one "Dataset Curator" submenu, not a
   const sub = c.submenus.find((s) => s.id === explorer[0]?.submenu);
   assert.equal(sub?.label, 'Dataset Curator');
   assert.equal(explorer[0]?.when, 'resourceExtname =~ /^\\.(jsonl|ndjson)$/');
-  assert.ok(!(explorer[0]?.group ?? '').startsWith('navigation'), 'not in the top group');
+  assert.ok(!(explorer[0].group ?? '').startsWith('navigation'), 'not in the top group');
   const inside = c.menus[sub.id] ?? [];
   assert.ok(inside.length >= 15, `${inside.length} entries in the submenu`);
   const titleMenu = c.menus['editor/title'] ?? [];

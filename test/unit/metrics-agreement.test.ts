@@ -19,7 +19,7 @@ import { linesOf } from '../../src/core/filter/source';
 
 const close = (a: number | null | undefined, b: number, msg?: string) =>
   assert.ok(a !== null && a !== undefined && Math.abs(a - b) < 1e-9, `${msg ?? ''} ${a} != ${b}`);
-const pairs = (ref: string, pred: string) => [...ref].map((r, i) => [r, pred[i] as string] as const);
+const pairs = (ref: string, pred: string) => ref.split('').map((r, i) => [r, pred[i] as string] as const);
 
 test('accuracy, kappa, per-label P/R/F1, macro/micro F1, confusion (hand-computed)', () => {
   // ref  a a a a a b b b b b
@@ -179,7 +179,7 @@ test('agreement from a file: human vs suggestion, gold file joined by id, gold f
   const values = readFileSync(file, 'utf8')
     .trim()
     .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, any>);
+    .map((l) => JSON.parse(l));
   const both = values.filter((v) => v.annotations?.human?.label && v.annotations?.suggestions?.label);
   const agreeing = both.filter(
     (v) => v.annotations.human.label.value === v.annotations.suggestions.label[0].value,
@@ -188,9 +188,9 @@ test('agreement from a file: human vs suggestion, gold file joined by id, gold f
   assert.equal(r.records, values.length);
   const c = r.comparisons[0];
   assert.equal(c?.reference, 'human');
-  assert.equal(c?.metrics.n, both.length);
-  assert.equal(c?.missing, values.length - both.length);
-  close(c?.metrics.accuracy, agreeing / both.length);
+  assert.equal(c.metrics.n, both.length);
+  assert.equal(c.missing, values.length - both.length);
+  close(c.metrics.accuracy, agreeing / both.length);
 
   const recs = [
     {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { main } from '../../src/cli/main';
 import { questionResponder } from '../support/question-responder';
+import { contentText } from '../support/openai-server';
 import { readJsonl, useLoopbackServer } from './helpers/llm';
 
 const env = useLoopbackServer('dc-questions-cli-');
@@ -90,11 +91,10 @@ describe('curate annotate, per question type', () => {
     // the request: a json_schema whose labels are an array of the declared enum
     const body = env.server().chatRequests()[0]!.body;
     assert.equal(body.response_format?.type, 'json_schema');
-    assert.deepEqual((body.response_format?.json_schema?.schema as any).properties.labels.items.enum, [
-      'billing',
-      'refund',
-      'shipping',
-    ]);
+    const schema = body.response_format.json_schema?.schema as {
+      properties: { labels: { items: { enum: string[] } } };
+    };
+    assert.deepEqual(schema.properties.labels.items.enum, ['billing', 'refund', 'shipping']);
     assert.equal(readFileSync(input, 'utf8'), `${TICKETS.map((t) => JSON.stringify(t)).join('\n')}\n`);
   });
 
@@ -115,7 +115,9 @@ describe('curate annotate, per question type', () => {
       [4, 2, 5, undefined],
     );
     assert.equal(rows[0]!.annotations.suggestions.quality[0].score, 0.8);
-    const schema = env.server().chatRequests()[0]!.body.response_format?.json_schema?.schema as any;
+    const schema = env.server().chatRequests()[0]!.body.response_format?.json_schema?.schema as {
+      properties: { rating: { minimum: number; maximum: number } };
+    };
     assert.deepEqual([schema.properties.rating.minimum, schema.properties.rating.maximum], [1, 5]);
   });
 
@@ -148,7 +150,7 @@ describe('curate annotate, per question type', () => {
       ],
     );
     assert.equal(spans[0]!.start, text1.indexOf('+44') - 1);
-    assert.equal([...text1].slice(spans[1]!.start, spans[1]!.end).join(''), 'bo@example.org');
+    assert.equal(Array.from(text1).slice(spans[1]!.start, spans[1]!.end).join(''), 'bo@example.org');
     assert.equal(rows[2]!.annotations, undefined, 'the failed record is left as it was');
   });
 
@@ -170,7 +172,7 @@ describe('curate annotate, per question type', () => {
     );
     const body = env.server().chatRequests()[0]!.body;
     assert.match(
-      String(body.messages?.at(-1)?.content),
+      contentText(body.messages?.at(-1)?.content),
       /Candidates \(generations\):\n\[1\] Sorry\.\n\n\[2\] We are sorry/,
     );
   });
@@ -185,7 +187,7 @@ describe('curate annotate, per question type', () => {
     assert.equal(rows[0]!.annotations.suggestions.fix[0].value, 'We will send the refund today.');
     assert.equal(rows[0]!.response, 'We will send teh refund today.');
     assert.match(
-      String(env.server().chatRequests()[0]!.body.messages?.[0]?.content),
+      contentText(env.server().chatRequests()[0]!.body.messages?.[0]?.content),
       /The question is about the field "response": write its corrected version in full/,
     );
     // a text question about no field in particular: no sentence about a field
@@ -193,7 +195,7 @@ describe('curate annotate, per question type', () => {
     env.server().respond = questionResponder();
     const free = await cli(annotateArgs(input, join(env.dir(), 'free.jsonl'), '--question', 'summary', '--text'));
     assert.equal(free.code, 0, free.err + free.out);
-    assert.doesNotMatch(String(env.server().chatRequests()[0]!.body.messages?.[0]?.content), /field/);
+    assert.doesNotMatch(contentText(env.server().chatRequests()[0]!.body.messages?.[0]?.content), /field/);
   });
 
   test('a question declared in .curator/questions.json needs only --question; a contradicting flag is a usage error', async () => {
@@ -221,7 +223,7 @@ describe('curate annotate, per question type', () => {
       readJsonl(out).map((x) => x.annotations.suggestions.topics[0].value),
       [['refund'], [], ['billing', 'refund']],
     );
-    const system = String(env.server().chatRequests()[0]!.body.messages?.[0]?.content);
+    const system = contentText(env.server().chatRequests()[0]!.body.messages?.[0]?.content);
     assert.match(system, /Question "topics": What it is about/);
     assert.match(system, /Every topic that applies\./);
     const bad = await cli(annotateArgs(input, join(env.dir(), 'x.jsonl'), '--question', 'topics', '--rating', '1-5'));
@@ -719,12 +721,12 @@ describe('few-shot for question types', () => {
       msgs.map((m) => m.role),
       ['system', 'user', 'assistant', 'user'],
     );
-    assert.match(String(msgs[1]!.content), /<<<\ncc a@b\.io and again a@b\.io\n>>>/);
+    assert.match(contentText(msgs[1]!.content), /<<<\ncc a@b\.io and again a@b\.io\n>>>/);
     assert.equal(
       msgs[2]!.content,
       JSON.stringify({ spans: [{ label: 'EMAIL', text: 'a@b.io', occurrence: 2 }], rationale: '' }),
     );
-    assert.doesNotMatch(String(msgs[1]!.content), /maria/, 'the annotation fields are not shown to the model');
+    assert.doesNotMatch(contentText(msgs[1]!.content), /maria/, 'the annotation fields are not shown to the model');
   });
 });
 
@@ -743,7 +745,7 @@ describe('prompt overrides per question type', () => {
     assert.match(r.err, /rating\.md v7 \(sha256:[0-9a-f]+\) for rating question "anger"/);
     const body = env.server().chatRequests()[0]!.body;
     assert.equal(body.messages?.[0]?.content, 'Rate from 1 to 3 how angry the customer is.');
-    assert.equal(body.messages?.at(-1)?.content, `Ticket: ${TICKETS[0]!.text}`);
+    assert.equal(body.messages.at(-1)?.content, `Ticket: ${TICKETS[0]!.text}`);
     writeFileSync(file, '# system\nRate {{mood}}\n# user\n{{record}}\n');
     const bad = await cli(annotateArgs(input, join(env.dir(), 'p.jsonl'), '--question', 'anger', '--rating', '1-3'));
     assert.notEqual(bad.code, 0);

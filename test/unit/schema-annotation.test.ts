@@ -53,7 +53,7 @@ describe('readAnnotation', () => {
     assert.equal(v.suggestions[0]!.provenance?.promptHash, 'sha256:31c09759f9a9aa07');
     assert.equal(v.provenance?.inputTokens, 204);
     assert.equal(v.human?.value, 'positive');
-    assert.equal(v.human?.user, 'maria');
+    assert.equal(v.human.user, 'maria');
     assert.equal(v.reviewStatus, 'reviewed');
   });
 
@@ -92,7 +92,7 @@ describe('field edits', () => {
     const v = readAnnotation(after);
     assert.equal(v.label, 'positive');
     assert.equal(v.human?.value, 'positive');
-    assert.equal(v.human?.status, 'submitted');
+    assert.equal(v.human.status, 'submitted');
     assert.equal(v.suggestions[0]?.value, 'negative');
     assert.equal(v.reviewStatus, 'reviewed');
   });
@@ -168,10 +168,10 @@ describe('mappings', () => {
     const after = { ...row, ...Object.fromEntries(edits.map((e) => [e.path[0] as string, e.value])) };
     const v = readAnnotation(after);
     assert.equal(v.suggestions[0]?.value, 'positive');
-    assert.equal(v.suggestions[0]?.agent, 'llama');
+    assert.equal(v.suggestions[0].agent, 'llama');
     assert.equal(v.judgeScore, 4);
     assert.equal(v.judge?.reasons, 'ok');
-    assert.equal(v.judge?.model, 'llama');
+    assert.equal(v.judge.model, 'llama');
   });
 });
 

@@ -129,7 +129,8 @@ function write(v: unknown, w: Writer, depth = 0): string {
     return `{${sp}${entries.map(([k, x]) => `${w.escapeKeys ? str(k) : JSON.stringify(k)}${sp}:${sp}${write(x, w, depth + 1)}`).join(`${sp},${sp}`)}${sp}}`;
   }
   if (typeof v === 'string') return str(v);
-  return JSON.stringify(v) ?? 'null';
+  const json = JSON.stringify(v) as string | undefined; // undefined for undefined, a function, a symbol
+  return json ?? 'null';
 }
 
 /** A line broken the ways files are: cut short, a byte inserted or replaced, a bad token. */

@@ -211,7 +211,7 @@ describe('saving', () => {
     const ds = await JsonlDataset.open(path);
     assert.deepEqual(
       readdirSync(dir).sort(),
-      ['.d.jsonl.curate-' + process.pid + '-def456.tmp', '.other.jsonl.curate-999999999-abc.tmp', 'd.jsonl'].sort(),
+      [`.d.jsonl.curate-${process.pid}-def456.tmp`, '.other.jsonl.curate-999999999-abc.tmp', 'd.jsonl'].sort(),
     );
     ds.close();
   });

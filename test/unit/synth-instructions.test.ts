@@ -78,7 +78,7 @@ test('near-copies are rejected, novel instructions kept; the target is met and s
   const decisions = journal
     .flatMap((f) => read(f))
     .filter((e) => e.type === 'round')
-    .flatMap((e) => e.decisions as Array<Record<string, any>>);
+    .flatMap((e) => e.decisions as Array<{ reason: string; instruction: string; nearest: string; similarity: number }>);
   const similar = decisions.filter((d) => d.reason === 'similar');
   assert.equal(similar.length, i.rejectedBy.similar);
   for (const d of similar) {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeEach, test } from 'node:test';
 import { quietContext } from '../../src/core/operation';
 import { DialoguesOptions, PreferencesOptions, ResponsesOptions, synthOperations } from '../../src/core/synth';
-import { lastUserText, type ChatBody, type OpenAITestServer } from '../support/openai-server';
+import { contentText, lastUserText, type ChatBody, type OpenAITestServer } from '../support/openai-server';
 import { synthResponder } from '../support/synth-responder';
 import { readJsonl as read, runGenerateChild, useLoopbackServer } from './helpers/llm';
 
@@ -142,7 +142,7 @@ test('preferences: candidates from two models, rated by the judge; chosen = high
     out.map((r) => r.id),
     ['a', 'c', 'd'],
   );
-  const [a, c, d] = out as [Record<string, any>, Record<string, any>, Record<string, any>];
+  const [a, c, d] = out;
   // distilabel's DPO columns
   assert.equal(a.prompt, 'Explain gravity');
   assert.match(a.prompt_id, /^[0-9a-f]{64}$/);
@@ -209,7 +209,7 @@ test('preferences: a margin below --min-margin is skipped; the pair exports to D
     ['ratings 6, 7 differ by 1, less than the minimum margin 2'],
   );
   const { exportRecord } = await import('../../src/core/export/formats');
-  const row = exportRecord(read(o.output)[0]!, 0, { format: 'dpo' });
+  const row = exportRecord(read(o.output)[0], 0, { format: 'dpo' });
   assert.deepEqual(row, {
     ok: true,
     row: {
@@ -251,7 +251,7 @@ test('dialogues, turn by turn: a simulated user and the assistant; roles alterna
   // the simulated user sees the seed and the transcript; the assistant sees the conversation
   const userTurns = server
     .chatRequests()
-    .filter((q) => q.body.messages?.[0]?.content?.toString().startsWith('You play the user'));
+    .filter((q) => contentText(q.body.messages?.[0]?.content).startsWith('You play the user'));
   assert.equal(userTurns.length, 6);
   assert.match(
     lastUserText(userTurns[0]!.body),

@@ -25,8 +25,13 @@ export interface PanelActions {
   setAutoAdvance(on: boolean): void;
 }
 
+/** JSON.stringify, typed as it behaves: undefined for undefined, a function or a symbol. */
+function jsonText(v: unknown): string | undefined {
+  return JSON.stringify(v);
+}
+
 function displayValue(v: unknown): string {
-  return typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v));
+  return typeof v === 'string' ? v : (jsonText(v) ?? String(v));
 }
 
 /** Where a score sits on its scale, 0..1. */
@@ -147,11 +152,11 @@ function fieldText(v: unknown): string {
   if (typeof v === 'string') return v;
   if (Array.isArray(v))
     return v
-      .map((x) =>
-        x && typeof x === 'object' && 'content' in x
-          ? `${String((x as { role?: unknown }).role ?? '')}: ${fieldText((x as { content: unknown }).content)}`
-          : fieldText(x),
-      )
+      .map((x) => {
+        if (!(x && typeof x === 'object' && 'content' in x)) return fieldText(x);
+        const role = (x as { role?: unknown }).role;
+        return `${role === undefined || role === null ? '' : displayValue(role)}: ${fieldText((x as { content: unknown }).content)}`;
+      })
       .join('\n');
   return JSON.stringify(v, null, 2);
 }
@@ -403,7 +408,7 @@ export class AnnotationPanel {
 
   /** The judges: one verdict, or every judge of the panel side by side with their agreement. */
   private judges(a: AnnotationView): HTMLElement | null {
-    const panel = a.judges ?? [];
+    const panel = a.judges;
     const verdict = a.judge;
     if (!verdict && panel.length === 0) return null;
     const children: Child[] = [];
@@ -464,7 +469,7 @@ export class AnnotationPanel {
         );
       children.push(cards);
     }
-    const others = a.otherJudges ?? [];
+    const others = a.otherJudges;
     if (others.length) {
       const list = el('div', { class: 'judge-cards' });
       for (const one of others)

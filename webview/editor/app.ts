@@ -200,7 +200,10 @@ export class EditorApp {
         help: () => this.help.show(),
         gotoLine: (n) => {
           const count = this.info?.lineCount ?? 0;
-          if (n === undefined) return void this.say('Type a line number');
+          if (n === undefined) {
+            this.say('Type a line number');
+            return;
+          }
           if (n > count && count > 0)
             this.say(
               `There is no line ${n}: the file has ${count}${this.info?.indexed === false ? ' so far' : ''}; this is the last`,

@@ -32,7 +32,8 @@ export function embeddedInit(state: unknown): Embedded | undefined {
     !('event' in data)
   )
     return undefined;
-  const event = data.event as Partial<InitEvent> | null;
+  // the page's text: nothing is known of its fields until checked
+  const event = data.event as { [K in keyof InitEvent]?: unknown } | null;
   const outline =
     event !== null &&
     typeof event === 'object' &&

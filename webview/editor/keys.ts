@@ -119,7 +119,8 @@ export function keyMap(overrides: Readonly<Record<string, string>> = {}): KeyMap
   const taken = new Set<string>();
   for (const [id, k] of Object.entries(overrides)) {
     if (!(REBINDABLE as readonly string[]).includes(id)) problems.push(`"${id}" is not an action with a key`);
-    else if (k !== '' && [...k].length !== 1)
+    // one code point, as a KeyboardEvent's key for one character (an astral symbol counts once)
+    else if (k !== '' && Array.from(k).length !== 1)
       problems.push(`"${id}": "${k}" is not one character (or "" to turn the key off)`);
     else {
       key.set(id as ActionId, k === '' ? undefined : k);

@@ -10,7 +10,9 @@ performance.mark('dc:modules');
 void pageLoaded.then(() => performance.mark('dc:load'));
 const root = document.getElementById('app');
 if (root) {
-  let app: EditorApp | undefined;
+  // undefined until built below (a const would be in its dead zone when the host's callback reads it):
+  // events that arrive before then wait in `pending`
+  let app: EditorApp | undefined = undefined;
   const pending: Parameters<EditorApp['onEvent']>[0][] = [];
   const host = new HostConnection((e) => (app ? app.onEvent(e) : pending.push(e)));
   const embedded = embeddedInit(host.state);

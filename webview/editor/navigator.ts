@@ -20,6 +20,9 @@ export interface NavigatorViews {
 /** How long a move waits before the page shows that it is loading. */
 const SLOW_MS = 150;
 
+/** The navigation on its way: its target and request number. */
+type Going = { target: number; seq: number };
+
 export class RecordNavigator {
   readonly cache: RecordCache;
   info: DocumentInfo | undefined;
@@ -28,7 +31,7 @@ export class RecordNavigator {
   current: RecordPayload | undefined;
   private requestSeq = 0;
   /** The fetch in flight for a move or a refresh, and whether to refresh once it has landed. */
-  private going: { target: number; seq: number } | undefined;
+  private going: Going | undefined;
   private refreshAfter = false;
 
   constructor(
@@ -100,7 +103,8 @@ export class RecordNavigator {
         return;
       } finally {
         clearTimeout(slow);
-        if (this.going?.seq === seq) this.going = undefined;
+        // a later navigation may have replaced it during the await (TypeScript keeps it narrowed across it)
+        if ((this.going as Going | undefined)?.seq === seq) this.going = undefined;
         if (seq === this.requestSeq) this.views.loading(false);
       }
       if (seq !== this.requestSeq) return; // a later navigation won

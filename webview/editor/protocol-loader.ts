@@ -30,7 +30,10 @@ export function loadProtocol(): Promise<Protocol> {
         const src = document.getElementById('dc-protocol')?.dataset.src;
         // The page's scripts carry its nonce; the property keeps it after the attribute is hidden.
         const nonce = document.querySelector<HTMLScriptElement>('script[nonce]')?.nonce;
-        if (!src || !nonce) return void reject(new Error('the page names no protocol script'));
+        if (!src || !nonce) {
+          reject(new Error('the page names no protocol script'));
+          return;
+        }
         const script = document.createElement('script');
         script.nonce = nonce;
         script.src = src;

@@ -126,7 +126,10 @@ export class RawEditor {
   private async submit(): Promise<void> {
     const { send } = this.validate();
     if (send === undefined) return;
-    if (send === this.original) return this.hide();
+    if (send === this.original) {
+      this.hide();
+      return;
+    }
     this.apply.setAttribute('disabled', '');
     const failure = await this.onApply(this.index, send);
     this.apply.removeAttribute('disabled');

@@ -54,7 +54,8 @@ function scalar(v: unknown, path: readonly (string | number)[], src?: NumberSour
   }
   if (typeof v === 'boolean') return el('span', { class: 'v-boolean' }, String(v));
   if (v === null) return el('span', { class: 'v-null' }, 'null');
-  return el('span', { class: 'v-other' }, String(JSON.stringify(v)));
+  // JSON.stringify gives undefined for undefined, a function or a symbol, whatever its type says
+  return el('span', { class: 'v-other' }, String(JSON.stringify(v) as string | undefined));
 }
 
 function renderConversation(
@@ -235,12 +236,16 @@ export class RecordView {
     };
     const commit = async () => {
       if (closed || area.disabled) return;
-      if (area.value === initial) return void close();
+      if (area.value === initial) {
+        close();
+        return;
+      }
       const v = validate();
       if (!v.ok) return; // nothing is sent while the JSON is invalid
       area.disabled = true;
       const failure = await opts.setField(key, v.value);
-      if (closed) return;
+      // closed during the await (TypeScript keeps the check above narrowed across it)
+      if (closed as boolean) return;
       area.disabled = false;
       if (failure) {
         error.textContent = failure;

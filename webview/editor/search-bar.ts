@@ -170,7 +170,8 @@ export class SearchBar {
 
   focus(): void {
     this.text.focus();
-    this.text.wrappedElement?.select();
+    // null before the element's first render (a Lit @query), whatever its type says
+    (this.text.wrappedElement as HTMLInputElement | null)?.select();
   }
 
   setLabels(labels: string[]): void {

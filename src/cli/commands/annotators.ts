@@ -31,7 +31,7 @@ export const annotators: Command = {
   async run({ values, positionals }, io) {
     const file = fileArg(positionals);
     const fields = fieldMapOf(values) ?? defaultFields;
-    const question = typeof values.question === 'string' ? values.question : (fields.question ?? 'label');
+    const question = typeof values.question === 'string' ? values.question : fields.question;
     const me = values.todo
       ? ((values.annotator as string | undefined) ?? (await gitIdentity(dirname(file))))
       : undefined;

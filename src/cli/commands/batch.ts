@@ -39,7 +39,7 @@ function batchJournals(file: string): Array<{ job: string; path: string }> {
 function adapterFor(
   values: OptionValues,
   input: string,
-): { adapter: BatchTaskAdapter; close(): void; task: BatchTask; model: string } {
+): { adapter: BatchTaskAdapter; close: () => void; task: BatchTask; model: string } {
   const task = (stringOption(values.task, 'task label|rationale|judge|critique') ?? 'label') as BatchTask;
   if (!TASKS.includes(task))
     throw new UsageError(`--task must be one of ${TASKS.join(', ')}, got ${JSON.stringify(task)}`);
@@ -84,7 +84,7 @@ function adapterFor(
   };
 }
 
-async function status(file: string, values: OptionValues, io: Io): Promise<number> {
+function status(file: string, values: OptionValues, io: Io): number {
   const jobs = batchJournals(file);
   const out = jobs.map(({ job, path }) => ({ job, ...batchJobStatus(path) }));
   if (values.json) {
@@ -148,7 +148,7 @@ async function exportCmd(file: string, values: OptionValues, io: Io): Promise<nu
     await ds.ready;
     const r = await exportRequests(new StoreRecordSource(ds), adapter, out);
     io.err(
-      `${file} -> ${out}: ${r.requests} request(s)${r.skipped.length ? `, ${r.skipped.length} record(s) skipped` : ''}; run them with: vllm run-batch -i ${out} -o results.jsonl --model ${values.model ?? '<model>'}\n`,
+      `${file} -> ${out}: ${r.requests} request(s)${r.skipped.length ? `, ${r.skipped.length} record(s) skipped` : ''}; run them with: vllm run-batch -i ${out} -o results.jsonl --model ${typeof values.model === 'string' ? values.model : '<model>'}\n`,
     );
     if (values.json) io.out(`${JSON.stringify(r)}\n`);
     return ExitCode.ok;

@@ -548,7 +548,7 @@ export const exportCmd: Command = {
     }
     if (r.written === 0) {
       io.err(
-        `curate export: no ${r.format} row written (nothing was written to ${values.out}): ${r.skippedCount} record(s) skipped, ${r.invalid} invalid line(s)\n`,
+        `curate export: no ${r.format} row written (nothing was written to ${options.out}): ${r.skippedCount} record(s) skipped, ${r.invalid} invalid line(s)\n`,
       );
       printSkipped(io, r);
       return ExitCode.failure;
@@ -592,7 +592,7 @@ export const importCmd: Command = {
     }
     if (r.written === 0) {
       io.err(
-        `curate import: no row imported (nothing was written to ${values.out}): ${r.skippedCount} row(s) are not ${r.format}\n`,
+        `curate import: no row imported (nothing was written to ${options.out}): ${r.skippedCount} row(s) are not ${r.format}\n`,
       );
       printSkipped(io, r);
       return ExitCode.failure;

@@ -55,12 +55,12 @@ export const diff: Command = {
           );
         const range = parseRange(first);
         const from = await fileAtRevision(second, range.from, io.signal);
-        cleanup.push(from.dispose);
+        cleanup.push(() => from.dispose());
         oldPath = from.path;
         oldName = `${range.from}:${second}${from.missing ? ' (not in that revision)' : ''}`;
         if (range.to) {
           const to = await fileAtRevision(second, range.to, io.signal);
-          cleanup.push(to.dispose);
+          cleanup.push(() => to.dispose());
           newPath = to.path;
           newName = `${range.to}:${second}${to.missing ? ' (not in that revision)' : ''}`;
         } else {

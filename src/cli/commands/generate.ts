@@ -1,7 +1,7 @@
 // curate generate instructions|responses|preferences|dialogues FILE --out FILE: the generation
 // operations (src/core/synth) from the command line, with the LLM subcommands' flags, through the
 // CLI's one operation runner (run-operation.ts).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { EVOLUTION_NAMES, SYNTH_TASKS, type SynthTask } from '../../core/synth';
 import { readSeedList, sharedInput } from '../../core/synth/common';
 import { generateEntries } from '../../core/registry';
@@ -180,7 +180,7 @@ export const generate: Command = {
     if (typeof values.out !== 'string') throw new UsageError('missing --out FILE: generated records go to a new file');
     // The input is opened and indexed once, for the estimate and the run.
     const input = sharedInput();
-    const op = generateEntries({ apiKey: () => process.env.OPENAI_API_KEY, openInput: input.openInput })[t];
+    const op = generateEntries({ apiKey: () => process.env.OPENAI_API_KEY, openInput: (o) => input.openInput(o) })[t];
     try {
       return await runOperation(
         op,

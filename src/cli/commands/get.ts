@@ -13,6 +13,7 @@ export const get: Command = {
   details:
     "N is 1-based. The bytes are written unchanged, invalid UTF-8 included, followed by the line's own terminator (LF, CRLF, or none for a last line without a final newline).",
   options: { line: { type: 'string', short: 'l' } },
+  // eslint-disable-next-line @typescript-eslint/require-await -- Command.run returns a Promise: async makes the usage errors below rejections, as in every command
   async run({ values, positionals }, io) {
     const file = fileArg(positionals);
     const n = intOption(values.line, 'line');

@@ -164,7 +164,7 @@ export async function confirmEstimate(
 }
 
 /** Progress on one terminal line (only on a terminal), at most five times a second. */
-export function progressPrinter(io: Io): { progress(p: Progress): void; done(): void } {
+export function progressPrinter(io: Io): { progress: (p: Progress) => void; done: () => void } {
   let last = 0;
   let printed = false;
   return {

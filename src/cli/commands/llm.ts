@@ -75,7 +75,8 @@ async function runLlm(id: TaskId, name: string, io: Io, r: LlmRun): Promise<numb
   let job: JsonlDataset = await openJsonl(r.input, io.signal);
   // A copy made by this run (and its journal folder), removed again when the job stops on a fatal
   // error (no server there, a bad key) before any record had a result.
-  let fresh = false;
+  // Set in beforeRun, a callback the narrowing does not follow: `as boolean` keeps it boolean.
+  let fresh = false as boolean;
   const journalDirExisted = out !== undefined && existsSync(journalDirFor(out));
   let applied = 0;
   try {
@@ -83,15 +84,15 @@ async function runLlm(id: TaskId, name: string, io: Io, r: LlmRun): Promise<numb
     else if (r.fewShot) raw.examples = humanLabeledExamples(job, r.fewShot, fields);
     const op = llmEntries({
       apiKey: () => process.env.OPENAI_API_KEY,
-      openSource: async () => new StoreRecordSource(job),
-      openSink: async (_source, o) => {
+      openSource: () => Promise.resolve(new StoreRecordSource(job)),
+      openSink: (_source, o) => {
         const sink = new StoreResultSink(job, { fields: o.fields ?? defaultFields, replace: o.replaceExisting });
         const apply = sink.apply.bind(sink);
         sink.apply = (i, result, bound) => {
           applied++;
           apply(i, result, bound);
         };
-        return sink;
+        return Promise.resolve(sink);
       },
     })[id];
     return await runOperation(op, raw, r.values, io, {

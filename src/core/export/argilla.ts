@@ -393,7 +393,7 @@ export function fromArgillaHub(row: Record<string, unknown>, users: UserMap = {}
       const ss = row[`${q}.responses.status`];
       responses.push([
         q,
-        values.map((value, i) => ({
+        values.map((value: unknown, i) => ({
           value,
           user_id: Array.isArray(us) && typeof us[i] === 'string' ? us[i] : null,
           status: Array.isArray(ss) && typeof ss[i] === 'string' ? ss[i] : null,

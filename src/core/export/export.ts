@@ -72,7 +72,7 @@ const reasonCounts = new WeakMap<ExportReport, Map<string, number>>();
 /** The skip reasons of a report, counted (a reason's record-specific tail after ":" kept). */
 function countReason(report: ExportReport, reason: string): void {
   let m = reasonCounts.get(report);
-  if (!m) reasonCounts.set(report, (m = new Map()));
+  if (!m) reasonCounts.set(report, (m = new Map<string, number>()));
   if (m.size < 1000 || m.has(reason)) m.set(reason, (m.get(reason) ?? 0) + 1);
   report.reasons = [...m]
     .sort((a, b) => b[1] - a[1])
@@ -288,7 +288,7 @@ export const ImportOperationOptions = z.object({
   out: z.string().min(1),
   overwrite: z.boolean().default(false),
   /** Argilla: user names for Argilla user ids (name -> UUID). */
-  argillaUsers: z.record(z.string(), z.string().uuid()).default({}),
+  argillaUsers: z.record(z.string(), z.uuid()).default({}),
 });
 
 export interface ImportReport {

@@ -259,7 +259,7 @@ export const ExportOptions = z.object({
   /** Argilla: the record fields that become Argilla fields (default: every top-level string or message list). */
   argillaFields: z.array(z.string()).optional(),
   /** Argilla: our user names and their Argilla user ids (UUIDs); other names get a name-based UUID. */
-  argillaUsers: z.record(z.string(), z.string().uuid()).default({}),
+  argillaUsers: z.record(z.string(), z.uuid()).default({}),
 });
 export type ExportOptions = z.input<typeof ExportOptions>;
 type Opts = z.output<typeof ExportOptions>;
@@ -787,7 +787,7 @@ function callOf(c: z.infer<typeof ToolCall>): { name: string; arguments: unknown
 /** A record's tools (OpenAI `tools`: a list, or a JSON string of one as LLaMA-Factory keeps them). */
 function toolsOf(raw: unknown): z.infer<typeof Tool>[] | undefined | string {
   if (raw === undefined || raw === null) return undefined;
-  let list = raw;
+  let list: unknown = raw;
   if (typeof raw === 'string') {
     try {
       list = JSON.parse(raw);

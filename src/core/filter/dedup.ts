@@ -326,7 +326,7 @@ class Pool {
   private readonly running = new Map<Worker, Job>();
   private readonly roomWaiters: (() => void)[] = [];
   private nextId = 0;
-  private failure: unknown;
+  private failure: Error | undefined;
 
   constructor(size: number) {
     for (let i = 0; i < size; i++) {
@@ -361,9 +361,13 @@ class Pool {
 
   /** Resolves when fewer jobs than workers are waiting (so the caller can prepare the next one meanwhile). */
   async room(): Promise<void> {
-    if (this.failure) throw this.failure;
+    this.throwIfFailed();
     if (this.queue.length < this.workers.length) return;
     await new Promise<void>((r) => this.roomWaiters.push(r));
+    this.throwIfFailed(); // a worker may have failed meanwhile
+  }
+
+  private throwIfFailed(): void {
     if (this.failure) throw this.failure;
   }
 
@@ -379,7 +383,7 @@ class Pool {
   }
 }
 
-const ASCII = /^[\x00-\x7f]*$/;
+const ASCII = /^[^\u0080-\uffff]*$/; // no UTF-16 unit above U+007F
 
 /** MinHash signatures of the texts, streaming them to a worker pool in chunks. */
 export async function computeSignatures(

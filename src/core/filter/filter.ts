@@ -85,7 +85,7 @@ export const FilterOptions = FilterSpec.extend({
   /** tag: the tag added to annotations.tags of each dropped record. */
   tag: z.string().min(1).default('filtered'),
 }).refine((o) => o.action !== 'write' || o.out !== undefined, {
-  message: 'action "write" needs an out path',
+  error: 'action "write" needs an out path',
   path: ['out'],
 });
 export type FilterOptions = z.input<typeof FilterOptions>;

@@ -133,7 +133,7 @@ let local: MinhashChunkFn | undefined;
 /** The kernel, compiled once in this thread. */
 export function minhashChunk(): MinhashChunkFn {
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  local ??= new Function(`${KERNEL_SOURCE}\nreturn minhashChunk;`)() as MinhashChunkFn;
+  local ??= (new Function(`${KERNEL_SOURCE}\nreturn minhashChunk;`) as () => MinhashChunkFn)();
   return local;
 }
 

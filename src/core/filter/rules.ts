@@ -383,7 +383,7 @@ function tokenize(src: string): Tok[] {
           s += e === 'n' ? '\n' : e === 't' ? '\t' : e;
           j += 2;
         } else {
-          s += src[j];
+          s += src[j]!;
           j++;
         }
       }
@@ -403,7 +403,7 @@ function tokenize(src: string): Tok[] {
         const d = src[j] as string;
         if (d === '\\' && j + 1 < src.length) {
           // "\/" is a slash in the pattern; other escapes are kept for RegExp.
-          body += src[j + 1] === '/' ? '/' : d + src[j + 1];
+          body += src[j + 1] === '/' ? '/' : d + src[j + 1]!;
           j += 2;
           continue;
         }
@@ -416,7 +416,7 @@ function tokenize(src: string): Tok[] {
       if (j >= src.length) err(start, 'unterminated regular expression (missing closing /)');
       j++;
       let flags = '';
-      while (j < src.length && /[a-z]/i.test(src[j] as string)) flags += src[j++];
+      while (j < src.length && /[a-z]/i.test(src[j] as string)) flags += src[j++]!;
       if (!/^[imsuv]*$/.test(flags))
         err(j - flags.length, `unknown regular expression flags '${flags}' (allowed: i, m, s, u, v)`);
       try {
@@ -641,6 +641,6 @@ export function parseRule(src: string): Rule {
 }
 
 /** Parses --where expressions or validates JSON rules; all must pass (an 'and'). */
-export function parseRules(input: readonly (string | unknown)[]): Rule[] {
+export function parseRules(input: readonly unknown[]): Rule[] {
   return input.map((r) => (typeof r === 'string' ? parseRule(r) : RuleSchema.parse(r)));
 }

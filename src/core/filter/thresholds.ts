@@ -9,7 +9,6 @@ import { resolveQuestion } from '../questions/resolve';
 import {
   iterateLines,
   judgeOf,
-  judgePanelOf,
   throwIfAborted,
   topSuggestion,
   humanOf,

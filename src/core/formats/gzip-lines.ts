@@ -43,7 +43,7 @@ async function* readLines(path: string, gzip: boolean, signal?: AbortSignal): As
     }
   } catch (err) {
     if (err instanceof Error && (err as NodeJS.ErrnoException).code?.startsWith('Z_'))
-      throw new Error(`${path} is not valid gzip data: ${err.message}`);
+      throw new Error(`${path} is not valid gzip data: ${err.message}`, { cause: err });
     throw err;
   } finally {
     stream.destroy();

@@ -83,6 +83,7 @@ export interface ReadOptions {
  * The elements of a JSON array file, one at a time. Throws FormatError (with the byte offset)
  * when the file is not one JSON array.
  */
+// eslint-disable-next-line @typescript-eslint/require-await -- reads synchronously, but is one of readRecords' async generators
 export async function* readJsonArray(path: string, opts: ReadOptions = {}): AsyncGenerator {
   const fd = openSync(path, 'r');
   const chunk = Buffer.allocUnsafe(opts.chunkSize ?? 1024 * 1024);

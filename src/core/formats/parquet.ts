@@ -88,14 +88,15 @@ function load(): Libs {
   if (libs) return libs;
   const bundled = join(__dirname, 'parquet.js');
   // a computed path: the bundler leaves it to run time (the libraries stay out of the main bundle)
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a synchronous lazy load of a run-time path; import() would be async and an ES module load
   libs = require(existsSync(bundled) ? bundled : join(__dirname, 'parquet-libs')) as Libs;
   return libs;
 }
-async function loadReader(): Promise<{ hp: Hyparquet; compressors: unknown }> {
+function loadReader(): { hp: Hyparquet; compressors: unknown } {
   const l = load();
   return { hp: l.hyparquet, compressors: l.compressors };
 }
-async function loadWriter(): Promise<HyparquetWriter> {
+function loadWriter(): HyparquetWriter {
   return load().writer;
 }
 
@@ -119,7 +120,7 @@ export interface ParquetInfo {
 async function open(
   path: string,
 ): Promise<{ hp: Hyparquet; compressors: unknown; file: AsyncBuffer; metadata: FileMetaData }> {
-  const { hp, compressors } = await loadReader();
+  const { hp, compressors } = loadReader();
   const file = await hp.asyncBufferFromFile(path);
   let metadata: FileMetaData;
   try {
@@ -385,7 +386,7 @@ export async function writeParquet(
   if (schema.columns.size === 0)
     throw new ParquetError('no columns to write: the input has no records (or only empty ones)');
   const elements = parquetSchema(schema.columns);
-  const hw = await loadWriter();
+  const hw = loadWriter();
   const target = resolve(out);
   const tmp = tempPathFor(target);
   let fd = -1;

@@ -22,7 +22,7 @@ const who = (d: unknown): string | undefined =>
 export function decisionsByPerson(
   record: Rec,
   fields: FieldMap = defaultFields,
-  question = fields.question ?? 'label',
+  question = fields.question,
 ): Map<string, string> {
   const out = new Map<string, string>();
   const ann = isObj(record[fields.annotations]) ? (record[fields.annotations] as Rec) : {};

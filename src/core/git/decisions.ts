@@ -33,7 +33,7 @@ export function keepEveryDecision(
   before: Rec,
   after: Rec,
   fields: FieldMap = defaultFields,
-  question = fields.question ?? 'label',
+  question = fields.question,
 ): Rec {
   const a0 = isObj(before[fields.annotations]) ? (before[fields.annotations] as Rec) : {};
   const a1 = isObj(after[fields.annotations]) ? (after[fields.annotations] as Rec) : {};

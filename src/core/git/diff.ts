@@ -100,7 +100,7 @@ function suggestionKey(s: Rec, i: number): string {
   return agent === undefined ? `#${i}` : `${agent}\u0000${str(p.task) ?? 'label'}`;
 }
 
-function byKey<T>(list: unknown, key: (x: Rec, i: number) => string): Map<string, Rec> {
+function byKey(list: unknown, key: (x: Rec, i: number) => string): Map<string, Rec> {
   const out = new Map<string, Rec>();
   if (Array.isArray(list)) list.forEach((x, i) => isObj(x) && out.set(key(x, i), x));
   return out;

@@ -22,10 +22,10 @@ export function git(args: string[], cwd: string): Promise<string> {
           new GitError(
             code === 'ENOENT'
               ? 'git is not installed (or not on PATH)'
-              : `git ${args[0]}: ${String(stderr).trim() || err.message}`,
+              : `git ${args[0]}: ${stderr.trim() || err.message}`,
           ),
         );
-      } else resolve(String(stdout));
+      } else resolve(stdout);
     });
   });
 }

@@ -208,7 +208,7 @@ export function mergeRecord(
   const keys = annotationKeys(fields);
   const out: Rec = {};
   const conflicts: string[] = [];
-  const question = fields.question ?? 'label';
+  const question = fields.question;
   const label = merge3(b[fields.label], ours[fields.label], theirs[fields.label]);
   let ann: { value: Rec; disagreements: string[] } | undefined;
   if (ours[fields.annotations] !== undefined || theirs[fields.annotations] !== undefined || label.conflict) {
@@ -309,7 +309,7 @@ export async function mergeFiles(
     opened.push(iB);
     const A = iA;
     const B = iB;
-    const slots: Item[][] = []; // slots[j + 1]: items after ours' line j (slots[0]: before the first)
+    const slots: (Item[] | undefined)[] = []; // sparse: slots[j + 1]: items after ours' line j (slots[0]: before the first)
     const place = (after: number, item: Item) => (slots[after + 1] ??= []).push(item);
     const report: MergeReport = { lines: 0, merged: 0, disagreements: [], conflicts: [] };
     const pendingDis: { item: Item; questions: string[]; key: string }[] = [];

@@ -22,8 +22,8 @@ export interface PromptGateOptions {
   limit?: number;
   apiKey?: string;
   signal?: AbortSignal;
-  log?(line: string): void;
-  progress?(done: number, total: number, folder: string): void;
+  log?: (line: string) => void;
+  progress?: (done: number, total: number, folder: string) => void;
 }
 
 export interface PromptRun {
@@ -70,7 +70,7 @@ export async function runPromptGate(o: PromptGateOptions): Promise<PromptGateRep
   if (o.promptsDirs.length === 0) throw new UserError('no prompt folder to run');
   const base = LabelOptions.parse({ ...o.label, promptsDir: undefined });
   const fields = base.fields ?? defaultFields;
-  const question = base.question ?? fields.question ?? 'label';
+  const question = base.question ?? fields.question;
   const ds = await JsonlDataset.open(base.input, { signal: o.signal });
   try {
     await ds.ready;
@@ -93,7 +93,7 @@ export async function runPromptGate(o: PromptGateOptions): Promise<PromptGateRep
       const cache = cacheFor(opts);
       try {
         const task = createTask('label', opts, { client, ...(cache ? { cache } : {}) });
-        const pairs: [string, string][] = [];
+        const pairs: ([string, string] | undefined)[] = []; // sparse: a failed record leaves a hole
         const run: PromptRun = {
           folder,
           prompt: task.promptSource ?? folder,

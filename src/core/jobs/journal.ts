@@ -83,9 +83,10 @@ export interface JournalState<R = TaskResult> {
 /**
  * Calls `onEntry` for each complete, parseable line of a journal (a damaged line is passed over: its
  * work is redone); returns the byte length of the complete lines (a torn tail beyond it is dropped
- * when the journal is reopened for writing).
+ * when the journal is reopened for writing). The entries are the objects as parsed: the caller
+ * knows the kinds its own writer wrote.
  */
-export function scanJournal<E = JournalEntry>(path: string, onEntry: (entry: E) => void): number {
+export function scanJournal(path: string, onEntry: (entry: object) => void): number {
   if (!existsSync(path)) return 0;
   // Read in chunks, never the whole file at once: a generation job's journal holds its records.
   const fd = openSync(path, 'r');
@@ -93,9 +94,9 @@ export function scanJournal<E = JournalEntry>(path: string, onEntry: (entry: E) 
     return scanLines(fd, (buf, start, end) => {
       const text = buf.toString('utf8', start, end);
       if (!text.trim()) return;
-      let e: E;
+      let e: unknown;
       try {
-        e = JSON.parse(text) as E;
+        e = JSON.parse(text);
       } catch {
         return;
       }
@@ -109,7 +110,8 @@ export function scanJournal<E = JournalEntry>(path: string, onEntry: (entry: E) 
 /** `lean`: drop results and details (the caller reads them from the journal itself when needed). */
 export function readJournal<R = TaskResult>(path: string, lean = false): JournalState<R> {
   const state: JournalState<R> = { records: new Map(), ended: false, goodLength: 0 };
-  state.goodLength = scanJournal<JournalEntry<R>>(path, (e) => {
+  state.goodLength = scanJournal(path, (entry) => {
+    const e = entry as JournalEntry<R>; // a line JournalWriter wrote
     if (e.type === 'header') state.header = e;
     else if (e.type === 'record' && Number.isInteger(e.i)) {
       if (lean) {
@@ -150,29 +152,33 @@ export function indexJournal(path: string): JournalIndex {
   const fd = openSync(path, 'r');
   try {
     ix.goodLength = scanLines(fd, (buf, start, end, offset) => {
-      let e: JournalEntry<unknown>;
+      let parsed: unknown;
       try {
-        e = JSON.parse(buf.toString('utf8', start, end)) as JournalEntry<unknown>;
+        parsed = JSON.parse(buf.toString('utf8', start, end));
       } catch {
         return; // a damaged line: its work is redone
       }
-      if (e === null || typeof e !== 'object') return;
-      if (e.type === 'header') ix.header = e;
+      if (parsed === null || typeof parsed !== 'object') return;
+      // a line of the file: a record entry's fields are checked before it is indexed
+      const e = parsed as Partial<Record<keyof JournalRecord<unknown>, unknown>>;
+      if (e.type === 'header') ix.header = parsed as JournalHeader;
       else if (e.type === 'end') ix.ended = true;
       else if (
         e.type === 'record' &&
+        typeof e.i === 'number' &&
         Number.isInteger(e.i) &&
         typeof e.key === 'string' &&
         (e.status === 'ok' || e.status === 'failed' || e.status === 'skipped')
       ) {
+        const rec = parsed as JournalRecord<unknown>;
         const ref: EntryRef = {
           i: e.i,
-          line: e.line,
+          line: rec.line,
           key: e.key,
           status: e.status,
           pos: offset,
           len: end - start,
-          ...(e.status !== 'ok' ? { reason: e.reason } : {}),
+          ...(rec.status !== 'ok' ? { reason: rec.reason } : {}),
         };
         ix.byIndex.set(e.i, ref);
         ix.byKey.set(e.key, ref);

@@ -344,7 +344,7 @@ export async function runJob<R = TaskResult>(opts: JobOptions<R>): Promise<JobSu
   const onAbort = (): void => inner.abort(opts.signal?.reason);
   if (opts.signal?.aborted) onAbort();
   else opts.signal?.addEventListener('abort', onAbort, { once: true });
-  let fatal: unknown;
+  let fatal: { error: unknown } | undefined; // what the first fatal failure threw
   let next = 0;
   let finished = done.size;
   let finishedThisRun = 0;
@@ -408,11 +408,11 @@ export async function runJob<R = TaskResult>(opts: JobOptions<R>): Promise<JobSu
       outcome = await task.run(rec.value, { signal: inner.signal, index: i, line: rec.lineNumber });
     } catch (err) {
       if (inner.signal.aborted) return 'stop'; // cancelled (or stopped by a fatal error): not journaled, redone on resume
-      fatal = err;
+      fatal = { error: err };
       inner.abort(err);
       return 'stop';
     }
-    if (inner.signal.aborted && fatal !== undefined) return 'stop';
+    if (inner.signal.aborted && fatal) return 'stop';
     summary.requests += outcome.requests;
     if (!(outcome.ok && outcome.cached)) {
       summary.tokens.input_tokens += outcome.usage.input_tokens;
@@ -507,7 +507,7 @@ export async function runJob<R = TaskResult>(opts: JobOptions<R>): Promise<JobSu
       while (next < end() && done.has(next)) next++;
       return next < end() ? next++ : undefined;
     }, n);
-    if (fatal === undefined) await recheck();
+    if (!fatal) await recheck();
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     journal.sync();
@@ -518,9 +518,9 @@ export async function runJob<R = TaskResult>(opts: JobOptions<R>): Promise<JobSu
   summary.failed.sort((a, b) => a.i - b.i);
   summary.skipped.sort((a, b) => a.i - b.i);
   report(true);
-  if (fatal !== undefined) {
+  if (fatal) {
     journal.close();
-    throw fatal;
+    throw fatal.error;
   }
   if (inner.signal.aborted) {
     journal.close();

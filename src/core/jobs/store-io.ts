@@ -81,8 +81,7 @@ export class StoreResultSink implements ResultSink {
     if (!l.value || l.invalid || l.lossy) return;
     const fields = this.opts.fields ?? defaultFields;
     const next = applyResult(l.value, result, fields, { replace: this.opts.replace === true });
-    const labels =
-      (result.task === 'label' || result.task === 'consistency') && result.question === (fields.question ?? 'label');
+    const labels = (result.task === 'label' || result.task === 'consistency') && result.question === fields.question;
     const field = result.task === 'rationale' ? fields.rationale : labels ? fields.label : undefined;
     if (field !== undefined) {
       const answer = result.task === 'rationale' ? String(result.rationale ?? result.value) : result.value;

@@ -40,6 +40,7 @@ import {
 } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { jsonText } from '../json-text';
 import { scanLines } from '../scan-lines';
 import { ensureGitIgnored } from '../store/files';
 
@@ -55,7 +56,7 @@ export interface CacheKeyParts {
 
 /** JSON with object keys sorted recursively and undefined members dropped. */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (value === null || typeof value !== 'object') return jsonText(value) ?? 'null';
   if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
   const obj = value as Record<string, unknown>;
   const keys = Object.keys(obj)

@@ -58,6 +58,26 @@ export interface ChatResult {
   latencyMs: number;
 }
 
+/**
+ * A chat completion as a server may really send it: OpenAI-compatible servers (llama.cpp, vLLM,
+ * proxies) can leave out what the SDK's types say is always there.
+ */
+interface ServerCompletion {
+  choices?: { message?: { content?: unknown; refusal?: unknown } | null; finish_reason?: string | null }[] | null;
+  usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
+  model?: unknown;
+}
+
+/** An embeddings answer as a server may really send it (see ServerCompletion). */
+interface ServerEmbeddings {
+  data?: { index: number; embedding: unknown }[] | null;
+  usage?: { prompt_tokens?: number } | null;
+  model?: string | null;
+}
+
+const isVector = (v: unknown): v is number[] =>
+  Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+
 export interface EmbeddingResult {
   vectors: number[][];
   model: string;
@@ -219,7 +239,9 @@ export class LlmClient {
     };
     if (req.temperature !== undefined) body.temperature = req.temperature;
     if (req.top_p !== undefined) body.top_p = req.top_p;
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- the name OpenAI-compatible servers (Ollama, llama.cpp, vLLM) read; max_completion_tokens is newer
     if (req.max_tokens !== undefined) body.max_tokens = req.max_tokens;
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- marked Beta, no replacement; local servers honour it for reproducible samples
     if (req.seed !== undefined) body.seed = req.seed;
     if (req.stop !== undefined) body.stop = req.stop;
     if (req.presence_penalty !== undefined) body.presence_penalty = req.presence_penalty;
@@ -232,9 +254,10 @@ export class LlmClient {
       estimate += req.max_tokens ?? 256;
     }
     const started = performance.now();
-    const { value: completion, attempts } = await this.withPolicy(`chat ${model}`, estimate, call, (signal, timeout) =>
+    const { value, attempts } = await this.withPolicy(`chat ${model}`, estimate, call, (signal, timeout) =>
       this.sdk.chat.completions.create(body, { signal, timeout }),
     );
+    const completion: ServerCompletion = value;
     const choice = completion.choices?.[0];
     const usage: Usage = {
       input_tokens: completion.usage?.prompt_tokens ?? 0,
@@ -244,7 +267,7 @@ export class LlmClient {
     if (!choice) throw new LlmError('the server answered with no choices', 'request', 200, attempts);
     // Model content is redacted here, before any caller can store it anywhere.
     const content = choice.message?.content;
-    const refusal = (choice.message as { refusal?: string | null } | undefined)?.refusal;
+    const refusal = choice.message?.refusal;
     return {
       content: typeof content === 'string' ? this.redact(content) : null,
       refusal: typeof refusal === 'string' ? this.redact(refusal) : null,
@@ -272,12 +295,13 @@ export class LlmClient {
       encoding_format: 'float',
       ...(opts.dimensions ? { dimensions: opts.dimensions } : {}),
     };
-    const { value: res, attempts } = await this.withPolicy(
+    const { value, attempts } = await this.withPolicy(
       `embeddings ${model}`,
       estimate,
       { signal: opts.signal, timeoutMs: opts.timeoutMs },
       (signal, timeout) => this.sdk.embeddings.create(body, { signal, timeout }),
     );
+    const res: ServerEmbeddings = value;
     const usage: Usage = { input_tokens: res.usage?.prompt_tokens ?? 0, output_tokens: 0 };
     this.account(usage, estimate);
     const data = [...(res.data ?? [])].sort((a, b) => a.index - b.index);
@@ -289,15 +313,13 @@ export class LlmClient {
         attempts,
       );
     const vectors = data.map((d) => d.embedding);
-    for (const v of vectors) {
-      if (!Array.isArray(v) || v.length === 0 || v.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
-        throw new LlmError(
-          'the server answered with an embedding that is not a list of numbers',
-          'request',
-          200,
-          attempts,
-        );
-      }
+    if (!vectors.every(isVector)) {
+      throw new LlmError(
+        'the server answered with an embedding that is not a list of numbers',
+        'request',
+        200,
+        attempts,
+      );
     }
     return { vectors, model: res.model ?? model, usage, attempts };
   }
@@ -361,7 +383,7 @@ export class LlmClient {
           }
           failure = `connection error: ${this.redact(errorText(err.cause ?? err))}`;
           retryDelay = backoff;
-        } else if (err instanceof APIError && typeof err.status === 'number') {
+        } else if (isApiError(err) && typeof err.status === 'number') {
           status = err.status;
           const msg = this.redact(apiErrorMessage(err));
           if (FATAL_STATUS.has(status)) {
@@ -443,8 +465,11 @@ function errorText(e: unknown): string {
   return String(e);
 }
 
+/** instanceof alone would narrow to APIError<any, any, any>. */
+const isApiError = (e: unknown): e is APIError => e instanceof APIError;
+
 function apiErrorMessage(err: APIError): string {
-  const e = err.error as { message?: unknown } | undefined;
-  if (e && typeof e.message === 'string') return e.message;
+  const e: unknown = err.error;
+  if (typeof e === 'object' && e !== null && 'message' in e && typeof e.message === 'string') return e.message;
   return err.message;
 }

@@ -45,7 +45,7 @@ export function createEmbedder(o: EmbedderOptions): Embedder {
       params: { endpoint: 'embeddings', dimensions: o.dimensions ?? null },
     });
   const embed: EmbedFn = async (texts, signal) => {
-    const out: (Float32Array | undefined)[] = new Array(texts.length);
+    const out = new Array<Float32Array | undefined>(texts.length);
     // Misses, each distinct text once.
     const missing = new Map<string, number[]>();
     texts.forEach((t, i) => {

@@ -31,7 +31,10 @@ export function createNodeFetch(opts: { maxSockets?: number } = {}): NodeFetch {
     new Promise<Response>((resolve, reject) => {
       const url = typeof input === 'string' ? new URL(input) : input instanceof URL ? input : new URL(input.url);
       const signal = init.signal ?? undefined;
-      if (signal?.aborted) return reject(abortError());
+      if (signal?.aborted) {
+        reject(abortError());
+        return;
+      }
       const headers: Record<string, string> = {};
       const h = init.headers;
       if (h instanceof Headers) h.forEach((v, k) => (headers[k] = v));
@@ -42,7 +45,10 @@ export function createNodeFetch(opts: { maxSockets?: number } = {}): NodeFetch {
       else if (init.body instanceof ArrayBuffer) body = Buffer.from(init.body);
       else if (ArrayBuffer.isView(init.body))
         body = Buffer.from(init.body.buffer, init.body.byteOffset, init.body.byteLength);
-      else if (init.body != null) return reject(new TypeError('node fetch: unsupported body type'));
+      else if (init.body != null) {
+        reject(new TypeError('node fetch: unsupported body type'));
+        return;
+      }
       if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
       const isHttps = url.protocol === 'https:';
       const req = (isHttps ? httpsRequest : httpRequest)(url, {

@@ -11,7 +11,10 @@ export function abortReason(signal: AbortSignal): Error {
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortReason(signal));
+    if (signal?.aborted) {
+      reject(abortReason(signal));
+      return;
+    }
     const t = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();

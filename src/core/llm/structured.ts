@@ -36,7 +36,7 @@ const specCache = new WeakMap<z.ZodType, Map<string, StructuredSpec<unknown>>>()
 
 export function structuredSpec<T>(schema: z.ZodType<T>, name: string): StructuredSpec<T> {
   let byName = specCache.get(schema);
-  if (!byName) specCache.set(schema, (byName = new Map()));
+  if (!byName) specCache.set(schema, (byName = new Map<string, StructuredSpec<unknown>>()));
   const hit = byName.get(name);
   if (hit) return hit as StructuredSpec<T>;
   const rf = zodResponseFormat(schema, name);
@@ -222,7 +222,7 @@ export async function structuredCall<T>(client: LlmClient, req: StructuredReques
 
   // 1) first answer, with response_format fallback
   let raw: string;
-  let answerModel = model;
+  let answerModel: string;
   for (;;) {
     try {
       // Requests sent, retries included (what the endpoint counted and rate-limited).

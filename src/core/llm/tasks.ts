@@ -38,14 +38,7 @@ import {
   type PromptTemplate,
   type TaskId,
 } from './prompts';
-import {
-  checkStructured,
-  structuredBody,
-  structuredCall,
-  structuredSpec,
-  type StructuredMode,
-  type StructuredSpec,
-} from './structured';
+import { checkStructured, structuredBody, structuredCall, structuredSpec, type StructuredSpec } from './structured';
 import type { BatchFacet } from './batch/facet';
 import {
   consistencyTemplate,
@@ -73,7 +66,7 @@ export const CommonOptions = z.object({
   inPlace: z.boolean().default(false),
   /** Where the annotation lives in a record (field names); default: label, rationale, judge, judges, annotations. */
   fields: FieldMap.optional(),
-  baseURL: z.string().url(),
+  baseURL: z.url(),
   model: z.string().min(1),
   temperature: z.number().min(0).max(2).default(0),
   topP: z.number().min(0).max(1).optional(),
@@ -140,7 +133,7 @@ export const JudgeOptions = CommonOptions.extend({
   criteria: z.array(z.string().regex(/^[A-Za-z_][\w-]{0,63}$/)).default([]),
   /** Several judges: one job per model over the same file, each verdict in `judges[]`. Empty: `model` alone. */
   judgeModels: z.array(z.string().min(1)).default([]),
-}).refine((o) => o.scaleMax > o.scaleMin, { message: 'scaleMax must be above scaleMin' });
+}).refine((o) => o.scaleMax > o.scaleMin, { error: 'scaleMax must be above scaleMin' });
 export const ConsistencyOptions = LabelOptions.extend({
   k: z.number().int().min(2).max(50).default(5),
   temperature: z.number().min(0).max(2).default(0.7),
@@ -489,7 +482,7 @@ function consistencyTask(o: ConsistencyOptions, deps: TaskDeps): LlmTask {
         const first = results.find((r) => !r.ok);
         return {
           ok: false,
-          reason: `all ${o.k} samples failed: ${first && !first.ok ? first.reason : '?'}`,
+          reason: `all ${o.k} samples failed: ${first ? first.reason : '?'}`,
           usage,
           requests,
         };
@@ -606,7 +599,7 @@ export function modelsOf(id: TaskId, o: CommonOptions): string[] {
     id === 'judge'
       ? (o as JudgeOptions).judgeModels
       : id === 'label' || id === 'consistency'
-        ? ((o as LabelOptions).models ?? [])
+        ? (o as LabelOptions).models
         : [];
   return many.length > 0 ? [...new Set(many)] : [o.model];
 }
@@ -663,7 +656,7 @@ export async function openEngine(
   o: CommonOptions,
   env: { apiKey(): string | undefined | Promise<string | undefined>; log?(line: string): void },
   ctx: { log(line: string): void },
-): Promise<{ client: LlmClient; cache?: ResponseCache; log(line: string): void; close(): void }> {
+): Promise<{ client: LlmClient; cache?: ResponseCache; log: (line: string) => void; close: () => void }> {
   const log = (l: string): void => {
     ctx.log(l);
     env.log?.(l);
@@ -771,7 +764,7 @@ async function runOne<K extends TaskId>(
       sink = {
         apply: (i, r, bound) => {
           applied++;
-          return void inner.apply(i, r, bound);
+          inner.apply(i, r, bound);
         },
         flush: () => inner.flush(),
       };

@@ -12,10 +12,12 @@ let cl100k: Count | undefined;
 
 export const encodings = {
   o200k_base: (text: string): number => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (a static import would build every encoding's tables at load)
     o200k ??= (require('gpt-tokenizer/encoding/o200k_base') as { countTokens: Count }).countTokens;
     return o200k(text, plain);
   },
   cl100k_base: (text: string): number => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (a static import would build every encoding's tables at load)
     cl100k ??= (require('gpt-tokenizer/encoding/cl100k_base') as { countTokens: Count }).countTokens;
     return cl100k(text, plain);
   },

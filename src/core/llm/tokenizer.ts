@@ -20,6 +20,7 @@ function load(): Impl {
   const bundled = join(__dirname, 'tokenizer.js');
   const target = existsSync(bundled) ? bundled : join(__dirname, 'tokenizer-impl');
   // a computed path: the bundler leaves it to run time (the tables stay out of the main bundle)
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- countTokens is synchronous: a lazy load of a run-time path needs require (import() is async)
   impl = require(target) as Impl;
   return impl;
 }

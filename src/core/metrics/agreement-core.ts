@@ -5,6 +5,7 @@
 // take a record back (the editor's live report applies each edit as "take back the old line, count
 // the new one"). Definitions and edge cases: docs/filters.md. The options and the operation are
 // in ./agreement.ts.
+import { jsonText } from '../json-text';
 import { getPath, humanOf, judgePanelOf, suggestionsOf, topSuggestion, type Suggestion } from '../filter/fields';
 
 // ---------------------------------------------------------------------------------------------
@@ -47,7 +48,7 @@ export function labelKey(v: unknown): string {
     ? v
     : typeof v === 'number' || typeof v === 'boolean'
       ? String(v)
-      : (JSON.stringify(v) ?? String(v));
+      : (jsonText(v) ?? String(v));
 }
 
 /** Metrics of predictions against references; pairs are [reference, prediction]. */
@@ -415,7 +416,7 @@ export class AgreementAccumulator {
   private readonly betweenModels = new Map<string, Map<string, number>>();
 
   constructor(readonly spec: AgreementSpec) {
-    this.pairs = spec.compare.map(() => new Map());
+    this.pairs = spec.compare.map(() => new Map<string, number>());
     this.missing = spec.compare.map(() => 0);
   }
 
@@ -464,7 +465,7 @@ export class AgreementAccumulator {
         if (a === undefined || a === null || b === undefined || b === null) continue;
         const k = JSON.stringify([models[i], models[j]]);
         let m = this.betweenModels.get(k);
-        if (!m) this.betweenModels.set(k, (m = new Map()));
+        if (!m) this.betweenModels.set(k, (m = new Map<string, number>()));
         bump(m, pairKey(labelKey(a), labelKey(b)), sign);
       }
     }
@@ -512,7 +513,7 @@ export class AgreementAccumulator {
     for (const [a, b, pairs] of s.modelPairs ?? []) {
       const k = JSON.stringify([a, b]);
       let m = this.betweenModels.get(k);
-      if (!m) this.betweenModels.set(k, (m = new Map()));
+      if (!m) this.betweenModels.set(k, (m = new Map<string, number>()));
       for (const [x, y, n] of pairs) bump(m, pairKey(x, y), n);
     }
   }

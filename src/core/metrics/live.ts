@@ -100,12 +100,12 @@ export class LiveAggregate<S extends AccumulatorSpec> {
         acc = await this.countSegments(segments, fd);
       } catch (err) {
         this.pending = undefined;
-        if (this.restart || this.fdChanged(fd)) continue;
+        if (this.stale(fd)) continue;
         throw err;
       }
       // A save re-bases the store on a new file descriptor (the old one is closed): what was read
       // through it may be anything. Count again.
-      if (this.restart || this.fdChanged(fd)) {
+      if (this.stale(fd)) {
         this.pending = undefined;
         continue;
       }
@@ -115,6 +115,11 @@ export class LiveAggregate<S extends AccumulatorSpec> {
       this.counts++;
       return acc;
     }
+  }
+
+  /** What a pass read is out of date: invalidate() asked for a restart meanwhile, or the store moved to another file. */
+  private stale(fd: number): boolean {
+    return this.restart || this.fdChanged(fd);
   }
 
   private fdChanged(fd: number): boolean {

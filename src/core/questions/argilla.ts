@@ -75,11 +75,10 @@ export function argillaName(name: string): string {
 }
 
 function options(labels: readonly string[], info?: Record<string, { text?: string; description?: string }>): Rec[] {
-  return labels.map((l) => ({
-    value: l,
-    text: info?.[l]?.text ?? l,
-    ...(info?.[l]?.description ? { description: info[l]?.description } : {}),
-  }));
+  return labels.map((l) => {
+    const about = info?.[l];
+    return { value: l, text: about?.text ?? l, ...(about?.description ? { description: about.description } : {}) };
+  });
 }
 
 /**
@@ -365,7 +364,9 @@ export function fromArgillaValues(
     const labelScores =
       q.type === 'multi-label' && Array.isArray(s.score) && Array.isArray(s.value)
         ? Object.fromEntries(
-            (s.value as string[]).map((l, i) => [l, (s.score as number[])[i]]).filter((e) => typeof e[1] === 'number'),
+            (s.value as string[])
+              .map((l, i): [string, unknown] => [l, (s.score as unknown[])[i]])
+              .filter((e): e is [string, number] => typeof e[1] === 'number'),
           )
         : undefined;
     out.suggestions[q.name] = [
@@ -374,7 +375,7 @@ export function fromArgillaValues(
         ...(score !== undefined
           ? { score }
           : labelScores && Object.keys(labelScores).length
-            ? { score: Math.min(...(Object.values(labelScores) as number[])) }
+            ? { score: Math.min(...Object.values(labelScores)) }
             : {}),
         ...(labelScores && Object.keys(labelScores).length ? { label_scores: labelScores } : {}),
         ...(typeof s.agent === 'string' ? { agent: s.agent } : {}),
@@ -451,23 +452,24 @@ export function argillaRowWithQuestions(
 ): { row: Rec; problems: string[] } {
   const problems: string[] = [];
   const isRec = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !Array.isArray(v);
-  const suggestions: Rec = isRec(row.suggestions) ? { ...row.suggestions } : {};
-  const responses: Rec = isRec(row.responses) ? { ...row.responses } : {};
+  // by question name (a Map: names come from the data, and a plain object's inherited members are not answers)
+  const suggestions = new Map(Object.entries(isRec(row.suggestions) ? row.suggestions : {}));
+  const responses = new Map(Object.entries(isRec(row.responses) ? row.responses : {}));
   const ours = toArgillaValues(record, questions, fields);
   for (const q of questions) {
     const name = argillaName(q.name);
     // the generic export keys them by our name; Argilla's is the lower-cased one
-    const givenSuggestion = suggestions[q.name] ?? suggestions[name];
-    const givenResponses = responses[q.name] ?? responses[name];
-    delete suggestions[q.name];
-    delete responses[q.name];
+    const givenSuggestion = suggestions.get(q.name) ?? suggestions.get(name);
+    const givenResponses = responses.get(q.name) ?? responses.get(name);
+    suggestions.delete(q.name);
+    responses.delete(q.name);
     const a = answersOf(record, q, fields);
     const s = ours.suggestions[name];
-    if (s) suggestions[name] = { ...(isRec(givenSuggestion) ? givenSuggestion : {}), ...s };
+    if (s) suggestions.set(name, { ...(isRec(givenSuggestion) ? givenSuggestion : {}), ...s });
     else {
       if (a.suggestions.some((x) => x.problem))
         problems.push(`${q.name}: the suggestion does not fit (${a.suggestions.find((x) => x.problem)?.problem})`);
-      delete suggestions[name];
+      suggestions.delete(name);
     }
     // every response the row has (several people's, when the record keeps them), each checked and converted
     const given = Array.isArray(givenResponses) ? givenResponses.filter(isRec) : (ours.responses[name] ?? []);
@@ -478,8 +480,11 @@ export function argillaRowWithQuestions(
       if (c.ok && !empty) converted.push({ ...x, value: toArgillaValue(q, c.value) });
       else if (!c.ok) problems.push(`${q.name}: a person's answer does not fit (${c.reason})`);
     }
-    if (converted.length) responses[name] = converted;
-    else delete responses[name];
+    if (converted.length) responses.set(name, converted);
+    else responses.delete(name);
   }
-  return { row: { ...row, suggestions, responses }, problems };
+  return {
+    row: { ...row, suggestions: Object.fromEntries(suggestions), responses: Object.fromEntries(responses) },
+    problems,
+  };
 }

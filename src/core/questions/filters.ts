@@ -65,7 +65,7 @@ export function questionChecks(
     o.validAnswers;
   if (!wants) return [];
   const name = o.question;
-  if (!name || name === (fields.question ?? 'label')) {
+  if (!name || name === fields.question) {
     if (o.validAnswers || o.minRating !== undefined || o.maxRating !== undefined)
       throw new UserError(
         'the rating bounds and the answer check need a question (a declared question, or one described by its type)',
@@ -78,9 +78,9 @@ export function questionChecks(
     throw new UserError(`checking answers needs the question "${name}" declared (or its type given)`);
   if ((o.minRating !== undefined || o.maxRating !== undefined) && q && q.type !== 'rating')
     throw new UserError(`"${q.name}" is a ${q.type} question, not a rating`);
-  const qn = name ?? fields.question ?? 'label';
+  const qn = name ?? fields.question;
   // The answer: with a declaration, read and checked through the layout; without, the raw values.
-  const single = qn === (fields.question ?? 'label');
+  const single = qn === fields.question;
   const read = (v: Rec): QuestionAnswers['current'] => {
     const ann = v[fields.annotations];
     const human = ann && typeof ann === 'object' ? (ann as Rec).human : undefined;
@@ -96,15 +96,15 @@ export function questionChecks(
     const list = sug && typeof sug === 'object' ? (sug as Rec)[qn] : undefined;
     if (Array.isArray(list)) {
       let best: Rec | undefined;
-      for (const s of list)
+      for (const item of list as unknown[]) {
+        if (!item || typeof item !== 'object' || !('value' in item)) continue;
+        const s = item as Rec;
         if (
-          s &&
-          typeof s === 'object' &&
-          'value' in s &&
           (s.type ?? 'model') === 'model' &&
           (!best || (typeof s.score === 'number' ? s.score : -1) > (typeof best.score === 'number' ? best.score : -1))
         )
-          best = s as Rec;
+          best = s;
+      }
       if (best) return { value: best.value, source: 'model' };
     }
     return undefined;

@@ -27,7 +27,7 @@ import {
   type FieldMap,
   type Suggestion,
 } from '../schema/annotation';
-import type { AnswerValue, Question } from './schema';
+import type { Question } from './schema';
 import { checkAnswer } from './values';
 
 type Rec = Record<string, unknown>;
@@ -184,8 +184,9 @@ export function answerEdits(
 export function withoutAnswer(record: Rec, q: Question, fields: FieldMap = defaultFields): Rec {
   const ann = structuredClone(annotationsObj(record, fields));
   if (!isObj(ann.human) || !(q.name in ann.human)) return record;
-  delete ann.human[q.name];
-  if (Object.keys(ann.human).length === 0) delete ann.human;
+  const { [q.name]: _taken, ...human } = ann.human;
+  if (Object.keys(human).length === 0) delete ann.human;
+  else ann.human = human;
   return { ...record, [fields.annotations]: ann };
 }
 
@@ -239,7 +240,7 @@ export function currentAnswers(
   record: Rec,
   questions: readonly Question[],
   fields: FieldMap = defaultFields,
-): Record<string, AnswerValue | unknown> {
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const q of questions) {
     const c = answersOf(record, q, fields).current;

@@ -65,7 +65,7 @@ const NEEDS: Partial<Record<QuestionType, [string, string]>> = {
  */
 export function resolveQuestion(o: ResolveInput): Question | undefined {
   const fields = o.fields ?? defaultFields;
-  const name = o.question ?? fields.question ?? 'label';
+  const name = o.question ?? fields.question;
   const file = o.questionsFile ?? findQuestionsFile(o.input);
   const declared = file ? declaredQuestion(o.input, name, file) : undefined;
   let q: Question | undefined;
@@ -85,7 +85,7 @@ export function resolveQuestion(o: ResolveInput): Question | undefined {
     if (!p.success) throw new UserError(`the ${o.questionType} question "${name}": ${z.prettifyError(p.error)}`);
     q = p.data;
   }
-  if (q && q.type !== 'label' && q.name === (fields.question ?? 'label')) {
+  if (q && q.type !== 'label' && q.name === fields.question) {
     throw new UserError(
       `"${q.name}" is the dataset's single-label question (the top-level ${fields.label}); give the ${q.type} question its own name, e.g. topics`,
       2,

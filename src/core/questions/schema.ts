@@ -88,8 +88,8 @@ export const RatingQuestion = z
     min: z.number().int(),
     max: z.number().int(),
   })
-  .refine((q) => q.max > q.min, { message: 'a rating scale needs max above min', path: ['max'] })
-  .refine((q) => q.max - q.min <= 100, { message: 'a rating scale has at most 101 points', path: ['max'] });
+  .refine((q) => q.max > q.min, { error: 'a rating scale needs max above min', path: ['max'] })
+  .refine((q) => q.max - q.min <= 100, { error: 'a rating scale has at most 101 points', path: ['max'] });
 
 export const RankingQuestion = z
   .object({
@@ -105,7 +105,7 @@ export const RankingQuestion = z
     options: z.array(LabelName).min(2).refine(uniqueLabels, 'options must be unique').optional(),
   })
   .refine((q) => q.field !== undefined || q.options !== undefined, {
-    message: 'a ranking needs the list field of candidates (field) or the fields to rank (options)',
+    error: 'a ranking needs the list field of candidates (field) or the fields to rank (options)',
     path: ['field'],
   });
 

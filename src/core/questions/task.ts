@@ -99,8 +99,8 @@ export interface PreparedQuestion {
   params: SamplingParams;
   /** Typical output tokens of one answer, for estimates. */
   typical: number;
-  plan(record: Rec): Plan;
-  messagesFor(record: Rec, extra: Rec | undefined): ChatMessage[];
+  plan: (record: Rec) => Plan;
+  messagesFor: (record: Rec, extra: Rec | undefined) => ChatMessage[];
 }
 
 /** Per record: a problem before any request, the variables of the user prompt, the schema, and how to read the answer. */
@@ -359,7 +359,7 @@ export function answerJson(q: Exclude<Question, { type: 'label' }>, value: unkno
         spans: (value as SpanValue[]).map((s) => {
           const quote = s.text ?? '';
           // which appearance of the quote starts at s.start
-          let occurrence = 1;
+          let occurrence: number;
           for (let k = 1; ; k++) {
             const at = locateQuote(text, quote, k);
             if (!at || at.start >= s.start) {

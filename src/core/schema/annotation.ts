@@ -23,6 +23,7 @@
 //                      "by": { "model": "...", "task": "label", ... } } ],  // result moved aside
 //       "review": { "status": "reviewed" } } }
 import { z } from 'zod';
+import { jsonText } from '../json-text';
 
 export const Usage = z.object({ input_tokens: z.number().optional(), output_tokens: z.number().optional() });
 
@@ -197,7 +198,7 @@ const absent = (v: unknown): boolean => v === undefined || v === null || v === '
 /** JSON text with every object's keys sorted (keys whose value is undefined dropped, as JSON does). */
 function sortedJson(v: unknown): string {
   return (
-    JSON.stringify(v, (_k, x: unknown) =>
+    jsonText(v, (_k, x: unknown) =>
       isObj(x)
         ? Object.fromEntries(
             Object.keys(x)
@@ -317,7 +318,7 @@ export function panelVerdict(judges: readonly Judge[]): Judge | undefined {
  */
 export function withJudge(record: Rec, judge: Judge, fields: FieldMap = defaultFields): Rec {
   const stored = record[fields.judges];
-  const list: unknown[] = Array.isArray(stored) ? [...stored] : [];
+  const list: unknown[] = Array.isArray(stored) ? [...(stored as unknown[])] : [];
   const entry = Judge.parse(judge);
   const by: Provenance = { ...(entry.provenance ?? {}), ...(entry.model ? { model: entry.model } : {}), task: 'judge' };
   const when = entry.provenance?.time ? { time: entry.provenance.time } : {};
@@ -373,7 +374,7 @@ export function readAnnotation(record: Rec, fields: FieldMap = defaultFields): A
       });
     }
   }
-  const humanRaw = isObj(ann.human) ? ann.human[fields.question ?? 'label'] : undefined;
+  const humanRaw = isObj(ann.human) ? ann.human[fields.question] : undefined;
   const human = humanRaw === undefined ? undefined : HumanDecision.safeParse(humanRaw);
   const all = scored(record[fields.judges]);
   const panel = currentPanel(all, judgeMeta);
@@ -398,7 +399,7 @@ export function readAnnotation(record: Rec, fields: FieldMap = defaultFields): A
     reviewStatus: review,
     reviewQueue: isObj(ann.review) && typeof ann.review.queue === 'string' ? ann.review.queue : undefined,
     judgeScore: judge && typeof judge.score === 'number' && Number.isFinite(judge.score) ? judge.score : undefined,
-    provenance: latestModelProvenance(suggestions, fields.question ?? 'label'),
+    provenance: latestModelProvenance(suggestions, fields.question),
   };
 }
 
@@ -443,7 +444,7 @@ export function withHumanLabel(
   label: string,
   when: When = {},
   fields: FieldMap = defaultFields,
-  question = fields.question ?? 'label',
+  question = fields.question,
 ): Rec {
   const ann = annotationsOf(record, fields);
   const human = isObj(ann.human) ? ann.human : {};
@@ -461,7 +462,7 @@ export function withHumanLabel(
   };
   return {
     ...record,
-    ...(question === (fields.question ?? 'label') ? { [fields.label]: label } : {}),
+    ...(question === fields.question ? { [fields.label]: label } : {}),
     [fields.annotations]: ann,
   };
 }
@@ -604,7 +605,7 @@ export function withModelLabel(
   fields: FieldMap = defaultFields,
   w: ModelWrite = {},
 ): Rec {
-  if (question !== (fields.question ?? 'label')) return record;
+  if (question !== fields.question) return record;
   const ann = record[fields.annotations];
   if (isObj(ann) && isObj(ann.human) && ann.human[question] !== undefined) return record;
   return modelWrite(record, fields.label, label, w, fields);
@@ -685,13 +686,10 @@ export function toArgilla(record: Rec, fields: FieldMap = defaultFields): Argill
  * `generations`) becomes a model suggestion for the question, `ratings`/`rationales` the judge's
  * score and reasons, `model_name` the agent.
  */
-export function fromDistilabel(
-  record: Rec,
-  fields: FieldMap = defaultFields,
-  question = fields.question ?? 'label',
-): FieldEdit[] {
+export function fromDistilabel(record: Rec, fields: FieldMap = defaultFields, question = fields.question): FieldEdit[] {
   const model = typeof record.model_name === 'string' ? record.model_name : undefined;
-  const generation = record.generation ?? (Array.isArray(record.generations) ? record.generations[0] : undefined);
+  const generation: unknown =
+    record.generation ?? (Array.isArray(record.generations) ? (record.generations as unknown[])[0] : undefined);
   let next: Rec = record;
   if (generation !== undefined) {
     next = withSuggestion(

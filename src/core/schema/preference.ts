@@ -4,6 +4,7 @@
 // (TRL's standard style). Read for the curation editor's side-by-side view, and swapped by the
 // human (one undoable edit) when the judge picked the wrong one. See docs/record-layout.md.
 import { FieldMap, defaultFields } from './annotation';
+import { jsonText } from '../json-text';
 
 type Rec = Record<string, unknown>;
 const isObj = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -40,7 +41,7 @@ function lastOfRole(list: unknown[], role: string): string | undefined {
 function responseText(v: unknown): string {
   if (typeof v === 'string') return v;
   if (Array.isArray(v)) return lastOfRole(v, 'assistant') ?? JSON.stringify(v);
-  return JSON.stringify(v) ?? '';
+  return jsonText(v) ?? '';
 }
 
 function promptText(record: Rec): string {
@@ -99,8 +100,10 @@ export function swapPreference(
   for (const [a, b] of PAIR_KEYS) {
     const va = record[a];
     const vb = record[b];
+    // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- one of PAIR_KEYS, deleted in place to keep key order
     if (vb === undefined) delete out[a];
     else out[a] = vb;
+    // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- one of PAIR_KEYS, deleted in place to keep key order
     if (va === undefined) delete out[b];
     else out[b] = va;
   }

@@ -67,7 +67,7 @@ export interface LineView {
 }
 
 /** A line's new content: a JSON value (written compactly), or `{ raw }` text kept as typed. */
-export type LineInput = unknown | { raw: string };
+export type LineInput = unknown; // any JSON value, or { raw: string }
 
 /**
  * An invertible, JSON-serializable edit (the editor keeps them for undo/redo and hot exit).
@@ -213,6 +213,7 @@ function setPath(root: Record<string, unknown>, path: (string | number)[], value
       const obj = cur as Record<string, unknown>;
       const name = String(key);
       if (last) {
+        // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- a JSON member named by the edit's path, removed in place (key order kept)
         if (value === undefined) delete obj[name];
         else define(obj, name, value);
         return;
@@ -261,6 +262,7 @@ export class JsonlDataset {
   }
 
   /** Opens a dataset; resolves as soon as the first lines are readable while indexing goes on. */
+  // eslint-disable-next-line @typescript-eslint/require-await -- a Promise API: an abort or a bad path rejects, never throws at the call
   static async open(path: string, opts: OpenOptions = {}): Promise<JsonlDataset> {
     if (opts.signal?.aborted) throw abortError();
     const ds = new JsonlDataset(path, opts);
@@ -752,6 +754,7 @@ export class JsonlDataset {
     return now.size === this.fp.size && now.sample === this.fp.sample;
   }
 
+  // eslint-disable-next-line @typescript-eslint/require-await -- a Promise API: a closed dataset or an unreadable file rejects, never throws at the call
   async hasChangedOnDisk(): Promise<boolean> {
     this.assertOpen();
     return fingerprintChange(this.fp, fingerprintPath(this._path)) !== undefined;
@@ -868,7 +871,7 @@ export class JsonlDataset {
     const tmp = tempPathFor(dest);
     let out = -1;
     let readBack = -1;
-    let renamed = false;
+    let renamed = false as boolean; // set by commitUnderLock's callback (out of sight of narrowing)
     try {
       // When half or more of the file's bytes stay where they are, the kernel copies the file (a
       // reflink where the file system has them, else an in-kernel copy, about `cp` speed) and

@@ -194,7 +194,10 @@ export function cleanStaleLock(target: string): boolean {
 /** Waits `ms`, or less when `signal` aborts (a cancelled save stops waiting at once). */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
+    if (signal?.aborted) {
+      resolve();
+      return;
+    }
     const done = () => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', done);

@@ -37,21 +37,37 @@ export async function runRangePool<T extends RangeTask, R>(
       else resolve(fallback ? undefined : (results as R[]));
     };
     const onAbort = () => end(abortError());
-    if (signal?.aborted) return end(abortError());
+    if (signal?.aborted) {
+      end(abortError());
+      return;
+    }
     signal?.addEventListener('abort', onAbort, { once: true });
-    if (tasks.length === 0) return end();
+    if (tasks.length === 0) {
+      end();
+      return;
+    }
     const feed = (w: Worker) => {
       if (next >= tasks.length) return;
       w.postMessage(tasks[next++]);
     };
     for (let k = 0; k < Math.min(workers, tasks.length); k++) {
       const w = startStoreWorker({ ...job, stop });
-      if (!w) return end(undefined, true);
+      if (!w) {
+        end(undefined, true);
+        return;
+      }
       started.push(w);
       w.on('message', (m: Record<string, unknown>) => {
         if (settled) return;
-        if (typeof m.id !== 'number') return end(undefined, true); // not our worker (an older bundle): count here instead
-        if (typeof m.error === 'string') return end(new Error(m.error));
+        if (typeof m.id !== 'number') {
+          // not our worker (an older bundle): count here instead
+          end(undefined, true);
+          return;
+        }
+        if (typeof m.error === 'string') {
+          end(new Error(m.error));
+          return;
+        }
         results[m.id] = m.result as R;
         onDone(tasks[m.id]!);
         finished++;

@@ -283,7 +283,12 @@ export function statsOfRange(
   return s;
 }
 
-export function mergeStats(into: PartialStats, from: PartialStats, maxListed: number): void {
+/** `from.generated` may be missing: a part counted by a worker thread of an older build has none. */
+export function mergeStats(
+  into: PartialStats,
+  from: Omit<PartialStats, 'generated'> & { generated?: number },
+  maxListed: number,
+): void {
   into.lines += from.lines;
   into.records += from.records;
   into.invalid += from.invalid;

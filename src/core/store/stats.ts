@@ -58,7 +58,7 @@ export interface StatsOptions {
 const TASK_BYTES = 32 * 1024 * 1024;
 
 function statsFields(f: FieldMap): StatsFields {
-  return { label: f.label, judge: f.judge, annotations: f.annotations, question: f.question ?? 'label' };
+  return { label: f.label, judge: f.judge, annotations: f.annotations, question: f.question };
 }
 
 export function finishStats(file: string, s: PartialStats): DatasetStats {

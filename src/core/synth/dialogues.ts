@@ -12,7 +12,7 @@ import { defineOperation, UserError } from '../operation';
 import type { LlmTask, RecordEstimate, TaskOutcome } from '../jobs/types';
 import type { ChatMessage, Usage } from '../llm/client';
 import { loadTemplate, promptHash, renderTemplate } from '../llm/prompts';
-import { structuredCall, structuredSpec, type StructuredMode } from '../llm/structured';
+import { structuredCall, structuredSpec } from '../llm/structured';
 import { textCall } from '../llm/text';
 import {
   addUsage,

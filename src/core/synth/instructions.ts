@@ -24,7 +24,7 @@ import { defineOperation, UserError, type Estimate, type OperationContext } from
 import { JournalWriter, scanJournal, setJournalAside } from '../jobs/journal';
 import { estimateTokens, type ChatMessage, type Usage } from '../llm/client';
 import { loadTemplate, promptHash, renderTemplate, type PromptTemplate } from '../llm/prompts';
-import { structuredCall, structuredSpec, type StructuredMode } from '../llm/structured';
+import { structuredCall, structuredSpec } from '../llm/structured';
 import {
   addUsage,
   costOf,
@@ -95,10 +95,10 @@ export const InstructionsOptions = SynthOptions.extend({
   window: z.number().int().min(1).default(100),
 })
   .refine((o) => o.generatedDemonstrations <= o.demonstrations, {
-    message: 'generatedDemonstrations cannot be more than demonstrations',
+    error: 'generatedDemonstrations cannot be more than demonstrations',
     path: ['generatedDemonstrations'],
   })
-  .refine((o) => o.maxWords >= o.minWords, { message: 'maxWords must be at least minWords', path: ['maxWords'] });
+  .refine((o) => o.maxWords >= o.minWords, { error: 'maxWords must be at least minWords', path: ['maxWords'] });
 export type InstructionsOptions = z.output<typeof InstructionsOptions>;
 
 // ---- journal entries -------------------------------------------------------------------------
@@ -300,11 +300,22 @@ async function runInstructions(o: InstructionsOptions, env: SynthEnv, ctx: Opera
     const decided = new Map<number, RoundEntry>();
     let ended: Extract<Entry, { type: 'end' }> | undefined;
     const scan = (): number =>
-      scanJournal<Entry>(journalPath, (e) => {
-        if (e.type === 'header') header = e;
-        else if (e.type === 'answer') answers.set(`${e.round}:${e.q}`, e);
-        else if (e.type === 'round') decided.set(e.round, e);
-        else if (e.type === 'end') ended = e;
+      scanJournal(journalPath, (entry) => {
+        const e = entry as Entry; // a line this job wrote (a kind it does not know is passed over)
+        switch (e.type) {
+          case 'header':
+            header = e;
+            break;
+          case 'answer':
+            answers.set(`${e.round}:${e.q}`, e);
+            break;
+          case 'round':
+            decided.set(e.round, e);
+            break;
+          case 'end':
+            ended = e;
+            break;
+        }
       });
     let goodLength = scan();
     if (header && (header.task !== 'instructions' || header.prompt_hash !== p.hash || header.model !== o.model)) {
@@ -453,15 +464,17 @@ async function runInstructions(o: InstructionsOptions, env: SynthEnv, ctx: Opera
     const model = o.model;
     // Cancellation, or a fatal error (bad key, model or URL) in one request, stops every request.
     const inner = new AbortController();
+    // read afresh each time (TypeScript would keep a narrowing of inner.signal.aborted across awaits)
+    const aborted = (): boolean => inner.signal.aborted;
     setMaxListeners(0, inner.signal); // one listener per request in flight
     const onAbort = (): void => inner.abort(ctx.signal.reason);
     if (ctx.signal.aborted) onAbort();
     else ctx.signal.addEventListener('abort', onAbort, { once: true });
-    let fatal: unknown;
+    let fatal: { error: unknown } | undefined; // what the first fatal failure threw
     report('');
     try {
       while (!stop) {
-        if (inner.signal.aborted) break;
+        if (aborted()) break;
         round++;
         const plan = planRound(o, p, round, seeds, accepted);
         const got = new Map<number, AnswerEntry>();
@@ -476,7 +489,7 @@ async function runInstructions(o: InstructionsOptions, env: SynthEnv, ctx: Opera
         const todo = plan.filter((pl) => !got.has(pl.q));
         let next = 0;
         const worker = async (): Promise<void> => {
-          while (next < todo.length && !inner.signal.aborted) {
+          while (next < todo.length && !aborted()) {
             const pl = todo[next++] as Planned;
             const common = {
               params: samplingFor(o, pl.q),
@@ -503,8 +516,8 @@ async function runInstructions(o: InstructionsOptions, env: SynthEnv, ctx: Opera
                       template: { id: p.gen.template.id, version: p.gen.template.version },
                     });
             } catch (err) {
-              if (!inner.signal.aborted) {
-                fatal = err;
+              if (!aborted()) {
+                fatal = { error: err };
                 inner.abort(err);
               }
               return;
@@ -535,7 +548,7 @@ async function runInstructions(o: InstructionsOptions, env: SynthEnv, ctx: Opera
           }
         };
         await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency, todo.length)) }, worker));
-        if (inner.signal.aborted) break; // the round is decided by the next run, from the answers journaled
+        if (aborted()) break; // the round is decided by the next run, from the answers journaled
 
         // decide, in request order
         const decisions: Decision[] = [];
@@ -604,10 +617,10 @@ async function runInstructions(o: InstructionsOptions, env: SynthEnv, ctx: Opera
         .flush()
         .catch((e: unknown) => log(`writing ${o.output} failed: ${e instanceof Error ? e.message : String(e)}`));
     }
-    if (inner.signal.aborted) {
+    if (aborted()) {
       journal.close();
       round = Math.max(0, round - 1); // the round in progress was not decided
-      if (fatal !== undefined) throw fatal;
+      if (fatal) throw fatal.error;
       throw new GenerateCancelledError(summary(false));
     }
     const finalStop = stop as GenerateSummary['stop'];

@@ -35,7 +35,7 @@ export async function writeFromJournal(
     }
     const keys = [...at.keys()].sort((a, b) => a - b);
     let n = 0;
-    async function* lines(): AsyncGenerator<string> {
+    function* lines(): Generator<string> {
       for (const k of keys) {
         const v = ds.line(at.get(k) as number).value;
         for (const r of (v && select(v)?.records) || []) {

@@ -14,7 +14,7 @@ import { defineOperation } from '../operation';
 import type { LlmTask, RecordEstimate, TaskOutcome } from '../jobs/types';
 import type { ChatMessage } from '../llm/client';
 import { loadTemplate, promptHash, renderTemplate } from '../llm/prompts';
-import { structuredCall, structuredSpec, type StructuredMode } from '../llm/structured';
+import { structuredCall, structuredSpec } from '../llm/structured';
 import { textCall, type TextResult } from '../llm/text';
 import {
   addUsage,
@@ -56,7 +56,7 @@ export const PreferencesOptions = RecordTaskOptions.extend({
   /** The judge's answer budget (it writes a rationale per candidate). */
   judgeMaxTokens: z.number().int().positive().default(1024),
   allowTruncated: z.boolean().default(false),
-}).refine((o) => o.scaleMax > o.scaleMin, { message: 'scaleMax must be above scaleMin', path: ['scaleMax'] });
+}).refine((o) => o.scaleMax > o.scaleMin, { error: 'scaleMax must be above scaleMin', path: ['scaleMax'] });
 export type PreferencesOptions = z.output<typeof PreferencesOptions>;
 
 /** Candidate k: its model, temperature and sample index. */

@@ -9,7 +9,7 @@ import { after, before, beforeEach } from 'node:test';
 import { startOpenAIServer, type OpenAITestServer } from '../../support/openai-server';
 
 /** Starts the server once for the file; before each test: reset, no latency, a new temp folder. */
-export function useLoopbackServer(prefix: string): { server(): OpenAITestServer; dir(): string } {
+export function useLoopbackServer(prefix: string): { server: () => OpenAITestServer; dir: () => string } {
   let server: OpenAITestServer | undefined;
   let dir = '';
   before(async () => {
@@ -32,12 +32,13 @@ export function useLoopbackServer(prefix: string): { server(): OpenAITestServer;
   };
 }
 
-export const readJsonl = (p: string): Array<Record<string, any>> =>
+/** The rows of a JSONL file, untyped as JSON.parse gives them (the tests' assertions check them). */
+export const readJsonl = (p: string) =>
   readFileSync(p, 'utf8')
     .trim()
     .split('\n')
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, any>);
+    .map((l) => JSON.parse(l));
 
 /** Runs a generation operation in a child process (test/support/generate-child.ts). */
 export function runGenerateChild(task: string, options: unknown) {

@@ -67,7 +67,9 @@ export class BatchApiClient {
       } catch (err) {
         if (signal?.aborted) throw abortReason(signal);
         if (!isTransient(err) || attempt >= (this.opts.maxRetries ?? 4)) throw this.wrap(err, `upload of ${filename}`);
-        this.opts.log?.(`upload of ${filename}: ${this.redact(String((err as Error).message))}; retry ${attempt + 1}`);
+        this.opts.log?.(
+          `upload of ${filename}: ${this.redact(err instanceof Error ? err.message : String(err))}; retry ${attempt + 1}`,
+        );
         await sleep(Math.min(8000, 500 * 2 ** attempt), signal);
       }
     }

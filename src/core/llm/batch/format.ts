@@ -273,7 +273,10 @@ export function readInputIds(path: string, onId: (customId: string) => void): vo
     if (text.startsWith(prefix)) {
       const end = text.indexOf('"', prefix.length);
       const id = end > 0 ? text.slice(prefix.length, end) : '';
-      if (id && !id.includes('\\')) return onId(id);
+      if (id && !id.includes('\\')) {
+        onId(id);
+        return;
+      }
     }
     const v = obj(JSON.parse(text));
     if (!v || typeof v.custom_id !== 'string') throw new Error(`${path}:${n}: not a batch request line`);

@@ -26,8 +26,8 @@ export interface BatchJobOptions {
   followUpRounds?: number;
   submitOnly?: boolean;
   signal?: AbortSignal;
-  progress?(p: Progress): void;
-  log?(line: string): void;
+  progress?: (p: Progress) => void;
+  log?: (line: string) => void;
 }
 
 export interface BatchJobSummary {

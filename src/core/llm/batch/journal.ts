@@ -41,7 +41,7 @@ export type BatchStatusName =
 export type BatchJournalEntry =
   | BatchJournalHeader
   | { type: 'part'; part: number; round: number; file: string; requests: number; bytes: number; sha256: string }
-  | { type: 'built'; round: number; parts: number[]; requests: number; depth: number; parent?: number }
+  | { type: 'built'; round: number; parts: number[]; requests: number; depth?: number; parent?: number } // depth absent: 0
   | { type: 'uploading'; part: number; filename: string }
   | { type: 'uploaded'; part: number; file_id: string }
   | { type: 'creating'; part: number; input_file_id: string }
@@ -100,7 +100,8 @@ export function readBatchJournal(path: string): BatchJournalState {
     ended: false,
     goodLength: 0,
   };
-  st.goodLength = scanJournal<BatchJournalEntry>(path, (e) => {
+  st.goodLength = scanJournal(path, (entry) => {
+    const e = entry as BatchJournalEntry; // a line this journal wrote
     const p = 'part' in e && typeof e.part === 'number' ? st.parts.get(e.part) : undefined;
     switch (e.type) {
       case 'header':
