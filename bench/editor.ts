@@ -34,6 +34,7 @@ import {
   repoRoot,
   runCommand,
   showDatasets,
+  sideBarTitle,
   startCodeServer,
   until,
   webviewFrame,
@@ -336,15 +337,7 @@ exports.activate = (ctx) => {
 
 async function showFloor(page: Page): Promise<void> {
   const row = page.locator('.part.sidebar .monaco-list-row', { hasText: 'tiny.jsonl' }).first();
-  const title = (
-    (await page
-      .locator('.part.sidebar .composite.title h2')
-      .first()
-      .textContent()
-      .catch(() => '')) ?? ''
-  )
-    .trim()
-    .toLowerCase();
+  const title = await sideBarTitle(page);
   // A click on the active container's icon would close the side bar: only when another shows.
   if (!/^(floor|files)/.test(title))
     await page.locator('.activitybar [aria-label^="Floor"]').first().click({ timeout: 90_000 });

@@ -4,6 +4,7 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import type { TableRow } from './run';
 
 export interface Row {
   figure: string;
@@ -27,18 +28,24 @@ export function report(name: string, rows: Row[], extra: Record<string, unknown>
     r.target,
     r.pass ? 'pass' : 'MISS',
   ]);
-  const head = ['figure', 'value', 'baseline (same run)', 'ratio', 'target', ''];
+  printTable(['figure', 'value', 'baseline (same run)', 'ratio', 'target', ''], table);
+  writeFileSync(resultsFile(name), JSON.stringify({ name, date: new Date().toISOString(), rows, ...extra }, null, 2));
+}
+
+/** Prints a Markdown table, each column as wide as its widest cell. */
+function printTable(head: string[], table: string[][]): void {
   const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   console.log(line(head));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const t of table) console.log(line(t));
+}
+
+/** bench/results/<name>.json (the folder made when missing). */
+function resultsFile(name: string): string {
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, `${name}.json`),
-    JSON.stringify({ name, date: new Date().toISOString(), rows, ...extra }, null, 2),
-  );
+  return join(dir, `${name}.json`);
 }
 
 export function time<T>(fn: () => T): { ms: number; value: T } {
@@ -54,14 +61,7 @@ export async function timeAsync<T>(fn: () => Promise<T>): Promise<{ ms: number; 
 }
 
 /** One row of a results file in the shape bench/run.ts tabulates; no target: `target: ''`, `pass` left out (the table's "met" column stays empty). */
-export interface TableRowOut {
-  figure: string;
-  value: number;
-  unit: string;
-  baseline: number | null;
-  baselineLabel: string;
-  ratio: number | null;
-  target: string;
+export interface TableRowOut extends Omit<TableRow, 'pass'> {
   pass?: boolean;
   /** The 1-minute load average when the figure was taken (2 cores shared with other work). */
   load?: number;
@@ -86,16 +86,9 @@ export function writeResults(name: string, rows: TableRowOut[], extra: Record<st
     r.pass === undefined ? '' : r.pass ? 'met' : 'MISS',
     r.load === undefined ? '' : `load ${r.load.toFixed(1)}`,
   ]);
-  const head = ['figure', 'value', 'baseline (same run)', 'ratio', 'target', '', ''];
-  const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  console.log(line(head));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const t of table) console.log(line(t));
-  const dir = join(__dirname, 'results');
-  mkdirSync(dir, { recursive: true });
+  printTable(['figure', 'value', 'baseline (same run)', 'ratio', 'target', '', ''], table);
   writeFileSync(
-    join(dir, `${name}.json`),
+    resultsFile(name),
     `${JSON.stringify({ name, date: new Date().toISOString(), rows, ...extra }, null, 2)}\n`,
   );
 }

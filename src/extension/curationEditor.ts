@@ -20,6 +20,7 @@ import { AssessmentHub } from './assessment';
 import type { Log } from './log';
 import { coalesce } from '../core/coalesce';
 import { setting } from './settings';
+import { pageNonce, pageStart } from './webviewPage';
 
 export { DatasetDocument } from './datasetDocument';
 
@@ -292,7 +293,7 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
   }
 
   private html(webview: vscode.Webview, root: vscode.Uri, init: ToWebview): string {
-    const nonce = randomBytes(16).toString('base64');
+    const nonce = pageNonce();
     // Data, not script (type application/json is never run); "<" escaped so no text can end the element.
     const data = JSON.stringify({ token: randomBytes(8).toString('hex'), event: init }).replace(/</g, '\\u003c');
     const uri = (f: string) => webview.asWebviewUri(vscode.Uri.joinPath(root, f)).toString();
@@ -314,12 +315,7 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
       `font-src ${webview.cspSource} data:`,
       `img-src ${webview.cspSource} data:`,
     ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
+    return `${pageStart(csp)}
 ${styleTags.join('\n')}
 <meta id="dc-protocol" data-src="${uri('protocol.js')}">
 <title>Dataset Curator</title>

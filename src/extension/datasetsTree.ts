@@ -49,39 +49,23 @@ export class DatasetItem extends vscode.TreeItem {
     info: { rows: number; columns: string[]; rowGroups: number } | undefined,
     error: string | undefined,
   ): void {
-    const rel = vscode.workspace.asRelativePath(this.uri, (vscode.workspace.workspaceFolders?.length ?? 0) > 1);
-    const dir = path.dirname(rel);
-    const where = dir === '.' ? '' : `${dir} · `;
-    const tip = new vscode.MarkdownString(undefined, true);
-    tip.appendText(rel);
-    if (error) {
-      this.description = `${where}unreadable`;
-      this.iconPath = new vscode.ThemeIcon('error');
-      tip.appendText(`\n\n${error}`);
-    } else if (info) {
+    this.show(error, (where, tip) => {
+      if (!info) return;
       this.description = `${where}${info.rows.toLocaleString('en-US')} rows · Parquet, read-only`;
       this.iconPath = new vscode.ThemeIcon('table');
       tip.appendText(
         `\n\n${info.rows} rows in ${info.rowGroups} row group(s)\ncolumns: ${info.columns.join(', ')}\n\nRead-only: "Convert to JSONL to edit" in its preview.`,
       );
-    }
-    this.tooltip = tip;
+    });
   }
 
   update(summary: FileSummary | undefined, progress: number | undefined, error: string | undefined): void {
-    const rel = vscode.workspace.asRelativePath(this.uri, (vscode.workspace.workspaceFolders?.length ?? 0) > 1);
-    const dir = path.dirname(rel);
-    const where = dir === '.' ? '' : `${dir} · `;
-    const tip = new vscode.MarkdownString(undefined, true);
-    tip.appendText(rel);
-    if (error) {
-      this.description = `${where}unreadable`;
-      this.iconPath = new vscode.ThemeIcon('error');
-      tip.appendText(`\n\n${error}`);
-    } else if (!summary) {
-      this.description = `${where}indexing${progress !== undefined ? ` ${Math.floor(progress * 100)}%` : '…'}`;
-      this.iconPath = new vscode.ThemeIcon('loading~spin');
-    } else {
+    this.show(error, (where, tip) => {
+      if (!summary) {
+        this.description = `${where}indexing${progress !== undefined ? ` ${Math.floor(progress * 100)}%` : '…'}`;
+        this.iconPath = new vscode.ThemeIcon('loading~spin');
+        return;
+      }
       const parts = [`${summary.records.toLocaleString('en-US')} records`];
       if (summary.records > 0) parts.push(`${Math.round(summary.annotatedShare * 100)}% annotated`);
       if (summary.meanScore !== undefined) parts.push(`score ${summary.meanScore.toFixed(1)}`);
@@ -98,7 +82,24 @@ export class DatasetItem extends vscode.TreeItem {
               `${summary.generatedShare > 0.5 ? ' (mostly synthetic: keep human data in the mix, or models trained on it can collapse)' : ''}\n`
             : ''),
       );
-    }
+    });
+  }
+
+  /**
+   * Shows the row: its folder (unless at the workspace's root) leads the description and its path
+   * the tooltip; an error shows as "unreadable", else `body` describes it (`where`: the folder part).
+   */
+  private show(error: string | undefined, body: (where: string, tip: vscode.MarkdownString) => void): void {
+    const rel = vscode.workspace.asRelativePath(this.uri, (vscode.workspace.workspaceFolders?.length ?? 0) > 1);
+    const dir = path.dirname(rel);
+    const where = dir === '.' ? '' : `${dir} · `;
+    const tip = new vscode.MarkdownString(undefined, true);
+    tip.appendText(rel);
+    if (error) {
+      this.description = `${where}unreadable`;
+      this.iconPath = new vscode.ThemeIcon('error');
+      tip.appendText(`\n\n${error}`);
+    } else body(where, tip);
     this.tooltip = tip;
   }
 }

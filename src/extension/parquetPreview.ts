@@ -6,12 +6,12 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { existsSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { parquetInfo, readParquetRows } from '../core/formats/parquet';
 import { convertOperation } from '../core/formats/convert';
 import { toJsonText } from '../core/formats/json-text';
 import { CurationEditorProvider } from './curationEditor';
+import { pageNonce, pageStart } from './webviewPage';
 import type { Log } from './log';
 
 const PAGE = 100;
@@ -65,7 +65,7 @@ export class ParquetPreviewProvider implements vscode.CustomReadonlyEditorProvid
   resolveCustomEditor(doc: ParquetDocument, panel: vscode.WebviewPanel): void {
     const webview = panel.webview;
     webview.options = { enableScripts: true, localResourceRoots: [] };
-    webview.html = page(randomBytes(16).toString('base64'), path.basename(doc.uri.fsPath));
+    webview.html = page(pageNonce(), path.basename(doc.uri.fsPath));
     const file = doc.uri.fsPath;
     const post = (m: unknown) => void webview.postMessage(m);
     const sendRows = async (from: number) => {
@@ -163,12 +163,7 @@ export async function convertAndOpen(uri: vscode.Uri, log: Log): Promise<vscode.
 function page(nonce: string, name: string): string {
   const csp = [`default-src 'none'`, `script-src 'nonce-${nonce}'`, `style-src 'nonce-${nonce}'`].join('; ');
   const title = name.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
+  return `${pageStart(csp)}
 <title>${title}</title>
 <style nonce="${nonce}">
   body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); padding: 0 16px 24px; }

@@ -8,14 +8,12 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
 import {
-  cleanup,
-  launchBrowser,
+  closeWorkbench,
   makeWorkspace,
   openFromDatasets,
-  openWorkbench,
   runCommand,
   showDatasets,
-  startCodeServer,
+  startWorkbench,
   until,
   webviewFrame,
   type CodeServer,
@@ -75,15 +73,11 @@ describe('assessment in the curation editor, as a person', () => {
     mkdirSync(join(workspace, 'planted'), { recursive: true });
     writeFileSync(join(workspace, 'planted', 'dups.jsonl'), `${planted.map((r) => JSON.stringify(r)).join('\n')}\n`);
     // VS Code for the web saves after a delay by default: the file on disk must change only on Ctrl+S.
-    server = await startCodeServer({ settings: { 'files.autoSave': 'off' } });
-    browser = await launchBrowser();
-    ({ page } = await openWorkbench(browser, server.url({ folder: workspace })));
+    ({ server, browser, page } = await startWorkbench(workspace, { settings: { 'files.autoSave': 'off' } }));
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (workspace) cleanup(workspace);
+    await closeWorkbench({ browser, server, workspace });
   });
 
   const text = async (f: Frame, testid: string) =>

@@ -7,13 +7,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
 import {
-  cleanup,
-  launchBrowser,
+  closeWorkbench,
   makeWorkspace,
-  openWorkbench,
   runCommand,
   showDatasets,
-  startCodeServer,
+  startWorkbench,
   until,
   webviewFrame,
   type CodeServer,
@@ -28,19 +26,11 @@ describe('curation editor, as a person', () => {
 
   before(async () => {
     workspace = makeWorkspace('samples');
-    server = await startCodeServer();
-    browser = await launchBrowser();
-    ({ page } = await openWorkbench(browser, server.url({ folder: workspace })));
-    page.on('dialog', (d) => {
-      dialogs.push(d.message());
-      void d.dismiss();
-    });
+    ({ server, browser, page } = await startWorkbench(workspace, { dialogs }));
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (workspace) cleanup(workspace);
+    await closeWorkbench({ browser, server, workspace });
   });
 
   async function open(name: string): Promise<Frame> {

@@ -9,15 +9,17 @@ import * as assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Frame, Locator, Page } from 'playwright-core';
+import type { Browser, Frame, Page } from 'playwright-core';
 import {
   cleanup,
-  launchBrowser,
+  closeWorkbench,
   makeWorkspace,
+  openContextMenu,
   openWorkbench,
   runCommand,
   showDatasets,
-  startCodeServer,
+  sideBarTitle,
+  startWorkbench,
   until,
   webviewFrame,
   type CodeServer,
@@ -51,15 +53,11 @@ describe('editor and Datasets view details, as a person', () => {
     writeFileSync(join(workspace, 'mixed', 'mixed.jsonl'), `${mixed.join('\n')}\n`);
     empty = mkdtempSync(join(tmpdir(), 'dc-empty-'));
     // VS Code for the web saves after a delay by default; these tests need unsaved edits to stay unsaved.
-    server = await startCodeServer({ settings: { 'files.autoSave': 'off' } });
-    browser = await launchBrowser();
-    ({ page } = await openWorkbench(browser, server.url({ folder: workspace })));
+    ({ server, browser, page } = await startWorkbench(workspace, { settings: { 'files.autoSave': 'off' } }));
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (workspace) cleanup(workspace);
+    await closeWorkbench({ browser, server, workspace });
     if (empty) cleanup(empty);
   });
 
@@ -124,23 +122,6 @@ describe('editor and Datasets view details, as a person', () => {
     await page.waitForTimeout(250);
     return item;
   }
-  /** Right-clicks `target` for its context menu; again, as a person would, when no menu shows (the click can land while the palette closes). */
-  async function contextMenu(target: Locator): Promise<void> {
-    await until('the context menu', async () => {
-      await target.click({ button: 'right' });
-      return page
-        .locator('.monaco-menu .action-label')
-        .first()
-        .waitFor({ state: 'visible', timeout: 3000 })
-        .then(
-          () => true,
-          async () => {
-            await page.keyboard.press('Escape');
-            return false;
-          },
-        );
-    });
-  }
   async function menuTitles(): Promise<string[]> {
     await page.locator('.monaco-menu .action-label').first().waitFor({ state: 'visible', timeout: 15_000 });
     return (await page.locator('.monaco-menu .action-label').allTextContents()).map((t) => t.trim()).filter(Boolean);
@@ -179,7 +160,7 @@ describe('editor and Datasets view details, as a person', () => {
     await runCommand(page, 'View: Close All Editors');
     await showDatasets(page);
     const row = page.locator('.part.sidebar .monaco-list-row', { hasText: 'reviews.jsonl' }).first();
-    await contextMenu(row);
+    await openContextMenu(page, row);
     const titles = await menuTitles();
     for (const t of [
       'Open in Curation Editor',
@@ -203,13 +184,13 @@ describe('editor and Datasets view details, as a person', () => {
     );
     assert.equal(await anyPanel(), false, 'no curation editor opened');
 
-    await contextMenu(row);
+    await openContextMenu(page, row);
     await (await menuItem('Reveal in Explorer')).click();
     const explorerRow = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'reviews.jsonl' }).first();
     await until('selected in the Explorer', async () => (await explorerRow.getAttribute('aria-selected')) === 'true');
 
     // The Explorer's menu has one "Dataset Curator" submenu holding them.
-    await contextMenu(explorerRow);
+    await openContextMenu(page, explorerRow);
     await (await menuItem('Dataset Curator')).hover();
     const reveal = await menuItem('Reveal in Datasets View');
     const explorerTitles = await menuTitles();
@@ -217,9 +198,7 @@ describe('editor and Datasets view details, as a person', () => {
       assert.ok(explorerTitles.includes(t), `${t} is in ${explorerTitles.join(' | ')}`);
     await reveal.click();
     await until('the Datasets view, the file selected', async () => {
-      const title = ((await page.locator('.part.sidebar .composite.title h2').first().textContent()) ?? '')
-        .trim()
-        .toLowerCase();
+      const title = await sideBarTitle(page);
       const selected = await page
         .locator('.part.sidebar .monaco-list-row[aria-selected="true"]', { hasText: 'reviews.jsonl' })
         .count();
@@ -251,7 +230,7 @@ describe('editor and Datasets view details, as a person', () => {
         );
         await showDatasets(page);
         if (i % 2 === 0) {
-          await contextMenu(busyRow);
+          await openContextMenu(page, busyRow);
           await (await menuItem('Open as Text')).click();
           await until(
             `the text editor, pick ${i / 2 + 1} of 4`,

@@ -14,7 +14,7 @@ import * as assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { notification, runCommand, until, webviewFrame } from '../harness/vscode';
+import { notification, openContextMenu, runCommand, sideBarTitle, until, webviewFrame } from '../harness/vscode';
 import { openLlmWorkbench, type LlmWorkbench } from '../support/llm-workbench';
 
 const lines = [
@@ -123,16 +123,7 @@ describe('the first hour, in a fresh window', () => {
       60_000,
     );
     // Nobody opened the Datasets view: its container is not the side bar's.
-    const sidebar = (
-      (await page
-        .locator('.part.sidebar .composite.title h2')
-        .first()
-        .textContent()
-        .catch(() => '')) ?? ''
-    )
-      .trim()
-      .toLowerCase();
-    assert.notEqual(sidebar, 'datasets');
+    assert.notEqual(await sideBarTitle(page), 'datasets');
   });
 
   test('the palette offers the dataset commands over a .jsonl, not over train.py', async () => {
@@ -156,20 +147,7 @@ describe('the first hour, in a fresh window', () => {
     await runCommand(page, 'View: Show Explorer');
     const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'broken.jsonl' }).first();
     await row.waitFor({ state: 'visible', timeout: 30_000 });
-    await until('the context menu', async () => {
-      await row.click({ button: 'right' });
-      return page
-        .locator('.monaco-menu .action-label')
-        .first()
-        .waitFor({ state: 'visible', timeout: 3000 })
-        .then(
-          () => true,
-          async () => {
-            await page.keyboard.press('Escape');
-            return false;
-          },
-        );
-    });
+    await openContextMenu(page, row);
     const top = await menuTitles();
     assert.ok(top.includes('Dataset Curator'), `the submenu is in ${top.join(' | ')}`);
     for (const t of [

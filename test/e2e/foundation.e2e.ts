@@ -6,13 +6,11 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import {
-  cleanup,
-  launchBrowser,
+  closeWorkbench,
   outputChannelLogs,
   makeWorkspace,
-  openWorkbench,
   showDatasets,
-  startCodeServer,
+  startWorkbench,
   until,
   webviewFrame,
   type CodeServer,
@@ -35,15 +33,11 @@ describe('curation editor in the workbench', () => {
         (_, i) => `${JSON.stringify({ id: i, text: `record ${i} `.repeat(16), label: i % 2 ? 'a' : 'b' })}\n`,
       ).join(''),
     );
-    server = await startCodeServer();
-    browser = await launchBrowser();
-    ({ page } = await openWorkbench(browser, server.url({ folder: workspace })));
+    ({ server, browser, page } = await startWorkbench(workspace));
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (workspace) cleanup(workspace);
+    await closeWorkbench({ browser, server, workspace });
   });
 
   test('open a dataset from the Datasets view, see its first record, press j to see the second', async () => {

@@ -9,13 +9,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
 import {
-  cleanup,
-  launchBrowser,
+  closeWorkbench,
   makeWorkspace,
-  openWorkbench,
   runCommand,
   showDatasets,
-  startCodeServer,
+  startWorkbench,
   until,
   webviewFrame,
   type CodeServer,
@@ -47,15 +45,11 @@ describe('git: two people label, the lead merges and reviews', () => {
     );
     git(workspace, 'add', '.');
     git(workspace, 'commit', '-qm', 'base');
-    server = await startCodeServer();
-    browser = await launchBrowser();
-    ({ page } = await openWorkbench(browser, server.url({ folder: workspace })));
+    ({ server, browser, page } = await startWorkbench(workspace));
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (workspace) cleanup(workspace);
+    await closeWorkbench({ browser, server, workspace });
   });
 
   const position = async (f: Frame) => (await f.locator('[data-testid="position"]').textContent()) ?? '';

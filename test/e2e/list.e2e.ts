@@ -8,13 +8,11 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
 import {
-  cleanup,
-  launchBrowser,
+  closeWorkbench,
   makeWorkspace,
-  openWorkbench,
   runCommand,
   showDatasets,
-  startCodeServer,
+  startWorkbench,
   until,
   webviewFrame,
   type CodeServer,
@@ -47,15 +45,11 @@ describe('list mode over a million records, as a person', () => {
     mkdirSync(join(workspace, 'big'), { recursive: true });
     file = join(workspace, 'big', 'million.jsonl');
     writeMillion(file, COUNT);
-    server = await startCodeServer();
-    browser = await launchBrowser({ scrollbars: true });
-    ({ page } = await openWorkbench(browser, server.url({ folder: workspace })));
+    ({ server, browser, page } = await startWorkbench(workspace, { scrollbars: true }));
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (workspace) cleanup(workspace);
+    await closeWorkbench({ browser, server, workspace });
   });
 
   const position = async () => (await frame.locator('[data-testid="position"]').textContent()) ?? '';

@@ -7,12 +7,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
 import {
-  cleanup,
-  launchBrowser,
+  closeWorkbench,
   makeWorkspace,
-  openWorkbench,
   showDatasets,
-  startCodeServer,
+  startWorkbench,
   until,
   webviewFrame,
   type CodeServer,
@@ -48,19 +46,11 @@ describe('Parquet in the workbench', () => {
         };
       }
     });
-    server = await startCodeServer();
-    browser = await launchBrowser();
-    ({ page } = await openWorkbench(browser, server.url({ folder: workspace })));
-    page.on('dialog', (d) => {
-      dialogs.push(d.message());
-      void d.dismiss();
-    });
+    ({ server, browser, page } = await startWorkbench(workspace, { dialogs }));
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (workspace) cleanup(workspace);
+    await closeWorkbench({ browser, server, workspace });
   });
 
   const injected = (f: Frame) =>

@@ -17,15 +17,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import {
-  cleanup,
+  closeWorkbench,
   filesUnder,
-  launchBrowser,
   outputChannelLogs,
   makeWorkspace,
-  openWorkbench,
   runCommand,
   showDatasets,
-  startCodeServer,
+  startWorkbench,
   until,
   webviewFrame,
   type CodeServer,
@@ -93,23 +91,19 @@ describe('the API key stays secret', () => {
     workspace = makeWorkspace('samples');
     // The extension host's per-user folders (the response cache and its secret) in a fresh place, to be searched too.
     userHome = mkdtempSync(join(tmpdir(), 'dc-e2e-user-'));
-    server = await startCodeServer({
+    ({ server, browser, page } = await startWorkbench(workspace, {
       settings: {
         'datasetCurator.llm.baseUrl': llm.baseURL,
         'datasetCurator.llm.model': 'fake-model',
         'datasetCurator.llm.concurrency': 4,
       },
       env: { XDG_CACHE_HOME: join(userHome, 'cache'), XDG_CONFIG_HOME: join(userHome, 'config') },
-    });
-    browser = await launchBrowser();
-    ({ page } = await openWorkbench(browser, server.url({ folder: workspace })));
+    }));
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
+    await closeWorkbench({ browser, server, workspace });
     await llm?.close();
-    if (workspace) cleanup(workspace);
   });
 
   test('after a full job with a known key: not in the workspace, the cache, the journal, the logs, the output channel or the webview', async () => {
@@ -227,7 +221,7 @@ describe('an untrusted workspace cannot redirect the endpoint', () => {
       ),
     );
     const userHome = mkdtempSync(join(tmpdir(), 'dc-e2e-user-'));
-    server = await startCodeServer({
+    ({ server, browser, page } = await startWorkbench(workspace, {
       workspaceTrust: true,
       env: {
         OPENAI_API_KEY: FAKE_KEY,
@@ -239,17 +233,13 @@ describe('an untrusted workspace cannot redirect the endpoint', () => {
         'datasetCurator.llm.model': 'my-model',
         'datasetCurator.llm.concurrency': 4,
       },
-    });
-    browser = await launchBrowser();
-    ({ page } = await openWorkbench(browser, server.url({ folder: workspace })));
+    }));
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
+    await closeWorkbench({ browser, server, workspace });
     await mine?.close();
     await theirs?.close();
-    if (workspace) cleanup(workspace);
   });
 
   test("a label job goes to the user's endpoint, none to the workspace's, and the user is told why", async () => {

@@ -15,13 +15,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Frame, Page, Request } from 'playwright-core';
 import {
-  cleanup,
-  launchBrowser,
+  closeWorkbench,
   makeWorkspace,
-  openWorkbench,
   runCommand,
   showDatasets,
-  startCodeServer,
+  startWorkbench,
   until,
   webviewFrame,
   type CodeServer,
@@ -117,28 +115,21 @@ describe('XSS corpus in the real webview', () => {
     });
     mkdirSync(join(workspace, '.vscode'), { recursive: true });
     writeFileSync(join(workspace, '.vscode', 'settings.json'), '{}');
-    server = await startCodeServer({
+    ({ server, browser, page } = await startWorkbench(workspace, {
       env: { OPENAI_API_KEY: 'sk-xss-e2e' },
       settings: {
         'datasetCurator.llm.baseUrl': llm.baseURL,
         'datasetCurator.llm.model': 'xss-model',
         'datasetCurator.llm.confirmCostAbove': 1000,
       },
-    });
-    browser = await launchBrowser();
-    ({ page } = await openWorkbench(browser, server.url({ folder: workspace })));
-    page.on('dialog', (d) => {
-      dialogs.push(d.message());
-      void d.dismiss();
-    });
+      dialogs,
+    }));
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
+    await closeWorkbench({ browser, server, workspace });
     await llm?.close();
     canary?.close();
-    if (workspace) cleanup(workspace);
   });
 
   const position = async (f: Frame) => (await f.locator('[data-testid="position"]').textContent()) ?? '';

@@ -18,7 +18,7 @@ import {
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Frame, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Frame, type Locator, type Page } from 'playwright-core';
 
 export const repoRoot = resolve(__dirname, '..', '..');
 
@@ -186,6 +186,9 @@ export async function startCodeServer(opts: StartOptions = {}): Promise<CodeServ
           'window.restoreWindows': 'none',
           'workbench.secondarySideBar.defaultVisibility': 'hidden',
           'chat.commandCenter.enabled': false,
+          // VS Code in a browser saves after a delay by default (desktop VS Code does not): a test that
+          // keeps edits unsaved for a second under load would find them on disk.
+          'files.autoSave': 'off',
           ...opts.settings,
         },
         null,
@@ -320,6 +323,45 @@ export async function openWorkbench(browser: Browser, url: string): Promise<{ co
 }
 
 /**
+ * code-server (with `opts`) on `folder`, a browser (`scrollbars`: see launchBrowser) and the
+ * workbench open in it; what started is stopped again when a later step fails. `dialogs`: the
+ * page's dialogs are dismissed and their messages kept there.
+ */
+export async function startWorkbench(
+  folder: string,
+  opts: StartOptions & { scrollbars?: boolean; dialogs?: string[] } = {},
+): Promise<{ server: CodeServer; browser: Browser; page: Page }> {
+  const { scrollbars, dialogs, ...serverOpts } = opts;
+  const server = await startCodeServer(serverOpts);
+  let browser: Browser | undefined;
+  try {
+    browser = await launchBrowser(scrollbars ? { scrollbars } : {});
+    const { page } = await openWorkbench(browser, server.url({ folder }));
+    if (dialogs)
+      page.on('dialog', (d) => {
+        dialogs.push(d.message());
+        void d.dismiss();
+      });
+    return { server, browser, page };
+  } catch (err) {
+    await browser?.close();
+    await server.stop();
+    throw err;
+  }
+}
+
+/** Closes the browser, stops code-server and removes the workspace: each one that is there. */
+export async function closeWorkbench(w: {
+  browser: Browser | undefined;
+  server: CodeServer | undefined;
+  workspace: string | undefined;
+}): Promise<void> {
+  await w.browser?.close();
+  await w.server?.stop();
+  if (w.workspace) cleanup(w.workspace);
+}
+
+/**
  * Runs a command from the command palette by its title. Tried up to three times: a key press can
  * land while the palette is still closing, or before the extension's commands are known.
  */
@@ -359,6 +401,40 @@ export async function webviewFrame(page: Page, selector: string, timeoutMs = 30_
 
 export function cleanup(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** The title of the view container the side bar shows, in lower case ('' when none can be read). */
+export async function sideBarTitle(page: Page): Promise<string> {
+  return (
+    (await page
+      .locator('.part.sidebar .composite.title h2')
+      .first()
+      .textContent()
+      .catch(() => '')) ?? ''
+  )
+    .trim()
+    .toLowerCase();
+}
+
+/**
+ * Right-clicks `target` until its context menu shows: a click can land while the palette is still
+ * closing (Escape, and again, as a person would).
+ */
+export async function openContextMenu(page: Page, target: Locator): Promise<void> {
+  await until('the context menu', async () => {
+    await target.click({ button: 'right' });
+    return page
+      .locator('.monaco-menu .action-label')
+      .first()
+      .waitFor({ state: 'visible', timeout: 3000 })
+      .then(
+        () => true,
+        async () => {
+          await page.keyboard.press('Escape');
+          return false;
+        },
+      );
+  });
 }
 
 /** Shows the Datasets view in the side bar (a click on its activity bar icon, unless it shows). */

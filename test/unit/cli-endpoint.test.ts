@@ -10,10 +10,10 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main';
 import { knownPrice, confirmationNeeded } from '../../src/core/llm/prices';
 import { modelFromServer, presets } from '../../src/core/llm/endpoints';
 import { startOpenAIServer, type OpenAITestServer, type ChatBody } from '../support/openai-server';
+import { curateInProcess } from './helpers/store';
 
 let server: OpenAITestServer;
 let dir: string;
@@ -31,35 +31,7 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'dc-cli-ep-'));
 });
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function curate(args: string[]): Promise<Run> {
-  let out = '';
-  let err = '';
-  const here = process.cwd();
-  const env = { base: process.env.OPENAI_BASE_URL, model: process.env.CURATE_MODEL };
-  delete process.env.OPENAI_BASE_URL;
-  delete process.env.CURATE_MODEL;
-  process.chdir(dir);
-  try {
-    const code = await main(args, {
-      out: (t) => (out += t),
-      err: (t) => (err += t),
-      write: (b) => (out += Buffer.from(b).toString()),
-      isTTY: false,
-      signal: new AbortController().signal,
-    });
-    return { code, out, err };
-  } finally {
-    process.chdir(here);
-    if (env.base !== undefined) process.env.OPENAI_BASE_URL = env.base;
-    if (env.model !== undefined) process.env.CURATE_MODEL = env.model;
-  }
-}
+const curate = (args: string[]) => curateInProcess(args, dir);
 
 function dataset(n: number, name = 'd.jsonl', human = 0): string {
   const rows = Array.from({ length: n }, (_, i) =>

@@ -11,7 +11,7 @@ import { beforeEach, describe, test } from 'node:test';
 import type { OpenAITestServer } from '../support/openai-server';
 import { synthResponder } from '../support/synth-responder';
 import { readJsonl, useLoopbackServer } from './helpers/llm';
-import { root } from './helpers/store';
+import { curateInProcess, root } from './helpers/store';
 
 const loopback = useLoopbackServer('dc-cli-gen-');
 let server: OpenAITestServer;
@@ -52,30 +52,7 @@ function curate(args: string[], opts: { onStart?: (proc: ReturnType<typeof spawn
  * The same CLI in this process (its `main` with the process's streams replaced), in the data's
  * folder: much faster than a child process, for the cases where the process itself is not the point.
  */
-async function curateHere(args: string[]): Promise<Run> {
-  const { main } = await import('../../src/cli/main');
-  let out = '';
-  let err = '';
-  const cwd = process.cwd();
-  const env = { base: process.env.OPENAI_BASE_URL, model: process.env.CURATE_MODEL };
-  delete process.env.OPENAI_BASE_URL;
-  delete process.env.CURATE_MODEL;
-  process.chdir(dir);
-  try {
-    const code = await main(args, {
-      out: (t) => (out += t),
-      err: (t) => (err += t),
-      write: (b) => (out += Buffer.from(b).toString()),
-      isTTY: false,
-      signal: new AbortController().signal,
-    });
-    return { code, out, err };
-  } finally {
-    process.chdir(cwd);
-    if (env.base !== undefined) process.env.OPENAI_BASE_URL = env.base;
-    if (env.model !== undefined) process.env.CURATE_MODEL = env.model;
-  }
-}
+const curateHere = (args: string[]) => curateInProcess(args, dir);
 
 const SEEDS = [
   'Write a limerick about a cat who cooks',

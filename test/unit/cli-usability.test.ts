@@ -7,39 +7,11 @@ import { describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main';
 import { nearestOption, looksLikePath } from '../../src/cli/cli';
-import { root, tempDir } from './helpers/store';
+import { curateInProcess as curate, root, tempDir } from './helpers/store';
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function curate(args: string[], cwd: string): Promise<Run> {
-  let out = '';
-  let err = '';
-  const here = process.cwd();
-  const env = { base: process.env.OPENAI_BASE_URL, model: process.env.CURATE_MODEL };
-  delete process.env.OPENAI_BASE_URL;
-  delete process.env.CURATE_MODEL;
-  process.chdir(cwd);
-  try {
-    const code = await main(args, {
-      out: (t) => (out += t),
-      err: (t) => (err += t),
-      write: (b) => (out += Buffer.from(b).toString()),
-      isTTY: false,
-      signal: new AbortController().signal,
-    });
-    return { code, out, err };
-  } finally {
-    process.chdir(here);
-    if (env.base !== undefined) process.env.OPENAI_BASE_URL = env.base;
-    if (env.model !== undefined) process.env.CURATE_MODEL = env.model;
-  }
-}
+/** An endpoint where no server listens, and a model. */
+const noServer = ['--base-url', 'http://127.0.0.1:9/v1', '--model', 'm'];
 
 const lines = (f: string) => readFileSync(f, 'utf8').split('\n').filter(Boolean);
 
@@ -47,21 +19,7 @@ describe('curate, the first hour', () => {
   test('--label for --labels: "did you mean --labels?", not node\'s advice about positionals', async () => {
     const dir = tempDir('dc-cli-first-');
     writeFileSync(join(dir, 'd.jsonl'), '{"text":"a"}\n');
-    const r = await curate(
-      [
-        'annotate',
-        'd.jsonl',
-        '--label',
-        'a,b',
-        '--base-url',
-        'http://127.0.0.1:9/v1',
-        '--model',
-        'm',
-        '--out',
-        'o.jsonl',
-      ],
-      dir,
-    );
+    const r = await curate(['annotate', 'd.jsonl', '--label', 'a,b', ...noServer, '--out', 'o.jsonl'], dir);
     assert.equal(r.code, 2);
     assert.match(r.err, /curate annotate: unknown option --label; did you mean --labels\?/);
     assert.doesNotMatch(r.err, /positional argument/);
@@ -78,56 +36,16 @@ describe('curate, the first hour', () => {
   test('a TEXT|FILE value that looks like a file name and names no file is an error, not the text', async () => {
     const dir = tempDir('dc-cli-first-');
     writeFileSync(join(dir, 'd.jsonl'), '{"instruction":"hi"}\n');
-    const j = await curate(
-      [
-        'judge',
-        'd.jsonl',
-        '--rubric',
-        'rubrik.md',
-        '--base-url',
-        'http://127.0.0.1:9/v1',
-        '--model',
-        'm',
-        '--out',
-        'o.jsonl',
-      ],
-      dir,
-    );
+    const j = await curate(['judge', 'd.jsonl', '--rubric', 'rubrik.md', ...noServer, '--out', 'o.jsonl'], dir);
     assert.equal(j.code, 2, j.err);
     assert.match(j.err, /--rubric: no such file: rubrik\.md/);
     const g = await curate(
-      [
-        'generate',
-        'responses',
-        'd.jsonl',
-        '--system',
-        'sytem.txt',
-        '--out',
-        'r.jsonl',
-        '--base-url',
-        'http://127.0.0.1:9/v1',
-        '--model',
-        'm',
-      ],
+      ['generate', 'responses', 'd.jsonl', '--system', 'sytem.txt', '--out', 'r.jsonl', ...noServer],
       dir,
     );
     assert.equal(g.code, 2, g.err);
     assert.match(g.err, /--system: no such file: sytem\.txt/);
-    const p = await curate(
-      [
-        'judge',
-        'd.jsonl',
-        '--rubric',
-        'prompts/rubric',
-        '--base-url',
-        'http://127.0.0.1:9/v1',
-        '--model',
-        'm',
-        '--out',
-        'o.jsonl',
-      ],
-      dir,
-    );
+    const p = await curate(['judge', 'd.jsonl', '--rubric', 'prompts/rubric', ...noServer, '--out', 'o.jsonl'], dir);
     assert.match(p.err, /--rubric: no such file: prompts\/rubric/);
     // Text is text; a real file is read.
     for (const text of ['Be concise.', 'correct', 'Score 1-10: is it right?'])

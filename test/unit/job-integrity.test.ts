@@ -151,24 +151,53 @@ const records = (n: number, tag = 'record'): string[] =>
     JSON.stringify({ id: i, text: `${tag} ${i}: ${'abcdefghij'.slice(0, (i * 7) % 10)}` }),
   );
 
+/**
+ * 40 records in a fresh folder, and `annotate --in-place` on them (two requests at a time) running
+ * until 8 answers are journaled.
+ */
+async function jobUnderway(): Promise<{ file: string; args: string[]; first: ReturnType<typeof curate> }> {
+  const dir = tempDir('dc-integrity-');
+  const file = join(dir, 'd.jsonl');
+  writeFileSync(file, `${records(40).join('\n')}\n`);
+  const args = annotateArgs(file, '--in-place', '--no-cache', '--concurrency', '2');
+  const first = curate(args);
+  await until(() => journaled(file) >= 8, first);
+  return { file, args, first };
+}
+
+/** Another program puts a new record at the top of the file. */
+function prependRecord(file: string): void {
+  rewrite(file, (lines) => [JSON.stringify({ id: 'new', text: 'a record added in between' }), ...lines]);
+}
+
+/** The same command again: it ends well, and each of the `n` records carries its own answer. */
+async function runAgainOk(args: string[], file: string, n: number): Promise<Run> {
+  const r = await curate(args).done;
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, new RegExp(`annotate: ${n} ok, 0 failed`));
+  assertOwnAnswers(file, n);
+  return r;
+}
+
+/** `n` records in a fresh folder, and the arguments of `annotate --out` on them (with a cache). */
+function outputJob(n: number): { input: string; out: string; args: string[] } {
+  const dir = tempDir('dc-integrity-');
+  const input = join(dir, 'in.jsonl');
+  const out = join(dir, 'out.jsonl');
+  writeFileSync(input, `${records(n).join('\n')}\n`);
+  return { input, out, args: annotateArgs(input, '--out', out, '--cache-dir', join(dir, 'cache')) };
+}
+
 test(
   'case 1: Ctrl-C, then `sed -i 1d` (record 1 removed), then the same command: every record carries its own answer',
   { timeout: 120_000 },
   async () => {
-    const dir = tempDir('dc-integrity-');
-    const file = join(dir, 'd.jsonl');
-    writeFileSync(file, `${records(40).join('\n')}\n`);
-    const args = annotateArgs(file, '--in-place', '--no-cache', '--concurrency', '2');
-    const first = curate(args);
-    await until(() => journaled(file) >= 8, first);
+    const { file, args, first } = await jobUnderway();
     first.kill('SIGINT');
     const r1 = await first.done;
     assert.equal(r1.code, 130, r1.err);
     rewrite(file, (lines) => lines.slice(1));
-    const r2 = await curate(args).done;
-    assert.equal(r2.code, 0, r2.err);
-    assert.match(r2.out, /annotate: 39 ok, 0 failed/);
-    assertOwnAnswers(file, 39);
+    await runAgainOk(args, file, 39);
     // The records answered before the interrupt were not asked again (moved by one line, found by content).
     const asked = server.chatRequests().map((q) => requestText(q.body));
     const twice = asked.filter((t, k) => asked.indexOf(t) !== k);
@@ -183,19 +212,11 @@ test(
   'case 1: kill -9, then a record prepended by another program, then the same command: every record carries its own answer',
   { timeout: 120_000 },
   async () => {
-    const dir = tempDir('dc-integrity-');
-    const file = join(dir, 'd.jsonl');
-    writeFileSync(file, `${records(40).join('\n')}\n`);
-    const args = annotateArgs(file, '--in-place', '--no-cache', '--concurrency', '2');
-    const first = curate(args);
-    await until(() => journaled(file) >= 8, first);
+    const { file, args, first } = await jobUnderway();
     first.kill('SIGKILL');
     assert.equal((await first.done).signal, 'SIGKILL');
-    rewrite(file, (lines) => [JSON.stringify({ id: 'new', text: 'a record added in between' }), ...lines]);
-    const r2 = await curate(args).done;
-    assert.equal(r2.code, 0, r2.err);
-    assert.match(r2.out, /annotate: 41 ok, 0 failed/);
-    assertOwnAnswers(file, 41);
+    prependRecord(file);
+    await runAgainOk(args, file, 41);
   },
 );
 
@@ -203,20 +224,12 @@ test(
   'case 1: another program prepends a record during the job (exit 3, conflict), then the same command: every record carries its own answer',
   { timeout: 120_000 },
   async () => {
-    const dir = tempDir('dc-integrity-');
-    const file = join(dir, 'd.jsonl');
-    writeFileSync(file, `${records(40).join('\n')}\n`);
-    const args = annotateArgs(file, '--in-place', '--no-cache', '--concurrency', '2');
-    const first = curate(args);
-    await until(() => journaled(file) >= 8, first);
-    rewrite(file, (lines) => [JSON.stringify({ id: 'new', text: 'a record added in between' }), ...lines]);
+    const { file, args, first } = await jobUnderway();
+    prependRecord(file);
     const r1 = await first.done;
     assert.equal(r1.code, 3, `the job's save meets the change: ${r1.err}`);
-    const r2 = await curate(args).done;
-    assert.equal(r2.code, 0, r2.err);
-    assert.match(r2.out, /annotate: 41 ok, 0 failed/);
+    const r2 = await runAgainOk(args, file, 41);
     assert.match(r2.out, /40 resumed/, 'the 40 records answered before the conflict are not asked again');
-    assertOwnAnswers(file, 41);
   },
 );
 
@@ -224,11 +237,7 @@ test(
   "case 2: annotate --out EXISTING after a record's text was edited in the input: the output has the new text and its answer",
   { timeout: 120_000 },
   async () => {
-    const dir = tempDir('dc-integrity-');
-    const input = join(dir, 'in.jsonl');
-    const out = join(dir, 'out.jsonl');
-    writeFileSync(input, `${records(3).join('\n')}\n`);
-    const args = annotateArgs(input, '--out', out, '--cache-dir', join(dir, 'cache'));
+    const { input, out, args } = outputJob(3);
     assert.equal((await curate(args).done).code, 0);
     rewrite(input, (lines) => [lines[0]!, JSON.stringify({ id: 1, text: 'record 1, edited' }), lines[2]!]);
     const r2 = await curate(args).done;
@@ -248,11 +257,7 @@ test(
   'case 2: annotate --out EXISTING after records were edited, moved and removed in the input: the output follows the input, each record with its own answer',
   { timeout: 120_000 },
   async () => {
-    const dir = tempDir('dc-integrity-');
-    const input = join(dir, 'in.jsonl');
-    const out = join(dir, 'out.jsonl');
-    writeFileSync(input, `${records(5).join('\n')}\n`);
-    const args = annotateArgs(input, '--out', out, '--cache-dir', join(dir, 'cache'));
+    const { input, out, args } = outputJob(5);
     const r1 = await curate(args).done;
     assert.equal(r1.code, 0, r1.err);
     assertOwnAnswers(out, 5);

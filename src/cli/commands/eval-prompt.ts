@@ -5,7 +5,7 @@ import { ZodError } from 'zod';
 import { gateTable, runPromptGate } from '../../core/git/prompt-gate';
 import { UserError } from '../../core/operation';
 import { ExitCode, UsageError, fileArg, intOption, type Command } from '../cli';
-import { endpointOptions, list, num } from './llm-common';
+import { endpointOptions, list, modelFlags, num } from './llm-common';
 
 export const evalPrompt: Command = {
   name: 'eval-prompt',
@@ -32,13 +32,7 @@ export const evalPrompt: Command = {
     limit: { type: 'string' },
     json: { type: 'boolean' },
     'base-url': { type: 'string' },
-    model: { type: 'string', short: 'm' },
-    concurrency: { type: 'string', short: 'c' },
-    temperature: { type: 'string' },
-    'max-tokens': { type: 'string' },
-    timeout: { type: 'string' },
-    rpm: { type: 'string' },
-    tpm: { type: 'string' },
+    ...modelFlags,
     'cache-dir': { type: 'string' },
     'no-cache': { type: 'boolean' },
   },

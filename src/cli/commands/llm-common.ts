@@ -10,10 +10,8 @@ import { isPresetName, modelFromServer, PRESET_NAMES, presetModel, presets } fro
 import { UserError } from '../../core/operation';
 import { ExitCode, UsageError, type Io, type OptionValues } from '../cli';
 
-/** The flags of every LLM subcommand. */
-export const llmFlags = {
-  'base-url': { type: 'string' },
-  preset: { type: 'string' },
+/** The model and how it is asked: flags of every LLM subcommand, and of eval-prompt. */
+export const modelFlags = {
   model: { type: 'string', short: 'm' },
   concurrency: { type: 'string', short: 'c' },
   temperature: { type: 'string' },
@@ -21,6 +19,13 @@ export const llmFlags = {
   timeout: { type: 'string' },
   rpm: { type: 'string' },
   tpm: { type: 'string' },
+} as const;
+
+/** The flags of every LLM subcommand. */
+export const llmFlags = {
+  'base-url': { type: 'string' },
+  preset: { type: 'string' },
+  ...modelFlags,
   'price-in': { type: 'string' },
   'price-out': { type: 'string' },
   'max-cost': { type: 'string' },

@@ -174,6 +174,21 @@ function checkedQuestion(input: string, values: OptionValues): Question | undefi
   }
 }
 
+/**
+ * What a job that answers a question is given: the question flags as options, the question
+ * declared for FILE (when the file exists) and the labels (--labels, unless the flags name them).
+ * At least two labels are needed unless a question type is given or declared; `example` ends the
+ * error saying so.
+ */
+function questionAndLabels(input: string, values: OptionValues, example = '') {
+  const q = questionOptionsOf(values);
+  const question = existsSync(input) ? checkedQuestion(input, values) : undefined;
+  const labels = q.labels ?? list(values.labels);
+  if (q.questionType === undefined && !question && labels.length < 2)
+    throw new UsageError(`--labels needs at least two labels${example}`);
+  return { q, question, labels };
+}
+
 /** `curate label` (and its earlier name, `curate annotate`); any question type (src/core/questions). */
 function labelCommand(name: string, summary: string): Command {
   return {
@@ -195,11 +210,7 @@ function labelCommand(name: string, summary: string): Command {
       const input = positionals[0];
       if (!input) throw new UsageError('missing FILE');
       // Question types: the flags become the operation's question options.
-      const q = questionOptionsOf(values);
-      const question = existsSync(input) ? checkedQuestion(input, values) : undefined;
-      const labels = q.labels ?? list(values.labels);
-      if (q.questionType === undefined && !question && labels.length < 2)
-        throw new UsageError('--labels needs at least two labels, e.g. --labels positive,negative,neutral');
+      const { q, question, labels } = questionAndLabels(input, values, ', e.g. --labels positive,negative,neutral');
       const fewShot = num(values['few-shot'], 'few-shot') ?? 0;
       const other = question && question.type !== 'label' ? question : undefined;
       const extra: Record<string, unknown> = { ...q, labels };
@@ -279,11 +290,7 @@ export const consistency: Command = {
     const input = positionals[0];
     if (!input) throw new UsageError('missing FILE');
     // Question types: k samples of the question's own task.
-    const q = questionOptionsOf(values);
-    const question = existsSync(input) ? checkedQuestion(input, values) : undefined;
-    const labels = q.labels ?? list(values.labels);
-    if (q.questionType === undefined && !question && labels.length < 2)
-      throw new UsageError('--labels needs at least two labels');
+    const { q, labels } = questionAndLabels(input, values);
     return runLlm('consistency', 'consistency', io, {
       values,
       input,

@@ -114,16 +114,9 @@ export async function* exportObjects(
   }
 }
 
-/** The rows (JSON text) of the exported lines; `report` is filled as they go. */
-export async function* exportRows(
-  source: LineSource,
-  options: ExportOptions,
-  ctx: OperationContext,
-  report: ExportReport,
-  seen?: Set<string>,
-  onRow?: (row: Record<string, unknown>, index: number) => void,
-): AsyncGenerator<string> {
-  for await (const row of exportObjects(source, options, ctx, report, seen, onRow)) yield toJsonText(row);
+/** The rows (JSON text) of the exported lines: exportObjects' rows as text; `report` is filled as they go. */
+export async function* exportRows(...args: Parameters<typeof exportObjects>): AsyncGenerator<string> {
+  for await (const row of exportObjects(...args)) yield toJsonText(row);
 }
 
 /**

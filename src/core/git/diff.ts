@@ -106,6 +106,21 @@ function byKey(list: unknown, key: (x: Rec, i: number) => string): Map<string, R
   return out;
 }
 
+/** A person's decision on `question` added, changed or removed (`d0` before, `d1` after; by whom, when, its status). */
+function decisionChange(question: string, d0: Rec | undefined, d1: Rec | undefined): FieldChange {
+  const who = d1 ?? d0 ?? {};
+  return {
+    kind: 'decision',
+    question,
+    action: !d0 ? 'added' : !d1 ? 'removed' : 'changed',
+    ...(d0 ? { before: d0.value } : {}),
+    ...(d1 ? { after: d1.value } : {}),
+    ...(str(who.user) ? { user: str(who.user) } : {}),
+    ...(str(who.time) ? { time: str(who.time) } : {}),
+    ...(str(who.status) ? { status: str(who.status) } : {}),
+  };
+}
+
 /** What changed between two versions of one record. Empty when they are equal as JSON. */
 export function recordChanges(before: Rec, after: Rec, fields: FieldMap = defaultFields): FieldChange[] {
   const out: FieldChange[] = [];
@@ -128,17 +143,7 @@ export function recordChanges(before: Rec, after: Rec, fields: FieldMap = defaul
     const d0 = isObj(h0[q]) ? h0[q] : undefined;
     const d1 = isObj(h1[q]) ? h1[q] : undefined;
     if (sameJson(d0, d1)) continue;
-    const who = d1 ?? d0 ?? {};
-    out.push({
-      kind: 'decision',
-      question: q,
-      action: !d0 ? 'added' : !d1 ? 'removed' : 'changed',
-      ...(d0 ? { before: d0.value } : {}),
-      ...(d1 ? { after: d1.value } : {}),
-      ...(str(who.user) ? { user: str(who.user) } : {}),
-      ...(str(who.time) ? { time: str(who.time) } : {}),
-      ...(str(who.status) ? { status: str(who.status) } : {}),
-    });
+    out.push(decisionChange(q, d0, d1));
   }
   // Several people's decisions (annotations.decisions.<question>: one per person).
   const m0 = isObj(a0.decisions) ? a0.decisions : {};
@@ -162,17 +167,7 @@ export function recordChanges(before: Rec, after: Rec, fields: FieldMap = defaul
         )
       )
         continue;
-      const who = d1 ?? d0 ?? {};
-      out.push({
-        kind: 'decision',
-        question: q,
-        action: !d0 ? 'added' : !d1 ? 'removed' : 'changed',
-        ...(d0 ? { before: d0.value } : {}),
-        ...(d1 ? { after: d1.value } : {}),
-        ...(str(who.user) ? { user: str(who.user) } : {}),
-        ...(str(who.time) ? { time: str(who.time) } : {}),
-        ...(str(who.status) ? { status: str(who.status) } : {}),
-      });
+      out.push(decisionChange(q, d0, d1));
     }
   }
 
@@ -306,24 +301,31 @@ export async function diffDatasets(
   newDs: JsonlDataset,
   opts: DiffOptions = {},
 ): Promise<DiffResult> {
-  const a = await indexDataset(oldDs, opts, opts.signal);
-  try {
-    const b = await indexDataset(newDs, opts, opts.signal);
-    try {
-      return await diffIndexes(a, b, opts);
-    } finally {
-      await b.close();
-    }
-  } finally {
-    await a.close();
-  }
+  return diffOpened(
+    () => indexDataset(oldDs, opts, opts.signal),
+    () => indexDataset(newDs, opts, opts.signal),
+    opts,
+  );
 }
 
 /** The semantic diff of two files. */
 export async function diffFiles(oldPath: string, newPath: string, opts: DiffOptions = {}): Promise<DiffResult> {
-  const a = await indexFile(oldPath, opts, opts.signal);
+  return diffOpened(
+    () => indexFile(oldPath, opts, opts.signal),
+    () => indexFile(newPath, opts, opts.signal),
+    opts,
+  );
+}
+
+/** The diff of the two indexes made by `indexOld` and then `indexNew`; both are closed however it ends. */
+async function diffOpened(
+  indexOld: () => Promise<KeyIndex>,
+  indexNew: () => Promise<KeyIndex>,
+  opts: DiffOptions,
+): Promise<DiffResult> {
+  const a = await indexOld();
   try {
-    const b = await indexFile(newPath, opts, opts.signal);
+    const b = await indexNew();
     try {
       return await diffIndexes(a, b, opts);
     } finally {

@@ -98,7 +98,8 @@ function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-function alive(pid: number): boolean {
+/** True while process `pid` runs on this machine (signal 0; EPERM: it runs, as another user). */
+export function processAlive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
@@ -136,7 +137,7 @@ export function cleanStaleTemps(target: string, all = false): string[] {
     if (host === undefined && !name.startsWith(mine) && !old) continue;
     let stale: boolean;
     if (all && (name.startsWith(mine) || old)) stale = true;
-    else if (host === undefined || host === HOST_TAG) stale = !alive(pid);
+    else if (host === undefined || host === HOST_TAG) stale = !processAlive(pid);
     else {
       try {
         stale = Date.now() - statSync(join(dir, name)).mtimeMs > FOREIGN_TEMP_AGE_MS;
@@ -277,11 +278,11 @@ export function isDirectory(path: string): boolean {
 }
 
 /**
- * Test seam: called before each write of a save or conversion with the bytes written so far;
- * throwing simulates a failing disk (ENOSPC, EIO) without filling one.
+ * Test seam: called before each write of a save or conversion with the file offset the write
+ * starts at; throwing simulates a failing disk (ENOSPC, EIO) without filling one.
  */
 export const writeHooks: {
-  beforeWrite?: (written: number) => void;
+  beforeWrite?: (at: number) => void;
   /**
    * Called between a save's last check that the file is unchanged and its rename: a delay here
    * stands for the scheduler or a slow disk pausing the writer at the worst moment.
@@ -289,7 +290,10 @@ export const writeHooks: {
   beforeRename?: () => void;
 } = {};
 
-/** Large buffered writes to a file descriptor; copies byte ranges of another file through its buffer. */
+/**
+ * Large buffered positioned writes to a file descriptor; copies byte ranges of another file
+ * through its buffer, and can jump ahead over bytes already in place (a save into a copy of the file).
+ */
 export class BufferedWriter {
   private readonly buf: Buffer;
   private used = 0;
@@ -307,7 +311,7 @@ export class BufferedWriter {
   }
 
   private writeAll(b: Uint8Array): void {
-    writeHooks.beforeWrite?.(this.written);
+    writeHooks.beforeWrite?.(this.filePos);
     let off = 0;
     while (off < b.length) {
       const n = writeSync(this.fd, b, off, b.length - off, this.filePos);
@@ -321,6 +325,13 @@ export class BufferedWriter {
       this.writeAll(this.buf.subarray(0, this.used));
       this.used = 0;
     }
+  }
+
+  /** Goes on writing at `pos` (bytes up to it are already in the file). */
+  seek(pos: number): void {
+    this.flush();
+    this.written = pos;
+    this.filePos = pos;
   }
 
   write(b: Uint8Array): void {

@@ -16,7 +16,7 @@ import { closeSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writ
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { abortError, LockedError } from './errors';
-import { tempPathFor } from './files';
+import { processAlive, tempPathFor } from './files';
 
 /** A lock older than this is stale whoever holds it (ms). */
 export const STALE_MS = 60_000;
@@ -43,16 +43,6 @@ export function lockPathFor(target: string): string {
 }
 
 const HOST = hostname();
-
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function readInfo(path: string): { info?: LockInfo; mtimeMs: number } | undefined {
   let mtimeMs: number;
@@ -84,7 +74,7 @@ export function staleReason(seen: { info?: LockInfo; mtimeMs: number }, now = Da
   const age = now - seen.mtimeMs;
   if (age > STALE_MS) return `it is ${Math.round(age / 1000)} s old`;
   const i = seen.info;
-  if (i && i.host === HOST && !alive(i.pid)) return `process ${i.pid} is gone`;
+  if (i && i.host === HOST && !processAlive(i.pid)) return `process ${i.pid} is gone`;
   return undefined;
 }
 

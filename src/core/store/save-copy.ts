@@ -6,8 +6,7 @@
 // same length, only that line is written; after edits that change lengths, only the bytes from
 // the first change in length on.
 import { abortError } from './errors';
-import { readSync, writeSync } from 'node:fs';
-import { writeHooks } from './files';
+import { BufferedWriter } from './files';
 import type { Eol, LineRef, Piece } from './pieces';
 import { Offsets } from './scan';
 
@@ -21,73 +20,6 @@ export interface SourceFile {
 
 /** Original ranges shorter than this are copied even when in place (one write instead of two). */
 const MIN_SKIP = 4096;
-const BUFFER = 8 * 1024 * 1024;
-
-/**
- * Buffered positioned writes (as files.ts' BufferedWriter, whose test seam it calls), which can
- * also jump ahead over bytes already in place.
- */
-class Writer {
-  private readonly buf = Buffer.allocUnsafe(BUFFER);
-  private used = 0;
-  /** The file offset after everything written so far. */
-  written = 0;
-  private filePos = 0;
-  constructor(private readonly fd: number) {}
-
-  private writeAll(b: Uint8Array): void {
-    writeHooks.beforeWrite?.(this.filePos);
-    let off = 0;
-    while (off < b.length) {
-      const n = writeSync(this.fd, b, off, b.length - off, this.filePos);
-      off += n;
-      this.filePos += n;
-    }
-  }
-
-  flush(): void {
-    if (this.used > 0) {
-      this.writeAll(this.buf.subarray(0, this.used));
-      this.used = 0;
-    }
-  }
-
-  /** Goes on writing at `pos` (bytes up to it are already in the file). */
-  seek(pos: number): void {
-    this.flush();
-    this.written = pos;
-    this.filePos = pos;
-  }
-
-  write(b: Uint8Array): void {
-    if (b.length > this.buf.length - this.used) {
-      this.flush();
-      if (b.length > this.buf.length) {
-        this.writeAll(b);
-        this.written += b.length;
-        return;
-      }
-    }
-    this.buf.set(b, this.used);
-    this.used += b.length;
-    this.written += b.length;
-  }
-
-  /** Copies [from, to) of `src` into the output, reading straight into the write buffer. */
-  copyFrom(src: number, from: number, to: number): void {
-    let pos = from;
-    while (pos < to) {
-      if (this.used === this.buf.length) this.flush();
-      const want = Math.min(this.buf.length - this.used, to - pos);
-      const n = readSync(src, this.buf, this.used, want, pos);
-      if (n <= 0)
-        throw new Error(`the original file ended early at byte ${pos} (expected ${to}); it changed underneath`);
-      this.used += n;
-      this.written += n;
-      pos += n;
-    }
-  }
-}
 
 /**
  * True when the file's last line has no terminator of its own, so a line written after it needs
@@ -151,7 +83,7 @@ export async function writePieces(opts: {
 }): Promise<{ offs: Offsets; size: number }> {
   const { pieces, src, out, clone, total, signal } = opts;
   const eolBytes = Buffer.from(opts.eol || '\n');
-  const w = new Writer(out);
+  const w = new BufferedWriter(out);
   const newOffs = new Offsets(total + 1);
   let logical = 0;
   let sinceYield = 0;

@@ -19,6 +19,40 @@ export interface RangeLine {
 }
 
 /**
+ * The bytes [from, to) of a file (from a line start to a line end or EOF) in chunks of whole lines,
+ * one read each: `chunkSize` bytes at the most, unless one line is longer (the buffer then grows
+ * and the read is made again); only the last chunk, at `to`, may end without a terminator. A chunk
+ * is a view into the buffer the next read reuses. `shouldStop` is polled before each read.
+ */
+export function* lineChunks(
+  fd: number,
+  from: number,
+  to: number,
+  chunkSize = 4 * 1024 * 1024,
+  shouldStop?: () => boolean,
+): Generator<Buffer> {
+  let buf = Buffer.allocUnsafe(chunkSize);
+  let pos = from;
+  while (pos < to) {
+    if (shouldStop?.()) return;
+    const got = readSync(fd, buf, 0, Math.min(buf.length, to - pos), pos);
+    if (got <= 0) return;
+    let end = got;
+    if (pos + got < to) {
+      const lastNl = buf.lastIndexOf(10, got - 1);
+      if (lastNl === -1) {
+        // One line longer than the buffer: grow and read again.
+        buf = Buffer.allocUnsafe(buf.length * 2);
+        continue;
+      }
+      end = lastNl + 1;
+    }
+    pos += end;
+    yield buf.subarray(0, end);
+  }
+}
+
+/**
  * Yields the lines of bytes [from, to) (from a line start to a line end or EOF), a chunk's worth
  * at a time; the first is index `firstIndex`.
  */
@@ -30,22 +64,9 @@ export function* rangeLines(
   maxLineBytes = DEFAULT_MAX_LINE_BYTES,
   chunkSize = 4 * 1024 * 1024,
 ): Generator<RangeLine[]> {
-  let buf = Buffer.allocUnsafe(chunkSize);
-  let pos = from;
   let index = firstIndex;
-  while (pos < to) {
-    const got = readSync(fd, buf, 0, Math.min(buf.length, to - pos), pos);
-    if (got <= 0) break;
-    let end = got;
-    if (pos + got < to) {
-      const lastNl = buf.lastIndexOf(10, got - 1);
-      if (lastNl === -1) {
-        buf = Buffer.allocUnsafe(buf.length * 2);
-        continue;
-      }
-      end = lastNl + 1;
-    }
-    const view = buf.subarray(0, end);
+  for (const view of lineChunks(fd, from, to, chunkSize)) {
+    const end = view.length;
     const clean = isUtf8(view) && view.indexOf(13) === -1;
     const out: RangeLine[] = [];
     let start = 0;
@@ -81,7 +102,6 @@ export function* rangeLines(
       index++;
       start = nl + 1;
     }
-    pos += end;
     yield out;
   }
 }

@@ -2,8 +2,8 @@
 // (scan-worker.ts runs it on byte ranges). Exact: every line is classified with the store's own
 // rules; valid lines are parsed once, invalid ones get checkLineBytes' reason.
 import { isUtf8 } from 'node:buffer';
-import { readSync } from 'node:fs';
 import { DEFAULT_MAX_LINE_BYTES, checkLineBytes, tooDeep } from './check';
+import { lineChunks } from './scan-lines';
 import { StatsScanner, bucketOf } from './stats-scan';
 
 /** The names stats reads (a FieldMap's relevant part). */
@@ -182,25 +182,9 @@ export function visitRange(
   chunkSize = 4 * 1024 * 1024,
   fast?: FastLine,
 ): void {
-  let buf = Buffer.allocUnsafe(chunkSize);
-  let pos = from;
   let line = firstLine;
-  while (pos < to) {
-    if (shouldStop?.()) break;
-    const got = readSync(fd, buf, 0, Math.min(buf.length, to - pos), pos);
-    if (got <= 0) break;
-    let end = got;
-    const atEof = pos + got >= to;
-    if (!atEof) {
-      const lastNl = buf.lastIndexOf(10, got - 1);
-      if (lastNl === -1) {
-        // One line longer than the buffer: grow and read again.
-        buf = Buffer.allocUnsafe(buf.length * 2);
-        continue;
-      }
-      end = lastNl + 1;
-    }
-    const view = buf.subarray(0, end);
+  for (const view of lineChunks(fd, from, to, chunkSize, shouldStop)) {
+    const end = view.length;
     const utf8 = isUtf8(view);
     let noCR = view.indexOf(13) === -1;
     if (!noCR) {
@@ -242,7 +226,6 @@ export function visitRange(
       if (nl === -1) nl = end;
       start = nl + 1;
     }
-    pos += end;
   }
 }
 

@@ -80,3 +80,36 @@ export function curateAsync(
   proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
   return new Promise((resolve) => proc.on('exit', (code) => resolve({ code, out, err })));
 }
+
+/**
+ * Runs the CLI's main() in this process, in `cwd`, its output captured: much faster than a child
+ * process, where the process itself is not the point. OPENAI_BASE_URL and CURATE_MODEL are unset
+ * meanwhile (the flags alone say where an LLM job goes).
+ */
+export async function curateInProcess(
+  args: string[],
+  cwd: string,
+): Promise<{ code: number; out: string; err: string }> {
+  const { main } = await import('../../../src/cli/main');
+  let out = '';
+  let err = '';
+  const here = process.cwd();
+  const env = { base: process.env.OPENAI_BASE_URL, model: process.env.CURATE_MODEL };
+  delete process.env.OPENAI_BASE_URL;
+  delete process.env.CURATE_MODEL;
+  process.chdir(cwd);
+  try {
+    const code = await main(args, {
+      out: (t) => (out += t),
+      err: (t) => (err += t),
+      write: (b) => (out += Buffer.from(b).toString()),
+      isTTY: false,
+      signal: new AbortController().signal,
+    });
+    return { code, out, err };
+  } finally {
+    process.chdir(here);
+    if (env.base !== undefined) process.env.OPENAI_BASE_URL = env.base;
+    if (env.model !== undefined) process.env.CURATE_MODEL = env.model;
+  }
+}

@@ -27,6 +27,45 @@ import { applyResult, type TaskResult } from '../apply-result';
 import type { BatchOutcome, BatchRequest } from './format';
 import { customIdFor, messagesKey, type ApplySummary, type BatchTaskAdapter } from './records';
 
+/**
+ * Writes a new file `tmp` (opened with `how`) with what `fill` puts, 1 MiB a write, then fsyncs
+ * and closes it; when anything fails the file is closed and removed. Returns the bytes written.
+ */
+export async function writeNewFile(
+  tmp: string,
+  how: { flags: string; mode: number },
+  fill: (put: (b: Buffer) => void) => Promise<void>,
+): Promise<number> {
+  const fd = openSync(tmp, how.flags, how.mode);
+  let pending: Buffer[] = [];
+  let size = 0;
+  let bytes = 0;
+  const flush = (): void => {
+    if (pending.length === 0) return;
+    const b = Buffer.concat(pending, size);
+    let off = 0;
+    while (off < b.length) off += writeSync(fd, b, off, b.length - off);
+    bytes += b.length;
+    pending = [];
+    size = 0;
+  };
+  try {
+    await fill((b) => {
+      pending.push(b);
+      size += b.length;
+      if (size >= 1 << 20) flush();
+    });
+    flush();
+    fsyncSync(fd);
+    closeSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  return bytes;
+}
+
 /** Raw lines of a file (bytes, without the terminator) with their terminator, 1 MiB at a time. */
 async function* rawLines(path: string): AsyncGenerator<{ bytes: Buffer; eol: '\n' | '\r\n' | '' }> {
   const fh = await open(path, 'r');
@@ -171,24 +210,8 @@ export class FileApplier {
     const target = existsSync(output) ? realpathSync(output) : output;
     const mode = existsSync(target) ? statSync(target).mode & 0o777 : undefined;
     const tmp = tempPathFor(target);
-    const fd = openSync(tmp, 'wx', 0o600);
     const used = new Set<string>();
-    let pending: Buffer[] = [];
-    let size = 0;
-    const flush = (): void => {
-      if (pending.length === 0) return;
-      const b = Buffer.concat(pending, size);
-      let off = 0;
-      while (off < b.length) off += writeSync(fd, b, off, b.length - off);
-      pending = [];
-      size = 0;
-    };
-    const put = (b: Buffer): void => {
-      pending.push(b);
-      size += b.length;
-      if (size >= 1 << 20) flush();
-    };
-    try {
+    await writeNewFile(tmp, { flags: 'wx', mode: 0o600 }, async (put) => {
       let i = -1;
       for await (const { bytes, eol } of rawLines(input)) {
         i++;
@@ -233,14 +256,7 @@ export class FileApplier {
         }
         if (eolBytes) put(eolBytes);
       }
-      flush();
-      fsyncSync(fd);
-      closeSync(fd);
-    } catch (err) {
-      closeSync(fd);
-      rmSync(tmp, { force: true });
-      throw err;
-    }
+    });
     const change = fingerprintChange(before, fingerprintPath(input));
     if (change) {
       rmSync(tmp, { force: true });

@@ -9,7 +9,7 @@ import type { Progress } from '../../operation';
 import type { BatchApiClient, PollPolicy } from './api';
 import type { SplitLimits } from './input-files';
 import { BatchApplier, recordRequests, type ApplySummary, type BatchTaskAdapter } from './records';
-import { batchJournalPath, runBatch, type BatchRunSummary } from './run';
+import { batchJournalPath, runBatch, type BatchRunOptions, type BatchRunSummary } from './run';
 
 export interface BatchJobOptions {
   api: BatchApiClient;
@@ -35,21 +35,20 @@ export interface BatchJobSummary {
   records: ApplySummary;
 }
 
-export async function runBatchJob(o: BatchJobOptions): Promise<BatchJobSummary> {
-  const applier = new BatchApplier(o.source, o.sink, o.adapter, {
-    ...(o.limit !== undefined ? { limit: o.limit } : {}),
-  });
-  const batch = await runBatch({
+/** `limit` when the job has one (the record requests and the appliers take it so). */
+function limitOf(o: { limit?: number }): { limit?: number } {
+  return o.limit !== undefined ? { limit: o.limit } : {};
+}
+
+/** What runBatch is given as it is by both kinds of batch job (the journal, the model, limits, callbacks). */
+function runOptionsOf(
+  o: Omit<BatchJobOptions, 'source' | 'sink'>,
+): Omit<BatchRunOptions, 'requests' | 'onOutcome' | 'onPartApplied'> {
+  return {
     api: o.api,
     journalPath: batchJournalPath(o.journalDir, o.job),
     job: o.job,
     model: o.model,
-    requests: () => recordRequests(o.source, o.adapter, { ...(o.limit !== undefined ? { limit: o.limit } : {}) }),
-    onOutcome: (outcome, ctx) => applier.apply(outcome, ctx),
-    onPartApplied: async () => {
-      await applier.flush();
-      await o.sink.flush();
-    },
     ...(o.limits ? { limits: o.limits } : {}),
     ...(o.poll ? { poll: o.poll } : {}),
     ...(o.followUpRounds !== undefined ? { followUpRounds: o.followUpRounds } : {}),
@@ -57,6 +56,19 @@ export async function runBatchJob(o: BatchJobOptions): Promise<BatchJobSummary> 
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.progress ? { progress: o.progress } : {}),
     ...(o.log ? { log: o.log } : {}),
+  };
+}
+
+export async function runBatchJob(o: BatchJobOptions): Promise<BatchJobSummary> {
+  const applier = new BatchApplier(o.source, o.sink, o.adapter, limitOf(o));
+  const batch = await runBatch({
+    ...runOptionsOf(o),
+    requests: () => recordRequests(o.source, o.adapter, limitOf(o)),
+    onOutcome: (outcome, ctx) => applier.apply(outcome, ctx),
+    onPartApplied: async () => {
+      await applier.flush();
+      await o.sink.flush();
+    },
   });
   if (o.submitOnly) return { batch, records: applier.summary };
   await applier.flush();
@@ -81,22 +93,12 @@ export interface FileBatchJobOptions extends Omit<BatchJobOptions, 'source' | 's
 export async function runFileBatchJob(o: FileBatchJobOptions): Promise<BatchJobSummary> {
   const applier = new FileApplier(o.adapter, {
     ...(o.fields ? { fields: o.fields } : {}),
-    ...(o.limit !== undefined ? { limit: o.limit } : {}),
+    ...limitOf(o),
   });
   const batch = await runBatch({
-    api: o.api,
-    journalPath: batchJournalPath(o.journalDir, o.job),
-    job: o.job,
-    model: o.model,
-    requests: () => fileRequests(o.input, o.adapter, { ...(o.limit !== undefined ? { limit: o.limit } : {}) }),
+    ...runOptionsOf(o),
+    requests: () => fileRequests(o.input, o.adapter, limitOf(o)),
     onOutcome: (outcome, ctx) => applier.add(outcome, ctx),
-    ...(o.limits ? { limits: o.limits } : {}),
-    ...(o.poll ? { poll: o.poll } : {}),
-    ...(o.followUpRounds !== undefined ? { followUpRounds: o.followUpRounds } : {}),
-    ...(o.submitOnly ? { submitOnly: true } : {}),
-    ...(o.signal ? { signal: o.signal } : {}),
-    ...(o.progress ? { progress: o.progress } : {}),
-    ...(o.log ? { log: o.log } : {}),
   });
   const empty: ApplySummary = { applied: 0, resumed: 0, answers: 0, failed: [], stale: [], redo: [], skipped: [] };
   if (o.submitOnly) return { batch, records: empty };

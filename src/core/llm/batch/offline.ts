@@ -2,9 +2,10 @@
 // input format, which `vllm run-batch -i requests.jsonl -o results.jsonl --model M` reads;
 // `importResults` applies an OpenAI or vLLM output file to the records, by custom_id, refusing
 // lines whose record changed since the export (their custom_id is no record's now).
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { renameSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { RecordSource, ResultSink } from '../../jobs/types';
+import { writeNewFile } from './file-apply';
 import { CHAT_ENDPOINT, inputLine, outcomesOf } from './format';
 import { fsyncDir } from './journal';
 import { BatchApplier, recordRequests, type ApplySummary, type BatchTaskAdapter } from './records';
@@ -24,37 +25,16 @@ export async function exportRequests(
   opts: { limit?: number } = {},
 ): Promise<ExportSummary> {
   const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.tmp`);
-  const fd = openSync(tmp, 'w', 0o644);
   const summary: ExportSummary = { path: out, requests: 0, bytes: 0, skipped: [] };
-  try {
-    let pending: string[] = [];
-    let size = 0;
-    const flush = (): void => {
-      const b = Buffer.from(pending.join(''));
-      let off = 0;
-      while (off < b.length) off += writeSync(fd, b, off, b.length - off);
-      summary.bytes += b.length;
-      pending = [];
-      size = 0;
-    };
+  summary.bytes = await writeNewFile(tmp, { flags: 'w', mode: 0o644 }, async (put) => {
     for await (const r of recordRequests(source, adapter, {
       ...opts,
       onSkip: (i, line, reason) => summary.skipped.push({ i, line, reason }),
     })) {
-      const l = `${inputLine(r, CHAT_ENDPOINT)}\n`;
-      pending.push(l);
-      size += l.length;
+      put(Buffer.from(`${inputLine(r, CHAT_ENDPOINT)}\n`));
       summary.requests++;
-      if (size >= 1 << 20) flush();
     }
-    flush();
-    fsyncSync(fd);
-    closeSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+  });
   renameSync(tmp, out);
   fsyncDir(dirname(out));
   return summary;

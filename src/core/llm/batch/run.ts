@@ -31,7 +31,7 @@ import {
   type BatchOutcome,
   type BatchRequest,
 } from './format';
-import { InputFileWriter, type SplitLimits } from './input-files';
+import { InputFileWriter, type InputFile, type SplitLimits } from './input-files';
 import {
   BatchJournal,
   fsyncDir,
@@ -220,18 +220,7 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchRunSummary> 
       const files = w.finish();
       if (files.length > 0) {
         fsyncDir(dir);
-        const parts = files.map((f, k) => {
-          const part = firstPart + k;
-          journal.append(
-            { type: 'part', part, round, file: f.name, requests: f.requests, bytes: f.bytes, sha256: f.sha256 },
-            false,
-          );
-          st.parts.set(part, { part, round, file: f.name, requests: f.requests, bytes: f.bytes, sha256: f.sha256 });
-          return part;
-        });
-        journal.append({ type: 'built', round, parts, requests: added, depth: 0 });
-        st.built.set(round, { parts, requests: added, depth: 0 });
-        rounds.set(round, { round, parts, depth: 0 });
+        addRound(rounds, round, firstPart, files, { requests: added, depth: 0 });
         summary.newRequests = added;
         log(
           `batch job ${job}: ${added.toLocaleString('en-US')} new request(s) in ${files.length} file(s)${known.size > added ? `; ${(known.size - added).toLocaleString('en-US')} sent before` : ''}`,
@@ -287,25 +276,7 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchRunSummary> 
               );
             const files = w.finish();
             fsyncDir(dir);
-            const newParts = files.map((f, k) => {
-              const part = firstPart + k;
-              journal.append(
-                { type: 'part', part, round, file: f.name, requests: f.requests, bytes: f.bytes, sha256: f.sha256 },
-                false,
-              );
-              st.parts.set(part, { part, round, file: f.name, requests: f.requests, bytes: f.bytes, sha256: f.sha256 });
-              return part;
-            });
-            journal.append({
-              type: 'built',
-              round,
-              parts: newParts,
-              requests: retry.size,
-              depth: r.depth + 1,
-              parent: r.round,
-            });
-            st.built.set(round, { parts: newParts, requests: retry.size, depth: r.depth + 1, parent: r.round });
-            rounds.set(round, { round, parts: newParts, depth: r.depth + 1, parent: r.round });
+            addRound(rounds, round, firstPart, files, { requests: retry.size, depth: r.depth + 1, parent: r.round });
             log(`batch job ${job}: ${retry.size} failed or expired request(s) go to a follow-up batch`);
           }
         }
@@ -342,6 +313,36 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchRunSummary> 
     throw err;
   } finally {
     journal.close();
+  }
+
+  /**
+   * Journals the input files of a new round as its parts (numbered from `firstPart`), then the
+   * round as built (`built`: its requests, depth, and the round it follows up), and adds it to `rounds`.
+   */
+  function addRound(
+    rounds: Map<number, RoundInfo>,
+    round: number,
+    firstPart: number,
+    files: InputFile[],
+    built: { requests: number; depth: number; parent?: number },
+  ): void {
+    const parts = files.map((f, k) => {
+      const part = firstPart + k;
+      journal.append(
+        { type: 'part', part, round, file: f.name, requests: f.requests, bytes: f.bytes, sha256: f.sha256 },
+        false,
+      );
+      st.parts.set(part, { part, round, file: f.name, requests: f.requests, bytes: f.bytes, sha256: f.sha256 });
+      return part;
+    });
+    journal.append({ type: 'built', round, parts, ...built });
+    st.built.set(round, { parts, ...built });
+    rounds.set(round, {
+      round,
+      parts,
+      depth: built.depth,
+      ...(built.parent !== undefined ? { parent: built.parent } : {}),
+    });
   }
 
   async function submit(p: PartState): Promise<void> {
