@@ -1,4 +1,5 @@
-// `npm run bench`: runs every benchmark in bench/ (store, llm, dedup, live, synth, editor), one after the
+// `npm run bench`: runs every benchmark in bench/ (store, stats, cli, llm, dedup, live, synth, editor, batch,
+// parquet, gitdiff), one after the
 // other, each writing bench/results/<name>.json (figure, value, baseline measured in the same run,
 // ratio, target); then writes one table, bench/results/TABLE.md, and puts it in
 // docs/benchmarks.md between the `bench:begin` and `bench:end` markers (the README is the
@@ -78,6 +79,27 @@ const benches: Bench[] = [
     what: 'curation editor in the real workbench, 1 GB file',
     full: ['--size-mb', '1024'],
     quick: ['--size-mb', '64', '--steps', '20'],
+  },
+  {
+    name: 'batch',
+    file: 'bench/batch.ts',
+    what: 'a label task through Batch API files, 100,000 records, loopback server',
+    full: [],
+    quick: ['--records', '5000', '--online', '200'],
+  },
+  {
+    name: 'parquet',
+    file: 'bench/parquet.ts',
+    what: 'Parquet conversion both ways vs DuckDB, ~1 KB records',
+    full: [],
+    quick: ['--records', '5000'],
+  },
+  {
+    name: 'gitdiff',
+    file: 'bench/gitdiff.ts',
+    what: 'semantic diff and merge driver vs git diff and git merge-file, 256 MB',
+    full: [],
+    quick: ['--size-mb', '16'],
   },
 ];
 
