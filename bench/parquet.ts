@@ -13,6 +13,7 @@ import { countTokens } from '../src/core/llm/tokenizer';
 import { report, timeAsync, time, type Row } from './lib';
 import { writeRecords } from './records';
 import { readFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { records: { type: 'string', default: '200000' } } });
@@ -33,7 +34,15 @@ async function main(): Promise<void> {
     const theirs2 = await timeAsync(() =>
       duck.run(`COPY (SELECT * FROM '${join(dir, 'ours.parquet')}') TO '${join(dir, 'duck.jsonl')}' (FORMAT json)`),
     );
-    const same = readFileSync(join(dir, 'ours.jsonl')).equals(readFileSync(jsonl));
+    // Parquet keeps one field order per struct column: a record whose nested keys come in another
+    // order than the column's comes back with the column's order (the same values). So: every record
+    // the same value, and how many lines also came back byte for byte.
+    const before = readFileSync(jsonl, 'utf8').split('\n');
+    const after = readFileSync(join(dir, 'ours.jsonl'), 'utf8').split('\n');
+    const same =
+      before.length === after.length &&
+      before.every((l, i) => l === after[i] || isDeepStrictEqual(JSON.parse(l), JSON.parse(after[i] ?? '')));
+    const byteIdenticalLines = before.filter((l, i) => l === after[i]).length / before.length;
 
     const text = readFileSync(jsonl, 'utf8').slice(0, 20_000_000);
     countTokens('warm up');
@@ -58,7 +67,7 @@ async function main(): Promise<void> {
         baseline: mb / (theirs2.ms / 1000),
         baselineLabel: 'DuckDB COPY (FORMAT json)',
         ratio: theirs2.ms / ours2.ms,
-        target: 'report; byte-identical round trip',
+        target: 'report; round trip gives the same records',
         pass: same,
       },
       {
@@ -77,7 +86,8 @@ async function main(): Promise<void> {
       megabytes: mb,
       parquetBytes: statSync(join(dir, 'ours.parquet')).size,
       duckParquetBytes: statSync(join(dir, 'duck.parquet')).size,
-      roundTripIdentical: same,
+      roundTripSameRecords: same,
+      roundTripByteIdenticalLines: byteIdenticalLines,
     });
     duck.closeSync();
     db.closeSync();
