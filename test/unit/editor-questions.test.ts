@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { MatchIndexes } from '../../src/core/match-index';
 import { Question, type QuestionInput } from '../../src/core/questions/schema';
-import { applyDeclaredReview, applyQuestionEdit, questionViews } from '../../src/core/session/questions';
+import { answerText, applyDeclaredReview, applyQuestionEdit, questionViews } from '../../src/core/session/questions';
 import { EditorSession, type SessionHost } from '../../src/core/session/session';
 import { EditRequest, RecordPayload } from '../../src/core/session/views';
 import { JsonlDataset, type Edit } from '../../src/core/store';
@@ -222,6 +222,25 @@ describe('questions in the editor session', () => {
       indexes.dispose();
       ds.close();
     }
+  });
+
+  test('an answer as one line (the hover and the CodeLens): labels, a ranking best first, spans with their text', () => {
+    const [topics, quality, best, fix, pii] = questions as [Question, Question, Question, Question, Question];
+    assert.equal(answerText(topics, ['billing', 'refund']), 'billing, refund');
+    assert.equal(answerText(topics, []), '(no label)');
+    assert.equal(answerText(quality, 4), '4');
+    assert.equal(
+      answerText(best, [
+        { value: '2', rank: 1 },
+        { value: '1', rank: 2 },
+      ]),
+      '2 > 1',
+    );
+    assert.equal(answerText(fix, `a\n${'x'.repeat(100)}`).length, 80);
+    assert.equal(
+      answerText(pii, [{ label: 'EMAIL', start: 11, end: 26, text: 'ana@example.com' }]),
+      'EMAIL "ana@example.com" 11-26',
+    );
   });
 
   test('a declaration that cannot be read: the outline says why, records show no questions', async () => {

@@ -148,3 +148,36 @@ export function applyDeclaredReview(
     label: `${req.op === 'accept' ? 'Accept' : 'Reject'} suggestion (${q.name})`,
   };
 }
+
+/** An answer as one short line of text (hovers, CodeLens): labels joined, a ranking best first, spans with their text. */
+export function answerText(q: Question, v: unknown): string {
+  // JSON.stringify, typed as it behaves: undefined for undefined, a function or a symbol.
+  const stringify = (x: unknown): string | undefined => JSON.stringify(x);
+  const json = (x: unknown): string => (typeof x === 'string' ? x : (stringify(x) ?? String(x)));
+  switch (q.type) {
+    case 'multi-label':
+      return Array.isArray(v) ? (v.length ? v.map(json).join(', ') : '(no label)') : json(v);
+    case 'ranking': {
+      const ranks = ranksOf(v);
+      return ranks
+        ? [...ranks]
+            .sort((a, b) => a[1] - b[1])
+            .map(([id]) => id)
+            .join(' > ')
+        : json(v);
+    }
+    case 'span': {
+      const spans = spansOf(v);
+      if (!spans) return json(v);
+      return spans.length
+        ? spans.map((s) => `${s.label} "${s.text ?? ''}" ${s.start}-${s.end}`).join('; ')
+        : '(no span)';
+    }
+    case 'text': {
+      const t = json(v).replace(/\s+/g, ' ');
+      return t.length > 80 ? `${t.slice(0, 79)}…` : t;
+    }
+    default:
+      return json(v);
+  }
+}
