@@ -1,9 +1,9 @@
 // Declared questions in the curation editor, acting as a person (issue 20): a dataset whose
 // .curator/questions.json asks for topics (multi-label), a quality rating, the best of two
 // generations (ranking), a corrected response (text) and PII spans. With the keys and the mouse:
-// toggle two labels, rate, move a candidate up, type a correction, select an e-mail address in the
-// record's text and mark it, remove a span again; save; then the file on disk has every answer
-// and the untouched line is byte-identical.
+// toggle two labels, rate (reject the model's rating, undo), move a candidate up, type a
+// correction, select an e-mail address in the record's text and mark it, remove a span again;
+// save; then the file on disk has every answer and the untouched line is byte-identical.
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -99,6 +99,13 @@ describe('declared questions in the curation editor, as a person', () => {
     // Rating: ] moves the focus to quality; 4 rates it.
     await keyUntil(frame, ']', 'quality focused', async () => (await focused(frame)) === 'quality');
     await keyUntil(frame, '4', 'rated 4', async () => /^4/.test(await decision(frame, 'quality')));
+    // r rejects the focused question's suggestions; VS Code's undo brings the rating back.
+    await focusRecord(frame);
+    await page.keyboard.press('r');
+    await until('rejected', async () => /^rejected/.test(await decision(frame, 'quality')));
+    await focusRecord(frame);
+    await page.keyboard.press('Control+z');
+    await until('undone', async () => /^4/.test(await decision(frame, 'quality')));
 
     // Ranking: ] to best; 2 selects the second candidate, u moves it up.
     await keyUntil(frame, ']', 'best focused', async () => (await focused(frame)) === 'best');
