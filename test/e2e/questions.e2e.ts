@@ -39,6 +39,21 @@ const first = {
 };
 const untouched = '{"id": 2,  "text": "nothing to see", "generations": ["x", "y"], "response": "ok", "n": 1.50}';
 
+/**
+ * Evaluated in the webview (a string: no DOM lib here): `box`, the record's text field, and
+ * `at(n)`, the text node and offset of its UTF-16 offset n (the text may be split by span marks).
+ */
+const TEXT_AT = `
+  const box = document.querySelector('section.field[data-field="text"] .field-value');
+  const at = (n) => {
+    const w = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+    for (let t = w.nextNode(); t; t = w.nextNode()) {
+      if (n <= t.data.length) return [t, n];
+      n -= t.data.length;
+    }
+    return [box, box.childNodes.length];
+  };`;
+
 describe('declared questions in the curation editor, as a person', () => {
   let server: CodeServer | undefined;
   let browser: Browser | undefined;
@@ -133,13 +148,12 @@ describe('declared questions in the curation editor, as a person', () => {
     const at = text.indexOf('ana@');
     // Where the address's first and last characters are, relative to the field's box (in the webview, as a string: no DOM lib here).
     const rects = await frame.evaluate<{ x0: number; y0: number; x1: number; y1: number }>(`(() => {
-      const node = document.querySelector('section.field[data-field="text"] .field-value');
-      const t = node.firstChild;
-      const base = node.getBoundingClientRect();
+      ${TEXT_AT}
+      const base = box.getBoundingClientRect();
       const r = document.createRange();
-      r.setStart(t, ${at}); r.setEnd(t, ${at + 1});
+      r.setStart(...at(${at})); r.setEnd(...at(${at + 1}));
       const s = r.getBoundingClientRect();
-      r.setStart(t, ${at + 14}); r.setEnd(t, ${at + 15});
+      r.setStart(...at(${at + 14})); r.setEnd(...at(${at + 15}));
       const e = r.getBoundingClientRect();
       return { x0: s.left - base.left + 1, y0: s.top - base.top + s.height / 2, x1: e.right - base.left - 1, y1: e.top - base.top + e.height / 2 };
     })()`);
@@ -162,13 +176,18 @@ describe('declared questions in the curation editor, as a person', () => {
           .catch(() => '')) ?? '',
       ),
     );
+    assert.equal(
+      await frame.locator('section.field[data-field="text"] mark.span-mark').textContent(),
+      'ana@example.com',
+      'the span is marked in the text',
+    );
 
     // A second span, then removed again.
     const phone = text.indexOf('555');
     await frame.evaluate(`(() => {
-      const t = document.querySelector('section.field[data-field="text"] .field-value').firstChild;
+      ${TEXT_AT}
       const r = document.createRange();
-      r.setStart(t, ${phone}); r.setEnd(t, ${phone + 8});
+      r.setStart(...at(${phone})); r.setEnd(...at(${phone + 8}));
       document.getSelection().removeAllRanges();
       document.getSelection().addRange(r);
     })()`);

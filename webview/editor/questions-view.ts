@@ -91,6 +91,37 @@ function showAnswer(q: Question, v: unknown): string {
   }
 }
 
+/** A code-point offset of a text as a UTF-16 index (spans count code points; the DOM, UTF-16 units). */
+function utf16At(text: string, cp: number): number {
+  let i = 0;
+  for (let k = 0; k < cp && i < text.length; k++) {
+    const c = text.charCodeAt(i);
+    i += c >= 0xd800 && c <= 0xdbff && i + 1 < text.length ? 2 : 1;
+  }
+  return i;
+}
+
+/** Shows a text in `box` with the spans marked (<mark> with their labels); the text itself is unchanged. */
+function highlight(box: HTMLElement, text: string, spans: readonly Span[]): void {
+  const ranges = spans
+    .map((s) => ({ a: utf16At(text, s.start), b: utf16At(text, s.end), label: s.label }))
+    .filter((r) => r.b > r.a);
+  const cuts = [...new Set([0, text.length, ...ranges.flatMap((r) => [r.a, r.b])])].sort((x, y) => x - y);
+  const parts: Node[] = [];
+  for (let k = 0; k + 1 < cuts.length; k++) {
+    const a = cuts[k] ?? 0;
+    const b = cuts[k + 1] ?? a;
+    const piece = text.slice(a, b);
+    const labels = ranges.filter((r) => r.a <= a && b <= r.b).map((r) => r.label);
+    parts.push(
+      labels.length
+        ? el('mark', { class: 'span-mark', title: labels.join(', '), 'data-labels': labels.join(' ') }, piece)
+        : document.createTextNode(piece),
+    );
+  }
+  box.replaceChildren(...parts);
+}
+
 /** The offset of (node, offset) in the text of `box` (UTF-16, as the DOM counts). */
 function offsetIn(box: Node, node: Node, offset: number): number {
   const r = document.createRange();
@@ -518,9 +549,14 @@ export class QuestionsView {
       (s) => s.dataset.field === field,
     );
     const fieldBox = shown?.querySelector<HTMLElement>('.field-value[data-kind="string"]');
-    if (fieldBox && fieldBox.textContent === v.text) this.spanBoxes.push({ box: fieldBox, question: q.name });
-    else {
-      const copy = el('div', { class: 'span-text prose', 'data-testid': `span-text-${q.name}` }, v.text);
+    // The person's spans marked in the text (not when one no longer fits it: the list says why).
+    const marked = v.human?.status !== 'discarded' && v.human?.problem === undefined ? spansOf(v.human?.value) : [];
+    if (fieldBox && fieldBox.textContent === v.text) {
+      highlight(fieldBox, v.text, marked);
+      this.spanBoxes.push({ box: fieldBox, question: q.name });
+    } else {
+      const copy = el('div', { class: 'span-text prose', 'data-testid': `span-text-${q.name}` });
+      highlight(copy, v.text, marked);
       this.spanBoxes.push({ box: copy, question: q.name });
       box.append(copy);
     }
