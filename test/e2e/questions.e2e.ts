@@ -1,7 +1,7 @@
 // Declared questions in the curation editor, acting as a person (issue 20): a dataset whose
 // .curator/questions.json asks for topics (multi-label), a quality rating, the best of two
 // generations (ranking), a corrected response (text) and PII spans. With the keys and the mouse:
-// toggle two labels, rate (reject the model's rating, undo), move a candidate up, type a
+// toggle two labels, rate (reject the model's rating, undo), move a candidate up (and drag it), type a
 // correction, select an e-mail address in the record's text and mark it, remove a span again;
 // save; then the file on disk has every answer and the untouched line is byte-identical.
 import { after, before, describe, test } from 'node:test';
@@ -135,6 +135,12 @@ describe('declared questions in the curation editor, as a person', () => {
           .catch(() => null)) === '2',
     );
     await keyUntil(frame, 'u', 'moved up', async () => /^2 > 1/.test(await decision(frame, 'best')));
+    // And by dragging: the last candidate onto the first, and back.
+    const candidate = (id: string) => q(frame, 'best').locator(`li[data-candidate="${id}"]`);
+    await candidate('1').dragTo(candidate('2'));
+    await until('dragged up', async () => /^1 > 2/.test(await decision(frame, 'best')));
+    await candidate('2').dragTo(candidate('1'));
+    await until('dragged back', async () => /^2 > 1/.test(await decision(frame, 'best')));
 
     // Text: a correction typed inline, sent when the box is left.
     const area = frame.locator('[data-testid="text-fix"]');

@@ -266,7 +266,11 @@ export class AnnotationPanel {
         'label-section',
         el('div', { class: 'chips' }, labelChip, statusChip),
         who,
-        labels.length ? buttons : el('div', { class: 'meta' }, 'No label set: configure datasetCurator.labels.'),
+        labels.length
+          ? buttons
+          : r.questions?.length
+            ? null
+            : el('div', { class: 'meta' }, 'No label set: configure datasetCurator.labels.'),
         labels.length ? advance : null,
       ),
     );

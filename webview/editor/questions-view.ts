@@ -31,6 +31,9 @@ export interface QuestionActions {
   leave(): void;
 }
 
+/** The drag data type of a ranked candidate (its id). */
+const RANK_DRAG = 'application/x-dataset-curator-candidate';
+
 /** A value as text (JSON for what is not a string). */
 function display(v: unknown): string {
   if (typeof v === 'string') return v;
@@ -478,6 +481,25 @@ export class QuestionsView {
         el('span', { class: 'candidate-text' }, display(byId.get(id))),
         el('span', { class: 'candidate-moves' }, up, down),
       );
+      // Drag a candidate onto another to put it there (the keys and buttons do the same).
+      if (this.structured) {
+        item.draggable = true;
+        item.addEventListener('dragstart', (e) => {
+          e.dataTransfer?.setData(RANK_DRAG, id);
+          if (e.dataTransfer) e.dataTransfer.effectAllowed = 'move';
+        });
+        item.addEventListener('dragover', (e) => {
+          if (e.dataTransfer?.types.includes(RANK_DRAG)) e.preventDefault();
+        });
+        item.addEventListener('drop', (e) => {
+          const from = e.dataTransfer?.getData(RANK_DRAG);
+          if (from === undefined || !order.includes(from)) return;
+          e.preventDefault();
+          const by = order.indexOf(id) - order.indexOf(from);
+          this.selected.set(q.name, from);
+          if (by !== 0) void this.actions.edit({ op: 'moveCandidate', question: q.name, candidate: from, by });
+        });
+      }
       item.addEventListener('click', () => {
         this.selected.set(q.name, id);
         for (const li of list.children) {
