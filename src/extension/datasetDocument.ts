@@ -13,6 +13,7 @@ import { editorStats } from '../core/session/stats';
 import type { EditRequest, RecordPayload, StatsPayload } from '../core/session/views';
 import { annotatorFor } from './annotator';
 import { disagreementThreshold, setting } from './settings';
+import { declaredQuestions } from './questions';
 import type { Log } from './log';
 
 /** The questions the document asks the user; tests replace them to answer without a dialog. */
@@ -113,6 +114,7 @@ export class DatasetDocument implements vscode.CustomDocument {
     configuredLabels: () => setting('labels', this.uri),
     disagreement: () => disagreementThreshold(this.uri),
     matches: (q) => this.matchIndexes.get(q),
+    questions: () => declaredQuestions(this.uri.fsPath),
   });
 
   private constructor(

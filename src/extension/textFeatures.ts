@@ -9,6 +9,10 @@ import { readAnnotation } from '../core/schema/annotation';
 import { annotationProblems } from '../core/schema/check-annotation';
 import { applyAnnotationEdit } from '../core/annotate-edits';
 import { inferLabels } from '../core/session/session';
+import { answerText } from '../core/session/questions';
+import { answerProblems, answersOf } from '../core/questions/layout';
+import type { Question } from '../core/questions/schema';
+import { declaredQuestions } from './questions';
 import { setting } from './settings';
 import { annotatorFor } from './annotator';
 import type { Log } from './log';
@@ -68,7 +72,26 @@ function labelsOf(doc: vscode.TextDocument): string[] {
   return labels;
 }
 
-function lineDiagnostics(doc: vscode.TextDocument, i: number): vscode.Diagnostic[] {
+/** A document's declared questions (none, or a declaration that cannot be read: none, and why). */
+function questionsOf(doc: vscode.TextDocument): { questions: Question[]; error?: string } {
+  if (doc.uri.scheme !== 'file') return { questions: [] };
+  try {
+    return { questions: declaredQuestions(doc.uri.fsPath) };
+  } catch (err) {
+    return { questions: [], error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** Who gave an answer that does not fit, for a message. */
+function whose(p: { who: 'human' | 'model'; agent?: string; position?: number }): string {
+  return p.who === 'human' ? "the person's answer" : `the suggestion of ${p.agent ?? `model ${(p.position ?? 0) + 1}`}`;
+}
+
+function lineDiagnostics(
+  doc: vscode.TextDocument,
+  i: number,
+  questions: readonly Question[] = [],
+): vscode.Diagnostic[] {
   const line = doc.lineAt(i);
   const s = lineState(line.text, true);
   const range = line.range.isEmpty ? new vscode.Range(i, 0, i, 0) : line.range;
@@ -86,6 +109,10 @@ function lineDiagnostics(doc: vscode.TextDocument, i: number): vscode.Diagnostic
   if (s.lossy) out.push(diag(`Field edits would lose information: ${s.lossy}`, vscode.DiagnosticSeverity.Warning));
   for (const p of annotationProblems(s.value))
     out.push(diag(`Annotation layout: ${p}`, vscode.DiagnosticSeverity.Warning));
+  for (const p of answerProblems(s.value, questions))
+    out.push(
+      diag(`Question "${p.question}": ${whose(p)} does not fit: ${p.reason}`, vscode.DiagnosticSeverity.Warning),
+    );
   return out;
 }
 
@@ -117,12 +144,23 @@ export function registerTextFeatures(context: vscode.ExtensionContext, log: Log)
     runs.set(key, run);
     const version = doc.version;
     const found: vscode.Diagnostic[] = [];
+    const { questions, error } = questionsOf(doc);
+    if (error) {
+      const d = new vscode.Diagnostic(
+        new vscode.Range(0, 0, 0, 0),
+        `The questions of this dataset cannot be read: ${error}`,
+        vscode.DiagnosticSeverity.Warning,
+      );
+      d.source = SOURCE;
+      found.push(d);
+    }
     let i = 0;
     const slice = () => {
       if (run.cancelled || doc.isClosed || doc.version !== version) return;
       const until = Date.now() + 15;
       while (i < doc.lineCount && Date.now() < until) {
-        for (const end = Math.min(doc.lineCount, i + 256); i < end; i++) found.push(...lineDiagnostics(doc, i));
+        for (const end = Math.min(doc.lineCount, i + 256); i < end; i++)
+          found.push(...lineDiagnostics(doc, i, questions));
       }
       if (i < doc.lineCount) {
         setImmediate(slice);
@@ -163,7 +201,14 @@ export function registerTextFeatures(context: vscode.ExtensionContext, log: Log)
         if (s?.kind !== 'record') return undefined;
         const ann = readAnnotation(s.value);
         const suggestion = ann.suggestions.find((x) => x.question === 'label' && x.type === 'model');
-        if (ann.label === undefined && ann.judge?.score === undefined && !ann.rationale && !suggestion)
+        const { questions } = questionsOf(doc);
+        if (
+          ann.label === undefined &&
+          ann.judge?.score === undefined &&
+          !ann.rationale &&
+          !suggestion &&
+          questions.length === 0
+        )
           return undefined;
         const md = new vscode.MarkdownString(undefined, false);
         md.isTrusted = false;
@@ -173,7 +218,9 @@ export function registerTextFeatures(context: vscode.ExtensionContext, log: Log)
           md.appendMarkdown(`**${name}** `);
           md.appendText(text);
         };
-        row('Label', ann.label ?? '(none)');
+        if (ann.label !== undefined || questions.length === 0) row('Label', ann.label ?? '(none)');
+        // The question's name comes from a file: as text, like the answers.
+        for (const q of questions) row('Question', `${q.title ?? q.name}: ${questionSummary(s.value, q)}`);
         if (suggestion) {
           const conf = suggestion.score !== undefined ? ` (${Math.round(suggestion.score * 100)}%)` : '';
           row(
@@ -210,13 +257,18 @@ export function registerTextFeatures(context: vscode.ExtensionContext, log: Log)
           ];
         }
         const lenses: vscode.CodeLens[] = [];
+        const { questions } = questionsOf(doc);
         for (let i = 0; i < doc.lineCount && !token.isCancellationRequested; i++) {
           const s = lineState(doc.lineAt(i).text, false);
           if (s.kind !== 'record') continue;
           const ann = readAnnotation(s.value);
           const range = new vscode.Range(i, 0, i, 0);
           const title = [
-            ann.label ?? 'unlabeled',
+            ann.label ?? (questions.length ? '' : 'unlabeled'),
+            ...questions.map((q) => {
+              const c = answersOf(s.value, q).current;
+              return `${q.name}: ${c ? `${answerText(q, c.value)}${c.source === 'model' ? ' (model)' : ''}${c.problem ? ' ⚠' : ''}` : '–'}`;
+            }),
             ann.judge?.score !== undefined ? `score ${ann.judge.score}` : '',
             ann.reviewStatus ?? '',
           ]
@@ -293,6 +345,26 @@ export function registerTextFeatures(context: vscode.ExtensionContext, log: Log)
       },
     ),
   );
+}
+
+/** A question's answers in a record for the hover: the person's decision, then each model's suggestion. */
+function questionSummary(record: Record<string, unknown>, q: Question): string {
+  const a = answersOf(record, q);
+  const parts: string[] = [];
+  if (a.human)
+    parts.push(
+      a.human.status === 'discarded'
+        ? 'suggestions rejected'
+        : `${answerText(q, a.human.value)} (${a.human.user ? `by ${a.human.user}` : 'a person'}${a.human.status === 'submitted' ? '' : `, ${a.human.status}`})`,
+    );
+  else parts.push('no answer yet');
+  for (const s of a.suggestions)
+    parts.push(
+      `${s.agent ?? s.type} suggests ${answerText(q, s.value)}${s.score !== undefined ? ` (${Math.round(s.score * 100)}%)` : ''}`,
+    );
+  const problems = [a.human?.problem, ...a.suggestions.map((s) => s.problem)].filter((p) => p !== undefined);
+  if (problems.length) parts.push(`does not fit: ${problems.join('; ')}`);
+  return parts.join(' · ');
 }
 
 function relabelEdit(

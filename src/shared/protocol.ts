@@ -20,6 +20,8 @@ export {
   PreferenceSide,
   PreferenceView,
   ProvenanceView,
+  QuestionAnswersView,
+  QuestionEdit,
   RecordPayload,
   RowPayload,
   SearchQuery,

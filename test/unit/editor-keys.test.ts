@@ -21,7 +21,7 @@ test('the default keys: each action once, the help shows them', () => {
   assert.deepEqual(row(rows, "Accept the model's suggestion")?.keys, ['a']);
   assert.deepEqual(
     rows.map((g) => g.group),
-    ['Navigate', 'Review queue', 'Curate', 'Search', 'Help'],
+    ['Navigate', 'Review queue', 'Curate', 'Questions', 'Search', 'Help'],
   );
   const keys = KEY_ACTIONS.flatMap((a) => (a.key ? [a.key] : []));
   assert.equal(new Set(keys).size, keys.length, 'no key is bound twice');

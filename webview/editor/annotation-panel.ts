@@ -15,6 +15,7 @@ import type {
   SuggestionView,
 } from '../../src/shared/protocol';
 import { type Child, el, formatPercent, icon, vsButton } from './dom';
+import type { QuestionsView } from './questions-view';
 
 export interface PanelActions {
   relabel(label: string): void;
@@ -168,7 +169,11 @@ export class AnnotationPanel {
     'aria-label': 'Annotation',
   });
 
-  constructor(private readonly actions: PanelActions) {}
+  constructor(
+    private readonly actions: PanelActions,
+    /** The dataset's declared questions, shown after the label (none declared: nothing). */
+    private readonly questions?: QuestionsView,
+  ) {}
 
   render(r: RecordPayload | undefined, info: DocumentInfo | undefined, autoAdvance: boolean): void {
     if (!r) {
@@ -261,14 +266,25 @@ export class AnnotationPanel {
         'label-section',
         el('div', { class: 'chips' }, labelChip, statusChip),
         who,
-        labels.length ? buttons : el('div', { class: 'meta' }, 'No label set: configure datasetCurator.labels.'),
+        labels.length
+          ? buttons
+          : r.questions?.length
+            ? null
+            : el('div', { class: 'meta' }, 'No label set: configure datasetCurator.labels.'),
         labels.length ? advance : null,
       ),
     );
 
+    // The declared questions, each with its decision beside its suggestions.
+    if (this.questions) {
+      this.questions.render(r, structured);
+      if (r.questions?.length) parts.push(this.questions.element);
+    }
+    const declared = new Set((r.questions ?? []).map((q) => q.question.name));
+
     // Suggestions (labels and self-consistency votes); critiques and rationales have their own places.
     const all = a?.suggestions ?? [];
-    const suggestions = all.filter((s) => s.task !== 'critique' && s.task !== 'rationale');
+    const suggestions = all.filter((s) => s.task !== 'critique' && s.task !== 'rationale' && !declared.has(s.question));
     if (suggestions.length) {
       const labelSuggestion = suggestions.find((s) => s.type === 'model' && s.question === 'label');
       const top = el('div', { class: 'actions' });

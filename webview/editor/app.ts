@@ -14,6 +14,7 @@ import { AgreementView, sourceName } from './agreement-view';
 import { DuplicatesView } from './duplicates-view';
 import { ReviewQueueBar, isQueued } from './review-queue';
 import { AnnotationPanel } from './annotation-panel';
+import { QuestionsView } from './questions-view';
 import { el, isTypingTarget } from './dom';
 import { HelpOverlay } from './help-overlay';
 import { helpRows, keyMap, type ActionId, type KeyMap } from './keys';
@@ -57,6 +58,13 @@ function readSavedState(v: unknown): Partial<SavedState> {
   return out;
 }
 
+/** The model suggestion with the highest score (first on ties; no score counts as -1), as the core's topModel. */
+function topModel<T extends { type: string; score?: number }>(list: readonly T[]): T | undefined {
+  let best: T | undefined;
+  for (const s of list) if (s.type === 'model' && (!best || (s.score ?? -1) > (best.score ?? -1))) best = s;
+  return best;
+}
+
 /** The top-level keys the annotation panel shows, when the host does not say which they are. */
 const DEFAULT_ANNOTATION_FIELDS = ['label', 'rationale', 'judge', 'judges', 'annotations'];
 
@@ -76,6 +84,7 @@ export class EditorApp {
   private readonly recordView = new RecordView();
   private readonly pair = new PreferenceView({ swap: () => this.swapPair() });
   private readonly panel: AnnotationPanel;
+  private readonly questions: QuestionsView;
   private readonly list: ListView;
   private readonly search: SearchBar;
   private readonly stats: StatsView;
@@ -127,17 +136,28 @@ export class EditorApp {
     this.autoAdvance = state.autoAdvance ?? false;
     this.goldField = state.goldField;
 
-    this.panel = new AnnotationPanel({
-      relabel: (label) => void this.relabel(label),
+    this.questions = new QuestionsView({
+      edit: (req) => this.edit({ ...req, index: this.index }),
       accept: (question, position) => void this.review({ op: 'accept', index: this.index, question, position }),
       reject: (question) => void this.review({ op: 'reject', index: this.index, question }),
-      setReviewStatus: (status) => void this.review({ op: 'setReviewStatus', index: this.index, status }),
-      editRaw: () => this.openRaw(),
-      setAutoAdvance: (on) => {
-        this.autoAdvance = on;
-        this.saveState();
-      },
+      say: (text, error) => this.say(text, error),
+      recordElement: () => this.recordView.element,
+      leave: () => this.focusContent(),
     });
+    this.panel = new AnnotationPanel(
+      {
+        relabel: (label) => void this.relabel(label),
+        accept: (question, position) => void this.review({ op: 'accept', index: this.index, question, position }),
+        reject: (question) => void this.review({ op: 'reject', index: this.index, question }),
+        setReviewStatus: (status) => void this.review({ op: 'setReviewStatus', index: this.index, status }),
+        editRaw: () => this.openRaw(),
+        setAutoAdvance: (on) => {
+          this.autoAdvance = on;
+          this.saveState();
+        },
+      },
+      this.questions,
+    );
     this.list = new ListView(
       host,
       {
@@ -353,13 +373,31 @@ export class EditorApp {
     nextUnreviewed: () => (void this.findNext({ reviewStatus: 'pending' }, 'unreviewed record'), true),
     nextInvalid: () => (void this.findNext({ invalid: true }, 'invalid line'), true),
     editRaw: () => (this.openRaw(), true),
+    nextQuestion: () => this.mode === 'record' && this.questions.focusStep(1),
+    previousQuestion: () => this.mode === 'record' && this.questions.focusStep(-1),
+    moveUp: () => this.mode === 'record' && this.questions.move(-1),
+    moveDown: () => this.mode === 'record' && this.questions.move(1),
     accept: () => {
+      const q = this.mode === 'record' ? this.questions.focused : undefined;
+      if (q) {
+        const top = topModel(q.suggestions);
+        if (!top) this.say(`${q.question.name} has no model suggestion to accept`);
+        else void this.review({ op: 'accept', index: this.index, question: q.question.name, position: top.position });
+        return true;
+      }
       const s = this.current?.annotation?.suggestions.find((x) => x.type === 'model' && x.question === 'label');
       if (!s) this.say('This record has no model suggestion to accept');
       else void this.review({ op: 'accept', index: this.index, question: s.question, position: s.position });
       return true;
     },
     reject: () => {
+      const q = this.mode === 'record' ? this.questions.focused : undefined;
+      if (q) {
+        if (!q.suggestions.some((x) => x.type === 'model'))
+          this.say(`${q.question.name} has no model suggestion to reject`);
+        else void this.review({ op: 'reject', index: this.index, question: q.question.name });
+        return true;
+      }
       const s = this.current?.annotation?.suggestions.find((x) => x.type === 'model' && x.question === 'label');
       if (!s) this.say('This record has no model suggestion to reject');
       else void this.review({ op: 'reject', index: this.index, question: s.question });
@@ -378,6 +416,8 @@ export class EditorApp {
   };
 
   private relabelNth(n: number): boolean {
+    // A focused declared question takes the number keys (toggle, rate, candidate, span label).
+    if (this.mode === 'record' && this.questions.digit(n)) return true;
     const label = this.info?.labels[n - 1];
     if (label === undefined) this.say(`No label #${n}: the label set has ${this.info?.labels.length ?? 0}`);
     else void this.relabel(label);

@@ -30,7 +30,11 @@ export type ActionId =
   | 'accept'
   | 'reject'
   | 'swap'
-  | 'editRaw';
+  | 'editRaw'
+  | 'nextQuestion'
+  | 'previousQuestion'
+  | 'moveUp'
+  | 'moveDown';
 
 export interface KeyAction {
   id: ActionId;
@@ -76,6 +80,10 @@ export const KEY_ACTIONS: readonly KeyAction[] = [
   { id: 'reject', key: 'r', group: 'Curate', what: "Reject the model's suggestion" },
   { id: 'swap', key: 'x', group: 'Curate', what: 'Swap chosen and rejected (preference pairs)' },
   { id: 'editRaw', key: 'e', group: 'Curate', what: 'Edit the raw JSON line' },
+  { id: 'nextQuestion', key: ']', group: 'Questions', what: 'Focus the next question (declared questions)' },
+  { id: 'previousQuestion', key: '[', group: 'Questions', what: 'Focus the previous question' },
+  { id: 'moveUp', key: 'u', group: 'Questions', what: 'Ranking: move the selected candidate up (better)' },
+  { id: 'moveDown', key: 'b', group: 'Questions', what: 'Ranking: move the selected candidate down (worse)' },
   { id: 'search', key: '/', group: 'Search', what: 'Focus the search bar' },
   { id: 'help', key: '?', group: 'Help', what: 'Show this help' },
 ];
@@ -88,6 +96,17 @@ const NOTES: { group: string; keys: string[] | ((k: KeyMap) => string[]); what: 
     what: 'Reviewing a queued record takes it out and moves to the next',
   },
   { group: 'Curate', keys: ['Click'], what: 'Edit a field in place (Enter saves, Escape cancels)' },
+  {
+    group: 'Questions',
+    keys: (k) => k.keysOf(...relabels.map((r) => r.id)),
+    what: 'On the focused question: pick the n-th label, toggle it (multi-label), rate n, select the n-th candidate (ranking), mark the selected text with the n-th span label',
+  },
+  {
+    group: 'Questions',
+    keys: (k) => k.keysOf('accept', 'reject'),
+    what: "On the focused question: accept the top model suggestion / reject the models' suggestions",
+  },
+  { group: 'Questions', keys: ['Esc'], what: 'Leave a text answer (saved when you leave it)' },
   { group: 'Curate', keys: ['Ctrl+Z'], what: 'Undo (VS Code)' },
   { group: 'Search', keys: ['Enter', 'F3'], what: 'Next match' },
   { group: 'Search', keys: ['Shift+Enter', 'Shift+F3'], what: 'Previous match' },

@@ -8,6 +8,8 @@ import { applyAnnotationEdit, annotationEditLabel } from '../annotate-edits';
 import { defaultFields, originOf } from '../schema/annotation';
 import { getPath } from '../filter/fields';
 import { isPreference, readPreference } from '../schema/preference';
+import type { Question } from '../questions/schema';
+import { applyDeclaredReview, applyQuestionEdit, questionViews } from './questions';
 import type {
   AnnotationView,
   DocumentInfo,
@@ -61,6 +63,11 @@ export interface SessionHost {
   disagreement(): number;
   /** The matches of a query (kept up to date through edits by the host). */
   matches(query: SearchQuery): Matches;
+  /**
+   * The dataset's declared questions (.curator/questions.json; none: the single label only). Throws
+   * when the declaration cannot be read: the outline says why, records show no questions.
+   */
+  questions?(): Question[];
 }
 
 export interface SearchParams {
@@ -117,7 +124,26 @@ export class EditorSession<E> {
       labels: this.labels(opts.quick ? QUICK_LABEL_BYTES : undefined),
       dirty: this.host.dirty(),
       columns: this.columns(),
+      ...(this.questionsError() ? { questionsError: this.questionsError() } : {}),
     };
+  }
+
+  /** The declared questions ([] when none, or when the declaration cannot be read: questionsError says why). */
+  questions(): Question[] {
+    try {
+      return this.host.questions?.() ?? [];
+    } catch {
+      return [];
+    }
+  }
+
+  private questionsError(): string | undefined {
+    try {
+      this.host.questions?.();
+      return undefined;
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
   }
 
   record(index: number): RecordPayload {
@@ -129,6 +155,7 @@ export class EditorSession<E> {
       : undefined;
     const preference = value && isPreference(value) ? readPreference(value) : undefined;
     const origin = value ? originView(value) : undefined;
+    const questions = this.questions();
     return {
       index,
       lineNumber: index + 1,
@@ -140,6 +167,7 @@ export class EditorSession<E> {
       annotationFields: Object.values(defaultFields),
       ...(preference ? { preference } : {}),
       ...(origin ? { origin } : {}),
+      ...(value && questions.length ? { questions: questionViews(value, questions) } : {}),
       edited: line.edited,
     };
   }
@@ -243,6 +271,21 @@ export class EditorSession<E> {
       );
     if (req.op === 'setField')
       return { edit: ds.setField(req.index, req.path, req.value), label: `Set ${req.path.join('.')}` };
+    const record = line.value as Record<string, unknown>;
+    const when = { time: now.toISOString(), ...(user ? { user } : {}) };
+    if (
+      req.op === 'answer' ||
+      req.op === 'clearAnswer' ||
+      req.op === 'toggleLabel' ||
+      req.op === 'moveCandidate' ||
+      req.op === 'addSpan' ||
+      req.op === 'removeSpan'
+    ) {
+      const done = applyQuestionEdit(record, this.questions(), req, when);
+      return { edit: ds.replaceLine(req.index, done.record), label: done.label };
+    }
+    const declared = applyDeclaredReview(record, this.questions(), req, when);
+    if (declared) return { edit: ds.replaceLine(req.index, declared.record), label: declared.label };
     return {
       edit: ds.replaceLine(req.index, applyAnnotationEdit(line.value as Record<string, unknown>, req, now, user)),
       label: annotationEditLabel(req),

@@ -2,6 +2,7 @@
 // them, a document's outline, a search query and an edit. Defined once here in the core; the
 // webview protocol (src/shared/protocol.ts) imports them, and so do the CLI and the session model.
 import { z } from 'zod';
+import { Question } from '../questions/schema';
 
 /** Where a model's answer came from. */
 export const ProvenanceView = z.object({
@@ -133,6 +134,48 @@ export const PreferenceView = z.object({
 });
 export type PreferenceView = z.infer<typeof PreferenceView>;
 
+/**
+ * One declared question of a record (.curator/questions.json; docs/questions.md): the person's
+ * decision beside each model's suggestion, and what the editor needs to show the question's input.
+ */
+export const QuestionAnswersView = z.object({
+  question: Question,
+  human: z
+    .object({
+      value: z.unknown(),
+      /** Why the value does not fit the question (or the record); absent when it fits. */
+      problem: z.string().optional(),
+      user: z.string().optional(),
+      status: z.enum(['submitted', 'discarded', 'draft']),
+      time: z.string().optional(),
+    })
+    .optional(),
+  suggestions: z.array(
+    z.object({
+      /** Index in annotations.suggestions.<question>. */
+      position: z.number().int().nonnegative(),
+      value: z.unknown(),
+      problem: z.string().optional(),
+      score: z.number().optional(),
+      /** Multi-label: the confidence in each label. */
+      labelScores: z.record(z.string(), z.number()).optional(),
+      agent: z.string().optional(),
+      type: z.enum(['model', 'human']),
+      rationale: z.string().optional(),
+      task: z.string().optional(),
+    }),
+  ),
+  /** The answer that counts: the person's (submitted), else the top model suggestion. */
+  current: z
+    .object({ value: z.unknown(), source: z.enum(['human', 'model']), problem: z.string().optional() })
+    .optional(),
+  /** Ranking: the candidates (id and the record's value), in the record's order. */
+  candidates: z.array(z.object({ id: z.string(), value: z.unknown() })).optional(),
+  /** Span: the text of the question's field (absent when the record has no such text field). */
+  text: z.string().optional(),
+});
+export type QuestionAnswersView = z.output<typeof QuestionAnswersView>;
+
 /** One logical line of a dataset, as the webview shows it. */
 export const RecordPayload = z.object({
   /** 0-based logical index. */
@@ -155,6 +198,8 @@ export const RecordPayload = z.object({
   preference: PreferenceView.optional(),
   /** When the record says where it came from. */
   origin: OriginView.optional(),
+  /** The dataset's declared questions (none declared: absent, and the single label is all there is). */
+  questions: z.array(QuestionAnswersView).optional(),
   edited: z.boolean(),
 });
 export type RecordPayload = z.infer<typeof RecordPayload>;
@@ -169,6 +214,8 @@ export const DocumentInfo = z.object({
   dirty: z.boolean().default(false),
   /** Field names the list mode offers as columns. */
   columns: z.array(z.string()).default([]),
+  /** Why the dataset's question declarations (.curator/questions.json) cannot be read, if they cannot. */
+  questionsError: z.string().optional(),
 });
 export type DocumentInfo = z.infer<typeof DocumentInfo>;
 
@@ -282,9 +329,50 @@ const annotationEdits = [
 export const AnnotationEdit = z.discriminatedUnion('op', [...annotationEdits]);
 export type AnnotationEdit = z.output<typeof AnnotationEdit>;
 
-/** An edit of one record: an annotation edit, a field set to a JSON value, or the whole line replaced. */
+const question = z.string().min(1).max(200);
+
+/**
+ * A person's answer to a declared question (docs/questions.md), worked out from the record as it is
+ * (src/core/session/questions.ts): the answer set, taken back, a label toggled, a ranked candidate
+ * moved, a span added from a selection or removed.
+ */
+const questionEdits = [
+  /** Set the person's answer (checked against the question and the record). */
+  z.object({ op: z.literal('answer'), index, question, value: z.unknown() }),
+  /** Take the person's answer back (the suggestions stay). */
+  z.object({ op: z.literal('clearAnswer'), index, question }),
+  /** Multi-label: a label on or off. */
+  z.object({ op: z.literal('toggleLabel'), index, question, label: z.string().min(1) }),
+  /** Ranking: a candidate moved `by` places (negative: towards the best). */
+  z.object({
+    op: z.literal('moveCandidate'),
+    index,
+    question,
+    candidate: z.string().min(1),
+    by: z.number().int().min(-1000).max(1000),
+  }),
+  /**
+   * Span: a span of the question's field from a selection, in UTF-16 offsets of the field's text
+   * (the DOM's); stored in code points with the text it covers.
+   */
+  z.object({
+    op: z.literal('addSpan'),
+    index,
+    question,
+    label: z.string().min(1),
+    start: z.number().int().nonnegative(),
+    end: z.number().int().nonnegative(),
+  }),
+  /** Span: the span at `position` of the person's answer removed. */
+  z.object({ op: z.literal('removeSpan'), index, question, position: z.number().int().nonnegative() }),
+] as const;
+export const QuestionEdit = z.discriminatedUnion('op', [...questionEdits]);
+export type QuestionEdit = z.output<typeof QuestionEdit>;
+
+/** An edit of one record: an annotation edit, a question's answer, a field set to a JSON value, or the whole line replaced. */
 export const EditRequest = z.discriminatedUnion('op', [
   ...annotationEdits,
+  ...questionEdits,
   /** Set one field (path of keys and array indices) to a JSON value. */
   z.object({
     op: z.literal('setField'),

@@ -1,0 +1,242 @@
+// Declared questions in the curation editor, acting as a person (issue 20): a dataset whose
+// .curator/questions.json asks for topics (multi-label), a quality rating, the best of two
+// generations (ranking), a corrected response (text) and PII spans. With the keys and the mouse:
+// toggle two labels, rate (reject the model's rating, undo), move a candidate up (and drag it), type a
+// correction, select an e-mail address in the record's text and mark it, remove a span again;
+// save; then the file on disk has every answer and the untouched line is byte-identical.
+import { after, before, describe, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Frame, Page } from 'playwright-core';
+import {
+  cleanup,
+  launchBrowser,
+  makeWorkspace,
+  openFromDatasets,
+  openWorkbench,
+  startCodeServer,
+  until,
+  type CodeServer,
+} from '../harness/vscode';
+
+const questions = {
+  questions: [
+    { name: 'topics', type: 'multi-label', labels: ['billing', 'refund', 'shipping'] },
+    { name: 'quality', type: 'rating', min: 1, max: 5 },
+    { name: 'best', type: 'ranking', field: 'generations' },
+    { name: 'fix', type: 'text', field: 'response' },
+    { name: 'pii', type: 'span', field: 'text', labels: ['EMAIL', 'PHONE'] },
+  ],
+};
+const text = 'Mail 😀 ana@example.com or call 555-0100 today.';
+const first = {
+  id: 1,
+  text,
+  generations: ['A short answer.', 'A longer, better answer.'],
+  response: 'Teh answer.',
+  annotations: { suggestions: { quality: [{ value: 2, score: 0.7, agent: 'judge-model', type: 'model' }] } },
+};
+const untouched = '{"id": 2,  "text": "nothing to see", "generations": ["x", "y"], "response": "ok", "n": 1.50}';
+
+/**
+ * Evaluated in the webview (a string: no DOM lib here): `box`, the record's text field, and
+ * `at(n)`, the text node and offset of its UTF-16 offset n (the text may be split by span marks).
+ */
+const TEXT_AT = `
+  const box = document.querySelector('section.field[data-field="text"] .field-value');
+  const at = (n) => {
+    const w = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+    for (let t = w.nextNode(); t; t = w.nextNode()) {
+      if (n <= t.data.length) return [t, n];
+      n -= t.data.length;
+    }
+    return [box, box.childNodes.length];
+  };`;
+
+describe('declared questions in the curation editor, as a person', () => {
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  let workspace: string;
+
+  before(async () => {
+    workspace = makeWorkspace({
+      '.curator/questions.json': JSON.stringify(questions, null, 2),
+      'data/chat.jsonl': `${JSON.stringify(first)}\n${untouched}\n`,
+    });
+    server = await startCodeServer();
+    browser = await launchBrowser();
+    ({ page } = await openWorkbench(browser, server.url({ folder: workspace })));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (workspace) cleanup(workspace);
+  });
+
+  const q = (f: Frame, name: string) => f.locator(`[data-testid="question-${name}"]`);
+  const decision = async (f: Frame, name: string) =>
+    ((await q(f, name).locator('[data-testid="decision"]').textContent()) ?? '').trim();
+  const focusRecord = async (f: Frame) => f.locator('[data-testid="position"]').click();
+  /** Presses a key in the webview (focus on the record first) until the check holds. */
+  async function keyUntil(f: Frame, key: string, what: string, check: () => Promise<boolean>): Promise<void> {
+    await until(what, async () => {
+      if (await check()) return true;
+      await focusRecord(f);
+      await page.keyboard.press(key);
+      for (let i = 0; i < 20 && !(await check()); i++) await new Promise((r) => setTimeout(r, 100));
+      return check();
+    });
+  }
+  const focused = async (f: Frame) =>
+    (await f
+      .locator('.question-focused')
+      .getAttribute('data-question')
+      .catch(() => null)) ?? undefined;
+
+  test('toggle two labels, rate, rank, correct, mark a span; save; the file on disk has them', async () => {
+    const file = join(workspace, 'data/chat.jsonl');
+    const frame = await openFromDatasets(page, 'chat.jsonl');
+    await until('the questions', async () => (await frame.locator('.question').count()) === 5);
+    assert.equal(await focused(frame), 'topics', 'the first question has the focus');
+    // the model's suggestion beside the (empty) decision
+    assert.match((await q(frame, 'quality').textContent()) ?? '', /judge-model/);
+    assert.match(await decision(frame, 'quality'), /no answer yet/);
+
+    // Multi-label: 1 and 3 toggle billing and shipping on the focused question.
+    await keyUntil(frame, '1', 'billing on', async () => /billing/.test(await decision(frame, 'topics')));
+    await keyUntil(frame, '3', 'shipping on', async () => /billing, shipping/.test(await decision(frame, 'topics')));
+    assert.equal(await frame.locator('[data-testid="toggle-topics-billing"]').getAttribute('aria-pressed'), 'true');
+    assert.equal(await frame.locator('[data-testid="toggle-topics-refund"]').getAttribute('aria-pressed'), 'false');
+
+    // Rating: ] moves the focus to quality; 4 rates it.
+    await keyUntil(frame, ']', 'quality focused', async () => (await focused(frame)) === 'quality');
+    await keyUntil(frame, '4', 'rated 4', async () => /^4/.test(await decision(frame, 'quality')));
+    // r rejects the focused question's suggestions; VS Code's undo brings the rating back.
+    await focusRecord(frame);
+    await page.keyboard.press('r');
+    await until('rejected', async () => /^rejected/.test(await decision(frame, 'quality')));
+    await focusRecord(frame);
+    await page.keyboard.press('Control+z');
+    await until('undone', async () => /^4/.test(await decision(frame, 'quality')));
+
+    // Ranking: ] to best; 2 selects the second candidate, u moves it up.
+    await keyUntil(frame, ']', 'best focused', async () => (await focused(frame)) === 'best');
+    await keyUntil(
+      frame,
+      '2',
+      'candidate 2 selected',
+      async () =>
+        (await frame
+          .locator('.candidate-selected')
+          .getAttribute('data-candidate')
+          .catch(() => null)) === '2',
+    );
+    await keyUntil(frame, 'u', 'moved up', async () => /^2 > 1/.test(await decision(frame, 'best')));
+    // And by dragging: the last candidate onto the first, and back.
+    const candidate = (id: string) => q(frame, 'best').locator(`li[data-candidate="${id}"]`);
+    await candidate('1').dragTo(candidate('2'));
+    await until('dragged up', async () => /^1 > 2/.test(await decision(frame, 'best')));
+    await candidate('2').dragTo(candidate('1'));
+    await until('dragged back', async () => /^2 > 1/.test(await decision(frame, 'best')));
+
+    // Text: a correction typed inline, sent when the box is left.
+    const area = frame.locator('[data-testid="text-fix"]');
+    await area.click();
+    await area.fill('The answer.');
+    await page.keyboard.press('Escape');
+    await until('the correction', async () => /The answer\./.test(await decision(frame, 'fix')));
+
+    // Span: select the address in the record's text field with the mouse, then pick EMAIL.
+    const box = frame.locator('section.field[data-field="text"] .field-value');
+    const at = text.indexOf('ana@');
+    // Where the address's first and last characters are, relative to the field's box (in the webview, as a string: no DOM lib here).
+    const rects = await frame.evaluate<{ x0: number; y0: number; x1: number; y1: number }>(`(() => {
+      ${TEXT_AT}
+      const base = box.getBoundingClientRect();
+      const r = document.createRange();
+      r.setStart(...at(${at})); r.setEnd(...at(${at + 1}));
+      const s = r.getBoundingClientRect();
+      r.setStart(...at(${at + 14})); r.setEnd(...at(${at + 15}));
+      const e = r.getBoundingClientRect();
+      return { x0: s.left - base.left + 1, y0: s.top - base.top + s.height / 2, x1: e.right - base.left - 1, y1: e.top - base.top + e.height / 2 };
+    })()`);
+    const where = await box.boundingBox();
+    assert.ok(where);
+    await page.mouse.move(where.x + rects.x0, where.y + rects.y0);
+    await page.mouse.down();
+    await page.mouse.move(where.x + rects.x1, where.y + rects.y1, { steps: 8 });
+    await page.mouse.up();
+    await until('the selection shown', async () =>
+      /ana@example\.com/.test((await frame.locator('[data-testid="span-selection-pii"]').textContent()) ?? ''),
+    );
+    assert.equal(await frame.locator('[data-testid="field-editor"]').count(), 0, 'selecting is not editing');
+    await frame.locator('[data-testid="span-pii-EMAIL"]').click();
+    await until('the span listed', async () =>
+      /EMAIL\s*7–22\s*“ana@example\.com”/.test(
+        (await frame
+          .locator('[data-testid="spans-pii"]')
+          .textContent()
+          .catch(() => '')) ?? '',
+      ),
+    );
+    assert.equal(
+      await frame.locator('section.field[data-field="text"] mark.span-mark').textContent(),
+      'ana@example.com',
+      'the span is marked in the text',
+    );
+
+    // A second span, then removed again.
+    const phone = text.indexOf('555');
+    await frame.evaluate(`(() => {
+      ${TEXT_AT}
+      const r = document.createRange();
+      r.setStart(...at(${phone})); r.setEnd(...at(${phone + 8}));
+      document.getSelection().removeAllRanges();
+      document.getSelection().addRange(r);
+    })()`);
+    await q(frame, 'pii').click({ position: { x: 5, y: 5 } });
+    await keyUntil(
+      frame,
+      '2',
+      'phone marked',
+      async () => (await frame.locator('[data-testid="spans-pii"] li').count()) === 2,
+    );
+    await frame.locator('[data-testid="remove-span-pii-1"]').click();
+    await until(
+      'the phone span removed',
+      async () => (await frame.locator('[data-testid="spans-pii"] li').count()) === 1,
+    );
+
+    // Save with VS Code's key; the file on disk has every answer.
+    await focusRecord(frame);
+    await page.keyboard.press('Control+s');
+    const lines = await until('the save', async () => {
+      const now = readFileSync(file, 'utf8').split('\n');
+      return /"pii"/.test(now[0] ?? '') && !/"PHONE"/.test(now[0] ?? '') ? now : undefined;
+    });
+    assert.equal(lines[1], untouched, 'the untouched record is byte-identical');
+    const saved = JSON.parse(lines[0] ?? '{}') as {
+      response: string;
+      annotations: {
+        human: Record<string, { value: unknown; status: string }>;
+        suggestions: Record<string, unknown>;
+      };
+    };
+    const human = saved.annotations.human;
+    assert.deepEqual(human.topics?.value, ['billing', 'shipping']);
+    assert.equal(human.quality?.value, 4);
+    assert.deepEqual(human.best?.value, [
+      { value: '2', rank: 1 },
+      { value: '1', rank: 2 },
+    ]);
+    assert.equal(human.fix?.value, 'The answer.');
+    assert.equal(saved.response, 'Teh answer.', 'the corrected field itself is left as it was');
+    // code points: the emoji before the address counts once
+    assert.deepEqual(human.pii?.value, [{ label: 'EMAIL', start: 7, end: 22, text: 'ana@example.com' }]);
+    for (const name of ['topics', 'quality', 'best', 'fix', 'pii']) assert.equal(human[name]?.status, 'submitted');
+    assert.deepEqual(saved.annotations.suggestions, first.annotations.suggestions, "the model's suggestion is kept");
+  });
+});

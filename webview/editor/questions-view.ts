@@ -1,0 +1,724 @@
+// The dataset's declared questions in the annotation panel (docs/questions.md): each question with
+// the person's decision beside every model's suggestion, accept per suggestion and reject per
+// question, and the input of its type: label buttons, multi-label toggles, a rating scale, a
+// ranking's candidates moved up and down, a text answer (sent on change or when left), spans from
+// a selection in the record's text field with a label picker and the list of spans. One question
+// has the keyboard's focus (`]` / `[`): the number keys act on it. The values are worked out by
+// the host (src/core/session/questions.ts); this view only says what the person did. Every text
+// from the record or a model is set as text.
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import type { QuestionAnswersView, RecordPayload, RequestParams } from '../../src/shared/protocol';
+import { type Child, el, formatPercent, icon, vsButton } from './dom';
+
+type QView = QuestionAnswersView;
+type Question = QView['question'];
+export type QuestionEditRequest = Extract<
+  RequestParams<'edit'>,
+  { op: 'answer' | 'clearAnswer' | 'toggleLabel' | 'moveCandidate' | 'addSpan' | 'removeSpan' }
+>;
+/** What a question edit needs besides the record's index. */
+type Intent = QuestionEditRequest extends infer R ? (R extends unknown ? Omit<R, 'index'> : never) : never;
+
+export interface QuestionActions {
+  /** Sends a question edit for the record shown; resolves with an error message, or undefined on success. */
+  edit(req: Intent): Promise<string | undefined>;
+  accept(question: string, position: number): void;
+  reject(question: string): void;
+  say(text: string, error?: boolean): void;
+  /** The record's fields (a span question's text is selected there). */
+  recordElement(): HTMLElement;
+  /** Gives the keyboard back to the record (after leaving a text answer). */
+  leave(): void;
+}
+
+/** The drag data type of a ranked candidate (its id). */
+const RANK_DRAG = 'application/x-dataset-curator-candidate';
+
+/** A value as text (JSON for what is not a string). */
+function display(v: unknown): string {
+  if (typeof v === 'string') return v;
+  const s = JSON.stringify(v) as string | undefined;
+  return s ?? String(v);
+}
+
+interface Span {
+  label: string;
+  start: number;
+  end: number;
+  text?: string;
+}
+interface Rank {
+  value: string;
+  rank: number;
+}
+const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function spansOf(v: unknown): Span[] {
+  if (!Array.isArray(v)) return [];
+  return v.flatMap((x): Span[] =>
+    isObj(x) && typeof x.label === 'string' && typeof x.start === 'number' && typeof x.end === 'number'
+      ? [{ label: x.label, start: x.start, end: x.end, ...(typeof x.text === 'string' ? { text: x.text } : {}) }]
+      : [],
+  );
+}
+
+function ranksOf(v: unknown): Rank[] {
+  if (!Array.isArray(v)) return [];
+  const out = v.flatMap((x, i): Rank[] =>
+    typeof x === 'string'
+      ? [{ value: x, rank: i + 1 }]
+      : isObj(x) && typeof x.value === 'string' && typeof x.rank === 'number'
+        ? [{ value: x.value, rank: x.rank }]
+        : [],
+  );
+  return out.sort((a, b) => a.rank - b.rank);
+}
+
+/** An answer as one line of text, per type. */
+function showAnswer(q: Question, v: unknown): string {
+  switch (q.type) {
+    case 'multi-label':
+      return Array.isArray(v) ? (v.length ? v.map(display).join(', ') : '(no label)') : display(v);
+    case 'ranking': {
+      const r = ranksOf(v);
+      if (!r.length) return display(v);
+      return r.map((x, i) => `${i && r[i - 1]?.rank === x.rank ? '= ' : i ? '> ' : ''}${x.value}`).join(' ');
+    }
+    case 'span': {
+      const s = spansOf(v);
+      if (!Array.isArray(v)) return display(v);
+      return s.length ? s.map((x) => `${x.label} “${x.text ?? ''}” ${x.start}–${x.end}`).join('; ') : '(no span)';
+    }
+    default:
+      return display(v);
+  }
+}
+
+/** A code-point offset of a text as a UTF-16 index (spans count code points; the DOM, UTF-16 units). */
+function utf16At(text: string, cp: number): number {
+  let i = 0;
+  for (let k = 0; k < cp && i < text.length; k++) {
+    const c = text.charCodeAt(i);
+    i += c >= 0xd800 && c <= 0xdbff && i + 1 < text.length ? 2 : 1;
+  }
+  return i;
+}
+
+/** Shows a text in `box` with the spans marked (<mark> with their labels); the text itself is unchanged. */
+function highlight(box: HTMLElement, text: string, spans: readonly Span[]): void {
+  const ranges = spans
+    .map((s) => ({ a: utf16At(text, s.start), b: utf16At(text, s.end), label: s.label }))
+    .filter((r) => r.b > r.a);
+  const cuts = [...new Set([0, text.length, ...ranges.flatMap((r) => [r.a, r.b])])].sort((x, y) => x - y);
+  const parts: Node[] = [];
+  for (let k = 0; k + 1 < cuts.length; k++) {
+    const a = cuts[k] ?? 0;
+    const b = cuts[k + 1] ?? a;
+    const piece = text.slice(a, b);
+    const labels = ranges.filter((r) => r.a <= a && b <= r.b).map((r) => r.label);
+    parts.push(
+      labels.length
+        ? el('mark', { class: 'span-mark', title: labels.join(', '), 'data-labels': labels.join(' ') }, piece)
+        : document.createTextNode(piece),
+    );
+  }
+  box.replaceChildren(...parts);
+}
+
+/** The offset of (node, offset) in the text of `box` (UTF-16, as the DOM counts). */
+function offsetIn(box: Node, node: Node, offset: number): number {
+  const r = document.createRange();
+  r.setStart(box, 0);
+  r.setEnd(node, offset);
+  return r.toString().length;
+}
+
+export class QuestionsView {
+  readonly element = el('div', { class: 'questions', 'data-testid': 'questions' });
+  private views: QView[] = [];
+  private recordIndex = -1;
+  private structured = true;
+  /** The question the number keys act on; undefined: none (the keys relabel, as without questions). */
+  private focusedName: string | undefined;
+  private focusChosen = false;
+  /** Ranking: the candidate the move keys act on, per question. */
+  private readonly selected = new Map<string, string>();
+  /** The last text selected in a span question's text (UTF-16 offsets of the field's text). */
+  private selection: { question: string; start: number; end: number; index: number } | undefined;
+  /** Where a span question's text can be selected: the record's field, else a copy in the panel. */
+  private spanBoxes: { box: HTMLElement; question: string }[] = [];
+
+  constructor(private readonly actions: QuestionActions) {
+    document.addEventListener('selectionchange', () => this.trackSelection());
+  }
+
+  /** The declared questions of the record shown (none: the dataset has only the single label). */
+  get names(): string[] {
+    return this.views.map((v) => v.question.name);
+  }
+
+  get focused(): QView | undefined {
+    return this.views.find((v) => v.question.name === this.focusedName);
+  }
+
+  /** Renders the questions of a record (none: empties the view). */
+  render(r: RecordPayload | undefined, structured: boolean): void {
+    const typing = this.typing();
+    const views = r?.questions ?? [];
+    if (r?.index !== this.recordIndex) this.selection = undefined;
+    this.recordIndex = r?.index ?? -1;
+    this.views = views;
+    this.structured = structured;
+    if (!this.focusChosen || (this.focusedName !== undefined && !this.names.includes(this.focusedName)))
+      this.focusedName = this.names[0];
+    this.spanBoxes = [];
+    this.element.replaceChildren(...views.map((v) => this.question(v)));
+    this.element.hidden = views.length === 0;
+    // A text answer being typed stays as typed (and focused) through a refresh of its record.
+    if (typing && typing.index === this.recordIndex) {
+      const area = this.element.querySelector<HTMLTextAreaElement>(
+        `textarea[data-question="${CSS.escape(typing.question)}"]`,
+      );
+      if (area) {
+        area.value = typing.value;
+        area.focus();
+        area.setSelectionRange(typing.start, typing.end);
+      }
+    }
+  }
+
+  private typing(): { index: number; question: string; value: string; start: number; end: number } | undefined {
+    const a = document.activeElement;
+    if (!(a instanceof HTMLTextAreaElement) || !this.element.contains(a) || !a.dataset.question) return undefined;
+    return {
+      index: this.recordIndex,
+      question: a.dataset.question,
+      value: a.value,
+      start: a.selectionStart,
+      end: a.selectionEnd,
+    };
+  }
+
+  /** Moves the keyboard's focus to the next (or previous) question; after the last: none (the single label). */
+  focusStep(delta: 1 | -1): boolean {
+    const names = this.names;
+    if (!names.length) return false;
+    const slots: (string | undefined)[] = [...names, undefined];
+    const at = slots.indexOf(this.focusedName);
+    this.focusedName = slots[(at + delta + slots.length) % slots.length];
+    this.focusChosen = true;
+    for (const s of this.element.querySelectorAll<HTMLElement>('.question')) {
+      const on = s.dataset.question === this.focusedName;
+      s.classList.toggle('question-focused', on);
+      if (on) s.setAttribute('aria-current', 'true');
+      else s.removeAttribute('aria-current');
+    }
+    const section = this.element.querySelector<HTMLElement>('.question-focused');
+    section?.scrollIntoView({ block: 'nearest' });
+    const q = this.focused;
+    if (q?.question.type === 'text') section?.querySelector('textarea')?.focus();
+    this.actions.say(q ? `Question: ${q.question.title ?? q.question.name} (${q.question.type})` : 'The label');
+    return true;
+  }
+
+  /** The number key `n` on the focused question; false when no question has the focus. */
+  digit(n: number): boolean {
+    const v = this.focused;
+    if (!v) return false;
+    const q = v.question;
+    const name = q.name;
+    switch (q.type) {
+      case 'label':
+      case 'multi-label': {
+        const label = q.labels[n - 1];
+        if (label === undefined) this.actions.say(`${name} has no label #${n}`, true);
+        else if (q.type === 'label') void this.actions.edit({ op: 'answer', question: name, value: label });
+        else void this.actions.edit({ op: 'toggleLabel', question: name, label });
+        return true;
+      }
+      case 'rating': {
+        const value = n >= q.min && n <= q.max ? n : q.min + n - 1;
+        if (value > q.max) this.actions.say(`${name} is rated ${q.min}–${q.max}`, true);
+        else void this.actions.edit({ op: 'answer', question: name, value });
+        return true;
+      }
+      case 'ranking': {
+        const id = this.order(v)[n - 1];
+        if (id === undefined) this.actions.say(`${name} has no candidate #${n}`, true);
+        else {
+          this.selected.set(name, id);
+          this.render(this.recordStub(), this.structured);
+        }
+        return true;
+      }
+      case 'span': {
+        const label = q.labels[n - 1];
+        if (label === undefined) this.actions.say(`${name} has no span label #${n}`, true);
+        else void this.mark(v, label);
+        return true;
+      }
+      case 'text':
+        this.element.querySelector<HTMLTextAreaElement>(`textarea[data-question="${CSS.escape(name)}"]`)?.focus();
+        return true;
+    }
+  }
+
+  /** Moves the selected candidate of the focused ranking; false when the focused question is not a ranking. */
+  move(by: -1 | 1): boolean {
+    const v = this.focused;
+    if (v?.question.type !== 'ranking') return false;
+    const order = this.order(v);
+    const id = this.selected.get(v.question.name) ?? order[0];
+    if (id === undefined) this.actions.say(`This record has nothing for ${v.question.name} to rank`, true);
+    else void this.actions.edit({ op: 'moveCandidate', question: v.question.name, candidate: id, by });
+    return true;
+  }
+
+  /** The record as last rendered (for a re-render that only changes this view's own state). */
+  private recordStub(): RecordPayload {
+    return { index: this.recordIndex, lineNumber: this.recordIndex + 1, raw: '', questions: this.views, edited: false };
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private question(v: QView): HTMLElement {
+    const q = v.question;
+    const focused = q.name === this.focusedName;
+    const section = el(
+      'section',
+      {
+        class: `panel-section question${focused ? ' question-focused' : ''}`,
+        'data-testid': `question-${q.name}`,
+        'data-question': q.name,
+        'data-type': q.type,
+        'aria-label': q.title ?? q.name,
+        ...(focused ? { 'aria-current': 'true' } : {}),
+      },
+      el(
+        'h2',
+        { class: 'panel-title' },
+        q.title ?? q.name,
+        el('span', { class: 'question-type' }, ` · ${q.type}${q.type === 'rating' ? ` ${q.min}–${q.max}` : ''}`),
+      ),
+      q.description ? el('div', { class: 'meta' }, q.description) : null,
+      q.guidelines
+        ? el(
+            'details',
+            { class: 'samples-details' },
+            el('summary', {}, 'Guidelines'),
+            el('p', { class: 'prose' }, q.guidelines),
+          )
+        : null,
+      this.decision(v),
+      this.input(v),
+      ...this.suggestions(v),
+    );
+    section.addEventListener('mousedown', () => {
+      if (this.focusedName === q.name) return;
+      this.focusedName = q.name;
+      this.focusChosen = true;
+      for (const s of this.element.querySelectorAll<HTMLElement>('.question')) {
+        s.classList.toggle('question-focused', s === section);
+        if (s === section) s.setAttribute('aria-current', 'true');
+        else s.removeAttribute('aria-current');
+      }
+    });
+    return section;
+  }
+
+  /** The person's decision: the answer (or none yet), who and when, and why it no longer fits. */
+  private decision(v: QView): HTMLElement {
+    const h = v.human;
+    const box = el('div', { class: 'question-decision', 'data-testid': 'decision' });
+    if (!h) {
+      box.append(el('span', { class: 'chip chip-none' }, 'no answer yet'));
+      return box;
+    }
+    const discarded = h.status === 'discarded';
+    box.append(
+      el(
+        'span',
+        { class: `chip ${discarded ? 'chip-status status-rejected' : 'chip-label'}`, 'data-testid': 'decision-value' },
+        discarded ? 'rejected' : showAnswer(v.question, h.value),
+      ),
+      el(
+        'div',
+        { class: 'meta' },
+        `${discarded ? 'Suggestions rejected' : 'Your answer'}${h.user ? ` · ${h.user}` : ''}${h.status !== 'submitted' && !discarded ? ` · ${h.status}` : ''}`,
+      ),
+    );
+    if (h.problem)
+      box.append(
+        el(
+          'div',
+          { class: 'notice notice-warning', 'data-testid': 'decision-problem' },
+          icon('warning'),
+          el('span', {}, `This answer no longer fits: ${h.problem}`),
+        ),
+      );
+    return box;
+  }
+
+  private input(v: QView): HTMLElement | null {
+    switch (v.question.type) {
+      case 'label':
+      case 'multi-label':
+        return this.labels(v, v.question.labels);
+      case 'rating':
+        return this.rating(v, v.question.min, v.question.max);
+      case 'ranking':
+        return this.ranking(v);
+      case 'text':
+        return this.text(v, v.question.field);
+      case 'span':
+        return this.spans(v, v.question.labels, v.question.field);
+    }
+  }
+
+  /** The person's own answer (not a rejected suggestion). */
+  private own(v: QView): unknown {
+    return v.human && v.human.status !== 'discarded' ? v.human.value : undefined;
+  }
+
+  private button(attrs: Record<string, string>, pressed: boolean | undefined, ...children: Child[]): HTMLElement {
+    const b = vsButton(
+      { ...attrs, ...(pressed !== undefined ? { 'aria-pressed': String(pressed) } : {}) },
+      ...children,
+    );
+    if (pressed === false || pressed === undefined) b.setAttribute('secondary', '');
+    if (!this.structured) b.setAttribute('disabled', '');
+    return b;
+  }
+
+  private keyHint(i: number): HTMLElement | null {
+    return i < 9 ? el('span', { class: 'key-hint', 'aria-hidden': 'true' }, String(i + 1)) : null;
+  }
+
+  private labels(v: QView, labels: readonly string[]): HTMLElement {
+    const q = v.question;
+    const own = this.own(v);
+    const on = new Set(Array.isArray(own) ? own.map(display) : typeof own === 'string' ? [own] : []);
+    const multi = q.type === 'multi-label';
+    const group = el('div', { class: 'relabel', role: 'group', 'aria-label': q.title ?? q.name });
+    labels.forEach((label, i) => {
+      const b = this.button(
+        {
+          'data-testid': `${multi ? 'toggle' : 'answer'}-${q.name}-${label}`,
+          title: `${multi ? 'Toggle' : 'Answer'} ${label}${i < 9 ? ` (${i + 1} when focused)` : ''}`,
+        },
+        on.has(label),
+        this.keyHint(i),
+        label,
+      );
+      b.addEventListener(
+        'click',
+        () =>
+          void this.actions.edit(
+            multi ? { op: 'toggleLabel', question: q.name, label } : { op: 'answer', question: q.name, value: label },
+          ),
+      );
+      group.append(b);
+    });
+    return group;
+  }
+
+  private rating(v: QView, min: number, max: number): HTMLElement {
+    const q = v.question;
+    const own = this.own(v);
+    const group = el('div', {
+      class: 'relabel rating',
+      role: 'group',
+      'aria-label': `${q.title ?? q.name}: ${min} to ${max}`,
+    });
+    for (let n = min; n <= max; n++) {
+      const b = this.button({ 'data-testid': `rate-${q.name}-${n}`, title: `Rate ${n}` }, own === n, String(n));
+      b.addEventListener('click', () => void this.actions.edit({ op: 'answer', question: q.name, value: n }));
+      group.append(b);
+    }
+    return group;
+  }
+
+  /** The candidates in the order a move starts from: the person's ranking, else the record's order. */
+  private order(v: QView): string[] {
+    const ids = (v.candidates ?? []).map((c) => c.id);
+    const own = ranksOf(this.own(v)).map((r) => r.value);
+    return [...own.filter((x) => ids.includes(x)), ...ids.filter((x) => !own.includes(x))];
+  }
+
+  private ranking(v: QView): HTMLElement {
+    const q = v.question;
+    if (!v.candidates) return el('div', { class: 'meta' }, 'This record has nothing to rank.');
+    const order = this.order(v);
+    const selected = this.selected.get(q.name) ?? order[0];
+    const byId = new Map(v.candidates.map((c) => [c.id, c.value]));
+    const list = el('ol', { class: 'ranking', 'data-testid': `ranking-${q.name}` });
+    order.forEach((id, i) => {
+      const up = this.button(
+        { icon: 'arrow-up', 'icon-only': '', 'aria-label': `Move ${id} up`, title: 'Move up (u)' },
+        undefined,
+      );
+      const down = this.button(
+        { icon: 'arrow-down', 'icon-only': '', 'aria-label': `Move ${id} down`, title: 'Move down (b)' },
+        undefined,
+      );
+      up.addEventListener(
+        'click',
+        () => void this.actions.edit({ op: 'moveCandidate', question: q.name, candidate: id, by: -1 }),
+      );
+      down.addEventListener(
+        'click',
+        () => void this.actions.edit({ op: 'moveCandidate', question: q.name, candidate: id, by: 1 }),
+      );
+      const item = el(
+        'li',
+        {
+          class: `candidate${id === selected ? ' candidate-selected' : ''}`,
+          'data-candidate': id,
+          'aria-selected': String(id === selected),
+        },
+        el('span', { class: 'key-hint' }, `${i + 1}.`),
+        el('span', { class: 'candidate-id' }, id),
+        el('span', { class: 'candidate-text' }, display(byId.get(id))),
+        el('span', { class: 'candidate-moves' }, up, down),
+      );
+      // Drag a candidate onto another to put it there (the keys and buttons do the same).
+      if (this.structured) {
+        item.draggable = true;
+        item.addEventListener('dragstart', (e) => {
+          e.dataTransfer?.setData(RANK_DRAG, id);
+          if (e.dataTransfer) e.dataTransfer.effectAllowed = 'move';
+        });
+        item.addEventListener('dragover', (e) => {
+          if (e.dataTransfer?.types.includes(RANK_DRAG)) e.preventDefault();
+        });
+        item.addEventListener('drop', (e) => {
+          const from = e.dataTransfer?.getData(RANK_DRAG);
+          if (from === undefined || !order.includes(from)) return;
+          e.preventDefault();
+          const by = order.indexOf(id) - order.indexOf(from);
+          this.selected.set(q.name, from);
+          if (by !== 0) void this.actions.edit({ op: 'moveCandidate', question: q.name, candidate: from, by });
+        });
+      }
+      item.addEventListener('click', () => {
+        this.selected.set(q.name, id);
+        for (const li of list.children) {
+          const on = li === item;
+          li.classList.toggle('candidate-selected', on);
+          li.setAttribute('aria-selected', String(on));
+        }
+      });
+      list.append(item);
+    });
+    const keep = this.button(
+      { 'data-testid': `keep-order-${q.name}`, icon: 'check', title: 'Answer with this order' },
+      undefined,
+      'Keep this order',
+    );
+    keep.addEventListener('click', () => void this.actions.edit({ op: 'answer', question: q.name, value: order }));
+    return el('div', {}, list, el('div', { class: 'actions' }, keep));
+  }
+
+  private text(v: QView, field: string | undefined): HTMLElement {
+    const q = v.question;
+    const own = this.own(v);
+    const initial = typeof own === 'string' ? own : '';
+    const area = el('textarea', {
+      class: 'field-editor question-text',
+      'data-testid': `text-${q.name}`,
+      'data-question': q.name,
+      'aria-label': q.title ?? q.name,
+      placeholder: field ? `Your answer (a correction of ${field})` : 'Your answer',
+      rows: '3',
+    });
+    area.value = initial;
+    if (!this.structured) area.disabled = true;
+    const commit = () => {
+      const value = area.value;
+      if (value === initial) return;
+      if (value.trim() === '') {
+        if (v.human) void this.actions.edit({ op: 'clearAnswer', question: q.name });
+        return;
+      }
+      void this.actions.edit({ op: 'answer', question: q.name, value });
+    };
+    area.addEventListener('change', commit);
+    area.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        e.stopPropagation();
+        area.blur();
+        this.actions.leave();
+      }
+    });
+    return el(
+      'div',
+      {},
+      area,
+      el('div', { class: 'hint' }, 'Saved when you leave the box (Escape leaves it); empty takes the answer back'),
+    );
+  }
+
+  private spans(v: QView, labels: readonly string[], field: string): HTMLElement {
+    const q = v.question;
+    const box = el('div', { class: 'spans' });
+    if (v.text === undefined) {
+      box.append(el('div', { class: 'meta' }, `This record has no text field "${field}" to mark.`));
+      return box;
+    }
+    // Where the text is selected: the record's own field when it shows the text as it is, else a copy here.
+    const shown = [...this.actions.recordElement().querySelectorAll<HTMLElement>('section.field')].find(
+      (s) => s.dataset.field === field,
+    );
+    const fieldBox = shown?.querySelector<HTMLElement>('.field-value[data-kind="string"]');
+    // The person's spans marked in the text (not when one no longer fits it: the list says why).
+    const marked = v.human?.status !== 'discarded' && v.human?.problem === undefined ? spansOf(v.human?.value) : [];
+    if (fieldBox && fieldBox.textContent === v.text) {
+      highlight(fieldBox, v.text, marked);
+      this.spanBoxes.push({ box: fieldBox, question: q.name });
+    } else {
+      const copy = el('div', { class: 'span-text prose', 'data-testid': `span-text-${q.name}` });
+      highlight(copy, v.text, marked);
+      this.spanBoxes.push({ box: copy, question: q.name });
+      box.append(copy);
+    }
+    const picked = this.selection?.question === q.name ? this.selection : undefined;
+    box.append(
+      el(
+        'div',
+        { class: 'meta', 'data-testid': `span-selection-${q.name}` },
+        picked
+          ? `Selected: “${v.text.slice(picked.start, picked.end)}”. Pick its label:`
+          : `Select text in “${field}”, then pick its label:`,
+      ),
+    );
+    const group = el('div', { class: 'relabel', role: 'group', 'aria-label': `Span labels of ${q.title ?? q.name}` });
+    labels.forEach((label, i) => {
+      const b = this.button(
+        { 'data-testid': `span-${q.name}-${label}`, title: `Mark the selected text as ${label}` },
+        undefined,
+        this.keyHint(i),
+        label,
+      );
+      // Keep the selection: a press on the button would otherwise clear it before the click.
+      b.addEventListener('mousedown', (e) => e.preventDefault());
+      b.addEventListener('click', () => void this.mark(v, label));
+      group.append(b);
+    });
+    box.append(group);
+    const own = this.own(v);
+    const list = el('ul', { class: 'span-list', 'data-testid': `spans-${q.name}` });
+    spansOf(own).forEach((s, i) => {
+      const remove = this.button(
+        {
+          icon: 'close',
+          'icon-only': '',
+          'aria-label': `Remove span ${i + 1} (${s.label})`,
+          'data-testid': `remove-span-${q.name}-${i}`,
+        },
+        undefined,
+      );
+      remove.addEventListener(
+        'click',
+        () => void this.actions.edit({ op: 'removeSpan', question: q.name, position: i }),
+      );
+      list.append(
+        el(
+          'li',
+          { class: 'span-item', 'data-label': s.label },
+          el('span', { class: 'chip chip-suggestion' }, s.label),
+          el('span', { class: 'span-offsets' }, `${s.start}–${s.end}`),
+          el('span', { class: 'span-covered' }, `“${s.text ?? ''}”`),
+          remove,
+        ),
+      );
+    });
+    if (list.children.length) box.append(list);
+    return box;
+  }
+
+  /** Marks the selected text of a span question with a label. */
+  private async mark(v: QView, label: string): Promise<void> {
+    this.trackSelection();
+    const s = this.selection;
+    if (s?.question !== v.question.name || s.index !== this.recordIndex) {
+      this.actions.say(`Select text in “${v.question.type === 'span' ? v.question.field : ''}” first`, true);
+      return;
+    }
+    const failure = await this.actions.edit({ op: 'addSpan', question: s.question, label, start: s.start, end: s.end });
+    if (!failure) {
+      this.selection = undefined;
+      document.getSelection()?.removeAllRanges();
+    }
+  }
+
+  private trackSelection(): void {
+    const sel = document.getSelection();
+    if (!sel || sel.isCollapsed || sel.rangeCount === 0) return;
+    const range = sel.getRangeAt(0);
+    for (const { box, question } of this.spanBoxes) {
+      if (!box.isConnected || !box.contains(range.startContainer) || !box.contains(range.endContainer)) continue;
+      const start = offsetIn(box, range.startContainer, range.startOffset);
+      const end = offsetIn(box, range.endContainer, range.endOffset);
+      this.selection = { question, start, end, index: this.recordIndex };
+      const hint = this.element.querySelector(`[data-testid="span-selection-${CSS.escape(question)}"]`);
+      const text = this.views.find((x) => x.question.name === question)?.text ?? '';
+      if (hint) hint.textContent = `Selected: “${text.slice(start, end)}”. Pick its label:`;
+      return;
+    }
+  }
+
+  /** Each model's suggestion (value, score, agent, why it no longer fits) with Accept, and Reject for the question. */
+  private suggestions(v: QView): Child[] {
+    const q = v.question;
+    const models = v.suggestions.filter((s) => s.type === 'model');
+    const cards = v.suggestions.map((s) => {
+      const acc = this.button(
+        { icon: 'check', 'data-testid': `accept-${q.name}-${s.position}`, title: 'Accept this as your answer' },
+        undefined,
+        'Accept',
+      );
+      if (s.problem) acc.setAttribute('disabled', '');
+      acc.addEventListener('click', () => this.actions.accept(q.name, s.position));
+      const scores =
+        q.type === 'multi-label' && s.labelScores
+          ? el(
+              'div',
+              { class: 'meta' },
+              Object.entries(s.labelScores)
+                .map(([l, c]) => `${l} ${formatPercent(c)}`)
+                .join(' · '),
+            )
+          : null;
+      return el(
+        'div',
+        { class: 'suggestion', 'data-testid': 'question-suggestion', 'data-position': String(s.position) },
+        el(
+          'div',
+          { class: 'suggestion-head' },
+          el('span', { class: 'chip chip-suggestion' }, showAnswer(q, s.value)),
+          s.score !== undefined ? el('span', { class: 'score', title: 'Confidence' }, formatPercent(s.score)) : null,
+        ),
+        el(
+          'div',
+          { class: 'meta' },
+          `${s.task === 'consistency' ? 'self-consistency vote' : s.type}${s.agent ? ` · ${s.agent}` : ''}`,
+        ),
+        scores,
+        s.rationale ? el('p', { class: 'prose' }, s.rationale) : null,
+        s.problem
+          ? el('div', { class: 'notice notice-warning' }, icon('warning'), el('span', {}, `Does not fit: ${s.problem}`))
+          : null,
+        el('div', { class: 'actions' }, acc),
+      );
+    });
+    if (!models.length) return cards;
+    const reject = this.button(
+      { icon: 'close', 'data-testid': `reject-${q.name}`, title: "Reject the models' suggestions (r when focused)" },
+      undefined,
+      'Reject suggestions',
+    );
+    reject.addEventListener('click', () => this.actions.reject(q.name));
+    return [...cards, el('div', { class: 'actions' }, reject)];
+  }
+}
