@@ -21,16 +21,23 @@ import { assertDatasetFile, type JsonlDataset } from '../../core/store';
 import { UsageError, textOrFile, type Command, type Io, type OptionValues } from '../cli';
 import { endpointOptions, list, llmFlags, llmUsage, num } from './llm-common';
 import { questionFlags, questionOptionsOf, questionUsage } from './question-flags';
-import { runOperation } from './run-operation';
+import { batchFlags, batchUsage, runOperation } from './run-operation';
 import { fieldFlags, fieldMapOf, openJsonl } from './util';
 
-const common = { ...llmFlags, 'in-place': { type: 'boolean' }, replace: { type: 'boolean' }, ...fieldFlags } as const;
+const common = {
+  ...llmFlags,
+  'in-place': { type: 'boolean' },
+  replace: { type: 'boolean' },
+  ...fieldFlags,
+  ...batchFlags,
+} as const;
 
 const commonUsage =
   llmUsage.replace('  --cache-dir', '  --out FILE | --in-place   --cache-dir') +
   '\n  --label-field, --rationale-field, --judge-field, --judges-field, --annotations-field NAME (where the results go)' +
   '\n  --replace   replace a label or rationale the record already has (the old value is kept in annotations.history);\n' +
-  "              without it an existing one stays and the model's answer is a suggestion beside it";
+  "              without it an existing one stays and the model's answer is a suggestion beside it\n" +
+  batchUsage;
 
 async function commonOptions(
   values: OptionValues,

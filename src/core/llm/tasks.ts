@@ -605,13 +605,13 @@ export function modelsOf(id: TaskId, o: CommonOptions): string[] {
 }
 
 /** The job id of the k-th of `count` models' jobs: a given job id names the run, each model's job gets its own journal under it. */
-function jobIdOf(id: TaskId, o: CommonOptions, k: number, count: number, promptHashValue: string): string {
+export function jobIdOf(id: TaskId, o: CommonOptions, k: number, count: number, promptHashValue: string): string {
   if (o.jobId !== undefined) return count > 1 ? `${o.jobId}.${id === 'judge' ? 'judge' : 'model'}${k + 1}` : o.jobId;
   return defaultJobId(id, o, promptHashValue);
 }
 
 /** The prices of a job's model: the options' when set, else the table's (./prices.ts), else 0. */
-function pricesOf(o: CommonOptions): { input: number; output: number } {
+export function pricesOf(o: CommonOptions): { input: number; output: number } {
   const p = effectivePrices(o.model, { input: o.pricePerMillionInputTokens, output: o.pricePerMillionOutputTokens });
   return { input: p.input, output: p.output };
 }
