@@ -111,15 +111,16 @@ export function entry<S extends z.ZodType, R>(
 /**
  * The names of an operation on each face: the CLI subcommand (words: `generate-responses` is
  * `curate generate responses`) and the VS Code command (`datasetCurator.` + the id in camelCase;
- * a record's variant adds `Record`).
+ * a record's variant adds `Record`; its batch mode, "Run as Batch", adds `Batch`: `datasetCurator.labelBatch`).
  */
-export function faceNames(id: string): { cli: string[]; vscode: string; vscodeRecord: string } {
+export function faceNames(id: string): { cli: string[]; vscode: string; vscodeRecord: string; vscodeBatch: string } {
   const words = id.split('-');
   const camel = words.map((w, i) => (i === 0 ? w : `${w[0]!.toUpperCase()}${w.slice(1)}`)).join('');
   return {
     cli: words[0] === 'generate' ? words : [id],
     vscode: `datasetCurator.${camel}`,
     vscodeRecord: `datasetCurator.${camel}Record`,
+    vscodeBatch: `datasetCurator.${camel}Batch`,
   };
 }
 

@@ -34,6 +34,7 @@ export async function run(): Promise<void> {
   await import('./endpoint.test');
   await import('./interop.test');
   await import('./git.test');
+  await import('./batch.test');
 
   const results: TestResult[] = [];
   let vscodeVersion = 'unknown';

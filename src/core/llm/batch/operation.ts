@@ -5,8 +5,8 @@
 // at the Batch API's price, and `retryOnline` sends the requests the batch left failed through the
 // online path for those records. Several models (judges): one batch job per model, one after the
 // other.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Estimate, OperationContext } from '../../operation';
 import { UserError } from '../../operation';
 import {
@@ -32,7 +32,10 @@ import {
   openEngine,
   pricesOf,
   targetPath,
-  type LabelOptions,
+  CritiqueOptions,
+  JudgeOptions,
+  LabelOptions,
+  RationaleOptions,
   type LlmEnv,
   type TaskOptionsById,
 } from '../tasks';
@@ -43,7 +46,7 @@ import { readBatchJournal } from './journal';
 import { runBatchJob } from './job';
 import { costOf } from './prices';
 import { customIdFor, messagesKey, taskAdapter, type BatchTaskAdapter } from './records';
-import { BatchCancelledError, batchFilesDir, batchJournalPath } from './run';
+import { BatchCancelledError, batchFilesDir, batchJournalPath, listBatchJobs } from './run';
 
 /** The tasks that run as a batch (one request per record); consistency (k samples) does not yet. */
 export const BATCH_TASKS = ['label', 'rationale', 'judge', 'critique'] as const;
@@ -197,6 +200,7 @@ async function runOneBatch<K extends BatchTaskId>(
       },
     };
     const jobId = jobIdOf(id, o, k, count, task.promptHash);
+    writeJobOptions(journalDirFor(target), jobId, id, o);
     let source: RecordSource;
     let sink: ResultSink;
     let applied = 0;
@@ -220,9 +224,9 @@ async function runOneBatch<K extends BatchTaskId>(
       flush: () => sink.flush(),
     };
     const prices = pricesOf(o);
-    const journalDir = journalDirFor(target);
+    const journals = journalDirFor(target);
     const info = (): BatchJobInfo => ({
-      journals: [batchJournalPath(journalDir, jobId)],
+      journals: [batchJournalPath(journals, jobId)],
       requests: 0,
       newRequests: 0,
       batchesCreated: 0,
@@ -240,7 +244,7 @@ async function runOneBatch<K extends BatchTaskId>(
         source,
         sink: counted,
         adapter,
-        journalDir,
+        journalDir: journals,
         job: jobId,
         model: o.model,
         ...(o.limit !== undefined ? { limit: o.limit } : {}),
@@ -335,7 +339,7 @@ async function runOneBatch<K extends BatchTaskId>(
       log(`${failed.length} record(s) the batch left failed go through the online path`);
       const online = await runJob({
         jobId: `${jobId}.online`,
-        journalDir,
+        journalDir: journals,
         task,
         source: subset,
         sink: {
@@ -367,6 +371,79 @@ async function runOneBatch<K extends BatchTaskId>(
     close();
     opened?.close();
   }
+}
+
+// ---- resuming -------------------------------------------------------------------------------
+
+/**
+ * The options of a batch job, beside its journal (`<job>.batch.op.json`): what a face needs to
+ * resume it later without asking again (VS Code on activation). Never the API key (it is not an
+ * option); paths made absolute.
+ */
+function writeJobOptions(dir: string, jobId: string, task: BatchTaskId, o: TaskOptionsById[BatchTaskId]): void {
+  const path = join(dir, `${jobId}.batch.op.json`);
+  if (existsSync(path)) return;
+  const options = {
+    ...o,
+    input: resolve(o.input),
+    ...(o.output !== undefined ? { output: resolve(o.output) } : {}),
+    ...('judgeModels' in o ? { judgeModels: [] } : {}),
+    ...('models' in o ? { models: [] } : {}),
+    jobId,
+  };
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify({ version: 1, task, options })}\n`, { mode: 0o600 });
+  renameSync(tmp, path);
+}
+
+const SCHEMAS = { label: LabelOptions, rationale: RationaleOptions, judge: JudgeOptions, critique: CritiqueOptions };
+
+/** A batch job an earlier run left unfinished, with what resumes it. */
+export interface PendingBatchJob {
+  job: string;
+  journal: string;
+  task: BatchTaskId;
+  /** The operation's options (raw, for the registry's prepare), with the job's id. */
+  options: Record<string, unknown>;
+  /** The endpoint the job's batches are at. */
+  baseURL: string;
+  model: string;
+}
+
+/**
+ * The unfinished batch jobs of a dataset (its journal folder) that can be resumed: the journal
+ * has parts not applied, and the job's options are beside it and valid for its task. A file of
+ * options that does not parse is left out (`problems`).
+ */
+export function pendingBatchJobs(dataset: string, problems?: (job: string, why: string) => void): PendingBatchJob[] {
+  const out: PendingBatchJob[] = [];
+  for (const j of listBatchJobs(dataset)) {
+    if (!j.unfinished) continue;
+    const path = j.path.replace(/\.batch\.jsonl$/, '.batch.op.json');
+    if (!existsSync(path)) {
+      problems?.(j.job, 'no options beside its journal (run the same command again to resume it)');
+      continue;
+    }
+    try {
+      const raw = JSON.parse(readFileSync(path, 'utf8')) as { task?: unknown; options?: unknown };
+      const task = typeof raw.task === 'string' && isBatchTask(raw.task) ? raw.task : undefined;
+      if (!task) throw new Error(`unknown task ${JSON.stringify(raw.task)}`);
+      const options = SCHEMAS[task].parse(raw.options);
+      if (options.jobId !== j.job) throw new Error(`the options are of job ${options.jobId ?? '?'}`);
+      out.push({
+        job: j.job,
+        journal: j.path,
+        task,
+        options: raw.options as Record<string, unknown>,
+        baseURL: options.baseURL,
+        model: options.model,
+      });
+    } catch (err) {
+      problems?.(j.job, err instanceof Error ? err.message : String(err));
+    }
+  }
+  return out;
 }
 
 /** Runs a task as a batch job (one per model, one after the other). */
