@@ -16,7 +16,8 @@ import {
   type BatchModeOptions,
   type BatchTaskId,
 } from './llm/batch/operation';
-import type { TaskOptionsById } from './llm/tasks';
+import type { LabelOptions, TaskOptionsById } from './llm/tasks';
+import { runCascade } from './llm/batch/cascade-run';
 
 /** What a run did, in words for a person (no flag or setting names: the faces add those). */
 export interface Summary {
@@ -145,6 +146,17 @@ function batchDetails(b: NonNullable<JobSummary['batch']>): string[] {
   ];
 }
 
+/** Per stage of a cascade: records, accepted, escalated, to review, failed, tokens, cost. */
+function cascadeDetails(c: NonNullable<JobSummary['cascade']>): string[] {
+  return [
+    ...c.stages.map(
+      (st, k) =>
+        `stage ${k + 1} ${st.model}${st.mode === 'batch' ? ' (batch)' : ''}: ${st.records} record(s), ${st.accepted} accepted (confidence >= ${c.threshold}), ${k === c.stages.length - 1 ? `${st.review} to review` : `${st.escalated} escalated`}, ${st.failed} failed; ${st.tokens.input_tokens} + ${st.tokens.output_tokens} tokens, $${st.cost.toFixed(4)}`,
+    ),
+    `cascade: ${c.accepted} record(s) labeled by a model, ${c.review} sent to the review queue "${c.queue}"; $${c.cost.toFixed(4)} (the strongest model alone: about $${c.strongestOnly.toFixed(4)})`,
+  ];
+}
+
 /** An LLM job over a file's records (label, rationale, judge, consistency, critique). */
 export const jobReporting: Reporting<JobSummary> = {
   summarize(s) {
@@ -155,6 +167,7 @@ export const jobReporting: Reporting<JobSummary> = {
           (p) => `${p.model}: ${p.ok} ok, ${p.failed.length} failed, ${p.cached} from cache, ${p.requests} request(s)`,
         ),
         ...(s.batch ? batchDetails(s.batch) : []),
+        ...(s.cascade ? cascadeDetails(s.cascade) : []),
       ],
       failures: s.failed.map((f) => ({ where: `line ${f.line}${s.parts ? ` (${f.model})` : ''}`, reason: f.reason })),
       skipped: s.skipped.map((f) => ({ where: `line ${f.line}`, reason: f.reason })),
@@ -244,13 +257,48 @@ export function llmEntries(env: LlmEnv): { readonly [K in TaskId]: OperationEntr
     estimate: (o) => estimateBatch(id, o, env),
     run: (o, ctx, mode) => runTaskAsBatch(id, o, env, ctx, mode),
   });
+  // Label with `cascade`: the cheap model first, the strong one where it is unsure (cascade-run.ts).
+  const label = ops.label;
+  const cascading: typeof label = {
+    ...label,
+    estimate: async (o, ctx) =>
+      (o.cascade ? cascadeEstimate(label, o, ctx) : label.estimate?.(o, ctx)) as Promise<Estimate>,
+    run: (o, ctx) => (o.cascade ? runCascade(o, env, ctx, { batch: false }) : label.run(o, ctx)),
+  };
+  const labelBatch = batch('label');
   return {
-    label: entry(ops.label, jobReporting, batch('label')),
+    label: entry(cascading, jobReporting, {
+      estimate: (o, ctx) => (o.cascade ? cascadeEstimate(labelBatch, o, ctx) : labelBatch.estimate(o, ctx)),
+      run: (o, ctx, mode) =>
+        o.cascade ? runCascade(o, env, ctx, { ...mode, batch: true }) : labelBatch.run(o, ctx, mode),
+    }),
     rationale: entry(ops.rationale, jobReporting, batch('rationale')),
     judge: entry(ops.judge, jobReporting, batch('judge')),
     consistency: entry(ops.consistency, jobReporting),
     critique: entry(ops.critique, jobReporting, batch('critique')),
   };
+}
+
+/**
+ * A cascade's estimate before it runs: the first model on every record, and (at worst) each
+ * stronger one on every record too; how many escalate is known only as it runs.
+ */
+async function cascadeEstimate(
+  op: { estimate?(o: LabelOptions, ctx: Pick<OperationContext, 'signal'>): Promise<Estimate | undefined> | undefined },
+  o: LabelOptions,
+  ctx: Pick<OperationContext, 'signal'>,
+): Promise<Estimate> {
+  const e: Estimate = { records: 0, requests: 0, inputTokens: 0, outputTokens: 0, cost: 0 };
+  for (const model of o.cascade ?? []) {
+    const x = await op.estimate?.({ ...o, model, cascade: undefined, escalateBelow: undefined }, ctx);
+    if (!x) continue;
+    e.records = x.records;
+    e.requests += x.requests;
+    e.inputTokens += x.inputTokens;
+    e.outputTokens += x.outputTokens;
+    e.cost = (e.cost ?? 0) + (x.cost ?? 0);
+  }
+  return e;
 }
 
 /** The registry ids whose operation runs as a batch too (the faces' "Run as Batch" and --batch). */

@@ -186,16 +186,21 @@ function labelCommand(name: string, summary: string): Command {
   return {
     name,
     summary,
-    usage: `curate ${name} FILE --labels a,b,c [--few-shot N] [--question label] [--models a,b]\n${questionUsage}\n${commonUsage}`,
+    usage: `curate ${name} FILE --labels a,b,c [--few-shot N] [--question label] [--models a,b] [--cascade small,large [--escalate-below 0.8]]\n${questionUsage}\n${commonUsage}`,
     details:
       'With --models every listed model labels every record (one job per model over the same file, one after the other,\n' +
       'sharing the cache): each model\'s answer is a suggestion of its own, side by side; "curate agreement" then compares\n' +
-      'each model with people and the models with each other.',
+      'each model with people and the models with each other.\n' +
+      'With --cascade small,large the first model labels every record, the next only the records whose confidence is\n' +
+      'below --escalate-below (default 0.8), and what the last leaves below it goes to the review queue "low-confidence";\n' +
+      'the summary gives the records, counts, tokens and cost per stage. Online, or with --batch each stage as a batch.',
     options: {
       ...common,
       labels: { type: 'string', short: 'l' },
       'few-shot': { type: 'string' },
       models: { type: 'string' },
+      cascade: { type: 'string' },
+      'escalate-below': { type: 'string' },
       ...questionFlags,
     },
     async run({ values, positionals }, io) {
@@ -221,6 +226,18 @@ function labelCommand(name: string, summary: string): Command {
         extra.models = all;
         run.defaultModel = all[0];
       }
+      // A cost cascade: the cheap model first, the strong one where it is unsure, then people.
+      if (values.cascade !== undefined) {
+        const stages = list(values.cascade);
+        if (stages.length < 2)
+          throw new UsageError(
+            '--cascade needs two models or more, cheapest first, e.g. --cascade gpt-4.1-nano,gpt-4.1',
+          );
+        if (values.models !== undefined) throw new UsageError('choose --cascade or --models, not both');
+        extra.cascade = stages;
+        extra.escalateBelow = num(values['escalate-below'], 'escalate-below') ?? 0.8;
+        run.defaultModel = stages[0];
+      } else if (values['escalate-below'] !== undefined) throw new UsageError('--escalate-below goes with --cascade');
       return runLlm('label', name, io, run);
     },
   };

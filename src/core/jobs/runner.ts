@@ -81,6 +81,31 @@ export interface JobSummary {
   parts?: JobSummary[];
   /** Run as a Batch API job (src/core/llm/batch/operation.ts): its batches. */
   batch?: BatchJobInfo;
+  /** A cost cascade (src/core/llm/batch/cascade-run.ts): per stage, and what went to people. */
+  cascade?: CascadeInfo;
+}
+
+/** What a cascade did: each stage's counts and cost, and the records left to the review queue. */
+export interface CascadeInfo {
+  threshold: number;
+  stages: Array<{
+    model: string;
+    mode: 'online' | 'batch';
+    records: number;
+    accepted: number;
+    escalated: number;
+    review: number;
+    failed: number;
+    tokens: Usage;
+    cost: number;
+  }>;
+  /** Records whose label a stage decided, and those sent to the review queue. */
+  accepted: number;
+  review: number;
+  queue: string;
+  cost: number;
+  /** What the strongest model alone would have cost on every record (the same tokens per record). */
+  strongestOnly: number;
 }
 
 /** What a job run as a batch sent and where its batches are. */

@@ -118,6 +118,13 @@ export const LabelOptions = CommonOptions.extend({
    * between models. Empty: `model` alone.
    */
   models: z.array(z.string().min(1)).default([]),
+  /**
+   * A cost cascade (src/core/llm/batch/cascade-run.ts): the models from cheapest to strongest; the
+   * first labels every record, each next one only the records whose confidence stayed below
+   * `escalateBelow`; what the last leaves below it goes to the human review queue.
+   */
+  cascade: z.array(z.string().min(1)).min(2).optional(),
+  escalateBelow: z.number().min(0).max(1).optional(),
   // Other question types (multi-label, rating, ranking, text, span): declared in .curator/questions.json or given here (src/core/questions).
   ...QuestionOptions.shape,
   ...AnswerExamples.shape,

@@ -18,7 +18,7 @@ import {
   type JobSummary,
 } from '../../jobs/runner';
 import { openJobTarget, StoreRecordSource, StoreResultSink } from '../../jobs/store-io';
-import type { RecordSource, ResultSink, SourceRecord } from '../../jobs/types';
+import type { LlmTask, RecordSource, ResultSink, SourceRecord } from '../../jobs/types';
 import { defaultFields } from '../../schema/annotation';
 import type { JsonlDataset } from '../../store';
 import type { Usage } from '../client';
@@ -173,6 +173,189 @@ const addUsage = (a: Usage, b: Usage): void => {
   a.output_tokens += b.output_tokens;
 };
 
+/** What a batch job over some records needs (a task's run over a file, or a cascade's stage). */
+export interface BatchOver<K extends BatchTaskId> {
+  id: K;
+  o: TaskOptionsById[K];
+  task: LlmTask;
+  env: LlmEnv;
+  ctx: OperationContext;
+  mode: BatchModeOptions;
+  jobId: string;
+  journalDir: string;
+  source: RecordSource;
+  sink: ResultSink;
+  log: (line: string) => void;
+}
+
+/**
+ * A task over a source's records as one batch job (`runBatchJob`), the summary in the online
+ * runner's terms, and with `retryOnline` what it left failed through the online path.
+ */
+export async function runBatchOver<K extends BatchTaskId>(a: BatchOver<K>): Promise<JobSummary> {
+  const { id, o, task, env, ctx, mode, jobId, source, sink, log } = a;
+  const journals = a.journalDir;
+  const started = performance.now();
+  const inner = adapterOf(id, task, o);
+  // The tokens of every answer (also those replayed from an earlier run's parts: the job's cost).
+  const tokens: Usage = { input_tokens: 0, output_tokens: 0 };
+  const adapter: BatchTaskAdapter = {
+    ...inner,
+    accept(answer) {
+      addUsage(tokens, answer.usage);
+      return inner.accept(answer);
+    },
+  };
+  let applied = 0;
+  const counted: ResultSink = {
+    apply: (i, r, bound) => {
+      applied++;
+      return sink.apply(i, r, bound);
+    },
+    flush: () => sink.flush(),
+  };
+  const prices = pricesOf(o);
+  const info = (): BatchJobInfo => ({
+    journals: [batchJournalPath(journals, jobId)],
+    requests: 0,
+    newRequests: 0,
+    batchesCreated: 0,
+    batches: [],
+    stale: 0,
+    retriedOnline: 0,
+    batchCost: costOf(tokens, prices, 'batch'),
+  });
+  const total = Math.min(source.count(), o.limit ?? Infinity);
+  log(`${id} with ${o.model} as a batch job (${jobId}): ${task.promptSource ?? task.promptHash}`);
+  let r;
+  try {
+    r = await runBatchJob({
+      api: new BatchApiClient({ baseURL: o.baseURL, apiKey: await env.apiKey(), log }),
+      source,
+      sink: counted,
+      adapter,
+      journalDir: journals,
+      job: jobId,
+      model: o.model,
+      ...(o.limit !== undefined ? { limit: o.limit } : {}),
+      ...(mode.poll ? { poll: mode.poll } : {}),
+      signal: ctx.signal,
+      progress: ctx.progress,
+      log,
+    });
+  } catch (err) {
+    if (!(err instanceof BatchCancelledError)) throw err;
+    // Stopped waiting: the parts applied so far are saved; the batches go on at the provider.
+    const b = err.summary;
+    throw new JobCancelledError({
+      jobId,
+      task: id,
+      model: o.model,
+      total,
+      ok: applied,
+      failed: [],
+      skipped: [],
+      cached: 0,
+      resumed: 0,
+      requests: b.newRequests,
+      tokens,
+      cost: costOf(tokens, prices, 'batch'),
+      elapsedMs: performance.now() - started,
+      journal: b.journal,
+      complete: false,
+      batch: {
+        ...info(),
+        requests: b.requests,
+        newRequests: b.newRequests,
+        batchesCreated: b.batchesCreated,
+        waiting: true,
+      },
+    });
+  }
+  const { batch: b, records } = r;
+  const batchCost = costOf(tokens, prices, 'batch');
+  const summary: JobSummary = {
+    jobId,
+    task: id,
+    model: o.model,
+    total,
+    ok: records.applied,
+    failed: [
+      ...records.failed.map((f) => ({ i: f.i, line: f.line, reason: f.reason })),
+      ...records.redo.map((f) => ({
+        i: f.i,
+        line: f.line,
+        reason: 'no answer yet: the record changed after its request was sent (the next run sends it)',
+      })),
+    ].sort((x, y) => x.i - y.i),
+    skipped: records.skipped,
+    cached: 0,
+    resumed: records.resumed,
+    requests: b.newRequests,
+    tokens: { ...tokens },
+    cost: batchCost,
+    elapsedMs: 0,
+    journal: b.journal,
+    complete: b.complete,
+    batch: {
+      ...info(),
+      requests: b.requests,
+      newRequests: b.newRequests,
+      batchesCreated: b.batchesCreated,
+      batches: b.parts.map((p) => ({
+        part: p.part,
+        round: p.round,
+        ...(p.batchId ? { batchId: p.batchId } : {}),
+        ...(p.status ? { status: p.status } : {}),
+        requests: p.requests,
+      })),
+      stale: records.stale.length,
+      batchCost,
+    },
+  };
+  if (records.stale.length > 0)
+    log(`${records.stale.length} answer(s) not applied: their records changed after the requests were sent`);
+  const failed = summary.failed;
+  if (failed.length > 0 && !mode.retryOnline)
+    log(
+      `${failed.length} record(s) failed in the batch; run the same command with retryOnline to send them through the online path`,
+    );
+  if (failed.length > 0 && mode.retryOnline) {
+    // The records the batch left failed, online (their own journal: a killed retry resumes too).
+    const subset = new Subset(
+      source,
+      failed.map((f) => f.i),
+    );
+    log(`${failed.length} record(s) the batch left failed go through the online path`);
+    const online = await runJob({
+      jobId: `${jobId}.online`,
+      journalDir: journals,
+      task,
+      source: subset,
+      sink: {
+        apply: (i, res, bound) => counted.apply(subset.indices[i] as number, res, bound),
+        flush: () => counted.flush(),
+      },
+      concurrency: o.concurrency,
+      signal: ctx.signal,
+      progress: ctx.progress,
+      log,
+      prices,
+      retryFailed: true,
+    });
+    summary.ok += online.ok;
+    summary.failed = online.failed.map((f) => ({ ...f, i: subset.indices[f.i] as number }));
+    summary.skipped = [...summary.skipped, ...online.skipped.map((f) => ({ ...f, i: subset.indices[f.i] as number }))];
+    summary.cached += online.cached;
+    summary.requests += online.requests;
+    addUsage(summary.tokens, online.tokens);
+    summary.cost += online.cost;
+    (summary.batch as BatchJobInfo).retriedOnline = failed.length;
+  }
+  summary.elapsedMs = performance.now() - started;
+  return summary;
+}
+
 /** One model's batch job over the file, and the online retry of what it left failed. */
 async function runOneBatch<K extends BatchTaskId>(
   id: K,
@@ -183,27 +366,15 @@ async function runOneBatch<K extends BatchTaskId>(
   k: number,
   count: number,
 ): Promise<JobSummary> {
-  const started = performance.now();
   const { client, cache, log, close } = await openEngine(o, env, ctx);
   const target = targetPath(o, id);
   let opened: JsonlDataset | undefined;
   try {
     const task = createTask(id, o, { client, cache });
-    const inner = adapterOf(id, task, o);
-    // The tokens of every answer (also those replayed from an earlier run's parts: the job's cost).
-    const tokens: Usage = { input_tokens: 0, output_tokens: 0 };
-    const adapter: BatchTaskAdapter = {
-      ...inner,
-      accept(answer) {
-        addUsage(tokens, answer.usage);
-        return inner.accept(answer);
-      },
-    };
     const jobId = jobIdOf(id, o, k, count, task.promptHash);
     writeJobOptions(journalDirFor(target), jobId, id, o);
     let source: RecordSource;
     let sink: ResultSink;
-    let applied = 0;
     if (env.openSource) {
       source = await env.openSource(o);
       if (!env.openSink) throw new UserError('a custom record source needs a custom result sink (env.openSink)');
@@ -216,157 +387,19 @@ async function runOneBatch<K extends BatchTaskId>(
       source = new StoreRecordSource(opened);
       sink = new StoreResultSink(opened, { fields: o.fields ?? defaultFields, replace: o.replaceExisting });
     }
-    const counted: ResultSink = {
-      apply: (i, r, bound) => {
-        applied++;
-        return sink.apply(i, r, bound);
-      },
-      flush: () => sink.flush(),
-    };
-    const prices = pricesOf(o);
-    const journals = journalDirFor(target);
-    const info = (): BatchJobInfo => ({
-      journals: [batchJournalPath(journals, jobId)],
-      requests: 0,
-      newRequests: 0,
-      batchesCreated: 0,
-      batches: [],
-      stale: 0,
-      retriedOnline: 0,
-      batchCost: costOf(tokens, prices, 'batch'),
-    });
-    const total = Math.min(source.count(), o.limit ?? Infinity);
-    log(`${id} with ${o.model} as a batch job (${jobId}): ${task.promptSource ?? task.promptHash}`);
-    let r;
-    try {
-      r = await runBatchJob({
-        api: new BatchApiClient({ baseURL: o.baseURL, apiKey: await env.apiKey(), log }),
-        source,
-        sink: counted,
-        adapter,
-        journalDir: journals,
-        job: jobId,
-        model: o.model,
-        ...(o.limit !== undefined ? { limit: o.limit } : {}),
-        ...(mode.poll ? { poll: mode.poll } : {}),
-        signal: ctx.signal,
-        progress: ctx.progress,
-        log,
-      });
-    } catch (err) {
-      if (!(err instanceof BatchCancelledError)) throw err;
-      // Stopped waiting: the parts applied so far are saved; the batches go on at the provider.
-      const b = err.summary;
-      throw new JobCancelledError({
-        jobId,
-        task: id,
-        model: o.model,
-        total,
-        ok: applied,
-        failed: [],
-        skipped: [],
-        cached: 0,
-        resumed: 0,
-        requests: b.newRequests,
-        tokens,
-        cost: costOf(tokens, prices, 'batch'),
-        elapsedMs: performance.now() - started,
-        journal: b.journal,
-        complete: false,
-        batch: {
-          ...info(),
-          requests: b.requests,
-          newRequests: b.newRequests,
-          batchesCreated: b.batchesCreated,
-          waiting: true,
-        },
-      });
-    }
-    const { batch: b, records } = r;
-    const batchCost = costOf(tokens, prices, 'batch');
-    const summary: JobSummary = {
+    return await runBatchOver({
+      id,
+      o,
+      task,
+      env,
+      ctx,
+      mode,
       jobId,
-      task: id,
-      model: o.model,
-      total,
-      ok: records.applied,
-      failed: [
-        ...records.failed.map((f) => ({ i: f.i, line: f.line, reason: f.reason })),
-        ...records.redo.map((f) => ({
-          i: f.i,
-          line: f.line,
-          reason: 'no answer yet: the record changed after its request was sent (the next run sends it)',
-        })),
-      ].sort((x, y) => x.i - y.i),
-      skipped: records.skipped,
-      cached: 0,
-      resumed: records.resumed,
-      requests: b.newRequests,
-      tokens: { ...tokens },
-      cost: batchCost,
-      elapsedMs: 0,
-      journal: b.journal,
-      complete: b.complete,
-      batch: {
-        ...info(),
-        requests: b.requests,
-        newRequests: b.newRequests,
-        batchesCreated: b.batchesCreated,
-        batches: b.parts.map((p) => ({
-          part: p.part,
-          round: p.round,
-          ...(p.batchId ? { batchId: p.batchId } : {}),
-          ...(p.status ? { status: p.status } : {}),
-          requests: p.requests,
-        })),
-        stale: records.stale.length,
-        batchCost,
-      },
-    };
-    if (records.stale.length > 0)
-      log(`${records.stale.length} answer(s) not applied: their records changed after the requests were sent`);
-    const failed = summary.failed;
-    if (failed.length > 0 && !mode.retryOnline)
-      log(
-        `${failed.length} record(s) failed in the batch; run the same command with retryOnline to send them through the online path`,
-      );
-    if (failed.length > 0 && mode.retryOnline) {
-      // The records the batch left failed, online (their own journal: a killed retry resumes too).
-      const subset = new Subset(
-        source,
-        failed.map((f) => f.i),
-      );
-      log(`${failed.length} record(s) the batch left failed go through the online path`);
-      const online = await runJob({
-        jobId: `${jobId}.online`,
-        journalDir: journals,
-        task,
-        source: subset,
-        sink: {
-          apply: (i, res, bound) => counted.apply(subset.indices[i] as number, res, bound),
-          flush: () => counted.flush(),
-        },
-        concurrency: o.concurrency,
-        signal: ctx.signal,
-        progress: ctx.progress,
-        log,
-        prices,
-        retryFailed: true,
-      });
-      summary.ok += online.ok;
-      summary.failed = online.failed.map((f) => ({ ...f, i: subset.indices[f.i] as number }));
-      summary.skipped = [
-        ...summary.skipped,
-        ...online.skipped.map((f) => ({ ...f, i: subset.indices[f.i] as number })),
-      ];
-      summary.cached += online.cached;
-      summary.requests += online.requests;
-      addUsage(summary.tokens, online.tokens);
-      summary.cost += online.cost;
-      (summary.batch as BatchJobInfo).retriedOnline = failed.length;
-    }
-    summary.elapsedMs = performance.now() - started;
-    return summary;
+      journalDir: journalDirFor(target),
+      source,
+      sink,
+      log,
+    });
   } finally {
     close();
     opened?.close();
