@@ -186,14 +186,16 @@ function labelCommand(name: string, summary: string): Command {
   return {
     name,
     summary,
-    usage: `curate ${name} FILE --labels a,b,c [--few-shot N] [--question label] [--models a,b] [--cascade small,large [--escalate-below 0.8]]\n${questionUsage}\n${commonUsage}`,
+    usage: `curate ${name} FILE --labels a,b,c [--few-shot N] [--question label] [--models a,b] [--cascade small,large [--escalate-below 0.8]] [--confidence verbal|logprobs]\n${questionUsage}\n${commonUsage}`,
     details:
       'With --models every listed model labels every record (one job per model over the same file, one after the other,\n' +
       'sharing the cache): each model\'s answer is a suggestion of its own, side by side; "curate agreement" then compares\n' +
       'each model with people and the models with each other.\n' +
       'With --cascade small,large the first model labels every record, the next only the records whose confidence is\n' +
       'below --escalate-below (default 0.8), and what the last leaves below it goes to the review queue "low-confidence";\n' +
-      'the summary gives the records, counts, tokens and cost per stage. Online, or with --batch each stage as a batch.',
+      'the summary gives the records, counts, tokens and cost per stage. Online, or with --batch each stage as a batch.\n' +
+      "--confidence logprobs: the confidence is the probability of the label's tokens, normalised over the label set\n" +
+      "(the endpoint must give logprobs; where it does not, the model's stated confidence stays and provenance says so).",
     options: {
       ...common,
       labels: { type: 'string', short: 'l' },
@@ -201,6 +203,7 @@ function labelCommand(name: string, summary: string): Command {
       models: { type: 'string' },
       cascade: { type: 'string' },
       'escalate-below': { type: 'string' },
+      confidence: { type: 'string' },
       ...questionFlags,
     },
     async run({ values, positionals }, io) {
@@ -215,6 +218,11 @@ function labelCommand(name: string, summary: string): Command {
       const fewShot = num(values['few-shot'], 'few-shot') ?? 0;
       const other = question && question.type !== 'label' ? question : undefined;
       const extra: Record<string, unknown> = { ...q, labels };
+      if (values.confidence !== undefined) {
+        if (values.confidence !== 'verbal' && values.confidence !== 'logprobs')
+          throw new UsageError(`--confidence must be verbal or logprobs, got ${JSON.stringify(values.confidence)}`);
+        extra.confidence = values.confidence;
+      }
       const run: LlmRun = { values, input, fewShot, extra, ...(other ? { question: other } : {}) };
       // Several models (--models a,b): one suggestion per model; "curate agreement" says how they agree.
       if (values.models !== undefined) {

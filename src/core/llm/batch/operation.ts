@@ -72,7 +72,8 @@ function adapterOf(id: TaskId, task: ReturnType<typeof createTask>, o: TaskOptio
     );
   const labels = id === 'label' ? (o as LabelOptions).labels : [];
   const key = task.key?.bind(task);
-  return taskAdapter(facet, { labels, ...(key ? { key } : {}) });
+  const logprobs = id === 'label' && (o as LabelOptions).confidence === 'logprobs';
+  return taskAdapter(facet, { labels, ...(key ? { key } : {}), ...(logprobs ? { confidence: 'logprobs' } : {}) });
 }
 
 /** The custom_ids an earlier run of a batch job already put in its input files (none for a new job). */
