@@ -9,6 +9,15 @@ import { llmOperations, type LlmEnv } from './llm/tasks';
 import type { TaskId } from './llm/prompts';
 import { synthOperations, GenerateCancelledError, type GenerateSummary, type SynthEnv, type SynthTask } from './synth';
 import { createFilterOperation, type FilterDeps, type FilterResult } from './filter/filter';
+import {
+  estimateBatch,
+  isBatchTask,
+  runTaskAsBatch,
+  type BatchModeOptions,
+  type BatchTaskId,
+} from './llm/batch/operation';
+import type { LabelOptions, TaskOptionsById } from './llm/tasks';
+import { runCascade } from './llm/batch/cascade-run';
 
 /** What a run did, in words for a person (no flag or setting names: the faces add those). */
 export interface Summary {
@@ -34,6 +43,21 @@ export interface Prepared<R> {
   summarize(result: R): Summary;
   /** A cancelled run's partial result and what is kept, from the error it ended with. */
   cancelled(err: unknown): { result: R; kept: string } | undefined;
+  /** The same operation as a Batch API job (half the price, results within 24 hours), when it has that mode. */
+  batch?: PreparedBatch<R>;
+}
+
+/** An operation's batch mode with its options parsed: the estimate at batch prices, the run. */
+export interface PreparedBatch<R> {
+  estimate(signal: AbortSignal): Promise<Estimate | undefined>;
+  /** Submits (or, run again, resumes) the batches, waits for them, applies their results. */
+  run(ctx: OperationContext, mode?: BatchModeOptions): Promise<R>;
+}
+
+/** How an operation runs as a batch, over its parsed options. */
+export interface BatchMode<O, R> {
+  estimate(options: O, ctx: Pick<OperationContext, 'signal'>): Promise<Estimate>;
+  run(options: O, ctx: OperationContext, mode: BatchModeOptions): Promise<R>;
 }
 
 /** How an operation's results are told: a summary, and the partial result a cancelled run carries. */
@@ -48,14 +72,21 @@ export interface OperationEntry<R> {
   readonly description: string;
   /** Parses raw options (throws the schema's ZodError, which faces show per option). */
   prepare(raw: unknown): Prepared<R>;
+  /** The operation can also run as a Batch API job (its prepared form has `batch`): "Run as Batch", --batch. */
+  readonly batchable: boolean;
 }
 
 /** An operation as a registry entry: the options' schema stays inside. */
-export function entry<S extends z.ZodType, R>(op: Operation<S, R>, reporting: Reporting<R>): OperationEntry<R> {
+export function entry<S extends z.ZodType, R>(
+  op: Operation<S, R>,
+  reporting: Reporting<R>,
+  batch?: BatchMode<z.output<S>, R>,
+): OperationEntry<R> {
   return {
     id: op.id,
     title: op.title,
     description: op.description,
+    batchable: batch !== undefined,
     prepare(raw) {
       const options: z.output<S> = op.options.parse(raw);
       return {
@@ -65,6 +96,14 @@ export function entry<S extends z.ZodType, R>(op: Operation<S, R>, reporting: Re
         run: (ctx) => op.run(options, ctx),
         summarize: (r) => reporting.summarize(r),
         cancelled: (err) => reporting.cancelled?.(err),
+        ...(batch
+          ? {
+              batch: {
+                estimate: (signal: AbortSignal) => batch.estimate(options, { signal }),
+                run: (ctx: OperationContext, mode: BatchModeOptions = {}) => batch.run(options, ctx, mode),
+              },
+            }
+          : {}),
       };
     },
   };
@@ -73,15 +112,16 @@ export function entry<S extends z.ZodType, R>(op: Operation<S, R>, reporting: Re
 /**
  * The names of an operation on each face: the CLI subcommand (words: `generate-responses` is
  * `curate generate responses`) and the VS Code command (`datasetCurator.` + the id in camelCase;
- * a record's variant adds `Record`).
+ * a record's variant adds `Record`; its batch mode, "Run as Batch", adds `Batch`: `datasetCurator.labelBatch`).
  */
-export function faceNames(id: string): { cli: string[]; vscode: string; vscodeRecord: string } {
+export function faceNames(id: string): { cli: string[]; vscode: string; vscodeRecord: string; vscodeBatch: string } {
   const words = id.split('-');
   const camel = words.map((w, i) => (i === 0 ? w : `${w[0]!.toUpperCase()}${w.slice(1)}`)).join('');
   return {
     cli: words[0] === 'generate' ? words : [id],
     vscode: `datasetCurator.${camel}`,
     vscodeRecord: `datasetCurator.${camel}Record`,
+    vscodeBatch: `datasetCurator.${camel}Batch`,
   };
 }
 
@@ -95,14 +135,40 @@ const money = (s: {
 }): string =>
   `${s.requests} request(s), ${s.tokens.input_tokens} + ${s.tokens.output_tokens} tokens${s.cost ? `, $${s.cost.toFixed(4)}` : ''}`;
 
+/** The lines that say what a job run as a batch sent and where its batches are. */
+function batchDetails(b: NonNullable<JobSummary['batch']>): string[] {
+  const ids = b.batches.map((p) => `${p.batchId ?? `part ${p.part} (not submitted)`}${p.status ? ` ${p.status}` : ''}`);
+  return [
+    `batch: ${b.requests} request(s) in ${b.batches.length || 'its'} batch(es)${b.newRequests < b.requests ? `, ${b.requests - b.newRequests} sent by an earlier run` : ''}; ${b.batchesCreated} batch(es) created by this run; $${b.batchCost.toFixed(4)} at the Batch API's price`,
+    ...(ids.length ? [`batches: ${ids.join(', ')}`] : []),
+    ...(b.retriedOnline ? [`${b.retriedOnline} record(s) the batch left failed went through the online path`] : []),
+    ...(b.stale ? [`${b.stale} answer(s) not applied: their records changed after the requests were sent`] : []),
+  ];
+}
+
+/** Per stage of a cascade: records, accepted, escalated, to review, failed, tokens, cost. */
+function cascadeDetails(c: NonNullable<JobSummary['cascade']>): string[] {
+  return [
+    ...c.stages.map(
+      (st, k) =>
+        `stage ${k + 1} ${st.model}${st.mode === 'batch' ? ' (batch)' : ''}: ${st.records} record(s), ${st.accepted} accepted (confidence >= ${c.threshold}), ${k === c.stages.length - 1 ? `${st.review} to review` : `${st.escalated} escalated`}, ${st.failed} failed; ${st.tokens.input_tokens} + ${st.tokens.output_tokens} tokens, $${st.cost.toFixed(4)}`,
+    ),
+    `cascade: ${c.accepted} record(s) labeled by a model, ${c.review} sent to the review queue "${c.queue}"; $${c.cost.toFixed(4)} (the strongest model alone: about $${c.strongestOnly.toFixed(4)})`,
+  ];
+}
+
 /** An LLM job over a file's records (label, rationale, judge, consistency, critique). */
 export const jobReporting: Reporting<JobSummary> = {
   summarize(s) {
     return {
       headline: `${s.ok} ok, ${s.failed.length} failed, ${s.skipped.length} skipped (invalid lines), ${s.cached} from cache, ${s.resumed} resumed; ${money(s)}`,
-      details: (s.parts ?? []).map(
-        (p) => `${p.model}: ${p.ok} ok, ${p.failed.length} failed, ${p.cached} from cache, ${p.requests} request(s)`,
-      ),
+      details: [
+        ...(s.parts ?? []).map(
+          (p) => `${p.model}: ${p.ok} ok, ${p.failed.length} failed, ${p.cached} from cache, ${p.requests} request(s)`,
+        ),
+        ...(s.batch ? batchDetails(s.batch) : []),
+        ...(s.cascade ? cascadeDetails(s.cascade) : []),
+      ],
       failures: s.failed.map((f) => ({ where: `line ${f.line}${s.parts ? ` (${f.model})` : ''}`, reason: f.reason })),
       skipped: s.skipped.map((f) => ({ where: `line ${f.line}`, reason: f.reason })),
       outcome: s.failed.length > 0 ? 'incomplete' : 'ok',
@@ -111,6 +177,11 @@ export const jobReporting: Reporting<JobSummary> = {
   cancelled(err) {
     if (!(err instanceof JobCancelledError)) return undefined;
     const s = err.summary;
+    if (s.batch?.waiting)
+      return {
+        result: s,
+        kept: `stopped waiting for the batches, which go on at the provider (nothing was cancelled); ${s.ok} of ${s.total} records have their results`,
+      };
     return { result: s, kept: `${s.ok + s.failed.length + s.skipped.length} of ${s.total} records are done and kept` };
   },
 };
@@ -181,13 +252,60 @@ export const filterReporting: Reporting<FilterResult> = {
 /** The LLM jobs over a file's records, by id (the task's: label, rationale, judge, consistency, critique). */
 export function llmEntries(env: LlmEnv): { readonly [K in TaskId]: OperationEntry<JobSummary> } {
   const ops = llmOperations(env);
-  return {
-    label: entry(ops.label, jobReporting),
-    rationale: entry(ops.rationale, jobReporting),
-    judge: entry(ops.judge, jobReporting),
-    consistency: entry(ops.consistency, jobReporting),
-    critique: entry(ops.critique, jobReporting),
+  // The tasks with one request per record also run as a Batch API job (src/core/llm/batch/operation.ts).
+  const batch = <K extends BatchTaskId>(id: K): BatchMode<TaskOptionsById[K], JobSummary> => ({
+    estimate: (o) => estimateBatch(id, o, env),
+    run: (o, ctx, mode) => runTaskAsBatch(id, o, env, ctx, mode),
+  });
+  // Label with `cascade`: the cheap model first, the strong one where it is unsure (cascade-run.ts).
+  const label = ops.label;
+  const cascading: typeof label = {
+    ...label,
+    estimate: async (o, ctx) =>
+      (o.cascade ? cascadeEstimate(label, o, ctx) : label.estimate?.(o, ctx)) as Promise<Estimate>,
+    run: (o, ctx) => (o.cascade ? runCascade(o, env, ctx, { batch: false }) : label.run(o, ctx)),
   };
+  const labelBatch = batch('label');
+  return {
+    label: entry(cascading, jobReporting, {
+      estimate: (o, ctx) => (o.cascade ? cascadeEstimate(labelBatch, o, ctx) : labelBatch.estimate(o, ctx)),
+      run: (o, ctx, mode) =>
+        o.cascade ? runCascade(o, env, ctx, { ...mode, batch: true }) : labelBatch.run(o, ctx, mode),
+    }),
+    rationale: entry(ops.rationale, jobReporting, batch('rationale')),
+    judge: entry(ops.judge, jobReporting, batch('judge')),
+    consistency: entry(ops.consistency, jobReporting),
+    critique: entry(ops.critique, jobReporting, batch('critique')),
+  };
+}
+
+/**
+ * A cascade's estimate before it runs: the first model on every record, and (at worst) each
+ * stronger one on every record too; how many escalate is known only as it runs.
+ */
+async function cascadeEstimate(
+  op: { estimate?(o: LabelOptions, ctx: Pick<OperationContext, 'signal'>): Promise<Estimate | undefined> | undefined },
+  o: LabelOptions,
+  ctx: Pick<OperationContext, 'signal'>,
+): Promise<Estimate> {
+  const e: Estimate = { records: 0, requests: 0, inputTokens: 0, outputTokens: 0, cost: 0 };
+  for (const model of o.cascade ?? []) {
+    const x = await op.estimate?.({ ...o, model, cascade: undefined, escalateBelow: undefined }, ctx);
+    if (!x) continue;
+    e.records = x.records;
+    e.requests += x.requests;
+    e.inputTokens += x.inputTokens;
+    e.outputTokens += x.outputTokens;
+    e.cost = (e.cost ?? 0) + (x.cost ?? 0);
+  }
+  return e;
+}
+
+/** The registry ids whose operation runs as a batch too (the faces' "Run as Batch" and --batch). */
+export function batchableIds(): string[] {
+  return Object.values(llmEntries({ apiKey: () => undefined }))
+    .filter((e) => e.batchable && isBatchTask(e.id))
+    .map((e) => e.id);
 }
 
 /** The generation jobs, by task (their ids: generate-instructions, ...). */

@@ -105,7 +105,7 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
   );
 
   const llm = { context, editors: deps.editors, log: deps.log };
-  for (const { task, file, record } of taskCommands) {
+  for (const { task, file, record, batch } of taskCommands) {
     const failed = (err: unknown): void => {
       deps.log.error(`${task} failed`, err);
       void vscode.window.showErrorMessage(
@@ -128,6 +128,16 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
       }
       await runTaskCommand(task, doc.uri, llm, doc.currentIndex).catch(failed);
     });
+    // "Run as Batch": the same questions, the Batch API (src/extension/batchJobs.ts).
+    if (batch)
+      reg(batch, async (arg, selected) => {
+        const uris = targetUris(arg, Array.isArray(selected) ? selected : undefined);
+        if (uris.length === 0) {
+          void vscode.window.showWarningMessage('Select a dataset file (.jsonl) first.');
+          return;
+        }
+        for (const uri of uris) await runTaskCommand(task, uri, llm, undefined, { batch: true }).catch(failed);
+      });
   }
 
   reg('datasetCurator.openPromptTemplate', async (arg) => {

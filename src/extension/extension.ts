@@ -13,11 +13,14 @@ import { registerTextFeatures } from './textFeatures';
 import { registerSecretCommands } from './settings';
 import { registerWalkthroughCommands } from './walkthrough';
 import { ParquetPreviewProvider } from './parquetPreview';
+import { registerBatchJobs, type BatchJobsApi } from './batchJobs';
 
 /** What the extension exports: used by the integration tests and by other extensions. */
 export interface DatasetCuratorApi {
   readonly datasets: DatasetsTreeProvider;
   readonly editors: CurationEditorProvider;
+  /** Batch jobs: those being polled, and picking up unfinished ones (done on activation). */
+  readonly batches: BatchJobsApi;
 }
 
 export function activate(context: vscode.ExtensionContext): DatasetCuratorApi {
@@ -52,8 +55,9 @@ export function activate(context: vscode.ExtensionContext): DatasetCuratorApi {
   registerSecretCommands(context);
   registerWalkthroughCommands(context);
   registerJobCommands(context, log);
+  const batches = registerBatchJobs(context, { editors, log });
   log.info('Dataset Curator activated');
-  return { datasets, editors };
+  return { datasets, editors, batches };
 }
 
 export function deactivate(): void {}

@@ -13,6 +13,8 @@ import type { Log } from './log';
 
 export interface JobFace {
   title: string;
+  /** In the status bar (the window's progress), not a notification: a job that waits for hours (a batch). */
+  background?: boolean;
   /** Extra text after "x of y" (tokens, cost, errors), from the latest progress. */
   detail?: (p: Progress) => string | undefined;
   /** What to say when the user cancels (default: finished records are kept, run again to resume). */
@@ -117,6 +119,12 @@ export interface RunFace<R> extends JobFace {
   quiet?: boolean;
   /** The options of a "Retry Failed" run (default: the same; a job's journal redoes only the failures). */
   retry?(raw: Record<string, unknown>): Record<string, unknown>;
+  /**
+   * Run the operation as a Batch API job (its registry entry's batch mode): the estimate at batch
+   * prices, the batches polled in the background; "Retry Online" sends what the batch left failed
+   * through the online path.
+   */
+  batch?: { retryOnline?: boolean };
 }
 
 /**
@@ -130,14 +138,21 @@ export async function runOperation<R>(
   face: RunFace<R>,
 ): Promise<R | undefined> {
   const { log } = face;
+  let retryOnline = face.batch?.retryOnline === true;
   for (let options = raw; ; options = face.retry?.(options) ?? options) {
     const prepared = op.prepare(options);
+    const batch = face.batch ? prepared.batch : undefined;
+    if (face.batch && !batch) throw new Error(`${op.title} cannot run as a batch`);
     if (face.confirm) {
-      const est = await prepared.estimate(new AbortController().signal);
+      const est = await (batch ?? prepared).estimate(new AbortController().signal);
       if (est && !(await confirmEstimate(face.confirm.what, est, face.confirm.settings, log, face.confirm.action)))
         return undefined;
     }
-    const result = await withProgress((ctx) => prepared.run(ctx), face, log);
+    const result = await withProgress(
+      (ctx) => (batch ? batch.run(ctx, { retryOnline }) : prepared.run(ctx)),
+      face,
+      log,
+    );
     face.ran?.(result);
     if (result === undefined) return undefined;
     const summary = prepared.summarize(result);
@@ -147,15 +162,35 @@ export async function runOperation<R>(
     for (const f of summary.skipped) log.info(`${face.title}: ${f.where} skipped: ${f.reason}`);
     if (face.quiet) return result;
     if (summary.failures.length > 0) {
-      const action = await vscode.window.showWarningMessage(msg, 'Show Failures', 'Retry Failed');
+      // A batch's failures were its last word (a follow-up batch was sent already): retried online.
+      const retry = batch ? 'Retry Online' : 'Retry Failed';
+      const action = await vscode.window.showWarningMessage(msg, 'Show Failures', retry);
       if (action === 'Show Failures') log.show();
-      if (action === 'Retry Failed') continue;
+      if (action === retry) {
+        retryOnline = true;
+        continue;
+      }
     } else if (summary.outcome !== 'ok') {
       if (await vscode.window.showWarningMessage(msg, 'Show Log')) log.show();
     } else if (await vscode.window.showInformationMessage(msg, ...(summary.skipped.length ? ['Show Skipped'] : [])))
       log.show();
     return result;
   }
+}
+
+/** How a batch run shows: in the status bar while its batches are pending, a notification when they land. */
+export function batchFace<R>(title: string, log: Log, ran?: () => void): RunFace<R> {
+  const t = `${title} (batch)`;
+  return {
+    title: t,
+    log,
+    background: true,
+    batch: {},
+    cancelled:
+      `Stopped waiting for the batches of ${title}: they go on at the provider, nothing was cancelled. ` +
+      'Their results are applied when you run it again or reopen this workspace; "Dataset Curator: Cancel Batch Jobs" cancels them.',
+    ...(ran ? { ran } : {}),
+  };
 }
 
 /** The notification's words: the CLI's summary, with the per-part details and the closing note. */
@@ -190,7 +225,11 @@ async function withProgress<R>(
   log.info(`${face.title}: started`);
   try {
     return await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: face.title, cancellable: true },
+      {
+        location: face.background ? vscode.ProgressLocation.Window : vscode.ProgressLocation.Notification,
+        title: face.title,
+        cancellable: true,
+      },
       async (progress, token) => {
         token.onCancellationRequested(() => ac.abort());
         let lastShare = 0;

@@ -9,7 +9,8 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { humanLabeledExamples } from '../core/llm/tasks';
+import { humanLabeledExamples, type LlmEnv } from '../core/llm/tasks';
+import { isBatchTask } from '../core/llm/batch/operation';
 import { faceNames, llmEntries } from '../core/registry';
 import { LlmClient } from '../core/llm/client';
 import type { TaskId } from '../core/llm/prompts';
@@ -19,7 +20,7 @@ import type { TaskResult } from '../core/llm/apply-result';
 import type { JobSummary } from '../core/jobs/runner';
 import { CurationEditorProvider, type DatasetDocument } from './curationEditor';
 import { apiKey, modelFor, type EndpointSettings } from './settings';
-import { runOperation } from './jobs';
+import { batchFace, runOperation } from './jobs';
 import { endpointFor, engineOptions } from './llmFace';
 import type { Log } from './log';
 
@@ -359,10 +360,12 @@ export async function runTaskCommand(
   uri: vscode.Uri,
   deps: LlmDeps,
   record?: number,
+  opts: { batch?: boolean } = {},
 ): Promise<JobSummary | undefined> {
   const { context, editors, log } = deps;
   const spec = specs[task];
   const name = record === undefined ? path.basename(uri.fsPath) : `line ${record + 1} of ${path.basename(uri.fsPath)}`;
+  const batch = opts.batch === true && record === undefined;
   const s = await endpointFor(uri, context, log);
   if (!s) return undefined;
 
@@ -406,7 +409,38 @@ export async function runTaskCommand(
   if (typeof answers === 'string') throw new Error(answers);
   const { rubricInput: _ri, fewShot: _fs, ...taskOptions } = answers;
 
-  const op = llmEntries({
+  const op = llmEntries(documentEnv(context, doc, log, record))[task];
+  const judges = task === 'judge' ? (strings(taskOptions.judgeModels) ?? []) : [];
+  const who = judges.length > 1 ? `${judges.length} judges (${judges.join(', ')})` : (judges[0] ?? model);
+  const raw = {
+    input: uri.fsPath,
+    inPlace: true,
+    ...engineOptions(s),
+    model,
+    temperature: s.temperature,
+    maxTokens: s.maxTokens,
+    ...taskOptions,
+    ...(record !== undefined ? { jobId: `${task}-line-${record + 1}-${Date.now().toString(36)}` } : {}),
+  };
+  if (batch)
+    return runOperation(op, raw, {
+      ...batchFace(`${spec.doing} ${name}`, log, () => doc.notifyChanged(undefined)),
+      confirm: { what: `${spec.doing} ${name} with ${who} as a batch (at batch prices)`, settings: s },
+    });
+  return runOperation(op, raw, {
+    title: `${spec.doing} ${name}`,
+    log,
+    confirm: { what: `${spec.doing} ${name} with ${who}`, settings: s },
+    ran: () => doc.notifyChanged(record),
+  });
+}
+
+/**
+ * The host environment of a job over a document the Curation Editor holds: its records and its
+ * store (results show as they arrive), the key from SecretStorage or OPENAI_API_KEY.
+ */
+export function documentEnv(context: vscode.ExtensionContext, doc: DatasetDocument, log: Log, record?: number): LlmEnv {
+  return {
     apiKey: () => apiKey(context.secrets),
     openSource: () =>
       Promise.resolve(
@@ -423,36 +457,18 @@ export async function runTaskCommand(
       });
     },
     log: (l) => log.info(l),
-  })[task];
-  const judges = task === 'judge' ? (strings(taskOptions.judgeModels) ?? []) : [];
-  const who = judges.length > 1 ? `${judges.length} judges (${judges.join(', ')})` : (judges[0] ?? model);
-  return runOperation(
-    op,
-    {
-      input: uri.fsPath,
-      inPlace: true,
-      ...engineOptions(s),
-      model,
-      temperature: s.temperature,
-      maxTokens: s.maxTokens,
-      ...taskOptions,
-      ...(record !== undefined ? { jobId: `${task}-line-${record + 1}-${Date.now().toString(36)}` } : {}),
-    },
-    {
-      title: `${spec.doing} ${name}`,
-      log,
-      confirm: { what: `${spec.doing} ${name} with ${who}`, settings: s },
-      ran: () => doc.notifyChanged(record),
-    },
-  );
+  };
 }
 
-/** The commands, file-level (tree, Explorer, editor title) and per record (curation editor): names derived from the operation's id. */
-export const taskCommands: { task: TaskId; file: string; record: string }[] = (
+/**
+ * The commands, file-level (tree, Explorer, editor title), per record (curation editor) and, for
+ * an operation with a batch mode, "Run as Batch": names derived from the operation's id.
+ */
+export const taskCommands: { task: TaskId; file: string; record: string; batch?: string }[] = (
   ['label', 'rationale', 'judge', 'consistency', 'critique'] as const
 ).map((task) => {
   const n = faceNames(task);
-  return { task, file: n.vscode, record: n.vscodeRecord };
+  return { task, file: n.vscode, record: n.vscodeRecord, ...(isBatchTask(task) ? { batch: n.vscodeBatch } : {}) };
 });
 
 export function doingOf(task: TaskId): string {

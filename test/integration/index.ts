@@ -35,6 +35,7 @@ export async function run(): Promise<void> {
   await import('./interop.test');
   await import('./git.test');
   await import('./questions.test');
+  await import('./batch.test');
 
   const results: TestResult[] = [];
   let vscodeVersion = 'unknown';

@@ -2,7 +2,7 @@
 // command are derived; both exist for every operation; one summary in the same words for both faces.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { faceNames, filterEntry, jobReporting, registeredIds } from '../../src/core/registry';
+import { batchableIds, faceNames, filterEntry, jobReporting, registeredIds } from '../../src/core/registry';
 import { commands } from '../../src/cli/commands';
 import type { JobSummary } from '../../src/core/jobs/runner';
 import pkg from '../../package.json';
@@ -33,10 +33,15 @@ test('every registered operation is a CLI subcommand and a VS Code command of th
   }
   for (const id of ['label', 'rationale', 'judge', 'consistency', 'critique'])
     assert.ok(vscodeCommands.has(faceNames(id).vscodeRecord), faceNames(id).vscodeRecord);
+  // "Run as Batch": a command for each operation with a batch mode, and none for the others
+  assert.deepEqual(batchableIds().sort(), ['critique', 'judge', 'label', 'rationale']);
+  for (const id of ids)
+    assert.equal(vscodeCommands.has(faceNames(id).vscodeBatch), batchableIds().includes(id), faceNames(id).vscodeBatch);
   assert.deepEqual(faceNames('generate-responses'), {
     cli: ['generate', 'responses'],
     vscode: 'datasetCurator.generateResponses',
     vscodeRecord: 'datasetCurator.generateResponsesRecord',
+    vscodeBatch: 'datasetCurator.generateResponsesBatch',
   });
 });
 

@@ -21,16 +21,23 @@ import { assertDatasetFile, type JsonlDataset } from '../../core/store';
 import { UsageError, textOrFile, type Command, type Io, type OptionValues } from '../cli';
 import { endpointOptions, list, llmFlags, llmUsage, num } from './llm-common';
 import { questionFlags, questionOptionsOf, questionUsage } from './question-flags';
-import { runOperation } from './run-operation';
+import { batchFlags, batchUsage, runOperation } from './run-operation';
 import { fieldFlags, fieldMapOf, openJsonl } from './util';
 
-const common = { ...llmFlags, 'in-place': { type: 'boolean' }, replace: { type: 'boolean' }, ...fieldFlags } as const;
+const common = {
+  ...llmFlags,
+  'in-place': { type: 'boolean' },
+  replace: { type: 'boolean' },
+  ...fieldFlags,
+  ...batchFlags,
+} as const;
 
 const commonUsage =
   llmUsage.replace('  --cache-dir', '  --out FILE | --in-place   --cache-dir') +
   '\n  --label-field, --rationale-field, --judge-field, --judges-field, --annotations-field NAME (where the results go)' +
   '\n  --replace   replace a label or rationale the record already has (the old value is kept in annotations.history);\n' +
-  "              without it an existing one stays and the model's answer is a suggestion beside it";
+  "              without it an existing one stays and the model's answer is a suggestion beside it\n" +
+  batchUsage;
 
 async function commonOptions(
   values: OptionValues,
@@ -194,16 +201,24 @@ function labelCommand(name: string, summary: string): Command {
   return {
     name,
     summary,
-    usage: `curate ${name} FILE --labels a,b,c [--few-shot N] [--question label] [--models a,b]\n${questionUsage}\n${commonUsage}`,
+    usage: `curate ${name} FILE --labels a,b,c [--few-shot N] [--question label] [--models a,b] [--cascade small,large [--escalate-below 0.8]] [--confidence verbal|logprobs]\n${questionUsage}\n${commonUsage}`,
     details:
       'With --models every listed model labels every record (one job per model over the same file, one after the other,\n' +
       'sharing the cache): each model\'s answer is a suggestion of its own, side by side; "curate agreement" then compares\n' +
-      'each model with people and the models with each other.',
+      'each model with people and the models with each other.\n' +
+      'With --cascade small,large the first model labels every record, the next only the records whose confidence is\n' +
+      'below --escalate-below (default 0.8), and what the last leaves below it goes to the review queue "low-confidence";\n' +
+      'the summary gives the records, counts, tokens and cost per stage. Online, or with --batch each stage as a batch.\n' +
+      "--confidence logprobs: the confidence is the probability of the label's tokens, normalised over the label set\n" +
+      "(the endpoint must give logprobs; where it does not, the model's stated confidence stays and provenance says so).",
     options: {
       ...common,
       labels: { type: 'string', short: 'l' },
       'few-shot': { type: 'string' },
       models: { type: 'string' },
+      cascade: { type: 'string' },
+      'escalate-below': { type: 'string' },
+      confidence: { type: 'string' },
       ...questionFlags,
     },
     async run({ values, positionals }, io) {
@@ -214,6 +229,11 @@ function labelCommand(name: string, summary: string): Command {
       const fewShot = num(values['few-shot'], 'few-shot') ?? 0;
       const other = question && question.type !== 'label' ? question : undefined;
       const extra: Record<string, unknown> = { ...q, labels };
+      if (values.confidence !== undefined) {
+        if (values.confidence !== 'verbal' && values.confidence !== 'logprobs')
+          throw new UsageError(`--confidence must be verbal or logprobs, got ${JSON.stringify(values.confidence)}`);
+        extra.confidence = values.confidence;
+      }
       const run: LlmRun = { values, input, fewShot, extra, ...(other ? { question: other } : {}) };
       // Several models (--models a,b): one suggestion per model; "curate agreement" says how they agree.
       if (values.models !== undefined) {
@@ -225,6 +245,18 @@ function labelCommand(name: string, summary: string): Command {
         extra.models = all;
         run.defaultModel = all[0];
       }
+      // A cost cascade: the cheap model first, the strong one where it is unsure, then people.
+      if (values.cascade !== undefined) {
+        const stages = list(values.cascade);
+        if (stages.length < 2)
+          throw new UsageError(
+            '--cascade needs two models or more, cheapest first, e.g. --cascade gpt-4.1-nano,gpt-4.1',
+          );
+        if (values.models !== undefined) throw new UsageError('choose --cascade or --models, not both');
+        extra.cascade = stages;
+        extra.escalateBelow = num(values['escalate-below'], 'escalate-below') ?? 0.8;
+        run.defaultModel = stages[0];
+      } else if (values['escalate-below'] !== undefined) throw new UsageError('--escalate-below goes with --cascade');
       return runLlm('label', name, io, run);
     },
   };

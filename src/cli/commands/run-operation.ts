@@ -1,9 +1,12 @@
 // The CLI's one runner of a registry operation (src/core/registry.ts): parse the options (a problem
 // is a usage error naming the flag), print the estimate and ask above --max-cost, run with progress
 // on the terminal, print the summary (or --json), exit 1 when it is incomplete, and 130 with what
-// is kept on Ctrl-C. Every LLM and generation subcommand goes through it.
-import { UserError } from '../../core/operation';
-import type { OperationEntry, Summary } from '../../core/registry';
+// is kept on Ctrl-C. Every LLM and generation subcommand goes through it. With --batch (an
+// operation that has a batch mode: label, rationale, judge, critique) the same run goes through the
+// Batch API: the estimate at batch prices, progress while the batches are polled, Ctrl-C stops
+// waiting without cancelling them, and the same command run again resumes the same batches.
+import { UserError, type Progress } from '../../core/operation';
+import type { OperationEntry, Prepared, PreparedBatch, Summary } from '../../core/registry';
 import { ExitCode, UsageError, type Io, type OptionValues } from '../cli';
 import { confirmEstimate, interrupted, progressPrinter, usageErrors } from './llm-common';
 
@@ -37,20 +40,39 @@ export async function runOperation<R>(
   face: CliFace<R>,
 ): Promise<number> {
   const printer = progressPrinter(io);
+  const asBatch = values.batch === true;
+  if (values['retry-online'] === true && !asBatch)
+    throw new UsageError('--retry-online goes with --batch (it sends what the batch left failed online)');
+  const flags = { ...face.flags, retryOnline: '--retry-online' };
   try {
     const prepared = usageErrors(() => op.prepare(raw));
+    const batch = asBatch ? batchModeOf(prepared, face.name) : undefined;
+    const target = targetOf(raw);
     try {
-      const est = await prepared.estimate(io.signal);
+      const est = await (batch ?? prepared).estimate(io.signal);
       if (est) {
-        const go = await confirmEstimate(face.name, est, values, io);
+        const go = await confirmEstimate(
+          batch ? `${face.name} (as a batch, at batch prices)` : face.name,
+          est,
+          values,
+          io,
+        );
         if (go !== true) return go;
       }
       await face.beforeRun?.();
-      const result = await prepared.run({
+      const ctx = {
         signal: io.signal,
-        log: (l) => io.err(`${inFlags(l, face.flags)}\n`),
-        progress: printer.progress,
-      });
+        log: (l: string) => io.err(`${inFlags(l, flags)}\n`),
+        progress: batch ? batchProgress(io, printer.progress) : printer.progress,
+      };
+      if (batch)
+        io.err(
+          `${face.name}: waiting for the batches (up to 24 hours). Ctrl-C stops waiting without cancelling them: ` +
+            `run the same command again to resume, or \`curate batch cancel ${target}\` to cancel them.\n`,
+        );
+      const result = await (batch
+        ? batch.run(ctx, { retryOnline: values['retry-online'] === true })
+        : prepared.run(ctx));
       printer.done();
       const summary = prepared.summarize(result);
       const more = (await face.after?.(result)) ?? {};
@@ -63,13 +85,47 @@ export async function runOperation<R>(
       if (!c) throw err;
       // Finished records are journaled and saved; the same command resumes.
       if (values.json) io.out(`${JSON.stringify(c.result, null, 2)}\n`);
-      return interrupted(io, c.kept);
+      const code = interrupted(io, c.kept);
+      if (batch) io.err(`curate: to cancel the batches: curate batch cancel ${target}\n`);
+      return code;
     }
   } catch (err) {
     if (err instanceof UserError)
       throw new UsageError(err.option ? `${err.message}: pass ${flagOf(err.option)}` : err.message);
     throw err;
   }
+}
+
+/** The operation's batch mode, or a usage error naming why there is none. */
+function batchModeOf<R>(prepared: Prepared<R>, name: string): PreparedBatch<R> {
+  if (!prepared.batch)
+    throw new UsageError(
+      `${name} cannot run as a batch (only label, rationale, judge and critique can); run it without --batch`,
+    );
+  return prepared.batch;
+}
+
+/** The file whose journal holds the job (what `curate batch status|cancel` take): the output copy, else the input. */
+function targetOf(raw: Record<string, unknown>): string {
+  const input = typeof raw.input === 'string' ? raw.input : '';
+  return raw.inPlace === true ? input : typeof raw.output === 'string' ? raw.output : input;
+}
+
+/**
+ * Progress of a batch job: on a terminal, the one-line printer; elsewhere (CI logs, a pipe) each
+ * new state of a batch on its own line (a batch job waits for hours: its log says how it goes).
+ */
+function batchProgress(io: Io, onTerminal: (p: Progress) => void): (p: Progress) => void {
+  if (io.isTTY) return onTerminal;
+  let last = '';
+  return (p) => {
+    const line = p.message ?? `${p.done}/${p.total ?? '?'} ${p.unit ?? ''}`;
+    // "batch X: in_progress · 3 done, ..." : a new line when the state (before the counts) changes
+    const state = line.split(' · ')[0] ?? line;
+    if (state === last) return;
+    last = state;
+    io.err(`${line}\n`);
+  };
 }
 
 function print(name: string, s: Summary, after: string[], io: Io): void {
@@ -84,3 +140,14 @@ function print(name: string, s: Summary, after: string[], io: Io): void {
   }
   if (s.note) io.out(`${s.note}\n`);
 }
+
+/** The flags of an operation that can run as a batch (the runner reads them). */
+export const batchFlags = {
+  batch: { type: 'boolean' },
+  'retry-online': { type: 'boolean' },
+} as const;
+
+export const batchUsage =
+  '  --batch   run it as a Batch API job (half the price, results within 24 hours; label, rationale, judge, critique);\n' +
+  '            Ctrl-C stops waiting (the batches go on), the same command resumes them; curate batch status|cancel FILE\n' +
+  '  --retry-online   with --batch: what the batch left failed goes through the online path';

@@ -79,6 +79,53 @@ export interface JobSummary {
   complete: boolean;
   /** Several judges: each judge's own summary (the fields above add them up). */
   parts?: JobSummary[];
+  /** Run as a Batch API job (src/core/llm/batch/operation.ts): its batches. */
+  batch?: BatchJobInfo;
+  /** A cost cascade (src/core/llm/batch/cascade-run.ts): per stage, and what went to people. */
+  cascade?: CascadeInfo;
+}
+
+/** What a cascade did: each stage's counts and cost, and the records left to the review queue. */
+export interface CascadeInfo {
+  threshold: number;
+  stages: Array<{
+    model: string;
+    mode: 'online' | 'batch';
+    records: number;
+    accepted: number;
+    escalated: number;
+    review: number;
+    failed: number;
+    tokens: Usage;
+    cost: number;
+  }>;
+  /** Records whose label a stage decided, and those sent to the review queue. */
+  accepted: number;
+  review: number;
+  queue: string;
+  cost: number;
+  /** What the strongest model alone would have cost on every record (the same tokens per record). */
+  strongestOnly: number;
+}
+
+/** What a job run as a batch sent and where its batches are. */
+export interface BatchJobInfo {
+  /** The batch journals (one per model). */
+  journals: string[];
+  /** Distinct requests in all the job's batches, and those this run sent. */
+  requests: number;
+  newRequests: number;
+  /** Batches this run created (0 on a resume of batches already created). */
+  batchesCreated: number;
+  batches: Array<{ part: number; round: number; batchId?: string; status?: string; requests: number }>;
+  /** Answers refused because their record changed since (its new content is sent by the next run). */
+  stale: number;
+  /** Records the batch left failed and that went through the online path (retryOnline). */
+  retriedOnline: number;
+  /** Cost at the Batch API's price (the summary's `cost` adds the online retries). */
+  batchCost: number;
+  /** Stopped waiting (cancelled): the batches go on at the provider. */
+  waiting?: boolean;
 }
 
 /** One summary for several jobs over the same file (a judge per model): sums, failures by model. */

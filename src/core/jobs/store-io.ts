@@ -7,7 +7,7 @@ import { isUtf8 } from 'node:buffer';
 import { copyFileSync, existsSync, linkSync, mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { defaultFields, type FieldMap } from '../schema/annotation';
+import { defaultFields, setReviewStatus, type FieldMap } from '../schema/annotation';
 import { JsonlDataset, type Edit, type LineRef } from '../store';
 import { applyResult, type TaskResult } from '../llm/apply-result';
 import { canonicalJson } from '../llm/cache';
@@ -91,6 +91,17 @@ export class StoreResultSink implements ResultSink {
     const edit = this.dataset.replaceLine(at, next);
     ownEdits.set(this.dataset, (ownEdits.get(this.dataset) ?? 0) + 1);
     this.opts.onApplied?.(at, edit);
+  }
+
+  review(i: number, queue: string): void {
+    if (i >= this.dataset.lineCount) return;
+    const l = this.dataset.line(i);
+    if (!l.value || l.invalid || l.lossy) return;
+    const next = setReviewStatus(l.value, 'pending', this.opts.fields ?? defaultFields, queue);
+    if (isDeepStrictEqual(JSON.parse(JSON.stringify(next)), l.value)) return;
+    const edit = this.dataset.replaceLine(i, next);
+    ownEdits.set(this.dataset, (ownEdits.get(this.dataset) ?? 0) + 1);
+    this.opts.onApplied?.(i, edit);
   }
 
   async flush(): Promise<void> {

@@ -41,6 +41,12 @@ export interface ResultSink<R = TaskResult> {
    */
   apply(i: number, result: R, bound?: Binding): void | Promise<void>;
   flush(): Promise<void>;
+  /**
+   * Sends the record at `i` to a human review queue (annotations.review: status pending, queue
+   * `queue`); a cascade does it with what its last model is still unsure about. Optional: a sink
+   * without it cannot queue records (the caller says so).
+   */
+  review?(i: number, queue: string): void;
 }
 
 /**

@@ -21,6 +21,7 @@
 // HMAC and one JSON.parse (the full key is checked on read). No native dependencies. Nothing secret
 // is stored: the key is a hash of the request (never the API key) and values are the model's
 // answer (the API key redacted from it: see redactSecret) and usage.
+import type { TokenLogprob } from './batch/format';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import {
   chmodSync,
@@ -85,6 +86,8 @@ export interface CachedResponse {
   model?: string;
   /** When the answer was stored (read back from the entry; not written inside it). */
   time?: string;
+  /** The answer's token log probabilities, when the request asked for them. */
+  logprobs?: TokenLogprob[];
 }
 
 const MAX_ENTRY = (1 << 20) - 1; // entries larger than 1 MB are not cached

@@ -8,6 +8,7 @@
 //     'request' (400/422 and other non-retryable 4xx: this request is wrong, e.g. response_format
 //     unsupported), or 'exhausted' (retryable failures until retries ran out, or a retry-after
 //     longer than the cap). Per-record callers turn 'request'/'exhausted' into a recorded failure.
+import type { TokenLogprob } from './batch/format';
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { createNodeFetch, type NodeFetch } from './http-fetch';
 import { AdaptiveLimiter, TokenBucket, abortReason, sleep, type Permit } from './limiter';
@@ -35,6 +36,9 @@ export interface SamplingParams {
   stop?: string[];
   presence_penalty?: number;
   frequency_penalty?: number;
+  /** Ask for the answer's token log probabilities (confidence from logprobs, src/core/llm/batch/logprobs.ts). */
+  logprobs?: boolean;
+  top_logprobs?: number;
 }
 
 export interface ChatRequest extends SamplingParams {
@@ -56,6 +60,8 @@ export interface ChatResult {
   usage: Usage;
   attempts: number;
   latencyMs: number;
+  /** The answer's token log probabilities, when asked for and the server gave them. */
+  logprobs?: TokenLogprob[];
 }
 
 /**
@@ -63,7 +69,13 @@ export interface ChatResult {
  * proxies) can leave out what the SDK's types say is always there.
  */
 interface ServerCompletion {
-  choices?: { message?: { content?: unknown; refusal?: unknown } | null; finish_reason?: string | null }[] | null;
+  choices?:
+    | {
+        message?: { content?: unknown; refusal?: unknown } | null;
+        finish_reason?: string | null;
+        logprobs?: { content?: unknown } | null;
+      }[]
+    | null;
   usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
   model?: unknown;
 }
@@ -247,6 +259,8 @@ export class LlmClient {
     if (req.presence_penalty !== undefined) body.presence_penalty = req.presence_penalty;
     if (req.frequency_penalty !== undefined) body.frequency_penalty = req.frequency_penalty;
     if (req.response_format !== undefined) body.response_format = req.response_format;
+    if (req.logprobs !== undefined) body.logprobs = req.logprobs;
+    if (req.top_logprobs !== undefined) body.top_logprobs = req.top_logprobs;
 
     let estimate = 0;
     if (this.tpm) {
@@ -268,7 +282,9 @@ export class LlmClient {
     // Model content is redacted here, before any caller can store it anywhere.
     const content = choice.message?.content;
     const refusal = choice.message?.refusal;
+    const lp = choice.logprobs?.content;
     return {
+      ...(Array.isArray(lp) ? { logprobs: lp as TokenLogprob[] } : {}),
       content: typeof content === 'string' ? this.redact(content) : null,
       refusal: typeof refusal === 'string' ? this.redact(refusal) : null,
       finishReason: choice.finish_reason ?? null,

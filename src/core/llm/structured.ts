@@ -6,6 +6,7 @@
 //   prompt       no response_format; the schema in the system prompt, answer in a ```json fence
 // Never throws for a per-record model failure; throws only for cancellation (the signal's reason)
 // and fatal configuration errors (LlmError kind 'fatal': 401/403/404).
+import type { TokenLogprob } from './batch/format';
 import { zodResponseFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
 import { cacheKey, type ResponseCache } from './cache';
@@ -124,6 +125,8 @@ export type StructuredResult<T> =
       model: string;
       requests: number;
       /** When the model answered (a cached answer: when it was first given). */ time: string;
+      /** The answer's token log probabilities (params.logprobs), when the server gave them. */
+      logprobs?: TokenLogprob[];
     }
   | { ok: false; reason: string; raw?: string; usage: Usage; cached: false; mode?: StructuredMode; requests: number };
 
@@ -201,6 +204,7 @@ export async function structuredCall<T>(client: LlmClient, req: StructuredReques
           model: hit.model ?? model,
           requests: 0,
           time: hit.time ?? new Date().toISOString(),
+          ...(hit.logprobs ? { logprobs: hit.logprobs } : {}),
         };
       }
     }
@@ -223,6 +227,7 @@ export async function structuredCall<T>(client: LlmClient, req: StructuredReques
   // 1) first answer, with response_format fallback
   let raw: string;
   let answerModel: string;
+  let logprobs: TokenLogprob[] | undefined;
   for (;;) {
     try {
       // Requests sent, retries included (what the endpoint counted and rate-limited).
@@ -230,6 +235,7 @@ export async function structuredCall<T>(client: LlmClient, req: StructuredReques
       requests += res.attempts;
       usage = addUsage(usage, res.usage);
       answerModel = res.model;
+      logprobs = res.logprobs;
       if (res.refusal) return { ok: false, reason: `refused: ${res.refusal}`, usage, cached: false, mode, requests };
       raw = res.content ?? '';
       if (!endpointModes.has(endpoint) && mode !== 'json_schema') endpointModes.set(endpoint, mode);
@@ -260,7 +266,8 @@ export async function structuredCall<T>(client: LlmClient, req: StructuredReques
   const first = check(raw);
   if (first.ok) {
     const time = new Date().toISOString();
-    if (req.cache && key) req.cache.put(key, { content: raw, usage, model: answerModel, time });
+    if (req.cache && key)
+      req.cache.put(key, { content: raw, usage, model: answerModel, time, ...(logprobs ? { logprobs } : {}) });
     return {
       ok: true,
       value: first.value,
@@ -272,6 +279,7 @@ export async function structuredCall<T>(client: LlmClient, req: StructuredReques
       model: answerModel,
       requests,
       time,
+      ...(logprobs ? { logprobs } : {}),
     };
   }
   const repairMessages: ChatMessage[] = [
@@ -291,7 +299,9 @@ export async function structuredCall<T>(client: LlmClient, req: StructuredReques
     if (second.ok) {
       const fixed = res.content ?? '';
       const time = new Date().toISOString();
-      if (req.cache && key) req.cache.put(key, { content: fixed, usage, model: res.model, time });
+      const lp = res.logprobs;
+      if (req.cache && key)
+        req.cache.put(key, { content: fixed, usage, model: res.model, time, ...(lp ? { logprobs: lp } : {}) });
       return {
         ok: true,
         value: second.value,
@@ -303,6 +313,7 @@ export async function structuredCall<T>(client: LlmClient, req: StructuredReques
         model: res.model,
         requests,
         time,
+        ...(lp ? { logprobs: lp } : {}),
       };
     }
     return {

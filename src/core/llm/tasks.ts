@@ -40,6 +40,8 @@ import {
 } from './prompts';
 import { checkStructured, structuredBody, structuredCall, structuredSpec, type StructuredSpec } from './structured';
 import type { BatchFacet } from './batch/facet';
+import type { ChatAnswer } from './batch/format';
+import { withLogprobConfidence } from './batch/records';
 import {
   consistencyTemplate,
   critiqueSchema,
@@ -118,6 +120,19 @@ export const LabelOptions = CommonOptions.extend({
    * between models. Empty: `model` alone.
    */
   models: z.array(z.string().min(1)).default([]),
+  /**
+   * A cost cascade (src/core/llm/batch/cascade-run.ts): the models from cheapest to strongest; the
+   * first labels every record, each next one only the records whose confidence stayed below
+   * `escalateBelow`; what the last leaves below it goes to the human review queue.
+   */
+  cascade: z.array(z.string().min(1)).min(2).optional(),
+  escalateBelow: z.number().min(0).max(1).optional(),
+  /**
+   * How the label's confidence is measured: `verbal` (the model says it, the default) or
+   * `logprobs` (the probability of the label's tokens, normalised over the label set, where the
+   * endpoint gives logprobs; provenance says which measure a suggestion has).
+   */
+  confidence: z.enum(['verbal', 'logprobs']).optional(),
   // Other question types (multi-label, rating, ranking, text, span): declared in .curator/questions.json or given here (src/core/questions).
   ...QuestionOptions.shape,
   ...AnswerExamples.shape,
@@ -266,10 +281,13 @@ function simpleTask<T>(
     check?: (record: Record<string, unknown>) => string | undefined;
     extra?: (record: Record<string, unknown>) => Record<string, unknown>;
     toResult: (value: T, provenance: TaskResult['provenance']) => TaskResult;
+    /** More request parameters (logprobs), and what the online answer adds to the result (their confidence). */
+    params?: Partial<SamplingParams>;
+    answered?: (result: TaskResult, answer: ChatAnswer) => TaskResult;
   },
 ): LlmTask & { batch: BatchFacet } {
   const model = o.model;
-  const params = samplingParams(o);
+  const params = { ...samplingParams(o), ...opts.params };
   const messagesFor = (record: Record<string, unknown>): ChatMessage[] =>
     renderMessages(p.template, p.system, record, {
       inputFields: o.inputFields,
@@ -304,9 +322,19 @@ function simpleTask<T>(
       });
       if (!r.ok) return { ok: false, reason: r.reason, usage: r.usage, raw: r.raw, requests: r.requests };
       const provenance = { model: r.model, prompt_hash: p.hash, time: r.time, usage: r.usage };
+      const result = opts.toResult(r.value, provenance);
       return {
         ok: true,
-        result: opts.toResult(r.value, provenance),
+        result: opts.answered
+          ? opts.answered(result, {
+              content: r.raw,
+              refusal: null,
+              finishReason: null,
+              model: r.model,
+              usage: r.usage,
+              logprobs: r.logprobs,
+            })
+          : result,
         usage: r.usage,
         cached: r.cached,
         requests: r.requests,
@@ -349,7 +377,15 @@ function labelTask(o: LabelOptions, deps: TaskDeps): LlmTask {
     spec,
     labelFewShot(o.examples, o.inputFields, annotationKeys(o.fields)),
   );
+  const logprobs = o.confidence === 'logprobs';
   return simpleTask('label', o, deps, p, {
+    // Confidence from logprobs (online; a batch gets it through its adapter, batch/records.ts).
+    ...(logprobs
+      ? {
+          params: { logprobs: true, top_logprobs: 5 },
+          answered: (result: TaskResult, answer: ChatAnswer) => withLogprobConfidence(result, answer, o.labels),
+        }
+      : {}),
     toResult: (v, provenance) => ({
       task: 'label',
       question: o.question ?? o.fields?.question ?? 'label',
@@ -605,13 +641,13 @@ export function modelsOf(id: TaskId, o: CommonOptions): string[] {
 }
 
 /** The job id of the k-th of `count` models' jobs: a given job id names the run, each model's job gets its own journal under it. */
-function jobIdOf(id: TaskId, o: CommonOptions, k: number, count: number, promptHashValue: string): string {
+export function jobIdOf(id: TaskId, o: CommonOptions, k: number, count: number, promptHashValue: string): string {
   if (o.jobId !== undefined) return count > 1 ? `${o.jobId}.${id === 'judge' ? 'judge' : 'model'}${k + 1}` : o.jobId;
   return defaultJobId(id, o, promptHashValue);
 }
 
 /** The prices of a job's model: the options' when set, else the table's (./prices.ts), else 0. */
-function pricesOf(o: CommonOptions): { input: number; output: number } {
+export function pricesOf(o: CommonOptions): { input: number; output: number } {
   const p = effectivePrices(o.model, { input: o.pricePerMillionInputTokens, output: o.pricePerMillionOutputTokens });
   return { input: p.input, output: p.output };
 }

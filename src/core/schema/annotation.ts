@@ -510,9 +510,9 @@ export function rejectSuggestion(
   return { ...record, [fields.annotations]: ann };
 }
 
-export function setReviewStatus(record: Rec, status: string, fields: FieldMap = defaultFields): Rec {
+export function setReviewStatus(record: Rec, status: string, fields: FieldMap = defaultFields, queue?: string): Rec {
   const ann = annotationsOf(record, fields);
-  ann.review = { ...(isObj(ann.review) ? ann.review : {}), status };
+  ann.review = { ...(isObj(ann.review) ? ann.review : {}), status, ...(queue !== undefined ? { queue } : {}) };
   return { ...record, [fields.annotations]: ann };
 }
 

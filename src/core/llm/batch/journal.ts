@@ -118,6 +118,8 @@ export function readBatchJournal(path: string): BatchJournalState {
         });
         break;
       case 'built':
+        // a round built after the job's end (records added or edited since, run again): not ended any more
+        st.ended = false;
         st.built.set(e.round, {
           parts: e.parts,
           requests: e.requests,

@@ -1,0 +1,528 @@
+// An LLM task's operation run as a Batch API job: the registry's "batch" mode of label, rationale,
+// judge and critique (the tasks with a batch facet). The same options, the same records and the
+// same sink as the online run; the requests go through runBatchJob (journaled: the same command
+// run again resumes the same batches, never a second batch for the same requests), the estimate is
+// at the Batch API's price, and `retryOnline` sends the requests the batch left failed through the
+// online path for those records. Several models (judges): one batch job per model, one after the
+// other.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Estimate, OperationContext } from '../../operation';
+import { UserError } from '../../operation';
+import {
+  JobCancelledError,
+  journalDirFor,
+  mergeSummaries,
+  runJob,
+  type BatchJobInfo,
+  type JobSummary,
+} from '../../jobs/runner';
+import { openJobTarget, StoreRecordSource, StoreResultSink } from '../../jobs/store-io';
+import type { LlmTask, RecordSource, ResultSink, SourceRecord } from '../../jobs/types';
+import { defaultFields } from '../../schema/annotation';
+import type { JsonlDataset } from '../../store';
+import type { Usage } from '../client';
+import type { TaskId } from '../prompts';
+import {
+  annotationKeys,
+  clientFor,
+  createTask,
+  jobIdOf,
+  modelsOf,
+  openEngine,
+  pricesOf,
+  targetPath,
+  CritiqueOptions,
+  JudgeOptions,
+  LabelOptions,
+  RationaleOptions,
+  type LlmEnv,
+  type TaskOptionsById,
+} from '../tasks';
+import { BatchApiClient, type PollPolicy } from './api';
+import { batchFacet } from './facet';
+import { readInputIds } from './format';
+import { readBatchJournal } from './journal';
+import { runBatchJob } from './job';
+import { costOf } from './prices';
+import { customIdFor, messagesKey, taskAdapter, type BatchTaskAdapter } from './records';
+import { BatchCancelledError, batchFilesDir, batchJournalPath, listBatchJobs } from './run';
+
+/** The tasks that run as a batch (one request per record); consistency (k samples) does not yet. */
+export const BATCH_TASKS = ['label', 'rationale', 'judge', 'critique'] as const;
+export type BatchTaskId = (typeof BATCH_TASKS)[number];
+
+export function isBatchTask(id: string): id is BatchTaskId {
+  return (BATCH_TASKS as readonly string[]).includes(id);
+}
+
+export interface BatchModeOptions {
+  /** Send the requests the batch left failed through the online path (those records only). */
+  retryOnline?: boolean;
+  /** How often the batches are polled (default: 5 s growing to 60 s). */
+  poll?: Partial<PollPolicy>;
+}
+
+/** A task's batch adapter (its facet; logprob confidence for a label task that asks for it). */
+function adapterOf(id: TaskId, task: ReturnType<typeof createTask>, o: TaskOptionsById[TaskId]): BatchTaskAdapter {
+  const facet = batchFacet(task);
+  if (!facet)
+    throw new UserError(
+      `this ${id} job cannot run as a batch (a question of its type has no batch form); run it online`,
+    );
+  const labels = id === 'label' ? (o as LabelOptions).labels : [];
+  const key = task.key?.bind(task);
+  const logprobs = id === 'label' && (o as LabelOptions).confidence === 'logprobs';
+  return taskAdapter(facet, { labels, ...(key ? { key } : {}), ...(logprobs ? { confidence: 'logprobs' } : {}) });
+}
+
+/** The custom_ids an earlier run of a batch job already put in its input files (none for a new job). */
+function sentRequests(journalPath: string): Set<string> {
+  const sent = new Set<string>();
+  if (!existsSync(journalPath)) return sent;
+  const dir = batchFilesDir(journalPath);
+  for (const p of readBatchJournal(journalPath).parts.values()) {
+    const path = join(dir, p.file);
+    if (existsSync(path)) readInputIds(path, (id) => sent.add(id));
+  }
+  return sent;
+}
+
+/**
+ * The estimate of a batch run: the requests not sent yet (a resumed job's batches are not paid
+ * again), their tokens, at the Batch API's price (prices.ts).
+ */
+export async function estimateBatch<K extends BatchTaskId>(
+  id: K,
+  o: TaskOptionsById[K],
+  env: LlmEnv,
+): Promise<Estimate> {
+  let opened: JsonlDataset | undefined;
+  let source: RecordSource;
+  if (env.openSource) source = await env.openSource(o);
+  else {
+    opened = await openJobTarget(o.input);
+    source = new StoreRecordSource(opened);
+  }
+  const client = clientFor(o, undefined);
+  try {
+    const models = modelsOf(id, o);
+    const jobs = models.map((model, k) => {
+      const om = { ...o, model } as TaskOptionsById[K];
+      const task = createTask(id, om, { client });
+      const adapter = adapterOf(id, task, om);
+      const journal = batchJournalPath(
+        journalDirFor(targetPath(om, id)),
+        jobIdOf(id, om, k, models.length, task.promptHash),
+      );
+      return { task, adapter, sent: sentRequests(journal), prices: pricesOf(om), ids: new Set<string>() };
+    });
+    const n = Math.min(source.count(), o.limit ?? Infinity);
+    const e: Estimate = { records: n, requests: 0, inputTokens: 0, outputTokens: 0, cost: 0 };
+    let cost = 0;
+    let pending = 0;
+    let resumed = false;
+    for (let i = 0; i < n; i++) {
+      const rec = await source.get(i);
+      if (!rec.value) continue;
+      let left = false;
+      for (const j of jobs) {
+        const r = j.adapter.request(rec.value);
+        if ('skip' in r) continue;
+        const cid = customIdFor(r.body, j.adapter.key ? j.adapter.key(rec.value) : messagesKey(r.messages));
+        if (j.sent.has(cid)) {
+          resumed = true;
+          continue;
+        }
+        left = true;
+        // identical records share one request
+        if (j.ids.has(cid)) continue;
+        j.ids.add(cid);
+        const t = j.task.estimate(rec.value);
+        e.requests += t.requests;
+        e.inputTokens += t.inputTokens;
+        e.outputTokens += t.outputTokens;
+        cost += costOf({ input_tokens: t.inputTokens, output_tokens: t.outputTokens }, j.prices, 'batch');
+      }
+      if (left) pending++;
+    }
+    e.cost = cost;
+    if (resumed) e.remaining = pending;
+    return e;
+  } finally {
+    client.close();
+    opened?.close();
+  }
+}
+
+/** The records at chosen indices of a source, as a source of their own (an online retry's). */
+class Subset implements RecordSource {
+  constructor(
+    private readonly inner: RecordSource,
+    readonly indices: readonly number[],
+  ) {}
+  count(): number {
+    return this.indices.length;
+  }
+  get(i: number): SourceRecord | Promise<SourceRecord> {
+    return this.inner.get(this.indices[i] as number);
+  }
+}
+
+const addUsage = (a: Usage, b: Usage): void => {
+  a.input_tokens += b.input_tokens;
+  a.output_tokens += b.output_tokens;
+};
+
+/** What a batch job over some records needs (a task's run over a file, or a cascade's stage). */
+export interface BatchOver<K extends BatchTaskId> {
+  id: K;
+  o: TaskOptionsById[K];
+  task: LlmTask;
+  env: LlmEnv;
+  ctx: OperationContext;
+  mode: BatchModeOptions;
+  jobId: string;
+  journalDir: string;
+  source: RecordSource;
+  sink: ResultSink;
+  log: (line: string) => void;
+}
+
+/**
+ * A task over a source's records as one batch job (`runBatchJob`), the summary in the online
+ * runner's terms, and with `retryOnline` what it left failed through the online path.
+ */
+export async function runBatchOver<K extends BatchTaskId>(a: BatchOver<K>): Promise<JobSummary> {
+  const { id, o, task, env, ctx, mode, jobId, source, sink, log } = a;
+  const journals = a.journalDir;
+  const started = performance.now();
+  const inner = adapterOf(id, task, o);
+  // The tokens of every answer (also those replayed from an earlier run's parts: the job's cost).
+  const tokens: Usage = { input_tokens: 0, output_tokens: 0 };
+  const adapter: BatchTaskAdapter = {
+    ...inner,
+    accept(answer) {
+      addUsage(tokens, answer.usage);
+      return inner.accept(answer);
+    },
+  };
+  let applied = 0;
+  const counted: ResultSink = {
+    apply: (i, r, bound) => {
+      applied++;
+      return sink.apply(i, r, bound);
+    },
+    flush: () => sink.flush(),
+  };
+  const prices = pricesOf(o);
+  const info = (): BatchJobInfo => ({
+    journals: [batchJournalPath(journals, jobId)],
+    requests: 0,
+    newRequests: 0,
+    batchesCreated: 0,
+    batches: [],
+    stale: 0,
+    retriedOnline: 0,
+    batchCost: costOf(tokens, prices, 'batch'),
+  });
+  const total = Math.min(source.count(), o.limit ?? Infinity);
+  log(`${id} with ${o.model} as a batch job (${jobId}): ${task.promptSource ?? task.promptHash}`);
+  let r;
+  try {
+    r = await runBatchJob({
+      api: new BatchApiClient({ baseURL: o.baseURL, apiKey: await env.apiKey(), log }),
+      source,
+      sink: counted,
+      adapter,
+      journalDir: journals,
+      job: jobId,
+      model: o.model,
+      ...(o.limit !== undefined ? { limit: o.limit } : {}),
+      ...(mode.poll ? { poll: mode.poll } : {}),
+      signal: ctx.signal,
+      progress: ctx.progress,
+      log,
+    });
+  } catch (err) {
+    if (!(err instanceof BatchCancelledError)) throw err;
+    // Stopped waiting: the parts applied so far are saved; the batches go on at the provider.
+    const b = err.summary;
+    throw new JobCancelledError({
+      jobId,
+      task: id,
+      model: o.model,
+      total,
+      ok: applied,
+      failed: [],
+      skipped: [],
+      cached: 0,
+      resumed: 0,
+      requests: b.newRequests,
+      tokens,
+      cost: costOf(tokens, prices, 'batch'),
+      elapsedMs: performance.now() - started,
+      journal: b.journal,
+      complete: false,
+      batch: {
+        ...info(),
+        requests: b.requests,
+        newRequests: b.newRequests,
+        batchesCreated: b.batchesCreated,
+        waiting: true,
+      },
+    });
+  }
+  const { batch: b, records } = r;
+  const batchCost = costOf(tokens, prices, 'batch');
+  const summary: JobSummary = {
+    jobId,
+    task: id,
+    model: o.model,
+    total,
+    ok: records.applied,
+    failed: [
+      ...records.failed.map((f) => ({ i: f.i, line: f.line, reason: f.reason })),
+      ...records.redo.map((f) => ({
+        i: f.i,
+        line: f.line,
+        reason: 'no answer yet: the record changed after its request was sent (the next run sends it)',
+      })),
+    ].sort((x, y) => x.i - y.i),
+    skipped: records.skipped,
+    cached: 0,
+    resumed: records.resumed,
+    requests: b.newRequests,
+    tokens: { ...tokens },
+    cost: batchCost,
+    elapsedMs: 0,
+    journal: b.journal,
+    complete: b.complete,
+    batch: {
+      ...info(),
+      requests: b.requests,
+      newRequests: b.newRequests,
+      batchesCreated: b.batchesCreated,
+      batches: b.parts.map((p) => ({
+        part: p.part,
+        round: p.round,
+        ...(p.batchId ? { batchId: p.batchId } : {}),
+        ...(p.status ? { status: p.status } : {}),
+        requests: p.requests,
+      })),
+      stale: records.stale.length,
+      batchCost,
+    },
+  };
+  if (records.stale.length > 0)
+    log(`${records.stale.length} answer(s) not applied: their records changed after the requests were sent`);
+  const failed = summary.failed;
+  if (failed.length > 0 && !mode.retryOnline)
+    log(
+      `${failed.length} record(s) failed in the batch; run the same command with retryOnline to send them through the online path`,
+    );
+  if (failed.length > 0 && mode.retryOnline) {
+    // The records the batch left failed, online (their own journal: a killed retry resumes too).
+    const subset = new Subset(
+      source,
+      failed.map((f) => f.i),
+    );
+    log(`${failed.length} record(s) the batch left failed go through the online path`);
+    const online = await runJob({
+      jobId: `${jobId}.online`,
+      journalDir: journals,
+      task,
+      source: subset,
+      sink: {
+        apply: (i, res, bound) => counted.apply(subset.indices[i] as number, res, bound),
+        flush: () => counted.flush(),
+      },
+      concurrency: o.concurrency,
+      signal: ctx.signal,
+      progress: ctx.progress,
+      log,
+      prices,
+      retryFailed: true,
+    });
+    summary.ok += online.ok;
+    summary.failed = online.failed.map((f) => ({ ...f, i: subset.indices[f.i] as number }));
+    summary.skipped = [...summary.skipped, ...online.skipped.map((f) => ({ ...f, i: subset.indices[f.i] as number }))];
+    summary.cached += online.cached;
+    summary.requests += online.requests;
+    addUsage(summary.tokens, online.tokens);
+    summary.cost += online.cost;
+    (summary.batch as BatchJobInfo).retriedOnline = failed.length;
+  }
+  summary.elapsedMs = performance.now() - started;
+  return summary;
+}
+
+/** One model's batch job over the file, and the online retry of what it left failed. */
+async function runOneBatch<K extends BatchTaskId>(
+  id: K,
+  o: TaskOptionsById[K],
+  env: LlmEnv,
+  ctx: OperationContext,
+  mode: BatchModeOptions,
+  k: number,
+  count: number,
+): Promise<JobSummary> {
+  const { client, cache, log, close } = await openEngine(o, env, ctx);
+  const target = targetPath(o, id);
+  let opened: JsonlDataset | undefined;
+  try {
+    const task = createTask(id, o, { client, cache });
+    const jobId = jobIdOf(id, o, k, count, task.promptHash);
+    writeJobOptions(journalDirFor(target), jobId, id, o);
+    let source: RecordSource;
+    let sink: ResultSink;
+    if (env.openSource) {
+      source = await env.openSource(o);
+      if (!env.openSink) throw new UserError('a custom record source needs a custom result sink (env.openSink)');
+      sink = await env.openSink(source, o, id);
+    } else {
+      opened = await openJobTarget(o.input, target === o.input ? undefined : target, {
+        annotationKeys: annotationKeys(o.fields),
+        log,
+      });
+      source = new StoreRecordSource(opened);
+      sink = new StoreResultSink(opened, { fields: o.fields ?? defaultFields, replace: o.replaceExisting });
+    }
+    return await runBatchOver({
+      id,
+      o,
+      task,
+      env,
+      ctx,
+      mode,
+      jobId,
+      journalDir: journalDirFor(target),
+      source,
+      sink,
+      log,
+    });
+  } finally {
+    close();
+    opened?.close();
+  }
+}
+
+// ---- resuming -------------------------------------------------------------------------------
+
+/**
+ * The options of a batch job, beside its journal (`<job>.batch.op.json`): what a face needs to
+ * resume it later without asking again (VS Code on activation). Never the API key (it is not an
+ * option); paths made absolute.
+ */
+function writeJobOptions(dir: string, jobId: string, task: BatchTaskId, o: TaskOptionsById[BatchTaskId]): void {
+  const path = join(dir, `${jobId}.batch.op.json`);
+  if (existsSync(path)) return;
+  const options = {
+    ...o,
+    input: resolve(o.input),
+    ...(o.output !== undefined ? { output: resolve(o.output) } : {}),
+    ...('judgeModels' in o ? { judgeModels: [] } : {}),
+    ...('models' in o ? { models: [] } : {}),
+    jobId,
+  };
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify({ version: 1, task, options })}\n`, { mode: 0o600 });
+  renameSync(tmp, path);
+}
+
+const SCHEMAS = { label: LabelOptions, rationale: RationaleOptions, judge: JudgeOptions, critique: CritiqueOptions };
+
+/** A batch job an earlier run left unfinished, with what resumes it. */
+export interface PendingBatchJob {
+  job: string;
+  journal: string;
+  task: BatchTaskId;
+  /** The operation's options (raw, for the registry's prepare), with the job's id. */
+  options: Record<string, unknown>;
+  /** The endpoint the job's batches are at. */
+  baseURL: string;
+  model: string;
+}
+
+/**
+ * The unfinished batch jobs of a dataset (its journal folder) that can be resumed: the journal
+ * has parts not applied, and the job's options are beside it and valid for its task. A file of
+ * options that does not parse is left out (`problems`).
+ */
+export function pendingBatchJobs(dataset: string, problems?: (job: string, why: string) => void): PendingBatchJob[] {
+  const out: PendingBatchJob[] = [];
+  for (const j of listBatchJobs(dataset)) {
+    if (!j.unfinished) continue;
+    const path = j.path.replace(/\.batch\.jsonl$/, '.batch.op.json');
+    if (!existsSync(path)) {
+      problems?.(j.job, 'no options beside its journal (run the same command again to resume it)');
+      continue;
+    }
+    try {
+      const raw = JSON.parse(readFileSync(path, 'utf8')) as { task?: unknown; options?: unknown };
+      const task = typeof raw.task === 'string' && isBatchTask(raw.task) ? raw.task : undefined;
+      if (!task) throw new Error(`unknown task ${JSON.stringify(raw.task)}`);
+      const options = SCHEMAS[task].parse(raw.options);
+      if (options.jobId !== j.job) throw new Error(`the options are of job ${options.jobId ?? '?'}`);
+      out.push({
+        job: j.job,
+        journal: j.path,
+        task,
+        options: raw.options as Record<string, unknown>,
+        baseURL: options.baseURL,
+        model: options.model,
+      });
+    } catch (err) {
+      problems?.(j.job, err instanceof Error ? err.message : String(err));
+    }
+  }
+  return out;
+}
+
+/** Runs a task as a batch job (one per model, one after the other). */
+export async function runTaskAsBatch<K extends BatchTaskId>(
+  id: K,
+  o: TaskOptionsById[K],
+  env: LlmEnv,
+  ctx: OperationContext,
+  mode: BatchModeOptions = {},
+): Promise<JobSummary> {
+  const models = modelsOf(id, o);
+  if (models.length === 1) return runOneBatch(id, { ...o, model: models[0] as string }, env, ctx, mode, 0, 1);
+  const parts: JobSummary[] = [];
+  const merged = (): JobSummary => {
+    const s = mergeSummaries(parts);
+    const infos = parts.flatMap((p) => (p.batch ? [p.batch] : []));
+    const sum = (f: (b: BatchJobInfo) => number): number => infos.reduce((n, b) => n + f(b), 0);
+    s.batch = {
+      journals: infos.flatMap((b) => b.journals),
+      requests: sum((b) => b.requests),
+      newRequests: sum((b) => b.newRequests),
+      batchesCreated: sum((b) => b.batchesCreated),
+      batches: infos.flatMap((b) => b.batches),
+      stale: sum((b) => b.stale),
+      retriedOnline: sum((b) => b.retriedOnline),
+      batchCost: sum((b) => b.batchCost),
+      ...(infos.some((b) => b.waiting) ? { waiting: true } : {}),
+    };
+    return s;
+  };
+  for (const [k, model] of models.entries()) {
+    const progress = (p: Parameters<OperationContext['progress']>[0]): void =>
+      ctx.progress({
+        ...p,
+        message: `${id === 'judge' ? 'judge' : 'model'} ${k + 1} of ${models.length} (${model}) · ${p.message ?? ''}`,
+      });
+    try {
+      parts.push(await runOneBatch(id, { ...o, model }, env, { ...ctx, progress }, mode, k, models.length));
+    } catch (err) {
+      if (err instanceof JobCancelledError) {
+        parts.push(err.summary);
+        throw new JobCancelledError(merged());
+      }
+      throw err;
+    }
+  }
+  return merged();
+}

@@ -1,0 +1,115 @@
+// Batch jobs in VS Code (issue 16): "Label Records with LLM as a Batch…" asks the label task's
+// questions, sends the records as one batch to the loopback server's Batch API (no online
+// request), and the results land in the curation editor and on disk. An unfinished batch job (a
+// window closed while its batches ran) is picked up again as on activation: polled in the
+// background, its results applied, without a second batch; one whose batches are at another
+// endpoint than the settings' is not followed.
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as vscode from 'vscode';
+import { llmEntries } from '../../src/core/registry';
+import { startOpenAIServer, type OpenAITestServer } from '../support/openai-server';
+import { activateExtension, scratchFile, waitFor } from './helpers';
+
+type Rec = { id: number; text: string; label?: string; annotations?: { suggestions?: { label?: unknown[] } } };
+
+const records = (n: number): string =>
+  `${Array.from({ length: n }, (_, i) => JSON.stringify({ id: i, text: `batch review ${i}` })).join('\n')}\n`;
+
+const onDisk = (uri: vscode.Uri): Rec[] =>
+  readFileSync(uri.fsPath, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Rec);
+
+const labeled = (uri: vscode.Uri, n: number): true | undefined => {
+  const recs = onDisk(uri);
+  return recs.length === n && recs.every((r) => r.label === 'good' || r.label === 'bad') ? true : undefined;
+};
+
+describe('Run as Batch', () => {
+  const cfg = () => vscode.workspace.getConfiguration('datasetCurator');
+  const G = vscode.ConfigurationTarget.Global;
+  let server: OpenAITestServer | undefined;
+
+  afterEach(async () => {
+    for (const k of ['llm.baseUrl', 'llm.model', 'labels']) await cfg().update(k, undefined, G);
+    await vscode.commands.executeCommand('notifications.clearAll');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await server?.close();
+    server = undefined;
+  });
+
+  it('Label Records with LLM as a Batch: the questions, one batch, the results in the editor and on disk', async () => {
+    const api = await activateExtension();
+    const s = (server = await startOpenAIServer());
+    await cfg().update('llm.baseUrl', s.baseURL, G);
+    await cfg().update('llm.model', 'm', G);
+    await cfg().update('labels', ['good', 'bad'], G);
+    const uri = await scratchFile('batch-run.jsonl', records(6));
+    void vscode.commands.executeCommand('datasetCurator.labelBatch', uri);
+    // The questions: the label set (pre-filled from the settings), then zero-shot.
+    await waitFor('the batch', async () => {
+      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+      return s.batches.list().length > 0 ? true : undefined;
+    });
+    await waitFor('the results on disk', () => labeled(uri, 6));
+    const doc = await waitFor('the document', () => api.editors.documentFor(uri));
+    await waitFor('the results in the editor', () =>
+      Array.from({ length: doc.store.lineCount }, (_, i) => doc.store.line(i).value as Rec).every(
+        (r) => typeof r.label === 'string',
+      )
+        ? true
+        : undefined,
+    );
+    assert.equal(s.batches.list().length, 1);
+    assert.equal(s.batches.list()[0]?.status, 'completed');
+    assert.equal(s.counts.chat, 0, 'no online request');
+    for (const r of onDisk(uri)) assert.equal(r.annotations?.suggestions?.label?.length, 1);
+  });
+
+  it('an unfinished batch job is picked up again as on activation: polled, its results applied, no second batch', async () => {
+    const api = await activateExtension();
+    assert.ok(vscode.workspace.isTrusted, 'the test workspace is trusted');
+    const s = (server = await startOpenAIServer());
+    s.batches.hold('in_progress');
+    const uri = await scratchFile('batch-resume.jsonl', records(4));
+    // A batch job whose run stopped waiting (the window closed while its batch ran).
+    const ac = new AbortController();
+    const prepared = llmEntries({ apiKey: () => undefined }).label.prepare({
+      input: uri.fsPath,
+      inPlace: true,
+      baseURL: s.baseURL,
+      model: 'm',
+      labels: ['good', 'bad'],
+      noCache: true,
+    });
+    assert.ok(prepared.batch, 'label has a batch mode');
+    const first = prepared.batch.run({ signal: ac.signal, progress: () => undefined, log: () => undefined });
+    await waitFor('the batch polled', () =>
+      s.requests.some((r) => r.method === 'GET' && r.path.startsWith('/v1/batches/')) ? true : undefined,
+    );
+    ac.abort();
+    await assert.rejects(first, (err: Error) => err.name === 'AbortError');
+    assert.equal(s.batches.list()[0]?.status, 'in_progress', 'stopping to wait cancels nothing');
+
+    // Its batches are at another endpoint than the settings': not followed.
+    await cfg().update('llm.baseUrl', 'http://127.0.0.1:9/v1', G);
+    assert.deepEqual(await api.batches.resume(), []);
+
+    await cfg().update('llm.baseUrl', s.baseURL, G);
+    const resumed = api.batches.resume();
+    await waitFor('polled again', () => (api.batches.pending().length === 1 ? true : undefined));
+    s.batches.release();
+    await waitFor('the results on disk', () => labeled(uri, 4));
+    assert.equal(s.batches.list().length, 1, 'the same batch, no second one');
+    assert.equal(s.requests.filter((r) => r.method === 'POST' && r.path === '/v1/batches').length, 1);
+    assert.equal(s.counts.chat, 0);
+    // The notification that the results landed; dismissed, the run ends.
+    await vscode.commands.executeCommand('notifications.clearAll');
+    const [summary] = await resumed;
+    assert.equal(summary?.ok, 4);
+    assert.equal(summary.batch?.batchesCreated, 0);
+    assert.deepEqual(api.batches.pending(), []);
+  });
+});
