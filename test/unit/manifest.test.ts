@@ -104,6 +104,11 @@ test('palette commands that need a dataset are scoped with when-clauses', () => 
     'generateInstructions',
     'generateDialogues',
   ];
+  // Every command of the Explorer's "Dataset Curator" submenu works on a dataset: scoped too.
+  for (const m of c.menus['datasetCurator.explorerContext'] ?? []) {
+    const n = (m.command ?? '').replace(/^datasetCurator\./, '');
+    if (n && !needDataset.includes(n)) needDataset.push(n);
+  }
   for (const n of needDataset) {
     const when = palette.get(`datasetCurator.${n}`);
     assert.ok(when, `datasetCurator.${n} has a when-clause in the palette`);
