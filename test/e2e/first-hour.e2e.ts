@@ -69,7 +69,9 @@ describe('the first hour, in a fresh window', () => {
           await page.keyboard.press('Escape');
           return false;
         }
-        await page.keyboard.press('Enter');
+        // A click on the file's own row: Enter takes the list's focused row, which under load can still
+        // be none while the list filters (the Enter then opens nothing).
+        await row.click();
         // Monaco keeps its line elements in no particular DOM order once the editor has shown another
         // file: any rendered line of the visible editor that starts so.
         return until(
@@ -79,7 +81,18 @@ describe('the first hour, in a fresh window', () => {
               t.replace(/\u00a0/g, ' ').startsWith(firstLine),
             ),
           15_000,
-        ).catch(() => false);
+        ).catch(async () => {
+          const tab = await page
+            .locator('.tabs-container .tab.active')
+            .first()
+            .textContent()
+            .catch(() => '?');
+          const shown = await page.locator('.editor-instance .monaco-editor .view-line').allTextContents();
+          console.log(
+            `# quickOpen ${name}: active tab ${JSON.stringify(tab)}, lines ${JSON.stringify(shown.slice(0, 4))}`,
+          );
+          return false;
+        });
       },
       90_000,
     );
