@@ -1,4 +1,5 @@
-// The curation editor's assessment views, host side: the live agreement report, duplicate
+// The curation editor's assessment views, host side: the live agreement report (with judges and
+// people: Cohen's kappa per pair of people, Fleiss' kappa, Krippendorff's alpha), duplicate
 // clusters for review, and the human review queue. Everything is computed by the core over the
 // document's store (src/core/metrics/live.ts keeps the figures up to date edit by edit; the
 // duplicate search is the core's filter operation); this file holds the per-document state and
@@ -142,7 +143,7 @@ export class DocumentAssessment {
             [g, 'label'],
           ]
         : [['human', 'suggestion']];
-      const spec = agreementSpec({ question: p.question, compare, judges: true });
+      const spec = agreementSpec({ question: p.question, compare, judges: true, people: true });
       this.agreementLive = {
         key,
         question: p.question,

@@ -100,6 +100,25 @@ export const AgreementPayload = z.object({
       alpha: share,
     })
     .optional(),
+  /** Between people (each person's submitted decision, by user; core: AnnotatorsReport, as `curate annotators`). */
+  people: z
+    .object({
+      people: z.array(z.object({ user: z.string(), decided: z.number().int().nonnegative() })),
+      shared: z.number().int().nonnegative(),
+      disagreements: z.number().int().nonnegative(),
+      pairs: z.array(
+        z.object({
+          a: z.string(),
+          b: z.string(),
+          n: z.number().int().nonnegative(),
+          accuracy: share,
+          kappa: share,
+        }),
+      ),
+      fleissKappa: share,
+      krippendorffAlpha: share,
+    })
+    .optional(),
 });
 export type AgreementPayload = z.infer<typeof AgreementPayload>;
 
@@ -235,7 +254,7 @@ export const requests = {
     params: z.object({}),
     result: StatsPayload,
   },
-  /** The agreement report, live: model suggestions vs human decisions, optionally against a gold field; between judges. */
+  /** The agreement report, live: model suggestions vs human decisions, optionally against a gold field; between judges; between people. */
   getAgreement: {
     params: z.object({
       question: z.string().min(1).max(200).default('label'),

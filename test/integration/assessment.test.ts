@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { activateExtension, openInCurationEditor as openDoc, scratchFile as scratch, waitFor } from './helpers';
 import { startOpenAIServer } from '../support/openai-server';
+import { AgreementPayload } from '../../src/shared/protocol';
 
 async function undo(): Promise<void> {
   await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
@@ -43,6 +44,83 @@ describe('Assessment: the agreement report, duplicate clusters, the review queue
       ['human/suggestion', 'field:label/suggestion', 'field:label/human', 'field:label/label'],
     );
     assert.equal(gold.comparisons[2]?.metrics.accuracy, 1);
+  });
+
+  it("shows agreement between people in the report (Cohen's kappa per pair, Fleiss, Krippendorff), live as another person decides", async () => {
+    const api = await activateExtension();
+    // maria and bob: (pos,pos) (neg,neg) (pos,neg); ana decided record 2 as neg too, and record 4 alone.
+    const people: [string, string][][] = [
+      [
+        ['maria', 'pos'],
+        ['bob', 'pos'],
+      ],
+      [
+        ['maria', 'neg'],
+        ['bob', 'neg'],
+        ['ana', 'neg'],
+      ],
+      [
+        ['maria', 'pos'],
+        ['bob', 'neg'],
+      ],
+      [['ana', 'pos']],
+    ];
+    const lines = people.map((ps, i) => {
+      const [user, value] = ps.at(-1)!;
+      return JSON.stringify({
+        id: i + 1,
+        text: `review ${i + 1}`,
+        label: value,
+        annotations: {
+          suggestions: { label: [{ value: 'pos', agent: 'm', type: 'model', score: 0.9 }] },
+          human: { label: { value, user, status: 'submitted' } },
+          ...(ps.length > 1
+            ? { decisions: { label: ps.map(([u, v]) => ({ value: v, user: u, status: 'submitted' })) } }
+            : {}),
+        },
+      });
+    });
+    const uri = await scratch('people.jsonl', `${lines.join('\n')}\n`);
+    const doc = await openDoc(api, uri);
+    const a = api.editors.assessment.for(doc);
+    const r = AgreementPayload.parse(await a.agreement({ question: 'label' }));
+    const p = r.people;
+    assert.ok(p, 'the report has the people section');
+    assert.deepEqual(p.people, [
+      { user: 'bob', decided: 3 },
+      { user: 'maria', decided: 3 },
+      { user: 'ana', decided: 2 },
+    ]);
+    assert.equal(p.shared, 3);
+    assert.equal(p.disagreements, 1);
+    const bm = p.pairs.find((x) => x.a === 'bob' && x.b === 'maria');
+    assert.equal(bm?.n, 3);
+    // p_o 2/3, p_e 4/9: kappa 0.4; Fleiss 23/72; Krippendorff (nominal) 0.5 (test/unit/git-annotators.test.ts)
+    assert.ok(Math.abs((bm.kappa ?? NaN) - 0.4) < 1e-12);
+    assert.ok(Math.abs((p.fleissKappa ?? NaN) - 23 / 72) < 1e-12);
+    assert.ok(Math.abs((p.krippendorffAlpha ?? NaN) - 0.5) < 1e-12);
+    // carol decides record 3 in this editor: the report follows the edit, and its undo
+    const cfg = vscode.workspace.getConfiguration('datasetCurator');
+    await cfg.update('annotator', 'carol', vscode.ConfigurationTarget.Global);
+    try {
+      doc.edit({ op: 'relabel', index: 2, label: 'pos' });
+      const after = await a.agreement({ question: 'label' });
+      assert.deepEqual(
+        after.people?.people.find((x) => x.user === 'carol'),
+        { user: 'carol', decided: 1 },
+      );
+      assert.equal(after.people.shared, 3);
+      // units (pos,pos) (neg,neg,neg) (pos,neg,pos): Fleiss (7/9 − 1/2)/(1/2) = 5/9
+      assert.ok(Math.abs((after.people.fleissKappa ?? NaN) - 5 / 9) < 1e-12);
+      await undo();
+      await waitFor('the undo', async () =>
+        (await a.agreement({ question: 'label' })).people?.people.some((x) => x.user === 'carol') === false
+          ? true
+          : undefined,
+      );
+    } finally {
+      await cfg.update('annotator', undefined, vscode.ConfigurationTarget.Global);
+    }
   });
 
   it('finds near-duplicates, tags the others as one undoable edit, deletes them, and undo brings them back into their clusters', async () => {

@@ -2,7 +2,7 @@
 // per pair, Fleiss' kappa, Krippendorff's alpha), a person's queue (`curate annotators`).
 import { describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyAnnotationEdit } from '../../src/core/annotate-edits';
 import {
@@ -11,6 +11,10 @@ import {
   fleissKappa,
   krippendorffAlphaNominal,
 } from '../../src/core/git/annotators';
+import { JsonlDataset } from '../../src/core/store';
+import { LiveAggregate } from '../../src/core/metrics/live';
+import { agreement } from '../../src/core/metrics/agreement';
+import { datasetLines } from '../../src/core/sources';
 import { curate, fileWith, tempDir } from './helpers/store';
 import { curateIn, git, repo } from './helpers/git';
 
@@ -164,5 +168,181 @@ describe('several people', () => {
     git(dir, ['config', '--unset', 'user.name']);
     git(dir, ['config', '--unset', 'user.email']);
     assert.equal(curateIn(dir, ['annotators', inRepo, '--todo']).code, 2);
+  });
+
+  // Three people on five records (the person named last is annotations.human, the current decision):
+  //   1 maria pos, bob pos   2 maria neg, bob neg, ana neg   3 maria pos, bob neg   4 ana pos   5 nobody
+  // decided: bob 3, maria 3, ana 2; shared 3, 1 differently.
+  // bob / maria (bob as the reference): (pos,pos) (neg,neg) (neg,pos): p_o 2/3; bob pos 1 neg 2, maria
+  //   pos 2 neg 1: p_e = 1/3·2/3 + 2/3·1/3 = 4/9; kappa = (2/3 − 4/9)/(5/9) = 0.4.
+  // ana / bob and ana / maria: one record, both neg: agreement 1, kappa undefined (p_e = 1).
+  // Fleiss: P_i 1, 1, 0: P̄ = 2/3; pos 3 of 7, neg 4 of 7: P_e = 25/49; kappa = (2/3 − 25/49)/(24/49) = 23/72.
+  // Krippendorff (nominal): n 7; observed disagreement 2 (the pos/neg unit); expected 49 − 9 − 16 = 24;
+  //   alpha = 1 − 6·2/24 = 0.5.
+  const PEOPLE: [string, string][][] = [
+    [
+      ['maria', 'pos'],
+      ['bob', 'pos'],
+    ],
+    [
+      ['maria', 'neg'],
+      ['bob', 'neg'],
+      ['ana', 'neg'],
+    ],
+    [
+      ['maria', 'pos'],
+      ['bob', 'neg'],
+    ],
+    [['ana', 'pos']],
+    [],
+  ];
+  const answer = (q: string, people: [string, string][]) => ({
+    ...(people.length
+      ? { human: { [q]: { value: people.at(-1)![1], user: people.at(-1)![0], status: 'submitted' } } }
+      : {}),
+    ...(people.length > 1
+      ? { decisions: { [q]: people.map(([user, value]) => ({ value, user, status: 'submitted' })) } }
+      : {}),
+  });
+  const peopleFile = (dir = tempDir()) =>
+    fileWith(
+      PEOPLE.map((people, i) =>
+        JSON.stringify({
+          id: i + 1,
+          text: `t${i + 1}`,
+          ...(people.length ? { label: people.at(-1)![1] } : {}),
+          annotations: {
+            suggestions: { label: [{ value: 'pos', agent: 'm', type: 'model', score: 0.9 }] },
+            ...answer('label', people),
+          },
+        }),
+      ).join('\n') + '\n',
+      'people.jsonl',
+      dir,
+    );
+  const close = (a: number | null | undefined, b: number) =>
+    assert.ok(a !== null && a !== undefined && Math.abs(a - b) < 1e-12, `${a} != ${b}`);
+
+  test('curate agreement: the people-with-people section (hand-computed), the same figures as curate annotators, --json', () => {
+    const f = peopleFile();
+    const r = curate(['agreement', f]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^human vs suggestion: /);
+    assert.match(
+      r.out,
+      /\npeople with people \(label\): bob 3, maria 3, ana 2 decided; 3 record\(s\) decided by two or more, 1 of them differently\n {2}ana vs bob: 1 record\(s\) both decided; agreement 1\.000 {2}Cohen's kappa n\/a\n {2}ana vs maria: 1 record\(s\) both decided; agreement 1\.000 {2}Cohen's kappa n\/a\n {2}bob vs maria: 3 record\(s\) both decided; agreement 0\.667 {2}Cohen's kappa 0\.400\n {2}Fleiss' kappa 0\.319 {2}Krippendorff's alpha \(nominal\) 0\.500\n/,
+    );
+    const j = JSON.parse(curate(['agreement', f, '--json']).out);
+    const p = j.people;
+    assert.deepEqual(p.people, [
+      { user: 'bob', decided: 3 },
+      { user: 'maria', decided: 3 },
+      { user: 'ana', decided: 2 },
+    ]);
+    assert.equal(p.shared, 3);
+    assert.equal(p.disagreements, 1);
+    assert.deepEqual(
+      p.pairs.map((x: { a: string; b: string; n: number; kappa: number | null }) => [x.a, x.b, x.n, x.kappa === null]),
+      [
+        ['ana', 'bob', 1, true],
+        ['ana', 'maria', 1, true],
+        ['bob', 'maria', 3, false],
+      ],
+    );
+    close(p.pairs[2].accuracy, 2 / 3);
+    close(p.pairs[2].kappa, 0.4);
+    close(p.fleissKappa, 23 / 72);
+    close(p.krippendorffAlpha, 0.5);
+    // no second implementation: curate annotators reports the same figures
+    const a = JSON.parse(curate(['annotators', f, '--json']).out);
+    assert.deepEqual(
+      {
+        people: a.people,
+        shared: a.shared,
+        disagreements: a.disagreements,
+        pairs: a.pairs,
+        fleissKappa: a.fleissKappa,
+        krippendorffAlpha: a.krippendorffAlpha,
+      },
+      p,
+    );
+    // one person: no section (the JSON still says who decided)
+    const one = fileWith(`${JSON.stringify({ id: 1, text: 'x', annotations: answer('label', [['ana', 'pos']]) })}\n`);
+    assert.doesNotMatch(curate(['agreement', one]).out, /people with people/);
+    assert.deepEqual(JSON.parse(curate(['agreement', one, '--json']).out).people.people, [{ user: 'ana', decided: 1 }]);
+  });
+
+  test('curate agreement --question NAME (a declared question): the people section for that question', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, '.curator'));
+    writeFileSync(
+      join(dir, '.curator', 'questions.json'),
+      JSON.stringify({ questions: [{ name: 'quality', type: 'rating', min: 1, max: 3 }] }),
+    );
+    const stars = (l: string) => (l === 'pos' ? 3 : 1);
+    const f = fileWith(
+      PEOPLE.map((people, i) =>
+        JSON.stringify({
+          id: i + 1,
+          text: `t${i + 1}`,
+          annotations: answer(
+            'quality',
+            people.map(([u, l]) => [u, String(stars(l))] as [string, string]).map(([u, v]) => [u, v]),
+          ),
+        }),
+      )
+        .join('\n')
+        .replace(/"value":"(\d)"/g, '"value":$1') + '\n',
+      'q.jsonl',
+      dir,
+    );
+    const r = curate(['agreement', f, '--question', 'quality']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^quality \(rating\): 5 record\(s\)/);
+    assert.match(
+      r.out,
+      /people with people \(quality\): bob 3, maria 3, ana 2 decided; 3 record\(s\) decided by two or more, 1 of them differently\n[^]*bob vs maria: 3 record\(s\) both decided; agreement 0\.667 {2}Cohen's kappa 0\.400\n {2}Fleiss' kappa 0\.319 {2}Krippendorff's alpha \(nominal\) 0\.500\n/,
+    );
+    const j = JSON.parse(curate(['agreement', f, '--question', 'quality', '--json']).out);
+    close(j.people.fleissKappa, 23 / 72);
+    close(j.people.krippendorffAlpha, 0.5);
+    assert.deepEqual(
+      JSON.parse(curate(['annotators', f, '--question', 'quality', '--json']).out).pairs,
+      j.people.pairs,
+    );
+  });
+
+  test("the editor's live report: the people section counted once, then kept up to date edit by edit", async () => {
+    const ds = await JsonlDataset.open(peopleFile());
+    try {
+      const spec = {
+        question: 'label',
+        compare: [['human', 'suggestion']] as [['human', 'suggestion']],
+        judges: true,
+        people: true,
+      };
+      const live = new LiveAggregate(ds, { type: 'agreement', spec }, { workers: 1, taskBytes: 64 });
+      let r = (await live.current()).report();
+      close(r.people?.fleissKappa, 23 / 72);
+      close(r.people?.krippendorffAlpha, 0.5);
+      assert.ok(live.workersUsed > 0, 'counted in the worker threads (the counts posted and merged)');
+      // carol decides record 3 as pos: units (pos,pos) (neg,neg,neg) (pos,neg,pos)
+      const v = ds.line(2).value!;
+      live.applyEdits([
+        ds.replaceLine(2, applyAnnotationEdit(v, { op: 'relabel', index: 2, label: 'pos' }, t(9), 'carol')),
+      ]);
+      r = (await live.current()).report();
+      assert.deepEqual(
+        r.people?.people.find((p) => p.user === 'carol'),
+        { user: 'carol', decided: 1 },
+      );
+      // Fleiss: P_i 1, 1, 1/3: P̄ = 7/9; pos 4 of 8, neg 4 of 8: P_e = 1/2; kappa = (7/9 − 1/2)/(1/2) = 5/9
+      close(r.people.fleissKappa, 5 / 9);
+      const full = await agreement(() => datasetLines(ds), { compare: [['human', 'suggestion']], people: true });
+      assert.deepEqual(r, full);
+      assert.equal(live.counts, 1);
+    } finally {
+      ds.close();
+    }
   });
 });

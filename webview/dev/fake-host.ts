@@ -228,6 +228,7 @@ function agreementReport(goldField?: string): AgreementPayload {
         ]
       : [['human', 'suggestion']],
     judges: true,
+    people: true,
   });
   for (let i = 0; i < Math.min(total, 200_000); i++) acc.add(parsedAt(i).value, 1);
   return { question: 'label', ...(goldField ? { goldField } : {}), ...acc.report() };

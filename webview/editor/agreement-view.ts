@@ -1,9 +1,10 @@
 // The agreement report: the model's suggestions against people's decisions in this file (and
 // against a gold field when one is named): accuracy, Cohen's kappa, macro-F1, per-label
 // precision/recall/F1 as a chart and a table, the confusion matrix as a heatmap; between judges,
-// correlation and Krippendorff's alpha. The host computes it in the core and keeps it live as
-// records are relabeled; this view re-asks when the document changes. SVG and DOM built with
-// createElementNS/createElement, every text set as text.
+// correlation and Krippendorff's alpha; between people (each person's decision, by user), Cohen's
+// kappa per pair, Fleiss' kappa and Krippendorff's alpha (nominal). The host computes it in the
+// core and keeps it live as records are relabeled; this view re-asks when the document changes.
+// SVG and DOM built with createElementNS/createElement, every text set as text.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { AgreementPayload, ClassificationPayload } from '../../src/shared/protocol';
@@ -223,6 +224,7 @@ export class AgreementView extends LiveView {
     const parts: HTMLElement[] = [];
     r.comparisons.forEach((c, i) => parts.push(this.comparison(r, c, i)));
     parts.push(this.judges(r));
+    parts.push(peopleSection(r));
     this.body.replaceChildren(...parts);
   }
 
@@ -414,6 +416,82 @@ export class AgreementView extends LiveView {
       section.append(el('h3', { class: 'agreement-sub' }, 'Pearson r between judges'), correlationMatrix(j));
     return section;
   }
+}
+
+/** Between people: who decided how many records, Cohen's kappa per pair, Fleiss' kappa and Krippendorff's alpha over all. */
+function peopleSection(r: AgreementPayload): HTMLElement {
+  const p = r.people;
+  const section = el(
+    'section',
+    { class: 'stats-card agreement-card', 'aria-label': 'Between people', 'data-testid': 'agreement-people' },
+    el('h2', { class: 'panel-title' }, 'Between people'),
+  );
+  if (!p || p.people.length < 2) {
+    section.append(
+      el(
+        'p',
+        { class: 'meta', 'data-testid': 'agreement-people-none' },
+        p?.people.length === 1
+          ? `Only ${p.people[0]?.user ?? ''} has decided ${r.question} so far: a second person's decisions (set datasetCurator.annotator, or merge their branch) are compared with theirs here.`
+          : `No decision on ${r.question} names its person yet (the setting datasetCurator.annotator, or the git identity): two people's decisions are compared here.`,
+      ),
+    );
+    return section;
+  }
+  section.append(
+    el(
+      'div',
+      { class: 'stats-summary' },
+      figure('people', formatCount(p.people.length), 'agreement-people-count'),
+      figure('records decided by 2+', formatCount(p.shared), 'agreement-people-shared'),
+      figure('of them differently', formatCount(p.disagreements), 'agreement-people-disagreements'),
+      figure("Fleiss' kappa", fixed(p.fleissKappa), 'agreement-people-fleiss', kappaReading(p.fleissKappa)),
+      figure("Krippendorff's alpha (nominal)", fixed(p.krippendorffAlpha), 'agreement-people-alpha'),
+    ),
+  );
+  const decided = el('table', { class: 'metrics-table', 'data-testid': 'agreement-people-decided' });
+  decided.append(el('thead', {}, el('tr', {}, el('th', {}, 'person'), el('th', {}, 'records decided'))));
+  const db = el('tbody');
+  for (const x of p.people)
+    db.append(el('tr', {}, el('th', { scope: 'row' }, x.user), el('td', {}, formatCount(x.decided))));
+  decided.append(db);
+  section.append(decided);
+  section.append(el('h3', { class: 'agreement-sub' }, "Cohen's kappa per pair"));
+  if (p.pairs.length === 0) {
+    section.append(el('p', { class: 'meta' }, 'No record was decided by two of them yet.'));
+    return section;
+  }
+  const table = el('table', { class: 'metrics-table', 'data-testid': 'agreement-people-pairs' });
+  table.append(
+    el(
+      'thead',
+      {},
+      el(
+        'tr',
+        {},
+        el('th', {}, 'people'),
+        el('th', {}, 'records both decided'),
+        el('th', {}, 'agreement'),
+        el('th', {}, "Cohen's kappa"),
+      ),
+    ),
+  );
+  const tbody = el('tbody');
+  p.pairs.forEach((x, i) =>
+    tbody.append(
+      el(
+        'tr',
+        { 'data-testid': `agreement-people-pair-${i}` },
+        el('th', { scope: 'row' }, `${x.a} · ${x.b}`),
+        el('td', {}, formatCount(x.n)),
+        el('td', {}, x.accuracy === null ? 'n/a' : `${(x.accuracy * 100).toFixed(1)}%`),
+        el('td', { title: kappaReading(x.kappa) }, fixed(x.kappa)),
+      ),
+    ),
+  );
+  table.append(tbody);
+  section.append(table);
+  return section;
 }
 
 /** Pearson r between every two judges, as a heatmap (1 on the diagonal). */

@@ -26,7 +26,7 @@ import {
   questionReviewOptionsOf,
   questionUsage,
 } from './question-flags';
-import { runQuestionAgreement, typedQuestion } from './question-reports';
+import { printPeople, runQuestionAgreement, typedQuestion } from './question-reports';
 
 function ctxOf(io: Io): OperationContext {
   let last = 0;
@@ -284,7 +284,7 @@ const agreementOp = createAgreementOperation();
 
 export const agreement: Command = {
   name: 'agreement',
-  summary: "Agreement of the model's suggestions with human decisions or a gold file; between judges",
+  summary: "Agreement of the model's suggestions with human decisions or a gold file; between judges; between people",
   usage: `curate agreement FILE [--gold FILE] [--join-on id] [--gold-field label] [--question label] [--json]\n${questionUsage}\n  [--gold-name NAME] (a question's: the gold file's people, e.g. a second annotator's copy)`,
   options: {
     gold: { type: 'string' },
@@ -310,6 +310,7 @@ export const agreement: Command = {
         ...(values['gold-field'] ? { goldField: values['gold-field'] } : {}),
         ...(values.question ? { question: values.question } : {}),
         perModel: true,
+        people: true,
       }),
     );
     const report = await checkedAsync(() => agreementOp.run(options, ctxOf(io)));
@@ -367,6 +368,7 @@ export const agreement: Command = {
           `  ${p.a} vs ${p.b}: n ${p.n}  Pearson ${f(p.pearson)}  Spearman ${f(p.spearman)}  mean |diff| ${f(p.meanAbsoluteDifference)}\n`,
         );
     } else if (j) io.out('judges: no record has 2 or more judges\n');
+    printPeople(report.people, options.question, io);
     if (report.comparisons.length === 0) io.out('no records with both labels to compare\n');
     return ExitCode.ok;
   },

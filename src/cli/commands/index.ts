@@ -47,7 +47,7 @@ export const commands: CommandEntry[] = [
   },
   {
     name: 'agreement',
-    summary: "Agreement of the model's suggestions with human decisions or a gold file; between judges",
+    summary: "Agreement of the model's suggestions with human decisions or a gold file; between judges; between people",
     load: () => import('./curation').then((m) => m.agreement),
   },
   {

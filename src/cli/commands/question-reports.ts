@@ -3,6 +3,7 @@
 // ./question-flags.ts), these run the core's question operations and print their reports.
 import { existsSync } from 'node:fs';
 import type { ClassificationMetrics } from '../../core/metrics/agreement-core';
+import type { AnnotatorsReport } from '../../core/metrics/people';
 import { createQuestionAgreementOperation, type QuestionAgreementReport } from '../../core/metrics/question-agreement';
 import type {
   MultiLabelAgreement,
@@ -75,6 +76,23 @@ function metricsLines(type: Question['type'], m: QuestionAgreementReport['pairs'
   }
 }
 
+/**
+ * The "people with people" section of `curate agreement` (the figures of `curate annotators`):
+ * printed when two or more people decided the question.
+ */
+export function printPeople(r: AnnotatorsReport | undefined, question: string, io: Io): void {
+  if (!r || r.people.length < 2) return;
+  io.out(
+    `people with people (${question}): ${r.people.map((p) => `${p.user} ${p.decided}`).join(', ')} decided; ${r.shared} record(s) decided by two or more, ${r.disagreements} of them differently\n`,
+  );
+  for (const p of r.pairs)
+    io.out(
+      `  ${p.a} vs ${p.b}: ${p.n} record(s) both decided; agreement ${f(p.accuracy)}  Cohen's kappa ${f(p.kappa)}\n`,
+    );
+  if (r.pairs.length === 0) io.out('  no record was decided by two of them yet\n');
+  io.out(`  Fleiss' kappa ${f(r.fleissKappa)}  Krippendorff's alpha (nominal) ${f(r.krippendorffAlpha)}\n`);
+}
+
 /** Prints a question agreement report. */
 export function printQuestionAgreement(r: QuestionAgreementReport, io: Io): void {
   io.out(
@@ -86,7 +104,8 @@ export function printQuestionAgreement(r: QuestionAgreementReport, io: Io): void
   }
   if (r.alpha !== undefined) io.out(`Krippendorff's alpha (interval), every rater: ${f(r.alpha)}\n`);
   for (const p of r.problems) io.out(`  line ${p.line}, ${p.rater}: ${p.reason}\n`);
-  if (r.pairs.length === 0)
+  printPeople(r.people, r.question.name, io);
+  if (r.pairs.length === 0 && r.people.pairs.length === 0)
     io.out("no two raters to compare (a person's answers, models' suggestions, or --gold FILE)\n");
 }
 

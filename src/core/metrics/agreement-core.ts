@@ -1,12 +1,14 @@
 // Agreement figures, pure and dependency-free (worker threads load this without zod): accuracy,
 // Cohen's kappa, per-label precision/recall/F1, macro/micro F1 and the confusion matrix of label
 // pairs; Pearson, Spearman, mean absolute difference and Krippendorff's alpha (interval) between
-// judges; and the accumulator that counts them over a file, one record at a time, that can also
-// take a record back (the editor's live report applies each edit as "take back the old line, count
-// the new one"). Definitions and edge cases: docs/filters.md. The options and the operation are
-// in ./agreement.ts.
+// judges; between people, the figures of ./people.ts (Cohen's kappa per pair, Fleiss' kappa,
+// Krippendorff's alpha); and the accumulator that counts them over a file, one record at a time,
+// that can also take a record back (the editor's live report applies each edit as "take back the
+// old line, count the new one"). Definitions and edge cases: docs/filters.md. The options and the
+// operation are in ./agreement.ts.
 import { jsonText } from '../json-text';
 import { getPath, humanOf, judgePanelOf, suggestionsOf, topSuggestion, type Suggestion } from '../filter/fields';
+import { PeopleCounter, type AnnotatorsReport } from './people';
 
 // ---------------------------------------------------------------------------------------------
 // Categorical
@@ -356,6 +358,11 @@ export interface AgreementReport {
    */
   models?: ModelAgreement[];
   modelPairs?: ModelPairAgreement[];
+  /**
+   * Between people, when asked for (`people`): each person's submitted decision on the question
+   * (annotations.decisions / annotations.human, by user; ./people.ts, as `curate annotators`).
+   */
+  people?: AnnotatorsReport;
 }
 
 export interface ModelAgreement {
@@ -381,6 +388,8 @@ export interface AgreementSpec {
   /** Also per model and between models (see AgreementReport.models), against this reference (default human). */
   perModel?: boolean;
   modelReference?: LabelSourceName;
+  /** Also between people: Cohen's kappa per pair, Fleiss' kappa, Krippendorff's alpha (see AgreementReport.people). */
+  people?: boolean;
 }
 
 /** An accumulator's counts as plain JSON (what a worker thread posts back). */
@@ -395,6 +404,8 @@ export interface AgreementState {
   /** perModel: per model [model, suggested, missing, pairs]; per pair of models [a, b, pairs]. */
   models?: [string, number, number, [string, string, number][]][];
   modelPairs?: [string, string, [string, string, number][]][];
+  /** people: each distinct row of decisions by person (JSON) and how many records have it. */
+  people?: [string, number][];
 }
 
 const pairKey = (a: string, b: string) => JSON.stringify([a, b]);
@@ -414,10 +425,13 @@ export class AgreementAccumulator {
   private readonly perModel = new Map<string, { suggested: number; missing: number; pairs: Map<string, number> }>();
   /** perModel: per pair of models (JSON [a, b], a < b), their label pairs. */
   private readonly betweenModels = new Map<string, Map<string, number>>();
+  /** people: the decisions by person. */
+  private readonly people: PeopleCounter | undefined;
 
   constructor(readonly spec: AgreementSpec) {
     this.pairs = spec.compare.map(() => new Map<string, number>());
     this.missing = spec.compare.map(() => 0);
+    this.people = spec.people ? new PeopleCounter(spec.question) : undefined;
   }
 
   add(value: Record<string, unknown> | undefined, sign: 1 | -1 = 1, gold?: unknown): void {
@@ -437,6 +451,7 @@ export class AgreementAccumulator {
       if (row) bump(this.rows, JSON.stringify([...row]), sign);
     }
     if (this.spec.perModel) this.addModels(value, sign, gold);
+    this.people?.add(value, sign);
   }
 
   private modelEntry(model: string) {
@@ -492,6 +507,7 @@ export class AgreementAccumulator {
             ),
           }
         : {}),
+      ...(this.people ? { people: this.people.state() } : {}),
     };
   }
 
@@ -516,6 +532,7 @@ export class AgreementAccumulator {
       if (!m) this.betweenModels.set(k, (m = new Map<string, number>()));
       for (const [x, y, n] of pairs) bump(m, pairKey(x, y), n);
     }
+    if (s.people) this.people?.merge(s.people);
   }
 
   report(): AgreementReport {
@@ -563,6 +580,7 @@ export class AgreementAccumulator {
         .filter((p) => p.metrics.n > 0)
         .sort((x, y) => (x.a + '\u0000' + x.b < y.a + '\u0000' + y.b ? -1 : 1));
     }
+    if (this.people) report.people = this.people.report();
     return report;
   }
 }

@@ -43,6 +43,11 @@ export const AgreementOptions = z.object({
    * decisions (or the gold labels, with a gold file), and each pair of models against each other.
    */
   perModel: z.boolean().default(false),
+  /**
+   * Also between people: each person's submitted decision on the question (annotations.decisions /
+   * annotations.human, by user): Cohen's kappa per pair, Fleiss' kappa, Krippendorff's alpha (nominal).
+   */
+  people: z.boolean().default(false),
 });
 export type AgreementOptions = z.input<typeof AgreementOptions>;
 
@@ -65,6 +70,7 @@ export function agreementSpec(options: AgreementOptions = {}, withGold = false):
     compare: compare as [LabelSourceName, LabelSourceName][],
     judges: o.judges,
     perModel: o.perModel,
+    people: o.people,
     modelReference: withGold ? 'gold' : 'human',
   };
 }

@@ -31,6 +31,7 @@ import {
   type SpanAgreement,
   type TextAgreement,
 } from './question-metrics';
+import { PeopleCounter, type AnnotatorsReport } from './people';
 
 export const QuestionAgreementOptions = QuestionOptions.extend({
   file: z.string().min(1),
@@ -70,6 +71,11 @@ export interface QuestionAgreementReport {
   alpha?: number | null;
   /** A few of the invalid answers, with the reason. */
   problems: { line: number; rater: string; reason: string }[];
+  /**
+   * Between people: each person's submitted answer (annotations.decisions / annotations.human, by
+   * user), compared as equal or not (nominal): Cohen's kappa per pair, Fleiss' kappa, Krippendorff's alpha.
+   */
+  people: AnnotatorsReport;
 }
 
 type Rec = Record<string, unknown>;
@@ -100,6 +106,7 @@ export async function questionAgreement(
   };
   const rows: Map<string, unknown>[] = [];
   const problems: QuestionAgreementReport['problems'] = [];
+  const people = new PeopleCounter(q.name, fields.annotations);
   let records = 0;
   let n = 0;
   for await (const l of iterateLines(source)) {
@@ -107,6 +114,7 @@ export async function questionAgreement(
     const v = l.value;
     if (!v) continue;
     records++;
+    people.add(v);
     const row = new Map<string, unknown>();
     const put = (name: string, kind: RaterSummary['kind'], value: unknown, problem: string | undefined) => {
       const r = rater(name, kind);
@@ -171,6 +179,7 @@ export async function questionAgreement(
     raters: names.map((nm) => raters.get(nm) as RaterSummary),
     pairs,
     problems,
+    people: people.report(),
   };
   if (q.type === 'rating')
     report.alpha = krippendorffAlphaInterval(rows.map((r) => names.map((nm) => r.get(nm) as number | undefined)));
