@@ -4,7 +4,7 @@ import { CurationEditorProvider } from './curationEditor';
 import { exportCommand } from './exportCommand';
 import { filterCommand } from './filterCommand';
 import { findDuplicatesCommand, sendToReviewCommand, showAgreementCommand } from './assessmentCommands';
-import { doingOf, runTaskCommand, taskCommands } from './llmCommands';
+import { cascadeCommand, doingOf, runTaskCommand, taskCommands } from './llmCommands';
 import { openPromptTemplate } from './promptCommands';
 import type { Log } from './log';
 
@@ -139,6 +139,22 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
         for (const uri of uris) await runTaskCommand(task, uri, llm, undefined, { batch: true }).catch(failed);
       });
   }
+
+  // "Label with a Cascade of Models…": the label operation with `cascade` (core cascade-run.ts).
+  reg(cascadeCommand, async (arg, selected) => {
+    const uris = targetUris(arg, Array.isArray(selected) ? selected : undefined);
+    if (uris.length === 0) {
+      void vscode.window.showWarningMessage('Select a dataset file (.jsonl) first.');
+      return;
+    }
+    for (const uri of uris)
+      await runTaskCommand('label', uri, llm, undefined, { cascade: true }).catch((err: unknown) => {
+        deps.log.error('label cascade failed', err);
+        void vscode.window.showErrorMessage(
+          `Labeling with a cascade failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      });
+  });
 
   reg('datasetCurator.openPromptTemplate', async (arg) => {
     const [uri] = targetUris(arg, undefined);

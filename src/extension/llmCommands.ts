@@ -11,7 +11,8 @@ import * as path from 'node:path';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { humanLabeledExamples, type LlmEnv } from '../core/llm/tasks';
 import { isBatchTask } from '../core/llm/batch/operation';
-import { faceNames, llmEntries } from '../core/registry';
+import { faceNames, jobReporting, llmEntries } from '../core/registry';
+import { DEFAULT_ESCALATE_BELOW } from '../core/llm/batch/cascade-run';
 import { LlmClient } from '../core/llm/client';
 import type { TaskId } from '../core/llm/prompts';
 import { StoreRecordSource, StoreResultSink } from '../core/jobs/store-io';
@@ -331,8 +332,58 @@ const specs: Record<TaskId, TaskSpec> = {
   },
 };
 
+/**
+ * "Label with a Cascade of Models…": the models, cheapest first (datasetCurator.llm.cascadeModels,
+ * else the last ones, else asked), the label set, the threshold below which a record goes on to
+ * the next model (and after the last to the review queue), online or as a batch.
+ */
+async function askCascade(c: AskContext): Promise<Options | undefined> {
+  const steps = 4;
+  const title = (n: number): string => `Label ${c.name} with a cascade of models (${n}/${steps})`;
+  const preset = c.settings.cascadeModels.length >= 2 ? c.settings.cascadeModels : strings(c.last.cascade);
+  const typed = await vscode.window.showInputBox({
+    title: title(1),
+    prompt:
+      'The models, cheapest first, separated by commas: each next one labels only the records the one before was unsure of',
+    value: (preset ?? [c.model]).join(', '),
+    ignoreFocusOut: true,
+    validateInput: (v) => {
+      const m = splitList(v);
+      if (m.length < 2) return 'Give at least two models, cheapest first';
+      return new Set(m).size === m.length ? undefined : 'Each model once';
+    },
+  });
+  if (typed === undefined) return undefined;
+  const labels = await askLabels(c, title(2));
+  if (!labels) return undefined;
+  const threshold = await vscode.window.showInputBox({
+    title: title(3),
+    prompt:
+      'Escalate below this confidence: a record the model is less sure of goes to the next model, and after the last to the review queue',
+    value: String(num(c.last.escalateBelow) ?? DEFAULT_ESCALATE_BELOW),
+    ignoreFocusOut: true,
+    validateInput: (v) => {
+      const x = Number(v.trim());
+      return v.trim() !== '' && Number.isFinite(x) && x >= 0 && x <= 1 ? undefined : 'A number from 0 to 1';
+    },
+  });
+  if (threshold === undefined) return undefined;
+  const lastBatch = c.last.batch === true;
+  const modes = [
+    { label: 'Online', description: "now, at the endpoint's price", batch: false },
+    { label: 'As a batch', description: 'the Batch API: half the price, results within 24 hours', batch: true },
+  ];
+  const mode = await vscode.window.showQuickPick(lastBatch ? [...modes].reverse() : modes, {
+    title: title(4),
+    placeHolder: 'Run each stage online or as a batch?',
+    ignoreFocusOut: true,
+  });
+  if (!mode) return undefined;
+  return { cascade: splitList(typed), labels, escalateBelow: Number(threshold.trim()), batch: mode.batch };
+}
+
 /** Remembered per workspace, so the next run (and a record's command) starts from them. */
-const lastKey = (task: TaskId): string => `datasetCurator.llm.last.${task}`;
+const lastKey = (task: TaskId | 'labelCascade'): string => `datasetCurator.llm.last.${task}`;
 
 // ---------------------------------------------------------------------------------------------
 // The flow
@@ -360,12 +411,14 @@ export async function runTaskCommand(
   uri: vscode.Uri,
   deps: LlmDeps,
   record?: number,
-  opts: { batch?: boolean } = {},
+  opts: { batch?: boolean; cascade?: boolean } = {},
 ): Promise<JobSummary | undefined> {
   const { context, editors, log } = deps;
   const spec = specs[task];
   const name = record === undefined ? path.basename(uri.fsPath) : `line ${record + 1} of ${path.basename(uri.fsPath)}`;
-  const batch = opts.batch === true && record === undefined;
+  // A cascade (label only, a file): its own questions, which say whether it runs as a batch.
+  const cascade = opts.cascade === true && task === 'label' && record === undefined;
+  let batch = opts.batch === true && record === undefined;
   const s = await endpointFor(uri, context, log);
   if (!s) return undefined;
 
@@ -387,7 +440,8 @@ export async function runTaskCommand(
   }
 
   const model = modelFor(task, s);
-  const last = context.workspaceState.get<Options>(lastKey(task)) ?? {};
+  const remember = cascade ? lastKey('labelCascade') : lastKey(task);
+  const last = context.workspaceState.get<Options>(remember) ?? {};
   const ask: AskContext = {
     name,
     doc,
@@ -399,19 +453,26 @@ export async function runTaskCommand(
   };
   let answers: Options | string | undefined;
   if (record === undefined) {
-    answers = await spec.ask(ask);
+    answers = await (cascade ? askCascade(ask) : spec.ask(ask));
     if (answers) {
       const { examples: _e, rubric: _r, ...remembered } = answers;
-      await context.workspaceState.update(lastKey(task), remembered);
+      await context.workspaceState.update(remember, remembered);
     }
   } else answers = spec.quick(ask);
   if (answers === undefined) return undefined;
   if (typeof answers === 'string') throw new Error(answers);
-  const { rubricInput: _ri, fewShot: _fs, ...taskOptions } = answers;
+  const { rubricInput: _ri, fewShot: _fs, batch: asBatch, ...taskOptions } = answers;
+  if (cascade) batch = asBatch === true;
 
   const op = llmEntries(documentEnv(context, doc, log, record))[task];
   const judges = task === 'judge' ? (strings(taskOptions.judgeModels) ?? []) : [];
-  const who = judges.length > 1 ? `${judges.length} judges (${judges.join(', ')})` : (judges[0] ?? model);
+  const models = cascade ? (strings(taskOptions.cascade) ?? []) : [];
+  const who =
+    judges.length > 1
+      ? `${judges.length} judges (${judges.join(', ')})`
+      : models.length > 1
+        ? `the cascade ${models.join(' > ')} (below ${String(taskOptions.escalateBelow)}: the next model, after the last the review queue)`
+        : (judges[0] ?? model);
   const raw = {
     input: uri.fsPath,
     inPlace: true,
@@ -422,17 +483,21 @@ export async function runTaskCommand(
     ...taskOptions,
     ...(record !== undefined ? { jobId: `${task}-line-${record + 1}-${Date.now().toString(36)}` } : {}),
   };
-  if (batch)
-    return runOperation(op, raw, {
-      ...batchFace(`${spec.doing} ${name}`, log, () => doc.notifyChanged(undefined)),
-      confirm: { what: `${spec.doing} ${name} with ${who} as a batch (at batch prices)`, settings: s },
-    });
-  return runOperation(op, raw, {
-    title: `${spec.doing} ${name}`,
-    log,
-    confirm: { what: `${spec.doing} ${name} with ${who}`, settings: s },
-    ran: () => doc.notifyChanged(record),
-  });
+  const doing = cascade ? `${spec.doing} ${name} with a cascade` : `${spec.doing} ${name}`;
+  const result = batch
+    ? await runOperation(op, raw, {
+        ...batchFace(doing, log, () => doc.notifyChanged(undefined)),
+        confirm: { what: `${spec.doing} ${name} with ${who} as a batch (at batch prices)`, settings: s },
+      })
+    : await runOperation(op, raw, {
+        title: doing,
+        log,
+        confirm: { what: `${spec.doing} ${name} with ${who}`, settings: s },
+        ran: () => doc.notifyChanged(record),
+      });
+  // A cascade's stages, one line each in the output channel (the notification has them in one).
+  if (result?.cascade) for (const l of jobReporting.summarize(result).details) log.info(`${doing}: ${l}`);
+  return result;
 }
 
 /**
@@ -448,8 +513,12 @@ export function documentEnv(context: vscode.ExtensionContext, doc: DatasetDocume
           ? new StoreRecordSource(doc.store)
           : new OneRecord(new StoreRecordSource(doc.store), record),
       ),
-    openSink: () => {
-      const sink = new StoreResultSink(doc.store, { onApplied: (i, edit) => doc.notifyChanged(i, [edit]) });
+    openSink: (_source, options) => {
+      const sink = new StoreResultSink(doc.store, {
+        // a cascade's later stage replaces the label an earlier stage wrote (cascade-run.ts)
+        replace: options.replaceExisting,
+        onApplied: (i, edit) => doc.notifyChanged(i, [edit]),
+      });
       if (record === undefined) return Promise.resolve(sink);
       return Promise.resolve({
         apply: (_i: number, result: TaskResult, bound?: Binding) => sink.apply(record, result, bound),
@@ -470,6 +539,9 @@ export const taskCommands: { task: TaskId; file: string; record: string; batch?:
   const n = faceNames(task);
   return { task, file: n.vscode, record: n.vscodeRecord, ...(isBatchTask(task) ? { batch: n.vscodeBatch } : {}) };
 });
+
+/** "Label with a Cascade of Models…": the label operation's command with `Cascade` (registry naming). */
+export const cascadeCommand = `${faceNames('label').vscode}Cascade`;
 
 export function doingOf(task: TaskId): string {
   return specs[task].doing;

@@ -16,6 +16,7 @@ export const SETTINGS = {
   'llm.model': z.string(),
   'llm.taskModels': z.record(z.string(), z.string()),
   'llm.judgeModels': z.array(z.string()),
+  'llm.cascadeModels': z.array(z.string()),
   'llm.temperature': z.number().min(0).max(2),
   'llm.maxTokens': z.number().int().min(1),
   'llm.concurrency': z.number().int().min(1).max(256),

@@ -65,6 +65,8 @@ export interface EndpointSettings {
   taskModels: Record<string, string>;
   /** The judge models that score each record side by side (empty: the judge's model alone). */
   judgeModels: string[];
+  /** The models of "Label with a Cascade of Models", cheapest first (empty: asked). */
+  cascadeModels: string[];
   temperature: number;
   maxTokens: number;
   concurrency: number;
@@ -88,6 +90,7 @@ export const restrictedKeys = [
   'llm.model',
   'llm.taskModels',
   'llm.judgeModels',
+  'llm.cascadeModels',
   'llm.preset',
   'llm.embeddingModel',
   'llm.cacheDir',
@@ -113,6 +116,9 @@ export function readEndpointSettings(scope?: vscode.Uri): EndpointSettings {
     model: get('llm.model') || preset.model || '',
     taskModels: get('llm.taskModels'),
     judgeModels: get('llm.judgeModels')
+      .filter((m) => m.trim() !== '')
+      .map((m) => m.trim()),
+    cascadeModels: get('llm.cascadeModels')
       .filter((m) => m.trim() !== '')
       .map((m) => m.trim()),
     temperature: get('llm.temperature'),

@@ -36,6 +36,7 @@ export async function run(): Promise<void> {
   await import('./git.test');
   await import('./questions.test');
   await import('./batch.test');
+  await import('./cascade.test');
 
   const results: TestResult[] = [];
   let vscodeVersion = 'unknown';

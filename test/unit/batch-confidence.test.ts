@@ -314,4 +314,12 @@ test('logprob confidence against self-consistency: label agreement, correlations
   // ranks x: 1.5 1.5 3; ranks y: 1 2 3 -> dx -.5 -.5 1, dy -1 0 1: sxy 1.5, sxx 1.5, syy 2
   close(t.spearman, 1.5 / Math.sqrt(1.5 * 2));
   assert.ok(Number.isNaN(compareConfidences([pair('a', 1, 'a', 1)]).pearson));
+  // with a threshold: the shares below it by both, by logprobs only, by self-consistency only
+  assert.equal(r.below, undefined);
+  const b = compareConfidences(
+    [pair('a', 0.9, 'a', 0.8), pair('b', 0.6, 'b', 0.6), pair('a', 0.3, 'b', 0.4), pair('b', 0.5, 'b', 1.0)],
+    { threshold: 0.7 },
+  );
+  // below 0.7: x .6 .3 .5 (items 2-4); y .6 .4 (items 2-3): both 2, x only 1, y only 0
+  assert.deepEqual(b.below, { threshold: 0.7, both: 0.5, logprobsOnly: 0.25, consistencyOnly: 0 });
 });

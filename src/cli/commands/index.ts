@@ -107,6 +107,11 @@ export const commands: CommandEntry[] = [
     load: () => import('./llm').then((m) => m.consistency),
   },
   {
+    name: 'confidence',
+    summary: 'How logprob confidence agrees with self-consistency on the same records (nothing is written)',
+    load: () => import('./confidence').then((m) => m.confidence),
+  },
+  {
     name: 'critique',
     summary: 'Critique a response field and propose a refined one, kept beside the original',
     load: () => import('./llm').then((m) => m.critique),

@@ -136,6 +136,8 @@ export interface ConfidenceComparison {
   spearman: number;
   /** Mean of |logprob confidence - consistency agreement|. */
   meanAbsDiff: number;
+  /** With a threshold: the shares of records below it by both measures, by logprobs only, by consistency only. */
+  below?: { threshold: number; both: number; logprobsOnly: number; consistencyOnly: number };
 }
 
 function pearsonOf(x: readonly number[], y: readonly number[]): number {
@@ -170,15 +172,31 @@ function ranks(v: readonly number[]): number[] {
 }
 
 /** How logprob confidence agrees with self-consistency on the same records (the report). */
-export function compareConfidences(pairs: readonly ConfidencePair[]): ConfidenceComparison {
+export function compareConfidences(
+  pairs: readonly ConfidencePair[],
+  opts: { threshold?: number } = {},
+): ConfidenceComparison {
   const x = pairs.map((p) => p.logprobs.confidence);
   const y = pairs.map((p) => p.consistency.confidence);
   const n = pairs.length;
+  const t = opts.threshold;
+  const share = (f: (a: boolean, b: boolean) => boolean): number =>
+    n && t !== undefined ? x.filter((v, i) => f(v < t, (y[i] as number) < t)).length / n : NaN;
   return {
     records: n,
     sameLabel: n ? pairs.filter((p) => p.logprobs.label === p.consistency.label).length / n : NaN,
     pearson: pearsonOf(x, y),
     spearman: pearsonOf(ranks(x), ranks(y)),
     meanAbsDiff: n ? x.reduce((a, v, i) => a + Math.abs(v - (y[i] as number)), 0) / n : NaN,
+    ...(t !== undefined
+      ? {
+          below: {
+            threshold: t,
+            both: share((a, b) => a && b),
+            logprobsOnly: share((a, b) => a && !b),
+            consistencyOnly: share((a, b) => !a && b),
+          },
+        }
+      : {}),
   };
 }

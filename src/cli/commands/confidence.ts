@@ -1,0 +1,92 @@
+// curate confidence FILE --labels a,b [--samples 5] [--threshold 0.8]: logprob confidence and
+// self-consistency on the same records, and how they agree (src/core/llm/batch/compare-run.ts).
+// Writes nothing to FILE; the answers are cached, so the same command run again asks nothing.
+import { existsSync } from 'node:fs';
+import {
+  CompareConfidenceOptions,
+  compareConfidenceRun,
+  confidenceReportLines,
+  estimateCompareConfidence,
+} from '../../core/llm/batch/compare-run';
+import { UserError } from '../../core/operation';
+import { assertDatasetFile } from '../../core/store';
+import { ExitCode, UsageError, type Command } from '../cli';
+import {
+  confirmEstimate,
+  endpointOptions,
+  list,
+  llmFlags,
+  llmUsage,
+  num,
+  progressPrinter,
+  usageErrors,
+} from './llm-common';
+import { fieldFlags, fieldMapOf } from './util';
+
+const env = { apiKey: () => process.env.OPENAI_API_KEY };
+
+export const confidence: Command = {
+  name: 'confidence',
+  summary: 'How logprob confidence agrees with self-consistency on the same records (nothing is written)',
+  usage:
+    'curate confidence FILE --labels a,b [--samples 5] [--threshold 0.8]\n' +
+    '  --samples K     self-consistency samples per record (default 5)\n' +
+    '  --threshold T   the confidence below which a record counts as unsure (default 0.8)\n' +
+    llmUsage,
+  details:
+    "Each record is labeled once with --confidence logprobs (the label's probability, normalised over the label\n" +
+    'set; the endpoint must give logprobs) and K times by self-consistency (the majority, and the share that agrees\n' +
+    'as its confidence). Printed: the share where both give the same label, the Pearson and Spearman correlation of\n' +
+    'the two confidences, their mean absolute difference, and the shares below --threshold by both, by one only.\n' +
+    '--json adds the records one by one (line, label and confidence by each measure).',
+  options: {
+    ...llmFlags,
+    labels: { type: 'string', short: 'l' },
+    samples: { type: 'string', short: 'k' },
+    threshold: { type: 'string' },
+    ...fieldFlags,
+  },
+  async run({ values, positionals }, io) {
+    const input = positionals[0];
+    if (!input) throw new UsageError('missing FILE');
+    if (!existsSync(input)) throw new UsageError(`no such file: ${input}`);
+    assertDatasetFile(input);
+    const labels = list(values.labels);
+    if (labels.length < 2) throw new UsageError('--labels needs at least two labels, e.g. --labels positive,negative');
+    if (values.out !== undefined) throw new UsageError('curate confidence writes nothing: no --out');
+    const raw: Record<string, unknown> = { ...(await endpointOptions(values, input, undefined, io.signal)), labels };
+    const k = num(values.samples, 'samples');
+    if (k !== undefined) raw.k = k;
+    const threshold = num(values.threshold, 'threshold');
+    if (threshold !== undefined) raw.threshold = threshold;
+    const fields = fieldMapOf(values);
+    if (fields !== undefined) raw.fields = fields;
+    usageErrors(() => CompareConfidenceOptions.parse(raw));
+    const printer = progressPrinter(io);
+    try {
+      const est = await estimateCompareConfidence(raw, env, { signal: io.signal });
+      const go = await confirmEstimate('confidence', est, values, io);
+      if (go !== true) return go;
+      const report = await compareConfidenceRun(raw, env, {
+        signal: io.signal,
+        log: (l) => io.err(`${l}\n`),
+        progress: printer.progress,
+      });
+      printer.done();
+      if (values.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
+      else {
+        for (const l of confidenceReportLines(report)) io.out(`${l}\n`);
+        for (const f of report.failed) io.err(`line ${f.line} (${f.measure}): ${f.reason}\n`);
+      }
+      return report.failed.length > 0 ? ExitCode.failure : ExitCode.ok;
+    } catch (err) {
+      printer.done();
+      if (err instanceof UserError) throw new UsageError(err.message);
+      if (err instanceof Error && err.name === 'AbortError') {
+        io.err('curate: interrupted; nothing was written. The answers so far are cached: run it again to go on.\n');
+        return ExitCode.interrupted;
+      }
+      throw err;
+    }
+  },
+};

@@ -1,0 +1,206 @@
+// How logprob confidence agrees with self-consistency on the same records (issue 16: "Report how
+// the logprob confidence agrees with self-consistency on the same records"). Both measures run
+// over the file's records: the label task with `confidence: 'logprobs'` (one request per record,
+// the chosen label's probability normalised over the label set: logprobs.ts) and self-consistency
+// (k samples, the majority's share). Nothing is written to the file: the results are collected and
+// compared (`compareConfidences`: the share with the same label, Pearson and Spearman of the two
+// confidences, their mean absolute difference, the share where both are below a threshold). The
+// answers go through the response cache as any job's, so the same command run again asks nothing.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { Estimate, OperationContext, Progress } from '../../operation';
+import { UserError } from '../../operation';
+import { runJob, type JobSummary } from '../../jobs/runner';
+import { openJobTarget, StoreRecordSource } from '../../jobs/store-io';
+import type { ResultSink } from '../../jobs/types';
+import type { TaskResult } from '../apply-result';
+import {
+  annotationKeys,
+  ConsistencyOptions,
+  createTask,
+  LabelOptions,
+  llmOperations,
+  openEngine,
+  pricesOf,
+  type LlmEnv,
+} from '../tasks';
+import { compareConfidences, type ConfidenceComparison, type ConfidencePair } from './logprobs';
+
+export const CompareConfidenceOptions = ConsistencyOptions.extend({
+  /** The confidence below which a record counts as unsure (the cascade's escalate-below). */
+  threshold: z.number().min(0).max(1).default(0.8),
+});
+export type CompareConfidenceOptions = z.output<typeof CompareConfidenceOptions>;
+
+/** One record measured both ways. */
+export interface ConfidenceRow extends ConfidencePair {
+  /** 1-based line number in the file. */
+  line: number;
+}
+
+export interface ConfidenceReport {
+  model: string;
+  labels: string[];
+  /** Samples per record of self-consistency. */
+  k: number;
+  /** Records of the file (valid JSON objects, up to `limit`). */
+  total: number;
+  /** Records with both measures (the comparison is over these). */
+  compared: number;
+  /** Records whose label answer came without logprobs (the endpoint gave none): not compared. */
+  noLogprobs: number;
+  /** Records one of the two measures failed on, with why. */
+  failed: Array<{ line: number; measure: 'logprobs' | 'consistency'; reason: string }>;
+  comparison: ConfidenceComparison;
+  rows: ConfidenceRow[];
+  /** Both jobs: requests sent (not from the cache), answers from the cache, tokens, cost. */
+  requests: number;
+  cached: number;
+  tokens: { input_tokens: number; output_tokens: number };
+  cost: number;
+}
+
+/** Both measures' estimate: the label task (one request per record) and self-consistency (k per record). */
+export async function estimateCompareConfidence(
+  raw: unknown,
+  env: LlmEnv,
+  ctx: Pick<OperationContext, 'signal'>,
+): Promise<Estimate> {
+  const o = CompareConfidenceOptions.parse(raw);
+  const ops = llmOperations(env);
+  const none: Estimate = { records: 0, requests: 0, inputTokens: 0, outputTokens: 0, cost: 0 };
+  const lo = LabelOptions.parse({ ...o, confidence: 'logprobs', temperature: 0 });
+  const a = (await ops.label.estimate?.(lo, ctx)) ?? none;
+  const b = (await ops.consistency.estimate?.(o, ctx)) ?? none;
+  return {
+    records: a.records,
+    requests: a.requests + b.requests,
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    cost: (a.cost ?? 0) + (b.cost ?? 0),
+  };
+}
+
+/** Runs both measures over the file's records and compares them; writes nothing to the file. */
+export async function compareConfidenceRun(
+  raw: unknown,
+  env: LlmEnv,
+  ctx: OperationContext,
+): Promise<ConfidenceReport> {
+  const o = CompareConfidenceOptions.parse(raw);
+  if (o.labels.length < 2) throw new UserError('give the label set: at least two labels', 2, 'labels');
+  // The label answer at temperature 0 (its probabilities are the model's); the samples at o.temperature.
+  const lo = LabelOptions.parse({ ...o, confidence: 'logprobs', temperature: 0 });
+  const ds = await openJobTarget(o.input, undefined, { annotationKeys: annotationKeys(o.fields) });
+  // The jobs' journals in a folder of their own, removed at the end: the file's folder gets nothing.
+  const journalDir = mkdtempSync(join(tmpdir(), 'dc-confidence-'));
+  const engine = await openEngine(o, env, ctx);
+  try {
+    const source = new StoreRecordSource(ds);
+    const n = Math.min(source.count(), o.limit ?? Infinity);
+    const lines = new Map<number, number>();
+    for (let i = 0; i < n; i++) {
+      const r = source.get(i);
+      if (r.value) lines.set(i, r.lineNumber);
+    }
+    const deps = { client: engine.client, ...(engine.cache ? { cache: engine.cache } : {}) };
+    const collect = (into: Map<number, TaskResult>): ResultSink => ({
+      apply: (i, r) => {
+        into.set(i, r);
+      },
+      flush: () => Promise.resolve(),
+    });
+    const byLogprobs = new Map<number, TaskResult>();
+    const byConsistency = new Map<number, TaskResult>();
+    const run = (
+      what: string,
+      step: number,
+      task: ReturnType<typeof createTask>,
+      into: Map<number, TaskResult>,
+      prices: { input: number; output: number },
+    ): Promise<JobSummary> =>
+      runJob({
+        jobId: `confidence-${what}`,
+        journalDir,
+        task,
+        source,
+        sink: collect(into),
+        concurrency: o.concurrency,
+        signal: ctx.signal,
+        progress: (p: Progress) => ctx.progress({ ...p, message: `${step} of 2 (${what}) · ${p.message ?? ''}` }),
+        log: engine.log,
+        prices,
+        ...(o.limit !== undefined ? { limit: o.limit } : {}),
+      });
+    const a = await run('logprobs', 1, createTask('label', lo, deps), byLogprobs, pricesOf(lo));
+    const b = await run('consistency', 2, createTask('consistency', o, deps), byConsistency, pricesOf(o));
+
+    const rows: ConfidenceRow[] = [];
+    let noLogprobs = 0;
+    for (const [i, line] of lines) {
+      const x = byLogprobs.get(i);
+      const y = byConsistency.get(i);
+      if (!x || !y) continue;
+      const measured = 'confidence' in x.provenance && x.provenance.confidence === 'logprobs';
+      if (!measured || typeof x.confidence !== 'number') {
+        noLogprobs++;
+        continue;
+      }
+      if (typeof y.confidence !== 'number') continue;
+      rows.push({
+        line,
+        logprobs: { label: String(x.value), confidence: x.confidence },
+        consistency: { label: String(y.value), confidence: y.confidence },
+      });
+    }
+    const failed = [
+      ...a.failed.map((f) => ({ line: f.line, measure: 'logprobs' as const, reason: f.reason })),
+      ...b.failed.map((f) => ({ line: f.line, measure: 'consistency' as const, reason: f.reason })),
+    ].sort((p, q) => p.line - q.line);
+    return {
+      model: o.model,
+      labels: o.labels,
+      k: o.k,
+      total: lines.size,
+      compared: rows.length,
+      noLogprobs,
+      failed,
+      comparison: compareConfidences(rows, { threshold: o.threshold }),
+      rows,
+      requests: a.requests + b.requests,
+      cached: a.cached + b.cached,
+      tokens: {
+        input_tokens: a.tokens.input_tokens + b.tokens.input_tokens,
+        output_tokens: a.tokens.output_tokens + b.tokens.output_tokens,
+      },
+      cost: a.cost + b.cost,
+    };
+  } finally {
+    engine.close();
+    ds.close();
+    rmSync(journalDir, { recursive: true, force: true });
+  }
+}
+
+/** The report in words (the CLI prints these lines). */
+export function confidenceReportLines(r: ConfidenceReport): string[] {
+  const c = r.comparison;
+  const f = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : '-');
+  const pct = (v: number): string => (Number.isFinite(v) ? `${Math.round(v * 100)}%` : '-');
+  const lines = [
+    `${r.compared} of ${r.total} record(s) measured both ways with ${r.model}: logprobs (the label's probability over {${r.labels.join(', ')}}) and self-consistency (${r.k} samples)`,
+    `same label: ${pct(c.sameLabel)}; Pearson ${f(c.pearson)}, Spearman ${f(c.spearman)}; mean absolute difference ${f(c.meanAbsDiff)}`,
+  ];
+  if (c.below)
+    lines.push(
+      `below ${c.below.threshold}: both ${pct(c.below.both)}, logprobs only ${pct(c.below.logprobsOnly)}, self-consistency only ${pct(c.below.consistencyOnly)}`,
+    );
+  if (r.noLogprobs)
+    lines.push(`${r.noLogprobs} record(s) not compared: the endpoint gave no logprobs for their label answer`);
+  lines.push(
+    `${r.requests} request(s), ${r.cached} from cache, ${r.tokens.input_tokens} + ${r.tokens.output_tokens} tokens${r.cost ? `, $${r.cost.toFixed(4)}` : ''}`,
+  );
+  return lines;
+}
