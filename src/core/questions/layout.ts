@@ -20,12 +20,14 @@ import {
   defaultFields,
   diffFields,
   HumanDecision,
+  putDecision,
   rejectSuggestion,
   withHumanLabel,
   withSuggestion,
   type FieldEdit,
   type FieldMap,
   type Suggestion,
+  type When,
 } from '../schema/annotation';
 import type { Question } from './schema';
 import { checkAnswer } from './values';
@@ -33,10 +35,7 @@ import { checkAnswer } from './values';
 type Rec = Record<string, unknown>;
 const isObj = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-export interface When {
-  user?: string;
-  time?: string;
-}
+export type { When };
 
 /** A person's or a model's answer to one question, as the editor and the metrics read it. */
 export interface AnswerView {
@@ -153,19 +152,7 @@ export function withAnswer(
   if (!checked.ok) throw new Error(`${q.name}: ${checked.reason}`);
   if (q.type === 'label') return withHumanLabel(record, checked.value as string, when, fields, q.name);
   const ann = structuredClone(annotationsObj(record, fields));
-  const human = isObj(ann.human) ? ann.human : {};
-  human[q.name] = {
-    value: checked.value,
-    ...(when.user ? { user: when.user } : {}),
-    status: 'submitted',
-    ...(when.time ? { time: when.time } : {}),
-  };
-  ann.human = human;
-  ann.review = {
-    ...(isObj(ann.review) ? ann.review : {}),
-    status: 'reviewed',
-    ...(when.time ? { time: when.time } : {}),
-  };
+  putDecision(ann, q.name, checked.value, when);
   return { ...record, [fields.annotations]: ann };
 }
 

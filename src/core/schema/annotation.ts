@@ -408,7 +408,8 @@ function annotationsOf(record: Rec, fields: FieldMap): Rec {
   return isObj(a) ? structuredClone(a) : {};
 }
 
-interface When {
+/** Who decided, and when (both optional). */
+export interface When {
   time?: string;
   user?: string;
 }
@@ -438,18 +439,14 @@ export function withOrigin(record: Rec, origin: Origin, fields: FieldMap = defau
   return { ...record, [fields.annotations]: ann };
 }
 
-/** The human's label, stored beside (never over) the model's suggestions; the record is reviewed. */
-export function withHumanLabel(
-  record: Rec,
-  label: string,
-  when: When = {},
-  fields: FieldMap = defaultFields,
-  question = fields.question,
-): Rec {
-  const ann = annotationsOf(record, fields);
+/**
+ * Puts a person's decision on `question` into `ann` (an annotations object the caller owns) and marks
+ * the record reviewed: `human.<question> = { value, user?, status: 'submitted', time? }`.
+ */
+export function putDecision(ann: Record<string, unknown>, question: string, value: unknown, when: When = {}): void {
   const human = isObj(ann.human) ? ann.human : {};
   human[question] = {
-    value: label,
+    value,
     ...(when.user ? { user: when.user } : {}),
     status: 'submitted',
     ...(when.time ? { time: when.time } : {}),
@@ -460,6 +457,18 @@ export function withHumanLabel(
     status: 'reviewed',
     ...(when.time ? { time: when.time } : {}),
   };
+}
+
+/** The human's label, stored beside (never over) the model's suggestions; the record is reviewed. */
+export function withHumanLabel(
+  record: Rec,
+  label: string,
+  when: When = {},
+  fields: FieldMap = defaultFields,
+  question = fields.question,
+): Rec {
+  const ann = annotationsOf(record, fields);
+  putDecision(ann, question, label, when);
   return {
     ...record,
     ...(question === fields.question ? { [fields.label]: label } : {}),
