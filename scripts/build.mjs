@@ -7,6 +7,7 @@ import * as esbuild from 'esbuild';
 import { cpSync, mkdirSync, readFileSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { zodEnglishOnly } from './zod-english-only.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const watch = process.argv.includes('--watch');
@@ -14,24 +15,6 @@ const production = process.argv.includes('--production');
 const distArg = process.argv.indexOf('--dist');
 const dist = distArg === -1 ? join(root, 'dist') : resolve(root, process.argv[distArg + 1] ?? 'dist');
 const packaging = distArg !== -1;
-
-// zod re-exports every locale's error messages (`z.locales`, about 250 KB minified) that this
-// project never uses: English, the default, is imported by zod itself. The bundles get English only.
-const zodEnglishOnly = {
-  name: 'zod-english-only',
-  setup(b) {
-    b.onResolve({ filter: /^\.\.\/locales\/index\.c?js$/ }, (args) =>
-      /[\\/]zod[\\/]/.test(args.importer)
-        ? { path: join(args.resolveDir, '../locales'), namespace: 'zod-locales' }
-        : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
-      contents: "export { default as en } from './en.js';",
-      resolveDir: args.path,
-      loader: 'js',
-    }));
-  },
-};
 
 const node = {
   bundle: true,

@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ensureDependencies, root } from './bootstrap.mjs';
+import { zodEnglishOnly } from './zod-english-only.mjs';
 
 const outArg = process.argv.indexOf('--out');
 const outDir = outArg === -1 ? join(root, 'out') : resolve(process.argv[outArg + 1] ?? 'out');
@@ -20,22 +21,6 @@ rmSync(stage, { recursive: true, force: true });
 mkdirSync(stage, { recursive: true });
 mkdirSync(outDir, { recursive: true });
 
-// zod's other locales are never used (English is zod's default): the bundle gets English only.
-const zodEnglishOnly = {
-  name: 'zod-english-only',
-  setup(b) {
-    b.onResolve({ filter: /^\.\.\/locales\/index\.c?js$/ }, (args) =>
-      /[\\/]zod[\\/]/.test(args.importer)
-        ? { path: join(args.resolveDir, '../locales'), namespace: 'zod-locales' }
-        : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
-      contents: "export { default as en } from './en.js';",
-      resolveDir: args.path,
-      loader: 'js',
-    }));
-  },
-};
 const common = {
   bundle: true,
   platform: 'node',
