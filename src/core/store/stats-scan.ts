@@ -468,15 +468,28 @@ export class StatsScanner {
     const b = this.b;
     const end = this.end;
     const dv = this.dv;
-    const last = end - 4;
+    const last = end - 8;
     this.escaped = false;
     for (;;) {
+      // Eight bytes a step (two words: fewer loop turns), then the word that holds the stop.
       while (i <= last) {
         const x = dv.getInt32(i, true);
+        const y = dv.getInt32(i + 4, true);
         const q = x ^ 0x22222222;
         const s = x ^ 0x5c5c5c5c;
-        if ((((x - 0x20202020) & ~x) | ((q - 0x01010101) & ~q) | ((s - 0x01010101) & ~s)) & 0x80808080) break;
-        i += 4;
+        const q2 = y ^ 0x22222222;
+        const s2 = y ^ 0x5c5c5c5c;
+        if (
+          (((x - 0x20202020) & ~x) |
+            ((q - 0x01010101) & ~q) |
+            ((s - 0x01010101) & ~s) |
+            ((y - 0x20202020) & ~y) |
+            ((q2 - 0x01010101) & ~q2) |
+            ((s2 - 0x01010101) & ~s2)) &
+          0x80808080
+        )
+          break;
+        i += 8;
       }
       while (i < end && STR[b[i]!] === 0) i++;
       if (i >= end) return -1;
