@@ -23,18 +23,18 @@ const idle: Worker[] = [];
 let idleTimer: NodeJS.Timeout | undefined;
 let runs = 0;
 
-function takeWorker(): Worker | undefined {
+function takeWorker(): { w: Worker; fresh: boolean } | undefined {
   const w = idle.pop();
   if (w) {
     w.ref();
-    return w;
+    return { w, fresh: false };
   }
   const fresh = startStoreWorker({ kind: 'stats' });
   if (!fresh) return undefined;
   // A worker that dies while idle leaves the list.
   fresh.on('error', () => dropIdle(fresh));
   fresh.on('exit', () => dropIdle(fresh));
-  return fresh;
+  return { w: fresh, fresh: true };
 }
 
 function dropIdle(w: Worker): void {
@@ -77,7 +77,7 @@ export async function countPieces(
   maxListed: number,
   maxLineBytes: number,
   opts: PoolOptions,
-): Promise<{ parts: PartialStats[]; workersUsed: number } | undefined> {
+): Promise<{ parts: PartialStats[]; workersUsed: number; workersStarted: number } | undefined> {
   if (opts.signal?.aborted) throw abortError();
   const shared = new SharedArrayBuffer(8);
   // [0]: the next piece to claim; [1]: non-zero asks every thread to stop.
@@ -86,10 +86,12 @@ export async function countPieces(
   let counted = 0;
   const run = ++runs;
   const used: Worker[] = [];
+  let started = 0;
   for (let k = 0; k < opts.workers; k++) {
-    const w = takeWorker();
-    if (!w) break;
-    used.push(w);
+    const t = takeWorker();
+    if (!t) break;
+    used.push(t.w);
+    if (t.fresh) started++;
   }
   if (used.length === 0 && !opts.inThread) return undefined;
   const msg: StatsRun = { run, fd, pieces, fields, maxListed, maxLineBytes, shared };
@@ -113,7 +115,12 @@ export async function countPieces(
         } else parkWorker(w);
       }
       if (err) reject(err);
-      else resolve(fallback ? undefined : { parts: results as PartialStats[], workersUsed: used.length });
+      else
+        resolve(
+          fallback
+            ? undefined
+            : { parts: results as PartialStats[], workersUsed: used.length, workersStarted: started },
+        );
     };
     const onAbort = () => end(abortError());
     opts.signal?.addEventListener('abort', onAbort, { once: true });

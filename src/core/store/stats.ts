@@ -48,8 +48,11 @@ export interface StatsOptions {
   workers?: number;
   /** How many invalid lines to list (the total is always counted). Default 100. */
   maxListed?: number;
-  /** Filled in: how many worker threads counted (0 when all was counted in this thread). */
-  diagnostics?: { workersUsed?: number };
+  /**
+   * Filled in: how many worker threads counted (0 when all was counted in this thread), and how
+   * many of them had to be started (the others were idle ones, warm from an earlier count).
+   */
+  diagnostics?: { workersUsed?: number; workersStarted?: number };
   /**
    * Bytes per piece counted by one task (default: pieces that shrink toward the end of the file,
    * 32 MiB at most; tests make them small).
@@ -161,7 +164,10 @@ export async function computeStats(
       onPiece: progress,
     });
     pooled = got?.parts;
-    if (got && opts.diagnostics) opts.diagnostics.workersUsed = got.workersUsed;
+    if (got && opts.diagnostics) {
+      opts.diagnostics.workersUsed = got.workersUsed;
+      opts.diagnostics.workersStarted = got.workersStarted;
+    }
   }
   const total = emptyStats();
   let k = 0;
@@ -227,7 +233,10 @@ async function statsOfFile(ds: JsonlDataset, fields: FieldMap, opts: StatsOption
       onPiece: progress,
     });
     parts = got?.parts;
-    if (got && opts.diagnostics) opts.diagnostics.workersUsed = got.workersUsed;
+    if (got && opts.diagnostics) {
+      opts.diagnostics.workersUsed = got.workersUsed;
+      opts.diagnostics.workersStarted = got.workersStarted;
+    }
   }
   if (!parts) {
     parts = [];
