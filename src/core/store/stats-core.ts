@@ -180,7 +180,6 @@ export function visitRange(
   maxLineBytes = DEFAULT_MAX_LINE_BYTES,
   shouldStop?: () => boolean,
   chunkSize = 4 * 1024 * 1024,
-  fast?: FastLine,
 ): void {
   let line = firstLine;
   for (const view of lineChunks(fd, from, to, chunkSize, shouldStop)) {
@@ -206,9 +205,6 @@ export function visitRange(
       // Fast path (no Buffer per line): clean chunk, non-empty line without a BOM, a JSON object.
       let counted = false;
       if (utf8 && noCR && cEnd > start && cEnd - start <= maxLineBytes && view[start] !== 0xef) {
-        if (fast?.(view, start, cEnd, line)) counted = true;
-      }
-      if (!counted && utf8 && noCR && cEnd > start && cEnd - start <= maxLineBytes && view[start] !== 0xef) {
         let value: unknown;
         const text = view.toString('utf8', start, cEnd);
         try {
@@ -229,19 +225,13 @@ export function visitRange(
   }
 }
 
-/**
- * A shortcut a reader of ranges tries first on each clean line (valid UTF-8, no CR, not empty,
- * within the size limit, no BOM): true when it counted the line itself as a record.
- */
-export type FastLine = (view: Buffer, start: number, end: number, line: number) => boolean;
-
 /** True when every CR in `view` is part of a CRLF terminator (lines then need no CR check). */
 function onlyCRLF(view: Buffer): boolean {
   for (let i = view.indexOf(13); i !== -1; i = view.indexOf(13, i + 1)) if (view[i + 1] !== 10) return false;
   return true;
 }
 
-/** The record of a clean line (see FastLine) by the full parse, or undefined: the store's rules decide. */
+/** The record of a clean line (valid UTF-8, no CR, not empty, within the size limit, no BOM) by the full parse, or undefined: the store's rules decide. */
 function parseClean(view: Buffer, start: number, end: number): Rec | undefined {
   let value: unknown;
   const text = view.toString('utf8', start, end);

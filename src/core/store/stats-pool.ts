@@ -99,6 +99,7 @@ export async function countPieces(
     let settled = false;
     let live = used.length;
     let inThreadBusy = !!opts.inThread;
+    // A worker that fails or exits during the count: count here instead (same figures, slower).
     const onError = () => end(undefined, true);
     const end = (err?: Error, fallback = false) => {
       if (settled) return;
@@ -107,6 +108,7 @@ export async function countPieces(
       opts.signal?.removeEventListener('abort', onAbort);
       for (const w of used) {
         w.removeListener('error', onError);
+        w.removeListener('exit', onError);
         // After a count every worker has said it is done and waits for the next one; otherwise
         // (an error, an abort) one may be in the middle of a piece: it is ended.
         if (err || fallback) {
@@ -142,6 +144,7 @@ export async function countPieces(
         } else done(m.id, m.result);
       });
       w.once('error', onError);
+      w.once('exit', onError);
       w.postMessage(msg);
     }
     if (opts.inThread) {
