@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { JsonlDataset, computeStats } from '../../src/core/store';
 import { endIdleWorkers } from '../../src/core/store/stats-pool';
 import { lineCuts } from '../../src/core/store/scan';
@@ -107,4 +108,27 @@ test('guided pieces start at line starts, cover the file and shrink toward its e
   } finally {
     closeSync(fd);
   }
+});
+
+test('counts at the same time each get their workers and the right figures; no more idle workers than cores stay up', async () => {
+  endIdleWorkers();
+  const a = fileWith(mixed(12000));
+  const b = fileWith(mixed(9000));
+  const [wantA, wantB] = [await count(a, { workers: 0 }), await count(b, { workers: 0 })];
+  const [gotA, gotB, gotA2] = await Promise.all([
+    count(a, { workers: 2, pieceBytes: 32 * 1024 }),
+    count(b, { workers: 2, pieceBytes: 32 * 1024 }),
+    count(a, { workers: 2, pieceBytes: 32 * 1024 }),
+  ]);
+  assert.deepEqual(gotA, wantA);
+  assert.deepEqual(gotB, wantB);
+  assert.deepEqual(gotA2, wantA);
+  const diagnostics: { workersStarted?: number } = {};
+  await count(b, { workers: 8, pieceBytes: 32 * 1024, diagnostics });
+  assert.equal(
+    diagnostics.workersStarted,
+    8 - Math.min(availableParallelism(), 8),
+    'the idle ones are reused, up to one per core',
+  );
+  endIdleWorkers();
 });

@@ -10,6 +10,7 @@
 //     one worker fewer to start, and the count starts at once.
 // Undefined means "count here instead" (a worker could not start or failed): the caller falls
 // back, the figures are the same.
+import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { startStoreWorker } from './worker-file';
 import { abortError } from './errors';
@@ -44,6 +45,11 @@ function dropIdle(w: Worker): void {
 
 function parkWorker(w: Worker): void {
   w.removeAllListeners('message');
+  // Counts that ran at the same time may bring back more workers than cores: those end.
+  if (idle.length >= Math.max(1, Math.min(availableParallelism(), 8))) {
+    void w.terminate();
+    return;
+  }
   w.unref();
   idle.push(w);
   if (idleTimer) clearTimeout(idleTimer);
