@@ -24,7 +24,8 @@ export const stats: Command = {
     const ds: JsonlDataset = await openJsonl(file, io.signal, { index: false });
     let s;
     try {
-      s = await computeStats(ds, fields, { signal: io.signal, maxListed });
+      // The main thread counts too: it would only wait for the workers.
+      s = await computeStats(ds, fields, { signal: io.signal, maxListed, inThread: true });
     } finally {
       ds.close();
     }

@@ -1,7 +1,8 @@
 // Worker thread of the store, bundled to dist/scan-worker.js by scripts/build.mjs. Three jobs:
 //   - scan (default): finds the line starts of a byte range and posts them in batches
 //     (transferred, not copied); stops early when the shared flag is set;
-//   - stats: counts the lines of a byte range (stats-core.ts) and posts the partial result;
+//   - stats: counts pieces of a file (stats-core.ts), claimed through a shared counter, and posts
+//     each piece's partial result (stats-pool.ts); stays up for the next count;
 //   - aggregate: counts a live aggregate (metrics/accumulators.ts) over a byte range and posts
 //     its counts.
 import { closeSync, openSync } from 'node:fs';
@@ -23,24 +24,35 @@ export interface ScanJob {
 export type ScanMessage =
   { starts: Float64Array; scannedTo: number } | { done: true; scannedTo: number } | { error: string };
 
-export interface StatsTask {
-  id: number;
-  /** The dataset's open file descriptor (worker threads share the process's): reads the indexed version. */
-  fd: number;
+/** A piece of a file for the stats workers: from a line start to a line end (or EOF). */
+export interface StatsPiece {
   from: number;
   to: number;
+  /** The 1-based number of its first line (pieces of a file without an index count from 1). */
   firstLine: number;
+}
+
+/**
+ * One count (stats-pool.ts): the worker claims pieces through `shared` ([0]: the next piece, taken
+ * with Atomics.add; [1]: non-zero asks to stop), posts each piece's result, then `done`.
+ */
+export interface StatsRun {
+  run: number;
+  /** The dataset's open file descriptor (worker threads share the process's): reads the indexed version. */
+  fd: number;
+  pieces: StatsPiece[];
   fields: StatsFields;
   maxListed: number;
   maxLineBytes: number;
+  shared: SharedArrayBuffer;
 }
 
 export interface StatsJob {
   kind: 'stats';
-  stop: SharedArrayBuffer;
 }
 
-export type StatsMessage = { id: number; result: PartialStats } | { id: number; error: string };
+export type StatsRunMessage =
+  { run: number; id: number; result: PartialStats } | { run: number; done: true } | { run: number; error: string };
 
 export interface AggregateTask {
   id: number;
@@ -77,26 +89,24 @@ function runScan(job: ScanJob): void {
   }
 }
 
-function runStats(job: StatsJob): void {
-  const stop = new Int32Array(job.stop);
-  parentPort?.on('message', (t: StatsTask) => {
+function runStats(): void {
+  parentPort?.on('message', (t: StatsRun) => {
+    const cell = new Int32Array(t.shared);
+    const stop = () => Atomics.load(cell, 1) !== 0;
     try {
-      const result = statsOfRange(
-        t.fd,
-        t.from,
-        t.to,
-        t.firstLine,
-        t.fields,
-        t.maxListed,
-        t.maxLineBytes,
-        () => Atomics.load(stop, 0) !== 0,
-      );
-      parentPort?.postMessage({ id: t.id, result } satisfies StatsMessage);
+      for (;;) {
+        const k = Atomics.add(cell, 0, 1);
+        if (k >= t.pieces.length || stop()) break;
+        const p = t.pieces[k]!;
+        const result = statsOfRange(t.fd, p.from, p.to, p.firstLine, t.fields, t.maxListed, t.maxLineBytes, stop);
+        parentPort?.postMessage({ run: t.run, id: k, result } satisfies StatsRunMessage);
+      }
+      parentPort?.postMessage({ run: t.run, done: true } satisfies StatsRunMessage);
     } catch (err) {
       parentPort?.postMessage({
-        id: t.id,
+        run: t.run,
         error: err instanceof Error ? err.message : String(err),
-      } satisfies StatsMessage);
+      } satisfies StatsRunMessage);
     }
   });
 }
@@ -127,6 +137,6 @@ function runAggregate(job: AggregateJob): void {
 }
 
 const job = workerData as ScanJob | StatsJob | AggregateJob;
-if (job.kind === 'stats') runStats(job);
+if (job.kind === 'stats') runStats();
 else if (job.kind === 'aggregate') runAggregate(job);
 else runScan(job);

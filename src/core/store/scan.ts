@@ -83,12 +83,14 @@ export function scanRange(
  * Cuts bytes [from, to) of an open file into pieces of about `piece` bytes that start at line
  * starts, without an index: each cut is just after the first '\n' at or after a multiple of
  * `piece`. Returns the boundaries, `from` first and `to` last. Lines longer than a piece make
- * fewer, longer pieces.
+ * fewer, longer pieces. `piece` may be a function of the bytes left after the last cut: each
+ * piece is then that long (pieces that shrink toward the end let threads finish together).
  */
-export function lineCuts(fd: number, from: number, to: number, piece: number): number[] {
+export function lineCuts(fd: number, from: number, to: number, piece: number | ((left: number) => number)): number[] {
   const cuts = [from];
   const buf = Buffer.allocUnsafe(64 * 1024);
-  let at = from + piece;
+  const size = (left: number) => Math.max(1, Math.floor(typeof piece === 'number' ? piece : piece(left)));
+  let at = from + size(to - from);
   while (at < to) {
     let pos = at;
     let cut = -1;
@@ -104,7 +106,7 @@ export function lineCuts(fd: number, from: number, to: number, piece: number): n
     }
     if (cut === -1 || cut >= to) break;
     cuts.push(cut);
-    at = Math.max(cut, at + piece);
+    at = typeof piece === 'number' ? Math.max(cut, at + piece) : cut + size(to - cut);
   }
   cuts.push(to);
   return cuts;

@@ -461,23 +461,39 @@ export class StatsScanner {
 
   /**
    * i is just after the opening quote; returns the index after the closing quote, or -1. Runs
-   * of ordinary bytes go four at a time (a 32-bit word with no byte below 0x20, no quote and no
+   * of ordinary bytes go eight at a time (32-bit words with no byte below 0x20, no quote and no
    * backslash, tested with the usual SWAR bit tricks, read unaligned through a DataView).
    */
   private str(i: number): number {
     const b = this.b;
     const end = this.end;
     const dv = this.dv;
-    const last = end - 4;
+    const last = end - 8;
     this.escaped = false;
     for (;;) {
+      // Eight bytes a step (two words: fewer loop turns). A word with a stop byte says where it
+      // is: its lowest flagged byte is the first stop (a false flag can only come from a borrow,
+      // above a true one), so no byte loop is needed to find it.
       while (i <= last) {
         const x = dv.getInt32(i, true);
         const q = x ^ 0x22222222;
         const s = x ^ 0x5c5c5c5c;
-        if ((((x - 0x20202020) & ~x) | ((q - 0x01010101) & ~q) | ((s - 0x01010101) & ~s)) & 0x80808080) break;
-        i += 4;
+        const m = (((x - 0x20202020) & ~x) | ((q - 0x01010101) & ~q) | ((s - 0x01010101) & ~s)) & 0x80808080;
+        if (m !== 0) {
+          i += (31 - Math.clz32(m & -m)) >> 3;
+          break;
+        }
+        const y = dv.getInt32(i + 4, true);
+        const q2 = y ^ 0x22222222;
+        const s2 = y ^ 0x5c5c5c5c;
+        const m2 = (((y - 0x20202020) & ~y) | ((q2 - 0x01010101) & ~q2) | ((s2 - 0x01010101) & ~s2)) & 0x80808080;
+        if (m2 !== 0) {
+          i += 4 + ((31 - Math.clz32(m2 & -m2)) >> 3);
+          break;
+        }
+        i += 8;
       }
+      // The last bytes of the line (or the stop just found).
       while (i < end && STR[b[i]!] === 0) i++;
       if (i >= end) return -1;
       const k = STR[b[i]!];

@@ -9,8 +9,7 @@ import { FieldMap, defaultFields } from '../schema/annotation';
 import { JsonlDataset } from './dataset';
 import { abortError } from './errors';
 import { addLine, emptyStats, mergeStats, statsOfRange, type PartialStats, type StatsFields } from './stats-core';
-import type { StatsTask } from './scan-worker';
-import { runRangePool } from './range-pool';
+import { countPieces } from './stats-pool';
 import { lineCuts } from './scan';
 
 export interface DatasetStats {
@@ -49,13 +48,47 @@ export interface StatsOptions {
   workers?: number;
   /** How many invalid lines to list (the total is always counted). Default 100. */
   maxListed?: number;
-  /** Filled in: how many worker threads counted (0 when all was counted in this thread). */
-  diagnostics?: { workersUsed?: number };
-  /** Bytes per piece counted by one task (default 32 MiB; tests make it small). */
+  /**
+   * Filled in: how many worker threads counted (0 when all was counted in this thread), and how
+   * many of them had to be started (the others were idle ones, warm from an earlier count).
+   */
+  diagnostics?: { workersUsed?: number; workersStarted?: number };
+  /**
+   * Bytes per piece counted by one task (default: pieces that shrink toward the end of the file,
+   * 32 MiB at most; tests make them small).
+   */
   pieceBytes?: number;
+  /**
+   * This thread counts pieces too, beside the workers (it yields between pieces): for the CLI,
+   * whose main thread would only wait. Not in the extension host, which must stay responsive.
+   * With it the default is one worker fewer.
+   */
+  inThread?: boolean;
 }
 
+/** The largest piece; the pieces of a deferred file shrink from it toward the end. */
 const TASK_BYTES = 32 * 1024 * 1024;
+/** Pieces of an indexed dataset (its segments). */
+const SEGMENT_BYTES = 8 * 1024 * 1024;
+/** Files smaller than this are counted in this thread (a worker's start costs more). */
+const POOL_MIN_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Guided pieces: each takes a share of what is left (1 / (2 x threads)), between 1 MiB and 32 MiB:
+ * large pieces first (few messages), small ones last, so every thread finishes within about a
+ * megabyte's work of the others (equal fixed pieces left one thread alone with the last one).
+ */
+function guidedPiece(threads: number): (left: number) => number {
+  return (left) => Math.min(TASK_BYTES, Math.max(1024 * 1024, left / (2 * threads)));
+}
+
+/** Worker threads for a count of `bytes`: one per core (one fewer when this thread counts too), none for small files. */
+function workerCount(bytes: number, opts: StatsOptions): number {
+  if (opts.workers !== undefined) return opts.workers;
+  if (bytes < POOL_MIN_BYTES) return 0;
+  const cores = Math.max(1, Math.min(availableParallelism(), 8));
+  return opts.inThread ? Math.max(1, cores - 1) : cores;
+}
 
 function statsFields(f: FieldMap): StatsFields {
   return { label: f.label, judge: f.judge, annotations: f.annotations, question: f.question };
@@ -91,31 +124,6 @@ export function finishStats(file: string, s: PartialStats): DatasetStats {
 }
 
 type Range = { from: number; to: number; firstLine: number };
-
-/** Counts byte ranges on a pool of stats workers; undefined: count them in this thread. */
-function runPool(
-  fd: number,
-  ranges: Range[],
-  n: number,
-  fields: StatsFields,
-  maxListed: number,
-  maxLineBytes: number,
-  signal: AbortSignal | undefined,
-  onDone: (bytes: number) => void,
-): Promise<PartialStats[] | undefined> {
-  const tasks: StatsTask[] = ranges.map((r, id) => ({
-    id,
-    fd,
-    from: r.from,
-    to: r.to,
-    firstLine: r.firstLine,
-    fields,
-    maxListed,
-    maxLineBytes,
-  }));
-  return runRangePool<StatsTask, PartialStats>({ kind: 'stats' }, tasks, n, signal, (t) => onDone(t.to - t.from));
-}
-
 /**
  * Statistics of a dataset as it is now (overlay included). A dataset opened with `deferScan`
  * whose scan has not started is counted straight from its file, without building the line index
@@ -131,7 +139,7 @@ export async function computeStats(
   await ds.ready;
   const maxListed = opts.maxListed ?? 100;
   const f = statsFields(fields);
-  const segments = ds.segments(opts.pieceBytes ?? TASK_BYTES);
+  const segments = ds.segments(opts.pieceBytes ?? SEGMENT_BYTES);
   const totalBytes = segments.reduce(
     (t, s) => t + (s.kind === 'orig' ? s.byteEnd - s.byteStart : s.lines.reduce((a, l) => a + l.bytes.length, 0)),
     0,
@@ -145,13 +153,22 @@ export async function computeStats(
   for (const s of segments)
     if (s.kind === 'orig') ranges.push({ from: s.byteStart, to: s.byteEnd, firstLine: s.logicalStart + 1 });
   const origBytes = ranges.reduce((t, r) => t + r.to - r.from, 0);
-  const nWorkers =
-    opts.workers ?? (origBytes >= 32 * 1024 * 1024 ? Math.max(1, Math.min(availableParallelism(), 8)) : 0);
+  const nWorkers = workerCount(origBytes, opts);
   let pooled: PartialStats[] | undefined;
   if (opts.diagnostics) opts.diagnostics.workersUsed = 0;
-  if (nWorkers > 0 && ranges.length > 0)
-    pooled = await runPool(ds.fileDescriptor, ranges, nWorkers, f, maxListed, ds.maxLineBytes, opts.signal, progress);
-  if (pooled && opts.diagnostics) opts.diagnostics.workersUsed = Math.min(nWorkers, ranges.length);
+  if (nWorkers > 0 && ranges.length > 0) {
+    const got = await countPieces(ds.fileDescriptor, ranges, f, maxListed, ds.maxLineBytes, {
+      workers: Math.min(nWorkers, ranges.length),
+      inThread: opts.inThread,
+      signal: opts.signal,
+      onPiece: progress,
+    });
+    pooled = got?.parts;
+    if (got && opts.diagnostics) {
+      opts.diagnostics.workersUsed = got.workersUsed;
+      opts.diagnostics.workersStarted = got.workersStarted;
+    }
+  }
   const total = emptyStats();
   let k = 0;
   const fd = ds.fileDescriptor;
@@ -194,7 +211,9 @@ async function statsOfFile(ds: JsonlDataset, fields: FieldMap, opts: StatsOption
   const f = statsFields(fields);
   const fd = ds.fileDescriptor;
   const totalBytes = ds.byteLength;
-  const cuts = lineCuts(fd, 0, totalBytes, opts.pieceBytes ?? TASK_BYTES);
+  const nWorkers = workerCount(totalBytes, opts);
+  const threads = nWorkers + (opts.inThread ? 1 : 0);
+  const cuts = lineCuts(fd, 0, totalBytes, opts.pieceBytes ?? (nWorkers > 0 ? guidedPiece(threads) : TASK_BYTES));
   const ranges: Range[] = [];
   // Each piece counts its lines from 1; they are renumbered below.
   for (let k = 0; k + 1 < cuts.length; k++)
@@ -204,13 +223,21 @@ async function statsOfFile(ds: JsonlDataset, fields: FieldMap, opts: StatsOption
     doneBytes += b;
     opts.onProgress?.({ bytes: doneBytes, totalBytes });
   };
-  const nWorkers =
-    opts.workers ?? (totalBytes >= 32 * 1024 * 1024 ? Math.max(1, Math.min(availableParallelism(), 8)) : 0);
   if (opts.diagnostics) opts.diagnostics.workersUsed = 0;
   let parts: PartialStats[] | undefined;
-  if (nWorkers > 0 && ranges.length > 1)
-    parts = await runPool(fd, ranges, nWorkers, f, maxListed, ds.maxLineBytes, opts.signal, progress);
-  if (parts && opts.diagnostics) opts.diagnostics.workersUsed = Math.min(nWorkers, ranges.length);
+  if (nWorkers > 0 && ranges.length > 1) {
+    const got = await countPieces(fd, ranges, f, maxListed, ds.maxLineBytes, {
+      workers: Math.min(nWorkers, ranges.length),
+      inThread: opts.inThread,
+      signal: opts.signal,
+      onPiece: progress,
+    });
+    parts = got?.parts;
+    if (got && opts.diagnostics) {
+      opts.diagnostics.workersUsed = got.workersUsed;
+      opts.diagnostics.workersStarted = got.workersStarted;
+    }
+  }
   if (!parts) {
     parts = [];
     for (const r of ranges) {

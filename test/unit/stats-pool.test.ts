@@ -1,0 +1,134 @@
+// The stats workers (src/core/store/stats-pool.ts): pieces claimed through a shared counter by
+// worker threads that stay up between counts, and by the calling thread too when asked (the CLI).
+// Every way of counting gives the figures and invalid line numbers of the one-thread count; a
+// second count reuses the warm workers; an abort rejects and leaves the pool usable; the guided
+// pieces shrink toward the end and start at line starts.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { JsonlDataset, computeStats } from '../../src/core/store';
+import { endIdleWorkers } from '../../src/core/store/stats-pool';
+import { lineCuts } from '../../src/core/store/scan';
+import { FieldMap } from '../../src/core/schema/annotation';
+import { fileWith } from './helpers/store';
+
+function mixed(n: number): Buffer {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < n; i++) {
+    if (i % 97 === 5) parts.push(Buffer.from('{"label": "bad",\n'));
+    else if (i % 193 === 11) parts.push(Buffer.from('{"label":"crlf"}\r\n'));
+    else
+      parts.push(
+        Buffer.from(
+          `${JSON.stringify({ i, label: ['pos', 'neg', 'neu'][i % 3], judge: { score: i % 7, scale: [0, 6] }, annotations: { review: { status: i % 5 ? 'done' : 'pending' }, origin: { type: i % 2 ? 'model' : 'human' } }, text: 'é"\\'.repeat(i % 40) })}\n`,
+        ),
+      );
+  }
+  return Buffer.concat(parts);
+}
+
+const fields = FieldMap.parse({});
+
+async function count(path: string, opts: Parameters<typeof computeStats>[2]) {
+  const ds = await JsonlDataset.open(path, { deferScan: true });
+  try {
+    return await computeStats(ds, fields, opts);
+  } finally {
+    ds.close();
+  }
+}
+
+test('counts on warm workers, in this thread too, give the one-thread figures; a second count starts no worker', async () => {
+  endIdleWorkers();
+  const path = fileWith(mixed(30000));
+  const want = await count(path, { workers: 0, maxListed: 1000 });
+  assert.ok(want.invalid > 200 && want.invalidLines.some((l) => l.line > 29000));
+  const runs: { workers: number; inThread?: boolean; started: number }[] = [
+    { workers: 2, started: 2 },
+    { workers: 2, started: 0 },
+    { workers: 1, inThread: true, started: 0 },
+    { workers: 2, inThread: true, started: 0 },
+  ];
+  for (const r of runs) {
+    const diagnostics: { workersUsed?: number; workersStarted?: number } = {};
+    const got = await count(path, {
+      workers: r.workers,
+      ...(r.inThread ? { inThread: true } : {}),
+      maxListed: 1000,
+      pieceBytes: 48 * 1024,
+      diagnostics,
+    });
+    assert.deepEqual(got, want, JSON.stringify(r));
+    assert.equal(diagnostics.workersUsed, r.workers, JSON.stringify(r));
+    assert.equal(diagnostics.workersStarted, r.started, JSON.stringify(r));
+  }
+  endIdleWorkers();
+  const diagnostics: { workersStarted?: number } = {};
+  assert.deepEqual(await count(path, { workers: 2, maxListed: 1000, pieceBytes: 48 * 1024, diagnostics }), want);
+  assert.equal(diagnostics.workersStarted, 2, 'ended idle workers are started again');
+  endIdleWorkers();
+});
+
+test('an abort during a count rejects it; the next count on the same pool has the right figures', async () => {
+  endIdleWorkers();
+  const path = fileWith(mixed(30000));
+  const want = await count(path, { workers: 0 });
+  const ac = new AbortController();
+  await assert.rejects(
+    count(path, {
+      workers: 2,
+      inThread: true,
+      pieceBytes: 16 * 1024,
+      signal: ac.signal,
+      onProgress: () => ac.abort(),
+    }),
+    (err: Error) => err.name === 'AbortError',
+  );
+  assert.deepEqual(await count(path, { workers: 2, pieceBytes: 16 * 1024 }), want);
+  endIdleWorkers();
+});
+
+test('guided pieces start at line starts, cover the file and shrink toward its end', () => {
+  const content = mixed(20000);
+  const path = fileWith(content);
+  const fd = openSync(path, 'r');
+  try {
+    const cuts = lineCuts(fd, 0, content.length, (left) => Math.max(4096, left / 4));
+    const buf = readFileSync(path);
+    assert.equal(cuts[0], 0);
+    assert.equal(cuts[cuts.length - 1], content.length);
+    for (let k = 1; k + 1 < cuts.length; k++) {
+      assert.ok(cuts[k]! > cuts[k - 1]!);
+      assert.equal(buf[cuts[k]! - 1], 10, 'a cut is just after a newline');
+    }
+    const sizes = cuts.slice(1).map((c, k) => c - cuts[k]!);
+    assert.ok(sizes.length > 8);
+    assert.ok(sizes[0]! > 4 * sizes[sizes.length - 2]!, `first ${sizes[0]}, last ${sizes[sizes.length - 2]}`);
+  } finally {
+    closeSync(fd);
+  }
+});
+
+test('counts at the same time each get their workers and the right figures; no more idle workers than cores stay up', async () => {
+  endIdleWorkers();
+  const a = fileWith(mixed(12000));
+  const b = fileWith(mixed(9000));
+  const [wantA, wantB] = [await count(a, { workers: 0 }), await count(b, { workers: 0 })];
+  const [gotA, gotB, gotA2] = await Promise.all([
+    count(a, { workers: 2, pieceBytes: 32 * 1024 }),
+    count(b, { workers: 2, pieceBytes: 32 * 1024 }),
+    count(a, { workers: 2, pieceBytes: 32 * 1024 }),
+  ]);
+  assert.deepEqual(gotA, wantA);
+  assert.deepEqual(gotB, wantB);
+  assert.deepEqual(gotA2, wantA);
+  const diagnostics: { workersStarted?: number } = {};
+  await count(b, { workers: 8, pieceBytes: 32 * 1024, diagnostics });
+  assert.equal(
+    diagnostics.workersStarted,
+    8 - Math.min(availableParallelism(), 8),
+    'the idle ones are reused, up to one per core',
+  );
+  endIdleWorkers();
+});
