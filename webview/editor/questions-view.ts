@@ -1,8 +1,9 @@
 // The dataset's declared questions in the annotation panel (docs/questions.md): each question with
 // the person's decision beside every model's suggestion, accept per suggestion and reject per
 // question, and the input of its type: label buttons, multi-label toggles, a rating scale, a
-// ranking's candidates moved up and down, a text answer (sent on change or when left), spans from
-// a selection in the record's text field with a label picker and the list of spans. One question
+// ranking's candidates moved up and down, a text answer (sent after a pause, when left, on save),
+// spans from a selection in the record's text field with a label picker and a list per question
+// (several span questions on one field: a colour each, and a legend). One question
 // has the keyboard's focus (`]` / `[`): the number keys act on it. The values are worked out by
 // the host (src/core/session/questions.ts); this view only says what the person did. Every text
 // from the record or a model is set as text.
