@@ -77,16 +77,53 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     return [...(this.webviews.get(uri.toString()) ?? [])];
   }
 
-  saveCustomDocument(document: DatasetDocument, cancellation: vscode.CancellationToken): Promise<void> {
+  async saveCustomDocument(document: DatasetDocument, cancellation: vscode.CancellationToken): Promise<void> {
+    await this.flushPanels(document);
     return document.save(cancellation);
   }
 
-  saveCustomDocumentAs(
+  async saveCustomDocumentAs(
     document: DatasetDocument,
     destination: vscode.Uri,
     cancellation: vscode.CancellationToken,
   ): Promise<void> {
+    await this.flushPanels(document);
     return document.saveAs(destination, cancellation);
+  }
+
+  private flushId = 0;
+  private readonly flushWaiters = new Map<number, () => void>();
+  /**
+   * Before a save: each panel of the document sends what is typed but not yet sent (a text answer
+   * still in its box when Ctrl+S is pressed) as edits, then says `flushed`. A panel's messages
+   * arrive in order and an edit is applied as it arrives, so once every panel has answered the
+   * document has the typed text. A panel that does not answer (closed, not loaded) is waited for
+   * FLUSH_TIMEOUT_MS at most: the save goes on without it.
+   */
+  private async flushPanels(document: DatasetDocument): Promise<void> {
+    await Promise.all(
+      this.panelsFor(document.uri).map(
+        (panel) =>
+          new Promise<void>((resolve) => {
+            const id = ++this.flushId;
+            const done = () => {
+              clearTimeout(timer);
+              this.flushWaiters.delete(id);
+              resolve();
+            };
+            const timer = setTimeout(done, FLUSH_TIMEOUT_MS);
+            this.flushWaiters.set(id, done);
+            try {
+              panel.webview.postMessage({ kind: 'event', type: 'flush', id } satisfies ToWebview).then(
+                (delivered) => delivered || done(),
+                () => done(),
+              );
+            } catch {
+              done(); // disposed
+            }
+          }),
+      ),
+    );
   }
 
   revertCustomDocument(document: DatasetDocument, _cancellation: vscode.CancellationToken): Promise<void> {
@@ -168,6 +205,7 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
         else if (msg.type === 'columns') void this.context.workspaceState.update(columnsKey(document.uri), msg.columns);
         else if (msg.type === 'mode') this.assessment.shown(document, msg.mode);
         else if (msg.type === 'shown') document.startIndexing();
+        else if (msg.type === 'flushed') this.flushWaiters.get(msg.id)?.();
         else this.log.info(`webview ${msg.level}: ${msg.message}`);
         return;
       }
@@ -337,6 +375,8 @@ interface PageAssets {
 
 /** Records longer than this are not inlined in the webview's page. */
 const MAX_INLINE_RECORD = 256 * 1024;
+/** How long a save waits for a panel to send what is typed in it (see flushPanels). */
+const FLUSH_TIMEOUT_MS = 1500;
 /** At most one `changed` from a job's results per this interval (see resolveCustomEditor). */
 const CHANGED_EVERY_MS = 200;
 

@@ -320,6 +320,8 @@ export const WebviewNotification = z.discriminatedUnion('type', [
   z.object({ kind: z.literal('notify'), type: z.literal('current'), index: z.number().int().nonnegative() }),
   /** The view the user is looking at. */
   z.object({ kind: z.literal('notify'), type: z.literal('mode'), mode: ViewMode }),
+  /** The page's answer to the host's `flush`: every typed input it had is sent (as edits, before this). */
+  z.object({ kind: z.literal('notify'), type: z.literal('flushed'), id: z.number().int().nonnegative() }),
   z.object({
     kind: z.literal('notify'),
     type: z.literal('log'),
@@ -372,6 +374,11 @@ export const HostEvent = z.discriminatedUnion('type', [
   }),
   /** The key map's overrides changed (the datasetCurator.editor.keys setting). */
   z.object({ kind: z.literal('event'), type: z.literal('keys'), keys: EditorKeys }),
+  /**
+   * The host is about to save: the page sends what is typed but not yet sent (a question's text
+   * answer, a field being edited) as edits, then answers `flushed` with this id.
+   */
+  z.object({ kind: z.literal('event'), type: z.literal('flush'), id: z.number().int().nonnegative() }),
   /** A command asks for a view (Show Agreement Report, Find Duplicates…), and optionally a record. */
   z.object({
     kind: z.literal('event'),

@@ -28,6 +28,26 @@ const questions = {
     { name: 'fix', type: 'text', field: 'response' },
     { name: 'pii', type: 'span', field: 'text', labels: ['EMAIL', 'PHONE'] },
   ],
+  // A second span question on the same text field, for one dataset.
+  datasets: { 'data/ner.jsonl': [{ name: 'entities', type: 'span', field: 'text', labels: ['PERSON', 'ORG'] }] },
+};
+const nerText = 'Write to Ana Lopez at ana@acme.com today.';
+const span = (label: string, quote: string) => {
+  const start = nerText.indexOf(quote);
+  return { label, start, end: start + quote.length, text: quote };
+};
+const ner = {
+  id: 3,
+  text: nerText,
+  generations: ['x', 'y'],
+  response: 'ok',
+  annotations: {
+    human: {
+      pii: { value: [span('EMAIL', 'ana@acme.com')], user: 'ana', status: 'submitted' },
+      // "acme" overlaps the e-mail address of the other question
+      entities: { value: [span('PERSON', 'Ana Lopez'), span('ORG', 'acme')], user: 'ana', status: 'submitted' },
+    },
+  },
 };
 const text = 'Mail 😀 ana@example.com or call 555-0100 today.';
 const first = {
@@ -64,6 +84,7 @@ describe('declared questions in the curation editor, as a person', () => {
     workspace = makeWorkspace({
       '.curator/questions.json': JSON.stringify(questions, null, 2),
       'data/chat.jsonl': `${JSON.stringify(first)}\n${untouched}\n`,
+      'data/ner.jsonl': `${JSON.stringify(ner)}\n`,
     });
     server = await startCodeServer();
     browser = await launchBrowser();
@@ -238,5 +259,152 @@ describe('declared questions in the curation editor, as a person', () => {
     assert.deepEqual(human.pii?.value, [{ label: 'EMAIL', start: 7, end: 22, text: 'ana@example.com' }]);
     for (const name of ['topics', 'quality', 'best', 'fix', 'pii']) assert.equal(human[name]?.status, 'submitted');
     assert.deepEqual(saved.annotations.suggestions, first.annotations.suggestions, "the model's suggestion is kept");
+  });
+
+  test('Ctrl+S with the caret still in a text box saves what is typed (a text answer, a field edited in place)', async () => {
+    const file = join(workspace, 'data/chat.jsonl');
+    const frame = await openFromDatasets(page, 'chat.jsonl');
+    await until('the questions', async () => (await frame.locator('.question').count()) === 5);
+    const onDisk = () => JSON.parse(readFileSync(file, 'utf8').split('\n')[0] ?? '{}') as Record<string, unknown>;
+    const fixOnDisk = () =>
+      (onDisk() as { annotations?: { human?: { fix?: { value?: unknown } } } }).annotations?.human?.fix?.value;
+    await until('the first test saved', async () => fixOnDisk() === 'The answer.');
+    const dirtyTab = page.locator('.tabs-container .tab.dirty', { hasText: 'chat.jsonl' });
+    assert.equal(await dirtyTab.count(), 0, 'the file starts saved');
+
+    // Type over the text answer and press Ctrl+S at once, the caret still in the box.
+    const area = frame.locator('[data-testid="text-fix"]');
+    await area.click();
+    await frame.evaluate(`document.querySelector('[data-testid="text-fix"]').select()`);
+    await page.keyboard.type('Typed, then saved.');
+    await page.keyboard.press('Control+s');
+    await until('the typed answer on disk', async () => fixOnDisk() === 'Typed, then saved.');
+    assert.equal(
+      await frame.evaluate<boolean>(`document.activeElement === document.querySelector('[data-testid="text-fix"]')`),
+      true,
+      'the caret is still in the box',
+    );
+    assert.equal(await area.inputValue(), 'Typed, then saved.', 'the box shows what was typed');
+    await until('saved, not dirty', async () => (await dirtyTab.count()) === 0);
+
+    // After a pause in typing the answer is sent without leaving the box: one edit per pause, not
+    // one per key (a machine stalling mid-word may make it two: fewer undos than keys, either way).
+    await frame.evaluate(`document.querySelector('[data-testid="text-fix"]').select()`);
+    const word = 'One step.';
+    await page.keyboard.type(word);
+    await until('sent after the pause', async () => /One step\./.test(await decision(frame, 'fix')));
+    await dirtyTab.waitFor({ state: 'visible', timeout: 15_000 });
+    let undos = 0;
+    await until('undo takes the whole answer back', async () => {
+      if (/Typed, then saved\./.test(await decision(frame, 'fix'))) return true;
+      if (undos >= word.length) throw new Error(`still not back after ${undos} undos`);
+      await focusRecord(frame);
+      await page.keyboard.press('Control+z');
+      undos++;
+      for (let i = 0; i < 50 && !/Typed, then saved\./.test(await decision(frame, 'fix')); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      return /Typed, then saved\./.test(await decision(frame, 'fix'));
+    });
+    assert.ok(undos < word.length, `${undos} undo steps for ${word.length} keys`);
+    await until('clean again', async () => (await dirtyTab.count()) === 0);
+    assert.equal(await area.inputValue(), 'Typed, then saved.', 'the box shows the answer the undo brought back');
+
+    // A record field edited in place, Ctrl+S before Enter: the field is saved too.
+    await frame.locator('section.field[data-field="response"] .field-value').click();
+    const editor = frame.locator('[data-testid="field-editor"]');
+    await editor.waitFor({ state: 'visible' });
+    await frame.evaluate(`document.querySelector('[data-testid="field-editor"]').select()`);
+    await page.keyboard.type('Edited in place.');
+    await page.keyboard.press('Control+s');
+    await until('the field on disk', async () => onDisk().response === 'Edited in place.');
+    await until('saved, not dirty', async () => (await dirtyTab.count()) === 0);
+    const line2 = readFileSync(file, 'utf8').split('\n')[1];
+    assert.equal(line2, untouched, 'the untouched record is still byte-identical');
+  });
+
+  test('two span questions on one text: each in its own colour with a legend and its own list; overlaps both visible; a selection marks either', async () => {
+    const file = join(workspace, 'data/ner.jsonl');
+    const frame = await openFromDatasets(page, 'ner.jsonl');
+    await until('the questions', async () => (await frame.locator('.question').count()) === 6);
+    const field = frame.locator('section.field[data-field="text"]');
+    assert.equal(await field.locator('.field-value').textContent(), nerText, 'the text itself is unchanged');
+    // Each question's spans are marked, titled with the question, in a colour of its own.
+    const marks = await frame.evaluate<{ q: string; text: string; title: string; colour: string; inside: string }[]>(
+      `[...document.querySelectorAll('section.field[data-field="text"] mark.span-mark')].map((m) => ({
+        q: m.dataset.question, text: m.textContent, title: m.title,
+        colour: getComputedStyle(m).borderBottomColor + ' ' + getComputedStyle(m).borderBottomStyle,
+        inside: m.parentElement.closest('mark.span-mark')?.dataset.question ?? '',
+      }))`,
+    );
+    const of = (q: string) => marks.filter((m) => m.q === q);
+    assert.deepEqual(
+      of('entities').map((m) => m.text),
+      ['Ana Lopez', 'acme'],
+      "the entities' spans are marked",
+    );
+    assert.equal(
+      of('pii')
+        .map((m) => m.text)
+        .join(''),
+      'ana@acme.com',
+      'the pii span is marked (around the overlap)',
+    );
+    assert.deepEqual(
+      of('entities').map((m) => m.title),
+      ['entities: PERSON', 'entities: ORG'],
+    );
+    assert.ok(of('pii').every((m) => m.title === 'pii: EMAIL'));
+    const piiColour = of('pii')[0]?.colour;
+    const entColour = of('entities')[0]?.colour;
+    assert.ok(piiColour && entColour && piiColour !== entColour, `distinct colours: ${piiColour} / ${entColour}`);
+    // Where they overlap, the entities mark sits inside the pii mark: both visible.
+    assert.equal(of('entities').find((m) => m.text === 'acme')?.inside, 'pii', 'the overlap is marked for both');
+    // The legend beside the field names both questions; each question lists its own spans.
+    assert.match((await frame.locator('[data-testid="span-legend-text"]').textContent()) ?? '', /pii.*entities/);
+    assert.equal(await frame.locator('[data-testid="spans-pii"] li').count(), 1);
+    assert.equal(await frame.locator('[data-testid="spans-entities"] li').count(), 2);
+    // Pointing at a span in a list outlines it in the text.
+    await frame.locator('[data-testid="spans-entities"] li').nth(1).hover();
+    await until(
+      'the ORG span outlined',
+      async () =>
+        (await field.locator('mark.span-hot').count()) === 1 &&
+        (await field.locator('mark.span-hot').textContent()) === 'acme',
+    );
+
+    // Select "ana" (inside the pii mark) and mark it for the second question.
+    const at = nerText.indexOf('ana@');
+    await frame.evaluate(`(() => {
+      ${TEXT_AT}
+      const r = document.createRange();
+      r.setStart(...at(${at})); r.setEnd(...at(${at + 3}));
+      document.getSelection().removeAllRanges();
+      document.getSelection().addRange(r);
+    })()`);
+    await until('the selection shown for entities', async () =>
+      /“ana”/.test((await frame.locator('[data-testid="span-selection-entities"]').textContent()) ?? ''),
+    );
+    await frame.locator('[data-testid="span-entities-PERSON"]').click();
+    await until('the span listed for entities', async () =>
+      /PERSON\s*22–25\s*“ana”/.test(
+        (await frame
+          .locator('[data-testid="spans-entities"]')
+          .textContent()
+          .catch(() => '')) ?? '',
+      ),
+    );
+    assert.equal(await frame.locator('[data-testid="spans-pii"] li').count(), 1, 'the pii spans are unchanged');
+    await focusRecord(frame);
+    await page.keyboard.press('Control+s');
+    const saved = await until('the save', async () => {
+      const line = readFileSync(file, 'utf8').split('\n')[0] ?? '';
+      return line.includes('"text":"ana"') ? (JSON.parse(line) as typeof ner) : undefined;
+    });
+    assert.deepEqual(saved.annotations.human.pii.value, ner.annotations.human.pii.value);
+    assert.deepEqual(saved.annotations.human.entities.value, [
+      span('PERSON', 'Ana Lopez'),
+      { label: 'PERSON', start: 22, end: 25, text: 'ana' },
+      span('ORG', 'acme'),
+    ]);
   });
 });

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Frame, Page, Request } from 'playwright-core';
 import {
@@ -76,6 +76,69 @@ function hostileRecord(p: string, i: number): Record<string, unknown> {
   };
 }
 
+/** Labels from the payloads (a label is at most 200 characters). */
+const payloadLabels = (list: readonly string[]): string[] => [...new Set(list.filter((p) => p.length <= 200))];
+
+/**
+ * Declared questions (issue 20) whose titles, descriptions, guidelines, labels and span labels are
+ * payloads (a question's name cannot be: letters, digits, _ and - only), for one dataset.
+ */
+function hostileQuestions(list: readonly string[]): Record<string, unknown> {
+  const labels = payloadLabels(list);
+  const at = (i: number) => list[i % list.length]!;
+  return {
+    datasets: {
+      'hostile/questions.jsonl': [
+        { name: 'topics', type: 'multi-label', labels, title: at(1), description: at(2), guidelines: at(3) },
+        { name: 'quality', type: 'rating', min: 1, max: 5, title: at(4), description: at(5), guidelines: at(6) },
+        { name: 'best', type: 'ranking', field: 'candidates', title: at(7), description: at(8) },
+        { name: 'fix', type: 'text', field: 'text', title: at(9), guidelines: at(10) },
+        { name: 'pii', type: 'span', field: 'text', labels, title: at(11), description: at(12), guidelines: at(0) },
+        { name: 'entities', type: 'span', field: 'text', labels: labels.slice(0, 3), title: at(2) },
+      ],
+    },
+  };
+}
+
+/** A record whose every question's answer and suggestion carries payload `p` (labels: the declared ones). */
+function hostileAnswers(p: string, i: number, labels: readonly string[]): Record<string, unknown> {
+  const label = labels[i % labels.length]!;
+  const other = labels[(i + 1) % labels.length]!;
+  const text = `before ${p} after`;
+  const span = (l: string) => [{ label: l, start: 7, end: 7 + Array.from(p).length, text: p }];
+  const model = (value: unknown, extra: Record<string, unknown> = {}) => [
+    { value, score: 0.5, agent: p, type: 'model', rationale: p, ...extra },
+  ];
+  const human = (value: unknown) => ({ value, user: p, status: 'submitted' });
+  return {
+    id: `q${i}`,
+    text,
+    candidates: [p, `second ${p}`],
+    annotations: {
+      human: {
+        topics: human([label]),
+        quality: human(4),
+        best: human([
+          { value: '2', rank: 1 },
+          { value: '1', rank: 2 },
+        ]),
+        fix: human(p),
+        pii: human(span(label)),
+        entities: human(span(labels[i % 3]!)),
+      },
+      suggestions: {
+        topics: model([other], { label_scores: { [label]: 0.2, [other]: 0.9 } }),
+        quality: model(2),
+        best: model(['1', '2']),
+        fix: model(`model ${p}`),
+        pii: model(span(other)),
+        // a label the question does not have: shown with why it does not fit, as text
+        entities: model([{ label: p, start: 0, end: 6, text: 'before' }]),
+      },
+    },
+  };
+}
+
 describe('XSS corpus in the real webview', () => {
   let server: CodeServer | undefined;
   let llm: OpenAITestServer | undefined;
@@ -112,6 +175,8 @@ describe('XSS corpus in the real webview', () => {
     };
     workspace = makeWorkspace({
       'hostile/xss.jsonl': `${list.map((p, i) => JSON.stringify(hostileRecord(p, i))).join('\n')}\n`,
+      '.curator/questions.json': JSON.stringify(hostileQuestions(list), null, 2),
+      'hostile/questions.jsonl': `${list.map((p, i) => JSON.stringify(hostileAnswers(p, i, payloadLabels(list)))).join('\n')}\n`,
     });
     mkdirSync(join(workspace, '.vscode'), { recursive: true });
     writeFileSync(join(workspace, '.vscode', 'settings.json'), '{}');
@@ -316,6 +381,94 @@ describe('XSS corpus in the real webview', () => {
         `a securitypolicyviolation for ${d}: got ${r.violations.join(', ')}`,
       );
     }
+  });
+
+  test('payloads in question declarations (titles, descriptions, guidelines, labels, span labels) and in every answer and suggestion: shown as text, nothing runs; typed, toggled and marked, saved as text', async () => {
+    const labels = payloadLabels(list);
+    await showDatasets(page);
+    const item = page.locator('.monaco-list-row', { hasText: 'questions.jsonl' }).first();
+    await item.waitFor({ state: 'visible', timeout: 30_000 });
+    await item.click();
+    const frame = await webviewFrame(page, '[data-testid="questions"] .question');
+    await until('the first record', async () => (await position(frame)).startsWith('Line 1 '));
+    await until('six questions', async () => (await frame.locator('.question').count()) === 6);
+    const panel = async () => (await frame.locator('[data-testid="annotation-panel"]').textContent()) ?? '';
+    for (let i = 0; i < list.length; i++) {
+      const p = list[i]!;
+      await until(`question record ${i + 1}`, async () => {
+        if ((await position(frame)).startsWith(`Line ${i + 1} `)) return true;
+        await frame.locator('[data-testid="next"]').click();
+        return (await position(frame)).startsWith(`Line ${i + 1} `);
+      });
+      await until(`record ${i + 1}'s answers`, async () => (await panel()).includes(`model ${p}`));
+      const text = await panel();
+      // the text answer, the ranking's candidates, the spans' text, the agents and rationales
+      for (const shown of [p, `second ${p}`, `model ${p}`])
+        assert.ok(text.includes(shown), `record ${i + 1}: ${shown.slice(0, 40)}… is shown as text`);
+      // every label (toggles, span label buttons, multi-label answer and scores)
+      for (const l of labels) assert.ok(text.includes(l), `record ${i + 1}: a label is shown as text`);
+      assertClean(await injected(frame), `questions record ${i + 1}`);
+    }
+    const text = await panel();
+    for (const [k, p] of list.entries())
+      assert.ok(
+        text.includes(p),
+        `payload ${k + 1} in a declaration is shown as text (title, description, guidelines)`,
+      );
+    const marks = await frame.evaluate<string[]>(
+      `[...document.querySelectorAll('mark.span-mark')].map((m) => m.textContent + '|' + m.title)`,
+    );
+    assert.ok(
+      marks.some((m) => m.startsWith(`${list[list.length - 1]}|`)),
+      `the span's text is marked as text: ${marks.join(', ')}`,
+    );
+
+    // Acting on them: toggle a payload label, type a payload as a text answer and mark a span with
+    // a payload label; Ctrl+S; the file has them, as text.
+    const last = list.length - 1;
+    const typed = list[1]!;
+    const toggle = frame.getByTestId(`toggle-topics-${labels[0]!}`);
+    await toggle.click();
+    await until(
+      'toggled',
+      async () => (await toggle.getAttribute('aria-pressed')) === (last % labels.length === 0 ? 'false' : 'true'),
+    );
+    const area = frame.getByTestId('text-fix');
+    await area.click();
+    await frame.evaluate(`document.querySelector('[data-testid="text-fix"]').select()`);
+    await page.keyboard.type(typed);
+    await page.keyboard.press('Escape');
+    await until('the typed answer', async () =>
+      ((await frame.locator('[data-testid="question-fix"] [data-testid="decision"]').textContent()) ?? '').includes(
+        typed,
+      ),
+    );
+    await frame.evaluate(`(() => {
+      const box = document.querySelector('section.field[data-field="text"] .field-value');
+      const w = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+      const first = w.nextNode();
+      const r = document.createRange();
+      r.setStart(first, 0); r.setEnd(first, 6);
+      document.getSelection().removeAllRanges();
+      document.getSelection().addRange(r);
+    })()`);
+    await frame.getByTestId(`span-pii-${labels[1]!}`).click();
+    await until('the span listed', async () => (await frame.locator('[data-testid="spans-pii"] li').count()) === 2);
+    assertClean(await injected(frame), 'after the edits');
+    await frame.locator('[data-testid="position"]').click();
+    await page.keyboard.press('Control+s');
+    const saved = await until('the save', async () => {
+      const lines = readFileSync(join(workspace, 'hostile/questions.jsonl'), 'utf8').split('\n');
+      const r = JSON.parse(lines[last] ?? '{}') as {
+        annotations?: { human?: Record<string, { value?: unknown }> };
+      };
+      return Array.isArray(r.annotations?.human?.pii?.value) && r.annotations.human.pii.value.length === 2
+        ? r.annotations.human
+        : undefined;
+    });
+    assert.equal(saved.fix?.value, typed, 'the typed payload is saved as it was typed');
+    assert.deepEqual((saved.pii?.value as { label: string }[]).map((x) => x.label)[0], labels[1]);
+    assertClean(await injected(frame), 'after the save');
   });
 
   test("no dialog, no request but the webview's own resources, no navigation away", async () => {

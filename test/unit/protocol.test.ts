@@ -31,6 +31,14 @@ describe('host <-> webview protocol', () => {
     assert.equal(ToWebview.safeParse({ kind: 'response', id: 1, ok: false }).success, false);
   });
 
+  test('a save asks the page to flush what is typed (an id) and the page answers with it', () => {
+    assert.equal(ToWebview.safeParse({ kind: 'event', type: 'flush', id: 4 }).success, true);
+    assert.equal(ToWebview.safeParse({ kind: 'event', type: 'flush' }).success, false);
+    const answer = FromWebview.parse({ kind: 'notify', type: 'flushed', id: 4 });
+    assert.deepEqual(answer, { kind: 'notify', type: 'flushed', id: 4 });
+    assert.equal(FromWebview.safeParse({ kind: 'notify', type: 'flushed', id: -1 }).success, false);
+  });
+
   test('every request method has a params and a result schema', () => {
     for (const [name, def] of Object.entries(requests)) {
       assert.ok(def.params, `${name} has params`);

@@ -65,6 +65,11 @@ function topModel<T extends { type: string; score?: number }>(list: readonly T[]
   return best;
 }
 
+/** Save and Save As (Ctrl+S, Cmd+S, with Shift). */
+function isSaveKey(e: KeyboardEvent): boolean {
+  return (e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === 's';
+}
+
 /** The top-level keys the annotation panel shows, when the host does not say which they are. */
 const DEFAULT_ANNOTATION_FIELDS = ['label', 'rationale', 'judge', 'judges', 'annotations'];
 
@@ -248,6 +253,8 @@ export class EditorApp {
 
     this.setMode(state.mode ?? 'record', false);
     window.addEventListener('keydown', (e) => this.onKey(e));
+    // Ctrl+S / Cmd+S: what is typed in a box is sent before VS Code's save (capture: first of all).
+    window.addEventListener('keydown', (e) => isSaveKey(e) && this.flushInputs(), true);
     host.notify({ kind: 'notify', type: 'ready', index: this.index });
   }
 
@@ -255,6 +262,12 @@ export class EditorApp {
   // Events
 
   onEvent(e: HostEvent): void {
+    if (e.type === 'flush') {
+      // The host saves next: what is typed goes first (its edits are posted before this answer).
+      this.flushInputs();
+      this.host.notify({ kind: 'notify', type: 'flushed', id: e.id });
+      return;
+    }
     if (e.type === 'show') {
       this.setMode(e.mode);
       this.host.notify({ kind: 'notify', type: 'mode', mode: e.mode }); // the host's request is done
@@ -542,6 +555,12 @@ export class EditorApp {
 
   // -------------------------------------------------------------------------------------------
   // Edits
+
+  /** Sends what is typed and not yet sent: a question's text answer, a field edited in place. */
+  private flushInputs(): void {
+    this.questions.flush();
+    this.recordView.flush();
+  }
 
   /** Sends an edit; renders the updated record. Resolves with an error message on failure. */
   private async edit(req: RequestParams<'edit'>): Promise<string | undefined> {

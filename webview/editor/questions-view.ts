@@ -1,8 +1,9 @@
 // The dataset's declared questions in the annotation panel (docs/questions.md): each question with
 // the person's decision beside every model's suggestion, accept per suggestion and reject per
 // question, and the input of its type: label buttons, multi-label toggles, a rating scale, a
-// ranking's candidates moved up and down, a text answer (sent on change or when left), spans from
-// a selection in the record's text field with a label picker and the list of spans. One question
+// ranking's candidates moved up and down, a text answer (sent after a pause, when left, on save),
+// spans from a selection in the record's text field with a label picker and a list per question
+// (several span questions on one field: a colour each, and a legend). One question
 // has the keyboard's focus (`]` / `[`): the number keys act on it. The values are worked out by
 // the host (src/core/session/questions.ts); this view only says what the person did. Every text
 // from the record or a model is set as text.
@@ -31,6 +32,9 @@ export interface QuestionActions {
   leave(): void;
 }
 
+/** A text answer is sent after this long without typing (and at once on leaving the box or saving). */
+const TEXT_PAUSE_MS = 800;
+
 /** The drag data type of a ranked candidate (its id). */
 const RANK_DRAG = 'application/x-dataset-curator-candidate';
 
@@ -46,6 +50,16 @@ interface Span {
   start: number;
   end: number;
   text?: string;
+}
+/** A text field that span questions mark: its box, and every question's spans in it. */
+interface SpanField {
+  field: string;
+  text: string;
+  box: HTMLElement;
+  /** The record's section of the field, when its text is marked there (else the box is a copy in the panel). */
+  section: HTMLElement | undefined;
+  questions: string[];
+  spans: Marked[];
 }
 interface Rank {
   value: string;
@@ -104,23 +118,51 @@ function utf16At(text: string, cp: number): number {
   return i;
 }
 
-/** Shows a text in `box` with the spans marked (<mark> with their labels); the text itself is unchanged. */
-function highlight(box: HTMLElement, text: string, spans: readonly Span[]): void {
+/** How many span colours there are (editor.css: .span-c0 .. .span-c5); the n-th span question takes n mod this. */
+const SPAN_COLOURS = 6;
+
+/** A span to mark, with the question it answers (its colour) and its place in that question's list. */
+interface Marked extends Span {
+  question: string;
+  colour: number;
+  position: number;
+}
+
+/**
+ * Shows a text in `box` with the spans of every span question on it marked: one <mark> per question
+ * over each piece of text (nested where the spans of two questions overlap, so both stay visible),
+ * coloured per question and titled with the question and its labels. The text itself is unchanged.
+ */
+function highlight(box: HTMLElement, text: string, spans: readonly Marked[]): void {
   const ranges = spans
-    .map((s) => ({ a: utf16At(text, s.start), b: utf16At(text, s.end), label: s.label }))
+    .map((s) => ({ ...s, a: utf16At(text, s.start), b: utf16At(text, s.end) }))
     .filter((r) => r.b > r.a);
   const cuts = [...new Set([0, text.length, ...ranges.flatMap((r) => [r.a, r.b])])].sort((x, y) => x - y);
   const parts: Node[] = [];
   for (let k = 0; k + 1 < cuts.length; k++) {
     const a = cuts[k] ?? 0;
     const b = cuts[k + 1] ?? a;
-    const piece = text.slice(a, b);
-    const labels = ranges.filter((r) => r.a <= a && b <= r.b).map((r) => r.label);
-    parts.push(
-      labels.length
-        ? el('mark', { class: 'span-mark', title: labels.join(', '), 'data-labels': labels.join(' ') }, piece)
-        : document.createTextNode(piece),
-    );
+    let node: Node = document.createTextNode(text.slice(a, b));
+    const over = ranges.filter((r) => r.a <= a && b <= r.b);
+    // One mark per question, the first question's outermost.
+    const questions = [...new Set(over.map((r) => r.question))].reverse();
+    for (const question of questions) {
+      const mine = over.filter((r) => r.question === question);
+      const labels = [...new Set(mine.map((r) => r.label))];
+      const colour = mine[0]?.colour ?? 0;
+      node = el(
+        'mark',
+        {
+          class: `span-mark span-c${colour}`,
+          title: `${question}: ${labels.join(', ')}`,
+          'data-question': question,
+          'data-labels': labels.join(' '),
+          'data-spans': mine.map((r) => String(r.position)).join(' '),
+        },
+        node,
+      );
+    }
+    parts.push(node);
   }
   box.replaceChildren(...parts);
 }
@@ -143,10 +185,13 @@ export class QuestionsView {
   private focusChosen = false;
   /** Ranking: the candidate the move keys act on, per question. */
   private readonly selected = new Map<string, string>();
-  /** The last text selected in a span question's text (UTF-16 offsets of the field's text). */
-  private selection: { question: string; start: number; end: number; index: number } | undefined;
-  /** Where a span question's text can be selected: the record's field, else a copy in the panel. */
-  private spanBoxes: { box: HTMLElement; question: string }[] = [];
+  /** The last text selected in a span field's text (UTF-16 offsets of the field's text). */
+  private selection: { field: string; start: number; end: number; index: number } | undefined;
+  /**
+   * Per text field that span questions mark: where it is selected and marked (the record's field,
+   * else one copy in the panel, under the first of its questions), shared by all its questions.
+   */
+  private spanFields = new Map<string, SpanField>();
 
   constructor(private readonly actions: QuestionActions) {
     document.addEventListener('selectionchange', () => this.trackSelection());
@@ -171,31 +216,50 @@ export class QuestionsView {
     this.structured = structured;
     if (!this.focusChosen || (this.focusedName !== undefined && !this.names.includes(this.focusedName)))
       this.focusedName = this.names[0];
-    this.spanBoxes = [];
-    this.element.replaceChildren(...views.map((v) => this.question(v)));
+    this.spanFields = this.markSpans(views);
+    // The boxes replaced here are not left by the person: their blur sends nothing.
+    this.rendering = true;
+    try {
+      this.element.replaceChildren(...views.map((v) => this.question(v)));
+    } finally {
+      this.rendering = false;
+    }
     this.element.hidden = views.length === 0;
-    // A text answer being typed stays as typed (and focused) through a refresh of its record.
+    // A text answer being typed stays as typed (and focused) through a refresh of its record; when
+    // everything typed was sent, the box shows the record's answer (it may be an undo's).
     if (typing && typing.index === this.recordIndex) {
       const area = this.element.querySelector<HTMLTextAreaElement>(
         `textarea[data-question="${CSS.escape(typing.question)}"]`,
       );
       if (area) {
-        area.value = typing.value;
-        area.focus();
-        area.setSelectionRange(typing.start, typing.end);
+        if (typing.pending) area.value = typing.value;
+        const n = area.value.length;
+        const refocus = () => {
+          if (!area.isConnected || document.activeElement === area) return;
+          area.focus();
+          area.setSelectionRange(Math.min(typing.start, n), Math.min(typing.end, n));
+        };
+        refocus();
+        // Again once the panel holding this view has put it back in its place (annotation-panel.ts).
+        queueMicrotask(refocus);
       }
     }
   }
 
-  private typing(): { index: number; question: string; value: string; start: number; end: number } | undefined {
+  private typing():
+    { index: number; question: string; value: string; start: number; end: number; pending: boolean } | undefined {
     const a = document.activeElement;
     if (!(a instanceof HTMLTextAreaElement) || !this.element.contains(a) || !a.dataset.question) return undefined;
+    const name = a.dataset.question;
+    const v = this.views.find((x) => x.question.name === name);
     return {
       index: this.recordIndex,
-      question: a.dataset.question,
+      question: name,
       value: a.value,
       start: a.selectionStart,
       end: a.selectionEnd,
+      // typed and not sent yet, or sent and not answered yet
+      pending: this.textTimers.has(name) || this.textInFlight.has(name) || (!!v && a.value !== this.ownText(v)),
     };
   }
 
@@ -521,28 +585,24 @@ export class QuestionsView {
 
   private text(v: QView, field: string | undefined): HTMLElement {
     const q = v.question;
-    const own = this.own(v);
-    const initial = typeof own === 'string' ? own : '';
     const area = el('textarea', {
       class: 'field-editor question-text',
       'data-testid': `text-${q.name}`,
       'data-question': q.name,
+      'data-index': String(this.recordIndex),
       'aria-label': q.title ?? q.name,
       placeholder: field ? `Your answer (a correction of ${field})` : 'Your answer',
       rows: '3',
     });
-    area.value = initial;
+    area.value = this.ownText(v);
     if (!this.structured) area.disabled = true;
-    const commit = () => {
-      const value = area.value;
-      if (value === initial) return;
-      if (value.trim() === '') {
-        if (v.human) void this.actions.edit({ op: 'clearAnswer', question: q.name });
-        return;
-      }
-      void this.actions.edit({ op: 'answer', question: q.name, value });
-    };
-    area.addEventListener('change', commit);
+    // Sent after a pause in typing (one edit, so one undo step, per pause, not per key), when the
+    // box is left, and at once when the page is asked to flush (Ctrl+S, or the host before a save).
+    area.addEventListener('input', (e) => {
+      if (!(e instanceof InputEvent && e.isComposing)) this.scheduleText(q.name);
+    });
+    area.addEventListener('compositionend', () => this.scheduleText(q.name));
+    area.addEventListener('blur', () => this.rendering || this.commitText(q.name, area));
     area.addEventListener('keydown', (e) => {
       if (e.key === 'Escape') {
         e.preventDefault();
@@ -555,34 +615,149 @@ export class QuestionsView {
       'div',
       {},
       area,
-      el('div', { class: 'hint' }, 'Saved when you leave the box (Escape leaves it); empty takes the answer back'),
+      el(
+        'div',
+        { class: 'hint' },
+        'Sent as you type (after a pause), when you leave the box (Escape) or save; empty takes the answer back',
+      ),
+    );
+  }
+
+  /** A text question's answer as its box shows it ('' for none). */
+  private ownText(v: QView): string {
+    const own = this.own(v);
+    return typeof own === 'string' ? own : '';
+  }
+
+  /** Set while the view replaces its elements. */
+  private rendering = false;
+  /** Text answers typed but not yet sent: a timer per question. */
+  private readonly textTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Text answers sent and not yet answered by the host, per question (not sent twice). */
+  private readonly textInFlight = new Map<string, string>();
+
+  private scheduleText(name: string): void {
+    clearTimeout(this.textTimers.get(name));
+    this.textTimers.set(
+      name,
+      setTimeout(() => this.commitText(name), TEXT_PAUSE_MS),
+    );
+  }
+
+  /**
+   * Sends a text question's typed answer, if it differs from the record's (empty: takes the answer
+   * back). The message is posted before this returns, so an edit sent here reaches the host before
+   * anything the page sends after it (the `flushed` answer).
+   */
+  private commitText(name: string, area?: HTMLTextAreaElement): void {
+    clearTimeout(this.textTimers.get(name));
+    this.textTimers.delete(name);
+    const box =
+      area ?? this.element.querySelector<HTMLTextAreaElement>(`textarea[data-question="${CSS.escape(name)}"]`);
+    const v = this.views.find((x) => x.question.name === name);
+    // A box of another record (being replaced as the page moves on) is not this record's answer.
+    if (!box || !v || box.disabled || box.dataset.index !== String(this.recordIndex)) return;
+    const value = box.value;
+    if (value === this.ownText(v) || this.textInFlight.get(name) === value) return;
+    if (value.trim() === '' && !v.human) return;
+    this.textInFlight.set(name, value);
+    const sent =
+      value.trim() === ''
+        ? this.actions.edit({ op: 'clearAnswer', question: name })
+        : this.actions.edit({ op: 'answer', question: name, value });
+    void sent.finally(() => {
+      if (this.textInFlight.get(name) === value) this.textInFlight.delete(name);
+    });
+  }
+
+  /** Sends every text answer typed and not yet sent (before a save). */
+  flush(): void {
+    for (const area of this.element.querySelectorAll<HTMLTextAreaElement>('textarea[data-question]'))
+      if (area.dataset.question) this.commitText(area.dataset.question, area);
+  }
+
+  /** The span questions' colours: the n-th span question of the record's questions takes colour n. */
+  private spanColour(name: string): number {
+    const spans = this.views.filter((x) => x.question.type === 'span').map((x) => x.question.name);
+    return Math.max(0, spans.indexOf(name)) % SPAN_COLOURS;
+  }
+
+  /**
+   * Marks the person's spans of every span question in its field's text, each question in its own
+   * colour; two questions on one field share its box (and a legend beside it names them).
+   */
+  private markSpans(views: readonly QView[]): Map<string, SpanField> {
+    const fields = new Map<string, SpanField>();
+    const record = this.actions.recordElement();
+    for (const v of views) {
+      const q = v.question;
+      if (q.type !== 'span' || v.text === undefined) continue;
+      let f = fields.get(q.field);
+      if (!f) {
+        // The record's own field when it shows the text as it is, else a copy in the panel.
+        const section = [...record.querySelectorAll<HTMLElement>('section.field')].find(
+          (x) => x.dataset.field === q.field,
+        );
+        const shown = section?.querySelector<HTMLElement>('.field-value[data-kind="string"]');
+        const inRecord = shown?.textContent === v.text ? shown : undefined;
+        const box = inRecord ?? el('div', { class: 'span-text prose', 'data-testid': `span-text-${q.field}` });
+        f = { field: q.field, text: v.text, box, section: inRecord ? section : undefined, questions: [], spans: [] };
+        fields.set(q.field, f);
+      }
+      f.questions.push(q.name);
+      // The person's spans (not when one no longer fits the text: the list says why).
+      if (v.human?.status !== 'discarded' && v.human?.problem === undefined) {
+        const colour = this.spanColour(q.name);
+        spansOf(v.human?.value).forEach((x, position) => f.spans.push({ ...x, question: q.name, colour, position }));
+      }
+    }
+    for (const f of fields.values()) {
+      highlight(f.box, f.text, f.spans);
+      f.section?.querySelector('.span-legend')?.remove();
+      if (f.questions.length > 1) f.section?.append(this.legend(f));
+    }
+    return fields;
+  }
+
+  /** Which colour is which question, for a field that several span questions mark. */
+  private legend(f: SpanField): HTMLElement {
+    return el(
+      'div',
+      { class: 'span-legend meta', 'data-testid': `span-legend-${f.field}` },
+      'Spans: ',
+      ...f.questions.map((name) => {
+        const q = this.views.find((x) => x.question.name === name)?.question;
+        return el(
+          'span',
+          { class: `span-swatch span-c${this.spanColour(name)}`, 'data-question': name },
+          q?.title ?? name,
+        );
+      }),
     );
   }
 
   private spans(v: QView, labels: readonly string[], field: string): HTMLElement {
     const q = v.question;
     const box = el('div', { class: 'spans' });
-    if (v.text === undefined) {
+    const f = this.spanFields.get(field);
+    if (v.text === undefined || !f) {
       box.append(el('div', { class: 'meta' }, `This record has no text field "${field}" to mark.`));
       return box;
     }
-    // Where the text is selected: the record's own field when it shows the text as it is, else a copy here.
-    const shown = [...this.actions.recordElement().querySelectorAll<HTMLElement>('section.field')].find(
-      (s) => s.dataset.field === field,
+    const colour = this.spanColour(q.name);
+    const others = f.questions.filter((n) => n !== q.name);
+    box.append(
+      el(
+        'div',
+        { class: 'meta' },
+        el('span', { class: `span-swatch span-c${colour}`, 'data-testid': `span-swatch-${q.name}` }, q.title ?? q.name),
+        others.length ? ` marks “${field}” beside ${others.join(', ')} (one colour each)` : ` marks “${field}”`,
+      ),
     );
-    const fieldBox = shown?.querySelector<HTMLElement>('.field-value[data-kind="string"]');
-    // The person's spans marked in the text (not when one no longer fits it: the list says why).
-    const marked = v.human?.status !== 'discarded' && v.human?.problem === undefined ? spansOf(v.human?.value) : [];
-    if (fieldBox && fieldBox.textContent === v.text) {
-      highlight(fieldBox, v.text, marked);
-      this.spanBoxes.push({ box: fieldBox, question: q.name });
-    } else {
-      const copy = el('div', { class: 'span-text prose', 'data-testid': `span-text-${q.name}` });
-      highlight(copy, v.text, marked);
-      this.spanBoxes.push({ box: copy, question: q.name });
-      box.append(copy);
-    }
-    const picked = this.selection?.question === q.name ? this.selection : undefined;
+    // A copy of a text the record does not show as it is: under the field's first question.
+    if (!f.section && f.questions[0] === q.name) box.append(f.box);
+    const picked =
+      this.selection?.field === field && this.selection.index === this.recordIndex ? this.selection : undefined;
     box.append(
       el(
         'div',
@@ -622,16 +797,23 @@ export class QuestionsView {
         'click',
         () => void this.actions.edit({ op: 'removeSpan', question: q.name, position: i }),
       );
-      list.append(
-        el(
-          'li',
-          { class: 'span-item', 'data-label': s.label },
-          el('span', { class: 'chip chip-suggestion' }, s.label),
-          el('span', { class: 'span-offsets' }, `${s.start}–${s.end}`),
-          el('span', { class: 'span-covered' }, `“${s.text ?? ''}”`),
-          remove,
-        ),
+      const item = el(
+        'li',
+        { class: 'span-item', 'data-label': s.label, 'data-question': q.name },
+        el('span', { class: `chip span-chip span-c${colour}`, title: `${q.name}: ${s.label}` }, s.label),
+        el('span', { class: 'span-offsets' }, `${s.start}–${s.end}`),
+        el('span', { class: 'span-covered' }, `“${s.text ?? ''}”`),
+        remove,
       );
+      // Pointing at a span in the list outlines it in the text.
+      const hot = (on: boolean) => {
+        for (const m of f.box.querySelectorAll<HTMLElement>('mark.span-mark'))
+          if (m.dataset.question === q.name && (m.dataset.spans ?? '').split(' ').includes(String(i)))
+            m.classList.toggle('span-hot', on);
+      };
+      item.addEventListener('mouseenter', () => hot(true));
+      item.addEventListener('mouseleave', () => hot(false));
+      list.append(item);
     });
     if (list.children.length) box.append(list);
     return box;
@@ -641,11 +823,18 @@ export class QuestionsView {
   private async mark(v: QView, label: string): Promise<void> {
     this.trackSelection();
     const s = this.selection;
-    if (s?.question !== v.question.name || s.index !== this.recordIndex) {
-      this.actions.say(`Select text in “${v.question.type === 'span' ? v.question.field : ''}” first`, true);
+    const field = v.question.type === 'span' ? v.question.field : '';
+    if (s?.field !== field || s.index !== this.recordIndex) {
+      this.actions.say(`Select text in “${field}” first`, true);
       return;
     }
-    const failure = await this.actions.edit({ op: 'addSpan', question: s.question, label, start: s.start, end: s.end });
+    const failure = await this.actions.edit({
+      op: 'addSpan',
+      question: v.question.name,
+      label,
+      start: s.start,
+      end: s.end,
+    });
     if (!failure) {
       this.selection = undefined;
       document.getSelection()?.removeAllRanges();
@@ -656,14 +845,17 @@ export class QuestionsView {
     const sel = document.getSelection();
     if (!sel || sel.isCollapsed || sel.rangeCount === 0) return;
     const range = sel.getRangeAt(0);
-    for (const { box, question } of this.spanBoxes) {
+    for (const f of this.spanFields.values()) {
+      const box = f.box;
       if (!box.isConnected || !box.contains(range.startContainer) || !box.contains(range.endContainer)) continue;
       const start = offsetIn(box, range.startContainer, range.startOffset);
       const end = offsetIn(box, range.endContainer, range.endOffset);
-      this.selection = { question, start, end, index: this.recordIndex };
-      const hint = this.element.querySelector(`[data-testid="span-selection-${CSS.escape(question)}"]`);
-      const text = this.views.find((x) => x.question.name === question)?.text ?? '';
-      if (hint) hint.textContent = `Selected: “${text.slice(start, end)}”. Pick its label:`;
+      this.selection = { field: f.field, start, end, index: this.recordIndex };
+      // Every question marking this field can label the selection.
+      for (const question of f.questions) {
+        const hint = this.element.querySelector(`[data-testid="span-selection-${CSS.escape(question)}"]`);
+        if (hint) hint.textContent = `Selected: “${f.text.slice(start, end)}”. Pick its label:`;
+      }
       return;
     }
   }

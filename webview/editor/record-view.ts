@@ -131,6 +131,12 @@ export class RecordView {
     return this.editingKey !== undefined;
   }
 
+  /** Sends the field being edited in place, as Enter would (before a save: Ctrl+S keeps what is typed). */
+  private pendingCommit: (() => void) | undefined;
+  flush(): void {
+    if (this.editingKey !== undefined) this.pendingCommit?.();
+  }
+
   render(r: RecordPayload, opts: RecordViewOptions): void {
     const newRecord = r.index !== this.shownIndex;
     this.shownIndex = r.index;
@@ -221,6 +227,7 @@ export class RecordView {
       editor.remove();
       valueBox.hidden = false;
       this.editingKey = undefined;
+      this.pendingCommit = undefined;
     };
     const validate = (): { ok: true; value: unknown } | { ok: false } => {
       if (isString) return { ok: true, value: area.value };
@@ -270,5 +277,6 @@ export class RecordView {
       }
     });
     area.addEventListener('blur', () => void commit());
+    this.pendingCommit = () => void commit();
   }
 }
