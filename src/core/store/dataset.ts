@@ -212,6 +212,40 @@ function setPath(root: Record<string, unknown>, path: (string | number)[], value
   }
 }
 
+/** One field a structured edit sets (`value` undefined: removes it). */
+export interface FieldEdit {
+  path: (string | number)[];
+  value: unknown;
+}
+
+/**
+ * The compact JSON text of a record after setting fields: what JsonlDataset.setFields and the
+ * single-record edit (line-edit.ts) write. Throws EditError for a line that is not a JSON object,
+ * a bad path or a value JSON cannot hold, LossyEditError for a record that re-serializing would
+ * change beyond the fields set. `view.value` is changed in place.
+ */
+export function recordWithFields(
+  view: Pick<LineView, 'lineNumber' | 'value' | 'invalid' | 'lossy'>,
+  edits: readonly FieldEdit[],
+): string {
+  if (!view.value)
+    throw new EditError(
+      `line ${view.lineNumber} is not a JSON object (${view.invalid?.reason ?? 'invalid'}); replace its raw text instead`,
+    );
+  if (view.lossy) throw new LossyEditError(view.lineNumber, view.lossy.reason);
+  const rec = view.value;
+  for (const { path, value } of edits) {
+    if (value !== undefined) assertJson(value, path.join('.') || 'value');
+    setPath(rec, path, value === undefined ? undefined : structuredClone(value), view.lineNumber);
+  }
+  const text = JSON.stringify(rec);
+  if (tooDeep(text))
+    throw new EditError(
+      `line ${view.lineNumber} would be nested more than ${MAX_RECORD_DEPTH} levels deep (the limit for a record)`,
+    );
+  return text;
+}
+
 export class JsonlDataset {
   private _path: string;
   private fd = -1;
@@ -642,24 +676,10 @@ export class JsonlDataset {
    * diffFields(record, withHumanLabel(record, ...)). Throws LossyEditError on records that a structured
    * edit would change beyond the fields set (duplicate keys, big integers, ...).
    */
-  setFields(index: number, edits: { path: (string | number)[]; value: unknown }[]): Edit {
+  setFields(index: number, edits: FieldEdit[]): Edit {
     this.assertEditable();
     const view = this.line(index);
-    if (!view.value)
-      throw new EditError(
-        `line ${view.lineNumber} is not a JSON object (${view.invalid?.reason ?? 'invalid'}); replace its raw text instead`,
-      );
-    if (view.lossy) throw new LossyEditError(view.lineNumber, view.lossy.reason);
-    const rec = view.value;
-    for (const { path, value } of edits) {
-      if (value !== undefined) assertJson(value, path.join('.') || 'value');
-      setPath(rec, path, value === undefined ? undefined : structuredClone(value), view.lineNumber);
-    }
-    const text = JSON.stringify(rec);
-    if (tooDeep(text))
-      throw new EditError(
-        `line ${view.lineNumber} would be nested more than ${MAX_RECORD_DEPTH} levels deep (the limit for a record)`,
-      );
+    const text = recordWithFields(view, edits);
     const before = this.refOf(index);
     const edit: Edit = { type: 'replace', index, before, after: { text, eol: view.eol } };
     this.applyEdit(edit);

@@ -24,10 +24,10 @@ const MIN_SKIP = 4096;
 /**
  * The buffer of the copy through this process (the bytes a save cannot leave to the kernel's
  * copy): small enough to stay in a core's cache between the read and the write. Measured on
- * 1.15 GB (bench/cli.ts, docs/benchmarks.md): 256 KiB copies at about the kernel's speed, 8 MiB
+ * 1.15 GB (docs/benchmarks.md): 64-128 KiB copies at about the kernel's speed, 1-8 MiB
  * takes two to four times the CPU.
  */
-export const COPY_BUFFER = 256 * 1024;
+export const COPY_BUFFER = 128 * 1024;
 
 /**
  * Whether a save should start from a kernel copy of the file, given the bytes that stay where they
