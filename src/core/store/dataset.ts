@@ -819,6 +819,7 @@ export class JsonlDataset {
       );
     }
     const { dest, like } = destinationOf(target, this.fd);
+    cleanStaleTemps(dest);
     this.saving = true;
     const pieces: Piece[] = this.table.snapshot();
     const total = this.table.length;

@@ -19,7 +19,7 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConflictError, SaveError, abortError } from './errors';
-import { cleanStaleTemps, fsyncDir, keepOwnerAndMode, resolveWriteTarget, tempPathFor, writeHooks } from './files';
+import { fsyncDir, keepOwnerAndMode, resolveWriteTarget, tempPathFor, writeHooks } from './files';
 import { withLock } from './lock';
 
 /** The owner and mode a new version of a file keeps. */
@@ -82,7 +82,6 @@ export class TempFile {
     private readonly like: OwnerAndMode,
     copyOf: string | undefined,
   ) {
-    cleanStaleTemps(dest);
     this.path = tempPathFor(dest);
     if (copyOf !== undefined) {
       this.copying = copyFile(copyOf, this.path, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
