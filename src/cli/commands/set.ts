@@ -1,7 +1,11 @@
 // curate set FILE --line N --field PATH --value JSON
+// Reads only as far as line N (no index of the whole file) and saves through the store's atomic
+// machinery: a kernel copy of the file with only the edited line written when its length is kept
+// (core/store/line-edit.ts).
 import { ConflictError, EditError, LossyEditError } from '../../core/store';
+import { NoSuchLineError, setFieldsOfLine } from '../../core/store/line-edit';
 import { ExitCode, UsageError, fieldPath, fileArg, intOption, stringOption, type Command } from '../cli';
-import { lineOf, openJsonl } from './util';
+import { assertJsonl } from './util';
 
 export const set: Command = {
   name: 'set',
@@ -31,31 +35,18 @@ export const set: Command = {
         `--value must be JSON (quote strings: --value '"positive"'): ${err instanceof Error ? err.message : String(err)}`,
       );
     }
-    const ds = await openJsonl(file, io.signal);
+    assertJsonl(file);
     try {
-      const index = lineOf(ds, n, file);
-      try {
-        ds.setField(index, path, value);
-      } catch (err) {
-        if (err instanceof LossyEditError || err instanceof EditError) {
-          io.err(`curate set: ${err.message}\n`);
-          return ExitCode.failure;
-        }
-        throw err;
+      await setFieldsOfLine(file, n, [{ path, value }], { signal: io.signal });
+    } catch (err) {
+      if (err instanceof NoSuchLineError) throw new UsageError(err.message);
+      if (err instanceof LossyEditError || err instanceof EditError || err instanceof ConflictError) {
+        io.err(`curate set: ${err.message}\n`);
+        return err instanceof ConflictError ? ExitCode.conflict : ExitCode.failure;
       }
-      try {
-        await ds.save({ signal: io.signal });
-      } catch (err) {
-        if (err instanceof ConflictError) {
-          io.err(`curate set: ${err.message}\n`);
-          return ExitCode.conflict;
-        }
-        throw err;
-      }
-      io.err(`line ${n}: set ${path.join('.')}\n`);
-      return ExitCode.ok;
-    } finally {
-      ds.close();
+      throw err;
     }
+    io.err(`line ${n}: set ${path.join('.')}\n`);
+    return ExitCode.ok;
   },
 };

@@ -3,23 +3,9 @@
 // reads and parsed on demand; edits live in an overlay (a piece table of invertible,
 // JSON-serializable edits); saves are atomic and checked, and copy untouched bytes as they are.
 import { randomBytes } from 'node:crypto';
-import {
-  accessSync,
-  close,
-  closeSync,
-  constants,
-  copyFileSync,
-  fstatSync,
-  fsyncSync,
-  ftruncateSync,
-  openSync,
-  readSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-} from 'node:fs';
+import { close, closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { startStoreWorker } from './worker-file';
 import { DEFAULT_MAX_LINE_BYTES, MAX_RECORD_DEPTH, checkLineBytes, lossyReason, tooDeep } from './check';
@@ -29,16 +15,13 @@ import {
   fingerprintChange,
   fingerprintFd,
   fingerprintPath,
-  fsyncDir,
-  keepOwnerAndMode,
   resolveWriteTarget,
-  tempPathFor,
-  writeHooks,
   type Fingerprint,
 } from './files';
-import { cleanStaleLock, withLock } from './lock';
+import { cleanStaleLock } from './lock';
 import { PieceTable, type Eol, type Item, type LineRef, type Piece } from './pieces';
-import { bytesInPlace, writePieces } from './save-copy';
+import { TempFile, asSaveError, destinationOf } from './replace';
+import { bytesInPlace, worthCloning, writePieces } from './save-copy';
 import { DEFAULT_CHUNK, Offsets, scanRange } from './scan';
 import type { ScanJob, ScanMessage } from './scan-worker';
 
@@ -227,6 +210,40 @@ function setPath(root: Record<string, unknown>, path: (string | number)[], value
       );
     }
   }
+}
+
+/** One field a structured edit sets (`value` undefined: removes it). */
+export interface FieldEdit {
+  path: (string | number)[];
+  value: unknown;
+}
+
+/**
+ * The compact JSON text of a record after setting fields: what JsonlDataset.setFields and the
+ * single-record edit (line-edit.ts) write. Throws EditError for a line that is not a JSON object,
+ * a bad path or a value JSON cannot hold, LossyEditError for a record that re-serializing would
+ * change beyond the fields set. `view.value` is changed in place.
+ */
+export function recordWithFields(
+  view: Pick<LineView, 'lineNumber' | 'value' | 'invalid' | 'lossy'>,
+  edits: readonly FieldEdit[],
+): string {
+  if (!view.value)
+    throw new EditError(
+      `line ${view.lineNumber} is not a JSON object (${view.invalid?.reason ?? 'invalid'}); replace its raw text instead`,
+    );
+  if (view.lossy) throw new LossyEditError(view.lineNumber, view.lossy.reason);
+  const rec = view.value;
+  for (const { path, value } of edits) {
+    if (value !== undefined) assertJson(value, path.join('.') || 'value');
+    setPath(rec, path, value === undefined ? undefined : structuredClone(value), view.lineNumber);
+  }
+  const text = JSON.stringify(rec);
+  if (tooDeep(text))
+    throw new EditError(
+      `line ${view.lineNumber} would be nested more than ${MAX_RECORD_DEPTH} levels deep (the limit for a record)`,
+    );
+  return text;
 }
 
 export class JsonlDataset {
@@ -659,24 +676,10 @@ export class JsonlDataset {
    * diffFields(record, withHumanLabel(record, ...)). Throws LossyEditError on records that a structured
    * edit would change beyond the fields set (duplicate keys, big integers, ...).
    */
-  setFields(index: number, edits: { path: (string | number)[]; value: unknown }[]): Edit {
+  setFields(index: number, edits: FieldEdit[]): Edit {
     this.assertEditable();
     const view = this.line(index);
-    if (!view.value)
-      throw new EditError(
-        `line ${view.lineNumber} is not a JSON object (${view.invalid?.reason ?? 'invalid'}); replace its raw text instead`,
-      );
-    if (view.lossy) throw new LossyEditError(view.lineNumber, view.lossy.reason);
-    const rec = view.value;
-    for (const { path, value } of edits) {
-      if (value !== undefined) assertJson(value, path.join('.') || 'value');
-      setPath(rec, path, value === undefined ? undefined : structuredClone(value), view.lineNumber);
-    }
-    const text = JSON.stringify(rec);
-    if (tooDeep(text))
-      throw new EditError(
-        `line ${view.lineNumber} would be nested more than ${MAX_RECORD_DEPTH} levels deep (the limit for a record)`,
-      );
+    const text = recordWithFields(view, edits);
     const before = this.refOf(index);
     const edit: Edit = { type: 'replace', index, before, after: { text, eol: view.eol } };
     this.applyEdit(edit);
@@ -802,45 +805,6 @@ export class JsonlDataset {
     if (why) throw new ConflictError(this._path, why);
   }
 
-  /**
-   * The file a save replaces: `target` with its symlinks resolved (a DVC or git-annex link keeps
-   * pointing at the new content; the temp file goes beside the real file), and the owner and
-   * mode the new file must keep (those of the file replaced; a new file gets the source's mode).
-   */
-  private destinationOf(target: string): { dest: string; like: { mode: number; uid?: number; gid?: number } } {
-    const dest = resolveWriteTarget(target);
-    try {
-      const st = statSync(dest);
-      return { dest, like: { mode: st.mode, uid: st.uid, gid: st.gid } };
-    } catch {
-      return { dest, like: { mode: fstatSync(this.fd).mode } };
-    }
-  }
-
-  /**
-   * The last step of a save, under the file's write lock (./lock.ts): the final check that the
-   * file did not change underneath, the rename of the temp file over it and the folder's fsync.
-   * Another writer of the same file (another `curate`, a job, an editor) waits meanwhile, so two
-   * writers can never both pass the check and then both rename.
-   */
-  private async commitUnderLock(
-    tmp: string,
-    dest: string,
-    check: boolean,
-    signal: AbortSignal | undefined,
-    lockWaitMs: number | undefined,
-    onRenamed: () => void,
-  ): Promise<void> {
-    await withLock(dest, { signal, ...(lockWaitMs !== undefined ? { waitMs: lockWaitMs } : {}) }, (lock) => {
-      if (check) this.checkUnchanged();
-      writeHooks.beforeRename?.();
-      if (!lock.stillHeld()) throw new ConflictError(this._path, 'its write lock was taken over by another writer');
-      renameSync(tmp, dest);
-      onRenamed();
-      fsyncDir(dirname(dest));
-    });
-  }
-
   private async writeTo(target: string, check: boolean, signal?: AbortSignal, lockWaitMs?: number): Promise<void> {
     this.assertEditable();
     if (signal?.aborted) throw abortError();
@@ -854,40 +818,24 @@ export class JsonlDataset {
         ),
       );
     }
-    const { dest, like } = this.destinationOf(target);
-    // The rename would replace a read-only file (its folder is what rename needs): refuse as an
-    // in-place write would. As root, access() ignores permission bits but not read-only mounts
-    // or immutable files.
-    try {
-      accessSync(dest, constants.W_OK);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? 'EACCES';
-      if (code !== 'ENOENT') throw new SaveError(target, code, err);
-    }
+    const { dest, like } = destinationOf(target, this.fd);
     cleanStaleTemps(dest);
     this.saving = true;
     const pieces: Piece[] = this.table.snapshot();
     const total = this.table.length;
-    const tmp = tempPathFor(dest);
-    let out = -1;
-    let readBack = -1;
-    let renamed = false as boolean; // set by commitUnderLock's callback (out of sight of narrowing)
+    const src = { fd: this.fd, size: this.size, offs: this.offs, endsWithNewline: this.endsWithNewline };
+    // When enough of the file's bytes stay where they are, the temp file starts as a kernel copy
+    // of the file and only the rest is written here (save-copy.ts: worthCloning). Only when
+    // saving over the indexed file, which was just checked to be unchanged (the source of the copy).
+    const clone =
+      check &&
+      target === this._path &&
+      this.size > 0 &&
+      worthCloning(bytesInPlace(pieces, src, total, this.defaultEol), this.size);
+    let temp: TempFile | undefined;
     try {
-      // When half or more of the file's bytes stay where they are, the kernel copies the file (a
-      // reflink where the file system has them, else an in-kernel copy, about `cp` speed) and
-      // only the rest is written here (save-copy.ts). Only when saving over the indexed file,
-      // which was just checked to be unchanged (the source of the copy).
-      const src = { fd: this.fd, size: this.size, offs: this.offs, endsWithNewline: this.endsWithNewline };
-      const clone =
-        check &&
-        target === this._path &&
-        this.size > 0 &&
-        bytesInPlace(pieces, src, total, this.defaultEol) >= this.size / 2;
-      if (clone) {
-        copyFileSync(this._path, tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
-        out = openSync(tmp, 'r+');
-      } else out = openSync(tmp, 'wx', 0o600);
-      keepOwnerAndMode(out, like);
+      temp = TempFile.start(target, dest, like, clone ? this._path : undefined);
+      const out = await temp.open();
       const { offs: newOffs, size: newSize } = await writePieces({
         pieces,
         src,
@@ -897,18 +845,17 @@ export class JsonlDataset {
         eol: this.defaultEol,
         signal,
       });
-      if (clone) ftruncateSync(out, newSize);
-      fsyncSync(out);
-      closeSync(out);
-      out = -1;
+      temp.finish(newSize, { readBack: true });
       if (signal?.aborted) throw abortError();
       // Re-check right before the rename, under the lock: a change during the write must not be overwritten.
-      readBack = openSync(tmp, 'r');
-      await this.commitUnderLock(tmp, dest, check, signal, lockWaitMs, () => (renamed = true));
+      const readBack = await temp.commit({
+        ...(check ? { check: () => this.checkUnchanged() } : {}),
+        signal,
+        lockWaitMs,
+      });
       // Re-base onto the new file: its line offsets are the ones just written.
       const oldFd = this.fd;
       this.fd = readBack;
-      readBack = -1;
       // Closing the last descriptor of the replaced file frees its blocks (~0.2 s for 1 GB on
       // ext4): done in libuv's thread pool, not on this thread.
       close(oldFd, () => undefined);
@@ -924,18 +871,8 @@ export class JsonlDataset {
       this.table.reset(newOffs.length);
       this.defaultEol = this.firstEol();
     } catch (err) {
-      if (out !== -1) closeSync(out);
-      if (readBack !== -1) closeSync(readBack);
-      if (!renamed) {
-        try {
-          unlinkSync(tmp);
-        } catch {
-          // not created
-        }
-      }
-      if (err instanceof ConflictError || (err instanceof Error && err.name === 'AbortError')) throw err;
-      const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
-      throw new SaveError(target, code, err);
+      await temp?.discard();
+      throw asSaveError(target, err);
     } finally {
       this.saving = false;
     }
