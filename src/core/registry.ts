@@ -252,7 +252,7 @@ export const filterReporting: Reporting<FilterResult> = {
 /** The LLM jobs over a file's records, by id (the task's: label, rationale, judge, consistency, critique). */
 export function llmEntries(env: LlmEnv): { readonly [K in TaskId]: OperationEntry<JobSummary> } {
   const ops = llmOperations(env);
-  // The tasks with one request per record also run as a Batch API job (src/core/llm/batch/operation.ts).
+  // Every task also runs as a Batch API job (src/core/llm/batch/operation.ts; consistency's k samples as k requests).
   const batch = <K extends BatchTaskId>(id: K): BatchMode<TaskOptionsById[K], JobSummary> => ({
     estimate: (o) => estimateBatch(id, o, env),
     run: (o, ctx, mode) => runTaskAsBatch(id, o, env, ctx, mode),
@@ -274,7 +274,7 @@ export function llmEntries(env: LlmEnv): { readonly [K in TaskId]: OperationEntr
     }),
     rationale: entry(ops.rationale, jobReporting, batch('rationale')),
     judge: entry(ops.judge, jobReporting, batch('judge')),
-    consistency: entry(ops.consistency, jobReporting),
+    consistency: entry(ops.consistency, jobReporting, batch('consistency')),
     critique: entry(ops.critique, jobReporting, batch('critique')),
   };
 }

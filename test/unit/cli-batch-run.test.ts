@@ -245,22 +245,26 @@ test('--retry-online: what the batch left failed goes through the online path fo
   assert.ok(recs.every((x) => x.annotations.suggestions.label.length === 1));
 });
 
-test('an operation without a batch mode, and --retry-online alone, are usage errors', async () => {
+test('a job without a batch form, and --retry-online alone, are errors that send nothing', async () => {
   const file = dataset(2);
+  // self-consistency of a rating question: k samples of the question's own task, online only
   const c = await run([
     'consistency',
     file,
-    '--labels',
-    'a,b',
+    '--question',
+    'stars',
+    '--rating',
+    '1-5',
     '--base-url',
     server().baseURL,
     '--model',
     'm',
     '--in-place',
+    '--yes',
     '--batch',
   ]);
-  assert.equal(c.code, 2);
-  assert.match(c.err, /consistency cannot run as a batch/);
+  assert.notEqual(c.code, 0);
+  assert.match(c.err, /consistency job cannot run as a batch \(a question of its type has no batch form\); run it online/);
   const r = await run(labelArgs(file, '--in-place', '--retry-online'));
   assert.equal(r.code, 2);
   assert.match(r.err, /--retry-online goes with --batch/);
