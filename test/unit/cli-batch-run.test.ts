@@ -245,26 +245,24 @@ test('--retry-online: what the batch left failed goes through the online path fo
   assert.ok(recs.every((x) => x.annotations.suggestions.label.length === 1));
 });
 
-test('a job without a batch form, and --retry-online alone, are errors that send nothing', async () => {
+test('an operation without a batch mode, and --retry-online alone, are usage errors', async () => {
   const file = dataset(2);
-  // self-consistency of a rating question: k samples of the question's own task, online only
+  // self-instruct grows its pool round by round: online only
   const c = await run([
-    'consistency',
+    'generate',
+    'instructions',
     file,
-    '--question',
-    'stars',
-    '--rating',
-    '1-5',
+    '--out',
+    join(dir(), 'out.jsonl'),
     '--base-url',
     server().baseURL,
     '--model',
     'm',
-    '--in-place',
     '--yes',
     '--batch',
   ]);
-  assert.notEqual(c.code, 0);
-  assert.match(c.err, /consistency job cannot run as a batch \(a question of its type has no batch form\); run it online/);
+  assert.equal(c.code, 2);
+  assert.match(c.err, /generate instructions cannot run as a batch/);
   const r = await run(labelArgs(file, '--in-place', '--retry-online'));
   assert.equal(r.code, 2);
   assert.match(r.err, /--retry-online goes with --batch/);

@@ -131,6 +131,8 @@ export interface PrefetchOptions {
   journalDir: string;
   /** The job's id: each model's batch job is `<job>~<model>` (a batch holds one model's requests). */
   job: string;
+  /** The model whose batch job is `<job>` itself (the job's own model: its journal is the one a face resumes). */
+  primaryModel?: string;
   client: BatchAnswers;
   /** One pass of the job over its records (the client collecting): the requests it makes are noted. */
   pass(): Promise<void>;
@@ -171,7 +173,7 @@ export async function prefetchAnswers(o: PrefetchOptions): Promise<PrefetchSumma
     requests: Array<{ custom_id: string; body: Record<string, unknown> }>,
     submitOnly = false,
   ): Promise<BatchRunSummary> => {
-    const job = modelJob(o.job, model);
+    const job = model === o.primaryModel ? o.job : modelJob(o.job, model);
     const s = await runBatch({
       submitOnly,
       api: o.api,
@@ -201,7 +203,7 @@ export async function prefetchAnswers(o: PrefetchOptions): Promise<PrefetchSumma
   };
   client.collecting = true;
   // what earlier runs sent: their answers (replayed), the batches still out waited for
-  for (const model of modelsSent(o.journalDir, o.job)) await runModel(model, []);
+  for (const model of modelsSent(o.journalDir, o.job, o.primaryModel)) await runModel(model, []);
   for (;;) {
     client.wanted.clear();
     await o.pass();
@@ -232,11 +234,12 @@ export async function prefetchAnswers(o: PrefetchOptions): Promise<PrefetchSumma
 }
 
 /** The models of a job's batch jobs that earlier runs started (their journals' headers). */
-function modelsSent(journalDir: string, job: string): string[] {
+function modelsSent(journalDir: string, job: string, primaryModel?: string): string[] {
   if (!existsSync(journalDir)) return [];
   const out: string[] = [];
   for (const name of readdirSync(journalDir).sort()) {
-    if (!name.startsWith(`${job}~`) || !name.endsWith('.batch.jsonl')) continue;
+    const own = primaryModel !== undefined && name === `${job}.batch.jsonl`;
+    if (!own && (!name.startsWith(`${job}~`) || !name.endsWith('.batch.jsonl'))) continue;
     const model = readBatchJournal(join(journalDir, name)).header?.model;
     if (model !== undefined) out.push(model);
   }

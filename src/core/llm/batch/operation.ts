@@ -41,6 +41,7 @@ import {
   type LlmEnv,
   type TaskOptionsById,
 } from '../tasks';
+import { BatchAnswers, prefetchAnswers } from './answers';
 import { BatchApiClient, type PollPolicy } from './api';
 import { batchFacet, samplesFacet, type SamplesFacet } from './facet';
 import { readInputIds } from './format';
@@ -71,10 +72,7 @@ const noBatchForm = (id: TaskId): UserError =>
 
 /** A k-sample task's batch facet (consistency of a label question), or undefined for a one-request task. */
 function samplesOf(id: TaskId, task: ReturnType<typeof createTask>): SamplesFacet | undefined {
-  if (id !== 'consistency') return undefined;
-  const f = samplesFacet(task);
-  if (!f) throw noBatchForm(id);
-  return f;
+  return id === 'consistency' ? samplesFacet(task) : undefined;
 }
 
 /** A task's batch adapter (its facet; logprob confidence for a label task that asks for it). */
@@ -122,7 +120,7 @@ export async function estimateBatch<K extends BatchTaskId>(
       const om = { ...o, model } as TaskOptionsById[K];
       const task = createTask(id, om, { client });
       const samples = samplesOf(id, task);
-      const adapter = samples ? undefined : adapterOf(id, task, om);
+      const adapter = samples || !batchFacet(task) ? undefined : adapterOf(id, task, om);
       const key = task.key?.bind(task);
       const journal = batchJournalPath(
         journalDirFor(targetPath(om, id)),
@@ -158,7 +156,7 @@ export async function estimateBatch<K extends BatchTaskId>(
           const r = j.adapter.request(rec.value);
           if ('skip' in r) continue;
           cids = [customIdFor(r.body, j.adapter.key ? j.adapter.key(rec.value) : messagesKey(r.messages))];
-        } else continue;
+        } else cids = [`record:${j.key ? j.key(rec.value) : String(i)}`]; // a task without a batch form: by its requests (answers.ts)
         const unsent = cids.filter((c) => !j.sent.has(c));
         if (unsent.length < cids.length) resumed = true;
         if (unsent.length === 0) continue;
@@ -406,6 +404,121 @@ export async function runBatchOver<K extends BatchTaskId>(a: BatchOver<K>): Prom
   return summary;
 }
 
+/**
+ * A task without a batch form (a question of another type: multi-label, rating, ranking, spans,
+ * text; their self-consistency) as a batch job by its requests (answers.ts): passes over the
+ * records collect the requests the task makes, each pass's new ones a round of batches; then the
+ * job runs as online (its journal, validation, the same sink) with every answer from the batch.
+ */
+async function runByAnswers<K extends BatchTaskId>(
+  a: BatchOver<K>,
+  client: ReturnType<typeof clientFor>,
+  cache: Parameters<typeof createTask>[2]['cache'],
+): Promise<JobSummary> {
+  const { id, o, env, ctx, mode, jobId, source, sink, log } = a;
+  const started = performance.now();
+  const answers = new BatchAnswers(client, mode.retryOnline === true);
+  const task = createTask(id, o, { client: answers, ...(cache ? { cache } : {}) });
+  const prices = pricesOf(o);
+  const n = Math.min(source.count(), o.limit ?? Infinity);
+  log(`${id} with ${o.model} as a batch job by its requests (${jobId}): ${task.promptSource ?? task.promptHash}`);
+  let pre;
+  try {
+    pre = await prefetchAnswers({
+      api: new BatchApiClient({ baseURL: o.baseURL, apiKey: await env.apiKey(), log }),
+      journalDir: a.journalDir,
+      job: jobId,
+      primaryModel: o.model,
+      client: answers,
+      ...(mode.poll ? { poll: mode.poll } : {}),
+      signal: ctx.signal,
+      progress: ctx.progress,
+      log,
+      async pass() {
+        for (let i = 0; i < n; i++) {
+          ctx.signal.throwIfAborted();
+          const rec = await source.get(i);
+          if (!rec.value) continue;
+          try {
+            await task.run(rec.value, { signal: ctx.signal, index: i, line: rec.lineNumber });
+          } catch {
+            // a request without an answer yet: noted for the next round; other errors show in the run
+            ctx.signal.throwIfAborted();
+          }
+        }
+      },
+    });
+  } catch (err) {
+    if (!(err instanceof BatchCancelledError)) throw err;
+    const b = err.summary;
+    throw new JobCancelledError({
+      jobId,
+      task: id,
+      model: o.model,
+      total: n,
+      ok: 0,
+      failed: [],
+      skipped: [],
+      cached: 0,
+      resumed: 0,
+      requests: b.newRequests,
+      tokens: { input_tokens: 0, output_tokens: 0 },
+      cost: 0,
+      elapsedMs: performance.now() - started,
+      journal: b.journal,
+      complete: false,
+      batch: {
+        journals: [b.journal],
+        requests: b.requests,
+        newRequests: b.newRequests,
+        batchesCreated: b.batchesCreated,
+        batches: [],
+        stale: 0,
+        retriedOnline: 0,
+        batchCost: 0,
+        waiting: true,
+      },
+    });
+  }
+  const s = await runJob({
+    jobId,
+    journalDir: a.journalDir,
+    task,
+    source,
+    sink,
+    concurrency: o.concurrency,
+    signal: ctx.signal,
+    progress: ctx.progress,
+    log,
+    prices,
+    // records the batch left failed are tried again when run again (with retryOnline: online)
+    retryFailed: true,
+    limit: o.limit,
+  });
+  const batchCost = costOf(answers.fromBatch, prices, 'batch');
+  s.cost = batchCost + costOf(answers.fromOnline, prices);
+  s.batch = {
+    journals: pre.jobs.map((j) => j.journal),
+    requests: pre.jobs.reduce((x, j) => x + j.requests, 0),
+    newRequests: pre.newRequests,
+    batchesCreated: pre.batchesCreated,
+    batches: pre.jobs.flatMap((j) =>
+      j.parts.map((p) => ({
+        part: p.part,
+        round: p.round,
+        ...(p.batchId ? { batchId: p.batchId } : {}),
+        ...(p.status ? { status: p.status } : {}),
+        requests: p.requests,
+      })),
+    ),
+    stale: 0,
+    retriedOnline: answers.onlineRequests,
+    batchCost,
+  };
+  s.elapsedMs = performance.now() - started;
+  return s;
+}
+
 /** One model's batch job over the file, and the online retry of what it left failed. */
 async function runOneBatch<K extends BatchTaskId>(
   id: K,
@@ -437,6 +550,13 @@ async function runOneBatch<K extends BatchTaskId>(
       source = new StoreRecordSource(opened);
       sink = new StoreResultSink(opened, { fields: o.fields ?? defaultFields, replace: o.replaceExisting });
     }
+    // a task without a batch form (a question of another type): run by its requests (answers.ts)
+    if (!batchFacet(task) && !samplesOf(id, task))
+      return await runByAnswers(
+        { id, o, task, env, ctx, mode, jobId, journalDir: journalDirFor(target), source, sink, log },
+        client,
+        cache,
+      );
     return await runBatchOver({
       id,
       o,
