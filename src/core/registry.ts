@@ -330,8 +330,9 @@ async function cascadeEstimate(
 
 /** The registry ids whose operation runs as a batch too (the faces' "Run as Batch" and --batch). */
 export function batchableIds(): string[] {
-  return Object.values(llmEntries({ apiKey: () => undefined }))
-    .filter((e) => e.batchable && isBatchTask(e.id))
+  const env = { apiKey: () => undefined };
+  return [...Object.values(llmEntries(env)), ...Object.values(generateEntries(env))]
+    .filter((e) => e.batchable && (isBatchTask(e.id) || e.id.startsWith('generate-')))
     .map((e) => e.id);
 }
 
