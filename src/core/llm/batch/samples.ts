@@ -23,8 +23,17 @@ import { runBatch } from './run';
 export type RecordKey = (record: Record<string, unknown>) => string;
 
 /** The content-bound id of a record's k samples (`<id>#<i>` is sample i's custom_id). */
-function baseIdOf(facet: SamplesFacet, bodies: Array<Record<string, unknown>>, messages: ChatMessage[], key: RecordKey | undefined, record: Record<string, unknown>): string {
-  return customIdFor({ ...(bodies[0] as Record<string, unknown>), samples: facet.k }, key ? key(record) : messagesKey(messages));
+function baseIdOf(
+  facet: SamplesFacet,
+  bodies: Array<Record<string, unknown>>,
+  messages: ChatMessage[],
+  key: RecordKey | undefined,
+  record: Record<string, unknown>,
+): string {
+  return customIdFor(
+    { ...(bodies[0] as Record<string, unknown>), samples: facet.k },
+    key ? key(record) : messagesKey(messages),
+  );
 }
 
 export function sampleId(base: string, s: number): string {
@@ -186,7 +195,8 @@ export class SampleApplier {
   }
 
   finish(): ApplySummary {
-    if (this.pending.length > 0) throw new Error('SampleApplier.finish() before flush(): results not given to the sink');
+    if (this.pending.length > 0)
+      throw new Error('SampleApplier.finish() before flush(): results not given to the sink');
     this.summary.failed = [];
     this.summary.redo = [];
     const k = this.facet.k;
