@@ -7,7 +7,16 @@ import type { Estimate, Operation, OperationContext } from './operation';
 import { JobCancelledError, type JobSummary } from './jobs/runner';
 import { llmOperations, type LlmEnv } from './llm/tasks';
 import type { TaskId } from './llm/prompts';
-import { synthOperations, GenerateCancelledError, type GenerateSummary, type SynthEnv, type SynthTask } from './synth';
+import {
+  dialoguesBatchMode,
+  preferencesBatchMode,
+  responsesBatchMode,
+  synthOperations,
+  GenerateCancelledError,
+  type GenerateSummary,
+  type SynthEnv,
+  type SynthTask,
+} from './synth';
 import { createFilterOperation, type FilterDeps, type FilterResult } from './filter/filter';
 import {
   estimateBatch,
@@ -215,9 +224,22 @@ export const generateReporting: Reporting<GenerateSummary> = {
         `${s.cached} from cache, ${s.resumed} from the journal of an earlier run; ${money(s)}`;
     }
     const short = s.instructions !== undefined && s.stop.reason !== 'target';
+    const b = s.batch;
     return {
       headline,
-      details: [],
+      details: b
+        ? [
+            `batch: ${b.requests} request(s) in ${b.batches.length} batch(es)${b.newRequests < b.requests ? `, ${b.requests - b.newRequests} sent by an earlier run` : ''}; ${b.batchesCreated} batch(es) created by this run in ${b.rounds} round(s); $${s.cost.toFixed(4)} at the Batch API's price`,
+            ...(b.batches.length
+              ? [
+                  `batches: ${b.batches.map((x) => `${x.batchId ?? 'not submitted'}${x.status ? ` ${x.status}` : ''}`).join(', ')}`,
+                ]
+              : []),
+            ...(b.retriedOnline
+              ? [`${b.retriedOnline} request(s) the batch left failed went through the online path`]
+              : []),
+          ]
+        : [],
       note: s.stop.message,
       failures: s.failed.map((f) => ({ where: f.where, reason: f.reason })),
       skipped: s.skipped.map((f) => ({ where: f.where, reason: f.reason })),
@@ -226,6 +248,11 @@ export const generateReporting: Reporting<GenerateSummary> = {
   },
   cancelled(err) {
     if (!(err instanceof GenerateCancelledError)) return undefined;
+    if (err.summary.batch?.waiting)
+      return {
+        result: err.summary,
+        kept: 'stopped waiting for the batches, which go on at the provider (nothing was cancelled); nothing is written until their results are in',
+      };
     return {
       result: err.summary,
       kept: `${err.summary.records} generated record(s) are kept in ${err.summary.output}`,
@@ -252,7 +279,7 @@ export const filterReporting: Reporting<FilterResult> = {
 /** The LLM jobs over a file's records, by id (the task's: label, rationale, judge, consistency, critique). */
 export function llmEntries(env: LlmEnv): { readonly [K in TaskId]: OperationEntry<JobSummary> } {
   const ops = llmOperations(env);
-  // The tasks with one request per record also run as a Batch API job (src/core/llm/batch/operation.ts).
+  // Every task also runs as a Batch API job (src/core/llm/batch/operation.ts; consistency's k samples as k requests).
   const batch = <K extends BatchTaskId>(id: K): BatchMode<TaskOptionsById[K], JobSummary> => ({
     estimate: (o) => estimateBatch(id, o, env),
     run: (o, ctx, mode) => runTaskAsBatch(id, o, env, ctx, mode),
@@ -274,7 +301,7 @@ export function llmEntries(env: LlmEnv): { readonly [K in TaskId]: OperationEntr
     }),
     rationale: entry(ops.rationale, jobReporting, batch('rationale')),
     judge: entry(ops.judge, jobReporting, batch('judge')),
-    consistency: entry(ops.consistency, jobReporting),
+    consistency: entry(ops.consistency, jobReporting, batch('consistency')),
     critique: entry(ops.critique, jobReporting, batch('critique')),
   };
 }
@@ -303,19 +330,23 @@ async function cascadeEstimate(
 
 /** The registry ids whose operation runs as a batch too (the faces' "Run as Batch" and --batch). */
 export function batchableIds(): string[] {
-  return Object.values(llmEntries({ apiKey: () => undefined }))
-    .filter((e) => e.batchable && isBatchTask(e.id))
+  const env = { apiKey: () => undefined };
+  return [...Object.values(llmEntries(env)), ...Object.values(generateEntries(env))]
+    .filter((e) => e.batchable && (isBatchTask(e.id) || e.id.startsWith('generate-')))
     .map((e) => e.id);
 }
 
 /** The generation jobs, by task (their ids: generate-instructions, ...). */
 export function generateEntries(env: SynthEnv): { readonly [K in SynthTask]: OperationEntry<GenerateSummary> } {
   const ops = synthOperations(env);
+  // The per-record generators also run as a Batch API job (src/core/llm/batch/answers.ts): each
+  // step that needs the answers of the one before (a preference's judge, a dialogue's next turn)
+  // one round of batches. Instructions (a pool that grows round by round) runs online only.
   return {
     instructions: entry(ops.instructions, generateReporting),
-    responses: entry(ops.responses, generateReporting),
-    preferences: entry(ops.preferences, generateReporting),
-    dialogues: entry(ops.dialogues, generateReporting),
+    responses: entry(ops.responses, generateReporting, responsesBatchMode(env)),
+    preferences: entry(ops.preferences, generateReporting, preferencesBatchMode(env)),
+    dialogues: entry(ops.dialogues, generateReporting, dialoguesBatchMode(env)),
   };
 }
 

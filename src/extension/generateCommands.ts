@@ -9,11 +9,11 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { defaultGenerateOutput, EVOLUTION_NAMES, type GenerateSummary, type SynthTask } from '../core/synth';
 import { readSeedList, sharedInput } from '../core/synth/common';
-import { faceNames, generateEntries } from '../core/registry';
+import { batchableIds, faceNames, generateEntries } from '../core/registry';
 import { journalDirFor } from '../core/jobs/runner';
 import { targetUris } from './commands';
 import { CurationEditorProvider } from './curationEditor';
-import { runOperation } from './jobs';
+import { batchFace, runOperation } from './jobs';
 import { endpointFor, engineOptions } from './llmFace';
 import { apiKey, explicitSetting, modelFor, type EndpointSettings } from './settings';
 import type { Log } from './log';
@@ -24,6 +24,13 @@ export const GENERATE_COMMANDS: Record<string, SynthTask> = Object.fromEntries(
     faceNames(`generate-${t}`).vscode,
     t,
   ]),
+);
+
+/** "… as a Batch": the generations with a batch mode (registry batchableIds: datasetCurator.generateResponsesBatch, ...). */
+export const GENERATE_BATCH_COMMANDS: Record<string, SynthTask> = Object.fromEntries(
+  (['responses', 'preferences', 'dialogues'] as const)
+    .filter((t) => batchableIds().includes(`generate-${t}`))
+    .map((t) => [faceNames(`generate-${t}`).vscodeBatch, t]),
 );
 
 const TITLES: Record<SynthTask, string> = {
@@ -271,6 +278,8 @@ export interface GenerateDeps {
   editors: CurationEditorProvider;
   log: Log;
   questions?: GenerateQuestions;
+  /** Run it as a Batch API job (the operation's batch mode). */
+  batch?: boolean;
 }
 
 /** Runs one generation task on `uris` (instructions: all of them are seed files; others: the first). */
@@ -333,7 +342,10 @@ export async function runGenerateCommand(
         ...answers,
       },
       {
-        title: `Generating ${NOUN[task]} into ${path.basename(out)}`,
+        // as a batch: polled in the background, a notification when the results land (jobs.ts batchFace)
+        ...(deps.batch
+          ? batchFace<GenerateSummary>(`Generating ${NOUN[task]} into ${path.basename(out)}`, log)
+          : { title: `Generating ${NOUN[task]} into ${path.basename(out)}` }),
         log,
         confirm: { what: title, settings: s, action: 'Generate' },
         // A retry resumes the same output: the journal keeps what is done.
@@ -355,7 +367,11 @@ export async function runGenerateCommand(
 
 /** The four commands, on the Datasets view's selection, an Explorer file or the active editor. */
 export function registerGenerateCommands(context: vscode.ExtensionContext, deps: Omit<GenerateDeps, 'context'>): void {
-  for (const [id, task] of Object.entries(GENERATE_COMMANDS)) {
+  const commands = [
+    ...Object.entries(GENERATE_COMMANDS).map(([id, task]) => [id, task, false] as const),
+    ...Object.entries(GENERATE_BATCH_COMMANDS).map(([id, task]) => [id, task, true] as const),
+  ];
+  for (const [id, task, batch] of commands) {
     context.subscriptions.push(
       vscode.commands.registerCommand(id, async (arg: unknown, selected: unknown) => {
         const uris = targetUris(arg, Array.isArray(selected) ? selected : undefined);
@@ -366,7 +382,7 @@ export function registerGenerateCommands(context: vscode.ExtensionContext, deps:
         try {
           // Instructions take every selected file as seeds; the others run once per file.
           if (task === 'instructions') await runGenerateCommand(task, uris, { ...deps, context });
-          else for (const uri of uris) await runGenerateCommand(task, [uri], { ...deps, context });
+          else for (const uri of uris) await runGenerateCommand(task, [uri], { ...deps, context, batch });
         } catch (err) {
           deps.log.error(`Generate ${task} failed`, err);
           void vscode.window.showErrorMessage(

@@ -68,6 +68,29 @@ describe('Run as Batch', () => {
     for (const r of onDisk(uri)) assert.equal(r.annotations?.suggestions?.label?.length, 1);
   });
 
+  it('Self-Consistency Labels with LLM as a Batch: k samples a record in one batch, the majority on disk', async () => {
+    await activateExtension();
+    const s = (server = await startOpenAIServer());
+    await cfg().update('llm.baseUrl', s.baseURL, G);
+    await cfg().update('llm.model', 'm', G);
+    await cfg().update('labels', ['good', 'bad'], G);
+    const uri = await scratchFile('batch-consistency.jsonl', records(3));
+    void vscode.commands.executeCommand('datasetCurator.consistencyBatch', uri);
+    // The questions, each with its default (the label set from the settings, the samples, ...).
+    await waitFor('the batch', async () => {
+      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+      return s.batches.list().length > 0 ? true : undefined;
+    });
+    await waitFor('the results on disk', () => labeled(uri, 3));
+    assert.equal(s.batches.list().length, 1);
+    const b = s.batches.list()[0];
+    assert.ok(b);
+    assert.equal(b.status, 'completed');
+    assert.ok(b.request_counts.total >= 3 * 2, 'k requests a record');
+    assert.equal(b.request_counts.total % 3, 0);
+    assert.equal(s.counts.chat, 0, 'no online request');
+  });
+
   it('an unfinished batch job is picked up again as on activation: polled, its results applied, no second batch', async () => {
     const api = await activateExtension();
     assert.ok(vscode.workspace.isTrusted, 'the test workspace is trusted');

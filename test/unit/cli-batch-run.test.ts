@@ -247,20 +247,22 @@ test('--retry-online: what the batch left failed goes through the online path fo
 
 test('an operation without a batch mode, and --retry-online alone, are usage errors', async () => {
   const file = dataset(2);
+  // self-instruct grows its pool round by round: online only
   const c = await run([
-    'consistency',
+    'generate',
+    'instructions',
     file,
-    '--labels',
-    'a,b',
+    '--out',
+    join(dir(), 'out.jsonl'),
     '--base-url',
     server().baseURL,
     '--model',
     'm',
-    '--in-place',
+    '--yes',
     '--batch',
   ]);
   assert.equal(c.code, 2);
-  assert.match(c.err, /consistency cannot run as a batch/);
+  assert.match(c.err, /generate instructions cannot run as a batch/);
   const r = await run(labelArgs(file, '--in-place', '--retry-online'));
   assert.equal(r.code, 2);
   assert.match(r.err, /--retry-online goes with --batch/);

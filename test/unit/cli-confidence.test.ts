@@ -126,3 +126,26 @@ test('curate confidence: usage errors', async () => {
   assert.match(out.err, /writes nothing/);
   assert.equal(server().chatRequests().length, 0);
 });
+
+test('curate confidence --batch: the same report from one batch of both measures` requests, no online request', async () => {
+  const file = setup();
+  const online = await curate(args(file, '--json', '--no-cache'));
+  assert.equal(online.code, 0, online.err);
+  const before = server().chatRequests().length;
+  const fileBytes = readFileSync(file);
+  const r = await curate([...args(file, '--json', '--no-cache'), '--batch']);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(server().chatRequests().length, before, 'no online request');
+  assert.equal(server().batches.list().length, 1, 'one model: one batch');
+  assert.equal(server().batches.list()[0]?.request_counts.total, 6 + 6 * 5);
+  const a = JSON.parse(online.out) as ConfidenceReport;
+  const b = JSON.parse(r.out) as ConfidenceReport;
+  assert.deepEqual(b.rows, a.rows);
+  assert.deepEqual(b.comparison, a.comparison);
+  assert.deepEqual(readFileSync(file), fileBytes, 'the file is not touched');
+  // run again: the batch job's answers, no second batch
+  const again = await curate([...args(file, '--json', '--no-cache'), '--batch']);
+  assert.equal(again.code, 0, again.err);
+  assert.equal(server().batches.list().length, 1);
+  assert.deepEqual((JSON.parse(again.out) as ConfidenceReport).rows, a.rows);
+});

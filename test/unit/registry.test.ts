@@ -34,7 +34,16 @@ test('every registered operation is a CLI subcommand and a VS Code command of th
   for (const id of ['label', 'rationale', 'judge', 'consistency', 'critique'])
     assert.ok(vscodeCommands.has(faceNames(id).vscodeRecord), faceNames(id).vscodeRecord);
   // "Run as Batch": a command for each operation with a batch mode, and none for the others
-  assert.deepEqual(batchableIds().sort(), ['critique', 'judge', 'label', 'rationale']);
+  assert.deepEqual(batchableIds().sort(), [
+    'consistency',
+    'critique',
+    'generate-dialogues',
+    'generate-preferences',
+    'generate-responses',
+    'judge',
+    'label',
+    'rationale',
+  ]);
   for (const id of ids)
     assert.equal(vscodeCommands.has(faceNames(id).vscodeBatch), batchableIds().includes(id), faceNames(id).vscodeBatch);
   assert.deepEqual(faceNames('generate-responses'), {

@@ -32,6 +32,8 @@ export const confidence: Command = {
     'curate confidence FILE --labels a,b [--samples 5] [--threshold 0.8]\n' +
     '  --samples K     self-consistency samples per record (default 5)\n' +
     '  --threshold T   the confidence below which a record counts as unsure (default 0.8)\n' +
+    '  --batch         both measures as a Batch API job (half the price; Ctrl-C stops waiting, the same command resumes;\n' +
+    '                  its journal is in FILE.curator-journal)   --retry-online  what the batch left failed, online\n' +
     llmUsage,
   details:
     "Each record is labeled once with --confidence logprobs (the label's probability, normalised over the label\n" +
@@ -44,6 +46,8 @@ export const confidence: Command = {
     labels: { type: 'string', short: 'l' },
     samples: { type: 'string', short: 'k' },
     threshold: { type: 'string' },
+    batch: { type: 'boolean' },
+    'retry-online': { type: 'boolean' },
     ...fieldFlags,
   },
   async run({ values, positionals }, io) {
@@ -62,16 +66,24 @@ export const confidence: Command = {
     const fields = fieldMapOf(values);
     if (fields !== undefined) raw.fields = fields;
     usageErrors(() => CompareConfidenceOptions.parse(raw));
+    const batch = values.batch === true ? { retryOnline: values['retry-online'] === true } : undefined;
+    if (values['retry-online'] === true && !batch)
+      throw new UsageError('--retry-online goes with --batch (it sends what the batch left failed online)');
     const printer = progressPrinter(io);
     try {
-      const est = await estimateCompareConfidence(raw, env, { signal: io.signal });
+      const est = await estimateCompareConfidence(raw, env, { signal: io.signal }, batch !== undefined);
       const go = await confirmEstimate('confidence', est, values, io);
       if (go !== true) return go;
-      const report = await compareConfidenceRun(raw, env, {
-        signal: io.signal,
-        log: (l) => io.err(`${l}\n`),
-        progress: printer.progress,
-      });
+      const report = await compareConfidenceRun(
+        raw,
+        env,
+        {
+          signal: io.signal,
+          log: (l) => io.err(`${l}\n`),
+          progress: printer.progress,
+        },
+        batch,
+      );
       printer.done();
       if (values.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
       else {
@@ -83,7 +95,11 @@ export const confidence: Command = {
       printer.done();
       if (err instanceof UserError) throw new UsageError(err.message);
       if (err instanceof Error && err.name === 'AbortError') {
-        io.err('curate: interrupted; nothing was written. The answers so far are cached: run it again to go on.\n');
+        io.err(
+          batch
+            ? 'curate: stopped waiting for the batches, which go on at the provider (nothing was cancelled); run the same command again to resume.\n'
+            : 'curate: interrupted; nothing was written. The answers so far are cached: run it again to go on.\n',
+        );
         return ExitCode.interrupted;
       }
       throw err;

@@ -7,7 +7,7 @@ import { readSeedList, sharedInput } from '../../core/synth/common';
 import { generateEntries } from '../../core/registry';
 import { UsageError, textOrFile, type Command, type Io, type OptionValues } from '../cli';
 import { endpointOptions, list, llmFlags, llmUsage, num } from './llm-common';
-import { runOperation } from './run-operation';
+import { batchFlags, runOperation } from './run-operation';
 
 /** Task options: flag -> [option name, how to read it, the tasks it applies to]. */
 type Reader = 'int' | 'number' | 'string' | 'text' | 'list' | 'numbers' | 'bool';
@@ -53,6 +53,7 @@ const taskFlags: Record<string, { option: string; read: Reader; tasks: SynthTask
 
 const options = {
   ...llmFlags,
+  ...batchFlags,
   force: { type: 'boolean' },
   personas: { type: 'string' },
   attribute: { type: 'string', multiple: true },
@@ -165,6 +166,10 @@ export const generate: Command = {
     'dialogues FILE  topics or personas (JSONL topic, persona, ...; or a .txt, one a line): --turns N (3)  --per-seed N (1)  --mode turns|whole',
     '  --system TEXT|FILE  --personas FILE  --user-model M',
     'All: --out FILE (a new file; --force replaces one no unfinished run is writing)  --seed N (0)  --guidance TEXT|FILE (added to the prompt)',
+    'responses, preferences, dialogues: --batch  as a Batch API job (half the price, results within 24 hours; a step that needs',
+    '  the answers of the one before, a preference judge or a dialogue turn, is the next round of batches); the same output as',
+    '  online. Ctrl-C stops waiting (the batches go on), the same command resumes them; --retry-online sends what the batch',
+    '  left failed online; curate batch status|cancel OUT',
     'Every generated record carries annotations.origin {type: "model", task, model, prompt_hash, seed, round, ...}.',
     'Exit 0 when done; 1 when records failed or the instructions target was not reached (the reason is printed); 130 on Ctrl-C (run again to resume).',
   ].join('\n'),

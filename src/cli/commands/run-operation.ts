@@ -2,7 +2,7 @@
 // is a usage error naming the flag), print the estimate and ask above --max-cost, run with progress
 // on the terminal, print the summary (or --json), exit 1 when it is incomplete, and 130 with what
 // is kept on Ctrl-C. Every LLM and generation subcommand goes through it. With --batch (an
-// operation that has a batch mode: label, rationale, judge, critique) the same run goes through the
+// operation that has a batch mode: label, rationale, judge, critique, consistency, generate responses|preferences|dialogues) the same run goes through the
 // Batch API: the estimate at batch prices, progress while the batches are polled, Ctrl-C stops
 // waiting without cancelling them, and the same command run again resumes the same batches.
 import { UserError, type Progress } from '../../core/operation';
@@ -100,7 +100,7 @@ export async function runOperation<R>(
 function batchModeOf<R>(prepared: Prepared<R>, name: string): PreparedBatch<R> {
   if (!prepared.batch)
     throw new UsageError(
-      `${name} cannot run as a batch (only label, rationale, judge and critique can); run it without --batch`,
+      `${name} cannot run as a batch (label, rationale, judge, critique, consistency and generate responses, preferences and dialogues can); run it without --batch`,
     );
   return prepared.batch;
 }
@@ -148,6 +148,7 @@ export const batchFlags = {
 } as const;
 
 export const batchUsage =
-  '  --batch   run it as a Batch API job (half the price, results within 24 hours; label, rationale, judge, critique);\n' +
+  '  --batch   run it as a Batch API job (half the price, results within 24 hours; label, rationale, judge, critique,\n' +
+  '            consistency: its k samples as k requests);\n' +
   '            Ctrl-C stops waiting (the batches go on), the same command resumes them; curate batch status|cancel FILE\n' +
   '  --retry-online   with --batch: what the batch left failed goes through the online path';

@@ -39,7 +39,7 @@ import {
   type TaskId,
 } from './prompts';
 import { checkStructured, structuredBody, structuredCall, structuredSpec, type StructuredSpec } from './structured';
-import type { BatchFacet } from './batch/facet';
+import type { BatchFacet, SampleOutcome, SamplesFacet } from './batch/facet';
 import type { ChatAnswer } from './batch/format';
 import { withLogprobConfidence } from './batch/records';
 import {
@@ -459,7 +459,7 @@ function critiqueTask(o: CritiqueOptions, deps: TaskDeps): LlmTask {
   });
 }
 
-function consistencyTask(o: ConsistencyOptions, deps: TaskDeps): LlmTask {
+function consistencyTask(o: ConsistencyOptions, deps: TaskDeps): LlmTask & { batchSamples: SamplesFacet } {
   const spec = structuredSpec(labelSchema(o.labels), 'label_answer');
   const p = prepare(
     'consistency',
@@ -476,6 +476,73 @@ function consistencyTask(o: ConsistencyOptions, deps: TaskDeps): LlmTask {
       fewShot: p.fewShot,
       exclude: p.exclude,
     });
+  // each sample its own seed (base seed + index) and cache slot
+  const paramsOf = (s: number): SamplingParams => ({ ...samplingParams(o, temperature), seed: (o.seed ?? 0) + s });
+  const sampleCall = async (messages: ChatMessage[], s: number, signal: AbortSignal): Promise<SampleOutcome> => {
+    const r = await structuredCall(deps.client, {
+      messages,
+      spec: p.spec,
+      params: paramsOf(s),
+      model: o.model,
+      mode: o.structuredMode,
+      cache: deps.cache,
+      template: { id: p.template.id, version: p.template.version },
+      sample: s,
+      signal,
+    });
+    return r.ok
+      ? {
+          ok: true,
+          value: r.value.label,
+          confidence: r.value.confidence,
+          rationale: r.value.rationale,
+          model: r.model,
+          time: r.time,
+          usage: r.usage,
+          cached: r.cached,
+          requests: r.requests,
+        }
+      : { ok: false, reason: r.reason, usage: r.usage, requests: r.requests };
+  };
+  /** The k samples' aggregation: the majority label, the agreement share as its confidence (online and batch alike). */
+  const resultOf = (
+    outcomes: readonly SampleOutcome[],
+  ): { ok: true; result: TaskResult } | { ok: false; reason: string } => {
+    const usage = outcomes.reduce<Usage>(
+      (u, r) => ({
+        input_tokens: u.input_tokens + r.usage.input_tokens,
+        output_tokens: u.output_tokens + r.usage.output_tokens,
+      }),
+      { ...ZERO },
+    );
+    const good = outcomes.flatMap((r, s) => (r.ok ? [{ r, s }] : []));
+    if (good.length === 0) {
+      const first = outcomes.find((r): r is Extract<SampleOutcome, { ok: false }> => !r.ok);
+      return { ok: false, reason: `all ${o.k} samples failed: ${first?.reason ?? '?'}` };
+    }
+    const samples = good.map(({ r, s }) => ({
+      value: r.value,
+      confidence: r.confidence,
+      rationale: r.rationale,
+      provenance: { model: r.model, prompt_hash: p.hash, time: r.time, usage: r.usage, sample: s },
+    }));
+    const time = samples.reduce((t, x) => (x.provenance.time > t ? x.provenance.time : t), '');
+    const m = majority(samples.map((x) => x.value));
+    const failedSamples = outcomes.length - good.length;
+    const votes = samples.filter((x) => x.value === m.value).length;
+    return {
+      ok: true,
+      result: {
+        task: 'consistency',
+        question: o.question ?? o.fields?.question ?? 'label',
+        value: m.value,
+        confidence: m.agreement,
+        rationale: `${votes} of ${o.k} samples agree${failedSamples > 0 ? ` (${failedSamples} failed)` : ''}`,
+        samples,
+        provenance: { model: o.model, prompt_hash: p.hash, time, usage },
+      },
+    };
+  };
   return {
     id: 'consistency',
     model: o.model,
@@ -489,66 +556,53 @@ function consistencyTask(o: ConsistencyOptions, deps: TaskDeps): LlmTask {
     key: (record) => requestKey(messagesFor(record)),
     async run(record, ctx): Promise<TaskOutcome> {
       const messages = messagesFor(record);
-      const results = await Promise.all(
-        Array.from({ length: o.k }, (_, s) =>
-          structuredCall(deps.client, {
-            messages,
-            spec: p.spec,
-            // each sample its own seed (base seed + index) and cache slot
-            params: { ...samplingParams(o, temperature), seed: (o.seed ?? 0) + s },
-            model: o.model,
-            mode: o.structuredMode,
-            cache: deps.cache,
-            template: { id: p.template.id, version: p.template.version },
-            sample: s,
-            signal: ctx.signal,
-          }),
-        ),
-      );
+      const results = await Promise.all(Array.from({ length: o.k }, (_, s) => sampleCall(messages, s, ctx.signal)));
+      const r = resultOf(results);
       const usage = results.reduce<Usage>(
-        (u, r) => ({
-          input_tokens: u.input_tokens + r.usage.input_tokens,
-          output_tokens: u.output_tokens + r.usage.output_tokens,
+        (u, x) => ({
+          input_tokens: u.input_tokens + x.usage.input_tokens,
+          output_tokens: u.output_tokens + x.usage.output_tokens,
         }),
         { ...ZERO },
       );
-      const requests = results.reduce((n, r) => n + r.requests, 0);
-      const good = results.flatMap((r, s) => (r.ok ? [{ r, s }] : []));
-      if (good.length === 0) {
-        const first = results.find((r) => !r.ok);
+      const requests = results.reduce((n, x) => n + (x.requests ?? 0), 0);
+      if (!r.ok) return { ok: false, reason: r.reason, usage, requests };
+      const cached = results.every((x) => x.ok && x.cached);
+      return { ok: true, cached, usage, requests, result: r.result };
+    },
+    // The k requests of a record as batch lines (src/core/llm/batch/samples.ts): the same bodies
+    // (seed base + index), the same validation and the same aggregation as the online run.
+    batchSamples: {
+      k: o.k,
+      request(record) {
+        const messages = messagesFor(record);
         return {
-          ok: false,
-          reason: `all ${o.k} samples failed: ${first ? first.reason : '?'}`,
-          usage,
-          requests,
+          messages,
+          bodies: Array.from({ length: o.k }, (_, s) =>
+            structuredBody(
+              { messages, spec: p.spec, params: paramsOf(s), model: o.model },
+              o.structuredMode ?? 'json_schema',
+            ),
+          ),
         };
-      }
-      const samples = good.map(({ r, s }) => ({
-        value: r.value.label,
-        confidence: r.value.confidence,
-        rationale: r.value.rationale,
-        provenance: { model: r.model, prompt_hash: p.hash, time: r.time, usage: r.usage, sample: s },
-      }));
-      const time = samples.reduce((t, x) => (x.provenance.time > t ? x.provenance.time : t), '');
-      const m = majority(samples.map((x) => x.value));
-      const cached = good.every(({ r }) => r.cached) && good.length === results.length;
-      const failedSamples = results.length - good.length;
-      const votes = samples.filter((x) => x.value === m.value).length;
-      return {
-        ok: true,
-        cached,
-        usage,
-        requests,
-        result: {
-          task: 'consistency',
-          question: o.question ?? o.fields?.question ?? 'label',
-          value: m.value,
-          confidence: m.agreement,
-          rationale: `${votes} of ${o.k} samples agree${failedSamples > 0 ? ` (${failedSamples} failed)` : ''}`,
-          samples,
-          provenance: { model: o.model, prompt_hash: p.hash, time, usage },
-        },
-      };
+      },
+      accept(answer) {
+        const none = { input_tokens: answer.usage.input_tokens, output_tokens: answer.usage.output_tokens };
+        if (answer.refusal) return { ok: false, reason: `refused: ${answer.refusal}`, usage: none };
+        const v = checkStructured(p.spec, answer.content ?? '');
+        if (!v.ok) return { ok: false, reason: `invalid answer: ${v.error}`, usage: none };
+        return {
+          ok: true,
+          value: v.value.label,
+          confidence: v.value.confidence,
+          rationale: v.value.rationale,
+          model: answer.model ?? o.model,
+          time: new Date().toISOString(),
+          usage: answer.usage,
+        };
+      },
+      sample: (record, s, signal) => sampleCall(messagesFor(record), s, signal),
+      result: resultOf,
     },
   };
 }

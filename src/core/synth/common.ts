@@ -18,6 +18,42 @@ import { estimateTokens, type ChatMessage, type LlmClient, type SamplingParams, 
 import { CommonOptions, openEngine } from '../llm/tasks';
 import { Origin, withOrigin } from '../schema/annotation';
 import { JournalOutputSink, OutputWriter, type GeneratedRecord, type Selector } from './output';
+import { BatchApiClient } from '../llm/batch/api';
+import { BatchAnswers, NotAnsweredYet, prefetchAnswers } from '../llm/batch/answers';
+import { costOf as costOfUsage } from '../llm/batch/prices';
+import { BatchCancelledError, type BatchRunSummary } from '../llm/batch/run';
+import type { PollPolicy } from '../llm/batch/api';
+
+/** How a generation runs as a batch (the registry's batch mode). */
+export interface BatchModeOptions {
+  /** Send the requests the batch left failed through the online path. */
+  retryOnline?: boolean;
+  poll?: Partial<PollPolicy>;
+}
+
+/** How a generation operation runs as a batch (registry.ts BatchMode). */
+export interface SynthBatchMode<O> {
+  estimate(options: O): Promise<Estimate>;
+  run(options: O, ctx: OperationContext, mode: BatchModeOptions): Promise<GenerateSummary>;
+}
+
+/** What a generation run as a batch sent, and where. */
+export interface GenerateBatchInfo {
+  /** Each model's batch job's journal. */
+  journals: string[];
+  /** Distinct requests in the batch job (all rounds, all runs). */
+  requests: number;
+  /** Sent by this run. */
+  newRequests: number;
+  batchesCreated: number;
+  /** Rounds of batches this run sent (a step that depends on answers: the next round). */
+  rounds: number;
+  batches: Array<{ batchId?: string; status?: string; requests: number }>;
+  /** Requests the batch left failed that were sent online (retryOnline). */
+  retriedOnline: number;
+  /** Stopped waiting for batches that go on at the provider. */
+  waiting?: boolean;
+}
 
 export type SynthTask = 'instructions' | 'responses' | 'preferences' | 'dialogues';
 
@@ -89,6 +125,8 @@ export interface GenerateSummary {
   complete: boolean;
   /** Why it stopped, in words for the user. */
   stop: { reason: StopReason; message: string };
+  /** Run as a batch: what it sent and where (src/core/llm/batch/answers.ts). */
+  batch?: GenerateBatchInfo;
   instructions?: {
     target: number;
     accepted: number;
@@ -484,13 +522,32 @@ export async function runRecordJob(
   env: SynthEnv,
   ctx: OperationContext,
   build: (deps: LlmDeps) => LlmTask<GenResult>,
+  batch?: BatchModeOptions,
 ): Promise<GenerateSummary> {
-  return withLlm(o, env, ctx, async (deps) => {
-    const task = build(deps);
-    const jobId = o.jobId ?? synthJobId(taskId, o, task.promptHash);
+  return withLlm(o, env, ctx, async (llm) => {
+    const jobId = o.jobId ?? synthJobId(taskId, o, build(llm).promptHash);
     const { journalDir, journalPath, resuming } = prepareOutput(o, jobId, [o.input]);
-    if (resuming) deps.log(`resuming ${taskId} into ${o.output} (job ${jobId})`);
+    if (resuming) llm.log(`resuming ${taskId} into ${o.output} (job ${jobId})`);
     const input = await (env.openInput ?? openInput)(o);
+    // As a batch: the answers are collected from a batch job first (src/core/llm/batch/answers.ts),
+    // then the job runs as online with every answer from the batch.
+    let deps = llm;
+    let answered: { client: BatchAnswers; info: GenerateBatchInfo } | undefined;
+    if (batch) {
+      try {
+        answered = await prefetchRecordAnswers(taskId, o, env, ctx, llm, build, input.source, journalDir, jobId, batch);
+      } catch (err) {
+        input.close();
+        if (err instanceof BatchCancelledError)
+          throw new GenerateCancelledError({
+            ...toSummary(taskId, emptyJobSummary(jobId, taskId, o.model), o.output, 0),
+            batch: { ...batchInfoOf([err.summary], 0, 0), waiting: true },
+          });
+        throw err;
+      }
+      deps = { ...llm, client: answered.client };
+    }
+    const task = build(deps);
     const writer = new OutputWriter(journalPath, o.output, byRecordIndex, {
       log: deps.log,
       onWrite: (n) => env.onOutput?.(o.output, n),
@@ -514,7 +571,14 @@ export async function runRecordJob(
       });
       // With failures the journal stays: running the same command again retries only those.
       if (s.failed.length === 0) s.journal = retireJournal(s.journal);
-      return toSummary(taskId, s, o.output, writer.records);
+      const summary = toSummary(taskId, s, o.output, writer.records);
+      if (answered) {
+        // the answers from the batch cost the batch price; those sent online (retryOnline) the online one
+        const c = answered.client;
+        summary.cost = costOfUsage(c.fromBatch, pricesOf(o), 'batch') + costOfUsage(c.fromOnline, pricesOf(o));
+        summary.batch = { ...answered.info, retriedOnline: c.onlineRequests };
+      }
+      return summary;
     } catch (err) {
       if (err instanceof JobCancelledError)
         throw new GenerateCancelledError(toSummary(taskId, err.summary, o.output, writer.records));
@@ -523,6 +587,97 @@ export async function runRecordJob(
       input.close();
     }
   });
+}
+
+function batchInfoOf(
+  jobs: BatchRunSummary[],
+  newRequests: number,
+  batchesCreated: number,
+  rounds = 0,
+): GenerateBatchInfo {
+  return {
+    journals: jobs.map((b) => b.journal),
+    requests: jobs.reduce((n, b) => n + b.requests, 0),
+    newRequests,
+    batchesCreated,
+    rounds,
+    batches: jobs.flatMap((b) =>
+      b.parts.map((p) => ({
+        ...(p.batchId ? { batchId: p.batchId } : {}),
+        ...(p.status ? { status: p.status } : {}),
+        requests: p.requests,
+      })),
+    ),
+    retriedOnline: 0,
+  };
+}
+
+function emptyJobSummary(jobId: string, task: string, model: string): JobSummary {
+  return {
+    jobId,
+    task,
+    model,
+    total: 0,
+    ok: 0,
+    failed: [],
+    skipped: [],
+    cached: 0,
+    resumed: 0,
+    requests: 0,
+    tokens: { ...ZERO_USAGE },
+    cost: 0,
+    elapsedMs: 0,
+    journal: '',
+    complete: false,
+  };
+}
+
+/**
+ * The answers of a per-record generation, from a batch job (`<output>.curator-journal/<job>.batch.jsonl`):
+ * pass after pass over the input records with a client that notes the requests it has no answer
+ * for, each pass's new requests one round of batches (a preference's judge after its responses, a
+ * dialogue's next turn after the last), until a pass asks for nothing new.
+ */
+async function prefetchRecordAnswers(
+  taskId: SynthTask,
+  o: SynthOptions,
+  env: SynthEnv,
+  ctx: OperationContext,
+  llm: LlmDeps,
+  build: (deps: LlmDeps) => LlmTask<GenResult>,
+  source: RecordSource,
+  journalDir: string,
+  jobId: string,
+  mode: BatchModeOptions,
+): Promise<{ client: BatchAnswers; info: GenerateBatchInfo }> {
+  const client = new BatchAnswers(llm.client, mode.retryOnline === true);
+  const task = build({ ...llm, client });
+  const n = Math.min(source.count(), o.limit ?? Infinity);
+  llm.log(`${taskId} with ${o.model} as a batch job (${jobId})`);
+  const r = await prefetchAnswers({
+    api: new BatchApiClient({ baseURL: o.baseURL, apiKey: await env.apiKey(), log: llm.log }),
+    journalDir,
+    job: jobId,
+    client,
+    ...(mode.poll ? { poll: mode.poll } : {}),
+    signal: ctx.signal,
+    progress: ctx.progress,
+    log: llm.log,
+    async pass() {
+      for (let i = 0; i < n; i++) {
+        ctx.signal.throwIfAborted();
+        const rec = await source.get(i);
+        if (!rec.value) continue;
+        try {
+          await task.run(rec.value, { signal: ctx.signal, index: i, line: rec.lineNumber });
+        } catch (err) {
+          // a request without an answer yet: noted for the next round; other errors show in the run
+          if (!(err instanceof NotAnsweredYet)) ctx.signal.throwIfAborted();
+        }
+      }
+    },
+  });
+  return { client, info: batchInfoOf(r.jobs, r.newRequests, r.batchesCreated, r.rounds) };
 }
 
 /** Hash of a prompt's parts, in the `sha256:` form the annotation layout uses. */

@@ -21,6 +21,7 @@ import {
   inputFields,
   inputOrigin,
   messagesTokens,
+  pricesOf,
   runRecordJob,
   samplingFor,
   seedText,
@@ -29,7 +30,9 @@ import {
   type GenResult,
   type LlmDeps,
   type SynthEnv,
+  type SynthBatchMode,
 } from './common';
+import { asBatchEstimate } from '../llm/batch/prices';
 import { pick, rng } from './random';
 import { assistantPrompt } from './responses';
 import { dialogueProblem, dialogueSchema, dialogueUserTemplate, dialogueWholeTemplate } from './templates';
@@ -307,4 +310,19 @@ export function dialoguesOperation(env: SynthEnv) {
       return runRecordJob('dialogues', o, env, ctx, (deps) => dialoguesTask(o, deps));
     },
   });
+}
+
+/**
+ * Dialogues as a Batch API job: each turn of every conversation is one round of batches (a turn
+ * needs the one before it); the registry's batch mode, the estimate at batch prices.
+ */
+export function dialoguesBatchMode(env: SynthEnv): SynthBatchMode<DialoguesOptions> {
+  return {
+    estimate: async (o) => asBatchEstimate(await estimateRecords(o, plan(o).estimate, env), pricesOf(o)),
+    run: (o, ctx, mode) => {
+      if (o.perSeed > 1 && o.temperature === 0)
+        throw new UserError('several conversations per seed need a temperature above 0');
+      return runRecordJob('dialogues', o, env, ctx, (deps) => dialoguesTask(o, deps), mode);
+    },
+  };
 }

@@ -8,10 +8,10 @@ import { preferencesOperation } from './preferences';
 import { responsesOperation } from './responses';
 import type { SynthEnv, SynthTask } from './common';
 
-export { DialoguesOptions } from './dialogues';
+export { dialoguesBatchMode, DialoguesOptions } from './dialogues';
 export { InstructionsOptions } from './instructions';
-export { PreferencesOptions } from './preferences';
-export { ResponsesOptions } from './responses';
+export { preferencesBatchMode, PreferencesOptions } from './preferences';
+export { responsesBatchMode, ResponsesOptions } from './responses';
 export { GenerateCancelledError, SynthOptions, type GenerateSummary, type SynthEnv, type SynthTask } from './common';
 export { EVOLUTION_NAMES, type Evolution } from './templates';
 

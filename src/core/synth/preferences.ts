@@ -23,6 +23,7 @@ import {
   inputFields,
   inputOrigin,
   messagesTokens,
+  pricesOf,
   promptOf,
   runRecordJob,
   samplingFor,
@@ -31,7 +32,9 @@ import {
   type GenResult,
   type LlmDeps,
   type SynthEnv,
+  type SynthBatchMode,
 } from './common';
+import { asBatchEstimate } from '../llm/batch/prices';
 import { rng, shuffle } from './random';
 import { assistantPrompt, TYPICAL_RESPONSE_TOKENS } from './responses';
 import { preferenceJudgeTemplate, preferenceRatingsSchema } from './templates';
@@ -280,4 +283,15 @@ export function preferencesOperation(env: SynthEnv) {
     estimate: (o) => estimateRecords(o, plan(o).estimate, env),
     run: (o, ctx) => runRecordJob('preferences', o, env, ctx, (deps) => preferencesTask(o, deps)),
   });
+}
+
+/**
+ * Preference pairs as a Batch API job: the candidates of every prompt in one round of batches,
+ * then their judge's requests in the next (the registry's batch mode; the estimate at batch prices).
+ */
+export function preferencesBatchMode(env: SynthEnv): SynthBatchMode<PreferencesOptions> {
+  return {
+    estimate: async (o) => asBatchEstimate(await estimateRecords(o, plan(o).estimate, env), pricesOf(o)),
+    run: (o, ctx, mode) => runRecordJob('preferences', o, env, ctx, (deps) => preferencesTask(o, deps), mode),
+  };
 }

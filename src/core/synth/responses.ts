@@ -17,6 +17,7 @@ import {
   inputFields,
   inputOrigin,
   messagesTokens,
+  pricesOf,
   promptOf,
   runRecordJob,
   samplingFor,
@@ -24,8 +25,10 @@ import {
   ZERO_USAGE,
   type GenResult,
   type LlmDeps,
+  type SynthBatchMode,
   type SynthEnv,
 } from './common';
+import { asBatchEstimate } from '../llm/batch/prices';
 import { responsesTemplate } from './templates';
 
 export const ResponsesOptions = RecordTaskOptions.extend({
@@ -144,4 +147,12 @@ export function responsesOperation(env: SynthEnv) {
     estimate: (o) => estimateRecords(o, plan(o).estimate, env),
     run: (o, ctx) => runRecordJob('responses', o, env, ctx, (deps) => responsesTask(o, deps)),
   });
+}
+
+/** Responses as a Batch API job (one request per response; the registry's batch mode): the estimate at batch prices. */
+export function responsesBatchMode(env: SynthEnv): SynthBatchMode<ResponsesOptions> {
+  return {
+    estimate: async (o) => asBatchEstimate(await estimateRecords(o, plan(o).estimate, env), pricesOf(o)),
+    run: (o, ctx, mode) => runRecordJob('responses', o, env, ctx, (deps) => responsesTask(o, deps), mode),
+  };
 }

@@ -6,6 +6,7 @@
 // compared (`compareConfidences`: the share with the same label, Pearson and Spearman of the two
 // confidences, their mean absolute difference, the share where both are below a threshold). The
 // answers go through the response cache as any job's, so the same command run again asks nothing.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +28,10 @@ import {
   type LlmEnv,
 } from '../tasks';
 import { compareConfidences, type ConfidenceComparison, type ConfidencePair } from './logprobs';
+import { BatchAnswers, prefetchAnswers } from './answers';
+import { BatchApiClient, type PollPolicy } from './api';
+import { costOf } from './prices';
+import { journalDirFor } from '../../jobs/runner';
 
 export const CompareConfidenceOptions = ConsistencyOptions.extend({
   /** The confidence below which a record counts as unsure (the cascade's escalate-below). */
@@ -62,11 +67,19 @@ export interface ConfidenceReport {
   cost: number;
 }
 
-/** Both measures' estimate: the label task (one request per record) and self-consistency (k per record). */
+/** How the comparison runs as a Batch API job (`curate confidence --batch`). */
+export interface CompareBatchMode {
+  /** Send the requests the batch left failed online. */
+  retryOnline?: boolean;
+  poll?: Partial<PollPolicy>;
+}
+
+/** Both measures' estimate: the label task (one request per record) and self-consistency (k per record); `batch`: at the Batch API's price. */
 export async function estimateCompareConfidence(
   raw: unknown,
   env: LlmEnv,
   ctx: Pick<OperationContext, 'signal'>,
+  batch = false,
 ): Promise<Estimate> {
   const o = CompareConfidenceOptions.parse(raw);
   const ops = llmOperations(env);
@@ -79,7 +92,7 @@ export async function estimateCompareConfidence(
     requests: a.requests + b.requests,
     inputTokens: a.inputTokens + b.inputTokens,
     outputTokens: a.outputTokens + b.outputTokens,
-    cost: (a.cost ?? 0) + (b.cost ?? 0),
+    cost: ((a.cost ?? 0) + (b.cost ?? 0)) * (batch ? 0.5 : 1),
   };
 }
 
@@ -88,6 +101,7 @@ export async function compareConfidenceRun(
   raw: unknown,
   env: LlmEnv,
   ctx: OperationContext,
+  batch?: CompareBatchMode,
 ): Promise<ConfidenceReport> {
   const o = CompareConfidenceOptions.parse(raw);
   if (o.labels.length < 2) throw new UserError('give the label set: at least two labels', 2, 'labels');
@@ -105,7 +119,44 @@ export async function compareConfidenceRun(
       const r = source.get(i);
       if (r.value) lines.set(i, r.lineNumber);
     }
-    const deps = { client: engine.client, ...(engine.cache ? { cache: engine.cache } : {}) };
+    let deps = { client: engine.client, ...(engine.cache ? { cache: engine.cache } : {}) };
+    // As a batch: both measures' requests collected from a batch job first (answers.ts), whose
+    // journal is beside the file (a killed run resumes the same batches); then both run as online.
+    let answers: BatchAnswers | undefined;
+    if (batch) {
+      answers = new BatchAnswers(engine.client, batch.retryOnline === true);
+      const bdeps = { ...deps, client: answers };
+      const tasks = [createTask('label', lo, bdeps), createTask('consistency', o, bdeps)];
+      const what = [o.model, o.labels, o.k, o.temperature, o.seed ?? null, tasks.map((t) => t.promptHash)];
+      const job = `confidence-${createHash('sha256').update(JSON.stringify(what)).digest('hex').slice(0, 12)}`;
+      engine.log(`confidence with ${o.model} as a batch job (${job})`);
+      await prefetchAnswers({
+        api: new BatchApiClient({ baseURL: o.baseURL, apiKey: await env.apiKey(), log: engine.log }),
+        journalDir: journalDirFor(o.input),
+        job,
+        primaryModel: o.model,
+        client: answers,
+        ...(batch.poll ? { poll: batch.poll } : {}),
+        signal: ctx.signal,
+        progress: ctx.progress,
+        log: engine.log,
+        async pass() {
+          for (let i = 0; i < n; i++) {
+            ctx.signal.throwIfAborted();
+            const rec = source.get(i);
+            if (!rec.value) continue;
+            for (const t of tasks)
+              try {
+                await t.run(rec.value, { signal: ctx.signal, index: i, line: rec.lineNumber });
+              } catch {
+                // no answer yet: the next round
+                ctx.signal.throwIfAborted();
+              }
+          }
+        },
+      });
+      deps = bdeps;
+    }
     const collect = (into: Map<number, TaskResult>): ResultSink => ({
       apply: (i, r) => {
         into.set(i, r);
@@ -175,7 +226,9 @@ export async function compareConfidenceRun(
         input_tokens: a.tokens.input_tokens + b.tokens.input_tokens,
         output_tokens: a.tokens.output_tokens + b.tokens.output_tokens,
       },
-      cost: a.cost + b.cost,
+      cost: answers
+        ? costOf(answers.fromBatch, pricesOf(o), 'batch') + costOf(answers.fromOnline, pricesOf(o))
+        : a.cost + b.cost,
     };
   } finally {
     engine.close();

@@ -36,13 +36,13 @@ export interface BatchJobSummary {
 }
 
 /** `limit` when the job has one (the record requests and the appliers take it so). */
-function limitOf(o: { limit?: number }): { limit?: number } {
+export function limitOf(o: { limit?: number }): { limit?: number } {
   return o.limit !== undefined ? { limit: o.limit } : {};
 }
 
 /** What runBatch is given as it is by both kinds of batch job (the journal, the model, limits, callbacks). */
-function runOptionsOf(
-  o: Omit<BatchJobOptions, 'source' | 'sink'>,
+export function runOptionsOf(
+  o: Omit<BatchJobOptions, 'source' | 'sink' | 'adapter'>,
 ): Omit<BatchRunOptions, 'requests' | 'onOutcome' | 'onPartApplied'> {
   return {
     api: o.api,

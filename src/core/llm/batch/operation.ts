@@ -1,5 +1,6 @@
 // An LLM task's operation run as a Batch API job: the registry's "batch" mode of label, rationale,
-// judge and critique (the tasks with a batch facet). The same options, the same records and the
+// judge and critique (the tasks with a batch facet: one request a record) and consistency (k
+// samples a record: k requests, samples.ts). The same options, the same records and the
 // same sink as the online run; the requests go through runBatchJob (journaled: the same command
 // run again resumes the same batches, never a second batch for the same requests), the estimate is
 // at the Batch API's price, and `retryOnline` sends the requests the batch left failed through the
@@ -32,6 +33,7 @@ import {
   openEngine,
   pricesOf,
   targetPath,
+  ConsistencyOptions,
   CritiqueOptions,
   JudgeOptions,
   LabelOptions,
@@ -39,17 +41,19 @@ import {
   type LlmEnv,
   type TaskOptionsById,
 } from '../tasks';
+import { BatchAnswers, prefetchAnswers } from './answers';
 import { BatchApiClient, type PollPolicy } from './api';
-import { batchFacet } from './facet';
+import { batchFacet, samplesFacet, type SamplesFacet } from './facet';
 import { readInputIds } from './format';
 import { readBatchJournal } from './journal';
 import { runBatchJob } from './job';
 import { costOf } from './prices';
 import { customIdFor, messagesKey, taskAdapter, type BatchTaskAdapter } from './records';
 import { BatchCancelledError, batchFilesDir, batchJournalPath, listBatchJobs } from './run';
+import { missingSamplesTask, runSamplesBatchJob, sampleRequestsOf, type SampleApplier } from './samples';
 
-/** The tasks that run as a batch (one request per record); consistency (k samples) does not yet. */
-export const BATCH_TASKS = ['label', 'rationale', 'judge', 'critique'] as const;
+/** The tasks that run as a batch: one request per record, and consistency's k samples as k requests. */
+export const BATCH_TASKS = ['label', 'rationale', 'judge', 'critique', 'consistency'] as const;
 export type BatchTaskId = (typeof BATCH_TASKS)[number];
 
 export function isBatchTask(id: string): id is BatchTaskId {
@@ -63,13 +67,18 @@ export interface BatchModeOptions {
   poll?: Partial<PollPolicy>;
 }
 
+const noBatchForm = (id: TaskId): UserError =>
+  new UserError(`this ${id} job cannot run as a batch (a question of its type has no batch form); run it online`);
+
+/** A k-sample task's batch facet (consistency of a label question), or undefined for a one-request task. */
+function samplesOf(id: TaskId, task: ReturnType<typeof createTask>): SamplesFacet | undefined {
+  return id === 'consistency' ? samplesFacet(task) : undefined;
+}
+
 /** A task's batch adapter (its facet; logprob confidence for a label task that asks for it). */
 function adapterOf(id: TaskId, task: ReturnType<typeof createTask>, o: TaskOptionsById[TaskId]): BatchTaskAdapter {
   const facet = batchFacet(task);
-  if (!facet)
-    throw new UserError(
-      `this ${id} job cannot run as a batch (a question of its type has no batch form); run it online`,
-    );
+  if (!facet) throw noBatchForm(id);
   const labels = id === 'label' ? (o as LabelOptions).labels : [];
   const key = task.key?.bind(task);
   const logprobs = id === 'label' && (o as LabelOptions).confidence === 'logprobs';
@@ -110,12 +119,22 @@ export async function estimateBatch<K extends BatchTaskId>(
     const jobs = models.map((model, k) => {
       const om = { ...o, model } as TaskOptionsById[K];
       const task = createTask(id, om, { client });
-      const adapter = adapterOf(id, task, om);
+      const samples = samplesOf(id, task);
+      const adapter = samples || !batchFacet(task) ? undefined : adapterOf(id, task, om);
+      const key = task.key?.bind(task);
       const journal = batchJournalPath(
         journalDirFor(targetPath(om, id)),
         jobIdOf(id, om, k, models.length, task.promptHash),
       );
-      return { task, adapter, sent: sentRequests(journal), prices: pricesOf(om), ids: new Set<string>() };
+      return {
+        task,
+        adapter,
+        samples,
+        key,
+        sent: sentRequests(journal),
+        prices: pricesOf(om),
+        ids: new Set<string>(),
+      };
     });
     const n = Math.min(source.count(), o.limit ?? Infinity);
     const e: Estimate = { records: n, requests: 0, inputTokens: 0, outputTokens: 0, cost: 0 };
@@ -127,22 +146,32 @@ export async function estimateBatch<K extends BatchTaskId>(
       if (!rec.value) continue;
       let left = false;
       for (const j of jobs) {
-        const r = j.adapter.request(rec.value);
-        if ('skip' in r) continue;
-        const cid = customIdFor(r.body, j.adapter.key ? j.adapter.key(rec.value) : messagesKey(r.messages));
-        if (j.sent.has(cid)) {
-          resumed = true;
-          continue;
-        }
+        // the record's request ids (k of them for a k-sample task), the share of them not sent yet
+        let cids: string[];
+        if (j.samples) {
+          const r = sampleRequestsOf(j.samples, rec.value, j.key);
+          if ('skip' in r) continue;
+          cids = r.requests.map((x) => x.custom_id);
+        } else if (j.adapter) {
+          const r = j.adapter.request(rec.value);
+          if ('skip' in r) continue;
+          cids = [customIdFor(r.body, j.adapter.key ? j.adapter.key(rec.value) : messagesKey(r.messages))];
+        } else cids = [`record:${j.key ? j.key(rec.value) : String(i)}`]; // a task without a batch form: by its requests (answers.ts)
+        const unsent = cids.filter((c) => !j.sent.has(c));
+        if (unsent.length < cids.length) resumed = true;
+        if (unsent.length === 0) continue;
         left = true;
         // identical records share one request
-        if (j.ids.has(cid)) continue;
-        j.ids.add(cid);
+        if (j.ids.has(cids[0] as string)) continue;
+        j.ids.add(cids[0] as string);
         const t = j.task.estimate(rec.value);
-        e.requests += t.requests;
-        e.inputTokens += t.inputTokens;
-        e.outputTokens += t.outputTokens;
-        cost += costOf({ input_tokens: t.inputTokens, output_tokens: t.outputTokens }, j.prices, 'batch');
+        const share = unsent.length / cids.length;
+        const inputTokens = Math.round(t.inputTokens * share);
+        const outputTokens = Math.round(t.outputTokens * share);
+        e.requests += Math.round(t.requests * share);
+        e.inputTokens += inputTokens;
+        e.outputTokens += outputTokens;
+        cost += costOf({ input_tokens: inputTokens, output_tokens: outputTokens }, j.prices, 'batch');
       }
       if (left) pending++;
     }
@@ -197,16 +226,18 @@ export async function runBatchOver<K extends BatchTaskId>(a: BatchOver<K>): Prom
   const { id, o, task, env, ctx, mode, jobId, source, sink, log } = a;
   const journals = a.journalDir;
   const started = performance.now();
-  const inner = adapterOf(id, task, o);
+  const samples = samplesOf(id, task);
+  const inner = samples ? undefined : adapterOf(id, task, o);
   // The tokens of every answer (also those replayed from an earlier run's parts: the job's cost).
   const tokens: Usage = { input_tokens: 0, output_tokens: 0 };
-  const adapter: BatchTaskAdapter = {
+  const adapter: BatchTaskAdapter | undefined = inner && {
     ...inner,
     accept(answer) {
       addUsage(tokens, answer.usage);
       return inner.accept(answer);
     },
   };
+  const key = task.key?.bind(task);
   let applied = 0;
   const counted: ResultSink = {
     apply: (i, r, bound) => {
@@ -229,12 +260,12 @@ export async function runBatchOver<K extends BatchTaskId>(a: BatchOver<K>): Prom
   const total = Math.min(source.count(), o.limit ?? Infinity);
   log(`${id} with ${o.model} as a batch job (${jobId}): ${task.promptSource ?? task.promptHash}`);
   let r;
+  let sampleSets: SampleApplier | undefined;
   try {
-    r = await runBatchJob({
+    const common = {
       api: new BatchApiClient({ baseURL: o.baseURL, apiKey: await env.apiKey(), log }),
       source,
       sink: counted,
-      adapter,
       journalDir: journals,
       job: jobId,
       model: o.model,
@@ -243,7 +274,18 @@ export async function runBatchOver<K extends BatchTaskId>(a: BatchOver<K>): Prom
       signal: ctx.signal,
       progress: ctx.progress,
       log,
-    });
+    };
+    if (samples) {
+      // k samples a record: k requests (samples.ts)
+      const s = await runSamplesBatchJob({
+        ...common,
+        facet: samples,
+        ...(key ? { key } : {}),
+        onAnswer: (u) => addUsage(tokens, u),
+      });
+      sampleSets = s.applier;
+      r = s;
+    } else r = await runBatchJob({ ...common, adapter: adapter as BatchTaskAdapter });
   } catch (err) {
     if (!(err instanceof BatchCancelledError)) throw err;
     // Stopped waiting: the parts applied so far are saved; the batches go on at the provider.
@@ -327,11 +369,16 @@ export async function runBatchOver<K extends BatchTaskId>(a: BatchOver<K>): Prom
       source,
       failed.map((f) => f.i),
     );
-    log(`${failed.length} record(s) the batch left failed go through the online path`);
+    log(
+      samples
+        ? `${failed.length} record(s) the batch left without all ${samples.k} samples: their missing samples go through the online path`
+        : `${failed.length} record(s) the batch left failed go through the online path`,
+    );
     const online = await runJob({
       jobId: `${jobId}.online`,
       journalDir: journals,
-      task,
+      // a k-sample task: only the samples the batch left missing, aggregated with the batch's
+      task: samples && sampleSets ? missingSamplesTask(task, samples, sampleSets, key) : task,
       source: subset,
       sink: {
         apply: (i, res, bound) => counted.apply(subset.indices[i] as number, res, bound),
@@ -355,6 +402,121 @@ export async function runBatchOver<K extends BatchTaskId>(a: BatchOver<K>): Prom
   }
   summary.elapsedMs = performance.now() - started;
   return summary;
+}
+
+/**
+ * A task without a batch form (a question of another type: multi-label, rating, ranking, spans,
+ * text; their self-consistency) as a batch job by its requests (answers.ts): passes over the
+ * records collect the requests the task makes, each pass's new ones a round of batches; then the
+ * job runs as online (its journal, validation, the same sink) with every answer from the batch.
+ */
+async function runByAnswers<K extends BatchTaskId>(
+  a: BatchOver<K>,
+  client: ReturnType<typeof clientFor>,
+  cache: Parameters<typeof createTask>[2]['cache'],
+): Promise<JobSummary> {
+  const { id, o, env, ctx, mode, jobId, source, sink, log } = a;
+  const started = performance.now();
+  const answers = new BatchAnswers(client, mode.retryOnline === true);
+  const task = createTask(id, o, { client: answers, ...(cache ? { cache } : {}) });
+  const prices = pricesOf(o);
+  const n = Math.min(source.count(), o.limit ?? Infinity);
+  log(`${id} with ${o.model} as a batch job by its requests (${jobId}): ${task.promptSource ?? task.promptHash}`);
+  let pre;
+  try {
+    pre = await prefetchAnswers({
+      api: new BatchApiClient({ baseURL: o.baseURL, apiKey: await env.apiKey(), log }),
+      journalDir: a.journalDir,
+      job: jobId,
+      primaryModel: o.model,
+      client: answers,
+      ...(mode.poll ? { poll: mode.poll } : {}),
+      signal: ctx.signal,
+      progress: ctx.progress,
+      log,
+      async pass() {
+        for (let i = 0; i < n; i++) {
+          ctx.signal.throwIfAborted();
+          const rec = await source.get(i);
+          if (!rec.value) continue;
+          try {
+            await task.run(rec.value, { signal: ctx.signal, index: i, line: rec.lineNumber });
+          } catch {
+            // a request without an answer yet: noted for the next round; other errors show in the run
+            ctx.signal.throwIfAborted();
+          }
+        }
+      },
+    });
+  } catch (err) {
+    if (!(err instanceof BatchCancelledError)) throw err;
+    const b = err.summary;
+    throw new JobCancelledError({
+      jobId,
+      task: id,
+      model: o.model,
+      total: n,
+      ok: 0,
+      failed: [],
+      skipped: [],
+      cached: 0,
+      resumed: 0,
+      requests: b.newRequests,
+      tokens: { input_tokens: 0, output_tokens: 0 },
+      cost: 0,
+      elapsedMs: performance.now() - started,
+      journal: b.journal,
+      complete: false,
+      batch: {
+        journals: [b.journal],
+        requests: b.requests,
+        newRequests: b.newRequests,
+        batchesCreated: b.batchesCreated,
+        batches: [],
+        stale: 0,
+        retriedOnline: 0,
+        batchCost: 0,
+        waiting: true,
+      },
+    });
+  }
+  const s = await runJob({
+    jobId,
+    journalDir: a.journalDir,
+    task,
+    source,
+    sink,
+    concurrency: o.concurrency,
+    signal: ctx.signal,
+    progress: ctx.progress,
+    log,
+    prices,
+    // records the batch left failed are tried again when run again (with retryOnline: online)
+    retryFailed: true,
+    limit: o.limit,
+  });
+  const batchCost = costOf(answers.fromBatch, prices, 'batch');
+  s.cost = batchCost + costOf(answers.fromOnline, prices);
+  s.batch = {
+    journals: pre.jobs.map((j) => j.journal),
+    requests: pre.jobs.reduce((x, j) => x + j.requests, 0),
+    newRequests: pre.newRequests,
+    batchesCreated: pre.batchesCreated,
+    batches: pre.jobs.flatMap((j) =>
+      j.parts.map((p) => ({
+        part: p.part,
+        round: p.round,
+        ...(p.batchId ? { batchId: p.batchId } : {}),
+        ...(p.status ? { status: p.status } : {}),
+        requests: p.requests,
+      })),
+    ),
+    stale: 0,
+    retriedOnline: answers.onlineRequests,
+    batchCost,
+  };
+  s.elapsedMs = performance.now() - started;
+  return s;
 }
 
 /** One model's batch job over the file, and the online retry of what it left failed. */
@@ -388,6 +550,13 @@ async function runOneBatch<K extends BatchTaskId>(
       source = new StoreRecordSource(opened);
       sink = new StoreResultSink(opened, { fields: o.fields ?? defaultFields, replace: o.replaceExisting });
     }
+    // a task without a batch form (a question of another type): run by its requests (answers.ts)
+    if (!batchFacet(task) && !samplesOf(id, task))
+      return await runByAnswers(
+        { id, o, task, env, ctx, mode, jobId, journalDir: journalDirFor(target), source, sink, log },
+        client,
+        cache,
+      );
     return await runBatchOver({
       id,
       o,
@@ -431,7 +600,13 @@ function writeJobOptions(dir: string, jobId: string, task: BatchTaskId, o: TaskO
   renameSync(tmp, path);
 }
 
-const SCHEMAS = { label: LabelOptions, rationale: RationaleOptions, judge: JudgeOptions, critique: CritiqueOptions };
+const SCHEMAS = {
+  label: LabelOptions,
+  rationale: RationaleOptions,
+  judge: JudgeOptions,
+  critique: CritiqueOptions,
+  consistency: ConsistencyOptions,
+};
 
 /** A batch job an earlier run left unfinished, with what resumes it. */
 export interface PendingBatchJob {
