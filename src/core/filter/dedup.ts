@@ -427,6 +427,23 @@ export function optimalBands(
   fpWeight = 0.1,
   fnWeight = 0.9,
 ): { bands: number; rows: number } {
+  // Some 280,000 evaluations of the S-curve (40-100 ms): computed once per parameters.
+  const key = `${threshold} ${numPerm} ${fpWeight} ${fnWeight}`;
+  const known = bandsFor.get(key);
+  if (known) return { ...known };
+  const best = searchBands(threshold, numPerm, fpWeight, fnWeight);
+  bandsFor.set(key, best);
+  return { ...best };
+}
+
+const bandsFor = new Map<string, { bands: number; rows: number }>();
+
+function searchBands(
+  threshold: number,
+  numPerm: number,
+  fpWeight: number,
+  fnWeight: number,
+): { bands: number; rows: number } {
   const integrate = (f: (s: number) => number, a: number, b: number) => {
     const steps = 200;
     const h = (b - a) / steps;
@@ -705,14 +722,20 @@ export function clusterSignatures(s: Signatures, options: NearOptions = {}, sign
   const n = s.n;
   const uf = new UnionFind(n);
   // Only texts with at least one shingle take part.
-  const live: number[] = [];
-  for (let i = 0; i < n; i++) if ((s.counts[i] as number) > 0) live.push(i);
-  const m = live.length;
-  const bits = Math.max(1, Math.ceil(Math.log2(m + 1)));
-  const packed = bits <= 21;
-  const keys = new Float64Array(m);
-  const keys32 = new Uint32Array(m);
-  const order = new Uint32Array(m);
+  let m = 0;
+  for (let i = 0; i < n; i++) if ((s.counts[i] as number) > 0) m++;
+  const live = new Int32Array(m);
+  for (let i = 0, t = 0; i < n; i++) if ((s.counts[i] as number) > 0) live[t++] = i;
+  // Per band, texts are bucketed by the hash of their band in an open-addressing table (no sort:
+  // O(texts) a band), then laid out bucket by bucket in text order (a counting sort).
+  let cap = 16;
+  while (cap < 2 * m) cap *= 2;
+  const mask = cap - 1;
+  const slotKey = new Uint32Array(cap);
+  const slotBucket = new Int32Array(cap);
+  const bucketOf = new Int32Array(m);
+  const bucketStart = new Int32Array(m + 1);
+  const order = new Int32Array(m);
   let candidates = 0;
   const blocks = s.blocks;
   const verify = (a: number, b: number) => {
@@ -722,6 +745,9 @@ export function clusterSignatures(s: Signatures, options: NearOptions = {}, sign
   };
   for (let band = 0; band < bands; band++) {
     throwIfAborted(signal);
+    slotBucket.fill(-1);
+    let buckets = 0;
+    bucketStart.fill(0);
     for (let t = 0; t < m; t++) {
       const d = live[t] as number;
       let x = Math.imul(band + 1, 0x9e3779b1);
@@ -734,24 +760,29 @@ export function clusterSignatures(s: Signatures, options: NearOptions = {}, sign
       x = Math.imul(x, 0x85ebca6b);
       x ^= x >>> 13;
       const key = x >>> 0;
-      keys32[t] = key;
-      if (packed) keys[t] = key * 2 ** bits + t;
+      let h = Math.imul(key, 0x9e3779b1) & mask;
+      for (;;) {
+        const b = slotBucket[h] as number;
+        if (b === -1) {
+          slotBucket[h] = buckets;
+          slotKey[h] = key;
+          bucketOf[t] = buckets++;
+          break;
+        }
+        if (slotKey[h] === key) {
+          bucketOf[t] = b;
+          break;
+        }
+        h = (h + 1) & mask;
+      }
+      bucketStart[(bucketOf[t] as number) + 1]!++;
     }
-    if (packed) {
-      keys.sort();
-      for (let t = 0; t < m; t++) order[t] = (keys[t] as number) % 2 ** bits;
-    } else {
-      const ord = Array.from({ length: m }, (_, t) => t).sort(
-        (a, b) => (keys32[a] as number) - (keys32[b] as number) || a - b,
-      );
-      for (let t = 0; t < m; t++) order[t] = ord[t] as number;
-    }
-    // Runs of equal keys are buckets.
-    let start = 0;
-    while (start < m) {
-      const key = keys32[order[start] as number];
-      let end = start + 1;
-      while (end < m && keys32[order[end] as number] === key) end++;
+    for (let b = 0; b < buckets; b++) bucketStart[b + 1]! += bucketStart[b] as number;
+    // order: bucket by bucket, texts ascending within a bucket (bucketStart[b] is used as a cursor).
+    for (let t = 0; t < m; t++) order[bucketStart[bucketOf[t] as number]!++] = t;
+    // Each cursor now sits at its bucket's end, which is the next bucket's start.
+    for (let b = 0, start = 0; b < buckets; b++) {
+      const end = bucketStart[b] as number;
       const size = end - start;
       if (size > 1) {
         for (let i = start + 1; i < end; i++) {

@@ -6,7 +6,8 @@
 // main thread wrote them (one encode a text, nothing else there). A text with a non-ASCII byte goes
 // through `slow` first (its bytes in, the normalized text's bytes out: NFKC and lowercase for
 // MinHash, normalizeText for the exact keys), so the string work is done in the workers too;
-// ASCII texts need none of it (NFKC leaves ASCII alone; the kernel lowercases ASCII itself).
+// ASCII texts need none of it (NFKC leaves ASCII alone; the kernel lowercases ASCII itself), nor
+// do texts whose other characters are Latin-1 letters (latin1() below).
 // Shingles:
 //   words (mode 0): a word is a run of ASCII letters/digits or non-ASCII bytes (so any non-ASCII
 //     character is a word character; ASCII punctuation and spaces separate words); ASCII letters are
@@ -38,6 +39,26 @@ function nonAscii(bytes, s, e) {
   for (var i = s; i < e; i++) if (bytes[i] >= 128) return true;
   return false;
 }
+var latinOut = new Uint8Array(4096);
+// A text whose only non-ASCII characters are the Latin-1 letters U+00C0-U+00FF (UTF-8 C3 80-BF)
+// but × and ÷ (C3 97, C3 B7): those are left alone by NFKC (alone and next to any ASCII or other
+// such letter), are no punctuation, symbol or space, and lowercase to the letter 0x20 above
+// (C3 80-9E but 97 to C3 A0-BE). Such a text (é, ü, ñ in European languages) is lowercased here,
+// into latinOut, instead of through the slow path; its length, or -1 for any other text.
+function latin1(bytes, s, e) {
+  if (latinOut.length < e - s) latinOut = new Uint8Array((e - s) * 2);
+  var o = latinOut, L = 0;
+  for (var i = s; i < e; i++) {
+    var c = bytes[i];
+    if (c < 128) { o[L++] = c; continue; }
+    if (c !== 195 || i + 1 >= e) return -1;
+    var c2 = bytes[++i];
+    if (c2 === 151 || c2 === 183 || c2 < 128 || c2 > 191) return -1;
+    o[L++] = 195;
+    o[L++] = c2 <= 158 ? c2 + 32 : c2;
+  }
+  return L;
+}
 function exactChunk(bytes, offsets, n, strip, out, md5, slow) {
   var SP = new Uint8Array(256);
   for (var b0 = 0; b0 < 128; b0++) {
@@ -47,7 +68,11 @@ function exactChunk(bytes, offsets, n, strip, out, md5, slow) {
   var nb = new Uint8Array(4096);
   for (var d = 0; d < n; d++) {
     var src = bytes, s = offsets[d], e = offsets[d + 1];
-    if (nonAscii(bytes, s, e)) { src = slow(bytes.subarray(s, e)); s = 0; e = src.length; }
+    if (nonAscii(bytes, s, e)) {
+      var L1 = latin1(bytes, s, e);
+      if (L1 >= 0) { src = latinOut; e = L1; } else { src = slow(bytes.subarray(s, e)); e = src.length; }
+      s = 0;
+    }
     if (nb.length < e - s) nb = new Uint8Array((e - s) * 2);
     var L = 0, space = false;
     for (var i = s; i < e; i++) {
@@ -79,7 +104,11 @@ function minhashChunk(bytes, offsets, n, mode, k, numPerm, perm, out, counts, sl
   }
   for (var d = 0; d < n; d++) {
     var src = bytes, s = offsets[d], e = offsets[d + 1], base = d * numPerm;
-    if (slow !== null && nonAscii(bytes, s, e)) { src = slow(bytes.subarray(s, e)); s = 0; e = src.length; }
+    if (slow !== null && nonAscii(bytes, s, e)) {
+      var L1 = latin1(bytes, s, e);
+      if (L1 >= 0) { src = latinOut; e = L1; } else { src = slow(bytes.subarray(s, e)); e = src.length; }
+      s = 0;
+    }
     filled.fill(0);
     var cnt = 0, x = 0, i = 0, j = 0;
     if (mode === 0) {
