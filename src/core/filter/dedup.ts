@@ -311,8 +311,8 @@ const md5 = (b: Uint8Array): Uint8Array => createHash('md5').update(b).digest();
 
 /**
  * Exact duplicates: texts with the same exactKey. The keys are computed by the kernel in worker
- * threads (ASCII normalized there; other texts normalized here first), the main thread only packs
- * the texts and looks the keys up: it reads the records meanwhile (filter.ts).
+ * threads (normalization included: minhash-kernel.ts exactChunk); the main thread only packs the
+ * texts and looks the keys up: it reads the records meanwhile (filter.ts).
  */
 export async function exactDuplicates(
   items: Items,
