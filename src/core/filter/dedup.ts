@@ -323,7 +323,8 @@ export async function exactDuplicates(
   const o = ExactOptions.parse(options);
   const strip = o.stripPunctuation;
   const workers = o.workers ?? Math.min(2, availableParallelism());
-  const pool = workers > 0 ? new Pool(workers) : undefined;
+  // Workers are started with the first full chunk: an input of one chunk is done in this thread.
+  let pool: Pool | undefined;
   const table = new DigestTable();
   const idx: number[] = [];
   const scores: (number | undefined)[] = [];
@@ -333,10 +334,11 @@ export async function exactDuplicates(
     const keys = new Uint8Array(r.out);
     for (let at = 0; at < keys.length; at += 16) table.add(keys, at);
   };
-  const flush = async () => {
+  const flush = async (last = false) => {
     if (packer.count === 0) return;
     const { bytes, offsets, count } = packer.take();
-    if (pool) {
+    if (workers > 0 && (pool || !last)) {
+      pool ??= new Pool(workers);
       const done = pool.submit({ exact: true, bytes: bytes.buffer, offsets: offsets.buffer, n: count, strip }, [
         bytes.buffer as ArrayBuffer,
         offsets.buffer as ArrayBuffer,
@@ -364,7 +366,7 @@ export async function exactDuplicates(
         n++;
         if (packer.add(it.text)) await flush();
       }
-    await flush();
+    await flush(true);
     while (results.length) take(await (results.shift() as Promise<ChunkResult>));
     throwIfAborted(signal);
   } finally {
@@ -581,7 +583,8 @@ export async function computeSignatures(
   const k = o.shingleSize ?? (mode === 0 ? 5 : 7);
   const perm = permutations(o.numPerm, o.seed);
   const workers = o.workers ?? Math.min(2, availableParallelism());
-  const pool = workers > 0 ? new Pool(workers) : undefined;
+  // Workers are started with the first full chunk: an input of one chunk is done in this thread.
+  let pool: Pool | undefined;
   // Chunks in flight, in order; finished ones are copied into fixed blocks (no copying to grow)
   // and dropped, then the blocks into one array at the end: memory holds the signatures (2 bytes
   // a component) at most twice, for a moment, never once per chunk plus a doubled array.
@@ -624,10 +627,11 @@ export async function computeSignatures(
   let n = 0;
   const packer = new Packer(o.chunkSize);
 
-  const flush = async () => {
+  const flush = async (last = false) => {
     if (packer.count === 0) return;
     const { bytes, offsets, count } = packer.take();
-    if (pool) {
+    if (workers > 0 && (pool || !last)) {
+      pool ??= new Pool(workers);
       const done = pool.submit(
         {
           bytes: bytes.buffer,
@@ -666,7 +670,7 @@ export async function computeSignatures(
         n++;
         if (packer.add(it.text)) await flush();
       }
-    await flush();
+    await flush(true);
     while (results.length) take(await (results.shift() as Promise<ChunkResult>));
     throwIfAborted(signal);
     const counts = new Uint32Array(n);
