@@ -10,29 +10,36 @@ import { readGzipLines } from './formats/gzip-lines';
 export async function* storeLines(path: string, signal?: AbortSignal): AsyncGenerator<Line> {
   const ds = await JsonlDataset.open(path, { signal });
   try {
-    // Nobody else edits this dataset: its file is read in large chunks (the same lines, values
-    // and reasons as line views give).
-    await ds.ready;
-    for (const seg of ds.segments(64 * 1024 * 1024)) {
-      if (seg.kind !== 'orig') {
-        for (let k = 0; k < seg.lines.length; k++) yield lineOf(ds, seg.logicalStart + k);
-        continue;
-      }
-      for (const chunk of rangeLines(
-        ds.fileDescriptor,
-        seg.byteStart,
-        seg.byteEnd,
-        seg.logicalStart,
-        ds.maxLineBytes,
-        1024 * 1024,
-      )) {
-        if (signal?.aborted) return;
-        yield* chunk;
-        await new Promise((r) => setImmediate(r));
-      }
-    }
+    yield* snapshotLines(ds, signal);
   } finally {
     ds.close();
+  }
+}
+
+/**
+ * The lines of an open dataset that nobody edits while they are read (a CLI command's, which
+ * edits it only afterwards): its file in large chunks, edited lines from memory (the same lines,
+ * values and reasons as line views give; one read a chunk instead of one a line: datasetLines).
+ */
+export async function* snapshotLines(ds: JsonlDataset, signal?: AbortSignal): AsyncGenerator<Line> {
+  await ds.ready;
+  for (const seg of ds.segments(64 * 1024 * 1024)) {
+    if (seg.kind !== 'orig') {
+      for (let k = 0; k < seg.lines.length; k++) yield lineOf(ds, seg.logicalStart + k);
+      continue;
+    }
+    for (const chunk of rangeLines(
+      ds.fileDescriptor,
+      seg.byteStart,
+      seg.byteEnd,
+      seg.logicalStart,
+      ds.maxLineBytes,
+      1024 * 1024,
+    )) {
+      if (signal?.aborted) return;
+      yield* chunk;
+      await new Promise((r) => setImmediate(r));
+    }
   }
 }
 

@@ -7,7 +7,7 @@ import { embedderFor } from '../../core/llm/embeddings';
 import { createAgreementOperation } from '../../core/metrics/agreement';
 import { createReviewQueueOperation } from '../../core/filter/thresholds';
 import type { FieldEdit, LineSource } from '../../core/filter/fields';
-import { datasetLines } from '../../core/sources';
+import { snapshotLines } from '../../core/sources';
 import { createExportOperation, createImportOperation, EXPORT_CHOICES } from '../../core/export/export';
 import { FORMATS } from '../../core/export/formats';
 import { detectFormat } from '../../core/formats';
@@ -57,7 +57,8 @@ async function withDataset<T>(
   const ds = await JsonlDataset.open(file, { signal });
   try {
     await ds.ready;
-    return await run(ds, (_file, s) => () => datasetLines(ds, s));
+    // The command edits the dataset only after reading it: its file is read in large chunks.
+    return await run(ds, (_file, s) => () => snapshotLines(ds, s));
   } finally {
     ds.close();
   }

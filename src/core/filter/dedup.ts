@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
-import { minhashChunk, WORKER_SOURCE } from './minhash-kernel';
+import { exactChunk, minhashChunk, normalizers, WORKER_SOURCE } from './minhash-kernel';
 import { throwIfAborted } from './fields';
 
 /** One text to deduplicate; `score` (e.g. the judge's) is used by keep: 'highest-score'. */
@@ -167,15 +167,18 @@ export function duplicatesToDrop(
 export const ExactOptions = z.object({
   /** Also remove punctuation and symbols (Unicode P and S) before hashing. */
   stripPunctuation: z.boolean().default(false),
+  /** Worker threads for the keys; 0 computes them in this thread. Default: min(2, CPUs). */
+  workers: z.number().int().min(0).max(64).optional(),
+  /** Texts per message to a worker. */
+  chunkSize: z.number().int().min(1).default(4096),
   keep: KeepPolicy.default('first'),
 });
 export type ExactOptions = z.input<typeof ExactOptions>;
 
 /** NFKC, lowercase (JS toLowerCase as the case fold), whitespace runs to one space, trimmed; optionally no punctuation/symbols. */
 export function normalizeText(text: string, stripPunctuation = false): string {
-  let t = text.normalize('NFKC').toLowerCase();
-  if (stripPunctuation) t = t.replace(/[\p{P}\p{S}]+/gu, ' ');
-  return t.replace(/\s+/g, ' ').trim();
+  // The same source as the workers' (minhash-kernel.ts NORMALIZE_SOURCE).
+  return normalizers().normalizeText(text, stripPunctuation);
 }
 
 /** A 128-bit hex digest of the normalized text (md5 here is a fingerprint, not security). */
@@ -183,6 +186,134 @@ export function exactKey(text: string, stripPunctuation = false): string {
   return createHash('md5').update(normalizeText(text, stripPunctuation)).digest('base64');
 }
 
+/**
+ * Texts packed into one UTF-8 buffer with offsets, a chunk for the kernel (transferred to a worker,
+ * not copied). The only work a text costs this thread (which reads the records meanwhile) is one
+ * encode: normalization is the kernel's (minhash-kernel.ts), in the workers.
+ */
+class Packer {
+  private buf: Buffer;
+  private offsets: Uint32Array;
+  private off = 0;
+  count = 0;
+  constructor(private readonly chunkSize: number) {
+    this.buf = Buffer.from(new ArrayBuffer(1 << 16));
+    this.offsets = new Uint32Array(Math.min(chunkSize, 1 << 16) + 1);
+  }
+
+  private room(bytes: number): void {
+    if (this.off + bytes <= this.buf.length) return;
+    const b = Buffer.from(new ArrayBuffer(Math.max(this.buf.length * 2, this.off + bytes)));
+    this.buf.copy(b, 0, 0, this.off);
+    this.buf = b;
+  }
+
+  /** Adds a text; true when the chunk is full (texts or bytes). */
+  add(text: string): boolean {
+    this.room(text.length * 3);
+    this.off += this.buf.write(text, this.off, 'utf8');
+    if (this.count + 2 > this.offsets.length) {
+      const g = new Uint32Array(this.offsets.length * 2);
+      g.set(this.offsets);
+      this.offsets = g;
+    }
+    this.offsets[++this.count] = this.off;
+    return this.count >= this.chunkSize || this.off >= 32 * 1024 * 1024;
+  }
+
+  /** The chunk so far (its buffers belong to the caller), and a fresh one begun. */
+  take(): { bytes: Uint8Array; offsets: Uint32Array; count: number } {
+    const r = { bytes: new Uint8Array(this.buf.buffer, 0, this.off), offsets: this.offsets, count: this.count };
+    this.buf = Buffer.from(new ArrayBuffer(Math.max(1 << 16, this.off + (this.off >>> 3))));
+    this.offsets = new Uint32Array(this.offsets.length);
+    this.off = 0;
+    this.count = 0;
+    return r;
+  }
+}
+
+/**
+ * The exact pass's keys (16-byte digests), one per text in order, in an open-addressing table:
+ * `first(p)` is the first text with text p's key (p itself for the first). 16 bytes + 4 a text
+ * and a table of 2-4 slots a text: no string and no array per text.
+ */
+class DigestTable {
+  private digests = new Uint8Array(16 * 1024);
+  private firstOf = new Int32Array(1024);
+  private slots = new Int32Array(4096); // position + 1; 0 is empty
+  n = 0;
+
+  private hashAt(d: Uint8Array, at: number): number {
+    return (
+      ((d[at] as number) |
+        ((d[at + 1] as number) << 8) |
+        ((d[at + 2] as number) << 16) |
+        ((d[at + 3] as number) << 24)) >>>
+      0
+    );
+  }
+
+  private sameAt(p: number, key: Uint8Array, at: number): boolean {
+    const d = this.digests;
+    for (let i = 0, x = p * 16; i < 16; i++) if (d[x + i] !== key[at + i]) return false;
+    return true;
+  }
+
+  private place(p: number): void {
+    const mask = this.slots.length - 1;
+    for (let h = this.hashAt(this.digests, p * 16) & mask; ; h = (h + 1) & mask)
+      if (this.slots[h] === 0) {
+        this.slots[h] = p + 1;
+        return;
+      }
+  }
+
+  /** Adds the next text's key (bytes at..at+16 of `keys`). */
+  add(keys: Uint8Array, at: number): void {
+    const p = this.n;
+    if (p === this.firstOf.length) {
+      const d = new Uint8Array(this.digests.length * 2);
+      d.set(this.digests);
+      this.digests = d;
+      const f = new Int32Array(this.firstOf.length * 2);
+      f.set(this.firstOf);
+      this.firstOf = f;
+    }
+    if (2 * (p + 1) > this.slots.length) {
+      this.slots = new Int32Array(this.slots.length * 2);
+      for (let q = 0; q < p; q++) if (this.firstOf[q] === q) this.place(q);
+    }
+    const mask = this.slots.length - 1;
+    let h = this.hashAt(keys, at) & mask;
+    for (;;) {
+      const s = this.slots[h] as number;
+      if (s === 0) break;
+      if (this.sameAt(s - 1, keys, at)) {
+        this.firstOf[p] = s - 1;
+        this.n++;
+        return;
+      }
+      h = (h + 1) & mask;
+    }
+    this.digests.set(keys.subarray(at, at + 16), p * 16);
+    this.firstOf[p] = p;
+    this.slots[h] = p + 1;
+    this.n++;
+  }
+
+  first(p: number): number {
+    return this.firstOf[p] as number;
+  }
+}
+
+/** The md5 of bytes (the exact pass's fingerprint, not security). */
+const md5 = (b: Uint8Array): Uint8Array => createHash('md5').update(b).digest();
+
+/**
+ * Exact duplicates: texts with the same exactKey. The keys are computed by the kernel in worker
+ * threads (normalization included: minhash-kernel.ts exactChunk); the main thread only packs the
+ * texts and looks the keys up: it reads the records meanwhile (filter.ts).
+ */
 export async function exactDuplicates(
   items: Items,
   options: ExactOptions = {},
@@ -190,28 +321,67 @@ export async function exactDuplicates(
   progress?: DedupProgress,
 ): Promise<DedupResult> {
   const o = ExactOptions.parse(options);
-  const byKey = new Map<string, number[]>();
+  const strip = o.stripPunctuation;
+  const workers = o.workers ?? Math.min(2, availableParallelism());
+  // Workers are started with the first full chunk: an input of one chunk is done in this thread.
+  let pool: Pool | undefined;
+  const table = new DigestTable();
   const idx: number[] = [];
   const scores: (number | undefined)[] = [];
-  let n = 0;
-  for await (const batch of batches(items))
-    for (const it of batch) {
-      if ((n & 4095) === 0) {
-        throwIfAborted(signal);
-        progress?.(n, 'hashing');
-      }
-      const key = exactKey(it.text, o.stripPunctuation);
-      const g = byKey.get(key);
-      if (g) g.push(n);
-      else byKey.set(key, [n]);
-      idx.push(it.index);
-      scores.push(it.score);
-      n++;
+  const packer = new Packer(o.chunkSize);
+  const results: Promise<ChunkResult>[] = [];
+  const take = (r: ChunkResult) => {
+    const keys = new Uint8Array(r.out);
+    for (let at = 0; at < keys.length; at += 16) table.add(keys, at);
+  };
+  const flush = async (last = false) => {
+    if (packer.count === 0) return;
+    const { bytes, offsets, count } = packer.take();
+    if (workers > 0 && (pool || !last)) {
+      pool ??= new Pool(workers);
+      const done = pool.submit({ exact: true, bytes: bytes.buffer, offsets: offsets.buffer, n: count, strip }, [
+        bytes.buffer as ArrayBuffer,
+        offsets.buffer as ArrayBuffer,
+      ]);
+      done.catch(() => {});
+      results.push(done);
+      while (results.length > 2 * workers) take(await (results.shift() as Promise<ChunkResult>));
+      await pool.room();
+    } else {
+      const keys = new Uint8Array(count * 16);
+      exactChunk()(bytes, offsets, count, strip, keys, md5, normalizers().exactSlow(strip));
+      take({ out: keys.buffer, counts: new ArrayBuffer(0) });
     }
-  const groups: number[][] = [];
-  for (const g of byKey.values()) if (g.length > 1) groups.push(g);
+  };
+  let n = 0;
+  try {
+    for await (const batch of batches(items))
+      for (const it of batch) {
+        if ((n & 4095) === 0) {
+          throwIfAborted(signal);
+          progress?.(n, 'hashing');
+        }
+        idx.push(it.index);
+        scores.push(it.score);
+        n++;
+        if (packer.add(it.text)) await flush();
+      }
+    await flush(true);
+    while (results.length) take(await (results.shift() as Promise<ChunkResult>));
+    throwIfAborted(signal);
+  } finally {
+    await pool?.close();
+  }
+  const byFirst = new Map<number, number[]>();
+  for (let p = 0; p < n; p++) {
+    const f = table.first(p);
+    if (f === p) continue;
+    const g = byFirst.get(f);
+    if (g) g.push(p);
+    else byFirst.set(f, [f, p]);
+  }
   const r = finish(
-    groups,
+    [...byFirst.values()],
     (p) => idx[p] as number,
     (p) => scores[p],
     o.keep,
@@ -236,7 +406,7 @@ export const NearOptions = z.object({
   /** Pairs whose estimated Jaccard is at least this are duplicates. */
   threshold: z.number().gt(0).max(1).default(0.8),
   seed: z.number().int().default(1),
-  /** NFKC + lowercase the text before shingling (costs ~1 s per GB on the main thread). */
+  /** NFKC + lowercase a non-ASCII text before shingling (in the workers: minhash-kernel.ts). */
   normalize: z.boolean().default(true),
   /** Worker threads for the signatures; 0 computes them in this thread. Default: min(2, CPUs). */
   workers: z.number().int().min(0).max(64).optional(),
@@ -258,6 +428,23 @@ export function optimalBands(
   numPerm: number,
   fpWeight = 0.1,
   fnWeight = 0.9,
+): { bands: number; rows: number } {
+  // Some 280,000 evaluations of the S-curve (40-100 ms): computed once per parameters.
+  const key = `${threshold} ${numPerm} ${fpWeight} ${fnWeight}`;
+  const known = bandsFor.get(key);
+  if (known) return { ...known };
+  const best = searchBands(threshold, numPerm, fpWeight, fnWeight);
+  bandsFor.set(key, best);
+  return { ...best };
+}
+
+const bandsFor = new Map<string, { bands: number; rows: number }>();
+
+function searchBands(
+  threshold: number,
+  numPerm: number,
+  fpWeight: number,
+  fnWeight: number,
 ): { bands: number; rows: number } {
   const integrate = (f: (s: number) => number, a: number, b: number) => {
     const steps = 200;
@@ -310,7 +497,8 @@ export interface Signatures {
   numPerm: number;
 }
 
-type ChunkResult = { out: Uint16Array; counts: Uint32Array };
+/** A worker's answer: the signatures (Uint16) and shingle counts (Uint32), or the exact keys (16 bytes a text). */
+type ChunkResult = { out: ArrayBufferLike; counts: ArrayBufferLike };
 interface Job {
   msg: Record<string, unknown>;
   transfer: ArrayBuffer[];
@@ -335,7 +523,7 @@ class Pool {
         const job = this.running.get(w);
         this.running.delete(w);
         this.idle.push(w);
-        job?.resolve({ out: new Uint16Array(m.out), counts: new Uint32Array(m.counts) });
+        job?.resolve(m);
         this.pump();
       });
       w.on('error', (e) => {
@@ -383,8 +571,6 @@ class Pool {
   }
 }
 
-const ASCII = /^[^\u0080-\uffff]*$/; // no UTF-16 unit above U+007F
-
 /** MinHash signatures of the texts, streaming them to a worker pool in chunks. */
 export async function computeSignatures(
   items: Items,
@@ -397,7 +583,8 @@ export async function computeSignatures(
   const k = o.shingleSize ?? (mode === 0 ? 5 : 7);
   const perm = permutations(o.numPerm, o.seed);
   const workers = o.workers ?? Math.min(2, availableParallelism());
-  const pool = workers > 0 ? new Pool(workers) : undefined;
+  // Workers are started with the first full chunk: an input of one chunk is done in this thread.
+  let pool: Pool | undefined;
   // Chunks in flight, in order; finished ones are copied into fixed blocks (no copying to grow)
   // and dropped, then the blocks into one array at the end: memory holds the signatures (2 bytes
   // a component) at most twice, for a moment, never once per chunk plus a doubled array.
@@ -407,7 +594,8 @@ export async function computeSignatures(
   const sigBlocks: Uint16Array[] = [];
   const countBlocks: Uint32Array[] = [];
   let got = 0;
-  const take = (r: ChunkResult) => {
+  const take = (chunk: ChunkResult) => {
+    const r = { out: new Uint16Array(chunk.out), counts: new Uint32Array(chunk.counts) };
     const m = r.counts.length;
     let k = 0;
     while (k < m) {
@@ -436,26 +624,26 @@ export async function computeSignatures(
   };
   const index: number[] = [];
   const scores: number[] = [];
-  let texts: string[] = [];
-  let bytesEstimate = 0;
   let n = 0;
+  const packer = new Packer(o.chunkSize);
 
-  const flush = async () => {
-    if (texts.length === 0) return;
-    const buf = Buffer.from(new ArrayBuffer(bytesEstimate));
-    const offsets = new Uint32Array(texts.length + 1);
-    let off = 0;
-    for (let i = 0; i < texts.length; i++) {
-      off += buf.write(texts[i] as string, off, 'utf8');
-      offsets[i + 1] = off;
-    }
-    const count = texts.length;
-    texts = [];
-    bytesEstimate = 0;
-    if (pool) {
+  const flush = async (last = false) => {
+    if (packer.count === 0) return;
+    const { bytes, offsets, count } = packer.take();
+    if (workers > 0 && (pool || !last)) {
+      pool ??= new Pool(workers);
       const done = pool.submit(
-        { bytes: buf.buffer, offsets: offsets.buffer, n: count, mode, k, numPerm: o.numPerm, perm },
-        [buf.buffer, offsets.buffer],
+        {
+          bytes: bytes.buffer,
+          offsets: offsets.buffer,
+          n: count,
+          mode,
+          k,
+          numPerm: o.numPerm,
+          perm,
+          normalize: o.normalize,
+        },
+        [bytes.buffer as ArrayBuffer, offsets.buffer as ArrayBuffer],
       );
       done.catch(() => {});
       results.push(done);
@@ -464,8 +652,9 @@ export async function computeSignatures(
     } else {
       const out = new Uint16Array(count * o.numPerm);
       const counts = new Uint32Array(count);
-      minhashChunk()(new Uint8Array(buf.buffer, 0, off), offsets, count, mode, k, o.numPerm, perm, out, counts);
-      take({ out, counts });
+      const slow = o.normalize ? normalizers().nearSlow : null;
+      minhashChunk()(bytes, offsets, count, mode, k, o.numPerm, perm, out, counts, slow);
+      take({ out: out.buffer, counts: counts.buffer });
     }
   };
 
@@ -476,16 +665,12 @@ export async function computeSignatures(
           throwIfAborted(signal);
           progress?.(n, 'signatures');
         }
-        // ASCII needs no NFKC, and the kernel lowercases ASCII itself: skip the main-thread pass.
-        const t = o.normalize && !ASCII.test(it.text) ? it.text.normalize('NFKC').toLowerCase() : it.text;
-        texts.push(t);
-        bytesEstimate += t.length * 3;
         index.push(it.index);
         scores.push(it.score ?? Number.NaN);
         n++;
-        if (texts.length >= o.chunkSize) await flush();
+        if (packer.add(it.text)) await flush();
       }
-    await flush();
+    await flush(true);
     while (results.length) take(await (results.shift() as Promise<ChunkResult>));
     throwIfAborted(signal);
     const counts = new Uint32Array(n);
@@ -541,14 +726,20 @@ export function clusterSignatures(s: Signatures, options: NearOptions = {}, sign
   const n = s.n;
   const uf = new UnionFind(n);
   // Only texts with at least one shingle take part.
-  const live: number[] = [];
-  for (let i = 0; i < n; i++) if ((s.counts[i] as number) > 0) live.push(i);
-  const m = live.length;
-  const bits = Math.max(1, Math.ceil(Math.log2(m + 1)));
-  const packed = bits <= 21;
-  const keys = new Float64Array(m);
-  const keys32 = new Uint32Array(m);
-  const order = new Uint32Array(m);
+  let m = 0;
+  for (let i = 0; i < n; i++) if ((s.counts[i] as number) > 0) m++;
+  const live = new Int32Array(m);
+  for (let i = 0, t = 0; i < n; i++) if ((s.counts[i] as number) > 0) live[t++] = i;
+  // Per band, texts are bucketed by the hash of their band in an open-addressing table (no sort:
+  // O(texts) a band), then laid out bucket by bucket in text order (a counting sort).
+  let cap = 16;
+  while (cap < 2 * m) cap *= 2;
+  const mask = cap - 1;
+  const slotKey = new Uint32Array(cap);
+  const slotBucket = new Int32Array(cap);
+  const bucketOf = new Int32Array(m);
+  const bucketStart = new Int32Array(m + 1);
+  const order = new Int32Array(m);
   let candidates = 0;
   const blocks = s.blocks;
   const verify = (a: number, b: number) => {
@@ -558,6 +749,9 @@ export function clusterSignatures(s: Signatures, options: NearOptions = {}, sign
   };
   for (let band = 0; band < bands; band++) {
     throwIfAborted(signal);
+    slotBucket.fill(-1);
+    let buckets = 0;
+    bucketStart.fill(0);
     for (let t = 0; t < m; t++) {
       const d = live[t] as number;
       let x = Math.imul(band + 1, 0x9e3779b1);
@@ -570,24 +764,29 @@ export function clusterSignatures(s: Signatures, options: NearOptions = {}, sign
       x = Math.imul(x, 0x85ebca6b);
       x ^= x >>> 13;
       const key = x >>> 0;
-      keys32[t] = key;
-      if (packed) keys[t] = key * 2 ** bits + t;
+      let h = Math.imul(key, 0x9e3779b1) & mask;
+      for (;;) {
+        const b = slotBucket[h] as number;
+        if (b === -1) {
+          slotBucket[h] = buckets;
+          slotKey[h] = key;
+          bucketOf[t] = buckets++;
+          break;
+        }
+        if (slotKey[h] === key) {
+          bucketOf[t] = b;
+          break;
+        }
+        h = (h + 1) & mask;
+      }
+      bucketStart[(bucketOf[t] as number) + 1]!++;
     }
-    if (packed) {
-      keys.sort();
-      for (let t = 0; t < m; t++) order[t] = (keys[t] as number) % 2 ** bits;
-    } else {
-      const ord = Array.from({ length: m }, (_, t) => t).sort(
-        (a, b) => (keys32[a] as number) - (keys32[b] as number) || a - b,
-      );
-      for (let t = 0; t < m; t++) order[t] = ord[t] as number;
-    }
-    // Runs of equal keys are buckets.
-    let start = 0;
-    while (start < m) {
-      const key = keys32[order[start] as number];
-      let end = start + 1;
-      while (end < m && keys32[order[end] as number] === key) end++;
+    for (let b = 0; b < buckets; b++) bucketStart[b + 1]! += bucketStart[b] as number;
+    // order: bucket by bucket, texts ascending within a bucket (bucketStart[b] is used as a cursor).
+    for (let t = 0; t < m; t++) order[bucketStart[bucketOf[t] as number]!++] = t;
+    // Each cursor now sits at its bucket's end, which is the next bucket's start.
+    for (let b = 0, start = 0; b < buckets; b++) {
+      const end = bucketStart[b] as number;
       const size = end - start;
       if (size > 1) {
         for (let i = start + 1; i < end; i++) {

@@ -153,6 +153,7 @@ async function evaluate(
   ctx: OperationContext,
   deps: { embed?: EmbedFn | undefined },
   keepRaw: boolean,
+  needTags = true,
 ): Promise<Evaluated> {
   const named: { name: string; test: (l: Line) => boolean }[] = [
     ...spec.rules.map((r) => ({ name: printRule(r), test: compileRule(r) })),
@@ -218,11 +219,16 @@ async function evaluate(
       if (spec.dedup !== 'none' && line.value) {
         const text = dedupText(line.value, spec.dedupField);
         if (text !== undefined) {
-          // A promise only when the search is behind (then wait for it).
-          const wait = finder?.add({ index: line.index, text, score: judgeScore(line.value) });
+          // A promise only when the search is behind (then wait for it). The score and the tags
+          // only when they are used (keep the highest score; the tag action): this loop is the
+          // main thread's part of a duplicate search over a million records.
+          const score = spec.keep === 'highest-score' ? judgeScore(line.value) : undefined;
+          const wait = finder?.add({ index: line.index, text, score });
           if (wait) await wait;
-          const t = tagsOf(line.value);
-          if (t.length) itemTags.set(line.index, t);
+          if (needTags) {
+            const t = tagsOf(line.value);
+            if (t.length) itemTags.set(line.index, t);
+          }
         }
       }
     }
@@ -280,7 +286,7 @@ export async function filterLines(
 ): Promise<FilterResult> {
   const o = FilterOptions.parse({ file: '-', ...options });
   const reopenable = typeof source === 'function' || (Symbol.iterator in source && !(Symbol.asyncIterator in source));
-  const ev = await evaluate(source, o, ctx, deps, o.action === 'write' && !reopenable);
+  const ev = await evaluate(source, o, ctx, deps, o.action === 'write' && !reopenable, o.action === 'tag');
   const result: FilterResult = { ...ev.report, action: o.action };
   ctx.log(`${ev.report.kept} kept, ${ev.report.dropped} dropped of ${ev.report.total}`);
   switch (o.action) {
