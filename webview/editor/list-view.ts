@@ -3,8 +3,6 @@
 // in pages of 100 (getRows, or getMatchRows by match position) and are kept in an LRU cache. A
 // tall spacer gives the scrollbar its range; past a few million pixels the scroll position is
 // scaled, so even 100M rows stay reachable. Selection and keys work on row positions.
-import '@vscode-elements/elements/dist/vscode-button/index.js';
-import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import type { DocumentInfo, RowPayload, SearchQuery } from '../../src/shared/protocol';
 import { el, formatCount, formatPercent, icon, vsButton } from './dom';
 import { AllRows, MatchRows, type RowSource } from './list-source';

@@ -1,8 +1,6 @@
 // The curation editor's toolbar: previous / next, the position and the go-to-line box, the view
 // tabs, the review queue's bar, the unsaved and indexing marks, the status line and the help button.
 // Key names in titles come from the key map, so a rebound key is what the tooltips say.
-import '@vscode-elements/elements/dist/vscode-button/index.js';
-import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { DocumentInfo, ViewMode } from '../../src/shared/protocol';
 import { el, icon, vsButton } from './dom';
 import type { ActionId, KeyMap } from './keys';
