@@ -205,7 +205,8 @@ async function navigateDuringJob(page: Page, frame: Frame, n: number): Promise<J
     window.__dcRefreshes = [];
     window.addEventListener('message', (e) => { if (e.data && e.data.kind === 'event' && e.data.type === 'changed') window.__dcRefreshes.push(performance.now()); });
   })()`);
-  await runCommand(page, 'Dataset Curator: Label Records with LLM');
+  // The online job (not "… as a Batch…", which the palette may list first).
+  await runCommand(page, 'Dataset Curator: Label Records with LLM\u2026');
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible', timeout: 30_000 });
   await input.fill('negative, neutral, positive'); // the label set
@@ -215,11 +216,20 @@ async function navigateDuringJob(page: Page, frame: Frame, n: number): Promise<J
     ((await first.textContent().catch(() => '')) ?? '').startsWith('Zero-shot'),
   );
   await input.press('Enter'); // zero-shot
+  // A job of more requests than the extension asks about without a known price asks first.
+  const run = page.locator('.monaco-dialog-box .monaco-button', { hasText: /^Run$/ });
   await until(
     'the first results in the page',
-    async () => (await frame.evaluate<number>('window.__dcRefreshes.length')) > 0,
+    async () => {
+      if (await run.isVisible().catch(() => false)) await run.click().catch(() => undefined);
+      return (await frame.evaluate<number>('window.__dcRefreshes.length')) > 0;
+    },
     60_000,
-  );
+  ).catch(async (err: unknown) => {
+    const shot = join(tmpdir(), 'dc-bench-editor-job-failed.png');
+    await page.screenshot({ path: shot }).catch(() => undefined);
+    throw new Error(`${String(err)} (screenshot: ${shot})`);
+  });
   const t0 = await frame.evaluate<number>('performance.now()');
   const nav = await navigate(page, frame, n, { tolerateStuck: true });
   const t1 = await frame.evaluate<number>('performance.now()');

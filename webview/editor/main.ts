@@ -50,7 +50,7 @@ if (root) {
     if (late) return;
     late = true;
     applyLateStyles();
-    void import('./components');
+    void import('./components').then(() => performance.mark('dc:components'));
   };
   setTimeout(afterFirstPaint, LATE_MS);
   void pageLoaded.then(() =>

@@ -135,7 +135,9 @@ export class Toolbar {
   renderPosition(info: DocumentInfo | undefined, lineNumber: number): void {
     const count = info?.lineCount ?? 0;
     const more = info && !info.indexed ? '+' : '';
-    this.position.textContent = count === 0 ? 'No records' : `Line ${lineNumber} of ${count}${more}`;
+    const text = count === 0 ? 'No records' : `Line ${lineNumber} of ${count}${more}`;
+    // Set on every `changed` too (a job's results): unchanged text is not set again (no relayout).
+    if (this.position.textContent !== text) this.position.textContent = text;
   }
 
   say(text: string, error = false): void {
