@@ -287,7 +287,15 @@ export class EditorApp {
     // A job's results (a `changed` at most every 200 ms for as long as it runs) wait while keys are
     // being pressed, the latest standing for those before it: the key's record is drawn first
     // (from the cache, marked stale), the refresh after. At most BACKGROUND_WAIT_MS.
-    if (e.type === 'changed' && e.background && e.edited === undefined && e.focus === undefined) {
+    if (
+      e.type === 'changed' &&
+      e.background &&
+      e.edited === undefined &&
+      e.focus === undefined &&
+      // not the index completing or growing (what the list and the position count changes)
+      e.info.indexed &&
+      this.info?.indexed === true
+    ) {
       const now = performance.now();
       const since = this.background?.since ?? now;
       if (this.background) clearTimeout(this.background.timer);
