@@ -321,10 +321,10 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
         .replace(/url\((["']?)\.\/codicon\.ttf[^)"']*\1\)/g, () => font);
       this.assetCache = {
         script: read('editor.js').toString('utf8'),
-        styles: [
-          { file: 'codicon.css', css: codicons },
-          { file: 'editor.css', css: read('editor.css').toString('utf8') },
-        ],
+        styles: {
+          codicons: { file: 'codicon.css', css: codicons },
+          editor: { file: 'editor.css', css: read('editor.css').toString('utf8') },
+        },
       };
     }
     return this.assetCache;
@@ -337,11 +337,16 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     const uri = (f: string) => webview.asWebviewUri(vscode.Uri.joinPath(root, f)).toString();
     const { script, styles } = this.assets(root);
     // Text that could end or confuse its element is linked instead (the build never makes such text).
-    const styleTags = styles.map(({ file, css }) =>
-      /<\/style|<!--/i.test(css)
-        ? `<link rel="stylesheet" href="${uri(file)}">`
-        : `<style nonce="${nonce}">${css}</style>`,
-    );
+    const styleTag = ({ file, css }: { file: string; css: string }, id = '') =>
+      /<\/style|<!--|<\/template/i.test(css)
+        ? `<link rel="stylesheet" href="${uri(file)}"${id}>`
+        : `<style nonce="${nonce}"${id}>${css}</style>`;
+    // The codicons (their font inlined: over half of the page's bytes) wait, inert, until the first
+    // record is on screen (webview/editor/main.ts applies them): no icon is needed for it.
+    const styleTags = [
+      `<template id="dc-late-styles">${styleTag(styles.codicons)}</template>`,
+      styleTag(styles.editor, ' id="dc-styles"'),
+    ];
     const scriptTag = /<\/script|<!--/i.test(script)
       ? `<script type="module" nonce="${nonce}" src="${uri('editor.js')}"></script>`
       : `<script type="module" nonce="${nonce}">${script.replace(/\/\/# sourceMappingURL=\S+\s*$/, () => `//# sourceMappingURL=${uri('editor.js.map')}`)}</script>`;
@@ -369,8 +374,11 @@ ${scriptTag}
 
 interface PageAssets {
   script: string;
-  /** codicon.css (font inlined), editor.css. */
-  styles: { file: string; css: string }[];
+  styles: {
+    /** codicon.css, its font inlined. */
+    codicons: { file: string; css: string };
+    editor: { file: string; css: string };
+  };
 }
 
 /** Records longer than this are not inlined in the webview's page. */

@@ -72,6 +72,17 @@ describe('curation editor in the workbench', () => {
     // Evaluated in the webview (a string: this file is type-checked without the DOM library).
     // The page fetches nothing before VS Code shows it: the host inlines the script and the
     // styles under the nonce, the codicon font as a data: URI; protocol.js comes after load.
+    // The first record is drawn before the page defines its components and applies the codicons.
+    const order = await until('the components defined', async () => {
+      const marks = await frame.evaluate<{ first?: number; components?: number; button: boolean }>(
+        `({ first: performance.getEntriesByName('dc:first-record')[0]?.startTime, components: performance.getEntriesByName('dc:components')[0]?.startTime, button: !!customElements.get('vscode-button') })`,
+      );
+      return marks.components !== undefined && marks.button ? marks : undefined;
+    });
+    assert.ok(
+      order.first !== undefined && order.first < order.components!,
+      `the first record (${order.first}) before the components (${order.components})`,
+    );
     const page_ = await frame.evaluate<{
       inline: { nonce: boolean; head: string }[];
       protocol: { nonce: boolean; src: string }[];

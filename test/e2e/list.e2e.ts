@@ -124,9 +124,24 @@ describe('list mode over a million records, as a person', () => {
     await page.keyboard.press('Home');
     await until('back at the top', async () => (await shownRows())[0]?.line === '1');
 
-    // The wheel, as far as it goes.
+    // A wheel notch moves the rows by its own pixels, as in a short file: 240 px, 10 rows (the
+    // list's spacer is shorter than a million rows; the browser's own scrolling moved it 3 times as far).
     const box = await viewportBox();
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.wheel(0, 240);
+    let settled = '';
+    await until('the wheel moved the list and settled', async () => {
+      const first = (await shownRows())[0]?.line ?? '';
+      const done = first !== '1' && first === settled;
+      settled = first;
+      await new Promise((r) => setTimeout(r, 200));
+      return done;
+    });
+    assert.equal((await checkShownRows('a wheel of 240 px'))[0], 11, 'a 240 px wheel moves the list by 10 rows');
+    await page.keyboard.press('Home');
+    await until('back at the top', async () => (await shownRows())[0]?.line === '1');
+
+    // The wheel, as far as it goes.
     await until('the wheel reaches the end', async () => {
       await page.mouse.wheel(0, 3_000_000);
       const rows = await shownRows();

@@ -5,8 +5,6 @@
 // kappa per pair, Fleiss' kappa and Krippendorff's alpha (nominal). The host computes it in the
 // core and keeps it live as records are relabeled; this view re-asks when the document changes.
 // SVG and DOM built with createElementNS/createElement, every text set as text.
-import '@vscode-elements/elements/dist/vscode-button/index.js';
-import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { AgreementPayload, ClassificationPayload } from '../../src/shared/protocol';
 import { el, formatCount, svg, vsButton } from './dom';
 import { LiveView } from './live-view';

@@ -3,8 +3,6 @@
 // rationale and who wrote it, every judge side by side (score, criteria, reasons, provenance) with
 // their agreement and a "judges disagree" marker, a critique's refined version beside the original,
 // the review status, and warnings. All text from the record is set as text.
-import '@vscode-elements/elements/dist/vscode-button/index.js';
-import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import type {
   AnnotationView,
   DocumentInfo,

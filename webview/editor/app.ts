@@ -30,6 +30,11 @@ import { Toolbar } from './toolbar';
 
 type Mode = ViewMode;
 
+/** A job's results wait until the keys have been quiet this long (see onEvent)... */
+const KEY_QUIET_MS = 250;
+/** ...but no longer than this in all. */
+const BACKGROUND_WAIT_MS = 1000;
+
 const MODES: readonly Mode[] = ['record', 'list', 'stats', 'agreement', 'duplicates'];
 
 interface SavedState {
@@ -79,6 +84,12 @@ export class EditorApp {
   private autoAdvance = false;
   private keys: KeyMap = keyMap();
   private shownAny = false;
+  /** What the record view shows (the record, the label set): a refresh bringing the same is not rendered. */
+  private renderedKey: string | undefined;
+  /** When the last key press was handled (performance.now()). */
+  private lastKeyAt = -Infinity;
+  /** A job's `changed` not handled yet (see onEvent), and when the first one waiting arrived. */
+  private background: { event: HostEvent; since: number; timer: ReturnType<typeof setTimeout> } | undefined;
   /** Whether the list's columns come from this webview's state (else from the host's memory of the file). */
   private readonly ownColumns: boolean;
 
@@ -121,10 +132,17 @@ export class EditorApp {
         this.shownAny = true;
         if (how.other) this.host.notify({ kind: 'notify', type: 'current', index: r.index });
         this.saveState();
+        // A refresh (a job's results landing elsewhere in the file) that brings the same record
+        // with the same labels leaves the page as it is: re-rendering it would only delay the keys.
+        if (how.refresh && !how.moved && this.renderKey(r) === this.renderedKey) {
+          this.renderPosition();
+          return;
+        }
         this.render();
         if (how.moved && !how.refresh) this.toolbar.clearError();
       },
       empty: () => {
+        this.renderedKey = undefined;
         this.renderPosition();
         this.recordView.element.replaceChildren(
           el('p', { class: 'empty' }, this.info?.indexed === false ? 'Reading the file…' : 'This file has no lines.'),
@@ -279,6 +297,32 @@ export class EditorApp {
       this.setKeys(e.keys);
       return;
     }
+    // A job's results (a `changed` at most every 200 ms for as long as it runs) wait while keys are
+    // being pressed, the latest standing for those before it: the key's record is drawn first
+    // (from the cache, marked stale), the refresh after. At most BACKGROUND_WAIT_MS.
+    if (
+      e.type === 'changed' &&
+      e.background &&
+      e.edited === undefined &&
+      e.focus === undefined &&
+      // not the index completing or growing (what the list and the position count changes)
+      e.info.indexed &&
+      this.info?.indexed === true
+    ) {
+      const now = performance.now();
+      const since = this.background?.since ?? now;
+      if (this.background) clearTimeout(this.background.timer);
+      const wait = Math.min(this.lastKeyAt + KEY_QUIET_MS - now, since + BACKGROUND_WAIT_MS - now);
+      if (wait > 0) {
+        this.background = { event: e, since, timer: setTimeout(() => this.flushBackground(), wait) };
+        return;
+      }
+      this.background = undefined;
+    } else if (e.type === 'changed' && this.background) {
+      // Anything else that changed goes now, and stands for the job's results too.
+      clearTimeout(this.background.timer);
+      this.background = undefined;
+    }
     this.setInfo(e.info);
     if (e.type === 'init') {
       performance.mark('dc:init');
@@ -312,6 +356,20 @@ export class EditorApp {
     this.queue.refresh();
     if (e.focus !== undefined) void this.navigate(e.focus);
     else this.nav.refresh();
+  }
+
+  private flushBackground(): void {
+    const b = this.background;
+    if (!b) return;
+    this.background = undefined;
+    // Keys pressed since it was put off: wait again (up to BACKGROUND_WAIT_MS in all).
+    const now = performance.now();
+    const wait = Math.min(this.lastKeyAt + KEY_QUIET_MS - now, b.since + BACKGROUND_WAIT_MS - now);
+    if (wait > 0) {
+      this.background = { ...b, timer: setTimeout(() => this.flushBackground(), wait) };
+      return;
+    }
+    this.onEvent(b.event);
   }
 
   private setInfo(info: DocumentInfo): void {
@@ -348,6 +406,7 @@ export class EditorApp {
       return;
     }
     if (e.ctrlKey || e.metaKey || e.altKey) return; // undo, redo, save... are VS Code's
+    this.lastKeyAt = performance.now();
     const action = this.keys.action(e.key);
     if (action && this.actions[action]()) e.preventDefault();
   }
@@ -635,9 +694,15 @@ export class EditorApp {
     this.toolbar.renderPosition(this.info, this.current?.lineNumber ?? 0);
   }
 
+  /** What render() draws from: the record, the label set, the questions' state. */
+  private renderKey(r: RecordPayload): string {
+    return JSON.stringify([r, this.info?.labels, this.info?.questionsError, this.autoAdvance]);
+  }
+
   private render(): void {
     this.renderPosition();
     const r = this.current;
+    this.renderedKey = r && this.renderKey(r);
     if (!r) return;
     const hidden = new Set([
       ...(r.annotation ? (r.annotationFields ?? DEFAULT_ANNOTATION_FIELDS) : []),

@@ -2,12 +2,6 @@
 // each cluster's records side by side, with the one kept chosen (the core's pick by default), and
 // per cluster or for all: tag the others as duplicates, or delete them (one undoable edit each).
 // A click on a record's line number opens it. Clusters come from the host a page at a time.
-import '@vscode-elements/elements/dist/vscode-button/index.js';
-import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
-import '@vscode-elements/elements/dist/vscode-option/index.js';
-import '@vscode-elements/elements/dist/vscode-radio/index.js';
-import '@vscode-elements/elements/dist/vscode-single-select/index.js';
-import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { DuplicateClusterPayload, DuplicateSearch, DuplicatesPayload } from '../../src/shared/protocol';
 import { append, el, formatCount, icon, vsButton } from './dom';
 import { LiveView } from './live-view';

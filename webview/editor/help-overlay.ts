@@ -1,6 +1,5 @@
 // The keyboard shortcuts overlay (`?`), closed with Escape: the key map's table, with the keys in
 // effect (the datasetCurator.editor.keys setting's).
-import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { el, kbd, restoreFocus, vsButton } from './dom';
 import type { HelpRow } from './keys';
 

@@ -3,8 +3,6 @@
 // in pages of 100 (getRows, or getMatchRows by match position) and are kept in an LRU cache. A
 // tall spacer gives the scrollbar its range; past a few million pixels the scroll position is
 // scaled, so even 100M rows stay reachable. Selection and keys work on row positions.
-import '@vscode-elements/elements/dist/vscode-button/index.js';
-import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import type { DocumentInfo, RowPayload, SearchQuery } from '../../src/shared/protocol';
 import { el, formatCount, formatPercent, icon, vsButton } from './dom';
 import { AllRows, MatchRows, type RowSource } from './list-source';
@@ -94,6 +92,10 @@ export class ListView {
   private query: SearchQuery | undefined;
   private matches: ReadonlySet<number> = new Set();
   private frame = 0;
+  /** The columns the header shows. */
+  private headerKey: string | undefined;
+  /** The position a wheel scrolled to, exact (scrollTop alone is rounded; see onWheel). */
+  private wheelTop: { scrollTop: number; virtual: number } | undefined;
   private poll: ReturnType<typeof setTimeout> | undefined;
   private visible = false;
 
@@ -126,6 +128,7 @@ export class ListView {
     );
     this.element.append(bar, this.picker, this.header, this.viewport);
     this.viewport.addEventListener('scroll', () => this.schedule(), { passive: true });
+    this.viewport.addEventListener('wheel', (e) => this.onWheel(e), { passive: false });
     this.layer.addEventListener('click', (e) => {
       const row = (e.target as Element).closest<HTMLElement>('.list-row[data-index]');
       if (row) this.cb.open(Number(row.dataset.index));
@@ -348,6 +351,33 @@ export class ListView {
       : `Searching… ${formatCount(p.count)} so far (${formatPercent(p.lineCount ? p.scanned / p.lineCount : 0)} of ${formatCount(p.lineCount)})`;
   }
 
+  /**
+   * A wheel moves the list by its own pixels. Over a file too long for the spacer (MAX_SPACER)
+   * the browser's scrolling would move it `ratio()` times as far: as many more rows to draw and
+   * fetch per frame, and a list that jumps past what the eye can follow.
+   */
+  private onWheel(e: WheelEvent): void {
+    const ratio = this.ratio();
+    if (ratio === 1 || e.ctrlKey || e.deltaY === 0) return; // the browser's own scrolling
+    e.preventDefault();
+    const vh = this.viewport.clientHeight;
+    const px = e.deltaMode === 1 ? e.deltaY * ROW_HEIGHT : e.deltaMode === 2 ? e.deltaY * vh : e.deltaY;
+    const max = Math.max(0, this.source.count() * ROW_HEIGHT - vh);
+    const virtual = Math.max(0, Math.min(max, this.virtualTop() + px));
+    this.viewport.scrollTop = virtual / ratio;
+    this.wheelTop = { scrollTop: this.viewport.scrollTop, virtual };
+    this.schedule();
+  }
+
+  /** Where the list is scrolled to, in virtual pixels (row k at k * ROW_HEIGHT). */
+  private virtualTop(): number {
+    const s = this.viewport.scrollTop;
+    const w = this.wheelTop;
+    // The wheel's exact position while the scroll position is still the one it set (the
+    // scrollbar or a reveal moves it elsewhere).
+    return w && Math.abs(w.scrollTop - s) < 0.5 ? w.virtual : s * this.ratio();
+  }
+
   private ratio(): number {
     const total = this.source.count() * ROW_HEIGHT;
     const spacer = Math.min(total, MAX_SPACER);
@@ -359,7 +389,8 @@ export class ListView {
     const ratio = this.ratio();
     const vh = this.viewport.clientHeight;
     const y = pos * ROW_HEIGHT; // virtual pixels
-    const top = this.viewport.scrollTop * ratio;
+    const top = this.virtualTop();
+    this.wheelTop = undefined;
     if (center) this.viewport.scrollTop = Math.max(0, (y - vh / 2) / ratio);
     else if (y < top) this.viewport.scrollTop = y / ratio;
     else if (y + ROW_HEIGHT > top + vh) this.viewport.scrollTop = (y + ROW_HEIGHT - vh) / ratio;
@@ -396,6 +427,10 @@ export class ListView {
   }
 
   private renderHeader(): void {
+    // Every `changed` (a job's results, a few a second) sets the info again: the same columns are left alone.
+    const key = this.columns.join('\u0000');
+    if (key === this.headerKey) return;
+    this.headerKey = key;
     const template = this.columns.map((c) => BUILTIN[c]?.width ?? 'minmax(120px, 1fr)').join(' ');
     this.element.style.setProperty('--list-columns', template);
     this.header.replaceChildren(
@@ -444,7 +479,7 @@ export class ListView {
     const vh = this.viewport.clientHeight;
     this.spacer.style.height = `${Math.min(count * ROW_HEIGHT, MAX_SPACER)}px`;
     const scrollTop = this.viewport.scrollTop;
-    const virtualTop = scrollTop * this.ratio();
+    const virtualTop = this.virtualTop();
     const first = Math.floor(virtualTop / ROW_HEIGHT);
     const offset = virtualTop - first * ROW_HEIGHT;
     const start = Math.max(0, first - OVERSCAN);
@@ -452,6 +487,12 @@ export class ListView {
     this.layer.style.transform = `translateY(${scrollTop - offset - (first - start) * ROW_HEIGHT}px)`;
 
     for (let p = Math.floor(start / PAGE); p <= Math.floor(Math.max(start, end - 1) / PAGE); p++) this.fetchPage(p);
+    // Ahead of the scrolling, either way: the next page once the rows drawn are within half a page
+    // of it (a wheel moves a few rows a frame; a page is a host round trip away).
+    if (count > 0) {
+      this.fetchPage(Math.floor(Math.min(count - 1, end + PAGE / 2) / PAGE));
+      this.fetchPage(Math.floor(Math.max(0, start - PAGE / 2) / PAGE));
+    }
 
     const fields = this.fieldColumns();
     const only = this.onlyMatches;

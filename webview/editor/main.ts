@@ -7,6 +7,8 @@ import { pageLoaded } from './protocol-loader';
 import { HostConnection } from './rpc';
 
 performance.mark('dc:modules');
+/** The longest the components and codicons wait for the first frame (see below). */
+const LATE_MS = 1000;
 void pageLoaded.then(() => performance.mark('dc:load'));
 const root = document.getElementById('app');
 if (root) {
@@ -40,6 +42,33 @@ if (root) {
         message: `the protocol's schemas did not load: ${String(err)}`,
       }),
   );
-  // VS Code shows the page on its load event; one frame later it is on screen.
-  void pageLoaded.then(() => requestAnimationFrame(() => host.notify({ kind: 'notify', type: 'shown' })));
+  // VS Code shows the page on its load event; one frame later it is on screen. Then what the first
+  // record's paint did not need: the components, the codicons (at the latest after LATE_MS, should
+  // the frame stay hidden and draw no frame).
+  let late = false;
+  const afterFirstPaint = () => {
+    if (late) return;
+    late = true;
+    applyLateStyles();
+    void import('./components').then(() => performance.mark('dc:components'));
+  };
+  setTimeout(afterFirstPaint, LATE_MS);
+  void pageLoaded.then(() =>
+    requestAnimationFrame(() => {
+      host.notify({ kind: 'notify', type: 'shown' });
+      setTimeout(afterFirstPaint, 0);
+    }),
+  );
+}
+
+/**
+ * The stylesheets the host puts in the page inert (a template: the codicons, whose font is most of
+ * the page's styles), applied in their place before the page's own, once the first record is on
+ * screen: an icon without its font draws nothing, so they are not needed for the first paint.
+ */
+function applyLateStyles(): void {
+  const late = document.getElementById('dc-late-styles');
+  if (!(late instanceof HTMLTemplateElement)) return;
+  document.head.insertBefore(late.content, document.getElementById('dc-styles'));
+  late.remove();
 }

@@ -1,7 +1,6 @@
 // A preference record (distilabel's DPO columns: prompt, chosen, rejected, with ratings and
 // models) as the prompt above two responses side by side. "Swap" (or the key x) exchanges chosen and
 // rejected, with their ratings and models, as one undoable edit. All text is set as text.
-import '@vscode-elements/elements/dist/vscode-button/index.js';
 import type { PreferenceView as Pair, RecordPayload } from '../../src/shared/protocol';
 import { el, icon, vsButton } from './dom';
 

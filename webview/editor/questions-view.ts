@@ -7,7 +7,6 @@
 // has the keyboard's focus (`]` / `[`): the number keys act on it. The values are worked out by
 // the host (src/core/session/questions.ts); this view only says what the person did. Every text
 // from the record or a model is set as text.
-import '@vscode-elements/elements/dist/vscode-button/index.js';
 import type { QuestionAnswersView, RecordPayload, RequestParams } from '../../src/shared/protocol';
 import { type Child, el, formatPercent, icon, vsButton } from './dom';
 

@@ -1,6 +1,5 @@
 // Edit the raw line as JSON: live validation with the error's message and position; Apply sends
 // replaceRaw (a pretty-printed valid record is compacted back to one line first).
-import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { el, icon, restoreFocus, vsButton } from './dom';
 import { checkJson, describeProblem } from './json-check';
 

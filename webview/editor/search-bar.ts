@@ -1,11 +1,6 @@
 // Search and filter over the whole file through the host's `search` request: text (plain or
 // regex), label, score range, review status, judges disagree, invalid only. Shows the match count and the current
 // record's position among the matches; Enter/F3 next, Shift+Enter/Shift+F3 previous (wrapping).
-import '@vscode-elements/elements/dist/vscode-button/index.js';
-import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
-import '@vscode-elements/elements/dist/vscode-option/index.js';
-import '@vscode-elements/elements/dist/vscode-single-select/index.js';
-import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { SearchQuery } from '../../src/shared/protocol';
 import { el, formatCount, vsButton } from './dom';
 import type { HostConnection } from './rpc';

@@ -1,7 +1,6 @@
 // The stats view: label distribution and judge-score histogram as SVG charts (built with
 // createElementNS, text set as text), annotated and reviewed shares, and the agreement between
 // judges when records have several.
-import '@vscode-elements/elements/dist/vscode-button/index.js';
 import type { StatsPayload } from '../../src/shared/protocol';
 import { el, formatCount, formatPercent, svg, vsButton } from './dom';
 import type { HostConnection } from './rpc';

@@ -1,8 +1,6 @@
 // The curation editor's toolbar: previous / next, the position and the go-to-line box, the view
 // tabs, the review queue's bar, the unsaved and indexing marks, the status line and the help button.
 // Key names in titles come from the key map, so a rebound key is what the tooltips say.
-import '@vscode-elements/elements/dist/vscode-button/index.js';
-import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { DocumentInfo, ViewMode } from '../../src/shared/protocol';
 import { el, icon, vsButton } from './dom';
 import type { ActionId, KeyMap } from './keys';
@@ -137,7 +135,9 @@ export class Toolbar {
   renderPosition(info: DocumentInfo | undefined, lineNumber: number): void {
     const count = info?.lineCount ?? 0;
     const more = info && !info.indexed ? '+' : '';
-    this.position.textContent = count === 0 ? 'No records' : `Line ${lineNumber} of ${count}${more}`;
+    const text = count === 0 ? 'No records' : `Line ${lineNumber} of ${count}${more}`;
+    // Set on every `changed` too (a job's results): unchanged text is not set again (no relayout).
+    if (this.position.textContent !== text) this.position.textContent = text;
   }
 
   say(text: string, error = false): void {
