@@ -102,6 +102,9 @@ function main(): void {
   let otherCpu: Best | undefined;
   const cpuOf = (r: { cpuMs?: number }) => r.cpuMs ?? NaN;
   const setRounds = Math.max(2, Math.ceil(rounds / 2));
+  /** `curate set` of one field of the line, timed. */
+  const curateSet = (field: string, value: string) =>
+    run(node, [cli, 'set', work, '--line', String(line), '--field', field, '--value', JSON.stringify(value)]);
   try {
     for (let r = 0; r < setRounds; r++) {
       const t = performance.now();
@@ -112,31 +115,11 @@ function main(): void {
       unlinkSync(copy);
       run('sync', []);
       // Relabel back and forth: same length each time.
-      const same1 = run(node, [
-        cli,
-        'set',
-        work,
-        '--line',
-        String(line),
-        '--field',
-        'label',
-        '--value',
-        JSON.stringify(r % 2 ? label : same),
-      ]);
+      const same1 = curateSet('label', r % 2 ? label : same);
       setSame = better(setSame, same1.ms);
       sameCpu = better(sameCpu, cpuOf(same1));
       run('sync', []);
-      const other1 = run(node, [
-        cli,
-        'set',
-        work,
-        '--line',
-        String(line),
-        '--field',
-        'rationale',
-        '--value',
-        JSON.stringify(`edited ${'x'.repeat(r + 1)}`),
-      ]);
+      const other1 = curateSet('rationale', `edited ${'x'.repeat(r + 1)}`);
       setOther = better(setOther, other1.ms);
       otherCpu = better(otherCpu, cpuOf(other1));
       run('sync', []);

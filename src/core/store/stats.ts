@@ -154,21 +154,8 @@ export async function computeStats(
     if (s.kind === 'orig') ranges.push({ from: s.byteStart, to: s.byteEnd, firstLine: s.logicalStart + 1 });
   const origBytes = ranges.reduce((t, r) => t + r.to - r.from, 0);
   const nWorkers = workerCount(origBytes, opts);
-  let pooled: PartialStats[] | undefined;
   if (opts.diagnostics) opts.diagnostics.workersUsed = 0;
-  if (nWorkers > 0 && ranges.length > 0) {
-    const got = await countPieces(ds.fileDescriptor, ranges, f, maxListed, ds.maxLineBytes, {
-      workers: Math.min(nWorkers, ranges.length),
-      inThread: opts.inThread,
-      signal: opts.signal,
-      onPiece: progress,
-    });
-    pooled = got?.parts;
-    if (got && opts.diagnostics) {
-      opts.diagnostics.workersUsed = got.workersUsed;
-      opts.diagnostics.workersStarted = got.workersStarted;
-    }
-  }
+  const pooled = ranges.length > 0 ? await poolParts(ds, ranges, f, maxListed, nWorkers, opts, progress) : undefined;
   const total = emptyStats();
   let k = 0;
   const fd = ds.fileDescriptor;
@@ -205,6 +192,33 @@ export async function computeStats(
   return finishStats(ds.path, total);
 }
 
+/**
+ * The ranges counted on the warm worker pool (undefined when no worker is to be used or the pool
+ * could not count them: the caller then counts in this thread); the diagnostics say how many.
+ */
+async function poolParts(
+  ds: JsonlDataset,
+  ranges: Range[],
+  f: StatsFields,
+  maxListed: number,
+  nWorkers: number,
+  opts: StatsOptions,
+  progress: (bytes: number) => void,
+): Promise<PartialStats[] | undefined> {
+  if (nWorkers <= 0) return undefined;
+  const got = await countPieces(ds.fileDescriptor, ranges, f, maxListed, ds.maxLineBytes, {
+    workers: Math.min(nWorkers, ranges.length),
+    inThread: opts.inThread,
+    signal: opts.signal,
+    onPiece: progress,
+  });
+  if (got && opts.diagnostics) {
+    opts.diagnostics.workersUsed = got.workersUsed;
+    opts.diagnostics.workersStarted = got.workersStarted;
+  }
+  return got?.parts;
+}
+
 /** computeStats of a pristine dataset whose index is not built: the file's bytes, cut at line starts. */
 async function statsOfFile(ds: JsonlDataset, fields: FieldMap, opts: StatsOptions): Promise<DatasetStats> {
   const maxListed = opts.maxListed ?? 100;
@@ -224,20 +238,7 @@ async function statsOfFile(ds: JsonlDataset, fields: FieldMap, opts: StatsOption
     opts.onProgress?.({ bytes: doneBytes, totalBytes });
   };
   if (opts.diagnostics) opts.diagnostics.workersUsed = 0;
-  let parts: PartialStats[] | undefined;
-  if (nWorkers > 0 && ranges.length > 1) {
-    const got = await countPieces(fd, ranges, f, maxListed, ds.maxLineBytes, {
-      workers: Math.min(nWorkers, ranges.length),
-      inThread: opts.inThread,
-      signal: opts.signal,
-      onPiece: progress,
-    });
-    parts = got?.parts;
-    if (got && opts.diagnostics) {
-      opts.diagnostics.workersUsed = got.workersUsed;
-      opts.diagnostics.workersStarted = got.workersStarted;
-    }
-  }
+  let parts = ranges.length > 1 ? await poolParts(ds, ranges, f, maxListed, nWorkers, opts, progress) : undefined;
   if (!parts) {
     parts = [];
     for (const r of ranges) {
