@@ -29,6 +29,7 @@ export interface BatchJobsApi {
 
 /** The generations that run as a batch, by registry id (their batch jobs resume too). */
 const GENERATORS = {
+  'generate-instructions': 'instructions',
   'generate-responses': 'responses',
   'generate-preferences': 'preferences',
   'generate-dialogues': 'dialogues',

@@ -592,7 +592,8 @@ export async function runRecordJob(
   });
 }
 
-function batchInfoOf(
+/** What a generation's batch jobs sent (their last runs' parts), for its summary. */
+export function batchInfoOf(
   jobs: BatchRunSummary[],
   newRequests: number,
   batchesCreated: number,

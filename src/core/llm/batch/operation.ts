@@ -24,6 +24,7 @@ import { defaultFields } from '../../schema/annotation';
 import type { JsonlDataset } from '../../store';
 import type { Usage } from '../client';
 import { DialoguesOptions } from '../../synth/dialogues';
+import { InstructionsOptions } from '../../synth/instructions';
 import { PreferencesOptions } from '../../synth/preferences';
 import { ResponsesOptions } from '../../synth/responses';
 import type { TaskId } from '../prompts';
@@ -602,6 +603,7 @@ const SCHEMAS = {
   critique: CritiqueOptions,
   consistency: ConsistencyOptions,
   // the generators run as a batch (answers.ts through synth/common.ts runRecordJob)
+  'generate-instructions': InstructionsOptions,
   'generate-responses': ResponsesOptions,
   'generate-preferences': PreferencesOptions,
   'generate-dialogues': DialoguesOptions,
