@@ -4,11 +4,13 @@
 // window closed while its batches ran) is picked up again as on activation: polled in the
 // background, its results applied, without a second batch; one whose batches are at another
 // endpoint than the settings' is not followed. A generation run as a batch ("Generate … as a
-// Batch") is picked up the same way: its output written, no second batch.
+// Batch") is picked up the same way: its output written, no second batch. "Generate Responses as a
+// Batch…" run from its command: one batch, the responses in the output file, no online request.
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { generateEntries, llmEntries } from '../../src/core/registry';
+import { defaultGenerateOutput } from '../../src/core/synth';
 import { startOpenAIServer, type OpenAITestServer } from '../support/openai-server';
 import { activateExtension, scratchFile, waitFor } from './helpers';
 
@@ -181,5 +183,35 @@ describe('Run as Batch', () => {
     assert.equal(summary?.ok, 3);
     assert.equal(summary.batch?.batchesCreated, 0);
     assert.deepEqual(api.batches.pending(), []);
+  });
+
+  it('Generate Responses as a Batch: the questions, one batch, the responses in the output file', async () => {
+    await activateExtension();
+    const s = (server = await startOpenAIServer());
+    await cfg().update('llm.baseUrl', s.baseURL, G);
+    await cfg().update('llm.model', 'm', G);
+    const uri = await scratchFile(
+      'batch-gen-command.jsonl',
+      `${['Name a prime number', 'Why is the sky blue?'].map((p) => JSON.stringify({ prompt: p })).join('\n')}\n`,
+    );
+    const out = defaultGenerateOutput(uri.fsPath, 'responses');
+    void vscode.commands.executeCommand('datasetCurator.generateResponsesBatch', uri);
+    // The questions (the output file, the task's), each with its default.
+    await waitFor('the batch', async () => {
+      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+      return s.batches.list().length > 0 ? true : undefined;
+    });
+    const lines = await waitFor('the responses on disk', () => {
+      if (!existsSync(out)) return undefined;
+      const l = readFileSync(out, 'utf8').trimEnd().split('\n');
+      return l.length === 2 ? l.map((x) => JSON.parse(x) as { prompt?: string; response?: unknown }) : undefined;
+    });
+    assert.deepEqual(
+      lines.map((r) => r.prompt),
+      ['Name a prime number', 'Why is the sky blue?'],
+    );
+    assert.equal(s.batches.list().length, 1);
+    assert.equal(s.batches.list()[0]?.status, 'completed');
+    assert.equal(s.counts.chat, 0, 'no online request');
   });
 });
