@@ -9,6 +9,7 @@ import { llmOperations, type LlmEnv } from './llm/tasks';
 import type { TaskId } from './llm/prompts';
 import {
   dialoguesBatchMode,
+  instructionsBatchMode,
   preferencesBatchMode,
   responsesBatchMode,
   synthOperations,
@@ -339,11 +340,11 @@ export function batchableIds(): string[] {
 /** The generation jobs, by task (their ids: generate-instructions, ...). */
 export function generateEntries(env: SynthEnv): { readonly [K in SynthTask]: OperationEntry<GenerateSummary> } {
   const ops = synthOperations(env);
-  // The per-record generators also run as a Batch API job (src/core/llm/batch/answers.ts): each
-  // step that needs the answers of the one before (a preference's judge, a dialogue's next turn)
-  // one round of batches. Instructions (a pool that grows round by round) runs online only.
+  // The generators also run as a Batch API job (src/core/llm/batch/answers.ts): each step that
+  // needs the answers of the one before (a preference's judge, a dialogue's next turn, the next
+  // round of instructions from the grown pool) one round of batches.
   return {
-    instructions: entry(ops.instructions, generateReporting),
+    instructions: entry(ops.instructions, generateReporting, instructionsBatchMode(env)),
     responses: entry(ops.responses, generateReporting, responsesBatchMode(env)),
     preferences: entry(ops.preferences, generateReporting, preferencesBatchMode(env)),
     dialogues: entry(ops.dialogues, generateReporting, dialoguesBatchMode(env)),

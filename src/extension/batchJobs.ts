@@ -7,10 +7,11 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { JobSummary } from '../core/jobs/runner';
 import { BatchApiClient } from '../core/llm/batch/api';
-import { pendingBatchJobs } from '../core/llm/batch/operation';
+import { isBatchTask, pendingBatchJobs } from '../core/llm/batch/operation';
 import { batchJobStatus, cancelBatchJob, listBatchJobs } from '../core/llm/batch/run';
 import type { LlmEnv } from '../core/llm/tasks';
-import { llmEntries } from '../core/registry';
+import { generateEntries, llmEntries } from '../core/registry';
+import type { GenerateSummary } from '../core/synth';
 import type { CurationEditorProvider } from './curationEditor';
 import { batchFace, runOperation } from './jobs';
 import { documentEnv, doingOf } from './llmCommands';
@@ -21,10 +22,18 @@ import { apiKey, endpointSettings } from './settings';
 /** What the extension's API offers of batch jobs (the integration tests use it). */
 export interface BatchJobsApi {
   /** Picks up the workspace's unfinished batch jobs (as on activation); resolves when they end. */
-  resume(): Promise<Array<JobSummary | undefined>>;
+  resume(): Promise<Array<JobSummary | GenerateSummary | undefined>>;
   /** The batch journals being polled now. */
   pending(): string[];
 }
+
+/** The generations that run as a batch, by registry id (their batch jobs resume too). */
+const GENERATORS = {
+  'generate-instructions': 'instructions',
+  'generate-responses': 'responses',
+  'generate-preferences': 'preferences',
+  'generate-dialogues': 'dialogues',
+} as const;
 
 /** The dataset a batch journal belongs to (`<file>.curator-journal/<job>.batch.jsonl`). */
 function datasetOf(journal: string): string {
@@ -38,12 +47,12 @@ export function registerBatchJobs(
   const { editors, log } = deps;
   const polling = new Set<string>();
 
-  async function resume(): Promise<Array<JobSummary | undefined>> {
+  async function resume(): Promise<Array<JobSummary | GenerateSummary | undefined>> {
     // The jobs' options and endpoints are files of the workspace: an untrusted one is not followed.
     if (!vscode.workspace.isTrusted) return [];
     const journals = await vscode.workspace.findFiles('**/*.curator-journal/*.batch.jsonl');
     const datasets = [...new Set(journals.map((u) => datasetOf(u.fsPath)))].sort();
-    const runs: Array<Promise<JobSummary | undefined>> = [];
+    const runs: Array<Promise<JobSummary | GenerateSummary | undefined>> = [];
     for (const dataset of datasets) {
       const jobs = pendingBatchJobs(dataset, (job, why) => log.warn(`batch job ${job} of ${dataset}: ${why}`));
       for (const job of jobs) {
@@ -61,18 +70,31 @@ export function registerBatchJobs(
           continue;
         }
         const doc = editors.documentFor(uri);
-        const env: LlmEnv = doc
-          ? documentEnv(context, doc, log)
-          : { apiKey: () => apiKey(context.secrets), log: (l) => log.info(l) };
+        const refresh = (): void => doc?.notifyChanged(undefined);
         log.info(`batch job ${job.job} of ${dataset}: unfinished; waiting for its batches again`);
         polling.add(job.journal);
-        runs.push(
-          runOperation(
-            llmEntries(env)[job.task],
+        const task = job.task;
+        let run: Promise<JobSummary | GenerateSummary | undefined>;
+        if (isBatchTask(task)) {
+          const env: LlmEnv = doc
+            ? documentEnv(context, doc, log)
+            : { apiKey: () => apiKey(context.secrets), log: (l) => log.info(l) };
+          run = runOperation(
+            llmEntries(env)[task],
             job.options,
-            batchFace(`${doingOf(job.task)} ${path.basename(dataset)}`, log, () => doc?.notifyChanged(undefined)),
-          ).finally(() => polling.delete(job.journal)),
-        );
+            batchFace(`${doingOf(task)} ${path.basename(dataset)}`, log, refresh),
+          );
+        } else {
+          // a generation as a batch (its dataset is the output file it writes)
+          const synth = GENERATORS[task];
+          const entry = generateEntries({ apiKey: () => apiKey(context.secrets), log: (l) => log.info(l) })[synth];
+          run = runOperation(
+            entry,
+            job.options,
+            batchFace<GenerateSummary>(`Generating ${synth} into ${path.basename(dataset)}`, log, refresh),
+          );
+        }
+        runs.push(run.finally(() => polling.delete(job.journal)));
       }
     }
     return Promise.all(runs);

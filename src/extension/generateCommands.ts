@@ -381,7 +381,7 @@ export function registerGenerateCommands(context: vscode.ExtensionContext, deps:
         }
         try {
           // Instructions take every selected file as seeds; the others run once per file.
-          if (task === 'instructions') await runGenerateCommand(task, uris, { ...deps, context });
+          if (task === 'instructions') await runGenerateCommand(task, uris, { ...deps, context, batch });
           else for (const uri of uris) await runGenerateCommand(task, [uri], { ...deps, context, batch });
         } catch (err) {
           deps.log.error(`Generate ${task} failed`, err);

@@ -3,11 +3,14 @@
 // request), and the results land in the curation editor and on disk. An unfinished batch job (a
 // window closed while its batches ran) is picked up again as on activation: polled in the
 // background, its results applied, without a second batch; one whose batches are at another
-// endpoint than the settings' is not followed.
+// endpoint than the settings' is not followed. A generation run as a batch ("Generate … as a
+// Batch") is picked up the same way: its output written, no second batch. "Generate Responses as a
+// Batch…" run from its command: one batch, the responses in the output file, no online request.
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { llmEntries } from '../../src/core/registry';
+import { generateEntries, llmEntries } from '../../src/core/registry';
+import { defaultGenerateOutput } from '../../src/core/synth';
 import { startOpenAIServer, type OpenAITestServer } from '../support/openai-server';
 import { activateExtension, scratchFile, waitFor } from './helpers';
 
@@ -134,5 +137,81 @@ describe('Run as Batch', () => {
     assert.equal(summary?.ok, 4);
     assert.equal(summary.batch?.batchesCreated, 0);
     assert.deepEqual(api.batches.pending(), []);
+  });
+
+  it('an unfinished generation batch job is picked up again as on activation: its output written, no second batch', async () => {
+    const api = await activateExtension();
+    const s = (server = await startOpenAIServer());
+    s.batches.hold('in_progress');
+    const uri = await scratchFile(
+      'batch-gen-prompts.jsonl',
+      `${['Name a prime number', 'Why is the sky blue?', 'Say hello'].map((p) => JSON.stringify({ prompt: p })).join('\n')}\n`,
+    );
+    const out = uri.fsPath.replace(/\.jsonl$/, '-responses.jsonl');
+    // "Generate Responses as a Batch" whose run stopped waiting (the window closed while its batch ran)
+    const ac = new AbortController();
+    const prepared = generateEntries({ apiKey: () => undefined }).responses.prepare({
+      input: uri.fsPath,
+      output: out,
+      baseURL: s.baseURL,
+      model: 'm',
+      n: 2,
+      noCache: true,
+      force: true,
+    });
+    assert.ok(prepared.batch, 'generate responses has a batch mode');
+    const first = prepared.batch.run({ signal: ac.signal, progress: () => undefined, log: () => undefined });
+    await waitFor('the batch polled', () =>
+      s.requests.some((r) => r.method === 'GET' && r.path.startsWith('/v1/batches/')) ? true : undefined,
+    );
+    ac.abort();
+    await assert.rejects(first, (err: Error) => err.name === 'AbortError');
+    assert.equal(existsSync(out), false, 'nothing written while the batch runs');
+
+    await cfg().update('llm.baseUrl', s.baseURL, G);
+    const resumed = api.batches.resume();
+    await waitFor('polled again', () => (api.batches.pending().length === 1 ? true : undefined));
+    s.batches.release();
+    await waitFor('the output on disk', () =>
+      existsSync(out) && readFileSync(out, 'utf8').trimEnd().split('\n').length === 6 ? true : undefined,
+    );
+    assert.equal(s.batches.list().length, 1, 'the same batch, no second one');
+    assert.equal(s.requests.filter((r) => r.method === 'POST' && r.path === '/v1/batches').length, 1);
+    assert.equal(s.counts.chat, 0, 'no online request');
+    await vscode.commands.executeCommand('notifications.clearAll');
+    const [summary] = await resumed;
+    assert.equal(summary?.ok, 3);
+    assert.equal(summary.batch?.batchesCreated, 0);
+    assert.deepEqual(api.batches.pending(), []);
+  });
+
+  it('Generate Responses as a Batch: the questions, one batch, the responses in the output file', async () => {
+    await activateExtension();
+    const s = (server = await startOpenAIServer());
+    await cfg().update('llm.baseUrl', s.baseURL, G);
+    await cfg().update('llm.model', 'm', G);
+    const uri = await scratchFile(
+      'batch-gen-command.jsonl',
+      `${['Name a prime number', 'Why is the sky blue?'].map((p) => JSON.stringify({ prompt: p })).join('\n')}\n`,
+    );
+    const out = defaultGenerateOutput(uri.fsPath, 'responses');
+    void vscode.commands.executeCommand('datasetCurator.generateResponsesBatch', uri);
+    // The questions (the output file, the task's), each with its default.
+    await waitFor('the batch', async () => {
+      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+      return s.batches.list().length > 0 ? true : undefined;
+    });
+    const lines = await waitFor('the responses on disk', () => {
+      if (!existsSync(out)) return undefined;
+      const l = readFileSync(out, 'utf8').trimEnd().split('\n');
+      return l.length === 2 ? l.map((x) => JSON.parse(x) as { prompt?: string; response?: unknown }) : undefined;
+    });
+    assert.deepEqual(
+      lines.map((r) => r.prompt),
+      ['Name a prime number', 'Why is the sky blue?'],
+    );
+    assert.equal(s.batches.list().length, 1);
+    assert.equal(s.batches.list()[0]?.status, 'completed');
+    assert.equal(s.counts.chat, 0, 'no online request');
   });
 });

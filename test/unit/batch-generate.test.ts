@@ -120,7 +120,6 @@ test('the estimate of a generation as a batch: the online estimate at half the p
     assert.equal(batch.requests, online.requests, task);
     assert.ok(Math.abs(batch.cost * 2 - online.cost) < 1e-9, `${task}: ${batch.cost} is half of ${online.cost}`);
   }
-  assert.equal(entries.instructions.prepare({ ...o, input }).batch, undefined, 'instructions: online only');
 });
 
 test('generate preferences as a batch: the candidates in one round, their judge in the next; the online run`s pairs', async () => {

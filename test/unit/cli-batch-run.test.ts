@@ -9,6 +9,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readJsonl, useLoopbackServer } from './helpers/llm';
+import { synthResponder } from '../support/synth-responder';
 import { root } from './helpers/store';
 
 const { server, dir } = useLoopbackServer('dc-cli-batch-run-');
@@ -245,26 +246,41 @@ test('--retry-online: what the batch left failed goes through the online path fo
   assert.ok(recs.every((x) => x.annotations.suggestions.label.length === 1));
 });
 
-test('an operation without a batch mode, and --retry-online alone, are usage errors', async () => {
+test('generate instructions --batch runs as a batch job; --retry-online alone is a usage error', async () => {
   const file = dataset(2);
-  // self-instruct grows its pool round by round: online only
+  server().respond = synthResponder();
+  // self-instruct as a batch: each round's requests one batch, from the pool at the round's start
+  const out = join(dir(), 'out.jsonl');
   const c = await run([
     'generate',
     'instructions',
     file,
+    '--field',
+    'text',
     '--out',
-    join(dir(), 'out.jsonl'),
+    out,
     '--base-url',
     server().baseURL,
     '--model',
     'm',
+    '--target',
+    '4',
+    '--per-request',
+    '4',
+    '--requests-per-round',
+    '1',
+    '--no-cache',
     '--yes',
     '--batch',
   ]);
-  assert.equal(c.code, 2);
-  assert.match(c.err, /generate instructions cannot run as a batch/);
+  assert.equal(c.code, 0, c.err);
+  assert.equal(readJsonl(out).length, 4);
+  assert.ok(server().batches.list().length >= 1);
+  assert.equal(server().counts.chat, 0, 'no online request');
+  const batches = server().batches.list().length;
   const r = await run(labelArgs(file, '--in-place', '--retry-online'));
   assert.equal(r.code, 2);
   assert.match(r.err, /--retry-online goes with --batch/);
-  assert.equal(server().batches.list().length + server().counts.chat, 0);
+  assert.equal(server().batches.list().length, batches);
+  assert.equal(server().counts.chat, 0);
 });

@@ -38,6 +38,7 @@ test('every registered operation is a CLI subcommand and a VS Code command of th
     'consistency',
     'critique',
     'generate-dialogues',
+    'generate-instructions',
     'generate-preferences',
     'generate-responses',
     'judge',

@@ -100,7 +100,7 @@ export async function runOperation<R>(
 function batchModeOf<R>(prepared: Prepared<R>, name: string): PreparedBatch<R> {
   if (!prepared.batch)
     throw new UsageError(
-      `${name} cannot run as a batch (label, rationale, judge, critique, consistency and generate responses, preferences and dialogues can); run it without --batch`,
+      `${name} cannot run as a batch (label, rationale, judge, critique, consistency and every generation can); run it without --batch`,
     );
   return prepared.batch;
 }

@@ -20,6 +20,7 @@ import { Origin, withOrigin } from '../schema/annotation';
 import { JournalOutputSink, OutputWriter, type GeneratedRecord, type Selector } from './output';
 import { BatchApiClient } from '../llm/batch/api';
 import { BatchAnswers, NotAnsweredYet, prefetchAnswers } from '../llm/batch/answers';
+import { writeBatchJobOptions } from '../llm/batch/job-options';
 import { costOf as costOfUsage } from '../llm/batch/prices';
 import { BatchCancelledError, type BatchRunSummary } from '../llm/batch/run';
 import type { PollPolicy } from '../llm/batch/api';
@@ -528,6 +529,8 @@ export async function runRecordJob(
     const jobId = o.jobId ?? synthJobId(taskId, o, build(llm).promptHash);
     const { journalDir, journalPath, resuming } = prepareOutput(o, jobId, [o.input]);
     if (resuming) llm.log(`resuming ${taskId} into ${o.output} (job ${jobId})`);
+    // As a batch, its options beside its journals: VS Code resumes it on activation (batchJobs.ts).
+    if (batch) writeBatchJobOptions(journalDir, jobId, `generate-${taskId}`, o);
     const input = await (env.openInput ?? openInput)(o);
     // As a batch: the answers are collected from a batch job first (src/core/llm/batch/answers.ts),
     // then the job runs as online with every answer from the batch.
@@ -589,7 +592,8 @@ export async function runRecordJob(
   });
 }
 
-function batchInfoOf(
+/** What a generation's batch jobs sent (their last runs' parts), for its summary. */
+export function batchInfoOf(
   jobs: BatchRunSummary[],
   newRequests: number,
   batchesCreated: number,

@@ -9,7 +9,7 @@ import { responsesOperation } from './responses';
 import type { SynthEnv, SynthTask } from './common';
 
 export { dialoguesBatchMode, DialoguesOptions } from './dialogues';
-export { InstructionsOptions } from './instructions';
+export { instructionsBatchMode, InstructionsOptions } from './instructions';
 export { preferencesBatchMode, PreferencesOptions } from './preferences';
 export { responsesBatchMode, ResponsesOptions } from './responses';
 export { GenerateCancelledError, SynthOptions, type GenerateSummary, type SynthEnv, type SynthTask } from './common';

@@ -22,11 +22,17 @@ import { basename } from 'node:path';
 import { z } from 'zod';
 import { defineOperation, UserError, type Estimate, type OperationContext } from '../operation';
 import { JournalWriter, scanJournal, setJournalAside } from '../jobs/journal';
-import { estimateTokens, type ChatMessage, type Usage } from '../llm/client';
+import { estimateTokens, type ChatMessage, type LlmClient, type Usage } from '../llm/client';
+import { BatchAnswers, prefetchAnswers } from '../llm/batch/answers';
+import { BatchApiClient } from '../llm/batch/api';
+import { writeBatchJobOptions } from '../llm/batch/job-options';
+import { BatchCancelledError } from '../llm/batch/run';
+import { asBatchEstimate, costOf as costOfUsage } from '../llm/batch/prices';
 import { loadTemplate, promptHash, renderTemplate, type PromptTemplate } from '../llm/prompts';
 import { structuredCall, structuredSpec } from '../llm/structured';
 import {
   addUsage,
+  batchInfoOf,
   costOf,
   GenerateCancelledError,
   generated,
@@ -37,9 +43,13 @@ import {
   samplingFor,
   SynthOptions,
   synthJobId,
+  pricesOf,
   withLlm,
   ZERO_USAGE,
+  type BatchModeOptions,
+  type GenerateBatchInfo,
   type GenerateSummary,
+  type SynthBatchMode,
   type SynthEnv,
   type Where,
 } from './common';
@@ -287,13 +297,31 @@ function pct(x: number): string {
   return `${Math.round(x * 1000) / 10}%`;
 }
 
-async function runInstructions(o: InstructionsOptions, env: SynthEnv, ctx: OperationContext): Promise<GenerateSummary> {
+async function runInstructions(
+  o: InstructionsOptions,
+  env: SynthEnv,
+  ctx: OperationContext,
+  batch?: BatchModeOptions,
+): Promise<GenerateSummary> {
   const started = performance.now();
   const seeds = await loadSeeds(o, ctx.signal);
   const p = prepare(o);
   const jobId = o.jobId ?? synthJobId('instructions', o, p.hash);
-  const { journalPath } = prepareOutput(o, jobId, [o.input, ...o.seedFiles]);
-  return withLlm(o, env, ctx, async ({ client, cache, log }) => {
+  const { journalDir, journalPath } = prepareOutput(o, jobId, [o.input, ...o.seedFiles]);
+  return withLlm(o, env, ctx, async ({ client: online, cache, log }) => {
+    // As a batch: each round's requests are one batch (answers.ts prefetchAnswers), answered
+    // before the round is decided as online; its options beside its journals (batchJobs.ts resumes it).
+    let answered: { client: BatchAnswers; api: BatchApiClient; info: GenerateBatchInfo } | undefined;
+    if (batch) {
+      writeBatchJobOptions(journalDir, jobId, 'generate-instructions', o);
+      answered = {
+        client: new BatchAnswers(online, batch.retryOnline === true),
+        api: new BatchApiClient({ baseURL: o.baseURL, apiKey: await env.apiKey(), log }),
+        info: batchInfoOf([], 0, 0, 0),
+      };
+      log(`instructions with ${o.model} as a batch job (${jobId})`);
+    }
+    const client = answered?.client ?? online;
     // 1) what an earlier run did
     let header: Extract<Entry, { type: 'header' }> | undefined;
     const answers = new Map<string, AnswerEntry>();
@@ -382,6 +410,12 @@ async function runInstructions(o: InstructionsOptions, env: SynthEnv, ctx: Opera
       if (recent.length > o.window) recent.shift();
     };
     const rate = (): number => (recent.length ? recent.filter(Boolean).length / recent.length : 1);
+    // the answers from the batch cost the batch price; those sent online (retryOnline) the online one
+    const costNow = (): number =>
+      answered
+        ? costOfUsage(answered.client.fromBatch, pricesOf(o), 'batch') +
+          costOfUsage(answered.client.fromOnline, pricesOf(o))
+        : cost;
     const summary = (complete: boolean): GenerateSummary => ({
       task: 'instructions',
       jobId,
@@ -395,10 +429,11 @@ async function runInstructions(o: InstructionsOptions, env: SynthEnv, ctx: Opera
       cached: cachedAnswers,
       resumed,
       tokens,
-      cost,
+      cost: costNow(),
       elapsedMs: performance.now() - started,
       journal: journalPath,
       complete,
+      ...(answered ? { batch: { ...answered.info, retriedOnline: answered.client.onlineRequests } } : {}),
       stop: stop ?? {
         reason: 'done',
         message: `stopped in round ${round} with ${accepted.length} of ${o.target} instructions`,
@@ -419,7 +454,7 @@ async function runInstructions(o: InstructionsOptions, env: SynthEnv, ctx: Opera
         done: Math.min(accepted.length, o.target),
         total: o.target,
         unit: 'instructions',
-        message: `round ${round}${phase ? ` ${phase}` : ''}: ${accepted.length} of ${o.target} kept · ${rejected} rejected (${rejectedBy.similar ?? 0} near-copies) · acceptance ${pct(rate())} · ${requests} requests · $${cost.toFixed(4)}`,
+        message: `round ${round}${phase ? ` ${phase}` : ''}: ${accepted.length} of ${o.target} kept · ${rejected} rejected (${rejectedBy.similar ?? 0} near-copies) · acceptance ${pct(rate())} · ${requests} requests · $${costNow().toFixed(4)}`,
       });
 
     // 2) replay decided rounds (the pool as it was)
@@ -471,6 +506,29 @@ async function runInstructions(o: InstructionsOptions, env: SynthEnv, ctx: Opera
     if (ctx.signal.aborted) onAbort();
     else ctx.signal.addEventListener('abort', onAbort, { once: true });
     let fatal: { error: unknown } | undefined; // what the first fatal failure threw
+    const ask = (pl: Planned, c: LlmClient) => {
+      const common = {
+        params: samplingFor(o, pl.q),
+        model,
+        mode: o.structuredMode,
+        cache,
+        sample: pl.q,
+        signal: inner.signal,
+      };
+      return pl.kind === 'evolve'
+        ? structuredCall(c, {
+            ...common,
+            messages: pl.messages,
+            spec: evoSpec,
+            template: { id: p.evo.template.id, version: p.evo.template.version },
+          })
+        : structuredCall(c, {
+            ...common,
+            messages: pl.messages,
+            spec,
+            template: { id: p.gen.template.id, version: p.gen.template.version },
+          });
+    };
     report('');
     try {
       while (!stop) {
@@ -487,34 +545,54 @@ async function runInstructions(o: InstructionsOptions, env: SynthEnv, ctx: Opera
         }
         // the round's requests, at most `concurrency` at a time
         const todo = plan.filter((pl) => !got.has(pl.q));
+        // as a batch: the round's requests not answered yet are one batch (resumed, not sent again,
+        // when an earlier run sent it), then the round runs as online with the batch's answers
+        if (answered && todo.length) {
+          const a = answered;
+          report('(batch)');
+          let r: Awaited<ReturnType<typeof prefetchAnswers>>;
+          try {
+            r = await prefetchAnswers({
+              api: a.api,
+              journalDir,
+              job: jobId,
+              client: a.client,
+              ...(batch?.poll ? { poll: batch.poll } : {}),
+              signal: inner.signal,
+              progress: ctx.progress,
+              log,
+              async pass() {
+                for (const pl of todo) {
+                  if (aborted()) return;
+                  // a request without an answer yet is noted for the batch; its result is not used here
+                  await ask(pl, a.client).catch(() => undefined);
+                }
+              },
+            });
+          } catch (err) {
+            // the batch job was cancelled (`curate batch cancel`): nothing more is sent
+            if (err instanceof BatchCancelledError)
+              throw new GenerateCancelledError({
+                ...summary(false),
+                batch: { ...batchInfoOf([err.summary], 0, 0), waiting: true },
+              });
+            throw err;
+          }
+          const info = batchInfoOf(r.jobs, r.newRequests, r.batchesCreated, r.rounds);
+          a.info = {
+            ...info,
+            newRequests: a.info.newRequests + info.newRequests,
+            batchesCreated: a.info.batchesCreated + info.batchesCreated,
+            rounds: a.info.rounds + info.rounds,
+          };
+        }
         let next = 0;
         const worker = async (): Promise<void> => {
           while (next < todo.length && !aborted()) {
             const pl = todo[next++] as Planned;
-            const common = {
-              params: samplingFor(o, pl.q),
-              model,
-              mode: o.structuredMode,
-              cache,
-              sample: pl.q,
-              signal: inner.signal,
-            };
             let res;
             try {
-              res =
-                pl.kind === 'evolve'
-                  ? await structuredCall(client, {
-                      ...common,
-                      messages: pl.messages,
-                      spec: evoSpec,
-                      template: { id: p.evo.template.id, version: p.evo.template.version },
-                    })
-                  : await structuredCall(client, {
-                      ...common,
-                      messages: pl.messages,
-                      spec,
-                      template: { id: p.gen.template.id, version: p.gen.template.version },
-                    });
+              res = await ask(pl, client);
             } catch (err) {
               if (!aborted()) {
                 fatal = { error: err };
@@ -655,6 +733,18 @@ async function estimateInstructions(o: InstructionsOptions, signal: AbortSignal)
   const inputTokens = Math.round(requests * perRequestIn);
   const outputTokens = Math.round(requests * perRequestOut);
   return { records: o.target, requests, inputTokens, outputTokens, cost: costOf(o, inputTokens, outputTokens) };
+}
+
+/**
+ * Instructions as a Batch API job (the registry's batch mode): each round's requests one batch,
+ * built from the pool at the round's start and decided in request order as online, so the output
+ * is the online run's on a deterministic endpoint. The estimate: the online one at batch prices.
+ */
+export function instructionsBatchMode(env: SynthEnv): SynthBatchMode<InstructionsOptions> {
+  return {
+    estimate: async (o) => asBatchEstimate(await estimateInstructions(o, new AbortController().signal), pricesOf(o)),
+    run: (o, ctx, mode) => runInstructions(o, env, ctx, mode),
+  };
 }
 
 export function instructionsOperation(env: SynthEnv) {

@@ -6,8 +6,8 @@
 // at the Batch API's price, and `retryOnline` sends the requests the batch left failed through the
 // online path for those records. Several models (judges): one batch job per model, one after the
 // other.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Estimate, OperationContext } from '../../operation';
 import { UserError } from '../../operation';
 import {
@@ -23,6 +23,10 @@ import type { LlmTask, RecordSource, ResultSink, SourceRecord } from '../../jobs
 import { defaultFields } from '../../schema/annotation';
 import type { JsonlDataset } from '../../store';
 import type { Usage } from '../client';
+import { DialoguesOptions } from '../../synth/dialogues';
+import { InstructionsOptions } from '../../synth/instructions';
+import { PreferencesOptions } from '../../synth/preferences';
+import { ResponsesOptions } from '../../synth/responses';
 import type { TaskId } from '../prompts';
 import {
   annotationKeys,
@@ -45,6 +49,7 @@ import { BatchAnswers, prefetchAnswers } from './answers';
 import { BatchApiClient, type PollPolicy } from './api';
 import { batchFacet, samplesFacet, type SamplesFacet } from './facet';
 import { readInputIds } from './format';
+import { jobOfJournal, jobOptionsPath, writeBatchJobOptions } from './job-options';
 import { readBatchJournal } from './journal';
 import { runBatchJob } from './job';
 import { costOf } from './prices';
@@ -579,25 +584,16 @@ async function runOneBatch<K extends BatchTaskId>(
 // ---- resuming -------------------------------------------------------------------------------
 
 /**
- * The options of a batch job, beside its journal (`<job>.batch.op.json`): what a face needs to
- * resume it later without asking again (VS Code on activation). Never the API key (it is not an
- * option); paths made absolute.
+ * The options of a batch job, beside its journal (`<job>.batch.op.json`, job-options.ts): what a
+ * face needs to resume it later without asking again (VS Code on activation). Each model's run is
+ * its own job here (runTaskAsBatch), so the lists of models are left out.
  */
 function writeJobOptions(dir: string, jobId: string, task: BatchTaskId, o: TaskOptionsById[BatchTaskId]): void {
-  const path = join(dir, `${jobId}.batch.op.json`);
-  if (existsSync(path)) return;
-  const options = {
+  writeBatchJobOptions(dir, jobId, task, {
     ...o,
-    input: resolve(o.input),
-    ...(o.output !== undefined ? { output: resolve(o.output) } : {}),
     ...('judgeModels' in o ? { judgeModels: [] } : {}),
     ...('models' in o ? { models: [] } : {}),
-    jobId,
-  };
-  mkdirSync(dir, { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify({ version: 1, task, options })}\n`, { mode: 0o600 });
-  renameSync(tmp, path);
+  });
 }
 
 const SCHEMAS = {
@@ -606,13 +602,28 @@ const SCHEMAS = {
   judge: JudgeOptions,
   critique: CritiqueOptions,
   consistency: ConsistencyOptions,
+  // the generators run as a batch (answers.ts through synth/common.ts runRecordJob)
+  'generate-instructions': InstructionsOptions,
+  'generate-responses': ResponsesOptions,
+  'generate-preferences': PreferencesOptions,
+  'generate-dialogues': DialoguesOptions,
 };
+
+/** The registry ids whose batch jobs a face can resume from the options beside their journals. */
+export type ResumableBatchTask = keyof typeof SCHEMAS;
+
+function isResumable(id: string): id is ResumableBatchTask {
+  return Object.hasOwn(SCHEMAS, id);
+}
 
 /** A batch job an earlier run left unfinished, with what resumes it. */
 export interface PendingBatchJob {
+  /** The operation's job id (a generator's batch jobs are `<job>~<model>`, one per model). */
   job: string;
+  /** The first unfinished batch journal of the job. */
   journal: string;
-  task: BatchTaskId;
+  /** The registry id (label, ..., generate-responses, ...). */
+  task: ResumableBatchTask;
   /** The operation's options (raw, for the registry's prepare), with the job's id. */
   options: Record<string, unknown>;
   /** The endpoint the job's batches are at. */
@@ -623,25 +634,30 @@ export interface PendingBatchJob {
 /**
  * The unfinished batch jobs of a dataset (its journal folder) that can be resumed: the journal
  * has parts not applied, and the job's options are beside it and valid for its task. A file of
- * options that does not parse is left out (`problems`).
+ * options that does not parse is left out (`problems`). A job with several models' batch journals
+ * (`<job>~<model>`) is one pending job.
  */
 export function pendingBatchJobs(dataset: string, problems?: (job: string, why: string) => void): PendingBatchJob[] {
   const out: PendingBatchJob[] = [];
+  const seen = new Set<string>();
   for (const j of listBatchJobs(dataset)) {
     if (!j.unfinished) continue;
-    const path = j.path.replace(/\.batch\.jsonl$/, '.batch.op.json');
+    const path = jobOptionsPath(j.path);
+    if (seen.has(path)) continue;
+    seen.add(path);
+    const job = jobOfJournal(j.path);
     if (!existsSync(path)) {
-      problems?.(j.job, 'no options beside its journal (run the same command again to resume it)');
+      problems?.(job, 'no options beside its journal (run the same command again to resume it)');
       continue;
     }
     try {
       const raw = JSON.parse(readFileSync(path, 'utf8')) as { task?: unknown; options?: unknown };
-      const task = typeof raw.task === 'string' && isBatchTask(raw.task) ? raw.task : undefined;
+      const task = typeof raw.task === 'string' && isResumable(raw.task) ? raw.task : undefined;
       if (!task) throw new Error(`unknown task ${JSON.stringify(raw.task)}`);
       const options = SCHEMAS[task].parse(raw.options);
-      if (options.jobId !== j.job) throw new Error(`the options are of job ${options.jobId ?? '?'}`);
+      if (options.jobId !== job) throw new Error(`the options are of job ${options.jobId ?? '?'}`);
       out.push({
-        job: j.job,
+        job,
         journal: j.path,
         task,
         options: raw.options as Record<string, unknown>,
@@ -649,7 +665,7 @@ export function pendingBatchJobs(dataset: string, problems?: (job: string, why: 
         model: options.model,
       });
     } catch (err) {
-      problems?.(j.job, err instanceof Error ? err.message : String(err));
+      problems?.(job, err instanceof Error ? err.message : String(err));
     }
   }
   return out;
