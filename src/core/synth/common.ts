@@ -19,7 +19,7 @@ import { CommonOptions, openEngine } from '../llm/tasks';
 import { Origin, withOrigin } from '../schema/annotation';
 import { JournalOutputSink, OutputWriter, type GeneratedRecord, type Selector } from './output';
 import { BatchApiClient } from '../llm/batch/api';
-import { BatchAnswers, NotAnsweredYet, prefetchAnswers } from '../llm/batch/answers';
+import { BatchAnswers, passOverRecords, prefetchAnswers } from '../llm/batch/answers';
 import { writeBatchJobOptions } from '../llm/batch/job-options';
 import { costOf as costOfUsage } from '../llm/batch/prices';
 import { BatchCancelledError, type BatchRunSummary } from '../llm/batch/run';
@@ -667,19 +667,7 @@ async function prefetchRecordAnswers(
     signal: ctx.signal,
     progress: ctx.progress,
     log: llm.log,
-    async pass() {
-      for (let i = 0; i < n; i++) {
-        ctx.signal.throwIfAborted();
-        const rec = await source.get(i);
-        if (!rec.value) continue;
-        try {
-          await task.run(rec.value, { signal: ctx.signal, index: i, line: rec.lineNumber });
-        } catch (err) {
-          // a request without an answer yet: noted for the next round; other errors show in the run
-          if (!(err instanceof NotAnsweredYet)) ctx.signal.throwIfAborted();
-        }
-      }
-    },
+    pass: () => passOverRecords(task, source, n, ctx.signal),
   });
   return { client, info: batchInfoOf(r.jobs, r.newRequests, r.batchesCreated, r.rounds) };
 }

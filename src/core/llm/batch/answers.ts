@@ -21,6 +21,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { LlmTask, RecordSource } from '../../jobs/types';
 import type { Progress } from '../../operation';
 import { LlmClient, LlmError, type CallOptions, type ChatRequest, type ChatResult, type Usage } from '../client';
 import type { BatchApiClient, PollPolicy } from './api';
@@ -122,6 +123,28 @@ export class BatchAnswers extends LlmClient {
       'request',
       f?.status,
     );
+  }
+}
+
+/**
+ * One pass of a task over the first `n` records with a BatchAnswers client: each request without
+ * an answer yet is noted for the next round (NotAnsweredYet); other errors show in the run itself.
+ */
+export async function passOverRecords<R>(
+  task: LlmTask<R>,
+  source: RecordSource,
+  n: number,
+  signal: AbortSignal,
+): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    signal.throwIfAborted();
+    const rec = await source.get(i);
+    if (!rec.value) continue;
+    try {
+      await task.run(rec.value, { signal, index: i, line: rec.lineNumber });
+    } catch (err) {
+      if (!(err instanceof NotAnsweredYet)) signal.throwIfAborted();
+    }
   }
 }
 

@@ -45,7 +45,7 @@ import {
   type LlmEnv,
   type TaskOptionsById,
 } from '../tasks';
-import { BatchAnswers, prefetchAnswers } from './answers';
+import { BatchAnswers, passOverRecords, prefetchAnswers } from './answers';
 import { BatchApiClient, type PollPolicy } from './api';
 import { batchFacet, samplesFacet, type SamplesFacet } from './facet';
 import { readInputIds } from './format';
@@ -439,19 +439,7 @@ async function runByAnswers<K extends BatchTaskId>(
       signal: ctx.signal,
       progress: ctx.progress,
       log,
-      async pass() {
-        for (let i = 0; i < n; i++) {
-          ctx.signal.throwIfAborted();
-          const rec = await source.get(i);
-          if (!rec.value) continue;
-          try {
-            await task.run(rec.value, { signal: ctx.signal, index: i, line: rec.lineNumber });
-          } catch {
-            // a request without an answer yet: noted for the next round; other errors show in the run
-            ctx.signal.throwIfAborted();
-          }
-        }
-      },
+      pass: () => passOverRecords(task, source, n, ctx.signal),
     });
   } catch (err) {
     if (!(err instanceof BatchCancelledError)) throw err;
