@@ -4,14 +4,15 @@
 // window closed while its batches ran) is picked up again as on activation: polled in the
 // background, its results applied, without a second batch; one whose batches are at another
 // endpoint than the settings' is not followed. A generation run as a batch ("Generate … as a
-// Batch") is picked up the same way: its output written, no second batch. "Generate Responses as a
+// Batch") is picked up the same way: its output written, no second batch; so is a label cascade
+// run as a batch (stage 1's batch polled, then stage 2 on the records stage 1 was unsure of). "Generate Responses as a
 // Batch…" run from its command: one batch, the responses in the output file, no online request.
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { generateEntries, llmEntries } from '../../src/core/registry';
 import { defaultGenerateOutput } from '../../src/core/synth';
-import { startOpenAIServer, type OpenAITestServer } from '../support/openai-server';
+import { lastUserText, startOpenAIServer, type ChatBody, type OpenAITestServer } from '../support/openai-server';
 import { activateExtension, scratchFile, waitFor } from './helpers';
 
 type Rec = { id: number; text: string; label?: string; annotations?: { suggestions?: { label?: unknown[] } } };
@@ -136,6 +137,68 @@ describe('Run as Batch', () => {
     const [summary] = await resumed;
     assert.equal(summary?.ok, 4);
     assert.equal(summary.batch?.batchesCreated, 0);
+    assert.deepEqual(api.batches.pending(), []);
+  });
+
+  it('an unfinished label cascade run as a batch is picked up again as on activation: stage 1 polled, stage 2 on the unsure records', async () => {
+    const api = await activateExtension();
+    const s = (server = await startOpenAIServer());
+    // small is sure of the even items, large of item 1
+    s.respond = (req) => {
+      const body = req.body as ChatBody;
+      const i = Number(/batch review (\d+)/.exec(lastUserText(body))?.[1]);
+      const small = body.model === 'small';
+      const confidence = small ? (i % 2 === 0 ? 0.95 : 0.4) : i === 1 ? 0.9 : 0.5;
+      return { content: JSON.stringify({ label: small ? 'good' : 'bad', confidence, rationale: `${body.model}` }) };
+    };
+    s.batches.hold('in_progress');
+    const uri = await scratchFile('batch-cascade-resume.jsonl', records(4));
+    // The cascade stopped waiting while stage 1's batch ran (the window closed).
+    const ac = new AbortController();
+    const prepared = llmEntries({ apiKey: () => undefined }).label.prepare({
+      input: uri.fsPath,
+      inPlace: true,
+      baseURL: s.baseURL,
+      model: 'small',
+      labels: ['good', 'bad'],
+      cascade: ['small', 'large'],
+      escalateBelow: 0.8,
+      noCache: true,
+    });
+    assert.ok(prepared.batch, 'label has a batch mode');
+    const first = prepared.batch.run({ signal: ac.signal, progress: () => undefined, log: () => undefined });
+    await waitFor('stage 1 polled', () =>
+      s.requests.some((r) => r.method === 'GET' && r.path.startsWith('/v1/batches/')) ? true : undefined,
+    );
+    ac.abort();
+    await assert.rejects(first, (err: Error) => err.name === 'AbortError');
+
+    await cfg().update('llm.baseUrl', s.baseURL, G);
+    const resumed = api.batches.resume();
+    await waitFor('polled again', () => (api.batches.pending().length === 1 ? true : undefined));
+    s.batches.release();
+    // The notification that the results landed; dismissed, the run ends.
+    let ended = false;
+    void resumed.then(
+      () => (ended = true),
+      () => (ended = true),
+    );
+    await waitFor('the cascade ends', async () => {
+      await vscode.commands.executeCommand('notifications.clearAll');
+      return ended ? true : undefined;
+    });
+    const [summary] = await resumed;
+    assert.deepEqual(
+      onDisk(uri).map((r) => r.label),
+      ['good', 'bad', 'good', 'bad'],
+    );
+    const posts = s.requests.filter((r) => r.method === 'POST' && r.path === '/v1/batches').length;
+    assert.equal(posts, 2, 'stage 1`s batch once, then stage 2`s');
+    assert.equal(s.counts.chat, 0);
+    assert.deepEqual(
+      summary && 'cascade' in summary ? summary.cascade?.stages.map((x) => x.records) : undefined,
+      [4, 2],
+    );
     assert.deepEqual(api.batches.pending(), []);
   });
 

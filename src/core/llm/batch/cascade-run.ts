@@ -25,6 +25,7 @@ import {
   type LlmEnv,
 } from '../tasks';
 import { cascadeReport, estimateCascade, selectEscalation, type CascadeStage, type StageRecord } from './cascade';
+import { writeBatchJobOptions } from './job-options';
 import { runBatchOver, type BatchModeOptions } from './operation';
 
 /** The review queue a cascade fills (the same name `curate review-queue` uses by default). */
@@ -118,6 +119,10 @@ export async function runCascade(
     const results: StageRecord[][] = [];
     const parts: JobSummary[] = [];
     const failures = new Map<number, { line: number; reason: string; model: string }>();
+    // The cascade's job: its stages are `<job>.stage<n>`. One id for every stage (the whole
+    // cascade's options, its models and all), so that the options written once beside the stage
+    // journals (`<job>.batch.op.json`) resume the whole cascade (VS Code on activation).
+    let cascadeJob = o.jobId;
     for (const [s, model] of models.entries()) {
       if (current.length === 0) break;
       const last = s === models.length - 1;
@@ -132,7 +137,9 @@ export async function runCascade(
           client: engine.client,
           ...(engine.cache ? { cache: engine.cache } : {}),
         });
-        const jobId = `${o.jobId ?? defaultJobId('label', om, task.promptHash)}.stage${s + 1}`;
+        cascadeJob ??= defaultJobId('label', { ...o, model: models[0] as string }, task.promptHash);
+        const jobId = `${cascadeJob}.stage${s + 1}`;
+        if (mode.batch && s === 0) writeBatchJobOptions(journalDir, cascadeJob, 'label', { ...o, jobId: cascadeJob });
         const subset = new Subset(source, current);
         const got = new Map<number, { confidence?: number; usage?: Usage }>();
         const sink: ResultSink = {

@@ -2,15 +2,23 @@
 // resume the job later without asking again (VS Code on activation, batchJobs.ts). One file per
 // operation run: a job whose requests go to several models' batch jobs (`<job>~<model>`,
 // answers.ts modelJob) has one file of options for all of them. Never the API key (it is not an
-// option); paths made absolute.
+// option); paths made absolute. A cascade run as a batch (cascade-run.ts) has one file for its
+// stages' jobs (`<job>.stage<n>`).
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 
-/** The file of options of the job a batch journal belongs to (`<job>~<model>.batch.jsonl` → `<job>.batch.op.json`). */
+/**
+ * The file of options of the job a batch journal belongs to (`<job>~<model>.batch.jsonl` →
+ * `<job>.batch.op.json`); a cascade's stage (`<job>.stage<n>.batch.jsonl`, cascade-run.ts) belongs
+ * to the cascade's job, unless a job of that very name has options of its own.
+ */
 export function jobOptionsPath(journalPath: string): string {
   const name = basename(journalPath).replace(/\.batch\.jsonl$/, '');
   const job = name.includes('~') ? name.slice(0, name.indexOf('~')) : name;
-  return join(dirname(journalPath), `${job}.batch.op.json`);
+  const own = join(dirname(journalPath), `${job}.batch.op.json`);
+  const stage = /^(.+)\.stage\d+$/.exec(job);
+  if (!stage || existsSync(own)) return own;
+  return join(dirname(journalPath), `${stage[1] as string}.batch.op.json`);
 }
 
 /** The job id a batch journal belongs to (its name before `~<model>`). */

@@ -1,0 +1,126 @@
+// Resuming a label cascade run as a batch from the options beside its stage journals (issue 16):
+// what VS Code does on activation (src/extension/batchJobs.ts resume). pendingBatchJobs finds the
+// cascade once (not once per stage) with its options (`cascade`, no API key), and the registry's
+// label batch mode run with them polls stage 1's batch already out (no second one), runs stage 2
+// on the records stage 1 was unsure of, and writes what an uninterrupted cascade batch run writes.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { pendingBatchJobs } from '../../src/core/llm/batch/operation';
+import { quietContext } from '../../src/core/operation';
+import { llmEntries } from '../../src/core/registry';
+import { lastUserText, type ChatBody } from '../support/openai-server';
+import { readJsonl, useLoopbackServer } from './helpers/llm';
+
+const { server, dir } = useLoopbackServer('dc-batch-cascade-resume-');
+
+const entries = llmEntries({ apiKey: () => 'sk-cascade' });
+const poll = { initialMs: 5, maxMs: 20 };
+
+/** The records without the times they were written at. */
+function content(path: string): unknown[] {
+  const strip = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(strip)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v)
+              .filter(([k]) => k !== 'time')
+              .map(([k, x]) => [k, strip(x)]),
+          )
+        : v;
+  return readJsonl(path).map(strip);
+}
+
+const created = (): number => server().requests.filter((x) => x.method === 'POST' && x.path === '/v1/batches').length;
+
+test('a cascade batch stopped while stage 1 was pending is found once with its options and resumed: no second stage-1 batch, stage 2 on the unsure records, the same file', async () => {
+  const s = server();
+  // small is sure of the even items; large of items 1, 5
+  s.respond = (req) => {
+    const body = req.body as ChatBody;
+    const i = Number(/item (\d+)/.exec(lastUserText(body))?.[1]);
+    const small = body.model === 'small';
+    const confidence = small ? (i % 2 === 0 ? 0.95 : 0.4) : i % 4 === 1 ? 0.9 : 0.5;
+    return {
+      content: JSON.stringify({ label: small ? 'good' : 'bad', confidence, rationale: `${body.model} on ${i}` }),
+    };
+  };
+  const file = (name: string): string => {
+    const f = join(dir(), name);
+    writeFileSync(
+      f,
+      `${Array.from({ length: 8 }, (_, i) => JSON.stringify({ id: i, text: `item ${i}` })).join('\n')}\n`,
+    );
+    return f;
+  };
+  const o = (input: string): Record<string, unknown> => ({
+    input,
+    output: input.replace(/\.jsonl$/, '.out.jsonl'),
+    baseURL: s.baseURL,
+    model: 'small',
+    noCache: true,
+    labels: ['good', 'bad'],
+    cascade: ['small', 'large'],
+    escalateBelow: 0.8,
+  });
+  const batchOf = (input: string) => {
+    const b = entries.label.prepare(o(input)).batch;
+    assert.ok(b, 'label has a batch mode');
+    return b;
+  };
+
+  // uninterrupted: what the resumed run must write
+  const whole = file('whole.jsonl');
+  const w = await batchOf(whole).run(quietContext(), { poll });
+  assert.deepEqual(
+    w.cascade?.stages.map((x) => x.records),
+    [8, 4],
+  );
+  const before = created();
+  assert.equal(before, 2);
+
+  // stopped while stage 1's batch is pending (VS Code closed)
+  const data = file('data.jsonl');
+  const out = join(dir(), 'data.out.jsonl');
+  s.batches.hold('in_progress');
+  const ac = new AbortController();
+  const first = batchOf(data).run(quietContext(ac.signal), { poll });
+  for (let i = 0; i < 2000 && created() === before; i++) await new Promise((r) => setTimeout(r, 10));
+  ac.abort();
+  await assert.rejects(first, (err: Error) => err.name === 'AbortError' || err.name === 'JobCancelledError');
+  assert.equal(created(), before + 1, 'stage 1`s batch only');
+
+  // what activation finds: the cascade once, with its options
+  const problems: string[] = [];
+  const jobs = pendingBatchJobs(out, (job, why) => problems.push(`${job}: ${why}`));
+  assert.deepEqual(problems, []);
+  assert.equal(jobs.length, 1);
+  const [job] = jobs;
+  assert.ok(job);
+  assert.equal(job.task, 'label');
+  assert.deepEqual(job.options.cascade, ['small', 'large']);
+  assert.equal(job.options.escalateBelow, 0.8);
+  assert.match(job.journal, /\.stage1\.batch\.jsonl$/);
+  const opts = readFileSync(join(`${out}.curator-journal`, `${job.job}.batch.op.json`), 'utf8');
+  assert.ok(!opts.includes('sk-cascade'), 'no API key in the options');
+
+  // resumed as batchJobs.ts does: the registry's label entry, its batch mode, the options from the file
+  s.batches.release();
+  const resumed = entries.label.prepare(job.options).batch;
+  assert.ok(resumed);
+  const r = await resumed.run(quietContext(), { poll });
+  assert.equal(created(), before + 2, 'no second stage-1 batch: only stage 2`s');
+  assert.deepEqual(
+    r.cascade?.stages.map((x) => [x.records, x.accepted]),
+    [
+      [8, 4],
+      [4, 2],
+    ],
+  );
+  assert.equal(r.cascade.review, 2);
+  assert.equal(job.options.output, out);
+  assert.deepEqual(content(out), content(join(dir(), 'whole.out.jsonl')));
+  assert.deepEqual(pendingBatchJobs(out), [], 'nothing left to resume');
+});
