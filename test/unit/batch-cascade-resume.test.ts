@@ -11,27 +11,14 @@ import { pendingBatchJobs } from '../../src/core/llm/batch/operation';
 import { quietContext } from '../../src/core/operation';
 import { llmEntries } from '../../src/core/registry';
 import { lastUserText, type ChatBody } from '../support/openai-server';
-import { readJsonl, useLoopbackServer } from './helpers/llm';
+import { useLoopbackServer, readJsonlContent } from './helpers/llm';
 
 const { server, dir } = useLoopbackServer('dc-batch-cascade-resume-');
 
 const entries = llmEntries({ apiKey: () => 'sk-cascade' });
 const poll = { initialMs: 5, maxMs: 20 };
 
-/** The records without the times they were written at. */
-function content(path: string): unknown[] {
-  const strip = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(strip)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.entries(v)
-              .filter(([k]) => k !== 'time')
-              .map(([k, x]) => [k, strip(x)]),
-          )
-        : v;
-  return readJsonl(path).map(strip);
-}
+const content = (p: string) => readJsonlContent(p);
 
 const created = (): number => server().requests.filter((x) => x.method === 'POST' && x.path === '/v1/batches').length;
 

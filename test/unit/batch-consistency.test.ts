@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import type { JobSummary } from '../../src/core/jobs/runner';
 import { quietContext } from '../../src/core/operation';
 import { llmEntries } from '../../src/core/registry';
-import { readJsonl, useLoopbackServer } from './helpers/llm';
+import { readJsonl, useLoopbackServer, readJsonlContent } from './helpers/llm';
 import { root } from './helpers/store';
 
 const { server, dir } = useLoopbackServer('dc-batch-consistency-');
@@ -49,20 +49,7 @@ async function asBatch(file: string, more?: Record<string, unknown>, signal?: Ab
   return b.run(quietContext(signal), { retryOnline: more?.retryOnline === true, poll: { initialMs: 5, maxMs: 20 } });
 }
 
-/** A record's content with the times of its answers left out (they say when, not what). */
-function content(file: string): unknown[] {
-  const strip = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(strip)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.entries(v)
-              .filter(([k]) => k !== 'time' && k !== 'at')
-              .map(([k, x]) => [k, strip(x)]),
-          )
-        : v;
-  return readJsonl(file).map(strip);
-}
+const content = (p: string) => readJsonlContent(p, ['time', 'at']);
 
 /** The custom_ids of the batches' input lines, all batches. */
 function sentIds(): string[] {

@@ -13,7 +13,7 @@ import { generateEntries } from '../../src/core/registry';
 import type { GenerateSummary } from '../../src/core/synth';
 import { lastUserText, type ChatBody } from '../support/openai-server';
 import { synthResponder } from '../support/synth-responder';
-import { readJsonl, useLoopbackServer } from './helpers/llm';
+import { readJsonl, useLoopbackServer, readJsonlContent } from './helpers/llm';
 import { root } from './helpers/store';
 
 const { server, dir } = useLoopbackServer('dc-batch-generate-');
@@ -42,20 +42,7 @@ async function asBatch(
   return b.run(quietContext(signal), { ...mode, poll: { initialMs: 5, maxMs: 20 } });
 }
 
-/** The output's records without the times they were written at. */
-function content(path: string): unknown[] {
-  const strip = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(strip)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.entries(v)
-              .filter(([k]) => k !== 'time')
-              .map(([k, x]) => [k, strip(x)]),
-          )
-        : v;
-  return readJsonl(path).map(strip);
-}
+const content = (p: string) => readJsonlContent(p);
 
 const options = (input: string, output: string, more: Record<string, unknown> = {}): Record<string, unknown> => ({
   input,

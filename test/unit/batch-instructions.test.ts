@@ -12,7 +12,7 @@ import { quietContext, type OperationContext } from '../../src/core/operation';
 import { generateEntries } from '../../src/core/registry';
 import { rougeL } from '../../src/core/synth/similarity';
 import { synthResponder } from '../support/synth-responder';
-import { readJsonl, useLoopbackServer } from './helpers/llm';
+import { readJsonl, useLoopbackServer, readJsonlContent } from './helpers/llm';
 
 const { server, dir } = useLoopbackServer('dc-batch-instructions-');
 const entries = generateEntries({ apiKey: () => 'sk-gen' });
@@ -44,20 +44,7 @@ const options = (output: string): Record<string, unknown> => ({
   generatedDemonstrations: 1,
 });
 
-/** The output's records without the times they were written at and the job id (a hash of the output's path). */
-function content(path: string): unknown[] {
-  const strip = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(strip)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.entries(v)
-              .filter(([k]) => k !== 'time' && k !== 'job')
-              .map(([k, x]) => [k, strip(x)]),
-          )
-        : v;
-  return readJsonl(path).map(strip);
-}
+const content = (p: string) => readJsonlContent(p, ['time', 'job']);
 
 /** Every kept instruction is below the similarity threshold against the seeds and the ones kept before it. */
 function novelAgainstPool(path: string): void {

@@ -12,27 +12,14 @@ import { quietContext } from '../../src/core/operation';
 import { generateEntries } from '../../src/core/registry';
 import { lastUserText, type ChatBody } from '../support/openai-server';
 import { synthResponder } from '../support/synth-responder';
-import { readJsonl, useLoopbackServer } from './helpers/llm';
+import { useLoopbackServer, readJsonlContent } from './helpers/llm';
 
 const { server, dir } = useLoopbackServer('dc-batch-resume-');
 
 const entries = generateEntries({ apiKey: () => 'sk-gen' });
 const poll = { initialMs: 5, maxMs: 20 };
 
-/** The output's records without the times they were written at. */
-function content(path: string): unknown[] {
-  const strip = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(strip)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.entries(v)
-              .filter(([k]) => k !== 'time')
-              .map(([k, x]) => [k, strip(x)]),
-          )
-        : v;
-  return readJsonl(path).map(strip);
-}
+const content = (p: string) => readJsonlContent(p);
 
 test('a generation stopped while its batches ran is found with its options and resumed: the same batches, the online output', async () => {
   const s = server();

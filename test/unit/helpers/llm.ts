@@ -40,6 +40,21 @@ export const readJsonl = (p: string) =>
     .filter(Boolean)
     .map((l) => JSON.parse(l));
 
+/** A JSONL file's records without the keys that say when or by which run (`time`, or the keys named): what was written. */
+export function readJsonlContent(p: string, timeKeys: readonly string[] = ['time']): unknown[] {
+  const strip = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(strip)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v)
+              .filter(([k]) => !timeKeys.includes(k))
+              .map(([k, x]) => [k, strip(x)]),
+          )
+        : v;
+  return readJsonl(p).map(strip);
+}
+
 /** Runs a generation operation in a child process (test/support/generate-child.ts). */
 export function runGenerateChild(task: string, options: unknown) {
   return runSupportChild('generate-child.ts', [task, JSON.stringify(options)]);
