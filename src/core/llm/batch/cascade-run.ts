@@ -25,7 +25,7 @@ import {
   type LlmEnv,
 } from '../tasks';
 import { cascadeReport, estimateCascade, selectEscalation, type CascadeStage, type StageRecord } from './cascade';
-import { writeBatchJobOptions } from './job-options';
+import { finishBatchJob, writeBatchJobOptions } from './job-options';
 import { runBatchOver, type BatchModeOptions } from './operation';
 
 /** The review queue a cascade fills (the same name `curate review-queue` uses by default). */
@@ -240,6 +240,8 @@ export async function runCascade(
         [],
       ).strongestOnly,
     };
+    // every stage's answers applied: the cascade is no longer resumed on activation
+    if (mode.batch && cascadeJob !== undefined) finishBatchJob(journalDir, cascadeJob);
     const sum = (f: (p: JobSummary) => number): number => parts.reduce((x, p) => x + f(p), 0);
     const answered = new Set(results.flatMap((r) => r.filter((x) => !x.failed).map((x) => x.key)));
     return {
