@@ -47,7 +47,7 @@ describe('Compare Logprob Confidence with Self-Consistency', () => {
         await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
         return undefined;
       },
-      90_000,
+      50_000,
     );
     assert.equal(shown.document.languageId, 'markdown');
     assert.equal(readFileSync(uri.fsPath, 'utf8'), before, 'the file is not touched');
