@@ -61,6 +61,7 @@ const untouched = '{"id": 2,  "text": "nothing to see", "generations": ["x", "y"
 /** Two files the revert and raw-JSON tests start from (each its own, so that they run on their own too). */
 const revertFile = `${JSON.stringify({ ...first, id: 4 })}\n${untouched}\n`;
 const rawFile = `${JSON.stringify({ ...first, id: 5 })}\n${untouched}\n`;
+const reloadFile = `${JSON.stringify({ ...first, id: 6 })}\n${untouched}\n`;
 /** A person's key for File: Revert File (it has none by default): pressed in the page, the caret stays in its box. */
 const REVERT_KEY = 'Control+Alt+Shift+R';
 
@@ -92,6 +93,7 @@ describe('declared questions in the curation editor, as a person', () => {
       'data/ner.jsonl': `${JSON.stringify(ner)}\n`,
       'data/revert.jsonl': revertFile,
       'data/raw.jsonl': rawFile,
+      'data/reload.jsonl': reloadFile,
     });
     server = await startCodeServer();
     writeFileSync(
@@ -521,5 +523,40 @@ describe('declared questions in the curation editor, as a person', () => {
     assert.equal(await frame.locator('[data-testid="raw-editor"]').inputValue(), '{"id": 5, "response": ');
     await page.keyboard.press('Escape');
     await until('the dialog closed', async () => !(await dialog.isVisible()));
+  });
+
+  test('a reload because another program changed the file drops what was typed before it: it never lands on the new content', async () => {
+    const file = join(workspace, 'data/reload.jsonl');
+    const frame = await openFromDatasets(page, 'reload.jsonl');
+    await until('the questions', async () => (await frame.locator('.question').count()) === 5);
+    const dirtyTab = page.locator('.tabs-container .tab.dirty', { hasText: 'reload.jsonl' });
+    const area = frame.locator('[data-testid="text-fix"]');
+    const response = frame.locator('section.field[data-field="response"] .field-value');
+    await area.click();
+    await page.keyboard.type('Typed before the reload');
+    // Another program rewrites the file while the tab is clean: the editor reloads it without asking.
+    const changed = `${JSON.stringify({ ...first, id: 6, response: 'Changed on disk.' })}\n${untouched}\n`;
+    writeFileSync(file, changed);
+    // Typing goes on (a key every few hundred ms: the pause never comes) until the new content shows.
+    await until(
+      'the reload',
+      async () => {
+        if (((await response.textContent()) ?? '').trim() === 'Changed on disk.') return true;
+        await page.keyboard.type('.');
+        await new Promise((r) => setTimeout(r, 200));
+        return false;
+      },
+      30_000,
+    );
+    // Well past the pause: what was typed before the reload is not sent (dots typed after it may be).
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.doesNotMatch(await area.inputValue(), /Typed before the reload/, 'the box dropped it');
+    assert.doesNotMatch(await decision(frame, 'fix'), /Typed before the reload/, 'it is not the answer');
+    if ((await dirtyTab.count()) > 0) {
+      // the dots typed after the reload are an answer of their own: reverted, not saved
+      await page.keyboard.press(REVERT_KEY);
+      await until('clean', async () => (await dirtyTab.count()) === 0);
+    }
+    assert.equal(readFileSync(file, 'utf8'), changed, 'the file on disk is the other program`s');
   });
 });
