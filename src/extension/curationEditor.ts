@@ -378,14 +378,6 @@ ${scriptTag}
   }
 }
 
-/** An edit made against content that was reverted or reloaded since (see the protocol's Generation). */
-class StaleEditError extends Error {
-  static readonly code = 'stale';
-  constructor() {
-    super('Not applied: the file was reverted or reloaded from disk after this was typed');
-  }
-}
-
 interface PageAssets {
   script: string;
   styles: {
@@ -409,4 +401,12 @@ function columnsKey(uri: vscode.Uri): string {
 function idOf(raw: unknown): number | undefined {
   if (raw && typeof raw === 'object' && 'id' in raw && typeof raw.id === 'number') return raw.id;
   return undefined;
+}
+
+/** An edit made against content that was reverted or reloaded since (see the protocol's Generation). */
+class StaleEditError extends Error {
+  static readonly code = 'stale';
+  constructor() {
+    super('Not applied: the file was reverted or reloaded from disk after this was typed');
+  }
 }

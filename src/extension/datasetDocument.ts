@@ -161,15 +161,6 @@ export class DatasetDocument implements vscode.CustomDocument {
     return this.dataset;
   }
 
-  /**
-   * The content's generation: one more at each revert and reload from disk (the content replaced,
-   * not edited). The editor's page sends it with each edit; an edit from an older generation was
-   * typed before the revert and is refused (see the protocol's Generation).
-   */
-  get generation(): number {
-    return this.contentGeneration;
-  }
-
   get isDirty(): boolean {
     return this.version !== this.savedVersion;
   }
@@ -290,6 +281,15 @@ export class DatasetDocument implements vscode.CustomDocument {
   async saveAs(destination: vscode.Uri, cancellation?: vscode.CancellationToken): Promise<void> {
     const ac = abortOn(cancellation);
     await this.dataset.saveAs(destination.fsPath, { signal: ac.signal });
+  }
+
+  /**
+   * The content's generation: one more at each revert and reload from disk (the content replaced,
+   * not edited). The editor's page sends it with each edit; an edit from an older generation was
+   * typed before the revert and is refused (see the protocol's Generation).
+   */
+  get generation(): number {
+    return this.contentGeneration;
   }
 
   async revert(): Promise<void> {
