@@ -28,6 +28,13 @@ import {
 } from './llm/batch/operation';
 import type { LabelOptions, TaskOptionsById } from './llm/tasks';
 import { runCascade } from './llm/batch/cascade-run';
+import {
+  compareConfidenceRun,
+  confidenceOperation,
+  confidenceReportLines,
+  estimateCompareConfidence,
+  type ConfidenceReport,
+} from './llm/batch/compare-run';
 
 /** What a run did, in words for a person (no flag or setting names: the faces add those). */
 export interface Summary {
@@ -261,6 +268,20 @@ export const generateReporting: Reporting<GenerateSummary> = {
   },
 };
 
+/** The comparison of logprob confidence with self-consistency: the report's lines, the failures. */
+export const confidenceReporting: Reporting<ConfidenceReport> = {
+  summarize(r) {
+    const [headline = '', ...details] = confidenceReportLines(r);
+    return {
+      headline,
+      details,
+      failures: r.failed.map((f) => ({ where: `line ${f.line} (${f.measure})`, reason: f.reason })),
+      skipped: [],
+      outcome: r.failed.length > 0 ? 'incomplete' : 'ok',
+    };
+  },
+};
+
 /** A filter run: what it keeps and drops, per rule. */
 export const filterReporting: Reporting<FilterResult> = {
   summarize(r) {
@@ -329,11 +350,22 @@ async function cascadeEstimate(
   return e;
 }
 
+/**
+ * How logprob confidence agrees with self-consistency on the same records (compare-run.ts): both
+ * measures online, or as one Batch API job (half the price; run again, it resumes its batches).
+ */
+export function confidenceEntry(env: LlmEnv): OperationEntry<ConfidenceReport> {
+  return entry(confidenceOperation(env), confidenceReporting, {
+    estimate: (o, ctx) => estimateCompareConfidence(o, env, ctx, true),
+    run: (o, ctx, mode) => compareConfidenceRun(o, env, ctx, mode),
+  });
+}
+
 /** The registry ids whose operation runs as a batch too (the faces' "Run as Batch" and --batch). */
 export function batchableIds(): string[] {
   const env = { apiKey: () => undefined };
-  return [...Object.values(llmEntries(env)), ...Object.values(generateEntries(env))]
-    .filter((e) => e.batchable && (isBatchTask(e.id) || e.id.startsWith('generate-')))
+  return [...Object.values(llmEntries(env)), ...Object.values(generateEntries(env)), confidenceEntry(env)]
+    .filter((e) => e.batchable && (isBatchTask(e.id) || e.id.startsWith('generate-') || e.id === 'confidence'))
     .map((e) => e.id);
 }
 
@@ -359,5 +391,10 @@ export function filterEntry(deps: FilterDeps = {}): OperationEntry<FilterResult>
 /** Every operation id in the registry (the faces' names are derived from them: faceNames). */
 export function registeredIds(): string[] {
   const env = { apiKey: () => undefined };
-  return [...Object.values(llmEntries(env)), ...Object.values(generateEntries(env)), filterEntry()].map((e) => e.id);
+  return [
+    ...Object.values(llmEntries(env)),
+    ...Object.values(generateEntries(env)),
+    confidenceEntry(env),
+    filterEntry(),
+  ].map((e) => e.id);
 }

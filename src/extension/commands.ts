@@ -5,6 +5,8 @@ import { exportCommand } from './exportCommand';
 import { filterCommand } from './filterCommand';
 import { findDuplicatesCommand, sendToReviewCommand, showAgreementCommand } from './assessmentCommands';
 import { cascadeCommand, doingOf, runTaskCommand, taskCommands } from './llmCommands';
+import { confidenceCommand } from './confidenceCommand';
+import { faceNames } from '../core/registry';
 import { openPromptTemplate } from './promptCommands';
 import type { Log } from './log';
 
@@ -155,6 +157,15 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps): 
         );
       });
   });
+
+  // "Compare Logprob Confidence with Self-Consistency…": the registry's confidence operation (as `curate confidence`).
+  for (const [command, batch] of [
+    [faceNames('confidence').vscode, false],
+    [faceNames('confidence').vscodeBatch, true],
+  ] as const)
+    perFile(command, 'Comparing confidence', 'compare its confidence measures', (uri) =>
+      confidenceCommand(uri, llm, { batch }),
+    );
 
   reg('datasetCurator.openPromptTemplate', async (arg) => {
     const [uri] = targetUris(arg, undefined);

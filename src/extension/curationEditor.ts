@@ -166,6 +166,7 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
         kind: 'event',
         type: 'changed',
         info: document.session.info(),
+        generation: document.generation,
         focus: c.focus,
         ...(c.background ? { background: true } : {}),
         ...(own ? { edited: c.edited } : {}),
@@ -228,7 +229,8 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
           : err instanceof Error
             ? err.message
             : String(err);
-      return { kind: 'response', id: req.id, ok: false, error: { message } };
+      const code = err instanceof StaleEditError ? { code: StaleEditError.code } : {};
+      return { kind: 'response', id: req.id, ok: false, error: { message, ...code } };
     }
   }
 
@@ -256,6 +258,9 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
         return document.session.matchPosition(parseParams('matchPosition', params));
       case 'edit': {
         const req = parseParams('edit', params);
+        // Made before a revert or a reload from disk (the page had not heard of it yet): what was
+        // typed then is not applied to the content that replaced it.
+        if (req.generation !== document.generation) throw new StaleEditError();
         const record = document.edit(req, panel);
         // The walkthrough's "Relabel" step completes on this context key.
         if (req.op === 'relabel' || req.op === 'accept')
@@ -300,6 +305,7 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
       kind: 'event',
       type: 'init',
       info,
+      generation: document.generation,
       ...(record ? { record } : {}),
       ...(listColumns?.length ? { listColumns } : {}),
       ...(Object.keys(keys).length ? { keys } : {}),
@@ -395,4 +401,12 @@ function columnsKey(uri: vscode.Uri): string {
 function idOf(raw: unknown): number | undefined {
   if (raw && typeof raw === 'object' && 'id' in raw && typeof raw.id === 'number') return raw.id;
   return undefined;
+}
+
+/** An edit made against content that was reverted or reloaded since (see the protocol's Generation). */
+class StaleEditError extends Error {
+  static readonly code = 'stale';
+  constructor() {
+    super('Not applied: the file was reverted or reloaded from disk after this was typed');
+  }
 }

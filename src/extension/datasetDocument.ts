@@ -95,6 +95,7 @@ export class DatasetDocument implements vscode.CustomDocument {
   private applied: Edit[] = [];
   private savedVersion = 0;
   private version = 0;
+  private contentGeneration = 0;
   private readonly watcher: vscode.FileSystemWatcher;
   private reloading = false;
   /** The record the curation editor shows (0-based). */
@@ -282,7 +283,18 @@ export class DatasetDocument implements vscode.CustomDocument {
     await this.dataset.saveAs(destination.fsPath, { signal: ac.signal });
   }
 
+  /**
+   * The content's generation: one more at each revert and reload from disk (the content replaced,
+   * not edited). The editor's page sends it with each edit; an edit from an older generation was
+   * typed before the revert and is refused (see the protocol's Generation).
+   */
+  get generation(): number {
+    return this.contentGeneration;
+  }
+
   async revert(): Promise<void> {
+    // Before the wait: an edit arriving while the file is read again was made before the revert.
+    this.contentGeneration++;
     await this.dataset.revert();
     this.matchIndexes.reset();
     this.applied = [];
@@ -325,6 +337,7 @@ export class DatasetDocument implements vscode.CustomDocument {
     try {
       const name = path.basename(this.uri.fsPath);
       if (!this.isDirty) {
+        this.contentGeneration++;
         await this.dataset.revert();
         this.matchIndexes.reset();
         this.applied = [];

@@ -192,6 +192,16 @@ export const QueuePayload = z.object({
 });
 export type QueuePayload = z.infer<typeof QueuePayload>;
 
+/**
+ * The document's content generation: 0 when opened, one more at each revert (File: Revert File, a
+ * save conflict's Revert) and each reload from disk, when the content was replaced rather than
+ * edited. Edits, undo, redo and saves leave it as it is.
+ */
+export const Generation = z.number().int().nonnegative();
+
+/** An edit as the page's views make it; the page adds the generation when it sends it. */
+export type EditIntent = z.input<typeof EditRequest>;
+
 // ---------------------------------------------------------------------------------------------
 // Requests from the webview, each with its params and result schema.
 
@@ -246,8 +256,13 @@ export const requests = {
     }),
     result: MatchProgress.extend({ position: z.number().int().nonnegative(), exact: z.boolean() }),
   },
+  /**
+   * An edit of the record; `generation` is the document's content generation the page had when the
+   * person made it (init and changed carry it): an edit made before a revert or a reload from disk
+   * is refused (code `stale`), so that what was typed then never lands on the reverted content.
+   */
   edit: {
-    params: EditRequest,
+    params: EditRequest.and(z.object({ generation: Generation })),
     result: RecordPayload,
   },
   getStats: {
@@ -353,6 +368,8 @@ export const HostEvent = z.discriminatedUnion('type', [
     kind: z.literal('event'),
     type: z.literal('init'),
     info: DocumentInfo,
+    /** The content's generation (see Generation): the page's edits carry it. */
+    generation: Generation,
     /** The record to show first, so that the first paint needs no round trip. */
     record: RecordPayload.optional(),
     /** The list mode's columns last chosen for this file. */
@@ -360,11 +377,16 @@ export const HostEvent = z.discriminatedUnion('type', [
     /** The key map's overrides (datasetCurator.editor.keys): action -> key, "" for off. */
     keys: EditorKeys.optional(),
   }),
-  /** The document changed (edit, undo, redo, revert, reload, indexing progress): re-fetch. */
+  /**
+   * The document changed (edit, undo, redo, revert, reload, indexing progress): re-fetch. A new
+   * `generation` means the content was reverted or reloaded: the page drops what is typed and not
+   * yet sent (a text answer, a field edited in place, the raw-JSON dialog).
+   */
   z.object({
     kind: z.literal('event'),
     type: z.literal('changed'),
     info: DocumentInfo,
+    generation: Generation,
     /** The record to show, when the change has one (undo/redo go back to the edited record). */
     focus: z.number().int().nonnegative().optional(),
     /** A job's results or the index completing, not the person's doing: cached records are stale, not wrong. */

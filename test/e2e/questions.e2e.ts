@@ -6,7 +6,7 @@
 // save; then the file on disk has every answer and the untouched line is byte-identical.
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
 import {
@@ -58,6 +58,12 @@ const first = {
   annotations: { suggestions: { quality: [{ value: 2, score: 0.7, agent: 'judge-model', type: 'model' }] } },
 };
 const untouched = '{"id": 2,  "text": "nothing to see", "generations": ["x", "y"], "response": "ok", "n": 1.50}';
+/** Two files the revert and raw-JSON tests start from (each its own, so that they run on their own too). */
+const revertFile = `${JSON.stringify({ ...first, id: 4 })}\n${untouched}\n`;
+const rawFile = `${JSON.stringify({ ...first, id: 5 })}\n${untouched}\n`;
+const reloadFile = `${JSON.stringify({ ...first, id: 6 })}\n${untouched}\n`;
+/** A person's key for File: Revert File (it has none by default): pressed in the page, the caret stays in its box. */
+const REVERT_KEY = 'Control+Alt+Shift+R';
 
 /**
  * Evaluated in the webview (a string: no DOM lib here): `box`, the record's text field, and
@@ -85,8 +91,15 @@ describe('declared questions in the curation editor, as a person', () => {
       '.curator/questions.json': JSON.stringify(questions, null, 2),
       'data/chat.jsonl': `${JSON.stringify(first)}\n${untouched}\n`,
       'data/ner.jsonl': `${JSON.stringify(ner)}\n`,
+      'data/revert.jsonl': revertFile,
+      'data/raw.jsonl': rawFile,
+      'data/reload.jsonl': reloadFile,
     });
     server = await startCodeServer();
+    writeFileSync(
+      join(server.userDataDir, 'User', 'keybindings.json'),
+      JSON.stringify([{ key: 'ctrl+alt+shift+r', command: 'workbench.action.files.revert' }]),
+    );
     browser = await launchBrowser();
     ({ page } = await openWorkbench(browser, server.url({ folder: workspace })));
   });
@@ -406,5 +419,144 @@ describe('declared questions in the curation editor, as a person', () => {
       { label: 'PERSON', start: 22, end: 25, text: 'ana' },
       span('ORG', 'acme'),
     ]);
+  });
+
+  test('File: Revert drops what is typed in a text box and not yet sent: the tab is clean, nothing typed on disk or shown', async () => {
+    const file = join(workspace, 'data/revert.jsonl');
+    const frame = await openFromDatasets(page, 'revert.jsonl');
+    await until('the questions', async () => (await frame.locator('.question').count()) === 5);
+    const dirtyTab = page.locator('.tabs-container .tab.dirty', { hasText: 'revert.jsonl' });
+    const area = frame.locator('[data-testid="text-fix"]');
+    // An unsaved answer first (sent after the pause), so that there is something to revert.
+    await area.click();
+    await page.keyboard.type('Sent, not saved.');
+    await until('sent after the pause', async () => /Sent, not saved\./.test(await decision(frame, 'fix')));
+    await dirtyTab.waitFor({ state: 'visible', timeout: 15_000 });
+
+    // More typing, and the revert at once, the caret still in the box (before the pause sends it).
+    await frame.evaluate(`document.querySelector('[data-testid="text-fix"]').select()`);
+    await page.keyboard.type('Typed, then reverted.');
+    await page.keyboard.press(REVERT_KEY);
+    // Well past the pause after which typed text is sent: nothing typed before the revert comes back.
+    await new Promise((r) => setTimeout(r, 2500));
+    const reverted = async () => /no answer yet/.test(await decision(frame, 'fix')) && (await dirtyTab.count()) === 0;
+    await until('the revert', reverted, 10_000).catch(() => undefined);
+    assert.match(await decision(frame, 'fix'), /no answer yet/, 'the text typed before the revert is not applied');
+    assert.equal(await dirtyTab.count(), 0, 'the tab is clean');
+    assert.equal(readFileSync(file, 'utf8'), revertFile, 'the file on disk is as it was');
+    assert.equal(await area.inputValue(), '', 'the box shows the reverted record (no answer)');
+    assert.match(await decision(frame, 'fix'), /no answer yet/);
+    assert.match(
+      (await frame.locator('[data-testid="status"]').textContent()) ?? '',
+      /reverted: what you had typed and not yet sent was dropped/,
+    );
+
+    // The same for a record field being edited in place: closed, not sent.
+    await frame.locator('section.field[data-field="response"] .field-value').click();
+    const editor = frame.locator('[data-testid="field-editor"]');
+    await editor.waitFor({ state: 'visible' });
+    await frame.evaluate(`document.querySelector('[data-testid="field-editor"]').select()`);
+    await page.keyboard.type('Edited, then reverted.');
+    await area.click(); // leaving the field sends it (as Enter)...
+    await dirtyTab.waitFor({ state: 'visible', timeout: 15_000 });
+    await frame.locator('section.field[data-field="response"] .field-value').click();
+    await editor.waitFor({ state: 'visible' });
+    await frame.evaluate(`document.querySelector('[data-testid="field-editor"]').select()`);
+    await page.keyboard.type('Typed again.');
+    await page.keyboard.press(REVERT_KEY); // ...this one is reverted before it is sent
+    await until('clean', async () => (await dirtyTab.count()) === 0);
+    await frame.locator('[data-testid="position"]').click(); // the caret leaves where the editor was
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(await editor.count(), 0, 'the field editor is closed');
+    assert.equal(await dirtyTab.count(), 0, 'the tab stays clean');
+    assert.equal(readFileSync(file, 'utf8'), revertFile, 'the file on disk is as it was');
+    assert.equal(
+      ((await frame.locator('section.field[data-field="response"] .field-value').textContent()) ?? '').trim(),
+      'Teh answer.',
+    );
+  });
+
+  test('Ctrl+S in the raw-JSON dialog applies its valid JSON, then saves; invalid JSON stays in the dialog, not applied, and the rest is saved', async () => {
+    const file = join(workspace, 'data/raw.jsonl');
+    const frame = await openFromDatasets(page, 'raw.jsonl');
+    await until('the questions', async () => (await frame.locator('.question').count()) === 5);
+    const dirtyTab = page.locator('.tabs-container .tab.dirty', { hasText: 'raw.jsonl' });
+    const dialog = frame.locator('[data-testid="raw-editor-dialog"]');
+    const onDisk = () => readFileSync(file, 'utf8').split('\n');
+    const openDialog = async () => {
+      await keyUntil(frame, 'e', 'the raw-JSON dialog', async () => dialog.isVisible());
+      await frame.evaluate(`document.querySelector('[data-testid="raw-editor"]').select()`);
+    };
+
+    // Valid JSON: Ctrl+S applies it and saves the file with it; the dialog closes.
+    await openDialog();
+    const edited = JSON.stringify({ ...first, id: 5, response: 'Fixed in the raw JSON.' });
+    await page.keyboard.insertText(edited);
+    await page.keyboard.press('Control+s');
+    await until('the raw edit on disk', async () => onDisk()[0] === edited);
+    await until('the dialog closed', async () => !(await dialog.isVisible()));
+    await until('saved, not dirty', async () => (await dirtyTab.count()) === 0);
+    assert.equal(
+      ((await frame.locator('section.field[data-field="response"] .field-value').textContent()) ?? '').trim(),
+      'Fixed in the raw JSON.',
+    );
+
+    // Invalid JSON: not applied, the dialog stays open and says so; another unsaved edit is saved.
+    const area = frame.locator('[data-testid="text-fix"]');
+    await area.click();
+    await page.keyboard.type('Saved beside the dialog.');
+    await until('sent after the pause', async () => /Saved beside the dialog\./.test(await decision(frame, 'fix')));
+    await dirtyTab.waitFor({ state: 'visible', timeout: 15_000 });
+    await openDialog();
+    await page.keyboard.insertText('{"id": 5, "response": ');
+    await page.keyboard.press('Control+s');
+    await until('saved, not dirty', async () => (await dirtyTab.count()) === 0);
+    const saved = JSON.parse(onDisk()[0] ?? '{}') as {
+      response?: string;
+      annotations?: { human?: { fix?: { value?: string } } };
+    };
+    assert.equal(saved.annotations?.human?.fix?.value, 'Saved beside the dialog.', 'the other edit is saved');
+    assert.equal(saved.response, 'Fixed in the raw JSON.', 'the invalid JSON is not applied');
+    assert.equal(onDisk()[1], untouched, 'the untouched record is still byte-identical');
+    assert.ok(await dialog.isVisible(), 'the dialog stays open');
+    assert.match((await frame.locator('[data-testid="raw-error"]').textContent()) ?? '', /Not applied: /);
+    assert.equal(await frame.locator('[data-testid="raw-editor"]').inputValue(), '{"id": 5, "response": ');
+    await page.keyboard.press('Escape');
+    await until('the dialog closed', async () => !(await dialog.isVisible()));
+  });
+
+  test('a reload because another program changed the file drops what was typed before it: it never lands on the new content', async () => {
+    const file = join(workspace, 'data/reload.jsonl');
+    const frame = await openFromDatasets(page, 'reload.jsonl');
+    await until('the questions', async () => (await frame.locator('.question').count()) === 5);
+    const dirtyTab = page.locator('.tabs-container .tab.dirty', { hasText: 'reload.jsonl' });
+    const area = frame.locator('[data-testid="text-fix"]');
+    const response = frame.locator('section.field[data-field="response"] .field-value');
+    await area.click();
+    await page.keyboard.type('Typed before the reload');
+    // Another program rewrites the file while the tab is clean: the editor reloads it without asking.
+    const changed = `${JSON.stringify({ ...first, id: 6, response: 'Changed on disk.' })}\n${untouched}\n`;
+    writeFileSync(file, changed);
+    // Typing goes on (a key every few hundred ms: the pause never comes) until the new content shows.
+    await until(
+      'the reload',
+      async () => {
+        if (((await response.textContent()) ?? '').trim() === 'Changed on disk.') return true;
+        await page.keyboard.type('.');
+        await new Promise((r) => setTimeout(r, 200));
+        return false;
+      },
+      30_000,
+    );
+    // Well past the pause: what was typed before the reload is not sent (dots typed after it may be).
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.doesNotMatch(await area.inputValue(), /Typed before the reload/, 'the box dropped it');
+    assert.doesNotMatch(await decision(frame, 'fix'), /Typed before the reload/, 'it is not the answer');
+    if ((await dirtyTab.count()) > 0) {
+      // the dots typed after the reload are an answer of their own: reverted, not saved
+      await page.keyboard.press(REVERT_KEY);
+      await until('clean', async () => (await dirtyTab.count()) === 0);
+    }
+    assert.equal(readFileSync(file, 'utf8'), changed, 'the file on disk is the other program`s');
   });
 });

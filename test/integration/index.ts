@@ -37,6 +37,7 @@ export async function run(): Promise<void> {
   await import('./questions.test');
   await import('./batch.test');
   await import('./cascade.test');
+  await import('./confidence.test');
 
   const results: TestResult[] = [];
   let vscodeVersion = 'unknown';

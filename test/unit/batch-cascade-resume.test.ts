@@ -111,3 +111,70 @@ test('a cascade batch stopped while stage 1 was pending is found once with its o
   assert.deepEqual(content(out), content(join(dir(), 'whole.out.jsonl')));
   assert.deepEqual(pendingBatchJobs(out), [], 'nothing left to resume');
 });
+
+test('a cascade batch stopped between its stages (stage 1 applied, stage 2`s batch not created) is found and resumed: no batch twice, the same file', async () => {
+  const s = server();
+  s.respond = (req) => {
+    const body = req.body as ChatBody;
+    const i = Number(/item (\d+)/.exec(lastUserText(body))?.[1]);
+    const small = body.model === 'small';
+    const confidence = small ? (i % 2 === 0 ? 0.95 : 0.4) : i % 4 === 1 ? 0.9 : 0.5;
+    return {
+      content: JSON.stringify({ label: small ? 'good' : 'bad', confidence, rationale: `${body.model} on ${i}` }),
+    };
+  };
+  const file = (name: string): string => {
+    const f = join(dir(), name);
+    writeFileSync(
+      f,
+      `${Array.from({ length: 8 }, (_, i) => JSON.stringify({ id: i, text: `item ${i}` })).join('\n')}\n`,
+    );
+    return f;
+  };
+  const o = (input: string): Record<string, unknown> => ({
+    input,
+    output: input.replace(/\.jsonl$/, '.out.jsonl'),
+    baseURL: s.baseURL,
+    model: 'small',
+    noCache: true,
+    labels: ['good', 'bad'],
+    cascade: ['small', 'large'],
+    escalateBelow: 0.8,
+  });
+  const whole = file('between-whole.jsonl');
+  await entries.label.prepare(o(whole)).batch?.run(quietContext(), { poll });
+  const before = created();
+  assert.equal(before, 2);
+
+  // stopped the moment stage 2 begins: stage 1's batch applied and ended, stage 2's not built
+  const data = file('between.jsonl');
+  const out = join(dir(), 'between.out.jsonl');
+  const ac = new AbortController();
+  const log = (line: string): void => {
+    if (/^cascade stage 2 of 2/.test(line)) ac.abort();
+  };
+  const first = entries.label.prepare(o(data)).batch?.run({ ...quietContext(ac.signal), log }, { poll });
+  await assert.rejects(
+    first ?? Promise.resolve(),
+    (err: Error) => err.name === 'AbortError' || err.name === 'JobCancelledError',
+  );
+  assert.equal(created(), before + 1, 'stage 1`s batch only');
+
+  const jobs = pendingBatchJobs(out);
+  assert.equal(jobs.length, 1, 'the cascade stopped between its stages is pending');
+  const [job] = jobs;
+  assert.ok(job);
+  assert.deepEqual(job.options.cascade, ['small', 'large']);
+
+  const r = await entries.label.prepare(job.options).batch?.run(quietContext(), { poll });
+  assert.equal(created(), before + 2, 'stage 2`s batch only: no batch twice');
+  assert.deepEqual(
+    r?.cascade?.stages.map((x) => [x.records, x.accepted]),
+    [
+      [8, 4],
+      [4, 2],
+    ],
+  );
+  assert.deepEqual(content(out), content(join(dir(), 'between-whole.out.jsonl')));
+  assert.deepEqual(pendingBatchJobs(out), [], 'nothing left to resume');
+});

@@ -86,3 +86,65 @@ test('a generation stopped while its batches ran is found with its options and r
   assert.deepEqual(content(out), content(join(dir(), 'online.jsonl')));
   assert.deepEqual(pendingBatchJobs(out), [], 'nothing left to resume');
 });
+
+test('a generation stopped between two rounds (the candidates` batch applied, the judge`s not created) is found and resumed: no batch twice, the online output', async () => {
+  const s = server();
+  const judge = synthResponder();
+  s.respond = (req) => {
+    const chat = req.body as ChatBody;
+    if (chat.response_format) return judge(req);
+    const k = chat.seed ?? 0;
+    return { content: `answer ${k} by ${chat.model} to ${lastUserText(chat).slice(0, 20)} rating=${[3, 8][k % 2]}` };
+  };
+  const input = join(dir(), 'rounds.jsonl');
+  writeFileSync(
+    input,
+    `${[{ prompt: 'Name a prime number' }, { question: 'Why is the sky blue?' }].map((x) => JSON.stringify(x)).join('\n')}\n`,
+  );
+  const o = (output: string): Record<string, unknown> => ({
+    input,
+    output: join(dir(), output),
+    baseURL: s.baseURL,
+    model: 'gen-model',
+    noCache: true,
+    judgeModel: 'judge-m',
+    candidates: 2,
+  });
+  const online = await entries.preferences.prepare(o('rounds-online.jsonl')).run(quietContext());
+  assert.ok(online.records > 0);
+  const batchesCreated = () => s.requests.filter((x) => x.method === 'POST' && x.path === '/v1/batches').length;
+
+  // run as a batch, stopped the moment round 2 (the judge) begins: round 1's batch (the
+  // candidates) is applied and ended, the judge's batch not built (VS Code closed right then)
+  const ac = new AbortController();
+  const log = (line: string): void => {
+    if (/^batch round 2\b/.test(line)) ac.abort();
+  };
+  const first = entries.preferences
+    .prepare(o('rounds-batch.jsonl'))
+    .batch?.run({ ...quietContext(ac.signal), log }, { poll });
+  assert.ok(first);
+  await assert.rejects(first, (err: Error) => err.name === 'AbortError' || err.name === 'GenerateCancelledError');
+  assert.equal(batchesCreated(), 1, 'the candidates` batch only');
+
+  // what activation finds: the job, with its options, though none of its journals has a part left
+  const problems: string[] = [];
+  const out = join(dir(), 'rounds-batch.jsonl');
+  const jobs = pendingBatchJobs(out, (job, why) => problems.push(`${job}: ${why}`));
+  assert.deepEqual(problems, []);
+  assert.equal(jobs.length, 1, 'the job stopped between its rounds is pending');
+  const [job] = jobs;
+  assert.ok(job);
+  assert.equal(job.task, 'generate-preferences');
+  assert.equal(job.options.output, out);
+
+  // resumed as batchJobs.ts does: the judge's batch only, the candidates' answers replayed
+  const resumed = entries.preferences.prepare(job.options).batch;
+  assert.ok(resumed);
+  const r = await resumed.run(quietContext(), { poll });
+  assert.equal(r.batch?.batchesCreated, 1, 'only the judge`s batch by the resumed run');
+  assert.equal(batchesCreated(), 2, 'no batch sent twice');
+  assert.equal(r.records, online.records);
+  assert.deepEqual(content(out), content(join(dir(), 'rounds-online.jsonl')));
+  assert.deepEqual(pendingBatchJobs(out), [], 'nothing left to resume once it is done');
+});

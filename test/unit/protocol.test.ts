@@ -39,6 +39,17 @@ describe('host <-> webview protocol', () => {
     assert.equal(FromWebview.safeParse({ kind: 'notify', type: 'flushed', id: -1 }).success, false);
   });
 
+  test('an edit carries the content generation the page had (an edit from before a revert is told apart)', () => {
+    assert.deepEqual(parseParams('edit', { op: 'relabel', index: 2, label: 'spam', generation: 3 }), {
+      op: 'relabel',
+      index: 2,
+      label: 'spam',
+      generation: 3,
+    });
+    assert.throws(() => parseParams('edit', { op: 'relabel', index: 2, label: 'spam' }), 'no generation: refused');
+    assert.throws(() => parseParams('edit', { op: 'relabel', index: 2, label: 'spam', generation: -1 }));
+  });
+
   test('every request method has a params and a result schema', () => {
     for (const [name, def] of Object.entries(requests)) {
       assert.ok(def.params, `${name} has params`);

@@ -12,6 +12,7 @@ const vscodeCommands = new Set(pkg.contributes.commands.map((c: { command: strin
 test('every registered operation is a CLI subcommand and a VS Code command of the same name', async () => {
   const ids = registeredIds();
   assert.deepEqual(ids.sort(), [
+    'confidence',
     'consistency',
     'critique',
     'filter',
@@ -35,6 +36,7 @@ test('every registered operation is a CLI subcommand and a VS Code command of th
     assert.ok(vscodeCommands.has(faceNames(id).vscodeRecord), faceNames(id).vscodeRecord);
   // "Run as Batch": a command for each operation with a batch mode, and none for the others
   assert.deepEqual(batchableIds().sort(), [
+    'confidence',
     'consistency',
     'critique',
     'generate-dialogues',

@@ -169,7 +169,10 @@ function edit(e: EditRequest): RecordPayload {
   session.changed();
   dirty = true;
   matchLists.clear();
-  setTimeout(() => send({ kind: 'event', type: 'changed', info: info(), focus: e.index, edited: e.index }), 0);
+  setTimeout(
+    () => send({ kind: 'event', type: 'changed', info: info(), generation: 0, focus: e.index, edited: e.index }),
+    0,
+  );
   return session.record(e.index);
 }
 
@@ -333,7 +336,7 @@ let state: unknown = JSON.parse(sessionStorage.getItem('dc-state') ?? 'null');
   postMessage(message: unknown) {
     const m = message as { kind?: string; type?: string; id?: number; method?: string; params?: unknown };
     setTimeout(() => {
-      if (m.kind === 'notify' && m.type === 'ready') send({ kind: 'event', type: 'init', info: info() });
+      if (m.kind === 'notify' && m.type === 'ready') send({ kind: 'event', type: 'init', info: info(), generation: 0 });
       else if (m.kind === 'notify') console.log('[webview log]', m);
       else if (m.kind === 'request' && m.id !== undefined && m.method) {
         try {

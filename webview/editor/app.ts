@@ -4,9 +4,9 @@
 // is built once; navigating only re-renders the record's fields and its annotation panel.
 import type {
   DocumentInfo,
+  EditIntent,
   HostEvent,
   RecordPayload,
-  RequestParams,
   SearchQuery,
   ViewMode,
 } from '../../src/shared/protocol';
@@ -23,7 +23,7 @@ import { PreferenceView } from './preference-view';
 import { RawEditor } from './raw-editor';
 import { RecordNavigator } from './navigator';
 import { RecordView } from './record-view';
-import type { HostConnection } from './rpc';
+import { HostError, type HostConnection } from './rpc';
 import { SearchBar } from './search-bar';
 import { StatsView } from './stats-view';
 import { Toolbar } from './toolbar';
@@ -34,6 +34,9 @@ type Mode = ViewMode;
 const KEY_QUIET_MS = 250;
 /** ...but no longer than this in all. */
 const BACKGROUND_WAIT_MS = 1000;
+
+/** Said when a revert or a reload from disk dropped what was typed and not yet sent. */
+const REVERTED_TYPING = 'The file was reverted: what you had typed and not yet sent was dropped';
 
 const MODES: readonly Mode[] = ['record', 'list', 'stats', 'agreement', 'duplicates'];
 
@@ -90,6 +93,8 @@ export class EditorApp {
   private lastKeyAt = -Infinity;
   /** A job's `changed` not handled yet (see onEvent), and when the first one waiting arrived. */
   private background: { event: HostEvent; since: number; timer: ReturnType<typeof setTimeout> } | undefined;
+  /** The document's content generation last heard of (init, changed): sent with each edit. */
+  private generation: number | undefined;
   /** Whether the list's columns come from this webview's state (else from the host's memory of the file). */
   private readonly ownColumns: boolean;
 
@@ -297,6 +302,7 @@ export class EditorApp {
       this.setKeys(e.keys);
       return;
     }
+    this.noteGeneration(e.generation);
     // A job's results (a `changed` at most every 200 ms for as long as it runs) wait while keys are
     // being pressed, the latest standing for those before it: the key's record is drawn first
     // (from the cache, marked stale), the refresh after. At most BACKGROUND_WAIT_MS.
@@ -615,14 +621,28 @@ export class EditorApp {
   // -------------------------------------------------------------------------------------------
   // Edits
 
-  /** Sends what is typed and not yet sent: a question's text answer, a field edited in place. */
+  /** Sends what is typed and not yet sent: a question's text answer, a field edited in place, the raw-JSON dialog's text. */
   private flushInputs(): void {
     this.questions.flush();
     this.recordView.flush();
+    this.raw.flush();
+  }
+
+  /**
+   * A new content generation: the file was reverted or reloaded from disk. What is typed and not
+   * yet sent was typed against the content that is gone: dropped, not sent later (the host would
+   * refuse it anyway: see the protocol's Generation).
+   */
+  private noteGeneration(generation: number): void {
+    const was = this.generation;
+    this.generation = generation;
+    if (was === undefined || was === generation) return;
+    const dropped = [this.questions.discard(), this.recordView.discard(), this.raw.discard()].some(Boolean);
+    if (dropped) this.say(REVERTED_TYPING);
   }
 
   /** Sends an edit; renders the updated record. Resolves with an error message on failure. */
-  private async edit(req: RequestParams<'edit'>): Promise<string | undefined> {
+  private async edit(req: EditIntent): Promise<string | undefined> {
     const r = this.current;
     if (!r || r.index !== req.index) return 'No record';
     if (req.op !== 'replaceRaw' && (r.invalid || r.lossy)) {
@@ -635,12 +655,17 @@ export class EditorApp {
     }
     try {
       // The answer is the edited record; the host's `changed` for it says `edited` (no refetch).
-      const updated = await this.host.request('edit', req);
+      const updated = await this.host.request('edit', { ...req, generation: this.generation ?? 0 });
       this.nav.replaced(updated);
       if (updated.index === this.index) this.render();
       if (isQueued(r.annotation) !== isQueued(updated.annotation)) this.queue.refresh();
       return undefined;
     } catch (err) {
+      if (err instanceof HostError && err.code === 'stale') {
+        // Sent before the page heard of a revert: dropped, as what is still in the boxes was.
+        this.say(REVERTED_TYPING);
+        return err.message;
+      }
       const msg = err instanceof Error ? err.message : String(err);
       this.say(`Edit failed: ${msg}`, true);
       return msg;
@@ -657,7 +682,7 @@ export class EditorApp {
    * otherwise a relabel moves on when "Go to the next record" is on.
    */
   private async review(
-    req: Extract<RequestParams<'edit'>, { op: 'relabel' | 'accept' | 'reject' | 'setReviewStatus' }>,
+    req: Extract<EditIntent, { op: 'relabel' | 'accept' | 'reject' | 'setReviewStatus' }>,
   ): Promise<void> {
     const at = this.index;
     const wasQueued = isQueued(this.current?.annotation);

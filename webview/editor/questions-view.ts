@@ -7,13 +7,13 @@
 // has the keyboard's focus (`]` / `[`): the number keys act on it. The values are worked out by
 // the host (src/core/session/questions.ts); this view only says what the person did. Every text
 // from the record or a model is set as text.
-import type { QuestionAnswersView, RecordPayload, RequestParams } from '../../src/shared/protocol';
+import type { EditIntent, QuestionAnswersView, RecordPayload } from '../../src/shared/protocol';
 import { type Child, el, formatPercent, icon, vsButton } from './dom';
 
 type QView = QuestionAnswersView;
 type Question = QView['question'];
 export type QuestionEditRequest = Extract<
-  RequestParams<'edit'>,
+  EditIntent,
   { op: 'answer' | 'clearAnswer' | 'toggleLabel' | 'moveCandidate' | 'addSpan' | 'removeSpan' }
 >;
 /** What a question edit needs besides the record's index. */
@@ -673,6 +673,24 @@ export class QuestionsView {
   flush(): void {
     for (const area of this.element.querySelectorAll<HTMLTextAreaElement>('textarea[data-question]'))
       if (area.dataset.question) this.commitText(area.dataset.question, area);
+  }
+
+  /**
+   * Drops every text answer typed and not yet sent (the file was reverted or reloaded): the boxes
+   * show the record's answers again and nothing typed before is sent later. True if text was dropped.
+   */
+  discard(): boolean {
+    let dropped = this.textTimers.size > 0 || this.textInFlight.size > 0;
+    for (const t of this.textTimers.values()) clearTimeout(t);
+    this.textTimers.clear();
+    this.textInFlight.clear();
+    for (const area of this.element.querySelectorAll<HTMLTextAreaElement>('textarea[data-question]')) {
+      const v = this.views.find((x) => x.question.name === area.dataset.question);
+      const answer = v ? this.ownText(v) : '';
+      if (area.value !== answer) dropped = true;
+      area.value = answer;
+    }
+    return dropped;
   }
 
   /** The span questions' colours: the n-th span question of the record's questions takes colour n. */

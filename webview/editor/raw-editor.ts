@@ -1,5 +1,7 @@
 // Edit the raw line as JSON: live validation with the error's message and position; Apply sends
-// replaceRaw (a pretty-printed valid record is compacted back to one line first).
+// replaceRaw (a pretty-printed valid record is compacted back to one line first). A save (Ctrl+S,
+// or the host's flush before it) applies the edited text first when it is valid JSON, as the
+// text questions' boxes are sent; invalid JSON stays in the dialog, not applied, and says so.
 import { el, icon, restoreFocus, vsButton } from './dom';
 import { checkJson, describeProblem } from './json-check';
 
@@ -122,6 +124,38 @@ export class RawEditor {
     return { send: multiLine ? undefined : text };
   }
 
+  /**
+   * Before a save: applies the edited text if it is valid JSON (the edit is posted before this
+   * returns, so it reaches the host before the save's `flushed`); invalid JSON is not applied and
+   * the dialog stays open saying so. Nothing to do when the dialog is closed or the text unchanged.
+   */
+  flush(): void {
+    if (!this.open || this.area.value === this.original || this.inFlight === this.area.value) return;
+    const c = checkJson(this.area.value);
+    if (c.ok) {
+      void this.submit();
+      return;
+    }
+    this.status.classList.add('error');
+    this.area.setAttribute('aria-invalid', 'true');
+    this.status.replaceChildren(
+      icon('error'),
+      ` Not applied: ${describeProblem(c.problem)} — the save went on without this line's edit; fix it and apply, or cancel`,
+    );
+  }
+
+  /** Closes the dialog without applying (the file was reverted or reloaded); true if it was open with an edit. */
+  discard(): boolean {
+    if (!this.open) return false;
+    const edited = this.area.value !== this.original;
+    this.inFlight = undefined;
+    this.hide();
+    return edited;
+  }
+
+  /** The text being applied (sent, not answered yet): not sent twice. */
+  private inFlight: string | undefined;
+
   private async submit(): Promise<void> {
     const { send } = this.validate();
     if (send === undefined) return;
@@ -129,9 +163,13 @@ export class RawEditor {
       this.hide();
       return;
     }
+    const text = this.area.value;
+    this.inFlight = text;
     this.apply.setAttribute('disabled', '');
     const failure = await this.onApply(this.index, send);
     this.apply.removeAttribute('disabled');
+    if (this.inFlight !== text) return; // discarded meanwhile
+    this.inFlight = undefined;
     if (failure) {
       this.status.classList.add('error');
       this.status.replaceChildren(icon('error'), ` ${failure}`);

@@ -137,6 +137,14 @@ export class RecordView {
     if (this.editingKey !== undefined) this.pendingCommit?.();
   }
 
+  /** Closes the field being edited in place without sending it (the file was reverted); true if one was open. */
+  private pendingDiscard: (() => void) | undefined;
+  discard(): boolean {
+    if (this.editingKey === undefined) return false;
+    this.pendingDiscard?.();
+    return true;
+  }
+
   render(r: RecordPayload, opts: RecordViewOptions): void {
     const newRecord = r.index !== this.shownIndex;
     this.shownIndex = r.index;
@@ -228,6 +236,7 @@ export class RecordView {
       valueBox.hidden = false;
       this.editingKey = undefined;
       this.pendingCommit = undefined;
+      this.pendingDiscard = undefined;
     };
     const validate = (): { ok: true; value: unknown } | { ok: false } => {
       if (isString) return { ok: true, value: area.value };
@@ -278,5 +287,6 @@ export class RecordView {
     });
     area.addEventListener('blur', () => void commit());
     this.pendingCommit = () => void commit();
+    this.pendingDiscard = close;
   }
 }

@@ -15,6 +15,16 @@ interface VsCodeApi {
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
+/** A request the host answered with an error; `code` when it names one (`stale`: see the protocol's Generation). */
+export class HostError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
 export class HostConnection {
   private readonly api = acquireVsCodeApi();
   private nextId = 1;
@@ -60,7 +70,7 @@ export class HostConnection {
     if (!waiter) return;
     this.pending.delete(msg.id);
     if (msg.ok) waiter.resolve(msg.result);
-    else waiter.reject(new Error(msg.error.message));
+    else waiter.reject(new HostError(msg.error.message, msg.error.code));
   }
 
   notify(message: Extract<FromWebview, { kind: 'notify' }>): void {

@@ -1,14 +1,11 @@
 // curate confidence FILE --labels a,b [--samples 5] [--threshold 0.8]: logprob confidence and
-// self-consistency on the same records, and how they agree (src/core/llm/batch/compare-run.ts).
+// self-consistency on the same records, and how they agree: the registry's `confidence` operation
+// (src/core/registry.ts confidenceEntry, src/core/llm/batch/compare-run.ts), which VS Code runs too.
 // Writes nothing to FILE; the answers are cached, so the same command run again asks nothing.
 import { existsSync } from 'node:fs';
-import {
-  CompareConfidenceOptions,
-  compareConfidenceRun,
-  confidenceReportLines,
-  estimateCompareConfidence,
-} from '../../core/llm/batch/compare-run';
+import { confidenceReportLines } from '../../core/llm/batch/compare-run';
 import { UserError } from '../../core/operation';
+import { confidenceEntry } from '../../core/registry';
 import { assertDatasetFile } from '../../core/store';
 import { ExitCode, UsageError, type Command } from '../cli';
 import {
@@ -65,25 +62,18 @@ export const confidence: Command = {
     if (threshold !== undefined) raw.threshold = threshold;
     const fields = fieldMapOf(values);
     if (fields !== undefined) raw.fields = fields;
-    usageErrors(() => CompareConfidenceOptions.parse(raw));
+    const prepared = usageErrors(() => confidenceEntry(env).prepare(raw));
     const batch = values.batch === true ? { retryOnline: values['retry-online'] === true } : undefined;
     if (values['retry-online'] === true && !batch)
       throw new UsageError('--retry-online goes with --batch (it sends what the batch left failed online)');
     const printer = progressPrinter(io);
     try {
-      const est = await estimateCompareConfidence(raw, env, { signal: io.signal }, batch !== undefined);
+      const est = await (batch ? prepared.batch : prepared)?.estimate(io.signal);
+      if (!est) throw new Error('curate confidence has no estimate');
       const go = await confirmEstimate('confidence', est, values, io);
       if (go !== true) return go;
-      const report = await compareConfidenceRun(
-        raw,
-        env,
-        {
-          signal: io.signal,
-          log: (l) => io.err(`${l}\n`),
-          progress: printer.progress,
-        },
-        batch,
-      );
+      const ctx = { signal: io.signal, log: (l: string) => io.err(`${l}\n`), progress: printer.progress };
+      const report = await (batch && prepared.batch ? prepared.batch.run(ctx, batch) : prepared.run(ctx));
       printer.done();
       if (values.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
       else {

@@ -20,7 +20,7 @@ import { Origin, withOrigin } from '../schema/annotation';
 import { JournalOutputSink, OutputWriter, type GeneratedRecord, type Selector } from './output';
 import { BatchApiClient } from '../llm/batch/api';
 import { BatchAnswers, passOverRecords, prefetchAnswers } from '../llm/batch/answers';
-import { writeBatchJobOptions } from '../llm/batch/job-options';
+import { finishBatchJob, writeBatchJobOptions } from '../llm/batch/job-options';
 import { costOf as costOfUsage } from '../llm/batch/prices';
 import { BatchCancelledError, type BatchRunSummary } from '../llm/batch/run';
 import type { PollPolicy } from '../llm/batch/api';
@@ -580,6 +580,8 @@ export async function runRecordJob(
         const c = answered.client;
         summary.cost = costOfUsage(c.fromBatch, pricesOf(o), 'batch') + costOfUsage(c.fromOnline, pricesOf(o));
         summary.batch = { ...answered.info, retriedOnline: c.onlineRequests };
+        // every round's answers applied: the job is no longer resumed on activation
+        finishBatchJob(journalDir, jobId);
       }
       return summary;
     } catch (err) {

@@ -25,7 +25,7 @@ import { JournalWriter, scanJournal, setJournalAside } from '../jobs/journal';
 import { estimateTokens, type ChatMessage, type LlmClient, type Usage } from '../llm/client';
 import { BatchAnswers, prefetchAnswers } from '../llm/batch/answers';
 import { BatchApiClient } from '../llm/batch/api';
-import { writeBatchJobOptions } from '../llm/batch/job-options';
+import { finishBatchJob, writeBatchJobOptions } from '../llm/batch/job-options';
 import { BatchCancelledError } from '../llm/batch/run';
 import { asBatchEstimate, costOf as costOfUsage } from '../llm/batch/prices';
 import { loadTemplate, promptHash, renderTemplate, type PromptTemplate } from '../llm/prompts';
@@ -702,6 +702,8 @@ async function runInstructions(
       throw new GenerateCancelledError(summary(false));
     }
     const finalStop = stop as GenerateSummary['stop'];
+    // the run returned: not resumed on activation (a re-run retries what failed)
+    if (batch) finishBatchJob(journalDir, jobId);
     if (finalStop.reason === 'failures') {
       journal.close(); // kept: a re-run retries the failed requests
       return summary(false);

@@ -6,6 +6,8 @@
 // (runJob) or as a Batch API job (runBatchOver), journaled under its own id: killed and run
 // again, each stage resumes. The summary is the online runner's with `cascade`: per stage the
 // records, accepted, escalated, review, failed, tokens and cost (cascade.ts cascadeReport).
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { OperationContext, Progress } from '../../operation';
 import { UserError } from '../../operation';
 import { journalDirFor, runJob, type CascadeInfo, type JobSummary } from '../../jobs/runner';
@@ -25,7 +27,7 @@ import {
   type LlmEnv,
 } from '../tasks';
 import { cascadeReport, estimateCascade, selectEscalation, type CascadeStage, type StageRecord } from './cascade';
-import { writeBatchJobOptions } from './job-options';
+import { finishBatchJob, writeBatchJobOptions } from './job-options';
 import { runBatchOver, type BatchModeOptions } from './operation';
 
 /** The review queue a cascade fills (the same name `curate review-queue` uses by default). */
@@ -59,6 +61,30 @@ function storedConfidence(
   );
   const s = mine.find((x) => x.agent === model) ?? mine[0];
   return typeof s?.score === 'number' ? s.score : undefined;
+}
+
+/**
+ * The records that had no label when the cascade first started (a later stage's label replaces
+ * an earlier stage's only on those), kept beside the stage journals (`<job>.cascade.json`) until
+ * the cascade ends: a cascade resumed after stage 1 wrote its labels (killed between two stages)
+ * still knows which labels are its own. Returns the set to use: the file's, else `now` (written).
+ */
+function rememberUnlabeled(journalDir: string, job: string, now: Set<number>): Set<number> {
+  const path = join(journalDir, `${job}.cascade.json`);
+  if (existsSync(path)) {
+    try {
+      const raw = JSON.parse(readFileSync(path, 'utf8')) as { unlabeled?: unknown };
+      if (Array.isArray(raw.unlabeled) && raw.unlabeled.every((x) => Number.isSafeInteger(x)))
+        return new Set(raw.unlabeled as number[]);
+    } catch {
+      // unreadable: written again from the records as they are
+    }
+  }
+  mkdirSync(journalDir, { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify({ version: 1, unlabeled: [...now] })}\n`);
+  renameSync(tmp, path);
+  return now;
 }
 
 /** Runs a label job as a cascade; `mode.batch`: every stage as a Batch API job. */
@@ -102,7 +128,7 @@ export async function runCascade(
     const n = Math.min(source.count(), o.limit ?? Infinity);
     const labelField = (o.fields ?? defaultFields).label;
     // Records without a label before the cascade: a later stage's label replaces the earlier stage's.
-    const unlabeled = new Set<number>();
+    let unlabeled = new Set<number>();
     const skipped: JobSummary['skipped'] = [];
     let current: number[] = [];
     for (let i = 0; i < n; i++) {
@@ -140,6 +166,7 @@ export async function runCascade(
         cascadeJob ??= defaultJobId('label', { ...o, model: models[0] as string }, task.promptHash);
         const jobId = `${cascadeJob}.stage${s + 1}`;
         if (mode.batch && s === 0) writeBatchJobOptions(journalDir, cascadeJob, 'label', { ...o, jobId: cascadeJob });
+        if (s === 0) unlabeled = rememberUnlabeled(journalDir, cascadeJob, unlabeled);
         const subset = new Subset(source, current);
         const got = new Map<number, { confidence?: number; usage?: Usage }>();
         const sink: ResultSink = {
@@ -240,6 +267,9 @@ export async function runCascade(
         [],
       ).strongestOnly,
     };
+    // every stage's answers applied: the cascade is no longer resumed on activation
+    if (mode.batch && cascadeJob !== undefined) finishBatchJob(journalDir, cascadeJob);
+    if (cascadeJob !== undefined) rmSync(join(journalDir, `${cascadeJob}.cascade.json`), { force: true });
     const sum = (f: (p: JobSummary) => number): number => parts.reduce((x, p) => x + f(p), 0);
     const answered = new Set(results.flatMap((r) => r.filter((x) => !x.failed).map((x) => x.key)));
     return {

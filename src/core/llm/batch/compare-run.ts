@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Estimate, OperationContext, Progress } from '../../operation';
-import { UserError } from '../../operation';
+import { defineOperation, UserError } from '../../operation';
 import { runJob, type JobSummary } from '../../jobs/runner';
 import { openJobTarget, StoreRecordSource } from '../../jobs/store-io';
 import type { ResultSink } from '../../jobs/types';
@@ -76,12 +76,11 @@ export interface CompareBatchMode {
 
 /** Both measures' estimate: the label task (one request per record) and self-consistency (k per record); `batch`: at the Batch API's price. */
 export async function estimateCompareConfidence(
-  raw: unknown,
+  o: CompareConfidenceOptions,
   env: LlmEnv,
   ctx: Pick<OperationContext, 'signal'>,
   batch = false,
 ): Promise<Estimate> {
-  const o = CompareConfidenceOptions.parse(raw);
   const ops = llmOperations(env);
   const none: Estimate = { records: 0, requests: 0, inputTokens: 0, outputTokens: 0, cost: 0 };
   const lo = LabelOptions.parse({ ...o, confidence: 'logprobs', temperature: 0 });
@@ -98,12 +97,11 @@ export async function estimateCompareConfidence(
 
 /** Runs both measures over the file's records and compares them; writes nothing to the file. */
 export async function compareConfidenceRun(
-  raw: unknown,
+  o: CompareConfidenceOptions,
   env: LlmEnv,
   ctx: OperationContext,
   batch?: CompareBatchMode,
 ): Promise<ConfidenceReport> {
-  const o = CompareConfidenceOptions.parse(raw);
   if (o.labels.length < 2) throw new UserError('give the label set: at least two labels', 2, 'labels');
   // The label answer at temperature 0 (its probabilities are the model's); the samples at o.temperature.
   const lo = LabelOptions.parse({ ...o, confidence: 'logprobs', temperature: 0 });
@@ -237,7 +235,23 @@ export async function compareConfidenceRun(
   }
 }
 
-/** The report in words (the CLI prints these lines). */
+/**
+ * The comparison as a registry operation (`confidence`: `curate confidence`, VS Code's "Compare
+ * Logprob Confidence with Self-Consistency…"); its batch mode is registry.ts's.
+ */
+export function confidenceOperation(env: LlmEnv) {
+  return defineOperation({
+    id: 'confidence',
+    title: 'Compare logprob confidence with self-consistency',
+    description:
+      "How the label's logprob confidence agrees with self-consistency on the same records (nothing is written to the file)",
+    options: CompareConfidenceOptions,
+    estimate: (o, ctx) => estimateCompareConfidence(o, env, ctx),
+    run: (o, ctx) => compareConfidenceRun(o, env, ctx),
+  });
+}
+
+/** The report in words (the CLI prints these lines; VS Code shows them). */
 export function confidenceReportLines(r: ConfidenceReport): string[] {
   const c = r.comparison;
   const f = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : '-');

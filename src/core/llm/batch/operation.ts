@@ -49,7 +49,7 @@ import { BatchAnswers, passOverRecords, prefetchAnswers } from './answers';
 import { BatchApiClient, type PollPolicy } from './api';
 import { batchFacet, samplesFacet, type SamplesFacet } from './facet';
 import { readInputIds } from './format';
-import { jobOfJournal, jobOptionsPath, writeBatchJobOptions } from './job-options';
+import { batchJobState, finishBatchJob, jobOfJournal, jobOptionsPath, writeBatchJobOptions } from './job-options';
 import { readBatchJournal } from './journal';
 import { runBatchJob } from './job';
 import { costOf } from './prices';
@@ -544,13 +544,16 @@ async function runOneBatch<K extends BatchTaskId>(
       sink = new StoreResultSink(opened, { fields: o.fields ?? defaultFields, replace: o.replaceExisting });
     }
     // a task without a batch form (a question of another type): run by its requests (answers.ts)
-    if (!batchFacet(task) && !samplesOf(id, task))
-      return await runByAnswers(
+    if (!batchFacet(task) && !samplesOf(id, task)) {
+      const s = await runByAnswers(
         { id, o, task, env, ctx, mode, jobId, journalDir: journalDirFor(target), source, sink, log },
         client,
         cache,
       );
-    return await runBatchOver({
+      finishBatchJob(journalDirFor(target), jobId);
+      return s;
+    }
+    const s = await runBatchOver({
       id,
       o,
       task,
@@ -563,6 +566,8 @@ async function runOneBatch<K extends BatchTaskId>(
       sink,
       log,
     });
+    finishBatchJob(journalDirFor(target), jobId);
+    return s;
   } finally {
     close();
     opened?.close();
@@ -620,16 +625,22 @@ export interface PendingBatchJob {
 }
 
 /**
- * The unfinished batch jobs of a dataset (its journal folder) that can be resumed: the journal
- * has parts not applied, and the job's options are beside it and valid for its task. A file of
- * options that does not parse is left out (`problems`). A job with several models' batch journals
- * (`<job>~<model>`) is one pending job.
+ * The unfinished batch jobs of a dataset (its journal folder) that can be resumed: a journal has
+ * parts not applied, or every journal of the job is ended but its options say it is still running
+ * (stopped between two rounds: job-options.ts); and the job's options are beside it and valid for
+ * its task. A file of options that does not parse is left out (`problems`). A job with several
+ * models' batch journals (`<job>~<model>`) is one pending job.
  */
 export function pendingBatchJobs(dataset: string, problems?: (job: string, why: string) => void): PendingBatchJob[] {
   const out: PendingBatchJob[] = [];
   const seen = new Set<string>();
-  for (const j of listBatchJobs(dataset)) {
-    if (!j.unfinished) continue;
+  const journals = listBatchJobs(dataset);
+  // the first unfinished journal of a job stands for it; else (between rounds) its first journal
+  const candidates = [
+    ...journals.filter((j) => j.unfinished),
+    ...journals.filter((j) => !j.unfinished && batchJobState(jobOptionsPath(j.path)) === 'running'),
+  ];
+  for (const j of candidates) {
     const path = jobOptionsPath(j.path);
     if (seen.has(path)) continue;
     seen.add(path);
