@@ -349,6 +349,7 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
 ${lateStyles}
 ${styleTag}
 <meta id="dc-protocol" data-src="${uri('protocol.js')}">
+<meta id="dc-components" data-src="${uri('components.js')}">
 <title>Dataset Curator</title>
 </head>
 <body>
