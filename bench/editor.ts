@@ -19,6 +19,9 @@
 //     temp folder and measured in the same run (a second window on the same server, alternating).
 // `node --import tsx bench/editor.ts [--size-mb 1024] [--opens 5] [--steps 60] [--before <rev>]
 //   [--parts open,nav,scroll,job]` (--parts: only those, for development; the report then has only their rows)
+// DC_BENCH_TRACE=1 prints each open's marks, VS Code's own in the webview's outer frame too (the
+// html arriving there, the inner frame loaded, the html written into it); DC_BENCH_CHROME_TRACE=<prefix>
+// writes a Chromium trace (V8's sampling profiler included) of each open to <prefix>-<file>-<time>.json.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -97,6 +100,22 @@ async function openFromTree(page: Page, name: string, show: (p: Page) => Promise
   await page.evaluate(
     `(() => { window.__dcDown = 0; document.addEventListener('mousedown', (e) => { window.__dcDown = performance.timeOrigin + e.timeStamp; }, { capture: true, once: true }); })()`,
   );
+  const tracing = process.env.DC_BENCH_CHROME_TRACE ? page.context().browser() : null;
+  if (tracing)
+    await tracing.startTracing(page, {
+      categories: [
+        'devtools.timeline',
+        'disabled-by-default-devtools.timeline',
+        'v8',
+        'toplevel',
+        'blink',
+        'loading',
+        'ipc',
+        'mojom',
+        'navigation',
+        'disabled-by-default-v8.cpu_profiler',
+      ],
+    });
   const t0 = performance.now();
   await item.click();
   const deadline = t0 + 60_000;
@@ -113,6 +132,11 @@ async function openFromTree(page: Page, name: string, show: (p: Page) => Promise
     await new Promise((r) => setTimeout(r, 5));
   }
   const seenMs = performance.now() - t0;
+  if (tracing) {
+    await new Promise((r) => setTimeout(r, 300));
+    const buf = await tracing.stopTracing();
+    writeFileSync(`${process.env.DC_BENCH_CHROME_TRACE}-${name}-${Date.now()}.json`, buf);
+  }
   const down = await page.evaluate<number>('window.__dcDown');
   const m = await frame.evaluate<{
     origin: number;
@@ -126,10 +150,19 @@ async function openFromTree(page: Page, name: string, show: (p: Page) => Promise
     return { origin: performance.timeOrigin, script: get('dc:script'), modules: get('dc:modules'), first: get('dc:first-record'), load: get('dc:load'), paint: get('first-contentful-paint') };
   })()`);
   const at = (t: number) => m.origin + t - down;
-  if (process.env.DC_BENCH_TRACE)
+  if (process.env.DC_BENCH_TRACE) {
+    // VS Code's own marks in the webview's outer frame (pre/index.html): the html arriving there,
+    // the service worker ready, the inner frame loaded, the html written into it.
+    const outer = await frame
+      .parentFrame()
+      ?.evaluate<[string, number][]>(
+        `performance.getEntriesByType('mark').filter((e) => e.name.startsWith('webview/index.html/')).map((e) => [e.name.slice(19), performance.timeOrigin + e.startTime])`,
+      )
+      .catch(() => []);
     console.log(
-      `${name}: down ${down.toFixed(0)} frame ${(m.origin - down).toFixed(0)} script ${m.script !== undefined ? at(m.script).toFixed(0) : '-'} paint ${m.paint !== undefined ? at(m.paint).toFixed(0) : '-'}`,
+      `${name}: frame ${(m.origin - down).toFixed(0)} script ${m.script !== undefined ? at(m.script).toFixed(0) : '-'} paint ${m.paint !== undefined ? at(m.paint).toFixed(0) : '-'} | ${(outer ?? []).map(([n, t]) => `${n} ${(t - down).toFixed(0)}`).join(' ')}`,
     );
+  }
   const marks =
     down && m.script !== undefined && m.modules !== undefined && m.first !== undefined
       ? {

@@ -78,12 +78,15 @@ const builds = [
   // Parquet file is first read or written (src/core/formats/parquet.ts).
   { ...node, entryPoints: { parquet: 'src/core/formats/parquet-libs.ts' }, outdir: dist },
   // The webview: editor.js, which the host inlines in the page (so it must be one file with no
-  // imports), and protocol.js, the protocol's zod schemas as a classic script defining
-  // `__dcProtocol`, which the page loads after its load event (webview/editor/protocol-loader.ts).
+  // imports); protocol.js, the protocol's zod schemas as a classic script defining
+  // `__dcProtocol`, which the page loads after its load event (webview/editor/protocol-loader.ts);
+  // components.js, the @vscode-elements components (lit), a classic script the page loads once
+  // the first record is on screen (webview/editor/main.ts).
   // What the webview parses on every open: always minified (the source map stays for debugging).
   ...[
     { entryPoints: { editor: 'webview/editor/main.ts' }, format: 'esm' },
     { entryPoints: { protocol: 'src/shared/protocol.ts' }, format: 'iife', globalName: '__dcProtocol' },
+    { entryPoints: { components: 'webview/editor/components.ts' }, format: 'iife' },
   ].map((entry) => ({
     ...entry,
     bundle: true,

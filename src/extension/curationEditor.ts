@@ -315,23 +315,13 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
   private assetCache: PageAssets | undefined;
   /**
    * The page's script and styles, to inline under the nonce: VS Code keeps a webview's frame
-   * hidden until the page's load event (or a 200 ms fallback), so the page fetches nothing before
-   * it. The codicon font travels as a data: URI inside codicon.css. Read once per session.
+   * hidden until the page's load event (or a 200 ms fallback), so the page fetches nothing it
+   * needs for the first paint. Read once per session.
    */
   private assets(root: vscode.Uri): PageAssets {
     if (!this.assetCache) {
-      const read = (f: string) => readFileSync(vscode.Uri.joinPath(root, f).fsPath);
-      const font = `url("data:font/ttf;base64,${read('codicon.ttf').toString('base64')}")`;
-      const codicons = read('codicon.css')
-        .toString('utf8')
-        .replace(/url\((["']?)\.\/codicon\.ttf[^)"']*\1\)/g, () => font);
-      this.assetCache = {
-        script: read('editor.js').toString('utf8'),
-        styles: {
-          codicons: { file: 'codicon.css', css: codicons },
-          editor: { file: 'editor.css', css: read('editor.css').toString('utf8') },
-        },
-      };
+      const read = (f: string) => readFileSync(vscode.Uri.joinPath(root, f).fsPath, 'utf8');
+      this.assetCache = { script: read('editor.js'), styles: { file: 'editor.css', css: read('editor.css') } };
     }
     return this.assetCache;
   }
@@ -343,16 +333,14 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     const uri = (f: string) => webview.asWebviewUri(vscode.Uri.joinPath(root, f)).toString();
     const { script, styles } = this.assets(root);
     // Text that could end or confuse its element is linked instead (the build never makes such text).
-    const styleTag = ({ file, css }: { file: string; css: string }, id = '') =>
-      /<\/style|<!--|<\/template/i.test(css)
-        ? `<link rel="stylesheet" href="${uri(file)}"${id}>`
-        : `<style nonce="${nonce}"${id}>${css}</style>`;
-    // The codicons (their font inlined: over half of the page's bytes) wait, inert, until the first
-    // record is on screen (webview/editor/main.ts applies them): no icon is needed for it.
-    const styleTags = [
-      `<template id="dc-late-styles">${styleTag(styles.codicons)}</template>`,
-      styleTag(styles.editor, ' id="dc-styles"'),
-    ];
+    const styleTag = /<\/style|<!--/i.test(styles.css)
+      ? `<link rel="stylesheet" href="${uri(styles.file)}" id="dc-styles">`
+      : `<style nonce="${nonce}" id="dc-styles">${styles.css}</style>`;
+    // The codicons are linked, inert in a template, until the first record is on screen
+    // (webview/editor/main.ts puts the link in the head): no icon is needed for it, and their
+    // stylesheet and font (160 KB) are fetched then. Inlined, they were over half of the page's
+    // bytes, which VS Code parses twice before the page starts (docs/performance.md).
+    const lateStyles = `<template id="dc-late-styles"><link rel="stylesheet" href="${uri('codicon.css')}"></template>`;
     const scriptTag = /<\/script|<!--/i.test(script)
       ? `<script type="module" nonce="${nonce}" src="${uri('editor.js')}"></script>`
       : `<script type="module" nonce="${nonce}">${script.replace(/\/\/# sourceMappingURL=\S+\s*$/, () => `//# sourceMappingURL=${uri('editor.js.map')}`)}</script>`;
@@ -360,13 +348,14 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
       "default-src 'none'",
       `script-src 'nonce-${nonce}'`,
       `style-src ${webview.cspSource} 'nonce-${nonce}'`,
-      // data: for the codicon font inlined in codicon.css (a font cannot run anything).
-      `font-src ${webview.cspSource} data:`,
+      `font-src ${webview.cspSource}`,
       `img-src ${webview.cspSource} data:`,
     ].join('; ');
     return `${pageStart(csp)}
-${styleTags.join('\n')}
+${lateStyles}
+${styleTag}
 <meta id="dc-protocol" data-src="${uri('protocol.js')}">
+<meta id="dc-components" data-src="${uri('components.js')}">
 <title>Dataset Curator</title>
 </head>
 <body>
@@ -380,11 +369,8 @@ ${scriptTag}
 
 interface PageAssets {
   script: string;
-  styles: {
-    /** codicon.css, its font inlined. */
-    codicons: { file: string; css: string };
-    editor: { file: string; css: string };
-  };
+  /** editor.css */
+  styles: { file: string; css: string };
 }
 
 /** Records longer than this are not inlined in the webview's page. */

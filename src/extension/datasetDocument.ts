@@ -24,7 +24,7 @@ export interface Prompts {
   saveConflict(fileName: string): Promise<'overwrite' | 'revert' | 'cancel'>;
 }
 
-/** The longest a large file's scan waits for the editor's page to say it is on screen. */
+/** The longest a large file's scan (and the folder's clean-up) waits for the editor's page to say it is on screen. */
 const SCAN_DEFER_MS = 1000;
 
 export const dialogPrompts: Prompts = {
@@ -149,10 +149,11 @@ export class DatasetDocument implements vscode.CustomDocument {
     prompts: () => Prompts,
   ): Promise<DatasetDocument> {
     // The rest of a large file is indexed once the editor is on screen (startIndexing): a scan
-    // worker would take one of the machine's cores while VS Code builds the webview.
-    const dataset = await JsonlDataset.open(uri.fsPath, { deferScan: true });
+    // worker would take one of the machine's cores while VS Code builds the webview. So are the
+    // stale temps of its folder removed (a read of the folder, long in a folder of many files).
+    const dataset = await JsonlDataset.open(uri.fsPath, { deferScan: true, deferCleanup: true });
     const doc = new DatasetDocument(uri, dataset, log, prompts);
-    if (dataset.scanDeferred) setTimeout(() => doc.startIndexing(), SCAN_DEFER_MS);
+    setTimeout(() => doc.startIndexing(), SCAN_DEFER_MS);
     if (backupId) await doc.restoreBackup(vscode.Uri.parse(backupId));
     return doc;
   }
@@ -165,7 +166,7 @@ export class DatasetDocument implements vscode.CustomDocument {
     return this.version !== this.savedVersion;
   }
 
-  /** Indexes the rest of the file now if its scan still waits (the editor's page is on screen). */
+  /** Indexes the rest of the file now if its scan still waits (the editor's page is on screen); cleans its folder's stale temps. */
   startIndexing(): void {
     this.dataset.startScan();
   }

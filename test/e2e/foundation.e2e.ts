@@ -70,8 +70,9 @@ describe('curation editor in the workbench', () => {
     const frame = await webviewFrame(page, '[data-field="text"]');
     const dist = join(server!.extensionDir, 'dist/webview');
     // Evaluated in the webview (a string: this file is type-checked without the DOM library).
-    // The page fetches nothing before VS Code shows it: the host inlines the script and the
-    // styles under the nonce, the codicon font as a data: URI; protocol.js comes after load.
+    // The page fetches nothing before VS Code shows it: the host inlines the script and editor.css
+    // under the nonce; the codicons' stylesheet is linked once the first record is on screen (its
+    // font fetched by the stylesheet's own relative url); protocol.js comes after load.
     // The first record is drawn before the page defines its components and applies the codicons.
     const order = await until('the components defined', async () => {
       const marks = await frame.evaluate<{ first?: number; components?: number; button: boolean }>(
@@ -83,21 +84,54 @@ describe('curation editor in the workbench', () => {
       order.first !== undefined && order.first < order.components!,
       `the first record (${order.first}) before the components (${order.components})`,
     );
+    // The codicons draw: their font loaded (from the extension's codicon.ttf), and an icon on
+    // screen is a glyph of it that puts ink on a canvas.
+    const icon = await until(
+      'the codicon font loaded',
+      async () => {
+        const r = await frame.evaluate<
+          { loaded: boolean; family: string; glyph: string; ink: number } | undefined
+        >(`(() => {
+          const loaded = [...document.fonts].some((f) => f.family.replace(/"/g, '') === 'codicon' && f.status === 'loaded');
+          const el = [...document.querySelectorAll('.codicon')].find((e) => e.getBoundingClientRect().width > 0);
+          if (!el) return undefined;
+          const before = getComputedStyle(el, '::before');
+          const glyph = before.content.replace(/^["']|["']$/g, '');
+          const c = document.createElement('canvas');
+          c.width = c.height = 32;
+          const ctx = c.getContext('2d');
+          ctx.font = '16px codicon';
+          ctx.fillText(glyph, 8, 24);
+          const px = ctx.getImageData(0, 0, 32, 32).data;
+          let ink = 0;
+          for (let i = 3; i < px.length; i += 4) if (px[i] > 0) ink++;
+          return { loaded, family: before.fontFamily, glyph, ink };
+        })()`);
+        return r?.loaded ? r : undefined;
+      },
+      15_000,
+    );
+    assert.match(icon.family, /codicon/, 'an icon is drawn in the codicon font');
+    assert.ok(icon.glyph.length > 0 && icon.ink > 0, `the icon's glyph draws (${JSON.stringify(icon)})`);
     const page_ = await frame.evaluate<{
       inline: { nonce: boolean; head: string }[];
       protocol: { nonce: boolean; src: string }[];
       schemas: string;
-      links: number;
+      links: string[];
       styles: { nonce: boolean; rules: number; head: string }[];
       font: string;
+      fetched: string[];
+      csp: string;
     }>(`({
       inline: [...document.scripts].filter((s) => s.type === 'module' && !s.src).map((s) => ({ nonce: !!s.nonce, head: s.textContent.slice(0, 400) })),
       protocol: [...document.scripts].filter((s) => s.src).map((s) => ({ nonce: !!s.nonce, src: s.src })),
       schemas: typeof window.__dcProtocol?.ToWebview?.safeParse,
-      links: document.querySelectorAll('link[rel="stylesheet"]').length,
+      links: [...document.querySelectorAll('link[rel="stylesheet"]')].map((l) => l.href),
       // VS Code adds its default styles (#_defaultStyles) to every webview page.
       styles: [...document.querySelectorAll('style:not(#_defaultStyles)')].map((s) => ({ nonce: !!s.nonce, rules: s.sheet?.cssRules.length ?? 0, head: s.textContent.slice(0, 200) })),
       font: [...document.styleSheets].flatMap((s) => [...s.cssRules]).filter((r) => r instanceof CSSFontFaceRule && r.style.getPropertyValue('font-family').replace(/["']/g, '') === 'codicon').map((r) => r.style.getPropertyValue('src'))[0] ?? '',
+      fetched: performance.getEntriesByType('resource').map((e) => e.name),
+      csp: document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.getAttribute('content') ?? '',
     })`);
     const from = (u: string) => decodeURIComponent(u).includes(`${server!.extensionDir}/dist/webview/`);
     assert.equal(page_.inline.length, 1, 'one inline module script');
@@ -107,30 +141,52 @@ describe('curation editor in the workbench', () => {
       readFileSync(join(dist, 'editor.js'), 'utf8').slice(0, 400),
       `the inline script is ${dist}/editor.js`,
     );
-    assert.equal(page_.links, 0, 'no stylesheet is fetched');
     assert.deepEqual(
       page_.styles.map((s) => s.nonce),
-      [true, true],
-      'two inline stylesheets, with the nonce',
+      [true],
+      'one inline stylesheet, with the nonce',
     );
-    for (const st of page_.styles) assert.ok(st.rules > 10, `an inline stylesheet applied its rules (${st.rules})`);
+    assert.ok(page_.styles[0]!.rules > 10, `the inline stylesheet applied its rules (${page_.styles[0]!.rules})`);
     assert.equal(
-      page_.styles[1]!.head,
+      page_.styles[0]!.head,
       readFileSync(join(dist, 'editor.css'), 'utf8').slice(0, 200),
-      'the second is editor.css',
+      'it is editor.css',
     );
-    assert.equal(page_.protocol.length, 1, 'one script loaded by address: protocol.js');
+    assert.equal(page_.links.length, 1, `one linked stylesheet: ${page_.links.join(', ')}`);
     assert.ok(
-      page_.protocol[0]!.nonce && from(page_.protocol[0]!.src) && page_.protocol[0]!.src.includes('protocol.js'),
-      `protocol.js, with the nonce, from ${server!.extensionDir}: ${page_.protocol[0]!.src}`,
+      from(page_.links[0]!) && page_.links[0]!.includes('codicon.css'),
+      `codicon.css from ${server!.extensionDir}: ${page_.links[0]}`,
     );
+    assert.match(
+      page_.font,
+      /url\(["']?\.\/codicon\.ttf/,
+      `the codicon font is the stylesheet's own file: ${page_.font}`,
+    );
+    assert.ok(
+      page_.fetched.some((u) => from(u) && /\/codicon\.ttf(\?|$)/.test(u)),
+      `the page fetched codicon.ttf from ${server!.extensionDir}: ${page_.fetched.join(', ')}`,
+    );
+    // The Content-Security-Policy still allows nothing but the nonce's scripts and the extension's files.
+    const csp = new Map(
+      page_.csp.split(';').map((d): [string, string] => {
+        const [name = '', ...sources] = d.trim().split(/\s+/);
+        return [name, sources.join(' ')];
+      }),
+    );
+    assert.equal(csp.get('default-src'), "'none'", page_.csp);
+    assert.match(csp.get('script-src') ?? '', /^'nonce-[A-Za-z0-9+/=]{16,}'$/, page_.csp);
+    for (const d of ['script-src', 'style-src', 'font-src'])
+      assert.doesNotMatch(csp.get(d) ?? '', /unsafe-inline|unsafe-eval|data:/, page_.csp);
+    // Loaded by address, with the nonce, from the extension: the components once the first record
+    // is on screen, the schemas after the load event.
+    assert.deepEqual(
+      page_.protocol.map((s) => s.src.replace(/^.*\/dist\/webview\/([\w.]+)(\?.*)?$/, '$1')).sort(),
+      ['components.js', 'protocol.js'],
+      `two scripts loaded by address: ${page_.protocol.map((s) => s.src).join(', ')}`,
+    );
+    for (const script of page_.protocol)
+      assert.ok(script.nonce && from(script.src), `${script.src}, with the nonce, from ${server!.extensionDir}`);
     assert.equal(page_.schemas, 'function', 'the protocol schemas loaded');
-    const font = /data:font\/ttf;base64,([A-Za-z0-9+/=]+)/.exec(page_.font)?.[1];
-    assert.ok(font, `the codicon font is a data: URI: ${page_.font.slice(0, 80)}`);
-    assert.ok(
-      Buffer.from(font, 'base64').equals(readFileSync(join(dist, 'codicon.ttf'))),
-      `the page's codicon font is ${dist}/codicon.ttf, byte for byte`,
-    );
     if (server!.target === 'vsix')
       assert.ok(server!.extensionDir.startsWith(server!.extensionsDir), 'installed in the extensions dir');
     // A file over 16 MiB is indexed by the scan worker (the output channel says how it was indexed).

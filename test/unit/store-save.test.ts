@@ -216,6 +216,24 @@ describe('saving', () => {
     ds.close();
   });
 
+  test('with deferCleanup the stale temps are removed when the scan starts (the editor on screen), not in open', async () => {
+    const dir = tempDir();
+    const path = fileWith(lines(3), 'd.jsonl', dir);
+    writeFileSync(join(dir, '.d.jsonl.curate-999999999-abc123.tmp'), 'partial');
+    const ds = await JsonlDataset.open(path, { deferScan: true, deferCleanup: true });
+    assert.equal(ds.lineCount, 3, 'the records are readable at once');
+    assert.deepEqual(readdirSync(dir).sort(), ['.d.jsonl.curate-999999999-abc123.tmp', 'd.jsonl']);
+    ds.startScan();
+    assert.deepEqual(readdirSync(dir), ['d.jsonl']);
+    ds.close();
+    // Reading `ready` starts it too.
+    writeFileSync(join(dir, '.d.jsonl.curate-999999999-def456.tmp'), 'partial');
+    const again = await JsonlDataset.open(path, { deferCleanup: true });
+    await again.ready;
+    assert.deepEqual(readdirSync(dir), ['d.jsonl']);
+    again.close();
+  });
+
   test('no final newline and CRLF endings survive a save unchanged', async () => {
     const buf = Buffer.from('{"a":1}\r\n{"b":2}\n{"c":3}\r\n{"d":4}');
     const path = fileWith(buf);

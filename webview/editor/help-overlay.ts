@@ -45,8 +45,25 @@ export class HelpOverlay {
     });
   }
 
-  /** Shows these rows (the key map's, with the keys in effect); a row whose keys are all off says so. */
+  /** The rows to show, not yet drawn: see render. */
+  private pending: { group: string; items: HelpRow[] }[] | undefined;
+
+  /**
+   * Shows these rows (the key map's, with the keys in effect); a row whose keys are all off says
+   * so. Drawn when the page is idle (the page starts with them: not before its first record is on
+   * screen), or at once when the overlay is open or opens.
+   */
   render(rows: { group: string; items: HelpRow[] }[]): void {
+    const first = this.pending === undefined;
+    this.pending = rows;
+    if (this.open) this.draw();
+    else if (first) requestIdleCallback(() => this.draw(), { timeout: 1000 });
+  }
+
+  private draw(): void {
+    const rows = this.pending;
+    if (!rows) return;
+    this.pending = undefined;
     this.groups.replaceChildren(
       ...rows.map((g) => {
         const table = el('table', { class: 'keys' });
@@ -70,6 +87,7 @@ export class HelpOverlay {
 
   show(): void {
     this.returnFocus = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    this.draw();
     this.element.hidden = false;
     this.element.querySelector<HTMLElement>('.dialog')?.focus();
   }

@@ -3,7 +3,7 @@
 import './start-mark';
 import { EditorApp } from './app';
 import { embeddedInit } from './embedded-init';
-import { pageLoaded } from './protocol-loader';
+import { loadPageScript, pageLoaded } from './protocol-loader';
 import { HostConnection } from './rpc';
 
 performance.mark('dc:modules');
@@ -50,7 +50,16 @@ if (root) {
     if (late) return;
     late = true;
     applyLateStyles();
-    void import('./components').then(() => performance.mark('dc:components'));
+    void defineComponents().then(
+      () => performance.mark('dc:components'),
+      (err: unknown) =>
+        host.notify({
+          kind: 'notify',
+          type: 'log',
+          level: 'error',
+          message: `the components did not load: ${String(err)}`,
+        }),
+    );
   };
   setTimeout(afterFirstPaint, LATE_MS);
   void pageLoaded.then(() =>
@@ -62,13 +71,25 @@ if (root) {
 }
 
 /**
- * The stylesheets the host puts in the page inert (a template: the codicons, whose font is most of
- * the page's styles), applied in their place before the page's own, once the first record is on
- * screen: an icon without its font draws nothing, so they are not needed for the first paint.
+ * The stylesheets the host puts in the page inert (a template: the codicons' link), applied in
+ * their place before the page's own once the first record is on screen: an icon without its font
+ * draws nothing, so they are not needed for the first paint, and their stylesheet and font (160 KB)
+ * are fetched only then.
  */
 function applyLateStyles(): void {
   const late = document.getElementById('dc-late-styles');
   if (!(late instanceof HTMLTemplateElement)) return;
   document.head.insertBefore(late.content, document.getElementById('dc-styles'));
   late.remove();
+}
+
+/**
+ * The @vscode-elements components (webview/editor/components.ts): a script of their own, named by
+ * the host (`#dc-components`), loaded once the first record is on screen. Half of the page's
+ * script, they are then neither sent with the page nor parsed before the first paint. (The dev
+ * page defines them itself.)
+ */
+function defineComponents(): Promise<void> {
+  if (customElements.get('vscode-button')) return Promise.resolve();
+  return loadPageScript('dc-components');
 }

@@ -19,31 +19,35 @@ export const pageLoaded = new Promise<void>((resolve) =>
   window.addEventListener('load', () => resolve(), { once: true }),
 );
 
+/**
+ * Adds the classic script whose address the host names in the page (`<meta id=… data-src>`),
+ * with the page's nonce; resolves once it has run.
+ */
+export function loadPageScript(id: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const src = document.getElementById(id)?.dataset.src;
+    // The page's scripts carry its nonce; the property keeps it after the attribute is hidden.
+    const nonce = document.querySelector<HTMLScriptElement>('script[nonce]')?.nonce;
+    if (!src || !nonce) {
+      reject(new Error(`the page names no script for ${id}`));
+      return;
+    }
+    const script = document.createElement('script');
+    script.nonce = nonce;
+    script.src = src;
+    script.onload = () => resolve();
+    script.onerror = () => reject(new Error(`${src} failed to load`));
+    document.head.append(script);
+  });
+}
+
 let loading: Promise<Protocol> | undefined;
 
 export function loadProtocol(): Promise<Protocol> {
   const defined = globalThis.__dcProtocol;
   if (defined) return Promise.resolve(defined);
-  loading ??= pageLoaded.then(
-    () =>
-      new Promise<Protocol>((resolve, reject) => {
-        const src = document.getElementById('dc-protocol')?.dataset.src;
-        // The page's scripts carry its nonce; the property keeps it after the attribute is hidden.
-        const nonce = document.querySelector<HTMLScriptElement>('script[nonce]')?.nonce;
-        if (!src || !nonce) {
-          reject(new Error('the page names no protocol script'));
-          return;
-        }
-        const script = document.createElement('script');
-        script.nonce = nonce;
-        script.src = src;
-        script.onload = () =>
-          globalThis.__dcProtocol
-            ? resolve(globalThis.__dcProtocol)
-            : reject(new Error('protocol.js defined no schemas'));
-        script.onerror = () => reject(new Error(`protocol.js failed to load from ${src}`));
-        document.head.append(script);
-      }),
-  );
+  loading ??= pageLoaded
+    .then(() => loadPageScript('dc-protocol'))
+    .then(() => globalThis.__dcProtocol ?? Promise.reject(new Error('protocol.js defined no schemas')));
   return loading;
 }

@@ -117,13 +117,21 @@ export class EditorSession<E> {
   /** The document's outline. `quick`: the labels of the first records only (QUICK_LABEL_BYTES). */
   info(opts: { quick?: boolean } = {}): DocumentInfo {
     const ds = this.lines();
+    // The labels and the columns look at the same first records: each is read and parsed once
+    // (the editor's page waits for this on open).
+    const first = new Map<number, SessionLine>();
+    const lineAt = (i: number): SessionLine => {
+      let line = first.get(i);
+      if (!line) first.set(i, (line = ds.line(i)));
+      return line;
+    };
     return {
       fileName: this.host.fileName(),
       lineCount: ds.lineCount,
       indexed: ds.indexed,
-      labels: this.labels(opts.quick ? QUICK_LABEL_BYTES : undefined),
+      labels: this.labels(opts.quick ? QUICK_LABEL_BYTES : undefined, lineAt),
       dirty: this.host.dirty(),
-      columns: this.columns(),
+      columns: this.columns(lineAt),
       ...(this.questionsError() ? { questionsError: this.questionsError() } : {}),
     };
   }
@@ -296,12 +304,12 @@ export class EditorSession<E> {
    * The label set: the configured one, else the labels seen in the file's first records (or in its
    * first `maxBytes` of records: a quick set). Kept once the file is indexed, until `changed()`.
    */
-  labels(maxBytes?: number): string[] {
+  labels(maxBytes?: number, lineAt?: (i: number) => SessionLine): string[] {
     const configured = this.host.configuredLabels();
     if (configured.length > 0) return configured;
     if (this.labelSet) return this.labelSet;
     const ds = this.lines();
-    const labels = inferLabels(ds.lineCount, (i) => ds.line(i), maxBytes);
+    const labels = inferLabels(ds.lineCount, lineAt ?? ((i) => ds.line(i)), maxBytes);
     // Before the index is complete, the first records are all there is to see.
     if (maxBytes === undefined && ds.indexed) this.labelSet = labels;
     return labels;
@@ -312,11 +320,11 @@ export class EditorSession<E> {
     this.labelSet = undefined;
   }
 
-  private columns(): string[] {
+  private columns(lineAt: (i: number) => SessionLine): string[] {
     const ds = this.lines();
     const keys = new Set<string>();
     for (let i = 0, n = Math.min(ds.lineCount, COLUMN_RECORDS); i < n; i++) {
-      const v = ds.line(i).value;
+      const v = lineAt(i).value;
       if (isObject(v)) for (const k of Object.keys(v)) keys.add(k);
     }
     return [...keys];

@@ -95,6 +95,12 @@ export interface OpenOptions {
    * `ready`; records of the first chunk are readable at once.
    */
   deferScan?: boolean;
+  /**
+   * The removal of stale temps in the file's folder (see cleanStaleTemps) waits for `startScan()`
+   * or for someone to read `ready`: it reads the folder, 10 ms and more in a folder of thousands
+   * of files, which an editor showing the first record need not wait for.
+   */
+  deferCleanup?: boolean;
 }
 
 export interface SaveOptions {
@@ -268,6 +274,8 @@ export class JsonlDataset {
   private _indexedBy: 'open' | 'worker' | 'thread' = 'open';
   /** Starts the rest of a deferred scan (set while it waits). */
   private pendingScan: (() => void) | undefined;
+  /** Removes the stale temps of the file's folder (with `deferCleanup`: waits for startScan). */
+  private pendingClean: (() => void) | undefined;
   /** Counts startIndex() calls: a scan of an earlier one (before a revert) stops. */
   private scanGen = 0;
   /** Counts the changes of the lines (every edit, undo, redo; a revert): see `revision`. */
@@ -284,7 +292,8 @@ export class JsonlDataset {
     if (opts.signal?.aborted) throw abortError();
     const ds = new JsonlDataset(path, opts);
     const real = resolveWriteTarget(ds._path);
-    cleanStaleTemps(real);
+    if (opts.deferCleanup) ds.pendingClean = () => cleanStaleTemps(real);
+    else cleanStaleTemps(real);
     cleanStaleLock(real);
     ds.startIndex(opts);
     return ds;
@@ -313,8 +322,14 @@ export class JsonlDataset {
     return this.pendingScan !== undefined;
   }
 
-  /** Starts the deferred rest of the scan; no-op if not deferred, already started, done, or closed. */
+  /**
+   * Starts the deferred rest of the scan, and removes the folder's stale temps (`deferCleanup`);
+   * no-op if not deferred, already started, done, or closed.
+   */
   startScan(): void {
+    const clean = this.pendingClean;
+    this.pendingClean = undefined;
+    if (clean && !this.closed) clean();
     const run = this.pendingScan;
     this.pendingScan = undefined;
     if (run && !this.closed) run();
@@ -906,6 +921,7 @@ export class JsonlDataset {
   close(): void {
     if (this.closed) return;
     this.pendingScan = undefined;
+    this.pendingClean = undefined;
     this.stopScan();
     this.closed = true;
     if (this.fd !== -1) closeSync(this.fd);
