@@ -140,6 +140,28 @@ let arenaUsed: i32 = 0;
 let gLines: i32 = 0;
 let gStart: usize = 0;
 let gNl: usize = 0;
+// What one line yields (globals, not locals: the scan loop keeps its few hot values in registers).
+let labelType = T_NONE;
+let labelStart: usize = 0;
+let labelEnd: usize = 0;
+let judgeObj = false;
+let scoreType = T_NONE;
+let scoreStart: usize = 0;
+let scoreEnd: usize = 0;
+let scaleArray = false;
+let scaleHiType = T_NONE;
+let scaleHiStart: usize = 0;
+let scaleHiEnd: usize = 0;
+let annObj = false;
+let reviewObj = false;
+let reviewSet = false;
+let humanQObj = false;
+let suggQNonEmpty = false;
+let originModel = false;
+
+/** The chunk prepare() was given: its start, and its bitmap of string stops. */
+let chunkBase: usize = 0;
+let masks: usize = 0;
 /** Set by str(): the string just scanned had an escape. */
 let escaped: bool = false;
 
@@ -246,14 +268,40 @@ export function stopNewline(): usize {
 }
 
 /**
+ * Prepares the chunk of bytes [start, end) (start 64-aligned) for scan(): writes the sentinel after
+ * it and, at `bitmap` (end - start + 1) / 8 bytes and more, one bit per byte for the bytes a string
+ * stops at (quote, backslash, below 0x20), 64 bytes a word: the strings are then skipped with word
+ * shifts and ctz, with no 16-byte compare chain per string.
+ */
+export function prepare(start: usize, end: usize, bitmap: usize): void {
+  store<u8>(end, NL);
+  chunkBase = start;
+  masks = bitmap;
+  const q = i8x16.splat(QUOTE);
+  const bs = i8x16.splat(BSLASH);
+  const ctl = i8x16.splat(0x20);
+  let o = bitmap;
+  for (let i = start; i <= end; i += 64) {
+    const a = v128.load(i);
+    const b = v128.load(i, 16);
+    const c = v128.load(i, 32);
+    const d = v128.load(i, 48);
+    const ma = i8x16.bitmask(v128.or(v128.or(i8x16.eq(a, q), i8x16.eq(a, bs)), i8x16.lt_u(a, ctl))) as u64;
+    const mb = i8x16.bitmask(v128.or(v128.or(i8x16.eq(b, q), i8x16.eq(b, bs)), i8x16.lt_u(b, ctl))) as u64;
+    const mc = i8x16.bitmask(v128.or(v128.or(i8x16.eq(c, q), i8x16.eq(c, bs)), i8x16.lt_u(c, ctl))) as u64;
+    const md = i8x16.bitmask(v128.or(v128.or(i8x16.eq(d, q), i8x16.eq(d, bs)), i8x16.lt_u(d, ctl))) as u64;
+    store<u64>(o, ma | (mb << 16) | (mc << 32) | (md << 48));
+    o += 8;
+  }
+}
+
+/**
  * Scans the lines of bytes [start, end) (whole lines; the last one may end at `end` without a
  * terminator; valid UTF-8 with CRs only in CRLF terminators, as JS checked). Returns 0 when every
  * line was counted here, 1 when it stopped at a line JS must count: stopStart() .. stopNewline()
  * (the newline's position, or `end`); linesCounted() says how many lines came before it.
  */
 export function scan(start: usize, end: usize, maxLine: i32): i32 {
-  // The sentinel: every token scan stops at a newline.
-  store<u8>(end, NL);
   let p = start;
   let lines: i32 = 0;
   while (p < end) {
@@ -283,28 +331,24 @@ function newline(i: usize): usize {
   }
 }
 
-function ws(i: usize): usize {
+@inline function ws(i: usize): usize {
   let c = load<u8>(i);
   while (c == 0x20 || c == 0x09) c = load<u8>(++i);
   return i;
 }
 
 /** i is just after the opening quote; returns the index after the closing quote, or -1. */
-function str(i: usize): isize {
+@inline function str(i: usize): isize {
   escaped = false;
-  const q = i8x16.splat(QUOTE);
-  const bs = i8x16.splat(BSLASH);
-  const ctl = i8x16.splat(0x20);
   while (true) {
-    while (true) {
-      const v = v128.load(i);
-      const m = i8x16.bitmask(v128.or(v128.or(i8x16.eq(v, q), i8x16.eq(v, bs)), i8x16.lt_u(v, ctl)));
-      if (m != 0) {
-        i += ctz(m) as usize;
-        break;
-      }
-      i += 16;
+    // The next stop byte at or after i, from the chunk's bitmap (prepare()).
+    let rel = i - chunkBase;
+    let w = load<u64>(masks + ((rel >> 6) << 3)) >> (rel & 63);
+    while (w == 0) {
+      rel = (rel | 63) + 1;
+      w = load<u64>(masks + ((rel >> 6) << 3));
     }
+    i = chunkBase + rel + (ctz(w) as usize);
     const c = load<u8>(i);
     if (c == QUOTE) return (i + 1) as isize;
     if (c < 0x20) return -1;
@@ -315,22 +359,31 @@ function str(i: usize): isize {
       if (!isHex(load<u8>(i + 2)) || !isHex(load<u8>(i + 3)) || !isHex(load<u8>(i + 4)) || !isHex(load<u8>(i + 5)))
         return -1;
       i += 6;
-    } else if (e == 0x22 || e == 0x5c || e == 0x2f || e == 0x62 || e == 0x66 || e == 0x6e || e == 0x72 || e == 0x74)
+    } else if (
+      e == 0x22 ||
+      e == 0x5c ||
+      e == 0x2f ||
+      e == 0x62 ||
+      e == 0x66 ||
+      e == 0x6e ||
+      e == 0x72 ||
+      e == 0x74
+    )
       i += 2;
     else return -1;
   }
 }
 
-function isHex(c: u8): bool {
+@inline function isHex(c: u8): bool {
   return (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66);
 }
 
-function isDigit(c: u8): bool {
+@inline function isDigit(c: u8): bool {
   return c >= 0x30 && c <= 0x39;
 }
 
 /** A JSON number at i; returns its end, or -1. */
-function num(i: usize): isize {
+@inline function num(i: usize): isize {
   if (load<u8>(i) == 0x2d) i++;
   let c = load<u8>(i);
   if (c == 0x30) i++;
@@ -357,14 +410,14 @@ function num(i: usize): isize {
 }
 
 /** True when bytes [s, e) equal the n bytes at w. */
-function is(s: usize, e: usize, w: usize, n: i32): bool {
+@inline function is(s: usize, e: usize, w: usize, n: i32): bool {
   if (((e - s) as i32) != n) return false;
   for (let k: usize = 0; k < (n as usize); k++) if (load<u8>(s + k) != load<u8>(w + k)) return false;
   return true;
 }
 
 /** The meaning of key bytes [ks, ke) in an object read in context cx. */
-function keyOf(cx: u8, ks: usize, ke: usize): i32 {
+@inline function keyOf(cx: u8, ks: usize, ke: usize): i32 {
   switch (cx) {
     case C_TOP:
       if (is(ks, ke, NAMES, labelLen)) return M_LABEL;
@@ -502,23 +555,17 @@ function labelSlot(s: usize, n: i32): usize {
  * outside the fast path, a label that does not fit the table).
  */
 function line(b: usize, end: usize, maxLine: i32): isize {
-  let labelType = T_NONE;
-  let labelStart: usize = 0;
-  let labelEnd: usize = 0;
-  let judgeObj = false;
-  let scoreType = T_NONE;
-  let scoreStart: usize = 0;
-  let scoreEnd: usize = 0;
-  let scaleArray = false;
-  let scaleHiType = T_NONE;
-  let scaleHiStart: usize = 0;
-  let scaleHiEnd: usize = 0;
-  let annObj = false;
-  let reviewObj = false;
-  let reviewSet = false;
-  let humanQObj = false;
-  let suggQNonEmpty = false;
-  let originModel = false;
+  labelType = T_NONE;
+  judgeObj = false;
+  scoreType = T_NONE;
+  scaleArray = false;
+  scaleHiType = T_NONE;
+  annObj = false;
+  reviewObj = false;
+  reviewSet = false;
+  humanQObj = false;
+  suggQNonEmpty = false;
+  originModel = false;
 
   let i = ws(b);
   if (load<u8>(i) != 0x7b) return -1;
@@ -526,54 +573,33 @@ function line(b: usize, end: usize, maxLine: i32): isize {
   let depth: i32 = 1;
   store<u8>(KIND, K_OBJ, 1);
   store<u8>(CTX, C_TOP, 1);
-  let state = ST_KEY;
-  let key = M_NONE;
   if (load<u8>(i) == 0x7d) i++;
   else
     while (true) {
+      // A member of the object (or an element of the array) at `depth` starts at i.
       let c = load<u8>(i);
       while (c == 0x20 || c == 0x09) c = load<u8>(++i);
       const d = depth as usize;
-      if (state == ST_AFTER) {
-        const k = load<u8>(KIND + d);
-        if (c == 0x2c) {
-          i++;
-          if (k == K_OBJ) state = ST_KEY;
-          else {
-            store<i32>(ELEM + 4 * d, load<i32>(ELEM + 4 * d) + 1);
-            state = ST_VALUE;
-          }
-          continue;
-        }
-        if ((c == 0x7d && k == K_OBJ) || (c == 0x5d && k == K_ARR)) {
-          i++;
-          if (--depth == 0) break;
-          continue;
-        }
-        return -1;
-      }
-      if (state == ST_KEY) {
+      let key = M_NONE;
+      if (load<u8>(KIND + d) == K_OBJ) {
         if (c != QUOTE) return -1;
         const ks = i + 1;
         const e = str(ks);
         if (e < 0) return -1;
         i = e as usize;
         const cx = load<u8>(CTX + d);
-        if (cx == C_NONE) key = M_NONE;
-        else {
+        if (cx != C_NONE) {
           // A key with an escape could decode to a name stats reads: JS decides.
           if (escaped) return -1;
           key = keyOf(cx, ks, i - 1);
         }
-        i = ws(i);
-        if (load<u8>(i) != 0x3a) return -1;
-        i++;
-        state = ST_VALUE;
-        continue;
-      }
-      // ST_VALUE: a value starts at i; `key` says what it is to stats.
-      if (load<u8>(KIND + d) == K_ARR)
-        key = load<u8>(CTX + d) == C_SCALE && load<i32>(ELEM + 4 * d) == 1 ? M_SCALE_HI : M_NONE;
+        c = load<u8>(i);
+        while (c == 0x20 || c == 0x09) c = load<u8>(++i);
+        if (c != 0x3a) return -1;
+        c = load<u8>(++i);
+        while (c == 0x20 || c == 0x09) c = load<u8>(++i);
+      } else if (load<u8>(CTX + d) == C_SCALE && load<i32>(ELEM + 4 * d) == 1) key = M_SCALE_HI;
+      // The value at i; `key` says what it is to stats.
       if (key != M_NONE) {
         // The slots this member replaces (the last duplicate key wins).
         switch (key) {
@@ -644,12 +670,9 @@ function line(b: usize, end: usize, maxLine: i32): isize {
           originModel = is(i + 1, ve - 1, W_MODEL, 5);
         }
         i = ve;
-        state = ST_AFTER;
       } else if (c == 0x7b || c == 0x5b) {
         if (depth >= MAX_DEPTH) return -1;
-        depth++;
-        const dd = depth as usize;
-        store<i32>(ELEM + 4 * dd, 0);
+        const dd = (depth + 1) as usize;
         let child = C_NONE;
         if (c == 0x7b) {
           store<u8>(KIND + dd, K_OBJ);
@@ -683,16 +706,16 @@ function line(b: usize, end: usize, maxLine: i32): isize {
             child = C_SCALE;
           }
         }
-        store<u8>(CTX + dd, child);
         i = ws(i + 1);
         const close: u8 = c == 0x7b ? 0x7d : 0x5d;
-        if (load<u8>(i) == close) {
-          i++;
-          depth--;
-          state = ST_AFTER;
-        } else {
+        if (load<u8>(i) == close) i++;
+        else {
+          // A non-empty container: its first member next.
           if (key == M_SUGG_Q && c == 0x5b) suggQNonEmpty = true;
-          state = c == 0x7b ? ST_KEY : ST_VALUE;
+          store<u8>(CTX + dd, child);
+          store<i32>(ELEM + 4 * dd, 0);
+          depth++;
+          continue;
         }
       } else if (c == 0x2d || isDigit(c)) {
         const e = num(i);
@@ -712,22 +735,43 @@ function line(b: usize, end: usize, maxLine: i32): isize {
           scaleHiEnd = ve;
         }
         i = ve;
-        state = ST_AFTER;
       } else if (c == 0x74) {
         if (load<u32>(i) != 0x65757274) return -1; // "true"
         i += 4;
         if (key == M_LABEL) labelType = T_TRUE;
-        state = ST_AFTER;
       } else if (c == 0x66) {
         if (load<u32>(i + 1) != 0x65736c61) return -1; // "alse"
         i += 5;
         if (key == M_LABEL) labelType = T_FALSE;
-        state = ST_AFTER;
       } else if (c == 0x6e) {
         if (load<u32>(i) != 0x6c6c756e) return -1; // "null"
         i += 4;
-        state = ST_AFTER;
       } else return -1;
+      // After a value: a comma (the next member), or the ends of containers.
+      let closed = false;
+      while (true) {
+        c = load<u8>(i);
+        while (c == 0x20 || c == 0x09) c = load<u8>(++i);
+        const k = load<u8>(KIND + (depth as usize));
+        if (c == 0x2c) {
+          i++;
+          if (k == K_ARR) {
+            const ed = ELEM + 4 * (depth as usize);
+            store<i32>(ed, load<i32>(ed) + 1);
+          }
+          break;
+        }
+        if ((c == 0x7d && k == K_OBJ) || (c == 0x5d && k == K_ARR)) {
+          i++;
+          if (--depth == 0) {
+            closed = true;
+            break;
+          }
+          continue;
+        }
+        return -1;
+      }
+      if (closed) break;
     }
 
   // The line's end: spaces, then the newline (or CRLF; a CR before the sentinel is not one).
@@ -808,3 +852,4 @@ function line(b: usize, end: usize, maxLine: i32): isize {
   }
   return nl as isize;
 }
+

@@ -370,6 +370,7 @@ function wasmRange(
     pos += end;
     const view = buf.subarray(0, end);
     const clean = isUtf8(view) && (view.indexOf(13) === -1 || onlyCRLF(view));
+    if (clean) x.prepare(base, base + end, w.bitmap);
     let start = 0;
     while (start < end) {
       let nl: number;

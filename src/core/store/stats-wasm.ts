@@ -45,11 +45,12 @@ interface Exports {
   linesCounted(): number;
   stopStart(): number;
   stopNewline(): number;
+  prepare(start: number, end: number, bitmap: number): void;
   scan(start: number, end: number, maxLine: number): number;
 }
 
-/** Bytes past a chunk the scanner may read (its sentinel and 16-byte loads). */
-const SLACK = 64;
+/** Bytes past a chunk the scanner may read (its sentinel, its 64-byte blocks). */
+const SLACK = 128;
 
 /** One instance of the module and what it counts; one per thread (statsWasm()). */
 export class StatsWasm {
@@ -57,6 +58,8 @@ export class StatsWasm {
   /** Where chunks are read to in the module's memory. */
   readonly base: number;
   private buf: Buffer;
+  /** Where the bitmap of the chunk in the input area goes (input() sets it). */
+  bitmap = 0;
   private names = '';
 
   constructor(api: WasmApi, mod: WasmModule) {
@@ -82,13 +85,16 @@ export class StatsWasm {
     return true;
   }
 
-  /** The input area, at least `n` bytes (the memory grows when needed), as a Buffer from `base`. */
+  /**
+   * The input area, at least `n` bytes (the memory grows when needed), as a Buffer from `base`;
+   * `bitmap` is then where prepare() may write the bitmap of a chunk of up to `n` bytes.
+   */
   input(n: number): Buffer {
     const mem = this.x.memory;
-    const need = this.base + n + SLACK;
+    this.bitmap = this.base + Math.ceil((n + SLACK) / 64) * 64;
+    const need = this.bitmap + Math.ceil((n + SLACK) / 64) * 8;
     if (mem.buffer.byteLength < need) mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536));
-    if (this.buf.buffer !== mem.buffer || this.buf.length < n)
-      this.buf = Buffer.from(mem.buffer, this.base, mem.buffer.byteLength - this.base - SLACK);
+    if (this.buf.buffer !== mem.buffer || this.buf.length < n) this.buf = Buffer.from(mem.buffer, this.base, n);
     return this.buf;
   }
 
