@@ -5,7 +5,7 @@
 //   npm run build:wasm
 // test/unit/stats-wasm.test.ts compiles the source again and fails while the committed bytes differ.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export const root = join(__dirname, '..');
 export const generatedFile = join(root, 'src', 'core', 'store', 'stats-wasm.generated.ts');
@@ -34,11 +34,17 @@ export async function compileStatsWasm(): Promise<Uint8Array> {
   let binary: Uint8Array | undefined;
   const errors: string[] = [];
   const { error } = await asc.main(
-    ['wasm/stats-scan.ts', '--config', 'wasm/asconfig.json', '--outFile', 'stats-scan.wasm'],
+    [
+      join(root, 'wasm', 'stats-scan.ts'),
+      '--config',
+      join(root, 'wasm', 'asconfig.json'),
+      '--outFile',
+      'stats-scan.wasm',
+    ],
     {
       readFile: (name, baseDir) => {
         try {
-          return readFileSync(join(baseDir, name), 'utf8');
+          return readFileSync(resolve(baseDir, name), 'utf8');
         } catch {
           return null;
         }
@@ -75,7 +81,6 @@ export function generatedSource(bytes: Uint8Array): string {
 
 if (require.main === module) {
   void (async () => {
-    process.chdir(root);
     const bytes = await compileStatsWasm();
     writeFileSync(generatedFile, generatedSource(bytes));
     console.log(`${generatedFile}: ${bytes.length} bytes of WebAssembly`);

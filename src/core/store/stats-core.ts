@@ -31,6 +31,8 @@ export interface PartialStats {
   histogram: Record<string, number>;
   /** Records marked machine-generated (annotations.origin.type == "model"). */
   generated: number;
+  /** Of `records`, those the WebAssembly scanner counted (the rest: the JS scanner or the full parse). */
+  wasmRecords: number;
 }
 
 export function emptyStats(): PartialStats {
@@ -51,6 +53,7 @@ export function emptyStats(): PartialStats {
     scoreSum: 0,
     histogram,
     generated: 0,
+    wasmRecords: 0,
   };
 }
 
@@ -405,10 +408,10 @@ function wasmRange(
   w.addTo(s);
 }
 
-/** `from.generated` may be missing: a part counted by a worker thread of an older build has none. */
+/** `from.generated` and `from.wasmRecords` may be missing: a part counted by a worker thread of an older build has none. */
 export function mergeStats(
   into: PartialStats,
-  from: Omit<PartialStats, 'generated'> & { generated?: number },
+  from: Omit<PartialStats, 'generated' | 'wasmRecords'> & { generated?: number; wasmRecords?: number },
   maxListed: number,
 ): void {
   into.lines += from.lines;
@@ -424,4 +427,5 @@ export function mergeStats(
   into.scoreSum += from.scoreSum;
   for (const [k, v] of Object.entries(from.histogram)) into.histogram[k] = (into.histogram[k] ?? 0) + v;
   into.generated += from.generated ?? 0;
+  into.wasmRecords += from.wasmRecords ?? 0;
 }

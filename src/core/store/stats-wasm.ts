@@ -105,6 +105,7 @@ export class StatsWasm {
     const records = x.count(0);
     s.lines += records;
     s.records += records;
+    s.wasmRecords += records;
     s.annotated += x.count(1);
     s.scored += x.count(2);
     s.reviewed += x.count(3);
