@@ -11,7 +11,7 @@ import * as assert from 'node:assert/strict';
 import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { compileStatsWasm, generatedFile, generatedSource } from '../../scripts/build-wasm';
 import { JsonlDataset, computeStats } from '../../src/core/store';
-import { statsOfRange, type PartialStats, type StatsFields } from '../../src/core/store/stats-core';
+import { WASM_MAX_CHUNK, statsOfRange, type PartialStats, type StatsFields } from '../../src/core/store/stats-core';
 import { finishStats } from '../../src/core/store/stats';
 import { endIdleWorkers } from '../../src/core/store/stats-pool';
 import { setStatsWasm, statsWasm } from '../../src/core/store/stats-wasm';
@@ -24,7 +24,7 @@ const defaults: StatsFields = { label: 'label', judge: 'judge', annotations: 'an
 function countFile(path: string, mode: boolean | 'js', chunk = 4096, f = defaults): PartialStats {
   const fd = openSync(path, 'r');
   try {
-    const s = statsOfRange(fd, 0, statSync(path).size, 1, f, 1000, 1 << 20, undefined, chunk, mode);
+    const s = statsOfRange(fd, 0, statSync(path).size, 1, f, 1000, 1 << 26, undefined, chunk, mode);
     return { ...s, labels: { ...s.labels }, histogram: { ...s.histogram } };
   } finally {
     closeSync(fd);
@@ -184,6 +184,15 @@ test('more labels than the table holds, long labels, long lines and lines across
     ]),
   );
   sameEveryWay(Buffer.from('{"label":"a"}\r\n{"label":"b"}'));
+});
+
+test('a line longer than the largest WebAssembly chunk: the JS scanner counts the rest of the range, and the module memory stays small', () => {
+  const long = JSON.stringify({ label: 'long', text: 'z'.repeat(WASM_MAX_CHUNK + 1000) });
+  const content = Buffer.from(`{"label":"a"}\n{"label":"b"}\n${long}\n{"label":"c"}\n`);
+  const { figures, wasmRecords } = sameEveryWay(content, 1 << 20);
+  assert.deepEqual(figures.labels, { a: 1, b: 1, long: 1, c: 1 });
+  assert.equal(wasmRecords, 2);
+  assert.ok(statsWasm()!.x.memory.buffer.byteLength < 2 * WASM_MAX_CHUNK);
 });
 
 test('without the WebAssembly scanner (turned off) the JS scanner counts, with the same figures', () => {

@@ -296,10 +296,24 @@ export function statsOfRange(
   const scanner = scan ? scannerFor(f) : undefined;
   const sc = scanner?.usable ? scanner : undefined;
   const w = sc !== undefined && scan === true ? statsWasm() : undefined;
-  if (w?.setFields(f)) {
-    wasmRange(w, fd, from, to, firstLine, s, v, sc!, maxLineBytes, shouldStop, chunkSize);
-    return s;
-  }
+  if (w?.setFields(f)) wasmRange(w, fd, from, to, firstLine, s, v, sc!, maxLineBytes, shouldStop, chunkSize);
+  else jsRange(fd, from, to, firstLine, s, v, sc, maxLineBytes, shouldStop, chunkSize);
+  return s;
+}
+
+/** statsOfRange with the JS scanner (`sc`; none: the full parse). */
+function jsRange(
+  fd: number,
+  from: number,
+  to: number,
+  firstLine: number,
+  s: PartialStats,
+  v: LineVisitor,
+  sc: StatsScanner | undefined,
+  maxLineBytes: number,
+  shouldStop: (() => boolean) | undefined,
+  chunkSize: number,
+): void {
   let line = firstLine;
   for (const view of lineChunks(fd, from, to, chunkSize, shouldStop)) {
     const end = view.length;
@@ -325,8 +339,14 @@ export function statsOfRange(
       start = lineEnd + 1;
     }
   }
-  return s;
 }
+
+/**
+ * The largest chunk read into the WebAssembly memory (a line longer than that: the rest of the
+ * range is counted with the JS scanner). The memory of a WebAssembly instance never shrinks: a
+ * 60 MB line would otherwise keep some 70 MB in every thread that met it, for the thread's life.
+ */
+export const WASM_MAX_CHUNK = 8 * 1024 * 1024;
 
 /**
  * statsOfRange with the WebAssembly scanner: each chunk is read straight into the module's memory,
@@ -353,7 +373,7 @@ function wasmRange(
   const base = w.base;
   const maxLine = Math.min(maxLineBytes, 0x7fffffff);
   let line = firstLine;
-  let cap = chunkSize;
+  let cap = Math.min(chunkSize, WASM_MAX_CHUNK);
   let pos = from;
   while (pos < to) {
     if (shouldStop?.()) break;
@@ -364,8 +384,12 @@ function wasmRange(
     if (pos + got < to) {
       const lastNl = buf.lastIndexOf(10, got - 1);
       if (lastNl === -1) {
-        // One line longer than the chunk: a larger one, read again.
+        // One line longer than the chunk: a larger one, read again (past the limit: the JS scanner).
         cap *= 2;
+        if (cap > WASM_MAX_CHUNK) {
+          jsRange(fd, pos, to, line, s, v, sc, maxLineBytes, shouldStop, chunkSize);
+          break;
+        }
         continue;
       }
       end = lastNl + 1;
