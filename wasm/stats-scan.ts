@@ -523,8 +523,11 @@ function canonicalInt(s: usize, e: usize): bool {
 /** The label table's slot of bytes [s, s + n), added when new (count 0); 0 when it does not fit. */
 function labelSlot(s: usize, n: i32): usize {
   if (n > LT_LABEL_MAX) return 0;
-  let h: u32 = 2166136261;
-  for (let k: usize = 0; k < (n as usize); k++) h = (h ^ load<u8>(s + k)) * 16777619;
+  // The hash of the length and the first and last eight bytes (labels are short: no byte loop).
+  let x: u64 = load<u64>(s);
+  if (n < 8) x &= (<u64>1 << ((n as u64) << 3)) - 1;
+  else x ^= rotl<u64>(load<u64>(s + (n as usize) - 8), 29);
+  const h = ((((x ^ (n as u64)) * 0x9e3779b97f4a7c15) >> 32) as u32) | 1;
   let idx = h & (LT_CAP - 1);
   while (true) {
     const slot = LT + 16 * (idx as usize);

@@ -3,7 +3,7 @@
 // buffer chunks are read into (no copy), one call per chunk that counts every line it can and
 // stops at a line JS must count (stats-core.ts' statsOfRange drives it). Not a native module: it
 // runs wherever Node or VS Code's extension host runs (Node 16.4+ has WebAssembly SIMD); where it
-// does not validate, or with DC_STATS_WASM=0 in the environment, the JS scanner counts instead
+// does not compile (no SIMD), or with DC_STATS_WASM=0 in the environment, the JS scanner counts instead
 // (the same figures: tests compare all three paths with the full parse).
 import type { PartialStats, StatsFields } from './stats-core';
 import { STATS_WASM_BASE64 } from './stats-wasm.generated';
@@ -18,7 +18,6 @@ interface WasmMemory {
 }
 type WasmModule = object;
 interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => WasmModule;
   Instance: new (mod: WasmModule, imports: object) => { exports: object };
 }
@@ -164,7 +163,9 @@ export function statsWasm(): StatsWasm | undefined {
   instance = null;
   try {
     const bytes = statsWasmBytes();
-    if (wasmApi?.validate(bytes)) instance = new StatsWasm(wasmApi, new wasmApi.Module(bytes));
+    // No WebAssembly.validate first: compiling validates (a module it cannot compile, without
+    // SIMD for one, throws a CompileError), and a second pass over the bytes costs its time.
+    if (wasmApi) instance = new StatsWasm(wasmApi, new wasmApi.Module(bytes));
   } catch {
     instance = null;
   }
