@@ -1,23 +1,25 @@
 // The WebAssembly scanner of dataset statistics (AssemblyScript; compiled by scripts/build-wasm.ts
 // into src/core/store/stats-wasm.generated.ts, driven by src/core/store/stats-wasm.ts).
 //
-// One call scans all the lines of a chunk that JS has read straight into this module's memory: it
-// splits the lines itself, checks each line's JSON syntax all the way (so it accepts exactly the
-// lines JSON.parse accepts, or gives up), picks out the members stats reads and adds them to the
-// aggregates kept here (counts, score sum, histogram buckets, a table of label bytes). A line it
-// gives up on (anything it is unsure of: see giveUp below) stops the call, and JS counts that line
-// with the JS scanner or the full parse, then calls again after it: the figures are the same
+// Per chunk that JS has read straight into this module's memory, two calls. prepare() writes the
+// sentinel (a newline after the chunk) and a bitmap of the bytes a string stops at (quote,
+// backslash, below 0x20): per 64 bytes, four i8x16 compares of each kind and i8x16.bitmask, one
+// 64-bit word. scan() then counts the lines: it splits them itself, checks each line's JSON syntax
+// all the way (so it accepts exactly the lines JSON.parse accepts, or gives up), picks out the
+// members stats reads and adds them to the aggregates kept here (counts, score sum, histogram
+// buckets, a table of label bytes). A string is skipped with a shift and ctz on the bitmap. A line
+// it gives up on (anything it is unsure of: see line() below) stops the call, and JS counts that
+// line with the JS scanner or the full parse, then calls again after it: the figures are the same
 // either way, in the same order (the score sum is one running sum, handed back and forth).
 //
 // The same state machine as the JS scanner (src/core/store/stats-scan.ts): the comments there
-// explain the contexts and the duplicate-key rule (the last one wins). Strings are skipped 16
-// bytes a step: one i8x16 compare each for the quote, the backslash and bytes below 0x20, one
-// bitmask, and ctz gives the stop. The chunk is followed by a newline written here (a sentinel)
-// and at least 64 bytes of slack, so no token scan needs a bounds check: every one stops at a
-// newline, which is also the line's end.
+// explain the contexts and the duplicate-key rule (the last one wins); here the member loop has
+// no state variable (a key, its value, then commas and closing brackets, each in its own place).
+// No token scan needs a bounds check: every one stops at a newline (the sentinel at the latest),
+// which is also the line's end, and JS leaves 128 bytes of slack after the chunk for the loads.
 //
 // Memory: static areas below (names, stacks, aggregates, the label table), then the input chunk
-// from inputPtr(); JS grows the memory when a chunk needs more.
+// from inputPtr() and the bitmap after it; JS grows the memory when a chunk needs more.
 
 // Byte values.
 const QUOTE: u8 = 0x22;
