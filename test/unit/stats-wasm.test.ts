@@ -233,6 +233,32 @@ test('the worker threads and the calling thread count with the WebAssembly scann
   }
 });
 
+test('DC_STATS_WASM=0 turns the WebAssembly scanner off in the workers too: the JS scanner counts, the same figures', async () => {
+  endIdleWorkers();
+  const lines: string[] = [];
+  for (let i = 0; i < 5000; i++)
+    lines.push(JSON.stringify({ i, label: ['a', 'b', 'c'][i % 3], judge: { score: i % 9 } }));
+  const path = fileWith(`${lines.join('\n')}\n`);
+  const fields = FieldMap.parse({});
+  const ds = await JsonlDataset.open(path, { deferScan: true });
+  try {
+    const on: { wasmRecords?: number } = {};
+    const want = await computeStats(ds, fields, { workers: 2, pieceBytes: 32 * 1024, diagnostics: on });
+    endIdleWorkers();
+    process.env.DC_STATS_WASM = '0';
+    const off: { wasmRecords?: number; workersUsed?: number } = {};
+    const got = await computeStats(ds, fields, { workers: 2, pieceBytes: 32 * 1024, diagnostics: off });
+    assert.equal(on.wasmRecords, 5000);
+    assert.equal(off.workersUsed, 2);
+    assert.equal(off.wasmRecords, 0);
+    assert.deepEqual(got, want);
+  } finally {
+    delete process.env.DC_STATS_WASM;
+    ds.close();
+    endIdleWorkers();
+  }
+});
+
 test('curate stats on the sample (the stats operation) gives the full parse figures', async () => {
   const path = `${root}/samples/reviews.jsonl`;
   const ds = await JsonlDataset.open(path, { deferScan: true });
