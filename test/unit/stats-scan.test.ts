@@ -1,5 +1,5 @@
-// The byte scanner of dataset statistics (src/core/store/stats-scan.ts) gives the same figures as
-// the full parse (JSON.parse of every line) on any file: random records in the annotation layout,
+// The byte scanners of dataset statistics (the JS one, src/core/store/stats-scan.ts, and the
+// WebAssembly one, wasm/stats-scan.ts, through statsOfRange) give the same figures as the full parse (JSON.parse of every line) on any file: random records in the annotation layout,
 // written in every way JSON allows (whitespace, escapes in keys and values, unicode, duplicate keys,
 // the same names nested elsewhere), and hostile lines (truncated, control characters, bad escapes,
 // bad numbers, deep nesting, BOMs, CRs, invalid UTF-8). And it is the path that counts clean
@@ -14,18 +14,21 @@ import { fileWith, root } from './helpers/store';
 
 const defaults: StatsFields = { label: 'label', judge: 'judge', annotations: 'annotations', question: 'label' };
 
-function bothWays(content: Buffer, f: StatsFields): { scan: unknown; full: unknown } {
+/**
+ * The figures of `content` counted every way: the WebAssembly scanner (`scan`), the JS scanner
+ * (`js`) and the full parse (`full`), without the count of records the WebAssembly scanner took.
+ */
+function bothWays(content: Buffer, f: StatsFields): { scan: unknown; js: unknown; full: unknown } {
   const path = fileWith(content);
   const fd = openSync(path, 'r');
   try {
     const size = statSync(path).size;
     // A small chunk size also sends lines across chunk boundaries.
-    const scan = statsOfRange(fd, 0, size, 1, f, 1000, 1 << 20, undefined, 4096, true);
-    const full = statsOfRange(fd, 0, size, 1, f, 1000, 1 << 20, undefined, 4096, false);
-    return {
-      scan: { ...scan, labels: { ...scan.labels }, histogram: { ...scan.histogram } },
-      full: { ...full, labels: { ...full.labels }, histogram: { ...full.histogram } },
+    const count = (mode: boolean | 'js') => {
+      const { wasmRecords: _, ...s } = statsOfRange(fd, 0, size, 1, f, 1000, 1 << 20, undefined, 4096, mode);
+      return { ...s, labels: { ...s.labels }, histogram: { ...s.histogram } };
     };
+    return { scan: count(true), js: count('js'), full: count(false) };
   } finally {
     closeSync(fd);
   }
@@ -211,8 +214,9 @@ test('the scanner and the full parse count the same, on random and hostile lines
     fc.property(fc.array(raw, { minLength: 1, maxLength: 40 }), fieldMaps, fc.boolean(), (lines, f, finalNewline) => {
       let content = Buffer.concat(lines);
       if (!finalNewline && content[content.length - 1] === 10) content = content.subarray(0, content.length - 1);
-      const { scan, full } = bothWays(content, f);
+      const { scan, js, full } = bothWays(content, f);
       assert.deepEqual(scan, full);
+      assert.deepEqual(js, full);
     }),
     { numRuns: Number(process.env.DC_PROPERTY_RUNS ?? 400) },
   );
@@ -227,8 +231,9 @@ test('field names that objects inherit ("__proto__", "constructor") are counted 
     { label: 'label', judge: 'judge', annotations: 'annotations', question: '__proto__' },
   ]) {
     assert.equal(new StatsScanner(f).usable, false);
-    const { scan, full } = bothWays(content, f);
+    const { scan, js, full } = bothWays(content, f);
     assert.deepEqual(scan, full);
+    assert.deepEqual(js, full);
   }
 });
 
@@ -245,8 +250,9 @@ test('on the sample every record is read by the scanner (none falls back) with t
     s = e + 1;
   }
   assert.equal(lines, 36);
-  const { scan, full } = bothWays(buf, defaults);
+  const { scan, js, full } = bothWays(buf, defaults);
   assert.deepEqual(scan, full);
+  assert.deepEqual(js, full);
   assert.equal((scan as { records: number }).records, 36);
 });
 
@@ -270,8 +276,9 @@ test('escapes, unicode, duplicate keys and look-alike nested keys, line by line'
     ['{"label":1.50}', { labels: { '1.5': 1 } }],
   ];
   for (const [text, want] of cases) {
-    const { scan, full } = bothWays(Buffer.from(`${text}\n`), defaults);
+    const { scan, js, full } = bothWays(Buffer.from(`${text}\n`), defaults);
     assert.deepEqual(scan, full, text);
+    assert.deepEqual(js, full, text);
     for (const [k, v] of Object.entries(want))
       assert.deepEqual((scan as Record<string, unknown>)[k], v, `${text}: ${k}`);
   }
@@ -325,6 +332,7 @@ test('a stop byte or an escape at every offset of the eight-byte string steps: t
           lines.push(line);
         }
       }
-  const { scan, full } = bothWays(Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')])), defaults);
+  const { scan, js, full } = bothWays(Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')])), defaults);
   assert.deepEqual(scan, full);
+  assert.deepEqual(js, full);
 });

@@ -2,9 +2,11 @@
 // (scan-worker.ts runs it on byte ranges). Exact: every line is classified with the store's own
 // rules; valid lines are parsed once, invalid ones get checkLineBytes' reason.
 import { isUtf8 } from 'node:buffer';
+import { readSync } from 'node:fs';
 import { DEFAULT_MAX_LINE_BYTES, checkLineBytes, tooDeep } from './check';
 import { lineChunks } from './scan-lines';
 import { StatsScanner, bucketOf } from './stats-scan';
+import { statsWasm, type StatsWasm } from './stats-wasm';
 
 /** The names stats reads (a FieldMap's relevant part). */
 export interface StatsFields {
@@ -29,6 +31,8 @@ export interface PartialStats {
   histogram: Record<string, number>;
   /** Records marked machine-generated (annotations.origin.type == "model"). */
   generated: number;
+  /** Of `records`, those the WebAssembly scanner counted (the rest: the JS scanner or the full parse). */
+  wasmRecords: number;
 }
 
 export function emptyStats(): PartialStats {
@@ -49,6 +53,7 @@ export function emptyStats(): PartialStats {
     scoreSum: 0,
     histogram,
     generated: 0,
+    wasmRecords: 0,
   };
 }
 
@@ -268,9 +273,10 @@ export const STATS_CHUNK = 1024 * 1024;
 
 /**
  * Counts the lines of bytes [from, to) of a file, like visitRange with a stats visitor. Clean
- * lines go through the byte scanner (stats-scan.ts) and, when it gives up, the full parse: the
- * same figures either way. `scan: false` counts every line with the full parse (tests and benches
- * compare the two). Its own loop, not visitRange's with a callback: the hot path calls the
+ * lines go through the WebAssembly scanner (stats-wasm.ts) or, without it, the JS byte scanner
+ * (stats-scan.ts), and when they give up, the full parse: the same figures either way. `scan:
+ * 'js'` skips the WebAssembly scanner, `scan: false` counts every line with the full parse (tests
+ * and benches compare them). Its own loop, not visitRange's with a callback: the hot path calls the
  * scanner directly (monomorphic, no closure per range).
  */
 export function statsOfRange(
@@ -283,12 +289,31 @@ export function statsOfRange(
   maxLineBytes = DEFAULT_MAX_LINE_BYTES,
   shouldStop?: () => boolean,
   chunkSize = STATS_CHUNK,
-  scan = true,
+  scan: boolean | 'js' = true,
 ): PartialStats {
   const s = emptyStats();
   const v = statsVisitor(s, f, maxListed);
   const scanner = scan ? scannerFor(f) : undefined;
   const sc = scanner?.usable ? scanner : undefined;
+  const w = sc !== undefined && scan === true ? statsWasm() : undefined;
+  if (w?.setFields(f)) wasmRange(w, fd, from, to, firstLine, s, v, sc!, maxLineBytes, shouldStop, chunkSize);
+  else jsRange(fd, from, to, firstLine, s, v, sc, maxLineBytes, shouldStop, chunkSize);
+  return s;
+}
+
+/** statsOfRange with the JS scanner (`sc`; none: the full parse). */
+function jsRange(
+  fd: number,
+  from: number,
+  to: number,
+  firstLine: number,
+  s: PartialStats,
+  v: LineVisitor,
+  sc: StatsScanner | undefined,
+  maxLineBytes: number,
+  shouldStop: (() => boolean) | undefined,
+  chunkSize: number,
+): void {
   let line = firstLine;
   for (const view of lineChunks(fd, from, to, chunkSize, shouldStop)) {
     const end = view.length;
@@ -314,13 +339,103 @@ export function statsOfRange(
       start = lineEnd + 1;
     }
   }
-  return s;
 }
 
-/** `from.generated` may be missing: a part counted by a worker thread of an older build has none. */
+/**
+ * The largest chunk read into the WebAssembly memory (a line longer than that: the rest of the
+ * range is counted with the JS scanner). The memory of a WebAssembly instance never shrinks: a
+ * 60 MB line would otherwise keep some 70 MB in every thread that met it, for the thread's life.
+ */
+export const WASM_MAX_CHUNK = 8 * 1024 * 1024;
+
+/**
+ * statsOfRange with the WebAssembly scanner: each chunk is read straight into the module's memory,
+ * checked (UTF-8, CRs) by native code, and scanned by one call, which counts every line it can and
+ * stops at a line it gives up on; that line is counted here (the JS scanner, else the full parse),
+ * and the scan goes on after it. The score sum is one running sum, in line order, handed to the
+ * module and back at each call: the figures are exactly the JS path's.
+ */
+function wasmRange(
+  w: StatsWasm,
+  fd: number,
+  from: number,
+  to: number,
+  firstLine: number,
+  s: PartialStats,
+  v: LineVisitor,
+  sc: StatsScanner,
+  maxLineBytes: number,
+  shouldStop: (() => boolean) | undefined,
+  chunkSize: number,
+): void {
+  const x = w.x;
+  x.reset();
+  const base = w.base;
+  const maxLine = Math.min(maxLineBytes, 0x7fffffff);
+  let line = firstLine;
+  let cap = Math.min(chunkSize, WASM_MAX_CHUNK);
+  let pos = from;
+  while (pos < to) {
+    if (shouldStop?.()) break;
+    const buf = w.input(cap);
+    const got = readSync(fd, buf, 0, Math.min(cap, to - pos), pos);
+    if (got <= 0) break;
+    let end = got;
+    if (pos + got < to) {
+      const lastNl = buf.lastIndexOf(10, got - 1);
+      if (lastNl === -1) {
+        // One line longer than the chunk: a larger one, read again (past the limit: the JS scanner).
+        cap *= 2;
+        if (cap > WASM_MAX_CHUNK) {
+          jsRange(fd, pos, to, line, s, v, sc, maxLineBytes, shouldStop, chunkSize);
+          break;
+        }
+        continue;
+      }
+      end = lastNl + 1;
+    }
+    pos += end;
+    const view = buf.subarray(0, end);
+    const clean = isUtf8(view) && (view.indexOf(13) === -1 || onlyCRLF(view));
+    if (clean) x.prepare(base, base + end, w.bitmap);
+    let start = 0;
+    while (start < end) {
+      let nl: number;
+      if (clean) {
+        x.setScoreSum(s.scoreSum);
+        const stopped = x.scan(base + start, base + end, maxLine);
+        s.scoreSum = x.getScoreSum();
+        line += x.linesCounted();
+        if (stopped === 0) break;
+        start = x.stopStart() - base;
+        nl = x.stopNewline() - base;
+      } else {
+        nl = view.indexOf(10, start);
+        if (nl === -1) nl = end;
+      }
+      let cEnd = nl;
+      if (nl < end && cEnd > start && view[cEnd - 1] === 13) cEnd--;
+      if (clean && cEnd > start && cEnd - start <= maxLineBytes && view[start] !== 0xef) {
+        if (sc.scan(view, start, cEnd)) {
+          s.lines++;
+          sc.addTo(s);
+        } else {
+          const rec = parseClean(view, start, cEnd);
+          if (rec) v.record(rec, line);
+          else visitLine(v, view.subarray(start, cEnd), line, maxLineBytes, true, true);
+        }
+      } else visitLine(v, view.subarray(start, cEnd), line, maxLineBytes, clean, clean);
+      line++;
+      start = nl + 1;
+    }
+  }
+  w.addTo(s);
+}
+
+/** `from.generated` and `from.wasmRecords` may be missing: a part counted by a worker thread of an older build has none. */
 export function mergeStats(
   into: PartialStats,
-  from: Omit<PartialStats, 'generated'> & { generated?: number },
+  from: Omit<PartialStats, 'generated' | 'wasmRecords'> & { generated?: number; wasmRecords?: number },
   maxListed: number,
 ): void {
   into.lines += from.lines;
@@ -336,4 +451,5 @@ export function mergeStats(
   into.scoreSum += from.scoreSum;
   for (const [k, v] of Object.entries(from.histogram)) into.histogram[k] = (into.histogram[k] ?? 0) + v;
   into.generated += from.generated ?? 0;
+  into.wasmRecords += from.wasmRecords ?? 0;
 }

@@ -49,10 +49,11 @@ export interface StatsOptions {
   /** How many invalid lines to list (the total is always counted). Default 100. */
   maxListed?: number;
   /**
-   * Filled in: how many worker threads counted (0 when all was counted in this thread), and how
-   * many of them had to be started (the others were idle ones, warm from an earlier count).
+   * Filled in: how many worker threads counted (0 when all was counted in this thread), how many
+   * of them had to be started (the others were idle ones, warm from an earlier count), and how
+   * many records the WebAssembly scanner counted (the rest: the JS scanner or the full parse).
    */
-  diagnostics?: { workersUsed?: number; workersStarted?: number };
+  diagnostics?: { workersUsed?: number; workersStarted?: number; wasmRecords?: number };
   /**
    * Bytes per piece counted by one task (default: pieces that shrink toward the end of the file,
    * 32 MiB at most; tests make them small).
@@ -189,6 +190,7 @@ export async function computeStats(
     }
   }
   if (opts.signal?.aborted) throw abortError();
+  if (opts.diagnostics) opts.diagnostics.wasmRecords = total.wasmRecords;
   return finishStats(ds.path, total);
 }
 
@@ -256,6 +258,7 @@ async function statsOfFile(ds: JsonlDataset, fields: FieldMap, opts: StatsOption
     before += part.lines;
     mergeStats(total, part, maxListed);
   }
+  if (opts.diagnostics) opts.diagnostics.wasmRecords = total.wasmRecords;
   return finishStats(ds.path, total);
 }
 
