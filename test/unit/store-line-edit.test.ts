@@ -21,7 +21,7 @@ import {
 import { join } from 'node:path';
 import { ConflictError, EditError, JsonlDataset, LossyEditError } from '../../src/core/store';
 import { writeHooks } from '../../src/core/store/files';
-import { NoSuchLineError, setFieldsOfLine } from '../../src/core/store/line-edit';
+import { FIRST_READ, NoSuchLineError, OVERLAP_MIN_BYTES, setFieldsOfLine } from '../../src/core/store/line-edit';
 import { fileWith, tempDir } from './helpers/store';
 
 const rec = (i: number, label = ['positive', 'negative'][i % 2]) =>
@@ -234,6 +234,119 @@ describe('setFieldsOfLine (curate set)', () => {
     assert.ok(readFileSync(real).equals(Buffer.from(withLabel(text, 1499, 'n'))));
     assert.equal(statSync(real).mode & 0o777, 0o640);
     assert.deepEqual(readdirSync(dir).sort(), ['link.jsonl', 'real.jsonl']);
+  });
+});
+
+describe('setFieldsOfLine on a file past OVERLAP_MIN_BYTES: a line past the middle is copied while the scan reads', () => {
+  // 24,000 records of 237 bytes: 5.7 MB, past OVERLAP_MIN_BYTES; the first read (1 MiB) holds
+  // lines 1-4424 (found there: plan `after`, as for a small file).
+  const n = 24_000;
+  const size = () => fileText(n).length;
+  assert.ok(size() > OVERLAP_MIN_BYTES && size() > 2 * FIRST_READ);
+
+  test('a line in the first half: scanned first, then a kernel copy (same length) or a copy through the process', async () => {
+    for (const [k, label] of [
+      [5000, 'negative'], // same length as "positive"
+      [5001, 'mixed'],
+      [11_999, ''],
+    ] as const) {
+      const text = fileText(n);
+      const path = fileWith(text);
+      const { at, result } = await writesOf(() => setFieldsOfLine(path, k + 1, [{ path: ['label'], value: label }]));
+      const sameLength = rec(k).length === rec(k, label).length;
+      assert.equal(result.plan, 'after', `line ${k + 1}`);
+      assert.equal(result.cloned, sameLength);
+      assert.deepEqual(sameLength ? at : at.slice(0, 1), sameLength ? [lineStart(k)] : [0]);
+      assert.ok(readFileSync(path).equals(Buffer.from(withLabel(text, k, label))), `line ${k + 1}`);
+    }
+  });
+
+  test('a line in the second half: the kernel copy started at the first read, then the line (and what follows when its length changes)', async () => {
+    for (const [k, label] of [
+      [18_000, 'negative'],
+      [18_001, 'a longer label'],
+      [n - 1, 'x'],
+    ] as const) {
+      const text = fileText(n);
+      const path = fileWith(text);
+      const { at, result } = await writesOf(() => setFieldsOfLine(path, k + 1, [{ path: ['label'], value: label }]));
+      assert.equal(result.plan, 'clone', `line ${k + 1}`);
+      assert.equal(result.cloned, true);
+      assert.equal(at[0], lineStart(k));
+      if (rec(k).length === rec(k, label).length) assert.deepEqual(at, [lineStart(k)]);
+      assert.ok(readFileSync(path).equals(Buffer.from(withLabel(text, k, label))), `line ${k + 1}`);
+    }
+  });
+
+  test('a line across the end of the first read, and lines across later reads: exact bytes', async () => {
+    const across = Math.floor(FIRST_READ / (rec(0).length + 1)); // starts before 1 MiB, ends after it
+    assert.ok(lineStart(across) < FIRST_READ && lineStart(across + 1) > FIRST_READ);
+    let text = fileText(n);
+    const path = fileWith(text);
+    // Lines across the later reads' boundaries, in both halves.
+    const later = [2, 4, 5].map((j) => Math.floor((j * FIRST_READ) / (rec(0).length + 1)));
+    for (const k of [across, ...later]) {
+      await setFieldsOfLine(path, k + 1, [{ path: ['label'], value: `edited-${k}` }]);
+      text = text.replace(rec(k), rec(k, `edited-${k}`));
+      assert.ok(readFileSync(path).equals(Buffer.from(text)), `line ${k + 1}`);
+    }
+  });
+
+  test('CRLF, and a last line without a terminator: kept in both plans', async () => {
+    let text = fileText(n, '\r\n', false);
+    const path = fileWith(text);
+    for (const [k, label] of [
+      [6000, 'no'],
+      [n - 1, 'last, longer'],
+      [n - 2, 'y'],
+      [9000, 'negative'],
+    ] as const) {
+      const r = await setFieldsOfLine(path, k + 1, [{ path: ['label'], value: label }]);
+      assert.equal(r.plan, k < n / 2 ? 'after' : 'clone', `line ${k + 1}`);
+      text = text.replace(rec(k), rec(k, label));
+      assert.ok(readFileSync(path).equals(Buffer.from(text)), `line ${k + 1}`);
+    }
+    assert.ok(!text.endsWith('\n'));
+  });
+
+  test('refused, unchanged or missing lines: the file kept (same inode), the temp file started meanwhile removed', async () => {
+    const dir = tempDir();
+    const text = fileText(n).replace(rec(6000), 'not json').replace(rec(18_000), '{"id":12345678901234567890}');
+    const path = fileWith(text, 'd.jsonl', dir);
+    const ino = statSync(path).ino;
+    await assert.rejects(setFieldsOfLine(path, 6001, [{ path: ['a'], value: 2 }]), EditError);
+    await assert.rejects(setFieldsOfLine(path, 18_001, [{ path: ['a'], value: 2 }]), LossyEditError);
+    await assert.rejects(setFieldsOfLine(path, 7000, [{ path: ['label', 'x'], value: 2 }]), EditError);
+    await assert.rejects(
+      setFieldsOfLine(path, n + 1, [{ path: ['a'], value: 2 }]),
+      (err: unknown) => err instanceof NoSuchLineError && err.lines === n,
+    );
+    for (const k of [7000, 16_000]) {
+      const same = await setFieldsOfLine(path, k + 1, [{ path: ['label'], value: k % 2 ? 'negative' : 'positive' }]);
+      assert.equal(same.changed, false);
+    }
+    assert.equal(readFileSync(path, 'utf8'), text);
+    assert.equal(statSync(path).ino, ino);
+    assert.deepEqual(readdirSync(dir), ['d.jsonl']);
+  });
+
+  test('a change during the scan or the write is a ConflictError, in both plans: their change kept, no temp file left', async () => {
+    for (const k of [7000, 20_000]) {
+      const dir = tempDir();
+      const text = fileText(n);
+      const path = fileWith(text, 'd.jsonl', dir);
+      writeHooks.beforeWrite = () => {
+        writeHooks.beforeWrite = undefined;
+        writeFileSync(path, '{"theirs":true}\n', { flag: 'a' });
+      };
+      try {
+        await assert.rejects(setFieldsOfLine(path, k + 1, [{ path: ['label'], value: 'zz' }]), ConflictError);
+      } finally {
+        writeHooks.beforeWrite = undefined;
+      }
+      assert.equal(readFileSync(path, 'utf8'), `${text}{"theirs":true}\n`);
+      assert.deepEqual(readdirSync(dir), ['d.jsonl']);
+    }
   });
 });
 

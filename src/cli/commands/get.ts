@@ -4,7 +4,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { findLine } from '../../core/store/scan';
 import { ExitCode, UsageError, fileArg, intOption, type Command } from '../cli';
-import { assertJsonl } from './util';
+import { assertJsonl } from './jsonl-only';
 
 export const get: Command = {
   name: 'get',

@@ -2,10 +2,10 @@
 // Reads only as far as line N (no index of the whole file) and saves through the store's atomic
 // machinery: a kernel copy of the file with only the edited line written when its length is kept
 // (core/store/line-edit.ts).
-import { ConflictError, EditError, LossyEditError } from '../../core/store';
+import { ConflictError, EditError, LossyEditError } from '../../core/store/errors';
 import { NoSuchLineError, setFieldsOfLine } from '../../core/store/line-edit';
 import { ExitCode, UsageError, fieldPath, fileArg, intOption, stringOption, type Command } from '../cli';
-import { assertJsonl } from './util';
+import { assertJsonl } from './jsonl-only';
 
 export const set: Command = {
   name: 'set',

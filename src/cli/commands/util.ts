@@ -1,8 +1,10 @@
 // Shared by the store subcommands.
-import { detectFormat } from '../../core/formats';
 import { FieldMap } from '../../core/schema/annotation';
 import { JsonlDataset } from '../../core/store';
 import { UsageError, type OptionValues } from '../cli';
+import { assertJsonl } from './jsonl-only';
+
+export { assertJsonl };
 
 /** The flags that rename the annotation's fields (docs/record-layout.md, "Field names"). */
 export const fieldFlags = {
@@ -45,21 +47,6 @@ export async function openJsonl(
     throw err;
   }
   return ds;
-}
-
-/** A usage error unless `file` is JSONL: other formats are read by some commands, edited by none (convert them first). */
-export function assertJsonl(file: string): void {
-  const fmt = detectFormat(file);
-  if (fmt === 'hub')
-    throw new UsageError(
-      `${file} is a folder (a Hugging Face dataset?): convert a split first with "curate convert ${file} --split train --out train.jsonl"`,
-    );
-  if (fmt === 'csv' || fmt === 'tsv' || fmt === 'json' || fmt === 'parquet' || fmt === 'jsonl.gz') {
-    const out = file.replace(/\.(csv|tsv|json|parquet|jsonl\.gz|ndjson\.gz)$/i, '') + '.jsonl';
-    throw new UsageError(
-      `${file} is ${fmt === 'jsonl.gz' ? 'gzip-compressed JSONL' : fmt === 'parquet' ? 'Parquet' : fmt.toUpperCase()}, not JSONL: convert it first with "curate convert ${file} --out ${out}"`,
-    );
-  }
 }
 
 export function lineOf(ds: JsonlDataset, n: number, file: string): number {

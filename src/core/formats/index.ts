@@ -12,62 +12,24 @@ import {
   openSync,
   readSync,
   renameSync,
-  statSync,
   unlinkSync,
 } from 'node:fs';
-import { basename, dirname, extname, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parse as parseCsv } from 'csv-parse';
 import { BufferedWriter, cleanStaleTemps, fsyncDir, tempPathFor } from '../store/files';
-import { abortError, NotADatasetError } from '../store/errors';
+import { abortError } from '../store/errors';
 import { readGzipLines, readJsonlLines } from './gzip-lines';
 import { readParquetRows, writeParquet, type ParquetWriteResult } from './parquet';
 import { hasUnsafeInteger, parseJsonExact, toJsonText } from './json-text';
-import { hubSplitFiles, readHubSplit } from './hf';
+import { detectFormat, type Format } from './detect';
+import { readHubSplit } from './hf';
 
-/** `hub`: a Hugging Face dataset folder (its split's Parquet shards). */
-export type Format = 'jsonl' | 'json' | 'csv' | 'tsv' | 'parquet' | 'jsonl.gz' | 'hub';
+export { detectFormat, type Format };
 
 export class FormatError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'FormatError';
-  }
-}
-
-/**
- * The format of a file from its extension; a folder holding Parquet files is a Hugging Face dataset
- * folder, any other folder is not a dataset (NotADatasetError).
- */
-export function detectFormat(path: string): Format | undefined {
-  if (isDirectory(path)) {
-    if (hubSplitFiles(path, 'train').splits.length === 0)
-      throw new NotADatasetError(path, 'is a folder, not a dataset file');
-    return 'hub';
-  }
-  const name = basename(path).toLowerCase();
-  if (name.endsWith('.jsonl.gz') || name.endsWith('.ndjson.gz')) return 'jsonl.gz';
-  switch (extname(path).toLowerCase()) {
-    case '.parquet':
-      return 'parquet';
-    case '.jsonl':
-    case '.ndjson':
-      return 'jsonl';
-    case '.json':
-      return 'json';
-    case '.csv':
-      return 'csv';
-    case '.tsv':
-      return 'tsv';
-    default:
-      return undefined;
-  }
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
   }
 }
 

@@ -112,6 +112,13 @@ export function lineCuts(fd: number, from: number, to: number, piece: number | (
   return cuts;
 }
 
+/** A line found by findLine: its bytes [start, end) and its own terminator. */
+export interface FoundLine {
+  start: number;
+  end: number;
+  eol: '\n' | '\r\n' | '';
+}
+
 /**
  * Finds 1-based line `n` of an open file by scanning from its start, with no index (`curate get`
  * on a huge file reads only as far as the line). Returns the line's content range (terminator
@@ -119,12 +126,7 @@ export function lineCuts(fd: number, from: number, to: number, piece: number | (
  * store's rules: a line ends after each '\n'; a last line without one counts; a CR before the LF
  * belongs to the terminator.
  */
-export function findLine(
-  fd: number,
-  size: number,
-  n: number,
-  chunkSize = 1024 * 1024,
-): { start: number; end: number; eol: '\n' | '\r\n' | '' } | { lines: number } {
+export function findLine(fd: number, size: number, n: number, chunkSize = 1024 * 1024): FoundLine | { lines: number } {
   const buf = Buffer.allocUnsafe(Math.max(16, chunkSize));
   let line = 1;
   let start = 0;
@@ -146,7 +148,8 @@ export function findLine(
   return { lines: start < size ? line : line - 1 };
 }
 
-function lineAt(fd: number, start: number, end: number): { start: number; end: number; eol: '\n' | '\r\n' | '' } {
+/** Line [start, end) of `fd` (`end` past its terminator, if any) as a FoundLine. */
+export function lineAt(fd: number, start: number, end: number): FoundLine {
   if (end > start) {
     const tail = Buffer.alloc(Math.min(2, end - start));
     readSync(fd, tail, 0, tail.length, end - tail.length);

@@ -1,0 +1,50 @@
+// `curate set` and `curate get` (issue 19: single-record CLI work independent of file size). What
+// each loads at start: its bundle (dist/cli-set.js, dist/cli-get.js; scripts/build.mjs) holds the
+// line scan (and for set the line edit and the atomic replace), not the store's index, the
+// annotation schema or zod: loading those cost about 55 ms of CPU per run, as much again as
+// Node's own start.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { build } from 'esbuild';
+import { join } from 'node:path';
+import { root } from './helpers/store';
+
+/** The modules with bytes in the bundle of `entry` (imports tree-shaken to nothing do not count), and its size. */
+async function bundled(entry: string): Promise<{ inputs: string[]; bytes: number }> {
+  const r = await build({
+    entryPoints: [join(root, entry)],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    write: false,
+    metafile: true,
+    outfile: join(root, 'out/cli-probe.js'),
+    logLevel: 'silent',
+    absWorkingDir: root,
+  });
+  const inputs = Object.entries(Object.values(r.metafile.outputs)[0]!.inputs)
+    .filter(([, v]) => v.bytesInOutput > 0)
+    .map(([p]) => p);
+  return { inputs, bytes: r.outputFiles[0]!.contents.length };
+}
+
+/** What a single-record command must not load. */
+const heavy = (p: string) =>
+  p.includes('node_modules/') ||
+  p.startsWith('src/core/schema/') ||
+  p === 'src/core/formats/index.ts' ||
+  p === 'src/core/store/index.ts' ||
+  /^src\/core\/store\/(stats|pieces|worker-file|remap)/.test(p);
+
+for (const [name, needs] of [
+  ['set', 'src/core/store/line-edit.ts'],
+  ['get', 'src/core/store/scan.ts'],
+] as const) {
+  test(`curate ${name}'s bundle holds what it runs and nothing of zod, the formats' readers or the store's index`, async () => {
+    const { inputs, bytes } = await bundled(`src/cli/commands/${name}.ts`);
+    assert.ok(inputs.includes(needs), `${needs} is in it`);
+    assert.deepEqual(inputs.filter(heavy), []);
+    assert.ok(bytes < 100_000, `the bundle is ${bytes} bytes`);
+  });
+}
