@@ -48,3 +48,30 @@ for (const [name, needs] of [
     assert.ok(bytes < 100_000, `the bundle is ${bytes} bytes`);
   });
 }
+
+// `curate stats` (bench/stats.ts counts its start against DuckDB): the store's file reader and the
+// stats scanners, not zod, the annotation schema, the formats' readers or the operation registry.
+test("curate stats's bundle holds the scanners and nothing of zod, the annotation schema or the store's index", async () => {
+  const { inputs, bytes } = await bundled('src/cli/commands/stats.ts');
+  for (const needs of ['src/core/store/stats-core.ts', 'src/core/store/stats-wasm.ts', 'src/core/store/dataset.ts'])
+    assert.ok(inputs.includes(needs), `${needs} is in it`);
+  const heavyForStats = (p: string) =>
+    p.includes('node_modules/') ||
+    (p.startsWith('src/core/schema/') && p !== 'src/core/schema/field-names.ts') ||
+    p === 'src/core/formats/index.ts' ||
+    p === 'src/core/store/index.ts' ||
+    p === 'src/core/store/stats-operation.ts' ||
+    p === 'src/core/registry.ts';
+  assert.deepEqual(inputs.filter(heavyForStats), []);
+  assert.ok(bytes < 200_000, `the bundle is ${bytes} bytes`);
+});
+
+test('the zod-free default field names are the ones FieldMap gives, and the flags give what FieldMap.parse gives', async () => {
+  const { FieldMap, defaultFields } = await import('../../src/core/schema/annotation');
+  const { DEFAULT_FIELD_NAMES, fieldNamesOf } = await import('../../src/core/schema/field-names');
+  assert.deepEqual({ ...DEFAULT_FIELD_NAMES }, defaultFields);
+  const given = { label: 'final_label', judge: 'verdict', annotations: 'meta' };
+  assert.deepEqual(fieldNamesOf(given), FieldMap.parse(given));
+  assert.equal(fieldNamesOf({ label: '' }), undefined);
+  assert.equal(FieldMap.safeParse({ label: '' }).success, false);
+});

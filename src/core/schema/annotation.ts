@@ -24,6 +24,7 @@
 //       "review": { "status": "reviewed" } } }
 import { z } from 'zod';
 import { jsonText } from '../json-text';
+import { DEFAULT_FIELD_NAMES } from './field-names';
 
 export const Usage = z.object({ input_tokens: z.number().optional(), output_tokens: z.number().optional() });
 
@@ -163,17 +164,17 @@ export type Annotations = z.infer<typeof Annotations>;
 /** Where the annotation lives in a record. Every name can be changed (setting / CLI flags). */
 export const FieldMap = z.object({
   /** Top-level key of the current (final) label. */
-  label: z.string().min(1).default('label'),
+  label: z.string().min(1).default(DEFAULT_FIELD_NAMES.label),
   /** Top-level key of the rationale of that label. */
-  rationale: z.string().min(1).default('rationale'),
+  rationale: z.string().min(1).default(DEFAULT_FIELD_NAMES.rationale),
   /** Top-level key of the panel's verdict ({score, scale, reasons, criteria, model}; with several judges their mean). */
-  judge: z.string().min(1).default('judge'),
+  judge: z.string().min(1).default(DEFAULT_FIELD_NAMES.judge),
   /** Top-level key of every judge's verdict, one per judge model and prompt. */
-  judges: z.string().min(1).default('judges'),
+  judges: z.string().min(1).default(DEFAULT_FIELD_NAMES.judges),
   /** Top-level key of the annotations object ({suggestions, human, review}). */
-  annotations: z.string().min(1).default('annotations'),
+  annotations: z.string().min(1).default(DEFAULT_FIELD_NAMES.annotations),
   /** The question name the label answers, in annotations.suggestions / annotations.human. */
-  question: z.string().min(1).default('label'),
+  question: z.string().min(1).default(DEFAULT_FIELD_NAMES.question),
 });
 export type FieldMap = z.infer<typeof FieldMap>;
 export const defaultFields: FieldMap = FieldMap.parse({});

@@ -28,11 +28,5 @@ export {
 } from './check';
 export { assertDatasetFile, cleanStaleTemps } from './files';
 export { LineTracker, remapIndices } from './remap';
-export {
-  computeStats,
-  finishStats,
-  statsOperation,
-  StatsOperationOptions,
-  type DatasetStats,
-  type StatsOptions,
-} from './stats';
+export { computeStats, finishStats, type DatasetStats, type StatsOptions } from './stats';
+export { statsOperation, StatsOperationOptions } from './stats-operation';

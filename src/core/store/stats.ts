@@ -3,9 +3,7 @@
 // untouched byte ranges are counted by a pool of worker threads (one per core), edited lines here.
 // The JSON keys of DatasetStats are stable (docs/cli.md).
 import { availableParallelism } from 'node:os';
-import { z } from 'zod';
-import { defineOperation, type OperationContext } from '../operation';
-import { FieldMap, defaultFields } from '../schema/annotation';
+import { DEFAULT_FIELD_NAMES, type FieldNames } from '../schema/field-names';
 import { JsonlDataset } from './dataset';
 import { abortError } from './errors';
 import { addLine, emptyStats, mergeStats, statsOfRange, type PartialStats, type StatsFields } from './stats-core';
@@ -91,7 +89,7 @@ function workerCount(bytes: number, opts: StatsOptions): number {
   return opts.inThread ? Math.max(1, cores - 1) : cores;
 }
 
-function statsFields(f: FieldMap): StatsFields {
+function statsFields(f: FieldNames): StatsFields {
   return { label: f.label, judge: f.judge, annotations: f.annotations, question: f.question };
 }
 
@@ -133,7 +131,7 @@ type Range = { from: number; to: number; firstLine: number };
  */
 export async function computeStats(
   ds: JsonlDataset,
-  fields: FieldMap = defaultFields,
+  fields: FieldNames = DEFAULT_FIELD_NAMES,
   opts: StatsOptions = {},
 ): Promise<DatasetStats> {
   if (ds.scanDeferred) return statsOfFile(ds, fields, opts);
@@ -222,7 +220,7 @@ async function poolParts(
 }
 
 /** computeStats of a pristine dataset whose index is not built: the file's bytes, cut at line starts. */
-async function statsOfFile(ds: JsonlDataset, fields: FieldMap, opts: StatsOptions): Promise<DatasetStats> {
+async function statsOfFile(ds: JsonlDataset, fields: FieldNames, opts: StatsOptions): Promise<DatasetStats> {
   const maxListed = opts.maxListed ?? 100;
   const f = statsFields(fields);
   const fd = ds.fileDescriptor;
@@ -261,30 +259,3 @@ async function statsOfFile(ds: JsonlDataset, fields: FieldMap, opts: StatsOption
   if (opts.diagnostics) opts.diagnostics.wasmRecords = total.wasmRecords;
   return finishStats(ds.path, total);
 }
-
-export const StatsOperationOptions = z.object({
-  file: z.string().min(1),
-  fields: FieldMap.optional(),
-  maxListed: z.number().int().nonnegative().optional(),
-});
-
-export const statsOperation = defineOperation({
-  id: 'stats',
-  title: 'Dataset statistics',
-  description:
-    'Records, invalid lines, label counts, judge score histogram, annotated, reviewed and machine-generated shares.',
-  options: StatsOperationOptions,
-  async run(options, ctx: OperationContext): Promise<DatasetStats> {
-    // No line index: stats read the file's bytes as they are.
-    const ds = await JsonlDataset.open(options.file, { signal: ctx.signal, deferScan: true });
-    try {
-      return await computeStats(ds, options.fields ?? defaultFields, {
-        signal: ctx.signal,
-        ...(options.maxListed !== undefined ? { maxListed: options.maxListed } : {}),
-        onProgress: (p) => ctx.progress({ done: p.bytes, total: p.totalBytes, unit: 'bytes', message: 'counting' }),
-      });
-    } finally {
-      ds.close();
-    }
-  },
-});
