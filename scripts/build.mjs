@@ -70,7 +70,14 @@ const cliBuild = {
 const builds = [
   { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: dist, external: ['vscode'] },
   ...(packaging ? [] : [{ ...cliBuild, banner: { js: '#!/usr/bin/env node' } }]),
-  { ...node, entryPoints: { 'scan-worker': 'src/core/store/scan-worker.ts' }, outdir: dist },
+  {
+    ...node,
+    entryPoints: {
+      'scan-worker': 'src/core/store/scan-worker.ts',
+      'aggregate-worker': 'src/core/store/aggregate-worker.ts',
+    },
+    outdir: dist,
+  },
   // OpenAI's token encodings (about 4 MB): a bundle of their own, loaded on the first token count
   // (src/core/llm/tokenizer.ts), so neither the extension's nor the CLI's start-up parses them.
   { ...node, entryPoints: { tokenizer: 'src/core/llm/tokenizer-impl.ts' }, outdir: dist },

@@ -34,7 +34,13 @@ const common = {
   outdir: stage,
 };
 await esbuild.build({ ...common, entryPoints: { cli: 'src/cli/main.ts' }, banner: { js: '#!/usr/bin/env node' } });
-await esbuild.build({ ...common, entryPoints: { 'scan-worker': 'src/core/store/scan-worker.ts' } });
+await esbuild.build({
+  ...common,
+  entryPoints: {
+    'scan-worker': 'src/core/store/scan-worker.ts',
+    'aggregate-worker': 'src/core/store/aggregate-worker.ts',
+  },
+});
 // Loaded from beside cli.js when first needed: OpenAI's token encodings and the Parquet libraries.
 await esbuild.build({
   ...common,
@@ -49,7 +55,7 @@ const cli = {
     'curate: Dataset Curator headless. Stats, validation, filters, LLM labeling and judging, synthesis and export of JSONL training data, for CI and servers.',
   license: pkg.license,
   bin: { curate: 'cli.js' },
-  files: ['cli.js', 'scan-worker.js', 'tokenizer.js', 'parquet.js', 'README.md', 'LICENSE'],
+  files: ['cli.js', 'scan-worker.js', 'aggregate-worker.js', 'tokenizer.js', 'parquet.js', 'README.md', 'LICENSE'],
   engines: { node: '>=20' },
   keywords: ['jsonl', 'dataset', 'llm', 'annotation', 'labeling', 'cli', 'fine-tuning'],
   ...(pkg.repository ? { repository: pkg.repository } : {}),

@@ -34,6 +34,7 @@ test(
     assert.deepEqual(listed, [
       'LICENSE',
       'README.md',
+      'aggregate-worker.js',
       'cli.js',
       'package.json',
       'parquet.js',

@@ -75,3 +75,21 @@ test('the zod-free default field names are the ones FieldMap gives, and the flag
   assert.equal(fieldNamesOf({ label: '' }), undefined);
   assert.equal(FieldMap.safeParse({ label: '' }).success, false);
 });
+
+// The store's worker: every open and every stats count starts one, so its bundle's load is part of
+// both (with the live aggregates' zod and filters it was 500 KB and took 22-30 ms to load; they have
+// their own worker now, aggregate-worker.ts).
+test("the store's scan and stats worker holds no zod, no filters and no accumulators", async () => {
+  const { inputs, bytes } = await bundled('src/core/store/scan-worker.ts');
+  for (const needs of ['src/core/store/scan.ts', 'src/core/store/stats-core.ts'])
+    assert.ok(inputs.includes(needs), needs);
+  assert.deepEqual(
+    inputs.filter(
+      (p) => p.includes('node_modules/') || p.startsWith('src/core/metrics/') || p.startsWith('src/core/filter/'),
+    ),
+    [],
+  );
+  assert.ok(bytes < 100_000, `the bundle is ${bytes} bytes`);
+  const agg = await bundled('src/core/store/aggregate-worker.ts');
+  assert.ok(agg.inputs.includes('src/core/metrics/accumulators.ts'), 'the aggregates have their worker');
+});

@@ -8,7 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { checkLineBytes, refBytes, type Edit, type JsonlDataset, type LineRef, type Segment } from '../store';
 import { runRangePool } from '../store/range-pool';
-import type { AggregateTask } from '../store/scan-worker';
+import type { AggregateTask } from '../store/aggregate-worker';
 import { visitLine, visitRange, type LineVisitor } from '../store/stats-core';
 import { createAccumulator, type Accumulator, type AccumulatorFor, type AccumulatorSpec } from './accumulators';
 
@@ -146,7 +146,14 @@ export class LiveAggregate<S extends AccumulatorSpec> {
         accumulator: this.spec,
         maxLineBytes: this.ds.maxLineBytes,
       }));
-      pooled = await runRangePool<AggregateTask, unknown>({ kind: 'aggregate' }, tasks, n, undefined, () => undefined);
+      pooled = await runRangePool<AggregateTask, unknown>(
+        { kind: 'aggregate' },
+        tasks,
+        n,
+        undefined,
+        () => undefined,
+        'aggregate-worker',
+      );
       if (pooled) this.workersUsed = Math.min(n, orig.length);
     }
     const visitor = visitorOf(acc);

@@ -1,9 +1,9 @@
-// A pool of the store's worker threads (scan-worker.ts) that run one kind of task over byte
-// ranges of the indexed file (stats counts, live aggregates): tasks are fed as workers free up,
+// A pool of the store's worker threads that run one kind of task over byte ranges of the indexed
+// file (the live aggregates, aggregate-worker.ts): tasks are fed as workers free up,
 // results come back in task order. Undefined means "do it in this thread instead" (the workers
 // could not start, or an older bundle answered): the caller falls back, the result is the same.
 import type { Worker } from 'node:worker_threads';
-import { startStoreWorker } from './worker-file';
+import { startStoreWorker, type StoreWorkerEntry } from './worker-file';
 import { abortError } from './errors';
 
 /** A task for a pool worker: `id` is its position in the task list. */
@@ -19,6 +19,7 @@ export async function runRangePool<T extends RangeTask, R>(
   workers: number,
   signal: AbortSignal | undefined,
   onDone: (task: T) => void,
+  entry: StoreWorkerEntry = 'scan-worker',
 ): Promise<R[] | undefined> {
   const stop = new SharedArrayBuffer(4);
   const results: (R | undefined)[] = new Array<R | undefined>(tasks.length);
@@ -51,7 +52,7 @@ export async function runRangePool<T extends RangeTask, R>(
       w.postMessage(tasks[next++]);
     };
     for (let k = 0; k < Math.min(workers, tasks.length); k++) {
-      const w = startStoreWorker({ ...job, stop });
+      const w = startStoreWorker({ ...job, stop }, undefined, entry);
       if (!w) {
         end(undefined, true);
         return;

@@ -1,15 +1,15 @@
-// Worker thread of the store, bundled to dist/scan-worker.js by scripts/build.mjs. Three jobs:
+// Worker thread of the store, bundled to dist/scan-worker.js by scripts/build.mjs. Two jobs:
 //   - scan (default): finds the line starts of a byte range and posts them in batches
 //     (transferred, not copied); stops early when the shared flag is set;
 //   - stats: counts pieces of a file (stats-core.ts), claimed through a shared counter, and posts
-//     each piece's partial result (stats-pool.ts); stays up for the next count;
-//   - aggregate: counts a live aggregate (metrics/accumulators.ts) over a byte range and posts
-//     its counts.
+//     each piece's partial result (stats-pool.ts); stays up for the next count.
+// The live aggregates have a worker of their own (aggregate-worker.ts): they bring zod and the
+// filters, and this bundle's load is part of every open and every count (44 KB loads in about
+// 3 ms; with them, 500 KB took 22-30 ms, most of a cold worker's start).
 import { closeSync, openSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { scanRange } from './scan';
-import { statsOfRange, visitRange, type PartialStats, type StatsFields } from './stats-core';
-import type { AccumulatorSpec } from '../metrics/accumulators';
+import { statsOfRange, type PartialStats, type StatsFields } from './stats-core';
 
 export interface ScanJob {
   kind?: 'scan';
@@ -54,20 +54,6 @@ export interface StatsJob {
 export type StatsRunMessage =
   { run: number; id: number; result: PartialStats } | { run: number; done: true } | { run: number; error: string };
 
-export interface AggregateTask {
-  id: number;
-  fd: number;
-  from: number;
-  to: number;
-  accumulator: AccumulatorSpec;
-  maxLineBytes: number;
-}
-
-export interface AggregateJob {
-  kind: 'aggregate';
-  stop: SharedArrayBuffer;
-}
-
 function runScan(job: ScanJob): void {
   const stop = new Int32Array(job.stop);
   const post = (m: ScanMessage, transfer: ArrayBuffer[] = []) => parentPort?.postMessage(m, transfer);
@@ -111,32 +97,6 @@ function runStats(): void {
   });
 }
 
-function runAggregate(job: AggregateJob): void {
-  const stop = new Int32Array(job.stop);
-  // Loaded here, not at the top: the accumulators bring zod and the filters, which scans and
-  // stats (the jobs every open and every count starts) do not need.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { createAccumulator } = require('../metrics/accumulators') as typeof import('../metrics/accumulators');
-  parentPort?.on('message', (t: AggregateTask) => {
-    try {
-      const acc = createAccumulator(t.accumulator);
-      visitRange(
-        t.fd,
-        t.from,
-        t.to,
-        1,
-        { record: (v) => acc.add(v, 1), invalid: () => acc.add(undefined, 1) },
-        t.maxLineBytes,
-        () => Atomics.load(stop, 0) !== 0,
-      );
-      parentPort?.postMessage({ id: t.id, result: acc.state() });
-    } catch (err) {
-      parentPort?.postMessage({ id: t.id, error: err instanceof Error ? err.message : String(err) });
-    }
-  });
-}
-
-const job = workerData as ScanJob | StatsJob | AggregateJob;
+const job = workerData as ScanJob | StatsJob;
 if (job.kind === 'stats') runStats();
-else if (job.kind === 'aggregate') runAggregate(job);
 else runScan(job);
