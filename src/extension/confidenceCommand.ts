@@ -12,17 +12,10 @@ import { confidenceReportLines } from '../core/llm/batch/compare-run';
 import { confidenceEntry } from '../core/registry';
 import { batchFace, runOperation } from './jobs';
 import { endpointFor, engineOptions } from './llmFace';
-import type { LlmDeps } from './llmCommands';
+import { splitList, type LlmDeps } from './llmCommands';
 import { apiKey, modelFor, setting } from './settings';
 
 const LAST = 'datasetCurator.llm.last.confidence';
-
-function splitList(v: string): string[] {
-  return v
-    .split(',')
-    .map((x) => x.trim())
-    .filter(Boolean);
-}
 
 /** The report as a Markdown document: the summary lines, the failures, the records one by one. */
 export function confidenceReportMarkdown(r: ConfidenceReport, fileName: string): string {

@@ -63,7 +63,8 @@ interface TaskSpec {
 
 const DEFAULT_RUBRIC = 'Overall quality as training data: the label is correct, the text is clear, helpful and safe.';
 
-function splitList(v: string): string[] {
+/** The items of a comma-separated answer, trimmed, without empty ones. */
+export function splitList(v: string): string[] {
   return v
     .split(',')
     .map((x) => x.trim())

@@ -251,6 +251,33 @@ function parseClean(view: Buffer, start: number, end: number): Rec | undefined {
 }
 
 /**
+ * Counts the line in bytes [start, cEnd) of a chunk (`clean`: the chunk is valid UTF-8 with CRs
+ * only in CRLF terminators): the byte scanner, else the full parse, else the store's own rules.
+ */
+function countLine(
+  s: PartialStats,
+  v: LineVisitor,
+  sc: StatsScanner | undefined,
+  view: Buffer,
+  start: number,
+  cEnd: number,
+  line: number,
+  maxLineBytes: number,
+  clean: boolean,
+): void {
+  if (clean && cEnd > start && cEnd - start <= maxLineBytes && view[start] !== 0xef) {
+    if (sc !== undefined && sc.scan(view, start, cEnd)) {
+      s.lines++;
+      sc.addTo(s);
+    } else {
+      const rec = parseClean(view, start, cEnd);
+      if (rec) v.record(rec, line);
+      else visitLine(v, view.subarray(start, cEnd), line, maxLineBytes, true, true);
+    }
+  } else visitLine(v, view.subarray(start, cEnd), line, maxLineBytes, clean, clean);
+}
+
+/**
  * One scanner per field map and thread, kept across ranges: a worker counts piece after piece
  * with the same object, so V8's optimized code for it stays valid (a fresh scanner and closure
  * per piece deoptimized the loop at each piece start: about 2x slower for the next ~60 MB).
@@ -325,16 +352,7 @@ function jsRange(
       const lineEnd = nl === -1 ? end : nl;
       let cEnd = lineEnd;
       if (nl !== -1 && cEnd > start && view[cEnd - 1] === 13) cEnd--;
-      if (clean && cEnd > start && cEnd - start <= maxLineBytes && view[start] !== 0xef) {
-        if (sc !== undefined && sc.scan(view, start, cEnd)) {
-          s.lines++;
-          sc.addTo(s);
-        } else {
-          const rec = parseClean(view, start, cEnd);
-          if (rec) v.record(rec, line);
-          else visitLine(v, view.subarray(start, cEnd), line, maxLineBytes, true, true);
-        }
-      } else visitLine(v, view.subarray(start, cEnd), line, maxLineBytes, clean, clean);
+      countLine(s, v, sc, view, start, cEnd, line, maxLineBytes, clean);
       line++;
       start = lineEnd + 1;
     }
@@ -415,16 +433,7 @@ function wasmRange(
       }
       let cEnd = nl;
       if (nl < end && cEnd > start && view[cEnd - 1] === 13) cEnd--;
-      if (clean && cEnd > start && cEnd - start <= maxLineBytes && view[start] !== 0xef) {
-        if (sc.scan(view, start, cEnd)) {
-          s.lines++;
-          sc.addTo(s);
-        } else {
-          const rec = parseClean(view, start, cEnd);
-          if (rec) v.record(rec, line);
-          else visitLine(v, view.subarray(start, cEnd), line, maxLineBytes, true, true);
-        }
-      } else visitLine(v, view.subarray(start, cEnd), line, maxLineBytes, clean, clean);
+      countLine(s, v, sc, view, start, cEnd, line, maxLineBytes, clean);
       line++;
       start = nl + 1;
     }
