@@ -160,7 +160,7 @@ async function openFromTree(page: Page, name: string, show: (p: Page) => Promise
       )
       .catch(() => []);
     console.log(
-      `${name}: frame ${(m.origin - down).toFixed(0)} script ${m.script !== undefined ? at(m.script).toFixed(0) : '-'} paint ${m.paint !== undefined ? at(m.paint).toFixed(0) : '-'} | ${(outer ?? []).map(([n, t]) => `${n} ${(t - down).toFixed(0)}`).join(' ')}`,
+      `${name}: frame ${(m.origin - down).toFixed(0)} script ${m.script !== undefined ? at(m.script).toFixed(0) : '-'}${m.first !== undefined ? ` first ${at(m.first).toFixed(1)}` : ''}${m.load !== undefined ? ` load ${at(m.load).toFixed(1)}` : ''} paint ${m.paint !== undefined ? at(m.paint).toFixed(0) : '-'} | ${(outer ?? []).map(([n, t]) => `${n} ${(t - down).toFixed(0)}`).join(' ')}`,
     );
   }
   const marks =

@@ -26,6 +26,20 @@ describe('curation editor keys, rebound', () => {
       .replace(/\s+/g, ' ')
       .trim();
 
+  test('on opening, the record has the focus without a click: the keys move through the file', async () => {
+    const { page } = session;
+    const frame = await openFromDatasets(page, 'reviews.jsonl');
+    // The focus is given at the page's first frame, not in its first script (docs/performance.md).
+    await until('the record focused', () =>
+      frame.evaluate<boolean>(`document.activeElement?.classList.contains('record-scroll') === true`),
+    );
+    assert.match(await position(frame), /^Line 1 /);
+    await page.keyboard.press('j');
+    await until('line 2 by the key alone', async () => /^Line 2 /.test(await position(frame)));
+    await page.keyboard.press('k');
+    await until('line 1 again', async () => /^Line 1 /.test(await position(frame)));
+  });
+
   test('a rebound key accepts, the old key and a key turned off do nothing; the help shows the keys in effect', async () => {
     const { page } = session;
     const frame = await openFromDatasets(page, 'reviews.jsonl');

@@ -274,7 +274,13 @@ export class EditorApp {
     );
     this.root.append(this.toolbar.element, this.search.element, this.content, this.help.element, this.raw.element);
 
-    this.setMode(state.mode ?? 'record', false);
+    // The record's focus (for the keys that scroll it) waits for the first frame: focus() forces a
+    // style and layout pass, here before the first record is even in the page (docs/performance.md).
+    this.setMode(state.mode ?? 'record', false, false);
+    requestAnimationFrame(() => {
+      const active = document.activeElement;
+      if (this.mode === 'record' && (!active || active === document.body)) this.focusContent();
+    });
     window.addEventListener('keydown', (e) => this.onKey(e));
     // Ctrl+S / Cmd+S: what is typed in a box is sent before VS Code's save (capture: first of all).
     window.addEventListener('keydown', (e) => isSaveKey(e) && this.flushInputs(), true);
@@ -592,7 +598,7 @@ export class EditorApp {
     else void this.go(first);
   }
 
-  private setMode(mode: Mode, save = true): void {
+  private setMode(mode: Mode, save = true, focus = true): void {
     this.toolbar.setMode(mode);
     const changed = this.mode !== mode || !save;
     this.mode = mode;
@@ -608,7 +614,7 @@ export class EditorApp {
     if (mode === 'duplicates') void this.duplicates.load();
     if (changed) this.host.notify({ kind: 'notify', type: 'mode', mode });
     if (mode === 'record' && this.current && this.current.index !== this.index) void this.go(this.index);
-    if (mode === 'record') this.focusContent();
+    if (mode === 'record' && focus) this.focusContent();
     if (save) this.saveState();
   }
 

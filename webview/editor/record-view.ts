@@ -147,6 +147,7 @@ export class RecordView {
 
   render(r: RecordPayload, opts: RecordViewOptions): void {
     const newRecord = r.index !== this.shownIndex;
+    const first = this.shownIndex === -1;
     this.shownIndex = r.index;
     this.editingKey = undefined;
     const parts: Node[] = [];
@@ -169,7 +170,9 @@ export class RecordView {
       for (const key of keys) parts.push(this.field(key, r.value[key], opts, src));
     }
     this.element.replaceChildren(...parts);
-    if (newRecord) this.element.parentElement?.scrollTo({ top: 0 });
+    // The page's first record: nothing has scrolled yet, and scrollTo would force a style and
+    // layout pass in the middle of the page's first script (docs/performance.md).
+    if (newRecord && !first) this.element.parentElement?.scrollTo({ top: 0 });
   }
 
   private field(key: string, value: unknown, opts: RecordViewOptions, src?: NumberSource): HTMLElement {
