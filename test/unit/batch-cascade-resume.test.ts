@@ -20,11 +20,16 @@ const poll = { initialMs: 5, maxMs: 20 };
 
 const content = (p: string) => readJsonlContent(p);
 
-const created = (): number => server().requests.filter((x) => x.method === 'POST' && x.path === '/v1/batches').length;
-
-test('a cascade batch stopped while stage 1 was pending is found once with its options and resumed: no second stage-1 batch, stage 2 on the unsure records, the same file', async () => {
+/**
+ * The test server answering as two models (small is sure of the even items, large of items 1
+ * and 5), a maker of 8-item files, and the cascade's label options for a file.
+ */
+function cascadeSetup(): {
+  s: ReturnType<typeof server>;
+  file: (name: string) => string;
+  o: (input: string) => Record<string, unknown>;
+} {
   const s = server();
-  // small is sure of the even items; large of items 1, 5
   s.respond = (req) => {
     const body = req.body as ChatBody;
     const i = Number(/item (\d+)/.exec(lastUserText(body))?.[1]);
@@ -52,6 +57,13 @@ test('a cascade batch stopped while stage 1 was pending is found once with its o
     cascade: ['small', 'large'],
     escalateBelow: 0.8,
   });
+  return { s, file, o };
+}
+
+const created = (): number => server().requests.filter((x) => x.method === 'POST' && x.path === '/v1/batches').length;
+
+test('a cascade batch stopped while stage 1 was pending is found once with its options and resumed: no second stage-1 batch, stage 2 on the unsure records, the same file', async () => {
+  const { s, file, o } = cascadeSetup();
   const batchOf = (input: string) => {
     const b = entries.label.prepare(o(input)).batch;
     assert.ok(b, 'label has a batch mode');
@@ -113,34 +125,7 @@ test('a cascade batch stopped while stage 1 was pending is found once with its o
 });
 
 test('a cascade batch stopped between its stages (stage 1 applied, stage 2`s batch not created) is found and resumed: no batch twice, the same file', async () => {
-  const s = server();
-  s.respond = (req) => {
-    const body = req.body as ChatBody;
-    const i = Number(/item (\d+)/.exec(lastUserText(body))?.[1]);
-    const small = body.model === 'small';
-    const confidence = small ? (i % 2 === 0 ? 0.95 : 0.4) : i % 4 === 1 ? 0.9 : 0.5;
-    return {
-      content: JSON.stringify({ label: small ? 'good' : 'bad', confidence, rationale: `${body.model} on ${i}` }),
-    };
-  };
-  const file = (name: string): string => {
-    const f = join(dir(), name);
-    writeFileSync(
-      f,
-      `${Array.from({ length: 8 }, (_, i) => JSON.stringify({ id: i, text: `item ${i}` })).join('\n')}\n`,
-    );
-    return f;
-  };
-  const o = (input: string): Record<string, unknown> => ({
-    input,
-    output: input.replace(/\.jsonl$/, '.out.jsonl'),
-    baseURL: s.baseURL,
-    model: 'small',
-    noCache: true,
-    labels: ['good', 'bad'],
-    cascade: ['small', 'large'],
-    escalateBelow: 0.8,
-  });
+  const { file, o } = cascadeSetup();
   const whole = file('between-whole.jsonl');
   await entries.label.prepare(o(whole)).batch?.run(quietContext(), { poll });
   const before = created();

@@ -11,7 +11,7 @@ import type { JobSummary } from '../../src/core/jobs/runner';
 import { pendingBatchJobs } from '../../src/core/llm/batch/operation';
 import { quietContext } from '../../src/core/operation';
 import { llmEntries } from '../../src/core/registry';
-import { readJsonl, useLoopbackServer } from './helpers/llm';
+import { readJsonl, readJsonlContent, useLoopbackServer } from './helpers/llm';
 import { root } from './helpers/store';
 
 const { server, dir } = useLoopbackServer('dc-batch-questions-');
@@ -29,19 +29,7 @@ function dataset(name: string): string {
 
 const env = { apiKey: () => 'sk-q' };
 
-function content(file: string): unknown[] {
-  const strip = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(strip)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.entries(v)
-              .filter(([k]) => k !== 'time' && k !== 'at')
-              .map(([k, x]) => [k, strip(x)]),
-          )
-        : v;
-  return readJsonl(file).map(strip);
-}
+const content = (file: string): unknown[] => readJsonlContent(file, ['time', 'at']);
 
 const QUESTIONS: Array<[string, 'label' | 'consistency', Record<string, unknown>]> = [
   ['multi-label', 'label', { question: 'topics', questionType: 'multi-label', labels: ['sea', 'weather', 'light'] }],
