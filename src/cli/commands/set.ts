@@ -37,7 +37,7 @@ export const set: Command = {
     }
     assertJsonl(file);
     try {
-      await setFieldsOfLine(file, n, [{ path, value }], { signal: io.signal });
+      await setFieldsOfLine(file, n, [{ path, value }], { signal: io.signal, releaseAfterExit: true });
     } catch (err) {
       if (err instanceof NoSuchLineError) throw new UsageError(err.message);
       if (err instanceof LossyEditError || err instanceof EditError || err instanceof ConflictError) {

@@ -22,7 +22,7 @@ import {
   type Fingerprint,
 } from './files';
 import { cleanStaleLock } from './lock';
-import { TempFile, asSaveError, destinationOf } from './replace';
+import { TempFile, asSaveError, closeAfterExit, destinationOf } from './replace';
 import { CLONE_SHARE, COPY_BUFFER, worthCloning } from './save-copy';
 import { lineAt, type FoundLine } from './scan';
 
@@ -46,6 +46,11 @@ export interface LineEditOptions {
   lockWaitMs?: number;
   /** Lines longer than this are not parsed (so not edited field by field). Default 64 MiB. */
   maxLineBytes?: number;
+  /**
+   * For a process that exits right after (the CLI): the replaced version is released after the
+   * exit rather than before it (replace.ts closeAfterExit).
+   */
+  releaseAfterExit?: boolean;
 }
 
 export interface LineEditResult {
@@ -152,7 +157,8 @@ export async function setFieldsOfLine(
     }
   } finally {
     if (!replaced) await save.temp?.discard();
-    closeSync(fd);
+    if (replaced && opts.releaseAfterExit) closeAfterExit(fd);
+    else closeSync(fd);
   }
 }
 
