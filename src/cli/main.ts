@@ -66,6 +66,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.err(`curate: unknown command "${name}". Run "curate help".\n`);
     return ExitCode.usage;
   }
+  entry.prestart?.(rest);
   const cmd = await entry.load();
   let json = false;
   try {

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { root } from './helpers/store';
+import { firstPositional } from '../../src/cli/commands';
 
 const commandsDir = join(root, 'src/cli/commands');
 const loadedCommandModules = () =>
@@ -38,4 +39,15 @@ test("each registry entry is its command: same name and summary; help for one lo
     names.add(cmd.name);
   }
   assert.ok(loadedCommandModules().some((k) => k.endsWith('get.ts')));
+});
+
+test("firstPositional finds the file among raw arguments as the command's parser would (a prestart's guess)", () => {
+  const flags = ['--json'];
+  assert.equal(firstPositional(['data.jsonl'], flags), 'data.jsonl');
+  assert.equal(firstPositional(['--json', 'data.jsonl'], flags), 'data.jsonl');
+  assert.equal(firstPositional(['--max-listed', '5', 'data.jsonl', '--json'], flags), 'data.jsonl');
+  assert.equal(firstPositional(['--label-field=tag', 'data.jsonl'], flags), 'data.jsonl');
+  assert.equal(firstPositional(['--', '-odd.jsonl'], flags), '-odd.jsonl');
+  assert.equal(firstPositional(['--help', 'data.jsonl'], flags), undefined);
+  assert.equal(firstPositional(['--max-listed', '5'], flags), undefined);
 });

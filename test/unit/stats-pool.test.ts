@@ -9,9 +9,10 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { JsonlDataset, computeStats } from '../../src/core/store';
 import { endIdleWorkers } from '../../src/core/store/stats-pool';
+import { POOL_MIN_BYTES, prestartStatsWorkers, prestartedCount, statsCores } from '../../src/core/store/stats-prestart';
 import { lineCuts } from '../../src/core/store/scan';
 import { FieldMap } from '../../src/core/schema/annotation';
-import { fileWith } from './helpers/store';
+import { fileWith, tempDir } from './helpers/store';
 
 function mixed(n: number): Buffer {
   const parts: Buffer[] = [];
@@ -130,5 +131,31 @@ test('counts at the same time each get their workers and the right figures; no m
     8 - Math.min(availableParallelism(), 8),
     'the idle ones are reused, up to one per core',
   );
+  endIdleWorkers();
+});
+
+// `curate stats` starts the count's workers before its code loads (src/cli/commands/index.ts).
+test('workers prestarted for a big file are the ones the count takes, with the same figures; none for a small or missing file', async () => {
+  endIdleWorkers();
+  const small = fileWith(mixed(300));
+  prestartStatsWorkers(small);
+  prestartStatsWorkers(`${small}.missing`);
+  prestartStatsWorkers(tempDir());
+  assert.equal(prestartedCount(), 0, 'no worker for a small file, a missing one or a folder');
+  const one = mixed(30000);
+  const big = fileWith(Buffer.concat(Array.from({ length: Math.ceil(POOL_MIN_BYTES / one.length) + 1 }, () => one)));
+  const want = await count(big, { workers: 0, maxListed: 1000 });
+  prestartStatsWorkers(big);
+  const cores = statsCores();
+  assert.equal(prestartedCount(), cores - 1, 'one per core but the calling thread');
+  const diagnostics: { workersUsed?: number; workersStarted?: number } = {};
+  const got = await count(big, { inThread: true, endWorkers: true, maxListed: 1000, diagnostics });
+  assert.deepEqual(got, want);
+  assert.equal(diagnostics.workersUsed, cores - 1);
+  assert.equal(prestartedCount(), 0, 'the count took them');
+  // endWorkers: none was kept idle, so the next count starts its own.
+  const again: { workersStarted?: number } = {};
+  assert.deepEqual(await count(big, { inThread: true, maxListed: 1000, diagnostics: again }), want);
+  assert.equal(again.workersStarted, cores - 1);
   endIdleWorkers();
 });

@@ -5,11 +5,32 @@
 // per module imported here: scripts/build.mjs). test/unit/cli-registry.test.ts checks that each
 // entry's name and summary are its command's.
 import type { Command } from '../cli';
+import { prestartStatsWorkers } from '../../core/store/stats-prestart';
 
 export interface CommandEntry {
   name: string;
   summary: string;
   load(): Promise<Command>;
+  /**
+   * Work started before the command's module loads, from its raw arguments (a guess: the options
+   * are parsed later, by the command), that the command takes over if it can.
+   */
+  prestart?(args: readonly string[]): void;
+}
+
+/**
+ * The first argument that is not an option nor an option's value, in raw arguments: every option
+ * but `flags` takes a value, as the next argument unless written `--name=value`.
+ */
+export function firstPositional(args: readonly string[], flags: readonly string[]): string | undefined {
+  for (let k = 0; k < args.length; k++) {
+    const a = args[k]!;
+    if (a === '--') return args[k + 1];
+    if (!a.startsWith('-') || a === '-') return a;
+    if (a === '-h' || a === '--help') return undefined;
+    if (!a.includes('=') && !flags.includes(a)) k++;
+  }
+  return undefined;
 }
 
 export const commands: CommandEntry[] = [
@@ -18,6 +39,11 @@ export const commands: CommandEntry[] = [
     name: 'stats',
     summary: 'Records, invalid lines, label counts, judge score histogram, annotated and machine-generated shares',
     load: () => import('./stats').then((m) => m.stats),
+    // The count's worker threads start while the command loads (core/store/stats-prestart.ts).
+    prestart: (args) => {
+      const file = firstPositional(args, ['--json']);
+      if (file !== undefined) prestartStatsWorkers(file);
+    },
   },
   {
     name: 'validate',

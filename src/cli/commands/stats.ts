@@ -31,8 +31,8 @@ export const stats: Command = {
     const ds = await JsonlDataset.open(file, { signal: io.signal, deferScan: true, deferCleanup: true });
     let s;
     try {
-      // The main thread counts too: it would only wait for the workers.
-      s = await computeStats(ds, fields, { signal: io.signal, maxListed, inThread: true });
+      // The main thread counts too: it would only wait for the workers, which end with the count.
+      s = await computeStats(ds, fields, { signal: io.signal, maxListed, inThread: true, endWorkers: true });
     } finally {
       ds.close();
     }

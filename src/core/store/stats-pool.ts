@@ -10,9 +10,9 @@
 //     one worker fewer to start, and the count starts at once.
 // Undefined means "count here instead" (a worker could not start or failed): the caller falls
 // back, the figures are the same.
-import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { startStoreWorker } from './worker-file';
+import { statsCores, takePrestarted } from './stats-prestart';
 import { abortError } from './errors';
 import { statsOfRange, type PartialStats, type StatsFields } from './stats-core';
 import type { StatsPiece, StatsRun, StatsRunMessage } from './scan-worker';
@@ -30,7 +30,9 @@ function takeWorker(): { w: Worker; fresh: boolean } | undefined {
     w.ref();
     return { w, fresh: false };
   }
-  const fresh = startStoreWorker({ kind: 'stats' });
+  const early = takePrestarted();
+  if (early) early.ref();
+  const fresh = early ?? startStoreWorker({ kind: 'stats' });
   if (!fresh) return undefined;
   // A worker that dies while idle leaves the list.
   fresh.on('error', () => dropIdle(fresh));
@@ -46,7 +48,7 @@ function dropIdle(w: Worker): void {
 function parkWorker(w: Worker): void {
   w.removeAllListeners('message');
   // Counts that ran at the same time may bring back more workers than cores: those end.
-  if (idle.length >= Math.max(1, Math.min(availableParallelism(), 8))) {
+  if (idle.length >= statsCores()) {
     void w.terminate();
     return;
   }
@@ -73,6 +75,12 @@ export interface PoolOptions {
   /** Called as each piece is counted, with its byte length. */
   onPiece?: (bytes: number) => void;
   shouldStop?: () => boolean;
+  /**
+   * End the workers as soon as the count is done instead of keeping them for the next one: a
+   * process that exits after one count (the CLI) has their teardown overlap its last work rather
+   * than wait for it at its exit.
+   */
+  endWorkers?: boolean;
 }
 
 /** Counts `pieces` (each from a line start to a line end); results in piece order. */
@@ -117,7 +125,7 @@ export async function countPieces(
         w.removeListener('exit', onError);
         // After a count every worker has said it is done and waits for the next one; otherwise
         // (an error, an abort) one may be in the middle of a piece: it is ended.
-        if (err || fallback) {
+        if (err || fallback || opts.endWorkers) {
           w.removeAllListeners('message');
           void w.terminate();
         } else parkWorker(w);

@@ -2,12 +2,12 @@
 // histogram and mean, annotated / reviewed shares. Over the logical dataset (edits included):
 // untouched byte ranges are counted by a pool of worker threads (one per core), edited lines here.
 // The JSON keys of DatasetStats are stable (docs/cli.md).
-import { availableParallelism } from 'node:os';
 import { DEFAULT_FIELD_NAMES, type FieldNames } from '../schema/field-names';
 import { JsonlDataset } from './dataset';
 import { abortError } from './errors';
 import { addLine, emptyStats, mergeStats, statsOfRange, type PartialStats, type StatsFields } from './stats-core';
 import { countPieces } from './stats-pool';
+import { POOL_MIN_BYTES, statsCores } from './stats-prestart';
 import { lineCuts } from './scan';
 
 export interface DatasetStats {
@@ -63,14 +63,14 @@ export interface StatsOptions {
    * With it the default is one worker fewer.
    */
   inThread?: boolean;
+  /** The worker threads end when the count is done (stats-pool.ts PoolOptions.endWorkers): for a process about to exit. */
+  endWorkers?: boolean;
 }
 
 /** The largest piece; the pieces of a deferred file shrink from it toward the end. */
 const TASK_BYTES = 32 * 1024 * 1024;
 /** Pieces of an indexed dataset (its segments). */
 const SEGMENT_BYTES = 8 * 1024 * 1024;
-/** Files smaller than this are counted in this thread (a worker's start costs more). */
-const POOL_MIN_BYTES = 32 * 1024 * 1024;
 
 /**
  * Guided pieces: each takes a share of what is left (1 / (2 x threads)), between 1 MiB and 32 MiB:
@@ -85,7 +85,7 @@ function guidedPiece(threads: number): (left: number) => number {
 function workerCount(bytes: number, opts: StatsOptions): number {
   if (opts.workers !== undefined) return opts.workers;
   if (bytes < POOL_MIN_BYTES) return 0;
-  const cores = Math.max(1, Math.min(availableParallelism(), 8));
+  const cores = statsCores();
   return opts.inThread ? Math.max(1, cores - 1) : cores;
 }
 
@@ -209,6 +209,7 @@ async function poolParts(
   const got = await countPieces(ds.fileDescriptor, ranges, f, maxListed, ds.maxLineBytes, {
     workers: Math.min(nWorkers, ranges.length),
     inThread: opts.inThread,
+    endWorkers: opts.endWorkers,
     signal: opts.signal,
     onPiece: progress,
   });
