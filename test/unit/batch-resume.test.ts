@@ -13,6 +13,7 @@ import { generateEntries } from '../../src/core/registry';
 import { lastUserText, type ChatBody } from '../support/openai-server';
 import { synthResponder } from '../support/synth-responder';
 import { useLoopbackServer, readJsonlContent } from './helpers/llm';
+import { curateAsync } from './helpers/store';
 
 const { server, dir } = useLoopbackServer('dc-batch-resume-');
 
@@ -138,6 +139,20 @@ test('a generation stopped between two rounds (the candidates` batch applied, th
   assert.equal(job.task, 'generate-preferences');
   assert.equal(job.options.output, out);
 
+  // what `curate batch status` says of it: not done, stopped between its rounds
+  const between = await curateAsync(['batch', 'status', out]);
+  assert.equal(between.code, 0, between.err);
+  assert.match(between.out, /~gen-model-\w+ \(gen-model\): stopped between two rounds, the next one not sent/);
+  assert.match(between.out, /~judge-m-\w+ \(judge-m\): no batch sent yet/);
+  assert.doesNotMatch(between.out, /: done\n/);
+  const betweenJson = JSON.parse((await curateAsync(['batch', 'status', out, '--json'])).out) as {
+    betweenRounds: boolean;
+  }[];
+  assert.deepEqual(
+    betweenJson.map((j) => j.betweenRounds),
+    [true, false],
+  );
+
   // resumed as batchJobs.ts does: the judge's batch only, the candidates' answers replayed
   const resumed = entries.preferences.prepare(job.options).batch;
   assert.ok(resumed);
@@ -147,4 +162,7 @@ test('a generation stopped between two rounds (the candidates` batch applied, th
   assert.equal(r.records, online.records);
   assert.deepEqual(content(out), content(join(dir(), 'rounds-online.jsonl')));
   assert.deepEqual(pendingBatchJobs(out), [], 'nothing left to resume once it is done');
+  const done = await curateAsync(['batch', 'status', out]);
+  assert.doesNotMatch(done.out, /between two rounds/);
+  assert.match(done.out, /: done\n/);
 });

@@ -12,6 +12,7 @@ import { FileApplier } from '../../core/llm/batch/file-apply';
 import { outcomesOf } from '../../core/llm/batch/format';
 import { exportRequests } from '../../core/llm/batch/offline';
 import { taskAdapter, type BatchTaskAdapter } from '../../core/llm/batch/records';
+import { batchJobState, jobOptionsPath } from '../../core/llm/batch/job-options';
 import { batchJobStatus, cancelBatchJob, listBatchJobs } from '../../core/llm/batch/run';
 import { LlmClient } from '../../core/llm/client';
 import { createTask, CritiqueOptions, JudgeOptions, LabelOptions, RationaleOptions } from '../../core/llm/tasks';
@@ -86,10 +87,16 @@ function adapterFor(
 
 function status(file: string, values: OptionValues, io: Io): number {
   const jobs = batchJournals(file);
-  const out = jobs.map(({ job, path }) => ({ job, ...batchJobStatus(path) }));
+  const out = jobs.map(({ job, path }) => {
+    const st = batchJobStatus(path);
+    // A job whose journal ended while its options say it runs stopped between two rounds: the
+    // next round (a judge's batch, the records sent again) is not sent yet (job-options.ts).
+    const betweenRounds = st.ended && batchJobState(jobOptionsPath(path)) === 'running';
+    return { job, ...st, betweenRounds };
+  });
   if (values.json) {
     io.out(
-      `${JSON.stringify(out.map((j) => ({ job: j.job, model: j.header?.model, ended: j.ended, cancelRequested: j.cancelRequested, parts: j.parts.map((p) => ({ part: p.part, round: p.round, requests: p.requests, batchId: p.batchId ?? null, status: p.status ?? (p.batchId ? 'submitted' : 'not submitted'), counts: p.counts ?? null, applied: p.applied ?? null })) })))}\n`,
+      `${JSON.stringify(out.map((j) => ({ job: j.job, model: j.header?.model, ended: j.ended, betweenRounds: j.betweenRounds, cancelRequested: j.cancelRequested, parts: j.parts.map((p) => ({ part: p.part, round: p.round, requests: p.requests, batchId: p.batchId ?? null, status: p.status ?? (p.batchId ? 'submitted' : 'not submitted'), counts: p.counts ?? null, applied: p.applied ?? null })) })))}\n`,
     );
     return ExitCode.ok;
   }
@@ -99,7 +106,7 @@ function status(file: string, values: OptionValues, io: Io): number {
   }
   for (const j of out) {
     io.out(
-      `${j.job} (${j.header?.model ?? '?'})${j.ended ? ': done' : j.cancelRequested ? ': cancel requested' : ''}\n`,
+      `${j.job} (${j.header?.model ?? '?'})${j.betweenRounds ? ': stopped between two rounds, the next one not sent (run the same command again to go on)' : j.ended ? ': done' : j.cancelRequested ? ': cancel requested' : j.parts.length === 0 ? ': no batch sent yet' : ''}\n`,
     );
     for (const p of j.parts) {
       const state = p.applied
@@ -227,7 +234,10 @@ export const batch: Command = {
     if (!sub || !['status', 'cancel', 'export', 'import'].includes(sub))
       throw new UsageError('curate batch status|cancel|export|import FILE ...');
     if (!file) throw new UsageError(`curate batch ${sub}: missing FILE`);
-    if (!existsSync(file)) throw new UsageError(`${file}: no such file`);
+    // A generation's output is written at its end: its batch jobs (status, cancel) are known
+    // before, by their journal folder.
+    const journalOnly = (sub === 'status' || sub === 'cancel') && existsSync(`${file}.curator-journal`);
+    if (!existsSync(file) && !journalOnly) throw new UsageError(`${file}: no such file`);
     if (sub === 'status') return status(file, values, io);
     if (sub === 'cancel') return cancel(file, values, io);
     if (sub === 'export') return exportCmd(file, values, io);
