@@ -231,3 +231,23 @@ test('the README is for users; contributors, design and benchmarks have their ow
   assert.match(bench, /<!-- bench:begin .*-->\n\| benchmark \| figure/);
   assert.match(readFileSync(join(root, 'bench/run.ts'), 'utf8'), /TABLE_FILE = 'docs\/benchmarks\.md'/);
 });
+
+test("the Datasets view's context menu and the Explorer's submenu offer the same work on a dataset", () => {
+  const names = (menu: string) =>
+    new Set((c.menus[menu] ?? []).flatMap((m) => (m.command ? [m.command.replace(/^datasetCurator\./, '')] : [])));
+  const view = names('view/item/context');
+  const explorer = names('datasetCurator.explorerContext');
+  // Each reveals the file in the other place; a Parquet file's item converts it.
+  const own = new Set(['revealInExplorer', 'revealInDatasets', 'convertParquetToJsonl']);
+  assert.deepEqual(
+    [...view].filter((n) => !own.has(n) && !explorer.has(n)),
+    [],
+    'in the Datasets view only',
+  );
+  assert.deepEqual(
+    [...explorer].filter((n) => !own.has(n) && !view.has(n)),
+    [],
+    'in the Explorer only',
+  );
+  for (const n of ['confidence', 'confidenceBatch', 'labelCascade', 'cancelBatchJobs']) assert.ok(view.has(n), n);
+});
