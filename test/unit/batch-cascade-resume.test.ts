@@ -4,7 +4,7 @@
 // label batch mode run with them polls stage 1's batch already out (no second one), runs stage 2
 // on the records stage 1 was unsure of, and writes what an uninterrupted cascade batch run writes.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pendingBatchJobs } from '../../src/core/llm/batch/operation';
@@ -161,5 +161,46 @@ test('a cascade batch stopped between its stages (stage 1 applied, stage 2`s bat
     ],
   );
   assert.deepEqual(content(out), content(join(dir(), 'between-whole.out.jsonl')));
+  assert.deepEqual(pendingBatchJobs(out), [], 'nothing left to resume');
+});
+
+// Which labels are the cascade's own (a later stage may replace them) is bound to the records'
+// content, not to their line numbers: a record a person adds at the top of the file between two
+// stages moves every other one down a line.
+test('a cascade resumed after a labeled record was added above the others between its stages: the person`s label kept, the others as an uninterrupted run', async () => {
+  const { file, o } = cascadeSetup();
+  const whole = file('moved-whole.jsonl');
+  await entries.label.prepare(o(whole)).batch?.run(quietContext(), { poll });
+
+  const data = file('moved.jsonl');
+  const out = join(dir(), 'moved.out.jsonl');
+  const ac = new AbortController();
+  const log = (line: string): void => {
+    if (/^cascade stage 2 of 2/.test(line)) ac.abort();
+  };
+  await assert.rejects(
+    entries.label.prepare(o(data)).batch?.run({ ...quietContext(ac.signal), log }, { poll }) ?? Promise.resolve(),
+    (err: Error) => err.name === 'AbortError' || err.name === 'JobCancelledError',
+  );
+  const cascadeFile = readdirSync(`${out}.curator-journal`).find((n) => n.endsWith('.cascade.json'));
+  assert.ok(cascadeFile, 'the records without a label at the start are kept beside the journals');
+  const kept = readFileSync(join(`${out}.curator-journal`, cascadeFile), 'utf8');
+  assert.doesNotMatch(kept, /"unlabeled"/, 'as content keys, not line numbers');
+
+  // a person adds a record of their own, labeled, at the top of the input (the small model is
+  // unsure of item 9 and the large one sure of it: it goes to stage 2, which must not replace the
+  // person's label)
+  writeFileSync(data, `${JSON.stringify({ id: 9, text: 'item 9', label: 'good' })}\n${readFileSync(data, 'utf8')}`);
+
+  const [job] = pendingBatchJobs(out);
+  assert.ok(job);
+  await entries.label.prepare(job.options).batch?.run(quietContext(), { poll });
+  const got = content(out) as Record<string, unknown>[];
+  assert.equal(got[0]?.label, 'good', 'the person`s label');
+  assert.deepEqual(
+    got.slice(1),
+    content(join(dir(), 'moved-whole.out.jsonl')),
+    'every other record as the uninterrupted run',
+  );
   assert.deepEqual(pendingBatchJobs(out), [], 'nothing left to resume');
 });

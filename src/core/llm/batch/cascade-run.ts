@@ -6,6 +6,7 @@
 // (runJob) or as a Batch API job (runBatchOver), journaled under its own id: killed and run
 // again, each stage resumes. The summary is the online runner's with `cascade`: per stage the
 // records, accepted, escalated, review, failed, tokens and cost (cascade.ts cascadeReport).
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OperationContext, Progress } from '../../operation';
@@ -63,26 +64,53 @@ function storedConfidence(
   return typeof s?.score === 'number' ? s.score : undefined;
 }
 
+/** What a record of the cascade is to its file of unlabeled records: 8 bytes of its request key. */
+function shortKey(key: string): Buffer {
+  return createHash('sha256').update(key).digest().subarray(0, 8);
+}
+
 /**
  * The records that had no label when the cascade first started (a later stage's label replaces
  * an earlier stage's only on those), kept beside the stage journals (`<job>.cascade.json`) until
  * the cascade ends: a cascade resumed after stage 1 wrote its labels (killed between two stages)
- * still knows which labels are its own. Returns the set to use: the file's, else `now` (written).
+ * still knows which labels are its own. Bound to the records' content, not to their line numbers
+ * (a line inserted or deleted meanwhile moves the others): the file holds 8 bytes of each such
+ * record's request key (what the model reads of it, unchanged by the labels the stages write),
+ * base64, about 11 bytes a record. `keyOf(i)`: that key of record i; `valid`: the records
+ * counted. Returns the set of indices to use: the file's records found among them, else `now`
+ * (written). A file of version 1 (line indices, before this) is read as it was written.
  */
-function rememberUnlabeled(journalDir: string, job: string, now: Set<number>): Set<number> {
+async function rememberUnlabeled(
+  journalDir: string,
+  job: string,
+  now: Set<number>,
+  valid: readonly number[],
+  keyOf: (i: number) => Promise<string>,
+): Promise<Set<number>> {
   const path = join(journalDir, `${job}.cascade.json`);
   if (existsSync(path)) {
     try {
-      const raw = JSON.parse(readFileSync(path, 'utf8')) as { unlabeled?: unknown };
+      const raw = JSON.parse(readFileSync(path, 'utf8')) as { version?: unknown; unlabeled?: unknown; keys?: unknown };
+      if (raw.version === 2 && typeof raw.keys === 'string') {
+        const packed = Buffer.from(raw.keys, 'base64');
+        const keys = new Set<string>();
+        for (let k = 0; k + 8 <= packed.length; k += 8) keys.add(packed.toString('hex', k, k + 8));
+        const found = new Set<number>();
+        for (const i of valid) if (keys.has(shortKey(await keyOf(i)).toString('hex'))) found.add(i);
+        return found;
+      }
       if (Array.isArray(raw.unlabeled) && raw.unlabeled.every((x) => Number.isSafeInteger(x)))
         return new Set(raw.unlabeled as number[]);
     } catch {
       // unreadable: written again from the records as they are
     }
   }
+  const packed = Buffer.allocUnsafe(8 * now.size);
+  let at = 0;
+  for (const i of now) at += shortKey(await keyOf(i)).copy(packed, at);
   mkdirSync(journalDir, { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify({ version: 1, unlabeled: [...now] })}\n`);
+  writeFileSync(tmp, `${JSON.stringify({ version: 2, keys: packed.toString('base64') })}\n`);
   renameSync(tmp, path);
   return now;
 }
@@ -166,7 +194,14 @@ export async function runCascade(
         cascadeJob ??= defaultJobId('label', { ...o, model: models[0] as string }, task.promptHash);
         const jobId = `${cascadeJob}.stage${s + 1}`;
         if (mode.batch && s === 0) writeBatchJobOptions(journalDir, cascadeJob, 'label', { ...o, jobId: cascadeJob });
-        if (s === 0) unlabeled = rememberUnlabeled(journalDir, cascadeJob, unlabeled);
+        if (s === 0) {
+          const key = task.key?.bind(task);
+          if (!key) throw new Error('the label task has no record key');
+          unlabeled = await rememberUnlabeled(journalDir, cascadeJob, unlabeled, current, async (i) => {
+            const r = (await source.get(i)).value;
+            return r ? key(r) : '';
+          });
+        }
         const subset = new Subset(source, current);
         const got = new Map<number, { confidence?: number; usage?: Usage }>();
         const sink: ResultSink = {
