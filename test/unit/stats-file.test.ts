@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { JsonlDataset, computeStats } from '../../src/core/store';
 import { FieldMap } from '../../src/core/schema/annotation';
-import { fileWith } from './helpers/store';
+import { statsOfPath } from '../../src/core/store/stats';
+import { endIdleWorkers } from '../../src/core/store/stats-pool';
+import { fileWith, tempDir } from './helpers/store';
 
 function mixed(n: number): Buffer {
   const parts: Buffer[] = [];
@@ -49,4 +51,24 @@ test('a deferred dataset is counted from its file: the same figures and line num
     assert.equal(ds.scanDeferred, true, 'no index was built');
     ds.close();
   }
+});
+
+// `curate stats` opens no dataset: statsOfPath counts the file as it is on disk.
+test('statsOfPath: the figures and line numbers of the indexed count, with or without workers; a folder is refused', async () => {
+  const path = fileWith(mixed(20000));
+  const indexed = await JsonlDataset.open(path);
+  await indexed.ready;
+  const want = await computeStats(indexed, FieldMap.parse({}), { workers: 0, maxListed: 1000 });
+  indexed.close();
+  for (const opts of [{ workers: 0 }, { workers: 2 }, { workers: 1, inThread: true }])
+    assert.deepEqual(
+      await statsOfPath(path, FieldMap.parse({}), { ...opts, maxListed: 1000, pieceBytes: 64 * 1024 }),
+      want,
+      JSON.stringify(opts),
+    );
+  await assert.rejects(
+    statsOfPath(tempDir()),
+    (err: Error) => err.name === 'NotADatasetError' && /is a folder/.test(err.message),
+  );
+  endIdleWorkers();
 });

@@ -2,8 +2,7 @@
 // Its bundle (dist/cli-stats.js) loads neither zod nor the store's index (test/unit/cli-set.test.ts):
 // its start is part of what bench/stats.ts measures against DuckDB.
 import { DEFAULT_FIELD_NAMES } from '../../core/schema/field-names';
-import { JsonlDataset } from '../../core/store/dataset';
-import { computeStats } from '../../core/store/stats';
+import { statsOfPath } from '../../core/store/stats';
 import { modelCollapseWarning } from '../../core/metrics/generated';
 import { ExitCode, fileArg, intOption, type Command } from '../cli';
 import { fieldFlags, fieldMapOf } from './field-flags';
@@ -26,16 +25,10 @@ export const stats: Command = {
     const maxListed = values['max-listed'] === undefined ? 100 : intOption(values['max-listed'], 'max-listed', 0);
     const fields = fieldMapOf(values) ?? DEFAULT_FIELD_NAMES;
     assertJsonl(file);
-    // No line index (stats read the file's bytes as they are). Read-only: the folder's stale temps
-    // (a crashed save's) are left to the next writer; listing a big folder cost 25-37 ms.
-    const ds = await JsonlDataset.open(file, { signal: io.signal, deferScan: true, deferCleanup: true });
-    let s;
-    try {
-      // The main thread counts too: it would only wait for the workers, which end with the count.
-      s = await computeStats(ds, fields, { signal: io.signal, maxListed, inThread: true, endWorkers: true });
-    } finally {
-      ds.close();
-    }
+    // No dataset opened: the file's bytes as they are, no line index (which only edits need), no
+    // cleaning of the folder's stale temps (a crashed save's: left to the next writer). The main
+    // thread counts too (it would only wait for the workers), and the workers end with the count.
+    let s = await statsOfPath(file, fields, { signal: io.signal, maxListed, inThread: true, endWorkers: true });
     s = { ...s, file };
     const collapse = modelCollapseWarning(s.generated, s.records);
     if (values.json) {

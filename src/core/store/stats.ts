@@ -3,8 +3,11 @@
 // untouched byte ranges are counted by a pool of worker threads (one per core), edited lines here.
 // The JSON keys of DatasetStats are stable (docs/cli.md).
 import { DEFAULT_FIELD_NAMES, type FieldNames } from '../schema/field-names';
-import { JsonlDataset } from './dataset';
-import { abortError } from './errors';
+import { closeSync, fstatSync, openSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DEFAULT_MAX_LINE_BYTES } from './check';
+import type { JsonlDataset } from './dataset';
+import { NotADatasetError, abortError } from './errors';
 import { addLine, emptyStats, mergeStats, statsOfRange, type PartialStats, type StatsFields } from './stats-core';
 import { countPieces } from './stats-pool';
 import { POOL_MIN_BYTES, statsCores } from './stats-prestart';
@@ -134,7 +137,12 @@ export async function computeStats(
   fields: FieldNames = DEFAULT_FIELD_NAMES,
   opts: StatsOptions = {},
 ): Promise<DatasetStats> {
-  if (ds.scanDeferred) return statsOfFile(ds, fields, opts);
+  if (ds.scanDeferred)
+    return statsOfFile(
+      { path: ds.path, fd: ds.fileDescriptor, size: ds.byteLength, maxLineBytes: ds.maxLineBytes },
+      fields,
+      opts,
+    );
   await ds.ready;
   const maxListed = opts.maxListed ?? 100;
   const f = statsFields(fields);
@@ -154,7 +162,18 @@ export async function computeStats(
   const origBytes = ranges.reduce((t, r) => t + r.to - r.from, 0);
   const nWorkers = workerCount(origBytes, opts);
   if (opts.diagnostics) opts.diagnostics.workersUsed = 0;
-  const pooled = ranges.length > 0 ? await poolParts(ds, ranges, f, maxListed, nWorkers, opts, progress) : undefined;
+  const pooled =
+    ranges.length > 0
+      ? await poolParts(
+          { fd: ds.fileDescriptor, maxLineBytes: ds.maxLineBytes },
+          ranges,
+          f,
+          maxListed,
+          nWorkers,
+          opts,
+          progress,
+        )
+      : undefined;
   const total = emptyStats();
   let k = 0;
   const fd = ds.fileDescriptor;
@@ -197,7 +216,7 @@ export async function computeStats(
  * could not count them: the caller then counts in this thread); the diagnostics say how many.
  */
 async function poolParts(
-  ds: JsonlDataset,
+  ds: Pick<FileCounted, 'fd' | 'maxLineBytes'>,
   ranges: Range[],
   f: StatsFields,
   maxListed: number,
@@ -206,7 +225,7 @@ async function poolParts(
   progress: (bytes: number) => void,
 ): Promise<PartialStats[] | undefined> {
   if (nWorkers <= 0) return undefined;
-  const got = await countPieces(ds.fileDescriptor, ranges, f, maxListed, ds.maxLineBytes, {
+  const got = await countPieces(ds.fd, ranges, f, maxListed, ds.maxLineBytes, {
     workers: Math.min(nWorkers, ranges.length),
     inThread: opts.inThread,
     endWorkers: opts.endWorkers,
@@ -220,12 +239,46 @@ async function poolParts(
   return got?.parts;
 }
 
+/** A file counted as it is on disk: its path, an open descriptor, its size, the longest line parsed. */
+interface FileCounted {
+  path: string;
+  fd: number;
+  size: number;
+  maxLineBytes: number;
+}
+
+/**
+ * The statistics of the file at `path` as it is on disk, with no dataset opened (`curate stats`:
+ * no index, no edits, nothing of the store's writing side to load). The same figures as
+ * computeStats of a dataset opened on it. Throws NotADatasetError for a folder.
+ */
+export async function statsOfPath(
+  path: string,
+  fields: FieldNames = DEFAULT_FIELD_NAMES,
+  opts: StatsOptions & { maxLineBytes?: number } = {},
+): Promise<DatasetStats> {
+  if (opts.signal?.aborted) throw abortError();
+  const full = resolve(path);
+  const fd = openSync(full, 'r');
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new NotADatasetError(full, 'is a folder, not a dataset file');
+    return await statsOfFile(
+      { path: full, fd, size: st.size, maxLineBytes: opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES },
+      fields,
+      opts,
+    );
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** computeStats of a pristine dataset whose index is not built: the file's bytes, cut at line starts. */
-async function statsOfFile(ds: JsonlDataset, fields: FieldNames, opts: StatsOptions): Promise<DatasetStats> {
+async function statsOfFile(ds: FileCounted, fields: FieldNames, opts: StatsOptions): Promise<DatasetStats> {
   const maxListed = opts.maxListed ?? 100;
   const f = statsFields(fields);
-  const fd = ds.fileDescriptor;
-  const totalBytes = ds.byteLength;
+  const fd = ds.fd;
+  const totalBytes = ds.size;
   const nWorkers = workerCount(totalBytes, opts);
   const threads = nWorkers + (opts.inThread ? 1 : 0);
   const cuts = lineCuts(fd, 0, totalBytes, opts.pieceBytes ?? (nWorkers > 0 ? guidedPiece(threads) : TASK_BYTES));
