@@ -5,18 +5,58 @@
 //   - `curate set FILE --line 500000` one field against `cp FILE COPY && sync COPY` (target:
 //     1.5x): a relabel to a label of the same length, and a value of another length; and the CPU
 //     time (user + system) of each against cp's and sync's, steadier than wall time on a loaded
-//     machine
+//     machine. `curate set` returns before the replaced version is released (a detached helper
+//     holds it until the command exits: src/core/store/replace.ts closeAfterExit); each round
+//     waits for that release before the next command, so it never overlaps a baseline, and
+//     reports the time until it too, against `cp` + `sync` + `mv` over a file of the same size,
+//     which pays the same release before it returns
 // Records: bench/records.ts. Each figure is the best of its rounds (interleaved with its
 // baseline), with the load average at that moment (2 cores shared with other work).
 //
 //   node --import tsx bench/cli.ts [--full] [--size-mb 256] [--rounds 5]
 //
 // --full: the 1.1 GB file (the issue's size). Writes bench/results/cli.json.
-import { copyFileSync, existsSync, statSync, unlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { builtCli, load1, run, writeResults, type TableRowOut } from './lib';
 import { MB, FULL_SIZES, recordsFile } from './records';
+
+/** The processes with a descriptor open on the file whose inode is `ino` (Linux: /proc). */
+function holders(ino: number): number[] {
+  const out: number[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds)
+      try {
+        if (statSync(`/proc/${pid}/fd/${fd}`).ino === ino) out.push(Number(pid));
+      } catch {
+        // closed meanwhile
+      }
+  }
+  return out;
+}
+
+/** Waits until no process holds inode `ino` (the replaced version released); the time then. */
+function released(ino: number): number {
+  if (process.platform !== 'linux') return performance.now();
+  for (const pid of holders(ino))
+    while (existsSync(`/proc/${pid}`) && !/\) Z /.test(readStat(pid))) Atomics.wait(pause, 0, 0, 2);
+  return performance.now();
+}
+const pause = new Int32Array(new SharedArrayBuffer(4));
+function readStat(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return ') Z ';
+  }
+}
 
 interface Best {
   ms: number;
@@ -84,6 +124,7 @@ function main(): void {
   // set vs cp + sync, on a copy of the file next to it (same file system).
   const work = join(dirname(file), `dc-bench-set-${process.pid}.jsonl`);
   const copy = join(dirname(file), `dc-bench-cp-${process.pid}.jsonl`);
+  const over = join(dirname(file), `dc-bench-over-${process.pid}.jsonl`);
   copyFileSync(file, work);
   run('sync', []);
   const line = Math.min(500_000, Math.floor(size / 1100 / 2));
@@ -103,8 +144,16 @@ function main(): void {
   const cpuOf = (r: { cpuMs?: number }) => r.cpuMs ?? NaN;
   const setRounds = Math.max(2, Math.ceil(rounds / 2));
   /** `curate set` of one field of the line, timed. */
-  const curateSet = (field: string, value: string) =>
-    run(node, [cli, 'set', work, '--line', String(line), '--field', field, '--value', JSON.stringify(value)]);
+  let cpMv: Best | undefined;
+  let sameFreed: Best | undefined;
+  let otherFreed: Best | undefined;
+  /** `curate set` of one field of the line, timed; `freedMs`: until the replaced version was released. */
+  const curateSet = (field: string, value: string) => {
+    const ino = statSync(work).ino;
+    const t = performance.now();
+    const r = run(node, [cli, 'set', work, '--line', String(line), '--field', field, '--value', JSON.stringify(value)]);
+    return { ...r, freedMs: released(ino) - t };
+  };
   try {
     for (let r = 0; r < setRounds; r++) {
       const t = performance.now();
@@ -114,19 +163,32 @@ function main(): void {
       cpCpu = better(cpCpu, cpuOf(c1) + cpuOf(c2));
       unlinkSync(copy);
       run('sync', []);
+      // The same copy renamed over a cached file of the same size: it releases that file before
+      // it returns, as a save by hand would.
+      copyFileSync(file, over);
+      run('sync', []);
+      const t2 = performance.now();
+      run('cp', [file, copy]);
+      run('sync', [copy]);
+      run('mv', [copy, over]);
+      cpMv = better(cpMv, performance.now() - t2);
+      unlinkSync(over);
+      run('sync', []);
       // Relabel back and forth: same length each time.
       const same1 = curateSet('label', r % 2 ? label : same);
       setSame = better(setSame, same1.ms);
+      sameFreed = better(sameFreed, same1.freedMs);
       sameCpu = better(sameCpu, cpuOf(same1));
       run('sync', []);
       const other1 = curateSet('rationale', `edited ${'x'.repeat(r + 1)}`);
       setOther = better(setOther, other1.ms);
+      otherFreed = better(otherFreed, other1.freedMs);
       otherCpu = better(otherCpu, cpuOf(other1));
       run('sync', []);
     }
   } finally {
     unlinkSync(work);
-    if (existsSync(copy)) unlinkSync(copy);
+    for (const f of [copy, over]) if (existsSync(f)) unlinkSync(f);
   }
   rows.push({
     figure: `curate set, same-length label, line ${line}, ${tag}`,
@@ -150,6 +212,20 @@ function main(): void {
     pass: setOther!.ms <= 1.5 * cp!.ms,
     load: setOther!.load,
   });
+  for (const [what, b] of [
+    ['same-length label', sameFreed],
+    ['a field of another length', otherFreed],
+  ] as const)
+    rows.push({
+      figure: `curate set until the replaced version is released, ${what}, ${tag}`,
+      value: b!.ms,
+      unit: 'ms',
+      baseline: cpMv!.ms,
+      baselineLabel: 'cp + sync + mv over a file of that size, ms',
+      ratio: b!.ms / cpMv!.ms,
+      target: '',
+      load: b!.load,
+    });
   for (const [what, b] of [
     ['same-length label', sameCpu],
     ['a field of another length', otherCpu],
