@@ -129,6 +129,12 @@ async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void
   }
 }
 
+/** A file of two records, and its inode (the version a set replaces). */
+function twoRecords(): { f: string; old: number } {
+  const f = fileWith('{"label":"a"}\n{"label":"b"}\n');
+  return { f, old: statSync(f).ino };
+}
+
 // The replaced version's release (the kernel drops its cached pages and frees its blocks, about
 // 0.2 s a GB) happens after `curate set` has returned: a detached `sh` holds it until the command
 // exits. What a user sees: the new file at once, and the old one's space back right after.
@@ -136,8 +142,7 @@ test(
   'curate set: the replaced version is held by a helper while the command runs, and let go when it exits',
   { skip: process.platform !== 'linux' && '/proc is Linux only' },
   async () => {
-    const f = fileWith('{"label":"a"}\n{"label":"b"}\n');
-    const old = statSync(f).ino;
+    const { f, old } = twoRecords();
     // The store's function as the CLI calls it, in a process that stays 1.5 s after the edit.
     const script = [
       `const { setFieldsOfLine } = require(${JSON.stringify(join(root, 'src/core/store/line-edit.ts'))});`,
@@ -166,8 +171,7 @@ test(
   'curate set through the CLI: nothing holds the replaced version once it has returned',
   { skip: process.platform !== 'linux' && '/proc is Linux only' },
   async () => {
-    const f = fileWith('{"label":"a"}\n{"label":"b"}\n');
-    const old = statSync(f).ino;
+    const { f, old } = twoRecords();
     const r = curate(['set', f, '--line', '1', '--field', 'label', '--value', '"z"']);
     assert.equal(r.code, 0, r.err);
     assert.equal(readFileSync(f, 'utf8'), '{"label":"z"}\n{"label":"b"}\n');

@@ -26,12 +26,18 @@ function mixed(n: number): Buffer {
   return Buffer.concat(parts);
 }
 
-test('a deferred dataset is counted from its file: the same figures and line numbers as the indexed count', async () => {
+/** A file of mixed lines, and its figures counted by the indexed dataset in this thread. */
+async function mixedFile() {
   const path = fileWith(mixed(20000));
   const indexed = await JsonlDataset.open(path);
   await indexed.ready;
   const want = await computeStats(indexed, FieldMap.parse({}), { workers: 0, maxListed: 1000 });
   indexed.close();
+  return { path, want };
+}
+
+test('a deferred dataset is counted from its file: the same figures and line numbers as the indexed count', async () => {
+  const { path, want } = await mixedFile();
   for (const workers of [0, 2]) {
     const ds = await JsonlDataset.open(path, { deferScan: true, worker: true, chunkSize: 4096 });
     assert.equal(ds.scanDeferred, true);
@@ -55,11 +61,7 @@ test('a deferred dataset is counted from its file: the same figures and line num
 
 // `curate stats` opens no dataset: statsOfPath counts the file as it is on disk.
 test('statsOfPath: the figures and line numbers of the indexed count, with or without workers; a folder is refused', async () => {
-  const path = fileWith(mixed(20000));
-  const indexed = await JsonlDataset.open(path);
-  await indexed.ready;
-  const want = await computeStats(indexed, FieldMap.parse({}), { workers: 0, maxListed: 1000 });
-  indexed.close();
+  const { path, want } = await mixedFile();
   for (const opts of [{ workers: 0 }, { workers: 2 }, { workers: 1, inThread: true }])
     assert.deepEqual(
       await statsOfPath(path, FieldMap.parse({}), { ...opts, maxListed: 1000, pieceBytes: 64 * 1024 }),
