@@ -10,7 +10,8 @@ import { BatchApiClient } from '../core/llm/batch/api';
 import { isBatchTask, pendingBatchJobs } from '../core/llm/batch/operation';
 import { batchJobStatus, cancelBatchJob, listBatchJobs } from '../core/llm/batch/run';
 import type { LlmEnv } from '../core/llm/tasks';
-import { generateEntries, llmEntries } from '../core/registry';
+import { confidenceEntry, generateEntries, llmEntries } from '../core/registry';
+import type { ConfidenceReport } from '../core/llm/batch/compare-run';
 import type { GenerateSummary } from '../core/synth';
 import type { CurationEditorProvider } from './curationEditor';
 import { batchFace, runOperation } from './jobs';
@@ -19,10 +20,13 @@ import { isLocal } from './llmFace';
 import type { Log } from './log';
 import { apiKey, endpointSettings } from './settings';
 
+/** What a resumed batch job gives: a job's summary, a generation's, a comparison's report (undefined: stopped or failed). */
+export type ResumedResult = JobSummary | GenerateSummary | ConfidenceReport | undefined;
+
 /** What the extension's API offers of batch jobs (the integration tests use it). */
 export interface BatchJobsApi {
   /** Picks up the workspace's unfinished batch jobs (as on activation); resolves when they end. */
-  resume(): Promise<Array<JobSummary | GenerateSummary | undefined>>;
+  resume(): Promise<ResumedResult[]>;
   /** The batch journals being polled now. */
   pending(): string[];
 }
@@ -47,12 +51,12 @@ export function registerBatchJobs(
   const { editors, log } = deps;
   const polling = new Set<string>();
 
-  async function resume(): Promise<Array<JobSummary | GenerateSummary | undefined>> {
+  async function resume(): Promise<ResumedResult[]> {
     // The jobs' options and endpoints are files of the workspace: an untrusted one is not followed.
     if (!vscode.workspace.isTrusted) return [];
     const journals = await vscode.workspace.findFiles('**/*.curator-journal/*.batch.jsonl');
     const datasets = [...new Set(journals.map((u) => datasetOf(u.fsPath)))].sort();
-    const runs: Array<Promise<JobSummary | GenerateSummary | undefined>> = [];
+    const runs: Array<Promise<ResumedResult>> = [];
     for (const dataset of datasets) {
       const jobs = pendingBatchJobs(dataset, (job, why) => log.warn(`batch job ${job} of ${dataset}: ${why}`));
       for (const job of jobs) {
@@ -74,8 +78,16 @@ export function registerBatchJobs(
         log.info(`batch job ${job.job} of ${dataset}: unfinished; waiting for its batches again`);
         polling.add(job.journal);
         const task = job.task;
-        let run: Promise<JobSummary | GenerateSummary | undefined>;
-        if (isBatchTask(task)) {
+        let run: Promise<ResumedResult>;
+        if (task === 'confidence') {
+          // a comparison of confidences: its report, shown when it lands (nothing is written to the file)
+          const env: LlmEnv = { apiKey: () => apiKey(context.secrets), log: (l) => log.info(l) };
+          run = runOperation(
+            confidenceEntry(env),
+            job.options,
+            batchFace<ConfidenceReport>(`Comparing confidence of ${path.basename(dataset)}`, log),
+          );
+        } else if (isBatchTask(task)) {
           const env: LlmEnv = doc
             ? documentEnv(context, doc, log)
             : { apiKey: () => apiKey(context.secrets), log: (l) => log.info(l) };

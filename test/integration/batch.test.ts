@@ -135,7 +135,8 @@ describe('Run as Batch', () => {
     // The notification that the results landed; dismissed, the run ends.
     await vscode.commands.executeCommand('notifications.clearAll');
     const [summary] = await resumed;
-    assert.equal(summary?.ok, 4);
+    assert.ok(summary && 'ok' in summary, 'a job`s summary');
+    assert.equal(summary.ok, 4);
     assert.equal(summary.batch?.batchesCreated, 0);
     assert.deepEqual(api.batches.pending(), []);
   });
@@ -243,7 +244,8 @@ describe('Run as Batch', () => {
     assert.equal(s.counts.chat, 0, 'no online request');
     await vscode.commands.executeCommand('notifications.clearAll');
     const [summary] = await resumed;
-    assert.equal(summary?.ok, 3);
+    assert.ok(summary && 'ok' in summary, 'a job`s summary');
+    assert.equal(summary.ok, 3);
     assert.equal(summary.batch?.batchesCreated, 0);
     assert.deepEqual(api.batches.pending(), []);
   });

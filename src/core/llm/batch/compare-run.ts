@@ -31,6 +31,7 @@ import { compareConfidences, type ConfidenceComparison, type ConfidencePair } fr
 import { BatchAnswers, prefetchAnswers } from './answers';
 import { BatchApiClient, type PollPolicy } from './api';
 import { costOf } from './prices';
+import { finishBatchJob, writeBatchJobOptions } from './job-options';
 import { journalDirFor } from '../../jobs/runner';
 
 export const CompareConfidenceOptions = ConsistencyOptions.extend({
@@ -121,13 +122,18 @@ export async function compareConfidenceRun(
     // As a batch: both measures' requests collected from a batch job first (answers.ts), whose
     // journal is beside the file (a killed run resumes the same batches); then both run as online.
     let answers: BatchAnswers | undefined;
+    let batchJob: string | undefined;
     if (batch) {
       answers = new BatchAnswers(engine.client, batch.retryOnline === true);
       const bdeps = { ...deps, client: answers };
       const tasks = [createTask('label', lo, bdeps), createTask('consistency', o, bdeps)];
       const what = [o.model, o.labels, o.k, o.temperature, o.seed ?? null, tasks.map((t) => t.promptHash)];
-      const job = `confidence-${createHash('sha256').update(JSON.stringify(what)).digest('hex').slice(0, 12)}`;
+      // The id of a resumed job is the one its options were written with (the same hash).
+      const job = (batchJob =
+        o.jobId ?? `confidence-${createHash('sha256').update(JSON.stringify(what)).digest('hex').slice(0, 12)}`);
       engine.log(`confidence with ${o.model} as a batch job (${job})`);
+      // Its options beside its journal: VS Code resumes it on activation (operation.ts pendingBatchJobs).
+      writeBatchJobOptions(journalDirFor(o.input), job, 'confidence', { ...o, jobId: job });
       await prefetchAnswers({
         api: new BatchApiClient({ baseURL: o.baseURL, apiKey: await env.apiKey(), log: engine.log }),
         journalDir: journalDirFor(o.input),
@@ -208,6 +214,8 @@ export async function compareConfidenceRun(
       ...a.failed.map((f) => ({ line: f.line, measure: 'logprobs' as const, reason: f.reason })),
       ...b.failed.map((f) => ({ line: f.line, measure: 'consistency' as const, reason: f.reason })),
     ].sort((p, q) => p.line - q.line);
+    // Every answer in: the batch job is no longer resumed.
+    if (batchJob !== undefined) finishBatchJob(journalDirFor(o.input), batchJob);
     return {
       model: o.model,
       labels: o.labels,

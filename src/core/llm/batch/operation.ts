@@ -56,6 +56,7 @@ import { costOf } from './prices';
 import { customIdFor, messagesKey, taskAdapter, type BatchTaskAdapter } from './records';
 import { BatchCancelledError, batchFilesDir, batchJournalPath, listBatchJobs } from './run';
 import { missingSamplesTask, runSamplesBatchJob, sampleRequestsOf, type SampleApplier } from './samples';
+import { CompareConfidenceOptions } from './compare-run';
 
 /** The tasks that run as a batch: one request per record, and consistency's k samples as k requests. */
 export const BATCH_TASKS = ['label', 'rationale', 'judge', 'critique', 'consistency'] as const;
@@ -600,6 +601,8 @@ const SCHEMAS = {
   'generate-responses': ResponsesOptions,
   'generate-preferences': PreferencesOptions,
   'generate-dialogues': DialoguesOptions,
+  // the comparison of logprob confidence with self-consistency (compare-run.ts), its answers a batch
+  confidence: CompareConfidenceOptions,
 };
 
 /** The registry ids whose batch jobs a face can resume from the options beside their journals. */
