@@ -11,7 +11,7 @@ import { pendingBatchJobs } from '../../src/core/llm/batch/operation';
 import { quietContext } from '../../src/core/operation';
 import { llmEntries } from '../../src/core/registry';
 import { lastUserText, type ChatBody } from '../support/openai-server';
-import { useLoopbackServer, readJsonlContent } from './helpers/llm';
+import { useLoopbackServer, readJsonlContent, onePendingBatchJob } from './helpers/llm';
 
 const { server, dir } = useLoopbackServer('dc-batch-cascade-resume-');
 
@@ -92,12 +92,7 @@ test('a cascade batch stopped while stage 1 was pending is found once with its o
   assert.equal(created(), before + 1, 'stage 1`s batch only');
 
   // what activation finds: the cascade once, with its options
-  const problems: string[] = [];
-  const jobs = pendingBatchJobs(out, (job, why) => problems.push(`${job}: ${why}`));
-  assert.deepEqual(problems, []);
-  assert.equal(jobs.length, 1);
-  const [job] = jobs;
-  assert.ok(job);
+  const job = onePendingBatchJob(out);
   assert.equal(job.task, 'label');
   assert.deepEqual(job.options.cascade, ['small', 'large']);
   assert.equal(job.options.escalateBelow, 0.8);

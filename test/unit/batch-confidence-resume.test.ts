@@ -11,7 +11,7 @@ import { pendingBatchJobs } from '../../src/core/llm/batch/operation';
 import { quietContext } from '../../src/core/operation';
 import { confidenceEntry } from '../../src/core/registry';
 import { lastUserText, type ChatBody } from '../support/openai-server';
-import { useLoopbackServer } from './helpers/llm';
+import { useLoopbackServer, onePendingBatchJob } from './helpers/llm';
 
 const { server, dir } = useLoopbackServer('dc-batch-confidence-resume-');
 const poll = { initialMs: 5, maxMs: 20 };
@@ -44,12 +44,7 @@ test('a confidence comparison stopped while its batch ran is found with its opti
   await assert.rejects(first, (err: Error) => err.name === 'AbortError');
   assert.equal(s.batches.list().length, 1);
 
-  const problems: string[] = [];
-  const jobs = pendingBatchJobs(file, (job, why) => problems.push(`${job}: ${why}`));
-  assert.deepEqual(problems, []);
-  assert.equal(jobs.length, 1);
-  const [job] = jobs;
-  assert.ok(job);
+  const job = onePendingBatchJob(file);
   assert.equal(job.task, 'confidence');
   assert.equal(job.baseURL, s.baseURL);
   const saved = readFileSync(join(`${file}.curator-journal`, `${job.job}.batch.op.json`), 'utf8');

@@ -12,7 +12,7 @@ import { quietContext } from '../../src/core/operation';
 import { generateEntries } from '../../src/core/registry';
 import { lastUserText, type ChatBody } from '../support/openai-server';
 import { synthResponder } from '../support/synth-responder';
-import { useLoopbackServer, readJsonlContent } from './helpers/llm';
+import { useLoopbackServer, readJsonlContent, onePendingBatchJob } from './helpers/llm';
 import { curateAsync } from './helpers/store';
 
 const { server, dir } = useLoopbackServer('dc-batch-resume-');
@@ -61,13 +61,8 @@ test('a generation stopped while its batches ran is found with its options and r
   assert.equal(s.batches.list().length, 2, 'the candidates of ma and of mb');
 
   // what activation finds: one job (its two models' batch journals), with its options
-  const problems: string[] = [];
   const out = join(dir(), 'batch.jsonl');
-  const jobs = pendingBatchJobs(out, (job, why) => problems.push(`${job}: ${why}`));
-  assert.deepEqual(problems, []);
-  assert.equal(jobs.length, 1);
-  const [job] = jobs;
-  assert.ok(job);
+  const job = onePendingBatchJob(out);
   assert.equal(job.task, 'generate-preferences');
   assert.equal(job.baseURL, s.baseURL);
   assert.equal(job.options.output, out);
@@ -129,13 +124,8 @@ test('a generation stopped between two rounds (the candidates` batch applied, th
   assert.equal(batchesCreated(), 1, 'the candidates` batch only');
 
   // what activation finds: the job, with its options, though none of its journals has a part left
-  const problems: string[] = [];
   const out = join(dir(), 'rounds-batch.jsonl');
-  const jobs = pendingBatchJobs(out, (job, why) => problems.push(`${job}: ${why}`));
-  assert.deepEqual(problems, []);
-  assert.equal(jobs.length, 1, 'the job stopped between its rounds is pending');
-  const [job] = jobs;
-  assert.ok(job);
+  const job = onePendingBatchJob(out, 'the job stopped between its rounds is pending');
   assert.equal(job.task, 'generate-preferences');
   assert.equal(job.options.output, out);
 

@@ -1,11 +1,13 @@
 // Shared by the generation tests: the loopback server for a test file (reset before each test),
 // a fresh folder per test, a JSONL reader, and a generation operation in a child process (for the
 // kill -9 tests).
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach } from 'node:test';
+import { pendingBatchJobs, type PendingBatchJob } from '../../../src/core/llm/batch/operation';
 import { startOpenAIServer, type OpenAITestServer } from '../../support/openai-server';
 
 /** Starts the server once for the file; before each test: reset, no latency, a new temp folder. */
@@ -73,4 +75,18 @@ export function runSupportChild(script: string, args: string[]) {
     (resolve) => proc.on('exit', (code, signal) => resolve({ code, signal, out, err })),
   );
   return { proc, done };
+}
+
+/**
+ * What VS Code finds on activation for the dataset at `path` when exactly one batch job of it is
+ * unfinished: that job (asserted: one, and no file of options it could not read).
+ */
+export function onePendingBatchJob(path: string, what = 'one unfinished batch job'): PendingBatchJob {
+  const problems: string[] = [];
+  const jobs = pendingBatchJobs(path, (job, why) => problems.push(`${job}: ${why}`));
+  assert.deepEqual(problems, []);
+  assert.equal(jobs.length, 1, what);
+  const [job] = jobs;
+  assert.ok(job);
+  return job;
 }
