@@ -66,8 +66,6 @@ const M_SUGG_Q: i32 = 12;
 const M_ORIGIN: i32 = 13;
 const M_TYPE: i32 = 14;
 
-const K_OBJ: u8 = 0;
-const K_ARR: u8 = 1;
 const ST_KEY: i32 = 0;
 const ST_VALUE: i32 = 1;
 const ST_AFTER: i32 = 2;
@@ -100,10 +98,11 @@ const POW10 = memory.data<f64>([
   1e21, 1e22,
 ]);
 
-/** Per nesting level: container kind (u8), context (u8), index of the current element (i32, arrays). */
-const KIND = memory.data(MAX_DEPTH + 2);
+/**
+ * Per nesting level, the context of the containers around the innermost one (u8; the innermost
+ * one's context and the kinds of all are locals of line()).
+ */
 const CTX = memory.data(MAX_DEPTH + 2);
-const ELEM = memory.data(4 * (MAX_DEPTH + 2));
 
 // Aggregates of the lines counted here since reset().
 let records: i32 = 0;
@@ -335,22 +334,22 @@ function newline(i: usize): usize {
 
 @inline function ws(i: usize): usize {
   let c = load<u8>(i);
-  while (c == 0x20 || c == 0x09) c = load<u8>(++i);
+  if (c <= 0x20) while (c == 0x20 || c == 0x09) c = load<u8>(++i);
   return i;
 }
 
 /** i is just after the opening quote; returns the index after the closing quote, or -1. */
-@inline function str(i: usize): isize {
+@inline function str(i: usize, k: usize): isize {
   escaped = false;
   while (true) {
-    // The next stop byte at or after i, from the chunk's bitmap (prepare()).
-    let rel = i - chunkBase;
-    let w = load<u64>(masks + ((rel >> 6) << 3)) >> (rel & 63);
+    // The next stop byte at or after i, from the chunk's bitmap (prepare()): k + (i >> 3) is the
+    // byte of i's bit (the chunk starts 64-aligned), so a word's address is k + (i >> 6 << 3).
+    let w = load<u64>(k + ((i >> 3) & ~(7 as usize))) >> ((i & 63) as u64);
     while (w == 0) {
-      rel = (rel | 63) + 1;
-      w = load<u64>(masks + ((rel >> 6) << 3));
+      i = (i | 63) + 1;
+      w = load<u64>(k + (i >> 3));
     }
-    i = chunkBase + rel + (ctz(w) as usize);
+    i += ctz(w) as usize;
     const c = load<u8>(i);
     if (c == QUOTE) return (i + 1) as isize;
     if (c < 0x20) return -1;
@@ -572,38 +571,41 @@ function line(b: usize, end: usize, maxLine: i32): isize {
   suggQNonEmpty = false;
   originModel = false;
 
+  // The bitmap's base, less the chunk's start (in bits): see str().
+  const k = masks - (chunkBase >> 3);
   let i = ws(b);
   if (load<u8>(i) != 0x7b) return -1;
   i = ws(i + 1);
   let depth: i32 = 1;
-  store<u8>(KIND, K_OBJ, 1);
-  store<u8>(CTX, C_TOP, 1);
+  // The open containers' kinds, one bit a level (1: an array), the innermost in bit 0; the
+  // innermost one's context (CTX holds the outer ones'); the element the scale array is at.
+  let kinds: u64 = 0;
+  let cx = C_TOP;
+  let scaleElem: i32 = 0;
   if (load<u8>(i) == 0x7d) i++;
   else
     while (true) {
       // A member of the object (or an element of the array) at `depth` starts at i.
       let c = load<u8>(i);
-      while (c == 0x20 || c == 0x09) c = load<u8>(++i);
-      const d = depth as usize;
+      if (c <= 0x20) while (c == 0x20 || c == 0x09) c = load<u8>(++i);
       let key = M_NONE;
-      if (load<u8>(KIND + d) == K_OBJ) {
+      if ((kinds & 1) == 0) {
         if (c != QUOTE) return -1;
         const ks = i + 1;
-        const e = str(ks);
+        const e = str(ks, k);
         if (e < 0) return -1;
         i = e as usize;
-        const cx = load<u8>(CTX + d);
         if (cx != C_NONE) {
           // A key with an escape could decode to a name stats reads: JS decides.
           if (escaped) return -1;
           key = keyOf(cx, ks, i - 1);
         }
         c = load<u8>(i);
-        while (c == 0x20 || c == 0x09) c = load<u8>(++i);
+        if (c <= 0x20) while (c == 0x20 || c == 0x09) c = load<u8>(++i);
         if (c != 0x3a) return -1;
         c = load<u8>(++i);
-        while (c == 0x20 || c == 0x09) c = load<u8>(++i);
-      } else if (load<u8>(CTX + d) == C_SCALE && load<i32>(ELEM + 4 * d) == 1) key = M_SCALE_HI;
+        if (c <= 0x20) while (c == 0x20 || c == 0x09) c = load<u8>(++i);
+      } else if (cx == C_SCALE && scaleElem == 1) key = M_SCALE_HI;
       // The value at i; `key` says what it is to stats.
       if (key != M_NONE) {
         // The slots this member replaces (the last duplicate key wins).
@@ -659,7 +661,7 @@ function line(b: usize, end: usize, maxLine: i32): isize {
         }
       }
       if (c == QUOTE) {
-        const e = str(i + 1);
+        const e = str(i + 1, k);
         if (e < 0) return -1;
         const ve = e as usize;
         if (key == M_LABEL) {
@@ -677,10 +679,8 @@ function line(b: usize, end: usize, maxLine: i32): isize {
         i = ve;
       } else if (c == 0x7b || c == 0x5b) {
         if (depth >= MAX_DEPTH) return -1;
-        const dd = (depth + 1) as usize;
         let child = C_NONE;
         if (c == 0x7b) {
-          store<u8>(KIND + dd, K_OBJ);
           switch (key) {
             case M_JUDGE:
               judgeObj = true;
@@ -705,7 +705,6 @@ function line(b: usize, end: usize, maxLine: i32): isize {
               break;
           }
         } else {
-          store<u8>(KIND + dd, K_ARR);
           if (key == M_SCALE) {
             scaleArray = true;
             child = C_SCALE;
@@ -717,8 +716,10 @@ function line(b: usize, end: usize, maxLine: i32): isize {
         else {
           // A non-empty container: its first member next.
           if (key == M_SUGG_Q && c == 0x5b) suggQNonEmpty = true;
-          store<u8>(CTX + dd, child);
-          store<i32>(ELEM + 4 * dd, 0);
+          store<u8>(CTX + (depth as usize), cx);
+          kinds = (kinds << 1) | (c == 0x5b ? 1 : 0);
+          if (child == C_SCALE) scaleElem = 0;
+          cx = child;
           depth++;
           continue;
         }
@@ -756,22 +757,21 @@ function line(b: usize, end: usize, maxLine: i32): isize {
       let closed = false;
       while (true) {
         c = load<u8>(i);
-        while (c == 0x20 || c == 0x09) c = load<u8>(++i);
-        const k = load<u8>(KIND + (depth as usize));
+        if (c <= 0x20) while (c == 0x20 || c == 0x09) c = load<u8>(++i);
         if (c == 0x2c) {
           i++;
-          if (k == K_ARR) {
-            const ed = ELEM + 4 * (depth as usize);
-            store<i32>(ed, load<i32>(ed) + 1);
-          }
+          if (cx == C_SCALE) scaleElem++;
           break;
         }
-        if ((c == 0x7d && k == K_OBJ) || (c == 0x5d && k == K_ARR)) {
+        if (c == (0x7d as u8) - (((kinds & 1) as u8) << 5)) {
+          // 0x7d (}) closes an object, 0x5d (]) an array.
           i++;
           if (--depth == 0) {
             closed = true;
             break;
           }
+          kinds >>= 1;
+          cx = load<u8>(CTX + (depth as usize));
           continue;
         }
         return -1;

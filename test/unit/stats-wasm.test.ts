@@ -153,6 +153,19 @@ test('numbers, labels and buckets the scanner counts itself or leaves to JS: the
       true,
     ],
     [' \t{"label":"a"} \t', { labels: { a: 1 } }, true],
+    // Containers inside the scale array, and the contexts around a closed container.
+    ['{"judge":{"score":0.5,"scale":[[0,5],1]}}', { histogram: { '0.5': 1 } }, true],
+    ['{"judge":{"score":0.5,"scale":[0,[1],1]}}', { histogram: { 1: 1 } }, true],
+    ['{"judge":{"scale":[{"a":[1,2],"b":{}},1],"score":0.5}}', { histogram: { '0.5': 1 } }, true],
+    ['{"judge":{"scale":[0,1],"scale":[0,10],"score":0.5}}', { histogram: { 1: 1 } }, true],
+    ['{"judge":{"scale":[0,10],"scale":[[],1],"score":0.5}}', { histogram: { '0.5': 1 } }, true],
+    ['{"judge":{"x":{"score":9,"y":[{"score":8}]},"score":2}}', { histogram: { 2: 1 } }, true],
+    [
+      '{"annotations":{"suggestions":{"x":[{"label":[1]}],"label":[]},"x":[[{}]],"review":{"status":"done"}}}',
+      { suggested: 0, reviewed: 1 },
+      true,
+    ],
+    ['{"x":[[[{"label":"b"}]]],"label":"a","y":{"label":"c"}}', { labels: { a: 1 } }, true],
   ];
   for (const [text, want, byWasm] of cases) {
     const { figures, wasmRecords } = sameEveryWay(Buffer.from(`${text}\n`));
