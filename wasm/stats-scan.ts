@@ -343,11 +343,18 @@ function newline(i: usize): usize {
   escaped = false;
   while (true) {
     // The next stop byte at or after i, from the chunk's bitmap (prepare()): k + (i >> 3) is the
-    // byte of i's bit (the chunk starts 64-aligned), so a word's address is k + (i >> 6 << 3).
-    let w = load<u64>(k + ((i >> 3) & ~(7 as usize))) >> ((i & 63) as u64);
-    while (w == 0) {
-      i = (i | 63) + 1;
+    // byte of i's bit (the chunk starts 64-aligned). One unaligned load holds the bits of the 57
+    // to 64 bytes from i on: a short string ends in it whatever its place in a 64-byte word, so
+    // the loop below is taken by long strings only (a branch that follows the field, not where
+    // a string falls across a word's end).
+    let w = load<u64>(k + (i >> 3)) >> ((i & 7) as u64);
+    if (w == 0) {
+      i = (i & ~(7 as usize)) + 64;
       w = load<u64>(k + (i >> 3));
+      while (w == 0) {
+        i += 64;
+        w = load<u64>(k + (i >> 3));
+      }
     }
     i += ctz(w) as usize;
     const c = load<u8>(i);
@@ -388,14 +395,11 @@ function newline(i: usize): usize {
   if (load<u8>(i) == 0x2d) i++;
   let c = load<u8>(i);
   if (c == 0x30) i++;
-  else if (c >= 0x31 && c <= 0x39) {
-    i++;
-    while (isDigit(load<u8>(i))) i++;
-  } else return -1;
+  else if (c >= 0x31 && c <= 0x39) i = digits(i + 1);
+  else return -1;
   if (load<u8>(i) == 0x2e) {
-    i++;
-    const d = i;
-    while (isDigit(load<u8>(i))) i++;
+    const d = i + 1;
+    i = digits(d);
     if (i == d) return -1;
   }
   c = load<u8>(i);
@@ -404,10 +408,24 @@ function newline(i: usize): usize {
     c = load<u8>(i);
     if (c == 0x2b || c == 0x2d) i++;
     const d = i;
-    while (isDigit(load<u8>(i))) i++;
+    i = digits(d);
     if (i == d) return -1;
   }
   return i as isize;
+}
+
+/**
+ * The end of the run of digits at i, eight bytes a step (no branch per digit): a byte's high
+ * bit is set in m when it is not a digit (x = byte ^ 0x30 above 9: x + 0x76 or x itself has bit
+ * 7; a carry out of a byte only reaches bytes after the first non-digit).
+ */
+@inline function digits(i: usize): usize {
+  while (true) {
+    const x = load<u64>(i) ^ 0x3030303030303030;
+    const m = ((x + 0x7676767676767676) | x) & 0x8080808080808080;
+    if (m != 0) return i + ((ctz(m) >> 3) as usize);
+    i += 8;
+  }
 }
 
 /** True when bytes [s, e) equal the n bytes at w. */

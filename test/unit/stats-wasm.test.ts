@@ -110,6 +110,67 @@ test('a stop byte or an escape at every offset of a 64-byte bitmap word: the sca
   sameEveryWay(content, 1 << 20);
 });
 
+test('strings of every length from 0 to 130 at every offset of a 64-byte bitmap word, with or without an escape near their end: counted exactly when JSON.parse accepts them', () => {
+  const lines: Buffer[] = [];
+  for (let pad = 0; pad < 64; pad++)
+    for (let len = 0; len <= 130; len++) {
+      const body = 'a'.repeat(len);
+      const texts = [body, `${body.slice(0, Math.max(0, len - 2))}\\n`, `${body}\\q`];
+      for (const t of texts) {
+        const line = Buffer.from(`{"${'p'.repeat(pad)}":0,"x":"${t}","label":"${t.slice(0, 9)}"}`);
+        const want = parsesToObject(line) && !line.toString('latin1').slice(line.indexOf('"label"')).includes('\\');
+        assert.equal(wasmCounts(line), want, line.toString('latin1'));
+        lines.push(line);
+      }
+    }
+  sameEveryWay(Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')])), 4096);
+});
+
+test('numbers with runs of 1 to 20 digits at every offset of an 8-byte load, and malformed ones: counted exactly when JSON.parse accepts them', () => {
+  const runs = Array.from({ length: 20 }, (_, n) => '1234567890'.repeat(2).slice(0, n + 1));
+  const forms = [
+    ...runs.flatMap((r) => [r, `-${r}`, `0.${r}`, `${r}.${r}`, `${r}e${r.slice(0, 3)}`, `-${r}.5E-${r.slice(0, 2)}`]),
+    ...[
+      '0',
+      '-0',
+      '01',
+      '1.',
+      '1e',
+      '1e+',
+      '-',
+      '.5',
+      '+1',
+      '--1',
+      '1.e5',
+      '0x1',
+      '1.5e',
+      '00',
+      '-01',
+      '1..2',
+      '1e5.5',
+      '1:',
+      '12;',
+      '0.5:',
+      '1e5:',
+      '9/',
+      '1a',
+    ],
+  ];
+  const lines: Buffer[] = [];
+  for (let pad = 0; pad < 8; pad++)
+    for (const n of forms)
+      for (const line of [
+        `{"${'p'.repeat(pad)}":${n},"x":[${n}]}`,
+        `{"${'p'.repeat(pad)}":1,"label":${n}}`,
+        `{"${'p'.repeat(pad)}":1,"judge":{"score":${n},"scale":[0,${n}]}}`,
+      ]) {
+        const b = Buffer.from(line);
+        if (line.includes('"x"')) assert.equal(wasmCounts(b), parsesToObject(b), line);
+        lines.push(b);
+      }
+  sameEveryWay(Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')])), 4096);
+});
+
 test('numbers, labels and buckets the scanner counts itself or leaves to JS: the same figures', () => {
   const cases: [string, Partial<Record<keyof PartialStats, unknown>>, boolean][] = [
     // [line, figures, counted by the WebAssembly scanner]
