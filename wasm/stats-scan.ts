@@ -278,19 +278,21 @@ export function prepare(start: usize, end: usize, bitmap: usize): void {
   store<u8>(end, NL);
   chunkBase = start;
   masks = bitmap;
-  const q = i8x16.splat(QUOTE);
+  // A quote or a byte below 0x20 is below 0x21 once bit 1 is flipped (0x22 -> 0x20; 0x00-0x1f stay
+  // below 0x20; nothing else lands below 0x21): one xor and one compare for both.
+  const two = i8x16.splat(0x02);
+  const qc = i8x16.splat(0x21);
   const bs = i8x16.splat(BSLASH);
-  const ctl = i8x16.splat(0x20);
   let o = bitmap;
   for (let i = start; i <= end; i += 64) {
     const a = v128.load(i);
     const b = v128.load(i, 16);
     const c = v128.load(i, 32);
     const d = v128.load(i, 48);
-    const ma = i8x16.bitmask(v128.or(v128.or(i8x16.eq(a, q), i8x16.eq(a, bs)), i8x16.lt_u(a, ctl))) as u64;
-    const mb = i8x16.bitmask(v128.or(v128.or(i8x16.eq(b, q), i8x16.eq(b, bs)), i8x16.lt_u(b, ctl))) as u64;
-    const mc = i8x16.bitmask(v128.or(v128.or(i8x16.eq(c, q), i8x16.eq(c, bs)), i8x16.lt_u(c, ctl))) as u64;
-    const md = i8x16.bitmask(v128.or(v128.or(i8x16.eq(d, q), i8x16.eq(d, bs)), i8x16.lt_u(d, ctl))) as u64;
+    const ma = i8x16.bitmask(v128.or(i8x16.lt_u(v128.xor(a, two), qc), i8x16.eq(a, bs))) as u64;
+    const mb = i8x16.bitmask(v128.or(i8x16.lt_u(v128.xor(b, two), qc), i8x16.eq(b, bs))) as u64;
+    const mc = i8x16.bitmask(v128.or(i8x16.lt_u(v128.xor(c, two), qc), i8x16.eq(c, bs))) as u64;
+    const md = i8x16.bitmask(v128.or(i8x16.lt_u(v128.xor(d, two), qc), i8x16.eq(d, bs))) as u64;
     store<u64>(o, ma | (mb << 16) | (mc << 32) | (md << 48));
     o += 8;
   }

@@ -79,7 +79,7 @@ test('on the sample every record is counted by the WebAssembly scanner, with the
 
 test('a stop byte or an escape at every offset of a 64-byte bitmap word: the scanner counts exactly the lines JSON.parse accepts', () => {
   const inserts: Buffer[] = [
-    ...[0x00, 0x01, 0x09, 0x0d, 0x1f, 0x20, 0x22, 0x5c, 0x7f].map((c) => Buffer.from([c])),
+    ...[0x00, 0x01, 0x09, 0x0d, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x5c, 0x7f].map((c) => Buffer.from([c])),
     Buffer.from('é😀'),
     ...['\\"', '\\\\', '\\/', '\\n', '\\u0041', '\\ud83d\\ude00', '\\x', '\\u00g1', '\\u12', '\\ '].map((e) =>
       Buffer.from(e),
@@ -258,6 +258,20 @@ test('more labels than the table holds, long labels, long lines and lines across
     ]),
   );
   sameEveryWay(Buffer.from('{"label":"a"}\r\n{"label":"b"}'));
+  // A CR out of place sends its own line to JS, not the chunk: the other lines stay the module's.
+  const crs = [
+    '{"label":"a"}\r\n',
+    '{"label":"b\r"}\n',
+    '{"label":"c"}\n',
+    '{"label":\r"d"}\r\n',
+    '{"label":"e"}\r\r\n',
+    '\r\n',
+    '{"label":"f"}\r',
+  ].join('');
+  const byModule = sameEveryWay(Buffer.from(crs), 1 << 20);
+  assert.equal(byModule.figures.lines, 7);
+  assert.deepEqual(byModule.figures.labels, { a: 1, c: 1 });
+  assert.equal(byModule.wasmRecords, 2);
 });
 
 test('a line longer than the largest WebAssembly chunk: the JS scanner counts the rest of the range, and the module memory stays small', () => {
