@@ -171,6 +171,30 @@ test('numbers with runs of 1 to 20 digits at every offset of an 8-byte load, and
   sameEveryWay(Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')])), 4096);
 });
 
+test('field names of 1 to 256 bytes, and keys one byte off them (first, last, longer, shorter): only the exact name is read', () => {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(8);
+  for (const n of [1, 2, 7, 8, 9, 15, 16, 17, 24, 40, 255, 256]) {
+    const name = alphabet.slice(0, n);
+    const judge = `j${name.slice(1)}`;
+    const f: StatsFields = { label: name, judge, annotations: `A${name.slice(1)}`, question: name };
+    const off = (k: string) => [
+      `${k.slice(0, -1)}${k.endsWith('z') ? 'y' : 'z'}`,
+      `Z${k.slice(1)}`,
+      `${k}x`,
+      k.slice(0, -1),
+    ];
+    const lines = [
+      { [name]: 'hit', [judge]: { score: 3 } },
+      ...off(name).map((k) => ({ [k]: 'miss', [judge]: { score: 2 } })),
+      ...off(judge).map((k) => ({ [name]: 'other', [k]: { score: 5 } })),
+    ].map((r) => JSON.stringify(r));
+    const { figures, wasmRecords } = sameEveryWay(Buffer.from(`${lines.join('\n')}\n`), 4096, f);
+    assert.deepEqual(figures.labels, { hit: 1, other: 4 }, `names of ${n} bytes`);
+    assert.deepEqual(figures.histogram, { 3: 1, 2: 4 }, `names of ${n} bytes`);
+    assert.equal(wasmRecords, lines.length, `names of ${n} bytes`);
+  }
+});
+
 test('numbers, labels and buckets the scanner counts itself or leaves to JS: the same figures', () => {
   const cases: [string, Partial<Record<keyof PartialStats, unknown>>, boolean][] = [
     // [line, figures, counted by the WebAssembly scanner]
