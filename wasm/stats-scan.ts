@@ -3,8 +3,8 @@
 //
 // Per chunk that JS has read straight into this module's memory, two calls. prepare() writes the
 // sentinel (a newline after the chunk) and a bitmap of the bytes a string stops at (quote,
-// backslash, below 0x20): per 64 bytes, four i8x16 compares of each kind and i8x16.bitmask, one
-// 64-bit word. scan() then counts the lines: it splits them itself, checks each line's JSON syntax
+// backslash, below 0x20): per 16 bytes an xor and a compare (quote, control bytes), a compare
+// (backslash) and i8x16.bitmask; one 64-bit word per 64 bytes. scan() then counts the lines: it splits them itself, checks each line's JSON syntax
 // all the way (so it accepts exactly the lines JSON.parse accepts, or gives up), picks out the
 // members stats reads and adds them to the aggregates kept here (counts, score sum, histogram
 // buckets, a table of label bytes). A string is skipped with a shift and ctz on the bitmap. A line

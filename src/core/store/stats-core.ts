@@ -368,7 +368,7 @@ export const WASM_MAX_CHUNK = 8 * 1024 * 1024;
 
 /**
  * statsOfRange with the WebAssembly scanner: each chunk is read straight into the module's memory,
- * checked (UTF-8, CRs) by native code, and scanned by one call, which counts every line it can and
+ * checked (UTF-8) by native code, and scanned by one call, which counts every line it can and
  * stops at a line it gives up on; that line is counted here (the JS scanner, else the full parse),
  * and the scan goes on after it. The score sum is one running sum, in line order, handed to the
  * module and back at each call: the figures are exactly the JS path's.
