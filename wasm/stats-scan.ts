@@ -3,8 +3,8 @@
 //
 // Per chunk that JS has read straight into this module's memory, two calls. prepare() writes the
 // sentinel (a newline after the chunk) and a bitmap of the bytes a string stops at (quote,
-// backslash, below 0x20): per 64 bytes, four i8x16 compares of each kind and i8x16.bitmask, one
-// 64-bit word. scan() then counts the lines: it splits them itself, checks each line's JSON syntax
+// backslash, below 0x20): per 16 bytes an xor and a compare (quote, control bytes), a compare
+// (backslash) and i8x16.bitmask; one 64-bit word per 64 bytes. scan() then counts the lines: it splits them itself, checks each line's JSON syntax
 // all the way (so it accepts exactly the lines JSON.parse accepts, or gives up), picks out the
 // members stats reads and adds them to the aggregates kept here (counts, score sum, histogram
 // buckets, a table of label bytes). A string is skipped with a shift and ctz on the bitmap. A line
@@ -66,8 +66,6 @@ const M_SUGG_Q: i32 = 12;
 const M_ORIGIN: i32 = 13;
 const M_TYPE: i32 = 14;
 
-const K_OBJ: u8 = 0;
-const K_ARR: u8 = 1;
 const ST_KEY: i32 = 0;
 const ST_VALUE: i32 = 1;
 const ST_AFTER: i32 = 2;
@@ -100,10 +98,11 @@ const POW10 = memory.data<f64>([
   1e21, 1e22,
 ]);
 
-/** Per nesting level: container kind (u8), context (u8), index of the current element (i32, arrays). */
-const KIND = memory.data(MAX_DEPTH + 2);
+/**
+ * Per nesting level, the context of the containers around the innermost one (u8; the innermost
+ * one's context and the kinds of all are locals of line()).
+ */
 const CTX = memory.data(MAX_DEPTH + 2);
-const ELEM = memory.data(4 * (MAX_DEPTH + 2));
 
 // Aggregates of the lines counted here since reset().
 let records: i32 = 0;
@@ -279,19 +278,21 @@ export function prepare(start: usize, end: usize, bitmap: usize): void {
   store<u8>(end, NL);
   chunkBase = start;
   masks = bitmap;
-  const q = i8x16.splat(QUOTE);
+  // A quote or a byte below 0x20 is below 0x21 once bit 1 is flipped (0x22 -> 0x20; 0x00-0x1f stay
+  // below 0x20; nothing else lands below 0x21): one xor and one compare for both.
+  const two = i8x16.splat(0x02);
+  const qc = i8x16.splat(0x21);
   const bs = i8x16.splat(BSLASH);
-  const ctl = i8x16.splat(0x20);
   let o = bitmap;
   for (let i = start; i <= end; i += 64) {
     const a = v128.load(i);
     const b = v128.load(i, 16);
     const c = v128.load(i, 32);
     const d = v128.load(i, 48);
-    const ma = i8x16.bitmask(v128.or(v128.or(i8x16.eq(a, q), i8x16.eq(a, bs)), i8x16.lt_u(a, ctl))) as u64;
-    const mb = i8x16.bitmask(v128.or(v128.or(i8x16.eq(b, q), i8x16.eq(b, bs)), i8x16.lt_u(b, ctl))) as u64;
-    const mc = i8x16.bitmask(v128.or(v128.or(i8x16.eq(c, q), i8x16.eq(c, bs)), i8x16.lt_u(c, ctl))) as u64;
-    const md = i8x16.bitmask(v128.or(v128.or(i8x16.eq(d, q), i8x16.eq(d, bs)), i8x16.lt_u(d, ctl))) as u64;
+    const ma = i8x16.bitmask(v128.or(i8x16.lt_u(v128.xor(a, two), qc), i8x16.eq(a, bs))) as u64;
+    const mb = i8x16.bitmask(v128.or(i8x16.lt_u(v128.xor(b, two), qc), i8x16.eq(b, bs))) as u64;
+    const mc = i8x16.bitmask(v128.or(i8x16.lt_u(v128.xor(c, two), qc), i8x16.eq(c, bs))) as u64;
+    const md = i8x16.bitmask(v128.or(i8x16.lt_u(v128.xor(d, two), qc), i8x16.eq(d, bs))) as u64;
     store<u64>(o, ma | (mb << 16) | (mc << 32) | (md << 48));
     o += 8;
   }
@@ -335,22 +336,29 @@ function newline(i: usize): usize {
 
 @inline function ws(i: usize): usize {
   let c = load<u8>(i);
-  while (c == 0x20 || c == 0x09) c = load<u8>(++i);
+  if (c <= 0x20) while (c == 0x20 || c == 0x09) c = load<u8>(++i);
   return i;
 }
 
 /** i is just after the opening quote; returns the index after the closing quote, or -1. */
-@inline function str(i: usize): isize {
+@inline function str(i: usize, k: usize): isize {
   escaped = false;
   while (true) {
-    // The next stop byte at or after i, from the chunk's bitmap (prepare()).
-    let rel = i - chunkBase;
-    let w = load<u64>(masks + ((rel >> 6) << 3)) >> (rel & 63);
-    while (w == 0) {
-      rel = (rel | 63) + 1;
-      w = load<u64>(masks + ((rel >> 6) << 3));
+    // The next stop byte at or after i, from the chunk's bitmap (prepare()): k + (i >> 3) is the
+    // byte of i's bit (the chunk starts 64-aligned). One unaligned load holds the bits of the 57
+    // to 64 bytes from i on: a short string ends in it whatever its place in a 64-byte word, so
+    // the loop below is taken by long strings only (a branch that follows the field, not where
+    // a string falls across a word's end).
+    let w = load<u64>(k + (i >> 3)) >> ((i & 7) as u64);
+    if (w == 0) {
+      i = (i & ~(7 as usize)) + 64;
+      w = load<u64>(k + (i >> 3));
+      while (w == 0) {
+        i += 64;
+        w = load<u64>(k + (i >> 3));
+      }
     }
-    i = chunkBase + rel + (ctz(w) as usize);
+    i += ctz(w) as usize;
     const c = load<u8>(i);
     if (c == QUOTE) return (i + 1) as isize;
     if (c < 0x20) return -1;
@@ -389,14 +397,11 @@ function newline(i: usize): usize {
   if (load<u8>(i) == 0x2d) i++;
   let c = load<u8>(i);
   if (c == 0x30) i++;
-  else if (c >= 0x31 && c <= 0x39) {
-    i++;
-    while (isDigit(load<u8>(i))) i++;
-  } else return -1;
+  else if (c >= 0x31 && c <= 0x39) i = digits(i + 1);
+  else return -1;
   if (load<u8>(i) == 0x2e) {
-    i++;
-    const d = i;
-    while (isDigit(load<u8>(i))) i++;
+    const d = i + 1;
+    i = digits(d);
     if (i == d) return -1;
   }
   c = load<u8>(i);
@@ -405,17 +410,40 @@ function newline(i: usize): usize {
     c = load<u8>(i);
     if (c == 0x2b || c == 0x2d) i++;
     const d = i;
-    while (isDigit(load<u8>(i))) i++;
+    i = digits(d);
     if (i == d) return -1;
   }
   return i as isize;
 }
 
+/**
+ * The end of the run of digits at i, eight bytes a step (no branch per digit): a byte's high
+ * bit is set in m when it is not a digit (x = byte ^ 0x30 above 9: x + 0x76 or x itself has bit
+ * 7; a carry out of a byte only reaches bytes after the first non-digit).
+ */
+@inline function digits(i: usize): usize {
+  while (true) {
+    const x = load<u64>(i) ^ 0x3030303030303030;
+    const m = ((x + 0x7676767676767676) | x) & 0x8080808080808080;
+    if (m != 0) return i + ((ctz(m) >> 3) as usize);
+    i += 8;
+  }
+}
+
 /** True when bytes [s, e) equal the n bytes at w. */
 @inline function is(s: usize, e: usize, w: usize, n: i32): bool {
   if (((e - s) as i32) != n) return false;
-  for (let k: usize = 0; k < (n as usize); k++) if (load<u8>(s + k) != load<u8>(w + k)) return false;
-  return true;
+  // Eight bytes a compare, no byte loop: up to 8 bytes, one load each side, the bytes past n
+  // shifted out (the loads may read past both: the chunk's slack, the static data after w).
+  if (n <= 8) return n == 0 || ((load<u64>(s) ^ load<u64>(w)) << ((64 - 8 * n) as u64)) == 0;
+  return sameLong(s, w, n);
+}
+
+/** True when the n (more than 8) bytes at s and w are equal: 8-byte words, the last one overlapping. */
+function sameLong(s: usize, w: usize, n: i32): bool {
+  const last = (n - 8) as usize;
+  for (let k: usize = 0; k < last; k += 8) if (load<u64>(s + k) != load<u64>(w + k)) return false;
+  return load<u64>(s + last) == load<u64>(w + last);
 }
 
 /** The meaning of key bytes [ks, ke) in an object read in context cx. */
@@ -572,38 +600,41 @@ function line(b: usize, end: usize, maxLine: i32): isize {
   suggQNonEmpty = false;
   originModel = false;
 
+  // The bitmap's base, less the chunk's start (in bits): see str().
+  const k = masks - (chunkBase >> 3);
   let i = ws(b);
   if (load<u8>(i) != 0x7b) return -1;
   i = ws(i + 1);
   let depth: i32 = 1;
-  store<u8>(KIND, K_OBJ, 1);
-  store<u8>(CTX, C_TOP, 1);
+  // The open containers' kinds, one bit a level (1: an array), the innermost in bit 0; the
+  // innermost one's context (CTX holds the outer ones'); the element the scale array is at.
+  let kinds: u64 = 0;
+  let cx = C_TOP;
+  let scaleElem: i32 = 0;
   if (load<u8>(i) == 0x7d) i++;
   else
     while (true) {
       // A member of the object (or an element of the array) at `depth` starts at i.
       let c = load<u8>(i);
-      while (c == 0x20 || c == 0x09) c = load<u8>(++i);
-      const d = depth as usize;
+      if (c <= 0x20) while (c == 0x20 || c == 0x09) c = load<u8>(++i);
       let key = M_NONE;
-      if (load<u8>(KIND + d) == K_OBJ) {
+      if ((kinds & 1) == 0) {
         if (c != QUOTE) return -1;
         const ks = i + 1;
-        const e = str(ks);
+        const e = str(ks, k);
         if (e < 0) return -1;
         i = e as usize;
-        const cx = load<u8>(CTX + d);
         if (cx != C_NONE) {
           // A key with an escape could decode to a name stats reads: JS decides.
           if (escaped) return -1;
           key = keyOf(cx, ks, i - 1);
         }
         c = load<u8>(i);
-        while (c == 0x20 || c == 0x09) c = load<u8>(++i);
+        if (c <= 0x20) while (c == 0x20 || c == 0x09) c = load<u8>(++i);
         if (c != 0x3a) return -1;
         c = load<u8>(++i);
-        while (c == 0x20 || c == 0x09) c = load<u8>(++i);
-      } else if (load<u8>(CTX + d) == C_SCALE && load<i32>(ELEM + 4 * d) == 1) key = M_SCALE_HI;
+        if (c <= 0x20) while (c == 0x20 || c == 0x09) c = load<u8>(++i);
+      } else if (cx == C_SCALE && scaleElem == 1) key = M_SCALE_HI;
       // The value at i; `key` says what it is to stats.
       if (key != M_NONE) {
         // The slots this member replaces (the last duplicate key wins).
@@ -659,7 +690,7 @@ function line(b: usize, end: usize, maxLine: i32): isize {
         }
       }
       if (c == QUOTE) {
-        const e = str(i + 1);
+        const e = str(i + 1, k);
         if (e < 0) return -1;
         const ve = e as usize;
         if (key == M_LABEL) {
@@ -677,10 +708,8 @@ function line(b: usize, end: usize, maxLine: i32): isize {
         i = ve;
       } else if (c == 0x7b || c == 0x5b) {
         if (depth >= MAX_DEPTH) return -1;
-        const dd = (depth + 1) as usize;
         let child = C_NONE;
         if (c == 0x7b) {
-          store<u8>(KIND + dd, K_OBJ);
           switch (key) {
             case M_JUDGE:
               judgeObj = true;
@@ -705,7 +734,6 @@ function line(b: usize, end: usize, maxLine: i32): isize {
               break;
           }
         } else {
-          store<u8>(KIND + dd, K_ARR);
           if (key == M_SCALE) {
             scaleArray = true;
             child = C_SCALE;
@@ -717,8 +745,10 @@ function line(b: usize, end: usize, maxLine: i32): isize {
         else {
           // A non-empty container: its first member next.
           if (key == M_SUGG_Q && c == 0x5b) suggQNonEmpty = true;
-          store<u8>(CTX + dd, child);
-          store<i32>(ELEM + 4 * dd, 0);
+          store<u8>(CTX + (depth as usize), cx);
+          kinds = (kinds << 1) | (c == 0x5b ? 1 : 0);
+          if (child == C_SCALE) scaleElem = 0;
+          cx = child;
           depth++;
           continue;
         }
@@ -756,22 +786,21 @@ function line(b: usize, end: usize, maxLine: i32): isize {
       let closed = false;
       while (true) {
         c = load<u8>(i);
-        while (c == 0x20 || c == 0x09) c = load<u8>(++i);
-        const k = load<u8>(KIND + (depth as usize));
+        if (c <= 0x20) while (c == 0x20 || c == 0x09) c = load<u8>(++i);
         if (c == 0x2c) {
           i++;
-          if (k == K_ARR) {
-            const ed = ELEM + 4 * (depth as usize);
-            store<i32>(ed, load<i32>(ed) + 1);
-          }
+          if (cx == C_SCALE) scaleElem++;
           break;
         }
-        if ((c == 0x7d && k == K_OBJ) || (c == 0x5d && k == K_ARR)) {
+        if (c == (0x7d as u8) - (((kinds & 1) as u8) << 5)) {
+          // 0x7d (}) closes an object, 0x5d (]) an array.
           i++;
           if (--depth == 0) {
             closed = true;
             break;
           }
+          kinds >>= 1;
+          cx = load<u8>(CTX + (depth as usize));
           continue;
         }
         return -1;

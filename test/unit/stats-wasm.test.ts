@@ -79,7 +79,7 @@ test('on the sample every record is counted by the WebAssembly scanner, with the
 
 test('a stop byte or an escape at every offset of a 64-byte bitmap word: the scanner counts exactly the lines JSON.parse accepts', () => {
   const inserts: Buffer[] = [
-    ...[0x00, 0x01, 0x09, 0x0d, 0x1f, 0x20, 0x22, 0x5c, 0x7f].map((c) => Buffer.from([c])),
+    ...[0x00, 0x01, 0x09, 0x0d, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x5c, 0x7f].map((c) => Buffer.from([c])),
     Buffer.from('é😀'),
     ...['\\"', '\\\\', '\\/', '\\n', '\\u0041', '\\ud83d\\ude00', '\\x', '\\u00g1', '\\u12', '\\ '].map((e) =>
       Buffer.from(e),
@@ -108,6 +108,91 @@ test('a stop byte or an escape at every offset of a 64-byte bitmap word: the sca
   const content = Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')]));
   sameEveryWay(content, 4096);
   sameEveryWay(content, 1 << 20);
+});
+
+test('strings of every length from 0 to 130 at every offset of a 64-byte bitmap word, with or without an escape near their end: counted exactly when JSON.parse accepts them', () => {
+  const lines: Buffer[] = [];
+  for (let pad = 0; pad < 64; pad++)
+    for (let len = 0; len <= 130; len++) {
+      const body = 'a'.repeat(len);
+      const texts = [body, `${body.slice(0, Math.max(0, len - 2))}\\n`, `${body}\\q`];
+      for (const t of texts) {
+        const line = Buffer.from(`{"${'p'.repeat(pad)}":0,"x":"${t}","label":"${t.slice(0, 9)}"}`);
+        const want = parsesToObject(line) && !line.toString('latin1').slice(line.indexOf('"label"')).includes('\\');
+        assert.equal(wasmCounts(line), want, line.toString('latin1'));
+        lines.push(line);
+      }
+    }
+  sameEveryWay(Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')])), 4096);
+});
+
+test('numbers with runs of 1 to 20 digits at every offset of an 8-byte load, and malformed ones: counted exactly when JSON.parse accepts them', () => {
+  const runs = Array.from({ length: 20 }, (_, n) => '1234567890'.repeat(2).slice(0, n + 1));
+  const forms = [
+    ...runs.flatMap((r) => [r, `-${r}`, `0.${r}`, `${r}.${r}`, `${r}e${r.slice(0, 3)}`, `-${r}.5E-${r.slice(0, 2)}`]),
+    ...[
+      '0',
+      '-0',
+      '01',
+      '1.',
+      '1e',
+      '1e+',
+      '-',
+      '.5',
+      '+1',
+      '--1',
+      '1.e5',
+      '0x1',
+      '1.5e',
+      '00',
+      '-01',
+      '1..2',
+      '1e5.5',
+      '1:',
+      '12;',
+      '0.5:',
+      '1e5:',
+      '9/',
+      '1a',
+    ],
+  ];
+  const lines: Buffer[] = [];
+  for (let pad = 0; pad < 8; pad++)
+    for (const n of forms)
+      for (const line of [
+        `{"${'p'.repeat(pad)}":${n},"x":[${n}]}`,
+        `{"${'p'.repeat(pad)}":1,"label":${n}}`,
+        `{"${'p'.repeat(pad)}":1,"judge":{"score":${n},"scale":[0,${n}]}}`,
+      ]) {
+        const b = Buffer.from(line);
+        if (line.includes('"x"')) assert.equal(wasmCounts(b), parsesToObject(b), line);
+        lines.push(b);
+      }
+  sameEveryWay(Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')])), 4096);
+});
+
+test('field names of 1 to 256 bytes, and keys one byte off them (first, last, longer, shorter): only the exact name is read', () => {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(8);
+  for (const n of [1, 2, 7, 8, 9, 15, 16, 17, 24, 40, 255, 256]) {
+    const name = alphabet.slice(0, n);
+    const judge = `j${name.slice(1)}`;
+    const f: StatsFields = { label: name, judge, annotations: `A${name.slice(1)}`, question: name };
+    const off = (k: string) => [
+      `${k.slice(0, -1)}${k.endsWith('z') ? 'y' : 'z'}`,
+      `Z${k.slice(1)}`,
+      `${k}x`,
+      k.slice(0, -1),
+    ];
+    const lines = [
+      { [name]: 'hit', [judge]: { score: 3 } },
+      ...off(name).map((k) => ({ [k]: 'miss', [judge]: { score: 2 } })),
+      ...off(judge).map((k) => ({ [name]: 'other', [k]: { score: 5 } })),
+    ].map((r) => JSON.stringify(r));
+    const { figures, wasmRecords } = sameEveryWay(Buffer.from(`${lines.join('\n')}\n`), 4096, f);
+    assert.deepEqual(figures.labels, { hit: 1, other: 4 }, `names of ${n} bytes`);
+    assert.deepEqual(figures.histogram, { 3: 1, 2: 4 }, `names of ${n} bytes`);
+    assert.equal(wasmRecords, lines.length, `names of ${n} bytes`);
+  }
 });
 
 test('numbers, labels and buckets the scanner counts itself or leaves to JS: the same figures', () => {
@@ -153,6 +238,19 @@ test('numbers, labels and buckets the scanner counts itself or leaves to JS: the
       true,
     ],
     [' \t{"label":"a"} \t', { labels: { a: 1 } }, true],
+    // Containers inside the scale array, and the contexts around a closed container.
+    ['{"judge":{"score":0.5,"scale":[[0,5],1]}}', { histogram: { '0.5': 1 } }, true],
+    ['{"judge":{"score":0.5,"scale":[0,[1],1]}}', { histogram: { 1: 1 } }, true],
+    ['{"judge":{"scale":[{"a":[1,2],"b":{}},1],"score":0.5}}', { histogram: { '0.5': 1 } }, true],
+    ['{"judge":{"scale":[0,1],"scale":[0,10],"score":0.5}}', { histogram: { 1: 1 } }, true],
+    ['{"judge":{"scale":[0,10],"scale":[[],1],"score":0.5}}', { histogram: { '0.5': 1 } }, true],
+    ['{"judge":{"x":{"score":9,"y":[{"score":8}]},"score":2}}', { histogram: { 2: 1 } }, true],
+    [
+      '{"annotations":{"suggestions":{"x":[{"label":[1]}],"label":[]},"x":[[{}]],"review":{"status":"done"}}}',
+      { suggested: 0, reviewed: 1 },
+      true,
+    ],
+    ['{"x":[[[{"label":"b"}]]],"label":"a","y":{"label":"c"}}', { labels: { a: 1 } }, true],
   ];
   for (const [text, want, byWasm] of cases) {
     const { figures, wasmRecords } = sameEveryWay(Buffer.from(`${text}\n`));
@@ -184,6 +282,20 @@ test('more labels than the table holds, long labels, long lines and lines across
     ]),
   );
   sameEveryWay(Buffer.from('{"label":"a"}\r\n{"label":"b"}'));
+  // A CR out of place sends its own line to JS, not the chunk: the other lines stay the module's.
+  const crs = [
+    '{"label":"a"}\r\n',
+    '{"label":"b\r"}\n',
+    '{"label":"c"}\n',
+    '{"label":\r"d"}\r\n',
+    '{"label":"e"}\r\r\n',
+    '\r\n',
+    '{"label":"f"}\r',
+  ].join('');
+  const byModule = sameEveryWay(Buffer.from(crs), 1 << 20);
+  assert.equal(byModule.figures.lines, 7);
+  assert.deepEqual(byModule.figures.labels, { a: 1, c: 1 });
+  assert.equal(byModule.wasmRecords, 2);
 });
 
 test('a line longer than the largest WebAssembly chunk: the JS scanner counts the rest of the range, and the module memory stays small', () => {

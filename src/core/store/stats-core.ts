@@ -251,8 +251,8 @@ function parseClean(view: Buffer, start: number, end: number): Rec | undefined {
 }
 
 /**
- * Counts the line in bytes [start, cEnd) of a chunk (`clean`: the chunk is valid UTF-8 with CRs
- * only in CRLF terminators): the byte scanner, else the full parse, else the store's own rules.
+ * Counts the line in bytes [start, cEnd) of a chunk (`clean`: the line is valid UTF-8 without a
+ * CR): the byte scanner, else the full parse, else the store's own rules.
  */
 function countLine(
   s: PartialStats,
@@ -368,7 +368,7 @@ export const WASM_MAX_CHUNK = 8 * 1024 * 1024;
 
 /**
  * statsOfRange with the WebAssembly scanner: each chunk is read straight into the module's memory,
- * checked (UTF-8, CRs) by native code, and scanned by one call, which counts every line it can and
+ * checked (UTF-8) by native code, and scanned by one call, which counts every line it can and
  * stops at a line it gives up on; that line is counted here (the JS scanner, else the full parse),
  * and the scan goes on after it. The score sum is one running sum, in line order, handed to the
  * module and back at each call: the figures are exactly the JS path's.
@@ -414,12 +414,17 @@ function wasmRange(
     }
     pos += end;
     const view = buf.subarray(0, end);
-    const clean = isUtf8(view) && (view.indexOf(13) === -1 || onlyCRLF(view));
-    if (clean) x.prepare(base, base + end, w.bitmap);
+    // Valid UTF-8: the module scans the chunk. CRs are not looked for here: the module gives up
+    // on a line with a CR anywhere but in its CRLF terminator, and only such a line (one JS
+    // counts) needs to know (crFree, below).
+    const utf8 = isUtf8(view);
+    if (utf8) x.prepare(base, base + end, w.bitmap);
+    /** The chunk has no CR (checked once, at the first line JS counts); undefined: not checked yet. */
+    let chunkNoCR: boolean | undefined;
     let start = 0;
     while (start < end) {
       let nl: number;
-      if (clean) {
+      if (utf8) {
         x.setScoreSum(s.scoreSum);
         const stopped = x.scan(base + start, base + end, maxLine);
         s.scoreSum = x.getScoreSum();
@@ -433,6 +438,11 @@ function wasmRange(
       }
       let cEnd = nl;
       if (nl < end && cEnd > start && view[cEnd - 1] === 13) cEnd--;
+      let clean = utf8;
+      if (clean) {
+        chunkNoCR ??= view.indexOf(13) === -1;
+        clean = chunkNoCR || view.subarray(start, cEnd).indexOf(13) === -1;
+      }
       countLine(s, v, sc, view, start, cEnd, line, maxLineBytes, clean);
       line++;
       start = nl + 1;
