@@ -109,7 +109,8 @@ function hostMarks(name: string, since: number): Record<string, number> {
   for (const line of text.split('\n')) {
     if (!line) continue;
     const m = JSON.parse(line) as { name: string; file: string; t: number };
-    if (m.file === name && m.t >= since && out[m.name] === undefined) out[m.name] = m.t - since;
+    if ((m.file === name || m.file === '*') && m.t >= since && m.t <= since + 1000 && out[m.name] === undefined)
+      out[m.name] = m.t - since;
   }
   return out;
 }

@@ -3,6 +3,7 @@
 // same clock as the browser's `performance.timeOrigin + performance.now()`). Without it, nothing.
 import { appendFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 
 const file = process.env.DC_BENCH_HOST_MARKS;
 
@@ -15,4 +16,22 @@ export function hostMark(name: string, fsPath: string): void {
   } catch {
     // a bench aid: never in the way
   }
+}
+
+// The host's garbage collections, as marks `gc:<ms>` (their start), for the same file: a long one
+// between the marks above tells where an open's time went.
+if (file) {
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      if (e.duration < 2) continue;
+      try {
+        appendFileSync(
+          file,
+          `${JSON.stringify({ name: `gc:${e.duration.toFixed(1)}`, file: '*', t: performance.timeOrigin + e.startTime })}\n`,
+        );
+      } catch {
+        // a bench aid
+      }
+    }
+  }).observe({ entryTypes: ['gc'] });
 }
