@@ -124,6 +124,10 @@ async function openFromTree(page: Page, name: string, show: (p: Page) => Promise
   await page.evaluate(
     `(() => { window.__dcDown = 0; document.addEventListener('mousedown', (e) => { window.__dcDown = performance.timeOrigin + e.timeStamp; }, { capture: true, once: true }); })()`,
   );
+  // The workbench's long tasks (its main thread, which also runs the webview's frames), for DC_BENCH_TRACE.
+  await page.evaluate(
+    `(() => { if (window.__dcLong) { window.__dcLong.length = 0; return; } window.__dcLong = []; new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__dcLong.push([performance.timeOrigin + e.startTime, e.duration]); }).observe({ type: 'longtask' }); })()`,
+  );
   const tracing = process.env.DC_BENCH_CHROME_TRACE ? page.context().browser() : null;
   if (tracing)
     await tracing.startTracing(page, {
@@ -184,8 +188,14 @@ async function openFromTree(page: Page, name: string, show: (p: Page) => Promise
         `performance.getEntriesByType('mark').filter((e) => e.name.startsWith('webview/index.html/')).map((e) => [e.name.slice(19), performance.timeOrigin + e.startTime])`,
       )
       .catch(() => []);
+    const long = await page.evaluate<[number, number][]>('window.__dcLong');
     console.log(
-      `${name}: frame ${(m.origin - down).toFixed(0)} script ${m.script !== undefined ? at(m.script).toFixed(0) : '-'}${m.first !== undefined ? ` first ${at(m.first).toFixed(1)}` : ''}${m.load !== undefined ? ` load ${at(m.load).toFixed(1)}` : ''} paint ${m.paint !== undefined ? at(m.paint).toFixed(0) : '-'} | host ${Object.entries(
+      `${name}: long ${long
+        .filter(([t]) => t >= down && t - down < 1000)
+        .map(([t, d]) => `${(t - down).toFixed(0)}+${d.toFixed(0)}`)
+        .join(
+          ' ',
+        )} | frame ${(m.origin - down).toFixed(0)} script ${m.script !== undefined ? at(m.script).toFixed(0) : '-'}${m.first !== undefined ? ` first ${at(m.first).toFixed(1)}` : ''}${m.load !== undefined ? ` load ${at(m.load).toFixed(1)}` : ''} paint ${m.paint !== undefined ? at(m.paint).toFixed(0) : '-'} | host ${Object.entries(
         host,
       )
         .map(([n, t]) => `${n} ${t.toFixed(1)}`)
