@@ -130,7 +130,9 @@ describe('git: two people label, the lead merges and reviews', () => {
       async () => (await frame.locator(`[title*='review queue "disagreement"']`).count()) > 0,
     );
 
-    // What the merge brought in: compare with the commit before it (a typed revision)
+    // What the merge brought in: compare with the commit before it (a typed revision), once the
+    // editor has the focus (as a person sees it open before typing a command)
+    await until('the editor focused', () => frame.evaluate<boolean>('document.hasFocus()'));
     await runCommand(page, 'Compare with Branch or Revision (per record)');
     const input = page.locator('.quick-input-widget input');
     await page
