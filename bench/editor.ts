@@ -23,7 +23,7 @@
 // html arriving there, the inner frame loaded, the html written into it); DC_BENCH_CHROME_TRACE=<prefix>
 // writes a Chromium trace (V8's sampling profiler included) of each open to <prefix>-<file>-<time>.json.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -89,6 +89,30 @@ interface Open {
   frame: Frame;
   /** Click to the webview's first contentful paint (any page, the floor's too). */
   onScreen?: number;
+  /**
+   * The extension host's marks of this open, from the click (src/extension/benchMarks.ts; the
+   * floor's extension writes the same): `open` openCustomDocument called, `opened` it returns,
+   * `resolve` resolveCustomEditor called, `html` the page's html assigned.
+   */
+  host?: Record<string, number>;
+  /** Click to the webview's inner frame starting (its time origin; the floor's too). */
+  pageStart?: number;
+}
+
+/** The file the extension hosts append their marks to (DC_BENCH_HOST_MARKS). */
+const hostMarksFile = join(mkdtempSync(join(tmpdir(), 'dc-bench-marks-')), 'marks.jsonl');
+
+/** The host marks of `name` written since `since` (wall-clock ms), relative to it. */
+function hostMarks(name: string, since: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  const text = existsSync(hostMarksFile) ? readFileSync(hostMarksFile, 'utf8') : '';
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const m = JSON.parse(line) as { name: string; file: string; t: number };
+    if ((m.file === name || m.file === '*') && m.t >= since && m.t <= since + 1000 && out[m.name] === undefined)
+      out[m.name] = m.t - since;
+  }
+  return out;
 }
 
 async function openFromTree(page: Page, name: string, show: (p: Page) => Promise<void> = showDatasets): Promise<Open> {
@@ -99,6 +123,10 @@ async function openFromTree(page: Page, name: string, show: (p: Page) => Promise
   await item.waitFor({ state: 'visible', timeout: 60_000 });
   await page.evaluate(
     `(() => { window.__dcDown = 0; document.addEventListener('mousedown', (e) => { window.__dcDown = performance.timeOrigin + e.timeStamp; }, { capture: true, once: true }); })()`,
+  );
+  // The workbench's long tasks (its main thread, which also runs the webview's frames), for DC_BENCH_TRACE.
+  await page.evaluate(
+    `(() => { if (window.__dcLong) { window.__dcLong.length = 0; return; } window.__dcLong = []; new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__dcLong.push([performance.timeOrigin + e.startTime, e.duration]); }).observe({ type: 'longtask' }); })()`,
   );
   const tracing = process.env.DC_BENCH_CHROME_TRACE ? page.context().browser() : null;
   if (tracing)
@@ -150,6 +178,7 @@ async function openFromTree(page: Page, name: string, show: (p: Page) => Promise
     return { origin: performance.timeOrigin, script: get('dc:script'), modules: get('dc:modules'), first: get('dc:first-record'), load: get('dc:load'), paint: get('first-contentful-paint') };
   })()`);
   const at = (t: number) => m.origin + t - down;
+  const host = down ? hostMarks(name, down) : {};
   if (process.env.DC_BENCH_TRACE) {
     // VS Code's own marks in the webview's outer frame (pre/index.html): the html arriving there,
     // the service worker ready, the inner frame loaded, the html written into it.
@@ -159,8 +188,18 @@ async function openFromTree(page: Page, name: string, show: (p: Page) => Promise
         `performance.getEntriesByType('mark').filter((e) => e.name.startsWith('webview/index.html/')).map((e) => [e.name.slice(19), performance.timeOrigin + e.startTime])`,
       )
       .catch(() => []);
+    const long = await page.evaluate<[number, number][]>('window.__dcLong');
     console.log(
-      `${name}: frame ${(m.origin - down).toFixed(0)} script ${m.script !== undefined ? at(m.script).toFixed(0) : '-'}${m.first !== undefined ? ` first ${at(m.first).toFixed(1)}` : ''}${m.load !== undefined ? ` load ${at(m.load).toFixed(1)}` : ''} paint ${m.paint !== undefined ? at(m.paint).toFixed(0) : '-'} | ${(outer ?? []).map(([n, t]) => `${n} ${(t - down).toFixed(0)}`).join(' ')}`,
+      `${name}: long ${long
+        .filter(([t]) => t >= down && t - down < 1000)
+        .map(([t, d]) => `${(t - down).toFixed(0)}+${d.toFixed(0)}`)
+        .join(
+          ' ',
+        )} | frame ${(m.origin - down).toFixed(0)} script ${m.script !== undefined ? at(m.script).toFixed(0) : '-'}${m.first !== undefined ? ` first ${at(m.first).toFixed(1)}` : ''}${m.load !== undefined ? ` load ${at(m.load).toFixed(1)}` : ''} paint ${m.paint !== undefined ? at(m.paint).toFixed(0) : '-'} | host ${Object.entries(
+        host,
+      )
+        .map(([n, t]) => `${n} ${t.toFixed(1)}`)
+        .join(' ')} | ${(outer ?? []).map(([n, t]) => `${n} ${(t - down).toFixed(0)}`).join(' ')}`,
     );
   }
   const marks =
@@ -173,7 +212,14 @@ async function openFromTree(page: Page, name: string, show: (p: Page) => Promise
           ...(m.load !== undefined ? { load: at(m.load) } : {}),
         }
       : undefined;
-  return { seenMs, marks, frame, ...(down && m.paint !== undefined ? { onScreen: at(m.paint) } : {}) };
+  return {
+    seenMs,
+    marks,
+    frame,
+    ...(down && m.paint !== undefined ? { onScreen: at(m.paint) } : {}),
+    ...(Object.keys(host).length ? { host } : {}),
+    ...(down ? { pageStart: m.origin - down } : {}),
+  };
 }
 
 interface Nav {
@@ -370,12 +416,16 @@ function writeFloorExtension(): string {
   writeFileSync(
     join(dir, 'extension.js'),
     `const vscode = require('vscode');
+const file = process.env.DC_BENCH_HOST_MARKS;
+const mark = (name, uri) => { if (file) require('fs').appendFileSync(file, JSON.stringify({ name, file: uri.path.split('/').pop(), t: performance.timeOrigin + performance.now() }) + '\\n'); };
 exports.activate = (ctx) => {
   ctx.subscriptions.push(vscode.window.registerCustomEditorProvider('dcFloor.blank', {
-    openCustomDocument: (uri) => ({ uri, dispose() {} }),
+    openCustomDocument: (uri) => { mark('open', uri); mark('opened', uri); return { uri, dispose() {} }; },
     resolveCustomEditor: (doc, panel) => {
+      mark('resolve', doc.uri);
       panel.webview.options = { enableScripts: true };
       panel.webview.html = '<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="default-src \\'none\\'"></head><body><p data-testid="position">Line 1 (blank)</p></body></html>';
+      mark('html', doc.uri);
     },
   }));
   ctx.subscriptions.push(vscode.window.createTreeView('dcFloor.files', { treeDataProvider: {
@@ -444,7 +494,7 @@ async function main(): Promise<void> {
   console.log('starting the workbench');
   const server = await startCodeServer({
     target: 'dev',
-    env: { OPENAI_API_KEY: 'sk-bench-editor' },
+    env: { OPENAI_API_KEY: 'sk-bench-editor', DC_BENCH_HOST_MARKS: hostMarksFile },
     settings: {
       'datasetCurator.llm.baseUrl': `${llm.url}/v1`,
       'datasetCurator.llm.model': 'fake-model',
@@ -743,6 +793,19 @@ async function main(): Promise<void> {
         .map((l) => l.toFixed(1))
         .join(' ')}`,
     );
+    // Where the time before the page goes, host side (medians from the click, ms).
+    const hostLine = (label: string, xs: Open[]) => {
+      const med = (k: string) => median(xs.flatMap((o) => (o.host?.[k] !== undefined ? [o.host[k]] : [])));
+      console.log(
+        `${label}: host open ${med('open').toFixed(1)} opened ${med('opened').toFixed(1)} resolve ${med('resolve').toFixed(1)} html ${med('html').toFixed(1)}; page ${median(xs.flatMap((o) => (o.pageStart !== undefined ? [o.pageStart] : []))).toFixed(1)}; on screen ${median(shownOf(xs)).toFixed(1)}`,
+      );
+    };
+    if (run('open')) {
+      hostLine('1 KB', cur.tiny);
+      hostLine('1 KB blank', floor);
+      hostLine(`${sizeMb} MB`, cur.big);
+      hostLine(`${sizeMb} MB blank`, floorBig);
+    }
     if (parts.size < 4) {
       // A partial run (--parts): its rows on the console only; bench/results keeps the full run's.
       for (const r of rows.filter((r) => Number.isFinite(r.value)))

@@ -21,6 +21,7 @@ import type { Log } from './log';
 import { coalesce } from '../core/coalesce';
 import { setting } from './settings';
 import { pageNonce, pageStart } from './webviewPage';
+import { hostMark } from './benchMarks';
 
 export { DatasetDocument } from './datasetDocument';
 
@@ -49,6 +50,7 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     openContext: vscode.CustomDocumentOpenContext,
     _token: vscode.CancellationToken,
   ): Promise<DatasetDocument> {
+    hostMark('open', uri.fsPath);
     const doc = await DatasetDocument.open(uri, openContext.backupId, this.log, () => this.prompts);
     const key = uri.toString();
     this.documents.set(key, doc);
@@ -56,6 +58,12 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
       if (this.documents.get(key) === doc) this.documents.delete(key);
     });
     doc.onDidEdit((e) => this.changeEmitter.fire(e));
+    // VS Code asks for the editor (resolveCustomEditor) one round trip after this returns: the
+    // page's first record and outline are read meanwhile, so that its html goes out at once then.
+    setImmediate(() => {
+      if (this.documents.get(key) === doc) this.prepared.set(doc, this.firstPage(doc));
+    });
+    hostMark('opened', uri.fsPath);
     return doc;
   }
 
@@ -139,6 +147,7 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
   }
 
   resolveCustomEditor(document: DatasetDocument, panel: vscode.WebviewPanel): void {
+    hostMark('resolve', document.uri.fsPath);
     const key = document.uri.toString();
     const set = this.webviews.get(key) ?? new Set();
     set.add(panel);
@@ -148,7 +157,11 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     const webviewRoot = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview');
     panel.webview.options = { enableScripts: true, localResourceRoots: [webviewRoot] };
     // The first record travels with the page, so that the webview paints it without a round trip.
-    panel.webview.html = this.html(panel.webview, webviewRoot, this.initEvent(document, document.currentIndex, true));
+    const prepared = this.prepared.get(document);
+    this.prepared.delete(document);
+    const first = prepared && sameStamp(prepared.stamp, this.stampOf(document)) ? prepared : this.firstPage(document);
+    panel.webview.html = this.html(panel.webview, webviewRoot, this.initEvent(document, first));
+    hostMark('html', document.uri.fsPath);
 
     const post = (message: ToWebview) => void panel.webview.postMessage(message);
     // A job's results arrive record by record (hundreds a second from a fast endpoint), and each
@@ -199,7 +212,7 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
       const msg = parsed.data;
       if (msg.kind === 'notify') {
         if (msg.type === 'ready') {
-          post(this.initEvent(document, msg.index ?? document.currentIndex));
+          post(this.initEvent(document, this.firstPage(document, msg.index ?? document.currentIndex, false)));
           const show = this.assessment.for(document).pendingShow;
           if (show) post(show);
         } else if (msg.type === 'current') document.currentIndex = msg.index;
@@ -288,8 +301,20 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     }
   }
 
-  /** What the webview starts from: the document's info (`quick`: see DatasetDocument.info), the record at `index`, the list's columns. */
-  private initEvent(document: DatasetDocument, index: number, quick = false): Extract<ToWebview, { type: 'init' }> {
+  /** A document's first page read while VS Code asks for its editor (see openCustomDocument). */
+  private readonly prepared = new WeakMap<DatasetDocument, FirstPage>();
+
+  /** What a first page read from `document` depends on: its content (store, revision, generation) and current record. */
+  private stampOf(document: DatasetDocument): unknown[] {
+    return [document.store, document.store.revision, document.generation, document.currentIndex];
+  }
+
+  /**
+   * What the webview starts from, read from the document: its info (`quick`: see
+   * DatasetDocument.info), the record at `index`.
+   */
+  private firstPage(document: DatasetDocument, index = document.currentIndex, quick = true): FirstPage {
+    const stamp = this.stampOf(document);
     const info = document.session.info({ quick });
     let record: RecordPayload | undefined;
     try {
@@ -299,14 +324,19 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     }
     // A huge line is better fetched on its own than inlined in the page.
     if (record && record.raw.length > MAX_INLINE_RECORD) record = undefined;
+    return { stamp, info, generation: document.generation, record };
+  }
+
+  /** The webview's init event: `first` (the document's info and a record), the list's columns, the keys. */
+  private initEvent(document: DatasetDocument, first: FirstPage): Extract<ToWebview, { type: 'init' }> {
     const listColumns = this.context.workspaceState.get<string[]>(columnsKey(document.uri));
     const keys = setting('editor.keys');
     return {
       kind: 'event',
       type: 'init',
-      info,
-      generation: document.generation,
-      ...(record ? { record } : {}),
+      info: first.info,
+      generation: first.generation,
+      ...(first.record ? { record: first.record } : {}),
       ...(listColumns?.length ? { listColumns } : {}),
       ...(Object.keys(keys).length ? { keys } : {}),
     };
@@ -321,7 +351,13 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
   private assets(root: vscode.Uri): PageAssets {
     if (!this.assetCache) {
       const read = (f: string) => readFileSync(vscode.Uri.joinPath(root, f).fsPath, 'utf8');
-      this.assetCache = { script: read('editor.js'), styles: { file: 'editor.css', css: read('editor.css') } };
+      const script = read('editor.js');
+      const css = read('editor.css');
+      // Text that could end or confuse its element is linked instead (the build never makes such text).
+      this.assetCache = {
+        script: /<\/script|<!--/i.test(script) ? undefined : script.replace(/\/\/# sourceMappingURL=\S+\s*$/, ''),
+        css: /<\/style|<!--/i.test(css) ? undefined : css,
+      };
     }
     return this.assetCache;
   }
@@ -331,19 +367,20 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     // Data, not script (type application/json is never run); "<" escaped so no text can end the element.
     const data = JSON.stringify({ token: randomBytes(8).toString('hex'), event: init }).replace(/</g, '\\u003c');
     const uri = (f: string) => webview.asWebviewUri(vscode.Uri.joinPath(root, f)).toString();
-    const { script, styles } = this.assets(root);
-    // Text that could end or confuse its element is linked instead (the build never makes such text).
-    const styleTag = /<\/style|<!--/i.test(styles.css)
-      ? `<link rel="stylesheet" href="${uri(styles.file)}" id="dc-styles">`
-      : `<style nonce="${nonce}" id="dc-styles">${styles.css}</style>`;
+    const { script, css } = this.assets(root);
+    const styleTag =
+      css === undefined
+        ? `<link rel="stylesheet" href="${uri('editor.css')}" id="dc-styles">`
+        : `<style nonce="${nonce}" id="dc-styles">${css}</style>`;
     // The codicons are linked, inert in a template, until the first record is on screen
     // (webview/editor/main.ts puts the link in the head): no icon is needed for it, and their
     // stylesheet and font (160 KB) are fetched then. Inlined, they were over half of the page's
     // bytes, which VS Code parses twice before the page starts (docs/performance.md).
     const lateStyles = `<template id="dc-late-styles"><link rel="stylesheet" href="${uri('codicon.css')}"></template>`;
-    const scriptTag = /<\/script|<!--/i.test(script)
-      ? `<script type="module" nonce="${nonce}" src="${uri('editor.js')}"></script>`
-      : `<script type="module" nonce="${nonce}">${script.replace(/\/\/# sourceMappingURL=\S+\s*$/, () => `//# sourceMappingURL=${uri('editor.js.map')}`)}</script>`;
+    const scriptTag =
+      script === undefined
+        ? `<script type="module" nonce="${nonce}" src="${uri('editor.js')}"></script>`
+        : `<script type="module" nonce="${nonce}">${script}//# sourceMappingURL=${uri('editor.js.map')}</script>`;
     const csp = [
       "default-src 'none'",
       `script-src 'nonce-${nonce}'`,
@@ -367,10 +404,19 @@ ${scriptTag}
   }
 }
 
+interface FirstPage {
+  /** stampOf the document when read: used only while it is still the same. */
+  stamp: unknown[];
+  info: Extract<ToWebview, { type: 'init' }>['info'];
+  generation: number;
+  record: RecordPayload | undefined;
+}
+
 interface PageAssets {
-  script: string;
-  /** editor.css */
-  styles: { file: string; css: string };
+  /** editor.js without its source map comment; undefined if it cannot be inlined (then linked). */
+  script: string | undefined;
+  /** editor.css; undefined if it cannot be inlined. */
+  css: string | undefined;
 }
 
 /** Records longer than this are not inlined in the webview's page. */
@@ -382,6 +428,10 @@ const CHANGED_EVERY_MS = 200;
 
 function columnsKey(uri: vscode.Uri): string {
   return `datasetCurator.listColumns:${uri.toString()}`;
+}
+
+function sameStamp(a: unknown[], b: unknown[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function idOf(raw: unknown): number | undefined {

@@ -399,7 +399,8 @@ export class EditorApp {
     this.keys = keyMap(overrides);
     for (const p of this.keys.problems)
       this.host.notify({ kind: 'notify', type: 'log', level: 'warn', message: `datasetCurator.editor.keys: ${p}` });
-    this.help.render(helpRows(this.keys));
+    const keys = this.keys;
+    this.help.render(() => helpRows(keys));
     this.toolbar.setKeys(this.keys);
   }
 

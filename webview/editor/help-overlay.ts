@@ -45,15 +45,15 @@ export class HelpOverlay {
     });
   }
 
-  /** The rows to show, not yet drawn: see render. */
-  private pending: { group: string; items: HelpRow[] }[] | undefined;
+  /** The rows to show (worked out when drawn), not yet drawn: see render. */
+  private pending: (() => { group: string; items: HelpRow[] }[]) | undefined;
 
   /**
    * Shows these rows (the key map's, with the keys in effect); a row whose keys are all off says
-   * so. Drawn when the page is idle (the page starts with them: not before its first record is on
-   * screen), or at once when the overlay is open or opens.
+   * so. Worked out and drawn when the page is idle (the page starts with them: not before its
+   * first record is on screen), or at once when the overlay is open or opens.
    */
-  render(rows: { group: string; items: HelpRow[] }[]): void {
+  render(rows: () => { group: string; items: HelpRow[] }[]): void {
     const first = this.pending === undefined;
     this.pending = rows;
     if (this.open) this.draw();
@@ -65,7 +65,7 @@ export class HelpOverlay {
     if (!rows) return;
     this.pending = undefined;
     this.groups.replaceChildren(
-      ...rows.map((g) => {
+      ...rows().map((g) => {
         const table = el('table', { class: 'keys' });
         for (const item of g.items) {
           const keys = el('td', { class: 'keys-cell' });

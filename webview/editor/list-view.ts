@@ -176,8 +176,11 @@ export class ListView {
     this.lineCount = info.lineCount;
     const extra = info.columns.filter((c) => !(c in BUILTIN));
     this.available = [...Object.keys(BUILTIN), ...extra];
-    this.renderHeader();
-    this.renderSummary();
+    // A hidden list is drawn when shown (show); the page starts with the record.
+    if (this.visible) {
+      this.renderHeader();
+      this.renderSummary();
+    }
     this.schedule();
   }
 

@@ -3,7 +3,7 @@
 import './start-mark';
 import { EditorApp } from './app';
 import { embeddedInit } from './embedded-init';
-import { loadPageScript, pageLoaded } from './protocol-loader';
+import { firstFrame, loadPageScript, pageLoaded } from './protocol-loader';
 import { HostConnection } from './rpc';
 
 performance.mark('dc:modules');
@@ -18,8 +18,12 @@ if (root) {
   const pending: Parameters<EditorApp['onEvent']>[0][] = [];
   const host = new HostConnection((e) => (app ? app.onEvent(e) : pending.push(e)));
   const embedded = embeddedInit(host.state);
-  app = new EditorApp(root, host, embedded?.token);
   const first = embedded?.event;
+  // Started from the embedded first record, the page says nothing to the host until its first
+  // frame (ready, the current record, the records fetched ahead: rpc.ts, hold). Without it, it
+  // asks at once.
+  if (first?.record) host.hold();
+  app = new EditorApp(root, host, embedded?.token);
   if (first) app.onEvent(first);
   for (const e of pending.splice(0)) app.onEvent(e);
   // The schemas load after the page's load event (protocol-loader.ts); then the embedded init is checked too.
@@ -47,6 +51,7 @@ if (root) {
   // the frame stay hidden and draw no frame).
   let late = false;
   const afterFirstPaint = () => {
+    host.release();
     if (late) return;
     late = true;
     applyLateStyles();
@@ -62,12 +67,11 @@ if (root) {
     );
   };
   setTimeout(afterFirstPaint, LATE_MS);
-  void pageLoaded.then(() =>
-    requestAnimationFrame(() => {
-      host.notify({ kind: 'notify', type: 'shown' });
-      setTimeout(afterFirstPaint, 0);
-    }),
-  );
+  void firstFrame.then(() => {
+    host.release();
+    host.notify({ kind: 'notify', type: 'shown' });
+    setTimeout(afterFirstPaint, 0);
+  });
 }
 
 /**

@@ -32,6 +32,8 @@ export class HostConnection {
   private protocol: Protocol | undefined;
   private loading: Promise<Protocol> | undefined;
   private readonly backlog: unknown[] = [];
+  /** Messages to the host held back until release() (see hold). */
+  private held: unknown[] | undefined;
 
   constructor(private readonly onEvent: (e: HostEvent) => void) {
     window.addEventListener('message', (e: MessageEvent<unknown>) => this.receive(e.data));
@@ -74,7 +76,29 @@ export class HostConnection {
   }
 
   notify(message: Extract<FromWebview, { kind: 'notify' }>): void {
-    this.api.postMessage(message);
+    this.post(message);
+  }
+
+  /**
+   * Holds what the page says to the host (notifications, requests) until release(), in order. The
+   * page holds them while it starts from its embedded init, until its first frame: each message
+   * crosses the workbench's main thread, the thread that also builds and draws the page, and the
+   * host's answers would come back just before that frame (docs/performance.md).
+   */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** Sends what was held, in order; from now on messages go at once. */
+  release(): void {
+    const held = this.held;
+    this.held = undefined;
+    for (const m of held ?? []) this.api.postMessage(m);
+  }
+
+  private post(message: unknown): void {
+    if (this.held) this.held.push(message);
+    else this.api.postMessage(message);
   }
 
   /** Sends a request; resolves with its result validated against the protocol's schema. */
@@ -82,7 +106,7 @@ export class HostConnection {
     const id = this.nextId++;
     return new Promise<unknown>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.api.postMessage({ kind: 'request', id, method, params });
+      this.post({ kind: 'request', id, method, params });
     }).then(async (result) => (await this.schemas()).requests[method].result.parse(result) as RequestResult<M>);
   }
 

@@ -391,7 +391,10 @@ export class JsonlDataset {
     this.fp = fingerprintFd(this.fd);
     this.size = this.fp.size;
     this.base = randomBytes(6).toString('hex');
-    this.offs = new Offsets(Math.min(1 << 20, Math.max(1024, Math.ceil(this.size / 512))));
+    // A deferred scan starts small: the first chunk's lines are all an open needs, and an 8 MB array
+    // at each open of a large file (zeroed, counted as external memory) made V8 collect garbage
+    // more and longer while the editor opened (docs/performance.md); the scan grows it.
+    this.offs = new Offsets(opts.deferScan ? 4096 : Math.min(1 << 20, Math.max(1024, Math.ceil(this.size / 512))));
     this.scanDone = false;
     this.pendingScan = undefined;
     const gen = ++this.scanGen;
