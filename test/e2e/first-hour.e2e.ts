@@ -211,7 +211,7 @@ describe('the first hour, in a fresh window', () => {
     // The sample, in the curation editor (a click in the Explorer opens it as text; the title's icon switches).
     await quickOpen('reviews.jsonl', '{"id":"rev-0001"');
     await runCommand(page, 'Dataset Curator: Open in Curation Editor');
-    await webviewFrame(page, '[data-testid="annotation-panel"]', 90_000);
+    const frame = await webviewFrame(page, '[data-testid="annotation-panel"]', 90_000);
     const more = page.locator('.editor-actions .action-item a[aria-label^="More Actions"]').first();
     await until(
       'the "…" menu with the submenu',
@@ -246,6 +246,9 @@ describe('the first hour, in a fresh window', () => {
     // The status bar item: a click shows the job; Cancel cancels it.
     const item = page.locator('.statusbar-item', { hasText: /Labeling reviews\.jsonl/ }).first();
     await item.waitFor({ state: 'visible', timeout: 60_000 });
+    // The job shows its file in the curation editor, which takes the focus (a quick pick opened
+    // before that is closed by it): clicked once the editor has it, as a person would.
+    await until('the editor focused', () => frame.evaluate<boolean>('document.hasFocus()'));
     await item.click();
     const cancel = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Cancel the Job' }).first();
     await cancel.waitFor({ state: 'visible', timeout: 15_000 });

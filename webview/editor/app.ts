@@ -339,17 +339,13 @@ export class EditorApp {
     if (e.type === 'init') {
       performance.mark('dc:init');
       if (e.keys) this.setKeys(e.keys);
-      if (e.record) {
-        this.nav.cache.clear(); // the host's init is the truth: what was cached may be older
-        this.nav.cache.put(e.record);
-      }
       if (e.listColumns && !this.ownColumns) this.list.setColumns(e.listColumns);
       if (this.mode === 'list') this.list.show(this.nav.clamp(this.index));
       if (this.mode === 'stats') void this.stats.load();
       if (this.mode === 'agreement') void this.agreement.load();
       if (this.mode === 'duplicates') void this.duplicates.load();
       this.queue.refresh(0);
-      void this.nav.go(this.nav.clamp(this.index));
+      this.nav.restart(e.record);
       return;
     }
     // What is derived from the whole file (rows, figures, matches) is out of date.

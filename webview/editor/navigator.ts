@@ -78,6 +78,19 @@ export class RecordNavigator {
     else void this.go(at, true);
   }
 
+  /**
+   * The host's init (the page's start, or its answer to the page's ready): its record is the truth
+   * (what was cached may be older). The record shown, or the one a move in flight goes to, is shown
+   * again: an init that answers a ready sent before a key press must not undo it.
+   */
+  restart(record: RecordPayload | undefined): void {
+    if (record) {
+      this.cache.clear();
+      this.cache.put(record);
+    }
+    void this.go(this.clamp(this.from));
+  }
+
   /** Shows the record at `index` (clamped); `refresh` keeps the scroll position. */
   async go(index: number, refresh = false): Promise<void> {
     const count = this.lineCount;
