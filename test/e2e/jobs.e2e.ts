@@ -38,8 +38,22 @@ describe('LLM jobs and filters, as a person', () => {
     await showDatasets(page);
     const item = page.locator('.monaco-list-row', { hasText: file }).first();
     await item.waitFor({ state: 'visible', timeout: 30_000 });
-    await item.click({ button: 'right' });
     const entry = page.locator('.monaco-menu .action-menu-item', { hasText: action }).first();
+    // Right after the window opens, the menu can close as the workbench moves the focus (its
+    // views settling): right-clicked again, as a person would.
+    await until(
+      `the context menu with ${action}`,
+      async () => {
+        await item.click({ button: 'right' });
+        const shown = await entry.waitFor({ state: 'visible', timeout: 3000 }).then(
+          () => true,
+          () => false,
+        );
+        if (!shown) await page.keyboard.press('Escape');
+        return shown;
+      },
+      60_000,
+    );
     await entry.hover();
     await entry.press('Enter');
   }
