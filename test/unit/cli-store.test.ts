@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { curate, fileWith, root, tempDir } from './helpers/store';
+import { curate, curateAsync, fileWith, root, tempDir } from './helpers/store';
 
 const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
 const data = Buffer.concat([
@@ -32,6 +32,22 @@ describe('curate', () => {
     assert.equal(unknown.code, 2);
     assert.match(unknown.err, /unknown command "frobnicate"/);
     assert.equal(curate(['help', 'nope']).code, 2);
+  });
+
+  // A long report (more than a pipe's 64 KB buffer) through a pipe read more slowly than it is
+  // written: all of it arrives before the command exits.
+  test('stats --json with 20,000 invalid lines listed: all of it arrives through a slow pipe, exit 0', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 20_000; i++) lines.push(i % 2 ? `{"text":"ok ${i}","label":"a"}` : `{broken line ${i}`);
+    const f = fileWith(`${lines.join('\n')}\n`);
+    const r = await curateAsync(['stats', f, '--json', '--max-listed', '20000'], { slowReader: true });
+    assert.equal(r.code, 0, r.err);
+    const s = JSON.parse(r.out) as { invalid: number; invalidLines: { line: number }[]; records: number };
+    assert.ok(r.out.length > 1_000_000, `${r.out.length} bytes`);
+    assert.equal(s.records, 10_000);
+    assert.equal(s.invalid, 10_000);
+    assert.equal(s.invalidLines.length, 10_000);
+    assert.equal(s.invalidLines.at(-1)!.line, 19_999);
   });
 
   test('stats --json: stable keys, invalid lines with numbers and reasons', () => {

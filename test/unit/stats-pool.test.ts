@@ -5,11 +5,16 @@
 // pieces shrink toward the end and start at line starts.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { JsonlDataset, computeStats } from '../../src/core/store';
 import { endIdleWorkers } from '../../src/core/store/stats-pool';
-import { POOL_MIN_BYTES, prestartStatsWorkers, prestartedCount, statsCores } from '../../src/core/store/stats-prestart';
+import {
+  POOL_MIN_BYTES,
+  prestartStatsWorkers,
+  prestartedCount,
+  statsWorkersFor,
+} from '../../src/core/store/stats-prestart';
 import { lineCuts } from '../../src/core/store/scan';
 import { FieldMap } from '../../src/core/schema/annotation';
 import { fileWith, tempDir } from './helpers/store';
@@ -146,16 +151,17 @@ test('workers prestarted for a big file are the ones the count takes, with the s
   const big = fileWith(Buffer.concat(Array.from({ length: Math.ceil(POOL_MIN_BYTES / one.length) + 1 }, () => one)));
   const want = await count(big, { workers: 0, maxListed: 1000 });
   prestartStatsWorkers(big);
-  const cores = statsCores();
-  assert.equal(prestartedCount(), cores - 1, 'one per core but the calling thread');
+  // One per core but the calling thread's, at least one: as many as the count below uses.
+  const workers = statsWorkersFor(statSync(big).size, true);
+  assert.equal(prestartedCount(), workers);
   const diagnostics: { workersUsed?: number; workersStarted?: number } = {};
   const got = await count(big, { inThread: true, endWorkers: true, maxListed: 1000, diagnostics });
   assert.deepEqual(got, want);
-  assert.equal(diagnostics.workersUsed, cores - 1);
+  assert.equal(diagnostics.workersUsed, workers);
   assert.equal(prestartedCount(), 0, 'the count took them');
   // endWorkers: none was kept idle, so the next count starts its own.
   const again: { workersStarted?: number } = {};
   assert.deepEqual(await count(big, { inThread: true, maxListed: 1000, diagnostics: again }), want);
-  assert.equal(again.workersStarted, cores - 1);
+  assert.equal(again.workersStarted, workers);
   endIdleWorkers();
 });

@@ -18,6 +18,17 @@ export function statsCores(): number {
   return Math.max(1, Math.min(availableParallelism(), 8));
 }
 
+/**
+ * Worker threads for a count of `bytes`: one per core (one fewer, but at least one, when the
+ * calling thread counts too), none for small files. The prestart and the count ask this same
+ * function, so that the count takes every worker started for it.
+ */
+export function statsWorkersFor(bytes: number, inThread: boolean): number {
+  if (bytes < POOL_MIN_BYTES) return 0;
+  const cores = statsCores();
+  return inThread ? Math.max(1, cores - 1) : cores;
+}
+
 const KEY = Symbol.for('dataset-curator.prestarted-stats-workers');
 type Holder = { [KEY]?: Worker[] };
 
@@ -27,8 +38,8 @@ function list(): Worker[] {
 }
 
 /**
- * Starts the workers a count of `file` in this thread and worker threads will use (one per core
- * but this one's), when it is big enough to use any. A file that cannot be read starts none (the
+ * Starts the workers a count of `file` in this thread and worker threads will use
+ * (statsWorkersFor), when it is big enough to use any. A file that cannot be read starts none (the
  * command then says why). Idle until taken: they hold no reference on the event loop.
  */
 export function prestartStatsWorkers(file: string): void {
@@ -40,9 +51,8 @@ export function prestartStatsWorkers(file: string): void {
   } catch {
     return;
   }
-  if (size < POOL_MIN_BYTES) return;
   const workers = list();
-  for (let k = statsCores() - 1; k > 0; k--) {
+  for (let k = statsWorkersFor(size, true); k > 0; k--) {
     const w = startStoreWorker({ kind: 'stats' });
     if (!w) return;
     w.unref();

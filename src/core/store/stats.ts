@@ -10,7 +10,7 @@ import type { JsonlDataset } from './dataset';
 import { NotADatasetError, abortError } from './errors';
 import { addLine, emptyStats, mergeStats, statsOfRange, type PartialStats, type StatsFields } from './stats-core';
 import { countPieces } from './stats-pool';
-import { POOL_MIN_BYTES, statsCores } from './stats-prestart';
+import { statsWorkersFor } from './stats-prestart';
 import { lineCuts } from './scan';
 
 export interface DatasetStats {
@@ -84,12 +84,9 @@ function guidedPiece(threads: number): (left: number) => number {
   return (left) => Math.min(TASK_BYTES, Math.max(1024 * 1024, left / (2 * threads)));
 }
 
-/** Worker threads for a count of `bytes`: one per core (one fewer when this thread counts too), none for small files. */
+/** Worker threads for a count of `bytes`: as asked, else statsWorkersFor. */
 function workerCount(bytes: number, opts: StatsOptions): number {
-  if (opts.workers !== undefined) return opts.workers;
-  if (bytes < POOL_MIN_BYTES) return 0;
-  const cores = statsCores();
-  return opts.inThread ? Math.max(1, cores - 1) : cores;
+  return opts.workers ?? statsWorkersFor(bytes, opts.inThread === true);
 }
 
 function statsFields(f: FieldNames): StatsFields {

@@ -65,7 +65,7 @@ export function curate(args: string[], opts: { cwd?: string } = {}): CliResult {
  */
 export function curateAsync(
   args: string[],
-  opts: { cwd?: string; env?: Record<string, string> } = {},
+  opts: { cwd?: string; env?: Record<string, string>; slowReader?: boolean } = {},
 ): Promise<{ code: number | null; out: string; err: string }> {
   // tsx by path: the command may run in a data folder, where `--import tsx` would not resolve.
   const loader = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
@@ -76,9 +76,17 @@ export function curateAsync(
   });
   let out = '';
   let err = '';
-  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    // A slow reader: the pipe fills, and the command's writes wait for it.
+    if (opts.slowReader) {
+      proc.stdout.pause();
+      setTimeout(() => proc.stdout.resume(), 5);
+    }
+  });
   proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve) => proc.on('exit', (code) => resolve({ code, out, err })));
+  // 'close', not 'exit': what the process wrote may still be in the pipes when it exits.
+  return new Promise((resolve) => proc.on('close', (code) => resolve({ code, out, err })));
 }
 
 /**
