@@ -56,6 +56,8 @@ export function registerBatchJobs(
     if (!vscode.workspace.isTrusted) return [];
     const journals = await vscode.workspace.findFiles('**/*.curator-journal/*.batch.jsonl');
     const datasets = [...new Set(journals.map((u) => datasetOf(u.fsPath)))].sort();
+    // The user's key and the output channel (a job whose file is open uses its document's env).
+    const userEnv: LlmEnv = { apiKey: () => apiKey(context.secrets), log: (l) => log.info(l) };
     const runs: Array<Promise<ResumedResult>> = [];
     for (const dataset of datasets) {
       const jobs = pendingBatchJobs(dataset, (job, why) => log.warn(`batch job ${job} of ${dataset}: ${why}`));
@@ -81,25 +83,21 @@ export function registerBatchJobs(
         let run: Promise<ResumedResult>;
         if (task === 'confidence') {
           // a comparison of confidences: its report, shown when it lands (nothing is written to the file)
-          const env: LlmEnv = { apiKey: () => apiKey(context.secrets), log: (l) => log.info(l) };
           run = runOperation(
-            confidenceEntry(env),
+            confidenceEntry(userEnv),
             job.options,
             batchFace<ConfidenceReport>(`Comparing confidence of ${path.basename(dataset)}`, log),
           );
         } else if (isBatchTask(task)) {
-          const env: LlmEnv = doc
-            ? documentEnv(context, doc, log)
-            : { apiKey: () => apiKey(context.secrets), log: (l) => log.info(l) };
           run = runOperation(
-            llmEntries(env)[task],
+            llmEntries(doc ? documentEnv(context, doc, log) : userEnv)[task],
             job.options,
             batchFace(`${doingOf(task)} ${path.basename(dataset)}`, log, refresh),
           );
         } else {
           // a generation as a batch (its dataset is the output file it writes)
           const synth = GENERATORS[task];
-          const entry = generateEntries({ apiKey: () => apiKey(context.secrets), log: (l) => log.info(l) })[synth];
+          const entry = generateEntries(userEnv)[synth];
           run = runOperation(
             entry,
             job.options,

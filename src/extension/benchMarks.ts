@@ -7,31 +7,26 @@ import { PerformanceObserver } from 'node:perf_hooks';
 
 const file = process.env.DC_BENCH_HOST_MARKS;
 
+/** Appends one mark to the bench's file (a bench aid: never in the way). */
+function append(name: string, of: string, t: number): void {
+  if (!file) return;
+  try {
+    appendFileSync(file, `${JSON.stringify({ name, file: of, t })}\n`);
+  } catch {
+    // nothing: the open goes on
+  }
+}
+
 /** Records `name` for the dataset at `fsPath` when the bench asks for host marks. */
 export function hostMark(name: string, fsPath: string): void {
-  if (!file) return;
-  const t = performance.timeOrigin + performance.now();
-  try {
-    appendFileSync(file, `${JSON.stringify({ name, file: basename(fsPath), t })}\n`);
-  } catch {
-    // a bench aid: never in the way
-  }
+  if (file) append(name, basename(fsPath), performance.timeOrigin + performance.now());
 }
 
 // The host's garbage collections, as marks `gc:<ms>` (their start), for the same file: a long one
 // between the marks above tells where an open's time went.
 if (file) {
   new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
-      if (e.duration < 2) continue;
-      try {
-        appendFileSync(
-          file,
-          `${JSON.stringify({ name: `gc:${e.duration.toFixed(1)}`, file: '*', t: performance.timeOrigin + e.startTime })}\n`,
-        );
-      } catch {
-        // a bench aid
-      }
-    }
+    for (const e of list.getEntries())
+      if (e.duration >= 2) append(`gc:${e.duration.toFixed(1)}`, '*', performance.timeOrigin + e.startTime);
   }).observe({ entryTypes: ['gc'] });
 }
