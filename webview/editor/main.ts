@@ -3,11 +3,11 @@
 import './start-mark';
 import { EditorApp } from './app';
 import { embeddedInit } from './embedded-init';
-import { firstFrame, loadPageScript, pageLoaded } from './protocol-loader';
+import { loadPageScript, onScreen, pageLoaded } from './protocol-loader';
 import { HostConnection } from './rpc';
 
 performance.mark('dc:modules');
-/** The longest the components and codicons wait for the first frame (see below). */
+/** The longest the components and codicons wait for the first record on screen (see below). */
 const LATE_MS = 1000;
 void pageLoaded.then(() => performance.mark('dc:load'));
 const root = document.getElementById('app');
@@ -19,9 +19,9 @@ if (root) {
   const host = new HostConnection((e) => (app ? app.onEvent(e) : pending.push(e)));
   const embedded = embeddedInit(host.state);
   const first = embedded?.event;
-  // Started from the embedded first record, the page says nothing to the host until its first
-  // frame (ready, the current record, the records fetched ahead: rpc.ts, hold). Without it, it
-  // asks at once.
+  // Started from the embedded first record, the page says nothing to the host until that record
+  // is on screen (ready, the current record, the records fetched ahead: rpc.ts, hold; onScreen in
+  // protocol-loader.ts). Without it, it asks at once.
   if (first?.record) host.hold();
   app = new EditorApp(root, host, embedded?.token);
   if (first) app.onEvent(first);
@@ -46,9 +46,9 @@ if (root) {
         message: `the protocol's schemas did not load: ${String(err)}`,
       }),
   );
-  // VS Code shows the page on its load event; one frame later it is on screen. Then what the first
-  // record's paint did not need: the components, the codicons (at the latest after LATE_MS, should
-  // the frame stay hidden and draw no frame).
+  // VS Code shows the page on its load event; a frame or two later it is on screen (its first
+  // contentful paint). Then what the first record's paint did not need: the components, the
+  // codicons (at the latest after LATE_MS, should the frame stay hidden and draw no frame).
   let late = false;
   const afterFirstPaint = () => {
     host.release();
@@ -67,7 +67,7 @@ if (root) {
     );
   };
   setTimeout(afterFirstPaint, LATE_MS);
-  void firstFrame.then(() => {
+  void onScreen.then(() => {
     host.release();
     host.notify({ kind: 'notify', type: 'shown' });
     setTimeout(afterFirstPaint, 0);

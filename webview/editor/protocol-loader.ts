@@ -1,10 +1,9 @@
 // Loads the protocol's zod schemas (zod is over half of the webview's code) without delaying the
 // first paint. The build makes them a classic script of their own, dist/webview/protocol.js, that
 // defines `__dcProtocol`; the host names its address in the page (`#dc-protocol`). It is added
-// with the page's nonce at the page's first frame after its load event: VS Code keeps a webview
-// hidden until that event, so nothing may be fetched before it, and the fetch would only delay
-// that frame. The dev page (webview/dev) defines the
-// global itself.
+// with the page's nonce once the first record is on screen (onScreen): VS Code keeps a webview
+// hidden until its load event, so nothing may be fetched before it, and after it the fetch would
+// only delay the first paint. The dev page (webview/dev) defines the global itself.
 type Protocol = typeof import('../../src/shared/protocol');
 
 declare global {
@@ -20,19 +19,37 @@ export const pageLoaded = new Promise<void>((resolve) =>
   window.addEventListener('load', () => resolve(), { once: true }),
 );
 
-/** The longest firstFrame waits for a frame after the load event. */
-const FIRST_FRAME_MS = 500;
+/** The longest onScreen waits for the first paint after the load event. */
+const ON_SCREEN_MS = 500;
 
 /**
- * The page's first frame after its load event (a requestAnimationFrame callback: that frame's paint
- * comes right after it). VS Code shows the page on its load event, so this is when the first record
- * goes on screen; at the latest FIRST_FRAME_MS after the load event (a hidden page draws no frame).
+ * The first record on screen: the page's first contentful paint, which comes after its load event
+ * (VS Code keeps the frame hidden until then, and shows it a frame or two later). At the latest
+ * ON_SCREEN_MS after the load event: a page that stays hidden (opened in the background) paints
+ * nothing. What the first paint does not need waits for it (the host's answers, the components,
+ * the protocol's schemas): before it, their work would share the 2 cores of a small machine with
+ * the workbench drawing the page.
  */
-export const firstFrame = pageLoaded.then(
+export const onScreen = pageLoaded.then(
   () =>
     new Promise<void>((resolve) => {
-      requestAnimationFrame(() => resolve());
-      setTimeout(resolve, FIRST_FRAME_MS);
+      const painted = () => performance.getEntriesByName('first-contentful-paint').length > 0;
+      if (painted()) {
+        resolve();
+        return;
+      }
+      const done = () => {
+        observer?.disconnect();
+        resolve();
+      };
+      let observer: PerformanceObserver | undefined;
+      try {
+        observer = new PerformanceObserver(() => painted() && done());
+        observer.observe({ type: 'paint' });
+      } catch {
+        // no paint timing here: the timeout alone
+      }
+      setTimeout(done, ON_SCREEN_MS);
     }),
 );
 
@@ -65,7 +82,7 @@ export function loadProtocol(): Promise<Protocol> {
   if (defined) return Promise.resolve(defined);
   // Fetched once the first record is on screen: the fetch goes through the workbench's main
   // thread, which is busy drawing the page until then.
-  loading ??= firstFrame
+  loading ??= onScreen
     .then(() => loadPageScript('dc-protocol'))
     .then(() => globalThis.__dcProtocol ?? Promise.reject(new Error('protocol.js defined no schemas')));
   return loading;

@@ -81,7 +81,7 @@ export class HostConnection {
 
   /**
    * Holds what the page says to the host (notifications, requests) until release(), in order. The
-   * page holds them while it starts from its embedded init, until its first frame: each message
+   * page holds them while it starts from its embedded init, until it is on screen: each message
    * crosses the workbench's main thread, the thread that also builds and draws the page, and the
    * host's answers would come back just before that frame (docs/performance.md).
    */
