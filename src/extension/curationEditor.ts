@@ -61,7 +61,10 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     // VS Code asks for the editor (resolveCustomEditor) one round trip after this returns: the
     // page's first record and outline are read meanwhile, so that its html goes out at once then.
     setImmediate(() => {
-      if (this.documents.get(key) === doc) this.prepared.set(doc, this.firstPage(doc));
+      if (this.documents.get(key) !== doc) return;
+      hostMark('prepare', uri.fsPath);
+      this.prepared.set(doc, this.firstPage(doc));
+      hostMark('prepared', uri.fsPath);
     });
     hostMark('opened', uri.fsPath);
     return doc;
@@ -212,14 +215,18 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
       const msg = parsed.data;
       if (msg.kind === 'notify') {
         if (msg.type === 'ready') {
+          hostMark('ready', document.uri.fsPath);
           post(this.initEvent(document, this.firstPage(document, msg.index ?? document.currentIndex, false)));
+          hostMark('init', document.uri.fsPath);
           const show = this.assessment.for(document).pendingShow;
           if (show) post(show);
         } else if (msg.type === 'current') document.currentIndex = msg.index;
         else if (msg.type === 'columns') void this.context.workspaceState.update(columnsKey(document.uri), msg.columns);
         else if (msg.type === 'mode') this.assessment.shown(document, msg.mode);
-        else if (msg.type === 'shown') document.startIndexing();
-        else if (msg.type === 'flushed') this.flushWaiters.get(msg.id)?.();
+        else if (msg.type === 'shown') {
+          hostMark('shown', document.uri.fsPath);
+          document.startIndexing();
+        } else if (msg.type === 'flushed') this.flushWaiters.get(msg.id)?.();
         else this.log.info(`webview ${msg.level}: ${msg.message}`);
         return;
       }
