@@ -7,7 +7,8 @@
 // client's CPU per request (process.cpuUsage / requests). Each request is a structured label call
 // (json_schema response_format, zod validation of the answer). Baseline, measured in the same run:
 // the bare SDK (`new OpenAI()` with its default fetch, maxRetries 0) doing the same request and
-// parse; both in ROUNDS alternating rounds per level, medians reported. Targets: >= 95% of ideal at 64, <= 0.5 ms CPU per request. Writes bench/results/llm.json.
+// parse; both in ROUNDS alternating rounds per level, medians reported. Targets: >= 95% of ideal
+// at 64, <= 0.5 ms CPU per request. Writes bench/results/llm.json.
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
