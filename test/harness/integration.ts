@@ -1,6 +1,6 @@
 // Runs the mocha integration suite inside the extension host of a real VS Code (code-server build)
 // and reports its results, read from the file the suite writes. Fails when no test ran.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -19,7 +19,44 @@ interface Results {
   failed: number;
   done?: boolean;
   crashed?: string;
-  tests: { title: string; state: string; error?: string; durationMs?: number }[];
+  tests: { title: string; state: string; error?: string; durationMs?: number; startedAt?: number; endedAt?: number }[];
+  /** When a test failed or the suite crashed: the extension's "Dataset Curator" log around it. */
+  extensionLog?: string;
+}
+
+/** A log line's time ("2026-12-07 03:57:37.603", local time), or undefined for a continued line. */
+function logTime(line: string): number | undefined {
+  const m = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{3}) /.exec(line);
+  return m ? new Date(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, +m[7]!).getTime() : undefined;
+}
+
+/**
+ * The extension's output channels' log lines (files under the server's user data) written while a
+ * failed test ran, or the last lines when the suite crashed: what the extension did and said.
+ */
+function extensionLogOf(userDataDir: string, r: Results): string {
+  const logs = join(userDataDir, 'logs');
+  if (!existsSync(logs)) return '';
+  const files = (readdirSync(logs, { recursive: true }) as string[])
+    .filter((f) => /dataset-curator[/\\][^/\\]*\.log$/.test(f))
+    .map((f) => join(logs, f));
+  const windows = r.tests
+    .filter((t) => t.state === 'failed' && t.startedAt !== undefined)
+    .map((t) => ({ title: t.title, from: (t.startedAt ?? 0) - 1000, to: (t.endedAt ?? Date.now()) + 1000 }));
+  const out: string[] = [];
+  for (const f of files) {
+    const lines = readFileSync(f, 'utf8').trimEnd().split('\n');
+    if (!windows.length) out.push(`# ${f}, its last lines`, ...lines.slice(-60));
+    for (const w of windows) {
+      let t: number | undefined;
+      const picked = lines.filter((l) => {
+        t = logTime(l) ?? t;
+        return t !== undefined && t >= w.from && t <= w.to;
+      });
+      if (picked.length) out.push(`# ${f}, while "${w.title}" ran`, ...picked.slice(-200));
+    }
+  }
+  return out.join('\n');
 }
 
 export async function runIntegration(): Promise<Results> {
@@ -38,7 +75,10 @@ export async function runIntegration(): Promise<Results> {
       if (existsSync(resultsFile)) {
         try {
           const r = JSON.parse(readFileSync(resultsFile, 'utf8')) as Results;
-          if (r.done) return r;
+          if (r.done) {
+            if (r.failed > 0 || r.crashed) r.extensionLog = extensionLogOf(server.userDataDir, r);
+            return r;
+          }
         } catch {
           /* being written */
         }
@@ -65,6 +105,7 @@ async function main(): Promise<void> {
   }
   console.log(`# integration ran inside VS Code ${r.vscodeVersion}: ${r.passed} passed, ${r.failed} failed`);
   if (r.crashed) console.log(`# the suite crashed: ${r.crashed}`);
+  if (r.extensionLog) console.log(`# the extension's log, to read with the failure:\n${r.extensionLog}`);
   const pending = r.tests.filter((t) => t.state === 'pending').length;
   if (r.passed + r.failed === 0) {
     console.log('# no integration test ran');

@@ -221,7 +221,15 @@ export async function startCodeServer(opts: StartOptions = {}): Promise<CodeServ
   ];
   const log = createWriteStream(logFile);
   const child: ChildProcess = spawn(t.node24, args, {
-    env: { ...process.env, ...opts.env, NODE_OPTIONS: '' },
+    env: {
+      ...process.env,
+      // The extension's per-user folders (the LLM response cache and its secret) of a fresh user, as
+      // in the unit phase: never the machine's, where an answer cached by an earlier run (for a
+      // server that happened to get the same port) would stand in for a request a test waits for.
+      ...(opts.persistent ? {} : { XDG_CACHE_HOME: join(base, 'cache'), XDG_CONFIG_HOME: join(base, 'config') }),
+      ...opts.env,
+      NODE_OPTIONS: '',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

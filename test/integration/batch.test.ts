@@ -31,6 +31,21 @@ const labeled = (uri: vscode.Uri, n: number): true | undefined => {
   return recs.length === n && recs.every((r) => r.label === 'good' || r.label === 'bad') ? true : undefined;
 };
 
+/** Answers each question with its default (Enter) until the server holds a batch; if none comes, says what the server saw. */
+async function answerUntilBatch(s: OpenAITestServer): Promise<void> {
+  try {
+    await waitFor('the batch', async () => {
+      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+      return s.batches.list().length > 0 ? true : undefined;
+    });
+  } catch (err) {
+    const seen = s.requests.map((r) => `${r.method} ${r.path}`).join(', ');
+    throw new Error(`${err instanceof Error ? err.message : String(err)}; the server saw ${seen || 'no request'}`, {
+      cause: err,
+    });
+  }
+}
+
 describe('Run as Batch', () => {
   const cfg = () => vscode.workspace.getConfiguration('datasetCurator');
   const G = vscode.ConfigurationTarget.Global;
@@ -53,10 +68,7 @@ describe('Run as Batch', () => {
     const uri = await scratchFile('batch-run.jsonl', records(6));
     void vscode.commands.executeCommand('datasetCurator.labelBatch', uri);
     // The questions: the label set (pre-filled from the settings), then zero-shot.
-    await waitFor('the batch', async () => {
-      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-      return s.batches.list().length > 0 ? true : undefined;
-    });
+    await answerUntilBatch(s);
     await waitFor('the results on disk', () => labeled(uri, 6));
     const doc = await waitFor('the document', () => api.editors.documentFor(uri));
     await waitFor('the results in the editor', () =>
@@ -81,10 +93,7 @@ describe('Run as Batch', () => {
     const uri = await scratchFile('batch-consistency.jsonl', records(3));
     void vscode.commands.executeCommand('datasetCurator.consistencyBatch', uri);
     // The questions, each with its default (the label set from the settings, the samples, ...).
-    await waitFor('the batch', async () => {
-      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-      return s.batches.list().length > 0 ? true : undefined;
-    });
+    await answerUntilBatch(s);
     await waitFor('the results on disk', () => labeled(uri, 3));
     assert.equal(s.batches.list().length, 1);
     const b = s.batches.list()[0];
@@ -262,10 +271,7 @@ describe('Run as Batch', () => {
     const out = defaultGenerateOutput(uri.fsPath, 'responses');
     void vscode.commands.executeCommand('datasetCurator.generateResponsesBatch', uri);
     // The questions (the output file, the task's), each with its default.
-    await waitFor('the batch', async () => {
-      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-      return s.batches.list().length > 0 ? true : undefined;
-    });
+    await answerUntilBatch(s);
     const lines = await waitFor('the responses on disk', () => {
       if (!existsSync(out)) return undefined;
       const l = readFileSync(out, 'utf8').trimEnd().split('\n');

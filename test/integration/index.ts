@@ -12,6 +12,9 @@ interface TestResult {
   state: 'passed' | 'failed' | 'pending';
   durationMs?: number;
   error?: string;
+  /** A failed test's start and end (ms since the epoch): the harness prints the extension's log between them. */
+  startedAt?: number;
+  endedAt?: number;
 }
 
 export async function run(): Promise<void> {
@@ -61,9 +64,17 @@ export async function run(): Promise<void> {
         if (failures > 0) rej(new Error(`${failures} integration test(s) failed`));
         else res();
       });
+      let startedAt = Date.now();
+      runner.on('test', () => (startedAt = Date.now()));
       runner.on('pass', (t) => results.push({ title: t.fullTitle(), state: 'passed', durationMs: t.duration }));
       runner.on('fail', (t, err: Error) =>
-        results.push({ title: t.fullTitle(), state: 'failed', error: err.stack ?? err.message }),
+        results.push({
+          title: t.fullTitle(),
+          state: 'failed',
+          error: err.stack ?? err.message,
+          startedAt,
+          endedAt: Date.now(),
+        }),
       );
       runner.on('pending', (t) => results.push({ title: t.fullTitle(), state: 'pending' }));
     } catch (err) {
