@@ -166,7 +166,11 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     panel.webview.html = this.html(panel.webview, webviewRoot, this.initEvent(document, first));
     hostMark('html', document.uri.fsPath);
 
-    const post = (message: ToWebview) => void panel.webview.postMessage(message);
+    // The webview itself, not `panel.webview`: that getter throws once the panel is closed, and an
+    // answer to the page can come after (a request in flight, a job's results); postMessage on a
+    // closed webview only says it was not delivered.
+    const webview = panel.webview;
+    const post = (message: ToWebview) => void webview.postMessage(message);
     // A job's results arrive record by record (hundreds a second from a fast endpoint), and each
     // `changed` makes the page drop its caches and fetch again (the record, the list rows, the
     // stats, the search). Those are sent at most every CHANGED_EVERY_MS, the last always; the

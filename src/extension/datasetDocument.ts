@@ -4,6 +4,7 @@
 // VS Code's undo stack with its inverse; backups are the applied edits, replayed on restore; the
 // file watcher and the dialogs.
 import * as vscode from 'vscode';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { ConflictError, JsonlDataset, LockedError, invertEdit, type Edit } from '../core/store';
 import { MatchIndexes } from '../core/match-index';
@@ -136,7 +137,10 @@ export class DatasetDocument implements vscode.CustomDocument {
     );
     this.watcher = watchFile(uri);
     const mine = (changed: vscode.Uri) => {
-      if (changed.fsPath === uri.fsPath) void this.onDiskChange();
+      if (changed.fsPath !== uri.fsPath) return;
+      this.onDiskChange().catch((err: unknown) =>
+        this.log.error(`${path.basename(uri.fsPath)} changed on disk, and reading it again failed`, err),
+      );
     };
     this.watcher.onDidChange(mine);
     this.watcher.onDidCreate(mine);
@@ -331,8 +335,16 @@ export class DatasetDocument implements vscode.CustomDocument {
   }
 
   private async onDiskChange(): Promise<void> {
-    if (this.reloading) return;
+    if (this.reloading || this.closed) return;
     if (!(await this.dataset.hasChangedOnDisk())) return; // our own save, or a touch
+    // Closed meanwhile (its editor closed while the change was being looked at): nothing to show it in.
+    if (this.isClosed()) return;
+    if (!existsSync(this.uri.fsPath)) {
+      // Changed, then deleted (a save by another program, then a clean-up): there is nothing to
+      // read again; the editor keeps the records it has.
+      this.log.info(`${path.basename(this.uri.fsPath)} was deleted on disk: the editor keeps its records`);
+      return;
+    }
     this.log.info(`${this.uri.fsPath} changed on disk${this.isDirty ? ' while there are unsaved edits' : ''}`);
     this.reloading = true;
     try {
@@ -390,7 +402,15 @@ export class DatasetDocument implements vscode.CustomDocument {
     return { file, lines: out.length };
   }
 
+  /** Disposed: its editor closed and its dataset with it. */
+  private closed = false;
+  /** (A method: read again after an await, where a property check would be narrowed away.) */
+  private isClosed(): boolean {
+    return this.closed;
+  }
+
   dispose(): void {
+    this.closed = true;
     this.disposed.fire();
     this.disposed.dispose();
     this.contentChanged.dispose();
