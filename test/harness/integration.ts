@@ -22,6 +22,8 @@ interface Results {
   tests: { title: string; state: string; error?: string; durationMs?: number; startedAt?: number; endedAt?: number }[];
   /** When a test failed or the suite crashed: the extension's "Dataset Curator" log around it. */
   extensionLog?: string;
+  /** Errors from the extension's code that reached the extension host's log (see hostErrorsOf). */
+  hostErrors?: string[];
 }
 
 /** A log line's time ("2026-12-07 03:57:37.603", local time), or undefined for a continued line. */
@@ -59,6 +61,22 @@ function extensionLogOf(userDataDir: string, r: Results): string {
   return out.join('\n');
 }
 
+/**
+ * Errors the extension host logged with the extension's own code in their stack (an exception or
+ * rejection nobody handled): printed after the results, so that one no test asserts on is seen.
+ */
+export function hostErrorsOf(userDataDir: string): string[] {
+  const logs = join(userDataDir, 'logs');
+  if (!existsSync(logs)) return [];
+  const found: string[] = [];
+  for (const f of (readdirSync(logs, { recursive: true }) as string[]).filter((x) => /exthost\.log$/.test(x))) {
+    const blocks = readFileSync(join(logs, f), 'utf8').split(/\n(?=\d{4}-\d\d-\d\d )/);
+    for (const b of blocks)
+      if (/ \[error\] /.test(b.split('\n')[0] ?? '') && /[/\\]dist[/\\]extension\.js/.test(b)) found.push(b.trimEnd());
+  }
+  return found;
+}
+
 export async function runIntegration(): Promise<Results> {
   const resultsDir = mkdtempSync(join(tmpdir(), 'dc-results-'));
   const resultsFile = join(resultsDir, 'integration.json');
@@ -77,6 +95,7 @@ export async function runIntegration(): Promise<Results> {
           const r = JSON.parse(readFileSync(resultsFile, 'utf8')) as Results;
           if (r.done) {
             if (r.failed > 0 || r.crashed) r.extensionLog = extensionLogOf(server.userDataDir, r);
+            r.hostErrors = hostErrorsOf(server.userDataDir);
             return r;
           }
         } catch {
@@ -106,6 +125,8 @@ async function main(): Promise<void> {
   console.log(`# integration ran inside VS Code ${r.vscodeVersion}: ${r.passed} passed, ${r.failed} failed`);
   if (r.crashed) console.log(`# the suite crashed: ${r.crashed}`);
   if (r.extensionLog) console.log(`# the extension's log, to read with the failure:\n${r.extensionLog}`);
+  console.log(`# errors from the extension's code in the extension host's log: ${r.hostErrors?.length ?? 0}`);
+  for (const e of r.hostErrors ?? []) console.log(e.replace(/^/gm, '    '));
   const pending = r.tests.filter((t) => t.state === 'pending').length;
   if (r.passed + r.failed === 0) {
     console.log('# no integration test ran');
