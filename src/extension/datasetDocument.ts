@@ -335,7 +335,7 @@ export class DatasetDocument implements vscode.CustomDocument {
   }
 
   private async onDiskChange(): Promise<void> {
-    if (this.reloading || this.closed) return;
+    if (this.reloading || this.isClosed()) return;
     if (!(await this.dataset.hasChangedOnDisk())) return; // our own save, or a touch
     // Closed meanwhile (its editor closed while the change was being looked at): nothing to show it in.
     if (this.isClosed()) return;

@@ -26,6 +26,13 @@ interface Results {
   hostErrors?: string[];
 }
 
+/** The log files of code-server's log folder (under its user data) whose paths match `re`. */
+function logFiles(userDataDir: string, re: RegExp): string[] {
+  const logs = join(userDataDir, 'logs');
+  if (!existsSync(logs)) return [];
+  return (readdirSync(logs, { recursive: true }) as string[]).filter((f) => re.test(f)).map((f) => join(logs, f));
+}
+
 /** A log line's time ("2026-12-07 03:57:37.603", local time), or undefined for a continued line. */
 function logTime(line: string): number | undefined {
   const m = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{3}) /.exec(line);
@@ -37,11 +44,7 @@ function logTime(line: string): number | undefined {
  * failed test ran, or the last lines when the suite crashed: what the extension did and said.
  */
 function extensionLogOf(userDataDir: string, r: Results): string {
-  const logs = join(userDataDir, 'logs');
-  if (!existsSync(logs)) return '';
-  const files = (readdirSync(logs, { recursive: true }) as string[])
-    .filter((f) => /dataset-curator[/\\][^/\\]*\.log$/.test(f))
-    .map((f) => join(logs, f));
+  const files = logFiles(userDataDir, /dataset-curator[/\\][^/\\]*\.log$/);
   const windows = r.tests
     .filter((t) => t.state === 'failed' && t.startedAt !== undefined)
     .map((t) => ({ title: t.title, from: (t.startedAt ?? 0) - 1000, to: (t.endedAt ?? Date.now()) + 1000 }));
@@ -65,12 +68,10 @@ function extensionLogOf(userDataDir: string, r: Results): string {
  * Errors the extension host logged with the extension's own code in their stack (an exception or
  * rejection nobody handled): printed after the results, so that one no test asserts on is seen.
  */
-export function hostErrorsOf(userDataDir: string): string[] {
-  const logs = join(userDataDir, 'logs');
-  if (!existsSync(logs)) return [];
+function hostErrorsOf(userDataDir: string): string[] {
   const found: string[] = [];
-  for (const f of (readdirSync(logs, { recursive: true }) as string[]).filter((x) => /exthost\.log$/.test(x))) {
-    const blocks = readFileSync(join(logs, f), 'utf8').split(/\n(?=\d{4}-\d\d-\d\d )/);
+  for (const f of logFiles(userDataDir, /exthost\.log$/)) {
+    const blocks = readFileSync(f, 'utf8').split(/\n(?=\d{4}-\d\d-\d\d )/);
     for (const b of blocks)
       if (/ \[error\] /.test(b.split('\n')[0] ?? '') && /[/\\]dist[/\\]extension\.js/.test(b)) found.push(b.trimEnd());
   }
