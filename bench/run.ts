@@ -40,7 +40,7 @@ const benches: Bench[] = [
   {
     name: 'stats',
     file: 'bench/stats.ts',
-    what: 'dataset statistics vs DuckDB, a naive Node loop and jq, realistic records, 200 MB and 1.1 GB',
+    what: "dataset statistics vs DuckDB, a naive Node loop and jq, realistic records, 200 MB and 1.1 GB, the CLI on Node 24 and on the machine's Node",
     full: ['--full'],
     quick: ['--size-mb', '32', '--rounds', '1'],
   },

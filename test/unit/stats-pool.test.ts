@@ -5,7 +5,7 @@
 // pieces shrink toward the end and start at line starts.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { JsonlDataset, computeStats } from '../../src/core/store';
 import { endIdleWorkers } from '../../src/core/store/stats-pool';
@@ -14,7 +14,9 @@ import {
   prestartStatsWorkers,
   prestartedCount,
   statsWorkersFor,
+  takePrestarted,
 } from '../../src/core/store/stats-prestart';
+import { commands } from '../../src/cli/commands';
 import { lineCuts } from '../../src/core/store/scan';
 import { FieldMap } from '../../src/core/schema/annotation';
 import { fileWith, tempDir } from './helpers/store';
@@ -164,4 +166,19 @@ test('workers prestarted for a big file are the ones the count takes, with the s
   assert.deepEqual(await count(big, { inThread: true, maxListed: 1000, diagnostics: again }), want);
   assert.equal(again.workersStarted, workers);
   endIdleWorkers();
+});
+
+// The dispatcher's prestart is synchronous: started from import().then(), the workers waited for
+// the command's module to load first (the two promise chains run in turn).
+test("curate stats's prestart has its workers starting when it returns, before the command's module loads", async () => {
+  endIdleWorkers();
+  const big = fileWith('');
+  truncateSync(big, POOL_MIN_BYTES + 1);
+  const entry = commands.find((c) => c.name === 'stats');
+  if (!entry?.prestart) throw new Error('the stats command has no prestart');
+  entry.prestart(['--json', big]);
+  assert.equal(prestartedCount(), statsWorkersFor(POOL_MIN_BYTES + 1, true));
+  for (let w = takePrestarted(); w; w = takePrestarted()) await w.terminate();
+  entry.prestart(['--json']);
+  assert.equal(prestartedCount(), 0, 'no file named: none');
 });
