@@ -10,6 +10,7 @@ import {
 } from '../../src/core/llm/batch/cascade';
 import type { TokenLogprob } from '../../src/core/llm/batch/format';
 import { logprobConfidence } from '../../src/core/llm/batch/logprobs';
+import { tempDir } from './helpers/store';
 
 const ln = Math.log;
 const t = (token: string, p: number, top: Array<[string, number]> = []): TokenLogprob => ({
@@ -263,10 +264,8 @@ test('input lines are the JSON of the request line; keys match the journal key f
 test('input file ids are read without parsing bodies, and match the parsed ones', async () => {
   const { readInputIds, readInputFile } = await import('../../src/core/llm/batch/format');
   const { writeInputFiles } = await import('../../src/core/llm/batch/input-files');
-  const { mkdtempSync, appendFileSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const path = await import('node:path');
-  const d = mkdtempSync(path.join(tmpdir(), 'dc-ids-'));
+  const { appendFileSync } = await import('node:fs');
+  const d = tempDir('dc-ids-');
   const [f] = await writeInputFiles(
     [
       { custom_id: 'dc1-abc', body: { model: 'm', messages: [] } },

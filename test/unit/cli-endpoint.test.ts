@@ -6,14 +6,13 @@
 // measured per model and between models.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { knownPrice, confirmationNeeded } from '../../src/core/llm/prices';
 import { modelFromServer, presets } from '../../src/core/llm/endpoints';
 import { startOpenAIServer, type OpenAITestServer, type ChatBody } from '../support/openai-server';
-import { curateInProcess } from './helpers/store';
+import { curateInProcess, tempDir } from './helpers/store';
 
 let server: OpenAITestServer;
 let dir: string;
@@ -28,7 +27,7 @@ after(async () => {
 beforeEach(() => {
   server.reset();
   server.models = ['test-model'];
-  dir = mkdtempSync(join(tmpdir(), 'dc-cli-ep-'));
+  dir = tempDir('dc-cli-ep-');
 });
 
 const curate = (args: string[]) => curateInProcess(args, dir);

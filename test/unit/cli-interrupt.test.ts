@@ -5,11 +5,11 @@
 // what they were, and the server saw at most `concurrency` repeated requests.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { lastUserText, startOpenAIServer, type OpenAITestServer } from '../support/openai-server';
+import { tempDir } from './helpers/store';
 
 const root = join(__dirname, '..', '..');
 let server: OpenAITestServer;
@@ -49,7 +49,7 @@ test(
   async () => {
     const N = 240;
     const concurrency = 4;
-    const dir = mkdtempSync(join(tmpdir(), 'dc-sigint-'));
+    const dir = tempDir('dc-sigint-');
     const file = join(dir, 'data.jsonl');
     // Valid records, and lines the job cannot annotate: invalid JSON, a blank line, duplicate keys (lossy).
     const untouched = new Map<number, string>([

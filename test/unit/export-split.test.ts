@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { quietContext } from '../../src/core/operation';
@@ -21,8 +20,9 @@ import {
   ImportOperationOptions,
 } from '../../src/core/export/export';
 import { linesOf } from '../../src/core/filter/source';
+import { tempDir } from './helpers/store';
 
-const dir = mkdtempSync(join(tmpdir(), 'dc-export-'));
+const dir = tempDir('dc-export-');
 
 test('largest remainder: exact sizes, ties to the earlier part', () => {
   // 103 · 0.8 = 82.4, 103 · 0.2 = 20.6 → floors 82 + 20 = 102; the one left goes to the larger remainder (0.6)

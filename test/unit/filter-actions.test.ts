@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { quietContext, UserError } from '../../src/core/operation';
 import {
@@ -14,8 +13,9 @@ import {
 import { linesOf } from '../../src/core/filter/source';
 import { storeLines } from '../../src/core/sources';
 import type { Line } from '../../src/core/filter/fields';
+import { tempDir } from './helpers/store';
 
-const dir = mkdtempSync(join(tmpdir(), 'dc-filter-'));
+const dir = tempDir('dc-filter-');
 const ctx = quietContext();
 
 const records = [

@@ -1,7 +1,6 @@
 // Jobs: per-record failures, journal, kill -9 and resume, cancellation.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
 import { readJournal } from '../../src/core/jobs/journal';
@@ -11,6 +10,7 @@ import { LlmClient, LlmError } from '../../src/core/llm/client';
 import { createTask, LabelOptions } from '../../src/core/llm/tasks';
 import { lastUserText, startOpenAIServer, type OpenAITestServer } from '../support/openai-server';
 import { runSupportChild } from './helpers/llm';
+import { tempDir } from './helpers/store';
 
 let server: OpenAITestServer;
 let dir: string;
@@ -23,7 +23,7 @@ after(async () => {
 beforeEach(() => {
   server.reset();
   server.latencyMs = 0;
-  dir = mkdtempSync(join(tmpdir(), 'dc-jobs-'));
+  dir = tempDir('dc-jobs-');
 });
 
 function dataset(n: number, bad: number[] = []): string {

@@ -4,8 +4,7 @@
 // third judge later asks only for its own verdicts. Plus the layout rules (upsert, a lone earlier
 // judge kept, a new rubric makes a new panel, configurable field names).
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { applyResult, type TaskResult } from '../../src/core/llm/apply-result';
@@ -16,6 +15,7 @@ import { judgesAgreement } from '../../src/core/metrics/agreement';
 import { quietContext } from '../../src/core/operation';
 import { FieldMap, readAnnotation } from '../../src/core/schema/annotation';
 import { lastUserText, startOpenAIServer, type OpenAITestServer } from '../support/openai-server';
+import { tempDir } from './helpers/store';
 
 let server: OpenAITestServer;
 let dir: string;
@@ -37,7 +37,7 @@ after(async () => {
 });
 beforeEach(() => {
   server.reset();
-  dir = mkdtempSync(join(tmpdir(), 'dc-judges-'));
+  dir = tempDir('dc-judges-');
   server.respond = (req) => {
     const body = req.body as { model?: string; messages?: { role: string; content?: string }[] };
     const scores = SCORES[body.model ?? ''];

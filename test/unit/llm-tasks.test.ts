@@ -1,8 +1,7 @@
 // Each task end to end over real HTTP: the request the server saw, the result in the annotation
 // layout, the cache (a re-run sends zero requests), prompt overrides and estimates.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
 import { quietContext } from '../../src/core/operation';
@@ -19,6 +18,7 @@ import {
 import { llmOperations, LabelOptions, JudgeOptions } from '../../src/core/llm/tasks';
 import { judgeTemplate, labelTemplate } from '../../src/core/llm/templates';
 import { contentText, startOpenAIServer, type OpenAITestServer } from '../support/openai-server';
+import { tempDir } from './helpers/store';
 
 let server: OpenAITestServer;
 let dir: string;
@@ -33,7 +33,7 @@ after(async () => {
 });
 beforeEach(() => {
   server.reset();
-  dir = mkdtempSync(join(tmpdir(), 'dc-llm-tasks-'));
+  dir = tempDir('dc-llm-tasks-');
 });
 
 function dataset(n: number, extra: (i: number) => Record<string, unknown> = () => ({})): string {

@@ -2,8 +2,7 @@
 // text, in code points), the record layout (a person's answer beside the models'), Argilla 2.x
 // settings and values both ways, and preference pairs from rankings and ratings.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import {
@@ -27,6 +26,7 @@ import { resolveQuestion } from '../../src/core/questions/resolve';
 import { Question, type RankingQuestion } from '../../src/core/questions/schema';
 import { checkAnswer, cpSlice, locateQuote } from '../../src/core/questions/values';
 import { readAnnotation } from '../../src/core/schema/annotation';
+import { tempDir } from './helpers/store';
 
 const q = (x: unknown): Question => Question.parse(x);
 const topics = q({ name: 'topics', type: 'multi-label', labels: ['billing', 'refund', 'shipping'] });
@@ -36,7 +36,7 @@ const pii = q({ name: 'pii', type: 'span', field: 'text', labels: ['EMAIL', 'PHO
 
 describe('declarations', () => {
   test("the nearest .curator/questions.json: shared questions, then the dataset's own (replacing one of the same name)", () => {
-    const root = mkdtempSync(join(tmpdir(), 'dc-questions-'));
+    const root = tempDir('dc-questions-');
     mkdirSync(join(root, '.curator'));
     mkdirSync(join(root, 'data', 'chat'), { recursive: true });
     writeFileSync(
@@ -65,7 +65,7 @@ describe('declarations', () => {
       ['quality', 'topics'],
     );
     // no declaration anywhere: no questions, today's single label; resolveQuestion says so with undefined
-    const bare = mkdtempSync(join(tmpdir(), 'dc-questions-bare-'));
+    const bare = tempDir('dc-questions-bare-');
     assert.deepEqual(questionsFor(join(bare, 'x.jsonl')).questions, []);
     assert.equal(resolveQuestion({ input: join(bare, 'x.jsonl') }), undefined);
     assert.equal(
@@ -75,7 +75,7 @@ describe('declarations', () => {
   });
 
   test('a broken declaration file is an error naming the file and the problem', () => {
-    const root = mkdtempSync(join(tmpdir(), 'dc-questions-bad-'));
+    const root = tempDir('dc-questions-bad-');
     mkdirSync(join(root, '.curator'));
     writeFileSync(
       join(root, '.curator', 'questions.json'),

@@ -3,14 +3,14 @@
 // kill -9 tests).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach } from 'node:test';
 import { pendingBatchJobs, type PendingBatchJob } from '../../../src/core/llm/batch/operation';
 import { startOpenAIServer, type OpenAITestServer } from '../../support/openai-server';
+import { tempDir } from './store';
 
-/** Starts the server once for the file; before each test: reset, no latency, a new temp folder. */
+/** Starts the server once for the file; before each test: reset, no latency, a new temp folder (removed at exit). */
 export function useLoopbackServer(prefix: string): { server: () => OpenAITestServer; dir: () => string } {
   let server: OpenAITestServer | undefined;
   let dir = '';
@@ -23,7 +23,7 @@ export function useLoopbackServer(prefix: string): { server: () => OpenAITestSer
   beforeEach(() => {
     server?.reset();
     if (server) server.latencyMs = 0;
-    dir = mkdtempSync(join(tmpdir(), prefix));
+    dir = tempDir(prefix);
   });
   return {
     server: () => {
