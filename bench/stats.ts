@@ -13,9 +13,9 @@
 // figure is the best of its rounds, with the load average at that moment (2 shared cores).
 // The CLI and the naive loop run on Node 24 (the active LTS, the one the harness installs), which
 // carries the target, and on the Node running the bench when it is another one (this machine's
-// Node 20, past its end of life): each runtime's own start (`node -e 0`) is reported beside them,
-// with and without NODE_EXTRA_CA_CERTS when the environment sets it (Node 20 reads that file as it
-// starts).
+// Node 20, past its end of life), and on that one again without NODE_EXTRA_CA_CERTS when the
+// environment sets it (Node 20 reads that file as it starts); each Node's own start (`node -e 0`)
+// is reported beside them, with and without that variable.
 //
 //   node --import tsx bench/stats.ts [--full] [--size-mb 64] [--rounds 3]
 //
@@ -183,14 +183,18 @@ interface Runtime {
   label: string;
   node: string;
   version: string;
+  /** The environment it runs in, when not this process's. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
  * The Nodes `curate stats` runs on: Node 24, the active LTS (the harness's, test/harness/setup.sh),
  * which carries the target; and the Node that runs this bench (the machine's `node`) when it is
- * another version. Node 20 reached its end of life on 2026-04-30.
+ * another version, also without NODE_EXTRA_CA_CERTS when the environment sets it (Node 20 reads
+ * that file as it starts: the same CLI, without that cost). Node 20 reached its end of life on
+ * 2026-04-30.
  */
-function runtimes(): Runtime[] {
+function runtimes(noCa: NodeJS.ProcessEnv | undefined): Runtime[] {
   const own: Runtime = {
     label: `Node ${process.version.slice(1)}, this machine's node`,
     node: process.execPath,
@@ -207,7 +211,9 @@ function runtimes(): Runtime[] {
   if (!node24) return [own];
   const v = spawnSync(node24, ['--version'], { encoding: 'utf8' }).stdout.trim();
   if (v === process.version) return [{ ...own, node: node24 }];
-  return [{ label: `Node ${v.slice(1)}, active LTS`, node: node24, version: v }, own];
+  const list: Runtime[] = [{ label: `Node ${v.slice(1)}, active LTS`, node: node24, version: v }, own];
+  if (noCa) list.push({ ...own, label: `${own.label}, NODE_EXTRA_CA_CERTS unset`, env: noCa });
+  return list;
 }
 
 /** Node's own start, `node -e 0`, best of five (ms), in `env`. */
@@ -224,23 +230,25 @@ async function main(): Promise<void> {
   const sizes = values.full ? FULL_SIZES : [Number(values['size-mb'] ?? 64) * MB];
   const rounds = Number(values.rounds ?? 3);
   const cli = builtCli();
-  const nodes = runtimes();
+  // Node's own start on each runtime, and without NODE_EXTRA_CA_CERTS when it is set (Node 20
+  // reads that file as it starts; Node 24 when it first needs it).
+  const caSet = process.env.NODE_EXTRA_CA_CERTS !== undefined;
+  const noCa = { ...process.env };
+  delete noCa.NODE_EXTRA_CA_CERTS;
+  const nodes = runtimes(caSet ? noCa : undefined);
   const naive = join(tmpdir(), `dc-bench-naive-${process.pid}.js`);
   writeFileSync(naive, NAIVE);
   const { DuckDBInstance } = await import('@duckdb/node-api');
   const duck = await (await DuckDBInstance.create(':memory:')).connect();
   const rows: TableRowOut[] = [];
   const checks: Record<string, unknown> = {};
-  // Node's own start on each runtime, and without NODE_EXTRA_CA_CERTS when it is set (Node 20
-  // reads that file as it starts; Node 24 when it first needs it).
-  const caSet = process.env.NODE_EXTRA_CA_CERTS !== undefined;
-  const noCa = { ...process.env };
-  delete noCa.NODE_EXTRA_CA_CERTS;
-  const starts = nodes.map((n) => ({
-    n,
-    start: nodeStart(n.node, process.env),
-    startNoCa: caSet ? nodeStart(n.node, noCa) : undefined,
-  }));
+  const starts = nodes
+    .filter((n) => !n.env)
+    .map((n) => ({
+      n,
+      start: nodeStart(n.node, process.env),
+      startNoCa: caSet ? nodeStart(n.node, noCa) : undefined,
+    }));
   for (const bytes of sizes) {
     const file = recordsFile({ bytes });
     const size = readFileSync(file).length;
@@ -266,7 +274,7 @@ async function main(): Promise<void> {
     const figures: Record<string, Figures> = {};
     for (let r = 0; r < rounds; r++) {
       nodes.forEach((n, k) => {
-        const o = run(n.node, [cli, 'stats', file, '--json'], { stdout: true });
+        const o = run(n.node, [cli, 'stats', file, '--json'], { stdout: true, env: n.env });
         per[k]!.ours = better(per[k]!.ours, o.ms);
         per[k]!.cpu = Math.min(per[k]!.cpu, o.cpuMs ?? NaN);
         figures[`curate (${n.label})`] = oursFigures(
@@ -290,7 +298,7 @@ async function main(): Promise<void> {
       figures.duckdb = duckFigures(d.getRowObjects());
 
       nodes.forEach((n, k) => {
-        const o = run(n.node, [naive, file], { stdout: true });
+        const o = run(n.node, [naive, file], { stdout: true, env: n.env });
         per[k]!.naive = better(per[k]!.naive, o.ms);
         per[k]!.naiveCpu = Math.min(per[k]!.naiveCpu, o.cpuMs ?? NaN);
         figures[`naive (${n.label})`] = JSON.parse(o.stdout.toString('utf8')) as Figures;
