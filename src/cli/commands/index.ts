@@ -41,7 +41,7 @@ export const commands: CommandEntry[] = [
     // The count's worker threads start while the command loads (core/store/stats-prestart.ts).
     // Required here, not imported at the top: worker_threads costs every other command ~1-2 ms to
     // load. Synchronously, not with import(): the command's module is loaded in the microtask
-    // after import()'s, so a worker started from import().then() waited for that load (~8 ms).
+    // after import()'s, so a worker started from import().then() waited for that load (~5 ms).
     prestart: (args) => {
       const file = firstPositional(args, ['--json']);
       if (file === undefined) return;
