@@ -27,7 +27,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { report, type Row } from './lib';
@@ -864,6 +864,9 @@ async function main(): Promise<void> {
     cleanup(ws);
     if (before) cleanup(before);
     cleanup(floorExt);
+    // code-server's own folder (its user data, logs and caches) and the host's marks: read above
+    cleanup(dirname(server.userDataDir));
+    cleanup(dirname(hostMarksFile));
   }
 }
 

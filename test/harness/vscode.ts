@@ -200,6 +200,8 @@ export async function startCodeServer(opts: StartOptions = {}): Promise<CodeServ
   const target = opts.target ?? e2eTarget();
   const extensionDir = target === 'vsix' ? installVsix(vsixPath(), extensionsDir, userDataDir, configFile) : repoRoot;
   const logFile = join(base, 'code-server.log');
+  const serverTmp = opts.persistent || join(base, 'tmp').length > 48 ? undefined : join(base, 'tmp');
+  if (serverTmp) mkdirSync(serverTmp);
   const args = [
     join(t.codeServer, 'out/node/entry.js'),
     '--config',
@@ -227,6 +229,9 @@ export async function startCodeServer(opts: StartOptions = {}): Promise<CodeServ
       // in the unit phase: never the machine's, where an answer cached by an earlier run (for a
       // server that happened to get the same port) would stand in for a request a test waits for.
       ...(opts.persistent ? {} : { XDG_CACHE_HOME: join(base, 'cache'), XDG_CONFIG_HOME: join(base, 'config') }),
+      // Its temporary files (VS Code's IPC and git sockets, the TypeScript server's folder) in its own
+      // folder, removed with it; not when that path would make a socket's path too long (108 bytes).
+      ...(serverTmp ? { TMPDIR: serverTmp } : {}),
       ...opts.env,
       NODE_OPTIONS: '',
     },
