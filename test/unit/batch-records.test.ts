@@ -417,3 +417,87 @@ test('a file that changes while the results are written into it is left alone', 
   assert.match(readFileSync(file, 'utf8'), /added by someone else/);
   assert.ok(!readFileSync(file, 'utf8').includes('annotations'));
 });
+
+test(
+  'results written over the read and write buffers: a line longer than them, CRLF lines and multi-byte text at their edges stay whole',
+  { timeout: 60_000 },
+  async () => {
+    // rawLines reads 1 MiB at a time and writeNewFile writes through one 1 MiB buffer: this file
+    // is 10 MB, with a 2.5 MB untouched line and records whose text (two-, three- and four-byte
+    // UTF-8) crosses both buffers' edges at varying offsets.
+    const file = join(dir(), 'buffers.jsonl');
+    const lines: string[] = [];
+    const eols: string[] = [];
+    for (let i = 0; i < 6000; i++) {
+      const text = `${'é'.repeat(i % 97)}${'漢'.repeat(300 + (i % 89))}${'🙂'.repeat(i % 13)} review ${i} ${'x'.repeat((i * 7919) % 400)}`;
+      lines.push(i === 3000 ? `{"id":"huge","blob":"${'y'.repeat(2_500_000)}"}` : JSON.stringify({ id: i, text }));
+      eols.push(i % 5 === 0 ? '\r\n' : '\n');
+    }
+    const original = lines.map((l, i) => `${l}${eols[i] ?? ''}`).join('');
+    writeFileSync(file, original);
+    const { adapter, close } = labelAdapter(file);
+    const applier = new FileApplier(adapter);
+    // answers for every record with an even id; the huge line gets none (it is copied as it is)
+    let answered = 0;
+    for (const line of lines) {
+      const rec = JSON.parse(line) as Record<string, unknown>;
+      if (typeof rec.id !== 'number' || rec.id % 2 !== 0) continue;
+      const q = adapter.request(rec);
+      assert.ok(!('skip' in q));
+      const custom_id = customIdFor(q.body, adapter.key ? adapter.key(rec) : messagesKey(q.messages));
+      const label = LABELS[rec.id % 4 === 0 ? 0 : 1];
+      applier.add({
+        custom_id,
+        ok: true,
+        status: 200,
+        answer: {
+          content: JSON.stringify({ label, confidence: 0.8, rationale: `since ${rec.id}` }),
+          refusal: null,
+          finishReason: 'stop',
+          model: 'm',
+          usage: { input_tokens: 10, output_tokens: 5 },
+          logprobs: undefined,
+        },
+      });
+      answered++;
+    }
+    // an answer for a record that is not in the file
+    applier.add({
+      custom_id: 'dc1-0000000000000000000000000000000000000000',
+      ok: true,
+      status: 200,
+      answer: {
+        content: '{"label":"positive"}',
+        refusal: null,
+        finishReason: 'stop',
+        model: 'm',
+        usage: { input_tokens: 1, output_tokens: 1 },
+        logprobs: undefined,
+      },
+    });
+    const s = await applier.write(file);
+    close();
+    assert.equal(s.applied, answered);
+    assert.equal(s.answers, answered);
+    assert.equal(s.redo.length, lines.length - answered, 'the records without an answer are to be asked again');
+    assert.deepEqual(s.stale, ['dc1-0000000000000000000000000000000000000000']);
+    const out = readFileSync(file, 'utf8');
+    const outLines = out.split('\n');
+    assert.equal(outLines.length, lines.length + 1, 'one line per line, and the final newline');
+    for (let i = 0; i < lines.length; i++) {
+      const got = outLines[i] as string;
+      const eolCr = eols[i] === '\r\n';
+      assert.equal(got.endsWith('\r'), eolCr, `line ${i + 1} keeps its terminator`);
+      const body = eolCr ? got.slice(0, -1) : got;
+      const rec = JSON.parse(lines[i] as string) as { id: number | string; text?: string };
+      if (typeof rec.id === 'number' && rec.id % 2 === 0) {
+        const v = JSON.parse(body) as { text: string; annotations?: { label?: { value?: string } } } & Record<
+          string,
+          unknown
+        >;
+        assert.equal(v.text, rec.text, `line ${i + 1}: its text whole`);
+        assert.match(body, new RegExp(`since ${rec.id}`), `line ${i + 1}: its own answer`);
+      } else assert.equal(body, lines[i], `line ${i + 1}: byte for byte`);
+    }
+  },
+);

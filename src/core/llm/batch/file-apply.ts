@@ -28,32 +28,51 @@ import type { BatchOutcome, BatchRequest } from './format';
 import { customIdFor, messagesKey, type ApplySummary, type BatchTaskAdapter } from './records';
 
 /**
- * Writes a new file `tmp` (opened with `how`) with what `fill` puts, 1 MiB a write, then fsyncs
- * and closes it; when anything fails the file is closed and removed. Returns the bytes written.
+ * Writes a new file `tmp` (opened with `how`) with what `fill` puts, through one 1 MiB buffer
+ * (each put is copied into it, a string encoded into it), then fsyncs and closes it; when anything
+ * fails the file is closed and removed. Returns the bytes written. A put may reuse its buffer as
+ * soon as `put` returns. One buffer for the whole file, not one per write: applying 100,000
+ * results held some 45 MB of spent write and read buffers until V8 collected them (bench/batch.ts).
  */
 export async function writeNewFile(
   tmp: string,
   how: { flags: string; mode: number },
-  fill: (put: (b: Buffer) => void) => Promise<void>,
+  fill: (put: (b: Buffer | string) => void) => Promise<void>,
 ): Promise<number> {
   const fd = openSync(tmp, how.flags, how.mode);
-  let pending: Buffer[] = [];
+  const buf = Buffer.allocUnsafe(WRITE_BUFFER);
   let size = 0;
   let bytes = 0;
-  const flush = (): void => {
-    if (pending.length === 0) return;
-    const b = Buffer.concat(pending, size);
+  const writeAll = (b: Buffer, end: number): void => {
     let off = 0;
-    while (off < b.length) off += writeSync(fd, b, off, b.length - off);
-    bytes += b.length;
-    pending = [];
+    while (off < end) off += writeSync(fd, b, off, end - off);
+    bytes += end;
+  };
+  const flush = (): void => {
+    if (size > 0) writeAll(buf, size);
     size = 0;
+  };
+  const putBytes = (b: Buffer): void => {
+    if (b.length > buf.length - size) {
+      flush();
+      if (b.length >= buf.length) {
+        writeAll(b, b.length);
+        return;
+      }
+    }
+    b.copy(buf, size);
+    size += b.length;
   };
   try {
     await fill((b) => {
-      pending.push(b);
-      size += b.length;
-      if (size >= 1 << 20) flush();
+      if (typeof b !== 'string') putBytes(b);
+      // UTF-8 takes at most 3 bytes per UTF-16 unit: a string that surely fits is encoded in place
+      else if (b.length * 3 <= buf.length - size) size += buf.write(b, size);
+      else if (b.length * 3 <= buf.length) {
+        flush();
+        size += buf.write(b, size);
+      } else putBytes(Buffer.from(b));
+      if (size >= buf.length) flush();
     });
     flush();
     fsyncSync(fd);
@@ -66,31 +85,45 @@ export async function writeNewFile(
   return bytes;
 }
 
-/** Raw lines of a file (bytes, without the terminator) with their terminator, 1 MiB at a time. */
+const WRITE_BUFFER = 1 << 20;
+const READ_BUFFER = 1 << 20;
+const LF = Buffer.from('\n');
+const CRLF = Buffer.from('\r\n');
+
+/**
+ * Raw lines of a file (bytes, without the terminator) with their terminator, read 1 MiB at a time
+ * into one buffer: a line's bytes are a view into it, valid only until the next line is asked for
+ * (copy what must outlive that). A line longer than the buffer grows it.
+ */
 async function* rawLines(path: string): AsyncGenerator<{ bytes: Buffer; eol: '\n' | '\r\n' | '' }> {
   const fh = await open(path, 'r');
-  let carry: Buffer = Buffer.alloc(0);
+  let buf = Buffer.allocUnsafe(READ_BUFFER);
+  let held = 0; // bytes of an unfinished line at the start of buf
   let pos = 0;
   try {
     for (;;) {
-      // a fresh chunk per read: the lines handed out are views into it (never copied), and stay
-      // valid however long the consumer keeps them
-      const chunk = Buffer.allocUnsafe(1 << 20);
-      const { bytesRead } = await fh.read(chunk, 0, chunk.length, pos);
+      if (held === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, held);
+        buf = bigger;
+      }
+      const { bytesRead } = await fh.read(buf, held, buf.length - held, pos);
       if (bytesRead <= 0) break;
       pos += bytesRead;
-      const buf = carry.length ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+      const end = held + bytesRead;
+      const filled = buf.subarray(0, end);
       let start = 0;
       for (;;) {
-        const nl = buf.indexOf(10, start);
+        const nl = filled.indexOf(10, start);
         if (nl < 0) break;
-        const cr = nl > start && buf[nl - 1] === 13;
-        yield { bytes: buf.subarray(start, cr ? nl - 1 : nl), eol: cr ? '\r\n' : '\n' };
+        const cr = nl > start && filled[nl - 1] === 13;
+        yield { bytes: filled.subarray(start, cr ? nl - 1 : nl), eol: cr ? '\r\n' : '\n' };
         start = nl + 1;
       }
-      carry = Buffer.from(buf.subarray(start));
+      buf.copyWithin(0, start, end);
+      held = end - start;
     }
-    if (carry.length > 0) yield { bytes: carry, eol: '' };
+    if (held > 0) yield { bytes: buf.subarray(0, held), eol: '' };
   } finally {
     await fh.close();
   }
@@ -153,8 +186,12 @@ interface Kept {
  * are not kept).
  */
 export class FileApplier {
-  private results = new Map<string, TaskResult | Kept>();
+  // Each value is its own object (a Kept, or a task result in a box): the write marks the values it
+  // used, not their custom_ids (the ids it computes are new strings, 100,000 of them kept only for that).
+  private results = new Map<string, Kept | { t: TaskResult }>();
   private failures = new Map<string, string>();
+  /** The answers' model names, one string each (100,000 answers name one or two models). */
+  private models = new Map<string, string>();
 
   constructor(
     private readonly adapter: BatchTaskAdapter,
@@ -170,20 +207,26 @@ export class FileApplier {
     }
     const a = o.answer;
     if (a.logprobs === undefined && a.refusal === null && a.content !== null) {
-      this.results.set(o.custom_id, { c: a.content, m: a.model, i: a.usage.input_tokens, o: a.usage.output_tokens });
+      let m = a.model;
+      if (m !== undefined) {
+        const same = this.models.get(m);
+        if (same === undefined) this.models.set(m, m);
+        else m = same;
+      }
+      this.results.set(o.custom_id, { c: a.content, m, i: a.usage.input_tokens, o: a.usage.output_tokens });
       this.failures.delete(o.custom_id);
       return;
     }
     const r = this.adapter.accept(a);
     if (r.ok) {
-      this.results.set(o.custom_id, r.result);
+      this.results.set(o.custom_id, { t: r.result });
       this.failures.delete(o.custom_id);
     } else if (!this.results.has(o.custom_id)) this.failures.set(o.custom_id, r.reason);
   }
 
   /** The task's result of a kept answer, or why there is none. */
-  private resultOf(k: TaskResult | Kept): { ok: true; result: TaskResult } | { ok: false; reason: string } {
-    if (!('c' in k)) return { ok: true, result: k };
+  private resultOf(k: Kept | { t: TaskResult }): { ok: true; result: TaskResult } | { ok: false; reason: string } {
+    if ('t' in k) return { ok: true, result: k.t };
     return this.adapter.accept({
       content: k.c,
       refusal: null,
@@ -210,13 +253,14 @@ export class FileApplier {
     const target = existsSync(output) ? realpathSync(output) : output;
     const mode = existsSync(target) ? statSync(target).mode & 0o777 : undefined;
     const tmp = tempPathFor(target);
-    const used = new Set<string>();
+    const usedResults = new Set<Kept | { t: TaskResult }>();
+    const usedFailures = new Set<string>();
     await writeNewFile(tmp, { flags: 'wx', mode: 0o600 }, async (put) => {
       let i = -1;
       for await (const { bytes, eol } of rawLines(input)) {
         i++;
         if ((i & 4095) === 0 && signal?.aborted) throw Object.assign(new Error('cancelled'), { name: 'AbortError' });
-        const eolBytes = eol === '' ? undefined : Buffer.from(eol);
+        const eolBytes = eol === '' ? undefined : eol === '\n' ? LF : CRLF;
         const within = this.opts.limit === undefined || i < this.opts.limit;
         const rec = within ? recordOf(bytes) : undefined;
         const q = rec ? this.adapter.request(rec.record) : undefined;
@@ -238,18 +282,17 @@ export class FileApplier {
         const id = customIdFor(q.body, this.adapter.key ? this.adapter.key(rec.record) : messagesKey(q.messages));
         const kept = this.results.get(id);
         const r = kept ? this.resultOf(kept) : undefined;
+        if (kept) usedResults.add(kept);
         if (r?.ok) {
-          used.add(id);
           summary.applied++;
-          put(Buffer.from(JSON.stringify(applyResult(rec.record, r.result, fields))));
+          put(JSON.stringify(applyResult(rec.record, r.result, fields)));
         } else if (r) {
-          used.add(id);
           summary.failed.push({ i, line: i + 1, custom_id: id, reason: r.reason });
           put(bytes);
         } else {
           const reason = this.failures.get(id);
           if (reason !== undefined) {
-            used.add(id);
+            usedFailures.add(id);
             summary.failed.push({ i, line: i + 1, custom_id: id, reason });
           } else summary.redo.push({ i, line: i + 1 });
           put(bytes);
@@ -267,9 +310,9 @@ export class FileApplier {
     if (mode !== undefined) chmodSync(tmp, mode);
     renameSync(tmp, target);
     fsyncDir(dirname(target));
-    summary.answers = used.size;
-    for (const id of this.results.keys()) if (!used.has(id)) summary.stale.push(id);
-    for (const id of this.failures.keys()) if (!used.has(id)) summary.stale.push(id);
+    summary.answers = usedResults.size + usedFailures.size;
+    for (const [id, v] of this.results) if (!usedResults.has(v)) summary.stale.push(id);
+    for (const id of this.failures.keys()) if (!usedFailures.has(id)) summary.stale.push(id);
     return summary;
   }
 }

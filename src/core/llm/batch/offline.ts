@@ -31,7 +31,7 @@ export async function exportRequests(
       ...opts,
       onSkip: (i, line, reason) => summary.skipped.push({ i, line, reason }),
     })) {
-      put(Buffer.from(`${inputLine(r, CHAT_ENDPOINT)}\n`));
+      put(`${inputLine(r, CHAT_ENDPOINT)}\n`);
       summary.requests++;
     }
   });
