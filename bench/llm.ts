@@ -7,9 +7,16 @@
 // client's CPU per request (process.cpuUsage / requests). Each request is a structured label call
 // (json_schema response_format, zod validation of the answer). Baseline, measured in the same run:
 // the bare SDK (`new OpenAI()` with its default fetch, maxRetries 0) doing the same request and
-// parse; both in ROUNDS alternating rounds per level, medians reported. Targets: >= 95% of ideal
+// parse; and the floor under any client: the same request body by hand over node:http (a
+// keep-alive agent), its answer parsed and validated with the same zod schema, no SDK. All three
+// in ROUNDS rounds per level (their order turning), medians reported. Targets: >= 95% of ideal
 // at 64, <= 0.5 ms CPU per request. Writes bench/results/llm.json.
+//
+// The floor shows what this machine charges for a request whatever the client: at c=1 the
+// process sleeps 50 ms between answers, and a request after a sleep costs several times its CPU
+// when warm (caches and the core's state: a bare 50 ms timer costs ~0.2 ms of CPU to wake here).
 import { spawn } from 'node:child_process';
+import { Agent, request as httpRequest } from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -141,6 +148,7 @@ async function main(): Promise<void> {
   console.log(`server ${baseURL}, latency ${LATENCY} ms, ${SECONDS} s per level, ${cpus().length} cores`);
   const ours: Run[] = [];
   const bare: Run[] = [];
+  const floor: Run[] = [];
   try {
     for (const c of LEVELS) {
       // ours: LlmClient + structuredCall (keep-alive node:http fetch, AIMD limiter, zod validation)
@@ -161,28 +169,69 @@ async function main(): Promise<void> {
         });
         return Answer.safeParse(JSON.parse(r.choices[0]?.message.content ?? 'null')).success;
       };
-      await drive(c, oneOurs).catch(() => undefined); // warm-up (connections, JIT)
-      await drive(c, oneBare).catch(() => undefined);
-      // ROUNDS rounds of each, alternating which goes first: one 3 s sample of either is as noisy as
-      // the difference at c=1, where most of a request's CPU is the process waking up for it.
-      const oursRuns: Run[] = [];
-      const bareRuns: Run[] = [];
+      // the floor: the same body by hand over node:http, the answer parsed and validated, no SDK
+      const agent = new Agent({ keepAlive: true, maxSockets: c });
+      const url = new URL(`${baseURL}/chat/completions`);
+      const oneRaw = (i: number): Promise<boolean> =>
+        new Promise((resolve, reject) => {
+          const body = JSON.stringify({
+            model: 'bench',
+            messages: messagesFor(i),
+            temperature: 0,
+            max_tokens: 128,
+            response_format: spec.responseFormat,
+          });
+          const req = httpRequest(
+            url,
+            {
+              method: 'POST',
+              agent,
+              headers: {
+                'content-type': 'application/json',
+                'content-length': String(Buffer.byteLength(body)),
+                authorization: 'Bearer sk-bench',
+              },
+            },
+            (res) => {
+              const chunks: Buffer[] = [];
+              res.on('data', (d: Buffer) => chunks.push(d));
+              res.on('error', reject);
+              res.on('end', () => {
+                try {
+                  const r = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+                    choices?: { message?: { content?: string } }[];
+                  };
+                  resolve(Answer.safeParse(JSON.parse(r.choices?.[0]?.message?.content ?? 'null')).success);
+                } catch (err) {
+                  reject(err instanceof Error ? err : new Error(String(err)));
+                }
+              });
+            },
+          );
+          req.on('error', reject);
+          req.end(body);
+        });
+      const contenders = [oneOurs, oneBare, oneRaw];
+      for (const one of contenders) await drive(c, one).catch(() => undefined); // warm-up (connections, JIT)
+      // ROUNDS rounds of each, the order turning each round: one 3 s sample of any is as noisy as
+      // the differences at c=1, where most of a request's CPU is the process waking up for it.
+      const runs: Run[][] = contenders.map(() => []);
       for (let r = 0; r < ROUNDS; r++) {
-        if (r % 2 === 0) {
-          oursRuns.push(await drive(c, oneOurs));
-          bareRuns.push(await drive(c, oneBare));
-        } else {
-          bareRuns.push(await drive(c, oneBare));
-          oursRuns.push(await drive(c, oneOurs));
+        for (let k = 0; k < contenders.length; k++) {
+          const j = (k + r) % contenders.length;
+          runs[j]!.push(await drive(c, contenders[j]!));
         }
       }
       client.close();
-      const o = medianRun(oursRuns);
-      const b = medianRun(bareRuns);
+      agent.destroy();
+      const o = medianRun(runs[0]!);
+      const b = medianRun(runs[1]!);
+      const f = medianRun(runs[2]!);
       ours.push(o);
       bare.push(b);
+      floor.push(f);
       console.log(
-        `  c=${c}: ours ${o.rps.toFixed(0)} req/s (${(o.share * 100).toFixed(1)}% of ideal), ${o.cpuMsPerRequest.toFixed(3)} ms CPU/req; bare SDK ${b.rps.toFixed(0)} req/s, ${b.cpuMsPerRequest.toFixed(3)} ms CPU/req (medians of ${ROUNDS} alternating rounds)`,
+        `  c=${c}: ours ${o.rps.toFixed(0)} req/s (${(o.share * 100).toFixed(1)}% of ideal), ${o.cpuMsPerRequest.toFixed(3)} ms CPU/req; bare SDK ${b.rps.toFixed(0)} req/s, ${b.cpuMsPerRequest.toFixed(3)} ms CPU/req; node:http by hand ${f.rps.toFixed(0)} req/s, ${f.cpuMsPerRequest.toFixed(3)} ms CPU/req (medians of ${ROUNDS} rounds)`,
       );
     }
   } finally {
@@ -193,6 +242,7 @@ async function main(): Promise<void> {
     figure: string;
     value: number;
     baseline: number;
+    baselineLabel?: string;
     ratio: number;
     target: string;
     pass?: boolean;
@@ -223,6 +273,15 @@ async function main(): Promise<void> {
       target: '<= 0.5',
       pass: o.cpuMsPerRequest <= 0.5,
     });
+    const f = floor[k] as Run;
+    rows.push({
+      figure: `  the floor: the same request by hand over node:http, CPU ms/request at c=${f.concurrency}`,
+      value: f.cpuMsPerRequest,
+      baseline: o.cpuMsPerRequest,
+      baselineLabel: 'ours',
+      ratio: f.cpuMsPerRequest / o.cpuMsPerRequest,
+      target: '',
+    });
   }
   const pad = (s: string, n: number): string => s.padEnd(n);
   console.log(`\n${pad('figure', 40)}${pad('value', 12)}${pad('baseline', 12)}${pad('ratio', 8)}target`);
@@ -234,7 +293,7 @@ async function main(): Promise<void> {
   mkdirSync(join(__dirname, 'results'), { recursive: true });
   writeFileSync(
     join(__dirname, 'results', 'llm.json'),
-    `${JSON.stringify({ date: new Date().toISOString(), latencyMs: LATENCY, secondsPerLevel: SECONDS, cores: cpus().length, node: process.version, ours, bareSdk: bare, rows }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), latencyMs: LATENCY, secondsPerLevel: SECONDS, cores: cpus().length, node: process.version, ours, bareSdk: bare, nodeHttp: floor, rows }, null, 2)}\n`,
   );
   console.log('\nwrote bench/results/llm.json');
 }

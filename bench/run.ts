@@ -54,7 +54,7 @@ const benches: Bench[] = [
   {
     name: 'llm',
     file: 'bench/llm.ts',
-    what: 'LLM engine, loopback server, 50 ms latency, medians of 5 alternating rounds',
+    what: 'LLM engine, loopback server, 50 ms latency, medians of 5 rounds, the floor by hand over node:http',
     full: [],
     quick: ['--seconds', '1', '--rounds', '1'],
   },
