@@ -426,3 +426,77 @@ test('batch prices are half the online prices', () => {
     { records: 10, requests: 10, inputTokens: 2_000_000, outputTokens: 1_000_000, cost: 7.5 },
   );
 });
+
+/** A Files endpoint that reads an upload and throws its bytes away (or redirects it), counting them. */
+async function discardingFilesServer(answer: 'file' | 'redirect'): Promise<{ url: string; close: () => void }> {
+  const { createServer } = await import('node:http');
+  const srv = createServer((req, res) => {
+    let bytes = 0;
+    req.on('data', (c: Buffer) => (bytes += c.length));
+    req.on('end', () => {
+      if (answer === 'redirect') {
+        res.writeHead(307, { location: '/elsewhere/v1/files' }).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          id: 'file-1',
+          object: 'file',
+          bytes,
+          created_at: 0,
+          filename: 'upload.jsonl',
+          purpose: 'batch',
+          status: 'processed',
+        }),
+      );
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as import('node:net').AddressInfo).port;
+  return { url: `http://127.0.0.1:${port}/v1`, close: () => srv.close() };
+}
+
+test('an upload streams the file: what is sent is not kept until the server answers', async () => {
+  const { setFlagsFromString } = await import('node:v8');
+  const { runInNewContext } = await import('node:vm');
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const size = 48 * 1024 * 1024;
+  const file = join(dir(), 'upload.jsonl');
+  const line = `${JSON.stringify({ custom_id: 'x', body: { text: 'y'.repeat(900) } })}\n`;
+  writeFileSync(file, line.repeat(Math.ceil(size / line.length)));
+  const srv = await discardingFilesServer('file');
+  try {
+    const client = new BatchApiClient({ baseURL: srv.url, apiKey: KEY });
+    gc();
+    const before = process.memoryUsage().arrayBuffers;
+    let peak = 0;
+    const sample = setInterval(() => {
+      gc();
+      peak = Math.max(peak, process.memoryUsage().arrayBuffers - before);
+    }, 20);
+    const uploaded = await client.upload(file).finally(() => clearInterval(sample));
+    assert.ok(uploaded.bytes > size, 'the server read the whole multipart body');
+    // undici's default redirect mode kept a copy of every chunk sent until the answer: the whole
+    // file (51 MB held here); streamed, 15 MB (this process also runs the server's side)
+    assert.ok(peak < size / 2, `at most half the file held at once (held ${(peak / 2 ** 20).toFixed(1)} MB)`);
+  } finally {
+    srv.close();
+  }
+});
+
+test('a server that redirects an upload: a clear error naming the base URL, no retries', async () => {
+  const file = join(dir(), 'small-upload.jsonl');
+  writeFileSync(file, '{"custom_id":"a","body":{}}\n');
+  const srv = await discardingFilesServer('redirect');
+  try {
+    const client = new BatchApiClient({ baseURL: srv.url, apiKey: KEY });
+    await assert.rejects(client.upload(file), (err: Error) => {
+      assert.match(err.message, /answered with a redirect, which an upload cannot follow/);
+      assert.ok(err.message.includes(srv.url), err.message);
+      return true;
+    });
+  } finally {
+    srv.close();
+  }
+});

@@ -8,6 +8,13 @@
 // it needs streamed request bodies (multipart uploads of up to 200 MB) and streamed responses
 // (output files of any size), and it makes a handful of requests, so its CPU per request does not
 // matter.
+//
+// A streamed upload is sent with `redirect: 'error'`. With the default ('follow') undici clones the
+// request to be able to follow a redirect, and the clone tees the body: the branch kept for the
+// redirect is never read, so it buffers every chunk sent, the whole file (nodejs/undici#4058; a
+// 267 MB upload held 258 MB until the server answered). A streamed body cannot be sent again
+// after a redirect anyway (the Fetch standard fails it), so nothing is lost: a server that
+// redirects an upload gets a clear error naming the base URL.
 import { createReadStream, createWriteStream, fsyncSync, openSync, closeSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -49,6 +56,7 @@ export class BatchApiClient {
       organization: null,
       project: null,
       webhookSecret: null,
+      fetch: uploadSafeFetch,
     });
   }
 
@@ -66,6 +74,11 @@ export class BatchApiClient {
         return await this.sdk.files.create({ file, purpose: 'batch' }, { signal, maxRetries: 0 });
       } catch (err) {
         if (signal?.aborted) throw abortReason(signal);
+        if (isRedirectRefused(err))
+          throw new Error(
+            `upload of ${filename}: ${this.baseURL} answered with a redirect, which an upload cannot follow (its body is streamed from the file); set the base URL to where it redirects`,
+            { cause: err },
+          );
         if (!isTransient(err) || attempt >= (this.opts.maxRetries ?? 4)) throw this.wrap(err, `upload of ${filename}`);
         this.opts.log?.(
           `upload of ${filename}: ${this.redact(err instanceof Error ? err.message : String(err))}; retry ${attempt + 1}`,
@@ -215,6 +228,23 @@ export class BatchApiError extends Error {
     super(message);
     this.name = 'BatchApiError';
   }
+}
+
+/**
+ * The global fetch, with `redirect: 'error'` for a streamed request body (see the top of this
+ * file): undici would otherwise keep a copy of everything it sends until the answer.
+ */
+const uploadSafeFetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> =>
+  fetch(input, init?.body instanceof ReadableStream ? { ...init, redirect: 'error' } : init);
+
+/** True for the error of a streamed upload that met a redirect (fetch's redirect mode 'error': undici says "unexpected redirect"). */
+function isRedirectRefused(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e instanceof Error && depth < 4; depth++) {
+    if (/unexpected redirect|redirect mode is set to error/i.test(e.message)) return true;
+    e = e.cause;
+  }
+  return false;
 }
 
 function isTransient(err: unknown): boolean {
