@@ -380,6 +380,42 @@ test('input files are written whole, split at the limits, with their sizes', asy
   );
 });
 
+test('input files through the write buffer: requests longer than it, multi-byte text, byte limits, each file hashed as written', async () => {
+  const { createHash } = await import('node:crypto');
+  // the writer's 1 MiB buffer: requests of 0.3-27 KB (over 1 MiB between the long ones) and four of 1.8 MB,
+  // in two-, three- and four-byte characters
+  const reqs: BatchRequest[] = Array.from({ length: 400 }, (_, i) => ({
+    custom_id: `r-${i}`,
+    body: {
+      model: 'm',
+      messages: [
+        {
+          role: 'user',
+          content: `${'é漢🙂'.repeat(i % 97 === 0 ? 200_000 : 30 + ((i * 7919) % 3000))} ${i}`,
+        },
+      ],
+    },
+  }));
+  const files = await writeInputFiles(reqs, dir(), 'buf', { maxBytes: 8 * 1024 * 1024 });
+  assert.ok(files.length > 1, 'split by bytes');
+  const lines: string[] = [];
+  for (const f of files) {
+    const bytes = readFileSync(f.path);
+    assert.ok(bytes.length <= 8 * 1024 * 1024);
+    assert.equal(bytes.length, f.bytes);
+    assert.equal(createHash('sha256').update(bytes).digest('hex'), f.sha256, `${f.name}: the hash of its bytes`);
+    const text = bytes.toString('utf8');
+    assert.ok(text.endsWith('\n'));
+    lines.push(...text.slice(0, -1).split('\n'));
+  }
+  assert.equal(lines.length, reqs.length);
+  lines.forEach((l, i) => {
+    const o = JSON.parse(l) as { custom_id: string; body: BatchRequest['body'] };
+    assert.equal(o.custom_id, `r-${i}`);
+    assert.deepEqual(o.body, reqs[i]?.body, `request ${i} whole`);
+  });
+});
+
 test('chat completions give deterministic logprobs and top_logprobs when asked', async () => {
   const sdk = new OpenAI({ baseURL: server().baseURL, apiKey: KEY });
   const ask = () =>

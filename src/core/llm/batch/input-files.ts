@@ -1,7 +1,8 @@
 // Writes batch input files: requests in the OpenAI batch format, split so that no file holds more
 // than `maxRequests` requests or `maxBytes` bytes (the Batch API's 50,000 and 200 MB). Each file is
 // written to a temporary name, fsynced and renamed: a file under its final name is whole. Lines are
-// buffered 1 MiB at a time; the requests are never held together in memory.
+// encoded into one 1 MiB buffer, written (and hashed) each time it fills; the requests are never
+// held together in memory, and no buffer is made per line.
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,8 +30,8 @@ export class InputFileWriter {
   private hash: Hash | undefined;
   private count = 0;
   private bytes = 0;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  private readonly buf = Buffer.allocUnsafe(1 << 20);
+  private size = 0;
   private readonly limits: SplitLimits;
 
   /** Files are named `<prefix>-<n>.jsonl` (n counted from `firstIndex`). */
@@ -49,20 +50,20 @@ export class InputFileWriter {
   }
 
   add(req: BatchRequest): void {
-    const line = Buffer.from(`${inputLine(req, this.url)}\n`);
-    if (line.length > this.limits.maxBytes)
+    const line = `${inputLine(req, this.url)}\n`;
+    const n = Buffer.byteLength(line);
+    if (n > this.limits.maxBytes)
       throw new Error(
-        `the request ${req.custom_id} is ${line.length} bytes, more than a batch file may hold (${this.limits.maxBytes})`,
+        `the request ${req.custom_id} is ${n} bytes, more than a batch file may hold (${this.limits.maxBytes})`,
       );
-    if (this.fd !== -1 && (this.count + 1 > this.limits.maxRequests || this.bytes + line.length > this.limits.maxBytes))
+    if (this.fd !== -1 && (this.count + 1 > this.limits.maxRequests || this.bytes + n > this.limits.maxBytes))
       this.closeFile();
     if (this.fd === -1) this.openFile();
-    this.pending.push(line);
-    this.pendingBytes += line.length;
-    this.hash?.update(line);
+    if (n > this.buf.length - this.size) this.flush();
+    if (n >= this.buf.length) this.write(Buffer.from(line), n);
+    else this.size += this.buf.write(line, this.size);
     this.count++;
-    this.bytes += line.length;
-    if (this.pendingBytes >= 1 << 20) this.flush();
+    this.bytes += n;
   }
 
   /** Closes the last file; returns all files written. */
@@ -90,12 +91,17 @@ export class InputFileWriter {
   }
 
   private flush(): void {
-    if (this.pending.length === 0) return;
-    const b = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingBytes);
+    if (this.size === 0) return;
+    this.write(this.buf, this.size);
+    this.size = 0;
+  }
+
+  /** Writes and hashes the first `n` bytes of `b`. */
+  private write(b: Buffer, n: number): void {
+    const bytes = n === b.length ? b : b.subarray(0, n);
+    this.hash?.update(bytes);
     let off = 0;
-    while (off < b.length) off += writeSync(this.fd, b, off, b.length - off);
-    this.pending = [];
-    this.pendingBytes = 0;
+    while (off < n) off += writeSync(this.fd, bytes, off, n - off);
   }
 
   private closeFile(): void {
