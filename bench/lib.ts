@@ -15,7 +15,8 @@ export interface Row {
   /** value / baseline (or the inverse when `higherIsBetter`), as the target is phrased. */
   ratio: number;
   target: string;
-  pass: boolean;
+  /** Left out where there is no target (the table's "met" column is empty then). */
+  pass?: boolean;
 }
 
 export function report(name: string, rows: Row[], extra: Record<string, unknown> = {}): void {
@@ -26,7 +27,7 @@ export function report(name: string, rows: Row[], extra: Record<string, unknown>
     `${fmt(r.baseline)} (${r.baselineLabel})`,
     `${r.ratio.toFixed(2)}x`,
     r.target,
-    r.pass ? 'pass' : 'MISS',
+    r.pass === undefined ? '' : r.pass ? 'pass' : 'MISS',
   ]);
   printTable(['figure', 'value', 'baseline (same run)', 'ratio', 'target', ''], table);
   writeFileSync(resultsFile(name), JSON.stringify({ name, date: new Date().toISOString(), rows, ...extra }, null, 2));
