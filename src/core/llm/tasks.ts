@@ -240,9 +240,28 @@ function outputEstimate(task: TaskId, o: CommonOptions): number {
   return Math.min(o.maxTokens, TYPICAL_OUTPUT_TOKENS[task]);
 }
 
+/** Token counts of the long texts every request repeats (the system prompt, few-shot turns). */
+const repeatedTokens = new Map<string, number>();
+
+/**
+ * The input tokens of a request's messages. All but the last (the record's) come from the prompt
+ * and repeat in every request: each long one is counted once (a cost estimate over 100,000
+ * records counted the same system prompt 100,000 times).
+ */
 function messagesTokens(messages: ChatMessage[]): number {
   let n = 0;
-  for (const m of messages) n += estimateTokens(m.content) + 4;
+  for (let i = 0; i < messages.length; i++) {
+    const text = (messages[i] as ChatMessage).content;
+    let t = i < messages.length - 1 && text.length >= 256 ? repeatedTokens.get(text) : undefined;
+    if (t === undefined) {
+      t = estimateTokens(text);
+      if (i < messages.length - 1 && text.length >= 256) {
+        if (repeatedTokens.size >= 64) repeatedTokens.clear();
+        repeatedTokens.set(text, t);
+      }
+    }
+    n += t + 4;
+  }
   return n;
 }
 
