@@ -252,10 +252,11 @@ function messagesTokens(messages: ChatMessage[]): number {
   let n = 0;
   for (let i = 0; i < messages.length; i++) {
     const text = (messages[i] as ChatMessage).content;
-    let t = i < messages.length - 1 && text.length >= 256 ? repeatedTokens.get(text) : undefined;
+    const repeated = i < messages.length - 1 && text.length >= 256;
+    let t = repeated ? repeatedTokens.get(text) : undefined;
     if (t === undefined) {
       t = estimateTokens(text);
-      if (i < messages.length - 1 && text.length >= 256) {
+      if (repeated) {
         if (repeatedTokens.size >= 64) repeatedTokens.clear();
         repeatedTokens.set(text, t);
       }
