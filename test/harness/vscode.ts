@@ -232,6 +232,10 @@ export async function startCodeServer(opts: StartOptions = {}): Promise<CodeServ
       // Its temporary files (VS Code's IPC and git sockets, the TypeScript server's folder) in its own
       // folder, removed with it; not when that path would make a socket's path too long (108 bytes).
       ...(serverTmp ? { TMPDIR: serverTmp } : {}),
+      // No extension gallery for a test's or a bench's server: the workbench queried open-vsx.org's
+      // (recommendations for the files a test opens), which no test may reach, and a query that
+      // fell inside the XSS test's window was counted as a request leaving the workbench.
+      ...(opts.persistent ? {} : { EXTENSIONS_GALLERY: '{}' }),
       ...opts.env,
       NODE_OPTIONS: '',
     },
