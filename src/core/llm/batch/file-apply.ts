@@ -15,7 +15,6 @@ import {
   renameSync,
   rmSync,
   statSync,
-  writeSync,
 } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -26,13 +25,12 @@ import { fingerprintChange, fingerprintPath, fsyncDir, tempPathFor } from '../..
 import { applyResult, type TaskResult } from '../apply-result';
 import type { BatchOutcome, BatchRequest } from './format';
 import { customIdFor, messagesKey, type ApplySummary, type BatchTaskAdapter } from './records';
+import { WriteBuffer } from './write-buffer';
 
 /**
- * Writes a new file `tmp` (opened with `how`) with what `fill` puts, through one 1 MiB buffer
- * (each put is copied into it, a string encoded into it), then fsyncs and closes it; when anything
- * fails the file is closed and removed. Returns the bytes written. A put may reuse its buffer as
- * soon as `put` returns. One buffer for the whole file, not one per write: applying 100,000
- * results held some 45 MB of spent write and read buffers until V8 collected them (bench/batch.ts).
+ * Writes a new file `tmp` (opened with `how`) with what `fill` puts, through one buffer
+ * (write-buffer.ts: a put may reuse its buffer as soon as `put` returns), then fsyncs and closes
+ * it; when anything fails the file is closed and removed. Returns the bytes written.
  */
 export async function writeNewFile(
   tmp: string,
@@ -40,41 +38,10 @@ export async function writeNewFile(
   fill: (put: (b: Buffer | string) => void) => Promise<void>,
 ): Promise<number> {
   const fd = openSync(tmp, how.flags, how.mode);
-  const buf = Buffer.allocUnsafe(WRITE_BUFFER);
-  let size = 0;
-  let bytes = 0;
-  const writeAll = (b: Buffer, end: number): void => {
-    let off = 0;
-    while (off < end) off += writeSync(fd, b, off, end - off);
-    bytes += end;
-  };
-  const flush = (): void => {
-    if (size > 0) writeAll(buf, size);
-    size = 0;
-  };
-  const putBytes = (b: Buffer): void => {
-    if (b.length > buf.length - size) {
-      flush();
-      if (b.length >= buf.length) {
-        writeAll(b, b.length);
-        return;
-      }
-    }
-    b.copy(buf, size);
-    size += b.length;
-  };
+  const out = new WriteBuffer(fd);
   try {
-    await fill((b) => {
-      if (typeof b !== 'string') putBytes(b);
-      // UTF-8 takes at most 3 bytes per UTF-16 unit: a string that surely fits is encoded in place
-      else if (b.length * 3 <= buf.length - size) size += buf.write(b, size);
-      else if (b.length * 3 <= buf.length) {
-        flush();
-        size += buf.write(b, size);
-      } else putBytes(Buffer.from(b));
-      if (size >= buf.length) flush();
-    });
-    flush();
+    await fill((b) => out.put(b));
+    out.flush();
     fsyncSync(fd);
     closeSync(fd);
   } catch (err) {
@@ -82,10 +49,9 @@ export async function writeNewFile(
     rmSync(tmp, { force: true });
     throw err;
   }
-  return bytes;
+  return out.written;
 }
 
-const WRITE_BUFFER = 1 << 20;
 const READ_BUFFER = 1 << 20;
 const LF = Buffer.from('\n');
 const CRLF = Buffer.from('\r\n');

@@ -1,12 +1,13 @@
 // Writes batch input files: requests in the OpenAI batch format, split so that no file holds more
 // than `maxRequests` requests or `maxBytes` bytes (the Batch API's 50,000 and 200 MB). Each file is
 // written to a temporary name, fsynced and renamed: a file under its final name is whole. Lines are
-// encoded into one 1 MiB buffer, written (and hashed) each time it fills; the requests are never
-// held together in memory, and no buffer is made per line.
+// written through one buffer (write-buffer.ts) and hashed as they are written; the requests are
+// never held together in memory.
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BATCH_LIMITS, CHAT_ENDPOINT, inputLine, type BatchRequest } from './format';
+import { WriteBuffer } from './write-buffer';
 
 export interface InputFile {
   /** File name inside the folder (also the name it is uploaded under). */
@@ -30,8 +31,7 @@ export class InputFileWriter {
   private hash: Hash | undefined;
   private count = 0;
   private bytes = 0;
-  private readonly buf = Buffer.allocUnsafe(1 << 20);
-  private size = 0;
+  private out: WriteBuffer | undefined;
   private readonly limits: SplitLimits;
 
   /** Files are named `<prefix>-<n>.jsonl` (n counted from `firstIndex`). */
@@ -59,9 +59,7 @@ export class InputFileWriter {
     if (this.fd !== -1 && (this.count + 1 > this.limits.maxRequests || this.bytes + n > this.limits.maxBytes))
       this.closeFile();
     if (this.fd === -1) this.openFile();
-    if (n > this.buf.length - this.size) this.flush();
-    if (n >= this.buf.length) this.write(Buffer.from(line), n);
-    else this.size += this.buf.write(line, this.size);
+    (this.out as WriteBuffer).put(line);
     this.count++;
     this.bytes += n;
   }
@@ -85,27 +83,15 @@ export class InputFileWriter {
     this.name = `${this.prefix}-${this.firstIndex + this.files.length}.jsonl`;
     this.tmp = join(this.dir, `.${this.name}.${process.pid}.tmp`);
     this.fd = openSync(this.tmp, 'w', 0o600);
-    this.hash = createHash('sha256');
+    const hash = createHash('sha256');
+    this.hash = hash;
+    this.out = new WriteBuffer(this.fd, (b) => hash.update(b));
     this.count = 0;
     this.bytes = 0;
   }
 
-  private flush(): void {
-    if (this.size === 0) return;
-    this.write(this.buf, this.size);
-    this.size = 0;
-  }
-
-  /** Writes and hashes the first `n` bytes of `b`. */
-  private write(b: Buffer, n: number): void {
-    const bytes = n === b.length ? b : b.subarray(0, n);
-    this.hash?.update(bytes);
-    let off = 0;
-    while (off < n) off += writeSync(this.fd, bytes, off, n - off);
-  }
-
   private closeFile(): void {
-    this.flush();
+    this.out?.flush();
     fsyncSync(this.fd);
     closeSync(this.fd);
     this.fd = -1;
