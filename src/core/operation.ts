@@ -22,6 +22,17 @@ export interface Estimate {
   cost?: number;
   /** A resumed job: the records still to do (the requests, tokens and cost above count only these). */
   remaining?: number;
+  /**
+   * The requests, tokens and cost were summed over this many records spread evenly over the file
+   * and scaled to all of them (a large file no job has touched yet: src/core/estimate.ts).
+   */
+  sampled?: number;
+}
+
+/** What an estimate is given: the signal that stops it (a long pass over a file) and where it reports how far it is. */
+export interface EstimateContext {
+  signal: AbortSignal;
+  progress?: (p: Progress) => void;
 }
 
 export interface OperationContext {
@@ -36,7 +47,7 @@ export interface Operation<S extends z.ZodType, R> {
   readonly title: string;
   readonly description: string;
   readonly options: S;
-  estimate?(options: z.output<S>, ctx: Pick<OperationContext, 'signal'>): Promise<Estimate>;
+  estimate?(options: z.output<S>, ctx: EstimateContext): Promise<Estimate>;
   run(options: z.output<S>, ctx: OperationContext): Promise<R>;
 }
 

@@ -3,7 +3,7 @@
 // raw options once, so that a face runs any operation through one generic runner without casts:
 // estimate, run with progress, a summary in neutral words, and what a cancelled run kept.
 import type { z } from 'zod';
-import type { Estimate, Operation, OperationContext } from './operation';
+import type { Estimate, EstimateContext, Operation, OperationContext } from './operation';
 import { JobCancelledError, type JobSummary } from './jobs/runner';
 import { llmOperations, type LlmEnv } from './llm/tasks';
 import type { TaskId } from './llm/prompts';
@@ -55,7 +55,7 @@ export interface Summary {
 export interface Prepared<R> {
   readonly id: string;
   readonly title: string;
-  estimate(signal: AbortSignal): Promise<Estimate | undefined>;
+  estimate(ctx: EstimateContext): Promise<Estimate | undefined>;
   run(ctx: OperationContext): Promise<R>;
   summarize(result: R): Summary;
   /** A cancelled run's partial result and what is kept, from the error it ended with. */
@@ -66,14 +66,14 @@ export interface Prepared<R> {
 
 /** An operation's batch mode with its options parsed: the estimate at batch prices, the run. */
 export interface PreparedBatch<R> {
-  estimate(signal: AbortSignal): Promise<Estimate | undefined>;
+  estimate(ctx: EstimateContext): Promise<Estimate | undefined>;
   /** Submits (or, run again, resumes) the batches, waits for them, applies their results. */
   run(ctx: OperationContext, mode?: BatchModeOptions): Promise<R>;
 }
 
 /** How an operation runs as a batch, over its parsed options. */
 export interface BatchMode<O, R> {
-  estimate(options: O, ctx: Pick<OperationContext, 'signal'>): Promise<Estimate>;
+  estimate(options: O, ctx: EstimateContext): Promise<Estimate>;
   run(options: O, ctx: OperationContext, mode: BatchModeOptions): Promise<R>;
 }
 
@@ -109,14 +109,14 @@ export function entry<S extends z.ZodType, R>(
       return {
         id: op.id,
         title: op.title,
-        estimate: async (signal) => (op.estimate ? op.estimate(options, { signal }) : undefined),
+        estimate: async (ctx) => (op.estimate ? op.estimate(options, ctx) : undefined),
         run: (ctx) => op.run(options, ctx),
         summarize: (r) => reporting.summarize(r),
         cancelled: (err) => reporting.cancelled?.(err),
         ...(batch
           ? {
               batch: {
-                estimate: (signal: AbortSignal) => batch.estimate(options, { signal }),
+                estimate: (ctx: EstimateContext) => batch.estimate(options, ctx),
                 run: (ctx: OperationContext, mode: BatchModeOptions = {}) => batch.run(options, ctx, mode),
               },
             }
@@ -303,7 +303,7 @@ export function llmEntries(env: LlmEnv): { readonly [K in TaskId]: OperationEntr
   const ops = llmOperations(env);
   // Every task also runs as a Batch API job (src/core/llm/batch/operation.ts; consistency's k samples as k requests).
   const batch = <K extends BatchTaskId>(id: K): BatchMode<TaskOptionsById[K], JobSummary> => ({
-    estimate: (o) => estimateBatch(id, o, env),
+    estimate: (o, ctx) => estimateBatch(id, o, env, ctx),
     run: (o, ctx, mode) => runTaskAsBatch(id, o, env, ctx, mode),
   });
   // Label with `cascade`: the cheap model first, the strong one where it is unsure (cascade-run.ts).
@@ -333,9 +333,9 @@ export function llmEntries(env: LlmEnv): { readonly [K in TaskId]: OperationEntr
  * stronger one on every record too; how many escalate is known only as it runs.
  */
 async function cascadeEstimate(
-  op: { estimate?(o: LabelOptions, ctx: Pick<OperationContext, 'signal'>): Promise<Estimate | undefined> | undefined },
+  op: { estimate?(o: LabelOptions, ctx: EstimateContext): Promise<Estimate | undefined> | undefined },
   o: LabelOptions,
-  ctx: Pick<OperationContext, 'signal'>,
+  ctx: EstimateContext,
 ): Promise<Estimate> {
   const e: Estimate = { records: 0, requests: 0, inputTokens: 0, outputTokens: 0, cost: 0 };
   for (const model of o.cascade ?? []) {
@@ -346,6 +346,7 @@ async function cascadeEstimate(
     e.inputTokens += x.inputTokens;
     e.outputTokens += x.outputTokens;
     e.cost = (e.cost ?? 0) + (x.cost ?? 0);
+    if (x.sampled !== undefined) e.sampled = x.sampled;
   }
   return e;
 }

@@ -5,7 +5,7 @@
 // "Retry Failed".
 import * as vscode from 'vscode';
 import type { z } from 'zod';
-import type { Operation, OperationContext, Progress } from '../core/operation';
+import type { Estimate, EstimateContext, Operation, OperationContext, Progress } from '../core/operation';
 import type { OperationEntry, Summary } from '../core/registry';
 import type { EndpointSettings } from './settings';
 import { confirmEstimate } from './llmFace';
@@ -37,6 +37,8 @@ interface RunningJob {
   started: number;
   /** The latest progress line. */
   message: string;
+  /** What a cancel keeps, under "Cancel the Job" (default: finished records). */
+  cancelKeeps?: string;
   cancel(): void;
 }
 
@@ -83,7 +85,7 @@ export function registerJobCommands(context: vscode.ExtensionContext, log: Log):
         { label: '$(output) Show the Output', description: 'the "Dataset Curator" output channel', act: 'output' },
         {
           label: '$(stop-circle) Cancel the Job',
-          description: 'finished records are kept; run it again to resume',
+          description: job.cancelKeeps ?? 'finished records are kept; run it again to resume',
           act: 'cancel',
         },
       ];
@@ -98,6 +100,43 @@ export function registerJobCommands(context: vscode.ExtensionContext, log: Log):
       }
     }),
   );
+}
+
+/**
+ * A job in the running list and in the status bar (its item's click shows it and cancels it):
+ * `update` sets its line, `dispose` ends it.
+ */
+function trackJob(
+  title: string,
+  cancel: () => void,
+  cancelKeeps?: string,
+): { job: RunningJob; status: vscode.StatusBarItem; dispose(): void } {
+  const job: RunningJob = {
+    id: nextJobId++,
+    title,
+    started: Date.now(),
+    message: '',
+    cancel,
+    ...(cancelKeeps ? { cancelKeeps } : {}),
+  };
+  running.set(job.id, job);
+  setJobContext();
+  const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 10);
+  status.name = 'Dataset Curator job';
+  status.text = `$(sync~spin) ${title}`;
+  status.tooltip = `${title}: click to see it or cancel it`;
+  status.command = { command: 'datasetCurator.showJob', title: 'Show the job', arguments: [job.id] };
+  status.accessibilityInformation = { label: `Dataset Curator job: ${title}. Activate to see it or cancel it.` };
+  status.show();
+  return {
+    job,
+    status,
+    dispose: () => {
+      running.delete(job.id);
+      setJobContext();
+      status.dispose();
+    },
+  };
 }
 
 export function runWithProgress<S extends z.ZodType, R>(
@@ -144,7 +183,17 @@ export async function runOperation<R>(
     const batch = face.batch ? prepared.batch : undefined;
     if (face.batch && !batch) throw new Error(`${op.title} cannot run as a batch`);
     if (face.confirm) {
-      const est = await (batch ?? prepared).estimate(new AbortController().signal);
+      let est: Estimate | undefined;
+      try {
+        est = await estimateWithProgress(face.title, (ctx) => (batch ?? prepared).estimate(ctx));
+      } catch (err) {
+        if (!(err instanceof Error && err.name === 'AbortError')) throw err;
+        log.info(`${face.title}: cancelled while its cost was estimated; nothing was sent`);
+        void vscode.window.showInformationMessage(
+          `${face.title} was cancelled while its cost was estimated. Nothing was sent and no file was changed.`,
+        );
+        return undefined;
+      }
       if (est && !(await confirmEstimate(face.confirm.what, est, face.confirm.settings, log, face.confirm.action)))
         return undefined;
     }
@@ -178,6 +227,62 @@ export async function runOperation<R>(
   }
 }
 
+/** How long an estimate runs before it shows (a small file's never does). */
+const ESTIMATE_NOTICE_MS = 400;
+
+/**
+ * A job's cost estimate (a pass over the file's records, or a sample of them). When it takes more
+ * than a moment it shows as a cancellable notification and as a job in the status bar (whose
+ * click cancels it too), with how far it is. Throws an AbortError when it is cancelled.
+ */
+export async function estimateWithProgress(
+  title: string,
+  estimate: (ctx: EstimateContext) => Promise<Estimate | undefined>,
+): Promise<Estimate | undefined> {
+  const ac = new AbortController();
+  let last: Progress | undefined;
+  let show: ((p: Progress) => void) | undefined;
+  const pending = estimate({
+    signal: ac.signal,
+    progress: (p) => {
+      last = p;
+      show?.(p);
+    },
+  });
+  const settled = pending.then(
+    () => true,
+    () => true,
+  );
+  const quick = await Promise.race([
+    settled,
+    new Promise<false>((r) => setTimeout(() => r(false), ESTIMATE_NOTICE_MS)),
+  ]);
+  if (quick) return pending;
+  const what = `${title}: estimating the cost`;
+  const tracked = trackJob(what, () => ac.abort(), 'nothing was sent yet');
+  try {
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: what, cancellable: true },
+      async (progress, token) => {
+        token.onCancellationRequested(() => ac.abort());
+        let shown = 0;
+        show = (p) => {
+          const share = p.total ? p.done / p.total : 0;
+          progress.report({ message: p.message ?? '', increment: Math.max(0, (share - shown) * 100) });
+          shown = share;
+          tracked.job.message = p.message ?? '';
+          tracked.status.text = `$(sync~spin) ${what}: ${Math.floor(share * 100)}%`;
+        };
+        if (last) show(last);
+        await settled;
+      },
+    );
+  } finally {
+    tracked.dispose();
+  }
+  return pending;
+}
+
 /** How a batch run shows: in the status bar while its batches are pending, a notification when they land. */
 export function batchFace<R>(title: string, log: Log, ran?: () => void): RunFace<R> {
   const t = `${title} (batch)`;
@@ -205,22 +310,8 @@ async function withProgress<R>(
   log: Log,
 ): Promise<R | undefined> {
   const ac = new AbortController();
-  const job: RunningJob = {
-    id: nextJobId++,
-    title: face.title,
-    started: Date.now(),
-    message: '',
-    cancel: () => ac.abort(),
-  };
-  running.set(job.id, job);
-  setJobContext();
-  const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 10);
-  status.name = 'Dataset Curator job';
-  status.text = `$(sync~spin) ${face.title}`;
-  status.tooltip = `${face.title}: click to see it or cancel it`;
-  status.command = { command: 'datasetCurator.showJob', title: 'Show the job', arguments: [job.id] };
-  status.accessibilityInformation = { label: `Dataset Curator job: ${face.title}. Activate to see it or cancel it.` };
-  status.show();
+  const tracked = trackJob(face.title, () => ac.abort());
+  const { job, status } = tracked;
   const started = Date.now();
   log.info(`${face.title}: started`);
   try {
@@ -281,9 +372,7 @@ async function withProgress<R>(
     void vscode.window.showErrorMessage(`${face.title} failed: ${err instanceof Error ? err.message : String(err)}`);
     return undefined;
   } finally {
-    running.delete(job.id);
-    setJobContext();
-    status.dispose();
+    tracked.dispose();
     log.info(`${face.title}: ended after ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
 }

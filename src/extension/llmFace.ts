@@ -88,7 +88,7 @@ export async function confirmEstimate(
   action = 'Run',
 ): Promise<boolean> {
   log.info(
-    `${what}: ${est.records} records${est.remaining !== undefined ? ` (${est.remaining} left to do)` : ''}, ~${est.requests} requests, ~${est.inputTokens}+${est.outputTokens} tokens, ~$${(est.cost ?? 0).toFixed(4)}`,
+    `${what}: ${est.records} records${est.remaining !== undefined ? ` (${est.remaining} left to do)` : ''}, ~${est.requests} requests, ~${est.inputTokens}+${est.outputTokens} tokens, ~$${(est.cost ?? 0).toFixed(4)}${est.sampled !== undefined ? ` (counted on ${est.sampled} records spread over the file)` : ''}`,
   );
   const confirmRequestsAbove = vscode.workspace
     .getConfiguration('datasetCurator')

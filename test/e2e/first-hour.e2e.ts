@@ -8,13 +8,25 @@
 //   - the editor title's "…" menu has a "Dataset Curator" submenu, which starts a label job;
 //   - the job's status bar item shows the job and cancels it;
 //   - with the default settings, a job of 1,200 requests at a price the extension does not know asks
-//     first (it never did: prices defaulted to 0, so every estimate cost $0).
+//     first (it never did: prices defaulted to 0, so every estimate cost $0);
+//   - a label job over a large file: its cost estimate (seconds of tokenizing, before anything is
+//     sent) shows as a job in the status bar with how far it is, and its Cancel stops it: no
+//     question, no job, the file as it was (it could not be cancelled, and showed nothing).
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { notification, openContextMenu, runCommand, sideBarTitle, until, webviewFrame } from '../harness/vscode';
+import {
+  filesUnder,
+  notification,
+  openContextMenu,
+  runCommand,
+  sideBarTitle,
+  until,
+  webviewFrame,
+} from '../harness/vscode';
 import { openLlmWorkbench, type LlmWorkbench } from '../support/llm-workbench';
 
 const lines = [
@@ -294,5 +306,77 @@ describe('the first hour, in a fresh window', () => {
       'no job started',
     );
     assert.equal(readFileSync(join(w!.workspace, 'big.jsonl'), 'utf8'), before);
+  });
+  test('a label job over a large file: the cost estimate shows how far it is, and its Cancel stops it before anything is sent', async () => {
+    // 20,000 records of ~8 KB of text that tokenizes slowly (long made-up words): an estimate that
+    // reads every record (at the sampling threshold, src/core/estimate.ts) and takes seconds.
+    const file = join(w!.workspace, 'large.jsonl');
+    const letters = 'qwxzjkvbpmfgdlhtrcsyn';
+    let seed = 12345;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+    const chunks: string[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      let text = '';
+      while (text.length < 8000) {
+        const n = 8 + (next() % 10);
+        for (let k = 0; k < n; k++) text += letters.charAt(next() % letters.length);
+        text += ' ';
+      }
+      chunks.push(`${JSON.stringify({ id: i, text, label: i % 2 ? 'positive' : 'negative' })}\n`);
+    }
+    writeFileSync(file, chunks.join(''));
+    const digest = (): string => createHash('sha256').update(readFileSync(file)).digest('hex');
+    const before = digest();
+    const filesBefore = filesUnder(w!.workspace).sort();
+    await runCommand(page, 'View: Close All Editors');
+    await runCommand(page, 'View: Show Explorer');
+    const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'large.jsonl' }).first();
+    await row.waitFor({ state: 'visible', timeout: 30_000 });
+    await openContextMenu(page, row);
+    await (await menuItem('Dataset Curator')).hover();
+    await (await menuItem('Label Records with LLM…')).click();
+    const input = page.locator('.quick-input-widget input');
+    await until('the label set', async () => /negative.*positive/.test(await input.inputValue()), 60_000);
+    await input.press('Enter');
+    const first = page.locator('.quick-input-list .monaco-list-row').first();
+    await until('the few-shot question', async () =>
+      ((await first.textContent().catch(() => '')) ?? '').startsWith('Zero-shot'),
+    );
+    await input.press('Enter');
+    // The estimate, as a job in the status bar with how far it is; its click offers to cancel it.
+    const item = page.locator('.statusbar-item', { hasText: /Labeling large\.jsonl: estimating the cost/ }).first();
+    await item.waitFor({ state: 'visible', timeout: 60_000 });
+    const cancel = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Cancel the Job' }).first();
+    // (the editor that the job opened can take the focus and close a quick pick opened before it)
+    await until(
+      'the estimate`s Cancel',
+      async () => {
+        await item.click();
+        return cancel.waitFor({ state: 'visible', timeout: 1500 }).then(
+          () => true,
+          () => false,
+        );
+      },
+      30_000,
+    );
+    assert.match((await cancel.textContent()) ?? '', /nothing was sent yet/);
+    assert.match(
+      (await page.locator('.quick-input-widget .quick-input-title').textContent()) ?? '',
+      /^Labeling large\.jsonl: estimating the cost · running for /,
+    );
+    assert.match(
+      (await page.locator('.quick-input-widget input').getAttribute('placeholder')) ?? '',
+      /^record [\d,]+ of 20,000$/,
+    );
+    await cancel.click();
+    await notification(
+      page,
+      /Labeling large\.jsonl was cancelled while its cost was estimated\. Nothing was sent and no file was changed\./,
+    );
+    // No cost question, no job, the file as it was, no file added (no journal, no copy).
+    assert.equal(await page.locator('.monaco-dialog-box').count(), 0, 'no cost question');
+    assert.equal(await page.locator('.statusbar-item', { hasText: /Labeling large\.jsonl/ }).count(), 0, 'no job');
+    assert.equal(digest(), before);
+    assert.deepEqual(filesUnder(w!.workspace).sort(), filesBefore);
   });
 });

@@ -98,8 +98,8 @@ test('consistency as a batch: k requests a record, the same labels, agreement an
   const fresh = dataset('fresh.jsonl');
   const priced = options(fresh, { pricePerMillionInputTokens: 1, pricePerMillionOutputTokens: 2 });
   const signal = new AbortController().signal;
-  const est = await llmEntries(env).consistency.prepare(priced).batch?.estimate(signal);
-  const estOnline = await llmEntries(env).consistency.prepare(priced).estimate(signal);
+  const est = await llmEntries(env).consistency.prepare(priced).batch?.estimate({ signal });
+  const estOnline = await llmEntries(env).consistency.prepare(priced).estimate({ signal });
   assert.ok(est && estOnline);
   assert.equal(est.requests, TEXTS.length * 4);
   assert.equal(est.requests, estOnline.requests);

@@ -101,8 +101,8 @@ test('the estimate of a generation as a batch: the online estimate at half the p
   const signal = new AbortController().signal;
   for (const task of ['responses', 'preferences', 'dialogues'] as const) {
     const p = entries[task].prepare(o);
-    const online = await p.estimate(signal);
-    const batch = await p.batch?.estimate(signal);
+    const online = await p.estimate({ signal });
+    const batch = await p.batch?.estimate({ signal });
     assert.ok(online?.cost && batch?.cost !== undefined, task);
     assert.equal(batch.requests, online.requests, task);
     assert.ok(Math.abs(batch.cost * 2 - online.cost) < 1e-9, `${task}: ${batch.cost} is half of ${online.cost}`);

@@ -85,7 +85,7 @@ test('generate instructions as a batch: one batch a round from the grown pool, t
   // the estimate: the online one at half the price
   const p = entries.instructions.prepare({ ...options('e.jsonl'), pricePerMillionInputTokens: 2 });
   const signal = new AbortController().signal;
-  const [eo, eb] = [await p.estimate(signal), await p.batch?.estimate(signal)];
+  const [eo, eb] = [await p.estimate({ signal }), await p.batch?.estimate({ signal })];
   assert.ok(eo?.cost && eb?.cost !== undefined);
   assert.ok(Math.abs(eb.cost * 2 - eo.cost) < 1e-9);
 });

@@ -10,6 +10,7 @@ import { assertDatasetFile } from '../../core/store';
 import { ExitCode, UsageError, type Command } from '../cli';
 import {
   confirmEstimate,
+  estimateProgress,
   endpointOptions,
   list,
   llmFlags,
@@ -68,7 +69,11 @@ export const confidence: Command = {
       throw new UsageError('--retry-online goes with --batch (it sends what the batch left failed online)');
     const printer = progressPrinter(io);
     try {
-      const est = await (batch ? prepared.batch : prepared)?.estimate(io.signal);
+      const est = await (batch ? prepared.batch : prepared)?.estimate({
+        signal: io.signal,
+        progress: estimateProgress(printer),
+      });
+      printer.done();
       if (!est) throw new Error('curate confidence has no estimate');
       const go = await confirmEstimate('confidence', est, values, io);
       if (go !== true) return go;

@@ -144,8 +144,9 @@ export async function confirmEstimate(
 ): Promise<true | number> {
   const cost = est.cost ?? 0;
   const left = est.remaining !== undefined ? ` (resuming: ${est.remaining} left to do)` : '';
+  const sampled = est.sampled !== undefined ? ` (counted on ${est.sampled} records spread over the file)` : '';
   io.err(
-    `${label}: ${est.records} record(s)${left}, about ${est.requests} request(s), ${est.inputTokens} input and ${est.outputTokens} output tokens${cost ? `, about $${cost.toFixed(4)}` : ', price unknown'}\n`,
+    `${label}: ${est.records} record(s)${left}, about ${est.requests} request(s), ${est.inputTokens} input and ${est.outputTokens} output tokens${cost ? `, about $${cost.toFixed(4)}` : ', price unknown'}${sampled}\n`,
   );
   const maxCost = num(values['max-cost'], 'max-cost') ?? 1;
   const maxRequests = num(values['max-requests'], 'max-requests') ?? DEFAULT_CONFIRM_REQUESTS_ABOVE;
@@ -166,6 +167,12 @@ export async function confirmEstimate(
   );
   rl.close();
   return /^y(es)?$/i.test(answer.trim()) ? true : ExitCode.ok;
+}
+
+/** The progress of a job's cost estimate, in the printer's line: "estimating the cost: record x of y". */
+export function estimateProgress(printer: { progress: (p: Progress) => void }): (p: Progress) => void {
+  return (p) =>
+    printer.progress({ ...p, message: `estimating the cost: ${p.message ?? `${p.done} of ${p.total ?? '?'}`}` });
 }
 
 /** Progress on one terminal line (only on a terminal), at most five times a second. */

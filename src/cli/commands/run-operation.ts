@@ -8,7 +8,7 @@
 import { UserError, type Progress } from '../../core/operation';
 import type { OperationEntry, Prepared, PreparedBatch, Summary } from '../../core/registry';
 import { ExitCode, UsageError, type Io, type OptionValues } from '../cli';
-import { confirmEstimate, interrupted, progressPrinter, usageErrors } from './llm-common';
+import { confirmEstimate, estimateProgress, interrupted, progressPrinter, usageErrors } from './llm-common';
 
 export interface CliFace<R> {
   /** How the command calls itself in its output ("annotate", "generate responses"). */
@@ -49,7 +49,8 @@ export async function runOperation<R>(
     const batch = asBatch ? batchModeOf(prepared, face.name) : undefined;
     const target = targetOf(raw);
     try {
-      const est = await (batch ?? prepared).estimate(io.signal);
+      const est = await (batch ?? prepared).estimate({ signal: io.signal, progress: estimateProgress(printer) });
+      printer.done();
       if (est) {
         const go = await confirmEstimate(
           batch ? `${face.name} (as a batch, at batch prices)` : face.name,

@@ -5,7 +5,15 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { defineOperation, UserError, type Estimate, type Operation, type Progress } from '../operation';
+import { estimatePass, scaleEstimate } from '../estimate';
+import {
+  defineOperation,
+  UserError,
+  type Estimate,
+  type EstimateContext,
+  type Operation,
+  type Progress,
+} from '../operation';
 import {
   JobCancelledError,
   journalDirFor,
@@ -736,7 +744,7 @@ function finishedInJournal(
   k: number,
   count: number,
   task: LlmTask,
-): { has(i: number, record: Record<string, unknown> | undefined): boolean } {
+): { has(i: number, record: Record<string, unknown> | undefined): boolean; readonly size: number } {
   const path = journalPathFor(journalDirFor(targetPath(o, id)), jobIdOf(id, o, k, count, task.promptHash));
   const state = readJournal(path, true);
   const done = new Map<number, string | undefined>();
@@ -753,6 +761,7 @@ function finishedInJournal(
   // An entry bound to its record's content (a journal `key`) counts only while the record at that
   // index still has that content; the runner redoes the others.
   return {
+    size: done.size,
     has: (i, record) => {
       if (!done.has(i)) return false;
       const key = done.get(i);
@@ -789,7 +798,12 @@ export function cacheFor(o: CommonOptions): ResponseCache | undefined {
   return o.noCache ? undefined : new ResponseCache(o.cacheDir ?? defaultCacheDir());
 }
 
-async function estimateTask<K extends TaskId>(id: K, o: TaskOptionsById[K], env: LlmEnv): Promise<Estimate> {
+async function estimateTask<K extends TaskId>(
+  id: K,
+  o: TaskOptionsById[K],
+  env: LlmEnv,
+  ctx: EstimateContext,
+): Promise<Estimate> {
   let opened: JsonlDataset | undefined;
   let source: RecordSource;
   if (env.openSource) source = await env.openSource(o);
@@ -811,12 +825,14 @@ async function estimateTask<K extends TaskId>(id: K, o: TaskOptionsById[K], env:
     const e: Estimate = { records: n, requests: 0, inputTokens: 0, outputTokens: 0, cost: 0 };
     let cost = 0;
     let pending = 0;
-    for (let i = 0; i < n; i++) {
+    // A resume reads every record (which are done is known only record by record); a first run, a sample past a size.
+    const first = jobs.every((j) => j.done.size === 0);
+    const pass = await estimatePass(n, ctx, first, async (i) => {
       const rec = await source.get(i);
       const left = jobs.filter((j) => !j.done.has(i, rec.value));
-      if (left.length === 0) continue;
+      if (left.length === 0) return;
       pending++;
-      if (!rec.value) continue;
+      if (!rec.value) return;
       const r = (left[0] as (typeof jobs)[number]).task.estimate(rec.value);
       for (const j of left) {
         e.requests += r.requests;
@@ -824,11 +840,11 @@ async function estimateTask<K extends TaskId>(id: K, o: TaskOptionsById[K], env:
         e.outputTokens += r.outputTokens;
         cost += (r.inputTokens * j.prices.input + r.outputTokens * j.prices.output) / 1e6;
       }
-    }
+    });
     e.cost = cost;
     // Records left to do (every record on a first run); `records` stays the file's.
-    if (pending < n) e.remaining = pending;
-    return e;
+    if (!pass.sampled && pending < n) e.remaining = pending;
+    return scaleEstimate(e, pass);
   } finally {
     client.close();
     opened?.close();
@@ -985,9 +1001,9 @@ function op<K extends TaskId, S extends z.ZodType<TaskOptionsById[K]>>(
     description,
     options: schema,
     // A folder or a binary file is refused up front (else every line would be skipped as invalid, exit 0).
-    estimate: async (o) => {
+    estimate: async (o, ctx) => {
       if (!env.openSource) assertDatasetFile(o.input);
-      return estimateTask(id, o as TaskOptionsById[K], env);
+      return estimateTask(id, o as TaskOptionsById[K], env, ctx);
     },
     run: async (o, ctx) => {
       if (!env.openSource) assertDatasetFile(o.input);

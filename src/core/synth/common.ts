@@ -6,7 +6,8 @@ import { createReadStream, existsSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
-import { UserError, type Estimate, type OperationContext } from '../operation';
+import { estimatePass, scaleEstimate } from '../estimate';
+import { UserError, type Estimate, type EstimateContext, type OperationContext } from '../operation';
 import { JsonlDataset } from '../store';
 import { StoreRecordSource } from '../jobs/store-io';
 import { retireJournal } from '../jobs/journal';
@@ -34,7 +35,7 @@ export interface BatchModeOptions {
 
 /** How a generation operation runs as a batch (registry.ts BatchMode). */
 export interface SynthBatchMode<O> {
-  estimate(options: O): Promise<Estimate>;
+  estimate(options: O, ctx: EstimateContext): Promise<Estimate>;
   run(options: O, ctx: OperationContext, mode: BatchModeOptions): Promise<GenerateSummary>;
 }
 
@@ -456,27 +457,32 @@ export function sharedInput(): { openInput(o: SynthOptions): Promise<SynthInput>
   };
 }
 
-/** Estimates a per-record task over the input: each record's requests and tokens. */
+/**
+ * Estimates a per-record task over the input: each record's requests and tokens (a sample of the
+ * records past a size, estimate.ts), with progress, stopped by the signal.
+ */
 export async function estimateRecords(
   o: SynthOptions,
   perRecord: (
     record: Record<string, unknown>,
   ) => { requests: number; inputTokens: number; outputTokens: number } | undefined,
+  ctx: EstimateContext,
   env?: SynthEnv,
 ): Promise<Estimate> {
   const input = await (env?.openInput ?? openInput)(o);
   try {
     const e: Estimate = { records: input.count, requests: 0, inputTokens: 0, outputTokens: 0 };
-    for (let i = 0; i < input.count; i++) {
+    const pass = await estimatePass(input.count, ctx, true, async (i) => {
       const rec: SourceRecord = await input.source.get(i);
       const r = rec.value ? perRecord(rec.value) : undefined;
-      if (!r) continue;
+      if (!r) return;
       e.requests += r.requests;
       e.inputTokens += r.inputTokens;
       e.outputTokens += r.outputTokens;
-    }
-    e.cost = costOf(o, e.inputTokens, e.outputTokens);
-    return e;
+    });
+    const scaled = scaleEstimate(e, pass);
+    scaled.cost = costOf(o, scaled.inputTokens, scaled.outputTokens);
+    return scaled;
   } finally {
     input.close();
   }

@@ -303,7 +303,7 @@ export function dialoguesOperation(env: SynthEnv) {
     description:
       'Multi-turn conversations from topic or persona seeds, as `messages` arrays (roles alternate, no empty turn).',
     options: DialoguesOptions,
-    estimate: (o) => estimateRecords(o, plan(o).estimate, env),
+    estimate: (o, ctx) => estimateRecords(o, plan(o).estimate, ctx, env),
     run: (o, ctx) => {
       if (o.perSeed > 1 && o.temperature === 0)
         throw new UserError('several conversations per seed need a temperature above 0');
@@ -318,7 +318,7 @@ export function dialoguesOperation(env: SynthEnv) {
  */
 export function dialoguesBatchMode(env: SynthEnv): SynthBatchMode<DialoguesOptions> {
   return {
-    estimate: async (o) => asBatchEstimate(await estimateRecords(o, plan(o).estimate, env), pricesOf(o)),
+    estimate: async (o, ctx) => asBatchEstimate(await estimateRecords(o, plan(o).estimate, ctx, env), pricesOf(o)),
     run: (o, ctx, mode) => {
       if (o.perSeed > 1 && o.temperature === 0)
         throw new UserError('several conversations per seed need a temperature above 0');

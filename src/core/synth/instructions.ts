@@ -744,7 +744,7 @@ async function estimateInstructions(o: InstructionsOptions, signal: AbortSignal)
  */
 export function instructionsBatchMode(env: SynthEnv): SynthBatchMode<InstructionsOptions> {
   return {
-    estimate: async (o) => asBatchEstimate(await estimateInstructions(o, new AbortController().signal), pricesOf(o)),
+    estimate: async (o, ctx) => asBatchEstimate(await estimateInstructions(o, ctx.signal), pricesOf(o)),
     run: (o, ctx, mode) => runInstructions(o, env, ctx, mode),
   };
 }

@@ -280,7 +280,7 @@ export function preferencesOperation(env: SynthEnv) {
     description:
       'N candidate responses per prompt, rated by a judge; the best and the worst become a DPO pair (ties skipped), every candidate kept for review.',
     options: PreferencesOptions,
-    estimate: (o) => estimateRecords(o, plan(o).estimate, env),
+    estimate: (o, ctx) => estimateRecords(o, plan(o).estimate, ctx, env),
     run: (o, ctx) => runRecordJob('preferences', o, env, ctx, (deps) => preferencesTask(o, deps)),
   });
 }
@@ -291,7 +291,7 @@ export function preferencesOperation(env: SynthEnv) {
  */
 export function preferencesBatchMode(env: SynthEnv): SynthBatchMode<PreferencesOptions> {
   return {
-    estimate: async (o) => asBatchEstimate(await estimateRecords(o, plan(o).estimate, env), pricesOf(o)),
+    estimate: async (o, ctx) => asBatchEstimate(await estimateRecords(o, plan(o).estimate, ctx, env), pricesOf(o)),
     run: (o, ctx, mode) => runRecordJob('preferences', o, env, ctx, (deps) => preferencesTask(o, deps), mode),
   };
 }

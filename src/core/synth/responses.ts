@@ -144,7 +144,7 @@ export function responsesOperation(env: SynthEnv) {
     description:
       'The response to each record’s instruction or prompt, or the next assistant turn of its conversation; optionally several per record.',
     options: ResponsesOptions,
-    estimate: (o) => estimateRecords(o, plan(o).estimate, env),
+    estimate: (o, ctx) => estimateRecords(o, plan(o).estimate, ctx, env),
     run: (o, ctx) => runRecordJob('responses', o, env, ctx, (deps) => responsesTask(o, deps)),
   });
 }
@@ -152,7 +152,7 @@ export function responsesOperation(env: SynthEnv) {
 /** Responses as a Batch API job (one request per response; the registry's batch mode): the estimate at batch prices. */
 export function responsesBatchMode(env: SynthEnv): SynthBatchMode<ResponsesOptions> {
   return {
-    estimate: async (o) => asBatchEstimate(await estimateRecords(o, plan(o).estimate, env), pricesOf(o)),
+    estimate: async (o, ctx) => asBatchEstimate(await estimateRecords(o, plan(o).estimate, ctx, env), pricesOf(o)),
     run: (o, ctx, mode) => runRecordJob('responses', o, env, ctx, (deps) => responsesTask(o, deps), mode),
   };
 }

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Estimate, OperationContext, Progress } from '../../operation';
+import type { Estimate, EstimateContext, OperationContext, Progress } from '../../operation';
 import { defineOperation, UserError } from '../../operation';
 import { runJob, type JobSummary } from '../../jobs/runner';
 import { openJobTarget, StoreRecordSource } from '../../jobs/store-io';
@@ -79,7 +79,7 @@ export interface CompareBatchMode {
 export async function estimateCompareConfidence(
   o: CompareConfidenceOptions,
   env: LlmEnv,
-  ctx: Pick<OperationContext, 'signal'>,
+  ctx: EstimateContext,
   batch = false,
 ): Promise<Estimate> {
   const ops = llmOperations(env);
@@ -93,6 +93,7 @@ export async function estimateCompareConfidence(
     inputTokens: a.inputTokens + b.inputTokens,
     outputTokens: a.outputTokens + b.outputTokens,
     cost: ((a.cost ?? 0) + (b.cost ?? 0)) * (batch ? 0.5 : 1),
+    ...(a.sampled !== undefined ? { sampled: a.sampled } : {}),
   };
 }
 

@@ -8,7 +8,8 @@
 // other.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Estimate, OperationContext } from '../../operation';
+import { estimatePass, scaleEstimate } from '../../estimate';
+import type { Estimate, EstimateContext, OperationContext } from '../../operation';
 import { UserError } from '../../operation';
 import {
   JobCancelledError,
@@ -111,6 +112,7 @@ export async function estimateBatch<K extends BatchTaskId>(
   id: K,
   o: TaskOptionsById[K],
   env: LlmEnv,
+  ctx: EstimateContext,
 ): Promise<Estimate> {
   let opened: JsonlDataset | undefined;
   let source: RecordSource;
@@ -146,10 +148,12 @@ export async function estimateBatch<K extends BatchTaskId>(
     const e: Estimate = { records: n, requests: 0, inputTokens: 0, outputTokens: 0, cost: 0 };
     let cost = 0;
     let pending = 0;
-    let resumed = false;
-    for (let i = 0; i < n; i++) {
+    let sentBefore = 0; // requests an earlier run sent (a resume)
+    // A first run (nothing sent yet) past a size: a sample of the records (estimate.ts).
+    const first = jobs.every((j) => j.sent.size === 0);
+    const pass = await estimatePass(n, ctx, first, async (i) => {
       const rec = await source.get(i);
-      if (!rec.value) continue;
+      if (!rec.value) return;
       let left = false;
       for (const j of jobs) {
         // the record's request ids (k of them for a k-sample task), the share of them not sent yet
@@ -164,7 +168,7 @@ export async function estimateBatch<K extends BatchTaskId>(
           cids = [customIdFor(r.body, j.adapter.key ? j.adapter.key(rec.value) : messagesKey(r.messages))];
         } else cids = [`record:${j.key ? j.key(rec.value) : String(i)}`]; // a task without a batch form: by its requests (answers.ts)
         const unsent = cids.filter((c) => !j.sent.has(c));
-        if (unsent.length < cids.length) resumed = true;
+        sentBefore += cids.length - unsent.length;
         if (unsent.length === 0) continue;
         left = true;
         // identical records share one request
@@ -180,10 +184,10 @@ export async function estimateBatch<K extends BatchTaskId>(
         cost += costOf({ input_tokens: inputTokens, output_tokens: outputTokens }, j.prices, 'batch');
       }
       if (left) pending++;
-    }
+    });
     e.cost = cost;
-    if (resumed) e.remaining = pending;
-    return e;
+    if (sentBefore > 0) e.remaining = pending;
+    return scaleEstimate(e, pass);
   } finally {
     client.close();
     opened?.close();
