@@ -117,6 +117,19 @@ describe('the first hour, in a fresh window', () => {
     await page.waitForTimeout(250);
     return item;
   }
+  /** A label job's two questions answered as proposed: the label set from the file, then zero-shot (Enter twice, as in jobs.e2e.ts). */
+  async function labelZeroShot(): Promise<void> {
+    const input = page.locator('.quick-input-widget input');
+    // (the label set proposed from the file, not the palette's input, still closing)
+    await until('the label set', async () => /negative.*positive/.test(await input.inputValue()), 60_000);
+    await input.press('Enter');
+    const first = page.locator('.quick-input-list .monaco-list-row').first();
+    await until('the few-shot question', async () =>
+      ((await first.textContent().catch(() => '')) ?? '').startsWith('Zero-shot'),
+    );
+    await input.press('Enter');
+  }
+
   const menuTitles = async (): Promise<string[]> =>
     (await page.locator('.monaco-menu .action-label').allTextContents()).map((t) => t.trim()).filter(Boolean);
 
@@ -246,15 +259,7 @@ describe('the first hour, in a fresh window', () => {
     assert.ok(!top.includes('Label Records with LLM…'), `not at the top of the "…" menu: ${top.join(' | ')}`);
     await (await menuItem('Dataset Curator')).hover();
     await (await menuItem('Label Records with LLM…')).click();
-    // The label set, then zero-shot: Enter twice, as in jobs.e2e.ts.
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', timeout: 30_000 });
-    await input.press('Enter');
-    const first = page.locator('.quick-input-list .monaco-list-row').first();
-    await until('the few-shot question', async () =>
-      ((await first.textContent().catch(() => '')) ?? '').startsWith('Zero-shot'),
-    );
-    await input.press('Enter');
+    await labelZeroShot();
     // The status bar item: a click shows the job; Cancel cancels it.
     const item = page.locator('.statusbar-item', { hasText: /Labeling reviews\.jsonl/ }).first();
     await item.waitFor({ state: 'visible', timeout: 60_000 });
@@ -281,15 +286,7 @@ describe('the first hour, in a fresh window', () => {
     await runCommand(page, 'View: Close All Editors');
     await quickOpen('big.jsonl', '{"id":0');
     await runCommand(page, 'Dataset Curator: Label Records with LLM');
-    const input = page.locator('.quick-input-widget input');
-    // The label set, proposed from the file (not the palette's input, still closing).
-    await until('the label set', async () => /negative.*positive/.test(await input.inputValue()), 60_000);
-    await input.press('Enter');
-    const first = page.locator('.quick-input-list .monaco-list-row').first();
-    await until('the few-shot question', async () =>
-      ((await first.textContent().catch(() => '')) ?? '').startsWith('Zero-shot'),
-    );
-    await input.press('Enter');
+    await labelZeroShot();
     const dialog = page.locator('.monaco-dialog-box');
     await dialog.waitFor({ state: 'visible', timeout: 60_000 });
     const text = (await dialog.textContent()) ?? '';
@@ -335,14 +332,7 @@ describe('the first hour, in a fresh window', () => {
     await openContextMenu(page, row);
     await (await menuItem('Dataset Curator')).hover();
     await (await menuItem('Label Records with LLM…')).click();
-    const input = page.locator('.quick-input-widget input');
-    await until('the label set', async () => /negative.*positive/.test(await input.inputValue()), 60_000);
-    await input.press('Enter');
-    const first = page.locator('.quick-input-list .monaco-list-row').first();
-    await until('the few-shot question', async () =>
-      ((await first.textContent().catch(() => '')) ?? '').startsWith('Zero-shot'),
-    );
-    await input.press('Enter');
+    await labelZeroShot();
     // The estimate, as a job in the status bar with how far it is; its click offers to cancel it.
     const item = page.locator('.statusbar-item', { hasText: /Labeling large\.jsonl: estimating the cost/ }).first();
     await item.waitFor({ state: 'visible', timeout: 60_000 });
