@@ -103,8 +103,8 @@ export function registerJobCommands(context: vscode.ExtensionContext, log: Log):
 }
 
 /**
- * A job in the running list and in the status bar (its item's click shows it and cancels it):
- * `update` sets its line, `dispose` ends it.
+ * A job in the running list and in the status bar (its item's click shows it and cancels it): the
+ * job (its `message` is the line the click shows), its status bar item, and `dispose`, which ends it.
  */
 function trackJob(
   title: string,

@@ -196,3 +196,26 @@ test('curate label: the estimate says it was sampled; Ctrl-C while it runs exits
   assert.equal(server().counts.total, 0);
   assert.deepEqual(readFileSync(input), before);
 });
+
+test('curate confidence --batch: Ctrl-C while the cost is estimated says nothing was written, not that batches go on', async () => {
+  const input = dataset(SAMPLE_ABOVE, true);
+  const ac = new AbortController();
+  let err = '';
+  const code = await main(
+    ['confidence', input, '--labels', 'x,y', '--base-url', server().baseURL, '--model', 'm', '--batch'],
+    {
+      out: () => {},
+      err: (t) => {
+        err += t;
+        if (t.includes('estimating the cost') && !ac.signal.aborted) setTimeout(() => ac.abort(), 0);
+      },
+      write: () => {},
+      isTTY: true,
+      signal: ac.signal,
+    },
+  );
+  assert.equal(code, 130, err);
+  assert.match(err, /interrupted; nothing was written/);
+  assert.doesNotMatch(err, /batches/);
+  assert.equal(server().counts.total, 0);
+});

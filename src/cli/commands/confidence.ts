@@ -68,11 +68,13 @@ export const confidence: Command = {
     if (values['retry-online'] === true && !batch)
       throw new UsageError('--retry-online goes with --batch (it sends what the batch left failed online)');
     const printer = progressPrinter(io);
+    let estimated = false;
     try {
       const est = await (batch ? prepared.batch : prepared)?.estimate({
         signal: io.signal,
         progress: estimateProgress(printer),
       });
+      estimated = true;
       printer.done();
       if (!est) throw new Error('curate confidence has no estimate');
       const go = await confirmEstimate('confidence', est, values, io);
@@ -89,7 +91,8 @@ export const confidence: Command = {
     } catch (err) {
       printer.done();
       if (err instanceof UserError) throw new UsageError(err.message);
-      if (err instanceof Error && err.name === 'AbortError') {
+      // Stopped while the cost was estimated: nothing was sent (main says "interrupted; nothing was written").
+      if (err instanceof Error && err.name === 'AbortError' && estimated) {
         io.err(
           batch
             ? 'curate: stopped waiting for the batches, which go on at the provider (nothing was cancelled); run the same command again to resume.\n'
