@@ -305,7 +305,7 @@ describe('the first hour, in a fresh window', () => {
     assert.equal(readFileSync(join(w!.workspace, 'big.jsonl'), 'utf8'), before);
   });
   test('a label job over a large file: the cost estimate shows how far it is, and its Cancel stops it before anything is sent', async () => {
-    // 20,000 records of ~8 KB of text that tokenizes slowly (long made-up words): an estimate that
+    // 20,000 records of ~12 KB of text that tokenizes slowly (long made-up words): an estimate that
     // reads every record (at the sampling threshold, src/core/estimate.ts) and takes seconds.
     const file = join(w!.workspace, 'large.jsonl');
     const letters = 'qwxzjkvbpmfgdlhtrcsyn';
@@ -314,7 +314,7 @@ describe('the first hour, in a fresh window', () => {
     const chunks: string[] = [];
     for (let i = 0; i < 20_000; i++) {
       let text = '';
-      while (text.length < 8000) {
+      while (text.length < 12_000) {
         const n = 8 + (next() % 10);
         for (let k = 0; k < n; k++) text += letters.charAt(next() % letters.length);
         text += ' ';
