@@ -12,6 +12,7 @@ import {
   parseOverride,
   promptHash,
   PromptOverrideError,
+  renderMessages,
   renderTemplate,
   templateFile,
 } from '../../src/core/llm/prompts';
@@ -256,6 +257,25 @@ test('workspace prompt overrides are loaded, validated and change the prompt has
   );
   assert.throws(() => parseOverride('# system\nhello\n', labelTemplate), /user/);
   assert.equal(renderTemplate('a {{ x.y }} b {{n}} {{missing}}!', { x: { y: 'Y' }, n: 3 }), 'a Y b 3 !');
+});
+
+test("a record's placeholders: {{record}} is its input fields as JSON, then the task's names, then the record's own fields", () => {
+  const template = {
+    ...labelTemplate,
+    user: '{{record}} | {{text}} | {{labels}} | {{meta.lang}} | {{__proto__.x}} | {{constructor}}{{toString}}{{missing.a}}',
+  };
+  const record = JSON.parse(
+    '{"text":"great","labels":"from the record","record":"shadowed","meta":{"lang":"en"},"__proto__":{"x":7},"label":"pos"}',
+  ) as Record<string, unknown>;
+  const [system, user] = renderMessages(template, 'S', record, { extra: { labels: 'a, b' } });
+  assert.deepEqual(system, { role: 'system', content: 'S' });
+  assert.equal(
+    user?.content,
+    '{"text":"great","labels":"from the record","record":"shadowed","meta":{"lang":"en"},"__proto__":{"x":7}} | great | a, b | en | 7 | ',
+  );
+  // only the input fields asked for
+  const [, only] = renderMessages({ ...labelTemplate, user: 'R: {{record}}' }, 'S', record, { inputFields: ['text'] });
+  assert.equal(only?.content, 'R: {"text":"great"}');
 });
 
 test('the prompts folder is found above the dataset; "Open Prompt Template" copies are the built-in prompt until edited', async () => {

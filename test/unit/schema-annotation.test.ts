@@ -202,6 +202,21 @@ describe('a model never replaces what a record has (issue 14): suggestions besid
       assert.equal(applyResult({ text: 'x', ...none }, label('pos')).label, 'pos');
   });
 
+  test('a record\'s own "__proto__" and "constructor" keys stay its keys, in their places, when a label is applied', () => {
+    const text = '{"__proto__":{"x":1},"text":"t","label":null,"constructor":"c"}';
+    const record = JSON.parse(text) as Record<string, unknown>;
+    for (const replace of [false, true]) {
+      const out = JSON.stringify(applyResult(record, label('pos'), defaultFields, { replace }));
+      assert.ok(out.startsWith('{"__proto__":{"x":1},"text":"t","label":"pos","constructor":"c","annotations":{'), out);
+      assert.equal(Object.getPrototypeOf(JSON.parse(out)), Object.prototype);
+    }
+    // a record without such keys: the label in its place, the annotations after the record's fields
+    const plain = applyResult({ label: '', text: 't', rating: 2 }, label('pos'));
+    assert.deepEqual(Object.keys(plain), ['label', 'text', 'rating', 'annotations']);
+    // the input record is not changed
+    assert.equal(JSON.stringify(record), text);
+  });
+
   test('replace: the old label goes to the history, once; a human decision is never replaced', () => {
     const r = applyResult({ text: 'x', label: 'from-data' }, label('pos'), defaultFields, { replace: true });
     assert.equal(r.label, 'pos');

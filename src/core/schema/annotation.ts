@@ -343,7 +343,7 @@ export function withJudge(record: Rec, judge: Judge, fields: FieldMap = defaultF
     list[at] = entry;
   } else list.push(entry);
   const verdict = panelVerdict(scored(list));
-  next = { ...next, [fields.judges]: list };
+  next = withKey(next, fields.judges, list);
   if (verdict) next[fields.judge] = verdict;
   return next;
 }
@@ -404,6 +404,20 @@ export function readAnnotation(record: Rec, fields: FieldMap = defaultFields): A
   };
 }
 
+/**
+ * `{ ...record, [key]: value }` (the key keeps its place when the record has it). Built with
+ * Object.assign: on Node 20 (V8 11.3) a spread copy given a key gets a hidden class of its own,
+ * ~0.4 KB of old space per record that stays until a full collection (applying 100,000 batch
+ * results: 37 MB of it, bench/batch.ts). A "__proto__" key (JSON.parse keeps it as a key like
+ * any other) would be a prototype for Object.assign: such a record is spread.
+ */
+function withKey(record: Rec, key: string, value: unknown): Rec {
+  if (key === '__proto__' || Object.hasOwn(record, '__proto__')) return { ...record, [key]: value };
+  const out: Rec = Object.assign({}, record);
+  out[key] = value;
+  return out;
+}
+
 function annotationsOf(record: Rec, fields: FieldMap): Rec {
   const a = record[fields.annotations];
   return isObj(a) ? structuredClone(a) : {};
@@ -437,7 +451,7 @@ export function withOrigin(record: Rec, origin: Origin, fields: FieldMap = defau
   const ann = annotationsOf(record, fields);
   const previous = isObj(ann.origin) ? ann.origin : undefined;
   ann.origin = Origin.parse(previous && origin.input === undefined ? { ...origin, input: previous } : origin);
-  return { ...record, [fields.annotations]: ann };
+  return withKey(record, fields.annotations, ann);
 }
 
 /**
@@ -517,13 +531,13 @@ export function rejectSuggestion(
     status: 'rejected',
     ...(when.time ? { time: when.time } : {}),
   };
-  return { ...record, [fields.annotations]: ann };
+  return withKey(record, fields.annotations, ann);
 }
 
 export function setReviewStatus(record: Rec, status: string, fields: FieldMap = defaultFields, queue?: string): Rec {
   const ann = annotationsOf(record, fields);
   ann.review = { ...(isObj(ann.review) ? ann.review : {}), status, ...(queue !== undefined ? { queue } : {}) };
-  return { ...record, [fields.annotations]: ann };
+  return withKey(record, fields.annotations, ann);
 }
 
 /** What a suggestion is keyed by besides its agent: the task that made it (a plain label: "label"). */
@@ -557,7 +571,7 @@ export function withSuggestion(
   all[question] = list;
   ann.suggestions = all;
   if (!isObj(ann.review)) ann.review = { status: 'pending' };
-  return { ...record, [fields.annotations]: ann };
+  return withKey(record, fields.annotations, ann);
 }
 
 /** How a model's result treats a value the record already has. */
@@ -577,7 +591,7 @@ export function withHistory(record: Rec, entry: HistoryEntry, fields: FieldMap =
   const list = Array.isArray(ann.history) ? [...(ann.history as unknown[])] : [];
   list.push(HistoryEntry.parse(entry));
   ann.history = list;
-  return { ...record, [fields.annotations]: ann };
+  return withKey(record, fields.annotations, ann);
 }
 
 /** The entries of `annotations.history` (malformed ones left out). */
@@ -593,14 +607,14 @@ export function historyOf(record: Rec, fields: FieldMap = defaultFields): Histor
 /** Sets top-level `key` to a model's `value`: when it has none, or (`replace`) keeping the old one in the history. */
 function modelWrite(record: Rec, key: string, value: unknown, w: ModelWrite, fields: FieldMap): Rec {
   const old = record[key];
-  if (absent(old)) return { ...record, [key]: value };
+  if (absent(old)) return withKey(record, key, value);
   if (same(old, value) || !w.replace) return record;
   const next = withHistory(
     record,
     { field: key, value: old, ...(w.by?.time ? { time: w.by.time } : {}), ...(w.by ? { by: w.by } : {}) },
     fields,
   );
-  return { ...next, [key]: value };
+  return withKey(next, key, value);
 }
 
 /**
