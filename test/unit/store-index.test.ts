@@ -3,7 +3,7 @@
 // save after an unrelated edit byte for byte.
 import { describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { JsonlDataset } from '../../src/core/store';
 import { expectedLines, fileWith } from './helpers/store';
 
@@ -354,6 +354,72 @@ describe('deferred scan', () => {
     assert.equal(ds.indexed, true);
     assert.equal(ds.scanDeferred, false);
     assert.equal(ds.lineCount, N);
+    ds.close();
+  });
+});
+
+describe('lines read in order (read ahead) and out of order', () => {
+  // ~1 MB: lines of every length around the read-ahead window's (256 KiB) edges, CRLF and LF,
+  // a line longer than a quarter of the window (read on its own), a last line without terminator
+  const lines: string[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const len = i === 1000 ? 100_000 : i === 2000 ? 300_000 : (i * 7919) % 700;
+    lines.push(`{"i":${i},"t":"${'y'.repeat(len)}\u00e9${i % 3 === 0 ? 'é' : ''}"}${i % 5 === 0 ? '\r\n' : '\n'}`);
+  }
+  const content = Buffer.from(`${lines.join('')}{"i":"last"}`);
+
+  function assertAsOnDisk(ds: JsonlDataset, path: string, order: number[]): void {
+    const want = expectedLines(readFileSync(path));
+    assert.equal(ds.lineCount, want.length);
+    for (const i of order) {
+      const l = ds.line(i);
+      assert.ok(l.bytes().equals(want[i]!.content), `line ${i + 1}`);
+      assert.equal(l.eol, want[i]!.eol, `line ${i + 1}'s terminator`);
+    }
+  }
+
+  test("each line as on disk, in order, backwards and jumping; after a save and after a revert, the new file's", async () => {
+    const path = fileWith(content);
+    const ds = await JsonlDataset.open(path, { worker: false });
+    await ds.ready;
+    const n = ds.lineCount;
+    const forward = Array.from({ length: n }, (_, i) => i);
+    assertAsOnDisk(ds, path, forward);
+    assertAsOnDisk(ds, path, [...forward].reverse());
+    assertAsOnDisk(
+      ds,
+      path,
+      forward.map((i) => (i * 977) % n),
+    );
+    // edits (a replaced line keeps its terminator, read from the file), then a save re-bases the dataset
+    for (const i of [0, 5, 999, 1000, 1001, 2500, n - 1]) ds.replaceLine(i, { i, edited: true });
+    assertAsOnDisk(
+      ds,
+      path,
+      forward.filter((i) => ![0, 5, 999, 1000, 1001, 2500, n - 1].includes(i)),
+    );
+    assert.equal(ds.line(5).eol, '\r\n');
+    assert.equal(ds.line(5).raw, '{"i":5,"edited":true}');
+    // the lines read last before the save are the first ones: after it, the same offsets hold other bytes
+    assertAsOnDisk(ds, path, forward.slice(6, 200));
+    await ds.save();
+    assertAsOnDisk(ds, path, [150, 100, 50, ...forward]);
+    assertAsOnDisk(ds, path, [...forward].reverse());
+    // another program replaces the file (shorter lines at other offsets); a revert reads it
+    writeFileSync(
+      `${path}.new`,
+      lines
+        .slice(0, 2000)
+        .map((l, i) => (i % 2 ? l : `{"other":${i}}\n`))
+        .join(''),
+    );
+    renameSync(`${path}.new`, path);
+    await ds.revert({ worker: false });
+    assertAsOnDisk(
+      ds,
+      path,
+      Array.from({ length: ds.lineCount }, (_, i) => i),
+    );
     ds.close();
   });
 });
