@@ -62,6 +62,19 @@ const corpus: [string, Buffer, Expect[]][] = [
     [{ lossy: /duplicate key "a"/ }, ok, { lossy: /duplicate key "k"/ }],
   ],
   [
+    'escaped quotes and backslashes in keys and values',
+    Buffer.from(
+      [
+        String.raw`{"a\"b":1,"a\"b":2}`, // the same key, with an escaped quote: a duplicate
+        String.raw`{"t":"say \"{\\\"k\\\":1,\\\"k\\\":2}\" \\","k":1}`, // keys inside a value's text are text
+        String.raw`{"t":"ends with a backslash \\","t2":"x","t":3}`, // an escaped backslash before the closing quote
+        String.raw`{"\u0061":1,"a":2}`, // the same key written two ways
+        String.raw`{"a\\":1,"a":2,"x":"\\\\\\"}`, // different keys; a value of backslashes only
+      ].join('\n') + '\n',
+    ),
+    [{ lossy: /duplicate key "a\\"b"/ }, ok, { lossy: /duplicate key "t"/ }, { lossy: /duplicate key "a"/ }, ok],
+  ],
+  [
     'integers beyond 2^53',
     Buffer.from('{"id":12345678901234567890}\n{"id":9007199254740991}\n{"id":-9007199254740993}\n'),
     [{ lossy: /12345678901234567890/ }, ok, { lossy: /beyond 2\^53/ }],

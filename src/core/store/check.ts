@@ -248,22 +248,25 @@ export function lossyReason(text: string): string | undefined {
   while (i < n) {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
-      // string
+      // string: its closing quote found with indexOf (a quote after an odd run of backslashes is
+      // escaped), not character by character (most of a record's text is in its strings)
       let j = i + 1;
-      let hasEsc = false;
-      while (j < n) {
-        const d = text.charCodeAt(j);
-        if (d === 0x5c) {
-          hasEsc = true;
-          j += 2;
-          continue;
+      for (;;) {
+        j = text.indexOf('"', j);
+        if (j === -1) {
+          j = n;
+          break;
         }
-        if (d === 0x22) break;
+        let k = j - 1;
+        while (text.charCodeAt(k) === 0x5c) k--;
+        if ((j - 1 - k) % 2 === 0) break;
         j++;
       }
       const top = stack[stack.length - 1];
       if (expectKey && top && top.obj) {
-        const key = hasEsc ? (JSON.parse(text.slice(i, j + 1)) as string) : text.slice(i + 1, j);
+        let esc = false;
+        for (let t = i + 1; t < j && !esc; t++) esc = text.charCodeAt(t) === 0x5c;
+        const key = esc ? (JSON.parse(text.slice(i, j + 1)) as string) : text.slice(i + 1, j);
         if (top.keys.has(key)) return `duplicate key ${printable(JSON.stringify(key))}`;
         top.keys.add(key);
         if (INT_KEY.test(key) && Number(key) < 4294967295) {
