@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import { copyFileSync, existsSync, linkSync, mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
 import { defaultFields, setReviewStatus, type FieldMap } from '../schema/annotation';
 import { JsonlDataset, type Edit, type LineRef } from '../store';
 import { applyResult, type TaskResult } from '../llm/apply-result';
@@ -43,6 +42,15 @@ export interface StoreSinkOptions {
   fields?: FieldMap;
   /** Replace an existing label or rationale (the previous value goes to the record's history). Default false. */
   replace?: boolean;
+}
+
+/**
+ * True when a record and the one a result made of it are written the same (the result changes
+ * nothing). Their JSON texts, not a deep comparison of a parsed copy: no third object graph per
+ * record (applyResult keeps the record's key order).
+ */
+function sameJson(next: Record<string, unknown>, now: Record<string, unknown>): boolean {
+  return JSON.stringify(next) === JSON.stringify(now);
 }
 
 export class StoreResultSink implements ResultSink {
@@ -87,7 +95,7 @@ export class StoreResultSink implements ResultSink {
       const answer = result.task === 'rationale' ? String(result.rationale ?? result.value) : result.value;
       if (next[field] !== undefined && JSON.stringify(next[field]) !== JSON.stringify(answer)) this.kept++;
     }
-    if (isDeepStrictEqual(JSON.parse(JSON.stringify(next)), l.value)) return; // applied before (a resume): nothing changes
+    if (sameJson(next, l.value)) return; // applied before (a resume): nothing changes
     const edit = this.dataset.replaceLine(at, next);
     ownEdits.set(this.dataset, (ownEdits.get(this.dataset) ?? 0) + 1);
     this.opts.onApplied?.(at, edit);
@@ -98,7 +106,7 @@ export class StoreResultSink implements ResultSink {
     const l = this.dataset.line(i);
     if (!l.value || l.invalid || l.lossy) return;
     const next = setReviewStatus(l.value, 'pending', this.opts.fields ?? defaultFields, queue);
-    if (isDeepStrictEqual(JSON.parse(JSON.stringify(next)), l.value)) return;
+    if (sameJson(next, l.value)) return;
     const edit = this.dataset.replaceLine(i, next);
     ownEdits.set(this.dataset, (ownEdits.get(this.dataset) ?? 0) + 1);
     this.opts.onApplied?.(i, edit);
