@@ -24,7 +24,8 @@ export interface Estimate {
   remaining?: number;
   /**
    * The requests, tokens and cost were summed over this many records spread evenly over the file
-   * and scaled to all of them (a large file no job has touched yet: src/core/estimate.ts).
+   * and scaled to all of them (a large file no job has touched yet), or, with `remaining`, to all
+   * the records left (a resumed job's: src/core/estimate.ts).
    */
   sampled?: number;
 }

@@ -2,6 +2,7 @@
 // endpoint settings (telling the user when an untrusted workspace's were ignored), make sure there
 // is a key for a remote endpoint, and confirm an estimate above `llm.confirmCostAbove`.
 import * as vscode from 'vscode';
+import { sampledNote } from '../core/estimate';
 import type { Estimate } from '../core/operation';
 import { modelFromServer } from '../core/llm/endpoints';
 import { confirmationNeeded, DEFAULT_CONFIRM_REQUESTS_ABOVE, PRICE_TABLE_DATE } from '../core/llm/prices';
@@ -88,7 +89,7 @@ export async function confirmEstimate(
   action = 'Run',
 ): Promise<boolean> {
   log.info(
-    `${what}: ${est.records} records${est.remaining !== undefined ? ` (${est.remaining} left to do)` : ''}, ~${est.requests} requests, ~${est.inputTokens}+${est.outputTokens} tokens, ~$${(est.cost ?? 0).toFixed(4)}${est.sampled !== undefined ? ` (counted on ${est.sampled} records spread over the file)` : ''}`,
+    `${what}: ${est.records} records${est.remaining !== undefined ? ` (${est.remaining} left to do)` : ''}, ~${est.requests} requests, ~${est.inputTokens}+${est.outputTokens} tokens, ~$${(est.cost ?? 0).toFixed(4)}${sampledNote(est)}`,
   );
   const confirmRequestsAbove = vscode.workspace
     .getConfiguration('datasetCurator')

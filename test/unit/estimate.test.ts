@@ -1,13 +1,13 @@
 // A job's cost estimate is a pass over the file's records before anything is sent. On a large file
 // that no job has touched yet it reads an even sample (src/core/estimate.ts) and scales it: the
 // figures stay within 1% of the exact count; a resumed job still reads every record (which are
-// done is known only record by record). The pass reports progress, and a cancel (VS Code's button,
+// done is known only record by record) and counts the tokens of a sample of the records left. The pass reports progress, and a cancel (VS Code's button,
 // the CLI's Ctrl-C) stops it partway: it gives the event loop a turn as it goes.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { SAMPLE_ABOVE, SAMPLE_SIZE } from '../../src/core/estimate';
+import { SAMPLE_ABOVE, SAMPLE_SIZE, sampledNote } from '../../src/core/estimate';
 import { quietContext, type Estimate, type Progress } from '../../src/core/operation';
 import { generateEntries, llmEntries } from '../../src/core/registry';
 import { main } from '../../src/cli/main';
@@ -112,9 +112,10 @@ test('a generation`s estimate over a large input is sampled too', async () => {
   assertClose(whole, first, 'responses');
 });
 
-test('a resumed job`s estimate reads every record: the records left and their requests are exact', async () => {
-  const n = SAMPLE_ABOVE + 5000;
-  const input = dataset(n);
+test('a resumed job`s estimate reads every record: the records left are exact, their tokens counted on a sample of them', async () => {
+  const half = SAMPLE_ABOVE;
+  const input = dataset(half, true);
+  const n = 2 * half;
   const label = llmEntries(env).label;
   const o = labelOptions(input, { concurrency: 2 });
   // A run stopped after a few records (as a Ctrl-C stops it): its journal keeps them.
@@ -129,12 +130,40 @@ test('a resumed job`s estimate reads every record: the records left and their re
     );
   const done = stopped?.result.ok ?? 0;
   assert.ok(done >= 7, `${done} records done`);
-  const e = await label.prepare(o).estimate(quietContext());
+  const progress: Progress[] = [];
+  const e = await label.prepare(o).estimate({ ...quietContext(), progress: (p) => progress.push(p) });
   assert.ok(e);
-  assert.equal(e.sampled, undefined);
   assert.equal(e.records, n);
-  assert.equal(e.remaining, n - done);
-  assert.equal(e.requests, n - done);
+  assert.equal(e.remaining, n - done, 'the records left: exact');
+  assert.equal(e.requests, n - done, 'one request each: exact');
+  // the pass read every record (which are left is known record by record) ...
+  assert.equal(progress.at(-1)?.message, `record ${n.toLocaleString('en-US')} of ${n.toLocaleString('en-US')}`);
+  // ... and tokenized a sample of those left, spread over the file: within 1% of the exact count
+  // (the first half's exact count twice; the few records done are 0.03% of it)
+  assert.ok(
+    e.sampled !== undefined && e.sampled >= SAMPLE_SIZE * 0.9 && e.sampled <= SAMPLE_SIZE * 1.1,
+    `${e.sampled} counted`,
+  );
+  const exactHalf = await label.prepare(labelOptions(input, { limit: half })).estimate(quietContext());
+  assert.ok(exactHalf && exactHalf.sampled === undefined);
+  for (const k of ['inputTokens', 'outputTokens', 'cost'] as const) {
+    const exact = 2 * (exactHalf[k] ?? 0);
+    assert.ok(Math.abs((e[k] ?? 0) - exact) / exact < 0.01, `${k} ${e[k]} within 1% of ${exact}`);
+  }
+  assert.equal(sampledNote(e), ` (counted on ${e.sampled} of the records left, spread over the file)`);
+  // the batch mode's estimate of the same file reads every record too when a batch was sent
+  // (test/unit/batch-*.test.ts); a small file's resume is counted record by record
+  const small = dataset(50);
+  const os = labelOptions(small, { concurrency: 1, output: join(dir(), 'small-out.jsonl') });
+  const ac2 = new AbortController();
+  await label
+    .prepare(os)
+    .run({ ...quietContext(ac2.signal), progress: (p) => p.done >= 3 && ac2.abort() })
+    .catch((err: unknown) => label.prepare(os).cancelled(err));
+  const es = await label.prepare(os).estimate(quietContext());
+  assert.ok(es && es.remaining !== undefined && es.remaining < 50);
+  assert.equal(es.sampled, undefined);
+  assert.equal(sampledNote(es), '');
 });
 
 test('an estimate is stopped partway by its signal (it gives the event loop a turn as it goes)', async () => {

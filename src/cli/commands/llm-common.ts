@@ -4,6 +4,7 @@
 // history and CI logs).
 import { createInterface } from 'node:readline/promises';
 import { ZodError } from 'zod';
+import { sampledNote } from '../../core/estimate';
 import type { Estimate, Progress } from '../../core/operation';
 import { confirmationNeeded, DEFAULT_CONFIRM_REQUESTS_ABOVE } from '../../core/llm/prices';
 import { isPresetName, modelFromServer, PRESET_NAMES, presetModel, presets } from '../../core/llm/endpoints';
@@ -144,7 +145,7 @@ export async function confirmEstimate(
 ): Promise<true | number> {
   const cost = est.cost ?? 0;
   const left = est.remaining !== undefined ? ` (resuming: ${est.remaining} left to do)` : '';
-  const sampled = est.sampled !== undefined ? ` (counted on ${est.sampled} records spread over the file)` : '';
+  const sampled = sampledNote(est);
   io.err(
     `${label}: ${est.records} record(s)${left}, about ${est.requests} request(s), ${est.inputTokens} input and ${est.outputTokens} output tokens${cost ? `, about $${cost.toFixed(4)}` : ', price unknown'}${sampled}\n`,
   );

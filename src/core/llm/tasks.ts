@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { estimatePass, scaleEstimate } from '../estimate';
+import { estimatePass, LeftSample, scaleEstimate } from '../estimate';
 import {
   defineOperation,
   UserError,
@@ -825,14 +825,16 @@ async function estimateTask<K extends TaskId>(
     const e: Estimate = { records: n, requests: 0, inputTokens: 0, outputTokens: 0, cost: 0 };
     let cost = 0;
     let pending = 0;
-    // A resume reads every record (which are done is known only record by record); a first run, a sample past a size.
+    // A first run reads a sample past a size; a resume reads every record (which are done is known
+    // only record by record) and counts the tokens of a sample of the records left.
     const first = jobs.every((j) => j.done.size === 0);
+    const counted = first ? undefined : new LeftSample(n - Math.min(...jobs.map((j) => j.done.size)));
     const pass = await estimatePass(n, ctx, first, async (i) => {
       const rec = await source.get(i);
       const left = jobs.filter((j) => !j.done.has(i, rec.value));
       if (left.length === 0) return;
       pending++;
-      if (!rec.value) return;
+      if (!rec.value || (counted && !counted.take(i))) return;
       const r = (left[0] as (typeof jobs)[number]).task.estimate(rec.value);
       for (const j of left) {
         e.requests += r.requests;
@@ -844,7 +846,8 @@ async function estimateTask<K extends TaskId>(
     e.cost = cost;
     // Records left to do (every record on a first run); `records` stays the file's.
     if (!pass.sampled && pending < n) e.remaining = pending;
-    return scaleEstimate(e, pass);
+    const scaled = scaleEstimate(e, pass);
+    return counted ? counted.scale(scaled) : scaled;
   } finally {
     client.close();
     opened?.close();

@@ -8,7 +8,7 @@
 // other.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { estimatePass, scaleEstimate } from '../../estimate';
+import { estimatePass, LeftSample, scaleEstimate } from '../../estimate';
 import type { Estimate, EstimateContext, OperationContext } from '../../operation';
 import { UserError } from '../../operation';
 import {
@@ -149,12 +149,15 @@ export async function estimateBatch<K extends BatchTaskId>(
     let cost = 0;
     let pending = 0;
     let sentBefore = 0; // requests an earlier run sent (a resume)
-    // A first run (nothing sent yet) past a size: a sample of the records (estimate.ts).
+    // A first run (nothing sent yet) past a size: a sample of the records (estimate.ts); a resume
+    // reads every record and counts the tokens of a sample of the records left.
     const first = jobs.every((j) => j.sent.size === 0);
+    const counted = first ? undefined : new LeftSample(n - Math.min(...jobs.map((j) => j.sent.size)));
     const pass = await estimatePass(n, ctx, first, async (i) => {
       const rec = await source.get(i);
       if (!rec.value) return;
       let left = false;
+      const todo: Array<{ j: (typeof jobs)[number]; share: number }> = [];
       for (const j of jobs) {
         // the record's request ids (k of them for a k-sample task), the share of them not sent yet
         let cids: string[];
@@ -174,8 +177,12 @@ export async function estimateBatch<K extends BatchTaskId>(
         // identical records share one request
         if (j.ids.has(cids[0] as string)) continue;
         j.ids.add(cids[0] as string);
+        todo.push({ j, share: unsent.length / cids.length });
+      }
+      if (left) pending++;
+      if (todo.length === 0 || (counted && !counted.take(i))) return;
+      for (const { j, share } of todo) {
         const t = j.task.estimate(rec.value);
-        const share = unsent.length / cids.length;
         const inputTokens = Math.round(t.inputTokens * share);
         const outputTokens = Math.round(t.outputTokens * share);
         e.requests += Math.round(t.requests * share);
@@ -183,11 +190,11 @@ export async function estimateBatch<K extends BatchTaskId>(
         e.outputTokens += outputTokens;
         cost += costOf({ input_tokens: inputTokens, output_tokens: outputTokens }, j.prices, 'batch');
       }
-      if (left) pending++;
     });
     e.cost = cost;
     if (sentBefore > 0) e.remaining = pending;
-    return scaleEstimate(e, pass);
+    const scaled = scaleEstimate(e, pass);
+    return counted ? counted.scale(scaled) : scaled;
   } finally {
     client.close();
     opened?.close();
