@@ -356,7 +356,7 @@ function vllmErrorLine(customId: string, message: string): string {
 }
 
 test(
-  'a batch job applied to a file in one pass: the same records as through the store, other lines byte for byte',
+  'a batch job applied to a file in one pass: the same records as through the store (in one save, or as edits an editor shows), other lines byte for byte',
   { timeout: 60_000 },
   async () => {
     const body = [
@@ -369,8 +369,10 @@ test(
     ].join('');
     const viaFile = join(dir(), 'file.jsonl');
     const viaStore = join(dir(), 'store.jsonl');
+    const viaEdits = join(dir(), 'edits.jsonl');
     writeFileSync(viaFile, body);
     writeFileSync(viaStore, body);
+    writeFileSync(viaEdits, body);
     const { adapter, close } = labelAdapter(viaFile);
     const common = {
       api: new BatchApiClient({ baseURL: server().baseURL }),
@@ -381,21 +383,46 @@ test(
     };
     const f = await runFileBatchJob({ ...common, input: viaFile, journalDir: `${viaFile}.curator-journal` });
     const ds = await openJobTarget(viaStore);
+    const sink = new StoreResultSink(ds);
+    const applyMany = sink.applyMany.bind(sink);
+    let inOneSave = 0;
+    sink.applyMany = (items) => {
+      inOneSave += ds.dirty ? 0 : items.length;
+      return applyMany(items);
+    };
     const st = await runBatchJob({
       ...common,
       source: new StoreRecordSource(ds),
-      sink: new StoreResultSink(ds),
+      sink,
       journalDir: `${viaStore}.curator-journal`,
     });
     ds.close();
+    assert.equal(inOneSave, 3, "the part's results went to the store at once, with no edit held");
+    // as an editor holds the file: each result an edit it is told of (what it shows), then a save
+    const held = await openJobTarget(viaEdits);
+    const told: number[] = [];
+    const ed = await runBatchJob({
+      ...common,
+      source: new StoreRecordSource(held),
+      sink: new StoreResultSink(held, { onApplied: (i) => told.push(i) }),
+      journalDir: `${viaEdits}.curator-journal`,
+    });
+    held.close();
     close();
     assert.equal(f.records.applied, 3);
     assert.equal(st.records.applied, 3);
+    assert.equal(ed.records.applied, 3);
+    assert.deepEqual(told, [0, 2, 5], 'the editor is told of each record as it changes');
     const strip = (t: string): string => t.replace(/"time":"[^"]*"/g, '"time":"T"');
     assert.equal(
       strip(readFileSync(viaFile, 'utf8')),
       strip(readFileSync(viaStore, 'utf8')),
-      'the same bytes as the store writes',
+      'the same bytes as the store writes (in one pass: no editor holds it)',
+    );
+    assert.equal(
+      strip(readFileSync(viaEdits, 'utf8')),
+      strip(readFileSync(viaStore, 'utf8')),
+      'the same bytes through edits (an editor holds it)',
     );
     const lines = readFileSync(viaFile, 'utf8').split('\n');
     assert.equal(lines[1], 'not json at all');

@@ -271,3 +271,75 @@ describe('saving', () => {
     assert.ok(existsSync(path));
   });
 });
+
+describe('a save that makes some lines as it writes them (saveReplacing: a batch part applied in one pass)', () => {
+  // CRLF and LF lines, an invalid line, a last line without terminator
+  const content = Buffer.from(
+    `${lines(300)}{"i":300,"crlf":true}\r\nnot json\n{"i":302,"label":"x"}\r\n${lines(5).replace(/\n$/, '')}`,
+  );
+
+  test('only the lines given change (their terminators kept), the rest byte for byte; the store reads the new file', async () => {
+    const path = fileWith(content);
+    const ds = await JsonlDataset.open(path);
+    await ds.ready;
+    const before = ds.revision;
+    const seen: number[] = [];
+    const replaced = await ds.saveReplacing([0, 7, 150, 299, 300, 301, 302, ds.lineCount - 1], (line) => {
+      seen.push(line.index);
+      if (!line.value) return undefined; // the invalid line stays
+      if (line.index === 150) return undefined; // kept as it is
+      return { ...line.value, label: `new ${line.index}` };
+    });
+    assert.deepEqual(seen, [0, 7, 150, 299, 300, 301, 302, ds.lineCount - 1], 'each line asked once, in order');
+    assert.equal(replaced, 6);
+    const want = content
+      .toString('utf8')
+      .split(/(?<=\n)/)
+      .map((l, i) => {
+        if (![0, 7, 299, 300, 302, 307].includes(i)) return l;
+        const eol = /\r\n$/.test(l) ? '\r\n' : /\n$/.test(l) ? '\n' : '';
+        const v = JSON.parse(l) as Record<string, unknown>;
+        return `${JSON.stringify({ ...v, label: `new ${i}` })}${eol}`;
+      })
+      .join('');
+    assert.equal(readFileSync(path, 'utf8'), want);
+    assert.equal(ds.dirty, false);
+    assert.notEqual(ds.revision, before, 'the lines changed');
+    assert.equal(ds.line(300).value?.label, 'new 300');
+    assert.equal(ds.line(300).eol, '\r\n');
+    assert.equal(ds.line(301).raw, 'not json');
+    assert.equal(ds.line(ds.lineCount - 1).eol, '');
+    ds.close();
+  });
+
+  test('refused, with nothing written, when the file changed underneath, when there are unsaved edits, for indices out of order and for a value JSON cannot hold', async () => {
+    const dir = tempDir();
+    const path = fileWith(content, 'r.jsonl', dir);
+    const ds = await JsonlDataset.open(path);
+    await ds.ready;
+    ds.setField(1, ['label'], 'mine');
+    await assert.rejects(
+      ds.saveReplacing([0], (l) => l.value),
+      /no unsaved edits/,
+    );
+    ds.undoEdit(ds.setField(1, ['label'], 'l1'));
+    await ds.revert();
+    await assert.rejects(
+      ds.saveReplacing([5, 3], (l) => ({ ...(l.value ?? {}), x: 1 })),
+      RangeError,
+    );
+    await assert.rejects(
+      ds.saveReplacing([5, 6], (l) => ({ ...(l.value ?? {}), x: l.index === 6 ? Number.NaN : 1 })),
+      /NaN/,
+    );
+    assert.ok(readFileSync(path).equals(content), 'nothing written');
+    writeFileSync(path, `${content.toString('utf8')}\n{"theirs":true}\n`);
+    await assert.rejects(
+      ds.saveReplacing([0], (l) => ({ ...(l.value ?? {}), x: 1 })),
+      (err: unknown) => err instanceof ConflictError,
+    );
+    assert.ok(readFileSync(path, 'utf8').endsWith('{"theirs":true}\n'), 'their version stays');
+    assert.deepEqual(readdirSync(dir), ['r.jsonl'], 'no temp file left');
+    ds.close();
+  });
+});

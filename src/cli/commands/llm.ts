@@ -85,7 +85,7 @@ async function runLlm(id: TaskId, name: string, io: Io, r: LlmRun): Promise<numb
   // Set in beforeRun, a callback the narrowing does not follow: `as boolean` keeps it boolean.
   let fresh = false as boolean;
   const journalDirExisted = out !== undefined && existsSync(journalDirFor(out));
-  let applied = 0;
+  const sinks: StoreResultSink[] = [];
   try {
     if (r.fewShot && r.question) raw.answerExamples = humanAnswerExamples(job, r.question, r.fewShot, fields);
     else if (r.fewShot) raw.examples = humanLabeledExamples(job, r.fewShot, fields);
@@ -94,11 +94,7 @@ async function runLlm(id: TaskId, name: string, io: Io, r: LlmRun): Promise<numb
       openSource: () => Promise.resolve(new StoreRecordSource(job)),
       openSink: (_source, o) => {
         const sink = new StoreResultSink(job, { fields: o.fields ?? defaultFields, replace: o.replaceExisting });
-        const apply = sink.apply.bind(sink);
-        sink.apply = (i, result, bound) => {
-          applied++;
-          apply(i, result, bound);
-        };
+        sinks.push(sink);
         return Promise.resolve(sink);
       },
     })[id];
@@ -160,7 +156,7 @@ async function runLlm(id: TaskId, name: string, io: Io, r: LlmRun): Promise<numb
       },
     });
   } catch (err) {
-    if (out && fresh && applied === 0 && err instanceof LlmError && err.kind === 'fatal') {
+    if (out && fresh && sinks.every((k) => k.received === 0) && err instanceof LlmError && err.kind === 'fatal') {
       job.close();
       rmSync(out, { force: true });
       if (!journalDirExisted) rmSync(journalDirFor(out), { recursive: true, force: true });

@@ -7,7 +7,7 @@ import { isUtf8 } from 'node:buffer';
 import { copyFileSync, existsSync, linkSync, mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { defaultFields, setReviewStatus, type FieldMap } from '../schema/annotation';
-import { JsonlDataset, type Edit, type LineRef } from '../store';
+import { JsonlDataset, type Edit, type LineRef, type LineView } from '../store';
 import { applyResult, type TaskResult } from '../llm/apply-result';
 import { canonicalJson } from '../llm/cache';
 import { ANNOTATION_FIELDS } from '../llm/prompts';
@@ -58,6 +58,8 @@ export class StoreResultSink implements ResultSink {
   missed = 0;
   /** Results whose label (or rationale) differs from the one the record has, which stays (without `replace`). */
   kept = 0;
+  /** Results given to the sink (apply, applyMany), applied or not. */
+  received = 0;
 
   constructor(
     readonly dataset: JsonlDataset,
@@ -79,14 +81,9 @@ export class StoreResultSink implements ResultSink {
     return undefined;
   }
 
-  apply(i: number, result: TaskResult, bound?: Binding): void {
-    const at = bound ? this.locate(i, bound) : i;
-    if (at === undefined) {
-      this.missed++;
-      return;
-    }
-    const l = this.dataset.line(at);
-    if (!l.value || l.invalid || l.lossy) return;
+  /** The record a result makes of a line, or undefined when the line is no record or the result changes nothing. */
+  private resultOn(l: LineView, result: TaskResult): Record<string, unknown> | undefined {
+    if (!l.value || l.invalid || l.lossy) return undefined;
     const fields = this.opts.fields ?? defaultFields;
     const next = applyResult(l.value, result, fields, { replace: this.opts.replace === true });
     const labels = (result.task === 'label' || result.task === 'consistency') && result.question === fields.question;
@@ -95,10 +92,45 @@ export class StoreResultSink implements ResultSink {
       const answer = result.task === 'rationale' ? String(result.rationale ?? result.value) : result.value;
       if (next[field] !== undefined && JSON.stringify(next[field]) !== JSON.stringify(answer)) this.kept++;
     }
-    if (sameJson(next, l.value)) return; // applied before (a resume): nothing changes
+    return sameJson(next, l.value) ? undefined : next; // the same: applied before (a resume)
+  }
+
+  apply(i: number, result: TaskResult, bound?: Binding): void {
+    this.received++;
+    const at = bound ? this.locate(i, bound) : i;
+    if (at === undefined) {
+      this.missed++;
+      return;
+    }
+    const next = this.resultOn(this.dataset.line(at), result);
+    if (!next) return;
     const edit = this.dataset.replaceLine(at, next);
     ownEdits.set(this.dataset, (ownEdits.get(this.dataset) ?? 0) + 1);
     this.opts.onApplied?.(at, edit);
+  }
+
+  /**
+   * Applies results (ascending `i`, one each) and saves. When nothing needs them as edits (no
+   * listener: no editor shows them as they come; saving asked for; no unsaved edits) they are
+   * written by one save that makes each record's new line as it reaches it
+   * (JsonlDataset.saveReplacing), so that the store does not hold every changed line until the
+   * save (a batch part of 50,000 results: half of `curate label --batch`'s memory). Otherwise
+   * each is applied as an edit, then saved as `flush` does.
+   */
+  async applyMany(items: ReadonlyArray<{ i: number; result: TaskResult }>): Promise<void> {
+    const ascending = items.every((x, k) => k === 0 || x.i > (items[k - 1] as { i: number }).i);
+    if (this.opts.onApplied || this.opts.save === false || this.dataset.dirty || !ascending) {
+      for (const { i, result } of items) this.apply(i, result);
+      await this.flush();
+      return;
+    }
+    this.received += items.length;
+    let k = 0;
+    const replaced = await this.dataset.saveReplacing(
+      items.map((x) => x.i),
+      (line) => this.resultOn(line, (items[k++] as { result: TaskResult }).result),
+    );
+    if (replaced > 0) ownEdits.set(this.dataset, (ownEdits.get(this.dataset) ?? 0) + 1);
   }
 
   review(i: number, queue: string): void {

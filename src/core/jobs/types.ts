@@ -42,6 +42,12 @@ export interface ResultSink<R = TaskResult> {
   apply(i: number, result: R, bound?: Binding): void | Promise<void>;
   flush(): Promise<void>;
   /**
+   * Applies many results (ascending `i`, one each, computed from the records as they are now) and
+   * makes them durable, as `apply` for each and then `flush` would. Optional: a sink that can write
+   * them in one pass (the dataset store: StoreResultSink) has it; the batch job uses it per part.
+   */
+  applyMany?(items: ReadonlyArray<{ i: number; result: R }>): Promise<void>;
+  /**
    * Sends the record at `i` to a human review queue (annotations.review: status pending, queue
    * `queue`); a cascade does it with what its last model is still unsure about. Optional: a sink
    * without it cannot queue records (the caller says so).

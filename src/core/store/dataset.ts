@@ -833,6 +833,49 @@ export class JsonlDataset {
     await this.tracked(this.writeTo(this._path, !opts.force, opts.signal, opts.lockWaitMs));
   }
 
+  /**
+   * Saves the dataset with the records at `indices` (ascending) replaced by what `replace` makes of
+   * each (a JSON value, validated as replaceLine does; undefined keeps the line), each made only
+   * when the save reaches its line, and its terminator kept. For a job that applies tens of
+   * thousands of results to a file no editor holds: written in one pass, not held as edits until a
+   * save (their lines and the piece table's). Only on a dataset without unsaved edits (an
+   * EditError otherwise); atomic, and refused when the file changed underneath, as save() is.
+   * Returns how many lines it replaced.
+   */
+  async saveReplacing(
+    indices: readonly number[],
+    replace: (line: LineView) => LineInput, // undefined: the line stays as it is
+    opts: SaveOptions = {},
+  ): Promise<number> {
+    if (!this.scanDone) await this.ready;
+    if (this.saveInFlight) await this.afterSaveInFlight();
+    if (this.dirty)
+      throw new EditError('lines can be replaced during a save only when the dataset has no unsaved edits');
+    const n = this.lineCount;
+    indices.forEach((i, k) => {
+      if (!Number.isInteger(i) || i < 0 || i >= n || (k > 0 && i <= (indices[k - 1] as number)))
+        throw new RangeError(`line index ${i} is out of order or out of range (0..${n - 1}, ascending)`);
+    });
+    let replaced = 0;
+    const pieces = function* (this: JsonlDataset): Generator<Piece> {
+      let from = 0;
+      for (const i of indices) {
+        const line = this.line(i);
+        const value = replace(line);
+        if (value === undefined) continue;
+        const ref = this.refFromInput(value, line.eol);
+        if (i > from) yield { kind: 'orig', from, to: i };
+        yield { kind: 'lines', lines: [ref] };
+        replaced++;
+        from = i + 1;
+      }
+      if (from < n) yield { kind: 'orig', from, to: n };
+    }.call(this);
+    await this.tracked(this.writeTo(this._path, !opts.force, opts.signal, opts.lockWaitMs, pieces));
+    if (replaced > 0) this._revision++;
+    return replaced;
+  }
+
   /** Writes the dataset to another path (same atomic machinery) and continues on that file. */
   async saveAs(path: string, opts: SaveOptions = {}): Promise<void> {
     if (!this.scanDone) await this.ready;
@@ -867,7 +910,17 @@ export class JsonlDataset {
     if (why) throw new ConflictError(this._path, why);
   }
 
-  private async writeTo(target: string, check: boolean, signal?: AbortSignal, lockWaitMs?: number): Promise<void> {
+  /**
+   * Writes the dataset to `target`; `replacing` (saveReplacing) gives the logical lines' pieces
+   * instead of the piece table's, made as the write reaches them.
+   */
+  private async writeTo(
+    target: string,
+    check: boolean,
+    signal?: AbortSignal,
+    lockWaitMs?: number,
+    replacing?: Iterable<Piece>,
+  ): Promise<void> {
     this.assertEditable();
     if (signal?.aborted) throw abortError();
     if (check) this.checkUnchanged();
@@ -883,17 +936,20 @@ export class JsonlDataset {
     const { dest, like } = destinationOf(target, this.fd);
     cleanStaleTemps(dest);
     this.saving = true;
-    const pieces: Piece[] = this.table.snapshot();
+    const pieces: Iterable<Piece> = replacing ?? this.table.snapshot();
     const total = this.table.length;
     const src = { fd: this.fd, size: this.size, offs: this.offs, endsWithNewline: this.endsWithNewline };
     // When enough of the file's bytes stay where they are, the temp file starts as a kernel copy
     // of the file and only the rest is written here (save-copy.ts: worthCloning). Only when
-    // saving over the indexed file, which was just checked to be unchanged (the source of the copy).
+    // saving over the indexed file, which was just checked to be unchanged (the source of the copy),
+    // and with the piece table's pieces (lines made during the write have no length before it).
     const clone =
+      !replacing &&
+      Array.isArray(pieces) &&
       check &&
       target === this._path &&
       this.size > 0 &&
-      worthCloning(bytesInPlace(pieces, src, total, this.defaultEol), this.size);
+      worthCloning(bytesInPlace(pieces as Piece[], src, total, this.defaultEol), this.size);
     let temp: TempFile | undefined;
     try {
       temp = TempFile.start(target, dest, like, clone ? this._path : undefined);

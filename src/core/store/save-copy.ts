@@ -93,7 +93,7 @@ export function bytesInPlace(pieces: readonly Piece[], src: SourceFile, total: n
  * `clone`) and returns the new line offsets and size. The caller truncates a clone to the size.
  */
 export async function writePieces(opts: {
-  pieces: readonly Piece[];
+  pieces: Iterable<Piece>;
   src: SourceFile;
   out: number;
   clone: boolean;

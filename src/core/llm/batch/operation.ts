@@ -23,6 +23,7 @@ import { openJobTarget, StoreRecordSource, StoreResultSink } from '../../jobs/st
 import type { LlmTask, RecordSource, ResultSink, SourceRecord } from '../../jobs/types';
 import { defaultFields } from '../../schema/annotation';
 import type { JsonlDataset } from '../../store';
+import type { TaskResult } from '../apply-result';
 import type { Usage } from '../client';
 import { DialoguesOptions } from '../../synth/dialogues';
 import { InstructionsOptions } from '../../synth/instructions';
@@ -262,6 +263,14 @@ export async function runBatchOver<K extends BatchTaskId>(a: BatchOver<K>): Prom
       return sink.apply(i, r, bound);
     },
     flush: () => sink.flush(),
+    ...(sink.applyMany
+      ? {
+          applyMany: (items: ReadonlyArray<{ i: number; result: TaskResult }>) => {
+            applied += items.length;
+            return (sink.applyMany as NonNullable<ResultSink['applyMany']>)(items);
+          },
+        }
+      : {}),
   };
   const prices = pricesOf(o);
   const info = (): BatchJobInfo => ({

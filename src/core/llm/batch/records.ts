@@ -316,12 +316,18 @@ export class BatchApplier {
 
   /**
    * Gives the accepted results to the sink in record order (output files are in no order; the
-   * store edits lines fastest front to back). Called at the end of each part and by `finish`.
+   * store edits lines fastest front to back), all at once when it has `applyMany` (which also makes
+   * them durable). Called at the end of each part and by `finish`.
    */
   async flush(): Promise<void> {
     const batch = this.pending;
     this.pending = [];
     batch.sort((a, b) => a.i - b.i);
+    // a sink that writes them in one pass (and saves): the dataset store, when no editor needs them as edits
+    if (this.sink.applyMany) {
+      if (batch.length > 0) await this.sink.applyMany(batch);
+      return;
+    }
     for (const { i, result } of batch) {
       const p = this.sink.apply(i, result);
       if (p instanceof Promise) await p;
