@@ -1,5 +1,6 @@
 // The LLM client against the loopback server over real HTTP with the real SDK.
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { after, before, beforeEach, test } from 'node:test';
 import { LlmClient, LlmError, parseRetryAfter, type LlmClientOptions } from '../../src/core/llm/client';
 import { AdaptiveLimiter, TokenBucket } from '../../src/core/llm/limiter';
@@ -139,6 +140,23 @@ test('AbortSignal cancels an in-flight request promptly', async () => {
   setTimeout(() => ac.abort(), 50);
   await assert.rejects(c.chat(hello, { signal: ac.signal }), (e: unknown) => (e as Error).name === 'AbortError');
   assert.ok(performance.now() - t0 < 2000);
+  c.close();
+});
+
+test("a job's signal carries no listener per request: the SDK's are left on a signal of each request's own", async () => {
+  // openai 6.x adds an abort listener to the signal of every request and never removes it; on a
+  // job's one signal they piled up (100,000 requests: quadratic CPU in addEventListener)
+  const c = client();
+  const ac = new AbortController();
+  const results = await Promise.all(Array.from({ length: 300 }, () => c.chat(hello, { signal: ac.signal })));
+  assert.equal(results.length, 300);
+  assert.equal(getEventListeners(ac.signal, 'abort').length, 0, 'no listener left on the job signal');
+  // and the job's signal still stops a request in flight (also after retries)
+  server.addFault({ kind: 'status', status: 500 });
+  server.addFault({ kind: 'hang' });
+  setTimeout(() => ac.abort(), 100);
+  await assert.rejects(c.chat(hello, { signal: ac.signal }), (e: unknown) => (e as Error).name === 'AbortError');
+  assert.equal(getEventListeners(ac.signal, 'abort').length, 0);
   c.close();
 });
 

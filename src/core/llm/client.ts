@@ -11,7 +11,7 @@
 import type { TokenLogprob } from './batch/format';
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { createNodeFetch, type NodeFetch } from './http-fetch';
-import { AdaptiveLimiter, TokenBucket, abortReason, sleep, type Permit } from './limiter';
+import { AdaptiveLimiter, TokenBucket, abortReason, sleep, withRequestSignal, type Permit } from './limiter';
 import { countTokens } from './tokenizer';
 
 export interface ChatMessage {
@@ -370,7 +370,7 @@ export class LlmClient {
       let failure: string;
       let status: number | undefined;
       try {
-        const value = await send(signal, timeout);
+        const value = await withRequestSignal(signal, (own) => send(own, timeout));
         permit.release();
         this.limiter.success();
         return { value, attempts: attempt + 1 };

@@ -22,7 +22,7 @@ import { pipeline } from 'node:stream/promises';
 import OpenAI, { APIConnectionError, APIError, APIUserAbortError, toStreamingFile } from 'openai';
 import type { Batch, BatchCreateParams } from 'openai/resources/batches';
 import type { FileObject } from 'openai/resources/files';
-import { abortReason, sleep } from '../limiter';
+import { abortReason, sleep, withRequestSignal } from '../limiter';
 
 export type { Batch, FileObject };
 
@@ -130,7 +130,8 @@ export class BatchApiClient {
 
   async retrieve(batchId: string, signal?: AbortSignal): Promise<Batch> {
     try {
-      return await this.sdk.batches.retrieve(batchId, { signal });
+      // polled for hours under one job's signal: a signal of its own each time (withRequestSignal)
+      return await withRequestSignal(signal, (own) => this.sdk.batches.retrieve(batchId, { signal: own }));
     } catch (err) {
       throw this.wrap(err, `batch ${batchId}`);
     }
