@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   const sink: ResultSink = {
     apply: async (i: number, r: TaskResult) => {
       building = false;
-      storeSink.apply(i, r);
+      await storeSink.apply(i, r);
       applied++;
       if (pause === `apply:${applied}`) await forever(pause);
     },

@@ -116,6 +116,52 @@ test('a job completes; every failure and invalid line is recorded per record; a 
   dataset.close();
 });
 
+test('a sink that keeps results and writes them by saves of a few (a file no editor holds): the same file as edits; saved as it goes', async () => {
+  const n = 60;
+  const asEdits = await setup(n, { bad: [7] });
+  await runJob({
+    jobId: 'e',
+    journalDir: asEdits.journalDir,
+    task: asEdits.task,
+    source: asEdits.source,
+    sink: asEdits.sink,
+    concurrency: 4,
+  });
+  const editsOut = readFileSync(join(dir, 'out.jsonl'), 'utf8');
+  asEdits.dataset.close();
+  asEdits.client.close();
+
+  dir = tempDir('dc-jobs-');
+  const kept = await setup(n, { bad: [7] });
+  const sink = new StoreResultSink(kept.dataset, { batchSize: 8 });
+  // what is on disk as the job goes: the saves come every 8 results, never an edit held
+  const onDisk: number[] = [];
+  const apply = sink.apply.bind(sink);
+  sink.apply = async (i, r, bound) => {
+    await apply(i, r, bound);
+    assert.equal(kept.dataset.dirty, false, 'no edit held in the store');
+    onDisk.push((readFileSync(join(dir, 'out.jsonl'), 'utf8').match(/"label":/g) ?? []).length);
+  };
+  const s = await runJob({
+    jobId: 'e',
+    journalDir: kept.journalDir,
+    task: kept.task,
+    source: kept.source,
+    sink,
+    concurrency: 4,
+  });
+  kept.client.close();
+  assert.equal(s.ok, n - 1);
+  assert.equal(sink.received, n - 1);
+  assert.ok(
+    onDisk.some((c) => c > 0 && c < n - 1),
+    'results reached the file before the job ended',
+  );
+  const strip = (t: string): string => t.replace(/"time":"[^"]*"/g, '"time":"T"');
+  assert.equal(strip(readFileSync(join(dir, 'out.jsonl'), 'utf8')), strip(editsOut), 'the same file as through edits');
+  kept.dataset.close();
+});
+
 test('a fatal error (401) stops the job and throws', async () => {
   server.requireKey = 'right';
   const { client, task, source, sink, dataset, journalDir } = await setup(50, { key: 'wrong' });

@@ -10,7 +10,7 @@ import { judgesSummaryOfLines } from '../../core/metrics/judges';
 import { modelsAgreementOfFile } from '../../core/metrics/agreement';
 import { llmEntries } from '../../core/registry';
 import { journalDirFor } from '../../core/jobs/runner';
-import { openJobTarget, StoreRecordSource, StoreResultSink } from '../../core/jobs/store-io';
+import { openJobTarget, SINK_BATCH, StoreRecordSource, StoreResultSink } from '../../core/jobs/store-io';
 import { defaultFields } from '../../core/schema/annotation';
 import { datasetLines } from '../../core/sources';
 import { UserError } from '../../core/operation';
@@ -93,7 +93,11 @@ async function runLlm(id: TaskId, name: string, io: Io, r: LlmRun): Promise<numb
       apiKey: () => process.env.OPENAI_API_KEY,
       openSource: () => Promise.resolve(new StoreRecordSource(job)),
       openSink: (_source, o) => {
-        const sink = new StoreResultSink(job, { fields: o.fields ?? defaultFields, replace: o.replaceExisting });
+        const sink = new StoreResultSink(job, {
+          fields: o.fields ?? defaultFields,
+          replace: o.replaceExisting,
+          batchSize: SINK_BATCH,
+        });
         sinks.push(sink);
         return Promise.resolve(sink);
       },

@@ -42,7 +42,17 @@ export interface StoreSinkOptions {
   fields?: FieldMap;
   /** Replace an existing label or rationale (the previous value goes to the record's history). Default false. */
   replace?: boolean;
+  /**
+   * Keep up to this many results and write them by one save each time (JsonlDataset.saveReplacing),
+   * instead of applying each as an edit that the store holds until the job's end: for a file no
+   * editor holds (the CLI). A job journals each result before it reaches the sink, so a kill loses
+   * none. Without it each result is an edit at once (an editor shows it).
+   */
+  batchSize?: number;
 }
+
+/** Results a sink writes per save when it keeps them (StoreSinkOptions.batchSize): a batch part's size. */
+export const SINK_BATCH = 50_000;
 
 /**
  * True when a record and the one a result made of it are written the same (the result changes
@@ -84,19 +94,39 @@ export class StoreResultSink implements ResultSink {
   /** The record a result makes of a line, or undefined when the line is no record or the result changes nothing. */
   private resultOn(l: LineView, result: TaskResult): Record<string, unknown> | undefined {
     if (!l.value || l.invalid || l.lossy) return undefined;
+    const next = this.applied(l.value, result);
+    return sameJson(next, l.value) ? undefined : next; // the same: applied before (a resume)
+  }
+
+  /** A record with a result applied (counting a kept label or rationale). */
+  private applied(record: Record<string, unknown>, result: TaskResult): Record<string, unknown> {
     const fields = this.opts.fields ?? defaultFields;
-    const next = applyResult(l.value, result, fields, { replace: this.opts.replace === true });
+    const next = applyResult(record, result, fields, { replace: this.opts.replace === true });
     const labels = (result.task === 'label' || result.task === 'consistency') && result.question === fields.question;
     const field = result.task === 'rationale' ? fields.rationale : labels ? fields.label : undefined;
     if (field !== undefined) {
       const answer = result.task === 'rationale' ? String(result.rationale ?? result.value) : result.value;
       if (next[field] !== undefined && JSON.stringify(next[field]) !== JSON.stringify(answer)) this.kept++;
     }
-    return sameJson(next, l.value) ? undefined : next; // the same: applied before (a resume)
+    return next;
   }
 
-  apply(i: number, result: TaskResult, bound?: Binding): void {
+  /** Results waiting for the next save (batchSize), and the save under way. */
+  private waiting: Array<{ i: number; result: TaskResult; bound?: Binding }> = [];
+  private writing: Promise<void> | undefined;
+
+  apply(i: number, result: TaskResult, bound?: Binding): void | Promise<void> {
     this.received++;
+    if (this.opts.batchSize !== undefined && !this.opts.onApplied) {
+      this.waiting.push(bound ? { i, result, bound } : { i, result });
+      if (this.waiting.length >= this.opts.batchSize) return this.writeKept();
+      return;
+    }
+    this.applyNow(i, result, bound);
+  }
+
+  /** A result as an edit of the store, at once. */
+  private applyNow(i: number, result: TaskResult, bound?: Binding): void {
     const at = bound ? this.locate(i, bound) : i;
     if (at === undefined) {
       this.missed++;
@@ -118,19 +148,63 @@ export class StoreResultSink implements ResultSink {
    * each is applied as an edit, then saved as `flush` does.
    */
   async applyMany(items: ReadonlyArray<{ i: number; result: TaskResult }>): Promise<void> {
-    const ascending = items.every((x, k) => k === 0 || x.i > (items[k - 1] as { i: number }).i);
-    if (this.opts.onApplied || this.opts.save === false || this.dataset.dirty || !ascending) {
-      for (const { i, result } of items) this.apply(i, result);
+    this.received += items.length;
+    if (this.opts.onApplied || this.opts.save === false) {
+      for (const { i, result } of items) this.applyNow(i, result);
       await this.flush();
       return;
     }
-    this.received += items.length;
-    let k = 0;
-    const replaced = await this.dataset.saveReplacing(
-      items.map((x) => x.i),
-      (line) => this.resultOn(line, (items[k++] as { result: TaskResult }).result),
-    );
+    await this.writeKept();
+    await this.writeInOneSave(items);
+  }
+
+  /**
+   * Writes results by one save (saveReplacing): several results for one record are applied in
+   * turn; a result bound to a record that is no longer at its index (edited or moved by someone
+   * else) goes the edit way, which finds it by its key. Unsaved edits are saved first.
+   */
+  private async writeInOneSave(
+    items: ReadonlyArray<{ i: number; result: TaskResult; bound?: Binding }>,
+  ): Promise<void> {
+    if (items.length === 0) return;
+    if (this.dataset.dirty) await this.dataset.save();
+    const byIndex = new Map<number, Array<{ result: TaskResult; bound?: Binding }>>();
+    for (const x of items) {
+      const list = byIndex.get(x.i);
+      if (list) list.push(x);
+      else byIndex.set(x.i, [x]);
+    }
+    const n = this.dataset.lineCount;
+    const indices = [...byIndex.keys()].filter((i) => i < n).sort((a, b) => a - b);
+    const elsewhere: Array<{ i: number; result: TaskResult; bound?: Binding }> = [];
+    for (const i of byIndex.keys()) if (i >= n) for (const x of byIndex.get(i) ?? []) elsewhere.push({ i, ...x });
+    const replaced = await this.dataset.saveReplacing(indices, (line) => {
+      const here = line.value && !line.invalid && !line.lossy ? line.value : undefined;
+      let next = here;
+      for (const x of byIndex.get(line.index) ?? []) {
+        if (x.bound && (!here || x.bound.keyOf(here) !== x.bound.key)) elsewhere.push({ i: line.index, ...x });
+        else if (next) next = this.applied(next, x.result);
+      }
+      return next && here && !sameJson(next, here) ? next : undefined;
+    });
     if (replaced > 0) ownEdits.set(this.dataset, (ownEdits.get(this.dataset) ?? 0) + 1);
+    for (const x of elsewhere) this.applyNow(x.i, x.result, x.bound);
+    if (this.dataset.dirty) await this.dataset.save();
+  }
+
+  /** Writes the results kept so far (batchSize), one save at a time. */
+  private async writeKept(): Promise<void> {
+    while (this.writing) await this.writing.catch(() => undefined);
+    if (this.waiting.length === 0) return;
+    const items = this.waiting;
+    this.waiting = [];
+    const p = this.writeInOneSave(items);
+    this.writing = p;
+    try {
+      await p;
+    } finally {
+      if (this.writing === p) this.writing = undefined;
+    }
   }
 
   review(i: number, queue: string): void {
@@ -145,6 +219,7 @@ export class StoreResultSink implements ResultSink {
   }
 
   async flush(): Promise<void> {
+    await this.writeKept();
     if (this.opts.save !== false && this.dataset.dirty) await this.dataset.save();
   }
 }

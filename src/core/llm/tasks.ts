@@ -24,7 +24,7 @@ import {
 } from '../jobs/runner';
 import { JOURNAL_VERSION, readJournal } from '../jobs/journal';
 import { effectivePrices } from './prices';
-import { openJobTarget, StoreRecordSource, StoreResultSink } from '../jobs/store-io';
+import { openJobTarget, SINK_BATCH, StoreRecordSource, StoreResultSink } from '../jobs/store-io';
 import type { LlmTask, RecordSource, ResultSink, TaskOutcome } from '../jobs/types';
 import { defaultFields, FieldMap, readAnnotation } from '../schema/annotation';
 import { assertDatasetFile, JsonlDataset } from '../store';
@@ -867,14 +867,13 @@ async function runOne<K extends TaskId>(
   const target = targetPath(o, id);
   let opened: JsonlDataset | undefined;
   let fresh = false;
-  let applied = 0;
   let jobId = '';
+  let storeSink: StoreResultSink | undefined;
   try {
     const task = createTask(id, o, { client, cache });
     jobId = o.jobId ?? defaultJobId(id, o, task.promptHash);
     let source: RecordSource;
     let sink: ResultSink;
-    let storeSink: StoreResultSink | undefined;
     if (env.openSource) {
       source = await env.openSource(o);
       if (!env.openSink) throw new UserError('a custom record source needs a custom result sink (env.openSink)');
@@ -886,17 +885,12 @@ async function runOne<K extends TaskId>(
         log,
       });
       source = new StoreRecordSource(opened);
-      const inner = (storeSink = new StoreResultSink(opened, {
+      storeSink = new StoreResultSink(opened, {
         fields: o.fields ?? defaultFields,
         replace: o.replaceExisting,
-      }));
-      sink = {
-        apply: (i, r, bound) => {
-          applied++;
-          inner.apply(i, r, bound);
-        },
-        flush: () => inner.flush(),
-      };
+        batchSize: SINK_BATCH,
+      });
+      sink = storeSink;
     }
     log(`${id} with ${o.model}: ${task.promptSource ?? task.promptHash}`);
     const summary = await runJob({
@@ -927,7 +921,7 @@ async function runOne<K extends TaskId>(
   } catch (err) {
     // Stopped by a fatal error (no server there, a bad key) before any record had a result: the
     // output this run made is a mere copy of the input; it and the empty journal go.
-    if (fresh && applied === 0 && err instanceof LlmError && err.kind === 'fatal') {
+    if (fresh && (storeSink?.received ?? 0) === 0 && err instanceof LlmError && err.kind === 'fatal') {
       opened?.close();
       opened = undefined;
       removeUnused(target, journalPathFor(journalDirFor(target), jobId));

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { OperationContext, Progress } from '../../operation';
 import { UserError } from '../../operation';
 import { journalDirFor, runJob, type CascadeInfo, type JobSummary } from '../../jobs/runner';
-import { openJobTarget, StoreRecordSource, StoreResultSink } from '../../jobs/store-io';
+import { openJobTarget, SINK_BATCH, StoreRecordSource, StoreResultSink } from '../../jobs/store-io';
 import type { RecordSource, ResultSink } from '../../jobs/types';
 import { defaultFields, readAnnotation } from '../../schema/annotation';
 import type { JsonlDataset } from '../../store';
@@ -149,10 +149,16 @@ export async function runCascade(
         log,
       }));
       source = new StoreRecordSource(ds);
-      open = (replace) => Promise.resolve(new StoreResultSink(ds, { fields: o.fields ?? defaultFields, replace }));
+      open = (replace) =>
+        Promise.resolve(new StoreResultSink(ds, { fields: o.fields ?? defaultFields, replace, batchSize: SINK_BATCH }));
     }
     const keep = await open(o.replaceExisting);
     const replace = o.replaceExisting ? keep : await open(true);
+    // both sinks' results in the file (a sink may keep results until its flush: StoreResultSink's batchSize)
+    const flushSinks = async (): Promise<void> => {
+      await keep.flush();
+      if (replace !== keep) await replace.flush();
+    };
     const n = Math.min(source.count(), o.limit ?? Infinity);
     const labelField = (o.fields ?? defaultFields).label;
     // Records without a label before the cascade: a later stage's label replaces the earlier stage's.
@@ -214,7 +220,7 @@ export async function runCascade(
             // the stronger model's label takes the place of the weaker one's (not of a label the record had)
             return (s > 0 && unlabeled.has(at) ? replace : keep).apply(at, r, bound);
           },
-          flush: () => keep.flush(),
+          flush: flushSinks,
         };
         log(
           `cascade stage ${s + 1} of ${models.length}: ${model} on ${current.length} record(s)${mode.batch ? ' as a batch' : ''}`,
@@ -246,7 +252,7 @@ export async function runCascade(
               prices: pricesOf(om),
               retryFailed: o.retryFailed,
             });
-        await keep.flush();
+        await flushSinks();
         parts.push(summary);
         for (const f of summary.failed)
           failures.set(subset.indices[f.i] as number, { line: f.line, reason: f.reason, model });
@@ -275,7 +281,7 @@ export async function runCascade(
     if (review.length > 0) {
       if (keep.review) {
         for (const i of review) keep.review(i, CASCADE_QUEUE);
-        await keep.flush();
+        await flushSinks();
         log(
           `${review.length} record(s) below ${threshold} after ${models.at(-1) ?? ''}: sent to the review queue "${CASCADE_QUEUE}"`,
         );

@@ -19,7 +19,7 @@ import {
   type BatchJobInfo,
   type JobSummary,
 } from '../../jobs/runner';
-import { openJobTarget, StoreRecordSource, StoreResultSink } from '../../jobs/store-io';
+import { openJobTarget, SINK_BATCH, StoreRecordSource, StoreResultSink } from '../../jobs/store-io';
 import type { LlmTask, RecordSource, ResultSink, SourceRecord } from '../../jobs/types';
 import { defaultFields } from '../../schema/annotation';
 import type { JsonlDataset } from '../../store';
@@ -562,7 +562,11 @@ async function runOneBatch<K extends BatchTaskId>(
         log,
       });
       source = new StoreRecordSource(opened);
-      sink = new StoreResultSink(opened, { fields: o.fields ?? defaultFields, replace: o.replaceExisting });
+      sink = new StoreResultSink(opened, {
+        fields: o.fields ?? defaultFields,
+        replace: o.replaceExisting,
+        batchSize: SINK_BATCH,
+      });
     }
     // a task without a batch form (a question of another type): run by its requests (answers.ts)
     if (!batchFacet(task) && !samplesOf(id, task)) {
