@@ -111,9 +111,9 @@ export class StoreResultSink implements ResultSink {
     return next;
   }
 
-  /** Results waiting for the next save (batchSize), and the save under way. */
+  /** Results waiting for the next save (batchSize, applyMany), and the saves' queue (one at a time). */
   private waiting: Array<{ i: number; result: TaskResult; bound?: Binding }> = [];
-  private writing: Promise<void> | undefined;
+  private queue: Promise<void> = Promise.resolve();
 
   apply(i: number, result: TaskResult, bound?: Binding): void | Promise<void> {
     this.received++;
@@ -154,8 +154,8 @@ export class StoreResultSink implements ResultSink {
       await this.flush();
       return;
     }
+    for (const x of items) this.waiting.push(x);
     await this.writeKept();
-    await this.writeInOneSave(items);
   }
 
   /**
@@ -192,19 +192,16 @@ export class StoreResultSink implements ResultSink {
     if (this.dataset.dirty) await this.dataset.save();
   }
 
-  /** Writes the results kept so far (batchSize), one save at a time. */
-  private async writeKept(): Promise<void> {
-    while (this.writing) await this.writing.catch(() => undefined);
-    if (this.waiting.length === 0) return;
-    const items = this.waiting;
-    this.waiting = [];
-    const p = this.writeInOneSave(items);
-    this.writing = p;
-    try {
-      await p;
-    } finally {
-      if (this.writing === p) this.writing = undefined;
-    }
+  /** Writes the results waiting (all of them, in one save), after the saves queued before. */
+  private writeKept(): Promise<void> {
+    const p = this.queue.then(async () => {
+      if (this.waiting.length === 0) return;
+      const items = this.waiting;
+      this.waiting = [];
+      await this.writeInOneSave(items);
+    });
+    this.queue = p.catch(() => undefined);
+    return p;
   }
 
   review(i: number, queue: string): void {
