@@ -3,6 +3,7 @@
 // stops at the signal, reports progress, and on a large file that no job has touched yet reads an
 // even sample of the records instead of every one (a whole 1 GB file took about a minute to render
 // and tokenize, with nothing shown; 10,000 records spread over it take under a second).
+import { fmix32 } from './hash32';
 import type { Estimate, EstimateContext } from './operation';
 
 /** Past this many records a first run's estimate reads a sample (below it, every record). */
@@ -98,7 +99,7 @@ export class LeftSample {
   take(i: number): boolean {
     this.left++;
     // the first one always: a sum over none would say that nothing is left to pay for
-    const yes = this.left === 1 || mix32(i) < this.below;
+    const yes = this.left === 1 || fmix32(i | 0) < this.below;
     if (yes) this.counted++;
     return yes;
   }
@@ -108,17 +109,6 @@ export class LeftSample {
     if (this.counted === this.left) return e;
     return scaleEstimate(e, { read: this.counted, scale: this.left / this.counted, sampled: true });
   }
-}
-
-/** A 32-bit integer hash (MurmurHash3's finalizer): indices in order come out spread evenly. */
-function mix32(x: number): number {
-  let h = x | 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 /** How a face says that an estimate was counted on a sample ('' when it was not). */

@@ -15,6 +15,7 @@ import { decidedLabel } from './formats';
 import { exactKey } from '../filter/dedup';
 import { dedupText } from '../filter/filter';
 import { writeLinesAtomic } from '../write-lines';
+import { fmix32 } from '../hash32';
 
 /**
  * Sizes that sum to n, proportional to the fractions (largest remainder / Hamilton): floor(n·f_i)
@@ -107,12 +108,7 @@ export function stratifiedSizes(strata: readonly number[], fractions: readonly n
 export function seededHash(key: string, seed: number): number {
   let h = (0x811c9dc5 ^ Math.imul(seed | 0, 0x9e3779b1)) | 0;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h);
 }
 
 export const SplitOptions = z.object({
