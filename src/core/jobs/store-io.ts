@@ -115,9 +115,14 @@ export class StoreResultSink implements ResultSink {
   private waiting: Array<{ i: number; result: TaskResult; bound?: Binding }> = [];
   private queue: Promise<void> = Promise.resolve();
 
+  /** Results may go to the file by saves of their own: nobody wants them as edits (no listener: no editor shows them), and saving is asked for. */
+  private get bySaves(): boolean {
+    return !this.opts.onApplied && this.opts.save !== false;
+  }
+
   apply(i: number, result: TaskResult, bound?: Binding): void | Promise<void> {
     this.received++;
-    if (this.opts.batchSize !== undefined && !this.opts.onApplied) {
+    if (this.opts.batchSize !== undefined && this.bySaves) {
       this.waiting.push(bound ? { i, result, bound } : { i, result });
       if (this.waiting.length >= this.opts.batchSize) return this.writeKept();
       return;
@@ -140,16 +145,15 @@ export class StoreResultSink implements ResultSink {
   }
 
   /**
-   * Applies results (ascending `i`, one each) and saves. When nothing needs them as edits (no
-   * listener: no editor shows them as they come; saving asked for; no unsaved edits) they are
-   * written by one save that makes each record's new line as it reaches it
-   * (JsonlDataset.saveReplacing), so that the store does not hold every changed line until the
-   * save (a batch part of 50,000 results: half of `curate label --batch`'s memory). Otherwise
-   * each is applied as an edit, then saved as `flush` does.
+   * Applies results (ascending `i`, one each) and saves. When nobody wants them as edits
+   * (`bySaves`) they are written by one save that makes each record's new line as it reaches it
+   * (JsonlDataset.saveReplacing; unsaved edits are saved first), so that the store does not hold
+   * every changed line until the save (a batch part of 50,000 results: half of `curate label
+   * --batch`'s memory). Otherwise each is applied as an edit, then saved as `flush` does.
    */
   async applyMany(items: ReadonlyArray<{ i: number; result: TaskResult }>): Promise<void> {
     this.received += items.length;
-    if (this.opts.onApplied || this.opts.save === false) {
+    if (!this.bySaves) {
       for (const { i, result } of items) this.applyNow(i, result);
       await this.flush();
       return;

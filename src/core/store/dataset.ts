@@ -936,7 +936,7 @@ export class JsonlDataset {
     const { dest, like } = destinationOf(target, this.fd);
     cleanStaleTemps(dest);
     this.saving = true;
-    const pieces: Iterable<Piece> = replacing ?? this.table.snapshot();
+    const snapshot = replacing ? undefined : this.table.snapshot();
     const total = this.table.length;
     const src = { fd: this.fd, size: this.size, offs: this.offs, endsWithNewline: this.endsWithNewline };
     // When enough of the file's bytes stay where they are, the temp file starts as a kernel copy
@@ -944,18 +944,17 @@ export class JsonlDataset {
     // saving over the indexed file, which was just checked to be unchanged (the source of the copy),
     // and with the piece table's pieces (lines made during the write have no length before it).
     const clone =
-      !replacing &&
-      Array.isArray(pieces) &&
+      snapshot !== undefined &&
       check &&
       target === this._path &&
       this.size > 0 &&
-      worthCloning(bytesInPlace(pieces as Piece[], src, total, this.defaultEol), this.size);
+      worthCloning(bytesInPlace(snapshot, src, total, this.defaultEol), this.size);
     let temp: TempFile | undefined;
     try {
       temp = TempFile.start(target, dest, like, clone ? this._path : undefined);
       const out = await temp.open();
       const { offs: newOffs, size: newSize } = await writePieces({
-        pieces,
+        pieces: replacing ?? (snapshot as Piece[]),
         src,
         out,
         clone,
