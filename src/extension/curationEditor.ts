@@ -282,6 +282,8 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
         return document.session.matchPosition(parseParams('matchPosition', params));
       case 'edit': {
         const req = parseParams('edit', params);
+        // A save under way (the person's, or a long job's in between) refuses edits until it ends: wait for it.
+        await document.store.saveSettled();
         // Made before a revert or a reload from disk (the page had not heard of it yet): what was
         // typed then is not applied to the content that replaced it.
         if (req.generation !== document.generation) throw new StaleEditError();

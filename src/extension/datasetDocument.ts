@@ -203,7 +203,9 @@ export class DatasetDocument implements vscode.CustomDocument {
     this.editEmitter.fire({
       document: this,
       label,
-      undo: () => {
+      // During a save (the person's, or a long job's in between) the store takes no edit: wait for it.
+      undo: async () => {
+        await this.dataset.saveSettled();
         for (const e of [...edits].reverse()) this.dataset.undoEdit(e);
         this.applied.splice(this.applied.length - edits.length, edits.length);
         this.version--;
@@ -214,7 +216,8 @@ export class DatasetDocument implements vscode.CustomDocument {
           focus: index === undefined ? undefined : Math.min(index, Math.max(0, this.dataset.lineCount - 1)),
         });
       },
-      redo: () => {
+      redo: async () => {
+        await this.dataset.saveSettled();
         for (const e of edits) this.dataset.applyEdit(e);
         this.applied.push(...edits);
         this.version++;

@@ -6,6 +6,7 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
+import { acquireLock } from '../../src/core/store/lock';
 import {
   closeWorkbench,
   makeWorkspace,
@@ -185,5 +186,43 @@ describe('curation editor, as a person', () => {
       [...seen].sort((a, b) => a - b),
       neutral,
     );
+  });
+
+  test('a relabel made while the file is being saved (another writer holds its lock) waits for the save, then is applied', async () => {
+    const file = join(workspace, 'samples/reviews.jsonl');
+    const onDisk = (line: number) =>
+      (JSON.parse(readFileSync(file, 'utf8').split('\n')[line - 1] ?? '{}') as { label?: string }).label;
+    // The number key of a label other than the record's (the set: negative, neutral, positive).
+    const other = (l: string): [string, string] => (l === 'positive' ? ['1', 'negative'] : ['3', 'positive']);
+    const status = async (f: Frame) => (await f.locator('[data-testid="status"]').textContent()) ?? '';
+    const frame = await open('reviews.jsonl');
+    await keyTo(frame, 'j', 6);
+    const [key6, label6] = other(await label(frame));
+    await page.keyboard.press(key6);
+    await until('line 6 relabeled', async () => (await label(frame)) === label6);
+
+    // Another writer (a CLI run, say) is replacing the file: VS Code's save waits for its lock.
+    const lock = await acquireLock(file);
+    let held = true;
+    try {
+      await page.keyboard.press('Control+s');
+      await new Promise((r) => setTimeout(r, 500));
+      assert.notEqual(onDisk(6), label6, 'the save waits for the lock');
+      await keyTo(frame, 'j', 7);
+      const [key7, label7] = other(await label(frame));
+      await page.keyboard.press(key7); // during the save: the store takes no edit until it ends
+      await new Promise((r) => setTimeout(r, 500));
+      lock.release();
+      held = false;
+      await until('line 7 relabeled', async () => (await label(frame)) === label7);
+      assert.doesNotMatch(await status(frame), /failed/i, 'the relabel was not refused');
+      await until('line 6 saved', async () => onDisk(6) === label6);
+      assert.notEqual(onDisk(7), label7, 'the relabel came after the save began: it is unsaved');
+      await focusRecord(frame);
+      await page.keyboard.press('Control+s');
+      await until('line 7 saved', async () => onDisk(7) === label7);
+    } finally {
+      if (held) lock.release();
+    }
   });
 });

@@ -1,6 +1,8 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import * as vscode from 'vscode';
+import { acquireLock } from '../../src/core/store/lock';
 import { activateExtension, openInCurationEditor, scratchFile, waitFor, workspaceFolder } from './helpers';
 
 const freshCopy = (name: string) => scratchFile(name);
@@ -15,6 +17,41 @@ describe('Curation editor: editing, saving, external changes, hot exit', () => {
   afterEach(async () => {
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('an undo pressed while the file is being saved (another writer holds its lock) waits for the save, then undoes', async function () {
+    this.timeout(60_000);
+    const api = await activateExtension();
+    const uri = await freshCopy('undo-during-save.jsonl');
+    const doc = await openDoc(api, uri);
+    const was = doc.session.record(2).annotation?.label;
+    doc.edit({ op: 'relabel', index: 2, label: 'edited' });
+    const lock = await acquireLock(uri.fsPath);
+    let held = true;
+    try {
+      const saving = vscode.commands.executeCommand('workbench.action.files.save');
+      // The save under way: its temp file is written, and it waits for the lock to replace the file.
+      await waitFor('the save under way', () =>
+        readdirSync(dirname(uri.fsPath)).some(
+          (n) => n.startsWith('.undo-during-save.jsonl.curate-') && n.endsWith('.tmp'),
+        )
+          ? true
+          : undefined,
+      );
+      await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
+      const undoing = vscode.commands.executeCommand('undo');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(doc.session.record(2).annotation?.label, 'edited', 'the undo waits for the save');
+      lock.release();
+      held = false;
+      await saving;
+      await undoing;
+      await waitFor('the undo', () => doc.session.record(2).annotation?.label === was || undefined);
+      assert.match((await readLines(uri))[2] ?? '', /"label":"edited"/, 'the save wrote the edit');
+      assert.equal(doc.isDirty, true, 'undone after the save: unsaved');
+    } finally {
+      if (held) lock.release();
+    }
   });
 
   it('relabels through the undo stack and saves only the edited line', async () => {

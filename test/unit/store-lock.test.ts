@@ -287,3 +287,24 @@ describe('symlinks, owner and mode', () => {
     ds.close();
   });
 });
+
+test('an edit asked for during a save (refused meanwhile) waits for it with saveSettled, then is kept', async () => {
+  const path = fileWith(lines(10));
+  const ds = await JsonlDataset.open(path);
+  ds.setField(0, ['label'], 'x');
+  const lock = await acquireLock(path);
+  const saving = ds.save();
+  assert.throws(() => ds.setField(1, ['label'], 'y'), /a save is in progress/);
+  setTimeout(() => lock.release(), 100);
+  await ds.saveSettled();
+  ds.setField(1, ['label'], 'y');
+  await saving;
+  await ds.save();
+  assert.deepEqual(
+    records(path)
+      .slice(0, 2)
+      .map((r) => r.label),
+    ['x', 'y'],
+  );
+  ds.close();
+});

@@ -888,6 +888,14 @@ export class JsonlDataset {
   private saveInFlight: Promise<void> | undefined;
 
   /**
+   * Resolves once no save is under way (at once without one): edits are refused during a save, so
+   * a person's edit that comes meanwhile (the editor's page; a job's save in between) waits here.
+   */
+  async saveSettled(): Promise<void> {
+    await this.afterSaveInFlight();
+  }
+
+  /**
    * A save asked for while another is still settling waits for it to end (VS Code cancels a
    * custom editor's save when it starts the next one, e.g. while the first waits for the write
    * lock); without one in flight, no await (edits are refused from the call on).
