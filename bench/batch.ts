@@ -25,8 +25,14 @@
 //            its CPU per record                     baseline: the online engine's CPU per request
 //                                                   (the e2e phase's baseline): a job's CPU per
 //                                                   record must not grow with its size
+//   editor   the same job over a file open in the curation editor, through VS Code's sink (each
+//            result an edit the editor is told of, saved every 50,000 while the person has no
+//            unsaved edits), its peak memory         baseline: the online command (no editor); and
+//                                                   the same sink holding every result until the
+//                                                   job's end, as before
 // Targets: apply 100k results in 10 s or less within 200 MB; the online command's CPU per record at
-// most twice the engine's. Writes bench/results/batch.json.
+// most twice the engine's; the editor's job within 1.25x the command's memory. Writes
+// bench/results/batch.json.
 import { spawn } from 'node:child_process';
 import {
   closeSync,
@@ -213,6 +219,43 @@ async function phase(name: string, a: string[]): Promise<Record<string, unknown>
     out.end();
     await once(out, 'finish');
     return measure(t0, cpu0, { applied });
+  }
+  if (name === 'editor-sink') {
+    // A label job over a file open in the curation editor, through VS Code's sink (each result an
+    // edit the editor is told of: src/extension/llmCommands.ts documentEnv): saved every
+    // SINK_BATCH results (`every`), or held as edits until the job's end (`hold`, before).
+    const mode = a[3] as 'every' | 'hold';
+    const { LlmClient } = await import('../src/core/llm/client');
+    const { createTask, LabelOptions } = await import('../src/core/llm/tasks');
+    const { runJob } = await import('../src/core/jobs/runner');
+    const { openJobTarget, SINK_BATCH, StoreRecordSource, StoreResultSink } = await import('../src/core/jobs/store-io');
+    const client = new LlmClient({ baseURL, apiKey: 'sk-bench', model: 'bench-model', concurrency: 64 });
+    const task = createTask(
+      'label',
+      LabelOptions.parse({ input, baseURL, model: 'bench-model', labels: LABELS, noCache: true }),
+      { client },
+    );
+    const target = join(work, `editor-${mode}.jsonl`);
+    const ds = await openJobTarget(input, target);
+    await ds.ready;
+    let told = 0;
+    const sink = new StoreResultSink(ds, {
+      onApplied: () => {
+        told++;
+      },
+      ...(mode === 'every' ? { saveEvery: { results: SINK_BATCH, canSave: () => true } } : {}),
+    });
+    const s = await runJob({
+      jobId: `editor-${mode}`,
+      journalDir: join(work, `editor-${mode}.journal`),
+      task,
+      source: new StoreRecordSource(ds),
+      sink,
+      concurrency: 64,
+    });
+    client.close();
+    ds.close();
+    return measure(t0, cpu0, { ok: s.ok, told });
   }
   if (name === 'online') {
     const { LlmClient } = await import('../src/core/llm/client');
@@ -409,6 +452,12 @@ async function main(): Promise<void> {
     console.log(
       `curate label (online, 64 at a time): ${cmdOnline.ms.toFixed(0)} ms (CPU ${cmdOnline.cpuMs.toFixed(0)} ms), ${cmdOnline.maxRssMB.toFixed(0)} MB peak`,
     );
+    // The same job in VS Code: through the curation editor's sink, saved as it goes, and as before.
+    const editorEvery = await child(['--phase', 'editor-sink', input, baseURL, work, 'every']);
+    const editorHold = await child(['--phase', 'editor-sink', input, baseURL, work, 'hold']);
+    console.log(
+      `a label job through the editor's sink: ${editorEvery.ms.toFixed(0)} ms, ${editorEvery.maxRssMB.toFixed(0)} MB peak (${editorEvery.told as number} results shown); its results held until the end: ${editorHold.ms.toFixed(0)} ms, ${editorHold.maxRssMB.toFixed(0)} MB`,
+    );
     const batchCpu = e2e.cpuMs / RECORDS;
     const onlineCpu = online.cpuMs / (online.requests as number);
     const cmdOnlineCpu = cmdOnline.cpuMs / RECORDS;
@@ -498,6 +547,25 @@ async function main(): Promise<void> {
         baseline: cmd.maxRssMB,
         baselineLabel: 'curate label --batch',
         ratio: cmdOnline.maxRssMB / cmd.maxRssMB,
+        target: '',
+      },
+      {
+        figure: `a label job in an open editor (VS Code's sink: each result shown, saved every 50,000), ${RECORDS.toLocaleString('en-US')} records: peak memory`,
+        value: editorEvery.maxRssMB,
+        unit: 'MB',
+        baseline: cmdOnline.maxRssMB,
+        baselineLabel: 'curate label online, no editor',
+        ratio: editorEvery.maxRssMB / cmdOnline.maxRssMB,
+        target: '≤ 1.25x',
+        pass: editorEvery.maxRssMB <= 1.25 * cmdOnline.maxRssMB && editorEvery.told === RECORDS,
+      },
+      {
+        figure: '  the same job with its results held as edits until its end (before)',
+        value: editorHold.maxRssMB,
+        unit: 'MB',
+        baseline: editorEvery.maxRssMB,
+        baselineLabel: 'saved every 50,000',
+        ratio: editorHold.maxRssMB / editorEvery.maxRssMB,
         target: '',
       },
       {

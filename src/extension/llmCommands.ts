@@ -15,7 +15,7 @@ import { faceNames, jobReporting, llmEntries } from '../core/registry';
 import { DEFAULT_ESCALATE_BELOW } from '../core/llm/batch/cascade-run';
 import { LlmClient } from '../core/llm/client';
 import type { TaskId } from '../core/llm/prompts';
-import { StoreRecordSource, StoreResultSink } from '../core/jobs/store-io';
+import { SINK_BATCH, StoreRecordSource, StoreResultSink } from '../core/jobs/store-io';
 import type { Binding, RecordSource, SourceRecord } from '../core/jobs/types';
 import type { TaskResult } from '../core/llm/apply-result';
 import type { JobSummary } from '../core/jobs/runner';
@@ -519,6 +519,8 @@ export function documentEnv(context: vscode.ExtensionContext, doc: DatasetDocume
         // a cascade's later stage replaces the label an earlier stage wrote (cascade-run.ts)
         replace: options.replaceExisting,
         onApplied: (i, edit) => doc.notifyChanged(i, [edit]),
+        // A long job's results go to the file every SINK_BATCH, unless the person has unsaved edits.
+        saveEvery: { results: SINK_BATCH, canSave: () => !doc.isDirty },
       });
       if (record === undefined) return Promise.resolve(sink);
       return Promise.resolve({

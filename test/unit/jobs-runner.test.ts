@@ -8,6 +8,7 @@ import { JobCancelledError, runJob } from '../../src/core/jobs/runner';
 import { openJobTarget, StoreRecordSource, StoreResultSink } from '../../src/core/jobs/store-io';
 import { LlmClient, LlmError } from '../../src/core/llm/client';
 import { createTask, LabelOptions } from '../../src/core/llm/tasks';
+import { acquireLock } from '../../src/core/store/lock';
 import { lastUserText, startOpenAIServer, type OpenAITestServer } from '../support/openai-server';
 import { runSupportChild } from './helpers/llm';
 import { tempDir } from './helpers/store';
@@ -160,6 +161,116 @@ test('a sink that keeps results and writes them by saves of a few (a file no edi
   const strip = (t: string): string => t.replace(/"time":"[^"]*"/g, '"time":"T"');
   assert.equal(strip(readFileSync(join(dir, 'out.jsonl'), 'utf8')), strip(editsOut), 'the same file as through edits');
   kept.dataset.close();
+});
+
+/** The records of `file` that have a label (its invalid lines are none). */
+const labelsIn = (file: string): number =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => {
+      try {
+        return (JSON.parse(l) as { label?: unknown }).label !== undefined;
+      } catch {
+        return false;
+      }
+    }).length;
+
+test("an editor's sink (each result an edit it is told of) saves every few results while the person has no unsaved edits; results that come during that save wait for it", async () => {
+  const n = 60;
+  server.latencyMs = 5;
+  const asEdits = await setup(n, { bad: [7] });
+  await runJob({
+    jobId: 'e',
+    journalDir: asEdits.journalDir,
+    task: asEdits.task,
+    source: asEdits.source,
+    sink: asEdits.sink,
+    concurrency: 4,
+  });
+  const editsOut = readFileSync(join(dir, 'out.jsonl'), 'utf8');
+  asEdits.dataset.close();
+  asEdits.client.close();
+
+  dir = tempDir('dc-jobs-');
+  const out = join(dir, 'out.jsonl');
+  const ed = await setup(n, { bad: [7] });
+  const chats = server.counts.chat;
+  const told: number[] = [];
+  const sink = new StoreResultSink(ed.dataset, {
+    onApplied: (i) => told.push(i),
+    saveEvery: { results: 8, canSave: () => true },
+  });
+  // The first of its saves waits for the write lock (another writer) for 150 ms: the other
+  // workers' results come meanwhile, while the store refuses edits.
+  const save = ed.dataset.save.bind(ed.dataset);
+  const onDisk: number[] = [];
+  let saves = 0;
+  ed.dataset.save = async (o) => {
+    if (saves++ === 0) {
+      const lock = await acquireLock(out);
+      setTimeout(() => lock.release(), 150);
+    }
+    await save(o);
+    onDisk.push(labelsIn(out));
+  };
+  let heldAtMost = 0;
+  const apply = sink.apply.bind(sink);
+  sink.apply = async (i, r, bound) => {
+    await apply(i, r, bound);
+    heldAtMost = Math.max(heldAtMost, told.length - labelsIn(out));
+  };
+  const s = await runJob({
+    jobId: 'e',
+    journalDir: ed.journalDir,
+    task: ed.task,
+    source: ed.source,
+    sink,
+    concurrency: 4,
+  });
+  ed.client.close();
+  assert.equal(s.ok, n - 1);
+  assert.equal(server.counts.chat - chats, n - 1, 'no record asked twice (its saves are not a person editing)');
+  assert.equal(told.length, n - 1, 'the editor was told of every result');
+  assert.ok(saves >= 5, `saved ${saves} times`);
+  assert.ok(
+    onDisk.some((c) => c > 0 && c < n - 1),
+    'results reached the file before the job ended',
+  );
+  assert.ok(
+    heldAtMost <= 8 + 4,
+    `at most a save's worth of results (and those in flight) held as edits: ${heldAtMost}`,
+  );
+  const strip = (t: string): string => t.replace(/"time":"[^"]*"/g, '"time":"T"');
+  assert.equal(strip(readFileSync(out, 'utf8')), strip(editsOut), 'the same file as a job that saves at its end');
+  ed.dataset.close();
+});
+
+test("an editor's sink does not save while the person has unsaved edits; at its end it does (as before)", async () => {
+  const n = 40;
+  const ed = await setup(n);
+  const out = join(dir, 'out.jsonl');
+  const told: number[] = [];
+  const seen: number[] = [];
+  const sink = new StoreResultSink(ed.dataset, {
+    onApplied: (i) => {
+      told.push(i);
+      seen.push(labelsIn(out));
+    },
+    saveEvery: { results: 8, canSave: () => false },
+  });
+  const s = await runJob({
+    jobId: 'e',
+    journalDir: ed.journalDir,
+    task: ed.task,
+    source: ed.source,
+    sink,
+    concurrency: 4,
+  });
+  ed.client.close();
+  assert.equal(s.ok, n);
+  assert.deepEqual([...new Set(seen)], [0], 'nothing written while the job ran');
+  assert.equal(labelsIn(out), n);
+  ed.dataset.close();
 });
 
 test('a fatal error (401) stops the job and throws', async () => {

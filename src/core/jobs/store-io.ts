@@ -49,6 +49,14 @@ export interface StoreSinkOptions {
    * none. Without it each result is an edit at once (an editor shows it).
    */
   batchSize?: number;
+  /**
+   * With `onApplied` (an editor shows each result as an edit): save the dataset after this many
+   * results since the last save, when `canSave()` says so (the dataset's unsaved edits are all the
+   * job's: a person's unsaved edits are theirs to save), so that a long job does not hold every
+   * changed line in memory until its end (about 1.7 KB a realistic record). Results and reviews
+   * that come during that save are applied after it (the job waits for it).
+   */
+  saveEvery?: { results: number; canSave(): boolean };
 }
 
 /** Results a sink writes per save when it keeps them (StoreSinkOptions.batchSize): a batch part's size. */
@@ -127,7 +135,39 @@ export class StoreResultSink implements ResultSink {
       if (this.waiting.length >= this.opts.batchSize) return this.writeKept();
       return;
     }
+    if (this.pausedFor) {
+      this.held.push(() => this.applyNow(i, result, bound));
+      return this.pausedFor;
+    }
     this.applyNow(i, result, bound);
+    return this.saveIfDue();
+  }
+
+  /** Results applied as edits since this sink last saved (saveEvery). */
+  private sinceSave = 0;
+  /** A save of saveEvery's in flight: the store refuses edits until it ends, so what comes meanwhile is held. */
+  private pausedFor: Promise<void> | undefined;
+  private held: Array<() => void> = [];
+
+  /** Saves the dataset when saveEvery's count is reached and its `canSave` agrees (else at a later result). */
+  private saveIfDue(): Promise<void> | undefined {
+    const every = this.opts.saveEvery;
+    if (!every || ++this.sinceSave < every.results || !every.canSave()) return undefined;
+    this.sinceSave = 0;
+    const p = this.queue.then(async () => {
+      try {
+        if (this.dataset.dirty) await this.dataset.save();
+      } finally {
+        this.pausedFor = undefined;
+        const held = this.held;
+        this.held = [];
+        for (const f of held) f();
+        this.sinceSave += held.length;
+      }
+    });
+    this.pausedFor = p;
+    this.queue = p.catch(() => undefined);
+    return p;
   }
 
   /** A result as an edit of the store, at once. */
@@ -154,6 +194,7 @@ export class StoreResultSink implements ResultSink {
   async applyMany(items: ReadonlyArray<{ i: number; result: TaskResult }>): Promise<void> {
     this.received += items.length;
     if (!this.bySaves) {
+      await this.queue; // a save of saveEvery's in flight
       for (const { i, result } of items) this.applyNow(i, result);
       await this.flush();
       return;
@@ -209,6 +250,10 @@ export class StoreResultSink implements ResultSink {
   }
 
   review(i: number, queue: string): void {
+    if (this.pausedFor) {
+      this.held.push(() => this.review(i, queue));
+      return;
+    }
     if (i >= this.dataset.lineCount) return;
     const l = this.dataset.line(i);
     if (!l.value || l.invalid || l.lossy) return;
