@@ -309,8 +309,11 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
         if (!found) throw new Error('The search for duplicates was cancelled or failed (see the notification).');
         return found;
       }
-      case 'resolveDuplicates':
-        return this.assessment.for(document).resolve(parseParams('resolveDuplicates', params));
+      case 'resolveDuplicates': {
+        const p = parseParams('resolveDuplicates', params);
+        await document.store.saveSettled(); // as an edit does
+        return this.assessment.for(document).resolve(p);
+      }
     }
   }
 
