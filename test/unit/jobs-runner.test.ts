@@ -6,6 +6,7 @@ import { after, before, beforeEach, test } from 'node:test';
 import { readJournal } from '../../src/core/jobs/journal';
 import { JobCancelledError, runJob } from '../../src/core/jobs/runner';
 import { openJobTarget, StoreRecordSource, StoreResultSink } from '../../src/core/jobs/store-io';
+import type { ResultSink } from '../../src/core/jobs/types';
 import { LlmClient, LlmError } from '../../src/core/llm/client';
 import { createTask, LabelOptions } from '../../src/core/llm/tasks';
 import { acquireLock } from '../../src/core/store/lock';
@@ -117,22 +118,29 @@ test('a job completes; every failure and invalid line is recorded per record; a 
   dataset.close();
 });
 
+/** Job 'e' over a setup's records at concurrency 4, into `sink`. */
+const jobWith = (x: Awaited<ReturnType<typeof setup>>, sink: ResultSink) =>
+  runJob({ jobId: 'e', journalDir: x.journalDir, task: x.task, source: x.source, sink, concurrency: 4 });
+
+/**
+ * The output of a job over `n` records (`bad`: invalid lines) whose sink applies each result as an
+ * edit and saves at the job's end: what the other sinks must write. Leaves a fresh `dir`.
+ */
+async function savedAtItsEnd(n: number, bad: number[]): Promise<string> {
+  const ref = await setup(n, { bad });
+  await jobWith(ref, ref.sink);
+  const out = readFileSync(join(dir, 'out.jsonl'), 'utf8');
+  ref.dataset.close();
+  ref.client.close();
+  dir = tempDir('dc-jobs-');
+  return out;
+}
+/** A job's output without its results' times. */
+const timeless = (t: string): string => t.replace(/"time":"[^"]*"/g, '"time":"T"');
+
 test('a sink that keeps results and writes them by saves of a few (a file no editor holds): the same file as edits; saved as it goes', async () => {
   const n = 60;
-  const asEdits = await setup(n, { bad: [7] });
-  await runJob({
-    jobId: 'e',
-    journalDir: asEdits.journalDir,
-    task: asEdits.task,
-    source: asEdits.source,
-    sink: asEdits.sink,
-    concurrency: 4,
-  });
-  const editsOut = readFileSync(join(dir, 'out.jsonl'), 'utf8');
-  asEdits.dataset.close();
-  asEdits.client.close();
-
-  dir = tempDir('dc-jobs-');
+  const editsOut = await savedAtItsEnd(n, [7]);
   const kept = await setup(n, { bad: [7] });
   const sink = new StoreResultSink(kept.dataset, { batchSize: 8 });
   // what is on disk as the job goes: the saves come every 8 results, never an edit held
@@ -143,14 +151,7 @@ test('a sink that keeps results and writes them by saves of a few (a file no edi
     assert.equal(kept.dataset.dirty, false, 'no edit held in the store');
     onDisk.push((readFileSync(join(dir, 'out.jsonl'), 'utf8').match(/"label":/g) ?? []).length);
   };
-  const s = await runJob({
-    jobId: 'e',
-    journalDir: kept.journalDir,
-    task: kept.task,
-    source: kept.source,
-    sink,
-    concurrency: 4,
-  });
+  const s = await jobWith(kept, sink);
   kept.client.close();
   assert.equal(s.ok, n - 1);
   assert.equal(sink.received, n - 1);
@@ -158,8 +159,11 @@ test('a sink that keeps results and writes them by saves of a few (a file no edi
     onDisk.some((c) => c > 0 && c < n - 1),
     'results reached the file before the job ended',
   );
-  const strip = (t: string): string => t.replace(/"time":"[^"]*"/g, '"time":"T"');
-  assert.equal(strip(readFileSync(join(dir, 'out.jsonl'), 'utf8')), strip(editsOut), 'the same file as through edits');
+  assert.equal(
+    timeless(readFileSync(join(dir, 'out.jsonl'), 'utf8')),
+    timeless(editsOut),
+    'the same file as through edits',
+  );
   kept.dataset.close();
 });
 
@@ -178,20 +182,7 @@ const labelsIn = (file: string): number =>
 test("an editor's sink (each result an edit it is told of) saves every few results while the person has no unsaved edits; results that come during that save wait for it", async () => {
   const n = 60;
   server.latencyMs = 5;
-  const asEdits = await setup(n, { bad: [7] });
-  await runJob({
-    jobId: 'e',
-    journalDir: asEdits.journalDir,
-    task: asEdits.task,
-    source: asEdits.source,
-    sink: asEdits.sink,
-    concurrency: 4,
-  });
-  const editsOut = readFileSync(join(dir, 'out.jsonl'), 'utf8');
-  asEdits.dataset.close();
-  asEdits.client.close();
-
-  dir = tempDir('dc-jobs-');
+  const editsOut = await savedAtItsEnd(n, [7]);
   const out = join(dir, 'out.jsonl');
   const ed = await setup(n, { bad: [7] });
   const chats = server.counts.chat;
@@ -219,14 +210,7 @@ test("an editor's sink (each result an edit it is told of) saves every few resul
     await apply(i, r, bound);
     heldAtMost = Math.max(heldAtMost, told.length - labelsIn(out));
   };
-  const s = await runJob({
-    jobId: 'e',
-    journalDir: ed.journalDir,
-    task: ed.task,
-    source: ed.source,
-    sink,
-    concurrency: 4,
-  });
+  const s = await jobWith(ed, sink);
   ed.client.close();
   assert.equal(s.ok, n - 1);
   assert.equal(server.counts.chat - chats, n - 1, 'no record asked twice (its saves are not a person editing)');
@@ -240,8 +224,7 @@ test("an editor's sink (each result an edit it is told of) saves every few resul
     heldAtMost <= 8 + 4,
     `at most a save's worth of results (and those in flight) held as edits: ${heldAtMost}`,
   );
-  const strip = (t: string): string => t.replace(/"time":"[^"]*"/g, '"time":"T"');
-  assert.equal(strip(readFileSync(out, 'utf8')), strip(editsOut), 'the same file as a job that saves at its end');
+  assert.equal(timeless(readFileSync(out, 'utf8')), timeless(editsOut), 'the same file as a job that saves at its end');
   ed.dataset.close();
 });
 
@@ -258,14 +241,7 @@ test("an editor's sink does not save while the person has unsaved edits; at its 
     },
     saveEvery: { results: 8, canSave: () => false },
   });
-  const s = await runJob({
-    jobId: 'e',
-    journalDir: ed.journalDir,
-    task: ed.task,
-    source: ed.source,
-    sink,
-    concurrency: 4,
-  });
+  const s = await jobWith(ed, sink);
   ed.client.close();
   assert.equal(s.ok, n);
   assert.deepEqual([...new Set(seen)], [0], 'nothing written while the job ran');
