@@ -502,6 +502,21 @@ export async function runTaskCommand(
 }
 
 /**
+ * The sink of a job over a document the Curation Editor holds: each result an edit the editor is
+ * told of, and the results saved every `saveEvery` (SINK_BATCH) unless the person has unsaved edits.
+ */
+export function editorSink(
+  doc: DatasetDocument,
+  opts: { replace?: boolean; saveEvery?: number } = {},
+): StoreResultSink {
+  return new StoreResultSink(doc.store, {
+    replace: opts.replace,
+    onApplied: (i, edit) => doc.notifyChanged(i, [edit]),
+    saveEvery: { results: opts.saveEvery ?? SINK_BATCH, canSave: () => !doc.isDirty },
+  });
+}
+
+/**
  * The host environment of a job over a document the Curation Editor holds: its records and its
  * store (results show as they arrive), the key from SecretStorage or OPENAI_API_KEY.
  */
@@ -515,13 +530,8 @@ export function documentEnv(context: vscode.ExtensionContext, doc: DatasetDocume
           : new OneRecord(new StoreRecordSource(doc.store), record),
       ),
     openSink: (_source, options) => {
-      const sink = new StoreResultSink(doc.store, {
-        // a cascade's later stage replaces the label an earlier stage wrote (cascade-run.ts)
-        replace: options.replaceExisting,
-        onApplied: (i, edit) => doc.notifyChanged(i, [edit]),
-        // A long job's results go to the file every SINK_BATCH, unless the person has unsaved edits.
-        saveEvery: { results: SINK_BATCH, canSave: () => !doc.isDirty },
-      });
+      // a cascade's later stage replaces the label an earlier stage wrote (cascade-run.ts)
+      const sink = editorSink(doc, { replace: options.replaceExisting });
       if (record === undefined) return Promise.resolve(sink);
       return Promise.resolve({
         apply: (_i: number, result: TaskResult, bound?: Binding) => sink.apply(record, result, bound),

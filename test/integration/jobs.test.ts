@@ -8,10 +8,11 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { StoreRecordSource, StoreResultSink } from '../../src/core/jobs/store-io';
+import { StoreRecordSource } from '../../src/core/jobs/store-io';
+import { editorSink } from '../../src/extension/llmCommands';
 import { llmOperations } from '../../src/core/llm/tasks';
 import { lastUserText, startOpenAIServer, type ChatBody } from '../support/openai-server';
-import { activateExtension, openInCurationEditor, scratchFile } from './helpers';
+import { activateExtension, openInCurationEditor, scratchFile, waitFor } from './helpers';
 
 const labelFor = (text: string): string => (text.length % 2 === 0 ? 'even' : 'odd');
 function requestText(body: ChatBody): string {
@@ -71,7 +72,7 @@ describe('Jobs over an open file while the person edits it', () => {
       const ops = llmOperations({
         apiKey: () => 'sk-integration',
         openSource: async () => new StoreRecordSource(doc.store),
-        openSink: async () => new StoreResultSink(doc.store, { onApplied: (i, edit) => doc.notifyChanged(i, [edit]) }),
+        openSink: async () => editorSink(doc),
       });
       const options = ops.label.options.parse({
         input: uri.fsPath,
@@ -113,6 +114,65 @@ describe('Jobs over an open file while the person edits it', () => {
         .map((l) => JSON.parse(l) as Rec);
       check(onDisk, 'on disk');
       assert.ok(summary.ok >= N - 1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a long job over an open file saves its results as it goes while the person has no unsaved edits; the editor shows every one, none is dropped by its own saves', async () => {
+    const api = await activateExtension();
+    const server = await startOpenAIServer({ latencyMs: 10 });
+    const N = 120;
+    const uri = await scratchFile(
+      'job-saves-as-it-goes.jsonl',
+      `${Array.from({ length: N }, (_, i) => JSON.stringify({ id: i, text: `review ${i}${'!'.repeat(i % 3)}` })).join('\n')}\n`,
+    );
+    const doc = await openInCurationEditor(api, uri);
+    const labeledOnDisk = (): number => (readFileSync(uri.fsPath, 'utf8').match(/"label":"(even|odd)"/g) ?? []).length;
+    const seenOnDisk: number[] = [];
+    let dirty = false;
+    server.respond = (req) => {
+      const text = requestText(req.body as ChatBody);
+      seenOnDisk.push(labeledOnDisk());
+      dirty ||= doc.isDirty;
+      return { content: JSON.stringify({ label: labelFor(text), confidence: 0.5, rationale: `for: ${text}` }) };
+    };
+    try {
+      // The product's sink (as "Label…" gives the operation), saving every 20 results instead of 50,000.
+      const ops = llmOperations({
+        apiKey: () => 'sk-integration',
+        openSource: async () => new StoreRecordSource(doc.store),
+        openSink: async () => editorSink(doc, { saveEvery: 20 }),
+      });
+      const options = ops.label.options.parse({
+        input: uri.fsPath,
+        inPlace: true,
+        baseURL: server.baseURL,
+        model: 'm',
+        labels: ['even', 'odd'],
+        noCache: true,
+        concurrency: 4,
+      });
+      const summary = await ops.label.run(options, {
+        signal: new AbortController().signal,
+        progress: () => undefined,
+        log: () => undefined,
+      });
+      assert.equal(summary.ok, N);
+      assert.ok(
+        seenOnDisk.some((c) => c >= 20 && c < N),
+        `results reached the file while the job ran: ${[...new Set(seenOnDisk)].join(', ')}`,
+      );
+      assert.equal(dirty, false, 'the document never showed unsaved changes');
+      // VS Code's file watcher saw each save: none may be taken for another program's change
+      // (which would reload the file and drop the results not yet saved).
+      await new Promise((r) => setTimeout(r, 1500));
+      const recs = Array.from({ length: doc.store.lineCount }, (_, i) => doc.store.line(i).value as Rec);
+      assert.equal(recs.length, N);
+      recs.forEach((r, i) => assert.equal(r.label, labelFor(r.text), `line ${i + 1} in the editor`));
+      assert.equal(labeledOnDisk(), N, 'every result on disk');
+      assert.equal(doc.store.dirty, false);
+      await waitFor('the editor at rest', () => (!doc.isDirty ? true : undefined));
     } finally {
       await server.close();
     }
