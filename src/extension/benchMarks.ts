@@ -3,7 +3,7 @@
 // same clock as the browser's `performance.timeOrigin + performance.now()`). Without it, nothing.
 import { appendFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 
 const file = process.env.DC_BENCH_HOST_MARKS;
 
@@ -22,11 +22,25 @@ export function hostMark(name: string, fsPath: string): void {
   if (file) append(name, basename(fsPath), performance.timeOrigin + performance.now());
 }
 
-// The host's garbage collections, as marks `gc:<ms>` (their start), for the same file: a long one
-// between the marks above tells where an open's time went.
+// The host's garbage collections, as marks `gc:<kind>:<ms>` (their start), for the same file: a
+// long one between the marks above tells where an open's time went; its kind, what set it off
+// (minor: the young generation filled by allocation; major: the old one, or external memory).
+const GC_KINDS: Record<number, string> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+};
 if (file) {
   new PerformanceObserver((list) => {
-    for (const e of list.getEntries())
-      if (e.duration >= 2) append(`gc:${e.duration.toFixed(1)}`, '*', performance.timeOrigin + e.startTime);
+    for (const e of list.getEntries()) {
+      const kind = (e as { detail?: { kind?: number } | null }).detail?.kind;
+      if (e.duration >= 2)
+        append(
+          `gc:${(kind !== undefined && GC_KINDS[kind]) || 'other'}:${e.duration.toFixed(1)}`,
+          '*',
+          performance.timeOrigin + e.startTime,
+        );
+    }
   }).observe({ entryTypes: ['gc'] });
 }
