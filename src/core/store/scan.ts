@@ -28,9 +28,17 @@ export class Offsets {
     this.data.set(vs, this.length);
     this.length += vs.length;
   }
-  /** Drops spare capacity (after a full scan). */
+  /** Makes room for `n` offsets in one step (a copy at most), when the count can be estimated. */
+  reserve(n: number): void {
+    if (n <= this.data.length) return;
+    const next = new Float64Array(n);
+    next.set(this.data.subarray(0, this.length));
+    this.data = next;
+  }
+  /** Drops spare capacity (after a full scan): a copy, unless the spare is within 1/8 of the offsets. */
   trim(): void {
-    if (this.data.length > this.length + 1024) this.data = this.data.slice(0, this.length);
+    if (this.data.length > this.length + Math.max(1024, this.length >>> 3))
+      this.data = this.data.slice(0, this.length);
   }
   get(i: number): number {
     return this.data[i]!;
