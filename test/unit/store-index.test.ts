@@ -436,3 +436,25 @@ describe('lines read in order (read ahead) and out of order', () => {
     ds.close();
   });
 });
+
+test('a deferred scan sized from its first chunk indexes every line when the chunk misjudges the count, and its index is not left mostly empty', async () => {
+  // (FIRST_CHUNK is 1 MiB: the first MiB of long lines then short ones, and the other way round)
+  const long = (i: number) => `{"i":${i},"text":"${'L'.repeat(2000)}"}\n`;
+  const short = (i: number) => `{"i":${i}}\n`;
+  const cases: Array<[string, (i: number) => string]> = [
+    ['long lines, then short ones', (i) => (i < 600 ? long(i) : short(i))],
+    ['short lines, then long ones', (i) => (i < 80_000 ? short(i) : long(i))],
+  ];
+  for (const [what, lineOf] of cases) {
+    const n = what.startsWith('long') ? 400_000 : 81_000;
+    const path = fileWith(Array.from({ length: n }, (_, i) => lineOf(i)).join(''));
+    const ds = await JsonlDataset.open(path, { deferScan: true, worker: false });
+    ds.startScan();
+    await ds.ready;
+    assert.equal(ds.lineCount, n, what);
+    for (const i of [0, 599, 600, 79_999, 80_000, n - 1])
+      if (i < n) assert.equal((ds.line(i).value as { i: number }).i, i, `${what}: line ${i + 1}`);
+    assert.ok(ds.indexBytes <= 8 * n * 1.125 + 8 * 1024, `${what}: ${ds.indexBytes} bytes for ${n} lines`);
+    ds.close();
+  }
+});
