@@ -37,8 +37,7 @@ export class Offsets {
   }
   /** Drops spare capacity (after a full scan): a copy, unless the spare is within 1/8 of the offsets. */
   trim(): void {
-    if (this.data.length > this.length + Math.max(1024, this.length >>> 3))
-      this.data = this.data.slice(0, this.length);
+    if (this.data.length > this.length + Math.max(1024, this.length >>> 3)) this.data = this.data.slice(0, this.length);
   }
   get(i: number): number {
     return this.data[i]!;
