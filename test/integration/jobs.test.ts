@@ -8,7 +8,9 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
+import type { JobSummary } from '../../src/core/jobs/runner';
 import { StoreRecordSource } from '../../src/core/jobs/store-io';
+import type { ResultSink } from '../../src/core/jobs/types';
 import { editorSink } from '../../src/extension/llmCommands';
 import { llmOperations } from '../../src/core/llm/tasks';
 import { lastUserText, startOpenAIServer, type ChatBody } from '../support/openai-server';
@@ -26,6 +28,35 @@ type Rec = {
   label?: string;
   annotations?: { suggestions?: { label?: { value: unknown; rationale?: string }[] } };
 };
+
+/** A label job run as the VS Code command runs it (the operation, in place), over the open document into `sink`. */
+async function labelJob(
+  doc: Awaited<ReturnType<typeof openInCurationEditor>>,
+  uri: vscode.Uri,
+  baseURL: string,
+  sink: ResultSink,
+  concurrency: number,
+): Promise<JobSummary> {
+  const ops = llmOperations({
+    apiKey: () => 'sk-integration',
+    openSource: async () => new StoreRecordSource(doc.store),
+    openSink: async () => sink,
+  });
+  const options = ops.label.options.parse({
+    input: uri.fsPath,
+    inPlace: true,
+    baseURL,
+    model: 'm',
+    labels: ['even', 'odd'],
+    noCache: true,
+    concurrency,
+  });
+  return ops.label.run(options, {
+    signal: new AbortController().signal,
+    progress: () => undefined,
+    log: () => undefined,
+  });
+}
 
 describe('Jobs over an open file while the person edits it', () => {
   afterEach(async () => {
@@ -69,25 +100,7 @@ describe('Jobs over an open file while the person edits it', () => {
       return { content: JSON.stringify({ label: labelFor(text), confidence: 0.5, rationale: `for: ${text}` }) };
     };
     try {
-      const ops = llmOperations({
-        apiKey: () => 'sk-integration',
-        openSource: async () => new StoreRecordSource(doc.store),
-        openSink: async () => editorSink(doc),
-      });
-      const options = ops.label.options.parse({
-        input: uri.fsPath,
-        inPlace: true,
-        baseURL: server.baseURL,
-        model: 'm',
-        labels: ['even', 'odd'],
-        noCache: true,
-        concurrency: 2,
-      });
-      const summary = await ops.label.run(options, {
-        signal: new AbortController().signal,
-        progress: () => undefined,
-        log: () => undefined,
-      });
+      const summary = await labelJob(doc, uri, server.baseURL, editorSink(doc), 2);
       assert.ok(deleted && edited !== undefined && undone, 'the person edited while the job ran');
       await undone;
       const check = (recs: Rec[], where: string): void => {
@@ -139,25 +152,7 @@ describe('Jobs over an open file while the person edits it', () => {
     };
     try {
       // The product's sink (as "Label…" gives the operation), saving every 20 results instead of 50,000.
-      const ops = llmOperations({
-        apiKey: () => 'sk-integration',
-        openSource: async () => new StoreRecordSource(doc.store),
-        openSink: async () => editorSink(doc, { saveEvery: 20 }),
-      });
-      const options = ops.label.options.parse({
-        input: uri.fsPath,
-        inPlace: true,
-        baseURL: server.baseURL,
-        model: 'm',
-        labels: ['even', 'odd'],
-        noCache: true,
-        concurrency: 4,
-      });
-      const summary = await ops.label.run(options, {
-        signal: new AbortController().signal,
-        progress: () => undefined,
-        log: () => undefined,
-      });
+      const summary = await labelJob(doc, uri, server.baseURL, editorSink(doc, { saveEvery: 20 }), 4);
       assert.equal(summary.ok, N);
       assert.ok(
         seenOnDisk.some((c) => c >= 20 && c < N),
