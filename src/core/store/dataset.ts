@@ -833,7 +833,7 @@ export class JsonlDataset {
   /** Writes the dataset over its file, atomically; throws ConflictError if it changed underneath. */
   async save(opts: SaveOptions = {}): Promise<void> {
     if (!this.scanDone) await this.ready;
-    if (this.saveInFlight) await this.afterSaveInFlight();
+    if (this.saveInFlight) await this.saveSettled();
     // No await before writeTo: edits are refused from this moment until the save ends.
     await this.tracked(this.writeTo(this._path, !opts.force, opts.signal, opts.lockWaitMs));
   }
@@ -853,7 +853,7 @@ export class JsonlDataset {
     opts: SaveOptions = {},
   ): Promise<number> {
     if (!this.scanDone) await this.ready;
-    if (this.saveInFlight) await this.afterSaveInFlight();
+    if (this.saveInFlight) await this.saveSettled();
     if (this.dirty)
       throw new EditError('lines can be replaced during a save only when the dataset has no unsaved edits');
     const n = this.lineCount;
@@ -884,7 +884,7 @@ export class JsonlDataset {
   /** Writes the dataset to another path (same atomic machinery) and continues on that file. */
   async saveAs(path: string, opts: SaveOptions = {}): Promise<void> {
     if (!this.scanDone) await this.ready;
-    if (this.saveInFlight) await this.afterSaveInFlight();
+    if (this.saveInFlight) await this.saveSettled();
     const target = resolve(path);
     await this.tracked(this.writeTo(target, target === this._path, opts.signal, opts.lockWaitMs));
   }
@@ -893,19 +893,13 @@ export class JsonlDataset {
   private saveInFlight: Promise<void> | undefined;
 
   /**
-   * Resolves once no save is under way (at once without one): edits are refused during a save, so
-   * a person's edit that comes meanwhile (the editor's page; a job's save in between) waits here.
+   * Resolves once no save is under way. Edits are refused during a save, so a person's edit that
+   * comes meanwhile (the editor's page; a job's save in between) waits here; so does a save asked
+   * for while another is still settling (VS Code cancels a custom editor's save when it starts the
+   * next one, e.g. while the first waits for the write lock). Callers skip it when no save is in
+   * flight, so that edits are refused from their call on.
    */
   async saveSettled(): Promise<void> {
-    await this.afterSaveInFlight();
-  }
-
-  /**
-   * A save asked for while another is still settling waits for it to end (VS Code cancels a
-   * custom editor's save when it starts the next one, e.g. while the first waits for the write
-   * lock); without one in flight, no await (edits are refused from the call on).
-   */
-  private async afterSaveInFlight(): Promise<void> {
     while (this.saveInFlight) await this.saveInFlight.catch(() => undefined);
   }
 

@@ -15,9 +15,7 @@ export class Offsets {
   private grow(min: number): void {
     let cap = this.data.length;
     while (cap < min) cap = cap < 1 << 20 ? cap * 2 : Math.ceil(cap * 1.5);
-    const next = new Float64Array(cap);
-    next.set(this.data.subarray(0, this.length));
-    this.data = next;
+    this.reserve(cap);
   }
   push(v: number): void {
     if (this.length === this.data.length) this.grow(this.length + 1);
