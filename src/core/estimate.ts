@@ -52,7 +52,9 @@ export async function estimatePass(
       report(k);
       turn = performance.now();
     }
-    await each(at(k));
+    // (a record done without waiting, as most of a resume's are, costs no promise)
+    const r = each(at(k));
+    if (r) await r;
   }
   ctx.signal.throwIfAborted();
   report(count);
@@ -78,9 +80,10 @@ export function scaleEstimate(e: Estimate, pass: { read: number; scale: number; 
 /**
  * The records of a resumed job's estimate whose requests and tokens are counted. Which records
  * are left is known only record by record (a journal entry is bound to its record's content), so
- * a resume's pass reads every record; but past SAMPLE_ABOVE records it renders and tokenizes only
- * about SAMPLE_SIZE of them (the tokenizer was half of the pass: 49 s for a 1 GB file) and scales
- * their sums to all the records left, whose count stays exact. A record is counted by a hash of its
+ * a resume's pass walks every record, reading those with an entry to check its key; but past
+ * SAMPLE_ABOVE records it reads, renders and tokenizes only about SAMPLE_SIZE of those left (the
+ * tokenizer was half of the pass: 49 s for a 1 GB file) and scales their sums to all the records
+ * left, whose count stays exact. A record left that is not taken is not read. A record is counted by a hash of its
  * index, not every k-th record left: a file whose records repeat a pattern (every 4th one long)
  * would make an every-k-th sample as far off as the pattern is strong.
  */

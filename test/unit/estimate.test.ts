@@ -1,7 +1,8 @@
 // A job's cost estimate is a pass over the file's records before anything is sent. On a large file
 // that no job has touched yet it reads an even sample (src/core/estimate.ts) and scales it: the
-// figures stay within 1% of the exact count; a resumed job still reads every record (which are
-// done is known only record by record) and counts the tokens of a sample of the records left. The pass reports progress, and a cancel (VS Code's button,
+// figures stay within 1% of the exact count; a resumed job walks every record (which are done is
+// known only record by record), reads those its journal has and counts the tokens of a sample of
+// the records left. The pass reports progress, and a cancel (VS Code's button,
 // the CLI's Ctrl-C) stops it partway: it gives the event loop a turn as it goes.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { SAMPLE_ABOVE, SAMPLE_SIZE, sampledNote } from '../../src/core/estimate';
 import { quietContext, type Estimate, type Progress } from '../../src/core/operation';
+import { StoreRecordSource } from '../../src/core/jobs/store-io';
+import type { RecordSource } from '../../src/core/jobs/types';
+import { JsonlDataset } from '../../src/core/store';
 import { generateEntries, llmEntries } from '../../src/core/registry';
 import { main } from '../../src/cli/main';
 import { useLoopbackServer } from './helpers/llm';
@@ -112,7 +116,7 @@ test('a generation`s estimate over a large input is sampled too', async () => {
   assertClose(whole, first, 'responses');
 });
 
-test('a resumed job`s estimate reads every record: the records left are exact, their tokens counted on a sample of them', async () => {
+test('a resumed job`s estimate walks every record: the records left are exact, their tokens counted on a sample of them', async () => {
   const half = SAMPLE_ABOVE;
   const input = dataset(half, true);
   const n = 2 * half;
@@ -136,7 +140,7 @@ test('a resumed job`s estimate reads every record: the records left are exact, t
   assert.equal(e.records, n);
   assert.equal(e.remaining, n - done, 'the records left: exact');
   assert.equal(e.requests, n - done, 'one request each: exact');
-  // the pass read every record (which are left is known record by record) ...
+  // the pass walked every record (which are left is known record by record) ...
   assert.equal(progress.at(-1)?.message, `record ${n.toLocaleString('en-US')} of ${n.toLocaleString('en-US')}`);
   // ... and tokenized a sample of those left, spread over the file: within 1% of the exact count
   // (the first half's exact count twice; the few records done are 0.03% of it)
@@ -164,6 +168,55 @@ test('a resumed job`s estimate reads every record: the records left are exact, t
   assert.ok(es && es.remaining !== undefined && es.remaining < 50);
   assert.equal(es.sampled, undefined);
   assert.equal(sampledNote(es), '');
+});
+
+test('a resumed job`s estimate reads only the records whose entries it checks and those it counts; a record changed since its entry is left to do', async () => {
+  const half = SAMPLE_ABOVE;
+  const input = dataset(half, true);
+  const n = 2 * half;
+  const label = llmEntries(env).label;
+  const o = labelOptions(input, { concurrency: 2, output: join(dir(), 'reads-out.jsonl') });
+  server().latencyMs = 5;
+  const ac = new AbortController();
+  const stopped = await label
+    .prepare(o)
+    .run({ ...quietContext(ac.signal), progress: (p) => p.done >= 7 && ac.abort() })
+    .then(
+      () => assert.fail('the run was stopped'),
+      (err: unknown) => label.prepare(o).cancelled(err),
+    );
+  const done = stopped?.result.ok ?? 0;
+  assert.ok(done >= 7, `${done} records done`);
+  // The records the estimate reads, through a source that counts them (the store's own underneath).
+  const estimate = async (): Promise<{ e: Estimate; reads: Set<number> }> => {
+    const dataset = await JsonlDataset.open(input);
+    await dataset.ready;
+    const reads = new Set<number>();
+    const store = new StoreRecordSource(dataset);
+    const source: RecordSource = { count: () => store.count(), get: (i) => (reads.add(i), store.get(i)) };
+    try {
+      const e = await llmEntries({ ...env, openSource: async () => source })
+        .label.prepare(o)
+        .estimate(quietContext());
+      assert.ok(e);
+      return { e, reads };
+    } finally {
+      dataset.close();
+    }
+  };
+  const { e, reads } = await estimate();
+  assert.equal(e.remaining, n - done, 'the records left: exact');
+  assert.equal(e.requests, n - done);
+  assert.ok(e.sampled !== undefined && e.sampled >= SAMPLE_SIZE * 0.9 && e.sampled <= SAMPLE_SIZE * 1.1);
+  // every record with an entry (its key checked against its content) and the sample, no more
+  assert.equal(reads.size, done + e.sampled, `${reads.size} records read of ${n}`);
+  // The first record, done, edited since (its text): it is left to do again, read to find that out.
+  const lines = readFileSync(input, 'utf8').split('\n');
+  lines[0] = JSON.stringify({ id: 0, text: 'changed since the run' });
+  writeFileSync(input, lines.join('\n'));
+  const after = await estimate();
+  assert.equal(after.e.remaining, n - done + 1, 'the changed record is left to do');
+  assert.ok(after.reads.has(0));
 });
 
 test('an estimate is stopped partway by its signal (it gives the event loop a turn as it goes)', async () => {
