@@ -60,12 +60,19 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     doc.onDidEdit((e) => this.changeEmitter.fire(e));
     // VS Code asks for the editor (resolveCustomEditor) one round trip after this returns: the
     // page's first record and outline are read meanwhile, so that its html goes out at once then.
-    setImmediate(() => {
-      if (this.documents.get(key) !== doc) return;
-      hostMark('prepare', uri.fsPath);
-      this.prepared.set(doc, this.firstPage(doc));
-      hostMark('prepared', uri.fsPath);
-    });
+    // Meanwhile is after this answer has left: the extension host writes its messages on a timer
+    // (its protocol writer's setTimeout, set as this promise resolves), and a setImmediate ran
+    // before it, so the round trip waited for the read (3-9 ms for a large file's first records).
+    // A timer set from a setImmediate fires after the writer's.
+    setImmediate(() =>
+      setTimeout(() => {
+        // (not once an editor has it: resolveCustomEditor read the page itself)
+        if (this.documents.get(key) !== doc || this.webviews.get(key)?.size) return;
+        hostMark('prepare', uri.fsPath);
+        this.prepared.set(doc, this.firstPage(doc));
+        hostMark('prepared', uri.fsPath);
+      }),
+    );
     hostMark('opened', uri.fsPath);
     return doc;
   }
