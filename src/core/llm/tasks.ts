@@ -834,7 +834,7 @@ async function estimateTask<K extends TaskId>(
     const e: Estimate = { records: n, requests: 0, inputTokens: 0, outputTokens: 0, cost: 0 };
     let cost = 0;
     let pending = 0;
-    // A first run reads a sample past a size; a resume reads every record (which are done is known
+    // A first run reads a sample past a size; a resume walks every record (which are done is known
     // only record by record) and counts the tokens of a sample of the records left.
     const first = jobs.every((j) => j.done.size === 0);
     const counted = first ? undefined : new LeftSample(n - Math.min(...jobs.map((j) => j.done.size)));
