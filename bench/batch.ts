@@ -30,6 +30,10 @@
 //            unsaved edits), its peak memory         baseline: the online command (no editor); and
 //                                                   the same sink holding every result until the
 //                                                   job's end, as before
+//   resume-estimate  the cost estimate of a label job stopped after a tenth of the records, as
+//            its resume shows it (the records left exact, their tokens counted on a sample)
+//                                                   baseline: the same file's estimate on a first
+//                                                   run (no journal; a sample read)
 // Targets: apply 100k results in 10 s or less within 200 MB; the online command's CPU per record at
 // most twice the engine's; the editor's job within 1.25x the command's memory. Writes
 // bench/results/batch.json.
@@ -257,6 +261,45 @@ async function phase(name: string, a: string[]): Promise<Record<string, unknown>
     ds.close();
     return measure(t0, cpu0, { ok: s.ok, told });
   }
+  if (name === 'resume-estimate') {
+    // A label job stopped after a tenth of the records (its journal keeps them), then its cost
+    // estimate as a resume shows it: the records with an entry read (each checked against its
+    // content) and a sample of those left tokenized (src/core/estimate.ts). `first`: the same
+    // file's estimate with no journal (a first run: a sample read and tokenized), the cost a
+    // resume's estimate is held to; it read and parsed every record before (17 s against 0.8 s
+    // for the 1 GB file).
+    const { llmEntries } = await import('../src/core/registry');
+    const { quietContext } = await import('../src/core/operation');
+    const label = llmEntries({ apiKey: () => 'sk-bench' }).label;
+    const o = {
+      input,
+      output: join(work, `resume-${a[3]}.jsonl`),
+      baseURL,
+      model: 'bench-model',
+      labels: LABELS,
+      noCache: true,
+      concurrency: 64,
+      pricePerMillionInputTokens: 0.15,
+      pricePerMillionOutputTokens: 0.6,
+    };
+    let stopped: number | undefined;
+    if (a[3] === 'resume') {
+      const ac = new AbortController();
+      await label
+        .prepare(o)
+        .run({
+          ...quietContext(ac.signal),
+          progress: (p) => {
+            if (p.done >= RECORDS / 10) ac.abort();
+          },
+        })
+        .catch((err: unknown) => (stopped = label.prepare(o).cancelled(err)?.result.ok));
+    }
+    const t1 = process.hrtime.bigint();
+    const cpu1 = process.cpuUsage();
+    const e = await label.prepare(o).estimate(quietContext());
+    return measure(t1, cpu1, { done: stopped ?? 0, remaining: e?.remaining ?? 0, sampled: e?.sampled ?? 0 });
+  }
   if (name === 'online') {
     const { LlmClient } = await import('../src/core/llm/client');
     const { JsonlDataset } = await import('../src/core/store');
@@ -301,7 +344,12 @@ async function bundle(work: string): Promise<void> {
   const out = join(work, 'bundle');
   const root = join(__dirname, '..');
   await esbuild.build({
-    entryPoints: { 'bench-batch': __filename, 'scan-worker': join(root, 'src/core/store/scan-worker.ts') },
+    // (the tokenizer beside the bundle, as the build puts it: src/core/llm/tokenizer.ts loads it there)
+    entryPoints: {
+      'bench-batch': __filename,
+      'scan-worker': join(root, 'src/core/store/scan-worker.ts'),
+      tokenizer: join(root, 'src/core/llm/tokenizer-impl.ts'),
+    },
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -458,6 +506,12 @@ async function main(): Promise<void> {
     console.log(
       `a label job through the editor's sink: ${editorEvery.ms.toFixed(0)} ms, ${editorEvery.maxRssMB.toFixed(0)} MB peak (${editorEvery.told as number} results shown); its results held until the end: ${editorHold.ms.toFixed(0)} ms, ${editorHold.maxRssMB.toFixed(0)} MB`,
     );
+    // A resumed job's cost estimate, against a first run's.
+    const resumeEst = await child(['--phase', 'resume-estimate', input, baseURL, work, 'resume']);
+    const firstEst = await child(['--phase', 'resume-estimate', input, baseURL, work, 'first']);
+    console.log(
+      `a resumed job's estimate (${resumeEst.done as number} done, ${resumeEst.remaining as number} left, tokens counted on ${resumeEst.sampled as number}): ${resumeEst.ms.toFixed(0)} ms; a first run's ${firstEst.ms.toFixed(0)} ms (tokens counted on ${firstEst.sampled as number})`,
+    );
     const batchCpu = e2e.cpuMs / RECORDS;
     const onlineCpu = online.cpuMs / (online.requests as number);
     const cmdOnlineCpu = cmdOnline.cpuMs / RECORDS;
@@ -566,6 +620,15 @@ async function main(): Promise<void> {
         baseline: editorEvery.maxRssMB,
         baselineLabel: 'saved every 50,000',
         ratio: editorHold.maxRssMB / editorEvery.maxRssMB,
+        target: '',
+      },
+      {
+        figure: `a resumed label job's cost estimate (${RECORDS.toLocaleString('en-US')} records, ${(resumeEst.done as number).toLocaleString('en-US')} done; the records left exact: ${(resumeEst.remaining as number).toLocaleString('en-US')})`,
+        value: resumeEst.ms,
+        unit: 'ms',
+        baseline: firstEst.ms,
+        baselineLabel: 'the same file`s estimate on a first run',
+        ratio: resumeEst.ms / firstEst.ms,
         target: '',
       },
       {
