@@ -116,13 +116,9 @@ test('a generation`s estimate over a large input is sampled too', async () => {
   assertClose(whole, first, 'responses');
 });
 
-test('a resumed job`s estimate walks every record: the records left are exact, their tokens counted on a sample of them', async () => {
-  const half = SAMPLE_ABOVE;
-  const input = dataset(half, true);
-  const n = 2 * half;
+/** A label run stopped after a few records (as a Ctrl-C stops it): its journal keeps them. Returns how many. */
+async function stoppedAfterSeven(o: ReturnType<typeof labelOptions>): Promise<number> {
   const label = llmEntries(env).label;
-  const o = labelOptions(input, { concurrency: 2 });
-  // A run stopped after a few records (as a Ctrl-C stops it): its journal keeps them.
   server().latencyMs = 5;
   const ac = new AbortController();
   const stopped = await label
@@ -134,6 +130,16 @@ test('a resumed job`s estimate walks every record: the records left are exact, t
     );
   const done = stopped?.result.ok ?? 0;
   assert.ok(done >= 7, `${done} records done`);
+  return done;
+}
+
+test('a resumed job`s estimate walks every record: the records left are exact, their tokens counted on a sample of them', async () => {
+  const half = SAMPLE_ABOVE;
+  const input = dataset(half, true);
+  const n = 2 * half;
+  const label = llmEntries(env).label;
+  const o = labelOptions(input, { concurrency: 2 });
+  const done = await stoppedAfterSeven(o);
   const progress: Progress[] = [];
   const e = await label.prepare(o).estimate({ ...quietContext(), progress: (p) => progress.push(p) });
   assert.ok(e);
@@ -174,19 +180,8 @@ test('a resumed job`s estimate reads only the records whose entries it checks an
   const half = SAMPLE_ABOVE;
   const input = dataset(half, true);
   const n = 2 * half;
-  const label = llmEntries(env).label;
   const o = labelOptions(input, { concurrency: 2, output: join(dir(), 'reads-out.jsonl') });
-  server().latencyMs = 5;
-  const ac = new AbortController();
-  const stopped = await label
-    .prepare(o)
-    .run({ ...quietContext(ac.signal), progress: (p) => p.done >= 7 && ac.abort() })
-    .then(
-      () => assert.fail('the run was stopped'),
-      (err: unknown) => label.prepare(o).cancelled(err),
-    );
-  const done = stopped?.result.ok ?? 0;
-  assert.ok(done >= 7, `${done} records done`);
+  const done = await stoppedAfterSeven(o);
   // The records the estimate reads, through a source that counts them (the store's own underneath).
   const estimate = async (): Promise<{ e: Estimate; reads: Set<number> }> => {
     const dataset = await JsonlDataset.open(input);
