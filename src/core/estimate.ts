@@ -83,9 +83,9 @@ export function scaleEstimate(e: Estimate, pass: { read: number; scale: number; 
  * a resume's pass walks every record, reading those with an entry to check its key; but past
  * SAMPLE_ABOVE records it reads, renders and tokenizes only about SAMPLE_SIZE of those left (the
  * tokenizer was half of the pass: 49 s for a 1 GB file) and scales their sums to all the records
- * left, whose count stays exact. A record left that is not taken is not read. A record is counted by a hash of its
- * index, not every k-th record left: a file whose records repeat a pattern (every 4th one long)
- * would make an every-k-th sample as far off as the pattern is strong.
+ * left, whose count stays exact. A record left that is not taken is not read. A record is counted
+ * by a hash of its index, not every k-th record left: a file whose records repeat a pattern (every
+ * 4th one long) would make an every-k-th sample as far off as the pattern is strong.
  */
 export class LeftSample {
   /** A record is counted when its index's hash is below this (2^32 / the stride). */

@@ -866,7 +866,7 @@ async function estimateTask<K extends TaskId>(
     };
     // A record no journal has is left to do without being read: a resume reads only the records
     // whose entries it checks and those of its sample (the 1 GB file's resume read and parsed its
-    // million records for the ten thousand it counts: 17 s, now 3).
+    // million records for the ten thousand it counts: 17 s, now about 2).
     const pass = await estimatePass(n, ctx, first, (i) => {
       for (const j of jobs) if (j.done.entry(i)) return journaled(i);
       pending++;
