@@ -215,3 +215,36 @@ test('the statistics view: the store figures over the open dataset (its edits in
     plain.close();
   }
 });
+
+test('a search whose limit is met by every match says the total once the file is read, not "at least" (the last match long before the end)', async () => {
+  // 200,000 records, a match in five of the first fifty. A regular expression is tested on every
+  // parsed record (no byte shortcut), so the index is built over several slices: the five are
+  // found long before the rest of the file is read.
+  const lines = Array.from({ length: 200_000 }, (_, i) =>
+    JSON.stringify({ id: i, text: `row ${i} ${i < 50 && i % 10 === 3 ? 'zebra' : 'apple'} lemon mango`, label: 'a' }),
+  );
+  const ds = await JsonlDataset.open(fileWith(`${lines.join('\n')}\n`));
+  await ds.ready;
+  const indexes = new MatchIndexes(() => ds);
+  try {
+    const session = new EditorSession<Edit>(
+      () => ds,
+      host((q) => indexes.get(q)),
+    );
+    const query: SearchQuery = { text: 'z.bra', regex: true };
+    // as the page's search bar asks for its count: the first matches from the top, at most five
+    const res = await session.search({ query, from: 0, direction: 'forward', limit: 5 });
+    assert.deepEqual(res, { matches: [3, 13, 23, 33, 43], total: 5 });
+    // with more matches than the limit it still answers before the end, without a total
+    const more = await session.search({
+      query: { text: 'l.mon', regex: true },
+      from: 0,
+      direction: 'forward',
+      limit: 5,
+    });
+    assert.deepEqual(more, { matches: [0, 1, 2, 3, 4] });
+  } finally {
+    indexes.dispose();
+    ds.close();
+  }
+});
