@@ -25,7 +25,17 @@
 // html arriving there, the inner frame loaded, the html written into it); DC_BENCH_CHROME_TRACE=<prefix>
 // writes a Chromium trace (V8's sampling profiler included) of each open to <prefix>-<file>-<time>.json.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -483,7 +493,15 @@ async function main(): Promise<void> {
   mkdirSync(join(ws, 'big'), { recursive: true });
   symlinkSync(big, join(ws, 'big', 'big.jsonl'));
   symlinkSync(million, join(ws, 'big', 'million.jsonl'));
-  writeFileSync(join(ws, 'tiny.jsonl'), `${JSON.stringify({ text: 'x'.repeat(900), label: 'a' })}\n`);
+  // The 1 KB file: the 1 GB file's first record alone (the shared generator's layout: a text, its
+  // label, rationale, judge and suggestions), so that the two opens differ by the file's size only
+  // (it was a bare {text, label}, whose page draws less than a realistic record's).
+  const head = Buffer.alloc(64 * 1024);
+  const fd = openSync(big, 'r');
+  const got = readSync(fd, head, 0, head.length, 0);
+  closeSync(fd);
+  const firstLine = head.subarray(0, got).toString('utf8').split('\n')[0] as string;
+  writeFileSync(join(ws, 'tiny.jsonl'), `${firstLine}\n`);
   // The files a label job writes into, one per window (a job's results are cached: a second job on the same file would have nothing to do).
   const jobFile = (w: number) => `job-${w}.jsonl`;
   mkdirSync(join(ws, 'jobs'), { recursive: true });
