@@ -306,12 +306,15 @@ export class SearchBar {
     }
     this.count.textContent = 'Searching…';
     try {
-      const res = await this.host.request('search', { query: q, from: 0, direction: 'forward', limit: LIMIT });
+      // One match past the limit: with exactly LIMIT matches the host answers once the whole file
+      // is searched, with the total; asked for LIMIT, it answered at the last match, before the
+      // lines after it were read, and the count said "1,000+" for a thousand, never corrected.
+      const res = await this.host.request('search', { query: q, from: 0, direction: 'forward', limit: LIMIT + 1 });
       if (seq !== this.seq) return;
       this.active = q;
-      this.matches = res.matches;
+      this.matches = res.matches.slice(0, LIMIT);
       this.total = res.total;
-      this.cb.matchesChanged(new Set(res.matches));
+      this.cb.matchesChanged(new Set(this.matches));
       if (this.matches.length === 0) this.count.textContent = 'No matches';
       else this.updatePosition();
     } catch (err) {

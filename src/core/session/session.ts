@@ -213,10 +213,7 @@ export class EditorSession<E> {
     const from = Math.min(p.from, n - 1);
     let out: number[];
     if (p.direction === 'forward') {
-      // One match past the limit: with exactly `limit` matches the answer waits for the end of the
-      // file and says the total, instead of "at least" (the count showed "1,000+ matches" for a
-      // thousand when the build had not yet read the lines after the last one).
-      await m.found(from, p.limit + 1);
+      await m.found(from, p.limit);
       out = m.slice(m.lowerBound(from), p.limit);
       if (out.length < p.limit) {
         await m.whenDone();
