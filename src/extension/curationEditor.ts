@@ -62,7 +62,7 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     // page's first record and outline are read meanwhile, so that its html goes out at once then.
     // Meanwhile is after this answer has left: the extension host writes its messages on a timer
     // (its protocol writer's setTimeout, set as this promise resolves), and a setImmediate ran
-    // before it, so the round trip waited for the read (3-9 ms for a large file's first records).
+    // before it, so the round trip waited for the read (3-23 ms for a large file's first records).
     // A timer set from a setImmediate fires after the writer's.
     setImmediate(() =>
       setTimeout(() => {
