@@ -361,6 +361,59 @@ describe('deferred scan', () => {
     }
   });
 
+  test("opening files takes no new read buffer each time (the editor's host: its growth set off collections as a large file's page loaded)", async () => {
+    // A large file (its first MiB indexed at open, the rest deferred, as the editor opens it) and a
+    // file indexed whole at open (3 MiB), each opened 12 times: each open used to read into a
+    // buffer of its own (1 MiB, 3 MiB), memory outside V8's heap that only a collection returns.
+    const line = (i: number) => `{"id":${i},"text":"${'y'.repeat(1000)}","label":"neutral"}\n`;
+    const lines = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => line(i)).join(''));
+    const large = fileWith(lines(17_500)); // 17.8 MB, over SYNC_SCAN_BYTES
+    const small = fileWith(lines(3_000));
+    const opens = 12;
+    for (const [file, deferred] of [
+      [large, true],
+      [small, false],
+    ] as const) {
+      (await JsonlDataset.open(file, { deferScan: true })).close(); // the first open takes the shared buffer
+      const before = process.memoryUsage().arrayBuffers;
+      for (let k = 0; k < opens; k++) {
+        const ds = await JsonlDataset.open(file, { deferScan: true, deferCleanup: true });
+        assert.equal(ds.indexed, !deferred);
+        assert.ok(
+          deferred ? ds.lineCount > 1000 && ds.lineCount < 1100 : ds.lineCount === 3_000,
+          `${ds.lineCount} lines`,
+        );
+        ds.close();
+      }
+      const grown = process.memoryUsage().arrayBuffers - before;
+      // what is left per open: the offsets of its lines (32 KiB, 48 KiB)
+      assert.ok(
+        grown < opens * 128 * 1024,
+        `${file}: ${(grown / 1048576).toFixed(1)} MiB outside the heap after ${opens} opens`,
+      );
+    }
+  });
+
+  test("the scan worker writes the offsets into the index's own memory: none is sent (the editor's host collected it as garbage)", async () => {
+    const n = 400_000;
+    const path = fileWith(Array.from({ length: n }, (_, i) => `{"i":${i},"t":"abcdefghij"}\n`).join(''));
+    const ds = await JsonlDataset.open(path, { deferScan: true, worker: true });
+    const before = process.memoryUsage().external;
+    ds.startScan();
+    await ds.ready;
+    // V8's memory outside its heap: each batch of starts a worker sends is some (2x the index's
+    // 3.2 MB in all before, as each batch arrived and was then copied in); the shared index none.
+    const grown = process.memoryUsage().external - before;
+    assert.equal(ds.indexedBy, 'worker');
+    assert.equal(ds.lineCount, n);
+    for (const i of [0, 1, 12_345, n - 1]) assert.equal((ds.line(i).value as { i: number }).i, i);
+    assert.ok(
+      grown < ds.indexBytes / 2,
+      `${(grown / 1048576).toFixed(1)} MB outside the heap for an index of ${(ds.indexBytes / 1048576).toFixed(1)} MB`,
+    );
+    ds.close();
+  });
+
   test('revert of a deferred dataset indexes the file again', async () => {
     const ds = await JsonlDataset.open(fileWith(bigBuf), { chunkSize: 4096, worker: false, deferScan: true });
     await ds.revert({ chunkSize: 4096, worker: false, deferScan: true });
@@ -445,16 +498,20 @@ test('a deferred scan sized from its first chunk indexes every line when the chu
     ['long lines, then short ones', (i) => (i < 600 ? long(i) : short(i))],
     ['short lines, then long ones', (i) => (i < 80_000 ? short(i) : long(i))],
   ];
+  // (in this thread, and by the worker: it writes into the offsets while they have room, and sends the rest)
   for (const [what, lineOf] of cases) {
     const n = what.startsWith('long') ? 400_000 : 81_000;
     const path = fileWith(Array.from({ length: n }, (_, i) => lineOf(i)).join(''));
-    const ds = await JsonlDataset.open(path, { deferScan: true, worker: false });
-    ds.startScan();
-    await ds.ready;
-    assert.equal(ds.lineCount, n, what);
-    for (const i of [0, 599, 600, 79_999, 80_000, n - 1])
-      if (i < n) assert.equal((ds.line(i).value as { i: number }).i, i, `${what}: line ${i + 1}`);
-    assert.ok(ds.indexBytes <= 8 * n * 1.125 + 8 * 1024, `${what}: ${ds.indexBytes} bytes for ${n} lines`);
-    ds.close();
+    for (const worker of [false, true]) {
+      const ds = await JsonlDataset.open(path, { deferScan: true, worker });
+      ds.startScan();
+      await ds.ready;
+      assert.equal(ds.indexedBy, worker ? 'worker' : 'thread');
+      assert.equal(ds.lineCount, n, what);
+      for (const i of [0, 599, 600, 79_999, 80_000, n - 1])
+        if (i < n) assert.equal((ds.line(i).value as { i: number }).i, i, `${what}: line ${i + 1}`);
+      assert.ok(ds.indexBytes <= 8 * n * 1.125 + 8 * 1024, `${what}: ${ds.indexBytes} bytes for ${n} lines`);
+      ds.close();
+    }
   }
 });

@@ -125,6 +125,15 @@ export type Segment =
 const SYNC_SCAN_BYTES = 16 * 1024 * 1024;
 const FIRST_CHUNK = 1024 * 1024;
 
+/**
+ * The read buffer and offsets batch of an open's first chunk, shared by every open (the scan of
+ * it is synchronous, and its offsets are copied): an open allocates neither. Its own, each open,
+ * were 1.1 MiB of memory outside V8's heap for a large file, whose growth is what sets off V8's
+ * collections there: in the editor's extension host a major collection began as the page of a
+ * 1 GB file loaded, in 2 to 8 of 9-15 opens a run (bench/editor.ts), never for a 1 KB file.
+ */
+let firstChunkScratch: { buffer: Buffer; batch: Float64Array } | undefined;
+
 function isRawInput(v: unknown): v is { raw: string } {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
   const keys = Object.keys(v);
@@ -435,9 +444,10 @@ export class JsonlDataset {
 
     const syncAll = opts.worker === undefined && this.size <= SYNC_SCAN_BYTES;
     const first = syncAll ? this.size : Math.min(this.size, opts.chunkSize ?? FIRST_CHUNK);
-    const scanned = scanRange(this.fd, 0, first, (s) => onStarts(s), {
-      chunkSize: Math.min(chunk, Math.max(1, first)),
-    });
+    // (a file indexed whole at open, up to SYNC_SCAN_BYTES, is read in reads of FIRST_CHUNK too)
+    const firstChunk = Math.min(chunk, Math.max(1, first), FIRST_CHUNK);
+    firstChunkScratch ??= { buffer: Buffer.allocUnsafe(FIRST_CHUNK), batch: new Float64Array(FIRST_CHUNK >> 6) };
+    const scanned = scanRange(this.fd, 0, first, (s) => onStarts(s), { chunkSize: firstChunk, ...firstChunkScratch });
     this._indexedBy = 'open';
     if (scanned >= this.size) {
       finish();
@@ -490,12 +500,24 @@ export class JsonlDataset {
         // The offsets sized once from the first chunk's lines (+4%): grown by doubling to the end
         // and trimmed, a 1 GB file's index left 2-3 times its size of garbage (external memory),
         // which set off major collections in the editor's host as its page started.
-        if (opts.deferScan && scanned > 0)
-          this.offs.reserve(Math.ceil((this.offs.length / scanned) * this.size * 1.04) + 1024);
-        const stop = new SharedArrayBuffer(4);
-        this.stopFlag = new Int32Array(stop);
-        const job: ScanJob = { path: this._path, from: scanned, to: this.size, chunkSize: opts.chunkSize, stop };
-        const w = opts.worker === false ? undefined : startStoreWorker(job);
+        // A worker writes them into the offsets themselves (shared), which only grow past it.
+        const capacity =
+          opts.deferScan && scanned > 0 ? Math.ceil((this.offs.length / scanned) * this.size * 1.04) + 1024 : 0;
+        const useWorker = opts.worker !== false;
+        if (capacity && !useWorker) this.offs.reserve(capacity);
+        const into = capacity && useWorker ? { offsets: this.offs.share(capacity), at: this.offs.length } : undefined;
+        const stop = new SharedArrayBuffer(8);
+        this.stopFlag = new Int32Array(stop, 0, 1);
+        const writtenCell = new Uint32Array(stop, 4, 1);
+        const job: ScanJob = {
+          path: this._path,
+          from: scanned,
+          to: this.size,
+          chunkSize: opts.chunkSize,
+          stop,
+          ...(into ? { into } : {}),
+        };
+        const w = useWorker ? startStoreWorker(job) : undefined;
         if (!w) {
           inThread(scanned);
           return;
@@ -505,7 +527,14 @@ export class JsonlDataset {
         this._indexedBy = 'worker';
         w.on('message', (m: ScanMessage) => {
           if (settled) return;
-          if ('starts' in m) {
+          if ('written' in m) {
+            Atomics.load(writtenCell, 0); // (what the worker wrote before its count is seen)
+            this.offs.length = (into?.at ?? 0) + m.written;
+            // the start after a last '\n' is the end of the file, not a line
+            while (this.offs.length > 0 && this.offs.get(this.offs.length - 1) >= this.size) this.offs.length--;
+            scannedTo = m.scannedTo;
+            report(scannedTo);
+          } else if ('starts' in m) {
             onStarts(m.starts);
             scannedTo = m.scannedTo;
             report(scannedTo);

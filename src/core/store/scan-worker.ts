@@ -8,7 +8,7 @@
 // 3 ms; with them, 500 KB took 22-30 ms, most of a cold worker's start).
 import { closeSync, openSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { scanRange } from './scan';
+import { DEFAULT_CHUNK, scanRange } from './scan';
 import { statsOfRange, type PartialStats, type StatsFields } from './stats-core';
 
 export interface ScanJob {
@@ -17,12 +17,20 @@ export interface ScanJob {
   from: number;
   to: number;
   chunkSize?: number;
-  /** Int32 flag: non-zero asks the worker to stop. */
+  /** Int32 [0]: non-zero asks the worker to stop; Uint32 [1]: offsets written into `into` (see there). */
   stop: SharedArrayBuffer;
+  /**
+   * The index's own offsets (Offsets.share): the line starts are written there from `at` on, and
+   * only told (`written`), not sent; those past its end are sent (`starts`). Without it, all are sent.
+   */
+  into?: { offsets: SharedArrayBuffer; at: number };
 }
 
 export type ScanMessage =
-  { starts: Float64Array; scannedTo: number } | { done: true; scannedTo: number } | { error: string };
+  | { starts: Float64Array; scannedTo: number }
+  | { written: number; scannedTo: number }
+  | { done: true; scannedTo: number }
+  | { error: string };
 
 /** A piece of a file for the stats workers: from a line start to a line end (or EOF). */
 export interface StatsPiece {
@@ -57,16 +65,40 @@ export type StatsRunMessage =
 function runScan(job: ScanJob): void {
   const stop = new Int32Array(job.stop);
   const post = (m: ScanMessage, transfer: ArrayBuffer[] = []) => parentPort?.postMessage(m, transfer);
+  // Into the index's shared offsets while they have room: nothing is allocated for the starts, in
+  // this thread or in the receiver's (each batch sent was memory outside its heap, 8 MB for 1 GB,
+  // whose growth set off major collections in the editor's extension host).
+  const shared = job.into ? new Float64Array(job.into.offsets) : undefined;
+  const written = new Uint32Array(job.stop, 4, 1);
+  const base = job.into?.at ?? 0;
+  let at = base;
+  const emit = (starts: Float64Array, scannedTo: number) => {
+    let rest = starts;
+    if (shared && at < shared.length) {
+      const n = Math.min(rest.length, shared.length - at);
+      shared.set(rest.subarray(0, n), at);
+      at += n;
+      rest = rest.subarray(n);
+      Atomics.store(written, 0, at - base); // (the starts above are visible to whoever loads it)
+      // Scanned to the '\n' of the first start not written, if some are left: a scan that goes on
+      // from what was said (should this worker die now) finds them again.
+      post({ written: at - base, scannedTo: rest.length > 0 ? rest[0]! - 1 : scannedTo });
+      if (rest.length === 0) return;
+    }
+    // A copy: with `shared`, the scan's batch is used again.
+    const copy = shared ? rest.slice() : rest;
+    post({ starts: copy, scannedTo }, [copy.buffer as ArrayBuffer]);
+  };
   let fd = -1;
   try {
     fd = openSync(job.path, 'r');
-    const end = scanRange(
-      fd,
-      job.from,
-      job.to,
-      (starts, scannedTo) => post({ starts, scannedTo }, [starts.buffer as ArrayBuffer]),
-      { chunkSize: job.chunkSize, shouldStop: () => Atomics.load(stop, 0) !== 0 },
-    );
+    const end = scanRange(fd, job.from, job.to, emit, {
+      chunkSize: job.chunkSize,
+      shouldStop: () => Atomics.load(stop, 0) !== 0,
+      ...(shared
+        ? { batch: new Float64Array(Math.min(65536, Math.max(16, (job.chunkSize ?? DEFAULT_CHUNK) >> 6))) }
+        : {}),
+    });
     post({ done: true, scannedTo: end });
   } catch (err) {
     post({ error: err instanceof Error ? err.message : String(err) });

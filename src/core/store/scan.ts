@@ -33,6 +33,17 @@ export class Offsets {
     next.set(this.data.subarray(0, this.length));
     this.data = next;
   }
+  /**
+   * Room for `n` offsets in memory a scan worker can write into (a SharedArrayBuffer): the worker
+   * fills it after `length`, and `length` is moved as it says how far (see scan-worker.ts).
+   */
+  share(n: number): SharedArrayBuffer {
+    const shared = new SharedArrayBuffer(Math.max(n, this.length) * 8);
+    const next = new Float64Array(shared);
+    next.set(this.data.subarray(0, this.length));
+    this.data = next;
+    return shared;
+  }
   /** Drops spare capacity (after a full scan): a copy, unless the spare is within 1/8 of the offsets. */
   trim(): void {
     if (this.data.length > this.length + Math.max(1024, this.length >>> 3)) this.data = this.data.slice(0, this.length);
@@ -45,21 +56,25 @@ export class Offsets {
 /**
  * Scans [from, to) of an open file and calls `emit` with the offsets just after each '\n'
  * (ascending, in batches; the buffer handed over is owned by the receiver), then with the offset
- * scanned to. Returns the offset where it stopped.
+ * scanned to. Returns the offset where it stopped. `buffer`: the read buffer to use (at least
+ * `chunkSize` long). `batch`: the batch array to use again and again: `emit`'s array is then
+ * valid only during the call (a receiver that copies it), and the scan allocates nothing.
  */
 export function scanRange(
   fd: number,
   from: number,
   to: number,
   emit: (starts: Float64Array, scannedTo: number) => void,
-  opts: { chunkSize?: number; shouldStop?: () => boolean; buffer?: Buffer } = {},
+  opts: { chunkSize?: number; shouldStop?: () => boolean; buffer?: Buffer; batch?: Float64Array } = {},
 ): number {
   const chunkSize = Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK);
   const buf = opts.buffer && opts.buffer.length >= chunkSize ? opts.buffer : Buffer.allocUnsafe(chunkSize);
   // The receiver may take the batch's buffer (a worker transfers it, leaving this array detached
   // and empty): each new batch gets its capacity from here, never from the old one.
   const capacity = Math.min(65536, Math.max(16, chunkSize >> 6));
-  let batch = new Float64Array(capacity);
+  const reused = opts.batch && opts.batch.length > 0 ? opts.batch : undefined;
+  const fresh = () => reused ?? new Float64Array(capacity);
+  let batch = fresh();
   let nb = 0;
   let pos = from;
   while (pos < to) {
@@ -71,14 +86,14 @@ export function scanRange(
     while (i !== -1) {
       if (nb === batch.length) {
         emit(batch, pos + i);
-        batch = new Float64Array(capacity);
+        batch = fresh();
         nb = 0;
       }
       batch[nb++] = pos + i + 1;
       i = view.indexOf(10, i + 1);
     }
     pos += got;
-    emit(batch.slice(0, nb), pos);
+    emit(reused ? batch.subarray(0, nb) : batch.slice(0, nb), pos);
     nb = 0;
   }
   return pos;
