@@ -22,7 +22,7 @@ import { cleanStaleLock } from './lock';
 import { PieceTable, type Eol, type Item, type LineRef, type Piece } from './pieces';
 import { TempFile, asSaveError, destinationOf } from './replace';
 import { bytesInPlace, worthCloning, writePieces } from './save-copy';
-import { DEFAULT_CHUNK, Offsets, scanRange } from './scan';
+import { batchCapacity, DEFAULT_CHUNK, Offsets, scanRange } from './scan';
 import type { ScanJob, ScanMessage } from './scan-worker';
 
 /** Bytes read ahead when original lines are read in order (JsonlDataset.readAt). */
@@ -446,7 +446,10 @@ export class JsonlDataset {
     const first = syncAll ? this.size : Math.min(this.size, opts.chunkSize ?? FIRST_CHUNK);
     // (a file indexed whole at open, up to SYNC_SCAN_BYTES, is read in reads of FIRST_CHUNK too)
     const firstChunk = Math.min(chunk, Math.max(1, first), FIRST_CHUNK);
-    firstChunkScratch ??= { buffer: Buffer.allocUnsafe(FIRST_CHUNK), batch: new Float64Array(FIRST_CHUNK >> 6) };
+    firstChunkScratch ??= {
+      buffer: Buffer.allocUnsafe(FIRST_CHUNK),
+      batch: new Float64Array(batchCapacity(FIRST_CHUNK)),
+    };
     const scanned = scanRange(this.fd, 0, first, (s) => onStarts(s), { chunkSize: firstChunk, ...firstChunkScratch });
     this._indexedBy = 'open';
     if (scanned >= this.size) {

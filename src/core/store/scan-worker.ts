@@ -8,7 +8,7 @@
 // 3 ms; with them, 500 KB took 22-30 ms, most of a cold worker's start).
 import { closeSync, openSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { DEFAULT_CHUNK, scanRange } from './scan';
+import { batchCapacity, scanRange } from './scan';
 import { statsOfRange, type PartialStats, type StatsFields } from './stats-core';
 
 export interface ScanJob {
@@ -95,9 +95,7 @@ function runScan(job: ScanJob): void {
     const end = scanRange(fd, job.from, job.to, emit, {
       chunkSize: job.chunkSize,
       shouldStop: () => Atomics.load(stop, 0) !== 0,
-      ...(shared
-        ? { batch: new Float64Array(Math.min(65536, Math.max(16, (job.chunkSize ?? DEFAULT_CHUNK) >> 6))) }
-        : {}),
+      ...(shared ? { batch: new Float64Array(batchCapacity(job.chunkSize)) } : {}),
     });
     post({ done: true, scannedTo: end });
   } catch (err) {

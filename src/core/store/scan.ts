@@ -53,6 +53,11 @@ export class Offsets {
   }
 }
 
+/** The offsets a batch of scanRange holds for reads of `chunkSize` bytes (for a `batch` of one's own). */
+export function batchCapacity(chunkSize = DEFAULT_CHUNK): number {
+  return Math.min(65536, Math.max(16, Math.max(1, chunkSize) >> 6));
+}
+
 /**
  * Scans [from, to) of an open file and calls `emit` with the offsets just after each '\n'
  * (ascending, in batches; the buffer handed over is owned by the receiver), then with the offset
@@ -71,7 +76,7 @@ export function scanRange(
   const buf = opts.buffer && opts.buffer.length >= chunkSize ? opts.buffer : Buffer.allocUnsafe(chunkSize);
   // The receiver may take the batch's buffer (a worker transfers it, leaving this array detached
   // and empty): each new batch gets its capacity from here, never from the old one.
-  const capacity = Math.min(65536, Math.max(16, chunkSize >> 6));
+  const capacity = batchCapacity(chunkSize);
   const reused = opts.batch && opts.batch.length > 0 ? opts.batch : undefined;
   const fresh = () => reused ?? new Float64Array(capacity);
   let batch = fresh();
