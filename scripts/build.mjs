@@ -88,12 +88,14 @@ const builds = [
   // imports); protocol.js, the protocol's zod schemas as a classic script defining
   // `__dcProtocol`, which the page loads after its load event (webview/editor/protocol-loader.ts);
   // components.js, the @vscode-elements components (lit), a classic script the page loads once
-  // the first record is on screen (webview/editor/main.ts).
+  // the first record is on screen (webview/editor/main.ts); views.js, the views the first record
+  // does not need (webview/editor/late-views.ts), a classic script defining `__dcViews`, loaded then too.
   // What the webview parses on every open: always minified (the source map stays for debugging).
   ...[
     { entryPoints: { editor: 'webview/editor/main.ts' }, format: 'esm' },
     { entryPoints: { protocol: 'src/shared/protocol.ts' }, format: 'iife', globalName: '__dcProtocol' },
     { entryPoints: { components: 'webview/editor/components.ts' }, format: 'iife' },
+    { entryPoints: { views: 'webview/editor/late-views.ts' }, format: 'iife', globalName: '__dcViews' },
   ].map((entry) => ({
     ...entry,
     bundle: true,

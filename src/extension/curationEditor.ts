@@ -421,6 +421,7 @@ ${lateStyles}
 ${styleTag}
 <meta id="dc-protocol" data-src="${uri('protocol.js')}">
 <meta id="dc-components" data-src="${uri('components.js')}">
+<meta id="dc-views" data-src="${uri('views.js')}">
 <title>Dataset Curator</title>
 </head>
 <body>

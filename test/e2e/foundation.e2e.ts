@@ -72,7 +72,7 @@ describe('curation editor in the workbench', () => {
     // Evaluated in the webview (a string: this file is type-checked without the DOM library).
     // The page fetches nothing before VS Code shows it: the host inlines the script and editor.css
     // under the nonce; the codicons' stylesheet is linked once the first record is on screen (its
-    // font fetched by the stylesheet's own relative url); protocol.js comes after load.
+    // font fetched by the stylesheet's own relative url); protocol.js and views.js come after load.
     // The first record is drawn before the page defines its components and applies the codicons.
     const order = await until('the components defined', async () => {
       const marks = await frame.evaluate<{ first?: number; components?: number; button: boolean }>(
@@ -113,6 +113,18 @@ describe('curation editor in the workbench', () => {
     );
     assert.match(icon.family, /codicon/, 'an icon is drawn in the codicon font');
     assert.ok(icon.glyph.length > 0 && icon.ink > 0, `the icon's glyph draws (${JSON.stringify(icon)})`);
+    // The views the first record does not need (the list, the reports, the raw-JSON dialog) come
+    // from views.js, fetched once the first record was on screen, and are in the page then.
+    const views = await until('the late views loaded', async () => {
+      const r = await frame.evaluate<{ first?: number; fetched?: number; list: boolean }>(
+        `({ first: performance.getEntriesByName('dc:first-record')[0]?.startTime, fetched: performance.getEntriesByType('resource').find((e) => e.name.includes('/views.js'))?.startTime, list: typeof window.__dcViews?.ListView === 'function' && !!document.querySelector('.list-viewport') })`,
+      );
+      return r.list && r.fetched !== undefined ? r : undefined;
+    });
+    assert.ok(
+      views.first !== undefined && views.first < views.fetched!,
+      `views.js fetched (${views.fetched}) after the first record was drawn (${views.first})`,
+    );
     const page_ = await frame.evaluate<{
       inline: { nonce: boolean; head: string }[];
       protocol: { nonce: boolean; src: string }[];
@@ -177,12 +189,12 @@ describe('curation editor in the workbench', () => {
     assert.match(csp.get('script-src') ?? '', /^'nonce-[A-Za-z0-9+/=]{16,}'$/, page_.csp);
     for (const d of ['script-src', 'style-src', 'font-src'])
       assert.doesNotMatch(csp.get(d) ?? '', /unsafe-inline|unsafe-eval|data:/, page_.csp);
-    // Loaded by address, with the nonce, from the extension: the components once the first record
-    // is on screen, the schemas after the load event.
+    // Loaded by address, with the nonce, from the extension: the components and the late views once
+    // the first record is on screen, the schemas after the load event.
     assert.deepEqual(
       page_.protocol.map((s) => s.src.replace(/^.*\/dist\/webview\/([\w.]+)(\?.*)?$/, '$1')).sort(),
-      ['components.js', 'protocol.js'],
-      `two scripts loaded by address: ${page_.protocol.map((s) => s.src).join(', ')}`,
+      ['components.js', 'protocol.js', 'views.js'],
+      `three scripts loaded by address: ${page_.protocol.map((s) => s.src).join(', ')}`,
     );
     for (const script of page_.protocol)
       assert.ok(script.nonce && from(script.src), `${script.src}, with the nonce, from ${server!.extensionDir}`);

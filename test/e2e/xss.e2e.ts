@@ -494,7 +494,7 @@ describe('XSS corpus in the real webview', () => {
         !/\/webview\/browser\/pre\/|service-worker|fake\.html|index\.html|vscode-remote-resource/.test(u),
     );
     assert.deepEqual(unexpected, [], 'the webview requested only its own resources');
-    // The page's script and styles are inline; protocol.js is the one file it fetches itself.
+    // The page's script and styles are inline; protocol.js is among the files it fetches itself.
     assert.ok(
       webviewRequests.some((u) => u.includes('/dist/webview/protocol.js')),
       'the request log saw the webview load protocol.js (the check is live)',

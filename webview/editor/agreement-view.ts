@@ -7,6 +7,7 @@
 // SVG and DOM built with createElementNS/createElement, every text set as text.
 import type { AgreementPayload, ClassificationPayload } from '../../src/shared/protocol';
 import { el, formatCount, svg, vsButton } from './dom';
+import { sourceName } from './label-sources';
 import { LiveView } from './live-view';
 import type { HostConnection } from './rpc';
 
@@ -20,15 +21,6 @@ export interface AgreementCallbacks {
   optionsChanged(o: AgreementOptions): void;
   /** Opens the records of a confusion-matrix cell. */
   openCell(reference: string, prediction: string, refLabel: string, predLabel: string, question: string): void;
-}
-
-/** A label source as people say it. */
-export function sourceName(s: string): string {
-  if (s === 'human') return 'Human decisions';
-  if (s === 'suggestion') return 'Model suggestions';
-  if (s === 'label') return 'Current labels';
-  if (s.startsWith('field:')) return `Gold (${s.slice('field:'.length)})`;
-  return s;
 }
 
 function shortName(s: string): string {

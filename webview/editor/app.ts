@@ -1,7 +1,9 @@
 // The curation editor's page: wires its views (toolbar.ts, the search bar, the record, list, stats,
 // agreement and duplicates views, the help and raw-JSON dialogs) to the navigation state
 // (navigator.ts) and to the host's events, and runs the actions of the key map (keys.ts). The page
-// is built once; navigating only re-renders the record's fields and its annotation panel.
+// is built once; navigating only re-renders the record's fields and its annotation panel. The views
+// the first record does not need (the list, stats, agreement, duplicates, raw JSON: late-views.ts)
+// come from a script of their own once it is on screen; until then what they would show waits.
 import type {
   DocumentInfo,
   EditIntent,
@@ -10,22 +12,24 @@ import type {
   SearchQuery,
   ViewMode,
 } from '../../src/shared/protocol';
-import { AgreementView, sourceName } from './agreement-view';
-import { DuplicatesView } from './duplicates-view';
+import type { AgreementView } from './agreement-view';
+import type { DuplicatesView } from './duplicates-view';
 import { ReviewQueueBar, isQueued } from './review-queue';
 import { AnnotationPanel } from './annotation-panel';
 import { QuestionsView } from './questions-view';
 import { el, isTypingTarget } from './dom';
 import { HelpOverlay } from './help-overlay';
+import { sourceName } from './label-sources';
 import { helpRows, keyMap, type ActionId, type KeyMap } from './keys';
-import { ListView } from './list-view';
+import type { ListView } from './list-view';
 import { PreferenceView } from './preference-view';
-import { RawEditor } from './raw-editor';
+import { loadViews, type LateViews } from './protocol-loader';
+import type { RawEditor } from './raw-editor';
 import { RecordNavigator } from './navigator';
 import { RecordView } from './record-view';
 import { HostError, type HostConnection } from './rpc';
 import { SearchBar } from './search-bar';
-import { StatsView } from './stats-view';
+import type { StatsView } from './stats-view';
 import { Toolbar } from './toolbar';
 
 type Mode = ViewMode;
@@ -78,6 +82,15 @@ function isSaveKey(e: KeyboardEvent): boolean {
   return (e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === 's';
 }
 
+/** The views built once views.js has loaded (see the file's comment). */
+interface Late {
+  list: ListView;
+  stats: StatsView;
+  agreement: AgreementView;
+  duplicates: DuplicatesView;
+  raw: RawEditor;
+}
+
 /** The top-level keys the annotation panel shows, when the host does not say which they are. */
 const DEFAULT_ANNOTATION_FIELDS = ['label', 'rationale', 'judge', 'judges', 'annotations'];
 
@@ -106,15 +119,17 @@ export class EditorApp {
   private readonly pair = new PreferenceView({ swap: () => this.swapPair() });
   private readonly panel: AnnotationPanel;
   private readonly questions: QuestionsView;
-  private readonly list: ListView;
   private readonly search: SearchBar;
-  private readonly stats: StatsView;
-  private readonly agreement: AgreementView;
-  private readonly duplicates: DuplicatesView;
   private readonly queue: ReviewQueueBar;
   private goldField: string | undefined;
   private readonly help = new HelpOverlay();
-  private readonly raw: RawEditor;
+  /** The late views, once built; `views()` loads them. */
+  private late: Late | undefined;
+  private lateLoading: Promise<Late | undefined> | undefined;
+  /** The list's columns until the list is built (this webview's state, else the host's memory). */
+  private columns: string[] | undefined;
+  /** The search's matches until the list is built. */
+  private matches: ReadonlySet<number> = new Set();
 
   private get info(): DocumentInfo | undefined {
     return this.nav.info;
@@ -186,60 +201,18 @@ export class EditorApp {
       },
       this.questions,
     );
-    this.list = new ListView(
-      host,
-      {
-        open: (index) => {
-          this.setMode('record');
-          void this.go(index);
-        },
-        select: (index) => {
-          this.nav.index = index;
-          this.saveState();
-        },
-        columnsChanged: (columns) => {
-          this.saveState();
-          host.notify({ kind: 'notify', type: 'columns', columns });
-        },
-        message: (t) => this.say(t),
-      },
-      state.columns,
-    );
+    this.columns = state.columns;
     this.search = new SearchBar(host, {
       currentIndex: () => this.index,
       lineCount: () => this.info?.lineCount ?? 0,
       goTo: (index) => void this.navigate(index),
-      matchesChanged: (m) => this.list.setMatches(m, this.search.activeQuery),
+      matchesChanged: (m) => {
+        this.matches = m;
+        this.late?.list.setMatches(m, this.search.activeQuery);
+      },
       message: (t) => this.say(t),
     });
-    this.stats = new StatsView(host, () => {
-      this.search.showJudgesDisagree();
-      this.setMode('list');
-    });
-    this.agreement = new AgreementView(
-      host,
-      {
-        optionsChanged: (o) => {
-          this.goldField = o.goldField;
-          this.saveState();
-        },
-        openCell: (reference, prediction, referenceLabel, predictionLabel, question) =>
-          void this.openCell(
-            { agreementCell: { question, reference, prediction, referenceLabel, predictionLabel } },
-            `${sourceName(reference)}: ${referenceLabel} · ${sourceName(prediction)}: ${predictionLabel}`,
-          ),
-      },
-      this.goldField ? { goldField: this.goldField } : {},
-    );
-    this.duplicates = new DuplicatesView(host, {
-      open: (index) => {
-        this.setMode('record');
-        void this.go(index);
-      },
-      message: (t, error) => this.say(t, error),
-    });
     this.queue = new ReviewQueueBar(host, () => void this.queueStep(1));
-    this.raw = new RawEditor((index, raw) => this.edit({ op: 'replaceRaw', index, raw }));
 
     this.toolbar = new Toolbar(
       {
@@ -265,14 +238,8 @@ export class EditorApp {
     this.setKeys({});
     this.recordScroll.append(this.pair.element, this.recordView.element);
     this.recordLayout.append(this.recordScroll, this.panel.element);
-    this.content.append(
-      this.recordLayout,
-      this.list.element,
-      this.stats.element,
-      this.agreement.element,
-      this.duplicates.element,
-    );
-    this.root.append(this.toolbar.element, this.search.element, this.content, this.help.element, this.raw.element);
+    this.content.append(this.recordLayout);
+    this.root.append(this.toolbar.element, this.search.element, this.content, this.help.element);
 
     // The record's focus (for the keys that scroll it) waits for the first frame: focus() forces a
     // style and layout pass, here before the first record is even in the page (docs/performance.md).
@@ -285,6 +252,81 @@ export class EditorApp {
     // Ctrl+S / Cmd+S: what is typed in a box is sent before VS Code's save (capture: first of all).
     window.addEventListener('keydown', (e) => isSaveKey(e) && this.flushInputs(), true);
     host.notify({ kind: 'notify', type: 'ready', index: this.index });
+    void this.views();
+  }
+
+  /** The late views: built once views.js has loaded (after the first record is on screen). */
+  private views(): Promise<Late | undefined> {
+    this.lateLoading ??= loadViews().then(
+      (v) => this.buildViews(v),
+      (err: unknown) => {
+        this.lateLoading = undefined;
+        this.say(`The list, statistics and reports did not load: ${String(err)}`, true);
+        return undefined;
+      },
+    );
+    return this.lateLoading;
+  }
+
+  private buildViews(v: LateViews): Late {
+    if (this.late) return this.late;
+    const host = this.host;
+    const list = new v.ListView(
+      host,
+      {
+        open: (index) => {
+          this.setMode('record');
+          void this.go(index);
+        },
+        select: (index) => {
+          this.nav.index = index;
+          this.saveState();
+        },
+        columnsChanged: (columns) => {
+          this.saveState();
+          host.notify({ kind: 'notify', type: 'columns', columns });
+        },
+        message: (t) => this.say(t),
+      },
+      this.columns,
+    );
+    const stats = new v.StatsView(host, () => {
+      this.search.showJudgesDisagree();
+      this.setMode('list');
+    });
+    const agreement = new v.AgreementView(
+      host,
+      {
+        optionsChanged: (o) => {
+          this.goldField = o.goldField;
+          this.saveState();
+        },
+        openCell: (reference, prediction, referenceLabel, predictionLabel, question) =>
+          void this.openCell(
+            { agreementCell: { question, reference, prediction, referenceLabel, predictionLabel } },
+            `${sourceName(reference)}: ${referenceLabel} · ${sourceName(prediction)}: ${predictionLabel}`,
+          ),
+      },
+      this.goldField ? { goldField: this.goldField } : {},
+    );
+    const duplicates = new v.DuplicatesView(host, {
+      open: (index) => {
+        this.setMode('record');
+        void this.go(index);
+      },
+      message: (t, error) => this.say(t, error),
+    });
+    const raw = new v.RawEditor((index, text) => this.edit({ op: 'replaceRaw', index, raw: text }));
+    const late: Late = { list, stats, agreement, duplicates, raw };
+    this.late = late;
+    for (const view of [list, stats, agreement, duplicates]) view.element.hidden = true;
+    this.content.append(list.element, stats.element, agreement.element, duplicates.element);
+    this.root.append(raw.element);
+    if (this.info) list.setInfo(this.info);
+    if (this.matches.size) list.setMatches(this.matches, this.search.activeQuery);
+    // A mode chosen before they were here (the page's saved state, a key, the host's `show`).
+    if (this.mode !== 'record') this.showMode();
+    return late;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -339,21 +381,30 @@ export class EditorApp {
     if (e.type === 'init') {
       performance.mark('dc:init');
       if (e.keys) this.setKeys(e.keys);
-      if (e.listColumns && !this.ownColumns) this.list.setColumns(e.listColumns);
-      if (this.mode === 'list') this.list.show(this.nav.clamp(this.index));
-      if (this.mode === 'stats') void this.stats.load();
-      if (this.mode === 'agreement') void this.agreement.load();
-      if (this.mode === 'duplicates') void this.duplicates.load();
+      if (e.listColumns && !this.ownColumns) {
+        this.columns = e.listColumns;
+        this.late?.list.setColumns(e.listColumns);
+      }
+      const late = this.late;
+      if (late) {
+        if (this.mode === 'list') late.list.show(this.nav.clamp(this.index));
+        if (this.mode === 'stats') void late.stats.load();
+        if (this.mode === 'agreement') void late.agreement.load();
+        if (this.mode === 'duplicates') void late.duplicates.load();
+      }
       this.queue.refresh(0);
       this.nav.restart(e.record);
       return;
     }
     // What is derived from the whole file (rows, figures, matches) is out of date.
-    this.list.invalidate();
-    this.stats.invalidate();
-    if (this.mode === 'stats') void this.stats.load();
-    this.agreement.invalidate(this.mode === 'agreement');
-    this.duplicates.invalidate(this.mode === 'duplicates');
+    const late = this.late;
+    if (late) {
+      late.list.invalidate();
+      late.stats.invalidate();
+      if (this.mode === 'stats') void late.stats.load();
+      late.agreement.invalidate(this.mode === 'agreement');
+      late.duplicates.invalidate(this.mode === 'duplicates');
+    }
     this.search.refresh();
     // This page's own edit: it has the edited record (the edit's answer) and nothing else changed.
     if (e.edited !== undefined) return;
@@ -382,7 +433,7 @@ export class EditorApp {
 
   private setInfo(info: DocumentInfo): void {
     this.nav.info = info;
-    this.list.setInfo(info);
+    this.late?.list.setInfo(info);
     this.search.setLabels(info.labels);
     this.toolbar.setInfo(info);
     this.renderPosition();
@@ -401,7 +452,7 @@ export class EditorApp {
   }
 
   private onKey(e: KeyboardEvent): void {
-    if (this.help.open || this.raw.open) return; // the dialogs handle their own keys
+    if (this.help.open || this.late?.raw.open) return; // the dialogs handle their own keys
     if (e.key === 'F3') {
       e.preventDefault();
       void (e.shiftKey ? this.search.prev() : this.search.next());
@@ -430,10 +481,10 @@ export class EditorApp {
     toggleDuplicates: () => (this.setMode(this.mode === 'duplicates' ? 'record' : 'duplicates'), true),
     onlyMatches: () => {
       const list = this.mode === 'list';
-      const on = !(list && this.list.onlyMatches);
+      const on = !(list && this.late?.list.onlyMatches);
       if (!list) this.setMode('list');
       // A search just changed (a label picked, a word typed) is the one to list.
-      void this.search.settle().then(() => this.list.setOnlyMatches(on));
+      void Promise.all([this.search.settle(), this.views()]).then(([, late]) => late?.list.setOnlyMatches(on));
       return true;
     },
     queueNext: () => (void this.queueStep(1), true),
@@ -443,14 +494,14 @@ export class EditorApp {
     previous: () => (this.step(-1), true),
     nextInView: () => this.mode === 'record' && (this.step(1), true),
     previousInView: () => this.mode === 'record' && (this.step(-1), true),
-    pageDown: () => this.mode === 'list' && (this.step(this.list.pageSize()), true),
-    pageUp: () => this.mode === 'list' && (this.step(-this.list.pageSize()), true),
-    first: () => (this.mode === 'list' ? this.list.first() : void this.navigate(0), true),
+    pageDown: () => this.mode === 'list' && (this.step(this.late?.list.pageSize() ?? 0), true),
+    pageUp: () => this.mode === 'list' && (this.step(-(this.late?.list.pageSize() ?? 0)), true),
+    first: () => (this.mode === 'list' ? this.late?.list.first() : void this.navigate(0), true),
     last: () => (
-      this.mode === 'list' ? this.list.last() : void this.navigate(Math.max(0, (this.info?.lineCount ?? 0) - 1)),
+      this.mode === 'list' ? this.late?.list.last() : void this.navigate(Math.max(0, (this.info?.lineCount ?? 0) - 1)),
       true
     ),
-    openRow: () => this.mode === 'list' && (void this.list.openSelected(), true),
+    openRow: () => this.mode === 'list' && (void this.late?.list.openSelected(), true),
     nextUnreviewed: () => (void this.findNext({ reviewStatus: 'pending' }, 'unreviewed record'), true),
     nextInvalid: () => (void this.findNext({ invalid: true }, 'invalid line'), true),
     editRaw: () => (this.openRaw(), true),
@@ -509,14 +560,16 @@ export class EditorApp {
   // Navigation
 
   private step(delta: number): void {
-    if (this.mode === 'list') this.list.move(delta);
+    if (this.mode === 'list') this.late?.list.move(delta);
     else void this.nav.go(this.nav.from + delta);
   }
 
   /** Goes to a record in the current mode (list: selects its row); resolves once it is shown. */
   private async navigate(index: number): Promise<void> {
     if (this.mode === 'list') {
-      this.list.select(this.nav.clamp(index));
+      // (before the list is built: the row it will show selected)
+      if (this.late) this.late.list.select(this.nav.clamp(index));
+      else this.nav.index = this.nav.clamp(index);
       this.search.updatePosition();
     } else {
       if (this.mode !== 'record') this.setMode('record');
@@ -541,7 +594,7 @@ export class EditorApp {
       this.say(none);
       return undefined;
     }
-    const here = this.mode === 'list' ? this.list.selectedIndex : this.index;
+    const here = this.mode === 'list' ? (this.late?.list.selectedIndex ?? this.index) : this.index;
     try {
       // The host's scan wraps around the end of the file.
       const from = (here + direction + count) % count;
@@ -599,25 +652,36 @@ export class EditorApp {
     this.toolbar.setMode(mode);
     const changed = this.mode !== mode || !save;
     this.mode = mode;
-    this.recordLayout.hidden = mode !== 'record';
-    this.list.element.hidden = mode !== 'list';
-    this.stats.element.hidden = mode !== 'stats';
-    this.agreement.element.hidden = mode !== 'agreement';
-    this.duplicates.element.hidden = mode !== 'duplicates';
-    if (mode === 'list') this.list.show(this.index);
-    else this.list.hide();
-    if (mode === 'stats') void this.stats.load();
-    if (mode === 'agreement') void this.agreement.load();
-    if (mode === 'duplicates') void this.duplicates.load();
+    this.showMode();
     if (changed) this.host.notify({ kind: 'notify', type: 'mode', mode });
     if (mode === 'record' && this.current && this.current.index !== this.index) void this.go(this.index);
     if (mode === 'record' && focus) this.focusContent();
     if (save) this.saveState();
   }
 
+  /** Shows the mode's view (the record's, or a late one: built first if it is not yet). */
+  private showMode(): void {
+    const mode = this.mode;
+    this.recordLayout.hidden = mode !== 'record';
+    const late = this.late;
+    if (!late) {
+      if (mode !== 'record') void this.views();
+      return;
+    }
+    late.list.element.hidden = mode !== 'list';
+    late.stats.element.hidden = mode !== 'stats';
+    late.agreement.element.hidden = mode !== 'agreement';
+    late.duplicates.element.hidden = mode !== 'duplicates';
+    if (mode === 'list') late.list.show(this.index);
+    else late.list.hide();
+    if (mode === 'stats') void late.stats.load();
+    if (mode === 'agreement') void late.agreement.load();
+    if (mode === 'duplicates') void late.duplicates.load();
+  }
+
   private focusContent(): void {
     if (this.mode === 'list')
-      this.list.element.querySelector<HTMLElement>('.list-viewport')?.focus({ preventScroll: true });
+      this.late?.list.element.querySelector<HTMLElement>('.list-viewport')?.focus({ preventScroll: true });
     else this.recordScroll.focus({ preventScroll: true });
   }
 
@@ -628,7 +692,7 @@ export class EditorApp {
   private flushInputs(): void {
     this.questions.flush();
     this.recordView.flush();
-    this.raw.flush();
+    this.late?.raw.flush();
   }
 
   /**
@@ -640,7 +704,7 @@ export class EditorApp {
     const was = this.generation;
     this.generation = generation;
     if (was === undefined || was === generation) return;
-    const dropped = [this.questions.discard(), this.recordView.discard(), this.raw.discard()].some(Boolean);
+    const dropped = [this.questions.discard(), this.recordView.discard(), this.late?.raw.discard()].some(Boolean);
     if (dropped) this.say(REVERTED_TYPING);
   }
 
@@ -708,7 +772,10 @@ export class EditorApp {
     const r = this.current;
     if (!r) return;
     if (this.mode !== 'record') this.setMode('record');
-    this.raw.show(r.index, r.lineNumber, r.raw);
+    // (the dialog is a late view: on a key pressed before it is here, it opens once it is)
+    void this.views().then((late) => {
+      if (late && this.current?.index === r.index) late.raw.show(r.index, r.lineNumber, r.raw);
+    });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -756,7 +823,7 @@ export class EditorApp {
       index: this.index,
       mode: this.mode,
       autoAdvance: this.autoAdvance,
-      columns: this.list.selectedColumns,
+      columns: this.late?.list.selectedColumns ?? this.columns,
       initToken: this.initToken,
       ...(this.goldField ? { goldField: this.goldField } : {}),
     };

@@ -5,9 +5,11 @@
 // hidden until its load event, so nothing may be fetched before it, and after it the fetch would
 // only delay the first paint. The dev page (webview/dev) defines the global itself.
 type Protocol = typeof import('../../src/shared/protocol');
+export type LateViews = typeof import('./late-views');
 
 declare global {
   var __dcProtocol: Protocol | undefined;
+  var __dcViews: LateViews | undefined;
 }
 
 /**
@@ -86,4 +88,24 @@ export function loadProtocol(): Promise<Protocol> {
     .then(() => loadPageScript('dc-protocol'))
     .then(() => globalThis.__dcProtocol ?? Promise.reject(new Error('protocol.js defined no schemas')));
   return loading;
+}
+
+let viewsLoading: Promise<LateViews> | undefined;
+
+/**
+ * The views the first record does not need (late-views.ts: the list, the statistics, the
+ * agreement report, the duplicates, the raw-JSON dialog), from views.js once the first record is
+ * on screen. A failed load is tried again on the next call.
+ */
+export function loadViews(): Promise<LateViews> {
+  const defined = globalThis.__dcViews;
+  if (defined) return Promise.resolve(defined);
+  viewsLoading ??= onScreen
+    .then(() => loadPageScript('dc-views'))
+    .then(() => globalThis.__dcViews ?? Promise.reject(new Error('views.js defined no views')))
+    .catch((err: unknown) => {
+      viewsLoading = undefined;
+      throw err;
+    });
+  return viewsLoading;
 }
