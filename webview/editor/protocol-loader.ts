@@ -77,35 +77,33 @@ export function loadPageScript(id: string): Promise<void> {
   });
 }
 
-let loading: Promise<Protocol> | undefined;
-
-export function loadProtocol(): Promise<Protocol> {
-  const defined = globalThis.__dcProtocol;
-  if (defined) return Promise.resolve(defined);
-  // Fetched once the first record is on screen: the fetch goes through the workbench's main
-  // thread, which is busy drawing the page until then.
-  loading ??= onScreen
-    .then(() => loadPageScript('dc-protocol'))
-    .then(() => globalThis.__dcProtocol ?? Promise.reject(new Error('protocol.js defined no schemas')));
-  return loading;
+/**
+ * A global that a script of the page defines: at once if it is defined already (the dev page
+ * defines them itself), else from the script the host names under `id` (`<meta id=… data-src>`),
+ * fetched once the first record is on screen: the fetch goes through the workbench's main thread,
+ * which is busy drawing the page until then. A failed load is tried again on the next call.
+ */
+function pageGlobal<T>(id: string, read: () => T | undefined, missing: string): () => Promise<T> {
+  let loading: Promise<T> | undefined;
+  return () => {
+    const defined = read();
+    if (defined) return Promise.resolve(defined);
+    loading ??= onScreen
+      .then(() => loadPageScript(id))
+      .then(() => read() ?? Promise.reject(new Error(missing)))
+      .catch((err: unknown) => {
+        loading = undefined;
+        throw err;
+      });
+    return loading;
+  };
 }
 
-let viewsLoading: Promise<LateViews> | undefined;
+/** The protocol's zod schemas (protocol.js). */
+export const loadProtocol = pageGlobal('dc-protocol', () => globalThis.__dcProtocol, 'protocol.js defined no schemas');
 
 /**
  * The views the first record does not need (late-views.ts: the list, the statistics, the
- * agreement report, the duplicates, the raw-JSON dialog), from views.js once the first record is
- * on screen. A failed load is tried again on the next call.
+ * agreement report, the duplicates, the raw-JSON dialog), from views.js.
  */
-export function loadViews(): Promise<LateViews> {
-  const defined = globalThis.__dcViews;
-  if (defined) return Promise.resolve(defined);
-  viewsLoading ??= onScreen
-    .then(() => loadPageScript('dc-views'))
-    .then(() => globalThis.__dcViews ?? Promise.reject(new Error('views.js defined no views')))
-    .catch((err: unknown) => {
-      viewsLoading = undefined;
-      throw err;
-    });
-  return viewsLoading;
-}
+export const loadViews = pageGlobal('dc-views', () => globalThis.__dcViews, 'views.js defined no views');
