@@ -268,8 +268,8 @@ export class EditorApp {
     return this.lateLoading;
   }
 
+  /** Builds the late views, once (views() keeps the promise; it is dropped only if the load failed). */
   private buildViews(v: LateViews): Late {
-    if (this.late) return this.late;
     const host = this.host;
     const list = new v.ListView(
       host,
