@@ -8,11 +8,10 @@ import type { MatchProgress, SearchQuery } from './session/views';
 import { matchesQuery, type QueryLine, type QueryOptions } from './query';
 import { checkLineBytes, type JsonlDataset } from './store';
 
+import type { LineChange } from './line-change';
+
 /** What an index needs to know of an edit (the store's Edit has these). */
-export interface LineChange {
-  type: 'replace' | 'insert' | 'delete';
-  index: number;
-}
+export type { LineChange };
 
 /** Bytes read per step of a build (segments of the file are split at line boundaries to about this). */
 const SEGMENT_BYTES = 4 * 1024 * 1024;

@@ -195,7 +195,7 @@ export class DatasetDocument implements vscode.CustomDocument {
     this.applied.push(...edits);
     this.version++;
     this.matchIndexes.applied(edits);
-    this.session.changed();
+    this.session.changed(edits);
     this.storeChanged.fire(edits);
     this.contentChanged.fire(
       by !== undefined && index !== undefined ? { focus: index, edited: index, by } : { focus: index },
@@ -210,7 +210,7 @@ export class DatasetDocument implements vscode.CustomDocument {
         this.applied.splice(this.applied.length - edits.length, edits.length);
         this.version--;
         this.matchIndexes.applied([...edits].reverse().map(invertEdit));
-        this.session.changed();
+        this.session.changed([...edits].reverse().map(invertEdit));
         this.storeChanged.fire([...edits].reverse().map(invertEdit));
         this.contentChanged.fire({
           focus: index === undefined ? undefined : Math.min(index, Math.max(0, this.dataset.lineCount - 1)),
@@ -222,7 +222,7 @@ export class DatasetDocument implements vscode.CustomDocument {
         this.applied.push(...edits);
         this.version++;
         this.matchIndexes.applied(edits);
-        this.session.changed();
+        this.session.changed(edits);
         this.storeChanged.fire(edits);
         this.contentChanged.fire({ focus: index });
       },
@@ -235,10 +235,10 @@ export class DatasetDocument implements vscode.CustomDocument {
    * them around the file). `edits`: what was applied, when known.
    */
   notifyChanged(index: number | undefined, edits?: readonly Edit[]): void {
-    if (edits) this.matchIndexes.applied(edits);
-    else if (index === undefined) this.matchIndexes.reset();
-    else this.matchIndexes.applied([{ type: 'replace', index }]);
-    this.session.changed();
+    const changes = edits ?? (index === undefined ? undefined : [{ type: 'replace' as const, index }]);
+    if (changes) this.matchIndexes.applied(changes);
+    else this.matchIndexes.reset();
+    this.session.changed(changes);
     this.storeChanged.fire(edits);
     this.contentChanged.fire({ background: true });
   }

@@ -179,6 +179,56 @@ describe('editor session', () => {
     configured = ['x', 'y'];
     assert.deepEqual(s.labels(), ['x', 'y']);
   });
+
+  test('the label set follows the lines it is told were edited (a job labelling the first records), reading only those again', () => {
+    // 2500 lines: the first 2000 give the set; a label further down does not.
+    const raw = Array.from({ length: 2500 }, (_, i) =>
+      JSON.stringify({ id: i, ...(i % 7 === 0 ? { label: 'pos' } : {}) }),
+    );
+    const lines = memoryLines(raw);
+    let reads = 0;
+    const counted: typeof lines = Object.assign(Object.create(lines) as typeof lines, {
+      line: (i: number) => {
+        reads++;
+        return lines.line(i);
+      },
+    });
+    const s = new EditorSession<void>(
+      () => counted,
+      host(() => new ScanMatches(0, () => false)),
+    );
+    assert.deepEqual(s.labels(), ['pos']);
+    const full = () => inferLabels(lines.lineCount, (i) => lines.line(i));
+    // A job's results: each record's label replaced, the page asking for the set in between.
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let round = 0; round < 40; round++) {
+      const changes: { type: 'replace'; index: number }[] = [];
+      for (let k = 0; k < 5; k++) {
+        const index = rnd(2500);
+        const label = ['pos', 'neg', 'neutral', undefined][rnd(4)];
+        raw[index] = JSON.stringify({ id: index, ...(label ? { label } : {}) });
+        changes.push({ type: 'replace', index });
+      }
+      s.changed(changes);
+      reads = 0;
+      assert.deepEqual(s.labels(), full(), `round ${round}`);
+      assert.ok(reads <= 5, `round ${round}: ${reads} lines read again for 5 edited`);
+    }
+    // The only record labelled 'neutral' among the first records relabelled: 'neutral' leaves the set.
+    for (let i = 0; i < 2000; i++) raw[i] = JSON.stringify({ id: i, label: i === 3 ? 'neutral' : 'pos' });
+    s.changed(); // a change it is not told the lines of: read again
+    assert.deepEqual(s.labels(), ['pos', 'neutral'].sort());
+    raw[3] = JSON.stringify({ id: 3, label: 'pos' });
+    s.changed([{ type: 'replace', index: 3 }]);
+    assert.deepEqual(s.labels(), ['pos']);
+    // A line deleted among the first records moves line 2000 in: read again.
+    raw.splice(0, 1);
+    raw[1999] = JSON.stringify({ id: 2000, label: 'moved-in' });
+    s.changed([{ type: 'delete', index: 0 }]);
+    assert.deepEqual(s.labels(), ['moved-in', 'pos']);
+    assert.deepEqual(s.labels(), full());
+  });
 });
 
 async function waitDone(s: EditorSession<Edit>, query: SearchQuery) {

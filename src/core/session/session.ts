@@ -4,6 +4,7 @@
 // the watcher around it), the text editor's features (the label set) and the dev page (over lines
 // in memory). It never imports the faces or node's I/O: the lines and the match lists come in.
 import { recordAnnotation } from '../query';
+import type { LineChange } from '../line-change';
 import { applyAnnotationEdit, annotationEditLabel } from '../annotate-edits';
 import { defaultFields, originOf } from '../schema/annotation';
 import { getPath } from '../filter/fields';
@@ -84,6 +85,16 @@ export const QUICK_LABEL_BYTES = 64 * 1024;
 /** Records the list mode's columns are taken from. */
 const COLUMN_RECORDS = 50;
 
+/** What one line gives the label set: its label and the model's label suggestions. */
+function lineLabels(line: { value?: unknown }): string[] {
+  if (!isObject(line.value)) return [];
+  const ann = recordAnnotation(line.value);
+  const out: string[] = [];
+  if (ann.label) out.push(ann.label);
+  for (const s of ann.suggestions) if (s.question === 'label' && typeof s.value === 'string') out.push(s.value);
+  return out;
+}
+
 /**
  * The labels seen in the first records (LABEL_RECORDS, or up to `maxBytes` of them): their current
  * labels and the model's label suggestions, sorted.
@@ -98,16 +109,64 @@ export function inferLabels(
   for (let i = 0, n = Math.min(count, LABEL_RECORDS); i < n && !(maxBytes !== undefined && bytes >= maxBytes); i++) {
     const line = lineAt(i);
     bytes += line.raw.length;
-    if (!isObject(line.value)) continue;
-    const ann = recordAnnotation(line.value);
-    if (ann.label) seen.add(ann.label);
-    for (const s of ann.suggestions) if (s.question === 'label' && typeof s.value === 'string') seen.add(s.value);
+    for (const l of lineLabels(line)) seen.add(l);
   }
   return [...seen].sort();
 }
 
+/**
+ * The label set of the first LABEL_RECORDS records (inferLabels), kept up to date line by line: a
+ * job writing labels into those records changes a few of them between two looks, and the set is
+ * asked for every time the page is told of a change (every 200 ms while a job runs). Each record's
+ * labels are counted; a replaced line is read again, the others are not.
+ */
+export class LabelTally {
+  /** Each of the first records' labels (at most LABEL_RECORDS lines). */
+  private readonly byLine: string[][] = [];
+  private readonly counts = new Map<string, number>();
+  /** Lines replaced since the last look. */
+  private readonly stale = new Set<number>();
+  private sorted: string[] | undefined;
+
+  constructor(count: number, lineAt: (i: number) => { value?: unknown }) {
+    for (let i = 0, n = Math.min(count, LABEL_RECORDS); i < n; i++) this.add(i, lineLabels(lineAt(i)));
+  }
+
+  /**
+   * Whether the tally can follow these changes (a replaced line is read again at the next look); a
+   * line inserted or deleted among the first records moves the others in or out: start again.
+   */
+  follow(changes: readonly LineChange[]): boolean {
+    for (const c of changes) {
+      if (c.index >= LABEL_RECORDS) continue;
+      if (c.type !== 'replace' || c.index >= this.byLine.length) return false;
+      this.stale.add(c.index);
+    }
+    return true;
+  }
+
+  labels(lineAt: (i: number) => { value?: unknown }): string[] {
+    for (const i of this.stale) {
+      for (const l of this.byLine[i] ?? []) {
+        const n = (this.counts.get(l) ?? 0) - 1;
+        if (n > 0) this.counts.set(l, n);
+        else this.counts.delete(l);
+      }
+      this.add(i, lineLabels(lineAt(i)));
+    }
+    if (this.stale.size > 0) this.sorted = undefined;
+    this.stale.clear();
+    return (this.sorted ??= [...this.counts.keys()].sort());
+  }
+
+  private add(i: number, labels: string[]): void {
+    this.byLine[i] = labels;
+    for (const l of labels) this.counts.set(l, (this.counts.get(l) ?? 0) + 1);
+  }
+}
+
 export class EditorSession<E> {
-  private labelSet: string[] | undefined;
+  private tally: LabelTally | undefined;
 
   constructor(
     private readonly lines: () => SessionLines<E>,
@@ -302,22 +361,27 @@ export class EditorSession<E> {
 
   /**
    * The label set: the configured one, else the labels seen in the file's first records (or in its
-   * first `maxBytes` of records: a quick set). Kept once the file is indexed, until `changed()`.
+   * first `maxBytes` of records: a quick set). Kept once the file is indexed, and kept up to date
+   * through the edits `changed()` is told of (LabelTally).
    */
   labels(maxBytes?: number, lineAt?: (i: number) => SessionLine): string[] {
     const configured = this.host.configuredLabels();
     if (configured.length > 0) return configured;
-    if (this.labelSet) return this.labelSet;
     const ds = this.lines();
-    const labels = inferLabels(ds.lineCount, lineAt ?? ((i) => ds.line(i)), maxBytes);
+    const at = lineAt ?? ((i: number) => ds.line(i));
+    if (this.tally) return this.tally.labels(at);
     // Before the index is complete, the first records are all there is to see.
-    if (maxBytes === undefined && ds.indexed) this.labelSet = labels;
-    return labels;
+    if (maxBytes !== undefined || !ds.indexed) return inferLabels(ds.lineCount, at, maxBytes);
+    this.tally = new LabelTally(ds.lineCount, at);
+    return this.tally.labels(at);
   }
 
-  /** The content changed: what is derived from it is worked out again. */
-  changed(): void {
-    this.labelSet = undefined;
+  /**
+   * The content changed: what is derived from it is worked out again. `changes`: the lines edited,
+   * when known (the label set then reads only those again); without them, everything.
+   */
+  changed(changes?: readonly LineChange[]): void {
+    if (!changes || !this.tally?.follow(changes)) this.tally = undefined;
   }
 
   private columns(lineAt: (i: number) => SessionLine): string[] {
