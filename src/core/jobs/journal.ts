@@ -18,13 +18,16 @@
 //
 // Each entry is one write() as soon as the record finishes (so a SIGKILL loses nothing already
 // written: the data is in the page cache), and fsync runs in batches (every 64 entries or 100 ms)
-// for power loss. A torn last line is cut off when the journal is reopened. The last entry for a
+// for power loss, in the thread pool (an fsync of 50 ms on a busy disk would stop the extension
+// host's thread, and the editor's answers with it); `sync()` is the synchronous one, for the points
+// where the journal must be on disk before the next step. A torn last line is cut off when the journal is reopened. The last entry for a
 // key wins. The journal never holds the API key (results and reasons only; reasons come from the
 // client, which redacts the key).
 import {
   closeSync,
   existsSync,
   fstatSync,
+  fsync,
   fsyncSync,
   ftruncateSync,
   mkdirSync,
@@ -224,6 +227,10 @@ export class JournalWriter<E extends { type: string } = JournalEntry> {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private size: number;
+  /** A batch's fsync in the thread pool, not yet done. */
+  private syncing = false;
+  /** What a batch's fsync failed with: the next append or sync says it. */
+  private failure: Error | undefined;
 
   constructor(
     readonly path: string,
@@ -248,23 +255,26 @@ export class JournalWriter<E extends { type: string } = JournalEntry> {
   /** Appends one entry (one write); returns where its line is (without the line feed). */
   append(entry: E): { pos: number; len: number } {
     if (this.closed) throw new Error('journal is closed');
+    this.throwFailure();
     const line = Buffer.from(`${JSON.stringify(entry)}\n`);
     const pos = this.size;
     let off = 0;
     while (off < line.length) off += writeSync(this.fd, line, off, line.length - off);
     this.size += line.length;
-    if (++this.pending >= this.batch.records) this.sync();
+    if (++this.pending >= this.batch.records) this.syncBatch();
     else if (!this.timer) {
-      this.timer = setTimeout(() => this.sync(), this.batch.ms);
+      this.timer = setTimeout(() => this.syncBatch(), this.batch.ms);
       this.timer.unref();
     }
     return { pos, len: line.length - 1 };
   }
 
+  /** Everything appended is on disk when this returns (a synchronous fsync). */
   sync(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.pending === 0 || this.closed) return;
+    this.clearTimer();
+    this.throwFailure();
+    // A batch's fsync still running may have started before the last entries.
+    if ((this.pending === 0 && !this.syncing) || this.closed) return;
     this.pending = 0;
     fsyncSync(this.fd);
   }
@@ -273,7 +283,35 @@ export class JournalWriter<E extends { type: string } = JournalEntry> {
     if (this.closed) return;
     this.sync();
     this.closed = true;
-    closeSync(this.fd);
+    // A batch's fsync still running has this descriptor: it is closed when that is done.
+    if (!this.syncing) closeSync(this.fd);
+  }
+
+  /** A batch's fsync, in the thread pool; entries appended meanwhile wait for the next. */
+  private syncBatch(): void {
+    this.clearTimer();
+    if (this.pending === 0 || this.closed || this.syncing) return;
+    this.pending = 0;
+    this.syncing = true;
+    fsync(this.fd, (err) => {
+      this.syncing = false;
+      if (err) this.failure ??= err;
+      if (this.closed) closeSync(this.fd);
+      else if (this.pending >= this.batch.records) this.syncBatch();
+      else if (this.pending > 0 && !this.timer) {
+        this.timer = setTimeout(() => this.syncBatch(), this.batch.ms);
+        this.timer.unref();
+      }
+    });
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private throwFailure(): void {
+    if (this.failure) throw new Error(`the journal ${this.path} could not be written to disk: ${this.failure.message}`);
   }
 
   /** After a complete run: keeps the journal as `<id>.done.jsonl` (so a new run starts afresh). */
