@@ -189,11 +189,15 @@ export async function startCodeServer(opts: StartOptions = {}): Promise<CodeServ
           // VS Code in a browser saves after a delay by default (desktop VS Code does not): a test that
           // keeps edits unsaved for a second under load would find them on disk.
           'files.autoSave': 'off',
-          // code-server's extension host is a remote one: with ports forwarded automatically, every
-          // window's host scans /proc every few seconds for listening ports (findCandidatePorts),
-          // CPU that the tests and benches would share with what they measure. Desktop VS Code
-          // does not run it for a local window.
+          // code-server's extension host is a remote one: every window's host scans /proc every few
+          // seconds for listening ports (findCandidatePorts, with `exec`), CPU that the tests and
+          // benches would share with what they measure. Desktop VS Code does not run it for a local
+          // window. code-server registers a tunnel provider, and VS Code runs the finder then even
+          // with auto-forwarding off, unless ports are found from the terminal's output instead
+          // (processFindingEnabled in the workbench: autoForwardPorts or a tunnel provider, and a
+          // source other than 'output').
           'remote.autoForwardPorts': false,
+          'remote.autoForwardPortsSource': 'output',
           ...opts.settings,
         },
         null,
