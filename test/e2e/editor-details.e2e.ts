@@ -51,6 +51,16 @@ describe('editor and Datasets view details, as a person', () => {
     workspace = makeWorkspace('samples');
     mkdirSync(join(workspace, 'mixed'), { recursive: true });
     writeFileSync(join(workspace, 'mixed', 'mixed.jsonl'), `${mixed.join('\n')}\n`);
+    // Records taller than the editor: each a transcript of 150 turns.
+    const transcript = (n: number) =>
+      Array.from({ length: 150 }, (_, i) => `${i % 2 ? 'assistant' : 'user'} ${n}.${i}: turn ${i} of the talk`).join(
+        '\n',
+      );
+    mkdirSync(join(workspace, 'long'), { recursive: true });
+    writeFileSync(
+      join(workspace, 'long', 'transcripts.jsonl'),
+      `${[1, 2, 3].map((n) => JSON.stringify({ id: n, text: transcript(n), label: 'ok' })).join('\n')}\n`,
+    );
     empty = mkdtempSync(join(tmpdir(), 'dc-empty-'));
     // VS Code for the web saves after a delay by default; these tests need unsaved edits to stay unsaved.
     ({ server, browser, page } = await startWorkbench(workspace, { settings: { 'files.autoSave': 'off' } }));
@@ -285,6 +295,30 @@ describe('editor and Datasets view details, as a person', () => {
       async () => ((await frame.locator('[data-testid="list-row"].selected .col-line').textContent()) ?? '') === '10',
     );
     await page.keyboard.press('l');
+  });
+
+  test('a record scrolled to its end: the next one (j) and the one before (k) start at their top', async () => {
+    const frame = await open('transcripts.jsonl');
+    const scroller = frame.locator('.record-scroll');
+    const top = () => scroller.evaluate((e) => e.scrollTop);
+    // A person's wheel over the record (the key presses below click the toolbar first).
+    const scrollDown = async () => {
+      const box = await scroller.boundingBox();
+      assert.ok(box, 'the record on screen');
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      for (let k = 0; k < 40; k++) await page.mouse.wheel(0, 400);
+    };
+    await scrollDown();
+    await until('the record scrolled down', async () => (await top()) > 1000);
+    assert.match((await frame.locator('[data-field="text"]').textContent()) ?? '', /assistant 1\.149: turn 149/);
+    await press(frame, 'j');
+    await until('line 2', async () => (await position(frame)).startsWith('Line 2 '));
+    assert.equal(await top(), 0, 'the next record from its top');
+    await scrollDown();
+    await until('line 2 scrolled down', async () => (await top()) > 1000);
+    await press(frame, 'k');
+    await until('line 1', async () => (await position(frame)).startsWith('Line 1 '));
+    assert.equal(await top(), 0, 'the record before from its top');
   });
 
   test('next invalid (i) and next unreviewed (n), wrapping around', async () => {

@@ -169,10 +169,14 @@ export class RecordView {
       const src: NumberSource = (path) => (sources ??= numberSources(r.raw)).get(pathKey(path));
       for (const key of keys) parts.push(this.field(key, r.value[key], opts, src));
     }
+    // Another record starts at its top. Scrolled back before the new fields are in, and only when
+    // it is not there already: after them, the scroll would lay them out at once, in the key's task
+    // (about 1 ms a record, more for a long one), and a scroll moves content under the mouse, which
+    // the browser answers with a hit test of its own. The page's first record: nothing has scrolled
+    // yet (a forced layout in the page's first script, docs/performance.md).
+    const box = this.element.parentElement;
+    if (newRecord && !first && box && box.scrollTop !== 0) box.scrollTop = 0;
     this.element.replaceChildren(...parts);
-    // The page's first record: nothing has scrolled yet, and scrollTo would force a style and
-    // layout pass in the middle of the page's first script (docs/performance.md).
-    if (newRecord && !first) this.element.parentElement?.scrollTo({ top: 0 });
   }
 
   private field(key: string, value: unknown, opts: RecordViewOptions, src?: NumberSource): HTMLElement {
