@@ -22,8 +22,11 @@
 // `node --import tsx bench/editor.ts [--size-mb 1024] [--opens 5] [--steps 60] [--before <rev>]
 //   [--parts open,nav,scroll,job]` (--parts: only those, for development; the report then has only their rows)
 // DC_BENCH_TRACE=1 prints each open's marks, VS Code's own in the webview's outer frame too (the
-// html arriving there, the inner frame loaded, the html written into it); DC_BENCH_CHROME_TRACE=<prefix>
-// writes a Chromium trace (V8's sampling profiler included) of each open to <prefix>-<file>-<time>.json.
+// html arriving there, the inner frame loaded, the html written into it), and each key press during
+// the label job (traceJobPresses; DC_BENCH_LAG=1 adds the host's event-loop hold-ups);
+// DC_BENCH_CHROME_TRACE=<prefix> writes a Chromium trace (V8's sampling profiler included) of each
+// open to <prefix>-<file>-<time>.json, and of the key presses during the job to <prefix>-job-<time>.json
+// (the page's marks dc:key and dc:painted in it).
 import { execFileSync } from 'node:child_process';
 import {
   closeSync,
@@ -252,12 +255,12 @@ async function navigate(page: Page, frame: Frame, n: number, opts: { tolerateStu
   // In the webview: the keydown's timestamp, then the first frame after the position changes.
   await frame.evaluate(`(() => {
     const nav = (window.__dcNav = { down: 0, painted: [] });
-    window.addEventListener('keydown', (e) => { if (e.key === 'j') nav.down = e.timeStamp; }, { capture: true });
+    window.addEventListener('keydown', (e) => { if (e.key === 'j') { nav.down = e.timeStamp; performance.mark('dc:key'); } }, { capture: true });
     new MutationObserver(() => {
       const down = nav.down;
       if (!down) return;
       nav.down = 0;
-      requestAnimationFrame(() => nav.painted.push(performance.now() - down));
+      requestAnimationFrame(() => { performance.mark('dc:painted'); nav.painted.push(performance.now() - down); (nav.at = nav.at || []).push(performance.timeOrigin + down); });
     }).observe(document.querySelector('[data-testid="position"]'), { childList: true, characterData: true, subtree: true });
   })()`);
   const polled: number[] = [];
@@ -298,6 +301,8 @@ interface JobNav extends Nav {
 async function navigateDuringJob(page: Page, frame: Frame, n: number): Promise<JobNav> {
   await frame.evaluate(`(() => {
     window.__dcRefreshes = [];
+    window.__dcMsgs = [];
+    window.addEventListener('message', (e) => { const d = e.data || {}; window.__dcMsgs.push([performance.timeOrigin + performance.now(), String(d.kind) + ':' + String(d.type ?? d.method ?? '') + (d.background ? ':bg' : '') + (d.focus !== undefined ? ':focus' : '')]); });
     window.addEventListener('message', (e) => { if (e.data && e.data.kind === 'event' && e.data.type === 'changed') window.__dcRefreshes.push(performance.now()); });
   })()`);
   // The online job (not "… as a Batch…", which the palette may list first).
@@ -326,11 +331,76 @@ async function navigateDuringJob(page: Page, frame: Frame, n: number): Promise<J
     throw new Error(`${String(err)} (screenshot: ${shot})`);
   });
   const t0 = await frame.evaluate<number>('performance.now()');
+  const tracing = process.env.DC_BENCH_CHROME_TRACE ? page.context().browser() : null;
+  if (tracing)
+    await tracing.startTracing(page, {
+      categories: [
+        'devtools.timeline',
+        'disabled-by-default-devtools.timeline',
+        'v8',
+        'toplevel',
+        'blink',
+        'blink.user_timing',
+        'ipc',
+        'mojom',
+        'disabled-by-default-v8.cpu_profiler',
+      ],
+    });
   const nav = await navigate(page, frame, n, { tolerateStuck: true });
+  if (tracing)
+    writeFileSync(`${process.env.DC_BENCH_CHROME_TRACE}-job-${Date.now()}.json`, await tracing.stopTracing());
   const t1 = await frame.evaluate<number>('performance.now()');
+  if (process.env.DC_BENCH_TRACE) await traceJobPresses(page, frame, nav);
   const refreshes = (await frame.evaluate<number[]>('window.__dcRefreshes')).filter((t) => t >= t0 && t <= t1).length;
   const seconds = (t1 - t0) / 1000;
   return { ...nav, refreshesPerSecond: refreshes / seconds, seconds };
+}
+
+/**
+ * DC_BENCH_TRACE: each key press during the job (when, from the first, and its ms to painted), the
+ * workbench's long tasks, the messages the page got around each press of 25 ms or more (an answer
+ * after the press: the record was not cached), and the host's marks then (its collections; its
+ * event-loop hold-ups with DC_BENCH_LAG).
+ */
+async function traceJobPresses(page: Page, frame: Frame, nav: Nav): Promise<void> {
+  const origin = await frame.evaluate<number>('performance.timeOrigin');
+  const at = await frame.evaluate<number[]>('window.__dcNav.at');
+  const long = await page.evaluate<[number, number][]>('window.__dcLong ?? []');
+  const refr = (await frame.evaluate<number[]>('window.__dcRefreshes')).map((t) => origin + t);
+  const start = at[0] ?? 0;
+  console.log(
+    `job presses: ${nav.painted.map((d, i) => `${((at[i] ?? 0) - start).toFixed(0)}:${d.toFixed(0)}`).join(' ')}`,
+  );
+  console.log(
+    `workbench long tasks: ${long
+      .filter(([t]) => t >= start - 1000)
+      .map(([t, d]) => `${(t - start).toFixed(0)}+${d.toFixed(0)}`)
+      .join(' ')}`,
+  );
+  const msgs = await frame.evaluate<[number, string][]>('window.__dcMsgs');
+  for (const [i, d] of nav.painted.entries()) {
+    if (d < 25) continue;
+    const k = at[i] ?? 0;
+    console.log(
+      `  slow ${(k - start).toFixed(0)}:${d.toFixed(0)} msgs ${msgs
+        .filter(([t]) => t >= k - 300 && t <= k + d + 50)
+        .map(([t, n]) => `${(t - k).toFixed(0)} ${n}`)
+        .join(', ')}`,
+    );
+  }
+  const end = (at[at.length - 1] ?? start) + 200;
+  const hm = (existsSync(hostMarksFile) ? readFileSync(hostMarksFile, 'utf8') : '')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { name: string; t: number })
+    .filter((m) => m.t >= start - 300 && m.t <= end);
+  console.log(`host: ${hm.map((m) => `${(m.t - start).toFixed(0)} ${m.name}`).join(', ')}`);
+  console.log(
+    `refreshes: ${refr
+      .filter((t) => t >= start)
+      .map((t) => (t - start).toFixed(0))
+      .join(' ')}`,
+  );
 }
 
 interface Scroll {
@@ -518,7 +588,11 @@ async function main(): Promise<void> {
   console.log('starting the workbench');
   const server = await startCodeServer({
     target: 'dev',
-    env: { OPENAI_API_KEY: 'sk-bench-editor', DC_BENCH_HOST_MARKS: hostMarksFile },
+    env: {
+      OPENAI_API_KEY: 'sk-bench-editor',
+      DC_BENCH_HOST_MARKS: hostMarksFile,
+      ...(process.env.DC_BENCH_LAG ? { DC_BENCH_LAG: '1' } : {}),
+    },
     settings: {
       'datasetCurator.llm.baseUrl': `${llm.url}/v1`,
       'datasetCurator.llm.model': 'fake-model',

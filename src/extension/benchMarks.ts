@@ -44,3 +44,13 @@ if (file) {
     }
   }).observe({ entryTypes: ['gc'] });
 }
+// With DC_BENCH_LAG too: the host's event loop held up more than 20 ms (a 5 ms timer late), as marks
+// `lag:<ms>` at the start of the hold-up, for the same file: what keeps the host from answering the page.
+if (file && process.env.DC_BENCH_LAG) {
+  let last = performance.now();
+  setInterval(() => {
+    const now = performance.now();
+    if (now - last > 20) append(`lag:${(now - last).toFixed(0)}`, '*', performance.timeOrigin + last);
+    last = now;
+  }, 5).unref();
+}
