@@ -132,6 +132,36 @@ describe('Jobs over an open file while the person edits it', () => {
     }
   });
 
+  it('a label job inside VS Code keeps its connections alive: a few for 60 requests, not one each', async () => {
+    // VS Code's proxy support wraps every request of an extension in an agent of its own, which
+    // asks the server to close the connection after the answer unless the request says otherwise
+    // (microsoft/vscode#173861): each request would pay a new connection (a TLS handshake, for a
+    // hosted endpoint).
+    const api = await activateExtension();
+    const server = await startOpenAIServer({ latencyMs: 5 });
+    const N = 60;
+    const uri = await scratchFile(
+      'job-connections.jsonl',
+      `${Array.from({ length: N }, (_, i) => JSON.stringify({ id: i, text: `review ${i}` })).join('\n')}\n`,
+    );
+    const doc = await openInCurationEditor(api, uri);
+    server.respond = (req) => {
+      const text = requestText(req.body as ChatBody);
+      return { content: JSON.stringify({ label: labelFor(text), confidence: 0.5, rationale: `for: ${text}` }) };
+    };
+    try {
+      const summary = await labelJob(doc, uri, server.baseURL, editorSink(doc), 4);
+      assert.equal(summary.ok, N);
+      assert.equal(server.counts.chat, N);
+      assert.ok(
+        server.counts.connections <= 4,
+        `${server.counts.connections} connections for ${N} requests, 4 at a time`,
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
   it('a long job over an open file saves its results as it goes while the person has no unsaved edits; the editor shows every one, none is dropped by its own saves', async () => {
     const api = await activateExtension();
     const server = await startOpenAIServer({ latencyMs: 10 });

@@ -107,7 +107,8 @@ export interface OpenAIServerOptions {
 
 export class OpenAITestServer {
   readonly requests: RecordedRequest[] = [];
-  readonly counts = { total: 0, chat: 0, embeddings: 0, models: 0, faults: 0 };
+  /** Requests by kind, and `connections`: the TCP connections clients opened (kept-alive ones reused). */
+  readonly counts = { total: 0, chat: 0, embeddings: 0, models: 0, faults: 0, connections: 0 };
   hadAuthOnAll = true;
   lastKey: string | undefined;
   latencyMs: number;
@@ -143,6 +144,7 @@ export class OpenAITestServer {
     });
     this.server.keepAliveTimeout = 60_000;
     this.server.on('connection', (s) => {
+      this.counts.connections++;
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
@@ -189,6 +191,7 @@ export class OpenAITestServer {
   reset(): void {
     this.requests.length = 0;
     this.counts.total = this.counts.chat = this.counts.embeddings = this.counts.models = this.counts.faults = 0;
+    this.counts.connections = 0;
     this.rules = [];
     this.respond = undefined;
     this.lastKey = undefined;

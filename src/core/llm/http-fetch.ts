@@ -50,6 +50,13 @@ export function createNodeFetch(opts: { maxSockets?: number } = {}): NodeFetch {
         return;
       }
       if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
+      // Said outright: in VS Code's extension host, its proxy support wraps each request in an agent
+      // of its own (keepAlive off, whatever the agent given), and Node then asks the server to
+      // close the connection after the answer (microsoft/vscode#173861): every request paid a new
+      // connection, and a TLS handshake for a hosted endpoint (60 connections for 60 requests at 4
+      // at a time, test/integration/jobs.test.ts). With the header, the connection goes back to
+      // this agent's pool (or, for a host VS Code resolves itself, to Node's global one).
+      if (!('connection' in headers)) headers.connection = 'keep-alive';
       const isHttps = url.protocol === 'https:';
       const req = (isHttps ? httpsRequest : httpRequest)(url, {
         method: init.method ?? 'GET',
