@@ -132,6 +132,36 @@ function hostMarks(name: string, since: number): Record<string, number> {
   return out;
 }
 
+/**
+ * DC_BENCH_CHROME_TRACE: a Chromium trace of the workbench's renderer (V8's sampling profiler and
+ * the pages' user timing marks included), written by `stop(name)` to <prefix>-<name>-<time>.json.
+ */
+async function startChromeTrace(page: Page): Promise<{ stop(name: string): Promise<void> } | undefined> {
+  const prefix = process.env.DC_BENCH_CHROME_TRACE;
+  const browser = page.context().browser();
+  if (!prefix || !browser) return undefined;
+  await browser.startTracing(page, {
+    categories: [
+      'devtools.timeline',
+      'disabled-by-default-devtools.timeline',
+      'v8',
+      'toplevel',
+      'blink',
+      'blink.user_timing',
+      'loading',
+      'ipc',
+      'mojom',
+      'navigation',
+      'disabled-by-default-v8.cpu_profiler',
+    ],
+  });
+  return {
+    async stop(name) {
+      writeFileSync(`${prefix}-${name}-${Date.now()}.json`, await browser.stopTracing());
+    },
+  };
+}
+
 async function openFromTree(page: Page, name: string, show: (p: Page) => Promise<void> = showDatasets): Promise<Open> {
   await runCommand(page, 'View: Close All Editors');
   await page.waitForTimeout(500);
@@ -145,22 +175,7 @@ async function openFromTree(page: Page, name: string, show: (p: Page) => Promise
   await page.evaluate(
     `(() => { if (window.__dcLong) { window.__dcLong.length = 0; return; } window.__dcLong = []; new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__dcLong.push([performance.timeOrigin + e.startTime, e.duration]); }).observe({ type: 'longtask' }); })()`,
   );
-  const tracing = process.env.DC_BENCH_CHROME_TRACE ? page.context().browser() : null;
-  if (tracing)
-    await tracing.startTracing(page, {
-      categories: [
-        'devtools.timeline',
-        'disabled-by-default-devtools.timeline',
-        'v8',
-        'toplevel',
-        'blink',
-        'loading',
-        'ipc',
-        'mojom',
-        'navigation',
-        'disabled-by-default-v8.cpu_profiler',
-      ],
-    });
+  const trace = await startChromeTrace(page);
   const t0 = performance.now();
   await item.click();
   const deadline = t0 + 60_000;
@@ -177,10 +192,9 @@ async function openFromTree(page: Page, name: string, show: (p: Page) => Promise
     await new Promise((r) => setTimeout(r, 5));
   }
   const seenMs = performance.now() - t0;
-  if (tracing) {
+  if (trace) {
     await new Promise((r) => setTimeout(r, 300));
-    const buf = await tracing.stopTracing();
-    writeFileSync(`${process.env.DC_BENCH_CHROME_TRACE}-${name}-${Date.now()}.json`, buf);
+    await trace.stop(name);
   }
   const down = await page.evaluate<number>('window.__dcDown');
   const m = await frame.evaluate<{
@@ -331,24 +345,9 @@ async function navigateDuringJob(page: Page, frame: Frame, n: number): Promise<J
     throw new Error(`${String(err)} (screenshot: ${shot})`);
   });
   const t0 = await frame.evaluate<number>('performance.now()');
-  const tracing = process.env.DC_BENCH_CHROME_TRACE ? page.context().browser() : null;
-  if (tracing)
-    await tracing.startTracing(page, {
-      categories: [
-        'devtools.timeline',
-        'disabled-by-default-devtools.timeline',
-        'v8',
-        'toplevel',
-        'blink',
-        'blink.user_timing',
-        'ipc',
-        'mojom',
-        'disabled-by-default-v8.cpu_profiler',
-      ],
-    });
+  const trace = await startChromeTrace(page);
   const nav = await navigate(page, frame, n, { tolerateStuck: true });
-  if (tracing)
-    writeFileSync(`${process.env.DC_BENCH_CHROME_TRACE}-job-${Date.now()}.json`, await tracing.stopTracing());
+  await trace?.stop('job');
   const t1 = await frame.evaluate<number>('performance.now()');
   if (process.env.DC_BENCH_TRACE) await traceJobPresses(page, frame, nav);
   const refreshes = (await frame.evaluate<number[]>('window.__dcRefreshes')).filter((t) => t >= t0 && t <= t1).length;

@@ -22,6 +22,21 @@ function requestText(body: ChatBody): string {
   return m ? (JSON.parse(`"${m[1]}"`) as string) : '?';
 }
 
+/** A file of `n` records `{ id, text }`, the texts `review <i>` (`bangs`: followed by 0-2 `!`). */
+function reviews(name: string, n: number, bangs = true): Promise<vscode.Uri> {
+  const text = (i: number) => `review ${i}${bangs ? '!'.repeat(i % 3) : ''}`;
+  return scratchFile(
+    name,
+    `${Array.from({ length: n }, (_, i) => JSON.stringify({ id: i, text: text(i) })).join('\n')}\n`,
+  );
+}
+
+/** The server's answer to a label request: the label of its text, and a rationale naming it. */
+function answer(body: ChatBody): { content: string } {
+  const text = requestText(body);
+  return { content: JSON.stringify({ label: labelFor(text), confidence: 0.5, rationale: `for: ${text}` }) };
+}
+
 type Rec = {
   id: number;
   text: string;
@@ -68,10 +83,7 @@ describe('Jobs over an open file while the person edits it', () => {
     const api = await activateExtension();
     const server = await startOpenAIServer({ latencyMs: 30 });
     const N = 40;
-    const uri = await scratchFile(
-      'job-while-editing.jsonl',
-      `${Array.from({ length: N }, (_, i) => JSON.stringify({ id: i, text: `review ${i}${'!'.repeat(i % 3)}` })).join('\n')}\n`,
-    );
+    const uri = await reviews('job-while-editing.jsonl', N);
     const doc = await openInCurationEditor(api, uri);
     let asked = 0;
     let deleted: Rec | undefined;
@@ -140,15 +152,9 @@ describe('Jobs over an open file while the person edits it', () => {
     const api = await activateExtension();
     const server = await startOpenAIServer({ latencyMs: 5 });
     const N = 60;
-    const uri = await scratchFile(
-      'job-connections.jsonl',
-      `${Array.from({ length: N }, (_, i) => JSON.stringify({ id: i, text: `review ${i}` })).join('\n')}\n`,
-    );
+    const uri = await reviews('job-connections.jsonl', N, false);
     const doc = await openInCurationEditor(api, uri);
-    server.respond = (req) => {
-      const text = requestText(req.body as ChatBody);
-      return { content: JSON.stringify({ label: labelFor(text), confidence: 0.5, rationale: `for: ${text}` }) };
-    };
+    server.respond = (req) => answer(req.body as ChatBody);
     try {
       const summary = await labelJob(doc, uri, server.baseURL, editorSink(doc), 4);
       assert.equal(summary.ok, N);
@@ -166,19 +172,15 @@ describe('Jobs over an open file while the person edits it', () => {
     const api = await activateExtension();
     const server = await startOpenAIServer({ latencyMs: 10 });
     const N = 120;
-    const uri = await scratchFile(
-      'job-saves-as-it-goes.jsonl',
-      `${Array.from({ length: N }, (_, i) => JSON.stringify({ id: i, text: `review ${i}${'!'.repeat(i % 3)}` })).join('\n')}\n`,
-    );
+    const uri = await reviews('job-saves-as-it-goes.jsonl', N);
     const doc = await openInCurationEditor(api, uri);
     const labeledOnDisk = (): number => (readFileSync(uri.fsPath, 'utf8').match(/"label":"(even|odd)"/g) ?? []).length;
     const seenOnDisk: number[] = [];
     let dirty = false;
     server.respond = (req) => {
-      const text = requestText(req.body as ChatBody);
       seenOnDisk.push(labeledOnDisk());
       dirty ||= doc.isDirty;
-      return { content: JSON.stringify({ label: labelFor(text), confidence: 0.5, rationale: `for: ${text}` }) };
+      return answer(req.body as ChatBody);
     };
     try {
       // The product's sink (as "Label…" gives the operation), saving every 20 results instead of 50,000.
