@@ -7,7 +7,6 @@ import { readSync } from 'node:fs';
 import type { MatchProgress, SearchQuery } from './session/views';
 import { matchesQuery, type QueryLine, type QueryOptions } from './query';
 import { checkLineBytes, type JsonlDataset } from './store';
-
 import type { LineChange } from './line-change';
 
 /** What an index needs to know of an edit (the store's Edit has these). */

@@ -20,9 +20,9 @@
 // written: the data is in the page cache), and fsync runs in batches (every 64 entries or 100 ms)
 // for power loss, in the thread pool (an fsync of 50 ms on a busy disk would stop the extension
 // host's thread, and the editor's answers with it); `sync()` is the synchronous one, for the points
-// where the journal must be on disk before the next step. A torn last line is cut off when the journal is reopened. The last entry for a
-// key wins. The journal never holds the API key (results and reasons only; reasons come from the
-// client, which redacts the key).
+// where the journal must be on disk before the next step. A torn last line is cut off when the
+// journal is reopened. The last entry for a key wins. The journal never holds the API key (results
+// and reasons only; reasons come from the client, which redacts the key).
 import {
   closeSync,
   existsSync,
